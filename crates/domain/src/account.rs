@@ -1,0 +1,327 @@
+//! The values that make up an account.
+
+use crate::{Invalid, single_line};
+use std::fmt;
+
+/// A person's display name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonName(String);
+
+impl PersonName {
+    pub const MAX: usize = 100;
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        single_line(raw, "your name", Self::MAX).map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An e-mail address, trimmed and lower-cased so that one address is one account.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+impl Email {
+    pub const MAX: usize = 254;
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let value = raw.trim().to_lowercase();
+        if value.is_empty() {
+            return Err(Invalid::new("Enter an e-mail address."));
+        }
+        if value.chars().count() > Self::MAX {
+            return Err(Invalid(format!(
+                "An e-mail address can be at most {} characters long.",
+                Self::MAX
+            )));
+        }
+        let invalid = || Invalid::new("Enter an e-mail address like name@example.com.");
+        let (local, domain) = value.rsplit_once('@').ok_or_else(invalid)?;
+        let bad_char = |c: char| c.is_whitespace() || c.is_control() || "<>()[]\\,;:\"".contains(c);
+        if local.is_empty()
+            || local.len() > 64
+            || local.contains('@')
+            || local.chars().any(bad_char)
+            || local.starts_with('.')
+            || local.ends_with('.')
+        {
+            return Err(invalid());
+        }
+        let labels: Vec<&str> = domain.split('.').collect();
+        let label_ok = |l: &&str| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        };
+        if labels.len() < 2 || !labels.iter().all(label_ok) {
+            return Err(invalid());
+        }
+        Ok(Self(value))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A new password that passed the strength rules. Its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(…)")
+    }
+}
+
+/// Passwords people pick most often; refused outright whatever their length.
+const COMMON: &[&str] = &[
+    "password",
+    "password1",
+    "password12",
+    "password123",
+    "password1234",
+    "passw0rd",
+    "123456789",
+    "1234567890",
+    "12345678910",
+    "qwertyuiop",
+    "qwerty1234",
+    "qwerty12345",
+    "1q2w3e4r5t",
+    "1qaz2wsx3edc",
+    "iloveyou12",
+    "letmein123",
+    "welcome123",
+    "administrator",
+    "changeme123",
+    "football123",
+    "baseball123",
+    "sunshine123",
+    "socializioz",
+    "abcdefghij",
+    "0987654321",
+    "1111111111",
+    "0000000000",
+    "aaaaaaaaaa",
+    "trustno1234",
+    "monkey12345",
+    "dragon12345",
+];
+
+impl Password {
+    pub const MIN: usize = 10;
+    pub const MAX: usize = 128;
+
+    /// Parses a new password. `email` is the account's address: a password that contains its
+    /// local part is refused, since it is the first thing an attacker tries.
+    pub fn parse(raw: &str, email: Option<&Email>) -> Result<Self, Invalid> {
+        let chars = raw.chars().count();
+        if chars < Self::MIN {
+            return Err(Invalid(format!(
+                "Use at least {} characters for your password; a short sentence is easy to remember.",
+                Self::MIN
+            )));
+        }
+        if chars > Self::MAX {
+            return Err(Invalid(format!(
+                "A password can be at most {} characters long.",
+                Self::MAX
+            )));
+        }
+        let lower = raw.to_lowercase();
+        if COMMON.contains(&lower.as_str()) {
+            return Err(Invalid::new(
+                "This password is one of the most common ones. Choose one that is harder to guess.",
+            ));
+        }
+        let distinct: std::collections::HashSet<char> = lower.chars().collect();
+        if distinct.len() < 4 {
+            return Err(Invalid::new(
+                "This password repeats too few characters. Choose one that is harder to guess.",
+            ));
+        }
+        if let Some(email) = email {
+            let local = email.as_str().split('@').next().unwrap_or_default();
+            if local.len() >= 4 && lower.contains(local) {
+                return Err(Invalid::new(
+                    "Your password should not contain your e-mail address.",
+                ));
+            }
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An IANA time zone name such as `Europe/Berlin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timezone(chrono_tz::Tz);
+
+impl Timezone {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        raw.trim().parse::<chrono_tz::Tz>().map(Self).map_err(|_| {
+            Invalid::new("Choose a time zone from the list (for example Europe/Berlin).")
+        })
+    }
+
+    pub fn utc() -> Self {
+        Self(chrono_tz::UTC)
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.0.name()
+    }
+
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.0
+    }
+
+    /// Every time zone name, for pickers.
+    pub fn all_names() -> impl Iterator<Item = &'static str> {
+        chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())
+    }
+}
+
+/// The interface languages the product speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Language {
+    #[default]
+    English,
+    German,
+    Spanish,
+}
+
+impl Language {
+    pub const ALL: [Language; 3] = [Language::English, Language::German, Language::Spanish];
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        match raw.trim() {
+            "en" => Ok(Self::English),
+            "de" => Ok(Self::German),
+            "es" => Ok(Self::Spanish),
+            _ => Err(Invalid::new("Choose English, Deutsch or Español.")),
+        }
+    }
+
+    /// The language tag stored and sent in `lang` attributes.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::English => "en",
+            Self::German => "de",
+            Self::Spanish => "es",
+        }
+    }
+
+    /// The language's own name for itself.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::English => "English",
+            Self::German => "Deutsch",
+            Self::Spanish => "Español",
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(
+            Email::parse("  Ada@Example.COM ").unwrap().as_str(),
+            "ada@example.com"
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a da@example.com",
+            "ada@-x.com",
+            "ada@@example.com",
+            ".ada@example.com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
+        }
+        let long = format!("{}@example.com", "a".repeat(65));
+        assert!(Email::parse(&long).is_err());
+    }
+
+    #[test]
+    fn weak_passwords_are_refused_with_a_reason() {
+        let email = Email::parse("grace.hopper@example.com").unwrap();
+        assert!(
+            Password::parse("short", None)
+                .unwrap_err()
+                .0
+                .contains("at least 10")
+        );
+        assert!(
+            Password::parse("Password123", None)
+                .unwrap_err()
+                .0
+                .contains("common")
+        );
+        assert!(
+            Password::parse("abababababab", None)
+                .unwrap_err()
+                .0
+                .contains("too few")
+        );
+        assert!(
+            Password::parse("xxgrace.hopperxx", Some(&email))
+                .unwrap_err()
+                .0
+                .contains("e-mail")
+        );
+        assert!(Password::parse(&"x1".repeat(65), None).is_err());
+        assert!(Password::parse("correct horse battery", Some(&email)).is_ok());
+    }
+
+    #[test]
+    fn password_debug_hides_the_secret() {
+        let p = Password::parse("correct horse battery", None).unwrap();
+        assert!(!format!("{p:?}").contains("horse"));
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(
+            PersonName::parse("  Ada Lovelace ").unwrap().as_str(),
+            "Ada Lovelace"
+        );
+        assert_eq!(PersonName::parse("   ").unwrap_err().0, "Enter your name.");
+        let err = PersonName::parse(&"a".repeat(101)).unwrap_err().0;
+        assert!(err.starts_with("Name can be at most 100"), "{err}");
+        assert!(PersonName::parse("a\u{0}b").is_err());
+    }
+
+    #[test]
+    fn time_zones_and_languages() {
+        assert_eq!(
+            Timezone::parse("Europe/Berlin").unwrap().name(),
+            "Europe/Berlin"
+        );
+        assert!(Timezone::parse("Mars/Olympus").is_err());
+        assert!(Timezone::all_names().any(|n| n == "America/New_York"));
+        assert_eq!(Language::parse("de").unwrap(), Language::German);
+        assert!(Language::parse("fr").is_err());
+    }
+}

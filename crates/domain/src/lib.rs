@@ -1,0 +1,60 @@
+//! Pure types and rules of Socializioz. Nothing here performs IO.
+//!
+//! Values that come from people (forms, the command line) are parsed into these types at the
+//! edge; everything below the handlers works with them and never with raw strings.
+
+mod account;
+mod ids;
+mod workspace;
+
+pub use account::{Email, Language, Password, PersonName, Timezone};
+pub use ids::{InvitationId, MembershipId, SessionId, UserId, WorkspaceId};
+pub use workspace::{Role, WorkspaceName};
+
+/// Why a value typed by a person was refused. The message is shown next to the field, so it says
+/// what to do, not only what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
+impl Invalid {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
+/// Trims `raw` and checks it is non-empty, at most `max` characters, and free of control
+/// characters. Shared by every single-line text field.
+fn single_line(raw: &str, what: &str, max: usize) -> Result<String, Invalid> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(Invalid(format!("Enter {what}.")));
+    }
+    let chars = value.chars().count();
+    if chars > max {
+        return Err(Invalid(format!(
+            "{} can be at most {max} characters long (this one has {chars}).",
+            capitalise(what)
+        )));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(Invalid(format!(
+            "{} cannot contain control characters.",
+            capitalise(what)
+        )));
+    }
+    Ok(value.to_owned())
+}
+
+fn capitalise(what: &str) -> String {
+    let what = what
+        .strip_prefix("a ")
+        .or_else(|| what.strip_prefix("an "))
+        .unwrap_or(what);
+    let what = what.strip_prefix("your ").unwrap_or(what);
+    let mut chars = what.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}

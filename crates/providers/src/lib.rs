@@ -1,0 +1,4 @@
+//! Adapters to services outside the process. Each takes its endpoint and credentials from
+//! configuration and maps its failures into a small provider-neutral error.
+
+pub mod mail;

@@ -1,0 +1,98 @@
+//! The rules of the product. Handlers parse input into domain types and call a service; a
+//! service checks the rules, writes its rows (and the jobs for their side effects) in one
+//! transaction, and records what it did in the workspace's activity log.
+
+pub mod accounts;
+pub mod activity;
+pub mod emails;
+pub mod passwords;
+pub mod queue;
+pub mod sessions;
+pub mod throttle;
+pub mod tokens;
+pub mod worker;
+pub mod workspaces;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use store::Db;
+
+/// The shared handles every service needs. Cheap to clone.
+#[derive(Clone)]
+pub struct Services {
+    pub db: Db,
+    pub mailer: Arc<dyn providers::mail::Mailer>,
+    pub keys: tokens::Keys,
+    /// The address people reach the product at, for links in e-mails (no trailing slash).
+    pub base_url: String,
+    pub login_throttle: Arc<throttle::LoginThrottle>,
+}
+
+/// Why a service refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Something the person typed does not fit; shown next to `field`.
+    #[error("{message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    /// The thing does not exist, or the person may not know that it does.
+    #[error("not found")]
+    NotFound,
+    /// The person may see the thing but not do this to it; the message says why.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many attempts; try again after the given time.
+    #[error("Too many attempts. Wait {} and try again.", human_wait(*retry_after))]
+    RateLimited { retry_after: Duration },
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl ServiceError {
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for ServiceError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        Self::Unexpected(anyhow::Error::new(err).context("database error"))
+    }
+}
+
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+/// "3 minutes", "1 minute", "45 seconds".
+pub fn human_wait(wait: Duration) -> String {
+    let secs = wait.as_secs().max(1);
+    if secs >= 90 {
+        let minutes = secs.div_ceil(60);
+        format!("{minutes} minutes")
+    } else if secs >= 60 {
+        "1 minute".to_owned()
+    } else if secs == 1 {
+        "1 second".to_owned()
+    } else {
+        format!("{secs} seconds")
+    }
+}
+
+/// The current time, truncated to microseconds so that values read back from either database
+/// compare equal to the ones written.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}
+
+impl Services {
+    /// Whether the database answers, for the readiness check.
+    pub async fn ready(&self) -> anyhow::Result<()> {
+        store::ping(&self.db).await
+    }
+}

@@ -1,0 +1,187 @@
+//! Server-side sessions. The browser holds a random token; the database holds its hash.
+
+use crate::{Result, ServiceError, tokens};
+use chrono::Duration;
+use domain::{SessionId, UserId};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use store::entities::{session, user};
+
+/// How long a session lasts without use... and at most.
+pub const LIFETIME: Duration = Duration::days(30);
+/// `last_seen_at` is written at most this often, so reading pages does not write on every request.
+const TOUCH_EVERY: Duration = Duration::minutes(5);
+
+/// A signed-in request's session and user.
+#[derive(Debug, Clone)]
+pub struct AuthSession {
+    pub session_id: SessionId,
+    pub user: user::Model,
+}
+
+impl AuthSession {
+    pub fn user_id(&self) -> UserId {
+        UserId(self.user.id)
+    }
+}
+
+/// Starts a session for `user_id`; returns the token for the cookie.
+pub async fn start<C: ConnectionTrait>(
+    conn: &C,
+    user_id: UserId,
+    user_agent: &str,
+) -> Result<String> {
+    let token = tokens::random_token();
+    let now = crate::now();
+    session::ActiveModel {
+        token_hash: Set(tokens::hash_token(&token)),
+        user_id: Set(user_id.0),
+        device: Set(describe_device(user_agent)),
+        created_at: Set(now),
+        last_seen_at: Set(now),
+        expires_at: Set(now + LIFETIME),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(token)
+}
+
+/// The session and user behind a cookie token, if the session exists and has not expired.
+pub async fn authenticate<C: ConnectionTrait>(
+    conn: &C,
+    token: &str,
+) -> Result<Option<AuthSession>> {
+    let found = session::Entity::find()
+        .filter(session::Column::TokenHash.eq(tokens::hash_token(token)))
+        .find_also_related(user::Entity)
+        .one(conn)
+        .await?;
+    let Some((session, Some(user))) = found else {
+        return Ok(None);
+    };
+    let now = crate::now();
+    if session.expires_at <= now {
+        session::Entity::delete_by_id(session.id).exec(conn).await?;
+        return Ok(None);
+    }
+    if now - session.last_seen_at >= TOUCH_EVERY {
+        session::Entity::update_many()
+            .col_expr(
+                session::Column::LastSeenAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
+            .filter(session::Column::Id.eq(session.id))
+            .exec(conn)
+            .await?;
+    }
+    Ok(Some(AuthSession {
+        session_id: SessionId(session.id),
+        user,
+    }))
+}
+
+pub async fn list<C: ConnectionTrait>(conn: &C, user_id: UserId) -> Result<Vec<session::Model>> {
+    Ok(session::Entity::find()
+        .filter(session::Column::UserId.eq(user_id.0))
+        .filter(session::Column::ExpiresAt.gt(crate::now()))
+        .order_by_desc(session::Column::LastSeenAt)
+        .all(conn)
+        .await?)
+}
+
+/// Ends the session behind `token` (log out).
+pub async fn end<C: ConnectionTrait>(conn: &C, token: &str) -> Result<()> {
+    session::Entity::delete_many()
+        .filter(session::Column::TokenHash.eq(tokens::hash_token(token)))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Ends one of the user's sessions; another person's session is "not found".
+pub async fn end_one<C: ConnectionTrait>(conn: &C, user_id: UserId, id: SessionId) -> Result<()> {
+    let res = session::Entity::delete_many()
+        .filter(session::Column::Id.eq(id.0))
+        .filter(session::Column::UserId.eq(user_id.0))
+        .exec(conn)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(ServiceError::NotFound);
+    }
+    Ok(())
+}
+
+/// Ends every session of the user except `keep` (all of them when `keep` is `None`).
+pub async fn end_all_but<C: ConnectionTrait>(
+    conn: &C,
+    user_id: UserId,
+    keep: Option<SessionId>,
+) -> Result<u64> {
+    let mut query = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id.0));
+    if let Some(keep) = keep {
+        query = query.filter(session::Column::Id.ne(keep.0));
+    }
+    Ok(query.exec(conn).await?.rows_affected)
+}
+
+/// "Firefox on Linux" from a User-Agent header: enough to recognise a device, no more.
+pub fn describe_device(user_agent: &str) -> String {
+    let ua = user_agent;
+    let browser = if ua.contains("Edg/") {
+        "Edge"
+    } else if ua.contains("OPR/") {
+        "Opera"
+    } else if ua.contains("Firefox/") {
+        "Firefox"
+    } else if ua.contains("Chrome/") || ua.contains("Chromium/") {
+        "Chrome"
+    } else if ua.contains("Safari/") {
+        "Safari"
+    } else if ua.is_empty() {
+        "Unknown browser"
+    } else {
+        "Other browser"
+    };
+    let os = if ua.contains("Android") {
+        "Android"
+    } else if ua.contains("iPhone") || ua.contains("iPad") {
+        "iOS"
+    } else if ua.contains("Windows") {
+        "Windows"
+    } else if ua.contains("Mac OS X") || ua.contains("Macintosh") {
+        "macOS"
+    } else if ua.contains("Linux") || ua.contains("X11") {
+        "Linux"
+    } else {
+        "an unknown system"
+    };
+    format!("{browser} on {os}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_device;
+
+    #[test]
+    fn devices_are_described_coarsely() {
+        assert_eq!(
+            describe_device(
+                "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+            ),
+            "Firefox on Linux"
+        );
+        assert_eq!(
+            describe_device(
+                "Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 Chrome/120 Safari/537.36 Edg/120"
+            ),
+            "Edge on Windows"
+        );
+        assert_eq!(
+            describe_device("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Safari/604.1"),
+            "Safari on iOS"
+        );
+        assert_eq!(describe_device(""), "Unknown browser on an unknown system");
+    }
+}

@@ -1,0 +1,595 @@
+//! Workspaces and their members: create, rename, invite, accept, change role, remove, leave.
+//!
+//! Every change that depends on who the owners are starts by writing the workspace row, which
+//! serialises such changes on both backends (a row lock on PostgreSQL, the write lock on SQLite),
+//! so two owners demoting each other at once cannot leave a workspace without an owner.
+
+use crate::activity::{self, Entry};
+use crate::{Result, ServiceError, Services, emails, tokens};
+use chrono::Duration;
+use domain::{Email, MembershipId, Role, UserId, WorkspaceId, WorkspaceName};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
+use store::entities::{invitation, membership, user, workspace};
+
+pub const INVITATION_LIFETIME: Duration = Duration::days(7);
+
+/// The signed-in user's place in one workspace: what every workspace-scoped request carries.
+#[derive(Debug, Clone)]
+pub struct Membership {
+    pub id: MembershipId,
+    pub workspace: workspace::Model,
+    pub role: Role,
+}
+
+impl Membership {
+    pub fn workspace_id(&self) -> WorkspaceId {
+        WorkspaceId(self.workspace.id)
+    }
+
+    fn require_manager(&self) -> Result<()> {
+        if self.role.can_manage_members() {
+            Ok(())
+        } else {
+            Err(ServiceError::Forbidden(
+                "Only owners and admins can manage members.".into(),
+            ))
+        }
+    }
+}
+
+/// A member as listed on the members page.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub membership_id: MembershipId,
+    pub user_id: UserId,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub joined: chrono::DateTime<chrono::Utc>,
+}
+
+/// An invitation looked up by its link, for the acceptance page.
+#[derive(Debug, Clone)]
+pub struct InvitationView {
+    pub invitation: invitation::Model,
+    pub workspace_name: String,
+    pub role: Role,
+}
+
+fn role_of(stored: &str) -> Result<Role> {
+    Role::parse(stored)
+        .map_err(|_| anyhow::anyhow!("a membership has an unknown role {stored:?}").into())
+}
+
+/// Takes the workspace's write lock for the rest of the transaction.
+async fn lock_workspace<C: ConnectionTrait>(conn: &C, id: WorkspaceId) -> Result<()> {
+    let res = workspace::Entity::update_many()
+        .col_expr(workspace::Column::UpdatedAt, Expr::value(crate::now()))
+        .filter(workspace::Column::Id.eq(id.0))
+        .exec(conn)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(ServiceError::NotFound);
+    }
+    Ok(())
+}
+
+async fn owner_count<C: ConnectionTrait>(conn: &C, id: WorkspaceId) -> Result<u64> {
+    Ok(membership::Entity::find()
+        .filter(membership::Column::WorkspaceId.eq(id.0))
+        .filter(membership::Column::Role.eq(Role::Owner.as_str()))
+        .count(conn)
+        .await?)
+}
+
+/// A member of `ws` by membership id; a membership of another workspace is "not found".
+async fn member_row<C: ConnectionTrait>(
+    conn: &C,
+    ws: WorkspaceId,
+    id: MembershipId,
+) -> Result<(membership::Model, user::Model)> {
+    let found = membership::Entity::find_by_id(id.0)
+        .filter(membership::Column::WorkspaceId.eq(ws.0))
+        .find_also_related(user::Entity)
+        .one(conn)
+        .await?;
+    match found {
+        Some((m, Some(u))) => Ok((m, u)),
+        _ => Err(ServiceError::NotFound),
+    }
+}
+
+impl Services {
+    /// Creates a workspace with `owner` as its first owner.
+    pub async fn create_workspace(
+        &self,
+        owner: &user::Model,
+        name: &WorkspaceName,
+    ) -> Result<workspace::Model> {
+        let now = crate::now();
+        let txn = self.db.begin().await?;
+        let ws = workspace::ActiveModel {
+            name: Set(name.as_str().to_owned()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        membership::ActiveModel {
+            workspace_id: Set(ws.id),
+            user_id: Set(owner.id),
+            role: Set(Role::Owner.as_str().to_owned()),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        activity::record(
+            &txn,
+            WorkspaceId(ws.id),
+            Some(owner),
+            Entry {
+                action: "workspace.created",
+                object_type: "workspace",
+                object_id: Some(ws.id),
+                summary: format!("created the workspace \"{}\"", ws.name),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        self.remember_workspace(UserId(owner.id), WorkspaceId(ws.id))
+            .await?;
+        Ok(ws)
+    }
+
+    /// The workspaces the user belongs to, by name, with their role in each.
+    pub async fn workspaces_of(&self, user_id: UserId) -> Result<Vec<(workspace::Model, Role)>> {
+        let rows = membership::Entity::find()
+            .filter(membership::Column::UserId.eq(user_id.0))
+            .find_also_related(workspace::Entity)
+            .order_by_asc(membership::Column::CreatedAt)
+            .all(&self.db)
+            .await?;
+        let mut list = Vec::with_capacity(rows.len());
+        for (m, ws) in rows {
+            if let Some(ws) = ws {
+                list.push((ws, role_of(&m.role)?));
+            }
+        }
+        list.sort_by_key(|(ws, _)| ws.name.to_lowercase());
+        Ok(list)
+    }
+
+    /// The user's membership of a workspace; `NotFound` when they do not belong to it, so a
+    /// workspace one is not part of looks exactly like one that does not exist.
+    pub async fn membership(&self, user_id: UserId, ws: WorkspaceId) -> Result<Membership> {
+        let found = membership::Entity::find()
+            .filter(membership::Column::UserId.eq(user_id.0))
+            .filter(membership::Column::WorkspaceId.eq(ws.0))
+            .find_also_related(workspace::Entity)
+            .one(&self.db)
+            .await?;
+        match found {
+            Some((m, Some(workspace))) => Ok(Membership {
+                id: MembershipId(m.id),
+                role: role_of(&m.role)?,
+                workspace,
+            }),
+            _ => Err(ServiceError::NotFound),
+        }
+    }
+
+    /// Remembers the workspace the user opened last, to open it next time.
+    pub async fn remember_workspace(&self, user_id: UserId, ws: WorkspaceId) -> Result<()> {
+        user::Entity::update_many()
+            .col_expr(user::Column::LastWorkspaceId, Expr::value(ws.0))
+            .filter(user::Column::Id.eq(user_id.0))
+            .filter(
+                user::Column::LastWorkspaceId
+                    .ne(ws.0)
+                    .or(user::Column::LastWorkspaceId.is_null()),
+            )
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn rename_workspace(
+        &self,
+        ctx: &Membership,
+        actor: &user::Model,
+        name: &WorkspaceName,
+    ) -> Result<()> {
+        ctx.require_manager()?;
+        let txn = self.db.begin().await?;
+        workspace::Entity::update_many()
+            .col_expr(workspace::Column::Name, Expr::value(name.as_str()))
+            .col_expr(workspace::Column::UpdatedAt, Expr::value(crate::now()))
+            .filter(workspace::Column::Id.eq(ctx.workspace.id))
+            .exec(&txn)
+            .await?;
+        activity::record(
+            &txn,
+            ctx.workspace_id(),
+            Some(actor),
+            Entry {
+                action: "workspace.renamed",
+                object_type: "workspace",
+                object_id: Some(ctx.workspace.id),
+                summary: format!(
+                    "renamed the workspace from \"{}\" to \"{}\"",
+                    ctx.workspace.name,
+                    name.as_str()
+                ),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    pub async fn members(&self, ws: WorkspaceId) -> Result<Vec<Member>> {
+        let rows = membership::Entity::find()
+            .filter(membership::Column::WorkspaceId.eq(ws.0))
+            .find_also_related(user::Entity)
+            .order_by_asc(membership::Column::CreatedAt)
+            .all(&self.db)
+            .await?;
+        let mut members = Vec::with_capacity(rows.len());
+        for (m, u) in rows {
+            if let Some(u) = u {
+                members.push(Member {
+                    membership_id: MembershipId(m.id),
+                    user_id: UserId(u.id),
+                    name: u.name,
+                    email: u.email,
+                    role: role_of(&m.role)?,
+                    joined: m.created_at,
+                });
+            }
+        }
+        Ok(members)
+    }
+
+    /// Invitations neither accepted nor expired.
+    pub async fn pending_invitations(&self, ws: WorkspaceId) -> Result<Vec<invitation::Model>> {
+        Ok(invitation::Entity::find()
+            .filter(invitation::Column::WorkspaceId.eq(ws.0))
+            .filter(invitation::Column::AcceptedAt.is_null())
+            .filter(invitation::Column::ExpiresAt.gt(crate::now()))
+            .order_by_desc(invitation::Column::CreatedAt)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Invites `email` with `role` and e-mails the link. A pending invitation for the same
+    /// address is replaced.
+    pub async fn invite(
+        &self,
+        ctx: &Membership,
+        actor: &user::Model,
+        email: &Email,
+        role: Role,
+    ) -> Result<invitation::Model> {
+        ctx.require_manager()?;
+        if !ctx.role.may_manage(Role::Viewer, Some(role)) {
+            return Err(ServiceError::invalid(
+                "role",
+                "Only owners can invite owners.",
+            ));
+        }
+        if actor.email_verified_at.is_none() {
+            return Err(ServiceError::invalid(
+                "email",
+                "Confirm your own e-mail address before inviting others (see the notice at the top of the page).",
+            ));
+        }
+        let already = membership::Entity::find()
+            .filter(membership::Column::WorkspaceId.eq(ctx.workspace.id))
+            .find_also_related(user::Entity)
+            .filter(user::Column::Email.eq(email.as_str()))
+            .one(&self.db)
+            .await?;
+        if already.is_some() {
+            return Err(ServiceError::invalid(
+                "email",
+                "This person is already a member of the workspace.",
+            ));
+        }
+        let token = tokens::random_token();
+        let now = crate::now();
+        let txn = self.db.begin().await?;
+        invitation::Entity::delete_many()
+            .filter(invitation::Column::WorkspaceId.eq(ctx.workspace.id))
+            .filter(invitation::Column::Email.eq(email.as_str()))
+            .filter(invitation::Column::AcceptedAt.is_null())
+            .exec(&txn)
+            .await?;
+        let inv = invitation::ActiveModel {
+            workspace_id: Set(ctx.workspace.id),
+            email: Set(email.as_str().to_owned()),
+            role: Set(role.as_str().to_owned()),
+            token_hash: Set(tokens::hash_token(&token)),
+            invited_by: Set(Some(actor.id)),
+            expires_at: Set(now + INVITATION_LIFETIME),
+            accepted_at: Set(None),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        let link = format!("{}/invitations/{token}", self.base_url);
+        emails::queue(
+            &txn,
+            emails::invitation(
+                email.as_str(),
+                &actor.name,
+                &ctx.workspace.name,
+                role.label(),
+                &link,
+            ),
+            None,
+        )
+        .await?;
+        activity::record(
+            &txn,
+            ctx.workspace_id(),
+            Some(actor),
+            Entry {
+                action: "invitation.created",
+                object_type: "invitation",
+                object_id: Some(inv.id),
+                summary: format!("invited {} as {}", email, role.label()),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(inv)
+    }
+
+    pub async fn revoke_invitation(
+        &self,
+        ctx: &Membership,
+        actor: &user::Model,
+        id: i64,
+    ) -> Result<()> {
+        ctx.require_manager()?;
+        let txn = self.db.begin().await?;
+        let inv = invitation::Entity::find_by_id(id)
+            .filter(invitation::Column::WorkspaceId.eq(ctx.workspace.id))
+            .filter(invitation::Column::AcceptedAt.is_null())
+            .one(&txn)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        invitation::Entity::delete_by_id(inv.id).exec(&txn).await?;
+        activity::record(
+            &txn,
+            ctx.workspace_id(),
+            Some(actor),
+            Entry {
+                action: "invitation.revoked",
+                object_type: "invitation",
+                object_id: Some(inv.id),
+                summary: format!("withdrew the invitation of {}", inv.email),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// A live invitation by its link.
+    pub async fn peek_invitation(&self, token: &str) -> Result<InvitationView> {
+        let found = invitation::Entity::find()
+            .filter(invitation::Column::TokenHash.eq(tokens::hash_token(token)))
+            .find_also_related(workspace::Entity)
+            .one(&self.db)
+            .await?;
+        match found {
+            Some((inv, Some(ws))) if inv.accepted_at.is_none() && inv.expires_at > crate::now() => {
+                Ok(InvitationView {
+                    role: role_of(&inv.role)?,
+                    invitation: inv,
+                    workspace_name: ws.name,
+                })
+            }
+            _ => Err(ServiceError::invalid(
+                "token",
+                "This invitation has expired, was withdrawn, or has already been used. Ask for a new one.",
+            )),
+        }
+    }
+
+    /// Accepts an invitation for `user`, whose confirmed address must be the invited one.
+    pub async fn accept_invitation(&self, user: &user::Model, token: &str) -> Result<WorkspaceId> {
+        let view = self.peek_invitation(token).await?;
+        let inv = view.invitation;
+        if user.email != inv.email {
+            return Err(ServiceError::Forbidden(format!(
+                "This invitation was sent to another e-mail address. Sign in with the account for that address to accept it (you are signed in as {}).",
+                user.email
+            )));
+        }
+        if user.email_verified_at.is_none() {
+            return Err(ServiceError::Forbidden(
+                "Confirm your e-mail address first: open the link we sent you, then accept the invitation.".into(),
+            ));
+        }
+        let ws = WorkspaceId(inv.workspace_id);
+        let now = crate::now();
+        let txn = self.db.begin().await?;
+        let used = invitation::Entity::update_many()
+            .col_expr(invitation::Column::AcceptedAt, Expr::value(now))
+            .filter(invitation::Column::Id.eq(inv.id))
+            .filter(invitation::Column::AcceptedAt.is_null())
+            .exec(&txn)
+            .await?;
+        if used.rows_affected != 1 {
+            return Err(ServiceError::invalid(
+                "token",
+                "This invitation has already been used.",
+            ));
+        }
+        let inserted = membership::ActiveModel {
+            workspace_id: Set(ws.0),
+            user_id: Set(user.id),
+            role: Set(view.role.as_str().to_owned()),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await;
+        match inserted {
+            Ok(m) => {
+                activity::record(
+                    &txn,
+                    ws,
+                    Some(user),
+                    Entry {
+                        action: "member.joined",
+                        object_type: "membership",
+                        object_id: Some(m.id),
+                        summary: format!("joined as {}", view.role.label()),
+                    },
+                )
+                .await?;
+            }
+            // Already a member (joined another way meanwhile): the invitation is simply used up.
+            Err(e) if store::is_unique_violation(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
+        txn.commit().await?;
+        self.remember_workspace(UserId(user.id), ws).await?;
+        Ok(ws)
+    }
+
+    pub async fn change_role(
+        &self,
+        ctx: &Membership,
+        actor: &user::Model,
+        target: MembershipId,
+        role: Role,
+    ) -> Result<()> {
+        ctx.require_manager()?;
+        let txn = self.db.begin().await?;
+        lock_workspace(&txn, ctx.workspace_id()).await?;
+        let (member, person) = member_row(&txn, ctx.workspace_id(), target).await?;
+        let current = role_of(&member.role)?;
+        if !ctx.role.may_manage(current, Some(role)) {
+            return Err(ServiceError::Forbidden(
+                "Only owners can change an owner's role or make someone an owner.".into(),
+            ));
+        }
+        if current == role {
+            return Ok(());
+        }
+        if current == Role::Owner && owner_count(&txn, ctx.workspace_id()).await? <= 1 {
+            return Err(ServiceError::Forbidden(
+                "A workspace needs at least one owner. Make someone else an owner first.".into(),
+            ));
+        }
+        membership::Entity::update_many()
+            .col_expr(membership::Column::Role, Expr::value(role.as_str()))
+            .filter(membership::Column::Id.eq(member.id))
+            .exec(&txn)
+            .await?;
+        activity::record(
+            &txn,
+            ctx.workspace_id(),
+            Some(actor),
+            Entry {
+                action: "member.role_changed",
+                object_type: "membership",
+                object_id: Some(member.id),
+                summary: format!(
+                    "changed {}'s role from {} to {}",
+                    person.name,
+                    current.label(),
+                    role.label()
+                ),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Removes another member. (Removing oneself is leaving.)
+    pub async fn remove_member(
+        &self,
+        ctx: &Membership,
+        actor: &user::Model,
+        target: MembershipId,
+    ) -> Result<()> {
+        if target == ctx.id {
+            return self.leave_workspace(ctx, actor).await;
+        }
+        ctx.require_manager()?;
+        let txn = self.db.begin().await?;
+        lock_workspace(&txn, ctx.workspace_id()).await?;
+        let (member, person) = member_row(&txn, ctx.workspace_id(), target).await?;
+        let current = role_of(&member.role)?;
+        if !ctx.role.may_manage(current, None) {
+            return Err(ServiceError::Forbidden(
+                "Only owners can remove an owner.".into(),
+            ));
+        }
+        if current == Role::Owner && owner_count(&txn, ctx.workspace_id()).await? <= 1 {
+            return Err(ServiceError::Forbidden(
+                "The last owner cannot be removed.".into(),
+            ));
+        }
+        membership::Entity::delete_by_id(member.id)
+            .exec(&txn)
+            .await?;
+        activity::record(
+            &txn,
+            ctx.workspace_id(),
+            Some(actor),
+            Entry {
+                action: "member.removed",
+                object_type: "membership",
+                object_id: Some(member.id),
+                summary: format!("removed {} ({})", person.name, current.label()),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    pub async fn leave_workspace(&self, ctx: &Membership, actor: &user::Model) -> Result<()> {
+        let txn = self.db.begin().await?;
+        lock_workspace(&txn, ctx.workspace_id()).await?;
+        let (member, _) = member_row(&txn, ctx.workspace_id(), ctx.id).await?;
+        if role_of(&member.role)? == Role::Owner
+            && owner_count(&txn, ctx.workspace_id()).await? <= 1
+        {
+            return Err(ServiceError::Forbidden(
+                "You are the last owner of this workspace. Make someone else an owner before you leave.".into(),
+            ));
+        }
+        membership::Entity::delete_by_id(member.id)
+            .exec(&txn)
+            .await?;
+        activity::record(
+            &txn,
+            ctx.workspace_id(),
+            Some(actor),
+            Entry {
+                action: "member.left",
+                object_type: "membership",
+                object_id: Some(member.id),
+                summary: "left the workspace".to_owned(),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,157 @@
+//! Assembling the application: database, services, web server and worker, under one shutdown.
+
+use crate::config::Settings;
+use crate::tls;
+use anyhow::Context;
+use axum::serve::ListenerExt;
+use services::Services;
+use services::worker::Worker;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// Opens the database (creating and migrating an embedded one on first start) and builds the
+/// services around it. `public_url` is where links in e-mails point.
+pub async fn services(settings: &Settings, public_url: String) -> anyhow::Result<Services> {
+    let db = store::connect(&settings.database_url(), settings.database.max_connections).await?;
+    store::migrate(&db).await?;
+    let mailer = providers::mail::build(
+        &settings.mail.from,
+        settings.smtp_config().as_ref(),
+        settings.outbox_dir(),
+    )?;
+    Ok(Services {
+        db,
+        mailer,
+        keys: services::tokens::Keys::new(settings.secret_key()?),
+        base_url: public_url,
+        login_throttle: services::accounts::default_throttle(),
+    })
+}
+
+/// Installs aws-lc-rs as the process's one TLS provider (idempotent).
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
+
+pub struct Application {
+    listener: TcpListener,
+    local: SocketAddr,
+    services: Services,
+    settings: Settings,
+    with_worker: bool,
+}
+
+impl Application {
+    /// Binds the listener (port 0 picks a free one) and prepares everything; nothing is served
+    /// until `run_until_stopped`.
+    pub async fn build(settings: Settings, with_worker: bool) -> anyhow::Result<Self> {
+        install_crypto_provider();
+        let addr = settings.listen_addr()?;
+        let listener = TcpListener::bind(addr).await.with_context(|| {
+            format!("could not listen on {addr}; is another program using it? Change server.listen")
+        })?;
+        let local = listener.local_addr()?;
+        let services = services(&settings, settings.public_url(local)).await?;
+        std::fs::create_dir_all(settings.media_dir()).with_context(|| {
+            format!(
+                "could not create the media folder {}",
+                settings.media_dir().display()
+            )
+        })?;
+        Ok(Self {
+            listener,
+            local,
+            services,
+            settings,
+            with_worker,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local.port()
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// Serves until `shutdown` completes, then lets requests in flight and the job in progress
+    /// finish.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let worker = self.with_worker.then(|| {
+            let poll = Duration::from_millis(self.settings.worker.poll_interval_ms);
+            tokio::spawn(Worker::new(self.services.clone(), poll).run(stop_rx.clone()))
+        });
+        let outbox = self
+            .settings
+            .smtp
+            .is_none()
+            .then(|| self.settings.outbox_dir().display().to_string());
+        let config = web::WebConfig {
+            tls: self.settings.tls_enabled(),
+            outbox,
+        };
+        let app = web::app(self.services.clone(), config)
+            .into_make_service_with_connect_info::<SocketAddr>();
+        tracing::info!(
+            address = %self.settings.public_url(self.local),
+            mail = %self.services.mailer.describe(),
+            worker = self.with_worker,
+            "Socializioz is serving"
+        );
+        let mut stop_rx = stop_rx;
+        let signal = async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        };
+        let serve_result = match (&self.settings.tls.cert, &self.settings.tls.key) {
+            (Some(cert), Some(key)) => {
+                let config = tls::server_config(cert, key)?;
+                let listener = tls::TlsListener::new(self.listener, config)?.tap_io(|_| {});
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(signal)
+                    .await
+            }
+            _ => {
+                axum::serve(self.listener, app)
+                    .with_graceful_shutdown(signal)
+                    .await
+            }
+        };
+        if let Some(worker) = worker {
+            let _ = stop_rx.wait_for(|stopped| *stopped).await;
+            worker.await.context("the worker task failed")?;
+        }
+        serve_result.context("the web server failed")
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tracing::info!("shutting down: finishing requests and the job in progress");
+}

@@ -1,0 +1,200 @@
+//! The command line.
+
+use crate::app::{self, Application, shutdown_signal};
+use crate::config::{self, Settings};
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use domain::{Email, Language, Password, PersonName, Timezone};
+use services::ServiceError;
+use services::accounts::NewAccount;
+use services::worker::Worker;
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "socializioz",
+    version,
+    about = "Self-hostable social media management"
+)]
+pub struct Cli {
+    /// Configuration file (default: ./socializioz.toml when it exists).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the web application; the background worker runs in the same process.
+    Serve {
+        /// Serve pages only, for several web processes behind a load balancer with separate
+        /// `socializioz worker` processes.
+        #[arg(long)]
+        no_worker: bool,
+    },
+    /// Run the background worker alone.
+    Worker,
+    /// Bring the database schema up to date, then exit.
+    Migrate,
+    /// Administration tasks.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdminCommand {
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create an account whose address counts as confirmed. The password is asked for (or read
+    /// from the first line of standard input when it is not a terminal).
+    Create(CreateUser),
+    /// Set an account's password and sign out all its sessions.
+    SetPassword {
+        #[arg(long)]
+        email: String,
+    },
+    /// List all accounts.
+    List,
+}
+
+#[derive(Args, Debug)]
+pub struct CreateUser {
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub email: String,
+    #[arg(long, default_value = "UTC")]
+    pub timezone: String,
+    #[arg(long, default_value = "en")]
+    pub language: String,
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = config::load(cli.config.as_deref(), std::env::vars())?;
+    match cli.command {
+        Command::Serve { no_worker } => {
+            let app = Application::build(settings, !no_worker).await?;
+            app.run_until_stopped(shutdown_signal()).await
+        }
+        Command::Worker => {
+            app::install_crypto_provider();
+            let poll = Duration::from_millis(settings.worker.poll_interval_ms);
+            let public = settings.public_url(settings.listen_addr()?);
+            let services = app::services(&settings, public).await?;
+            let (tx, rx) = tokio::sync::watch::channel(false);
+            let worker = tokio::spawn(Worker::new(services, poll).run(rx));
+            shutdown_signal().await;
+            let _ = tx.send(true);
+            worker.await.context("the worker task failed")
+        }
+        Command::Migrate => {
+            app::install_crypto_provider();
+            let db = store::connect(&settings.database_url(), 1).await?;
+            let pending = store::pending_migrations(&db).await?;
+            store::migrate(&db).await?;
+            if pending.is_empty() {
+                println!("The database schema is up to date.");
+            } else {
+                for name in pending {
+                    println!("applied {name}");
+                }
+            }
+            Ok(())
+        }
+        Command::Admin {
+            command: AdminCommand::User { command },
+        } => user(settings, command).await,
+    }
+}
+
+async fn user(settings: Settings, command: UserCommand) -> anyhow::Result<()> {
+    app::install_crypto_provider();
+    let public = settings.public_url(settings.listen_addr()?);
+    let services = app::services(&settings, public).await?;
+    match command {
+        UserCommand::Create(args) => {
+            let email = Email::parse(&args.email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
+            let account = NewAccount {
+                name: PersonName::parse(&args.name).map_err(|e| anyhow::anyhow!("--name: {e}"))?,
+                password: read_password(&email)?,
+                timezone: Timezone::parse(&args.timezone)
+                    .map_err(|e| anyhow::anyhow!("--timezone: {e}"))?,
+                language: Language::parse(&args.language)
+                    .map_err(|e| anyhow::anyhow!("--language: {e}"))?,
+                email,
+            };
+            let user = services.create_account(account).await.map_err(explain)?;
+            println!(
+                "Created account {} <{}> (id {}).",
+                user.name, user.email, user.id
+            );
+        }
+        UserCommand::SetPassword { email } => {
+            let email = Email::parse(&email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
+            let password = read_password(&email)?;
+            services
+                .set_password(&email, &password)
+                .await
+                .map_err(|e| match e {
+                    ServiceError::NotFound => anyhow::anyhow!("no account has the address {email}"),
+                    other => explain(other),
+                })?;
+            println!("The password of {email} is set; its sessions were signed out.");
+        }
+        UserCommand::List => {
+            let users = services.list_users().await.map_err(explain)?;
+            if users.is_empty() {
+                println!("No accounts yet.");
+            }
+            for u in users {
+                let verified = if u.email_verified_at.is_some() {
+                    "confirmed"
+                } else {
+                    "unconfirmed"
+                };
+                println!(
+                    "{:>6}  {:<40}  {:<30}  {verified}  since {}",
+                    u.id,
+                    u.email,
+                    u.name,
+                    u.created_at.format("%Y-%m-%d")
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn explain(err: ServiceError) -> anyhow::Error {
+    match err {
+        ServiceError::Invalid { message, .. } => anyhow::anyhow!(message),
+        other => anyhow::Error::new(other),
+    }
+}
+
+/// Reads a new password without echo on a terminal, or from the first line of standard input.
+fn read_password(email: &Email) -> anyhow::Result<Password> {
+    let raw = if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("New password: ")?;
+        let again = rpassword::prompt_password("Repeat it: ")?;
+        anyhow::ensure!(first == again, "the two passwords differ");
+        first
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    };
+    Password::parse(&raw, Some(email)).map_err(|e| anyhow::anyhow!("password: {e}"))
+}

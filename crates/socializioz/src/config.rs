@@ -1,0 +1,591 @@
+//! Configuration: one typed struct, read from an optional `socializioz.toml` and then from
+//! `SOCIALIZIOZ__SECTION__KEY` environment variables (which win). Any key may instead be given
+//! as `<key>_file` (or `SOCIALIZIOZ__SECTION__KEY_FILE`), naming a file that holds the value, for
+//! secrets kept out of the environment. Everything is checked at start-up, and each complaint
+//! says how to fix it.
+
+use providers::mail::SmtpSecurity;
+use secrecy::SecretString;
+use serde::{Deserialize, Deserializer};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_FILE: &str = "socializioz.toml";
+pub const ENV_PREFIX: &str = "SOCIALIZIOZ__";
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub tls: TlsSettings,
+    pub data: DataSettings,
+    pub database: DatabaseSettings,
+    pub mail: MailSettings,
+    pub smtp: Option<SmtpSettings>,
+    pub media: MediaSettings,
+    pub security: SecuritySettings,
+    pub worker: WorkerSettings,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    /// Address and port to listen on.
+    pub listen: String,
+    /// The address people use to reach the product (for links in e-mails), when it differs
+    /// from `listen` (behind a proxy, say).
+    pub public_url: Option<String>,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".to_owned(),
+            public_url: None,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsSettings {
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DataSettings {
+    pub dir: PathBuf,
+}
+
+impl Default for DataSettings {
+    fn default() -> Self {
+        Self {
+            dir: PathBuf::from("./data"),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    /// `sqlite://path` or `postgres://…`; defaults to `sqlite://<data.dir>/socializioz.db`.
+    pub url: Option<SecretString>,
+    #[serde(deserialize_with = "lenient_u32")]
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: None,
+            max_connections: 10,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailSettings {
+    pub from: String,
+    /// Where messages are written when no SMTP server is configured; defaults to
+    /// `<data.dir>/outbox`.
+    pub outbox: Option<PathBuf>,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            from: "Socializioz <no-reply@localhost>".to_owned(),
+            outbox: None,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    pub host: String,
+    #[serde(default, deserialize_with = "lenient_opt_u16")]
+    pub port: Option<u16>,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<SecretString>,
+    #[serde(default)]
+    pub security: SmtpSecurity,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct MediaSettings {
+    /// Defaults to `<data.dir>/media`.
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecuritySettings {
+    /// The server's secret (at least 32 characters). When absent, one is generated into
+    /// `<data.dir>/secret.key` on first start.
+    pub secret_key: Option<SecretString>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkerSettings {
+    /// How often an idle worker looks for due jobs.
+    #[serde(deserialize_with = "lenient_u64")]
+    pub poll_interval_ms: u64,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self {
+            poll_interval_ms: 1000,
+        }
+    }
+}
+
+/// Numbers may come as TOML integers or, from the environment, as strings.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum NumOrText {
+    Num(i64),
+    Text(String),
+}
+
+fn lenient<'de, D: Deserializer<'de>, T: TryFrom<i64>>(d: D) -> Result<T, D::Error> {
+    let n = match NumOrText::deserialize(d)? {
+        NumOrText::Num(n) => n,
+        NumOrText::Text(s) => s.trim().parse::<i64>().map_err(|_| {
+            serde::de::Error::custom(format!("expected a whole number, found {s:?}"))
+        })?,
+    };
+    T::try_from(n).map_err(|_| serde::de::Error::custom(format!("the number {n} is out of range")))
+}
+
+fn lenient_u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    lenient(d)
+}
+
+fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    lenient(d)
+}
+
+fn lenient_opt_u16<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Error> {
+    lenient(d).map(Some)
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+fn err(msg: impl Into<String>) -> ConfigError {
+    ConfigError(msg.into())
+}
+
+/// Reads the settings: the file (the given one, which must exist, or `socializioz.toml` when
+/// present), then the environment, then `_file` indirections; then validates them.
+pub fn load(
+    file: Option<&Path>,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<Settings, ConfigError> {
+    let mut table = match file {
+        Some(path) => read_table(path)?,
+        None if Path::new(DEFAULT_FILE).exists() => read_table(Path::new(DEFAULT_FILE))?,
+        None => toml::Table::new(),
+    };
+    for (key, value) in env {
+        let Some(rest) = key.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        let path: Vec<String> = rest.split("__").map(|s| s.to_lowercase()).collect();
+        if path.iter().any(String::is_empty) {
+            return Err(err(format!(
+                "the environment variable {key} has an empty part; write it like SOCIALIZIOZ__SERVER__LISTEN"
+            )));
+        }
+        insert(&mut table, &path, toml::Value::String(value), &key)?;
+    }
+    resolve_files(&mut table, "")?;
+    let text = toml::to_string(&table)
+        .map_err(|e| err(format!("the configuration could not be assembled: {e}")))?;
+    let settings: Settings = toml::from_str(&text).map_err(|e| {
+        err(format!(
+            "the configuration is not valid: {}\nSettings come from {DEFAULT_FILE} and SOCIALIZIOZ__SECTION__KEY environment variables; the README lists every key.",
+            e.message()
+        ))
+    })?;
+    settings.validate()?;
+    Ok(settings)
+}
+
+fn read_table(path: &Path) -> Result<toml::Table, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        err(format!(
+            "the configuration file {} could not be read: {e}",
+            path.display()
+        ))
+    })?;
+    toml::from_str(&text).map_err(|e| {
+        err(format!(
+            "the configuration file {} is not valid TOML: {e}",
+            path.display()
+        ))
+    })
+}
+
+fn insert(
+    table: &mut toml::Table,
+    path: &[String],
+    value: toml::Value,
+    origin: &str,
+) -> Result<(), ConfigError> {
+    match path {
+        [] => Ok(()),
+        [last] => {
+            table.insert(last.clone(), value);
+            Ok(())
+        }
+        [first, rest @ ..] => {
+            let entry = table
+                .entry(first.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            match entry {
+                toml::Value::Table(inner) => insert(inner, rest, value, origin),
+                _ => Err(err(format!(
+                    "{origin} sets a key below {first:?}, which is not a section"
+                ))),
+            }
+        }
+    }
+}
+
+/// Replaces every `<key>_file = "path"` with `<key> = <contents of path>`.
+fn resolve_files(table: &mut toml::Table, prefix: &str) -> Result<(), ConfigError> {
+    let keys: Vec<String> = table.keys().cloned().collect();
+    for key in keys {
+        let name = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        if let Some(toml::Value::Table(inner)) = table.get_mut(&key) {
+            resolve_files(inner, &name)?;
+            continue;
+        }
+        let Some(base) = key.strip_suffix("_file") else {
+            continue;
+        };
+        if table.contains_key(base) {
+            return Err(err(format!(
+                "{name} and {} are both set; keep only one",
+                name.trim_end_matches("_file")
+            )));
+        }
+        let Some(toml::Value::String(path)) = table.remove(&key) else {
+            return Err(err(format!("{name} must be a path to a file")));
+        };
+        let contents = std::fs::read_to_string(&path)
+            .map_err(|e| err(format!("{name} names {path}, which could not be read: {e}")))?;
+        let value = contents.strip_suffix('\n').unwrap_or(&contents);
+        let value = value.strip_suffix('\r').unwrap_or(value);
+        table.insert(base.to_owned(), toml::Value::String(value.to_owned()));
+    }
+    Ok(())
+}
+
+impl Settings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.listen_addr()?;
+        if let Some(url) = &self.server.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(err(format!(
+                "server.public_url is {url:?}; it must start with http:// or https:// (for example https://social.example.com)"
+            )));
+        }
+        match (&self.tls.cert, &self.tls.key) {
+            (None, None) => {}
+            (Some(cert), Some(key)) => {
+                for (what, path) in [("tls.cert", cert), ("tls.key", key)] {
+                    if !path.is_file() {
+                        return Err(err(format!(
+                            "{what} is {}, which is not a readable file",
+                            path.display()
+                        )));
+                    }
+                }
+            }
+            _ => {
+                return Err(err(
+                    "set both tls.cert and tls.key to serve HTTPS, or neither to serve plain HTTP behind a proxy",
+                ));
+            }
+        }
+        let url = self.database_url();
+        store::Backend::from_url(&url).map_err(|e| err(format!("database.url: {e}")))?;
+        if self.database.max_connections == 0 {
+            return Err(err("database.max_connections must be at least 1"));
+        }
+        if let Some(smtp) = &self.smtp
+            && smtp.host.trim().is_empty()
+        {
+            return Err(err(
+                "smtp.host is empty; give the mail server's host name, or remove the [smtp] section to write e-mail to the outbox folder",
+            ));
+        }
+        if let Some(secret) = &self.security.secret_key {
+            use secrecy::ExposeSecret;
+            if secret.expose_secret().chars().count() < 32 {
+                return Err(err(
+                    "security.secret_key must be at least 32 characters; generate one with `openssl rand -hex 32`",
+                ));
+            }
+        }
+        if self.worker.poll_interval_ms == 0 {
+            return Err(err("worker.poll_interval_ms must be at least 1"));
+        }
+        Ok(())
+    }
+
+    pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.server.listen.parse().map_err(|_| {
+            err(format!(
+                "server.listen is {:?}; it must be an IP address and port such as 127.0.0.1:8080 or 0.0.0.0:8080",
+                self.server.listen
+            ))
+        })
+    }
+
+    pub fn tls_enabled(&self) -> bool {
+        self.tls.cert.is_some() && self.tls.key.is_some()
+    }
+
+    pub fn database_url(&self) -> String {
+        use secrecy::ExposeSecret;
+        match &self.database.url {
+            Some(url) => url.expose_secret().to_owned(),
+            None => format!(
+                "sqlite://{}",
+                self.data.dir.join("socializioz.db").display()
+            ),
+        }
+    }
+
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.mail
+            .outbox
+            .clone()
+            .unwrap_or_else(|| self.data.dir.join("outbox"))
+    }
+
+    pub fn media_dir(&self) -> PathBuf {
+        self.media
+            .dir
+            .clone()
+            .unwrap_or_else(|| self.data.dir.join("media"))
+    }
+
+    /// The public address, given the port actually bound (which differs from the configured one
+    /// when listening on port 0).
+    pub fn public_url(&self, bound: SocketAddr) -> String {
+        match &self.server.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => {
+                let scheme = if self.tls_enabled() { "https" } else { "http" };
+                format!("{scheme}://{bound}")
+            }
+        }
+    }
+
+    pub fn smtp_config(&self) -> Option<providers::mail::SmtpConfig> {
+        self.smtp.as_ref().map(|s| providers::mail::SmtpConfig {
+            host: s.host.clone(),
+            port: s.port,
+            username: s.username.clone(),
+            password: s.password.clone(),
+            security: s.security,
+        })
+    }
+
+    /// The server's secret key: the configured one, or the one in the data folder, created on
+    /// first start.
+    pub fn secret_key(&self) -> anyhow::Result<Vec<u8>> {
+        use anyhow::Context;
+        use secrecy::ExposeSecret;
+        if let Some(secret) = &self.security.secret_key {
+            return Ok(secret.expose_secret().as_bytes().to_vec());
+        }
+        let path = self.data.dir.join("secret.key");
+        if let Ok(existing) = std::fs::read_to_string(&path) {
+            let key = hex::decode(existing.trim()).with_context(|| {
+                format!(
+                    "{} is damaged (it must hold 64 hex digits); restore it from a backup",
+                    path.display()
+                )
+            })?;
+            anyhow::ensure!(
+                key.len() >= 32,
+                "{} is too short; restore it from a backup",
+                path.display()
+            );
+            return Ok(key);
+        }
+        std::fs::create_dir_all(&self.data.dir).with_context(|| {
+            format!(
+                "could not create the data folder {}",
+                self.data.dir.display()
+            )
+        })?;
+        let mut key = vec![0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
+        write_private(&path, &hex::encode(&key))
+            .with_context(|| format!("could not write the secret key to {}", path.display()))?;
+        tracing::warn!(
+            path = %path.display(),
+            "generated a new secret key; back this file up with the database"
+        );
+        Ok(key)
+    }
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.write_all(b"\n")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_match_the_readme() {
+        let s = load(Some(Path::new("/dev/null")), env(&[])).unwrap();
+        assert_eq!(s.server.listen, "127.0.0.1:8080");
+        assert_eq!(s.database_url(), "sqlite://./data/socializioz.db");
+        assert_eq!(s.outbox_dir(), PathBuf::from("./data/outbox"));
+        assert_eq!(s.media_dir(), PathBuf::from("./data/media"));
+        assert!(s.smtp.is_none());
+        assert!(!s.tls_enabled());
+    }
+
+    #[test]
+    fn environment_overrides_and_numbers_from_strings() {
+        let s = load(
+            Some(Path::new("/dev/null")),
+            env(&[
+                ("SOCIALIZIOZ__SERVER__LISTEN", "0.0.0.0:9000"),
+                ("SOCIALIZIOZ__DATABASE__MAX_CONNECTIONS", "3"),
+                ("SOCIALIZIOZ__SMTP__HOST", "mail.example.com"),
+                ("SOCIALIZIOZ__SMTP__PORT", "2525"),
+                ("SOCIALIZIOZ__SMTP__PASSWORD", "123456"),
+                ("UNRELATED", "x"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.server.listen, "0.0.0.0:9000");
+        assert_eq!(s.database.max_connections, 3);
+        let smtp = s.smtp.unwrap();
+        assert_eq!(smtp.port, Some(2525));
+        use secrecy::ExposeSecret;
+        assert_eq!(smtp.password.unwrap().expose_secret(), "123456");
+    }
+
+    #[test]
+    fn secrets_can_come_from_files_and_never_show_in_debug() {
+        let dir = std::env::temp_dir().join(format!("sz-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("db-url");
+        std::fs::write(&file, "postgres://app:hunter2hunter2@db/prod\n").unwrap();
+        let s = load(
+            Some(Path::new("/dev/null")),
+            env(&[("SOCIALIZIOZ__DATABASE__URL_FILE", file.to_str().unwrap())]),
+        )
+        .unwrap();
+        assert_eq!(s.database_url(), "postgres://app:hunter2hunter2@db/prod");
+        assert!(!format!("{s:?}").contains("hunter2"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn mistakes_are_explained() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (
+                &[("SOCIALIZIOZ__SERVER__LISTEN", "localhost")],
+                "127.0.0.1:8080",
+            ),
+            (
+                &[("SOCIALIZIOZ__DATABASE__URL", "mysql://x/y")],
+                "sqlite://",
+            ),
+            (
+                &[("SOCIALIZIOZ__TLS__CERT", "/etc/hostname")],
+                "both tls.cert and tls.key",
+            ),
+            (&[("SOCIALIZIOZ__SERVER__LISEN", "x")], "unknown field"),
+            (
+                &[("SOCIALIZIOZ__DATABASE__MAX_CONNECTIONS", "many")],
+                "whole number",
+            ),
+            (
+                &[("SOCIALIZIOZ__SECURITY__SECRET_KEY", "short")],
+                "at least 32",
+            ),
+            (
+                &[("SOCIALIZIOZ__DATABASE__URL_FILE", "/nonexistent/file")],
+                "could not be read",
+            ),
+        ];
+        for (vars, needle) in cases {
+            let e = load(Some(Path::new("/dev/null")), env(vars)).unwrap_err().0;
+            assert!(e.contains(needle), "{vars:?}: {e}");
+        }
+        let e = load(Some(Path::new("/nonexistent.toml")), env(&[]))
+            .unwrap_err()
+            .0;
+        assert!(e.contains("could not be read"), "{e}");
+    }
+
+    #[test]
+    fn the_secret_key_is_generated_once_and_kept_private() {
+        let dir = std::env::temp_dir().join(format!("sz-key-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut s = Settings::default();
+        s.data.dir = dir.clone();
+        let k1 = s.secret_key().unwrap();
+        let k2 = s.secret_key().unwrap();
+        assert_eq!(k1, k2);
+        assert_eq!(k1.len(), 32);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.join("secret.key"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

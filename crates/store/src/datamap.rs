@@ -1,0 +1,225 @@
+//! The data map: every table the product keeps, classified by the data category of the privacy
+//! page, by who owns its rows, and by what account deletion and data export do with it.
+//!
+//! A test compares this registry with the live schema on both backends, so a table that is not
+//! classified here fails the build's tests. Account deletion and export read their plans from
+//! this list; adding a table to them is a matter of adding it here.
+
+/// The categories of "Data we collect" on the privacy page, plus the consent records the page
+/// describes under "Consent tracking" and the product's own bookkeeping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Category {
+    AccountProfile,
+    WorkspaceAndUsage,
+    ConnectedAccounts,
+    MediaAssets,
+    Diagnostics,
+    Billing,
+    ConsentRecords,
+    /// Holds no personal data (schema bookkeeping).
+    System,
+}
+
+impl Category {
+    /// The name the privacy page uses.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::AccountProfile => "Account profile",
+            Self::WorkspaceAndUsage => "Workspace and usage",
+            Self::ConnectedAccounts => "Connected accounts",
+            Self::MediaAssets => "Media assets",
+            Self::Diagnostics => "Diagnostics",
+            Self::Billing => "Billing",
+            Self::ConsentRecords => "Consent records",
+            Self::System => "System",
+        }
+    }
+}
+
+/// Who a row belongs to, and through which column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    /// The row belongs to the user named by this column.
+    User(&'static str),
+    /// The row belongs to the workspace named by this column.
+    Workspace(&'static str),
+    /// No person owns the row.
+    Nobody,
+}
+
+/// What deleting an account does to a table's rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnDeletion {
+    /// The user's rows are deleted.
+    Delete,
+    /// The rows go with their workspace: deleted when the user was its only owner, otherwise
+    /// kept for the remaining members with every column that names the user cleared.
+    FollowWorkspace,
+    /// Kept, for the stated reason, with nothing that identifies the person.
+    Retain(&'static str),
+}
+
+/// What "export all my data" does with a table's rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnExport {
+    Include,
+    /// Left out, for the stated reason (secrets, or nothing personal).
+    Exclude(&'static str),
+}
+
+/// One table's classification.
+#[derive(Debug, Clone, Copy)]
+pub struct TableClass {
+    pub table: &'static str,
+    pub category: Category,
+    pub owner: Owner,
+    /// Columns other than the owner column that may name the user (to clear, or to check that
+    /// no residue remains after a deletion).
+    pub user_refs: &'static [&'static str],
+    pub deletion: OnDeletion,
+    pub export: OnExport,
+    /// What the table holds, in a sentence a person can read.
+    pub holds: &'static str,
+}
+
+/// Every table of the schema. Keep it in the order of the migrations.
+pub const TABLES: &[TableClass] = &[
+    TableClass {
+        table: "users",
+        category: Category::AccountProfile,
+        owner: Owner::User("id"),
+        user_refs: &[],
+        deletion: OnDeletion::Delete,
+        export: OnExport::Include,
+        holds: "Name, e-mail address, time zone, language and the password hash.",
+    },
+    TableClass {
+        table: "sessions",
+        category: Category::AccountProfile,
+        owner: Owner::User("user_id"),
+        user_refs: &[],
+        deletion: OnDeletion::Delete,
+        export: OnExport::Include,
+        holds: "Signed-in browsers: a hash of the session token, a short device description, \
+                when the session started and was last used.",
+    },
+    TableClass {
+        table: "email_tokens",
+        category: Category::AccountProfile,
+        owner: Owner::User("user_id"),
+        user_refs: &[],
+        deletion: OnDeletion::Delete,
+        export: OnExport::Exclude("single-use links: hashes of secrets that expire within days"),
+        holds: "Hashes of the single-use links sent by e-mail (verification, password reset, \
+                change of address).",
+    },
+    TableClass {
+        table: "workspaces",
+        category: Category::WorkspaceAndUsage,
+        owner: Owner::Workspace("id"),
+        user_refs: &[],
+        deletion: OnDeletion::FollowWorkspace,
+        export: OnExport::Include,
+        holds: "Workspace names.",
+    },
+    TableClass {
+        table: "memberships",
+        category: Category::WorkspaceAndUsage,
+        owner: Owner::User("user_id"),
+        user_refs: &[],
+        deletion: OnDeletion::Delete,
+        export: OnExport::Include,
+        holds: "Who belongs to which workspace, with which role.",
+    },
+    TableClass {
+        table: "invitations",
+        category: Category::WorkspaceAndUsage,
+        owner: Owner::Workspace("workspace_id"),
+        user_refs: &["invited_by", "email"],
+        deletion: OnDeletion::FollowWorkspace,
+        export: OnExport::Include,
+        holds: "Invitations to a workspace: the invited address, the role and who invited.",
+    },
+    TableClass {
+        table: "activity_log",
+        category: Category::WorkspaceAndUsage,
+        owner: Owner::Workspace("workspace_id"),
+        user_refs: &["actor_user_id", "actor_name"],
+        deletion: OnDeletion::FollowWorkspace,
+        export: OnExport::Include,
+        holds: "Who did what, to which object and when, in each workspace.",
+    },
+    TableClass {
+        table: "jobs",
+        category: Category::WorkspaceAndUsage,
+        owner: Owner::User("user_id"),
+        user_refs: &["workspace_id"],
+        deletion: OnDeletion::Delete,
+        export: OnExport::Exclude("transient background work, removed once done"),
+        holds: "Background work waiting or running (e-mails to send, posts to publish).",
+    },
+    TableClass {
+        table: "seaql_migrations",
+        category: Category::System,
+        owner: Owner::Nobody,
+        user_refs: &[],
+        deletion: OnDeletion::Retain("schema bookkeeping; holds no personal data"),
+        export: OnExport::Exclude("holds no personal data"),
+        holds: "Which schema migrations have been applied.",
+    },
+];
+
+/// The classification of `table`, if it has one.
+pub fn classify(table: &str) -> Option<&'static TableClass> {
+    TABLES.iter().find(|t| t.table == table)
+}
+
+/// Compares the registry with the tables that exist. Returns the tables missing from the
+/// registry and the registry entries with no table, both empty when they agree.
+pub fn compare(live: &[String]) -> (Vec<String>, Vec<&'static str>) {
+    let unclassified = live
+        .iter()
+        .filter(|t| classify(t).is_none())
+        .cloned()
+        .collect();
+    let stale = TABLES
+        .iter()
+        .map(|t| t.table)
+        .filter(|t| !live.iter().any(|l| l == t))
+        .collect();
+    (unclassified, stale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_table_is_classified_once_and_personal_tables_have_an_owner() {
+        for (i, t) in TABLES.iter().enumerate() {
+            assert!(
+                TABLES[i + 1..].iter().all(|o| o.table != t.table),
+                "{} is classified twice",
+                t.table
+            );
+            if t.category != Category::System {
+                assert_ne!(
+                    t.owner,
+                    Owner::Nobody,
+                    "{} holds personal data but has no owner",
+                    t.table
+                );
+            }
+            assert!(!t.holds.is_empty());
+        }
+    }
+
+    #[test]
+    fn compare_reports_both_directions() {
+        let live = vec!["users".to_owned(), "mystery".to_owned()];
+        let (unclassified, stale) = compare(&live);
+        assert_eq!(unclassified, vec!["mystery".to_owned()]);
+        assert!(stale.contains(&"sessions"));
+        assert!(!stale.contains(&"users"));
+    }
+}

@@ -1,0 +1,31 @@
+use sea_orm::entity::prelude::*;
+
+/// A durable unit of background work.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "jobs")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub kind: String,
+    pub payload: String,
+    /// `queued`, `running`, `done` or `dead`.
+    pub state: String,
+    pub run_at: DateTimeUtc,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub locked_until: Option<DateTimeUtc>,
+    pub locked_by: Option<String>,
+    pub last_error: Option<String>,
+    #[sea_orm(unique)]
+    pub idempotency_key: Option<String>,
+    /// The person the job concerns, so account deletion finds their jobs.
+    pub user_id: Option<i64>,
+    pub workspace_id: Option<i64>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,10 @@
+//! One SeaORM entity per table; the same definitions serve SQLite and PostgreSQL.
+
+pub mod activity;
+pub mod email_token;
+pub mod invitation;
+pub mod job;
+pub mod membership;
+pub mod session;
+pub mod user;
+pub mod workspace;

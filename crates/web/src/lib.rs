@@ -1,0 +1,42 @@
+//! The web application: routes, extractors, pages, and the security middleware that wraps them.
+//!
+//! A request passes the security headers, then `context::load` (who is signed in, the CSRF
+//! token, the flash message, and the CSRF check on every unsafe method), then the extractors of
+//! its handler (`CurrentUser`, `WorkspaceMember` with its role), then the handler, which parses
+//! its form into domain types and calls one service.
+
+mod context;
+mod error;
+mod extract;
+mod flash;
+mod forms;
+mod page;
+mod routes;
+mod security;
+
+use axum::Router;
+use services::Services;
+
+pub use context::{CSRF_COOKIE, FLASH_COOKIE, SESSION_COOKIE};
+
+/// What the web layer needs to know about how it is deployed.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Served over TLS (directly): cookies get `Secure` and responses carry HSTS.
+    pub tls: bool,
+    /// Where e-mail goes when no SMTP server is configured, to tell people on the pages that
+    /// mention an e-mail they should receive.
+    pub outbox: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Services,
+    pub config: WebConfig,
+}
+
+/// The whole application as one router.
+pub fn app(services: Services, config: WebConfig) -> Router {
+    let state = AppState { services, config };
+    routes::router(state)
+}

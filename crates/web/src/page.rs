@@ -1,0 +1,91 @@
+//! What every page's frame shows: the signed-in person, their workspaces (the switcher), the
+//! current workspace, the flash message, and the CSRF token for the page's forms.
+
+use crate::AppState;
+use crate::context::RequestCtx;
+use crate::error::AppResult;
+use domain::Role;
+use services::workspaces::Membership;
+
+#[derive(Debug, Clone)]
+pub struct UserView {
+    pub name: String,
+    pub email: String,
+    pub verified: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkspaceLink {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub title: String,
+    pub csrf: String,
+    pub user: Option<UserView>,
+    pub workspaces: Vec<WorkspaceLink>,
+    pub current: Option<WorkspaceLink>,
+    pub flash: Option<&'static str>,
+    pub outbox: Option<String>,
+}
+
+impl Layout {
+    /// A frame with nothing personal in it (error pages).
+    pub fn bare(title: &str) -> Self {
+        Self {
+            title: title.to_owned(),
+            csrf: String::new(),
+            user: None,
+            workspaces: Vec::new(),
+            current: None,
+            flash: None,
+            outbox: None,
+        }
+    }
+
+    /// The frame for this request; loads the switcher's workspaces when someone is signed in.
+    pub async fn new(state: &AppState, ctx: &RequestCtx, title: &str) -> AppResult<Self> {
+        let mut layout = Self::bare(title);
+        layout.csrf = ctx.csrf.clone();
+        layout.flash = ctx.flash.map(|f| f.message());
+        layout.outbox = state.config.outbox.clone();
+        if let Some(auth) = &ctx.auth {
+            layout.user = Some(UserView {
+                name: auth.user.name.clone(),
+                email: auth.user.email.clone(),
+                verified: auth.user.email_verified_at.is_some(),
+            });
+            layout.workspaces = state
+                .services
+                .workspaces_of(auth.user_id())
+                .await?
+                .into_iter()
+                .map(|(ws, role)| WorkspaceLink {
+                    id: ws.id,
+                    name: ws.name,
+                    role,
+                })
+                .collect();
+        }
+        Ok(layout)
+    }
+
+    /// Marks `membership`'s workspace as the one being worked in.
+    pub fn in_workspace(mut self, membership: &Membership) -> Self {
+        self.current = Some(WorkspaceLink {
+            id: membership.workspace.id,
+            name: membership.workspace.name.clone(),
+            role: membership.role,
+        });
+        self
+    }
+
+    pub fn can_manage(&self) -> bool {
+        self.current
+            .as_ref()
+            .is_some_and(|c| c.role.can_manage_members())
+    }
+}

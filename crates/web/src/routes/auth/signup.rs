@@ -1,0 +1,129 @@
+//! Sign-up: name, e-mail, password, time zone and language.
+
+use crate::AppState;
+use crate::error::AppResult;
+use crate::extract::{Ctx, UserAgent};
+use crate::flash::{Flash, redirect_with};
+use crate::forms::FieldErrors;
+use crate::page::Layout;
+use crate::routes::{ZONES, render, rerender, safe_next};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect};
+use domain::{Email, Language, Password, PersonName, Timezone};
+use services::accounts::NewAccount;
+
+#[derive(Template)]
+#[template(path = "auth/signup.html")]
+struct SignupPage {
+    layout: Layout,
+    errors: FieldErrors,
+    name: String,
+    email: String,
+    timezone: String,
+    language: String,
+    next: String,
+    zones: &'static [&'static str],
+    languages: [Language; 3],
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct NextQuery {
+    pub next: String,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct SignupForm {
+    name: String,
+    email: String,
+    password: String,
+    timezone: String,
+    language: String,
+    next: String,
+}
+
+async fn page(
+    state: &AppState,
+    ctx: &crate::context::RequestCtx,
+    form: SignupForm,
+    errors: FieldErrors,
+) -> AppResult<SignupPage> {
+    Ok(SignupPage {
+        layout: Layout::new(state, ctx, "Sign up").await?,
+        errors,
+        name: form.name,
+        email: form.email,
+        timezone: if form.timezone.is_empty() {
+            "UTC".to_owned()
+        } else {
+            form.timezone
+        },
+        language: if form.language.is_empty() {
+            "en".to_owned()
+        } else {
+            form.language
+        },
+        next: form.next,
+        zones: ZONES.as_slice(),
+        languages: Language::ALL,
+    })
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    Query(q): Query<NextQuery>,
+) -> AppResult {
+    if ctx.auth.is_some() {
+        return Ok(Redirect::to(safe_next(&q.next)).into_response());
+    }
+    let form = SignupForm {
+        next: q.next,
+        ..Default::default()
+    };
+    render(page(&state, &ctx, form, FieldErrors::new()).await?)
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    UserAgent(ua): UserAgent,
+    Form(form): Form<SignupForm>,
+) -> AppResult {
+    let mut errors = FieldErrors::new();
+    let name = errors.check("name", PersonName::parse(&form.name));
+    let email = errors.check("email", Email::parse(&form.email));
+    let password = errors.check("password", Password::parse(&form.password, email.as_ref()));
+    let timezone = errors.check("timezone", Timezone::parse(&form.timezone));
+    let language = errors.check("language", Language::parse(&form.language));
+    let (Some(name), Some(email), Some(password), Some(timezone), Some(language)) =
+        (name, email, password, timezone, language)
+    else {
+        return rerender(page(&state, &ctx, form, errors).await?);
+    };
+    let account = NewAccount {
+        name,
+        email,
+        password,
+        timezone,
+        language,
+    };
+    match state.services.sign_up(account, &ua).await {
+        Ok((_, token)) => {
+            let to = if form.next.is_empty() {
+                "/workspaces/new"
+            } else {
+                safe_next(&form.next)
+            };
+            let res = redirect_with(to, Flash::Welcome, state.config.tls);
+            Ok(super::with_session(res, token, state.config.tls))
+        }
+        Err(err) => {
+            errors.absorb(err)?;
+            rerender(page(&state, &ctx, form, errors).await?)
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! Routes: one folder per area, one file per action.
+
+mod assets;
+mod auth;
+mod health;
+mod home;
+mod settings;
+mod workspaces;
+
+use crate::error::{AppError, AppResult};
+use crate::{AppState, context, security};
+use askama::Template;
+use axum::extract::MatchedPath;
+use axum::http::Request;
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Router, middleware};
+use std::sync::LazyLock;
+use std::time::Duration;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub fn router(state: AppState) -> Router {
+    let mut app = Router::new()
+        .route("/", get(home::landing))
+        .route(
+            "/signup",
+            get(auth::signup::form).post(auth::signup::submit),
+        )
+        .route("/login", get(auth::login::form).post(auth::login::submit))
+        .route("/logout", post(auth::logout::submit))
+        .route(
+            "/password/forgot",
+            get(auth::password::forgot_form).post(auth::password::forgot_submit),
+        )
+        .route(
+            "/password/reset/{token}",
+            get(auth::password::reset_form).post(auth::password::reset_submit),
+        )
+        .route("/verify/resend", post(auth::verify::resend))
+        .route(
+            "/verify/{token}",
+            get(auth::verify::page).post(auth::verify::confirm),
+        )
+        .route("/dashboard", get(workspaces::open::dashboard))
+        .route(
+            "/workspaces/new",
+            get(workspaces::create::form).post(workspaces::create::submit),
+        )
+        .route("/w/{wid}", get(workspaces::open::show))
+        .route("/w/{wid}/settings", get(workspaces::settings::page))
+        .route("/w/{wid}/rename", post(workspaces::settings::rename))
+        .route(
+            "/w/{wid}/invitations",
+            post(workspaces::invitations::create),
+        )
+        .route(
+            "/w/{wid}/invitations/{iid}/revoke",
+            post(workspaces::invitations::revoke),
+        )
+        .route(
+            "/w/{wid}/members/{mid}/role",
+            post(workspaces::members::change_role),
+        )
+        .route(
+            "/w/{wid}/members/{mid}/remove",
+            post(workspaces::members::remove),
+        )
+        .route("/w/{wid}/leave", post(workspaces::members::leave))
+        .route("/w/{wid}/activity", get(workspaces::activity::page))
+        .route(
+            "/invitations/{token}",
+            get(workspaces::invitations::show).post(workspaces::invitations::accept),
+        )
+        .route(
+            "/settings",
+            get(settings::profile::form).post(settings::profile::submit),
+        )
+        .route(
+            "/settings/email",
+            get(settings::email::form).post(settings::email::submit),
+        )
+        .route(
+            "/settings/password",
+            get(settings::password::form).post(settings::password::submit),
+        )
+        .route("/settings/sessions", get(settings::sessions::page))
+        .route(
+            "/settings/sessions/others/end",
+            post(settings::sessions::end_others),
+        )
+        .route(
+            "/settings/sessions/{sid}/end",
+            post(settings::sessions::end_one),
+        )
+        .fallback(|| async { AppError::NotFound })
+        .route_layer(middleware::from_fn_with_state(state.clone(), context::load))
+        .route("/healthz", get(health::alive))
+        .route("/readyz", get(health::ready))
+        .route("/static/app.css", get(assets::css))
+        .route("/static/app.js", get(assets::js))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                // The route template, never the path itself: paths can carry one-time tokens.
+                let route = req
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map(|p| p.as_str().to_owned())
+                    .unwrap_or_else(|| "(unmatched)".to_owned());
+                tracing::info_span!("http", method = %req.method(), route = %route)
+            }),
+        )
+        .layer(RequestBodyLimitLayer::new(1024 * 1024))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ));
+    for layer in security::layers(state.config.tls) {
+        app = app.layer(layer);
+    }
+    app.with_state(state)
+}
+
+/// Renders a page.
+pub fn render(page: impl Template) -> AppResult {
+    let html = page
+        .render()
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("template: {e}")))?;
+    Ok(Html(html).into_response())
+}
+
+/// Renders a form again with its errors, with the status that says the input was refused.
+pub fn rerender(page: impl Template) -> AppResult {
+    let mut res = render(page)?;
+    *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(res)
+}
+
+/// Every time zone name, for the pickers.
+pub static ZONES: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| domain::Timezone::all_names().collect());
+
+/// Where to go after logging in: only a path of this site, never another origin.
+pub fn safe_next(next: &str) -> &str {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.contains("://");
+    if ok { next } else { "/dashboard" }
+}
+
+pub fn fmt_time(t: &chrono::DateTime<chrono::Utc>, tz: &str) -> String {
+    let tz = domain::Timezone::parse(tz).unwrap_or_else(|_| domain::Timezone::utc());
+    t.with_timezone(&tz.tz())
+        .format("%-d %b %Y, %H:%M")
+        .to_string()
+}
+
+/// Pages reached through a link that carries a secret must not pass it on: no referrer at all.
+pub fn no_referrer(mut res: Response) -> Response {
+    res.headers_mut().insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("no-referrer"),
+    );
+    res
+}

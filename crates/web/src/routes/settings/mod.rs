@@ -1,0 +1,6 @@
+//! The person's own settings: profile, e-mail address, password, sessions.
+
+pub mod email;
+pub mod password;
+pub mod profile;
+pub mod sessions;

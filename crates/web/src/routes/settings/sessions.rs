@@ -1,0 +1,80 @@
+//! The list of one's sessions, and signing them out.
+
+use crate::AppState;
+use crate::error::AppResult;
+use crate::extract::CurrentUser;
+use crate::flash::{Flash, redirect_with};
+use crate::page::Layout;
+use crate::routes::{fmt_time, render};
+use askama::Template;
+use axum::extract::{Path, State};
+use domain::SessionId;
+use services::sessions;
+
+struct SessionRow {
+    id: i64,
+    device: String,
+    current: bool,
+    created: String,
+    created_iso: String,
+    seen: String,
+    seen_iso: String,
+}
+
+#[derive(Template)]
+#[template(path = "settings/sessions.html")]
+struct SessionsPage {
+    layout: Layout,
+    tab: &'static str,
+    sessions: Vec<SessionRow>,
+}
+
+pub async fn page(State(state): State<AppState>, user: CurrentUser) -> AppResult {
+    let tz = user.auth.user.timezone.clone();
+    let rows = sessions::list(&state.services.db, user.auth.user_id())
+        .await?
+        .into_iter()
+        .map(|s| SessionRow {
+            id: s.id,
+            current: s.id == user.auth.session_id.0,
+            device: s.device,
+            created: fmt_time(&s.created_at, &tz),
+            created_iso: s.created_at.to_rfc3339(),
+            seen: fmt_time(&s.last_seen_at, &tz),
+            seen_iso: s.last_seen_at.to_rfc3339(),
+        })
+        .collect();
+    let layout = Layout::new(&state, &user.ctx, "Settings").await?;
+    render(SessionsPage {
+        layout,
+        tab: "sessions",
+        sessions: rows,
+    })
+}
+
+pub async fn end_others(State(state): State<AppState>, user: CurrentUser) -> AppResult {
+    sessions::end_all_but(
+        &state.services.db,
+        user.auth.user_id(),
+        Some(user.auth.session_id),
+    )
+    .await?;
+    Ok(redirect_with(
+        "/settings/sessions",
+        Flash::SessionsEnded,
+        state.config.tls,
+    ))
+}
+
+pub async fn end_one(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(sid): Path<i64>,
+) -> AppResult {
+    sessions::end_one(&state.services.db, user.auth.user_id(), SessionId(sid)).await?;
+    Ok(redirect_with(
+        "/settings/sessions",
+        Flash::SessionEnded,
+        state.config.tls,
+    ))
+}
