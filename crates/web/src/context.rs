@@ -123,6 +123,7 @@ pub async fn load(State(state): State<AppState>, req: Request, next: Next) -> Re
     req.extensions_mut()
         .insert(RequestCtx { auth, csrf, flash });
     let mut res = next.run(req).await;
+    let status = res.status();
     let set = res.headers_mut();
     if let Some(seed) = new_seed {
         set.append(
@@ -137,7 +138,8 @@ pub async fn load(State(state): State<AppState>, req: Request, next: Next) -> Re
         .get_all(header::SET_COOKIE)
         .iter()
         .any(|v| v.to_str().is_ok_and(|v| v.starts_with(FLASH_COOKIE)));
-    if had_flash && !sets_flash {
+    // The message is shown by the page that ends the chain of redirects, not by a redirect.
+    if had_flash && !sets_flash && !status.is_redirection() {
         set.append(header::SET_COOKIE, clear_cookie(FLASH_COOKIE, secure));
     }
     res

@@ -1,1 +1,9 @@
-fn main() {}
+//! The one integration-test binary: the real application, on both databases, over HTTP and in
+//! a real browser.
+
+mod accounts;
+mod browser;
+mod helpers;
+mod platform;
+mod security;
+mod workspaces;

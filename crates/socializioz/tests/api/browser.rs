@@ -1,0 +1,407 @@
+//! A small WebDriver client driving headless Chromium (Debian's `chromium` and
+//! `chromium-driver`), and the browser tests. Every failure keeps a screenshot under
+//! `target/test-artifacts/`, and every step of a passing run is kept there too.
+//!
+//! Without Chromium the tests are skipped with a printed reason, unless
+//! `SOCIALIZIOZ_REQUIRE_BROWSER=1`, which makes a missing browser a failure (CI sets it).
+
+use crate::helpers::{Backend, PASSWORD, TestApp, required, spawn_app};
+use anyhow::{Result, bail, ensure};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+fn find_program(candidates: &[&str]) -> Option<PathBuf> {
+    candidates.iter().map(PathBuf::from).find(|p| p.is_file())
+}
+
+pub struct Browser {
+    driver: Child,
+    http: reqwest::Client,
+    base: String,
+    session: String,
+    name: String,
+    step: usize,
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium session; `None` when they are not installed.
+    pub async fn start(name: &str, javascript: bool) -> Option<Self> {
+        let driver_path =
+            find_program(&["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]);
+        let chrome_path = find_program(&["/usr/bin/chromium", "/usr/bin/chromium-browser"]);
+        let (Some(driver_path), Some(chrome_path)) = (driver_path, chrome_path) else {
+            if required("SOCIALIZIOZ_REQUIRE_BROWSER") {
+                panic!(
+                    "a browser is required (SOCIALIZIOZ_REQUIRE_BROWSER=1) but chromium or chromedriver is missing; install Debian's chromium and chromium-driver"
+                );
+            }
+            eprintln!("SKIPPED (browser): chromium and chromedriver are not installed");
+            return None;
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let driver = Command::new(driver_path)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let http = reqwest::Client::new();
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let ready = http.get(format!("{base}/status")).send().await.ok();
+            if let Some(res) = ready
+                && let Ok(body) = res.json::<Value>().await
+                && body["value"]["ready"] == true
+            {
+                break;
+            }
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let profile = std::env::temp_dir().join(crate::helpers::unique("chromium-profile"));
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chrome_path,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                         "--no-first-run", "--window-size=1280,900", format!("--user-data-dir={}", profile.display())],
+                "prefs": {"profile.managed_default_content_settings.javascript": if javascript { 1 } else { 2 }}
+            }
+        }}});
+        let res: Value = http
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .expect("create a browser session")
+            .json()
+            .await
+            .expect("session answer");
+        let session = res["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {res}"))
+            .to_owned();
+        Some(Self {
+            driver,
+            http,
+            base,
+            session,
+            name: name.to_owned(),
+            step: 0,
+        })
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value> {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let mut req = self.http.request(method, url);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let res: Value = req.send().await?.json().await?;
+        if let Some(error) = res["value"].get("error") {
+            bail!("webdriver {path}: {error} {}", res["value"]["message"]);
+        }
+        Ok(res["value"].clone())
+    }
+
+    pub async fn goto(&self, url: &str) -> Result<()> {
+        self.call(reqwest::Method::POST, "/url", Some(json!({"url": url})))
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn url(&self) -> Result<String> {
+        Ok(self
+            .call(reqwest::Method::GET, "/url", None)
+            .await?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned())
+    }
+
+    async fn find(&self, css: &str) -> Result<String> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            match self
+                .call(
+                    reqwest::Method::POST,
+                    "/element",
+                    Some(json!({"using": "css selector", "value": css})),
+                )
+                .await
+            {
+                Ok(v) => return Ok(v[ELEMENT].as_str().unwrap_or_default().to_owned()),
+                Err(e) if Instant::now() > deadline => {
+                    return Err(e.context(format!("finding {css}")));
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    }
+
+    pub async fn fill(&self, css: &str, text: &str) -> Result<()> {
+        let id = self.find(css).await?;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/clear"),
+            Some(json!({})),
+        )
+        .await?;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            Some(json!({"text": text})),
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn click(&self, css: &str) -> Result<()> {
+        let id = self.find(css).await?;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/click"),
+            Some(json!({})),
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn text(&self, css: &str) -> Result<String> {
+        let id = self.find(css).await?;
+        Ok(self
+            .call(reqwest::Method::GET, &format!("/element/{id}/text"), None)
+            .await?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned())
+    }
+
+    /// Runs a script in the page and returns its value (for reading computed styles).
+    pub async fn eval(&self, script: &str) -> Result<Value> {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
+        .await
+    }
+
+    /// Waits until the page's main heading contains `text`.
+    pub async fn wait_for_heading(&self, text: &str) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let h1 = self.text("h1").await.unwrap_or_default();
+            if h1.contains(text) {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "expected a heading with {text:?}, found {h1:?} at {}",
+                    self.url().await.unwrap_or_default()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn body_text(&self) -> Result<String> {
+        self.text("body").await
+    }
+
+    /// Saves a PNG of the page under `target/test-artifacts/<test>-<n>-<label>.png`.
+    pub async fn screenshot(&mut self, label: &str) -> Result<PathBuf> {
+        use base64::Engine;
+        self.step += 1;
+        let data = self.call(reqwest::Method::GET, "/screenshot", None).await?;
+        let png =
+            base64::engine::general_purpose::STANDARD.decode(data.as_str().unwrap_or_default())?;
+        let dir = artifacts_dir();
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(format!("{}-{:02}-{label}.png", self.name, self.step));
+        std::fs::write(&path, png)?;
+        Ok(path)
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn artifacts_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/test-artifacts")
+}
+
+/// Runs a browser scenario; on failure keeps a screenshot and fails the test with its path.
+async fn scenario<F>(name: &str, javascript: bool, body: F)
+where
+    F: AsyncFnOnce(&mut Browser, &TestApp) -> Result<()>,
+{
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let Some(mut browser) = Browser::start(name, javascript).await else {
+        return;
+    };
+    let outcome = body(&mut browser, &app).await;
+    if let Err(err) = outcome {
+        let shot = browser.screenshot("FAILED").await;
+        let _ = browser.call(reqwest::Method::DELETE, "", None).await;
+        panic!("{err:#}\nscreenshot: {shot:?}");
+    }
+    let _ = browser.call(reqwest::Method::DELETE, "", None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_team_forms_in_the_browser() {
+    scenario("team", true, async |b, app| {
+        let base = &app.address;
+        b.goto(&format!("{base}/")).await?;
+        b.wait_for_heading("Plan, publish and measure").await?;
+        // The stylesheet is applied (the page is not unstyled HTML).
+        let font = b.eval("return getComputedStyle(document.body).fontFamily").await?;
+        ensure!(font.as_str().is_some_and(|f| !f.contains("Times")), "the stylesheet did not load: {font}");
+        b.screenshot("landing").await?;
+
+        b.click("a.button[href='/signup']").await?;
+        b.wait_for_heading("Create your account").await?;
+        // A mistake first: the form comes back with a message next to the field.
+        b.fill("#f-name", "Alice Example").await?;
+        b.fill("#f-email", "alice@example").await?;
+        b.fill("#f-password", PASSWORD).await?;
+        b.click("form[action='/signup'] button[type=submit]").await?;
+        b.wait_for_heading("Create your account").await?;
+        let error = b.text("#f-email-error").await?;
+        ensure!(error.contains("name@example.com"), "no e-mail error shown: {error}");
+        ensure!(b.eval("return document.activeElement.className").await? == "error-summary", "the error summary did not take focus");
+        b.screenshot("signup-error").await?;
+        b.fill("#f-email", "alice@example.com").await?;
+        b.fill("#f-password", PASSWORD).await?;
+        b.click("form[action='/signup'] button[type=submit]").await?;
+        b.wait_for_heading("Create your first workspace").await?;
+        ensure!(b.body_text().await?.contains("Please confirm your e-mail address"), "no verification notice");
+
+        // Confirm the address with the link from the outbox.
+        let link = app.last_mail_to("alice@example.com").await.link(base, "/verify/");
+        b.goto(&format!("{base}{link}")).await?;
+        b.wait_for_heading("Confirm your e-mail address").await?;
+        b.click("main form button[type=submit]").await?;
+        b.wait_for_heading("Create your first workspace").await?;
+        ensure!(b.body_text().await?.contains("Your e-mail address is confirmed."), "no confirmation message");
+
+        b.fill("#f-name", "Acme Social").await?;
+        b.click("form[action='/workspaces/new'] button[type=submit]").await?;
+        b.wait_for_heading("Acme Social").await?;
+        b.screenshot("workspace").await?;
+
+        // Invite Bob as an editor.
+        b.click("nav.subnav a[href$='/settings']").await?;
+        b.wait_for_heading("Members and settings").await?;
+        b.fill("#f-email", "bob@example.com").await?;
+        b.click("#f-role option[value=editor]").await?;
+        b.click("form[action$='/invitations'] button[type=submit]").await?;
+        b.wait_for_heading("Members and settings").await?;
+        ensure!(b.body_text().await?.contains("bob@example.com as editor"), "the invitation is not listed");
+
+        // Bob joins through his own browser (HTTP).
+        let invitation = app.last_mail_to("bob@example.com").await.link(base, "/invitations/");
+        let bob = app.verified_user("Bob", "bob@example.com").await;
+        let res = bob.submit(&invitation, &[]).await;
+        ensure!(res.status() == reqwest::StatusCode::SEE_OTHER, "Bob could not accept: {}", res.status());
+
+        // Alice makes Bob an admin, then removes him.
+        let url = b.url().await?;
+        b.goto(&url).await?;
+        b.wait_for_heading("Members and settings").await?;
+        b.click("select[id^=role-] option[value=admin]").await?;
+        b.click("form.role-form button[type=submit]").await?;
+        b.wait_for_heading("Members and settings").await?;
+        ensure!(b.body_text().await?.contains("The role is changed."), "no confirmation of the role change");
+        let bob_role = app.count("SELECT COUNT(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = 'bob@example.com' AND m.role = 'admin'").await;
+        ensure!(bob_role == 1, "Bob is not an admin");
+        b.screenshot("members").await?;
+        b.click("button[aria-label='Remove Bob']").await?;
+        b.wait_for_heading("Members and settings").await?;
+        ensure!(b.body_text().await?.contains("The member is removed from the workspace."), "no confirmation of the removal");
+        ensure!(!b.body_text().await?.contains("bob@example.com"), "Bob is still listed");
+
+        // The workspace switcher works without JavaScript (a details menu of links).
+        b.click("nav.switcher summary").await?;
+        b.click("nav.switcher a[href='/workspaces/new']").await?;
+        b.wait_for_heading("New workspace").await?;
+        b.fill("#f-name", "Second Brand").await?;
+        b.click("form[action='/workspaces/new'] button[type=submit]").await?;
+        b.wait_for_heading("Second Brand").await?;
+        b.click("nav.switcher summary").await?;
+        b.click("nav.switcher li:first-child a").await?;
+        b.wait_for_heading("Acme Social").await?;
+        b.screenshot("switched").await?;
+
+        // Activity log and log-out.
+        b.click("nav.subnav a[href$='/activity']").await?;
+        b.wait_for_heading("Activity").await?;
+        let log = b.body_text().await?;
+        ensure!(log.contains("removed Bob (Admin)") && log.contains("invited bob@example.com as Editor"), "activity log incomplete: {log}");
+        b.click("nav.account button.link").await?;
+        b.wait_for_heading("Log in").await?;
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_work_with_javascript_turned_off() {
+    scenario("nojs", false, async |b, app| {
+        let base = &app.address;
+        b.goto(&format!("{base}/signup")).await?;
+        b.wait_for_heading("Create your account").await?;
+        b.fill("#f-name", "No Script").await?;
+        b.fill("#f-email", "noscript@example.com").await?;
+        b.fill("#f-password", PASSWORD).await?;
+        b.click("#f-timezone option[value='America/New_York']")
+            .await?;
+        b.click("form[action='/signup'] button[type=submit]")
+            .await?;
+        b.wait_for_heading("Create your first workspace").await?;
+        b.fill("#f-name", "Plain HTML").await?;
+        b.click("form[action='/workspaces/new'] button[type=submit]")
+            .await?;
+        b.wait_for_heading("Plain HTML").await?;
+        // The switcher opens without script.
+        b.click("nav.switcher summary").await?;
+        b.click("nav.switcher a[href='/workspaces/new']").await?;
+        b.wait_for_heading("New workspace").await?;
+        b.screenshot("switcher").await?;
+        b.click("a[href='/settings']").await?;
+        b.wait_for_heading("Settings").await?;
+        let zone = app
+            .count("SELECT COUNT(*) FROM users WHERE timezone = 'America/New_York'")
+            .await;
+        ensure!(
+            zone == 1,
+            "the time zone chosen without script was not saved"
+        );
+        b.click("nav.account button.link").await?;
+        b.wait_for_heading("Log in").await?;
+        Ok(())
+    })
+    .await;
+}

@@ -1,0 +1,458 @@
+//! The test harness: `spawn_app(backend)` starts the real application on port 0 with a fresh
+//! database (a temporary SQLite file, or a PostgreSQL database created for the test and dropped
+//! afterwards) and a temporary data folder. `Client` is one browser's worth of cookies.
+//!
+//! PostgreSQL comes from `SOCIALIZIOZ_TEST_POSTGRES` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`). When it cannot be reached the PostgreSQL half of
+//! each test is skipped with a printed reason, unless `SOCIALIZIOZ_REQUIRE_POSTGRES=1`, which
+//! turns the skip into a failure (CI sets it).
+
+#![allow(dead_code)]
+
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, LOCATION};
+use sea_orm::{ConnectionTrait, Database};
+use services::Services;
+use services::worker::Worker;
+use socializioz::app::Application;
+use socializioz::config::Settings;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Expands one `async fn name(backend: Backend)` into `name::sqlite` and `name::postgres` tests.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::helpers::Backend::Postgres).await
+            }
+        }
+    )*};
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+pub fn unique(prefix: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!("{prefix}_{}_{n}_{nanos}", std::process::id())
+}
+
+pub fn required(var: &str) -> bool {
+    std::env::var(var).is_ok_and(|v| v == "1")
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("SOCIALIZIOZ_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A PostgreSQL database that exists for one test.
+pub struct PgDatabase {
+    pub url: String,
+    name: String,
+}
+
+impl PgDatabase {
+    pub async fn create() -> Option<Self> {
+        let admin_url = pg_admin_url();
+        let admin = match Database::connect(&admin_url).await {
+            Ok(db) => db,
+            Err(e) => {
+                if required("SOCIALIZIOZ_REQUIRE_POSTGRES") {
+                    panic!(
+                        "PostgreSQL is required (SOCIALIZIOZ_REQUIRE_POSTGRES=1) but {admin_url} is unreachable: {e}"
+                    );
+                }
+                eprintln!("SKIPPED (PostgreSQL): {admin_url} is unreachable: {e}");
+                return None;
+            }
+        };
+        let name = unique("sz_test");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create the test database");
+        let _ = admin.close().await;
+        let base = admin_url
+            .rsplit_once('/')
+            .map(|(b, _)| b)
+            .unwrap_or(&admin_url);
+        Some(Self {
+            url: format!("{base}/{name}"),
+            name,
+        })
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop runs outside async code: use a thread with its own runtime.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async move {
+                if let Ok(admin) = Database::connect(&pg_admin_url()).await {
+                    let _ = admin
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
+                    let _ = admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A folder removed when the test ends.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new() -> Self {
+        let dir = std::env::temp_dir().join(unique("socializioz-test"));
+        std::fs::create_dir_all(&dir).expect("create a temporary folder");
+        Self(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub services: Services,
+    pub backend: Backend,
+    pub data: TempDir,
+    _pg: Option<PgDatabase>,
+}
+
+/// Settings for a test instance: port 0, its own data folder and database.
+pub fn test_settings(data: &TempDir, database_url: &str) -> Settings {
+    let mut settings = Settings::default();
+    settings.server.listen = "127.0.0.1:0".to_owned();
+    settings.data.dir = data.0.clone();
+    settings.database.url = Some(database_url.to_owned().into());
+    settings.database.max_connections = 5;
+    settings.security.secret_key = Some(
+        "test-secret-key-test-secret-key-0123456789"
+            .to_owned()
+            .into(),
+    );
+    settings
+}
+
+/// Starts the application; `None` when the backend is not available here (and not required).
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    let data = TempDir::new();
+    let (url, pg) = match backend {
+        Backend::Sqlite => (
+            format!("sqlite://{}", data.0.join("test.db").display()),
+            None,
+        ),
+        Backend::Postgres => {
+            let pg = PgDatabase::create().await?;
+            (pg.url.clone(), Some(pg))
+        }
+    };
+    let settings = test_settings(&data, &url);
+    let app = Application::build(settings, false)
+        .await
+        .expect("build the application");
+    let port = app.port();
+    let services = app.services().clone();
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    Some(TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        services,
+        backend,
+        data,
+        _pg: pg,
+    })
+}
+
+/// A message found in the outbox.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+impl Mail {
+    /// The first link in the body that starts with `prefix` (a path such as `/verify/`).
+    pub fn link(&self, address: &str, prefix: &str) -> String {
+        let start = format!("{address}{prefix}");
+        let at = self
+            .body
+            .find(&start)
+            .unwrap_or_else(|| panic!("no {start} link in: {}", self.body));
+        let rest = &self.body[at + address.len()..];
+        rest.split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
+impl TestApp {
+    pub fn client(&self) -> Client {
+        Client::new(&self.address)
+    }
+
+    pub fn worker(&self) -> Worker {
+        Worker::new(self.services.clone(), Duration::from_millis(10))
+    }
+
+    /// Delivers every queued e-mail and returns all messages written so far, oldest first.
+    pub async fn mails(&self) -> Vec<Mail> {
+        self.worker()
+            .run_until_empty()
+            .await
+            .expect("run the queue");
+        let dir = self.data.0.join("outbox");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+        files
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+            .map(|p| parse_eml(p))
+            .collect()
+    }
+
+    /// The newest message to `to`.
+    pub async fn last_mail_to(&self, to: &str) -> Mail {
+        self.mails()
+            .await
+            .into_iter()
+            .rev()
+            .find(|m| m.to == to)
+            .unwrap_or_else(|| panic!("no e-mail to {to}"))
+    }
+
+    /// Signs a new person up in a fresh browser and confirms their address. Returns the browser.
+    pub async fn verified_user(&self, name: &str, email: &str) -> Client {
+        let client = self.client();
+        let res = client.sign_up(name, email, PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "sign-up of {email}");
+        let link = self
+            .last_mail_to(email)
+            .await
+            .link(&self.address, "/verify/");
+        let res = client.submit(&link, &[]).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "confirming {email}");
+        client
+    }
+
+    /// Runs one SQL query and returns the first column of the first row as a number.
+    pub async fn count(&self, sql: &str) -> i64 {
+        let row = self
+            .services
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                self.services.db.get_database_backend(),
+                sql,
+            ))
+            .await
+            .expect("query")
+            .expect("one row");
+        row.try_get_by_index::<i64>(0).expect("a number")
+    }
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+fn parse_eml(path: &std::path::Path) -> Mail {
+    let raw = std::fs::read_to_string(path).expect("read an .eml file");
+    let (head, body) = raw
+        .split_once("\r\n\r\n")
+        .or_else(|| raw.split_once("\n\n"))
+        .expect("headers and body");
+    let header = |name: &str| {
+        head.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+            .unwrap_or_default()
+            .trim()
+            .to_owned()
+    };
+    let body = match header("Content-Transfer-Encoding").as_str() {
+        "quoted-printable" => decode_qp(body),
+        "base64" => {
+            use base64::Engine;
+            let compact: String = body.split_whitespace().collect();
+            String::from_utf8(
+                base64::engine::general_purpose::STANDARD
+                    .decode(compact)
+                    .expect("base64 body"),
+            )
+            .expect("utf-8 body")
+        }
+        _ => body.replace("\r\n", "\n"),
+    };
+    Mail {
+        to: header("To"),
+        subject: header("Subject"),
+        body,
+    }
+}
+
+fn decode_qp(text: &str) -> String {
+    let joined = text.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).replace("\r\n", "\n")
+}
+
+/// One browser: a cookie jar and redirects left to the test.
+#[derive(Clone)]
+pub struct Client {
+    pub http: reqwest::Client,
+    pub address: String,
+}
+
+impl Client {
+    pub fn new(address: &str) -> Self {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent("Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0")
+            .build()
+            .expect("build an HTTP client");
+        Self {
+            http,
+            address: address.to_owned(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_text(&self, path: &str) -> String {
+        let res = self.get(path).await;
+        assert_eq!(res.status(), StatusCode::OK, "GET {path}");
+        res.text().await.expect("body")
+    }
+
+    /// The CSRF token the site hands this browser, read from a page with a form.
+    pub async fn csrf(&self) -> String {
+        for page in ["/login", "/settings"] {
+            let res = self.get(page).await;
+            if res.status() == StatusCode::OK {
+                let html = res.text().await.expect("body");
+                if let Some(token) = csrf_in(&html) {
+                    return token;
+                }
+            }
+        }
+        panic!("no page offered a CSRF token")
+    }
+
+    /// Posts a form with this browser's CSRF token.
+    pub async fn submit(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.csrf().await;
+        let mut form: Vec<(&str, &str)> = vec![("csrf", token.as_str())];
+        form.extend_from_slice(fields);
+        self.post_raw(path, &form).await
+    }
+
+    /// Posts a form exactly as given (no CSRF token added).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .form(fields)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn sign_up(&self, name: &str, email: &str, password: &str) -> reqwest::Response {
+        self.submit(
+            "/signup",
+            &[
+                ("name", name),
+                ("email", email),
+                ("password", password),
+                ("timezone", "Europe/Berlin"),
+                ("language", "en"),
+            ],
+        )
+        .await
+    }
+
+    pub async fn log_in(&self, email: &str, password: &str) -> reqwest::Response {
+        self.submit("/login", &[("email", email), ("password", password)])
+            .await
+    }
+
+    pub async fn log_out(&self) -> reqwest::Response {
+        self.submit("/logout", &[]).await
+    }
+}
+
+pub fn csrf_in(html: &str) -> Option<String> {
+    let marker = "name=\"csrf\" value=\"";
+    let at = html.find(marker)? + marker.len();
+    let end = html[at..].find('"')?;
+    Some(html[at..at + end].to_owned())
+}
+
+pub fn location(headers: &HeaderMap) -> String {
+    headers
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The number at the end of a redirect such as `/w/12`.
+pub fn id_from_location(headers: &HeaderMap) -> i64 {
+    let loc = location(headers);
+    loc.rsplit('/')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no id in {loc:?}"))
+}
