@@ -30,6 +30,23 @@ impl Purpose {
         }
     }
 
+    /// Where the link in the e-mail points.
+    fn path(&self) -> &'static str {
+        match self {
+            Self::VerifyEmail | Self::ChangeEmail => "/verify/",
+            Self::ResetPassword => "/password/reset/",
+        }
+    }
+
+    /// The e-mail that carries the link.
+    fn email(&self, to: &str, name: &str, link: &str) -> providers::mail::Email {
+        match self {
+            Self::VerifyEmail => emails::verify_address(to, name, link),
+            Self::ResetPassword => emails::password_reset(to, name, link),
+            Self::ChangeEmail => emails::confirm_new_address(to, name, link),
+        }
+    }
+
     fn lifetime(&self) -> Duration {
         match self {
             Self::ResetPassword => Duration::hours(1),
@@ -107,8 +124,17 @@ async fn issue_link<C: ConnectionTrait>(
 }
 
 impl Services {
-    fn link(&self, path: &str, token: &str) -> String {
-        format!("{}{path}{token}", self.base_url)
+    /// Creates a single-use link for `purpose` and queues the e-mail that carries it to `to`.
+    async fn send_link<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        user: &user::Model,
+        purpose: Purpose,
+        to: &str,
+    ) -> Result<()> {
+        let token = issue_link(conn, user.id, purpose, to).await?;
+        let link = format!("{}{}{token}", self.base_url, purpose.path());
+        emails::queue(conn, purpose.email(to, &user.name, &link), Some(user.id)).await
     }
 
     /// Signs a person up, queues the verification e-mail and starts a session, all or nothing.
@@ -120,14 +146,8 @@ impl Services {
         let hash = passwords::hash(&account.password).await?;
         let txn = self.db.begin().await?;
         let user = insert_user(&txn, &account, hash, false).await?;
-        let token = issue_link(&txn, user.id, Purpose::VerifyEmail, &user.email).await?;
-        let link = self.link("/verify/", &token);
-        emails::queue(
-            &txn,
-            emails::verify_address(&user.email, &user.name, &link),
-            Some(user.id),
-        )
-        .await?;
+        self.send_link(&txn, &user, Purpose::VerifyEmail, &user.email)
+            .await?;
         let session = sessions::start(&txn, UserId(user.id), user_agent).await?;
         txn.commit().await?;
         tracing::info!(user = user.id, "account created");
@@ -146,14 +166,8 @@ impl Services {
             return Ok(());
         }
         let txn = self.db.begin().await?;
-        let token = issue_link(&txn, user.id, Purpose::VerifyEmail, &user.email).await?;
-        let link = self.link("/verify/", &token);
-        emails::queue(
-            &txn,
-            emails::verify_address(&user.email, &user.name, &link),
-            Some(user.id),
-        )
-        .await?;
+        self.send_link(&txn, user, Purpose::VerifyEmail, &user.email)
+            .await?;
         txn.commit().await?;
         Ok(())
     }
@@ -281,14 +295,8 @@ impl Services {
             return Ok(());
         }
         let txn = self.db.begin().await?;
-        let token = issue_link(&txn, user.id, Purpose::ResetPassword, &user.email).await?;
-        let link = self.link("/password/reset/", &token);
-        emails::queue(
-            &txn,
-            emails::password_reset(&user.email, &user.name, &link),
-            Some(user.id),
-        )
-        .await?;
+        self.send_link(&txn, &user, Purpose::ResetPassword, &user.email)
+            .await?;
         txn.commit().await?;
         Ok(())
     }
@@ -390,14 +398,8 @@ impl Services {
             ));
         }
         let txn = self.db.begin().await?;
-        let token = issue_link(&txn, auth.user.id, Purpose::ChangeEmail, new.as_str()).await?;
-        let link = self.link("/verify/", &token);
-        emails::queue(
-            &txn,
-            emails::confirm_new_address(new.as_str(), &auth.user.name, &link),
-            Some(auth.user.id),
-        )
-        .await?;
+        self.send_link(&txn, &auth.user, Purpose::ChangeEmail, new.as_str())
+            .await?;
         emails::queue(
             &txn,
             emails::address_change_requested(&auth.user.email, &auth.user.name, new.as_str()),

@@ -8,7 +8,7 @@ use crate::activity::{self, Entry};
 use crate::{Result, ServiceError, Services, emails, tokens};
 use chrono::Duration;
 use domain::{Email, MembershipId, Role, UserId, WorkspaceId, WorkspaceName};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, Set, TransactionTrait,
@@ -86,6 +86,46 @@ async fn owner_count<C: ConnectionTrait>(conn: &C, id: WorkspaceId) -> Result<u6
         .await?)
 }
 
+/// Refuses a change that would leave the workspace without an owner: `current` is the role the
+/// member holds before the change.
+async fn keep_an_owner<C: ConnectionTrait>(
+    conn: &C,
+    ws: WorkspaceId,
+    current: Role,
+    refusal: &str,
+) -> Result<()> {
+    if current == Role::Owner && owner_count(conn, ws).await? <= 1 {
+        return Err(ServiceError::Forbidden(refusal.to_owned()));
+    }
+    Ok(())
+}
+
+/// Ends a membership and records why.
+async fn end_membership<C: ConnectionTrait>(
+    conn: &C,
+    ws: WorkspaceId,
+    actor: &user::Model,
+    membership_id: i64,
+    action: &'static str,
+    summary: String,
+) -> Result<()> {
+    membership::Entity::delete_by_id(membership_id)
+        .exec(conn)
+        .await?;
+    activity::record(
+        conn,
+        ws,
+        Some(actor),
+        Entry {
+            action,
+            object_type: "membership",
+            object_id: Some(membership_id),
+            summary,
+        },
+    )
+    .await
+}
+
 /// A member of `ws` by membership id; a membership of another workspace is "not found".
 async fn member_row<C: ConnectionTrait>(
     conn: &C,
@@ -142,8 +182,7 @@ impl Services {
         )
         .await?;
         txn.commit().await?;
-        self.remember_workspace(UserId(owner.id), WorkspaceId(ws.id))
-            .await?;
+        self.remember_workspace(owner, WorkspaceId(ws.id)).await?;
         Ok(ws)
     }
 
@@ -184,16 +223,15 @@ impl Services {
         }
     }
 
-    /// Remembers the workspace the user opened last, to open it next time.
-    pub async fn remember_workspace(&self, user_id: UserId, ws: WorkspaceId) -> Result<()> {
+    /// Remembers the workspace the user opened last, to open it next time. Writes only when it
+    /// changed, so reading a workspace's pages does not write.
+    pub async fn remember_workspace(&self, user: &user::Model, ws: WorkspaceId) -> Result<()> {
+        if user.last_workspace_id == Some(ws.0) {
+            return Ok(());
+        }
         user::Entity::update_many()
             .col_expr(user::Column::LastWorkspaceId, Expr::value(ws.0))
-            .filter(user::Column::Id.eq(user_id.0))
-            .filter(
-                user::Column::LastWorkspaceId
-                    .ne(ws.0)
-                    .or(user::Column::LastWorkspaceId.is_null()),
-            )
+            .filter(user::Column::Id.eq(user.id))
             .exec(&self.db)
             .await?;
         Ok(())
@@ -464,7 +502,7 @@ impl Services {
             Err(e) => return Err(e.into()),
         }
         txn.commit().await?;
-        self.remember_workspace(UserId(user.id), ws).await?;
+        self.remember_workspace(user, ws).await?;
         Ok(ws)
     }
 
@@ -488,11 +526,13 @@ impl Services {
         if current == role {
             return Ok(());
         }
-        if current == Role::Owner && owner_count(&txn, ctx.workspace_id()).await? <= 1 {
-            return Err(ServiceError::Forbidden(
-                "A workspace needs at least one owner. Make someone else an owner first.".into(),
-            ));
-        }
+        keep_an_owner(
+            &txn,
+            ctx.workspace_id(),
+            current,
+            "A workspace needs at least one owner. Make someone else an owner first.",
+        )
+        .await?;
         membership::Entity::update_many()
             .col_expr(membership::Column::Role, Expr::value(role.as_str()))
             .filter(membership::Column::Id.eq(member.id))
@@ -539,24 +579,21 @@ impl Services {
                 "Only owners can remove an owner.".into(),
             ));
         }
-        if current == Role::Owner && owner_count(&txn, ctx.workspace_id()).await? <= 1 {
-            return Err(ServiceError::Forbidden(
-                "The last owner cannot be removed.".into(),
-            ));
-        }
-        membership::Entity::delete_by_id(member.id)
-            .exec(&txn)
-            .await?;
-        activity::record(
+        keep_an_owner(
             &txn,
             ctx.workspace_id(),
-            Some(actor),
-            Entry {
-                action: "member.removed",
-                object_type: "membership",
-                object_id: Some(member.id),
-                summary: format!("removed {} ({})", person.name, current.label()),
-            },
+            current,
+            "The last owner cannot be removed.",
+        )
+        .await?;
+        let summary = format!("removed {} ({})", person.name, current.label());
+        end_membership(
+            &txn,
+            ctx.workspace_id(),
+            actor,
+            member.id,
+            "member.removed",
+            summary,
         )
         .await?;
         txn.commit().await?;
@@ -567,26 +604,21 @@ impl Services {
         let txn = self.db.begin().await?;
         lock_workspace(&txn, ctx.workspace_id()).await?;
         let (member, _) = member_row(&txn, ctx.workspace_id(), ctx.id).await?;
-        if role_of(&member.role)? == Role::Owner
-            && owner_count(&txn, ctx.workspace_id()).await? <= 1
-        {
-            return Err(ServiceError::Forbidden(
-                "You are the last owner of this workspace. Make someone else an owner before you leave.".into(),
-            ));
-        }
-        membership::Entity::delete_by_id(member.id)
-            .exec(&txn)
-            .await?;
-        activity::record(
+        keep_an_owner(
             &txn,
             ctx.workspace_id(),
-            Some(actor),
-            Entry {
-                action: "member.left",
-                object_type: "membership",
-                object_id: Some(member.id),
-                summary: "left the workspace".to_owned(),
-            },
+            role_of(&member.role)?,
+            "You are the last owner of this workspace. Make someone else an owner before you leave.",
+        )
+        .await?;
+        let summary = "left the workspace".to_owned();
+        end_membership(
+            &txn,
+            ctx.workspace_id(),
+            actor,
+            member.id,
+            "member.left",
+            summary,
         )
         .await?;
         txn.commit().await?;

@@ -1,1 +1,243 @@
-fn main() {}
+//! HTTP throughput and tail latency of the release binary.
+//!
+//! `cargo bench -p socializioz --bench http` starts the release build of `socializioz serve` on
+//! a free port with a fresh data folder (embedded SQLite, or `BENCH_DATABASE_URL`), signs a user
+//! up, creates a workspace, and then loads two pages with the same closed-loop generator:
+//! `/healthz` (no database, no template: the floor of the stack) and the signed-in workspace
+//! dashboard (session lookup, membership, members, the switcher's workspaces, a template). It
+//! prints requests per second and p50/p99 latency of each and the ratio of the dashboard to the
+//! floor. Load generator and server share the machine, so compare ratios across runs, not
+//! absolute figures across machines.
+//!
+//! Settings: `BENCH_SECONDS` (default 10), `BENCH_CONCURRENCY` (default 16).
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+struct Server {
+    child: Child,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(18080)
+}
+
+fn csrf_in(html: &str) -> Option<String> {
+    let marker = "name=\"csrf\" value=\"";
+    let at = html.find(marker)? + marker.len();
+    let end = html[at..].find('"')?;
+    Some(html[at..at + end].to_owned())
+}
+
+struct Stats {
+    requests: usize,
+    errors: usize,
+    elapsed: Duration,
+    p50: Duration,
+    p99: Duration,
+}
+
+impl Stats {
+    fn rps(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+async fn load(client: &reqwest::Client, url: &str, seconds: u64, concurrency: u64) -> Stats {
+    // Warm-up: connections, caches, the SQLite page cache.
+    let warm_until = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < warm_until {
+        let _ = client.get(url).send().await.map(|r| r.bytes());
+    }
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(seconds);
+    let url: Arc<str> = Arc::from(url);
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let client = client.clone();
+        let url = url.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(50_000);
+            let mut errors = 0usize;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                match client.get(&*url).send().await {
+                    Ok(res) if res.status().is_success() => {
+                        let _ = res.bytes().await;
+                        latencies.push(t.elapsed());
+                    }
+                    _ => errors += 1,
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for task in tasks {
+        if let Ok((latencies, e)) = task.await {
+            all.extend(latencies);
+            errors += e;
+        }
+    }
+    let elapsed = start.elapsed();
+    all.sort_unstable();
+    let pick = |q: f64| {
+        all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
+    Stats {
+        requests: all.len(),
+        errors,
+        elapsed,
+        p50: pick(0.50),
+        p99: pick(0.99),
+    }
+}
+
+fn report(name: &str, s: &Stats) {
+    println!(
+        "{name:<28} {:>9.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ({} requests, {} errors, {:.1} s)",
+        s.rps(),
+        s.p50.as_secs_f64() * 1e3,
+        s.p99.as_secs_f64() * 1e3,
+        s.requests,
+        s.errors,
+        s.elapsed.as_secs_f64()
+    );
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // `cargo bench` passes `--bench`; any other argument (a test filter from `cargo test
+    // --benches`) means "do not run".
+    if std::env::args().skip(1).any(|a| a != "--bench") {
+        return Ok(());
+    }
+    let seconds = env_or("BENCH_SECONDS", 10);
+    let concurrency = env_or("BENCH_CONCURRENCY", 16);
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!("socializioz-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_socializioz"));
+    cmd.arg("serve")
+        .current_dir(&dir)
+        .env("SOCIALIZIOZ__SERVER__LISTEN", format!("127.0.0.1:{port}"))
+        .env("SOCIALIZIOZ__DATA__DIR", dir.join("data"))
+        .env("SOCIALIZIOZ_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    let backend = match std::env::var("BENCH_DATABASE_URL") {
+        Ok(url) => {
+            cmd.env("SOCIALIZIOZ__DATABASE__URL", url);
+            "PostgreSQL"
+        }
+        Err(_) => "SQLite",
+    };
+    let server = Server {
+        child: cmd.spawn()?,
+        dir,
+    };
+    let base = format!("http://127.0.0.1:{port}");
+
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(concurrency as usize)
+        .build()?;
+    let ready_by = Instant::now() + Duration::from_secs(30);
+    while client
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .map(|r| r.status().is_success())
+        .ok()
+        != Some(true)
+    {
+        if Instant::now() > ready_by {
+            return Err("the server did not become ready".into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let page = client
+        .get(format!("{base}/signup"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let csrf = csrf_in(&page).ok_or("no CSRF token on the sign-up page")?;
+    let res = client
+        .post(format!("{base}/signup"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("name", "Bench Mark"),
+            ("email", "bench@example.com"),
+            ("password", "a long bench passphrase"),
+            ("timezone", "UTC"),
+            ("language", "en"),
+        ])
+        .send()
+        .await?;
+    if res.status() != reqwest::StatusCode::SEE_OTHER {
+        return Err(format!("sign-up failed: {}", res.status()).into());
+    }
+    let page = client
+        .get(format!("{base}/workspaces/new"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let csrf = csrf_in(&page).ok_or("no CSRF token on the workspace page")?;
+    let res = client
+        .post(format!("{base}/workspaces/new"))
+        .form(&[("csrf", csrf.as_str()), ("name", "Bench")])
+        .send()
+        .await?;
+    let dashboard = res
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .ok_or("no workspace created")?
+        .to_owned();
+    let check = client.get(format!("{base}{dashboard}")).send().await?;
+    if check.status() != reqwest::StatusCode::OK {
+        return Err(format!("the dashboard answered {}", check.status()).into());
+    }
+
+    println!(
+        "socializioz HTTP benchmark: {backend}, {concurrency} connections, {seconds} s per page, release build"
+    );
+    let floor = load(&client, &format!("{base}/healthz"), seconds, concurrency).await;
+    report("GET /healthz (floor)", &floor);
+    let dash = load(&client, &format!("{base}{dashboard}"), seconds, concurrency).await;
+    report("GET /w/{id} (signed in)", &dash);
+    println!(
+        "dashboard / floor: throughput {:.3}x, p99 latency {:.2}x",
+        dash.rps() / floor.rps(),
+        dash.p99.as_secs_f64() / floor.p99.as_secs_f64().max(1e-9)
+    );
+    drop(server);
+    Ok(())
+}

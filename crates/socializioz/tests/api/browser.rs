@@ -39,7 +39,7 @@ impl Browser {
                     "a browser is required (SOCIALIZIOZ_REQUIRE_BROWSER=1) but chromium or chromedriver is missing; install Debian's chromium and chromium-driver"
                 );
             }
-            eprintln!("SKIPPED (browser): chromium and chromedriver are not installed");
+            crate::helpers::skip("SKIPPED (browser): chromium and chromedriver are not installed");
             return None;
         };
         let port = std::net::TcpListener::bind("127.0.0.1:0")

@@ -3,7 +3,7 @@
 //! afterwards) and a temporary data folder. `Client` is one browser's worth of cookies.
 //!
 //! PostgreSQL comes from `SOCIALIZIOZ_TEST_POSTGRES` (default
-//! `postgres://postgres@127.0.0.1:5432/postgres`). When it cannot be reached the PostgreSQL half of
+//! `postgres://postgres@127.0.0.1:5432/test`). When it cannot be reached the PostgreSQL half of
 //! each test is skipped with a printed reason, unless `SOCIALIZIOZ_REQUIRE_POSTGRES=1`, which
 //! turns the skip into a failure (CI sets it).
 
@@ -54,13 +54,20 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}_{}_{n}_{nanos}", std::process::id())
 }
 
+/// Says why a test is skipped, on the real standard error: the test harness captures
+/// `eprintln!`, and a skip must be seen.
+pub fn skip(reason: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{reason}");
+}
+
 pub fn required(var: &str) -> bool {
     std::env::var(var).is_ok_and(|v| v == "1")
 }
 
 fn pg_admin_url() -> String {
     std::env::var("SOCIALIZIOZ_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
 }
 
 /// A PostgreSQL database that exists for one test.
@@ -80,7 +87,9 @@ impl PgDatabase {
                         "PostgreSQL is required (SOCIALIZIOZ_REQUIRE_POSTGRES=1) but {admin_url} is unreachable: {e}"
                     );
                 }
-                eprintln!("SKIPPED (PostgreSQL): {admin_url} is unreachable: {e}");
+                skip(&format!(
+                    "SKIPPED (PostgreSQL): {admin_url} is unreachable: {e}"
+                ));
                 return None;
             }
         };
@@ -329,12 +338,13 @@ fn decode_qp(text: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'=' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'='
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;

@@ -1,6 +1,8 @@
 //! The one integration-test binary: the real application, on both databases, over HTTP and in
 //! a real browser.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod accounts;
 mod browser;
 mod helpers;

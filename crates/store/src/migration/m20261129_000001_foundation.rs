@@ -15,7 +15,7 @@ impl MigrationName for Migration {
     }
 }
 
-#[derive(DeriveIden)]
+#[derive(DeriveIden, Clone, Copy)]
 enum Users {
     Table,
     Id,
@@ -30,7 +30,7 @@ enum Users {
     UpdatedAt,
 }
 
-#[derive(DeriveIden)]
+#[derive(DeriveIden, Clone, Copy)]
 enum Sessions {
     Table,
     Id,
@@ -42,7 +42,7 @@ enum Sessions {
     ExpiresAt,
 }
 
-#[derive(DeriveIden)]
+#[derive(DeriveIden, Clone, Copy)]
 enum EmailTokens {
     Table,
     Id,
@@ -55,7 +55,7 @@ enum EmailTokens {
     CreatedAt,
 }
 
-#[derive(DeriveIden)]
+#[derive(DeriveIden, Clone, Copy)]
 enum Workspaces {
     Table,
     Id,
@@ -64,7 +64,7 @@ enum Workspaces {
     UpdatedAt,
 }
 
-#[derive(DeriveIden)]
+#[derive(DeriveIden, Clone, Copy)]
 enum Memberships {
     Table,
     Id,
@@ -74,7 +74,7 @@ enum Memberships {
     CreatedAt,
 }
 
-#[derive(DeriveIden)]
+#[derive(DeriveIden, Clone, Copy)]
 enum Invitations {
     Table,
     Id,
@@ -88,7 +88,7 @@ enum Invitations {
     CreatedAt,
 }
 
-#[derive(DeriveIden)]
+#[derive(DeriveIden, Clone, Copy)]
 enum ActivityLog {
     Table,
     Id,
@@ -102,7 +102,7 @@ enum ActivityLog {
     CreatedAt,
 }
 
-#[derive(DeriveIden)]
+#[derive(DeriveIden, Clone, Copy)]
 enum Jobs {
     Table,
     Id,
@@ -134,6 +134,15 @@ fn fk(
         .to(to.0, to.1)
         .on_delete(on_delete)
         .to_owned()
+}
+
+fn index<T: IntoIden + Copy>(name: &str, table: T, cols: &[T]) -> IndexCreateStatement {
+    let mut index = Index::create();
+    index.name(name).table(table);
+    for col in cols {
+        index.col(*col);
+    }
+    index
 }
 
 #[async_trait::async_trait]
@@ -178,13 +187,11 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("idx_sessions_user")
-                    .table(Sessions::Table)
-                    .col(Sessions::UserId)
-                    .to_owned(),
-            )
+            .create_index(index(
+                "idx_sessions_user",
+                Sessions::Table,
+                &[Sessions::UserId],
+            ))
             .await?;
 
         manager
@@ -209,13 +216,11 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("idx_email_tokens_user")
-                    .table(EmailTokens::Table)
-                    .col(EmailTokens::UserId)
-                    .to_owned(),
-            )
+            .create_index(index(
+                "idx_email_tokens_user",
+                EmailTokens::Table,
+                &[EmailTokens::UserId],
+            ))
             .await?;
 
         manager
@@ -256,23 +261,21 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                Index::create()
-                    .name("uq_memberships_workspace_user")
-                    .table(Memberships::Table)
-                    .col(Memberships::WorkspaceId)
-                    .col(Memberships::UserId)
-                    .unique()
-                    .to_owned(),
+                index(
+                    "uq_memberships_workspace_user",
+                    Memberships::Table,
+                    &[Memberships::WorkspaceId, Memberships::UserId],
+                )
+                .unique()
+                .to_owned(),
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("idx_memberships_user")
-                    .table(Memberships::Table)
-                    .col(Memberships::UserId)
-                    .to_owned(),
-            )
+            .create_index(index(
+                "idx_memberships_user",
+                Memberships::Table,
+                &[Memberships::UserId],
+            ))
             .await?;
 
         manager
@@ -304,13 +307,11 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("idx_invitations_workspace")
-                    .table(Invitations::Table)
-                    .col(Invitations::WorkspaceId)
-                    .to_owned(),
-            )
+            .create_index(index(
+                "idx_invitations_workspace",
+                Invitations::Table,
+                &[Invitations::WorkspaceId],
+            ))
             .await?;
 
         manager
@@ -342,14 +343,11 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("idx_activity_workspace_time")
-                    .table(ActivityLog::Table)
-                    .col(ActivityLog::WorkspaceId)
-                    .col(ActivityLog::CreatedAt)
-                    .to_owned(),
-            )
+            .create_index(index(
+                "idx_activity_workspace_time",
+                ActivityLog::Table,
+                &[ActivityLog::WorkspaceId, ActivityLog::CreatedAt],
+            ))
             .await?;
 
         manager
@@ -375,14 +373,11 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("idx_jobs_due")
-                    .table(Jobs::Table)
-                    .col(Jobs::State)
-                    .col(Jobs::RunAt)
-                    .to_owned(),
-            )
+            .create_index(index(
+                "idx_jobs_due",
+                Jobs::Table,
+                &[Jobs::State, Jobs::RunAt],
+            ))
             .await?;
         Ok(())
     }

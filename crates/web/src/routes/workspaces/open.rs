@@ -9,7 +9,7 @@ use crate::routes::render;
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect};
-use domain::{Role, UserId};
+use domain::Role;
 
 pub async fn dashboard(State(state): State<AppState>, user: CurrentUser) -> AppResult {
     let list = state.services.workspaces_of(user.auth.user_id()).await?;
@@ -44,7 +44,7 @@ pub async fn show(State(state): State<AppState>, m: WorkspaceMember) -> AppResul
         .len();
     state
         .services
-        .remember_workspace(UserId(m.auth.user.id), m.membership.workspace_id())
+        .remember_workspace(&m.auth.user, m.membership.workspace_id())
         .await?;
     let layout = Layout::new(&state, &m.ctx, &ws.name)
         .await?
