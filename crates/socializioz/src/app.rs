@@ -94,10 +94,8 @@ impl Application {
             .smtp
             .is_none()
             .then(|| self.settings.outbox_dir().display().to_string());
-        let config = web::WebConfig {
-            tls: self.settings.tls_enabled(),
-            outbox,
-        };
+        let https = self.settings.tls_enabled() || self.services.base_url.starts_with("https://");
+        let config = web::WebConfig { https, outbox };
         let app = web::app(self.services.clone(), config)
             .into_make_service_with_connect_info::<SocketAddr>();
         tracing::info!(

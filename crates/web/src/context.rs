@@ -34,6 +34,14 @@ pub struct RequestCtx {
     pub flash: Option<Flash>,
 }
 
+/// A change to the session cookie, asked for by a handler through the response's extensions;
+/// the request context writes the cookie with the flags this deployment needs.
+#[derive(Debug, Clone)]
+pub enum SessionCookie {
+    Start(String),
+    End,
+}
+
 /// A cookie value from the request.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
@@ -75,7 +83,7 @@ fn looks_like_token(value: &str) -> bool {
 }
 
 pub async fn load(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let secure = state.config.tls;
+    let secure = state.config.https;
     let headers = req.headers();
     let session_token = cookie(headers, SESSION_COOKIE)
         .filter(|t| looks_like_token(t))
@@ -124,23 +132,44 @@ pub async fn load(State(state): State<AppState>, req: Request, next: Next) -> Re
         .insert(RequestCtx { auth, csrf, flash });
     let mut res = next.run(req).await;
     let status = res.status();
+    let flash_set = res.extensions_mut().remove::<Flash>();
+    let session_change = res.extensions_mut().remove::<SessionCookie>();
     let set = res.headers_mut();
+    let mut add = |value: HeaderValue| set.append(header::SET_COOKIE, value);
     if let Some(seed) = new_seed {
-        set.append(
-            header::SET_COOKIE,
-            build_cookie(CSRF_COOKIE, seed, 60 * 60 * 24 * 365, secure),
-        );
+        add(build_cookie(CSRF_COOKIE, seed, 60 * 60 * 24 * 365, secure));
     }
-    if stale_session {
-        set.append(header::SET_COOKIE, clear_cookie(SESSION_COOKIE, secure));
+    match session_change {
+        Some(SessionCookie::Start(token)) => {
+            add(build_cookie(
+                SESSION_COOKIE,
+                token,
+                sessions::LIFETIME.num_seconds(),
+                secure,
+            ));
+        }
+        Some(SessionCookie::End) => {
+            add(clear_cookie(SESSION_COOKIE, secure));
+        }
+        None if stale_session => {
+            add(clear_cookie(SESSION_COOKIE, secure));
+        }
+        None => {}
     }
-    let sets_flash = set
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .any(|v| v.to_str().is_ok_and(|v| v.starts_with(FLASH_COOKIE)));
-    // The message is shown by the page that ends the chain of redirects, not by a redirect.
-    if had_flash && !sets_flash && !status.is_redirection() {
-        set.append(header::SET_COOKIE, clear_cookie(FLASH_COOKIE, secure));
+    match flash_set {
+        Some(flash) => {
+            add(build_cookie(
+                FLASH_COOKIE,
+                flash.code().to_owned(),
+                60,
+                secure,
+            ));
+        }
+        // The message is shown by the page that ends a chain of redirects, not by a redirect.
+        None if had_flash && !status.is_redirection() => {
+            add(clear_cookie(FLASH_COOKIE, secure));
+        }
+        None => {}
     }
     res
 }

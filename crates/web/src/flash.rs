@@ -1,8 +1,6 @@
 //! One-time messages shown on the page after a redirect. The cookie carries only a code from
 //! this list, never text, so nothing a person typed travels through it.
 
-use crate::context::{FLASH_COOKIE, build_cookie};
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,13 +131,18 @@ impl Flash {
     pub fn message(&self) -> &'static str {
         self.entry().1
     }
+
+    /// The value the flash cookie carries.
+    pub fn code(&self) -> &'static str {
+        self.entry().0
+    }
 }
 
-/// A redirect (303, so the browser follows with GET) that shows `flash` on the next page.
-pub fn redirect_with(to: &str, flash: Flash, secure: bool) -> Response {
+/// A redirect (303, so the browser follows with GET) that shows `flash` on the next page. The
+/// request context turns the flash into its cookie.
+pub fn redirect_with(to: &str, flash: Flash) -> Response {
     let mut res = Redirect::to(to).into_response();
-    let value: HeaderValue = build_cookie(FLASH_COOKIE, flash.entry().0.to_owned(), 60, secure);
-    res.headers_mut().append(header::SET_COOKIE, value);
+    res.extensions_mut().insert(flash);
     res
 }
 

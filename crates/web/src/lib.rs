@@ -22,8 +22,9 @@ pub use context::{CSRF_COOKIE, FLASH_COOKIE, SESSION_COOKIE};
 /// What the web layer needs to know about how it is deployed.
 #[derive(Debug, Clone)]
 pub struct WebConfig {
-    /// Served over TLS (directly): cookies get `Secure` and responses carry HSTS.
-    pub tls: bool,
+    /// Reached over HTTPS (TLS served here, or a public URL that starts with https://):
+    /// cookies get `Secure` and responses carry HSTS.
+    pub https: bool,
     /// Where e-mail goes when no SMTP server is configured, to tell people on the pages that
     /// mention an e-mail they should receive.
     pub outbox: Option<String>,

@@ -8,8 +8,8 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
      font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
      base-uri 'none'; object-src 'none'";
 
-/// The security headers as layers; HSTS only when the server itself speaks TLS.
-pub fn layers(tls: bool) -> Vec<SetResponseHeaderLayer<HeaderValue>> {
+/// The security headers as layers; HSTS only when the site is reached over HTTPS.
+pub fn layers(https: bool) -> Vec<SetResponseHeaderLayer<HeaderValue>> {
     let mut list = vec![
         (header::CONTENT_SECURITY_POLICY, CSP),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
@@ -25,7 +25,7 @@ pub fn layers(tls: bool) -> Vec<SetResponseHeaderLayer<HeaderValue>> {
         ),
         (header::CACHE_CONTROL, "no-store"),
     ];
-    if tls {
+    if https {
         list.push((
             header::STRICT_TRANSPORT_SECURITY,
             "max-age=63072000; includeSubDomains",

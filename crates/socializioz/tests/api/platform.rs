@@ -310,3 +310,33 @@ async fn migrate_works_on_postgres_from_the_command_line() {
     assert!(ok, "{err}");
     assert!(out.contains("applied m20261129_000001_foundation"), "{out}");
 }
+
+#[tokio::test]
+async fn sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout() {
+    use sea_orm::ConnectionTrait;
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let db = &app.services.db;
+    let pragma = |name: &'static str| async move {
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                format!("PRAGMA {name}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get_by_index::<String>(0)
+            .or_else(|_| row.try_get_by_index::<i64>(0).map(|n| n.to_string()))
+            .unwrap()
+    };
+    assert_eq!(pragma("journal_mode").await, "wal");
+    assert_eq!(pragma("foreign_keys").await, "1");
+    assert_eq!(pragma("busy_timeout").await, "10000");
+    // Foreign keys are enforced: a session for a user that does not exist is refused.
+    let res = db
+        .execute_unprepared("INSERT INTO sessions (token_hash, user_id, device, created_at, last_seen_at, expires_at) VALUES ('x', 424242, 'd', '2026-01-01', '2026-01-01', '2026-01-02')")
+        .await;
+    assert!(res.is_err(), "a dangling foreign key was accepted");
+}

@@ -250,3 +250,21 @@ async fn tls_is_served_with_hsts_and_secure_cookies() {
         .await;
     assert!(plain.is_err() || !plain.unwrap().status().is_success());
 }
+
+#[tokio::test]
+async fn behind_an_https_proxy_cookies_are_secure_and_hsts_is_sent() {
+    let data = TempDir::new();
+    let mut settings = test_settings(
+        &data,
+        &format!("sqlite://{}", data.0.join("proxy.db").display()),
+    );
+    settings.server.public_url = Some("https://social.example.com/".to_owned());
+    let app = Application::build(settings, false).await.unwrap();
+    let port = app.port();
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    let res = reqwest::get(format!("http://127.0.0.1:{port}/login"))
+        .await
+        .unwrap();
+    assert!(cookie_named(&res, "sz_csrf").contains("Secure"));
+    assert!(res.headers().contains_key("strict-transport-security"));
+}

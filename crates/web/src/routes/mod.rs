@@ -117,7 +117,7 @@ pub fn router(state: AppState) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ));
-    for layer in security::layers(state.config.tls) {
+    for layer in security::layers(state.config.https) {
         app = app.layer(layer);
     }
     app.with_state(state)

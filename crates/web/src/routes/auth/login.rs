@@ -71,7 +71,7 @@ pub async fn submit(
         {
             Ok((_, token)) => {
                 let res = Redirect::to(safe_next(&form.next)).into_response();
-                return Ok(super::with_session(res, token, state.config.tls));
+                return Ok(super::with_session(res, token));
             }
             Err(err @ ServiceError::RateLimited { .. }) => {
                 errors.add("password", err.to_string());

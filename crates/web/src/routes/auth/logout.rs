@@ -1,21 +1,18 @@
 //! Log-out: ends this browser's session.
 
 use crate::AppState;
-use crate::context::{SESSION_COOKIE, clear_cookie, cookie};
+use crate::context::{SESSION_COOKIE, SessionCookie, cookie};
 use crate::error::AppResult;
 use crate::flash::{Flash, redirect_with};
 use axum::extract::State;
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use services::sessions;
 
 pub async fn submit(State(state): State<AppState>, headers: HeaderMap) -> AppResult {
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
         sessions::end(&state.services.db, token).await?;
     }
-    let mut res = redirect_with("/login", Flash::LoggedOut, state.config.tls);
-    res.headers_mut().append(
-        header::SET_COOKIE,
-        clear_cookie(SESSION_COOKIE, state.config.tls),
-    );
+    let mut res = redirect_with("/login", Flash::LoggedOut);
+    res.extensions_mut().insert(SessionCookie::End);
     Ok(res)
 }

@@ -6,16 +6,11 @@ pub mod password;
 pub mod signup;
 pub mod verify;
 
-use crate::context::{SESSION_COOKIE, build_cookie};
-use axum::http::header;
+use crate::context::SessionCookie;
 use axum::response::Response;
 
-/// Puts the session cookie on a response.
-pub fn with_session(mut res: Response, token: String, secure: bool) -> Response {
-    let max_age = services::sessions::LIFETIME.num_seconds();
-    res.headers_mut().append(
-        header::SET_COOKIE,
-        build_cookie(SESSION_COOKIE, token, max_age, secure),
-    );
+/// Gives the browser the cookie of a new session.
+pub fn with_session(mut res: Response, token: String) -> Response {
+    res.extensions_mut().insert(SessionCookie::Start(token));
     res
 }

@@ -52,7 +52,7 @@ pub async fn forgot_submit(
         });
     };
     state.services.request_password_reset(&email).await?;
-    Ok(redirect_with("/login", Flash::ResetSent, state.config.tls))
+    Ok(redirect_with("/login", Flash::ResetSent))
 }
 
 #[derive(Template)]
@@ -115,11 +115,7 @@ pub async fn reset_submit(
     Form(form): Form<ResetForm>,
 ) -> AppResult {
     match state.services.reset_password(&token, &form.password).await {
-        Ok(_) => Ok(redirect_with(
-            "/login",
-            Flash::PasswordReset,
-            state.config.tls,
-        )),
+        Ok(_) => Ok(redirect_with("/login", Flash::PasswordReset)),
         Err(err) => {
             let mut errors = FieldErrors::new();
             errors.absorb(err)?;

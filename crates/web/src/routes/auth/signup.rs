@@ -118,8 +118,8 @@ pub async fn submit(
             } else {
                 safe_next(&form.next)
             };
-            let res = redirect_with(to, Flash::Welcome, state.config.tls);
-            Ok(super::with_session(res, token, state.config.tls))
+            let res = redirect_with(to, Flash::Welcome);
+            Ok(super::with_session(res, token))
         }
         Err(err) => {
             errors.absorb(err)?;

@@ -72,7 +72,7 @@ pub async fn confirm(
             } else {
                 "/login"
             };
-            Ok(redirect_with(to, Flash::EmailConfirmed, state.config.tls))
+            Ok(redirect_with(to, Flash::EmailConfirmed))
         }
         Err(ServiceError::Invalid { message, .. }) => {
             show(&state, &ctx, &token, Some(message)).await
@@ -83,9 +83,5 @@ pub async fn confirm(
 
 pub async fn resend(State(state): State<AppState>, user: CurrentUser) -> AppResult {
     state.services.resend_verification(&user.auth.user).await?;
-    Ok(redirect_with(
-        "/dashboard",
-        Flash::VerificationSent,
-        state.config.tls,
-    ))
+    Ok(redirect_with("/dashboard", Flash::VerificationSent))
 }

@@ -72,11 +72,7 @@ pub async fn submit(
             .await
         {
             Ok(()) => {
-                return Ok(redirect_with(
-                    "/settings/email",
-                    Flash::EmailChangeSent,
-                    state.config.tls,
-                ));
+                return Ok(redirect_with("/settings/email", Flash::EmailChangeSent));
             }
             Err(err) => errors.absorb(err)?,
         }

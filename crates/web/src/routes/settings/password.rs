@@ -51,11 +51,7 @@ pub async fn submit(
             .await
         {
             Ok(()) => {
-                return Ok(redirect_with(
-                    "/settings/password",
-                    Flash::PasswordChanged,
-                    state.config.tls,
-                ));
+                return Ok(redirect_with("/settings/password", Flash::PasswordChanged));
             }
             Err(err) => errors.absorb(err)?,
         }

@@ -77,9 +77,5 @@ pub async fn submit(
         .services
         .update_profile(user.auth.user_id(), &name, timezone, language)
         .await?;
-    Ok(redirect_with(
-        "/settings",
-        Flash::ProfileSaved,
-        state.config.tls,
-    ))
+    Ok(redirect_with("/settings", Flash::ProfileSaved))
 }

@@ -59,11 +59,7 @@ pub async fn end_others(State(state): State<AppState>, user: CurrentUser) -> App
         Some(user.auth.session_id),
     )
     .await?;
-    Ok(redirect_with(
-        "/settings/sessions",
-        Flash::SessionsEnded,
-        state.config.tls,
-    ))
+    Ok(redirect_with("/settings/sessions", Flash::SessionsEnded))
 }
 
 pub async fn end_one(
@@ -72,9 +68,5 @@ pub async fn end_one(
     Path(sid): Path<i64>,
 ) -> AppResult {
     sessions::end_one(&state.services.db, user.auth.user_id(), SessionId(sid)).await?;
-    Ok(redirect_with(
-        "/settings/sessions",
-        Flash::SessionEnded,
-        state.config.tls,
-    ))
+    Ok(redirect_with("/settings/sessions", Flash::SessionEnded))
 }

@@ -63,6 +63,5 @@ pub async fn submit(
     Ok(redirect_with(
         &format!("/w/{}", ws.id),
         Flash::WorkspaceCreated,
-        state.config.tls,
     ))
 }

@@ -38,7 +38,7 @@ pub async fn create(
         {
             Ok(_) => {
                 let to = format!("/w/{}/settings", m.membership.workspace.id);
-                return Ok(redirect_with(&to, Flash::InvitationSent, state.config.tls));
+                return Ok(redirect_with(&to, Flash::InvitationSent));
             }
             Err(err) => errors.absorb(err)?,
         }
@@ -61,11 +61,7 @@ pub async fn revoke(
         .revoke_invitation(&m.membership, &m.auth.user, iid)
         .await?;
     let to = format!("/w/{}/settings", m.membership.workspace.id);
-    Ok(redirect_with(
-        &to,
-        Flash::InvitationRevoked,
-        state.config.tls,
-    ))
+    Ok(redirect_with(&to, Flash::InvitationRevoked))
 }
 
 #[derive(Template)]
@@ -135,7 +131,6 @@ pub async fn accept(
         Ok(ws) => Ok(redirect_with(
             &format!("/w/{ws}"),
             Flash::InvitationAccepted,
-            state.config.tls,
         )),
         Err(ServiceError::Invalid { message, .. } | ServiceError::Forbidden(message)) => {
             let mut res = show_page(&state, &user.ctx, &token, Some(message)).await?;

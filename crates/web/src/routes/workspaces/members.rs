@@ -30,7 +30,7 @@ pub async fn change_role(
             .change_role(&m.membership, &m.auth.user, MembershipId(mid), role)
             .await?;
         let to = format!("/w/{}/settings", m.membership.workspace.id);
-        return Ok(redirect_with(&to, Flash::RoleChanged, state.config.tls));
+        return Ok(redirect_with(&to, Flash::RoleChanged));
     }
     rerender(build(&state, &m, Typed::default(), errors).await?)
 }
@@ -45,7 +45,7 @@ pub async fn remove(
         .remove_member(&m.membership, &m.auth.user, MembershipId(mid))
         .await?;
     let to = format!("/w/{}/settings", m.membership.workspace.id);
-    Ok(redirect_with(&to, Flash::MemberRemoved, state.config.tls))
+    Ok(redirect_with(&to, Flash::MemberRemoved))
 }
 
 pub async fn leave(State(state): State<AppState>, m: WorkspaceMember) -> AppResult {
@@ -53,9 +53,5 @@ pub async fn leave(State(state): State<AppState>, m: WorkspaceMember) -> AppResu
         .services
         .leave_workspace(&m.membership, &m.auth.user)
         .await?;
-    Ok(redirect_with(
-        "/dashboard",
-        Flash::LeftWorkspace,
-        state.config.tls,
-    ))
+    Ok(redirect_with("/dashboard", Flash::LeftWorkspace))
 }

@@ -116,11 +116,7 @@ pub async fn rename(
             .rename_workspace(&m.membership, &m.auth.user, &name)
             .await?;
         let to = format!("/w/{}/settings", m.membership.workspace.id);
-        return Ok(redirect_with(
-            &to,
-            Flash::WorkspaceRenamed,
-            state.config.tls,
-        ));
+        return Ok(redirect_with(&to, Flash::WorkspaceRenamed));
     }
     let typed = Typed {
         name: Some(form.name),
