@@ -8,7 +8,7 @@ use domain::{Email, Language, Password, PersonName, Timezone, UserId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use std::time::Instant;
 use store::entities::{email_token, user};
@@ -99,6 +99,37 @@ async fn insert_user<C: ConnectionTrait>(
     })
 }
 
+/// Replaces the password hash, ends every session but `keep`, and voids every unused e-mail
+/// link, so that nothing issued before the change can act on the account after it.
+async fn store_password<C: ConnectionTrait>(
+    conn: &C,
+    user_id: i64,
+    hash: String,
+    keep: Option<domain::SessionId>,
+) -> Result<()> {
+    user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Expr::value(hash))
+        .col_expr(user::Column::UpdatedAt, Expr::value(crate::now()))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(conn)
+        .await?;
+    sessions::end_all_but(conn, UserId(user_id), keep).await?;
+    retire_links(conn, user_id).await
+}
+
+/// Voids every unused link of the user: after a password change or reset, or a change of
+/// address, no earlier link (a pending change of address, a reset sent to an old address) may
+/// still act on the account.
+async fn retire_links<C: ConnectionTrait>(conn: &C, user_id: i64) -> Result<()> {
+    email_token::Entity::update_many()
+        .col_expr(email_token::Column::UsedAt, Expr::value(crate::now()))
+        .filter(email_token::Column::UserId.eq(user_id))
+        .filter(email_token::Column::UsedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
 /// Creates a link token for `user` and returns the secret for the e-mail.
 async fn issue_link<C: ConnectionTrait>(
     conn: &C,
@@ -125,6 +156,9 @@ async fn issue_link<C: ConnectionTrait>(
 
 impl Services {
     /// Creates a single-use link for `purpose` and queues the e-mail that carries it to `to`.
+    /// At most one such e-mail a minute and five an hour go out per account and purpose, so
+    /// nobody can use the product to flood an inbox; beyond that the request is quietly dropped
+    /// (the page says the same either way).
     async fn send_link<C: ConnectionTrait>(
         &self,
         conn: &C,
@@ -132,6 +166,25 @@ impl Services {
         purpose: Purpose,
         to: &str,
     ) -> Result<()> {
+        let now = crate::now();
+        let recent: Vec<chrono::DateTime<chrono::Utc>> = email_token::Entity::find()
+            .select_only()
+            .column(email_token::Column::CreatedAt)
+            .filter(email_token::Column::UserId.eq(user.id))
+            .filter(email_token::Column::Purpose.eq(purpose.as_str()))
+            .filter(email_token::Column::CreatedAt.gt(now - Duration::hours(1)))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        let last_minute = recent.iter().any(|t| now - *t < Duration::minutes(1));
+        if last_minute || recent.len() >= 5 {
+            tracing::info!(
+                user = user.id,
+                purpose = purpose.as_str(),
+                "link e-mail not sent: too many recently"
+            );
+            return Ok(());
+        }
         let token = issue_link(conn, user.id, purpose, to).await?;
         let link = format!("{}{}{token}", self.base_url, purpose.path());
         emails::queue(conn, purpose.email(to, &user.name, &link), Some(user.id)).await
@@ -216,6 +269,7 @@ impl Services {
         let now = crate::now();
         let mut active = user.clone().into_active_model();
         if link.purpose == Purpose::ChangeEmail.as_str() {
+            retire_links(&txn, user.id).await?;
             active.email = Set(link.email.clone());
             active.email_verified_at = Set(Some(now));
         } else if link.email == user.email {
@@ -236,6 +290,40 @@ impl Services {
         Ok(user)
     }
 
+    /// Checks `candidate` against the password of the account with address `email` (which may
+    /// not exist), counting the attempt against the account and the client: every place that
+    /// asks for a password goes through here, so none of them can be used to guess it faster.
+    async fn check_password(
+        &self,
+        email: &str,
+        candidate: &str,
+        client: &str,
+    ) -> Result<Option<user::Model>> {
+        let account_key = self.keys.mac("throttle", email.as_bytes());
+        let client_key = self.keys.mac("throttle", client.as_bytes());
+        let attempt = self
+            .login_throttle
+            .begin(&account_key, &client_key, Instant::now())
+            .map_err(|(scope, wait)| {
+                tracing::warn!(scope = ?scope, "password attempts throttled");
+                ServiceError::RateLimited { retry_after: wait }
+            })?;
+        let user = if email.is_empty() {
+            None
+        } else {
+            user::Entity::find()
+                .filter(user::Column::Email.eq(email))
+                .one(&self.db)
+                .await?
+        };
+        let hash = user.as_ref().map(|u| u.password_hash.as_str());
+        if !passwords::verify(candidate, hash).await? {
+            return Ok(None);
+        }
+        self.login_throttle.succeeded(attempt);
+        Ok(user)
+    }
+
     /// Checks an e-mail and password and starts a session. Failed attempts are limited per
     /// account and per client (`client` is the caller's network address).
     pub async fn log_in(
@@ -248,31 +336,28 @@ impl Services {
         let normalised = Email::parse(email)
             .map(|e| e.as_str().to_owned())
             .unwrap_or_default();
-        let account_key = self.keys.mac("throttle", normalised.as_bytes());
-        let client_key = self.keys.mac("throttle", client.as_bytes());
-        let now = Instant::now();
-        if let Err((scope, wait)) = self.login_throttle.check(&account_key, &client_key, now) {
-            tracing::warn!(scope = ?scope, "log-in attempts throttled");
-            return Err(ServiceError::RateLimited { retry_after: wait });
-        }
-        let user = if normalised.is_empty() {
-            None
-        } else {
-            user::Entity::find()
-                .filter(user::Column::Email.eq(normalised.as_str()))
-                .one(&self.db)
-                .await?
-        };
-        let ok =
-            passwords::verify(password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
-        let Some(user) = user.filter(|_| ok) else {
-            self.login_throttle
-                .record_failure(&account_key, &client_key, now);
+        let Some(user) = self.check_password(&normalised, password, client).await? else {
             return Err(ServiceError::invalid("password", BAD_LOGIN));
         };
-        self.login_throttle.record_success(&account_key);
         let token = sessions::start(&self.db, UserId(user.id), user_agent).await?;
         Ok((user, token))
+    }
+
+    /// Checks the signed-in person's password before a sensitive change.
+    async fn confirm_identity(
+        &self,
+        auth: &AuthSession,
+        password: &str,
+        client: &str,
+        field: &'static str,
+    ) -> Result<()> {
+        match self
+            .check_password(&auth.user.email, password, client)
+            .await?
+        {
+            Some(user) if user.id == auth.user.id => Ok(()),
+            _ => Err(ServiceError::invalid(field, "Your password is not right.")),
+        }
     }
 
     /// Sends a reset link if an account has this address. Answers the same either way, so the
@@ -285,15 +370,6 @@ impl Services {
         else {
             return Ok(());
         };
-        let recent = email_token::Entity::find()
-            .filter(email_token::Column::UserId.eq(user.id))
-            .filter(email_token::Column::Purpose.eq(Purpose::ResetPassword.as_str()))
-            .order_by_desc(email_token::Column::CreatedAt)
-            .one(&self.db)
-            .await?;
-        if recent.is_some_and(|r| crate::now() - r.created_at < Duration::minutes(1)) {
-            return Ok(());
-        }
         let txn = self.db.begin().await?;
         self.send_link(&txn, &user, Purpose::ResetPassword, &user.email)
             .await?;
@@ -309,24 +385,25 @@ impl Services {
             .one(&self.db)
             .await?
             .ok_or(ServiceError::NotFound)?;
+        if link.email != user.email {
+            // Sent to an address the account no longer has: it proves nothing now.
+            return Err(ServiceError::invalid("token", LINK_DEAD));
+        }
         let email = Email::parse(&user.email).ok();
         let password = Password::parse(new_password, email.as_ref())
             .map_err(|e| ServiceError::invalid("password", e.0))?;
         let hash = passwords::hash(&password).await?;
         let txn = self.db.begin().await?;
         Self::use_link(&txn, &link).await?;
-        let now = crate::now();
-        let verified = if link.email == user.email {
-            Some(user.email_verified_at.unwrap_or(now))
-        } else {
-            user.email_verified_at
-        };
-        let mut active = user.into_active_model();
-        active.password_hash = Set(hash);
-        active.email_verified_at = Set(verified);
-        active.updated_at = Set(now);
-        let user = active.update(&txn).await?;
-        sessions::end_all_but(&txn, UserId(user.id), None).await?;
+        store_password(&txn, user.id, hash, None).await?;
+        if user.email_verified_at.is_none() {
+            // The link reached the inbox, which proves the address.
+            user::Entity::update_many()
+                .col_expr(user::Column::EmailVerifiedAt, Expr::value(crate::now()))
+                .filter(user::Column::Id.eq(user.id))
+                .exec(&txn)
+                .await?;
+        }
         txn.commit().await?;
         Ok(user)
     }
@@ -337,25 +414,16 @@ impl Services {
         auth: &AuthSession,
         current: &str,
         new: &str,
+        client: &str,
     ) -> Result<()> {
-        if !passwords::verify(current, Some(&auth.user.password_hash)).await? {
-            return Err(ServiceError::invalid(
-                "current_password",
-                "Your current password is not right.",
-            ));
-        }
+        self.confirm_identity(auth, current, client, "current_password")
+            .await?;
         let email = Email::parse(&auth.user.email).ok();
         let password = Password::parse(new, email.as_ref())
             .map_err(|e| ServiceError::invalid("new_password", e.0))?;
         let hash = passwords::hash(&password).await?;
         let txn = self.db.begin().await?;
-        user::Entity::update_many()
-            .col_expr(user::Column::PasswordHash, Expr::value(hash))
-            .col_expr(user::Column::UpdatedAt, Expr::value(crate::now()))
-            .filter(user::Column::Id.eq(auth.user.id))
-            .exec(&txn)
-            .await?;
-        sessions::end_all_but(&txn, auth.user_id(), Some(auth.session_id)).await?;
+        store_password(&txn, auth.user.id, hash, Some(auth.session_id)).await?;
         emails::queue(
             &txn,
             emails::password_changed(&auth.user.email, &auth.user.name),
@@ -373,13 +441,10 @@ impl Services {
         auth: &AuthSession,
         new: &Email,
         password: &str,
+        client: &str,
     ) -> Result<()> {
-        if !passwords::verify(password, Some(&auth.user.password_hash)).await? {
-            return Err(ServiceError::invalid(
-                "password",
-                "Your password is not right.",
-            ));
-        }
+        self.confirm_identity(auth, password, client, "password")
+            .await?;
         if new.as_str() == auth.user.email {
             return Err(ServiceError::invalid(
                 "email",
@@ -443,20 +508,14 @@ impl Services {
 
     /// Sets a password from the command line (the admin's `set-password`); every session ends.
     pub async fn set_password(&self, email: &Email, password: &Password) -> Result<()> {
-        let hash = passwords::hash(password).await?;
-        let txn = self.db.begin().await?;
         let user = user::Entity::find()
             .filter(user::Column::Email.eq(email.as_str()))
-            .one(&txn)
+            .one(&self.db)
             .await?
             .ok_or(ServiceError::NotFound)?;
-        user::Entity::update_many()
-            .col_expr(user::Column::PasswordHash, Expr::value(hash))
-            .col_expr(user::Column::UpdatedAt, Expr::value(crate::now()))
-            .filter(user::Column::Id.eq(user.id))
-            .exec(&txn)
-            .await?;
-        sessions::end_all_but(&txn, UserId(user.id), None).await?;
+        let hash = passwords::hash(password).await?;
+        let txn = self.db.begin().await?;
+        store_password(&txn, user.id, hash, None).await?;
         txn.commit().await?;
         Ok(())
     }

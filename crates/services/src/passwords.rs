@@ -1,4 +1,6 @@
-//! argon2id hashing, always off the async threads.
+//! argon2id hashing, always off the async threads, and never more at once than the machine
+//! has room for: each hash takes about 19 MiB and a core for a moment, so a burst of log-in
+//! attempts waits its turn instead of exhausting memory.
 
 use anyhow::Context;
 use argon2::Argon2;
@@ -6,17 +8,36 @@ use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use domain::Password;
 
+static PERMITS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    tokio::sync::Semaphore::new(cores * 2)
+});
+
+/// Runs one hashing job in a blocking thread once a permit is free.
+async fn hashing<T: Send + 'static>(
+    job: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    let _permit = PERMITS
+        .acquire()
+        .await
+        .context("the password hashing pool is closed")?;
+    tokio::task::spawn_blocking(job)
+        .await
+        .context("the password hashing task failed")?
+}
+
 /// Hashes a new password (argon2id, default parameters, random salt) in a blocking thread.
 pub async fn hash(password: &Password) -> anyhow::Result<String> {
     let password = password.expose().to_owned();
-    tokio::task::spawn_blocking(move || {
+    hashing(move || {
         Argon2::default()
             .hash_password(password.as_bytes())
             .map(|h| h.to_string())
             .map_err(|e| anyhow::anyhow!("hashing the password failed: {e}"))
     })
     .await
-    .context("the password hashing task failed")?
 }
 
 /// A hash of no password at all, checked when the account does not exist so that a failed log-in
@@ -34,7 +55,7 @@ pub async fn verify(candidate: &str, stored: Option<&str>) -> anyhow::Result<boo
     let candidate = candidate.to_owned();
     let known = stored.is_some();
     let stored = stored.map(str::to_owned);
-    tokio::task::spawn_blocking(move || {
+    hashing(move || {
         let Some(stored) = stored.or_else(|| DUMMY.clone()) else {
             return Ok(false);
         };
@@ -46,7 +67,6 @@ pub async fn verify(candidate: &str, stored: Option<&str>) -> anyhow::Result<boo
         Ok(ok && known)
     })
     .await
-    .context("the password check task failed")?
 }
 
 #[cfg(test)]

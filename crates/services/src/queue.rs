@@ -137,7 +137,8 @@ pub async fn complete<C: ConnectionTrait>(conn: &C, job: &job::Model, worker: &s
 }
 
 /// Records a failed attempt: the job runs again after a backoff, or, after its last attempt or
-/// for a permanent failure, stays `dead` with the reason.
+/// for a permanent failure, stays `dead` with the reason. A dead job's payload is dropped: it
+/// may carry a one-time link, and nothing will read it again.
 pub async fn fail<C: ConnectionTrait>(
     conn: &C,
     job: &job::Model,
@@ -152,12 +153,16 @@ pub async fn fail<C: ConnectionTrait>(
     } else {
         now + chrono::Duration::from_std(backoff(job.attempts)).context("backoff too long")?
     };
-    job::Entity::update_many()
+    let mut update = job::Entity::update_many()
         .col_expr(
             job::Column::State,
             Expr::value(if dead { DEAD } else { QUEUED }),
         )
-        .col_expr(job::Column::RunAt, Expr::value(run_at))
+        .col_expr(job::Column::RunAt, Expr::value(run_at));
+    if dead {
+        update = update.col_expr(job::Column::Payload, Expr::value("{}"));
+    }
+    update
         .col_expr(
             job::Column::LockedUntil,
             Expr::value(Option::<DateTime<Utc>>::None),

@@ -61,33 +61,31 @@ impl LoginThrottle {
         }
     }
 
-    /// Whether another attempt is allowed now. When it is not, says for how long it is not.
-    pub fn check(
+    /// Starts an attempt if both limits allow one, and counts it as a failure at once, so that
+    /// attempts made in parallel cannot all pass before the first failure is recorded. When an
+    /// attempt is refused, says which limit was reached and for how long.
+    pub fn begin(
         &self,
         account: &str,
         client: &str,
         now: Instant,
-    ) -> Result<(), (Scope, Duration)> {
+    ) -> Result<Attempt, (Scope, Duration)> {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        for (scope, key) in Self::keys(account, client) {
-            if let Some(times) = map.get_mut(&key) {
+        let keys = Self::keys(account, client);
+        for (scope, key) in &keys {
+            if let Some(times) = map.get_mut(key) {
                 prune(times, now, self.limits.window);
-                if times.len() >= self.limit(scope)
+                if times.len() >= self.limit(*scope)
                     && let Some(oldest) = times.front()
                 {
                     let wait = self
                         .limits
                         .window
                         .saturating_sub(now.duration_since(*oldest));
-                    return Err((scope, wait.max(Duration::from_secs(1))));
+                    return Err((*scope, wait.max(Duration::from_secs(1))));
                 }
             }
         }
-        Ok(())
-    }
-
-    pub fn record_failure(&self, account: &str, client: &str, now: Instant) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() >= SWEEP_AT {
             let window = self.limits.window;
             map.retain(|_, times| {
@@ -95,16 +93,36 @@ impl LoginThrottle {
                 !times.is_empty()
             });
         }
-        for (_, key) in Self::keys(account, client) {
-            map.entry(key).or_default().push_back(now);
+        for (_, key) in &keys {
+            map.entry(key.clone()).or_default().push_back(now);
         }
+        let [(_, account), (_, client)] = keys;
+        Ok(Attempt {
+            account,
+            client,
+            at: now,
+        })
     }
 
-    /// A successful log-in clears the account's failures (not the client's).
-    pub fn record_success(&self, account: &str) {
+    /// The attempt succeeded: the account's failures are forgotten, and the attempt no longer
+    /// counts against the client.
+    pub fn succeeded(&self, attempt: Attempt) {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        map.remove(&format!("a:{account}"));
+        map.remove(&attempt.account);
+        if let Some(times) = map.get_mut(&attempt.client)
+            && let Some(pos) = times.iter().position(|t| *t == attempt.at)
+        {
+            times.remove(pos);
+        }
     }
+}
+
+/// An attempt in progress; dropped as is, it stays counted as a failure.
+#[must_use]
+pub struct Attempt {
+    account: String,
+    client: String,
+    at: Instant,
 }
 
 fn prune(times: &mut VecDeque<Instant>, now: Instant, window: Duration) {
@@ -133,19 +151,22 @@ mod tests {
         let t = throttle();
         let start = Instant::now();
         for i in 0..3 {
-            assert!(t.check("acct", "ip1", start).is_ok(), "attempt {i}");
-            t.record_failure("acct", "ip1", start);
+            assert!(
+                t.begin("acct", &format!("ip{i}"), start).is_ok(),
+                "attempt {i}"
+            );
         }
         let (scope, wait) = t
-            .check("acct", "ip2", start + Duration::from_secs(10))
-            .unwrap_err();
+            .begin("acct", "ip9", start + Duration::from_secs(10))
+            .err()
+            .unwrap();
         assert_eq!(scope, Scope::Account);
         assert_eq!(wait, Duration::from_secs(50));
         assert!(
-            t.check("acct", "ip2", start + Duration::from_secs(60))
+            t.begin("acct", "ip9", start + Duration::from_secs(60))
                 .is_ok()
         );
-        assert!(t.check("other", "ip3", start).is_ok());
+        assert!(t.begin("other", "ip3", start).is_ok());
     }
 
     #[test]
@@ -153,20 +174,27 @@ mod tests {
         let t = throttle();
         let now = Instant::now();
         for i in 0..5 {
-            t.record_failure(&format!("acct{i}"), "ip", now);
+            let _ = t.begin(&format!("acct{i}"), "ip", now);
         }
-        assert_eq!(t.check("fresh", "ip", now).unwrap_err().0, Scope::Client);
-        assert!(t.check("fresh", "other-ip", now).is_ok());
+        assert_eq!(t.begin("fresh", "ip", now).err().unwrap().0, Scope::Client);
+        assert!(t.begin("fresh", "other-ip", now).is_ok());
     }
 
     #[test]
-    fn success_clears_the_account() {
+    fn success_clears_the_account_and_does_not_count_against_the_client() {
         let t = throttle();
         let now = Instant::now();
-        for _ in 0..3 {
-            t.record_failure("acct", "ip", now);
+        for _ in 0..2 {
+            let _ = t.begin("acct", "ip", now);
         }
-        t.record_success("acct");
-        assert!(t.check("acct", "ip2", now).is_ok());
+        let ok = t.begin("acct", "ip", now).unwrap();
+        t.succeeded(ok);
+        assert!(t.begin("acct", "ip2", now).is_ok());
+        // Many successful log-ins from one address (an office) never lock it.
+        for i in 0..20 {
+            let attempt = t.begin(&format!("person{i}"), "office", now).unwrap();
+            t.succeeded(attempt);
+        }
+        assert!(t.begin("someone", "office", now).is_ok());
     }
 }

@@ -29,16 +29,6 @@ impl Membership {
     pub fn workspace_id(&self) -> WorkspaceId {
         WorkspaceId(self.workspace.id)
     }
-
-    fn require_manager(&self) -> Result<()> {
-        if self.role.can_manage_members() {
-            Ok(())
-        } else {
-            Err(ServiceError::Forbidden(
-                "Only owners and admins can manage members.".into(),
-            ))
-        }
-    }
 }
 
 /// A member as listed on the members page.
@@ -78,6 +68,30 @@ async fn lock_workspace<C: ConnectionTrait>(conn: &C, id: WorkspaceId) -> Result
     Ok(())
 }
 
+/// Starts a change to the workspace: takes its write lock, then reads the actor's role again
+/// under it, so that a role changed (or a membership ended) a moment ago by someone else counts,
+/// not the one the page was loaded with.
+async fn lock_as_member<C: ConnectionTrait>(
+    conn: &C,
+    ctx: &Membership,
+) -> Result<membership::Model> {
+    lock_workspace(conn, ctx.workspace_id()).await?;
+    let (me, _) = member_row(conn, ctx.workspace_id(), ctx.id).await?;
+    Ok(me)
+}
+
+/// As `lock_as_member`, for changes only owners and admins may make; returns the actor's role.
+async fn lock_as_manager<C: ConnectionTrait>(conn: &C, ctx: &Membership) -> Result<Role> {
+    let role = role_of(&lock_as_member(conn, ctx).await?.role)?;
+    if role.can_manage_members() {
+        Ok(role)
+    } else {
+        Err(ServiceError::Forbidden(
+            "Only owners and admins can manage members.".into(),
+        ))
+    }
+}
+
 async fn owner_count<C: ConnectionTrait>(conn: &C, id: WorkspaceId) -> Result<u64> {
     Ok(membership::Entity::find()
         .filter(membership::Column::WorkspaceId.eq(id.0))
@@ -100,16 +114,24 @@ async fn keep_an_owner<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Ends a membership and records why.
+/// Ends a membership, withdraws the invitations the member sent that nobody accepted yet (they
+/// speak for someone who is no longer here), and records why.
 async fn end_membership<C: ConnectionTrait>(
     conn: &C,
     ws: WorkspaceId,
     actor: &user::Model,
-    membership_id: i64,
+    member: &membership::Model,
     action: &'static str,
     summary: String,
 ) -> Result<()> {
+    let membership_id = member.id;
     membership::Entity::delete_by_id(membership_id)
+        .exec(conn)
+        .await?;
+    invitation::Entity::delete_many()
+        .filter(invitation::Column::WorkspaceId.eq(ws.0))
+        .filter(invitation::Column::InvitedBy.eq(member.user_id))
+        .filter(invitation::Column::AcceptedAt.is_null())
         .exec(conn)
         .await?;
     activity::record(
@@ -243,8 +265,8 @@ impl Services {
         actor: &user::Model,
         name: &WorkspaceName,
     ) -> Result<()> {
-        ctx.require_manager()?;
         let txn = self.db.begin().await?;
+        lock_as_manager(&txn, ctx).await?;
         workspace::Entity::update_many()
             .col_expr(workspace::Column::Name, Expr::value(name.as_str()))
             .col_expr(workspace::Column::UpdatedAt, Expr::value(crate::now()))
@@ -314,24 +336,25 @@ impl Services {
         email: &Email,
         role: Role,
     ) -> Result<invitation::Model> {
-        ctx.require_manager()?;
-        if !ctx.role.may_manage(Role::Viewer, Some(role)) {
-            return Err(ServiceError::invalid(
-                "role",
-                "Only owners can invite owners.",
-            ));
-        }
         if actor.email_verified_at.is_none() {
             return Err(ServiceError::invalid(
                 "email",
                 "Confirm your own e-mail address before inviting others (see the notice at the top of the page).",
             ));
         }
+        let txn = self.db.begin().await?;
+        let my_role = lock_as_manager(&txn, ctx).await?;
+        if !my_role.may_manage(Role::Viewer, Some(role)) {
+            return Err(ServiceError::invalid(
+                "role",
+                "Only owners can invite owners.",
+            ));
+        }
         let already = membership::Entity::find()
             .filter(membership::Column::WorkspaceId.eq(ctx.workspace.id))
             .find_also_related(user::Entity)
             .filter(user::Column::Email.eq(email.as_str()))
-            .one(&self.db)
+            .one(&txn)
             .await?;
         if already.is_some() {
             return Err(ServiceError::invalid(
@@ -341,7 +364,6 @@ impl Services {
         }
         let token = tokens::random_token();
         let now = crate::now();
-        let txn = self.db.begin().await?;
         invitation::Entity::delete_many()
             .filter(invitation::Column::WorkspaceId.eq(ctx.workspace.id))
             .filter(invitation::Column::Email.eq(email.as_str()))
@@ -396,8 +418,8 @@ impl Services {
         actor: &user::Model,
         id: i64,
     ) -> Result<()> {
-        ctx.require_manager()?;
         let txn = self.db.begin().await?;
+        lock_as_manager(&txn, ctx).await?;
         let inv = invitation::Entity::find_by_id(id)
             .filter(invitation::Column::WorkspaceId.eq(ctx.workspace.id))
             .filter(invitation::Column::AcceptedAt.is_null())
@@ -444,6 +466,8 @@ impl Services {
     }
 
     /// Accepts an invitation for `user`, whose confirmed address must be the invited one.
+    /// Accepts an invitation for `user`, whose address must be the invited one. The link reached
+    /// that inbox, so accepting also confirms the address.
     pub async fn accept_invitation(&self, user: &user::Model, token: &str) -> Result<WorkspaceId> {
         let view = self.peek_invitation(token).await?;
         let inv = view.invitation;
@@ -453,14 +477,10 @@ impl Services {
                 user.email
             )));
         }
-        if user.email_verified_at.is_none() {
-            return Err(ServiceError::Forbidden(
-                "Confirm your e-mail address first: open the link we sent you, then accept the invitation.".into(),
-            ));
-        }
         let ws = WorkspaceId(inv.workspace_id);
         let now = crate::now();
         let txn = self.db.begin().await?;
+        lock_workspace(&txn, ws).await?;
         let used = invitation::Entity::update_many()
             .col_expr(invitation::Column::AcceptedAt, Expr::value(now))
             .filter(invitation::Column::Id.eq(inv.id))
@@ -473,33 +493,37 @@ impl Services {
                 "This invitation has already been used.",
             ));
         }
-        let inserted = membership::ActiveModel {
-            workspace_id: Set(ws.0),
-            user_id: Set(user.id),
-            role: Set(view.role.as_str().to_owned()),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await;
-        match inserted {
-            Ok(m) => {
-                activity::record(
-                    &txn,
-                    ws,
-                    Some(user),
-                    Entry {
-                        action: "member.joined",
-                        object_type: "membership",
-                        object_id: Some(m.id),
-                        summary: format!("joined as {}", view.role.label()),
-                    },
-                )
+        if user.email_verified_at.is_none() {
+            user::Entity::update_many()
+                .col_expr(user::Column::EmailVerifiedAt, Expr::value(now))
+                .filter(user::Column::Id.eq(user.id))
+                .exec(&txn)
                 .await?;
+        }
+        let existing = membership::Entity::find()
+            .filter(membership::Column::WorkspaceId.eq(ws.0))
+            .filter(membership::Column::UserId.eq(user.id))
+            .one(&txn)
+            .await?;
+        // Someone who joined another way meanwhile keeps their role; the invitation is used up.
+        if existing.is_none() {
+            let m = membership::ActiveModel {
+                workspace_id: Set(ws.0),
+                user_id: Set(user.id),
+                role: Set(view.role.as_str().to_owned()),
+                created_at: Set(now),
+                ..Default::default()
             }
-            // Already a member (joined another way meanwhile): the invitation is simply used up.
-            Err(e) if store::is_unique_violation(&e) => {}
-            Err(e) => return Err(e.into()),
+            .insert(&txn)
+            .await?;
+            let summary = format!("joined as {}", view.role.label());
+            let entry = Entry {
+                action: "member.joined",
+                object_type: "membership",
+                object_id: Some(m.id),
+                summary,
+            };
+            activity::record(&txn, ws, Some(user), entry).await?;
         }
         txn.commit().await?;
         self.remember_workspace(user, ws).await?;
@@ -513,12 +537,11 @@ impl Services {
         target: MembershipId,
         role: Role,
     ) -> Result<()> {
-        ctx.require_manager()?;
         let txn = self.db.begin().await?;
-        lock_workspace(&txn, ctx.workspace_id()).await?;
+        let my_role = lock_as_manager(&txn, ctx).await?;
         let (member, person) = member_row(&txn, ctx.workspace_id(), target).await?;
         let current = role_of(&member.role)?;
-        if !ctx.role.may_manage(current, Some(role)) {
+        if !my_role.may_manage(current, Some(role)) {
             return Err(ServiceError::Forbidden(
                 "Only owners can change an owner's role or make someone an owner.".into(),
             ));
@@ -538,23 +561,19 @@ impl Services {
             .filter(membership::Column::Id.eq(member.id))
             .exec(&txn)
             .await?;
-        activity::record(
-            &txn,
-            ctx.workspace_id(),
-            Some(actor),
-            Entry {
-                action: "member.role_changed",
-                object_type: "membership",
-                object_id: Some(member.id),
-                summary: format!(
-                    "changed {}'s role from {} to {}",
-                    person.name,
-                    current.label(),
-                    role.label()
-                ),
-            },
-        )
-        .await?;
+        let summary = format!(
+            "changed {}'s role from {} to {}",
+            person.name,
+            current.label(),
+            role.label()
+        );
+        let entry = Entry {
+            action: "member.role_changed",
+            object_type: "membership",
+            object_id: Some(member.id),
+            summary,
+        };
+        activity::record(&txn, ctx.workspace_id(), Some(actor), entry).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -569,12 +588,11 @@ impl Services {
         if target == ctx.id {
             return self.leave_workspace(ctx, actor).await;
         }
-        ctx.require_manager()?;
         let txn = self.db.begin().await?;
-        lock_workspace(&txn, ctx.workspace_id()).await?;
+        let my_role = lock_as_manager(&txn, ctx).await?;
         let (member, person) = member_row(&txn, ctx.workspace_id(), target).await?;
         let current = role_of(&member.role)?;
-        if !ctx.role.may_manage(current, None) {
+        if !my_role.may_manage(current, None) {
             return Err(ServiceError::Forbidden(
                 "Only owners can remove an owner.".into(),
             ));
@@ -591,7 +609,7 @@ impl Services {
             &txn,
             ctx.workspace_id(),
             actor,
-            member.id,
+            &member,
             "member.removed",
             summary,
         )
@@ -602,26 +620,22 @@ impl Services {
 
     pub async fn leave_workspace(&self, ctx: &Membership, actor: &user::Model) -> Result<()> {
         let txn = self.db.begin().await?;
-        lock_workspace(&txn, ctx.workspace_id()).await?;
-        let (member, _) = member_row(&txn, ctx.workspace_id(), ctx.id).await?;
+        let me = lock_as_member(&txn, ctx).await?;
         keep_an_owner(
             &txn,
             ctx.workspace_id(),
-            role_of(&member.role)?,
+            role_of(&me.role)?,
             "You are the last owner of this workspace. Make someone else an owner before you leave.",
         )
         .await?;
         let summary = "left the workspace".to_owned();
-        end_membership(
-            &txn,
-            ctx.workspace_id(),
-            actor,
-            member.id,
-            "member.left",
-            summary,
-        )
-        .await?;
+        end_membership(&txn, ctx.workspace_id(), actor, &me, "member.left", summary).await?;
         txn.commit().await?;
         Ok(())
+    }
+
+    /// How many owners the workspace has (the members page offers "Leave" accordingly).
+    pub async fn owners(&self, ws: WorkspaceId) -> Result<u64> {
+        owner_count(&self.db, ws).await
     }
 }

@@ -193,7 +193,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .form(&[
             ("csrf", csrf.as_str()),
             ("name", "Bench Mark"),
-            ("email", "bench@example.com"),
+            ("email", "load.tester@example.com"),
             ("password", "a long bench passphrase"),
             ("timezone", "UTC"),
             ("language", "en"),

@@ -95,7 +95,11 @@ impl Application {
             .is_none()
             .then(|| self.settings.outbox_dir().display().to_string());
         let https = self.settings.tls_enabled() || self.services.base_url.starts_with("https://");
-        let config = web::WebConfig { https, outbox };
+        let config = web::WebConfig {
+            https,
+            outbox,
+            trusted_proxies: self.settings.trusted_proxies()?,
+        };
         let app = web::app(self.services.clone(), config)
             .into_make_service_with_connect_info::<SocketAddr>();
         tracing::info!(

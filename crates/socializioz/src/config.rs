@@ -35,6 +35,10 @@ pub struct ServerSettings {
     /// The address people use to reach the product (for links in e-mails), when it differs
     /// from `listen` (behind a proxy, say).
     pub public_url: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` header is believed, so that per-client limits
+    /// count people rather than the proxy. From the environment: a comma-separated list.
+    #[serde(deserialize_with = "lenient_list")]
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for ServerSettings {
@@ -42,6 +46,7 @@ impl Default for ServerSettings {
         Self {
             listen: "127.0.0.1:8080".to_owned(),
             public_url: None,
+            trusted_proxies: vec!["127.0.0.1".to_owned(), "::1".to_owned()],
         }
     }
 }
@@ -164,6 +169,24 @@ fn lenient<'de, D: Deserializer<'de>, T: TryFrom<i64>>(d: D) -> Result<T, D::Err
         })?,
     };
     T::try_from(n).map_err(|_| serde::de::Error::custom(format!("the number {n} is out of range")))
+}
+
+/// Lists may come as TOML arrays or, from the environment, as comma-separated strings.
+fn lenient_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrText {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(match ListOrText::deserialize(d)? {
+        ListOrText::List(list) => list,
+        ListOrText::Text(text) => text
+            .split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect(),
+    })
 }
 
 fn lenient_u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
@@ -300,6 +323,7 @@ fn resolve_files(table: &mut toml::Table, prefix: &str) -> Result<(), ConfigErro
 impl Settings {
     fn validate(&self) -> Result<(), ConfigError> {
         self.listen_addr()?;
+        self.trusted_proxies()?;
         if let Some(url) = &self.server.public_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
@@ -358,6 +382,20 @@ impl Settings {
                 self.server.listen
             ))
         })
+    }
+
+    pub fn trusted_proxies(&self) -> Result<Vec<std::net::IpAddr>, ConfigError> {
+        self.server
+            .trusted_proxies
+            .iter()
+            .map(|p| {
+                p.trim().parse().map_err(|_| {
+                    err(format!(
+                        "server.trusted_proxies contains {p:?}, which is not an IP address (write them like [\"127.0.0.1\", \"10.0.0.5\"])"
+                    ))
+                })
+            })
+            .collect()
     }
 
     pub fn tls_enabled(&self) -> bool {
@@ -500,12 +538,14 @@ mod tests {
                 ("SOCIALIZIOZ__SMTP__HOST", "mail.example.com"),
                 ("SOCIALIZIOZ__SMTP__PORT", "2525"),
                 ("SOCIALIZIOZ__SMTP__PASSWORD", "123456"),
+                ("SOCIALIZIOZ__SERVER__TRUSTED_PROXIES", "10.0.0.1, ::1"),
                 ("UNRELATED", "x"),
             ]),
         )
         .unwrap();
         assert_eq!(s.server.listen, "0.0.0.0:9000");
         assert_eq!(s.database.max_connections, 3);
+        assert_eq!(s.trusted_proxies().unwrap().len(), 2);
         let smtp = s.smtp.unwrap();
         assert_eq!(smtp.port, Some(2525));
         use secrecy::ExposeSecret;

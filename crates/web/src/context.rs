@@ -7,7 +7,7 @@
 
 use crate::AppState;
 use crate::error::AppError;
-use crate::flash::Flash;
+use crate::flash::{Flash, redirect_with};
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -110,6 +110,12 @@ pub async fn load(State(state): State<AppState>, req: Request, next: Next) -> Re
     let flash = cookie(headers, FLASH_COOKIE).and_then(Flash::from_code);
     let had_flash = cookie(headers, FLASH_COOKIE).is_some();
 
+    let cookies = CookiePlan {
+        secure,
+        new_seed,
+        stale_session,
+        had_flash,
+    };
     let req = if req.method().is_safe() {
         req
     } else {
@@ -119,9 +125,16 @@ pub async fn load(State(state): State<AppState>, req: Request, next: Next) -> Re
         };
         let valid =
             submitted.is_some_and(|t| state.services.keys.verify("csrf", seed.as_bytes(), &t));
+        if !valid && stale_session {
+            // The form was made for a session that has since ended: ask for a new log-in
+            // rather than calling the form expired.
+            let mut res = redirect_with("/login", Flash::SessionExpired);
+            res.extensions_mut().insert(SessionCookie::End);
+            return cookies.apply(res);
+        }
         if !valid {
             tracing::warn!("request refused: missing or wrong CSRF token");
-            return AppError::Csrf.into_response();
+            return cookies.apply(AppError::Csrf.into_response());
         }
         req
     };
@@ -130,50 +143,67 @@ pub async fn load(State(state): State<AppState>, req: Request, next: Next) -> Re
     let mut req = req;
     req.extensions_mut()
         .insert(RequestCtx { auth, csrf, flash });
-    let mut res = next.run(req).await;
-    let status = res.status();
-    let flash_set = res.extensions_mut().remove::<Flash>();
-    let session_change = res.extensions_mut().remove::<SessionCookie>();
-    let set = res.headers_mut();
-    let mut add = |value: HeaderValue| set.append(header::SET_COOKIE, value);
-    if let Some(seed) = new_seed {
-        add(build_cookie(CSRF_COOKIE, seed, 60 * 60 * 24 * 365, secure));
-    }
-    match session_change {
-        Some(SessionCookie::Start(token)) => {
-            add(build_cookie(
-                SESSION_COOKIE,
-                token,
-                sessions::LIFETIME.num_seconds(),
-                secure,
-            ));
-        }
-        Some(SessionCookie::End) => {
-            add(clear_cookie(SESSION_COOKIE, secure));
-        }
-        None if stale_session => {
-            add(clear_cookie(SESSION_COOKIE, secure));
-        }
-        None => {}
-    }
-    match flash_set {
-        Some(flash) => {
-            add(build_cookie(
-                FLASH_COOKIE,
-                flash.code().to_owned(),
-                60,
-                secure,
-            ));
-        }
-        // The message is shown by the page that ends a chain of redirects, not by a redirect.
-        None if had_flash && !status.is_redirection() => {
-            add(clear_cookie(FLASH_COOKIE, secure));
-        }
-        None => {}
-    }
-    res
+    cookies.apply(next.run(req).await)
 }
 
+/// The cookies a response needs besides what its handler asked for.
+struct CookiePlan {
+    secure: bool,
+    /// A CSRF seed made for a browser that had none.
+    new_seed: Option<String>,
+    /// The browser sent a session cookie that no longer names a session.
+    stale_session: bool,
+    had_flash: bool,
+}
+
+impl CookiePlan {
+    /// Writes every cookie: the handler's session and flash intents (from the response's
+    /// extensions) and this plan's own.
+    fn apply(self, mut res: Response) -> Response {
+        let secure = self.secure;
+        let status = res.status();
+        let flash_set = res.extensions_mut().remove::<Flash>();
+        let session_change = res.extensions_mut().remove::<SessionCookie>();
+        let set = res.headers_mut();
+        let mut add = |value: HeaderValue| set.append(header::SET_COOKIE, value);
+        if let Some(seed) = self.new_seed {
+            add(build_cookie(CSRF_COOKIE, seed, 60 * 60 * 24 * 365, secure));
+        }
+        match session_change {
+            Some(SessionCookie::Start(token)) => {
+                add(build_cookie(
+                    SESSION_COOKIE,
+                    token,
+                    sessions::LIFETIME.num_seconds(),
+                    secure,
+                ));
+            }
+            Some(SessionCookie::End) => {
+                add(clear_cookie(SESSION_COOKIE, secure));
+            }
+            None if self.stale_session => {
+                add(clear_cookie(SESSION_COOKIE, secure));
+            }
+            None => {}
+        }
+        match flash_set {
+            Some(flash) => {
+                add(build_cookie(
+                    FLASH_COOKIE,
+                    flash.code().to_owned(),
+                    60,
+                    secure,
+                ));
+            }
+            // The message is shown by the page that ends a chain of redirects, not by a redirect.
+            None if self.had_flash && !status.is_redirection() => {
+                add(clear_cookie(FLASH_COOKIE, secure));
+            }
+            None => {}
+        }
+        res
+    }
+}
 /// Finds the CSRF token of an unsafe request: the header, or the `csrf` field of a form body
 /// (the body is read and put back for the handler).
 async fn submitted_token(req: Request) -> Result<(Request, Option<String>), Response> {

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use domain::WorkspaceId;
 use services::sessions::AuthSession;
 use services::workspaces::Membership;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 fn request_ctx(parts: &Parts) -> Result<RequestCtx, AppError> {
     parts
@@ -116,20 +116,66 @@ impl FromRequestParts<AppState> for WorkspaceMember {
     }
 }
 
-/// The caller's network address, for per-client limits.
+/// Values from the path (ids); a path whose values do not parse names nothing, so it is a 404
+/// page rather than a bare "400 Bad Request".
+pub struct PathIds<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequestParts<S> for PathIds<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(t)| Self(t))
+            .map_err(|_| AppError::NotFound)
+    }
+}
+
+/// The caller's network address, for per-client limits: the peer, or, when the peer is a
+/// trusted proxy, the nearest untrusted address in `X-Forwarded-For`.
 pub struct ClientAddr(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = StatusCode;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let addr = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_string())
-            .unwrap_or_else(|| "unknown".to_owned());
-        Ok(Self(addr))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() else {
+            return Ok(Self("unknown".to_owned()));
+        };
+        let trusted = &state.config.trusted_proxies;
+        Ok(Self(
+            client_ip(peer.ip(), forwarded_for(&parts.headers), trusted).to_string(),
+        ))
     }
+}
+
+fn forwarded_for(headers: &axum::http::HeaderMap) -> Vec<IpAddr> {
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|ip| ip.trim().parse().ok())
+        .collect()
+}
+
+/// Walks the forwarding chain from the nearest hop outwards and stops at the first address that
+/// is not a trusted proxy.
+fn client_ip(peer: IpAddr, chain: Vec<IpAddr>, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let mut client = peer;
+    for hop in chain.into_iter().rev() {
+        client = hop;
+        if !trusted.contains(&hop) {
+            break;
+        }
+    }
+    client
 }
 
 /// The User-Agent header, or nothing.
@@ -145,5 +191,41 @@ impl<S: Send + Sync> FromRequestParts<S> for UserAgent {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
         Ok(Self(ua.chars().take(512).collect()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_ip;
+    use std::net::IpAddr;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_trusted_proxies() {
+        let trusted = [ip("127.0.0.1"), ip("10.0.0.2")];
+        // Straight from the internet: the header is whatever the client made up.
+        assert_eq!(
+            client_ip(ip("203.0.113.9"), vec![ip("1.2.3.4")], &trusted),
+            ip("203.0.113.9")
+        );
+        // Through the local proxy: the address it saw.
+        assert_eq!(
+            client_ip(ip("127.0.0.1"), vec![ip("198.51.100.7")], &trusted),
+            ip("198.51.100.7")
+        );
+        // A spoofed entry left of the real one is ignored.
+        let chain = vec![ip("1.1.1.1"), ip("198.51.100.7"), ip("10.0.0.2")];
+        assert_eq!(
+            client_ip(ip("127.0.0.1"), chain, &trusted),
+            ip("198.51.100.7")
+        );
+        // No header: the proxy itself.
+        assert_eq!(
+            client_ip(ip("127.0.0.1"), vec![], &trusted),
+            ip("127.0.0.1")
+        );
     }
 }

@@ -28,6 +28,8 @@ pub struct WebConfig {
     /// Where e-mail goes when no SMTP server is configured, to tell people on the pages that
     /// mention an e-mail they should receive.
     pub outbox: Option<String>,
+    /// Peers whose `X-Forwarded-For` names the real client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Clone)]

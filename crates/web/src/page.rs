@@ -30,6 +30,9 @@ pub struct Layout {
     pub current: Option<WorkspaceLink>,
     pub flash: Option<&'static str>,
     pub outbox: Option<String>,
+    /// Built without knowing who is asking (error pages): no account links at all, rather than
+    /// "Log in" shown to someone who is signed in.
+    pub bare: bool,
 }
 
 impl Layout {
@@ -43,12 +46,14 @@ impl Layout {
             current: None,
             flash: None,
             outbox: None,
+            bare: true,
         }
     }
 
     /// The frame for this request; loads the switcher's workspaces when someone is signed in.
     pub async fn new(state: &AppState, ctx: &RequestCtx, title: &str) -> AppResult<Self> {
         let mut layout = Self::bare(title);
+        layout.bare = false;
         layout.csrf = ctx.csrf.clone();
         layout.flash = ctx.flash.map(|f| f.message());
         layout.outbox = state.config.outbox.clone();

@@ -6,6 +6,8 @@ use crate::helpers::{Backend, PASSWORD, location, spawn_app};
 use reqwest::StatusCode;
 
 both_backends!(
+    a_password_change_voids_pending_links,
+    a_form_from_an_ended_session_asks_to_log_in_again,
     sign_up_verify_log_in,
     bad_sign_up_input_is_explained_and_nothing_is_written,
     wrong_password_is_refused_without_a_session,
@@ -240,6 +242,36 @@ async fn log_in_attempts_are_limited_per_account(backend: Backend) {
     }
     let res = attacker.log_in("ada@example.com", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Attempts in parallel do not slip past the limit either.
+    app.verified_user("Cleo", "cleo@example.com").await;
+    let token = attacker.csrf().await;
+    let guesses: Vec<_> = (0..10)
+        .map(|i| {
+            let guess = format!("parallel guess {i}");
+            let attacker = attacker.clone();
+            let token = token.clone();
+            tokio::spawn(async move {
+                attacker
+                    .post_raw(
+                        "/login",
+                        &[
+                            ("csrf", token.as_str()),
+                            ("email", "cleo@example.com"),
+                            ("password", guess.as_str()),
+                        ],
+                    )
+                    .await
+                    .status()
+            })
+        })
+        .collect();
+    let mut checked = 0;
+    for g in guesses {
+        if g.await.unwrap() == StatusCode::UNPROCESSABLE_ENTITY {
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 5, "exactly the limit of guesses may be checked");
     let html = res.text().await.unwrap();
     assert!(
         html.contains("Too many attempts. Wait 15 minutes and try again."),
@@ -375,7 +407,7 @@ async fn changing_the_password_signs_out_other_sessions(backend: Backend) {
             .text()
             .await
             .unwrap()
-            .contains("Your current password is not right.")
+            .contains("Your password is not right.")
     );
 
     let res = laptop
@@ -486,4 +518,104 @@ async fn sessions_are_listed_and_can_be_signed_out(backend: Backend) {
     );
     assert_eq!(laptop.get("/settings").await.status(), StatusCode::OK);
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 2);
+}
+
+async fn a_password_change_voids_pending_links(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let browser = app.verified_user("Ada", "ada@example.com").await;
+    // Someone who learned the password asks to move the account to their address...
+    let res = browser
+        .submit(
+            "/settings/email",
+            &[("email", "thief@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let stolen = app
+        .last_mail_to("thief@example.com")
+        .await
+        .link(&app.address, "/verify/");
+    // ...and the owner, warned by e-mail, changes the password.
+    let res = browser
+        .submit(
+            "/settings/password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "a brand new passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let thief = app.client();
+    let res = thief.submit(&stolen, &[]).await;
+    assert_eq!(res.status(), StatusCode::GONE);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM users WHERE email = 'ada@example.com'")
+            .await,
+        1
+    );
+
+    // Asking for links again and again sends one a minute at most.
+    expire_links(&app).await;
+    browser
+        .submit(
+            "/settings/email",
+            &[
+                ("email", "ada@new.example"),
+                ("password", "a brand new passphrase"),
+            ],
+        )
+        .await;
+    browser
+        .submit(
+            "/settings/email",
+            &[
+                ("email", "ada@other.example"),
+                ("password", "a brand new passphrase"),
+            ],
+        )
+        .await;
+    let mails = app.mails().await;
+    assert_eq!(
+        mails.iter().filter(|m| m.to == "ada@new.example").count(),
+        1
+    );
+    assert_eq!(
+        mails.iter().filter(|m| m.to == "ada@other.example").count(),
+        0
+    );
+}
+
+async fn a_form_from_an_ended_session_asks_to_log_in_again(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let laptop = app.verified_user("Ada", "ada@example.com").await;
+    let token = laptop.csrf().await;
+    let phone = app.client();
+    phone.log_in("ada@example.com", PASSWORD).await;
+    phone.submit("/settings/sessions/others/end", &[]).await;
+    // The laptop's page still holds a form made for its ended session.
+    let res = laptop
+        .post_raw(
+            "/settings",
+            &[
+                ("csrf", token.as_str()),
+                ("name", "Changed"),
+                ("timezone", "UTC"),
+                ("language", "en"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(res.headers()), "/login");
+    let page = laptop.get_text("/login").await;
+    assert!(page.contains("Your session has ended, so nothing was changed."));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM users WHERE name = 'Changed'")
+            .await,
+        0
+    );
 }

@@ -127,7 +127,7 @@ async fn jobs_are_leased_retried_and_kept_when_dead(backend: Backend) {
     let ran = app.worker().run_until_empty().await.unwrap();
     assert_eq!(ran, 1);
     assert_eq!(
-        app.count(&format!("SELECT COUNT(*) FROM jobs WHERE id = {unknown} AND state = 'dead' AND last_error LIKE '%no handler%'")).await,
+        app.count(&format!("SELECT COUNT(*) FROM jobs WHERE id = {unknown} AND state = 'dead' AND last_error LIKE '%no handler%' AND payload = '{{}}'")).await,
         1
     );
 }

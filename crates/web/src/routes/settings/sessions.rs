@@ -2,12 +2,12 @@
 
 use crate::AppState;
 use crate::error::AppResult;
-use crate::extract::CurrentUser;
+use crate::extract::{CurrentUser, PathIds};
 use crate::flash::{Flash, redirect_with};
 use crate::page::Layout;
 use crate::routes::{fmt_time, render};
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use domain::SessionId;
 use services::sessions;
 
@@ -65,7 +65,7 @@ pub async fn end_others(State(state): State<AppState>, user: CurrentUser) -> App
 pub async fn end_one(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(sid): Path<i64>,
+    PathIds(sid): PathIds<i64>,
 ) -> AppResult {
     sessions::end_one(&state.services.db, user.auth.user_id(), SessionId(sid)).await?;
     Ok(redirect_with("/settings/sessions", Flash::SessionEnded))

@@ -30,7 +30,8 @@ struct ActivityPage {
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
 pub struct Before {
-    before: Option<i64>,
+    /// Kept as text: a mangled value shows the newest entries rather than an error.
+    before: String,
 }
 
 pub async fn page(
@@ -48,7 +49,7 @@ pub async fn page(
         &state.services.db,
         m.membership.workspace_id(),
         PAGE,
-        q.before,
+        q.before.parse().ok(),
     )
     .await?;
     let older = (rows.len() as u64 == PAGE)

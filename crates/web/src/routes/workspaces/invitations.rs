@@ -2,11 +2,11 @@
 
 use crate::AppState;
 use crate::error::{AppError, AppResult};
-use crate::extract::{Ctx, CurrentUser, WorkspaceMember};
+use crate::extract::{Ctx, CurrentUser, PathIds, WorkspaceMember};
 use crate::flash::{Flash, redirect_with};
 use crate::forms::FieldErrors;
 use crate::page::Layout;
-use crate::routes::workspaces::settings::{Typed, build};
+use crate::routes::workspaces::settings::{Typed, build, outcome, path};
 use crate::routes::{render, rerender};
 use askama::Template;
 use axum::Form;
@@ -30,38 +30,40 @@ pub async fn create(
     let mut errors = FieldErrors::new();
     let email = errors.check("email", Email::parse(&form.email));
     let role = errors.check("role", Role::parse(&form.role));
-    if let (Some(email), Some(role)) = (email, role) {
-        match state
-            .services
-            .invite(&m.membership, &m.auth.user, &email, role)
-            .await
-        {
-            Ok(_) => {
-                let to = format!("/w/{}/settings", m.membership.workspace.id);
-                return Ok(redirect_with(&to, Flash::InvitationSent));
-            }
-            Err(err) => errors.absorb(err)?,
-        }
-    }
     let typed = Typed {
         name: None,
         invite_email: form.email,
         invite_role: form.role,
     };
-    rerender(build(&state, &m, typed, errors).await?)
+    let (Some(email), Some(role)) = (email, role) else {
+        return rerender(build(&state, &m, typed, errors).await?);
+    };
+    let result = state
+        .services
+        .invite(&m.membership, &m.auth.user, &email, role)
+        .await
+        .map(|_| ());
+    outcome(&state, &m, result, &path(&m), Flash::InvitationSent, typed).await
 }
 
 pub async fn revoke(
     State(state): State<AppState>,
     m: WorkspaceMember,
-    Path((_, iid)): Path<(i64, i64)>,
+    PathIds((_, iid)): PathIds<(i64, i64)>,
 ) -> AppResult {
-    state
+    let result = state
         .services
         .revoke_invitation(&m.membership, &m.auth.user, iid)
-        .await?;
-    let to = format!("/w/{}/settings", m.membership.workspace.id);
-    Ok(redirect_with(&to, Flash::InvitationRevoked))
+        .await;
+    outcome(
+        &state,
+        &m,
+        result,
+        &path(&m),
+        Flash::InvitationRevoked,
+        Typed::default(),
+    )
+    .await
 }
 
 #[derive(Template)]

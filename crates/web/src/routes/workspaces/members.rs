@@ -2,14 +2,13 @@
 
 use crate::AppState;
 use crate::error::AppResult;
-use crate::extract::WorkspaceMember;
-use crate::flash::{Flash, redirect_with};
-use crate::forms::FieldErrors;
-use crate::routes::rerender;
-use crate::routes::workspaces::settings::{Typed, build};
+use crate::extract::{PathIds, WorkspaceMember};
+use crate::flash::Flash;
+use crate::routes::workspaces::settings::{Typed, outcome, path};
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use domain::{MembershipId, Role};
+use services::ServiceError;
 
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
@@ -20,38 +19,61 @@ pub struct RoleForm {
 pub async fn change_role(
     State(state): State<AppState>,
     m: WorkspaceMember,
-    Path((_, mid)): Path<(i64, i64)>,
+    PathIds((_, mid)): PathIds<(i64, i64)>,
     Form(form): Form<RoleForm>,
 ) -> AppResult {
-    let mut errors = FieldErrors::new();
-    if let Some(role) = errors.check("role", Role::parse(&form.role)) {
-        state
-            .services
-            .change_role(&m.membership, &m.auth.user, MembershipId(mid), role)
-            .await?;
-        let to = format!("/w/{}/settings", m.membership.workspace.id);
-        return Ok(redirect_with(&to, Flash::RoleChanged));
-    }
-    rerender(build(&state, &m, Typed::default(), errors).await?)
+    let result = match Role::parse(&form.role) {
+        Ok(role) => {
+            state
+                .services
+                .change_role(&m.membership, &m.auth.user, MembershipId(mid), role)
+                .await
+        }
+        Err(e) => Err(ServiceError::invalid("member", e.0)),
+    };
+    outcome(
+        &state,
+        &m,
+        result,
+        &path(&m),
+        Flash::RoleChanged,
+        Typed::default(),
+    )
+    .await
 }
 
 pub async fn remove(
     State(state): State<AppState>,
     m: WorkspaceMember,
-    Path((_, mid)): Path<(i64, i64)>,
+    PathIds((_, mid)): PathIds<(i64, i64)>,
 ) -> AppResult {
-    state
+    let result = state
         .services
         .remove_member(&m.membership, &m.auth.user, MembershipId(mid))
-        .await?;
-    let to = format!("/w/{}/settings", m.membership.workspace.id);
-    Ok(redirect_with(&to, Flash::MemberRemoved))
+        .await;
+    outcome(
+        &state,
+        &m,
+        result,
+        &path(&m),
+        Flash::MemberRemoved,
+        Typed::default(),
+    )
+    .await
 }
 
 pub async fn leave(State(state): State<AppState>, m: WorkspaceMember) -> AppResult {
-    state
+    let result = state
         .services
         .leave_workspace(&m.membership, &m.auth.user)
-        .await?;
-    Ok(redirect_with("/dashboard", Flash::LeftWorkspace))
+        .await;
+    outcome(
+        &state,
+        &m,
+        result,
+        "/dashboard",
+        Flash::LeftWorkspace,
+        Typed::default(),
+    )
+    .await
 }

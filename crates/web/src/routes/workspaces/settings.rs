@@ -6,11 +6,13 @@ use crate::extract::WorkspaceMember;
 use crate::flash::{Flash, redirect_with};
 use crate::forms::FieldErrors;
 use crate::page::Layout;
-use crate::routes::{fmt_time, render, rerender};
+use crate::routes::{fmt_time, render};
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
+use axum::http::StatusCode;
 use domain::{Role, WorkspaceName};
+use services::ServiceError;
 use services::workspaces::Member;
 
 pub struct InvitationRow {
@@ -28,7 +30,8 @@ pub struct SettingsPage {
     errors: FieldErrors,
     id: i64,
     name: String,
-    role: &'static str,
+    my_role: Role,
+    last_owner: bool,
     me: i64,
     manage: bool,
     members: Vec<Member>,
@@ -36,6 +39,23 @@ pub struct SettingsPage {
     roles: [Role; 4],
     invite_email: String,
     invite_role: String,
+}
+
+impl SettingsPage {
+    /// Whether the reader may change or remove a member who holds `current`.
+    fn may_manage(&self, current: &Role) -> bool {
+        self.manage && self.my_role.may_manage(*current, None)
+    }
+
+    /// Whether the reader may give `role` to a member who holds `current`.
+    fn may_assign(&self, current: &Role, role: &Role) -> bool {
+        self.my_role.may_manage(*current, Some(*role))
+    }
+
+    /// Whether the reader may invite someone as `role`.
+    fn may_invite(&self, role: &Role) -> bool {
+        self.my_role.may_manage(Role::Viewer, Some(*role))
+    }
 }
 
 /// Values typed into the page's forms, kept when it is shown again with errors.
@@ -79,7 +99,9 @@ pub async fn build(
         errors,
         id: ws.id,
         name: typed.name.unwrap_or_else(|| ws.name.clone()),
-        role: m.membership.role.as_str(),
+        my_role: m.membership.role,
+        last_owner: m.membership.role == Role::Owner
+            && state.services.owners(m.membership.workspace_id()).await? <= 1,
         me: m.membership.id.0,
         manage,
         members: state.services.members(m.membership.workspace_id()).await?,
@@ -92,6 +114,42 @@ pub async fn build(
             typed.invite_role
         },
     })
+}
+
+/// Ends a change made from this page: on success, a redirect to `done` with `flash`; when the
+/// service refuses (a rule, or bad input), this page again with the reason at the top and the
+/// status that says why.
+pub async fn outcome(
+    state: &AppState,
+    m: &WorkspaceMember,
+    result: Result<(), ServiceError>,
+    done: &str,
+    flash: Flash,
+    typed: Typed,
+) -> AppResult {
+    let err = match result {
+        Ok(()) => return Ok(redirect_with(done, flash)),
+        Err(err) => err,
+    };
+    let mut errors = FieldErrors::new();
+    let status = match err {
+        ServiceError::Forbidden(message) => {
+            errors.add("member", message);
+            StatusCode::FORBIDDEN
+        }
+        other => {
+            errors.absorb(other)?;
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+    };
+    let mut res = render(build(state, m, typed, errors).await?)?;
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+/// The address of the members-and-settings page.
+pub fn path(m: &WorkspaceMember) -> String {
+    format!("/w/{}/settings", m.membership.workspace.id)
 }
 
 pub async fn page(State(state): State<AppState>, m: WorkspaceMember) -> AppResult {
@@ -109,18 +167,26 @@ pub async fn rename(
     m: WorkspaceMember,
     Form(form): Form<RenameForm>,
 ) -> AppResult {
-    let mut errors = FieldErrors::new();
-    if let Some(name) = errors.check("name", WorkspaceName::parse(&form.name)) {
-        state
-            .services
-            .rename_workspace(&m.membership, &m.auth.user, &name)
-            .await?;
-        let to = format!("/w/{}/settings", m.membership.workspace.id);
-        return Ok(redirect_with(&to, Flash::WorkspaceRenamed));
-    }
     let typed = Typed {
-        name: Some(form.name),
+        name: Some(form.name.clone()),
         ..Default::default()
     };
-    rerender(build(&state, &m, typed, errors).await?)
+    let result = match WorkspaceName::parse(&form.name) {
+        Ok(name) => {
+            state
+                .services
+                .rename_workspace(&m.membership, &m.auth.user, &name)
+                .await
+        }
+        Err(e) => Err(ServiceError::invalid("name", e.0)),
+    };
+    outcome(
+        &state,
+        &m,
+        result,
+        &path(&m),
+        Flash::WorkspaceRenamed,
+        typed,
+    )
+    .await
 }
