@@ -208,41 +208,33 @@ impl Services {
         Ok(ws)
     }
 
-    /// The workspaces the user belongs to, by name, with their role in each.
-    pub async fn workspaces_of(&self, user_id: UserId) -> Result<Vec<(workspace::Model, Role)>> {
+    /// Every membership of the user, by workspace name: the switcher's list, and (found in it)
+    /// the membership a workspace-scoped request acts through. One query serves both.
+    pub async fn memberships_of(&self, user_id: UserId) -> Result<Vec<Membership>> {
         let rows = membership::Entity::find()
             .filter(membership::Column::UserId.eq(user_id.0))
             .find_also_related(workspace::Entity)
-            .order_by_asc(membership::Column::CreatedAt)
             .all(&self.db)
             .await?;
         let mut list = Vec::with_capacity(rows.len());
         for (m, ws) in rows {
-            if let Some(ws) = ws {
-                list.push((ws, role_of(&m.role)?));
+            if let Some(workspace) = ws {
+                list.push(Membership {
+                    id: MembershipId(m.id),
+                    role: role_of(&m.role)?,
+                    workspace,
+                });
             }
         }
-        list.sort_by_key(|(ws, _)| ws.name.to_lowercase());
+        list.sort_by_cached_key(|m| (m.workspace.name.to_lowercase(), m.workspace.id));
         Ok(list)
     }
 
-    /// The user's membership of a workspace; `NotFound` when they do not belong to it, so a
-    /// workspace one is not part of looks exactly like one that does not exist.
-    pub async fn membership(&self, user_id: UserId, ws: WorkspaceId) -> Result<Membership> {
-        let found = membership::Entity::find()
-            .filter(membership::Column::UserId.eq(user_id.0))
+    pub async fn member_count(&self, ws: WorkspaceId) -> Result<u64> {
+        Ok(membership::Entity::find()
             .filter(membership::Column::WorkspaceId.eq(ws.0))
-            .find_also_related(workspace::Entity)
-            .one(&self.db)
-            .await?;
-        match found {
-            Some((m, Some(workspace))) => Ok(Membership {
-                id: MembershipId(m.id),
-                role: role_of(&m.role)?,
-                workspace,
-            }),
-            _ => Err(ServiceError::NotFound),
-        }
+            .count(&self.db)
+            .await?)
     }
 
     /// Remembers the workspace the user opened last, to open it next time. Writes only when it

@@ -153,7 +153,7 @@ pub const TABLES: &[TableClass] = &[
         table: "jobs",
         category: Category::WorkspaceAndUsage,
         owner: Owner::User("user_id"),
-        user_refs: &["workspace_id"],
+        user_refs: &[],
         deletion: OnDeletion::Delete,
         export: OnExport::Exclude("transient background work, removed once done"),
         holds: "Background work waiting or running (e-mails to send, posts to publish).",

@@ -7,7 +7,6 @@ use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use domain::WorkspaceId;
 use services::sessions::AuthSession;
 use services::workspaces::Membership;
 use std::net::{IpAddr, SocketAddr};
@@ -85,6 +84,8 @@ pub struct WorkspaceMember {
     pub auth: AuthSession,
     pub ctx: RequestCtx,
     pub membership: Membership,
+    /// All of the person's memberships, for the workspace switcher.
+    pub memberships: Vec<Membership>,
 }
 
 impl FromRequestParts<AppState> for WorkspaceMember {
@@ -103,15 +104,21 @@ impl FromRequestParts<AppState> for WorkspaceMember {
             .find(|(k, _)| *k == "wid")
             .and_then(|(_, v)| v.parse::<i64>().ok())
             .ok_or(AuthRejection::Error(AppError::NotFound))?;
-        let membership = state
+        let memberships = state
             .services
-            .membership(auth.user_id(), WorkspaceId(wid))
+            .memberships_of(auth.user_id())
             .await
             .map_err(|e| AuthRejection::Error(e.into()))?;
+        let membership = memberships
+            .iter()
+            .find(|m| m.workspace.id == wid)
+            .cloned()
+            .ok_or(AuthRejection::Error(AppError::NotFound))?;
         Ok(Self {
             auth,
             ctx,
             membership,
+            memberships,
         })
     }
 }

@@ -4,6 +4,7 @@
 use crate::AppState;
 use crate::context::RequestCtx;
 use crate::error::AppResult;
+use crate::extract::WorkspaceMember;
 use domain::Role;
 use services::workspaces::Membership;
 
@@ -19,6 +20,16 @@ pub struct WorkspaceLink {
     pub id: i64,
     pub name: String,
     pub role: Role,
+}
+
+impl From<&Membership> for WorkspaceLink {
+    fn from(m: &Membership) -> Self {
+        Self {
+            id: m.workspace.id,
+            name: m.workspace.name.clone(),
+            role: m.role,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -52,6 +63,21 @@ impl Layout {
 
     /// The frame for this request; loads the switcher's workspaces when someone is signed in.
     pub async fn new(state: &AppState, ctx: &RequestCtx, title: &str) -> AppResult<Self> {
+        let memberships = match &ctx.auth {
+            Some(auth) => state.services.memberships_of(auth.user_id()).await?,
+            None => Vec::new(),
+        };
+        Ok(Self::framed(state, ctx, title, &memberships))
+    }
+
+    /// The frame for a page of the member's workspace, built from what the extractor loaded.
+    pub fn for_member(state: &AppState, m: &WorkspaceMember, title: &str) -> Self {
+        let mut layout = Self::framed(state, &m.ctx, title, &m.memberships);
+        layout.current = Some(WorkspaceLink::from(&m.membership));
+        layout
+    }
+
+    fn framed(state: &AppState, ctx: &RequestCtx, title: &str, memberships: &[Membership]) -> Self {
         let mut layout = Self::bare(title);
         layout.bare = false;
         layout.csrf = ctx.csrf.clone();
@@ -63,29 +89,9 @@ impl Layout {
                 email: auth.user.email.clone(),
                 verified: auth.user.email_verified_at.is_some(),
             });
-            layout.workspaces = state
-                .services
-                .workspaces_of(auth.user_id())
-                .await?
-                .into_iter()
-                .map(|(ws, role)| WorkspaceLink {
-                    id: ws.id,
-                    name: ws.name,
-                    role,
-                })
-                .collect();
+            layout.workspaces = memberships.iter().map(WorkspaceLink::from).collect();
         }
-        Ok(layout)
-    }
-
-    /// Marks `membership`'s workspace as the one being worked in.
-    pub fn in_workspace(mut self, membership: &Membership) -> Self {
-        self.current = Some(WorkspaceLink {
-            id: membership.workspace.id,
-            name: membership.workspace.name.clone(),
-            role: membership.role,
-        });
-        self
+        layout
     }
 
     pub fn can_manage(&self) -> bool {

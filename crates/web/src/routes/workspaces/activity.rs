@@ -64,9 +64,7 @@ pub async fn page(
             summary: r.summary,
         })
         .collect();
-    let layout = Layout::new(&state, &m.ctx, "Activity")
-        .await?
-        .in_workspace(&m.membership);
+    let layout = Layout::for_member(&state, &m, "Activity");
     render(ActivityPage {
         layout,
         id: m.membership.workspace.id,

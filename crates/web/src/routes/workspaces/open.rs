@@ -12,13 +12,13 @@ use axum::response::{IntoResponse, Redirect};
 use domain::Role;
 
 pub async fn dashboard(State(state): State<AppState>, user: CurrentUser) -> AppResult {
-    let list = state.services.workspaces_of(user.auth.user_id()).await?;
+    let list = state.services.memberships_of(user.auth.user_id()).await?;
     let last = user.auth.user.last_workspace_id;
     let target = list
         .iter()
-        .find(|(ws, _)| Some(ws.id) == last)
+        .find(|m| Some(m.workspace.id) == last)
         .or_else(|| list.first())
-        .map(|(ws, _)| ws.id);
+        .map(|m| m.workspace.id);
     Ok(match target {
         Some(id) => Redirect::to(&format!("/w/{id}")).into_response(),
         None => Redirect::to("/workspaces/new").into_response(),
@@ -32,23 +32,20 @@ struct ShowPage {
     id: i64,
     name: String,
     role: Role,
-    members: usize,
+    members: u64,
 }
 
 pub async fn show(State(state): State<AppState>, m: WorkspaceMember) -> AppResult {
     let ws = &m.membership.workspace;
     let members = state
         .services
-        .members(m.membership.workspace_id())
-        .await?
-        .len();
+        .member_count(m.membership.workspace_id())
+        .await?;
     state
         .services
         .remember_workspace(&m.auth.user, m.membership.workspace_id())
         .await?;
-    let layout = Layout::new(&state, &m.ctx, &ws.name)
-        .await?
-        .in_workspace(&m.membership);
+    let layout = Layout::for_member(&state, &m, &ws.name);
     render(ShowPage {
         layout,
         id: ws.id,

@@ -93,9 +93,7 @@ pub async fn build(
         Vec::new()
     };
     Ok(SettingsPage {
-        layout: Layout::new(state, &m.ctx, "Members and settings")
-            .await?
-            .in_workspace(&m.membership),
+        layout: Layout::for_member(state, m, "Members and settings"),
         errors,
         id: ws.id,
         name: typed.name.unwrap_or_else(|| ws.name.clone()),
