@@ -202,6 +202,17 @@ impl Browser {
         .await
     }
 
+    /// Resizes the window (to check the layout at phone width).
+    pub async fn resize(&self, width: u32, height: u32) -> Result<()> {
+        self.call(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// Waits until the page's main heading contains `text`.
     pub async fn wait_for_heading(&self, text: &str) -> Result<()> {
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -354,6 +365,20 @@ async fn a_team_forms_in_the_browser() {
         b.click("nav.switcher li:first-child a").await?;
         b.wait_for_heading("Acme Social").await?;
         b.screenshot("switched").await?;
+
+        // At phone width nothing overflows sideways except the tables, which scroll in their card.
+        b.resize(390, 844).await?;
+        b.click("nav.subnav a[href$='/settings']").await?;
+        b.wait_for_heading("Members and settings").await?;
+        let overflow = b.eval("return document.documentElement.scrollWidth - document.documentElement.clientWidth").await?;
+        if overflow.as_i64() != Some(0) {
+            let wide = b
+                .eval("return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1 && e.parentElement.getBoundingClientRect().right <= document.documentElement.clientWidth + 1).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).slice(0, 8).join(', ')")
+                .await?;
+            bail!("the page scrolls sideways at phone width by {overflow}px; too wide: {wide}");
+        }
+        b.screenshot("phone").await?;
+        b.resize(1280, 900).await?;
 
         // Activity log and log-out.
         b.click("nav.subnav a[href$='/activity']").await?;
