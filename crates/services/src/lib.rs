@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod activity;
+pub mod consent;
 pub mod emails;
 pub mod passwords;
 pub mod queue;

@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use domain::{Email, Language, Password, PersonName, Timezone};
 use services::ServiceError;
 use services::accounts::NewAccount;
+use services::consent::ChainReport;
 use services::worker::Worker;
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -53,6 +54,17 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// The consent ledger.
+    Consent {
+        #[command(subcommand)]
+        command: ConsentCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConsentCommand {
+    /// Check the ledger's hash chain; says which row breaks it, and exits with an error if one does.
+    Verify,
 }
 
 #[derive(Subcommand, Debug)]
@@ -116,6 +128,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin {
             command: AdminCommand::User { command },
         } => user(settings, command).await,
+        Command::Admin {
+            command:
+                AdminCommand::Consent {
+                    command: ConsentCommand::Verify,
+                },
+        } => {
+            app::install_crypto_provider();
+            let public = settings.public_url(settings.listen_addr()?);
+            let services = app::services(&settings, public).await?;
+            match services.verify_consent_chain().await.map_err(explain)? {
+                ChainReport::Intact { rows } => {
+                    println!(
+                        "The consent ledger is intact: {rows} rows, every link and hash checked."
+                    );
+                    Ok(())
+                }
+                ChainReport::Broken { row, reason } => {
+                    let at = row
+                        .map(|r| format!("at row {r}"))
+                        .unwrap_or_else(|| "at its head".to_owned());
+                    anyhow::bail!("the consent ledger is broken {at}: {reason}")
+                }
+            }
+        }
     }
 }
 

@@ -25,6 +25,18 @@ pub struct Settings {
     pub media: MediaSettings,
     pub security: SecuritySettings,
     pub worker: WorkerSettings,
+    pub consent: ConsentSettings,
+}
+
+/// The operator's optional tags. Each is rendered, and its category's first-party cookie set,
+/// only for browsers whose cookie choice allows that category.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsentSettings {
+    /// Script URL of an analytics service (for example a self-hosted Plausible or Matomo).
+    pub analytics_script: Option<String>,
+    /// Script URL of a marketing or advertising service.
+    pub marketing_script: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -367,6 +379,18 @@ impl Settings {
                 return Err(err(
                     "security.secret_key must be at least 32 characters; generate one with `openssl rand -hex 32`",
                 ));
+            }
+        }
+        for (key, url) in [
+            ("consent.analytics_script", &self.consent.analytics_script),
+            ("consent.marketing_script", &self.consent.marketing_script),
+        ] {
+            if let Some(url) = url
+                && !(url.starts_with("https://") || url.starts_with("http://"))
+            {
+                return Err(err(format!(
+                    "{key} is {url:?}; give the full address of the script, such as https://stats.example.com/script.js"
+                )));
             }
         }
         if self.worker.poll_interval_ms == 0 {

@@ -159,6 +159,28 @@ pub const TABLES: &[TableClass] = &[
         holds: "Background work waiting or running (e-mails to send, posts to publish).",
     },
     TableClass {
+        table: "consent_ledger",
+        category: Category::ConsentRecords,
+        owner: Owner::User("user_id"),
+        user_refs: &[],
+        deletion: OnDeletion::Retain(
+            "proof of consent: kept, detached from the person (user id cleared; the row hash does not cover it)",
+        ),
+        export: OnExport::Include,
+        holds: "Every cookie decision and policy acceptance: consent id, categories, policy versions, \
+                source, language, time, a keyed hash of the address, the browser family, and the \
+                hash chain.",
+    },
+    TableClass {
+        table: "consent_chain",
+        category: Category::System,
+        owner: Owner::Nobody,
+        user_refs: &[],
+        deletion: OnDeletion::Retain("the head of the ledger's hash chain; holds no personal data"),
+        export: OnExport::Exclude("holds no personal data"),
+        holds: "The newest hash of the consent ledger and its length.",
+    },
+    TableClass {
         table: "seaql_migrations",
         category: Category::System,
         owner: Owner::Nobody,

@@ -1,4 +1,5 @@
-//! The request context: who is signed in, the CSRF token for this browser, the flash message;
+//! The request context: who is signed in, the CSRF token for this browser, the flash message,
+//! the language, the cookie consent (applying a Global Privacy Control signal when it has to);
 //! and the CSRF check on every unsafe method.
 //!
 //! The CSRF token is an HMAC, under the server key, of a per-browser seed: the session token
@@ -6,6 +7,9 @@
 //! in a hidden `csrf` field; scripts send it in the `X-CSRF-Token` header.
 
 use crate::AppState;
+use crate::consent::{
+    ANALYTICS_COOKIE, CONSENT_COOKIE, ConsentCookie, ConsentView, MARKETING_COOKIE,
+};
 use crate::error::AppError;
 use crate::flash::{Flash, redirect_with};
 use axum::body::{Body, to_bytes};
@@ -14,6 +18,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use cookie::{Cookie, SameSite};
+use domain::consent::ConsentChoice;
 use services::sessions::{self, AuthSession};
 use services::tokens;
 
@@ -32,6 +37,13 @@ pub struct RequestCtx {
     pub auth: Option<AuthSession>,
     pub csrf: String,
     pub flash: Option<Flash>,
+    pub lang: domain::Language,
+    pub consent: ConsentView,
+    /// This page's path and query, to come back to after the banner's form.
+    pub here: String,
+    /// The client's address (behind trusted proxies, the forwarded one).
+    pub client: String,
+    pub browser: String,
 }
 
 /// A change to the session cookie, asked for by a handler through the response's extensions;
@@ -109,12 +121,68 @@ pub async fn load(State(state): State<AppState>, req: Request, next: Next) -> Re
     };
     let flash = cookie(headers, FLASH_COOKIE).and_then(Flash::from_code);
     let had_flash = cookie(headers, FLASH_COOKIE).is_some();
+    let lang = crate::i18n::negotiate(auth.as_ref().map(|a| a.user.language.as_str()), headers);
+    let client = crate::extract::client_of(&req, &state.config.trusted_proxies);
+    let browser = sessions::describe_device(
+        headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default(),
+    );
+    let here = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "/".to_owned());
+
+    // Consent: a stored, valid choice; else none. A GPC signal may decide it now.
+    let now = chrono::Utc::now();
+    let stored = cookie(headers, CONSENT_COOKIE).and_then(|value| {
+        ConsentCookie::decode(value, &state.services.keys, now)
+            .inspect_err(|why| {
+                tracing::info!(
+                    reason = why,
+                    "consent cookie ignored; the banner asks again"
+                )
+            })
+            .ok()
+    });
+    let gpc = headers.get("sec-gpc").is_some_and(|v| v.as_bytes() == b"1");
+    let (consent, gpc_applied) = match (stored, gpc) {
+        (None, false) => (crate::consent::undecided(), None),
+        (stored, gpc) => crate::consent::resolve(stored, gpc, now),
+    };
+    if let Some(applied) = &gpc_applied {
+        let decision = services::consent::Decision {
+            consent_id: applied.id.clone(),
+            user_id: auth.as_ref().map(|a| a.user.id),
+            event: services::consent::Event::Gpc,
+            categories: applied.choice.keys(),
+            policies: serde_json::json!({ "cookie_policy": applied.version }),
+            source: services::consent::Source::Gpc,
+            locale: lang.code().to_owned(),
+            client: client.clone(),
+            browser: browser.clone(),
+        };
+        if let Err(err) = state.services.record_consent(decision).await {
+            return AppError::from(err).into_response();
+        }
+    }
 
     let cookies = CookiePlan {
         secure,
         new_seed,
         stale_session,
         had_flash,
+        consent: gpc_applied,
+        effective: consent.effective,
+        had_analytics: cookie(headers, ANALYTICS_COOKIE).is_some(),
+        had_marketing: cookie(headers, MARKETING_COOKIE).is_some(),
+        tags: TagsConfigured {
+            analytics: state.config.analytics_script.is_some(),
+            marketing: state.config.marketing_script.is_some(),
+        },
+        keys: state.services.keys.clone(),
     };
     let req = if req.method().is_safe() {
         req
@@ -141,9 +209,23 @@ pub async fn load(State(state): State<AppState>, req: Request, next: Next) -> Re
 
     let csrf = state.services.keys.mac("csrf", seed.as_bytes());
     let mut req = req;
-    req.extensions_mut()
-        .insert(RequestCtx { auth, csrf, flash });
+    req.extensions_mut().insert(RequestCtx {
+        auth,
+        csrf,
+        flash,
+        lang,
+        consent,
+        here,
+        client,
+        browser,
+    });
     cookies.apply(next.run(req).await)
+}
+
+/// Which optional tags the operator configured; their categories' cookies exist only then.
+struct TagsConfigured {
+    analytics: bool,
+    marketing: bool,
 }
 
 /// The cookies a response needs besides what its handler asked for.
@@ -154,6 +236,14 @@ struct CookiePlan {
     /// The browser sent a session cookie that no longer names a session.
     stale_session: bool,
     had_flash: bool,
+    /// A consent cookie to store (a GPC signal applied now).
+    consent: Option<ConsentCookie>,
+    /// The consent in effect for this response, unless the handler changes it.
+    effective: ConsentChoice,
+    had_analytics: bool,
+    had_marketing: bool,
+    tags: TagsConfigured,
+    keys: services::tokens::Keys,
 }
 
 impl CookiePlan {
@@ -164,8 +254,52 @@ impl CookiePlan {
         let status = res.status();
         let flash_set = res.extensions_mut().remove::<Flash>();
         let session_change = res.extensions_mut().remove::<SessionCookie>();
+        // A choice made by this request's handler takes effect on this very response.
+        let consent = res
+            .extensions_mut()
+            .remove::<ConsentCookie>()
+            .or(self.consent);
+        let effective = consent.as_ref().map(|c| c.choice).unwrap_or(self.effective);
         let set = res.headers_mut();
         let mut add = |value: HeaderValue| set.append(header::SET_COOKIE, value);
+        if let Some(consent) = consent {
+            let max_age = crate::consent::MAX_AGE_DAYS * 24 * 60 * 60;
+            add(build_cookie(
+                CONSENT_COOKIE,
+                consent.encode(&self.keys),
+                max_age,
+                secure,
+            ));
+        }
+        // Optional categories' cookies exist only while granted (and while their tag is
+        // configured); a withdrawal expires them on the same response.
+        for (granted, configured, had, name, days) in [
+            (
+                effective.analytics,
+                self.tags.analytics,
+                self.had_analytics,
+                ANALYTICS_COOKIE,
+                365,
+            ),
+            (
+                effective.marketing,
+                self.tags.marketing,
+                self.had_marketing,
+                MARKETING_COOKIE,
+                90,
+            ),
+        ] {
+            if granted && configured && !had {
+                add(build_cookie(
+                    name,
+                    tokens::random_token(),
+                    days * 24 * 60 * 60,
+                    secure,
+                ));
+            } else if had && !(granted && configured) {
+                add(clear_cookie(name, secure));
+            }
+        }
         if let Some(seed) = self.new_seed {
             add(build_cookie(CSRF_COOKIE, seed, 60 * 60 * 24 * 365, secure));
         }

@@ -149,13 +149,29 @@ impl FromRequestParts<AppState> for ClientAddr {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() else {
-            return Ok(Self("unknown".to_owned()));
-        };
-        let trusted = &state.config.trusted_proxies;
-        Ok(Self(
-            client_ip(peer.ip(), forwarded_for(&parts.headers), trusted).to_string(),
-        ))
+        Ok(Self(client_from(
+            &parts.extensions,
+            &parts.headers,
+            &state.config.trusted_proxies,
+        )))
+    }
+}
+
+/// The client address of a whole request (for the middleware).
+pub fn client_of(req: &axum::extract::Request, trusted: &[IpAddr]) -> String {
+    client_from(req.extensions(), req.headers(), trusted)
+}
+
+fn client_from(
+    extensions: &axum::http::Extensions,
+    headers: &axum::http::HeaderMap,
+    trusted: &[IpAddr],
+) -> String {
+    match extensions.get::<ConnectInfo<SocketAddr>>() {
+        Some(ConnectInfo(peer)) => {
+            client_ip(peer.ip(), forwarded_for(headers), trusted).to_string()
+        }
+        None => "unknown".to_owned(),
     }
 }
 

@@ -5,11 +5,13 @@
 //! its handler (`CurrentUser`, `WorkspaceMember` with its role), then the handler, which parses
 //! its form into domain types and calls one service.
 
+mod consent;
 mod context;
 mod error;
 mod extract;
 mod flash;
 mod forms;
+mod i18n;
 mod page;
 mod routes;
 mod security;
@@ -30,6 +32,11 @@ pub struct WebConfig {
     pub outbox: Option<String>,
     /// Peers whose `X-Forwarded-For` names the real client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The operator's analytics tag (a script URL), rendered only for browsers that allow
+    /// analytics.
+    pub analytics_script: Option<String>,
+    /// The operator's marketing tag, rendered only for browsers that allow marketing.
+    pub marketing_script: Option<String>,
 }
 
 #[derive(Clone)]

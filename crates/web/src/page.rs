@@ -5,7 +5,9 @@ use crate::AppState;
 use crate::context::RequestCtx;
 use crate::error::AppResult;
 use crate::extract::WorkspaceMember;
-use domain::Role;
+use crate::i18n::{self, ConsentText};
+use domain::consent::{Category, ConsentChoice};
+use domain::{Language, Role};
 use services::workspaces::Membership;
 
 #[derive(Debug, Clone)]
@@ -32,7 +34,7 @@ impl From<&Membership> for WorkspaceLink {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Layout {
     pub title: String,
     pub csrf: String,
@@ -44,6 +46,23 @@ pub struct Layout {
     /// Built without knowing who is asking (error pages): no account links at all, rather than
     /// "Log in" shown to someone who is signed in.
     pub bare: bool,
+    pub lang: Language,
+    /// The cookie banner, when this browser has not chosen yet.
+    pub banner: Option<Banner>,
+    /// The consent in effect (for the cookie page's toggles).
+    pub consent: ConsentChoice,
+    /// Optional tags (script URLs) that the consent in effect allows.
+    pub tags: Vec<String>,
+}
+
+/// What the cookie banner shows.
+#[derive(Clone)]
+pub struct Banner {
+    pub text: &'static ConsentText,
+    pub gpc_honoured: bool,
+    /// Where the banner's form returns to.
+    pub back: String,
+    pub categories: [Category; 3],
 }
 
 impl Layout {
@@ -58,6 +77,10 @@ impl Layout {
             flash: None,
             outbox: None,
             bare: true,
+            lang: Language::English,
+            banner: None,
+            consent: ConsentChoice::REJECT,
+            tags: Vec::new(),
         }
     }
 
@@ -83,6 +106,24 @@ impl Layout {
         layout.csrf = ctx.csrf.clone();
         layout.flash = ctx.flash.map(|f| f.message());
         layout.outbox = state.config.outbox.clone();
+        layout.lang = ctx.lang;
+        layout.consent = ctx.consent.effective;
+        layout.banner = ctx.consent.show_banner().then(|| Banner {
+            text: i18n::consent(ctx.lang),
+            gpc_honoured: ctx.consent.gpc_honoured,
+            back: ctx.here.clone(),
+            categories: Category::ALL,
+        });
+        for (category, tag) in [
+            (Category::Analytics, &state.config.analytics_script),
+            (Category::Marketing, &state.config.marketing_script),
+        ] {
+            if let Some(url) = tag
+                && ctx.consent.effective.allows(category)
+            {
+                layout.tags.push(url.clone());
+            }
+        }
         if let Some(auth) = &ctx.auth {
             layout.user = Some(UserView {
                 name: auth.user.name.clone(),
@@ -92,6 +133,21 @@ impl Layout {
             layout.workspaces = memberships.iter().map(WorkspaceLink::from).collect();
         }
         layout
+    }
+
+    /// Whether the consent in effect allows `category` (for the toggles).
+    pub fn allowed(&self, category: &Category) -> bool {
+        self.consent.allows(*category)
+    }
+
+    /// A category's name in this page's language.
+    pub fn category_name(&self, category: &Category) -> &'static str {
+        category.name(self.lang)
+    }
+
+    /// A category's description in this page's language.
+    pub fn category_text(&self, category: &Category) -> &'static str {
+        category.description(self.lang)
     }
 
     pub fn can_manage(&self) -> bool {

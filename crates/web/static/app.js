@@ -67,11 +67,60 @@
     });
   }
 
+  // Cookie banner: focus moves into it when it appears and back where it was when it goes;
+  // a choice is saved without reloading the page, and the tags it allows are loaded at once.
+  // Without script, the same forms post and come back to the page.
+  function consentBanner() {
+    var banner = document.querySelector('[data-consent-banner]');
+    if (!banner) return;
+    var before = document.activeElement;
+    var first = banner.querySelector('button');
+    if (first && !document.querySelector('[data-autofocus]')) first.focus();
+    banner.addEventListener('submit', function (event) {
+      var form = event.target;
+      if (!window.fetch || !window.FormData) return;
+      event.preventDefault();
+      var data = new FormData(form);
+      var submitter = event.submitter;
+      if (submitter && submitter.name) data.append(submitter.name, submitter.value);
+      fetch(form.action, {
+        method: 'POST',
+        headers: { 'Accept': 'application/json' },
+        body: new URLSearchParams(data),
+        credentials: 'same-origin'
+      }).then(function (response) {
+        if (!response.ok) throw new Error('consent not saved');
+        return response.json();
+      }).then(function (answer) {
+        (answer.tags || []).forEach(function (src) {
+          var tag = document.createElement('script');
+          tag.src = src;
+          tag.defer = true;
+          document.head.appendChild(tag);
+        });
+        banner.remove();
+        var target = before && before !== document.body && document.contains(before) ? before : document.getElementById('main');
+        if (target) target.focus();
+      }).catch(function () {
+        // Fall back to the plain form, which always works (keeping the button's choice).
+        if (submitter && submitter.name) {
+          var keep = document.createElement('input');
+          keep.type = 'hidden';
+          keep.name = submitter.name;
+          keep.value = submitter.value;
+          form.appendChild(keep);
+        }
+        form.submit();
+      });
+    });
+  }
+
   function init() {
     detectTimezone();
     autofocus();
     switcher();
     guardForms();
+    consentBanner();
   }
 
   if (document.readyState === 'loading') {

@@ -5,7 +5,9 @@
 //! Without Chromium the tests are skipped with a printed reason, unless
 //! `SOCIALIZIOZ_REQUIRE_BROWSER=1`, which makes a missing browser a failure (CI sets it).
 
-use crate::helpers::{Backend, PASSWORD, TestApp, required, spawn_app};
+use crate::helpers::{
+    ANALYTICS_TAG, Backend, MARKETING_TAG, PASSWORD, TestApp, required, spawn_app_with_tags,
+};
 use anyhow::{Result, bail, ensure};
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -202,6 +204,34 @@ impl Browser {
         .await
     }
 
+    /// The names of the cookies the browser holds for the current page (HttpOnly included).
+    pub async fn cookie_names(&self) -> Result<Vec<String>> {
+        let list = self.call(reqwest::Method::GET, "/cookie", None).await?;
+        Ok(list
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c["name"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    pub async fn delete_cookies(&self) -> Result<()> {
+        self.call(reqwest::Method::DELETE, "/cookie", None)
+            .await
+            .map(|_| ())
+    }
+
+    /// Whether an element matching `css` is in the page now (no waiting).
+    pub async fn exists(&self, css: &str) -> Result<bool> {
+        let script = format!(
+            "return document.querySelector({}) !== null",
+            serde_json::to_string(css)?
+        );
+        Ok(self.eval(&script).await?.as_bool().unwrap_or(false))
+    }
+
     /// Resizes the window (to check the layout at phone width).
     pub async fn resize(&self, width: u32, height: u32) -> Result<()> {
         self.call(
@@ -261,12 +291,26 @@ fn artifacts_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/test-artifacts")
 }
 
+/// Waits until `script` returns true.
+async fn wait_until(b: &Browser, script: &str) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        if b.eval(script).await?.as_bool() == Some(true) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("timed out waiting for: {script}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Runs a browser scenario; on failure keeps a screenshot and fails the test with its path.
 async fn scenario<F>(name: &str, javascript: bool, body: F)
 where
     F: AsyncFnOnce(&mut Browser, &TestApp) -> Result<()>,
 {
-    let Some(app) = spawn_app(Backend::Sqlite).await else {
+    let Some(app) = spawn_app_with_tags(Backend::Sqlite).await else {
         return;
     };
     let Some(mut browser) = Browser::start(name, javascript).await else {
@@ -291,6 +335,14 @@ async fn a_team_forms_in_the_browser() {
         let font = b.eval("return getComputedStyle(document.body).fontFamily").await?;
         ensure!(font.as_str().is_some_and(|f| !f.contains("Times")), "the stylesheet did not load: {font}");
         b.screenshot("landing").await?;
+        // The banner takes focus; rejecting closes it without a reload.
+        let focus_in_banner = b.eval("return !!document.activeElement.closest('[data-consent-banner]')").await?;
+        ensure!(focus_in_banner == true, "focus did not move into the banner");
+        b.eval("window.notReloaded = true; return 1").await?;
+        b.click("[data-consent-banner] button[value=reject]").await?;
+        wait_until(b, "return document.querySelector('[data-consent-banner]') === null").await?;
+        ensure!(b.eval("return window.notReloaded === true").await? == true, "the page reloaded");
+        ensure!(b.cookie_names().await?.contains(&"sz_consent".to_owned()), "no consent cookie");
 
         b.click("a.button[href='/signup']").await?;
         b.wait_for_heading("Create your account").await?;
@@ -398,6 +450,23 @@ async fn pages_work_with_javascript_turned_off() {
         let base = &app.address;
         b.goto(&format!("{base}/signup")).await?;
         b.wait_for_heading("Create your account").await?;
+        // The banner's plain form: a post, then back to the same page, banner gone.
+        b.click("[data-consent-banner] button[value=accept]")
+            .await?;
+        b.wait_for_heading("Create your account").await?;
+        ensure!(
+            b.url().await?.ends_with("/signup"),
+            "not back on the same page"
+        );
+        ensure!(
+            !b.body_text().await?.contains("Accept all"),
+            "the banner is still there"
+        );
+        let jar = b.cookie_names().await?;
+        ensure!(
+            jar.contains(&"sz_consent".to_owned()) && jar.contains(&"sz_analytics".to_owned()),
+            "cookies after accepting: {jar:?}"
+        );
         b.fill("#f-name", "No Script").await?;
         b.fill("#f-email", "noscript@example.com").await?;
         b.fill("#f-password", PASSWORD).await?;
@@ -426,6 +495,56 @@ async fn pages_work_with_javascript_turned_off() {
         );
         b.click("nav.account button.link").await?;
         b.wait_for_heading("Log in").await?;
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cookie_choices_in_the_browser() {
+    scenario("consent", true, async |b, app| {
+        let base = &app.address;
+        let tag_loaded = |tag: &str| format!("return document.querySelector('script[src=\"{tag}\"]') !== null");
+        b.goto(&format!("{base}/")).await?;
+        ensure!(b.exists("[data-consent-banner]").await?, "no banner on the first visit");
+        let jar = b.cookie_names().await?;
+        ensure!(!jar.iter().any(|c| c == "sz_analytics" || c == "sz_marketing"), "optional cookies before consent: {jar:?}");
+        ensure!(!b.eval(&tag_loaded(ANALYTICS_TAG)).await?.as_bool().unwrap_or(true), "analytics tag before consent");
+
+        // Customize: analytics only. Essential is shown on and locked.
+        b.click("[data-consent-banner] summary").await?;
+        let locked = b.eval("const e = document.querySelector('[data-consent-banner] input[value=essential]'); return e.checked && e.disabled").await?;
+        ensure!(locked == true, "essential is not shown on and locked");
+        b.screenshot("customize").await?;
+        b.click("[data-consent-banner] input[value=analytics]").await?;
+        b.click("[data-consent-banner] details button[type=submit]").await?;
+        wait_until(b, "return document.querySelector('[data-consent-banner]') === null").await?;
+        ensure!(b.eval(&tag_loaded(ANALYTICS_TAG)).await?.as_bool() == Some(true), "the analytics tag did not load");
+        ensure!(b.eval(&tag_loaded(MARKETING_TAG)).await?.as_bool() == Some(false), "the marketing tag loaded");
+        let jar = b.cookie_names().await?;
+        ensure!(jar.contains(&"sz_analytics".to_owned()) && !jar.contains(&"sz_marketing".to_owned()), "cookies after customizing: {jar:?}");
+
+        // A later change on the cookie page: everything off.
+        b.goto(&format!("{base}/legal/cookies")).await?;
+        b.wait_for_heading("Cookie policy").await?;
+        ensure!(b.body_text().await?.contains("Essential, Analytics"), "the receipt does not show the choice");
+        b.screenshot("receipt").await?;
+        b.click("main input[value=analytics]").await?;
+        b.click("main form[action='/consent'] button[type=submit]").await?;
+        b.wait_for_heading("Cookie policy").await?;
+        let jar = b.cookie_names().await?;
+        ensure!(!jar.contains(&"sz_analytics".to_owned()), "the analytics cookie survived its withdrawal: {jar:?}");
+        ensure!(b.eval(&tag_loaded(ANALYTICS_TAG)).await?.as_bool() == Some(false), "the analytics tag is still rendered");
+
+        // A fresh browser accepting everything.
+        b.delete_cookies().await?;
+        b.goto(&format!("{base}/login")).await?;
+        b.click("[data-consent-banner] button[value=accept]").await?;
+        wait_until(b, "return document.querySelector('[data-consent-banner]') === null").await?;
+        let jar = b.cookie_names().await?;
+        ensure!(jar.contains(&"sz_analytics".to_owned()) && jar.contains(&"sz_marketing".to_owned()), "cookies after accepting all: {jar:?}");
+        let grants = app.count("SELECT COUNT(*) FROM consent_ledger WHERE event = 'grant'").await;
+        ensure!(grants == 2, "expected two grants in the ledger, found {grants}");
         Ok(())
     })
     .await;

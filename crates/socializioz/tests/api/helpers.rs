@@ -157,6 +157,7 @@ pub struct TestApp {
     pub services: Services,
     pub backend: Backend,
     pub data: TempDir,
+    pub database_url: String,
     _pg: Option<PgDatabase>,
 }
 
@@ -177,6 +178,27 @@ pub fn test_settings(data: &TempDir, database_url: &str) -> Settings {
 
 /// Starts the application; `None` when the backend is not available here (and not required).
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// The operator's tags that the consent tests configure.
+pub const ANALYTICS_TAG: &str = "https://stats.example.test/script.js";
+pub const MARKETING_TAG: &str = "https://ads.example.test/pixel.js";
+
+/// Starts the application with its analytics and marketing tags configured.
+pub async fn spawn_app_with_tags(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |s| {
+        s.consent.analytics_script = Some(ANALYTICS_TAG.to_owned());
+        s.consent.marketing_script = Some(MARKETING_TAG.to_owned());
+    })
+    .await
+}
+
+/// Starts the application with settings adjusted by `adjust`.
+pub async fn spawn_app_with(
+    backend: Backend,
+    adjust: impl FnOnce(&mut Settings),
+) -> Option<TestApp> {
     let data = TempDir::new();
     let (url, pg) = match backend {
         Backend::Sqlite => (
@@ -188,7 +210,9 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
             (pg.url.clone(), Some(pg))
         }
     };
-    let settings = test_settings(&data, &url);
+    let mut settings = test_settings(&data, &url);
+    adjust(&mut settings);
+    let database_url = url.clone();
     let app = Application::build(settings, false)
         .await
         .expect("build the application");
@@ -201,6 +225,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         services,
         backend,
         data,
+        database_url,
         _pg: pg,
     })
 }
@@ -280,19 +305,25 @@ impl TestApp {
         client
     }
 
-    /// Runs one SQL query and returns the first column of the first row as a number.
-    pub async fn count(&self, sql: &str) -> i64 {
-        let row = self
-            .services
-            .db
-            .query_one_raw(sea_orm::Statement::from_string(
-                self.services.db.get_database_backend(),
-                sql,
-            ))
+    /// Runs one SQL query and returns the first column of its first row.
+    async fn first<T: sea_orm::TryGetable>(&self, sql: &str) -> T {
+        let db = &self.services.db;
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql))
             .await
             .expect("query")
             .expect("one row");
-        row.try_get_by_index::<i64>(0).expect("a number")
+        row.try_get_by_index::<T>(0).expect("a value of the expected type")
+    }
+
+    /// The first column of the first row, as text.
+    pub async fn text(&self, sql: &str) -> String {
+        self.first(sql).await
+    }
+
+    /// The first column of the first row, as a number.
+    pub async fn count(&self, sql: &str) -> i64 {
+        self.first(sql).await
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod browser;
+mod consent;
 mod helpers;
 mod platform;
 mod security;

@@ -144,6 +144,16 @@ async fn expire_lease(app: &crate::helpers::TestApp, id: i64) {
         .unwrap();
 }
 
+/// Runs the binary against a running test app's database and data folder.
+pub fn run_admin(app: &crate::helpers::TestApp, args: &[&str]) -> (bool, String, String) {
+    let mut cmd = binary();
+    cmd.args(args)
+        .current_dir(&app.data.0)
+        .env("SOCIALIZIOZ__DATA__DIR", &app.data.0)
+        .env("SOCIALIZIOZ__DATABASE__URL", &app.database_url);
+    run(cmd, "")
+}
+
 fn binary() -> Command {
     Command::new(env!("CARGO_BIN_EXE_socializioz"))
 }

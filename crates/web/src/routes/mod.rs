@@ -4,6 +4,7 @@ mod assets;
 mod auth;
 mod health;
 mod home;
+mod legal;
 mod settings;
 mod workspaces;
 
@@ -25,6 +26,8 @@ use tower_http::trace::TraceLayer;
 pub fn router(state: AppState) -> Router {
     let mut app = Router::new()
         .route("/", get(home::landing))
+        .route("/consent", post(legal::consent::save))
+        .route("/legal/cookies", get(legal::cookies::page))
         .route(
             "/signup",
             get(auth::signup::form).post(auth::signup::submit),
@@ -97,6 +100,7 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(|| async { AppError::NotFound })
         .route_layer(middleware::from_fn_with_state(state.clone(), context::load))
+        .route("/.well-known/gpc.json", get(legal::cookies::gpc_json))
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
         .route("/static/app.css", get(assets::css))
@@ -117,7 +121,15 @@ pub fn router(state: AppState) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ));
-    for layer in security::layers(state.config.https) {
+    let tag_origins: Vec<String> = [
+        &state.config.analytics_script,
+        &state.config.marketing_script,
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(|url| security::origin_of(url))
+    .collect();
+    for layer in security::layers(state.config.https, &tag_origins) {
         app = app.layer(layer);
     }
     app.with_state(state)

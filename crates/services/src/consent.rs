@@ -1,0 +1,222 @@
+//! The consent ledger: an append-only record of every cookie decision and policy acceptance,
+//! each row carrying the hash of the one before it, so that an edit or a deletion anywhere
+//! breaks the chain and `verify_chain` says where.
+
+use crate::{Result, ServiceError, Services};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+use sha2::{Digest, Sha256};
+use store::entities::{consent_chain, consent_record};
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// A first choice for this browser.
+    Grant,
+    /// A later choice that adds categories or keeps them.
+    Update,
+    /// A later choice that takes categories back.
+    Withdraw,
+    /// The browser's Global Privacy Control signal was applied.
+    Gpc,
+    PolicyAccept,
+}
+
+impl Event {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Grant => "grant",
+            Self::Update => "update",
+            Self::Withdraw => "withdraw",
+            Self::Gpc => "gpc",
+            Self::PolicyAccept => "policy_accept",
+        }
+    }
+}
+
+/// Where it happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    CookieBanner,
+    CookiePolicyPage,
+    Gpc,
+    Signup,
+    BillingCheckout,
+    PolicyUpdate,
+}
+
+impl Source {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::CookieBanner => "cookie_banner",
+            Self::CookiePolicyPage => "cookie_policy_page",
+            Self::Gpc => "gpc",
+            Self::Signup => "signup",
+            Self::BillingCheckout => "billing_checkout",
+            Self::PolicyUpdate => "policy_update",
+        }
+    }
+}
+
+/// One decision to append.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub consent_id: String,
+    pub user_id: Option<i64>,
+    pub event: Event,
+    pub categories: String,
+    /// The policies the decision refers to, with version and SHA-256, as JSON.
+    pub policies: serde_json::Value,
+    pub source: Source,
+    pub locale: String,
+    /// The client's address; only its keyed hash is stored.
+    pub client: String,
+    /// The browser family.
+    pub browser: String,
+}
+
+/// The fields a row's hash covers, in a fixed order, serialised as a JSON array so that no two
+/// different rows can produce the same text.
+fn row_hash(row: &consent_record::Model) -> String {
+    let fields = serde_json::json!([
+        row.id,
+        row.consent_id,
+        row.event,
+        row.categories,
+        row.policies,
+        row.banner_version,
+        row.source,
+        row.locale,
+        row.ip_hash,
+        row.browser,
+        row.created_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        row.prev_hash,
+    ]);
+    hex::encode(Sha256::digest(fields.to_string().as_bytes()))
+}
+
+/// Where the chain check found a problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainReport {
+    Intact { rows: u64 },
+    Broken { row: Option<i64>, reason: String },
+}
+
+impl Services {
+    /// Appends a decision to the ledger.
+    pub async fn record_consent(&self, d: Decision) -> Result<consent_record::Model> {
+        use sea_orm::sea_query::ExprTrait;
+        let txn = self.db.begin().await?;
+        // Writing the head first takes the write lock (PostgreSQL row lock, SQLite writer), so
+        // appends happen one at a time and every row links to the one before it.
+        let bumped = consent_chain::Entity::update_many()
+            .col_expr(
+                consent_chain::Column::Length,
+                Expr::col(consent_chain::Column::Length).add(1),
+            )
+            .filter(consent_chain::Column::Id.eq(1))
+            .exec(&txn)
+            .await?;
+        if bumped.rows_affected != 1 {
+            return Err(anyhow::anyhow!("the consent chain head is missing").into());
+        }
+        let head = consent_chain::Entity::find_by_id(1)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| {
+                ServiceError::Unexpected(anyhow::anyhow!("the consent chain head is missing"))
+            })?;
+        let mut row = consent_record::ActiveModel {
+            consent_id: Set(d.consent_id),
+            user_id: Set(d.user_id),
+            event: Set(d.event.as_str().to_owned()),
+            categories: Set(d.categories),
+            policies: Set(d.policies.to_string()),
+            banner_version: Set(domain::consent::BANNER_VERSION.to_owned()),
+            source: Set(d.source.as_str().to_owned()),
+            locale: Set(d.locale),
+            ip_hash: Set(self.keys.mac("ip", d.client.as_bytes())),
+            browser: Set(d.browser),
+            created_at: Set(crate::now()),
+            prev_hash: Set(head.head_hash.clone()),
+            // Unique and unknown until the id is known; replaced below in the same transaction.
+            row_hash: Set(format!("pending-{}", crate::tokens::random_token())),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        let hash = row_hash(&row);
+        row.row_hash = hash.clone();
+        consent_record::Entity::update_many()
+            .col_expr(consent_record::Column::RowHash, Expr::value(hash.clone()))
+            .filter(consent_record::Column::Id.eq(row.id))
+            .exec(&txn)
+            .await?;
+        consent_chain::Entity::update_many()
+            .col_expr(consent_chain::Column::HeadHash, Expr::value(hash))
+            .filter(consent_chain::Column::Id.eq(1))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(row)
+    }
+
+    /// Walks the whole ledger and checks every link and every row's hash, and that the head
+    /// names the last row and counts them all.
+    pub async fn verify_consent_chain(&self) -> Result<ChainReport> {
+        let rows = consent_record::Entity::find()
+            .order_by_asc(consent_record::Column::Id)
+            .all(&self.db)
+            .await?;
+        let head = consent_chain::Entity::find_by_id(1).one(&self.db).await?;
+        let Some(head) = head else {
+            return Ok(ChainReport::Broken {
+                row: None,
+                reason: "the chain head is missing".into(),
+            });
+        };
+        let mut prev = store::migration::m20261129_000002_consent::GENESIS.to_owned();
+        for row in &rows {
+            if row.prev_hash != prev {
+                return Ok(ChainReport::Broken {
+                    row: Some(row.id),
+                    reason: "it does not link to the row before it (a row was deleted or inserted)"
+                        .into(),
+                });
+            }
+            if row_hash(row) != row.row_hash {
+                return Ok(ChainReport::Broken {
+                    row: Some(row.id),
+                    reason: "its content does not match its hash (the row was edited)".into(),
+                });
+            }
+            prev = row.row_hash.clone();
+        }
+        if head.head_hash != prev || head.length != rows.len() as i64 {
+            return Ok(ChainReport::Broken {
+                row: rows.last().map(|r| r.id),
+                reason: format!(
+                    "the chain head expects {} rows ending in {}…, the ledger has {} (rows were removed from the end)",
+                    head.length,
+                    &head.head_hash[..12.min(head.head_hash.len())],
+                    rows.len()
+                ),
+            });
+        }
+        Ok(ChainReport::Intact {
+            rows: rows.len() as u64,
+        })
+    }
+
+    /// The newest cookie decision recorded for a consent id.
+    pub async fn last_consent(&self, consent_id: &str) -> Result<Option<consent_record::Model>> {
+        Ok(consent_record::Entity::find()
+            .filter(consent_record::Column::ConsentId.eq(consent_id))
+            .order_by_desc(consent_record::Column::Id)
+            .one(&self.db)
+            .await?)
+    }
+}

@@ -1,0 +1,4 @@
+//! Legal pages and the cookie choice.
+
+pub mod consent;
+pub mod cookies;
