@@ -211,12 +211,22 @@ impl Services {
         })
     }
 
-    /// The newest cookie decision recorded for a consent id.
-    pub async fn last_consent(&self, consent_id: &str) -> Result<Option<consent_record::Model>> {
+    /// A person's own consent history, oldest first: what they decided while signed in, and
+    /// what this browser (`consent_id`) decided before they signed in.
+    pub async fn consent_history(
+        &self,
+        user_id: i64,
+        consent_id: Option<&str>,
+    ) -> Result<Vec<consent_record::Model>> {
+        use sea_orm::Condition;
+        let mut mine = Condition::any().add(consent_record::Column::UserId.eq(user_id));
+        if let Some(id) = consent_id {
+            mine = mine.add(consent_record::Column::ConsentId.eq(id));
+        }
         Ok(consent_record::Entity::find()
-            .filter(consent_record::Column::ConsentId.eq(consent_id))
-            .order_by_desc(consent_record::Column::Id)
-            .one(&self.db)
+            .filter(mine)
+            .order_by_asc(consent_record::Column::Id)
+            .all(&self.db)
             .await?)
     }
 }

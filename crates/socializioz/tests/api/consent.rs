@@ -8,6 +8,7 @@ use crate::helpers::{
 use reqwest::StatusCode;
 
 both_backends!(
+    a_person_sees_and_downloads_their_own_consent_history,
     the_banner_asks_until_a_choice_and_optional_cookies_and_tags_follow_it,
     global_privacy_control_rejects_unless_chosen_after_the_signal,
     the_ledger_chain_finds_edited_and_deleted_rows,
@@ -307,4 +308,58 @@ async fn the_ledger_chain_finds_edited_and_deleted_rows(backend: Backend) {
         }
         intact => panic!("a deleted row went unnoticed: {intact:?}"),
     }
+}
+
+async fn a_person_sees_and_downloads_their_own_consent_history(backend: Backend) {
+    let Some(app) = spawn_app_with_tags(backend).await else {
+        return;
+    };
+    // A choice made before signing up belongs to this browser, and so to the person.
+    let ada = app.client();
+    choose(&ada, &[("choice", "reject"), ("back", "/")]).await;
+    let ada = {
+        let res = ada
+            .sign_up("Ada", "ada@example.com", crate::helpers::PASSWORD)
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        ada
+    };
+    choose(
+        &ada,
+        &[
+            ("choice", "custom"),
+            ("category", "analytics"),
+            ("source", "page"),
+            ("back", "/"),
+        ],
+    )
+    .await;
+    let bob = app.verified_user("Bob", "bob@example.com").await;
+    choose(&bob, &[("choice", "accept"), ("back", "/")]).await;
+    assert_eq!(ledger(&app, "user_id IS NOT NULL").await, 2);
+
+    let page = ada.get_text("/settings/privacy").await;
+    assert_eq!(page.matches("<tr><td><time").count(), 2, "{page}");
+    assert!(page.contains("cookie_policy_page") && page.contains("cookie_banner"));
+    let res = ada.get("/settings/privacy/consent.json").await;
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
+    let json: serde_json::Value = res.json().await.unwrap();
+    let history = json["consent_history"].as_array().unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(
+        history[1]["categories"],
+        serde_json::json!(["essential", "analytics"])
+    );
+    assert_eq!(history[1]["previous_row_hash"], history[0]["row_hash"]);
+    // Bob's decision is not in Ada's history.
+    assert!(
+        !history
+            .iter()
+            .any(|r| r["categories"] == serde_json::json!(["essential", "analytics", "marketing"]))
+    );
 }

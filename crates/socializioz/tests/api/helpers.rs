@@ -309,11 +309,15 @@ impl TestApp {
     async fn first<T: sea_orm::TryGetable>(&self, sql: &str) -> T {
         let db = &self.services.db;
         let row = db
-            .query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql))
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                sql,
+            ))
             .await
             .expect("query")
             .expect("one row");
-        row.try_get_by_index::<T>(0).expect("a value of the expected type")
+        row.try_get_by_index::<T>(0)
+            .expect("a value of the expected type")
     }
 
     /// The first column of the first row, as text.

@@ -90,6 +90,11 @@ pub fn router(state: AppState) -> Router {
             get(settings::password::form).post(settings::password::submit),
         )
         .route("/settings/sessions", get(settings::sessions::page))
+        .route("/settings/privacy", get(settings::privacy::page))
+        .route(
+            "/settings/privacy/consent.json",
+            get(settings::privacy::download),
+        )
         .route(
             "/settings/sessions/others/end",
             post(settings::sessions::end_others),

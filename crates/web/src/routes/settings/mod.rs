@@ -2,5 +2,6 @@
 
 pub mod email;
 pub mod password;
+pub mod privacy;
 pub mod profile;
 pub mod sessions;
