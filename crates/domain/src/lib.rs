@@ -6,6 +6,7 @@
 mod account;
 pub mod consent;
 mod ids;
+pub mod policy;
 mod workspace;
 
 pub use account::{Email, Language, Password, PersonName, Timezone};

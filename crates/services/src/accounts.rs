@@ -49,11 +49,25 @@ impl Purpose {
 
     fn lifetime(&self) -> Duration {
         match self {
-            Self::ResetPassword => Duration::hours(1),
-            Self::VerifyEmail | Self::ChangeEmail => Duration::hours(48),
+            Self::ResetPassword => Duration::hours(LINK_HOURS_RESET),
+            Self::VerifyEmail | Self::ChangeEmail => Duration::hours(LINK_HOURS_VERIFY),
         }
     }
 }
+
+/// Where a sign-up came from, for the record of the policies it accepted.
+#[derive(Debug, Clone, Default)]
+pub struct SignupOrigin {
+    /// The browser's consent id, when it has one.
+    pub consent_id: Option<String>,
+    pub locale: String,
+    pub client: String,
+}
+
+/// How long a password reset link works.
+pub const LINK_HOURS_RESET: i64 = 1;
+/// How long a confirmation link (new account, new address) works.
+pub const LINK_HOURS_VERIFY: i64 = 48;
 
 /// A new account's details, already parsed.
 #[derive(Debug, Clone)]
@@ -191,14 +205,31 @@ impl Services {
     }
 
     /// Signs a person up, queues the verification e-mail and starts a session, all or nothing.
+    /// The acceptance of the sign-up policies is recorded in the same transaction, with where it
+    /// came from (`origin`).
     pub async fn sign_up(
         &self,
         account: NewAccount,
         user_agent: &str,
+        origin: &SignupOrigin,
     ) -> Result<(user::Model, String)> {
         let hash = passwords::hash(&account.password).await?;
         let txn = self.db.begin().await?;
         let user = insert_user(&txn, &account, hash, false).await?;
+        let acceptor = crate::policies::Acceptor {
+            user_id: user.id,
+            consent_id: origin.consent_id.clone(),
+            locale: origin.locale.clone(),
+            client: origin.client.clone(),
+            browser: sessions::describe_device(user_agent),
+        };
+        self.accept_policies(
+            &txn,
+            &acceptor,
+            &domain::policy::PolicyKind::AT_SIGNUP,
+            crate::consent::Source::Signup,
+        )
+        .await?;
         self.send_link(&txn, &user, Purpose::VerifyEmail, &user.email)
             .await?;
         let session = sessions::start(&txn, UserId(user.id), user_agent).await?;

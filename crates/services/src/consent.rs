@@ -5,7 +5,8 @@
 use crate::{Result, ServiceError, Services};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionSession,
+    TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 use store::entities::{consent_chain, consent_record};
@@ -108,8 +109,19 @@ pub enum ChainReport {
 impl Services {
     /// Appends a decision to the ledger.
     pub async fn record_consent(&self, d: Decision) -> Result<consent_record::Model> {
+        self.record_consent_in(&self.db, d).await
+    }
+
+    /// Appends a decision within the caller's transaction (a savepoint inside it), so that a
+    /// decision and the change it belongs to (a new account, say) are written together or not
+    /// at all.
+    pub async fn record_consent_in<C: TransactionTrait>(
+        &self,
+        conn: &C,
+        d: Decision,
+    ) -> Result<consent_record::Model> {
         use sea_orm::sea_query::ExprTrait;
-        let txn = self.db.begin().await?;
+        let txn = conn.begin().await?;
         // Writing the head first takes the write lock (PostgreSQL row lock, SQLite writer), so
         // appends happen one at a time and every row links to the one before it.
         let bumped = consent_chain::Entity::update_many()

@@ -197,6 +197,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             ("password", "a long bench passphrase"),
             ("timezone", "UTC"),
             ("language", "en"),
+            ("accept_policies", "yes"),
         ])
         .send()
         .await?;

@@ -101,6 +101,7 @@ impl Application {
             trusted_proxies: self.settings.trusted_proxies()?,
             analytics_script: self.settings.consent.analytics_script.clone(),
             marketing_script: self.settings.consent.marketing_script.clone(),
+            processors: self.settings.processors(),
         };
         let app = web::app(self.services.clone(), config)
             .into_make_service_with_connect_info::<SocketAddr>();

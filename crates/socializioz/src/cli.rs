@@ -59,6 +59,37 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: ConsentCommand,
     },
+    /// Versioned policies.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyCommand {
+    /// Publish a new version of a policy. People who accepted an earlier version are asked to
+    /// accept this one once it is in effect.
+    Publish(PublishPolicy),
+}
+
+#[derive(Args, Debug)]
+pub struct PublishPolicy {
+    /// terms, privacy, cookies, refund, acceptable-use or data-deletion.
+    #[arg(long)]
+    pub kind: String,
+    /// Greater than every earlier version, like 1.1 or 2.0.
+    #[arg(long)]
+    pub version: String,
+    /// The day it takes effect (YYYY-MM-DD, UTC), today or later.
+    #[arg(long)]
+    pub effective: String,
+    /// The Markdown file with the full text.
+    #[arg(long)]
+    pub file: PathBuf,
+    /// What changed, in a sentence or two.
+    #[arg(long)]
+    pub summary: String,
 }
 
 #[derive(Subcommand, Debug)]
@@ -128,6 +159,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin {
             command: AdminCommand::User { command },
         } => user(settings, command).await,
+        Command::Admin {
+            command:
+                AdminCommand::Policy {
+                    command: PolicyCommand::Publish(args),
+                },
+        } => publish_policy(settings, args).await,
         Command::Admin {
             command:
                 AdminCommand::Consent {
@@ -210,6 +247,38 @@ async fn user(settings: Settings, command: UserCommand) -> anyhow::Result<()> {
             }
         }
     }
+    Ok(())
+}
+
+async fn publish_policy(settings: Settings, args: PublishPolicy) -> anyhow::Result<()> {
+    use domain::policy::{PolicyKind, PolicyVersion};
+    let kind = PolicyKind::parse(&args.kind).map_err(|e| anyhow::anyhow!("--kind: {e}"))?;
+    let version =
+        PolicyVersion::parse(&args.version).map_err(|e| anyhow::anyhow!("--version: {e}"))?;
+    let day =
+        chrono::NaiveDate::parse_from_str(args.effective.trim(), "%Y-%m-%d").map_err(|_| {
+            anyhow::anyhow!(
+                "--effective: {:?} is not a date; write it like 2027-01-31",
+                args.effective
+            )
+        })?;
+    let effective = day.and_time(chrono::NaiveTime::MIN).and_utc();
+    let body = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("--file: {} could not be read", args.file.display()))?;
+    app::install_crypto_provider();
+    let public = settings.public_url(settings.listen_addr()?);
+    let services = app::services(&settings, public).await?;
+    let row = services
+        .publish_policy(kind, &version, effective, &body, &args.summary)
+        .await
+        .map_err(explain)?;
+    println!(
+        "Published the {} version {}, in effect from {} (SHA-256 {}).",
+        kind.title(),
+        row.version,
+        row.effective_at.format("%Y-%m-%d"),
+        row.sha256
+    );
     Ok(())
 }
 

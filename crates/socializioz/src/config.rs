@@ -422,6 +422,32 @@ impl Settings {
             .collect()
     }
 
+    /// The third parties personal data goes to with these settings, for the Privacy Policy.
+    pub fn processors(&self) -> Vec<(String, String)> {
+        let mut list = Vec::new();
+        if let Some(smtp) = &self.smtp {
+            list.push((
+                format!("E-mail relay ({})", smtp.host),
+                "delivers the e-mails the product sends you".to_owned(),
+            ));
+        }
+        let origin = |url: &str| url.split('/').take(3).collect::<Vec<_>>().join("/");
+        if let Some(url) = &self.consent.analytics_script {
+            list.push((
+                format!("Analytics service ({})", origin(url)),
+                "product statistics, only if you allow analytics cookies".to_owned(),
+            ));
+        }
+        if let Some(url) = &self.consent.marketing_script {
+            list.push((
+                format!("Marketing service ({})", origin(url)),
+                "marketing and advertising measurement, only if you allow marketing cookies"
+                    .to_owned(),
+            ));
+        }
+        list
+    }
+
     pub fn tls_enabled(&self) -> bool {
         self.tls.cert.is_some() && self.tls.key.is_some()
     }

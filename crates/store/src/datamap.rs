@@ -181,6 +181,25 @@ pub const TABLES: &[TableClass] = &[
         holds: "The newest hash of the consent ledger and its length.",
     },
     TableClass {
+        table: "policy_versions",
+        category: Category::System,
+        owner: Owner::Nobody,
+        user_refs: &[],
+        deletion: OnDeletion::Retain("the published policies; hold no personal data"),
+        export: OnExport::Exclude("public documents, not personal data"),
+        holds: "Every published version of each policy: text, summary, effective date, SHA-256.",
+    },
+    TableClass {
+        table: "policy_acceptances",
+        category: Category::ConsentRecords,
+        owner: Owner::User("user_id"),
+        user_refs: &[],
+        deletion: OnDeletion::Delete,
+        export: OnExport::Include,
+        holds: "Which version of which policy each person accepted, when and where (the proof \
+                is in the consent ledger).",
+    },
+    TableClass {
         table: "seaql_migrations",
         category: Category::System,
         owner: Owner::Nobody,

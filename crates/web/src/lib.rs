@@ -12,6 +12,7 @@ mod extract;
 mod flash;
 mod forms;
 mod i18n;
+mod markdown;
 mod page;
 mod routes;
 mod security;
@@ -37,6 +38,9 @@ pub struct WebConfig {
     pub analytics_script: Option<String>,
     /// The operator's marketing tag, rendered only for browsers that allow marketing.
     pub marketing_script: Option<String>,
+    /// The third parties this instance sends personal data to, as configured: (name, purpose).
+    /// The Privacy Policy lists exactly these.
+    pub processors: Vec<(String, String)>,
 }
 
 #[derive(Clone)]

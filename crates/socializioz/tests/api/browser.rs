@@ -358,6 +358,7 @@ async fn a_team_forms_in_the_browser() {
         b.screenshot("signup-error").await?;
         b.fill("#f-email", "alice@example.com").await?;
         b.fill("#f-password", PASSWORD).await?;
+        b.click("#f-accept_policies").await?;
         b.click("form[action='/signup'] button[type=submit]").await?;
         b.wait_for_heading("Create your first workspace").await?;
         ensure!(b.body_text().await?.contains("Please confirm your e-mail address"), "no verification notice");
@@ -470,6 +471,7 @@ async fn pages_work_with_javascript_turned_off() {
         b.fill("#f-name", "No Script").await?;
         b.fill("#f-email", "noscript@example.com").await?;
         b.fill("#f-password", PASSWORD).await?;
+        b.click("#f-accept_policies").await?;
         b.click("#f-timezone option[value='America/New_York']")
             .await?;
         b.click("form[action='/signup'] button[type=submit]")

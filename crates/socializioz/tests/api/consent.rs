@@ -336,11 +336,16 @@ async fn a_person_sees_and_downloads_their_own_consent_history(backend: Backend)
     .await;
     let bob = app.verified_user("Bob", "bob@example.com").await;
     choose(&bob, &[("choice", "accept"), ("back", "/")]).await;
-    assert_eq!(ledger(&app, "user_id IS NOT NULL").await, 2);
+    // Two sign-ups (their policy acceptances) and two cookie choices name a person.
+    assert_eq!(ledger(&app, "user_id IS NOT NULL").await, 4);
 
     let page = ada.get_text("/settings/privacy").await;
-    assert_eq!(page.matches("<tr><td><time").count(), 2, "{page}");
-    assert!(page.contains("cookie_policy_page") && page.contains("cookie_banner"));
+    assert_eq!(page.matches("<tr><td><time").count(), 3, "{page}");
+    assert!(
+        page.contains("cookie_policy_page")
+            && page.contains("cookie_banner")
+            && page.contains("signup")
+    );
     let res = ada.get("/settings/privacy/consent.json").await;
     assert!(
         res.headers()["content-disposition"]
@@ -350,9 +355,18 @@ async fn a_person_sees_and_downloads_their_own_consent_history(backend: Backend)
     );
     let json: serde_json::Value = res.json().await.unwrap();
     let history = json["consent_history"].as_array().unwrap();
-    assert_eq!(history.len(), 2);
+    assert_eq!(history.len(), 3);
+    assert_eq!(history[1]["event"], "policy_accept");
+    assert_eq!(history[1]["policies"]["terms"]["version"], "1.0");
     assert_eq!(
-        history[1]["categories"],
+        history[1]["policies"]["data-deletion"]["sha256"]
+            .as_str()
+            .unwrap()
+            .len(),
+        64
+    );
+    assert_eq!(
+        history[2]["categories"],
         serde_json::json!(["essential", "analytics"])
     );
     assert_eq!(history[1]["previous_row_hash"], history[0]["row_hash"]);

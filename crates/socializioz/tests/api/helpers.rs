@@ -463,6 +463,7 @@ impl Client {
                 ("password", password),
                 ("timezone", "Europe/Berlin"),
                 ("language", "en"),
+                ("accept_policies", "yes"),
             ],
         )
         .await

@@ -8,5 +8,6 @@ mod browser;
 mod consent;
 mod helpers;
 mod platform;
+mod policies;
 mod security;
 mod workspaces;

@@ -18,6 +18,7 @@ async fn unsafe_methods_need_the_csrf_token_of_this_browser(backend: Backend) {
         ("password", PASSWORD),
         ("timezone", "UTC"),
         ("language", "en"),
+        ("accept_policies", "yes"),
     ];
     let res = browser.post_raw("/signup", &fields).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);

@@ -7,6 +7,8 @@ pub mod email_token;
 pub mod invitation;
 pub mod job;
 pub mod membership;
+pub mod policy_acceptance;
+pub mod policy_version;
 pub mod session;
 pub mod user;
 pub mod workspace;

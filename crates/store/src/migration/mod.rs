@@ -4,6 +4,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261129_000001_foundation;
 pub mod m20261129_000002_consent;
+mod m20261129_000003_policies;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261129_000001_foundation::Migration),
             Box::new(m20261129_000002_consent::Migration),
+            Box::new(m20261129_000003_policies::Migration),
         ]
     }
 }

@@ -28,6 +28,10 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(home::landing))
         .route("/consent", post(legal::consent::save))
         .route("/legal/cookies", get(legal::cookies::page))
+        .route("/legal/{kind}", get(legal::policy::current))
+        .route("/legal/{kind}/versions", get(legal::policy::versions))
+        .route("/legal/{kind}/v/{version}", get(legal::policy::version))
+        .route("/legal/{kind}/diff", get(legal::policy::diff))
         .route(
             "/signup",
             get(auth::signup::form).post(auth::signup::submit),

@@ -12,7 +12,7 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect};
 use domain::{Email, Language, Password, PersonName, Timezone};
-use services::accounts::NewAccount;
+use services::accounts::{NewAccount, SignupOrigin};
 
 #[derive(Template)]
 #[template(path = "auth/signup.html")]
@@ -43,6 +43,7 @@ pub struct SignupForm {
     timezone: String,
     language: String,
     next: String,
+    accept_policies: String,
 }
 
 async fn page(
@@ -99,8 +100,14 @@ pub async fn submit(
     let password = errors.check("password", Password::parse(&form.password, email.as_ref()));
     let timezone = errors.check("timezone", Timezone::parse(&form.timezone));
     let language = errors.check("language", Language::parse(&form.language));
-    let (Some(name), Some(email), Some(password), Some(timezone), Some(language)) =
-        (name, email, password, timezone, language)
+    if form.accept_policies != "yes" {
+        errors.add(
+            "accept_policies",
+            "To create an account, accept the Terms of Service, Privacy Policy, Acceptable Use Policy and Data Deletion Policy.",
+        );
+    }
+    let (Some(name), Some(email), Some(password), Some(timezone), Some(language), true) =
+        (name, email, password, timezone, language, errors.is_empty())
     else {
         return rerender(page(&state, &ctx, form, errors).await?);
     };
@@ -111,7 +118,12 @@ pub async fn submit(
         timezone,
         language,
     };
-    match state.services.sign_up(account, &ua).await {
+    let origin = SignupOrigin {
+        consent_id: ctx.consent.cookie.as_ref().map(|c| c.id.clone()),
+        locale: ctx.lang.code().to_owned(),
+        client: ctx.client.clone(),
+    };
+    match state.services.sign_up(account, &ua, &origin).await {
         Ok((_, token)) => {
             let to = if form.next.is_empty() {
                 "/workspaces/new"

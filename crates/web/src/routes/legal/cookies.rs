@@ -11,6 +11,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use domain::consent::{COOKIE_POLICY_VERSION, Category};
+use domain::policy::PolicyKind;
 
 #[derive(Template)]
 #[template(path = "legal/cookies.html")]
@@ -19,6 +20,7 @@ struct CookiesPage {
     version: &'static str,
     categories: [Category; 3],
     receipt: Option<Receipt>,
+    policy: Option<super::policy::Shown>,
 }
 
 struct Receipt {
@@ -48,11 +50,17 @@ pub async fn page(State(state): State<AppState>, Ctx(ctx): Ctx) -> AppResult {
             .join(", "),
         by_gpc: c.origin == crate::consent::Origin::Gpc,
     });
+    let policy = state
+        .services
+        .policy_in_effect(&state.services.db, PolicyKind::Cookies)
+        .await?
+        .map(|row| super::policy::show(&state, PolicyKind::Cookies, &row));
     render(CookiesPage {
         layout,
         version: COOKIE_POLICY_VERSION,
         categories: Category::ALL,
         receipt,
+        policy,
     })
 }
 

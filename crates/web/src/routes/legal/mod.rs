@@ -2,3 +2,4 @@
 
 pub mod consent;
 pub mod cookies;
+pub mod policy;

@@ -1,0 +1,206 @@
+//! Versioned policies: publishing, the version in effect, and acceptance (recorded in the
+//! consent ledger, with the quick answer kept in `policy_acceptances`).
+
+use crate::consent::{Decision, Event, Source};
+use crate::{Result, ServiceError, Services};
+use chrono::{DateTime, Utc};
+use domain::policy::{PolicyKind, PolicyVersion};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+use sha2::{Digest, Sha256};
+use store::entities::{policy_acceptance, policy_version};
+
+/// Who accepts, and from where (for the ledger).
+#[derive(Debug, Clone)]
+pub struct Acceptor {
+    pub user_id: i64,
+    pub consent_id: Option<String>,
+    pub locale: String,
+    pub client: String,
+    pub browser: String,
+}
+
+pub fn sha256(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+impl Services {
+    /// The version of `kind` in effect now: the newest one whose effective date has come.
+    pub async fn policy_in_effect<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        kind: PolicyKind,
+    ) -> Result<Option<policy_version::Model>> {
+        Ok(policy_version::Entity::find()
+            .filter(policy_version::Column::Kind.eq(kind.slug()))
+            .filter(policy_version::Column::EffectiveAt.lte(crate::now()))
+            .order_by_desc(policy_version::Column::EffectiveAt)
+            .order_by_desc(policy_version::Column::Id)
+            .one(conn)
+            .await?)
+    }
+
+    /// Every version of `kind`, newest first (including ones not yet in effect).
+    pub async fn policy_versions(&self, kind: PolicyKind) -> Result<Vec<policy_version::Model>> {
+        let mut all = policy_version::Entity::find()
+            .filter(policy_version::Column::Kind.eq(kind.slug()))
+            .all(&self.db)
+            .await?;
+        all.sort_by_key(|v| std::cmp::Reverse(version_of(v)));
+        Ok(all)
+    }
+
+    pub async fn policy_version(
+        &self,
+        kind: PolicyKind,
+        version: &str,
+    ) -> Result<policy_version::Model> {
+        policy_version::Entity::find()
+            .filter(policy_version::Column::Kind.eq(kind.slug()))
+            .filter(policy_version::Column::Version.eq(version))
+            .one(&self.db)
+            .await?
+            .ok_or(ServiceError::NotFound)
+    }
+
+    /// Publishes a new version. Its number must be greater than every earlier one, and its
+    /// effective date may not lie in the past.
+    pub async fn publish_policy(
+        &self,
+        kind: PolicyKind,
+        version: &PolicyVersion,
+        effective: DateTime<Utc>,
+        body: &str,
+        summary: &str,
+    ) -> Result<policy_version::Model> {
+        let today = crate::now().date_naive();
+        if effective.date_naive() < today {
+            return Err(ServiceError::invalid(
+                "effective",
+                format!(
+                    "The effective date {} lies in the past; a new version can take effect today or later.",
+                    effective.date_naive()
+                ),
+            ));
+        }
+        if body.trim().is_empty() {
+            return Err(ServiceError::invalid("file", "The policy text is empty."));
+        }
+        let summary = summary.trim();
+        if summary.is_empty() || summary.chars().count() > 1000 {
+            return Err(ServiceError::invalid(
+                "summary",
+                "Give a summary of the changes, at most 1000 characters.",
+            ));
+        }
+        let txn = self.db.begin().await?;
+        let newest = policy_version::Entity::find()
+            .filter(policy_version::Column::Kind.eq(kind.slug()))
+            .all(&txn)
+            .await?
+            .iter()
+            .filter_map(version_of)
+            .max();
+        if let Some(newest) = newest
+            && *version <= newest
+        {
+            return Err(ServiceError::invalid(
+                "version",
+                format!(
+                    "Version {} of the {} is not greater than the newest one, {}.",
+                    version.as_str(),
+                    kind.title(),
+                    newest.as_str()
+                ),
+            ));
+        }
+        let now = crate::now();
+        let row = policy_version::ActiveModel {
+            kind: Set(kind.slug().to_owned()),
+            version: Set(version.as_str().to_owned()),
+            effective_at: Set(effective),
+            summary: Set(summary.to_owned()),
+            body: Set(body.to_owned()),
+            sha256: Set(sha256(body)),
+            published_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| {
+            if store::is_unique_violation(&e) {
+                ServiceError::invalid("version", "This version was published a moment ago.")
+            } else {
+                e.into()
+            }
+        })?;
+        txn.commit().await?;
+        Ok(row)
+    }
+
+    /// Records that a person accepted the versions of `kinds` in effect now, within the
+    /// caller's transaction: one ledger row naming every policy with its version and SHA-256,
+    /// and the quick-answer rows.
+    pub async fn accept_policies<C: ConnectionTrait + TransactionTrait>(
+        &self,
+        conn: &C,
+        who: &Acceptor,
+        kinds: &[PolicyKind],
+        source: Source,
+    ) -> Result<()> {
+        let now = crate::now();
+        let mut accepted = serde_json::Map::new();
+        for kind in kinds {
+            let policy = self.policy_in_effect(conn, *kind).await?.ok_or_else(|| {
+                ServiceError::Unexpected(anyhow::anyhow!("no {} is in effect", kind.title()))
+            })?;
+            policy_acceptance::ActiveModel {
+                user_id: Set(who.user_id),
+                kind: Set(kind.slug().to_owned()),
+                version: Set(policy.version.clone()),
+                sha256: Set(policy.sha256.clone()),
+                source: Set(source.as_str().to_owned()),
+                accepted_at: Set(now),
+                ..Default::default()
+            }
+            .insert(conn)
+            .await?;
+            accepted.insert(
+                kind.slug().to_owned(),
+                serde_json::json!({ "version": policy.version, "sha256": policy.sha256 }),
+            );
+        }
+        let decision = Decision {
+            consent_id: who
+                .consent_id
+                .clone()
+                .unwrap_or_else(crate::tokens::random_token),
+            user_id: Some(who.user_id),
+            event: Event::PolicyAccept,
+            categories: String::new(),
+            policies: serde_json::Value::Object(accepted),
+            source,
+            locale: who.locale.clone(),
+            client: who.client.clone(),
+            browser: who.browser.clone(),
+        };
+        self.record_consent_in(conn, decision).await?;
+        Ok(())
+    }
+
+    /// The billing checkout's acceptance of the Terms and the Refund Policy.
+    pub async fn accept_at_checkout(&self, who: &Acceptor) -> Result<()> {
+        let txn = self.db.begin().await?;
+        self.accept_policies(&txn, who, &PolicyKind::AT_CHECKOUT, Source::BillingCheckout)
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}
+
+/// A stored version number (validated when it was published).
+fn version_of(row: &policy_version::Model) -> Option<PolicyVersion> {
+    PolicyVersion::parse(&row.version).ok()
+}

@@ -1,0 +1,207 @@
+//! Versioned policies: the pages, publishing from the command line, the diff, and acceptance at
+//! sign-up and at the billing checkout.
+
+use crate::both_backends;
+use crate::helpers::{Backend, PASSWORD, spawn_app};
+use crate::platform::run_admin;
+use reqwest::StatusCode;
+
+both_backends!(
+    the_six_policies_are_published_and_new_versions_follow_the_rules,
+    accepting_policies_is_recorded_at_sign_up_and_checkout
+);
+
+async fn the_six_policies_are_published_and_new_versions_follow_the_rules(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let visitor = app.client();
+    for (slug, title) in [
+        ("terms", "Terms of Service"),
+        ("privacy", "Privacy Policy"),
+        ("refund", "Refund Policy"),
+        ("acceptable-use", "Acceptable Use Policy"),
+        ("data-deletion", "Data Deletion Policy"),
+    ] {
+        let html = visitor.get_text(&format!("/legal/{slug}")).await;
+        assert!(html.contains(&format!("<h1>{title}</h1>")), "{slug}");
+        assert!(
+            html.contains("version 1.0") && html.contains("SHA-256"),
+            "{slug}"
+        );
+        assert!(!html.contains("{{"), "{slug} has an unfilled placeholder");
+    }
+    // The Privacy Policy's facts come from the code and settings.
+    let privacy = visitor.get_text("/legal/privacy").await;
+    assert!(
+        privacy.contains("<strong>Account profile</strong>") && privacy.contains("password hash")
+    );
+    assert!(privacy.contains("<strong>Consent records</strong>"));
+    assert!(privacy.contains("<strong>Sign-in sessions</strong>: 30 days"));
+    assert!(privacy.contains("sends your data to no third party"));
+    // The cookie policy's text is on the cookie page.
+    assert!(
+        visitor
+            .get_text("/legal/cookies")
+            .await
+            .contains("Version 1.0, in effect from")
+    );
+    for missing in [
+        "/legal/nonsense",
+        "/legal/terms/v/9.9",
+        "/legal/terms/diff?from=1.0&to=9.9",
+    ] {
+        assert_eq!(
+            visitor.get(missing).await.status(),
+            StatusCode::NOT_FOUND,
+            "{missing}"
+        );
+    }
+
+    // Publishing: the version must grow and the date may not lie in the past.
+    let file = app.data.0.join("terms-1.1.md");
+    let old = app
+        .text("SELECT body FROM policy_versions WHERE kind = 'terms'")
+        .await;
+    std::fs::write(
+        &file,
+        old.replace(
+            "# Terms of Service",
+            "# Terms of Service\n\nA new first paragraph.",
+        ),
+    )
+    .unwrap();
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let publish = |version: &str, effective: &str| {
+        run_admin(
+            &app,
+            &[
+                "admin",
+                "policy",
+                "publish",
+                "--kind",
+                "terms",
+                "--version",
+                version,
+                "--effective",
+                effective,
+                "--file",
+                file.to_str().unwrap(),
+                "--summary",
+                "A new first paragraph.",
+            ],
+        )
+    };
+    let (ok, _, err) = publish("1.0", &today);
+    assert!(
+        !ok && err.contains("not greater than the newest one, 1.0"),
+        "{err}"
+    );
+    let (ok, _, err) = publish("1.1", "2020-01-01");
+    assert!(!ok && err.contains("lies in the past"), "{err}");
+    let (ok, _, err) = publish("one", &today);
+    assert!(!ok && err.contains("not a version"), "{err}");
+    let (ok, out, err) = publish("1.1", &today);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("Published the Terms of Service version 1.1"),
+        "{out}"
+    );
+
+    let current = visitor.get_text("/legal/terms").await;
+    assert!(current.contains("version 1.1") && current.contains("A new first paragraph."));
+    let versions = visitor.get_text("/legal/terms/versions").await;
+    assert!(versions.contains("/legal/terms/diff?from=1.0&amp;to=1.1"));
+    let diff = visitor.get_text("/legal/terms/diff?from=1.0&to=1.1").await;
+    assert!(diff.contains("<li class=\"diff-added\"><ins><span class=\"sr-only\">Added: </span>A new first paragraph.</ins></li>"), "{diff}");
+    let old_page = visitor.get_text("/legal/terms/v/1.0").await;
+    assert!(
+        old_page.contains("not the version in effect")
+            && !old_page.contains("A new first paragraph.")
+    );
+}
+
+async fn accepting_policies_is_recorded_at_sign_up_and_checkout(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let browser = app.client();
+    let res = browser
+        .submit(
+            "/signup",
+            &[
+                ("name", "Ada"),
+                ("email", "ada@example.com"),
+                ("password", PASSWORD),
+                ("timezone", "UTC"),
+                ("language", "en"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("To create an account, accept the Terms of Service")
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM consent_ledger").await, 0);
+
+    assert_eq!(
+        browser
+            .sign_up("Ada", "ada@example.com", PASSWORD)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM policy_acceptances WHERE source = 'signup' AND version = '1.0'"
+        )
+        .await,
+        4
+    );
+    for kind in ["terms", "privacy", "acceptable-use", "data-deletion"] {
+        assert_eq!(
+            app.count(&format!("SELECT COUNT(*) FROM policy_acceptances a JOIN policy_versions v ON v.kind = a.kind AND v.version = a.version AND v.sha256 = a.sha256 WHERE a.kind = '{kind}'")).await,
+            1,
+            "{kind}"
+        );
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM consent_ledger WHERE event = 'policy_accept' AND source = 'signup' AND user_id IS NOT NULL").await, 1);
+
+    // The call the billing checkout will make: the Terms and the Refund Policy.
+    let user_id = app.count("SELECT id FROM users").await;
+    let who = services::policies::Acceptor {
+        user_id,
+        consent_id: None,
+        locale: "en".into(),
+        client: "203.0.113.5".into(),
+        browser: "Firefox on Linux".into(),
+    };
+    app.services.accept_at_checkout(&who).await.unwrap();
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM policy_acceptances WHERE source = 'billing_checkout'")
+            .await,
+        2
+    );
+    let policies = app
+        .text("SELECT policies FROM consent_ledger WHERE source = 'billing_checkout'")
+        .await;
+    assert!(
+        policies.contains("\"refund\"")
+            && policies.contains("\"terms\"")
+            && !policies.contains("privacy"),
+        "{policies}"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM consent_ledger WHERE ip_hash LIKE '%203.0.113%'")
+            .await,
+        0
+    );
+    assert_eq!(
+        app.services.verify_consent_chain().await.unwrap(),
+        services::consent::ChainReport::Intact { rows: 2 }
+    );
+}

@@ -1,0 +1,289 @@
+//! The policies: the version in effect, every version, one version, and what changed between
+//! two. The Privacy Policy's lists of data, processors, retention periods and cookie
+//! categories are filled in from the code and settings, so the text cannot drift from what the
+//! software does.
+
+use crate::AppState;
+use crate::error::{AppError, AppResult};
+use crate::extract::{Ctx, PathIds};
+use crate::page::Layout;
+use crate::routes::render;
+use askama::Template;
+use axum::extract::{Query, State};
+use domain::consent::Category;
+use domain::policy::PolicyKind;
+use store::datamap;
+use store::entities::policy_version;
+
+fn kind_of(slug: &str) -> Result<PolicyKind, AppError> {
+    PolicyKind::parse(slug).map_err(|_| AppError::NotFound)
+}
+
+/// The Markdown with the Privacy Policy's placeholders filled from code and settings.
+pub fn with_facts(state: &AppState, body: &str) -> String {
+    let mut categories = String::new();
+    for category in [
+        datamap::Category::AccountProfile,
+        datamap::Category::WorkspaceAndUsage,
+        datamap::Category::ConnectedAccounts,
+        datamap::Category::MediaAssets,
+        datamap::Category::Diagnostics,
+        datamap::Category::Billing,
+        datamap::Category::ConsentRecords,
+    ] {
+        let holds: Vec<&str> = datamap::TABLES
+            .iter()
+            .filter(|t| t.category == category)
+            .map(|t| t.holds)
+            .collect();
+        if holds.is_empty() {
+            continue;
+        }
+        categories.push_str(&format!(
+            "- **{}**: {}\n",
+            category.label(),
+            holds.join(" ")
+        ));
+    }
+    let processors = if state.config.processors.is_empty() {
+        "- None: this instance sends your data to no third party.\n".to_owned()
+    } else {
+        state
+            .config
+            .processors
+            .iter()
+            .map(|(name, purpose)| format!("- **{name}**: {purpose}\n"))
+            .collect()
+    };
+    let retention: String = services::retention::periods()
+        .iter()
+        .map(|(what, how_long)| format!("- **{what}**: {how_long}\n"))
+        .collect();
+    let cookies: String = Category::ALL
+        .iter()
+        .map(|c| {
+            let lock = if c.optional() {
+                "you choose"
+            } else {
+                "always on"
+            };
+            format!(
+                "- **{}** ({lock}): {}\n",
+                c.name(domain::Language::English),
+                c.description(domain::Language::English)
+            )
+        })
+        .collect();
+    body.replace("{{data_categories}}", categories.trim_end())
+        .replace("{{processors}}", processors.trim_end())
+        .replace("{{retention}}", retention.trim_end())
+        .replace("{{cookie_categories}}", cookies.trim_end())
+}
+
+/// A policy version ready to show.
+pub struct Shown {
+    pub kind: PolicyKind,
+    pub version: String,
+    pub effective: String,
+    pub summary: String,
+    pub sha256: String,
+    pub html: String,
+}
+
+pub fn show(state: &AppState, kind: PolicyKind, row: &policy_version::Model) -> Shown {
+    Shown {
+        kind,
+        version: row.version.clone(),
+        effective: row.effective_at.format("%-d %B %Y").to_string(),
+        summary: row.summary.clone(),
+        sha256: row.sha256.clone(),
+        html: crate::markdown::to_html(&with_facts(state, &row.body)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "legal/policy.html")]
+struct PolicyPage {
+    layout: Layout,
+    policy: Shown,
+    in_effect: bool,
+}
+
+pub async fn current(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    PathIds(slug): PathIds<String>,
+) -> AppResult {
+    let kind = kind_of(&slug)?;
+    let row = state
+        .services
+        .policy_in_effect(&state.services.db, kind)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let layout = Layout::new(&state, &ctx, kind.title()).await?;
+    render(PolicyPage {
+        layout,
+        policy: show(&state, kind, &row),
+        in_effect: true,
+    })
+}
+
+pub async fn version(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    PathIds((slug, version)): PathIds<(String, String)>,
+) -> AppResult {
+    let kind = kind_of(&slug)?;
+    let row = state.services.policy_version(kind, &version).await?;
+    let current = state
+        .services
+        .policy_in_effect(&state.services.db, kind)
+        .await?;
+    let layout = Layout::new(&state, &ctx, kind.title()).await?;
+    let in_effect = current.is_some_and(|c| c.id == row.id);
+    render(PolicyPage {
+        layout,
+        policy: show(&state, kind, &row),
+        in_effect,
+    })
+}
+
+struct VersionRow {
+    version: String,
+    effective: String,
+    summary: String,
+    previous: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "legal/versions.html")]
+struct VersionsPage {
+    layout: Layout,
+    kind: PolicyKind,
+    rows: Vec<VersionRow>,
+}
+
+pub async fn versions(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    PathIds(slug): PathIds<String>,
+) -> AppResult {
+    let kind = kind_of(&slug)?;
+    let all = state.services.policy_versions(kind).await?;
+    let rows = all
+        .iter()
+        .enumerate()
+        .map(|(i, v)| VersionRow {
+            version: v.version.clone(),
+            effective: v.effective_at.format("%-d %B %Y").to_string(),
+            summary: v.summary.clone(),
+            previous: all.get(i + 1).map(|p| p.version.clone()),
+        })
+        .collect();
+    let layout = Layout::new(&state, &ctx, kind.title()).await?;
+    render(VersionsPage { layout, kind, rows })
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct Between {
+    from: String,
+    to: String,
+}
+
+/// One line of a comparison.
+pub struct DiffLine {
+    pub change: &'static str,
+    pub text: String,
+}
+
+/// Lines removed, added and kept between two texts (longest common subsequence of lines).
+pub fn diff_lines(old: &str, new: &str) -> Vec<DiffLine> {
+    let a: Vec<&str> = old.lines().collect();
+    let b: Vec<&str> = new.lines().collect();
+    let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < a.len() || j < b.len() {
+        if i < a.len() && j < b.len() && a[i] == b[j] {
+            out.push(DiffLine {
+                change: "same",
+                text: a[i].to_owned(),
+            });
+            i += 1;
+            j += 1;
+        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
+            out.push(DiffLine {
+                change: "added",
+                text: b[j].to_owned(),
+            });
+            j += 1;
+        } else {
+            out.push(DiffLine {
+                change: "removed",
+                text: a[i].to_owned(),
+            });
+            i += 1;
+        }
+    }
+    out
+}
+
+#[derive(Template)]
+#[template(path = "legal/diff.html")]
+struct DiffPage {
+    layout: Layout,
+    kind: PolicyKind,
+    from: String,
+    to: String,
+    lines: Vec<DiffLine>,
+}
+
+pub async fn diff(
+    State(state): State<AppState>,
+    Ctx(ctx): Ctx,
+    PathIds(slug): PathIds<String>,
+    Query(q): Query<Between>,
+) -> AppResult {
+    let kind = kind_of(&slug)?;
+    let old = state.services.policy_version(kind, &q.from).await?;
+    let new = state.services.policy_version(kind, &q.to).await?;
+    let layout = Layout::new(&state, &ctx, kind.title()).await?;
+    let lines = diff_lines(&old.body, &new.body);
+    render(DiffPage {
+        layout,
+        kind,
+        from: old.version,
+        to: new.version,
+        lines,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::diff_lines;
+
+    #[test]
+    fn the_diff_keeps_removes_and_adds_lines() {
+        let d = diff_lines("a\nb\nc\n", "a\nc\nd\n");
+        let shape: Vec<(&str, &str)> = d.iter().map(|l| (l.change, l.text.as_str())).collect();
+        assert_eq!(
+            shape,
+            vec![
+                ("same", "a"),
+                ("removed", "b"),
+                ("same", "c"),
+                ("added", "d")
+            ]
+        );
+        assert!(diff_lines("", "").is_empty());
+    }
+}
