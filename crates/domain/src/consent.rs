@@ -123,6 +123,11 @@ impl Category {
                     purpose: "remembers this cookie choice",
                     lifetime: "1 year",
                 },
+                CookieInfo {
+                    name: "sz_policies_later",
+                    purpose: "remembers that you chose to review updated policies later",
+                    lifetime: "12 hours",
+                },
             ],
             Self::Analytics => &[CookieInfo {
                 name: "sz_analytics",

@@ -30,6 +30,7 @@ pub struct Services {
     /// The address people reach the product at, for links in e-mails (no trailing slash).
     pub base_url: String,
     pub login_throttle: Arc<throttle::LoginThrottle>,
+    pub policy_cache: policies::PolicyCache,
 }
 
 /// Why a service refused or failed.

@@ -10,6 +10,8 @@ use sea_orm::{
     TransactionTrait,
 };
 use sha2::{Digest, Sha256};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use store::entities::{policy_acceptance, policy_version};
 
 /// Who accepts, and from where (for the ledger).
@@ -137,6 +139,7 @@ impl Services {
             }
         })?;
         txn.commit().await?;
+        *self.policy_cache.lock().unwrap_or_else(|p| p.into_inner()) = None;
         Ok(row)
     }
 
@@ -203,4 +206,122 @@ impl Services {
 /// A stored version number (validated when it was published).
 fn version_of(row: &policy_version::Model) -> Option<PolicyVersion> {
     PolicyVersion::parse(&row.version).ok()
+}
+
+/// How long the versions in effect are remembered.
+pub const IN_EFFECT_TTL: Duration = Duration::from_secs(30);
+
+/// A policy's version in effect, without its text.
+#[derive(Debug, Clone)]
+pub struct InEffect {
+    kind: String,
+    version: String,
+    summary: String,
+}
+
+/// The cache of `InEffect` rows, shared by clones of `Services`.
+pub type PolicyCache = Arc<Mutex<Option<(Instant, Arc<Vec<InEffect>>)>>>;
+
+/// A policy the person accepted whose newer version is now in effect.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub kind: PolicyKind,
+    pub accepted: String,
+    pub current: String,
+    pub summary: String,
+}
+
+impl Services {
+    /// The policies this person accepted that have a newer version in effect now. (Policies
+    /// they never had to accept are not asked for here.)
+    pub async fn pending_policies(&self, user_id: i64) -> Result<Vec<Pending>> {
+        let accepted = policy_acceptance::Entity::find()
+            .filter(policy_acceptance::Column::UserId.eq(user_id))
+            .order_by_asc(policy_acceptance::Column::Id)
+            .all(&self.db)
+            .await?;
+        if accepted.is_empty() {
+            return Ok(Vec::new());
+        }
+        let in_effect = self.policies_in_effect().await?;
+        let mut pending = Vec::new();
+        for kind in PolicyKind::ALL {
+            // The newest acceptance of this policy counts.
+            let Some(mine) = accepted.iter().rev().find(|a| a.kind == kind.slug()) else {
+                continue;
+            };
+            let Some(now) = in_effect.iter().find(|p| p.kind == kind.slug()) else {
+                continue;
+            };
+            let newer = match (
+                PolicyVersion::parse(&now.version),
+                PolicyVersion::parse(&mine.version),
+            ) {
+                (Ok(now), Ok(mine)) => now > mine,
+                _ => now.version != mine.version,
+            };
+            if newer {
+                pending.push(Pending {
+                    kind,
+                    accepted: mine.version.clone(),
+                    current: now.version.clone(),
+                    summary: now.summary.clone(),
+                });
+            }
+        }
+        Ok(pending)
+    }
+
+    /// The version in effect of every policy. Every signed-in page asks, so the answer is kept
+    /// for a short while (and dropped when this process publishes); another process's new
+    /// version, or one whose effective date arrives, shows within `IN_EFFECT_TTL`.
+    async fn policies_in_effect(&self) -> Result<Arc<Vec<InEffect>>> {
+        if let Some((at, list)) = self
+            .policy_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            && at.elapsed() < IN_EFFECT_TTL
+        {
+            return Ok(list.clone());
+        }
+        let mut rows = policy_version::Entity::find()
+            .filter(policy_version::Column::EffectiveAt.lte(crate::now()))
+            .order_by_desc(policy_version::Column::EffectiveAt)
+            .order_by_desc(policy_version::Column::Id)
+            .all(&self.db)
+            .await?;
+        let mut seen = std::collections::HashSet::new();
+        rows.retain(|r| seen.insert(r.kind.clone()));
+        let list: Arc<Vec<InEffect>> = Arc::new(
+            rows.into_iter()
+                .map(|r| InEffect {
+                    kind: r.kind,
+                    version: r.version,
+                    summary: r.summary,
+                })
+                .collect(),
+        );
+        *self.policy_cache.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((Instant::now(), list.clone()));
+        Ok(list)
+    }
+
+    /// Accepts every pending policy (the interstitial's button).
+    pub async fn accept_pending(&self, who: &Acceptor) -> Result<()> {
+        let kinds: Vec<PolicyKind> = self
+            .pending_policies(who.user_id)
+            .await?
+            .iter()
+            .map(|p| p.kind)
+            .collect();
+        if kinds.is_empty() {
+            return Ok(());
+        }
+        let txn = self.db.begin().await?;
+        self.accept_policies(&txn, who, &kinds, Source::PolicyUpdate)
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
 }

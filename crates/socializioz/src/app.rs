@@ -28,6 +28,7 @@ pub async fn services(settings: &Settings, public_url: String) -> anyhow::Result
         keys: services::tokens::Keys::new(settings.secret_key()?),
         base_url: public_url,
         login_throttle: services::accounts::default_throttle(),
+        policy_cache: Default::default(),
     })
 }
 

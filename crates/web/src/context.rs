@@ -19,12 +19,24 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use cookie::{Cookie, SameSite};
 use domain::consent::ConsentChoice;
+use services::policies::Pending;
 use services::sessions::{self, AuthSession};
 use services::tokens;
 
 pub const SESSION_COOKIE: &str = "sz_session";
 pub const CSRF_COOKIE: &str = "sz_csrf";
 pub const FLASH_COOKIE: &str = "sz_flash";
+/// Set for the browser session when someone chooses to review updated policies later.
+pub const POLICIES_LATER_COOKIE: &str = "sz_policies_later";
+
+/// Which pending versions a "later" covers: a newer version asks again.
+pub fn pending_signature(pending: &[Pending]) -> String {
+    pending
+        .iter()
+        .map(|p| format!("{}:{}", p.kind.slug(), p.current))
+        .collect::<Vec<_>>()
+        .join(",")
+}
 pub const CSRF_FIELD: &str = "csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
@@ -44,6 +56,8 @@ pub struct RequestCtx {
     /// The client's address (behind trusted proxies, the forwarded one).
     pub client: String,
     pub browser: String,
+    /// Policies the signed-in person must accept again (a newer version is in effect).
+    pub pending_policies: Vec<Pending>,
 }
 
 /// A change to the session cookie, asked for by a handler through the response's extensions;
@@ -169,6 +183,32 @@ pub async fn load(State(state): State<AppState>, req: Request, next: Next) -> Re
         }
     }
 
+    let pending_policies = match &auth {
+        Some(a) => match state.services.pending_policies(a.user.id).await {
+            Ok(list) => list,
+            Err(err) => return AppError::from(err).into_response(),
+        },
+        None => Vec::new(),
+    };
+    let path = req.uri().path();
+    let gated =
+        |p: &str| p.starts_with("/w/") || p.starts_with("/workspaces/") || p == "/dashboard";
+    if !pending_policies.is_empty() {
+        let deferred = cookie(headers, POLICIES_LATER_COOKIE)
+            == Some(pending_signature(&pending_policies).as_str());
+        // Until the person accepts, workspace changes are refused; reading stays possible once
+        // they chose "later", and their settings (privacy, export, deletion) always are.
+        if !req.method().is_safe() && gated(path)
+            || req.method().is_safe() && gated(path) && !deferred
+        {
+            let target = format!(
+                "/policies/review?next={}",
+                form_urlencoded::byte_serialize(here.as_bytes()).collect::<String>()
+            );
+            return axum::response::Redirect::to(&target).into_response();
+        }
+    }
+
     let cookies = CookiePlan {
         secure,
         new_seed,
@@ -218,6 +258,7 @@ pub async fn load(State(state): State<AppState>, req: Request, next: Next) -> Re
         here,
         client,
         browser,
+        pending_policies,
     });
     cookies.apply(next.run(req).await)
 }

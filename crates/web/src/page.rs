@@ -53,6 +53,8 @@ pub struct Layout {
     pub consent: ConsentChoice,
     /// Optional tags (script URLs) that the consent in effect allows.
     pub tags: Vec<String>,
+    /// Updated policies wait for the person's acceptance.
+    pub policies_pending: bool,
 }
 
 /// What the cookie banner shows.
@@ -81,6 +83,7 @@ impl Layout {
             banner: None,
             consent: ConsentChoice::REJECT,
             tags: Vec::new(),
+            policies_pending: false,
         }
     }
 
@@ -107,6 +110,7 @@ impl Layout {
         layout.flash = ctx.flash.map(|f| f.message());
         layout.outbox = state.config.outbox.clone();
         layout.lang = ctx.lang;
+        layout.policies_pending = !ctx.pending_policies.is_empty();
         layout.consent = ctx.consent.effective;
         layout.banner = ctx.consent.show_banner().then(|| Banner {
             text: i18n::consent(ctx.lang),

@@ -2,7 +2,7 @@
 //! sign-up and at the billing checkout.
 
 use crate::both_backends;
-use crate::helpers::{Backend, PASSWORD, spawn_app};
+use crate::helpers::{Backend, PASSWORD, location, spawn_app};
 use crate::platform::run_admin;
 use reqwest::StatusCode;
 
@@ -203,5 +203,113 @@ async fn accepting_policies_is_recorded_at_sign_up_and_checkout(backend: Backend
     assert_eq!(
         app.services.verify_consent_chain().await.unwrap(),
         services::consent::ChainReport::Intact { rows: 2 }
+    );
+}
+
+both_backends!(a_new_version_asks_for_acceptance_and_blocks_workspace_changes_until_then);
+
+async fn a_new_version_asks_for_acceptance_and_blocks_workspace_changes_until_then(
+    backend: Backend,
+) {
+    use domain::policy::{PolicyKind, PolicyVersion};
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let ada = app.verified_user("Ada", "ada@example.com").await;
+    let res = ada.submit("/workspaces/new", &[("name", "Acme")]).await;
+    let ws = crate::helpers::id_from_location(res.headers());
+    // Nothing pending: pages open as usual.
+    assert_eq!(ada.get(&format!("/w/{ws}")).await.status(), StatusCode::OK);
+
+    let body = app
+        .text("SELECT body FROM policy_versions WHERE kind = 'privacy'")
+        .await;
+    app.services
+        .publish_policy(
+            PolicyKind::Privacy,
+            &PolicyVersion::parse("1.1").unwrap(),
+            chrono::Utc::now(),
+            &format!("{body}\n\nA new closing line."),
+            "A closing line about our address.",
+        )
+        .await
+        .unwrap();
+
+    // The next page is the interstitial, with the summary and a link to the differences.
+    let res = ada.get(&format!("/w/{ws}")).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        location(res.headers()),
+        format!("/policies/review?next=%2Fw%2F{ws}")
+    );
+    let review = ada
+        .get_text(&format!("/policies/review?next=/w/{ws}"))
+        .await;
+    assert!(
+        review.contains("Privacy Policy 1.1")
+            && review.contains("A closing line about our address.")
+    );
+    assert!(review.contains("/legal/privacy/diff?from=1.0&amp;to=1.1"));
+
+    // Workspace changes are refused; settings, privacy and the policies stay open.
+    let res = ada
+        .submit(&format!("/w/{ws}/rename"), &[("name", "Changed")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(location(res.headers()).starts_with("/policies/review"));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM workspaces WHERE name = 'Changed'")
+            .await,
+        0
+    );
+    for open in [
+        "/settings",
+        "/settings/privacy",
+        "/settings/privacy/consent.json",
+        "/legal/privacy",
+    ] {
+        assert_eq!(ada.get(open).await.status(), StatusCode::OK, "{open}");
+    }
+
+    // "Later": reading works again, with a notice; changing still does not.
+    let res = ada
+        .submit("/policies/later", &[("next", &format!("/w/{ws}"))])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = ada.get_text(&format!("/w/{ws}")).await;
+    assert!(page.contains("Updated policies are waiting for you"));
+    let res = ada
+        .submit(&format!("/w/{ws}/rename"), &[("name", "Changed")])
+        .await;
+    assert!(location(res.headers()).starts_with("/policies/review"));
+
+    // Accepting records the new version (source policy_update) and lifts the block.
+    let res = ada
+        .submit("/policies/accept", &[("next", &format!("/w/{ws}"))])
+        .await;
+    assert_eq!(location(res.headers()), format!("/w/{ws}"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM policy_acceptances WHERE kind = 'privacy' AND version = '1.1' AND source = 'policy_update'").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM consent_ledger WHERE event = 'policy_accept' AND source = 'policy_update' AND policies LIKE '%1.1%'").await, 1);
+    let res = ada
+        .submit(&format!("/w/{ws}/rename"), &[("name", "Changed")])
+        .await;
+    assert_eq!(location(res.headers()), format!("/w/{ws}/settings"));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM workspaces WHERE name = 'Changed'")
+            .await,
+        1
+    );
+    assert!(
+        !ada.get_text(&format!("/w/{ws}"))
+            .await
+            .contains("Updated policies are waiting for you")
+    );
+    // Someone who never accepted a policy (an account made by the administrator) is not asked.
+    assert!(
+        app.services
+            .pending_policies(999_999)
+            .await
+            .unwrap()
+            .is_empty()
     );
 }

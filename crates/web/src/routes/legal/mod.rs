@@ -3,3 +3,4 @@
 pub mod consent;
 pub mod cookies;
 pub mod policy;
+pub mod review;

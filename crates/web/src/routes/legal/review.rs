@@ -1,0 +1,82 @@
+//! The interstitial for updated policies: what changed, a link to the differences, and a
+//! button to accept; or "later", which lets the person read (not change) their workspaces
+//! until they do.
+
+use crate::AppState;
+use crate::context::{POLICIES_LATER_COOKIE, build_cookie, pending_signature};
+use crate::error::AppResult;
+use crate::extract::CurrentUser;
+use crate::page::Layout;
+use crate::routes::{render, safe_next};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect};
+use services::policies::{Acceptor, Pending};
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct Next {
+    next: String,
+}
+
+#[derive(Template)]
+#[template(path = "legal/review.html")]
+struct ReviewPage {
+    layout: Layout,
+    pending: Vec<Pending>,
+    next: String,
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<Next>,
+) -> AppResult {
+    let next = safe_next(&q.next).to_owned();
+    if user.ctx.pending_policies.is_empty() {
+        return Ok(Redirect::to(&next).into_response());
+    }
+    let layout = Layout::new(&state, &user.ctx, "Updated policies").await?;
+    render(ReviewPage {
+        layout,
+        pending: user.ctx.pending_policies.clone(),
+        next,
+    })
+}
+
+pub async fn accept(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(q): Form<Next>,
+) -> AppResult {
+    let who = Acceptor {
+        user_id: user.auth.user.id,
+        consent_id: user.ctx.consent.cookie.as_ref().map(|c| c.id.clone()),
+        locale: user.ctx.lang.code().to_owned(),
+        client: user.ctx.client.clone(),
+        browser: user.ctx.browser.clone(),
+    };
+    state.services.accept_pending(&who).await?;
+    Ok(Redirect::to(safe_next(&q.next)).into_response())
+}
+
+pub async fn later(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(q): Form<Next>,
+) -> AppResult {
+    let signature = pending_signature(&user.ctx.pending_policies);
+    let mut res = Redirect::to(safe_next(&q.next)).into_response();
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        build_cookie(
+            POLICIES_LATER_COOKIE,
+            signature,
+            12 * 60 * 60,
+            state.config.https,
+        ),
+    );
+    Ok(res)
+}
