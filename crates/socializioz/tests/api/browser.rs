@@ -509,6 +509,10 @@ async fn cookie_choices_in_the_browser() {
         let tag_loaded = |tag: &str| format!("return document.querySelector('script[src=\"{tag}\"]') !== null");
         b.goto(&format!("{base}/")).await?;
         ensure!(b.exists("[data-consent-banner]").await?, "no banner on the first visit");
+        let gap = b
+            .eval("const r = document.querySelector('[data-consent-banner]').getBoundingClientRect(); return window.innerHeight - r.bottom")
+            .await?;
+        ensure!(gap.as_f64().is_some_and(|g| (0.0..=24.0).contains(&g)), "the banner is not at the bottom of the screen ({gap}px above it)");
         let jar = b.cookie_names().await?;
         ensure!(!jar.iter().any(|c| c == "sz_analytics" || c == "sz_marketing"), "optional cookies before consent: {jar:?}");
         ensure!(!b.eval(&tag_loaded(ANALYTICS_TAG)).await?.as_bool().unwrap_or(true), "analytics tag before consent");
@@ -547,6 +551,74 @@ async fn cookie_choices_in_the_browser() {
         ensure!(jar.contains(&"sz_analytics".to_owned()) && jar.contains(&"sz_marketing".to_owned()), "cookies after accepting all: {jar:?}");
         let grants = app.count("SELECT COUNT(*) FROM consent_ledger WHERE event = 'grant'").await;
         ensure!(grants == 2, "expected two grants in the ledger, found {grants}");
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn updated_policies_are_accepted_in_the_browser() {
+    scenario("policies", true, async |b, app| {
+        use domain::policy::{PolicyKind, PolicyVersion};
+        let base = &app.address;
+        let ada = app.verified_user("Ada", "ada@example.com").await;
+        ada.submit("/workspaces/new", &[("name", "Acme")]).await;
+        b.goto(&format!("{base}/login")).await?;
+        b.click("[data-consent-banner] button[value=reject]")
+            .await?;
+        wait_until(
+            b,
+            "return document.querySelector('[data-consent-banner]') === null",
+        )
+        .await?;
+        b.fill("#f-email", "ada@example.com").await?;
+        b.fill("#f-password", PASSWORD).await?;
+        b.click("form[action='/login'] button[type=submit]").await?;
+        b.wait_for_heading("Acme").await?;
+
+        let body = app
+            .text("SELECT body FROM policy_versions WHERE kind = 'terms'")
+            .await;
+        app.services
+            .publish_policy(
+                PolicyKind::Terms,
+                &PolicyVersion::parse("2.0").map_err(|e| anyhow::anyhow!(e.0))?,
+                chrono::Utc::now(),
+                &body.replace(
+                    "# Terms of Service",
+                    "# Terms of Service\n\nWe changed the first lines.",
+                ),
+                "New opening lines.",
+            )
+            .await?;
+        b.goto(&format!("{base}/dashboard")).await?;
+        b.wait_for_heading("Updated policies").await?;
+        ensure!(
+            b.body_text().await?.contains("New opening lines."),
+            "the summary is missing"
+        );
+        b.screenshot("interstitial").await?;
+        b.click("a[href^='/legal/terms/diff']").await?;
+        b.wait_for_heading("changes from 1.0 to 2.0").await?;
+        ensure!(
+            b.text(".diff-added")
+                .await?
+                .contains("We changed the first lines."),
+            "the diff does not show the change"
+        );
+        b.screenshot("diff").await?;
+        b.goto(&format!("{base}/policies/review?next=/dashboard"))
+            .await?;
+        b.wait_for_heading("Updated policies").await?;
+        b.click("form[action='/policies/accept'] button[type=submit]")
+            .await?;
+        b.wait_for_heading("Acme").await?;
+        let accepted = app
+            .count(
+                "SELECT COUNT(*) FROM policy_acceptances WHERE kind = 'terms' AND version = '2.0'",
+            )
+            .await;
+        ensure!(accepted == 1, "the acceptance was not recorded");
         Ok(())
     })
     .await;

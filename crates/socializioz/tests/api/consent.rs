@@ -357,6 +357,11 @@ async fn a_person_sees_and_downloads_their_own_consent_history(backend: Backend)
     let history = json["consent_history"].as_array().unwrap();
     assert_eq!(history.len(), 3);
     assert_eq!(history[1]["event"], "policy_accept");
+    let recorded = history[1]["recorded_at"].as_str().unwrap();
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(recorded).is_ok(),
+        "{recorded}"
+    );
     assert_eq!(history[1]["policies"]["terms"]["version"], "1.0");
     assert_eq!(
         history[1]["policies"]["data-deletion"]["sha256"]
