@@ -226,44 +226,44 @@ pub type PolicyCache = Arc<Mutex<Option<(Instant, Arc<Vec<InEffect>>)>>>;
 #[derive(Debug, Clone)]
 pub struct Pending {
     pub kind: PolicyKind,
-    pub accepted: String,
+    /// The version accepted before, if any (none for an account that never accepted).
+    pub accepted: Option<String>,
     pub current: String,
     pub summary: String,
 }
 
 impl Services {
-    /// The policies this person accepted that have a newer version in effect now. (Policies
-    /// they never had to accept are not asked for here.)
+    /// The policies this person must accept now: those they accepted whose newer version is in
+    /// effect, and, for an account that never accepted anything (one an administrator created),
+    /// the policies of sign-up.
     pub async fn pending_policies(&self, user_id: i64) -> Result<Vec<Pending>> {
         let accepted = policy_acceptance::Entity::find()
             .filter(policy_acceptance::Column::UserId.eq(user_id))
             .order_by_asc(policy_acceptance::Column::Id)
             .all(&self.db)
             .await?;
-        if accepted.is_empty() {
-            return Ok(Vec::new());
-        }
         let in_effect = self.policies_in_effect().await?;
         let mut pending = Vec::new();
         for kind in PolicyKind::ALL {
-            // The newest acceptance of this policy counts.
-            let Some(mine) = accepted.iter().rev().find(|a| a.kind == kind.slug()) else {
-                continue;
-            };
             let Some(now) = in_effect.iter().find(|p| p.kind == kind.slug()) else {
                 continue;
             };
-            let newer = match (
-                PolicyVersion::parse(&now.version),
-                PolicyVersion::parse(&mine.version),
-            ) {
-                (Ok(now), Ok(mine)) => now > mine,
-                _ => now.version != mine.version,
+            // The newest acceptance of this policy counts.
+            let mine = accepted.iter().rev().find(|a| a.kind == kind.slug());
+            let due = match mine {
+                Some(mine) => match (
+                    PolicyVersion::parse(&now.version),
+                    PolicyVersion::parse(&mine.version),
+                ) {
+                    (Ok(now), Ok(mine)) => now > mine,
+                    _ => now.version != mine.version,
+                },
+                None => accepted.is_empty() && PolicyKind::AT_SIGNUP.contains(&kind),
             };
-            if newer {
+            if due {
                 pending.push(Pending {
                     kind,
-                    accepted: mine.version.clone(),
+                    accepted: mine.map(|m| m.version.clone()),
                     current: now.version.clone(),
                     summary: now.summary.clone(),
                 });

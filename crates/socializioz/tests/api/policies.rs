@@ -304,12 +304,29 @@ async fn a_new_version_asks_for_acceptance_and_blocks_workspace_changes_until_th
             .await
             .contains("Updated policies are waiting for you")
     );
-    // Someone who never accepted a policy (an account made by the administrator) is not asked.
-    assert!(
-        app.services
-            .pending_policies(999_999)
-            .await
-            .unwrap()
-            .is_empty()
+    // An account made by the administrator has accepted nothing: it is asked for the sign-up
+    // policies, and only those.
+    let admin_made = app
+        .services
+        .create_account(services::accounts::NewAccount {
+            name: domain::PersonName::parse("Root").unwrap(),
+            email: domain::Email::parse("root@example.com").unwrap(),
+            password: domain::Password::parse(PASSWORD, None).unwrap(),
+            timezone: domain::Timezone::utc(),
+            language: domain::Language::English,
+        })
+        .await
+        .unwrap();
+    let pending = app.services.pending_policies(admin_made.id).await.unwrap();
+    let kinds: Vec<_> = pending.iter().map(|p| p.kind).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            PolicyKind::Terms,
+            PolicyKind::Privacy,
+            PolicyKind::AcceptableUse,
+            PolicyKind::DataDeletion
+        ]
     );
+    assert!(pending.iter().all(|p| p.accepted.is_none()));
 }

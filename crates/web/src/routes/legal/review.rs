@@ -38,7 +38,9 @@ pub async fn page(
     if user.ctx.pending_policies.is_empty() {
         return Ok(Redirect::to(&next).into_response());
     }
-    let layout = Layout::new(&state, &user.ctx, "Updated policies").await?;
+    let mut layout = Layout::new(&state, &user.ctx, "Updated policies").await?;
+    // This page is the notice; no need to repeat it above itself.
+    layout.policies_pending = false;
     render(ReviewPage {
         layout,
         pending: user.ctx.pending_policies.clone(),
