@@ -179,17 +179,20 @@ impl Services {
     /// Walks the whole ledger and checks every link and every row's hash, and that the head
     /// names the last row and counts them all.
     pub async fn verify_consent_chain(&self) -> Result<ChainReport> {
-        let rows = consent_record::Entity::find()
+        // The head first: rows appended after it was read are not part of this check, so a
+        // running server appending meanwhile is not mistaken for tampering.
+        let head = consent_chain::Entity::find_by_id(1).one(&self.db).await?;
+        let mut rows = consent_record::Entity::find()
             .order_by_asc(consent_record::Column::Id)
             .all(&self.db)
             .await?;
-        let head = consent_chain::Entity::find_by_id(1).one(&self.db).await?;
         let Some(head) = head else {
             return Ok(ChainReport::Broken {
                 row: None,
                 reason: "the chain head is missing".into(),
             });
         };
+        rows.truncate(usize::try_from(head.length).unwrap_or(usize::MAX));
         let mut prev = store::migration::m20261129_000002_consent::GENESIS.to_owned();
         for row in &rows {
             if row.prev_hash != prev {
@@ -233,7 +236,12 @@ impl Services {
         use sea_orm::Condition;
         let mut mine = Condition::any().add(consent_record::Column::UserId.eq(user_id));
         if let Some(id) = consent_id {
-            mine = mine.add(consent_record::Column::ConsentId.eq(id));
+            // This browser's decisions made while nobody was signed in; never another person's.
+            mine = mine.add(
+                Condition::all()
+                    .add(consent_record::Column::ConsentId.eq(id))
+                    .add(consent_record::Column::UserId.is_null()),
+            );
         }
         Ok(consent_record::Entity::find()
             .filter(mine)

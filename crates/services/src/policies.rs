@@ -98,13 +98,11 @@ impl Services {
             ));
         }
         let txn = self.db.begin().await?;
-        let newest = policy_version::Entity::find()
+        let existing = policy_version::Entity::find()
             .filter(policy_version::Column::Kind.eq(kind.slug()))
             .all(&txn)
-            .await?
-            .iter()
-            .filter_map(version_of)
-            .max();
+            .await?;
+        let newest = existing.iter().filter_map(version_of).max();
         if let Some(newest) = newest
             && *version <= newest
         {
@@ -115,6 +113,19 @@ impl Services {
                     version.as_str(),
                     kind.title(),
                     newest.as_str()
+                ),
+            ));
+        }
+        // A later version taking effect before an earlier one would hand the earlier one back
+        // the moment its date arrives.
+        if let Some(latest) = existing.iter().map(|p| p.effective_at).max()
+            && effective < latest
+        {
+            return Err(ServiceError::invalid(
+                "effective",
+                format!(
+                    "An earlier version takes effect on {}; a newer version cannot take effect before it.",
+                    latest.date_naive()
                 ),
             ));
         }

@@ -20,8 +20,10 @@ pub const MAX_AGE_DAYS: i64 = 365;
 pub enum Origin {
     /// The person chose (banner or cookie page).
     Explicit,
-    /// The browser's Global Privacy Control signal was applied.
-    Gpc,
+    /// The browser's Global Privacy Control signal was applied. `recorded` turns true once the
+    /// decision is in the ledger, which happens when the browser sends this cookie back: a
+    /// client that keeps no cookies (a script hammering the site) writes no records.
+    Gpc { recorded: bool },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +49,8 @@ impl ConsentCookie {
             self.at.timestamp(),
             match self.origin {
                 Origin::Explicit => "x",
-                Origin::Gpc => "g",
+                Origin::Gpc { recorded: false } => "g",
+                Origin::Gpc { recorded: true } => "r",
             },
             self.gpc_seen.map(|t| t.timestamp()).unwrap_or(0),
         );
@@ -97,7 +100,8 @@ impl ConsentCookie {
             at,
             origin: match *origin {
                 "x" => Origin::Explicit,
-                "g" => Origin::Gpc,
+                "g" => Origin::Gpc { recorded: false },
+                "r" => Origin::Gpc { recorded: true },
                 _ => return Err("malformed"),
             },
             gpc_seen: time(gpc)?,
@@ -132,29 +136,62 @@ impl ConsentView {
     }
 }
 
-/// Works out the consent for a request. Returns the view and, when the GPC signal has to be
-/// applied now, the cookie to store (the caller records the decision).
+/// What a request must do about consent besides rendering.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// A consent cookie to store.
+    pub store: Option<ConsentCookie>,
+    /// The GPC decision in `store` goes into the ledger now.
+    pub record_gpc: bool,
+}
+
+/// Works out the consent for a request carrying `cookie` (if valid) and, when `gpc`, the
+/// Global Privacy Control signal.
 pub fn resolve(
     cookie: Option<ConsentCookie>,
     gpc: bool,
     now: DateTime<Utc>,
-) -> (ConsentView, Option<ConsentCookie>) {
+) -> (ConsentView, Outcome) {
+    let nothing = Outcome {
+        store: None,
+        record_gpc: false,
+    };
+    let view = |c: &ConsentCookie, honoured: bool| ConsentView {
+        effective: c.choice,
+        gpc_honoured: honoured,
+        cookie: Some(c.clone()),
+    };
     match cookie {
-        Some(c) if !gpc || c.chosen_after_gpc() => {
-            let view = ConsentView {
-                effective: c.choice,
-                gpc_honoured: false,
-                cookie: Some(c),
+        None if !gpc => (undecided(), nothing),
+        Some(c) if !gpc || c.chosen_after_gpc() => (view(&c, false), nothing),
+        Some(c) if c.origin == Origin::Gpc { recorded: true } => (view(&c, true), nothing),
+        // The browser kept the cookie that applied its signal: record the decision now.
+        Some(c) if c.origin == Origin::Gpc { recorded: false } => {
+            let stored = ConsentCookie {
+                origin: Origin::Gpc { recorded: true },
+                ..c
             };
-            (view, None)
+            (
+                view(&stored, true),
+                Outcome {
+                    store: Some(stored),
+                    record_gpc: true,
+                },
+            )
         }
-        Some(c) if c.origin == Origin::Gpc && c.choice == ConsentChoice::REJECT => {
-            let view = ConsentView {
-                effective: ConsentChoice::REJECT,
-                gpc_honoured: true,
-                cookie: Some(c),
+        // An explicit "reject" already is what the signal asks for: keep it, note the signal.
+        Some(c) if c.choice == ConsentChoice::REJECT => {
+            let stored = ConsentCookie {
+                gpc_seen: c.gpc_seen.or(Some(now)),
+                ..c
             };
-            (view, None)
+            (
+                view(&stored, false),
+                Outcome {
+                    store: Some(stored),
+                    record_gpc: false,
+                },
+            )
         }
         previous => {
             // A GPC signal with no choice made since it was first seen: reject non-essential.
@@ -166,15 +203,16 @@ pub fn resolve(
                 choice: ConsentChoice::REJECT,
                 version: COOKIE_POLICY_VERSION.to_owned(),
                 at: now,
-                origin: Origin::Gpc,
+                origin: Origin::Gpc { recorded: false },
                 gpc_seen: previous.as_ref().and_then(|c| c.gpc_seen).or(Some(now)),
             };
-            let view = ConsentView {
-                effective: ConsentChoice::REJECT,
-                gpc_honoured: true,
-                cookie: Some(applied.clone()),
-            };
-            (view, Some(applied))
+            (
+                view(&applied, true),
+                Outcome {
+                    store: Some(applied),
+                    record_gpc: false,
+                },
+            )
         }
     }
 }
@@ -254,18 +292,41 @@ mod tests {
     fn gpc_rejects_unless_the_person_chose_after_the_signal_was_first_seen() {
         let now = Utc::now();
         let earlier = now - chrono::Duration::days(1);
-        // No choice yet: rejected, and a cookie to store.
-        let (view, store) = resolve(None, true, now);
-        assert!(view.gpc_honoured && view.effective == ConsentChoice::REJECT && store.is_some());
+        // No choice yet: rejected, a cookie to store, nothing recorded until it comes back.
+        let (view, out) = resolve(None, true, now);
+        assert!(view.gpc_honoured && view.effective == ConsentChoice::REJECT && !out.record_gpc);
+        let applied = out.store.unwrap();
+        let (_, out) = resolve(Some(applied), true, now);
+        assert!(out.record_gpc, "the returning cookie is recorded");
+        let (_, out) = resolve(out.store, true, now);
+        assert_eq!(
+            out,
+            Outcome {
+                store: None,
+                record_gpc: false
+            },
+            "recorded once"
+        );
         // A choice made before the signal was ever seen gives way to it.
         let before = explicit(ConsentChoice::ACCEPT_ALL, earlier, None);
-        let (view, store) = resolve(Some(before), true, now);
-        assert!(view.gpc_honoured && store.unwrap().gpc_seen == Some(now));
+        let (view, out) = resolve(Some(before), true, now);
+        assert!(view.gpc_honoured && out.store.unwrap().gpc_seen == Some(now));
+        // An explicit reject already matches the signal: it stays explicit (no banner again).
+        let (view, out) = resolve(
+            Some(explicit(ConsentChoice::REJECT, earlier, None)),
+            true,
+            now,
+        );
+        assert!(
+            !view.show_banner() && !out.record_gpc && out.store.unwrap().origin == Origin::Explicit
+        );
         // A choice made after the signal was first seen stands.
         let after = explicit(ConsentChoice::ACCEPT_ALL, now, Some(earlier));
-        let (view, store) = resolve(Some(after), true, now);
+        let (view, out) = resolve(Some(after), true, now);
         assert!(
-            !view.gpc_honoured && view.effective == ConsentChoice::ACCEPT_ALL && store.is_none()
+            !view.gpc_honoured
+                && view.effective == ConsentChoice::ACCEPT_ALL
+                && out.store.is_none()
         );
         // Without the signal, a stored choice applies as it is.
         let (view, _) = resolve(

@@ -162,11 +162,8 @@ pub async fn load(State(state): State<AppState>, req: Request, next: Next) -> Re
             .ok()
     });
     let gpc = headers.get("sec-gpc").is_some_and(|v| v.as_bytes() == b"1");
-    let (consent, gpc_applied) = match (stored, gpc) {
-        (None, false) => (crate::consent::undecided(), None),
-        (stored, gpc) => crate::consent::resolve(stored, gpc, now),
-    };
-    if let Some(applied) = &gpc_applied {
+    let (consent, outcome) = crate::consent::resolve(stored, gpc, now);
+    if let Some(applied) = outcome.store.as_ref().filter(|_| outcome.record_gpc) {
         let decision = services::consent::Decision {
             consent_id: applied.id.clone(),
             user_id: auth.as_ref().map(|a| a.user.id),
@@ -190,31 +187,12 @@ pub async fn load(State(state): State<AppState>, req: Request, next: Next) -> Re
         },
         None => Vec::new(),
     };
-    let path = req.uri().path();
-    let gated =
-        |p: &str| p.starts_with("/w/") || p.starts_with("/workspaces/") || p == "/dashboard";
-    if !pending_policies.is_empty() {
-        let deferred = cookie(headers, POLICIES_LATER_COOKIE)
-            == Some(pending_signature(&pending_policies).as_str());
-        // Until the person accepts, workspace changes are refused; reading stays possible once
-        // they chose "later", and their settings (privacy, export, deletion) always are.
-        if !req.method().is_safe() && gated(path)
-            || req.method().is_safe() && gated(path) && !deferred
-        {
-            let target = format!(
-                "/policies/review?next={}",
-                form_urlencoded::byte_serialize(here.as_bytes()).collect::<String>()
-            );
-            return axum::response::Redirect::to(&target).into_response();
-        }
-    }
-
     let cookies = CookiePlan {
         secure,
         new_seed,
         stale_session,
         had_flash,
-        consent: gpc_applied,
+        consent: outcome.store,
         effective: consent.effective,
         had_analytics: cookie(headers, ANALYTICS_COOKIE).is_some(),
         had_marketing: cookie(headers, MARKETING_COOKIE).is_some(),
@@ -224,6 +202,45 @@ pub async fn load(State(state): State<AppState>, req: Request, next: Next) -> Re
         },
         keys: state.services.keys.clone(),
     };
+    // Updated policies: until the person accepts, nothing but their own settings, the policy
+    // pages and signing out may change anything; workspace pages can be read once they chose
+    // "later".
+    if !pending_policies.is_empty() {
+        let path = req.uri().path();
+        let open_for_changes = [
+            "/settings",
+            "/policies/",
+            "/consent",
+            "/logout",
+            "/verify/",
+            "/password/",
+        ]
+        .iter()
+        .any(|p| path.starts_with(p));
+        let workspace_page =
+            path.starts_with("/w/") || path.starts_with("/workspaces/") || path == "/dashboard";
+        let deferred = cookie(headers, POLICIES_LATER_COOKIE)
+            == Some(pending_signature(&pending_policies).as_str());
+        let blocked = if req.method().is_safe() {
+            workspace_page && !deferred
+        } else {
+            !open_for_changes
+        };
+        if blocked {
+            // After a refused change, come back to a page, not to the form's address.
+            let back = if req.method().is_safe() {
+                here.as_str()
+            } else {
+                "/dashboard"
+            };
+            let target = format!(
+                "/policies/review?next={}",
+                form_urlencoded::byte_serialize(back.as_bytes()).collect::<String>()
+            );
+            return cookies.apply(axum::response::Redirect::to(&target).into_response());
+        }
+    }
+
     let req = if req.method().is_safe() {
         req
     } else {

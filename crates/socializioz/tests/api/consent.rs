@@ -199,6 +199,20 @@ async fn global_privacy_control_rejects_unless_chosen_after_the_signal(backend: 
         "the banner does not say the signal was honoured"
     );
     assert!(!html.contains(ANALYTICS_TAG));
+    // The decision is recorded once the browser shows it keeps the cookie, so a client that
+    // keeps none (a script) cannot fill the ledger.
+    assert_eq!(ledger(&app, "event = 'gpc'").await, 0);
+    for _ in 0..3 {
+        app.client()
+            .http
+            .get(app.client().url("/"))
+            .header("sec-gpc", "1")
+            .send()
+            .await
+            .unwrap();
+    }
+    assert_eq!(ledger(&app, "event = 'gpc'").await, 0);
+    gpc(&browser, "/login").await.unwrap();
     assert_eq!(
         ledger(
             &app,
@@ -208,7 +222,7 @@ async fn global_privacy_control_rejects_unless_chosen_after_the_signal(backend: 
         1
     );
     // Later requests with the signal record nothing new.
-    gpc(&browser, "/login").await.unwrap();
+    gpc(&browser, "/signup").await.unwrap();
     assert_eq!(ledger(&app, "event = 'gpc'").await, 1);
     let page = gpc(&browser, "/legal/cookies")
         .await
@@ -244,6 +258,7 @@ async fn global_privacy_control_rejects_unless_chosen_after_the_signal(backend: 
     let res = gpc(&other, "/").await.unwrap();
     assert!(sets(&res, "sz_analytics").unwrap().contains("Max-Age=0"));
     assert!(!res.text().await.unwrap().contains(ANALYTICS_TAG));
+    gpc(&other, "/").await.unwrap();
     assert_eq!(ledger(&app, "event = 'gpc'").await, 2);
 
     let res = app.client().get("/.well-known/gpc.json").await;
@@ -375,6 +390,31 @@ async fn a_person_sees_and_downloads_their_own_consent_history(backend: Backend)
         serde_json::json!(["essential", "analytics"])
     );
     assert_eq!(history[1]["previous_row_hash"], history[0]["row_hash"]);
+    // On a shared browser, the next person to sign in does not see Ada's history.
+    ada.log_out().await;
+    assert_eq!(
+        ada.log_in("bob@example.com", crate::helpers::PASSWORD)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let bobs: serde_json::Value = ada
+        .get("/settings/privacy/consent.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let bobs = bobs["consent_history"].as_array().unwrap();
+    assert!(
+        !bobs
+            .iter()
+            .any(|r| r["event"] == "policy_accept" && r["row_hash"] == history[1]["row_hash"]),
+        "Ada's sign-up shows in Bob's history"
+    );
+    assert!(
+        !bobs.iter().any(|r| r["row_hash"] == history[2]["row_hash"]),
+        "Ada's choice shows in Bob's history"
+    );
     // Bob's decision is not in Ada's history.
     assert!(
         !history

@@ -271,6 +271,9 @@ async fn a_new_version_asks_for_acceptance_and_blocks_workspace_changes_until_th
         assert_eq!(ada.get(open).await.status(), StatusCode::OK, "{open}");
     }
 
+    // Joining another workspace is a workspace change too.
+    let res = ada.submit("/invitations/some-token", &[]).await;
+    assert!(location(res.headers()).starts_with("/policies/review"));
     // "Later": reading works again, with a notice; changing still does not.
     let res = ada
         .submit("/policies/later", &[("next", &format!("/w/{ws}"))])

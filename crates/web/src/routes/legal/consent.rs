@@ -45,17 +45,17 @@ pub async fn save(
     };
     let now = chrono::Utc::now();
     let previous = ctx.consent.cookie.clone();
-    let event = match &previous {
-        Some(p) if p.origin == Origin::Explicit || p.origin == Origin::Gpc => {
-            let takes_back = (p.choice.analytics && !choice.analytics)
-                || (p.choice.marketing && !choice.marketing);
-            if takes_back {
-                Event::Withdraw
-            } else {
-                Event::Update
-            }
+    // Measured against the person's own last choice; a choice the GPC signal made, or none,
+    // makes this the first grant.
+    let event = match previous.as_ref().filter(|p| p.origin == Origin::Explicit) {
+        Some(p)
+            if (p.choice.analytics && !choice.analytics)
+                || (p.choice.marketing && !choice.marketing) =>
+        {
+            Event::Withdraw
         }
-        _ => Event::Grant,
+        Some(_) => Event::Update,
+        None => Event::Grant,
     };
     let gpc_now = headers.get("sec-gpc").is_some_and(|v| v.as_bytes() == b"1");
     let stored = ConsentCookie {

@@ -48,7 +48,7 @@ pub async fn page(State(state): State<AppState>, Ctx(ctx): Ctx) -> AppResult {
             .map(|cat| cat.name(ctx.lang))
             .collect::<Vec<_>>()
             .join(", "),
-        by_gpc: c.origin == crate::consent::Origin::Gpc,
+        by_gpc: matches!(c.origin, crate::consent::Origin::Gpc { .. }),
     });
     let policy = state
         .services
