@@ -214,6 +214,9 @@ impl Services {
         origin: &SignupOrigin,
     ) -> Result<(user::Model, String)> {
         let hash = passwords::hash(&account.password).await?;
+        let policies = self
+            .versions_in_effect(&domain::policy::PolicyKind::AT_SIGNUP)
+            .await?;
         let txn = self.db.begin().await?;
         let user = insert_user(&txn, &account, hash, false).await?;
         let acceptor = crate::policies::Acceptor {
@@ -223,13 +226,8 @@ impl Services {
             client: origin.client.clone(),
             browser: sessions::describe_device(user_agent),
         };
-        self.accept_policies(
-            &txn,
-            &acceptor,
-            &domain::policy::PolicyKind::AT_SIGNUP,
-            crate::consent::Source::Signup,
-        )
-        .await?;
+        self.accept_policies(&txn, &acceptor, &policies, crate::consent::Source::Signup)
+            .await?;
         self.send_link(&txn, &user, Purpose::VerifyEmail, &user.email)
             .await?;
         let session = sessions::start(&txn, UserId(user.id), user_agent).await?;

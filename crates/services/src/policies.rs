@@ -154,25 +154,44 @@ impl Services {
         Ok(row)
     }
 
-    /// Records that a person accepted the versions of `kinds` in effect now, within the
-    /// caller's transaction: one ledger row naming every policy with its version and SHA-256,
-    /// and the quick-answer rows.
+    /// The versions of `kinds` in effect now (every one must have one).
+    pub async fn versions_in_effect(
+        &self,
+        kinds: &[PolicyKind],
+    ) -> Result<Vec<policy_version::Model>> {
+        let mut list = Vec::with_capacity(kinds.len());
+        for kind in kinds {
+            list.push(
+                self.policy_in_effect(&self.db, *kind)
+                    .await?
+                    .ok_or_else(|| {
+                        ServiceError::Unexpected(anyhow::anyhow!(
+                            "no {} is in effect",
+                            kind.title()
+                        ))
+                    })?,
+            );
+        }
+        Ok(list)
+    }
+
+    /// Records that a person accepted `versions` (read before the caller's transaction began,
+    /// so that the transaction only writes: on SQLite a read followed by a write can fail when
+    /// another connection commits in between), within that transaction: one ledger row naming
+    /// every policy with its version and SHA-256, and the quick-answer rows.
     pub async fn accept_policies<C: ConnectionTrait + TransactionTrait>(
         &self,
         conn: &C,
         who: &Acceptor,
-        kinds: &[PolicyKind],
+        versions: &[policy_version::Model],
         source: Source,
     ) -> Result<()> {
         let now = crate::now();
         let mut accepted = serde_json::Map::new();
-        for kind in kinds {
-            let policy = self.policy_in_effect(conn, *kind).await?.ok_or_else(|| {
-                ServiceError::Unexpected(anyhow::anyhow!("no {} is in effect", kind.title()))
-            })?;
+        for policy in versions {
             policy_acceptance::ActiveModel {
                 user_id: Set(who.user_id),
-                kind: Set(kind.slug().to_owned()),
+                kind: Set(policy.kind.clone()),
                 version: Set(policy.version.clone()),
                 sha256: Set(policy.sha256.clone()),
                 source: Set(source.as_str().to_owned()),
@@ -182,7 +201,7 @@ impl Services {
             .insert(conn)
             .await?;
             accepted.insert(
-                kind.slug().to_owned(),
+                policy.kind.clone(),
                 serde_json::json!({ "version": policy.version, "sha256": policy.sha256 }),
             );
         }
@@ -206,8 +225,9 @@ impl Services {
 
     /// The billing checkout's acceptance of the Terms and the Refund Policy.
     pub async fn accept_at_checkout(&self, who: &Acceptor) -> Result<()> {
+        let versions = self.versions_in_effect(&PolicyKind::AT_CHECKOUT).await?;
         let txn = self.db.begin().await?;
-        self.accept_policies(&txn, who, &PolicyKind::AT_CHECKOUT, Source::BillingCheckout)
+        self.accept_policies(&txn, who, &versions, Source::BillingCheckout)
             .await?;
         txn.commit().await?;
         Ok(())
@@ -319,18 +339,42 @@ impl Services {
     }
 
     /// Accepts every pending policy (the interstitial's button).
-    pub async fn accept_pending(&self, who: &Acceptor) -> Result<()> {
-        let kinds: Vec<PolicyKind> = self
-            .pending_policies(who.user_id)
-            .await?
+    /// Accepts the pending policies the person was shown (`shown`: kind and version of each).
+    /// When what is pending has changed since (a newer version took effect meanwhile), nothing
+    /// is recorded and the person is shown the page again.
+    pub async fn accept_pending(
+        &self,
+        who: &Acceptor,
+        shown: &[(PolicyKind, String)],
+    ) -> Result<()> {
+        let pending = self.pending_policies(who.user_id).await?;
+        let now_pending: Vec<(PolicyKind, String)> = pending
             .iter()
-            .map(|p| p.kind)
+            .map(|p| (p.kind, p.current.clone()))
             .collect();
-        if kinds.is_empty() {
+        if now_pending.is_empty() {
             return Ok(());
         }
+        if now_pending != shown {
+            return Err(ServiceError::invalid(
+                "policies",
+                "The policies changed while you were reading them. Please read the current versions.",
+            ));
+        }
+        let kinds: Vec<PolicyKind> = pending.iter().map(|p| p.kind).collect();
+        let versions = self.versions_in_effect(&kinds).await?;
+        if versions
+            .iter()
+            .zip(&now_pending)
+            .any(|(v, (_, shown))| &v.version != shown)
+        {
+            return Err(ServiceError::invalid(
+                "policies",
+                "The policies changed while you were reading them. Please read the current versions.",
+            ));
+        }
         let txn = self.db.begin().await?;
-        self.accept_policies(&txn, who, &kinds, Source::PolicyUpdate)
+        self.accept_policies(&txn, who, &versions, Source::PolicyUpdate)
             .await?;
         txn.commit().await?;
         Ok(())

@@ -44,6 +44,8 @@ pub struct ConsentText {
     pub always_on: &'static str,
     pub gpc: &'static str,
     pub policy_link: &'static str,
+    /// Announced to screen readers when the choice is saved without a reload.
+    pub saved: &'static str,
 }
 
 const EN: ConsentText = ConsentText {
@@ -56,6 +58,7 @@ const EN: ConsentText = ConsentText {
     always_on: "Always on",
     gpc: "Your browser sends a Global Privacy Control signal, so we use essential cookies only. You can still choose otherwise.",
     policy_link: "Cookie policy",
+    saved: "Your cookie choice is saved.",
 };
 
 const DE: ConsentText = ConsentText {
@@ -68,6 +71,7 @@ const DE: ConsentText = ConsentText {
     always_on: "Immer aktiv",
     gpc: "Ihr Browser sendet ein Global-Privacy-Control-Signal, daher verwenden wir nur notwendige Cookies. Sie können trotzdem anders wählen.",
     policy_link: "Cookie-Richtlinie",
+    saved: "Ihre Cookie-Auswahl ist gespeichert.",
 };
 
 const ES: ConsentText = ConsentText {
@@ -80,6 +84,7 @@ const ES: ConsentText = ConsentText {
     always_on: "Siempre activas",
     gpc: "Tu navegador envía una señal Global Privacy Control, así que solo usamos cookies esenciales. Aun así puedes elegir otra cosa.",
     policy_link: "Política de cookies",
+    saved: "Tu elección de cookies está guardada.",
 };
 
 pub fn consent(lang: Language) -> &'static ConsentText {

@@ -74,8 +74,9 @@
     var banner = document.querySelector('[data-consent-banner]');
     if (!banner) return;
     var before = document.activeElement;
-    var first = banner.querySelector('button');
-    if (first && !document.querySelector('[data-autofocus]')) first.focus();
+    // Focus goes to the banner's heading, never to a button: a stray Enter must not decide.
+    var heading = banner.querySelector('#consent-title');
+    if (heading && !document.querySelector('[data-autofocus]')) heading.focus();
     banner.addEventListener('submit', function (event) {
       var form = event.target;
       if (!window.fetch || !window.FormData) return;
@@ -98,6 +99,8 @@
           tag.defer = true;
           document.head.appendChild(tag);
         });
+        var status = document.getElementById('consent-status');
+        if (status) status.textContent = banner.getAttribute('data-saved') || '';
         banner.remove();
         var target = before && before !== document.body && document.contains(before) ? before : document.getElementById('main');
         if (target) target.focus();

@@ -517,6 +517,8 @@ async fn cookie_choices_in_the_browser() {
         ensure!(!jar.iter().any(|c| c == "sz_analytics" || c == "sz_marketing"), "optional cookies before consent: {jar:?}");
         ensure!(!b.eval(&tag_loaded(ANALYTICS_TAG)).await?.as_bool().unwrap_or(true), "analytics tag before consent");
 
+        // Focus moves to the banner's heading, not to a button a stray key could press.
+        ensure!(b.eval("return document.activeElement.id").await? == "consent-title", "focus is not on the banner heading");
         // Customize: analytics only. Essential is shown on and locked.
         b.click("[data-consent-banner] summary").await?;
         let locked = b.eval("const e = document.querySelector('[data-consent-banner] input[value=essential]'); return e.checked && e.disabled").await?;
@@ -527,6 +529,8 @@ async fn cookie_choices_in_the_browser() {
         wait_until(b, "return document.querySelector('[data-consent-banner]') === null").await?;
         ensure!(b.eval(&tag_loaded(ANALYTICS_TAG)).await?.as_bool() == Some(true), "the analytics tag did not load");
         ensure!(b.eval(&tag_loaded(MARKETING_TAG)).await?.as_bool() == Some(false), "the marketing tag loaded");
+        let said = b.eval("return document.getElementById('consent-status').textContent").await?;
+        ensure!(said == "Your cookie choice is saved.", "the saved choice was not announced: {said}");
         let jar = b.cookie_names().await?;
         ensure!(jar.contains(&"sz_analytics".to_owned()) && !jar.contains(&"sz_marketing".to_owned()), "cookies after customizing: {jar:?}");
 

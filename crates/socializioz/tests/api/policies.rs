@@ -286,9 +286,33 @@ async fn a_new_version_asks_for_acceptance_and_blocks_workspace_changes_until_th
         .await;
     assert!(location(res.headers()).starts_with("/policies/review"));
 
+    // Accepting what the page showed, when something newer has taken effect meanwhile, records
+    // nothing and shows the current versions.
+    let res = ada
+        .submit(
+            "/policies/accept",
+            &[("policy", "privacy:1.0"), ("next", &format!("/w/{ws}"))],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("changed while you were reading")
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM policy_acceptances WHERE version = '1.1'")
+            .await,
+        0
+    );
+
     // Accepting records the new version (source policy_update) and lifts the block.
     let res = ada
-        .submit("/policies/accept", &[("next", &format!("/w/{ws}"))])
+        .submit(
+            "/policies/accept",
+            &[("policy", "privacy:1.1"), ("next", &format!("/w/{ws}"))],
+        )
         .await;
     assert_eq!(location(res.headers()), format!("/w/{ws}"));
     assert_eq!(app.count("SELECT COUNT(*) FROM policy_acceptances WHERE kind = 'privacy' AND version = '1.1' AND source = 'policy_update'").await, 1);

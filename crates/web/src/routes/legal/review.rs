@@ -10,9 +10,11 @@ use crate::page::Layout;
 use crate::routes::{render, safe_next};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::{Query, RawForm, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect};
+use domain::policy::PolicyKind;
+use services::ServiceError;
 use services::policies::{Acceptor, Pending};
 
 #[derive(serde::Deserialize, Default)]
@@ -27,6 +29,7 @@ struct ReviewPage {
     layout: Layout,
     pending: Vec<Pending>,
     next: String,
+    problem: Option<String>,
 }
 
 pub async fn page(
@@ -45,14 +48,31 @@ pub async fn page(
         layout,
         pending: user.ctx.pending_policies.clone(),
         next,
+        problem: None,
     })
 }
 
 pub async fn accept(
     State(state): State<AppState>,
     user: CurrentUser,
-    Form(q): Form<Next>,
+    RawForm(body): RawForm,
 ) -> AppResult {
+    let mut next = String::new();
+    let mut shown = Vec::new();
+    for (key, value) in form_urlencoded::parse(&body) {
+        match key.as_ref() {
+            "next" => next = value.into_owned(),
+            // "terms:1.1": a policy and the version the page showed.
+            "policy" => {
+                if let Some((kind, version)) = value.split_once(':')
+                    && let Ok(kind) = PolicyKind::parse(kind)
+                {
+                    shown.push((kind, version.to_owned()));
+                }
+            }
+            _ => {}
+        }
+    }
     let who = Acceptor {
         user_id: user.auth.user.id,
         consent_id: user.ctx.consent.cookie.as_ref().map(|c| c.id.clone()),
@@ -60,8 +80,24 @@ pub async fn accept(
         client: user.ctx.client.clone(),
         browser: user.ctx.browser.clone(),
     };
-    state.services.accept_pending(&who).await?;
-    Ok(Redirect::to(safe_next(&q.next)).into_response())
+    match state.services.accept_pending(&who, &shown).await {
+        Ok(()) => Ok(Redirect::to(safe_next(&next)).into_response()),
+        Err(ServiceError::Invalid { message, .. }) => {
+            // What is pending changed while the page was open: show the current versions.
+            let fresh = state.services.pending_policies(user.auth.user.id).await?;
+            let mut layout = Layout::new(&state, &user.ctx, "Updated policies").await?;
+            layout.policies_pending = false;
+            let mut res = render(ReviewPage {
+                layout,
+                pending: fresh,
+                next: safe_next(&next).to_owned(),
+                problem: Some(message),
+            })?;
+            *res.status_mut() = axum::http::StatusCode::CONFLICT;
+            Ok(res)
+        }
+        Err(err) => Err(err.into()),
+    }
 }
 
 pub async fn later(
