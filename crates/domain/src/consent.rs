@@ -9,10 +9,6 @@ use crate::{Invalid, Language};
 /// says what the person was shown. Bump it when the banner text changes.
 pub const BANNER_VERSION: &str = "2026-11-29";
 
-/// The version of the cookie policy that choices are made under. A stored choice made under
-/// another version is asked again.
-pub const COOKIE_POLICY_VERSION: &str = "1.0";
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Category {
     Essential,

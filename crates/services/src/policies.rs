@@ -248,6 +248,7 @@ pub struct InEffect {
     kind: String,
     version: String,
     summary: String,
+    sha256: String,
 }
 
 /// The cache of `InEffect` rows, shared by clones of `Services`.
@@ -330,6 +331,7 @@ impl Services {
                     kind: r.kind,
                     version: r.version,
                     summary: r.summary,
+                    sha256: r.sha256,
                 })
                 .collect(),
         );
@@ -339,6 +341,18 @@ impl Services {
     }
 
     /// Accepts every pending policy (the interstitial's button).
+    /// The Cookie Policy in effect: (version, SHA-256). Cookie choices are made under it, and a
+    /// choice made under another version is asked again.
+    pub async fn cookie_policy(&self) -> Result<(String, String)> {
+        let list = self.policies_in_effect().await?;
+        list.iter()
+            .find(|p| p.kind == PolicyKind::Cookies.slug())
+            .map(|p| (p.version.clone(), p.sha256.clone()))
+            .ok_or_else(|| {
+                ServiceError::Unexpected(anyhow::anyhow!("no Cookie Policy is in effect"))
+            })
+    }
+
     /// Accepts the pending policies the person was shown (`shown`: kind and version of each).
     /// When what is pending has changed since (a newer version took effect meanwhile), nothing
     /// is recorded and the person is shown the page again.

@@ -5,7 +5,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use domain::consent::{COOKIE_POLICY_VERSION, ConsentChoice};
+use domain::consent::ConsentChoice;
 use services::tokens::Keys;
 
 pub const CONSENT_COOKIE: &str = "sz_consent";
@@ -61,7 +61,12 @@ impl ConsentCookie {
 
     /// Reads a cookie value. A forged, malformed or expired cookie, or one for an older cookie
     /// policy, reads as no choice at all (and the banner asks again).
-    pub fn decode(value: &str, keys: &Keys, now: DateTime<Utc>) -> Result<Self, &'static str> {
+    pub fn decode(
+        value: &str,
+        keys: &Keys,
+        now: DateTime<Utc>,
+        policy_version: &str,
+    ) -> Result<Self, &'static str> {
         let (payload, mac) = value.split_once('.').ok_or("malformed")?;
         if !keys.verify("consent", payload.as_bytes(), mac) {
             return Err("bad signature");
@@ -87,7 +92,7 @@ impl ConsentCookie {
         if now - at > chrono::Duration::days(MAX_AGE_DAYS) {
             return Err("expired");
         }
-        if *version != COOKIE_POLICY_VERSION {
+        if *version != policy_version {
             return Err("for an older cookie policy");
         }
         Ok(Self {
@@ -151,6 +156,7 @@ pub fn resolve(
     cookie: Option<ConsentCookie>,
     gpc: bool,
     now: DateTime<Utc>,
+    policy_version: &str,
 ) -> (ConsentView, Outcome) {
     let nothing = Outcome {
         store: None,
@@ -201,7 +207,7 @@ pub fn resolve(
                     .map(|c| c.id.clone())
                     .unwrap_or_else(services::tokens::random_token),
                 choice: ConsentChoice::REJECT,
-                version: COOKIE_POLICY_VERSION.to_owned(),
+                version: policy_version.to_owned(),
                 at: now,
                 origin: Origin::Gpc { recorded: false },
                 gpc_seen: previous.as_ref().and_then(|c| c.gpc_seen).or(Some(now)),
@@ -243,7 +249,7 @@ mod tests {
         ConsentCookie {
             id: services::tokens::random_token(),
             choice,
-            version: COOKIE_POLICY_VERSION.to_owned(),
+            version: "1.0".to_owned(),
             at,
             origin: Origin::Explicit,
             gpc_seen,
@@ -262,7 +268,7 @@ mod tests {
             None,
         );
         let value = c.encode(&keys());
-        let back = ConsentCookie::decode(&value, &keys(), now).unwrap();
+        let back = ConsentCookie::decode(&value, &keys(), now, "1.0").unwrap();
         assert_eq!(back.choice, c.choice);
         assert_eq!(back.id, c.id);
         // Flip "analytics" off → on for marketing without the key: the MAC no longer matches.
@@ -270,20 +276,25 @@ mod tests {
         let text = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
         let forged = URL_SAFE_NO_PAD.encode(text.replacen("|1|0|", "|1|1|", 1));
         assert_eq!(
-            ConsentCookie::decode(&format!("{forged}.{mac}"), &keys(), now),
+            ConsentCookie::decode(&format!("{forged}.{mac}"), &keys(), now, "1.0"),
             Err("bad signature")
         );
         assert_eq!(
-            ConsentCookie::decode(&value, &Keys::new(vec![8; 32]), now),
+            ConsentCookie::decode(&value, &Keys::new(vec![8; 32]), now, "1.0"),
             Err("bad signature")
         );
         assert_eq!(
-            ConsentCookie::decode("garbage", &keys(), now),
+            ConsentCookie::decode("garbage", &keys(), now, "1.0"),
             Err("malformed")
+        );
+        assert_eq!(
+            ConsentCookie::decode(&value, &keys(), now, "1.1"),
+            Err("for an older cookie policy"),
+            "a choice made under another Cookie Policy is asked again"
         );
         let later = now + chrono::Duration::days(MAX_AGE_DAYS + 1);
         assert_eq!(
-            ConsentCookie::decode(&value, &keys(), later),
+            ConsentCookie::decode(&value, &keys(), later, "1.0"),
             Err("expired")
         );
     }
@@ -293,12 +304,12 @@ mod tests {
         let now = Utc::now();
         let earlier = now - chrono::Duration::days(1);
         // No choice yet: rejected, a cookie to store, nothing recorded until it comes back.
-        let (view, out) = resolve(None, true, now);
+        let (view, out) = resolve(None, true, now, "1.0");
         assert!(view.gpc_honoured && view.effective == ConsentChoice::REJECT && !out.record_gpc);
         let applied = out.store.unwrap();
-        let (_, out) = resolve(Some(applied), true, now);
+        let (_, out) = resolve(Some(applied), true, now, "1.0");
         assert!(out.record_gpc, "the returning cookie is recorded");
-        let (_, out) = resolve(out.store, true, now);
+        let (_, out) = resolve(out.store, true, now, "1.0");
         assert_eq!(
             out,
             Outcome {
@@ -309,20 +320,21 @@ mod tests {
         );
         // A choice made before the signal was ever seen gives way to it.
         let before = explicit(ConsentChoice::ACCEPT_ALL, earlier, None);
-        let (view, out) = resolve(Some(before), true, now);
+        let (view, out) = resolve(Some(before), true, now, "1.0");
         assert!(view.gpc_honoured && out.store.unwrap().gpc_seen == Some(now));
         // An explicit reject already matches the signal: it stays explicit (no banner again).
         let (view, out) = resolve(
             Some(explicit(ConsentChoice::REJECT, earlier, None)),
             true,
             now,
+            "1.0",
         );
         assert!(
             !view.show_banner() && !out.record_gpc && out.store.unwrap().origin == Origin::Explicit
         );
         // A choice made after the signal was first seen stands.
         let after = explicit(ConsentChoice::ACCEPT_ALL, now, Some(earlier));
-        let (view, out) = resolve(Some(after), true, now);
+        let (view, out) = resolve(Some(after), true, now, "1.0");
         assert!(
             !view.gpc_honoured
                 && view.effective == ConsentChoice::ACCEPT_ALL
@@ -333,6 +345,7 @@ mod tests {
             Some(explicit(ConsentChoice::ACCEPT_ALL, earlier, None)),
             false,
             now,
+            "1.0",
         );
         assert_eq!(view.effective, ConsentChoice::ACCEPT_ALL);
         assert!(!view.show_banner());

@@ -58,6 +58,22 @@ pub struct RequestCtx {
     pub browser: String,
     /// Policies the signed-in person must accept again (a newer version is in effect).
     pub pending_policies: Vec<Pending>,
+    /// The Cookie Policy in effect, under which cookie choices are made.
+    pub cookie_policy: CookiePolicy,
+}
+
+/// The Cookie Policy in effect.
+#[derive(Debug, Clone)]
+pub struct CookiePolicy {
+    pub version: String,
+    pub sha256: String,
+}
+
+impl CookiePolicy {
+    /// How a decision names it in the ledger.
+    pub fn as_json(&self) -> serde_json::Value {
+        serde_json::json!({ "cookies": { "version": self.version, "sha256": self.sha256 } })
+    }
 }
 
 /// A change to the session cookie, asked for by a handler through the response's extensions;
@@ -149,10 +165,18 @@ pub async fn load(State(state): State<AppState>, req: Request, next: Next) -> Re
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "/".to_owned());
 
-    // Consent: a stored, valid choice; else none. A GPC signal may decide it now.
+    // Consent: a stored, valid choice made under the Cookie Policy in effect; else none. A GPC
+    // signal may decide it now.
     let now = chrono::Utc::now();
+    let cookie_policy = match state.services.cookie_policy().await {
+        Ok(policy) => CookiePolicy {
+            version: policy.0,
+            sha256: policy.1,
+        },
+        Err(err) => return AppError::from(err).into_response(),
+    };
     let stored = cookie(headers, CONSENT_COOKIE).and_then(|value| {
-        ConsentCookie::decode(value, &state.services.keys, now)
+        ConsentCookie::decode(value, &state.services.keys, now, &cookie_policy.version)
             .inspect_err(|why| {
                 tracing::info!(
                     reason = why,
@@ -162,14 +186,14 @@ pub async fn load(State(state): State<AppState>, req: Request, next: Next) -> Re
             .ok()
     });
     let gpc = headers.get("sec-gpc").is_some_and(|v| v.as_bytes() == b"1");
-    let (consent, outcome) = crate::consent::resolve(stored, gpc, now);
+    let (consent, outcome) = crate::consent::resolve(stored, gpc, now, &cookie_policy.version);
     if let Some(applied) = outcome.store.as_ref().filter(|_| outcome.record_gpc) {
         let decision = services::consent::Decision {
             consent_id: applied.id.clone(),
             user_id: auth.as_ref().map(|a| a.user.id),
             event: services::consent::Event::Gpc,
             categories: applied.choice.keys(),
-            policies: serde_json::json!({ "cookie_policy": applied.version }),
+            policies: cookie_policy.as_json(),
             source: services::consent::Source::Gpc,
             locale: lang.code().to_owned(),
             client: client.clone(),
@@ -276,6 +300,7 @@ pub async fn load(State(state): State<AppState>, req: Request, next: Next) -> Re
         client,
         browser,
         pending_policies,
+        cookie_policy,
     });
     cookies.apply(next.run(req).await)
 }

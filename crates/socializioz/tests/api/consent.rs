@@ -122,7 +122,7 @@ async fn the_banner_asks_until_a_choice_and_optional_cookies_and_tags_follow_it(
     assert_eq!(
         ledger(
             &app,
-            "policies LIKE '%cookie_policy%1.0%' AND banner_version <> ''"
+            "policies LIKE '%\"cookies\"%\"version\":\"1.0\"%' AND policies LIKE '%sha256%' AND banner_version <> ''"
         )
         .await,
         3
@@ -137,6 +137,40 @@ async fn the_banner_asks_until_a_choice_and_optional_cookies_and_tags_follow_it(
         "raw address or user agent stored"
     );
     assert_eq!(ledger(&app, &format!("consent_id = '{id}'")).await, 3);
+
+    // A new Cookie Policy in effect asks every browser again.
+    let body = app
+        .text("SELECT body FROM policy_versions WHERE kind = 'cookies'")
+        .await;
+    let browser2 = app.client();
+    choose(&browser2, &[("choice", "accept"), ("back", "/")]).await;
+    assert!(!browser2.get_text("/").await.contains("data-consent-banner"));
+    app.services
+        .publish_policy(
+            domain::policy::PolicyKind::Cookies,
+            &domain::policy::PolicyVersion::parse("1.1").unwrap(),
+            chrono::Utc::now(),
+            &format!("{body}\n\nOne more line."),
+            "One more line.",
+        )
+        .await
+        .unwrap();
+    let html = browser2.get_text("/").await;
+    assert!(
+        html.contains("data-consent-banner") && !html.contains(ANALYTICS_TAG),
+        "the choice under 1.0 still applies"
+    );
+    choose(&browser2, &[("choice", "reject"), ("back", "/")]).await;
+    assert_eq!(
+        ledger(&app, "policies LIKE '%\"version\":\"1.1\"%'").await,
+        1
+    );
+    assert!(
+        browser2
+            .get_text("/legal/cookies")
+            .await
+            .contains("Version 1.1.")
+    );
 
     // A forged cookie is ignored: the banner asks again and nothing optional appears.
     let forged = app.client();

@@ -10,7 +10,7 @@ use crate::routes::safe_next;
 use axum::extract::{RawForm, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Json, Redirect};
-use domain::consent::{COOKIE_POLICY_VERSION, ConsentChoice};
+use domain::consent::ConsentChoice;
 use services::consent::{Decision, Event, Source};
 
 pub async fn save(
@@ -64,7 +64,7 @@ pub async fn save(
             .map(|p| p.id.clone())
             .unwrap_or_else(services::tokens::random_token),
         choice,
-        version: COOKIE_POLICY_VERSION.to_owned(),
+        version: ctx.cookie_policy.version.clone(),
         at: now,
         origin: Origin::Explicit,
         gpc_seen: previous
@@ -79,7 +79,7 @@ pub async fn save(
             user_id: ctx.auth.as_ref().map(|a| a.user.id),
             event,
             categories: choice.keys(),
-            policies: serde_json::json!({ "cookie_policy": COOKIE_POLICY_VERSION }),
+            policies: ctx.cookie_policy.as_json(),
             source: if from_page {
                 Source::CookiePolicyPage
             } else {

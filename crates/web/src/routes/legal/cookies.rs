@@ -10,14 +10,14 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use domain::consent::{COOKIE_POLICY_VERSION, Category};
+use domain::consent::Category;
 use domain::policy::PolicyKind;
 
 #[derive(Template)]
 #[template(path = "legal/cookies.html")]
 struct CookiesPage {
     layout: Layout,
-    version: &'static str,
+    version: String,
     categories: [Category; 3],
     receipt: Option<Receipt>,
     policy: Option<super::policy::Shown>,
@@ -57,7 +57,7 @@ pub async fn page(State(state): State<AppState>, Ctx(ctx): Ctx) -> AppResult {
         .map(|row| super::policy::show(&state, PolicyKind::Cookies, &row));
     render(CookiesPage {
         layout,
-        version: COOKIE_POLICY_VERSION,
+        version: ctx.cookie_policy.version.clone(),
         categories: Category::ALL,
         receipt,
         policy,
