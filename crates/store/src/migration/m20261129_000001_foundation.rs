@@ -1,6 +1,7 @@
 //! Accounts, sessions, e-mail links, workspaces, members, invitations, the activity log and the
 //! job queue.
 
+use super::{fk, index};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{
     big_integer, big_integer_null, big_pk_auto, integer, string, string_null, text, text_null,
@@ -120,29 +121,6 @@ enum Jobs {
     WorkspaceId,
     CreatedAt,
     UpdatedAt,
-}
-
-fn fk(
-    name: &str,
-    from: (impl IntoIden, impl IntoIden),
-    to: (impl IntoIden, impl IntoIden),
-    on_delete: ForeignKeyAction,
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(name)
-        .from(from.0, from.1)
-        .to(to.0, to.1)
-        .on_delete(on_delete)
-        .to_owned()
-}
-
-fn index<T: IntoIden + Copy>(name: &str, table: T, cols: &[T]) -> IndexCreateStatement {
-    let mut index = Index::create();
-    index.name(name).table(table);
-    for col in cols {
-        index.col(*col);
-    }
-    index
 }
 
 #[async_trait::async_trait]

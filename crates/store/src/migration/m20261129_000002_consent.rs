@@ -1,5 +1,6 @@
 //! The consent ledger and the head of its hash chain.
 
+use super::{fk, index};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{
     big_integer, big_integer_null, big_pk_auto, integer, string, text, timestamp_with_time_zone,
@@ -70,13 +71,12 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(ConsentLedger::CreatedAt))
                     .col(string(ConsentLedger::PrevHash))
                     .col(string(ConsentLedger::RowHash).unique_key())
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_consent_ledger_user")
-                            .from(ConsentLedger::Table, ConsentLedger::UserId)
-                            .to(Users::Table, Users::Id)
-                            .on_delete(ForeignKeyAction::SetNull),
-                    )
+                    .foreign_key(&mut fk(
+                        "fk_consent_ledger_user",
+                        (ConsentLedger::Table, ConsentLedger::UserId),
+                        (Users::Table, Users::Id),
+                        ForeignKeyAction::SetNull,
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -85,13 +85,7 @@ impl MigrationTrait for Migration {
             ("idx_consent_ledger_user", ConsentLedger::UserId),
         ] {
             manager
-                .create_index(
-                    Index::create()
-                        .name(name)
-                        .table(ConsentLedger::Table)
-                        .col(col)
-                        .to_owned(),
-                )
+                .create_index(index(name, ConsentLedger::Table, &[col]))
                 .await?;
         }
         manager

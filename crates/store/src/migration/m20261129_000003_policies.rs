@@ -1,5 +1,6 @@
 //! Versioned policies, who accepted which version, and version 1.0 of the six policies.
 
+use super::{fk, index};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{big_integer, big_pk_auto, string, text, timestamp_with_time_zone};
 use sha2::{Digest, Sha256};
@@ -79,13 +80,13 @@ impl MigrationTrait for Migration {
             .await?;
         manager
             .create_index(
-                Index::create()
-                    .name("uq_policy_versions_kind_version")
-                    .table(PolicyVersions::Table)
-                    .col(PolicyVersions::Kind)
-                    .col(PolicyVersions::Version)
-                    .unique()
-                    .to_owned(),
+                index(
+                    "uq_policy_versions_kind_version",
+                    PolicyVersions::Table,
+                    &[PolicyVersions::Kind, PolicyVersions::Version],
+                )
+                .unique()
+                .to_owned(),
             )
             .await?;
         manager
@@ -99,24 +100,21 @@ impl MigrationTrait for Migration {
                     .col(string(PolicyAcceptances::Sha256))
                     .col(string(PolicyAcceptances::Source))
                     .col(timestamp_with_time_zone(PolicyAcceptances::AcceptedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_policy_acceptances_user")
-                            .from(PolicyAcceptances::Table, PolicyAcceptances::UserId)
-                            .to(Users::Table, Users::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(&mut fk(
+                        "fk_policy_acceptances_user",
+                        (PolicyAcceptances::Table, PolicyAcceptances::UserId),
+                        (Users::Table, Users::Id),
+                        ForeignKeyAction::Cascade,
+                    ))
                     .to_owned(),
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("idx_policy_acceptances_user")
-                    .table(PolicyAcceptances::Table)
-                    .col(PolicyAcceptances::UserId)
-                    .to_owned(),
-            )
+            .create_index(index(
+                "idx_policy_acceptances_user",
+                PolicyAcceptances::Table,
+                &[PolicyAcceptances::UserId],
+            ))
             .await?;
         let effective = chrono::DateTime::parse_from_rfc3339("2026-11-29T00:00:00Z")
             .map_err(|e| DbErr::Custom(e.to_string()))?
