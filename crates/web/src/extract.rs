@@ -138,25 +138,6 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequestParts<S> 
     }
 }
 
-/// The caller's network address, for per-client limits: the peer, or, when the peer is a
-/// trusted proxy, the nearest untrusted address in `X-Forwarded-For`.
-pub struct ClientAddr(pub String);
-
-impl FromRequestParts<AppState> for ClientAddr {
-    type Rejection = StatusCode;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(Self(client_from(
-            &parts.extensions,
-            &parts.headers,
-            &state.config.trusted_proxies,
-        )))
-    }
-}
-
 /// The client address of a whole request (for the middleware).
 pub fn client_of(req: &axum::extract::Request, trusted: &[IpAddr]) -> String {
     client_from(req.extensions(), req.headers(), trusted)

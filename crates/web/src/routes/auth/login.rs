@@ -2,7 +2,7 @@
 
 use crate::AppState;
 use crate::error::{AppError, AppResult};
-use crate::extract::{ClientAddr, Ctx, UserAgent};
+use crate::extract::{Ctx, UserAgent};
 use crate::forms::FieldErrors;
 use crate::page::Layout;
 use crate::routes::auth::signup::NextQuery;
@@ -51,7 +51,6 @@ pub async fn form(
 pub async fn submit(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
-    ClientAddr(client): ClientAddr,
     UserAgent(ua): UserAgent,
     Form(form): Form<LoginForm>,
 ) -> AppResult {
@@ -66,7 +65,7 @@ pub async fn submit(
     if errors.is_empty() {
         match state
             .services
-            .log_in(&form.email, &form.password, &client, &ua)
+            .log_in(&form.email, &form.password, &ctx.client, &ua)
             .await
         {
             Ok((_, token)) => {

@@ -2,7 +2,7 @@
 
 use crate::AppState;
 use crate::error::AppResult;
-use crate::extract::{ClientAddr, CurrentUser};
+use crate::extract::CurrentUser;
 use crate::flash::{Flash, redirect_with};
 use crate::forms::FieldErrors;
 use crate::page::Layout;
@@ -58,7 +58,6 @@ pub async fn form(State(state): State<AppState>, user: CurrentUser) -> AppResult
 pub async fn submit(
     State(state): State<AppState>,
     user: CurrentUser,
-    ClientAddr(client): ClientAddr,
     Form(form): Form<EmailForm>,
 ) -> AppResult {
     let mut errors = FieldErrors::new();
@@ -69,7 +68,7 @@ pub async fn submit(
     if let (Some(email), true) = (&email, errors.is_empty()) {
         match state
             .services
-            .request_email_change(&user.auth, email, &form.password, &client)
+            .request_email_change(&user.auth, email, &form.password, &user.ctx.client)
             .await
         {
             Ok(()) => {

@@ -2,7 +2,7 @@
 
 use crate::AppState;
 use crate::error::AppResult;
-use crate::extract::{ClientAddr, CurrentUser};
+use crate::extract::CurrentUser;
 use crate::flash::{Flash, redirect_with};
 use crate::forms::FieldErrors;
 use crate::page::Layout;
@@ -38,7 +38,6 @@ pub async fn form(State(state): State<AppState>, user: CurrentUser) -> AppResult
 pub async fn submit(
     State(state): State<AppState>,
     user: CurrentUser,
-    ClientAddr(client): ClientAddr,
     Form(form): Form<PasswordForm>,
 ) -> AppResult {
     let mut errors = FieldErrors::new();
@@ -52,7 +51,7 @@ pub async fn submit(
                 &user.auth,
                 &form.current_password,
                 &form.new_password,
-                &client,
+                &user.ctx.client,
             )
             .await
         {
