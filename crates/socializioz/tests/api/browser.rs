@@ -232,6 +232,26 @@ impl Browser {
         Ok(self.eval(&script).await?.as_bool().unwrap_or(false))
     }
 
+    /// Sends `name: value` with every request from now on (through the DevTools protocol, which
+    /// chromedriver exposes), to test request headers such as `Sec-GPC`.
+    pub async fn set_header(&self, name: &str, value: &str) -> Result<()> {
+        self.call(
+            reqwest::Method::POST,
+            "/goog/cdp/execute",
+            Some(json!({"cmd": "Network.enable", "params": {}})),
+        )
+        .await?;
+        self.call(
+            reqwest::Method::POST,
+            "/goog/cdp/execute",
+            Some(
+                json!({"cmd": "Network.setExtraHTTPHeaders", "params": {"headers": {name: value}}}),
+            ),
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// Resizes the window (to check the layout at phone width).
     pub async fn resize(&self, width: u32, height: u32) -> Result<()> {
         self.call(
@@ -623,6 +643,62 @@ async fn updated_policies_are_accepted_in_the_browser() {
             )
             .await;
         ensure!(accepted == 1, "the acceptance was not recorded");
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn global_privacy_control_in_the_browser() {
+    scenario("gpc", true, async |b, app| {
+        let base = &app.address;
+        b.set_header("Sec-GPC", "1").await?;
+        b.goto(&format!("{base}/")).await?;
+        b.wait_for_heading("Plan, publish and measure").await?;
+        let banner = b.text("[data-consent-banner]").await?;
+        ensure!(
+            banner.contains("Global Privacy Control"),
+            "the banner does not say the signal was honoured: {banner}"
+        );
+        let jar = b.cookie_names().await?;
+        ensure!(
+            jar.contains(&"sz_consent".to_owned()),
+            "no consent cookie after the signal: {jar:?}"
+        );
+        ensure!(
+            !jar.iter()
+                .any(|c| c == "sz_analytics" || c == "sz_marketing"),
+            "optional cookies despite the signal: {jar:?}"
+        );
+        b.screenshot("banner").await?;
+        b.goto(&format!("{base}/legal/cookies")).await?;
+        b.wait_for_heading("Cookie policy").await?;
+        ensure!(
+            b.body_text().await?.contains("which we honour"),
+            "the cookie page does not say the signal was honoured"
+        );
+        let recorded = app
+            .count("SELECT COUNT(*) FROM consent_ledger WHERE event = 'gpc' AND source = 'gpc'")
+            .await;
+        ensure!(recorded == 1, "expected one gpc record, found {recorded}");
+        // Choosing after the signal was first seen wins while the signal is still sent.
+        b.click("[data-consent-banner] button[value=accept]")
+            .await?;
+        wait_until(
+            b,
+            "return document.querySelector('[data-consent-banner]') === null",
+        )
+        .await?;
+        b.goto(&format!("{base}/")).await?;
+        b.wait_for_heading("Plan, publish and measure").await?;
+        ensure!(
+            !b.exists("[data-consent-banner]").await?,
+            "the banner came back although the person chose"
+        );
+        ensure!(
+            b.cookie_names().await?.contains(&"sz_analytics".to_owned()),
+            "the explicit choice did not stand"
+        );
         Ok(())
     })
     .await;
