@@ -62,11 +62,6 @@ impl Role {
         matches!(self, Self::Owner | Self::Admin)
     }
 
-    /// Editors and above change content; viewers only read.
-    pub fn can_edit(&self) -> bool {
-        !matches!(self, Self::Viewer)
-    }
-
     /// Whether a member with this role may give `target` to someone, or change or remove a
     /// member who holds `current`. Owners may do anything; admins manage everyone below owner
     /// and cannot make owners.

@@ -361,27 +361,23 @@ impl Services {
         who: &Acceptor,
         shown: &[(PolicyKind, String)],
     ) -> Result<()> {
-        let pending = self.pending_policies(who.user_id).await?;
-        let now_pending: Vec<(PolicyKind, String)> = pending
+        let kinds: Vec<PolicyKind> = self
+            .pending_policies(who.user_id)
+            .await?
             .iter()
-            .map(|p| (p.kind, p.current.clone()))
+            .map(|p| p.kind)
             .collect();
-        if now_pending.is_empty() {
+        if kinds.is_empty() {
             return Ok(());
         }
-        if now_pending != shown {
-            return Err(ServiceError::invalid(
-                "policies",
-                "The policies changed while you were reading them. Please read the current versions.",
-            ));
-        }
-        let kinds: Vec<PolicyKind> = pending.iter().map(|p| p.kind).collect();
+        // Read from the database, not the short-lived cache: exactly what is in effect now.
         let versions = self.versions_in_effect(&kinds).await?;
-        if versions
+        let current: Vec<(PolicyKind, String)> = kinds
             .iter()
-            .zip(&now_pending)
-            .any(|(v, (_, shown))| &v.version != shown)
-        {
+            .zip(&versions)
+            .map(|(k, v)| (*k, v.version.clone()))
+            .collect();
+        if current != shown {
             return Err(ServiceError::invalid(
                 "policies",
                 "The policies changed while you were reading them. Please read the current versions.",

@@ -123,7 +123,7 @@ impl FromRequestParts<AppState> for WorkspaceMember {
     }
 }
 
-/// Values from the path (ids); a path whose values do not parse names nothing, so it is a 404
+/// Values from the path (ids, tokens); a path whose values do not parse names nothing, so it is a 404
 /// page rather than a bare "400 Bad Request".
 pub struct PathIds<T>(pub T);
 

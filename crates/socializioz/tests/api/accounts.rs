@@ -2,7 +2,7 @@
 //! address, sessions.
 
 use crate::both_backends;
-use crate::helpers::{Backend, PASSWORD, location, spawn_app};
+use crate::helpers::{Backend, PASSWORD, expect_page, location, spawn_app};
 use reqwest::StatusCode;
 
 both_backends!(
@@ -75,14 +75,7 @@ async fn sign_up_verify_log_in(backend: Backend) {
 
     // A used link is dead.
     let again = browser.submit(&link, &[]).await;
-    assert_eq!(again.status(), StatusCode::GONE);
-    assert!(
-        again
-            .text()
-            .await
-            .unwrap()
-            .contains("expired or has already been used")
-    );
+    expect_page(again, StatusCode::GONE, "expired or has already been used").await;
 }
 
 async fn bad_sign_up_input_is_explained_and_nothing_is_written(backend: Backend) {
@@ -194,13 +187,12 @@ async fn bad_sign_up_input_is_explained_and_nothing_is_written(backend: Backend)
     let res = other
         .sign_up("Impostor", " ADA@example.com ", PASSWORD)
         .await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        res.text()
-            .await
-            .unwrap()
-            .contains("An account with this e-mail address already exists")
-    );
+    expect_page(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "An account with this e-mail address already exists",
+    )
+    .await;
     assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 1);
     assert_eq!(app.count("SELECT COUNT(*) FROM email_tokens").await, 1);
@@ -315,13 +307,12 @@ async fn password_reset_link_works_once_and_expires(backend: Backend) {
     assert_eq!(page.status(), StatusCode::OK);
     assert_eq!(page.headers()["referrer-policy"], "no-referrer");
     let weak = browser.submit(&link, &[("password", "tooshort")]).await;
-    assert_eq!(weak.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        weak.text()
-            .await
-            .unwrap()
-            .contains("Use at least 10 characters")
-    );
+    expect_page(
+        weak,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Use at least 10 characters",
+    )
+    .await;
 
     let res = browser
         .submit(&link, &[("password", "a brand new passphrase")])
@@ -348,13 +339,12 @@ async fn password_reset_link_works_once_and_expires(backend: Backend) {
     let res = reused
         .submit(&link, &[("password", "yet another passphrase")])
         .await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        res.text()
-            .await
-            .unwrap()
-            .contains("expired or has already been used")
-    );
+    expect_page(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "expired or has already been used",
+    )
+    .await;
 
     // An expired link is refused too.
     expire_links(&app).await;
@@ -370,8 +360,7 @@ async fn password_reset_link_works_once_and_expires(backend: Backend) {
     assert_eq!(fresh.get(&newest).await.status(), StatusCode::OK);
     expire_links(&app).await;
     let res = fresh.get(&newest).await;
-    assert_eq!(res.status(), StatusCode::GONE);
-    assert!(res.text().await.unwrap().contains("expired"));
+    expect_page(res, StatusCode::GONE, "expired").await;
 }
 
 /// Moves every link's expiry into the past.
@@ -407,14 +396,12 @@ async fn changing_the_password_signs_out_other_sessions(backend: Backend) {
             ],
         )
         .await;
-    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        wrong
-            .text()
-            .await
-            .unwrap()
-            .contains("Your password is not right.")
-    );
+    expect_page(
+        wrong,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Your password is not right.",
+    )
+    .await;
 
     let res = laptop
         .submit(
@@ -445,14 +432,12 @@ async fn changing_the_address_needs_the_new_inbox(backend: Backend) {
             &[("email", "bob@example.com"), ("password", PASSWORD)],
         )
         .await;
-    assert_eq!(taken.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        taken
-            .text()
-            .await
-            .unwrap()
-            .contains("Another account uses this address.")
-    );
+    expect_page(
+        taken,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Another account uses this address.",
+    )
+    .await;
     let wrong = browser
         .submit(
             "/settings/email",

@@ -3,7 +3,8 @@
 
 use crate::both_backends;
 use crate::helpers::{
-    ANALYTICS_TAG, Backend, Client, MARKETING_TAG, TestApp, location, spawn_app_with_tags,
+    ANALYTICS_TAG, Backend, Client, MARKETING_TAG, TestApp, expect_page, location,
+    spawn_app_with_tags,
 };
 use reqwest::StatusCode;
 
@@ -193,13 +194,12 @@ async fn the_banner_asks_until_a_choice_and_optional_cookies_and_tags_follow_it(
     // An unknown category is refused and nothing is recorded.
     let before = ledger(&app, "1 = 1").await;
     let res = choose(&forged, &[("choice", "custom"), ("category", "tracking")]).await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        res.text()
-            .await
-            .unwrap()
-            .contains("is not a cookie category")
-    );
+    expect_page(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "is not a cookie category",
+    )
+    .await;
     assert_eq!(ledger(&app, "1 = 1").await, before);
 
     // The banner speaks the browser's language.
@@ -383,6 +383,23 @@ async fn a_person_sees_and_downloads_their_own_consent_history(backend: Backend)
         ],
     )
     .await;
+    // Preferences are stored per browser: the same person on another browser is asked again,
+    // and nothing optional applies there until they choose.
+    let laptop = app.client();
+    assert_eq!(
+        laptop
+            .log_in("ada@example.com", crate::helpers::PASSWORD)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let there = laptop.get_text("/settings").await;
+    assert!(there.contains("data-consent-banner") && !there.contains(ANALYTICS_TAG));
+    assert!(
+        !ada.get_text("/settings")
+            .await
+            .contains("data-consent-banner")
+    );
     let bob = app.verified_user("Bob", "bob@example.com").await;
     choose(&bob, &[("choice", "accept"), ("back", "/")]).await;
     // Two sign-ups (their policy acceptances) and two cookie choices name a person.

@@ -479,6 +479,18 @@ impl Client {
     }
 }
 
+/// Checks a response's status and that its page says `message`; returns the page.
+pub async fn expect_page(res: reqwest::Response, status: StatusCode, message: &str) -> String {
+    assert_eq!(
+        res.status(),
+        status,
+        "expected {status} for a page saying {message:?}"
+    );
+    let html = res.text().await.expect("a page");
+    assert!(html.contains(message), "the page does not say {message:?}");
+    html
+}
+
 pub fn csrf_in(html: &str) -> Option<String> {
     let marker = "name=\"csrf\" value=\"";
     let at = html.find(marker)? + marker.len();

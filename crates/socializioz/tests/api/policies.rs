@@ -2,7 +2,7 @@
 //! sign-up and at the billing checkout.
 
 use crate::both_backends;
-use crate::helpers::{Backend, PASSWORD, location, spawn_app};
+use crate::helpers::{Backend, PASSWORD, expect_page, location, spawn_app};
 use crate::platform::run_admin;
 use reqwest::StatusCode;
 
@@ -138,13 +138,12 @@ async fn accepting_policies_is_recorded_at_sign_up_and_checkout(backend: Backend
             ],
         )
         .await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        res.text()
-            .await
-            .unwrap()
-            .contains("To create an account, accept the Terms of Service")
-    );
+    expect_page(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "To create an account, accept the Terms of Service",
+    )
+    .await;
     assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM consent_ledger").await, 0);
 
@@ -294,13 +293,7 @@ async fn a_new_version_asks_for_acceptance_and_blocks_workspace_changes_until_th
             &[("policy", "privacy:1.0"), ("next", &format!("/w/{ws}"))],
         )
         .await;
-    assert_eq!(res.status(), StatusCode::CONFLICT);
-    assert!(
-        res.text()
-            .await
-            .unwrap()
-            .contains("changed while you were reading")
-    );
+    expect_page(res, StatusCode::CONFLICT, "changed while you were reading").await;
     assert_eq!(
         app.count("SELECT COUNT(*) FROM policy_acceptances WHERE version = '1.1'")
             .await,

@@ -1,7 +1,7 @@
 //! Security on every response: CSRF, cookie flags, headers, redirects, TLS.
 
 use crate::both_backends;
-use crate::helpers::{Backend, PASSWORD, TempDir, location, spawn_app, test_settings};
+use crate::helpers::{Backend, PASSWORD, TempDir, expect_page, location, spawn_app, test_settings};
 use reqwest::StatusCode;
 use socializioz::app::Application;
 
@@ -21,8 +21,7 @@ async fn unsafe_methods_need_the_csrf_token_of_this_browser(backend: Backend) {
         ("accept_policies", "yes"),
     ];
     let res = browser.post_raw("/signup", &fields).await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    assert!(res.text().await.unwrap().contains("This form has expired"));
+    expect_page(res, StatusCode::FORBIDDEN, "This form has expired").await;
     assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0);
 
     // A token minted for another browser does not work either.
@@ -165,8 +164,7 @@ async fn every_response_carries_the_security_headers() {
         );
     }
     let res = browser.get("/no/such/page").await;
-    assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    assert!(res.text().await.unwrap().contains("Page not found"));
+    expect_page(res, StatusCode::NOT_FOUND, "Page not found").await;
     // No page carries inline script or style.
     for path in ["/", "/login", "/signup", "/password/forgot"] {
         let html = browser.get_text(path).await;

@@ -2,14 +2,14 @@
 
 use crate::AppState;
 use crate::error::AppResult;
-use crate::extract::Ctx;
+use crate::extract::{Ctx, PathIds};
 use crate::flash::{Flash, redirect_with};
 use crate::forms::FieldErrors;
 use crate::page::Layout;
 use crate::routes::{no_referrer, render, rerender};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use domain::Email;
 use services::ServiceError;
 use services::accounts::Purpose;
@@ -97,7 +97,7 @@ async fn reset_page(
 pub async fn reset_form(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
-    Path(token): Path<String>,
+    PathIds(token): PathIds<String>,
 ) -> AppResult {
     let page = reset_page(&state, &ctx, &token, FieldErrors::new()).await?;
     let dead = page.dead.is_some();
@@ -111,7 +111,7 @@ pub async fn reset_form(
 pub async fn reset_submit(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
-    Path(token): Path<String>,
+    PathIds(token): PathIds<String>,
     Form(form): Form<ResetForm>,
 ) -> AppResult {
     match state.services.reset_password(&token, &form.password).await {

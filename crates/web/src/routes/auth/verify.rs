@@ -3,12 +3,12 @@
 
 use crate::AppState;
 use crate::error::{AppError, AppResult};
-use crate::extract::{Ctx, CurrentUser};
+use crate::extract::{Ctx, CurrentUser, PathIds};
 use crate::flash::{Flash, redirect_with};
 use crate::page::Layout;
 use crate::routes::render;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use services::ServiceError;
 use services::accounts::Purpose;
@@ -55,7 +55,7 @@ async fn show(
 pub async fn page(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
-    Path(token): Path<String>,
+    PathIds(token): PathIds<String>,
 ) -> AppResult {
     show(&state, &ctx, &token, None).await
 }
@@ -63,7 +63,7 @@ pub async fn page(
 pub async fn confirm(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
-    Path(token): Path<String>,
+    PathIds(token): PathIds<String>,
 ) -> AppResult {
     match state.services.confirm_email(&token).await {
         Ok(_) => {

@@ -84,7 +84,7 @@ pub async fn accept(
         Ok(()) => Ok(Redirect::to(safe_next(&next)).into_response()),
         Err(ServiceError::Invalid { message, .. }) => {
             // What is pending changed while the page was open: show the current versions.
-            let fresh = state.services.pending_policies(user.auth.user.id).await?;
+            let fresh = user.ctx.pending_policies.clone();
             let mut layout = Layout::new(&state, &user.ctx, "Updated policies").await?;
             layout.policies_pending = false;
             let mut res = render(ReviewPage {

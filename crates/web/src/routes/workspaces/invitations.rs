@@ -10,7 +10,7 @@ use crate::routes::workspaces::settings::{Typed, build, outcome, path};
 use crate::routes::{render, rerender};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use domain::{Email, Role};
 use services::ServiceError;
@@ -115,7 +115,7 @@ async fn show_page(
 pub async fn show(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
-    Path(token): Path<String>,
+    PathIds(token): PathIds<String>,
 ) -> AppResult {
     show_page(&state, &ctx, &token, None).await
 }
@@ -123,7 +123,7 @@ pub async fn show(
 pub async fn accept(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(token): Path<String>,
+    PathIds(token): PathIds<String>,
 ) -> AppResult {
     match state
         .services
