@@ -5,11 +5,14 @@
 
 mod account;
 pub mod consent;
+pub mod content;
 mod ids;
 pub mod policy;
+pub mod schedule;
 mod workspace;
 
 pub use account::{Email, Language, Password, PersonName, Timezone};
+pub use content::Platform;
 pub use ids::{InvitationId, MembershipId, SessionId, UserId, WorkspaceId};
 pub use workspace::{Role, WorkspaceName};
 

@@ -62,6 +62,12 @@ impl Role {
         matches!(self, Self::Owner | Self::Admin)
     }
 
+    /// Owners, admins and editors write, schedule and publish posts and manage campaigns and
+    /// media; viewers only read.
+    pub fn can_publish(&self) -> bool {
+        !matches!(self, Self::Viewer)
+    }
+
     /// Whether a member with this role may give `target` to someone, or change or remove a
     /// member who holds `current`. Owners may do anything; admins manage everyone below owner
     /// and cannot make owners.

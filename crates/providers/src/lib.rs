@@ -2,3 +2,4 @@
 //! configuration and maps its failures into a small provider-neutral error.
 
 pub mod mail;
+pub mod social;

@@ -102,3 +102,26 @@ pub fn invitation(to: &str, inviter: &str, workspace: &str, role: &str, link: &s
         ),
     }
 }
+
+/// A target of someone's post failed, or its outcome is unknown and needs them.
+pub fn publish_problem(
+    to: &str,
+    name: &str,
+    platform: &str,
+    username: &str,
+    excerpt: &str,
+    reason: &str,
+    link: &str,
+) -> Email {
+    Email {
+        to: to.to_owned(),
+        subject: format!("Your post to {platform} needs attention"),
+        body: format!(
+            "Hello {name},\n\n\
+             Your post “{excerpt}” to {platform} (@{username}) did not go out as planned:\n\n\
+             {reason}\n\n\
+             Open the post to see what happened and to retry it:\n\n\
+             {link}\n"
+        ),
+    }
+}

@@ -4,10 +4,13 @@
 
 pub mod accounts;
 pub mod activity;
+pub mod campaigns;
 pub mod consent;
 pub mod emails;
 pub mod passwords;
 pub mod policies;
+pub mod posts;
+pub mod publishing;
 pub mod queue;
 pub mod retention;
 pub mod sessions;
@@ -31,6 +34,10 @@ pub struct Services {
     pub base_url: String,
     pub login_throttle: Arc<throttle::LoginThrottle>,
     pub policy_cache: policies::PolicyCache,
+    /// The platforms posts can be published to.
+    pub publishers: providers::social::Publishers,
+    /// Wakes this process's worker when a job is added that is due soon.
+    pub wake: Arc<tokio::sync::Notify>,
 }
 
 /// Why a service refused or failed.
@@ -42,6 +49,9 @@ pub enum ServiceError {
         field: &'static str,
         message: String,
     },
+    /// Several fields do not fit: (field, message) pairs, in the order of the form.
+    #[error("{}", .0.first().map(|(_, m)| m.as_str()).unwrap_or("Check the form."))]
+    Fields(Vec<(String, String)>),
     /// The thing does not exist, or the person may not know that it does.
     #[error("not found")]
     NotFound,

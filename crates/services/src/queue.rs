@@ -7,15 +7,24 @@
 //! Claiming is one `UPDATE … WHERE id = (SELECT … LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING *`:
 //! PostgreSQL skips rows other workers hold; SQLite has a single writer, so the statement is
 //! atomic there and the query builder leaves the lock clause out.
+//!
+//! Concurrency limits (per kind, and per kind and platform through a job's `concurrency_key`)
+//! are rows in `job_slots`: a limit of n is n rows, and a job runs only while it holds a free
+//! slot of each limited key, taken in the claiming transaction with `SKIP LOCKED`. So the limit
+//! holds across any number of worker processes, and a crashed worker's slots come free when its
+//! lease runs out.
 
 use crate::Result;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use sea_orm::sea_query::{Expr, LockBehavior, LockType, Query};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+};
+use std::collections::BTreeMap;
 use std::time::Duration;
-use store::entities::job;
+use store::entities::{job, job_slot};
 
 pub const QUEUED: &str = "queued";
 pub const RUNNING: &str = "running";
@@ -32,6 +41,8 @@ pub struct NewJob {
     pub idempotency_key: Option<String>,
     pub user_id: Option<i64>,
     pub workspace_id: Option<i64>,
+    pub concurrency_key: Option<String>,
+    pub subject: Option<String>,
 }
 
 impl NewJob {
@@ -44,6 +55,8 @@ impl NewJob {
             idempotency_key: None,
             user_id: None,
             workspace_id: None,
+            concurrency_key: None,
+            subject: None,
         }
     }
 
@@ -69,6 +82,8 @@ pub async fn enqueue<C: ConnectionTrait>(conn: &C, job: NewJob) -> Result<i64> {
         idempotency_key: Set(job.idempotency_key),
         user_id: Set(job.user_id),
         workspace_id: Set(job.workspace_id),
+        concurrency_key: Set(job.concurrency_key),
+        subject: Set(job.subject),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -78,16 +93,144 @@ pub async fn enqueue<C: ConnectionTrait>(conn: &C, job: NewJob) -> Result<i64> {
     Ok(row.id)
 }
 
-/// Takes the next due job, if any, and leases it to `worker` for `lease`.
-pub async fn claim<C: ConnectionTrait>(
-    conn: &C,
+/// Concurrency limits by key: a job kind (`publish`) or a job's concurrency key
+/// (`publish:x`). Keys without a limit are unlimited.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Limits(BTreeMap<String, u32>);
+
+impl Limits {
+    pub fn new(limits: impl IntoIterator<Item = (String, u32)>) -> Self {
+        Self(limits.into_iter().collect())
+    }
+
+    pub fn get(&self, key: &str) -> Option<u32> {
+        self.0.get(key).copied()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The limited keys a job counts against: its kind and its concurrency key.
+    fn keys_of<'a>(&self, job: &'a job::Model) -> Vec<&'a str> {
+        std::iter::once(job.kind.as_str())
+            .chain(job.concurrency_key.as_deref())
+            .filter(|key| self.get(key).is_some())
+            .collect()
+    }
+}
+
+/// Makes the slot rows match `limits`: n rows for a limit of n, none for keys without one.
+/// Every worker calls this when it starts, so the last one started sets the cluster's limits.
+pub async fn configure_limits(db: &store::Db, limits: &Limits) -> Result<()> {
+    let txn = store::begin_write(db).await?;
+    let keys: Vec<String> = limits.0.keys().cloned().collect();
+    job_slot::Entity::delete_many()
+        .filter(job_slot::Column::Key.is_not_in(keys))
+        .exec(&txn)
+        .await?;
+    for (key, n) in &limits.0 {
+        let n = i32::try_from(*n).context("limit too large")?;
+        job_slot::Entity::delete_many()
+            .filter(job_slot::Column::Key.eq(key.as_str()))
+            .filter(job_slot::Column::Slot.gte(n))
+            .exec(&txn)
+            .await?;
+        let rows = (0..n).map(|slot| job_slot::ActiveModel {
+            key: Set(key.clone()),
+            slot: Set(slot),
+            job_id: Set(None),
+            locked_until: Set(None),
+            ..Default::default()
+        });
+        if n > 0 {
+            job_slot::Entity::insert_many(rows)
+                .on_conflict_do_nothing_on([job_slot::Column::Key, job_slot::Column::Slot])
+                .exec(&txn)
+                .await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Takes the next due job, if any, whose limited keys each have a free slot, and leases it (and
+/// its slots) to `worker` for `lease`.
+pub async fn claim(
+    db: &store::Db,
     worker: &str,
     lease: Duration,
+    limits: &Limits,
 ) -> Result<Option<job::Model>> {
-    use sea_orm::sea_query::ExprTrait;
     let now = crate::now();
     let until = now + chrono::Duration::from_std(lease).context("lease too long")?;
-    let due = Query::select()
+    let mut full = if limits.is_empty() {
+        Vec::new()
+    } else {
+        full_keys(db, limits, now).await?
+    };
+    // A slot seen free a moment ago may be taken by another worker before this transaction
+    // gets it; the key then counts as full and the next candidate is tried.
+    for _ in 0..4 {
+        let txn = store::begin_write(db).await?;
+        let Some(job) = claim_row(&txn, worker, now, until, &full).await? else {
+            txn.commit().await?;
+            return Ok(None);
+        };
+        let mut missing = None;
+        for key in limits.keys_of(&job) {
+            if !take_slot(&txn, key, job.id, now, until).await? {
+                missing = Some(key.to_owned());
+                break;
+            }
+        }
+        match missing {
+            None => {
+                txn.commit().await?;
+                return Ok(Some(job));
+            }
+            Some(key) => {
+                txn.rollback().await?;
+                full.push(key);
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The limited keys with no free slot right now.
+async fn full_keys(db: &store::Db, limits: &Limits, now: DateTime<Utc>) -> Result<Vec<String>> {
+    let free: Vec<String> = job_slot::Entity::find()
+        .select_only()
+        .column(job_slot::Column::Key)
+        .distinct()
+        .filter(free_slot(now))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(limits
+        .0
+        .keys()
+        .filter(|key| !free.contains(key))
+        .cloned()
+        .collect())
+}
+
+fn free_slot(now: DateTime<Utc>) -> sea_orm::Condition {
+    sea_orm::Condition::any()
+        .add(job_slot::Column::JobId.is_null())
+        .add(job_slot::Column::LockedUntil.lt(now))
+}
+
+async fn claim_row<C: ConnectionTrait>(
+    conn: &C,
+    worker: &str,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+    full: &[String],
+) -> Result<Option<job::Model>> {
+    use sea_orm::sea_query::ExprTrait;
+    let mut due = Query::select()
         .column(job::Column::Id)
         .from(job::Entity)
         .and_where(
@@ -98,11 +241,19 @@ pub async fn claim<C: ConnectionTrait>(
                     .eq(RUNNING)
                     .and(Expr::col(job::Column::LockedUntil).lt(now))),
         )
-        .order_by(job::Column::RunAt, sea_orm::sea_query::Order::Asc)
+        .to_owned();
+    if !full.is_empty() {
+        due.and_where(Expr::col(job::Column::Kind).is_not_in(full.iter().cloned()))
+            .and_where(
+                Expr::col(job::Column::ConcurrencyKey)
+                    .is_null()
+                    .or(Expr::col(job::Column::ConcurrencyKey).is_not_in(full.iter().cloned())),
+            );
+    }
+    due.order_by(job::Column::RunAt, sea_orm::sea_query::Order::Asc)
         .order_by(job::Column::Id, sea_orm::sea_query::Order::Asc)
         .limit(1)
-        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-        .to_owned();
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     let claimed = job::Entity::update_many()
         .col_expr(job::Column::State, Expr::value(RUNNING))
         .col_expr(job::Column::LockedUntil, Expr::value(until))
@@ -118,9 +269,95 @@ pub async fn claim<C: ConnectionTrait>(
     Ok(claimed.into_iter().next())
 }
 
+/// Takes one free slot of `key` for `job_id`; false when every slot is held.
+async fn take_slot<C: ConnectionTrait>(
+    conn: &C,
+    key: &str,
+    job_id: i64,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<bool> {
+    use sea_orm::sea_query::ExprTrait;
+    let free = Query::select()
+        .column(job_slot::Column::Id)
+        .from(job_slot::Entity)
+        .and_where(Expr::col(job_slot::Column::Key).eq(key))
+        .and_where(
+            Expr::col(job_slot::Column::JobId)
+                .is_null()
+                .or(Expr::col(job_slot::Column::LockedUntil).lt(now)),
+        )
+        .order_by(job_slot::Column::Slot, sea_orm::sea_query::Order::Asc)
+        .limit(1)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .to_owned();
+    let taken = job_slot::Entity::update_many()
+        .col_expr(job_slot::Column::JobId, Expr::value(job_id))
+        .col_expr(job_slot::Column::LockedUntil, Expr::value(until))
+        .filter(job_slot::Column::Id.in_subquery(free))
+        .exec_with_returning(conn)
+        .await?;
+    Ok(!taken.is_empty())
+}
+
+/// Frees the slots `job_id` holds.
+async fn release_slots<C: ConnectionTrait>(conn: &C, job_id: i64) -> Result<()> {
+    job_slot::Entity::update_many()
+        .col_expr(job_slot::Column::JobId, Expr::value(Option::<i64>::None))
+        .col_expr(
+            job_slot::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(job_slot::Column::JobId.eq(job_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// When the next queued job is due, if any is queued.
+pub async fn next_due(db: &store::Db) -> Result<Option<DateTime<Utc>>> {
+    let next: Option<Option<DateTime<Utc>>> = job::Entity::find()
+        .select_only()
+        .column_as(job::Column::RunAt.min(), "next")
+        .filter(job::Column::State.eq(QUEUED))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(next.flatten())
+}
+
+/// Gives a job back unfinished (a worker shutting down): it is due again at once and the
+/// attempt does not count.
+pub async fn release(db: &store::Db, job: &job::Model, worker: &str) -> Result<()> {
+    use sea_orm::sea_query::ExprTrait;
+    let txn = store::begin_write(db).await?;
+    let res = job::Entity::update_many()
+        .col_expr(job::Column::State, Expr::value(QUEUED))
+        .col_expr(
+            job::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            job::Column::Attempts,
+            Expr::col(job::Column::Attempts).sub(1),
+        )
+        .col_expr(job::Column::UpdatedAt, Expr::value(crate::now()))
+        .filter(job::Column::Id.eq(job.id))
+        .filter(job::Column::State.eq(RUNNING))
+        .filter(job::Column::LockedBy.eq(worker))
+        .exec(&txn)
+        .await?;
+    if res.rows_affected > 0 {
+        release_slots(&txn, job.id).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
 /// Marks a job done and drops its payload, which may carry links or text no longer needed.
-pub async fn complete<C: ConnectionTrait>(conn: &C, job: &job::Model, worker: &str) -> Result<()> {
-    job::Entity::update_many()
+pub async fn complete(db: &store::Db, job: &job::Model, worker: &str) -> Result<()> {
+    let txn = store::begin_write(db).await?;
+    let res = job::Entity::update_many()
         .col_expr(job::Column::State, Expr::value(DONE))
         .col_expr(job::Column::Payload, Expr::value("{}"))
         .col_expr(
@@ -130,29 +367,39 @@ pub async fn complete<C: ConnectionTrait>(conn: &C, job: &job::Model, worker: &s
         .col_expr(job::Column::LastError, Expr::value(Option::<String>::None))
         .col_expr(job::Column::UpdatedAt, Expr::value(crate::now()))
         .filter(job::Column::Id.eq(job.id))
+        .filter(job::Column::State.eq(RUNNING))
         .filter(job::Column::LockedBy.eq(worker))
-        .exec(conn)
+        .exec(&txn)
         .await?;
+    if res.rows_affected > 0 {
+        release_slots(&txn, job.id).await?;
+    }
+    txn.commit().await?;
     Ok(())
 }
 
 /// Records a failed attempt: the job runs again after a backoff, or, after its last attempt or
 /// for a permanent failure, stays `dead` with the reason. A dead job's payload is dropped: it
 /// may carry a one-time link, and nothing will read it again.
-pub async fn fail<C: ConnectionTrait>(
-    conn: &C,
+pub async fn fail(
+    db: &store::Db,
     job: &job::Model,
     worker: &str,
     reason: &str,
-    permanent: bool,
+    retry: Retry,
 ) -> Result<()> {
     let now = crate::now();
-    let dead = permanent || job.attempts >= job.max_attempts;
+    let dead = retry == Retry::Never || job.attempts >= job.max_attempts;
+    let wait = match retry {
+        Retry::After(wait) => wait,
+        _ => backoff(job.attempts),
+    };
     let run_at = if dead {
         job.run_at
     } else {
-        now + chrono::Duration::from_std(backoff(job.attempts)).context("backoff too long")?
+        now + chrono::Duration::from_std(wait).context("backoff too long")?
     };
+    let txn = store::begin_write(db).await?;
     let mut update = job::Entity::update_many()
         .col_expr(
             job::Column::State,
@@ -162,7 +409,7 @@ pub async fn fail<C: ConnectionTrait>(
     if dead {
         update = update.col_expr(job::Column::Payload, Expr::value("{}"));
     }
-    update
+    let res = update
         .col_expr(
             job::Column::LockedUntil,
             Expr::value(Option::<DateTime<Utc>>::None),
@@ -170,10 +417,26 @@ pub async fn fail<C: ConnectionTrait>(
         .col_expr(job::Column::LastError, Expr::value(truncate(reason, 2000)))
         .col_expr(job::Column::UpdatedAt, Expr::value(now))
         .filter(job::Column::Id.eq(job.id))
+        .filter(job::Column::State.eq(RUNNING))
         .filter(job::Column::LockedBy.eq(worker))
-        .exec(conn)
+        .exec(&txn)
         .await?;
+    if res.rows_affected > 0 {
+        release_slots(&txn, job.id).await?;
+    }
+    txn.commit().await?;
     Ok(())
+}
+
+/// When a failed job may run again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// After the usual backoff.
+    Backoff,
+    /// After this wait (a platform's rate limit said when).
+    After(Duration),
+    /// Never: the failure is permanent.
+    Never,
 }
 
 /// The wait before attempt `attempts + 1`: 2^attempts seconds (capped at an hour) with up to

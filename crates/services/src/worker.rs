@@ -1,10 +1,17 @@
-//! The worker: claims due jobs one at a time and runs them, outside any transaction.
+//! The worker: claims due jobs and runs them, several at once, outside any transaction.
+//!
+//! An idle worker sleeps until the next job is due (or it is woken because one was added in
+//! this process, or `poll` passes, for jobs added by other processes). On shutdown it stops
+//! claiming, lets the jobs in flight finish for up to `grace`, then gives back the rest.
 
-use crate::{Result, Services, emails, queue};
+use crate::{Result, Services, emails, publishing, queue};
 use providers::mail::Email;
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 use store::entities::job;
-use tokio::sync::watch;
+use tokio::sync::{OnceCell, watch};
+use tokio::task::JoinSet;
 
 /// How a job ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,20 +23,53 @@ pub enum Outcome {
     Dead(String),
 }
 
-enum JobError {
+/// Why a job handler did not finish its job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobError {
+    /// Run again after the usual backoff.
     Retry(String),
+    /// Run again after this wait.
+    RetryAfter(String, Duration),
+    /// Do not run again.
     Permanent(String),
+}
+
+/// How a worker runs.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// The longest an idle worker waits before looking for jobs other processes added.
+    pub poll: Duration,
+    /// How long a claimed job stays with this worker before another may take it.
+    pub lease: Duration,
+    /// Jobs run at the same time in this process.
+    pub concurrency: usize,
+    /// Limits that hold across all worker processes.
+    pub limits: queue::Limits,
+    /// How long a shutdown waits for jobs in flight.
+    pub grace: Duration,
+}
+
+impl WorkerOptions {
+    pub fn new(poll: Duration) -> Self {
+        Self {
+            poll,
+            lease: Duration::from_secs(300),
+            concurrency: 32,
+            limits: queue::Limits::default(),
+            grace: Duration::from_secs(20),
+        }
+    }
 }
 
 pub struct Worker {
     services: Services,
     id: String,
-    lease: Duration,
-    poll: Duration,
+    options: WorkerOptions,
+    limits_set: OnceCell<()>,
 }
 
 impl Worker {
-    pub fn new(services: Services, poll: Duration) -> Self {
+    pub fn new(services: Services, options: WorkerOptions) -> Self {
         let id = format!(
             "{}-{}",
             std::process::id(),
@@ -38,31 +78,65 @@ impl Worker {
         Self {
             services,
             id,
-            lease: Duration::from_secs(300),
-            poll,
+            options,
+            limits_set: OnceCell::new(),
         }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    async fn claim(&self) -> Result<Option<job::Model>> {
+        self.limits_set
+            .get_or_try_init(|| queue::configure_limits(&self.services.db, &self.options.limits))
+            .await?;
+        queue::claim(
+            &self.services.db,
+            &self.id,
+            self.options.lease,
+            &self.options.limits,
+        )
+        .await
     }
 
     /// Claims and runs one job. `None` when nothing is due.
     pub async fn run_once(&self) -> Result<Option<(String, Outcome)>> {
-        let Some(job) = queue::claim(&self.services.db, &self.id, self.lease).await? else {
+        let Some(job) = self.claim().await? else {
             return Ok(None);
         };
-        let outcome = match self.execute(&job).await {
+        let outcome = self.run_job(&job).await?;
+        Ok(Some((job.kind, outcome)))
+    }
+
+    /// Runs jobs one after another until none is due; returns how many ran. Tests use this to
+    /// drive the queue deterministically.
+    pub async fn run_until_empty(&self) -> Result<usize> {
+        let mut ran = 0;
+        while self.run_once().await?.is_some() {
+            ran += 1;
+        }
+        Ok(ran)
+    }
+
+    async fn run_job(&self, job: &job::Model) -> Result<Outcome> {
+        let result = self.execute(job).await;
+        let db = &self.services.db;
+        let outcome = match result {
             Ok(()) => {
-                queue::complete(&self.services.db, &job, &self.id).await?;
+                queue::complete(db, job, &self.id).await?;
                 Outcome::Done
             }
             Err(JobError::Retry(reason)) => {
-                queue::fail(&self.services.db, &job, &self.id, &reason, false).await?;
-                if job.attempts >= job.max_attempts {
-                    Outcome::Dead(reason)
-                } else {
-                    Outcome::Retry(reason)
-                }
+                queue::fail(db, job, &self.id, &reason, queue::Retry::Backoff).await?;
+                retried(job, reason)
+            }
+            Err(JobError::RetryAfter(reason, wait)) => {
+                queue::fail(db, job, &self.id, &reason, queue::Retry::After(wait)).await?;
+                retried(job, reason)
             }
             Err(JobError::Permanent(reason)) => {
-                queue::fail(&self.services.db, &job, &self.id, &reason, true).await?;
+                queue::fail(db, job, &self.id, &reason, queue::Retry::Never).await?;
                 Outcome::Dead(reason)
             }
         };
@@ -75,37 +149,98 @@ impl Worker {
                 tracing::error!(job = job.id, kind = %job.kind, attempt = job.attempts, %reason, "job failed for good")
             }
         }
-        Ok(Some((job.kind, outcome)))
+        Ok(outcome)
     }
 
-    /// Runs jobs until none is due; returns how many ran. Tests use this to drive the queue
-    /// deterministically.
-    pub async fn run_until_empty(&self) -> Result<usize> {
-        let mut ran = 0;
-        while self.run_once().await?.is_some() {
-            ran += 1;
-        }
-        Ok(ran)
-    }
-
-    /// Runs until `shutdown` turns true. A job in progress is finished first.
+    /// Runs until `shutdown` turns true, up to `concurrency` jobs at once.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
-        tracing::info!(worker = %self.id, "worker started");
-        loop {
-            if *shutdown.borrow() {
-                break;
+        let this = Arc::new(self);
+        tracing::info!(worker = %this.id, concurrency = this.options.concurrency, "worker started");
+        let mut tasks = JoinSet::new();
+        let mut running: HashMap<tokio::task::Id, job::Model> = HashMap::new();
+        while !*shutdown.borrow() {
+            while tasks.len() < this.options.concurrency.max(1) {
+                match this.claim().await {
+                    Ok(Some(job)) => {
+                        let worker = Arc::clone(&this);
+                        let claimed = job.clone();
+                        let handle = tasks.spawn(async move {
+                            if let Err(err) = worker.run_job(&claimed).await {
+                                tracing::error!(job = claimed.id, error = ?err, "the worker could not record a job's outcome");
+                            }
+                        });
+                        running.insert(handle.id(), job);
+                    }
+                    Ok(None) => break,
+                    Err(err) => {
+                        tracing::error!(error = ?err, "the worker could not claim a job");
+                        break;
+                    }
+                }
             }
-            match self.run_once().await {
-                Ok(Some(_)) => continue,
-                Ok(None) => {}
-                Err(err) => tracing::error!(error = ?err, "the worker could not claim a job"),
-            }
+            let wait = if tasks.len() >= this.options.concurrency.max(1) {
+                this.options.poll
+            } else {
+                this.until_next_due().await
+            };
             tokio::select! {
-                _ = tokio::time::sleep(self.poll) => {}
+                Some(done) = tasks.join_next_with_id(), if !tasks.is_empty() => {
+                    forget(&mut running, done);
+                }
+                _ = tokio::time::sleep(wait) => {}
+                _ = this.services.wake.notified() => {}
                 _ = shutdown.changed() => {}
             }
         }
-        tracing::info!(worker = %self.id, "worker stopped");
+        this.drain(tasks, running).await;
+        tracing::info!(worker = %this.id, "worker stopped");
+    }
+
+    /// How long to sleep: until the next queued job is due, at most `poll`.
+    async fn until_next_due(&self) -> Duration {
+        match queue::next_due(&self.services.db).await {
+            Ok(Some(at)) => (at - crate::now())
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .min(self.options.poll),
+            Ok(None) => self.options.poll,
+            Err(err) => {
+                tracing::error!(error = ?err, "the worker could not read the queue");
+                self.options.poll
+            }
+        }
+    }
+
+    /// Waits up to the grace period for jobs in flight, then stops the rest and gives their
+    /// jobs back to the queue (a publish job given back mid-call is reconciled, not repeated).
+    async fn drain(
+        &self,
+        mut tasks: JoinSet<()>,
+        mut running: HashMap<tokio::task::Id, job::Model>,
+    ) {
+        let deadline = tokio::time::sleep(self.options.grace);
+        tokio::pin!(deadline);
+        loop {
+            tokio::select! {
+                next = tasks.join_next_with_id() => match next {
+                    Some(done) => forget(&mut running, done),
+                    None => break,
+                },
+                _ = &mut deadline => {
+                    tasks.abort_all();
+                    while let Some(done) = tasks.join_next_with_id().await {
+                        forget(&mut running, done);
+                    }
+                    break;
+                }
+            }
+        }
+        for job in running.values() {
+            tracing::warn!(job = job.id, kind = %job.kind, "giving an unfinished job back to the queue");
+            if let Err(err) = queue::release(&self.services.db, job, &self.id).await {
+                tracing::error!(job = job.id, error = ?err, "could not give the job back; its lease will run out");
+            }
+        }
     }
 
     async fn execute(&self, job: &job::Model) -> Result<(), JobError> {
@@ -121,9 +256,36 @@ impl Worker {
                     }
                 })
             }
+            publishing::JOB_KIND => publishing::run(&self.services, job).await,
             other => Err(JobError::Permanent(format!(
                 "no handler for job kind {other:?}"
             ))),
         }
+    }
+}
+
+fn retried(job: &job::Model, reason: String) -> Outcome {
+    if job.attempts >= job.max_attempts {
+        Outcome::Dead(reason)
+    } else {
+        Outcome::Retry(reason)
+    }
+}
+
+/// Drops a finished task's job from the running set; a cancelled task's job stays, to be given
+/// back.
+fn forget(
+    running: &mut HashMap<tokio::task::Id, job::Model>,
+    done: Result<(tokio::task::Id, ()), tokio::task::JoinError>,
+) {
+    match done {
+        Ok((id, ())) => {
+            running.remove(&id);
+        }
+        Err(err) if err.is_panic() => {
+            running.remove(&err.id());
+            tracing::error!(error = ?err, "a job panicked; its lease will run out");
+        }
+        Err(_) => {}
     }
 }

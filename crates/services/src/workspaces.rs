@@ -92,6 +92,20 @@ async fn lock_as_manager<C: ConnectionTrait>(conn: &C, ctx: &Membership) -> Resu
     }
 }
 
+/// As `lock_as_member`, for changes to posts, campaigns and media, which viewers may not make.
+pub(crate) async fn lock_as_editor<C: ConnectionTrait>(conn: &C, ctx: &Membership) -> Result<()> {
+    let role = role_of(&lock_as_member(conn, ctx).await?.role)?;
+    if role.can_publish() {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden(
+            "Viewers can read posts and campaigns but not change them. Ask an owner or admin \
+             for the editor role."
+                .into(),
+        ))
+    }
+}
+
 async fn owner_count<C: ConnectionTrait>(conn: &C, id: WorkspaceId) -> Result<u64> {
     Ok(membership::Entity::find()
         .filter(membership::Column::WorkspaceId.eq(id.0))

@@ -8,7 +8,6 @@ use services::Services;
 use services::worker::Worker;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -29,6 +28,10 @@ pub async fn services(settings: &Settings, public_url: String) -> anyhow::Result
         base_url: public_url,
         login_throttle: services::accounts::default_throttle(),
         policy_cache: Default::default(),
+        // The platform adapters arrive with the platform connections; until then no account can
+        // be connected, so nothing is published.
+        publishers: Default::default(),
+        wake: Default::default(),
     })
 }
 
@@ -79,6 +82,11 @@ impl Application {
         &self.services
     }
 
+    /// Replaces the platform publishers (tests register their recording double here).
+    pub fn set_publishers(&mut self, publishers: providers::social::Publishers) {
+        self.services.publishers = publishers;
+    }
+
     /// Serves until `shutdown` completes, then lets requests in flight and the job in progress
     /// finish.
     pub async fn run_until_stopped(
@@ -87,8 +95,8 @@ impl Application {
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let worker = self.with_worker.then(|| {
-            let poll = Duration::from_millis(self.settings.worker.poll_interval_ms);
-            tokio::spawn(Worker::new(self.services.clone(), poll).run(stop_rx.clone()))
+            let options = self.settings.worker.options();
+            tokio::spawn(Worker::new(self.services.clone(), options).run(stop_rx.clone()))
         });
         let outbox = self
             .settings

@@ -11,7 +11,6 @@ use services::consent::ChainReport;
 use services::worker::Worker;
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
-use std::time::Duration;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -133,11 +132,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Worker => {
             app::install_crypto_provider();
-            let poll = Duration::from_millis(settings.worker.poll_interval_ms);
             let public = settings.public_url(settings.listen_addr()?);
             let services = app::services(&settings, public).await?;
             let (tx, rx) = tokio::sync::watch::channel(false);
-            let worker = tokio::spawn(Worker::new(services, poll).run(rx));
+            let worker = tokio::spawn(Worker::new(services, settings.worker.options()).run(rx));
             shutdown_signal().await;
             let _ = tx.send(true);
             worker.await.context("the worker task failed")

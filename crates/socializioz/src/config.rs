@@ -155,12 +155,45 @@ pub struct WorkerSettings {
     /// How often an idle worker looks for due jobs.
     #[serde(deserialize_with = "lenient_u64")]
     pub poll_interval_ms: u64,
+    /// Jobs one worker process runs at the same time.
+    #[serde(deserialize_with = "lenient_u64")]
+    pub concurrency: u64,
+    /// How long a claimed job stays with its worker before another may take it.
+    #[serde(deserialize_with = "lenient_u64")]
+    pub lease_seconds: u64,
+    /// How long a stopping worker waits for the jobs in flight.
+    #[serde(deserialize_with = "lenient_u64")]
+    pub shutdown_grace_seconds: u64,
+    /// Limits across all worker processes, by job kind (`send_email`) or by kind and platform
+    /// (`publish:x`).
+    pub limits: std::collections::BTreeMap<String, u32>,
 }
 
 impl Default for WorkerSettings {
     fn default() -> Self {
+        let mut limits: std::collections::BTreeMap<String, u32> = domain::Platform::ALL
+            .iter()
+            .map(|p| (services::publishing::concurrency_key(p.slug()), 16))
+            .collect();
+        limits.insert(services::emails::JOB_KIND.to_owned(), 4);
         Self {
             poll_interval_ms: 1000,
+            concurrency: 32,
+            lease_seconds: 300,
+            shutdown_grace_seconds: 20,
+            limits,
+        }
+    }
+}
+
+impl WorkerSettings {
+    pub fn options(&self) -> services::worker::WorkerOptions {
+        services::worker::WorkerOptions {
+            poll: std::time::Duration::from_millis(self.poll_interval_ms),
+            lease: std::time::Duration::from_secs(self.lease_seconds),
+            concurrency: usize::try_from(self.concurrency).unwrap_or(usize::MAX),
+            limits: services::queue::Limits::new(self.limits.clone()),
+            grace: std::time::Duration::from_secs(self.shutdown_grace_seconds),
         }
     }
 }
@@ -392,6 +425,11 @@ impl Settings {
                     "{key} is {url:?}; give the full address of the script, such as https://stats.example.com/script.js"
                 )));
             }
+        }
+        if self.worker.concurrency == 0 || self.worker.lease_seconds < 10 {
+            return Err(err(
+                "worker.concurrency must be at least 1 and worker.lease_seconds at least 10",
+            ));
         }
         if self.worker.poll_interval_ms == 0 {
             return Err(err("worker.poll_interval_ms must be at least 1"));

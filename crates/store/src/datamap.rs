@@ -43,6 +43,12 @@ pub enum Owner {
     User(&'static str),
     /// The row belongs to the workspace named by this column.
     Workspace(&'static str),
+    /// The row belongs to whoever owns the row of `table` that `column` references (a post's
+    /// targets belong to the post's workspace).
+    Parent {
+        column: &'static str,
+        table: &'static str,
+    },
     /// No person owns the row.
     Nobody,
 }
@@ -200,6 +206,72 @@ pub const TABLES: &[TableClass] = &[
                 is in the consent ledger).",
     },
     TableClass {
+        table: "social_accounts",
+        category: Category::ConnectedAccounts,
+        owner: Owner::Workspace("workspace_id"),
+        user_refs: &[],
+        deletion: OnDeletion::FollowWorkspace,
+        export: OnExport::Include,
+        holds: "The platform accounts a workspace publishes to: platform, the account's id there, \
+                username, display name, avatar address and connection status.",
+    },
+    TableClass {
+        table: "campaigns",
+        category: Category::WorkspaceAndUsage,
+        owner: Owner::Workspace("workspace_id"),
+        user_refs: &["created_by"],
+        deletion: OnDeletion::FollowWorkspace,
+        export: OnExport::Include,
+        holds: "Campaigns: name, description, date range, colour and who created them.",
+    },
+    TableClass {
+        table: "posts",
+        category: Category::WorkspaceAndUsage,
+        owner: Owner::Workspace("workspace_id"),
+        user_refs: &["author_id"],
+        deletion: OnDeletion::FollowWorkspace,
+        export: OnExport::Include,
+        holds: "Posts in every state: text, first comment, schedule and time zone, campaign, \
+                author, state and the reason of a failure.",
+    },
+    TableClass {
+        table: "post_targets",
+        category: Category::WorkspaceAndUsage,
+        owner: Owner::Parent {
+            column: "post_id",
+            table: "posts",
+        },
+        user_refs: &[],
+        deletion: OnDeletion::FollowWorkspace,
+        export: OnExport::Include,
+        holds: "Each account a post goes to: its variant of the text, platform options, state, \
+                attempts, and the platform's post id and link once published.",
+    },
+    TableClass {
+        table: "publish_attempts",
+        category: Category::WorkspaceAndUsage,
+        owner: Owner::Parent {
+            column: "target_id",
+            table: "post_targets",
+        },
+        user_refs: &[],
+        deletion: OnDeletion::FollowWorkspace,
+        export: OnExport::Include,
+        holds: "Every call made to a platform to publish a post: when it started and ended, its \
+                idempotency key, outcome and error.",
+    },
+    TableClass {
+        table: "job_slots",
+        category: Category::System,
+        owner: Owner::Nobody,
+        user_refs: &[],
+        deletion: OnDeletion::Retain(
+            "concurrency bookkeeping of the queue; holds no personal data",
+        ),
+        export: OnExport::Exclude("holds no personal data"),
+        holds: "The queue's concurrency limits: one row per slot, naming the job that holds it.",
+    },
+    TableClass {
         table: "seaql_migrations",
         category: Category::System,
         owner: Owner::Nobody,
@@ -252,6 +324,13 @@ mod tests {
                 );
             }
             assert!(!t.holds.is_empty());
+            if let Owner::Parent { table, .. } = t.owner {
+                assert!(
+                    classify(table).is_some_and(|p| p.owner != Owner::Nobody),
+                    "{} names parent {table}, which is not an owned table",
+                    t.table
+                );
+            }
         }
     }
 

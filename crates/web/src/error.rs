@@ -32,6 +32,7 @@ impl From<ServiceError> for AppError {
             ServiceError::Forbidden(msg) => Self::Forbidden(msg),
             e @ ServiceError::RateLimited { .. } => Self::RateLimited(e.to_string()),
             ServiceError::Invalid { message, .. } => Self::Invalid(message),
+            e @ ServiceError::Fields(_) => Self::Invalid(e.to_string()),
             ServiceError::Unexpected(e) => Self::Unexpected(e),
         }
     }

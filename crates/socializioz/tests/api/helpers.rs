@@ -9,14 +9,18 @@
 
 #![allow(dead_code)]
 
+use domain::Platform;
+use providers::social::Publishers;
+use providers::social::recording::RecordingPublisher;
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, LOCATION};
 use sea_orm::{ConnectionTrait, Database};
 use services::Services;
-use services::worker::Worker;
+use services::worker::{Worker, WorkerOptions};
 use socializioz::app::Application;
 use socializioz::config::Settings;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -158,6 +162,8 @@ pub struct TestApp {
     pub backend: Backend,
     pub data: TempDir,
     pub database_url: String,
+    /// The stand-in for every platform: records what it is asked to publish.
+    pub publisher: Arc<RecordingPublisher>,
     _pg: Option<PgDatabase>,
 }
 
@@ -213,9 +219,13 @@ pub async fn spawn_app_with(
     let mut settings = test_settings(&data, &url);
     adjust(&mut settings);
     let database_url = url.clone();
-    let app = Application::build(settings, false)
+    let mut app = Application::build(settings, false)
         .await
         .expect("build the application");
+    let publisher = Arc::new(RecordingPublisher::new(Duration::ZERO));
+    app.set_publishers(Platform::ALL.iter().fold(Publishers::default(), |all, p| {
+        all.with(*p, publisher.clone())
+    }));
     let port = app.port();
     let services = app.services().clone();
     tokio::spawn(app.run_until_stopped(std::future::pending()));
@@ -226,6 +236,7 @@ pub async fn spawn_app_with(
         backend,
         data,
         database_url,
+        publisher,
         _pg: pg,
     })
 }
@@ -260,7 +271,71 @@ impl TestApp {
     }
 
     pub fn worker(&self) -> Worker {
-        Worker::new(self.services.clone(), Duration::from_millis(10))
+        Worker::new(
+            self.services.clone(),
+            WorkerOptions::new(Duration::from_millis(10)),
+        )
+    }
+
+    /// Connects a platform account to workspace `ws` directly in the database (the connect
+    /// flow arrives with the platform adapters). Returns its id.
+    pub async fn connect_account(&self, ws: i64, platform: Platform, username: &str) -> i64 {
+        use sea_orm::{ActiveModelTrait, Set};
+        let now = services::now();
+        store::entities::social_account::ActiveModel {
+            workspace_id: Set(ws),
+            platform: Set(platform.slug().to_owned()),
+            external_id: Set(format!("ext-{username}")),
+            username: Set(username.to_owned()),
+            display_name: Set(username.to_owned()),
+            avatar_url: Set(None),
+            status: Set("connected".to_owned()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&self.services.db)
+        .await
+        .expect("insert an account")
+        .id
+    }
+
+    /// The user `email` and their membership of workspace `ws`, for calling services directly.
+    pub async fn member(
+        &self,
+        email: &str,
+        ws: i64,
+    ) -> (
+        store::entities::user::Model,
+        services::workspaces::Membership,
+    ) {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let user = store::entities::user::Entity::find()
+            .filter(store::entities::user::Column::Email.eq(email))
+            .one(&self.services.db)
+            .await
+            .unwrap()
+            .expect("the user exists");
+        let membership = self
+            .services
+            .memberships_of(domain::UserId(user.id))
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|m| m.workspace.id == ws)
+            .expect("a member of the workspace");
+        (user, membership)
+    }
+
+    /// Runs SQL that changes rows (tests move times into the past with it).
+    pub async fn exec(&self, sql: &str) {
+        let db = &self.services.db;
+        db.execute_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            sql,
+        ))
+        .await
+        .expect("execute");
     }
 
     /// Delivers every queued e-mail and returns all messages written so far, oldest first.

@@ -9,5 +9,6 @@ mod consent;
 mod helpers;
 mod platform;
 mod policies;
+mod publishing;
 mod security;
 mod workspaces;

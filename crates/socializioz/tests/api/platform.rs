@@ -57,6 +57,7 @@ async fn jobs_are_leased_retried_and_kept_when_dead(backend: Backend) {
         return;
     };
     let db = &app.services.db;
+    let no_limits = queue::Limits::default();
     let a = queue::enqueue(db, NewJob::now("first", serde_json::json!({"n": 1})))
         .await
         .unwrap();
@@ -69,14 +70,14 @@ async fn jobs_are_leased_retried_and_kept_when_dead(backend: Backend) {
 
     // Two workers claiming at once get different jobs; the future job is not due.
     let (x, y) = tokio::join!(
-        queue::claim(db, "w1", Duration::from_secs(60)),
-        queue::claim(db, "w2", Duration::from_secs(60))
+        queue::claim(db, "w1", Duration::from_secs(60), &no_limits),
+        queue::claim(db, "w2", Duration::from_secs(60), &no_limits)
     );
     let (x, y) = (x.unwrap().unwrap(), y.unwrap().unwrap());
     assert_ne!(x.id, y.id);
     assert_eq!([x.id.min(y.id), x.id.max(y.id)], [a, b]);
     assert!(
-        queue::claim(db, "w3", Duration::from_secs(60))
+        queue::claim(db, "w3", Duration::from_secs(60), &no_limits)
             .await
             .unwrap()
             .is_none()
@@ -90,7 +91,7 @@ async fn jobs_are_leased_retried_and_kept_when_dead(backend: Backend) {
         y
     };
     expire_lease(&app, short.id).await;
-    let again = queue::claim(db, "w3", Duration::from_secs(60))
+    let again = queue::claim(db, "w3", Duration::from_secs(60), &no_limits)
         .await
         .unwrap()
         .unwrap();
@@ -108,12 +109,18 @@ async fn jobs_are_leased_retried_and_kept_when_dead(backend: Backend) {
     );
 
     // A retryable failure waits with backoff; a permanent one is dead and keeps its reason.
-    queue::fail(db, &again, "w3", "mail server said 451", false)
-        .await
-        .unwrap();
+    queue::fail(
+        db,
+        &again,
+        "w3",
+        "mail server said 451",
+        queue::Retry::Backoff,
+    )
+    .await
+    .unwrap();
     assert_eq!(app.count(&format!("SELECT COUNT(*) FROM jobs WHERE id = {} AND state = 'queued' AND last_error = 'mail server said 451'", again.id)).await, 1);
     assert!(
-        queue::claim(db, "w4", Duration::from_secs(60))
+        queue::claim(db, "w4", Duration::from_secs(60), &no_limits)
             .await
             .unwrap()
             .is_none(),

@@ -21,6 +21,10 @@ pub struct Model {
     /// The person the job concerns, so account deletion finds their jobs.
     pub user_id: Option<i64>,
     pub workspace_id: Option<i64>,
+    /// Jobs with the same key share that key's concurrency limit (e.g. `publish:x`).
+    pub concurrency_key: Option<String>,
+    /// What the job works on (e.g. `post_target:12`), so it can be found and withdrawn.
+    pub subject: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 mod m20261129_000001_foundation;
 pub mod m20261129_000002_consent;
 mod m20261129_000003_policies;
+mod m20261129_000004_content;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_foundation::Migration),
             Box::new(m20261129_000002_consent::Migration),
             Box::new(m20261129_000003_policies::Migration),
+            Box::new(m20261129_000004_content::Migration),
         ]
     }
 }

@@ -1,0 +1,114 @@
+//! Publishing to social platforms: one trait that the platform adapters (and, in tests, the
+//! recording double) implement, and the provider-neutral errors they map their failures into.
+//!
+//! The scheduler only ever sees this interface: it hands a [`PublishRequest`] to the
+//! [`Publisher`] registered for the account's platform and acts on the [`PublishError`] kind.
+
+#[cfg(feature = "testing")]
+pub mod recording;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::Platform;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The platform account a post goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRef {
+    /// The row id of the connected account.
+    pub id: i64,
+    pub platform: Platform,
+    /// The account's id at the platform.
+    pub external_id: String,
+    pub username: String,
+}
+
+/// Everything a platform needs to publish one target of a post.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishRequest {
+    pub account: AccountRef,
+    pub text: String,
+    pub first_comment: Option<String>,
+    /// Platform options chosen in the composer, as a JSON object.
+    pub options: serde_json::Value,
+    /// Unique per attempt; sent where the platform's API accepts one and used to find the post
+    /// again after a crash.
+    pub idempotency_key: String,
+}
+
+/// A post the platform accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    pub platform_post_id: String,
+    pub permalink: Option<String>,
+}
+
+/// Why a platform did not publish, in the four kinds the scheduler acts on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PublishError {
+    /// The account's token is no longer accepted: refresh it or ask for a reconnection.
+    #[error("the platform no longer accepts this account's authorisation")]
+    TokenExpired,
+    /// Try again after `retry_after`.
+    #[error("the platform's rate limit was reached")]
+    RateLimited { retry_after: Duration },
+    /// The platform refused the content; the reason is shown to the person.
+    #[error("the platform refused the post: {reason}")]
+    InvalidContent { reason: String },
+    /// A failure that may pass. `maybe_published` is true when the request may have reached
+    /// the platform (a timeout after sending, a dropped connection): then a retry could post
+    /// twice, and the scheduler reconciles or asks a person instead.
+    #[error("the platform could not be reached: {reason}")]
+    Transient {
+        reason: String,
+        maybe_published: bool,
+    },
+}
+
+/// What a platform says when asked whether a post made with a given idempotency key exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    Found(Published),
+    /// The platform is certain there is no such post.
+    NotFound,
+    /// The platform's API offers no way to tell.
+    Unsupported,
+}
+
+/// A platform that can publish.
+#[async_trait]
+pub trait Publisher: Send + Sync {
+    async fn publish(&self, request: &PublishRequest) -> Result<Published, PublishError>;
+
+    /// Looks for a post made for `account` with `idempotency_key` since `since`, after an
+    /// attempt whose outcome is unknown. Platforms whose API cannot answer say `Unsupported`.
+    async fn find(
+        &self,
+        _account: &AccountRef,
+        _idempotency_key: &str,
+        _since: DateTime<Utc>,
+    ) -> Result<Lookup, PublishError> {
+        Ok(Lookup::Unsupported)
+    }
+}
+
+/// The publisher of each platform that is configured.
+#[derive(Clone, Default)]
+pub struct Publishers(HashMap<Platform, Arc<dyn Publisher>>);
+
+impl Publishers {
+    pub fn with(mut self, platform: Platform, publisher: Arc<dyn Publisher>) -> Self {
+        self.0.insert(platform, publisher);
+        self
+    }
+
+    pub fn get(&self, platform: Platform) -> Option<Arc<dyn Publisher>> {
+        self.0.get(&platform).cloned()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}

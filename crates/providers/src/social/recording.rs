@@ -1,0 +1,151 @@
+//! A test double: a publisher that records every request and answers after a set latency.
+//! It exists for tests and benchmarks (feature `testing`) and is never offered as a platform.
+
+use super::{AccountRef, Lookup, PublishError, PublishRequest, Published, Publisher};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// One request the double received, with when it arrived.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub request: PublishRequest,
+    pub at: Instant,
+    pub wall: DateTime<Utc>,
+    /// Whether the double kept it as a published post.
+    pub published: bool,
+}
+
+#[derive(Default)]
+pub struct RecordingPublisher {
+    latency: Duration,
+    received: Mutex<Vec<Received>>,
+    failures: Mutex<VecDeque<PublishError>>,
+    lookups: bool,
+    /// Record the post, then never answer: the caller's process "crashes" mid-call.
+    hang: AtomicBool,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+}
+
+impl RecordingPublisher {
+    pub fn new(latency: Duration) -> Self {
+        Self {
+            latency,
+            ..Default::default()
+        }
+    }
+
+    /// Lets `find` answer from what was recorded (a platform whose API can look posts up).
+    pub fn with_lookups(mut self) -> Self {
+        self.lookups = true;
+        self
+    }
+
+    /// The next calls fail with these errors, in order (no post is recorded for them, except
+    /// for a `Transient` error with `maybe_published`, which records the post and then fails).
+    pub fn fail_next(&self, errors: impl IntoIterator<Item = PublishError>) {
+        lock(&self.failures).extend(errors);
+    }
+
+    /// From now on, record each post and then never answer.
+    pub fn hang(&self, hang: bool) {
+        self.hang.store(hang, Ordering::SeqCst);
+    }
+
+    /// Every request received, in order.
+    pub fn received(&self) -> Vec<Received> {
+        lock(&self.received).clone()
+    }
+
+    /// How many posts were published, in all.
+    pub fn published_count(&self) -> usize {
+        lock(&self.received).iter().filter(|r| r.published).count()
+    }
+
+    /// The most calls that were in flight at the same moment.
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    fn post_id(key: &str) -> String {
+        format!("rec-{key}")
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[async_trait]
+impl Publisher for RecordingPublisher {
+    async fn publish(&self, request: &PublishRequest) -> Result<Published, PublishError> {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        let _guard = InFlight(&self.in_flight);
+        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        let failure = lock(&self.failures).pop_front();
+        let published = match &failure {
+            None => true,
+            Some(PublishError::Transient {
+                maybe_published, ..
+            }) => *maybe_published,
+            Some(_) => false,
+        };
+        lock(&self.received).push(Received {
+            request: request.clone(),
+            at: Instant::now(),
+            wall: Utc::now(),
+            published,
+        });
+        if self.hang.load(Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
+        tokio::time::sleep(self.latency).await;
+        match failure {
+            Some(err) => Err(err),
+            None => Ok(Published {
+                platform_post_id: Self::post_id(&request.idempotency_key),
+                permalink: Some(format!(
+                    "https://example.test/{}/{}",
+                    request.account.username,
+                    Self::post_id(&request.idempotency_key)
+                )),
+            }),
+        }
+    }
+
+    async fn find(
+        &self,
+        account: &AccountRef,
+        idempotency_key: &str,
+        _since: DateTime<Utc>,
+    ) -> Result<Lookup, PublishError> {
+        if !self.lookups {
+            return Ok(Lookup::Unsupported);
+        }
+        let found = lock(&self.received).iter().any(|r| {
+            r.published
+                && r.request.account.id == account.id
+                && r.request.idempotency_key == idempotency_key
+        });
+        Ok(if found {
+            Lookup::Found(Published {
+                platform_post_id: Self::post_id(idempotency_key),
+                permalink: None,
+            })
+        } else {
+            Lookup::NotFound
+        })
+    }
+}

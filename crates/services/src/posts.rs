@@ -1,0 +1,757 @@
+//! Posts: writing, scheduling, rescheduling, duplicating and deleting them, and reading them
+//! back for the composer, the list and the calendar.
+//!
+//! A post has a base text and one target per account, each with an optional variant of the
+//! text. Scheduling a post writes one publish job per target, due at the post's time, in the same
+//! transaction; a change of schedule withdraws the queued jobs and bumps the post's revision, so
+//! a job that was already claimed for the old time does nothing.
+
+use crate::workspaces::{Membership, lock_as_editor};
+use crate::{Result, ServiceError, Services, activity, publishing, queue};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use domain::content::{self, Platform};
+use domain::{Timezone, WorkspaceId, schedule};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait, TryIntoModel,
+};
+use std::collections::BTreeSet;
+use store::entities::{campaign, job, post, post_target, publish_attempt, social_account, user};
+
+/// The states of a post.
+pub mod state {
+    pub const DRAFT: &str = "draft";
+    pub const SCHEDULED: &str = "scheduled";
+    pub const PUBLISHING: &str = "publishing";
+    pub const PUBLISHED: &str = "published";
+    pub const PARTIALLY_PUBLISHED: &str = "partially_published";
+    pub const FAILED: &str = "failed";
+    /// A target's outcome is unknown (the process stopped mid-call and the platform cannot be
+    /// asked): a person decides.
+    pub const UNCONFIRMED: &str = "unconfirmed";
+
+    pub const ALL: [&str; 7] = [
+        DRAFT,
+        SCHEDULED,
+        PUBLISHING,
+        PUBLISHED,
+        PARTIALLY_PUBLISHED,
+        FAILED,
+        UNCONFIRMED,
+    ];
+
+    /// How a state is named in the interface.
+    pub fn label(state: &str) -> &'static str {
+        match state {
+            DRAFT => "Draft",
+            SCHEDULED => "Scheduled",
+            PUBLISHING => "Publishing",
+            PUBLISHED => "Published",
+            PARTIALLY_PUBLISHED => "Partly published",
+            FAILED => "Failed",
+            UNCONFIRMED => "Needs a check",
+            _ => "Unknown",
+        }
+    }
+}
+
+/// The longest text a post may hold at all (the largest platform limit).
+pub const MAX_TEXT: usize = 63_206;
+
+/// What to do with the post once saved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Intent {
+    Draft,
+    /// At this wall-clock time in the author's time zone.
+    Schedule(NaiveDateTime),
+    PublishNow,
+}
+
+/// One account the post goes to, with its own text when it differs from the base.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetInput {
+    pub account_id: i64,
+    pub body: Option<String>,
+}
+
+/// A post as the composer sends it.
+#[derive(Debug, Clone)]
+pub struct PostInput {
+    pub body: String,
+    pub first_comment: Option<String>,
+    pub campaign_id: Option<i64>,
+    pub targets: Vec<TargetInput>,
+    pub intent: Intent,
+}
+
+/// A target with its account, for pages.
+#[derive(Debug, Clone)]
+pub struct TargetView {
+    pub target: post_target::Model,
+    pub account: social_account::Model,
+}
+
+impl TargetView {
+    pub fn platform(&self) -> Option<Platform> {
+        Platform::parse(&self.account.platform).ok()
+    }
+}
+
+/// A post with everything its page shows.
+#[derive(Debug, Clone)]
+pub struct PostView {
+    pub post: post::Model,
+    pub targets: Vec<TargetView>,
+    pub campaign: Option<campaign::Model>,
+    pub attempts: Vec<publish_attempt::Model>,
+}
+
+/// Which posts a list or calendar shows.
+#[derive(Debug, Clone, Default)]
+pub struct PostFilter {
+    pub state: Option<String>,
+    pub account_id: Option<i64>,
+    pub campaign_id: Option<i64>,
+    /// Posts scheduled (or, for drafts without a time, created) in `[from, to)`.
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// A post in a list: the post, its campaign and its targets' accounts.
+#[derive(Debug, Clone)]
+pub struct PostSummary {
+    pub post: post::Model,
+    pub campaign: Option<campaign::Model>,
+    pub accounts: Vec<social_account::Model>,
+}
+
+impl PostSummary {
+    /// When the post goes (or went) out: its schedule, else its creation.
+    pub fn when(&self) -> DateTime<Utc> {
+        self.post.scheduled_at.unwrap_or(self.post.created_at)
+    }
+}
+
+/// The text a target publishes: its own, or the post's base text.
+pub fn effective_text<'a>(post_body: &'a str, target_body: Option<&'a str>) -> &'a str {
+    target_body
+        .filter(|b| !b.trim().is_empty())
+        .unwrap_or(post_body)
+}
+
+/// Browsers send line breaks as CR LF; the product stores and publishes LF.
+fn normalise(text: &str) -> String {
+    text.replace("\r\n", "\n").trim_end().to_owned()
+}
+
+/// The checked form of a post, ready to write.
+struct Checked {
+    body: String,
+    first_comment: Option<String>,
+    campaign_id: Option<i64>,
+    targets: Vec<(social_account::Model, Option<String>)>,
+    scheduled_at: Option<DateTime<Utc>>,
+}
+
+impl Services {
+    /// The accounts of a workspace, by platform and name.
+    pub async fn accounts_of(&self, ws: WorkspaceId) -> Result<Vec<social_account::Model>> {
+        Ok(social_account::Entity::find()
+            .filter(social_account::Column::WorkspaceId.eq(ws.0))
+            .order_by_asc(social_account::Column::Platform)
+            .order_by_asc(social_account::Column::Username)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Creates a post (`post_id` None) or changes a draft or scheduled one, then schedules it
+    /// as `input.intent` says.
+    pub async fn save_post(
+        &self,
+        ctx: &Membership,
+        author: &user::Model,
+        post_id: Option<i64>,
+        input: PostInput,
+    ) -> Result<post::Model> {
+        let ws = ctx.workspace_id();
+        let tz = Timezone::parse(&author.timezone).unwrap_or_else(|_| Timezone::utc());
+        let now = crate::now();
+        let txn = store::begin_write(&self.db).await?;
+        lock_as_editor(&txn, ctx).await?;
+        let checked = check(&txn, ws, &input, tz, now).await?;
+        let existing = match post_id {
+            Some(id) => {
+                let post = post_in(&txn, ws, id).await?;
+                if ![state::DRAFT, state::SCHEDULED].contains(&post.state.as_str()) {
+                    return Err(ServiceError::Forbidden(format!(
+                        "This post is {} and can no longer be changed. Duplicate it to post \
+                         something similar.",
+                        state::label(&post.state).to_lowercase()
+                    )));
+                }
+                withdraw_jobs(&txn, id).await?;
+                post_target::Entity::delete_many()
+                    .filter(post_target::Column::PostId.eq(id))
+                    .exec(&txn)
+                    .await?;
+                Some(post)
+            }
+            None => None,
+        };
+        let new_state = if checked.scheduled_at.is_some() {
+            state::SCHEDULED
+        } else {
+            state::DRAFT
+        };
+        let mut row = match &existing {
+            Some(post) => {
+                let mut row: post::ActiveModel = post.clone().into();
+                row.revision = Set(post.revision + 1);
+                row
+            }
+            None => post::ActiveModel {
+                workspace_id: Set(ws.0),
+                author_id: Set(Some(author.id)),
+                revision: Set(1),
+                created_at: Set(now),
+                ..Default::default()
+            },
+        };
+        row.body = Set(checked.body.clone());
+        row.first_comment = Set(checked.first_comment.clone());
+        row.campaign_id = Set(checked.campaign_id);
+        row.state = Set(new_state.to_owned());
+        row.failure_reason = Set(None);
+        row.scheduled_at = Set(checked.scheduled_at);
+        row.schedule_tz = Set(checked.scheduled_at.map(|_| tz.name().to_owned()));
+        row.updated_at = Set(now);
+        let post = row.save(&txn).await?.try_into_model()?;
+        for (account, body) in &checked.targets {
+            let target = post_target::ActiveModel {
+                post_id: Set(post.id),
+                account_id: Set(account.id),
+                body: Set(body.clone()),
+                options: Set("{}".to_owned()),
+                state: Set(new_state.to_owned()),
+                attempts: Set(0),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            if let Some(at) = checked.scheduled_at {
+                publishing::enqueue(&txn, &post, &target, &account.platform, at).await?;
+            }
+        }
+        let what = match (existing.is_some(), input.intent) {
+            (_, Intent::PublishNow) => ("post.publish_now", "asked to publish a post now"),
+            (false, Intent::Draft) => ("post.created", "wrote a draft post"),
+            (true, Intent::Draft) => ("post.updated", "changed a draft post"),
+            (false, Intent::Schedule(_)) => ("post.scheduled", "scheduled a post"),
+            (true, Intent::Schedule(_)) => ("post.rescheduled", "changed a scheduled post"),
+        };
+        let when = checked
+            .scheduled_at
+            .map(|at| format!(" for {}", schedule::describe(at, tz)))
+            .unwrap_or_default();
+        activity::record(
+            &txn,
+            ws,
+            Some(author),
+            activity::Entry {
+                action: what.0,
+                object_type: "post",
+                object_id: Some(post.id),
+                summary: format!("{}{when}: “{}”", what.1, excerpt(&post.body)),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        if checked.scheduled_at.is_some() {
+            self.wake.notify_one();
+        }
+        Ok(post)
+    }
+
+    /// Moves a scheduled post to another time (the calendar's reschedule form).
+    pub async fn reschedule_post(
+        &self,
+        ctx: &Membership,
+        actor: &user::Model,
+        post_id: i64,
+        local: NaiveDateTime,
+    ) -> Result<post::Model> {
+        let ws = ctx.workspace_id();
+        let tz = Timezone::parse(&actor.timezone).unwrap_or_else(|_| Timezone::utc());
+        let at = schedule::schedule_at(local, tz, crate::now())
+            .map_err(|e| ServiceError::invalid("scheduled_at", e.0))?
+            .utc;
+        let txn = store::begin_write(&self.db).await?;
+        lock_as_editor(&txn, ctx).await?;
+        let post = post_in(&txn, ws, post_id).await?;
+        if post.state != state::SCHEDULED {
+            return Err(ServiceError::Forbidden(format!(
+                "Only scheduled posts can be moved; this one is {}.",
+                state::label(&post.state).to_lowercase()
+            )));
+        }
+        withdraw_jobs(&txn, post.id).await?;
+        let mut row: post::ActiveModel = post.clone().into();
+        row.revision = Set(post.revision + 1);
+        row.scheduled_at = Set(Some(at));
+        row.schedule_tz = Set(Some(tz.name().to_owned()));
+        row.updated_at = Set(crate::now());
+        let post = row.update(&txn).await?;
+        for view in targets_of(&txn, post.id).await? {
+            publishing::enqueue(&txn, &post, &view.target, &view.account.platform, at).await?;
+        }
+        activity::record(
+            &txn,
+            ws,
+            Some(actor),
+            activity::Entry {
+                action: "post.rescheduled",
+                object_type: "post",
+                object_id: Some(post.id),
+                summary: format!(
+                    "moved a post to {}: “{}”",
+                    schedule::describe(at, tz),
+                    excerpt(&post.body)
+                ),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        self.wake.notify_one();
+        Ok(post)
+    }
+
+    /// Takes a scheduled post off the calendar: it becomes a draft again.
+    pub async fn unschedule_post(
+        &self,
+        ctx: &Membership,
+        actor: &user::Model,
+        post_id: i64,
+    ) -> Result<()> {
+        let ws = ctx.workspace_id();
+        let txn = store::begin_write(&self.db).await?;
+        lock_as_editor(&txn, ctx).await?;
+        let post = post_in(&txn, ws, post_id).await?;
+        if post.state != state::SCHEDULED {
+            return Err(ServiceError::Forbidden(
+                "Only a scheduled post can be turned back into a draft.".into(),
+            ));
+        }
+        withdraw_jobs(&txn, post.id).await?;
+        post_target::Entity::update_many()
+            .col_expr(post_target::Column::State, Expr::value(state::DRAFT))
+            .filter(post_target::Column::PostId.eq(post.id))
+            .exec(&txn)
+            .await?;
+        let mut row: post::ActiveModel = post.clone().into();
+        row.revision = Set(post.revision + 1);
+        row.state = Set(state::DRAFT.to_owned());
+        row.scheduled_at = Set(None);
+        row.updated_at = Set(crate::now());
+        row.update(&txn).await?;
+        activity::record(
+            &txn,
+            ws,
+            Some(actor),
+            activity::Entry {
+                action: "post.unscheduled",
+                object_type: "post",
+                object_id: Some(post.id),
+                summary: format!("took a post off the schedule: “{}”", excerpt(&post.body)),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Copies a post, in any state, into a new draft with the same text, targets and campaign.
+    pub async fn duplicate_post(
+        &self,
+        ctx: &Membership,
+        actor: &user::Model,
+        post_id: i64,
+    ) -> Result<post::Model> {
+        let ws = ctx.workspace_id();
+        let now = crate::now();
+        let txn = store::begin_write(&self.db).await?;
+        lock_as_editor(&txn, ctx).await?;
+        let original = post_in(&txn, ws, post_id).await?;
+        let copy = post::ActiveModel {
+            workspace_id: Set(ws.0),
+            campaign_id: Set(original.campaign_id),
+            author_id: Set(Some(actor.id)),
+            body: Set(original.body.clone()),
+            first_comment: Set(original.first_comment.clone()),
+            state: Set(state::DRAFT.to_owned()),
+            revision: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        for view in targets_of(&txn, original.id).await? {
+            post_target::ActiveModel {
+                post_id: Set(copy.id),
+                account_id: Set(view.account.id),
+                body: Set(view.target.body.clone()),
+                options: Set(view.target.options.clone()),
+                state: Set(state::DRAFT.to_owned()),
+                attempts: Set(0),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
+        activity::record(
+            &txn,
+            ws,
+            Some(actor),
+            activity::Entry {
+                action: "post.duplicated",
+                object_type: "post",
+                object_id: Some(copy.id),
+                summary: format!("duplicated a post: “{}”", excerpt(&copy.body)),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(copy)
+    }
+
+    /// Deletes a post that is not being published right now. A published post is removed from
+    /// Socializioz only; it stays on the platforms.
+    pub async fn delete_post(
+        &self,
+        ctx: &Membership,
+        actor: &user::Model,
+        post_id: i64,
+    ) -> Result<()> {
+        let ws = ctx.workspace_id();
+        let txn = store::begin_write(&self.db).await?;
+        lock_as_editor(&txn, ctx).await?;
+        let post = post_in(&txn, ws, post_id).await?;
+        if post.state == state::PUBLISHING {
+            return Err(ServiceError::Forbidden(
+                "This post is being published right now. Wait until it is done, then delete it."
+                    .into(),
+            ));
+        }
+        withdraw_jobs(&txn, post.id).await?;
+        post::Entity::delete_by_id(post.id).exec(&txn).await?;
+        activity::record(
+            &txn,
+            ws,
+            Some(actor),
+            activity::Entry {
+                action: "post.deleted",
+                object_type: "post",
+                object_id: Some(post.id),
+                summary: format!("deleted a post: “{}”", excerpt(&post.body)),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// A post of the workspace with its targets, campaign and publish attempts.
+    pub async fn post_view(&self, ws: WorkspaceId, post_id: i64) -> Result<PostView> {
+        let txn = self.db.begin().await?;
+        let post = post_in(&txn, ws, post_id).await?;
+        let targets = targets_of(&txn, post.id).await?;
+        let campaign = match post.campaign_id {
+            Some(id) => campaign::Entity::find_by_id(id).one(&txn).await?,
+            None => None,
+        };
+        let ids: Vec<i64> = targets.iter().map(|t| t.target.id).collect();
+        let attempts = publish_attempt::Entity::find()
+            .filter(publish_attempt::Column::TargetId.is_in(ids))
+            .order_by_asc(publish_attempt::Column::Id)
+            .all(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(PostView {
+            post,
+            targets,
+            campaign,
+            attempts,
+        })
+    }
+
+    /// The posts of a workspace that match `filter`, by time.
+    pub async fn list_posts(
+        &self,
+        ws: WorkspaceId,
+        filter: &PostFilter,
+    ) -> Result<Vec<PostSummary>> {
+        let mut query = post::Entity::find().filter(post::Column::WorkspaceId.eq(ws.0));
+        if let Some(state) = &filter.state {
+            query = query.filter(post::Column::State.eq(state.as_str()));
+        }
+        if let Some(campaign) = filter.campaign_id {
+            query = query.filter(post::Column::CampaignId.eq(campaign));
+        }
+        if let Some(account) = filter.account_id {
+            use sea_orm::sea_query::ExprTrait;
+            query = query.filter(
+                post::Column::Id.in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(post_target::Column::PostId)
+                        .from(post_target::Entity)
+                        .and_where(Expr::col(post_target::Column::AccountId).eq(account))
+                        .to_owned(),
+                ),
+            );
+        }
+        if filter.from.is_some() || filter.to.is_some() {
+            let mut scheduled = Condition::all().add(post::Column::ScheduledAt.is_not_null());
+            let mut unscheduled = Condition::all().add(post::Column::ScheduledAt.is_null());
+            if let Some(from) = filter.from {
+                scheduled = scheduled.add(post::Column::ScheduledAt.gte(from));
+                unscheduled = unscheduled.add(post::Column::CreatedAt.gte(from));
+            }
+            if let Some(to) = filter.to {
+                scheduled = scheduled.add(post::Column::ScheduledAt.lt(to));
+                unscheduled = unscheduled.add(post::Column::CreatedAt.lt(to));
+            }
+            query = query.filter(Condition::any().add(scheduled).add(unscheduled));
+        }
+        let posts = query
+            .order_by_asc(post::Column::ScheduledAt)
+            .order_by_asc(post::Column::Id)
+            .limit(2000)
+            .all(&self.db)
+            .await?;
+        let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
+        let targets: Vec<(post_target::Model, Option<social_account::Model>)> =
+            post_target::Entity::find()
+                .filter(post_target::Column::PostId.is_in(ids))
+                .find_also_related(social_account::Entity)
+                .all(&self.db)
+                .await?;
+        let campaigns = campaign::Entity::find()
+            .filter(campaign::Column::WorkspaceId.eq(ws.0))
+            .all(&self.db)
+            .await?;
+        Ok(posts
+            .into_iter()
+            .map(|post| PostSummary {
+                campaign: campaigns
+                    .iter()
+                    .find(|c| Some(c.id) == post.campaign_id)
+                    .cloned(),
+                accounts: targets
+                    .iter()
+                    .filter(|(t, _)| t.post_id == post.id)
+                    .filter_map(|(_, a)| a.clone())
+                    .collect(),
+                post,
+            })
+            .collect())
+    }
+}
+
+/// Checks a post against the rules and the workspace: the accounts and campaign exist there,
+/// each target's text fits its platform (when the post is to be scheduled), the time is valid.
+/// Collects every problem, keyed by field, so the form can show them all at once.
+async fn check<C: ConnectionTrait>(
+    conn: &C,
+    ws: WorkspaceId,
+    input: &PostInput,
+    tz: Timezone,
+    now: DateTime<Utc>,
+) -> Result<Checked> {
+    let mut errors: Vec<(String, String)> = Vec::new();
+    let body = normalise(&input.body);
+    if body.chars().count() > MAX_TEXT {
+        errors.push((
+            "body".into(),
+            format!("A post can be at most {MAX_TEXT} characters long."),
+        ));
+    }
+    let first_comment = input
+        .first_comment
+        .as_deref()
+        .map(normalise)
+        .filter(|c| !c.is_empty());
+    let scheduled_at = match input.intent {
+        Intent::Draft => None,
+        Intent::PublishNow => Some(now),
+        Intent::Schedule(local) => match schedule::schedule_at(local, tz, now) {
+            Ok(at) => Some(at.utc),
+            Err(e) => {
+                errors.push(("scheduled_at".into(), e.0));
+                None
+            }
+        },
+    };
+    let going_out = input.intent != Intent::Draft;
+
+    let wanted: BTreeSet<i64> = input.targets.iter().map(|t| t.account_id).collect();
+    let accounts = social_account::Entity::find()
+        .filter(social_account::Column::WorkspaceId.eq(ws.0))
+        .filter(social_account::Column::Id.is_in(wanted.iter().copied()))
+        .all(conn)
+        .await?;
+    let mut targets = Vec::new();
+    let mut seen = BTreeSet::new();
+    for t in &input.targets {
+        if !seen.insert(t.account_id) {
+            continue;
+        }
+        let Some(account) = accounts.iter().find(|a| a.id == t.account_id) else {
+            errors.push((
+                "targets".into(),
+                "One of the chosen accounts is no longer connected to this workspace. Reload \
+                 the page and choose again."
+                    .into(),
+            ));
+            continue;
+        };
+        let variant = t.body.as_deref().map(normalise).filter(|b| !b.is_empty());
+        let text = effective_text(&body, variant.as_deref());
+        let field = format!("target-{}", account.id);
+        let platform = Platform::parse(&account.platform).map_err(|e| anyhow::anyhow!("{e}"))?;
+        if going_out {
+            if text.trim().is_empty() {
+                errors.push((
+                    if variant.is_none() {
+                        "body".into()
+                    } else {
+                        field.clone()
+                    },
+                    format!(
+                        "Write the text to publish on {} (@{}).",
+                        platform, account.username
+                    ),
+                ));
+            } else if let Err(e) = content::check(platform, text) {
+                let whose = if variant.is_some() {
+                    "The text for"
+                } else {
+                    "The post's text is too long for"
+                };
+                errors.push((
+                    field.clone(),
+                    format!("{whose} @{} on {platform}: {}", account.username, e.0),
+                ));
+            }
+            if let Some(comment) = &first_comment
+                && let Err(e) = content::check(platform, comment)
+            {
+                errors.push((
+                    "first_comment".into(),
+                    format!("First comment on {platform}: {}", e.0),
+                ));
+            }
+        }
+        if variant
+            .as_ref()
+            .is_some_and(|v| v.chars().count() > MAX_TEXT)
+        {
+            errors.push((
+                field,
+                format!("A post can be at most {MAX_TEXT} characters long."),
+            ));
+        }
+        targets.push((account.clone(), variant));
+    }
+    if going_out && input.targets.is_empty() {
+        errors.push((
+            "targets".into(),
+            "Choose at least one account to publish to.".into(),
+        ));
+    }
+    if let Some(id) = input.campaign_id {
+        let found = campaign::Entity::find_by_id(id)
+            .filter(campaign::Column::WorkspaceId.eq(ws.0))
+            .one(conn)
+            .await?;
+        if found.is_none() {
+            errors.push((
+                "campaign_id".into(),
+                "That campaign no longer exists. Choose another one.".into(),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Fields(errors));
+    }
+    Ok(Checked {
+        body,
+        first_comment,
+        campaign_id: input.campaign_id,
+        targets,
+        scheduled_at,
+    })
+}
+
+/// The post `id` of workspace `ws`, or NotFound.
+pub(crate) async fn post_in<C: ConnectionTrait>(
+    conn: &C,
+    ws: WorkspaceId,
+    id: i64,
+) -> Result<post::Model> {
+    post::Entity::find_by_id(id)
+        .filter(post::Column::WorkspaceId.eq(ws.0))
+        .one(conn)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+/// A post's targets with their accounts.
+pub(crate) async fn targets_of<C: ConnectionTrait>(
+    conn: &C,
+    post_id: i64,
+) -> Result<Vec<TargetView>> {
+    let rows = post_target::Entity::find()
+        .filter(post_target::Column::PostId.eq(post_id))
+        .find_also_related(social_account::Entity)
+        .order_by_asc(post_target::Column::Id)
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(target, account)| account.map(|account| TargetView { target, account }))
+        .collect())
+}
+
+/// Removes the queued publish jobs of a post's targets. A job already running finds the post's
+/// revision changed and does nothing.
+async fn withdraw_jobs<C: ConnectionTrait>(conn: &C, post_id: i64) -> Result<()> {
+    let subjects: Vec<String> = post_target::Entity::find()
+        .select_only()
+        .column(post_target::Column::Id)
+        .filter(post_target::Column::PostId.eq(post_id))
+        .into_tuple::<i64>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(publishing::subject)
+        .collect();
+    job::Entity::delete_many()
+        .filter(job::Column::Subject.is_in(subjects))
+        .filter(job::Column::State.eq(queue::QUEUED))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// The first words of a text, for the activity log.
+pub fn excerpt(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default();
+    let mut out: String = line.chars().take(60).collect();
+    if line.chars().count() > 60 || text.lines().nth(1).is_some() {
+        out.push('…');
+    }
+    out
+}

@@ -1,0 +1,855 @@
+//! Publishing a post's targets: on time, once.
+//!
+//! Each target of a scheduled post has one `publish` job, due at the post's time. Running it
+//! takes three steps:
+//!
+//! 1. In one transaction: check the job still matches the post (same revision, target still
+//!    waiting), then write the attempt as *started*, with a fresh idempotency key.
+//! 2. Outside any transaction: hand the request to the platform's [`Publisher`].
+//! 3. In one transaction: write the attempt's result, the target's state and the post's.
+//!
+//! If the process dies between 1 and 3, the job's lease runs out and another worker finds the
+//! attempt still open. It never simply calls the platform again: it asks the platform whether a
+//! post with that idempotency key exists (where the API can tell), and otherwise marks the
+//! target *unconfirmed* for a person to decide. The same holds when a call fails in a way that
+//! may have reached the platform (a timeout after sending).
+//!
+//! [`Publisher`]: providers::social::Publisher
+
+use crate::posts::{self, state};
+use crate::queue::{self, NewJob};
+use crate::worker::JobError;
+use crate::workspaces::{Membership, lock_as_editor};
+use crate::{Result, ServiceError, Services, activity, emails};
+use chrono::{DateTime, Utc};
+use domain::{Platform, WorkspaceId};
+use providers::social::{AccountRef, Lookup, PublishError, PublishRequest, Published, Publisher};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use store::entities::{job, post, post_target, publish_attempt, social_account, user};
+
+pub const JOB_KIND: &str = "publish";
+
+/// How many times a target is tried before it is marked failed.
+pub const MAX_ATTEMPTS: i32 = 5;
+
+/// The outcomes a publish attempt ends with.
+pub mod outcome {
+    pub const PUBLISHED: &str = "published";
+    pub const FAILED: &str = "failed";
+    /// Failed in a way that will pass; tried again later.
+    pub const RETRY: &str = "retry";
+    /// Unknown: a person decides.
+    pub const UNCONFIRMED: &str = "unconfirmed";
+    /// The process stopped mid-call; the platform said the post exists.
+    pub const RECONCILED: &str = "reconciled";
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Payload {
+    target: i64,
+    revision: i32,
+}
+
+/// The job subject of a target, by which its queued jobs are found and withdrawn.
+pub fn subject(target_id: i64) -> String {
+    format!("post_target:{target_id}")
+}
+
+/// The concurrency key of publish jobs for one platform.
+pub fn concurrency_key(platform: &str) -> String {
+    format!("{JOB_KIND}:{platform}")
+}
+
+/// Queues the publish job of `target`, due at `at`.
+pub(crate) async fn enqueue<C: ConnectionTrait>(
+    conn: &C,
+    post: &post::Model,
+    target: &post_target::Model,
+    platform: &str,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let payload = serde_json::to_value(Payload {
+        target: target.id,
+        revision: post.revision,
+    })
+    .map_err(anyhow::Error::from)?;
+    let mut job = NewJob::now(JOB_KIND, payload);
+    job.run_at = at;
+    job.max_attempts = MAX_ATTEMPTS;
+    job.workspace_id = Some(post.workspace_id);
+    job.concurrency_key = Some(concurrency_key(platform));
+    job.subject = Some(subject(target.id));
+    queue::enqueue(conn, job).await?;
+    Ok(())
+}
+
+/// Everything step 2 needs, read and written in step 1.
+struct Prepared {
+    post: post::Model,
+    target: post_target::Model,
+    account: social_account::Model,
+    attempt: publish_attempt::Model,
+    publisher: Arc<dyn Publisher>,
+}
+
+impl Prepared {
+    fn account_ref(&self) -> Result<AccountRef> {
+        Ok(AccountRef {
+            id: self.account.id,
+            platform: platform_of(&self.account)?,
+            external_id: self.account.external_id.clone(),
+            username: self.account.username.clone(),
+        })
+    }
+}
+
+enum Step {
+    /// The job no longer applies (post changed, deleted, or target already done).
+    Skip,
+    /// An attempt was written; call the platform.
+    Call(Box<Prepared>),
+    /// An earlier attempt is still open: its process stopped mid-call.
+    Reconcile(Box<Prepared>),
+    /// Could not start; the target is marked failed with this reason.
+    Refused(String),
+}
+
+/// How step 3 ends for the job.
+enum Finish {
+    Done,
+    Retry(String, Option<std::time::Duration>),
+    /// Nothing was posted and it is certain: start a fresh attempt now.
+    Again,
+}
+
+/// Runs one publish job.
+pub async fn run(services: &Services, job: &job::Model) -> Result<(), JobError> {
+    let payload: Payload = serde_json::from_str(&job.payload)
+        .map_err(|e| JobError::Permanent(format!("unreadable payload: {e}")))?;
+    let last_try = job.attempts >= job.max_attempts;
+    // At most one fresh attempt after a reconciliation that found nothing.
+    for _ in 0..2 {
+        let step = begin(services, &payload).await.map_err(retry)?;
+        let finish = match step {
+            Step::Skip => return Ok(()),
+            Step::Refused(reason) => return Err(JobError::Permanent(reason)),
+            Step::Call(prepared) => {
+                let request = PublishRequest {
+                    account: prepared.account_ref().map_err(retry)?,
+                    text: posts::effective_text(
+                        &prepared.post.body,
+                        prepared.target.body.as_deref(),
+                    )
+                    .to_owned(),
+                    first_comment: prepared.post.first_comment.clone(),
+                    options: serde_json::from_str(&prepared.target.options)
+                        .unwrap_or(serde_json::Value::Null),
+                    idempotency_key: prepared.attempt.idempotency_key.clone(),
+                };
+                let result = prepared.publisher.publish(&request).await;
+                settle(services, &prepared, result, last_try)
+                    .await
+                    .map_err(retry)?
+            }
+            Step::Reconcile(prepared) => {
+                let account = prepared.account_ref().map_err(retry)?;
+                let lookup = prepared
+                    .publisher
+                    .find(
+                        &account,
+                        &prepared.attempt.idempotency_key,
+                        prepared.attempt.started_at,
+                    )
+                    .await;
+                reconcile(services, &prepared, lookup, last_try)
+                    .await
+                    .map_err(retry)?
+            }
+        };
+        match finish {
+            Finish::Done => return Ok(()),
+            Finish::Retry(reason, Some(wait)) => return Err(JobError::RetryAfter(reason, wait)),
+            Finish::Retry(reason, None) => return Err(JobError::Retry(reason)),
+            Finish::Again => continue,
+        }
+    }
+    Err(JobError::Retry(
+        "the platform could not be reconciled".into(),
+    ))
+}
+
+fn retry(err: ServiceError) -> JobError {
+    JobError::Retry(format!("{err:#}"))
+}
+
+fn platform_of(account: &social_account::Model) -> Result<Platform> {
+    Platform::parse(&account.platform)
+        .map_err(|_| anyhow::anyhow!("account {} has an unknown platform", account.id).into())
+}
+
+/// Takes the post's row lock for the rest of the transaction, so that targets finishing at
+/// the same moment update the post's state one after the other. False if the post is gone.
+async fn lock_post<C: ConnectionTrait>(conn: &C, post_id: i64) -> Result<bool> {
+    let res = post::Entity::update_many()
+        .col_expr(post::Column::UpdatedAt, Expr::value(crate::now()))
+        .filter(post::Column::Id.eq(post_id))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected > 0)
+}
+
+/// Step 1.
+async fn begin(services: &Services, payload: &Payload) -> Result<Step> {
+    let Some(target) = post_target::Entity::find_by_id(payload.target)
+        .one(&services.db)
+        .await?
+    else {
+        return Ok(Step::Skip);
+    };
+    let txn = store::begin_write(&services.db).await?;
+    if !lock_post(&txn, target.post_id).await? {
+        return Ok(Step::Skip);
+    }
+    let (Some(post), Some(target)) = (
+        post::Entity::find_by_id(target.post_id).one(&txn).await?,
+        post_target::Entity::find_by_id(target.id).one(&txn).await?,
+    ) else {
+        return Ok(Step::Skip);
+    };
+    if post.revision != payload.revision
+        || ![state::SCHEDULED, state::PUBLISHING].contains(&target.state.as_str())
+    {
+        return Ok(Step::Skip);
+    }
+    let account = social_account::Entity::find_by_id(target.account_id)
+        .one(&txn)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let platform = platform_of(&account)?;
+    let Some(publisher) = services.publishers.get(platform) else {
+        let reason = format!("Publishing to {platform} is not set up on this server.");
+        mark_failed(&txn, &services.base_url, &post, &target, &reason).await?;
+        txn.commit().await?;
+        return Ok(Step::Refused(reason));
+    };
+    let open = publish_attempt::Entity::find()
+        .filter(publish_attempt::Column::TargetId.eq(target.id))
+        .filter(publish_attempt::Column::FinishedAt.is_null())
+        .order_by_desc(publish_attempt::Column::Id)
+        .one(&txn)
+        .await?;
+    if let Some(attempt) = open {
+        txn.commit().await?;
+        return Ok(Step::Reconcile(Box::new(Prepared {
+            post,
+            target,
+            account,
+            attempt,
+            publisher,
+        })));
+    }
+    let number = target.attempts + 1;
+    let attempt = publish_attempt::ActiveModel {
+        target_id: Set(target.id),
+        number: Set(number),
+        idempotency_key: Set(format!(
+            "sz-{}-{number}-{}",
+            target.id,
+            &crate::tokens::random_token()[..10]
+        )),
+        started_at: Set(crate::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let mut row: post_target::ActiveModel = target.into();
+    row.state = Set(state::PUBLISHING.to_owned());
+    row.attempts = Set(number);
+    row.updated_at = Set(crate::now());
+    let target = row.update(&txn).await?;
+    let post = update_post_state(&txn, &post).await?;
+    txn.commit().await?;
+    Ok(Step::Call(Box::new(Prepared {
+        post,
+        target,
+        account,
+        attempt,
+        publisher,
+    })))
+}
+
+/// Step 3: writes what the platform answered.
+async fn settle(
+    services: &Services,
+    prepared: &Prepared,
+    result: Result<Published, PublishError>,
+    last_try: bool,
+) -> Result<Finish> {
+    match result {
+        Ok(published) => {
+            close(
+                services,
+                prepared,
+                outcome::PUBLISHED,
+                None,
+                Some(published),
+            )
+            .await?;
+            Ok(Finish::Done)
+        }
+        Err(PublishError::Transient {
+            reason,
+            maybe_published: true,
+        }) => {
+            // The request may have arrived: ask before trying again.
+            let account = prepared.account_ref()?;
+            let lookup = prepared
+                .publisher
+                .find(
+                    &account,
+                    &prepared.attempt.idempotency_key,
+                    prepared.attempt.started_at,
+                )
+                .await;
+            let lookup = lookup.map_err(|e| PublishError::Transient {
+                reason: format!("{reason}; then the lookup failed: {e}"),
+                maybe_published: true,
+            });
+            reconcile(services, prepared, lookup, last_try).await
+        }
+        Err(PublishError::RateLimited { retry_after }) => {
+            let reason = format!(
+                "{} asked to wait {} (rate limit)",
+                platform_of(&prepared.account)?,
+                crate::human_wait(retry_after)
+            );
+            retry_later(services, prepared, reason, Some(retry_after), last_try).await
+        }
+        Err(PublishError::Transient { reason, .. }) => {
+            retry_later(services, prepared, reason, None, last_try).await
+        }
+        Err(PublishError::InvalidContent { reason }) => {
+            let reason = format!(
+                "{} refused the post: {reason}",
+                platform_of(&prepared.account)?
+            );
+            close(services, prepared, outcome::FAILED, Some(&reason), None).await?;
+            Ok(Finish::Done)
+        }
+        Err(PublishError::TokenExpired) => {
+            let reason = format!(
+                "{} no longer accepts the connection to @{}. Reconnect the account, then retry.",
+                platform_of(&prepared.account)?,
+                prepared.account.username
+            );
+            close(services, prepared, outcome::FAILED, Some(&reason), None).await?;
+            Ok(Finish::Done)
+        }
+    }
+}
+
+/// Acts on the platform's answer about an attempt whose outcome was unknown.
+async fn reconcile(
+    services: &Services,
+    prepared: &Prepared,
+    lookup: Result<Lookup, PublishError>,
+    last_try: bool,
+) -> Result<Finish> {
+    match lookup {
+        Ok(Lookup::Found(published)) => {
+            close(
+                services,
+                prepared,
+                outcome::RECONCILED,
+                None,
+                Some(published),
+            )
+            .await?;
+            Ok(Finish::Done)
+        }
+        Ok(Lookup::NotFound) => {
+            let reason = "interrupted; the platform confirmed nothing was posted";
+            close(services, prepared, outcome::RETRY, Some(reason), None).await?;
+            Ok(if last_try {
+                Finish::Retry(reason.into(), None)
+            } else {
+                Finish::Again
+            })
+        }
+        Ok(Lookup::Unsupported) => unconfirmed(services, prepared, "cannot tell").await,
+        Err(err) if last_try => {
+            let why = format!("could not be asked ({err})");
+            unconfirmed(services, prepared, &why).await
+        }
+        // Leave the attempt open: the next run asks again.
+        Err(err) => Ok(Finish::Retry(err.to_string(), None)),
+    }
+}
+
+/// Leaves the outcome to a person: the platform `why` (cannot tell, could not be asked)
+/// whether the post went out.
+async fn unconfirmed(services: &Services, prepared: &Prepared, why: &str) -> Result<Finish> {
+    let reason = format!(
+        "Publishing was interrupted and {} {why} whether the post went out. Check @{} and \
+         tell Socializioz what happened.",
+        platform_of(&prepared.account)?,
+        prepared.account.username
+    );
+    close(
+        services,
+        prepared,
+        outcome::UNCONFIRMED,
+        Some(&reason),
+        None,
+    )
+    .await?;
+    Ok(Finish::Done)
+}
+
+/// A failure that will pass: the attempt is closed as `retry` and the job runs again, unless
+/// this was its last try, when the target fails.
+async fn retry_later(
+    services: &Services,
+    prepared: &Prepared,
+    reason: String,
+    wait: Option<std::time::Duration>,
+    last_try: bool,
+) -> Result<Finish> {
+    if last_try {
+        let reason = format!(
+            "Gave up after {} attempts: {reason}",
+            prepared.attempt.number
+        );
+        close(services, prepared, outcome::FAILED, Some(&reason), None).await?;
+        return Ok(Finish::Done);
+    }
+    close(services, prepared, outcome::RETRY, Some(&reason), None).await?;
+    Ok(Finish::Retry(reason, wait))
+}
+
+/// Closes the attempt with `result` and moves the target (and its post) on.
+async fn close(
+    services: &Services,
+    prepared: &Prepared,
+    result: &str,
+    error: Option<&str>,
+    published: Option<Published>,
+) -> Result<()> {
+    let now = crate::now();
+    let txn = store::begin_write(&services.db).await?;
+    if !lock_post(&txn, prepared.post.id).await? {
+        // Deleted meanwhile (only possible for a post not publishing): nothing to record.
+        return Ok(());
+    }
+    publish_attempt::Entity::update_many()
+        .col_expr(publish_attempt::Column::FinishedAt, Expr::value(now))
+        .col_expr(publish_attempt::Column::Outcome, Expr::value(result))
+        .col_expr(
+            publish_attempt::Column::Error,
+            Expr::value(error.map(str::to_owned)),
+        )
+        .col_expr(
+            publish_attempt::Column::PlatformPostId,
+            Expr::value(published.as_ref().map(|p| p.platform_post_id.clone())),
+        )
+        .filter(publish_attempt::Column::Id.eq(prepared.attempt.id))
+        .exec(&txn)
+        .await?;
+    let Some(post) = post::Entity::find_by_id(prepared.post.id).one(&txn).await? else {
+        return Ok(());
+    };
+    let target = prepared.target.clone();
+    match (result, published) {
+        (outcome::PUBLISHED | outcome::RECONCILED, Some(p)) => {
+            let mut row: post_target::ActiveModel = target.into();
+            row.state = Set(state::PUBLISHED.to_owned());
+            row.platform_post_id = Set(Some(p.platform_post_id));
+            row.permalink = Set(p.permalink);
+            row.last_error = Set(None);
+            row.published_at = Set(Some(now));
+            row.updated_at = Set(now);
+            row.update(&txn).await?;
+            let post = update_post_state(&txn, &post).await?;
+            activity::record(
+                &txn,
+                WorkspaceId(post.workspace_id),
+                None,
+                activity::Entry {
+                    action: "post.published",
+                    object_type: "post",
+                    object_id: Some(post.id),
+                    summary: format!(
+                        "published to {} @{}",
+                        prepared.account.platform, prepared.account.username
+                    ),
+                },
+            )
+            .await?;
+        }
+        (outcome::FAILED, _) => {
+            mark_failed(
+                &txn,
+                &services.base_url,
+                &post,
+                &target,
+                error.unwrap_or("failed"),
+            )
+            .await?;
+        }
+        (outcome::UNCONFIRMED, _) => {
+            let mut row: post_target::ActiveModel = target.clone().into();
+            row.state = Set(state::UNCONFIRMED.to_owned());
+            row.last_error = Set(error.map(str::to_owned));
+            row.updated_at = Set(now);
+            row.update(&txn).await?;
+            let post = update_post_state(&txn, &post).await?;
+            tell_author(
+                &txn,
+                &services.base_url,
+                &post,
+                &prepared.account,
+                error.unwrap_or_default(),
+            )
+            .await?;
+        }
+        _ => {
+            // A retry: the target keeps waiting, with the reason shown.
+            let mut row: post_target::ActiveModel = target.into();
+            row.last_error = Set(error.map(str::to_owned));
+            row.updated_at = Set(now);
+            row.update(&txn).await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Marks a target failed, updates its post, logs it and e-mails the author.
+async fn mark_failed<C: ConnectionTrait>(
+    conn: &C,
+    base_url: &str,
+    post: &post::Model,
+    target: &post_target::Model,
+    reason: &str,
+) -> Result<()> {
+    let now = crate::now();
+    let mut row: post_target::ActiveModel = target.clone().into();
+    row.state = Set(state::FAILED.to_owned());
+    row.last_error = Set(Some(reason.to_owned()));
+    row.updated_at = Set(now);
+    row.update(conn).await?;
+    let post = update_post_state(conn, post).await?;
+    let account = social_account::Entity::find_by_id(target.account_id)
+        .one(conn)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    activity::record(
+        conn,
+        WorkspaceId(post.workspace_id),
+        None,
+        activity::Entry {
+            action: "post.failed",
+            object_type: "post",
+            object_id: Some(post.id),
+            summary: format!(
+                "could not publish to {} @{}: {reason}",
+                account.platform, account.username
+            ),
+        },
+    )
+    .await?;
+    failure_mail(conn, base_url, &post, &account, reason).await
+}
+
+async fn tell_author<C: ConnectionTrait>(
+    conn: &C,
+    base_url: &str,
+    post: &post::Model,
+    account: &social_account::Model,
+    reason: &str,
+) -> Result<()> {
+    activity::record(
+        conn,
+        WorkspaceId(post.workspace_id),
+        None,
+        activity::Entry {
+            action: "post.unconfirmed",
+            object_type: "post",
+            object_id: Some(post.id),
+            summary: format!(
+                "could not confirm a post to {} @{}",
+                account.platform, account.username
+            ),
+        },
+    )
+    .await?;
+    failure_mail(conn, base_url, post, account, reason).await
+}
+
+/// E-mails the post's author (if they still have an account) about a target that needs them.
+async fn failure_mail<C: ConnectionTrait>(
+    conn: &C,
+    base_url: &str,
+    post: &post::Model,
+    account: &social_account::Model,
+    reason: &str,
+) -> Result<()> {
+    let Some(author_id) = post.author_id else {
+        return Ok(());
+    };
+    let Some(author) = user::Entity::find_by_id(author_id).one(conn).await? else {
+        return Ok(());
+    };
+    let platform = Platform::parse(&account.platform)
+        .map(|p| p.label())
+        .unwrap_or("the platform");
+    let email = emails::publish_problem(
+        &author.email,
+        &author.name,
+        platform,
+        &account.username,
+        &posts::excerpt(&post.body),
+        reason,
+        &format!("{base_url}/w/{}/posts/{}", post.workspace_id, post.id),
+    );
+    emails::queue(conn, email, Some(author.id)).await
+}
+
+/// Recomputes a post's state from its targets' and writes it (with the failures' reasons).
+async fn update_post_state<C: ConnectionTrait>(
+    conn: &C,
+    post: &post::Model,
+) -> Result<post::Model> {
+    let targets = post_target::Entity::find()
+        .filter(post_target::Column::PostId.eq(post.id))
+        .find_also_related(social_account::Entity)
+        .all(conn)
+        .await?;
+    let states: Vec<&str> = targets.iter().map(|(t, _)| t.state.as_str()).collect();
+    let new_state = aggregate(&states);
+    let reasons: Vec<String> = targets
+        .iter()
+        .filter(|(t, _)| t.state == state::FAILED || t.state == state::UNCONFIRMED)
+        .map(|(t, a)| {
+            let who = a
+                .as_ref()
+                .map(|a| format!("{} @{}", a.platform, a.username))
+                .unwrap_or_default();
+            format!("{who}: {}", t.last_error.as_deref().unwrap_or("failed"))
+        })
+        .collect();
+    let published_at = targets.iter().filter_map(|(t, _)| t.published_at).max();
+    let mut row: post::ActiveModel = post.clone().into();
+    row.state = Set(new_state.to_owned());
+    row.failure_reason = Set((!reasons.is_empty()).then(|| reasons.join("\n")));
+    row.published_at = Set(published_at);
+    row.updated_at = Set(crate::now());
+    Ok(row.update(conn).await?)
+}
+
+/// A post's state from its targets' states.
+pub fn aggregate(targets: &[&str]) -> &'static str {
+    let all = |s: &str| !targets.is_empty() && targets.iter().all(|t| *t == s);
+    let any = |s: &str| targets.contains(&s);
+    if targets.is_empty() || all(state::DRAFT) {
+        state::DRAFT
+    } else if all(state::SCHEDULED) {
+        state::SCHEDULED
+    } else if any(state::PUBLISHING) || any(state::SCHEDULED) {
+        state::PUBLISHING
+    } else if any(state::UNCONFIRMED) {
+        state::UNCONFIRMED
+    } else if all(state::PUBLISHED) {
+        state::PUBLISHED
+    } else if any(state::PUBLISHED) {
+        state::PARTIALLY_PUBLISHED
+    } else {
+        state::FAILED
+    }
+}
+
+/// What a person says about a target whose outcome was unknown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    /// It is on the platform (with its link, when given).
+    WasPublished { permalink: Option<String> },
+    /// It is not there: publish it again.
+    NotPublished,
+}
+
+impl Services {
+    /// Tries a failed target again now.
+    pub async fn retry_target(
+        &self,
+        ctx: &Membership,
+        actor: &user::Model,
+        post_id: i64,
+        target_id: i64,
+    ) -> Result<()> {
+        self.requeue(ctx, actor, post_id, target_id, state::FAILED, "retried")
+            .await
+    }
+
+    /// Settles a target whose outcome was unknown, as the person found it on the platform.
+    pub async fn resolve_unconfirmed(
+        &self,
+        ctx: &Membership,
+        actor: &user::Model,
+        post_id: i64,
+        target_id: i64,
+        resolution: Resolution,
+    ) -> Result<()> {
+        match resolution {
+            Resolution::NotPublished => {
+                self.requeue(
+                    ctx,
+                    actor,
+                    post_id,
+                    target_id,
+                    state::UNCONFIRMED,
+                    "publishes again, after checking it was not posted,",
+                )
+                .await
+            }
+            Resolution::WasPublished { permalink } => {
+                let ws = ctx.workspace_id();
+                let txn = store::begin_write(&self.db).await?;
+                lock_as_editor(&txn, ctx).await?;
+                let (post, target) = target_in(&txn, ws, post_id, target_id).await?;
+                if target.state != state::UNCONFIRMED {
+                    return Err(ServiceError::Forbidden(
+                        "This account's outcome is already settled.".into(),
+                    ));
+                }
+                let now = crate::now();
+                let mut row: post_target::ActiveModel = target.into();
+                row.state = Set(state::PUBLISHED.to_owned());
+                row.permalink = Set(permalink);
+                row.last_error = Set(None);
+                row.published_at = Set(Some(now));
+                row.updated_at = Set(now);
+                row.update(&txn).await?;
+                let post = update_post_state(&txn, &post).await?;
+                activity::record(
+                    &txn,
+                    ws,
+                    Some(actor),
+                    activity::Entry {
+                        action: "post.confirmed",
+                        object_type: "post",
+                        object_id: Some(post.id),
+                        summary: format!(
+                            "confirmed a post went out: “{}”",
+                            posts::excerpt(&post.body)
+                        ),
+                    },
+                )
+                .await?;
+                txn.commit().await?;
+                Ok(())
+            }
+        }
+    }
+
+    async fn requeue(
+        &self,
+        ctx: &Membership,
+        actor: &user::Model,
+        post_id: i64,
+        target_id: i64,
+        from: &str,
+        verb: &str,
+    ) -> Result<()> {
+        let ws = ctx.workspace_id();
+        let txn = store::begin_write(&self.db).await?;
+        lock_as_editor(&txn, ctx).await?;
+        let (post, target) = target_in(&txn, ws, post_id, target_id).await?;
+        if target.state != from {
+            return Err(ServiceError::Forbidden(format!(
+                "This account's post is {}, so there is nothing to retry.",
+                state::label(&target.state).to_lowercase()
+            )));
+        }
+        let account = social_account::Entity::find_by_id(target.account_id)
+            .one(&txn)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        // Close an attempt left open, so that the new run starts fresh instead of reconciling.
+        publish_attempt::Entity::update_many()
+            .col_expr(
+                publish_attempt::Column::FinishedAt,
+                Expr::value(crate::now()),
+            )
+            .col_expr(
+                publish_attempt::Column::Outcome,
+                Expr::value(outcome::FAILED),
+            )
+            .filter(publish_attempt::Column::TargetId.eq(target.id))
+            .filter(publish_attempt::Column::FinishedAt.is_null())
+            .exec(&txn)
+            .await?;
+        let mut row: post_target::ActiveModel = target.clone().into();
+        row.state = Set(state::SCHEDULED.to_owned());
+        row.last_error = Set(None);
+        row.updated_at = Set(crate::now());
+        let target = row.update(&txn).await?;
+        let post = update_post_state(&txn, &post).await?;
+        enqueue(&txn, &post, &target, &account.platform, crate::now()).await?;
+        activity::record(
+            &txn,
+            ws,
+            Some(actor),
+            activity::Entry {
+                action: "post.retried",
+                object_type: "post",
+                object_id: Some(post.id),
+                summary: format!(
+                    "{verb} the post to {} @{}",
+                    account.platform, account.username
+                ),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        self.wake.notify_one();
+        Ok(())
+    }
+}
+
+async fn target_in<C: ConnectionTrait>(
+    conn: &C,
+    ws: WorkspaceId,
+    post_id: i64,
+    target_id: i64,
+) -> Result<(post::Model, post_target::Model)> {
+    let post = posts::post_in(conn, ws, post_id).await?;
+    let target = post_target::Entity::find_by_id(target_id)
+        .filter(post_target::Column::PostId.eq(post.id))
+        .one(conn)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    Ok((post, target))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_posts_state_follows_its_targets() {
+        use state::*;
+        assert_eq!(aggregate(&[]), DRAFT);
+        assert_eq!(aggregate(&[SCHEDULED, SCHEDULED]), SCHEDULED);
+        assert_eq!(aggregate(&[SCHEDULED, PUBLISHED]), PUBLISHING);
+        assert_eq!(aggregate(&[PUBLISHING, FAILED]), PUBLISHING);
+        assert_eq!(aggregate(&[PUBLISHED, PUBLISHED]), PUBLISHED);
+        assert_eq!(aggregate(&[PUBLISHED, FAILED]), PARTIALLY_PUBLISHED);
+        assert_eq!(aggregate(&[FAILED, FAILED]), FAILED);
+        assert_eq!(aggregate(&[PUBLISHED, UNCONFIRMED]), UNCONFIRMED);
+    }
+}

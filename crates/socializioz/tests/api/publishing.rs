@@ -1,0 +1,584 @@
+//! Publishing on time and once: the scheduler against the recording publisher, on both
+//! databases. Crashes are real: a worker task is aborted while the platform call is in flight.
+
+use crate::both_backends;
+use crate::helpers::{Backend, TestApp, spawn_app};
+use domain::Platform;
+use providers::social::PublishError;
+use providers::social::recording::RecordingPublisher;
+use services::ServiceError;
+use services::posts::{Intent, PostInput, TargetInput};
+use services::publishing::Resolution;
+use services::queue::Limits;
+use services::worker::{Worker, WorkerOptions};
+use std::sync::Arc;
+use std::time::Duration;
+
+both_backends!(
+    a_post_due_now_is_published_once_with_its_link,
+    a_post_waits_for_its_time,
+    a_crash_mid_call_never_posts_twice,
+    a_crash_mid_call_is_reconciled_where_the_platform_can_tell,
+    passing_failures_are_retried_and_permanent_ones_reported,
+    an_ambiguous_failure_asks_a_person,
+    rescheduling_withdraws_the_old_job,
+    concurrency_limits_hold_across_workers,
+    two_workers_publish_each_target_exactly_once,
+    shutdown_gives_unfinished_jobs_back,
+    viewers_cannot_change_posts,
+);
+
+const AUTHOR: &str = "ada@example.com";
+
+/// A verified author with a workspace and an X account; returns the workspace id and account.
+async fn setup(app: &TestApp) -> (i64, i64) {
+    let client = app.verified_user("Ada Lovelace", AUTHOR).await;
+    let res = client.submit("/workspaces/new", &[("name", "Acme")]).await;
+    let ws = crate::helpers::id_from_location(res.headers());
+    let account = app.connect_account(ws, Platform::X, "acme").await;
+    (ws, account)
+}
+
+fn post(text: &str, accounts: &[i64], intent: Intent) -> PostInput {
+    PostInput {
+        body: text.to_owned(),
+        first_comment: None,
+        campaign_id: None,
+        targets: accounts
+            .iter()
+            .map(|a| TargetInput {
+                account_id: *a,
+                body: None,
+            })
+            .collect(),
+        intent,
+    }
+}
+
+async fn save(app: &TestApp, ws: i64, input: PostInput) -> i64 {
+    let (user, member) = app.member(AUTHOR, ws).await;
+    app.services
+        .save_post(&member, &user, None, input)
+        .await
+        .expect("save the post")
+        .id
+}
+
+async fn post_state(app: &TestApp, post: i64) -> String {
+    app.text(&format!("SELECT state FROM posts WHERE id = {post}"))
+        .await
+}
+
+async fn target_state(app: &TestApp, post: i64) -> String {
+    app.text(&format!(
+        "SELECT state FROM post_targets WHERE post_id = {post}"
+    ))
+    .await
+}
+
+/// The author's wall-clock time `from_now` ahead, as the composer's time field holds it.
+async fn local_in(app: &TestApp, ws: i64, from_now: chrono::Duration) -> chrono::NaiveDateTime {
+    let (user, _) = app.member(AUTHOR, ws).await;
+    let tz = domain::Timezone::parse(&user.timezone).unwrap();
+    domain::schedule::to_local(chrono::Utc::now() + from_now, tz)
+}
+
+/// Makes every queued job due now, as if its time had come.
+async fn make_due(app: &TestApp) {
+    app.exec("UPDATE jobs SET run_at = '2000-01-01 00:00:00+00:00' WHERE state = 'queued'")
+        .await;
+}
+
+async fn a_post_due_now_is_published_once_with_its_link(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (ws, account) = setup(&app).await;
+    let linkedin = app.connect_account(ws, Platform::LinkedIn, "acme-co").await;
+    let mut input = post("Hello from Acme", &[account, linkedin], Intent::PublishNow);
+    input.targets[1].body = Some("Hello from Acme, on LinkedIn".into());
+    let id = save(&app, ws, input).await;
+    assert_eq!(app.worker().run_until_empty().await.unwrap(), 2);
+
+    let received = app.publisher.received();
+    assert_eq!(received.len(), 2);
+    let mut texts: Vec<&str> = received.iter().map(|r| r.request.text.as_str()).collect();
+    texts.sort();
+    assert_eq!(texts, ["Hello from Acme", "Hello from Acme, on LinkedIn"]);
+    assert_ne!(
+        received[0].request.idempotency_key,
+        received[1].request.idempotency_key
+    );
+    assert_eq!(post_state(&app, id).await, "published");
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM post_targets WHERE post_id = {id} AND state = 'published' AND permalink LIKE 'https://example.test/%' AND platform_post_id IS NOT NULL")).await,
+        2
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM activity_log WHERE object_id = {id} AND action = 'post.published'"
+        ))
+        .await,
+        2
+    );
+    // Running the queue again publishes nothing more.
+    assert_eq!(app.worker().run_until_empty().await.unwrap(), 0);
+    assert_eq!(app.publisher.received().len(), 2);
+}
+
+async fn a_post_waits_for_its_time(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (ws, account) = setup(&app).await;
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).naive_utc();
+    let id = save(
+        &app,
+        ws,
+        post("Later", &[account], Intent::Schedule(tomorrow)),
+    )
+    .await;
+    assert_eq!(post_state(&app, id).await, "scheduled");
+    assert_eq!(app.worker().run_until_empty().await.unwrap(), 0);
+    assert!(app.publisher.received().is_empty());
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM jobs WHERE kind = 'publish' AND concurrency_key = 'publish:x' AND subject LIKE 'post_target:%' AND workspace_id = {ws}")).await,
+        1
+    );
+    make_due(&app).await;
+    assert_eq!(app.worker().run_until_empty().await.unwrap(), 1);
+    assert_eq!(app.publisher.published_count(), 1);
+    assert_eq!(post_state(&app, id).await, "published");
+}
+
+/// Starts a worker task whose platform call never returns, waits until the call was made, then
+/// kills the task (a crash) and lets its lease run out.
+async fn crash_mid_call(app: &TestApp) {
+    app.publisher.hang(true);
+    let worker = app.worker();
+    let task = tokio::spawn(async move { worker.run_once().await });
+    for _ in 0..500 {
+        if !app.publisher.received().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(app.publisher.received().len(), 1, "the call was made");
+    task.abort();
+    let _ = task.await;
+    app.publisher.hang(false);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM publish_attempts WHERE finished_at IS NULL")
+            .await,
+        1,
+        "the attempt was recorded as started before the call"
+    );
+    app.exec("UPDATE jobs SET locked_until = '2000-01-01 00:00:00+00:00' WHERE state = 'running'")
+        .await;
+}
+
+async fn a_crash_mid_call_never_posts_twice(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (ws, account) = setup(&app).await;
+    let id = save(&app, ws, post("Once only", &[account], Intent::PublishNow)).await;
+    crash_mid_call(&app).await;
+
+    // The next worker finds the open attempt; X's API cannot be asked, so a person decides.
+    app.worker().run_until_empty().await.unwrap();
+    assert_eq!(app.publisher.received().len(), 1, "no second call");
+    assert_eq!(target_state(&app, id).await, "unconfirmed");
+    assert_eq!(post_state(&app, id).await, "unconfirmed");
+    let mail = app.last_mail_to(AUTHOR).await;
+    assert!(mail.subject.contains("needs attention"), "{}", mail.subject);
+    assert!(
+        mail.body.contains("cannot tell whether the post went out"),
+        "{}",
+        mail.body
+    );
+
+    // The person checked: it is not there. Publishing again makes exactly one more call.
+    let (user, member) = app.member(AUTHOR, ws).await;
+    let target = app
+        .count(&format!("SELECT id FROM post_targets WHERE post_id = {id}"))
+        .await;
+    app.services
+        .resolve_unconfirmed(&member, &user, id, target, Resolution::NotPublished)
+        .await
+        .unwrap();
+    app.worker().run_until_empty().await.unwrap();
+    assert_eq!(app.publisher.received().len(), 2);
+    assert_eq!(post_state(&app, id).await, "published");
+}
+
+async fn a_crash_mid_call_is_reconciled_where_the_platform_can_tell(backend: Backend) {
+    let Some(mut app) = spawn_app(backend).await else {
+        return;
+    };
+    let lookups = Arc::new(RecordingPublisher::new(Duration::ZERO).with_lookups());
+    app.publisher = lookups.clone();
+    app.services.publishers =
+        providers::social::Publishers::default().with(Platform::X, lookups.clone());
+    let (ws, account) = setup(&app).await;
+    let id = save(
+        &app,
+        ws,
+        post("Found again", &[account], Intent::PublishNow),
+    )
+    .await;
+    crash_mid_call(&app).await;
+
+    app.worker().run_until_empty().await.unwrap();
+    assert_eq!(lookups.received().len(), 1, "found, not posted again");
+    assert_eq!(post_state(&app, id).await, "published");
+    assert_eq!(
+        app.text("SELECT outcome FROM publish_attempts").await,
+        "reconciled"
+    );
+}
+
+async fn passing_failures_are_retried_and_permanent_ones_reported(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (ws, account) = setup(&app).await;
+
+    // A 5xx that certainly did not post: retried after a backoff, then published.
+    app.publisher.fail_next([PublishError::Transient {
+        reason: "503 from the platform".into(),
+        maybe_published: false,
+    }]);
+    let id = save(&app, ws, post("Try again", &[account], Intent::PublishNow)).await;
+    app.worker().run_until_empty().await.unwrap();
+    assert_eq!(target_state(&app, id).await, "publishing");
+    let wait = app
+        .count("SELECT COUNT(*) FROM jobs WHERE state = 'queued' AND attempts = 1 AND last_error = '503 from the platform'")
+        .await;
+    assert_eq!(wait, 1, "queued again with its reason");
+    make_due(&app).await;
+    app.worker().run_until_empty().await.unwrap();
+    assert_eq!(post_state(&app, id).await, "published");
+    assert_eq!(app.publisher.published_count(), 1);
+
+    // A rate limit is waited out for as long as the platform says.
+    app.publisher.fail_next([PublishError::RateLimited {
+        retry_after: Duration::from_secs(900),
+    }]);
+    let limited = save(&app, ws, post("Slow down", &[account], Intent::PublishNow)).await;
+    let before = chrono::Utc::now();
+    app.worker().run_until_empty().await.unwrap();
+    let queued = {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        store::entities::job::Entity::find()
+            .filter(store::entities::job::Column::State.eq("queued"))
+            .one(&app.services.db)
+            .await
+            .unwrap()
+            .expect("the job waits")
+    };
+    let wait = queued.run_at - before;
+    assert!(
+        wait >= chrono::Duration::seconds(899) && wait <= chrono::Duration::seconds(960),
+        "waits as long as the platform said: {wait}"
+    );
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM post_targets WHERE post_id = {limited} AND last_error LIKE '%rate limit%'")).await,
+        1
+    );
+    app.exec("DELETE FROM jobs WHERE state = 'queued'").await;
+
+    // Refused content fails at once, says why on the post, e-mails the author; retry works.
+    app.publisher.fail_next([PublishError::InvalidContent {
+        reason: "duplicate content".into(),
+    }]);
+    let refused = save(&app, ws, post("Refused", &[account], Intent::PublishNow)).await;
+    app.worker().run_until_empty().await.unwrap();
+    assert_eq!(post_state(&app, refused).await, "failed");
+    let reason = app
+        .text(&format!(
+            "SELECT failure_reason FROM posts WHERE id = {refused}"
+        ))
+        .await;
+    assert!(
+        reason.contains("X refused the post: duplicate content"),
+        "{reason}"
+    );
+    let mail = app.last_mail_to(AUTHOR).await;
+    assert!(mail.body.contains("duplicate content"), "{}", mail.body);
+    assert!(mail.body.contains(&format!("/w/{ws}/posts/{refused}")));
+    let (user, member) = app.member(AUTHOR, ws).await;
+    let target = app
+        .count(&format!(
+            "SELECT id FROM post_targets WHERE post_id = {refused}"
+        ))
+        .await;
+    app.services
+        .retry_target(&member, &user, refused, target)
+        .await
+        .unwrap();
+    app.worker().run_until_empty().await.unwrap();
+    assert_eq!(post_state(&app, refused).await, "published");
+
+    // After the last attempt the target fails, with the count in the reason.
+    app.publisher
+        .fail_next((0..5).map(|_| PublishError::Transient {
+            reason: "timeout before sending".into(),
+            maybe_published: false,
+        }));
+    let doomed = save(&app, ws, post("Doomed", &[account], Intent::PublishNow)).await;
+    for _ in 0..5 {
+        make_due(&app).await;
+        app.worker().run_until_empty().await.unwrap();
+    }
+    assert_eq!(post_state(&app, doomed).await, "failed");
+    let reason = app
+        .text(&format!(
+            "SELECT failure_reason FROM posts WHERE id = {doomed}"
+        ))
+        .await;
+    assert!(reason.contains("Gave up after 5 attempts"), "{reason}");
+}
+
+async fn an_ambiguous_failure_asks_a_person(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (ws, account) = setup(&app).await;
+    app.publisher.fail_next([PublishError::Transient {
+        reason: "timed out after sending".into(),
+        maybe_published: true,
+    }]);
+    let id = save(&app, ws, post("Maybe", &[account], Intent::PublishNow)).await;
+    app.worker().run_until_empty().await.unwrap();
+    assert_eq!(target_state(&app, id).await, "unconfirmed");
+    assert_eq!(app.publisher.received().len(), 1);
+
+    // The person found it on the platform.
+    let (user, member) = app.member(AUTHOR, ws).await;
+    let target = app
+        .count(&format!("SELECT id FROM post_targets WHERE post_id = {id}"))
+        .await;
+    app.services
+        .resolve_unconfirmed(
+            &member,
+            &user,
+            id,
+            target,
+            Resolution::WasPublished {
+                permalink: Some("https://x.com/acme/status/1".into()),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(post_state(&app, id).await, "published");
+    app.worker().run_until_empty().await.unwrap();
+    assert_eq!(app.publisher.received().len(), 1, "nothing published again");
+}
+
+async fn rescheduling_withdraws_the_old_job(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (ws, account) = setup(&app).await;
+    let soon = local_in(&app, ws, chrono::Duration::hours(1)).await;
+    let id = save(&app, ws, post("Moved", &[account], Intent::Schedule(soon))).await;
+    let (user, member) = app.member(AUTHOR, ws).await;
+    let later = local_in(&app, ws, chrono::Duration::hours(5)).await;
+    app.services
+        .reschedule_post(&member, &user, id, later)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'publish'")
+            .await,
+        1,
+        "one job, for the new time"
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT CAST(revision AS BIGINT) FROM posts WHERE id = {id}"
+        ))
+        .await,
+        2
+    );
+
+    // A job for the old revision (as if claimed before the change) does nothing.
+    app.exec(&format!(
+        "INSERT INTO jobs (kind, payload, state, run_at, attempts, max_attempts, created_at, updated_at) \
+         SELECT 'publish', '{{\"target\":' || id || ',\"revision\":1}}', 'queued', '2000-01-01 00:00:00+00:00', 0, 5, '2000-01-01 00:00:00+00:00', '2000-01-01 00:00:00+00:00' FROM post_targets WHERE post_id = {id}"
+    ))
+    .await;
+    assert_eq!(app.worker().run_until_empty().await.unwrap(), 1);
+    assert!(app.publisher.received().is_empty());
+
+    // Taken off the calendar, it is a draft and nothing is queued.
+    app.services
+        .unschedule_post(&member, &user, id)
+        .await
+        .unwrap();
+    assert_eq!(post_state(&app, id).await, "draft");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'publish' AND state = 'queued'")
+            .await,
+        0
+    );
+}
+
+fn worker_with(app: &TestApp, limits: Limits, concurrency: usize) -> Worker {
+    let mut options = WorkerOptions::new(Duration::from_millis(20));
+    options.limits = limits;
+    options.concurrency = concurrency;
+    options.grace = Duration::from_millis(200);
+    Worker::new(app.services.clone(), options)
+}
+
+/// Runs `workers` (each its own "process": own id, own task) until `done` posts are published.
+async fn run_workers(app: &TestApp, workers: Vec<Worker>, done: usize) {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let tasks: Vec<_> = workers
+        .into_iter()
+        .map(|w| tokio::spawn(w.run(stopped.clone())))
+        .collect();
+    for _ in 0..3000 {
+        if app.publisher.published_count() >= done {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let _ = stop.send(true);
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
+async fn concurrency_limits_hold_across_workers(backend: Backend) {
+    let Some(mut app) = spawn_app(backend).await else {
+        return;
+    };
+    let slow = Arc::new(RecordingPublisher::new(Duration::from_millis(60)));
+    app.publisher = slow.clone();
+    app.services.publishers =
+        providers::social::Publishers::default().with(Platform::X, slow.clone());
+    let (ws, account) = setup(&app).await;
+    for n in 0..12 {
+        save(
+            &app,
+            ws,
+            post(&format!("Post {n}"), &[account], Intent::PublishNow),
+        )
+        .await;
+    }
+    let limits = || Limits::new([("publish:x".to_owned(), 3)]);
+    let workers = vec![
+        worker_with(&app, limits(), 8),
+        worker_with(&app, limits(), 8),
+    ];
+    run_workers(&app, workers, 12).await;
+    assert_eq!(slow.published_count(), 12);
+    assert!(
+        slow.max_in_flight() <= 3,
+        "at most 3 calls at once, saw {}",
+        slow.max_in_flight()
+    );
+    assert!(slow.max_in_flight() >= 2, "the limit is not a lock");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM job_slots WHERE job_id IS NOT NULL")
+            .await,
+        0,
+        "every slot given back"
+    );
+}
+
+async fn two_workers_publish_each_target_exactly_once(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (ws, account) = setup(&app).await;
+    let other = app
+        .connect_account(ws, Platform::Facebook, "acme-page")
+        .await;
+    for n in 0..60 {
+        save(
+            &app,
+            ws,
+            post(&format!("Post {n}"), &[account, other], Intent::PublishNow),
+        )
+        .await;
+    }
+    let workers = vec![
+        worker_with(&app, Limits::default(), 16),
+        worker_with(&app, Limits::default(), 16),
+    ];
+    run_workers(&app, workers, 120).await;
+    let received = app.publisher.received();
+    assert_eq!(received.len(), 120);
+    let mut keys: Vec<(i64, String)> = received
+        .iter()
+        .map(|r| (r.request.account.id, r.request.text.clone()))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), 120, "no target published twice");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM posts WHERE state = 'published'")
+            .await,
+        60
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(DISTINCT locked_by) FROM jobs WHERE kind = 'publish'")
+            .await,
+        2,
+        "both workers took part"
+    );
+}
+
+async fn shutdown_gives_unfinished_jobs_back(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (ws, account) = setup(&app).await;
+    let id = save(
+        &app,
+        ws,
+        post("Interrupted", &[account], Intent::PublishNow),
+    )
+    .await;
+    app.publisher.hang(true);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(worker_with(&app, Limits::default(), 4).run(stopped));
+    for _ in 0..500 {
+        if !app.publisher.received().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let _ = stop.send(true);
+    task.await.unwrap();
+    app.publisher.hang(false);
+    // Given back at once (no waiting for the lease), not counted as an attempt...
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM jobs WHERE state = 'queued' AND attempts = 0 AND locked_until IS NULL").await,
+        1
+    );
+    // ...and the next worker does not call the platform blindly.
+    app.worker().run_until_empty().await.unwrap();
+    assert_eq!(app.publisher.received().len(), 1);
+    assert_eq!(target_state(&app, id).await, "unconfirmed");
+}
+
+async fn viewers_cannot_change_posts(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (ws, account) = setup(&app).await;
+    app.exec("UPDATE memberships SET role = 'viewer'").await;
+    let (user, member) = app.member(AUTHOR, ws).await;
+    let err = app
+        .services
+        .save_post(&member, &user, None, post("No", &[account], Intent::Draft))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ServiceError::Forbidden(_)), "{err:?}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM posts").await, 0);
+}

@@ -1,0 +1,31 @@
+use sea_orm::entity::prelude::*;
+
+/// A post: the base text every target starts from, its schedule and its overall state.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "posts")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub workspace_id: i64,
+    pub campaign_id: Option<i64>,
+    pub author_id: Option<i64>,
+    pub body: String,
+    pub first_comment: Option<String>,
+    /// `draft`, `scheduled`, `publishing`, `published`, `partially_published`, `failed` or
+    /// `unconfirmed`.
+    pub state: String,
+    pub failure_reason: Option<String>,
+    pub scheduled_at: Option<DateTimeUtc>,
+    /// The time zone the schedule was chosen in, to show it back the same way.
+    pub schedule_tz: Option<String>,
+    /// Grows with every change of schedule; a publish job for an older revision does nothing.
+    pub revision: i32,
+    pub published_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,53 @@
+use sea_orm::entity::prelude::*;
+
+/// One account a post goes to, with its own variant of the text and its own outcome.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "post_targets")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub post_id: i64,
+    pub account_id: i64,
+    /// The text for this account; `None` means the post's base text.
+    pub body: Option<String>,
+    /// Platform options as a JSON object.
+    pub options: String,
+    /// `draft`, `scheduled`, `publishing`, `published`, `failed` or `unconfirmed`.
+    pub state: String,
+    pub attempts: i32,
+    pub platform_post_id: Option<String>,
+    pub permalink: Option<String>,
+    pub last_error: Option<String>,
+    pub published_at: Option<DateTimeUtc>,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::post::Entity",
+        from = "Column::PostId",
+        to = "super::post::Column::Id"
+    )]
+    Post,
+    #[sea_orm(
+        belongs_to = "super::social_account::Entity",
+        from = "Column::AccountId",
+        to = "super::social_account::Column::Id"
+    )]
+    Account,
+}
+
+impl Related<super::post::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Post.def()
+    }
+}
+
+impl Related<super::social_account::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Account.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,27 @@
+use sea_orm::entity::prelude::*;
+
+/// A platform account a workspace publishes to (a Facebook page, an Instagram professional
+/// account, an X or LinkedIn profile, a TikTok account).
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "social_accounts")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub workspace_id: i64,
+    /// The platform's slug (`facebook`, `instagram`, `tiktok`, `x`, `linkedin`).
+    pub platform: String,
+    /// The account's id at the platform.
+    pub external_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub avatar_url: Option<String>,
+    /// `connected` or `reconnect_needed`.
+    pub status: String,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
