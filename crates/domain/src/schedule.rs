@@ -142,6 +142,21 @@ pub fn to_local(utc: DateTime<Utc>, tz: Timezone) -> NaiveDateTime {
     utc.with_timezone(&tz.tz()).naive_local()
 }
 
+/// The first instant of the local day `date` in `tz` (for calendar ranges). Where midnight
+/// falls in a daylight-saving gap, the day starts when the clocks resume.
+pub fn start_of_day(date: chrono::NaiveDate, tz: Timezone) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    let mut local = date.and_time(chrono::NaiveTime::MIN);
+    for _ in 0..24 * 4 {
+        if let Some(t) = tz.tz().from_local_datetime(&local).earliest() {
+            return t.with_timezone(&Utc);
+        }
+        local += chrono::Duration::minutes(15);
+    }
+    // No zone skips a whole day's first six hours; fall back to UTC midnight.
+    date.and_time(chrono::NaiveTime::MIN).and_utc()
+}
+
 /// A resolved time for people to read, with the zone's abbreviation where it has a real one,
 /// the zone's name and the offset: "Sun 29 Nov 2026, 14:30 CET (Europe/Berlin, UTC+01:00)".
 /// Zones whose only abbreviation is numeric (such as "+04") or their own name ("UTC") show
@@ -166,6 +181,24 @@ pub fn describe(utc: DateTime<Utc>, tz: Timezone) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_day_starts_at_local_midnight_or_when_the_clocks_resume() {
+        let berlin = Timezone::parse("Europe/Berlin").unwrap();
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+        assert_eq!(
+            start_of_day(date, berlin).to_rfc3339(),
+            "2026-11-28T23:00:00+00:00"
+        );
+        // Santiago moved its clocks from 00:00 to 01:00 on 6 September 2026.
+        let santiago = Timezone::parse("America/Santiago").unwrap();
+        let gap_day = chrono::NaiveDate::from_ymd_opt(2026, 9, 6).unwrap();
+        let start = start_of_day(gap_day, santiago);
+        assert_eq!(
+            to_local(start, santiago).format("%H:%M").to_string(),
+            "01:00"
+        );
+    }
     use chrono::Duration;
 
     fn zone(name: &str) -> Timezone {

@@ -20,7 +20,8 @@ pub struct CampaignInput {
     pub colour: String,
 }
 
-/// The colours offered in the form; any `#rrggbb` is accepted.
+/// The colours a campaign can have (a fixed palette, so that the stylesheet has a class for
+/// each and pages need no inline styles).
 pub const COLOURS: [(&str, &str); 8] = [
     ("#2563eb", "Blue"),
     ("#16a34a", "Green"),
@@ -85,10 +86,7 @@ fn check(input: &CampaignInput) -> Result<Checked> {
         ));
     }
     let colour = input.colour.trim().to_lowercase();
-    let valid_colour = colour.len() == 7
-        && colour.starts_with('#')
-        && colour[1..].chars().all(|c| c.is_ascii_hexdigit());
-    if !valid_colour {
+    if !COLOURS.iter().any(|(c, _)| *c == colour) {
         errors.push(("colour".into(), "Choose one of the colours.".into()));
     }
     if !errors.is_empty() {

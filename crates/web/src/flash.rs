@@ -25,10 +25,21 @@ pub enum Flash {
     RoleChanged,
     MemberRemoved,
     LeftWorkspace,
+    PostSaved,
+    PostScheduled,
+    PostPublishing,
+    PostDuplicated,
+    PostDeleted,
+    PostRescheduled,
+    PostUnscheduled,
+    TargetRetried,
+    TargetConfirmed,
+    CampaignSaved,
+    CampaignDeleted,
 }
 
 impl Flash {
-    const ALL: [Flash; 20] = [
+    const ALL: [Flash; 31] = [
         Self::Welcome,
         Self::LoggedOut,
         Self::EmailConfirmed,
@@ -49,6 +60,17 @@ impl Flash {
         Self::RoleChanged,
         Self::MemberRemoved,
         Self::LeftWorkspace,
+        Self::PostSaved,
+        Self::PostScheduled,
+        Self::PostPublishing,
+        Self::PostDuplicated,
+        Self::PostDeleted,
+        Self::PostRescheduled,
+        Self::PostUnscheduled,
+        Self::TargetRetried,
+        Self::TargetConfirmed,
+        Self::CampaignSaved,
+        Self::CampaignDeleted,
     ];
 
     pub fn from_code(code: &str) -> Option<Self> {
@@ -78,6 +100,17 @@ impl Flash {
             Self::RoleChanged => "role-changed",
             Self::MemberRemoved => "member-removed",
             Self::LeftWorkspace => "left-workspace",
+            Self::PostSaved => "post-saved",
+            Self::PostScheduled => "post-scheduled",
+            Self::PostPublishing => "post-publishing",
+            Self::PostDuplicated => "post-duplicated",
+            Self::PostDeleted => "post-deleted",
+            Self::PostRescheduled => "post-rescheduled",
+            Self::PostUnscheduled => "post-unscheduled",
+            Self::TargetRetried => "target-retried",
+            Self::TargetConfirmed => "target-confirmed",
+            Self::CampaignSaved => "campaign-saved",
+            Self::CampaignDeleted => "campaign-deleted",
         }
     }
 
@@ -115,6 +148,19 @@ impl Flash {
             Self::RoleChanged => "The role is changed.",
             Self::MemberRemoved => "The member is removed from the workspace.",
             Self::LeftWorkspace => "You left the workspace.",
+            Self::PostSaved => "The draft is saved.",
+            Self::PostScheduled => "The post is scheduled.",
+            Self::PostPublishing => {
+                "The post is on its way. This page shows each account's result."
+            }
+            Self::PostDuplicated => "A copy of the post is ready as a draft.",
+            Self::PostDeleted => "The post is deleted from Socializioz.",
+            Self::PostRescheduled => "The post is moved to its new time.",
+            Self::PostUnscheduled => "The post is off the schedule and back to a draft.",
+            Self::TargetRetried => "Trying again now.",
+            Self::TargetConfirmed => "Noted as published.",
+            Self::CampaignSaved => "The campaign is saved.",
+            Self::CampaignDeleted => "The campaign is deleted; its posts are kept.",
         }
     }
 }

@@ -4,15 +4,15 @@ use services::ServiceError;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Default)]
-pub struct FieldErrors(BTreeMap<&'static str, String>);
+pub struct FieldErrors(BTreeMap<String, String>);
 
 impl FieldErrors {
     pub fn new() -> Self {
         Self::default()
     }
 
-    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
-        self.0.entry(field).or_insert_with(|| message.into());
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.entry(field.into()).or_insert_with(|| message.into());
     }
 
     /// Keeps the value when it parsed; records the message under `field` when it did not.
@@ -30,8 +30,8 @@ impl FieldErrors {
         }
     }
 
-    pub fn get(&self, field: &str) -> Option<&String> {
-        self.0.get(field)
+    pub fn get(&self, field: impl AsRef<str>) -> Option<&String> {
+        self.0.get(field.as_ref())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -39,8 +39,8 @@ impl FieldErrors {
     }
 
     /// Every message, for the summary at the top of a form.
-    pub fn all(&self) -> Vec<(&'static str, &String)> {
-        self.0.iter().map(|(k, v)| (*k, v)).collect()
+    pub fn all(&self) -> Vec<(&str, &String)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v)).collect()
     }
 
     /// Takes a service's refusal of a field; any other error is handed back.
@@ -48,6 +48,12 @@ impl FieldErrors {
         match err {
             ServiceError::Invalid { field, message } => {
                 self.add(field, message);
+                Ok(())
+            }
+            ServiceError::Fields(fields) => {
+                for (field, message) in fields {
+                    self.add(field, message);
+                }
                 Ok(())
             }
             other => Err(other),

@@ -703,3 +703,75 @@ async fn global_privacy_control_in_the_browser() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn composing_and_scheduling_in_the_browser() {
+    scenario("compose", true, async |b, app| {
+        let base = &app.address;
+        let client = app.verified_user("Ada Lovelace", "ada@example.com").await;
+        let res = client.submit("/workspaces/new", &[("name", "Acme")]).await;
+        let ws = crate::helpers::id_from_location(res.headers());
+        let x = app.connect_account(ws, domain::Platform::X, "acme").await;
+
+        b.goto(&format!("{base}/login")).await?;
+        b.wait_for_heading("Log in").await?;
+        b.click("[data-consent-banner] button[value=reject]").await?;
+        b.fill("#f-email", "ada@example.com").await?;
+        b.fill("#f-password", PASSWORD).await?;
+        b.click("main form button[type=submit]").await?;
+        b.wait_for_heading("Acme").await?;
+
+        b.click(&format!("nav.subnav a[href='/w/{ws}/calendar']")).await?;
+        b.wait_for_heading("Calendar").await?;
+        b.click("a.button[href$='/posts/new']").await?;
+        b.wait_for_heading("New post").await?;
+        // The live count follows X's rules: a link counts 23 however long it is.
+        let text = format!("Spring sale https://example.com/{}", "p".repeat(100));
+        b.fill("#f-body", &text).await?;
+        let counter = format!("[data-counter-for='f-target-{x}']");
+        wait_until(
+            b,
+            &format!("return document.querySelector(\"{counter}\").textContent.trim().startsWith('35 / 280')"),
+        )
+        .await?;
+        b.click(&format!("input[name=account][value='{x}']")).await?;
+        b.screenshot("composer").await?;
+
+        // Tomorrow at 10:00 in the author's time zone.
+        let (user, _) = app.member("ada@example.com", ws).await;
+        let tz = domain::Timezone::parse(&user.timezone)?;
+        let date = domain::schedule::to_local(chrono::Utc::now() + chrono::Duration::days(1), tz)
+            .date()
+            .format("%Y-%m-%d")
+            .to_string();
+        b.eval(&format!(
+            "document.querySelector('#f-scheduled_at').value = '{date}T10:00'; return 1"
+        ))
+        .await?;
+        b.click("button[name=action][value=schedule]").await?;
+        b.wait_for_heading("Post").await?;
+        ensure!(
+            b.body_text().await?.contains("The post is scheduled."),
+            "no confirmation"
+        );
+
+        b.goto(&format!("{base}/w/{ws}/calendar?date={date}")).await?;
+        b.wait_for_heading("Calendar").await?;
+        let day = b.text(&format!("[data-date='{date}']")).await?;
+        ensure!(
+            day.contains("10:00") && day.contains("Spring sale"),
+            "the post is not on its day: {day:?}"
+        );
+        b.screenshot("calendar-month").await?;
+        b.goto(&format!("{base}/w/{ws}/calendar?view=week&date={date}"))
+            .await?;
+        b.wait_for_heading("Calendar").await?;
+        ensure!(
+            b.text(&format!("[data-date='{date}']")).await?.contains("Spring sale"),
+            "not in the week view"
+        );
+        b.screenshot("calendar-week").await?;
+        Ok(())
+    })
+    .await;
+}

@@ -9,6 +9,7 @@ mod consent;
 mod helpers;
 mod platform;
 mod policies;
+mod posts;
 mod publishing;
 mod security;
 mod workspaces;

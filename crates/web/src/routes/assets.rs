@@ -5,6 +5,7 @@ use axum::response::IntoResponse;
 
 const CSS: &str = include_str!("../../static/app.css");
 const JS: &str = include_str!("../../static/app.js");
+const COMPOSER_JS: &str = include_str!("../../static/composer.js");
 
 pub async fn css() -> impl IntoResponse {
     (
@@ -17,11 +18,19 @@ pub async fn css() -> impl IntoResponse {
 }
 
 pub async fn js() -> impl IntoResponse {
+    script(JS)
+}
+
+pub async fn composer_js() -> impl IntoResponse {
+    script(COMPOSER_JS)
+}
+
+fn script(body: &'static str) -> impl IntoResponse {
     (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        JS,
+        body,
     )
 }

@@ -2,9 +2,11 @@
 
 mod assets;
 mod auth;
+mod campaigns;
 mod health;
 mod home;
 mod legal;
+pub mod posts;
 mod settings;
 mod workspaces;
 
@@ -81,6 +83,47 @@ pub fn router(state: AppState) -> Router {
         .route("/w/{wid}/leave", post(workspaces::members::leave))
         .route("/w/{wid}/activity", get(workspaces::activity::page))
         .route(
+            "/w/{wid}/posts",
+            get(posts::list::page).post(posts::compose::create),
+        )
+        .route("/w/{wid}/posts/new", get(posts::compose::new_form))
+        .route(
+            "/w/{wid}/posts/{pid}",
+            get(posts::show::page).post(posts::compose::update),
+        )
+        .route("/w/{wid}/posts/{pid}/edit", get(posts::compose::edit_form))
+        .route(
+            "/w/{wid}/posts/{pid}/duplicate",
+            post(posts::actions::duplicate),
+        )
+        .route("/w/{wid}/posts/{pid}/delete", post(posts::actions::delete))
+        .route(
+            "/w/{wid}/posts/{pid}/unschedule",
+            post(posts::actions::unschedule),
+        )
+        .route(
+            "/w/{wid}/posts/{pid}/reschedule",
+            post(posts::actions::reschedule),
+        )
+        .route(
+            "/w/{wid}/posts/{pid}/targets/{tid}/retry",
+            post(posts::actions::retry),
+        )
+        .route(
+            "/w/{wid}/posts/{pid}/targets/{tid}/resolve",
+            post(posts::actions::resolve),
+        )
+        .route("/w/{wid}/calendar", get(posts::calendar::page))
+        .route(
+            "/w/{wid}/campaigns",
+            get(campaigns::list).post(campaigns::create),
+        )
+        .route(
+            "/w/{wid}/campaigns/{cid}",
+            get(campaigns::show).post(campaigns::update),
+        )
+        .route("/w/{wid}/campaigns/{cid}/delete", post(campaigns::delete))
+        .route(
             "/invitations/{token}",
             get(workspaces::invitations::show).post(workspaces::invitations::accept),
         )
@@ -117,6 +160,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::ready))
         .route("/static/app.css", get(assets::css))
         .route("/static/app.js", get(assets::js))
+        .route("/static/composer.js", get(assets::composer_js))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                 // The route template, never the path itself: paths can carry one-time tokens.

@@ -1,0 +1,286 @@
+//! Campaigns: the list with a form to start one, and a campaign's page with its posts.
+
+use crate::AppState;
+use crate::error::{AppError, AppResult};
+use crate::extract::{PathIds, WorkspaceMember};
+use crate::flash::{Flash, redirect_with};
+use crate::forms::FieldErrors;
+use crate::page::Layout;
+use crate::routes::posts::list::PostLine;
+use crate::routes::posts::zone_of;
+use crate::routes::render;
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use services::ServiceError;
+use services::campaigns::{COLOURS, CampaignInput};
+use services::posts::PostFilter;
+use store::entities::campaign;
+
+#[derive(serde::Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct CampaignForm {
+    name: String,
+    description: String,
+    starts_on: String,
+    ends_on: String,
+    colour: String,
+}
+
+impl CampaignForm {
+    fn of(c: &campaign::Model) -> Self {
+        Self {
+            name: c.name.clone(),
+            description: c.description.clone(),
+            starts_on: c.starts_on.map(|d| d.to_string()).unwrap_or_default(),
+            ends_on: c.ends_on.map(|d| d.to_string()).unwrap_or_default(),
+            colour: c.colour.clone(),
+        }
+    }
+
+    fn input(&self) -> CampaignInput {
+        CampaignInput {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            starts_on: self.starts_on.clone(),
+            ends_on: self.ends_on.clone(),
+            colour: self.colour.clone(),
+        }
+    }
+}
+
+/// A colour of the palette: its value, its class suffix and its name.
+pub struct Colour {
+    pub value: &'static str,
+    pub class: &'static str,
+    pub label: &'static str,
+}
+
+fn colours() -> Vec<Colour> {
+    COLOURS
+        .iter()
+        .map(|(value, label)| Colour {
+            value,
+            class: value.trim_start_matches('#'),
+            label,
+        })
+        .collect()
+}
+
+pub struct CampaignRow {
+    pub id: i64,
+    pub name: String,
+    pub dates: String,
+    pub colour: String,
+}
+
+fn dates(c: &campaign::Model) -> String {
+    let fmt = |d: chrono::NaiveDate| d.format("%-d %b %Y").to_string();
+    match (c.starts_on, c.ends_on) {
+        (Some(s), Some(e)) => format!("{} – {}", fmt(s), fmt(e)),
+        (Some(s), None) => format!("from {}", fmt(s)),
+        (None, Some(e)) => format!("until {}", fmt(e)),
+        (None, None) => String::new(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "campaigns/list.html")]
+struct ListPage {
+    layout: Layout,
+    errors: FieldErrors,
+    ws: i64,
+    campaigns: Vec<CampaignRow>,
+    form: CampaignForm,
+    colours: Vec<Colour>,
+    can_edit: bool,
+}
+
+#[derive(Template)]
+#[template(path = "campaigns/show.html")]
+struct ShowPage {
+    layout: Layout,
+    errors: FieldErrors,
+    ws: i64,
+    id: i64,
+    name: String,
+    description: String,
+    dates: String,
+    colour: String,
+    posts: Vec<PostLine>,
+    form: CampaignForm,
+    colours: Vec<Colour>,
+    can_edit: bool,
+}
+
+async fn list_page(
+    state: &AppState,
+    m: &WorkspaceMember,
+    form: CampaignForm,
+    errors: FieldErrors,
+) -> AppResult<ListPage> {
+    let campaigns = state
+        .services
+        .campaigns_of(m.membership.workspace_id())
+        .await?
+        .iter()
+        .map(|c| CampaignRow {
+            id: c.id,
+            name: c.name.clone(),
+            dates: dates(c),
+            colour: c.colour.trim_start_matches('#').to_owned(),
+        })
+        .collect();
+    Ok(ListPage {
+        layout: Layout::for_member(state, m, "Campaigns"),
+        errors,
+        ws: m.membership.workspace.id,
+        campaigns,
+        form,
+        colours: colours(),
+        can_edit: m.membership.role.can_publish(),
+    })
+}
+
+async fn show_page(
+    state: &AppState,
+    m: &WorkspaceMember,
+    id: i64,
+    form: Option<CampaignForm>,
+    errors: FieldErrors,
+) -> AppResult<ShowPage> {
+    let ws = m.membership.workspace_id();
+    let c = state.services.campaign(ws, id).await?;
+    let tz = zone_of(m);
+    let posts = state
+        .services
+        .list_posts(
+            ws,
+            &PostFilter {
+                campaign_id: Some(c.id),
+                ..Default::default()
+            },
+        )
+        .await?
+        .iter()
+        .map(|p| PostLine::from(p, tz))
+        .collect();
+    Ok(ShowPage {
+        layout: Layout::for_member(state, m, &c.name),
+        errors,
+        ws: ws.0,
+        id: c.id,
+        form: form.unwrap_or_else(|| CampaignForm::of(&c)),
+        dates: dates(&c),
+        colour: c.colour.trim_start_matches('#').to_owned(),
+        name: c.name,
+        description: c.description,
+        posts,
+        colours: colours(),
+        can_edit: m.membership.role.can_publish(),
+    })
+}
+
+/// The status and field errors of a refusal.
+fn refusal(err: ServiceError) -> AppResult<(StatusCode, FieldErrors)> {
+    let mut errors = FieldErrors::new();
+    let status = match err {
+        ServiceError::Forbidden(message) => {
+            errors.add("campaign", message);
+            StatusCode::FORBIDDEN
+        }
+        ServiceError::NotFound => return Err(AppError::NotFound),
+        other => {
+            errors.absorb(other)?;
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+    };
+    Ok((status, errors))
+}
+
+pub async fn list(State(state): State<AppState>, m: WorkspaceMember) -> AppResult {
+    let form = CampaignForm {
+        colour: COLOURS[0].0.to_owned(),
+        ..Default::default()
+    };
+    render(list_page(&state, &m, form, FieldErrors::new()).await?)
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    Form(form): Form<CampaignForm>,
+) -> AppResult {
+    let result = state
+        .services
+        .save_campaign(&m.membership, &m.auth.user, None, &form.input())
+        .await;
+    match result {
+        Ok(c) => Ok(redirect_with(
+            &format!("/w/{}/campaigns/{}", c.workspace_id, c.id),
+            Flash::CampaignSaved,
+        )),
+        Err(err) => {
+            let (status, errors) = refusal(err)?;
+            let mut res = render(list_page(&state, &m, form, errors).await?)?;
+            *res.status_mut() = status;
+            Ok(res)
+        }
+    }
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    PathIds((_, id)): PathIds<(i64, i64)>,
+) -> AppResult {
+    render(show_page(&state, &m, id, None, FieldErrors::new()).await?)
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    PathIds((ws, id)): PathIds<(i64, i64)>,
+    Form(form): Form<CampaignForm>,
+) -> AppResult {
+    let result = state
+        .services
+        .save_campaign(&m.membership, &m.auth.user, Some(id), &form.input())
+        .await;
+    match result {
+        Ok(_) => Ok(redirect_with(
+            &format!("/w/{ws}/campaigns/{id}"),
+            Flash::CampaignSaved,
+        )),
+        Err(err) => {
+            let (status, errors) = refusal(err)?;
+            let mut res = render(show_page(&state, &m, id, Some(form), errors).await?)?;
+            *res.status_mut() = status;
+            Ok(res)
+        }
+    }
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    PathIds((ws, id)): PathIds<(i64, i64)>,
+) -> AppResult {
+    let result = state
+        .services
+        .delete_campaign(&m.membership, &m.auth.user, id)
+        .await;
+    match result {
+        Ok(()) => Ok(redirect_with(
+            &format!("/w/{ws}/campaigns"),
+            Flash::CampaignDeleted,
+        )),
+        Err(err) => {
+            let (status, errors) = refusal(err)?;
+            let mut res = render(show_page(&state, &m, id, None, errors).await?)?;
+            *res.status_mut() = status;
+            Ok(res)
+        }
+    }
+}

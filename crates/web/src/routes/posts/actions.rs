@@ -1,0 +1,181 @@
+//! What can be done to a post from its page (and the calendar): duplicate, delete, take off the
+//! schedule, move, retry an account, settle an unknown outcome.
+
+use super::{post_path, show};
+use crate::AppState;
+use crate::error::{AppError, AppResult};
+use crate::extract::{PathIds, WorkspaceMember};
+use crate::flash::{Flash, redirect_with};
+use crate::forms::FieldErrors;
+use crate::routes::{render, safe_next};
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use domain::schedule;
+use services::ServiceError;
+use services::publishing::Resolution;
+
+/// Ends an action: on success a redirect to `done` with `flash`; a refusal shows the post's
+/// page again with the reason.
+async fn outcome(
+    state: &AppState,
+    m: &WorkspaceMember,
+    post_id: i64,
+    result: Result<(), ServiceError>,
+    done: &str,
+    flash: Flash,
+) -> AppResult {
+    let err = match result {
+        Ok(()) => return Ok(redirect_with(done, flash)),
+        Err(ServiceError::NotFound) => return Err(AppError::NotFound),
+        Err(err) => err,
+    };
+    let mut errors = FieldErrors::new();
+    let status = match err {
+        ServiceError::Forbidden(message) => {
+            errors.add("post", message);
+            StatusCode::FORBIDDEN
+        }
+        other => {
+            errors.absorb(other)?;
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+    };
+    let mut res = render(show::build(state, m, post_id, errors).await?)?;
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+type Ids = PathIds<(i64, i64)>;
+
+pub async fn duplicate(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    PathIds((ws, post_id)): Ids,
+) -> AppResult {
+    let result = state
+        .services
+        .duplicate_post(&m.membership, &m.auth.user, post_id)
+        .await;
+    match result {
+        Ok(copy) => Ok(redirect_with(
+            &format!("{}/edit", post_path(ws, copy.id)),
+            Flash::PostDuplicated,
+        )),
+        Err(err) => outcome(&state, &m, post_id, Err(err), "", Flash::PostDuplicated).await,
+    }
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    PathIds((ws, post_id)): Ids,
+) -> AppResult {
+    let result = state
+        .services
+        .delete_post(&m.membership, &m.auth.user, post_id)
+        .await;
+    let done = format!("/w/{ws}/posts");
+    outcome(&state, &m, post_id, result, &done, Flash::PostDeleted).await
+}
+
+pub async fn unschedule(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    PathIds((ws, post_id)): Ids,
+) -> AppResult {
+    let result = state
+        .services
+        .unschedule_post(&m.membership, &m.auth.user, post_id)
+        .await;
+    let done = post_path(ws, post_id);
+    outcome(&state, &m, post_id, result, &done, Flash::PostUnscheduled).await
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct RescheduleForm {
+    scheduled_at: String,
+    /// Where to go afterwards (the calendar sends its own address).
+    next: String,
+}
+
+pub async fn reschedule(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    PathIds((ws, post_id)): Ids,
+    Form(form): Form<RescheduleForm>,
+) -> AppResult {
+    let result = match schedule::parse_local(&form.scheduled_at) {
+        Ok(local) => state
+            .services
+            .reschedule_post(&m.membership, &m.auth.user, post_id, local)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(ServiceError::invalid("scheduled_at", e.0)),
+    };
+    let done = if form.next.is_empty() {
+        post_path(ws, post_id)
+    } else {
+        safe_next(&form.next).to_owned()
+    };
+    outcome(&state, &m, post_id, result, &done, Flash::PostRescheduled).await
+}
+
+type TargetIds = PathIds<(i64, i64, i64)>;
+
+pub async fn retry(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    PathIds((ws, post_id, target_id)): TargetIds,
+) -> AppResult {
+    let result = state
+        .services
+        .retry_target(&m.membership, &m.auth.user, post_id, target_id)
+        .await;
+    let done = post_path(ws, post_id);
+    outcome(&state, &m, post_id, result, &done, Flash::TargetRetried).await
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct ResolveForm {
+    /// `yes`: the post is on the platform; `no`: it is not.
+    found: String,
+    permalink: String,
+}
+
+pub async fn resolve(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    PathIds((ws, post_id, target_id)): TargetIds,
+    Form(form): Form<ResolveForm>,
+) -> AppResult {
+    let link = form.permalink.trim();
+    let (resolution, flash) = match form.found.as_str() {
+        "yes" if link.is_empty() => (
+            Resolution::WasPublished { permalink: None },
+            Flash::TargetConfirmed,
+        ),
+        "yes" if link.starts_with("https://") && link.len() <= 2000 => (
+            Resolution::WasPublished {
+                permalink: Some(link.to_owned()),
+            },
+            Flash::TargetConfirmed,
+        ),
+        "yes" => {
+            let err = ServiceError::invalid(
+                "target",
+                "The link must start with https:// (or leave it empty).",
+            );
+            return outcome(&state, &m, post_id, Err(err), "", Flash::TargetConfirmed).await;
+        }
+        _ => (Resolution::NotPublished, Flash::TargetRetried),
+    };
+    let result = state
+        .services
+        .resolve_unconfirmed(&m.membership, &m.auth.user, post_id, target_id, resolution)
+        .await;
+    let done = post_path(ws, post_id);
+    outcome(&state, &m, post_id, result, &done, flash).await
+}

@@ -1,0 +1,280 @@
+//! The composer: write a post once, adjust it per account, and save, schedule or publish it.
+//! Works without JavaScript; `composer.js` adds live counts and previews.
+
+use super::{FormPairs, post_path, zone_of};
+use crate::AppState;
+use crate::error::{AppError, AppResult};
+use crate::extract::{PathIds, WorkspaceMember};
+use crate::flash::{Flash, redirect_with};
+use crate::forms::FieldErrors;
+use crate::page::Layout;
+use crate::routes::{render, rerender};
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use domain::Platform;
+use domain::content;
+use domain::schedule;
+use services::ServiceError;
+use services::posts::{Intent, PostInput, TargetInput};
+use store::entities::campaign;
+
+/// One account in the composer: whether it is chosen, and its own text.
+pub struct AccountChoice {
+    pub id: i64,
+    pub platform: Platform,
+    pub username: String,
+    pub display_name: String,
+    pub checked: bool,
+    pub variant: String,
+    /// What the effective text uses of the platform's allowance, for the counter without JS.
+    pub used: usize,
+    pub hashtags: usize,
+}
+
+impl AccountChoice {
+    pub fn limit(&self) -> usize {
+        self.platform.text_limit()
+    }
+
+    pub fn hashtag_limit(&self) -> usize {
+        self.platform.hashtag_limit().unwrap_or(0)
+    }
+
+    pub fn over(&self) -> bool {
+        self.used > self.limit()
+            || self
+                .platform
+                .hashtag_limit()
+                .is_some_and(|l| self.hashtags > l)
+    }
+
+    pub fn field(&self) -> String {
+        format!("target-{}", self.id)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "posts/compose.html")]
+pub struct ComposerPage {
+    layout: Layout,
+    errors: FieldErrors,
+    ws: i64,
+    post_id: Option<i64>,
+    body: String,
+    first_comment: String,
+    campaign_id: Option<i64>,
+    campaigns: Vec<campaign::Model>,
+    accounts: Vec<AccountChoice>,
+    scheduled_at: String,
+    timezone: String,
+    can_edit: bool,
+}
+
+impl ComposerPage {
+    fn campaign_selected(&self, id: &i64) -> bool {
+        self.campaign_id == Some(*id)
+    }
+}
+
+/// What the composer shows: a post's values, or what was typed.
+#[derive(Default)]
+struct Values {
+    body: String,
+    first_comment: String,
+    campaign_id: Option<i64>,
+    /// Chosen accounts with their variants.
+    chosen: Vec<(i64, String)>,
+    scheduled_at: String,
+}
+
+async fn page(
+    state: &AppState,
+    m: &WorkspaceMember,
+    post_id: Option<i64>,
+    values: Values,
+    errors: FieldErrors,
+) -> AppResult<ComposerPage> {
+    let ws = m.membership.workspace_id();
+    let accounts = state
+        .services
+        .accounts_of(ws)
+        .await?
+        .into_iter()
+        .filter_map(|a| {
+            let platform = Platform::parse(&a.platform).ok()?;
+            let chosen = values.chosen.iter().find(|(id, _)| *id == a.id);
+            let variant = chosen.map(|(_, v)| v.clone()).unwrap_or_default();
+            let text = services::posts::effective_text(&values.body, Some(&variant));
+            let count = content::count(platform, text);
+            Some(AccountChoice {
+                id: a.id,
+                platform,
+                username: a.username,
+                display_name: a.display_name,
+                checked: chosen.is_some(),
+                variant,
+                used: count.used,
+                hashtags: count.hashtags,
+            })
+        })
+        .collect();
+    let title = if post_id.is_some() {
+        "Edit post"
+    } else {
+        "New post"
+    };
+    Ok(ComposerPage {
+        layout: Layout::for_member(state, m, title),
+        errors,
+        ws: ws.0,
+        post_id,
+        body: values.body,
+        first_comment: values.first_comment,
+        campaign_id: values.campaign_id,
+        campaigns: state.services.campaigns_of(ws).await?,
+        accounts,
+        scheduled_at: values.scheduled_at,
+        timezone: zone_of(m).name().to_owned(),
+        can_edit: m.membership.role.can_publish(),
+    })
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct NewQuery {
+    /// A wall-clock time to start from (the calendar's "add" links).
+    at: String,
+    campaign: Option<i64>,
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    Query(query): Query<NewQuery>,
+) -> AppResult {
+    let scheduled_at = schedule::parse_local(&query.at)
+        .map(|t| t.format("%Y-%m-%dT%H:%M").to_string())
+        .unwrap_or_default();
+    let values = Values {
+        campaign_id: query.campaign,
+        scheduled_at,
+        ..Default::default()
+    };
+    render(page(&state, &m, None, values, FieldErrors::new()).await?)
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    PathIds((_, post_id)): PathIds<(i64, i64)>,
+) -> AppResult {
+    let view = state
+        .services
+        .post_view(m.membership.workspace_id(), post_id)
+        .await?;
+    let tz = zone_of(&m);
+    let values = Values {
+        body: view.post.body.clone(),
+        first_comment: view.post.first_comment.clone().unwrap_or_default(),
+        campaign_id: view.post.campaign_id,
+        chosen: view
+            .targets
+            .iter()
+            .map(|t| (t.account.id, t.target.body.clone().unwrap_or_default()))
+            .collect(),
+        scheduled_at: view
+            .post
+            .scheduled_at
+            .map(|at| {
+                schedule::to_local(at, tz)
+                    .format("%Y-%m-%dT%H:%M")
+                    .to_string()
+            })
+            .unwrap_or_default(),
+    };
+    render(page(&state, &m, Some(post_id), values, FieldErrors::new()).await?)
+}
+
+pub async fn create(State(state): State<AppState>, m: WorkspaceMember, body: Bytes) -> AppResult {
+    save(state, m, None, body).await
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    PathIds((_, post_id)): PathIds<(i64, i64)>,
+    body: Bytes,
+) -> AppResult {
+    save(state, m, Some(post_id), body).await
+}
+
+async fn save(state: AppState, m: WorkspaceMember, post_id: Option<i64>, body: Bytes) -> AppResult {
+    let form = FormPairs::parse(&body);
+    let mut errors = FieldErrors::new();
+    let chosen: Vec<(i64, String)> = form
+        .all("account")
+        .filter_map(|id| id.parse::<i64>().ok())
+        .map(|id| (id, form.get(&format!("variant-{id}")).to_owned()))
+        .collect();
+    let campaign_id = form.get("campaign").parse::<i64>().ok();
+    let action = form.get("action");
+    let intent = match action {
+        "now" => Some(Intent::PublishNow),
+        "schedule" => errors
+            .check(
+                "scheduled_at",
+                schedule::parse_local(form.get("scheduled_at")),
+            )
+            .map(Intent::Schedule),
+        _ => Some(Intent::Draft),
+    };
+    let values = Values {
+        body: form.get("body").to_owned(),
+        first_comment: form.get("first_comment").to_owned(),
+        campaign_id,
+        chosen: chosen.clone(),
+        scheduled_at: form.get("scheduled_at").to_owned(),
+    };
+    let Some(intent) = intent else {
+        return rerender(page(&state, &m, post_id, values, errors).await?);
+    };
+    let input = PostInput {
+        body: values.body.clone(),
+        first_comment: Some(values.first_comment.clone()),
+        campaign_id,
+        targets: chosen
+            .iter()
+            .map(|(id, variant)| TargetInput {
+                account_id: *id,
+                body: Some(variant.clone()),
+            })
+            .collect(),
+        intent,
+    };
+    let result = state
+        .services
+        .save_post(&m.membership, &m.auth.user, post_id, input)
+        .await;
+    match result {
+        Ok(post) => {
+            let flash = match intent {
+                Intent::Draft => Flash::PostSaved,
+                Intent::Schedule(_) => Flash::PostScheduled,
+                Intent::PublishNow => Flash::PostPublishing,
+            };
+            Ok(redirect_with(&post_path(post.workspace_id, post.id), flash))
+        }
+        Err(ServiceError::Forbidden(message)) => {
+            errors.add("post", message);
+            let mut res = render(page(&state, &m, post_id, values, errors).await?)?;
+            *res.status_mut() = axum::http::StatusCode::FORBIDDEN;
+            Ok(res)
+        }
+        Err(ServiceError::NotFound) => Err(AppError::NotFound),
+        Err(err) => {
+            errors.absorb(err)?;
+            rerender(page(&state, &m, post_id, values, errors).await?)
+        }
+    }
+}

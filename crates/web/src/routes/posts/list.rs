@@ -1,0 +1,174 @@
+//! The list of a workspace's posts, filtered by state, account and campaign.
+
+use super::{StateBadge, badge, zone_of};
+use crate::AppState;
+use crate::error::AppResult;
+use crate::extract::WorkspaceMember;
+use crate::page::Layout;
+use crate::routes::render;
+use askama::Template;
+use axum::extract::{Query, State};
+use domain::schedule;
+use services::posts::{PostFilter, PostSummary, state};
+use store::entities::{campaign, social_account};
+
+/// The filters of the list and the calendar, as they come in the query.
+#[derive(serde::Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct Filters {
+    pub state: String,
+    pub account: String,
+    pub campaign: String,
+}
+
+impl Filters {
+    pub fn to_filter(&self) -> PostFilter {
+        PostFilter {
+            state: state::ALL
+                .iter()
+                .find(|s| **s == self.state)
+                .map(|s| (*s).to_owned()),
+            account_id: self.account.parse().ok(),
+            campaign_id: self.campaign.parse().ok(),
+            from: None,
+            to: None,
+        }
+    }
+
+    /// The filters as a query string to carry into links (`&state=…`), or "".
+    pub fn query(&self) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("state", &self.state),
+            ("account", &self.account),
+            ("campaign", &self.campaign),
+        ] {
+            if !v.is_empty() {
+                q.append_pair(k, v);
+            }
+        }
+        let q = q.finish();
+        if q.is_empty() { q } else { format!("&{q}") }
+    }
+}
+
+/// The filter form's choices.
+pub struct FilterChoices {
+    pub states: Vec<(&'static str, &'static str)>,
+    pub accounts: Vec<social_account::Model>,
+    pub campaigns: Vec<campaign::Model>,
+    pub current: Filters,
+}
+
+impl FilterChoices {
+    pub async fn load(state: &AppState, m: &WorkspaceMember, current: Filters) -> AppResult<Self> {
+        let ws = m.membership.workspace_id();
+        Ok(Self {
+            states: state::ALL.iter().map(|s| (*s, state::label(s))).collect(),
+            accounts: state.services.accounts_of(ws).await?,
+            campaigns: state.services.campaigns_of(ws).await?,
+            current,
+        })
+    }
+
+    pub fn state_selected(&self, s: &&str) -> bool {
+        self.current.state == *s
+    }
+
+    pub fn account_selected(&self, id: &i64) -> bool {
+        self.current.account == id.to_string()
+    }
+
+    pub fn campaign_selected(&self, id: &i64) -> bool {
+        self.current.campaign == id.to_string()
+    }
+}
+
+/// A post as a line of the list or an entry of the calendar.
+pub struct PostLine {
+    pub id: i64,
+    pub when: String,
+    pub time: String,
+    pub excerpt: String,
+    pub state: StateBadge,
+    pub scheduled: bool,
+    pub platforms: Vec<&'static str>,
+    pub accounts: String,
+    pub campaign: Option<String>,
+    /// The campaign colour without '#', for the `c-…` class; "none" without a campaign.
+    pub colour: String,
+    pub local_value: String,
+}
+
+impl PostLine {
+    pub fn from(summary: &PostSummary, tz: domain::Timezone) -> Self {
+        let when = summary.when();
+        let local = schedule::to_local(when, tz);
+        let excerpt = services::posts::excerpt(&summary.post.body);
+        Self {
+            id: summary.post.id,
+            when: local.format("%a %-d %b %Y, %H:%M").to_string(),
+            time: local.format("%H:%M").to_string(),
+            excerpt: if excerpt.is_empty() {
+                "(no text yet)".into()
+            } else {
+                excerpt
+            },
+            state: badge(&summary.post.state),
+            scheduled: summary.post.state == state::SCHEDULED,
+            platforms: summary
+                .accounts
+                .iter()
+                .filter_map(|a| domain::Platform::parse(&a.platform).ok())
+                .map(|p| p.label())
+                .collect(),
+            accounts: summary
+                .accounts
+                .iter()
+                .map(|a| format!("@{}", a.username))
+                .collect::<Vec<_>>()
+                .join(", "),
+            campaign: summary.campaign.as_ref().map(|c| c.name.clone()),
+            colour: summary
+                .campaign
+                .as_ref()
+                .map(|c| c.colour.trim_start_matches('#').to_owned())
+                .unwrap_or_else(|| "none".into()),
+            local_value: local.format("%Y-%m-%dT%H:%M").to_string(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "posts/list.html")]
+struct ListPage {
+    layout: Layout,
+    ws: i64,
+    posts: Vec<PostLine>,
+    filters: FilterChoices,
+    can_edit: bool,
+    timezone: String,
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    Query(filters): Query<Filters>,
+) -> AppResult {
+    let tz = zone_of(&m);
+    let posts = state
+        .services
+        .list_posts(m.membership.workspace_id(), &filters.to_filter())
+        .await?
+        .iter()
+        .map(|p| PostLine::from(p, tz))
+        .collect();
+    render(ListPage {
+        layout: Layout::for_member(&state, &m, "Posts"),
+        ws: m.membership.workspace.id,
+        posts,
+        filters: FilterChoices::load(&state, &m, filters).await?,
+        can_edit: m.membership.role.can_publish(),
+        timezone: tz.name().to_owned(),
+    })
+}

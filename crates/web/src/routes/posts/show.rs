@@ -1,0 +1,162 @@
+//! A post's page: its text, schedule, each account's outcome, and what can be done next.
+
+use super::{StateBadge, badge, zone_of};
+use crate::AppState;
+use crate::error::AppResult;
+use crate::extract::{PathIds, WorkspaceMember};
+use crate::forms::FieldErrors;
+use crate::page::Layout;
+use crate::routes::render;
+use askama::Template;
+use axum::extract::State;
+use domain::schedule;
+use services::posts::{PostView, effective_text, state};
+use services::publishing::outcome;
+
+pub struct TargetRow {
+    pub id: i64,
+    pub platform: String,
+    pub username: String,
+    pub state: StateBadge,
+    pub raw_state: String,
+    pub text: String,
+    pub attempts: i32,
+    pub error: Option<String>,
+    pub permalink: Option<String>,
+}
+
+pub struct AttemptRow {
+    pub account: String,
+    pub number: i32,
+    pub started: String,
+    pub finished: String,
+    pub outcome: String,
+    pub error: String,
+}
+
+#[derive(Template)]
+#[template(path = "posts/show.html")]
+pub struct PostPage {
+    pub layout: Layout,
+    pub errors: FieldErrors,
+    pub ws: i64,
+    pub id: i64,
+    pub body: String,
+    pub first_comment: Option<String>,
+    pub state: StateBadge,
+    pub when: Option<String>,
+    pub published: Option<String>,
+    pub campaign: Option<(i64, String, String)>,
+    pub failure: Option<String>,
+    pub targets: Vec<TargetRow>,
+    pub attempts: Vec<AttemptRow>,
+    pub can_edit: bool,
+    pub editable: bool,
+    pub scheduled: bool,
+    pub deletable: bool,
+    pub reschedule_value: String,
+    pub timezone: String,
+}
+
+pub async fn build(
+    state: &AppState,
+    m: &WorkspaceMember,
+    post_id: i64,
+    errors: FieldErrors,
+) -> AppResult<PostPage> {
+    let PostView {
+        post,
+        targets,
+        campaign,
+        attempts,
+    } = state
+        .services
+        .post_view(m.membership.workspace_id(), post_id)
+        .await?;
+    let tz = zone_of(m);
+    let fmt = |t: chrono::DateTime<chrono::Utc>| schedule::describe(t, tz);
+    let name_of = |target_id: i64| {
+        targets
+            .iter()
+            .find(|t| t.target.id == target_id)
+            .map(|t| {
+                format!(
+                    "{} @{}",
+                    platform_label(&t.account.platform),
+                    t.account.username
+                )
+            })
+            .unwrap_or_default()
+    };
+    let attempt_rows = attempts
+        .iter()
+        .map(|a| AttemptRow {
+            account: name_of(a.target_id),
+            number: a.number,
+            started: fmt(a.started_at),
+            finished: a.finished_at.map(fmt).unwrap_or_else(|| "—".into()),
+            outcome: match a.outcome.as_deref() {
+                None => "in flight".into(),
+                Some(outcome::RETRY) => "will retry".into(),
+                Some(other) => other.to_owned(),
+            },
+            error: a.error.clone().unwrap_or_default(),
+        })
+        .collect();
+    let title = services::posts::excerpt(&post.body);
+    Ok(PostPage {
+        layout: Layout::for_member(state, m, if title.is_empty() { "Post" } else { &title }),
+        errors,
+        ws: post.workspace_id,
+        id: post.id,
+        targets: targets
+            .iter()
+            .map(|t| TargetRow {
+                id: t.target.id,
+                platform: platform_label(&t.account.platform).to_owned(),
+                username: t.account.username.clone(),
+                state: badge(&t.target.state),
+                raw_state: t.target.state.clone(),
+                text: effective_text(&post.body, t.target.body.as_deref()).to_owned(),
+                attempts: t.target.attempts,
+                error: t.target.last_error.clone(),
+                permalink: t.target.permalink.clone(),
+            })
+            .collect(),
+        attempts: attempt_rows,
+        state: badge(&post.state),
+        when: post.scheduled_at.map(fmt),
+        published: post.published_at.map(fmt),
+        campaign: campaign.map(|c| (c.id, c.name, c.colour.trim_start_matches('#').to_owned())),
+        failure: post.failure_reason.clone(),
+        can_edit: m.membership.role.can_publish(),
+        editable: [state::DRAFT, state::SCHEDULED].contains(&post.state.as_str()),
+        scheduled: post.state == state::SCHEDULED,
+        deletable: post.state != state::PUBLISHING,
+        reschedule_value: post
+            .scheduled_at
+            .map(|at| {
+                schedule::to_local(at, tz)
+                    .format("%Y-%m-%dT%H:%M")
+                    .to_string()
+            })
+            .unwrap_or_default(),
+        timezone: tz.name().to_owned(),
+        body: post.body,
+        first_comment: post.first_comment,
+    })
+}
+
+pub fn platform_label(slug: &str) -> &'static str {
+    domain::Platform::parse(slug)
+        .map(|p| p.label())
+        .unwrap_or("Unknown platform")
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    PathIds((_, post_id)): PathIds<(i64, i64)>,
+) -> AppResult {
+    render(build(&state, &m, post_id, FieldErrors::new()).await?)
+}
