@@ -7,6 +7,7 @@ mod account;
 pub mod consent;
 pub mod content;
 mod ids;
+pub mod media;
 pub mod policy;
 pub mod schedule;
 mod workspace;

@@ -7,6 +7,7 @@ pub mod activity;
 pub mod campaigns;
 pub mod consent;
 pub mod emails;
+pub mod media;
 pub mod passwords;
 pub mod policies;
 pub mod posts;
@@ -38,6 +39,9 @@ pub struct Services {
     pub publishers: providers::social::Publishers,
     /// Wakes this process's worker when a job is added that is due soon.
     pub wake: Arc<tokio::sync::Notify>,
+    /// Where media files are kept.
+    pub objects: store::objects::Objects,
+    pub media_limits: media::MediaLimits,
 }
 
 /// Why a service refused or failed.
@@ -58,6 +62,9 @@ pub enum ServiceError {
     /// The person may see the thing but not do this to it; the message says why.
     #[error("{0}")]
     Forbidden(String),
+    /// An upload was larger than allowed; nothing was kept.
+    #[error("{0}")]
+    TooLarge(String),
     /// Too many attempts; try again after the given time.
     #[error("Too many attempts. Wait {} and try again.", human_wait(*retry_after))]
     RateLimited { retry_after: Duration },

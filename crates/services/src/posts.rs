@@ -10,6 +10,7 @@ use crate::workspaces::{Membership, lock_as_editor};
 use crate::{Result, ServiceError, Services, activity, publishing, queue};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use domain::content::{self, Platform};
+use domain::media::MediaKind;
 use domain::{Timezone, WorkspaceId, schedule};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -17,7 +18,9 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set, TransactionTrait, TryIntoModel,
 };
 use std::collections::BTreeSet;
-use store::entities::{campaign, job, post, post_target, publish_attempt, social_account, user};
+use store::entities::{
+    campaign, job, media_item, post, post_media, post_target, publish_attempt, social_account, user,
+};
 
 /// The states of a post.
 pub mod state {
@@ -82,6 +85,8 @@ pub struct PostInput {
     pub first_comment: Option<String>,
     pub campaign_id: Option<i64>,
     pub targets: Vec<TargetInput>,
+    /// Library files, in order.
+    pub media: Vec<i64>,
     pub intent: Intent,
 }
 
@@ -103,6 +108,8 @@ impl TargetView {
 pub struct PostView {
     pub post: post::Model,
     pub targets: Vec<TargetView>,
+    /// The post's files, in order.
+    pub media: Vec<media_item::Model>,
     pub campaign: Option<campaign::Model>,
     pub attempts: Vec<publish_attempt::Model>,
 }
@@ -151,6 +158,7 @@ struct Checked {
     first_comment: Option<String>,
     campaign_id: Option<i64>,
     targets: Vec<(social_account::Model, Option<String>)>,
+    media: Vec<i64>,
     scheduled_at: Option<DateTime<Utc>>,
 }
 
@@ -227,6 +235,7 @@ impl Services {
         row.schedule_tz = Set(checked.scheduled_at.map(|_| tz.name().to_owned()));
         row.updated_at = Set(now);
         let post = row.save(&txn).await?.try_into_model()?;
+        set_media(&txn, post.id, &checked.media).await?;
         for (account, body) in &checked.targets {
             let target = post_target::ActiveModel {
                 post_id: Set(post.id),
@@ -397,6 +406,12 @@ impl Services {
         }
         .insert(&txn)
         .await?;
+        let files: Vec<i64> = media_of_post(&txn, original.id)
+            .await?
+            .iter()
+            .map(|m| m.id)
+            .collect();
+        set_media(&txn, copy.id, &files).await?;
         for view in targets_of(&txn, original.id).await? {
             post_target::ActiveModel {
                 post_id: Set(copy.id),
@@ -478,10 +493,12 @@ impl Services {
             .order_by_asc(publish_attempt::Column::Id)
             .all(&txn)
             .await?;
+        let media = media_of_post(&txn, post.id).await?;
         txn.commit().await?;
         Ok(PostView {
             post,
             targets,
+            media,
             campaign,
             attempts,
         })
@@ -596,6 +613,29 @@ async fn check<C: ConnectionTrait>(
     };
     let going_out = input.intent != Intent::Draft;
 
+    let mut media_ids: Vec<i64> = Vec::new();
+    for id in &input.media {
+        if !media_ids.contains(id) {
+            media_ids.push(*id);
+        }
+    }
+    let files = media_item::Entity::find()
+        .filter(media_item::Column::WorkspaceId.eq(ws.0))
+        .filter(media_item::Column::Id.is_in(media_ids.iter().copied()))
+        .all(conn)
+        .await?;
+    if files.len() != media_ids.len() {
+        errors.push((
+            "media".into(),
+            "One of the chosen files is no longer in the media library. Choose again.".into(),
+        ));
+    }
+    let kinds: Vec<MediaKind> = media_ids
+        .iter()
+        .filter_map(|id| files.iter().find(|f| f.id == *id))
+        .filter_map(|f| MediaKind::parse(&f.kind))
+        .collect();
+
     let wanted: BTreeSet<i64> = input.targets.iter().map(|t| t.account_id).collect();
     let accounts = social_account::Entity::find()
         .filter(social_account::Column::WorkspaceId.eq(ws.0))
@@ -622,7 +662,7 @@ async fn check<C: ConnectionTrait>(
         let field = format!("target-{}", account.id);
         let platform = Platform::parse(&account.platform).map_err(|e| anyhow::anyhow!("{e}"))?;
         if going_out {
-            if text.trim().is_empty() {
+            if text.trim().is_empty() && kinds.is_empty() {
                 errors.push((
                     if variant.is_none() {
                         "body".into()
@@ -643,6 +683,12 @@ async fn check<C: ConnectionTrait>(
                 errors.push((
                     field.clone(),
                     format!("{whose} @{} on {platform}: {}", account.username, e.0),
+                ));
+            }
+            if let Err(e) = domain::media::check_for_platform(platform, &kinds) {
+                errors.push((
+                    field.clone(),
+                    format!("@{} on {platform}: {}", account.username, e.0),
                 ));
             }
             if let Some(comment) = &first_comment
@@ -691,8 +737,44 @@ async fn check<C: ConnectionTrait>(
         first_comment,
         campaign_id: input.campaign_id,
         targets,
+        media: media_ids,
         scheduled_at,
     })
+}
+
+/// Replaces a post's files with `media`, in that order.
+async fn set_media<C: ConnectionTrait>(conn: &C, post_id: i64, media: &[i64]) -> Result<()> {
+    post_media::Entity::delete_many()
+        .filter(post_media::Column::PostId.eq(post_id))
+        .exec(conn)
+        .await?;
+    for (position, media_id) in media.iter().enumerate() {
+        post_media::ActiveModel {
+            post_id: Set(post_id),
+            media_id: Set(*media_id),
+            position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// A post's files, in order.
+pub(crate) async fn media_of_post<C: ConnectionTrait>(
+    conn: &C,
+    post_id: i64,
+) -> Result<Vec<media_item::Model>> {
+    Ok(post_media::Entity::find()
+        .filter(post_media::Column::PostId.eq(post_id))
+        .order_by_asc(post_media::Column::Position)
+        .find_also_related(media_item::Entity)
+        .all(conn)
+        .await?
+        .into_iter()
+        .filter_map(|(_, m)| m)
+        .collect())
 }
 
 /// The post `id` of workspace `ws`, or NotFound.

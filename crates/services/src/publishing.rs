@@ -22,8 +22,11 @@ use crate::worker::JobError;
 use crate::workspaces::{Membership, lock_as_editor};
 use crate::{Result, ServiceError, Services, activity, emails};
 use chrono::{DateTime, Utc};
+use domain::media::MediaKind;
 use domain::{Platform, WorkspaceId};
-use providers::social::{AccountRef, Lookup, PublishError, PublishRequest, Published, Publisher};
+use providers::social::{
+    AccountRef, Lookup, MediaRef, PublishError, PublishRequest, Published, Publisher,
+};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -141,6 +144,9 @@ pub async fn run(services: &Services, job: &job::Model) -> Result<(), JobError> 
             Step::Call(prepared) => {
                 let request = PublishRequest {
                     account: prepared.account_ref().map_err(retry)?,
+                    media: media_refs(services, prepared.post.id)
+                        .await
+                        .map_err(retry)?,
                     text: posts::effective_text(
                         &prepared.post.body,
                         prepared.target.body.as_deref(),
@@ -181,6 +187,22 @@ pub async fn run(services: &Services, job: &job::Model) -> Result<(), JobError> 
     Err(JobError::Retry(
         "the platform could not be reconciled".into(),
     ))
+}
+
+/// The post's files with signed addresses for the platform to fetch.
+async fn media_refs(services: &Services, post_id: i64) -> Result<Vec<MediaRef>> {
+    let mut refs = Vec::new();
+    for item in posts::media_of_post(&services.db, post_id).await? {
+        refs.push(MediaRef {
+            url: services.public_media_url(&item).await,
+            mime: item.mime.clone(),
+            kind: MediaKind::parse(&item.kind).unwrap_or(MediaKind::Image),
+            size_bytes: u64::try_from(item.size_bytes).unwrap_or_default(),
+            width: item.width.and_then(|w| u32::try_from(w).ok()),
+            height: item.height.and_then(|h| u32::try_from(h).ok()),
+        });
+    }
+    Ok(refs)
 }
 
 fn retry(err: ServiceError) -> JobError {

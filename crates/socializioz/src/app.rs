@@ -32,6 +32,8 @@ pub async fn services(settings: &Settings, public_url: String) -> anyhow::Result
         // be connected, so nothing is published.
         publishers: Default::default(),
         wake: Default::default(),
+        objects: settings.media_store()?,
+        media_limits: settings.media_limits(),
     })
 }
 
@@ -59,12 +61,6 @@ impl Application {
         })?;
         let local = listener.local_addr()?;
         let services = services(&settings, settings.public_url(local)).await?;
-        std::fs::create_dir_all(settings.media_dir()).with_context(|| {
-            format!(
-                "could not create the media folder {}",
-                settings.media_dir().display()
-            )
-        })?;
         Ok(Self {
             listener,
             local,
@@ -117,6 +113,7 @@ impl Application {
         tracing::info!(
             address = %self.settings.public_url(self.local),
             mail = %self.services.mailer.describe(),
+            media = %self.services.objects.describe(),
             worker = self.with_worker,
             "Socializioz is serving"
         );

@@ -134,11 +134,51 @@ pub struct SmtpSettings {
     pub security: SmtpSecurity,
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MediaSettings {
     /// Defaults to `<data.dir>/media`.
     pub dir: Option<PathBuf>,
+    /// The largest image, in MB.
+    #[serde(deserialize_with = "lenient_u64")]
+    pub image_max_mb: u64,
+    /// The largest video, in MB.
+    #[serde(deserialize_with = "lenient_u64")]
+    pub video_max_mb: u64,
+    /// How long a signed media address stays valid, in hours.
+    #[serde(deserialize_with = "lenient_u64")]
+    pub url_ttl_hours: u64,
+    /// An S3-compatible bucket instead of the folder.
+    pub s3: Option<S3Settings>,
+}
+
+impl Default for MediaSettings {
+    fn default() -> Self {
+        Self {
+            dir: None,
+            image_max_mb: 10,
+            video_max_mb: 1024,
+            url_ttl_hours: 24,
+            s3: None,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Settings {
+    pub bucket: String,
+    #[serde(default = "default_region")]
+    pub region: String,
+    /// The store's address, for stores other than AWS (MinIO, Garage, R2…).
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    pub access_key_id: String,
+    pub secret_access_key: SecretString,
+}
+
+fn default_region() -> String {
+    "us-east-1".to_owned()
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -426,6 +466,14 @@ impl Settings {
                 )));
             }
         }
+        if self.media.image_max_mb == 0
+            || self.media.video_max_mb == 0
+            || self.media.url_ttl_hours == 0
+        {
+            return Err(err(
+                "media.image_max_mb, media.video_max_mb and media.url_ttl_hours must be at least 1",
+            ));
+        }
         if self.worker.concurrency == 0 || self.worker.lease_seconds < 10 {
             return Err(err(
                 "worker.concurrency must be at least 1 and worker.lease_seconds at least 10",
@@ -524,6 +572,30 @@ impl Settings {
                 let scheme = if self.tls_enabled() { "https" } else { "http" };
                 format!("{scheme}://{bound}")
             }
+        }
+    }
+
+    /// Where media files go: the S3 bucket when configured, else the media folder.
+    pub fn media_store(&self) -> anyhow::Result<store::objects::Objects> {
+        use secrecy::ExposeSecret;
+        match &self.media.s3 {
+            Some(s3) => store::objects::Objects::s3(&store::objects::S3Config {
+                bucket: s3.bucket.clone(),
+                region: s3.region.clone(),
+                endpoint: s3.endpoint.clone(),
+                access_key_id: s3.access_key_id.clone(),
+                secret_access_key: s3.secret_access_key.expose_secret().to_owned(),
+            }),
+            None => store::objects::Objects::local(&self.media_dir()),
+        }
+    }
+
+    pub fn media_limits(&self) -> services::media::MediaLimits {
+        const MB: u64 = 1024 * 1024;
+        services::media::MediaLimits {
+            image_bytes: self.media.image_max_mb.saturating_mul(MB),
+            video_bytes: self.media.video_max_mb.saturating_mul(MB),
+            url_ttl: std::time::Duration::from_secs(self.media.url_ttl_hours.saturating_mul(3600)),
         }
     }
 

@@ -272,6 +272,29 @@ pub const TABLES: &[TableClass] = &[
         holds: "The queue's concurrency limits: one row per slot, naming the job that holds it.",
     },
     TableClass {
+        table: "media_items",
+        category: Category::MediaAssets,
+        owner: Owner::Workspace("workspace_id"),
+        user_refs: &["uploaded_by"],
+        deletion: OnDeletion::FollowWorkspace,
+        export: OnExport::Include,
+        holds: "The media library: file name, type, size, dimensions, folder and tags, who \
+                uploaded it, where the file and its thumbnail are stored, and for AI-generated \
+                files the provider and the prompt.",
+    },
+    TableClass {
+        table: "post_media",
+        category: Category::MediaAssets,
+        owner: Owner::Parent {
+            column: "post_id",
+            table: "posts",
+        },
+        user_refs: &[],
+        deletion: OnDeletion::FollowWorkspace,
+        export: OnExport::Include,
+        holds: "Which library files a post carries, in which order.",
+    },
+    TableClass {
         table: "seaql_migrations",
         category: Category::System,
         owner: Owner::Nobody,

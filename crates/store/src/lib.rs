@@ -4,6 +4,7 @@
 pub mod datamap;
 pub mod entities;
 pub mod migration;
+pub mod objects;
 
 use anyhow::Context;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};

@@ -428,12 +428,16 @@ async fn submitted_token(req: Request) -> Result<(Request, Option<String>), Resp
         let value = value.to_owned();
         return Ok((req, Some(value)));
     }
-    let is_form = req
+    let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+        .unwrap_or_default()
+        .to_owned();
+    if let Some(boundary) = multipart_boundary(&content_type) {
+        return Ok(multipart_token(req, &boundary).await);
+    }
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
         return Ok((req, None));
     }
     let (parts, body) = req.into_parts();
@@ -445,4 +449,102 @@ async fn submitted_token(req: Request) -> Result<(Request, Option<String>), Resp
         .find(|(k, _)| k == CSRF_FIELD)
         .map(|(_, v)| v.into_owned());
     Ok((Request::from_parts(parts, Body::from(bytes)), token))
+}
+
+/// The boundary of a `multipart/form-data` body.
+fn multipart_boundary(content_type: &str) -> Option<String> {
+    if !content_type.starts_with("multipart/form-data") {
+        return None;
+    }
+    content_type
+        .split(';')
+        .filter_map(|p| p.trim().strip_prefix("boundary="))
+        .map(|b| b.trim_matches('"').to_owned())
+        .find(|b| !b.is_empty())
+}
+
+/// How much of a multipart body is read to find its `csrf` field.
+const MULTIPART_PEEK: usize = 16 * 1024;
+
+/// Finds the CSRF token of a multipart upload without holding the upload: the form puts the
+/// `csrf` field first, so the first few kilobytes are read, searched, and put back in front
+/// of the rest of the stream for the handler.
+async fn multipart_token(req: Request, boundary: &str) -> (Request, Option<String>) {
+    use futures_util::StreamExt;
+    let (parts, body) = req.into_parts();
+    let mut stream = body.into_data_stream();
+    let mut head = bytes::BytesMut::new();
+    let end = format!("\r\n--{boundary}");
+    let mut failed = false;
+    while head.len() < MULTIPART_PEEK {
+        match stream.next().await {
+            Some(Ok(chunk)) => {
+                head.extend_from_slice(&chunk);
+                if first_field(&head, &end).is_some() {
+                    break;
+                }
+            }
+            Some(Err(_)) => {
+                failed = true;
+                break;
+            }
+            None => break,
+        }
+    }
+    let token = if failed {
+        None
+    } else {
+        first_field(&head, &end)
+            .filter(|(name, _)| name == CSRF_FIELD)
+            .map(|(_, value)| value)
+    };
+    let head = head.freeze();
+    let rest = futures_util::stream::once(async move { Ok::<_, axum::Error>(head) }).chain(stream);
+    (Request::from_parts(parts, Body::from_stream(rest)), token)
+}
+
+/// The name and value of the first field of a multipart body, once it has arrived whole.
+fn first_field(body: &[u8], end: &str) -> Option<(String, String)> {
+    let text = std::str::from_utf8(body).ok().or_else(|| {
+        // The peeked bytes may end inside a multi-byte character or in binary content.
+        let upto = body.windows(end.len()).position(|w| w == end.as_bytes())?;
+        std::str::from_utf8(&body[..upto + end.len()]).ok()
+    })?;
+    let headers_end = text.find("\r\n\r\n")?;
+    let headers = &text[..headers_end];
+    let name = headers
+        .split("name=\"")
+        .nth(1)?
+        .split('"')
+        .next()?
+        .to_owned();
+    let value_start = headers_end + 4;
+    let value_len = text[value_start..].find(end)?;
+    Some((name, text[value_start..value_start + value_len].to_owned()))
+}
+
+#[cfg(test)]
+mod multipart_tests {
+    use super::*;
+
+    #[test]
+    fn the_first_field_of_a_multipart_body_is_found() {
+        let body = "--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ntok3n\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n\r\n\u{89}PNG";
+        assert_eq!(
+            first_field(body.as_bytes(), "\r\n--XyZ"),
+            Some(("csrf".to_owned(), "tok3n".to_owned()))
+        );
+        assert_eq!(
+            first_field(
+                b"--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ntok",
+                "\r\n--XyZ"
+            ),
+            None
+        );
+        assert_eq!(
+            multipart_boundary("multipart/form-data; boundary=\"XyZ\""),
+            Some("XyZ".to_owned())
+        );
+        assert_eq!(multipart_boundary("application/json"), None);
+    }
 }

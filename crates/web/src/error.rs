@@ -33,6 +33,7 @@ impl From<ServiceError> for AppError {
             e @ ServiceError::RateLimited { .. } => Self::RateLimited(e.to_string()),
             ServiceError::Invalid { message, .. } => Self::Invalid(message),
             e @ ServiceError::Fields(_) => Self::Invalid(e.to_string()),
+            ServiceError::TooLarge(_) => Self::TooLarge,
             ServiceError::Unexpected(e) => Self::Unexpected(e),
         }
     }

@@ -36,10 +36,13 @@ pub enum Flash {
     TargetConfirmed,
     CampaignSaved,
     CampaignDeleted,
+    MediaUploaded,
+    MediaSaved,
+    MediaDeleted,
 }
 
 impl Flash {
-    const ALL: [Flash; 31] = [
+    const ALL: [Flash; 34] = [
         Self::Welcome,
         Self::LoggedOut,
         Self::EmailConfirmed,
@@ -71,6 +74,9 @@ impl Flash {
         Self::TargetConfirmed,
         Self::CampaignSaved,
         Self::CampaignDeleted,
+        Self::MediaUploaded,
+        Self::MediaSaved,
+        Self::MediaDeleted,
     ];
 
     pub fn from_code(code: &str) -> Option<Self> {
@@ -111,6 +117,9 @@ impl Flash {
             Self::TargetConfirmed => "target-confirmed",
             Self::CampaignSaved => "campaign-saved",
             Self::CampaignDeleted => "campaign-deleted",
+            Self::MediaUploaded => "media-uploaded",
+            Self::MediaSaved => "media-saved",
+            Self::MediaDeleted => "media-deleted",
         }
     }
 
@@ -161,6 +170,9 @@ impl Flash {
             Self::TargetConfirmed => "Noted as published.",
             Self::CampaignSaved => "The campaign is saved.",
             Self::CampaignDeleted => "The campaign is deleted; its posts are kept.",
+            Self::MediaUploaded => "Uploaded to the media library.",
+            Self::MediaSaved => "The file's folder and tags are saved.",
+            Self::MediaDeleted => "The file is deleted.",
         }
     }
 }

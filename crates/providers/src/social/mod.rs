@@ -25,11 +25,25 @@ pub struct AccountRef {
     pub username: String,
 }
 
+/// A media file of a post, as a platform fetches or receives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaRef {
+    /// A signed, expiring address the platform can fetch the file from.
+    pub url: String,
+    pub mime: String,
+    pub kind: domain::media::MediaKind,
+    pub size_bytes: u64,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+}
+
 /// Everything a platform needs to publish one target of a post.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublishRequest {
     pub account: AccountRef,
     pub text: String,
+    /// In the order the author chose.
+    pub media: Vec<MediaRef>,
     pub first_comment: Option<String>,
     /// Platform options chosen in the composer, as a JSON object.
     pub options: serde_json::Value,

@@ -519,6 +519,36 @@ impl Client {
         self.post_raw(path, &form).await
     }
 
+    /// Uploads files as a browser's multipart form does: the CSRF field first (unless
+    /// `with_csrf` is false), then the text fields, then each `(file name, bytes)` as `file`.
+    pub async fn upload(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: Vec<(&str, Vec<u8>)>,
+        with_csrf: bool,
+    ) -> reqwest::Response {
+        let mut form = reqwest::multipart::Form::new();
+        if with_csrf {
+            form = form.text("csrf", self.csrf().await);
+        }
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.to_string());
+        }
+        for (name, bytes) in files {
+            form = form.part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+            );
+        }
+        self.http
+            .post(self.url(path))
+            .multipart(form)
+            .send()
+            .await
+            .expect("POST")
+    }
+
     /// Posts a form exactly as given (no CSRF token added).
     pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         self.http

@@ -7,6 +7,7 @@ mod accounts;
 mod browser;
 mod consent;
 mod helpers;
+mod media;
 mod platform;
 mod policies;
 mod posts;

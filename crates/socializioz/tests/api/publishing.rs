@@ -51,6 +51,7 @@ fn post(text: &str, accounts: &[i64], intent: Intent) -> PostInput {
                 body: None,
             })
             .collect(),
+        media: Vec::new(),
         intent,
     }
 }

@@ -6,6 +6,7 @@ mod m20261129_000001_foundation;
 pub mod m20261129_000002_consent;
 mod m20261129_000003_policies;
 mod m20261129_000004_content;
+mod m20261129_000005_media;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_consent::Migration),
             Box::new(m20261129_000003_policies::Migration),
             Box::new(m20261129_000004_content::Migration),
+            Box::new(m20261129_000005_media::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@ mod campaigns;
 mod health;
 mod home;
 mod legal;
+mod media;
 pub mod posts;
 mod settings;
 mod workspaces;
@@ -13,7 +14,7 @@ mod workspaces;
 use crate::error::{AppError, AppResult};
 use crate::{AppState, context, security};
 use askama::Template;
-use axum::extract::MatchedPath;
+use axum::extract::{DefaultBodyLimit, MatchedPath};
 use axum::http::Request;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
@@ -26,7 +27,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub fn router(state: AppState) -> Router {
-    let mut app = Router::new()
+    let pages = Router::new()
         .route("/", get(home::landing))
         .route("/consent", post(legal::consent::save))
         .route("/legal/cookies", get(legal::cookies::page))
@@ -123,6 +124,11 @@ pub fn router(state: AppState) -> Router {
             get(campaigns::show).post(campaigns::update),
         )
         .route("/w/{wid}/campaigns/{cid}/delete", post(campaigns::delete))
+        .route("/w/{wid}/media", get(media::page))
+        .route("/w/{wid}/media/{mid}", get(media::show).post(media::update))
+        .route("/w/{wid}/media/{mid}/delete", post(media::delete))
+        .route("/w/{wid}/media/{mid}/thumb", get(media::thumb))
+        .route("/w/{wid}/media/{mid}/file", get(media::original))
         .route(
             "/invitations/{token}",
             get(workspaces::invitations::show).post(workspaces::invitations::accept),
@@ -154,6 +160,30 @@ pub fn router(state: AppState) -> Router {
             post(settings::sessions::end_one),
         )
         .fallback(|| async { AppError::NotFound })
+        .layer(RequestBodyLimitLayer::new(1024 * 1024))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ));
+    // Uploads stream up to the video limit and may take long; each file's own limit is held
+    // while it arrives (in the media service).
+    let upload_limit = usize::try_from(
+        state
+            .services
+            .media_limits
+            .video_bytes
+            .saturating_add(1024 * 1024),
+    )
+    .unwrap_or(usize::MAX);
+    let uploads = Router::new()
+        .route("/w/{wid}/media/upload", post(media::upload))
+        .layer(DefaultBodyLimit::max(upload_limit))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(2 * 3600),
+        ));
+    let mut app = pages
+        .merge(uploads)
         .route_layer(middleware::from_fn_with_state(state.clone(), context::load))
         .route("/.well-known/gpc.json", get(legal::cookies::gpc_json))
         .route("/healthz", get(health::alive))
@@ -161,6 +191,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/app.css", get(assets::css))
         .route("/static/app.js", get(assets::js))
         .route("/static/composer.js", get(assets::composer_js))
+        .route("/media/{id}/{expires}/{sig}", get(media::signed))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                 // The route template, never the path itself: paths can carry one-time tokens.
@@ -171,12 +202,7 @@ pub fn router(state: AppState) -> Router {
                     .unwrap_or_else(|| "(unmatched)".to_owned());
                 tracing::info_span!("http", method = %req.method(), route = %route)
             }),
-        )
-        .layer(RequestBodyLimitLayer::new(1024 * 1024))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
-        ));
+        );
     let tag_origins: Vec<String> = [
         &state.config.analytics_script,
         &state.config.marketing_script,

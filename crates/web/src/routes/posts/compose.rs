@@ -54,6 +54,16 @@ impl AccountChoice {
     }
 }
 
+/// A library file in the composer's picker.
+pub struct MediaChoice {
+    pub id: i64,
+    pub filename: String,
+    pub video: bool,
+    pub has_thumb: bool,
+    /// 1-based place in the post, when chosen.
+    pub position: Option<usize>,
+}
+
 #[derive(Template)]
 #[template(path = "posts/compose.html")]
 pub struct ComposerPage {
@@ -66,6 +76,7 @@ pub struct ComposerPage {
     campaign_id: Option<i64>,
     campaigns: Vec<campaign::Model>,
     accounts: Vec<AccountChoice>,
+    library: Vec<MediaChoice>,
     scheduled_at: String,
     timezone: String,
     can_edit: bool,
@@ -85,6 +96,8 @@ struct Values {
     campaign_id: Option<i64>,
     /// Chosen accounts with their variants.
     chosen: Vec<(i64, String)>,
+    /// Chosen library files, in order.
+    media: Vec<i64>,
     scheduled_at: String,
 }
 
@@ -119,6 +132,23 @@ async fn page(
             })
         })
         .collect();
+    let library = state
+        .services
+        .media_of(ws, &Default::default())
+        .await?
+        .into_iter()
+        .map(|item| MediaChoice {
+            id: item.id,
+            position: values
+                .media
+                .iter()
+                .position(|m| *m == item.id)
+                .map(|p| p + 1),
+            video: item.kind == "video",
+            has_thumb: item.thumb_key.is_some(),
+            filename: item.filename,
+        })
+        .collect();
     let title = if post_id.is_some() {
         "Edit post"
     } else {
@@ -134,6 +164,7 @@ async fn page(
         campaign_id: values.campaign_id,
         campaigns: state.services.campaigns_of(ws).await?,
         accounts,
+        library,
         scheduled_at: values.scheduled_at,
         timezone: zone_of(m).name().to_owned(),
         can_edit: m.membership.role.can_publish(),
@@ -183,6 +214,7 @@ pub async fn edit_form(
             .iter()
             .map(|t| (t.account.id, t.target.body.clone().unwrap_or_default()))
             .collect(),
+        media: view.media.iter().map(|m| m.id).collect(),
         scheduled_at: view
             .post
             .scheduled_at
@@ -218,6 +250,21 @@ async fn save(state: AppState, m: WorkspaceMember, post_id: Option<i64>, body: B
         .map(|id| (id, form.get(&format!("variant-{id}")).to_owned()))
         .collect();
     let campaign_id = form.get("campaign").parse::<i64>().ok();
+    // Chosen files in the order their "position" fields give (then as listed).
+    let mut media: Vec<(i64, i64, usize)> = form
+        .all("media")
+        .filter_map(|id| id.parse::<i64>().ok())
+        .enumerate()
+        .map(|(i, id)| {
+            let place = form
+                .get(&format!("position-{id}"))
+                .parse()
+                .unwrap_or(i64::MAX);
+            (place, id, i)
+        })
+        .collect();
+    media.sort();
+    let media: Vec<i64> = media.into_iter().map(|(_, id, _)| id).collect();
     let action = form.get("action");
     let intent = match action {
         "now" => Some(Intent::PublishNow),
@@ -234,6 +281,7 @@ async fn save(state: AppState, m: WorkspaceMember, post_id: Option<i64>, body: B
         first_comment: form.get("first_comment").to_owned(),
         campaign_id,
         chosen: chosen.clone(),
+        media: media.clone(),
         scheduled_at: form.get("scheduled_at").to_owned(),
     };
     let Some(intent) = intent else {
@@ -250,6 +298,7 @@ async fn save(state: AppState, m: WorkspaceMember, post_id: Option<i64>, body: B
                 body: Some(variant.clone()),
             })
             .collect(),
+        media,
         intent,
     };
     let result = state

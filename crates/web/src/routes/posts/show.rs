@@ -25,6 +25,13 @@ pub struct TargetRow {
     pub permalink: Option<String>,
 }
 
+/// A file of the post, for its page.
+pub struct MediaThumb {
+    pub id: i64,
+    pub filename: String,
+    pub has_thumb: bool,
+}
+
 pub struct AttemptRow {
     pub account: String,
     pub number: i32,
@@ -49,6 +56,7 @@ pub struct PostPage {
     pub campaign: Option<(i64, String, String)>,
     pub failure: Option<String>,
     pub targets: Vec<TargetRow>,
+    pub media: Vec<MediaThumb>,
     pub attempts: Vec<AttemptRow>,
     pub can_edit: bool,
     pub editable: bool,
@@ -67,6 +75,7 @@ pub async fn build(
     let PostView {
         post,
         targets,
+        media,
         campaign,
         attempts,
     } = state
@@ -124,6 +133,14 @@ pub async fn build(
             })
             .collect(),
         attempts: attempt_rows,
+        media: media
+            .iter()
+            .map(|m| MediaThumb {
+                id: m.id,
+                filename: m.filename.clone(),
+                has_thumb: m.thumb_key.is_some(),
+            })
+            .collect(),
         state: badge(&post.state),
         when: post.scheduled_at.map(fmt),
         published: post.published_at.map(fmt),

@@ -1,0 +1,340 @@
+//! Media files: which types the product accepts, recognised from their bytes (never from their
+//! names), names and tags as people type them, and what each platform takes in one post.
+
+use crate::content::Platform;
+use crate::{Invalid, single_line};
+
+/// Image or video.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MediaKind {
+    Image,
+    Video,
+}
+
+impl MediaKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Image => "image",
+            Self::Video => "video",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "image" => Some(Self::Image),
+            "video" => Some(Self::Video),
+            _ => None,
+        }
+    }
+}
+
+/// The file types the media library accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MediaType {
+    Jpeg,
+    Png,
+    Gif,
+    Webp,
+    Mp4,
+    Mov,
+}
+
+impl MediaType {
+    pub const ALL: [MediaType; 6] = [
+        Self::Jpeg,
+        Self::Png,
+        Self::Gif,
+        Self::Webp,
+        Self::Mp4,
+        Self::Mov,
+    ];
+
+    pub fn mime(self) -> &'static str {
+        match self {
+            Self::Jpeg => "image/jpeg",
+            Self::Png => "image/png",
+            Self::Gif => "image/gif",
+            Self::Webp => "image/webp",
+            Self::Mp4 => "video/mp4",
+            Self::Mov => "video/quicktime",
+        }
+    }
+
+    pub fn from_mime(mime: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.mime() == mime)
+    }
+
+    pub fn kind(self) -> MediaKind {
+        match self {
+            Self::Mp4 | Self::Mov => MediaKind::Video,
+            _ => MediaKind::Image,
+        }
+    }
+
+    /// How people name the type.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Jpeg => "JPEG",
+            Self::Png => "PNG",
+            Self::Gif => "GIF",
+            Self::Webp => "WebP",
+            Self::Mp4 => "MP4",
+            Self::Mov => "MOV",
+        }
+    }
+
+    /// File name extensions that claim this type (lower case, without the dot).
+    pub fn extensions(self) -> &'static [&'static str] {
+        match self {
+            Self::Jpeg => &["jpg", "jpeg", "jpe", "jfif"],
+            Self::Png => &["png"],
+            Self::Gif => &["gif"],
+            Self::Webp => &["webp"],
+            Self::Mp4 => &["mp4", "m4v"],
+            Self::Mov => &["mov", "qt"],
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        self.extensions()[0]
+    }
+}
+
+/// How many leading bytes `sniff` needs to decide.
+pub const SNIFF_LEN: usize = 16;
+
+/// Recognises a file from its first bytes: JPEG `FF D8 FF`, PNG's eight-byte signature,
+/// `GIF87a`/`GIF89a`, `RIFF….WEBP`, and ISO media files (`ftyp` at offset 4) whose major brand is
+/// `qt  ` (MOV) or anything else (MP4 and its relatives).
+pub fn sniff(head: &[u8]) -> Option<MediaType> {
+    if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        return Some(MediaType::Jpeg);
+    }
+    if head.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
+        return Some(MediaType::Png);
+    }
+    if head.starts_with(b"GIF87a") || head.starts_with(b"GIF89a") {
+        return Some(MediaType::Gif);
+    }
+    if head.len() >= 12 && &head[0..4] == b"RIFF" && &head[8..12] == b"WEBP" {
+        return Some(MediaType::Webp);
+    }
+    if head.len() >= 12 && &head[4..8] == b"ftyp" {
+        return Some(if &head[8..12] == b"qt  " {
+            MediaType::Mov
+        } else {
+            MediaType::Mp4
+        });
+    }
+    None
+}
+
+/// The type a file name claims by its extension, if it names one we know.
+pub fn claimed_by_name(name: &str) -> Option<MediaType> {
+    let ext = name.rsplit_once('.')?.1.to_ascii_lowercase();
+    MediaType::ALL
+        .into_iter()
+        .find(|t| t.extensions().contains(&ext.as_str()))
+}
+
+/// Checks that a file's bytes are an accepted type and that its name does not claim another.
+pub fn identify(name: &str, head: &[u8]) -> Result<MediaType, Invalid> {
+    let accepted = "Upload a JPEG, PNG, GIF or WebP image, or an MP4 or MOV video.";
+    let Some(actual) = sniff(head) else {
+        return Err(Invalid(match claimed_by_name(name) {
+            Some(claimed) => format!(
+                "“{name}” is named like a {} file, but its contents are not one. {accepted}",
+                claimed.label()
+            ),
+            None => format!("“{name}” is not a file type Socializioz accepts. {accepted}"),
+        }));
+    };
+    match claimed_by_name(name) {
+        Some(claimed) if claimed != actual => Err(Invalid(format!(
+            "“{name}” is named like a {} file, but its contents are {} {}. Rename it to .{} or \
+             export it again.",
+            claimed.label(),
+            article(actual.label()),
+            actual.label(),
+            actual.extension()
+        ))),
+        None if name.contains('.') => Err(Invalid(format!(
+            "“{name}” has an extension Socializioz does not accept. {accepted}"
+        ))),
+        _ => Ok(actual),
+    }
+}
+
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['A', 'E', 'I', 'O', 'U', 'M']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+/// A file name fit to store and show: the last path component, without control characters,
+/// at most 200 characters; "upload" when nothing is left.
+pub fn clean_filename(raw: &str) -> String {
+    let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = last.chars().filter(|c| !c.is_control()).take(200).collect();
+    let cleaned = cleaned.trim().trim_start_matches('.').to_owned();
+    if cleaned.is_empty() {
+        "upload".to_owned()
+    } else {
+        cleaned
+    }
+}
+
+/// A folder name: one line, at most 80 characters; empty means no folder.
+pub fn parse_folder(raw: &str) -> Result<String, Invalid> {
+    if raw.trim().is_empty() {
+        return Ok(String::new());
+    }
+    single_line(raw, "a folder name", 80)
+}
+
+/// Tags typed as a comma-separated list: trimmed, lower case, without repeats, at most 20 of
+/// at most 40 characters each.
+pub fn parse_tags(raw: &str) -> Result<Vec<String>, Invalid> {
+    let mut tags: Vec<String> = Vec::new();
+    for tag in raw.split(',') {
+        let tag = tag.trim().to_lowercase();
+        if tag.is_empty() || tags.contains(&tag) {
+            continue;
+        }
+        if tag.chars().count() > 40 || tag.chars().any(char::is_control) {
+            return Err(Invalid::new(
+                "Each tag can be at most 40 characters long, on one line.",
+            ));
+        }
+        tags.push(tag);
+    }
+    if tags.len() > 20 {
+        return Err(Invalid::new("A file can have at most 20 tags."));
+    }
+    Ok(tags)
+}
+
+/// Checks the media of one post against what `platform` takes: Instagram and TikTok posts
+/// need media, X takes up to 4 images or one video, and no platform mixes videos with other
+/// files in one post here.
+pub fn check_for_platform(platform: Platform, media: &[MediaKind]) -> Result<(), Invalid> {
+    let videos = media.iter().filter(|k| **k == MediaKind::Video).count();
+    let images = media.len() - videos;
+    let max_images = match platform {
+        Platform::X => 4,
+        Platform::Instagram => 10,
+        Platform::TikTok => 35,
+        Platform::LinkedIn => 20,
+        Platform::Facebook => 10,
+    };
+    if media.is_empty() && matches!(platform, Platform::Instagram | Platform::TikTok) {
+        return Err(Invalid(format!(
+            "{platform} posts need an image or a video. Add one from the media library."
+        )));
+    }
+    if videos > 1 || (videos == 1 && images > 0) {
+        return Err(Invalid(format!(
+            "{platform} takes one video on its own, or images. Remove the other files."
+        )));
+    }
+    if images > max_images {
+        return Err(Invalid(format!(
+            "{platform} takes at most {max_images} images in one post; this one has {images}. \
+             Remove {}.",
+            images - max_images
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const JPEG: &[u8] = &[
+        0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0, 1,
+    ];
+    const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
+
+    #[test]
+    fn types_are_recognised_from_their_bytes() {
+        assert_eq!(sniff(JPEG), Some(MediaType::Jpeg));
+        assert_eq!(sniff(PNG), Some(MediaType::Png));
+        assert_eq!(sniff(b"GIF89a\x01\x00\x01\x00"), Some(MediaType::Gif));
+        assert_eq!(
+            sniff(b"RIFF\x24\x00\x00\x00WEBPVP8 "),
+            Some(MediaType::Webp)
+        );
+        assert_eq!(
+            sniff(b"\x00\x00\x00\x18ftypmp42\x00\x00"),
+            Some(MediaType::Mp4)
+        );
+        assert_eq!(
+            sniff(b"\x00\x00\x00\x14ftypqt  \x00\x00"),
+            Some(MediaType::Mov)
+        );
+        assert_eq!(sniff(b"%PDF-1.7 hello"), None);
+        assert_eq!(sniff(b"RIFF\x24\x00\x00\x00WAVEfmt "), None);
+        assert_eq!(sniff(b""), None);
+    }
+
+    #[test]
+    fn a_name_that_claims_another_type_is_refused() {
+        assert_eq!(identify("photo.JPG", JPEG), Ok(MediaType::Jpeg));
+        assert_eq!(identify("photo", PNG), Ok(MediaType::Png));
+        let err = identify("photo.png", JPEG).unwrap_err().0;
+        assert!(
+            err.contains("named like a PNG file") && err.contains("a JPEG"),
+            "{err}"
+        );
+        let err = identify("clip.mp4", b"%PDF-1.7 hello").unwrap_err().0;
+        assert!(err.contains("not one"), "{err}");
+        let err = identify("script.exe", PNG).unwrap_err().0;
+        assert!(err.contains("does not accept"), "{err}");
+        let err = identify("notes.txt", b"hello world, plain").unwrap_err().0;
+        assert!(err.contains("not a file type"), "{err}");
+    }
+
+    #[test]
+    fn file_names_are_cleaned() {
+        assert_eq!(clean_filename("C:\\Users\\me\\cat.png"), "cat.png");
+        assert_eq!(clean_filename("../../etc/passwd"), "passwd");
+        assert_eq!(clean_filename("a\u{0}b\nc.gif"), "abc.gif");
+        assert_eq!(clean_filename(".."), "upload");
+        assert_eq!(clean_filename(&"x".repeat(300)).len(), 200);
+    }
+
+    #[test]
+    fn tags_and_folders() {
+        assert_eq!(
+            parse_tags(" Spring, sale ,spring,,Launch 2027").unwrap(),
+            ["spring", "sale", "launch 2027"]
+        );
+        let many: String = (0..21).map(|n| format!("t{n},")).collect();
+        assert!(parse_tags(&many).is_err());
+        assert!(parse_tags(&"x".repeat(41)).is_err());
+        assert_eq!(parse_folder("  ").unwrap(), "");
+        assert_eq!(parse_folder(" Launch ").unwrap(), "Launch");
+        assert!(parse_folder(&"f".repeat(81)).is_err());
+    }
+
+    #[test]
+    fn each_platform_takes_its_own_media() {
+        use MediaKind::{Image, Video};
+        assert!(check_for_platform(Platform::Instagram, &[]).is_err());
+        assert!(check_for_platform(Platform::TikTok, &[]).is_err());
+        assert!(check_for_platform(Platform::X, &[]).is_ok());
+        assert!(check_for_platform(Platform::X, &[Image; 4]).is_ok());
+        let err = check_for_platform(Platform::X, &[Image; 5]).unwrap_err().0;
+        assert!(
+            err.contains("at most 4 images") && err.contains("Remove 1"),
+            "{err}"
+        );
+        assert!(check_for_platform(Platform::LinkedIn, &[Video]).is_ok());
+        assert!(check_for_platform(Platform::Facebook, &[Video, Image]).is_err());
+        assert!(check_for_platform(Platform::Instagram, &[Video, Video]).is_err());
+    }
+}

@@ -1,0 +1,521 @@
+//! The media library: streaming uploads checked by their bytes and held to a size limit while
+//! they arrive, image dimensions and thumbnails, folders, tags and search, where each file is
+//! used, and signed, expiring URLs for platforms that fetch media by address.
+
+use crate::workspaces::{Membership, lock_as_editor};
+use crate::{Result, ServiceError, Services, activity};
+use bytes::{Bytes, BytesMut};
+use domain::WorkspaceId;
+use domain::media::{self, MediaKind, MediaType};
+use futures_util::{Stream, StreamExt};
+use sea_orm::sea_query::{Expr, Func};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use std::time::Duration;
+use store::entities::{media_item, post, post_media, user};
+use store::objects::PutError;
+
+/// Size limits and how long signed addresses last.
+#[derive(Debug, Clone, Copy)]
+pub struct MediaLimits {
+    pub image_bytes: u64,
+    pub video_bytes: u64,
+    pub url_ttl: Duration,
+}
+
+impl Default for MediaLimits {
+    fn default() -> Self {
+        Self {
+            image_bytes: 10 * 1024 * 1024,
+            video_bytes: 1024 * 1024 * 1024,
+            url_ttl: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+/// The longest side of a thumbnail, in pixels.
+const THUMB_SIDE: u32 = 320;
+
+/// What the upload form sends besides the file.
+#[derive(Debug, Clone, Default)]
+pub struct UploadMeta {
+    pub folder: String,
+    pub tags: String,
+}
+
+/// Which library files a page lists.
+#[derive(Debug, Clone, Default)]
+pub struct MediaFilter {
+    /// Words to find in file names and tags.
+    pub q: String,
+    pub folder: Option<String>,
+    pub kind: Option<MediaKind>,
+}
+
+/// "10 MB", "1 GB", "512 KB".
+pub fn human_size(bytes: u64) -> String {
+    const KB: u64 = 1024;
+    const MB: u64 = KB * 1024;
+    const GB: u64 = MB * 1024;
+    match bytes {
+        b if b >= GB && b % GB == 0 => format!("{} GB", b / GB),
+        b if b >= MB => format!("{:.1} MB", b as f64 / MB as f64).replace(".0 MB", " MB"),
+        b if b >= KB => format!("{} KB", b.div_ceil(KB)),
+        b => format!("{b} bytes"),
+    }
+}
+
+/// Tags as stored: `,a,b,` (so one tag matches `LIKE '%,a,%'`).
+fn stored_tags(tags: &[String]) -> String {
+    if tags.is_empty() {
+        String::new()
+    } else {
+        format!(",{},", tags.join(","))
+    }
+}
+
+/// Tags as shown.
+pub fn tags_of(item: &media_item::Model) -> Vec<&str> {
+    item.tags.split(',').filter(|t| !t.is_empty()).collect()
+}
+
+/// Reads an image's dimensions and makes a JPEG thumbnail, refusing images too large to
+/// decode safely.
+fn thumbnail(bytes: &[u8], ty: MediaType) -> Result<(u32, u32, Vec<u8>), String> {
+    let format = match ty {
+        MediaType::Jpeg => image::ImageFormat::Jpeg,
+        MediaType::Png => image::ImageFormat::Png,
+        MediaType::Gif => image::ImageFormat::Gif,
+        MediaType::Webp => image::ImageFormat::WebP,
+        _ => return Err("not an image".into()),
+    };
+    let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(20_000);
+    limits.max_image_height = Some(20_000);
+    limits.max_alloc = Some(512 * 1024 * 1024);
+    reader.limits(limits);
+    let decoded = reader.decode().map_err(|e| e.to_string())?;
+    let (width, height) = (decoded.width(), decoded.height());
+    let small = decoded.thumbnail(THUMB_SIDE, THUMB_SIDE).to_rgb8();
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80)
+        .encode_image(&small)
+        .map_err(|e| e.to_string())?;
+    Ok((width, height, out))
+}
+
+/// File `id` of workspace `ws`, or NotFound.
+async fn media_in<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    ws: WorkspaceId,
+    id: i64,
+) -> Result<media_item::Model> {
+    media_item::Entity::find_by_id(id)
+        .filter(media_item::Column::WorkspaceId.eq(ws.0))
+        .one(conn)
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+/// The posts that carry file `media_id`.
+fn carrying(media_id: i64) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::ExprTrait;
+    post::Column::Id.in_subquery(
+        sea_orm::sea_query::Query::select()
+            .column(post_media::Column::PostId)
+            .from(post_media::Entity)
+            .and_where(Expr::col(post_media::Column::MediaId).eq(media_id))
+            .to_owned(),
+    )
+}
+
+impl Services {
+    /// Stores one uploaded file, streamed from `body`: its type is read from its first bytes
+    /// (and must match what its name claims), its size is held to the limit of its kind while
+    /// it arrives, and an image gets its dimensions and a thumbnail. On any refusal nothing is
+    /// left in storage or in the database.
+    pub async fn upload_media<S, E>(
+        &self,
+        ctx: &Membership,
+        actor: &user::Model,
+        filename: &str,
+        meta: &UploadMeta,
+        mut body: S,
+    ) -> Result<media_item::Model>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        if !ctx.role.can_publish() {
+            return Err(ServiceError::Forbidden(
+                "Viewers can see the media library but not add to it.".into(),
+            ));
+        }
+        let folder =
+            media::parse_folder(&meta.folder).map_err(|e| ServiceError::invalid("folder", e.0))?;
+        let tags = media::parse_tags(&meta.tags).map_err(|e| ServiceError::invalid("tags", e.0))?;
+        let name = media::clean_filename(filename);
+        let mut head = BytesMut::new();
+        while head.len() < media::SNIFF_LEN {
+            match body.next().await {
+                Some(Ok(chunk)) => head.extend_from_slice(&chunk),
+                Some(Err(err)) => {
+                    return Err(ServiceError::invalid(
+                        "file",
+                        format!("The upload was interrupted ({err}). Try again."),
+                    ));
+                }
+                None => break,
+            }
+        }
+        if head.is_empty() {
+            return Err(ServiceError::invalid("file", "Choose a file to upload."));
+        }
+        let ty = media::identify(&name, &head).map_err(|e| ServiceError::invalid("file", e.0))?;
+        let limit = match ty.kind() {
+            MediaKind::Image => self.media_limits.image_bytes,
+            MediaKind::Video => self.media_limits.video_bytes,
+        };
+        let ws = ctx.workspace_id();
+        let key = format!(
+            "ws-{}/{}.{}",
+            ws.0,
+            &crate::tokens::random_token()[..24],
+            ty.extension()
+        );
+        let size = self
+            .objects
+            .put_stream(&key, head.freeze(), body, limit)
+            .await
+            .map_err(|err| match err {
+                PutError::TooLarge { limit } => ServiceError::TooLarge(format!(
+                    "“{name}” is larger than {}, the limit for {}s. Nothing was saved.",
+                    human_size(limit),
+                    ty.kind().as_str()
+                )),
+                PutError::Interrupted(why) => ServiceError::invalid(
+                    "file",
+                    format!("The upload of “{name}” was interrupted ({why}). Nothing was saved."),
+                ),
+                PutError::Storage(err) => ServiceError::Unexpected(err),
+            })?;
+        let stored = self.describe_upload(&key, ty, &name).await;
+        let (width, height, thumb_key) = match stored {
+            Ok(found) => found,
+            Err(err) => {
+                let _ = self.objects.delete(&key).await;
+                return Err(err);
+            }
+        };
+        let saved = self
+            .insert_media(
+                ctx,
+                actor,
+                &name,
+                ty,
+                size,
+                (width, height),
+                &key,
+                thumb_key.as_deref(),
+                folder,
+                &tags,
+            )
+            .await;
+        if saved.is_err() {
+            let _ = self.objects.delete(&key).await;
+            if let Some(thumb) = &thumb_key {
+                let _ = self.objects.delete(thumb).await;
+            }
+        }
+        saved
+    }
+
+    /// Dimensions and thumbnail of an image just stored (none for videos).
+    async fn describe_upload(
+        &self,
+        key: &str,
+        ty: MediaType,
+        name: &str,
+    ) -> Result<(Option<i32>, Option<i32>, Option<String>)> {
+        if ty.kind() != MediaKind::Image {
+            return Ok((None, None, None));
+        }
+        let bytes = self.objects.get(key).await?;
+        let made = tokio::task::spawn_blocking(move || thumbnail(&bytes, ty))
+            .await
+            .map_err(|e| anyhow::anyhow!("thumbnail task failed: {e}"))?;
+        let (width, height, thumb) = made.map_err(|why| {
+            ServiceError::invalid(
+                "file",
+                format!(
+                    "“{name}” could not be read as a {} image ({why}). Export it again.",
+                    ty.label()
+                ),
+            )
+        })?;
+        let thumb_key = format!("{key}.thumb.jpg");
+        self.objects.put(&thumb_key, Bytes::from(thumb)).await?;
+        Ok((
+            i32::try_from(width).ok(),
+            i32::try_from(height).ok(),
+            Some(thumb_key),
+        ))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn insert_media(
+        &self,
+        ctx: &Membership,
+        actor: &user::Model,
+        name: &str,
+        ty: MediaType,
+        size: u64,
+        (width, height): (Option<i32>, Option<i32>),
+        key: &str,
+        thumb_key: Option<&str>,
+        folder: String,
+        tags: &[String],
+    ) -> Result<media_item::Model> {
+        let ws = ctx.workspace_id();
+        let txn = store::begin_write(&self.db).await?;
+        lock_as_editor(&txn, ctx).await?;
+        let item = media_item::ActiveModel {
+            workspace_id: Set(ws.0),
+            uploaded_by: Set(Some(actor.id)),
+            kind: Set(ty.kind().as_str().to_owned()),
+            mime: Set(ty.mime().to_owned()),
+            filename: Set(name.to_owned()),
+            size_bytes: Set(i64::try_from(size).unwrap_or(i64::MAX)),
+            width: Set(width),
+            height: Set(height),
+            object_key: Set(key.to_owned()),
+            thumb_key: Set(thumb_key.map(str::to_owned)),
+            folder: Set(folder),
+            tags: Set(stored_tags(tags)),
+            provenance: Set("uploaded".to_owned()),
+            ai_provider: Set(None),
+            ai_prompt: Set(None),
+            created_at: Set(crate::now()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        activity::record(
+            &txn,
+            ws,
+            Some(actor),
+            activity::Entry {
+                action: "media.uploaded",
+                object_type: "media",
+                object_id: Some(item.id),
+                summary: format!("uploaded “{name}” ({})", human_size(size)),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(item)
+    }
+
+    /// The library's files that match `filter`, newest first.
+    pub async fn media_of(
+        &self,
+        ws: WorkspaceId,
+        filter: &MediaFilter,
+    ) -> Result<Vec<media_item::Model>> {
+        let mut query = media_item::Entity::find().filter(media_item::Column::WorkspaceId.eq(ws.0));
+        use sea_orm::sea_query::ExprTrait;
+        for word in filter.q.split_whitespace().take(5) {
+            let pattern = format!("%{}%", word.to_lowercase().replace(['%', '_'], ""));
+            query = query.filter(
+                Condition::any()
+                    .add(
+                        Expr::expr(Func::lower(Expr::col(media_item::Column::Filename)))
+                            .like(pattern.clone()),
+                    )
+                    .add(media_item::Column::Tags.like(pattern.clone()))
+                    .add(
+                        Expr::expr(Func::lower(Expr::col(media_item::Column::Folder)))
+                            .like(pattern),
+                    ),
+            );
+        }
+        if let Some(folder) = &filter.folder {
+            query = query.filter(media_item::Column::Folder.eq(folder.as_str()));
+        }
+        if let Some(kind) = filter.kind {
+            query = query.filter(media_item::Column::Kind.eq(kind.as_str()));
+        }
+        Ok(query
+            .order_by_desc(media_item::Column::Id)
+            .limit(500)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// The folders in use, by name.
+    pub async fn media_folders(&self, ws: WorkspaceId) -> Result<Vec<String>> {
+        Ok(media_item::Entity::find()
+            .select_only()
+            .column(media_item::Column::Folder)
+            .distinct()
+            .filter(media_item::Column::WorkspaceId.eq(ws.0))
+            .filter(media_item::Column::Folder.ne(""))
+            .order_by_asc(media_item::Column::Folder)
+            .into_tuple()
+            .all(&self.db)
+            .await?)
+    }
+
+    pub async fn media_item(&self, ws: WorkspaceId, id: i64) -> Result<media_item::Model> {
+        media_in(&self.db, ws, id).await
+    }
+
+    /// The posts that carry a file.
+    pub async fn media_usage(&self, ws: WorkspaceId, id: i64) -> Result<Vec<post::Model>> {
+        let item = self.media_item(ws, id).await?;
+        Ok(post::Entity::find()
+            .filter(carrying(item.id))
+            .order_by_desc(post::Column::Id)
+            .all(&self.db)
+            .await?)
+    }
+
+    /// Changes a file's folder and tags.
+    pub async fn update_media(
+        &self,
+        ctx: &Membership,
+        actor: &user::Model,
+        id: i64,
+        meta: &UploadMeta,
+    ) -> Result<()> {
+        let folder =
+            media::parse_folder(&meta.folder).map_err(|e| ServiceError::invalid("folder", e.0))?;
+        let tags = media::parse_tags(&meta.tags).map_err(|e| ServiceError::invalid("tags", e.0))?;
+        let ws = ctx.workspace_id();
+        let txn = store::begin_write(&self.db).await?;
+        lock_as_editor(&txn, ctx).await?;
+        let item = media_in(&txn, ws, id).await?;
+        let mut row: media_item::ActiveModel = item.clone().into();
+        row.folder = Set(folder);
+        row.tags = Set(stored_tags(&tags));
+        row.update(&txn).await?;
+        activity::record(
+            &txn,
+            ws,
+            Some(actor),
+            activity::Entry {
+                action: "media.updated",
+                object_type: "media",
+                object_id: Some(item.id),
+                summary: format!("changed the folder and tags of “{}”", item.filename),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Deletes a file and its stored bytes. A file that a post still waiting to go out carries
+    /// is refused; published posts keep their record without it.
+    pub async fn delete_media(&self, ctx: &Membership, actor: &user::Model, id: i64) -> Result<()> {
+        let ws = ctx.workspace_id();
+        let txn = store::begin_write(&self.db).await?;
+        lock_as_editor(&txn, ctx).await?;
+        let item = media_in(&txn, ws, id).await?;
+        let waiting = post::Entity::find()
+            .filter(carrying(item.id))
+            .filter(post::Column::State.is_in([
+                crate::posts::state::DRAFT,
+                crate::posts::state::SCHEDULED,
+                crate::posts::state::PUBLISHING,
+            ]))
+            .count(&txn)
+            .await?;
+        if waiting > 0 {
+            return Err(ServiceError::Forbidden(format!(
+                "“{}” is in {waiting} post(s) that have not gone out yet. Remove it from them \
+                 first.",
+                item.filename
+            )));
+        }
+        media_item::Entity::delete_by_id(item.id).exec(&txn).await?;
+        activity::record(
+            &txn,
+            ws,
+            Some(actor),
+            activity::Entry {
+                action: "media.deleted",
+                object_type: "media",
+                object_id: Some(item.id),
+                summary: format!("deleted “{}”", item.filename),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        // The row is gone first, so no page links to bytes that no longer exist; a failure
+        // here leaves an orphan file, which the log names.
+        for key in std::iter::once(&item.object_key).chain(item.thumb_key.as_ref()) {
+            if let Err(err) = self.objects.delete(key).await {
+                tracing::error!(error = ?err, media = item.id, "could not delete a media file");
+            }
+        }
+        Ok(())
+    }
+
+    /// An address a platform can fetch the file from, valid for the configured time: the
+    /// store's own signed URL (S3), or this server's.
+    pub async fn public_media_url(&self, item: &media_item::Model) -> String {
+        let ttl = self.media_limits.url_ttl;
+        if let Some(url) = self.objects.presigned_get(&item.object_key, ttl).await {
+            return url;
+        }
+        let expires =
+            (crate::now() + chrono::Duration::from_std(ttl).unwrap_or_default()).timestamp();
+        let sig = self
+            .keys
+            .mac("media", format!("{}:{expires}", item.id).as_bytes());
+        format!("{}/media/{}/{expires}/{sig}", self.base_url, item.id)
+    }
+
+    /// The file behind a signed address, if the signature holds and has not expired.
+    pub async fn media_by_signature(
+        &self,
+        id: i64,
+        expires: i64,
+        sig: &str,
+    ) -> Result<media_item::Model> {
+        let valid = self
+            .keys
+            .verify("media", format!("{id}:{expires}").as_bytes(), sig);
+        if !valid || expires < crate::now().timestamp() {
+            return Err(ServiceError::NotFound);
+        }
+        media_item::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .ok_or(ServiceError::NotFound)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_well() {
+        assert_eq!(human_size(10 * 1024 * 1024), "10 MB");
+        assert_eq!(human_size(1024 * 1024 * 1024), "1 GB");
+        assert_eq!(human_size(1536 * 1024), "1.5 MB");
+        assert_eq!(human_size(2048), "2 KB");
+        assert_eq!(human_size(12), "12 bytes");
+    }
+
+    #[test]
+    fn tags_are_stored_between_commas() {
+        assert_eq!(stored_tags(&["a".into(), "b c".into()]), ",a,b c,");
+        assert_eq!(stored_tags(&[]), "");
+    }
+}

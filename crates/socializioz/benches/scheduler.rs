@@ -1,0 +1,527 @@
+//! Publishing on time and once, under load.
+//!
+//! `cargo bench -p socializioz --bench scheduler` schedules `BENCH_POSTS` posts (default
+//! 10,000), each with one target, due spread evenly over `BENCH_SPREAD_S` seconds (default 60:
+//! "10,000 posts due in the same minute"; 0 makes them all due at the same instant), and runs
+//! two worker processes (this program, started again as children) against the database, with
+//! the recording publisher answering after `BENCH_LATENCY_MS` (default 50). It does this on
+//! SQLite and on PostgreSQL (`BENCH_POSTGRES`, default the local test server; skipped when it
+//! cannot be reached), then runs a bare loop that makes the same calls at the same due times
+//! with nothing in between, and prints for each: lateness after the due time (p50, p99, max),
+//! posts per second, duplicates, lost posts, each worker's peak memory, and the ratios to the
+//! bare loop.
+//!
+//! The posts, targets and jobs are written straight into the tables (in the shape the composer
+//! writes them) so that setting up 10,000 posts takes seconds; everything from claiming the job
+//! to recording the result is the product's code.
+
+// A benchmark program: when its setup fails, stopping with the reason is the right answer.
+#![allow(clippy::expect_used)]
+
+use chrono::{DateTime, Utc};
+use domain::Platform;
+use providers::social::recording::RecordingPublisher;
+use providers::social::{AccountRef, PublishRequest, Publisher, Publishers};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set, TransactionTrait};
+use services::queue::{self, NewJob};
+use socializioz::config::Settings;
+use std::collections::HashMap;
+use std::io::{BufRead, Write};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use store::entities::{post, post_target, social_account, user};
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn settings(data: &std::path::Path, url: &str) -> Settings {
+    let mut s = Settings::default();
+    s.data.dir = data.to_path_buf();
+    s.database.url = Some(url.to_owned().into());
+    s.database.max_connections = 16;
+    s.security.secret_key = Some(
+        "bench-secret-key-bench-secret-key-0123456789"
+            .to_owned()
+            .into(),
+    );
+    s
+}
+
+/// Peak resident memory of this process, in MiB (Linux).
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    if std::env::var("SCHED_BENCH_ROLE").as_deref() == Ok("worker") {
+        runtime.block_on(worker_process());
+    } else if std::env::args().any(|a| a == "--bench") || std::env::var("SCHED_BENCH_RUN").is_ok() {
+        runtime.block_on(bench());
+    }
+}
+
+/// A child: one worker process. Runs until its stdin closes, then prints what its publisher
+/// received (`R <target id> <received at, µs since the epoch> <published>`) and its peak memory.
+async fn worker_process() {
+    let url = std::env::var("SCHED_BENCH_DB").expect("SCHED_BENCH_DB");
+    let data = std::path::PathBuf::from(std::env::var("SCHED_BENCH_DATA").expect("data dir"));
+    let latency = Duration::from_millis(env_or("BENCH_LATENCY_MS", 50));
+    let settings = settings(&data, &url);
+    let mut services = socializioz::app::services(&settings, "http://127.0.0.1".into())
+        .await
+        .expect("services");
+    let publisher = Arc::new(RecordingPublisher::new(latency));
+    services.publishers = Platform::ALL.iter().fold(Publishers::default(), |all, p| {
+        all.with(*p, publisher.clone())
+    });
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = services::worker::Worker::new(services, settings.worker.options());
+    let task = tokio::spawn(worker.run(stopped));
+    println!("READY");
+    let _ = std::io::stdout().flush();
+    tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        while std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map(|n| n > 0)
+            .unwrap_or(false)
+        {
+            line.clear();
+        }
+    })
+    .await
+    .expect("stdin");
+    let _ = stop.send(true);
+    let _ = task.await;
+    let mut out = std::io::stdout().lock();
+    for r in publisher.received() {
+        let target = target_of(&r.request.idempotency_key);
+        let _ = writeln!(
+            out,
+            "R {target} {} {}",
+            r.wall.timestamp_micros(),
+            u8::from(r.published)
+        );
+    }
+    let _ = writeln!(out, "MEM {:.1}", peak_rss_mib());
+}
+
+/// The target id inside an idempotency key `sz-<target>-<attempt>-<random>`.
+fn target_of(key: &str) -> i64 {
+    key.split('-')
+        .nth(1)
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(-1)
+}
+
+struct Figures {
+    label: String,
+    p50: Duration,
+    p99: Duration,
+    max: Duration,
+    per_second: f64,
+    duplicates: usize,
+    lost: usize,
+    memory: Vec<f64>,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// Lateness and throughput from (target, received at) pairs and the due times.
+fn figures(
+    label: &str,
+    due: &HashMap<i64, DateTime<Utc>>,
+    received: &[(i64, DateTime<Utc>)],
+    memory: Vec<f64>,
+) -> Figures {
+    let mut counts: HashMap<i64, usize> = HashMap::new();
+    for (target, _) in received {
+        *counts.entry(*target).or_default() += 1;
+    }
+    let duplicates = counts.values().filter(|n| **n > 1).map(|n| n - 1).sum();
+    let lost = due.keys().filter(|t| !counts.contains_key(t)).count();
+    let mut lateness: Vec<Duration> = received
+        .iter()
+        .filter_map(|(t, at)| {
+            due.get(t)
+                .map(|d| (*at - *d).to_std().unwrap_or(Duration::ZERO))
+        })
+        .collect();
+    lateness.sort();
+    let first_due = due.values().min().copied().unwrap_or_else(Utc::now);
+    let last = received
+        .iter()
+        .map(|(_, at)| *at)
+        .max()
+        .unwrap_or(first_due);
+    let span = (last - first_due)
+        .to_std()
+        .unwrap_or(Duration::from_millis(1));
+    Figures {
+        label: label.to_owned(),
+        p50: percentile(&lateness, 0.5),
+        p99: percentile(&lateness, 0.99),
+        max: lateness.last().copied().unwrap_or_default(),
+        per_second: received.len() as f64 / span.as_secs_f64().max(0.001),
+        duplicates,
+        lost,
+        memory,
+    }
+}
+
+async fn bench() {
+    let posts = env_or("BENCH_POSTS", 10_000) as usize;
+    let spread = Duration::from_secs(env_or("BENCH_SPREAD_S", 60));
+    let latency = Duration::from_millis(env_or("BENCH_LATENCY_MS", 50));
+    println!(
+        "scheduler benchmark: {posts} posts due over {}s, provider latency {} ms, 2 worker processes",
+        spread.as_secs(),
+        latency.as_millis()
+    );
+    let mut results = Vec::new();
+
+    let dir = std::env::temp_dir().join(format!("sz-sched-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    let sqlite = format!("sqlite://{}", dir.join("bench.db").display());
+    results.push(run_backend("SQLite", &sqlite, &dir, posts, spread).await);
+
+    let pg_base = std::env::var("BENCH_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    match create_pg(&pg_base).await {
+        Some((url, name)) => {
+            results.push(run_backend("PostgreSQL", &url, &dir, posts, spread).await);
+            drop_pg(&pg_base, &name).await;
+        }
+        None => println!("PostgreSQL not reachable at {pg_base}: skipped"),
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let bare = bare_loop(posts, spread, latency).await;
+    println!();
+    println!(
+        "{:<12} {:>9} {:>9} {:>9} {:>10} {:>5} {:>5} {:>18}",
+        "run", "p50", "p99", "max", "posts/s", "dup", "lost", "peak MiB/worker"
+    );
+    for f in results.iter().chain(std::iter::once(&bare)) {
+        println!(
+            "{:<12} {:>7.1}ms {:>7.1}ms {:>7.1}ms {:>10.1} {:>5} {:>5} {:>18}",
+            f.label,
+            f.p50.as_secs_f64() * 1e3,
+            f.p99.as_secs_f64() * 1e3,
+            f.max.as_secs_f64() * 1e3,
+            f.per_second,
+            f.duplicates,
+            f.lost,
+            f.memory
+                .iter()
+                .map(|m| format!("{m:.0}"))
+                .collect::<Vec<_>>()
+                .join(" + ")
+        );
+    }
+    println!();
+    for f in &results {
+        println!(
+            "{}: p99 lateness {:.1} ms = {:.2}× the bare loop's ({:.1} ms); posts/s {:.2}× the bare loop's; goal p99 ≤ 1 s: {}; duplicates {}; lost {}",
+            f.label,
+            f.p99.as_secs_f64() * 1e3,
+            f.p99.as_secs_f64() / bare.p99.as_secs_f64().max(1e-6),
+            bare.p99.as_secs_f64() * 1e3,
+            f.per_second / bare.per_second.max(1e-6),
+            if f.p99 <= Duration::from_secs(1) {
+                "met"
+            } else {
+                "MISSED"
+            },
+            f.duplicates,
+            f.lost
+        );
+    }
+}
+
+/// The due time of post `i` of `n`, spread over `spread` from `start`.
+fn due_at(start: DateTime<Utc>, spread: Duration, i: usize, n: usize) -> DateTime<Utc> {
+    let offset = spread.mul_f64(i as f64 / n.max(1) as f64);
+    start + chrono::Duration::from_std(offset).unwrap_or_default()
+}
+
+async fn run_backend(
+    label: &str,
+    url: &str,
+    dir: &std::path::Path,
+    posts: usize,
+    spread: Duration,
+) -> Figures {
+    let settings = settings(dir, url);
+    let services = socializioz::app::services(&settings, "http://127.0.0.1".into())
+        .await
+        .expect("services");
+    let db = &services.db;
+    let setup = Instant::now();
+    // Leave enough time to write everything before the first post is due.
+    let start = Utc::now() + chrono::Duration::seconds(20 + posts as i64 / 1000);
+    let now = services::now();
+    let author = user::ActiveModel {
+        name: Set("Bench".into()),
+        email: Set(format!("bench-{}@example.com", std::process::id())),
+        email_verified_at: Set(Some(now)),
+        password_hash: Set("!".into()),
+        timezone: Set("UTC".into()),
+        language: Set("en".into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .expect("a user");
+    let ws = services
+        .create_workspace(
+            &author,
+            &domain::WorkspaceName::parse("Bench").expect("a name"),
+        )
+        .await
+        .expect("a workspace");
+    let mut accounts = Vec::new();
+    for p in Platform::ALL {
+        let a = social_account::ActiveModel {
+            workspace_id: Set(ws.id),
+            platform: Set(p.slug().into()),
+            external_id: Set(format!("bench-{}", p.slug())),
+            username: Set(format!("bench_{}", p.slug())),
+            display_name: Set("Bench".into()),
+            avatar_url: Set(None),
+            status: Set("connected".into()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .expect("an account");
+        accounts.push(a);
+    }
+    let mut due = HashMap::new();
+    for chunk in (0..posts).collect::<Vec<_>>().chunks(500) {
+        let txn = db.begin().await.expect("a transaction");
+        for &i in chunk {
+            let at = due_at(start, spread, i, posts);
+            let account = &accounts[i % accounts.len()];
+            let p = post::ActiveModel {
+                workspace_id: Set(ws.id),
+                author_id: Set(Some(author.id)),
+                body: Set(format!("Benchmark post {i}")),
+                state: Set("scheduled".into()),
+                scheduled_at: Set(Some(at)),
+                schedule_tz: Set(Some("UTC".into())),
+                revision: Set(1),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await
+            .expect("a post");
+            let t = post_target::ActiveModel {
+                post_id: Set(p.id),
+                account_id: Set(account.id),
+                options: Set("{}".into()),
+                state: Set("scheduled".into()),
+                attempts: Set(0),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await
+            .expect("a target");
+            let mut job = NewJob::now(
+                services::publishing::JOB_KIND,
+                serde_json::json!({"target": t.id, "revision": 1}),
+            );
+            job.run_at = at;
+            job.max_attempts = services::publishing::MAX_ATTEMPTS;
+            job.workspace_id = Some(ws.id);
+            job.concurrency_key = Some(services::publishing::concurrency_key(&account.platform));
+            job.subject = Some(services::publishing::subject(t.id));
+            queue::enqueue(&txn, job).await.expect("a job");
+            due.insert(t.id, at);
+        }
+        txn.commit().await.expect("commit");
+    }
+    let setup_took = setup.elapsed();
+    if Utc::now() > start {
+        println!(
+            "{label}: setup took {setup_took:?} and overran the first due time; figures include that"
+        );
+    }
+
+    // Two worker processes.
+    let exe = std::env::current_exe().expect("this program");
+    let mut children = Vec::new();
+    for _ in 0..2 {
+        let mut child = Command::new(&exe)
+            .env("SCHED_BENCH_ROLE", "worker")
+            .env("SCHED_BENCH_DB", url)
+            .env("SCHED_BENCH_DATA", dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("a worker process");
+        let mut out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        let _ = out.read_line(&mut line);
+        children.push((child, out));
+    }
+    // Wait until every target is settled (or far past the last due time).
+    let deadline = Instant::now()
+        + spread
+        + Duration::from_secs(120)
+        + (start - Utc::now()).to_std().unwrap_or_default();
+    loop {
+        let open = count(
+            db,
+            "SELECT COUNT(*) FROM post_targets WHERE state IN ('scheduled', 'publishing')",
+        )
+        .await;
+        if open == 0 || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let mut received = Vec::new();
+    let mut memory = Vec::new();
+    for (mut child, mut out) in children {
+        drop(child.stdin.take());
+        let mut line = String::new();
+        while out.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
+            let parts: Vec<&str> = line.split_whitespace().collect();
+            match parts.as_slice() {
+                ["R", target, at, published] if *published == "1" => {
+                    if let (Ok(t), Ok(us)) = (target.parse::<i64>(), at.parse::<i64>())
+                        && let Some(at) = DateTime::from_timestamp_micros(us)
+                    {
+                        received.push((t, at));
+                    }
+                }
+                ["MEM", mib] => memory.push(mib.parse().unwrap_or(f64::NAN)),
+                _ => {}
+            }
+            line.clear();
+        }
+        let _ = child.wait();
+    }
+    println!(
+        "{label}: setup {setup_took:.1?}, {} publications received",
+        received.len()
+    );
+    let published = count(
+        db,
+        "SELECT COUNT(*) FROM post_targets WHERE state = 'published'",
+    )
+    .await;
+    if published != posts as i64 {
+        println!("{label}: only {published} of {posts} targets are marked published");
+    }
+    figures(label, &due, &received, memory)
+}
+
+async fn count(db: &store::Db, sql: &str) -> i64 {
+    db.query_one_raw(sea_orm::Statement::from_string(
+        db.get_database_backend(),
+        sql,
+    ))
+    .await
+    .ok()
+    .flatten()
+    .and_then(|r| r.try_get_by_index::<i64>(0).ok())
+    .unwrap_or(-1)
+}
+
+/// The same provider calls at the same due times, made by a loop that sleeps until each is due:
+/// the floor any scheduler is measured against.
+async fn bare_loop(posts: usize, spread: Duration, latency: Duration) -> Figures {
+    let publisher = Arc::new(RecordingPublisher::new(latency));
+    let start = Utc::now() + chrono::Duration::seconds(1);
+    let mut due = HashMap::new();
+    let mut tasks = Vec::new();
+    for i in 0..posts {
+        let at = due_at(start, spread, i, posts);
+        due.insert(i as i64, at);
+        let publisher = publisher.clone();
+        tasks.push(tokio::spawn(async move {
+            let wait = (at - Utc::now()).to_std().unwrap_or_default();
+            tokio::time::sleep(wait).await;
+            let request = PublishRequest {
+                account: AccountRef {
+                    id: 1,
+                    platform: Platform::X,
+                    external_id: "bare".into(),
+                    username: "bare".into(),
+                },
+                text: format!("Benchmark post {i}"),
+                media: Vec::new(),
+                first_comment: None,
+                options: serde_json::Value::Null,
+                idempotency_key: format!("sz-{i}-1-bare"),
+            };
+            let _ = publisher.publish(&request).await;
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    let received: Vec<(i64, DateTime<Utc>)> = publisher
+        .received()
+        .iter()
+        .map(|r| (target_of(&r.request.idempotency_key), r.wall))
+        .collect();
+    figures("bare loop", &due, &received, vec![peak_rss_mib()])
+}
+
+async fn create_pg(base: &str) -> Option<(String, String)> {
+    let admin = sea_orm::Database::connect(base).await.ok()?;
+    let name = format!("sz_sched_bench_{}", std::process::id());
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .ok()?;
+    let url = match base.rsplit_once('/') {
+        Some((head, _)) => format!("{head}/{name}"),
+        None => return None,
+    };
+    Some((url, name))
+}
+
+async fn drop_pg(base: &str, name: &str) {
+    if let Ok(admin) = sea_orm::Database::connect(base).await {
+        let _ = admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await;
+    }
+}

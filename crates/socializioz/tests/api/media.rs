@@ -1,0 +1,338 @@
+//! The media library over HTTP on both databases: uploads judged by their bytes and held to
+//! their size limit while streaming, thumbnails, search, use in posts, and the signed addresses
+//! platforms fetch files from.
+
+use crate::both_backends;
+use crate::helpers::{
+    Backend, Client, TestApp, expect_page, id_from_location, location, spawn_app, spawn_app_with,
+};
+use domain::Platform;
+use reqwest::StatusCode;
+
+both_backends!(
+    an_image_gets_dimensions_a_thumbnail_and_a_place_in_the_library,
+    files_are_judged_by_their_bytes_not_their_names,
+    an_oversize_upload_is_stopped_and_leaves_nothing_behind,
+    a_posts_media_reaches_the_platform_through_a_signed_address,
+);
+
+const EMAIL: &str = "ada@example.com";
+
+async fn setup(app: &TestApp) -> (Client, i64) {
+    let client = app.verified_user("Ada Lovelace", EMAIL).await;
+    let res = client.submit("/workspaces/new", &[("name", "Acme")]).await;
+    (client, id_from_location(res.headers()))
+}
+
+/// A real PNG of `width` × `height` pixels.
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+/// Every file under the media folder.
+fn stored_files(app: &TestApp) -> Vec<std::path::PathBuf> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&app.data.0.join("media"), &mut out);
+    out
+}
+
+async fn an_image_gets_dimensions_a_thumbnail_and_a_place_in_the_library(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (client, ws) = setup(&app).await;
+    let path = format!("/w/{ws}/media/upload");
+    let res = client
+        .upload(
+            &path,
+            &[("folder", "Spring"), ("tags", "Launch, Hero")],
+            vec![("hero.png", png(640, 480))],
+            true,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM media_items WHERE width = 640 AND height = 480 AND mime = 'image/png' AND folder = 'Spring' AND tags = ',launch,hero,' AND provenance = 'uploaded'").await,
+        1
+    );
+    assert_eq!(
+        stored_files(&app).len(),
+        2,
+        "the original and its thumbnail"
+    );
+    let id = app.count("SELECT id FROM media_items").await;
+    let thumb = client.get(&format!("/w/{ws}/media/{id}/thumb")).await;
+    assert_eq!(thumb.status(), StatusCode::OK);
+    assert_eq!(thumb.headers()["content-type"], "image/jpeg");
+    let bytes = thumb.bytes().await.unwrap();
+    let small = image::load_from_memory(&bytes).unwrap();
+    assert_eq!((small.width(), small.height()), (320, 240));
+
+    // Search by tag, folder and name; the page says where the file is used.
+    for q in ["launch", "spring", "HERO.png"] {
+        let page = client.get_text(&format!("/w/{ws}/media?q={q}")).await;
+        assert!(page.contains("hero.png"), "search {q}");
+    }
+    let page = client.get_text(&format!("/w/{ws}/media?q=autumn")).await;
+    assert!(!page.contains("hero.png"));
+    let page = client.get_text(&format!("/w/{ws}/media/{id}")).await;
+    assert!(page.contains("640 × 480") && page.contains("No post uses this file"));
+
+    // Another workspace cannot reach it.
+    let eve = app.verified_user("Eve", "eve@example.com").await;
+    assert_eq!(
+        eve.get(&format!("/w/{ws}/media/{id}/file")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    // An upload without the form's token is refused, and stores nothing.
+    let res = client
+        .upload(&path, &[], vec![("other.png", png(10, 10))], false)
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.count("SELECT COUNT(*) FROM media_items").await, 1);
+
+    let res = client
+        .submit(&format!("/w/{ws}/media/{id}/delete"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(stored_files(&app).is_empty(), "files deleted with the row");
+}
+
+async fn files_are_judged_by_their_bytes_not_their_names(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (client, ws) = setup(&app).await;
+    let path = format!("/w/{ws}/media/upload");
+    // A PNG named like a JPEG.
+    let res = client
+        .upload(&path, &[], vec![("photo.jpg", png(20, 20))], true)
+        .await;
+    expect_page(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "named like a JPEG file, but its contents are a PNG",
+    )
+    .await;
+    // A PDF named like a video.
+    let res = client
+        .upload(
+            &path,
+            &[],
+            vec![(
+                "clip.mp4",
+                b"%PDF-1.7\n%\xe2\xe3\xcf\xd3 not a video".to_vec(),
+            )],
+            true,
+        )
+        .await;
+    expect_page(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "named like a MP4 file, but its contents are not one",
+    )
+    .await;
+    // PNG's signature, then rubbish: not an image after all.
+    let mut broken = png(20, 20)[..16].to_vec();
+    broken.extend_from_slice(&[7u8; 4000]);
+    let res = client
+        .upload(&path, &[], vec![("broken.png", broken)], true)
+        .await;
+    expect_page(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "could not be read as a PNG image",
+    )
+    .await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM media_items").await, 0);
+    assert!(stored_files(&app).is_empty(), "{:?}", stored_files(&app));
+
+    // A video is recognised from its ISO media header whatever the name's case.
+    let mut mov = b"\x00\x00\x00\x14ftypqt  \x00\x00\x02\x00qt  ".to_vec();
+    mov.extend_from_slice(&[0u8; 2048]);
+    let res = client
+        .upload(&path, &[], vec![("Clip.MOV", mov)], true)
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM media_items WHERE kind = 'video' AND mime = 'video/quicktime' AND thumb_key IS NULL").await,
+        1
+    );
+}
+
+async fn an_oversize_upload_is_stopped_and_leaves_nothing_behind(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |s| {
+        s.media.image_max_mb = 1;
+        s.media.video_max_mb = 2;
+    })
+    .await
+    else {
+        return;
+    };
+    let (client, ws) = setup(&app).await;
+    let path = format!("/w/{ws}/media/upload");
+    let mut big_image = png(20, 20)[..16].to_vec();
+    big_image.resize(1024 * 1024 + 1, 0);
+    let res = client
+        .upload(
+            &path,
+            &[("folder", "Big")],
+            vec![("big.png", big_image)],
+            true,
+        )
+        .await;
+    let page = expect_page(
+        res,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "larger than 1 MB, the limit for images",
+    )
+    .await;
+    assert!(page.contains("Nothing was saved"));
+    assert!(page.contains("value=\"Big\""), "the folder typed is kept");
+
+    let mut big_video = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom".to_vec();
+    big_video.resize(3 * 1024 * 1024, 1);
+    let res = client
+        .upload(&path, &[], vec![("long.mp4", big_video)], true)
+        .await;
+    expect_page(
+        res,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "larger than 2 MB, the limit for videos",
+    )
+    .await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM media_items").await, 0);
+    assert!(stored_files(&app).is_empty(), "{:?}", stored_files(&app));
+
+    // Just under the limit is fine.
+    let mut fits = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom".to_vec();
+    fits.resize(2 * 1024 * 1024, 1);
+    let res = client
+        .upload(&path, &[], vec![("fits.mp4", fits)], true)
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.count("SELECT size_bytes FROM media_items").await,
+        2 * 1024 * 1024
+    );
+}
+
+async fn a_posts_media_reaches_the_platform_through_a_signed_address(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (client, ws) = setup(&app).await;
+    let ig = app
+        .connect_account(ws, Platform::Instagram, "acme.ig")
+        .await
+        .to_string();
+    let image = png(64, 48);
+    let res = client
+        .upload(
+            &format!("/w/{ws}/media/upload"),
+            &[],
+            vec![("a.png", image.clone())],
+            true,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let media = app.count("SELECT id FROM media_items").await.to_string();
+
+    // Instagram needs an image or a video.
+    let res = client
+        .submit(
+            &format!("/w/{ws}/posts"),
+            &[("body", "No picture"), ("account", &ig), ("action", "now")],
+        )
+        .await;
+    expect_page(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Instagram posts need an image or a video",
+    )
+    .await;
+
+    let res = client
+        .submit(
+            &format!("/w/{ws}/posts"),
+            &[
+                ("body", "With a picture"),
+                ("account", &ig),
+                ("media", &media),
+                ("action", "now"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let post = location(res.headers());
+    app.worker().run_until_empty().await.unwrap();
+    let received = app.publisher.received();
+    assert_eq!(received.len(), 1);
+    let sent = &received[0].request.media;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        (sent[0].mime.as_str(), sent[0].width, sent[0].height),
+        ("image/png", Some(64), Some(48))
+    );
+
+    // The platform fetches the file without a session; the address works only as signed.
+    let anonymous = reqwest::Client::new();
+    let got = anonymous.get(&sent[0].url).send().await.unwrap();
+    assert_eq!(got.status(), StatusCode::OK);
+    assert_eq!(got.headers()["content-type"], "image/png");
+    assert_eq!(got.bytes().await.unwrap().to_vec(), image);
+    let tampered = format!("{}x", sent[0].url);
+    assert_eq!(
+        anonymous.get(&tampered).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    let expired = chrono::Utc::now().timestamp() - 60;
+    let sig = app
+        .services
+        .keys
+        .mac("media", format!("{media}:{expired}").as_bytes());
+    let old = format!("{}/media/{media}/{expired}/{sig}", app.address);
+    assert_eq!(
+        anonymous.get(&old).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // Used by a published post: the page lists it; the post page shows it.
+    let page = client.get_text(&format!("/w/{ws}/media/{media}")).await;
+    assert!(page.contains("With a picture"), "{page}");
+    assert!(
+        client
+            .get_text(&post)
+            .await
+            .contains(&format!("/media/{media}/thumb"))
+    );
+
+    // A draft that carries the file keeps it from being deleted.
+    let res = client
+        .submit(
+            &format!("/w/{ws}/posts"),
+            &[("body", "Draft"), ("media", &media), ("action", "draft")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = client
+        .submit(&format!("/w/{ws}/media/{media}/delete"), &[])
+        .await;
+    expect_page(res, StatusCode::FORBIDDEN, "have not gone out yet").await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM media_items").await, 1);
+}

@@ -1,0 +1,421 @@
+//! The media library: upload (streamed, multipart), browse and search, a file's page with
+//! where it is used, and the addresses files are served from: to members, and to platforms
+//! through signed, expiring links.
+
+use crate::AppState;
+use crate::error::{AppError, AppResult};
+use crate::extract::{PathIds, WorkspaceMember};
+use crate::flash::{Flash, redirect_with};
+use crate::forms::FieldErrors;
+use crate::page::Layout;
+use crate::routes::posts::{StateBadge, badge, zone_of};
+use crate::routes::render;
+use askama::Template;
+use axum::Form;
+use axum::body::Body;
+use axum::extract::{Multipart, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use domain::media::MediaKind;
+use services::ServiceError;
+use services::media::{MediaFilter, UploadMeta, human_size, tags_of};
+use store::entities::media_item;
+
+pub struct MediaCard {
+    pub id: i64,
+    pub filename: String,
+    pub kind: String,
+    pub size: String,
+    pub dimensions: String,
+    pub folder: String,
+    pub tags: Vec<String>,
+    pub has_thumb: bool,
+    pub ai: bool,
+}
+
+impl MediaCard {
+    fn from(item: &media_item::Model) -> Self {
+        Self {
+            id: item.id,
+            filename: item.filename.clone(),
+            kind: item.kind.clone(),
+            size: human_size(u64::try_from(item.size_bytes).unwrap_or_default()),
+            dimensions: match (item.width, item.height) {
+                (Some(w), Some(h)) => format!("{w} × {h}"),
+                _ => String::new(),
+            },
+            folder: item.folder.clone(),
+            tags: tags_of(item).into_iter().map(str::to_owned).collect(),
+            has_thumb: item.thumb_key.is_some(),
+            ai: item.provenance == "ai",
+        }
+    }
+}
+
+#[derive(serde::Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct LibraryQuery {
+    q: String,
+    folder: String,
+    kind: String,
+}
+
+#[derive(Template)]
+#[template(path = "media/library.html")]
+struct LibraryPage {
+    layout: Layout,
+    errors: FieldErrors,
+    ws: i64,
+    items: Vec<MediaCard>,
+    folders: Vec<String>,
+    query: LibraryQuery,
+    typed_folder: String,
+    typed_tags: String,
+    image_limit: String,
+    video_limit: String,
+    can_edit: bool,
+}
+
+async fn library(
+    state: &AppState,
+    m: &WorkspaceMember,
+    query: LibraryQuery,
+    typed: UploadMeta,
+    errors: FieldErrors,
+) -> AppResult<LibraryPage> {
+    let ws = m.membership.workspace_id();
+    let filter = MediaFilter {
+        q: query.q.clone(),
+        folder: (!query.folder.is_empty()).then(|| query.folder.clone()),
+        kind: MediaKind::parse(&query.kind),
+    };
+    let items = state
+        .services
+        .media_of(ws, &filter)
+        .await?
+        .iter()
+        .map(MediaCard::from)
+        .collect();
+    let limits = state.services.media_limits;
+    Ok(LibraryPage {
+        layout: Layout::for_member(state, m, "Media library"),
+        errors,
+        ws: ws.0,
+        items,
+        folders: state.services.media_folders(ws).await?,
+        query,
+        typed_folder: typed.folder,
+        typed_tags: typed.tags,
+        image_limit: human_size(limits.image_bytes),
+        video_limit: human_size(limits.video_bytes),
+        can_edit: m.membership.role.can_publish(),
+    })
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    Query(query): Query<LibraryQuery>,
+) -> AppResult {
+    render(library(&state, &m, query, UploadMeta::default(), FieldErrors::new()).await?)
+}
+
+/// Takes the files of a multipart form (`folder` and `tags` first, then one or more `file`
+/// parts), streaming each into storage. The CSRF field was checked by the request context.
+pub async fn upload(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    mut form: Multipart,
+) -> AppResult {
+    let mut meta = UploadMeta::default();
+    let mut stored = 0;
+    let mut failure = None;
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(err) => {
+                failure = Some(ServiceError::invalid(
+                    "file",
+                    format!(
+                        "The upload could not be read ({}). Try again.",
+                        err.body_text()
+                    ),
+                ));
+                break;
+            }
+        };
+        match field.name().unwrap_or_default() {
+            "folder" => meta.folder = field.text().await.unwrap_or_default(),
+            "tags" => meta.tags = field.text().await.unwrap_or_default(),
+            "file" => {
+                let name = field.file_name().unwrap_or_default().to_owned();
+                if name.is_empty() {
+                    continue;
+                }
+                let result = state
+                    .services
+                    .upload_media(&m.membership, &m.auth.user, &name, &meta, field)
+                    .await;
+                match result {
+                    Ok(_) => stored += 1,
+                    Err(err) => {
+                        failure = Some(err);
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let done = format!("/w/{}/media", m.membership.workspace.id);
+    let err = match failure {
+        None if stored > 0 => return Ok(redirect_with(&done, Flash::MediaUploaded)),
+        None => ServiceError::invalid("file", "Choose a file to upload."),
+        Some(err) => err,
+    };
+    let mut errors = FieldErrors::new();
+    if stored > 0 {
+        errors.add(
+            "stored",
+            format!("{stored} file(s) before this one were saved."),
+        );
+    }
+    let status = match err {
+        ServiceError::TooLarge(message) => {
+            errors.add("file", message);
+            StatusCode::PAYLOAD_TOO_LARGE
+        }
+        ServiceError::Forbidden(message) => {
+            errors.add("file", message);
+            StatusCode::FORBIDDEN
+        }
+        other => {
+            errors.absorb(other)?;
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+    };
+    let mut res = render(library(&state, &m, LibraryQuery::default(), meta, errors).await?)?;
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+pub struct UsageRow {
+    pub id: i64,
+    pub excerpt: String,
+    pub state: StateBadge,
+}
+
+#[derive(Template)]
+#[template(path = "media/show.html")]
+struct ItemPage {
+    layout: Layout,
+    errors: FieldErrors,
+    ws: i64,
+    item: MediaCard,
+    uploaded: String,
+    mime: String,
+    provenance: String,
+    usage: Vec<UsageRow>,
+    folder: String,
+    tags: String,
+    can_edit: bool,
+}
+
+async fn item_page(
+    state: &AppState,
+    m: &WorkspaceMember,
+    id: i64,
+    typed: Option<UploadMeta>,
+    errors: FieldErrors,
+) -> AppResult<ItemPage> {
+    let ws = m.membership.workspace_id();
+    let item = state.services.media_item(ws, id).await?;
+    let usage = state
+        .services
+        .media_usage(ws, id)
+        .await?
+        .iter()
+        .map(|p| UsageRow {
+            id: p.id,
+            excerpt: services::posts::excerpt(&p.body),
+            state: badge(&p.state),
+        })
+        .collect();
+    let card = MediaCard::from(&item);
+    let typed = typed.unwrap_or_else(|| UploadMeta {
+        folder: item.folder.clone(),
+        tags: card.tags.join(", "),
+    });
+    Ok(ItemPage {
+        layout: Layout::for_member(state, m, &item.filename),
+        errors,
+        ws: ws.0,
+        uploaded: domain::schedule::describe(item.created_at, zone_of(m)),
+        mime: item.mime.clone(),
+        provenance: match (&item.ai_provider, &item.ai_prompt) {
+            (Some(provider), Some(prompt)) if item.provenance == "ai" => {
+                format!("Generated with {provider} from the prompt “{prompt}”")
+            }
+            _ => "Uploaded".to_owned(),
+        },
+        usage,
+        folder: typed.folder,
+        tags: typed.tags,
+        item: card,
+        can_edit: m.membership.role.can_publish(),
+    })
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    PathIds((_, id)): PathIds<(i64, i64)>,
+) -> AppResult {
+    render(item_page(&state, &m, id, None, FieldErrors::new()).await?)
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct MetaForm {
+    folder: String,
+    tags: String,
+}
+
+async fn refused(
+    state: &AppState,
+    m: &WorkspaceMember,
+    id: i64,
+    typed: Option<UploadMeta>,
+    err: ServiceError,
+) -> AppResult {
+    let mut errors = FieldErrors::new();
+    let status = match err {
+        ServiceError::NotFound => return Err(AppError::NotFound),
+        ServiceError::Forbidden(message) => {
+            errors.add("media", message);
+            StatusCode::FORBIDDEN
+        }
+        other => {
+            errors.absorb(other)?;
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+    };
+    let mut res = render(item_page(state, m, id, typed, errors).await?)?;
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    PathIds((ws, id)): PathIds<(i64, i64)>,
+    Form(form): Form<MetaForm>,
+) -> AppResult {
+    let meta = UploadMeta {
+        folder: form.folder,
+        tags: form.tags,
+    };
+    match state
+        .services
+        .update_media(&m.membership, &m.auth.user, id, &meta)
+        .await
+    {
+        Ok(()) => Ok(redirect_with(
+            &format!("/w/{ws}/media/{id}"),
+            Flash::MediaSaved,
+        )),
+        Err(err) => refused(&state, &m, id, Some(meta), err).await,
+    }
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    PathIds((ws, id)): PathIds<(i64, i64)>,
+) -> AppResult {
+    match state
+        .services
+        .delete_media(&m.membership, &m.auth.user, id)
+        .await
+    {
+        Ok(()) => Ok(redirect_with(
+            &format!("/w/{ws}/media"),
+            Flash::MediaDeleted,
+        )),
+        Err(err) => refused(&state, &m, id, None, err).await,
+    }
+}
+
+/// Streams a stored object with its type; never cached by shared caches.
+async fn serve(state: &AppState, key: &str, mime: &str, cache: &'static str) -> AppResult {
+    let (size, stream) = state.services.objects.stream(key).await.map_err(|err| {
+        tracing::warn!(error = ?err, "a media file could not be read");
+        AppError::NotFound
+    })?;
+    let mut res = Body::from_stream(stream).into_response();
+    let headers = res.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(mime).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    Ok(res)
+}
+
+/// A thumbnail, for members.
+pub async fn thumb(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    PathIds((_, id)): PathIds<(i64, i64)>,
+) -> AppResult {
+    let item = state
+        .services
+        .media_item(m.membership.workspace_id(), id)
+        .await?;
+    let key = item.thumb_key.ok_or(AppError::NotFound)?;
+    serve(&state, &key, "image/jpeg", "private, max-age=3600").await
+}
+
+/// The original file, for members.
+pub async fn original(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    PathIds((_, id)): PathIds<(i64, i64)>,
+) -> AppResult {
+    let item = state
+        .services
+        .media_item(m.membership.workspace_id(), id)
+        .await?;
+    serve(
+        &state,
+        &item.object_key,
+        &item.mime,
+        "private, max-age=3600",
+    )
+    .await
+}
+
+/// The original file behind a signed, expiring address (for platforms that fetch by URL).
+/// Anything wrong with the address is a plain 404.
+pub async fn signed(
+    State(state): State<AppState>,
+    PathIds((id, expires, sig)): PathIds<(i64, i64, String)>,
+) -> Response {
+    let found = state.services.media_by_signature(id, expires, &sig).await;
+    let res = match found {
+        Ok(item) => serve(&state, &item.object_key, &item.mime, "private, max-age=600").await,
+        Err(_) => Err(AppError::NotFound),
+    };
+    let mut res = res.into_response();
+    res.headers_mut().insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    res
+}
