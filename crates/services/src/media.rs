@@ -35,6 +35,40 @@ impl Default for MediaLimits {
     }
 }
 
+/// Stored objects of an upload that has not been recorded yet: deleted when the upload ends
+/// any other way (a refusal, an error, or the request being dropped mid-way).
+struct Leftovers {
+    objects: store::objects::Objects,
+    keys: Vec<String>,
+}
+
+impl Leftovers {
+    /// The upload is recorded: keep the objects.
+    fn keep(mut self) {
+        self.keys.clear();
+    }
+}
+
+impl Drop for Leftovers {
+    fn drop(&mut self) {
+        if self.keys.is_empty() {
+            return;
+        }
+        let objects = self.objects.clone();
+        let keys = std::mem::take(&mut self.keys);
+        let cleanup = async move {
+            for key in keys {
+                if let Err(err) = objects.delete(&key).await {
+                    tracing::error!(error = ?err, "could not delete the file of an unfinished upload");
+                }
+            }
+        };
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(cleanup);
+        }
+    }
+}
+
 /// The longest side of a thumbnail, in pixels.
 const THUMB_SIDE: u32 = 320;
 
@@ -202,15 +236,13 @@ impl Services {
                 ),
                 PutError::Storage(err) => ServiceError::Unexpected(err),
             })?;
-        let stored = self.describe_upload(&key, ty, &name).await;
-        let (width, height, thumb_key) = match stored {
-            Ok(found) => found,
-            Err(err) => {
-                let _ = self.objects.delete(&key).await;
-                return Err(err);
-            }
+        let mut leftovers = Leftovers {
+            objects: self.objects.clone(),
+            keys: vec![key.clone()],
         };
-        let saved = self
+        let (width, height, thumb_key) = self.describe_upload(&key, ty, &name).await?;
+        leftovers.keys.extend(thumb_key.clone());
+        let item = self
             .insert_media(
                 ctx,
                 actor,
@@ -223,14 +255,9 @@ impl Services {
                 folder,
                 &tags,
             )
-            .await;
-        if saved.is_err() {
-            let _ = self.objects.delete(&key).await;
-            if let Some(thumb) = &thumb_key {
-                let _ = self.objects.delete(thumb).await;
-            }
-        }
-        saved
+            .await?;
+        leftovers.keep();
+        Ok(item)
     }
 
     /// Dimensions and thumbnail of an image just stored (none for videos).
@@ -427,17 +454,15 @@ impl Services {
         let item = media_in(&txn, ws, id).await?;
         let waiting = post::Entity::find()
             .filter(carrying(item.id))
-            .filter(post::Column::State.is_in([
-                crate::posts::state::DRAFT,
-                crate::posts::state::SCHEDULED,
-                crate::posts::state::PUBLISHING,
-            ]))
+            // Every post that may still send it (drafts, scheduled, failed, unconfirmed or partly
+            // published ones can be retried); fully published posts keep a record without it.
+            .filter(post::Column::State.ne(crate::posts::state::PUBLISHED))
             .count(&txn)
             .await?;
         if waiting > 0 {
             return Err(ServiceError::Forbidden(format!(
-                "“{}” is in {waiting} post(s) that have not gone out yet. Remove it from them \
-                 first.",
+                "“{}” is in {waiting} post(s) that have not all gone out yet. Remove it from \
+                 them first.",
                 item.filename
             )));
         }

@@ -190,7 +190,7 @@ impl Services {
         let checked = check(&txn, ws, &input, tz, now).await?;
         let existing = match post_id {
             Some(id) => {
-                let post = post_in(&txn, ws, id).await?;
+                let post = locked_post_in(&txn, ws, id).await?;
                 if ![state::DRAFT, state::SCHEDULED].contains(&post.state.as_str()) {
                     return Err(ServiceError::Forbidden(format!(
                         "This post is {} and can no longer be changed. Duplicate it to post \
@@ -298,7 +298,7 @@ impl Services {
             .utc;
         let txn = store::begin_write(&self.db).await?;
         lock_as_editor(&txn, ctx).await?;
-        let post = post_in(&txn, ws, post_id).await?;
+        let post = locked_post_in(&txn, ws, post_id).await?;
         if post.state != state::SCHEDULED {
             return Err(ServiceError::Forbidden(format!(
                 "Only scheduled posts can be moved; this one is {}.",
@@ -346,7 +346,7 @@ impl Services {
         let ws = ctx.workspace_id();
         let txn = store::begin_write(&self.db).await?;
         lock_as_editor(&txn, ctx).await?;
-        let post = post_in(&txn, ws, post_id).await?;
+        let post = locked_post_in(&txn, ws, post_id).await?;
         if post.state != state::SCHEDULED {
             return Err(ServiceError::Forbidden(
                 "Only a scheduled post can be turned back into a draft.".into(),
@@ -453,7 +453,7 @@ impl Services {
         let ws = ctx.workspace_id();
         let txn = store::begin_write(&self.db).await?;
         lock_as_editor(&txn, ctx).await?;
-        let post = post_in(&txn, ws, post_id).await?;
+        let post = locked_post_in(&txn, ws, post_id).await?;
         if post.state == state::PUBLISHING {
             return Err(ServiceError::Forbidden(
                 "This post is being published right now. Wait until it is done, then delete it."
@@ -775,6 +775,25 @@ pub(crate) async fn media_of_post<C: ConnectionTrait>(
         .into_iter()
         .filter_map(|(_, m)| m)
         .collect())
+}
+
+/// The post `id` of workspace `ws`, read after taking its row lock (as the worker does before
+/// it starts an attempt), so a change and a publish never both act on the state they read.
+pub(crate) async fn locked_post_in<C: ConnectionTrait>(
+    conn: &C,
+    ws: WorkspaceId,
+    id: i64,
+) -> Result<post::Model> {
+    let res = post::Entity::update_many()
+        .col_expr(post::Column::UpdatedAt, Expr::value(crate::now()))
+        .filter(post::Column::Id.eq(id))
+        .filter(post::Column::WorkspaceId.eq(ws.0))
+        .exec(conn)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(ServiceError::NotFound);
+    }
+    post_in(conn, ws, id).await
 }
 
 /// The post `id` of workspace `ws`, or NotFound.

@@ -130,23 +130,41 @@ enum Finish {
     Again,
 }
 
+/// The longest a platform call may take. Well under the job's lease, so that no other worker
+/// takes the job while the call is still running.
+pub const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Runs one publish job.
 pub async fn run(services: &Services, job: &job::Model) -> Result<(), JobError> {
     let payload: Payload = serde_json::from_str(&job.payload)
         .map_err(|e| JobError::Permanent(format!("unreadable payload: {e}")))?;
     let last_try = job.attempts >= job.max_attempts;
+    match attempt(services, &payload, last_try).await {
+        Err(JobError::Retry(reason) | JobError::RetryAfter(reason, _)) if last_try => {
+            // The queue gives the job up now: the target must not stay "publishing".
+            if let Err(err) = give_up(services, payload.target, &reason).await {
+                tracing::error!(target = payload.target, error = ?err, "could not mark a target as given up");
+            }
+            Err(JobError::Permanent(reason))
+        }
+        other => other,
+    }
+}
+
+async fn attempt(services: &Services, payload: &Payload, last_try: bool) -> Result<(), JobError> {
+    // Everything the request needs that can fail is read before the attempt is written, so
+    // an attempt is only ever open while a call is really being made.
+    let media = media_for(services, payload.target).await.map_err(retry)?;
     // At most one fresh attempt after a reconciliation that found nothing.
     for _ in 0..2 {
-        let step = begin(services, &payload).await.map_err(retry)?;
+        let step = begin(services, payload).await.map_err(retry)?;
         let finish = match step {
             Step::Skip => return Ok(()),
             Step::Refused(reason) => return Err(JobError::Permanent(reason)),
             Step::Call(prepared) => {
                 let request = PublishRequest {
                     account: prepared.account_ref().map_err(retry)?,
-                    media: media_refs(services, prepared.post.id)
-                        .await
-                        .map_err(retry)?,
+                    media: media.clone(),
                     text: posts::effective_text(
                         &prepared.post.body,
                         prepared.target.body.as_deref(),
@@ -157,21 +175,24 @@ pub async fn run(services: &Services, job: &job::Model) -> Result<(), JobError> 
                         .unwrap_or(serde_json::Value::Null),
                     idempotency_key: prepared.attempt.idempotency_key.clone(),
                 };
-                let result = prepared.publisher.publish(&request).await;
+                let result =
+                    tokio::time::timeout(CALL_TIMEOUT, prepared.publisher.publish(&request))
+                        .await
+                        .unwrap_or_else(|_| {
+                            Err(PublishError::Transient {
+                                reason: format!(
+                                    "no answer within {} seconds",
+                                    CALL_TIMEOUT.as_secs()
+                                ),
+                                maybe_published: true,
+                            })
+                        });
                 settle(services, &prepared, result, last_try)
                     .await
                     .map_err(retry)?
             }
             Step::Reconcile(prepared) => {
-                let account = prepared.account_ref().map_err(retry)?;
-                let lookup = prepared
-                    .publisher
-                    .find(
-                        &account,
-                        &prepared.attempt.idempotency_key,
-                        prepared.attempt.started_at,
-                    )
-                    .await;
+                let lookup = lookup(&prepared).await;
                 reconcile(services, &prepared, lookup, last_try)
                     .await
                     .map_err(retry)?
@@ -187,6 +208,102 @@ pub async fn run(services: &Services, job: &job::Model) -> Result<(), JobError> 
     Err(JobError::Retry(
         "the platform could not be reconciled".into(),
     ))
+}
+
+/// Asks the platform whether the open attempt's post exists, within the call time limit.
+async fn lookup(prepared: &Prepared) -> Result<Lookup, PublishError> {
+    let account = prepared
+        .account_ref()
+        .map_err(|e| PublishError::Transient {
+            reason: e.to_string(),
+            maybe_published: true,
+        })?;
+    let asked = prepared.publisher.find(
+        &account,
+        &prepared.attempt.idempotency_key,
+        prepared.attempt.started_at,
+    );
+    tokio::time::timeout(CALL_TIMEOUT, asked)
+        .await
+        .unwrap_or_else(|_| {
+            Err(PublishError::Transient {
+                reason: "the platform did not answer the lookup in time".into(),
+                maybe_published: true,
+            })
+        })
+}
+
+/// The files of the post a target belongs to (none when the target is gone).
+async fn media_for(services: &Services, target_id: i64) -> Result<Vec<MediaRef>> {
+    match post_target::Entity::find_by_id(target_id)
+        .one(&services.db)
+        .await?
+    {
+        Some(target) => media_refs(services, target.post_id).await,
+        None => Ok(Vec::new()),
+    }
+}
+
+/// After the job's last run failed unexpectedly: a target with an attempt still open becomes
+/// "unconfirmed" (its call may have gone through); one without fails with the reason.
+async fn give_up(services: &Services, target_id: i64, reason: &str) -> Result<()> {
+    let Some(target) = post_target::Entity::find_by_id(target_id)
+        .one(&services.db)
+        .await?
+    else {
+        return Ok(());
+    };
+    let txn = store::begin_write(&services.db).await?;
+    if !lock_post(&txn, target.post_id).await? {
+        return Ok(());
+    }
+    let (Some(post), Some(target)) = (
+        post::Entity::find_by_id(target.post_id).one(&txn).await?,
+        post_target::Entity::find_by_id(target.id).one(&txn).await?,
+    ) else {
+        return Ok(());
+    };
+    if ![state::SCHEDULED, state::PUBLISHING].contains(&target.state.as_str()) {
+        return Ok(());
+    }
+    let open = publish_attempt::Entity::update_many()
+        .col_expr(
+            publish_attempt::Column::FinishedAt,
+            Expr::value(crate::now()),
+        )
+        .col_expr(
+            publish_attempt::Column::Outcome,
+            Expr::value(outcome::UNCONFIRMED),
+        )
+        .col_expr(publish_attempt::Column::Error, Expr::value(reason))
+        .filter(publish_attempt::Column::TargetId.eq(target.id))
+        .filter(publish_attempt::Column::FinishedAt.is_null())
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if open > 0 {
+        let account = social_account::Entity::find_by_id(target.account_id)
+            .one(&txn)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let why = format!(
+            "Publishing stopped after an error ({reason}) and it is not known whether the post \
+             went out. Check @{} and tell Socializioz what happened.",
+            account.username
+        );
+        let mut row: post_target::ActiveModel = target.into();
+        row.state = Set(state::UNCONFIRMED.to_owned());
+        row.last_error = Set(Some(why.clone()));
+        row.updated_at = Set(crate::now());
+        row.update(&txn).await?;
+        let post = update_post_state(&txn, &post).await?;
+        tell_author(&txn, &services.base_url, &post, &account, &why).await?;
+    } else {
+        let why = format!("Gave up after {} attempts: {reason}", target.attempts);
+        mark_failed(&txn, &services.base_url, &post, &target, &why).await?;
+    }
+    txn.commit().await?;
+    Ok(())
 }
 
 /// The post's files with signed addresses for the platform to fetch.
@@ -216,7 +333,7 @@ fn platform_of(account: &social_account::Model) -> Result<Platform> {
 
 /// Takes the post's row lock for the rest of the transaction, so that targets finishing at
 /// the same moment update the post's state one after the other. False if the post is gone.
-async fn lock_post<C: ConnectionTrait>(conn: &C, post_id: i64) -> Result<bool> {
+pub(crate) async fn lock_post<C: ConnectionTrait>(conn: &C, post_id: i64) -> Result<bool> {
     let res = post::Entity::update_many()
         .col_expr(post::Column::UpdatedAt, Expr::value(crate::now()))
         .filter(post::Column::Id.eq(post_id))
@@ -329,16 +446,7 @@ async fn settle(
             maybe_published: true,
         }) => {
             // The request may have arrived: ask before trying again.
-            let account = prepared.account_ref()?;
-            let lookup = prepared
-                .publisher
-                .find(
-                    &account,
-                    &prepared.attempt.idempotency_key,
-                    prepared.attempt.started_at,
-                )
-                .await;
-            let lookup = lookup.map_err(|e| PublishError::Transient {
+            let lookup = lookup(prepared).await.map_err(|e| PublishError::Transient {
                 reason: format!("{reason}; then the lookup failed: {e}"),
                 maybe_published: true,
             });
@@ -396,12 +504,9 @@ async fn reconcile(
         }
         Ok(Lookup::NotFound) => {
             let reason = "interrupted; the platform confirmed nothing was posted";
+            // Certain that nothing went out: one fresh attempt now is safe, even on the last try.
             close(services, prepared, outcome::RETRY, Some(reason), None).await?;
-            Ok(if last_try {
-                Finish::Retry(reason.into(), None)
-            } else {
-                Finish::Again
-            })
+            Ok(Finish::Again)
         }
         Ok(Lookup::Unsupported) => unconfirmed(services, prepared, "cannot tell").await,
         Err(err) if last_try => {
@@ -849,7 +954,7 @@ async fn target_in<C: ConnectionTrait>(
     post_id: i64,
     target_id: i64,
 ) -> Result<(post::Model, post_target::Model)> {
-    let post = posts::post_in(conn, ws, post_id).await?;
+    let post = posts::locked_post_in(conn, ws, post_id).await?;
     let target = post_target::Entity::find_by_id(target_id)
         .filter(post_target::Column::PostId.eq(post.id))
         .one(conn)

@@ -169,6 +169,10 @@ pub async fn claim(
     } else {
         full_keys(db, limits, now).await?
     };
+    // Nothing claimable: answer without taking SQLite's write lock.
+    if !claimable(db, now, &full).await? {
+        return Ok(None);
+    }
     // A slot seen free a moment ago may be taken by another worker before this transaction
     // gets it; the key then counts as full and the next candidate is tried.
     for _ in 0..4 {
@@ -222,13 +226,8 @@ fn free_slot(now: DateTime<Utc>) -> sea_orm::Condition {
         .add(job_slot::Column::LockedUntil.lt(now))
 }
 
-async fn claim_row<C: ConnectionTrait>(
-    conn: &C,
-    worker: &str,
-    now: DateTime<Utc>,
-    until: DateTime<Utc>,
-    full: &[String],
-) -> Result<Option<job::Model>> {
+/// The ids of jobs due now (or whose lease ran out) outside the `full` keys.
+fn due_jobs(now: DateTime<Utc>, full: &[String]) -> sea_orm::sea_query::SelectStatement {
     use sea_orm::sea_query::ExprTrait;
     let mut due = Query::select()
         .column(job::Column::Id)
@@ -250,6 +249,26 @@ async fn claim_row<C: ConnectionTrait>(
                     .or(Expr::col(job::Column::ConcurrencyKey).is_not_in(full.iter().cloned())),
             );
     }
+    due
+}
+
+/// Whether any job could be claimed now (a read, without locks).
+async fn claimable(db: &store::Db, now: DateTime<Utc>, full: &[String]) -> Result<bool> {
+    let mut due = due_jobs(now, full);
+    due.limit(1);
+    let found = db.query_one(&due).await?;
+    Ok(found.is_some())
+}
+
+async fn claim_row<C: ConnectionTrait>(
+    conn: &C,
+    worker: &str,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+    full: &[String],
+) -> Result<Option<job::Model>> {
+    use sea_orm::sea_query::ExprTrait;
+    let mut due = due_jobs(now, full);
     due.order_by(job::Column::RunAt, sea_orm::sea_query::Order::Asc)
         .order_by(job::Column::Id, sea_orm::sea_query::Order::Asc)
         .limit(1)

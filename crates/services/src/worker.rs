@@ -181,7 +181,12 @@ impl Worker {
             let wait = if tasks.len() >= this.options.concurrency.max(1) {
                 this.options.poll
             } else {
-                this.until_next_due().await
+                match this.until_next_due().await {
+                    // Due jobs that could not be claimed wait for a slot (a limit is full) or
+                    // are held by another worker: look again shortly, not in a tight loop.
+                    Duration::ZERO => this.options.poll.min(Duration::from_millis(100)),
+                    wait => wait,
+                }
             };
             tokio::select! {
                 Some(done) = tasks.join_next_with_id(), if !tasks.is_empty() => {

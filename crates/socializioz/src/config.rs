@@ -474,9 +474,10 @@ impl Settings {
                 "media.image_max_mb, media.video_max_mb and media.url_ttl_hours must be at least 1",
             ));
         }
-        if self.worker.concurrency == 0 || self.worker.lease_seconds < 10 {
+        if self.worker.concurrency == 0 || self.worker.lease_seconds < 150 {
             return Err(err(
-                "worker.concurrency must be at least 1 and worker.lease_seconds at least 10",
+                "worker.concurrency must be at least 1 and worker.lease_seconds at least 150 \
+                 (longer than the 120-second limit on one platform call)",
             ));
         }
         if self.worker.poll_interval_ms == 0 {

@@ -41,7 +41,10 @@ pub const CSRF_FIELD: &str = "csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// Forms are small; anything larger than this is not a form of ours.
-const FORM_LIMIT: usize = 256 * 1024;
+const FORM_LIMIT: usize = 1024 * 1024;
+
+/// The longest a request body may take to arrive before the request context gives up on it.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// What every handler can read about the request.
 #[derive(Clone)]
@@ -441,9 +444,10 @@ async fn submitted_token(req: Request) -> Result<(Request, Option<String>), Resp
         return Ok((req, None));
     }
     let (parts, body) = req.into_parts();
-    let bytes = match to_bytes(body, FORM_LIMIT).await {
-        Ok(bytes) => bytes,
-        Err(_) => return Err(AppError::TooLarge.into_response()),
+    let bytes = match tokio::time::timeout(BODY_TIMEOUT, to_bytes(body, FORM_LIMIT)).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => return Err(AppError::TooLarge.into_response()),
+        Err(_) => return Err(axum::http::StatusCode::REQUEST_TIMEOUT.into_response()),
     };
     let token = form_urlencoded::parse(&bytes)
         .find(|(k, _)| k == CSRF_FIELD)
@@ -476,8 +480,14 @@ async fn multipart_token(req: Request, boundary: &str) -> (Request, Option<Strin
     let mut head = bytes::BytesMut::new();
     let end = format!("\r\n--{boundary}");
     let mut failed = false;
+    let deadline = tokio::time::Instant::now() + BODY_TIMEOUT;
     while head.len() < MULTIPART_PEEK {
-        match stream.next().await {
+        let next = tokio::time::timeout_at(deadline, stream.next()).await;
+        let Ok(next) = next else {
+            failed = true;
+            break;
+        };
+        match next {
             Some(Ok(chunk)) => {
                 head.extend_from_slice(&chunk);
                 if first_field(&head, &end).is_some() {

@@ -333,6 +333,6 @@ async fn a_posts_media_reaches_the_platform_through_a_signed_address(backend: Ba
     let res = client
         .submit(&format!("/w/{ws}/media/{media}/delete"), &[])
         .await;
-    expect_page(res, StatusCode::FORBIDDEN, "have not gone out yet").await;
+    expect_page(res, StatusCode::FORBIDDEN, "have not all gone out yet").await;
     assert_eq!(app.count("SELECT COUNT(*) FROM media_items").await, 1);
 }

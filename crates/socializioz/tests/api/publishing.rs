@@ -19,6 +19,7 @@ both_backends!(
     a_post_waits_for_its_time,
     a_crash_mid_call_never_posts_twice,
     a_crash_mid_call_is_reconciled_where_the_platform_can_tell,
+    a_crash_before_the_platform_kept_anything_is_published_once_more,
     passing_failures_are_retried_and_permanent_ones_reported,
     an_ambiguous_failure_asks_a_person,
     rescheduling_withdraws_the_old_job,
@@ -236,6 +237,35 @@ async fn a_crash_mid_call_is_reconciled_where_the_platform_can_tell(backend: Bac
     assert_eq!(
         app.text("SELECT outcome FROM publish_attempts").await,
         "reconciled"
+    );
+}
+
+async fn a_crash_before_the_platform_kept_anything_is_published_once_more(backend: Backend) {
+    let Some(mut app) = spawn_app(backend).await else {
+        return;
+    };
+    let lookups = Arc::new(RecordingPublisher::new(Duration::ZERO).with_lookups());
+    app.publisher = lookups.clone();
+    app.services.publishers =
+        providers::social::Publishers::default().with(Platform::X, lookups.clone());
+    let (ws, account) = setup(&app).await;
+    let id = save(&app, ws, post("Not kept", &[account], Intent::PublishNow)).await;
+    // The platform refuses this call (nothing kept), and the process dies before hearing so.
+    lookups.fail_next([PublishError::Transient {
+        reason: "reset".into(),
+        maybe_published: false,
+    }]);
+    crash_mid_call(&app).await;
+    // Even on the job's last run, the platform's "no such post" allows one fresh attempt.
+    app.exec("UPDATE jobs SET attempts = max_attempts - 1")
+        .await;
+    app.worker().run_until_empty().await.unwrap();
+    assert_eq!(lookups.received().len(), 2);
+    assert_eq!(lookups.published_count(), 1);
+    assert_eq!(post_state(&app, id).await, "published");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM publish_attempts WHERE outcome = 'retry' AND error LIKE '%confirmed nothing was posted%'").await,
+        1
     );
 }
 

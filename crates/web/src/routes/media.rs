@@ -127,6 +127,11 @@ pub async fn upload(
     m: WorkspaceMember,
     mut form: Multipart,
 ) -> AppResult {
+    if !m.membership.role.can_publish() {
+        return Err(AppError::Forbidden(
+            "Viewers can see the media library but not add to it.".into(),
+        ));
+    }
     let mut meta = UploadMeta::default();
     let mut stored = 0;
     let mut failure = None;
@@ -146,8 +151,8 @@ pub async fn upload(
             }
         };
         match field.name().unwrap_or_default() {
-            "folder" => meta.folder = field.text().await.unwrap_or_default(),
-            "tags" => meta.tags = field.text().await.unwrap_or_default(),
+            "folder" => meta.folder = short_text(field).await,
+            "tags" => meta.tags = short_text(field).await,
             "file" => {
                 let name = field.file_name().unwrap_or_default().to_owned();
                 if name.is_empty() {
@@ -198,6 +203,19 @@ pub async fn upload(
     let mut res = render(library(&state, &m, LibraryQuery::default(), meta, errors).await?)?;
     *res.status_mut() = status;
     Ok(res)
+}
+
+/// A short text field of the upload form, read up to 4 KB (the rest is ignored).
+async fn short_text(mut field: axum::extract::multipart::Field<'_>) -> String {
+    let mut bytes = Vec::new();
+    while let Ok(Some(chunk)) = field.chunk().await {
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() > 4096 {
+            bytes.truncate(4096);
+            break;
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 pub struct UsageRow {

@@ -170,7 +170,8 @@ pub async fn resolve(
             );
             return outcome(&state, &m, post_id, Err(err), "", Flash::TargetConfirmed).await;
         }
-        _ => (Resolution::NotPublished, Flash::TargetRetried),
+        "no" => (Resolution::NotPublished, Flash::TargetRetried),
+        _ => return Err(AppError::NotFound),
     };
     let result = state
         .services

@@ -132,10 +132,16 @@ async fn page(
             })
         })
         .collect();
-    let library = state
-        .services
-        .media_of(ws, &Default::default())
-        .await?
+    let mut files = state.services.media_of(ws, &Default::default()).await?;
+    // The post's own files are always offered, however far down the library they are.
+    for id in &values.media {
+        if !files.iter().any(|f| f.id == *id)
+            && let Ok(item) = state.services.media_item(ws, *id).await
+        {
+            files.push(item);
+        }
+    }
+    let library = files
         .into_iter()
         .map(|item| MediaChoice {
             id: item.id,
