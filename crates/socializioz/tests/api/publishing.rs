@@ -85,6 +85,15 @@ async fn local_in(app: &TestApp, ws: i64, from_now: chrono::Duration) -> chrono:
     domain::schedule::to_local(chrono::Utc::now() + from_now, tz)
 }
 
+/// Puts `publisher` in place of the app's recording publisher, for X.
+fn use_publisher(app: &mut TestApp, publisher: RecordingPublisher) -> Arc<RecordingPublisher> {
+    let publisher = Arc::new(publisher);
+    app.publisher = publisher.clone();
+    app.services.publishers =
+        providers::social::Publishers::default().with(Platform::X, publisher.clone());
+    publisher
+}
+
 /// Makes every queued job due now, as if its time had come.
 async fn make_due(app: &TestApp) {
     app.exec("UPDATE jobs SET run_at = '2000-01-01 00:00:00+00:00' WHERE state = 'queued'")
@@ -218,10 +227,10 @@ async fn a_crash_mid_call_is_reconciled_where_the_platform_can_tell(backend: Bac
     let Some(mut app) = spawn_app(backend).await else {
         return;
     };
-    let lookups = Arc::new(RecordingPublisher::new(Duration::ZERO).with_lookups());
-    app.publisher = lookups.clone();
-    app.services.publishers =
-        providers::social::Publishers::default().with(Platform::X, lookups.clone());
+    let lookups = use_publisher(
+        &mut app,
+        RecordingPublisher::new(Duration::ZERO).with_lookups(),
+    );
     let (ws, account) = setup(&app).await;
     let id = save(
         &app,
@@ -244,10 +253,10 @@ async fn a_crash_before_the_platform_kept_anything_is_published_once_more(backen
     let Some(mut app) = spawn_app(backend).await else {
         return;
     };
-    let lookups = Arc::new(RecordingPublisher::new(Duration::ZERO).with_lookups());
-    app.publisher = lookups.clone();
-    app.services.publishers =
-        providers::social::Publishers::default().with(Platform::X, lookups.clone());
+    let lookups = use_publisher(
+        &mut app,
+        RecordingPublisher::new(Duration::ZERO).with_lookups(),
+    );
     let (ws, account) = setup(&app).await;
     let id = save(&app, ws, post("Not kept", &[account], Intent::PublishNow)).await;
     // The platform refuses this call (nothing kept), and the process dies before hearing so.
@@ -487,10 +496,7 @@ async fn concurrency_limits_hold_across_workers(backend: Backend) {
     let Some(mut app) = spawn_app(backend).await else {
         return;
     };
-    let slow = Arc::new(RecordingPublisher::new(Duration::from_millis(60)));
-    app.publisher = slow.clone();
-    app.services.publishers =
-        providers::social::Publishers::default().with(Platform::X, slow.clone());
+    let slow = use_publisher(&mut app, RecordingPublisher::new(Duration::from_millis(60)));
     let (ws, account) = setup(&app).await;
     for n in 0..12 {
         save(
