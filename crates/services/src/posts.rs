@@ -76,6 +76,8 @@ pub enum Intent {
 pub struct TargetInput {
     pub account_id: i64,
     pub body: Option<String>,
+    /// Files for this account instead of the post's; empty means the post's.
+    pub media: Vec<i64>,
 }
 
 /// A post as the composer sends it.
@@ -110,6 +112,8 @@ pub struct PostView {
     pub targets: Vec<TargetView>,
     /// The post's files, in order.
     pub media: Vec<media_item::Model>,
+    /// Files chosen for one account instead of the post's: (account id, file), in order.
+    pub account_media: Vec<(i64, media_item::Model)>,
     pub campaign: Option<campaign::Model>,
     pub attempts: Vec<publish_attempt::Model>,
 }
@@ -157,7 +161,7 @@ struct Checked {
     body: String,
     first_comment: Option<String>,
     campaign_id: Option<i64>,
-    targets: Vec<(social_account::Model, Option<String>)>,
+    targets: Vec<(social_account::Model, Option<String>, Vec<i64>)>,
     media: Vec<i64>,
     scheduled_at: Option<DateTime<Utc>>,
 }
@@ -235,8 +239,13 @@ impl Services {
         row.schedule_tz = Set(checked.scheduled_at.map(|_| tz.name().to_owned()));
         row.updated_at = Set(now);
         let post = row.save(&txn).await?.try_into_model()?;
-        set_media(&txn, post.id, &checked.media).await?;
-        for (account, body) in &checked.targets {
+        let per_account: Vec<(i64, Vec<i64>)> = checked
+            .targets
+            .iter()
+            .map(|(a, _, own)| (a.id, own.clone()))
+            .collect();
+        set_media(&txn, post.id, &checked.media, &per_account).await?;
+        for (account, body, _) in &checked.targets {
             let target = post_target::ActiveModel {
                 post_id: Set(post.id),
                 account_id: Set(account.id),
@@ -406,12 +415,21 @@ impl Services {
         }
         .insert(&txn)
         .await?;
-        let files: Vec<i64> = media_of_post(&txn, original.id)
+        for row in post_media::Entity::find()
+            .filter(post_media::Column::PostId.eq(original.id))
+            .all(&txn)
             .await?
-            .iter()
-            .map(|m| m.id)
-            .collect();
-        set_media(&txn, copy.id, &files).await?;
+        {
+            post_media::ActiveModel {
+                post_id: Set(copy.id),
+                media_id: Set(row.media_id),
+                position: Set(row.position),
+                account_id: Set(row.account_id),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
         for view in targets_of(&txn, original.id).await? {
             post_target::ActiveModel {
                 post_id: Set(copy.id),
@@ -494,11 +512,13 @@ impl Services {
             .all(&txn)
             .await?;
         let media = media_of_post(&txn, post.id).await?;
+        let account_media = account_media_of_post(&txn, post.id).await?;
         txn.commit().await?;
         Ok(PostView {
             post,
             targets,
             media,
+            account_media,
             campaign,
             attempts,
         })
@@ -613,28 +633,29 @@ async fn check<C: ConnectionTrait>(
     };
     let going_out = input.intent != Intent::Draft;
 
-    let mut media_ids: Vec<i64> = Vec::new();
-    for id in &input.media {
-        if !media_ids.contains(id) {
-            media_ids.push(*id);
-        }
-    }
+    let media_ids = dedup(&input.media);
+    let wanted_files: BTreeSet<i64> = media_ids
+        .iter()
+        .chain(input.targets.iter().flat_map(|t| t.media.iter()))
+        .copied()
+        .collect();
     let files = media_item::Entity::find()
         .filter(media_item::Column::WorkspaceId.eq(ws.0))
-        .filter(media_item::Column::Id.is_in(media_ids.iter().copied()))
+        .filter(media_item::Column::Id.is_in(wanted_files.iter().copied()))
         .all(conn)
         .await?;
-    if files.len() != media_ids.len() {
+    if files.len() != wanted_files.len() {
         errors.push((
             "media".into(),
             "One of the chosen files is no longer in the media library. Choose again.".into(),
         ));
     }
-    let kinds: Vec<MediaKind> = media_ids
-        .iter()
-        .filter_map(|id| files.iter().find(|f| f.id == *id))
-        .filter_map(|f| MediaKind::parse(&f.kind))
-        .collect();
+    let kinds_of = |ids: &[i64]| -> Vec<MediaKind> {
+        ids.iter()
+            .filter_map(|id| files.iter().find(|f| f.id == *id))
+            .filter_map(|f| MediaKind::parse(&f.kind))
+            .collect()
+    };
 
     let wanted: BTreeSet<i64> = input.targets.iter().map(|t| t.account_id).collect();
     let accounts = social_account::Entity::find()
@@ -659,6 +680,12 @@ async fn check<C: ConnectionTrait>(
         };
         let variant = t.body.as_deref().map(normalise).filter(|b| !b.is_empty());
         let text = effective_text(&body, variant.as_deref());
+        let own_media = dedup(&t.media);
+        let kinds = kinds_of(if own_media.is_empty() {
+            &media_ids
+        } else {
+            &own_media
+        });
         let field = format!("target-{}", account.id);
         let platform = Platform::parse(&account.platform).map_err(|e| anyhow::anyhow!("{e}"))?;
         if going_out {
@@ -709,7 +736,7 @@ async fn check<C: ConnectionTrait>(
                 format!("A post can be at most {MAX_TEXT} characters long."),
             ));
         }
-        targets.push((account.clone(), variant));
+        targets.push((account.clone(), variant, own_media));
     }
     if going_out && input.targets.is_empty() {
         errors.push((
@@ -743,22 +770,43 @@ async fn check<C: ConnectionTrait>(
 }
 
 /// Replaces a post's files with `media`, in that order.
-async fn set_media<C: ConnectionTrait>(conn: &C, post_id: i64, media: &[i64]) -> Result<()> {
+async fn set_media<C: ConnectionTrait>(
+    conn: &C,
+    post_id: i64,
+    media: &[i64],
+    per_account: &[(i64, Vec<i64>)],
+) -> Result<()> {
     post_media::Entity::delete_many()
         .filter(post_media::Column::PostId.eq(post_id))
         .exec(conn)
         .await?;
-    for (position, media_id) in media.iter().enumerate() {
-        post_media::ActiveModel {
-            post_id: Set(post_id),
-            media_id: Set(*media_id),
-            position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
-            ..Default::default()
+    let lists = std::iter::once((None, media))
+        .chain(per_account.iter().map(|(a, m)| (Some(*a), m.as_slice())));
+    for (account_id, files) in lists {
+        for (position, media_id) in files.iter().enumerate() {
+            post_media::ActiveModel {
+                post_id: Set(post_id),
+                media_id: Set(*media_id),
+                position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
+                account_id: Set(account_id),
+                ..Default::default()
+            }
+            .insert(conn)
+            .await?;
         }
-        .insert(conn)
-        .await?;
     }
     Ok(())
+}
+
+/// The ids in their first order, without repeats.
+fn dedup(ids: &[i64]) -> Vec<i64> {
+    let mut out: Vec<i64> = Vec::new();
+    for id in ids {
+        if !out.contains(id) {
+            out.push(*id);
+        }
+    }
+    out
 }
 
 /// A post's files, in order.
@@ -768,6 +816,7 @@ pub(crate) async fn media_of_post<C: ConnectionTrait>(
 ) -> Result<Vec<media_item::Model>> {
     Ok(post_media::Entity::find()
         .filter(post_media::Column::PostId.eq(post_id))
+        .filter(post_media::Column::AccountId.is_null())
         .order_by_asc(post_media::Column::Position)
         .find_also_related(media_item::Entity)
         .all(conn)
@@ -775,6 +824,42 @@ pub(crate) async fn media_of_post<C: ConnectionTrait>(
         .into_iter()
         .filter_map(|(_, m)| m)
         .collect())
+}
+
+/// The files chosen for single accounts of a post: (account id, file), in order.
+async fn account_media_of_post<C: ConnectionTrait>(
+    conn: &C,
+    post_id: i64,
+) -> Result<Vec<(i64, media_item::Model)>> {
+    Ok(post_media::Entity::find()
+        .filter(post_media::Column::PostId.eq(post_id))
+        .filter(post_media::Column::AccountId.is_not_null())
+        .order_by_asc(post_media::Column::Position)
+        .find_also_related(media_item::Entity)
+        .all(conn)
+        .await?
+        .into_iter()
+        .filter_map(|(row, m)| Some((row.account_id?, m?)))
+        .collect())
+}
+
+/// The files one account of a post publishes: its own when chosen, else the post's.
+pub(crate) async fn media_for_account<C: ConnectionTrait>(
+    conn: &C,
+    post_id: i64,
+    account_id: i64,
+) -> Result<Vec<media_item::Model>> {
+    let own: Vec<media_item::Model> = account_media_of_post(conn, post_id)
+        .await?
+        .into_iter()
+        .filter(|(a, _)| *a == account_id)
+        .map(|(_, m)| m)
+        .collect();
+    if own.is_empty() {
+        media_of_post(conn, post_id).await
+    } else {
+        Ok(own)
+    }
 }
 
 /// The post `id` of workspace `ws`, read after taking its row lock (as the worker does before

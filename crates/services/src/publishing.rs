@@ -239,7 +239,7 @@ async fn media_for(services: &Services, target_id: i64) -> Result<Vec<MediaRef>>
         .one(&services.db)
         .await?
     {
-        Some(target) => media_refs(services, target.post_id).await,
+        Some(target) => media_refs(services, target.post_id, target.account_id).await,
         None => Ok(Vec::new()),
     }
 }
@@ -306,10 +306,10 @@ async fn give_up(services: &Services, target_id: i64, reason: &str) -> Result<()
     Ok(())
 }
 
-/// The post's files with signed addresses for the platform to fetch.
-async fn media_refs(services: &Services, post_id: i64) -> Result<Vec<MediaRef>> {
+/// The files one account of a post publishes, with signed addresses for the platform to fetch.
+async fn media_refs(services: &Services, post_id: i64, account_id: i64) -> Result<Vec<MediaRef>> {
     let mut refs = Vec::new();
-    for item in posts::media_of_post(&services.db, post_id).await? {
+    for item in posts::media_for_account(&services.db, post_id, account_id).await? {
         refs.push(MediaRef {
             url: services.public_media_url(&item).await,
             mime: item.mime.clone(),

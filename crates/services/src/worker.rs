@@ -183,8 +183,9 @@ impl Worker {
             } else {
                 match this.until_next_due().await {
                     // Due jobs that could not be claimed wait for a slot (a limit is full) or
-                    // are held by another worker: look again shortly, not in a tight loop.
-                    Duration::ZERO => this.options.poll.min(Duration::from_millis(100)),
+                    // are being claimed by another worker: look again shortly (a read, no
+                    // lock), not in a tight loop.
+                    Duration::ZERO => this.options.poll.min(Duration::from_millis(20)),
                     wait => wait,
                 }
             };

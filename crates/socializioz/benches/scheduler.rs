@@ -463,10 +463,16 @@ async fn count(db: &store::Db, sql: &str) -> i64 {
     .unwrap_or(-1)
 }
 
-/// The same provider calls at the same due times, made by a loop that sleeps until each is due:
-/// the floor any scheduler is measured against.
+/// The same provider calls at the same due times, made by a loop that sleeps until each is due
+/// and makes at most as many calls at once as the two workers may: the floor any scheduler is
+/// measured against.
 async fn bare_loop(posts: usize, spread: Duration, latency: Duration) -> Figures {
     let publisher = Arc::new(RecordingPublisher::new(latency));
+    // As many calls at once as the two worker processes may make.
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(
+        2 * usize::try_from(socializioz::config::WorkerSettings::default().concurrency)
+            .unwrap_or(32),
+    ));
     let start = Utc::now() + chrono::Duration::seconds(1);
     let mut due = HashMap::new();
     let mut tasks = Vec::new();
@@ -474,9 +480,11 @@ async fn bare_loop(posts: usize, spread: Duration, latency: Duration) -> Figures
         let at = due_at(start, spread, i, posts);
         due.insert(i as i64, at);
         let publisher = publisher.clone();
+        let in_flight = in_flight.clone();
         tasks.push(tokio::spawn(async move {
             let wait = (at - Utc::now()).to_std().unwrap_or_default();
             tokio::time::sleep(wait).await;
+            let _permit = in_flight.acquire().await;
             let request = PublishRequest {
                 account: AccountRef {
                     id: 1,

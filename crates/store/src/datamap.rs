@@ -292,7 +292,8 @@ pub const TABLES: &[TableClass] = &[
         user_refs: &[],
         deletion: OnDeletion::FollowWorkspace,
         export: OnExport::Include,
-        holds: "Which library files a post carries, in which order.",
+        holds: "Which library files a post carries, in which order, and the files chosen for \
+                one of its accounts instead.",
     },
     TableClass {
         table: "seaql_migrations",

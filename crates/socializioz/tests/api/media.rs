@@ -251,7 +251,10 @@ async fn a_posts_media_reaches_the_platform_through_a_signed_address(backend: Ba
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let media = app.count("SELECT id FROM media_items").await.to_string();
+    let media = app
+        .count("SELECT MIN(id) FROM media_items")
+        .await
+        .to_string();
 
     // Instagram needs an image or a video.
     let res = client
@@ -267,22 +270,59 @@ async fn a_posts_media_reaches_the_platform_through_a_signed_address(backend: Ba
     )
     .await;
 
+    // X gets a file of its own; Instagram the post's.
+    let x = app
+        .connect_account(ws, Platform::X, "acme")
+        .await
+        .to_string();
+    let res = client
+        .upload(
+            &format!("/w/{ws}/media/upload"),
+            &[],
+            vec![("wide.png", png(120, 40))],
+            true,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let wide = app
+        .count("SELECT MAX(id) FROM media_items")
+        .await
+        .to_string();
+    let x_files = format!("media-{x}");
     let res = client
         .submit(
             &format!("/w/{ws}/posts"),
             &[
                 ("body", "With a picture"),
                 ("account", &ig),
+                ("account", &x),
                 ("media", &media),
+                (&x_files, &wide),
                 ("action", "now"),
             ],
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let post = location(res.headers());
+    assert!(
+        client
+            .get_text(&post)
+            .await
+            .contains("Its own files: wide.png")
+    );
     app.worker().run_until_empty().await.unwrap();
     let received = app.publisher.received();
-    assert_eq!(received.len(), 1);
+    assert_eq!(received.len(), 2);
+    let to_x = received
+        .iter()
+        .find(|r| r.request.account.platform == Platform::X)
+        .unwrap();
+    assert_eq!(to_x.request.media.len(), 1);
+    assert_eq!(to_x.request.media[0].width, Some(120));
+    let received: Vec<_> = received
+        .into_iter()
+        .filter(|r| r.request.account.platform == Platform::Instagram)
+        .collect();
     let sent = &received[0].request.media;
     assert_eq!(sent.len(), 1);
     assert_eq!(
@@ -334,5 +374,11 @@ async fn a_posts_media_reaches_the_platform_through_a_signed_address(backend: Ba
         .submit(&format!("/w/{ws}/media/{media}/delete"), &[])
         .await;
     expect_page(res, StatusCode::FORBIDDEN, "have not all gone out yet").await;
-    assert_eq!(app.count("SELECT COUNT(*) FROM media_items").await, 1);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM media_items WHERE id = {media}"
+        ))
+        .await,
+        1
+    );
 }

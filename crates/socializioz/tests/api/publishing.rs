@@ -50,6 +50,7 @@ fn post(text: &str, accounts: &[i64], intent: Intent) -> PostInput {
             .map(|a| TargetInput {
                 account_id: *a,
                 body: None,
+                media: Vec::new(),
             })
             .collect(),
         media: Vec::new(),

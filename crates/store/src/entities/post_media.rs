@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-/// A library file attached to a post, at a position (0 first).
+/// A library file attached to a post (or to one account of it), at a position (0 first).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "post_media")]
 pub struct Model {
@@ -9,6 +9,9 @@ pub struct Model {
     pub post_id: i64,
     pub media_id: i64,
     pub position: i32,
+    /// Set when the file is for that account of the post only (then the account's files replace
+    /// the post's for it).
+    pub account_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

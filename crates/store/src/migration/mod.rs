@@ -7,6 +7,7 @@ pub mod m20261129_000002_consent;
 mod m20261129_000003_policies;
 mod m20261129_000004_content;
 mod m20261129_000005_media;
+mod m20261129_000006_account_media;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000003_policies::Migration),
             Box::new(m20261129_000004_content::Migration),
             Box::new(m20261129_000005_media::Migration),
+            Box::new(m20261129_000006_account_media::Migration),
         ]
     }
 }

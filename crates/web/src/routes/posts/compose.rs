@@ -77,12 +77,21 @@ pub struct ComposerPage {
     campaigns: Vec<campaign::Model>,
     accounts: Vec<AccountChoice>,
     library: Vec<MediaChoice>,
+    /// Files chosen for single accounts: (account id, file ids).
+    account_media: Vec<(i64, Vec<i64>)>,
     scheduled_at: String,
     timezone: String,
     can_edit: bool,
 }
 
 impl ComposerPage {
+    /// Whether `media` is among the files chosen for `account` only.
+    fn account_has(&self, account: &i64, media: &i64) -> bool {
+        self.account_media
+            .iter()
+            .any(|(a, files)| a == account && files.contains(media))
+    }
+
     fn campaign_selected(&self, id: &i64) -> bool {
         self.campaign_id == Some(*id)
     }
@@ -98,6 +107,8 @@ struct Values {
     chosen: Vec<(i64, String)>,
     /// Chosen library files, in order.
     media: Vec<i64>,
+    /// Files chosen for single accounts instead.
+    account_media: Vec<(i64, Vec<i64>)>,
     scheduled_at: String,
 }
 
@@ -134,7 +145,11 @@ async fn page(
         .collect();
     let mut files = state.services.media_of(ws, &Default::default()).await?;
     // The post's own files are always offered, however far down the library they are.
-    for id in &values.media {
+    let used = values
+        .media
+        .iter()
+        .chain(values.account_media.iter().flat_map(|(_, m)| m.iter()));
+    for id in used {
         if !files.iter().any(|f| f.id == *id)
             && let Ok(item) = state.services.media_item(ws, *id).await
         {
@@ -171,6 +186,7 @@ async fn page(
         campaigns: state.services.campaigns_of(ws).await?,
         accounts,
         library,
+        account_media: values.account_media,
         scheduled_at: values.scheduled_at,
         timezone: zone_of(m).name().to_owned(),
         can_edit: m.membership.role.can_publish(),
@@ -221,6 +237,19 @@ pub async fn edit_form(
             .map(|t| (t.account.id, t.target.body.clone().unwrap_or_default()))
             .collect(),
         media: view.media.iter().map(|m| m.id).collect(),
+        account_media: view
+            .targets
+            .iter()
+            .map(|t| {
+                let own = view
+                    .account_media
+                    .iter()
+                    .filter(|(a, _)| *a == t.account.id)
+                    .map(|(_, m)| m.id)
+                    .collect();
+                (t.account.id, own)
+            })
+            .collect(),
         scheduled_at: view
             .post
             .scheduled_at
@@ -247,6 +276,24 @@ pub async fn update(
     save(state, m, Some(post_id), body).await
 }
 
+/// The file ids ticked under `name`, in the order the "position" fields give (then as listed).
+fn ordered_files(form: &FormPairs, name: &str) -> Vec<i64> {
+    let mut files: Vec<(i64, usize, i64)> = form
+        .all(name)
+        .filter_map(|id| id.parse::<i64>().ok())
+        .enumerate()
+        .map(|(i, id)| {
+            let place = form
+                .get(&format!("position-{id}"))
+                .parse()
+                .unwrap_or(i64::MAX);
+            (place, i, id)
+        })
+        .collect();
+    files.sort();
+    files.into_iter().map(|(_, _, id)| id).collect()
+}
+
 async fn save(state: AppState, m: WorkspaceMember, post_id: Option<i64>, body: Bytes) -> AppResult {
     let form = FormPairs::parse(&body);
     let mut errors = FieldErrors::new();
@@ -256,21 +303,11 @@ async fn save(state: AppState, m: WorkspaceMember, post_id: Option<i64>, body: B
         .map(|id| (id, form.get(&format!("variant-{id}")).to_owned()))
         .collect();
     let campaign_id = form.get("campaign").parse::<i64>().ok();
-    // Chosen files in the order their "position" fields give (then as listed).
-    let mut media: Vec<(i64, i64, usize)> = form
-        .all("media")
-        .filter_map(|id| id.parse::<i64>().ok())
-        .enumerate()
-        .map(|(i, id)| {
-            let place = form
-                .get(&format!("position-{id}"))
-                .parse()
-                .unwrap_or(i64::MAX);
-            (place, id, i)
-        })
+    let media = ordered_files(&form, "media");
+    let account_media: Vec<(i64, Vec<i64>)> = chosen
+        .iter()
+        .map(|(id, _)| (*id, ordered_files(&form, &format!("media-{id}"))))
         .collect();
-    media.sort();
-    let media: Vec<i64> = media.into_iter().map(|(_, id, _)| id).collect();
     let action = form.get("action");
     let intent = match action {
         "now" => Some(Intent::PublishNow),
@@ -288,6 +325,7 @@ async fn save(state: AppState, m: WorkspaceMember, post_id: Option<i64>, body: B
         campaign_id,
         chosen: chosen.clone(),
         media: media.clone(),
+        account_media: account_media.clone(),
         scheduled_at: form.get("scheduled_at").to_owned(),
     };
     let Some(intent) = intent else {
@@ -302,6 +340,11 @@ async fn save(state: AppState, m: WorkspaceMember, post_id: Option<i64>, body: B
             .map(|(id, variant)| TargetInput {
                 account_id: *id,
                 body: Some(variant.clone()),
+                media: account_media
+                    .iter()
+                    .find(|(a, _)| a == id)
+                    .map(|(_, m)| m.clone())
+                    .unwrap_or_default(),
             })
             .collect(),
         media,

@@ -23,6 +23,8 @@ pub struct TargetRow {
     pub attempts: i32,
     pub error: Option<String>,
     pub permalink: Option<String>,
+    /// Names of the files chosen for this account instead of the post's.
+    pub own_files: Vec<String>,
 }
 
 /// A file of the post, for its page.
@@ -76,6 +78,7 @@ pub async fn build(
         post,
         targets,
         media,
+        account_media,
         campaign,
         attempts,
     } = state
@@ -130,6 +133,11 @@ pub async fn build(
                 attempts: t.target.attempts,
                 error: t.target.last_error.clone(),
                 permalink: t.target.permalink.clone(),
+                own_files: account_media
+                    .iter()
+                    .filter(|(a, _)| *a == t.account.id)
+                    .map(|(_, m)| m.filename.clone())
+                    .collect(),
             })
             .collect(),
         attempts: attempt_rows,
