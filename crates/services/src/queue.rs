@@ -162,6 +162,22 @@ pub async fn claim(
     lease: Duration,
     limits: &Limits,
 ) -> Result<Option<job::Model>> {
+    Ok(claim_many(db, worker, lease, limits, 1)
+        .await?
+        .into_iter()
+        .next())
+}
+
+/// Takes up to `max` due jobs in one transaction, oldest due first, each with a free slot of
+/// every limited key it belongs to. A job whose slot another worker took a moment ago is put
+/// back in the same transaction, untouched.
+pub async fn claim_many(
+    db: &store::Db,
+    worker: &str,
+    lease: Duration,
+    limits: &Limits,
+    max: usize,
+) -> Result<Vec<job::Model>> {
     let now = crate::now();
     let until = now + chrono::Duration::from_std(lease).context("lease too long")?;
     let mut full = if limits.is_empty() {
@@ -170,36 +186,50 @@ pub async fn claim(
         full_keys(db, limits, now).await?
     };
     // Nothing claimable: answer without taking SQLite's write lock.
-    if !claimable(db, now, &full).await? {
-        return Ok(None);
+    if max == 0 || !claimable(db, now, &full).await? {
+        return Ok(Vec::new());
     }
-    // A slot seen free a moment ago may be taken by another worker before this transaction
-    // gets it; the key then counts as full and the next candidate is tried.
-    for _ in 0..4 {
-        let txn = store::begin_write(db).await?;
-        let Some(job) = claim_row(&txn, worker, now, until, &full).await? else {
-            txn.commit().await?;
-            return Ok(None);
-        };
-        let mut missing = None;
+    let txn = store::begin_write(db).await?;
+    let mut claimed = claim_rows(&txn, worker, now, until, &full, max).await?;
+    claimed.sort_by_key(|j| (j.run_at, j.id));
+    let mut kept = Vec::with_capacity(claimed.len());
+    for job in claimed {
+        let mut slotted = true;
         for key in limits.keys_of(&job) {
-            if !take_slot(&txn, key, job.id, now, until).await? {
-                missing = Some(key.to_owned());
+            if full.iter().any(|f| f == key) || !take_slot(&txn, key, job.id, now, until).await? {
+                full.push(key.to_owned());
+                slotted = false;
                 break;
             }
         }
-        match missing {
-            None => {
-                txn.commit().await?;
-                return Ok(Some(job));
-            }
-            Some(key) => {
-                txn.rollback().await?;
-                full.push(key);
-            }
+        if slotted {
+            kept.push(job);
+        } else {
+            put_back(&txn, &job).await?;
         }
     }
-    Ok(None)
+    txn.commit().await?;
+    Ok(kept)
+}
+
+/// Undoes a claim inside the claiming transaction: the job is as it was, its slots free.
+async fn put_back<C: ConnectionTrait>(conn: &C, claimed: &job::Model) -> Result<()> {
+    use sea_orm::sea_query::ExprTrait;
+    job::Entity::update_many()
+        .col_expr(job::Column::State, Expr::value(QUEUED))
+        .col_expr(
+            job::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(job::Column::LockedBy, Expr::value(Option::<String>::None))
+        .col_expr(
+            job::Column::Attempts,
+            Expr::col(job::Column::Attempts).sub(1),
+        )
+        .filter(job::Column::Id.eq(claimed.id))
+        .exec(conn)
+        .await?;
+    release_slots(conn, claimed.id).await
 }
 
 /// The limited keys with no free slot right now.
@@ -260,18 +290,19 @@ async fn claimable(db: &store::Db, now: DateTime<Utc>, full: &[String]) -> Resul
     Ok(found.is_some())
 }
 
-async fn claim_row<C: ConnectionTrait>(
+async fn claim_rows<C: ConnectionTrait>(
     conn: &C,
     worker: &str,
     now: DateTime<Utc>,
     until: DateTime<Utc>,
     full: &[String],
-) -> Result<Option<job::Model>> {
+    max: usize,
+) -> Result<Vec<job::Model>> {
     use sea_orm::sea_query::ExprTrait;
     let mut due = due_jobs(now, full);
     due.order_by(job::Column::RunAt, sea_orm::sea_query::Order::Asc)
         .order_by(job::Column::Id, sea_orm::sea_query::Order::Asc)
-        .limit(1)
+        .limit(u64::try_from(max).unwrap_or(1))
         .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     let claimed = job::Entity::update_many()
         .col_expr(job::Column::State, Expr::value(RUNNING))
@@ -285,7 +316,7 @@ async fn claim_row<C: ConnectionTrait>(
         .filter(job::Column::Id.in_subquery(due))
         .exec_with_returning(conn)
         .await?;
-    Ok(claimed.into_iter().next())
+    Ok(claimed)
 }
 
 /// Takes one free slot of `key` for `job_id`; false when every slot is held.

@@ -87,22 +87,24 @@ impl Worker {
         &self.id
     }
 
-    async fn claim(&self) -> Result<Option<job::Model>> {
+    /// Claims up to `max` due jobs.
+    async fn claim(&self, max: usize) -> Result<Vec<job::Model>> {
         self.limits_set
             .get_or_try_init(|| queue::configure_limits(&self.services.db, &self.options.limits))
             .await?;
-        queue::claim(
+        queue::claim_many(
             &self.services.db,
             &self.id,
             self.options.lease,
             &self.options.limits,
+            max,
         )
         .await
     }
 
     /// Claims and runs one job. `None` when nothing is due.
     pub async fn run_once(&self) -> Result<Option<(String, Outcome)>> {
-        let Some(job) = self.claim().await? else {
+        let Some(job) = self.claim(1).await?.into_iter().next() else {
             return Ok(None);
         };
         let outcome = self.run_job(&job).await?;
@@ -159,9 +161,10 @@ impl Worker {
         let mut tasks = JoinSet::new();
         let mut running: HashMap<tokio::task::Id, job::Model> = HashMap::new();
         while !*shutdown.borrow() {
-            while tasks.len() < this.options.concurrency.max(1) {
-                match this.claim().await {
-                    Ok(Some(job)) => {
+            let room = this.options.concurrency.max(1).saturating_sub(tasks.len());
+            match this.claim(room).await {
+                Ok(jobs) => {
+                    for job in jobs {
                         let worker = Arc::clone(&this);
                         let claimed = job.clone();
                         let handle = tasks.spawn(async move {
@@ -171,12 +174,8 @@ impl Worker {
                         });
                         running.insert(handle.id(), job);
                     }
-                    Ok(None) => break,
-                    Err(err) => {
-                        tracing::error!(error = ?err, "the worker could not claim a job");
-                        break;
-                    }
                 }
+                Err(err) => tracing::error!(error = ?err, "the worker could not claim jobs"),
             }
             let wait = if tasks.len() >= this.options.concurrency.max(1) {
                 this.options.poll
