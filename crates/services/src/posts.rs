@@ -524,6 +524,34 @@ impl Services {
         })
     }
 
+    /// For the dashboard: the next `limit` scheduled posts, and the posts that need someone
+    /// (failed, partly published, or with an outcome to confirm), newest change first.
+    pub async fn dashboard_posts(
+        &self,
+        ws: WorkspaceId,
+        limit: u64,
+    ) -> Result<(Vec<post::Model>, Vec<post::Model>)> {
+        let upcoming = post::Entity::find()
+            .filter(post::Column::WorkspaceId.eq(ws.0))
+            .filter(post::Column::State.eq(state::SCHEDULED))
+            .order_by_asc(post::Column::ScheduledAt)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        let attention = post::Entity::find()
+            .filter(post::Column::WorkspaceId.eq(ws.0))
+            .filter(post::Column::State.is_in([
+                state::FAILED,
+                state::PARTIALLY_PUBLISHED,
+                state::UNCONFIRMED,
+            ]))
+            .order_by_desc(post::Column::UpdatedAt)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        Ok((upcoming, attention))
+    }
+
     /// The posts of a workspace that match `filter`, by time.
     pub async fn list_posts(
         &self,

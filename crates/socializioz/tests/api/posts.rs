@@ -127,6 +127,14 @@ async fn a_post_is_composed_scheduled_and_shown_on_the_calendar(backend: Backend
         .await;
     assert!(by_account.contains("Spring is here"));
 
+    // The dashboard lists it under the next posts.
+    let dashboard = s.client.get_text(&format!("/w/{}", s.ws)).await;
+    assert!(
+        dashboard.contains("Next posts") && dashboard.contains("Spring is here"),
+        "{dashboard}"
+    );
+    assert!(dashboard.contains("X @acme"), "connected accounts listed");
+
     // Every change is in the activity log.
     assert_eq!(
         app.count("SELECT COUNT(*) FROM activity_log WHERE action = 'post.scheduled'")

@@ -347,6 +347,16 @@ async fn passing_failures_are_retried_and_permanent_ones_reported(backend: Backe
     );
     let mail = app.last_mail_to(AUTHOR).await;
     assert!(mail.body.contains("duplicate content"), "{}", mail.body);
+    let (_, attention) = app
+        .services
+        .dashboard_posts(domain::WorkspaceId(ws), 5)
+        .await
+        .unwrap();
+    assert_eq!(
+        attention.iter().map(|p| p.id).collect::<Vec<_>>(),
+        [refused],
+        "the dashboard asks for attention"
+    );
     assert!(mail.body.contains(&format!("/w/{ws}/posts/{refused}")));
     let (user, member) = app.member(AUTHOR, ws).await;
     let target = app

@@ -25,6 +25,14 @@ pub async fn dashboard(State(state): State<AppState>, user: CurrentUser) -> AppR
     })
 }
 
+/// A post on the dashboard.
+struct PostLink {
+    id: i64,
+    excerpt: String,
+    when: String,
+    state: crate::routes::posts::StateBadge,
+}
+
 #[derive(Template)]
 #[template(path = "workspaces/show.html")]
 struct ShowPage {
@@ -33,6 +41,9 @@ struct ShowPage {
     name: String,
     role: Role,
     members: u64,
+    upcoming: Vec<PostLink>,
+    attention: Vec<PostLink>,
+    accounts: Vec<(&'static str, String)>,
 }
 
 pub async fn show(State(state): State<AppState>, m: WorkspaceMember) -> AppResult {
@@ -45,6 +56,37 @@ pub async fn show(State(state): State<AppState>, m: WorkspaceMember) -> AppResul
         .services
         .remember_workspace(&m.auth.user, m.membership.workspace_id())
         .await?;
+    let (upcoming, attention) = state
+        .services
+        .dashboard_posts(m.membership.workspace_id(), 5)
+        .await?;
+    let tz = crate::routes::posts::zone_of(&m);
+    let link = |p: &store::entities::post::Model| PostLink {
+        id: p.id,
+        excerpt: match services::posts::excerpt(&p.body) {
+            e if e.is_empty() => "(no text)".to_owned(),
+            e => e,
+        },
+        when: p
+            .scheduled_at
+            .map(|at| domain::schedule::describe(at, tz))
+            .unwrap_or_default(),
+        state: crate::routes::posts::badge(&p.state),
+    };
+    let accounts = state
+        .services
+        .accounts_of(m.membership.workspace_id())
+        .await?
+        .into_iter()
+        .map(|a| {
+            (
+                domain::Platform::parse(&a.platform)
+                    .map(|p| p.label())
+                    .unwrap_or("?"),
+                a.username,
+            )
+        })
+        .collect();
     let layout = Layout::for_member(&state, &m, &ws.name);
     render(ShowPage {
         layout,
@@ -52,5 +94,8 @@ pub async fn show(State(state): State<AppState>, m: WorkspaceMember) -> AppResul
         name: ws.name.clone(),
         role: m.membership.role,
         members,
+        upcoming: upcoming.iter().map(link).collect(),
+        attention: attention.iter().map(link).collect(),
+        accounts,
     })
 }
