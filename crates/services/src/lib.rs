@@ -2,6 +2,7 @@
 //! service checks the rules, writes its rows (and the jobs for their side effects) in one
 //! transaction, and records what it did in the workspace's activity log.
 
+pub mod account_tokens;
 pub mod accounts;
 pub mod activity;
 pub mod campaigns;
@@ -39,6 +40,8 @@ pub struct Services {
     pub publishers: providers::social::Publishers,
     /// Wakes this process's worker when a job is added that is due soon.
     pub wake: Arc<tokio::sync::Notify>,
+    /// The master keys that seal platform tokens.
+    pub keyring: store::keyring::KeyRing,
     /// Where media files are kept.
     pub objects: store::objects::Objects,
     pub media_limits: media::MediaLimits,

@@ -32,6 +32,7 @@ pub async fn services(settings: &Settings, public_url: String) -> anyhow::Result
         // be connected, so nothing is published.
         publishers: Default::default(),
         wake: Default::default(),
+        keyring: settings.key_ring()?,
         objects: settings.media_store()?,
         media_limits: settings.media_limits(),
     })

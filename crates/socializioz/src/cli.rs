@@ -63,6 +63,23 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// The master keys that seal platform tokens.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Re-wraps every token's data key with the first (current) master key. Put a new key line
+    /// first in the key file (or `security.master_keys`), run this, then remove the old line.
+    Rotate,
+    /// Prints a new key line (`<id>:<64 hex digits>`) to add to the key file.
+    New {
+        #[arg(long)]
+        id: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -163,6 +180,46 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     command: PolicyCommand::Publish(args),
                 },
         } => publish_policy(settings, args).await,
+        Command::Admin {
+            command:
+                AdminCommand::Keys {
+                    command: KeysCommand::New { id },
+                },
+        } => {
+            let line = store::keyring::KeyRing::generate_line(&id);
+            store::keyring::KeyRing::parse(&line)?;
+            println!("{line}");
+            Ok(())
+        }
+        Command::Admin {
+            command:
+                AdminCommand::Keys {
+                    command: KeysCommand::Rotate,
+                },
+        } => {
+            app::install_crypto_provider();
+            let public = settings.public_url(settings.listen_addr()?);
+            let services = app::services(&settings, public).await?;
+            let changed = services.rotate_token_keys().await.map_err(explain)?;
+            println!(
+                "Re-wrapped {changed} sealed value(s) with master key {:?}.",
+                services.keyring.current_id()
+            );
+            let older: Vec<String> = services
+                .keyring
+                .ids()
+                .skip(1)
+                .map(|id| format!("{id:?}"))
+                .collect();
+            if !older.is_empty() {
+                println!(
+                    "No token needs {} any more; remove those lines from the key file once the \
+                     backups taken before now have expired.",
+                    older.join(", ")
+                );
+            }
+            Ok(())
+        }
         Command::Admin {
             command:
                 AdminCommand::Consent {

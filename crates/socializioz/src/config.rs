@@ -187,6 +187,10 @@ pub struct SecuritySettings {
     /// The server's secret (at least 32 characters). When absent, one is generated into
     /// `<data.dir>/secret.key` on first start.
     pub secret_key: Option<SecretString>,
+    /// Master keys for platform tokens, `<id>:<64 hex digits>` separated by commas or lines,
+    /// the current one first. When absent, `<data.dir>/master.keys` is used (created on first
+    /// start).
+    pub master_keys: Option<SecretString>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -619,19 +623,57 @@ impl Settings {
             return Ok(secret.expose_secret().as_bytes().to_vec());
         }
         let path = self.data.dir.join("secret.key");
-        if let Ok(existing) = std::fs::read_to_string(&path) {
-            let key = hex::decode(existing.trim()).with_context(|| {
-                format!(
-                    "{} is damaged (it must hold 64 hex digits); restore it from a backup",
-                    path.display()
-                )
-            })?;
-            anyhow::ensure!(
-                key.len() >= 32,
-                "{} is too short; restore it from a backup",
+        let text = self.data_file(&path, "secret key", || {
+            let mut key = vec![0u8; 32];
+            rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
+            hex::encode(&key)
+        })?;
+        let key = hex::decode(text.trim()).with_context(|| {
+            format!(
+                "{} is damaged (it must hold 64 hex digits); restore it from a backup",
                 path.display()
-            );
-            return Ok(key);
+            )
+        })?;
+        anyhow::ensure!(
+            key.len() >= 32,
+            "{} is too short; restore it from a backup",
+            path.display()
+        );
+        Ok(key)
+    }
+
+    /// The master keys that wrap the data keys of platform tokens: `security.master_keys`
+    /// (or `master_keys_file`), else `<data.dir>/master.keys`, created on first start.
+    pub fn key_ring(&self) -> anyhow::Result<store::keyring::KeyRing> {
+        use anyhow::Context;
+        use secrecy::ExposeSecret;
+        if let Some(keys) = &self.security.master_keys {
+            return store::keyring::KeyRing::parse(keys.expose_secret())
+                .context("security.master_keys is not usable");
+        }
+        let path = self.data.dir.join("master.keys");
+        let text = self.data_file(&path, "master key", || {
+            format!(
+                "# Socializioz master keys: the first line seals new tokens; keep older lines\n\
+                 # until `socializioz admin keys rotate` has re-wrapped everything.\n{}\n",
+                store::keyring::KeyRing::generate_line("k1")
+            )
+        })?;
+        store::keyring::KeyRing::parse(&text)
+            .with_context(|| format!("{} is not usable; restore it from a backup", path.display()))
+    }
+
+    /// The contents of a file in the data folder, created by `make` (readable only by its
+    /// owner) when missing, with a warning to back it up.
+    fn data_file(
+        &self,
+        path: &Path,
+        what: &str,
+        make: impl FnOnce() -> String,
+    ) -> anyhow::Result<String> {
+        use anyhow::Context;
+        if let Ok(existing) = std::fs::read_to_string(path) {
+            return Ok(existing);
         }
         std::fs::create_dir_all(&self.data.dir).with_context(|| {
             format!(
@@ -639,15 +681,15 @@ impl Settings {
                 self.data.dir.display()
             )
         })?;
-        let mut key = vec![0u8; 32];
-        rand::RngCore::fill_bytes(&mut rand::rng(), &mut key);
-        write_private(&path, &hex::encode(&key))
-            .with_context(|| format!("could not write the secret key to {}", path.display()))?;
+        let contents = make();
+        write_private(path, &contents)
+            .with_context(|| format!("could not write the {what} to {}", path.display()))?;
         tracing::warn!(
             path = %path.display(),
-            "generated a new secret key; back this file up with the database"
+            "generated a new {what}; back this file up with the database: without it, what it \
+             protects cannot be read"
         );
-        Ok(key)
+        Ok(contents)
     }
 }
 

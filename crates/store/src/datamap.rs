@@ -296,6 +296,21 @@ pub const TABLES: &[TableClass] = &[
                 one of its accounts instead.",
     },
     TableClass {
+        table: "account_tokens",
+        category: Category::ConnectedAccounts,
+        owner: Owner::Parent {
+            column: "account_id",
+            table: "social_accounts",
+        },
+        user_refs: &[],
+        deletion: OnDeletion::FollowWorkspace,
+        export: OnExport::Exclude(
+            "platform tokens are secrets; the export lists the account, never its tokens",
+        ),
+        holds: "The platform tokens of each connected account, sealed with envelope encryption \
+                (never stored in plain text), their expiry and the scopes granted.",
+    },
+    TableClass {
         table: "seaql_migrations",
         category: Category::System,
         owner: Owner::Nobody,

@@ -3,6 +3,7 @@
 
 pub mod datamap;
 pub mod entities;
+pub mod keyring;
 pub mod migration;
 pub mod objects;
 

@@ -13,4 +13,5 @@ mod policies;
 mod posts;
 mod publishing;
 mod security;
+mod tokens;
 mod workspaces;

@@ -1,5 +1,6 @@
 //! One SeaORM entity per table; the same definitions serve SQLite and PostgreSQL.
 
+pub mod account_token;
 pub mod activity;
 pub mod campaign;
 pub mod consent_chain;

@@ -8,6 +8,7 @@ mod m20261129_000003_policies;
 mod m20261129_000004_content;
 mod m20261129_000005_media;
 mod m20261129_000006_account_media;
+mod m20261129_000007_account_tokens;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000004_content::Migration),
             Box::new(m20261129_000005_media::Migration),
             Box::new(m20261129_000006_account_media::Migration),
+            Box::new(m20261129_000007_account_tokens::Migration),
         ]
     }
 }

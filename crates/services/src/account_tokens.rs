@@ -1,0 +1,149 @@
+//! The tokens of connected accounts, sealed at rest with the key ring: each value is bound to
+//! this table, its column and the account, and opened only when an adapter needs it.
+
+use crate::{Result, ServiceError, Services};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use secrecy::SecretString;
+use store::entities::account_token;
+use store::keyring::Place;
+
+const TABLE: &str = "account_tokens";
+
+/// What a platform granted.
+#[derive(Debug, Clone)]
+pub struct TokenSet {
+    pub access: SecretString,
+    pub refresh: Option<SecretString>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub refresh_expires_at: Option<DateTime<Utc>>,
+    pub scopes: Vec<String>,
+}
+
+fn place(column: &'static str, account_id: i64) -> Place<'static> {
+    Place {
+        table: TABLE,
+        column,
+        row: account_id,
+    }
+}
+
+impl Services {
+    /// Stores (or replaces) an account's tokens, sealed.
+    pub async fn store_tokens<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        account_id: i64,
+        tokens: &TokenSet,
+    ) -> Result<()> {
+        let row = account_token::ActiveModel {
+            account_id: Set(account_id),
+            access_token: Set(self
+                .keyring
+                .seal(place("access_token", account_id), &tokens.access)),
+            refresh_token: Set(tokens
+                .refresh
+                .as_ref()
+                .map(|r| self.keyring.seal(place("refresh_token", account_id), r))),
+            expires_at: Set(tokens.expires_at),
+            refresh_expires_at: Set(tokens.refresh_expires_at),
+            scopes: Set(tokens.scopes.join(" ")),
+            updated_at: Set(crate::now()),
+        };
+        account_token::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(account_token::Column::AccountId)
+                    .update_columns([
+                        account_token::Column::AccessToken,
+                        account_token::Column::RefreshToken,
+                        account_token::Column::ExpiresAt,
+                        account_token::Column::RefreshExpiresAt,
+                        account_token::Column::Scopes,
+                        account_token::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec(conn)
+            .await?;
+        Ok(())
+    }
+
+    /// An account's tokens, opened; `None` when it has none.
+    pub async fn tokens_of(&self, account_id: i64) -> Result<Option<TokenSet>> {
+        let Some(row) = account_token::Entity::find_by_id(account_id)
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let open = |column: &'static str, value: &str| {
+            self.keyring
+                .open(place(column, account_id), value)
+                .map_err(|e| ServiceError::Unexpected(anyhow::Error::new(e)))
+        };
+        Ok(Some(TokenSet {
+            access: open("access_token", &row.access_token)?,
+            refresh: row
+                .refresh_token
+                .as_deref()
+                .map(|r| open("refresh_token", r))
+                .transpose()?,
+            expires_at: row.expires_at,
+            refresh_expires_at: row.refresh_expires_at,
+            scopes: row.scopes.split_whitespace().map(str::to_owned).collect(),
+        }))
+    }
+
+    /// Re-wraps every sealed token's data key with the key ring's current master key, in
+    /// batches, each row in its own short transaction. Returns how many values changed. After
+    /// it, the older master keys can be taken out of the ring.
+    pub async fn rotate_token_keys(&self) -> Result<usize> {
+        let mut changed = 0;
+        let mut after = i64::MIN;
+        loop {
+            let batch = account_token::Entity::find()
+                .filter(account_token::Column::AccountId.gt(after))
+                .order_by_asc(account_token::Column::AccountId)
+                .limit(200)
+                .all(&self.db)
+                .await?;
+            let Some(last) = batch.last() else {
+                break;
+            };
+            after = last.account_id;
+            for row in batch {
+                let id = row.account_id;
+                let rewrap = |column: &'static str, value: &str| {
+                    self.keyring.rewrap(place(column, id), value).map_err(|e| {
+                        ServiceError::Unexpected(
+                            anyhow::Error::new(e).context(format!("the tokens of account {id}")),
+                        )
+                    })
+                };
+                let access = rewrap("access_token", &row.access_token)?;
+                let refresh = match &row.refresh_token {
+                    Some(r) => rewrap("refresh_token", r)?,
+                    None => None,
+                };
+                if access.is_none() && refresh.is_none() {
+                    continue;
+                }
+                let mut update: account_token::ActiveModel = row.clone().into();
+                if let Some(access) = access {
+                    update.access_token = Set(access);
+                    changed += 1;
+                }
+                if let Some(refresh) = refresh {
+                    update.refresh_token = Set(Some(refresh));
+                    changed += 1;
+                }
+                update.update(&self.db).await?;
+            }
+        }
+        Ok(changed)
+    }
+}
