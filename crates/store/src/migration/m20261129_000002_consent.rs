@@ -1,5 +1,6 @@
 //! The consent ledger and the head of its hash chain.
 
+use super::refs::Users;
 use super::{fk, index};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{
@@ -39,12 +40,6 @@ enum ConsentChain {
     Id,
     HeadHash,
     Length,
-}
-
-#[derive(DeriveIden)]
-enum Users {
-    Table,
-    Id,
 }
 
 /// The hash the chain starts from.

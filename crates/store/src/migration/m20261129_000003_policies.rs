@@ -1,5 +1,6 @@
 //! Versioned policies, who accepted which version, and version 1.0 of the six policies.
 
+use super::refs::Users;
 use super::{fk, index};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{big_integer, big_pk_auto, string, text, timestamp_with_time_zone};
@@ -36,12 +37,6 @@ enum PolicyAcceptances {
     Sha256,
     Source,
     AcceptedAt,
-}
-
-#[derive(DeriveIden)]
-enum Users {
-    Table,
-    Id,
 }
 
 /// Version 1.0 of every policy, as shipped.

@@ -1,6 +1,7 @@
 //! Posts and their per-account targets, publish attempts, campaigns, the accounts posts go to,
 //! and the queue's concurrency slots.
 
+use super::refs::{Users, Workspaces};
 use super::{fk, index};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{
@@ -111,18 +112,6 @@ enum Jobs {
     Table,
     ConcurrencyKey,
     Subject,
-}
-
-#[derive(DeriveIden)]
-enum Workspaces {
-    Table,
-    Id,
-}
-
-#[derive(DeriveIden)]
-enum Users {
-    Table,
-    Id,
 }
 
 #[async_trait::async_trait]

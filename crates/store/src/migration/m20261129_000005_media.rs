@@ -1,5 +1,6 @@
 //! The media library and the files attached to posts.
 
+use super::refs::{Posts, Users, Workspaces};
 use super::{fk, index};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{
@@ -44,24 +45,6 @@ enum PostMedia {
     PostId,
     MediaId,
     Position,
-}
-
-#[derive(DeriveIden)]
-enum Workspaces {
-    Table,
-    Id,
-}
-
-#[derive(DeriveIden)]
-enum Users {
-    Table,
-    Id,
-}
-
-#[derive(DeriveIden)]
-enum Posts {
-    Table,
-    Id,
 }
 
 #[async_trait::async_trait]

@@ -1,6 +1,7 @@
 //! Platform tokens of connected accounts, sealed with the key ring (never plain text).
 
 use super::fk;
+use super::refs::SocialAccounts;
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{
     big_integer, string, text, text_null, timestamp_with_time_zone, timestamp_with_time_zone_null,
@@ -24,12 +25,6 @@ enum AccountTokens {
     RefreshExpiresAt,
     Scopes,
     UpdatedAt,
-}
-
-#[derive(DeriveIden)]
-enum SocialAccounts {
-    Table,
-    Id,
 }
 
 #[async_trait::async_trait]

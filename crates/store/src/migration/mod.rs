@@ -27,6 +27,35 @@ impl MigratorTrait for Migrator {
     }
 }
 
+/// The tables later migrations refer to by key (each is defined in full where it is created).
+pub(crate) mod refs {
+    use sea_orm_migration::prelude::*;
+
+    #[derive(DeriveIden)]
+    pub enum Users {
+        Table,
+        Id,
+    }
+
+    #[derive(DeriveIden)]
+    pub enum Workspaces {
+        Table,
+        Id,
+    }
+
+    #[derive(DeriveIden)]
+    pub enum Posts {
+        Table,
+        Id,
+    }
+
+    #[derive(DeriveIden)]
+    pub enum SocialAccounts {
+        Table,
+        Id,
+    }
+}
+
 /// A foreign key from `from` (table, column) to `to` (table, column).
 pub(crate) fn fk(
     name: &str,
