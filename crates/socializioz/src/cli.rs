@@ -44,6 +44,12 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Serve the platform simulator on localhost (for trying the product without platform
+    /// credentials, and for tests). Platforms so far: X, at `/x`.
+    Sim {
+        #[arg(long, default_value_t = 7070)]
+        port: u16,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -156,6 +162,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             shutdown_signal().await;
             let _ = tx.send(true);
             worker.await.context("the worker task failed")
+        }
+        Command::Sim { port } => {
+            let simulator = sim::Simulator::new();
+            let running = simulator
+                .start(std::net::SocketAddr::from(([127, 0, 0, 1], port)))
+                .await
+                .with_context(|| format!("could not start the simulator on port {port}"))?;
+            println!(
+                "The platform simulator is serving at {} (X under /x). Stop it with Ctrl-C.",
+                running.base_url
+            );
+            shutdown_signal().await;
+            Ok(())
         }
         Command::Migrate => {
             app::install_crypto_provider();

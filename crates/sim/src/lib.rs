@@ -1,0 +1,209 @@
+//! A simulator of the social platforms' APIs, served on localhost: OAuth (an authorize page
+//! with Allow and Deny, token, refresh, revoke), identity and publishing, in the shapes of
+//! `API_FACTS.md`, checking what the real APIs check (bearer tokens and their expiry, scopes,
+//! state round trip, the PKCE verifier). It records every post, so tests count them exactly,
+//! and takes injected faults. Each platform lives under its own path prefix (`/x/…`), which is
+//! what an adapter's base URL points at.
+//!
+//! This first version speaks X; the other platforms follow the same pattern.
+
+pub mod x;
+
+use axum::Router;
+use domain::Platform;
+use rand::RngCore;
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+/// A fault to answer the next matching call with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// The bearer token is treated as expired.
+    ExpiredToken,
+    /// 429 with the platform's own rate-limit headers.
+    RateLimited { retry_after: Duration },
+    /// 500.
+    ServerError,
+    /// No answer for this long (then a normal answer).
+    Slow(Duration),
+}
+
+/// What a fault applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Op {
+    Publish,
+    Token,
+    Identity,
+}
+
+/// A post the simulator accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Post {
+    pub platform: Platform,
+    pub user_id: String,
+    pub id: String,
+    pub text: String,
+}
+
+/// A grant: who authorised which client for which scopes.
+#[derive(Debug, Clone)]
+pub(crate) struct Grant {
+    pub platform: Platform,
+    pub client_id: String,
+    pub user_id: String,
+    pub username: String,
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct PendingCode {
+    pub grant: Grant,
+    pub redirect_uri: String,
+    pub code_challenge: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct AccessToken {
+    pub grant: Grant,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    pub revoked: bool,
+}
+
+#[derive(Default)]
+pub(crate) struct State {
+    pub codes: HashMap<String, PendingCode>,
+    pub access: HashMap<String, AccessToken>,
+    pub refresh: HashMap<String, Grant>,
+    pub posts: Vec<Post>,
+    pub faults: VecDeque<(Platform, Op, Fault)>,
+    pub next_id: u64,
+}
+
+/// The simulator: cheap to clone, shared by its routes and by the test that drives it.
+#[derive(Clone)]
+pub struct Simulator {
+    state: Arc<Mutex<State>>,
+    /// How long access tokens live.
+    pub token_ttl: Duration,
+}
+
+impl Default for Simulator {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Simulator {
+    pub fn new() -> Self {
+        Self {
+            state: Arc::new(Mutex::new(State {
+                next_id: 1_000_000,
+                ..Default::default()
+            })),
+            token_ttl: Duration::from_secs(7200),
+        }
+    }
+
+    pub(crate) fn state(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Every platform's routes.
+    pub fn router(&self) -> Router {
+        Router::new().nest("/x", x::router(self.clone()))
+    }
+
+    /// Serves on `addr` (port 0 picks one) until the returned handle is dropped or aborted.
+    pub async fn start(&self, addr: SocketAddr) -> anyhow::Result<Running> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let address = listener.local_addr()?;
+        let app = self.router();
+        let task = tokio::spawn(async move {
+            if let Err(err) = axum::serve(listener, app).await {
+                tracing::error!(error = ?err, "the simulator stopped");
+            }
+        });
+        Ok(Running {
+            base_url: format!("http://{address}"),
+            task,
+        })
+    }
+
+    /// Everything published so far, in order.
+    pub fn posts(&self) -> Vec<Post> {
+        self.state().posts.clone()
+    }
+
+    /// Answers the next `op` call on `platform` with `fault`.
+    pub fn inject(&self, platform: Platform, op: Op, fault: Fault) {
+        self.state().faults.push_back((platform, op, fault));
+    }
+
+    /// Makes every access token issued so far expire now.
+    pub fn expire_all_tokens(&self) {
+        let now = chrono::Utc::now();
+        for token in self.state().access.values_mut() {
+            token.expires_at = now;
+        }
+    }
+
+    pub(crate) fn take_fault(&self, platform: Platform, op: Op) -> Option<Fault> {
+        let mut state = self.state();
+        let at = state
+            .faults
+            .iter()
+            .position(|(p, o, _)| *p == platform && *o == op)?;
+        state.faults.remove(at).map(|(_, _, f)| f)
+    }
+
+    pub(crate) fn next_id(&self) -> String {
+        let mut state = self.state();
+        state.next_id += 1;
+        state.next_id.to_string()
+    }
+}
+
+/// A running simulator.
+pub struct Running {
+    /// `http://127.0.0.1:<port>`; a platform's base URL is this plus its prefix (`/x`).
+    pub base_url: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A random token of 32 URL-safe characters.
+pub(crate) fn random_token(prefix: &str) -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; 24];
+    rand::rng().fill_bytes(&mut bytes);
+    format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+/// Whether `verifier` matches an S256 `challenge` (RFC 7636).
+pub(crate) fn pkce_matches(verifier: &str, challenge: &str) -> bool {
+    use base64::Engine;
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(verifier.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest) == challenge
+}
+
+/// Escapes text for the authorize page.
+pub(crate) fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}

@@ -1,0 +1,333 @@
+//! The simulated X API checks what the real one checks.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use base64::Engine;
+use domain::Platform;
+use reqwest::StatusCode;
+use serde_json::Value;
+use sha2::Digest;
+use sim::{Fault, Op, Simulator};
+use std::time::Duration;
+
+const CLIENT: &str = "socializioz-test";
+const REDIRECT: &str = "http://127.0.0.1:9/oauth/x/callback";
+const VERIFIER: &str = "verifier-0123456789-0123456789-0123456789-abcdef";
+
+fn challenge(verifier: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier))
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn authorize_params(scope: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("response_type", "code".into()),
+        ("client_id", CLIENT.into()),
+        ("redirect_uri", REDIRECT.into()),
+        ("state", "st4te".into()),
+        ("scope", scope.into()),
+        ("code_challenge", challenge(VERIFIER)),
+        ("code_challenge_method", "S256".into()),
+    ]
+}
+
+fn authorize_url(base: &str, params: &[(&str, String)]) -> String {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params.iter().map(|(k, v)| (*k, v.as_str())))
+        .finish();
+    format!("{base}/x/i/oauth2/authorize?{query}")
+}
+
+/// Allows the app on the authorize page; returns the query of the redirect back.
+async fn allow(http: &reqwest::Client, base: &str, scope: &str, user: &str) -> String {
+    let mut form = authorize_params(scope);
+    form.push(("decision", "allow".into()));
+    form.push(("username", user.into()));
+    let res = http
+        .post(format!("{base}/x/i/oauth2/authorize"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with(REDIRECT), "{location}");
+    location
+}
+
+fn param(location: &str, name: &str) -> String {
+    location
+        .split(['?', '&'])
+        .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn exchange(
+    http: &reqwest::Client,
+    base: &str,
+    code: &str,
+    verifier: &str,
+) -> reqwest::Response {
+    http.post(format!("{base}/x/2/oauth2/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier),
+            ("client_id", CLIENT),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn post_tweet(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    text: &str,
+) -> reqwest::Response {
+    http.post(format!("{base}/x/2/tweets"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"text": text}))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_authorization_code_flow_with_pkce() {
+    let sim = Simulator::new();
+    let running = sim.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let base = &running.base_url;
+    let http = client();
+
+    // The page names the scopes and offers both choices; a request without PKCE is refused.
+    let page = http
+        .get(authorize_url(
+            base,
+            &authorize_params("tweet.read tweet.write users.read offline.access"),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("tweet.write")
+            && html.contains("id=\"allow\"")
+            && html.contains("id=\"deny\"")
+    );
+    let mut no_pkce = authorize_params("tweet.read");
+    no_pkce.retain(|(k, _)| !k.starts_with("code_challenge"));
+    let refused = http
+        .get(authorize_url(base, &no_pkce))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+
+    // Deny goes back with an error and the state.
+    let mut form = authorize_params("tweet.read");
+    form.push(("decision", "deny".into()));
+    let denied = http
+        .post(format!("{base}/x/i/oauth2/authorize"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let location = denied.headers()["location"].to_str().unwrap();
+    assert_eq!(param(location, "error"), "access_denied");
+    assert_eq!(param(location, "state"), "st4te");
+
+    // Allow: the code works once, and only with the right verifier.
+    let back = allow(
+        &http,
+        base,
+        "tweet.read tweet.write users.read offline.access",
+        "acme",
+    )
+    .await;
+    assert_eq!(param(&back, "state"), "st4te");
+    let code = param(&back, "code");
+    let wrong = exchange(&http, base, &code, "not-the-verifier").await;
+    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    let body: Value = wrong.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_grant");
+    // A failed exchange spends the code, as a real server may.
+    let back = allow(
+        &http,
+        base,
+        "tweet.read tweet.write users.read offline.access",
+        "acme",
+    )
+    .await;
+    let tokens: Value = exchange(&http, base, &param(&back, "code"), VERIFIER)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tokens["token_type"], "bearer");
+    assert_eq!(tokens["expires_in"], 7200);
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let again = exchange(&http, base, &param(&back, "code"), VERIFIER).await;
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST, "a code works once");
+
+    let me: Value = http
+        .get(format!("{base}/x/2/users/me"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["data"]["username"], "acme");
+
+    // Refresh rotates: the new refresh token works, the old one no longer does.
+    let refreshed = http
+        .post(format!("{base}/x/2/oauth2/token"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh),
+            ("client_id", CLIENT),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refreshed.status(), StatusCode::OK);
+    let refreshed: Value = refreshed.json().await.unwrap();
+    assert_ne!(refreshed["refresh_token"].as_str().unwrap(), refresh);
+    let reused = http
+        .post(format!("{base}/x/2/oauth2/token"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh),
+            ("client_id", CLIENT),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reused.status(), StatusCode::BAD_REQUEST);
+
+    // Without offline.access there is no refresh token.
+    let back = allow(&http, base, "tweet.read users.read", "acme").await;
+    let tokens: Value = exchange(&http, base, &param(&back, "code"), VERIFIER)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(tokens.get("refresh_token").is_none());
+}
+
+async fn connected(sim: &Simulator, base: &str, scope: &str) -> String {
+    let _ = sim;
+    let http = client();
+    let back = allow(&http, base, scope, "acme").await;
+    let tokens: Value = exchange(&http, base, &param(&back, "code"), VERIFIER)
+        .await
+        .json()
+        .await
+        .unwrap();
+    tokens["access_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn posting_checks_tokens_scopes_limits_and_takes_faults() {
+    let sim = Simulator::new();
+    let running = sim.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let base = &running.base_url;
+    let http = client();
+    let token = connected(&sim, base, "tweet.read tweet.write users.read").await;
+
+    let res = post_tweet(&http, base, &token, "Hello from the simulator").await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(sim.posts().len(), 1);
+    assert_eq!(sim.posts()[0].id, body["data"]["id"].as_str().unwrap());
+    assert_eq!(sim.posts()[0].platform, Platform::X);
+
+    // Weighted length: a long link counts 23; 281 plain characters are refused.
+    let link = format!("Read https://example.com/{}", "p".repeat(400));
+    assert_eq!(
+        post_tweet(&http, base, &token, &link).await.status(),
+        StatusCode::CREATED
+    );
+    let long = "a".repeat(281);
+    assert_eq!(
+        post_tweet(&http, base, &token, &long).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+
+    // No token, a token without tweet.write, an unknown token.
+    let read_only = connected(&sim, base, "tweet.read users.read").await;
+    assert_eq!(
+        post_tweet(&http, base, &read_only, "x").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post_tweet(&http, base, "xat_forged", "x").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Injected faults, one call each.
+    sim.inject(
+        Platform::X,
+        Op::Publish,
+        Fault::RateLimited {
+            retry_after: Duration::from_secs(900),
+        },
+    );
+    let limited = post_tweet(&http, base, &token, "later").await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    let reset: i64 = limited.headers()["x-rate-limit-reset"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(reset >= chrono::Utc::now().timestamp() + 890);
+    assert!(
+        limited.headers().get("retry-after").is_none(),
+        "X sends no Retry-After"
+    );
+    sim.inject(Platform::X, Op::Publish, Fault::ServerError);
+    assert_eq!(
+        post_tweet(&http, base, &token, "oops").await.status(),
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+    assert_eq!(
+        post_tweet(&http, base, &token, "fine again").await.status(),
+        StatusCode::CREATED
+    );
+
+    // Expired and revoked tokens are refused.
+    sim.expire_all_tokens();
+    assert_eq!(
+        post_tweet(&http, base, &token, "too late").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let fresh = connected(&sim, base, "tweet.read tweet.write users.read").await;
+    let revoked = http
+        .post(format!("{base}/x/2/oauth2/revoke"))
+        .form(&[("token", fresh.as_str()), ("client_id", CLIENT)])
+        .send()
+        .await
+        .unwrap();
+    let revoked: Value = revoked.json().await.unwrap();
+    assert_eq!(revoked["revoked"], true);
+    assert_eq!(
+        post_tweet(&http, base, &fresh, "after revoke")
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(sim.posts().len(), 3, "only the accepted posts are recorded");
+}
