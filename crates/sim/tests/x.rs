@@ -88,6 +88,18 @@ async fn exchange(
         .unwrap()
 }
 
+async fn refresh_with(http: &reqwest::Client, base: &str, refresh: &str) -> reqwest::Response {
+    http.post(format!("{base}/x/2/oauth2/token"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("client_id", CLIENT),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn post_tweet(
     http: &reqwest::Client,
     base: &str,
@@ -193,29 +205,11 @@ async fn the_authorization_code_flow_with_pkce() {
     assert_eq!(me["data"]["username"], "acme");
 
     // Refresh rotates: the new refresh token works, the old one no longer does.
-    let refreshed = http
-        .post(format!("{base}/x/2/oauth2/token"))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &refresh),
-            ("client_id", CLIENT),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let refreshed = refresh_with(&http, base, &refresh).await;
     assert_eq!(refreshed.status(), StatusCode::OK);
     let refreshed: Value = refreshed.json().await.unwrap();
     assert_ne!(refreshed["refresh_token"].as_str().unwrap(), refresh);
-    let reused = http
-        .post(format!("{base}/x/2/oauth2/token"))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &refresh),
-            ("client_id", CLIENT),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let reused = refresh_with(&http, base, &refresh).await;
     assert_eq!(reused.status(), StatusCode::BAD_REQUEST);
 
     // Without offline.access there is no refresh token.
