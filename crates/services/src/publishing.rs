@@ -154,7 +154,9 @@ pub async fn run(services: &Services, job: &job::Model) -> Result<(), JobError> 
 async fn attempt(services: &Services, payload: &Payload, last_try: bool) -> Result<(), JobError> {
     // Everything the request needs that can fail is read before the attempt is written, so
     // an attempt is only ever open while a call is really being made.
-    let media = media_for(services, payload.target).await.map_err(retry)?;
+    let (media, access_token) = request_parts(services, payload.target)
+        .await
+        .map_err(retry)?;
     // At most one fresh attempt after a reconciliation that found nothing.
     for _ in 0..2 {
         let step = begin(services, payload).await.map_err(retry)?;
@@ -164,6 +166,7 @@ async fn attempt(services: &Services, payload: &Payload, last_try: bool) -> Resu
             Step::Call(prepared) => {
                 let request = PublishRequest {
                     account: prepared.account_ref().map_err(retry)?,
+                    access_token: access_token.clone(),
                     media: media.clone(),
                     text: posts::effective_text(
                         &prepared.post.body,
@@ -233,14 +236,23 @@ async fn lookup(prepared: &Prepared) -> Result<Lookup, PublishError> {
         })
 }
 
-/// The files of the post a target belongs to (none when the target is gone).
-async fn media_for(services: &Services, target_id: i64) -> Result<Vec<MediaRef>> {
+/// The files and the access token a target's request needs (none when the target is gone).
+async fn request_parts(
+    services: &Services,
+    target_id: i64,
+) -> Result<(Vec<MediaRef>, Option<secrecy::SecretString>)> {
     match post_target::Entity::find_by_id(target_id)
         .one(&services.db)
         .await?
     {
-        Some(target) => media_refs(services, target.post_id, target.account_id).await,
-        None => Ok(Vec::new()),
+        Some(target) => Ok((
+            media_refs(services, target.post_id, target.account_id).await?,
+            services
+                .tokens_of(target.account_id)
+                .await?
+                .map(|t| t.access),
+        )),
+        None => Ok((Vec::new(), None)),
     }
 }
 

@@ -486,6 +486,7 @@ async fn bare_loop(posts: usize, spread: Duration, latency: Duration) -> Figures
             tokio::time::sleep(wait).await;
             let _permit = in_flight.acquire().await;
             let request = PublishRequest {
+                access_token: None,
                 account: AccountRef {
                     id: 1,
                     platform: Platform::X,

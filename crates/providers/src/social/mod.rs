@@ -6,6 +6,7 @@
 
 #[cfg(feature = "testing")]
 pub mod recording;
+pub mod x;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -38,9 +39,12 @@ pub struct MediaRef {
 }
 
 /// Everything a platform needs to publish one target of a post.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct PublishRequest {
     pub account: AccountRef,
+    /// The account's access token, opened from storage for this call (none for accounts
+    /// without tokens, which only the test double accepts).
+    pub access_token: Option<secrecy::SecretString>,
     pub text: String,
     /// In the order the author chose.
     pub media: Vec<MediaRef>,
@@ -106,6 +110,65 @@ pub trait Publisher: Send + Sync {
     ) -> Result<Lookup, PublishError> {
         Ok(Lookup::Unsupported)
     }
+}
+
+/// Tokens a platform granted.
+#[derive(Debug, Clone)]
+pub struct TokenGrant {
+    pub access: secrecy::SecretString,
+    pub refresh: Option<secrecy::SecretString>,
+    /// Seconds, as the platform said (never assumed).
+    pub expires_in: Option<u64>,
+    pub refresh_expires_in: Option<u64>,
+    pub scopes: Vec<String>,
+}
+
+/// Who an account is at the platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub external_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub avatar_url: Option<String>,
+}
+
+/// Why connecting (or refreshing, or revoking) failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectError {
+    /// The platform refused the grant (a wrong verifier, a used code, a revoked refresh token).
+    #[error("the platform refused: {0}")]
+    Refused(String),
+    /// The platform could not be reached or failed; trying again later may work.
+    #[error("the platform could not be reached: {0}")]
+    Unavailable(String),
+}
+
+/// The OAuth side of a platform: sending people to authorise, and exchanging what comes back.
+#[async_trait]
+pub trait Connector: Send + Sync {
+    fn platform(&self) -> Platform;
+    /// The least scopes that publishing needs (shown to the person before the redirect).
+    fn publishing_scopes(&self) -> &'static [&'static str];
+    /// Whether the platform takes a PKCE challenge (then the verifier comes back to `exchange`).
+    fn uses_pkce(&self) -> bool;
+    /// Where to send the person to authorise.
+    fn authorize_url(
+        &self,
+        state: &str,
+        pkce_challenge: Option<&str>,
+        redirect_uri: &str,
+        scopes: &[&str],
+    ) -> String;
+    async fn exchange(
+        &self,
+        code: &str,
+        pkce_verifier: Option<&str>,
+        redirect_uri: &str,
+    ) -> Result<TokenGrant, ConnectError>;
+    async fn identity(&self, access: &secrecy::SecretString) -> Result<Identity, ConnectError>;
+    async fn refresh(&self, refresh: &secrecy::SecretString) -> Result<TokenGrant, ConnectError>;
+    /// Revokes a token at the platform, where it offers that.
+    async fn revoke(&self, token: &secrecy::SecretString) -> Result<(), ConnectError>;
 }
 
 /// The publisher of each platform that is configured.

@@ -1,0 +1,371 @@
+//! X API v2: OAuth 2.0 with PKCE, identity, and posting (`POST /2/tweets`).
+//!
+//! Base URLs are settings, so the same adapter speaks to `api.x.com` and to the simulator.
+
+use super::{
+    AccountRef, ConnectError, Connector, Identity, PublishError, PublishRequest, Published,
+    Publisher, TokenGrant,
+};
+use async_trait::async_trait;
+use domain::Platform;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use std::time::Duration;
+
+/// Where X is and who we are to it.
+#[derive(Debug, Clone)]
+pub struct XConfig {
+    /// `https://api.x.com` (or the simulator's `/x`).
+    pub api_base: String,
+    /// `https://x.com/i/oauth2/authorize`.
+    pub authorize_url: String,
+    /// Links to posts: `https://x.com`.
+    pub web_base: String,
+    pub client_id: String,
+    /// Confidential clients authenticate the token calls with HTTP Basic.
+    pub client_secret: Option<SecretString>,
+}
+
+impl XConfig {
+    /// X itself.
+    pub fn production(client_id: String, client_secret: Option<SecretString>) -> Self {
+        Self {
+            api_base: "https://api.x.com".into(),
+            authorize_url: "https://x.com/i/oauth2/authorize".into(),
+            web_base: "https://x.com".into(),
+            client_id,
+            client_secret,
+        }
+    }
+
+    /// The simulator at `base` (`http://127.0.0.1:7070`).
+    pub fn simulated(base: &str) -> Self {
+        Self {
+            api_base: format!("{base}/x"),
+            authorize_url: format!("{base}/x/i/oauth2/authorize"),
+            web_base: format!("{base}/x/web"),
+            client_id: "socializioz-sandbox".into(),
+            client_secret: None,
+        }
+    }
+}
+
+pub struct X {
+    http: reqwest::Client,
+    config: XConfig,
+}
+
+impl X {
+    pub fn new(config: XConfig) -> Self {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap_or_default();
+        Self { http, config }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.config.api_base)
+    }
+
+    async fn token_call(&self, form: &[(&str, &str)]) -> Result<TokenGrant, ConnectError> {
+        let mut request = self.http.post(self.url("/2/oauth2/token")).form(form);
+        if let Some(secret) = &self.config.client_secret {
+            request = request.basic_auth(&self.config.client_id, Some(secret.expose_secret()));
+        }
+        let res = request.send().await.map_err(unavailable)?;
+        let status = res.status();
+        if status.is_server_error() {
+            return Err(ConnectError::Unavailable(format!("X answered {status}")));
+        }
+        if !status.is_success() {
+            let body: OAuthErrorBody = res.json().await.unwrap_or_default();
+            return Err(ConnectError::Refused(
+                body.error_description.unwrap_or(body.error),
+            ));
+        }
+        let body: TokenBody = res.json().await.map_err(unavailable)?;
+        Ok(TokenGrant {
+            access: SecretString::from(body.access_token),
+            refresh: body.refresh_token.map(SecretString::from),
+            expires_in: body.expires_in,
+            refresh_expires_in: None,
+            scopes: body
+                .scope
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
+        })
+    }
+}
+
+fn unavailable(err: reqwest::Error) -> ConnectError {
+    ConnectError::Unavailable(without_url(&err))
+}
+
+/// A reqwest error's text without the URL (which could carry a query with secrets).
+fn without_url(err: &reqwest::Error) -> String {
+    let mut text = err.to_string();
+    if let Some(url) = err.url() {
+        text = text.replace(url.as_str(), "(X)");
+    }
+    text
+}
+
+#[derive(Deserialize)]
+struct TokenBody {
+    access_token: String,
+    refresh_token: Option<String>,
+    expires_in: Option<u64>,
+    scope: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct OAuthErrorBody {
+    error: String,
+    error_description: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct MeBody {
+    data: MeData,
+}
+
+#[derive(Deserialize)]
+struct MeData {
+    id: String,
+    name: String,
+    username: String,
+    profile_image_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct TweetCreated {
+    data: TweetData,
+}
+
+#[derive(Deserialize)]
+struct TweetData {
+    id: String,
+}
+
+/// X's problem bodies: `{detail, errors:[{message}]}`.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Problem {
+    detail: Option<String>,
+    title: Option<String>,
+    errors: Vec<ProblemError>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ProblemError {
+    message: Option<String>,
+}
+
+impl Problem {
+    fn reason(self) -> String {
+        self.errors
+            .into_iter()
+            .find_map(|e| e.message)
+            .or(self.detail)
+            .or(self.title)
+            .unwrap_or_else(|| "no reason given".into())
+    }
+}
+
+#[async_trait]
+impl Connector for X {
+    fn platform(&self) -> Platform {
+        Platform::X
+    }
+
+    fn publishing_scopes(&self) -> &'static [&'static str] {
+        // Reading the profile needs users.read (and tweet.read); staying connected past two
+        // hours needs offline.access.
+        &["tweet.read", "tweet.write", "users.read", "offline.access"]
+    }
+
+    fn uses_pkce(&self) -> bool {
+        true
+    }
+
+    fn authorize_url(
+        &self,
+        state: &str,
+        pkce_challenge: Option<&str>,
+        redirect_uri: &str,
+        scopes: &[&str],
+    ) -> String {
+        let scope = scopes.join(" ");
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &self.config.client_id)
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("state", state)
+            .append_pair("scope", &scope);
+        if let Some(challenge) = pkce_challenge {
+            query
+                .append_pair("code_challenge", challenge)
+                .append_pair("code_challenge_method", "S256");
+        }
+        format!("{}?{}", self.config.authorize_url, query.finish())
+    }
+
+    async fn exchange(
+        &self,
+        code: &str,
+        pkce_verifier: Option<&str>,
+        redirect_uri: &str,
+    ) -> Result<TokenGrant, ConnectError> {
+        self.token_call(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+            ("code_verifier", pkce_verifier.unwrap_or_default()),
+            ("client_id", &self.config.client_id),
+        ])
+        .await
+    }
+
+    async fn identity(&self, access: &SecretString) -> Result<Identity, ConnectError> {
+        let res = self
+            .http
+            .get(self.url("/2/users/me?user.fields=profile_image_url"))
+            .bearer_auth(access.expose_secret())
+            .send()
+            .await
+            .map_err(unavailable)?;
+        if !res.status().is_success() {
+            return Err(ConnectError::Refused(format!(
+                "X did not share the profile ({})",
+                res.status()
+            )));
+        }
+        let me: MeBody = res.json().await.map_err(unavailable)?;
+        Ok(Identity {
+            external_id: me.data.id,
+            username: me.data.username,
+            display_name: me.data.name,
+            avatar_url: me.data.profile_image_url,
+        })
+    }
+
+    async fn refresh(&self, refresh: &SecretString) -> Result<TokenGrant, ConnectError> {
+        self.token_call(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh.expose_secret()),
+            ("client_id", &self.config.client_id),
+        ])
+        .await
+    }
+
+    async fn revoke(&self, token: &SecretString) -> Result<(), ConnectError> {
+        let mut request = self.http.post(self.url("/2/oauth2/revoke")).form(&[
+            ("token", token.expose_secret()),
+            ("client_id", self.config.client_id.as_str()),
+        ]);
+        if let Some(secret) = &self.config.client_secret {
+            request = request.basic_auth(&self.config.client_id, Some(secret.expose_secret()));
+        }
+        let res = request.send().await.map_err(unavailable)?;
+        if res.status().is_success() {
+            Ok(())
+        } else {
+            Err(ConnectError::Refused(format!(
+                "X answered {}",
+                res.status()
+            )))
+        }
+    }
+}
+
+#[async_trait]
+impl Publisher for X {
+    async fn publish(&self, request: &PublishRequest) -> Result<Published, PublishError> {
+        let Some(token) = &request.access_token else {
+            return Err(PublishError::TokenExpired);
+        };
+        let sent = self
+            .http
+            .post(self.url("/2/tweets"))
+            .bearer_auth(token.expose_secret())
+            .json(&serde_json::json!({ "text": request.text }))
+            .send()
+            .await;
+        let res = match sent {
+            Ok(res) => res,
+            // Refused before anything was sent: certainly not posted.
+            Err(err) if err.is_connect() => {
+                return Err(PublishError::Transient {
+                    reason: without_url(&err),
+                    maybe_published: false,
+                });
+            }
+            // A timeout or a dropped connection after sending: the post may exist.
+            Err(err) => {
+                return Err(PublishError::Transient {
+                    reason: without_url(&err),
+                    maybe_published: true,
+                });
+            }
+        };
+        let status = res.status();
+        match status.as_u16() {
+            200..=299 => {
+                let created: TweetCreated =
+                    res.json().await.map_err(|e| PublishError::Transient {
+                        reason: format!("X's answer could not be read: {}", without_url(&e)),
+                        maybe_published: true,
+                    })?;
+                Ok(Published {
+                    permalink: Some(permalink(
+                        &self.config.web_base,
+                        &request.account,
+                        &created.data.id,
+                    )),
+                    platform_post_id: created.data.id,
+                })
+            }
+            401 => Err(PublishError::TokenExpired),
+            429 => Err(PublishError::RateLimited {
+                retry_after: retry_after(res.headers()),
+            }),
+            400..=499 => {
+                let problem: Problem = res.json().await.unwrap_or_default();
+                Err(PublishError::InvalidContent {
+                    reason: problem.reason(),
+                })
+            }
+            // X's 5xx answers come before a post is created; retried with backoff.
+            _ => Err(PublishError::Transient {
+                reason: format!("X answered {status}"),
+                maybe_published: false,
+            }),
+        }
+    }
+}
+
+fn permalink(web_base: &str, account: &AccountRef, id: &str) -> String {
+    format!("{web_base}/{}/status/{id}", account.username)
+}
+
+/// X sends `x-rate-limit-reset` (unix seconds), no Retry-After.
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Duration {
+    let reset = headers
+        .get("x-rate-limit-reset")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i64>().ok());
+    match reset {
+        Some(reset) => {
+            let wait = reset - chrono::Utc::now().timestamp();
+            Duration::from_secs(u64::try_from(wait.max(1)).unwrap_or(1))
+        }
+        None => Duration::from_secs(60),
+    }
+}

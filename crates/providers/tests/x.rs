@@ -1,0 +1,189 @@
+//! The X adapter against the simulator: the whole connect flow, posting, and every error kind.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use domain::Platform;
+use providers::social::x::{X, XConfig};
+use providers::social::{
+    AccountRef, ConnectError, Connector, PublishError, PublishRequest, Publisher, TokenGrant,
+};
+use secrecy::{ExposeSecret, SecretString};
+use sim::{Fault, Op, Simulator};
+use std::time::Duration;
+
+const REDIRECT: &str = "http://127.0.0.1:9/oauth/x/callback";
+const VERIFIER: &str = "adapter-test-verifier-0123456789-0123456789-abc";
+
+fn challenge() -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(VERIFIER))
+}
+
+/// Plays the person: opens the authorize URL's form and presses Allow; returns the code.
+async fn authorise(x: &X) -> String {
+    let url = x.authorize_url("s1", Some(&challenge()), REDIRECT, x.publishing_scopes());
+    let (action, query) = url.split_once('?').unwrap();
+    let mut form: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    form.push(("decision".into(), "allow".into()));
+    form.push(("username".into(), "acme".into()));
+    let res = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(action)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    form_urlencoded::parse(location.split_once('?').unwrap().1.as_bytes())
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("a code")
+}
+
+async fn connected() -> (Simulator, sim::Running, X, TokenGrant) {
+    let simulator = Simulator::new();
+    let running = simulator
+        .start("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let x = X::new(XConfig::simulated(&running.base_url));
+    let code = authorise(&x).await;
+    let grant = x.exchange(&code, Some(VERIFIER), REDIRECT).await.unwrap();
+    (simulator, running, x, grant)
+}
+
+fn request(token: &SecretString, text: &str) -> PublishRequest {
+    PublishRequest {
+        account: AccountRef {
+            id: 1,
+            platform: Platform::X,
+            external_id: "1".into(),
+            username: "acme".into(),
+        },
+        access_token: Some(token.clone()),
+        text: text.into(),
+        media: Vec::new(),
+        first_comment: None,
+        options: serde_json::Value::Null,
+        idempotency_key: "sz-1-1-abc".into(),
+    }
+}
+
+#[tokio::test]
+async fn connects_and_publishes_through_the_real_calls() {
+    let (simulator, _running, x, grant) = connected().await;
+    assert_eq!(grant.expires_in, Some(7200));
+    assert!(
+        grant.refresh.is_some(),
+        "offline.access brings a refresh token"
+    );
+    assert!(grant.scopes.contains(&"tweet.write".to_owned()));
+    let me = x.identity(&grant.access).await.unwrap();
+    assert_eq!(me.username, "acme");
+
+    let published = x
+        .publish(&request(&grant.access, "Hello from the adapter"))
+        .await
+        .unwrap();
+    let posts = simulator.posts();
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0].text, "Hello from the adapter");
+    assert_eq!(published.platform_post_id, posts[0].id);
+    assert!(
+        published
+            .permalink
+            .unwrap()
+            .ends_with(&format!("/acme/status/{}", posts[0].id))
+    );
+
+    // A wrong verifier is refused.
+    let code = authorise(&x).await;
+    let err = x
+        .exchange(&code, Some("wrong"), REDIRECT)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ConnectError::Refused(_)), "{err:?}");
+
+    // Refresh rotates the refresh token; the old one is refused afterwards.
+    let old = grant.refresh.clone().unwrap();
+    let renewed = x.refresh(&old).await.unwrap();
+    assert_ne!(
+        renewed.refresh.as_ref().unwrap().expose_secret(),
+        old.expose_secret()
+    );
+    assert!(matches!(
+        x.refresh(&old).await,
+        Err(ConnectError::Refused(_))
+    ));
+    assert!(
+        x.publish(&request(&renewed.access, "after refresh"))
+            .await
+            .is_ok()
+    );
+
+    // Revoked: publishing says the token no longer works.
+    x.revoke(&renewed.access).await.unwrap();
+    assert_eq!(
+        x.publish(&request(&renewed.access, "after revoke")).await,
+        Err(PublishError::TokenExpired)
+    );
+}
+
+#[tokio::test]
+async fn every_error_kind_is_mapped() {
+    let (simulator, _running, x, grant) = connected().await;
+    let token = &grant.access;
+
+    simulator.inject(
+        Platform::X,
+        Op::Publish,
+        Fault::RateLimited {
+            retry_after: Duration::from_secs(900),
+        },
+    );
+    match x.publish(&request(token, "limited")).await {
+        Err(PublishError::RateLimited { retry_after }) => {
+            assert!(
+                retry_after >= Duration::from_secs(890) && retry_after <= Duration::from_secs(900),
+                "{retry_after:?}"
+            )
+        }
+        other => panic!("expected a rate limit, got {other:?}"),
+    }
+    simulator.inject(Platform::X, Op::Publish, Fault::ServerError);
+    assert!(matches!(
+        x.publish(&request(token, "5xx")).await,
+        Err(PublishError::Transient {
+            maybe_published: false,
+            ..
+        })
+    ));
+    match x.publish(&request(token, &"a".repeat(281))).await {
+        Err(PublishError::InvalidContent { reason }) => assert!(reason.contains("280"), "{reason}"),
+        other => panic!("expected invalid content, got {other:?}"),
+    }
+    simulator.inject(Platform::X, Op::Publish, Fault::ExpiredToken);
+    assert_eq!(
+        x.publish(&request(token, "expired")).await,
+        Err(PublishError::TokenExpired)
+    );
+    let mut no_token = request(token, "none");
+    no_token.access_token = None;
+    assert_eq!(x.publish(&no_token).await, Err(PublishError::TokenExpired));
+
+    // Nothing answering at all: certainly not posted.
+    let nowhere = X::new(XConfig::simulated("http://127.0.0.1:9"));
+    assert!(matches!(
+        nowhere.publish(&request(token, "unreachable")).await,
+        Err(PublishError::Transient {
+            maybe_published: false,
+            ..
+        })
+    ));
+    assert!(simulator.posts().is_empty());
+}
