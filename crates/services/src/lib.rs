@@ -6,6 +6,7 @@ pub mod account_tokens;
 pub mod accounts;
 pub mod activity;
 pub mod campaigns;
+pub mod connections;
 pub mod consent;
 pub mod emails;
 pub mod media;
@@ -38,6 +39,10 @@ pub struct Services {
     pub policy_cache: policies::PolicyCache,
     /// The platforms posts can be published to.
     pub publishers: providers::social::Publishers,
+    /// The platforms accounts can be connected from.
+    pub connectors: providers::social::Connectors,
+    /// Whether the platforms are the built-in simulator (every page says so).
+    pub sandbox: bool,
     /// Wakes this process's worker when a job is added that is due soon.
     pub wake: Arc<tokio::sync::Notify>,
     /// The master keys that seal platform tokens.

@@ -112,9 +112,28 @@ impl Simulator {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Every platform's routes.
+    /// Every platform's routes, and `/_sim/posts`: what was published, as JSON (for people
+    /// trying the sandbox and for tests in another process).
     pub fn router(&self) -> Router {
-        Router::new().nest("/x", x::router(self.clone()))
+        let sim = self.clone();
+        Router::new().nest("/x", x::router(self.clone())).route(
+            "/_sim/posts",
+            axum::routing::get(move || {
+                let posts: Vec<serde_json::Value> = sim
+                    .posts()
+                    .into_iter()
+                    .map(|p| {
+                        serde_json::json!({
+                            "platform": p.platform.slug(),
+                            "user_id": p.user_id,
+                            "id": p.id,
+                            "text": p.text,
+                        })
+                    })
+                    .collect();
+                async move { axum::Json(posts) }
+            }),
+        )
     }
 
     /// Serves on `addr` (port 0 picks one) until the returned handle is dropped or aborted.

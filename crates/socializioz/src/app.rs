@@ -21,6 +21,7 @@ pub async fn services(settings: &Settings, public_url: String) -> anyhow::Result
         settings.smtp_config().as_ref(),
         settings.outbox_dir(),
     )?;
+    let (publishers, connectors) = platforms(settings).await?;
     Ok(Services {
         db,
         mailer,
@@ -28,14 +29,53 @@ pub async fn services(settings: &Settings, public_url: String) -> anyhow::Result
         base_url: public_url,
         login_throttle: services::accounts::default_throttle(),
         policy_cache: Default::default(),
-        // The platform adapters arrive with the platform connections; until then no account can
-        // be connected, so nothing is published.
-        publishers: Default::default(),
+        publishers,
+        connectors,
+        sandbox: settings.platforms.sandbox,
         wake: Default::default(),
         keyring: settings.key_ring()?,
         objects: settings.media_store()?,
         media_limits: settings.media_limits(),
     })
+}
+
+/// The adapters of the configured platforms, or, in sandbox mode, of every simulated platform
+/// pointed at a simulator started in this process (it lives as long as the process).
+async fn platforms(
+    settings: &Settings,
+) -> anyhow::Result<(providers::social::Publishers, providers::social::Connectors)> {
+    use providers::social::x::{X, XConfig};
+    use std::sync::Arc;
+    let x_config = if settings.platforms.sandbox {
+        let running = sim::Simulator::new()
+            .start(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .context("could not start the platform simulator")?;
+        tracing::warn!(simulator = %running.base_url, "sandbox mode: the platforms are simulated");
+        let base = running.base_url.clone();
+        // The simulator serves for the rest of the process.
+        std::mem::forget(running);
+        Some(XConfig::simulated(&base))
+    } else {
+        settings.platforms.x.as_ref().map(|x| {
+            let mut config = XConfig::production(x.client_id.clone(), x.client_secret.clone());
+            if let Some(base) = &x.api_base {
+                config.api_base = base.trim_end_matches('/').to_owned();
+            }
+            if let Some(url) = &x.authorize_url {
+                config.authorize_url = url.clone();
+            }
+            config
+        })
+    };
+    let mut publishers = providers::social::Publishers::default();
+    let mut connectors = providers::social::Connectors::default();
+    if let Some(config) = x_config {
+        let x = Arc::new(X::new(config));
+        publishers = publishers.with(domain::Platform::X, x.clone());
+        connectors = connectors.with(domain::Platform::X, x);
+    }
+    Ok((publishers, connectors))
 }
 
 /// Installs aws-lc-rs as the process's one TLS provider (idempotent).

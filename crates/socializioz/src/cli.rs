@@ -34,6 +34,10 @@ pub enum Command {
         /// `socializioz worker` processes.
         #[arg(long)]
         no_worker: bool,
+        /// Run the platform simulator in this process and connect to it instead of the real
+        /// platforms: try everything without any platform credentials.
+        #[arg(long)]
+        sandbox: bool,
     },
     /// Run the background worker alone.
     Worker,
@@ -149,11 +153,22 @@ pub struct CreateUser {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = config::load(cli.config.as_deref(), std::env::vars())?;
     match cli.command {
-        Command::Serve { no_worker } => {
+        Command::Serve { no_worker, sandbox } => {
+            let mut settings = settings;
+            settings.platforms.sandbox |= sandbox;
+            anyhow::ensure!(
+                !(settings.platforms.sandbox && no_worker),
+                "the sandbox runs its simulator inside `serve`, so it needs the worker there: \
+                 leave out --no-worker"
+            );
             let app = Application::build(settings, !no_worker).await?;
             app.run_until_stopped(shutdown_signal()).await
         }
         Command::Worker => {
+            anyhow::ensure!(
+                !settings.platforms.sandbox,
+                "the sandbox runs inside `serve`; a separate worker would talk to another simulator"
+            );
             app::install_crypto_provider();
             let public = settings.public_url(settings.listen_addr()?);
             let services = app::services(&settings, public).await?;

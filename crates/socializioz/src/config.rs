@@ -26,6 +26,32 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub worker: WorkerSettings,
     pub consent: ConsentSettings,
+    pub platforms: PlatformSettings,
+}
+
+/// The social platforms: each is offered once its client is configured (or all of them, run by
+/// the built-in simulator, in sandbox mode).
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct PlatformSettings {
+    /// Run the platform simulator inside `serve` and connect to it instead of the platforms.
+    pub sandbox: bool,
+    pub x: Option<XSettings>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct XSettings {
+    pub client_id: String,
+    /// For confidential clients (a "Web App" in X's developer portal).
+    #[serde(default)]
+    pub client_secret: Option<SecretString>,
+    /// Defaults to `https://api.x.com`.
+    #[serde(default)]
+    pub api_base: Option<String>,
+    /// Defaults to `https://x.com/i/oauth2/authorize`.
+    #[serde(default)]
+    pub authorize_url: Option<String>,
 }
 
 /// The operator's optional tags. Each is rendered, and its category's first-party cookie set,

@@ -311,6 +311,17 @@ pub const TABLES: &[TableClass] = &[
                 (never stored in plain text), their expiry and the scopes granted.",
     },
     TableClass {
+        table: "oauth_states",
+        category: Category::ConnectedAccounts,
+        owner: Owner::User("user_id"),
+        user_refs: &[],
+        deletion: OnDeletion::Delete,
+        export: OnExport::Exclude("single-use authorisations that expire within ten minutes"),
+        holds: "Platform authorisations in progress: a hash of the state sent to the platform, \
+                the session, workspace and platform it belongs to, the scopes asked for, and \
+                when it expires.",
+    },
+    TableClass {
         table: "seaql_migrations",
         category: Category::System,
         owner: Owner::Nobody,

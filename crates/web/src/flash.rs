@@ -39,10 +39,14 @@ pub enum Flash {
     MediaUploaded,
     MediaSaved,
     MediaDeleted,
+    AccountConnected,
+    ConnectionCancelled,
+    AccountDisconnected,
+    AccountDisconnectedUnconfirmed,
 }
 
 impl Flash {
-    const ALL: [Flash; 34] = [
+    const ALL: [Flash; 38] = [
         Self::Welcome,
         Self::LoggedOut,
         Self::EmailConfirmed,
@@ -77,6 +81,10 @@ impl Flash {
         Self::MediaUploaded,
         Self::MediaSaved,
         Self::MediaDeleted,
+        Self::AccountConnected,
+        Self::ConnectionCancelled,
+        Self::AccountDisconnected,
+        Self::AccountDisconnectedUnconfirmed,
     ];
 
     pub fn from_code(code: &str) -> Option<Self> {
@@ -120,6 +128,10 @@ impl Flash {
             Self::MediaUploaded => "media-uploaded",
             Self::MediaSaved => "media-saved",
             Self::MediaDeleted => "media-deleted",
+            Self::AccountConnected => "account-connected",
+            Self::ConnectionCancelled => "connection-cancelled",
+            Self::AccountDisconnected => "account-disconnected",
+            Self::AccountDisconnectedUnconfirmed => "account-disconnected-unconfirmed",
         }
     }
 
@@ -173,6 +185,16 @@ impl Flash {
             Self::MediaUploaded => "Uploaded to the media library.",
             Self::MediaSaved => "The file's folder and tags are saved.",
             Self::MediaDeleted => "The file is deleted.",
+            Self::AccountConnected => "The account is connected.",
+            Self::ConnectionCancelled => {
+                "The connection was cancelled at the platform; nothing was stored."
+            }
+            Self::AccountDisconnected => {
+                "The account is disconnected: its access was revoked and its tokens deleted."
+            }
+            Self::AccountDisconnectedUnconfirmed => {
+                "The account is disconnected and its tokens deleted, but the platform did not confirm the revocation: remove Socializioz in the platform's own settings too."
+            }
         }
     }
 }

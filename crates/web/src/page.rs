@@ -55,6 +55,8 @@ pub struct Layout {
     pub tags: Vec<String>,
     /// Updated policies wait for the person's acceptance.
     pub policies_pending: bool,
+    /// The platforms are the built-in simulator.
+    pub sandbox: bool,
 }
 
 /// What the cookie banner shows.
@@ -84,6 +86,7 @@ impl Layout {
             consent: ConsentChoice::REJECT,
             tags: Vec::new(),
             policies_pending: false,
+            sandbox: false,
         }
     }
 
@@ -109,6 +112,7 @@ impl Layout {
         layout.csrf = ctx.csrf.clone();
         layout.flash = ctx.flash.map(|f| f.message());
         layout.outbox = state.config.outbox.clone();
+        layout.sandbox = state.services.sandbox;
         layout.lang = ctx.lang;
         layout.policies_pending = !ctx.pending_policies.is_empty();
         layout.consent = ctx.consent.effective;

@@ -171,21 +171,46 @@ pub trait Connector: Send + Sync {
     async fn revoke(&self, token: &secrecy::SecretString) -> Result<(), ConnectError>;
 }
 
-/// The publisher of each platform that is configured.
-#[derive(Clone, Default)]
-pub struct Publishers(HashMap<Platform, Arc<dyn Publisher>>);
+/// One implementation per configured platform (publishers, connectors).
+pub struct Registry<T: ?Sized>(HashMap<Platform, Arc<T>>);
 
-impl Publishers {
-    pub fn with(mut self, platform: Platform, publisher: Arc<dyn Publisher>) -> Self {
-        self.0.insert(platform, publisher);
+impl<T: ?Sized> Default for Registry<T> {
+    fn default() -> Self {
+        Self(HashMap::new())
+    }
+}
+
+impl<T: ?Sized> Clone for Registry<T> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<T: ?Sized> Registry<T> {
+    pub fn with(mut self, platform: Platform, implementation: Arc<T>) -> Self {
+        self.0.insert(platform, implementation);
         self
     }
 
-    pub fn get(&self, platform: Platform) -> Option<Arc<dyn Publisher>> {
+    pub fn get(&self, platform: Platform) -> Option<Arc<T>> {
         self.0.get(&platform).cloned()
     }
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// The platforms present, in the product's order.
+    pub fn platforms(&self) -> Vec<Platform> {
+        Platform::ALL
+            .into_iter()
+            .filter(|p| self.0.contains_key(p))
+            .collect()
+    }
 }
+
+/// The publisher of each platform that is configured.
+pub type Publishers = Registry<dyn Publisher>;
+
+/// The OAuth side of each platform that is configured.
+pub type Connectors = Registry<dyn Connector>;

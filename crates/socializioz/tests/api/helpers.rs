@@ -219,13 +219,18 @@ pub async fn spawn_app_with(
     let mut settings = test_settings(&data, &url);
     adjust(&mut settings);
     let database_url = url.clone();
+    let sandbox = settings.platforms.sandbox;
     let mut app = Application::build(settings, false)
         .await
         .expect("build the application");
     let publisher = Arc::new(RecordingPublisher::new(Duration::ZERO));
-    app.set_publishers(Platform::ALL.iter().fold(Publishers::default(), |all, p| {
-        all.with(*p, publisher.clone())
-    }));
+    // In sandbox mode the real adapters talk to the simulator; otherwise every platform is the
+    // recording publisher.
+    if !sandbox {
+        app.set_publishers(Platform::ALL.iter().fold(Publishers::default(), |all, p| {
+            all.with(*p, publisher.clone())
+        }));
+    }
     let port = app.port();
     let services = app.services().clone();
     tokio::spawn(app.run_until_stopped(std::future::pending()));

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod browser;
+mod connect;
 mod consent;
 mod helpers;
 mod media;

@@ -11,6 +11,7 @@ pub mod job;
 pub mod job_slot;
 pub mod media_item;
 pub mod membership;
+pub mod oauth_state;
 pub mod policy_acceptance;
 pub mod policy_version;
 pub mod post;

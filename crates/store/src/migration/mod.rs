@@ -9,6 +9,7 @@ mod m20261129_000004_content;
 mod m20261129_000005_media;
 mod m20261129_000006_account_media;
 mod m20261129_000007_account_tokens;
+mod m20261129_000008_oauth_states;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000005_media::Migration),
             Box::new(m20261129_000006_account_media::Migration),
             Box::new(m20261129_000007_account_tokens::Migration),
+            Box::new(m20261129_000008_oauth_states::Migration),
         ]
     }
 }

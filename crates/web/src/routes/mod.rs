@@ -1,5 +1,6 @@
 //! Routes: one folder per area, one file per action.
 
+mod accounts;
 mod assets;
 mod auth;
 mod campaigns;
@@ -124,6 +125,16 @@ pub fn router(state: AppState) -> Router {
             get(campaigns::show).post(campaigns::update),
         )
         .route("/w/{wid}/campaigns/{cid}/delete", post(campaigns::delete))
+        .route("/w/{wid}/accounts", get(accounts::page))
+        .route(
+            "/w/{wid}/accounts/connect/{platform}",
+            post(accounts::connect),
+        )
+        .route(
+            "/w/{wid}/accounts/{aid}/disconnect",
+            post(accounts::disconnect),
+        )
+        .route("/oauth/{platform}/callback", get(accounts::callback))
         .route("/w/{wid}/media", get(media::page))
         .route("/w/{wid}/media/{mid}", get(media::show).post(media::update))
         .route("/w/{wid}/media/{mid}/delete", post(media::delete))

@@ -1,0 +1,304 @@
+//! Connecting platform accounts over OAuth and disconnecting them.
+//!
+//! Starting a connection stores a hash of a fresh `state`, bound to the session, workspace and
+//! platform for ten minutes; the PKCE verifier is derived from the state with the server's key
+//! (so nothing secret is stored) and only its challenge goes to the platform. The callback
+//! spends the state once, checks it belongs to the same session, exchanges the code, reads who
+//! the account is, and stores the account and its sealed tokens in one transaction.
+//! Disconnecting revokes the tokens at the platform (where it can), then deletes them.
+
+use crate::account_tokens::TokenSet;
+use crate::workspaces::Membership;
+use crate::{Result, ServiceError, Services, activity, tokens};
+use base64::Engine;
+use domain::{Platform, WorkspaceId};
+use providers::social::{ConnectError, Connector};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sha2::Digest;
+use std::sync::Arc;
+use store::entities::{oauth_state, social_account, user};
+
+/// How long a person has to authorise at the platform.
+const STATE_TTL: chrono::Duration = chrono::Duration::minutes(10);
+
+/// How a callback ended.
+#[derive(Debug)]
+pub enum Finished {
+    Connected(social_account::Model),
+    /// The person pressed Cancel (or Deny) at the platform.
+    Cancelled,
+}
+
+/// What disconnecting did at the platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revocation {
+    Revoked,
+    /// The platform offers no revocation, or there was no token.
+    NotOffered,
+    /// The platform did not confirm; the reason.
+    Failed(String),
+}
+
+fn refused() -> ServiceError {
+    ServiceError::invalid(
+        "state",
+        "This connection attempt is no longer valid (it expired, was already used, or was \
+         started in another browser). Start it again.",
+    )
+}
+
+fn platform_error(platform: Platform, err: ConnectError) -> ServiceError {
+    match err {
+        ConnectError::Refused(why) => ServiceError::invalid(
+            "state",
+            format!("{platform} did not accept the connection ({why}). Start it again."),
+        ),
+        ConnectError::Unavailable(why) => ServiceError::invalid(
+            "state",
+            format!("{platform} could not be reached ({why}). Try again in a moment."),
+        ),
+    }
+}
+
+impl Services {
+    fn connector(&self, platform: Platform) -> Result<Arc<dyn Connector>> {
+        self.connectors.get(platform).ok_or_else(|| {
+            ServiceError::invalid(
+                "platform",
+                format!("{platform} is not set up on this server."),
+            )
+        })
+    }
+
+    /// The PKCE verifier for `state`: derived, never stored.
+    fn pkce_verifier(&self, state: &str) -> String {
+        self.keys.mac("oauth-pkce", state.as_bytes())
+    }
+
+    /// Starts connecting a `platform` account to the member's workspace; returns the address to
+    /// send the browser to.
+    pub async fn start_connection(
+        &self,
+        ctx: &Membership,
+        actor: &user::Model,
+        session_id: i64,
+        platform: Platform,
+        redirect_uri: &str,
+    ) -> Result<String> {
+        if !ctx.role.can_manage_members() {
+            return Err(ServiceError::Forbidden(
+                "Only owners and admins connect accounts to a workspace.".into(),
+            ));
+        }
+        let connector = self.connector(platform)?;
+        let state = tokens::random_token();
+        let scopes = connector.publishing_scopes();
+        let now = crate::now();
+        oauth_state::Entity::delete_many()
+            .filter(oauth_state::Column::ExpiresAt.lt(now))
+            .exec(&self.db)
+            .await?;
+        oauth_state::ActiveModel {
+            state_hash: Set(tokens::hash_token(&state)),
+            user_id: Set(actor.id),
+            session_id: Set(session_id),
+            workspace_id: Set(ctx.workspace_id().0),
+            platform: Set(platform.slug().to_owned()),
+            scopes: Set(scopes.join(" ")),
+            expires_at: Set(now + STATE_TTL),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await?;
+        let challenge = connector.uses_pkce().then(|| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(sha2::Sha256::digest(self.pkce_verifier(&state).as_bytes()))
+        });
+        Ok(connector.authorize_url(&state, challenge.as_deref(), redirect_uri, scopes))
+    }
+
+    /// Finishes a connection when the platform sends the browser back.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn finish_connection(
+        &self,
+        actor: &user::Model,
+        session_id: i64,
+        platform: Platform,
+        state: &str,
+        code: Option<&str>,
+        denied: bool,
+        redirect_uri: &str,
+    ) -> Result<(WorkspaceId, Finished)> {
+        // Spend the state first, whatever happens next: it works once.
+        let txn = self.db.begin().await?;
+        let found = oauth_state::Entity::find()
+            .filter(oauth_state::Column::StateHash.eq(tokens::hash_token(state)))
+            .one(&txn)
+            .await?
+            .ok_or_else(refused)?;
+        oauth_state::Entity::delete_by_id(found.id)
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        let valid = found.user_id == actor.id
+            && found.session_id == session_id
+            && found.platform == platform.slug()
+            && found.expires_at > crate::now();
+        if !valid {
+            return Err(refused());
+        }
+        let ws = WorkspaceId(found.workspace_id);
+        if denied {
+            return Ok((ws, Finished::Cancelled));
+        }
+        let code = code.filter(|c| !c.is_empty()).ok_or_else(refused)?;
+        let connector = self.connector(platform)?;
+        let verifier = connector.uses_pkce().then(|| self.pkce_verifier(state));
+        let grant = connector
+            .exchange(code, verifier.as_deref(), redirect_uri)
+            .await
+            .map_err(|e| platform_error(platform, e))?;
+        let who = connector
+            .identity(&grant.access)
+            .await
+            .map_err(|e| platform_error(platform, e))?;
+
+        // Still a manager of that workspace?
+        let membership = self
+            .memberships_of(domain::UserId(actor.id))
+            .await?
+            .into_iter()
+            .find(|m| m.workspace_id() == ws)
+            .filter(|m| m.role.can_manage_members())
+            .ok_or_else(|| {
+                ServiceError::Forbidden(
+                    "Only owners and admins connect accounts to a workspace.".into(),
+                )
+            })?;
+        let now = crate::now();
+        let txn = store::begin_write(&self.db).await?;
+        let existing = social_account::Entity::find()
+            .filter(social_account::Column::WorkspaceId.eq(ws.0))
+            .filter(social_account::Column::Platform.eq(platform.slug()))
+            .filter(social_account::Column::ExternalId.eq(who.external_id.as_str()))
+            .one(&txn)
+            .await?;
+        let mut row: social_account::ActiveModel = match existing {
+            Some(account) => account.into(),
+            None => social_account::ActiveModel {
+                workspace_id: Set(ws.0),
+                platform: Set(platform.slug().to_owned()),
+                external_id: Set(who.external_id.clone()),
+                created_at: Set(now),
+                ..Default::default()
+            },
+        };
+        row.username = Set(who.username.clone());
+        row.display_name = Set(who.display_name.clone());
+        row.avatar_url = Set(who.avatar_url.clone());
+        row.status = Set("connected".to_owned());
+        row.updated_at = Set(now);
+        let account = row.save(&txn).await?;
+        let account = sea_orm::TryIntoModel::try_into_model(account)?;
+        let seconds = |s: Option<u64>| {
+            s.and_then(|s| i64::try_from(s).ok())
+                .map(|s| now + chrono::Duration::seconds(s))
+        };
+        self.store_tokens(
+            &txn,
+            account.id,
+            &TokenSet {
+                access: grant.access,
+                refresh: grant.refresh,
+                expires_at: seconds(grant.expires_in),
+                refresh_expires_at: seconds(grant.refresh_expires_in),
+                scopes: grant.scopes,
+            },
+        )
+        .await?;
+        activity::record(
+            &txn,
+            membership.workspace_id(),
+            Some(actor),
+            activity::Entry {
+                action: "account.connected",
+                object_type: "account",
+                object_id: Some(account.id),
+                summary: format!("connected {platform} @{}", account.username),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok((ws, Finished::Connected(account)))
+    }
+
+    /// Disconnects an account: its tokens are revoked at the platform where it offers that,
+    /// then deleted; the account stays listed as disconnected, with its posts' history.
+    pub async fn disconnect_account(
+        &self,
+        ctx: &Membership,
+        actor: &user::Model,
+        account_id: i64,
+    ) -> Result<Revocation> {
+        if !ctx.role.can_manage_members() {
+            return Err(ServiceError::Forbidden(
+                "Only owners and admins disconnect accounts.".into(),
+            ));
+        }
+        let ws = ctx.workspace_id();
+        let account = social_account::Entity::find_by_id(account_id)
+            .filter(social_account::Column::WorkspaceId.eq(ws.0))
+            .one(&self.db)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let platform = Platform::parse(&account.platform)
+            .map_err(|_| anyhow::anyhow!("account {account_id} has an unknown platform"))?;
+        // Revoke first (outside any transaction): the refresh token, then the access token.
+        let revocation = match (
+            self.tokens_of(account.id).await?,
+            self.connectors.get(platform),
+        ) {
+            (Some(tokens), Some(connector)) => {
+                let mut outcome = Revocation::Revoked;
+                for token in tokens.refresh.iter().chain(std::iter::once(&tokens.access)) {
+                    if let Err(err) = connector.revoke(token).await {
+                        outcome = Revocation::Failed(err.to_string());
+                    }
+                }
+                outcome
+            }
+            _ => Revocation::NotOffered,
+        };
+        let txn = store::begin_write(&self.db).await?;
+        store::entities::account_token::Entity::delete_by_id(account.id)
+            .exec(&txn)
+            .await?;
+        let mut row: social_account::ActiveModel = account.clone().into();
+        row.status = Set("disconnected".to_owned());
+        row.updated_at = Set(crate::now());
+        row.update(&txn).await?;
+        activity::record(
+            &txn,
+            ws,
+            Some(actor),
+            activity::Entry {
+                action: "account.disconnected",
+                object_type: "account",
+                object_id: Some(account.id),
+                summary: format!(
+                    "disconnected {platform} @{} ({})",
+                    account.username,
+                    match &revocation {
+                        Revocation::Revoked => "access revoked at the platform".to_owned(),
+                        Revocation::NotOffered => "nothing to revoke at the platform".to_owned(),
+                        Revocation::Failed(why) =>
+                            format!("the platform did not confirm the revocation: {why}"),
+                    }
+                ),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(revocation)
+    }
+}

@@ -1,0 +1,231 @@
+//! Connecting X over OAuth in sandbox mode (the real adapter against the in-process
+//! simulator), on both databases: minimal scopes, state bound to the session and used once,
+//! PKCE, a cancelled authorisation, publishing for real, and disconnecting with revocation.
+
+use crate::both_backends;
+use crate::helpers::{
+    Backend, Client, TestApp, expect_page, id_from_location, location, spawn_app_with,
+};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+both_backends!(
+    x_connects_publishes_and_disconnects_in_the_sandbox,
+    a_state_works_once_and_only_for_its_session,
+);
+
+async fn sandbox(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |s| s.platforms.sandbox = true).await
+}
+
+async fn owner_with_workspace(app: &TestApp, email: &str) -> (Client, i64) {
+    let client = app.verified_user("Ada Lovelace", email).await;
+    let res = client.submit("/workspaces/new", &[("name", "Acme")]).await;
+    (client, id_from_location(res.headers()))
+}
+
+/// Starts connecting X; returns the authorize URL the browser is sent to.
+async fn start(client: &Client, ws: i64) -> String {
+    let res = client
+        .submit(&format!("/w/{ws}/accounts/connect/x"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    location(res.headers())
+}
+
+/// Plays the person at the platform: presses `decision` (allow or deny) on the authorize
+/// page; returns where the platform sends the browser back to.
+async fn at_platform(authorize_url: &str, decision: &str) -> String {
+    let (action, query) = authorize_url.split_once('?').unwrap();
+    let mut form: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    form.push(("decision".into(), decision.into()));
+    form.push(("username".into(), "acme".into()));
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = http.get(authorize_url).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK, "the authorize page opens");
+    let res = http.post(action).form(&form).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    location(res.headers())
+}
+
+/// The path and query of our callback URL.
+fn callback_path(app: &TestApp, url: &str) -> String {
+    url.strip_prefix(&app.address)
+        .unwrap_or_else(|| panic!("back to {url}, not to the app"))
+        .to_owned()
+}
+
+async fn x_connects_publishes_and_disconnects_in_the_sandbox(backend: Backend) {
+    let Some(app) = sandbox(backend).await else {
+        return;
+    };
+    let (client, ws) = owner_with_workspace(&app, "ada@example.com").await;
+    let page = client.get_text(&format!("/w/{ws}/accounts")).await;
+    assert!(
+        page.contains("Sandbox:"),
+        "every page says the platforms are simulated"
+    );
+    assert!(page.contains("Connect X") && page.contains("<code>tweet.write</code>"));
+    assert!(
+        !page.contains("media.write"),
+        "only what publishing needs is asked for"
+    );
+
+    let authorize = start(&client, ws).await;
+    assert!(
+        authorize.contains("code_challenge_method=S256"),
+        "{authorize}"
+    );
+    assert!(
+        authorize.contains("scope=tweet.read+tweet.write+users.read+offline.access"),
+        "{authorize}"
+    );
+    assert!(!authorize.contains("code_verifier"));
+    let back = at_platform(&authorize, "allow").await;
+    let res = client.get(&callback_path(&app, &back)).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(res.headers()), format!("/w/{ws}/accounts"));
+    assert_eq!(res.headers()["referrer-policy"], "no-referrer");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM social_accounts WHERE platform = 'x' AND username = 'acme' AND status = 'connected'").await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM account_tokens WHERE scopes LIKE '%offline.access%'")
+            .await,
+        1
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM oauth_states").await, 0);
+    let account = app.count("SELECT id FROM social_accounts").await;
+
+    // A post to the connected account goes out through the real adapter.
+    let res = client
+        .submit(
+            &format!("/w/{ws}/posts"),
+            &[
+                ("body", "Hello from the sandbox"),
+                ("account", &account.to_string()),
+                ("action", "now"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    app.worker().run_until_empty().await.unwrap();
+    assert_eq!(
+        app.text("SELECT state FROM posts").await,
+        "published",
+        "{}",
+        app.text("SELECT COALESCE(failure_reason, '') FROM posts")
+            .await
+    );
+    let sim_base = authorize.split("/x/").next().unwrap();
+    let published: Vec<Value> = reqwest::get(format!("{sim_base}/_sim/posts"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(published.len(), 1);
+    assert_eq!(published[0]["text"], "Hello from the sandbox");
+    let permalink = app.text("SELECT permalink FROM post_targets").await;
+    assert!(
+        permalink.ends_with(&format!(
+            "/acme/status/{}",
+            published[0]["id"].as_str().unwrap()
+        )),
+        "{permalink}"
+    );
+
+    // Disconnect: revoked at the platform, tokens deleted, the account kept as disconnected.
+    let res = client
+        .submit(&format!("/w/{ws}/accounts/{account}/disconnect"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.count("SELECT COUNT(*) FROM account_tokens").await, 0);
+    assert_eq!(
+        app.text("SELECT status FROM social_accounts").await,
+        "disconnected"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM activity_log WHERE action = 'account.disconnected' AND summary LIKE '%access revoked at the platform%'").await,
+        1
+    );
+    let page = client.get_text(&format!("/w/{ws}/accounts")).await;
+    assert!(
+        page.contains("Security and Account Access") && page.contains("Apps and Sessions"),
+        "the steps to remove the app at X are shown"
+    );
+
+    // Cancelling at the platform stores nothing.
+    let authorize = start(&client, ws).await;
+    let back = at_platform(&authorize, "deny").await;
+    let res = client.get(&callback_path(&app, &back)).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.count("SELECT COUNT(*) FROM account_tokens").await, 0);
+}
+
+async fn a_state_works_once_and_only_for_its_session(backend: Backend) {
+    let Some(app) = sandbox(backend).await else {
+        return;
+    };
+    let (client, ws) = owner_with_workspace(&app, "ada@example.com").await;
+
+    // The callback, replayed, is refused.
+    let back = at_platform(&start(&client, ws).await, "allow").await;
+    let path = callback_path(&app, &back);
+    assert_eq!(client.get(&path).await.status(), StatusCode::SEE_OTHER);
+    let res = client.get(&path).await;
+    expect_page(res, StatusCode::UNPROCESSABLE_ENTITY, "no longer valid").await;
+
+    // Another person's browser cannot finish someone else's authorisation (and burns it).
+    let back = at_platform(&start(&client, ws).await, "allow").await;
+    let path = callback_path(&app, &back);
+    let (mallory, _) = owner_with_workspace(&app, "mallory@example.com").await;
+    expect_page(
+        mallory.get(&path).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "no longer valid",
+    )
+    .await;
+    expect_page(
+        client.get(&path).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "no longer valid",
+    )
+    .await;
+
+    // A forged state, or a state with a made-up code, stores nothing.
+    expect_page(
+        client.get("/oauth/x/callback?state=forged&code=abc").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "no longer valid",
+    )
+    .await;
+    let authorize = start(&client, ws).await;
+    let state = form_urlencoded::parse(authorize.split_once('?').unwrap().1.as_bytes())
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    let res = client
+        .get(&format!("/oauth/x/callback?state={state}&code=made-up"))
+        .await;
+    expect_page(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "X did not accept the connection",
+    )
+    .await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM social_accounts").await, 1);
+
+    // Viewers and editors cannot start a connection.
+    app.exec("UPDATE memberships SET role = 'editor'").await;
+    let res = client
+        .submit(&format!("/w/{ws}/accounts/connect/x"), &[])
+        .await;
+    expect_page(res, StatusCode::FORBIDDEN, "Only owners and admins").await;
+}

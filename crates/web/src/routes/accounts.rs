@@ -1,0 +1,248 @@
+//! Connected accounts: the list, connecting over OAuth (scopes shown before leaving), the
+//! platform's callback, and disconnecting (revoke, then delete the tokens).
+
+use crate::AppState;
+use crate::error::{AppError, AppResult};
+use crate::extract::{CurrentUser, PathIds, WorkspaceMember};
+use crate::flash::{Flash, redirect_with};
+use crate::forms::FieldErrors;
+use crate::page::Layout;
+use crate::routes::{no_referrer, render};
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use domain::Platform;
+use services::ServiceError;
+use services::connections::{Finished, Revocation};
+
+pub struct AccountRow {
+    pub id: i64,
+    pub platform: &'static str,
+    pub username: String,
+    pub display_name: String,
+    pub connected: bool,
+}
+
+/// A platform that can be connected.
+pub struct Offer {
+    pub slug: &'static str,
+    pub label: &'static str,
+}
+
+/// Where to remove the app in each platform's own settings (the privacy page's list).
+pub fn removal_steps(platform: Platform) -> &'static str {
+    match platform {
+        Platform::Facebook => "Settings > Business Integrations",
+        Platform::Instagram => "Settings > Website Permissions > Apps and Websites",
+        Platform::TikTok => "Settings > Security and Permissions > Authorized Apps",
+        Platform::LinkedIn => "Settings > Data Privacy > Permitted Services",
+        Platform::X => "Settings > Security and Account Access > Apps and Sessions",
+    }
+}
+
+/// What a scope lets Socializioz do, in words.
+fn scope_meaning(scope: &str) -> &'static str {
+    match scope {
+        "tweet.read" => "read posts (needed to publish)",
+        "tweet.write" => "publish posts",
+        "users.read" => "read the profile: id, name, username",
+        "offline.access" => "stay connected without asking again every two hours",
+        "media.write" => "upload images and videos",
+        _ => "",
+    }
+}
+
+pub struct ScopeLine {
+    pub scope: &'static str,
+    pub meaning: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/list.html")]
+struct AccountsPage {
+    layout: Layout,
+    errors: FieldErrors,
+    ws: i64,
+    accounts: Vec<AccountRow>,
+    offers: Vec<(Offer, Vec<ScopeLine>)>,
+    manage: bool,
+    steps: Vec<(&'static str, &'static str)>,
+}
+
+async fn page_with(
+    state: &AppState,
+    m: &WorkspaceMember,
+    errors: FieldErrors,
+) -> AppResult<AccountsPage> {
+    let ws = m.membership.workspace_id();
+    let accounts = state
+        .services
+        .accounts_of(ws)
+        .await?
+        .into_iter()
+        .map(|a| AccountRow {
+            id: a.id,
+            platform: Platform::parse(&a.platform)
+                .map(|p| p.label())
+                .unwrap_or("?"),
+            connected: a.status == "connected",
+            username: a.username,
+            display_name: a.display_name,
+        })
+        .collect();
+    let offers = state
+        .services
+        .connectors
+        .platforms()
+        .into_iter()
+        .filter_map(|p| {
+            let connector = state.services.connectors.get(p)?;
+            let scopes = connector.publishing_scopes();
+            Some((
+                Offer {
+                    slug: p.slug(),
+                    label: p.label(),
+                },
+                scopes
+                    .iter()
+                    .map(|s| ScopeLine {
+                        scope: s,
+                        meaning: scope_meaning(s),
+                    })
+                    .collect(),
+            ))
+        })
+        .collect();
+    Ok(AccountsPage {
+        layout: Layout::for_member(state, m, "Connected accounts"),
+        errors,
+        ws: ws.0,
+        accounts,
+        offers,
+        manage: m.membership.role.can_manage_members(),
+        steps: Platform::ALL
+            .iter()
+            .map(|p| (p.label(), removal_steps(*p)))
+            .collect(),
+    })
+}
+
+pub async fn page(State(state): State<AppState>, m: WorkspaceMember) -> AppResult {
+    render(page_with(&state, &m, FieldErrors::new()).await?)
+}
+
+fn callback_url(state: &AppState, platform: Platform) -> String {
+    format!(
+        "{}/oauth/{}/callback",
+        state.services.base_url,
+        platform.slug()
+    )
+}
+
+pub async fn connect(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    PathIds((_, slug)): PathIds<(i64, String)>,
+) -> AppResult {
+    let platform = Platform::parse(&slug).map_err(|_| AppError::NotFound)?;
+    let result = state
+        .services
+        .start_connection(
+            &m.membership,
+            &m.auth.user,
+            m.auth.session_id.0,
+            platform,
+            &callback_url(&state, platform),
+        )
+        .await;
+    match result {
+        Ok(url) => Ok(Redirect::to(&url).into_response()),
+        Err(err) => refused(&state, &m, err).await,
+    }
+}
+
+async fn refused(state: &AppState, m: &WorkspaceMember, err: ServiceError) -> AppResult {
+    let mut errors = FieldErrors::new();
+    let status = match err {
+        ServiceError::Forbidden(message) => {
+            errors.add("accounts", message);
+            StatusCode::FORBIDDEN
+        }
+        ServiceError::Invalid { message, .. } => {
+            errors.add("accounts", message);
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        ServiceError::NotFound => return Err(AppError::NotFound),
+        other => return Err(other.into()),
+    };
+    let mut res = render(page_with(state, m, errors).await?)?;
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct CallbackQuery {
+    state: String,
+    code: Option<String>,
+    error: Option<String>,
+}
+
+/// The platform sends the browser back here. The state must be this session's, unused and
+/// fresh; anything else is refused without storing anything.
+pub async fn callback(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    PathIds(slug): PathIds<String>,
+    Query(query): Query<CallbackQuery>,
+) -> AppResult {
+    let platform = Platform::parse(&slug).map_err(|_| AppError::NotFound)?;
+    let result = state
+        .services
+        .finish_connection(
+            &user.auth.user,
+            user.auth.session_id.0,
+            platform,
+            &query.state,
+            query.code.as_deref(),
+            query.error.is_some(),
+            &callback_url(&state, platform),
+        )
+        .await;
+    let res = match result {
+        Ok((ws, Finished::Connected(_))) => {
+            redirect_with(&format!("/w/{}/accounts", ws.0), Flash::AccountConnected)
+        }
+        Ok((ws, Finished::Cancelled)) => {
+            redirect_with(&format!("/w/{}/accounts", ws.0), Flash::ConnectionCancelled)
+        }
+        Err(ServiceError::Invalid { message, .. } | ServiceError::Forbidden(message)) => {
+            AppError::Invalid(message).into_response()
+        }
+        Err(other) => return Err(other.into()),
+    };
+    Ok(no_referrer(res))
+}
+
+pub async fn disconnect(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    PathIds((ws, account)): PathIds<(i64, i64)>,
+) -> AppResult {
+    let result = state
+        .services
+        .disconnect_account(&m.membership, &m.auth.user, account)
+        .await;
+    match result {
+        Ok(Revocation::Revoked | Revocation::NotOffered) => Ok(redirect_with(
+            &format!("/w/{ws}/accounts"),
+            Flash::AccountDisconnected,
+        )),
+        Ok(Revocation::Failed(_)) => Ok(redirect_with(
+            &format!("/w/{ws}/accounts"),
+            Flash::AccountDisconnectedUnconfirmed,
+        )),
+        Err(err) => refused(&state, &m, err).await,
+    }
+}
