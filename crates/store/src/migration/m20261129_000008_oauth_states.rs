@@ -3,7 +3,7 @@
 //! is derived from the state with the server's key, so nothing secret is stored.
 
 use super::fk;
-use super::refs::{Users, Workspaces};
+use super::refs::{Sessions, Users, Workspaces};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{big_integer, big_pk_auto, string, timestamp_with_time_zone};
 
@@ -26,12 +26,6 @@ enum OauthStates {
     Platform,
     Scopes,
     ExpiresAt,
-}
-
-#[derive(DeriveIden)]
-enum Sessions {
-    Table,
-    Id,
 }
 
 #[async_trait::async_trait]

@@ -52,6 +52,12 @@ pub(crate) mod refs {
     }
 
     #[derive(DeriveIden)]
+    pub enum Sessions {
+        Table,
+        Id,
+    }
+
+    #[derive(DeriveIden)]
     pub enum SocialAccounts {
         Table,
         Id,
