@@ -4,13 +4,16 @@ use axum::http::{HeaderName, HeaderValue, header};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// No inline script or style anywhere: every script and stylesheet is a file of our own, or the
-/// operator's configured tag (whose origin is added to `script-src` and `connect-src`).
-pub fn csp(tag_origins: &[String]) -> String {
+/// operator's configured tag (whose origin is added to `script-src` and `connect-src`). Forms
+/// post to this site only, except that a form's redirect may lead to a configured platform's
+/// authorisation page (`form_origins`), which browsers check against `form-action` too.
+pub fn csp(tag_origins: &[String], form_origins: &[String]) -> String {
     let extra: String = tag_origins.iter().map(|o| format!(" {o}")).collect();
+    let forms: String = form_origins.iter().map(|o| format!(" {o}")).collect();
     format!(
         "default-src 'self'; script-src 'self'{extra}; style-src 'self'; img-src 'self' data:; \
-         font-src 'self'; connect-src 'self'{extra}; form-action 'self'; frame-ancestors 'none'; \
-         base-uri 'none'; object-src 'none'"
+         font-src 'self'; connect-src 'self'{extra}; form-action 'self'{forms}; \
+         frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
     )
 }
 
@@ -22,8 +25,12 @@ pub fn origin_of(url: &str) -> Option<String> {
 }
 
 /// The security headers as layers; HSTS only when the site is reached over HTTPS.
-pub fn layers(https: bool, tag_origins: &[String]) -> Vec<SetResponseHeaderLayer<HeaderValue>> {
-    let csp = HeaderValue::from_str(&csp(tag_origins))
+pub fn layers(
+    https: bool,
+    tag_origins: &[String],
+    form_origins: &[String],
+) -> Vec<SetResponseHeaderLayer<HeaderValue>> {
+    let csp = HeaderValue::from_str(&csp(tag_origins, form_origins))
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
     let mut list = vec![
         (header::CONTENT_SECURITY_POLICY, csp),
@@ -74,10 +81,17 @@ mod tests {
             Some("http://localhost:8000".to_owned())
         );
         assert_eq!(origin_of("javascript:alert(1)"), None);
-        let policy = csp(&["https://stats.example.com".to_owned()]);
+        let policy = csp(
+            &["https://stats.example.com".to_owned()],
+            &["https://x.com".to_owned()],
+        );
+        assert!(
+            policy.contains("form-action 'self' https://x.com;"),
+            "{policy}"
+        );
         assert!(policy.contains("script-src 'self' https://stats.example.com;"));
         assert!(policy.contains("connect-src 'self' https://stats.example.com;"));
         assert!(!policy.contains("unsafe-inline"));
-        assert_eq!(csp(&[]).matches("https://").count(), 0);
+        assert_eq!(csp(&[], &[]).matches("https://").count(), 0);
     }
 }

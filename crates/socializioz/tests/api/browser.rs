@@ -333,6 +333,14 @@ where
     let Some(app) = spawn_app_with_tags(Backend::Sqlite).await else {
         return;
     };
+    run_in(app, name, javascript, body).await;
+}
+
+/// Runs `body` in a fresh browser against `app`; a failure keeps a screenshot.
+async fn run_in<F>(app: TestApp, name: &str, javascript: bool, body: F)
+where
+    F: AsyncFnOnce(&mut Browser, &TestApp) -> Result<()>,
+{
     let Some(mut browser) = Browser::start(name, javascript).await else {
         return;
     };
@@ -771,6 +779,57 @@ async fn composing_and_scheduling_in_the_browser() {
             "not in the week view"
         );
         b.screenshot("calendar-week").await?;
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connecting_x_in_the_browser() {
+    let Some(app) =
+        crate::helpers::spawn_app_with(Backend::Sqlite, |s| s.platforms.sandbox = true).await
+    else {
+        return;
+    };
+    run_in(app, "connect-x", true, async |b, app| {
+        let base = &app.address;
+        let client = app.verified_user("Ada Lovelace", "ada@example.com").await;
+        let res = client.submit("/workspaces/new", &[("name", "Acme")]).await;
+        let ws = crate::helpers::id_from_location(res.headers());
+
+        b.goto(&format!("{base}/login")).await?;
+        b.wait_for_heading("Log in").await?;
+        b.click("[data-consent-banner] button[value=reject]")
+            .await?;
+        b.fill("#f-email", "ada@example.com").await?;
+        b.fill("#f-password", PASSWORD).await?;
+        b.click("main form button[type=submit]").await?;
+        b.wait_for_heading("Acme").await?;
+        ensure!(
+            b.text(".sandbox-banner").await?.contains("simulated"),
+            "the sandbox is not announced"
+        );
+        b.click(&format!("nav.subnav a[href='/w/{ws}/accounts']"))
+            .await?;
+        b.wait_for_heading("Connected accounts").await?;
+        ensure!(
+            b.body_text().await?.contains("tweet.write"),
+            "the scopes are not shown before leaving"
+        );
+        b.screenshot("accounts").await?;
+        b.click(&format!("form[action='/w/{ws}/accounts/connect/x'] button"))
+            .await?;
+        b.wait_for_heading("Authorize").await?;
+        b.screenshot("authorize").await?;
+        b.fill("#username", "acme_in_browser").await?;
+        b.click("#allow").await?;
+        b.wait_for_heading("Connected accounts").await?;
+        let page = b.body_text().await?;
+        ensure!(
+            page.contains("The account is connected.") && page.contains("@acme_in_browser"),
+            "not connected: {page}"
+        );
+        b.screenshot("connected").await?;
         Ok(())
     })
     .await;

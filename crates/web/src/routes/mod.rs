@@ -222,7 +222,15 @@ pub fn router(state: AppState) -> Router {
     .flatten()
     .filter_map(|url| security::origin_of(url))
     .collect();
-    for layer in security::layers(state.config.https, &tag_origins) {
+    // A connect form's redirect leads to the platform's authorisation page.
+    let connectors = &state.services.connectors;
+    let form_origins: Vec<String> = connectors
+        .platforms()
+        .into_iter()
+        .filter_map(|p| connectors.get(p))
+        .filter_map(|c| security::origin_of(&c.authorize_url("", None, "", &[])))
+        .collect();
+    for layer in security::layers(state.config.https, &tag_origins, &form_origins) {
         app = app.layer(layer);
     }
     app.with_state(state)
