@@ -216,6 +216,8 @@ impl Services {
             },
         )
         .await?;
+        let expires_at = seconds(grant.expires_in);
+        crate::token_refresh::resume(&txn, &account, expires_at).await?;
         activity::record(
             &txn,
             membership.workspace_id(),
@@ -229,6 +231,7 @@ impl Services {
         )
         .await?;
         txn.commit().await?;
+        self.wake.notify_one();
         Ok((ws, Finished::Connected(account)))
     }
 
@@ -273,6 +276,7 @@ impl Services {
         store::entities::account_token::Entity::delete_by_id(account.id)
             .exec(&txn)
             .await?;
+        crate::token_refresh::schedule(&txn, account.id, ws.0, None).await?;
         let mut row: social_account::ActiveModel = account.clone().into();
         row.status = Set("disconnected".to_owned());
         row.updated_at = Set(crate::now());

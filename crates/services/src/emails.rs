@@ -125,3 +125,18 @@ pub fn publish_problem(
         ),
     }
 }
+
+/// A connected account's token was refused: someone has to reconnect it.
+pub fn reconnect_needed(to: &str, name: &str, platform: &str, username: &str, link: &str) -> Email {
+    Email {
+        to: to.to_owned(),
+        subject: format!("Reconnect {platform} @{username} in Socializioz"),
+        body: format!(
+            "Hello {name},\n\n\
+             {platform} no longer accepts Socializioz's access to @{username} (it may have been \
+             revoked, or it expired). Posts to this account are waiting and go out once it is \
+             connected again:\n\n\
+             {link}\n"
+        ),
+    }
+}

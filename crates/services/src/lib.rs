@@ -18,6 +18,7 @@ pub mod queue;
 pub mod retention;
 pub mod sessions;
 pub mod throttle;
+pub mod token_refresh;
 pub mod tokens;
 pub mod worker;
 pub mod workspaces;

@@ -33,8 +33,10 @@ pub mod state {
     /// A target's outcome is unknown (the process stopped mid-call and the platform cannot be
     /// asked): a person decides.
     pub const UNCONFIRMED: &str = "unconfirmed";
+    /// The account needs to be reconnected; the post goes out once it is.
+    pub const WAITING: &str = "waiting";
 
-    pub const ALL: [&str; 7] = [
+    pub const ALL: [&str; 8] = [
         DRAFT,
         SCHEDULED,
         PUBLISHING,
@@ -42,6 +44,7 @@ pub mod state {
         PARTIALLY_PUBLISHED,
         FAILED,
         UNCONFIRMED,
+        WAITING,
     ];
 
     /// How a state is named in the interface.
@@ -54,6 +57,7 @@ pub mod state {
             PARTIALLY_PUBLISHED => "Partly published",
             FAILED => "Failed",
             UNCONFIRMED => "Needs a check",
+            WAITING => "Waiting for reconnection",
             _ => "Unknown",
         }
     }

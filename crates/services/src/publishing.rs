@@ -382,6 +382,20 @@ async fn begin(services: &Services, payload: &Payload) -> Result<Step> {
         .await?
         .ok_or(ServiceError::NotFound)?;
     let platform = platform_of(&account)?;
+    if account.status != "connected" {
+        // Held, not failed: it goes out when the account is reconnected.
+        let mut row: post_target::ActiveModel = target.into();
+        row.state = Set(state::WAITING.to_owned());
+        row.last_error = Set(Some(format!(
+            "{platform} @{} needs to be reconnected; the post goes out once it is.",
+            account.username
+        )));
+        row.updated_at = Set(crate::now());
+        row.update(&txn).await?;
+        update_post_state(&txn, &post).await?;
+        txn.commit().await?;
+        return Ok(Step::Skip);
+    }
     let Some(publisher) = services.publishers.get(platform) else {
         let reason = format!("Publishing to {platform} is not set up on this server.");
         mark_failed(&txn, &services.base_url, &post, &target, &reason).await?;
@@ -484,13 +498,28 @@ async fn settle(
             Ok(Finish::Done)
         }
         Err(PublishError::TokenExpired) => {
+            // Refresh the token now; this job runs again shortly and either publishes with
+            // the new token or, if the refresh failed, holds the post until a reconnection.
+            crate::token_refresh::refresh_soon(
+                services,
+                prepared.account.id,
+                prepared.account.workspace_id,
+            )
+            .await?;
             let reason = format!(
-                "{} no longer accepts the connection to @{}. Reconnect the account, then retry.",
+                "{} no longer accepted the token of @{}; refreshing it",
                 platform_of(&prepared.account)?,
                 prepared.account.username
             );
-            close(services, prepared, outcome::FAILED, Some(&reason), None).await?;
-            Ok(Finish::Done)
+            if last_try {
+                close(services, prepared, outcome::FAILED, Some(&reason), None).await?;
+                return Ok(Finish::Done);
+            }
+            close(services, prepared, outcome::RETRY, Some(&reason), None).await?;
+            Ok(Finish::Retry(
+                reason,
+                Some(std::time::Duration::from_secs(30)),
+            ))
         }
     }
 }
@@ -760,7 +789,7 @@ async fn failure_mail<C: ConnectionTrait>(
 }
 
 /// Recomputes a post's state from its targets' and writes it (with the failures' reasons).
-async fn update_post_state<C: ConnectionTrait>(
+pub(crate) async fn update_post_state<C: ConnectionTrait>(
     conn: &C,
     post: &post::Model,
 ) -> Result<post::Model> {
@@ -801,6 +830,8 @@ pub fn aggregate(targets: &[&str]) -> &'static str {
         state::SCHEDULED
     } else if any(state::PUBLISHING) || any(state::SCHEDULED) {
         state::PUBLISHING
+    } else if any(state::WAITING) {
+        state::WAITING
     } else if any(state::UNCONFIRMED) {
         state::UNCONFIRMED
     } else if all(state::PUBLISHED) {
@@ -990,5 +1021,7 @@ mod tests {
         assert_eq!(aggregate(&[PUBLISHED, FAILED]), PARTIALLY_PUBLISHED);
         assert_eq!(aggregate(&[FAILED, FAILED]), FAILED);
         assert_eq!(aggregate(&[PUBLISHED, UNCONFIRMED]), UNCONFIRMED);
+        assert_eq!(aggregate(&[PUBLISHED, WAITING]), WAITING);
+        assert_eq!(aggregate(&[SCHEDULED, WAITING]), PUBLISHING);
     }
 }

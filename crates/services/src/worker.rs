@@ -4,7 +4,7 @@
 //! this process, or `poll` passes, for jobs added by other processes). On shutdown it stops
 //! claiming, lets the jobs in flight finish for up to `grace`, then gives back the rest.
 
-use crate::{Result, Services, emails, publishing, queue};
+use crate::{Result, Services, emails, publishing, queue, token_refresh};
 use providers::mail::Email;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -262,6 +262,7 @@ impl Worker {
                 })
             }
             publishing::JOB_KIND => publishing::run(&self.services, job).await,
+            token_refresh::JOB_KIND => token_refresh::run(&self.services, job).await,
             other => Err(JobError::Permanent(format!(
                 "no handler for job kind {other:?}"
             ))),

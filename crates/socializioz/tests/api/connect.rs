@@ -12,6 +12,7 @@ use serde_json::Value;
 both_backends!(
     x_connects_publishes_and_disconnects_in_the_sandbox,
     a_state_works_once_and_only_for_its_session,
+    tokens_are_refreshed_ahead_and_a_refused_refresh_holds_posts,
 );
 
 async fn sandbox(backend: Backend) -> Option<TestApp> {
@@ -228,4 +229,127 @@ async fn a_state_works_once_and_only_for_its_session(backend: Backend) {
         .submit(&format!("/w/{ws}/accounts/connect/x"), &[])
         .await;
     expect_page(res, StatusCode::FORBIDDEN, "Only owners and admins").await;
+}
+
+/// Connects X for `client`'s workspace; returns the simulator's base URL.
+async fn connect_x(app: &TestApp, client: &Client, ws: i64) -> String {
+    let authorize = start(client, ws).await;
+    let back = at_platform(&authorize, "allow").await;
+    assert_eq!(
+        client.get(&callback_path(app, &back)).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    authorize.split("/x/").next().unwrap().to_owned()
+}
+
+async fn refresh_now(app: &TestApp) {
+    app.exec("UPDATE jobs SET run_at = '2000-01-01 00:00:00+00:00' WHERE kind = 'refresh_tokens' AND state = 'queued'")
+        .await;
+    app.worker().run_until_empty().await.unwrap();
+}
+
+async fn tokens_are_refreshed_ahead_and_a_refused_refresh_holds_posts(backend: Backend) {
+    use secrecy::ExposeSecret;
+    let Some(app) = sandbox(backend).await else {
+        return;
+    };
+    let (client, ws) = owner_with_workspace(&app, "ada@example.com").await;
+    let sim = connect_x(&app, &client, ws).await;
+    let account = app.count("SELECT id FROM social_accounts").await;
+
+    // One refresh is planned, ten minutes before the two-hour token ends.
+    let planned = {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        store::entities::job::Entity::find()
+            .filter(store::entities::job::Column::Kind.eq("refresh_tokens"))
+            .all(&app.services.db)
+            .await
+            .unwrap()
+    };
+    assert_eq!(planned.len(), 1);
+    let ahead = planned[0].run_at - chrono::Utc::now();
+    assert!(
+        ahead > chrono::Duration::minutes(105) && ahead <= chrono::Duration::minutes(110),
+        "{ahead}"
+    );
+
+    // Twice in a row: the second works only if the rotated refresh token was kept.
+    for _ in 0..2 {
+        let before = app.services.tokens_of(account).await.unwrap().unwrap();
+        refresh_now(&app).await;
+        let after = app.services.tokens_of(account).await.unwrap().unwrap();
+        assert_ne!(after.access.expose_secret(), before.access.expose_secret());
+        assert_ne!(
+            after.refresh.unwrap().expose_secret(),
+            before.refresh.unwrap().expose_secret()
+        );
+        assert_eq!(
+            app.text("SELECT status FROM social_accounts").await,
+            "connected"
+        );
+    }
+
+    // The person revokes the app at X: the next refresh is refused.
+    let tokens = app.services.tokens_of(account).await.unwrap().unwrap();
+    let revoked = reqwest::Client::new()
+        .post(format!("{sim}/x/2/oauth2/revoke"))
+        .form(&[
+            ("token", tokens.refresh.unwrap().expose_secret()),
+            ("client_id", "socializioz-sandbox"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(revoked.status().is_success());
+    refresh_now(&app).await;
+    assert_eq!(
+        app.text("SELECT status FROM social_accounts").await,
+        "reconnect_needed"
+    );
+    let mail = app.last_mail_to("ada@example.com").await;
+    assert!(
+        mail.subject.contains("Reconnect X @acme"),
+        "{}",
+        mail.subject
+    );
+
+    // Its posts wait instead of failing, and nothing reaches the platform.
+    let res = client
+        .submit(
+            &format!("/w/{ws}/posts"),
+            &[
+                ("body", "Held"),
+                ("account", &account.to_string()),
+                ("action", "now"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    app.worker().run_until_empty().await.unwrap();
+    assert_eq!(app.text("SELECT state FROM post_targets").await, "waiting");
+    assert_eq!(app.text("SELECT state FROM posts").await, "waiting");
+    let published: Vec<Value> = reqwest::get(format!("{sim}/_sim/posts"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(published.is_empty());
+
+    // Reconnecting sends it.
+    connect_x(&app, &client, ws).await;
+    assert_eq!(
+        app.text("SELECT status FROM social_accounts").await,
+        "connected"
+    );
+    app.worker().run_until_empty().await.unwrap();
+    assert_eq!(app.text("SELECT state FROM posts").await, "published");
+    let published: Vec<Value> = reqwest::get(format!("{sim}/_sim/posts"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(published.len(), 1);
+    assert_eq!(published[0]["text"], "Held");
 }

@@ -1,0 +1,240 @@
+//! Keeping platform tokens alive: a job per account refreshes its token ahead of expiry and
+//! stores what comes back (platforms such as X rotate the refresh token, so the newest one is
+//! kept every time). When a refresh is refused, the account becomes "reconnect needed", its
+//! owners and admins are told, and its posts wait instead of failing one by one; reconnecting
+//! sends them.
+
+use crate::account_tokens::TokenSet;
+use crate::queue::{self, NewJob};
+use crate::worker::JobError;
+use crate::{Result, Services, activity, emails, posts, publishing};
+use chrono::{DateTime, Utc};
+use domain::{Platform, Role, WorkspaceId};
+use providers::social::ConnectError;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use serde::{Deserialize, Serialize};
+use store::entities::{job, membership, post, post_target, social_account, user};
+
+pub const JOB_KIND: &str = "refresh_tokens";
+
+/// How long before expiry a token is refreshed.
+pub const AHEAD: chrono::Duration = chrono::Duration::minutes(10);
+
+#[derive(Serialize, Deserialize)]
+struct Payload {
+    account: i64,
+}
+
+fn subject(account_id: i64) -> String {
+    format!("account:{account_id}")
+}
+
+/// Plans the refresh of an account's token at `expires_at` less the margin (now, if that has
+/// passed), replacing any refresh already planned.
+pub(crate) async fn schedule<C: ConnectionTrait>(
+    conn: &C,
+    account_id: i64,
+    workspace_id: i64,
+    expires_at: Option<DateTime<Utc>>,
+) -> Result<()> {
+    job::Entity::delete_many()
+        .filter(job::Column::Subject.eq(subject(account_id)))
+        .filter(job::Column::Kind.eq(JOB_KIND))
+        .filter(job::Column::State.eq(queue::QUEUED))
+        .exec(conn)
+        .await?;
+    let Some(expires_at) = expires_at else {
+        return Ok(());
+    };
+    let payload = serde_json::to_value(Payload {
+        account: account_id,
+    })
+    .map_err(anyhow::Error::from)?;
+    let mut job = NewJob::now(JOB_KIND, payload);
+    job.run_at = (expires_at - AHEAD).max(crate::now());
+    job.workspace_id = Some(workspace_id);
+    job.subject = Some(subject(account_id));
+    queue::enqueue(conn, job).await?;
+    Ok(())
+}
+
+/// Refreshes an account's token as soon as a worker can (a platform refused it early).
+pub(crate) async fn refresh_soon(
+    services: &Services,
+    account_id: i64,
+    workspace_id: i64,
+) -> Result<()> {
+    let txn = store::begin_write(&services.db).await?;
+    schedule(&txn, account_id, workspace_id, Some(crate::now())).await?;
+    txn.commit().await?;
+    services.wake.notify_one();
+    Ok(())
+}
+
+/// Runs one refresh job.
+pub async fn run(services: &Services, job: &job::Model) -> Result<(), JobError> {
+    let payload: Payload = serde_json::from_str(&job.payload)
+        .map_err(|e| JobError::Permanent(format!("unreadable payload: {e}")))?;
+    let retry = |e: crate::ServiceError| JobError::Retry(format!("{e:#}"));
+    let Some(account) = social_account::Entity::find_by_id(payload.account)
+        .one(&services.db)
+        .await
+        .map_err(|e| retry(e.into()))?
+    else {
+        return Ok(());
+    };
+    if account.status != "connected" {
+        return Ok(());
+    }
+    let platform = Platform::parse(&account.platform)
+        .map_err(|_| JobError::Permanent("unknown platform".into()))?;
+    let Some(connector) = services.connectors.get(platform) else {
+        return Err(JobError::Permanent(format!(
+            "{platform} is not set up on this server"
+        )));
+    };
+    let Some(tokens) = services.tokens_of(account.id).await.map_err(retry)? else {
+        return Ok(());
+    };
+    let Some(refresh) = &tokens.refresh else {
+        // Nothing to refresh with: the person has to reconnect once the token ends.
+        if tokens
+            .expires_at
+            .is_none_or(|at| at <= crate::now() + AHEAD)
+        {
+            reconnect_needed(services, &account, "the platform gave no refresh token")
+                .await
+                .map_err(retry)?;
+        }
+        return Ok(());
+    };
+    match connector.refresh(refresh).await {
+        Ok(grant) => {
+            let now = crate::now();
+            let seconds = |s: Option<u64>| {
+                s.and_then(|s| i64::try_from(s).ok())
+                    .map(|s| now + chrono::Duration::seconds(s))
+            };
+            let renewed = TokenSet {
+                access: grant.access,
+                // Keep the newest refresh token: a rotated one replaces the old.
+                refresh: grant.refresh.or(tokens.refresh.clone()),
+                expires_at: seconds(grant.expires_in),
+                refresh_expires_at: seconds(grant.refresh_expires_in).or(tokens.refresh_expires_at),
+                scopes: if grant.scopes.is_empty() {
+                    tokens.scopes.clone()
+                } else {
+                    grant.scopes
+                },
+            };
+            let txn = store::begin_write(&services.db)
+                .await
+                .map_err(|e| retry(e.into()))?;
+            services
+                .store_tokens(&txn, account.id, &renewed)
+                .await
+                .map_err(retry)?;
+            schedule(&txn, account.id, account.workspace_id, renewed.expires_at)
+                .await
+                .map_err(retry)?;
+            txn.commit().await.map_err(|e| retry(e.into()))?;
+            Ok(())
+        }
+        Err(ConnectError::Refused(why)) => {
+            reconnect_needed(services, &account, &why)
+                .await
+                .map_err(retry)?;
+            Ok(())
+        }
+        Err(ConnectError::Unavailable(why)) => Err(JobError::Retry(why)),
+    }
+}
+
+/// Marks the account "reconnect needed", logs it and e-mails the workspace's owners and admins.
+async fn reconnect_needed(
+    services: &Services,
+    account: &social_account::Model,
+    why: &str,
+) -> Result<()> {
+    let platform = Platform::parse(&account.platform)
+        .map(|p| p.label())
+        .unwrap_or("the platform");
+    let txn = store::begin_write(&services.db).await?;
+    social_account::Entity::update_many()
+        .col_expr(
+            social_account::Column::Status,
+            Expr::value("reconnect_needed"),
+        )
+        .col_expr(social_account::Column::UpdatedAt, Expr::value(crate::now()))
+        .filter(social_account::Column::Id.eq(account.id))
+        .exec(&txn)
+        .await?;
+    activity::record(
+        &txn,
+        WorkspaceId(account.workspace_id),
+        None,
+        activity::Entry {
+            action: "account.reconnect_needed",
+            object_type: "account",
+            object_id: Some(account.id),
+            summary: format!(
+                "{platform} @{} needs to be reconnected ({why}); its posts wait",
+                account.username
+            ),
+        },
+    )
+    .await?;
+    let managers = membership::Entity::find()
+        .filter(membership::Column::WorkspaceId.eq(account.workspace_id))
+        .filter(membership::Column::Role.is_in([Role::Owner.as_str(), Role::Admin.as_str()]))
+        .find_also_related(user::Entity)
+        .all(&txn)
+        .await?;
+    let link = format!("{}/w/{}/accounts", services.base_url, account.workspace_id);
+    for (_, person) in managers {
+        if let Some(person) = person {
+            let email = emails::reconnect_needed(
+                &person.email,
+                &person.name,
+                platform,
+                &account.username,
+                &link,
+            );
+            emails::queue(&txn, email, Some(person.id)).await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// After a reconnection: the account's waiting posts are sent (at their time, or now if it has
+/// passed), and its next refresh is planned.
+pub(crate) async fn resume<C: ConnectionTrait>(
+    conn: &C,
+    account: &social_account::Model,
+    expires_at: Option<DateTime<Utc>>,
+) -> Result<usize> {
+    schedule(conn, account.id, account.workspace_id, expires_at).await?;
+    let waiting = post_target::Entity::find()
+        .filter(post_target::Column::AccountId.eq(account.id))
+        .filter(post_target::Column::State.eq(posts::state::WAITING))
+        .find_also_related(post::Entity)
+        .all(conn)
+        .await?;
+    let now = crate::now();
+    let mut resumed = 0;
+    for (target, post) in waiting {
+        let Some(post) = post else { continue };
+        let mut row: post_target::ActiveModel = target.clone().into();
+        row.state = Set(posts::state::SCHEDULED.to_owned());
+        row.last_error = Set(None);
+        row.updated_at = Set(now);
+        let target = row.update(conn).await?;
+        let at = post.scheduled_at.unwrap_or(now).max(now);
+        publishing::enqueue(conn, &post, &target, &account.platform, at).await?;
+        publishing::update_post_state(conn, &post).await?;
+        resumed += 1;
+    }
+    Ok(resumed)
+}
