@@ -105,18 +105,7 @@ async fn x_connects_publishes_and_disconnects_in_the_sandbox(backend: Backend) {
     let account = app.count("SELECT id FROM social_accounts").await;
 
     // A post to the connected account goes out through the real adapter.
-    let res = client
-        .submit(
-            &format!("/w/{ws}/posts"),
-            &[
-                ("body", "Hello from the sandbox"),
-                ("account", &account.to_string()),
-                ("action", "now"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    app.worker().run_until_empty().await.unwrap();
+    publish_now(&app, &client, ws, account, "Hello from the sandbox").await;
     assert_eq!(
         app.text("SELECT state FROM posts").await,
         "published",
@@ -231,6 +220,19 @@ async fn a_state_works_once_and_only_for_its_session(backend: Backend) {
     expect_page(res, StatusCode::FORBIDDEN, "Only owners and admins").await;
 }
 
+/// Posts `text` to `account` now and runs the queue.
+async fn publish_now(app: &TestApp, client: &Client, ws: i64, account: i64, text: &str) {
+    let account = account.to_string();
+    let res = client
+        .submit(
+            &format!("/w/{ws}/posts"),
+            &[("body", text), ("account", &account), ("action", "now")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    app.worker().run_until_empty().await.unwrap();
+}
+
 /// Connects X for `client`'s workspace; returns the simulator's base URL.
 async fn connect_x(app: &TestApp, client: &Client, ws: i64) -> String {
     let authorize = start(client, ws).await;
@@ -314,18 +316,7 @@ async fn tokens_are_refreshed_ahead_and_a_refused_refresh_holds_posts(backend: B
     );
 
     // Its posts wait instead of failing, and nothing reaches the platform.
-    let res = client
-        .submit(
-            &format!("/w/{ws}/posts"),
-            &[
-                ("body", "Held"),
-                ("account", &account.to_string()),
-                ("action", "now"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    app.worker().run_until_empty().await.unwrap();
+    publish_now(&app, &client, ws, account, "Held").await;
     assert_eq!(app.text("SELECT state FROM post_targets").await, "waiting");
     assert_eq!(app.text("SELECT state FROM posts").await, "waiting");
     let published: Vec<Value> = reqwest::get(format!("{sim}/_sim/posts"))
