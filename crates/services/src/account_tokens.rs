@@ -3,10 +3,9 @@
 
 use crate::{Result, ServiceError, Services};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use secrecy::SecretString;
 use store::entities::account_token;
@@ -98,6 +97,17 @@ impl Services {
         }))
     }
 
+    /// How many stored values are still sealed with a master key other than the current one.
+    pub async fn tokens_under_older_keys(&self) -> Result<usize> {
+        let prefix = format!("v1.{}.", self.keyring.current_id());
+        let rows = account_token::Entity::find().all(&self.db).await?;
+        Ok(rows
+            .iter()
+            .flat_map(|r| std::iter::once(&r.access_token).chain(r.refresh_token.as_ref()))
+            .filter(|v| !v.starts_with(&prefix))
+            .count())
+    }
+
     /// Re-wraps every sealed token's data key with the key ring's current master key, in
     /// batches, each row in its own short transaction. Returns how many values changed. After
     /// it, the older master keys can be taken out of the ring.
@@ -132,16 +142,27 @@ impl Services {
                 if access.is_none() && refresh.is_none() {
                     continue;
                 }
-                let mut update: account_token::ActiveModel = row.clone().into();
+                // Written only over the values read: a token refreshed meanwhile is not
+                // overwritten with its older self.
+                let mut update = account_token::Entity::update_many()
+                    .filter(account_token::Column::AccountId.eq(id))
+                    .filter(account_token::Column::AccessToken.eq(row.access_token.as_str()));
+                update = match &row.refresh_token {
+                    Some(r) => update.filter(account_token::Column::RefreshToken.eq(r.as_str())),
+                    None => update.filter(account_token::Column::RefreshToken.is_null()),
+                };
+                let values = access.is_some() as usize + refresh.is_some() as usize;
                 if let Some(access) = access {
-                    update.access_token = Set(access);
-                    changed += 1;
+                    update =
+                        update.col_expr(account_token::Column::AccessToken, Expr::value(access));
                 }
                 if let Some(refresh) = refresh {
-                    update.refresh_token = Set(Some(refresh));
-                    changed += 1;
+                    update =
+                        update.col_expr(account_token::Column::RefreshToken, Expr::value(refresh));
                 }
-                update.update(&self.db).await?;
+                if update.exec(&self.db).await?.rows_affected == 1 {
+                    changed += values;
+                }
             }
         }
         Ok(changed)

@@ -13,7 +13,7 @@ use crate::{Result, ServiceError, Services, activity, tokens};
 use base64::Engine;
 use domain::{Platform, WorkspaceId};
 use providers::social::{ConnectError, Connector};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use sha2::Digest;
 use std::sync::Arc;
 use store::entities::{oauth_state, social_account, user};
@@ -130,16 +130,21 @@ impl Services {
         redirect_uri: &str,
     ) -> Result<(WorkspaceId, Finished)> {
         // Spend the state first, whatever happens next: it works once.
-        let txn = self.db.begin().await?;
+        let txn = store::begin_write(&self.db).await?;
         let found = oauth_state::Entity::find()
             .filter(oauth_state::Column::StateHash.eq(tokens::hash_token(state)))
             .one(&txn)
             .await?
             .ok_or_else(refused)?;
-        oauth_state::Entity::delete_by_id(found.id)
+        let spent = oauth_state::Entity::delete_by_id(found.id)
             .exec(&txn)
-            .await?;
+            .await?
+            .rows_affected;
         txn.commit().await?;
+        if spent != 1 {
+            // Another request spent it first.
+            return Err(refused());
+        }
         let valid = found.user_id == actor.id
             && found.session_id == session_id
             && found.platform == platform.slug()
@@ -200,10 +205,7 @@ impl Services {
         row.updated_at = Set(now);
         let account = row.save(&txn).await?;
         let account = sea_orm::TryIntoModel::try_into_model(account)?;
-        let seconds = |s: Option<u64>| {
-            s.and_then(|s| i64::try_from(s).ok())
-                .map(|s| now + chrono::Duration::seconds(s))
-        };
+        let seconds = |s: Option<u64>| crate::token_refresh::after_seconds(now, s);
         self.store_tokens(
             &txn,
             account.id,
@@ -257,10 +259,9 @@ impl Services {
         let platform = Platform::parse(&account.platform)
             .map_err(|_| anyhow::anyhow!("account {account_id} has an unknown platform"))?;
         // Revoke first (outside any transaction): the refresh token, then the access token.
-        let revocation = match (
-            self.tokens_of(account.id).await?,
-            self.connectors.get(platform),
-        ) {
+        // Tokens that cannot be opened (a lost master key) are still deleted below.
+        let tokens = self.tokens_of(account.id).await.unwrap_or_default();
+        let revocation = match (tokens, self.connectors.get(platform)) {
             (Some(tokens), Some(connector)) => {
                 let mut outcome = Revocation::Revoked;
                 for token in tokens.refresh.iter().chain(std::iter::once(&tokens.access)) {

@@ -548,6 +548,7 @@ impl Services {
                 state::FAILED,
                 state::PARTIALLY_PUBLISHED,
                 state::UNCONFIRMED,
+                state::WAITING,
             ]))
             .order_by_desc(post::Column::UpdatedAt)
             .limit(limit)

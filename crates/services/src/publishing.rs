@@ -382,6 +382,24 @@ async fn begin(services: &Services, payload: &Payload) -> Result<Step> {
         .await?
         .ok_or(ServiceError::NotFound)?;
     let platform = platform_of(&account)?;
+    // Not connected as read: take the account's row lock and read again, so that a
+    // reconnection committing now is seen (else this target could wait after its resume ran).
+    let account = if account.status == "connected" {
+        account
+    } else {
+        social_account::Entity::update_many()
+            .col_expr(
+                social_account::Column::UpdatedAt,
+                Expr::col(social_account::Column::UpdatedAt),
+            )
+            .filter(social_account::Column::Id.eq(account.id))
+            .exec(&txn)
+            .await?;
+        social_account::Entity::find_by_id(account.id)
+            .one(&txn)
+            .await?
+            .ok_or(ServiceError::NotFound)?
+    };
     if account.status != "connected" {
         // Held, not failed: it goes out when the account is reconnected.
         let mut row: post_target::ActiveModel = target.into();
@@ -500,22 +518,27 @@ async fn settle(
         Err(PublishError::TokenExpired) => {
             // Refresh the token now; this job runs again shortly and either publishes with
             // the new token or, if the refresh failed, holds the post until a reconnection.
+            let reason = format!(
+                "{} no longer accepted the token of @{}; refreshing it",
+                platform_of(&prepared.account)?,
+                prepared.account.username
+            );
+            // The call certainly did not post: close the attempt before anything else.
+            let closed = if last_try {
+                outcome::FAILED
+            } else {
+                outcome::RETRY
+            };
+            close(services, prepared, closed, Some(&reason), None).await?;
             crate::token_refresh::refresh_soon(
                 services,
                 prepared.account.id,
                 prepared.account.workspace_id,
             )
             .await?;
-            let reason = format!(
-                "{} no longer accepted the token of @{}; refreshing it",
-                platform_of(&prepared.account)?,
-                prepared.account.username
-            );
             if last_try {
-                close(services, prepared, outcome::FAILED, Some(&reason), None).await?;
                 return Ok(Finish::Done);
             }
-            close(services, prepared, outcome::RETRY, Some(&reason), None).await?;
             Ok(Finish::Retry(
                 reason,
                 Some(std::time::Duration::from_secs(30)),

@@ -14,7 +14,7 @@ use providers::social::ConnectError;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
-use store::entities::{job, membership, post, post_target, social_account, user};
+use store::entities::{account_token, job, membership, post, post_target, social_account, user};
 
 pub const JOB_KIND: &str = "refresh_tokens";
 
@@ -52,11 +52,21 @@ pub(crate) async fn schedule<C: ConnectionTrait>(
     })
     .map_err(anyhow::Error::from)?;
     let mut job = NewJob::now(JOB_KIND, payload);
-    job.run_at = (expires_at - AHEAD).max(crate::now());
+    job.run_at = refresh_time(crate::now(), expires_at);
     job.workspace_id = Some(workspace_id);
     job.subject = Some(subject(account_id));
     queue::enqueue(conn, job).await?;
     Ok(())
+}
+
+/// When to refresh a token that ends at `expires_at`: ten minutes before, but never sooner than
+/// half its remaining life, so that short-lived tokens cannot make the job loop.
+fn refresh_time(now: DateTime<Utc>, expires_at: DateTime<Utc>) -> DateTime<Utc> {
+    let remaining = expires_at - now;
+    if remaining <= chrono::Duration::zero() {
+        return now;
+    }
+    (expires_at - AHEAD).max(now + remaining / 2)
 }
 
 /// Refreshes an account's token as soon as a worker can (a platform refused it early).
@@ -97,6 +107,9 @@ pub async fn run(services: &Services, job: &job::Model) -> Result<(), JobError> 
     let Some(tokens) = services.tokens_of(account.id).await.map_err(retry)? else {
         return Ok(());
     };
+    // The sealed refresh token as stored now: the refresh below is written only if it is
+    // still this one (another refresh, a disconnect or a reconnect may come in between).
+    let sealed_before = sealed_refresh(services, account.id).await.map_err(retry)?;
     let Some(refresh) = &tokens.refresh else {
         // Nothing to refresh with: the person has to reconnect once the token ends.
         if tokens
@@ -112,16 +125,13 @@ pub async fn run(services: &Services, job: &job::Model) -> Result<(), JobError> 
     match connector.refresh(refresh).await {
         Ok(grant) => {
             let now = crate::now();
-            let seconds = |s: Option<u64>| {
-                s.and_then(|s| i64::try_from(s).ok())
-                    .map(|s| now + chrono::Duration::seconds(s))
-            };
             let renewed = TokenSet {
                 access: grant.access,
                 // Keep the newest refresh token: a rotated one replaces the old.
                 refresh: grant.refresh.or(tokens.refresh.clone()),
-                expires_at: seconds(grant.expires_in),
-                refresh_expires_at: seconds(grant.refresh_expires_in).or(tokens.refresh_expires_at),
+                expires_at: after_seconds(now, grant.expires_in),
+                refresh_expires_at: after_seconds(now, grant.refresh_expires_in)
+                    .or(tokens.refresh_expires_at),
                 scopes: if grant.scopes.is_empty() {
                     tokens.scopes.clone()
                 } else {
@@ -131,6 +141,37 @@ pub async fn run(services: &Services, job: &job::Model) -> Result<(), JobError> 
             let txn = store::begin_write(&services.db)
                 .await
                 .map_err(|e| retry(e.into()))?;
+            // Takes the token row's lock, and only if nothing replaced the token meanwhile.
+            let unchanged = account_token::Entity::update_many()
+                .col_expr(account_token::Column::UpdatedAt, Expr::value(now))
+                .filter(account_token::Column::AccountId.eq(account.id))
+                .filter(match &sealed_before {
+                    Some(sealed) => account_token::Column::RefreshToken.eq(sealed.as_str()),
+                    None => account_token::Column::RefreshToken.is_null(),
+                })
+                .exec(&txn)
+                .await
+                .map_err(|e| retry(e.into()))?
+                .rows_affected
+                == 1;
+            let connected = social_account::Entity::find_by_id(account.id)
+                .one(&txn)
+                .await
+                .map_err(|e| retry(e.into()))?
+                .is_some_and(|a| a.status == "connected");
+            if !(unchanged && connected) {
+                drop(txn);
+                // Ours lost (the account was disconnected, or refreshed elsewhere): give the
+                // new tokens back rather than leave them alive.
+                for token in renewed
+                    .refresh
+                    .iter()
+                    .chain(std::iter::once(&renewed.access))
+                {
+                    let _ = connector.revoke(token).await;
+                }
+                return Ok(());
+            }
             services
                 .store_tokens(&txn, account.id, &renewed)
                 .await
@@ -142,6 +183,10 @@ pub async fn run(services: &Services, job: &job::Model) -> Result<(), JobError> 
             Ok(())
         }
         Err(ConnectError::Refused(why)) => {
+            // Refused because another refresh already used this refresh token: nothing wrong.
+            if sealed_refresh(services, account.id).await.map_err(retry)? != sealed_before {
+                return Ok(());
+            }
             reconnect_needed(services, &account, &why)
                 .await
                 .map_err(retry)?;
@@ -149,6 +194,21 @@ pub async fn run(services: &Services, job: &job::Model) -> Result<(), JobError> 
         }
         Err(ConnectError::Unavailable(why)) => Err(JobError::Retry(why)),
     }
+}
+
+/// The stored (sealed) refresh token of an account, to notice when it changes.
+async fn sealed_refresh(services: &Services, account_id: i64) -> Result<Option<String>> {
+    Ok(account_token::Entity::find_by_id(account_id)
+        .one(&services.db)
+        .await?
+        .and_then(|row| row.refresh_token))
+}
+
+/// `now` plus a platform's `expires_in`, when it gave one (at most ten years, so that an
+/// absurd answer cannot overflow).
+pub(crate) fn after_seconds(now: DateTime<Utc>, seconds: Option<u64>) -> Option<DateTime<Utc>> {
+    let seconds = i64::try_from(seconds?.min(10 * 365 * 24 * 3600)).ok()?;
+    now.checked_add_signed(chrono::Duration::seconds(seconds))
 }
 
 /// Marks the account "reconnect needed", logs it and e-mails the workspace's owners and admins.
@@ -161,15 +221,21 @@ async fn reconnect_needed(
         .map(|p| p.label())
         .unwrap_or("the platform");
     let txn = store::begin_write(&services.db).await?;
-    social_account::Entity::update_many()
+    let changed = social_account::Entity::update_many()
         .col_expr(
             social_account::Column::Status,
             Expr::value("reconnect_needed"),
         )
         .col_expr(social_account::Column::UpdatedAt, Expr::value(crate::now()))
         .filter(social_account::Column::Id.eq(account.id))
+        .filter(social_account::Column::Status.eq("connected"))
         .exec(&txn)
-        .await?;
+        .await?
+        .rows_affected;
+    if changed == 0 {
+        // Disconnected or reconnected meanwhile: nothing to tell.
+        return Ok(());
+    }
     activity::record(
         &txn,
         WorkspaceId(account.workspace_id),
@@ -237,4 +303,25 @@ pub(crate) async fn resume<C: ConnectionTrait>(
         resumed += 1;
     }
     Ok(resumed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refreshes_come_ahead_of_expiry_but_never_in_a_loop() {
+        let now = crate::now();
+        let two_hours = now + chrono::Duration::hours(2);
+        assert_eq!(refresh_time(now, two_hours), two_hours - AHEAD);
+        // A five-minute token is refreshed after half its life, not at once.
+        let short = now + chrono::Duration::minutes(5);
+        assert_eq!(
+            refresh_time(now, short),
+            now + chrono::Duration::seconds(150)
+        );
+        assert_eq!(refresh_time(now, now - chrono::Duration::minutes(1)), now);
+        assert!(after_seconds(now, Some(u64::MAX)).is_some(), "no overflow");
+        assert_eq!(after_seconds(now, None), None);
+    }
 }

@@ -22,6 +22,20 @@ pub async fn services(settings: &Settings, public_url: String) -> anyhow::Result
         settings.outbox_dir(),
     )?;
     let (publishers, connectors) = platforms(settings).await?;
+    let (keyring, new_key_file) = settings.key_ring()?;
+    if new_key_file {
+        use store::sea_orm::{EntityTrait, PaginatorTrait};
+        let sealed = store::entities::account_token::Entity::find()
+            .count(&db)
+            .await
+            .context("could not count the sealed tokens")?;
+        anyhow::ensure!(
+            sealed == 0,
+            "the master key file was missing, so a new one was just written, but {sealed} \
+             platform token(s) were sealed with the old one: stop, restore master.keys from a \
+             backup over the new file, and start again"
+        );
+    }
     Ok(Services {
         db,
         mailer,
@@ -33,7 +47,7 @@ pub async fn services(settings: &Settings, public_url: String) -> anyhow::Result
         connectors,
         sandbox: settings.platforms.sandbox,
         wake: Default::default(),
-        keyring: settings.key_ring()?,
+        keyring,
         objects: settings.media_store()?,
         media_limits: settings.media_limits(),
     })

@@ -239,17 +239,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 "Re-wrapped {changed} sealed value(s) with master key {:?}.",
                 services.keyring.current_id()
             );
-            let older: Vec<String> = services
-                .keyring
-                .ids()
-                .skip(1)
-                .map(|id| format!("{id:?}"))
-                .collect();
-            if !older.is_empty() {
+            let remaining = services.tokens_under_older_keys().await.map_err(explain)?;
+            if remaining == 0 {
+                let older: Vec<String> = services
+                    .keyring
+                    .ids()
+                    .skip(1)
+                    .map(|id| format!("{id:?}"))
+                    .collect();
+                if !older.is_empty() {
+                    println!(
+                        "No token needs {} any more; remove those lines from the key file once \
+                         the backups taken before now have expired.",
+                        older.join(", ")
+                    );
+                }
+            } else {
                 println!(
-                    "No token needs {} any more; remove those lines from the key file once the \
-                     backups taken before now have expired.",
-                    older.join(", ")
+                    "{remaining} value(s) still use an older key (written meanwhile by a process \
+                     that has not loaded the new key): restart every serve and worker process, \
+                     then run this again."
                 );
             }
             Ok(())

@@ -670,14 +670,17 @@ impl Settings {
 
     /// The master keys that wrap the data keys of platform tokens: `security.master_keys`
     /// (or `master_keys_file`), else `<data.dir>/master.keys`, created on first start.
-    pub fn key_ring(&self) -> anyhow::Result<store::keyring::KeyRing> {
+    /// Also says whether the key file was created just now (then no sealed value can exist).
+    pub fn key_ring(&self) -> anyhow::Result<(store::keyring::KeyRing, bool)> {
         use anyhow::Context;
         use secrecy::ExposeSecret;
         if let Some(keys) = &self.security.master_keys {
             return store::keyring::KeyRing::parse(keys.expose_secret())
+                .map(|ring| (ring, false))
                 .context("security.master_keys is not usable");
         }
         let path = self.data.dir.join("master.keys");
+        let created = !path.exists();
         let text = self.data_file(&path, "master key", || {
             format!(
                 "# Socializioz master keys: the first line seals new tokens; keep older lines\n\
@@ -686,6 +689,7 @@ impl Settings {
             )
         })?;
         store::keyring::KeyRing::parse(&text)
+            .map(|ring| (ring, created))
             .with_context(|| format!("{} is not usable; restore it from a backup", path.display()))
     }
 

@@ -77,13 +77,16 @@ impl KeyRing {
         let mut keys = Vec::new();
         for entry in text
             .lines()
+            .map(str::trim)
+            .filter(|l| !l.starts_with('#'))
             .flat_map(|l| l.split(','))
             .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .filter(|l| !l.is_empty())
         {
+            // Never echo the entry: without its `id:` it may be a bare key.
             let (id, hex_key) = entry
                 .split_once(':')
-                .ok_or_else(|| KeyRingError::BadKey(short(entry)))?;
+                .ok_or_else(|| KeyRingError::BadKey("(a line without id:)".into()))?;
             let id = id.trim();
             let bytes = hex::decode(hex_key.trim()).map_err(|_| KeyRingError::BadKey(id.into()))?;
             let valid_id = !id.is_empty()
@@ -256,10 +259,6 @@ fn cipher(key: &[u8]) -> XChaCha20Poly1305 {
     XChaCha20Poly1305::new(&key.into())
 }
 
-fn short(entry: &str) -> String {
-    entry.chars().take(8).collect()
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -341,7 +340,10 @@ mod tests {
             "ids are unique"
         );
         let generated = KeyRing::generate_line("k1");
-        let ring = KeyRing::parse(&format!("# comment\n{generated}\n{B}")).unwrap();
+        let ring = KeyRing::parse(&format!("# comment, with a comma\n{generated}\n{B}")).unwrap();
+        let bare = "00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff";
+        let err = KeyRing::parse(bare).unwrap_err().to_string();
+        assert!(!err.contains("00ff"), "no key material in errors: {err}");
         assert_eq!(ring.current_id(), "k1");
         assert_eq!(ring.ids().collect::<Vec<_>>(), ["k1", "b"]);
         assert!(

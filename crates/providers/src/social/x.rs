@@ -81,9 +81,16 @@ impl X {
         }
         if !status.is_success() {
             let body: OAuthErrorBody = res.json().await.unwrap_or_default();
-            return Err(ConnectError::Refused(
-                body.error_description.unwrap_or(body.error),
-            ));
+            let why = body.error_description.unwrap_or_else(|| body.error.clone());
+            // Only a refused grant is the account's problem; a rate limit or our own client
+            // credentials being refused must not send every account to "reconnect".
+            return Err(
+                if matches!(body.error.as_str(), "invalid_grant" | "invalid_request") {
+                    ConnectError::Refused(why)
+                } else {
+                    ConnectError::Unavailable(format!("X answered {status}: {why}"))
+                },
+            );
         }
         let body: TokenBody = res.json().await.map_err(unavailable)?;
         Ok(TokenGrant {
@@ -274,12 +281,13 @@ impl Connector for X {
             request = request.basic_auth(&self.config.client_id, Some(secret.expose_secret()));
         }
         let res = request.send().await.map_err(unavailable)?;
-        if res.status().is_success() {
+        let status = res.status();
+        let body: serde_json::Value = res.json().await.unwrap_or_default();
+        if status.is_success() && body["revoked"] == serde_json::Value::Bool(true) {
             Ok(())
         } else {
             Err(ConnectError::Refused(format!(
-                "X answered {}",
-                res.status()
+                "X answered {status} without confirming the revocation"
             )))
         }
     }

@@ -158,4 +158,10 @@ async fn rotating_the_master_key_rewraps_every_token(backend: Backend) {
         assert_eq!(opened.access.expose_secret(), format!("{ACCESS}-{name}"));
     }
     assert_eq!(services.rotate_token_keys().await.unwrap(), 0);
+
+    // A lost key file is not silently replaced while sealed tokens exist.
+    std::fs::remove_file(&key_file).unwrap();
+    let (ok, _, err) = run_admin(&app, &["admin", "keys", "rotate"]);
+    assert!(!ok);
+    assert!(err.contains("restore master.keys from a backup"), "{err}");
 }
