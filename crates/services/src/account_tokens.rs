@@ -39,15 +39,19 @@ impl Services {
         account_id: i64,
         tokens: &TokenSet,
     ) -> Result<()> {
+        let seal = |column: &'static str, value: &SecretString| {
+            self.keyring
+                .seal(place(column, account_id), value)
+                .map_err(|e| ServiceError::Unexpected(anyhow::Error::new(e)))
+        };
         let row = account_token::ActiveModel {
             account_id: Set(account_id),
-            access_token: Set(self
-                .keyring
-                .seal(place("access_token", account_id), &tokens.access)),
+            access_token: Set(seal("access_token", &tokens.access)?),
             refresh_token: Set(tokens
                 .refresh
                 .as_ref()
-                .map(|r| self.keyring.seal(place("refresh_token", account_id), r))),
+                .map(|r| seal("refresh_token", r))
+                .transpose()?),
             expires_at: Set(tokens.expires_at),
             refresh_expires_at: Set(tokens.refresh_expires_at),
             scopes: Set(tokens.scopes.join(" ")),

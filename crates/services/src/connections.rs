@@ -203,7 +203,16 @@ impl Services {
         row.avatar_url = Set(who.avatar_url.clone());
         row.status = Set("connected".to_owned());
         row.updated_at = Set(now);
-        let account = row.save(&txn).await?;
+        let account = row.save(&txn).await.map_err(|e| {
+            if store::is_unique_violation(&e) {
+                ServiceError::invalid(
+                    "state",
+                    "This account was connected from another tab a moment ago. Reload the page.",
+                )
+            } else {
+                e.into()
+            }
+        })?;
         let account = sea_orm::TryIntoModel::try_into_model(account)?;
         let seconds = |s: Option<u64>| crate::token_refresh::after_seconds(now, s);
         self.store_tokens(

@@ -132,14 +132,14 @@ impl KeyRing {
     }
 
     /// Seals `value` for `place` under a fresh data key wrapped by the current master key.
-    pub fn seal(&self, place: Place<'_>, value: &SecretString) -> String {
+    pub fn seal(&self, place: Place<'_>, value: &SecretString) -> Result<String, KeyRingError> {
         let mut data_key = [0u8; KEY];
         rand::rng().fill_bytes(&mut data_key);
         let sealed_value = seal_with(
             &data_key,
             &place.bytes("value"),
             value.expose_secret().as_bytes(),
-        );
+        )?;
         let master = &self.keys[0];
         let wrapped = seal_with(
             master.key.expose_secret(),
@@ -147,12 +147,13 @@ impl KeyRing {
             &data_key,
         );
         data_key.fill(0);
-        format!(
+        let wrapped = wrapped?;
+        Ok(format!(
             "v1.{}.{}.{}",
             master.id,
             B64.encode(wrapped),
             B64.encode(sealed_value)
-        )
+        ))
     }
 
     /// Opens a value sealed for `place`.
@@ -192,6 +193,7 @@ impl KeyRing {
             &data_key,
         );
         data_key.fill(0);
+        let rewrapped = rewrapped?;
         Ok(Some(format!(
             "v1.{}.{}.{}",
             current.id,
@@ -225,11 +227,10 @@ fn split(stored: &str) -> Result<(&str, Vec<u8>, Vec<u8>), KeyRingError> {
     Ok((key_id, wrapped, sealed))
 }
 
-fn seal_with(key: &[u8], aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
+fn seal_with(key: &[u8], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, KeyRingError> {
     let mut nonce = [0u8; NONCE];
     rand::rng().fill_bytes(&mut nonce);
-    let cipher = cipher(key);
-    let sealed = cipher
+    let sealed = cipher(key)?
         .encrypt(
             &nonce.into(),
             Payload {
@@ -237,10 +238,10 @@ fn seal_with(key: &[u8], aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
                 aad,
             },
         )
-        .unwrap_or_default();
+        .map_err(|_| KeyRingError::Sealed)?;
     let mut out = nonce.to_vec();
     out.extend_from_slice(&sealed);
-    out
+    Ok(out)
 }
 
 fn open_with(key: &[u8], aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, KeyRingError> {
@@ -249,14 +250,15 @@ fn open_with(key: &[u8], aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, KeyRingEr
     }
     let (nonce, body) = sealed.split_at(NONCE);
     let nonce: [u8; NONCE] = nonce.try_into().map_err(|_| KeyRingError::Sealed)?;
-    cipher(key)
+    cipher(key)?
         .decrypt(&nonce.into(), Payload { msg: body, aad })
         .map_err(|_| KeyRingError::Sealed)
 }
 
-fn cipher(key: &[u8]) -> XChaCha20Poly1305 {
-    let key: [u8; KEY] = key.try_into().unwrap_or([0u8; KEY]);
-    XChaCha20Poly1305::new(&key.into())
+/// The cipher for a 32-byte key; any other length is refused, never padded.
+fn cipher(key: &[u8]) -> Result<XChaCha20Poly1305, KeyRingError> {
+    let key: [u8; KEY] = key.try_into().map_err(|_| KeyRingError::Sealed)?;
+    Ok(XChaCha20Poly1305::new(&key.into()))
 }
 
 #[cfg(test)]
@@ -282,7 +284,7 @@ mod tests {
     #[test]
     fn a_value_opens_only_where_it_was_sealed() {
         let ring = ring(&[A]);
-        let stored = ring.seal(here(7), &SecretString::from("tok-123"));
+        let stored = ring.seal(here(7), &SecretString::from("tok-123")).unwrap();
         assert!(!stored.contains("tok-123"));
         assert!(stored.starts_with("v1.a."));
         assert_eq!(
@@ -303,13 +305,18 @@ mod tests {
         tampered.push(if stored.ends_with('A') { 'B' } else { 'A' });
         assert!(ring.open(here(7), &tampered).is_err());
         // Two seals of the same value differ (fresh data key and nonces).
-        assert_ne!(stored, ring.seal(here(7), &SecretString::from("tok-123")));
+        assert_ne!(
+            stored,
+            ring.seal(here(7), &SecretString::from("tok-123")).unwrap()
+        );
     }
 
     #[test]
     fn rotation_rewraps_the_data_key_only() {
         let old = ring(&[A]);
-        let stored = old.seal(here(1), &SecretString::from("refresh-xyz"));
+        let stored = old
+            .seal(here(1), &SecretString::from("refresh-xyz"))
+            .unwrap();
         let both = ring(&[B, A]);
         let rewrapped = both.rewrap(here(1), &stored).unwrap().unwrap();
         assert!(rewrapped.starts_with("v1.b."));
