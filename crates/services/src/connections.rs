@@ -291,6 +291,7 @@ impl Services {
         row.status = Set("disconnected".to_owned());
         row.updated_at = Set(crate::now());
         row.update(&txn).await?;
+        let stopped = crate::publishing::stop_for_disconnected(&txn, &account).await?;
         activity::record(
             &txn,
             ws,
@@ -300,7 +301,7 @@ impl Services {
                 object_type: "account",
                 object_id: Some(account.id),
                 summary: format!(
-                    "disconnected {platform} @{} ({})",
+                    "disconnected {platform} @{} ({}; {stopped} scheduled post(s) stopped)",
                     account.username,
                     match &revocation {
                         Revocation::Revoked => "access revoked at the platform".to_owned(),

@@ -866,6 +866,40 @@ pub fn aggregate(targets: &[&str]) -> &'static str {
     }
 }
 
+/// After a deliberate disconnect: the account's targets that were still to go out stop (their
+/// queued jobs withdrawn) and show why; a person may retry them after reconnecting. Returns
+/// how many stopped.
+pub(crate) async fn stop_for_disconnected<C: ConnectionTrait>(
+    conn: &C,
+    account: &social_account::Model,
+) -> Result<usize> {
+    let pending = post_target::Entity::find()
+        .filter(post_target::Column::AccountId.eq(account.id))
+        .filter(post_target::Column::State.is_in([state::SCHEDULED, state::WAITING]))
+        .all(conn)
+        .await?;
+    let reason = format!(
+        "@{} was disconnected from this workspace. Reconnect it and retry, or edit the post.",
+        account.username
+    );
+    for target in &pending {
+        job::Entity::delete_many()
+            .filter(job::Column::Subject.eq(subject(target.id)))
+            .filter(job::Column::State.eq(queue::QUEUED))
+            .exec(conn)
+            .await?;
+        let mut row: post_target::ActiveModel = target.clone().into();
+        row.state = Set(state::FAILED.to_owned());
+        row.last_error = Set(Some(reason.clone()));
+        row.updated_at = Set(crate::now());
+        row.update(conn).await?;
+        if let Some(post) = post::Entity::find_by_id(target.post_id).one(conn).await? {
+            update_post_state(conn, &post).await?;
+        }
+    }
+    Ok(pending.len())
+}
+
 /// What a person says about a target whose outcome was unknown.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resolution {

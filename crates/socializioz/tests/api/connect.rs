@@ -131,11 +131,40 @@ async fn x_connects_publishes_and_disconnects_in_the_sandbox(backend: Backend) {
         "{permalink}"
     );
 
+    // A post scheduled for tomorrow to that account...
+    let (user, _) = app.member("ada@example.com", ws).await;
+    let tz = domain::Timezone::parse(&user.timezone).unwrap();
+    let tomorrow = domain::schedule::to_local(chrono::Utc::now() + chrono::Duration::days(1), tz)
+        .format("%Y-%m-%dT10:00")
+        .to_string();
+    let res = client
+        .submit(
+            &format!("/w/{ws}/posts"),
+            &[
+                ("body", "Tomorrow"),
+                ("account", &account.to_string()),
+                ("scheduled_at", &tomorrow),
+                ("action", "schedule"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
     // Disconnect: revoked at the platform, tokens deleted, the account kept as disconnected.
     let res = client
         .submit(&format!("/w/{ws}/accounts/{account}/disconnect"), &[])
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // ...stops, says why, and nothing is queued for it.
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM post_targets WHERE state = 'failed' AND last_error LIKE '%was disconnected%'").await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'publish' AND state = 'queued'")
+            .await,
+        0
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM account_tokens").await, 0);
     assert_eq!(
         app.text("SELECT status FROM social_accounts").await,
