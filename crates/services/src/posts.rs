@@ -277,16 +277,13 @@ impl Services {
             .scheduled_at
             .map(|at| format!(" for {}", schedule::describe(at, tz)))
             .unwrap_or_default();
-        activity::record(
+        log_post(
             &txn,
             ws,
             Some(author),
-            activity::Entry {
-                action: what.0,
-                object_type: "post",
-                object_id: Some(post.id),
-                summary: format!("{}{when}: “{}”", what.1, excerpt(&post.body)),
-            },
+            what.0,
+            post.id,
+            format!("{}{when}: “{}”", what.1, excerpt(&post.body)),
         )
         .await?;
         txn.commit().await?;
@@ -294,6 +291,19 @@ impl Services {
             self.wake.notify_one();
         }
         Ok(post)
+    }
+
+    /// Starts a change to one post: the workspace's write lock with the actor's role read
+    /// again, then the post's row lock (the one the worker takes).
+    async fn change_post(
+        &self,
+        ctx: &Membership,
+        post_id: i64,
+    ) -> Result<(sea_orm::DatabaseTransaction, post::Model)> {
+        let txn = store::begin_write(&self.db).await?;
+        lock_as_editor(&txn, ctx).await?;
+        let post = locked_post_in(&txn, ctx.workspace_id(), post_id).await?;
+        Ok((txn, post))
     }
 
     /// Moves a scheduled post to another time (the calendar's reschedule form).
@@ -309,9 +319,7 @@ impl Services {
         let at = schedule::schedule_at(local, tz, crate::now())
             .map_err(|e| ServiceError::invalid("scheduled_at", e.0))?
             .utc;
-        let txn = store::begin_write(&self.db).await?;
-        lock_as_editor(&txn, ctx).await?;
-        let post = locked_post_in(&txn, ws, post_id).await?;
+        let (txn, post) = self.change_post(ctx, post_id).await?;
         if post.state != state::SCHEDULED {
             return Err(ServiceError::Forbidden(format!(
                 "Only scheduled posts can be moved; this one is {}.",
@@ -328,20 +336,17 @@ impl Services {
         for view in targets_of(&txn, post.id).await? {
             publishing::enqueue(&txn, &post, &view.target, &view.account.platform, at).await?;
         }
-        activity::record(
+        log_post(
             &txn,
             ws,
             Some(actor),
-            activity::Entry {
-                action: "post.rescheduled",
-                object_type: "post",
-                object_id: Some(post.id),
-                summary: format!(
-                    "moved a post to {}: “{}”",
-                    schedule::describe(at, tz),
-                    excerpt(&post.body)
-                ),
-            },
+            "post.rescheduled",
+            post.id,
+            format!(
+                "moved a post to {}: “{}”",
+                schedule::describe(at, tz),
+                excerpt(&post.body)
+            ),
         )
         .await?;
         txn.commit().await?;
@@ -357,9 +362,7 @@ impl Services {
         post_id: i64,
     ) -> Result<()> {
         let ws = ctx.workspace_id();
-        let txn = store::begin_write(&self.db).await?;
-        lock_as_editor(&txn, ctx).await?;
-        let post = locked_post_in(&txn, ws, post_id).await?;
+        let (txn, post) = self.change_post(ctx, post_id).await?;
         if post.state != state::SCHEDULED {
             return Err(ServiceError::Forbidden(
                 "Only a scheduled post can be turned back into a draft.".into(),
@@ -377,16 +380,13 @@ impl Services {
         row.scheduled_at = Set(None);
         row.updated_at = Set(crate::now());
         row.update(&txn).await?;
-        activity::record(
+        log_post(
             &txn,
             ws,
             Some(actor),
-            activity::Entry {
-                action: "post.unscheduled",
-                object_type: "post",
-                object_id: Some(post.id),
-                summary: format!("took a post off the schedule: “{}”", excerpt(&post.body)),
-            },
+            "post.unscheduled",
+            post.id,
+            format!("took a post off the schedule: “{}”", excerpt(&post.body)),
         )
         .await?;
         txn.commit().await?;
@@ -448,16 +448,13 @@ impl Services {
             .insert(&txn)
             .await?;
         }
-        activity::record(
+        log_post(
             &txn,
             ws,
             Some(actor),
-            activity::Entry {
-                action: "post.duplicated",
-                object_type: "post",
-                object_id: Some(copy.id),
-                summary: format!("duplicated a post: “{}”", excerpt(&copy.body)),
-            },
+            "post.duplicated",
+            copy.id,
+            format!("duplicated a post: “{}”", excerpt(&copy.body)),
         )
         .await?;
         txn.commit().await?;
@@ -473,9 +470,7 @@ impl Services {
         post_id: i64,
     ) -> Result<()> {
         let ws = ctx.workspace_id();
-        let txn = store::begin_write(&self.db).await?;
-        lock_as_editor(&txn, ctx).await?;
-        let post = locked_post_in(&txn, ws, post_id).await?;
+        let (txn, post) = self.change_post(ctx, post_id).await?;
         if post.state == state::PUBLISHING {
             return Err(ServiceError::Forbidden(
                 "This post is being published right now. Wait until it is done, then delete it."
@@ -484,16 +479,13 @@ impl Services {
         }
         withdraw_jobs(&txn, post.id).await?;
         post::Entity::delete_by_id(post.id).exec(&txn).await?;
-        activity::record(
+        log_post(
             &txn,
             ws,
             Some(actor),
-            activity::Entry {
-                action: "post.deleted",
-                object_type: "post",
-                object_id: Some(post.id),
-                summary: format!("deleted a post: “{}”", excerpt(&post.body)),
-            },
+            "post.deleted",
+            post.id,
+            format!("deleted a post: “{}”", excerpt(&post.body)),
         )
         .await?;
         txn.commit().await?;
@@ -711,6 +703,15 @@ async fn check<C: ConnectionTrait>(
             ));
             continue;
         };
+        if going_out && account.status == "disconnected" {
+            errors.push((
+                format!("target-{}", account.id),
+                format!(
+                    "@{} is disconnected. Reconnect it on the accounts page, or leave it out.",
+                    account.username
+                ),
+            ));
+        }
         let variant = t.body.as_deref().map(normalise).filter(|b| !b.is_empty());
         let text = effective_text(&body, variant.as_deref());
         let own_media = dedup(&t.media);
@@ -893,6 +894,29 @@ pub(crate) async fn media_for_account<C: ConnectionTrait>(
     } else {
         Ok(own)
     }
+}
+
+/// Writes a change to post `post_id` into its workspace's activity log.
+pub(crate) async fn log_post<C: ConnectionTrait>(
+    conn: &C,
+    ws: WorkspaceId,
+    actor: Option<&user::Model>,
+    action: &'static str,
+    post_id: i64,
+    summary: String,
+) -> Result<()> {
+    activity::record(
+        conn,
+        ws,
+        actor,
+        activity::Entry {
+            action,
+            object_type: "post",
+            object_id: Some(post_id),
+            summary,
+        },
+    )
+    .await
 }
 
 /// The post `id` of workspace `ws`, read after taking its row lock (as the worker does before

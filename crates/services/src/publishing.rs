@@ -16,11 +16,11 @@
 //!
 //! [`Publisher`]: providers::social::Publisher
 
-use crate::posts::{self, state};
+use crate::posts::{self, log_post, state};
 use crate::queue::{self, NewJob};
 use crate::worker::JobError;
 use crate::workspaces::{Membership, lock_as_editor};
-use crate::{Result, ServiceError, Services, activity, emails};
+use crate::{Result, ServiceError, Services, emails};
 use chrono::{DateTime, Utc};
 use domain::media::MediaKind;
 use domain::{Platform, WorkspaceId};
@@ -666,19 +666,16 @@ async fn close(
             row.updated_at = Set(now);
             row.update(&txn).await?;
             let post = update_post_state(&txn, &post).await?;
-            activity::record(
+            log_post(
                 &txn,
                 WorkspaceId(post.workspace_id),
                 None,
-                activity::Entry {
-                    action: "post.published",
-                    object_type: "post",
-                    object_id: Some(post.id),
-                    summary: format!(
-                        "published to {} @{}",
-                        prepared.account.platform, prepared.account.username
-                    ),
-                },
+                "post.published",
+                post.id,
+                format!(
+                    "published to {} @{}",
+                    prepared.account.platform, prepared.account.username
+                ),
             )
             .await?;
         }
@@ -739,19 +736,16 @@ async fn mark_failed<C: ConnectionTrait>(
         .one(conn)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    activity::record(
+    log_post(
         conn,
         WorkspaceId(post.workspace_id),
         None,
-        activity::Entry {
-            action: "post.failed",
-            object_type: "post",
-            object_id: Some(post.id),
-            summary: format!(
-                "could not publish to {} @{}: {reason}",
-                account.platform, account.username
-            ),
-        },
+        "post.failed",
+        post.id,
+        format!(
+            "could not publish to {} @{}: {reason}",
+            account.platform, account.username
+        ),
     )
     .await?;
     failure_mail(conn, base_url, &post, &account, reason).await
@@ -764,19 +758,16 @@ async fn tell_author<C: ConnectionTrait>(
     account: &social_account::Model,
     reason: &str,
 ) -> Result<()> {
-    activity::record(
+    log_post(
         conn,
         WorkspaceId(post.workspace_id),
         None,
-        activity::Entry {
-            action: "post.unconfirmed",
-            object_type: "post",
-            object_id: Some(post.id),
-            summary: format!(
-                "could not confirm a post to {} @{}",
-                account.platform, account.username
-            ),
-        },
+        "post.unconfirmed",
+        post.id,
+        format!(
+            "could not confirm a post to {} @{}",
+            account.platform, account.username
+        ),
     )
     .await?;
     failure_mail(conn, base_url, post, account, reason).await
@@ -962,19 +953,16 @@ impl Services {
                 row.updated_at = Set(now);
                 row.update(&txn).await?;
                 let post = update_post_state(&txn, &post).await?;
-                activity::record(
+                log_post(
                     &txn,
                     ws,
                     Some(actor),
-                    activity::Entry {
-                        action: "post.confirmed",
-                        object_type: "post",
-                        object_id: Some(post.id),
-                        summary: format!(
-                            "confirmed a post went out: “{}”",
-                            posts::excerpt(&post.body)
-                        ),
-                    },
+                    "post.confirmed",
+                    post.id,
+                    format!(
+                        "confirmed a post went out: “{}”",
+                        posts::excerpt(&post.body)
+                    ),
                 )
                 .await?;
                 txn.commit().await?;
@@ -1027,19 +1015,16 @@ impl Services {
         let target = row.update(&txn).await?;
         let post = update_post_state(&txn, &post).await?;
         enqueue(&txn, &post, &target, &account.platform, crate::now()).await?;
-        activity::record(
+        log_post(
             &txn,
             ws,
             Some(actor),
-            activity::Entry {
-                action: "post.retried",
-                object_type: "post",
-                object_id: Some(post.id),
-                summary: format!(
-                    "{verb} the post to {} @{}",
-                    account.platform, account.username
-                ),
-            },
+            "post.retried",
+            post.id,
+            format!(
+                "{verb} the post to {} @{}",
+                account.platform, account.username
+            ),
         )
         .await?;
         txn.commit().await?;

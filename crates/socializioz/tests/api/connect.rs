@@ -151,6 +151,7 @@ async fn x_connects_publishes_and_disconnects_in_the_sandbox(backend: Backend) {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 
     // Disconnect: revoked at the platform, tokens deleted, the account kept as disconnected.
+    let held = app.services.tokens_of(account).await.unwrap().unwrap();
     let res = client
         .submit(&format!("/w/{ws}/accounts/{account}/disconnect"), &[])
         .await;
@@ -174,6 +175,31 @@ async fn x_connects_publishes_and_disconnects_in_the_sandbox(backend: Backend) {
         app.count("SELECT COUNT(*) FROM activity_log WHERE action = 'account.disconnected' AND summary LIKE '%access revoked at the platform%'").await,
         1
     );
+    // X no longer accepts the token Socializioz held.
+    let sim_base = authorize.split("/x/").next().unwrap();
+    let me = reqwest::Client::new()
+        .get(format!("{sim_base}/x/2/users/me"))
+        .bearer_auth(secrecy::ExposeSecret::expose_secret(&held.access))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        me.status(),
+        StatusCode::UNAUTHORIZED,
+        "revoked at the platform"
+    );
+    // A disconnected account cannot be scheduled to.
+    let res = client
+        .submit(
+            &format!("/w/{ws}/posts"),
+            &[
+                ("body", "Nope"),
+                ("account", &account.to_string()),
+                ("action", "now"),
+            ],
+        )
+        .await;
+    expect_page(res, StatusCode::UNPROCESSABLE_ENTITY, "is disconnected").await;
     let page = client.get_text(&format!("/w/{ws}/accounts")).await;
     assert!(
         page.contains("Security and Account Access") && page.contains("Apps and Sessions"),

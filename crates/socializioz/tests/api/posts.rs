@@ -106,6 +106,13 @@ async fn a_post_is_composed_scheduled_and_shown_on_the_calendar(backend: Backend
         .get_text(&format!("/w/{}/calendar?view=week&date={date}", s.ws))
         .await;
     assert!(week.contains("Spring is here") && week.contains("10:00"));
+    for far in ["262143-12-31", "-262000-01-01", "0000-01-01"] {
+        let res = s
+            .client
+            .get(&format!("/w/{}/calendar?view=week&date={far}", s.ws))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "{far}");
+    }
     let other_month = s
         .client
         .get_text(&format!("/w/{}/calendar?date=2020-01-01", s.ws))

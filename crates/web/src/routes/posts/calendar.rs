@@ -63,7 +63,12 @@ pub async fn page(
 ) -> AppResult {
     let tz = zone_of(&m);
     let today = schedule::to_local(services::now(), tz).date();
-    let anchor = NaiveDate::parse_from_str(&query.date, "%Y-%m-%d").unwrap_or(today);
+    // Years outside 1970–9999 are not calendar pages (and far years would overflow the
+    // date arithmetic below).
+    let anchor = NaiveDate::parse_from_str(&query.date, "%Y-%m-%d")
+        .ok()
+        .filter(|d| (1970..=9999).contains(&d.year()))
+        .unwrap_or(today);
     let week = query.view == "week";
     let (first, last, prev, next, title) = if week {
         let first = anchor - Duration::days(i64::from(anchor.weekday().num_days_from_monday()));
