@@ -111,13 +111,17 @@ async fn connects_and_publishes_through_the_real_calls() {
 
     // Refresh rotates the refresh token; the old one is refused afterwards.
     let old = grant.refresh.clone().unwrap();
-    let renewed = x.refresh(&old).await.unwrap();
+    let account = request(&grant.access, "").account;
+    let renewed = x
+        .refresh(&account, &grant.access, Some(&old))
+        .await
+        .unwrap();
     assert_ne!(
         renewed.refresh.as_ref().unwrap().expose_secret(),
         old.expose_secret()
     );
     assert!(matches!(
-        x.refresh(&old).await,
+        x.refresh(&account, &grant.access, Some(&old)).await,
         Err(ConnectError::Refused(_))
     ));
     assert!(
@@ -127,7 +131,10 @@ async fn connects_and_publishes_through_the_real_calls() {
     );
 
     // Revoked: publishing says the token no longer works.
-    x.revoke(&renewed.access).await.unwrap();
+    assert_eq!(
+        x.revoke(&renewed.access, None).await.unwrap(),
+        providers::social::Revoked::Confirmed
+    );
     assert_eq!(
         x.publish(&request(&renewed.access, "after revoke")).await,
         Err(PublishError::TokenExpired)

@@ -23,6 +23,17 @@ pub struct TokenSet {
     pub scopes: Vec<String>,
 }
 
+impl TokenSet {
+    /// When these tokens need renewing: the earlier of the access token's end and the refresh
+    /// token's (a Facebook page token does not end, but the person's token behind it does).
+    pub fn renew_by(&self) -> Option<DateTime<Utc>> {
+        match (self.expires_at, self.refresh_expires_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
 fn place(column: &'static str, account_id: i64) -> Place<'static> {
     Place {
         table: TABLE,

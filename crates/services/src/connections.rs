@@ -12,11 +12,14 @@ use crate::workspaces::Membership;
 use crate::{Result, ServiceError, Services, activity, tokens};
 use base64::Engine;
 use domain::{Platform, WorkspaceId};
-use providers::social::{ConnectError, Connector};
+pub use providers::social::Identity;
+use providers::social::{Candidate, ConnectError, Connector, Revoked, TokenGrant};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use secrecy::{ExposeSecret, SecretString};
 use sha2::Digest;
 use std::sync::Arc;
 use store::entities::{oauth_state, social_account, user};
+use store::keyring::Place;
 
 /// How long a person has to authorise at the platform.
 const STATE_TTL: chrono::Duration = chrono::Duration::minutes(10);
@@ -24,7 +27,14 @@ const STATE_TTL: chrono::Duration = chrono::Duration::minutes(10);
 /// How a callback ended.
 #[derive(Debug)]
 pub enum Finished {
-    Connected(social_account::Model),
+    Connected(Vec<social_account::Model>),
+    /// The login manages several accounts (Facebook pages): the person chooses, and sends
+    /// `choice` back with the chosen ids to [`Services::choose_accounts`].
+    Choose {
+        platform: Platform,
+        choice: String,
+        candidates: Vec<Identity>,
+    },
     /// The person pressed Cancel (or Deny) at the platform.
     Cancelled,
 }
@@ -45,6 +55,31 @@ fn refused() -> ServiceError {
         "This connection attempt is no longer valid (it expired, was already used, or was \
          started in another browser). Start it again.",
     )
+}
+
+/// The grant kept while the person chooses (sealed at rest).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct KeptGrant {
+    access: String,
+    refresh: Option<String>,
+    expires_in: Option<u64>,
+    refresh_expires_in: Option<u64>,
+    scopes: Vec<String>,
+}
+
+/// What to check at the platform when a login offers no account.
+fn no_account_hint(platform: Platform) -> &'static str {
+    match platform {
+        Platform::Facebook => {
+            "Socializioz publishes to Facebook Pages: make sure you manage a Page and share it \
+             when Facebook asks which Pages to use."
+        }
+        Platform::Instagram => {
+            "Socializioz publishes to Instagram professional (business or creator) accounts: \
+             switch the account to professional in Instagram's settings."
+        }
+        _ => "Check that you signed in with the right account.",
+    }
 }
 
 fn platform_error(platform: Platform, err: ConnectError) -> ServiceError {
@@ -117,6 +152,47 @@ impl Services {
         Ok(connector.authorize_url(&state, challenge.as_deref(), redirect_uri, scopes))
     }
 
+    /// Spends a state (or a choice) sent by this person's session: it works once, even when
+    /// what follows fails.
+    async fn spend_state(
+        &self,
+        actor: &user::Model,
+        session_id: i64,
+        state: &str,
+    ) -> Result<oauth_state::Model> {
+        let txn = store::begin_write(&self.db).await?;
+        let found = oauth_state::Entity::find()
+            .filter(oauth_state::Column::StateHash.eq(tokens::hash_token(state)))
+            .one(&txn)
+            .await?
+            .ok_or_else(refused)?;
+        let spent = oauth_state::Entity::delete_by_id(found.id)
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        txn.commit().await?;
+        // Another request spent it first, or it is not this session's, or it is too old.
+        let valid = spent == 1
+            && found.user_id == actor.id
+            && found.session_id == session_id
+            && found.expires_at > crate::now();
+        if valid { Ok(found) } else { Err(refused()) }
+    }
+
+    /// The member's workspace, if they may still connect accounts to it.
+    async fn manager_of(&self, actor: &user::Model, ws: WorkspaceId) -> Result<Membership> {
+        self.memberships_of(domain::UserId(actor.id))
+            .await?
+            .into_iter()
+            .find(|m| m.workspace_id() == ws)
+            .filter(|m| m.role.can_manage_members())
+            .ok_or_else(|| {
+                ServiceError::Forbidden(
+                    "Only owners and admins connect accounts to a workspace.".into(),
+                )
+            })
+    }
+
     /// Finishes a connection when the platform sends the browser back.
     #[allow(clippy::too_many_arguments)]
     pub async fn finish_connection(
@@ -129,27 +205,8 @@ impl Services {
         denied: bool,
         redirect_uri: &str,
     ) -> Result<(WorkspaceId, Finished)> {
-        // Spend the state first, whatever happens next: it works once.
-        let txn = store::begin_write(&self.db).await?;
-        let found = oauth_state::Entity::find()
-            .filter(oauth_state::Column::StateHash.eq(tokens::hash_token(state)))
-            .one(&txn)
-            .await?
-            .ok_or_else(refused)?;
-        let spent = oauth_state::Entity::delete_by_id(found.id)
-            .exec(&txn)
-            .await?
-            .rows_affected;
-        txn.commit().await?;
-        if spent != 1 {
-            // Another request spent it first.
-            return Err(refused());
-        }
-        let valid = found.user_id == actor.id
-            && found.session_id == session_id
-            && found.platform == platform.slug()
-            && found.expires_at > crate::now();
-        if !valid {
+        let found = self.spend_state(actor, session_id, state).await?;
+        if found.platform != platform.slug() || found.pending_grant.is_some() {
             return Err(refused());
         }
         let ws = WorkspaceId(found.workspace_id);
@@ -163,23 +220,178 @@ impl Services {
             .exchange(code, verifier.as_deref(), redirect_uri)
             .await
             .map_err(|e| platform_error(platform, e))?;
-        let who = connector
-            .identity(&grant.access)
+        let mut candidates = connector
+            .accounts(&grant)
             .await
             .map_err(|e| platform_error(platform, e))?;
+        let membership = self.manager_of(actor, ws).await?;
+        match candidates.len() {
+            0 => Err(ServiceError::invalid(
+                "state",
+                format!(
+                    "{platform} shows no account this login can publish to. {}",
+                    no_account_hint(platform)
+                ),
+            )),
+            1 => {
+                let candidate = candidates.remove(0);
+                let account = self
+                    .save_account(actor, &membership, platform, candidate)
+                    .await?;
+                Ok((ws, Finished::Connected(vec![account])))
+            }
+            _ => {
+                let choice = self.keep_choice(&found, &grant, &candidates).await?;
+                Ok((
+                    ws,
+                    Finished::Choose {
+                        platform,
+                        choice,
+                        candidates: candidates.into_iter().map(|c| c.identity).collect(),
+                    },
+                ))
+            }
+        }
+    }
 
-        // Still a manager of that workspace?
-        let membership = self
-            .memberships_of(domain::UserId(actor.id))
-            .await?
-            .into_iter()
-            .find(|m| m.workspace_id() == ws)
-            .filter(|m| m.role.can_manage_members())
-            .ok_or_else(|| {
-                ServiceError::Forbidden(
-                    "Only owners and admins connect accounts to a workspace.".into(),
+    /// Keeps a grant while the person chooses which of its accounts to connect: a fresh
+    /// single-use state for the same session, workspace and platform, holding the grant sealed
+    /// and the accounts offered. Returns the new state to send with the choice.
+    async fn keep_choice(
+        &self,
+        spent: &oauth_state::Model,
+        grant: &TokenGrant,
+        candidates: &[Candidate],
+    ) -> Result<String> {
+        let choice = tokens::random_token();
+        let offered: Vec<&str> = candidates
+            .iter()
+            .map(|c| c.identity.external_id.as_str())
+            .collect();
+        let kept = KeptGrant {
+            access: grant.access.expose_secret().to_owned(),
+            refresh: grant.refresh.as_ref().map(|r| r.expose_secret().to_owned()),
+            expires_in: grant.expires_in,
+            refresh_expires_in: grant.refresh_expires_in,
+            scopes: grant.scopes.clone(),
+        };
+        let txn = store::begin_write(&self.db).await?;
+        let row = oauth_state::ActiveModel {
+            state_hash: Set(tokens::hash_token(&choice)),
+            user_id: Set(spent.user_id),
+            session_id: Set(spent.session_id),
+            workspace_id: Set(spent.workspace_id),
+            platform: Set(spent.platform.clone()),
+            scopes: Set(spent.scopes.clone()),
+            expires_at: Set(crate::now() + STATE_TTL),
+            candidates: Set(Some(
+                serde_json::to_string(&offered).map_err(anyhow::Error::from)?,
+            )),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        let sealed = self
+            .keyring
+            .seal(
+                Place {
+                    table: "oauth_states",
+                    column: "pending_grant",
+                    row: row.id,
+                },
+                &SecretString::from(serde_json::to_string(&kept).map_err(anyhow::Error::from)?),
+            )
+            .map_err(|e| ServiceError::Unexpected(anyhow::Error::new(e)))?;
+        let mut row: oauth_state::ActiveModel = row.into();
+        row.pending_grant = Set(Some(sealed));
+        row.update(&txn).await?;
+        txn.commit().await?;
+        Ok(choice)
+    }
+
+    /// Connects the accounts the person chose among those a grant offered.
+    pub async fn choose_accounts(
+        &self,
+        actor: &user::Model,
+        session_id: i64,
+        choice: &str,
+        chosen: &[String],
+    ) -> Result<(WorkspaceId, Vec<social_account::Model>)> {
+        if chosen.is_empty() {
+            return Err(ServiceError::invalid(
+                "account",
+                "Choose at least one account to connect.",
+            ));
+        }
+        let found = self.spend_state(actor, session_id, choice).await?;
+        let (Some(sealed), Some(offered)) = (&found.pending_grant, &found.candidates) else {
+            return Err(refused());
+        };
+        let offered: Vec<String> = serde_json::from_str(offered).map_err(anyhow::Error::from)?;
+        if chosen.iter().any(|c| !offered.contains(c)) {
+            return Err(refused());
+        }
+        let kept: KeptGrant = {
+            let opened = self
+                .keyring
+                .open(
+                    Place {
+                        table: "oauth_states",
+                        column: "pending_grant",
+                        row: found.id,
+                    },
+                    sealed,
                 )
-            })?;
+                .map_err(|_| refused())?;
+            serde_json::from_str(opened.expose_secret()).map_err(anyhow::Error::from)?
+        };
+        let platform = Platform::parse(&found.platform).map_err(|_| refused())?;
+        let ws = WorkspaceId(found.workspace_id);
+        let connector = self.connector(platform)?;
+        let grant = TokenGrant {
+            access: SecretString::from(kept.access),
+            refresh: kept.refresh.map(SecretString::from),
+            expires_in: kept.expires_in,
+            refresh_expires_in: kept.refresh_expires_in,
+            scopes: kept.scopes,
+        };
+        let candidates = connector
+            .accounts(&grant)
+            .await
+            .map_err(|e| platform_error(platform, e))?;
+        let membership = self.manager_of(actor, ws).await?;
+        let mut connected = Vec::new();
+        for candidate in candidates {
+            if chosen.contains(&candidate.identity.external_id) {
+                connected.push(
+                    self.save_account(actor, &membership, platform, candidate)
+                        .await?,
+                );
+            }
+        }
+        if connected.is_empty() {
+            return Err(ServiceError::invalid(
+                "account",
+                format!("{platform} no longer lists the accounts you chose. Start again."),
+            ));
+        }
+        Ok((ws, connected))
+    }
+
+    /// Stores a connected account and its sealed tokens in one transaction, and sends on the
+    /// posts that were waiting for it.
+    async fn save_account(
+        &self,
+        actor: &user::Model,
+        membership: &Membership,
+        platform: Platform,
+        candidate: Candidate,
+    ) -> Result<social_account::Model> {
+        let Candidate {
+            identity: who,
+            grant,
+        } = candidate;
+        let ws = membership.workspace_id();
         let now = crate::now();
         let txn = store::begin_write(&self.db).await?;
         let existing = social_account::Entity::find()
@@ -201,6 +413,10 @@ impl Services {
         row.username = Set(who.username.clone());
         row.display_name = Set(who.display_name.clone());
         row.avatar_url = Set(who.avatar_url.clone());
+        if let Some(followers) = who.followers {
+            row.follower_count = Set(i64::try_from(followers).ok());
+            row.followers_updated_at = Set(Some(now));
+        }
         row.status = Set("connected".to_owned());
         row.updated_at = Set(now);
         let account = row.save(&txn).await.map_err(|e| {
@@ -215,23 +431,18 @@ impl Services {
         })?;
         let account = sea_orm::TryIntoModel::try_into_model(account)?;
         let seconds = |s: Option<u64>| crate::token_refresh::after_seconds(now, s);
-        self.store_tokens(
-            &txn,
-            account.id,
-            &TokenSet {
-                access: grant.access,
-                refresh: grant.refresh,
-                expires_at: seconds(grant.expires_in),
-                refresh_expires_at: seconds(grant.refresh_expires_in),
-                scopes: grant.scopes,
-            },
-        )
-        .await?;
-        let expires_at = seconds(grant.expires_in);
-        crate::token_refresh::resume(&txn, &account, expires_at).await?;
+        let tokens = TokenSet {
+            access: grant.access,
+            refresh: grant.refresh,
+            expires_at: seconds(grant.expires_in),
+            refresh_expires_at: seconds(grant.refresh_expires_in),
+            scopes: grant.scopes,
+        };
+        self.store_tokens(&txn, account.id, &tokens).await?;
+        crate::token_refresh::resume(&txn, &account, tokens.renew_by()).await?;
         activity::record(
             &txn,
-            membership.workspace_id(),
+            ws,
             Some(actor),
             activity::Entry {
                 action: "account.connected",
@@ -243,7 +454,7 @@ impl Services {
         .await?;
         txn.commit().await?;
         self.wake.notify_one();
-        Ok((ws, Finished::Connected(account)))
+        Ok(account)
     }
 
     /// Disconnects an account: its tokens are revoked at the platform where it offers that,
@@ -272,13 +483,14 @@ impl Services {
         let tokens = self.tokens_of(account.id).await.unwrap_or_default();
         let revocation = match (tokens, self.connectors.get(platform)) {
             (Some(tokens), Some(connector)) => {
-                let mut outcome = Revocation::Revoked;
-                for token in tokens.refresh.iter().chain(std::iter::once(&tokens.access)) {
-                    if let Err(err) = connector.revoke(token).await {
-                        outcome = Revocation::Failed(err.to_string());
-                    }
+                match connector
+                    .revoke(&tokens.access, tokens.refresh.as_ref())
+                    .await
+                {
+                    Ok(Revoked::Confirmed) => Revocation::Revoked,
+                    Ok(Revoked::NotOffered) => Revocation::NotOffered,
+                    Err(err) => Revocation::Failed(err.to_string()),
                 }
-                outcome
             }
             _ => Revocation::NotOffered,
         };

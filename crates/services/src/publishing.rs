@@ -329,6 +329,7 @@ async fn media_refs(services: &Services, post_id: i64, account_id: i64) -> Resul
             size_bytes: u64::try_from(item.size_bytes).unwrap_or_default(),
             width: item.width.and_then(|w| u32::try_from(w).ok()),
             height: item.height.and_then(|h| u32::try_from(h).ok()),
+            ai_generated: item.provenance == "ai",
         });
     }
     Ok(refs)

@@ -10,7 +10,7 @@ use crate::worker::JobError;
 use crate::{Result, Services, activity, emails, posts, publishing};
 use chrono::{DateTime, Utc};
 use domain::{Platform, Role, WorkspaceId};
-use providers::social::ConnectError;
+use providers::social::{AccountRef, ConnectError};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
@@ -109,20 +109,21 @@ pub async fn run(services: &Services, job: &job::Model) -> Result<(), JobError> 
     };
     // The sealed refresh token as stored now: the refresh below is written only if it is
     // still this one (another refresh, a disconnect or a reconnect may come in between).
-    let sealed_before = sealed_refresh(services, account.id).await.map_err(retry)?;
-    let Some(refresh) = &tokens.refresh else {
-        // Nothing to refresh with: the person has to reconnect once the token ends.
-        if tokens
-            .expires_at
-            .is_none_or(|at| at <= crate::now() + AHEAD)
-        {
-            reconnect_needed(services, &account, "the platform gave no refresh token")
-                .await
-                .map_err(retry)?;
-        }
+    let Some((access_before, refresh_before)) =
+        sealed_tokens(services, account.id).await.map_err(retry)?
+    else {
         return Ok(());
     };
-    match connector.refresh(refresh).await {
+    let account_ref = AccountRef {
+        id: account.id,
+        platform,
+        external_id: account.external_id.clone(),
+        username: account.username.clone(),
+    };
+    match connector
+        .refresh(&account_ref, &tokens.access, tokens.refresh.as_ref())
+        .await
+    {
         Ok(grant) => {
             let now = crate::now();
             let renewed = TokenSet {
@@ -145,7 +146,8 @@ pub async fn run(services: &Services, job: &job::Model) -> Result<(), JobError> 
             let unchanged = account_token::Entity::update_many()
                 .col_expr(account_token::Column::UpdatedAt, Expr::value(now))
                 .filter(account_token::Column::AccountId.eq(account.id))
-                .filter(match &sealed_before {
+                .filter(account_token::Column::AccessToken.eq(access_before.as_str()))
+                .filter(match &refresh_before {
                     Some(sealed) => account_token::Column::RefreshToken.eq(sealed.as_str()),
                     None => account_token::Column::RefreshToken.is_null(),
                 })
@@ -163,20 +165,16 @@ pub async fn run(services: &Services, job: &job::Model) -> Result<(), JobError> 
                 drop(txn);
                 // Ours lost (the account was disconnected, or refreshed elsewhere): give the
                 // new tokens back rather than leave them alive.
-                for token in renewed
-                    .refresh
-                    .iter()
-                    .chain(std::iter::once(&renewed.access))
-                {
-                    let _ = connector.revoke(token).await;
-                }
+                connector
+                    .discard(&renewed.access, renewed.refresh.as_ref())
+                    .await;
                 return Ok(());
             }
             services
                 .store_tokens(&txn, account.id, &renewed)
                 .await
                 .map_err(retry)?;
-            schedule(&txn, account.id, account.workspace_id, renewed.expires_at)
+            schedule(&txn, account.id, account.workspace_id, renewed.renew_by())
                 .await
                 .map_err(retry)?;
             txn.commit().await.map_err(|e| retry(e.into()))?;
@@ -184,7 +182,8 @@ pub async fn run(services: &Services, job: &job::Model) -> Result<(), JobError> 
         }
         Err(ConnectError::Refused(why)) => {
             // Refused because another refresh already used this refresh token: nothing wrong.
-            if sealed_refresh(services, account.id).await.map_err(retry)? != sealed_before {
+            let now_stored = sealed_tokens(services, account.id).await.map_err(retry)?;
+            if now_stored != Some((access_before, refresh_before)) {
                 return Ok(());
             }
             reconnect_needed(services, &account, &why)
@@ -196,12 +195,16 @@ pub async fn run(services: &Services, job: &job::Model) -> Result<(), JobError> 
     }
 }
 
-/// The stored (sealed) refresh token of an account, to notice when it changes.
-async fn sealed_refresh(services: &Services, account_id: i64) -> Result<Option<String>> {
+/// The stored (sealed) tokens of an account, to notice when they change (platforms without
+/// refresh tokens renew the access token itself).
+async fn sealed_tokens(
+    services: &Services,
+    account_id: i64,
+) -> Result<Option<(String, Option<String>)>> {
     Ok(account_token::Entity::find_by_id(account_id)
         .one(&services.db)
         .await?
-        .and_then(|row| row.refresh_token))
+        .map(|row| (row.access_token, row.refresh_token)))
 }
 
 /// `now` plus a platform's `expires_in`, when it gave one (at most ten years, so that an

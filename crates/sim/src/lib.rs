@@ -5,8 +5,12 @@
 //! and takes injected faults. Each platform lives under its own path prefix (`/x/…`), which is
 //! what an adapter's base URL points at.
 //!
-//! This first version speaks X; the other platforms follow the same pattern.
 
+pub mod facebook;
+pub mod instagram;
+pub mod linkedin;
+mod oauth;
+pub mod tiktok;
 pub mod x;
 
 use axum::Router;
@@ -22,20 +26,42 @@ use std::time::Duration;
 pub enum Fault {
     /// The bearer token is treated as expired.
     ExpiredToken,
+    /// The bearer token is treated as revoked (the person removed the app).
+    RevokedToken,
     /// 429 with the platform's own rate-limit headers.
     RateLimited { retry_after: Duration },
     /// 500.
     ServerError,
-    /// No answer for this long (then a normal answer).
+    /// No answer for this long (then a 503).
     Slow(Duration),
+    /// Asynchronous processing (a container, an upload, a video) ends in the platform's error.
+    ProcessingFailed,
+    /// Asynchronous processing needs this many more status polls before it is done.
+    SlowProcessing(u32),
 }
 
 /// What a fault applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Op {
+    /// The call that makes the post (or the container, or the publish init).
     Publish,
+    /// The token endpoint (code exchange and refresh).
     Token,
+    /// The identity call.
     Identity,
+    /// Media uploads.
+    Upload,
+    /// Status polls of asynchronous processing.
+    Status,
+    Revoke,
+}
+
+/// A media file a post carried, as the simulator received or fetched it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostedMedia {
+    /// "image" or "video".
+    pub kind: String,
+    pub bytes: u64,
 }
 
 /// A post the simulator accepted.
@@ -45,6 +71,8 @@ pub struct Post {
     pub user_id: String,
     pub id: String,
     pub text: String,
+    /// In order.
+    pub media: Vec<PostedMedia>,
 }
 
 /// A grant: who authorised which client for which scopes.
@@ -67,6 +95,7 @@ pub(crate) struct PendingCode {
 #[derive(Debug, Clone)]
 pub(crate) struct AccessToken {
     pub grant: Grant,
+    pub issued_at: chrono::DateTime<chrono::Utc>,
     pub expires_at: chrono::DateTime<chrono::Utc>,
     pub revoked: bool,
 }
@@ -116,7 +145,13 @@ impl Simulator {
     /// trying the sandbox and for tests in another process).
     pub fn router(&self) -> Router {
         let sim = self.clone();
-        Router::new().nest("/x", x::router(self.clone())).route(
+        Router::new()
+            .nest("/x", x::router(self.clone()))
+            .nest("/facebook", facebook::router(self.clone()))
+            .nest("/instagram", instagram::router(self.clone()))
+            .nest("/tiktok", tiktok::router(self.clone()))
+            .nest("/linkedin", linkedin::router(self.clone()))
+            .route(
             "/_sim/posts",
             axum::routing::get(move || {
                 let posts: Vec<serde_json::Value> = sim
@@ -128,6 +163,7 @@ impl Simulator {
                             "user_id": p.user_id,
                             "id": p.id,
                             "text": p.text,
+                            "media": p.media.iter().map(|m| serde_json::json!({"kind": m.kind, "bytes": m.bytes})).collect::<Vec<_>>(),
                         })
                     })
                     .collect();
@@ -160,6 +196,17 @@ impl Simulator {
     /// Answers the next `op` call on `platform` with `fault`.
     pub fn inject(&self, platform: Platform, op: Op, fault: Fault) {
         self.state().faults.push_back((platform, op, fault));
+    }
+
+    /// Makes every access token issued so far look `by` older (issued and expiring earlier),
+    /// for platforms whose rules depend on a token's age (Instagram refreshes only tokens at
+    /// least a day old).
+    pub fn age_tokens(&self, by: Duration) {
+        let by = chrono::Duration::from_std(by).unwrap_or_default();
+        for token in self.state().access.values_mut() {
+            token.issued_at -= by;
+            token.expires_at -= by;
+        }
     }
 
     /// Makes every access token issued so far expire now.
@@ -216,6 +263,67 @@ pub(crate) fn pkce_matches(verifier: &str, challenge: &str) -> bool {
     use sha2::Digest;
     let digest = sha2::Sha256::digest(verifier.as_bytes());
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest) == challenge
+}
+
+/// Downloads a media file the way a platform fetches a public URL it was given; the reason
+/// (in the platform's words chosen by the caller) when it cannot.
+pub(crate) async fn fetch(url: &str) -> Result<media::Fetched, String> {
+    let res = reqwest::Client::new()
+        .get(url)
+        .timeout(Duration::from_secs(30))
+        .send()
+        .await
+        .map_err(|_| "the media URL could not be reached".to_owned())?;
+    if !res.status().is_success() {
+        return Err(format!("the media URL answered {}", res.status()));
+    }
+    let mime = res
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body = res
+        .bytes()
+        .await
+        .map_err(|_| "the media download broke off".to_owned())?;
+    Ok(media::Fetched {
+        kind: if mime.starts_with("video/") {
+            "video"
+        } else {
+            "image"
+        }
+        .to_owned(),
+        mime,
+        body: body.to_vec(),
+    })
+}
+
+pub(crate) mod media {
+    /// A downloaded media file.
+    pub struct Fetched {
+        pub mime: String,
+        /// "image" or "video", from the content type.
+        pub kind: String,
+        pub body: Vec<u8>,
+    }
+
+    impl Fetched {
+        pub fn posted(&self) -> crate::PostedMedia {
+            crate::PostedMedia {
+                kind: self.kind.clone(),
+                bytes: self.body.len() as u64,
+            }
+        }
+    }
+}
+
+/// A stable follower count for a simulated account.
+pub(crate) fn followers(user_id: &str) -> u64 {
+    user_id
+        .bytes()
+        .fold(7u64, |n, b| n.wrapping_mul(31).wrapping_add(u64::from(b)))
+        % 50_000
 }
 
 /// Escapes text for the authorize page.

@@ -213,7 +213,7 @@ pub const TABLES: &[TableClass] = &[
         deletion: OnDeletion::FollowWorkspace,
         export: OnExport::Include,
         holds: "The platform accounts a workspace publishes to: platform, the account's id there, \
-                username, display name, avatar address and connection status.",
+                username, display name, avatar address, follower count and connection status.",
     },
     TableClass {
         table: "campaigns",
@@ -319,7 +319,8 @@ pub const TABLES: &[TableClass] = &[
         export: OnExport::Exclude("single-use authorisations that expire within ten minutes"),
         holds: "Platform authorisations in progress: a hash of the state sent to the platform, \
                 the session, workspace and platform it belongs to, the scopes asked for, and \
-                when it expires.",
+                when it expires; while the person chooses which page to connect, their grant \
+                (encrypted) and the names of the pages offered.",
     },
     TableClass {
         table: "seaql_migrations",

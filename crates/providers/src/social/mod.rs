@@ -4,8 +4,12 @@
 //! The scheduler only ever sees this interface: it hands a [`PublishRequest`] to the
 //! [`Publisher`] registered for the account's platform and acts on the [`PublishError`] kind.
 
+pub mod facebook;
+pub mod instagram;
+pub mod linkedin;
 #[cfg(feature = "testing")]
 pub mod recording;
+pub mod tiktok;
 pub mod x;
 
 use async_trait::async_trait;
@@ -36,6 +40,8 @@ pub struct MediaRef {
     pub size_bytes: u64,
     pub width: Option<u32>,
     pub height: Option<u32>,
+    /// Made by an AI generator (TikTok wants such videos labelled).
+    pub ai_generated: bool,
 }
 
 /// Everything a platform needs to publish one target of a post.
@@ -130,6 +136,8 @@ pub struct Identity {
     pub username: String,
     pub display_name: String,
     pub avatar_url: Option<String>,
+    /// Followers (or a page's fans), where the granted scopes let the platform say.
+    pub followers: Option<u64>,
 }
 
 /// Why connecting (or refreshing, or revoking) failed.
@@ -166,9 +174,57 @@ pub trait Connector: Send + Sync {
         redirect_uri: &str,
     ) -> Result<TokenGrant, ConnectError>;
     async fn identity(&self, access: &secrecy::SecretString) -> Result<Identity, ConnectError>;
-    async fn refresh(&self, refresh: &secrecy::SecretString) -> Result<TokenGrant, ConnectError>;
-    /// Revokes a token at the platform, where it offers that.
-    async fn revoke(&self, token: &secrecy::SecretString) -> Result<(), ConnectError>;
+    /// The accounts a fresh grant can publish as, each with the tokens to store for it. Most
+    /// platforms have one (the person who authorised); Facebook lists the pages they manage,
+    /// and the person chooses.
+    async fn accounts(&self, grant: &TokenGrant) -> Result<Vec<Candidate>, ConnectError> {
+        let identity = self.identity(&grant.access).await?;
+        Ok(vec![Candidate {
+            identity,
+            grant: grant.clone(),
+        }])
+    }
+    /// Renews an account's tokens ahead of expiry, by the platform's own rule (a refresh
+    /// grant, or re-exchanging a still-valid token). A refused renewal means the person has to
+    /// reconnect.
+    async fn refresh(
+        &self,
+        account: &AccountRef,
+        access: &secrecy::SecretString,
+        refresh: Option<&secrecy::SecretString>,
+    ) -> Result<TokenGrant, ConnectError>;
+    /// Revokes an account's authorisation at the platform, where it offers that.
+    async fn revoke(
+        &self,
+        access: &secrecy::SecretString,
+        refresh: Option<&secrecy::SecretString>,
+    ) -> Result<Revoked, ConnectError>;
+    /// Gives back tokens that were issued but will not be used (a refresh that lost a race).
+    /// Platforms whose revocation removes the whole authorisation do nothing here.
+    async fn discard(
+        &self,
+        access: &secrecy::SecretString,
+        refresh: Option<&secrecy::SecretString>,
+    ) {
+        let _ = self.revoke(access, refresh).await;
+    }
+}
+
+/// An account a grant can publish as.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub identity: Identity,
+    /// The tokens to store for it (a Facebook page has its own).
+    pub grant: TokenGrant,
+}
+
+/// What revoking did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revoked {
+    /// The platform confirmed.
+    Confirmed,
+    /// The platform has no revocation endpoint: the person removes the app in its settings.
+    NotOffered,
 }
 
 /// One implementation per configured platform (publishers, connectors).
@@ -206,6 +262,63 @@ impl<T: ?Sized> Registry<T> {
             .into_iter()
             .filter(|p| self.0.contains_key(p))
             .collect()
+    }
+}
+
+/// A client for platform APIs: bounded connect and overall time.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap_or_default()
+}
+
+/// A reqwest error's text without its URL (a query can carry a token or a secret).
+pub fn without_url(err: &reqwest::Error) -> String {
+    let mut text = err.to_string();
+    if let Some(url) = err.url() {
+        text = text.replace(url.as_str(), "(the platform)");
+    }
+    text
+}
+
+/// A connect-side failure to reach the platform.
+pub fn unavailable(err: reqwest::Error) -> ConnectError {
+    ConnectError::Unavailable(without_url(&err))
+}
+
+/// A publish-side failure to get an answer: certainly not posted when the connection was never
+/// made, possibly posted otherwise (a timeout or a dropped connection after sending).
+pub fn send_failed(err: &reqwest::Error) -> PublishError {
+    PublishError::Transient {
+        reason: without_url(err),
+        maybe_published: !err.is_connect(),
+    }
+}
+
+/// Seconds to wait from a `Retry-After` header in seconds, if there is one.
+pub fn retry_after_header(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
+/// Waits between status polls of asynchronous processing, up to `limit` polls.
+#[derive(Debug, Clone, Copy)]
+pub struct Polling {
+    pub interval: Duration,
+    pub limit: u32,
+}
+
+impl Default for Polling {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(3),
+            limit: 100,
+        }
     }
 }
 

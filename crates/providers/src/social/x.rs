@@ -4,7 +4,7 @@
 
 use super::{
     AccountRef, ConnectError, Connector, Identity, PublishError, PublishRequest, Published,
-    Publisher, TokenGrant,
+    Publisher, Revoked, TokenGrant, send_failed, unavailable, without_url,
 };
 use async_trait::async_trait;
 use domain::Platform;
@@ -57,12 +57,10 @@ pub struct X {
 
 impl X {
     pub fn new(config: XConfig) -> Self {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
-            .build()
-            .unwrap_or_default();
-        Self { http, config }
+        Self {
+            http: super::http_client(),
+            config,
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -108,19 +106,6 @@ impl X {
     }
 }
 
-fn unavailable(err: reqwest::Error) -> ConnectError {
-    ConnectError::Unavailable(without_url(&err))
-}
-
-/// A reqwest error's text without the URL (which could carry a query with secrets).
-fn without_url(err: &reqwest::Error) -> String {
-    let mut text = err.to_string();
-    if let Some(url) = err.url() {
-        text = text.replace(url.as_str(), "(X)");
-    }
-    text
-}
-
 #[derive(Deserialize)]
 struct TokenBody {
     access_token: String,
@@ -147,6 +132,12 @@ struct MeData {
     name: String,
     username: String,
     profile_image_url: Option<String>,
+    public_metrics: Option<PublicMetrics>,
+}
+
+#[derive(Deserialize)]
+struct PublicMetrics {
+    followers_count: u64,
 }
 
 #[derive(Deserialize)]
@@ -243,7 +234,7 @@ impl Connector for X {
     async fn identity(&self, access: &SecretString) -> Result<Identity, ConnectError> {
         let res = self
             .http
-            .get(self.url("/2/users/me?user.fields=profile_image_url"))
+            .get(self.url("/2/users/me?user.fields=profile_image_url,public_metrics"))
             .bearer_auth(access.expose_secret())
             .send()
             .await
@@ -260,10 +251,19 @@ impl Connector for X {
             username: me.data.username,
             display_name: me.data.name,
             avatar_url: me.data.profile_image_url,
+            followers: me.data.public_metrics.map(|m| m.followers_count),
         })
     }
 
-    async fn refresh(&self, refresh: &SecretString) -> Result<TokenGrant, ConnectError> {
+    async fn refresh(
+        &self,
+        _account: &AccountRef,
+        _access: &SecretString,
+        refresh: Option<&SecretString>,
+    ) -> Result<TokenGrant, ConnectError> {
+        let refresh = refresh.ok_or_else(|| {
+            ConnectError::Refused("X gave no refresh token (offline.access)".into())
+        })?;
         self.token_call(&[
             ("grant_type", "refresh_token"),
             ("refresh_token", refresh.expose_secret()),
@@ -272,7 +272,21 @@ impl Connector for X {
         .await
     }
 
-    async fn revoke(&self, token: &SecretString) -> Result<(), ConnectError> {
+    async fn revoke(
+        &self,
+        access: &SecretString,
+        refresh: Option<&SecretString>,
+    ) -> Result<Revoked, ConnectError> {
+        // The refresh token first (it could mint new access tokens), then the access token.
+        for token in refresh.into_iter().chain(std::iter::once(access)) {
+            self.revoke_one(token).await?;
+        }
+        Ok(Revoked::Confirmed)
+    }
+}
+
+impl X {
+    async fn revoke_one(&self, token: &SecretString) -> Result<(), ConnectError> {
         let mut request = self.http.post(self.url("/2/oauth2/revoke")).form(&[
             ("token", token.expose_secret()),
             ("client_id", self.config.client_id.as_str()),
@@ -306,23 +320,7 @@ impl Publisher for X {
             .json(&serde_json::json!({ "text": request.text }))
             .send()
             .await;
-        let res = match sent {
-            Ok(res) => res,
-            // Refused before anything was sent: certainly not posted.
-            Err(err) if err.is_connect() => {
-                return Err(PublishError::Transient {
-                    reason: without_url(&err),
-                    maybe_published: false,
-                });
-            }
-            // A timeout or a dropped connection after sending: the post may exist.
-            Err(err) => {
-                return Err(PublishError::Transient {
-                    reason: without_url(&err),
-                    maybe_published: true,
-                });
-            }
-        };
+        let res = sent.map_err(|e| send_failed(&e))?;
         let status = res.status();
         match status.as_u16() {
             200..=299 => {

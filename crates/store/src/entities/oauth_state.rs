@@ -16,6 +16,10 @@ pub struct Model {
     /// The scopes asked for, separated by spaces.
     pub scopes: String,
     pub expires_at: DateTimeUtc,
+    /// For a choice between accounts: the person's grant, sealed (bound to this row).
+    pub pending_grant: Option<String>,
+    /// For a choice between accounts: the accounts offered, as JSON (no tokens).
+    pub candidates: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

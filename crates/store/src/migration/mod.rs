@@ -10,6 +10,7 @@ mod m20261129_000005_media;
 mod m20261129_000006_account_media;
 mod m20261129_000007_account_tokens;
 mod m20261129_000008_oauth_states;
+mod m20261129_000009_account_choices;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000006_account_media::Migration),
             Box::new(m20261129_000007_account_tokens::Migration),
             Box::new(m20261129_000008_oauth_states::Migration),
+            Box::new(m20261129_000009_account_choices::Migration),
         ]
     }
 }

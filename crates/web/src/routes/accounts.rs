@@ -14,6 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use domain::Platform;
 use services::ServiceError;
+use services::connections::Identity;
 use services::connections::{Finished, Revocation};
 
 pub struct AccountRow {
@@ -214,6 +215,20 @@ pub async fn callback(
         Ok((ws, Finished::Connected(_))) => {
             redirect_with(&format!("/w/{}/accounts", ws.0), Flash::AccountConnected)
         }
+        Ok((
+            _,
+            Finished::Choose {
+                platform,
+                choice,
+                candidates,
+            },
+        )) => render(ChoosePage {
+            layout: Layout::new(&state, &user.ctx, "Choose accounts").await?,
+            errors: FieldErrors::new(),
+            platform: platform.label(),
+            choice,
+            candidates,
+        })?,
         Ok((ws, Finished::Cancelled)) => {
             redirect_with(&format!("/w/{}/accounts", ws.0), Flash::ConnectionCancelled)
         }
@@ -223,6 +238,68 @@ pub async fn callback(
         Err(other) => return Err(other.into()),
     };
     Ok(no_referrer(res))
+}
+
+#[derive(Template)]
+#[template(path = "accounts/choose.html")]
+struct ChoosePage {
+    layout: Layout,
+    errors: FieldErrors,
+    platform: &'static str,
+    /// The single-use state that carries the choice (in the form, never in a URL).
+    choice: String,
+    candidates: Vec<Identity>,
+}
+
+/// The chosen accounts (checkboxes named `account`).
+pub struct ChooseForm {
+    choice: String,
+    accounts: Vec<String>,
+}
+
+impl ChooseForm {
+    fn parse(body: &[u8]) -> Self {
+        let mut form = Self {
+            choice: String::new(),
+            accounts: Vec::new(),
+        };
+        for (key, value) in form_urlencoded::parse(body) {
+            match key.as_ref() {
+                "choice" => form.choice = value.into_owned(),
+                "account" => form.accounts.push(value.into_owned()),
+                _ => {}
+            }
+        }
+        form
+    }
+}
+
+/// The person chose which of a login's accounts to connect.
+pub async fn choose(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: axum::body::Bytes,
+) -> AppResult {
+    let form = ChooseForm::parse(&body);
+    let result = state
+        .services
+        .choose_accounts(
+            &user.auth.user,
+            user.auth.session_id.0,
+            &form.choice,
+            &form.accounts,
+        )
+        .await;
+    match result {
+        Ok((ws, _)) => Ok(redirect_with(
+            &format!("/w/{}/accounts", ws.0),
+            Flash::AccountConnected,
+        )),
+        Err(ServiceError::Invalid { message, .. } | ServiceError::Forbidden(message)) => {
+            Ok(AppError::Invalid(message).into_response())
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 pub async fn disconnect(

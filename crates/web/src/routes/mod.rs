@@ -135,6 +135,7 @@ pub fn router(state: AppState) -> Router {
             post(accounts::disconnect),
         )
         .route("/oauth/{platform}/callback", get(accounts::callback))
+        .route("/oauth/choose", post(accounts::choose))
         .route("/w/{wid}/media", get(media::page))
         .route("/w/{wid}/media/{mid}", get(media::show).post(media::update))
         .route("/w/{wid}/media/{mid}/delete", post(media::delete))

@@ -1,0 +1,1 @@
+//! Adapter for linkedin (being written).

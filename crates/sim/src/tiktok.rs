@@ -1,0 +1,8 @@
+//! tiktok under `/tiktok` (being written).
+
+use crate::Simulator;
+use axum::Router;
+
+pub fn router(sim: Simulator) -> Router {
+    Router::new().with_state(sim)
+}
