@@ -194,3 +194,98 @@ async fn every_error_kind_is_mapped() {
     ));
     assert!(simulator.posts().is_empty());
 }
+
+/// Serves an image at `/image.png` and a video at `/video.mp4`, as signed media URLs would.
+async fn media_server() -> (String, tokio::task::JoinHandle<()>) {
+    use axum::routing::get;
+    let app = axum::Router::new()
+        .route(
+            "/image.png",
+            get(|| async { ([("content-type", "image/png")], vec![7u8; 2_000]) }),
+        )
+        .route(
+            "/video.mp4",
+            get(|| async { ([("content-type", "video/mp4")], vec![9u8; 300_000]) }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (base, task)
+}
+
+fn media(base: &str, kind: domain::media::MediaKind) -> providers::social::MediaRef {
+    let (path, mime, size) = match kind {
+        domain::media::MediaKind::Image => ("image.png", "image/png", 2_000),
+        domain::media::MediaKind::Video => ("video.mp4", "video/mp4", 300_000),
+    };
+    providers::social::MediaRef {
+        url: format!("{base}/{path}"),
+        mime: mime.into(),
+        kind,
+        size_bytes: size,
+        width: None,
+        height: None,
+        ai_generated: false,
+    }
+}
+
+#[tokio::test]
+async fn images_and_video_are_uploaded_in_segments_and_attached() {
+    use domain::media::MediaKind::{Image, Video};
+    let simulator = Simulator::new();
+    let running = simulator
+        .start("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let mut config = XConfig::simulated(&running.base_url);
+    // Small segments, so the video goes in several appends.
+    config.chunk_size = 64 * 1024;
+    config.polling.interval = Duration::from_millis(10);
+    let x = X::new(config);
+    let code = authorise(&x).await;
+    let grant = x.exchange(&code, Some(VERIFIER), REDIRECT).await.unwrap();
+    let (files, _server) = media_server().await;
+
+    let mut two_images = request(&grant.access, "two pictures");
+    two_images.media = vec![media(&files, Image), media(&files, Image)];
+    x.publish(&two_images).await.unwrap();
+
+    let mut video = request(&grant.access, "a film");
+    video.media = vec![media(&files, Video)];
+    x.publish(&video).await.unwrap();
+
+    let posts = simulator.posts();
+    assert_eq!(posts.len(), 2);
+    let kinds = |i: usize| {
+        posts[i]
+            .media
+            .iter()
+            .map(|m| (m.kind.as_str(), m.bytes))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(kinds(0), [("image", 2_000), ("image", 2_000)]);
+    assert_eq!(kinds(1), [("video", 300_000)]);
+
+    // A video X cannot process is refused with X's reason; nothing is posted.
+    simulator.inject(Platform::X, Op::Status, Fault::ProcessingFailed);
+    let err = x.publish(&video).await.unwrap_err();
+    assert!(
+        matches!(&err, PublishError::InvalidContent { reason } if reason.contains("Unsupported video format")),
+        "{err:?}"
+    );
+    // Slow processing is waited for.
+    simulator.inject(Platform::X, Op::Status, Fault::SlowProcessing(2));
+    x.publish(&video).await.unwrap();
+    // An upload that fails on X's side is passing, and certainly not posted.
+    simulator.inject(Platform::X, Op::Upload, Fault::ServerError);
+    assert!(matches!(
+        x.publish(&two_images).await,
+        Err(PublishError::Transient {
+            maybe_published: false,
+            ..
+        })
+    ));
+    assert_eq!(simulator.posts().len(), 3);
+}

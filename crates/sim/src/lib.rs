@@ -4,7 +4,10 @@
 //! state round trip, the PKCE verifier). It records every post, so tests count them exactly,
 //! and takes injected faults. Each platform lives under its own path prefix (`/x/…`), which is
 //! what an adapter's base URL points at.
-//!
+
+// Handlers check a request step by step and return the platform's ready-made error answer as
+// the `Err` of each step; boxing those answers would only add noise.
+#![allow(clippy::result_large_err)]
 
 pub mod facebook;
 pub mod instagram;
@@ -100,6 +103,33 @@ pub(crate) struct AccessToken {
     pub revoked: bool,
 }
 
+/// A media upload in progress or done.
+#[derive(Debug, Clone)]
+pub(crate) struct Upload {
+    pub platform: Platform,
+    pub user_id: String,
+    /// "image" or "video".
+    pub kind: String,
+    pub total_bytes: u64,
+    /// Bytes received per segment index.
+    pub segments: std::collections::BTreeMap<u32, u64>,
+    pub finalized: bool,
+    /// Status polls still to answer "in progress" before it is ready.
+    pub polls_left: u32,
+    pub failed: bool,
+}
+
+impl Upload {
+    pub fn received(&self) -> u64 {
+        self.segments.values().sum()
+    }
+
+    /// Ready to be attached to a post.
+    pub fn ready(&self) -> bool {
+        self.finalized && self.polls_left == 0 && !self.failed
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct State {
     pub codes: HashMap<String, PendingCode>,
@@ -108,6 +138,13 @@ pub(crate) struct State {
     pub posts: Vec<Post>,
     pub faults: VecDeque<(Platform, Op, Fault)>,
     pub next_id: u64,
+    /// Platforms whose next publish is kept but answered only after this long (the answer is
+    /// lost to a caller that gives up or crashes first).
+    pub hang_after_publish: HashMap<Platform, Duration>,
+    /// A platform module's own state, one per type (see [`Simulator::extension`]).
+    pub extensions: HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>,
+    /// Media uploaded in pieces (X's chunked upload), by media id.
+    pub uploads: HashMap<String, Upload>,
 }
 
 /// The simulator: cheap to clone, shared by its routes and by the test that drives it.
@@ -116,6 +153,17 @@ pub struct Simulator {
     state: Arc<Mutex<State>>,
     /// How long access tokens live.
     pub token_ttl: Duration,
+    /// Faults by configuration rather than per call.
+    pub chaos: Chaos,
+}
+
+/// Faults by configuration: added latency on every platform call, and a share of publishing
+/// calls answered with a server error (benchmarks, and trying the product's retries).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Chaos {
+    pub latency: Duration,
+    /// Between 0 and 1.
+    pub publish_error_rate: f64,
 }
 
 impl Default for Simulator {
@@ -132,7 +180,28 @@ impl Simulator {
                 ..Default::default()
             })),
             token_ttl: Duration::from_secs(7200),
+            chaos: Chaos::default(),
         }
+    }
+
+    /// With faults by configuration.
+    pub fn with_chaos(mut self, chaos: Chaos) -> Self {
+        self.chaos = chaos;
+        self
+    }
+
+    /// The state of type `T` a platform module keeps beside the shared one (made on first use,
+    /// dropped with the simulator).
+    pub(crate) fn extension<T: Default + Send + 'static>(&self) -> Arc<Mutex<T>> {
+        let mut state = self.state();
+        let slot = state
+            .extensions
+            .entry(std::any::TypeId::of::<T>())
+            .or_insert_with(|| Arc::new(Mutex::new(T::default())))
+            .clone();
+        drop(state);
+        slot.downcast::<Mutex<T>>()
+            .unwrap_or_else(|_| Arc::new(Mutex::new(T::default())))
     }
 
     pub(crate) fn state(&self) -> MutexGuard<'_, State> {
@@ -145,6 +214,7 @@ impl Simulator {
     /// trying the sandbox and for tests in another process).
     pub fn router(&self) -> Router {
         let sim = self.clone();
+        let latency = self.chaos.latency;
         Router::new()
             .nest("/x", x::router(self.clone()))
             .nest("/facebook", facebook::router(self.clone()))
@@ -170,6 +240,14 @@ impl Simulator {
                 async move { axum::Json(posts) }
             }),
         )
+        .layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| async move {
+                if !latency.is_zero() && !request.uri().path().starts_with("/_sim") {
+                    tokio::time::sleep(latency).await;
+                }
+                next.run(request).await
+            },
+        ))
     }
 
     /// Serves on `addr` (port 0 picks one) until the returned handle is dropped or aborted.
@@ -198,6 +276,20 @@ impl Simulator {
         self.state().faults.push_back((platform, op, fault));
     }
 
+    /// Keeps the next post made on `platform` but answers only after `hang`: a crash or a
+    /// timeout between the platform's publishing and the caller hearing of it.
+    pub fn publish_then_hang(&self, platform: Platform, hang: Duration) {
+        self.state().hang_after_publish.insert(platform, hang);
+    }
+
+    /// Waits as [`Simulator::publish_then_hang`] asked, after a post was kept.
+    pub(crate) async fn after_publishing(&self, platform: Platform) {
+        let hang = self.state().hang_after_publish.remove(&platform);
+        if let Some(hang) = hang {
+            tokio::time::sleep(hang).await;
+        }
+    }
+
     /// Makes every access token issued so far look `by` older (issued and expiring earlier),
     /// for platforms whose rules depend on a token's age (Instagram refreshes only tokens at
     /// least a day old).
@@ -218,6 +310,12 @@ impl Simulator {
     }
 
     pub(crate) fn take_fault(&self, platform: Platform, op: Op) -> Option<Fault> {
+        if op == Op::Publish
+            && self.chaos.publish_error_rate > 0.0
+            && rand::random::<f64>() < self.chaos.publish_error_rate
+        {
+            return Some(Fault::ServerError);
+        }
         let mut state = self.state();
         let at = state
             .faults

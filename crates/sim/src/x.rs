@@ -1,8 +1,8 @@
 //! X API v2, under `/x`: OAuth 2.0 with PKCE (S256), `/2/users/me`, `/2/tweets`.
 
 use crate::oauth::{Flavor, Params, Pkce, RefreshTokens, Refusal, bearer, check_token};
-use crate::{Fault, Grant, Op, Post, Simulator};
-use axum::extract::{Query, State};
+use crate::{Fault, Grant, Op, Post, PostedMedia, Simulator, Upload};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -37,6 +37,10 @@ pub fn router(sim: Simulator) -> Router {
         .route("/2/oauth2/revoke", post(revoke))
         .route("/2/users/me", get(me))
         .route("/2/tweets", post(tweet))
+        .route("/2/media/upload", get(media_status))
+        .route("/2/media/upload/initialize", post(media_initialize))
+        .route("/2/media/upload/{id}/append", post(media_append))
+        .route("/2/media/upload/{id}/finalize", post(media_finalize))
         .with_state(sim)
 }
 
@@ -203,6 +207,276 @@ async fn me(State(sim): State<Simulator>, headers: HeaderMap) -> Response {
 #[derive(Deserialize)]
 struct TweetBody {
     text: String,
+    #[serde(default)]
+    media: Option<TweetMedia>,
+}
+
+#[derive(Deserialize)]
+struct TweetMedia {
+    media_ids: Vec<String>,
+}
+
+/// X's 400 with one error message.
+fn invalid(message: impl Into<String>) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({
+            "title": "Invalid Request",
+            "status": 400,
+            "detail": "One or more parameters to your request was invalid.",
+            "errors": [{"message": message.into()}],
+        })),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct InitializeBody {
+    media_type: String,
+    total_bytes: u64,
+    media_category: String,
+}
+
+/// Largest files X takes, by category.
+fn category_limit(category: &str) -> Option<(&'static str, u64)> {
+    match category {
+        "tweet_image" => Some(("image", 5 * 1024 * 1024)),
+        "tweet_gif" => Some(("image", 15 * 1024 * 1024)),
+        "tweet_video" => Some(("video", 512 * 1024 * 1024)),
+        _ => None,
+    }
+}
+
+async fn media_initialize(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    Json(body): Json<InitializeBody>,
+) -> Response {
+    if let Some(fault) = sim.take_fault(Platform::X, Op::Upload) {
+        return fault_response(fault).await;
+    }
+    let grant = match authorised(&sim, &headers, "media.write") {
+        Ok(grant) => grant,
+        Err(refused) => return refused,
+    };
+    let Some((kind, limit)) = category_limit(&body.media_category) else {
+        return invalid(format!("unknown media_category {}", body.media_category));
+    };
+    if !body.media_type.starts_with(&format!("{kind}/")) {
+        return invalid(format!(
+            "media_type {} does not fit media_category {}",
+            body.media_type, body.media_category
+        ));
+    }
+    if body.total_bytes == 0 || body.total_bytes > limit {
+        return invalid(format!(
+            "total_bytes must be between 1 and {limit} for {}",
+            body.media_category
+        ));
+    }
+    let id = sim.next_id();
+    sim.state().uploads.insert(
+        id.clone(),
+        Upload {
+            platform: Platform::X,
+            user_id: grant.user_id,
+            kind: kind.to_owned(),
+            total_bytes: body.total_bytes,
+            segments: Default::default(),
+            finalized: false,
+            // Videos are processed after upload; images are ready at once.
+            polls_left: u32::from(kind == "video"),
+            failed: false,
+        },
+    );
+    Json(json!({"data": {"id": id, "media_key": format!("3_{id}"), "expires_after_secs": 86400}}))
+        .into_response()
+}
+
+/// The upload `id` of the token's user, or X's answer when there is none.
+fn own_upload(sim: &Simulator, grant: &Grant, id: &str) -> Result<Upload, Response> {
+    match sim.state().uploads.get(id) {
+        Some(upload) if upload.platform == Platform::X && upload.user_id == grant.user_id => {
+            Ok(upload.clone())
+        }
+        _ => Err(invalid(format!("media {id} not found"))),
+    }
+}
+
+async fn media_append(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    mut form: Multipart,
+) -> Response {
+    if let Some(fault) = sim.take_fault(Platform::X, Op::Upload) {
+        return fault_response(fault).await;
+    }
+    let grant = match authorised(&sim, &headers, "media.write") {
+        Ok(grant) => grant,
+        Err(refused) => return refused,
+    };
+    let upload = match own_upload(&sim, &grant, &id) {
+        Ok(upload) => upload,
+        Err(refused) => return refused,
+    };
+    let mut index = None;
+    let mut bytes = None;
+    while let Ok(Some(field)) = form.next_field().await {
+        match field.name() {
+            Some("segment_index") => index = field.text().await.ok().and_then(|t| t.parse().ok()),
+            Some("media") => bytes = field.bytes().await.ok().map(|b| b.len() as u64),
+            _ => {}
+        }
+    }
+    let (Some(index), Some(bytes)) = (index, bytes) else {
+        return invalid("segment_index and media are required");
+    };
+    if upload.finalized || index > 999 || bytes == 0 {
+        return invalid("the segment cannot be appended");
+    }
+    if let Some(upload) = sim.state().uploads.get_mut(&id) {
+        upload.segments.insert(index, bytes);
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// X's `processing_info` for an upload.
+fn processing_info(upload: &Upload) -> Option<serde_json::Value> {
+    if upload.kind != "video" {
+        return None;
+    }
+    Some(if upload.failed {
+        json!({"state": "failed", "error": {"code": 1, "name": "InvalidMedia", "message": "Unsupported video format"}})
+    } else if upload.polls_left > 0 {
+        json!({"state": "in_progress", "check_after_secs": 1, "progress_percent": 40})
+    } else {
+        json!({"state": "succeeded", "progress_percent": 100})
+    })
+}
+
+async fn media_finalize(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Some(fault) = sim.take_fault(Platform::X, Op::Upload) {
+        return fault_response(fault).await;
+    }
+    let grant = match authorised(&sim, &headers, "media.write") {
+        Ok(grant) => grant,
+        Err(refused) => return refused,
+    };
+    let upload = match own_upload(&sim, &grant, &id) {
+        Ok(upload) => upload,
+        Err(refused) => return refused,
+    };
+    // Segments must run 0, 1, 2… and add up to the size announced.
+    let contiguous = upload
+        .segments
+        .keys()
+        .enumerate()
+        .all(|(i, k)| u32::try_from(i).is_ok_and(|i| i == *k));
+    if !contiguous || upload.received() != upload.total_bytes {
+        return invalid(format!(
+            "received {} of {} bytes; segments must be numbered from 0 without gaps",
+            upload.received(),
+            upload.total_bytes
+        ));
+    }
+    let upload = {
+        let mut state = sim.state();
+        let Some(upload) = state.uploads.get_mut(&id) else {
+            return invalid(format!("media {id} not found"));
+        };
+        upload.finalized = true;
+        upload.clone()
+    };
+    let mut data = json!({"id": id, "media_key": format!("3_{id}"), "size": upload.total_bytes});
+    if let Some(info) = processing_info(&upload) {
+        data["processing_info"] = info;
+    }
+    Json(json!({"data": data})).into_response()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct StatusQuery {
+    command: String,
+    media_id: String,
+}
+
+async fn media_status(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    Query(q): Query<StatusQuery>,
+) -> Response {
+    let grant = match authorised(&sim, &headers, "media.write") {
+        Ok(grant) => grant,
+        Err(refused) => return refused,
+    };
+    if q.command != "STATUS" {
+        return invalid("command must be STATUS");
+    }
+    if own_upload(&sim, &grant, &q.media_id).is_err() {
+        return invalid(format!("media {} not found", q.media_id));
+    }
+    let fault = sim.take_fault(Platform::X, Op::Status);
+    if let Some(other) = fault
+        .clone()
+        .filter(|f| !matches!(f, Fault::ProcessingFailed | Fault::SlowProcessing(_)))
+    {
+        return fault_response(other).await;
+    }
+    let upload = {
+        let mut state = sim.state();
+        let Some(upload) = state.uploads.get_mut(&q.media_id) else {
+            return invalid("media not found");
+        };
+        match fault {
+            Some(Fault::ProcessingFailed) => upload.failed = true,
+            Some(Fault::SlowProcessing(n)) => upload.polls_left += n,
+            _ => {
+                // This poll answers with the state before it; the next sees one step more.
+                let answer = upload.clone();
+                upload.polls_left = upload.polls_left.saturating_sub(1);
+                drop(state);
+                return status_answer(&q.media_id, &answer);
+            }
+        }
+        upload.clone()
+    };
+    status_answer(&q.media_id, &upload)
+}
+
+fn status_answer(id: &str, upload: &Upload) -> Response {
+    let mut data = json!({"id": id, "media_key": format!("3_{id}")});
+    if let Some(info) = processing_info(upload) {
+        data["processing_info"] = info;
+    }
+    Json(json!({"data": data})).into_response()
+}
+
+/// Checks the media of a post: the user's own, processed, at most four images or one video.
+fn attached(sim: &Simulator, grant: &Grant, ids: &[String]) -> Result<Vec<PostedMedia>, Response> {
+    let mut media = Vec::new();
+    for id in ids {
+        let upload = own_upload(sim, grant, id)?;
+        if !upload.ready() {
+            return Err(invalid(format!("media {id} is not ready to be attached")));
+        }
+        media.push(PostedMedia {
+            kind: upload.kind.clone(),
+            bytes: upload.total_bytes,
+        });
+    }
+    let videos = media.iter().filter(|m| m.kind == "video").count();
+    if media.len() > 4 || (videos > 0 && media.len() > 1) {
+        return Err(invalid(
+            "a post takes up to four images or one video, not both",
+        ));
+    }
+    Ok(media)
 }
 
 async fn tweet(
@@ -217,8 +491,19 @@ async fn tweet(
         Ok(grant) => grant,
         Err(refused) => return refused,
     };
+    let media = match attached(
+        &sim,
+        &grant,
+        body.media
+            .as_ref()
+            .map(|m| m.media_ids.as_slice())
+            .unwrap_or_default(),
+    ) {
+        Ok(media) => media,
+        Err(refused) => return refused,
+    };
     let length = domain::content::x_weighted_length(&body.text);
-    if body.text.trim().is_empty() || length > 280 {
+    if (body.text.trim().is_empty() && media.is_empty()) || length > 280 {
         return (
             StatusCode::BAD_REQUEST,
             Json(json!({
@@ -236,8 +521,9 @@ async fn tweet(
         user_id: grant.user_id,
         id: id.clone(),
         text: body.text.clone(),
-        media: Vec::new(),
+        media,
     });
+    sim.after_publishing(Platform::X).await;
     (
         StatusCode::CREATED,
         Json(json!({"data": {"id": id, "text": body.text}})),

@@ -1,1 +1,859 @@
-//! Adapter for facebook (being written).
+//! Facebook Pages through the Graph API: the login dialog and code exchange, the long-lived user
+//! token, the pages the person manages (each an account with its own page token), and posting
+//! text, photos and a video to a page.
+//!
+//! Facebook has no refresh tokens. A page token obtained from a long-lived user token does not
+//! expire, so each page account stores its page token as the access token and the long-lived
+//! user token (60 days) in the refresh slot: renewing re-exchanges the user token while it is
+//! still valid and asks the page for its token again.
+//!
+//! The Graph helpers shared with the Instagram adapter (error bodies, their mapping into the
+//! four publishing kinds, rate-limit hints) live here too.
+
+use super::{
+    AccountRef, Candidate, ConnectError, Connector, Identity, Polling, PublishError,
+    PublishRequest, Published, Publisher, Revoked, TokenGrant, send_failed, without_url,
+};
+use async_trait::async_trait;
+use domain::Platform;
+use domain::media::MediaKind;
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// Where Facebook is and who we are to it.
+#[derive(Debug, Clone)]
+pub struct FacebookConfig {
+    /// `https://www.facebook.com`: the login dialog is `{authorize_base}/{version}/dialog/oauth`.
+    pub authorize_base: String,
+    /// `https://graph.facebook.com`.
+    pub graph_base: String,
+    /// The Graph API version, `v25.0`.
+    pub version: String,
+    /// Links to posts: `https://www.facebook.com`.
+    pub web_base: String,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    /// How long to wait for a video to be processed.
+    pub polling: Polling,
+}
+
+impl FacebookConfig {
+    /// Facebook itself.
+    pub fn production(client_id: String, client_secret: SecretString) -> Self {
+        Self {
+            authorize_base: "https://www.facebook.com".into(),
+            graph_base: "https://graph.facebook.com".into(),
+            version: "v25.0".into(),
+            web_base: "https://www.facebook.com".into(),
+            client_id,
+            client_secret,
+            polling: Polling::default(),
+        }
+    }
+
+    /// The simulator at `base` (`http://127.0.0.1:7070`).
+    pub fn simulated(base: &str) -> Self {
+        Self {
+            authorize_base: format!("{base}/facebook"),
+            graph_base: format!("{base}/facebook/graph"),
+            version: "v25.0".into(),
+            web_base: format!("{base}/facebook/web"),
+            client_id: "socializioz-sandbox".into(),
+            client_secret: SecretString::from("sandbox-secret"),
+            polling: Polling::default(),
+        }
+    }
+}
+
+pub struct Facebook {
+    http: reqwest::Client,
+    config: FacebookConfig,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Graph helpers, shared with the Instagram adapter.
+
+/// Graph's error body, `{"error":{message, code, error_subcode, ...}}`, or Instagram's older
+/// `{error_type, code, error_message}`.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ErrorBody {
+    error: Option<ErrorDetail>,
+    error_message: Option<String>,
+    code: Option<i64>,
+}
+
+#[derive(Deserialize, Default, Debug, Clone)]
+#[serde(default)]
+pub(crate) struct ErrorDetail {
+    pub message: String,
+    pub code: i64,
+    pub error_subcode: Option<i64>,
+    /// A message meant for the person, when Graph has one.
+    pub error_user_msg: Option<String>,
+    pub is_transient: bool,
+}
+
+/// A Graph call that was answered with an error.
+#[derive(Debug)]
+pub(crate) struct GraphFailure {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub error: ErrorDetail,
+}
+
+/// The publishing limit of Instagram's content API (50 posts a day).
+const PUBLISHING_LIMIT_SUBCODE: i64 = 2_207_042;
+/// Instagram's "the media is not ready for publishing yet".
+const NOT_READY_SUBCODE: i64 = 2_207_027;
+
+impl GraphFailure {
+    async fn read(res: reqwest::Response) -> Self {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body: ErrorBody = res.json().await.unwrap_or_default();
+        let error = match body.error {
+            Some(error) => error,
+            None => ErrorDetail {
+                message: body.error_message.unwrap_or_default(),
+                code: body.code.unwrap_or_default(),
+                ..ErrorDetail::default()
+            },
+        };
+        Self {
+            status,
+            headers,
+            error,
+        }
+    }
+
+    /// The token is invalid, expired or revoked (190), or missing (102, 104).
+    pub fn token_refused(&self) -> bool {
+        matches!(self.error.code, 102 | 104 | 190) || self.status == StatusCode::UNAUTHORIZED
+    }
+
+    /// The token lacks a permission the call needs (10, 200–299).
+    pub fn permission_missing(&self) -> bool {
+        self.error.code == 10 || (200..=299).contains(&self.error.code)
+    }
+
+    pub fn rate_limited(&self) -> bool {
+        self.status == StatusCode::TOO_MANY_REQUESTS
+            || matches!(self.error.code, 4 | 9 | 17 | 32 | 613)
+            || (80_001..=80_014).contains(&self.error.code)
+    }
+
+    /// Graph's own failures, worth retrying.
+    pub fn transient(&self) -> bool {
+        self.status.is_server_error() || self.error.is_transient || self.error.code == 2
+    }
+
+    pub fn reason(&self) -> String {
+        self.error
+            .error_user_msg
+            .clone()
+            .filter(|m| !m.trim().is_empty())
+            .or_else(|| Some(self.error.message.clone()).filter(|m| !m.trim().is_empty()))
+            .unwrap_or_else(|| format!("no reason given (HTTP {})", self.status))
+    }
+
+    /// How long to wait: the usage headers' `estimated_time_to_regain_access` (minutes), a
+    /// `Retry-After`, or five minutes (an hour for Instagram's daily publishing limit).
+    pub fn retry_after(&self) -> Duration {
+        if let Some(wait) = regain_access(&self.headers) {
+            return wait;
+        }
+        if let Some(wait) = super::retry_after_header(&self.headers) {
+            return wait;
+        }
+        if self.error.error_subcode == Some(PUBLISHING_LIMIT_SUBCODE) {
+            Duration::from_secs(3600)
+        } else {
+            Duration::from_secs(300)
+        }
+    }
+}
+
+/// The longest `estimated_time_to_regain_access` (minutes) in Graph's usage headers.
+fn regain_access(headers: &HeaderMap) -> Option<Duration> {
+    fn longest(value: &Value) -> Option<u64> {
+        match value {
+            Value::Object(map) => map
+                .iter()
+                .filter_map(|(k, v)| {
+                    if k == "estimated_time_to_regain_access" {
+                        v.as_u64()
+                    } else {
+                        longest(v)
+                    }
+                })
+                .max(),
+            Value::Array(items) => items.iter().filter_map(longest).max(),
+            _ => None,
+        }
+    }
+    [
+        "x-business-use-case-usage",
+        "x-app-usage",
+        "x-ad-account-usage",
+    ]
+    .iter()
+    .filter_map(|name| headers.get(*name)?.to_str().ok())
+    .filter_map(|raw| serde_json::from_str::<Value>(raw).ok())
+    .filter_map(|usage| longest(&usage))
+    .max()
+    .filter(|minutes| *minutes > 0)
+    .map(|minutes| Duration::from_secs(minutes * 60))
+}
+
+/// Why a Graph call failed.
+#[derive(Debug)]
+pub(crate) enum CallError {
+    /// No answer (never connected, timed out, dropped).
+    Send(reqwest::Error),
+    /// An error answer.
+    Graph(GraphFailure),
+    /// A success whose body could not be read.
+    Body(String),
+}
+
+/// `url` with `pairs` as its query.
+pub(crate) fn with_query(url: &str, pairs: &[(&str, &str)]) -> String {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}{query}")
+}
+
+/// Sends a Graph call and reads its JSON answer.
+pub(crate) async fn call<T: DeserializeOwned>(
+    request: reqwest::RequestBuilder,
+) -> Result<T, CallError> {
+    let res = request.send().await.map_err(CallError::Send)?;
+    if !res.status().is_success() {
+        return Err(CallError::Graph(GraphFailure::read(res).await));
+    }
+    res.json::<T>()
+        .await
+        .map_err(|e| CallError::Body(without_url(&e)))
+}
+
+/// Where in publishing a call comes, which decides whether a failure may hide a post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stage {
+    /// Nothing that could become a post exists yet, and this call does not make one.
+    Before,
+    /// This call makes the post; an error answer means it did not.
+    Creating,
+    /// This call makes the post, and even a server error may hide a made post (Instagram's
+    /// `media_publish` is known to publish and still answer 500).
+    CreatingUnsure,
+    /// The post may exist already (a video being processed).
+    After,
+}
+
+/// How strictly connect-side calls treat a client error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusing {
+    /// Any client error (other than a rate limit) is the grant being refused.
+    AnyClientError,
+    /// Only token errors are; the rest (our client credentials, a bad request) is ours to fix
+    /// and must not send accounts to "reconnect".
+    OnlyTokenErrors,
+}
+
+impl CallError {
+    pub fn publish(self, platform: &str, stage: Stage) -> PublishError {
+        let may_exist = matches!(stage, Stage::After);
+        match self {
+            CallError::Send(e) => match stage {
+                Stage::Creating | Stage::CreatingUnsure => send_failed(&e),
+                Stage::Before | Stage::After => PublishError::Transient {
+                    reason: without_url(&e),
+                    maybe_published: may_exist,
+                },
+            },
+            CallError::Body(why) => PublishError::Transient {
+                reason: format!("{platform}'s answer could not be read: {why}"),
+                maybe_published: stage != Stage::Before,
+            },
+            CallError::Graph(f) => {
+                if f.token_refused() || f.permission_missing() {
+                    PublishError::TokenExpired
+                } else if f.rate_limited() {
+                    PublishError::RateLimited {
+                        retry_after: f.retry_after(),
+                    }
+                } else if f.transient() {
+                    PublishError::Transient {
+                        reason: format!("{platform} answered {}: {}", f.status, f.reason()),
+                        maybe_published: matches!(stage, Stage::After | Stage::CreatingUnsure),
+                    }
+                } else if f.error.error_subcode == Some(NOT_READY_SUBCODE) {
+                    PublishError::Transient {
+                        reason: format!("{platform} was not ready: {}", f.reason()),
+                        maybe_published: may_exist,
+                    }
+                } else {
+                    PublishError::InvalidContent { reason: f.reason() }
+                }
+            }
+        }
+    }
+
+    pub fn connect(self, platform: &str, refusing: Refusing) -> ConnectError {
+        match self {
+            CallError::Send(e) => super::unavailable(e),
+            CallError::Body(why) => {
+                ConnectError::Unavailable(format!("{platform}'s answer could not be read: {why}"))
+            }
+            CallError::Graph(f) => {
+                let why = format!("{platform} answered {}: {}", f.status, f.reason());
+                let refused = match refusing {
+                    _ if f.rate_limited() || f.transient() => false,
+                    Refusing::AnyClientError => true,
+                    Refusing::OnlyTokenErrors => f.token_refused(),
+                };
+                if refused {
+                    ConnectError::Refused(why)
+                } else {
+                    ConnectError::Unavailable(why)
+                }
+            }
+        }
+    }
+
+    /// Whether Graph refused a field the node does not have (code 100).
+    fn invalid_parameter(&self) -> bool {
+        matches!(self, CallError::Graph(f) if f.error.code == 100)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Answers.
+
+#[derive(Deserialize)]
+struct TokenBody {
+    access_token: String,
+    expires_in: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct Picture {
+    data: PictureData,
+}
+
+#[derive(Deserialize)]
+struct PictureData {
+    url: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Node {
+    id: String,
+    name: Option<String>,
+    picture: Option<Picture>,
+    followers_count: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct PageEntry {
+    id: String,
+    name: String,
+    access_token: Option<String>,
+    picture: Option<Picture>,
+    followers_count: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct Paged<T> {
+    data: Vec<T>,
+    #[serde(default)]
+    paging: Option<Paging>,
+}
+
+#[derive(Deserialize)]
+struct Paging {
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Permission {
+    permission: String,
+    status: String,
+}
+
+#[derive(Deserialize)]
+struct PageToken {
+    access_token: String,
+}
+
+#[derive(Deserialize)]
+struct Created {
+    id: String,
+    post_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Success {
+    #[serde(default)]
+    success: bool,
+}
+
+#[derive(Deserialize)]
+struct VideoNode {
+    status: VideoStatus,
+}
+
+#[derive(Deserialize)]
+struct VideoStatus {
+    video_status: String,
+    #[serde(default)]
+    processing_phase: Option<Phase>,
+}
+
+#[derive(Deserialize)]
+struct Phase {
+    #[serde(default)]
+    errors: Vec<PhaseError>,
+}
+
+#[derive(Deserialize)]
+struct PhaseError {
+    message: Option<String>,
+}
+
+fn picture_url(picture: Option<Picture>) -> Option<String> {
+    picture.and_then(|p| p.data.url)
+}
+
+/// Pages listed beyond this many result pages are not read (a person managing thousands).
+const MAX_RESULT_PAGES: usize = 20;
+
+impl Facebook {
+    pub fn new(config: FacebookConfig) -> Self {
+        Self {
+            http: super::http_client(),
+            config,
+        }
+    }
+
+    fn graph(&self, path: &str) -> String {
+        format!("{}/{}{path}", self.config.graph_base, self.config.version)
+    }
+
+    /// A long-lived user token for a still-valid user token.
+    async fn long_lived(
+        &self,
+        user_token: &str,
+        refusing: Refusing,
+    ) -> Result<TokenBody, ConnectError> {
+        call(self.http.get(with_query(
+            &self.graph("/oauth/access_token"),
+            &[
+                ("grant_type", "fb_exchange_token"),
+                ("client_id", self.config.client_id.as_str()),
+                ("client_secret", self.config.client_secret.expose_secret()),
+                ("fb_exchange_token", user_token),
+            ],
+        )))
+        .await
+        .map_err(|e| e.connect("Facebook", refusing))
+    }
+
+    /// The permissions the person granted (they may untick some in the dialog).
+    async fn granted(&self, user_token: &SecretString) -> Result<Vec<String>, ConnectError> {
+        let list: Paged<Permission> = call(
+            self.http
+                .get(self.graph("/me/permissions"))
+                .bearer_auth(user_token.expose_secret()),
+        )
+        .await
+        .map_err(|e| e.connect("Facebook", Refusing::AnyClientError))?;
+        Ok(list
+            .data
+            .into_iter()
+            .filter(|p| p.status == "granted")
+            .map(|p| p.permission)
+            .collect())
+    }
+}
+
+#[async_trait]
+impl Connector for Facebook {
+    fn platform(&self) -> Platform {
+        Platform::Facebook
+    }
+
+    fn publishing_scopes(&self) -> &'static [&'static str] {
+        // Listing the pages, posting as them, and reading them (Graph asks for
+        // pages_read_engagement alongside pages_manage_posts).
+        &[
+            "pages_show_list",
+            "pages_manage_posts",
+            "pages_read_engagement",
+        ]
+    }
+
+    fn uses_pkce(&self) -> bool {
+        false
+    }
+
+    fn authorize_url(
+        &self,
+        state: &str,
+        _pkce_challenge: Option<&str>,
+        redirect_uri: &str,
+        scopes: &[&str],
+    ) -> String {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("client_id", &self.config.client_id)
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("state", state)
+            .append_pair("response_type", "code")
+            .append_pair("scope", &scopes.join(","))
+            .finish();
+        format!(
+            "{}/{}/dialog/oauth?{query}",
+            self.config.authorize_base, self.config.version
+        )
+    }
+
+    /// The code gives a short-lived user token; it is exchanged at once for a long-lived one.
+    async fn exchange(
+        &self,
+        code: &str,
+        _pkce_verifier: Option<&str>,
+        redirect_uri: &str,
+    ) -> Result<TokenGrant, ConnectError> {
+        let short: TokenBody = call(self.http.get(with_query(
+            &self.graph("/oauth/access_token"),
+            &[
+                ("client_id", self.config.client_id.as_str()),
+                ("client_secret", self.config.client_secret.expose_secret()),
+                ("redirect_uri", redirect_uri),
+                ("code", code),
+            ],
+        )))
+        .await
+        .map_err(|e| e.connect("Facebook", Refusing::AnyClientError))?;
+        let long = self
+            .long_lived(&short.access_token, Refusing::AnyClientError)
+            .await?;
+        let access = SecretString::from(long.access_token);
+        let scopes = self.granted(&access).await?;
+        Ok(TokenGrant {
+            access,
+            refresh: None,
+            expires_in: long.expires_in,
+            refresh_expires_in: None,
+            scopes,
+        })
+    }
+
+    /// Who a token speaks for: a page (with its followers) or a person.
+    async fn identity(&self, access: &SecretString) -> Result<Identity, ConnectError> {
+        let ask = |fields: &'static str| {
+            call::<Node>(
+                self.http
+                    .get(with_query(&self.graph("/me"), &[("fields", fields)]))
+                    .bearer_auth(access.expose_secret()),
+            )
+        };
+        // followers_count exists on pages only; a user token gets code 100 for it.
+        let node = match ask("id,name,picture,followers_count").await {
+            Err(e) if e.invalid_parameter() => ask("id,name,picture").await,
+            other => other,
+        }
+        .map_err(|e| e.connect("Facebook", Refusing::AnyClientError))?;
+        let name = node.name.unwrap_or_else(|| node.id.clone());
+        Ok(Identity {
+            external_id: node.id,
+            username: name.clone(),
+            display_name: name,
+            avatar_url: picture_url(node.picture),
+            followers: node.followers_count,
+        })
+    }
+
+    /// One account per page the person manages, each with its page token; the long-lived user
+    /// token is kept as the refresh token to renew the page token later.
+    async fn accounts(&self, grant: &TokenGrant) -> Result<Vec<Candidate>, ConnectError> {
+        let mut candidates = Vec::new();
+        let mut next = Some(with_query(
+            &self.graph("/me/accounts"),
+            &[("fields", "id,name,access_token,picture,followers_count")],
+        ));
+        for _ in 0..MAX_RESULT_PAGES {
+            let Some(url) = next.take() else { break };
+            let request = self.http.get(url).bearer_auth(grant.access.expose_secret());
+            let page: Paged<PageEntry> = call(request)
+                .await
+                .map_err(|e| e.connect("Facebook", Refusing::AnyClientError))?;
+            for entry in page.data {
+                // A page without a token is one the person cannot post as.
+                let Some(token) = entry.access_token else {
+                    continue;
+                };
+                candidates.push(Candidate {
+                    identity: Identity {
+                        external_id: entry.id,
+                        username: entry.name.clone(),
+                        display_name: entry.name,
+                        avatar_url: picture_url(entry.picture),
+                        followers: entry.followers_count,
+                    },
+                    grant: TokenGrant {
+                        access: SecretString::from(token),
+                        refresh: Some(grant.access.clone()),
+                        expires_in: None,
+                        refresh_expires_in: grant.expires_in,
+                        scopes: grant.scopes.clone(),
+                    },
+                });
+            }
+            next = page.paging.and_then(|p| p.next);
+        }
+        Ok(candidates)
+    }
+
+    /// Re-exchanges the stored user token for a new long-lived one and asks the page for its
+    /// token again.
+    async fn refresh(
+        &self,
+        account: &AccountRef,
+        _access: &SecretString,
+        refresh: Option<&SecretString>,
+    ) -> Result<TokenGrant, ConnectError> {
+        let user = refresh.ok_or_else(|| {
+            ConnectError::Refused("no Facebook user token is stored for this page".into())
+        })?;
+        let long = self
+            .long_lived(user.expose_secret(), Refusing::OnlyTokenErrors)
+            .await?;
+        let page: PageToken = call(
+            self.http
+                .get(with_query(
+                    &self.graph(&format!("/{}", account.external_id)),
+                    &[("fields", "access_token")],
+                ))
+                .bearer_auth(&long.access_token),
+        )
+        .await
+        .map_err(|e| e.connect("Facebook", Refusing::AnyClientError))?;
+        Ok(TokenGrant {
+            access: SecretString::from(page.access_token),
+            refresh: Some(SecretString::from(long.access_token)),
+            expires_in: None,
+            refresh_expires_in: long.expires_in,
+            // Unchanged by a renewal; empty keeps the stored ones.
+            scopes: Vec::new(),
+        })
+    }
+
+    /// De-authorises the app for the person, which ends every page token of theirs too.
+    async fn revoke(
+        &self,
+        access: &SecretString,
+        refresh: Option<&SecretString>,
+    ) -> Result<Revoked, ConnectError> {
+        let user = refresh.unwrap_or(access);
+        let answer: Success = call(
+            self.http
+                .delete(self.graph("/me/permissions"))
+                .bearer_auth(user.expose_secret()),
+        )
+        .await
+        .map_err(|e| e.connect("Facebook", Refusing::AnyClientError))?;
+        if answer.success {
+            Ok(Revoked::Confirmed)
+        } else {
+            Err(ConnectError::Refused(
+                "Facebook did not confirm removing the app".into(),
+            ))
+        }
+    }
+
+    /// Nothing: revoking removes the whole authorisation, including the tokens that won.
+    async fn discard(&self, _access: &SecretString, _refresh: Option<&SecretString>) {}
+}
+
+impl Facebook {
+    async fn post_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        token: &SecretString,
+        body: Value,
+    ) -> Result<T, CallError> {
+        call(
+            self.http
+                .post(self.graph(path))
+                .bearer_auth(token.expose_secret())
+                .json(&body),
+        )
+        .await
+    }
+
+    fn published(&self, id: String) -> Published {
+        Published {
+            permalink: Some(format!("{}/{id}", self.config.web_base)),
+            platform_post_id: id,
+        }
+    }
+
+    async fn post_text(
+        &self,
+        token: &SecretString,
+        page: &str,
+        text: &str,
+        attached: &[String],
+    ) -> Result<Published, PublishError> {
+        let mut body = json!({ "message": text, "published": true });
+        if !attached.is_empty() {
+            body["attached_media"] = attached
+                .iter()
+                .map(|id| json!({ "media_fbid": id }))
+                .collect();
+        }
+        let created: Created = self
+            .post_json(&format!("/{page}/feed"), token, body)
+            .await
+            .map_err(|e| e.publish("Facebook", Stage::Creating))?;
+        Ok(self.published(created.id))
+    }
+
+    async fn post_photo(
+        &self,
+        token: &SecretString,
+        page: &str,
+        text: &str,
+        url: &str,
+    ) -> Result<Published, PublishError> {
+        let created: Created = self
+            .post_json(
+                &format!("/{page}/photos"),
+                token,
+                json!({ "url": url, "caption": text, "published": true }),
+            )
+            .await
+            .map_err(|e| e.publish("Facebook", Stage::Creating))?;
+        Ok(self.published(created.post_id.unwrap_or(created.id)))
+    }
+
+    /// Uploads each photo unpublished, then posts them together.
+    async fn post_photos(
+        &self,
+        token: &SecretString,
+        page: &str,
+        text: &str,
+        urls: &[&str],
+    ) -> Result<Published, PublishError> {
+        let mut ids = Vec::with_capacity(urls.len());
+        for url in urls {
+            let photo: Created = self
+                .post_json(
+                    &format!("/{page}/photos"),
+                    token,
+                    json!({ "url": url, "published": false }),
+                )
+                .await
+                .map_err(|e| e.publish("Facebook", Stage::Before))?;
+            ids.push(photo.id);
+        }
+        self.post_text(token, page, text, &ids).await
+    }
+
+    /// Posts a video from its URL and waits until Facebook has processed it.
+    async fn post_video(
+        &self,
+        token: &SecretString,
+        page: &str,
+        text: &str,
+        url: &str,
+    ) -> Result<Published, PublishError> {
+        let video: Created = self
+            .post_json(
+                &format!("/{page}/videos"),
+                token,
+                json!({ "file_url": url, "description": text }),
+            )
+            .await
+            .map_err(|e| e.publish("Facebook", Stage::Creating))?;
+        let polling = self.config.polling;
+        for _ in 0..polling.limit {
+            tokio::time::sleep(polling.interval).await;
+            let node: VideoNode = call(
+                self.http
+                    .get(with_query(
+                        &self.graph(&format!("/{}", video.id)),
+                        &[("fields", "status")],
+                    ))
+                    .bearer_auth(token.expose_secret()),
+            )
+            .await
+            .map_err(|e| e.publish("Facebook", Stage::After))?;
+            match node.status.video_status.as_str() {
+                "ready" => return Ok(self.published(video.id)),
+                "error" => {
+                    let why = node
+                        .status
+                        .processing_phase
+                        .and_then(|p| p.errors.into_iter().find_map(|e| e.message))
+                        .unwrap_or_else(|| "no reason given".into());
+                    return Err(PublishError::InvalidContent {
+                        reason: format!("Facebook could not process the video: {why}"),
+                    });
+                }
+                _ => {}
+            }
+        }
+        Err(PublishError::Transient {
+            reason: format!(
+                "Facebook was still processing the video after {} checks",
+                polling.limit
+            ),
+            maybe_published: true,
+        })
+    }
+}
+
+#[async_trait]
+impl Publisher for Facebook {
+    async fn publish(&self, request: &PublishRequest) -> Result<Published, PublishError> {
+        let Some(token) = &request.access_token else {
+            return Err(PublishError::TokenExpired);
+        };
+        let page = request.account.external_id.as_str();
+        let text = request.text.as_str();
+        let images: Vec<&str> = request
+            .media
+            .iter()
+            .filter(|m| m.kind == MediaKind::Image)
+            .map(|m| m.url.as_str())
+            .collect();
+        let videos: Vec<&str> = request
+            .media
+            .iter()
+            .filter(|m| m.kind == MediaKind::Video)
+            .map(|m| m.url.as_str())
+            .collect();
+        match (images.as_slice(), videos.as_slice()) {
+            ([], []) => self.post_text(token, page, text, &[]).await,
+            ([one], []) => self.post_photo(token, page, text, one).await,
+            (several, []) => self.post_photos(token, page, text, several).await,
+            ([], [one]) => self.post_video(token, page, text, one).await,
+            ([], _) => Err(PublishError::InvalidContent {
+                reason: "Facebook takes one video per post.".into(),
+            }),
+            _ => Err(PublishError::InvalidContent {
+                reason: "Facebook cannot mix photos and a video in one post.".into(),
+            }),
+        }
+    }
+}

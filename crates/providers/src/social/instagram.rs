@@ -1,1 +1,519 @@
-//! Adapter for instagram (being written).
+//! Instagram professional accounts through Instagram Login: the authorize page, the code
+//! exchange and the long-lived token (60 days, renewed with `ig_refresh_token`), the profile,
+//! and publishing an image, a reel or a carousel.
+//!
+//! Publishing is container-then-publish: Instagram fetches each media URL into a container,
+//! processes it, and only `media_publish` makes the post. So a failure before `media_publish`
+//! never leaves a post behind, and the scheduler may retry freely.
+
+use super::facebook::{CallError, Refusing, Stage, call, with_query};
+use super::{
+    AccountRef, Candidate, ConnectError, Connector, Identity, Polling, PublishError,
+    PublishRequest, Published, Publisher, Revoked, TokenGrant,
+};
+use async_trait::async_trait;
+use domain::Platform;
+use domain::media::MediaKind;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// Where Instagram is and who we are to it.
+#[derive(Debug, Clone)]
+pub struct InstagramConfig {
+    /// `https://www.instagram.com/oauth/authorize`.
+    pub authorize_url: String,
+    /// `https://api.instagram.com`: the code exchange.
+    pub api_base: String,
+    /// `https://graph.instagram.com`: tokens, profile and publishing.
+    pub graph_base: String,
+    /// The Graph API version, `v25.0`.
+    pub version: String,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    /// How long to wait for containers to be processed.
+    pub polling: Polling,
+}
+
+impl InstagramConfig {
+    /// Instagram itself.
+    pub fn production(client_id: String, client_secret: SecretString) -> Self {
+        Self {
+            authorize_url: "https://www.instagram.com/oauth/authorize".into(),
+            api_base: "https://api.instagram.com".into(),
+            graph_base: "https://graph.instagram.com".into(),
+            version: "v25.0".into(),
+            client_id,
+            client_secret,
+            polling: Polling::default(),
+        }
+    }
+
+    /// The simulator at `base` (`http://127.0.0.1:7070`).
+    pub fn simulated(base: &str) -> Self {
+        Self {
+            authorize_url: format!("{base}/instagram/oauth/authorize"),
+            api_base: format!("{base}/instagram/api"),
+            graph_base: format!("{base}/instagram/graph"),
+            version: "v25.0".into(),
+            client_id: "socializioz-sandbox".into(),
+            client_secret: SecretString::from("sandbox-secret"),
+            polling: Polling::default(),
+        }
+    }
+}
+
+pub struct Instagram {
+    http: reqwest::Client,
+    config: InstagramConfig,
+}
+
+/// A carousel's most items.
+const MAX_CAROUSEL: usize = 10;
+
+#[derive(Deserialize)]
+struct LongLived {
+    access_token: String,
+    expires_in: Option<u64>,
+}
+
+/// The profile `/me` gives.
+#[derive(Deserialize)]
+struct Profile {
+    /// The professional account's id (the one publishing uses); a number or a string.
+    user_id: Option<Value>,
+    /// The app-scoped id.
+    id: Option<String>,
+    username: String,
+    name: Option<String>,
+    account_type: Option<String>,
+    profile_picture_url: Option<String>,
+    followers_count: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct Created {
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct ContainerStatus {
+    status_code: String,
+    status: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Permalink {
+    permalink: Option<String>,
+}
+
+/// A JSON id as text, whether Instagram sent a number or a string.
+fn id_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+impl Instagram {
+    pub fn new(config: InstagramConfig) -> Self {
+        Self {
+            http: super::http_client(),
+            config,
+        }
+    }
+
+    fn graph(&self, path: &str) -> String {
+        format!("{}/{}{path}", self.config.graph_base, self.config.version)
+    }
+
+    async fn profile(&self, access: &SecretString) -> Result<Profile, ConnectError> {
+        call(
+            self.http
+                .get(with_query(
+                    &self.graph("/me"),
+                    &[(
+                        "fields",
+                        "user_id,username,name,account_type,profile_picture_url,followers_count",
+                    )],
+                ))
+                .bearer_auth(access.expose_secret()),
+        )
+        .await
+        .map_err(|e| e.connect("Instagram", Refusing::AnyClientError))
+    }
+
+    async fn graph_get<T: DeserializeOwned>(
+        &self,
+        token: &SecretString,
+        path: &str,
+        fields: &str,
+    ) -> Result<T, CallError> {
+        call(
+            self.http
+                .get(with_query(&self.graph(path), &[("fields", fields)]))
+                .bearer_auth(token.expose_secret()),
+        )
+        .await
+    }
+
+    async fn graph_post<T: DeserializeOwned>(
+        &self,
+        token: &SecretString,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> Result<T, CallError> {
+        call(
+            self.http
+                .post(self.graph(path))
+                .bearer_auth(token.expose_secret())
+                .form(form),
+        )
+        .await
+    }
+}
+
+fn identity_of(profile: Profile) -> Identity {
+    let external_id = profile
+        .user_id
+        .as_ref()
+        .and_then(id_text)
+        .or(profile.id)
+        .unwrap_or_default();
+    Identity {
+        external_id,
+        display_name: profile
+            .name
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| profile.username.clone()),
+        username: profile.username,
+        avatar_url: profile.profile_picture_url,
+        followers: profile.followers_count,
+    }
+}
+
+#[async_trait]
+impl Connector for Instagram {
+    fn platform(&self) -> Platform {
+        Platform::Instagram
+    }
+
+    fn publishing_scopes(&self) -> &'static [&'static str] {
+        &[
+            "instagram_business_basic",
+            "instagram_business_content_publish",
+        ]
+    }
+
+    fn uses_pkce(&self) -> bool {
+        false
+    }
+
+    fn authorize_url(
+        &self,
+        state: &str,
+        _pkce_challenge: Option<&str>,
+        redirect_uri: &str,
+        scopes: &[&str],
+    ) -> String {
+        with_query(
+            &self.config.authorize_url,
+            &[
+                ("client_id", self.config.client_id.as_str()),
+                ("redirect_uri", redirect_uri),
+                ("response_type", "code"),
+                ("scope", &scopes.join(",")),
+                ("state", state),
+            ],
+        )
+    }
+
+    /// The code gives an hour-long token; it is exchanged at once for a 60-day one.
+    async fn exchange(
+        &self,
+        code: &str,
+        _pkce_verifier: Option<&str>,
+        redirect_uri: &str,
+    ) -> Result<TokenGrant, ConnectError> {
+        let answer: Value = call(
+            self.http
+                .post(format!("{}/oauth/access_token", self.config.api_base))
+                .form(&[
+                    ("client_id", self.config.client_id.as_str()),
+                    ("client_secret", self.config.client_secret.expose_secret()),
+                    ("grant_type", "authorization_code"),
+                    ("redirect_uri", redirect_uri),
+                    ("code", code),
+                ]),
+        )
+        .await
+        .map_err(|e| e.connect("Instagram", Refusing::AnyClientError))?;
+        // Documented both flat and wrapped in `data[0]`.
+        let short = match answer.get("data").and_then(|d| d.get(0)) {
+            Some(first) => first.clone(),
+            None => answer,
+        };
+        let Some(short_token) = short["access_token"].as_str() else {
+            return Err(ConnectError::Unavailable(
+                "Instagram's answer had no access token".into(),
+            ));
+        };
+        let scopes: Vec<String> = match &short["permissions"] {
+            Value::String(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            Value::Array(list) => list
+                .iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let long: LongLived = call(self.http.get(with_query(
+            &format!("{}/access_token", self.config.graph_base),
+            &[
+                ("grant_type", "ig_exchange_token"),
+                ("client_secret", self.config.client_secret.expose_secret()),
+                ("access_token", short_token),
+            ],
+        )))
+        .await
+        .map_err(|e| e.connect("Instagram", Refusing::AnyClientError))?;
+        Ok(TokenGrant {
+            access: SecretString::from(long.access_token),
+            refresh: None,
+            expires_in: long.expires_in,
+            refresh_expires_in: None,
+            scopes,
+        })
+    }
+
+    async fn identity(&self, access: &SecretString) -> Result<Identity, ConnectError> {
+        Ok(identity_of(self.profile(access).await?))
+    }
+
+    /// The one account behind the grant, or none for a personal account (it cannot publish:
+    /// the person has to switch to a professional account first).
+    async fn accounts(&self, grant: &TokenGrant) -> Result<Vec<Candidate>, ConnectError> {
+        let profile = self.profile(&grant.access).await?;
+        if profile
+            .account_type
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case("PERSONAL"))
+        {
+            return Ok(Vec::new());
+        }
+        Ok(vec![Candidate {
+            identity: identity_of(profile),
+            grant: grant.clone(),
+        }])
+    }
+
+    /// Renews a long-lived token (at least a day old, not yet expired) for 60 more days.
+    async fn refresh(
+        &self,
+        _account: &AccountRef,
+        access: &SecretString,
+        _refresh: Option<&SecretString>,
+    ) -> Result<TokenGrant, ConnectError> {
+        let renewed: LongLived = call(self.http.get(with_query(
+            &format!("{}/refresh_access_token", self.config.graph_base),
+            &[
+                ("grant_type", "ig_refresh_token"),
+                ("access_token", access.expose_secret()),
+            ],
+        )))
+        .await
+        .map_err(|e| e.connect("Instagram", Refusing::AnyClientError))?;
+        Ok(TokenGrant {
+            access: SecretString::from(renewed.access_token),
+            refresh: None,
+            expires_in: renewed.expires_in,
+            refresh_expires_in: None,
+            // Unchanged by a renewal; empty keeps the stored ones.
+            scopes: Vec::new(),
+        })
+    }
+
+    /// Instagram Login has no revocation endpoint: the person removes the app in Instagram.
+    async fn revoke(
+        &self,
+        _access: &SecretString,
+        _refresh: Option<&SecretString>,
+    ) -> Result<Revoked, ConnectError> {
+        Ok(Revoked::NotOffered)
+    }
+}
+
+impl Instagram {
+    /// Makes a container; nothing is published yet.
+    async fn container(
+        &self,
+        token: &SecretString,
+        user: &str,
+        form: &[(&str, &str)],
+    ) -> Result<String, PublishError> {
+        let created: Created = self
+            .graph_post(token, &format!("/{user}/media"), form)
+            .await
+            .map_err(|e| e.publish("Instagram", Stage::Before))?;
+        Ok(created.id)
+    }
+
+    /// Polls a container until Instagram has processed it.
+    async fn finished(&self, token: &SecretString, container: &str) -> Result<(), PublishError> {
+        let polling = self.config.polling;
+        for _ in 0..polling.limit {
+            tokio::time::sleep(polling.interval).await;
+            let status: ContainerStatus = self
+                .graph_get(token, &format!("/{container}"), "status_code,status")
+                .await
+                .map_err(|e| e.publish("Instagram", Stage::Before))?;
+            match status.status_code.as_str() {
+                "FINISHED" => return Ok(()),
+                "ERROR" | "EXPIRED" => {
+                    let why = status.status.unwrap_or(status.status_code);
+                    return Err(PublishError::InvalidContent {
+                        reason: format!("Instagram could not process the media: {why}"),
+                    });
+                }
+                _ => {}
+            }
+        }
+        // Nothing is published before media_publish, so a retry is safe.
+        Err(PublishError::Transient {
+            reason: format!(
+                "Instagram was still processing the media after {} checks",
+                polling.limit
+            ),
+            maybe_published: false,
+        })
+    }
+
+    /// The container of a single image or reel, or of a carousel of 2 to 10 items.
+    async fn containers(
+        &self,
+        token: &SecretString,
+        user: &str,
+        request: &PublishRequest,
+    ) -> Result<String, PublishError> {
+        let caption = request.text.as_str();
+        if let [one] = request.media.as_slice() {
+            let container = match one.kind {
+                MediaKind::Image => {
+                    self.container(
+                        token,
+                        user,
+                        &[("image_url", &one.url), ("caption", caption)],
+                    )
+                    .await?
+                }
+                MediaKind::Video => {
+                    self.container(
+                        token,
+                        user,
+                        &[
+                            ("media_type", "REELS"),
+                            ("video_url", &one.url),
+                            ("caption", caption),
+                        ],
+                    )
+                    .await?
+                }
+            };
+            self.finished(token, &container).await?;
+            return Ok(container);
+        }
+        let mut children = Vec::with_capacity(request.media.len());
+        for item in &request.media {
+            let child = match item.kind {
+                MediaKind::Image => {
+                    self.container(
+                        token,
+                        user,
+                        &[("is_carousel_item", "true"), ("image_url", &item.url)],
+                    )
+                    .await?
+                }
+                MediaKind::Video => {
+                    self.container(
+                        token,
+                        user,
+                        &[
+                            ("is_carousel_item", "true"),
+                            ("media_type", "VIDEO"),
+                            ("video_url", &item.url),
+                        ],
+                    )
+                    .await?
+                }
+            };
+            children.push(child);
+        }
+        for child in &children {
+            self.finished(token, child).await?;
+        }
+        let parent = self
+            .container(
+                token,
+                user,
+                &[
+                    ("media_type", "CAROUSEL"),
+                    ("children", &children.join(",")),
+                    ("caption", caption),
+                ],
+            )
+            .await?;
+        self.finished(token, &parent).await?;
+        Ok(parent)
+    }
+}
+
+#[async_trait]
+impl Publisher for Instagram {
+    async fn publish(&self, request: &PublishRequest) -> Result<Published, PublishError> {
+        let Some(token) = &request.access_token else {
+            return Err(PublishError::TokenExpired);
+        };
+        match request.media.len() {
+            0 => {
+                return Err(PublishError::InvalidContent {
+                    reason: "Instagram needs an image or a video.".into(),
+                });
+            }
+            n if n > MAX_CAROUSEL => {
+                return Err(PublishError::InvalidContent {
+                    reason: format!(
+                        "Instagram takes at most {MAX_CAROUSEL} images or videos in one post; \
+                         this one has {n}."
+                    ),
+                });
+            }
+            _ => {}
+        }
+        let user = request.account.external_id.as_str();
+        let container = self.containers(token, user, request).await?;
+        let media: Created = self
+            .graph_post(
+                token,
+                &format!("/{user}/media_publish"),
+                &[("creation_id", &container)],
+            )
+            .await
+            .map_err(|e| e.publish("Instagram", Stage::CreatingUnsure))?;
+        // The post exists now: a link that cannot be read is left out rather than failing it.
+        let permalink = self
+            .graph_get::<Permalink>(token, &format!("/{}", media.id), "permalink")
+            .await
+            .ok()
+            .and_then(|p| p.permalink);
+        Ok(Published {
+            platform_post_id: media.id,
+            permalink,
+        })
+    }
+}

@@ -1,1 +1,697 @@
-//! Adapter for linkedin (being written).
+//! LinkedIn member posting: OAuth (no PKCE; refresh tokens for approved apps, not rotated),
+//! OpenID userinfo, and posts through the versioned `/rest` API with text, images (one or a
+//! multi-image post) or one video uploaded in parts.
+//!
+//! Every `/rest` call names an API version (`LinkedIn-Version`); LinkedIn retires versions after
+//! a year, so the version is a setting and a retired one is reported as such.
+
+use super::{
+    AccountRef, ConnectError, Connector, Identity, MediaRef, Polling, PublishError, PublishRequest,
+    Published, Publisher, Revoked, TokenGrant, retry_after_header, send_failed, unavailable,
+    without_url,
+};
+use async_trait::async_trait;
+use domain::Platform;
+use domain::media::MediaKind;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// Where LinkedIn is and who we are to it.
+#[derive(Debug, Clone)]
+pub struct LinkedInConfig {
+    /// `https://www.linkedin.com` (authorize, token, revoke).
+    pub oauth_base: String,
+    /// `https://api.linkedin.com` (userinfo and `/rest`).
+    pub api_base: String,
+    /// `LinkedIn-Version`, `YYYYMM`.
+    pub version: String,
+    /// Links to posts: `https://www.linkedin.com`.
+    pub web_base: String,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    /// How long to wait for LinkedIn to process an upload.
+    pub polling: Polling,
+}
+
+impl LinkedInConfig {
+    /// LinkedIn itself.
+    pub fn production(client_id: String, client_secret: SecretString) -> Self {
+        Self {
+            oauth_base: "https://www.linkedin.com".into(),
+            api_base: "https://api.linkedin.com".into(),
+            version: "202601".into(),
+            web_base: "https://www.linkedin.com".into(),
+            client_id,
+            client_secret,
+            polling: Polling::default(),
+        }
+    }
+
+    /// The simulator at `base` (`http://127.0.0.1:7070`).
+    pub fn simulated(base: &str) -> Self {
+        Self {
+            oauth_base: format!("{base}/linkedin"),
+            api_base: format!("{base}/linkedin/api"),
+            version: "202601".into(),
+            web_base: format!("{base}/linkedin/web"),
+            client_id: "socializioz-sandbox".into(),
+            client_secret: SecretString::from("sandbox-secret"),
+            polling: Polling::default(),
+        }
+    }
+}
+
+pub struct LinkedIn {
+    http: reqwest::Client,
+    config: LinkedInConfig,
+}
+
+impl LinkedIn {
+    pub fn new(config: LinkedInConfig) -> Self {
+        Self::with_http_client(config, super::http_client())
+    }
+
+    /// With a client of the caller's (tests use short timeouts).
+    pub fn with_http_client(config: LinkedInConfig, http: reqwest::Client) -> Self {
+        Self { http, config }
+    }
+
+    fn oauth_url(&self, path: &str) -> String {
+        format!("{}/oauth/v2/{path}", self.config.oauth_base)
+    }
+
+    /// A `/rest` request with the version and protocol headers and the bearer token.
+    fn rest(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &SecretString,
+    ) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}/rest/{path}", self.config.api_base))
+            .bearer_auth(token.expose_secret())
+            .header("LinkedIn-Version", &self.config.version)
+            .header("X-Restli-Protocol-Version", "2.0.0")
+    }
+
+    async fn token_call(&self, form: &[(&str, &str)]) -> Result<TokenGrant, ConnectError> {
+        let mut fields = form.to_vec();
+        fields.push(("client_id", &self.config.client_id));
+        fields.push(("client_secret", self.config.client_secret.expose_secret()));
+        let res = self
+            .http
+            .post(self.oauth_url("accessToken"))
+            .form(&fields)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let status = res.status();
+        if status.is_server_error() {
+            return Err(ConnectError::Unavailable(format!(
+                "LinkedIn answered {status}"
+            )));
+        }
+        if !status.is_success() {
+            let body: Value = res.json().await.unwrap_or_default();
+            let error = body["error"].as_str().unwrap_or_default();
+            let why = body["error_description"]
+                .as_str()
+                .unwrap_or(error)
+                .to_owned();
+            // Our own credentials refused, or a rate limit, is not the account's problem.
+            return Err(match error {
+                "invalid_grant" | "invalid_request" => ConnectError::Refused(why),
+                "invalid_client" => ConnectError::Unavailable(format!(
+                    "LinkedIn refused the app's client id or secret (check the LinkedIn client secret setting): {why}"
+                )),
+                _ => ConnectError::Unavailable(format!("LinkedIn answered {status}: {why}")),
+            });
+        }
+        let body: TokenBody = res.json().await.map_err(unavailable)?;
+        Ok(TokenGrant {
+            access: SecretString::from(body.access_token),
+            refresh: body.refresh_token.map(SecretString::from),
+            expires_in: body.expires_in,
+            refresh_expires_in: body.refresh_token_expires_in,
+            scopes: body
+                .scope
+                .unwrap_or_default()
+                .split([',', ' '])
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        })
+    }
+
+    async fn revoke_one(&self, token: &SecretString) -> Result<(), ConnectError> {
+        let res = self
+            .http
+            .post(self.oauth_url("revoke"))
+            .form(&[
+                ("client_id", self.config.client_id.as_str()),
+                ("client_secret", self.config.client_secret.expose_secret()),
+                ("token", token.expose_secret()),
+            ])
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let status = res.status();
+        if status.is_success() {
+            Ok(())
+        } else if status.is_server_error() {
+            Err(ConnectError::Unavailable(format!(
+                "LinkedIn answered {status}"
+            )))
+        } else {
+            Err(ConnectError::Refused(format!(
+                "LinkedIn answered {status} without confirming the revocation"
+            )))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenBody {
+    access_token: String,
+    refresh_token: Option<String>,
+    expires_in: Option<u64>,
+    refresh_token_expires_in: Option<u64>,
+    scope: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct UserInfo {
+    sub: String,
+    #[serde(default)]
+    name: String,
+    picture: Option<String>,
+}
+
+/// LinkedIn's error body: `{status, serviceErrorCode, code, message}`.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ErrorBody {
+    code: String,
+    message: String,
+}
+
+/// A handle from a display name: lowercased, words joined by dashes (userinfo has no vanity
+/// name).
+fn handle(name: &str, sub: &str) -> String {
+    let words: Vec<String> = name
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    if words.is_empty() {
+        sub.to_owned()
+    } else {
+        words.join("-")
+    }
+}
+
+/// Commentary is "little text": these characters are markup unless escaped.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(
+            c,
+            '\\' | '|'
+                | '{'
+                | '}'
+                | '@'
+                | '['
+                | ']'
+                | '('
+                | ')'
+                | '<'
+                | '>'
+                | '#'
+                | '*'
+                | '_'
+                | '~'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[async_trait]
+impl Connector for LinkedIn {
+    fn platform(&self) -> Platform {
+        Platform::LinkedIn
+    }
+
+    fn publishing_scopes(&self) -> &'static [&'static str] {
+        // userinfo needs openid and profile; posting as the member needs w_member_social.
+        &["openid", "profile", "w_member_social"]
+    }
+
+    fn uses_pkce(&self) -> bool {
+        false
+    }
+
+    fn authorize_url(
+        &self,
+        state: &str,
+        _pkce_challenge: Option<&str>,
+        redirect_uri: &str,
+        scopes: &[&str],
+    ) -> String {
+        let scope = scopes.join(" ");
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &self.config.client_id)
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("state", state)
+            .append_pair("scope", &scope)
+            .finish();
+        format!("{}?{query}", self.oauth_url("authorization"))
+    }
+
+    async fn exchange(
+        &self,
+        code: &str,
+        _pkce_verifier: Option<&str>,
+        redirect_uri: &str,
+    ) -> Result<TokenGrant, ConnectError> {
+        self.token_call(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+        ])
+        .await
+    }
+
+    async fn identity(&self, access: &SecretString) -> Result<Identity, ConnectError> {
+        let res = self
+            .http
+            .get(format!("{}/v2/userinfo", self.config.api_base))
+            .bearer_auth(access.expose_secret())
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let status = res.status();
+        if status.is_server_error() || status.as_u16() == 429 {
+            return Err(ConnectError::Unavailable(format!(
+                "LinkedIn answered {status}"
+            )));
+        }
+        if !status.is_success() {
+            let body: ErrorBody = res.json().await.unwrap_or_default();
+            return Err(ConnectError::Refused(format!(
+                "LinkedIn did not share the profile ({status} {})",
+                body.code
+            )));
+        }
+        let me: UserInfo = res.json().await.map_err(unavailable)?;
+        Ok(Identity {
+            username: handle(&me.name, &me.sub),
+            display_name: me.name,
+            avatar_url: me.picture,
+            followers: None,
+            external_id: me.sub,
+        })
+    }
+
+    async fn refresh(
+        &self,
+        _account: &AccountRef,
+        _access: &SecretString,
+        refresh: Option<&SecretString>,
+    ) -> Result<TokenGrant, ConnectError> {
+        let refresh = refresh.ok_or_else(|| {
+            ConnectError::Refused(
+                "LinkedIn gave no refresh token (only approved apps get one): reconnect the \
+                 account before its token runs out"
+                    .into(),
+            )
+        })?;
+        // LinkedIn answers with the same refresh token and what is left of its year.
+        self.token_call(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh.expose_secret()),
+        ])
+        .await
+    }
+
+    async fn revoke(
+        &self,
+        access: &SecretString,
+        refresh: Option<&SecretString>,
+    ) -> Result<Revoked, ConnectError> {
+        for token in refresh.into_iter().chain(std::iter::once(access)) {
+            self.revoke_one(token).await?;
+        }
+        Ok(Revoked::Confirmed)
+    }
+
+    /// A refresh hands back the stored refresh token again: only the new access token goes.
+    async fn discard(&self, access: &SecretString, _refresh: Option<&SecretString>) {
+        let _ = self.revoke_one(access).await;
+    }
+}
+
+/// A failed `/rest` answer in the four kinds. `maybe_published` only for the post call.
+async fn refused(res: reqwest::Response, version: &str) -> PublishError {
+    let status = res.status();
+    let retry = retry_after_header(res.headers());
+    let body: ErrorBody = res.json().await.unwrap_or_default();
+    let message = if body.message.is_empty() {
+        body.code.clone()
+    } else {
+        body.message
+    };
+    match status.as_u16() {
+        401 => PublishError::TokenExpired,
+        429 => PublishError::RateLimited {
+            retry_after: retry.unwrap_or(Duration::from_secs(60)),
+        },
+        426 => PublishError::InvalidContent {
+            reason: format!(
+                "LinkedIn no longer serves API version {version} ({message}); set the LinkedIn \
+                 API version setting (LinkedIn-Version) to a current month such as 202601"
+            ),
+        },
+        400..=499 => PublishError::InvalidContent {
+            reason: format!("LinkedIn refused the post: {message}"),
+        },
+        _ => PublishError::Transient {
+            reason: format!("LinkedIn answered {status}"),
+            maybe_published: false,
+        },
+    }
+}
+
+/// Sending failed before the post call: nothing was posted.
+fn not_posted(err: &reqwest::Error) -> PublishError {
+    PublishError::Transient {
+        reason: without_url(err),
+        maybe_published: false,
+    }
+}
+
+#[derive(Deserialize)]
+struct Initialized<T> {
+    value: T,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ImageUpload {
+    upload_url: String,
+    image: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct VideoUpload {
+    video: String,
+    upload_instructions: Vec<Instruction>,
+    #[serde(default)]
+    upload_token: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Instruction {
+    upload_url: String,
+    first_byte: u64,
+    last_byte: u64,
+}
+
+impl LinkedIn {
+    async fn download(&self, media: &MediaRef) -> Result<Vec<u8>, PublishError> {
+        let failed = |why: String| PublishError::Transient {
+            reason: format!("the media could not be downloaded for upload: {why}"),
+            maybe_published: false,
+        };
+        let res = self
+            .http
+            .get(&media.url)
+            .send()
+            .await
+            .map_err(|e| failed(without_url(&e)))?;
+        if !res.status().is_success() {
+            return Err(failed(format!("the media store answered {}", res.status())));
+        }
+        Ok(res
+            .bytes()
+            .await
+            .map_err(|e| failed(without_url(&e)))?
+            .to_vec())
+    }
+
+    /// POSTs `body` to a `/rest` action and reads its `value`.
+    async fn action<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        token: &SecretString,
+        body: Value,
+    ) -> Result<T, PublishError> {
+        let res = self
+            .rest(reqwest::Method::POST, path, token)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| not_posted(&e))?;
+        if !res.status().is_success() {
+            return Err(refused(res, &self.config.version).await);
+        }
+        let parsed: Initialized<T> = res.json().await.map_err(|e| PublishError::Transient {
+            reason: format!("LinkedIn's answer could not be read: {}", without_url(&e)),
+            maybe_published: false,
+        })?;
+        Ok(parsed.value)
+    }
+
+    /// A PUT of upload bytes; the answer's etag.
+    async fn put(
+        &self,
+        url: &str,
+        token: Option<&SecretString>,
+        bytes: Vec<u8>,
+    ) -> Result<Option<String>, PublishError> {
+        let mut request = self
+            .http
+            .put(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(bytes);
+        if let Some(token) = token {
+            request = request.bearer_auth(token.expose_secret());
+        }
+        let res = request.send().await.map_err(|e| not_posted(&e))?;
+        if !res.status().is_success() {
+            return Err(refused(res, &self.config.version).await);
+        }
+        Ok(res
+            .headers()
+            .get(reqwest::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned))
+    }
+
+    /// Polls an image or video until LinkedIn has it AVAILABLE.
+    async fn until_available(&self, path: &str, token: &SecretString) -> Result<(), PublishError> {
+        for poll in 0..self.config.polling.limit {
+            if poll > 0 {
+                tokio::time::sleep(self.config.polling.interval).await;
+            }
+            let res = self
+                .rest(reqwest::Method::GET, path, token)
+                .send()
+                .await
+                .map_err(|e| not_posted(&e))?;
+            if !res.status().is_success() {
+                return Err(refused(res, &self.config.version).await);
+            }
+            let body: Value = res.json().await.map_err(|e| not_posted(&e))?;
+            match body["status"].as_str().unwrap_or_default() {
+                "AVAILABLE" => return Ok(()),
+                "PROCESSING_FAILED" => {
+                    return Err(PublishError::InvalidContent {
+                        reason: "LinkedIn could not process the media file".into(),
+                    });
+                }
+                _ => {}
+            }
+        }
+        Err(PublishError::Transient {
+            reason: "LinkedIn was still processing the media when we stopped waiting".into(),
+            maybe_published: false,
+        })
+    }
+
+    async fn upload_image(
+        &self,
+        media: &MediaRef,
+        owner: &str,
+        token: &SecretString,
+    ) -> Result<String, PublishError> {
+        let upload: ImageUpload = self
+            .action(
+                "images?action=initializeUpload",
+                token,
+                json!({"initializeUploadRequest": {"owner": owner}}),
+            )
+            .await?;
+        let bytes = self.download(media).await?;
+        self.put(&upload.upload_url, Some(token), bytes).await?;
+        self.until_available(&format!("images/{}", encode(&upload.image)), token)
+            .await?;
+        Ok(upload.image)
+    }
+
+    async fn upload_video(
+        &self,
+        media: &MediaRef,
+        owner: &str,
+        token: &SecretString,
+    ) -> Result<String, PublishError> {
+        let bytes = self.download(media).await?;
+        let upload: VideoUpload = self
+            .action(
+                "videos?action=initializeUpload",
+                token,
+                json!({"initializeUploadRequest": {
+                    "owner": owner,
+                    "fileSizeBytes": bytes.len(),
+                    "uploadCaptions": false,
+                    "uploadThumbnail": false,
+                }}),
+            )
+            .await?;
+        let mut etags = Vec::with_capacity(upload.upload_instructions.len());
+        for part in &upload.upload_instructions {
+            let range = usize::try_from(part.first_byte).unwrap_or(usize::MAX)
+                ..usize::try_from(part.last_byte.saturating_add(1)).unwrap_or(usize::MAX);
+            let chunk = bytes
+                .get(range)
+                .ok_or_else(|| PublishError::InvalidContent {
+                    reason: "LinkedIn asked for a part beyond the end of the video".into(),
+                })?;
+            let etag = self
+                .put(&part.upload_url, None, chunk.to_vec())
+                .await?
+                .ok_or_else(|| PublishError::Transient {
+                    reason: "LinkedIn's upload answer had no etag".into(),
+                    maybe_published: false,
+                })?;
+            etags.push(etag);
+        }
+        let res = self
+            .rest(reqwest::Method::POST, "videos?action=finalizeUpload", token)
+            .json(&json!({"finalizeUploadRequest": {
+                "video": upload.video,
+                "uploadToken": upload.upload_token,
+                "uploadedPartIds": etags,
+            }}))
+            .send()
+            .await
+            .map_err(|e| not_posted(&e))?;
+        if !res.status().is_success() {
+            return Err(refused(res, &self.config.version).await);
+        }
+        self.until_available(&format!("videos/{}", encode(&upload.video)), token)
+            .await?;
+        Ok(upload.video)
+    }
+}
+
+/// A URN as one path segment.
+fn encode(urn: &str) -> String {
+    form_urlencoded::byte_serialize(urn.as_bytes()).collect()
+}
+
+#[async_trait]
+impl Publisher for LinkedIn {
+    async fn publish(&self, request: &PublishRequest) -> Result<Published, PublishError> {
+        let Some(token) = &request.access_token else {
+            return Err(PublishError::TokenExpired);
+        };
+        let author = format!("urn:li:person:{}", request.account.external_id);
+        let images: Vec<&MediaRef> = request
+            .media
+            .iter()
+            .filter(|m| m.kind == MediaKind::Image)
+            .collect();
+        let videos: Vec<&MediaRef> = request
+            .media
+            .iter()
+            .filter(|m| m.kind == MediaKind::Video)
+            .collect();
+        let content = match (images.len(), videos.len()) {
+            (0, 0) => None,
+            (0, 1) => {
+                Some(json!({"media": {"id": self.upload_video(videos[0], &author, token).await?}}))
+            }
+            (1, 0) => {
+                Some(json!({"media": {"id": self.upload_image(images[0], &author, token).await?}}))
+            }
+            (2..=20, 0) => {
+                let mut ids = Vec::with_capacity(images.len());
+                for image in images {
+                    ids.push(json!({"id": self.upload_image(image, &author, token).await?}));
+                }
+                Some(json!({"multiImage": {"images": ids}}))
+            }
+            (_, 0) => {
+                return Err(PublishError::InvalidContent {
+                    reason: "LinkedIn takes at most 20 images in a post".into(),
+                });
+            }
+            (0, _) => {
+                return Err(PublishError::InvalidContent {
+                    reason: "LinkedIn takes one video per post".into(),
+                });
+            }
+            _ => {
+                return Err(PublishError::InvalidContent {
+                    reason: "LinkedIn cannot mix images and a video in one post".into(),
+                });
+            }
+        };
+        let mut body = json!({
+            "author": author,
+            "commentary": escape(&request.text),
+            "visibility": "PUBLIC",
+            "distribution": {
+                "feedDistribution": "MAIN_FEED",
+                "targetEntities": [],
+                "thirdPartyDistributionChannels": [],
+            },
+            "lifecycleState": "PUBLISHED",
+            "isReshareDisabledByAuthor": false,
+        });
+        if let Some(content) = content {
+            body["content"] = content;
+        }
+        // From here a lost answer may hide a post.
+        let res = self
+            .rest(reqwest::Method::POST, "posts", token)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| send_failed(&e))?;
+        if !res.status().is_success() {
+            return Err(refused(res, &self.config.version).await);
+        }
+        let urn = res
+            .headers()
+            .get("x-restli-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .ok_or_else(|| PublishError::Transient {
+                reason: "LinkedIn accepted the post without naming it".into(),
+                maybe_published: true,
+            })?;
+        Ok(Published {
+            permalink: Some(format!("{}/feed/update/{urn}", self.config.web_base)),
+            platform_post_id: urn,
+        })
+    }
+}

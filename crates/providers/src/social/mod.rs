@@ -306,6 +306,62 @@ pub fn retry_after_header(headers: &reqwest::header::HeaderMap) -> Option<Durati
         .map(Duration::from_secs)
 }
 
+/// Downloads a post's media file from its signed address, for platforms that want the bytes
+/// uploaded rather than a URL to fetch. Failing to read our own file is passing (the post was
+/// not sent).
+pub async fn download(http: &reqwest::Client, media: &MediaRef) -> Result<Vec<u8>, PublishError> {
+    let failed = |reason: String| PublishError::Transient {
+        reason,
+        maybe_published: false,
+    };
+    let res = http.get(&media.url).send().await.map_err(|e| {
+        failed(format!(
+            "the media file could not be read: {}",
+            without_url(&e)
+        ))
+    })?;
+    if !res.status().is_success() {
+        return Err(failed(format!(
+            "the media file could not be read (it answered {})",
+            res.status()
+        )));
+    }
+    let body = res.bytes().await.map_err(|e| {
+        failed(format!(
+            "the media file could not be read: {}",
+            without_url(&e)
+        ))
+    })?;
+    Ok(body.to_vec())
+}
+
+/// A `multipart/form-data` body of text fields and one file field, and its content type.
+pub fn multipart_body(fields: &[(&str, &str)], file_field: &str, file: &[u8]) -> (String, Vec<u8>) {
+    use rand::RngCore;
+    let mut nonce = [0u8; 12];
+    rand::rng().fill_bytes(&mut nonce);
+    let boundary: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
+    let boundary = format!("socializioz-{boundary}");
+    let mut body = Vec::with_capacity(file.len() + 512);
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{file_field}\"; filename=\"blob\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
 /// Waits between status polls of asynchronous processing, up to `limit` polls.
 #[derive(Debug, Clone, Copy)]
 pub struct Polling {

@@ -3,11 +3,13 @@
 //! Base URLs are settings, so the same adapter speaks to `api.x.com` and to the simulator.
 
 use super::{
-    AccountRef, ConnectError, Connector, Identity, PublishError, PublishRequest, Published,
-    Publisher, Revoked, TokenGrant, send_failed, unavailable, without_url,
+    AccountRef, ConnectError, Connector, Identity, MediaRef, Polling, PublishError, PublishRequest,
+    Published, Publisher, Revoked, TokenGrant, download, multipart_body, send_failed, unavailable,
+    without_url,
 };
 use async_trait::async_trait;
 use domain::Platform;
+use domain::media::MediaKind;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::time::Duration;
@@ -24,6 +26,10 @@ pub struct XConfig {
     pub client_id: String,
     /// Confidential clients authenticate the token calls with HTTP Basic.
     pub client_secret: Option<SecretString>,
+    /// How often and how long to wait for a video's processing.
+    pub polling: Polling,
+    /// Bytes per appended segment of a chunked upload.
+    pub chunk_size: usize,
 }
 
 impl XConfig {
@@ -35,6 +41,8 @@ impl XConfig {
             web_base: "https://x.com".into(),
             client_id,
             client_secret,
+            polling: Polling::default(),
+            chunk_size: 4 * 1024 * 1024,
         }
     }
 
@@ -46,6 +54,11 @@ impl XConfig {
             web_base: format!("{base}/x/web"),
             client_id: "socializioz-sandbox".into(),
             client_secret: None,
+            polling: Polling {
+                interval: Duration::from_millis(200),
+                limit: 50,
+            },
+            chunk_size: 4 * 1024 * 1024,
         }
     }
 }
@@ -185,7 +198,14 @@ impl Connector for X {
     fn publishing_scopes(&self) -> &'static [&'static str] {
         // Reading the profile needs users.read (and tweet.read); staying connected past two
         // hours needs offline.access.
-        &["tweet.read", "tweet.write", "users.read", "offline.access"]
+        // media.write lets images and videos go with the post.
+        &[
+            "tweet.read",
+            "tweet.write",
+            "users.read",
+            "offline.access",
+            "media.write",
+        ]
     }
 
     fn uses_pkce(&self) -> bool {
@@ -313,47 +333,204 @@ impl Publisher for X {
         let Some(token) = &request.access_token else {
             return Err(PublishError::TokenExpired);
         };
-        let sent = self
+        let mut media_ids = Vec::with_capacity(request.media.len());
+        for media in &request.media {
+            media_ids.push(self.upload(token, media).await?);
+        }
+        let mut body = serde_json::json!({ "text": request.text });
+        if !media_ids.is_empty() {
+            body["media"] = serde_json::json!({ "media_ids": media_ids });
+        }
+        let res = self
             .http
             .post(self.url("/2/tweets"))
             .bearer_auth(token.expose_secret())
-            .json(&serde_json::json!({ "text": request.text }))
+            .json(&body)
             .send()
-            .await;
-        let res = sent.map_err(|e| send_failed(&e))?;
-        let status = res.status();
-        match status.as_u16() {
-            200..=299 => {
-                let created: TweetCreated =
-                    res.json().await.map_err(|e| PublishError::Transient {
-                        reason: format!("X's answer could not be read: {}", without_url(&e)),
-                        maybe_published: true,
-                    })?;
-                Ok(Published {
-                    permalink: Some(permalink(
-                        &self.config.web_base,
-                        &request.account,
-                        &created.data.id,
-                    )),
-                    platform_post_id: created.data.id,
-                })
-            }
-            401 => Err(PublishError::TokenExpired),
-            429 => Err(PublishError::RateLimited {
-                retry_after: retry_after(res.headers()),
-            }),
-            400..=499 => {
-                let problem: Problem = res.json().await.unwrap_or_default();
-                Err(PublishError::InvalidContent {
-                    reason: problem.reason(),
-                })
-            }
-            // X's 5xx answers come before a post is created; retried with backoff.
-            _ => Err(PublishError::Transient {
-                reason: format!("X answered {status}"),
-                maybe_published: false,
-            }),
+            .await
+            .map_err(|e| send_failed(&e))?;
+        if !res.status().is_success() {
+            return Err(refusal(res).await);
         }
+        let created: TweetCreated = res.json().await.map_err(|e| PublishError::Transient {
+            reason: format!("X's answer could not be read: {}", without_url(&e)),
+            maybe_published: true,
+        })?;
+        Ok(Published {
+            permalink: Some(permalink(
+                &self.config.web_base,
+                &request.account,
+                &created.data.id,
+            )),
+            platform_post_id: created.data.id,
+        })
+    }
+}
+
+/// X's media categories.
+fn category(media: &MediaRef) -> &'static str {
+    match media.kind {
+        MediaKind::Video => "tweet_video",
+        MediaKind::Image if media.mime == "image/gif" => "tweet_gif",
+        MediaKind::Image => "tweet_image",
+    }
+}
+
+#[derive(Deserialize)]
+struct MediaAnswer {
+    data: MediaData,
+}
+
+#[derive(Deserialize)]
+struct MediaData {
+    id: String,
+    processing_info: Option<ProcessingInfo>,
+}
+
+#[derive(Deserialize)]
+struct ProcessingInfo {
+    state: String,
+    check_after_secs: Option<u64>,
+    error: Option<ProcessingError>,
+}
+
+#[derive(Deserialize)]
+struct ProcessingError {
+    message: Option<String>,
+}
+
+impl X {
+    /// Uploads one file in segments (initialize, append…, finalize) and waits for X to process
+    /// it; the media id. Nothing is posted yet, so every failure here is safe to retry.
+    async fn upload(&self, token: &SecretString, media: &MediaRef) -> Result<String, PublishError> {
+        let bytes = download(&self.http, media).await?;
+        let init = self
+            .call(
+                self.http
+                    .post(self.url("/2/media/upload/initialize"))
+                    .json(&serde_json::json!({
+                        "media_type": media.mime,
+                        "total_bytes": bytes.len(),
+                        "media_category": category(media),
+                    })),
+                token,
+            )
+            .await?;
+        let id = read_media(init).await?.id;
+        for (index, segment) in bytes.chunks(self.config.chunk_size.max(1)).enumerate() {
+            let (content_type, body) =
+                multipart_body(&[("segment_index", &index.to_string())], "media", segment);
+            self.call(
+                self.http
+                    .post(self.url(&format!("/2/media/upload/{id}/append")))
+                    .header(reqwest::header::CONTENT_TYPE, content_type)
+                    .body(body),
+                token,
+            )
+            .await?;
+        }
+        let finalized = self
+            .call(
+                self.http
+                    .post(self.url(&format!("/2/media/upload/{id}/finalize"))),
+                token,
+            )
+            .await?;
+        let mut info = read_media(finalized).await?.processing_info;
+        let mut polls = 0;
+        while let Some(processing) = info {
+            match processing.state.as_str() {
+                "succeeded" => break,
+                "failed" => {
+                    return Err(PublishError::InvalidContent {
+                        reason: format!(
+                            "X could not process the file: {}",
+                            processing
+                                .error
+                                .and_then(|e| e.message)
+                                .unwrap_or_else(|| "no reason given".into())
+                        ),
+                    });
+                }
+                _ if polls >= self.config.polling.limit => {
+                    return Err(PublishError::Transient {
+                        reason: "X was still processing the file".into(),
+                        maybe_published: false,
+                    });
+                }
+                _ => {}
+            }
+            polls += 1;
+            let wait = processing
+                .check_after_secs
+                .map(Duration::from_secs)
+                .unwrap_or(self.config.polling.interval)
+                .clamp(self.config.polling.interval, Duration::from_secs(60));
+            tokio::time::sleep(wait).await;
+            let status = self
+                .call(
+                    self.http.get(self.url(&format!(
+                        "/2/media/upload?command=STATUS&media_id={}",
+                        form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
+                    ))),
+                    token,
+                )
+                .await?;
+            info = read_media(status).await?.processing_info;
+        }
+        Ok(id)
+    }
+
+    /// Sends a media call; its answer when X accepted it. A failure to connect or to hear back
+    /// is passing here: no post exists yet.
+    async fn call(
+        &self,
+        request: reqwest::RequestBuilder,
+        token: &SecretString,
+    ) -> Result<reqwest::Response, PublishError> {
+        let res = request
+            .bearer_auth(token.expose_secret())
+            .send()
+            .await
+            .map_err(|e| PublishError::Transient {
+                reason: without_url(&e),
+                maybe_published: false,
+            })?;
+        if res.status().is_success() {
+            Ok(res)
+        } else {
+            Err(refusal(res).await)
+        }
+    }
+}
+
+async fn read_media(res: reqwest::Response) -> Result<MediaData, PublishError> {
+    let answer: MediaAnswer = res.json().await.map_err(|e| PublishError::Transient {
+        reason: format!("X's answer could not be read: {}", without_url(&e)),
+        maybe_published: false,
+    })?;
+    Ok(answer.data)
+}
+
+/// X's refusal, in the four kinds.
+async fn refusal(res: reqwest::Response) -> PublishError {
+    let status = res.status();
+    match status.as_u16() {
+        401 => PublishError::TokenExpired,
+        429 => PublishError::RateLimited {
+            retry_after: retry_after(res.headers()),
+        },
+        400..=499 => {
+            let problem: Problem = res.json().await.unwrap_or_default();
+            PublishError::InvalidContent {
+                reason: problem.reason(),
+            }
+        }
+        // X's 5xx answers come before a post is created; retried with backoff.
+        _ => PublishError::Transient {
+            reason: format!("X answered {status}"),
+            maybe_published: false,
+        },
     }
 }
 

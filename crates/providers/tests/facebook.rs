@@ -1,0 +1,643 @@
+//! The Facebook adapter against the simulator (the connect flow, pages, publishing, every error
+//! kind, refresh and revoke) and against wiremock for Graph's error shapes.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use axum::Router;
+use axum::routing::get;
+use domain::Platform;
+use domain::media::MediaKind;
+use providers::social::facebook::{Facebook, FacebookConfig};
+use providers::social::{
+    AccountRef, Candidate, ConnectError, Connector, MediaRef, Polling, PublishError,
+    PublishRequest, Publisher, Revoked, TokenGrant,
+};
+use secrecy::{ExposeSecret, SecretString};
+use sim::{Fault, Op, Simulator};
+use std::time::Duration;
+use wiremock::matchers::{method, path, path_regex};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const REDIRECT: &str = "http://127.0.0.1:9/oauth/facebook/callback";
+
+fn config(base: &str) -> FacebookConfig {
+    let mut config = FacebookConfig::simulated(base);
+    config.polling = Polling {
+        interval: Duration::from_millis(5),
+        limit: 10,
+    };
+    config
+}
+
+/// Plays the person: opens the login dialog's form and presses Allow; returns the code.
+async fn authorise(fb: &Facebook, user: &str) -> String {
+    let url = fb.authorize_url("s1", None, REDIRECT, fb.publishing_scopes());
+    let (action, query) = url.split_once('?').unwrap();
+    let mut form: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    form.push(("decision".into(), "allow".into()));
+    form.push(("username".into(), user.into()));
+    let res = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(action)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    form_urlencoded::parse(location.split_once('?').unwrap().1.as_bytes())
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("a code")
+}
+
+struct Connected {
+    simulator: Simulator,
+    _running: sim::Running,
+    fb: Facebook,
+    grant: TokenGrant,
+    pages: Vec<Candidate>,
+    files: String,
+}
+
+async fn connected() -> Connected {
+    let simulator = Simulator::new();
+    let running = simulator
+        .start("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let fb = Facebook::new(config(&running.base_url));
+    let code = authorise(&fb, "acme").await;
+    let grant = fb.exchange(&code, None, REDIRECT).await.unwrap();
+    let pages = fb.accounts(&grant).await.unwrap();
+    Connected {
+        simulator,
+        _running: running,
+        fb,
+        grant,
+        pages,
+        files: media_server().await,
+    }
+}
+
+/// Serves a JPEG, a PNG and a video the way signed media URLs would.
+async fn media_server() -> String {
+    let app = Router::new()
+        .route(
+            "/photo.jpg",
+            get(|| async { ([("content-type", "image/jpeg")], vec![0xFFu8; 2048]) }),
+        )
+        .route(
+            "/photo.png",
+            get(|| async { ([("content-type", "image/png")], vec![0x89u8; 1024]) }),
+        )
+        .route(
+            "/clip.mp4",
+            get(|| async { ([("content-type", "video/mp4")], vec![0u8; 300_000]) }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{address}")
+}
+
+fn media(files: &str, name: &str) -> MediaRef {
+    let video = name.ends_with(".mp4");
+    MediaRef {
+        url: format!("{files}/{name}"),
+        mime: if video { "video/mp4" } else { "image/jpeg" }.into(),
+        kind: if video {
+            MediaKind::Video
+        } else {
+            MediaKind::Image
+        },
+        size_bytes: 0,
+        width: None,
+        height: None,
+        ai_generated: false,
+    }
+}
+
+fn account(page: &Candidate) -> AccountRef {
+    AccountRef {
+        id: 1,
+        platform: Platform::Facebook,
+        external_id: page.identity.external_id.clone(),
+        username: page.identity.username.clone(),
+    }
+}
+
+fn request(page: &Candidate, text: &str, media: Vec<MediaRef>) -> PublishRequest {
+    PublishRequest {
+        account: account(page),
+        access_token: Some(page.grant.access.clone()),
+        text: text.into(),
+        media,
+        first_comment: None,
+        options: serde_json::Value::Null,
+        idempotency_key: "sz-1-1-abc".into(),
+    }
+}
+
+fn kinds(post: &sim::Post) -> Vec<&str> {
+    post.media.iter().map(|m| m.kind.as_str()).collect()
+}
+
+#[tokio::test]
+async fn connects_to_the_pages_the_person_manages() {
+    let c = connected().await;
+    assert_eq!(
+        c.grant.expires_in,
+        Some(5_184_000),
+        "the long-lived user token"
+    );
+    assert!(c.grant.refresh.is_none());
+    for scope in c.fb.publishing_scopes() {
+        assert!(c.grant.scopes.iter().any(|s| s == scope), "{scope} granted");
+    }
+
+    let names: Vec<&str> = c
+        .pages
+        .iter()
+        .map(|p| p.identity.username.as_str())
+        .collect();
+    assert_eq!(names, ["acme Bakery", "acme Studio"]);
+    for page in &c.pages {
+        assert_eq!(page.identity.display_name, page.identity.username);
+        assert!(page.identity.followers.is_some());
+        assert!(page.identity.avatar_url.is_some());
+        assert_ne!(
+            page.grant.access.expose_secret(),
+            c.grant.access.expose_secret()
+        );
+        assert_eq!(
+            page.grant.refresh.as_ref().unwrap().expose_secret(),
+            c.grant.access.expose_secret(),
+            "the user token is kept to renew the page token"
+        );
+        assert_eq!(page.grant.expires_in, None, "page tokens do not expire");
+        assert_eq!(page.grant.refresh_expires_in, Some(5_184_000));
+    }
+
+    // Identity reads /me: the page with its followers, or the person without.
+    let me = c.fb.identity(&c.pages[0].grant.access).await.unwrap();
+    assert_eq!(me.external_id, c.pages[0].identity.external_id);
+    assert_eq!(me.username, "acme Bakery");
+    assert!(me.followers.is_some());
+    let person = c.fb.identity(&c.grant.access).await.unwrap();
+    assert_eq!(person.username, "acme (simulated)");
+    assert_eq!(person.followers, None);
+
+    // A code is spent once; a wrong client secret is refused.
+    let code = authorise(&c.fb, "acme").await;
+    let mut wrong = config(&c._running.base_url);
+    wrong.client_secret = SecretString::from("not-the-secret");
+    let err = Facebook::new(wrong)
+        .exchange(&code, None, REDIRECT)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ConnectError::Refused(why) if why.contains("client secret")),
+        "{err:?}"
+    );
+    assert!(!format!("{err:?}").contains("not-the-secret"));
+    c.fb.exchange(&code, None, REDIRECT).await.unwrap();
+    let err = c.fb.exchange(&code, None, REDIRECT).await.unwrap_err();
+    assert!(matches!(err, ConnectError::Refused(_)), "{err:?}");
+    assert!(!c.fb.uses_pkce());
+}
+
+#[tokio::test]
+async fn publishes_text_photos_and_a_video() {
+    let c = connected().await;
+    let page = &c.pages[0];
+    let files = &c.files;
+
+    let text =
+        c.fb.publish(&request(page, "Fresh bread today", vec![]))
+            .await
+            .unwrap();
+    let one =
+        c.fb.publish(&request(page, "One loaf", vec![media(files, "photo.jpg")]))
+            .await
+            .unwrap();
+    let several =
+        c.fb.publish(&request(
+            page,
+            "Three loaves",
+            vec![
+                media(files, "photo.jpg"),
+                media(files, "photo.png"),
+                media(files, "photo.jpg"),
+            ],
+        ))
+        .await
+        .unwrap();
+    let video =
+        c.fb.publish(&request(
+            page,
+            "Behind the counter",
+            vec![media(files, "clip.mp4")],
+        ))
+        .await
+        .unwrap();
+
+    let posts = c.simulator.posts();
+    assert_eq!(posts.len(), 4);
+    assert!(posts.iter().all(|p| p.user_id == page.identity.external_id));
+    let texts: Vec<&str> = posts.iter().map(|p| p.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        [
+            "Fresh bread today",
+            "One loaf",
+            "Three loaves",
+            "Behind the counter"
+        ]
+    );
+    assert_eq!(kinds(&posts[0]), Vec::<&str>::new());
+    assert_eq!(kinds(&posts[1]), ["image"]);
+    assert_eq!(kinds(&posts[2]), ["image", "image", "image"]);
+    assert_eq!(posts[2].media[1].bytes, 1024, "in the author's order");
+    assert_eq!(kinds(&posts[3]), ["video"]);
+    assert_eq!(posts[3].media[0].bytes, 300_000);
+    for (published, post) in [text, one, several, video].iter().zip(&posts) {
+        assert_eq!(published.platform_post_id, post.id);
+        let link = published.permalink.as_deref().unwrap();
+        assert_eq!(
+            link,
+            format!("{}/facebook/web/{}", c._running.base_url, post.id)
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_error_kind_is_mapped() {
+    let c = connected().await;
+    let page = &c.pages[0];
+    let files = &c.files;
+    let sim = &c.simulator;
+
+    sim.inject(Platform::Facebook, Op::Publish, Fault::ExpiredToken);
+    assert_eq!(
+        c.fb.publish(&request(page, "expired", vec![])).await,
+        Err(PublishError::TokenExpired)
+    );
+    sim.inject(
+        Platform::Facebook,
+        Op::Publish,
+        Fault::RateLimited {
+            retry_after: Duration::from_secs(600),
+        },
+    );
+    assert_eq!(
+        c.fb.publish(&request(page, "limited", vec![])).await,
+        Err(PublishError::RateLimited {
+            retry_after: Duration::from_secs(600)
+        })
+    );
+    match c
+        .fb
+        .publish(&request(page, &"a".repeat(63_207), vec![]))
+        .await
+    {
+        Err(PublishError::InvalidContent { reason }) => {
+            assert!(reason.contains("63206"), "{reason}")
+        }
+        other => panic!("expected invalid content, got {other:?}"),
+    }
+    match c.fb.publish(&request(page, "", vec![])).await {
+        Err(PublishError::InvalidContent { reason }) => {
+            assert!(reason.contains("empty"), "{reason}")
+        }
+        other => panic!("expected invalid content, got {other:?}"),
+    }
+    sim.inject(Platform::Facebook, Op::Publish, Fault::ServerError);
+    assert!(matches!(
+        c.fb.publish(&request(page, "5xx", vec![])).await,
+        Err(PublishError::Transient {
+            maybe_published: false,
+            ..
+        })
+    ));
+    // An unpublished upload failing leaves no post behind.
+    sim.inject(Platform::Facebook, Op::Upload, Fault::ServerError);
+    assert!(matches!(
+        c.fb.publish(&request(
+            page,
+            "photos",
+            vec![media(files, "photo.jpg"), media(files, "photo.jpg")]
+        ))
+        .await,
+        Err(PublishError::Transient {
+            maybe_published: false,
+            ..
+        })
+    ));
+    match c
+        .fb
+        .publish(&request(page, "bad url", vec![media(files, "gone.jpg")]))
+        .await
+    {
+        Err(PublishError::InvalidContent { reason }) => {
+            assert!(reason.contains("image"), "{reason}")
+        }
+        other => panic!("expected invalid content, got {other:?}"),
+    }
+
+    // Video processing: a failure, a slow success, and one still processing at the limit.
+    sim.inject(Platform::Facebook, Op::Status, Fault::ProcessingFailed);
+    match c
+        .fb
+        .publish(&request(page, "broken", vec![media(files, "clip.mp4")]))
+        .await
+    {
+        Err(PublishError::InvalidContent { reason }) => {
+            assert!(reason.contains("could not process"), "{reason}")
+        }
+        other => panic!("expected invalid content, got {other:?}"),
+    }
+    sim.inject(Platform::Facebook, Op::Status, Fault::SlowProcessing(5));
+    c.fb.publish(&request(page, "slow", vec![media(files, "clip.mp4")]))
+        .await
+        .unwrap();
+    sim.inject(Platform::Facebook, Op::Status, Fault::SlowProcessing(50));
+    assert!(matches!(
+        c.fb.publish(&request(page, "slower", vec![media(files, "clip.mp4")]))
+            .await,
+        Err(PublishError::Transient {
+            maybe_published: true,
+            ..
+        })
+    ));
+
+    // What Facebook does not take, refused before any call.
+    for media in [
+        vec![media(files, "photo.jpg"), media(files, "clip.mp4")],
+        vec![media(files, "clip.mp4"), media(files, "clip.mp4")],
+    ] {
+        assert!(matches!(
+            c.fb.publish(&request(page, "mixed", media)).await,
+            Err(PublishError::InvalidContent { .. })
+        ));
+    }
+    let mut no_token = request(page, "none", vec![]);
+    no_token.access_token = None;
+    assert_eq!(
+        c.fb.publish(&no_token).await,
+        Err(PublishError::TokenExpired)
+    );
+
+    let posts = sim.posts();
+    let texts: Vec<&str> = posts.iter().map(|p| p.text.as_str()).collect();
+    assert_eq!(texts, ["slow"], "only the slow video made it");
+
+    // Nothing answering at all: certainly not posted.
+    let nowhere = Facebook::new(config("http://127.0.0.1:9"));
+    assert!(matches!(
+        nowhere.publish(&request(page, "unreachable", vec![])).await,
+        Err(PublishError::Transient {
+            maybe_published: false,
+            ..
+        })
+    ));
+}
+
+#[tokio::test]
+async fn refresh_renews_the_user_token_and_the_page_token() {
+    let c = connected().await;
+    let page = &c.pages[0];
+    let user = page.grant.refresh.clone().unwrap();
+    let renewed =
+        c.fb.refresh(&account(page), &page.grant.access, Some(&user))
+            .await
+            .unwrap();
+    let new_user = renewed.refresh.clone().unwrap();
+    assert_ne!(new_user.expose_secret(), user.expose_secret());
+    assert_eq!(renewed.expires_in, None);
+    assert_eq!(renewed.refresh_expires_in, Some(5_184_000));
+    let mut renewed_page = page.clone();
+    renewed_page.grant = renewed;
+    c.fb.publish(&request(&renewed_page, "after refresh", vec![]))
+        .await
+        .unwrap();
+    c.fb.publish(&request(page, "old page token", vec![]))
+        .await
+        .unwrap();
+    assert_eq!(c.simulator.posts().len(), 2);
+
+    // An expired user token cannot be re-exchanged: the person reconnects.
+    c.simulator.expire_all_tokens();
+    let err =
+        c.fb.refresh(&account(page), &page.grant.access, Some(&new_user))
+            .await
+            .unwrap_err();
+    assert!(matches!(err, ConnectError::Refused(_)), "{err:?}");
+    assert!(matches!(
+        c.fb.refresh(&account(page), &page.grant.access, None).await,
+        Err(ConnectError::Refused(_))
+    ));
+}
+
+#[tokio::test]
+async fn revoking_deauthorises_every_page() {
+    let c = connected().await;
+    // Discarding does nothing: revoking would end the tokens that are kept too.
+    c.fb.discard(&c.pages[1].grant.access, c.pages[1].grant.refresh.as_ref())
+        .await;
+    c.fb.publish(&request(&c.pages[1], "still connected", vec![]))
+        .await
+        .unwrap();
+
+    let page = &c.pages[0];
+    assert_eq!(
+        c.fb.revoke(&page.grant.access, page.grant.refresh.as_ref())
+            .await
+            .unwrap(),
+        Revoked::Confirmed
+    );
+    for page in &c.pages {
+        assert_eq!(
+            c.fb.publish(&request(page, "after revoke", vec![])).await,
+            Err(PublishError::TokenExpired)
+        );
+    }
+    assert_eq!(c.simulator.posts().len(), 1);
+    assert!(matches!(
+        c.fb.revoke(&page.grant.access, page.grant.refresh.as_ref())
+            .await,
+        Err(ConnectError::Refused(_))
+    ));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Graph's error shapes, served by wiremock.
+
+fn graph_error(code: i64, subcode: Option<i64>, message: &str) -> serde_json::Value {
+    let mut error = serde_json::json!({
+        "message": message, "type": "OAuthException", "code": code, "fbtrace_id": "AbC"
+    });
+    if let Some(subcode) = subcode {
+        error["error_subcode"] = subcode.into();
+    }
+    serde_json::json!({ "error": error })
+}
+
+fn mocked_page() -> Candidate {
+    Candidate {
+        identity: providers::social::Identity {
+            external_id: "42".into(),
+            username: "Mock page".into(),
+            display_name: "Mock page".into(),
+            avatar_url: None,
+            followers: None,
+        },
+        grant: TokenGrant {
+            access: SecretString::from("page-token"),
+            refresh: Some(SecretString::from("user-token")),
+            expires_in: None,
+            refresh_expires_in: None,
+            scopes: Vec::new(),
+        },
+    }
+}
+
+async fn publish_against(
+    response: ResponseTemplate,
+) -> Result<providers::social::Published, PublishError> {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v25.0/42/feed"))
+        .respond_with(response)
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut config = config("http://unused");
+    config.graph_base = server.uri();
+    Facebook::new(config)
+        .publish(&request(&mocked_page(), "hello", vec![]))
+        .await
+}
+
+#[tokio::test]
+async fn graph_error_shapes() {
+    let expired = ResponseTemplate::new(401).set_body_json(graph_error(
+        190,
+        Some(463),
+        "Error validating access token: Session has expired",
+    ));
+    assert_eq!(
+        publish_against(expired).await,
+        Err(PublishError::TokenExpired)
+    );
+
+    let limited = ResponseTemplate::new(429)
+        .insert_header(
+            "x-business-use-case-usage",
+            r#"{"42":[{"type":"pages","call_count":98,"total_cputime":10,"total_time":12,"estimated_time_to_regain_access":7}]}"#,
+        )
+        .set_body_json(graph_error(80001, None, "There have been too many calls to this Page account."));
+    assert_eq!(
+        publish_against(limited).await,
+        Err(PublishError::RateLimited {
+            retry_after: Duration::from_secs(420)
+        })
+    );
+    let app_limit = ResponseTemplate::new(400)
+        .insert_header(
+            "x-app-usage",
+            r#"{"call_count":100,"total_time":20,"total_cputime":20}"#,
+        )
+        .set_body_json(graph_error(4, None, "Application request limit reached"));
+    assert_eq!(
+        publish_against(app_limit).await,
+        Err(PublishError::RateLimited {
+            retry_after: Duration::from_secs(300)
+        }),
+        "no estimate: five minutes"
+    );
+
+    let user_message = ResponseTemplate::new(400).set_body_json(serde_json::json!({"error": {
+        "message": "(#100) Invalid parameter", "code": 100, "type": "OAuthException",
+        "error_user_msg": "The link in this post cannot be shared.",
+    }}));
+    assert_eq!(
+        publish_against(user_message).await,
+        Err(PublishError::InvalidContent {
+            reason: "The link in this post cannot be shared.".into()
+        })
+    );
+
+    let down = ResponseTemplate::new(500).set_body_string("<html>oops</html>");
+    assert!(matches!(
+        publish_against(down).await,
+        Err(PublishError::Transient {
+            maybe_published: false,
+            ..
+        })
+    ));
+    let unreadable = ResponseTemplate::new(200).set_body_string("{not json");
+    assert!(matches!(
+        publish_against(unreadable).await,
+        Err(PublishError::Transient {
+            maybe_published: true,
+            ..
+        })
+    ));
+}
+
+#[tokio::test]
+async fn refresh_tells_our_problems_from_the_accounts() {
+    let server = MockServer::start().await;
+    let mut config = config("http://unused");
+    config.graph_base = server.uri();
+    let fb = Facebook::new(config);
+    let page = mocked_page();
+
+    // Our client secret being refused must not send every page to "reconnect".
+    Mock::given(method("GET"))
+        .and(path("/v25.0/oauth/access_token"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(graph_error(
+            1,
+            None,
+            "Error validating client secret.",
+        )))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = fb
+        .refresh(
+            &account(&page),
+            &page.grant.access,
+            page.grant.refresh.as_ref(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ConnectError::Unavailable(_)), "{err:?}");
+    assert!(!format!("{err:?}").contains("sandbox-secret"));
+
+    server.reset().await;
+    Mock::given(method("GET"))
+        .and(path_regex("^/v25.0/oauth/access_token$"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(graph_error(
+            190,
+            Some(460),
+            "Error validating access token: the password was changed.",
+        )))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = fb
+        .refresh(
+            &account(&page),
+            &page.grant.access,
+            page.grant.refresh.as_ref(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ConnectError::Refused(_)), "{err:?}");
+}

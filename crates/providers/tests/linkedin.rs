@@ -1,0 +1,490 @@
+//! The LinkedIn adapter against the simulator (the connect flow, each kind of post, every error
+//! kind) and against wiremock for answers the simulator does not give.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use domain::Platform;
+use domain::media::MediaKind;
+use providers::social::linkedin::{LinkedIn, LinkedInConfig};
+use providers::social::{
+    AccountRef, ConnectError, Connector, MediaRef, Polling, PublishError, PublishRequest,
+    Publisher, Revoked, TokenGrant,
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Value, json};
+use sim::{Fault, Op, Simulator};
+use std::time::Duration;
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const REDIRECT: &str = "http://127.0.0.1:9/oauth/linkedin/callback";
+const VIDEO: usize = 9 * 1024 * 1024;
+
+fn config(base: &str) -> LinkedInConfig {
+    let mut config = LinkedInConfig::simulated(base);
+    config.polling = Polling {
+        interval: Duration::from_millis(5),
+        limit: 5,
+    };
+    config
+}
+
+/// Plays the person: presses Allow as `ada`; returns the code.
+async fn authorise(linkedin: &LinkedIn) -> String {
+    let url = linkedin.authorize_url("s1", None, REDIRECT, linkedin.publishing_scopes());
+    let (action, query) = url.split_once('?').unwrap();
+    let mut form: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    form.push(("decision".into(), "allow".into()));
+    form.push(("username".into(), "ada".into()));
+    let res = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(action)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    form_urlencoded::parse(location.split_once('?').unwrap().1.as_bytes())
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("a code")
+}
+
+struct Connected {
+    simulator: Simulator,
+    running: sim::Running,
+    linkedin: LinkedIn,
+    grant: TokenGrant,
+    account: AccountRef,
+    store: String,
+}
+
+async fn connected() -> Connected {
+    let simulator = Simulator::new();
+    let running = simulator
+        .start("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let linkedin = LinkedIn::new(config(&running.base_url));
+    let code = authorise(&linkedin).await;
+    let grant = linkedin.exchange(&code, None, REDIRECT).await.unwrap();
+    let me = linkedin.identity(&grant.access).await.unwrap();
+    Connected {
+        account: AccountRef {
+            id: 1,
+            platform: Platform::LinkedIn,
+            external_id: me.external_id,
+            username: me.username,
+        },
+        simulator,
+        running,
+        linkedin,
+        grant,
+        store: media_server().await,
+    }
+}
+
+/// A media store: `/photo.jpg`, `/other.png`, `/clip.mp4` (9 MB: three parts).
+async fn media_server() -> String {
+    use axum::routing::get;
+    let app = axum::Router::new()
+        .route(
+            "/photo.jpg",
+            get(|| async { ([("content-type", "image/jpeg")], vec![0xFFu8; 2048]) }),
+        )
+        .route(
+            "/other.png",
+            get(|| async { ([("content-type", "image/png")], vec![0x89u8; 1024]) }),
+        )
+        .route(
+            "/clip.mp4",
+            get(|| async {
+                let bytes: Vec<u8> = (0..VIDEO).map(|i| (i % 251) as u8).collect();
+                ([("content-type", "video/mp4")], bytes)
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+fn media(base: &str, file: &str) -> MediaRef {
+    let (kind, mime, size) = match file {
+        "clip.mp4" => (MediaKind::Video, "video/mp4", VIDEO as u64),
+        "photo.jpg" => (MediaKind::Image, "image/jpeg", 2048),
+        _ => (MediaKind::Image, "image/png", 1024),
+    };
+    MediaRef {
+        url: format!("{base}/{file}"),
+        mime: mime.into(),
+        kind,
+        size_bytes: size,
+        width: None,
+        height: None,
+        ai_generated: false,
+    }
+}
+
+fn request(c: &Connected, text: &str, media: Vec<MediaRef>) -> PublishRequest {
+    PublishRequest {
+        account: c.account.clone(),
+        access_token: Some(c.grant.access.clone()),
+        text: text.into(),
+        media,
+        first_comment: None,
+        options: Value::Null,
+        idempotency_key: "sz-1-1-abc".into(),
+    }
+}
+
+#[tokio::test]
+async fn connects_refreshes_without_rotation_and_revokes() {
+    let c = connected().await;
+    assert_eq!(c.grant.expires_in, Some(5_184_000));
+    assert_eq!(c.grant.refresh_expires_in, Some(31_536_000));
+    assert_eq!(c.grant.scopes, vec!["openid", "profile", "w_member_social"]);
+    let me = c.linkedin.identity(&c.grant.access).await.unwrap();
+    assert_eq!(me.display_name, "ada Simulated");
+    assert_eq!(me.username, "ada-simulated");
+    assert_eq!(me.external_id, c.account.external_id);
+    assert!(me.avatar_url.is_some());
+
+    // A wrong client secret is our configuration's fault, and never shown.
+    let mut wrong = config(&c.running.base_url);
+    wrong.client_secret = SecretString::from("not-the-secret");
+    let misconfigured = LinkedIn::new(wrong);
+    let code = authorise(&misconfigured).await;
+    match misconfigured.exchange(&code, None, REDIRECT).await {
+        Err(ConnectError::Unavailable(why)) => {
+            assert!(why.contains("client secret setting"), "{why}");
+            assert!(!why.contains("not-the-secret"));
+        }
+        other => panic!("expected the client to be refused, got {other:?}"),
+    }
+    // A used code is refused.
+    let code = authorise(&c.linkedin).await;
+    c.linkedin.exchange(&code, None, REDIRECT).await.unwrap();
+    assert!(matches!(
+        c.linkedin.exchange(&code, None, REDIRECT).await,
+        Err(ConnectError::Refused(_))
+    ));
+
+    // Refresh: a new access token, the same refresh token, which keeps working.
+    sim::linkedin::age_refresh_tokens(&c.simulator, Duration::from_secs(86_400));
+    let refresh = c.grant.refresh.clone().unwrap();
+    let renewed = c
+        .linkedin
+        .refresh(&c.account, &c.grant.access, Some(&refresh))
+        .await
+        .unwrap();
+    assert_ne!(
+        renewed.access.expose_secret(),
+        c.grant.access.expose_secret()
+    );
+    assert_eq!(
+        renewed.refresh.as_ref().unwrap().expose_secret(),
+        refresh.expose_secret()
+    );
+    let left = renewed.refresh_expires_in.unwrap();
+    assert!(
+        (31_536_000 - 86_400 - 5..=31_536_000 - 86_400).contains(&left),
+        "{left}"
+    );
+    c.linkedin
+        .refresh(&c.account, &renewed.access, Some(&refresh))
+        .await
+        .unwrap();
+    match c.linkedin.refresh(&c.account, &c.grant.access, None).await {
+        Err(ConnectError::Refused(why)) => assert!(why.contains("no refresh token"), "{why}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+
+    // Revoked: the token is refused when publishing.
+    assert_eq!(
+        c.linkedin.revoke(&renewed.access, None).await.unwrap(),
+        Revoked::Confirmed
+    );
+    let mut after = request(&c, "after revoke", Vec::new());
+    after.access_token = Some(renewed.access.clone());
+    assert_eq!(
+        c.linkedin.publish(&after).await,
+        Err(PublishError::TokenExpired)
+    );
+    assert!(c.simulator.posts().is_empty());
+}
+
+#[tokio::test]
+async fn publishes_text_images_and_a_video() {
+    let c = connected().await;
+    let text = "Launch (v2) #news: 50% off [today] @ada_b *now* ~ {x} | <y> \\ done";
+    let published = c
+        .linkedin
+        .publish(&request(&c, text, Vec::new()))
+        .await
+        .unwrap();
+    let posts = c.simulator.posts();
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0].text, text, "reserved characters arrive as written");
+    assert_eq!(posts[0].user_id, c.account.external_id);
+    assert!(posts[0].media.is_empty());
+    assert_eq!(published.platform_post_id, posts[0].id);
+    assert_eq!(
+        published.permalink.unwrap(),
+        format!(
+            "{}/linkedin/web/feed/update/{}",
+            c.running.base_url, posts[0].id
+        )
+    );
+
+    c.linkedin
+        .publish(&request(
+            &c,
+            "One image",
+            vec![media(&c.store, "photo.jpg")],
+        ))
+        .await
+        .unwrap();
+    c.linkedin
+        .publish(&request(
+            &c,
+            "Two images",
+            vec![media(&c.store, "photo.jpg"), media(&c.store, "other.png")],
+        ))
+        .await
+        .unwrap();
+    c.linkedin
+        .publish(&request(&c, "A video", vec![media(&c.store, "clip.mp4")]))
+        .await
+        .unwrap();
+    let posts = c.simulator.posts();
+    assert_eq!(posts.len(), 4);
+    let shape = |i: usize| {
+        (
+            posts[i].text.as_str(),
+            posts[i]
+                .media
+                .iter()
+                .map(|m| (m.kind.as_str(), m.bytes))
+                .collect::<Vec<_>>(),
+        )
+    };
+    assert_eq!(shape(1), ("One image", vec![("image", 2048)]));
+    assert_eq!(
+        shape(2),
+        ("Two images", vec![("image", 2048), ("image", 1024)])
+    );
+    assert_eq!(shape(3), ("A video", vec![("video", VIDEO as u64)]));
+
+    match c
+        .linkedin
+        .publish(&request(
+            &c,
+            "mixed",
+            vec![media(&c.store, "photo.jpg"), media(&c.store, "clip.mp4")],
+        ))
+        .await
+    {
+        Err(PublishError::InvalidContent { reason }) => assert!(reason.contains("mix"), "{reason}"),
+        other => panic!("expected invalid content, got {other:?}"),
+    }
+    assert_eq!(c.simulator.posts().len(), 4);
+}
+
+#[tokio::test]
+async fn every_error_kind_is_mapped() {
+    let c = connected().await;
+    let sim = &c.simulator;
+    let photo = || vec![media(&c.store, "photo.jpg")];
+
+    sim.inject(Platform::LinkedIn, Op::Publish, Fault::ExpiredToken);
+    assert_eq!(
+        c.linkedin
+            .publish(&request(&c, "expired", Vec::new()))
+            .await,
+        Err(PublishError::TokenExpired)
+    );
+    sim.inject(
+        Platform::LinkedIn,
+        Op::Publish,
+        Fault::RateLimited {
+            retry_after: Duration::from_secs(60),
+        },
+    );
+    assert_eq!(
+        c.linkedin
+            .publish(&request(&c, "limited", Vec::new()))
+            .await,
+        Err(PublishError::RateLimited {
+            retry_after: Duration::from_secs(60)
+        })
+    );
+    match c
+        .linkedin
+        .publish(&request(&c, &"a".repeat(3001), Vec::new()))
+        .await
+    {
+        Err(PublishError::InvalidContent { reason }) => {
+            assert!(reason.contains("3000"), "{reason}")
+        }
+        other => panic!("expected invalid content, got {other:?}"),
+    }
+    sim.inject(Platform::LinkedIn, Op::Publish, Fault::ServerError);
+    assert!(matches!(
+        c.linkedin.publish(&request(&c, "5xx", Vec::new())).await,
+        Err(PublishError::Transient {
+            maybe_published: false,
+            ..
+        })
+    ));
+
+    // Processing: a failure, slow but finishing, still going at the polling limit.
+    sim.inject(Platform::LinkedIn, Op::Status, Fault::ProcessingFailed);
+    match c.linkedin.publish(&request(&c, "fails", photo())).await {
+        Err(PublishError::InvalidContent { reason }) => {
+            assert!(reason.contains("process"), "{reason}")
+        }
+        other => panic!("expected invalid content, got {other:?}"),
+    }
+    sim.inject(Platform::LinkedIn, Op::Status, Fault::SlowProcessing(3));
+    c.linkedin
+        .publish(&request(&c, "slow", photo()))
+        .await
+        .unwrap();
+    sim.inject(Platform::LinkedIn, Op::Status, Fault::SlowProcessing(50));
+    assert!(matches!(
+        c.linkedin.publish(&request(&c, "too slow", photo())).await,
+        Err(PublishError::Transient {
+            maybe_published: false,
+            ..
+        })
+    ));
+    assert_eq!(sim.posts().len(), 1);
+
+    // A retired API version: the setting to change is named.
+    let mut old = config(&c.running.base_url);
+    old.version = "202305".into();
+    match LinkedIn::new(old)
+        .publish(&request(&c, "old", Vec::new()))
+        .await
+    {
+        Err(PublishError::InvalidContent { reason }) => {
+            assert!(
+                reason.contains("202305") && reason.contains("version setting"),
+                "{reason}"
+            )
+        }
+        other => panic!("expected invalid content, got {other:?}"),
+    }
+
+    // The post call timing out: it may exist.
+    sim.inject(
+        Platform::LinkedIn,
+        Op::Publish,
+        Fault::Slow(Duration::from_secs(3)),
+    );
+    let impatient = LinkedIn::with_http_client(
+        config(&c.running.base_url),
+        reqwest::Client::builder()
+            .timeout(Duration::from_millis(300))
+            .build()
+            .unwrap(),
+    );
+    assert!(matches!(
+        impatient.publish(&request(&c, "timeout", Vec::new())).await,
+        Err(PublishError::Transient {
+            maybe_published: true,
+            ..
+        })
+    ));
+
+    let mut no_token = request(&c, "none", Vec::new());
+    no_token.access_token = None;
+    assert_eq!(
+        c.linkedin.publish(&no_token).await,
+        Err(PublishError::TokenExpired)
+    );
+    assert_eq!(sim.posts().len(), 1);
+}
+
+#[tokio::test]
+async fn wiremock_answers_426_and_429_with_retry_after() {
+    let server = MockServer::start().await;
+    let mut config = LinkedInConfig::simulated("unused");
+    config.api_base = server.uri();
+    config.version = "202310".into();
+    let linkedin = LinkedIn::new(config);
+    let request = PublishRequest {
+        account: AccountRef {
+            id: 1,
+            platform: Platform::LinkedIn,
+            external_id: "abc".into(),
+            username: "ada".into(),
+        },
+        access_token: Some(SecretString::from("AQtoken")),
+        text: "hi".into(),
+        media: Vec::new(),
+        first_comment: None,
+        options: Value::Null,
+        idempotency_key: "k".into(),
+    };
+
+    Mock::given(method("POST"))
+        .and(path("/rest/posts"))
+        .and(header("LinkedIn-Version", "202310"))
+        .and(header("X-Restli-Protocol-Version", "2.0.0"))
+        .respond_with(ResponseTemplate::new(426).set_body_json(json!({
+            "status": 426, "code": "NONEXISTENT_VERSION", "message": "Requested version 20231001 is not active",
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    match linkedin.publish(&request).await {
+        Err(PublishError::InvalidContent { reason }) => {
+            assert!(
+                reason.contains("202310") && reason.contains("not active"),
+                "{reason}"
+            )
+        }
+        other => panic!("expected invalid content, got {other:?}"),
+    }
+    server.verify().await;
+
+    server.reset().await;
+    Mock::given(method("POST"))
+        .and(path("/rest/posts"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "120")
+                .set_body_json(json!({"status": 429, "message": "throttled"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    assert_eq!(
+        linkedin.publish(&request).await,
+        Err(PublishError::RateLimited {
+            retry_after: Duration::from_secs(120)
+        })
+    );
+
+    server.reset().await;
+    Mock::given(method("POST"))
+        .and(path("/rest/posts"))
+        .respond_with(ResponseTemplate::new(201))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // Accepted without naming the post: it exists, but we cannot say which.
+    assert!(matches!(
+        linkedin.publish(&request).await,
+        Err(PublishError::Transient {
+            maybe_published: true,
+            ..
+        })
+    ));
+}
