@@ -219,8 +219,11 @@ pub fn parse_tags(raw: &str) -> Result<Vec<String>, Invalid> {
 /// Checks the media of one post against what `platform` takes: Instagram and TikTok posts
 /// need media, X takes up to 4 images or one video, and no platform mixes videos with other
 /// files in one post here.
-pub fn check_for_platform(platform: Platform, media: &[MediaKind]) -> Result<(), Invalid> {
-    let videos = media.iter().filter(|k| **k == MediaKind::Video).count();
+pub fn check_for_platform(platform: Platform, media: &[MediaType]) -> Result<(), Invalid> {
+    let videos = media
+        .iter()
+        .filter(|t| t.kind() == MediaKind::Video)
+        .count();
     let images = media.len() - videos;
     let max_images = match platform {
         Platform::X => 4,
@@ -239,6 +242,19 @@ pub fn check_for_platform(platform: Platform, media: &[MediaKind]) -> Result<(),
             "{platform} takes one video on its own, or images. Remove the other files."
         )));
     }
+    if let Some(refused) = media.iter().find(|t| !takes(platform, **t)) {
+        let takes_list: Vec<&str> = MediaType::ALL
+            .into_iter()
+            .filter(|t| t.kind() == refused.kind() && takes(platform, *t))
+            .map(MediaType::label)
+            .collect();
+        return Err(Invalid(format!(
+            "{platform} does not take {} files; it takes {}. Choose another file or convert \
+             this one.",
+            refused.label(),
+            takes_list.join(", ")
+        )));
+    }
     if images > max_images {
         return Err(Invalid(format!(
             "{platform} takes at most {max_images} images in one post; this one has {images}. \
@@ -247,6 +263,18 @@ pub fn check_for_platform(platform: Platform, media: &[MediaKind]) -> Result<(),
         )));
     }
     Ok(())
+}
+
+/// Whether `platform` publishes files of type `t` (Instagram's API takes JPEG images only,
+/// TikTok's photo posts JPEG and WebP, LinkedIn neither WebP nor QuickTime video).
+fn takes(platform: Platform, t: MediaType) -> bool {
+    use MediaType::{Gif, Jpeg, Mov, Mp4, Png, Webp};
+    match platform {
+        Platform::Instagram => matches!(t, Jpeg | Mp4 | Mov),
+        Platform::TikTok => matches!(t, Jpeg | Webp | Mp4 | Mov),
+        Platform::LinkedIn => matches!(t, Jpeg | Png | Gif | Mp4),
+        Platform::X | Platform::Facebook => true,
+    }
 }
 
 #[cfg(test)]
@@ -323,18 +351,32 @@ mod tests {
 
     #[test]
     fn each_platform_takes_its_own_media() {
-        use MediaKind::{Image, Video};
+        use MediaType::{Gif, Jpeg, Mov, Mp4, Png, Webp};
         assert!(check_for_platform(Platform::Instagram, &[]).is_err());
         assert!(check_for_platform(Platform::TikTok, &[]).is_err());
         assert!(check_for_platform(Platform::X, &[]).is_ok());
-        assert!(check_for_platform(Platform::X, &[Image; 4]).is_ok());
-        let err = check_for_platform(Platform::X, &[Image; 5]).unwrap_err().0;
+        assert!(check_for_platform(Platform::X, &[Png; 4]).is_ok());
+        let err = check_for_platform(Platform::X, &[Jpeg; 5]).unwrap_err().0;
         assert!(
             err.contains("at most 4 images") && err.contains("Remove 1"),
             "{err}"
         );
-        assert!(check_for_platform(Platform::LinkedIn, &[Video]).is_ok());
-        assert!(check_for_platform(Platform::Facebook, &[Video, Image]).is_err());
-        assert!(check_for_platform(Platform::Instagram, &[Video, Video]).is_err());
+        assert!(check_for_platform(Platform::LinkedIn, &[Mp4]).is_ok());
+        assert!(check_for_platform(Platform::Facebook, &[Mp4, Jpeg]).is_err());
+        assert!(check_for_platform(Platform::Instagram, &[Mp4, Mov]).is_err());
+        // Formats each platform's API takes.
+        assert!(check_for_platform(Platform::Instagram, &[Jpeg, Jpeg]).is_ok());
+        let err = check_for_platform(Platform::Instagram, &[Jpeg, Png])
+            .unwrap_err()
+            .0;
+        assert!(
+            err.contains("does not take PNG") && err.contains("takes JPEG."),
+            "{err}"
+        );
+        assert!(check_for_platform(Platform::TikTok, &[Webp, Jpeg]).is_ok());
+        assert!(check_for_platform(Platform::TikTok, &[Gif]).is_err());
+        assert!(check_for_platform(Platform::LinkedIn, &[Webp]).is_err());
+        assert!(check_for_platform(Platform::LinkedIn, &[Mov]).is_err());
+        assert!(check_for_platform(Platform::X, &[Webp, Gif]).is_ok());
     }
 }

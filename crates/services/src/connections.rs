@@ -440,6 +440,8 @@ impl Services {
         };
         self.store_tokens(&txn, account.id, &tokens).await?;
         crate::token_refresh::resume(&txn, &account, tokens.renew_by()).await?;
+        crate::account_profiles::schedule(&txn, &account, now + crate::account_profiles::EVERY)
+            .await?;
         activity::record(
             &txn,
             ws,

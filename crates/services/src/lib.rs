@@ -2,6 +2,7 @@
 //! service checks the rules, writes its rows (and the jobs for their side effects) in one
 //! transaction, and records what it did in the workspace's activity log.
 
+pub mod account_profiles;
 pub mod account_tokens;
 pub mod accounts;
 pub mod activity;

@@ -10,7 +10,6 @@ use crate::workspaces::{Membership, lock_as_editor};
 use crate::{Result, ServiceError, Services, activity, publishing, queue};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use domain::content::{self, Platform};
-use domain::media::MediaKind;
 use domain::{Timezone, WorkspaceId, schedule};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -675,10 +674,10 @@ async fn check<C: ConnectionTrait>(
             "One of the chosen files is no longer in the media library. Choose again.".into(),
         ));
     }
-    let kinds_of = |ids: &[i64]| -> Vec<MediaKind> {
+    let kinds_of = |ids: &[i64]| -> Vec<domain::media::MediaType> {
         ids.iter()
             .filter_map(|id| files.iter().find(|f| f.id == *id))
-            .filter_map(|f| MediaKind::parse(&f.kind))
+            .filter_map(|f| domain::media::MediaType::from_mime(&f.mime))
             .collect()
     };
 

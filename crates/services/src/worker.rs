@@ -263,6 +263,9 @@ impl Worker {
             }
             publishing::JOB_KIND => publishing::run(&self.services, job).await,
             token_refresh::JOB_KIND => token_refresh::run(&self.services, job).await,
+            crate::account_profiles::JOB_KIND => {
+                crate::account_profiles::run(&self.services, job).await
+            }
             other => Err(JobError::Permanent(format!(
                 "no handler for job kind {other:?}"
             ))),

@@ -11,6 +11,14 @@
 //! posts per second, duplicates, lost posts, each worker's peak memory, and the ratios to the
 //! bare loop.
 //!
+//! By default the workers publish through the real adapters (X, Facebook and LinkedIn, in
+//! turn) against the platform simulator, which adds `BENCH_LATENCY_MS` to every call and
+//! answers `BENCH_ERROR_PERMILLE` (default 10, i.e. 1%) of publishing calls with a 500; the
+//! accounts are connected through the adapters' OAuth first. Lateness is then read from the
+//! product's own record (when the successful attempt started), and duplicates and lost posts
+//! from what the simulator published. `BENCH_THROUGH=recording` uses the recording publisher
+//! instead (the content issue's figures).
+//!
 //! The posts, targets and jobs are written straight into the tables (in the shape the composer
 //! writes them) so that setting up 10,000 posts takes seconds; everything from claiming the job
 //! to recording the result is the product's code.
@@ -21,7 +29,9 @@
 use chrono::{DateTime, Utc};
 use domain::Platform;
 use providers::social::recording::RecordingPublisher;
-use providers::social::{AccountRef, PublishRequest, Publisher, Publishers};
+use providers::social::{
+    AccountRef, Candidate, Connector, Connectors, PublishRequest, Publisher, Publishers,
+};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set, TransactionTrait};
 use services::queue::{self, NewJob};
 use socializioz::config::Settings;
@@ -89,9 +99,18 @@ async fn worker_process() {
         .await
         .expect("services");
     let publisher = Arc::new(RecordingPublisher::new(latency));
-    services.publishers = Platform::ALL.iter().fold(Publishers::default(), |all, p| {
-        all.with(*p, publisher.clone())
-    });
+    match std::env::var("SCHED_BENCH_SIM") {
+        Ok(base) => {
+            let (publishers, connectors) = simulated_adapters(&base);
+            services.publishers = publishers;
+            services.connectors = connectors;
+        }
+        Err(_) => {
+            services.publishers = Platform::ALL.iter().fold(Publishers::default(), |all, p| {
+                all.with(*p, publisher.clone())
+            });
+        }
+    }
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let worker = services::worker::Worker::new(services, settings.worker.options());
     let task = tokio::spawn(worker.run(stopped));
@@ -123,6 +142,84 @@ async fn worker_process() {
         );
     }
     let _ = writeln!(out, "MEM {:.1}", peak_rss_mib());
+}
+
+/// The platforms the simulated run publishes to, in turn (those without per-day posting limits
+/// in the simulator, as at the platforms).
+const SIMULATED: [Platform; 3] = [Platform::X, Platform::Facebook, Platform::LinkedIn];
+
+/// The real adapters of [`SIMULATED`], pointed at the simulator at `base`.
+fn simulated_adapters(base: &str) -> (Publishers, Connectors) {
+    use providers::social::facebook::{Facebook, FacebookConfig};
+    use providers::social::linkedin::{LinkedIn, LinkedInConfig};
+    use providers::social::x::{X, XConfig};
+    let x = Arc::new(X::new(XConfig::simulated(base)));
+    let facebook = Arc::new(Facebook::new(FacebookConfig::simulated(base)));
+    let linkedin = Arc::new(LinkedIn::new(LinkedInConfig::simulated(base)));
+    (
+        Publishers::default()
+            .with(Platform::X, x.clone())
+            .with(Platform::Facebook, facebook.clone())
+            .with(Platform::LinkedIn, linkedin.clone()),
+        Connectors::default()
+            .with(Platform::X, x)
+            .with(Platform::Facebook, facebook)
+            .with(Platform::LinkedIn, linkedin),
+    )
+}
+
+/// Connects an account through the adapter's own OAuth calls, pressing Allow on the
+/// simulator's authorize page; the account it offers first.
+async fn connect_through(connector: &dyn Connector, username: &str) -> Candidate {
+    use base64::Engine;
+    use sha2::Digest;
+    let verifier = "scheduler-benchmark-verifier-0123456789-abcdef";
+    let challenge = connector.uses_pkce().then(|| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier))
+    });
+    let redirect = "http://127.0.0.1:9/oauth/bench/callback";
+    let url = connector.authorize_url(
+        "bench-state",
+        challenge.as_deref(),
+        redirect,
+        connector.publishing_scopes(),
+    );
+    let (action, query) = url.split_once('?').expect("an authorize URL");
+    let mut form: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    form.push(("decision".into(), "allow".into()));
+    form.push(("username".into(), username.into()));
+    let res = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client")
+        .post(action)
+        .form(&form)
+        .send()
+        .await
+        .expect("the authorize page");
+    let location = res
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .expect("a redirect back")
+        .to_owned();
+    let code = form_urlencoded::parse(location.split_once('?').expect("a query").1.as_bytes())
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("a code");
+    let grant = connector
+        .exchange(&code, challenge.is_some().then_some(verifier), redirect)
+        .await
+        .expect("tokens");
+    connector
+        .accounts(&grant)
+        .await
+        .expect("accounts")
+        .into_iter()
+        .next()
+        .expect("an account")
 }
 
 /// The target id inside an idempotency key `sz-<target>-<attempt>-<random>`.
@@ -204,17 +301,42 @@ async fn bench() {
         latency.as_millis()
     );
     let mut results = Vec::new();
+    let through_sim = std::env::var("BENCH_THROUGH").as_deref() != Ok("recording");
+    let error_rate = env_or("BENCH_ERROR_PERMILLE", 10) as f64 / 1000.0;
+    let simulator = if through_sim {
+        let simulator = sim::Simulator::new().with_chaos(sim::Chaos {
+            latency,
+            publish_error_rate: error_rate,
+        });
+        let running = simulator
+            .start(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .expect("the simulator");
+        println!(
+            "through the real adapters (X, Facebook, LinkedIn) against the simulator: {} ms per call, {:.1}% of publishing calls answered 500",
+            latency.as_millis(),
+            error_rate * 100.0
+        );
+        let base = running.base_url.clone();
+        std::mem::forget(running);
+        Some((simulator, base))
+    } else {
+        println!("through the recording publisher");
+        None
+    };
 
     let dir = std::env::temp_dir().join(format!("sz-sched-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a temporary folder");
     let sqlite = format!("sqlite://{}", dir.join("bench.db").display());
-    results.push(run_backend("SQLite", &sqlite, &dir, posts, spread).await);
+    results.push(run_backend("SQLite", &sqlite, &dir, posts, spread, simulator.as_ref()).await);
 
     let pg_base = std::env::var("BENCH_POSTGRES")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
     match create_pg(&pg_base).await {
         Some((url, name)) => {
-            results.push(run_backend("PostgreSQL", &url, &dir, posts, spread).await);
+            results.push(
+                run_backend("PostgreSQL", &url, &dir, posts, spread, simulator.as_ref()).await,
+            );
             drop_pg(&pg_base, &name).await;
         }
         None => println!("PostgreSQL not reachable at {pg_base}: skipped"),
@@ -276,6 +398,7 @@ async fn run_backend(
     dir: &std::path::Path,
     posts: usize,
     spread: Duration,
+    simulator: Option<&(sim::Simulator, String)>,
 ) -> Figures {
     let settings = settings(dir, url);
     let services = socializioz::app::services(&settings, "http://127.0.0.1".into())
@@ -308,11 +431,27 @@ async fn run_backend(
         .await
         .expect("a workspace");
     let mut accounts = Vec::new();
-    for p in Platform::ALL {
+    let platforms: &[Platform] = if simulator.is_some() {
+        &SIMULATED
+    } else {
+        &Platform::ALL
+    };
+    for p in platforms {
+        let connected = match simulator {
+            Some((_, base)) => {
+                let (_, connectors) = simulated_adapters(base);
+                let connector = connectors.get(*p).expect("an adapter");
+                Some(connect_through(connector.as_ref(), &format!("bench_{}", p.slug())).await)
+            }
+            None => None,
+        };
         let a = social_account::ActiveModel {
             workspace_id: Set(ws.id),
             platform: Set(p.slug().into()),
-            external_id: Set(format!("bench-{}", p.slug())),
+            external_id: Set(connected
+                .as_ref()
+                .map(|c| c.identity.external_id.clone())
+                .unwrap_or_else(|| format!("bench-{}", p.slug()))),
             username: Set(format!("bench_{}", p.slug())),
             display_name: Set("Bench".into()),
             avatar_url: Set(None),
@@ -324,8 +463,28 @@ async fn run_backend(
         .insert(db)
         .await
         .expect("an account");
+        if let Some(c) = connected {
+            let seconds = |s: Option<u64>| {
+                s.map(|s| now + chrono::Duration::seconds(i64::try_from(s).unwrap_or(0)))
+            };
+            services
+                .store_tokens(
+                    db,
+                    a.id,
+                    &services::account_tokens::TokenSet {
+                        access: c.grant.access,
+                        refresh: c.grant.refresh,
+                        expires_at: seconds(c.grant.expires_in),
+                        refresh_expires_at: seconds(c.grant.refresh_expires_in),
+                        scopes: c.grant.scopes,
+                    },
+                )
+                .await
+                .expect("sealed tokens");
+        }
         accounts.push(a);
     }
+    let mut text_of_target = HashMap::new();
     let mut due = HashMap::new();
     for chunk in (0..posts).collect::<Vec<_>>().chunks(500) {
         let txn = db.begin().await.expect("a transaction");
@@ -335,7 +494,7 @@ async fn run_backend(
             let p = post::ActiveModel {
                 workspace_id: Set(ws.id),
                 author_id: Set(Some(author.id)),
-                body: Set(format!("Benchmark post {i}")),
+                body: Set(format!("Benchmark post {label} {i}")),
                 state: Set("scheduled".into()),
                 scheduled_at: Set(Some(at)),
                 schedule_tz: Set(Some("UTC".into())),
@@ -370,6 +529,7 @@ async fn run_backend(
             job.subject = Some(services::publishing::subject(t.id));
             queue::enqueue(&txn, job).await.expect("a job");
             due.insert(t.id, at);
+            text_of_target.insert(format!("Benchmark post {label} {i}"), t.id);
         }
         txn.commit().await.expect("commit");
     }
@@ -384,7 +544,11 @@ async fn run_backend(
     let exe = std::env::current_exe().expect("this program");
     let mut children = Vec::new();
     for _ in 0..2 {
-        let mut child = Command::new(&exe)
+        let mut command = Command::new(&exe);
+        if let Some((_, base)) = simulator {
+            command.env("SCHED_BENCH_SIM", base);
+        }
+        let mut child = command
             .env("SCHED_BENCH_ROLE", "worker")
             .env("SCHED_BENCH_DB", url)
             .env("SCHED_BENCH_DATA", dir)
@@ -448,7 +612,43 @@ async fn run_backend(
     if published != posts as i64 {
         println!("{label}: only {published} of {posts} targets are marked published");
     }
-    figures(label, &due, &received, memory)
+    let Some((simulator, _)) = simulator else {
+        return figures(label, &due, &received, memory);
+    };
+    // Through the simulator: the call that published, as the product recorded it; and what the
+    // platforms really received.
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let started: Vec<(i64, DateTime<Utc>)> = store::entities::publish_attempt::Entity::find()
+        .filter(
+            store::entities::publish_attempt::Column::Outcome
+                .eq(services::publishing::outcome::PUBLISHED),
+        )
+        .all(db)
+        .await
+        .expect("attempts")
+        .into_iter()
+        .filter(|a| due.contains_key(&a.target_id))
+        .map(|a| (a.target_id, a.started_at))
+        .collect();
+    let mut at_platforms: HashMap<i64, usize> = HashMap::new();
+    for post in simulator.posts() {
+        if let Some(target) = text_of_target.get(&post.text) {
+            *at_platforms.entry(*target).or_default() += 1;
+        }
+    }
+    let retried = count(
+        db,
+        "SELECT COUNT(*) FROM publish_attempts WHERE outcome <> 'published'",
+    )
+    .await;
+    println!(
+        "{label}: {} posts at the platforms, {retried} attempts answered with an error and retried",
+        at_platforms.values().sum::<usize>()
+    );
+    let mut f = figures(label, &due, &started, memory);
+    f.duplicates = at_platforms.values().map(|n| n.saturating_sub(1)).sum();
+    f.lost = due.keys().filter(|t| !at_platforms.contains_key(t)).count();
+    f
 }
 
 async fn count(db: &store::Db, sql: &str) -> i64 {

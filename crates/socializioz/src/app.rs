@@ -4,6 +4,7 @@ use crate::config::Settings;
 use crate::tls;
 use anyhow::Context;
 use axum::serve::ListenerExt;
+use domain::Platform;
 use services::Services;
 use services::worker::Worker;
 use std::future::Future;
@@ -45,7 +46,7 @@ pub async fn services(settings: &Settings, public_url: String) -> anyhow::Result
         policy_cache: Default::default(),
         publishers,
         connectors,
-        sandbox: settings.platforms.sandbox,
+        sandbox: settings.platforms.sandbox || settings.platforms.simulator.is_some(),
         wake: Default::default(),
         keyring,
         objects: settings.media_store()?,
@@ -58,36 +59,96 @@ pub async fn services(settings: &Settings, public_url: String) -> anyhow::Result
 async fn platforms(
     settings: &Settings,
 ) -> anyhow::Result<(providers::social::Publishers, providers::social::Connectors)> {
+    use providers::social::facebook::{Facebook, FacebookConfig};
+    use providers::social::instagram::{Instagram, InstagramConfig};
+    use providers::social::linkedin::{LinkedIn, LinkedInConfig};
+    use providers::social::tiktok::{TikTok, TikTokConfig};
     use providers::social::x::{X, XConfig};
     use std::sync::Arc;
-    let x_config = if settings.platforms.sandbox {
-        let running = sim::Simulator::new()
-            .start(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
-            .await
-            .context("could not start the platform simulator")?;
-        tracing::warn!(simulator = %running.base_url, "sandbox mode: the platforms are simulated");
-        let base = running.base_url.clone();
-        // The simulator serves for the rest of the process.
-        std::mem::forget(running);
-        Some(XConfig::simulated(&base))
-    } else {
-        settings.platforms.x.as_ref().map(|x| {
-            let mut config = XConfig::production(x.client_id.clone(), x.client_secret.clone());
-            if let Some(base) = &x.api_base {
-                config.api_base = base.trim_end_matches('/').to_owned();
-            }
-            if let Some(url) = &x.authorize_url {
-                config.authorize_url = url.clone();
-            }
-            config
-        })
-    };
+
     let mut publishers = providers::social::Publishers::default();
     let mut connectors = providers::social::Connectors::default();
-    if let Some(config) = x_config {
-        let x = Arc::new(X::new(config));
-        publishers = publishers.with(domain::Platform::X, x.clone());
-        connectors = connectors.with(domain::Platform::X, x);
+    macro_rules! register {
+        ($platform:expr, $adapter:expr) => {{
+            let adapter = Arc::new($adapter);
+            publishers = publishers.with($platform, adapter.clone());
+            connectors = connectors.with($platform, adapter);
+        }};
+    }
+    let p = &settings.platforms;
+    if p.sandbox || p.simulator.is_some() {
+        let base = match &p.simulator {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => {
+                let running = sim::Simulator::new()
+                    .start(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+                    .await
+                    .context("could not start the platform simulator")?;
+                let base = running.base_url.clone();
+                // The simulator serves for the rest of the process.
+                std::mem::forget(running);
+                base
+            }
+        };
+        tracing::warn!(simulator = %base, "sandbox mode: the platforms are simulated");
+        register!(
+            Platform::Facebook,
+            Facebook::new(FacebookConfig::simulated(&base))
+        );
+        register!(
+            Platform::Instagram,
+            Instagram::new(InstagramConfig::simulated(&base))
+        );
+        register!(
+            Platform::TikTok,
+            TikTok::new(TikTokConfig::simulated(&base))
+        );
+        register!(Platform::X, X::new(XConfig::simulated(&base)));
+        register!(
+            Platform::LinkedIn,
+            LinkedIn::new(LinkedInConfig::simulated(&base))
+        );
+        return Ok((publishers, connectors));
+    }
+    if let Some(x) = &p.x {
+        let mut config = XConfig::production(x.client_id.clone(), x.client_secret.clone());
+        if let Some(base) = &x.api_base {
+            config.api_base = base.trim_end_matches('/').to_owned();
+        }
+        if let Some(url) = &x.authorize_url {
+            config.authorize_url = url.clone();
+        }
+        register!(Platform::X, X::new(config));
+    }
+    if let Some(c) = &p.facebook {
+        let mut config = FacebookConfig::production(c.client_id.clone(), c.client_secret.clone());
+        if let Some(version) = &c.version {
+            config.version = version.clone();
+        }
+        register!(Platform::Facebook, Facebook::new(config));
+    }
+    if let Some(c) = &p.instagram {
+        let mut config = InstagramConfig::production(c.client_id.clone(), c.client_secret.clone());
+        if let Some(version) = &c.version {
+            config.version = version.clone();
+        }
+        register!(Platform::Instagram, Instagram::new(config));
+    }
+    if let Some(c) = &p.tiktok {
+        register!(
+            Platform::TikTok,
+            TikTok::new(TikTokConfig::production(
+                c.client_id.clone(),
+                c.client_secret.clone()
+            ))
+        );
+    }
+    if let Some(c) = &p.linkedin {
+        let mut config = LinkedInConfig::production(c.client_id.clone(), c.client_secret.clone());
+        if let Some(version) = &c.version {
+            config.version = version.clone();
+        }
+        register!(Platform::LinkedIn, LinkedIn::new(config));
     }
     Ok((publishers, connectors))
 }

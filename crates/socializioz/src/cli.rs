@@ -49,10 +49,17 @@ pub enum Command {
         command: AdminCommand,
     },
     /// Serve the platform simulator on localhost (for trying the product without platform
-    /// credentials, and for tests). Platforms so far: X, at `/x`.
+    /// credentials, and for tests): Facebook, Instagram, TikTok, X and LinkedIn, each under
+    /// its own path (`/facebook`, `/instagram`, `/tiktok`, `/x`, `/linkedin`).
     Sim {
         #[arg(long, default_value_t = 7070)]
         port: u16,
+        /// Added to every platform call, in milliseconds.
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
+        /// Share of publishing calls answered with a server error (0 to 1).
+        #[arg(long, default_value_t = 0.0)]
+        error_rate: f64,
     },
 }
 
@@ -178,14 +185,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let _ = tx.send(true);
             worker.await.context("the worker task failed")
         }
-        Command::Sim { port } => {
-            let simulator = sim::Simulator::new();
+        Command::Sim {
+            port,
+            latency_ms,
+            error_rate,
+        } => {
+            if !(0.0..=1.0).contains(&error_rate) {
+                anyhow::bail!(
+                    "--error-rate must be between 0 and 1 (0.01 is one call in a hundred)"
+                );
+            }
+            let simulator = sim::Simulator::new().with_chaos(sim::Chaos {
+                latency: std::time::Duration::from_millis(latency_ms),
+                publish_error_rate: error_rate,
+            });
             let running = simulator
                 .start(std::net::SocketAddr::from(([127, 0, 0, 1], port)))
                 .await
                 .with_context(|| format!("could not start the simulator on port {port}"))?;
             println!(
-                "The platform simulator is serving at {} (X under /x). Stop it with Ctrl-C.",
+                "The platform simulator is serving at {} (/facebook, /instagram, /tiktok, /x, /linkedin; \
+                 what was published: /_sim/posts). Stop it with Ctrl-C.",
                 running.base_url
             );
             shutdown_signal().await;

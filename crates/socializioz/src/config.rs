@@ -36,7 +36,26 @@ pub struct Settings {
 pub struct PlatformSettings {
     /// Run the platform simulator inside `serve` and connect to it instead of the platforms.
     pub sandbox: bool,
+    /// An already running simulator (`socializioz sim`) to use instead of starting one; implies
+    /// sandbox mode.
+    pub simulator: Option<String>,
     pub x: Option<XSettings>,
+    pub facebook: Option<ClientSettings>,
+    pub instagram: Option<ClientSettings>,
+    pub tiktok: Option<ClientSettings>,
+    pub linkedin: Option<ClientSettings>,
+}
+
+/// A platform app's credentials (TikTok calls the id a "client key").
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSettings {
+    pub client_id: String,
+    pub client_secret: SecretString,
+    /// The API version to speak (Graph `v25.0`, LinkedIn `202601`), where the platform has
+    /// one; the adapter's default otherwise.
+    #[serde(default)]
+    pub version: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

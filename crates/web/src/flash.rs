@@ -43,10 +43,12 @@ pub enum Flash {
     ConnectionCancelled,
     AccountDisconnected,
     AccountDisconnectedUnconfirmed,
+    AccountDisconnectedNoRevocation,
+    AccountsConnected,
 }
 
 impl Flash {
-    const ALL: [Flash; 38] = [
+    const ALL: [Flash; 40] = [
         Self::Welcome,
         Self::LoggedOut,
         Self::EmailConfirmed,
@@ -85,6 +87,8 @@ impl Flash {
         Self::ConnectionCancelled,
         Self::AccountDisconnected,
         Self::AccountDisconnectedUnconfirmed,
+        Self::AccountDisconnectedNoRevocation,
+        Self::AccountsConnected,
     ];
 
     pub fn from_code(code: &str) -> Option<Self> {
@@ -132,6 +136,8 @@ impl Flash {
             Self::ConnectionCancelled => "connection-cancelled",
             Self::AccountDisconnected => "account-disconnected",
             Self::AccountDisconnectedUnconfirmed => "account-disconnected-unconfirmed",
+            Self::AccountDisconnectedNoRevocation => "account-disconnected-no-revocation",
+            Self::AccountsConnected => "accounts-connected",
         }
     }
 
@@ -195,6 +201,10 @@ impl Flash {
             Self::AccountDisconnectedUnconfirmed => {
                 "The account is disconnected and its tokens deleted, but the platform did not confirm the revocation: remove Socializioz in the platform's own settings too."
             }
+            Self::AccountDisconnectedNoRevocation => {
+                "The account is disconnected and its tokens deleted. This platform offers apps no way to revoke their access: remove Socializioz in the platform's own settings (the steps are below)."
+            }
+            Self::AccountsConnected => "The chosen accounts are connected.",
         }
     }
 }

@@ -785,13 +785,13 @@ async fn composing_and_scheduling_in_the_browser() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connecting_x_in_the_browser() {
+async fn connecting_all_five_platforms_in_the_browser() {
     let Some(app) =
         crate::helpers::spawn_app_with(Backend::Sqlite, |s| s.platforms.sandbox = true).await
     else {
         return;
     };
-    run_in(app, "connect-x", true, async |b, app| {
+    run_in(app, "connect-five", true, async |b, app| {
         let base = &app.address;
         let client = app.verified_user("Ada Lovelace", "ada@example.com").await;
         let res = client.submit("/workspaces/new", &[("name", "Acme")]).await;
@@ -812,23 +812,50 @@ async fn connecting_x_in_the_browser() {
         b.click(&format!("nav.subnav a[href='/w/{ws}/accounts']"))
             .await?;
         b.wait_for_heading("Connected accounts").await?;
-        ensure!(
-            b.body_text().await?.contains("tweet.write"),
-            "the scopes are not shown before leaving"
-        );
-        b.screenshot("accounts").await?;
-        b.click(&format!("form[action='/w/{ws}/accounts/connect/x'] button"))
-            .await?;
-        b.wait_for_heading("Authorize").await?;
-        b.screenshot("authorize").await?;
-        b.fill("#username", "acme_in_browser").await?;
-        b.click("#allow").await?;
-        b.wait_for_heading("Connected accounts").await?;
         let page = b.body_text().await?;
-        ensure!(
-            page.contains("The account is connected.") && page.contains("@acme_in_browser"),
-            "not connected: {page}"
-        );
+        for scope in [
+            "pages_manage_posts",
+            "instagram_business_content_publish",
+            "video.publish",
+            "tweet.write",
+            "w_member_social",
+        ] {
+            ensure!(
+                page.contains(scope),
+                "the scope {scope} is not shown before leaving"
+            );
+        }
+        b.screenshot("accounts").await?;
+        for (n, platform) in domain::Platform::ALL.into_iter().enumerate() {
+            let slug = platform.slug();
+            b.click(&format!(
+                "form[action='/w/{ws}/accounts/connect/{slug}'] button"
+            ))
+            .await?;
+            b.wait_for_heading("Authorize").await?;
+            b.screenshot(&format!("authorize-{slug}")).await?;
+            b.fill("#username", &format!("acme_{slug}")).await?;
+            b.click("#allow").await?;
+            if platform == domain::Platform::Facebook {
+                b.wait_for_heading("Choose the Facebook accounts").await?;
+                b.screenshot("choose-page").await?;
+                b.click("form.choose-accounts input[type=checkbox]").await?;
+                b.click("form.choose-accounts button[type=submit]").await?;
+            }
+            b.wait_for_heading("Connected accounts").await?;
+            let page = b.body_text().await?;
+            ensure!(
+                page.contains("The account is connected."),
+                "{platform} not connected: {page}"
+            );
+            let connected = app
+                .count("SELECT COUNT(*) FROM social_accounts WHERE status = 'connected'")
+                .await;
+            ensure!(
+                connected == i64::try_from(n + 1)?,
+                "{connected} accounts after connecting {platform}"
+            );
+        }
         b.screenshot("connected").await?;
         Ok(())
     })

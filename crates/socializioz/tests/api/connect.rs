@@ -13,13 +13,14 @@ both_backends!(
     x_connects_publishes_and_disconnects_in_the_sandbox,
     a_state_works_once_and_only_for_its_session,
     tokens_are_refreshed_ahead_and_a_refused_refresh_holds_posts,
+    a_crash_after_the_platform_kept_the_post_never_posts_twice,
 );
 
-async fn sandbox(backend: Backend) -> Option<TestApp> {
+pub(crate) async fn sandbox(backend: Backend) -> Option<TestApp> {
     spawn_app_with(backend, |s| s.platforms.sandbox = true).await
 }
 
-async fn owner_with_workspace(app: &TestApp, email: &str) -> (Client, i64) {
+pub(crate) async fn owner_with_workspace(app: &TestApp, email: &str) -> (Client, i64) {
     let client = app.verified_user("Ada Lovelace", email).await;
     let res = client.submit("/workspaces/new", &[("name", "Acme")]).await;
     (client, id_from_location(res.headers()))
@@ -27,8 +28,13 @@ async fn owner_with_workspace(app: &TestApp, email: &str) -> (Client, i64) {
 
 /// Starts connecting X; returns the authorize URL the browser is sent to.
 async fn start(client: &Client, ws: i64) -> String {
+    start_platform(client, ws, "x").await
+}
+
+/// Starts connecting the platform `slug`; returns the authorize URL.
+pub(crate) async fn start_platform(client: &Client, ws: i64, slug: &str) -> String {
     let res = client
-        .submit(&format!("/w/{ws}/accounts/connect/x"), &[])
+        .submit(&format!("/w/{ws}/accounts/connect/{slug}"), &[])
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     location(res.headers())
@@ -36,7 +42,7 @@ async fn start(client: &Client, ws: i64) -> String {
 
 /// Plays the person at the platform: presses `decision` (allow or deny) on the authorize
 /// page; returns where the platform sends the browser back to.
-async fn at_platform(authorize_url: &str, decision: &str) -> String {
+pub(crate) async fn at_platform(authorize_url: &str, decision: &str) -> String {
     let (action, query) = authorize_url.split_once('?').unwrap();
     let mut form: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
         .into_owned()
@@ -55,7 +61,7 @@ async fn at_platform(authorize_url: &str, decision: &str) -> String {
 }
 
 /// The path and query of our callback URL.
-fn callback_path(app: &TestApp, url: &str) -> String {
+pub(crate) fn callback_path(app: &TestApp, url: &str) -> String {
     url.strip_prefix(&app.address)
         .unwrap_or_else(|| panic!("back to {url}, not to the app"))
         .to_owned()
@@ -73,7 +79,7 @@ async fn x_connects_publishes_and_disconnects_in_the_sandbox(backend: Backend) {
     );
     assert!(page.contains("Connect X") && page.contains("<code>tweet.write</code>"));
     assert!(
-        !page.contains("media.write"),
+        !page.contains("tweet.moderate.write") && !page.contains("like.write"),
         "only what publishing needs is asked for"
     );
 
@@ -83,7 +89,7 @@ async fn x_connects_publishes_and_disconnects_in_the_sandbox(backend: Backend) {
         "{authorize}"
     );
     assert!(
-        authorize.contains("scope=tweet.read+tweet.write+users.read+offline.access"),
+        authorize.contains("scope=tweet.read+tweet.write+users.read+offline.access+media.write&"),
         "{authorize}"
     );
     assert!(!authorize.contains("code_verifier"));
@@ -398,4 +404,63 @@ async fn tokens_are_refreshed_ahead_and_a_refused_refresh_holds_posts(backend: B
         .unwrap();
     assert_eq!(published.len(), 1);
     assert_eq!(published[0]["text"], "Held");
+}
+
+/// The real X adapter against a simulator the test holds: X keeps the post but its answer
+/// never arrives, because the worker crashes while waiting. The next worker must not post
+/// again; the simulator counts.
+async fn a_crash_after_the_platform_kept_the_post_never_posts_twice(backend: Backend) {
+    let simulator = sim::Simulator::new();
+    let running = simulator
+        .start("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let base = running.base_url.clone();
+    let Some(app) = crate::helpers::spawn_app_with(backend, |s| {
+        s.platforms.simulator = Some(base);
+    })
+    .await
+    else {
+        return;
+    };
+    let (client, ws) = owner_with_workspace(&app, "ada@example.com").await;
+    connect_x(&app, &client, ws).await;
+    let account = app
+        .count("SELECT id FROM social_accounts")
+        .await
+        .to_string();
+    let res = client
+        .submit(
+            &format!("/w/{ws}/posts"),
+            &[
+                ("body", "Exactly once"),
+                ("account", &account),
+                ("action", "now"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    simulator.publish_then_hang(domain::Platform::X, std::time::Duration::from_secs(600));
+    let worker = app.worker();
+    let task = tokio::spawn(async move { worker.run_once().await });
+    for _ in 0..500 {
+        if !simulator.posts().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(simulator.posts().len(), 1, "X kept the post");
+    task.abort();
+    let _ = task.await;
+    app.exec("UPDATE jobs SET locked_until = '2000-01-01 00:00:00+00:00' WHERE state = 'running'")
+        .await;
+
+    app.worker().run_until_empty().await.unwrap();
+    assert_eq!(simulator.posts().len(), 1, "no second post");
+    assert_eq!(
+        app.text("SELECT state FROM post_targets").await,
+        "unconfirmed"
+    );
+    assert_eq!(app.text("SELECT state FROM posts").await, "unconfirmed");
 }

@@ -219,7 +219,7 @@ pub async fn spawn_app_with(
     let mut settings = test_settings(&data, &url);
     adjust(&mut settings);
     let database_url = url.clone();
-    let sandbox = settings.platforms.sandbox;
+    let sandbox = settings.platforms.sandbox || settings.platforms.simulator.is_some();
     let mut app = Application::build(settings, false)
         .await
         .expect("build the application");

@@ -13,6 +13,7 @@ mod platform;
 mod policies;
 mod posts;
 mod publishing;
+mod sandbox;
 mod security;
 mod tokens;
 mod workspaces;

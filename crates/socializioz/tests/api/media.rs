@@ -34,6 +34,15 @@ fn png(width: u32, height: u32) -> Vec<u8> {
     out.into_inner()
 }
 
+fn jpeg(width: u32, height: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 64])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+    out.into_inner()
+}
+
 /// Every file under the media folder.
 fn stored_files(app: &TestApp) -> Vec<std::path::PathBuf> {
     fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
@@ -241,12 +250,12 @@ async fn a_posts_media_reaches_the_platform_through_a_signed_address(backend: Ba
         .connect_account(ws, Platform::Instagram, "acme.ig")
         .await
         .to_string();
-    let image = png(64, 48);
+    let image = jpeg(64, 48);
     let res = client
         .upload(
             &format!("/w/{ws}/media/upload"),
             &[],
-            vec![("a.png", image.clone())],
+            vec![("a.jpg", image.clone())],
             true,
         )
         .await;
@@ -269,6 +278,39 @@ async fn a_posts_media_reaches_the_platform_through_a_signed_address(backend: Ba
         "Instagram posts need an image or a video",
     )
     .await;
+
+    // Instagram's API takes JPEG images only: a PNG is refused before anything is saved.
+    let res = client
+        .upload(
+            &format!("/w/{ws}/media/upload"),
+            &[],
+            vec![("b.png", png(64, 48))],
+            true,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let png_file = app
+        .count("SELECT MAX(id) FROM media_items")
+        .await
+        .to_string();
+    let res = client
+        .submit(
+            &format!("/w/{ws}/posts"),
+            &[
+                ("body", "A PNG"),
+                ("account", &ig),
+                ("media", &png_file),
+                ("action", "now"),
+            ],
+        )
+        .await;
+    expect_page(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Instagram does not take PNG files; it takes JPEG.",
+    )
+    .await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM posts").await, 0);
 
     // X gets a file of its own; Instagram the post's.
     let x = app
@@ -327,14 +369,14 @@ async fn a_posts_media_reaches_the_platform_through_a_signed_address(backend: Ba
     assert_eq!(sent.len(), 1);
     assert_eq!(
         (sent[0].mime.as_str(), sent[0].width, sent[0].height),
-        ("image/png", Some(64), Some(48))
+        ("image/jpeg", Some(64), Some(48))
     );
 
     // The platform fetches the file without a session; the address works only as signed.
     let anonymous = reqwest::Client::new();
     let got = anonymous.get(&sent[0].url).send().await.unwrap();
     assert_eq!(got.status(), StatusCode::OK);
-    assert_eq!(got.headers()["content-type"], "image/png");
+    assert_eq!(got.headers()["content-type"], "image/jpeg");
     assert_eq!(got.bytes().await.unwrap().to_vec(), image);
     let tampered = format!("{}x", sent[0].url);
     assert_eq!(

@@ -38,7 +38,7 @@ async fn account_with_tokens(app: &TestApp, username: &str) -> i64 {
 }
 
 /// Everything the database holds, as bytes: the SQLite files, or a `pg_dump`.
-fn database_bytes(app: &TestApp) -> Vec<u8> {
+pub(crate) fn database_bytes(app: &TestApp) -> Vec<u8> {
     match app.backend {
         Backend::Sqlite => {
             let mut all = Vec::new();
@@ -64,7 +64,7 @@ fn database_bytes(app: &TestApp) -> Vec<u8> {
     }
 }
 
-fn contains(haystack: &[u8], needle: &str) -> bool {
+pub(crate) fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack
         .windows(needle.len())
         .any(|w| w == needle.as_bytes())

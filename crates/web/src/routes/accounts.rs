@@ -23,12 +23,30 @@ pub struct AccountRow {
     pub username: String,
     pub display_name: String,
     pub connected: bool,
+    /// The platform refused a renewal: the account must be connected again.
+    pub reconnect: bool,
+    pub slug: &'static str,
+    /// "12,345", as the platform last said.
+    pub followers: Option<String>,
 }
 
 /// A platform that can be connected.
 pub struct Offer {
     pub slug: &'static str,
     pub label: &'static str,
+}
+
+/// A count with thousands separated: 12,345.
+pub fn count_label(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Where to remove the app in each platform's own settings (the privacy page's list).
@@ -50,6 +68,16 @@ fn scope_meaning(scope: &str) -> &'static str {
         "users.read" => "read the profile: id, name, username",
         "offline.access" => "stay connected without asking again every two hours",
         "media.write" => "upload images and videos",
+        "pages_show_list" => "list the Pages you manage, so you can choose one",
+        "pages_manage_posts" => "publish posts on the Pages you choose",
+        "pages_read_engagement" => "read the Pages' names, pictures and follower counts",
+        "instagram_business_basic" => "read the profile: id, username, picture, followers",
+        "instagram_business_content_publish" => "publish posts, carousels and reels",
+        "user.info.basic" => "read the profile: id, name, avatar",
+        "video.publish" => "publish videos and photos directly to the profile",
+        "openid" => "sign you in with LinkedIn to learn which member you are",
+        "profile" => "read the name and photo",
+        "w_member_social" => "publish posts as you",
         _ => "",
     }
 }
@@ -87,7 +115,15 @@ async fn page_with(
             platform: Platform::parse(&a.platform)
                 .map(|p| p.label())
                 .unwrap_or("?"),
+            slug: Platform::parse(&a.platform)
+                .map(|p| p.slug())
+                .unwrap_or("?"),
             connected: a.status == "connected",
+            reconnect: a.status == "reconnect_needed",
+            followers: a
+                .follower_count
+                .and_then(|n| u64::try_from(n).ok())
+                .map(count_label),
             username: a.username,
             display_name: a.display_name,
         })
@@ -265,7 +301,7 @@ impl ChooseForm {
         };
         for (key, value) in form_urlencoded::parse(body) {
             match key.as_ref() {
-                "choice" => form.choice = value.into_owned(),
+                "choice_state" => form.choice = value.into_owned(),
                 "account" => form.accounts.push(value.into_owned()),
                 _ => {}
             }
@@ -291,9 +327,13 @@ pub async fn choose(
         )
         .await;
     match result {
-        Ok((ws, _)) => Ok(redirect_with(
+        Ok((ws, connected)) => Ok(redirect_with(
             &format!("/w/{}/accounts", ws.0),
-            Flash::AccountConnected,
+            if connected.len() > 1 {
+                Flash::AccountsConnected
+            } else {
+                Flash::AccountConnected
+            },
         )),
         Err(ServiceError::Invalid { message, .. } | ServiceError::Forbidden(message)) => {
             Ok(AppError::Invalid(message).into_response())
@@ -312,14 +352,30 @@ pub async fn disconnect(
         .disconnect_account(&m.membership, &m.auth.user, account)
         .await;
     match result {
-        Ok(Revocation::Revoked | Revocation::NotOffered) => Ok(redirect_with(
+        Ok(Revocation::Revoked) => Ok(redirect_with(
             &format!("/w/{ws}/accounts"),
             Flash::AccountDisconnected,
+        )),
+        Ok(Revocation::NotOffered) => Ok(redirect_with(
+            &format!("/w/{ws}/accounts"),
+            Flash::AccountDisconnectedNoRevocation,
         )),
         Ok(Revocation::Failed(_)) => Ok(redirect_with(
             &format!("/w/{ws}/accounts"),
             Flash::AccountDisconnectedUnconfirmed,
         )),
         Err(err) => refused(&state, &m, err).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(super::count_label(0), "0");
+        assert_eq!(super::count_label(999), "999");
+        assert_eq!(super::count_label(1_000), "1,000");
+        assert_eq!(super::count_label(29_909), "29,909");
+        assert_eq!(super::count_label(1_234_567), "1,234,567");
     }
 }

@@ -1,6 +1,6 @@
 //! Routes: one folder per area, one file per action.
 
-mod accounts;
+pub(crate) mod accounts;
 mod assets;
 mod auth;
 mod campaigns;
@@ -225,12 +225,14 @@ pub fn router(state: AppState) -> Router {
     .collect();
     // A connect form's redirect leads to the platform's authorisation page.
     let connectors = &state.services.connectors;
-    let form_origins: Vec<String> = connectors
+    let mut form_origins: Vec<String> = connectors
         .platforms()
         .into_iter()
         .filter_map(|p| connectors.get(p))
         .filter_map(|c| security::origin_of(&c.authorize_url("", None, "", &[])))
         .collect();
+    form_origins.sort();
+    form_origins.dedup();
     for layer in security::layers(state.config.https, &tag_origins, &form_origins) {
         app = app.layer(layer);
     }

@@ -1,0 +1,211 @@
+//! The newcomer's path in sandbox mode, on both databases: connect all five platforms through
+//! their real adapters against the in-process simulator (choosing one of two Facebook pages),
+//! then schedule one post with an image to every account and see it go out to each.
+
+use crate::both_backends;
+use crate::connect::{at_platform, callback_path, owner_with_workspace, sandbox, start_platform};
+use crate::helpers::{Backend, Client, TestApp, location};
+use domain::Platform;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+both_backends!(all_five_platforms_connect_and_publish_a_scheduled_post);
+
+/// A small JPEG (the one image type all five platforms take).
+fn jpeg() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8, y as u8, 99]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+    out.into_inner()
+}
+
+/// The value of the first `<input name="{name}" value="…">` in `html`.
+fn input_values(html: &str, name: &str) -> Vec<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    html.match_indices(&marker)
+        .map(|(at, _)| {
+            let rest = &html[at + marker.len()..];
+            rest[..rest.find('"').unwrap()].to_owned()
+        })
+        .collect()
+}
+
+/// Connects `platform`, choosing the first account offered when the login has several.
+/// Returns the simulator's base URL.
+async fn connect(app: &TestApp, client: &Client, ws: i64, platform: Platform) -> String {
+    let authorize = start_platform(client, ws, platform.slug()).await;
+    let back = at_platform(&authorize, "allow").await;
+    let res = client.get(&callback_path(app, &back)).await;
+    if platform == Platform::Facebook {
+        // Two pages: the person chooses.
+        assert_eq!(res.status(), StatusCode::OK);
+        let page = res.text().await.unwrap();
+        assert!(
+            page.contains("acme Bakery") && page.contains("acme Studio"),
+            "{page}"
+        );
+        let choice = input_values(&page, "choice_state");
+        let pages = input_values(&page, "account");
+        assert_eq!((choice.len(), pages.len()), (1, 2), "{page}");
+        assert!(
+            !page.contains(&format!("choice={}", choice[0])),
+            "the choice travels in the form, not a URL"
+        );
+        let res = client
+            .submit(
+                "/oauth/choose",
+                &[("choice_state", &choice[0]), ("account", &pages[0])],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(res.headers()), format!("/w/{ws}/accounts"));
+        // The choice works once.
+        let again = client
+            .submit(
+                "/oauth/choose",
+                &[("choice_state", &choice[0]), ("account", &pages[1])],
+            )
+            .await;
+        assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    } else {
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{platform}");
+        assert_eq!(location(res.headers()), format!("/w/{ws}/accounts"));
+    }
+    let prefix = format!("/{}/", platform.slug());
+    authorize.split(&prefix).next().unwrap().to_owned()
+}
+
+async fn all_five_platforms_connect_and_publish_a_scheduled_post(backend: Backend) {
+    let Some(app) = sandbox(backend).await else {
+        return;
+    };
+    let (client, ws) = owner_with_workspace(&app, "ada@example.com").await;
+    let mut sim = String::new();
+    for platform in Platform::ALL {
+        sim = connect(&app, &client, ws, platform).await;
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM social_accounts WHERE status = 'connected'")
+            .await,
+        5,
+        "one account per platform; one Facebook page of two"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM account_tokens").await, 5);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM oauth_states").await,
+        0,
+        "every state and choice is spent"
+    );
+    let page = client.get_text(&format!("/w/{ws}/accounts")).await;
+    assert!(page.contains("followers"), "follower counts are shown");
+
+    // The platforms' real tokens are nowhere in the database, in whole or in part.
+    let bytes = crate::tokens::database_bytes(&app);
+    assert!(
+        crate::tokens::contains(&bytes, "w_member_social"),
+        "the scan sees the tokens table"
+    );
+    for platform in Platform::ALL {
+        let id = app
+            .count(&format!(
+                "SELECT id FROM social_accounts WHERE platform = '{}'",
+                platform.slug()
+            ))
+            .await;
+        let tokens = app.services.tokens_of(id).await.unwrap().unwrap();
+        for token in std::iter::once(&tokens.access).chain(tokens.refresh.as_ref()) {
+            let token = secrecy::ExposeSecret::expose_secret(token);
+            assert!(token.len() > 20, "{platform}: a real token");
+            for needle in [token, &token[token.len() - 16..]] {
+                assert!(
+                    !crate::tokens::contains(&bytes, needle),
+                    "{platform}'s token found at rest"
+                );
+            }
+        }
+    }
+
+    // One post with an image to all five, scheduled for the day after tomorrow.
+    let res = client
+        .upload(
+            &format!("/w/{ws}/media/upload"),
+            &[],
+            vec![("spring.jpg", jpeg())],
+            true,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let media = app.count("SELECT id FROM media_items").await.to_string();
+    let accounts: Vec<String> = {
+        let mut ids = Vec::new();
+        for platform in Platform::ALL {
+            let id = app
+                .count(&format!(
+                    "SELECT id FROM social_accounts WHERE platform = '{}'",
+                    platform.slug()
+                ))
+                .await;
+            ids.push(id.to_string());
+        }
+        ids
+    };
+    let when = format!(
+        "{}T10:00",
+        (chrono::Utc::now() + chrono::Duration::days(2)).format("%Y-%m-%d")
+    );
+    let mut fields: Vec<(&str, &str)> = vec![
+        ("body", "Spring is here #spring"),
+        ("media", &media),
+        ("scheduled_at", &when),
+        ("action", "schedule"),
+    ];
+    for id in &accounts {
+        fields.push(("account", id));
+    }
+    let res = client.submit(&format!("/w/{ws}/posts"), &fields).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.text("SELECT state FROM posts").await, "scheduled");
+
+    // The time comes.
+    app.exec("UPDATE jobs SET run_at = '2000-01-01 00:00:00+00:00' WHERE kind = 'publish'")
+        .await;
+    app.worker().run_until_empty().await.unwrap();
+    let failures = app
+        .text("SELECT COALESCE(MAX(last_error), '') FROM post_targets")
+        .await;
+    assert_eq!(
+        app.text("SELECT state FROM posts").await,
+        "published",
+        "{failures}"
+    );
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM post_targets WHERE state = 'published' AND permalink IS NOT NULL"
+        )
+        .await,
+        5
+    );
+    let published: Vec<Value> = reqwest::get(format!("{sim}/_sim/posts"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut platforms: Vec<&str> = published
+        .iter()
+        .map(|p| p["platform"].as_str().unwrap())
+        .collect();
+    platforms.sort_unstable();
+    assert_eq!(
+        platforms,
+        ["facebook", "instagram", "linkedin", "tiktok", "x"],
+        "exactly one post on each platform"
+    );
+    for post in &published {
+        assert!(
+            post["text"].as_str().unwrap().starts_with("Spring is here"),
+            "{post}"
+        );
+        assert_eq!(post["media"][0]["kind"], "image", "{post}");
+    }
+}
