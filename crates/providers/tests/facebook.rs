@@ -494,6 +494,7 @@ fn mocked_page() -> Candidate {
             display_name: "Mock page".into(),
             avatar_url: None,
             followers: None,
+            authorized_by: None,
         },
         grant: TokenGrant {
             access: SecretString::from("page-token"),

@@ -14,7 +14,7 @@ use base64::Engine;
 use domain::{Platform, WorkspaceId};
 pub use providers::social::Identity;
 use providers::social::{Candidate, ConnectError, Connector, Revoked, TokenGrant};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Digest;
 use std::sync::Arc;
@@ -47,6 +47,9 @@ pub enum Revocation {
     NotOffered,
     /// The platform did not confirm; the reason.
     Failed(String),
+    /// Not revoked: the same person's authorisation still serves this many other accounts
+    /// (Facebook pages), which revoking would disconnect too.
+    Shared(usize),
 }
 
 fn refused() -> ServiceError {
@@ -417,6 +420,7 @@ impl Services {
             row.follower_count = Set(i64::try_from(followers).ok());
             row.followers_updated_at = Set(Some(now));
         }
+        row.authorized_by = Set(who.authorized_by.clone());
         row.status = Set("connected".to_owned());
         row.updated_at = Set(now);
         let account = row.save(&txn).await.map_err(|e| {
@@ -483,7 +487,20 @@ impl Services {
         // Revoke first (outside any transaction): the refresh token, then the access token.
         // Tokens that cannot be opened (a lost master key) are still deleted below.
         let tokens = self.tokens_of(account.id).await.unwrap_or_default();
+        let sharing = match &account.authorized_by {
+            Some(person) => {
+                social_account::Entity::find()
+                    .filter(social_account::Column::Platform.eq(account.platform.as_str()))
+                    .filter(social_account::Column::AuthorizedBy.eq(person.as_str()))
+                    .filter(social_account::Column::Id.ne(account.id))
+                    .filter(social_account::Column::Status.ne("disconnected"))
+                    .count(&self.db)
+                    .await?
+            }
+            None => 0,
+        };
         let revocation = match (tokens, self.connectors.get(platform)) {
+            _ if sharing > 0 => Revocation::Shared(usize::try_from(sharing).unwrap_or(1)),
             (Some(tokens), Some(connector)) => {
                 match connector
                     .revoke(&tokens.access, tokens.refresh.as_ref())
@@ -522,6 +539,9 @@ impl Services {
                         Revocation::NotOffered => "nothing to revoke at the platform".to_owned(),
                         Revocation::Failed(why) =>
                             format!("the platform did not confirm the revocation: {why}"),
+                        Revocation::Shared(n) => format!(
+                            "the authorisation was kept: {n} other connected account(s) share it"
+                        ),
                     }
                 ),
             },

@@ -54,6 +54,14 @@ fn settings(data: &std::path::Path, url: &str) -> Settings {
     s.data.dir = data.to_path_buf();
     s.database.url = Some(url.to_owned().into());
     s.database.max_connections = 16;
+    // Each simulated platform may take as many calls at once as both workers can make, as the
+    // five recording platforms together could (the default, 16 per platform, is for real
+    // platforms' rate limits; here it would measure the limit rather than the scheduler).
+    for p in SIMULATED {
+        s.worker
+            .limits
+            .insert(services::publishing::concurrency_key(p.slug()), 64);
+    }
     s.security.secret_key = Some(
         "bench-secret-key-bench-secret-key-0123456789"
             .to_owned()

@@ -213,7 +213,8 @@ pub const TABLES: &[TableClass] = &[
         deletion: OnDeletion::FollowWorkspace,
         export: OnExport::Include,
         holds: "The platform accounts a workspace publishes to: platform, the account's id there, \
-                username, display name, avatar address, follower count and connection status.",
+                username, display name, avatar address, follower count, connection status, and for \
+                pages the platform id of the person who authorised them.",
     },
     TableClass {
         table: "campaigns",

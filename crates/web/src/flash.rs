@@ -44,11 +44,12 @@ pub enum Flash {
     AccountDisconnected,
     AccountDisconnectedUnconfirmed,
     AccountDisconnectedNoRevocation,
+    AccountDisconnectedShared,
     AccountsConnected,
 }
 
 impl Flash {
-    const ALL: [Flash; 40] = [
+    const ALL: [Flash; 41] = [
         Self::Welcome,
         Self::LoggedOut,
         Self::EmailConfirmed,
@@ -88,6 +89,7 @@ impl Flash {
         Self::AccountDisconnected,
         Self::AccountDisconnectedUnconfirmed,
         Self::AccountDisconnectedNoRevocation,
+        Self::AccountDisconnectedShared,
         Self::AccountsConnected,
     ];
 
@@ -137,6 +139,7 @@ impl Flash {
             Self::AccountDisconnected => "account-disconnected",
             Self::AccountDisconnectedUnconfirmed => "account-disconnected-unconfirmed",
             Self::AccountDisconnectedNoRevocation => "account-disconnected-no-revocation",
+            Self::AccountDisconnectedShared => "account-disconnected-shared",
             Self::AccountsConnected => "accounts-connected",
         }
     }
@@ -203,6 +206,9 @@ impl Flash {
             }
             Self::AccountDisconnectedNoRevocation => {
                 "The account is disconnected and its tokens deleted. This platform offers apps no way to revoke their access: remove Socializioz in the platform's own settings (the steps are below)."
+            }
+            Self::AccountDisconnectedShared => {
+                "The account is disconnected and its tokens deleted. The platform's authorisation was kept because other connected accounts (pages of the same login) still use it; disconnecting the last of them revokes it."
             }
             Self::AccountsConnected => "The chosen accounts are connected.",
         }

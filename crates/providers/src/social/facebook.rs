@@ -579,12 +579,15 @@ impl Connector for Facebook {
             display_name: name,
             avatar_url: picture_url(node.picture),
             followers: node.followers_count,
+            authorized_by: None,
         })
     }
 
     /// One account per page the person manages, each with its page token; the long-lived user
     /// token is kept as the refresh token to renew the page token later.
     async fn accounts(&self, grant: &TokenGrant) -> Result<Vec<Candidate>, ConnectError> {
+        // The person behind the login: every page shares their authorisation.
+        let person = self.identity(&grant.access).await?.external_id;
         let mut candidates = Vec::new();
         let mut next = Some(with_query(
             &self.graph("/me/accounts"),
@@ -608,6 +611,7 @@ impl Connector for Facebook {
                         display_name: entry.name,
                         avatar_url: picture_url(entry.picture),
                         followers: entry.followers_count,
+                        authorized_by: Some(person.clone()),
                     },
                     grant: TokenGrant {
                         access: SecretString::from(token),

@@ -191,6 +191,7 @@ fn identity_of(profile: Profile) -> Identity {
         username: profile.username,
         avatar_url: profile.profile_picture_url,
         followers: profile.followers_count,
+        authorized_by: None,
     }
 }
 

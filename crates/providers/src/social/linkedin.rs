@@ -314,6 +314,7 @@ impl Connector for LinkedIn {
             display_name: me.name,
             avatar_url: me.picture,
             followers: None,
+            authorized_by: None,
             external_id: me.sub,
         })
     }

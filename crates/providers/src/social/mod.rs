@@ -138,6 +138,9 @@ pub struct Identity {
     pub avatar_url: Option<String>,
     /// Followers (or a page's fans), where the granted scopes let the platform say.
     pub followers: Option<u64>,
+    /// Where one person's authorisation serves several accounts (a Facebook login managing
+    /// pages), that person's id at the platform: revoking for one account revokes for all.
+    pub authorized_by: Option<String>,
 }
 
 /// Why connecting (or refreshing, or revoking) failed.

@@ -452,6 +452,7 @@ impl Connector for TikTok {
             display_name: user.display_name,
             avatar_url: user.avatar_url,
             followers: user.follower_count,
+            authorized_by: None,
             external_id: user.open_id,
         })
     }

@@ -272,6 +272,7 @@ impl Connector for X {
             display_name: me.data.name,
             avatar_url: me.data.profile_image_url,
             followers: me.data.public_metrics.map(|m| m.followers_count),
+            authorized_by: None,
         })
     }
 

@@ -9,7 +9,10 @@ use domain::Platform;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-both_backends!(all_five_platforms_connect_and_publish_a_scheduled_post);
+both_backends!(
+    all_five_platforms_connect_and_publish_a_scheduled_post,
+    pages_of_one_login_keep_its_authorisation_until_the_last_is_disconnected,
+);
 
 /// A small JPEG (the one image type all five platforms take).
 fn jpeg() -> Vec<u8> {
@@ -34,6 +37,34 @@ fn input_values(html: &str, name: &str) -> Vec<String> {
 /// Returns the simulator's base URL.
 async fn connect(app: &TestApp, client: &Client, ws: i64, platform: Platform) -> String {
     let authorize = start_platform(client, ws, platform.slug()).await;
+    // Exactly the scopes publishing needs: nothing for insights or comments.
+    let scope: String = form_urlencoded::parse(authorize.split_once('?').unwrap().1.as_bytes())
+        .find(|(k, _)| k == "scope")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    let mut scopes: Vec<&str> = scope.split([' ', ',']).filter(|s| !s.is_empty()).collect();
+    scopes.sort_unstable();
+    let minimal: &[&str] = match platform {
+        Platform::Facebook => &[
+            "pages_manage_posts",
+            "pages_read_engagement",
+            "pages_show_list",
+        ],
+        Platform::Instagram => &[
+            "instagram_business_basic",
+            "instagram_business_content_publish",
+        ],
+        Platform::TikTok => &["user.info.basic", "video.publish"],
+        Platform::X => &[
+            "media.write",
+            "offline.access",
+            "tweet.read",
+            "tweet.write",
+            "users.read",
+        ],
+        Platform::LinkedIn => &["openid", "profile", "w_member_social"],
+    };
+    assert_eq!(scopes, minimal, "{platform}: {authorize}");
     let back = at_platform(&authorize, "allow").await;
     let res = client.get(&callback_path(app, &back)).await;
     if platform == Platform::Facebook {
@@ -208,4 +239,103 @@ async fn all_five_platforms_connect_and_publish_a_scheduled_post(backend: Backen
         );
         assert_eq!(post["media"][0]["kind"], "image", "{post}");
     }
+}
+
+/// Two Facebook pages connected from one login share that person's authorisation: revoking it
+/// when the first is disconnected would silently cut off the second. It is revoked with the
+/// last.
+async fn pages_of_one_login_keep_its_authorisation_until_the_last_is_disconnected(
+    backend: Backend,
+) {
+    let Some(app) = sandbox(backend).await else {
+        return;
+    };
+    let (client, ws) = owner_with_workspace(&app, "ada@example.com").await;
+    let authorize = start_platform(&client, ws, "facebook").await;
+    let back = at_platform(&authorize, "allow").await;
+    let page = client
+        .get(&callback_path(&app, &back))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let choice = input_values(&page, "choice_state");
+    let pages = input_values(&page, "account");
+    let res = client
+        .submit(
+            "/oauth/choose",
+            &[
+                ("choice_state", &choice[0]),
+                ("account", &pages[0]),
+                ("account", &pages[1]),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.count("SELECT COUNT(DISTINCT authorized_by) FROM social_accounts WHERE status = 'connected' AND authorized_by IS NOT NULL")
+            .await,
+        1,
+        "both pages record the one person who authorised them"
+    );
+    let ids: Vec<i64> = {
+        let mut ids = Vec::new();
+        for external in &pages {
+            ids.push(
+                app.count(&format!(
+                    "SELECT id FROM social_accounts WHERE external_id = '{external}'"
+                ))
+                .await,
+            );
+        }
+        ids
+    };
+    let sim = authorize.split("/facebook/").next().unwrap().to_owned();
+    let second_token = app
+        .services
+        .tokens_of(ids[1])
+        .await
+        .unwrap()
+        .unwrap()
+        .access;
+    let page_answers = |token: secrecy::SecretString| {
+        let url = format!("{sim}/facebook/graph/v25.0/me?fields=id");
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(secrecy::ExposeSecret::expose_secret(&token))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(page_answers(second_token.clone()).await, StatusCode::OK);
+
+    // The first page goes: the authorisation stays for the second.
+    let res = client
+        .submit(&format!("/w/{ws}/accounts/{}/disconnect", ids[0]), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = client.get_text(&format!("/w/{ws}/accounts")).await;
+    assert!(page.contains("other connected accounts"), "{page}");
+    assert_eq!(page_answers(second_token.clone()).await, StatusCode::OK);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM account_tokens WHERE account_id = {}",
+            ids[0]
+        ))
+        .await,
+        0,
+        "its tokens are deleted all the same"
+    );
+
+    // The last page goes: Facebook revokes the person's authorisation.
+    let res = client
+        .submit(&format!("/w/{ws}/accounts/{}/disconnect", ids[1]), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = client.get_text(&format!("/w/{ws}/accounts")).await;
+    assert!(page.contains("its access was revoked"), "{page}");
+    assert_ne!(page_answers(second_token).await, StatusCode::OK);
 }

@@ -22,6 +22,9 @@ pub struct Model {
     /// As the platform last said, and when.
     pub follower_count: Option<i64>,
     pub followers_updated_at: Option<DateTimeUtc>,
+    /// For accounts that share one person's authorisation (Facebook pages): that person's id
+    /// at the platform.
+    pub authorized_by: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

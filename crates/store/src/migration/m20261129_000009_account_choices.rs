@@ -2,10 +2,14 @@
 //!
 //! A Facebook login can manage several pages: the callback then keeps the person's grant,
 //! sealed, in a fresh single-use `oauth_states` row with the pages to choose from, and the
-//! choice spends it. Connected accounts gain their follower count and when it was read.
+//! choice spends it. Connected accounts gain their follower count and when it was read, and,
+//! for pages, the platform id of the person whose authorisation they share (revoking it for
+//! one page would cut off the others).
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::schema::{big_integer_null, text_null, timestamp_with_time_zone_null};
+use sea_orm_migration::schema::{
+    big_integer_null, string_null, text_null, timestamp_with_time_zone_null,
+};
 
 pub struct Migration;
 
@@ -27,6 +31,7 @@ enum SocialAccounts {
     Table,
     FollowerCount,
     FollowersUpdatedAt,
+    AuthorizedBy,
 }
 
 #[async_trait::async_trait]
@@ -50,6 +55,7 @@ impl MigrationTrait for Migration {
         for column in [
             big_integer_null(SocialAccounts::FollowerCount),
             timestamp_with_time_zone_null(SocialAccounts::FollowersUpdatedAt),
+            string_null(SocialAccounts::AuthorizedBy),
         ] {
             let mut column = column;
             manager

@@ -360,6 +360,10 @@ pub async fn disconnect(
             &format!("/w/{ws}/accounts"),
             Flash::AccountDisconnectedNoRevocation,
         )),
+        Ok(Revocation::Shared(_)) => Ok(redirect_with(
+            &format!("/w/{ws}/accounts"),
+            Flash::AccountDisconnectedShared,
+        )),
         Ok(Revocation::Failed(_)) => Ok(redirect_with(
             &format!("/w/{ws}/accounts"),
             Flash::AccountDisconnectedUnconfirmed,
