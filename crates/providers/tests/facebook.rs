@@ -3,10 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use axum::Router;
-use axum::routing::get;
+mod common;
+
 use domain::Platform;
-use domain::media::MediaKind;
 use providers::social::facebook::{Facebook, FacebookConfig};
 use providers::social::{
     AccountRef, Candidate, ConnectError, Connector, MediaRef, Polling, PublishError,
@@ -32,26 +31,7 @@ fn config(base: &str) -> FacebookConfig {
 /// Plays the person: opens the login dialog's form and presses Allow; returns the code.
 async fn authorise(fb: &Facebook, user: &str) -> String {
     let url = fb.authorize_url("s1", None, REDIRECT, fb.publishing_scopes());
-    let (action, query) = url.split_once('?').unwrap();
-    let mut form: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect();
-    form.push(("decision".into(), "allow".into()));
-    form.push(("username".into(), user.into()));
-    let res = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .post(action)
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    let location = res.headers()["location"].to_str().unwrap().to_owned();
-    form_urlencoded::parse(location.split_once('?').unwrap().1.as_bytes())
-        .find(|(k, _)| k == "code")
-        .map(|(_, v)| v.into_owned())
-        .expect("a code")
+    common::press_allow(&url, Some(user)).await
 }
 
 struct Connected {
@@ -64,11 +44,7 @@ struct Connected {
 }
 
 async fn connected() -> Connected {
-    let simulator = Simulator::new();
-    let running = simulator
-        .start("127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let (simulator, running) = common::simulator().await;
     let fb = Facebook::new(config(&running.base_url));
     let code = authorise(&fb, "acme").await;
     let grant = fb.exchange(&code, None, REDIRECT).await.unwrap();
@@ -79,67 +55,30 @@ async fn connected() -> Connected {
         fb,
         grant,
         pages,
-        files: media_server().await,
+        files: common::media_server().await,
     }
 }
 
-/// Serves a JPEG, a PNG and a video the way signed media URLs would.
-async fn media_server() -> String {
-    let app = Router::new()
-        .route(
-            "/photo.jpg",
-            get(|| async { ([("content-type", "image/jpeg")], vec![0xFFu8; 2048]) }),
-        )
-        .route(
-            "/photo.png",
-            get(|| async { ([("content-type", "image/png")], vec![0x89u8; 1024]) }),
-        )
-        .route(
-            "/clip.mp4",
-            get(|| async { ([("content-type", "video/mp4")], vec![0u8; 300_000]) }),
-        );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{address}")
-}
-
+/// Facebook fetches the files itself: the type given here is not looked at.
 fn media(files: &str, name: &str) -> MediaRef {
-    let video = name.ends_with(".mp4");
-    MediaRef {
-        url: format!("{files}/{name}"),
-        mime: if video { "video/mp4" } else { "image/jpeg" }.into(),
-        kind: if video {
-            MediaKind::Video
-        } else {
-            MediaKind::Image
-        },
-        size_bytes: 0,
-        width: None,
-        height: None,
-        ai_generated: false,
-    }
+    let mime = if name.ends_with(".mp4") {
+        "video/mp4"
+    } else {
+        "image/jpeg"
+    };
+    common::media_file(files, name, mime, 0)
 }
 
 fn account(page: &Candidate) -> AccountRef {
-    AccountRef {
-        id: 1,
-        platform: Platform::Facebook,
-        external_id: page.identity.external_id.clone(),
-        username: page.identity.username.clone(),
-    }
+    common::account(
+        Platform::Facebook,
+        &page.identity.external_id,
+        &page.identity.username,
+    )
 }
 
 fn request(page: &Candidate, text: &str, media: Vec<MediaRef>) -> PublishRequest {
-    PublishRequest {
-        account: account(page),
-        access_token: Some(page.grant.access.clone()),
-        text: text.into(),
-        media,
-        first_comment: None,
-        options: serde_json::Value::Null,
-        idempotency_key: "sz-1-1-abc".into(),
-    }
+    common::publish_request(account(page), &page.grant.access, text, media)
 }
 
 fn kinds(post: &sim::Post) -> Vec<&str> {
@@ -476,16 +415,6 @@ async fn revoking_deauthorises_every_page() {
 // ---------------------------------------------------------------------------------------------
 // Graph's error shapes, served by wiremock.
 
-fn graph_error(code: i64, subcode: Option<i64>, message: &str) -> serde_json::Value {
-    let mut error = serde_json::json!({
-        "message": message, "type": "OAuthException", "code": code, "fbtrace_id": "AbC"
-    });
-    if let Some(subcode) = subcode {
-        error["error_subcode"] = subcode.into();
-    }
-    serde_json::json!({ "error": error })
-}
-
 fn mocked_page() -> Candidate {
     Candidate {
         identity: providers::social::Identity {
@@ -525,7 +454,7 @@ async fn publish_against(
 
 #[tokio::test]
 async fn graph_error_shapes() {
-    let expired = ResponseTemplate::new(401).set_body_json(graph_error(
+    let expired = ResponseTemplate::new(401).set_body_json(common::graph_error(
         190,
         Some(463),
         "Error validating access token: Session has expired",
@@ -540,7 +469,7 @@ async fn graph_error_shapes() {
             "x-business-use-case-usage",
             r#"{"42":[{"type":"pages","call_count":98,"total_cputime":10,"total_time":12,"estimated_time_to_regain_access":7}]}"#,
         )
-        .set_body_json(graph_error(80001, None, "There have been too many calls to this Page account."));
+        .set_body_json(common::graph_error(80001, None, "There have been too many calls to this Page account."));
     assert_eq!(
         publish_against(limited).await,
         Err(PublishError::RateLimited {
@@ -552,7 +481,11 @@ async fn graph_error_shapes() {
             "x-app-usage",
             r#"{"call_count":100,"total_time":20,"total_cputime":20}"#,
         )
-        .set_body_json(graph_error(4, None, "Application request limit reached"));
+        .set_body_json(common::graph_error(
+            4,
+            None,
+            "Application request limit reached",
+        ));
     assert_eq!(
         publish_against(app_limit).await,
         Err(PublishError::RateLimited {
@@ -601,11 +534,13 @@ async fn refresh_tells_our_problems_from_the_accounts() {
     // Our client secret being refused must not send every page to "reconnect".
     Mock::given(method("GET"))
         .and(path("/v25.0/oauth/access_token"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(graph_error(
-            1,
-            None,
-            "Error validating client secret.",
-        )))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_json(common::graph_error(
+                1,
+                None,
+                "Error validating client secret.",
+            )),
+        )
         .up_to_n_times(1)
         .expect(1)
         .mount(&server)
@@ -624,11 +559,13 @@ async fn refresh_tells_our_problems_from_the_accounts() {
     server.reset().await;
     Mock::given(method("GET"))
         .and(path_regex("^/v25.0/oauth/access_token$"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(graph_error(
-            190,
-            Some(460),
-            "Error validating access token: the password was changed.",
-        )))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_json(common::graph_error(
+                190,
+                Some(460),
+                "Error validating access token: the password was changed.",
+            )),
+        )
         .expect(1)
         .mount(&server)
         .await;

@@ -3,10 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use axum::Router;
-use axum::routing::get;
+mod common;
+
 use domain::Platform;
-use domain::media::MediaKind;
 use providers::social::instagram::{Instagram, InstagramConfig};
 use providers::social::{
     AccountRef, ConnectError, Connector, MediaRef, Polling, PublishError, PublishRequest,
@@ -32,26 +31,7 @@ fn config(base: &str) -> InstagramConfig {
 /// Plays the person: opens the authorize page's form and presses Allow; returns the code.
 async fn authorise(ig: &Instagram, user: &str) -> String {
     let url = ig.authorize_url("s1", None, REDIRECT, ig.publishing_scopes());
-    let (action, query) = url.split_once('?').unwrap();
-    let mut form: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect();
-    form.push(("decision".into(), "allow".into()));
-    form.push(("username".into(), user.into()));
-    let res = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .post(action)
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    let location = res.headers()["location"].to_str().unwrap().to_owned();
-    form_urlencoded::parse(location.split_once('?').unwrap().1.as_bytes())
-        .find(|(k, _)| k == "code")
-        .map(|(_, v)| v.into_owned())
-        .expect("a code")
+    common::press_allow(&url, Some(user)).await
 }
 
 struct Connected {
@@ -64,11 +44,7 @@ struct Connected {
 }
 
 async fn connected() -> Connected {
-    let simulator = Simulator::new();
-    let running = simulator
-        .start("127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let (simulator, running) = common::simulator().await;
     let ig = Instagram::new(config(&running.base_url));
     let code = authorise(&ig, "acme").await;
     let grant = ig.exchange(&code, None, REDIRECT).await.unwrap();
@@ -79,66 +55,29 @@ async fn connected() -> Connected {
         simulator,
         running,
         ig,
-        account: AccountRef {
-            id: 1,
-            platform: Platform::Instagram,
-            external_id: candidate.identity.external_id,
-            username: candidate.identity.username,
-        },
+        account: common::account(
+            Platform::Instagram,
+            &candidate.identity.external_id,
+            &candidate.identity.username,
+        ),
         grant: candidate.grant,
-        files: media_server().await,
+        files: common::media_server().await,
     }
 }
 
-/// Serves a JPEG, a PNG and a video the way signed media URLs would.
-async fn media_server() -> String {
-    let app = Router::new()
-        .route(
-            "/photo.jpg",
-            get(|| async { ([("content-type", "image/jpeg")], vec![0xFFu8; 2048]) }),
-        )
-        .route(
-            "/photo.png",
-            get(|| async { ([("content-type", "image/png")], vec![0x89u8; 1024]) }),
-        )
-        .route(
-            "/clip.mp4",
-            get(|| async { ([("content-type", "video/mp4")], vec![0u8; 300_000]) }),
-        );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{address}")
-}
-
+/// Instagram fetches the files itself: the type given here is not looked at.
 fn media(files: &str, name: &str) -> MediaRef {
-    let video = name.ends_with(".mp4");
-    MediaRef {
-        url: format!("{files}/{name}"),
-        mime: if video { "video/mp4" } else { "image/jpeg" }.into(),
-        kind: if video {
-            MediaKind::Video
-        } else {
-            MediaKind::Image
-        },
-        size_bytes: 0,
-        width: None,
-        height: None,
-        ai_generated: false,
-    }
+    let mime = if name.ends_with(".mp4") {
+        "video/mp4"
+    } else {
+        "image/jpeg"
+    };
+    common::media_file(files, name, mime, 0)
 }
 
 impl Connected {
     fn request(&self, text: &str, media: Vec<MediaRef>) -> PublishRequest {
-        PublishRequest {
-            account: self.account.clone(),
-            access_token: Some(self.grant.access.clone()),
-            text: text.into(),
-            media,
-            first_comment: None,
-            options: serde_json::Value::Null,
-            idempotency_key: "sz-1-1-abc".into(),
-        }
+        common::publish_request(self.account.clone(), &self.grant.access, text, media)
     }
 
     fn jpeg(&self) -> MediaRef {
@@ -411,30 +350,23 @@ async fn error_shapes() {
     config.graph_base = server.uri();
     config.api_base = server.uri();
     let ig = Instagram::new(config);
-    let account = AccountRef {
-        id: 1,
-        platform: Platform::Instagram,
-        external_id: "17841".into(),
-        username: "acme".into(),
-    };
-    let request = PublishRequest {
-        account: account.clone(),
-        access_token: Some(SecretString::from("token")),
-        text: "hello".into(),
-        media: vec![media("http://files.invalid", "photo.jpg")],
-        first_comment: None,
-        options: serde_json::Value::Null,
-        idempotency_key: "k".into(),
-    };
+    let account = common::account(Platform::Instagram, "17841", "acme");
+    let request = common::publish_request(
+        account.clone(),
+        &SecretString::from("token"),
+        "hello",
+        vec![media("http://files.invalid", "photo.jpg")],
+    );
 
     // A revoked session: code 190, subcode 460.
     Mock::given(method("POST"))
         .and(path("/v25.0/17841/media"))
         .respond_with(
-            ResponseTemplate::new(400).set_body_json(serde_json::json!({"error": {
-                "message": "Error validating access token: The session has been invalidated.",
-                "type": "OAuthException", "code": 190, "error_subcode": 460, "fbtrace_id": "A"
-            }})),
+            ResponseTemplate::new(400).set_body_json(common::graph_error(
+                190,
+                Some(460),
+                "Error validating access token: The session has been invalidated.",
+            )),
         )
         .up_to_n_times(1)
         .expect(1)
@@ -501,9 +433,13 @@ async fn error_shapes() {
     assert_eq!(grant.scopes.len(), 2);
     Mock::given(method("GET"))
         .and(path("/refresh_access_token"))
-        .respond_with(ResponseTemplate::new(429).set_body_json(serde_json::json!({"error": {
-            "message": "(#4) Application request limit reached", "type": "OAuthException", "code": 4
-        }})))
+        .respond_with(
+            ResponseTemplate::new(429).set_body_json(common::graph_error(
+                4,
+                None,
+                "(#4) Application request limit reached",
+            )),
+        )
         .expect(1)
         .mount(&server)
         .await;

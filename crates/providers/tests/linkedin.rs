@@ -3,15 +3,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use domain::Platform;
-use domain::media::MediaKind;
 use providers::social::linkedin::{LinkedIn, LinkedInConfig};
 use providers::social::{
     AccountRef, ConnectError, Connector, MediaRef, Polling, PublishError, PublishRequest,
     Publisher, Revoked, TokenGrant,
 };
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::{Value, json};
+use serde_json::json;
 use sim::{Fault, Op, Simulator};
 use std::time::Duration;
 use wiremock::matchers::{header, method, path};
@@ -32,26 +33,7 @@ fn config(base: &str) -> LinkedInConfig {
 /// Plays the person: presses Allow as `ada`; returns the code.
 async fn authorise(linkedin: &LinkedIn) -> String {
     let url = linkedin.authorize_url("s1", None, REDIRECT, linkedin.publishing_scopes());
-    let (action, query) = url.split_once('?').unwrap();
-    let mut form: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect();
-    form.push(("decision".into(), "allow".into()));
-    form.push(("username".into(), "ada".into()));
-    let res = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .post(action)
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    let location = res.headers()["location"].to_str().unwrap().to_owned();
-    form_urlencoded::parse(location.split_once('?').unwrap().1.as_bytes())
-        .find(|(k, _)| k == "code")
-        .map(|(_, v)| v.into_owned())
-        .expect("a code")
+    common::press_allow(&url, Some("ada")).await
 }
 
 struct Connected {
@@ -64,22 +46,13 @@ struct Connected {
 }
 
 async fn connected() -> Connected {
-    let simulator = Simulator::new();
-    let running = simulator
-        .start("127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let (simulator, running) = common::simulator().await;
     let linkedin = LinkedIn::new(config(&running.base_url));
     let code = authorise(&linkedin).await;
     let grant = linkedin.exchange(&code, None, REDIRECT).await.unwrap();
     let me = linkedin.identity(&grant.access).await.unwrap();
     Connected {
-        account: AccountRef {
-            id: 1,
-            platform: Platform::LinkedIn,
-            external_id: me.external_id,
-            username: me.username,
-        },
+        account: common::account(Platform::LinkedIn, &me.external_id, &me.username),
         simulator,
         running,
         linkedin,
@@ -90,56 +63,25 @@ async fn connected() -> Connected {
 
 /// A media store: `/photo.jpg`, `/other.png`, `/clip.mp4` (9 MB: three parts).
 async fn media_server() -> String {
-    use axum::routing::get;
-    let app = axum::Router::new()
-        .route(
-            "/photo.jpg",
-            get(|| async { ([("content-type", "image/jpeg")], vec![0xFFu8; 2048]) }),
-        )
-        .route(
-            "/other.png",
-            get(|| async { ([("content-type", "image/png")], vec![0x89u8; 1024]) }),
-        )
-        .route(
-            "/clip.mp4",
-            get(|| async {
-                let bytes: Vec<u8> = (0..VIDEO).map(|i| (i % 251) as u8).collect();
-                ([("content-type", "video/mp4")], bytes)
-            }),
-        );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
+    let video: Vec<u8> = (0..VIDEO).map(|i| (i % 251) as u8).collect();
+    common::serve_files(vec![
+        ("/photo.jpg", "image/jpeg", vec![0xFF; 2048]),
+        ("/other.png", "image/png", vec![0x89; 1024]),
+        ("/clip.mp4", "video/mp4", video),
+    ])
+    .await
 }
 
 fn media(base: &str, file: &str) -> MediaRef {
-    let (kind, mime, size) = match file {
-        "clip.mp4" => (MediaKind::Video, "video/mp4", VIDEO as u64),
-        "photo.jpg" => (MediaKind::Image, "image/jpeg", 2048),
-        _ => (MediaKind::Image, "image/png", 1024),
-    };
-    MediaRef {
-        url: format!("{base}/{file}"),
-        mime: mime.into(),
-        kind,
-        size_bytes: size,
-        width: None,
-        height: None,
-        ai_generated: false,
+    match file {
+        "clip.mp4" => common::media_file(base, file, "video/mp4", VIDEO as u64),
+        "photo.jpg" => common::media_file(base, file, "image/jpeg", 2048),
+        _ => common::media_file(base, file, "image/png", 1024),
     }
 }
 
 fn request(c: &Connected, text: &str, media: Vec<MediaRef>) -> PublishRequest {
-    PublishRequest {
-        account: c.account.clone(),
-        access_token: Some(c.grant.access.clone()),
-        text: text.into(),
-        media,
-        first_comment: None,
-        options: Value::Null,
-        idempotency_key: "sz-1-1-abc".into(),
-    }
+    common::publish_request(c.account.clone(), &c.grant.access, text, media)
 }
 
 #[tokio::test]
@@ -418,20 +360,12 @@ async fn wiremock_answers_426_and_429_with_retry_after() {
     config.api_base = server.uri();
     config.version = "202310".into();
     let linkedin = LinkedIn::new(config);
-    let request = PublishRequest {
-        account: AccountRef {
-            id: 1,
-            platform: Platform::LinkedIn,
-            external_id: "abc".into(),
-            username: "ada".into(),
-        },
-        access_token: Some(SecretString::from("AQtoken")),
-        text: "hi".into(),
-        media: Vec::new(),
-        first_comment: None,
-        options: Value::Null,
-        idempotency_key: "k".into(),
-    };
+    let request = common::publish_request(
+        common::account(Platform::LinkedIn, "abc", "ada"),
+        &SecretString::from("AQtoken"),
+        "hi",
+        Vec::new(),
+    );
 
     Mock::given(method("POST"))
         .and(path("/rest/posts"))

@@ -3,15 +3,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use domain::Platform;
-use domain::media::MediaKind;
 use providers::social::tiktok::{TikTok, TikTokConfig};
 use providers::social::{
-    AccountRef, ConnectError, Connector, MediaRef, Polling, PublishError, PublishRequest,
-    Publisher, Revoked, TokenGrant,
+    ConnectError, Connector, MediaRef, Polling, PublishError, PublishRequest, Publisher, Revoked,
+    TokenGrant,
 };
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::{Value, json};
+use serde_json::json;
 use sim::{Fault, Op, Simulator};
 use std::time::Duration;
 use wiremock::matchers::{method, path};
@@ -21,12 +22,6 @@ const REDIRECT: &str = "http://127.0.0.1:9/oauth/tiktok/callback";
 const VERIFIER: &str = "adapter-test-verifier-0123456789-0123456789-abc";
 const MB: usize = 1024 * 1024;
 const BIG: usize = 12 * MB;
-
-fn challenge() -> String {
-    use base64::Engine;
-    use sha2::Digest;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(VERIFIER))
-}
 
 fn config(base: &str) -> TikTokConfig {
     let mut config = TikTokConfig::simulated(base);
@@ -40,32 +35,9 @@ fn config(base: &str) -> TikTokConfig {
 
 /// Plays the person: presses Allow as `user`; returns the code.
 async fn authorise(tiktok: &TikTok, user: &str) -> String {
-    let url = tiktok.authorize_url(
-        "s1",
-        Some(&challenge()),
-        REDIRECT,
-        tiktok.publishing_scopes(),
-    );
-    let (action, query) = url.split_once('?').unwrap();
-    let mut form: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect();
-    form.push(("decision".into(), "allow".into()));
-    form.push(("username".into(), user.into()));
-    let res = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .post(action)
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    let location = res.headers()["location"].to_str().unwrap().to_owned();
-    form_urlencoded::parse(location.split_once('?').unwrap().1.as_bytes())
-        .find(|(k, _)| k == "code")
-        .map(|(_, v)| v.into_owned())
-        .expect("a code")
+    let challenge = common::pkce_challenge(VERIFIER);
+    let url = tiktok.authorize_url("s1", Some(&challenge), REDIRECT, tiktok.publishing_scopes());
+    common::press_allow(&url, Some(user)).await
 }
 
 async fn grant_for(tiktok: &TikTok, user: &str) -> TokenGrant {
@@ -84,11 +56,7 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
-    let simulator = Simulator::new();
-    let running = simulator
-        .start("127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let (simulator, running) = common::simulator().await;
     let tiktok = TikTok::new(config(&running.base_url));
     Setup {
         simulator,
@@ -100,63 +68,35 @@ async fn setup() -> Setup {
 
 /// A media store: `/clip.mp4` (300 KB), `/big.mp4` (12 MB), `/photo.jpg`, `/photo.png`.
 async fn media_server() -> String {
-    use axum::routing::get;
-    let app = axum::Router::new()
-        .route(
-            "/clip.mp4",
-            get(|| async { ([("content-type", "video/mp4")], vec![7u8; 300_000]) }),
-        )
-        .route(
-            "/big.mp4",
-            get(|| async { ([("content-type", "video/mp4")], vec![9u8; BIG]) }),
-        )
-        .route(
-            "/photo.jpg",
-            get(|| async { ([("content-type", "image/jpeg")], vec![0xFFu8; 2048]) }),
-        )
-        .route(
-            "/photo.png",
-            get(|| async { ([("content-type", "image/png")], vec![0x89u8; 1024]) }),
-        );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
+    common::serve_files(vec![
+        ("/clip.mp4", "video/mp4", vec![7; 300_000]),
+        ("/big.mp4", "video/mp4", vec![9; BIG]),
+        ("/photo.jpg", "image/jpeg", vec![0xFF; 2048]),
+        ("/photo.png", "image/png", vec![0x89; 1024]),
+    ])
+    .await
 }
 
 fn media(base: &str, file: &str, ai: bool) -> MediaRef {
-    let (kind, mime, size) = match file {
-        "clip.mp4" => (MediaKind::Video, "video/mp4", 300_000),
-        "big.mp4" => (MediaKind::Video, "video/mp4", BIG as u64),
-        "photo.jpg" => (MediaKind::Image, "image/jpeg", 2048),
-        _ => (MediaKind::Image, "image/png", 1024),
+    let (mime, size) = match file {
+        "clip.mp4" => ("video/mp4", 300_000),
+        "big.mp4" => ("video/mp4", BIG as u64),
+        "photo.jpg" => ("image/jpeg", 2048),
+        _ => ("image/png", 1024),
     };
     MediaRef {
-        url: format!("{base}/{file}"),
-        mime: mime.into(),
-        kind,
-        size_bytes: size,
-        width: None,
-        height: None,
         ai_generated: ai,
+        ..common::media_file(base, file, mime, size)
     }
 }
 
 fn request(token: &SecretString, text: &str, media: Vec<MediaRef>) -> PublishRequest {
-    PublishRequest {
-        account: AccountRef {
-            id: 1,
-            platform: Platform::TikTok,
-            external_id: "1".into(),
-            username: "acme".into(),
-        },
-        access_token: Some(token.clone()),
-        text: text.into(),
+    common::publish_request(
+        common::account(Platform::TikTok, "1", "acme"),
+        token,
+        text,
         media,
-        first_comment: None,
-        options: Value::Null,
-        idempotency_key: "sz-1-1-abc".into(),
-    }
+    )
 }
 
 #[tokio::test]
@@ -531,27 +471,7 @@ async fn every_error_kind_is_mapped() {
     // A token without video.publish: reconnect and allow posting.
     let read_only = TikTok::new(config(&running.base_url));
     let url = read_only.authorize_url("s", None, REDIRECT, &["user.info.basic"]);
-    let code = {
-        let (action, query) = url.split_once('?').unwrap();
-        let mut form: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
-            .into_owned()
-            .collect();
-        form.push(("decision".into(), "allow".into()));
-        let res = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap()
-            .post(action)
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
-        let location = res.headers()["location"].to_str().unwrap().to_owned();
-        form_urlencoded::parse(location.split_once('?').unwrap().1.as_bytes())
-            .find(|(k, _)| k == "code")
-            .map(|(_, v)| v.into_owned())
-            .unwrap()
-    };
+    let code = common::press_allow(&url, None).await;
     let basic = read_only.exchange(&code, None, REDIRECT).await.unwrap();
     match tiktok
         .publish(&request(&basic.access, "no scope", clip()))

@@ -2,10 +2,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use domain::Platform;
 use providers::social::x::{X, XConfig};
 use providers::social::{
-    AccountRef, ConnectError, Connector, PublishError, PublishRequest, Publisher, TokenGrant,
+    ConnectError, Connector, PublishError, PublishRequest, Publisher, TokenGrant,
 };
 use secrecy::{ExposeSecret, SecretString};
 use sim::{Fault, Op, Simulator};
@@ -14,43 +16,15 @@ use std::time::Duration;
 const REDIRECT: &str = "http://127.0.0.1:9/oauth/x/callback";
 const VERIFIER: &str = "adapter-test-verifier-0123456789-0123456789-abc";
 
-fn challenge() -> String {
-    use base64::Engine;
-    use sha2::Digest;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(VERIFIER))
-}
-
 /// Plays the person: opens the authorize URL's form and presses Allow; returns the code.
 async fn authorise(x: &X) -> String {
-    let url = x.authorize_url("s1", Some(&challenge()), REDIRECT, x.publishing_scopes());
-    let (action, query) = url.split_once('?').unwrap();
-    let mut form: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect();
-    form.push(("decision".into(), "allow".into()));
-    form.push(("username".into(), "acme".into()));
-    let res = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .post(action)
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    let location = res.headers()["location"].to_str().unwrap().to_owned();
-    form_urlencoded::parse(location.split_once('?').unwrap().1.as_bytes())
-        .find(|(k, _)| k == "code")
-        .map(|(_, v)| v.into_owned())
-        .expect("a code")
+    let challenge = common::pkce_challenge(VERIFIER);
+    let url = x.authorize_url("s1", Some(&challenge), REDIRECT, x.publishing_scopes());
+    common::press_allow(&url, Some("acme")).await
 }
 
 async fn connected() -> (Simulator, sim::Running, X, TokenGrant) {
-    let simulator = Simulator::new();
-    let running = simulator
-        .start("127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let (simulator, running) = common::simulator().await;
     let x = X::new(XConfig::simulated(&running.base_url));
     let code = authorise(&x).await;
     let grant = x.exchange(&code, Some(VERIFIER), REDIRECT).await.unwrap();
@@ -58,20 +32,12 @@ async fn connected() -> (Simulator, sim::Running, X, TokenGrant) {
 }
 
 fn request(token: &SecretString, text: &str) -> PublishRequest {
-    PublishRequest {
-        account: AccountRef {
-            id: 1,
-            platform: Platform::X,
-            external_id: "1".into(),
-            username: "acme".into(),
-        },
-        access_token: Some(token.clone()),
-        text: text.into(),
-        media: Vec::new(),
-        first_comment: None,
-        options: serde_json::Value::Null,
-        idempotency_key: "sz-1-1-abc".into(),
-    }
+    common::publish_request(
+        common::account(Platform::X, "1", "acme"),
+        token,
+        text,
+        Vec::new(),
+    )
 }
 
 #[tokio::test]
@@ -196,49 +162,29 @@ async fn every_error_kind_is_mapped() {
 }
 
 /// Serves an image at `/image.png` and a video at `/video.mp4`, as signed media URLs would.
-async fn media_server() -> (String, tokio::task::JoinHandle<()>) {
-    use axum::routing::get;
-    let app = axum::Router::new()
-        .route(
-            "/image.png",
-            get(|| async { ([("content-type", "image/png")], vec![7u8; 2_000]) }),
-        )
-        .route(
-            "/video.mp4",
-            get(|| async { ([("content-type", "video/mp4")], vec![9u8; 300_000]) }),
-        );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
-    (base, task)
+async fn media_server() -> String {
+    common::serve_files(vec![
+        ("/image.png", "image/png", vec![7; 2_000]),
+        ("/video.mp4", "video/mp4", vec![9; 300_000]),
+    ])
+    .await
 }
 
 fn media(base: &str, kind: domain::media::MediaKind) -> providers::social::MediaRef {
-    let (path, mime, size) = match kind {
-        domain::media::MediaKind::Image => ("image.png", "image/png", 2_000),
-        domain::media::MediaKind::Video => ("video.mp4", "video/mp4", 300_000),
-    };
-    providers::social::MediaRef {
-        url: format!("{base}/{path}"),
-        mime: mime.into(),
-        kind,
-        size_bytes: size,
-        width: None,
-        height: None,
-        ai_generated: false,
+    match kind {
+        domain::media::MediaKind::Image => {
+            common::media_file(base, "image.png", "image/png", 2_000)
+        }
+        domain::media::MediaKind::Video => {
+            common::media_file(base, "video.mp4", "video/mp4", 300_000)
+        }
     }
 }
 
 #[tokio::test]
 async fn images_and_video_are_uploaded_in_segments_and_attached() {
     use domain::media::MediaKind::{Image, Video};
-    let simulator = Simulator::new();
-    let running = simulator
-        .start("127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let (simulator, running) = common::simulator().await;
     let mut config = XConfig::simulated(&running.base_url);
     // Small segments, so the video goes in several appends.
     config.chunk_size = 64 * 1024;
@@ -246,7 +192,7 @@ async fn images_and_video_are_uploaded_in_segments_and_attached() {
     let x = X::new(config);
     let code = authorise(&x).await;
     let grant = x.exchange(&code, Some(VERIFIER), REDIRECT).await.unwrap();
-    let (files, _server) = media_server().await;
+    let files = media_server().await;
 
     let mut two_images = request(&grant.access, "two pictures");
     two_images.media = vec![media(&files, Image), media(&files, Image)];

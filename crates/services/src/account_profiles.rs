@@ -1,11 +1,11 @@
 //! Keeping connected accounts' profiles current: once a day a job per account reads who the
 //! account is at the platform (name, avatar, follower count) and stores it.
 
-use crate::queue::{self, NewJob};
+use crate::queue;
 use crate::worker::JobError;
 use crate::{Result, Services};
 use domain::Platform;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 use serde::{Deserialize, Serialize};
 use store::entities::{job, social_account};
 
@@ -29,22 +29,19 @@ pub(crate) async fn schedule<C: ConnectionTrait>(
     account: &social_account::Model,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<()> {
-    job::Entity::delete_many()
-        .filter(job::Column::Subject.eq(subject(account.id)))
-        .filter(job::Column::Kind.eq(JOB_KIND))
-        .filter(job::Column::State.eq(queue::QUEUED))
-        .exec(conn)
-        .await?;
     let payload = serde_json::to_value(Payload {
         account: account.id,
     })
     .map_err(anyhow::Error::from)?;
-    let mut job = NewJob::now(JOB_KIND, payload);
-    job.run_at = at;
-    job.workspace_id = Some(account.workspace_id);
-    job.subject = Some(subject(account.id));
-    queue::enqueue(conn, job).await?;
-    Ok(())
+    queue::replan(
+        conn,
+        JOB_KIND,
+        subject(account.id),
+        account.workspace_id,
+        payload,
+        Some(at),
+    )
+    .await
 }
 
 /// Runs one profile reading; plans the next one a day later while the account is connected.

@@ -67,6 +67,34 @@ impl NewJob {
 }
 
 /// Adds a job, inside the caller's transaction when given one.
+/// Replaces the queued job of `kind` about `subject` (one planned job per subject, such as an
+/// account's next token refresh): withdraws any still queued, then, when `run_at` is given,
+/// plans one at that time with `payload`.
+pub(crate) async fn replan<C: ConnectionTrait>(
+    conn: &C,
+    kind: &'static str,
+    subject: String,
+    workspace_id: i64,
+    payload: serde_json::Value,
+    run_at: Option<DateTime<Utc>>,
+) -> Result<()> {
+    job::Entity::delete_many()
+        .filter(job::Column::Subject.eq(subject.as_str()))
+        .filter(job::Column::Kind.eq(kind))
+        .filter(job::Column::State.eq(QUEUED))
+        .exec(conn)
+        .await?;
+    let Some(run_at) = run_at else {
+        return Ok(());
+    };
+    let mut job = NewJob::now(kind, payload);
+    job.run_at = run_at;
+    job.workspace_id = Some(workspace_id);
+    job.subject = Some(subject);
+    enqueue(conn, job).await?;
+    Ok(())
+}
+
 pub async fn enqueue<C: ConnectionTrait>(conn: &C, job: NewJob) -> Result<i64> {
     let now = crate::now();
     let row = job::ActiveModel {

@@ -5,7 +5,7 @@
 //! sends them.
 
 use crate::account_tokens::TokenSet;
-use crate::queue::{self, NewJob};
+use crate::queue;
 use crate::worker::JobError;
 use crate::{Result, Services, activity, emails, posts, publishing};
 use chrono::{DateTime, Utc};
@@ -38,25 +38,19 @@ pub(crate) async fn schedule<C: ConnectionTrait>(
     workspace_id: i64,
     expires_at: Option<DateTime<Utc>>,
 ) -> Result<()> {
-    job::Entity::delete_many()
-        .filter(job::Column::Subject.eq(subject(account_id)))
-        .filter(job::Column::Kind.eq(JOB_KIND))
-        .filter(job::Column::State.eq(queue::QUEUED))
-        .exec(conn)
-        .await?;
-    let Some(expires_at) = expires_at else {
-        return Ok(());
-    };
     let payload = serde_json::to_value(Payload {
         account: account_id,
     })
     .map_err(anyhow::Error::from)?;
-    let mut job = NewJob::now(JOB_KIND, payload);
-    job.run_at = refresh_time(crate::now(), expires_at);
-    job.workspace_id = Some(workspace_id);
-    job.subject = Some(subject(account_id));
-    queue::enqueue(conn, job).await?;
-    Ok(())
+    queue::replan(
+        conn,
+        JOB_KIND,
+        subject(account_id),
+        workspace_id,
+        payload,
+        expires_at.map(|at| refresh_time(crate::now(), at)),
+    )
+    .await
 }
 
 /// When to refresh a token that ends at `expires_at`: ten minutes before, but never sooner than

@@ -6,7 +6,7 @@
 //! LinkedIn does not rotate refresh tokens: refreshing gives a new access token and the same
 //! refresh token, whose year runs from the first grant.
 
-use crate::oauth::{Flavor, Params, Pkce, RefreshTokens, bearer};
+use crate::oauth::{Flavor, Params, Pkce, RefreshTokens, bearer, oauth_error};
 use crate::{AccessToken, Fault, Grant, Op, Post, PostedMedia, Simulator};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State as Shared};
@@ -159,14 +159,6 @@ fn unprocessable(message: &str) -> Response {
         "UNPROCESSABLE_ENTITY",
         message,
     )
-}
-
-fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    (
-        status,
-        Json(json!({"error": error, "error_description": description})),
-    )
-        .into_response()
 }
 
 fn revoked_token() -> Response {

@@ -315,6 +315,15 @@ pub(crate) fn check_token(
     Ok(found.grant.clone())
 }
 
+/// The OAuth endpoints' flat error, `{error, error_description}` (TikTok adds a `log_id`).
+pub(crate) fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    (
+        status,
+        axum::Json(serde_json::json!({"error": error, "error_description": description})),
+    )
+        .into_response()
+}
+
 /// The redirect back to the app, with `pairs` added to the query.
 pub(crate) fn back_to(redirect_uri: &str, pairs: &[(&str, &str)]) -> Response {
     let query: String = pairs

@@ -1,6 +1,8 @@
 //! X API v2, under `/x`: OAuth 2.0 with PKCE (S256), `/2/users/me`, `/2/tweets`.
 
-use crate::oauth::{Flavor, Params, Pkce, RefreshTokens, Refusal, bearer, check_token};
+use crate::oauth::{
+    Flavor, Params, Pkce, RefreshTokens, Refusal, bearer, check_token, oauth_error,
+};
 use crate::{Fault, Grant, Op, Post, PostedMedia, Simulator, Upload};
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -42,14 +44,6 @@ pub fn router(sim: Simulator) -> Router {
         .route("/2/media/upload/{id}/append", post(media_append))
         .route("/2/media/upload/{id}/finalize", post(media_finalize))
         .with_state(sim)
-}
-
-fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    (
-        status,
-        Json(json!({"error": error, "error_description": description})),
-    )
-        .into_response()
 }
 
 async fn authorize_page(Query(p): Query<Params>) -> Response {

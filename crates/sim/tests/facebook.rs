@@ -2,46 +2,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use axum::Router;
-use axum::routing::get;
+mod common;
+
+use common::{client, get_json, param};
 use domain::Platform;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use sim::{Fault, Op, Simulator};
+use sim::{Fault, Op};
 use std::time::Duration;
 
 const CLIENT: &str = "socializioz-test";
 const SECRET: &str = "sandbox-secret";
 const REDIRECT: &str = "http://127.0.0.1:9/oauth/facebook/callback";
 const SCOPES: &str = "pages_show_list,pages_manage_posts,pages_read_engagement";
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-/// Serves a JPEG, a PNG and a video the way a signed media URL would.
-async fn media_server() -> String {
-    let app = Router::new()
-        .route(
-            "/photo.jpg",
-            get(|| async { ([("content-type", "image/jpeg")], vec![0xFFu8; 2048]) }),
-        )
-        .route(
-            "/photo.png",
-            get(|| async { ([("content-type", "image/png")], vec![0x89u8; 1024]) }),
-        )
-        .route(
-            "/clip.mp4",
-            get(|| async { ([("content-type", "video/mp4")], vec![0u8; 300_000]) }),
-        );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{address}")
-}
 
 fn authorize_params(scope: &str) -> Vec<(&'static str, String)> {
     vec![
@@ -50,13 +23,6 @@ fn authorize_params(scope: &str) -> Vec<(&'static str, String)> {
         ("state", "st4te".into()),
         ("scope", scope.into()),
     ]
-}
-
-fn param(location: &str, name: &str) -> String {
-    form_urlencoded::parse(location.split_once('?').unwrap().1.as_bytes())
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
 }
 
 /// Allows the app in the login dialog as `user`; the code.
@@ -78,21 +44,6 @@ async fn allow(http: &reqwest::Client, base: &str, scope: &str, user: &str) -> S
 
 fn graph(base: &str, path: &str) -> String {
     format!("{base}/facebook/graph/v25.0{path}")
-}
-
-async fn get_json(
-    http: &reqwest::Client,
-    url: &str,
-    query: &[(&str, &str)],
-) -> (StatusCode, Value) {
-    let url = format!(
-        "{url}?{}",
-        form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(query)
-            .finish()
-    );
-    let res = http.get(url).send().await.unwrap();
-    (res.status(), res.json().await.unwrap())
 }
 
 async fn exchange(
@@ -179,8 +130,7 @@ async fn post(
 
 #[tokio::test]
 async fn the_login_flow_pages_and_deauthorisation() {
-    let sim = Simulator::new();
-    let running = sim.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (sim, running) = common::start().await;
     let base = &running.base_url;
     let http = client();
 
@@ -326,10 +276,9 @@ async fn the_login_flow_pages_and_deauthorisation() {
 
 #[tokio::test]
 async fn publishing_text_photos_and_video() {
-    let sim = Simulator::new();
-    let running = sim.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (sim, running) = common::start().await;
     let base = &running.base_url;
-    let files = media_server().await;
+    let files = common::media_server(0).await;
     let http = client();
     let (user_token, pages) = connect(&http, base, SCOPES, "acme").await;
     let page = pages[0]["id"].as_str().unwrap();
@@ -515,10 +464,9 @@ async fn publishing_text_photos_and_video() {
 
 #[tokio::test]
 async fn faults_answer_in_graphs_shape() {
-    let sim = Simulator::new();
-    let running = sim.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (sim, running) = common::start().await;
     let base = &running.base_url;
-    let files = media_server().await;
+    let files = common::media_server(0).await;
     let http = client();
     let (_, pages) = connect(&http, base, SCOPES, "acme").await;
     let page = pages[0]["id"].as_str().unwrap();

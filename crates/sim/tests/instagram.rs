@@ -2,53 +2,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use axum::Router;
-use axum::routing::get;
+mod common;
+
+use common::{client, get_json, param};
 use domain::Platform;
 use reqwest::StatusCode;
 use serde_json::Value;
-use sim::{Fault, Op, Simulator};
+use sim::{Fault, Op};
 use std::time::Duration;
 
 const CLIENT: &str = "socializioz-test";
 const SECRET: &str = "sandbox-secret";
 const REDIRECT: &str = "http://127.0.0.1:9/oauth/instagram/callback";
 const SCOPES: &str = "instagram_business_basic,instagram_business_content_publish";
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-/// Serves a JPEG, a PNG and a video the way a signed media URL would.
-async fn media_server() -> String {
-    let app = Router::new()
-        .route(
-            "/photo.jpg",
-            get(|| async { ([("content-type", "image/jpeg")], vec![0xFFu8; 2048]) }),
-        )
-        .route(
-            "/photo.png",
-            get(|| async { ([("content-type", "image/png")], vec![0x89u8; 1024]) }),
-        )
-        .route(
-            "/clip.mp4",
-            get(|| async { ([("content-type", "video/mp4")], vec![0u8; 300_000]) }),
-        );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{address}")
-}
-
-fn param(location: &str, name: &str) -> String {
-    form_urlencoded::parse(location.split_once('?').unwrap().1.as_bytes())
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
-}
 
 async fn allow(http: &reqwest::Client, base: &str, user: &str) -> String {
     let res = http
@@ -87,18 +53,6 @@ async fn exchange(
         .send()
         .await
         .unwrap();
-    (res.status(), res.json().await.unwrap())
-}
-
-async fn get_json(
-    http: &reqwest::Client,
-    url: &str,
-    query: &[(&str, &str)],
-) -> (StatusCode, Value) {
-    let query = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(query)
-        .finish();
-    let res = http.get(format!("{url}?{query}")).send().await.unwrap();
     (res.status(), res.json().await.unwrap())
 }
 
@@ -162,8 +116,7 @@ async fn status(http: &reqwest::Client, base: &str, token: &str, id: &str) -> St
 
 #[tokio::test]
 async fn login_long_lived_tokens_refresh_and_profile() {
-    let sim = Simulator::new();
-    let running = sim.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (sim, running) = common::start().await;
     let base = &running.base_url;
     let http = client();
 
@@ -268,10 +221,9 @@ async fn login_long_lived_tokens_refresh_and_profile() {
 
 #[tokio::test]
 async fn containers_then_publish() {
-    let sim = Simulator::new();
-    let running = sim.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (sim, running) = common::start().await;
     let base = &running.base_url;
-    let files = media_server().await;
+    let files = common::media_server(0).await;
     let http = client();
     let (token, user) = connect(&http, base, "acme").await;
     let media = graph(base, &format!("/{user}/media"));
@@ -484,10 +436,9 @@ async fn finish(http: &reqwest::Client, base: &str, token: &str, id: &str) {
 
 #[tokio::test]
 async fn faults_and_the_daily_limit() {
-    let sim = Simulator::new();
-    let running = sim.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (sim, running) = common::start().await;
     let base = &running.base_url;
-    let files = media_server().await;
+    let files = common::media_server(0).await;
     let http = client();
     let (token, user) = connect(&http, base, "acme").await;
     let media = graph(base, &format!("/{user}/media"));

@@ -2,31 +2,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{client, param};
 use domain::Platform;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use sim::{Fault, Op, Simulator};
+use sim::{Fault, Op};
 use std::time::Duration;
 
 const CLIENT: &str = "socializioz-sandbox";
 const SECRET: &str = "sandbox-secret";
 const REDIRECT: &str = "http://127.0.0.1:9/oauth/linkedin/callback";
 const MEMBER_SCOPES: &str = "openid profile w_member_social";
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-fn param(location: &str, name: &str) -> String {
-    let query = location.split_once('?').unwrap().1;
-    form_urlencoded::parse(query.as_bytes())
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
-}
 
 async fn allow(base: &str, scope: &str) -> String {
     let res = client()
@@ -167,8 +155,7 @@ async fn image(base: &str, token: &str, author: &str, bytes: usize) -> String {
 
 #[tokio::test]
 async fn oauth_keeps_the_refresh_token_and_its_year() {
-    let sim = Simulator::new();
-    let running = sim.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (sim, running) = common::start().await;
     let base = &running.base_url;
 
     let code = allow(base, MEMBER_SCOPES).await;
@@ -269,8 +256,7 @@ async fn oauth_keeps_the_refresh_token_and_its_year() {
 
 #[tokio::test]
 async fn rest_wants_a_live_version_and_the_protocol_header() {
-    let sim = Simulator::new();
-    let running = sim.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (sim, running) = common::start().await;
     let base = &running.base_url;
     let (token, author) = connect(base, MEMBER_SCOPES).await;
     let url = format!("{base}/linkedin/api/rest/posts");
@@ -326,8 +312,7 @@ async fn rest_wants_a_live_version_and_the_protocol_header() {
 
 #[tokio::test]
 async fn images_videos_and_posts() {
-    let sim = Simulator::new();
-    let running = sim.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (sim, running) = common::start().await;
     let base = &running.base_url;
     let (token, author) = connect(base, MEMBER_SCOPES).await;
 

@@ -2,12 +2,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use base64::Engine;
+mod common;
+
+use common::{client, param, pkce_challenge};
 use domain::Platform;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use sha2::Digest;
-use sim::{Fault, Op, Simulator};
+use sim::{Fault, Op};
 use std::time::Duration;
 
 const CLIENT: &str = "socializioz-sandbox";
@@ -15,21 +16,6 @@ const SECRET: &str = "sandbox-secret";
 const REDIRECT: &str = "http://127.0.0.1:9/oauth/tiktok/callback";
 const VERIFIER: &str = "verifier-0123456789-0123456789-0123456789-abcdef";
 const MB: usize = 1024 * 1024;
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-fn param(location: &str, name: &str) -> String {
-    let query = location.split_once('?').unwrap().1;
-    form_urlencoded::parse(query.as_bytes())
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
-}
 
 /// Presses Allow as `user`; the code (with a PKCE challenge when `pkce`).
 async fn allow(base: &str, scope: &str, user: &str, pkce: bool) -> String {
@@ -43,10 +29,7 @@ async fn allow(base: &str, scope: &str, user: &str, pkce: bool) -> String {
         ("username", user.into()),
     ];
     if pkce {
-        form.push((
-            "code_challenge",
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(VERIFIER)),
-        ));
+        form.push(("code_challenge", pkce_challenge(VERIFIER)));
         form.push(("code_challenge_method", "S256".into()));
     }
     let res = client()
@@ -149,32 +132,9 @@ async fn status(base: &str, token: &str, publish_id: &str) -> Value {
     body["data"].clone()
 }
 
-/// Serves `/photo.jpg`, `/photo.png` and `/clip.mp4` like a media store.
-async fn media_server() -> String {
-    use axum::routing::get;
-    let app = axum::Router::new()
-        .route(
-            "/photo.jpg",
-            get(|| async { ([("content-type", "image/jpeg")], vec![0xFFu8; 2048]) }),
-        )
-        .route(
-            "/photo.png",
-            get(|| async { ([("content-type", "image/png")], vec![0x89u8; 1024]) }),
-        )
-        .route(
-            "/clip.mp4",
-            get(|| async { ([("content-type", "video/mp4")], vec![7u8; 300_000]) }),
-        );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
-}
-
 #[tokio::test]
 async fn oauth_with_optional_pkce_rotating_refresh_and_revocation() {
-    let sim = Simulator::new();
-    let running = sim.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (_sim, running) = common::start().await;
     let base = &running.base_url;
 
     // PKCE is optional, but checked when the authorization carried a challenge.
@@ -311,8 +271,7 @@ async fn oauth_with_optional_pkce_rotating_refresh_and_revocation() {
 
 #[tokio::test]
 async fn a_chunked_video_upload_is_published_after_processing() {
-    let sim = Simulator::new();
-    let running = sim.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (sim, running) = common::start().await;
     let base = &running.base_url;
     let tokens = connect(base, "user.info.basic,video.publish", "acme").await;
     let token = tokens["access_token"].as_str().unwrap();
@@ -421,10 +380,9 @@ async fn a_chunked_video_upload_is_published_after_processing() {
 
 #[tokio::test]
 async fn pulled_videos_and_photos_are_fetched() {
-    let sim = Simulator::new();
-    let running = sim.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (sim, running) = common::start().await;
     let base = &running.base_url;
-    let media = media_server().await;
+    let media = common::media_server(7).await;
     let token = connect(base, "user.info.basic,video.publish", "acme").await["access_token"]
         .as_str()
         .unwrap()
@@ -496,8 +454,7 @@ async fn pulled_videos_and_photos_are_fetched() {
 
 #[tokio::test]
 async fn creator_rules_limits_and_faults() {
-    let sim = Simulator::new();
-    let running = sim.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (sim, running) = common::start().await;
     let base = &running.base_url;
     let init = |token: String, info: Value| async move {
         api(

@@ -2,28 +2,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use base64::Engine;
+mod common;
+
+use common::{client, param, pkce_challenge};
 use domain::Platform;
 use reqwest::StatusCode;
 use serde_json::Value;
-use sha2::Digest;
 use sim::{Fault, Op, Simulator};
 use std::time::Duration;
 
 const CLIENT: &str = "socializioz-test";
 const REDIRECT: &str = "http://127.0.0.1:9/oauth/x/callback";
 const VERIFIER: &str = "verifier-0123456789-0123456789-0123456789-abcdef";
-
-fn challenge(verifier: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier))
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
 
 fn authorize_params(scope: &str) -> Vec<(&'static str, String)> {
     vec![
@@ -32,7 +22,7 @@ fn authorize_params(scope: &str) -> Vec<(&'static str, String)> {
         ("redirect_uri", REDIRECT.into()),
         ("state", "st4te".into()),
         ("scope", scope.into()),
-        ("code_challenge", challenge(VERIFIER)),
+        ("code_challenge", pkce_challenge(VERIFIER)),
         ("code_challenge_method", "S256".into()),
     ]
 }
@@ -59,14 +49,6 @@ async fn allow(http: &reqwest::Client, base: &str, scope: &str, user: &str) -> S
     let location = res.headers()["location"].to_str().unwrap().to_owned();
     assert!(location.starts_with(REDIRECT), "{location}");
     location
-}
-
-fn param(location: &str, name: &str) -> String {
-    location
-        .split(['?', '&'])
-        .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
-        .unwrap_or_default()
-        .to_owned()
 }
 
 async fn exchange(
@@ -116,8 +98,7 @@ async fn post_tweet(
 
 #[tokio::test]
 async fn the_authorization_code_flow_with_pkce() {
-    let sim = Simulator::new();
-    let running = sim.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (_sim, running) = common::start().await;
     let base = &running.base_url;
     let http = client();
 
@@ -236,8 +217,7 @@ async fn connected(sim: &Simulator, base: &str, scope: &str) -> String {
 
 #[tokio::test]
 async fn posting_checks_tokens_scopes_limits_and_takes_faults() {
-    let sim = Simulator::new();
-    let running = sim.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (sim, running) = common::start().await;
     let base = &running.base_url;
     let http = client();
     let token = connected(&sim, base, "tweet.read tweet.write users.read").await;

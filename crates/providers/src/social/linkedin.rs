@@ -5,10 +5,11 @@
 //! Every `/rest` call names an API version (`LinkedIn-Version`); LinkedIn retires versions after
 //! a year, so the version is a setting and a retired one is reported as such.
 
+use super::oauth::{TokenEndpoint, unconfirmed_revocation};
 use super::{
     AccountRef, ConnectError, Connector, Identity, MediaRef, Polling, PublishError, PublishRequest,
-    Published, Publisher, Revoked, TokenGrant, retry_after_header, send_failed, unavailable,
-    without_url,
+    Published, Publisher, Revoked, TokenGrant, download_for_upload, retry_after_header,
+    send_failed, unavailable, without_url,
 };
 use async_trait::async_trait;
 use domain::Platform;
@@ -100,49 +101,13 @@ impl LinkedIn {
         let mut fields = form.to_vec();
         fields.push(("client_id", &self.config.client_id));
         fields.push(("client_secret", self.config.client_secret.expose_secret()));
-        let res = self
-            .http
-            .post(self.oauth_url("accessToken"))
-            .form(&fields)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        let status = res.status();
-        if status.is_server_error() {
-            return Err(ConnectError::Unavailable(format!(
-                "LinkedIn answered {status}"
-            )));
+        TokenEndpoint {
+            platform: "LinkedIn",
+            credentials: Some("client id or secret"),
+            errors_in_any_answer: false,
         }
-        if !status.is_success() {
-            let body: Value = res.json().await.unwrap_or_default();
-            let error = body["error"].as_str().unwrap_or_default();
-            let why = body["error_description"]
-                .as_str()
-                .unwrap_or(error)
-                .to_owned();
-            // Our own credentials refused, or a rate limit, is not the account's problem.
-            return Err(match error {
-                "invalid_grant" | "invalid_request" => ConnectError::Refused(why),
-                "invalid_client" => ConnectError::Unavailable(format!(
-                    "LinkedIn refused the app's client id or secret (check the LinkedIn client secret setting): {why}"
-                )),
-                _ => ConnectError::Unavailable(format!("LinkedIn answered {status}: {why}")),
-            });
-        }
-        let body: TokenBody = res.json().await.map_err(unavailable)?;
-        Ok(TokenGrant {
-            access: SecretString::from(body.access_token),
-            refresh: body.refresh_token.map(SecretString::from),
-            expires_in: body.expires_in,
-            refresh_expires_in: body.refresh_token_expires_in,
-            scopes: body
-                .scope
-                .unwrap_or_default()
-                .split([',', ' '])
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
-        })
+        .grant(self.http.post(self.oauth_url("accessToken")).form(&fields))
+        .await
     }
 
     async fn revoke_one(&self, token: &SecretString) -> Result<(), ConnectError> {
@@ -160,25 +125,10 @@ impl LinkedIn {
         let status = res.status();
         if status.is_success() {
             Ok(())
-        } else if status.is_server_error() {
-            Err(ConnectError::Unavailable(format!(
-                "LinkedIn answered {status}"
-            )))
         } else {
-            Err(ConnectError::Refused(format!(
-                "LinkedIn answered {status} without confirming the revocation"
-            )))
+            Err(unconfirmed_revocation("LinkedIn", status))
         }
     }
-}
-
-#[derive(Deserialize)]
-struct TokenBody {
-    access_token: String,
-    refresh_token: Option<String>,
-    expires_in: Option<u64>,
-    refresh_token_expires_in: Option<u64>,
-    scope: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -426,27 +376,6 @@ struct Instruction {
 }
 
 impl LinkedIn {
-    async fn download(&self, media: &MediaRef) -> Result<Vec<u8>, PublishError> {
-        let failed = |why: String| PublishError::Transient {
-            reason: format!("the media could not be downloaded for upload: {why}"),
-            maybe_published: false,
-        };
-        let res = self
-            .http
-            .get(&media.url)
-            .send()
-            .await
-            .map_err(|e| failed(without_url(&e)))?;
-        if !res.status().is_success() {
-            return Err(failed(format!("the media store answered {}", res.status())));
-        }
-        Ok(res
-            .bytes()
-            .await
-            .map_err(|e| failed(without_url(&e)))?
-            .to_vec())
-    }
-
     /// POSTs `body` to a `/rest` action and reads its `value`.
     async fn action<T: serde::de::DeserializeOwned>(
         &self,
@@ -540,7 +469,7 @@ impl LinkedIn {
                 json!({"initializeUploadRequest": {"owner": owner}}),
             )
             .await?;
-        let bytes = self.download(media).await?;
+        let bytes = download_for_upload(&self.http, media, "media").await?;
         self.put(&upload.upload_url, Some(token), bytes).await?;
         self.until_available(&format!("images/{}", encode(&upload.image)), token)
             .await?;
@@ -553,7 +482,7 @@ impl LinkedIn {
         owner: &str,
         token: &SecretString,
     ) -> Result<String, PublishError> {
-        let bytes = self.download(media).await?;
+        let bytes = download_for_upload(&self.http, media, "media").await?;
         let upload: VideoUpload = self
             .action(
                 "videos?action=initializeUpload",

@@ -7,6 +7,7 @@
 pub mod facebook;
 pub mod instagram;
 pub mod linkedin;
+mod oauth;
 #[cfg(feature = "testing")]
 pub mod recording;
 pub mod tiktok;
@@ -336,6 +337,29 @@ pub async fn download(http: &reqwest::Client, media: &MediaRef) -> Result<Vec<u8
         ))
     })?;
     Ok(body.to_vec())
+}
+
+/// Downloads a post's media file from its signed address to upload it in parts; `what` names it
+/// in the reason ("video", "media"). Failing to read our own file is passing (nothing was sent).
+pub async fn download_for_upload(
+    http: &reqwest::Client,
+    media: &MediaRef,
+    what: &str,
+) -> Result<Vec<u8>, PublishError> {
+    let failed = |why: String| PublishError::Transient {
+        reason: format!("the {what} could not be downloaded for upload: {why}"),
+        maybe_published: false,
+    };
+    let res = http
+        .get(&media.url)
+        .send()
+        .await
+        .map_err(|e| failed(without_url(&e)))?;
+    if !res.status().is_success() {
+        return Err(failed(format!("the media store answered {}", res.status())));
+    }
+    let bytes = res.bytes().await.map_err(|e| failed(without_url(&e)))?;
+    Ok(bytes.to_vec())
 }
 
 /// A `multipart/form-data` body of text fields and one file field, and its content type.

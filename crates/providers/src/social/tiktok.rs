@@ -4,10 +4,11 @@
 //! Every publish asks for the creator's options first: TikTok refuses a privacy level the
 //! creator cannot use, and an unaudited app may only post privately.
 
+use super::oauth::{TokenEndpoint, unconfirmed_revocation};
 use super::{
     AccountRef, ConnectError, Connector, Identity, Polling, PublishError, PublishRequest,
-    Published, Publisher, Revoked, TokenGrant, retry_after_header, send_failed, unavailable,
-    without_url,
+    Published, Publisher, Revoked, TokenGrant, download_for_upload, retry_after_header,
+    send_failed, unavailable, without_url,
 };
 use async_trait::async_trait;
 use domain::Platform;
@@ -90,53 +91,13 @@ impl TikTok {
             ("client_secret", self.config.client_secret.expose_secret()),
         ];
         fields.extend_from_slice(form);
-        let res = self
-            .http
-            .post(self.url("/v2/oauth/token/"))
-            .form(&fields)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        let status = res.status();
-        if status.is_server_error() {
-            return Err(ConnectError::Unavailable(format!(
-                "TikTok answered {status}"
-            )));
+        TokenEndpoint {
+            platform: "TikTok",
+            credentials: Some("client key or secret"),
+            errors_in_any_answer: true,
         }
-        let body: Value = res.json().await.map_err(unavailable)?;
-        let error = body["error"].as_str().unwrap_or_default();
-        if !status.is_success() || !error.is_empty() {
-            let why = body["error_description"]
-                .as_str()
-                .filter(|d| !d.is_empty())
-                .unwrap_or(error)
-                .to_owned();
-            // Only a refused grant is the account's problem; our own credentials being refused
-            // or a rate limit must not send every account to "reconnect".
-            return Err(match error {
-                "invalid_grant" | "invalid_request" => ConnectError::Refused(why),
-                "invalid_client" => ConnectError::Unavailable(format!(
-                    "TikTok refused the app's client key or secret (check the TikTok client secret setting): {why}"
-                )),
-                _ => ConnectError::Unavailable(format!("TikTok answered {status}: {why}")),
-            });
-        }
-        let token: TokenBody = serde_json::from_value(body)
-            .map_err(|e| ConnectError::Unavailable(format!("TikTok's token answer: {e}")))?;
-        Ok(TokenGrant {
-            access: SecretString::from(token.access_token),
-            refresh: token.refresh_token.map(SecretString::from),
-            expires_in: token.expires_in,
-            refresh_expires_in: token.refresh_expires_in,
-            scopes: token
-                .scope
-                .unwrap_or_default()
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
-        })
+        .grant(self.http.post(self.url("/v2/oauth/token/")).form(&fields))
+        .await
     }
 
     /// One enveloped API call with the bearer token; `data` on success.
@@ -170,15 +131,6 @@ impl TikTok {
             headers,
         })
     }
-}
-
-#[derive(Deserialize)]
-struct TokenBody {
-    access_token: String,
-    refresh_token: Option<String>,
-    expires_in: Option<u64>,
-    refresh_expires_in: Option<u64>,
-    scope: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -496,14 +448,8 @@ impl Connector for TikTok {
         let error = body["error"].as_str().unwrap_or_default();
         if status.is_success() && (error.is_empty() || body["error"]["code"] == "ok") {
             Ok(Revoked::Confirmed)
-        } else if status.is_server_error() {
-            Err(ConnectError::Unavailable(format!(
-                "TikTok answered {status}"
-            )))
         } else {
-            Err(ConnectError::Refused(format!(
-                "TikTok answered {status} without confirming the revocation"
-            )))
+            Err(unconfirmed_revocation("TikTok", status))
         }
     }
 
@@ -587,25 +533,6 @@ fn privacy_level(options: &Value, allowed: &[String]) -> Result<String, PublishE
 }
 
 impl TikTok {
-    /// Downloads the video from its signed URL.
-    async fn download(&self, media: &super::MediaRef) -> Result<Vec<u8>, PublishError> {
-        let failed = |why: String| PublishError::Transient {
-            reason: format!("the video could not be downloaded for upload: {why}"),
-            maybe_published: false,
-        };
-        let res = self
-            .http
-            .get(&media.url)
-            .send()
-            .await
-            .map_err(|e| failed(without_url(&e)))?;
-        if !res.status().is_success() {
-            return Err(failed(format!("the media store answered {}", res.status())));
-        }
-        let bytes = res.bytes().await.map_err(|e| failed(without_url(&e)))?;
-        Ok(bytes.to_vec())
-    }
-
     /// PUTs the video in chunks to the upload URL TikTok gave.
     async fn upload(&self, url: &str, mime: &str, bytes: &[u8]) -> Result<(), PublishError> {
         let size = bytes.len() as u64;
@@ -758,7 +685,7 @@ impl Publisher for TikTok {
         let publish_id = match content {
             Content::Video(video) => {
                 post_info["title"] = json!(request.text);
-                let bytes = self.download(video).await?;
+                let bytes = download_for_upload(&self.http, video, "video").await?;
                 let size = bytes.len() as u64;
                 let (chunk, count) = chunk_plan(size, self.config.chunk_size);
                 let init: Init = self

@@ -2,6 +2,7 @@
 //!
 //! Base URLs are settings, so the same adapter speaks to `api.x.com` and to the simulator.
 
+use super::oauth::TokenEndpoint;
 use super::{
     AccountRef, ConnectError, Connector, Identity, MediaRef, Polling, PublishError, PublishRequest,
     Published, Publisher, Revoked, TokenGrant, download, multipart_body, send_failed, unavailable,
@@ -85,53 +86,15 @@ impl X {
         if let Some(secret) = &self.config.client_secret {
             request = request.basic_auth(&self.config.client_id, Some(secret.expose_secret()));
         }
-        let res = request.send().await.map_err(unavailable)?;
-        let status = res.status();
-        if status.is_server_error() {
-            return Err(ConnectError::Unavailable(format!("X answered {status}")));
+        TokenEndpoint {
+            platform: "X",
+            // Refused client credentials are reported as X's answer, like a rate limit.
+            credentials: None,
+            errors_in_any_answer: false,
         }
-        if !status.is_success() {
-            let body: OAuthErrorBody = res.json().await.unwrap_or_default();
-            let why = body.error_description.unwrap_or_else(|| body.error.clone());
-            // Only a refused grant is the account's problem; a rate limit or our own client
-            // credentials being refused must not send every account to "reconnect".
-            return Err(
-                if matches!(body.error.as_str(), "invalid_grant" | "invalid_request") {
-                    ConnectError::Refused(why)
-                } else {
-                    ConnectError::Unavailable(format!("X answered {status}: {why}"))
-                },
-            );
-        }
-        let body: TokenBody = res.json().await.map_err(unavailable)?;
-        Ok(TokenGrant {
-            access: SecretString::from(body.access_token),
-            refresh: body.refresh_token.map(SecretString::from),
-            expires_in: body.expires_in,
-            refresh_expires_in: None,
-            scopes: body
-                .scope
-                .unwrap_or_default()
-                .split_whitespace()
-                .map(str::to_owned)
-                .collect(),
-        })
+        .grant(request)
+        .await
     }
-}
-
-#[derive(Deserialize)]
-struct TokenBody {
-    access_token: String,
-    refresh_token: Option<String>,
-    expires_in: Option<u64>,
-    scope: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct OAuthErrorBody {
-    error: String,
-    error_description: Option<String>,
 }
 
 #[derive(Deserialize)]

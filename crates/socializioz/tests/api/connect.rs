@@ -14,6 +14,7 @@ both_backends!(
     a_state_works_once_and_only_for_its_session,
     tokens_are_refreshed_ahead_and_a_refused_refresh_holds_posts,
     a_crash_after_the_platform_kept_the_post_never_posts_twice,
+    profiles_and_follower_counts_are_read_again_daily,
 );
 
 pub(crate) async fn sandbox(backend: Backend) -> Option<TestApp> {
@@ -58,6 +59,16 @@ pub(crate) async fn at_platform(authorize_url: &str, decision: &str) -> String {
     let res = http.post(action).form(&form).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     location(res.headers())
+}
+
+/// What the simulator at `base` published, as its `/_sim/posts` lists it.
+pub(crate) async fn sim_posts(base: &str) -> Vec<Value> {
+    reqwest::get(format!("{base}/_sim/posts"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 /// The path and query of our callback URL.
@@ -120,12 +131,7 @@ async fn x_connects_publishes_and_disconnects_in_the_sandbox(backend: Backend) {
             .await
     );
     let sim_base = authorize.split("/x/").next().unwrap();
-    let published: Vec<Value> = reqwest::get(format!("{sim_base}/_sim/posts"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let published = sim_posts(sim_base).await;
     assert_eq!(published.len(), 1);
     assert_eq!(published[0]["text"], "Hello from the sandbox");
     let permalink = app.text("SELECT permalink FROM post_targets").await;
@@ -380,12 +386,7 @@ async fn tokens_are_refreshed_ahead_and_a_refused_refresh_holds_posts(backend: B
     publish_now(&app, &client, ws, account, "Held").await;
     assert_eq!(app.text("SELECT state FROM post_targets").await, "waiting");
     assert_eq!(app.text("SELECT state FROM posts").await, "waiting");
-    let published: Vec<Value> = reqwest::get(format!("{sim}/_sim/posts"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let published = sim_posts(&sim).await;
     assert!(published.is_empty());
 
     // Reconnecting sends it.
@@ -396,12 +397,7 @@ async fn tokens_are_refreshed_ahead_and_a_refused_refresh_holds_posts(backend: B
     );
     app.worker().run_until_empty().await.unwrap();
     assert_eq!(app.text("SELECT state FROM posts").await, "published");
-    let published: Vec<Value> = reqwest::get(format!("{sim}/_sim/posts"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let published = sim_posts(&sim).await;
     assert_eq!(published.len(), 1);
     assert_eq!(published[0]["text"], "Held");
 }
@@ -463,4 +459,59 @@ async fn a_crash_after_the_platform_kept_the_post_never_posts_twice(backend: Bac
         "unconfirmed"
     );
     assert_eq!(app.text("SELECT state FROM posts").await, "unconfirmed");
+}
+
+async fn profiles_and_follower_counts_are_read_again_daily(backend: Backend) {
+    let Some(app) = sandbox(backend).await else {
+        return;
+    };
+    let (client, ws) = owner_with_workspace(&app, "ada@example.com").await;
+    connect_x(&app, &client, ws).await;
+    let followers = app
+        .count("SELECT follower_count FROM social_accounts")
+        .await;
+    assert!(followers > 0, "the follower count is read at connection");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'refresh_profile' AND state = 'queued'")
+            .await,
+        1,
+        "the next reading is planned"
+    );
+
+    // A day later the profile is read again (an old count is replaced) and the next planned.
+    app.exec("UPDATE social_accounts SET follower_count = 1, followers_updated_at = '2000-01-01 00:00:00+00:00'")
+        .await;
+    app.exec("UPDATE jobs SET run_at = '2000-01-01 00:00:00+00:00' WHERE kind = 'refresh_profile'")
+        .await;
+    app.worker().run_until_empty().await.unwrap();
+    assert_eq!(
+        app.count("SELECT follower_count FROM social_accounts")
+            .await,
+        followers
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM social_accounts WHERE followers_updated_at > '2001-01-01 00:00:00+00:00'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'refresh_profile' AND state = 'queued'")
+            .await,
+        1
+    );
+
+    // A disconnected account is not read any more.
+    let account = app.count("SELECT id FROM social_accounts").await;
+    let res = client
+        .submit(&format!("/w/{ws}/accounts/{account}/disconnect"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    app.exec("UPDATE jobs SET run_at = '2000-01-01 00:00:00+00:00' WHERE kind = 'refresh_profile'")
+        .await;
+    app.worker().run_until_empty().await.unwrap();
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'refresh_profile' AND state = 'queued'")
+            .await,
+        0
+    );
 }

@@ -3,11 +3,12 @@
 //! then schedule one post with an image to every account and see it go out to each.
 
 use crate::both_backends;
-use crate::connect::{at_platform, callback_path, owner_with_workspace, sandbox, start_platform};
+use crate::connect::{
+    at_platform, callback_path, owner_with_workspace, sandbox, sim_posts, start_platform,
+};
 use crate::helpers::{Backend, Client, TestApp, location};
 use domain::Platform;
 use reqwest::StatusCode;
-use serde_json::Value;
 
 both_backends!(
     all_five_platforms_connect_and_publish_a_scheduled_post,
@@ -31,6 +32,13 @@ fn input_values(html: &str, name: &str) -> Vec<String> {
             rest[..rest.find('"').unwrap()].to_owned()
         })
         .collect()
+}
+
+/// Sends the chooser's form: connect `pages` with the pending `choice`.
+async fn choose(client: &Client, choice: &str, pages: &[String]) -> reqwest::Response {
+    let mut fields = vec![("choice_state", choice)];
+    fields.extend(pages.iter().map(|p| ("account", p.as_str())));
+    client.submit("/oauth/choose", &fields).await
 }
 
 /// Connects `platform`, choosing the first account offered when the login has several.
@@ -82,21 +90,11 @@ async fn connect(app: &TestApp, client: &Client, ws: i64, platform: Platform) ->
             !page.contains(&format!("choice={}", choice[0])),
             "the choice travels in the form, not a URL"
         );
-        let res = client
-            .submit(
-                "/oauth/choose",
-                &[("choice_state", &choice[0]), ("account", &pages[0])],
-            )
-            .await;
+        let res = choose(client, &choice[0], &pages[..1]).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert_eq!(location(res.headers()), format!("/w/{ws}/accounts"));
         // The choice works once.
-        let again = client
-            .submit(
-                "/oauth/choose",
-                &[("choice_state", &choice[0]), ("account", &pages[1])],
-            )
-            .await;
+        let again = choose(client, &choice[0], &pages[1..]).await;
         assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
     } else {
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{platform}");
@@ -216,12 +214,7 @@ async fn all_five_platforms_connect_and_publish_a_scheduled_post(backend: Backen
         .await,
         5
     );
-    let published: Vec<Value> = reqwest::get(format!("{sim}/_sim/posts"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let published = sim_posts(&sim).await;
     let mut platforms: Vec<&str> = published
         .iter()
         .map(|p| p["platform"].as_str().unwrap())
@@ -261,16 +254,7 @@ async fn pages_of_one_login_keep_its_authorisation_until_the_last_is_disconnecte
         .unwrap();
     let choice = input_values(&page, "choice_state");
     let pages = input_values(&page, "account");
-    let res = client
-        .submit(
-            "/oauth/choose",
-            &[
-                ("choice_state", &choice[0]),
-                ("account", &pages[0]),
-                ("account", &pages[1]),
-            ],
-        )
-        .await;
+    let res = choose(&client, &choice[0], &pages).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         app.count("SELECT COUNT(DISTINCT authorized_by) FROM social_accounts WHERE status = 'connected' AND authorized_by IS NOT NULL")

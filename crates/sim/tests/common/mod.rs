@@ -1,0 +1,86 @@
+//! What the simulator's tests share: a running simulator, an HTTP client that does not follow
+//! redirects, reading the redirect back, a media store and Graph-style JSON calls.
+//!
+//! Each test file compiles this module on its own, so a helper one of them does not use is not
+//! dead code.
+
+#![allow(dead_code)]
+
+use axum::body::Bytes;
+use axum::routing::get;
+use reqwest::StatusCode;
+use serde_json::Value;
+use sim::Simulator;
+
+/// A simulator listening on a free port.
+pub async fn start() -> (Simulator, sim::Running) {
+    let sim = Simulator::new();
+    let running = sim.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    (sim, running)
+}
+
+/// A client that shows redirects instead of following them.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The query parameter `name` of a redirect's `location`, decoded; empty when missing.
+pub fn param(location: &str, name: &str) -> String {
+    let query = location.split_once('?').unwrap().1;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+/// The S256 PKCE challenge of `verifier`.
+pub fn pkce_challenge(verifier: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier))
+}
+
+/// A GET of `url` with `query`; the status and the JSON answer.
+pub async fn get_json(
+    http: &reqwest::Client,
+    url: &str,
+    query: &[(&str, &str)],
+) -> (StatusCode, Value) {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(query)
+        .finish();
+    let res = http.get(format!("{url}?{query}")).send().await.unwrap();
+    (res.status(), res.json().await.unwrap())
+}
+
+/// Serves each `(path, content type, bytes)` the way a signed media URL would; the base URL.
+pub async fn serve_files(files: Vec<(&'static str, &'static str, Vec<u8>)>) -> String {
+    let mut app = axum::Router::new();
+    for (path, content_type, bytes) in files {
+        let bytes = Bytes::from(bytes);
+        app = app.route(
+            path,
+            get(move || {
+                let bytes = bytes.clone();
+                async move { ([("content-type", content_type)], bytes) }
+            }),
+        );
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{address}")
+}
+
+/// A JPEG (`/photo.jpg`), a PNG (`/photo.png`) and a video (`/clip.mp4`, 300 KB of `video`).
+pub async fn media_server(video: u8) -> String {
+    serve_files(vec![
+        ("/photo.jpg", "image/jpeg", vec![0xFF; 2048]),
+        ("/photo.png", "image/png", vec![0x89; 1024]),
+        ("/clip.mp4", "video/mp4", vec![video; 300_000]),
+    ])
+    .await
+}
