@@ -235,3 +235,36 @@ async fn images_and_video_are_uploaded_in_segments_and_attached() {
     ));
     assert_eq!(simulator.posts().len(), 3);
 }
+
+#[tokio::test]
+async fn a_file_whose_length_differs_from_the_announced_size_is_not_posted() {
+    let (simulator, running) = common::simulator().await;
+    let mut config = XConfig::simulated(&running.base_url);
+    config.chunk_size = 64 * 1024;
+    let x = X::new(config);
+    let code = authorise(&x).await;
+    let grant = x.exchange(&code, Some(VERIFIER), REDIRECT).await.unwrap();
+
+    // The store announces no length, so X is told the stored 300 000 bytes; the file is shorter
+    // or longer than that.
+    for actual in [200_000, 400_000] {
+        let files = common::serve_unsized("video/mp4", vec![9; actual]).await;
+        let mut video = request(&grant.access, "a film");
+        video.media = vec![common::media_file(
+            &files,
+            "video.mp4",
+            "video/mp4",
+            300_000,
+        )];
+        let err = x.publish(&video).await.unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                PublishError::Transient { reason, maybe_published: false }
+                    if reason.contains("300000 bytes announced")
+            ),
+            "{actual}: {err:?}"
+        );
+    }
+    assert!(simulator.posts().is_empty());
+}

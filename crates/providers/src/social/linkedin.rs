@@ -7,9 +7,9 @@
 
 use super::oauth::{TokenEndpoint, unconfirmed_revocation};
 use super::{
-    AccountRef, ConnectError, Connector, Identity, MediaRef, Polling, PublishError, PublishRequest,
-    Published, Publisher, Revoked, TokenGrant, download_for_upload, retry_after_header,
-    send_failed, unavailable, without_url,
+    AccountRef, ConnectError, Connector, Download, Identity, MediaRef, Polling, PublishError,
+    PublishRequest, Published, Publisher, Revoked, TokenGrant, retry_after_header, send_failed,
+    unavailable, without_url,
 };
 use async_trait::async_trait;
 use domain::Platform;
@@ -469,7 +469,10 @@ impl LinkedIn {
                 json!({"initializeUploadRequest": {"owner": owner}}),
             )
             .await?;
-        let bytes = download_for_upload(&self.http, media, "media").await?;
+        let bytes = Download::open(&self.http, media, "media")
+            .await?
+            .into_bytes()
+            .await?;
         self.put(&upload.upload_url, Some(token), bytes).await?;
         self.until_available(&format!("images/{}", encode(&upload.image)), token)
             .await?;
@@ -482,30 +485,38 @@ impl LinkedIn {
         owner: &str,
         token: &SecretString,
     ) -> Result<String, PublishError> {
-        let bytes = download_for_upload(&self.http, media, "media").await?;
+        let mut download = Download::open(&self.http, media, "media").await?;
         let upload: VideoUpload = self
             .action(
                 "videos?action=initializeUpload",
                 token,
                 json!({"initializeUploadRequest": {
                     "owner": owner,
-                    "fileSizeBytes": bytes.len(),
+                    "fileSizeBytes": download.total(),
                     "uploadCaptions": false,
                     "uploadThumbnail": false,
                 }}),
             )
             .await?;
         let mut etags = Vec::with_capacity(upload.upload_instructions.len());
+        // The parts are read from the download in order, each just before it goes.
+        let mut next_byte = 0;
         for part in &upload.upload_instructions {
-            let range = usize::try_from(part.first_byte).unwrap_or(usize::MAX)
-                ..usize::try_from(part.last_byte.saturating_add(1)).unwrap_or(usize::MAX);
-            let chunk = bytes
-                .get(range)
-                .ok_or_else(|| PublishError::InvalidContent {
+            if part.last_byte < part.first_byte || part.last_byte >= download.total() {
+                return Err(PublishError::InvalidContent {
                     reason: "LinkedIn asked for a part beyond the end of the video".into(),
-                })?;
+                });
+            }
+            if part.first_byte != next_byte {
+                return Err(PublishError::InvalidContent {
+                    reason: "LinkedIn asked for the video's parts out of order".into(),
+                });
+            }
+            next_byte = part.last_byte + 1;
+            let len = usize::try_from(part.last_byte - part.first_byte + 1).unwrap_or(usize::MAX);
+            let chunk = download.next(len).await?.unwrap_or_default();
             let etag = self
-                .put(&part.upload_url, None, chunk.to_vec())
+                .put(&part.upload_url, None, chunk)
                 .await?
                 .ok_or_else(|| PublishError::Transient {
                     reason: "LinkedIn's upload answer had no etag".into(),
@@ -513,6 +524,8 @@ impl LinkedIn {
                 })?;
             etags.push(etag);
         }
+        // The whole file arrived, at the length announced, before LinkedIn is asked to finalize.
+        download.finish().await?;
         let res = self
             .rest(reqwest::Method::POST, "videos?action=finalizeUpload", token)
             .json(&json!({"finalizeUploadRequest": {

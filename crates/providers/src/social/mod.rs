@@ -310,56 +310,153 @@ pub fn retry_after_header(headers: &reqwest::header::HeaderMap) -> Option<Durati
         .map(Duration::from_secs)
 }
 
-/// Downloads a post's media file from its signed address, for platforms that want the bytes
-/// uploaded rather than a URL to fetch. Failing to read our own file is passing (the post was
-/// not sent).
-pub async fn download(http: &reqwest::Client, media: &MediaRef) -> Result<Vec<u8>, PublishError> {
-    let failed = |reason: String| PublishError::Transient {
-        reason,
-        maybe_published: false,
-    };
-    let res = http.get(&media.url).send().await.map_err(|e| {
-        failed(format!(
-            "the media file could not be read: {}",
-            without_url(&e)
-        ))
-    })?;
-    if !res.status().is_success() {
-        return Err(failed(format!(
-            "the media file could not be read (it answered {})",
-            res.status()
-        )));
-    }
-    let body = res.bytes().await.map_err(|e| {
-        failed(format!(
-            "the media file could not be read: {}",
-            without_url(&e)
-        ))
-    })?;
-    Ok(body.to_vec())
+/// A post's media file read from its signed address a piece at a time, for platforms that want
+/// the bytes uploaded in parts: at most one piece is held in memory. Failing to read our own file
+/// is passing (nothing was sent), as is a file whose length differs from the announced total.
+pub struct Download {
+    response: reqwest::Response,
+    /// Received but not handed out yet: the rest of the last network chunk.
+    pending: Vec<u8>,
+    /// The bytes announced (Content-Length, else the size we stored).
+    total: u64,
+    /// The bytes handed out so far.
+    read: u64,
+    /// Whether the body's end has been seen.
+    ended: bool,
+    /// Names the file in failures ("video", "media").
+    what: &'static str,
 }
 
-/// Downloads a post's media file from its signed address to upload it in parts; `what` names it
-/// in the reason ("video", "media"). Failing to read our own file is passing (nothing was sent).
-pub async fn download_for_upload(
-    http: &reqwest::Client,
-    media: &MediaRef,
-    what: &str,
-) -> Result<Vec<u8>, PublishError> {
-    let failed = |why: String| PublishError::Transient {
+/// How long the file may stay open: it is read while the parts upload, so the client's overall
+/// limit would cut long uploads short. A stalled read is caught by [`DOWNLOAD_READ_TIMEOUT`].
+const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+/// How long one read of the file may wait for bytes.
+const DOWNLOAD_READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// The most a piece's buffer reserves up front, whatever length is asked for.
+const PREALLOCATE: usize = 16 * 1024 * 1024;
+
+impl Download {
+    /// Opens `media`'s file; `what` names it in failures.
+    pub async fn open(
+        http: &reqwest::Client,
+        media: &MediaRef,
+        what: &'static str,
+    ) -> Result<Self, PublishError> {
+        let failed = |why: String| download_failed(what, why);
+        let response = http
+            .get(&media.url)
+            .timeout(DOWNLOAD_TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| failed(without_url(&e)))?;
+        if !response.status().is_success() {
+            return Err(failed(format!(
+                "the media store answered {}",
+                response.status()
+            )));
+        }
+        let total = response.content_length().unwrap_or(media.size_bytes);
+        Ok(Self {
+            response,
+            pending: Vec::new(),
+            total,
+            read: 0,
+            ended: false,
+            what,
+        })
+    }
+
+    /// The file's length, as announced before reading.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// The next `len` bytes (fewer at the end of the file), or `None` once the announced total
+    /// has been read. The last piece comes only once the file is known to end there.
+    pub async fn next(&mut self, len: usize) -> Result<Option<Vec<u8>>, PublishError> {
+        let remaining = self.total - self.read;
+        if remaining == 0 {
+            self.expect_end().await?;
+            return Ok(None);
+        }
+        let want = usize::try_from(remaining).map_or(len, |r| r.min(len));
+        let mut piece = Vec::with_capacity(want.min(PREALLOCATE));
+        let from_pending = want.min(self.pending.len());
+        piece.extend(self.pending.drain(..from_pending));
+        while piece.len() < want {
+            if !self.receive(&mut piece, want).await? {
+                return Err(self.failed(format!(
+                    "the file ended after {} of the {} bytes announced",
+                    self.read + piece.len() as u64,
+                    self.total
+                )));
+            }
+        }
+        self.read += piece.len() as u64;
+        if self.read == self.total {
+            self.expect_end().await?;
+        }
+        Ok(Some(piece))
+    }
+
+    /// The rest of the file in one piece, for small single-shot uploads.
+    pub async fn into_bytes(mut self) -> Result<Vec<u8>, PublishError> {
+        let len = usize::try_from(self.total - self.read).unwrap_or(usize::MAX);
+        Ok(self.next(len).await?.unwrap_or_default())
+    }
+
+    /// Reads (and drops) whatever was not asked for, checking that the file had exactly the
+    /// announced length.
+    pub async fn finish(mut self) -> Result<(), PublishError> {
+        while self.next(1024 * 1024).await?.is_some() {}
+        Ok(())
+    }
+
+    /// Fails unless the body ends where the announced total does.
+    async fn expect_end(&mut self) -> Result<(), PublishError> {
+        while self.pending.is_empty() && !self.ended {
+            self.receive(&mut Vec::new(), 0).await?;
+        }
+        if self.pending.is_empty() {
+            Ok(())
+        } else {
+            Err(self.failed(format!(
+                "the file is longer than the {} bytes announced",
+                self.total
+            )))
+        }
+    }
+
+    /// Receives one network chunk: up to `want` bytes in all go to `piece`, the rest to
+    /// `pending`. False at the end of the body.
+    async fn receive(&mut self, piece: &mut Vec<u8>, want: usize) -> Result<bool, PublishError> {
+        if self.ended {
+            return Ok(false);
+        }
+        let chunk = tokio::time::timeout(DOWNLOAD_READ_TIMEOUT, self.response.chunk())
+            .await
+            .map_err(|_| self.failed("the media store stopped sending".into()))?
+            .map_err(|e| self.failed(without_url(&e)))?;
+        let Some(chunk) = chunk else {
+            self.ended = true;
+            return Ok(false);
+        };
+        let take = want.saturating_sub(piece.len()).min(chunk.len());
+        piece.extend_from_slice(&chunk[..take]);
+        self.pending.extend_from_slice(&chunk[take..]);
+        Ok(true)
+    }
+
+    fn failed(&self, why: String) -> PublishError {
+        download_failed(self.what, why)
+    }
+}
+
+fn download_failed(what: &str, why: String) -> PublishError {
+    PublishError::Transient {
         reason: format!("the {what} could not be downloaded for upload: {why}"),
         maybe_published: false,
-    };
-    let res = http
-        .get(&media.url)
-        .send()
-        .await
-        .map_err(|e| failed(without_url(&e)))?;
-    if !res.status().is_success() {
-        return Err(failed(format!("the media store answered {}", res.status())));
     }
-    let bytes = res.bytes().await.map_err(|e| failed(without_url(&e)))?;
-    Ok(bytes.to_vec())
 }
 
 /// A `multipart/form-data` body of text fields and one file field, and its content type.

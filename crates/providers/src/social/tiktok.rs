@@ -6,9 +6,9 @@
 
 use super::oauth::{TokenEndpoint, unconfirmed_revocation};
 use super::{
-    AccountRef, ConnectError, Connector, Identity, Polling, PublishError, PublishRequest,
-    Published, Publisher, Revoked, TokenGrant, download_for_upload, retry_after_header,
-    send_failed, unavailable, without_url,
+    AccountRef, ConnectError, Connector, Download, Identity, Polling, PublishError, PublishRequest,
+    Published, Publisher, Revoked, TokenGrant, retry_after_header, send_failed, unavailable,
+    without_url,
 };
 use async_trait::async_trait;
 use domain::Platform;
@@ -533,9 +533,15 @@ fn privacy_level(options: &Value, allowed: &[String]) -> Result<String, PublishE
 }
 
 impl TikTok {
-    /// PUTs the video in chunks to the upload URL TikTok gave.
-    async fn upload(&self, url: &str, mime: &str, bytes: &[u8]) -> Result<(), PublishError> {
-        let size = bytes.len() as u64;
+    /// PUTs the video in chunks to the upload URL TikTok gave, reading each from the download
+    /// just before it goes (the last only once the file is known to end where announced).
+    async fn upload(
+        &self,
+        url: &str,
+        mime: &str,
+        download: &mut Download,
+    ) -> Result<(), PublishError> {
+        let size = download.total();
         let (chunk, count) = chunk_plan(size, self.config.chunk_size);
         for index in 0..count {
             let start = index * chunk;
@@ -544,13 +550,10 @@ impl TikTok {
             } else {
                 start + chunk
             };
-            let part = bytes
-                .get(
-                    usize::try_from(start).unwrap_or(usize::MAX)
-                        ..usize::try_from(end).unwrap_or(usize::MAX),
-                )
-                .unwrap_or_default()
-                .to_vec();
+            let part = download
+                .next(usize::try_from(end - start).unwrap_or(usize::MAX))
+                .await?
+                .unwrap_or_default();
             let res = self
                 .http
                 .put(url)
@@ -685,8 +688,8 @@ impl Publisher for TikTok {
         let publish_id = match content {
             Content::Video(video) => {
                 post_info["title"] = json!(request.text);
-                let bytes = download_for_upload(&self.http, video, "video").await?;
-                let size = bytes.len() as u64;
+                let mut download = Download::open(&self.http, video, "video").await?;
+                let size = download.total();
                 let (chunk, count) = chunk_plan(size, self.config.chunk_size);
                 let init: Init = self
                     .api(
@@ -721,7 +724,8 @@ impl Publisher for TikTok {
                 } else {
                     "video/mp4"
                 };
-                self.upload(&url, mime, &bytes).await?;
+                self.upload(&url, mime, &mut download).await?;
+                download.finish().await?;
                 init.publish_id
             }
             Content::Photos(photos) => {

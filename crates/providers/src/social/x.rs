@@ -4,9 +4,9 @@
 
 use super::oauth::TokenEndpoint;
 use super::{
-    AccountRef, ConnectError, Connector, Identity, MediaRef, Polling, PublishError, PublishRequest,
-    Published, Publisher, Revoked, TokenGrant, download, multipart_body, send_failed, unavailable,
-    without_url,
+    AccountRef, ConnectError, Connector, Download, Identity, MediaRef, Polling, PublishError,
+    PublishRequest, Published, Publisher, Revoked, TokenGrant, multipart_body, send_failed,
+    unavailable, without_url,
 };
 use async_trait::async_trait;
 use domain::Platform;
@@ -367,23 +367,25 @@ impl X {
     /// Uploads one file in segments (initialize, append…, finalize) and waits for X to process
     /// it; the media id. Nothing is posted yet, so every failure here is safe to retry.
     async fn upload(&self, token: &SecretString, media: &MediaRef) -> Result<String, PublishError> {
-        let bytes = download(&self.http, media).await?;
+        let mut download = Download::open(&self.http, media, "media").await?;
         let init = self
             .call(
                 self.http
                     .post(self.url("/2/media/upload/initialize"))
                     .json(&serde_json::json!({
                         "media_type": media.mime,
-                        "total_bytes": bytes.len(),
+                        "total_bytes": download.total(),
                         "media_category": category(media),
                     })),
                 token,
             )
             .await?;
         let id = read_media(init).await?.id;
-        for (index, segment) in bytes.chunks(self.config.chunk_size.max(1)).enumerate() {
+        let mut index = 0;
+        while let Some(segment) = download.next(self.config.chunk_size.max(1)).await? {
             let (content_type, body) =
-                multipart_body(&[("segment_index", &index.to_string())], "media", segment);
+                multipart_body(&[("segment_index", &index.to_string())], "media", &segment);
+            drop(segment);
             self.call(
                 self.http
                     .post(self.url(&format!("/2/media/upload/{id}/append")))
@@ -392,7 +394,10 @@ impl X {
                 token,
             )
             .await?;
+            index += 1;
         }
+        // The whole file arrived, at the length announced, before X is asked to finalize.
+        download.finish().await?;
         let finalized = self
             .call(
                 self.http

@@ -77,6 +77,44 @@ pub async fn serve_files(files: Vec<(&'static str, &'static str, Vec<u8>)>) -> S
     format!("http://{address}")
 }
 
+/// Serves `bytes` at any path without announcing their length (a chunked body, as a store that
+/// streams would), so the size the platform is told comes from the `MediaRef`; the base URL.
+pub async fn serve_unsized(content_type: &'static str, bytes: Vec<u8>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let bytes = bytes.clone();
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    let n = socket.read(&mut buffer).await.unwrap();
+                    if n == 0 {
+                        return;
+                    }
+                    request.extend_from_slice(&buffer[..n]);
+                }
+                let mut answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n"
+                )
+                .into_bytes();
+                for chunk in bytes.chunks(10_000) {
+                    answer.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+                    answer.extend_from_slice(chunk);
+                    answer.extend_from_slice(b"\r\n");
+                }
+                answer.extend_from_slice(b"0\r\n\r\n");
+                let _ = socket.write_all(&answer).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    format!("http://{address}")
+}
+
 /// A JPEG (`/photo.jpg`, 2 KB), a PNG (`/photo.png`, 1 KB) and a video (`/clip.mp4`, 300 KB).
 pub async fn media_server() -> String {
     serve_files(vec![
