@@ -102,6 +102,17 @@ pub async fn run(services: &Services, job: &job::Model) -> Result<(), JobError> 
                 .map_err(retry)?;
             Ok(())
         }
-        Err(providers::social::ConnectError::Unavailable(why)) => Err(JobError::Retry(why)),
+        // Unreachable: retried with backoff, and on the last try planned for tomorrow instead
+        // of dying, so that one outage does not end the daily readings.
+        Err(providers::social::ConnectError::Unavailable(why)) => {
+            if job.attempts >= job.max_attempts {
+                schedule(&services.db, &account, next)
+                    .await
+                    .map_err(retry)?;
+                Ok(())
+            } else {
+                Err(JobError::Retry(why))
+            }
+        }
     }
 }

@@ -468,10 +468,13 @@ pub async fn fail(
 ) -> Result<()> {
     let now = crate::now();
     let dead = retry == Retry::Never || job.attempts >= job.max_attempts;
+    // A platform's wait is honoured up to a week: an absurd Retry-After cannot overflow the
+    // date or park a job for ever.
     let wait = match retry {
         Retry::After(wait) => wait,
         _ => backoff(job.attempts),
-    };
+    }
+    .min(Duration::from_secs(7 * 24 * 3600));
     let run_at = if dead {
         job.run_at
     } else {

@@ -120,13 +120,26 @@ pub async fn run(services: &Services, job: &job::Model) -> Result<(), JobError> 
     {
         Ok(grant) => {
             let now = crate::now();
+            let rotated = match (&grant.refresh, &tokens.refresh) {
+                (Some(new), Some(old)) => {
+                    secrecy::ExposeSecret::expose_secret(new)
+                        != secrecy::ExposeSecret::expose_secret(old)
+                }
+                (Some(_), None) => true,
+                _ => false,
+            };
             let renewed = TokenSet {
                 access: grant.access,
                 // Keep the newest refresh token: a rotated one replaces the old.
                 refresh: grant.refresh.or(tokens.refresh.clone()),
                 expires_at: after_seconds(now, grant.expires_in),
-                refresh_expires_at: after_seconds(now, grant.refresh_expires_in)
-                    .or(tokens.refresh_expires_at),
+                // A new refresh token does not inherit the old one's end (a past end would plan
+                // the next renewal at once, again and again).
+                refresh_expires_at: after_seconds(now, grant.refresh_expires_in).or(if rotated {
+                    None
+                } else {
+                    tokens.refresh_expires_at
+                }),
                 scopes: if grant.scopes.is_empty() {
                     tokens.scopes.clone()
                 } else {

@@ -135,13 +135,9 @@ async fn platforms(
         register!(Platform::Instagram, Instagram::new(config));
     }
     if let Some(c) = &p.tiktok {
-        register!(
-            Platform::TikTok,
-            TikTok::new(TikTokConfig::production(
-                c.client_id.clone(),
-                c.client_secret.clone()
-            ))
-        );
+        let mut config = TikTokConfig::production(c.client_id.clone(), c.client_secret.clone());
+        config.audited = c.audited;
+        register!(Platform::TikTok, TikTok::new(config));
     }
     if let Some(c) = &p.linkedin {
         let mut config = LinkedInConfig::production(c.client_id.clone(), c.client_secret.clone());

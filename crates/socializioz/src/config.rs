@@ -56,6 +56,10 @@ pub struct ClientSettings {
     /// one; the adapter's default otherwise.
     #[serde(default)]
     pub version: Option<String>,
+    /// TikTok only: the app has passed TikTok's audit, so posts may be public (until then
+    /// TikTok allows apps private posts only).
+    #[serde(default)]
+    pub audited: bool,
 }
 
 #[derive(Debug, Deserialize)]

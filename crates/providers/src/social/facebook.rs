@@ -208,7 +208,7 @@ fn regain_access(headers: &HeaderMap) -> Option<Duration> {
     .filter_map(|usage| longest(&usage))
     .max()
     .filter(|minutes| *minutes > 0)
-    .map(|minutes| Duration::from_secs(minutes * 60))
+    .map(|minutes| Duration::from_secs(minutes.saturating_mul(60)))
 }
 
 /// Why a Graph call failed.
@@ -283,6 +283,12 @@ impl CallError {
                 reason: format!("{platform}'s answer could not be read: {why}"),
                 maybe_published: stage != Stage::Before,
             },
+            // Once the post may exist (a video being processed), any failure leaves it unknown:
+            // retrying could post twice, so the scheduler reconciles or asks instead.
+            CallError::Graph(f) if may_exist => PublishError::Transient {
+                reason: format!("{platform} answered {}: {}", f.status, f.reason()),
+                maybe_published: true,
+            },
             CallError::Graph(f) => {
                 if f.token_refused() || f.permission_missing() {
                     PublishError::TokenExpired
@@ -318,7 +324,8 @@ impl CallError {
                 let refused = match refusing {
                     _ if f.rate_limited() || f.transient() => false,
                     Refusing::AnyClientError => true,
-                    Refusing::OnlyTokenErrors => f.token_refused(),
+                    // A lost permission (the person's role on the page) needs them too.
+                    Refusing::OnlyTokenErrors => f.token_refused() || f.permission_missing(),
                 };
                 if refused {
                     ConnectError::Refused(why)
@@ -622,7 +629,11 @@ impl Connector for Facebook {
                     },
                 });
             }
-            next = page.paging.and_then(|p| p.next);
+            // Only Graph's own next page gets the person's token.
+            next = page
+                .paging
+                .and_then(|p| p.next)
+                .filter(|url| url.starts_with(&self.config.graph_base));
         }
         Ok(candidates)
     }
@@ -650,7 +661,7 @@ impl Connector for Facebook {
                 .bearer_auth(&long.access_token),
         )
         .await
-        .map_err(|e| e.connect("Facebook", Refusing::AnyClientError))?;
+        .map_err(|e| e.connect("Facebook", Refusing::OnlyTokenErrors))?;
         Ok(TokenGrant {
             access: SecretString::from(page.access_token),
             refresh: Some(SecretString::from(long.access_token)),

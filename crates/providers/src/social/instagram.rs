@@ -329,7 +329,7 @@ impl Connector for Instagram {
             ],
         )))
         .await
-        .map_err(|e| e.connect("Instagram", Refusing::AnyClientError))?;
+        .map_err(|e| e.connect("Instagram", Refusing::OnlyTokenErrors))?;
         Ok(TokenGrant {
             access: SecretString::from(renewed.access_token),
             refresh: None,

@@ -494,10 +494,12 @@ pub struct Polling {
 }
 
 impl Default for Polling {
+    /// 25 polls three seconds apart: with the uploads before them, well inside the 120 s the
+    /// scheduler gives one platform call (past it, the outcome counts as unknown).
     fn default() -> Self {
         Self {
             interval: Duration::from_secs(3),
-            limit: 100,
+            limit: 25,
         }
     }
 }

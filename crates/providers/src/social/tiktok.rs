@@ -36,6 +36,9 @@ pub struct TikTokConfig {
     pub polling: Polling,
     /// Bytes per upload chunk for videos of 5 MB and more (TikTok takes 5 to 64 MB).
     pub chunk_size: u64,
+    /// Whether TikTok has audited the app: until it has, its posts may only be private
+    /// (`SELF_ONLY`), whatever the creator's own options say.
+    pub audited: bool,
 }
 
 impl TikTokConfig {
@@ -49,6 +52,7 @@ impl TikTokConfig {
             client_secret,
             polling: Polling::default(),
             chunk_size: 10 * MB,
+            audited: false,
         }
     }
 
@@ -62,6 +66,9 @@ impl TikTokConfig {
             client_secret: SecretString::from("sandbox-secret"),
             polling: Polling::default(),
             chunk_size: 10 * MB,
+            // The simulated app is audited; a simulated account named `unaudited…` plays one
+            // whose posts must stay private.
+            audited: true,
         }
     }
 }
@@ -217,6 +224,15 @@ fn refused(
     headers: &reqwest::header::HeaderMap,
     created: bool,
 ) -> PublishError {
+    // Once TikTok has the whole video it publishes on its own: a failure after that (a rate
+    // limit on status polls, an expired token) leaves the post's fate unknown, and a retry
+    // would upload it again.
+    if created {
+        return PublishError::Transient {
+            reason: format!("TikTok answered {status} {code}: {message}"),
+            maybe_published: true,
+        };
+    }
     match code {
         "access_token_invalid" => PublishError::TokenExpired,
         "rate_limit_exceeded" => PublishError::RateLimited {
@@ -513,10 +529,25 @@ fn chunk_plan(size: u64, preferred: u64) -> (u64, u64) {
     (chunk, size / chunk)
 }
 
-/// The privacy level: the one asked for if the creator may use it, else public, else private,
-/// else whatever TikTok offers first.
-fn privacy_level(options: &Value, allowed: &[String]) -> Result<String, PublishError> {
+/// The privacy level: for an app TikTok has not audited, private; else the one asked for if
+/// the creator may use it, else public, else private, else whatever TikTok offers first.
+fn privacy_level(
+    options: &Value,
+    allowed: &[String],
+    audited: bool,
+) -> Result<String, PublishError> {
     let has = |level: &str| allowed.iter().any(|a| a == level);
+    if !audited {
+        return if has("SELF_ONLY") {
+            Ok("SELF_ONLY".to_owned())
+        } else {
+            Err(PublishError::InvalidContent {
+                reason: "TikTok lets apps it has not audited post only privately, and this \
+                         account does not offer private posts"
+                    .into(),
+            })
+        };
+    }
     if let Some(wanted) = options["privacy_level"].as_str()
         && has(wanted)
     {
@@ -554,6 +585,9 @@ impl TikTok {
                 .next(usize::try_from(end - start).unwrap_or(usize::MAX))
                 .await?
                 .unwrap_or_default();
+            // With the last chunk TikTok has the whole video and publishes it: a failure to
+            // hear back from that one leaves the post's fate unknown.
+            let last = index + 1 == count;
             let res = self
                 .http
                 .put(url)
@@ -567,7 +601,7 @@ impl TikTok {
                 .await
                 .map_err(|e| PublishError::Transient {
                     reason: format!("the video upload broke off: {}", without_url(&e)),
-                    maybe_published: false,
+                    maybe_published: last && !e.is_connect(),
                 })?;
             let status = res.status();
             if status.is_success() {
@@ -577,7 +611,7 @@ impl TikTok {
             return Err(if status.is_server_error() {
                 PublishError::Transient {
                     reason: format!("TikTok's upload answered {status}"),
-                    maybe_published: false,
+                    maybe_published: last,
                 }
             } else if status.as_u16() == 401 {
                 PublishError::TokenExpired
@@ -670,7 +704,7 @@ impl Publisher for TikTok {
             .await
             .map_err(|e| e.into_publish(false))?;
         let options = &request.options;
-        let privacy = privacy_level(options, &creator.privacy_level_options)?;
+        let privacy = privacy_level(options, &creator.privacy_level_options, self.config.audited)?;
         // A switch the creator turned off in TikTok stays off whatever the composer said.
         let switch = |name: &str, off: bool| off || options[name].as_bool().unwrap_or(false);
         let mut post_info = json!({
