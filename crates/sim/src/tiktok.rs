@@ -29,6 +29,7 @@ pub(crate) const FLAVOR: Flavor = Flavor {
     client_param: "client_key",
     scopes: &[
         "user.info.basic",
+        "user.info.profile",
         "video.publish",
         "video.upload",
         "user.info.stats",
@@ -397,7 +398,17 @@ async fn user_info(
                 grant.user_id
             )),
             "display_name" => json!(format!("{} (simulated)", grant.username)),
-            "username" => json!(grant.username),
+            // Profile fields need their own scope, as at TikTok.
+            "username" | "bio_description" | "profile_deep_link" | "is_verified" => {
+                if !grant.scopes.iter().any(|s| s == "user.info.profile") {
+                    return refusal_response(Refusal::MissingScope("user.info.profile"));
+                }
+                match field {
+                    "username" => json!(grant.username),
+                    "is_verified" => json!(false),
+                    _ => json!(""),
+                }
+            }
             "follower_count" | "following_count" | "likes_count" | "video_count" => {
                 if !grant.scopes.iter().any(|s| s == "user.info.stats") {
                     return refusal_response(Refusal::MissingScope("user.info.stats"));

@@ -168,10 +168,11 @@ async fn oauth_with_optional_pkce_rotating_refresh_and_revocation() {
     let access = tokens["access_token"].as_str().unwrap().to_owned();
     let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
 
-    // User info: the envelope, and follower_count only with user.info.stats.
+    // User info: the envelope; username only with user.info.profile, follower_count only
+    // with user.info.stats.
     let info: Value = client()
         .get(format!(
-            "{base}/tiktok/api/v2/user/info/?fields=open_id,avatar_url,display_name,username"
+            "{base}/tiktok/api/v2/user/info/?fields=open_id,avatar_url,display_name"
         ))
         .bearer_auth(&access)
         .send()
@@ -182,7 +183,16 @@ async fn oauth_with_optional_pkce_rotating_refresh_and_revocation() {
         .unwrap();
     assert_eq!(info["error"]["code"], "ok");
     assert_eq!(info["data"]["user"]["open_id"], open_id.as_str());
-    assert_eq!(info["data"]["user"]["username"], "acme");
+    assert_eq!(info["data"]["user"]["display_name"], "acme (simulated)");
+    let profile = client()
+        .get(format!(
+            "{base}/tiktok/api/v2/user/info/?fields=open_id,username"
+        ))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(profile.status(), StatusCode::FORBIDDEN);
     let stats = client()
         .get(format!(
             "{base}/tiktok/api/v2/user/info/?fields=open_id,follower_count"

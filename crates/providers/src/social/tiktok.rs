@@ -389,7 +389,9 @@ impl Connector for TikTok {
     }
 
     async fn identity(&self, access: &SecretString) -> Result<Identity, ConnectError> {
-        let basic = "open_id,avatar_url,display_name,username";
+        // `username` is a profile field (user.info.profile, which publishing does not need);
+        // the handle comes from the creator info below instead.
+        let basic = "open_id,avatar_url,display_name";
         // The follower count needs user.info.stats; without it, the profile alone.
         let with_stats = self
             .api::<UserData>(
@@ -411,12 +413,22 @@ impl Connector for TikTok {
             Err(other) => return Err(other.into_connect()),
         };
         let user = data.user;
+        // The creator's handle, which video.publish may read.
+        let handle = self
+            .api::<CreatorInfo>(
+                self.http
+                    .post(self.url("/v2/post/publish/creator_info/query/"))
+                    .json(&json!({})),
+                access,
+            )
+            .await
+            .map(|c| c.creator_username)
+            .unwrap_or_default();
         Ok(Identity {
-            username: if user.username.is_empty() {
-                user.open_id.clone()
-            } else {
-                user.username
-            },
+            username: [handle, user.username]
+                .into_iter()
+                .find(|h| !h.is_empty())
+                .unwrap_or_else(|| user.open_id.clone()),
             display_name: user.display_name,
             avatar_url: user.avatar_url,
             followers: user.follower_count,
