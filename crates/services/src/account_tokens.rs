@@ -94,12 +94,17 @@ impl Services {
         else {
             return Ok(None);
         };
+        self.open_tokens(&row).map(Some)
+    }
+
+    /// Opens the tokens of a stored row (its sealed values stay in `row` for comparison).
+    pub(crate) fn open_tokens(&self, row: &account_token::Model) -> Result<TokenSet> {
         let open = |column: &'static str, value: &str| {
             self.keyring
-                .open(place(column, account_id), value)
+                .open(place(column, row.account_id), value)
                 .map_err(|e| ServiceError::Unexpected(anyhow::Error::new(e)))
         };
-        Ok(Some(TokenSet {
+        Ok(TokenSet {
             access: open("access_token", &row.access_token)?,
             refresh: row
                 .refresh_token
@@ -109,7 +114,7 @@ impl Services {
             expires_at: row.expires_at,
             refresh_expires_at: row.refresh_expires_at,
             scopes: row.scopes.split_whitespace().map(str::to_owned).collect(),
-        }))
+        })
     }
 
     /// How many stored values are still sealed with a master key other than the current one.

@@ -98,16 +98,14 @@ pub async fn run(services: &Services, job: &job::Model) -> Result<(), JobError> 
             "{platform} is not set up on this server"
         )));
     };
-    let Some(tokens) = services.tokens_of(account.id).await.map_err(retry)? else {
+    // One read: the tokens to renew with, and their sealed form, which the renewal below is
+    // written over only if it is still the stored one (another refresh, a disconnect or a
+    // reconnect may come in between).
+    let Some(row) = sealed_tokens(services, account.id).await.map_err(retry)? else {
         return Ok(());
     };
-    // The sealed refresh token as stored now: the refresh below is written only if it is
-    // still this one (another refresh, a disconnect or a reconnect may come in between).
-    let Some((access_before, refresh_before)) =
-        sealed_tokens(services, account.id).await.map_err(retry)?
-    else {
-        return Ok(());
-    };
+    let tokens = services.open_tokens(&row).map_err(retry)?;
+    let (access_before, refresh_before) = (row.access_token, row.refresh_token);
     let account_ref = AccountRef {
         id: account.id,
         platform,
@@ -190,7 +188,9 @@ pub async fn run(services: &Services, job: &job::Model) -> Result<(), JobError> 
         Err(ConnectError::Refused(why)) => {
             // Refused because another refresh already used this refresh token: nothing wrong.
             let now_stored = sealed_tokens(services, account.id).await.map_err(retry)?;
-            if now_stored != Some((access_before, refresh_before)) {
+            if now_stored.map(|r| (r.access_token, r.refresh_token))
+                != Some((access_before, refresh_before))
+            {
                 return Ok(());
             }
             reconnect_needed(services, &account, &why)
@@ -202,16 +202,15 @@ pub async fn run(services: &Services, job: &job::Model) -> Result<(), JobError> 
     }
 }
 
-/// The stored (sealed) tokens of an account, to notice when they change (platforms without
+/// The stored (sealed) token row of an account, to notice when it changes (platforms without
 /// refresh tokens renew the access token itself).
 async fn sealed_tokens(
     services: &Services,
     account_id: i64,
-) -> Result<Option<(String, Option<String>)>> {
+) -> Result<Option<account_token::Model>> {
     Ok(account_token::Entity::find_by_id(account_id)
         .one(&services.db)
-        .await?
-        .map(|row| (row.access_token, row.refresh_token)))
+        .await?)
 }
 
 /// `now` plus a platform's `expires_in`, when it gave one (at most ten years, so that an
