@@ -227,6 +227,12 @@ impl Services {
             .accounts(&grant)
             .await
             .map_err(|e| platform_error(platform, e))?;
+        if candidates.is_empty() {
+            // Nothing to store, so nothing would ever revoke it: give the grant back now.
+            let _ = connector
+                .revoke(&grant.access, grant.refresh.as_ref())
+                .await;
+        }
         let membership = self.manager_of(actor, ws).await?;
         match candidates.len() {
             0 => Err(ServiceError::invalid(
