@@ -60,6 +60,22 @@ impl Platform {
         }
     }
 
+    /// Where, in the platform's own settings, a person removes an app's access (the menu path,
+    /// step by step).
+    pub fn revoke_steps(self) -> &'static [&'static str] {
+        match self {
+            Self::Facebook => &["Settings", "Business Integrations"],
+            Self::Instagram => &["Settings", "Website Permissions", "Apps and Websites"],
+            Self::TikTok => &["Settings", "Security and Permissions", "Authorized Apps"],
+            Self::LinkedIn => &["Settings", "Data Privacy", "Permitted Services"],
+            Self::X => &[
+                "Settings",
+                "Security and Account Access",
+                "Apps and Sessions",
+            ],
+        }
+    }
+
     /// The longest text the platform accepts, in the unit [`count`] uses for it (weighted
     /// characters on X, characters elsewhere).
     pub fn text_limit(self) -> usize {

@@ -373,7 +373,7 @@ impl Services {
     }
 
     /// Checks the signed-in person's password before a sensitive change.
-    async fn confirm_identity(
+    pub(crate) async fn confirm_identity(
         &self,
         auth: &AuthSession,
         password: &str,

@@ -490,35 +490,10 @@ impl Services {
             .ok_or(ServiceError::NotFound)?;
         let platform = Platform::parse(&account.platform)
             .map_err(|_| anyhow::anyhow!("account {account_id} has an unknown platform"))?;
-        // Revoke first (outside any transaction): the refresh token, then the access token.
-        // Tokens that cannot be opened (a lost master key) are still deleted below.
-        let tokens = self.tokens_of(account.id).await.unwrap_or_default();
-        let sharing = match &account.authorized_by {
-            Some(person) => {
-                social_account::Entity::find()
-                    .filter(social_account::Column::Platform.eq(account.platform.as_str()))
-                    .filter(social_account::Column::AuthorizedBy.eq(person.as_str()))
-                    .filter(social_account::Column::Id.ne(account.id))
-                    .filter(social_account::Column::Status.ne("disconnected"))
-                    .count(&self.db)
-                    .await?
-            }
-            None => 0,
-        };
-        let revocation = match (tokens, self.connectors.get(platform)) {
-            _ if sharing > 0 => Revocation::Shared(usize::try_from(sharing).unwrap_or(1)),
-            (Some(tokens), Some(connector)) => {
-                match connector
-                    .revoke(&tokens.access, tokens.refresh.as_ref())
-                    .await
-                {
-                    Ok(Revoked::Confirmed) => Revocation::Revoked,
-                    Ok(Revoked::NotOffered) => Revocation::NotOffered,
-                    Err(err) => Revocation::Failed(err.to_string()),
-                }
-            }
-            _ => Revocation::NotOffered,
-        };
+        // Revoke first (outside any transaction); tokens that cannot be opened (a lost master
+        // key) are still deleted below.
+        let sharing = self.sharing_authorisation(&account, &[]).await?;
+        let revocation = self.revoke_at_platform(&account, sharing).await;
         let txn = store::begin_write(&self.db).await?;
         store::entities::account_token::Entity::delete_by_id(account.id)
             .exec(&txn)
@@ -555,5 +530,72 @@ impl Services {
         .await?;
         txn.commit().await?;
         Ok(revocation)
+    }
+
+    /// How many other connected accounts, outside `leaving`, share `account`'s authorisation
+    /// (pages of one Facebook login): revoking it would cut them off too.
+    pub(crate) async fn sharing_authorisation(
+        &self,
+        account: &social_account::Model,
+        leaving: &[i64],
+    ) -> Result<usize> {
+        let Some(person) = &account.authorized_by else {
+            return Ok(0);
+        };
+        let n = social_account::Entity::find()
+            .filter(social_account::Column::Platform.eq(account.platform.as_str()))
+            .filter(social_account::Column::AuthorizedBy.eq(person.as_str()))
+            .filter(social_account::Column::Id.ne(account.id))
+            .filter(social_account::Column::Id.is_not_in(leaving.iter().copied()))
+            .filter(social_account::Column::Status.ne("disconnected"))
+            .count(&self.db)
+            .await?;
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
+    /// Revokes `account`'s tokens at its platform where the platform offers it (the refresh
+    /// token, then the access token), unless `sharing` other accounts still use the same
+    /// authorisation. Best effort: the outcome is reported, never an error.
+    pub(crate) async fn revoke_at_platform(
+        &self,
+        account: &social_account::Model,
+        sharing: usize,
+    ) -> Revocation {
+        if sharing > 0 {
+            return Revocation::Shared(sharing);
+        }
+        let Ok(platform) = Platform::parse(&account.platform) else {
+            return Revocation::NotOffered;
+        };
+        let tokens = self.tokens_of(account.id).await.unwrap_or_default();
+        match (tokens, self.connectors.get(platform)) {
+            (Some(tokens), Some(connector)) => {
+                match connector
+                    .revoke(&tokens.access, tokens.refresh.as_ref())
+                    .await
+                {
+                    Ok(Revoked::Confirmed) => Revocation::Revoked,
+                    Ok(Revoked::NotOffered) => Revocation::NotOffered,
+                    Err(err) => Revocation::Failed(err.to_string()),
+                }
+            }
+            _ => Revocation::NotOffered,
+        }
+    }
+
+    /// The accounts `user_id` disconnected, newest first, with what the platform did (the
+    /// activity log's record of each): (when, workspace id, what happened).
+    pub async fn disconnections_by(
+        &self,
+        user_id: i64,
+    ) -> Result<Vec<store::entities::activity::Model>> {
+        use sea_orm::QueryOrder;
+        use store::entities::activity;
+        Ok(activity::Entity::find()
+            .filter(activity::Column::ActorUserId.eq(user_id))
+            .filter(activity::Column::Action.eq("account.disconnected"))
+            .order_by_desc(activity::Column::Id)
+            .all(&self.db)
+            .await?)
     }
 }

@@ -140,3 +140,195 @@ pub fn reconnect_needed(to: &str, name: &str, platform: &str, username: &str, li
         ),
     }
 }
+
+/// A deletion request e-mailed to the privacy address, for an address an account uses: the
+/// link to confirm it.
+pub fn deletion_request_confirm(
+    to: &str,
+    name: &str,
+    link: &str,
+    expires: chrono::DateTime<chrono::Utc>,
+) -> Email {
+    let expires = expires.format("%Y-%m-%d %H:%M UTC");
+    Email {
+        to: to.to_owned(),
+        subject: "Confirm the deletion of your Socializioz account".to_owned(),
+        body: format!(
+            "Hello {name},\n\n\
+             We received a request, sent to our privacy address, to delete the Socializioz \
+             account that uses this e-mail address. Because anyone can send us an e-mail, we \
+             delete nothing until the request is confirmed from this mailbox.\n\n\
+             Open the link below: it shows what will be deleted and what we keep, and the \
+             button there deletes the account. You do not need to log in.\n\n\
+             {link}\n\n\
+             The link works once, until {expires}. If you did not ask for this, or changed \
+             your mind, ignore this message: your account stays as it is.\n"
+        ),
+    }
+}
+
+/// A deletion request e-mailed to the privacy address, for an address no account uses.
+pub fn deletion_request_nothing_held(to: &str) -> Email {
+    Email {
+        to: to.to_owned(),
+        subject: "Your deletion request to Socializioz".to_owned(),
+        body: "Hello,\n\n\
+               We received a request, sent to our privacy address, to delete the Socializioz \
+               account that uses this e-mail address. No account uses it, and we hold nothing \
+               for it: any invitation to a workspace that was sent to this address and not \
+               accepted has been withdrawn. There is nothing more to delete.\n\n\
+               If your account uses another address, write to us again from that address, or \
+               name it in your message.\n\n\
+               We keep a record that this request was received and answered: the dates and a \
+               keyed hash of the address, not the address itself.\n"
+            .to_owned(),
+    }
+}
+
+/// To an administrator: an open deletion request is near (or past) its deadline.
+pub fn deletion_request_reminder(
+    to: &str,
+    id: i64,
+    received: chrono::NaiveDate,
+    deadline: chrono::NaiveDate,
+    days_left: i64,
+    link: &str,
+) -> Email {
+    let when = match days_left {
+        d if d < 0 => format!("its deadline passed {} day(s) ago", -d),
+        0 => "its deadline is today".to_owned(),
+        1 => "1 day is left".to_owned(),
+        d => format!("{d} days are left"),
+    };
+    Email {
+        to: to.to_owned(),
+        subject: format!("Deletion request #{id}: {when}"),
+        body: format!(
+            "Hello,\n\n\
+             Deletion request #{id}, received on {received}, has not been confirmed yet, and \
+             {when}: it must be carried out by {deadline}.\n\n\
+             The person was e-mailed when the request was recorded. If they wrote again, or \
+             cannot use their link, send the message again from the list; if they withdrew \
+             the request, close it there:\n\n\
+             {link}\n"
+        ),
+    }
+}
+
+/// The receipt of an account deletion, sent to the address before it is erased.
+pub fn deletion_receipt(
+    to: &str,
+    name: &str,
+    receipt: &crate::deletion::Receipt,
+    periods: &[(&'static str, String)],
+    revoke_help: &str,
+) -> Email {
+    let mut body = format!(
+        "Hello {name},\n\n\
+         Your Socializioz account is being deleted now, as you asked. This is the record of \
+         what happens; it is the last message we send to this address, which is erased with \
+         the account.\n\n\
+         Deleted:\n"
+    );
+    for (category, rows) in receipt.by_category() {
+        body.push_str(&format!("- {category}: {rows} record(s)\n"));
+    }
+    for ws in &receipt.deleted {
+        body.push_str(&format!(
+            "- The workspace \"{}\" (you were its only owner)\n",
+            ws.name
+        ));
+    }
+    for ws in &receipt.handed_over {
+        body.push_str(&format!(
+            "\nHanded over: the workspace \"{}\" stays with its other owners. Your posts and \
+             files there stay with the workspace, no longer linked to you.\n",
+            ws.name
+        ));
+    }
+    body.push_str("\nConnected accounts:\n");
+    if receipt.revocations.is_empty() {
+        body.push_str("- none to disconnect\n");
+    }
+    for r in &receipt.revocations {
+        body.push_str(&format!("- {} @{}: {}\n", r.platform, r.username, r.detail));
+    }
+    body.push_str(&format!(
+        "\nTo make sure no platform still lists Socializioz among your authorised apps, see \
+         {revoke_help}\n\nKept after deletion:\n"
+    ));
+    for (what, how_long) in periods.iter().filter(|(what, _)| {
+        what.starts_with("Backups")
+            || what.starts_with("Legal")
+            || what.starts_with("Anonymized")
+            || what.starts_with("Consent")
+    }) {
+        body.push_str(&format!("- {what}: {how_long}\n"));
+    }
+    Email {
+        to: to.to_owned(),
+        subject: "Your Socializioz account is deleted".to_owned(),
+        body,
+    }
+}
+
+/// To the other owners of a workspace whose co-owner deleted their account.
+pub fn workspace_handed_over(to: &str, name: &str, workspace: &str) -> Email {
+    Email {
+        to: to.to_owned(),
+        subject: format!("A co-owner of {workspace} deleted their account"),
+        body: format!(
+            "Hello {name},\n\n\
+             One of the owners of the workspace \"{workspace}\" on Socializioz deleted their \
+             account. The workspace stays with you and its other owners: its posts, files, \
+             campaigns and connected accounts are unchanged, and what that person wrote is now \
+             shown as by a former member.\n"
+        ),
+    }
+}
+
+/// To the members of a workspace deleted with its only owner's account.
+pub fn workspace_deleted(to: &str, name: &str, workspace: &str) -> Email {
+    Email {
+        to: to.to_owned(),
+        subject: format!("The workspace {workspace} was deleted"),
+        body: format!(
+            "Hello {name},\n\n\
+             The only owner of the workspace \"{workspace}\" on Socializioz deleted their \
+             account, and the workspace was deleted with it: its posts, files, campaigns and \
+             connected accounts are gone. Your own account and your other workspaces are not \
+             affected.\n"
+        ),
+    }
+}
+
+/// A data export is ready. The link leads to the privacy settings, where the signed-in person
+/// downloads it; it carries no secret.
+pub fn export_ready(to: &str, name: &str, size: &str, expires: &str, link: &str) -> Email {
+    Email {
+        to: to.to_owned(),
+        subject: "Your Socializioz data export is ready".to_owned(),
+        body: format!(
+            "Hello {name},\n\n\
+             The copy of your data that you asked for is ready ({size}, a ZIP file). Sign in \
+             and download it from your privacy settings:\n\n\
+             {link}\n\n\
+             It is deleted from our server on {expires}. If you did not ask for it, change your \
+             password: someone signed in to your account did.\n"
+        ),
+    }
+}
+
+/// A data export could not be built.
+pub fn export_failed(to: &str, name: &str, link: &str) -> Email {
+    Email {
+        to: to.to_owned(),
+        subject: "Your Socializioz data export could not be made".to_owned(),
+        body: format!(
+            "Hello {name},\n\n\
+             We could not finish the copy of your data that you asked for. Nothing of it was \
+             kept. You can ask for a new one at once from your privacy settings:\n\n\
+             {link}\n"
+        ),
+    }
+}

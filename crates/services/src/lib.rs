@@ -6,10 +6,17 @@ pub mod account_profiles;
 pub mod account_tokens;
 pub mod accounts;
 pub mod activity;
+pub mod backup;
 pub mod campaigns;
 pub mod connections;
 pub mod consent;
+pub mod datamap;
+pub mod deletion;
+pub mod deletion_requests;
 pub mod emails;
+pub mod export;
+pub mod housekeeping;
+pub mod legal_records;
 pub mod media;
 pub mod passwords;
 pub mod policies;
@@ -21,6 +28,7 @@ pub mod sessions;
 pub mod throttle;
 pub mod token_refresh;
 pub mod tokens;
+pub mod usage;
 pub mod worker;
 pub mod workspaces;
 
@@ -52,6 +60,13 @@ pub struct Services {
     /// Where media files are kept.
     pub objects: store::objects::Objects,
     pub media_limits: media::MediaLimits,
+    /// Backups and the data kept after an account is deleted.
+    pub retention: retention::Retention,
+    /// Where backups go and which database they copy.
+    pub backups: backup::BackupTarget,
+    /// The instance's administrators (`[admin] emails`), lower-cased: a signed-in person with
+    /// one of these addresses, confirmed, is an administrator.
+    pub admins: Vec<String>,
 }
 
 /// Why a service refused or failed.

@@ -215,8 +215,8 @@ impl Services {
         };
         let ws = ctx.workspace_id();
         let key = format!(
-            "ws-{}/{}.{}",
-            ws.0,
+            "{}{}.{}",
+            store::objects::workspace_prefix(ws.0),
             &crate::tokens::random_token()[..24],
             ty.extension()
         );

@@ -3,8 +3,37 @@
 
 use crate::{accounts, sessions, workspaces};
 
+/// The operator's retention settings (`[retention]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Whether an encrypted backup is made every day.
+    pub backups: bool,
+    /// Backups older than this are purged.
+    pub backup_days: u32,
+    /// How long legal records are kept.
+    pub legal_days: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            backups: false,
+            backup_days: 30,
+            legal_days: 3653,
+        }
+    }
+}
+
+impl Retention {
+    /// How long the forget list keeps a deleted id: longer than any backup made before the
+    /// deletion can still be restored (twice the backup window, and at least 90 days).
+    pub fn forget_keep(&self) -> chrono::Duration {
+        chrono::Duration::days(i64::from(self.backup_days.saturating_mul(2).max(90)))
+    }
+}
+
 /// (what, how long), in the order the Privacy Policy lists them.
-pub fn periods() -> Vec<(&'static str, String)> {
+pub fn periods(retention: &Retention) -> Vec<(&'static str, String)> {
     let days = |d: chrono::Duration| format!("{} days", d.num_days());
     vec![
         (
@@ -44,7 +73,15 @@ pub fn periods() -> Vec<(&'static str, String)> {
         ),
         (
             "Backups (when the operator enables them)",
-            "30 days".to_owned(),
+            format!(
+                "{} days, then purged; a restore deletes again every account deleted since",
+                retention.backup_days
+            ),
+        ),
+        (
+            "Legal records (invoice number, date, amount, currency, country; no name, address \
+             or account)",
+            format!("{} days, as tax law requires", retention.legal_days),
         ),
         (
             "Anonymized aggregates (no identity)",

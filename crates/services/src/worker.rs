@@ -158,6 +158,10 @@ impl Worker {
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let this = Arc::new(self);
         tracing::info!(worker = %this.id, concurrency = this.options.concurrency, "worker started");
+        // The daily retention and usage jobs, once per cluster.
+        if let Err(err) = crate::housekeeping::plan_daily_jobs(&this.services.db).await {
+            tracing::error!(error = ?err, "could not plan the daily retention jobs");
+        }
         let mut tasks = JoinSet::new();
         let mut running: HashMap<tokio::task::Id, job::Model> = HashMap::new();
         while !*shutdown.borrow() {
@@ -262,10 +266,27 @@ impl Worker {
                 })
             }
             publishing::JOB_KIND => publishing::run(&self.services, job).await,
+            crate::deletion::JOB_KIND => {
+                let id = serde_json::from_str::<serde_json::Value>(&job.payload)
+                    .ok()
+                    .and_then(|v| v.get("deletion").and_then(|d| d.as_i64()))
+                    .ok_or_else(|| JobError::Permanent("unreadable payload".into()))?;
+                self.services
+                    .run_account_deletion(id)
+                    .await
+                    .map_err(|e| JobError::Retry(format!("{e:#}")))
+            }
             token_refresh::JOB_KIND => token_refresh::run(&self.services, job).await,
             crate::account_profiles::JOB_KIND => {
                 crate::account_profiles::run(&self.services, job).await
             }
+            crate::export::BUILD_JOB => crate::export::run_build(&self.services, job).await,
+            crate::export::EXPIRE_JOB => crate::export::run_expire(&self.services, job).await,
+            crate::deletion_requests::JOB_KIND => {
+                crate::deletion_requests::run(&self.services, job).await
+            }
+            crate::housekeeping::JOB_KIND => crate::housekeeping::run(&self.services, job).await,
+            crate::usage::JOB_KIND => crate::usage::run(&self.services, job).await,
             other => Err(JobError::Permanent(format!(
                 "no handler for job kind {other:?}"
             ))),

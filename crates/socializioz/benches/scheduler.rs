@@ -26,7 +26,10 @@
 // A benchmark program: when its setup fails, stopping with the reason is the right answer.
 #![allow(clippy::expect_used)]
 
+mod common;
+
 use chrono::{DateTime, Utc};
+use common::{drop_pg, env_or, peak_rss_mib};
 use domain::Platform;
 use providers::social::recording::RecordingPublisher;
 use providers::social::{
@@ -41,13 +44,6 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use store::entities::{post, post_target, social_account, user};
-
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn settings(data: &std::path::Path, url: &str) -> Settings {
     let mut s = Settings::default();
@@ -68,20 +64,6 @@ fn settings(data: &std::path::Path, url: &str) -> Settings {
             .into(),
     );
     s
-}
-
-/// Peak resident memory of this process, in MiB (Linux).
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(f64::NAN)
 }
 
 fn main() {
@@ -340,7 +322,7 @@ async fn bench() {
 
     let pg_base = std::env::var("BENCH_POSTGRES")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
-    match create_pg(&pg_base).await {
+    match common::create_pg(&pg_base, "sz_sched_bench").await {
         Some((url, name)) => {
             results.push(
                 run_backend("PostgreSQL", &url, &dir, posts, spread, simulator.as_ref()).await,
@@ -719,26 +701,4 @@ async fn bare_loop(posts: usize, spread: Duration, latency: Duration) -> Figures
         .map(|r| (target_of(&r.request.idempotency_key), r.wall))
         .collect();
     figures("bare loop", &due, &received, vec![peak_rss_mib()])
-}
-
-async fn create_pg(base: &str) -> Option<(String, String)> {
-    let admin = sea_orm::Database::connect(base).await.ok()?;
-    let name = format!("sz_sched_bench_{}", std::process::id());
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await
-        .ok()?;
-    let url = match base.rsplit_once('/') {
-        Some((head, _)) => format!("{head}/{name}"),
-        None => return None,
-    };
-    Some((url, name))
-}
-
-async fn drop_pg(base: &str, name: &str) {
-    if let Ok(admin) = sea_orm::Database::connect(base).await {
-        let _ = admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .await;
-    }
 }

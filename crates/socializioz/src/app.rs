@@ -51,6 +51,9 @@ pub async fn services(settings: &Settings, public_url: String) -> anyhow::Result
         keyring,
         objects: settings.media_store()?,
         media_limits: settings.media_limits(),
+        retention: settings.retention.to_retention()?,
+        backups: settings.backup_target(),
+        admins: settings.admin.addresses()?,
     })
 }
 

@@ -10,6 +10,8 @@ use services::accounts::NewAccount;
 use services::consent::ChainReport;
 use services::worker::Worker;
 use std::io::{BufRead, IsTerminal};
+
+pub mod deletion_requests;
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
@@ -43,6 +45,19 @@ pub enum Command {
     Worker,
     /// Bring the database schema up to date, then exit.
     Migrate,
+    /// Write an encrypted backup of the database into `<data dir>/backups` (safe while the
+    /// server runs), then purge the backups older than `retention.backup_days`.
+    Backup,
+    /// Replace the database with an encrypted backup, then delete again everyone deleted
+    /// since it was taken. Stop every serve and worker process first.
+    Restore {
+        /// The backup file (`socializioz-<time>-<backend>.szbak`).
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Administration tasks.
     Admin {
         #[command(subcommand)]
@@ -80,10 +95,39 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// Deletion requests received by e-mail at the privacy address.
+    DeletionRequest {
+        #[command(subcommand)]
+        command: deletion_requests::DeletionRequestCommand,
+    },
     /// The master keys that seal platform tokens.
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// Checks on the privacy promises.
+    Privacy {
+        #[command(subcommand)]
+        command: PrivacyCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PrivacyCommand {
+    /// Checks that nothing of a deleted account remains: no row of any table names its user
+    /// id, its deleted workspaces or its address, and the media store holds none of its files.
+    /// Exits with an error when something remains.
+    Residue {
+        /// The address the account had.
+        #[arg(
+            long,
+            conflicts_with = "user_hash",
+            required_unless_present = "user_hash"
+        )]
+        email: Option<String>,
+        /// The keyed hash of the user id, as on the deletion record.
+        #[arg(long)]
+        user_hash: Option<String>,
     },
 }
 
@@ -211,6 +255,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             shutdown_signal().await;
             Ok(())
         }
+        Command::Backup => crate::backup::backup_command(&settings).await,
+        Command::Restore { from, yes } => {
+            crate::backup::restore_command(&settings, &from, yes).await
+        }
         Command::Migrate => {
             app::install_crypto_provider();
             let db = store::connect(&settings.database_url(), 1).await?;
@@ -228,6 +276,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin {
             command: AdminCommand::User { command },
         } => user(settings, command).await,
+        Command::Admin {
+            command: AdminCommand::DeletionRequest { command },
+        } => {
+            app::install_crypto_provider();
+            let public = settings.public_url(settings.listen_addr()?);
+            let services = app::services(&settings, public).await?;
+            deletion_requests::run(&services, command, services::now(), &mut std::io::stdout())
+                .await
+        }
         Command::Admin {
             command:
                 AdminCommand::Policy {
@@ -285,6 +342,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Admin {
             command:
+                AdminCommand::Privacy {
+                    command: PrivacyCommand::Residue { email, user_hash },
+                },
+        } => {
+            app::install_crypto_provider();
+            let public = settings.public_url(settings.listen_addr()?);
+            let services = app::services(&settings, public).await?;
+            let whom = match (email, user_hash) {
+                (Some(email), _) => services::deletion::Whom::Email(email),
+                (None, Some(hash)) => services::deletion::Whom::UserHash(hash),
+                (None, None) => anyhow::bail!("give --email or --user-hash"),
+            };
+            residue_report(services.residue(whom).await.map_err(explain)?)
+        }
+        Command::Admin {
+            command:
                 AdminCommand::Consent {
                     command: ConsentCommand::Verify,
                 },
@@ -306,6 +379,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     anyhow::bail!("the consent ledger is broken {at}: {reason}")
                 }
             }
+        }
+    }
+}
+
+/// Prints the residue check's answer; an error when something remains.
+fn residue_report(residue: services::deletion::Residue) -> anyhow::Result<()> {
+    use services::deletion::Residue;
+    match residue {
+        Residue::AccountExists => anyhow::bail!(
+            "this account exists (or its deletion has not finished): nothing to check yet"
+        ),
+        Residue::Unknown => anyhow::bail!(
+            "no deletion is recorded for it (or its forget-list entries have expired)"
+        ),
+        Residue::Checked {
+            deletions,
+            findings,
+        } if findings.is_empty() => {
+            println!(
+                "No residue: {deletions} deletion(s) checked; no row of any table refers to the \
+                 deleted account, its workspaces or its address, and the media store holds none \
+                 of their files."
+            );
+            Ok(())
+        }
+        Residue::Checked { findings, .. } => {
+            for f in &findings {
+                println!("{}: {}", f.place, f.count);
+            }
+            anyhow::bail!("residue found in {} place(s)", findings.len())
         }
     }
 }

@@ -27,6 +27,8 @@ pub struct Settings {
     pub worker: WorkerSettings,
     pub consent: ConsentSettings,
     pub platforms: PlatformSettings,
+    pub retention: RetentionSettings,
+    pub admin: AdminSettings,
 }
 
 /// The social platforms: each is offered once its client is configured (or all of them, run by
@@ -240,6 +242,76 @@ pub struct SecuritySettings {
     /// the current one first. When absent, `<data.dir>/master.keys` is used (created on first
     /// start).
     pub master_keys: Option<SecretString>,
+}
+
+/// The instance's administrators: signed-in people with a confirmed address listed here may
+/// open the admin pages, and they receive the reminders about deletion requests.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminSettings {
+    /// From the environment: a comma-separated list.
+    #[serde(deserialize_with = "lenient_list")]
+    pub emails: Vec<String>,
+}
+
+impl AdminSettings {
+    /// The administrators' addresses, parsed (lower-cased), without repeats.
+    pub fn addresses(&self) -> Result<Vec<String>, ConfigError> {
+        let mut out: Vec<String> = Vec::new();
+        for raw in &self.emails {
+            let email = domain::Email::parse(raw).map_err(|e| {
+                err(format!(
+                    "admin.emails contains {raw:?}, which is not an e-mail address: {e} \
+                     (write them like [\"ops@example.com\"])"
+                ))
+            })?;
+            if !out.iter().any(|a| a == email.as_str()) {
+                out.push(email.as_str().to_owned());
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// How long data that outlives an account is kept, and backups.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionSettings {
+    /// Make an encrypted backup into the data folder every day.
+    pub backups: bool,
+    /// Backups older than this many days are purged.
+    #[serde(deserialize_with = "lenient_u64")]
+    pub backup_days: u64,
+    /// How long legal records (invoice number, date, amount, currency, country) are kept.
+    #[serde(deserialize_with = "lenient_u64")]
+    pub legal_days: u64,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        let defaults = services::retention::Retention::default();
+        Self {
+            backups: defaults.backups,
+            backup_days: defaults.backup_days.into(),
+            legal_days: defaults.legal_days.into(),
+        }
+    }
+}
+
+impl RetentionSettings {
+    pub fn to_retention(&self) -> anyhow::Result<services::retention::Retention> {
+        let days = |name: &str, value: u64| {
+            u32::try_from(value)
+                .ok()
+                .filter(|d| *d >= 1)
+                .ok_or_else(|| anyhow::anyhow!("retention.{name} must be a number of days from 1"))
+        };
+        Ok(services::retention::Retention {
+            backups: self.backups,
+            backup_days: days("backup_days", self.backup_days)?,
+            legal_days: days("legal_days", self.legal_days)?,
+        })
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -536,6 +608,7 @@ impl Settings {
         if self.worker.poll_interval_ms == 0 {
             return Err(err("worker.poll_interval_ms must be at least 1"));
         }
+        self.admin.addresses()?;
         Ok(())
     }
 
@@ -590,6 +663,14 @@ impl Settings {
 
     pub fn tls_enabled(&self) -> bool {
         self.tls.cert.is_some() && self.tls.key.is_some()
+    }
+
+    /// Where backups go (`<data.dir>/backups`) and which database they copy.
+    pub fn backup_target(&self) -> services::backup::BackupTarget {
+        services::backup::BackupTarget {
+            dir: self.data.dir.join("backups"),
+            database_url: self.database_url().into(),
+        }
     }
 
     pub fn database_url(&self) -> String {

@@ -2,6 +2,7 @@
 //! command line. `main.rs` only parses arguments and calls [`cli::run`].
 
 pub mod app;
+pub mod backup;
 pub mod cli;
 pub mod config;
 mod tls;

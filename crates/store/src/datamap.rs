@@ -53,6 +53,84 @@ pub enum Owner {
     Nobody,
 }
 
+/// What a column other than the owner column names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Names {
+    /// A user's id.
+    User,
+    /// A workspace's id.
+    Workspace,
+    /// An e-mail address (compared without regard to case).
+    Address,
+    /// A person's name, copied beside the user id in the given column.
+    NameOf(&'static str),
+}
+
+/// What a deletion does to a kept row whose column names a deleted person or workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Then {
+    /// The column is cleared (set to NULL).
+    Clear,
+    /// The row is deleted.
+    DeleteRow,
+    /// The column is overwritten with this text.
+    Replace(&'static str),
+}
+
+/// A column that names a person, a workspace or an address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ref {
+    pub column: &'static str,
+    pub names: Names,
+    pub then: Then,
+}
+
+/// What a deleted person's name becomes where a workspace keeps the row (an activity log).
+pub const FORMER_MEMBER: &str = "Former member";
+
+impl Ref {
+    /// A user id that is cleared where the row stays (a post's author).
+    pub const fn user(column: &'static str) -> Self {
+        Self {
+            column,
+            names: Names::User,
+            then: Then::Clear,
+        }
+    }
+    /// A copy of the person's name beside their id in `id`, overwritten where the row stays.
+    pub const fn name_of(column: &'static str, id: &'static str) -> Self {
+        Self {
+            column,
+            names: Names::NameOf(id),
+            then: Then::Replace(FORMER_MEMBER),
+        }
+    }
+    /// An e-mail address whose rows go with the person (invitations sent to them).
+    pub const fn address_rows(column: &'static str) -> Self {
+        Self {
+            column,
+            names: Names::Address,
+            then: Then::DeleteRow,
+        }
+    }
+    /// A workspace id that is cleared when the workspace is deleted (someone's last workspace).
+    pub const fn workspace(column: &'static str) -> Self {
+        Self {
+            column,
+            names: Names::Workspace,
+            then: Then::Clear,
+        }
+    }
+    /// A workspace id whose rows go with the workspace (its queued work).
+    pub const fn workspace_rows(column: &'static str) -> Self {
+        Self {
+            column,
+            names: Names::Workspace,
+            then: Then::DeleteRow,
+        }
+    }
+}
+
 /// What deleting an account does to a table's rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnDeletion {
@@ -69,6 +147,12 @@ pub enum OnDeletion {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnExport {
     Include,
+    /// Included without these columns, which hold secrets (a password hash, the hash of a
+    /// session or invitation token).
+    IncludeWithout(&'static [&'static str]),
+    /// Only the rows whose given column names the person (a workspace's activity log holds
+    /// other members' actions too; the export carries the person's own).
+    IncludeOwn(&'static str),
     /// Left out, for the stated reason (secrets, or nothing personal).
     Exclude(&'static str),
 }
@@ -79,9 +163,12 @@ pub struct TableClass {
     pub table: &'static str,
     pub category: Category,
     pub owner: Owner,
-    /// Columns other than the owner column that may name the user (to clear, or to check that
-    /// no residue remains after a deletion).
-    pub user_refs: &'static [&'static str],
+    /// Columns other than the owner column that name a person, a workspace or an address, and
+    /// what a deletion does to the rows it keeps that name the deleted ones. The residue check
+    /// reads them too.
+    pub refs: &'static [Ref],
+    /// Columns that hold keys of the media store: the objects go with the rows.
+    pub objects: &'static [&'static str],
     pub deletion: OnDeletion,
     pub export: OnExport,
     /// What the table holds, in a sentence a person can read.
@@ -94,18 +181,20 @@ pub const TABLES: &[TableClass] = &[
         table: "users",
         category: Category::AccountProfile,
         owner: Owner::User("id"),
-        user_refs: &[],
+        refs: &[Ref::workspace("last_workspace_id")],
+        objects: &[],
         deletion: OnDeletion::Delete,
-        export: OnExport::Include,
+        export: OnExport::IncludeWithout(&["password_hash"]),
         holds: "Name, e-mail address, time zone, language and the password hash.",
     },
     TableClass {
         table: "sessions",
         category: Category::AccountProfile,
         owner: Owner::User("user_id"),
-        user_refs: &[],
+        refs: &[],
+        objects: &[],
         deletion: OnDeletion::Delete,
-        export: OnExport::Include,
+        export: OnExport::IncludeWithout(&["token_hash"]),
         holds: "Signed-in browsers: a hash of the session token, a short device description, \
                 when the session started and was last used.",
     },
@@ -113,7 +202,8 @@ pub const TABLES: &[TableClass] = &[
         table: "email_tokens",
         category: Category::AccountProfile,
         owner: Owner::User("user_id"),
-        user_refs: &[],
+        refs: &[],
+        objects: &[],
         deletion: OnDeletion::Delete,
         export: OnExport::Exclude("single-use links: hashes of secrets that expire within days"),
         holds: "Hashes of the single-use links sent by e-mail (verification, password reset, \
@@ -123,7 +213,8 @@ pub const TABLES: &[TableClass] = &[
         table: "workspaces",
         category: Category::WorkspaceAndUsage,
         owner: Owner::Workspace("id"),
-        user_refs: &[],
+        refs: &[],
+        objects: &[],
         deletion: OnDeletion::FollowWorkspace,
         export: OnExport::Include,
         holds: "Workspace names.",
@@ -132,7 +223,8 @@ pub const TABLES: &[TableClass] = &[
         table: "memberships",
         category: Category::WorkspaceAndUsage,
         owner: Owner::User("user_id"),
-        user_refs: &[],
+        refs: &[Ref::workspace_rows("workspace_id")],
+        objects: &[],
         deletion: OnDeletion::Delete,
         export: OnExport::Include,
         holds: "Who belongs to which workspace, with which role.",
@@ -141,25 +233,31 @@ pub const TABLES: &[TableClass] = &[
         table: "invitations",
         category: Category::WorkspaceAndUsage,
         owner: Owner::Workspace("workspace_id"),
-        user_refs: &["invited_by", "email"],
+        refs: &[Ref::user("invited_by"), Ref::address_rows("email")],
+        objects: &[],
         deletion: OnDeletion::FollowWorkspace,
-        export: OnExport::Include,
+        export: OnExport::IncludeWithout(&["token_hash"]),
         holds: "Invitations to a workspace: the invited address, the role and who invited.",
     },
     TableClass {
         table: "activity_log",
         category: Category::WorkspaceAndUsage,
         owner: Owner::Workspace("workspace_id"),
-        user_refs: &["actor_user_id", "actor_name"],
+        refs: &[
+            Ref::name_of("actor_name", "actor_user_id"),
+            Ref::user("actor_user_id"),
+        ],
+        objects: &[],
         deletion: OnDeletion::FollowWorkspace,
-        export: OnExport::Include,
+        export: OnExport::IncludeOwn("actor_user_id"),
         holds: "Who did what, to which object and when, in each workspace.",
     },
     TableClass {
         table: "jobs",
         category: Category::WorkspaceAndUsage,
         owner: Owner::User("user_id"),
-        user_refs: &[],
+        refs: &[Ref::workspace_rows("workspace_id")],
+        objects: &[],
         deletion: OnDeletion::Delete,
         export: OnExport::Exclude("transient background work, removed once done"),
         holds: "Background work waiting or running (e-mails to send, posts to publish).",
@@ -168,7 +266,8 @@ pub const TABLES: &[TableClass] = &[
         table: "consent_ledger",
         category: Category::ConsentRecords,
         owner: Owner::User("user_id"),
-        user_refs: &[],
+        refs: &[],
+        objects: &[],
         deletion: OnDeletion::Retain(
             "proof of consent: kept, detached from the person (user id cleared; the row hash does not cover it)",
         ),
@@ -181,7 +280,8 @@ pub const TABLES: &[TableClass] = &[
         table: "consent_chain",
         category: Category::System,
         owner: Owner::Nobody,
-        user_refs: &[],
+        refs: &[],
+        objects: &[],
         deletion: OnDeletion::Retain("the head of the ledger's hash chain; holds no personal data"),
         export: OnExport::Exclude("holds no personal data"),
         holds: "The newest hash of the consent ledger and its length.",
@@ -190,7 +290,8 @@ pub const TABLES: &[TableClass] = &[
         table: "policy_versions",
         category: Category::System,
         owner: Owner::Nobody,
-        user_refs: &[],
+        refs: &[],
+        objects: &[],
         deletion: OnDeletion::Retain("the published policies; hold no personal data"),
         export: OnExport::Exclude("public documents, not personal data"),
         holds: "Every published version of each policy: text, summary, effective date, SHA-256.",
@@ -199,7 +300,8 @@ pub const TABLES: &[TableClass] = &[
         table: "policy_acceptances",
         category: Category::ConsentRecords,
         owner: Owner::User("user_id"),
-        user_refs: &[],
+        refs: &[],
+        objects: &[],
         deletion: OnDeletion::Delete,
         export: OnExport::Include,
         holds: "Which version of which policy each person accepted, when and where (the proof \
@@ -209,7 +311,8 @@ pub const TABLES: &[TableClass] = &[
         table: "social_accounts",
         category: Category::ConnectedAccounts,
         owner: Owner::Workspace("workspace_id"),
-        user_refs: &[],
+        refs: &[],
+        objects: &[],
         deletion: OnDeletion::FollowWorkspace,
         export: OnExport::Include,
         holds: "The platform accounts a workspace publishes to: platform, the account's id there, \
@@ -220,7 +323,8 @@ pub const TABLES: &[TableClass] = &[
         table: "campaigns",
         category: Category::WorkspaceAndUsage,
         owner: Owner::Workspace("workspace_id"),
-        user_refs: &["created_by"],
+        refs: &[Ref::user("created_by")],
+        objects: &[],
         deletion: OnDeletion::FollowWorkspace,
         export: OnExport::Include,
         holds: "Campaigns: name, description, date range, colour and who created them.",
@@ -229,7 +333,8 @@ pub const TABLES: &[TableClass] = &[
         table: "posts",
         category: Category::WorkspaceAndUsage,
         owner: Owner::Workspace("workspace_id"),
-        user_refs: &["author_id"],
+        refs: &[Ref::user("author_id")],
+        objects: &[],
         deletion: OnDeletion::FollowWorkspace,
         export: OnExport::Include,
         holds: "Posts in every state: text, first comment, schedule and time zone, campaign, \
@@ -242,7 +347,8 @@ pub const TABLES: &[TableClass] = &[
             column: "post_id",
             table: "posts",
         },
-        user_refs: &[],
+        refs: &[],
+        objects: &[],
         deletion: OnDeletion::FollowWorkspace,
         export: OnExport::Include,
         holds: "Each account a post goes to: its variant of the text, platform options, state, \
@@ -255,7 +361,8 @@ pub const TABLES: &[TableClass] = &[
             column: "target_id",
             table: "post_targets",
         },
-        user_refs: &[],
+        refs: &[],
+        objects: &[],
         deletion: OnDeletion::FollowWorkspace,
         export: OnExport::Include,
         holds: "Every call made to a platform to publish a post: when it started and ended, its \
@@ -265,7 +372,8 @@ pub const TABLES: &[TableClass] = &[
         table: "job_slots",
         category: Category::System,
         owner: Owner::Nobody,
-        user_refs: &[],
+        refs: &[],
+        objects: &[],
         deletion: OnDeletion::Retain(
             "concurrency bookkeeping of the queue; holds no personal data",
         ),
@@ -276,7 +384,8 @@ pub const TABLES: &[TableClass] = &[
         table: "media_items",
         category: Category::MediaAssets,
         owner: Owner::Workspace("workspace_id"),
-        user_refs: &["uploaded_by"],
+        refs: &[Ref::user("uploaded_by")],
+        objects: &["object_key", "thumb_key"],
         deletion: OnDeletion::FollowWorkspace,
         export: OnExport::Include,
         holds: "The media library: file name, type, size, dimensions, folder and tags, who \
@@ -290,7 +399,8 @@ pub const TABLES: &[TableClass] = &[
             column: "post_id",
             table: "posts",
         },
-        user_refs: &[],
+        refs: &[],
+        objects: &[],
         deletion: OnDeletion::FollowWorkspace,
         export: OnExport::Include,
         holds: "Which library files a post carries, in which order, and the files chosen for \
@@ -303,7 +413,8 @@ pub const TABLES: &[TableClass] = &[
             column: "account_id",
             table: "social_accounts",
         },
-        user_refs: &[],
+        refs: &[],
+        objects: &[],
         deletion: OnDeletion::FollowWorkspace,
         export: OnExport::Exclude(
             "platform tokens are secrets; the export lists the account, never its tokens",
@@ -315,7 +426,8 @@ pub const TABLES: &[TableClass] = &[
         table: "oauth_states",
         category: Category::ConnectedAccounts,
         owner: Owner::User("user_id"),
-        user_refs: &[],
+        refs: &[Ref::workspace_rows("workspace_id")],
+        objects: &[],
         deletion: OnDeletion::Delete,
         export: OnExport::Exclude("single-use authorisations that expire within ten minutes"),
         holds: "Platform authorisations in progress: a hash of the state sent to the platform, \
@@ -324,10 +436,100 @@ pub const TABLES: &[TableClass] = &[
                 (encrypted) and the names of the pages offered.",
     },
     TableClass {
+        table: "account_deletions",
+        category: Category::AccountProfile,
+        owner: Owner::User("user_id"),
+        refs: &[],
+        objects: &[],
+        deletion: OnDeletion::Retain(
+            "proof that a deletion was carried out: when, and how many rows of each kind; the \
+             address, name and user id are cleared when it ends",
+        ),
+        export: OnExport::Exclude("exists only while the account is being deleted"),
+        holds: "Account deletions under way: the address the receipt goes to, the step reached \
+                and the receipt; once finished, only the dates and counts, with a keyed hash \
+                of the user id.",
+    },
+    TableClass {
+        table: "forget_list",
+        category: Category::System,
+        owner: Owner::Nobody,
+        refs: &[],
+        objects: &[],
+        deletion: OnDeletion::Retain(
+            "keyed hashes of deleted ids, so that a restored backup forgets them again",
+        ),
+        export: OnExport::Exclude("holds no personal data"),
+        holds: "Keyed hashes (not reversible without the server's key) of deleted user ids, \
+                workspace ids and addresses, kept longer than backups.",
+    },
+    TableClass {
+        table: "legal_records",
+        category: Category::Billing,
+        owner: Owner::Nobody,
+        refs: &[],
+        objects: &[],
+        deletion: OnDeletion::Retain(
+            "tax law requires invoices to be kept; detached from the person (no name, address, \
+             account or workspace) and deleted when the legal period ends",
+        ),
+        export: OnExport::Exclude("names no person, so no row can be matched to an account"),
+        holds: "For each invoice: its number, issue date, amount, currency and country, and the \
+                day it is deleted.",
+    },
+    TableClass {
+        table: "usage_daily",
+        category: Category::Diagnostics,
+        owner: Owner::Nobody,
+        refs: &[],
+        objects: &[],
+        deletion: OnDeletion::Retain("anonymized aggregates"),
+        export: OnExport::Exclude("anonymized aggregates: counts that name no person"),
+        holds: "Anonymized aggregates: per day, feature and platform, how often it was used \
+                (posts created, publishing outcomes, media added); no user or workspace id.",
+    },
+    TableClass {
+        table: "deletion_requests",
+        category: Category::AccountProfile,
+        owner: Owner::User("user_id"),
+        refs: &[
+            // The address goes with the account; a closed request has none left anyway.
+            Ref {
+                column: "email",
+                names: Names::Address,
+                then: Then::Clear,
+            },
+            Ref::user("recorded_by"),
+        ],
+        objects: &[],
+        deletion: OnDeletion::Retain(
+            "proof that a request e-mailed to the privacy address was answered within 30 days: \
+             the dates, the state and a keyed hash of the address; the address and user id are \
+             cleared",
+        ),
+        export: OnExport::IncludeWithout(&["token_hash"]),
+        holds: "Deletion requests received by e-mail: the address (only while the request is \
+                open), a keyed hash of it, the day it arrived and its deadline, the state, a \
+                hash of the confirmation link, the account it matched, when the administrators \
+                were reminded, and who recorded it.",
+    },
+    TableClass {
+        table: "data_exports",
+        category: Category::AccountProfile,
+        owner: Owner::User("user_id"),
+        refs: &[],
+        objects: &["object_key"],
+        deletion: OnDeletion::Delete,
+        export: OnExport::Exclude("the bookkeeping of the exports themselves"),
+        holds: "Each data export asked for: when, its progress, its size, where the ZIP is kept \
+                until it expires seven days after it is ready, and why a build failed.",
+    },
+    TableClass {
         table: "seaql_migrations",
         category: Category::System,
         owner: Owner::Nobody,
-        user_refs: &[],
+        refs: &[],
+        objects: &[],
         deletion: OnDeletion::Retain("schema bookkeeping; holds no personal data"),
         export: OnExport::Exclude("holds no personal data"),
         holds: "Which schema migrations have been applied.",
@@ -367,10 +569,12 @@ mod tests {
                 "{} is classified twice",
                 t.table
             );
-            if t.category != Category::System {
-                assert_ne!(
-                    t.owner,
-                    Owner::Nobody,
+            // A table of a personal category owned by nobody is only allowed when deletion
+            // keeps it for a stated reason: it must then name nobody (legal records,
+            // anonymized aggregates).
+            if t.category != Category::System && t.owner == Owner::Nobody {
+                assert!(
+                    matches!(t.deletion, OnDeletion::Retain(_)) && t.refs.is_empty(),
                     "{} holds personal data but has no owner",
                     t.table
                 );

@@ -203,6 +203,61 @@ impl KeyRing {
     }
 }
 
+/// A data key for something kept outside the database (a backup file), and its seal.
+pub struct DataKey {
+    /// The master key that wrapped it.
+    pub key_id: String,
+    /// The data key sealed with that master key: a 24-byte nonce and the ciphertext.
+    pub wrapped: Vec<u8>,
+    /// The data key itself, 32 bytes.
+    pub key: SecretSlice<u8>,
+}
+
+impl KeyRing {
+    /// A fresh random data key, wrapped with the current master key under `purpose` (the
+    /// associated data, so that a key wrapped for one use does not open for another).
+    pub fn new_data_key(&self, purpose: &str) -> Result<DataKey, KeyRingError> {
+        let mut key = vec![0u8; KEY];
+        rand::rng().fill_bytes(&mut key);
+        let master = &self.keys[0];
+        let wrapped = seal_with(
+            master.key.expose_secret(),
+            &purpose_context(purpose, &master.id),
+            &key,
+        )?;
+        Ok(DataKey {
+            key_id: master.id.clone(),
+            wrapped,
+            key: SecretSlice::from(key),
+        })
+    }
+
+    /// Opens a data key that [`KeyRing::new_data_key`] wrapped with master key `key_id` for
+    /// `purpose`: `UnknownKey` when the ring lacks that key, `Sealed` when it does not open
+    /// (another key of the same name, or a damaged seal).
+    pub fn open_data_key(
+        &self,
+        key_id: &str,
+        purpose: &str,
+        wrapped: &[u8],
+    ) -> Result<SecretSlice<u8>, KeyRingError> {
+        let master = self.key(key_id)?;
+        let key = open_with(
+            master.key.expose_secret(),
+            &purpose_context(purpose, key_id),
+            wrapped,
+        )?;
+        if key.len() != KEY {
+            return Err(KeyRingError::Sealed);
+        }
+        Ok(SecretSlice::from(key))
+    }
+}
+
+fn purpose_context(purpose: &str, key_id: &str) -> Vec<u8> {
+    format!("data-key:{purpose}:{key_id}").into_bytes()
+}
+
 /// The associated data of a wrapped data key: where it belongs and which key wrapped it.
 fn wrap_context(place: Place<'_>, key_id: &str) -> Vec<u8> {
     let mut context = place.bytes("data-key");

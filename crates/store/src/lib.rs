@@ -1,6 +1,7 @@
 //! Storage: the one definition of every table (SeaORM entities and migrations) for SQLite and
 //! PostgreSQL, the connection, and the data map that classifies every table.
 
+pub mod backup;
 pub mod datamap;
 pub mod entities;
 pub mod keyring;

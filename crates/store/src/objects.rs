@@ -21,6 +21,31 @@ pub struct S3Config {
     pub secret_access_key: String,
 }
 
+/// Where a workspace's files live in the store: every key under it belongs to the workspace,
+/// so deleting the workspace can sweep the prefix.
+pub fn workspace_prefix(workspace_id: i64) -> String {
+    format!("ws-{workspace_id}/")
+}
+
+/// Where a person's own files live in the store (their data exports): every key under it
+/// belongs to the user, so deleting the account can sweep the prefix.
+pub fn user_prefix(user_id: i64) -> String {
+    format!("user-{user_id}/")
+}
+
+/// Who owns the object at `key`, by its prefix: `Some(("workspace", id))` or
+/// `Some(("user", id))`; `None` for a key outside the known prefixes.
+pub fn owner_of_key(key: &str) -> Option<(&'static str, i64)> {
+    let (first, _) = key.split_once('/')?;
+    if let Some(id) = first.strip_prefix("ws-") {
+        return id.parse().ok().map(|id| ("workspace", id));
+    }
+    if let Some(id) = first.strip_prefix("user-") {
+        return id.parse().ok().map(|id| ("user", id));
+    }
+    None
+}
+
 #[derive(Clone)]
 pub struct Objects {
     inner: Arc<dyn ObjectStore>,

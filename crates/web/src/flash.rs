@@ -46,10 +46,13 @@ pub enum Flash {
     AccountDisconnectedNoRevocation,
     AccountDisconnectedShared,
     AccountsConnected,
+    DeletionRequestRecorded,
+    DeletionRequestResent,
+    DeletionRequestClosed,
 }
 
 impl Flash {
-    const ALL: [Flash; 41] = [
+    const ALL: [Flash; 44] = [
         Self::Welcome,
         Self::LoggedOut,
         Self::EmailConfirmed,
@@ -91,6 +94,9 @@ impl Flash {
         Self::AccountDisconnectedNoRevocation,
         Self::AccountDisconnectedShared,
         Self::AccountsConnected,
+        Self::DeletionRequestRecorded,
+        Self::DeletionRequestResent,
+        Self::DeletionRequestClosed,
     ];
 
     pub fn from_code(code: &str) -> Option<Self> {
@@ -141,6 +147,9 @@ impl Flash {
             Self::AccountDisconnectedNoRevocation => "account-disconnected-no-revocation",
             Self::AccountDisconnectedShared => "account-disconnected-shared",
             Self::AccountsConnected => "accounts-connected",
+            Self::DeletionRequestRecorded => "deletion-request-recorded",
+            Self::DeletionRequestResent => "deletion-request-resent",
+            Self::DeletionRequestClosed => "deletion-request-closed",
         }
     }
 
@@ -211,6 +220,15 @@ impl Flash {
                 "The account is disconnected and its tokens deleted. The platform's authorisation was kept because other connected accounts (pages of the same login) still use it; disconnecting the last of them revokes it."
             }
             Self::AccountsConnected => "The chosen accounts are connected.",
+            Self::DeletionRequestRecorded => {
+                "The request is recorded. A message went to the address: a link to confirm the deletion if an account uses it, otherwise word that nothing is held for it."
+            }
+            Self::DeletionRequestResent => {
+                "The request's message went to the address again, with a new link if an account uses it; the old link no longer works."
+            }
+            Self::DeletionRequestClosed => {
+                "The request is closed; its address is removed and its dates are kept as the record."
+            }
         }
     }
 }

@@ -312,7 +312,7 @@ fn artifacts_dir() -> PathBuf {
 }
 
 /// Waits until `script` returns true.
-async fn wait_until(b: &Browser, script: &str) -> Result<()> {
+pub(crate) async fn wait_until(b: &Browser, script: &str) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         if b.eval(script).await?.as_bool() == Some(true) {
@@ -337,7 +337,7 @@ where
 }
 
 /// Runs `body` in a fresh browser against `app`; a failure keeps a screenshot.
-async fn run_in<F>(app: TestApp, name: &str, javascript: bool, body: F)
+pub(crate) async fn run_in<F>(app: TestApp, name: &str, javascript: bool, body: F)
 where
     F: AsyncFnOnce(&mut Browser, &TestApp) -> Result<()>,
 {

@@ -167,6 +167,9 @@ pub struct TestApp {
     _pg: Option<PgDatabase>,
 }
 
+/// The server key of every test instance (the command-line tools are given it too).
+pub const TEST_SECRET_KEY: &str = "test-secret-key-test-secret-key-0123456789";
+
 /// Settings for a test instance: port 0, its own data folder and database.
 pub fn test_settings(data: &TempDir, database_url: &str) -> Settings {
     let mut settings = Settings::default();
@@ -174,11 +177,7 @@ pub fn test_settings(data: &TempDir, database_url: &str) -> Settings {
     settings.data.dir = data.0.clone();
     settings.database.url = Some(database_url.to_owned().into());
     settings.database.max_connections = 5;
-    settings.security.secret_key = Some(
-        "test-secret-key-test-secret-key-0123456789"
-            .to_owned()
-            .into(),
-    );
+    settings.security.secret_key = Some(TEST_SECRET_KEY.to_owned().into());
     settings
 }
 

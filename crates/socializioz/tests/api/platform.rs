@@ -157,7 +157,11 @@ pub fn run_admin(app: &crate::helpers::TestApp, args: &[&str]) -> (bool, String,
     cmd.args(args)
         .current_dir(&app.data.0)
         .env("SOCIALIZIOZ__DATA__DIR", &app.data.0)
-        .env("SOCIALIZIOZ__DATABASE__URL", &app.database_url);
+        .env("SOCIALIZIOZ__DATABASE__URL", &app.database_url)
+        .env(
+            "SOCIALIZIOZ__SECURITY__SECRET_KEY",
+            crate::helpers::TEST_SECRET_KEY,
+        );
     run(cmd, "")
 }
 

@@ -606,7 +606,7 @@ async fn shutdown_gives_unfinished_jobs_back(backend: Backend) {
     app.publisher.hang(false);
     // Given back at once (no waiting for the lease), not counted as an attempt...
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM jobs WHERE state = 'queued' AND attempts = 0 AND locked_until IS NULL").await,
+        app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'publish' AND state = 'queued' AND attempts = 0 AND locked_until IS NULL").await,
         1
     );
     // ...and the next worker does not call the platform blindly.

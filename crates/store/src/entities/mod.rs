@@ -1,14 +1,19 @@
 //! One SeaORM entity per table; the same definitions serve SQLite and PostgreSQL.
 
+pub mod account_deletion;
 pub mod account_token;
 pub mod activity;
 pub mod campaign;
 pub mod consent_chain;
 pub mod consent_record;
+pub mod data_export;
+pub mod deletion_request;
 pub mod email_token;
+pub mod forget_entry;
 pub mod invitation;
 pub mod job;
 pub mod job_slot;
+pub mod legal_record;
 pub mod media_item;
 pub mod membership;
 pub mod oauth_state;
@@ -20,5 +25,6 @@ pub mod post_target;
 pub mod publish_attempt;
 pub mod session;
 pub mod social_account;
+pub mod usage_daily;
 pub mod user;
 pub mod workspace;

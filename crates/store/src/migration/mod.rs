@@ -11,6 +11,10 @@ mod m20261129_000006_account_media;
 mod m20261129_000007_account_tokens;
 mod m20261129_000008_oauth_states;
 mod m20261129_000009_account_choices;
+mod m20261129_000010_deletions;
+mod m20261129_000011_retention;
+mod m20261129_000012_deletion_requests;
+mod m20261129_000013_exports;
 
 pub struct Migrator;
 
@@ -27,6 +31,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000007_account_tokens::Migration),
             Box::new(m20261129_000008_oauth_states::Migration),
             Box::new(m20261129_000009_account_choices::Migration),
+            Box::new(m20261129_000010_deletions::Migration),
+            Box::new(m20261129_000011_retention::Migration),
+            Box::new(m20261129_000012_deletion_requests::Migration),
+            Box::new(m20261129_000013_exports::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@ use axum::response::IntoResponse;
 const CSS: &str = include_str!("../../static/app.css");
 const JS: &str = include_str!("../../static/app.js");
 const COMPOSER_JS: &str = include_str!("../../static/composer.js");
+const EXPORT_JS: &str = include_str!("../../static/export.js");
 
 pub async fn css() -> impl IntoResponse {
     (
@@ -23,6 +24,10 @@ pub async fn js() -> impl IntoResponse {
 
 pub async fn composer_js() -> impl IntoResponse {
     script(COMPOSER_JS)
+}
+
+pub async fn export_js() -> impl IntoResponse {
+    script(EXPORT_JS)
 }
 
 fn script(body: &'static str) -> impl IntoResponse {

@@ -1,10 +1,13 @@
 //! Routes: one folder per area, one file per action.
 
 pub(crate) mod accounts;
+mod admin;
 mod assets;
 mod auth;
 mod campaigns;
+mod deletion_requests;
 mod health;
+mod help;
 mod home;
 mod legal;
 mod media;
@@ -146,6 +149,22 @@ pub fn router(state: AppState) -> Router {
             get(workspaces::invitations::show).post(workspaces::invitations::accept),
         )
         .route(
+            "/deletion-requests/confirm/{token}",
+            get(deletion_requests::confirm::page).post(deletion_requests::confirm::confirm),
+        )
+        .route(
+            "/admin/deletion-requests",
+            get(admin::deletion_requests::page).post(admin::deletion_requests::record),
+        )
+        .route(
+            "/admin/deletion-requests/{id}/resend",
+            post(admin::deletion_requests::resend),
+        )
+        .route(
+            "/admin/deletion-requests/{id}/close",
+            post(admin::deletion_requests::close),
+        )
+        .route(
             "/settings",
             get(settings::profile::form).post(settings::profile::submit),
         )
@@ -160,6 +179,18 @@ pub fn router(state: AppState) -> Router {
         .route("/settings/sessions", get(settings::sessions::page))
         .route("/settings/privacy", get(settings::privacy::page))
         .route(
+            "/settings/privacy/export",
+            post(settings::privacy::request_export),
+        )
+        .route(
+            "/settings/privacy/export/status",
+            get(settings::privacy::export_status),
+        )
+        .route(
+            "/settings/privacy/export/{id}/download",
+            get(settings::privacy::download_export),
+        )
+        .route(
             "/settings/privacy/consent.json",
             get(settings::privacy::download),
         )
@@ -171,6 +202,12 @@ pub fn router(state: AppState) -> Router {
             "/settings/sessions/{sid}/end",
             post(settings::sessions::end_one),
         )
+        .route(
+            "/settings/account/delete",
+            get(settings::delete::form).post(settings::delete::submit),
+        )
+        .route("/account-deleted", get(settings::delete::deleted))
+        .route("/help/revoke-access", get(help::revoke_access))
         .fallback(|| async { AppError::NotFound })
         .layer(RequestBodyLimitLayer::new(1024 * 1024))
         .layer(TimeoutLayer::with_status_code(
@@ -203,6 +240,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/app.css", get(assets::css))
         .route("/static/app.js", get(assets::js))
         .route("/static/composer.js", get(assets::composer_js))
+        .route("/static/export.js", get(assets::export_js))
         .route("/media/{id}/{expires}/{sig}", get(media::signed))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {

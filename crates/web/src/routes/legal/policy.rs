@@ -55,7 +55,7 @@ pub fn with_facts(state: &AppState, body: &str) -> String {
             .map(|(name, purpose)| format!("- **{name}**: {purpose}\n"))
             .collect()
     };
-    let retention: String = services::retention::periods()
+    let retention: String = services::retention::periods(&state.services.retention)
         .iter()
         .map(|(what, how_long)| format!("- **{what}**: {how_long}\n"))
         .collect();

@@ -1,5 +1,6 @@
 //! The person's own settings: profile, e-mail address, password, sessions.
 
+pub mod delete;
 pub mod email;
 pub mod password;
 pub mod privacy;

@@ -1,0 +1,1224 @@
+//! Account deletion: everything at once, proven.
+//!
+//! Confirming (in the app, or through a request e-mailed to the privacy address) starts a
+//! deletion in one transaction: the account can no longer sign in (its address and password
+//! are replaced, its sessions and links deleted), an `account_deletions` row records the plan
+//! (which workspaces go, which are handed over to their other owners), and a job is queued
+//! that carries it out should this process die. The deletion then runs at once, in steps that
+//! each record the next, so a crash resumes where it stopped:
+//!
+//! 1. `revoke`: the tokens of the connected accounts of the deleted workspaces are revoked at
+//!    the platforms (best effort; each outcome goes into the receipt as it happens).
+//! 2. `receipt`: the receipt (what is deleted, what is kept and for how long, the revocations)
+//!    is e-mailed to the address, which is still known.
+//! 3. `rows`: one transaction deletes every row the data map ties to the person and the
+//!    deleted workspaces, clears their name and id from the rows the remaining workspaces keep,
+//!    adds keyed hashes of the deleted ids to the forget list, tells the other owners, and
+//!    erases the address from the deletion row.
+//! 4. `objects`: the media store objects of the deleted rows, and everything under the deleted
+//!    workspaces' prefixes, are removed.
+//!
+//! Which tables are touched, and how, comes from `store::datamap` only: a table is deleted,
+//! checked for residue and re-applied after a restore by being classified there.
+
+use crate::connections::Revocation;
+use crate::datamap::{self as plan, Subject};
+use crate::{Result, ServiceError, Services, activity, emails, queue};
+use domain::{Role, WorkspaceId};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SimpleExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use store::datamap::{self, Names, OnDeletion, Owner, TABLES, Then};
+use store::entities::{
+    account_deletion, email_token, forget_entry, membership, oauth_state, session, social_account,
+    user, workspace,
+};
+
+pub const JOB_KIND: &str = "delete_account";
+
+/// The purpose under which ids are hashed for the forget list.
+const FORGET: &str = "forget-list";
+
+/// How long the safety-net job waits before resuming a deletion that the request running it
+/// did not finish (a crash, a restart).
+const RESUME_AFTER: chrono::Duration = chrono::Duration::minutes(2);
+
+/// Where the deletion was asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// From the settings page, after the password and the typed confirmation.
+    App,
+    /// A request sent to the privacy address, confirmed from the account's mailbox.
+    Email,
+}
+
+impl Via {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::App => "app",
+            Self::Email => "email",
+        }
+    }
+}
+
+/// A step of a deletion; each is stored before the next begins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Revoke,
+    Receipt,
+    Rows,
+    Objects,
+    Done,
+}
+
+impl Step {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Revoke => "revoke",
+            Self::Receipt => "receipt",
+            Self::Rows => "rows",
+            Self::Objects => "objects",
+            Self::Done => "done",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "revoke" => Self::Revoke,
+            "receipt" => Self::Receipt,
+            "rows" => Self::Rows,
+            "objects" => Self::Objects,
+            _ => Self::Done,
+        }
+    }
+}
+
+/// What a deletion did to one connected account at its platform.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevocationLine {
+    pub account_id: i64,
+    pub platform: String,
+    pub username: String,
+    /// `revoked`, `not_offered`, `failed`, `shared`.
+    pub outcome: String,
+    /// For people: what happened and what is left to do.
+    pub detail: String,
+}
+
+impl RevocationLine {
+    pub fn revoked(&self) -> bool {
+        self.outcome == "revoked"
+    }
+}
+
+/// A workspace the deletion removes or hands over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceLine {
+    pub id: i64,
+    pub name: String,
+    /// The other people in it: (user id, name, address, role).
+    pub others: Vec<(i64, String, String, String)>,
+}
+
+/// The record a deletion builds as it goes (stored as JSON on its row): the plan, the
+/// revocations, and what was deleted. Reduced to counts when the deletion ends.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Receipt {
+    pub user_id: i64,
+    /// Workspaces deleted with the account (it was their only owner).
+    pub deleted: Vec<WorkspaceLine>,
+    /// Workspaces kept by their other owners.
+    pub handed_over: Vec<WorkspaceLine>,
+    pub revocations: Vec<RevocationLine>,
+    /// Rows deleted, by table.
+    pub rows: BTreeMap<String, u64>,
+    /// Rows kept (by workspaces that stay, or as proof) with the person's name or id cleared.
+    #[serde(default)]
+    pub detached: BTreeMap<String, u64>,
+    /// Media store keys of the deleted rows, removed in the last step.
+    pub objects: Vec<String>,
+    pub objects_deleted: u64,
+    pub mailed: bool,
+}
+
+impl Receipt {
+    /// The rows deleted per data category of the privacy page.
+    pub fn by_category(&self) -> Vec<(&'static str, u64)> {
+        let mut out: Vec<(&'static str, u64)> = Vec::new();
+        for (table, n) in &self.rows {
+            let Some(class) = datamap::classify(table) else {
+                continue;
+            };
+            let label = class.category.label();
+            match out.iter_mut().find(|(l, _)| *l == label) {
+                Some((_, total)) => *total += n,
+                None => out.push((label, *n)),
+            }
+        }
+        out
+    }
+}
+
+/// What confirming would do, for the page that asks.
+#[derive(Debug, Clone)]
+pub struct Preview {
+    pub deleted: Vec<WorkspaceLine>,
+    pub handed_over: Vec<WorkspaceLine>,
+    /// Per category of the privacy page: what is deleted, with how many rows.
+    pub deleted_data: Vec<PreviewLine>,
+    /// What is kept, and why.
+    pub retained: Vec<PreviewLine>,
+    /// The connected accounts of the deleted workspaces: (platform, username, what happens).
+    pub accounts: Vec<(String, String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PreviewLine {
+    pub category: &'static str,
+    pub what: &'static str,
+    pub rows: u64,
+    /// For retained data: why, and for how long.
+    pub reason: String,
+}
+
+/// What re-applying the forget list removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ForgetReport {
+    pub users: usize,
+    pub workspaces: usize,
+    pub rows: u64,
+    pub objects: u64,
+}
+
+/// Something a deletion should have removed and did not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// `table.column`, or `media store`.
+    pub place: String,
+    pub count: u64,
+}
+
+/// Whose deletion the residue check looks at.
+#[derive(Debug, Clone)]
+pub enum Whom {
+    Email(String),
+    /// The keyed hash of the user id (as in the forget list and the deletion record).
+    UserHash(String),
+}
+
+/// The residue check's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Residue {
+    /// The account still exists (not deleted, or its deletion has not finished).
+    AccountExists,
+    /// No deletion is recorded for it.
+    Unknown,
+    /// Checked: the findings (empty when nothing remains).
+    Checked {
+        deletions: usize,
+        findings: Vec<Finding>,
+    },
+}
+
+fn outcome_line(account: &social_account::Model, revocation: &Revocation) -> RevocationLine {
+    let (outcome, detail) = match revocation {
+        Revocation::Revoked => ("revoked", "access revoked at the platform".to_owned()),
+        Revocation::NotOffered => (
+            "not_offered",
+            "the platform offers no revocation: remove Socializioz in its settings".to_owned(),
+        ),
+        Revocation::Failed(why) => (
+            "failed",
+            format!(
+                "the platform did not confirm the revocation ({why}): remove Socializioz in its \
+                 settings"
+            ),
+        ),
+        Revocation::Shared(n) => (
+            "shared",
+            format!("kept: the same authorisation serves {n} account(s) in workspaces that stay"),
+        ),
+    };
+    RevocationLine {
+        account_id: account.id,
+        platform: account.platform.clone(),
+        username: account.username.clone(),
+        outcome: outcome.to_owned(),
+        detail,
+    }
+}
+
+fn as_subject(receipt: &Receipt, address: Option<&str>) -> Subject {
+    Subject {
+        users: vec![receipt.user_id],
+        workspaces: receipt.deleted.iter().map(|w| w.id).collect(),
+        addresses: address.map(|a| a.to_lowercase()).into_iter().collect(),
+    }
+}
+
+/// `NOT condition`, or nothing to exclude.
+fn and_not(base: SimpleExpr, excluded: Option<SimpleExpr>) -> SimpleExpr {
+    match excluded {
+        Some(excluded) => base.and(excluded.not()),
+        None => base,
+    }
+}
+
+/// Deletes everything of `subject` the data map names, in one transaction's worth of
+/// statements: copies of names replaced and ids cleared in the rows that stay, rows addressed
+/// to the deleted ones removed, then every owned row, children before parents. Returns the
+/// rows changed per table and the media keys of the deleted rows.
+async fn delete_rows<C: ConnectionTrait>(conn: &C, subject: &Subject) -> Result<Changes> {
+    let mut changes = Changes::default();
+    let mut add = |table: &str, n: u64, deleted: bool| {
+        let map = if deleted {
+            &mut changes.deleted
+        } else {
+            &mut changes.detached
+        };
+        if n > 0 {
+            *map.entry(table.to_owned()).or_default() += n;
+        }
+    };
+    let mut keys = Vec::new();
+    for table in TABLES {
+        let Some(owned) = plan::owned(table, subject) else {
+            continue;
+        };
+        if table.objects.is_empty() || matches!(table.deletion, OnDeletion::Retain(_)) {
+            continue;
+        }
+        let found = conn
+            .query_all_raw(plan::build(
+                conn,
+                &plan::select(table.table, table.objects, owned),
+            ))
+            .await?;
+        for row in found {
+            for column in table.objects {
+                if let Some(key) = row.try_get::<Option<String>>("", column)? {
+                    keys.push(key);
+                }
+            }
+        }
+    }
+    // Rows that stay: replaced names first (they are found through the ids cleared next).
+    for pass in [Pass::Replace, Pass::Clear, Pass::DeleteRows] {
+        for table in TABLES {
+            let stays = !matches!(
+                table.deletion,
+                OnDeletion::Delete | OnDeletion::FollowWorkspace
+            );
+            let owned = if stays {
+                None
+            } else {
+                plan::owned(table, subject)
+            };
+            for reference in table.refs {
+                let Some(naming) = plan::referencing(reference, subject) else {
+                    continue;
+                };
+                let n = match (pass, reference.then) {
+                    (Pass::Replace, Then::Replace(text)) => {
+                        plan::execute(
+                            conn,
+                            &plan::update(
+                                table.table,
+                                reference.column,
+                                text,
+                                and_not(naming, owned.clone()),
+                            ),
+                        )
+                        .await?
+                    }
+                    (Pass::Clear, Then::Clear) => {
+                        plan::execute(
+                            conn,
+                            &plan::update(
+                                table.table,
+                                reference.column,
+                                Expr::cust("NULL"),
+                                and_not(naming, owned.clone()),
+                            ),
+                        )
+                        .await?
+                    }
+                    (Pass::DeleteRows, Then::DeleteRow) => {
+                        plan::execute(conn, &plan::delete(table.table, naming)).await?
+                    }
+                    _ => 0,
+                };
+                add(table.table, n, pass == Pass::DeleteRows);
+            }
+        }
+    }
+    // Owned rows, children before parents.
+    for table in TABLES.iter().rev() {
+        let Some(owned) = plan::owned(table, subject) else {
+            continue;
+        };
+        match (table.deletion, table.owner) {
+            (OnDeletion::Delete | OnDeletion::FollowWorkspace, _) => {
+                let n = plan::execute(conn, &plan::delete(table.table, owned)).await?;
+                add(table.table, n, true);
+            }
+            (OnDeletion::Retain(_), Owner::User(column)) => {
+                let n = plan::execute(
+                    conn,
+                    &plan::update(table.table, column, Expr::cust("NULL"), owned),
+                )
+                .await?;
+                add(table.table, n, false);
+            }
+            (OnDeletion::Retain(_), _) => {}
+        }
+    }
+    changes.objects = keys;
+    Ok(changes)
+}
+
+/// What `delete_rows` did.
+#[derive(Debug, Default)]
+struct Changes {
+    /// Rows deleted, by table.
+    deleted: BTreeMap<String, u64>,
+    /// Rows kept with the person's name or id cleared, by table.
+    detached: BTreeMap<String, u64>,
+    /// Media store keys of the deleted rows.
+    objects: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    Replace,
+    Clear,
+    DeleteRows,
+}
+
+impl Services {
+    /// The keyed hash the forget list keeps for `value` of `kind` (`user`, `workspace`,
+    /// `address`).
+    pub fn forget_hash(&self, kind: &str, value: &str) -> String {
+        self.keys.mac(FORGET, format!("{kind}:{value}").as_bytes())
+    }
+
+    fn forget_id(&self, kind: &str, id: i64) -> String {
+        self.forget_hash(kind, &id.to_string())
+    }
+
+    /// What deleting `user` would do: the workspaces deleted and handed over, the rows per
+    /// category, what is kept and why, and what happens to each connected account.
+    pub async fn deletion_preview(&self, user: &user::Model) -> Result<Preview> {
+        let (deleted, handed_over) = self.workspace_fates(&self.db, user.id).await?;
+        let subject = Subject {
+            users: vec![user.id],
+            workspaces: deleted.iter().map(|w| w.id).collect(),
+            addresses: vec![user.email.to_lowercase()],
+        };
+        let periods = crate::retention::periods(&self.retention);
+        let mut deleted_data = Vec::new();
+        let mut retained = Vec::new();
+        for table in TABLES {
+            if table.category == datamap::Category::System {
+                continue;
+            }
+            let rows = match plan::owned(table, &subject) {
+                Some(owned) => plan::count_rows(&self.db, table.table, owned).await?,
+                None => 0,
+            };
+            let line = PreviewLine {
+                category: table.category.label(),
+                what: table.holds,
+                rows,
+                reason: String::new(),
+            };
+            match table.deletion {
+                OnDeletion::Delete | OnDeletion::FollowWorkspace => deleted_data.push(line),
+                OnDeletion::Retain(reason) => retained.push(PreviewLine {
+                    reason: reason.to_owned(),
+                    ..line
+                }),
+            }
+        }
+        for (what, how_long) in periods.iter().filter(|(what, _)| {
+            what.starts_with("Backups")
+                || what.starts_with("Anonymized")
+                || what.starts_with("Legal")
+        }) {
+            retained.push(PreviewLine {
+                category: "Kept after deletion",
+                what,
+                rows: 0,
+                reason: how_long.clone(),
+            });
+        }
+        let ids: Vec<i64> = deleted.iter().map(|w| w.id).collect();
+        let accounts = social_account::Entity::find()
+            .filter(social_account::Column::WorkspaceId.is_in(ids.iter().copied()))
+            .filter(social_account::Column::Status.ne("disconnected"))
+            .order_by_asc(social_account::Column::Id)
+            .all(&self.db)
+            .await?;
+        let leaving: Vec<i64> = accounts.iter().map(|a| a.id).collect();
+        let mut lines = Vec::new();
+        for account in &accounts {
+            let sharing = self.sharing_authorisation(account, &leaving).await?;
+            let platform = domain::Platform::parse(&account.platform).ok();
+            let what = if sharing > 0 {
+                format!(
+                    "kept: the authorisation also serves {sharing} account(s) in workspaces that stay"
+                )
+            } else if platform == Some(domain::Platform::Instagram) {
+                "Instagram offers no revocation: remove Socializioz in Instagram's settings"
+                    .to_owned()
+            } else {
+                "access revoked at the platform".to_owned()
+            };
+            lines.push((account.platform.clone(), account.username.clone(), what));
+        }
+        Ok(Preview {
+            deleted,
+            handed_over,
+            deleted_data,
+            retained,
+            accounts: lines,
+        })
+    }
+
+    /// The workspaces `user_id` owns: those with no other owner are deleted with the account,
+    /// the others handed over. Workspaces where they are not an owner are simply left.
+    async fn workspace_fates<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        user_id: i64,
+    ) -> Result<(Vec<WorkspaceLine>, Vec<WorkspaceLine>)> {
+        let owned = membership::Entity::find()
+            .filter(membership::Column::UserId.eq(user_id))
+            .filter(membership::Column::Role.eq(Role::Owner.as_str()))
+            .order_by_asc(membership::Column::WorkspaceId)
+            .all(conn)
+            .await?;
+        let mut deleted = Vec::new();
+        let mut handed_over = Vec::new();
+        for m in owned {
+            let Some(ws) = workspace::Entity::find_by_id(m.workspace_id)
+                .one(conn)
+                .await?
+            else {
+                continue;
+            };
+            let others = membership::Entity::find()
+                .filter(membership::Column::WorkspaceId.eq(ws.id))
+                .filter(membership::Column::UserId.ne(user_id))
+                .find_also_related(user::Entity)
+                .all(conn)
+                .await?;
+            let others: Vec<(i64, String, String, String)> = others
+                .into_iter()
+                .filter_map(|(m, u)| u.map(|u| (u.id, u.name, u.email, m.role)))
+                .collect();
+            let line = WorkspaceLine {
+                id: ws.id,
+                name: ws.name,
+                others,
+            };
+            if line.others.iter().any(|o| o.3 == Role::Owner.as_str()) {
+                handed_over.push(line);
+            } else {
+                deleted.push(line);
+            }
+        }
+        Ok((deleted, handed_over))
+    }
+
+    /// Deletes the signed-in person's account once they have given their password again and
+    /// typed their address: starts the deletion and carries it out at once. Returns the
+    /// receipt (the same that is e-mailed).
+    pub async fn delete_own_account(
+        &self,
+        auth: &crate::sessions::AuthSession,
+        password: &str,
+        typed: &str,
+        client: &str,
+    ) -> Result<Receipt> {
+        if !typed.trim().eq_ignore_ascii_case(auth.user.email.trim()) {
+            return Err(ServiceError::invalid(
+                "confirm",
+                "Type your e-mail address exactly as shown to confirm.",
+            ));
+        }
+        self.confirm_identity(auth, password, client, "password")
+            .await?;
+        let id = self.begin_account_deletion(auth.user.id, Via::App).await?;
+        self.run_account_deletion(id).await?;
+        self.finished_receipt(id).await
+    }
+
+    /// Starts deleting an account: in one transaction, the account stops being able to sign
+    /// in and the deletion is recorded with a job that resumes it. Returns the deletion's id
+    /// (the same one when a deletion of this account is already under way).
+    pub async fn begin_account_deletion(&self, user_id: i64, via: Via) -> Result<i64> {
+        let txn = store::begin_write(&self.db).await?;
+        let person = user::Entity::find_by_id(user_id)
+            .one(&txn)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        if let Some(running) = account_deletion::Entity::find()
+            .filter(account_deletion::Column::UserId.eq(user_id))
+            .filter(account_deletion::Column::Step.ne(Step::Done.as_str()))
+            .one(&txn)
+            .await?
+        {
+            txn.rollback().await?;
+            return Ok(running.id);
+        }
+        let (deleted, handed_over) = self.workspace_fates(&txn, user_id).await?;
+        let receipt = Receipt {
+            user_id,
+            deleted,
+            handed_over,
+            ..Default::default()
+        };
+        let now = crate::now();
+        let row = account_deletion::ActiveModel {
+            user_id: Set(Some(user_id)),
+            subject_hash: Set(self.forget_id("user", user_id)),
+            email: Set(Some(person.email.clone())),
+            name: Set(Some(person.name.clone())),
+            via: Set(via.as_str().to_owned()),
+            step: Set(Step::Revoke.as_str().to_owned()),
+            receipt: Set(Some(
+                serde_json::to_string(&receipt).map_err(anyhow::Error::from)?,
+            )),
+            started_at: Set(now),
+            finished_at: Set(None),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        // From here on nobody signs in as this person: the address no longer matches any
+        // sign-in or reset, the password matches nothing, and every session and link is gone.
+        user::Entity::update_many()
+            .col_expr(
+                user::Column::Email,
+                Expr::value(format!("deleting-{}@deleted.invalid", row.id)),
+            )
+            .col_expr(user::Column::PasswordHash, Expr::value("!deleted"))
+            .filter(user::Column::Id.eq(user_id))
+            .exec(&txn)
+            .await?;
+        session::Entity::delete_many()
+            .filter(session::Column::UserId.eq(user_id))
+            .exec(&txn)
+            .await?;
+        email_token::Entity::delete_many()
+            .filter(email_token::Column::UserId.eq(user_id))
+            .exec(&txn)
+            .await?;
+        oauth_state::Entity::delete_many()
+            .filter(oauth_state::Column::UserId.eq(user_id))
+            .exec(&txn)
+            .await?;
+        let mut job = queue::NewJob::now(JOB_KIND, serde_json::json!({ "deletion": row.id }));
+        job.run_at = now + RESUME_AFTER;
+        queue::enqueue(&txn, job).await?;
+        txn.commit().await?;
+        tracing::info!(
+            deletion = row.id,
+            via = via.as_str(),
+            "account deletion started"
+        );
+        Ok(row.id)
+    }
+
+    /// Carries out (or resumes) a deletion to its end. Safe to run again: each step records
+    /// the next, and a finished deletion does nothing.
+    pub async fn run_account_deletion(&self, deletion_id: i64) -> Result<()> {
+        loop {
+            let row = account_deletion::Entity::find_by_id(deletion_id)
+                .one(&self.db)
+                .await?
+                .ok_or(ServiceError::NotFound)?;
+            let step = Step::parse(&row.step);
+            if step == Step::Done {
+                return Ok(());
+            }
+            self.deletion_step(&row, step).await?;
+        }
+    }
+
+    /// Runs one step of a deletion and records the next. Public so that a test can stop a
+    /// deletion between steps, as a crash would.
+    pub async fn deletion_step(&self, row: &account_deletion::Model, step: Step) -> Result<()> {
+        let mut receipt: Receipt = row
+            .receipt
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(anyhow::Error::from)?
+            .unwrap_or_default();
+        match step {
+            Step::Revoke => {
+                self.revoke_step(row, &mut receipt).await?;
+                self.save_step(row.id, step, Step::Receipt, &receipt).await
+            }
+            Step::Receipt => {
+                if !receipt.mailed {
+                    if let Some(address) = row.email.as_deref() {
+                        // Count what the last step will delete, so the receipt says it.
+                        let subject = as_subject(&receipt, Some(address));
+                        let mut rows = BTreeMap::new();
+                        for table in TABLES.iter().filter(|t| {
+                            matches!(t.deletion, OnDeletion::Delete | OnDeletion::FollowWorkspace)
+                        }) {
+                            if let Some(owned) = plan::owned(table, &subject) {
+                                let n = plan::count_rows(&self.db, table.table, owned).await?;
+                                if n > 0 {
+                                    rows.insert(table.table.to_owned(), n);
+                                }
+                            }
+                        }
+                        receipt.rows = rows;
+                        let email = emails::deletion_receipt(
+                            address,
+                            row.name.as_deref().unwrap_or(""),
+                            &receipt,
+                            &crate::retention::periods(&self.retention),
+                            &format!("{}/help/revoke-access", self.base_url),
+                        );
+                        self.mailer
+                            .send(&email)
+                            .await
+                            .map_err(|e| anyhow::anyhow!("the receipt could not be sent: {e}"))?;
+                    }
+                    receipt.mailed = true;
+                }
+                self.save_step(row.id, step, Step::Rows, &receipt).await
+            }
+            Step::Rows => self.rows_step(row, receipt).await,
+            Step::Objects => {
+                let mut deleted = 0;
+                for key in &receipt.objects {
+                    self.objects.delete(key).await?;
+                    deleted += 1;
+                }
+                for ws in &receipt.deleted {
+                    for key in self
+                        .objects
+                        .keys(&store::objects::workspace_prefix(ws.id))
+                        .await?
+                    {
+                        self.objects.delete(&key).await?;
+                        deleted += 1;
+                    }
+                }
+                for key in self
+                    .objects
+                    .keys(&format!("user-{}/", receipt.user_id))
+                    .await?
+                {
+                    self.objects.delete(&key).await?;
+                    deleted += 1;
+                }
+                // What stays on the row once finished: counts, and no names or ids.
+                let summary = serde_json::json!({
+                    "rows": receipt.rows,
+                    "detached": receipt.detached,
+                    "objects_deleted": receipt.objects_deleted + deleted,
+                    "workspaces_deleted": receipt.deleted.len(),
+                    "workspaces_handed_over": receipt.handed_over.len(),
+                    "revocations": receipt.revocations.iter().fold(
+                        BTreeMap::<String, u64>::new(),
+                        |mut all, r| { *all.entry(r.outcome.clone()).or_default() += 1; all },
+                    ),
+                });
+                account_deletion::Entity::update_many()
+                    .col_expr(
+                        account_deletion::Column::Step,
+                        Expr::value(Step::Done.as_str()),
+                    )
+                    .col_expr(
+                        account_deletion::Column::Receipt,
+                        Expr::value(summary.to_string()),
+                    )
+                    .col_expr(
+                        account_deletion::Column::FinishedAt,
+                        Expr::value(crate::now()),
+                    )
+                    .filter(account_deletion::Column::Id.eq(row.id))
+                    .filter(account_deletion::Column::Step.eq(Step::Objects.as_str()))
+                    .exec(&self.db)
+                    .await?;
+                tracing::info!(deletion = row.id, "account deletion finished");
+                Ok(())
+            }
+            Step::Done => Ok(()),
+        }
+    }
+
+    async fn save_step(&self, id: i64, from: Step, to: Step, receipt: &Receipt) -> Result<()> {
+        account_deletion::Entity::update_many()
+            .col_expr(account_deletion::Column::Step, Expr::value(to.as_str()))
+            .col_expr(
+                account_deletion::Column::Receipt,
+                Expr::value(serde_json::to_string(receipt).map_err(anyhow::Error::from)?),
+            )
+            .filter(account_deletion::Column::Id.eq(id))
+            .filter(account_deletion::Column::Step.eq(from.as_str()))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Revokes the platform access of every connected account of the deleted workspaces,
+    /// once per authorisation, recording each outcome as it happens.
+    async fn revoke_step(
+        &self,
+        row: &account_deletion::Model,
+        receipt: &mut Receipt,
+    ) -> Result<()> {
+        let ids: Vec<i64> = receipt.deleted.iter().map(|w| w.id).collect();
+        let accounts = social_account::Entity::find()
+            .filter(social_account::Column::WorkspaceId.is_in(ids.iter().copied()))
+            .filter(social_account::Column::Status.ne("disconnected"))
+            .order_by_asc(social_account::Column::Id)
+            .all(&self.db)
+            .await?;
+        let leaving: Vec<i64> = accounts.iter().map(|a| a.id).collect();
+        let mut revoked_grants: HashSet<(String, String)> = receipt
+            .revocations
+            .iter()
+            .filter(|r| r.revoked())
+            .filter_map(|r| {
+                accounts
+                    .iter()
+                    .find(|a| a.id == r.account_id)
+                    .and_then(|a| a.authorized_by.clone().map(|p| (a.platform.clone(), p)))
+            })
+            .collect();
+        for account in &accounts {
+            if receipt
+                .revocations
+                .iter()
+                .any(|r| r.account_id == account.id)
+            {
+                continue;
+            }
+            let grant = account
+                .authorized_by
+                .clone()
+                .map(|p| (account.platform.clone(), p));
+            let revocation = match &grant {
+                // Another page of the same login, deleted too, already revoked it.
+                Some(grant) if revoked_grants.contains(grant) => Revocation::Revoked,
+                _ => {
+                    let sharing = self.sharing_authorisation(account, &leaving).await?;
+                    self.revoke_at_platform(account, sharing).await
+                }
+            };
+            if let (Revocation::Revoked, Some(grant)) = (&revocation, grant) {
+                revoked_grants.insert(grant);
+            }
+            receipt.revocations.push(outcome_line(account, &revocation));
+            // Recorded at once, so a resumed deletion does not ask the platform again.
+            self.save_step(row.id, Step::Revoke, Step::Revoke, receipt)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The one transaction that deletes the rows.
+    async fn rows_step(&self, row: &account_deletion::Model, mut receipt: Receipt) -> Result<()> {
+        let txn = store::begin_write(&self.db).await?;
+        // Claim the step: a second runner (the safety-net job) finds it taken and stops.
+        let claimed = account_deletion::Entity::update_many()
+            .col_expr(
+                account_deletion::Column::Step,
+                Expr::value(Step::Rows.as_str()),
+            )
+            .filter(account_deletion::Column::Id.eq(row.id))
+            .filter(account_deletion::Column::Step.eq(Step::Rows.as_str()))
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        if claimed == 0 {
+            txn.rollback().await?;
+            return Ok(());
+        }
+        let subject = as_subject(&receipt, row.email.as_deref());
+        let changes = delete_rows(&txn, &subject).await?;
+        receipt.rows = changes.deleted;
+        receipt.detached = changes.detached;
+        receipt.objects = changes.objects;
+        // The workspaces that stay are told; so are the members of those that went.
+        for ws in &receipt.handed_over {
+            activity::record(
+                &txn,
+                WorkspaceId(ws.id),
+                None,
+                activity::Entry {
+                    action: "member.account_deleted",
+                    object_type: "member",
+                    object_id: None,
+                    summary: format!(
+                        "an owner deleted their account; their posts and files stay, shown as \
+                         by “{}”",
+                        datamap::FORMER_MEMBER
+                    ),
+                },
+            )
+            .await?;
+            for (id, name, address, role) in &ws.others {
+                if role == Role::Owner.as_str() {
+                    emails::queue(
+                        &txn,
+                        emails::workspace_handed_over(address, name, &ws.name),
+                        Some(*id),
+                    )
+                    .await?;
+                }
+            }
+        }
+        for ws in &receipt.deleted {
+            for (id, name, address, _) in &ws.others {
+                emails::queue(
+                    &txn,
+                    emails::workspace_deleted(address, name, &ws.name),
+                    Some(*id),
+                )
+                .await?;
+            }
+        }
+        let now = crate::now();
+        let keep_until = now + self.retention.forget_keep();
+        let mut forget = vec![("user", self.forget_id("user", receipt.user_id))];
+        for ws in &receipt.deleted {
+            forget.push(("workspace", self.forget_id("workspace", ws.id)));
+        }
+        for address in &subject.addresses {
+            forget.push(("address", self.forget_hash("address", address)));
+        }
+        for (kind, hash) in forget {
+            forget_entry::ActiveModel {
+                deletion_id: Set(Some(row.id)),
+                kind: Set(kind.to_owned()),
+                hash: Set(hash),
+                created_at: Set(now),
+                keep_until: Set(keep_until),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
+        account_deletion::Entity::update_many()
+            .col_expr(
+                account_deletion::Column::Step,
+                Expr::value(Step::Objects.as_str()),
+            )
+            .col_expr(
+                account_deletion::Column::Receipt,
+                Expr::value(serde_json::to_string(&receipt).map_err(anyhow::Error::from)?),
+            )
+            .col_expr(
+                account_deletion::Column::Email,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                account_deletion::Column::Name,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                account_deletion::Column::UserId,
+                Expr::value(Option::<i64>::None),
+            )
+            .filter(account_deletion::Column::Id.eq(row.id))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// The receipt of a deletion that has reached its last steps (names still known until
+    /// the objects are gone; afterwards only counts).
+    async fn finished_receipt(&self, id: i64) -> Result<Receipt> {
+        let row = account_deletion::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let value: serde_json::Value = row
+            .receipt
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(anyhow::Error::from)?
+            .unwrap_or_default();
+        let rows = value
+            .get("rows")
+            .cloned()
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(anyhow::Error::from)?
+            .unwrap_or_default();
+        Ok(Receipt {
+            rows,
+            ..Default::default()
+        })
+    }
+
+    /// After a restore from a backup: deletes again every user and workspace whose keyed hash
+    /// is on the forget list, with the same plan as the deletion (no platform calls, no
+    /// e-mails: those happened when they were deleted).
+    pub async fn reapply_forget_list(&self) -> Result<ForgetReport> {
+        let entries = forget_entry::Entity::find().all(&self.db).await?;
+        let hashes = |kind: &str| -> HashSet<String> {
+            entries
+                .iter()
+                .filter(|e| e.kind == kind)
+                .map(|e| e.hash.clone())
+                .collect()
+        };
+        let (users, workspaces, addresses) =
+            (hashes("user"), hashes("workspace"), hashes("address"));
+        let mut subject = Subject::default();
+        for id in self.distinct::<i64>("users", "id").await? {
+            if users.contains(&self.forget_id("user", id)) {
+                subject.users.push(id);
+            }
+        }
+        for id in self.distinct::<i64>("workspaces", "id").await? {
+            if workspaces.contains(&self.forget_id("workspace", id)) {
+                subject.workspaces.push(id);
+            }
+        }
+        for table in TABLES {
+            for reference in table.refs.iter().filter(|r| r.names == Names::Address) {
+                for value in self
+                    .distinct::<String>(table.table, reference.column)
+                    .await?
+                {
+                    let value = value.to_lowercase();
+                    if addresses.contains(&self.forget_hash("address", &value))
+                        && !subject.addresses.contains(&value)
+                    {
+                        subject.addresses.push(value);
+                    }
+                }
+            }
+        }
+        let mut report = ForgetReport {
+            users: subject.users.len(),
+            workspaces: subject.workspaces.len(),
+            ..Default::default()
+        };
+        if subject.is_empty() {
+            return Ok(report);
+        }
+        let txn = store::begin_write(&self.db).await?;
+        let changes = delete_rows(&txn, &subject).await?;
+        txn.commit().await?;
+        report.rows = changes.deleted.values().sum();
+        for key in changes.objects {
+            self.objects.delete(&key).await?;
+            report.objects += 1;
+        }
+        for ws in &subject.workspaces {
+            for key in self
+                .objects
+                .keys(&store::objects::workspace_prefix(*ws))
+                .await?
+            {
+                self.objects.delete(&key).await?;
+                report.objects += 1;
+            }
+        }
+        tracing::info!(
+            users = report.users,
+            workspaces = report.workspaces,
+            rows = report.rows,
+            "forget list re-applied"
+        );
+        Ok(report)
+    }
+
+    /// The distinct values of `table.column` that are not NULL.
+    async fn distinct<T: sea_orm::TryGetable>(&self, table: &str, column: &str) -> Result<Vec<T>> {
+        let query = Query::select()
+            .distinct()
+            .column(Alias::new(column))
+            .from(Alias::new(table))
+            .and_where(Expr::col(Alias::new(column)).is_not_null())
+            .to_owned();
+        let rows = self.db.query_all_raw(plan::build(&self.db, &query)).await?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| r.try_get_by_index::<T>(0).ok())
+            .collect())
+    }
+
+    /// Checks that nothing of a deleted account remains: no row in any table, through any
+    /// column the data map names, refers to its user id, its deleted workspaces or its
+    /// address, no row owned through a parent has lost its parent, and the media store holds
+    /// nothing under their prefixes.
+    pub async fn residue(&self, whom: Whom) -> Result<Residue> {
+        let deletion_ids: BTreeSet<Option<i64>> = match &whom {
+            Whom::Email(address) => {
+                let address = address.trim().to_lowercase();
+                let exists = user::Entity::find()
+                    .filter(
+                        Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(
+                            user::Column::Email,
+                        )))
+                        .eq(address.as_str()),
+                    )
+                    .one(&self.db)
+                    .await?
+                    .is_some();
+                if exists {
+                    return Ok(Residue::AccountExists);
+                }
+                forget_entry::Entity::find()
+                    .filter(forget_entry::Column::Kind.eq("address"))
+                    .filter(forget_entry::Column::Hash.eq(self.forget_hash("address", &address)))
+                    .all(&self.db)
+                    .await?
+                    .into_iter()
+                    .map(|e| e.deletion_id)
+                    .collect()
+            }
+            Whom::UserHash(hash) => {
+                let running = account_deletion::Entity::find()
+                    .filter(account_deletion::Column::SubjectHash.eq(hash.as_str()))
+                    .filter(account_deletion::Column::Step.ne(Step::Done.as_str()))
+                    .one(&self.db)
+                    .await?;
+                if running.is_some() {
+                    return Ok(Residue::AccountExists);
+                }
+                forget_entry::Entity::find()
+                    .filter(forget_entry::Column::Kind.eq("user"))
+                    .filter(forget_entry::Column::Hash.eq(hash.as_str()))
+                    .all(&self.db)
+                    .await?
+                    .into_iter()
+                    .map(|e| e.deletion_id)
+                    .collect()
+            }
+        };
+        if deletion_ids.is_empty() {
+            return Ok(Residue::Unknown);
+        }
+        let ids: Vec<i64> = deletion_ids.iter().flatten().copied().collect();
+        let entries = forget_entry::Entity::find()
+            .filter(forget_entry::Column::DeletionId.is_in(ids.iter().copied()))
+            .all(&self.db)
+            .await?;
+        let set = |kind: &str| -> HashSet<String> {
+            entries
+                .iter()
+                .filter(|e| e.kind == kind)
+                .map(|e| e.hash.clone())
+                .collect()
+        };
+        let (users, workspaces, addresses) = (set("user"), set("workspace"), set("address"));
+        let mut findings = Vec::new();
+        for table in TABLES {
+            let mut columns: Vec<(&str, Names)> = table
+                .refs
+                .iter()
+                .filter(|r| !matches!(r.names, Names::NameOf(_)))
+                .map(|r| (r.column, r.names))
+                .collect();
+            match table.owner {
+                Owner::User(column) => columns.push((column, Names::User)),
+                Owner::Workspace(column) => columns.push((column, Names::Workspace)),
+                Owner::Parent {
+                    column,
+                    table: parent,
+                } => {
+                    let orphans = plan::count_rows(
+                        &self.db,
+                        table.table,
+                        Expr::col(Alias::new(column)).is_not_null().and(
+                            Expr::col(Alias::new(column)).not_in_subquery(
+                                Query::select()
+                                    .column(Alias::new("id"))
+                                    .from(Alias::new(parent))
+                                    .to_owned(),
+                            ),
+                        ),
+                    )
+                    .await?;
+                    if orphans > 0 {
+                        findings.push(Finding {
+                            place: format!(
+                                "{}.{column} (rows whose {parent} row is gone)",
+                                table.table
+                            ),
+                            count: orphans,
+                        });
+                    }
+                }
+                Owner::Nobody => {}
+            }
+            for (column, names) in columns {
+                let hits = match names {
+                    Names::User | Names::Workspace => {
+                        let (kind, set) = if names == Names::User {
+                            ("user", &users)
+                        } else {
+                            ("workspace", &workspaces)
+                        };
+                        let mut hits = Vec::new();
+                        for id in self.distinct::<i64>(table.table, column).await? {
+                            if set.contains(&self.forget_id(kind, id)) {
+                                hits.push(Expr::col(Alias::new(column)).eq(id));
+                            }
+                        }
+                        hits
+                    }
+                    Names::Address => {
+                        let mut hits = Vec::new();
+                        for value in self.distinct::<String>(table.table, column).await? {
+                            if addresses
+                                .contains(&self.forget_hash("address", &value.to_lowercase()))
+                            {
+                                hits.push(Expr::col(Alias::new(column)).eq(value));
+                            }
+                        }
+                        hits
+                    }
+                    Names::NameOf(_) => Vec::new(),
+                };
+                for hit in hits {
+                    let count = plan::count_rows(&self.db, table.table, hit).await?;
+                    findings.push(Finding {
+                        place: format!("{}.{column}", table.table),
+                        count,
+                    });
+                }
+            }
+        }
+        let mut objects = 0;
+        for key in self.objects.keys("").await? {
+            if let Some((kind, id)) = store::objects::owner_of_key(&key) {
+                let set = if kind == "user" { &users } else { &workspaces };
+                if set.contains(&self.forget_id(kind, id)) {
+                    objects += 1;
+                }
+            }
+        }
+        if objects > 0 {
+            findings.push(Finding {
+                place: "media store".to_owned(),
+                count: objects,
+            });
+        }
+        Ok(Residue::Checked {
+            deletions: deletion_ids.len(),
+            findings,
+        })
+    }
+}
