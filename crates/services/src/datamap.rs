@@ -16,6 +16,8 @@ pub struct Subject {
     pub workspaces: Vec<i64>,
     /// Lower-case e-mail addresses.
     pub addresses: Vec<String>,
+    /// The people's names, as free text may mention them.
+    pub names: Vec<String>,
 }
 
 impl Subject {
@@ -65,7 +67,30 @@ pub fn referencing(reference: &Ref, subject: &Subject) -> Option<SimpleExpr> {
             Expr::expr(sea_orm::sea_query::Func::lower(col(reference.column)))
                 .is_in(subject.addresses.iter().cloned())
         }),
+        Names::Mentions => mentions(subject)
+            .map(|m| col(reference.column).like(format!("%{m}%")))
+            .reduce(|a, b| a.or(b)),
     }
+}
+
+/// What free text may mention: the addresses, then the names (non-empty ones).
+fn mentions(subject: &Subject) -> impl Iterator<Item = &String> {
+    subject
+        .addresses
+        .iter()
+        .chain(subject.names.iter())
+        .filter(|m| !m.trim().is_empty())
+}
+
+/// `column` with every mention of `subject` replaced by `text`.
+pub fn without_mentions(column: &str, subject: &Subject, text: &str) -> SimpleExpr {
+    mentions(subject).fold(col(column), |value, m| {
+        sea_orm::sea_query::Func::cust(Alias::new("REPLACE"))
+            .arg(value)
+            .arg(m.clone())
+            .arg(text)
+            .into()
+    })
 }
 
 /// `SELECT <columns> FROM table WHERE condition`.
@@ -172,7 +197,7 @@ mod tests {
         let subject = Subject {
             users: vec![7],
             workspaces: vec![3, 4],
-            addresses: vec![],
+            ..Default::default()
         };
         let attempts = datamap::classify("publish_attempts").unwrap();
         let condition = sql(owned(attempts, &subject).unwrap());

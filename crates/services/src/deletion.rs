@@ -27,7 +27,8 @@ use crate::{Result, ServiceError, Services, activity, emails, queue};
 use domain::{Role, WorkspaceId};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -85,14 +86,16 @@ impl Step {
         }
     }
 
-    fn parse(s: &str) -> Self {
-        match s {
-            "revoke" => Self::Revoke,
-            "receipt" => Self::Receipt,
-            "rows" => Self::Rows,
-            "objects" => Self::Objects,
-            _ => Self::Done,
-        }
+    fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Revoke,
+            Self::Receipt,
+            Self::Rows,
+            Self::Objects,
+            Self::Done,
+        ]
+        .into_iter()
+        .find(|step| step.as_str() == s)
     }
 }
 
@@ -142,6 +145,11 @@ pub struct Receipt {
     pub objects: Vec<String>,
     pub objects_deleted: u64,
     pub mailed: bool,
+    /// The receipt, when sending it at once failed: queued with the rows' transaction instead
+    /// (the address is still known there), so an outage of the mail server does not hold the
+    /// deletion back.
+    #[serde(default)]
+    pub unsent: Option<providers::mail::Email>,
 }
 
 impl Receipt {
@@ -251,11 +259,12 @@ fn outcome_line(account: &social_account::Model, revocation: &Revocation) -> Rev
     }
 }
 
-fn as_subject(receipt: &Receipt, address: Option<&str>) -> Subject {
+fn as_subject(receipt: &Receipt, row: &account_deletion::Model) -> Subject {
     Subject {
         users: vec![receipt.user_id],
         workspaces: receipt.deleted.iter().map(|w| w.id).collect(),
-        addresses: address.map(|a| a.to_lowercase()).into_iter().collect(),
+        addresses: row.email.iter().map(|a| a.to_lowercase()).collect(),
+        names: row.name.iter().cloned().collect(),
     }
 }
 
@@ -323,12 +332,17 @@ async fn delete_rows<C: ConnectionTrait>(conn: &C, subject: &Subject) -> Result<
                 };
                 let n = match (pass, reference.then) {
                     (Pass::Replace, Then::Replace(text)) => {
+                        let value = if reference.names == Names::Mentions {
+                            plan::without_mentions(reference.column, subject, text)
+                        } else {
+                            text.into()
+                        };
                         plan::execute(
                             conn,
                             &plan::update(
                                 table.table,
                                 reference.column,
-                                text,
+                                value,
                                 and_not(naming, owned.clone()),
                             ),
                         )
@@ -417,6 +431,7 @@ impl Services {
             users: vec![user.id],
             workspaces: deleted.iter().map(|w| w.id).collect(),
             addresses: vec![user.email.to_lowercase()],
+            names: vec![user.name.clone()],
         };
         let periods = crate::retention::periods(&self.retention);
         let mut deleted_data = Vec::new();
@@ -553,7 +568,20 @@ impl Services {
         self.confirm_identity(auth, password, client, "password")
             .await?;
         let id = self.begin_account_deletion(auth.user.id, Via::App).await?;
-        self.run_account_deletion(id).await?;
+        // The account is locked from here on. The rest runs in its own task, so a request that
+        // times out or a browser that goes away does not cut it short; should it fail, its job
+        // resumes it, and the page still says the account is being deleted.
+        let services = self.clone();
+        let run = tokio::spawn(async move { services.run_account_deletion(id).await });
+        match run.await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => {
+                tracing::error!(deletion = id, error = ?err, "the deletion will be resumed by its job")
+            }
+            Err(err) => {
+                tracing::error!(deletion = id, error = ?err, "the deletion will be resumed by its job")
+            }
+        }
         self.finished_receipt(id).await
     }
 
@@ -562,7 +590,10 @@ impl Services {
     /// (the same one when a deletion of this account is already under way).
     pub async fn begin_account_deletion(&self, user_id: i64, via: Via) -> Result<i64> {
         let txn = store::begin_write(&self.db).await?;
+        // Two confirmations at once take turns on the user row (PostgreSQL; SQLite's write
+        // lock is taken at BEGIN), so the second finds the first's deletion.
         let person = user::Entity::find_by_id(user_id)
+            .lock_exclusive()
             .one(&txn)
             .await?
             .ok_or(ServiceError::NotFound)?;
@@ -599,31 +630,12 @@ impl Services {
         }
         .insert(&txn)
         .await?;
-        // From here on nobody signs in as this person: the address no longer matches any
-        // sign-in or reset, the password matches nothing, and every session and link is gone.
-        user::Entity::update_many()
-            .col_expr(
-                user::Column::Email,
-                Expr::value(format!("deleting-{}@deleted.invalid", row.id)),
-            )
-            .col_expr(user::Column::PasswordHash, Expr::value("!deleted"))
-            .filter(user::Column::Id.eq(user_id))
-            .exec(&txn)
-            .await?;
-        session::Entity::delete_many()
-            .filter(session::Column::UserId.eq(user_id))
-            .exec(&txn)
-            .await?;
-        email_token::Entity::delete_many()
-            .filter(email_token::Column::UserId.eq(user_id))
-            .exec(&txn)
-            .await?;
-        oauth_state::Entity::delete_many()
-            .filter(oauth_state::Column::UserId.eq(user_id))
-            .exec(&txn)
-            .await?;
+        block_sign_in(&txn, user_id, row.id).await?;
         let mut job = queue::NewJob::now(JOB_KIND, serde_json::json!({ "deletion": row.id }));
         job.run_at = now + RESUME_AFTER;
+        // A deletion must end: its job keeps trying (the daily retention run also resumes any
+        // deletion left unfinished).
+        job.max_attempts = i32::MAX;
         queue::enqueue(&txn, job).await?;
         txn.commit().await?;
         tracing::info!(
@@ -642,12 +654,37 @@ impl Services {
                 .one(&self.db)
                 .await?
                 .ok_or(ServiceError::NotFound)?;
-            let step = Step::parse(&row.step);
+            let step = Step::parse(&row.step).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "deletion {deletion_id} is at an unknown step {:?}",
+                    row.step
+                )
+            })?;
             if step == Step::Done {
                 return Ok(());
             }
             self.deletion_step(&row, step).await?;
         }
+    }
+
+    /// Resumes every deletion started more than `older_than` ago that has not finished (its job
+    /// gave up, or was lost): the daily retention run calls this. Returns how many it finished.
+    pub async fn resume_unfinished_deletions(&self, older_than: chrono::Duration) -> Result<usize> {
+        let stalled = account_deletion::Entity::find()
+            .filter(account_deletion::Column::Step.ne(Step::Done.as_str()))
+            .filter(account_deletion::Column::StartedAt.lt(crate::now() - older_than))
+            .all(&self.db)
+            .await?;
+        let mut finished = 0;
+        for deletion in stalled {
+            match self.run_account_deletion(deletion.id).await {
+                Ok(()) => finished += 1,
+                Err(err) => {
+                    tracing::error!(deletion = deletion.id, error = ?err, "a deletion could not be finished yet")
+                }
+            }
+        }
+        Ok(finished)
     }
 
     /// Runs one step of a deletion and records the next. Public so that a test can stop a
@@ -669,7 +706,7 @@ impl Services {
                 if !receipt.mailed {
                     if let Some(address) = row.email.as_deref() {
                         // Count what the last step will delete, so the receipt says it.
-                        let subject = as_subject(&receipt, Some(address));
+                        let subject = as_subject(&receipt, row);
                         let mut rows = BTreeMap::new();
                         for table in TABLES.iter().filter(|t| {
                             matches!(t.deletion, OnDeletion::Delete | OnDeletion::FollowWorkspace)
@@ -689,10 +726,10 @@ impl Services {
                             &crate::retention::periods(&self.retention),
                             &format!("{}/help/revoke-access", self.base_url),
                         );
-                        self.mailer
-                            .send(&email)
-                            .await
-                            .map_err(|e| anyhow::anyhow!("the receipt could not be sent: {e}"))?;
+                        if let Err(err) = self.mailer.send(&email).await {
+                            tracing::warn!(deletion = row.id, error = %err, "the receipt goes through the queue");
+                            receipt.unsent = Some(email);
+                        }
                     }
                     receipt.mailed = true;
                 }
@@ -848,7 +885,10 @@ impl Services {
             txn.rollback().await?;
             return Ok(());
         }
-        let subject = as_subject(&receipt, row.email.as_deref());
+        let subject = as_subject(&receipt, row);
+        if let Some(email) = receipt.unsent.take() {
+            emails::queue(&txn, email, None).await?;
+        }
         let changes = delete_rows(&txn, &subject).await?;
         receipt.rows = changes.deleted;
         receipt.detached = changes.detached;
@@ -972,6 +1012,22 @@ impl Services {
     /// is on the forget list, with the same plan as the deletion (no platform calls, no
     /// e-mails: those happened when they were deleted).
     pub async fn reapply_forget_list(&self) -> Result<ForgetReport> {
+        // Deletions that had not finished when the backup (or the saved records) was taken:
+        // their accounts are locked again before anything else, then finished.
+        let unfinished = account_deletion::Entity::find()
+            .filter(account_deletion::Column::Step.ne(Step::Done.as_str()))
+            .all(&self.db)
+            .await?;
+        for deletion in &unfinished {
+            if let Some(user_id) = deletion.user_id {
+                let txn = store::begin_write(&self.db).await?;
+                block_sign_in(&txn, user_id, deletion.id).await?;
+                txn.commit().await?;
+            }
+        }
+        for deletion in &unfinished {
+            self.run_account_deletion(deletion.id).await?;
+        }
         let entries = forget_entry::Entity::find().all(&self.db).await?;
         let hashes = |kind: &str| -> HashSet<String> {
             entries
@@ -1007,6 +1063,15 @@ impl Services {
                     }
                 }
             }
+        }
+        // Free text may name them: their names and addresses, as the restored rows hold them.
+        for person in user::Entity::find()
+            .filter(user::Column::Id.is_in(subject.users.iter().copied()))
+            .all(&self.db)
+            .await?
+        {
+            subject.names.push(person.name);
+            subject.addresses.push(person.email.to_lowercase());
         }
         let mut report = ForgetReport {
             users: subject.users.len(),
@@ -1054,8 +1119,8 @@ impl Services {
         let rows = self.db.query_all_raw(plan::build(&self.db, &query)).await?;
         Ok(rows
             .iter()
-            .filter_map(|r| r.try_get_by_index::<T>(0).ok())
-            .collect())
+            .map(|r| r.try_get_by_index::<T>(0))
+            .collect::<Result<Vec<T>, _>>()?)
     }
 
     /// Checks that nothing of a deleted account remains: no row in any table, through any
@@ -1128,7 +1193,7 @@ impl Services {
             let mut columns: Vec<(&str, Names)> = table
                 .refs
                 .iter()
-                .filter(|r| !matches!(r.names, Names::NameOf(_)))
+                .filter(|r| !matches!(r.names, Names::NameOf(_) | Names::Mentions))
                 .map(|r| (r.column, r.names))
                 .collect();
             match table.owner {
@@ -1190,7 +1255,7 @@ impl Services {
                         }
                         hits
                     }
-                    Names::NameOf(_) => Vec::new(),
+                    Names::NameOf(_) | Names::Mentions => Vec::new(),
                 };
                 for hit in hits {
                     let count = plan::count_rows(&self.db, table.table, hit).await?;
@@ -1221,4 +1286,31 @@ impl Services {
             findings,
         })
     }
+}
+
+/// From here on nobody signs in as the person: the address no longer matches any sign-in or
+/// reset, the password matches nothing, and every session and link is gone.
+async fn block_sign_in<C: ConnectionTrait>(conn: &C, user_id: i64, deletion_id: i64) -> Result<()> {
+    user::Entity::update_many()
+        .col_expr(
+            user::Column::Email,
+            Expr::value(format!("deleting-{deletion_id}@deleted.invalid")),
+        )
+        .col_expr(user::Column::PasswordHash, Expr::value("!deleted"))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(conn)
+        .await?;
+    session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?;
+    email_token::Entity::delete_many()
+        .filter(email_token::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?;
+    oauth_state::Entity::delete_many()
+        .filter(oauth_state::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?;
+    Ok(())
 }

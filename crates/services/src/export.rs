@@ -78,7 +78,7 @@ pub fn exported(table: &TableClass, subject: &Subject) -> Option<SimpleExpr> {
     let owned = plan::owned(table, subject)?;
     match table.export {
         OnExport::Include | OnExport::IncludeWithout(_) => Some(owned),
-        OnExport::IncludeOwn(column) => (!subject.users.is_empty())
+        OnExport::IncludeOwn(column, _) => (!subject.users.is_empty())
             .then(|| owned.and(Expr::col(Alias::new(column)).is_in(subject.users.iter().copied()))),
         OnExport::Exclude(_) => None,
     }
@@ -87,7 +87,7 @@ pub fn exported(table: &TableClass, subject: &Subject) -> Option<SimpleExpr> {
 /// The columns of `table` that are never exported (secrets).
 pub fn secret_columns(table: &TableClass) -> &'static [&'static str] {
     match table.export {
-        OnExport::IncludeWithout(columns) => columns,
+        OnExport::IncludeWithout(columns) | OnExport::IncludeOwn(_, columns) => columns,
         _ => &[],
     }
 }
@@ -319,7 +319,7 @@ impl Services {
         let subject = Subject {
             users: vec![owner.id],
             workspaces: memberships.iter().map(|m| m.workspace.id).collect(),
-            addresses: Vec::new(),
+            ..Default::default()
         };
         let mut tables = Vec::new();
         for class in datamap::TABLES {
@@ -970,7 +970,7 @@ impl Contents<'_> {
                     category: d.class.category.label(),
                     holds: d.class.holds,
                     rows: d.rows,
-                    own_only: matches!(d.class.export, OnExport::IncludeOwn(_)),
+                    own_only: matches!(d.class.export, OnExport::IncludeOwn(..)),
                     left_out: secret_columns(d.class).join(", "),
                 })
                 .collect(),
@@ -1526,7 +1526,7 @@ mod tests {
         let subject = Subject {
             users: vec![7],
             workspaces: vec![3],
-            addresses: vec![],
+            ..Default::default()
         };
         let log = datamap::classify("activity_log").unwrap();
         let condition = sql(exported(log, &subject).unwrap());
@@ -1539,7 +1539,7 @@ mod tests {
         let subject = Subject {
             users: vec![7],
             workspaces: vec![3],
-            addresses: vec![],
+            ..Default::default()
         };
         for table in [
             "account_tokens",

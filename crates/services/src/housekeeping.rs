@@ -113,6 +113,8 @@ pub struct RetentionReport {
     pub backups_purged: Vec<PathBuf>,
     pub legal_records_purged: u64,
     pub forget_entries_purged: u64,
+    /// Deletions left unfinished (their job gave up or was lost) that this run finished.
+    pub deletions_resumed: usize,
 }
 
 impl Services {
@@ -120,6 +122,27 @@ impl Services {
     pub async fn purge_forget_list(&self, now: DateTime<Utc>) -> Result<u64> {
         let res = forget_entry::Entity::delete_many()
             .filter(forget_entry::Column::KeepUntil.lt(now))
+            .exec(&self.db)
+            .await?;
+        // The keyed hashes kept as proof of a deletion or of a request go when the forget list
+        // forgets them: a hash of a small id or of an address can be matched by trying.
+        let horizon = now - self.retention.forget_keep();
+        store::entities::account_deletion::Entity::update_many()
+            .col_expr(
+                store::entities::account_deletion::Column::SubjectHash,
+                sea_orm::sea_query::Expr::value(""),
+            )
+            .filter(store::entities::account_deletion::Column::FinishedAt.lt(horizon))
+            .filter(store::entities::account_deletion::Column::SubjectHash.ne(""))
+            .exec(&self.db)
+            .await?;
+        store::entities::deletion_request::Entity::update_many()
+            .col_expr(
+                store::entities::deletion_request::Column::EmailHash,
+                sea_orm::sea_query::Expr::value(""),
+            )
+            .filter(store::entities::deletion_request::Column::ClosedAt.lt(horizon))
+            .filter(store::entities::deletion_request::Column::EmailHash.ne(""))
             .exec(&self.db)
             .await?;
         Ok(res.rows_affected)
@@ -144,6 +167,9 @@ impl Services {
         report.backups_purged.extend(self.purge_backups(now)?);
         report.legal_records_purged = self.purge_legal_records(now.date_naive()).await?;
         report.forget_entries_purged = self.purge_forget_list(now).await?;
+        report.deletions_resumed = self
+            .resume_unfinished_deletions(chrono::Duration::hours(1))
+            .await?;
         tracing::info!(
             backup = report.backup.as_ref().map(|b| b.path.display().to_string()),
             backups_purged = report.backups_purged.len(),

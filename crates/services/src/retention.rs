@@ -84,6 +84,13 @@ pub fn periods(retention: &Retention) -> Vec<(&'static str, String)> {
             format!("{} days, as tax law requires", retention.legal_days),
         ),
         (
+            "Proof that an account or a request e-mailed to us was deleted (dates and counts)",
+            format!(
+                "kept; the keyed fingerprint of the account or address on it is erased after {} days",
+                retention.forget_keep().num_days()
+            ),
+        ),
+        (
             "Anonymized aggregates (no identity)",
             "indefinitely".to_owned(),
         ),

@@ -64,6 +64,9 @@ pub enum Names {
     Address,
     /// A person's name, copied beside the user id in the given column.
     NameOf(&'static str),
+    /// Free text that may mention a person by name or address (an activity summary such as
+    /// "invited ada@example.com"): the mentions are replaced where the row stays.
+    Mentions,
 }
 
 /// What a deletion does to a kept row whose column names a deleted person or workspace.
@@ -121,6 +124,15 @@ impl Ref {
             then: Then::Clear,
         }
     }
+    /// Free text whose mentions of the person's name or address are replaced where the row
+    /// stays.
+    pub const fn mentions(column: &'static str) -> Self {
+        Self {
+            column,
+            names: Names::Mentions,
+            then: Then::Replace(FORMER_MEMBER),
+        }
+    }
     /// A workspace id whose rows go with the workspace (its queued work).
     pub const fn workspace_rows(column: &'static str) -> Self {
         Self {
@@ -151,8 +163,9 @@ pub enum OnExport {
     /// session or invitation token).
     IncludeWithout(&'static [&'static str]),
     /// Only the rows whose given column names the person (a workspace's activity log holds
-    /// other members' actions too; the export carries the person's own).
-    IncludeOwn(&'static str),
+    /// other members' actions too; the export carries the person's own), without the listed
+    /// secret columns.
+    IncludeOwn(&'static str, &'static [&'static str]),
     /// Left out, for the stated reason (secrets, or nothing personal).
     Exclude(&'static str),
 }
@@ -236,7 +249,7 @@ pub const TABLES: &[TableClass] = &[
         refs: &[Ref::user("invited_by"), Ref::address_rows("email")],
         objects: &[],
         deletion: OnDeletion::FollowWorkspace,
-        export: OnExport::IncludeWithout(&["token_hash"]),
+        export: OnExport::IncludeOwn("invited_by", &["token_hash"]),
         holds: "Invitations to a workspace: the invited address, the role and who invited.",
     },
     TableClass {
@@ -245,11 +258,12 @@ pub const TABLES: &[TableClass] = &[
         owner: Owner::Workspace("workspace_id"),
         refs: &[
             Ref::name_of("actor_name", "actor_user_id"),
+            Ref::mentions("summary"),
             Ref::user("actor_user_id"),
         ],
         objects: &[],
         deletion: OnDeletion::FollowWorkspace,
-        export: OnExport::IncludeOwn("actor_user_id"),
+        export: OnExport::IncludeOwn("actor_user_id", &[]),
         holds: "Who did what, to which object and when, in each workspace.",
     },
     TableClass {

@@ -334,6 +334,7 @@ fn subject_of(user: i64, workspaces: Vec<i64>, address: &str) -> Subject {
         users: vec![user],
         workspaces,
         addresses: vec![address.to_owned()],
+        names: Vec::new(),
     }
 }
 
@@ -501,6 +502,23 @@ async fn deleting_an_account_removes_everything_and_leaves_no_residue(backend: B
             .await,
         0
     );
+    // Nor does any kept summary mention her ("invited ada@example.com as Owner").
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM activity_log WHERE summary LIKE '%{ADA}%' OR summary LIKE '%Ada Lovelace%'"
+        ))
+        .await,
+        0
+    );
+    assert!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM activity_log WHERE workspace_id = {} AND summary LIKE '%invited Former member%'",
+            p.shop
+        ))
+        .await
+            > 0,
+        "the shop keeps the record that someone was invited"
+    );
     assert_eq!(
         app.count(&format!(
             "SELECT COUNT(*) FROM invitations WHERE LOWER(email) = '{ADA}'"
@@ -591,14 +609,15 @@ async fn a_deletion_interrupted_midway_resumes_and_the_account_never_signs_in_ag
         .begin_account_deletion(ada_id, services::deletion::Via::App)
         .await
         .unwrap();
-    // Asking again while it runs gives the same deletion.
-    assert_eq!(
+    // Asking again while it runs, twice at once, gives the same deletion.
+    let (again, twice) = tokio::join!(
+        app.services
+            .begin_account_deletion(ada_id, services::deletion::Via::App),
         app.services
             .begin_account_deletion(ada_id, services::deletion::Via::App)
-            .await
-            .unwrap(),
-        id
     );
+    assert_eq!((again.unwrap(), twice.unwrap()), (id, id));
+    assert_eq!(app.count("SELECT COUNT(*) FROM account_deletions").await, 1);
     let row = || async {
         store::entities::account_deletion::Entity::find_by_id(id)
             .one(&app.services.db)
@@ -801,4 +820,44 @@ async fn deleting_an_account_in_the_browser() {
         Ok(())
     })
     .await;
+}
+
+both_backends!(a_mail_server_outage_does_not_hold_a_deletion_back);
+
+/// A mail server that refuses everything.
+struct Outage;
+
+#[async_trait::async_trait]
+impl providers::mail::Mailer for Outage {
+    async fn send(&self, _: &providers::mail::Email) -> Result<(), providers::mail::MailError> {
+        Err(providers::mail::MailError::Transient(
+            "connection refused".into(),
+        ))
+    }
+
+    fn describe(&self) -> String {
+        "a mail server that is down".into()
+    }
+}
+
+async fn a_mail_server_outage_does_not_hold_a_deletion_back(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let ada = app.verified_user("Ada Lovelace", ADA).await;
+    let ada_id = user_id(&app, ADA).await;
+    workspace(&ada, "Ada Studio").await;
+    let mut down = app.services.clone();
+    down.mailer = std::sync::Arc::new(Outage);
+    let id = down
+        .begin_account_deletion(ada_id, services::deletion::Via::App)
+        .await
+        .unwrap();
+    down.run_account_deletion(id).await.unwrap();
+    // Everything is gone although the receipt could not be sent...
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0);
+    assert_eq!(residue(&app, ADA).await, Vec::<String>::new());
+    // ...and the receipt waits in the queue, to go out once the mail server is back.
+    let receipt = app.last_mail_to(ADA).await;
+    assert!(receipt.subject.contains("deleted"), "{}", receipt.subject);
 }

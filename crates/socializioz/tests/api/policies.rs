@@ -25,10 +25,13 @@ async fn the_six_policies_are_published_and_new_versions_follow_the_rules(backen
     ] {
         let html = visitor.get_text(&format!("/legal/{slug}")).await;
         assert!(html.contains(&format!("<h1>{title}</h1>")), "{slug}");
-        assert!(
-            html.contains("version 1.0") && html.contains("SHA-256"),
-            "{slug}"
-        );
+        // The Privacy and Data Deletion policies are at 1.1 since the export shipped.
+        let version = if matches!(slug, "privacy" | "data-deletion") {
+            "version 1.1"
+        } else {
+            "version 1.0"
+        };
+        assert!(html.contains(version) && html.contains("SHA-256"), "{slug}");
         assert!(!html.contains("{{"), "{slug} has an unfilled placeholder");
     }
     // The Privacy Policy's facts come from the code and settings.
@@ -156,7 +159,8 @@ async fn accepting_policies_is_recorded_at_sign_up_and_checkout(backend: Backend
     );
     assert_eq!(
         app.count(
-            "SELECT COUNT(*) FROM policy_acceptances WHERE source = 'signup' AND version = '1.0'"
+            "SELECT COUNT(*) FROM policy_acceptances a JOIN policy_versions v ON v.kind = a.kind AND v.version = a.version \
+             WHERE a.source = 'signup' AND v.effective_at = (SELECT MAX(effective_at) FROM policy_versions w WHERE w.kind = a.kind)"
         )
         .await,
         4
@@ -221,12 +225,12 @@ async fn a_new_version_asks_for_acceptance_and_blocks_workspace_changes_until_th
     assert_eq!(ada.get(&format!("/w/{ws}")).await.status(), StatusCode::OK);
 
     let body = app
-        .text("SELECT body FROM policy_versions WHERE kind = 'privacy'")
+        .text("SELECT body FROM policy_versions WHERE kind = 'privacy' AND version = '1.1'")
         .await;
     app.services
         .publish_policy(
             PolicyKind::Privacy,
-            &PolicyVersion::parse("1.1").unwrap(),
+            &PolicyVersion::parse("1.2").unwrap(),
             chrono::Utc::now(),
             &format!("{body}\n\nA new closing line."),
             "A closing line about our address.",
@@ -245,10 +249,10 @@ async fn a_new_version_asks_for_acceptance_and_blocks_workspace_changes_until_th
         .get_text(&format!("/policies/review?next=/w/{ws}"))
         .await;
     assert!(
-        review.contains("Privacy Policy 1.1")
+        review.contains("Privacy Policy 1.2")
             && review.contains("A closing line about our address.")
     );
-    assert!(review.contains("/legal/privacy/diff?from=1.0&amp;to=1.1"));
+    assert!(review.contains("/legal/privacy/diff?from=1.1&amp;to=1.2"));
 
     // Workspace changes are refused; settings, privacy and the policies stay open.
     let res = ada
@@ -290,12 +294,12 @@ async fn a_new_version_asks_for_acceptance_and_blocks_workspace_changes_until_th
     let res = ada
         .submit(
             "/policies/accept",
-            &[("policy", "privacy:1.0"), ("next", &format!("/w/{ws}"))],
+            &[("policy", "privacy:1.1"), ("next", &format!("/w/{ws}"))],
         )
         .await;
     expect_page(res, StatusCode::CONFLICT, "changed while you were reading").await;
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM policy_acceptances WHERE version = '1.1'")
+        app.count("SELECT COUNT(*) FROM policy_acceptances WHERE version = '1.2'")
             .await,
         0
     );
@@ -304,12 +308,12 @@ async fn a_new_version_asks_for_acceptance_and_blocks_workspace_changes_until_th
     let res = ada
         .submit(
             "/policies/accept",
-            &[("policy", "privacy:1.1"), ("next", &format!("/w/{ws}"))],
+            &[("policy", "privacy:1.2"), ("next", &format!("/w/{ws}"))],
         )
         .await;
     assert_eq!(location(res.headers()), format!("/w/{ws}"));
-    assert_eq!(app.count("SELECT COUNT(*) FROM policy_acceptances WHERE kind = 'privacy' AND version = '1.1' AND source = 'policy_update'").await, 1);
-    assert_eq!(app.count("SELECT COUNT(*) FROM consent_ledger WHERE event = 'policy_accept' AND source = 'policy_update' AND policies LIKE '%1.1%'").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM policy_acceptances WHERE kind = 'privacy' AND version = '1.2' AND source = 'policy_update'").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM consent_ledger WHERE event = 'policy_accept' AND source = 'policy_update' AND policies LIKE '%1.2%'").await, 1);
     let res = ada
         .submit(&format!("/w/{ws}/rename"), &[("name", "Changed")])
         .await;

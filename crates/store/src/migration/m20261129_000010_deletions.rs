@@ -97,6 +97,29 @@ impl MigrationTrait for Migration {
                 &[ForgetList::Kind, ForgetList::Hash],
             ))
             .await?;
+        // The columns a deletion looks people up by, which had no index: without them its one
+        // transaction scans whole tables (and PostgreSQL's foreign-key checks scan them again
+        // when the user and workspace rows go).
+        for (table, column) in [
+            ("activity_log", "actor_user_id"),
+            ("posts", "author_id"),
+            ("media_items", "uploaded_by"),
+            ("campaigns", "created_by"),
+            ("jobs", "user_id"),
+            ("jobs", "workspace_id"),
+            ("consent_ledger", "user_id"),
+            ("invitations", "invited_by"),
+        ] {
+            manager
+                .create_index(
+                    Index::create()
+                        .name(format!("idx_{table}_{column}"))
+                        .table(Alias::new(table))
+                        .col(Alias::new(column))
+                        .to_owned(),
+                )
+                .await?;
+        }
         Ok(())
     }
 }

@@ -15,6 +15,7 @@ mod m20261129_000010_deletions;
 mod m20261129_000011_retention;
 mod m20261129_000012_deletion_requests;
 mod m20261129_000013_exports;
+mod m20261129_000014_policies_export;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000011_retention::Migration),
             Box::new(m20261129_000012_deletion_requests::Migration),
             Box::new(m20261129_000013_exports::Migration),
+            Box::new(m20261129_000014_policies_export::Migration),
         ]
     }
 }
