@@ -75,7 +75,7 @@ const LEASE_EVERY: Duration = Duration::from_secs(30);
 /// The rows of `table` that an export for `subject` carries, as the data map says; `None` for
 /// a table it leaves out (or when none of the table's rows can belong to `subject`).
 pub fn exported(table: &TableClass, subject: &Subject) -> Option<SimpleExpr> {
-    let owned = plan::owned(table, subject)?;
+    let owned = plan::owned_per_row(table, subject)?;
     match table.export {
         OnExport::Include | OnExport::IncludeWithout(_) => Some(owned),
         OnExport::IncludeOwn(column, _) => (!subject.users.is_empty())

@@ -264,9 +264,28 @@ pub async fn backup_command(settings: &Settings) -> anyhow::Result<()> {
 
 /// `socializioz restore --from FILE [--yes]`: asks before replacing the database, restores,
 /// and says what the forget list removed.
-pub async fn restore_command(settings: &Settings, from: &Path, yes: bool) -> anyhow::Result<()> {
+pub async fn restore_command(
+    settings: &Settings,
+    from: &Path,
+    yes: bool,
+    without_current_database: bool,
+) -> anyhow::Result<()> {
     use std::io::{BufRead, IsTerminal, Write};
     anyhow::ensure!(from.is_file(), "--from: {} is not a file", from.display());
+    // The forget list of deletions made after the backup lives in the current database (or in
+    // what an interrupted restore saved). Without either, those accounts would come back: the
+    // operator has to say so knowingly.
+    if !without_current_database
+        && read_pending(&pending_path(settings))?.is_empty()
+        && saved_deletions(&settings.database_url()).await?.is_none()
+    {
+        anyhow::bail!(
+            "the current database cannot be read, so the accounts deleted after this backup was \
+             made are not known and would come back. Restore the current database's own backup \
+             instead if there is a newer one; to restore anyway, run again with \
+             --without-current-database and delete those accounts again by hand"
+        );
+    }
     if !yes {
         anyhow::ensure!(
             std::io::stdin().is_terminal(),

@@ -57,6 +57,10 @@ pub enum Command {
         /// Do not ask for confirmation.
         #[arg(long)]
         yes: bool,
+        /// Restore although the current database cannot be read (its forget list, and so
+        /// the deletions made after the backup, are lost).
+        #[arg(long)]
+        without_current_database: bool,
     },
     /// Administration tasks.
     Admin {
@@ -256,9 +260,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Backup => crate::backup::backup_command(&settings).await,
-        Command::Restore { from, yes } => {
-            crate::backup::restore_command(&settings, &from, yes).await
-        }
+        Command::Restore {
+            from,
+            yes,
+            without_current_database,
+        } => crate::backup::restore_command(&settings, &from, yes, without_current_database).await,
         Command::Migrate => {
             app::install_crypto_provider();
             let db = store::connect(&settings.database_url(), 1).await?;

@@ -861,3 +861,35 @@ async fn a_mail_server_outage_does_not_hold_a_deletion_back(backend: Backend) {
     let receipt = app.last_mail_to(ADA).await;
     assert!(receipt.subject.contains("deleted"), "{}", receipt.subject);
 }
+
+/// A restore that cannot read the current database does not know who was deleted after the
+/// backup: it refuses unless the operator says so.
+#[tokio::test]
+async fn a_restore_that_cannot_read_the_forget_list_refuses_unless_told() {
+    let data = crate::helpers::TempDir::new();
+    let backup = data.0.join("socializioz-20261101T000000.000Z-sqlite.szbak");
+    std::fs::write(&backup, b"not a backup").unwrap();
+    let run = |extra: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_socializioz"))
+            .args(["restore", "--from", backup.to_str().unwrap(), "--yes"])
+            .args(extra)
+            .current_dir(&data.0)
+            .env("SOCIALIZIOZ__DATA__DIR", &data.0)
+            .env(
+                "SOCIALIZIOZ__DATABASE__URL",
+                format!("sqlite://{}", data.0.join("lost.db").display()),
+            )
+            .env(
+                "SOCIALIZIOZ__SECURITY__SECRET_KEY",
+                crate::helpers::TEST_SECRET_KEY,
+            )
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let refused = run(&[]);
+    assert!(refused.contains("would come back"), "{refused}");
+    // Told, it goes on (and then refuses the file itself, which is no backup).
+    let told = run(&["--without-current-database"]);
+    assert!(!told.contains("would come back"), "{told}");
+}
