@@ -99,26 +99,29 @@ impl MigrationTrait for Migration {
             .await?;
         // The columns a deletion looks people up by, which had no index: without them its one
         // transaction scans whole tables (and PostgreSQL's foreign-key checks scan them again
-        // when the user and workspace rows go).
-        for (table, column) in [
-            ("activity_log", "actor_user_id"),
-            ("posts", "author_id"),
-            ("media_items", "uploaded_by"),
-            ("campaigns", "created_by"),
-            ("jobs", "user_id"),
-            ("jobs", "workspace_id"),
-            ("consent_ledger", "user_id"),
-            ("invitations", "invited_by"),
+        // when the user and workspace rows go). With the id second, the export's pages (rows of
+        // one person or workspace, by id) are read in index order instead of sorted each time.
+        for (table, columns) in [
+            ("activity_log", ["actor_user_id", "id"].as_slice()),
+            ("activity_log", &["workspace_id", "id"]),
+            ("posts", &["author_id"]),
+            ("posts", &["workspace_id", "id"]),
+            ("media_items", &["uploaded_by"]),
+            ("media_items", &["workspace_id", "id"]),
+            ("campaigns", &["created_by"]),
+            ("jobs", &["user_id"]),
+            ("jobs", &["workspace_id"]),
+            ("consent_ledger", &["user_id"]),
+            ("invitations", &["invited_by"]),
         ] {
-            manager
-                .create_index(
-                    Index::create()
-                        .name(format!("idx_{table}_{column}"))
-                        .table(Alias::new(table))
-                        .col(Alias::new(column))
-                        .to_owned(),
-                )
-                .await?;
+            let mut index = Index::create();
+            index
+                .name(format!("idx_{table}_{}", columns.join("_")))
+                .table(Alias::new(table));
+            for column in columns {
+                index.col(Alias::new(*column));
+            }
+            manager.create_index(index).await?;
         }
         Ok(())
     }
