@@ -470,13 +470,7 @@ impl Services {
                 reason: how_long.clone(),
             });
         }
-        let ids: Vec<i64> = deleted.iter().map(|w| w.id).collect();
-        let accounts = social_account::Entity::find()
-            .filter(social_account::Column::WorkspaceId.is_in(ids.iter().copied()))
-            .filter(social_account::Column::Status.ne("disconnected"))
-            .order_by_asc(social_account::Column::Id)
-            .all(&self.db)
-            .await?;
+        let accounts = self.connected_accounts_of(&deleted).await?;
         let leaving: Vec<i64> = accounts.iter().map(|a| a.id).collect();
         let mut lines = Vec::new();
         for account in &accounts {
@@ -501,6 +495,19 @@ impl Services {
             retained,
             accounts: lines,
         })
+    }
+
+    /// The accounts still connected in `workspaces` (those a deletion revokes).
+    async fn connected_accounts_of(
+        &self,
+        workspaces: &[WorkspaceLine],
+    ) -> Result<Vec<social_account::Model>> {
+        Ok(social_account::Entity::find()
+            .filter(social_account::Column::WorkspaceId.is_in(workspaces.iter().map(|w| w.id)))
+            .filter(social_account::Column::Status.ne("disconnected"))
+            .order_by_asc(social_account::Column::Id)
+            .all(&self.db)
+            .await?)
     }
 
     /// The workspaces `user_id` owns: those with no other owner are deleted with the account,
@@ -550,15 +557,15 @@ impl Services {
     }
 
     /// Deletes the signed-in person's account once they have given their password again and
-    /// typed their address: starts the deletion and carries it out at once. Returns the
-    /// receipt (the same that is e-mailed).
+    /// typed their address: starts the deletion and carries it out at once (the receipt goes
+    /// by e-mail).
     pub async fn delete_own_account(
         &self,
         auth: &crate::sessions::AuthSession,
         password: &str,
         typed: &str,
         client: &str,
-    ) -> Result<Receipt> {
+    ) -> Result<()> {
         if !typed.trim().eq_ignore_ascii_case(auth.user.email.trim()) {
             return Err(ServiceError::invalid(
                 "confirm",
@@ -582,7 +589,7 @@ impl Services {
                 tracing::error!(deletion = id, error = ?err, "the deletion will be resumed by its job")
             }
         }
-        self.finished_receipt(id).await
+        Ok(())
     }
 
     /// Starts deleting an account: in one transaction, the account stops being able to sign
@@ -817,13 +824,7 @@ impl Services {
         row: &account_deletion::Model,
         receipt: &mut Receipt,
     ) -> Result<()> {
-        let ids: Vec<i64> = receipt.deleted.iter().map(|w| w.id).collect();
-        let accounts = social_account::Entity::find()
-            .filter(social_account::Column::WorkspaceId.is_in(ids.iter().copied()))
-            .filter(social_account::Column::Status.ne("disconnected"))
-            .order_by_asc(social_account::Column::Id)
-            .all(&self.db)
-            .await?;
+        let accounts = self.connected_accounts_of(&receipt.deleted).await?;
         let leaving: Vec<i64> = accounts.iter().map(|a| a.id).collect();
         let mut revoked_grants: HashSet<(String, String)> = receipt
             .revocations
@@ -979,33 +980,6 @@ impl Services {
             .await?;
         txn.commit().await?;
         Ok(())
-    }
-
-    /// The receipt of a deletion that has reached its last steps (names still known until
-    /// the objects are gone; afterwards only counts).
-    async fn finished_receipt(&self, id: i64) -> Result<Receipt> {
-        let row = account_deletion::Entity::find_by_id(id)
-            .one(&self.db)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
-        let value: serde_json::Value = row
-            .receipt
-            .as_deref()
-            .map(serde_json::from_str)
-            .transpose()
-            .map_err(anyhow::Error::from)?
-            .unwrap_or_default();
-        let rows = value
-            .get("rows")
-            .cloned()
-            .map(serde_json::from_value)
-            .transpose()
-            .map_err(anyhow::Error::from)?
-            .unwrap_or_default();
-        Ok(Receipt {
-            rows,
-            ..Default::default()
-        })
     }
 
     /// After a restore from a backup: deletes again every user and workspace whose keyed hash
