@@ -14,6 +14,9 @@
 //!   before it), and of an account a tenth its size, to show whether memory grows with the
 //!   account.
 //!
+//! `BENCH_BACKENDS` (default `sqlite,postgres`) and `BENCH_PARTS` (default `deletion,export`)
+//! pick what runs, for looking at one figure at a time.
+//!
 //! The rows are written with `INSERT … SELECT` over a number series so that building a
 //! million rows takes seconds; everything measured is the product's code.
 
@@ -82,10 +85,15 @@ async fn bench() {
         "account: {} posts (one target each), {} media files, {} activity rows",
         size.posts, size.media, size.rows
     );
-    let dir = tempdir("sqlite");
-    let url = format!("sqlite://{}", dir.join("bench.db").display());
-    run_backend("SQLite", &url, &dir, size).await;
-    let _ = std::fs::remove_dir_all(&dir);
+    if chosen("BENCH_BACKENDS", "sqlite") {
+        let dir = tempdir("sqlite");
+        let url = format!("sqlite://{}", dir.join("bench.db").display());
+        run_backend("SQLite", &url, &dir, size).await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    if !chosen("BENCH_BACKENDS", "postgres") {
+        return;
+    }
 
     let pg_base = std::env::var("BENCH_POSTGRES")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
@@ -98,6 +106,11 @@ async fn bench() {
         }
         None => println!("PostgreSQL: skipped (no server at {pg_base})"),
     }
+}
+
+/// Whether the comma-separated list in `variable` names `item` (everything when it is unset).
+fn chosen(variable: &str, item: &str) -> bool {
+    std::env::var(variable).map_or(true, |list| list.split(',').any(|i| i.trim() == item))
 }
 
 fn tempdir(tag: &str) -> std::path::PathBuf {
@@ -117,10 +130,18 @@ async fn run_backend(name: &str, url: &str, dir: &std::path::Path, size: Size) {
         .await
         .expect("services");
     println!("\n== {name}");
+    if chosen("BENCH_PARTS", "deletion") {
+        deletion(&services, dir, size).await;
+    }
+    if chosen("BENCH_PARTS", "export") {
+        export(&services, dir, size).await;
+    }
+}
 
-    // The product's deletion.
+/// The product's deletion, its residue check, and bare `DELETE`s of an identical account.
+async fn deletion(services: &Services, dir: &std::path::Path, size: Size) {
     let t = Instant::now();
-    let (uid, _) = populate(&services, dir, "a", size).await;
+    let (uid, _) = populate(services, dir, "a", size).await;
     println!("built the account in {}", secs(t.elapsed()));
     let t = Instant::now();
     let id = services
@@ -141,9 +162,9 @@ async fn run_backend(name: &str, url: &str, dir: &std::path::Path, size: Size) {
     assert!(clean, "residue after the deletion: {residue:?}");
 
     // Bare DELETEs of the same rows and objects.
-    let (uid, ws) = populate(&services, dir, "b", size).await;
+    let (uid, ws) = populate(services, dir, "b", size).await;
     let t = Instant::now();
-    bare_delete(&services, uid, ws).await;
+    bare_delete(services, uid, ws).await;
     let bare = t.elapsed();
     println!(
         "deletion: product {} | bare DELETEs {} | ratio {:.2}× | residue check {} (clean)",
@@ -152,10 +173,12 @@ async fn run_backend(name: &str, url: &str, dir: &std::path::Path, size: Size) {
         product.as_secs_f64() / bare.as_secs_f64(),
         secs(residue_time),
     );
+}
 
-    // Exports: a tenth of the account, then the whole.
+/// Exports: a tenth of the account, then the whole.
+async fn export(services: &Services, dir: &std::path::Path, size: Size) {
     for (label, size) in [("a tenth", size.tenth()), ("whole", size)] {
-        let (uid, _) = populate(&services, dir, &format!("e{}", size.posts), size).await;
+        let (uid, _) = populate(services, dir, &format!("e{}", size.posts), size).await;
         let person = user::Entity::find_by_id(uid)
             .one(&services.db)
             .await

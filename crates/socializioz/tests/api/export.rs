@@ -24,6 +24,7 @@ use store::datamap::{self, OnExport};
 
 both_backends!(
     a_full_export_holds_everything_of_the_person_and_nothing_else,
+    a_large_workspace_is_exported_whole_and_in_order,
     one_export_a_day_and_the_running_one_is_shown,
     only_the_owner_downloads_it_and_only_until_it_expires,
 );
@@ -634,6 +635,150 @@ async fn a_full_export_holds_everything_of_the_person_and_nothing_else(backend: 
     );
     // The control: the search does find what is there.
     assert!(zip.contains("Carol drafted this for Acme") && zip.contains(ADA));
+}
+
+/// `INSERT INTO … SELECT …` over the numbers 1..=`n` (as `n`), on either database.
+async fn insert_numbered(app: &TestApp, n: u32, insert: &str, select: &str) {
+    app.exec(&format!(
+        "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {n}) \
+         {insert} SELECT {select} FROM s"
+    ))
+    .await;
+}
+
+/// More members, posts and log entries than the export reads together: every row comes out
+/// once, in id order, with its own targets and attempts, and another member's log entries
+/// stay out however they interleave with the person's.
+async fn a_large_workspace_is_exported_whole_and_in_order(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    const T: &str = "'2026-01-01 00:00:00+00:00'";
+    let ada = app.verified_user("Ada Lovelace", ADA).await;
+    let carol = app.verified_user("Carol Member", CAROL).await;
+    let ws = new_workspace(&ada, "Big Shop").await;
+    let x = app.connect_account(ws, Platform::X, "big_x").await;
+    let ada_id = app
+        .count(&format!("SELECT id FROM users WHERE email = '{ADA}'"))
+        .await;
+    let carol_id = app
+        .count(&format!("SELECT id FROM users WHERE email = '{CAROL}'"))
+        .await;
+    drop(carol);
+
+    insert_numbered(
+        &app,
+        230,
+        "INSERT INTO users (name, email, password_hash, timezone, language, created_at, updated_at)",
+        &format!("'Member ' || n, 'member-' || n || '@example.com', '!', 'UTC', 'en', {T}, {T}"),
+    )
+    .await;
+    app.exec(&format!(
+        "INSERT INTO memberships (workspace_id, user_id, role, created_at) \
+         SELECT {ws}, id, 'viewer', {T} FROM users WHERE email LIKE 'member-%'"
+    ))
+    .await;
+    insert_numbered(
+        &app,
+        250,
+        "INSERT INTO posts (workspace_id, author_id, body, state, revision, created_at, updated_at)",
+        &format!("{ws}, {ada_id}, 'Bulk post ' || n, 'draft', 1, {T}, {T}"),
+    )
+    .await;
+    app.exec(&format!(
+        "INSERT INTO post_targets (post_id, account_id, body, options, state, attempts, updated_at) \
+         SELECT id, {x}, 'Target of ' || body, '{{}}', 'failed', 1, {T} FROM posts \
+         WHERE body LIKE 'Bulk post %'"
+    ))
+    .await;
+    app.exec(&format!(
+        "INSERT INTO publish_attempts (target_id, number, idempotency_key, started_at, outcome) \
+         SELECT id, 1, 'key of ' || body, {T}, 'failed' FROM post_targets \
+         WHERE body LIKE 'Target of Bulk post %'"
+    ))
+    .await;
+    let actor = format!("CASE WHEN n % 3 = 0 THEN {carol_id} ELSE {ada_id} END");
+    insert_numbered(
+        &app,
+        1_300,
+        "INSERT INTO activity_log (workspace_id, actor_user_id, actor_name, action, object_type, object_id, summary, created_at)",
+        &format!(
+            "{ws}, {actor}, CASE WHEN n % 3 = 0 THEN 'Carol Member' ELSE 'Ada Lovelace' END, \
+             'post.updated', 'post', n, 'entry ' || n, {T}"
+        ),
+    )
+    .await;
+
+    let id = export_now(&app, &ada).await;
+    let zip = Zip::read(download(&ada, id).await.bytes().await.unwrap().to_vec());
+    let folder = format!("workspaces/{ws}-Big Shop");
+
+    let members = zip.text(&format!("{folder}/members.csv"));
+    assert_eq!(members.lines().count(), 1 + 1 + 230, "{members}");
+    assert!(members.contains("Member 230,member-230@example.com,viewer"));
+
+    let ids = |sql: &str| {
+        let sql = sql.to_owned();
+        let app = &app;
+        async move {
+            column(app, &sql)
+                .await
+                .into_iter()
+                .map(|v| v.parse::<i64>().unwrap())
+                .collect::<Vec<_>>()
+        }
+    };
+    let post_ids = ids(&format!(
+        "SELECT CAST(id AS TEXT) AS v FROM posts WHERE workspace_id = {ws} ORDER BY id"
+    ))
+    .await;
+    assert_eq!(post_ids.len(), 250);
+    let posts = zip.json(&format!("{folder}/posts.json"));
+    let posts = posts.as_array().unwrap();
+    let exported: Vec<i64> = posts.iter().map(|p| p["id"].as_i64().unwrap()).collect();
+    assert_eq!(exported, post_ids, "posts.json: every post once, in order");
+    for p in posts {
+        let text = p["text"].as_str().unwrap();
+        let targets = p["targets"].as_array().unwrap();
+        assert_eq!(targets.len(), 1, "{text}");
+        assert_eq!(targets[0]["text"], format!("Target of {text}"));
+        let attempts = targets[0]["publish_attempts"].as_array().unwrap();
+        assert_eq!(attempts.len(), 1, "{text}");
+        assert_eq!(
+            attempts[0]["idempotency_key"],
+            format!("key of Target of {text}")
+        );
+    }
+    let dumped = |table: &str| -> Vec<i64> {
+        zip.rows(table)
+            .iter()
+            .map(|r| r["id"].as_i64().unwrap())
+            .collect()
+    };
+    assert_eq!(dumped("posts"), post_ids, "data/posts.jsonl");
+    assert_eq!(dumped("post_targets").len(), 250);
+    assert_eq!(dumped("publish_attempts").len(), 250);
+
+    let own = ids(&format!(
+        "SELECT CAST(id AS TEXT) AS v FROM activity_log \
+         WHERE workspace_id = {ws} AND actor_user_id = {ada_id} \
+         ORDER BY id"
+    ))
+    .await;
+    assert!(own.len() > 860, "{} of Ada's entries", own.len());
+    assert_eq!(dumped("activity_log"), own, "data/activity_log.jsonl");
+    let activity = zip.json(&format!("{folder}/activity.json"));
+    let activity = activity.as_array().unwrap();
+    assert_eq!(activity.len(), own.len());
+    assert!(
+        activity
+            .iter()
+            .all(|a| !a["summary"].as_str().unwrap().is_empty())
+            && !zip
+                .text(&format!("{folder}/activity.json"))
+                .contains("Carol"),
+        "another member's entries are in activity.json"
+    );
 }
 
 /// Every value of the first column.
