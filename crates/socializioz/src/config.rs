@@ -561,8 +561,11 @@ impl Settings {
         }
         let url = self.database_url();
         store::Backend::from_url(&url).map_err(|e| err(format!("database.url: {e}")))?;
-        if self.database.max_connections == 0 {
-            return Err(err("database.max_connections must be at least 1"));
+        if self.database.max_connections < 2 {
+            return Err(err(
+                "database.max_connections must be at least 2: the data export reads a table on \
+                 one connection while it looks up the related rows on another",
+            ));
         }
         if let Some(smtp) = &self.smtp
             && smtp.host.trim().is_empty()
@@ -928,6 +931,10 @@ mod tests {
             (
                 &[("SOCIALIZIOZ__SECURITY__SECRET_KEY", "short")],
                 "at least 32",
+            ),
+            (
+                &[("SOCIALIZIOZ__DATABASE__MAX_CONNECTIONS", "1")],
+                "max_connections must be at least 2",
             ),
             (
                 &[("SOCIALIZIOZ__DATABASE__URL_FILE", "/nonexistent/file")],
