@@ -888,7 +888,7 @@ impl Services {
         }
         let subject = as_subject(&receipt, row);
         if let Some(email) = receipt.unsent.take() {
-            emails::queue(&txn, email, None).await?;
+            emails::queue_receipt(&txn, email).await?;
         }
         let changes = delete_rows(&txn, &subject).await?;
         receipt.rows = changes.deleted;

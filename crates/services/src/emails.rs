@@ -8,11 +8,30 @@ use sea_orm::ConnectionTrait;
 
 pub const JOB_KIND: &str = "send_email";
 
-/// Queues `email` for delivery.
+/// Queues `email` for delivery. The job names its recipient's address, so that deleting the
+/// person (or answering a deletion request for the address) withdraws it while it waits.
 pub async fn queue<C: ConnectionTrait>(conn: &C, email: Email, user_id: Option<i64>) -> Result<()> {
+    let recipient = email.to.to_lowercase();
+    queue_job(conn, email, user_id, Some(recipient)).await
+}
+
+/// Queues a deletion's receipt: the one message for an address that is being erased. It names
+/// no recipient, so the deletion it reports does not withdraw it and the residue check does
+/// not count it; like every sent message it loses its payload once delivered.
+pub async fn queue_receipt<C: ConnectionTrait>(conn: &C, email: Email) -> Result<()> {
+    queue_job(conn, email, None, None).await
+}
+
+async fn queue_job<C: ConnectionTrait>(
+    conn: &C,
+    email: Email,
+    user_id: Option<i64>,
+    recipient: Option<String>,
+) -> Result<()> {
     let payload = serde_json::to_value(&email).map_err(anyhow::Error::from)?;
     let mut job = NewJob::now(JOB_KIND, payload);
     job.user_id = user_id;
+    job.recipient = recipient;
     queue::enqueue(conn, job).await?;
     Ok(())
 }

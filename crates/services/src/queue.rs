@@ -43,6 +43,8 @@ pub struct NewJob {
     pub workspace_id: Option<i64>,
     pub concurrency_key: Option<String>,
     pub subject: Option<String>,
+    /// The address an e-mail job sends to (see `emails::queue`).
+    pub recipient: Option<String>,
 }
 
 impl NewJob {
@@ -57,6 +59,7 @@ impl NewJob {
             workspace_id: None,
             concurrency_key: None,
             subject: None,
+            recipient: None,
         }
     }
 
@@ -112,6 +115,7 @@ pub async fn enqueue<C: ConnectionTrait>(conn: &C, job: NewJob) -> Result<i64> {
         workspace_id: Set(job.workspace_id),
         concurrency_key: Set(job.concurrency_key),
         subject: Set(job.subject),
+        recipient: Set(job.recipient),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -432,12 +436,14 @@ pub async fn release(db: &store::Db, job: &job::Model, worker: &str) -> Result<(
     Ok(())
 }
 
-/// Marks a job done and drops its payload, which may carry links or text no longer needed.
+/// Marks a job done and drops its payload (and an e-mail's recipient), which may carry links,
+/// text or an address no longer needed.
 pub async fn complete(db: &store::Db, job: &job::Model, worker: &str) -> Result<()> {
     let txn = store::begin_write(db).await?;
     let res = job::Entity::update_many()
         .col_expr(job::Column::State, Expr::value(DONE))
         .col_expr(job::Column::Payload, Expr::value("{}"))
+        .col_expr(job::Column::Recipient, Expr::value(Option::<String>::None))
         .col_expr(
             job::Column::LockedUntil,
             Expr::value(Option::<DateTime<Utc>>::None),
@@ -488,7 +494,9 @@ pub async fn fail(
         )
         .col_expr(job::Column::RunAt, Expr::value(run_at));
     if dead {
-        update = update.col_expr(job::Column::Payload, Expr::value("{}"));
+        update = update
+            .col_expr(job::Column::Payload, Expr::value("{}"))
+            .col_expr(job::Column::Recipient, Expr::value(Option::<String>::None));
     }
     let res = update
         .col_expr(

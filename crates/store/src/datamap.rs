@@ -270,11 +270,14 @@ pub const TABLES: &[TableClass] = &[
         table: "jobs",
         category: Category::WorkspaceAndUsage,
         owner: Owner::User("user_id"),
-        refs: &[Ref::workspace_rows("workspace_id")],
+        refs: &[
+            Ref::workspace_rows("workspace_id"),
+            Ref::address_rows("recipient"),
+        ],
         objects: &[],
         deletion: OnDeletion::Delete,
         export: OnExport::Exclude("transient background work, removed once done"),
-        holds: "Background work waiting or running (e-mails to send, posts to publish).",
+        holds: "Background work waiting or running (e-mails to send, with the address each goes to; posts to publish).",
     },
     TableClass {
         table: "consent_ledger",

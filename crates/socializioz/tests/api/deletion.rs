@@ -157,7 +157,7 @@ async fn populate(app: &TestApp) -> Population {
     join(app, &ada, studio, BOB, "editor", &bob).await;
     let shop = workspace(&bob, "Bob Shop").await;
     join(app, &bob, shop, ADA, "owner", &ada).await;
-    // A pending invitation Ada sent, and one to her address from Carol.
+    // A pending invitation Ada sent.
     let res = ada
         .submit(
             &format!("/w/{studio}/invitations"),
@@ -166,13 +166,6 @@ async fn populate(app: &TestApp) -> Population {
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let carol_ws = workspace(&carol, "Carol Corner").await;
-    let res = carol
-        .submit(
-            &format!("/w/{carol_ws}/invitations"),
-            &[("email", ADA), ("role", "viewer")],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
 
     // Connected accounts with sealed tokens.
     let x = app.connect_account(studio, Platform::X, "ada_x").await;
@@ -312,6 +305,14 @@ async fn populate(app: &TestApp) -> Population {
         1
     );
     assert!(files_under(app, &format!("user-{ada_id}")) > 0);
+    // An invitation to her address from Carol, its e-mail not sent yet.
+    let res = carol
+        .submit(
+            &format!("/w/{carol_ws}/invitations"),
+            &[("email", ADA), ("role", "viewer")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let res = ada
         .submit(
             "/settings/email",
@@ -384,6 +385,14 @@ async fn deleting_an_account_removes_everything_and_leaves_no_residue(backend: B
     }
     let carol_before = rows_of(&app, &carol_subject).await;
     assert!(files_under(&app, &format!("ws-{}", p.studio)) >= 4);
+    // Carol's invitation has not been e-mailed yet: the message to Ada's address waits.
+    let waiting = format!("SELECT COUNT(*) FROM jobs WHERE recipient = '{ADA}'");
+    assert_eq!(
+        app.count(&format!("{waiting} AND payload LIKE '%Carol Corner%'"))
+            .await,
+        1,
+        "the invitation e-mail waits"
+    );
 
     // The page says what goes and what stays, from the data map.
     let page = p.ada.get_text("/settings/account/delete").await;
@@ -528,8 +537,17 @@ async fn deleting_an_account_removes_everything_and_leaves_no_residue(backend: B
         "Carol's invitation to Ada's address went with her"
     );
 
-    // The receipt went to her address; Bob was told about both workspaces.
+    // The receipt went to her address, and nothing else did after she deleted the account:
+    // Carol's invitation e-mail was withdrawn with the invitation. Bob was told about both
+    // workspaces.
+    assert_eq!(app.count(&waiting).await, 0);
     let mails = app.mails().await;
+    assert!(
+        !mails
+            .iter()
+            .any(|m| m.to == ADA && m.body.contains("Carol Corner")),
+        "an invitation was e-mailed to the deleted address"
+    );
     let receipt = mails
         .iter()
         .find(|m| m.to == ADA && m.subject.contains("deleted"))
@@ -583,11 +601,23 @@ async fn deleting_an_account_removes_everything_and_leaves_no_residue(backend: B
         p.studio
     ))
     .await;
+    app.exec(&format!(
+        "INSERT INTO jobs (kind, payload, state, run_at, attempts, max_attempts, recipient, created_at, updated_at) \
+         VALUES ('send_email', '{{}}', 'queued', '2000-01-01 00:00:00+00:00', 0, 5, '{ADA}', '2000-01-01 00:00:00+00:00', '2000-01-01 00:00:00+00:00')",
+    ))
+    .await;
     let dir = app.data.0.join("media").join(format!("ws-{}", p.studio));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("left-behind.png"), b"x").unwrap();
     let found = residue(&app, ADA).await;
-    assert_eq!(found, vec!["jobs.workspace_id (1)", "media store (1)"]);
+    assert_eq!(
+        found,
+        vec![
+            "jobs.workspace_id (1)",
+            "jobs.recipient (1)",
+            "media store (1)"
+        ]
+    );
     let (ok, out, _) = run_admin(&app, &["admin", "privacy", "residue", "--email", ADA]);
     assert!(!ok && out.contains("jobs.workspace_id"), "{out}");
 }

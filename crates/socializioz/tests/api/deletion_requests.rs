@@ -264,6 +264,12 @@ async fn an_unknown_address_gets_the_same_answer_and_word_that_nothing_is_held(b
         .await,
         1
     );
+    let invitation_mail = format!("SELECT COUNT(*) FROM jobs WHERE recipient = '{NOBODY}'");
+    assert_eq!(
+        app.count(&invitation_mail).await,
+        1,
+        "the invitation e-mail waits to be sent"
+    );
     let users_before = app.count("SELECT COUNT(*) FROM users").await;
     let pat_before = app
         .text(&format!(
@@ -281,6 +287,15 @@ async fn an_unknown_address_gets_the_same_answer_and_word_that_nothing_is_held(b
 
     let mail = app.last_mail_to(NOBODY).await;
     assert_eq!(mail.subject, "Your deletion request to Socializioz");
+    // The invitation still waiting to be e-mailed was withdrawn with the invitation.
+    let to_nobody: Vec<String> = app
+        .mails()
+        .await
+        .into_iter()
+        .filter(|m| m.to == NOBODY)
+        .map(|m| m.subject)
+        .collect();
+    assert_eq!(to_nobody, vec!["Your deletion request to Socializioz"]);
     assert!(mail.body.contains("No account uses it"), "{}", mail.body);
     assert!(!mail.body.contains("/deletion-requests/confirm/"));
     assert!(

@@ -25,6 +25,9 @@ pub struct Model {
     pub concurrency_key: Option<String>,
     /// What the job works on (e.g. `post_target:12`), so it can be found and withdrawn.
     pub subject: Option<String>,
+    /// For an e-mail still to be sent: the address it goes to, in lower case (cleared with the
+    /// payload once it is sent or given up), so a deletion of the address withdraws it.
+    pub recipient: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -16,6 +16,7 @@ mod m20261129_000011_retention;
 mod m20261129_000012_deletion_requests;
 mod m20261129_000013_exports;
 mod m20261129_000014_policies_export;
+mod m20261129_000015_job_recipients;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000012_deletion_requests::Migration),
             Box::new(m20261129_000013_exports::Migration),
             Box::new(m20261129_000014_policies_export::Migration),
+            Box::new(m20261129_000015_job_recipients::Migration),
         ]
     }
 }
