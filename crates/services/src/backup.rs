@@ -15,7 +15,7 @@ use sea_orm::{
 };
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use store::backup::BackupFile;
 use store::entities::{account_deletion, forget_entry};
 
@@ -34,14 +34,35 @@ pub struct Taken {
     pub purged: Vec<PathBuf>,
 }
 
-/// Deletes the backups in `dir` taken more than `days` days before `now`; returns their paths.
-pub fn purge_backups(dir: &Path, days: u32, now: DateTime<Utc>) -> Result<Vec<PathBuf>> {
+/// How long a backup or restore may run before its temporary files count as left behind.
+const LEFT_BEHIND_AFTER: chrono::Duration = chrono::Duration::days(1);
+
+/// Deletes the backups in the target's folder taken more than `days` days before `now`, and
+/// the temporary files of backups and restores cut short more than a day ago (one is an
+/// unencrypted copy of the database); returns their paths.
+pub fn purge_backups(target: &BackupTarget, days: u32, now: DateTime<Utc>) -> Result<Vec<PathBuf>> {
+    let dir = &target.dir;
     let before = now - chrono::Duration::days(i64::from(days));
-    let removed = store::backup::purge(dir, before)
+    let mut removed = store::backup::purge(dir, before)
         .with_context(|| format!("could not purge old backups in {}", dir.display()))?;
     for path in &removed {
         tracing::info!(path = %path.display(), "purged a backup past the retention window");
     }
+    let left = store::backup::sweep_leftovers(
+        dir,
+        target.database_url.expose_secret(),
+        now - LEFT_BEHIND_AFTER,
+    )
+    .with_context(|| {
+        format!(
+            "could not remove what an interrupted backup left in {}",
+            dir.display()
+        )
+    })?;
+    for path in &left {
+        tracing::warn!(path = %path.display(), "removed a file an interrupted backup or restore left behind");
+    }
+    removed.extend(left);
     Ok(removed)
 }
 
@@ -57,7 +78,7 @@ pub async fn take_backup(
         .await
         .context("the backup failed")?;
     tracing::info!(path = %file.path.display(), bytes = file.size, key = ring.current_id(), "backup written");
-    let purged = purge_backups(&target.dir, days, crate::now())?;
+    let purged = purge_backups(target, days, crate::now())?;
     Ok(Taken { file, purged })
 }
 
@@ -75,7 +96,7 @@ impl Services {
 
     /// Purges the backups past the retention window.
     pub fn purge_backups(&self, now: DateTime<Utc>) -> Result<Vec<PathBuf>> {
-        purge_backups(&self.backups.dir, self.retention.backup_days, now)
+        purge_backups(&self.backups, self.retention.backup_days, now)
     }
 }
 

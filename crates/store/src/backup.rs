@@ -393,6 +393,68 @@ pub fn purge(dir: &Path, before: DateTime<Utc>) -> std::io::Result<Vec<PathBuf>>
     Ok(removed)
 }
 
+/// The temporary files of a backup, named `.<backup file name><suffix>` in the backups folder:
+/// SQLite's unencrypted copy of the database, and the encrypted file being written.
+const COPY_SUFFIX: &str = ".sqlite-copy";
+const PARTIAL_SUFFIX: &str = ".partial";
+/// A restore's decrypted database, `<database file name><suffix>` beside the database.
+const RESTORING_SUFFIX: &str = ".restoring";
+
+fn temporary(dir: &Path, backup: &str, suffix: &str) -> TempFile {
+    TempFile(dir.join(format!(".{backup}{suffix}")))
+}
+
+/// Deletes what a backup or a restore cut short (a crash, a kill) left behind, when it is older
+/// than `before`: the temporary files in the backups folder `dir` (their names carry the time
+/// the backup began) and, for a SQLite database, a restore's decrypted copy beside it (by its
+/// modification time). One of them is an unencrypted copy of the whole database: left alone it
+/// would outlive the backups' retention window. Returns the paths deleted.
+pub fn sweep_leftovers(
+    dir: &Path,
+    database_url: &str,
+    before: DateTime<Utc>,
+) -> std::io::Result<Vec<PathBuf>> {
+    let mut removed = Vec::new();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => Some(entries),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
+    for entry in entries.into_iter().flatten() {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let began = name.strip_prefix('.').and_then(|rest| {
+            [COPY_SUFFIX, PARTIAL_SUFFIX]
+                .iter()
+                .find_map(|suffix| rest.strip_suffix(suffix))
+                .and_then(parse_file_name)
+        });
+        if let Some((began, _)) = began
+            && began < before
+            && entry.metadata()?.is_file()
+        {
+            std::fs::remove_file(entry.path())?;
+            removed.push(entry.path());
+        }
+    }
+    if Backend::from_url(database_url).ok() == Some(Backend::Sqlite)
+        && let Ok(db_path) = sqlite_path(database_url)
+    {
+        let mut restoring = db_path.into_os_string();
+        restoring.push(RESTORING_SUFFIX);
+        let restoring = PathBuf::from(restoring);
+        let modified = std::fs::metadata(&restoring).and_then(|m| m.modified());
+        if let Ok(modified) = modified
+            && DateTime::<Utc>::from(modified) < before
+        {
+            std::fs::remove_file(&restoring)?;
+            removed.push(restoring);
+        }
+    }
+    Ok(removed)
+}
+
 /// A file created only for its owner (0600 on Unix), failing if it exists.
 fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
@@ -449,11 +511,11 @@ pub async fn create(
     let taken_at = Utc::now();
     let name = file_name(taken_at, backend);
     let final_path = dir.join(&name);
-    let partial = TempFile(dir.join(format!(".{name}.partial")));
+    let partial = temporary(dir, &name, PARTIAL_SUFFIX);
     match backend {
         Backend::Sqlite => {
             // A consistent copy of the live database, taken by SQLite itself.
-            let copy = TempFile(dir.join(format!(".{name}.sqlite-copy")));
+            let copy = temporary(dir, &name, COPY_SUFFIX);
             let _ = std::fs::remove_file(&copy.0);
             let target = copy
                 .0
@@ -679,7 +741,7 @@ fn restore_sqlite(url: &str, ring: &KeyRing, path: &Path) -> anyhow::Result<Head
         .context("the SQLite database URL names no file")?
         .to_string_lossy()
         .into_owned();
-    let temp = TempFile(dir.join(format!("{file_name}.restoring")));
+    let temp = TempFile(dir.join(format!("{file_name}{RESTORING_SUFFIX}")));
     let _ = std::fs::remove_file(&temp.0);
     let header = {
         let mut input = std::io::BufReader::new(std::fs::File::open(path)?);

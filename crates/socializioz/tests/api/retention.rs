@@ -306,11 +306,41 @@ async fn the_daily_job_backs_up_and_purges_only_backups_past_the_window(backend:
     let unrelated = [
         dir.join("notes.txt"),
         dir.join("socializioz-old-sqlite.szbak"),
-        dir.join(format!(".{}.partial", name_at(45))),
     ];
-    for path in [&old, &older, &recent].into_iter().chain(&unrelated) {
+    // What backups cut short left behind (one an unencrypted copy of the database), and the
+    // temporary files of a backup still running elsewhere.
+    let left_behind = [
+        dir.join(format!(".{}.partial", name_at(45))),
+        dir.join(format!(".{}.sqlite-copy", name_at(2))),
+    ];
+    let running_now = [
+        dir.join(format!(".{}.partial", name_at(0))),
+        dir.join(format!(".{}.sqlite-copy", name_at(0))),
+    ];
+    for path in [&old, &older, &recent]
+        .into_iter()
+        .chain(&unrelated)
+        .chain(&left_behind)
+        .chain(&running_now)
+    {
         std::fs::write(path, b"stand-in").unwrap();
     }
+    // And a restore's decrypted database beside a SQLite database, from two days ago.
+    let restoring = match backend {
+        Backend::Sqlite => {
+            let db = store::backup::sqlite_path(&settings(&app).database_url()).unwrap();
+            let mut path = db.into_os_string();
+            path.push(".restoring");
+            let path = std::path::PathBuf::from(path);
+            let file = std::fs::File::create(&path).unwrap();
+            file.set_modified(
+                std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 24 * 3600),
+            )
+            .unwrap();
+            Some(path)
+        }
+        Backend::Postgres => None,
+    };
 
     // Every worker plans the daily jobs when it starts (this one is told to stop at once);
     // however many start, there is one of each for the cluster.
@@ -358,6 +388,20 @@ async fn the_daily_job_backs_up_and_purges_only_backups_past_the_window(backend:
         assert!(
             path.exists(),
             "{} is not a backup and stays",
+            path.display()
+        );
+    }
+    for path in left_behind.iter().chain(&restoring) {
+        assert!(
+            !path.exists(),
+            "{} was left behind and stays",
+            path.display()
+        );
+    }
+    for path in &running_now {
+        assert!(
+            path.exists(),
+            "{} belongs to a running backup",
             path.display()
         );
     }
