@@ -15,6 +15,8 @@ pub struct UserView {
     pub name: String,
     pub email: String,
     pub verified: bool,
+    /// An administrator of the instance (`[admin] emails`): the header links to their pages.
+    pub admin: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -137,6 +139,7 @@ impl Layout {
                 name: auth.user.name.clone(),
                 email: auth.user.email.clone(),
                 verified: auth.user.email_verified_at.is_some(),
+                admin: state.services.is_admin(&auth.user),
             });
             layout.workspaces = memberships.iter().map(WorkspaceLink::from).collect();
         }

@@ -521,6 +521,11 @@ async fn the_admin_page_is_not_found_for_anyone_but_an_administrator(backend: Ba
 
     let member = app.verified_user("Member", "member@example.com").await;
     assert_eq!(member.get(PAGE).await.status(), StatusCode::NOT_FOUND);
+    let link = format!("href=\"{PAGE}\"");
+    assert!(
+        !member.get_text("/settings").await.contains(&link),
+        "the header offers the admin page to a member"
+    );
     let res = member
         .submit(PAGE, &[("email", PAT), ("received", &today().to_string())])
         .await;
@@ -533,6 +538,10 @@ async fn the_admin_page_is_not_found_for_anyone_but_an_administrator(backend: Ba
     assert!(requests(&app).await.is_empty());
 
     let admin = app.verified_user("Ops", OPS).await;
+    assert!(
+        admin.get_text("/settings").await.contains(&link),
+        "the header links an administrator to the requests"
+    );
     let page = admin.get_text(PAGE).await;
     assert!(page.contains("Record a request"));
     assert!(page.contains("No request is open."));
