@@ -366,6 +366,21 @@ async fn ensure_check<C: ConnectionTrait>(conn: &C, at: DateTime<Utc>) -> Result
     Ok(())
 }
 
+/// Makes sure the check is planned while a request has not ended (open, or confirmed with its
+/// deletion unfinished). Every worker calls this when it starts: the check plans itself after
+/// each run, so this matters only when its job was lost (a database restored from before it
+/// was planned, a job removed by hand), which would otherwise end the reminders silently.
+pub(crate) async fn ensure_planned(db: &store::Db) -> Result<()> {
+    let unended = deletion_request::Entity::find()
+        .filter(deletion_request::Column::ClosedAt.is_null())
+        .count(db)
+        .await?;
+    if unended > 0 {
+        ensure_check(db, crate::now()).await?;
+    }
+    Ok(())
+}
+
 /// Runs the daily check and plans the next one (also after its last failed attempt, so that
 /// one bad day does not end the reminders).
 pub async fn run(services: &Services, job: &job::Model) -> Result<(), JobError> {

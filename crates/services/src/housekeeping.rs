@@ -79,7 +79,8 @@ async fn plan_at<C: ConnectionTrait>(
 }
 
 /// Makes sure the daily jobs are planned: each kind that has no job waiting or running gets
-/// one at its next time. Every worker calls this when it starts.
+/// one at its next time, and the deletion requests' check while a request is under way. Every
+/// worker calls this when it starts.
 pub async fn plan_daily_jobs(db: &store::Db) -> Result<()> {
     let now = crate::now();
     for kind in [JOB_KIND, crate::usage::JOB_KIND] {
@@ -92,7 +93,7 @@ pub async fn plan_daily_jobs(db: &store::Db) -> Result<()> {
             plan_at(db, kind, next_run(kind, now)).await?;
         }
     }
-    Ok(())
+    crate::deletion_requests::ensure_planned(db).await
 }
 
 /// Plans the run after `job` (the next day's).

@@ -23,6 +23,7 @@ both_backends!(
     a_forged_withdrawn_expired_or_replaced_link_deletes_nothing,
     the_command_line_records_and_lists_requests,
     a_confirmation_cut_off_before_the_deletion_started_is_resumed,
+    a_lost_check_is_planned_again_when_a_worker_starts,
 );
 
 const OPS: &str = "ops@example.com";
@@ -788,4 +789,38 @@ fn administrators_are_configured_by_address() {
     assert!(refused.contains("admin.emails"), "{refused}");
     let none = load(Some(std::path::Path::new("/dev/null")), Vec::new()).unwrap();
     assert!(none.admin.addresses().unwrap().is_empty());
+}
+
+/// The check plans itself after each run; should its job be lost while a request is under way
+/// (a restore from before it, a row removed by hand), the next worker to start plans it again,
+/// and not while nothing is under way.
+async fn a_lost_check_is_planned_again_when_a_worker_starts(backend: Backend) {
+    let Some(app) = app_with_admins(backend).await else {
+        return;
+    };
+    let checks = "SELECT COUNT(*) FROM jobs WHERE kind = 'deletion_requests_check' \
+                  AND state IN ('queued', 'running')";
+    services::housekeeping::plan_daily_jobs(&app.services.db)
+        .await
+        .unwrap();
+    assert_eq!(app.count(checks).await, 0, "no request, no check");
+
+    let admin = app.verified_user("Ops", OPS).await;
+    app.verified_user("Pat", PAT).await;
+    record(&admin, PAT, &today().to_string()).await;
+    assert_eq!(app.count(checks).await, 1);
+    app.exec("DELETE FROM jobs WHERE kind = 'deletion_requests_check'")
+        .await;
+    services::housekeeping::plan_daily_jobs(&app.services.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.count(checks).await,
+        1,
+        "the lost check is planned again"
+    );
+    services::housekeeping::plan_daily_jobs(&app.services.db)
+        .await
+        .unwrap();
+    assert_eq!(app.count(checks).await, 1, "and only once");
 }
