@@ -48,21 +48,23 @@ pub fn purge_backups(target: &BackupTarget, days: u32, now: DateTime<Utc>) -> Re
     for path in &removed {
         tracing::info!(path = %path.display(), "purged a backup past the retention window");
     }
-    let left = store::backup::sweep_leftovers(
+    // Best effort: a file that cannot be removed now is tried again the next day, and does not
+    // make the backup just taken, or the rest of the daily run, fail.
+    match store::backup::sweep_leftovers(
         dir,
         target.database_url.expose_secret(),
         now - LEFT_BEHIND_AFTER,
-    )
-    .with_context(|| {
-        format!(
-            "could not remove what an interrupted backup left in {}",
-            dir.display()
-        )
-    })?;
-    for path in &left {
-        tracing::warn!(path = %path.display(), "removed a file an interrupted backup or restore left behind");
+    ) {
+        Ok(left) => {
+            for path in &left {
+                tracing::warn!(path = %path.display(), "removed a file an interrupted backup or restore left behind");
+            }
+            removed.extend(left);
+        }
+        Err(err) => {
+            tracing::warn!(dir = %dir.display(), error = %err, "could not remove what an interrupted backup or restore left behind");
+        }
     }
-    removed.extend(left);
     Ok(removed)
 }
 

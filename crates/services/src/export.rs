@@ -838,7 +838,9 @@ fn opt_time(t: &Option<DateTime<Utc>>) -> serde_json::Value {
 ///
 /// Every table of the export is read like this, by one query whose rows arrive as the ZIP
 /// takes them (both drivers hold back rows the reader has not asked for), so memory stays
-/// flat and the database plans each table once. Reading pages by id planned every page
+/// flat and the database plans each table once. A stream keeps its pool connection until it
+/// is dropped (not when it runs dry), so each is dropped before the next is opened: an export
+/// holds two connections at most, the stream and one for the related rows or its progress. Reading pages by id planned every page
 /// anew: on PostgreSQL, before a freshly filled table's statistics were gathered, each page
 /// of a million-row activity log re-read and sorted every matching row (0.1–0.2 s a page).
 async fn rows_of<'a>(
@@ -1106,6 +1108,7 @@ impl<'a> Contents<'a> {
                 self.sink.write(line.as_bytes()).await?;
             }
         }
+        drop(members);
 
         self.sink
             .file(format!("{folder}/campaigns.json"), true, None)
@@ -1131,6 +1134,7 @@ impl<'a> Contents<'a> {
             });
             self.sink.item(&mut first, &value).await?;
         }
+        drop(campaigns);
         self.sink.write(b"\n]\n").await?;
 
         // A workspace's connected accounts are few: kept at hand to name them in posts.
@@ -1387,6 +1391,7 @@ impl<'a> Contents<'a> {
             ]);
             self.sink.write(line.as_bytes()).await?;
         }
+        drop(library);
 
         let mut library = Self::library(&services.db, ws).await?;
         while let Some(item) = library.try_next().await? {

@@ -341,6 +341,9 @@ impl Default for WorkerSettings {
             .map(|p| (services::publishing::concurrency_key(p.slug()), 16))
             .collect();
         limits.insert(services::emails::JOB_KIND.to_owned(), 4);
+        // Each export holds two database connections while it runs, for minutes on a large
+        // account: a few at once, not the worker's whole concurrency.
+        limits.insert(services::export::BUILD_JOB.to_owned(), 2);
         Self {
             poll_interval_ms: 1000,
             concurrency: 32,
@@ -563,7 +566,7 @@ impl Settings {
         store::Backend::from_url(&url).map_err(|e| err(format!("database.url: {e}")))?;
         if self.database.max_connections < 2 {
             return Err(err(
-                "database.max_connections must be at least 2: the data export reads a table on \
+                "database.max_connections must be at least 2: a data export reads a table on \
                  one connection while it looks up the related rows on another",
             ));
         }

@@ -4,12 +4,17 @@
 //! restore's forget list find such a row like any other row naming the address. The column is
 //! cleared with the payload once the message is sent or given up.
 //!
-//! Messages queued before this migration get their recipient from their payload.
+//! Messages queued before this migration get their recipient from their payload, except a
+//! deletion receipt (queued when the mail server was down), which must reach the address its
+//! deletion erased and so names no recipient.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::string_null;
 
 pub struct Migration;
+
+/// The subject of the deletion receipt as this version sends it.
+const RECEIPT_SUBJECT: &str = "Your Socializioz account is deleted";
 
 impl MigrationName for Migration {
     fn name(&self) -> &str {
@@ -51,6 +56,7 @@ impl MigrationTrait for Migration {
             let payload: String = row.try_get("", "payload")?;
             let to = serde_json::from_str::<serde_json::Value>(&payload)
                 .ok()
+                .filter(|p| p.get("subject").and_then(|s| s.as_str()) != Some(RECEIPT_SUBJECT))
                 .and_then(|p| p.get("to").and_then(|t| t.as_str()).map(str::to_lowercase));
             if let Some(to) = to {
                 manager
@@ -75,7 +81,7 @@ mod tests {
     use sea_orm_migration::MigratorTrait;
 
     #[tokio::test]
-    async fn messages_waiting_at_the_upgrade_get_their_recipient() {
+    async fn messages_waiting_at_the_upgrade_get_their_recipient_except_a_receipt() {
         let db = crate::connect("sqlite::memory:", 1).await.unwrap();
         Migrator::up(&db, Some(14)).await.unwrap();
         let job = |kind: &str, payload: &str, state: &str| {
@@ -93,6 +99,11 @@ mod tests {
                 "queued",
             ),
             job("send_email", "{}", "done"),
+            job(
+                "send_email",
+                r#"{"body":"b","subject":"Your Socializioz account is deleted","to":"bo@example.com"}"#,
+                "queued",
+            ),
             job("publish", r#"{"to":"not-an-email"}"#, "queued"),
         ] {
             db.execute_unprepared(&sql).await.unwrap();
@@ -111,7 +122,7 @@ mod tests {
             .collect();
         assert_eq!(
             recipients,
-            vec![Some("ada@example.com".to_owned()), None, None]
+            vec![Some("ada@example.com".to_owned()), None, None, None]
         );
     }
 }
