@@ -18,6 +18,9 @@ pub struct Subject {
     pub addresses: Vec<String>,
     /// The people's names, as free text may mention them.
     pub names: Vec<String>,
+    /// The workspaces the people belonged to. A name is not unique (and may be one letter),
+    /// so free text is searched for it only in these workspaces' rows; an address anywhere.
+    pub member_of: Vec<i64>,
 }
 
 impl Subject {
@@ -83,7 +86,7 @@ pub fn owned_per_row(table: &TableClass, subject: &Subject) -> Option<SimpleExpr
 }
 
 /// The rows of `table` whose `reference` names something of `subject`.
-pub fn referencing(reference: &Ref, subject: &Subject) -> Option<SimpleExpr> {
+pub fn referencing(table: &TableClass, reference: &Ref, subject: &Subject) -> Option<SimpleExpr> {
     match reference.names {
         Names::User => in_list(reference.column, &subject.users),
         Names::NameOf(id) => in_list(id, &subject.users),
@@ -92,30 +95,69 @@ pub fn referencing(reference: &Ref, subject: &Subject) -> Option<SimpleExpr> {
             Expr::expr(sea_orm::sea_query::Func::lower(col(reference.column)))
                 .is_in(subject.addresses.iter().cloned())
         }),
-        Names::Mentions => mentions(subject)
-            .map(|m| col(reference.column).like(format!("%{m}%")))
-            .reduce(|a, b| a.or(b)),
+        Names::Mentions => {
+            let column = reference.column;
+            let by_address = mentioning(column, &subject.addresses);
+            let by_name = names_belong(table, subject)
+                .zip(mentioning(column, &subject.names))
+                .map(|(here, named)| here.and(named));
+            match (by_address, by_name) {
+                (Some(a), Some(n)) => Some(a.or(n)),
+                (a, n) => a.or(n),
+            }
+        }
     }
 }
 
-/// What free text may mention: the addresses, then the names (non-empty ones).
-fn mentions(subject: &Subject) -> impl Iterator<Item = &String> {
-    subject
-        .addresses
-        .iter()
-        .chain(subject.names.iter())
-        .filter(|m| !m.trim().is_empty())
+/// Non-empty mentions among `texts`.
+fn non_empty(texts: &[String]) -> impl Iterator<Item = &String> {
+    texts.iter().filter(|m| !m.trim().is_empty())
 }
 
-/// `column` with every mention of `subject` replaced by `text`.
-pub fn without_mentions(column: &str, subject: &Subject, text: &str) -> SimpleExpr {
-    mentions(subject).fold(col(column), |value, m| {
+/// `column` contains one of `texts`.
+fn mentioning(column: &str, texts: &[String]) -> Option<SimpleExpr> {
+    non_empty(texts)
+        .map(|m| col(column).like(format!("%{m}%")))
+        .reduce(|a, b| a.or(b))
+}
+
+/// The rows of `table` where the subject's names may be looked for: those of the workspaces
+/// they belonged to (tables without a workspace have none).
+fn names_belong(table: &TableClass, subject: &Subject) -> Option<SimpleExpr> {
+    match table.owner {
+        Owner::Workspace(column) => in_list(column, &subject.member_of),
+        _ => None,
+    }
+}
+
+/// `value` with every one of `texts` replaced by `text`.
+fn replaced(value: SimpleExpr, texts: &[String], text: &str) -> SimpleExpr {
+    non_empty(texts).fold(value, |value, m| {
         sea_orm::sea_query::Func::cust(Alias::new("REPLACE"))
             .arg(value)
             .arg(m.clone())
             .arg(text)
             .into()
     })
+}
+
+/// `column` of `table` with every mention of `subject` replaced by `text`: the addresses
+/// everywhere, the names only where [`referencing`] looks for them.
+pub fn without_mentions(
+    table: &TableClass,
+    column: &str,
+    subject: &Subject,
+    text: &str,
+) -> SimpleExpr {
+    let addresses = replaced(col(column).into(), &subject.addresses, text);
+    match names_belong(table, subject) {
+        Some(here) if non_empty(&subject.names).next().is_some() => {
+            Expr::case(here, replaced(addresses.clone(), &subject.names, text))
+                .finally(addresses)
+                .into()
+        }
+        _ => addresses,
+    }
 }
 
 /// `SELECT <columns> FROM table WHERE condition`.
@@ -238,12 +280,41 @@ mod tests {
     }
 
     #[test]
+    fn names_are_looked_for_only_in_the_persons_workspaces() {
+        let subject = Subject {
+            users: vec![7],
+            addresses: vec!["a@example.com".into()],
+            names: vec!["A".into()],
+            member_of: vec![3],
+            ..Default::default()
+        };
+        let log = datamap::classify("activity_log").unwrap();
+        let summary = log
+            .refs
+            .iter()
+            .find(|r| r.names == Names::Mentions)
+            .unwrap();
+        let condition = sql(referencing(log, summary, &subject).unwrap());
+        assert!(
+            condition.contains(
+                "summary LIKE '%a@example.com%' OR (workspace_id IN (3) AND summary LIKE '%A%')"
+            ),
+            "{condition}"
+        );
+        let value = sql(without_mentions(log, "summary", &subject, "X"));
+        assert!(
+            value.contains("CASE WHEN (workspace_id IN (3)) THEN REPLACE(REPLACE(summary, 'a@example.com', 'X'), 'A', 'X') ELSE REPLACE(summary, 'a@example.com', 'X') END"),
+            "{value}"
+        );
+    }
+
+    #[test]
     fn nothing_is_owned_by_an_empty_subject() {
         let empty = Subject::default();
         for table in datamap::TABLES {
             assert!(owned(table, &empty).is_none(), "{}", table.table);
             for r in table.refs {
-                assert!(referencing(r, &empty).is_none());
+                assert!(referencing(table, r, &empty).is_none());
             }
         }
     }

@@ -135,6 +135,9 @@ pub struct Receipt {
     pub deleted: Vec<WorkspaceLine>,
     /// Workspaces kept by their other owners.
     pub handed_over: Vec<WorkspaceLine>,
+    /// Every workspace the person belonged to (where kept text may name them).
+    #[serde(default)]
+    pub member_of: Vec<i64>,
     pub revocations: Vec<RevocationLine>,
     /// Rows deleted, by table.
     pub rows: BTreeMap<String, u64>,
@@ -265,6 +268,7 @@ fn as_subject(receipt: &Receipt, row: &account_deletion::Model) -> Subject {
         workspaces: receipt.deleted.iter().map(|w| w.id).collect(),
         addresses: row.email.iter().map(|a| a.to_lowercase()).collect(),
         names: row.name.iter().cloned().collect(),
+        member_of: receipt.member_of.clone(),
     }
 }
 
@@ -327,13 +331,13 @@ async fn delete_rows<C: ConnectionTrait>(conn: &C, subject: &Subject) -> Result<
                 plan::owned(table, subject)
             };
             for reference in table.refs {
-                let Some(naming) = plan::referencing(reference, subject) else {
+                let Some(naming) = plan::referencing(table, reference, subject) else {
                     continue;
                 };
                 let n = match (pass, reference.then) {
                     (Pass::Replace, Then::Replace(text)) => {
                         let value = if reference.names == Names::Mentions {
-                            plan::without_mentions(reference.column, subject, text)
+                            plan::without_mentions(table, reference.column, subject, text)
                         } else {
                             text.into()
                         };
@@ -431,7 +435,7 @@ impl Services {
             users: vec![user.id],
             workspaces: deleted.iter().map(|w| w.id).collect(),
             addresses: vec![user.email.to_lowercase()],
-            names: vec![user.name.clone()],
+            ..Default::default()
         };
         let periods = crate::retention::periods(&self.retention);
         let mut deleted_data = Vec::new();
@@ -614,10 +618,12 @@ impl Services {
             return Ok(running.id);
         }
         let (deleted, handed_over) = self.workspace_fates(&txn, user_id).await?;
+        let member_of = workspaces_of(&txn, &[user_id]).await?;
         let receipt = Receipt {
             user_id,
             deleted,
             handed_over,
+            member_of,
             ..Default::default()
         };
         let now = crate::now();
@@ -1038,7 +1044,9 @@ impl Services {
                 }
             }
         }
-        // Free text may name them: their names and addresses, as the restored rows hold them.
+        // Free text may name them: their names and addresses, as the restored rows hold them
+        // (the names in their workspaces' text only).
+        subject.member_of = workspaces_of(&self.db, &subject.users).await?;
         for person in user::Entity::find()
             .filter(user::Column::Id.is_in(subject.users.iter().copied()))
             .all(&self.db)
@@ -1264,6 +1272,17 @@ impl Services {
 
 /// From here on nobody signs in as the person: the address no longer matches any sign-in or
 /// reset, the password matches nothing, and every session and link is gone.
+/// The workspaces `users` belong to.
+async fn workspaces_of<C: ConnectionTrait>(conn: &C, users: &[i64]) -> Result<Vec<i64>> {
+    Ok(membership::Entity::find()
+        .filter(membership::Column::UserId.is_in(users.iter().copied()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| m.workspace_id)
+        .collect())
+}
+
 async fn block_sign_in<C: ConnectionTrait>(conn: &C, user_id: i64, deletion_id: i64) -> Result<()> {
     user::Entity::update_many()
         .col_expr(

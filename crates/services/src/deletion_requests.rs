@@ -458,7 +458,7 @@ impl Services {
                         if reference.names != Names::Address || reference.then != Then::DeleteRow {
                             continue;
                         }
-                        if let Some(naming) = plan::referencing(reference, &subject) {
+                        if let Some(naming) = plan::referencing(table, reference, &subject) {
                             plan::execute(conn, &plan::delete(table.table, naming)).await?;
                         }
                     }

@@ -23,6 +23,7 @@ both_backends!(
     deleting_an_account_removes_everything_and_leaves_no_residue,
     a_deletion_interrupted_midway_resumes_and_the_account_never_signs_in_again,
     deleting_revokes_platform_access_before_anything_is_deleted,
+    a_short_name_is_replaced_only_where_the_person_was_a_member,
 );
 
 const ADA: &str = "ada@example.com";
@@ -335,7 +336,7 @@ fn subject_of(user: i64, workspaces: Vec<i64>, address: &str) -> Subject {
         users: vec![user],
         workspaces,
         addresses: vec![address.to_owned()],
-        names: Vec::new(),
+        ..Default::default()
     }
 }
 
@@ -620,6 +621,57 @@ async fn deleting_an_account_removes_everything_and_leaves_no_residue(backend: B
     );
     let (ok, out, _) = run_admin(&app, &["admin", "privacy", "residue", "--email", ADA]);
     assert!(!ok && out.contains("jobs.workspace_id"), "{out}");
+}
+
+/// A name is not unique and may be short: kept text is rid of it only in the workspaces the
+/// person belonged to (an address, being unique, everywhere).
+async fn a_short_name_is_replaced_only_where_the_person_was_a_member(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    const AL: &str = "al@example.com";
+    let al = app.verified_user("Al", AL).await;
+    let bob = app.verified_user("Bob Builder", BOB).await;
+    let carol = app.verified_user("Carol Jones", CAROL).await;
+    let shop = workspace(&bob, "Bob Shop").await;
+    join(&app, &bob, shop, AL, "editor", &al).await;
+    let corner = workspace(&carol, "Carol Corner").await;
+    for (ws, summary) in [
+        (shop, "Al approved the plan"),
+        (corner, "Always ready, totally calm"),
+        (corner, "wrote to al@example.com"),
+    ] {
+        app.exec(&format!(
+            "INSERT INTO activity_log (workspace_id, actor_name, action, object_type, summary, created_at) \
+             VALUES ({ws}, 'Someone', 'note', 'note', '{summary}', '2026-01-01 00:00:00+00:00')"
+        ))
+        .await;
+    }
+    let id = app
+        .services
+        .begin_account_deletion(user_id(&app, AL).await, services::deletion::Via::App)
+        .await
+        .unwrap();
+    app.services.run_account_deletion(id).await.unwrap();
+
+    let summary = |ws: i64, like: &str| {
+        format!(
+            "SELECT summary FROM activity_log WHERE workspace_id = {ws} AND summary LIKE '{like}'"
+        )
+    };
+    assert_eq!(
+        app.text(&summary(shop, "%approved the plan")).await,
+        "Former member approved the plan"
+    );
+    assert_eq!(
+        app.text(&summary(corner, "%ready%")).await,
+        "Always ready, totally calm",
+        "a workspace Al never belonged to was rewritten"
+    );
+    assert_eq!(
+        app.text(&summary(corner, "wrote to%")).await,
+        "wrote to Former member"
+    );
 }
 
 async fn a_deletion_interrupted_midway_resumes_and_the_account_never_signs_in_again(
