@@ -149,7 +149,7 @@ pub fn without_mentions(
     subject: &Subject,
     text: &str,
 ) -> SimpleExpr {
-    let addresses = replaced(col(column).into(), &subject.addresses, text);
+    let addresses = replaced(col(column), &subject.addresses, text);
     match names_belong(table, subject) {
         Some(here) if non_empty(&subject.names).next().is_some() => {
             Expr::case(here, replaced(addresses.clone(), &subject.names, text))
