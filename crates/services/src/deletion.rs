@@ -34,8 +34,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use store::datamap::{self, Names, OnDeletion, Owner, TABLES, Then};
 use store::entities::{
-    account_deletion, email_token, forget_entry, membership, oauth_state, session, social_account,
-    user, workspace,
+    account_deletion, deletion_request, email_token, forget_entry, membership, oauth_state,
+    session, social_account, user, workspace,
 };
 
 pub const JOB_KIND: &str = "delete_account";
@@ -437,17 +437,13 @@ impl Services {
             addresses: vec![user.email.to_lowercase()],
             ..Default::default()
         };
-        let periods = crate::retention::periods(&self.retention);
         let mut deleted_data = Vec::new();
         let mut retained = Vec::new();
         for table in TABLES {
             if table.category == datamap::Category::System {
                 continue;
             }
-            let rows = match plan::owned(table, &subject) {
-                Some(owned) => plan::count_rows(&self.db, table.table, owned).await?,
-                None => 0,
-            };
+            let rows = owned_rows(&self.db, table, &subject).await?;
             let line = PreviewLine {
                 category: table.category.label(),
                 what: table.holds,
@@ -462,16 +458,12 @@ impl Services {
                 }),
             }
         }
-        for (what, how_long) in periods.iter().filter(|(what, _)| {
-            what.starts_with("Backups")
-                || what.starts_with("Anonymized")
-                || what.starts_with("Legal")
-        }) {
+        for (what, how_long) in crate::retention::kept_after_deletion(&self.retention) {
             retained.push(PreviewLine {
                 category: "Kept after deletion",
                 what,
                 rows: 0,
-                reason: how_long.clone(),
+                reason: how_long,
             });
         }
         let accounts = self.connected_accounts_of(&deleted).await?;
@@ -578,7 +570,12 @@ impl Services {
         }
         self.confirm_identity(auth, password, client, "password")
             .await?;
-        let id = self.begin_account_deletion(auth.user.id, Via::App).await?;
+        let (id, started) = self.start_deletion(auth.user.id, Via::App).await?;
+        if !started {
+            // A second confirmation (a double click): the first one is carrying it out, and
+            // running it twice would call the platforms and send the receipt twice.
+            return Ok(());
+        }
         // The account is locked from here on. The rest runs in its own task, so a request that
         // times out or a browser that goes away does not cut it short; should it fail, its job
         // resumes it, and the page still says the account is being deleted.
@@ -600,6 +597,12 @@ impl Services {
     /// in and the deletion is recorded with a job that resumes it. Returns the deletion's id
     /// (the same one when a deletion of this account is already under way).
     pub async fn begin_account_deletion(&self, user_id: i64, via: Via) -> Result<i64> {
+        Ok(self.start_deletion(user_id, via).await?.0)
+    }
+
+    /// [`Self::begin_account_deletion`], saying whether this call started it (`false`: it was
+    /// already under way, and whoever started it runs it).
+    async fn start_deletion(&self, user_id: i64, via: Via) -> Result<(i64, bool)> {
         let txn = store::begin_write(&self.db).await?;
         // Two confirmations at once take turns on the user row (PostgreSQL; SQLite's write
         // lock is taken at BEGIN), so the second finds the first's deletion.
@@ -615,7 +618,7 @@ impl Services {
             .await?
         {
             txn.rollback().await?;
-            return Ok(running.id);
+            return Ok((running.id, false));
         }
         let (deleted, handed_over) = self.workspace_fates(&txn, user_id).await?;
         let member_of = workspaces_of(&txn, &[user_id]).await?;
@@ -656,7 +659,7 @@ impl Services {
             via = via.as_str(),
             "account deletion started"
         );
-        Ok(row.id)
+        Ok((row.id, true))
     }
 
     /// Carries out (or resumes) a deletion to its end. Safe to run again: each step records
@@ -724,11 +727,9 @@ impl Services {
                         for table in TABLES.iter().filter(|t| {
                             matches!(t.deletion, OnDeletion::Delete | OnDeletion::FollowWorkspace)
                         }) {
-                            if let Some(owned) = plan::owned(table, &subject) {
-                                let n = plan::count_rows(&self.db, table.table, owned).await?;
-                                if n > 0 {
-                                    rows.insert(table.table.to_owned(), n);
-                                }
+                            let n = owned_rows(&self.db, table, &subject).await?;
+                            if n > 0 {
+                                rows.insert(table.table.to_owned(), n);
                             }
                         }
                         receipt.rows = rows;
@@ -736,7 +737,7 @@ impl Services {
                             address,
                             row.name.as_deref().unwrap_or(""),
                             &receipt,
-                            &crate::retention::periods(&self.retention),
+                            &crate::retention::kept_after_deletion(&self.retention),
                             &format!("{}/help/revoke-access", self.base_url),
                         );
                         if let Err(err) = self.mailer.send(&email).await {
@@ -750,29 +751,10 @@ impl Services {
             }
             Step::Rows => self.rows_step(row, receipt).await,
             Step::Objects => {
-                let mut deleted = 0;
-                for key in &receipt.objects {
-                    self.objects.delete(key).await?;
-                    deleted += 1;
-                }
-                for ws in &receipt.deleted {
-                    for key in self
-                        .objects
-                        .keys(&store::objects::workspace_prefix(ws.id))
-                        .await?
-                    {
-                        self.objects.delete(&key).await?;
-                        deleted += 1;
-                    }
-                }
-                for key in self
-                    .objects
-                    .keys(&format!("user-{}/", receipt.user_id))
-                    .await?
-                {
-                    self.objects.delete(&key).await?;
-                    deleted += 1;
-                }
+                let workspaces: Vec<i64> = receipt.deleted.iter().map(|w| w.id).collect();
+                let deleted = self
+                    .delete_objects(&receipt.objects, &[receipt.user_id], &workspaces)
+                    .await?;
                 // What stays on the row once finished: counts, and no names or ids.
                 let summary = serde_json::json!({
                     "rows": receipt.rows,
@@ -896,6 +878,28 @@ impl Services {
         if let Some(email) = receipt.unsent.take() {
             emails::queue_receipt(&txn, email).await?;
         }
+        // A request e-mailed to us for this account is fulfilled by this deletion, however it
+        // was started: it does not stay open (and keep reminding) with nobody left to confirm.
+        let now = crate::now();
+        deletion_request::Entity::update_many()
+            .col_expr(
+                deletion_request::Column::State,
+                Expr::value(crate::deletion_requests::State::Confirmed.as_str()),
+            )
+            .col_expr(deletion_request::Column::ConfirmedAt, Expr::value(now))
+            .col_expr(deletion_request::Column::ClosedAt, Expr::value(now))
+            .col_expr(deletion_request::Column::DeletionId, Expr::value(row.id))
+            .col_expr(
+                deletion_request::Column::Email,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(deletion_request::Column::UpdatedAt, Expr::value(now))
+            .filter(deletion_request::Column::UserId.eq(receipt.user_id))
+            .filter(
+                deletion_request::Column::State.eq(crate::deletion_requests::State::Open.as_str()),
+            )
+            .exec(&txn)
+            .await?;
         let changes = delete_rows(&txn, &subject).await?;
         receipt.rows = changes.deleted;
         receipt.detached = changes.detached;
@@ -1067,20 +1071,9 @@ impl Services {
         let changes = delete_rows(&txn, &subject).await?;
         txn.commit().await?;
         report.rows = changes.deleted.values().sum();
-        for key in changes.objects {
-            self.objects.delete(&key).await?;
-            report.objects += 1;
-        }
-        for ws in &subject.workspaces {
-            for key in self
-                .objects
-                .keys(&store::objects::workspace_prefix(*ws))
-                .await?
-            {
-                self.objects.delete(&key).await?;
-                report.objects += 1;
-            }
-        }
+        report.objects = self
+            .delete_objects(&changes.objects, &subject.users, &subject.workspaces)
+            .await?;
         tracing::info!(
             users = report.users,
             workspaces = report.workspaces,
@@ -1088,6 +1081,33 @@ impl Services {
             "forget list re-applied"
         );
         Ok(report)
+    }
+
+    /// Deletes `keys` from the media store, then everything under the prefixes of `users` and
+    /// `workspaces` (their exports, thumbnails, anything a row no longer names). Returns how
+    /// many objects went.
+    async fn delete_objects(
+        &self,
+        keys: &[String],
+        users: &[i64],
+        workspaces: &[i64],
+    ) -> Result<u64> {
+        let prefixes = users.iter().map(|u| store::objects::user_prefix(*u)).chain(
+            workspaces
+                .iter()
+                .map(|w| store::objects::workspace_prefix(*w)),
+        );
+        for key in keys {
+            self.objects.delete(key).await?;
+        }
+        let mut deleted = keys.len() as u64;
+        for prefix in prefixes {
+            for key in self.objects.keys(&prefix).await? {
+                self.objects.delete(&key).await?;
+                deleted += 1;
+            }
+        }
+        Ok(deleted)
     }
 
     /// The distinct values of `table.column` that are not NULL.
@@ -1272,6 +1292,18 @@ impl Services {
 
 /// From here on nobody signs in as the person: the address no longer matches any sign-in or
 /// reset, the password matches nothing, and every session and link is gone.
+/// How many rows of `table` belong to `subject` (what a deletion would remove from it).
+async fn owned_rows<C: ConnectionTrait>(
+    conn: &C,
+    table: &datamap::TableClass,
+    subject: &Subject,
+) -> Result<u64> {
+    Ok(match plan::owned(table, subject) {
+        Some(owned) => plan::count_rows(conn, table.table, owned).await?,
+        None => 0,
+    })
+}
+
 /// The workspaces `users` belong to.
 async fn workspaces_of<C: ConnectionTrait>(conn: &C, users: &[i64]) -> Result<Vec<i64>> {
     Ok(membership::Entity::find()

@@ -239,7 +239,7 @@ pub fn deletion_receipt(
     to: &str,
     name: &str,
     receipt: &crate::deletion::Receipt,
-    periods: &[(&'static str, String)],
+    kept: &[(&'static str, String)],
     revoke_help: &str,
 ) -> Email {
     let mut body = format!(
@@ -276,12 +276,7 @@ pub fn deletion_receipt(
         "\nTo make sure no platform still lists Socializioz among your authorised apps, see \
          {revoke_help}\n\nKept after deletion:\n"
     ));
-    for (what, how_long) in periods.iter().filter(|(what, _)| {
-        what.starts_with("Backups")
-            || what.starts_with("Legal")
-            || what.starts_with("Anonymized")
-            || what.starts_with("Consent")
-    }) {
+    for (what, how_long) in kept {
         body.push_str(&format!("- {what}: {how_long}\n"));
     }
     Email {

@@ -33,6 +33,19 @@ impl Retention {
 }
 
 /// (what, how long), in the order the Privacy Policy lists them.
+/// The lines of [`periods`] about what outlives a deleted account: consent records, backups,
+/// legal records and anonymized aggregates (the deletion page and the receipt list them).
+pub fn kept_after_deletion(retention: &Retention) -> Vec<(&'static str, String)> {
+    periods(retention)
+        .into_iter()
+        .filter(|(what, _)| {
+            ["Consent", "Backups", "Legal", "Anonymized"]
+                .iter()
+                .any(|kind| what.starts_with(kind))
+        })
+        .collect()
+}
+
 pub fn periods(retention: &Retention) -> Vec<(&'static str, String)> {
     let days = |d: chrono::Duration| format!("{} days", d.num_days());
     vec![

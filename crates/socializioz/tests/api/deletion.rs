@@ -404,6 +404,9 @@ async fn deleting_an_account_removes_everything_and_leaves_no_residue(backend: B
         "Kept, and why",
         "proof of consent",
         "Backups",
+        "30 days, then purged",
+        "Legal records",
+        "Anonymized aggregates",
     ] {
         assert!(page.contains(expected), "the page names {expected}");
     }
@@ -537,6 +540,18 @@ async fn deleting_an_account_removes_everything_and_leaves_no_residue(backend: B
         0,
         "Carol's invitation to Ada's address went with her"
     );
+    // The request e-mailed to us for her account is fulfilled, not left open to remind.
+    assert_eq!(
+        app.text("SELECT state FROM deletion_requests").await,
+        "confirmed"
+    );
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM deletion_requests WHERE closed_at IS NULL OR email IS NOT NULL"
+        )
+        .await,
+        0
+    );
 
     // The receipt went to her address, and nothing else did after she deleted the account:
     // Carol's invitation e-mail was withdrawn with the invitation. Bob was told about both
@@ -560,6 +575,10 @@ async fn deleting_an_account_removes_everything_and_leaves_no_residue(backend: B
         "Workspace and usage",
         "Media assets",
         "Backups",
+        "30 days, then purged",
+        "Legal records",
+        "Anonymized aggregates",
+        "Consent records",
         "/help/revoke-access",
     ] {
         assert!(
