@@ -33,7 +33,7 @@ use futures_util::{Stream, StreamExt, TryStreamExt};
 use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Order, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, JsonValue,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 use std::collections::HashMap;
@@ -129,7 +129,8 @@ struct Payload {
     export: i64,
 }
 
-fn is_running(export: &data_export::Model) -> bool {
+/// Waiting to be built, or being built.
+pub fn is_running(export: &data_export::Model) -> bool {
     export.state == QUEUED || export.state == BUILDING
 }
 
@@ -254,24 +255,6 @@ impl Services {
         }
     }
 
-    /// Deletes the file of every ready export past its expiry and marks them expired; returns
-    /// how many. (The job planned at each expiry does this one by one; this sweeps any left.)
-    pub async fn expire_exports(&self) -> Result<u64> {
-        let now = crate::now();
-        let due = data_export::Entity::find()
-            .filter(data_export::Column::State.eq(READY))
-            .filter(data_export::Column::ExpiresAt.lte(now))
-            .all(&self.db)
-            .await?;
-        let mut expired = 0;
-        for export in &due {
-            if self.expire_if_due(export, now).await? {
-                expired += 1;
-            }
-        }
-        Ok(expired)
-    }
-
     /// Deletes the export's file when it is ready and past its expiry. Returns whether it did.
     async fn expire_if_due(&self, export: &data_export::Model, now: DateTime<Utc>) -> Result<bool> {
         let due = export.state == READY && export.expires_at.is_some_and(|at| at <= now);
@@ -331,14 +314,11 @@ impl Services {
                 });
             }
         }
-        let media = if subject.workspaces.is_empty() {
-            0
-        } else {
-            media_item::Entity::find()
-                .filter(media_item::Column::WorkspaceId.is_in(subject.workspaces.clone()))
-                .count(&self.db)
-                .await?
-        };
+        // One original per row of the media library, which is dumped whole.
+        let media = tables
+            .iter()
+            .find(|d| d.class.table == "media_items")
+            .map_or(0, |d| d.rows);
         let steps = 3 + memberships.len() as u64;
         let total = tables.iter().map(|t| t.rows).sum::<u64>() + media + steps;
         let key = export.object_key.clone().unwrap_or_else(|| {
@@ -349,7 +329,7 @@ impl Services {
                 &crate::tokens::random_token()[..16]
             )
         });
-        data_export::Entity::update_many()
+        let started = data_export::Entity::update_many()
             .col_expr(data_export::Column::State, Expr::value(BUILDING))
             .col_expr(data_export::Column::ProgressDone, Expr::value(0_i64))
             .col_expr(
@@ -362,8 +342,13 @@ impl Services {
                 Expr::value(Option::<String>::None),
             )
             .filter(data_export::Column::Id.eq(export.id))
+            .filter(data_export::Column::State.is_in([QUEUED, BUILDING]))
             .exec(&self.db)
             .await?;
+        if started.rows_affected == 0 {
+            // Failed, expired or deleted with the account since it was read: not built.
+            return Ok(());
+        }
 
         let (pieces, pieces_rx) = mpsc::channel::<Piece>(16);
         let (out, out_rx) = mpsc::channel::<Result<Bytes, String>>(4);
@@ -452,6 +437,10 @@ impl Services {
         };
         if !is_running(&export) {
             return Ok(());
+        }
+        // The ZIP may have been stored before the last step failed: nothing of it is kept.
+        if let Some(key) = &export.object_key {
+            self.objects.delete(key).await?;
         }
         mark_failed(
             &txn,

@@ -14,6 +14,7 @@ use anyhow::ensure;
 use domain::Platform;
 use providers::social::PublishError;
 use reqwest::StatusCode;
+use sea_orm::EntityTrait;
 use secrecy::SecretString;
 use serde_json::Value;
 use services::account_tokens::TokenSet;
@@ -893,6 +894,16 @@ async fn only_the_owner_downloads_it_and_only_until_it_expires(backend: Backend)
         "{key}"
     );
     assert!(app.services.objects.exists(&key).await);
+    // The link works for seven days from when it was ready.
+    let export = store::entities::data_export::Entity::find_by_id(id)
+        .one(&app.services.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        export.expires_at.unwrap() - export.ready_at.unwrap(),
+        chrono::Duration::days(7)
+    );
 
     // Someone else: as if there were nothing; nobody signed in: the log-in page.
     assert_eq!(download(&bob, id).await.status(), StatusCode::NOT_FOUND);
@@ -922,6 +933,14 @@ async fn only_the_owner_downloads_it_and_only_until_it_expires(backend: Backend)
     let page = ada.get_text("/settings/privacy").await;
     assert!(page.contains("Your last export has expired"));
     assert_eq!(download(&bob, id).await.status(), StatusCode::NOT_FOUND);
+    // An expired export is not built again (a job left over for it finds nothing to do).
+    app.services.build_export(id).await.unwrap();
+    assert_eq!(
+        app.text(&format!("SELECT state FROM data_exports WHERE id = {id}"))
+            .await,
+        "expired"
+    );
+    assert!(!app.services.objects.exists(&key).await);
 
     // The job planned at the expiry deletes the file without anyone asking.
     let yesterday = sql_time(chrono::Utc::now() - chrono::Duration::hours(25));

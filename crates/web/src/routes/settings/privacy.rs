@@ -55,7 +55,7 @@ impl ExportView {
         Self {
             id: e.id,
             state: e.state.clone(),
-            running: e.state == export::QUEUED || e.state == export::BUILDING,
+            running: export::is_running(e),
             done: e.progress_done,
             total: e.progress_total,
             percent: percent(e),
@@ -164,7 +164,7 @@ pub async fn export_status(State(state): State<AppState>, user: CurrentUser) -> 
             done: e.progress_done,
             total: e.progress_total,
             percent: percent(e),
-            running: e.state == export::QUEUED || e.state == export::BUILDING,
+            running: export::is_running(e),
         },
         None => StatusBody {
             state: "none".to_owned(),
