@@ -153,19 +153,18 @@ impl Services {
     /// when the backup fails; the backup's error is returned after them.
     pub async fn run_retention(&self, now: DateTime<Utc>) -> Result<RetentionReport> {
         let mut report = RetentionReport::default();
+        // A backup taken purges after itself; without one, the old ones are purged here.
         let backup = if self.retention.backups {
-            match self.take_backup().await {
-                Ok(taken) => {
-                    report.backup = Some(taken.file);
-                    report.backups_purged = taken.purged;
-                    Ok(())
-                }
-                Err(err) => Err(err),
-            }
+            self.take_backup().await.map(|taken| {
+                report.backup = Some(taken.file);
+                report.backups_purged = taken.purged;
+            })
         } else {
             Ok(())
         };
-        report.backups_purged.extend(self.purge_backups(now)?);
+        if report.backup.is_none() {
+            report.backups_purged = self.purge_backups(now)?;
+        }
         report.legal_records_purged = self.purge_legal_records(now.date_naive()).await?;
         report.forget_entries_purged = self.purge_forget_list(now).await?;
         report.deletions_resumed = self

@@ -165,6 +165,7 @@ pub async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<Restore
     }
     let pending = pending_path(settings);
     let mut saved = read_pending(&pending)?;
+    let left_before = saved.len();
     let current = saved_deletions(&url).await?;
     if let Some(current) = &current
         && !current.is_empty()
@@ -174,9 +175,25 @@ pub async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<Restore
     if !saved.is_empty() {
         write_pending(&pending, &saved)?;
     }
-    let header = store::backup::restore(&url, &ring, from)
-        .await
-        .context("the restore failed")?;
+    let header = match store::backup::restore(&url, &ring, from).await {
+        Ok(header) => header,
+        Err(err) => {
+            // Nothing was replaced, so the current database still holds its records: the file
+            // (names and addresses of deletions under way) goes back to what it was.
+            let undone = if left_before == 0 {
+                std::fs::remove_file(&pending).or_else(|e| match e.kind() {
+                    std::io::ErrorKind::NotFound => Ok(()),
+                    _ => Err(e.into()),
+                })
+            } else {
+                write_pending(&pending, &saved[..left_before])
+            };
+            if let Err(undo) = undone {
+                tracing::warn!(path = %pending.display(), error = %undo, "could not put the saved forget list back");
+            }
+            return Err(err.context("the restore failed; the database was not changed"));
+        }
+    };
     // From here on the database is the backup's: until the forget list is re-applied it must
     // not serve, and the saved deletions stay on disk for another run.
     let not_ready = |what: &str, err: String| {

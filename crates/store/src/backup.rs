@@ -441,15 +441,19 @@ pub fn sweep_leftovers(
     if Backend::from_url(database_url).ok() == Some(Backend::Sqlite)
         && let Ok(db_path) = sqlite_path(database_url)
     {
-        let mut restoring = db_path.into_os_string();
-        restoring.push(RESTORING_SUFFIX);
-        let restoring = PathBuf::from(restoring);
-        let modified = std::fs::metadata(&restoring).and_then(|m| m.modified());
-        if let Ok(modified) = modified
-            && DateTime::<Utc>::from(modified) < before
-        {
-            std::fs::remove_file(&restoring)?;
-            removed.push(restoring);
+        // The decrypted copy, and the old database's journals moved aside beside it.
+        for journal in ["", "-wal", "-shm", "-journal"] {
+            let mut restoring = db_path.clone().into_os_string();
+            restoring.push(journal);
+            restoring.push(RESTORING_SUFFIX);
+            let restoring = PathBuf::from(restoring);
+            let modified = std::fs::metadata(&restoring).and_then(|m| m.modified());
+            if let Ok(modified) = modified
+                && DateTime::<Utc>::from(modified) < before
+            {
+                std::fs::remove_file(&restoring)?;
+                removed.push(restoring);
+            }
         }
     }
     Ok(removed)
@@ -706,10 +710,9 @@ pub async fn restore(database_url: &str, ring: &KeyRing, path: &Path) -> anyhow:
         open_key(&ring, &header)?;
         match target {
             Backend::Sqlite => restore_sqlite(&url, &ring, &path),
-            Backend::Postgres => {
-                verify(&ring, &path)?;
-                restore_postgres(&url, &ring, &path)
-            }
+            // The load runs in one transaction that commits only after the file's last chunk
+            // is authenticated: a damaged file changes nothing, without a reading beforehand.
+            Backend::Postgres => restore_postgres(&url, &ring, &path),
         }
     })
     .await
@@ -760,24 +763,41 @@ fn restore_sqlite(url: &str, ring: &KeyRing, path: &Path) -> anyhow::Result<Head
         read == 16 && &magic == b"SQLite format 3\0",
         "the backup decrypted, but does not hold a SQLite database"
     );
-    // The old database's journal files belong to the file being replaced: SQLite would apply
-    // them to the restored one.
+    // The old database's journal files belong to the file being replaced (SQLite would apply
+    // them to the restored one), but hold its latest writes: they are moved aside, and put back
+    // should the replacement fail, so a failed restore leaves the old database whole.
+    let mut aside = Vec::new();
     for suffix in ["-wal", "-shm", "-journal"] {
-        let stale = dir.join(format!("{file_name}{suffix}"));
-        match std::fs::remove_file(&stale) {
-            Ok(()) => {}
+        let journal = dir.join(format!("{file_name}{suffix}"));
+        let moved = dir.join(format!("{file_name}{suffix}{RESTORING_SUFFIX}"));
+        match std::fs::rename(&journal, &moved) {
+            Ok(()) => aside.push((journal, moved)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => {
-                return Err(
-                    anyhow::Error::new(e).context(format!("could not remove {}", stale.display()))
-                );
+                put_back(&aside);
+                return Err(anyhow::Error::new(e)
+                    .context(format!("could not move {} aside", journal.display())));
             }
         }
     }
-    std::fs::rename(&temp.0, &db_path)
-        .with_context(|| format!("could not replace {}", db_path.display()))?;
+    if let Err(e) = std::fs::rename(&temp.0, &db_path) {
+        put_back(&aside);
+        return Err(
+            anyhow::Error::new(e).context(format!("could not replace {}", db_path.display()))
+        );
+    }
+    for (_, moved) in &aside {
+        let _ = std::fs::remove_file(moved);
+    }
     sync_dir(&dir);
     Ok(header)
+}
+
+/// Returns journal files moved aside to their places.
+fn put_back(aside: &[(PathBuf, PathBuf)]) {
+    for (journal, moved) in aside {
+        let _ = std::fs::rename(moved, journal);
+    }
 }
 
 /// Empties the current schema (tables and sequences), inside the restore's transaction.
@@ -876,6 +896,36 @@ mod tests {
 
     fn data(len: usize) -> Vec<u8> {
         (0..len).map(|i| (i % 251) as u8).collect()
+    }
+
+    #[test]
+    fn a_sqlite_restore_that_cannot_replace_the_file_leaves_the_old_journal() {
+        let dir = std::env::temp_dir().join(format!("sz-restore-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("live.db")).unwrap();
+        // A folder where the database file should be: the final rename fails.
+        std::fs::write(dir.join("live.db").join("in-the-way"), b"x").unwrap();
+        std::fs::write(dir.join("live.db-wal"), b"latest writes").unwrap();
+        let mut plain = b"SQLite format 3\0".to_vec();
+        plain.extend(data(100));
+        let backup = dir.join("backup.szbak");
+        std::fs::write(&backup, sealed(&plain)).unwrap();
+        let url = format!("sqlite://{}", dir.join("live.db").display());
+
+        let err = restore_sqlite(&url, &ring(A), &backup).unwrap_err();
+        assert!(format!("{err:#}").contains("could not replace"), "{err:#}");
+        assert_eq!(
+            std::fs::read(dir.join("live.db-wal")).unwrap(),
+            b"latest writes",
+            "the old database lost its journal"
+        );
+        let left: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.ends_with(RESTORING_SUFFIX))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
