@@ -679,19 +679,9 @@ impl Services {
         })
     }
 
-    /// The request a confirmation link belongs to, if the link can still be used.
+    /// The request a confirmation link belongs to, if the link can still be used (the outer
+    /// error is the database's: an outage is not reported as a dead link).
     pub async fn deletion_request_link(
-        &self,
-        token: &str,
-        now: DateTime<Utc>,
-    ) -> Result<LiveLink, DeadLink> {
-        self.live_link(token, now).await.unwrap_or_else(|err| {
-            tracing::error!(error = ?err, "could not look up a deletion request link");
-            Err(DeadLink::Unknown)
-        })
-    }
-
-    async fn live_link(
         &self,
         token: &str,
         now: DateTime<Utc>,
@@ -737,7 +727,7 @@ impl Services {
         now: DateTime<Utc>,
     ) -> Result<Confirmation> {
         let link = self
-            .live_link(token, now)
+            .deletion_request_link(token, now)
             .await?
             .map_err(ServiceError::from)?;
         let request = &link.request;

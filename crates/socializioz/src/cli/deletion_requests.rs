@@ -39,9 +39,8 @@ pub enum DeletionRequestCommand {
 
 fn refused(err: ServiceError) -> anyhow::Error {
     match err {
-        ServiceError::Invalid { message, .. } => anyhow::anyhow!(message),
         ServiceError::NotFound => anyhow::anyhow!("there is no deletion request with that id"),
-        other => anyhow::Error::new(other),
+        other => super::explain(other),
     }
 }
 

@@ -85,7 +85,7 @@ pub async fn page(
     let link = match state
         .services
         .deletion_request_link(&token, services::now())
-        .await
+        .await?
     {
         Ok(link) => link,
         Err(why) => return dead(&state, &ctx, why).await,
