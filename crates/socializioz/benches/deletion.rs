@@ -28,24 +28,10 @@ use common::{drop_pg, env_or, peak_rss_mib, reset_peak, rss_mib};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use services::Services;
 use services::deletion::{Residue, Via, Whom};
-use socializioz::config::Settings;
 use std::time::{Duration, Instant};
 use store::entities::{social_account, user};
 
 const TS: &str = "'2026-01-01 00:00:00+00:00'";
-
-fn settings(data: &std::path::Path, url: &str) -> Settings {
-    let mut s = Settings::default();
-    s.data.dir = data.to_path_buf();
-    s.database.url = Some(url.to_owned().into());
-    s.database.max_connections = 8;
-    s.security.secret_key = Some(
-        "bench-secret-key-bench-secret-key-0123456789"
-            .to_owned()
-            .into(),
-    );
-    s
-}
 
 fn main() {
     if !(std::env::args().any(|a| a == "--bench") || std::env::var("DELETION_BENCH_RUN").is_ok()) {
@@ -95,8 +81,7 @@ async fn bench() {
         return;
     }
 
-    let pg_base = std::env::var("BENCH_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let pg_base = common::pg_base();
     match common::create_pg(&pg_base, "sz_deletion_bench").await {
         Some((url, name)) => {
             let dir = tempdir("pg");
@@ -125,7 +110,7 @@ fn secs(d: Duration) -> String {
 }
 
 async fn run_backend(name: &str, url: &str, dir: &std::path::Path, size: Size) {
-    let settings = settings(dir, url);
+    let settings = common::settings(dir, url, 8);
     let services = socializioz::app::services(&settings, "http://127.0.0.1".into())
         .await
         .expect("services");
@@ -232,28 +217,13 @@ async fn insert_series(db: &store::Db, n: u64, insert: &str, select: &str) {
 async fn populate(services: &Services, dir: &std::path::Path, tag: &str, size: Size) -> (i64, i64) {
     let db = &services.db;
     let now = services::now();
-    let person = user::ActiveModel {
-        name: Set(format!("Bench {tag}")),
-        email: Set(format!("bench-{tag}@example.com")),
-        email_verified_at: Set(Some(now)),
-        password_hash: Set("!".into()),
-        timezone: Set("UTC".into()),
-        language: Set("en".into()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .expect("a user");
-    let ws = services
-        .create_workspace(
-            &person,
-            &domain::WorkspaceName::parse("Bench").expect("a name"),
-        )
-        .await
-        .expect("a workspace")
-        .id;
+    let (person, ws) = common::person_with_workspace(
+        services,
+        &format!("Bench {tag}"),
+        &format!("bench-{tag}@example.com"),
+    )
+    .await;
+    let ws = ws.id;
     let account = social_account::ActiveModel {
         workspace_id: Set(ws),
         platform: Set("x".into()),

@@ -43,13 +43,10 @@ use std::io::{BufRead, Write};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use store::entities::{post, post_target, social_account, user};
+use store::entities::{post, post_target, social_account};
 
 fn settings(data: &std::path::Path, url: &str) -> Settings {
-    let mut s = Settings::default();
-    s.data.dir = data.to_path_buf();
-    s.database.url = Some(url.to_owned().into());
-    s.database.max_connections = 16;
+    let mut s = common::settings(data, url, 16);
     // Each simulated platform may take as many calls at once as both workers can make, as the
     // five recording platforms together could (the default, 16 per platform, is for real
     // platforms' rate limits; here it would measure the limit rather than the scheduler).
@@ -58,11 +55,6 @@ fn settings(data: &std::path::Path, url: &str) -> Settings {
             .limits
             .insert(services::publishing::concurrency_key(p.slug()), 64);
     }
-    s.security.secret_key = Some(
-        "bench-secret-key-bench-secret-key-0123456789"
-            .to_owned()
-            .into(),
-    );
     s
 }
 
@@ -320,8 +312,7 @@ async fn bench() {
     let sqlite = format!("sqlite://{}", dir.join("bench.db").display());
     results.push(run_backend("SQLite", &sqlite, &dir, posts, spread, simulator.as_ref()).await);
 
-    let pg_base = std::env::var("BENCH_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let pg_base = common::pg_base();
     match common::create_pg(&pg_base, "sz_sched_bench").await {
         Some((url, name)) => {
             results.push(
@@ -399,27 +390,12 @@ async fn run_backend(
     // Leave enough time to write everything before the first post is due.
     let start = Utc::now() + chrono::Duration::seconds(20 + posts as i64 / 1000);
     let now = services::now();
-    let author = user::ActiveModel {
-        name: Set("Bench".into()),
-        email: Set(format!("bench-{}@example.com", std::process::id())),
-        email_verified_at: Set(Some(now)),
-        password_hash: Set("!".into()),
-        timezone: Set("UTC".into()),
-        language: Set("en".into()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .expect("a user");
-    let ws = services
-        .create_workspace(
-            &author,
-            &domain::WorkspaceName::parse("Bench").expect("a name"),
-        )
-        .await
-        .expect("a workspace");
+    let (author, ws) = common::person_with_workspace(
+        &services,
+        "Bench",
+        &format!("bench-{}@example.com", std::process::id()),
+    )
+    .await;
     let mut accounts = Vec::new();
     let platforms: &[Platform] = if simulator.is_some() {
         &SIMULATED

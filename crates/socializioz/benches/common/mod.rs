@@ -3,7 +3,9 @@
 
 #![allow(dead_code)]
 
-use sea_orm::ConnectionTrait;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use socializioz::config::Settings;
+use store::entities::{user, workspace};
 
 pub fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -60,4 +62,55 @@ pub async fn drop_pg(base: &str, name: &str) {
             .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
             .await;
     }
+}
+
+/// Settings for a benchmark's instance: its data in `data`, its database at `url`.
+pub fn settings(data: &std::path::Path, url: &str, max_connections: u32) -> Settings {
+    let mut s = Settings::default();
+    s.data.dir = data.to_path_buf();
+    s.database.url = Some(url.to_owned().into());
+    s.database.max_connections = max_connections;
+    s.security.secret_key = Some(
+        "bench-secret-key-bench-secret-key-0123456789"
+            .to_owned()
+            .into(),
+    );
+    s
+}
+
+/// The PostgreSQL server the benchmarks use (`BENCH_POSTGRES`, else the local test server).
+pub fn pg_base() -> String {
+    std::env::var("BENCH_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// A confirmed person named `name` with one workspace of their own.
+pub async fn person_with_workspace(
+    services: &services::Services,
+    name: &str,
+    email: &str,
+) -> (user::Model, workspace::Model) {
+    let now = services::now();
+    let person = user::ActiveModel {
+        name: Set(name.to_owned()),
+        email: Set(email.to_owned()),
+        email_verified_at: Set(Some(now)),
+        password_hash: Set("!".into()),
+        timezone: Set("UTC".into()),
+        language: Set("en".into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&services.db)
+    .await
+    .expect("a user");
+    let ws = services
+        .create_workspace(
+            &person,
+            &domain::WorkspaceName::parse("Bench").expect("a name"),
+        )
+        .await
+        .expect("a workspace");
+    (person, ws)
 }

@@ -5,17 +5,15 @@
 
 use crate::both_backends;
 use crate::connect::{at_platform, callback_path, sandbox, start_platform};
-use crate::helpers::{Backend, Client, PASSWORD, TestApp, id_from_location, location, spawn_app};
+use crate::helpers::{Backend, Client, PASSWORD, TestApp, location, png, post_input, spawn_app};
 use crate::platform::run_admin;
 use domain::Platform;
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, EntityTrait};
-use secrecy::SecretString;
-use services::account_tokens::TokenSet;
 use services::datamap::{Subject, count_rows, owned};
 use services::deletion::{Residue, Step, Whom};
 use services::deletion_requests::{ReceivedOn, RecordedBy};
-use services::posts::{Intent, PostInput, TargetInput};
+use services::posts::Intent;
 use std::collections::BTreeMap;
 use store::datamap::{Category, Owner, TABLES};
 
@@ -30,39 +28,6 @@ const ADA: &str = "ada@example.com";
 const BOB: &str = "bob@example.com";
 const CAROL: &str = "carol@example.com";
 const ACCESS: &str = "sim-access-deletion-5e1f0a";
-
-fn png() -> Vec<u8> {
-    let img = image::RgbImage::from_fn(40, 30, |x, y| image::Rgb([x as u8, y as u8, 7]));
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
-}
-
-async fn workspace(client: &Client, name: &str) -> i64 {
-    let res = client.submit("/workspaces/new", &[("name", name)]).await;
-    id_from_location(res.headers())
-}
-
-async fn upload(app: &TestApp, client: &Client, ws: i64, name: &str) -> i64 {
-    let res = client
-        .upload(
-            &format!("/w/{ws}/media/upload"),
-            &[],
-            vec![(name, png())],
-            true,
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "upload {name}");
-    app.count(&format!(
-        "SELECT MAX(id) FROM media_items WHERE filename = '{name}' AND workspace_id = {ws}"
-    ))
-    .await
-}
-
-async fn user_id(app: &TestApp, email: &str) -> i64 {
-    app.count(&format!("SELECT id FROM users WHERE email = '{email}'"))
-        .await
-}
 
 /// `who` invites `email` to `ws` with `role`; `joiner` accepts from the e-mailed link.
 async fn join(app: &TestApp, who: &Client, ws: i64, email: &str, role: &str, joiner: &Client) {
@@ -79,42 +44,6 @@ async fn join(app: &TestApp, who: &Client, ws: i64, email: &str, role: &str, joi
         .link(&app.address, "/invitations/");
     let res = joiner.submit(&link, &[]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "{email} accepts");
-}
-
-async fn save_post(
-    app: &TestApp,
-    email: &str,
-    ws: i64,
-    text: &str,
-    accounts: &[i64],
-    media: Vec<i64>,
-    intent: Intent,
-) -> i64 {
-    let (user, member) = app.member(email, ws).await;
-    app.services
-        .save_post(
-            &member,
-            &user,
-            None,
-            PostInput {
-                body: text.to_owned(),
-                first_comment: None,
-                campaign_id: None,
-                targets: accounts
-                    .iter()
-                    .map(|a| TargetInput {
-                        account_id: *a,
-                        body: None,
-                        media: Vec::new(),
-                    })
-                    .collect(),
-                media,
-                intent,
-            },
-        )
-        .await
-        .expect("save the post")
-        .id
 }
 
 /// The rows the data map ties to `subject`, table by table.
@@ -151,12 +80,12 @@ async fn populate(app: &TestApp) -> Population {
     let ada = app.verified_user("Ada Lovelace", ADA).await;
     let bob = app.verified_user("Bob Builder", BOB).await;
     let carol = app.verified_user("Carol Jones", CAROL).await;
-    let ada_id = user_id(app, ADA).await;
-    let carol_id = user_id(app, CAROL).await;
+    let ada_id = app.user_id(ADA).await;
+    let carol_id = app.user_id(CAROL).await;
 
-    let studio = workspace(&ada, "Ada Studio").await;
+    let studio = ada.new_workspace("Ada Studio").await;
     join(app, &ada, studio, BOB, "editor", &bob).await;
-    let shop = workspace(&bob, "Bob Shop").await;
+    let shop = bob.new_workspace("Bob Shop").await;
     join(app, &bob, shop, ADA, "owner", &ada).await;
     // A pending invitation Ada sent.
     let res = ada
@@ -166,24 +95,12 @@ async fn populate(app: &TestApp) -> Population {
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let carol_ws = workspace(&carol, "Carol Corner").await;
+    let carol_ws = carol.new_workspace("Carol Corner").await;
 
     // Connected accounts with sealed tokens.
     let x = app.connect_account(studio, Platform::X, "ada_x").await;
-    app.services
-        .store_tokens(
-            &app.services.db,
-            x,
-            &TokenSet {
-                access: SecretString::from(ACCESS.to_owned()),
-                refresh: Some(SecretString::from(format!("{ACCESS}-refresh"))),
-                expires_at: Some(chrono::Utc::now() + chrono::Duration::hours(2)),
-                refresh_expires_at: None,
-                scopes: vec!["tweet.write".into()],
-            },
-        )
-        .await
-        .unwrap();
+    app.store_tokens(x, ACCESS, &format!("{ACCESS}-refresh"))
+        .await;
     let shop_x = app.connect_account(shop, Platform::X, "bob_shop").await;
     let carol_x = app.connect_account(carol_ws, Platform::X, "carol_x").await;
 
@@ -201,26 +118,22 @@ async fn populate(app: &TestApp) -> Population {
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "campaign");
-    let picture = upload(app, &ada, studio, "ada.png").await;
-    let _second = upload(app, &ada, studio, "ada-2.png").await;
-    save_post(
-        app,
+    let picture = app
+        .upload_media(&ada, studio, "ada.png", png(40, 30, 7))
+        .await;
+    let _second = app
+        .upload_media(&ada, studio, "ada-2.png", png(40, 30, 7))
+        .await;
+    app.save_post(
         ADA,
         studio,
-        "Ada's draft",
-        &[x],
-        vec![picture],
-        Intent::Draft,
+        post_input("Ada's draft", &[x], vec![picture], Intent::Draft),
     )
     .await;
-    save_post(
-        app,
+    app.save_post(
         ADA,
         studio,
-        "Ada now",
-        &[x],
-        vec![picture],
-        Intent::PublishNow,
+        post_input("Ada now", &[x], vec![picture], Intent::PublishNow),
     )
     .await;
     app.worker().run_until_empty().await.unwrap();
@@ -233,38 +146,34 @@ async fn populate(app: &TestApp) -> Population {
     let (user, _) = app.member(ADA, studio).await;
     let tz = domain::Timezone::parse(&user.timezone).unwrap();
     let local = domain::schedule::to_local(tomorrow, tz);
-    save_post(
-        app,
+    app.save_post(
         ADA,
         studio,
-        "Ada later",
-        &[x],
-        Vec::new(),
-        Intent::Schedule(local),
+        post_input("Ada later", &[x], Vec::new(), Intent::Schedule(local)),
     )
     .await;
     // Ada's work in Bob's shop stays with the shop.
-    let shop_picture = upload(app, &ada, shop, "shop.png").await;
-    save_post(
-        app,
+    let shop_picture = app
+        .upload_media(&ada, shop, "shop.png", png(40, 30, 7))
+        .await;
+    app.save_post(
         ADA,
         shop,
-        "Ada wrote this for the shop",
-        &[shop_x],
-        vec![shop_picture],
-        Intent::Draft,
+        post_input(
+            "Ada wrote this for the shop",
+            &[shop_x],
+            vec![shop_picture],
+            Intent::Draft,
+        ),
     )
     .await;
     // Carol's own things.
-    upload(app, &carol, carol_ws, "carol.png").await;
-    save_post(
-        app,
+    app.upload_media(&carol, carol_ws, "carol.png", png(40, 30, 7))
+        .await;
+    app.save_post(
         CAROL,
         carol_ws,
-        "Carol's post",
-        &[carol_x],
-        Vec::new(),
-        Intent::Draft,
+        post_input("Carol's post", &[carol_x], Vec::new(), Intent::Draft),
     )
     .await;
 
@@ -427,7 +336,7 @@ async fn deleting_an_account_removes_everything_and_leaves_no_residue(backend: B
         )
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(user_id(&app, ADA).await, p.ada_id);
+    assert_eq!(app.user_id(ADA).await, p.ada_id);
 
     let res = p
         .ada
@@ -652,9 +561,9 @@ async fn a_short_name_is_replaced_only_where_the_person_was_a_member(backend: Ba
     let al = app.verified_user("Al", AL).await;
     let bob = app.verified_user("Bob Builder", BOB).await;
     let carol = app.verified_user("Carol Jones", CAROL).await;
-    let shop = workspace(&bob, "Bob Shop").await;
+    let shop = bob.new_workspace("Bob Shop").await;
     join(&app, &bob, shop, AL, "editor", &al).await;
-    let corner = workspace(&carol, "Carol Corner").await;
+    let corner = carol.new_workspace("Carol Corner").await;
     for (ws, summary) in [
         (shop, "Al approved the plan"),
         (corner, "Always ready, totally calm"),
@@ -668,7 +577,7 @@ async fn a_short_name_is_replaced_only_where_the_person_was_a_member(backend: Ba
     }
     let id = app
         .services
-        .begin_account_deletion(user_id(&app, AL).await, services::deletion::Via::App)
+        .begin_account_deletion(app.user_id(AL).await, services::deletion::Via::App)
         .await
         .unwrap();
     app.services.run_account_deletion(id).await.unwrap();
@@ -700,9 +609,10 @@ async fn a_deletion_interrupted_midway_resumes_and_the_account_never_signs_in_ag
         return;
     };
     let ada = app.verified_user("Ada Lovelace", ADA).await;
-    let ada_id = user_id(&app, ADA).await;
-    let studio = workspace(&ada, "Ada Studio").await;
-    upload(&app, &ada, studio, "a.png").await;
+    let ada_id = app.user_id(ADA).await;
+    let studio = ada.new_workspace("Ada Studio").await;
+    app.upload_media(&ada, studio, "a.png", png(40, 30, 7))
+        .await;
     assert!(files_under(&app, &format!("ws-{studio}")) > 0);
 
     let id = app
@@ -792,7 +702,7 @@ async fn deleting_revokes_platform_access_before_anything_is_deleted(backend: Ba
         return;
     };
     let client = app.verified_user("Ada Lovelace", ADA).await;
-    let ws = workspace(&client, "Ada Studio").await;
+    let ws = client.new_workspace("Ada Studio").await;
     let authorize = start_platform(&client, ws, "x").await;
     let back = at_platform(&authorize, "allow").await;
     let res = client.get(&callback_path(&app, &back)).await;
@@ -868,8 +778,9 @@ async fn deleting_an_account_in_the_browser() {
         use anyhow::ensure;
         let base = &app.address;
         let client = app.verified_user("Ada Lovelace", ADA).await;
-        let ws = workspace(&client, "Ada Studio").await;
-        upload(app, &client, ws, "ada.png").await;
+        let ws = client.new_workspace("Ada Studio").await;
+        app.upload_media(&client, ws, "ada.png", png(40, 30, 7))
+            .await;
 
         b.goto(&format!("{base}/login")).await?;
         b.wait_for_heading("Log in").await?;
@@ -903,7 +814,7 @@ async fn deleting_an_account_in_the_browser() {
                 .contains("exactly as shown"),
             "no message next to the confirmation"
         );
-        ensure!(user_id(app, ADA).await > 0, "nothing was deleted");
+        ensure!(app.user_id(ADA).await > 0, "nothing was deleted");
 
         b.fill("#f-password", PASSWORD).await?;
         b.fill("#f-confirm", ADA).await?;
@@ -946,8 +857,8 @@ async fn a_mail_server_outage_does_not_hold_a_deletion_back(backend: Backend) {
         return;
     };
     let ada = app.verified_user("Ada Lovelace", ADA).await;
-    let ada_id = user_id(&app, ADA).await;
-    workspace(&ada, "Ada Studio").await;
+    let ada_id = app.user_id(ADA).await;
+    ada.new_workspace("Ada Studio").await;
     let mut down = app.services.clone();
     down.mailer = std::sync::Arc::new(Outage);
     let id = down

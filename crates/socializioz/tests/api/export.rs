@@ -7,7 +7,7 @@
 use crate::both_backends;
 use crate::browser::{Browser, run_in};
 use crate::helpers::{
-    Backend, Client, PASSWORD, TestApp, expect_page, id_from_location, location, spawn_app,
+    Backend, Client, PASSWORD, TestApp, expect_page, jpeg, location, png, post_input, spawn_app,
     spawn_app_with,
 };
 use anyhow::ensure;
@@ -15,10 +15,8 @@ use domain::Platform;
 use providers::social::PublishError;
 use reqwest::StatusCode;
 use sea_orm::EntityTrait;
-use secrecy::SecretString;
 use serde_json::Value;
-use services::account_tokens::TokenSet;
-use services::posts::{Intent, PostInput, TargetInput};
+use services::posts::Intent;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::time::{Duration, Instant};
@@ -38,88 +36,6 @@ const ADA_ACCESS: &str = "ada-access-token-5d1c8e0f7a9b3c2e";
 const ADA_REFRESH: &str = "ada-refresh-token-9e2f4a6c8b0d1e3f";
 const BOB_ACCESS: &str = "bob-access-token-1a2b3c4d5e6f7a8b";
 const BOB_REFRESH: &str = "bob-refresh-token-8b7a6f5e4d3c2b1a";
-
-/// A real PNG whose pixels depend on `seed`, so that each test file is unique.
-fn png(width: u32, height: u32, seed: u8) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(width, height, |x, y| {
-        image::Rgb([(x % 256) as u8, (y % 256) as u8, seed])
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
-}
-
-fn jpeg(width: u32, height: u32, seed: u8) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(width, height, |x, y| {
-        image::Rgb([seed, (x % 256) as u8, (y % 256) as u8])
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
-    out.into_inner()
-}
-
-async fn new_workspace(client: &Client, name: &str) -> i64 {
-    let res = client.submit("/workspaces/new", &[("name", name)]).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "creating {name}");
-    id_from_location(res.headers())
-}
-
-async fn upload(app: &TestApp, client: &Client, ws: i64, name: &str, bytes: Vec<u8>) -> i64 {
-    let res = client
-        .upload(
-            &format!("/w/{ws}/media/upload"),
-            &[("folder", "Launch"), ("tags", "hero")],
-            vec![(name, bytes)],
-            true,
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "uploading {name}");
-    app.count(&format!(
-        "SELECT MAX(id) FROM media_items WHERE workspace_id = {ws} AND filename = '{name}'"
-    ))
-    .await
-}
-
-async fn with_tokens(app: &TestApp, account: i64, access: &str, refresh: &str) {
-    let tokens = TokenSet {
-        access: SecretString::from(access.to_owned()),
-        refresh: Some(SecretString::from(refresh.to_owned())),
-        expires_at: Some(chrono::Utc::now() + chrono::Duration::hours(2)),
-        refresh_expires_at: None,
-        scopes: vec!["tweet.read".into(), "tweet.write".into()],
-    };
-    app.services
-        .store_tokens(&app.services.db, account, &tokens)
-        .await
-        .unwrap();
-}
-
-fn post(text: &str, accounts: &[i64], media: Vec<i64>, intent: Intent) -> PostInput {
-    PostInput {
-        body: text.to_owned(),
-        first_comment: None,
-        campaign_id: None,
-        targets: accounts
-            .iter()
-            .map(|a| TargetInput {
-                account_id: *a,
-                body: None,
-                media: Vec::new(),
-            })
-            .collect(),
-        media,
-        intent,
-    }
-}
-
-async fn save(app: &TestApp, email: &str, ws: i64, input: PostInput) -> i64 {
-    let (user, member) = app.member(email, ws).await;
-    app.services
-        .save_post(&member, &user, None, input)
-        .await
-        .expect("save the post")
-        .id
-}
 
 /// Two days ahead on the author's clock, as the composer's time field holds it.
 async fn in_two_days(app: &TestApp, email: &str, ws: i64) -> chrono::NaiveDateTime {
@@ -153,8 +69,8 @@ async fn populate(app: &TestApp) -> World {
         .submit("/consent", &[("choice", "accept"), ("back", "/")])
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let acme = new_workspace(&ada, "Acme Social").await;
-    let second = new_workspace(&ada, "Second Brand").await;
+    let acme = ada.new_workspace("Acme Social").await;
+    let second = ada.new_workspace("Second Brand").await;
     let res = ada
         .submit(
             &format!("/w/{acme}/campaigns"),
@@ -169,20 +85,23 @@ async fn populate(app: &TestApp) -> World {
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "campaign");
     let x = app.connect_account(acme, Platform::X, "acme_x").await;
-    with_tokens(app, x, ADA_ACCESS, ADA_REFRESH).await;
+    app.store_tokens(x, ADA_ACCESS, ADA_REFRESH).await;
     let linkedin = app
         .connect_account(second, Platform::LinkedIn, "second_li")
         .await;
     let hero_bytes = png(64, 48, 7);
-    let hero = upload(app, &ada, acme, "hero.png", hero_bytes.clone()).await;
+    let hero = app
+        .upload_media(&ada, acme, "hero.png", hero_bytes.clone())
+        .await;
     let team_bytes = jpeg(40, 30, 9);
-    let team = upload(app, &ada, second, "team.jpg", team_bytes.clone()).await;
+    let team = app
+        .upload_media(&ada, second, "team.jpg", team_bytes.clone())
+        .await;
 
-    save(
-        app,
+    app.save_post(
         ADA,
         acme,
-        post(
+        post_input(
             "Draft about the spring sale",
             &[x],
             vec![hero],
@@ -191,37 +110,33 @@ async fn populate(app: &TestApp) -> World {
     )
     .await;
     let later = in_two_days(app, ADA, acme).await;
-    save(
-        app,
+    app.save_post(
         ADA,
         acme,
-        post("Scheduled teaser", &[x], vec![], Intent::Schedule(later)),
+        post_input("Scheduled teaser", &[x], vec![], Intent::Schedule(later)),
     )
     .await;
-    save(
-        app,
+    app.save_post(
         ADA,
         acme,
-        post("Published hello", &[x], vec![hero], Intent::PublishNow),
+        post_input("Published hello", &[x], vec![hero], Intent::PublishNow),
     )
     .await;
     app.worker().run_until_empty().await.unwrap();
     app.publisher.fail_next([PublishError::InvalidContent {
         reason: "duplicate content".into(),
     }]);
-    save(
-        app,
+    app.save_post(
         ADA,
         acme,
-        post("Refused announcement", &[x], vec![], Intent::PublishNow),
+        post_input("Refused announcement", &[x], vec![], Intent::PublishNow),
     )
     .await;
     app.worker().run_until_empty().await.unwrap();
-    save(
-        app,
+    app.save_post(
         ADA,
         second,
-        post(
+        post_input(
             "Second brand news",
             &[linkedin],
             vec![team],
@@ -246,36 +161,35 @@ async fn populate(app: &TestApp) -> World {
     let carol = app.verified_user("Carol Member", CAROL).await;
     let res = carol.submit(&invitation, &[]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "Carol accepts");
-    save(
-        app,
+    app.save_post(
         CAROL,
         acme,
-        post("Carol drafted this for Acme", &[x], vec![], Intent::Draft),
+        post_input("Carol drafted this for Acme", &[x], vec![], Intent::Draft),
     )
     .await;
-    let carol_own = new_workspace(&carol, "Carol Private Studio").await;
-    save(
-        app,
+    let carol_own = carol.new_workspace("Carol Private Studio").await;
+    app.save_post(
         CAROL,
         carol_own,
-        post("Carol private plan", &[], vec![], Intent::Draft),
+        post_input("Carol private plan", &[], vec![], Intent::Draft),
     )
     .await;
 
     // Bob, a stranger to Ada, fully used.
     let bob = app.verified_user("Bob Builder", BOB).await;
-    let bakery = new_workspace(&bob, "Bob's Bakery").await;
+    let bakery = bob.new_workspace("Bob's Bakery").await;
     let bob_x = app
         .connect_account(bakery, Platform::X, "bobs_bakery")
         .await;
-    with_tokens(app, bob_x, BOB_ACCESS, BOB_REFRESH).await;
+    app.store_tokens(bob_x, BOB_ACCESS, BOB_REFRESH).await;
     let bob_file = png(50, 50, 201);
-    let bob_media = upload(app, &bob, bakery, "croissant.png", bob_file.clone()).await;
-    save(
-        app,
+    let bob_media = app
+        .upload_media(&bob, bakery, "croissant.png", bob_file.clone())
+        .await;
+    app.save_post(
         BOB,
         bakery,
-        post(
+        post_input(
             "Bob's secret croissant recipe",
             &[bob_x],
             vec![bob_media],
@@ -285,9 +199,7 @@ async fn populate(app: &TestApp) -> World {
     .await;
     app.worker().run_until_empty().await.unwrap();
 
-    let ada_id = app
-        .count(&format!("SELECT id FROM users WHERE email = '{ADA}'"))
-        .await;
+    let ada_id = app.user_id(ADA).await;
     World {
         ada,
         ada_id,
@@ -659,14 +571,10 @@ async fn a_large_workspace_is_exported_whole_and_in_order(backend: Backend) {
     const T: &str = "'2026-01-01 00:00:00+00:00'";
     let ada = app.verified_user("Ada Lovelace", ADA).await;
     let carol = app.verified_user("Carol Member", CAROL).await;
-    let ws = new_workspace(&ada, "Big Shop").await;
+    let ws = ada.new_workspace("Big Shop").await;
     let x = app.connect_account(ws, Platform::X, "big_x").await;
-    let ada_id = app
-        .count(&format!("SELECT id FROM users WHERE email = '{ADA}'"))
-        .await;
-    let carol_id = app
-        .count(&format!("SELECT id FROM users WHERE email = '{CAROL}'"))
-        .await;
+    let ada_id = app.user_id(ADA).await;
+    let carol_id = app.user_id(CAROL).await;
     drop(carol);
 
     insert_numbered(
@@ -804,7 +712,7 @@ async fn one_export_a_day_and_the_running_one_is_shown(backend: Backend) {
         return;
     };
     let ada = app.verified_user("Ada Lovelace", ADA).await;
-    new_workspace(&ada, "Acme").await;
+    ada.new_workspace("Acme").await;
     let page = ada.get_text("/settings/privacy").await;
     assert!(page.contains("Export all my data"), "no export button");
 
@@ -878,7 +786,7 @@ async fn only_the_owner_downloads_it_and_only_until_it_expires(backend: Backend)
         return;
     };
     let ada = app.verified_user("Ada Lovelace", ADA).await;
-    new_workspace(&ada, "Acme").await;
+    ada.new_workspace("Acme").await;
     let bob = app.verified_user("Bob Builder", BOB).await;
     let id = export_now(&app, &ada).await;
     let key = app
@@ -886,9 +794,7 @@ async fn only_the_owner_downloads_it_and_only_until_it_expires(backend: Backend)
             "SELECT object_key FROM data_exports WHERE id = {id}"
         ))
         .await;
-    let ada_id = app
-        .count(&format!("SELECT id FROM users WHERE email = '{ADA}'"))
-        .await;
+    let ada_id = app.user_id(ADA).await;
     assert!(
         key.starts_with(&store::objects::user_prefix(ada_id)),
         "{key}"
@@ -997,8 +903,8 @@ async fn exporting_all_my_data_in_the_browser() {
     run_in(app, "export", true, async |b, app| {
         let base = &app.address;
         let ada = app.verified_user("Ada Lovelace", ADA).await;
-        let ws = new_workspace(&ada, "Acme").await;
-        upload(app, &ada, ws, "hero.png", png(32, 32, 3)).await;
+        let ws = ada.new_workspace("Acme").await;
+        app.upload_media(&ada, ws, "hero.png", png(32, 32, 3)).await;
 
         b.goto(&format!("{base}/login")).await?;
         b.wait_for_heading("Log in").await?;

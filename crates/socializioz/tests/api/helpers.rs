@@ -30,6 +30,15 @@ pub enum Backend {
     Postgres,
 }
 
+impl From<Backend> for store::Backend {
+    fn from(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => store::Backend::Sqlite,
+            Backend::Postgres => store::Backend::Postgres,
+        }
+    }
+}
+
 /// Expands one `async fn name(backend: Backend)` into `name::sqlite` and `name::postgres` tests.
 #[macro_export]
 macro_rules! both_backends {
@@ -384,19 +393,70 @@ impl TestApp {
         client
     }
 
-    /// Runs one SQL query and returns the first column of its first row.
     async fn first<T: sea_orm::TryGetable>(&self, sql: &str) -> T {
-        let db = &self.services.db;
-        let row = db
-            .query_one_raw(sea_orm::Statement::from_string(
-                db.get_database_backend(),
-                sql,
-            ))
+        first(&self.services.db, sql).await
+    }
+
+    /// Deletes the account `user_id` as the app does, to the end (no platform is connected in
+    /// the tests that use this).
+    pub async fn delete_account(&self, user_id: i64) {
+        let id = self
+            .services
+            .begin_account_deletion(user_id, services::deletion::Via::App)
             .await
-            .expect("query")
-            .expect("one row");
-        row.try_get_by_index::<T>(0)
-            .expect("a value of the expected type")
+            .expect("begin the deletion");
+        self.services
+            .run_account_deletion(id)
+            .await
+            .expect("carry out the deletion");
+    }
+
+    /// The id of the account with `email`.
+    pub async fn user_id(&self, email: &str) -> i64 {
+        self.count(&format!("SELECT id FROM users WHERE email = '{email}'"))
+            .await
+    }
+
+    /// Uploads `bytes` as `name` to `ws`'s media library as `client`; returns the file's id.
+    pub async fn upload_media(&self, client: &Client, ws: i64, name: &str, bytes: Vec<u8>) -> i64 {
+        let res = client
+            .upload(
+                &format!("/w/{ws}/media/upload"),
+                &[],
+                vec![(name, bytes)],
+                true,
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "uploading {name}");
+        self.count(&format!(
+            "SELECT MAX(id) FROM media_items WHERE workspace_id = {ws} AND filename = '{name}'"
+        ))
+        .await
+    }
+
+    /// Stores tokens for a connected account, sealed as the product seals them.
+    pub async fn store_tokens(&self, account: i64, access: &str, refresh: &str) {
+        let tokens = services::account_tokens::TokenSet {
+            access: secrecy::SecretString::from(access.to_owned()),
+            refresh: Some(secrecy::SecretString::from(refresh.to_owned())),
+            expires_at: Some(chrono::Utc::now() + chrono::Duration::hours(2)),
+            refresh_expires_at: None,
+            scopes: vec!["tweet.read".into(), "tweet.write".into()],
+        };
+        self.services
+            .store_tokens(&self.services.db, account, &tokens)
+            .await
+            .expect("store the tokens");
+    }
+
+    /// Saves a post as the member with `email` of `ws`; returns its id.
+    pub async fn save_post(&self, email: &str, ws: i64, input: services::posts::PostInput) -> i64 {
+        let (user, member) = self.member(email, ws).await;
+        self.services
+            .save_post(&member, &user, None, input)
+            .await
+            .expect("save the post")
+            .id
     }
 
     /// The first column of the first row, as text.
@@ -411,6 +471,63 @@ impl TestApp {
 }
 
 pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Runs one SQL query on `db` and returns the first column of its first row.
+pub async fn first<T: sea_orm::TryGetable>(db: &impl ConnectionTrait, sql: &str) -> T {
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            sql,
+        ))
+        .await
+        .expect("query")
+        .expect("one row");
+    row.try_get_by_index::<T>(0)
+        .expect("a value of the expected type")
+}
+
+/// A post with `text` for `accounts` (their base text) and the post's `media`.
+pub fn post_input(
+    text: &str,
+    accounts: &[i64],
+    media: Vec<i64>,
+    intent: services::posts::Intent,
+) -> services::posts::PostInput {
+    services::posts::PostInput {
+        body: text.to_owned(),
+        first_comment: None,
+        campaign_id: None,
+        targets: accounts
+            .iter()
+            .map(|a| services::posts::TargetInput {
+                account_id: *a,
+                body: None,
+                media: Vec::new(),
+            })
+            .collect(),
+        media,
+        intent,
+    }
+}
+
+/// A real image of `width` × `height` pixels whose colours depend on `seed`, so that each
+/// test file can be told apart.
+fn image_of(width: u32, height: u32, seed: u8, format: image::ImageFormat) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, seed])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, format).expect("encode an image");
+    out.into_inner()
+}
+
+pub fn png(width: u32, height: u32, seed: u8) -> Vec<u8> {
+    image_of(width, height, seed, image::ImageFormat::Png)
+}
+
+pub fn jpeg(width: u32, height: u32, seed: u8) -> Vec<u8> {
+    image_of(width, height, seed, image::ImageFormat::Jpeg)
+}
 
 fn parse_eml(path: &std::path::Path) -> Mail {
     let raw = std::fs::read_to_string(path).expect("read an .eml file");
@@ -474,6 +591,13 @@ pub struct Client {
 }
 
 impl Client {
+    /// Creates a workspace named `name`; returns its id.
+    pub async fn new_workspace(&self, name: &str) -> i64 {
+        let res = self.submit("/workspaces/new", &[("name", name)]).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "creating {name}");
+        id_from_location(res.headers())
+    }
+
     pub fn new(address: &str) -> Self {
         let http = reqwest::Client::builder()
             .cookie_store(true)

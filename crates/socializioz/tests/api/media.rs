@@ -4,7 +4,8 @@
 
 use crate::both_backends;
 use crate::helpers::{
-    Backend, Client, TestApp, expect_page, id_from_location, location, spawn_app, spawn_app_with,
+    Backend, Client, TestApp, expect_page, id_from_location, jpeg, location, png, spawn_app,
+    spawn_app_with,
 };
 use domain::Platform;
 use reqwest::StatusCode;
@@ -22,25 +23,6 @@ async fn setup(app: &TestApp) -> (Client, i64) {
     let client = app.verified_user("Ada Lovelace", EMAIL).await;
     let res = client.submit("/workspaces/new", &[("name", "Acme")]).await;
     (client, id_from_location(res.headers()))
-}
-
-/// A real PNG of `width` × `height` pixels.
-fn png(width: u32, height: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(width, height, |x, y| {
-        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
-}
-
-fn jpeg(width: u32, height: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(width, height, |x, y| {
-        image::Rgb([(x % 256) as u8, (y % 256) as u8, 64])
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
-    out.into_inner()
 }
 
 /// Every file under the media folder.
@@ -70,7 +52,7 @@ async fn an_image_gets_dimensions_a_thumbnail_and_a_place_in_the_library(backend
         .upload(
             &path,
             &[("folder", "Spring"), ("tags", "Launch, Hero")],
-            vec![("hero.png", png(640, 480))],
+            vec![("hero.png", png(640, 480, 128))],
             true,
         )
         .await;
@@ -110,7 +92,7 @@ async fn an_image_gets_dimensions_a_thumbnail_and_a_place_in_the_library(backend
     );
     // An upload without the form's token is refused, and stores nothing.
     let res = client
-        .upload(&path, &[], vec![("other.png", png(10, 10))], false)
+        .upload(&path, &[], vec![("other.png", png(10, 10, 128))], false)
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.count("SELECT COUNT(*) FROM media_items").await, 1);
@@ -130,7 +112,7 @@ async fn files_are_judged_by_their_bytes_not_their_names(backend: Backend) {
     let path = format!("/w/{ws}/media/upload");
     // A PNG named like a JPEG.
     let res = client
-        .upload(&path, &[], vec![("photo.jpg", png(20, 20))], true)
+        .upload(&path, &[], vec![("photo.jpg", png(20, 20, 128))], true)
         .await;
     expect_page(
         res,
@@ -157,7 +139,7 @@ async fn files_are_judged_by_their_bytes_not_their_names(backend: Backend) {
     )
     .await;
     // PNG's signature, then rubbish: not an image after all.
-    let mut broken = png(20, 20)[..16].to_vec();
+    let mut broken = png(20, 20, 128)[..16].to_vec();
     broken.extend_from_slice(&[7u8; 4000]);
     let res = client
         .upload(&path, &[], vec![("broken.png", broken)], true)
@@ -195,7 +177,7 @@ async fn an_oversize_upload_is_stopped_and_leaves_nothing_behind(backend: Backen
     };
     let (client, ws) = setup(&app).await;
     let path = format!("/w/{ws}/media/upload");
-    let mut big_image = png(20, 20)[..16].to_vec();
+    let mut big_image = png(20, 20, 128)[..16].to_vec();
     big_image.resize(1024 * 1024 + 1, 0);
     let res = client
         .upload(
@@ -250,7 +232,7 @@ async fn a_posts_media_reaches_the_platform_through_a_signed_address(backend: Ba
         .connect_account(ws, Platform::Instagram, "acme.ig")
         .await
         .to_string();
-    let image = jpeg(64, 48);
+    let image = jpeg(64, 48, 64);
     let res = client
         .upload(
             &format!("/w/{ws}/media/upload"),
@@ -284,7 +266,7 @@ async fn a_posts_media_reaches_the_platform_through_a_signed_address(backend: Ba
         .upload(
             &format!("/w/{ws}/media/upload"),
             &[],
-            vec![("b.png", png(64, 48))],
+            vec![("b.png", png(64, 48, 128))],
             true,
         )
         .await;
@@ -321,7 +303,7 @@ async fn a_posts_media_reaches_the_platform_through_a_signed_address(backend: Ba
         .upload(
             &format!("/w/{ws}/media/upload"),
             &[],
-            vec![("wide.png", png(120, 40))],
+            vec![("wide.png", png(120, 40, 128))],
             true,
         )
         .await;

@@ -5,7 +5,7 @@
 //! deletes again an account deleted after its backup was taken.
 
 use crate::both_backends;
-use crate::helpers::{Backend, Client, TestApp, id_from_location, spawn_app, spawn_app_with};
+use crate::helpers::{Backend, TestApp, first, spawn_app, spawn_app_with};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use domain::Platform;
 use sea_orm::sea_query::Expr;
@@ -44,35 +44,6 @@ async fn fresh(app: &TestApp) -> store::Db {
     store::connect(&app.database_url, 2).await.unwrap()
 }
 
-async fn scalar(db: &store::Db, sql: &str) -> i64 {
-    let row = db
-        .query_one_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            sql,
-        ))
-        .await
-        .unwrap()
-        .expect("one row");
-    row.try_get_by_index::<i64>(0).unwrap()
-}
-
-async fn text(db: &store::Db, sql: &str) -> String {
-    let row = db
-        .query_one_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            sql,
-        ))
-        .await
-        .unwrap()
-        .expect("one row");
-    row.try_get_by_index::<String>(0).unwrap()
-}
-
-async fn workspace(client: &Client, name: &str) -> i64 {
-    let res = client.submit("/workspaces/new", &[("name", name)]).await;
-    id_from_location(res.headers())
-}
-
 async fn take_backup(app: &TestApp) -> BackupFile {
     let taken = socializioz::backup::backup(&settings(app)).await.unwrap();
     assert!(taken.file.path.starts_with(app.data.0.join("backups")));
@@ -94,7 +65,7 @@ async fn a_backup_restores_the_data_it_was_taken_from(backend: Backend) {
         return;
     };
     let ada = app.verified_user("Ada Lovelace", ADA).await;
-    let ws = workspace(&ada, "Acme").await;
+    let ws = ada.new_workspace("Acme").await;
     let today = Utc::now().date_naive();
     app.services
         .record_legal_record(invoice("INV-1", today, 1999))
@@ -105,10 +76,7 @@ async fn a_backup_restores_the_data_it_was_taken_from(backend: Backend) {
     let name = file.path.file_name().unwrap().to_str().unwrap().to_owned();
     let (taken_at, file_backend) = store::backup::parse_file_name(&name).expect("a backup name");
     assert_eq!(taken_at, file.taken_at);
-    let expected = match backend {
-        Backend::Sqlite => store::Backend::Sqlite,
-        Backend::Postgres => store::Backend::Postgres,
-    };
+    let expected = store::Backend::from(backend);
     assert_eq!(file_backend, expected);
     let bytes = std::fs::read(&file.path).unwrap();
     assert_eq!(bytes.len() as u64, file.size);
@@ -138,11 +106,11 @@ async fn a_backup_restores_the_data_it_was_taken_from(backend: Backend) {
 
     let db = fresh(&app).await;
     assert_eq!(
-        text(&db, &format!("SELECT name FROM workspaces WHERE id = {ws}")).await,
+        first::<String>(&db, &format!("SELECT name FROM workspaces WHERE id = {ws}")).await,
         "Acme"
     );
     assert_eq!(
-        scalar(
+        first::<i64>(
             &db,
             &format!("SELECT COUNT(*) FROM users WHERE email = '{ADA}'")
         )
@@ -150,7 +118,7 @@ async fn a_backup_restores_the_data_it_was_taken_from(backend: Backend) {
         1
     );
     assert_eq!(
-        scalar(
+        first::<i64>(
             &db,
             &format!("SELECT COUNT(*) FROM users WHERE email = '{BOB}'")
         )
@@ -159,7 +127,7 @@ async fn a_backup_restores_the_data_it_was_taken_from(backend: Backend) {
         "a person who signed up after the backup is not in it"
     );
     assert_eq!(
-        text(&db, "SELECT invoice_number FROM legal_records").await,
+        first::<String>(&db, "SELECT invoice_number FROM legal_records").await,
         "INV-1"
     );
     assert!(store::pending_migrations(&db).await.unwrap().is_empty());
@@ -247,7 +215,7 @@ async fn a_damaged_or_foreign_backup_is_refused_and_changes_nothing(backend: Bac
         );
         let db = fresh(&app).await;
         assert_eq!(
-            text(
+            first::<String>(
                 &db,
                 &format!("SELECT name FROM users WHERE email = '{ADA}'")
             )
@@ -263,7 +231,7 @@ async fn a_damaged_or_foreign_backup_is_refused_and_changes_nothing(backend: Bac
         .unwrap();
     let db = fresh(&app).await;
     assert_eq!(
-        text(
+        first::<String>(
             &db,
             &format!("SELECT name FROM users WHERE email = '{ADA}'")
         )
@@ -295,10 +263,7 @@ async fn the_daily_job_backs_up_and_purges_only_backups_past_the_window(backend:
     let dir = app.data.0.join("backups");
     std::fs::create_dir_all(&dir).unwrap();
     let now = Utc::now();
-    let kind = match backend {
-        Backend::Sqlite => store::Backend::Sqlite,
-        Backend::Postgres => store::Backend::Postgres,
-    };
+    let kind = store::Backend::from(backend);
     let name_at = |days: i64| store::backup::file_name(now - chrono::Duration::days(days), kind);
     let old = dir.join(name_at(31));
     let older = dir.join(name_at(400));
@@ -641,7 +606,7 @@ async fn usage_is_rolled_up_once_per_day_and_survives_account_deletion(backend: 
         return;
     };
     let ada = app.verified_user("Ada Lovelace", ADA).await;
-    let ws = workspace(&ada, "Acme").await;
+    let ws = ada.new_workspace("Acme").await;
     let (user, _) = app.member(ADA, ws).await;
     let x = app.connect_account(ws, Platform::X, "acme").await;
     let li = app.connect_account(ws, Platform::LinkedIn, "acme-li").await;
@@ -698,12 +663,7 @@ async fn usage_is_rolled_up_once_per_day_and_survives_account_deletion(backend: 
     assert_eq!(aggregates(&app).await, expected);
 
     // Deleting the account deletes the rows counted, not the counts.
-    let deletion = app
-        .services
-        .begin_account_deletion(user.id, services::deletion::Via::App)
-        .await
-        .unwrap();
-    app.services.run_account_deletion(deletion).await.unwrap();
+    app.delete_account(user.id).await;
     assert_eq!(
         app.count(&format!(
             "SELECT COUNT(*) FROM posts WHERE workspace_id = {ws}"
@@ -725,18 +685,13 @@ async fn a_restored_backup_forgets_an_account_deleted_after_it(backend: Backend)
         return;
     };
     let ada = app.verified_user("Ada Lovelace", ADA).await;
-    let ada_ws = workspace(&ada, "Ada's").await;
+    let ada_ws = ada.new_workspace("Ada's").await;
     let bob = app.verified_user("Bob", BOB).await;
-    let bob_ws = workspace(&bob, "Bob's").await;
+    let bob_ws = bob.new_workspace("Bob's").await;
     let (bob_user, _) = app.member(BOB, bob_ws).await;
     let file = take_backup(&app).await;
 
-    let deletion = app
-        .services
-        .begin_account_deletion(bob_user.id, services::deletion::Via::App)
-        .await
-        .unwrap();
-    app.services.run_account_deletion(deletion).await.unwrap();
+    app.delete_account(bob_user.id).await;
     let forget_before = app.count("SELECT COUNT(*) FROM forget_list").await;
     assert!(forget_before >= 3, "user, workspace and address are listed");
     assert_eq!(
@@ -786,13 +741,13 @@ async fn a_restored_backup_forgets_an_account_deleted_after_it(backend: Backend)
         ),
     ] {
         assert_eq!(
-            scalar(&db, &sql).await,
+            first::<i64>(&db, &sql).await,
             0,
             "{what} came back with the backup"
         );
     }
     assert_eq!(
-        scalar(
+        first::<i64>(
             &db,
             &format!("SELECT COUNT(*) FROM workspaces WHERE id = {ada_ws}")
         )
@@ -801,11 +756,11 @@ async fn a_restored_backup_forgets_an_account_deleted_after_it(backend: Backend)
         "Ada's workspace is restored"
     );
     assert_eq!(
-        scalar(&db, "SELECT COUNT(*) FROM forget_list").await,
+        first::<i64>(&db, "SELECT COUNT(*) FROM forget_list").await,
         forget_before
     );
     assert_eq!(
-        scalar(
+        first::<i64>(
             &db,
             "SELECT COUNT(*) FROM account_deletions WHERE finished_at IS NOT NULL"
         )
@@ -829,15 +784,15 @@ async fn a_restored_backup_forgets_an_account_deleted_after_it(backend: Backend)
     assert_eq!(again.forgotten.users, 1);
     let db = fresh(&app).await;
     assert_eq!(
-        scalar(&db, "SELECT COUNT(*) FROM forget_list").await,
+        first::<i64>(&db, "SELECT COUNT(*) FROM forget_list").await,
         forget_before
     );
     assert_eq!(
-        scalar(&db, "SELECT COUNT(*) FROM account_deletions").await,
+        first::<i64>(&db, "SELECT COUNT(*) FROM account_deletions").await,
         1
     );
     assert_eq!(
-        scalar(
+        first::<i64>(
             &db,
             &format!("SELECT COUNT(*) FROM users WHERE email = '{BOB}'")
         )
@@ -853,15 +808,10 @@ async fn a_restore_that_fails_midway_keeps_the_forget_list_for_the_next_run(back
     };
     app.verified_user("Ada Lovelace", ADA).await;
     let bob = app.verified_user("Bob", BOB).await;
-    let bob_ws = workspace(&bob, "Bob's").await;
+    let bob_ws = bob.new_workspace("Bob's").await;
     let (bob_user, _) = app.member(BOB, bob_ws).await;
     let file = take_backup(&app).await;
-    let deletion = app
-        .services
-        .begin_account_deletion(bob_user.id, services::deletion::Via::App)
-        .await
-        .unwrap();
-    app.services.run_account_deletion(deletion).await.unwrap();
+    app.delete_account(bob_user.id).await;
 
     // A setting that only the services check: the restore fails after replacing the database.
     let mut broken = settings(&app);
@@ -875,7 +825,7 @@ async fn a_restore_that_fails_midway_keeps_the_forget_list_for_the_next_run(back
     assert!(pending.exists(), "the saved forget list waits on disk");
     let db = fresh(&app).await;
     assert_eq!(
-        scalar(
+        first::<i64>(
             &db,
             &format!("SELECT COUNT(*) FROM users WHERE email = '{BOB}'")
         )
@@ -899,13 +849,13 @@ async fn a_restore_that_fails_midway_keeps_the_forget_list_for_the_next_run(back
     assert!(!pending.exists(), "removed once the restore is complete");
     let db = fresh(&app).await;
     assert_eq!(
-        scalar(
+        first::<i64>(
             &db,
             &format!("SELECT COUNT(*) FROM users WHERE email = '{BOB}'")
         )
         .await,
         0
     );
-    assert!(scalar(&db, "SELECT COUNT(*) FROM forget_list").await >= 3);
+    assert!(first::<i64>(&db, "SELECT COUNT(*) FROM forget_list").await >= 3);
     db.close().await.unwrap();
 }

@@ -6,7 +6,7 @@ use crate::both_backends;
 use crate::connect::{
     at_platform, callback_path, owner_with_workspace, sandbox, sim_posts, start_platform,
 };
-use crate::helpers::{Backend, Client, TestApp, location};
+use crate::helpers::{Backend, Client, TestApp, jpeg, location};
 use domain::Platform;
 use reqwest::StatusCode;
 
@@ -14,14 +14,6 @@ both_backends!(
     all_five_platforms_connect_and_publish_a_scheduled_post,
     pages_of_one_login_keep_its_authorisation_until_the_last_is_disconnected,
 );
-
-/// A small JPEG (the one image type all five platforms take).
-fn jpeg() -> Vec<u8> {
-    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8, y as u8, 99]));
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
-    out.into_inner()
-}
 
 /// The value of the first `<input name="{name}" value="…">` in `html`.
 fn input_values(html: &str, name: &str) -> Vec<String> {
@@ -159,7 +151,7 @@ async fn all_five_platforms_connect_and_publish_a_scheduled_post(backend: Backen
         .upload(
             &format!("/w/{ws}/media/upload"),
             &[],
-            vec![("spring.jpg", jpeg())],
+            vec![("spring.jpg", jpeg(64, 48, 99))],
             true,
         )
         .await;

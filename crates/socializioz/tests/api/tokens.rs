@@ -5,8 +5,7 @@ use crate::both_backends;
 use crate::helpers::{Backend, TestApp, id_from_location, spawn_app};
 use crate::platform::run_admin;
 use domain::Platform;
-use secrecy::{ExposeSecret, SecretString};
-use services::account_tokens::TokenSet;
+use secrecy::ExposeSecret;
 
 both_backends!(
     tokens_are_sealed_at_rest_and_open_only_for_their_account,
@@ -23,17 +22,12 @@ async fn account_with_tokens(app: &TestApp, username: &str) -> i64 {
     let res = client.submit("/workspaces/new", &[("name", "Acme")]).await;
     let ws = id_from_location(res.headers());
     let account = app.connect_account(ws, Platform::X, username).await;
-    let tokens = TokenSet {
-        access: SecretString::from(format!("{ACCESS}-{username}")),
-        refresh: Some(SecretString::from(format!("{REFRESH}-{username}"))),
-        expires_at: Some(chrono::Utc::now() + chrono::Duration::hours(2)),
-        refresh_expires_at: None,
-        scopes: vec!["tweet.read".into(), "tweet.write".into()],
-    };
-    app.services
-        .store_tokens(&app.services.db, account, &tokens)
-        .await
-        .unwrap();
+    app.store_tokens(
+        account,
+        &format!("{ACCESS}-{username}"),
+        &format!("{REFRESH}-{username}"),
+    )
+    .await;
     account
 }
 
