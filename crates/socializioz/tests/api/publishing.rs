@@ -2,12 +2,12 @@
 //! databases. Crashes are real: a worker task is aborted while the platform call is in flight.
 
 use crate::both_backends;
-use crate::helpers::{Backend, TestApp, spawn_app};
+use crate::helpers::{Backend, TestApp, post_input, spawn_app};
 use domain::Platform;
 use providers::social::PublishError;
 use providers::social::recording::RecordingPublisher;
 use services::ServiceError;
-use services::posts::{Intent, PostInput, TargetInput};
+use services::posts::Intent;
 use services::publishing::Resolution;
 use services::queue::Limits;
 use services::worker::{Worker, WorkerOptions};
@@ -34,37 +34,9 @@ const AUTHOR: &str = "ada@example.com";
 /// A verified author with a workspace and an X account; returns the workspace id and account.
 async fn setup(app: &TestApp) -> (i64, i64) {
     let client = app.verified_user("Ada Lovelace", AUTHOR).await;
-    let res = client.submit("/workspaces/new", &[("name", "Acme")]).await;
-    let ws = crate::helpers::id_from_location(res.headers());
+    let ws = client.new_workspace("Acme").await;
     let account = app.connect_account(ws, Platform::X, "acme").await;
     (ws, account)
-}
-
-fn post(text: &str, accounts: &[i64], intent: Intent) -> PostInput {
-    PostInput {
-        body: text.to_owned(),
-        first_comment: None,
-        campaign_id: None,
-        targets: accounts
-            .iter()
-            .map(|a| TargetInput {
-                account_id: *a,
-                body: None,
-                media: Vec::new(),
-            })
-            .collect(),
-        media: Vec::new(),
-        intent,
-    }
-}
-
-async fn save(app: &TestApp, ws: i64, input: PostInput) -> i64 {
-    let (user, member) = app.member(AUTHOR, ws).await;
-    app.services
-        .save_post(&member, &user, None, input)
-        .await
-        .expect("save the post")
-        .id
 }
 
 async fn post_state(app: &TestApp, post: i64) -> String {
@@ -107,9 +79,14 @@ async fn a_post_due_now_is_published_once_with_its_link(backend: Backend) {
     };
     let (ws, account) = setup(&app).await;
     let linkedin = app.connect_account(ws, Platform::LinkedIn, "acme-co").await;
-    let mut input = post("Hello from Acme", &[account, linkedin], Intent::PublishNow);
+    let mut input = post_input(
+        "Hello from Acme",
+        &[account, linkedin],
+        Vec::new(),
+        Intent::PublishNow,
+    );
     input.targets[1].body = Some("Hello from Acme, on LinkedIn".into());
-    let id = save(&app, ws, input).await;
+    let id = app.save_post(AUTHOR, ws, input).await;
     assert_eq!(app.worker().run_until_empty().await.unwrap(), 2);
 
     let received = app.publisher.received();
@@ -144,12 +121,13 @@ async fn a_post_waits_for_its_time(backend: Backend) {
     };
     let (ws, account) = setup(&app).await;
     let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).naive_utc();
-    let id = save(
-        &app,
-        ws,
-        post("Later", &[account], Intent::Schedule(tomorrow)),
-    )
-    .await;
+    let id = app
+        .save_post(
+            AUTHOR,
+            ws,
+            post_input("Later", &[account], Vec::new(), Intent::Schedule(tomorrow)),
+        )
+        .await;
     assert_eq!(post_state(&app, id).await, "scheduled");
     assert_eq!(app.worker().run_until_empty().await.unwrap(), 0);
     assert!(app.publisher.received().is_empty());
@@ -194,7 +172,13 @@ async fn a_crash_mid_call_never_posts_twice(backend: Backend) {
         return;
     };
     let (ws, account) = setup(&app).await;
-    let id = save(&app, ws, post("Once only", &[account], Intent::PublishNow)).await;
+    let id = app
+        .save_post(
+            AUTHOR,
+            ws,
+            post_input("Once only", &[account], Vec::new(), Intent::PublishNow),
+        )
+        .await;
     crash_mid_call(&app).await;
 
     // The next worker finds the open attempt; X's API cannot be asked, so a person decides.
@@ -233,12 +217,13 @@ async fn a_crash_mid_call_is_reconciled_where_the_platform_can_tell(backend: Bac
         RecordingPublisher::new(Duration::ZERO).with_lookups(),
     );
     let (ws, account) = setup(&app).await;
-    let id = save(
-        &app,
-        ws,
-        post("Found again", &[account], Intent::PublishNow),
-    )
-    .await;
+    let id = app
+        .save_post(
+            AUTHOR,
+            ws,
+            post_input("Found again", &[account], Vec::new(), Intent::PublishNow),
+        )
+        .await;
     crash_mid_call(&app).await;
 
     app.worker().run_until_empty().await.unwrap();
@@ -259,7 +244,13 @@ async fn a_crash_before_the_platform_kept_anything_is_published_once_more(backen
         RecordingPublisher::new(Duration::ZERO).with_lookups(),
     );
     let (ws, account) = setup(&app).await;
-    let id = save(&app, ws, post("Not kept", &[account], Intent::PublishNow)).await;
+    let id = app
+        .save_post(
+            AUTHOR,
+            ws,
+            post_input("Not kept", &[account], Vec::new(), Intent::PublishNow),
+        )
+        .await;
     // The platform refuses this call (nothing kept), and the process dies before hearing so.
     lookups.fail_next([PublishError::Transient {
         reason: "reset".into(),
@@ -290,7 +281,13 @@ async fn passing_failures_are_retried_and_permanent_ones_reported(backend: Backe
         reason: "503 from the platform".into(),
         maybe_published: false,
     }]);
-    let id = save(&app, ws, post("Try again", &[account], Intent::PublishNow)).await;
+    let id = app
+        .save_post(
+            AUTHOR,
+            ws,
+            post_input("Try again", &[account], Vec::new(), Intent::PublishNow),
+        )
+        .await;
     app.worker().run_until_empty().await.unwrap();
     assert_eq!(target_state(&app, id).await, "publishing");
     let wait = app
@@ -306,7 +303,13 @@ async fn passing_failures_are_retried_and_permanent_ones_reported(backend: Backe
     app.publisher.fail_next([PublishError::RateLimited {
         retry_after: Duration::from_secs(900),
     }]);
-    let limited = save(&app, ws, post("Slow down", &[account], Intent::PublishNow)).await;
+    let limited = app
+        .save_post(
+            AUTHOR,
+            ws,
+            post_input("Slow down", &[account], Vec::new(), Intent::PublishNow),
+        )
+        .await;
     let before = chrono::Utc::now();
     app.worker().run_until_empty().await.unwrap();
     let queued = {
@@ -333,7 +336,13 @@ async fn passing_failures_are_retried_and_permanent_ones_reported(backend: Backe
     app.publisher.fail_next([PublishError::InvalidContent {
         reason: "duplicate content".into(),
     }]);
-    let refused = save(&app, ws, post("Refused", &[account], Intent::PublishNow)).await;
+    let refused = app
+        .save_post(
+            AUTHOR,
+            ws,
+            post_input("Refused", &[account], Vec::new(), Intent::PublishNow),
+        )
+        .await;
     app.worker().run_until_empty().await.unwrap();
     assert_eq!(post_state(&app, refused).await, "failed");
     let reason = app
@@ -377,7 +386,13 @@ async fn passing_failures_are_retried_and_permanent_ones_reported(backend: Backe
             reason: "timeout before sending".into(),
             maybe_published: false,
         }));
-    let doomed = save(&app, ws, post("Doomed", &[account], Intent::PublishNow)).await;
+    let doomed = app
+        .save_post(
+            AUTHOR,
+            ws,
+            post_input("Doomed", &[account], Vec::new(), Intent::PublishNow),
+        )
+        .await;
     for _ in 0..5 {
         make_due(&app).await;
         app.worker().run_until_empty().await.unwrap();
@@ -400,7 +415,13 @@ async fn an_ambiguous_failure_asks_a_person(backend: Backend) {
         reason: "timed out after sending".into(),
         maybe_published: true,
     }]);
-    let id = save(&app, ws, post("Maybe", &[account], Intent::PublishNow)).await;
+    let id = app
+        .save_post(
+            AUTHOR,
+            ws,
+            post_input("Maybe", &[account], Vec::new(), Intent::PublishNow),
+        )
+        .await;
     app.worker().run_until_empty().await.unwrap();
     assert_eq!(target_state(&app, id).await, "unconfirmed");
     assert_eq!(app.publisher.received().len(), 1);
@@ -433,7 +454,13 @@ async fn rescheduling_withdraws_the_old_job(backend: Backend) {
     };
     let (ws, account) = setup(&app).await;
     let soon = local_in(&app, ws, chrono::Duration::hours(1)).await;
-    let id = save(&app, ws, post("Moved", &[account], Intent::Schedule(soon))).await;
+    let id = app
+        .save_post(
+            AUTHOR,
+            ws,
+            post_input("Moved", &[account], Vec::new(), Intent::Schedule(soon)),
+        )
+        .await;
     let (user, member) = app.member(AUTHOR, ws).await;
     let later = local_in(&app, ws, chrono::Duration::hours(5)).await;
     app.services
@@ -510,10 +537,15 @@ async fn concurrency_limits_hold_across_workers(backend: Backend) {
     let slow = use_publisher(&mut app, RecordingPublisher::new(Duration::from_millis(60)));
     let (ws, account) = setup(&app).await;
     for n in 0..12 {
-        save(
-            &app,
+        app.save_post(
+            AUTHOR,
             ws,
-            post(&format!("Post {n}"), &[account], Intent::PublishNow),
+            post_input(
+                &format!("Post {n}"),
+                &[account],
+                Vec::new(),
+                Intent::PublishNow,
+            ),
         )
         .await;
     }
@@ -547,10 +579,15 @@ async fn two_workers_publish_each_target_exactly_once(backend: Backend) {
         .connect_account(ws, Platform::Facebook, "acme-page")
         .await;
     for n in 0..60 {
-        save(
-            &app,
+        app.save_post(
+            AUTHOR,
             ws,
-            post(&format!("Post {n}"), &[account, other], Intent::PublishNow),
+            post_input(
+                &format!("Post {n}"),
+                &[account, other],
+                Vec::new(),
+                Intent::PublishNow,
+            ),
         )
         .await;
     }
@@ -586,12 +623,13 @@ async fn shutdown_gives_unfinished_jobs_back(backend: Backend) {
         return;
     };
     let (ws, account) = setup(&app).await;
-    let id = save(
-        &app,
-        ws,
-        post("Interrupted", &[account], Intent::PublishNow),
-    )
-    .await;
+    let id = app
+        .save_post(
+            AUTHOR,
+            ws,
+            post_input("Interrupted", &[account], Vec::new(), Intent::PublishNow),
+        )
+        .await;
     app.publisher.hang(true);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(worker_with(&app, Limits::default(), 4).run(stopped));
@@ -624,7 +662,12 @@ async fn viewers_cannot_change_posts(backend: Backend) {
     let (user, member) = app.member(AUTHOR, ws).await;
     let err = app
         .services
-        .save_post(&member, &user, None, post("No", &[account], Intent::Draft))
+        .save_post(
+            &member,
+            &user,
+            None,
+            post_input("No", &[account], Vec::new(), Intent::Draft),
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, ServiceError::Forbidden(_)), "{err:?}");
