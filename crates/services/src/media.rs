@@ -47,6 +47,20 @@ impl Leftovers {
     fn keep(mut self) {
         self.keys.clear();
     }
+
+    /// The upload was refused: delete the objects now, before the refusal is answered.
+    async fn remove_now(mut self) {
+        let keys = std::mem::take(&mut self.keys);
+        remove_objects(&self.objects, keys).await;
+    }
+}
+
+async fn remove_objects(objects: &store::objects::Objects, keys: Vec<String>) {
+    for key in keys {
+        if let Err(err) = objects.delete(&key).await {
+            tracing::error!(error = ?err, "could not delete the file of an unfinished upload");
+        }
+    }
 }
 
 impl Drop for Leftovers {
@@ -56,13 +70,7 @@ impl Drop for Leftovers {
         }
         let objects = self.objects.clone();
         let keys = std::mem::take(&mut self.keys);
-        let cleanup = async move {
-            for key in keys {
-                if let Err(err) = objects.delete(&key).await {
-                    tracing::error!(error = ?err, "could not delete the file of an unfinished upload");
-                }
-            }
-        };
+        let cleanup = async move { remove_objects(&objects, keys).await };
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(cleanup);
         }
@@ -240,10 +248,10 @@ impl Services {
             objects: self.objects.clone(),
             keys: vec![key.clone()],
         };
-        let (width, height, thumb_key) = self.describe_upload(&key, ty, &name).await?;
-        leftovers.keys.extend(thumb_key.clone());
-        let item = self
-            .insert_media(
+        let recorded = async {
+            let (width, height, thumb_key) = self.describe_upload(&key, ty, &name).await?;
+            leftovers.keys.extend(thumb_key.clone());
+            self.insert_media(
                 ctx,
                 actor,
                 &name,
@@ -255,9 +263,21 @@ impl Services {
                 folder,
                 &tags,
             )
-            .await?;
-        leftovers.keep();
-        Ok(item)
+            .await
+        }
+        .await;
+        match recorded {
+            Ok(item) => {
+                leftovers.keep();
+                Ok(item)
+            }
+            Err(err) => {
+                // Removed before the refusal is answered, so that nothing is left at the moment
+                // the person reads it (the guard's own clean-up is for a cancelled request).
+                leftovers.remove_now().await;
+                Err(err)
+            }
+        }
     }
 
     /// Dimensions and thumbnail of an image just stored (none for videos).
@@ -461,9 +481,9 @@ impl Services {
             .await?;
         if waiting > 0 {
             return Err(ServiceError::Forbidden(format!(
-                "“{}” is in {waiting} post(s) that have not all gone out yet. Remove it from \
-                 them first.",
-                item.filename
+                "“{}” is in {} that have not all gone out yet. Remove it from them first.",
+                item.filename,
+                domain::counted(waiting, "post", "posts")
             )));
         }
         media_item::Entity::delete_by_id(item.id).exec(&txn).await?;

@@ -166,6 +166,52 @@ async fn files_are_judged_by_their_bytes_not_their_names(backend: Backend) {
     );
 }
 
+/// A refused upload's file is gone when the refusal is answered, not some time after. The
+/// service is called on a single-threaded runtime, so a clean-up left to a spawned task could
+/// not have run yet when the folder is looked at (the race behind a flaky test).
+mod a_refused_upload_leaves_nothing_when_it_is_answered {
+    #[tokio::test(flavor = "current_thread")]
+    async fn sqlite() {
+        super::a_refused_upload_leaves_nothing_when_it_is_answered(crate::helpers::Backend::Sqlite)
+            .await
+    }
+    #[tokio::test(flavor = "current_thread")]
+    async fn postgres() {
+        super::a_refused_upload_leaves_nothing_when_it_is_answered(
+            crate::helpers::Backend::Postgres,
+        )
+        .await
+    }
+}
+
+async fn a_refused_upload_leaves_nothing_when_it_is_answered(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (_client, ws) = setup(&app).await;
+    let (actor, membership) = app.member(EMAIL, ws).await;
+    let mut broken = png(20, 20, 128)[..16].to_vec();
+    broken.extend_from_slice(&[7u8; 4000]);
+    let body = futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(broken))]);
+    let refused = app
+        .services
+        .upload_media(
+            &membership,
+            &actor,
+            "broken.png",
+            &services::media::UploadMeta::default(),
+            body,
+        )
+        .await;
+    // No await between the answer and the look: nothing else can run on this thread.
+    let left = stored_files(&app);
+    assert!(
+        refused.is_err_and(|e| e.to_string().contains("could not be read as a PNG image")),
+        "the broken image is refused"
+    );
+    assert!(left.is_empty(), "left behind at the answer: {left:?}");
+}
+
 async fn an_oversize_upload_is_stopped_and_leaves_nothing_behind(backend: Backend) {
     let Some(app) = spawn_app_with(backend, |s| {
         s.media.image_max_mb = 1;
