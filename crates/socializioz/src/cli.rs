@@ -268,12 +268,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => {
             app::install_crypto_provider();
             let db = store::connect(&settings.database_url(), 1).await?;
-            let pending = store::pending_migrations(&db).await?;
-            store::migrate(&db).await?;
-            if pending.is_empty() {
+            let applied = store::migrate(&db).await?;
+            if applied.is_empty() {
                 println!("The database schema is up to date.");
             } else {
-                for name in pending {
+                for name in applied {
                     println!("applied {name}");
                 }
             }
@@ -319,7 +318,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let services = app::services(&settings, public).await?;
             let changed = services.rotate_token_keys().await.map_err(explain)?;
             println!(
-                "Re-wrapped {changed} sealed value(s) with master key {:?}.",
+                "Re-wrapped {} with master key {:?}.",
+                domain::counted(changed, "sealed value", "sealed values"),
                 services.keyring.current_id()
             );
             let remaining = services.tokens_under_older_keys().await.map_err(explain)?;
@@ -339,9 +339,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             } else {
                 println!(
-                    "{remaining} value(s) still use an older key (written meanwhile by a process \
-                     that has not loaded the new key): restart every serve and worker process, \
-                     then run this again."
+                    "{} still {} an older key (written meanwhile by a process that has not \
+                     loaded the new key): restart every serve and worker process, then run this \
+                     again.",
+                    domain::counted(remaining, "value", "values"),
+                    if remaining == 1 { "uses" } else { "use" }
                 );
             }
             Ok(())
@@ -404,9 +406,10 @@ fn residue_report(residue: services::deletion::Residue) -> anyhow::Result<()> {
             findings,
         } if findings.is_empty() => {
             println!(
-                "No residue: {deletions} deletion(s) checked; no row of any table refers to the \
+                "No residue: {} checked; no row of any table refers to the \
                  deleted account, its workspaces or its address, and the media store holds none \
-                 of their files."
+                 of their files.",
+                domain::counted(deletions, "deletion", "deletions")
             );
             Ok(())
         }
@@ -414,7 +417,10 @@ fn residue_report(residue: services::deletion::Residue) -> anyhow::Result<()> {
             for f in &findings {
                 println!("{}: {}", f.place, f.count);
             }
-            anyhow::bail!("residue found in {} place(s)", findings.len())
+            anyhow::bail!(
+                "residue found in {}",
+                domain::counted(findings.len(), "place", "places")
+            )
         }
     }
 }

@@ -92,12 +92,41 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
     }
 }
 
-/// Brings the schema up to date. Safe to run on every start.
-pub async fn migrate(db: &Db) -> anyhow::Result<()> {
-    migration::Migrator::up(db, None)
+/// Brings the schema up to date and returns the names of the migrations it applied. Safe to
+/// run on every start, and from several processes starting at once: they take turns under a
+/// lock, and the ones that waited find nothing left to apply. The migrations run inside one
+/// transaction that holds the lock (so a failed start leaves the schema as it was, and one
+/// connection is enough): on PostgreSQL a transaction-scoped advisory lock, released when the
+/// transaction ends or its connection dies with the process; on SQLite the write lock, taken at
+/// `BEGIN`, which a second process waits for (up to the busy timeout).
+pub async fn migrate(db: &Db) -> anyhow::Result<Vec<String>> {
+    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    const CONTEXT: &str = "could not apply the database migrations";
+    let txn = db
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Exclusive),
+            ..Default::default()
+        })
         .await
-        .context("could not apply the database migrations")
+        .context("could not take the migration lock")?;
+    if backend(db) == Backend::Postgres {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+            .await
+            .context("could not take the migration lock")?;
+    }
+    let pending: Vec<String> = migration::Migrator::get_pending_migrations(&txn)
+        .await
+        .context(CONTEXT)?
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    migration::Migrator::up(&txn, None).await.context(CONTEXT)?;
+    txn.commit().await.context(CONTEXT)?;
+    Ok(pending)
 }
+
+/// The advisory lock key that serialises migrations on PostgreSQL ("sz-migr" in ASCII).
+const MIGRATION_LOCK: i64 = 0x0073_7a2d_6d69_6772;
 
 /// Migrations that exist in code but are not applied yet.
 pub async fn pending_migrations(db: &Db) -> anyhow::Result<Vec<String>> {

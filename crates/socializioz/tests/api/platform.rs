@@ -11,7 +11,8 @@ use std::time::Duration;
 both_backends!(
     every_table_is_in_the_data_map,
     health_and_readiness,
-    jobs_are_leased_retried_and_kept_when_dead
+    jobs_are_leased_retried_and_kept_when_dead,
+    processes_started_together_on_a_new_database_take_turns_migrating,
 );
 
 async fn every_table_is_in_the_data_map(backend: Backend) {
@@ -360,4 +361,53 @@ async fn sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout() {
         .execute_unprepared("INSERT INTO sessions (token_hash, user_id, device, created_at, last_seen_at, expires_at) VALUES ('x', 424242, 'd', '2026-01-01', '2026-01-01', '2026-01-02')")
         .await;
     assert!(res.is_err(), "a dangling foreign key was accepted");
+}
+
+/// `serve` and `worker` started together on a new database used to make one of them exit with
+/// a migration error (a duplicate type, a table that already exists). Four processes started
+/// at once: all succeed, and exactly one of them applied the schema.
+async fn processes_started_together_on_a_new_database_take_turns_migrating(backend: Backend) {
+    let data = TempDir::new();
+    let pg = match backend {
+        Backend::Postgres => match PgDatabase::create().await {
+            Some(pg) => Some(pg),
+            None => return,
+        },
+        Backend::Sqlite => None,
+    };
+    let url = match &pg {
+        Some(pg) => pg.url.clone(),
+        None => format!("sqlite://{}", data.0.join("new.db").display()),
+    };
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            binary()
+                .arg("migrate")
+                .current_dir(&data.0)
+                .env("SOCIALIZIOZ__DATA__DIR", &data.0)
+                .env("SOCIALIZIOZ__DATABASE__URL", &url)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("start the binary")
+        })
+        .collect();
+    let mut applied = 0;
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "a migrating process failed: {}{stdout}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if stdout.contains("applied m20261129_000001_foundation") {
+            applied += 1;
+        } else {
+            assert!(stdout.contains("up to date"), "{stdout}");
+        }
+    }
+    assert_eq!(applied, 1, "the schema is applied once");
+    let db = store::connect(&url, 2).await.unwrap();
+    assert!(store::pending_migrations(&db).await.unwrap().is_empty());
 }
