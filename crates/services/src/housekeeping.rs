@@ -116,9 +116,19 @@ pub struct RetentionReport {
     pub forget_entries_purged: u64,
     /// Deletions left unfinished (their job gave up or was lost) that this run finished.
     pub deletions_resumed: usize,
+    pub jobs_purged: u64,
 }
 
 impl Services {
+    /// Deletes the rows of background jobs finished more than `retention.done_jobs_hours` ago
+    /// and of jobs that failed for good more than `retention.dead_jobs_days` ago. Workers run
+    /// this every few minutes, and the daily retention run once more.
+    pub async fn purge_finished_jobs(&self, now: DateTime<Utc>) -> Result<u64> {
+        let done = now - chrono::Duration::hours(i64::from(self.retention.done_jobs_hours));
+        let dead = now - chrono::Duration::days(i64::from(self.retention.dead_jobs_days));
+        queue::purge_finished(&self.db, done, dead).await
+    }
+
     /// Deletes the forget-list entries kept past their `keep_until`.
     pub async fn purge_forget_list(&self, now: DateTime<Utc>) -> Result<u64> {
         let res = forget_entry::Entity::delete_many()
@@ -167,6 +177,7 @@ impl Services {
         }
         report.legal_records_purged = self.purge_legal_records(now.date_naive()).await?;
         report.forget_entries_purged = self.purge_forget_list(now).await?;
+        report.jobs_purged = self.purge_finished_jobs(now).await?;
         report.deletions_resumed = self
             .resume_unfinished_deletions(chrono::Duration::hours(1))
             .await?;
@@ -175,6 +186,7 @@ impl Services {
             backups_purged = report.backups_purged.len(),
             legal_records_purged = report.legal_records_purged,
             forget_entries_purged = report.forget_entries_purged,
+            jobs_purged = report.jobs_purged,
             "retention run"
         );
         backup.map(|()| report)

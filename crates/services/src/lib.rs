@@ -30,6 +30,7 @@ pub mod token_refresh;
 pub mod tokens;
 pub mod usage;
 pub mod worker;
+pub mod worker_identity;
 pub mod workspaces;
 
 use std::sync::Arc;

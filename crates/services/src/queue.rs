@@ -12,7 +12,9 @@
 //! are rows in `job_slots`: a limit of n is n rows, and a job runs only while it holds a free
 //! slot of each limited key, taken in the claiming transaction with `SKIP LOCKED`. So the limit
 //! holds across any number of worker processes, and a crashed worker's slots come free when its
-//! lease runs out.
+//! lease runs out. Leases are short because a live worker renews them (`renew`, its
+//! heartbeat); a worker starting again on the same machine ends at once the leases a previous
+//! run of itself left (`release_stopped`).
 
 use crate::Result;
 use anyhow::Context;
@@ -394,6 +396,116 @@ async fn release_slots<C: ConnectionTrait>(conn: &C, job_id: i64) -> Result<()> 
         .exec(conn)
         .await?;
     Ok(())
+}
+
+/// Extends the leases of every job `worker` is running, and of the slots those jobs hold, to
+/// `lease` from now: the worker's heartbeat. A live worker keeps its jobs however long they
+/// take, so the lease can be short and a crashed worker's jobs and slots come back within it.
+/// Returns how many jobs were renewed.
+pub async fn renew(db: &store::Db, worker: &str, lease: Duration) -> Result<u64> {
+    let now = crate::now();
+    let until = now + chrono::Duration::from_std(lease).context("lease too long")?;
+    let txn = store::begin_write(db).await?;
+    let renewed = job::Entity::update_many()
+        .col_expr(job::Column::LockedUntil, Expr::value(until))
+        .filter(job::Column::State.eq(RUNNING))
+        .filter(job::Column::LockedBy.eq(worker))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if renewed > 0 {
+        job_slot::Entity::update_many()
+            .col_expr(job_slot::Column::LockedUntil, Expr::value(until))
+            .filter(job_slot::Column::JobId.in_subquery(held_by(worker)))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(renewed)
+}
+
+/// Ends the leases of the jobs (and their slots) held by workers that `is_gone` says have
+/// stopped, among those whose name starts with `prefix`: a worker starting again on the same
+/// machine hands back at once what a previous run of itself left, instead of waiting for the
+/// leases to run out. The jobs are then claimed as any job whose lease ran out (a publish job
+/// is reconciled, never repeated blindly). Returns the workers whose jobs were handed back.
+pub async fn release_stopped(
+    db: &store::Db,
+    prefix: &str,
+    is_gone: impl Fn(&str) -> bool,
+) -> Result<Vec<String>> {
+    let holders: Vec<Option<String>> = job::Entity::find()
+        .select_only()
+        .column(job::Column::LockedBy)
+        .distinct()
+        .filter(job::Column::State.eq(RUNNING))
+        .filter(job::Column::LockedBy.starts_with(prefix))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let gone: Vec<String> = holders
+        .into_iter()
+        .flatten()
+        .filter(|worker| is_gone(worker))
+        .collect();
+    if gone.is_empty() {
+        return Ok(gone);
+    }
+    let now = crate::now();
+    let txn = store::begin_write(db).await?;
+    for worker in &gone {
+        job_slot::Entity::update_many()
+            .col_expr(job_slot::Column::LockedUntil, Expr::value(now))
+            .filter(job_slot::Column::JobId.in_subquery(held_by(worker)))
+            .exec(&txn)
+            .await?;
+        job::Entity::update_many()
+            .col_expr(job::Column::LockedUntil, Expr::value(now))
+            .filter(job::Column::State.eq(RUNNING))
+            .filter(job::Column::LockedBy.eq(worker.as_str()))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(gone)
+}
+
+/// The ids of the jobs `worker` is running.
+fn held_by(worker: &str) -> sea_orm::sea_query::SelectStatement {
+    use sea_orm::sea_query::ExprTrait;
+    Query::select()
+        .column(job::Column::Id)
+        .from(job::Entity)
+        .and_where(Expr::col(job::Column::State).eq(RUNNING))
+        .and_where(Expr::col(job::Column::LockedBy).eq(worker))
+        .to_owned()
+}
+
+/// Deletes the rows of jobs that finished before `done_before` and of jobs that failed for
+/// good before `dead_before` (their payloads were emptied when they ended). Returns how many
+/// rows went.
+pub async fn purge_finished(
+    db: &store::Db,
+    done_before: DateTime<Utc>,
+    dead_before: DateTime<Utc>,
+) -> Result<u64> {
+    let purged = job::Entity::delete_many()
+        .filter(
+            sea_orm::Condition::any()
+                .add(
+                    sea_orm::Condition::all()
+                        .add(job::Column::State.eq(DONE))
+                        .add(job::Column::UpdatedAt.lt(done_before)),
+                )
+                .add(
+                    sea_orm::Condition::all()
+                        .add(job::Column::State.eq(DEAD))
+                        .add(job::Column::UpdatedAt.lt(dead_before)),
+                ),
+        )
+        .exec(db)
+        .await?;
+    Ok(purged.rows_affected)
 }
 
 /// When the next queued job is due, if any is queued.

@@ -12,6 +12,10 @@ pub struct Retention {
     pub backup_days: u32,
     /// How long legal records are kept.
     pub legal_days: u32,
+    /// How long a finished job's row is kept (its payload is emptied when it finishes).
+    pub done_jobs_hours: u32,
+    /// How long a job that failed for good is kept, for an operator to look into.
+    pub dead_jobs_days: u32,
 }
 
 impl Default for Retention {
@@ -20,6 +24,8 @@ impl Default for Retention {
             backups: false,
             backup_days: 30,
             legal_days: 3653,
+            done_jobs_hours: 24,
+            dead_jobs_days: 30,
         }
     }
 }
@@ -47,7 +53,7 @@ pub fn kept_after_deletion(retention: &Retention) -> Vec<(&'static str, String)>
 }
 
 pub fn periods(retention: &Retention) -> Vec<(&'static str, String)> {
-    let days = |d: chrono::Duration| format!("{} days", d.num_days());
+    let days = |d: chrono::Duration| domain::counted(d.num_days(), "day", "days");
     vec![
         (
             "Your account, workspaces, posts and media",
@@ -76,6 +82,14 @@ pub fn periods(retention: &Retention) -> Vec<(&'static str, String)> {
             ),
         ),
         (
+            "Background work (e-mails to send, with the address; posts to publish)",
+            format!(
+                "until done, then {} (failed work {}, for the operator to look into)",
+                domain::counted(retention.done_jobs_hours, "hour", "hours"),
+                domain::counted(retention.dead_jobs_days, "day", "days")
+            ),
+        ),
+        (
             "Your cookie choice (in your browser)",
             "1 year, then we ask again".to_owned(),
         ),
@@ -87,20 +101,23 @@ pub fn periods(retention: &Retention) -> Vec<(&'static str, String)> {
         (
             "Backups (when the operator enables them)",
             format!(
-                "{} days, then purged; a restore deletes again every account deleted since",
-                retention.backup_days
+                "{}, then purged; a restore deletes again every account deleted since",
+                domain::counted(retention.backup_days, "day", "days")
             ),
         ),
         (
             "Legal records (invoice number, date, amount, currency, country; no name, address \
              or account)",
-            format!("{} days, as tax law requires", retention.legal_days),
+            format!(
+                "{}, as tax law requires",
+                domain::counted(retention.legal_days, "day", "days")
+            ),
         ),
         (
             "Proof that an account or a request e-mailed to us was deleted (dates and counts)",
             format!(
-                "kept; the keyed fingerprint of the account or address on it is erased after {} days",
-                retention.forget_keep().num_days()
+                "kept; the keyed fingerprint of the account or address on it is erased after {}",
+                days(retention.forget_keep())
             ),
         ),
         (

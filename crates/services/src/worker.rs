@@ -3,6 +3,11 @@
 //! An idle worker sleeps until the next job is due (or it is woken because one was added in
 //! this process, or `poll` passes, for jobs added by other processes). On shutdown it stops
 //! claiming, lets the jobs in flight finish for up to `grace`, then gives back the rest.
+//!
+//! While it runs, a heartbeat renews the leases of its jobs and their slots every
+//! [`heartbeat_interval`], so a lease can be short: a worker that dies (`kill -9`, a lost
+//! machine) holds nothing for longer than one lease. A worker that starts hands back at once
+//! what an earlier run on the same machine left (see [`crate::worker_identity`]).
 
 use crate::{Result, Services, emails, publishing, queue, token_refresh};
 use providers::mail::Email;
@@ -49,11 +54,23 @@ pub struct WorkerOptions {
     pub grace: Duration,
 }
 
+/// The lease a claimed job starts with, renewed by the heartbeat while the worker lives.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(15);
+
+/// How often a worker deletes the rows of jobs past their retention.
+const PURGE_EVERY: Duration = Duration::from_secs(600);
+
+/// How often a worker renews its leases: five times per lease, so that renewals delayed by a
+/// busy database for most of a lease still arrive in time.
+pub fn heartbeat_interval(lease: Duration) -> Duration {
+    (lease / 5).max(Duration::from_millis(100))
+}
+
 impl WorkerOptions {
     pub fn new(poll: Duration) -> Self {
         Self {
             poll,
-            lease: Duration::from_secs(300),
+            lease: DEFAULT_LEASE,
             concurrency: 32,
             limits: queue::Limits::default(),
             grace: Duration::from_secs(20),
@@ -70,11 +87,7 @@ pub struct Worker {
 
 impl Worker {
     pub fn new(services: Services, options: WorkerOptions) -> Self {
-        let id = format!(
-            "{}-{}",
-            std::process::id(),
-            &crate::tokens::random_token()[..8]
-        );
+        let id = crate::worker_identity::name(&crate::tokens::random_token()[..8]);
         Self {
             services,
             id,
@@ -102,13 +115,63 @@ impl Worker {
         .await
     }
 
-    /// Claims and runs one job. `None` when nothing is due.
+    /// Claims and runs one job, renewing its lease while it runs. `None` when nothing is due.
     pub async fn run_once(&self) -> Result<Option<(String, Outcome)>> {
         let Some(job) = self.claim(1).await?.into_iter().next() else {
             return Ok(None);
         };
-        let outcome = self.run_job(&job).await?;
+        let outcome = tokio::select! {
+            outcome = self.run_job(&job) => outcome?,
+            never = self.heartbeat() => match never {},
+        };
         Ok(Some((job.kind, outcome)))
+    }
+
+    /// Renews the leases of this worker's jobs every [`heartbeat_interval`], for ever. A
+    /// renewal that fails is logged and tried again at the next beat.
+    async fn heartbeat(&self) -> std::convert::Infallible {
+        let every = heartbeat_interval(self.options.lease);
+        loop {
+            tokio::time::sleep(every).await;
+            if let Err(err) = queue::renew(&self.services.db, &self.id, self.options.lease).await {
+                tracing::warn!(worker = %self.id, error = ?err, "could not renew the worker's leases");
+            }
+        }
+    }
+
+    /// Every [`PURGE_EVERY`], deletes finished jobs past their retention, for ever.
+    async fn purge_finished_jobs(&self) -> std::convert::Infallible {
+        loop {
+            match self.services.purge_finished_jobs(crate::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(purged = n, "finished jobs purged"),
+                Err(err) => tracing::warn!(error = ?err, "could not purge finished jobs"),
+            }
+            tokio::time::sleep(PURGE_EVERY).await;
+        }
+    }
+
+    /// Hands back the jobs that earlier runs of a worker on this machine left when they
+    /// stopped (a crash, `kill -9`), so they need not wait for their leases to run out.
+    async fn release_stopped_runs(&self) {
+        let Some(prefix) = crate::worker_identity::local_prefix() else {
+            return;
+        };
+        match queue::release_stopped(
+            &self.services.db,
+            &prefix,
+            crate::worker_identity::has_stopped,
+        )
+        .await
+        {
+            Ok(gone) if gone.is_empty() => {}
+            Ok(gone) => {
+                tracing::warn!(workers = ?gone, "handed back the jobs of stopped workers on this machine")
+            }
+            Err(err) => {
+                tracing::error!(error = ?err, "could not hand back the jobs of stopped workers")
+            }
+        }
     }
 
     /// Runs jobs one after another until none is due; returns how many ran. Tests use this to
@@ -158,6 +221,15 @@ impl Worker {
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let this = Arc::new(self);
         tracing::info!(worker = %this.id, concurrency = this.options.concurrency, "worker started");
+        this.release_stopped_runs().await;
+        let heartbeat = {
+            let this = Arc::clone(&this);
+            tokio::spawn(async move { this.heartbeat().await })
+        };
+        let purge = {
+            let this = Arc::clone(&this);
+            tokio::spawn(async move { this.purge_finished_jobs().await })
+        };
         // The daily retention and usage jobs, once per cluster.
         if let Err(err) = crate::housekeeping::plan_daily_jobs(&this.services.db).await {
             tracing::error!(error = ?err, "could not plan the daily retention jobs");
@@ -202,6 +274,8 @@ impl Worker {
             }
         }
         this.drain(tasks, running).await;
+        heartbeat.abort();
+        purge.abort();
         tracing::info!(worker = %this.id, "worker stopped");
     }
 

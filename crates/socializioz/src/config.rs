@@ -285,6 +285,12 @@ pub struct RetentionSettings {
     /// How long legal records (invoice number, date, amount, currency, country) are kept.
     #[serde(deserialize_with = "lenient_u64")]
     pub legal_days: u64,
+    /// How long a finished background job's row is kept.
+    #[serde(deserialize_with = "lenient_u64")]
+    pub done_jobs_hours: u64,
+    /// How long a background job that failed for good is kept for inspection.
+    #[serde(deserialize_with = "lenient_u64")]
+    pub dead_jobs_days: u64,
 }
 
 impl Default for RetentionSettings {
@@ -294,6 +300,8 @@ impl Default for RetentionSettings {
             backups: defaults.backups,
             backup_days: defaults.backup_days.into(),
             legal_days: defaults.legal_days.into(),
+            done_jobs_hours: defaults.done_jobs_hours.into(),
+            dead_jobs_days: defaults.dead_jobs_days.into(),
         }
     }
 }
@@ -310,6 +318,13 @@ impl RetentionSettings {
             backups: self.backups,
             backup_days: days("backup_days", self.backup_days)?,
             legal_days: days("legal_days", self.legal_days)?,
+            done_jobs_hours: u32::try_from(self.done_jobs_hours)
+                .ok()
+                .filter(|h| (1..=24 * 365).contains(h))
+                .ok_or_else(|| {
+                    anyhow::anyhow!("retention.done_jobs_hours must be a number of hours from 1")
+                })?,
+            dead_jobs_days: days("dead_jobs_days", self.dead_jobs_days)?,
         })
     }
 }
@@ -347,7 +362,7 @@ impl Default for WorkerSettings {
         Self {
             poll_interval_ms: 1000,
             concurrency: 32,
-            lease_seconds: 300,
+            lease_seconds: services::worker::DEFAULT_LEASE.as_secs(),
             shutdown_grace_seconds: 20,
             limits,
         }
@@ -605,10 +620,11 @@ impl Settings {
                 "media.image_max_mb, media.video_max_mb and media.url_ttl_hours must be at least 1",
             ));
         }
-        if self.worker.concurrency == 0 || self.worker.lease_seconds < 150 {
+        if self.worker.concurrency == 0 || !(3..=3600).contains(&self.worker.lease_seconds) {
             return Err(err(
-                "worker.concurrency must be at least 1 and worker.lease_seconds at least 150 \
-                 (longer than the 120-second limit on one platform call)",
+                "worker.concurrency must be at least 1 and worker.lease_seconds between 3 and 3600 \
+                 (a running worker renews its leases five times per lease; a stopped one's jobs \
+                 wait one lease before another worker takes them)",
             ));
         }
         if self.worker.poll_interval_ms == 0 {

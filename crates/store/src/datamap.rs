@@ -276,7 +276,10 @@ pub const TABLES: &[TableClass] = &[
         ],
         objects: &[],
         deletion: OnDeletion::Delete,
-        export: OnExport::Exclude("transient background work, removed once done"),
+        export: OnExport::Exclude(
+            "transient background work: payload and address emptied when done, the row deleted \
+             retention.done_jobs_hours later (failed work: retention.dead_jobs_days)",
+        ),
         holds: "Background work waiting or running (e-mails to send, with the address each goes to; posts to publish).",
     },
     TableClass {

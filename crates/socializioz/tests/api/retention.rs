@@ -29,6 +29,7 @@ both_backends!(
     usage_is_rolled_up_once_per_day_and_survives_account_deletion,
     a_restored_backup_forgets_an_account_deleted_after_it,
     a_restore_that_fails_midway_keeps_the_forget_list_for_the_next_run,
+    finished_jobs_are_purged_after_their_retention_and_dead_ones_kept_longer,
 );
 
 const ADA: &str = "ada@example.com";
@@ -858,4 +859,92 @@ async fn a_restore_that_fails_midway_keeps_the_forget_list_for_the_next_run(back
     );
     assert!(first::<i64>(&db, "SELECT COUNT(*) FROM forget_list").await >= 3);
     db.close().await.unwrap();
+}
+
+/// The data map says background jobs are transient: a finished job's row goes
+/// `retention.done_jobs_hours` after it finished, a dead one's `retention.dead_jobs_days`
+/// after; queued and running jobs stay. A running worker purges without waiting for the daily
+/// run.
+async fn finished_jobs_are_purged_after_their_retention_and_dead_ones_kept_longer(
+    backend: Backend,
+) {
+    let Some(app) = spawn_app_with(backend, |s| {
+        s.retention.done_jobs_hours = 2;
+        s.retention.dead_jobs_days = 10;
+    })
+    .await
+    else {
+        return;
+    };
+    let db = &app.services.db;
+    let now = services::now();
+    let mut ids = std::collections::BTreeMap::new();
+    for (name, state, age) in [
+        ("done-old", "done", chrono::Duration::hours(3)),
+        ("done-new", "done", chrono::Duration::hours(1)),
+        ("dead-old", "dead", chrono::Duration::days(11)),
+        ("dead-new", "dead", chrono::Duration::days(9)),
+        ("queued-old", "queued", chrono::Duration::days(40)),
+        ("running-old", "running", chrono::Duration::days(40)),
+    ] {
+        let id = services::queue::enqueue(
+            db,
+            services::queue::NewJob::now("send_email", serde_json::json!({})),
+        )
+        .await
+        .unwrap();
+        job::Entity::update_many()
+            .col_expr(job::Column::State, Expr::value(state))
+            .col_expr(job::Column::UpdatedAt, Expr::value(now - age))
+            .col_expr(
+                job::Column::RunAt,
+                Expr::value(now + chrono::Duration::days(1)),
+            )
+            .filter(job::Column::Id.eq(id))
+            .exec(db)
+            .await
+            .unwrap();
+        ids.insert(name, id);
+    }
+    let left = || async {
+        let rows = job::Entity::find().all(db).await.unwrap();
+        let mut names: Vec<&str> = ids
+            .iter()
+            .filter(|(_, id)| rows.iter().any(|r| r.id == **id))
+            .map(|(name, _)| *name)
+            .collect();
+        names.sort_unstable();
+        names
+    };
+    // The daily run purges.
+    let report = app.services.run_retention(now).await.unwrap();
+    assert_eq!(report.jobs_purged, 2);
+    assert_eq!(
+        left().await,
+        ["dead-new", "done-new", "queued-old", "running-old"]
+    );
+
+    // So does a running worker, on its own, soon after it starts.
+    job::Entity::update_many()
+        .col_expr(
+            job::Column::UpdatedAt,
+            Expr::value(now - chrono::Duration::days(12)),
+        )
+        .filter(job::Column::State.is_in(["done", "dead"]))
+        .exec(db)
+        .await
+        .unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(app.worker().run(stopped));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while left().await.len() > 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker did not purge"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    stop.send(true).unwrap();
+    worker.await.unwrap();
+    assert_eq!(left().await, ["queued-old", "running-old"]);
 }
