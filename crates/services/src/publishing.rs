@@ -184,7 +184,8 @@ async fn attempt(services: &Services, payload: &Payload, last_try: bool) -> Resu
                         .unwrap_or_else(|_| {
                             Err(PublishError::Transient {
                                 reason: format!(
-                                    "no answer within {} seconds",
+                                    "{} after {} seconds without an answer",
+                                    providers::social::TIMED_OUT,
                                     CALL_TIMEOUT.as_secs()
                                 ),
                                 maybe_published: true,
@@ -196,7 +197,7 @@ async fn attempt(services: &Services, payload: &Payload, last_try: bool) -> Resu
             }
             Step::Reconcile(prepared) => {
                 let lookup = lookup(&prepared).await;
-                reconcile(services, &prepared, lookup, last_try)
+                reconcile(services, &prepared, lookup, last_try, &Unknown::Stopped)
                     .await
                     .map_err(retry)?
             }
@@ -495,7 +496,14 @@ async fn settle(
                 reason: format!("{reason}; then the lookup failed: {e}"),
                 maybe_published: true,
             });
-            reconcile(services, prepared, lookup, last_try).await
+            reconcile(
+                services,
+                prepared,
+                lookup,
+                last_try,
+                &Unknown::NoAnswer(&reason),
+            )
+            .await
         }
         Err(PublishError::RateLimited { retry_after }) => {
             let reason = format!(
@@ -548,12 +556,41 @@ async fn settle(
     }
 }
 
+/// Why an attempt's outcome is unknown.
+enum Unknown<'a> {
+    /// The attempt was found open: the worker making the call stopped mid-way.
+    Stopped,
+    /// The call got no answer: it timed out, or the connection failed after sending (the
+    /// reason says which).
+    NoAnswer(&'a str),
+}
+
+impl Unknown<'_> {
+    /// The start of the message shown on the post: what happened to the call.
+    fn what_happened(&self, platform: &str) -> String {
+        match self {
+            Self::Stopped => {
+                "Publishing was interrupted: the worker making the call stopped before the \
+                 answer came"
+                    .to_owned()
+            }
+            Self::NoAnswer(reason) if reason.starts_with(providers::social::TIMED_OUT) => {
+                format!("Publishing timed out: {platform} did not answer in time")
+            }
+            Self::NoAnswer(reason) => {
+                format!("The connection to {platform} failed before its answer came ({reason})")
+            }
+        }
+    }
+}
+
 /// Acts on the platform's answer about an attempt whose outcome was unknown.
 async fn reconcile(
     services: &Services,
     prepared: &Prepared,
     lookup: Result<Lookup, PublishError>,
     last_try: bool,
+    cause: &Unknown<'_>,
 ) -> Result<Finish> {
     match lookup {
         Ok(Lookup::Found(published)) => {
@@ -573,10 +610,10 @@ async fn reconcile(
             close(services, prepared, outcome::RETRY, Some(reason), None).await?;
             Ok(Finish::Again)
         }
-        Ok(Lookup::Unsupported) => unconfirmed(services, prepared, "cannot tell").await,
+        Ok(Lookup::Unsupported) => unconfirmed(services, prepared, cause, "cannot tell").await,
         Err(err) if last_try => {
             let why = format!("could not be asked ({err})");
-            unconfirmed(services, prepared, &why).await
+            unconfirmed(services, prepared, cause, &why).await
         }
         // Leave the attempt open: the next run asks again.
         Err(err) => Ok(Finish::Retry(err.to_string(), None)),
@@ -585,11 +622,17 @@ async fn reconcile(
 
 /// Leaves the outcome to a person: the platform `why` (cannot tell, could not be asked)
 /// whether the post went out.
-async fn unconfirmed(services: &Services, prepared: &Prepared, why: &str) -> Result<Finish> {
+async fn unconfirmed(
+    services: &Services,
+    prepared: &Prepared,
+    cause: &Unknown<'_>,
+    why: &str,
+) -> Result<Finish> {
+    let platform = platform_of(&prepared.account)?;
     let reason = format!(
-        "Publishing was interrupted and {} {why} whether the post went out. Check @{} and \
-         tell Socializioz what happened.",
-        platform_of(&prepared.account)?,
+        "{}, and {platform} {why} whether the post went out. Check @{} and tell Socializioz \
+         what happened.",
+        cause.what_happened(&platform.to_string()),
         prepared.account.username
     );
     close(
@@ -675,7 +718,8 @@ async fn close(
                 post.id,
                 format!(
                     "published to {} @{}",
-                    prepared.account.platform, prepared.account.username
+                    Platform::label_of(&prepared.account.platform),
+                    prepared.account.username
                 ),
             )
             .await?;
@@ -745,7 +789,8 @@ async fn mark_failed<C: ConnectionTrait>(
         post.id,
         format!(
             "could not publish to {} @{}: {reason}",
-            account.platform, account.username
+            Platform::label_of(&account.platform),
+            account.username
         ),
     )
     .await?;
@@ -767,7 +812,8 @@ async fn tell_author<C: ConnectionTrait>(
         post.id,
         format!(
             "could not confirm a post to {} @{}",
-            account.platform, account.username
+            Platform::label_of(&account.platform),
+            account.username
         ),
     )
     .await?;
@@ -1024,7 +1070,8 @@ impl Services {
             post.id,
             format!(
                 "{verb} the post to {} @{}",
-                account.platform, account.username
+                Platform::label_of(&account.platform),
+                account.username
             ),
         )
         .await?;

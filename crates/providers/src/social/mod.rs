@@ -295,11 +295,20 @@ pub fn unavailable(err: reqwest::Error) -> ConnectError {
 /// A publish-side failure to get an answer: certainly not posted when the connection was never
 /// made, possibly posted otherwise (a timeout or a dropped connection after sending).
 pub fn send_failed(err: &reqwest::Error) -> PublishError {
+    let reason = if err.is_timeout() {
+        format!("{TIMED_OUT} ({})", without_url(err))
+    } else {
+        without_url(err)
+    };
     PublishError::Transient {
-        reason: without_url(err),
+        reason,
         maybe_published: !err.is_connect(),
     }
 }
+
+/// How the reason of a [`PublishError::Transient`] begins when the call timed out (rather
+/// than failing some other way), so that a person is told which.
+pub const TIMED_OUT: &str = "timed out";
 
 /// Seconds to wait from a `Retry-After` header in seconds, if there is one.
 pub fn retry_after_header(headers: &reqwest::header::HeaderMap) -> Option<Duration> {

@@ -22,6 +22,7 @@ both_backends!(
     a_crash_before_the_platform_kept_anything_is_published_once_more,
     passing_failures_are_retried_and_permanent_ones_reported,
     an_ambiguous_failure_asks_a_person,
+    the_needs_a_check_message_says_what_happened_to_the_call,
     rescheduling_withdraws_the_old_job,
     concurrency_limits_hold_across_workers,
     two_workers_publish_each_target_exactly_once,
@@ -190,6 +191,11 @@ async fn a_crash_mid_call_never_posts_twice(backend: Backend) {
     assert!(mail.subject.contains("needs attention"), "{}", mail.subject);
     assert!(
         mail.body.contains("cannot tell whether the post went out"),
+        "{}",
+        mail.body
+    );
+    assert!(
+        mail.body.contains("Publishing was interrupted") && !mail.body.contains("timed out"),
         "{}",
         mail.body
     );
@@ -446,6 +452,57 @@ async fn an_ambiguous_failure_asks_a_person(backend: Backend) {
     assert_eq!(post_state(&app, id).await, "published");
     app.worker().run_until_empty().await.unwrap();
     assert_eq!(app.publisher.received().len(), 1, "nothing published again");
+}
+
+/// "Needs a check" says what happened to the call: it timed out, or the connection failed
+/// mid-way (a crash mid-call says "interrupted", above).
+async fn the_needs_a_check_message_says_what_happened_to_the_call(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (ws, account) = setup(&app).await;
+    let mut cases = Vec::new();
+    for (text, reason) in [
+        ("Slow", "timed out (operation timed out)"),
+        ("Cut", "connection closed before message completed"),
+    ] {
+        app.publisher.fail_next([PublishError::Transient {
+            reason: reason.into(),
+            maybe_published: true,
+        }]);
+        let id = app
+            .save_post(
+                AUTHOR,
+                ws,
+                post_input(text, &[account], Vec::new(), Intent::PublishNow),
+            )
+            .await;
+        app.worker().run_until_empty().await.unwrap();
+        assert_eq!(target_state(&app, id).await, "unconfirmed");
+        cases.push(
+            app.text(&format!(
+                "SELECT last_error FROM post_targets WHERE post_id = {id}"
+            ))
+            .await,
+        );
+    }
+    assert!(
+        cases[0].starts_with("Publishing timed out: X did not answer in time")
+            && cases[0].contains("cannot tell whether the post went out"),
+        "{}",
+        cases[0]
+    );
+    assert!(
+        cases[1]
+            .starts_with("The connection to X failed before its answer came (connection closed")
+            && !cases[1].contains("timed out"),
+        "{}",
+        cases[1]
+    );
+    assert!(
+        cases.iter().all(|c| !c.contains("interrupted")),
+        "{cases:?}"
+    );
 }
 
 async fn rescheduling_withdraws_the_old_job(backend: Backend) {
