@@ -16,6 +16,8 @@ mod markdown;
 mod page;
 mod routes;
 mod security;
+#[cfg(test)]
+mod stylesheet_check;
 
 use axum::Router;
 use services::Services;
