@@ -60,6 +60,12 @@ impl Platform {
         }
     }
 
+    /// The name people know for the platform stored as `slug` (the slug itself if it names no
+    /// platform), for text built from stored rows.
+    pub fn label_of(slug: &str) -> &str {
+        Self::parse(slug).map(Self::label).unwrap_or(slug)
+    }
+
     /// Where, in the platform's own settings, a person removes an app's access (the menu path,
     /// step by step).
     pub fn revoke_steps(self) -> &'static [&'static str] {
@@ -434,6 +440,9 @@ mod tests {
         assert!(Platform::parse("myspace").unwrap_err().0.contains("Choose"));
         assert!(Platform::parse("").is_err());
         assert!(Platform::parse("X").is_err());
+        assert_eq!(Platform::label_of("tiktok"), "TikTok");
+        assert_eq!(Platform::label_of("linkedin"), "LinkedIn");
+        assert_eq!(Platform::label_of("myspace"), "myspace");
     }
 
     #[test]

@@ -64,3 +64,33 @@ fn capitalise(what: &str) -> String {
         None => String::new(),
     }
 }
+
+/// A count with its noun in the right number: `counted(1, "post", "posts")` is "1 post",
+/// `counted(3, "post", "posts")` is "3 posts" (and so is 0).
+pub fn counted<N>(n: N, one: &str, many: &str) -> String
+where
+    N: Copy + std::fmt::Display + TryInto<i128>,
+{
+    let noun = if n.try_into().is_ok_and(|n: i128| n == 1) {
+        one
+    } else {
+        many
+    };
+    format!("{n} {noun}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::counted;
+
+    #[test]
+    fn counts_take_the_singular_only_for_one() {
+        assert_eq!(counted(1_usize, "post", "posts"), "1 post");
+        assert_eq!(counted(0_u64, "post", "posts"), "0 posts");
+        assert_eq!(
+            counted(2_i64, "other member", "other members"),
+            "2 other members"
+        );
+        assert_eq!(counted(-1_i64, "day", "days"), "-1 days");
+    }
+}

@@ -223,8 +223,9 @@ impl Services {
                 object_type: "campaign",
                 object_id: Some(found.id),
                 summary: format!(
-                    "deleted the campaign “{}” ({posts} posts kept without a campaign)",
-                    found.name
+                    "deleted the campaign “{}” ({} kept without a campaign)",
+                    found.name,
+                    domain::counted(posts, "post", "posts")
                 ),
             },
         )

@@ -513,7 +513,7 @@ impl Services {
                 object_type: "account",
                 object_id: Some(account.id),
                 summary: format!(
-                    "disconnected {platform} @{} ({}; {stopped} scheduled post(s) stopped)",
+                    "disconnected {platform} @{} ({}; {} stopped)",
                     account.username,
                     match &revocation {
                         Revocation::Revoked => "access revoked at the platform".to_owned(),
@@ -521,9 +521,15 @@ impl Services {
                         Revocation::Failed(why) =>
                             format!("the platform did not confirm the revocation: {why}"),
                         Revocation::Shared(n) => format!(
-                            "the authorisation was kept: {n} other connected account(s) share it"
+                            "the authorisation was kept: {} share it",
+                            domain::counted(
+                                *n,
+                                "other connected account",
+                                "other connected accounts"
+                            )
                         ),
-                    }
+                    },
+                    domain::counted(stopped, "scheduled post", "scheduled posts")
                 ),
             },
         )

@@ -37,6 +37,21 @@ impl Event {
     }
 }
 
+impl Event {
+    const ALL: [Event; 5] = [
+        Self::Grant,
+        Self::Update,
+        Self::Withdraw,
+        Self::Gpc,
+        Self::PolicyAccept,
+    ];
+
+    /// The event a ledger row names; `None` for a code this version does not know.
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.as_str() == code)
+    }
+}
+
 /// Where it happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -58,6 +73,110 @@ impl Source {
             Self::BillingCheckout => "billing_checkout",
             Self::PolicyUpdate => "policy_update",
         }
+    }
+
+    const ALL: [Source; 6] = [
+        Self::CookieBanner,
+        Self::CookiePolicyPage,
+        Self::Gpc,
+        Self::Signup,
+        Self::BillingCheckout,
+        Self::PolicyUpdate,
+    ];
+
+    /// The source a ledger row names; `None` for a code this version does not know.
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == code)
+    }
+
+    /// Where, in words that follow what was decided.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::CookieBanner => "from the cookie banner",
+            Self::CookiePolicyPage => "from the cookie policy page",
+            Self::Gpc => "by your browser's Global Privacy Control signal",
+            Self::Signup => "at sign-up",
+            Self::BillingCheckout => "at the billing checkout",
+            Self::PolicyUpdate => "when the policies were updated",
+        }
+    }
+}
+
+/// A ledger row in words, for the person's own history (the download keeps the codes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Described {
+    /// "Accepted Terms of Service 1.1", "Turned Marketing on, Analytics off".
+    pub what: String,
+    /// The cookie categories allowed from then on ("Essential, Marketing"); empty for policy
+    /// acceptances.
+    pub allowed: String,
+    /// "from the cookie banner", "at sign-up".
+    pub source: String,
+}
+
+/// Describes a ledger row in English.
+pub fn describe(row: &consent_record::Model) -> Described {
+    use domain::Language::English;
+    use domain::consent::Category;
+    use domain::policy::PolicyKind;
+    let granted: Vec<Category> = row
+        .categories
+        .split(',')
+        .filter_map(|key| Category::parse(key).ok())
+        .collect();
+    let event = Event::parse(&row.event);
+    let what = match event {
+        Some(Event::PolicyAccept) => {
+            let policies: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(&row.policies).unwrap_or_default();
+            let named: Vec<String> = PolicyKind::ALL
+                .iter()
+                .filter_map(|kind| {
+                    let version = policies.get(kind.slug())?.get("version")?.as_str()?;
+                    Some(format!("{} {version}", kind.title()))
+                })
+                .collect();
+            if named.is_empty() {
+                "Accepted the policies".to_owned()
+            } else {
+                format!("Accepted {}", named.join(", "))
+            }
+        }
+        Some(cookie_event) => {
+            // Those turned on first, then those turned off.
+            let (on, off): (Vec<Category>, Vec<Category>) = Category::ALL
+                .into_iter()
+                .filter(Category::optional)
+                .partition(|c| granted.contains(c));
+            let states: Vec<String> = on
+                .iter()
+                .map(|c| format!("{} on", c.name(English)))
+                .chain(off.iter().map(|c| format!("{} off", c.name(English))))
+                .collect();
+            let verb = if cookie_event == Event::Grant {
+                "Chose"
+            } else {
+                "Turned"
+            };
+            format!("{verb} {}", states.join(", "))
+        }
+        None => "A decision this version cannot describe".to_owned(),
+    };
+    let allowed = if event == Some(Event::PolicyAccept) {
+        String::new()
+    } else {
+        granted
+            .iter()
+            .map(|c| c.name(English))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    Described {
+        what,
+        allowed,
+        source: Source::parse(&row.source)
+            .map(|s| s.label().to_owned())
+            .unwrap_or_else(|| "elsewhere".to_owned()),
     }
 }
 
@@ -248,5 +367,64 @@ impl Services {
             .order_by_asc(consent_record::Column::Id)
             .all(&self.db)
             .await?)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::{Described, describe};
+    use store::entities::consent_record;
+
+    fn row(event: &str, categories: &str, policies: &str, source: &str) -> consent_record::Model {
+        consent_record::Model {
+            id: 1,
+            consent_id: "c".into(),
+            user_id: Some(1),
+            event: event.into(),
+            categories: categories.into(),
+            policies: policies.into(),
+            banner_version: "v".into(),
+            source: source.into(),
+            locale: "en".into(),
+            ip_hash: "h".into(),
+            browser: "Firefox on Linux".into(),
+            created_at: chrono::Utc::now(),
+            prev_hash: String::new(),
+            row_hash: String::new(),
+        }
+    }
+
+    #[test]
+    fn ledger_rows_read_as_words() {
+        assert_eq!(
+            describe(&row(
+                "withdraw",
+                "essential,marketing",
+                "{}",
+                "cookie_banner"
+            )),
+            Described {
+                what: "Turned Marketing on, Analytics off".into(),
+                allowed: "Essential, Marketing".into(),
+                source: "from the cookie banner".into(),
+            }
+        );
+        assert_eq!(
+            describe(&row("grant", "essential", "{}", "gpc")).what,
+            "Chose Analytics off, Marketing off"
+        );
+        let accepted = describe(&row(
+            "policy_accept",
+            "",
+            r#"{"privacy":{"version":"1.0"},"terms":{"version":"1.1"}}"#,
+            "policy_update",
+        ));
+        assert_eq!(
+            accepted.what,
+            "Accepted Terms of Service 1.1, Privacy Policy 1.0"
+        );
+        assert_eq!(accepted.allowed, "");
+        assert_eq!(accepted.source, "when the policies were updated");
     }
 }

@@ -139,8 +139,13 @@ pub struct Receipt {
     #[serde(default)]
     pub member_of: Vec<i64>,
     pub revocations: Vec<RevocationLine>,
-    /// Rows deleted, by table.
+    /// Rows deleted, by table (those of `signed_out` included).
     pub rows: BTreeMap<String, u64>,
+    /// Rows deleted when the deletion started, to stop sign-in at once (sessions and links),
+    /// by table: counted in `rows` with everything deleted later, so that the receipt counts
+    /// what the deletion page said would go.
+    #[serde(default)]
+    pub signed_out: BTreeMap<String, u64>,
     /// Rows kept (by workspaces that stay, or as proof) with the person's name or id cleared.
     #[serde(default)]
     pub detached: BTreeMap<String, u64>,
@@ -156,6 +161,14 @@ pub struct Receipt {
 }
 
 impl Receipt {
+    /// `rows`, deleted in the last step, with the rows deleted when sign-in stopped.
+    fn with_signed_out(&self, mut rows: BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+        for (table, n) in &self.signed_out {
+            *rows.entry(table.clone()).or_default() += n;
+        }
+        rows
+    }
+
     /// The rows deleted per data category of the privacy page.
     pub fn by_category(&self) -> Vec<(&'static str, u64)> {
         let mut out: Vec<(&'static str, u64)> = Vec::new();
@@ -250,7 +263,10 @@ fn outcome_line(account: &social_account::Model, revocation: &Revocation) -> Rev
         ),
         Revocation::Shared(n) => (
             "shared",
-            format!("kept: the same authorisation serves {n} account(s) in workspaces that stay"),
+            format!(
+                "kept: the same authorisation serves {} in workspaces that stay",
+                domain::counted(*n, "account", "accounts")
+            ),
         ),
     };
     RevocationLine {
@@ -474,7 +490,8 @@ impl Services {
             let platform = domain::Platform::parse(&account.platform).ok();
             let what = if sharing > 0 {
                 format!(
-                    "kept: the authorisation also serves {sharing} account(s) in workspaces that stay"
+                    "kept: the authorisation also serves {} in workspaces that stay",
+                    domain::counted(sharing, "account", "accounts")
                 )
             } else if platform == Some(domain::Platform::Instagram) {
                 "Instagram offers no revocation: remove Socializioz in Instagram's settings"
@@ -482,7 +499,11 @@ impl Services {
             } else {
                 "access revoked at the platform".to_owned()
             };
-            lines.push((account.platform.clone(), account.username.clone(), what));
+            lines.push((
+                domain::Platform::label_of(&account.platform).to_owned(),
+                account.username.clone(),
+                what,
+            ));
         }
         Ok(Preview {
             deleted,
@@ -622,7 +643,7 @@ impl Services {
         }
         let (deleted, handed_over) = self.workspace_fates(&txn, user_id).await?;
         let member_of = workspaces_of(&txn, &[user_id]).await?;
-        let receipt = Receipt {
+        let mut receipt = Receipt {
             user_id,
             deleted,
             handed_over,
@@ -646,7 +667,15 @@ impl Services {
         }
         .insert(&txn)
         .await?;
-        block_sign_in(&txn, user_id, row.id).await?;
+        receipt.signed_out = block_sign_in(&txn, user_id, row.id).await?;
+        account_deletion::Entity::update_many()
+            .col_expr(
+                account_deletion::Column::Receipt,
+                Expr::value(serde_json::to_string(&receipt).map_err(anyhow::Error::from)?),
+            )
+            .filter(account_deletion::Column::Id.eq(row.id))
+            .exec(&txn)
+            .await?;
         let mut job = queue::NewJob::now(JOB_KIND, serde_json::json!({ "deletion": row.id }));
         job.run_at = now + RESUME_AFTER;
         // A deletion must end: its job keeps trying (the daily retention run also resumes any
@@ -732,7 +761,7 @@ impl Services {
                                 rows.insert(table.table.to_owned(), n);
                             }
                         }
-                        receipt.rows = rows;
+                        receipt.rows = receipt.with_signed_out(rows);
                         let email = emails::deletion_receipt(
                             address,
                             row.name.as_deref().unwrap_or(""),
@@ -901,7 +930,7 @@ impl Services {
             .exec(&txn)
             .await?;
         let changes = delete_rows(&txn, &subject).await?;
-        receipt.rows = changes.deleted;
+        receipt.rows = receipt.with_signed_out(changes.deleted);
         receipt.detached = changes.detached;
         receipt.objects = changes.objects;
         // The workspaces that stay are told; so are the members of those that went.
@@ -1290,8 +1319,6 @@ impl Services {
     }
 }
 
-/// From here on nobody signs in as the person: the address no longer matches any sign-in or
-/// reset, the password matches nothing, and every session and link is gone.
 /// How many rows of `table` belong to `subject` (what a deletion would remove from it).
 async fn owned_rows<C: ConnectionTrait>(
     conn: &C,
@@ -1315,7 +1342,14 @@ async fn workspaces_of<C: ConnectionTrait>(conn: &C, users: &[i64]) -> Result<Ve
         .collect())
 }
 
-async fn block_sign_in<C: ConnectionTrait>(conn: &C, user_id: i64, deletion_id: i64) -> Result<()> {
+/// From here on nobody signs in as the person: the address no longer matches any sign-in or
+/// reset, the password matches nothing, and every session and link is gone. Returns the rows
+/// deleted, by table.
+async fn block_sign_in<C: ConnectionTrait>(
+    conn: &C,
+    user_id: i64,
+    deletion_id: i64,
+) -> Result<BTreeMap<String, u64>> {
     user::Entity::update_many()
         .col_expr(
             user::Column::Email,
@@ -1325,17 +1359,29 @@ async fn block_sign_in<C: ConnectionTrait>(conn: &C, user_id: i64, deletion_id: 
         .filter(user::Column::Id.eq(user_id))
         .exec(conn)
         .await?;
-    session::Entity::delete_many()
+    let sessions = session::Entity::delete_many()
         .filter(session::Column::UserId.eq(user_id))
         .exec(conn)
-        .await?;
-    email_token::Entity::delete_many()
+        .await?
+        .rows_affected;
+    let links = email_token::Entity::delete_many()
         .filter(email_token::Column::UserId.eq(user_id))
         .exec(conn)
-        .await?;
-    oauth_state::Entity::delete_many()
+        .await?
+        .rows_affected;
+    let oauth = oauth_state::Entity::delete_many()
         .filter(oauth_state::Column::UserId.eq(user_id))
         .exec(conn)
-        .await?;
-    Ok(())
+        .await?
+        .rows_affected;
+    use sea_orm::EntityName;
+    Ok([
+        (session::Entity.table_name(), sessions),
+        (email_token::Entity.table_name(), links),
+        (oauth_state::Entity.table_name(), oauth),
+    ]
+    .into_iter()
+    .filter(|(_, n)| *n > 0)
+    .map(|(table, n)| (table.to_owned(), n))
+    .collect())
 }

@@ -214,7 +214,10 @@ pub fn deletion_request_reminder(
     link: &str,
 ) -> Email {
     let when = match days_left {
-        d if d < 0 => format!("its deadline passed {} day(s) ago", -d),
+        d if d < 0 => format!(
+            "its deadline passed {} ago",
+            domain::counted(-d, "day", "days")
+        ),
         0 => "its deadline is today".to_owned(),
         1 => "1 day is left".to_owned(),
         d => format!("{d} days are left"),
@@ -250,7 +253,10 @@ pub fn deletion_receipt(
          Deleted:\n"
     );
     for (category, rows) in receipt.by_category() {
-        body.push_str(&format!("- {category}: {rows} record(s)\n"));
+        body.push_str(&format!(
+            "- {category}: {}\n",
+            domain::counted(rows, "record", "records")
+        ));
     }
     for ws in &receipt.deleted {
         body.push_str(&format!(
@@ -270,7 +276,12 @@ pub fn deletion_receipt(
         body.push_str("- none to disconnect\n");
     }
     for r in &receipt.revocations {
-        body.push_str(&format!("- {} @{}: {}\n", r.platform, r.username, r.detail));
+        body.push_str(&format!(
+            "- {} @{}: {}\n",
+            domain::Platform::label_of(&r.platform),
+            r.username,
+            r.detail
+        ));
     }
     body.push_str(&format!(
         "\nTo make sure no platform still lists Socializioz among your authorised apps, see \

@@ -32,9 +32,10 @@ pub async fn services(settings: &Settings, public_url: String) -> anyhow::Result
             .context("could not count the sealed tokens")?;
         anyhow::ensure!(
             sealed == 0,
-            "the master key file was missing, so a new one was just written, but {sealed} \
-             platform token(s) were sealed with the old one: stop, restore master.keys from a \
-             backup over the new file, and start again"
+            "the master key file was missing, so a new one was just written, but {} sealed \
+             with the old one: stop, restore master.keys from a backup over the new file, and \
+             start again",
+            domain::counted(sealed, "platform token was", "platform tokens were")
         );
     }
     Ok(Services {

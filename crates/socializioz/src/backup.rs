@@ -329,9 +329,17 @@ pub async fn restore_command(
     );
     if restored.saved_deletions {
         println!(
-            "Carried over from the replaced database: {} deletion record(s) and {} forget-list \
-             record(s).",
-            restored.merged.records, restored.merged.forget_entries
+            "Carried over from the replaced database: {} and {}.",
+            domain::counted(
+                restored.merged.records,
+                "deletion record",
+                "deletion records"
+            ),
+            domain::counted(
+                restored.merged.forget_entries,
+                "forget-list record",
+                "forget-list records"
+            )
         );
     } else {
         println!(
@@ -341,9 +349,11 @@ pub async fn restore_command(
     }
     let f = &restored.forgotten;
     println!(
-        "Forget list re-applied: {} account(s) and {} workspace(s) deleted again ({} row(s), \
-         {} file(s)).",
-        f.users, f.workspaces, f.rows, f.objects
+        "Forget list re-applied: {} and {} deleted again ({}, {}).",
+        domain::counted(f.users, "account", "accounts"),
+        domain::counted(f.workspaces, "workspace", "workspaces"),
+        domain::counted(f.rows, "row", "rows"),
+        domain::counted(f.objects, "file", "files")
     );
     for error in &restored.unfinished_errors {
         println!(

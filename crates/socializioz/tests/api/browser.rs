@@ -411,7 +411,7 @@ async fn a_team_forms_in_the_browser() {
         b.click("#f-role option[value=editor]").await?;
         b.click("form[action$='/invitations'] button[type=submit]").await?;
         b.wait_for_heading("Members and settings").await?;
-        ensure!(b.body_text().await?.contains("bob@example.com as editor"), "the invitation is not listed");
+        ensure!(b.body_text().await?.contains("bob@example.com as Editor"), "the invitation is not listed");
 
         // Bob joins through his own browser (HTTP).
         let invitation = app.last_mail_to("bob@example.com").await.link(base, "/invitations/");
@@ -837,8 +837,21 @@ async fn connecting_all_five_platforms_in_the_browser() {
             b.fill("#username", &format!("acme_{slug}")).await?;
             b.click("#allow").await?;
             if platform == domain::Platform::Facebook {
-                b.wait_for_heading("Choose the Facebook accounts").await?;
+                b.wait_for_heading("Choose the Facebook Pages").await?;
                 b.screenshot("choose-page").await?;
+                // Sent with nothing ticked, the chooser comes back and says what to do.
+                b.click("form.choose-accounts button[type=submit]").await?;
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while !b.exists("#f-account").await? && Instant::now() < deadline {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                b.wait_for_heading("Choose the Facebook Pages").await?;
+                let page = b.body_text().await?;
+                ensure!(
+                    page.contains("Choose at least one Page to connect."),
+                    "no word on the empty choice: {page}"
+                );
+                b.screenshot("choose-page-empty").await?;
                 b.click("form.choose-accounts input[type=checkbox]").await?;
                 b.click("form.choose-accounts button[type=submit]").await?;
             }

@@ -408,9 +408,10 @@ async fn a_person_sees_and_downloads_their_own_consent_history(backend: Backend)
     let page = ada.get_text("/settings/privacy").await;
     assert_eq!(page.matches("<tr><td><time").count(), 3, "{page}");
     assert!(
-        page.contains("cookie_policy_page")
-            && page.contains("cookie_banner")
-            && page.contains("signup")
+        page.contains("from the cookie policy page")
+            && page.contains("from the cookie banner")
+            && page.contains("at sign-up"),
+        "{page}"
     );
     let res = ada.get("/settings/privacy/consent.json").await;
     assert!(

@@ -480,7 +480,7 @@ async fn deleting_an_account_removes_everything_and_leaves_no_residue(backend: B
     for expected in [
         "Ada Studio",
         "Bob Shop",
-        "x @ada_x",
+        "X @ada_x",
         "Workspace and usage",
         "Media assets",
         "Backups",
@@ -741,7 +741,7 @@ async fn deleting_revokes_platform_access_before_anything_is_deleted(backend: Ba
     assert!(
         receipt
             .body
-            .contains("x @acme: access revoked at the platform"),
+            .contains("X @acme: access revoked at the platform"),
         "{}",
         receipt.body
     );

@@ -449,6 +449,20 @@ impl TestApp {
             .expect("store the tokens");
     }
 
+    /// `who` invites `email` to `ws` as `role`; returns the e-mailed link.
+    pub async fn invite(&self, who: &Client, ws: i64, email: &str, role: &str) -> String {
+        let res = who
+            .submit(
+                &format!("/w/{ws}/invitations"),
+                &[("email", email), ("role", role)],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "invite {email}");
+        self.last_mail_to(email)
+            .await
+            .link(&self.address, "/invitations/")
+    }
+
     /// Saves a post as the member with `email` of `ws`; returns its id.
     pub async fn save_post(&self, email: &str, ws: i64, input: services::posts::PostInput) -> i64 {
         let (user, member) = self.member(email, ws).await;

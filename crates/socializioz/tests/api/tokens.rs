@@ -131,7 +131,7 @@ async fn rotating_the_master_key_rewraps_every_token(backend: Backend) {
     let (ok, out, err) = run_admin(&app, &["admin", "keys", "rotate"]);
     assert!(ok, "{err}");
     assert!(
-        out.contains("Re-wrapped 4 sealed value(s) with master key \"k2\""),
+        out.contains("Re-wrapped 4 sealed values with master key \"k2\""),
         "{out}"
     );
     assert!(

@@ -30,19 +30,6 @@ async fn membership_of(app: &TestApp, ws: i64, email: &str) -> i64 {
     .await
 }
 
-async fn invite(app: &TestApp, owner: &Client, ws: i64, email: &str, role: &str) -> String {
-    let res = owner
-        .submit(
-            &format!("/w/{ws}/invitations"),
-            &[("email", email), ("role", role)],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "invite {email}");
-    app.last_mail_to(email)
-        .await
-        .link(&app.address, "/invitations/")
-}
-
 async fn invite_accept_change_role_remove(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
@@ -53,14 +40,14 @@ async fn invite_accept_change_role_remove(backend: Backend) {
     assert!(home.contains("<h1>Acme Marketing</h1>"));
     assert!(home.contains("You are Owner of this workspace, and its only member."));
 
-    let link = invite(&app, &alice, ws, "bob@example.com", "editor").await;
+    let link = app.invite(&alice, ws, "bob@example.com", "editor").await;
     let mail = app.last_mail_to("bob@example.com").await;
     assert_eq!(
         mail.subject,
         "Alice invited you to Acme Marketing on Socializioz"
     );
     let settings = alice.get_text(&format!("/w/{ws}/settings")).await;
-    assert!(settings.contains("bob@example.com as editor"));
+    assert!(settings.contains("bob@example.com as Editor"));
 
     // Bob opens the link before having an account, signs up, confirms, and accepts.
     let bob = app.client();
@@ -147,7 +134,7 @@ async fn the_last_owner_cannot_leave_be_removed_or_demoted(backend: Backend) {
     );
 
     // With a second owner, the first may leave.
-    let link = invite(&app, &alice, ws, "bob@example.com", "owner").await;
+    let link = app.invite(&alice, ws, "bob@example.com", "owner").await;
     let bob = app.verified_user("Bob", "bob@example.com").await;
     assert_eq!(bob.submit(&link, &[]).await.status(), StatusCode::SEE_OTHER);
     let res = alice.submit(&format!("/w/{ws}/leave"), &[]).await;
@@ -234,10 +221,10 @@ async fn roles_limit_what_members_may_do(backend: Backend) {
     };
     let alice = app.verified_user("Alice", "alice@example.com").await;
     let ws = create_workspace(&alice, "Team").await;
-    let link = invite(&app, &alice, ws, "vera@example.com", "viewer").await;
+    let link = app.invite(&alice, ws, "vera@example.com", "viewer").await;
     let vera = app.verified_user("Vera", "vera@example.com").await;
     vera.submit(&link, &[]).await;
-    let link = invite(&app, &alice, ws, "adam@example.com", "admin").await;
+    let link = app.invite(&alice, ws, "adam@example.com", "admin").await;
     let adam = app.verified_user("Adam", "adam@example.com").await;
     adam.submit(&link, &[]).await;
 
@@ -325,7 +312,7 @@ async fn an_invitation_is_for_its_address_and_works_once(backend: Backend) {
     };
     let alice = app.verified_user("Alice", "alice@example.com").await;
     let ws = create_workspace(&alice, "Team").await;
-    let link = invite(&app, &alice, ws, "bob@example.com", "editor").await;
+    let link = app.invite(&alice, ws, "bob@example.com", "editor").await;
 
     let eve = app.verified_user("Eve", "eve@example.com").await;
     let res = eve.submit(&link, &[]).await;
@@ -354,7 +341,7 @@ async fn an_invitation_is_for_its_address_and_works_once(backend: Backend) {
     expect_page(res, StatusCode::FORBIDDEN, "already been used").await;
 
     // A withdrawn invitation is dead.
-    let link = invite(&app, &alice, ws, "carol@example.com", "viewer").await;
+    let link = app.invite(&alice, ws, "carol@example.com", "viewer").await;
     let id = app.count("SELECT MAX(id) FROM invitations").await;
     assert_eq!(
         alice
@@ -373,10 +360,10 @@ async fn a_removed_admins_invitations_are_withdrawn(backend: Backend) {
     };
     let alice = app.verified_user("Alice", "alice@example.com").await;
     let ws = create_workspace(&alice, "Team").await;
-    let link = invite(&app, &alice, ws, "adam@example.com", "admin").await;
+    let link = app.invite(&alice, ws, "adam@example.com", "admin").await;
     let adam = app.verified_user("Adam", "adam@example.com").await;
     adam.submit(&link, &[]).await;
-    let pending = invite(&app, &adam, ws, "mallory@example.com", "admin").await;
+    let pending = app.invite(&adam, ws, "mallory@example.com", "admin").await;
 
     // What an admin sees: no controls over the owner, no "Owner" to give.
     let page = adam.get_text(&format!("/w/{ws}/settings")).await;

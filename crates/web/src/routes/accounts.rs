@@ -7,7 +7,7 @@ use crate::extract::{CurrentUser, PathIds, WorkspaceMember};
 use crate::flash::{Flash, redirect_with};
 use crate::forms::FieldErrors;
 use crate::page::Layout;
-use crate::routes::{no_referrer, render};
+use crate::routes::{no_referrer, render, rerender};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -26,7 +26,7 @@ pub struct AccountRow {
     /// The platform refused a renewal: the account must be connected again.
     pub reconnect: bool,
     pub slug: &'static str,
-    /// "12,345", as the platform last said.
+    /// "12,345 followers", as the platform last said.
     pub followers: Option<String>,
 }
 
@@ -47,6 +47,12 @@ pub fn count_label(n: u64) -> String {
         out.push(c);
     }
     out
+}
+
+/// "1 follower", "12,345 followers".
+pub fn followers_label(n: u64) -> String {
+    let noun = if n == 1 { "follower" } else { "followers" };
+    format!("{} {noun}", count_label(n))
 }
 
 /// Where to remove the app in each platform's own settings (the privacy page's list).
@@ -123,7 +129,7 @@ async fn page_with(
             followers: a
                 .follower_count
                 .and_then(|n| u64::try_from(n).ok())
-                .map(count_label),
+                .map(followers_label),
             username: a.username,
             display_name: a.display_name,
         })
@@ -261,9 +267,9 @@ pub async fn callback(
         )) => render(ChoosePage {
             layout: Layout::new(&state, &user.ctx, "Choose accounts").await?,
             errors: FieldErrors::new(),
-            platform: platform.label(),
+            platform,
             choice,
-            candidates,
+            candidates: candidates.into_iter().map(Candidate::from).collect(),
         })?,
         Ok((ws, Finished::Cancelled)) => {
             redirect_with(&format!("/w/{}/accounts", ws.0), Flash::ConnectionCancelled)
@@ -281,16 +287,59 @@ pub async fn callback(
 struct ChoosePage {
     layout: Layout,
     errors: FieldErrors,
-    platform: &'static str,
+    platform: Platform,
     /// The single-use state that carries the choice (in the form, never in a URL).
     choice: String,
-    candidates: Vec<Identity>,
+    candidates: Vec<Candidate>,
 }
 
-/// The chosen accounts (checkboxes named `account`).
+impl ChoosePage {
+    /// What the platform's accounts are called: a Facebook login offers Pages.
+    fn noun(&self, many: bool) -> &'static str {
+        match (self.platform, many) {
+            (Platform::Facebook, false) => "Page",
+            (Platform::Facebook, true) => "Pages",
+            (_, false) => "account",
+            (_, true) => "accounts",
+        }
+    }
+}
+
+/// An account offered in the chooser. The form carries what the page showed of each, so that
+/// a form sent with nothing ticked can be shown again as it was (which accounts may be
+/// connected is decided by the stored choice, never by these).
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Candidate {
+    pub external_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub followers: Option<u64>,
+}
+
+impl From<Identity> for Candidate {
+    fn from(who: Identity) -> Self {
+        Self {
+            external_id: who.external_id,
+            username: who.username,
+            display_name: who.display_name,
+            followers: who.followers,
+        }
+    }
+}
+
+impl Candidate {
+    /// The value of its hidden `shown` field.
+    pub fn carried(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// The chosen accounts (checkboxes named `account`), and what the page showed.
 pub struct ChooseForm {
     choice: String,
     accounts: Vec<String>,
+    platform: Option<Platform>,
+    shown: Vec<Candidate>,
 }
 
 impl ChooseForm {
@@ -298,11 +347,17 @@ impl ChooseForm {
         let mut form = Self {
             choice: String::new(),
             accounts: Vec::new(),
+            platform: None,
+            shown: Vec::new(),
         };
         for (key, value) in form_urlencoded::parse(body) {
             match key.as_ref() {
                 "choice_state" => form.choice = value.into_owned(),
                 "account" => form.accounts.push(value.into_owned()),
+                "platform" => form.platform = Platform::parse(&value).ok(),
+                "shown" => form
+                    .shown
+                    .extend(serde_json::from_str::<Candidate>(&value).ok()),
                 _ => {}
             }
         }
@@ -317,6 +372,23 @@ pub async fn choose(
     body: axum::body::Bytes,
 ) -> AppResult {
     let form = ChooseForm::parse(&body);
+    // Nothing ticked: the choice is still unspent, so the same chooser comes back with a word
+    // on what to do.
+    if form.accounts.is_empty()
+        && !form.shown.is_empty()
+        && let Some(platform) = form.platform
+    {
+        let mut page = ChoosePage {
+            layout: Layout::new(&state, &user.ctx, "Choose accounts").await?,
+            errors: FieldErrors::new(),
+            platform,
+            choice: form.choice,
+            candidates: form.shown,
+        };
+        let message = format!("Choose at least one {} to connect.", page.noun(false));
+        page.errors.add("account", message);
+        return rerender(page);
+    }
     let result = state
         .services
         .choose_accounts(
@@ -381,5 +453,7 @@ mod tests {
         assert_eq!(super::count_label(1_000), "1,000");
         assert_eq!(super::count_label(29_909), "29,909");
         assert_eq!(super::count_label(1_234_567), "1,234,567");
+        assert_eq!(super::followers_label(1), "1 follower");
+        assert_eq!(super::followers_label(29_909), "29,909 followers");
     }
 }

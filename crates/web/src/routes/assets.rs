@@ -1,4 +1,4 @@
-//! The stylesheet and the script, compiled into the binary.
+//! The stylesheet, the scripts and the icon, compiled into the binary.
 
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -7,6 +7,10 @@ const CSS: &str = include_str!("../../static/app.css");
 const JS: &str = include_str!("../../static/app.js");
 const COMPOSER_JS: &str = include_str!("../../static/composer.js");
 const EXPORT_JS: &str = include_str!("../../static/export.js");
+const FAVICON_SVG: &str = include_str!("../../static/favicon.svg");
+/// The same icon drawn at 16 and 32 pixels, for browsers that ask for `/favicon.ico` whatever
+/// the page links.
+const FAVICON_ICO: &[u8] = include_bytes!("../../static/favicon.ico");
 
 pub async fn css() -> impl IntoResponse {
     (
@@ -37,5 +41,25 @@ fn script(body: &'static str) -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         body,
+    )
+}
+
+pub async fn favicon_svg() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        FAVICON_SVG,
+    )
+}
+
+pub async fn favicon_ico() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "image/x-icon"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        FAVICON_ICO,
     )
 }

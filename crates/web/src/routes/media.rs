@@ -183,7 +183,11 @@ pub async fn upload(
     if stored > 0 {
         errors.add(
             "stored",
-            format!("{stored} file(s) before this one were saved."),
+            if stored == 1 {
+                "The file before this one was saved.".to_owned()
+            } else {
+                format!("The {stored} files before this one were saved.")
+            },
         );
     }
     let status = match err {

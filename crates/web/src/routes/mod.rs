@@ -34,6 +34,7 @@ pub fn router(state: AppState) -> Router {
     let pages = Router::new()
         .route("/", get(home::landing))
         .route("/consent", post(legal::consent::save))
+        .route("/legal", get(legal::index::page))
         .route("/legal/cookies", get(legal::cookies::page))
         .route("/policies/review", get(legal::review::page))
         .route("/policies/accept", post(legal::review::accept))
@@ -241,6 +242,8 @@ pub fn router(state: AppState) -> Router {
         .route("/static/app.js", get(assets::js))
         .route("/static/composer.js", get(assets::composer_js))
         .route("/static/export.js", get(assets::export_js))
+        .route("/favicon.svg", get(assets::favicon_svg))
+        .route("/favicon.ico", get(assets::favicon_ico))
         .route("/media/{id}/{expires}/{sig}", get(media::signed))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {

@@ -2,5 +2,6 @@
 
 pub mod consent;
 pub mod cookies;
+pub mod index;
 pub mod policy;
 pub mod review;

@@ -82,6 +82,11 @@ impl FilterChoices {
     pub fn campaign_selected(&self, id: &i64) -> bool {
         self.current.campaign == id.to_string()
     }
+
+    /// The name of an account's platform, as people know it.
+    pub fn platform<'a>(&self, account: &'a social_account::Model) -> &'a str {
+        domain::Platform::label_of(&account.platform)
+    }
 }
 
 /// A post as a line of the list or an entry of the calendar.

@@ -16,11 +16,12 @@ use services::ServiceError;
 use services::export::{self, ExportFile, ExportStatus};
 use store::entities::{consent_record, data_export};
 
+/// A ledger row in words: what was decided, what it allows, and where.
 struct Row {
     at: String,
     at_iso: String,
-    event: String,
-    categories: String,
+    what: String,
+    allowed: String,
     source: String,
     consent_id: String,
 }
@@ -100,13 +101,16 @@ async fn privacy_page(
         .await?
         .into_iter()
         .rev()
-        .map(|r| Row {
-            at: fmt_time(&r.created_at, &tz),
-            at_iso: r.created_at.to_rfc3339(),
-            event: r.event,
-            categories: r.categories,
-            source: r.source,
-            consent_id: r.consent_id,
+        .map(|r| {
+            let words = services::consent::describe(&r);
+            Row {
+                at: fmt_time(&r.created_at, &tz),
+                at_iso: r.created_at.to_rfc3339(),
+                what: words.what,
+                allowed: words.allowed,
+                source: words.source,
+                consent_id: r.consent_id,
+            }
         })
         .collect();
     let ExportStatus { latest, next_at } =

@@ -84,7 +84,9 @@ pub async fn build(
             .map(|i| InvitationRow {
                 id: i.id,
                 email: i.email,
-                role: i.role,
+                role: Role::parse(&i.role)
+                    .map(|r| r.label().to_owned())
+                    .unwrap_or(i.role),
                 expires: fmt_time(&i.expires_at, tz),
                 expires_iso: i.expires_at.to_rfc3339(),
             })
