@@ -102,7 +102,8 @@ async fn connects_a_professional_account_and_not_a_personal_one() {
         c.grant.scopes,
         [
             "instagram_business_basic",
-            "instagram_business_content_publish"
+            "instagram_business_content_publish",
+            "instagram_business_manage_comments"
         ]
     );
     let me = c.ig.identity(&c.grant.access).await.unwrap();

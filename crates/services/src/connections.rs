@@ -503,7 +503,7 @@ impl Services {
         row.status = Set("disconnected".to_owned());
         row.updated_at = Set(crate::now());
         row.update(&txn).await?;
-        let stopped = crate::publishing::stop_for_disconnected(&txn, &account).await?;
+        let held = crate::publishing::hold_for_disconnected(&txn, &account).await?;
         activity::record(
             &txn,
             ws,
@@ -513,7 +513,7 @@ impl Services {
                 object_type: "account",
                 object_id: Some(account.id),
                 summary: format!(
-                    "disconnected {platform} @{} ({}; {} stopped)",
+                    "disconnected {platform} @{} ({}; {} wait for it or for an edit)",
                     account.username,
                     match &revocation {
                         Revocation::Revoked => "access revoked at the platform".to_owned(),
@@ -529,7 +529,7 @@ impl Services {
                             )
                         ),
                     },
-                    domain::counted(stopped, "scheduled post", "scheduled posts")
+                    domain::counted(held, "scheduled post", "scheduled posts")
                 ),
             },
         )

@@ -406,10 +406,14 @@ async fn begin(services: &Services, payload: &Payload) -> Result<Step> {
         // Held, not failed: it goes out when the account is reconnected.
         let mut row: post_target::ActiveModel = target.into();
         row.state = Set(state::WAITING.to_owned());
-        row.last_error = Set(Some(format!(
-            "{platform} @{} needs to be reconnected; the post goes out once it is.",
-            account.username
-        )));
+        row.last_error = Set(Some(if account.status == "disconnected" {
+            disconnected_note(&account)
+        } else {
+            format!(
+                "{platform} @{} needs to be reconnected; the post goes out once it is.",
+                account.username
+            )
+        }));
         row.updated_at = Set(crate::now());
         row.update(&txn).await?;
         update_post_state(&txn, &post).await?;
@@ -709,6 +713,14 @@ async fn close(
             row.published_at = Set(Some(now));
             row.updated_at = Set(now);
             row.update(&txn).await?;
+            crate::first_comments::plan(
+                services,
+                &txn,
+                &post,
+                prepared.target.id,
+                &prepared.account.platform,
+            )
+            .await?;
             let post = update_post_state(&txn, &post).await?;
             log_post(
                 &txn,
@@ -904,10 +916,12 @@ pub fn aggregate(targets: &[&str]) -> &'static str {
     }
 }
 
-/// After a deliberate disconnect: the account's targets that were still to go out stop (their
-/// queued jobs withdrawn) and show why; a person may retry them after reconnecting. Returns
-/// how many stopped.
-pub(crate) async fn stop_for_disconnected<C: ConnectionTrait>(
+/// After a deliberate disconnect: the account's targets that are still to go out keep their
+/// state and their jobs (a post scheduled days ahead stays scheduled, its other accounts
+/// untouched, and can be edited to drop or replace the account); each says why it will wait.
+/// If the account is still disconnected when a target's time comes, the target waits for a
+/// reconnection instead of going out (see `begin`). Returns how many posts are affected.
+pub(crate) async fn hold_for_disconnected<C: ConnectionTrait>(
     conn: &C,
     account: &social_account::Model,
 ) -> Result<usize> {
@@ -916,26 +930,29 @@ pub(crate) async fn stop_for_disconnected<C: ConnectionTrait>(
         .filter(post_target::Column::State.is_in([state::SCHEDULED, state::WAITING]))
         .all(conn)
         .await?;
-    let reason = format!(
-        "@{} was disconnected from this workspace. Reconnect it and retry, or edit the post.",
-        account.username
-    );
+    let note = disconnected_note(account);
+    let mut posts: Vec<i64> = Vec::new();
     for target in &pending {
-        job::Entity::delete_many()
-            .filter(job::Column::Subject.eq(subject(target.id)))
-            .filter(job::Column::State.eq(queue::QUEUED))
-            .exec(conn)
-            .await?;
         let mut row: post_target::ActiveModel = target.clone().into();
-        row.state = Set(state::FAILED.to_owned());
-        row.last_error = Set(Some(reason.clone()));
+        row.last_error = Set(Some(note.clone()));
         row.updated_at = Set(crate::now());
         row.update(conn).await?;
-        if let Some(post) = post::Entity::find_by_id(target.post_id).one(conn).await? {
-            update_post_state(conn, &post).await?;
+        if !posts.contains(&target.post_id) {
+            posts.push(target.post_id);
         }
     }
-    Ok(pending.len())
+    Ok(posts.len())
+}
+
+/// What a target of a disconnected account says until the account is back or the post is
+/// edited.
+fn disconnected_note(account: &social_account::Model) -> String {
+    format!(
+        "{} @{} was disconnected: reconnect it, or edit the post to drop or replace it. Until \
+         then nothing goes out to it; the post's other accounts are not affected.",
+        Platform::label_of(&account.platform),
+        account.username
+    )
 }
 
 /// What a person says about a target whose outcome was unknown.

@@ -291,6 +291,16 @@ pub(crate) async fn resume<C: ConnectionTrait>(
     expires_at: Option<DateTime<Utc>>,
 ) -> Result<usize> {
     schedule(conn, account.id, account.workspace_id, expires_at).await?;
+    // Targets still scheduled drop the note a disconnect left on them.
+    post_target::Entity::update_many()
+        .col_expr(
+            post_target::Column::LastError,
+            sea_orm::sea_query::Expr::value(Option::<String>::None),
+        )
+        .filter(post_target::Column::AccountId.eq(account.id))
+        .filter(post_target::Column::State.eq(posts::state::SCHEDULED))
+        .exec(conn)
+        .await?;
     let waiting = post_target::Entity::find()
         .filter(post_target::Column::AccountId.eq(account.id))
         .filter(post_target::Column::State.eq(posts::state::WAITING))

@@ -340,6 +340,9 @@ impl Worker {
                 })
             }
             publishing::JOB_KIND => publishing::run(&self.services, job).await,
+            crate::first_comments::JOB_KIND => {
+                crate::first_comments::run(&self.services, job).await
+            }
             crate::deletion::JOB_KIND => {
                 let id = serde_json::from_str::<serde_json::Value>(&job.payload)
                     .ok()

@@ -455,6 +455,22 @@ struct Page {
     name: String,
 }
 
+/// The name of the page `page_id` of someone who authorised the app, for the page behind a
+/// post's link.
+pub(crate) fn page_name(sim: &Simulator, page_id: &str) -> Option<String> {
+    let state = sim.state();
+    let people = state
+        .access
+        .values()
+        .map(|t| &t.grant)
+        .chain(state.refresh.values());
+    people
+        .filter(|grant| grant.platform == Platform::Facebook)
+        .flat_map(|grant| pages_of(&grant.username))
+        .find(|page| page.id == page_id)
+        .map(|page| page.name)
+}
+
 /// The two pages every simulated person manages.
 fn pages_of(username: &str) -> [Page; 2] {
     ["Bakery", "Studio"].map(|kind| Page {
@@ -618,6 +634,7 @@ async fn edge_call(
         ("POST", _, "feed") => feed(&sim, &node, &params, &headers).await,
         ("POST", _, "photos") => photos(&sim, &node, &params, &headers).await,
         ("POST", _, "videos") => videos(&sim, &node, &params, &headers).await,
+        ("POST", _, "comments") => comment(&sim, &node, &params, &headers).await,
         _ => Err(GraphError::unknown_object(&format!("{node}/{edge}")).into_response()),
     };
     result.unwrap_or_else(|e| e)
@@ -814,7 +831,7 @@ async fn other_node(sim: &Simulator, node: &str, p: &Params, headers: &HeaderMap
             all.insert("message".into(), json!(post.text));
             all.insert(
                 "permalink_url".into(),
-                json!(format!("http://{}/facebook/web/{}", host(headers), post.id)),
+                json!(sim.web_link(headers, &format!("/facebook/web/{}", post.id))),
             );
             pick(&all, asked, &["id", "message"], "Post")
                 .map(|v| Json(v).into_response())
@@ -957,6 +974,35 @@ async fn feed(sim: &Simulator, node: &str, p: &Params, headers: &HeaderMap) -> A
         });
     }
     Ok(Json(json!({ "id": id })).into_response())
+}
+
+/// `POST /{post-id}/comments {message}`: a comment by the page under its own post, with the
+/// page's token and `pages_manage_engagement`.
+async fn comment(sim: &Simulator, node: &str, p: &Params, headers: &HeaderMap) -> Answer {
+    if let Some(fault) = sim.take_fault(Platform::Facebook, Op::Comment) {
+        return Err(graph_fault(fault, Platform::Facebook, node).await);
+    }
+    let (token, page) = match caller(sim, p, headers)? {
+        Caller::Page { token, page } => (token, page),
+        Caller::User { .. } => {
+            return Err(err(GraphError::new(
+                200,
+                "(#200) Commenting as a page needs that page's access token.",
+            )));
+        }
+    };
+    require_scope(&token.grant, "pages_manage_engagement", 200)?;
+    let message = param(p, "message");
+    check_text(message, "message")?;
+    if message.trim().is_empty() {
+        return Err(err(GraphError::invalid(
+            "(#100) A comment needs a message.",
+        )));
+    }
+    match sim.add_comment(Platform::Facebook, &page.id, node, message) {
+        Some(id) => Ok(Json(json!({ "id": format!("{node}_{id}") })).into_response()),
+        None => Err(err(GraphError::unknown_object(node))),
+    }
 }
 
 async fn photos(sim: &Simulator, node: &str, p: &Params, headers: &HeaderMap) -> Answer {

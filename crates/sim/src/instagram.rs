@@ -65,6 +65,8 @@ const MAX_CAROUSEL: usize = 10;
 /// Posts an account may publish through the API in a rolling day.
 const DAILY_PUBLISHES: usize = 50;
 const PUBLISH_SCOPE: &str = "instagram_business_content_publish";
+/// Commenting (the first comment under a post).
+const COMMENT_SCOPE: &str = "instagram_business_manage_comments";
 
 pub fn router(sim: Simulator) -> Router {
     Router::new()
@@ -349,12 +351,38 @@ async fn edge_call(
     let result = match (method.as_str(), edge.as_str()) {
         ("POST", "media") => create_container(&sim, &node, &p, &headers).await,
         ("POST", "media_publish") => publish(&sim, &node, &p, &headers).await,
+        ("POST", "comments") => comment(&sim, &node, &p, &headers).await,
         ("GET", "content_publishing_limit") => {
             publishing_limit(&sim, &node, &p, &headers).map_err(Response::from)
         }
         _ => Err(err(GraphError::unknown_object(&format!("{node}/{edge}")))),
     };
     result.unwrap_or_else(|e| e)
+}
+
+/// `POST /{ig-media-id}/comments?message=`: a comment by the account under its own media,
+/// with `instagram_business_manage_comments`.
+async fn comment(sim: &Simulator, node: &str, p: &Params, headers: &HeaderMap) -> Answer {
+    if let Some(fault) = sim.take_fault(Platform::Instagram, Op::Comment) {
+        return Err(graph_fault(fault, Platform::Instagram, node).await);
+    }
+    let token = authorised(sim, p, headers)?;
+    require_scope(&token.grant, COMMENT_SCOPE, 10)?;
+    let message = param(p, "message");
+    if message.trim().is_empty() {
+        return Err(err(GraphError::invalid(
+            "(#100) A comment needs a message.",
+        )));
+    }
+    if message.chars().count() > 2200 {
+        return Err(err(GraphError::invalid(
+            "(#100) A comment is at most 2,200 characters.",
+        )));
+    }
+    match sim.add_comment(Platform::Instagram, &token.grant.user_id, node, message) {
+        Some(id) => Ok(Json(json!({ "id": id })).into_response()),
+        None => Err(err(GraphError::unknown_object(node))),
+    }
 }
 
 async fn me(sim: &Simulator, node: &str, p: &Params, headers: &HeaderMap) -> Answer {
@@ -712,6 +740,15 @@ async fn publish(sim: &Simulator, node: &str, p: &Params, headers: &HeaderMap) -
     Ok(Json(json!({ "id": id })).into_response())
 }
 
+/// The id of the post whose link carries `shortcode` (`/instagram/web/p/{shortcode}/`).
+pub(crate) fn post_of_shortcode(sim: &Simulator, shortcode: &str) -> Option<String> {
+    lock(&store(sim))
+        .media
+        .iter()
+        .find(|(_, (_, code))| code == shortcode)
+        .map(|(id, _)| id.clone())
+}
+
 fn publishing_limit(
     sim: &Simulator,
     node: &str,
@@ -744,10 +781,7 @@ fn media(
     all.insert("id".into(), json!(id));
     all.insert(
         "permalink".into(),
-        json!(format!(
-            "http://{}/instagram/web/p/{shortcode}/",
-            host(headers)
-        )),
+        json!(sim.web_link(headers, &format!("/instagram/web/p/{shortcode}/"))),
     );
     all.insert("shortcode".into(), json!(shortcode));
     pick(&all, fields(p), &["id"], "IGMedia").map(|v| Json(v).into_response())

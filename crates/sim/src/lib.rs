@@ -14,6 +14,7 @@ pub mod instagram;
 pub mod linkedin;
 mod oauth;
 pub mod tiktok;
+mod web;
 pub mod x;
 
 use axum::Router;
@@ -57,6 +58,8 @@ pub enum Op {
     /// Status polls of asynchronous processing.
     Status,
     Revoke,
+    /// A comment under a post (the first comment, or X's reply).
+    Comment,
 }
 
 /// A media file a post carried, as the simulator received or fetched it.
@@ -76,6 +79,18 @@ pub struct Post {
     pub text: String,
     /// In order.
     pub media: Vec<PostedMedia>,
+}
+
+/// A comment the simulator accepted under one of its posts (on X, a reply).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    pub platform: Platform,
+    /// Who wrote it (the account at the platform).
+    pub user_id: String,
+    /// The post it is under.
+    pub post_id: String,
+    pub id: String,
+    pub text: String,
 }
 
 /// A grant: who authorised which client for which scopes.
@@ -136,6 +151,7 @@ pub(crate) struct State {
     pub access: HashMap<String, AccessToken>,
     pub refresh: HashMap<String, Grant>,
     pub posts: Vec<Post>,
+    pub comments: Vec<Comment>,
     pub faults: VecDeque<(Platform, Op, Fault)>,
     pub next_id: u64,
     /// Platforms whose next publish is kept but answered only after this long (the answer is
@@ -155,6 +171,9 @@ pub struct Simulator {
     pub token_ttl: Duration,
     /// Faults by configuration rather than per call.
     pub chaos: Chaos,
+    /// Where people's browsers reach the simulator, when that is not where its API is called
+    /// (inside `serve --sandbox`: under the server's public address); links to posts use it.
+    public_base: Option<String>,
 }
 
 /// Faults by configuration: added latency on every platform call, and a share of publishing
@@ -181,6 +200,23 @@ impl Simulator {
             })),
             token_ttl: Duration::from_secs(7200),
             chaos: Chaos::default(),
+            public_base: None,
+        }
+    }
+
+    /// With the address browsers reach it at (`https://social.example.com/_sandbox`), for the
+    /// links to posts it hands out.
+    pub fn with_public_base(mut self, base: &str) -> Self {
+        self.public_base = Some(base.trim_end_matches('/').to_owned());
+        self
+    }
+
+    /// An absolute link to `path` (`/instagram/web/p/…`) for a person's browser: under the
+    /// public address when there is one, else on the host the call came to.
+    pub(crate) fn web_link(&self, headers: &axum::http::HeaderMap, path: &str) -> String {
+        match &self.public_base {
+            Some(base) => format!("{base}{path}"),
+            None => format!("http://{}{path}", facebook::host(headers)),
         }
     }
 
@@ -210,8 +246,9 @@ impl Simulator {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Every platform's routes, and `/_sim/posts`: what was published, as JSON (for people
-    /// trying the sandbox and for tests in another process).
+    /// Every platform's routes, the page behind each post's link (`/x/web/…`), and `/_sim/posts`
+    /// and `/_sim/comments`: what was published, as JSON (for people trying the sandbox and for
+    /// tests in another process).
     pub fn router(&self) -> Router {
         let sim = self.clone();
         let latency = self.chaos.latency;
@@ -221,6 +258,7 @@ impl Simulator {
             .nest("/instagram", instagram::router(self.clone()))
             .nest("/tiktok", tiktok::router(self.clone()))
             .nest("/linkedin", linkedin::router(self.clone()))
+            .merge(web::router(self.clone()))
             .route(
             "/_sim/posts",
             axum::routing::get(move || {
@@ -240,6 +278,25 @@ impl Simulator {
                 async move { axum::Json(posts) }
             }),
         )
+        .route("/_sim/comments", {
+            let sim = self.clone();
+            axum::routing::get(move || {
+                let comments: Vec<serde_json::Value> = sim
+                    .comments()
+                    .into_iter()
+                    .map(|c| {
+                        serde_json::json!({
+                            "platform": c.platform.slug(),
+                            "user_id": c.user_id,
+                            "post_id": c.post_id,
+                            "id": c.id,
+                            "text": c.text,
+                        })
+                    })
+                    .collect();
+                async move { axum::Json(comments) }
+            })
+        })
         .layer(axum::middleware::from_fn(
             move |request: axum::extract::Request, next: axum::middleware::Next| async move {
                 if !latency.is_zero() && !request.uri().path().starts_with("/_sim") {
@@ -269,6 +326,40 @@ impl Simulator {
     /// Everything published so far, in order.
     pub fn posts(&self) -> Vec<Post> {
         self.state().posts.clone()
+    }
+
+    /// Every comment accepted so far, in order.
+    pub fn comments(&self) -> Vec<Comment> {
+        self.state().comments.clone()
+    }
+
+    /// Keeps a comment by `user_id` under the post `post_id` of `platform`, when that post
+    /// exists and is the same account's; returns its id. (The platforms allow comments under
+    /// others' posts too; the product only ever comments under its own.)
+    pub(crate) fn add_comment(
+        &self,
+        platform: Platform,
+        user_id: &str,
+        post_id: &str,
+        text: &str,
+    ) -> Option<String> {
+        let id = self.next_id();
+        let mut state = self.state();
+        let exists = state
+            .posts
+            .iter()
+            .any(|p| p.platform == platform && p.id == post_id && p.user_id == user_id);
+        if !exists {
+            return None;
+        }
+        state.comments.push(Comment {
+            platform,
+            user_id: user_id.to_owned(),
+            post_id: post_id.to_owned(),
+            id: id.clone(),
+            text: text.to_owned(),
+        });
+        Some(id)
     }
 
     /// Answers the next `op` call on `platform` with `fault`.

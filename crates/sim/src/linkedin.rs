@@ -63,6 +63,10 @@ pub fn router(sim: Simulator) -> Router {
         .route("/api/rest/videos", post(videos_action))
         .route("/api/rest/videos/{urn}", get(video_status))
         .route("/api/rest/posts", post(create_post))
+        .route(
+            "/api/rest/socialActions/{urn}/comments",
+            post(create_comment),
+        )
         // Uploads are larger than axum's default body limit.
         .route(
             "/upload/image/{id}",
@@ -764,6 +768,60 @@ fn unescape(commentary: &str) -> String {
         }
     }
     text
+}
+
+/// `POST /rest/socialActions/{urn}/comments {actor, object, message:{text}}`: a comment by
+/// the member under their own post, with `w_member_social` (its consent covers comments). Answers 201 with the
+/// comment, its id also in `x-restli-id`.
+async fn create_comment(
+    Shared(sim): Shared<Simulator>,
+    Path(urn): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    if let Err(refused) = check_rest_headers(&headers) {
+        return refused;
+    }
+    if let Some(fault) = sim.take_fault(Platform::LinkedIn, Op::Comment) {
+        return fault_response(fault).await;
+    }
+    let grant = match authorised(&sim, &headers, &["w_member_social"]) {
+        Ok(grant) => grant,
+        Err(refused) => return refused,
+    };
+    let actor = body["actor"].as_str().unwrap_or_default();
+    if actor != person(&grant) {
+        return api_error(
+            StatusCode::FORBIDDEN,
+            100,
+            "ACCESS_DENIED",
+            &format!("Member is not allowed to comment as {actor}"),
+        );
+    }
+    if body["object"].as_str() != Some(urn.as_str()) {
+        return unprocessable("object must be the post the comment is under");
+    }
+    let text = body["message"]["text"].as_str().unwrap_or_default();
+    if text.trim().is_empty() || text.chars().count() > 1250 {
+        return unprocessable("message.text must be between 1 and 1250 characters");
+    }
+    match sim.add_comment(Platform::LinkedIn, &grant.user_id, &urn, text) {
+        Some(id) => {
+            let comment_urn = format!("urn:li:comment:({urn},{id})");
+            (
+                StatusCode::CREATED,
+                [("x-restli-id", comment_urn.clone())],
+                Json(json!({"id": id, "object": urn, "message": {"text": text}, "commentUrn": comment_urn})),
+            )
+                .into_response()
+        }
+        None => api_error(
+            StatusCode::NOT_FOUND,
+            404,
+            "NOT_FOUND",
+            &format!("No post {urn}"),
+        ),
+    }
 }
 
 async fn create_post(

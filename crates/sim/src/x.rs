@@ -203,6 +203,14 @@ struct TweetBody {
     text: String,
     #[serde(default)]
     media: Option<TweetMedia>,
+    /// A reply: kept as a comment under the post it answers.
+    #[serde(default)]
+    reply: Option<TweetReply>,
+}
+
+#[derive(Deserialize)]
+struct TweetReply {
+    in_reply_to_tweet_id: String,
 }
 
 #[derive(Deserialize)]
@@ -508,6 +516,26 @@ async fn tweet(
             })),
         )
             .into_response();
+    }
+    if let Some(reply) = &body.reply {
+        if let Some(fault) = sim.take_fault(Platform::X, Op::Comment) {
+            return fault_response(fault).await;
+        }
+        return match sim.add_comment(
+            Platform::X,
+            &grant.user_id,
+            &reply.in_reply_to_tweet_id,
+            &body.text,
+        ) {
+            Some(id) => (
+                StatusCode::CREATED,
+                Json(json!({"data": {"id": id, "text": body.text}})),
+            )
+                .into_response(),
+            None => invalid(
+                "reply.in_reply_to_tweet_id: the post to reply to does not exist or was deleted",
+            ),
+        };
     }
     let id = sim.next_id();
     sim.state().posts.push(Post {

@@ -2,6 +2,7 @@
 //! this list, never text, so nothing a person typed travels through it.
 
 use axum::response::{IntoResponse, Redirect, Response};
+use domain::Language;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flash {
@@ -34,6 +35,7 @@ pub enum Flash {
     PostUnscheduled,
     TargetRetried,
     TargetConfirmed,
+    CommentRetried,
     CampaignSaved,
     CampaignDeleted,
     MediaUploaded,
@@ -49,10 +51,11 @@ pub enum Flash {
     DeletionRequestRecorded,
     DeletionRequestResent,
     DeletionRequestClosed,
+    ConsentSaved,
 }
 
 impl Flash {
-    const ALL: [Flash; 44] = [
+    const ALL: [Flash; 46] = [
         Self::Welcome,
         Self::LoggedOut,
         Self::EmailConfirmed,
@@ -82,6 +85,7 @@ impl Flash {
         Self::PostUnscheduled,
         Self::TargetRetried,
         Self::TargetConfirmed,
+        Self::CommentRetried,
         Self::CampaignSaved,
         Self::CampaignDeleted,
         Self::MediaUploaded,
@@ -97,6 +101,7 @@ impl Flash {
         Self::DeletionRequestRecorded,
         Self::DeletionRequestResent,
         Self::DeletionRequestClosed,
+        Self::ConsentSaved,
     ];
 
     pub fn from_code(code: &str) -> Option<Self> {
@@ -135,6 +140,7 @@ impl Flash {
             Self::PostUnscheduled => "post-unscheduled",
             Self::TargetRetried => "target-retried",
             Self::TargetConfirmed => "target-confirmed",
+            Self::CommentRetried => "comment-retried",
             Self::CampaignSaved => "campaign-saved",
             Self::CampaignDeleted => "campaign-deleted",
             Self::MediaUploaded => "media-uploaded",
@@ -150,6 +156,7 @@ impl Flash {
             Self::DeletionRequestRecorded => "deletion-request-recorded",
             Self::DeletionRequestResent => "deletion-request-resent",
             Self::DeletionRequestClosed => "deletion-request-closed",
+            Self::ConsentSaved => "consent-saved",
         }
     }
 
@@ -198,6 +205,7 @@ impl Flash {
             Self::PostUnscheduled => "The post is off the schedule and back to a draft.",
             Self::TargetRetried => "Trying again now.",
             Self::TargetConfirmed => "Noted as published.",
+            Self::CommentRetried => "Posting the first comment again now.",
             Self::CampaignSaved => "The campaign is saved.",
             Self::CampaignDeleted => "The campaign is deleted; its posts are kept.",
             Self::MediaUploaded => "Uploaded to the media library.",
@@ -229,6 +237,16 @@ impl Flash {
             Self::DeletionRequestClosed => {
                 "The request is closed; its address is removed and its dates are kept as the record."
             }
+            Self::ConsentSaved => crate::i18n::consent(Language::English).saved,
+        }
+    }
+
+    /// The message in the page's language: the cookie banner speaks the visitor's language, so
+    /// does its confirmation; the rest of the interface is English.
+    pub fn message_in(&self, lang: Language) -> &'static str {
+        match self {
+            Self::ConsentSaved => crate::i18n::consent(lang).saved,
+            other => other.message(),
         }
     }
 }

@@ -11,8 +11,9 @@
 //! four publishing kinds, rate-limit hints) live here too.
 
 use super::{
-    AccountRef, Candidate, ConnectError, Connector, Identity, Polling, PublishError,
-    PublishRequest, Published, Publisher, Revoked, TokenGrant, send_failed, without_url,
+    AccountRef, Candidate, CommentRequest, ConnectError, Connector, Identity, Polling,
+    PublishError, PublishRequest, Published, Publisher, Revoked, TokenGrant, send_failed,
+    without_url,
 };
 use async_trait::async_trait;
 use domain::Platform;
@@ -500,11 +501,13 @@ impl Connector for Facebook {
 
     fn publishing_scopes(&self) -> &'static [&'static str] {
         // Listing the pages, posting as them, and reading them (Graph asks for
-        // pages_read_engagement alongside pages_manage_posts).
+        // pages_read_engagement alongside pages_manage_posts); commenting as them, for a
+        // post's first comment.
         &[
             "pages_show_list",
             "pages_manage_posts",
             "pages_read_engagement",
+            "pages_manage_engagement",
         ]
     }
 
@@ -870,5 +873,25 @@ impl Publisher for Facebook {
                 reason: "Facebook cannot mix photos and a video in one post.".into(),
             }),
         }
+    }
+
+    fn takes_comments(&self) -> bool {
+        true
+    }
+
+    /// `POST /{post-id}/comments {message}` with the page's token (`pages_manage_engagement`).
+    async fn comment(&self, request: &CommentRequest) -> Result<String, PublishError> {
+        let Some(token) = &request.access_token else {
+            return Err(PublishError::TokenExpired);
+        };
+        let created: Created = self
+            .post_json(
+                &format!("/{}/comments", request.post_id),
+                token,
+                json!({ "message": request.text }),
+            )
+            .await
+            .map_err(|e| e.publish("Facebook", Stage::Creating))?;
+        Ok(created.id)
     }
 }

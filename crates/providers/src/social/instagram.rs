@@ -8,8 +8,8 @@
 
 use super::facebook::{CallError, Refusing, Stage, call, with_query};
 use super::{
-    AccountRef, Candidate, ConnectError, Connector, Identity, Polling, PublishError,
-    PublishRequest, Published, Publisher, Revoked, TokenGrant,
+    AccountRef, Candidate, CommentRequest, ConnectError, Connector, Identity, Polling,
+    PublishError, PublishRequest, Published, Publisher, Revoked, TokenGrant,
 };
 use async_trait::async_trait;
 use domain::Platform;
@@ -202,9 +202,11 @@ impl Connector for Instagram {
     }
 
     fn publishing_scopes(&self) -> &'static [&'static str] {
+        // The account, publishing, and commenting (a post's first comment).
         &[
             "instagram_business_basic",
             "instagram_business_content_publish",
+            "instagram_business_manage_comments",
         ]
     }
 
@@ -516,5 +518,26 @@ impl Publisher for Instagram {
             platform_post_id: media.id,
             permalink,
         })
+    }
+
+    fn takes_comments(&self) -> bool {
+        true
+    }
+
+    /// `POST /{ig-media-id}/comments` with the message, as the account
+    /// (`instagram_business_manage_comments`).
+    async fn comment(&self, request: &CommentRequest) -> Result<String, PublishError> {
+        let Some(token) = &request.access_token else {
+            return Err(PublishError::TokenExpired);
+        };
+        let created: Created = self
+            .graph_post(
+                token,
+                &format!("/{}/comments", request.post_id),
+                &[("message", request.text.as_str())],
+            )
+            .await
+            .map_err(|e| e.publish("Instagram", Stage::Creating))?;
+        Ok(created.id)
     }
 }

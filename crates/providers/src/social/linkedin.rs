@@ -7,9 +7,9 @@
 
 use super::oauth::{TokenEndpoint, unconfirmed_revocation};
 use super::{
-    AccountRef, ConnectError, Connector, Download, Identity, MediaRef, Polling, PublishError,
-    PublishRequest, Published, Publisher, Revoked, TokenGrant, retry_after_header, send_failed,
-    unavailable, without_url,
+    AccountRef, CommentRequest, ConnectError, Connector, Download, Identity, MediaRef, Polling,
+    PublishError, PublishRequest, Published, Publisher, Revoked, TokenGrant, retry_after_header,
+    send_failed, unavailable, without_url,
 };
 use async_trait::async_trait;
 use domain::Platform;
@@ -22,7 +22,9 @@ use std::time::Duration;
 /// Where LinkedIn is and who we are to it.
 #[derive(Debug, Clone)]
 pub struct LinkedInConfig {
-    /// `https://www.linkedin.com` (authorize, token, revoke).
+    /// `https://www.linkedin.com`: where the browser is sent to authorise.
+    pub authorize_base: String,
+    /// `https://www.linkedin.com` (token, revoke).
     pub oauth_base: String,
     /// `https://api.linkedin.com` (userinfo and `/rest`).
     pub api_base: String,
@@ -40,6 +42,7 @@ impl LinkedInConfig {
     /// LinkedIn itself.
     pub fn production(client_id: String, client_secret: SecretString) -> Self {
         Self {
+            authorize_base: "https://www.linkedin.com".into(),
             oauth_base: "https://www.linkedin.com".into(),
             api_base: "https://api.linkedin.com".into(),
             version: "202601".into(),
@@ -53,6 +56,7 @@ impl LinkedInConfig {
     /// The simulator at `base` (`http://127.0.0.1:7070`).
     pub fn simulated(base: &str) -> Self {
         Self {
+            authorize_base: format!("{base}/linkedin"),
             oauth_base: format!("{base}/linkedin"),
             api_base: format!("{base}/linkedin/api"),
             version: "202601".into(),
@@ -220,7 +224,10 @@ impl Connector for LinkedIn {
             .append_pair("state", state)
             .append_pair("scope", &scope)
             .finish();
-        format!("{}?{query}", self.oauth_url("authorization"))
+        format!(
+            "{}/oauth/v2/authorization?{query}",
+            self.config.authorize_base
+        )
     }
 
     async fn exchange(
@@ -636,5 +643,44 @@ impl Publisher for LinkedIn {
             permalink: Some(format!("{}/feed/update/{urn}", self.config.web_base)),
             platform_post_id: urn,
         })
+    }
+
+    fn takes_comments(&self) -> bool {
+        true
+    }
+
+    /// `POST /rest/socialActions/{urn}/comments {actor, object, message:{text}}` as the member
+    /// (`w_member_social`, whose consent covers comments); the comment's URN comes back in
+    /// `x-restli-id`.
+    async fn comment(&self, request: &CommentRequest) -> Result<String, PublishError> {
+        let Some(token) = &request.access_token else {
+            return Err(PublishError::TokenExpired);
+        };
+        let actor = format!("urn:li:person:{}", request.account.external_id);
+        let path = format!(
+            "socialActions/{}/comments",
+            form_urlencoded::byte_serialize(request.post_id.as_bytes()).collect::<String>()
+        );
+        let res = self
+            .rest(reqwest::Method::POST, &path, token)
+            .json(&json!({
+                "actor": actor,
+                "object": request.post_id,
+                "message": { "text": request.text },
+            }))
+            .send()
+            .await
+            .map_err(|e| send_failed(&e))?;
+        if !res.status().is_success() {
+            return Err(refused(res, &self.config.version).await);
+        }
+        res.headers()
+            .get("x-restli-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .ok_or_else(|| PublishError::Transient {
+                reason: "LinkedIn accepted the comment without naming it".into(),
+                maybe_published: true,
+            })
     }
 }

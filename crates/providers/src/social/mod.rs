@@ -102,10 +102,36 @@ pub enum Lookup {
     Unsupported,
 }
 
+/// A comment to post under a post the same account published (the composer's "first
+/// comment"; on X, a reply in the post's thread).
+#[derive(Debug, Clone)]
+pub struct CommentRequest {
+    pub account: AccountRef,
+    pub access_token: Option<secrecy::SecretString>,
+    /// The platform's id of the post to comment under.
+    pub post_id: String,
+    pub text: String,
+}
+
 /// A platform that can publish.
 #[async_trait]
 pub trait Publisher: Send + Sync {
     async fn publish(&self, request: &PublishRequest) -> Result<Published, PublishError>;
+
+    /// Whether the platform's API takes a comment under a post ([`Publisher::comment`]).
+    /// TikTok's publishing API has none.
+    fn takes_comments(&self) -> bool {
+        false
+    }
+
+    /// Posts a comment under one of the account's posts; returns the comment's id at the
+    /// platform. Errors have the kinds of publishing: a `Transient` error with
+    /// `maybe_published` means the comment may exist.
+    async fn comment(&self, _request: &CommentRequest) -> Result<String, PublishError> {
+        Err(PublishError::InvalidContent {
+            reason: "this platform's API takes no comments".into(),
+        })
+    }
 
     /// Looks for a post made for `account` with `idempotency_key` since `since`, after an
     /// attempt whose outcome is unknown. Platforms whose API cannot answer say `Unsupported`.

@@ -4,9 +4,9 @@
 
 use super::oauth::TokenEndpoint;
 use super::{
-    AccountRef, ConnectError, Connector, Download, Identity, MediaRef, Polling, PublishError,
-    PublishRequest, Published, Publisher, Revoked, TokenGrant, multipart_body, send_failed,
-    unavailable, without_url,
+    AccountRef, CommentRequest, ConnectError, Connector, Download, Identity, MediaRef, Polling,
+    PublishError, PublishRequest, Published, Publisher, Revoked, TokenGrant, multipart_body,
+    send_failed, unavailable, without_url,
 };
 use async_trait::async_trait;
 use domain::Platform;
@@ -305,11 +305,43 @@ impl Publisher for X {
         if !media_ids.is_empty() {
             body["media"] = serde_json::json!({ "media_ids": media_ids });
         }
+        let id = self.create_tweet(token, &body).await?;
+        Ok(Published {
+            permalink: Some(permalink(&self.config.web_base, &request.account, &id)),
+            platform_post_id: id,
+        })
+    }
+
+    fn takes_comments(&self) -> bool {
+        true
+    }
+
+    /// A reply in the post's thread: `POST /2/tweets {text, reply:{in_reply_to_tweet_id}}`.
+    async fn comment(&self, request: &CommentRequest) -> Result<String, PublishError> {
+        let Some(token) = &request.access_token else {
+            return Err(PublishError::TokenExpired);
+        };
+        let body = serde_json::json!({
+            "text": request.text,
+            "reply": { "in_reply_to_tweet_id": request.post_id },
+        });
+        self.create_tweet(token, &body).await
+    }
+}
+
+impl X {
+    /// `POST /2/tweets` (a post, or a reply); the new post's id. Once sent, a lost answer may
+    /// hide a made post.
+    async fn create_tweet(
+        &self,
+        token: &SecretString,
+        body: &serde_json::Value,
+    ) -> Result<String, PublishError> {
         let res = self
             .http
             .post(self.url("/2/tweets"))
             .bearer_auth(token.expose_secret())
-            .json(&body)
+            .json(body)
             .send()
             .await
             .map_err(|e| send_failed(&e))?;
@@ -320,14 +352,7 @@ impl Publisher for X {
             reason: format!("X's answer could not be read: {}", without_url(&e)),
             maybe_published: true,
         })?;
-        Ok(Published {
-            permalink: Some(permalink(
-                &self.config.web_base,
-                &request.account,
-                &created.data.id,
-            )),
-            platform_post_id: created.data.id,
-        })
+        Ok(created.data.id)
     }
 }
 

@@ -1,18 +1,23 @@
 //! The newcomer's path in sandbox mode, on both databases: connect all five platforms through
 //! their real adapters against the in-process simulator (choosing one of two Facebook pages),
-//! then schedule one post with an image to every account and see it go out to each.
+//! then schedule one post with an image to every account and see it go out to each, and open
+//! each post's link. The browser meets the simulator only at the server's own public address
+//! (`/_sandbox/…`), so the sandbox works on a remote host too.
 
 use crate::both_backends;
 use crate::connect::{
     at_platform, callback_path, owner_with_workspace, sandbox, sim_posts, start_platform,
 };
-use crate::helpers::{Backend, Client, TestApp, jpeg, location};
+use crate::helpers::{
+    Backend, Client, PASSWORD, TestApp, id_from_location, jpeg, location, spawn_app_with,
+};
 use domain::Platform;
 use reqwest::StatusCode;
 
 both_backends!(
     all_five_platforms_connect_and_publish_a_scheduled_post,
     pages_of_one_login_keep_its_authorisation_until_the_last_is_disconnected,
+    the_sandbox_is_served_at_the_public_address,
 );
 
 /// The value of the first `<input name="{name}" value="…">` in `html`.
@@ -35,9 +40,28 @@ async fn choose(client: &Client, choice: &str, pages: &[String]) -> reqwest::Res
 
 /// Connects `platform`, choosing the first account offered when the login has several.
 /// Returns the simulator's base URL.
-async fn connect(app: &TestApp, client: &Client, ws: i64, platform: Platform) -> String {
-    let authorize = start_platform(client, ws, platform.slug()).await;
-    // Exactly the scopes publishing needs: nothing for insights or comments.
+pub(crate) async fn connect(app: &TestApp, client: &Client, ws: i64, platform: Platform) -> String {
+    connect_at(app, client, ws, platform, &app.address).await
+}
+
+/// [`connect`] for an app whose public address is `public`: the browser is sent to the
+/// simulator's pages there, and comes back there (the test reaches that address at the app's
+/// own, as a proxy in front of it would). Returns the simulator's base URL on the app.
+async fn connect_at(
+    app: &TestApp,
+    client: &Client,
+    ws: i64,
+    platform: Platform,
+    public: &str,
+) -> String {
+    let seen = start_platform(client, ws, platform.slug()).await;
+    assert!(
+        seen.starts_with(&format!("{public}/_sandbox/{}/", platform.slug())),
+        "{platform}: the authorisation page is on the server's public address: {seen}"
+    );
+    let authorize = seen.replacen(public, &app.address, 1);
+    // Exactly the scopes publishing needs (a first comment included): nothing for insights
+    // or for reading comments.
     let scope: String = form_urlencoded::parse(authorize.split_once('?').unwrap().1.as_bytes())
         .find(|(k, _)| k == "scope")
         .map(|(_, v)| v.into_owned())
@@ -45,7 +69,9 @@ async fn connect(app: &TestApp, client: &Client, ws: i64, platform: Platform) ->
     let mut scopes: Vec<&str> = scope.split([' ', ',']).filter(|s| !s.is_empty()).collect();
     scopes.sort_unstable();
     let minimal: &[&str] = match platform {
+        // Publishing, and commenting as the page or account for a post's first comment.
         Platform::Facebook => &[
+            "pages_manage_engagement",
             "pages_manage_posts",
             "pages_read_engagement",
             "pages_show_list",
@@ -53,6 +79,7 @@ async fn connect(app: &TestApp, client: &Client, ws: i64, platform: Platform) ->
         Platform::Instagram => &[
             "instagram_business_basic",
             "instagram_business_content_publish",
+            "instagram_business_manage_comments",
         ],
         Platform::TikTok => &["user.info.basic", "video.publish"],
         Platform::X => &[
@@ -65,7 +92,9 @@ async fn connect(app: &TestApp, client: &Client, ws: i64, platform: Platform) ->
         Platform::LinkedIn => &["openid", "profile", "w_member_social"],
     };
     assert_eq!(scopes, minimal, "{platform}: {authorize}");
-    let back = at_platform(&authorize, "allow").await;
+    let back = at_platform(&authorize, "allow")
+        .await
+        .replacen(public, &app.address, 1);
     let res = client.get(&callback_path(app, &back)).await;
     if platform == Platform::Facebook {
         // Two pages: the person chooses.
@@ -224,6 +253,140 @@ async fn all_five_platforms_connect_and_publish_a_scheduled_post(backend: Backen
         );
         assert_eq!(post["media"][0]["kind"], "image", "{post}");
     }
+    views_of_the_posts(&app, &app.address, &Platform::ALL, &published).await;
+}
+
+/// Every "View on …" link of a published post, as stored for the post's page: it is on the
+/// server's `public` address, and opens the simulator's page of that post (reached at the
+/// app's own address) with the platform, the account, the text, the media as `published` lists
+/// them, and a banner saying nothing was published; the same link with an unknown id is a 404.
+async fn views_of_the_posts(
+    app: &TestApp,
+    public: &str,
+    platforms: &[Platform],
+    published: &[serde_json::Value],
+) {
+    for &platform in platforms {
+        let of_platform = |column: &str| {
+            format!(
+                "SELECT t.{column} FROM post_targets t JOIN social_accounts a ON a.id = t.account_id \
+                 WHERE a.platform = '{}' AND t.state = 'published'",
+                platform.slug()
+            )
+        };
+        let link = app.text(&of_platform("permalink")).await;
+        let id = app.text(&of_platform("platform_post_id")).await;
+        assert!(
+            link.starts_with(&format!("{public}/_sandbox/{}/web/", platform.slug())),
+            "{platform}: {link}"
+        );
+        let link = link.replacen(public, &app.address, 1);
+        let res = reqwest::get(&link).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{platform}: {link}");
+        let page = res.text().await.unwrap();
+        let post = published
+            .iter()
+            .find(|p| p["platform"] == platform.slug())
+            .unwrap();
+        let account = match platform {
+            Platform::Facebook => "acme Bakery",
+            _ => "@acme",
+        };
+        for expected in [
+            "Simulated post — nothing was published",
+            &format!("{} post by {account}", platform.label()),
+            post["text"].as_str().unwrap(),
+        ] {
+            assert!(
+                page.contains(expected),
+                "{platform}: {expected:?} in {page}"
+            );
+        }
+        for media in post["media"].as_array().unwrap() {
+            let shown = format!("<li>{} · ", media["kind"].as_str().unwrap());
+            let size = format!("({} bytes)", media["bytes"]);
+            assert!(
+                page.contains(&shown) && page.contains(&size),
+                "{platform}: {media} in {page}"
+            );
+        }
+        let unknown = link.replace(&id, &format!("{id}0"));
+        assert_ne!(unknown, link);
+        let res = reqwest::get(&unknown).await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{platform}: {unknown}");
+    }
+}
+
+/// `serve --sandbox` on a remote host or in a container, reached from a laptop at its public
+/// address: the browser is sent to the simulator's authorisation pages and to the posts' pages
+/// there (under `/_sandbox`), never to the simulator's own loopback port, and the whole flow
+/// works through them.
+async fn the_sandbox_is_served_at_the_public_address(backend: Backend) {
+    const PUBLIC: &str = "http://social.example.test";
+    let Some(app) = spawn_app_with(backend, |s| {
+        s.platforms.sandbox = true;
+        s.server.public_url = Some(format!("{PUBLIC}/"));
+    })
+    .await
+    else {
+        return;
+    };
+    // Signing up: the confirmation link is on the public address too.
+    let client = app.client();
+    let res = client
+        .sign_up("Ada Lovelace", "ada@example.com", PASSWORD)
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let link = app
+        .last_mail_to("ada@example.com")
+        .await
+        .link(PUBLIC, "/verify/");
+    assert_eq!(
+        client.submit(&link, &[]).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let res = client.submit("/workspaces/new", &[("name", "Acme")]).await;
+    let ws = id_from_location(res.headers());
+    let mut sim = String::new();
+    for platform in Platform::ALL {
+        sim = connect_at(&app, &client, ws, platform, PUBLIC).await;
+    }
+    assert_eq!(sim, format!("{}/_sandbox", app.address));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM social_accounts WHERE status = 'connected'")
+            .await,
+        5
+    );
+
+    // A text post now (Instagram and TikTok would fetch media from the public address, which
+    // this test cannot serve) to the three platforms that take text alone.
+    let text_only = [Platform::Facebook, Platform::X, Platform::LinkedIn];
+    let mut fields: Vec<(&str, &str)> = vec![("body", "Hello from afar"), ("action", "now")];
+    let mut accounts = Vec::new();
+    for platform in text_only {
+        let id = app
+            .count(&format!(
+                "SELECT id FROM social_accounts WHERE platform = '{}'",
+                platform.slug()
+            ))
+            .await;
+        accounts.push(id.to_string());
+    }
+    fields.extend(accounts.iter().map(|id| ("account", id.as_str())));
+    let res = client.submit(&format!("/w/{ws}/posts"), &fields).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    app.worker().run_until_empty().await.unwrap();
+    let failures = app
+        .text("SELECT COALESCE(MAX(last_error), '') FROM post_targets")
+        .await;
+    assert_eq!(
+        app.text("SELECT state FROM posts").await,
+        "published",
+        "{failures}"
+    );
+    let published = sim_posts(&sim).await;
+    assert_eq!(published.len(), 3);
+    views_of_the_posts(&app, PUBLIC, &text_only, &published).await;
 }
 
 /// Two Facebook pages connected from one login share that person's authorisation: revoking it
@@ -290,7 +453,10 @@ async fn pages_of_one_login_keep_its_authorisation_until_the_last_is_disconnecte
 
     // The first page goes: the authorisation stays for the second.
     let res = client
-        .submit(&format!("/w/{ws}/accounts/{}/disconnect", ids[0]), &[])
+        .submit(
+            &format!("/w/{ws}/accounts/{}/disconnect", ids[0]),
+            &[("confirm", "yes")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let page = client.get_text(&format!("/w/{ws}/accounts")).await;
@@ -308,7 +474,10 @@ async fn pages_of_one_login_keep_its_authorisation_until_the_last_is_disconnecte
 
     // The last page goes: Facebook revokes the person's authorisation.
     let res = client
-        .submit(&format!("/w/{ws}/accounts/{}/disconnect", ids[1]), &[])
+        .submit(
+            &format!("/w/{ws}/accounts/{}/disconnect", ids[1]),
+            &[("confirm", "yes")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let page = client.get_text(&format!("/w/{ws}/accounts")).await;

@@ -20,6 +20,13 @@ pub struct Model {
     pub last_error: Option<String>,
     pub published_at: Option<DateTimeUtc>,
     pub updated_at: DateTimeUtc,
+    /// The first comment's outcome: `None` when the post has none (or it is not due yet),
+    /// else `pending`, `posting`, `posted`, `failed`, `unconfirmed` or `unsupported`.
+    pub comment_state: Option<String>,
+    /// The first comment's id at the platform, once posted.
+    pub comment_id: Option<String>,
+    /// Why the first comment failed or is unknown.
+    pub comment_error: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,18 +1,22 @@
-//! What can be done to a post from its page (and the calendar): duplicate, delete, take off the
-//! schedule, move, retry an account, settle an unknown outcome.
+//! What can be done to a post from its page (and the calendar): duplicate, delete (asked first,
+//! with what it touches), take off the schedule, move, retry an account, settle an unknown
+//! outcome.
 
-use super::{post_path, show};
+use super::{post_path, show, zone_of};
 use crate::AppState;
+use crate::confirm::{ConfirmPage, Confirmation, ask_first};
 use crate::error::{AppError, AppResult};
 use crate::extract::{PathIds, WorkspaceMember};
 use crate::flash::{Flash, redirect_with};
 use crate::forms::FieldErrors;
+use crate::page::Layout;
 use crate::routes::{render, safe_next};
 use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
 use domain::schedule;
 use services::ServiceError;
+use services::posts::{excerpt, state};
 use services::publishing::Resolution;
 
 /// Ends an action: on success a redirect to `done` with `flash`; a refusal shows the post's
@@ -66,11 +70,93 @@ pub async fn duplicate(
     }
 }
 
+/// The page that asks before deleting a post: what happens to its schedule and to what was
+/// already published.
+pub async fn confirm_delete(
+    State(app): State<AppState>,
+    m: WorkspaceMember,
+    PathIds((ws, post_id)): Ids,
+) -> AppResult {
+    if !m.membership.role.can_publish() {
+        return Err(AppError::Forbidden(
+            "Viewers can see posts but not delete them.".into(),
+        ));
+    }
+    let view = app
+        .services
+        .post_impact(m.membership.workspace_id(), post_id)
+        .await?;
+    let post = &view.post;
+    let quoted = format!("“{}”", excerpt(&post.body));
+    let waiting: Vec<String> = view
+        .targets
+        .iter()
+        .filter(|t| {
+            [state::SCHEDULED, state::WAITING, state::DRAFT].contains(&t.target.state.as_str())
+        })
+        .map(|t| format!("@{}", t.account.username))
+        .collect();
+    let published = view
+        .targets
+        .iter()
+        .filter(|t| t.target.state == state::PUBLISHED)
+        .count();
+    let mut consequences = Vec::new();
+    let mut button = Some("Delete the post".to_owned());
+    match post.state.as_str() {
+        state::DRAFT => consequences.push(format!("The draft {quoted} is deleted.")),
+        state::PUBLISHING => {
+            consequences.push(format!(
+                "{quoted} is being published right now. Wait until it is done, then delete it."
+            ));
+            button = None;
+        }
+        state::SCHEDULED | state::WAITING => {
+            let when = post
+                .scheduled_at
+                .map(|at| format!(" for {}", schedule::describe(at, zone_of(&m))))
+                .unwrap_or_default();
+            consequences.push(format!(
+                "{quoted} is scheduled{when}. Deleting it takes it off the schedule: it is not published to {}.",
+                if waiting.is_empty() {
+                    "any account".to_owned()
+                } else {
+                    waiting.join(", ")
+                }
+            ));
+        }
+        _ => consequences.push(format!(
+            "{quoted} and its publishing history are deleted from Socializioz."
+        )),
+    }
+    if published > 0 {
+        consequences.push(format!(
+            "What was published to {} stays on the platforms: delete it there if it should go.",
+            domain::counted(published, "account", "accounts")
+        ));
+    }
+    consequences.push("This cannot be undone.".to_owned());
+    render(ConfirmPage {
+        layout: Layout::for_member(&app, &m, "Delete a post"),
+        heading: "Delete this post?".to_owned(),
+        consequences,
+        action: format!("{}/delete", post_path(ws, post_id)),
+        button,
+        back: post_path(ws, post_id),
+    })
+}
+
+/// Deletes the post, once confirmed on the page that asks (a post without `confirm=yes` is
+/// sent there).
 pub async fn delete(
     State(state): State<AppState>,
     m: WorkspaceMember,
     PathIds((ws, post_id)): Ids,
+    Form(confirmation): Form<Confirmation>,
 ) -> AppResult {
+    if !confirmation.given() {
+        return Ok(ask_first(&format!("{}/delete", post_path(ws, post_id))));
+    }
     let result = state
         .services
         .delete_post(&m.membership, &m.auth.user, post_id)
@@ -135,6 +221,20 @@ pub async fn retry(
         .await;
     let done = post_path(ws, post_id);
     outcome(&state, &m, post_id, result, &done, Flash::TargetRetried).await
+}
+
+/// A person asks for a failed (or unconfirmed) first comment to be posted again.
+pub async fn retry_comment(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    PathIds((ws, post_id, target_id)): TargetIds,
+) -> AppResult {
+    let result = state
+        .services
+        .retry_first_comment(&m.membership, &m.auth.user, post_id, target_id)
+        .await;
+    let done = post_path(ws, post_id);
+    outcome(&state, &m, post_id, result, &done, Flash::CommentRetried).await
 }
 
 #[derive(serde::Deserialize, Default)]

@@ -1,6 +1,6 @@
 //! A post's page: its text, schedule, each account's outcome, and what can be done next.
 
-use super::{StateBadge, badge, zone_of};
+use super::{StateBadge, badge_at, shown_state, zone_of};
 use crate::AppState;
 use crate::error::AppResult;
 use crate::extract::{PathIds, WorkspaceMember};
@@ -25,6 +25,40 @@ pub struct TargetRow {
     pub permalink: Option<String>,
     /// Names of the files chosen for this account instead of the post's.
     pub own_files: Vec<String>,
+    /// The first comment's outcome under this account's post, when there is one to tell.
+    pub comment: Option<CommentLine>,
+}
+
+/// What became of a target's first comment.
+pub struct CommentLine {
+    pub text: String,
+    /// Whether a person may ask for it again (it failed, or may not be there).
+    pub retryable: bool,
+    pub warn: bool,
+}
+
+fn comment_line(target: &services::posts::TargetView) -> Option<CommentLine> {
+    use services::first_comments::state as c;
+    let t = &target.target;
+    let why = t.comment_error.clone().unwrap_or_default();
+    let (text, retryable, warn) = match t.comment_state.as_deref()? {
+        c::PENDING => (
+            "First comment: waiting to be posted.".to_owned(),
+            false,
+            false,
+        ),
+        c::POSTING => ("First comment: being posted.".to_owned(), false, false),
+        c::POSTED => ("First comment: posted.".to_owned(), false, false),
+        c::FAILED => (format!("First comment failed. {why}"), true, true),
+        c::UNCONFIRMED => (format!("First comment needs a check. {why}"), true, true),
+        c::UNSUPPORTED => (format!("No first comment: {why}"), false, false),
+        _ => return None,
+    };
+    Some(CommentLine {
+        text,
+        retryable,
+        warn,
+    })
 }
 
 /// A file of the post, for its page.
@@ -66,6 +100,8 @@ pub struct PostPage {
     pub deletable: bool,
     pub reschedule_value: String,
     pub timezone: String,
+    /// Being published now: the page polls `…/status` (and offers a plain "Refresh" link).
+    pub publishing: bool,
 }
 
 pub async fn build(
@@ -116,6 +152,8 @@ pub async fn build(
         })
         .collect();
     let title = services::posts::excerpt(&post.body);
+    let now = services::now();
+    let shown = shown_state(&post.state, post.scheduled_at, now);
     Ok(PostPage {
         layout: Layout::for_member(state, m, if title.is_empty() { "Post" } else { &title }),
         errors,
@@ -127,7 +165,7 @@ pub async fn build(
                 id: t.target.id,
                 platform: platform_label(&t.account.platform).to_owned(),
                 username: t.account.username.clone(),
-                state: badge(&t.target.state),
+                state: badge_at(&t.target.state, post.scheduled_at, now),
                 raw_state: t.target.state.clone(),
                 text: effective_text(&post.body, t.target.body.as_deref()).to_owned(),
                 attempts: t.target.attempts,
@@ -138,6 +176,7 @@ pub async fn build(
                     .filter(|(a, _)| *a == t.account.id)
                     .map(|(_, m)| m.filename.clone())
                     .collect(),
+                comment: comment_line(t),
             })
             .collect(),
         attempts: attempt_rows,
@@ -149,15 +188,16 @@ pub async fn build(
                 has_thumb: m.thumb_key.is_some(),
             })
             .collect(),
-        state: badge(&post.state),
+        state: badge_at(&post.state, post.scheduled_at, now),
         when: post.scheduled_at.map(fmt),
         published: post.published_at.map(fmt),
         campaign: campaign.map(|c| (c.id, c.name, c.colour.trim_start_matches('#').to_owned())),
         failure: post.failure_reason.clone(),
         can_edit: m.membership.role.can_publish(),
-        editable: [state::DRAFT, state::SCHEDULED].contains(&post.state.as_str()),
-        scheduled: post.state == state::SCHEDULED,
-        deletable: post.state != state::PUBLISHING,
+        editable: [state::DRAFT, state::SCHEDULED].contains(&shown),
+        scheduled: shown == state::SCHEDULED,
+        deletable: shown != state::PUBLISHING,
+        publishing: shown == state::PUBLISHING,
         reschedule_value: post
             .scheduled_at
             .map(|at| {

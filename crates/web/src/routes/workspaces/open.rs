@@ -44,6 +44,8 @@ struct ShowPage {
     upcoming: Vec<PostLink>,
     attention: Vec<PostLink>,
     accounts: Vec<(&'static str, String)>,
+    /// Accounts disconnected or whose authorisation the platform refused: posts for them wait.
+    reconnect: Vec<(&'static str, String)>,
 }
 
 pub async fn show(State(state): State<AppState>, m: WorkspaceMember) -> AppResult {
@@ -84,10 +86,17 @@ pub async fn show(State(state): State<AppState>, m: WorkspaceMember) -> AppResul
                     .map(|p| p.label())
                     .unwrap_or("?"),
                 a.username,
+                a.status == "connected",
             )
         })
-        .collect();
-    let layout = Layout::for_member(&state, &m, &ws.name);
+        .collect::<Vec<_>>();
+    let (accounts, reconnect): (Vec<_>, Vec<_>) = accounts
+        .into_iter()
+        .partition(|(_, _, connected)| *connected);
+    let accounts = accounts.into_iter().map(|(p, u, _)| (p, u)).collect();
+    let reconnect = reconnect.into_iter().map(|(p, u, _)| (p, u)).collect();
+    let mut layout = Layout::for_member(&state, &m, &ws.name);
+    layout.take_notices(&state, &m.ctx).await?;
     render(ShowPage {
         layout,
         id: ws.id,
@@ -97,5 +106,6 @@ pub async fn show(State(state): State<AppState>, m: WorkspaceMember) -> AppResul
         upcoming: upcoming.iter().map(link).collect(),
         attention: attention.iter().map(link).collect(),
         accounts,
+        reconnect,
     })
 }
