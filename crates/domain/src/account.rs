@@ -194,6 +194,25 @@ impl Timezone {
     pub fn all_names() -> impl Iterator<Item = &'static str> {
         chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())
     }
+
+    /// A time zone chosen in a form: one of the offered names (`crate::zones`), typed in any
+    /// case or as a place's own name, or a legacy name read as the current one it stands for
+    /// (`Asia/Calcutta` is `Asia/Kolkata`). Fixed offsets and other legacy names are refused.
+    pub fn choose(raw: &str) -> Result<Self, Invalid> {
+        crate::zones::find(raw).map_or_else(
+            || {
+                Err(Invalid::new(
+                    "Choose a time zone from the list, such as Europe/Berlin (type a city to find it).",
+                ))
+            },
+            Self::parse,
+        )
+    }
+
+    /// The names a person chooses from: `UTC`, then the current names of places.
+    pub fn offered() -> &'static [&'static str] {
+        crate::zones::offered()
+    }
 }
 
 /// The interface languages the product speaks.

@@ -13,8 +13,9 @@
 //!    is e-mailed to the address, which is still known.
 //! 3. `rows`: one transaction deletes every row the data map ties to the person and the
 //!    deleted workspaces, clears their name and id from the rows the remaining workspaces keep,
-//!    adds keyed hashes of the deleted ids to the forget list, tells the other owners, and
-//!    erases the address from the deletion row.
+//!    adds keyed hashes of the deleted ids to the forget list, tells the other owners (and
+//!    leaves each member of a deleted workspace a notice for their next page), and erases the
+//!    address from the deletion row.
 //! 4. `objects`: the media store objects of the deleted rows, and everything under the deleted
 //!    workspaces' prefixes, are removed.
 //!
@@ -23,7 +24,7 @@
 
 use crate::connections::Revocation;
 use crate::datamap::{self as plan, Subject};
-use crate::{Result, ServiceError, Services, activity, emails, queue};
+use crate::{Result, ServiceError, Services, activity, emails, notices, queue};
 use domain::{Role, WorkspaceId};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SimpleExpr};
 use sea_orm::{
@@ -970,6 +971,9 @@ impl Services {
                     Some(*id),
                 )
                 .await?;
+                // Said once in the product too, where they would land on "Create your first
+                // workspace" with no word of why.
+                notices::workspace_deleted(&txn, *id, &ws.name, row.started_at).await?;
             }
         }
         let now = crate::now();

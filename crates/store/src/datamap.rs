@@ -545,6 +545,18 @@ pub const TABLES: &[TableClass] = &[
                 until it expires seven days after it is ready, and why a build failed.",
     },
     TableClass {
+        table: "notices",
+        category: Category::WorkspaceAndUsage,
+        owner: Owner::User("user_id"),
+        refs: &[],
+        objects: &[],
+        deletion: OnDeletion::Delete,
+        export: OnExport::Include,
+        holds: "Notices waiting to be shown to a person once, on the next page they open: a \
+                workspace they belonged to that was deleted with its owner's account (its name \
+                and the date). Deleted when shown.",
+    },
+    TableClass {
         table: "seaql_migrations",
         category: Category::System,
         owner: Owner::Nobody,

@@ -59,6 +59,8 @@ pub struct Layout {
     pub policies_pending: bool,
     /// The platforms are the built-in simulator.
     pub sandbox: bool,
+    /// What happened while the person was away (a workspace of theirs deleted), said once.
+    pub notices: Vec<String>,
 }
 
 /// What the cookie banner shows.
@@ -89,6 +91,7 @@ impl Layout {
             tags: Vec::new(),
             policies_pending: false,
             sandbox: false,
+            notices: Vec::new(),
         }
     }
 
@@ -112,7 +115,7 @@ impl Layout {
         let mut layout = Self::bare(title);
         layout.bare = false;
         layout.csrf = ctx.csrf.clone();
-        layout.flash = ctx.flash.map(|f| f.message());
+        layout.flash = ctx.flash.map(|f| f.message_in(ctx.lang));
         layout.outbox = state.config.outbox.clone();
         layout.sandbox = state.services.sandbox;
         layout.lang = ctx.lang;
@@ -159,6 +162,23 @@ impl Layout {
     /// A category's description in this page's language.
     pub fn category_text(&self, category: &Category) -> &'static str {
         category.description(self.lang)
+    }
+
+    /// Takes the notices waiting for the signed-in person into this page (they are not shown
+    /// again). For the pages people land on: the dashboard and "Create your first workspace".
+    pub async fn take_notices(&mut self, state: &AppState, ctx: &RequestCtx) -> AppResult<()> {
+        if let Some(auth) = &ctx.auth {
+            let tz = domain::Timezone::parse(&auth.user.timezone)
+                .unwrap_or_else(|_| domain::Timezone::utc());
+            self.notices = state
+                .services
+                .take_notices(auth.user.id)
+                .await?
+                .iter()
+                .map(|n| n.text(tz))
+                .collect();
+        }
+        Ok(())
     }
 
     pub fn can_manage(&self) -> bool {

@@ -70,7 +70,9 @@ async fn sign_up_verify_log_in(backend: Backend) {
     );
     let settings = browser.get_text("/settings").await;
     assert!(settings.contains("Ada Lovelace"));
-    assert!(settings.contains("<option value=\"Europe/Berlin\" selected>Europe/Berlin</option>"));
+    assert!(settings.contains(
+        "name=\"timezone\" type=\"text\" list=\"f-timezone-list\" value=\"Europe/Berlin\""
+    ));
     assert!(!settings.contains("Please confirm your e-mail address"));
 
     // A used link is dead.

@@ -96,6 +96,12 @@ async fn populate(app: &TestApp) -> Population {
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let carol_ws = carol.new_workspace("Carol Corner").await;
+    // A notice waiting for Ada: a workspace she belonged to was deleted while she was away.
+    app.exec(&format!(
+        "INSERT INTO notices (user_id, kind, subject, occurred_at, created_at) VALUES \
+         ({ada_id}, 'workspace_deleted', 'Old Team', '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')"
+    ))
+    .await;
 
     // Connected accounts with sealed tokens.
     let x = app.connect_account(studio, Platform::X, "ada_x").await;

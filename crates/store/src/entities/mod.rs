@@ -16,6 +16,7 @@ pub mod job_slot;
 pub mod legal_record;
 pub mod media_item;
 pub mod membership;
+pub mod notice;
 pub mod oauth_state;
 pub mod policy_acceptance;
 pub mod policy_version;

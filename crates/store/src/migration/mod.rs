@@ -17,6 +17,8 @@ mod m20261129_000012_deletion_requests;
 mod m20261129_000013_exports;
 mod m20261129_000014_policies_export;
 mod m20261129_000015_job_recipients;
+mod m20261202_000016_first_comments;
+mod m20261203_000017_notices;
 
 pub struct Migrator;
 
@@ -39,6 +41,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000013_exports::Migration),
             Box::new(m20261129_000014_policies_export::Migration),
             Box::new(m20261129_000015_job_recipients::Migration),
+            Box::new(m20261202_000016_first_comments::Migration),
+            Box::new(m20261203_000017_notices::Migration),
         ]
     }
 }

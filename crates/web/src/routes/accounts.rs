@@ -1,7 +1,9 @@
 //! Connected accounts: the list, connecting over OAuth (scopes shown before leaving), the
-//! platform's callback, and disconnecting (revoke, then delete the tokens).
+//! platform's callback, and disconnecting (asked first with what it touches; then revoke and
+//! delete the tokens).
 
 use crate::AppState;
+use crate::confirm::{ConfirmPage, Confirmation, ask_first};
 use crate::error::{AppError, AppResult};
 use crate::extract::{CurrentUser, PathIds, WorkspaceMember};
 use crate::flash::{Flash, redirect_with};
@@ -9,6 +11,7 @@ use crate::forms::FieldErrors;
 use crate::page::Layout;
 use crate::routes::{no_referrer, render, rerender};
 use askama::Template;
+use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
@@ -414,11 +417,71 @@ pub async fn choose(
     }
 }
 
-pub async fn disconnect(
+/// The page that asks before disconnecting: which scheduled posts wait, and what happens at
+/// the platform.
+pub async fn confirm_disconnect(
     State(state): State<AppState>,
     m: WorkspaceMember,
     PathIds((ws, account)): PathIds<(i64, i64)>,
 ) -> AppResult {
+    if !m.membership.role.can_manage_members() {
+        return Err(AppError::Forbidden(
+            "Only owners and admins disconnect accounts.".into(),
+        ));
+    }
+    let impact = state
+        .services
+        .disconnect_impact(m.membership.workspace_id(), account)
+        .await?;
+    let a = &impact.account;
+    let platform = Platform::parse(&a.platform).ok();
+    let label = platform.map(|p| p.label()).unwrap_or("the platform");
+    if a.status == "disconnected" {
+        return Ok(Redirect::to(&format!("/w/{ws}/accounts")).into_response());
+    }
+    let mut consequences = vec![if impact.scheduled_posts == 0 {
+        format!("No scheduled post goes to @{}.", a.username)
+    } else {
+        format!(
+            "{} for @{} will wait until the account is reconnected or the post is edited.",
+            domain::counted(impact.scheduled_posts, "scheduled post", "scheduled posts"),
+            a.username
+        )
+    }];
+    consequences.push(if impact.sharing > 0 {
+        format!(
+            "The tokens Socializioz holds for it are deleted. {label} keeps the authorisation, because {} of the same login still use it.",
+            domain::counted(impact.sharing, "other connected account", "other connected accounts")
+        )
+    } else if platform == Some(Platform::Instagram) {
+        "The tokens Socializioz holds for it are deleted. Instagram offers apps no way to revoke their access: remove Socializioz in Instagram's own settings too.".to_owned()
+    } else {
+        format!(
+            "Socializioz's access is revoked at {label} and the tokens it holds are deleted. To publish to @{} again, connect it again.",
+            a.username
+        )
+    });
+    render(ConfirmPage {
+        layout: Layout::for_member(&state, &m, "Disconnect an account"),
+        heading: format!("Disconnect {label} @{}?", a.username),
+        consequences,
+        action: format!("/w/{ws}/accounts/{account}/disconnect"),
+        button: Some(format!("Disconnect @{}", a.username)),
+        back: format!("/w/{ws}/accounts"),
+    })
+}
+
+/// Disconnects, once confirmed on the page that asks (a post without `confirm=yes` is sent
+/// there).
+pub async fn disconnect(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    PathIds((ws, account)): PathIds<(i64, i64)>,
+    Form(confirmation): Form<Confirmation>,
+) -> AppResult {
+    if !confirmation.given() {
+        return Ok(ask_first(&format!("/w/{ws}/accounts/{account}/disconnect")));
+    }
     let result = state
         .services
         .disconnect_account(&m.membership, &m.auth.user, account)

@@ -3,6 +3,7 @@
 //! through signed, expiring links.
 
 use crate::AppState;
+use crate::confirm::{ConfirmPage, Confirmation, ask_first};
 use crate::error::{AppError, AppResult};
 use crate::extract::{PathIds, WorkspaceMember};
 use crate::flash::{Flash, redirect_with};
@@ -351,11 +352,74 @@ pub async fn update(
     }
 }
 
-pub async fn delete(
+/// The page that asks before deleting a file: in how many posts it is used.
+pub async fn confirm_delete(
     State(state): State<AppState>,
     m: WorkspaceMember,
     PathIds((ws, id)): PathIds<(i64, i64)>,
 ) -> AppResult {
+    if !m.membership.role.can_publish() {
+        return Err(AppError::Forbidden(
+            "Viewers can see the media library but not delete from it.".into(),
+        ));
+    }
+    let impact = state
+        .services
+        .media_impact(m.membership.workspace_id(), id)
+        .await?;
+    let name = &impact.item.filename;
+    let mut consequences = vec![if impact.posts == 0 {
+        format!("No post uses “{name}”.")
+    } else {
+        format!(
+            "“{name}” is used in {}.",
+            domain::counted(impact.posts, "post", "posts")
+        )
+    }];
+    let mut button = Some("Delete the file".to_owned());
+    if impact.not_published > 0 {
+        consequences.push(format!(
+            "{} not all gone out yet, so the file cannot be deleted now: remove it from {} first (the list is on the file's page).",
+            if impact.not_published == 1 {
+                "1 of them has".to_owned()
+            } else {
+                format!("{} of them have", impact.not_published)
+            },
+            if impact.not_published == 1 { "it" } else { "them" }
+        ));
+        button = None;
+    } else {
+        if impact.posts > 0 {
+            consequences.push(
+                "Those posts were published: they keep their record here without the file, and what is on the platforms stays."
+                    .to_owned(),
+            );
+        }
+        consequences.push(
+            "The file and its preview are deleted from storage. This cannot be undone.".to_owned(),
+        );
+    }
+    render(ConfirmPage {
+        layout: Layout::for_member(&state, &m, "Delete a file"),
+        heading: format!("Delete “{name}”?"),
+        consequences,
+        action: format!("/w/{ws}/media/{id}/delete"),
+        button,
+        back: format!("/w/{ws}/media/{id}"),
+    })
+}
+
+/// Deletes the file, once confirmed on the page that asks (a post without `confirm=yes` is
+/// sent there).
+pub async fn delete(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    PathIds((ws, id)): PathIds<(i64, i64)>,
+    Form(confirmation): Form<Confirmation>,
+) -> AppResult {
+    if !confirmation.given() {
+        return Ok(ask_first(&format!("/w/{ws}/media/{id}/delete")));
+    }
     match state
         .services
         .delete_media(&m.membership, &m.auth.user, id)

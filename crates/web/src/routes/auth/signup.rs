@@ -1,4 +1,6 @@
-//! Sign-up: name, e-mail, password, time zone and language.
+//! Sign-up: name, e-mail, password, time zone and language. Reached from an invitation's page
+//! (`next=/invitations/{token}`), the address the invitation went to is filled in, read from
+//! the invitation on the server (never carried in a link).
 
 use crate::AppState;
 use crate::error::AppResult;
@@ -6,12 +8,13 @@ use crate::extract::{Ctx, UserAgent};
 use crate::flash::{Flash, redirect_with};
 use crate::forms::FieldErrors;
 use crate::page::Layout;
-use crate::routes::{ZONES, render, rerender, safe_next};
+use crate::routes::{no_referrer, render, rerender, safe_next};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect};
 use domain::{Email, Language, Password, PersonName, Timezone};
+use services::ServiceError;
 use services::accounts::{NewAccount, SignupOrigin};
 
 #[derive(Template)]
@@ -25,6 +28,11 @@ struct SignupPage {
     language: String,
     next: String,
     zones: &'static [&'static str],
+    /// The browser's time zone replaces the default (on the first showing only: a form sent
+    /// back keeps what the person chose).
+    detect: &'static str,
+    /// The workspace of the invitation that led here.
+    invited_to: Option<String>,
     languages: [Language; 3],
 }
 
@@ -46,29 +54,57 @@ pub struct SignupForm {
     accept_policies: String,
 }
 
+/// The invitation that sign-up was reached from: its token, when `next` is its page.
+fn invitation_token(next: &str) -> Option<&str> {
+    safe_next(next)
+        .strip_prefix("/invitations/")
+        .filter(|token| !token.is_empty() && !token.contains(['/', '?']))
+}
+
+/// The invitation behind `next`, if it is still open.
+async fn invitation_of(
+    state: &AppState,
+    next: &str,
+) -> AppResult<Option<services::workspaces::InvitationView>> {
+    let Some(token) = invitation_token(next) else {
+        return Ok(None);
+    };
+    match state.services.peek_invitation(token).await {
+        Ok(view) => Ok(Some(view)),
+        Err(ServiceError::Invalid { .. } | ServiceError::NotFound) => Ok(None),
+        Err(err) => Err(err.into()),
+    }
+}
+
 async fn page(
     state: &AppState,
     ctx: &crate::context::RequestCtx,
     form: SignupForm,
     errors: FieldErrors,
 ) -> AppResult<SignupPage> {
+    let invitation = invitation_of(state, &form.next).await?;
     Ok(SignupPage {
         layout: Layout::new(state, ctx, "Sign up").await?,
         errors,
         name: form.name,
-        email: form.email,
+        email: match &invitation {
+            Some(i) if form.email.is_empty() => i.invitation.email.clone(),
+            _ => form.email,
+        },
+        detect: if form.timezone.is_empty() { "fill" } else { "" },
         timezone: if form.timezone.is_empty() {
             "UTC".to_owned()
         } else {
             form.timezone
         },
+        invited_to: invitation.map(|i| i.workspace_name),
         language: if form.language.is_empty() {
             "en".to_owned()
         } else {
             form.language
         },
         next: form.next,
-        zones: ZONES.as_slice(),
+        zones: Timezone::offered(),
         languages: Language::ALL,
     })
 }
@@ -81,11 +117,18 @@ pub async fn form(
     if ctx.auth.is_some() {
         return Ok(Redirect::to(safe_next(&q.next)).into_response());
     }
+    let from_invitation = invitation_token(&q.next).is_some();
     let form = SignupForm {
         next: q.next,
         ..Default::default()
     };
-    render(page(&state, &ctx, form, FieldErrors::new()).await?)
+    let res = render(page(&state, &ctx, form, FieldErrors::new()).await?)?;
+    // The address of this page carries the invitation's token: it goes nowhere else.
+    Ok(if from_invitation {
+        no_referrer(res)
+    } else {
+        res
+    })
 }
 
 pub async fn submit(
@@ -98,7 +141,7 @@ pub async fn submit(
     let name = errors.check("name", PersonName::parse(&form.name));
     let email = errors.check("email", Email::parse(&form.email));
     let password = errors.check("password", Password::parse(&form.password, email.as_ref()));
-    let timezone = errors.check("timezone", Timezone::parse(&form.timezone));
+    let timezone = errors.check("timezone", Timezone::choose(&form.timezone));
     let language = errors.check("language", Language::parse(&form.language));
     if form.accept_policies != "yes" {
         errors.add(

@@ -1,15 +1,16 @@
 //! Saving a cookie choice from the banner or the cookie policy page. Works as a plain form
-//! (a redirect back to the page it came from) and for the banner's script (a JSON answer, so
-//! the page needs no reload).
+//! (a redirect back to the page it came from, which says the choice is saved) and for the
+//! banner's script (a JSON answer, so the page needs no reload; the script says it).
 
 use crate::AppState;
 use crate::consent::{ConsentCookie, Origin};
 use crate::error::{AppError, AppResult};
 use crate::extract::Ctx;
+use crate::flash::{Flash, redirect_with};
 use crate::routes::safe_next;
 use axum::extract::{RawForm, State};
 use axum::http::{HeaderMap, header};
-use axum::response::{IntoResponse, Json, Redirect};
+use axum::response::{IntoResponse, Json};
 use domain::consent::ConsentChoice;
 use services::consent::{Decision, Event, Source};
 
@@ -110,7 +111,10 @@ pub async fn save(
         }))
         .into_response()
     } else {
-        Redirect::to(safe_next(if back.is_empty() { "/" } else { &back })).into_response()
+        redirect_with(
+            safe_next(if back.is_empty() { "/" } else { &back }),
+            Flash::ConsentSaved,
+        )
     };
     res.extensions_mut().insert(stored);
     Ok(res)

@@ -1,4 +1,5 @@
-//! Profile: name, time zone, language.
+//! Profile: name, time zone (with script, the browser's own zone is offered when it differs),
+//! language.
 
 use crate::AppState;
 use crate::error::AppResult;
@@ -6,7 +7,7 @@ use crate::extract::CurrentUser;
 use crate::flash::{Flash, redirect_with};
 use crate::forms::FieldErrors;
 use crate::page::Layout;
-use crate::routes::{ZONES, render, rerender};
+use crate::routes::{render, rerender};
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
@@ -46,7 +47,7 @@ async fn page(
         name: form.name,
         timezone: form.timezone,
         language: form.language,
-        zones: ZONES.as_slice(),
+        zones: Timezone::offered(),
         languages: Language::ALL,
     })
 }
@@ -68,7 +69,7 @@ pub async fn submit(
 ) -> AppResult {
     let mut errors = FieldErrors::new();
     let name = errors.check("name", PersonName::parse(&form.name));
-    let timezone = errors.check("timezone", Timezone::parse(&form.timezone));
+    let timezone = errors.check("timezone", Timezone::choose(&form.timezone));
     let language = errors.check("language", Language::parse(&form.language));
     let (Some(name), Some(timezone), Some(language)) = (name, timezone, language) else {
         return rerender(page(&state, &user, form, errors).await?);

@@ -44,7 +44,10 @@ async fn page(
 }
 
 pub async fn form(State(state): State<AppState>, user: CurrentUser) -> AppResult {
-    render(page(&state, &user, String::new(), FieldErrors::new()).await?)
+    let mut page = page(&state, &user, String::new(), FieldErrors::new()).await?;
+    // Where someone lands whose last workspace was deleted: say what happened.
+    page.layout.take_notices(&state, &user.ctx).await?;
+    render(page)
 }
 
 pub async fn submit(
