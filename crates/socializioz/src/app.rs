@@ -15,6 +15,19 @@ use tokio::sync::watch;
 /// Opens the database (creating and migrating an embedded one on first start) and builds the
 /// services around it. `public_url` is where links in e-mails point.
 pub async fn services(settings: &Settings, public_url: String) -> anyhow::Result<Services> {
+    Ok(assemble(settings, public_url).await?.0)
+}
+
+/// Where the built-in simulator's pages are served on the main server in sandbox mode:
+/// `{public_url}/_sandbox/x/…`.
+pub const SANDBOX_PREFIX: &str = "/_sandbox";
+
+/// The services, and in sandbox mode the simulator started in this process, whose pages the
+/// web server serves under [`SANDBOX_PREFIX`].
+async fn assemble(
+    settings: &Settings,
+    public_url: String,
+) -> anyhow::Result<(Services, Option<sim::Simulator>)> {
     let db = store::connect(&settings.database_url(), settings.database.max_connections).await?;
     store::migrate(&db).await?;
     let mailer = providers::mail::build(
@@ -22,7 +35,7 @@ pub async fn services(settings: &Settings, public_url: String) -> anyhow::Result
         settings.smtp_config().as_ref(),
         settings.outbox_dir(),
     )?;
-    let (publishers, connectors) = platforms(settings).await?;
+    let (publishers, connectors, simulator) = platforms(settings, &public_url).await?;
     let (keyring, new_key_file) = settings.key_ring()?;
     if new_key_file {
         use store::sea_orm::{EntityTrait, PaginatorTrait};
@@ -38,7 +51,7 @@ pub async fn services(settings: &Settings, public_url: String) -> anyhow::Result
             domain::counted(sealed, "platform token was", "platform tokens were")
         );
     }
-    Ok(Services {
+    let services = Services {
         db,
         mailer,
         keys: services::tokens::Keys::new(settings.secret_key()?),
@@ -55,14 +68,24 @@ pub async fn services(settings: &Settings, public_url: String) -> anyhow::Result
         retention: settings.retention.to_retention()?,
         backups: settings.backup_target(),
         admins: settings.admin.addresses()?,
-    })
+    };
+    Ok((services, simulator))
 }
 
 /// The adapters of the configured platforms, or, in sandbox mode, of every simulated platform
-/// pointed at a simulator started in this process (it lives as long as the process).
+/// pointed at a simulator: the one `platforms.simulator` names, or one started in this process
+/// (it lives as long as the process, and is returned so that the web server serves its pages).
+/// The adapters call a simulator of this process over loopback, while what a browser opens (the
+/// authorisation pages, the links to posts) is under `public_url` + [`SANDBOX_PREFIX`], so the
+/// sandbox works wherever the server's own pages do.
 async fn platforms(
     settings: &Settings,
-) -> anyhow::Result<(providers::social::Publishers, providers::social::Connectors)> {
+    public_url: &str,
+) -> anyhow::Result<(
+    providers::social::Publishers,
+    providers::social::Connectors,
+    Option<sim::Simulator>,
+)> {
     use providers::social::facebook::{Facebook, FacebookConfig};
     use providers::social::instagram::{Instagram, InstagramConfig};
     use providers::social::linkedin::{LinkedIn, LinkedInConfig};
@@ -81,38 +104,46 @@ async fn platforms(
     }
     let p = &settings.platforms;
     if p.sandbox || p.simulator.is_some() {
-        let base = match &p.simulator {
-            Some(url) => url.trim_end_matches('/').to_owned(),
+        // `api`: where the adapters call it; `public`: where browsers are sent.
+        let (api, public, simulator) = match &p.simulator {
+            Some(url) => {
+                let url = url.trim_end_matches('/').to_owned();
+                (url.clone(), url, None)
+            }
             None => {
-                let running = sim::Simulator::new()
+                let public = format!("{}{SANDBOX_PREFIX}", public_url.trim_end_matches('/'));
+                let simulator = sim::Simulator::new().with_public_base(&public);
+                let running = simulator
                     .start(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
                     .await
                     .context("could not start the platform simulator")?;
-                let base = running.base_url.clone();
+                let api = running.base_url.clone();
                 // The simulator serves for the rest of the process.
                 std::mem::forget(running);
-                base
+                (api, public, Some(simulator))
             }
         };
-        tracing::warn!(simulator = %base, "sandbox mode: the platforms are simulated");
-        register!(
-            Platform::Facebook,
-            Facebook::new(FacebookConfig::simulated(&base))
-        );
-        register!(
-            Platform::Instagram,
-            Instagram::new(InstagramConfig::simulated(&base))
-        );
-        register!(
-            Platform::TikTok,
-            TikTok::new(TikTokConfig::simulated(&base))
-        );
-        register!(Platform::X, X::new(XConfig::simulated(&base)));
-        register!(
-            Platform::LinkedIn,
-            LinkedIn::new(LinkedInConfig::simulated(&base))
-        );
-        return Ok((publishers, connectors));
+        tracing::warn!(simulator = %public, "sandbox mode: the platforms are simulated");
+        let mut facebook = FacebookConfig::simulated(&api);
+        let seen = FacebookConfig::simulated(&public);
+        (facebook.authorize_base, facebook.web_base) = (seen.authorize_base, seen.web_base);
+        register!(Platform::Facebook, Facebook::new(facebook));
+        let mut instagram = InstagramConfig::simulated(&api);
+        instagram.authorize_url = InstagramConfig::simulated(&public).authorize_url;
+        register!(Platform::Instagram, Instagram::new(instagram));
+        let mut tiktok = TikTokConfig::simulated(&api);
+        let seen = TikTokConfig::simulated(&public);
+        (tiktok.authorize_url, tiktok.web_base) = (seen.authorize_url, seen.web_base);
+        register!(Platform::TikTok, TikTok::new(tiktok));
+        let mut x = XConfig::simulated(&api);
+        let seen = XConfig::simulated(&public);
+        (x.authorize_url, x.web_base) = (seen.authorize_url, seen.web_base);
+        register!(Platform::X, X::new(x));
+        let mut linkedin = LinkedInConfig::simulated(&api);
+        let seen = LinkedInConfig::simulated(&public);
+        (linkedin.authorize_base, linkedin.web_base) = (seen.authorize_base, seen.web_base);
+        register!(Platform::LinkedIn, LinkedIn::new(linkedin));
+        return Ok((publishers, connectors, simulator));
     }
     if let Some(x) = &p.x {
         let mut config = XConfig::production(x.client_id.clone(), x.client_secret.clone());
@@ -150,7 +181,7 @@ async fn platforms(
         }
         register!(Platform::LinkedIn, LinkedIn::new(config));
     }
-    Ok((publishers, connectors))
+    Ok((publishers, connectors, None))
 }
 
 /// Installs aws-lc-rs as the process's one TLS provider (idempotent).
@@ -164,6 +195,8 @@ pub struct Application {
     services: Services,
     settings: Settings,
     with_worker: bool,
+    /// The sandbox's simulator, when it runs in this process.
+    simulator: Option<sim::Simulator>,
 }
 
 impl Application {
@@ -176,13 +209,14 @@ impl Application {
             format!("could not listen on {addr}; is another program using it? Change server.listen")
         })?;
         let local = listener.local_addr()?;
-        let services = services(&settings, settings.public_url(local)).await?;
+        let (services, simulator) = assemble(&settings, settings.public_url(local)).await?;
         Ok(Self {
             listener,
             local,
             services,
             settings,
             with_worker,
+            simulator,
         })
     }
 
@@ -224,8 +258,15 @@ impl Application {
             marketing_script: self.settings.consent.marketing_script.clone(),
             processors: self.settings.processors(),
         };
-        let app = web::app(self.services.clone(), config)
-            .into_make_service_with_connect_info::<SocketAddr>();
+        let mut app = web::app(self.services.clone(), config);
+        if let Some(simulator) = &self.simulator {
+            // The sandbox's pages, on this server's own address (outside the product's
+            // middleware: they stand for another site).
+            app = axum::Router::new()
+                .nest(SANDBOX_PREFIX, simulator.router())
+                .merge(app);
+        }
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         tracing::info!(
             address = %self.settings.public_url(self.local),
             mail = %self.services.mailer.describe(),

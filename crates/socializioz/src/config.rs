@@ -37,9 +37,10 @@ pub struct Settings {
 #[serde(deny_unknown_fields, default)]
 pub struct PlatformSettings {
     /// Run the platform simulator inside `serve` and connect to it instead of the platforms.
+    /// Browsers reach its pages on this server, at `{public_url}/_sandbox/`.
     pub sandbox: bool,
     /// An already running simulator (`socializioz sim`) to use instead of starting one; implies
-    /// sandbox mode.
+    /// sandbox mode. Browsers are sent to this address, so it must be one they reach.
     pub simulator: Option<String>,
     pub x: Option<XSettings>,
     pub facebook: Option<ClientSettings>,

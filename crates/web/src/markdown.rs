@@ -1,6 +1,8 @@
 //! Markdown to HTML for policy texts, safely: raw HTML in the source is shown as text, and links
 //! may only point to this site, `https:`/`http:` or `mailto:`.
 
+pub mod diff;
+
 use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, html};
 
 fn safe_url(url: &str) -> bool {
@@ -13,7 +15,15 @@ fn safe_url(url: &str) -> bool {
 }
 
 pub fn to_html(source: &str) -> String {
-    let parser = Parser::new_ext(source, Options::ENABLE_TABLES).map(|event| match event {
+    let mut out = String::with_capacity(source.len() * 3 / 2);
+    html::push_html(&mut out, events(source));
+    out
+}
+
+/// The events of `source`, made safe: raw HTML becomes text, links to other schemes go
+/// nowhere, images become their address.
+fn events(source: &str) -> impl Iterator<Item = Event<'_>> {
+    Parser::new_ext(source, Options::ENABLE_TABLES).map(|event| match event {
         Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
         Event::Start(Tag::Link {
             link_type,
@@ -28,10 +38,7 @@ pub fn to_html(source: &str) -> String {
         }),
         Event::Start(Tag::Image { dest_url, .. }) => Event::Text(dest_url),
         other => other,
-    });
-    let mut out = String::with_capacity(source.len() * 3 / 2);
-    html::push_html(&mut out, parser);
-    out
+    })
 }
 
 #[cfg(test)]

@@ -8,8 +8,85 @@ use reqwest::StatusCode;
 
 both_backends!(
     the_six_policies_are_published_and_new_versions_follow_the_rules,
-    accepting_policies_is_recorded_at_sign_up_and_checkout
+    accepting_policies_is_recorded_at_sign_up_and_checkout,
+    a_diff_shows_the_policies_as_they_read_with_the_changes_marked,
 );
+
+/// The text of every `<{tag} class="diff-…">` highlight in `html`, tags inside removed, joined.
+fn highlighted(html: &str, tag: &str) -> String {
+    let open = format!("<{tag} class=\"diff-");
+    let close = format!("</{tag}>");
+    html.match_indices(&open)
+        .map(|(at, _)| {
+            let rest = &html[at..];
+            let body = &rest[rest.find('>').unwrap() + 1..rest.find(&close).unwrap()];
+            assert!(!body.contains('<'), "a highlight holds no tags: {body}");
+            body.to_owned()
+        })
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+/// The shipped Privacy Policy 1.0 and 1.1 compared: filled in and formatted as the policy pages
+/// show them (no placeholders, no Markdown), with the paragraph 1.1 adds and the words it
+/// changes in a list item marked.
+async fn a_diff_shows_the_policies_as_they_read_with_the_changes_marked(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let diff = app
+        .client()
+        .get_text("/legal/privacy/diff?from=1.0&to=1.1")
+        .await;
+    assert!(
+        diff.contains("<h1>Privacy Policy: changes from 1.0 to 1.1</h1>"),
+        "{diff}"
+    );
+    for raw in ["{{", "}}", "## ", "**", "](/"] {
+        assert!(!diff.contains(raw), "{raw:?} left in the diff: {diff}");
+    }
+    // Formatted: headings, lists and the facts the placeholders stand for.
+    assert!(diff.contains("<h2>Who is responsible</h2>"), "{diff}");
+    assert!(
+        diff.contains("<li><strong>Account profile</strong>:"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("<li><strong>Sign-in sessions</strong>: 30 days"),
+        "{diff}"
+    );
+    // The paragraph 1.1 inserts, highlighted, its link kept.
+    let inserted = highlighted(&diff, "ins");
+    assert!(
+        inserted.contains(
+            "repeats these steps and, once you are signed in, shows what we revoked when you \
+             disconnected an account."
+        ),
+        "{inserted}"
+    );
+    assert!(
+        diff.contains("<a href=\"/help/revoke-access\"><ins class=\"diff-added\">Removing Socializioz from a platform</ins></a>"),
+        "{diff}"
+    );
+    // Words changed inside a list item: what goes struck through, what comes highlighted, the
+    // rest of the item as it was.
+    assert!(
+        inserted.contains("builds a ZIP file of everything"),
+        "{inserted}"
+    );
+    let removed = highlighted(&diff, "del");
+    assert!(
+        removed.contains("the operator sends you a copy of anything else on request."),
+        "{removed}"
+    );
+    assert!(
+        diff.contains("<li><strong>See your data</strong> and <strong>take a copy of it</strong>:"),
+        "{diff}"
+    );
+    assert!(!removed.contains("See your data") && !inserted.contains("See your data"));
+    // What did not change is not marked.
+    assert!(!inserted.contains("Who is responsible") && !removed.contains("Who is responsible"));
+}
 
 async fn the_six_policies_are_published_and_new_versions_follow_the_rules(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
@@ -116,7 +193,10 @@ async fn the_six_policies_are_published_and_new_versions_follow_the_rules(backen
     let versions = visitor.get_text("/legal/terms/versions").await;
     assert!(versions.contains("/legal/terms/diff?from=1.0&amp;to=1.1"));
     let diff = visitor.get_text("/legal/terms/diff?from=1.0&to=1.1").await;
-    assert!(diff.contains("<li class=\"diff-added\"><ins><span class=\"sr-only\">Added: </span>A new first paragraph.</ins></li>"), "{diff}");
+    assert!(
+        diff.contains("<p><ins class=\"diff-added\">A new first paragraph.</ins></p>"),
+        "{diff}"
+    );
     let old_page = visitor.get_text("/legal/terms/v/1.0").await;
     assert!(
         old_page.contains("not the version in effect")

@@ -191,52 +191,6 @@ pub struct Between {
     to: String,
 }
 
-/// One line of a comparison.
-pub struct DiffLine {
-    pub change: &'static str,
-    pub text: String,
-}
-
-/// Lines removed, added and kept between two texts (longest common subsequence of lines).
-pub fn diff_lines(old: &str, new: &str) -> Vec<DiffLine> {
-    let a: Vec<&str> = old.lines().collect();
-    let b: Vec<&str> = new.lines().collect();
-    let mut lcs = vec![vec![0u32; b.len() + 1]; a.len() + 1];
-    for i in (0..a.len()).rev() {
-        for j in (0..b.len()).rev() {
-            lcs[i][j] = if a[i] == b[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
-        }
-    }
-    let (mut i, mut j, mut out) = (0, 0, Vec::new());
-    while i < a.len() || j < b.len() {
-        if i < a.len() && j < b.len() && a[i] == b[j] {
-            out.push(DiffLine {
-                change: "same",
-                text: a[i].to_owned(),
-            });
-            i += 1;
-            j += 1;
-        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            out.push(DiffLine {
-                change: "added",
-                text: b[j].to_owned(),
-            });
-            j += 1;
-        } else {
-            out.push(DiffLine {
-                change: "removed",
-                text: a[i].to_owned(),
-            });
-            i += 1;
-        }
-    }
-    out
-}
-
 #[derive(Template)]
 #[template(path = "legal/diff.html")]
 struct DiffPage {
@@ -244,7 +198,8 @@ struct DiffPage {
     kind: PolicyKind,
     from: String,
     to: String,
-    lines: Vec<DiffLine>,
+    /// The newer text, formatted, with what was inserted and removed marked.
+    html: String,
 }
 
 pub async fn diff(
@@ -257,33 +212,16 @@ pub async fn diff(
     let old = state.services.policy_version(kind, &q.from).await?;
     let new = state.services.policy_version(kind, &q.to).await?;
     let layout = Layout::new(&state, &ctx, kind.title()).await?;
-    let lines = diff_lines(&old.body, &new.body);
+    // The texts as their pages show them: placeholders filled, Markdown formatted.
+    let html = crate::markdown::diff::to_html(
+        &with_facts(&state, &old.body),
+        &with_facts(&state, &new.body),
+    );
     render(DiffPage {
         layout,
         kind,
         from: old.version,
         to: new.version,
-        lines,
+        html,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::diff_lines;
-
-    #[test]
-    fn the_diff_keeps_removes_and_adds_lines() {
-        let d = diff_lines("a\nb\nc\n", "a\nc\nd\n");
-        let shape: Vec<(&str, &str)> = d.iter().map(|l| (l.change, l.text.as_str())).collect();
-        assert_eq!(
-            shape,
-            vec![
-                ("same", "a"),
-                ("removed", "b"),
-                ("same", "c"),
-                ("added", "d")
-            ]
-        );
-        assert!(diff_lines("", "").is_empty());
-    }
 }
