@@ -5,6 +5,11 @@
 //!
 //! Line breaks: browsers submit a text area's line breaks as `\r\n` although people see (and
 //! the platforms store) a single break, so every count here treats `\r\n` as one character.
+//!
+//! Trailing whitespace: a post is stored and published without it, so [`count`] leaves it out
+//! (`"hello "` counts 5, as the server will publish it). The strings in
+//! `crates/domain/fixtures/text_counts.json`, with their counts, are checked against these
+//! rules here and against the composer's script in a browser test.
 
 use crate::Invalid;
 use std::fmt;
@@ -144,9 +149,10 @@ impl TextCount {
     }
 }
 
-/// Measures `text` the way `platform` does: [`x_weighted_length`] on X, Unicode scalar values
-/// (`char`s) elsewhere, plus the hashtags.
+/// Measures `text` the way `platform` does, as it will be published (see [`published`]):
+/// [`x_weighted_length`] on X, Unicode scalar values (`char`s) elsewhere, plus the hashtags.
 pub fn count(platform: Platform, text: &str) -> TextCount {
+    let text = published(text);
     let used = if platform.counts_weighted() {
         x_weighted_length(text)
     } else {
@@ -158,6 +164,12 @@ pub fn count(platform: Platform, text: &str) -> TextCount {
         hashtags: hashtag_count(text),
         hashtag_limit: platform.hashtag_limit(),
     }
+}
+
+/// The part of `text` that is published: everything but trailing whitespace (Unicode
+/// `White_Space`, as [`char::is_whitespace`] and [`str::trim_end`] define it; not U+FEFF).
+pub fn published(text: &str) -> &str {
+    text.trim_end()
 }
 
 /// Checks a text against one platform's limits. The error says by how much it is over, e.g.
@@ -511,6 +523,58 @@ mod tests {
         assert_eq!(count(Platform::LinkedIn, "a\nb").used, 3);
         assert_eq!(x_weighted_length("a\r\nb"), 3);
         assert_eq!(x_weighted_length("a\rb"), 3);
+    }
+
+    #[test]
+    fn trailing_whitespace_is_not_counted() {
+        assert_eq!(published("hello \r\n\t\u{3000}"), "hello");
+        assert_eq!(published("\u{85}"), "");
+        // U+FEFF is not whitespace to Rust (JavaScript's trimEnd would remove it).
+        assert_eq!(published("a\u{FEFF}"), "a\u{FEFF}");
+        assert_eq!(
+            count(Platform::X, &format!("{} ", "a".repeat(280))).used,
+            280
+        );
+        assert!(check(Platform::X, &format!("{}\n\n", "a".repeat(280))).is_ok());
+        assert_eq!(count(Platform::LinkedIn, "  two  ").used, 5);
+    }
+
+    /// One entry of `fixtures/text_counts.json`: a text and its counts as the server makes them.
+    #[derive(serde::Deserialize)]
+    struct Shared {
+        text: String,
+        x: usize,
+        chars: usize,
+        hashtags: usize,
+        why: String,
+    }
+
+    #[test]
+    fn the_shared_strings_count_as_listed() {
+        let cases: Vec<Shared> =
+            serde_json::from_str(include_str!("../fixtures/text_counts.json")).unwrap();
+        assert!(cases.len() > 40);
+        for case in &cases {
+            let on_x = count(Platform::X, &case.text);
+            assert_eq!(
+                on_x.used, case.x,
+                "X count of {:?} ({})",
+                case.text, case.why
+            );
+            for platform in [Platform::LinkedIn, Platform::Instagram] {
+                let counted = count(platform, &case.text);
+                assert_eq!(
+                    counted.used, case.chars,
+                    "{platform} count of {:?} ({})",
+                    case.text, case.why
+                );
+                assert_eq!(
+                    counted.hashtags, case.hashtags,
+                    "hashtags in {:?}",
+                    case.text
+                );
+            }
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod media;
 pub mod policy;
 pub mod schedule;
 mod workspace;
+pub mod zones;
 
 pub use account::{Email, Language, Password, PersonName, Timezone};
 pub use content::Platform;

@@ -267,7 +267,8 @@ pub fn check_for_platform(platform: Platform, media: &[MediaType]) -> Result<(),
 
 /// Whether `platform` publishes files of type `t` (Instagram's API takes JPEG images only,
 /// TikTok's photo posts JPEG and WebP, LinkedIn neither WebP nor QuickTime video).
-fn takes(platform: Platform, t: MediaType) -> bool {
+/// Whether `platform`'s API takes files of type `t`.
+pub fn takes(platform: Platform, t: MediaType) -> bool {
     use MediaType::{Gif, Jpeg, Mov, Mp4, Png, Webp};
     match platform {
         Platform::Instagram => matches!(t, Jpeg | Mp4 | Mov),

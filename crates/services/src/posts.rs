@@ -127,9 +127,57 @@ pub struct PostFilter {
     pub state: Option<String>,
     pub account_id: Option<i64>,
     pub campaign_id: Option<i64>,
-    /// Posts scheduled (or, for drafts without a time, created) in `[from, to)`.
+    /// Posts scheduled for a time in `[from, to)` (the calendar's grid). Drafts without a time
+    /// are in no range: see `undated`.
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    /// Only posts without a time: drafts not given one (the calendar lists them under its
+    /// grid). `from` and `to` do not apply.
+    pub undated: bool,
+}
+
+/// The sections of the posts list, in the order it shows them, each sorted by the time that
+/// matters for its posts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PostGroup {
+    /// Failed, partly published, needing a check or waiting for a reconnection: the latest
+    /// change first.
+    NeedsAttention,
+    /// Scheduled or being published: the soonest due first.
+    Scheduled,
+    /// Drafts: the last edited first.
+    Drafts,
+    /// Published: the latest published first.
+    Published,
+}
+
+impl PostGroup {
+    pub const ALL: [PostGroup; 4] = [
+        Self::NeedsAttention,
+        Self::Scheduled,
+        Self::Drafts,
+        Self::Published,
+    ];
+
+    /// The section a post in `state` belongs to.
+    pub fn of(post_state: &str) -> Self {
+        match post_state {
+            state::SCHEDULED | state::PUBLISHING => Self::Scheduled,
+            state::DRAFT => Self::Drafts,
+            state::PUBLISHED => Self::Published,
+            _ => Self::NeedsAttention,
+        }
+    }
+
+    /// The section's heading.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::NeedsAttention => "Needs attention",
+            Self::Scheduled => "Scheduled",
+            Self::Drafts => "Drafts",
+            Self::Published => "Published",
+        }
+    }
 }
 
 /// A post in a list: the post, its campaign and its targets' accounts.
@@ -141,9 +189,30 @@ pub struct PostSummary {
 }
 
 impl PostSummary {
-    /// When the post goes (or went) out: its schedule, else its creation.
-    pub fn when(&self) -> DateTime<Utc> {
-        self.post.scheduled_at.unwrap_or(self.post.created_at)
+    /// The post's section of the list.
+    pub fn group(&self) -> PostGroup {
+        PostGroup::of(&self.post.state)
+    }
+
+    /// The time that matters for the post: when it was published (published posts), else when
+    /// it is (or was) due; `None` for a draft not given a time. Never its creation.
+    pub fn when(&self) -> Option<DateTime<Utc>> {
+        match self.group() {
+            PostGroup::Published => self.post.published_at.or(self.post.scheduled_at),
+            _ => self.post.scheduled_at,
+        }
+    }
+
+    /// The list's order: by section, then as [`PostGroup`] says (ties: the newer post first).
+    fn sort_key(&self) -> (PostGroup, i64, i64) {
+        let soonest = |t: Option<DateTime<Utc>>| t.map_or(i64::MAX, |t| t.timestamp_micros());
+        let latest = |t: Option<DateTime<Utc>>| t.map_or(i64::MAX, |t| -t.timestamp_micros());
+        let key = match self.group() {
+            PostGroup::Scheduled => soonest(self.post.scheduled_at),
+            PostGroup::Published => latest(self.when()),
+            PostGroup::Drafts | PostGroup::NeedsAttention => latest(Some(self.post.updated_at)),
+        };
+        (self.group(), key, -self.post.id)
     }
 }
 
@@ -548,7 +617,8 @@ impl Services {
         Ok((upcoming, attention))
     }
 
-    /// The posts of a workspace that match `filter`, by time.
+    /// The posts of a workspace that match `filter` (the newest 2,000), in the list's order:
+    /// by [`PostGroup`], each section sorted by the time that matters for it.
     pub async fn list_posts(
         &self,
         ws: WorkspaceId,
@@ -573,22 +643,20 @@ impl Services {
                 ),
             );
         }
-        if filter.from.is_some() || filter.to.is_some() {
-            let mut scheduled = Condition::all().add(post::Column::ScheduledAt.is_not_null());
-            let mut unscheduled = Condition::all().add(post::Column::ScheduledAt.is_null());
+        if filter.undated {
+            query = query.filter(post::Column::ScheduledAt.is_null());
+        } else if filter.from.is_some() || filter.to.is_some() {
+            let mut range = Condition::all().add(post::Column::ScheduledAt.is_not_null());
             if let Some(from) = filter.from {
-                scheduled = scheduled.add(post::Column::ScheduledAt.gte(from));
-                unscheduled = unscheduled.add(post::Column::CreatedAt.gte(from));
+                range = range.add(post::Column::ScheduledAt.gte(from));
             }
             if let Some(to) = filter.to {
-                scheduled = scheduled.add(post::Column::ScheduledAt.lt(to));
-                unscheduled = unscheduled.add(post::Column::CreatedAt.lt(to));
+                range = range.add(post::Column::ScheduledAt.lt(to));
             }
-            query = query.filter(Condition::any().add(scheduled).add(unscheduled));
+            query = query.filter(range);
         }
         let posts = query
-            .order_by_asc(post::Column::ScheduledAt)
-            .order_by_asc(post::Column::Id)
+            .order_by_desc(post::Column::Id)
             .limit(2000)
             .all(&self.db)
             .await?;
@@ -603,7 +671,7 @@ impl Services {
             .filter(campaign::Column::WorkspaceId.eq(ws.0))
             .all(&self.db)
             .await?;
-        Ok(posts
+        let mut summaries: Vec<PostSummary> = posts
             .into_iter()
             .map(|post| PostSummary {
                 campaign: campaigns
@@ -617,7 +685,9 @@ impl Services {
                     .collect(),
                 post,
             })
-            .collect())
+            .collect();
+        summaries.sort_by_key(PostSummary::sort_key);
+        Ok(summaries)
     }
 }
 
@@ -775,6 +845,19 @@ async fn check<C: ConnectionTrait>(
         errors.push((
             "targets".into(),
             "Choose at least one account to publish to.".into(),
+        ));
+    }
+    if first_comment.is_some()
+        && !targets.is_empty()
+        && targets
+            .iter()
+            .all(|(account, _, _)| account.platform == Platform::TikTok.slug())
+    {
+        errors.push((
+            "first_comment".into(),
+            "TikTok's API takes no comments, so a first comment cannot go out with this post: \
+             leave it empty, or add an account on another platform."
+                .into(),
         ));
     }
     if let Some(id) = input.campaign_id {

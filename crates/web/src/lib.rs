@@ -5,6 +5,7 @@
 //! its handler (`CurrentUser`, `WorkspaceMember` with its role), then the handler, which parses
 //! its form into domain types and calls one service.
 
+mod confirm;
 mod consent;
 mod context;
 mod error;

@@ -1,5 +1,6 @@
 /* Socializioz — live counters and previews for the post composer.
-   The counting rules mirror crates/domain/src/content.rs exactly: change both together.
+   The counting rules mirror crates/domain/src/content.rs exactly: change both together (the
+   strings in crates/domain/fixtures/text_counts.json are checked against both).
    The form works without this file; the server checks every text again on submit. */
 (function () {
   'use strict';
@@ -114,6 +115,18 @@
     return total;
   }
 
+  // The part of a text that is published: without trailing whitespace, as Rust's trim_end
+  // (Unicode White_Space; not String.prototype.trimEnd, which also removes U+FEFF and keeps U+0085).
+  function published(text) {
+    const cs = Array.from(text);
+    let end = cs.length;
+    while (end > 0 && isSpace(cs[end - 1])) end--;
+    return cs.slice(0, end).join('');
+  }
+
+  // Rust's str::trim().is_empty().
+  const isBlank = (text) => Array.from(text).every(isSpace);
+
   function hashtagCount(text) {
     const cs = Array.from(text);
     return cs.filter((c, at) => {
@@ -128,9 +141,10 @@
   const byAttr = (name, value) => Array.from(document.querySelectorAll('[' + name + ']'))
     .filter((el) => el.getAttribute(name) === value);
 
-  // A per-platform variant left empty means "use the base text".
+  // A per-platform variant left empty (or only whitespace) means "use the base text", as
+  // services::posts::effective_text decides on the server.
   function effectiveText(area) {
-    const base = area.value === '' && document.getElementById(area.getAttribute('data-follows') || '');
+    const base = isBlank(area.value) && document.getElementById(area.getAttribute('data-follows') || '');
     return base ? base.value : area.value;
   }
 
@@ -142,7 +156,8 @@
     const limit = Number(area.getAttribute('data-limit')) || DEFAULT_LIMITS[slug];
     if (!limit) return;
     const tagLimit = Number(area.getAttribute('data-hashtag-limit')) || 0;
-    const used = slug === 'x' ? xWeightedLength(text) : charCount(text), tags = hashtagCount(text);
+    const sent = published(text);
+    const used = slug === 'x' ? xWeightedLength(sent) : charCount(sent), tags = hashtagCount(sent);
     const over = used > limit || (tagLimit > 0 && tags > tagLimit);
     const label = used + ' / ' + limit + (tagLimit > 0 ? ' · hashtags ' + tags + ' / ' + tagLimit : '');
     byAttr('data-counter-for', area.id).forEach((el) => {

@@ -252,6 +252,18 @@ impl Browser {
         .map(|_| ())
     }
 
+    /// Makes pages see `zone` as the device's time zone (through the DevTools protocol), as
+    /// `Intl.DateTimeFormat().resolvedOptions().timeZone` reports it.
+    pub async fn set_timezone(&self, zone: &str) -> Result<()> {
+        self.call(
+            reqwest::Method::POST,
+            "/goog/cdp/execute",
+            Some(json!({"cmd": "Emulation.setTimezoneOverride", "params": {"timezoneId": zone}})),
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// Resizes the window (to check the layout at phone width).
     pub async fn resize(&self, width: u32, height: u32) -> Result<()> {
         self.call(
@@ -500,8 +512,7 @@ async fn pages_work_with_javascript_turned_off() {
         b.fill("#f-email", "noscript@example.com").await?;
         b.fill("#f-password", PASSWORD).await?;
         b.click("#f-accept_policies").await?;
-        b.click("#f-timezone option[value='America/New_York']")
-            .await?;
+        b.fill("#f-timezone", "America/New_York").await?;
         b.click("form[action='/signup'] button[type=submit]")
             .await?;
         b.wait_for_heading("Create your first workspace").await?;
@@ -833,6 +844,11 @@ async fn connecting_all_five_platforms_in_the_browser() {
             ))
             .await?;
             b.wait_for_heading("Authorize").await?;
+            let at = b.url().await?;
+            ensure!(
+                at.starts_with(&format!("{base}/_sandbox/{slug}/")),
+                "the authorisation page is not on the server's own address: {at}"
+            );
             b.screenshot(&format!("authorize-{slug}")).await?;
             b.fill("#username", &format!("acme_{slug}")).await?;
             b.click("#allow").await?;

@@ -5,13 +5,18 @@
 
 mod accounts;
 mod browser;
+mod composer;
+mod confirmations;
 mod connect;
 mod consent;
 mod crash;
 mod deletion;
 mod deletion_requests;
+mod disconnect;
 mod export;
+mod first_comment;
 mod helpers;
+mod layout;
 mod media;
 mod platform;
 mod policies;

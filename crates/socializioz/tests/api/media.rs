@@ -15,6 +15,7 @@ both_backends!(
     files_are_judged_by_their_bytes_not_their_names,
     an_oversize_upload_is_stopped_and_leaves_nothing_behind,
     a_posts_media_reaches_the_platform_through_a_signed_address,
+    the_picker_warns_of_a_file_a_platform_does_not_take,
 );
 
 const EMAIL: &str = "ada@example.com";
@@ -98,7 +99,7 @@ async fn an_image_gets_dimensions_a_thumbnail_and_a_place_in_the_library(backend
     assert_eq!(app.count("SELECT COUNT(*) FROM media_items").await, 1);
 
     let res = client
-        .submit(&format!("/w/{ws}/media/{id}/delete"), &[])
+        .submit(&format!("/w/{ws}/media/{id}/delete"), &[("confirm", "yes")])
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(stored_files(&app).is_empty(), "files deleted with the row");
@@ -441,7 +442,10 @@ async fn a_posts_media_reaches_the_platform_through_a_signed_address(backend: Ba
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let res = client
-        .submit(&format!("/w/{ws}/media/{media}/delete"), &[])
+        .submit(
+            &format!("/w/{ws}/media/{media}/delete"),
+            &[("confirm", "yes")],
+        )
         .await;
     expect_page(res, StatusCode::FORBIDDEN, "have not all gone out yet").await;
     assert_eq!(
@@ -451,4 +455,30 @@ async fn a_posts_media_reaches_the_platform_through_a_signed_address(backend: Ba
         .await,
         1
     );
+}
+
+/// A PNG offered to a workspace with Instagram and TikTok says, in the composer's picker,
+/// that those two do not take it (and what to do), before anyone submits; a JPEG says nothing.
+async fn the_picker_warns_of_a_file_a_platform_does_not_take(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (client, ws) = setup(&app).await;
+    app.connect_account(ws, Platform::Instagram, "acme_ig")
+        .await;
+    app.connect_account(ws, Platform::TikTok, "acme_tt").await;
+    app.connect_account(ws, Platform::X, "acme_x").await;
+    app.upload_media(&client, ws, "chart.png", png(40, 30, 5))
+        .await;
+    app.upload_media(&client, ws, "photo.jpg", jpeg(40, 30, 6))
+        .await;
+    let page = client.get_text(&format!("/w/{ws}/posts/new")).await;
+    let warning = "Not for Instagram or TikTok: they do not take PNG files. Save it as JPEG and \
+                   upload that for them.";
+    assert_eq!(page.matches(warning).count(), 1, "{page}");
+    let (_, after_png) = page.split_once("chart.png").unwrap();
+    assert!(after_png.trim_start().contains(warning), "next to the PNG");
+    let (_, after_jpeg) = page.split_once("photo.jpg").unwrap();
+    let jpeg_tile = after_jpeg.split("</li>").next().unwrap();
+    assert!(!jpeg_tile.contains("Not for"), "{jpeg_tile}");
 }

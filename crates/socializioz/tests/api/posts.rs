@@ -395,7 +395,10 @@ async fn a_scheduled_post_is_moved_duplicated_and_deleted(backend: Backend) {
             .await,
         0
     );
-    let res = s.client.submit(&format!("{post}/delete"), &[]).await;
+    let res = s
+        .client
+        .submit(&format!("{post}/delete"), &[("confirm", "yes")])
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(s.client.get(&post).await.status(), StatusCode::NOT_FOUND);
     assert_eq!(app.count("SELECT COUNT(*) FROM posts").await, 1);
@@ -428,7 +431,10 @@ async fn viewers_read_but_cannot_write(backend: Backend) {
     )
     .await;
     expect_page(res, StatusCode::FORBIDDEN, "Viewers can read posts").await;
-    let res = s.client.submit(&format!("{post}/delete"), &[]).await;
+    let res = s
+        .client
+        .submit(&format!("{post}/delete"), &[("confirm", "yes")])
+        .await;
     expect_page(res, StatusCode::FORBIDDEN, "Viewers can read posts").await;
     assert_eq!(app.count("SELECT COUNT(*) FROM posts").await, 1);
 }

@@ -7,6 +7,7 @@ const CSS: &str = include_str!("../../static/app.css");
 const JS: &str = include_str!("../../static/app.js");
 const COMPOSER_JS: &str = include_str!("../../static/composer.js");
 const EXPORT_JS: &str = include_str!("../../static/export.js");
+const POST_JS: &str = include_str!("../../static/post.js");
 const FAVICON_SVG: &str = include_str!("../../static/favicon.svg");
 /// The same icon drawn at 16 and 32 pixels, for browsers that ask for `/favicon.ico` whatever
 /// the page links.
@@ -32,6 +33,10 @@ pub async fn composer_js() -> impl IntoResponse {
 
 pub async fn export_js() -> impl IntoResponse {
     script(EXPORT_JS)
+}
+
+pub async fn post_js() -> impl IntoResponse {
+    script(POST_JS)
 }
 
 fn script(body: &'static str) -> impl IntoResponse {

@@ -24,7 +24,6 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Router, middleware};
-use std::sync::LazyLock;
 use std::time::Duration;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -98,11 +97,15 @@ pub fn router(state: AppState) -> Router {
             get(posts::show::page).post(posts::compose::update),
         )
         .route("/w/{wid}/posts/{pid}/edit", get(posts::compose::edit_form))
+        .route("/w/{wid}/posts/{pid}/status", get(posts::status::status))
         .route(
             "/w/{wid}/posts/{pid}/duplicate",
             post(posts::actions::duplicate),
         )
-        .route("/w/{wid}/posts/{pid}/delete", post(posts::actions::delete))
+        .route(
+            "/w/{wid}/posts/{pid}/delete",
+            get(posts::actions::confirm_delete).post(posts::actions::delete),
+        )
         .route(
             "/w/{wid}/posts/{pid}/unschedule",
             post(posts::actions::unschedule),
@@ -118,6 +121,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/w/{wid}/posts/{pid}/targets/{tid}/resolve",
             post(posts::actions::resolve),
+        )
+        .route(
+            "/w/{wid}/posts/{pid}/targets/{tid}/comment/retry",
+            post(posts::actions::retry_comment),
         )
         .route("/w/{wid}/calendar", get(posts::calendar::page))
         .route(
@@ -136,13 +143,16 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/w/{wid}/accounts/{aid}/disconnect",
-            post(accounts::disconnect),
+            get(accounts::confirm_disconnect).post(accounts::disconnect),
         )
         .route("/oauth/{platform}/callback", get(accounts::callback))
         .route("/oauth/choose", post(accounts::choose))
         .route("/w/{wid}/media", get(media::page))
         .route("/w/{wid}/media/{mid}", get(media::show).post(media::update))
-        .route("/w/{wid}/media/{mid}/delete", post(media::delete))
+        .route(
+            "/w/{wid}/media/{mid}/delete",
+            get(media::confirm_delete).post(media::delete),
+        )
         .route("/w/{wid}/media/{mid}/thumb", get(media::thumb))
         .route("/w/{wid}/media/{mid}/file", get(media::original))
         .route(
@@ -242,6 +252,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/app.js", get(assets::js))
         .route("/static/composer.js", get(assets::composer_js))
         .route("/static/export.js", get(assets::export_js))
+        .route("/static/post.js", get(assets::post_js))
         .route("/favicon.svg", get(assets::favicon_svg))
         .route("/favicon.ico", get(assets::favicon_ico))
         .route("/media/{id}/{expires}/{sig}", get(media::signed))
@@ -294,10 +305,6 @@ pub fn rerender(page: impl Template) -> AppResult {
     *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     Ok(res)
 }
-
-/// Every time zone name, for the pickers.
-pub static ZONES: LazyLock<Vec<&'static str>> =
-    LazyLock::new(|| domain::Timezone::all_names().collect());
 
 /// Where to go after logging in: only a path of this site, never another origin.
 /// Only a path of this site passes: it starts with one `/`, and every character is one that a

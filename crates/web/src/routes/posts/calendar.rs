@@ -1,5 +1,7 @@
 //! The calendar: a month or a week of posts in the member's time zone, with the list's filters.
-//! A scheduled post can be moved with the form under it (week view) or on its page.
+//! A post sits on the day and time it is scheduled for; drafts without a time are not on the
+//! grid but listed under it. A scheduled post can be moved with the form under it (week view)
+//! or on its page.
 
 use super::list::{FilterChoices, Filters, PostLine};
 use super::zone_of;
@@ -12,6 +14,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use chrono::{Datelike, Duration, NaiveDate};
 use domain::schedule;
+use services::posts::PostFilter;
 
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
@@ -39,6 +42,8 @@ struct CalendarPage {
     week: bool,
     title: String,
     weeks: Vec<Vec<Day>>,
+    /// Drafts not given a time, last edited first.
+    undated: Vec<PostLine>,
     prev: String,
     next: String,
     today: String,
@@ -102,6 +107,17 @@ pub async fn page(
         .services
         .list_posts(m.membership.workspace_id(), &filter)
         .await?;
+    let undated_filter = PostFilter {
+        undated: true,
+        ..query.filters.to_filter()
+    };
+    let undated = state
+        .services
+        .list_posts(m.membership.workspace_id(), &undated_filter)
+        .await?
+        .iter()
+        .map(|s| PostLine::from(s, tz))
+        .collect();
     let mut days: Vec<Day> = first
         .iter_days()
         .take_while(|d| *d <= last)
@@ -119,7 +135,10 @@ pub async fn page(
         })
         .collect();
     for s in &summaries {
-        let local = schedule::to_local(s.when(), tz).date();
+        let Some(at) = s.post.scheduled_at else {
+            continue;
+        };
+        let local = schedule::to_local(at, tz).date();
         let index = (local - first).num_days();
         if let Some(day) = usize::try_from(index).ok().and_then(|i| days.get_mut(i)) {
             day.posts.push(PostLine::from(s, tz));
@@ -143,6 +162,7 @@ pub async fn page(
         week,
         title,
         weeks,
+        undated,
         prev: prev.format("%Y-%m-%d").to_string(),
         next: next.format("%Y-%m-%d").to_string(),
         today: today.format("%Y-%m-%d").to_string(),

@@ -1,5 +1,7 @@
 //! The composer: write a post once, adjust it per account, and save, schedule or publish it.
-//! Works without JavaScript; `composer.js` adds live counts and previews.
+//! Works without JavaScript: the counters show the server's count of the text on the page, and
+//! "Count again" (shown only without script) counts what was typed without saving it;
+//! `composer.js` adds live counts and previews.
 
 use super::{FormPairs, post_path, zone_of};
 use crate::AppState;
@@ -62,6 +64,9 @@ pub struct MediaChoice {
     pub has_thumb: bool,
     /// 1-based place in the post, when chosen.
     pub position: Option<usize>,
+    /// A warning for the picker when some of the workspace's platforms do not take the file
+    /// (a PNG for Instagram and TikTok), so it is not found out only at submit.
+    pub not_for: Option<String>,
 }
 
 #[derive(Template)]
@@ -120,7 +125,7 @@ async fn page(
     errors: FieldErrors,
 ) -> AppResult<ComposerPage> {
     let ws = m.membership.workspace_id();
-    let accounts = state
+    let accounts: Vec<AccountChoice> = state
         .services
         .accounts_of(ws)
         .await?
@@ -128,6 +133,19 @@ async fn page(
         .filter_map(|a| {
             let platform = Platform::parse(&a.platform).ok()?;
             let chosen = values.chosen.iter().find(|(id, _)| *id == a.id);
+            // A disconnected account is offered only to the posts that still name it, so
+            // that their author can see it and leave it out.
+            if a.status == "disconnected" && chosen.is_none() {
+                return None;
+            }
+            let display_name = if a.status == "disconnected" {
+                format!(
+                    "{} (disconnected: reconnect it, or leave it out)",
+                    a.display_name
+                )
+            } else {
+                a.display_name
+            };
             let variant = chosen.map(|(_, v)| v.clone()).unwrap_or_default();
             let text = services::posts::effective_text(&values.body, Some(&variant));
             let count = content::count(platform, text);
@@ -135,7 +153,7 @@ async fn page(
                 id: a.id,
                 platform,
                 username: a.username,
-                display_name: a.display_name,
+                display_name,
                 checked: chosen.is_some(),
                 variant,
                 used: count.used,
@@ -156,9 +174,20 @@ async fn page(
             files.push(item);
         }
     }
+    let platforms: Vec<Platform> =
+        accounts
+            .iter()
+            .map(|a: &AccountChoice| a.platform)
+            .fold(Vec::new(), |mut all, p| {
+                if !all.contains(&p) {
+                    all.push(p);
+                }
+                all
+            });
     let library = files
         .into_iter()
         .map(|item| MediaChoice {
+            not_for: not_for(&platforms, &item.mime),
             id: item.id,
             position: values
                 .media
@@ -191,6 +220,28 @@ async fn page(
         timezone: zone_of(m).name().to_owned(),
         can_edit: m.membership.role.can_publish(),
     })
+}
+
+/// "Not for Instagram or TikTok (they take JPEG, not PNG)", for a file some of `platforms`
+/// do not take.
+fn not_for(platforms: &[Platform], mime: &str) -> Option<String> {
+    let ty = domain::media::MediaType::from_mime(mime)?;
+    let refusing: Vec<&str> = platforms
+        .iter()
+        .filter(|p| !domain::media::takes(**p, ty))
+        .map(|p| p.label())
+        .collect();
+    if refusing.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "Not for {}: {} {} not take {} files. Save it as JPEG and upload that for {}.",
+        refusing.join(" or "),
+        if refusing.len() == 1 { "it" } else { "they" },
+        if refusing.len() == 1 { "does" } else { "do" },
+        ty.label(),
+        if refusing.len() == 1 { "it" } else { "them" },
+    ))
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -328,6 +379,10 @@ async fn save(state: AppState, m: WorkspaceMember, post_id: Option<i64>, body: B
         account_media: account_media.clone(),
         scheduled_at: form.get("scheduled_at").to_owned(),
     };
+    if action == "count" {
+        // "Count again" without JavaScript: the same page with the server's counts, nothing saved.
+        return render(page(&state, &m, post_id, values, errors).await?);
+    }
     let Some(intent) = intent else {
         return rerender(page(&state, &m, post_id, values, errors).await?);
     };

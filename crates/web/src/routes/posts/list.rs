@@ -1,6 +1,8 @@
-//! The list of a workspace's posts, filtered by state, account and campaign.
+//! The list of a workspace's posts, filtered by state, account and campaign, in sections
+//! (needs attention, scheduled, drafts, published), each sorted by the time that matters for
+//! its posts (see `services::posts::PostGroup`).
 
-use super::{StateBadge, badge, zone_of};
+use super::{StateBadge, badge_at, shown_state, zone_of};
 use crate::AppState;
 use crate::error::AppResult;
 use crate::extract::WorkspaceMember;
@@ -9,7 +11,7 @@ use crate::routes::render;
 use askama::Template;
 use axum::extract::{Query, State};
 use domain::schedule;
-use services::posts::{PostFilter, PostSummary, state};
+use services::posts::{PostFilter, PostGroup, PostSummary, state};
 use store::entities::{campaign, social_account};
 
 /// The filters of the list and the calendar, as they come in the query.
@@ -32,6 +34,7 @@ impl Filters {
             campaign_id: self.campaign.parse().ok(),
             from: None,
             to: None,
+            undated: false,
         }
     }
 
@@ -92,7 +95,11 @@ impl FilterChoices {
 /// A post as a line of the list or an entry of the calendar.
 pub struct PostLine {
     pub id: i64,
+    /// The time that matters for the post (see `PostSummary::when`), or "No time set".
     pub when: String,
+    /// When it was last changed (drafts are sorted by it).
+    pub edited: String,
+    /// Its time of day on the calendar ("" without a time).
     pub time: String,
     pub excerpt: String,
     pub state: StateBadge,
@@ -107,20 +114,31 @@ pub struct PostLine {
 
 impl PostLine {
     pub fn from(summary: &PostSummary, tz: domain::Timezone) -> Self {
-        let when = summary.when();
-        let local = schedule::to_local(when, tz);
-        let excerpt = services::posts::excerpt(&summary.post.body);
+        let post = &summary.post;
+        let now = services::now();
+        let full = |t| {
+            schedule::to_local(t, tz)
+                .format("%a %-d %b %Y, %H:%M")
+                .to_string()
+        };
+        let planned = post.scheduled_at.map(|t| schedule::to_local(t, tz));
+        let excerpt = services::posts::excerpt(&post.body);
         Self {
-            id: summary.post.id,
-            when: local.format("%a %-d %b %Y, %H:%M").to_string(),
-            time: local.format("%H:%M").to_string(),
+            id: post.id,
+            when: summary
+                .when()
+                .map_or_else(|| "No time set".to_owned(), full),
+            edited: full(post.updated_at),
+            time: planned
+                .map(|t| t.format("%H:%M").to_string())
+                .unwrap_or_default(),
             excerpt: if excerpt.is_empty() {
                 "(no text yet)".into()
             } else {
                 excerpt
             },
-            state: badge(&summary.post.state),
-            scheduled: summary.post.state == state::SCHEDULED,
+            state: badge_at(&post.state, post.scheduled_at, now),
+            scheduled: shown_state(&post.state, post.scheduled_at, now) == state::SCHEDULED,
             platforms: summary
                 .accounts
                 .iter()
@@ -139,8 +157,51 @@ impl PostLine {
                 .as_ref()
                 .map(|c| c.colour.trim_start_matches('#').to_owned())
                 .unwrap_or_else(|| "none".into()),
-            local_value: local.format("%Y-%m-%dT%H:%M").to_string(),
+            local_value: planned
+                .map(|t| t.format("%Y-%m-%dT%H:%M").to_string())
+                .unwrap_or_default(),
         }
+    }
+}
+
+/// One section of the list.
+pub struct Section {
+    pub title: &'static str,
+    /// The anchor of its heading.
+    pub anchor: &'static str,
+    /// The heading of its time column.
+    pub when_header: &'static str,
+    pub drafts: bool,
+    pub posts: Vec<PostLine>,
+}
+
+impl Section {
+    /// The list's sections that have posts, in order; `summaries` come sorted from the service.
+    fn of(summaries: &[PostSummary], tz: domain::Timezone) -> Vec<Self> {
+        PostGroup::ALL
+            .into_iter()
+            .map(|group| Self {
+                title: group.title(),
+                anchor: match group {
+                    PostGroup::NeedsAttention => "attention",
+                    PostGroup::Scheduled => "scheduled",
+                    PostGroup::Drafts => "drafts",
+                    PostGroup::Published => "published",
+                },
+                when_header: match group {
+                    PostGroup::NeedsAttention | PostGroup::Scheduled => "Due",
+                    PostGroup::Drafts => "Time",
+                    PostGroup::Published => "Published",
+                },
+                drafts: group == PostGroup::Drafts,
+                posts: summaries
+                    .iter()
+                    .filter(|s| s.group() == group)
+                    .map(|s| PostLine::from(s, tz))
+                    .collect(),
+            })
+            .filter(|section| !section.posts.is_empty())
+            .collect()
     }
 }
 
@@ -149,7 +210,7 @@ impl PostLine {
 struct ListPage {
     layout: Layout,
     ws: i64,
-    posts: Vec<PostLine>,
+    sections: Vec<Section>,
     filters: FilterChoices,
     can_edit: bool,
     timezone: String,
@@ -161,17 +222,14 @@ pub async fn page(
     Query(filters): Query<Filters>,
 ) -> AppResult {
     let tz = zone_of(&m);
-    let posts = state
+    let summaries = state
         .services
         .list_posts(m.membership.workspace_id(), &filters.to_filter())
-        .await?
-        .iter()
-        .map(|p| PostLine::from(p, tz))
-        .collect();
+        .await?;
     render(ListPage {
         layout: Layout::for_member(&state, &m, "Posts"),
         ws: m.membership.workspace.id,
-        posts,
+        sections: Section::of(&summaries, tz),
         filters: FilterChoices::load(&state, &m, filters).await?,
         can_edit: m.membership.role.can_publish(),
         timezone: tz.name().to_owned(),

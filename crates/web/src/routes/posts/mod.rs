@@ -5,8 +5,10 @@ pub mod calendar;
 pub mod compose;
 pub mod list;
 pub mod show;
+pub mod status;
 
 use crate::extract::WorkspaceMember;
+use chrono::{DateTime, Utc};
 use domain::Timezone;
 
 /// Pairs of a urlencoded form body; repeated names (checkboxes) stay separate.
@@ -61,6 +63,57 @@ pub fn badge(state: &str) -> StateBadge {
             state::SCHEDULED | state::PUBLISHING => "info",
             _ => "muted",
         },
-        label: state::label(state),
+        label: match state {
+            state::PUBLISHING => "Publishing…",
+            other => state::label(other),
+        },
+    }
+}
+
+/// The state to show for a post (or one of its targets) in `state`, due at `due`: a scheduled
+/// one whose time has come is publishing, because its job is due and a worker takes it up at
+/// once. So "Publish now" (which saves the post scheduled for the moment it is sent) lands on a
+/// page that says "Publishing…", never "Scheduled" for a time already past.
+pub fn shown_state(state: &str, due: Option<DateTime<Utc>>, now: DateTime<Utc>) -> &str {
+    use services::posts::state as s;
+    if state == s::SCHEDULED && due.is_some_and(|at| at <= now) {
+        s::PUBLISHING
+    } else {
+        state
+    }
+}
+
+/// The badge of [`shown_state`].
+pub fn badge_at(state: &str, due: Option<DateTime<Utc>>, now: DateTime<Utc>) -> StateBadge {
+    badge(shown_state(state, due, now))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use services::posts::state;
+
+    #[test]
+    fn a_scheduled_post_whose_time_has_come_shows_as_publishing() {
+        let now = chrono::Utc::now();
+        let past = Some(now - chrono::Duration::seconds(1));
+        let future = Some(now + chrono::Duration::minutes(5));
+        assert_eq!(shown_state(state::SCHEDULED, past, now), state::PUBLISHING);
+        assert_eq!(
+            shown_state(state::SCHEDULED, Some(now), now),
+            state::PUBLISHING
+        );
+        assert_eq!(shown_state(state::SCHEDULED, future, now), state::SCHEDULED);
+        assert_eq!(shown_state(state::SCHEDULED, None, now), state::SCHEDULED);
+        for other in [
+            state::DRAFT,
+            state::PUBLISHED,
+            state::FAILED,
+            state::WAITING,
+        ] {
+            assert_eq!(shown_state(other, past, now), other);
+        }
+        assert_eq!(badge_at(state::SCHEDULED, past, now).label, "Publishing…");
+        assert_eq!(badge(state::SCHEDULED).label, "Scheduled");
     }
 }
