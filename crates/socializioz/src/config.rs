@@ -668,6 +668,16 @@ impl Settings {
             ));
         }
         let origin = |url: &str| url.split('/').take(3).collect::<Vec<_>>().join("/");
+        if let Some(s3) = &self.media.s3 {
+            let place = match &s3.endpoint {
+                Some(endpoint) => origin(endpoint),
+                None => format!("Amazon S3, {}", s3.region),
+            };
+            list.push((
+                format!("Object store ({place}, bucket {})", s3.bucket),
+                "keeps the media library's files and their thumbnails".to_owned(),
+            ));
+        }
         if let Some(url) = &self.consent.analytics_script {
             list.push((
                 format!("Analytics service ({})", origin(url)),

@@ -134,3 +134,49 @@ async fn the_media_library_and_the_posts_list_fit_their_screens() {
     })
     .await;
 }
+
+/// On a phone, the cookie banner (shown until a choice is made) never hides the log-in
+/// page's actions: at some scroll position "Log in" and "Forgot your password?" are in view
+/// and are what a tap at their centre reaches, with and without JavaScript.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cookie_banner_leaves_the_log_in_actions_reachable_on_a_phone() {
+    for javascript in [true, false] {
+        let Some(app) = spawn_app(Backend::Sqlite).await else {
+            return;
+        };
+        let name = if javascript {
+            "banner-phone"
+        } else {
+            "banner-phone-nojs"
+        };
+        run_in(app, name, javascript, async |b, app| {
+            b.resize(390, 480).await?;
+            b.goto(&format!("{}/login", app.address)).await?;
+            b.wait_for_heading("Log in").await?;
+            ensure!(b.exists("[data-consent-banner]").await?, "the banner shows");
+            for target in [
+                "main form button[type=submit]",
+                "main a[href='/password/forgot']",
+            ] {
+                let reachable = b
+                    .eval(&format!(
+                        "const el = document.querySelector(\"{target}\"); \
+                         const end = document.documentElement.scrollHeight; \
+                         for (let y = 0; y <= end; y += 10) {{ \
+                           window.scrollTo(0, y); \
+                           const r = el.getBoundingClientRect(); \
+                           if (r.top < 0 || r.bottom > window.innerHeight) continue; \
+                           const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2); \
+                           if (hit !== null && (hit === el || el.contains(hit))) return true; \
+                         }} \
+                         return false;"
+                    ))
+                    .await?;
+                b.screenshot("login").await?;
+                ensure!(reachable == true, "{target} is covered");
+            }
+            Ok(())
+        })
+        .await;
+    }
+}

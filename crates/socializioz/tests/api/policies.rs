@@ -434,3 +434,72 @@ async fn a_new_version_asks_for_acceptance_and_blocks_workspace_changes_until_th
     );
     assert!(pending.iter().all(|p| p.accepted.is_none()));
 }
+
+both_backends!(the_privacy_policy_describes_only_what_this_instance_does);
+
+/// The published texts describe AI features and billing; this version of the product has
+/// neither (no AI provider and no payment processor can be configured), so the rendered
+/// policies say so instead: no provider named, no subscription or invoice purpose.
+async fn the_privacy_policy_describes_only_what_this_instance_does(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let client = app.client();
+    let privacy = client.get_text("/legal/privacy").await;
+    assert!(
+        privacy.contains("This instance has no AI features"),
+        "{privacy}"
+    );
+    for absent in [
+        "OpenAI",
+        "Runway",
+        "Hedra",
+        "ElevenLabs",
+        "To bill your subscription",
+    ] {
+        assert!(!privacy.contains(absent), "{absent} in {privacy}");
+    }
+    // The rest of the policy is all there.
+    for present in [
+        "Who processes data for us",
+        "Connected social accounts",
+        "Your rights",
+    ] {
+        assert!(privacy.contains(present), "{present}");
+    }
+    assert!(!privacy.contains("{{"), "{privacy}");
+    let deletion = client.get_text("/legal/data-deletion").await;
+    assert!(
+        !deletion.contains("your billing and subscription data"),
+        "{deletion}"
+    );
+    // An earlier version reads the same way.
+    let old = client.get_text("/legal/privacy/v/1.0").await;
+    assert!(old.contains("This instance has no AI features") && !old.contains("OpenAI"));
+}
+
+/// Every outside service the settings configure is a processor in the Privacy Policy: the
+/// S3 store too.
+#[test]
+fn an_s3_store_is_listed_among_the_processors() {
+    let mut settings = socializioz::config::Settings::default();
+    assert!(settings.processors().is_empty());
+    settings.media.s3 = Some(socializioz::config::S3Settings {
+        bucket: "acme-media".into(),
+        region: "eu-west-1".into(),
+        endpoint: Some("https://minio.example.com:9000/".into()),
+        access_key_id: "key".into(),
+        secret_access_key: secrecy::SecretString::from("secret"),
+    });
+    let processors = settings.processors();
+    assert_eq!(processors.len(), 1, "{processors:?}");
+    assert_eq!(
+        processors[0].0,
+        "Object store (https://minio.example.com:9000, bucket acme-media)"
+    );
+    settings.media.s3.as_mut().unwrap().endpoint = None;
+    assert_eq!(
+        settings.processors()[0].0,
+        "Object store (Amazon S3, eu-west-1, bucket acme-media)"
+    );
+}

@@ -28,7 +28,6 @@ pub fn with_facts(state: &AppState, body: &str) -> String {
         datamap::Category::ConnectedAccounts,
         datamap::Category::MediaAssets,
         datamap::Category::Diagnostics,
-        datamap::Category::Billing,
         datamap::Category::ConsentRecords,
     ] {
         let holds: Vec<&str> = datamap::TABLES
@@ -74,10 +73,48 @@ pub fn with_facts(state: &AppState, body: &str) -> String {
             )
         })
         .collect();
-    body.replace("{{data_categories}}", categories.trim_end())
+    let filled = body
+        .replace("{{data_categories}}", categories.trim_end())
         .replace("{{processors}}", processors.trim_end())
         .replace("{{retention}}", retention.trim_end())
-        .replace("{{cookie_categories}}", cookies.trim_end())
+        .replace("{{cookie_categories}}", cookies.trim_end());
+    without_absent_features(&filled)
+}
+
+/// The AI section of the policies as this instance has it: this version of Socializioz has no
+/// AI feature and no AI provider to configure, so nothing is sent to one.
+const NO_AI: &str = "This instance has no AI features: nothing you write is sent to an AI \
+                     provider. If the operator turns AI features on, this section will name \
+                     each provider and what it receives, and you will be asked to accept the \
+                     change.";
+
+/// Takes out of a policy's text what this instance does not do, so that the text is true
+/// here: the published versions describe AI features and billing that this version of
+/// Socializioz does not have (no AI provider and no payment processor can be configured yet).
+/// The stored versions, and the hashes people accepted, are unchanged; like the placeholders,
+/// this is part of rendering.
+fn without_absent_features(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_ai_section = false;
+    for line in text.split_inclusive('\n') {
+        if line.starts_with("## ") {
+            in_ai_section = line.trim_end() == "## AI features";
+            out.push_str(line);
+            if in_ai_section {
+                out.push('\n');
+                out.push_str(NO_AI);
+                out.push_str("\n\n");
+            }
+            continue;
+        }
+        let billing = line.starts_with("- **To bill your subscription")
+            || line.starts_with("- your billing and subscription data");
+        if in_ai_section || billing {
+            continue;
+        }
+        out.push_str(line);
+    }
+    out
 }
 
 /// A policy version ready to show.
