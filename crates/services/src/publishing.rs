@@ -29,7 +29,8 @@ use providers::social::{
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -925,22 +926,25 @@ pub(crate) async fn hold_for_disconnected<C: ConnectionTrait>(
     conn: &C,
     account: &social_account::Model,
 ) -> Result<usize> {
-    let pending = post_target::Entity::find()
+    let posts: Vec<i64> = post_target::Entity::find()
         .filter(post_target::Column::AccountId.eq(account.id))
         .filter(post_target::Column::State.is_in([state::SCHEDULED, state::WAITING]))
+        .select_only()
+        .column(post_target::Column::PostId)
+        .distinct()
+        .into_tuple()
         .all(conn)
         .await?;
-    let note = disconnected_note(account);
-    let mut posts: Vec<i64> = Vec::new();
-    for target in &pending {
-        let mut row: post_target::ActiveModel = target.clone().into();
-        row.last_error = Set(Some(note.clone()));
-        row.updated_at = Set(crate::now());
-        row.update(conn).await?;
-        if !posts.contains(&target.post_id) {
-            posts.push(target.post_id);
-        }
-    }
+    post_target::Entity::update_many()
+        .col_expr(
+            post_target::Column::LastError,
+            Expr::value(disconnected_note(account)),
+        )
+        .col_expr(post_target::Column::UpdatedAt, Expr::value(crate::now()))
+        .filter(post_target::Column::AccountId.eq(account.id))
+        .filter(post_target::Column::State.is_in([state::SCHEDULED, state::WAITING]))
+        .exec(conn)
+        .await?;
     Ok(posts.len())
 }
 
