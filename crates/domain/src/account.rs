@@ -3,6 +3,8 @@
 use crate::{Invalid, single_line};
 use std::fmt;
 
+mod breached;
+
 /// A person's display name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonName(String);
@@ -84,67 +86,45 @@ impl fmt::Debug for Password {
     }
 }
 
-/// Passwords people pick most often; refused outright whatever their length.
-const COMMON: &[&str] = &[
-    "password",
-    "password1",
-    "password12",
-    "password123",
-    "password1234",
-    "passw0rd",
-    "123456789",
-    "1234567890",
-    "12345678910",
-    "qwertyuiop",
-    "qwerty1234",
-    "qwerty12345",
-    "1q2w3e4r5t",
-    "1qaz2wsx3edc",
-    "iloveyou12",
-    "letmein123",
-    "welcome123",
-    "administrator",
-    "changeme123",
-    "football123",
-    "baseball123",
-    "sunshine123",
-    "socializioz",
-    "abcdefghij",
-    "0987654321",
-    "1111111111",
-    "0000000000",
-    "aaaaaaaaaa",
-    "trustno1234",
-    "monkey12345",
-    "dragon12345",
-];
-
 impl Password {
-    pub const MIN: usize = 10;
+    pub const MIN: usize = 12;
     pub const MAX: usize = 128;
+
+    /// Why a password on lists of passwords known to attackers is refused.
+    pub const LISTED: &str = "This password is on lists of passwords known to attackers, so it \
+         would be among the first they try. Choose another: a few unrelated words make a strong \
+         password that is easy to remember.";
+    /// Why a password built on a season, month, brand or a word like "password" is refused.
+    pub const PATTERN: &str = "This password is a season, month, day, brand or a word like \
+         \"password\" with numbers or symbols added, which attackers try first. Choose another: \
+         a few unrelated words make a strong password that is easy to remember.";
 
     /// Parses a new password. `email` is the account's address: a password that contains its
     /// local part is refused, since it is the first thing an attacker tries.
+    ///
+    /// A password known to attackers (see [`breached`]) is refused before its length is
+    /// checked, so that `Summer2024!` is told why it is weak rather than only to add a character.
+    /// No message repeats the password.
     pub fn parse(raw: &str, email: Option<&Email>) -> Result<Self, Invalid> {
         let chars = raw.chars().count();
-        if chars < Self::MIN {
-            return Err(Invalid(format!(
-                "Use at least {} characters for your password; a short sentence is easy to remember.",
-                Self::MIN
-            )));
-        }
         if chars > Self::MAX {
             return Err(Invalid(format!(
                 "A password can be at most {} characters long.",
                 Self::MAX
             )));
         }
-        let lower = raw.to_lowercase();
-        if COMMON.contains(&lower.as_str()) {
-            return Err(Invalid::new(
-                "This password is one of the most common ones. Choose one that is harder to guess.",
-            ));
+        match breached::weakness(raw) {
+            Some(breached::Weakness::Listed) => return Err(Invalid::new(Self::LISTED)),
+            Some(breached::Weakness::Pattern) => return Err(Invalid::new(Self::PATTERN)),
+            None => {}
         }
+        if chars < Self::MIN {
+            return Err(Invalid(format!(
+                "Use at least {} characters for your password; a short sentence is easy to remember.",
+                Self::MIN
+            )));
+        }
+        let lower = raw.to_lowercase();
         let distinct: std::collections::HashSet<char> = lower.chars().collect();
         if distinct.len() < 4 {
             return Err(Invalid::new(
@@ -287,16 +267,32 @@ mod tests {
     fn weak_passwords_are_refused_with_a_reason() {
         let email = Email::parse("grace.hopper@example.com").unwrap();
         assert!(
-            Password::parse("short", None)
+            Password::parse("kq7Vt", None)
                 .unwrap_err()
                 .0
-                .contains("at least 10")
+                .contains("at least 12 characters")
         );
+        // Eleven characters, on no list.
         assert!(
-            Password::parse("Password123", None)
+            Password::parse("kq7Vt2mxw9R", None)
                 .unwrap_err()
                 .0
-                .contains("common")
+                .contains("at least 12 characters")
+        );
+        assert!(Password::parse("kq7Vt2mxw9Rz", None).is_ok());
+        for listed in [
+            "Password123",
+            "Summer2024!",
+            "P@ssw0rd123456",
+            "Summer2024!!",
+        ] {
+            let err = Password::parse(listed, None).unwrap_err().0;
+            assert_eq!(err, Password::LISTED, "{listed}");
+            assert!(!err.to_lowercase().contains("summer"), "{listed}");
+        }
+        assert_eq!(
+            Password::parse("Socializioz2024!", None).unwrap_err().0,
+            Password::PATTERN
         );
         assert!(
             Password::parse("abababababab", None)

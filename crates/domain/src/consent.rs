@@ -110,6 +110,16 @@ impl Category {
                     lifetime: "1 year",
                 },
                 CookieInfo {
+                    name: "sz_device",
+                    purpose: "recognises a browser you signed in with before, so that it is not slowed down when someone else guesses your password",
+                    lifetime: "1 year",
+                },
+                CookieInfo {
+                    name: "sz_signup",
+                    purpose: "lets the confirmation link sign you in when you open it in the browser you signed up with",
+                    lifetime: "48 hours",
+                },
+                CookieInfo {
                     name: "sz_flash",
                     purpose: "shows a one-time message after a form",
                     lifetime: "1 minute",

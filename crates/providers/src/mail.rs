@@ -1,12 +1,18 @@
 //! Outgoing e-mail: SMTP when configured, otherwise `.eml` files in an outbox folder, so that a
 //! fresh install works with nothing else running.
+//!
+//! The outbox folder is data like the database: its folder and files are readable by the
+//! server's user only, and [`Outbox`] lets the layers above find the messages to or about an
+//! address (an account deletion removes them) and purge those past their retention period.
 
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::{ExposeSecret, SecretString};
-use std::path::PathBuf;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::SystemTime;
 
 /// A message ready to send. Bodies are plain text: every client renders it, and links stay
 /// readable.
@@ -38,6 +44,11 @@ pub trait Mailer: Send + Sync {
     async fn send(&self, email: &Email) -> Result<(), MailError>;
     /// Where messages go, for the start-up log ("outbox ./data/outbox", "smtp mail.example.com").
     fn describe(&self) -> String;
+    /// The folder that keeps the messages written while no mail server is configured (with
+    /// one, what an earlier configuration left there), for deletions and purges.
+    fn outbox(&self) -> Option<Outbox> {
+        None
+    }
 }
 
 /// How the SMTP connection is secured.
@@ -72,7 +83,7 @@ pub fn build(
         .parse()
         .map_err(|e| anyhow::anyhow!("mail.from {from:?} is not a valid sender address ({e}); write it like \"Socializioz <no-reply@example.com>\""))?;
     Ok(match smtp {
-        Some(config) => Arc::new(SmtpMailer::new(from, config)?),
+        Some(config) => Arc::new(SmtpMailer::new(from, config)?.with_outbox(outbox)),
         None => Arc::new(OutboxMailer::new(from, outbox)?),
     })
 }
@@ -91,47 +102,295 @@ fn message(from: &Mailbox, email: &Email) -> Result<Message, MailError> {
         .map_err(|e| MailError::Rejected(e.to_string()))
 }
 
-/// Writes each message as an `.eml` file.
+/// Writes each message as an `.eml` file, readable by the server's user only.
 pub struct OutboxMailer {
     from: Mailbox,
-    dir: PathBuf,
-    transport: AsyncFileTransport<Tokio1Executor>,
+    outbox: Outbox,
 }
 
 impl OutboxMailer {
     pub fn new(from: Mailbox, dir: PathBuf) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(&dir).map_err(|e| {
+        private_dir(&dir).map_err(|e| {
             anyhow::anyhow!("could not create the mail outbox {}: {e}", dir.display())
         })?;
-        let transport = AsyncFileTransport::new(&dir);
         Ok(Self {
             from,
-            dir,
-            transport,
+            outbox: Outbox { dir },
         })
     }
+}
+
+/// Creates `dir` when missing; on Unix only its owner may enter it.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to a new file at `path`, readable by its owner only (Unix).
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }
 
 #[async_trait::async_trait]
 impl Mailer for OutboxMailer {
     async fn send(&self, email: &Email) -> Result<(), MailError> {
-        let msg = message(&self.from, email)?;
-        self.transport
-            .send(msg)
+        let bytes = message(&self.from, email)?.formatted();
+        // Named by the time it was written, then at random.
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        let path = self
+            .outbox
+            .dir
+            .join(format!("{nanos:020}-{:016x}.eml", rand::random::<u64>()));
+        tokio::task::spawn_blocking(move || write_private(&path, &bytes))
             .await
-            .map(|_| ())
+            .map_err(|e| MailError::Transient(format!("writing to the outbox: {e}")))?
             .map_err(|e| MailError::Transient(format!("writing to the outbox: {e}")))
     }
 
     fn describe(&self) -> String {
-        format!("written as .eml files to {}", self.dir.display())
+        format!("written as .eml files to {}", self.outbox.dir.display())
     }
+
+    fn outbox(&self) -> Option<Outbox> {
+        Some(self.outbox.clone())
+    }
+}
+
+/// The outbox folder: the `.eml` files written there.
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    dir: PathBuf,
+}
+
+/// One message in the outbox, as far as deleting it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    pub path: PathBuf,
+    /// When the file was last written.
+    pub written: SystemTime,
+    pub subject: String,
+    /// Every e-mail address in its headers and its (decoded) text, lower-cased: the
+    /// recipient's and any the text names.
+    pub addresses: BTreeSet<String>,
+}
+
+impl Outbox {
+    pub fn new(dir: PathBuf) -> Self {
+        Self { dir }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Every message in the folder (none when the folder does not exist).
+    pub async fn messages(&self) -> std::io::Result<Vec<StoredMessage>> {
+        let dir = self.dir.clone();
+        tokio::task::spawn_blocking(move || read_messages(&dir))
+            .await
+            .map_err(std::io::Error::other)?
+    }
+
+    /// Deletes the messages `doomed` picks; returns how many went. A file already gone is
+    /// not an error.
+    pub async fn remove(&self, doomed: Vec<StoredMessage>) -> std::io::Result<u64> {
+        tokio::task::spawn_blocking(move || {
+            let mut removed = 0;
+            for message in doomed {
+                match std::fs::remove_file(&message.path) {
+                    Ok(()) => removed += 1,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(removed)
+        })
+        .await
+        .map_err(std::io::Error::other)?
+    }
+
+    /// Deletes the messages written before `before`; returns how many went.
+    pub async fn purge_before(&self, before: SystemTime) -> std::io::Result<u64> {
+        let old = self
+            .messages()
+            .await?
+            .into_iter()
+            .filter(|m| m.written < before)
+            .collect();
+        self.remove(old).await
+    }
+}
+
+fn read_messages(dir: &Path) -> std::io::Result<Vec<StoredMessage>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry?;
+        let path = entry.path();
+        if !entry.file_type()?.is_file() || path.extension().is_none_or(|e| e != "eml") {
+            continue;
+        }
+        let raw = match std::fs::read(&path) {
+            Ok(raw) => raw,
+            // Removed meanwhile (by a purge in another process).
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        let written = entry.metadata()?.modified()?;
+        let (subject, addresses) = read_eml(&raw);
+        out.push(StoredMessage {
+            path,
+            written,
+            subject,
+            addresses,
+        });
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
+/// The subject of a message file and every address in it (headers, and the text decoded from
+/// quoted-printable or base64).
+fn read_eml(raw: &[u8]) -> (String, BTreeSet<String>) {
+    let text = String::from_utf8_lossy(raw);
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .or_else(|| text.split_once("\n\n"))
+        .unwrap_or((&text, ""));
+    // Unfolded header lines: a line starting with white space continues the one before.
+    let mut headers: Vec<String> = Vec::new();
+    for line in head.lines() {
+        match headers.last_mut() {
+            Some(last) if line.starts_with([' ', '\t']) => last.push_str(line),
+            _ => headers.push(line.to_owned()),
+        }
+    }
+    let header = |name: &str| {
+        headers.iter().find_map(|h| {
+            let (key, value) = h.split_once(':')?;
+            key.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| value.trim().to_owned())
+        })
+    };
+    let subject = header("Subject").unwrap_or_default();
+    let encoding = header("Content-Transfer-Encoding")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let decoded = match encoding.as_str() {
+        "quoted-printable" => decode_quoted_printable(body),
+        "base64" => decode_base64(body).unwrap_or_else(|| body.to_owned()),
+        _ => body.to_owned(),
+    };
+    let mut addresses = addresses_in(head);
+    addresses.extend(addresses_in(&decoded));
+    (subject, addresses)
+}
+
+fn decode_quoted_printable(text: &str) -> String {
+    let joined = text.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'='
+            && let Some(hex) = joined.get(i + 1..i + 3)
+            && let Ok(b) = u8::from_str_radix(hex, 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Standard base64, white space ignored; `None` when it is not base64.
+fn decode_base64(text: &str) -> Option<String> {
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    for c in text.bytes().filter(|c| !c.is_ascii_whitespace()) {
+        let value = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => break,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(value);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// Every e-mail address in `text`, lower-cased.
+pub fn addresses_in(text: &str) -> BTreeSet<String> {
+    let local = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c);
+    let domain = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.';
+    let mut out = BTreeSet::new();
+    for (at, _) in text.match_indices('@') {
+        let start = text[..at]
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| local(*c))
+            .last()
+            .map_or(at, |(i, _)| i);
+        let end = text[at + 1..]
+            .char_indices()
+            .take_while(|(_, c)| domain(*c))
+            .last()
+            .map_or(at + 1, |(i, c)| at + 1 + i + c.len_utf8());
+        let name = text[start..at].trim_start_matches('.');
+        let host = text[at + 1..end].trim_end_matches(['.', '-']);
+        if !name.is_empty() && !host.is_empty() {
+            out.insert(format!("{name}@{host}").to_lowercase());
+        }
+    }
+    out
 }
 
 pub struct SmtpMailer {
     from: Mailbox,
     host: String,
     transport: AsyncSmtpTransport<Tokio1Executor>,
+    /// The outbox folder of the settings: messages written before a mail server was
+    /// configured may still be there.
+    outbox: Option<Outbox>,
 }
 
 impl SmtpMailer {
@@ -160,7 +419,14 @@ impl SmtpMailer {
             from,
             host: config.host.clone(),
             transport: builder.build(),
+            outbox: None,
         })
+    }
+
+    /// Names the outbox folder that an earlier configuration without a mail server wrote to.
+    pub fn with_outbox(mut self, dir: PathBuf) -> Self {
+        self.outbox = Some(Outbox { dir });
+        self
     }
 }
 
@@ -177,6 +443,10 @@ impl Mailer for SmtpMailer {
 
     fn describe(&self) -> String {
         format!("sent over SMTP via {}", self.host)
+    }
+
+    fn outbox(&self) -> Option<Outbox> {
+        self.outbox.clone()
     }
 }
 
@@ -219,6 +489,79 @@ mod tests {
         };
         assert!(mailer.send(&email).await.unwrap_err().is_permanent());
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn the_outbox_finds_every_address_a_message_names_in_any_encoding() {
+        let dir = std::env::temp_dir().join(format!("sz-outbox-find-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mailer = build("Socializioz <no-reply@example.com>", None, dir.clone()).unwrap();
+        let long = "“Quoted” text that is long enough to be wrapped by the encoder. ".repeat(8);
+        for (to, body) in [
+            // Plain ASCII: 7bit.
+            ("ada@example.com", "Hello".to_owned()),
+            // Non-ASCII: quoted-printable or base64, whichever the encoder picks.
+            (
+                "bob@example.com",
+                format!("{long}Ada (Ada.Lovelace+x@Example.org) invited you.\n{long}"),
+            ),
+            ("carol@example.com", format!("{long}{}", "é".repeat(400))),
+        ] {
+            mailer
+                .send(&Email {
+                    to: to.into(),
+                    subject: "Hi".into(),
+                    body,
+                })
+                .await
+                .unwrap();
+        }
+        let outbox = mailer.outbox().unwrap();
+        let messages = outbox.messages().await.unwrap();
+        assert_eq!(messages.len(), 3);
+        let naming = |a: &str| messages.iter().filter(|m| m.addresses.contains(a)).count();
+        assert_eq!(naming("ada@example.com"), 1);
+        assert_eq!(naming("ada.lovelace+x@example.org"), 1);
+        assert_eq!(naming("carol@example.com"), 1);
+        assert!(messages.iter().all(|m| m.subject == "Hi"));
+        // Purging before a time: the messages written earlier go, the others stay.
+        let later = SystemTime::now() + std::time::Duration::from_secs(60);
+        assert_eq!(
+            outbox.purge_before(SystemTime::UNIX_EPOCH).await.unwrap(),
+            0
+        );
+        assert_eq!(outbox.purge_before(later).await.unwrap(), 3);
+        assert!(outbox.messages().await.unwrap().is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_outbox_and_its_messages_are_for_the_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("sz-outbox-mode-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let mailer = build("no-reply@example.com", None, dir.clone()).unwrap();
+        let email = Email {
+            to: "ada@example.com".into(),
+            subject: "x".into(),
+            body: "y".into(),
+        };
+        mailer.send(&email).await.unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        let messages = mailer.outbox().unwrap().messages().await.unwrap();
+        assert_eq!(mode(&messages[0].path), 0o600);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn addresses_are_found_in_text() {
+        let found = addresses_in("To: Ada <Ada@Example.com>, (x@y). Mail me at bob@shop.example.");
+        let found: Vec<&str> = found.iter().map(String::as_str).collect();
+        assert_eq!(found, ["ada@example.com", "bob@shop.example", "x@y"]);
     }
 
     #[test]

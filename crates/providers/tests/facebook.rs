@@ -146,7 +146,40 @@ async fn connects_to_the_pages_the_person_manages() {
     c.fb.exchange(&code, None, REDIRECT).await.unwrap();
     let err = c.fb.exchange(&code, None, REDIRECT).await.unwrap_err();
     assert!(matches!(err, ConnectError::Refused(_)), "{err:?}");
-    assert!(!c.fb.uses_pkce());
+}
+
+#[tokio::test]
+async fn a_code_asked_for_with_pkce_redeems_only_with_its_verifier() {
+    const VERIFIER: &str = "facebook-adapter-test-verifier-0123456789-abcdef";
+    let (_simulator, running) = common::simulator().await;
+    let fb = Facebook::new(config(&running.base_url));
+    assert!(fb.uses_pkce());
+    let challenge = common::pkce_challenge(VERIFIER);
+    let url = fb.authorize_url("s1", Some(&challenge), REDIRECT, fb.publishing_scopes());
+    assert!(
+        url.contains(&format!(
+            "code_challenge={challenge}&code_challenge_method=S256"
+        )),
+        "{url}"
+    );
+    assert!(!url.contains(VERIFIER));
+    let authorise = || common::press_allow(&url, Some("acme"));
+
+    // Without the verifier, or with another flow's, the code is refused in Graph's shape.
+    for verifier in [
+        None,
+        Some("another-flows-verifier-0123456789-0123456789-ab"),
+    ] {
+        let code = authorise().await;
+        let err = fb.exchange(&code, verifier, REDIRECT).await.unwrap_err();
+        assert!(
+            matches!(&err, ConnectError::Refused(why) if why.contains("code_verifier")),
+            "{verifier:?}: {err:?}"
+        );
+    }
+    let code = authorise().await;
+    let grant = fb.exchange(&code, Some(VERIFIER), REDIRECT).await.unwrap();
+    assert_eq!(grant.expires_in, Some(5_184_000));
 }
 
 #[tokio::test]

@@ -161,6 +161,105 @@ async fn connects_refreshes_without_rotation_and_revokes() {
 }
 
 #[tokio::test]
+async fn the_id_token_must_carry_the_nonce_of_the_authorisation() {
+    let (_simulator, running) = common::simulator().await;
+    let linkedin = LinkedIn::new(config(&running.base_url));
+    assert!(linkedin.uses_nonce());
+    assert!(
+        !linkedin.uses_pkce(),
+        "LinkedIn takes PKCE from native apps only"
+    );
+    let authorise = |nonce: Option<&'static str>| {
+        let url = linkedin.authorize_url_with_nonce(
+            "s1",
+            None,
+            nonce,
+            REDIRECT,
+            linkedin.publishing_scopes(),
+        );
+        if let Some(nonce) = nonce {
+            assert!(url.contains(&format!("&nonce={nonce}")), "{url}");
+        }
+        assert!(!url.contains("code_challenge"), "{url}");
+        async move { common::press_allow(&url, Some("ada")).await }
+    };
+
+    // The nonce of this authorisation: accepted.
+    let code = authorise(Some("nonce-of-flow-a")).await;
+    let grant = linkedin
+        .exchange_with_nonce(&code, None, Some("nonce-of-flow-a"), REDIRECT)
+        .await
+        .unwrap();
+    assert!(linkedin.identity(&grant.access).await.is_ok());
+
+    // A code from another authorisation (another nonce, or none) is refused in ours.
+    for other in [Some("nonce-of-flow-b"), None] {
+        let code = authorise(other).await;
+        match linkedin
+            .exchange_with_nonce(&code, None, Some("nonce-of-flow-a"), REDIRECT)
+            .await
+        {
+            Err(ConnectError::Refused(why)) => {
+                assert!(why.contains("another connection attempt"), "{why}")
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    // An ID token for another application, or from another issuer, is refused too.
+    for (claim, value) in [
+        ("aud", json!("another-app")),
+        ("iss", json!("https://attacker.example")),
+    ] {
+        let server = MockServer::start().await;
+        let mut claims = json!({
+            "iss": "https://www.linkedin.com/oauth",
+            "aud": "socializioz-sandbox",
+            "sub": "member-1",
+            "exp": chrono::Utc::now().timestamp() + 3600,
+            "nonce": "nonce-of-flow-a",
+        });
+        claims[claim] = value;
+        let id_token = format!(
+            "{}.{}.c2ln",
+            b64(br#"{"alg":"RS256"}"#),
+            b64(claims.to_string().as_bytes())
+        );
+        Mock::given(method("POST"))
+            .and(path("/linkedin/oauth/v2/accessToken"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "access_token": "AQat_mock",
+                "expires_in": 5_184_000,
+                "scope": "openid,profile,w_member_social",
+                "id_token": id_token,
+            })))
+            .expect(1)
+            .mount(&server)
+            .await;
+        // The unused token is given back.
+        Mock::given(method("POST"))
+            .and(path("/linkedin/oauth/v2/revoke"))
+            .respond_with(ResponseTemplate::new(200))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let mocked = LinkedIn::new(config(&server.uri()));
+        match mocked
+            .exchange_with_nonce("code", None, Some("nonce-of-flow-a"), REDIRECT)
+            .await
+        {
+            Err(ConnectError::Refused(why)) => assert!(why.contains("ID token"), "{why}"),
+            other => panic!("{claim}: expected a refusal, got {other:?}"),
+        }
+    }
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[tokio::test]
 async fn publishes_text_images_and_a_video() {
     let c = connected().await;
     let text = "Launch (v2) #news: 50% off [today] @ada_b *now* ~ {x} | <y> \\ done";

@@ -1,17 +1,29 @@
 //! Accounts: sign-up, e-mail verification, log-in, password reset and change, change of address,
 //! profile.
+//!
+//! Sign-up does not say whether an address already has an account: the request only hashes
+//! the password and queues a job, the same work either way, and answers "check your inbox".
+//! The job creates the account and sends its confirmation link, or, when the address is
+//! taken, e-mails the owner instead. Log-in failures are limited so that nobody can lock an
+//! owner out (see [`crate::throttle`]): a browser that signed in before passes the slowdown,
+//! and the owner is e-mailed once when it starts.
 
 use crate::sessions::{self, AuthSession};
-use crate::{Result, ServiceError, Services, emails, passwords, throttle, tokens};
+use crate::throttle::{Refusal, SignupRefusal, Source};
+use crate::worker::JobError;
+use crate::{Result, ServiceError, Services, emails, passwords, queue, throttle, tokens};
 use chrono::Duration;
-use domain::{Email, Language, Password, PersonName, Timezone, UserId};
+use domain::{Email, Language, Password, PersonName, SessionId, Timezone, UserId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, QuerySelect, Set, TransactionTrait,
 };
-use std::time::Instant;
-use store::entities::{email_token, user};
+use serde::{Deserialize, Serialize};
+use store::entities::{email_token, job, policy_version, user};
+
+/// The job that carries out a sign-up (see [`Services::sign_up`]).
+pub const SIGNUP_JOB: &str = "sign_up";
 
 /// What a single-use e-mail link is for, and how long it lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +91,122 @@ pub struct NewAccount {
     pub language: Language,
 }
 
+/// Why a log-in or a sign-up did not go through.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// A limit turned the request away before anything was checked; the message says which
+    /// limit and how long to wait.
+    #[error("{message}")]
+    Limited {
+        message: String,
+        retry_after: std::time::Duration,
+    },
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl From<sea_orm::DbErr> for AuthError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        Self::Service(err.into())
+    }
+}
+
+impl From<anyhow::Error> for AuthError {
+    fn from(err: anyhow::Error) -> Self {
+        Self::Service(err.into())
+    }
+}
+
+impl AuthError {
+    fn login(refusal: Refusal) -> Self {
+        let wait = crate::human_wait(refusal.wait());
+        let message = match refusal {
+            Refusal::Pair(_) => format!(
+                "Too many wrong passwords for this account from your network. Wait {wait} and \
+                 try again, or reset your password."
+            ),
+            Refusal::Client(_) => {
+                format!("Too many wrong passwords from your network. Wait {wait} and try again.")
+            }
+            Refusal::Slowed(_) => format!(
+                "Many wrong passwords were tried for this account recently, so log-ins from \
+                 browsers that have not signed in to it before are slowed down. Try again in \
+                 {wait}."
+            ),
+        };
+        Self::Limited {
+            message,
+            retry_after: refusal.wait(),
+        }
+    }
+
+    fn signup(refusal: SignupRefusal) -> Self {
+        let (message, retry_after) = match refusal {
+            SignupRefusal::Client(wait) => (
+                format!(
+                    "Too many accounts were signed up from your network in the last hour. Wait \
+                     {} and try again.",
+                    crate::human_wait(wait)
+                ),
+                wait,
+            ),
+            SignupRefusal::Overall(wait) => (
+                format!(
+                    "We are receiving too many sign-ups right now. Wait {} and try again.",
+                    crate::human_wait(wait)
+                ),
+                wait,
+            ),
+        };
+        Self::Limited {
+            message,
+            retry_after,
+        }
+    }
+}
+
+/// A successful log-in: the person, the session's token and the token of the browser's
+/// known-device cookie.
+#[derive(Debug)]
+pub struct LoggedIn {
+    pub user: user::Model,
+    pub session: String,
+    pub device: String,
+}
+
+/// Who is giving a password.
+#[derive(Debug, Clone, Copy)]
+enum Asker<'a> {
+    /// A browser logging in: its address and its known-device cookie, if it has one.
+    Browser {
+        client: &'a str,
+        device: Option<&'a str>,
+    },
+    /// A signed-in session of the account confirming a sensitive change.
+    Session(SessionId),
+}
+
+/// What the sign-up job needs, written by the request. It holds the password's hash, never the
+/// password, and is emptied in the transaction that carries the sign-up out.
+#[derive(Debug, Serialize, Deserialize)]
+struct SignupRequest {
+    name: String,
+    email: String,
+    password_hash: String,
+    timezone: String,
+    language: String,
+    /// The policy versions shown on the form (ids of `policy_versions`).
+    policies: Vec<i64>,
+    consent_id: Option<String>,
+    locale: String,
+    client: String,
+    browser: String,
+    /// The confirmation link's secret, chosen by the request (see [`Services::signup_proof`]).
+    link_token: String,
+    /// Where to go once the address is confirmed (a local path), or empty.
+    next: String,
+}
+
 const DUPLICATE_EMAIL: &str = "An account with this e-mail address already exists. Log in, or reset your password if you forgot it.";
 const LINK_DEAD: &str = "This link has expired or has already been used. Ask for a new one below.";
 const BAD_LOGIN: &str = "That e-mail address and password do not match an account.";
@@ -89,19 +217,14 @@ async fn insert_user<C: ConnectionTrait>(
     password_hash: String,
     verified: bool,
 ) -> Result<user::Model> {
-    let now = crate::now();
-    user::ActiveModel {
-        name: Set(account.name.as_str().to_owned()),
-        email: Set(account.email.as_str().to_owned()),
-        email_verified_at: Set(verified.then_some(now)),
-        password_hash: Set(password_hash),
-        timezone: Set(account.timezone.name().to_owned()),
-        language: Set(account.language.code().to_owned()),
-        last_workspace_id: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
+    user_row(
+        account.name.as_str(),
+        account.email.as_str(),
+        password_hash,
+        account.timezone.name(),
+        account.language.code(),
+        verified,
+    )
     .insert(conn)
     .await
     .map_err(|e| {
@@ -113,8 +236,54 @@ async fn insert_user<C: ConnectionTrait>(
     })
 }
 
-/// Replaces the password hash, ends every session but `keep`, and voids every unused e-mail
-/// link, so that nothing issued before the change can act on the account after it.
+/// A new user's row.
+fn user_row(
+    name: &str,
+    email: &str,
+    password_hash: String,
+    timezone: &str,
+    language: &str,
+    verified: bool,
+) -> user::ActiveModel {
+    let now = crate::now();
+    user::ActiveModel {
+        name: Set(name.to_owned()),
+        email: Set(email.to_owned()),
+        email_verified_at: Set(verified.then_some(now)),
+        password_hash: Set(password_hash),
+        timezone: Set(timezone.to_owned()),
+        language: Set(language.to_owned()),
+        last_workspace_id: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+}
+
+/// Whether `value` has the shape of our random tokens (a cookie may hold anything).
+fn looks_like_token(value: &str) -> bool {
+    value.len() == 43
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// `path` for a query string: every byte but unreserved ones percent-encoded.
+fn query_value(path: &str) -> String {
+    path.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Replaces the password hash, ends every session but `keep`, voids every unused e-mail link
+/// and forgets the known devices, so that nothing issued before the change can act on the
+/// account after it.
 async fn store_password<C: ConnectionTrait>(
     conn: &C,
     user_id: i64,
@@ -128,6 +297,7 @@ async fn store_password<C: ConnectionTrait>(
         .exec(conn)
         .await?;
     sessions::end_all_but(conn, UserId(user_id), keep).await?;
+    sessions::forget_devices(conn, UserId(user_id)).await?;
     retire_links(conn, user_id).await
 }
 
@@ -151,7 +321,17 @@ async fn issue_link<C: ConnectionTrait>(
     purpose: Purpose,
     email: &str,
 ) -> Result<String> {
-    let token = tokens::random_token();
+    issue_link_with(conn, user_id, purpose, email, tokens::random_token()).await
+}
+
+/// Creates a link for `user` whose secret is `token`.
+async fn issue_link_with<C: ConnectionTrait>(
+    conn: &C,
+    user_id: i64,
+    purpose: Purpose,
+    email: &str,
+    token: String,
+) -> Result<String> {
     let now = crate::now();
     email_token::ActiveModel {
         user_id: Set(user_id),
@@ -180,6 +360,21 @@ impl Services {
         purpose: Purpose,
         to: &str,
     ) -> Result<()> {
+        self.send_link_as(conn, user, purpose, to, |to, name, link| {
+            purpose.email(to, name, link)
+        })
+        .await
+    }
+
+    /// [`Self::send_link`], with the e-mail written by `compose(to, name, link)`.
+    async fn send_link_as<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        user: &user::Model,
+        purpose: Purpose,
+        to: &str,
+        compose: impl FnOnce(&str, &str, &str) -> providers::mail::Email,
+    ) -> Result<()> {
         let now = crate::now();
         let recent: Vec<chrono::DateTime<chrono::Utc>> = email_token::Entity::find()
             .select_only()
@@ -201,39 +396,172 @@ impl Services {
         }
         let token = issue_link(conn, user.id, purpose, to).await?;
         let link = format!("{}{}{token}", self.base_url, purpose.path());
-        emails::queue(conn, purpose.email(to, &user.name, &link), Some(user.id)).await
+        emails::queue(conn, compose(to, &user.name, &link), Some(user.id)).await
     }
 
-    /// Signs a person up, queues the verification e-mail and starts a session, all or nothing.
-    /// The acceptance of the sign-up policies is recorded in the same transaction, with where it
-    /// came from (`origin`).
+    /// Starts a sign-up; returns the proof for the browser's sign-up cookie (see
+    /// [`Self::signup_proof`]). The work and the answer are the same whether the address is
+    /// new or already has an account, so neither reveals which: the password is hashed and a
+    /// job is queued, nothing else. The job ([`run_sign_up`]) creates the account, records the
+    /// policies it accepted with where the acceptance came from (`origin`) and sends the
+    /// confirmation link (carrying `next`, a local path, or empty); or it tells the owner of
+    /// the address. Sign-ups are limited per client and overall.
     pub async fn sign_up(
         &self,
         account: NewAccount,
         user_agent: &str,
         origin: &SignupOrigin,
-    ) -> Result<(user::Model, String)> {
-        let hash = passwords::hash(&account.password).await?;
+        next: &str,
+    ) -> Result<String, AuthError> {
+        let client_key = self.keys.mac("throttle", origin.client.as_bytes());
+        self.signup_throttle.admit(&client_key).map_err(|refusal| {
+            tracing::warn!(?refusal, "sign-up refused by its limit");
+            AuthError::signup(refusal)
+        })?;
+        let password_hash = passwords::hash(&account.password).await?;
         let policies = self
             .versions_in_effect(&domain::policy::PolicyKind::AT_SIGNUP)
             .await?;
-        let txn = self.db.begin().await?;
-        let user = insert_user(&txn, &account, hash, false).await?;
-        let acceptor = crate::policies::Acceptor {
-            user_id: user.id,
+        let link_token = tokens::random_token();
+        let request = SignupRequest {
+            name: account.name.as_str().to_owned(),
+            email: account.email.as_str().to_owned(),
+            password_hash,
+            timezone: account.timezone.name().to_owned(),
+            language: account.language.code().to_owned(),
+            policies: policies.iter().map(|p| p.id).collect(),
             consent_id: origin.consent_id.clone(),
             locale: origin.locale.clone(),
             client: origin.client.clone(),
             browser: sessions::describe_device(user_agent),
+            next: next.to_owned(),
+            link_token,
+        };
+        let payload = serde_json::to_value(&request)
+            .map_err(|e| ServiceError::Unexpected(anyhow::Error::from(e)))?;
+        let mut job = queue::NewJob::now(SIGNUP_JOB, payload);
+        // A deletion request for the address withdraws a sign-up that has not run yet.
+        job.recipient = Some(request.email.clone());
+        queue::enqueue(&self.db, job).await?;
+        self.wake.notify_one();
+        tracing::info!("sign-up queued");
+        Ok(self.signup_proof(&request.link_token))
+    }
+
+    /// The value of the sign-up cookie for the confirmation link whose secret is `token`: a
+    /// keyed hash, so only the browser that signed up holds it, and it does not reveal the link.
+    pub fn signup_proof(&self, token: &str) -> String {
+        self.keys.mac("signup-browser", token.as_bytes())
+    }
+
+    /// Carries out a queued sign-up, once: the job's payload is emptied in the same
+    /// transaction, so a retry after a crash finds nothing left to do.
+    async fn complete_sign_up(&self, job_id: i64, request: SignupRequest) -> Result<()> {
+        let policies = policy_version::Entity::find()
+            .filter(policy_version::Column::Id.is_in(request.policies.iter().copied()))
+            .all(&self.db)
+            .await?;
+        let txn = store::begin_write(&self.db).await?;
+        let claimed = job::Entity::update_many()
+            .col_expr(job::Column::Payload, Expr::value("{}"))
+            .filter(job::Column::Id.eq(job_id))
+            .filter(job::Column::Payload.ne("{}"))
+            .exec(&txn)
+            .await?;
+        if claimed.rows_affected == 0 {
+            return Ok(());
+        }
+        let existing = user::Entity::find()
+            .filter(user::Column::Email.eq(request.email.as_str()))
+            .one(&txn)
+            .await?;
+        if let Some(owner) = existing {
+            let login = format!("{}/login", self.base_url);
+            self.send_link_as(
+                &txn,
+                &owner,
+                Purpose::ResetPassword,
+                &owner.email,
+                |to, name, link| emails::sign_up_with_your_address(to, name, &login, link),
+            )
+            .await?;
+            txn.commit().await?;
+            tracing::info!(
+                user = owner.id,
+                "sign-up with an address in use: its owner is told"
+            );
+            return Ok(());
+        }
+        let user = user_row(
+            &request.name,
+            &request.email,
+            request.password_hash,
+            &request.timezone,
+            &request.language,
+            false,
+        )
+        .insert(&txn)
+        .await
+        .map_err(|e| {
+            if store::is_unique_violation(&e) {
+                // Another sign-up took the address meanwhile: the next run tells its owner.
+                ServiceError::Unexpected(anyhow::anyhow!("the address was taken meanwhile"))
+            } else {
+                e.into()
+            }
+        })?;
+        let acceptor = crate::policies::Acceptor {
+            user_id: user.id,
+            consent_id: request.consent_id,
+            locale: request.locale,
+            client: request.client,
+            browser: request.browser,
         };
         self.accept_policies(&txn, &acceptor, &policies, crate::consent::Source::Signup)
             .await?;
-        self.send_link(&txn, &user, Purpose::VerifyEmail, &user.email)
-            .await?;
-        let session = sessions::start(&txn, UserId(user.id), user_agent).await?;
+        let token = issue_link_with(
+            &txn,
+            user.id,
+            Purpose::VerifyEmail,
+            &user.email,
+            request.link_token,
+        )
+        .await?;
+        let mut link = format!("{}{}{token}", self.base_url, Purpose::VerifyEmail.path());
+        if !request.next.is_empty() {
+            link = format!("{link}?next={}", query_value(&request.next));
+        }
+        emails::queue(
+            &txn,
+            emails::verify_address(&user.email, &user.name, &link),
+            Some(user.id),
+        )
+        .await?;
         txn.commit().await?;
         tracing::info!(user = user.id, "account created");
-        Ok((user, session))
+        Ok(())
+    }
+
+    /// After a confirmation link was used: a session for the browser that signed up, when
+    /// `proof` (its sign-up cookie) belongs to the link. Any other browser (a mail scanner, or
+    /// the real owner of an address a stranger signed up with) gets none and logs in with the
+    /// password.
+    pub async fn session_after_confirmation(
+        &self,
+        token: &str,
+        proof: Option<&str>,
+        user: &user::Model,
+        user_agent: &str,
+    ) -> Result<Option<String>> {
+        let Some(proof) = proof else {
+            return Ok(None);
+        };
+        if !self.keys.verify("signup-browser", token.as_bytes(), proof) {
+            return Ok(None);
+        }
+        let session = sessions::start(&self.db, UserId(user.id), user_agent).await?;
+        tracing::info!(user = user.id, "signed in by the confirmation of a sign-up");
+        Ok(Some(session))
     }
 
     /// Creates an account from the command line; its address counts as verified.
@@ -320,23 +648,16 @@ impl Services {
     }
 
     /// Checks `candidate` against the password of the account with address `email` (which may
-    /// not exist), counting the attempt against the account and the client: every place that
-    /// asks for a password goes through here, so none of them can be used to guess it faster.
+    /// not exist), within the limits of [`crate::throttle`]: every place that asks for a
+    /// password goes through here, so none of them can be used to guess it faster. A browser
+    /// known to the account, or a session of it, is not slowed down when others keep failing;
+    /// the failure that starts the slowdown e-mails the owner.
     async fn check_password(
         &self,
         email: &str,
         candidate: &str,
-        client: &str,
-    ) -> Result<Option<user::Model>> {
-        let account_key = self.keys.mac("throttle", email.as_bytes());
-        let client_key = self.keys.mac("throttle", client.as_bytes());
-        let attempt = self
-            .login_throttle
-            .begin(&account_key, &client_key, Instant::now())
-            .map_err(|(scope, wait)| {
-                tracing::warn!(scope = ?scope, "password attempts throttled");
-                ServiceError::RateLimited { retry_after: wait }
-            })?;
+        asker: Asker<'_>,
+    ) -> Result<Option<user::Model>, AuthError> {
         let user = if email.is_empty() {
             None
         } else {
@@ -345,47 +666,126 @@ impl Services {
                 .one(&self.db)
                 .await?
         };
+        let (known, key) = match asker {
+            Asker::Session(id) => (
+                true,
+                self.keys
+                    .mac("throttle-device", format!("session:{}", id.0).as_bytes()),
+            ),
+            Asker::Browser { client, device } => {
+                let known = match (&user, device) {
+                    (Some(u), Some(token)) => {
+                        sessions::is_known_device(&self.db, UserId(u.id), token).await?
+                    }
+                    _ => false,
+                };
+                match device.filter(|_| known) {
+                    Some(token) => (true, self.keys.mac("throttle-device", token.as_bytes())),
+                    None => (false, self.keys.mac("throttle", client.as_bytes())),
+                }
+            }
+        };
+        let source = if known {
+            Source::Known(&key)
+        } else {
+            Source::Client(&key)
+        };
+        let account_key = self.keys.mac("throttle", email.as_bytes());
+        let attempt = self
+            .login_throttle
+            .begin(&account_key, source)
+            .map_err(|refusal| {
+                tracing::warn!(?refusal, "password attempt refused by a limit");
+                AuthError::login(refusal)
+            })?;
         let hash = user.as_ref().map(|u| u.password_hash.as_str());
-        if !passwords::verify(candidate, hash).await? {
-            return Ok(None);
+        if passwords::verify(candidate, hash).await? {
+            self.login_throttle.succeeded(attempt);
+            return Ok(user);
         }
-        self.login_throttle.succeeded(attempt);
-        Ok(user)
+        if self.login_throttle.failed(attempt)
+            && let Some(owner) = &user
+        {
+            self.warn_of_wrong_passwords(owner).await;
+        }
+        Ok(None)
     }
 
-    /// Checks an e-mail and password and starts a session. Failed attempts are limited per
-    /// account and per client (`client` is the caller's network address).
+    /// Tells the owner that their account reached the slowdown. The failed attempt is answered
+    /// either way: a warning that cannot be queued is logged, not shown to the guesser.
+    async fn warn_of_wrong_passwords(&self, owner: &user::Model) {
+        let limits = self.login_throttle.limits();
+        let email = emails::wrong_passwords_tried(
+            &owner.email,
+            &owner.name,
+            limits.slow_after,
+            limits.window.as_secs() / 60,
+            &format!("{}/password/forgot", self.base_url),
+        );
+        match emails::queue(&self.db, email, Some(owner.id)).await {
+            Ok(()) => {
+                self.wake.notify_one();
+                tracing::warn!(
+                    user = owner.id,
+                    "many wrong passwords: log-ins from new devices slowed, the owner is told"
+                );
+            }
+            Err(err) => tracing::error!(
+                user = owner.id,
+                error = ?err,
+                "could not queue the warning about wrong passwords"
+            ),
+        }
+    }
+
+    /// Checks an e-mail and password and starts a session. `device` is the browser's
+    /// known-device cookie, if it sent one; the token to keep in it is returned. Failed
+    /// attempts are limited per account and client (`client` is the caller's network
+    /// address), and slowed down per account for browsers the account does not know.
     pub async fn log_in(
         &self,
         email: &str,
         password: &str,
         client: &str,
         user_agent: &str,
-    ) -> Result<(user::Model, String)> {
+        device: Option<&str>,
+    ) -> Result<LoggedIn, AuthError> {
         let normalised = Email::parse(email)
             .map(|e| e.as_str().to_owned())
             .unwrap_or_default();
-        let Some(user) = self.check_password(&normalised, password, client).await? else {
-            return Err(ServiceError::invalid("password", BAD_LOGIN));
+        let device = device.filter(|d| looks_like_token(d));
+        let asker = Asker::Browser { client, device };
+        let Some(user) = self.check_password(&normalised, password, asker).await? else {
+            return Err(ServiceError::invalid("password", BAD_LOGIN).into());
         };
-        let token = sessions::start(&self.db, UserId(user.id), user_agent).await?;
-        Ok((user, token))
+        let session = sessions::start(&self.db, UserId(user.id), user_agent).await?;
+        let device =
+            sessions::remember_device(&self.db, UserId(user.id), device, user_agent).await?;
+        Ok(LoggedIn {
+            user,
+            session,
+            device,
+        })
     }
 
-    /// Checks the signed-in person's password before a sensitive change.
+    /// Checks the signed-in person's password before a sensitive change. The session stands
+    /// for the browser: it is limited on its own and not slowed down by strangers' failures
+    /// (`_client` is kept for the callers' sake).
     pub(crate) async fn confirm_identity(
         &self,
         auth: &AuthSession,
         password: &str,
-        client: &str,
+        _client: &str,
         field: &'static str,
     ) -> Result<()> {
-        match self
-            .check_password(&auth.user.email, password, client)
-            .await?
-        {
-            Some(user) if user.id == auth.user.id => Ok(()),
-            _ => Err(ServiceError::invalid(field, "Your password is not right.")),
+        let asker = Asker::Session(auth.session_id);
+        match self.check_password(&auth.user.email, password, asker).await {
+            Ok(Some(user)) if user.id == auth.user.id => Ok(()),
+            Ok(_) => Err(ServiceError::invalid(field, "Your password is not right.")),
+            Err(AuthError::Limited { retry_after, .. }) => {
+                Err(ServiceError::RateLimited { retry_after })
+            }
+            Err(AuthError::Service(err)) => Err(err),
         }
     }
 
@@ -555,6 +955,19 @@ impl Services {
             .all(&self.db)
             .await?)
     }
+}
+
+/// Runs a queued sign-up (see [`Services::sign_up`]).
+pub async fn run_sign_up(services: &Services, job: &job::Model) -> Result<(), JobError> {
+    if job.payload.trim() == "{}" {
+        return Ok(());
+    }
+    let request: SignupRequest = serde_json::from_str(&job.payload)
+        .map_err(|e| JobError::Permanent(format!("unreadable payload: {e}")))?;
+    services
+        .complete_sign_up(job.id, request)
+        .await
+        .map_err(|e| JobError::Retry(format!("{e:#}")))
 }
 
 /// Defaults for a fresh throttle, used by the binary and by tests.

@@ -1,11 +1,18 @@
 //! Connecting platform accounts over OAuth and disconnecting them.
 //!
 //! Starting a connection stores a hash of a fresh `state`, bound to the session, workspace and
-//! platform for ten minutes; the PKCE verifier is derived from the state with the server's key
-//! (so nothing secret is stored) and only its challenge goes to the platform. The callback
-//! spends the state once, checks it belongs to the same session, exchanges the code, reads who
-//! the account is, and stores the account and its sealed tokens in one transaction.
-//! Disconnecting revokes the tokens at the platform (where it can), then deletes them.
+//! platform for ten minutes; the PKCE verifier (X, TikTok, Facebook) and the OpenID Connect
+//! nonce (LinkedIn) are derived from the state with the server's key, so nothing secret is
+//! stored, and only the challenge and the nonce go to the platform. A code then redeems only in
+//! the flow that asked for it: another state gives another verifier and another nonce, which
+//! the platform (PKCE) or we (the nonce in LinkedIn's ID token) refuse. Instagram takes
+//! neither; there the state's binding to the session is the whole protection.
+//!
+//! The callback spends the state once, and only from the session that started the flow: a
+//! callback presented by anyone else's browser is refused and leaves the state for its owner.
+//! It then exchanges the code, reads who the account is, and stores the account and its sealed
+//! tokens in one transaction. Disconnecting revokes the tokens at the platform (where it can),
+//! then deletes them.
 
 use crate::account_tokens::TokenSet;
 use crate::workspaces::Membership;
@@ -113,6 +120,12 @@ impl Services {
         self.keys.mac("oauth-pkce", state.as_bytes())
     }
 
+    /// The OpenID Connect nonce for `state`: derived, never stored. It goes to the platform in
+    /// the authorize URL and comes back inside the ID token, never in our callback URL.
+    fn oidc_nonce(&self, state: &str) -> String {
+        self.keys.mac("oauth-nonce", state.as_bytes())
+    }
+
     /// Starts connecting a `platform` account to the member's workspace; returns the address to
     /// send the browser to.
     pub async fn start_connection(
@@ -152,34 +165,54 @@ impl Services {
             base64::engine::general_purpose::URL_SAFE_NO_PAD
                 .encode(sha2::Sha256::digest(self.pkce_verifier(&state).as_bytes()))
         });
-        Ok(connector.authorize_url(&state, challenge.as_deref(), redirect_uri, scopes))
+        let nonce = connector.uses_nonce().then(|| self.oidc_nonce(&state));
+        Ok(connector.authorize_url_with_nonce(
+            &state,
+            challenge.as_deref(),
+            nonce.as_deref(),
+            redirect_uri,
+            scopes,
+        ))
     }
 
-    /// Spends a state (or a choice) sent by this person's session: it works once, even when
-    /// what follows fails.
+    /// Spends a state (or a choice) sent by the session that started it: it works once, even
+    /// when what follows fails. Presented by anyone else (another person, another browser of
+    /// the same person) it is refused and left unspent, so a callback URL that leaked cannot
+    /// be used to cancel its owner's connection.
     async fn spend_state(
         &self,
         actor: &user::Model,
         session_id: i64,
         state: &str,
     ) -> Result<oauth_state::Model> {
+        let hash = tokens::hash_token(state);
         let txn = store::begin_write(&self.db).await?;
         let found = oauth_state::Entity::find()
-            .filter(oauth_state::Column::StateHash.eq(tokens::hash_token(state)))
+            .filter(oauth_state::Column::StateHash.eq(hash.as_str()))
+            .filter(oauth_state::Column::UserId.eq(actor.id))
+            .filter(oauth_state::Column::SessionId.eq(session_id))
             .one(&txn)
-            .await?
-            .ok_or_else(refused)?;
-        let spent = oauth_state::Entity::delete_by_id(found.id)
+            .await?;
+        let Some(found) = found else {
+            txn.commit().await?;
+            return Err(refused());
+        };
+        // The same conditions again in the delete: of two requests of this session, one wins.
+        let spent = oauth_state::Entity::delete_many()
+            .filter(oauth_state::Column::Id.eq(found.id))
+            .filter(oauth_state::Column::UserId.eq(actor.id))
+            .filter(oauth_state::Column::SessionId.eq(session_id))
             .exec(&txn)
             .await?
             .rows_affected;
         txn.commit().await?;
-        // Another request spent it first, or it is not this session's, or it is too old.
-        let valid = spent == 1
-            && found.user_id == actor.id
-            && found.session_id == session_id
-            && found.expires_at > crate::now();
-        if valid { Ok(found) } else { Err(refused()) }
+        // Another request of this session spent it first, or it is too old (an old state is
+        // spent all the same: it could never be used again).
+        if spent == 1 && found.expires_at > crate::now() {
+            Ok(found)
+        } else {
+            Err(refused())
+        }
     }
 
     /// The member's workspace, if they may still connect accounts to it.
@@ -219,8 +252,9 @@ impl Services {
         let code = code.filter(|c| !c.is_empty()).ok_or_else(refused)?;
         let connector = self.connector(platform)?;
         let verifier = connector.uses_pkce().then(|| self.pkce_verifier(state));
+        let nonce = connector.uses_nonce().then(|| self.oidc_nonce(state));
         let grant = connector
-            .exchange(code, verifier.as_deref(), redirect_uri)
+            .exchange_with_nonce(code, verifier.as_deref(), nonce.as_deref(), redirect_uri)
             .await
             .map_err(|e| platform_error(platform, e))?;
         let mut candidates = connector

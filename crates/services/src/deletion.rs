@@ -3,21 +3,28 @@
 //! Confirming (in the app, or through a request e-mailed to the privacy address) starts a
 //! deletion in one transaction: the account can no longer sign in (its address and password
 //! are replaced, its sessions and links deleted), an `account_deletions` row records the plan
-//! (which workspaces go, which are handed over to their other owners), and a job is queued
-//! that carries it out should this process die. The deletion then runs at once, in steps that
-//! each record the next, so a crash resumes where it stopped:
+//! (which workspaces go, which are handed over to their other owners, and whether the posts
+//! and files the person made in workspaces others keep go too: by default they do, see
+//! `kept_work`), the publish jobs of those posts are withdrawn, and a job is queued that carries
+//! it out should this process die. The deletion then runs at once, in steps that each record
+//! the next, so a crash resumes where it stopped:
 //!
 //! 1. `revoke`: the tokens of the connected accounts of the deleted workspaces are revoked at
 //!    the platforms (best effort; each outcome goes into the receipt as it happens).
 //! 2. `receipt`: the receipt (what is deleted, what is kept and for how long, the revocations)
 //!    is e-mailed to the address, which is still known.
-//! 3. `rows`: one transaction deletes every row the data map ties to the person and the
-//!    deleted workspaces, clears their name and id from the rows the remaining workspaces keep,
-//!    adds keyed hashes of the deleted ids to the forget list, tells the other owners (and
-//!    leaves each member of a deleted workspace a notice for their next page), and erases the
-//!    address from the deletion row.
+//! 3. `rows`: one transaction deletes the person's posts and files in workspaces others keep
+//!    (unless they chose to leave them; their other members get a notice naming the scheduled
+//!    posts withdrawn), every row the data map ties to the person and the deleted workspaces,
+//!    clears their name and id from the rows the remaining workspaces keep, adds keyed hashes
+//!    of the deleted ids to the forget list, tells the other owners (and leaves each member of
+//!    a deleted workspace a notice for their next page), and erases the address from the
+//!    deletion row.
 //! 4. `objects`: the media store objects of the deleted rows, and everything under the deleted
 //!    workspaces' prefixes, are removed.
+//! 5. `in_flight`, only when a post of theirs had a platform call under way at step 3: it is
+//!    deleted (with the files it carries) once the call has ended; until then the step fails
+//!    and the deletion's job tries again later.
 //!
 //! Which tables are touched, and how, comes from `store::datamap` only: a table is deleted,
 //! checked for residue and re-applied after a restore by being classified there.
@@ -33,6 +40,9 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+mod kept_work;
+pub use kept_work::{KeptLine, KeptWork};
 use store::datamap::{self, Names, OnDeletion, Owner, TABLES, Then};
 use store::entities::{
     account_deletion, deletion_request, email_token, forget_entry, membership, oauth_state,
@@ -73,6 +83,8 @@ pub enum Step {
     Receipt,
     Rows,
     Objects,
+    /// Waiting for the platform calls under way on posts the deletion deletes.
+    InFlight,
     Done,
 }
 
@@ -83,6 +95,7 @@ impl Step {
             Self::Receipt => "receipt",
             Self::Rows => "rows",
             Self::Objects => "objects",
+            Self::InFlight => "in_flight",
             Self::Done => "done",
         }
     }
@@ -93,6 +106,7 @@ impl Step {
             Self::Receipt,
             Self::Rows,
             Self::Objects,
+            Self::InFlight,
             Self::Done,
         ]
         .into_iter()
@@ -139,6 +153,22 @@ pub struct Receipt {
     /// Every workspace the person belonged to (where kept text may name them).
     #[serde(default)]
     pub member_of: Vec<i64>,
+    /// What the person chose for the posts and files they made in workspaces others keep.
+    #[serde(default = "KeptWork::before_the_choice")]
+    pub kept_work: KeptWork,
+    /// Those workspaces, with what the person made in each (counted for the receipt).
+    #[serde(default)]
+    pub kept: Vec<KeptLine>,
+    /// Rows deleted from those workspaces, by table (apart from `rows`, which counts what the
+    /// deletion page listed).
+    #[serde(default)]
+    pub kept_rows: BTreeMap<String, u64>,
+    /// Posts with a platform call under way when the rows were deleted, and the files such
+    /// posts carry: deleted once the call has ended.
+    #[serde(default)]
+    pub in_flight_posts: Vec<i64>,
+    #[serde(default)]
+    pub in_flight_files: Vec<i64>,
     pub revocations: Vec<RevocationLine>,
     /// Rows deleted, by table (those of `signed_out` included).
     pub rows: BTreeMap<String, u64>,
@@ -192,12 +222,51 @@ impl Receipt {
 pub struct Preview {
     pub deleted: Vec<WorkspaceLine>,
     pub handed_over: Vec<WorkspaceLine>,
+    /// The workspaces others keep where the person made posts or files, with what is there:
+    /// deleted too unless they choose to leave them.
+    pub kept: Vec<KeptLine>,
     /// Per category of the privacy page: what is deleted, with how many rows.
     pub deleted_data: Vec<PreviewLine>,
     /// What is kept, and why.
     pub retained: Vec<PreviewLine>,
     /// The connected accounts of the deleted workspaces: (platform, username, what happens).
     pub accounts: Vec<(String, String, String)>,
+}
+
+/// What became of the person's posts and files in workspaces others keep, for the page shown
+/// once the account is deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeptOutcome {
+    /// There were none.
+    Nothing,
+    /// Deleted with the account.
+    Deleted,
+    /// Deleted, except posts with a platform call under way: those go once it has ended.
+    Pending,
+    /// Left with the workspaces, as the person chose.
+    Left,
+}
+
+impl KeptOutcome {
+    /// How the page after the deletion is told (a query value; nothing when there were none).
+    pub fn as_query(self) -> Option<&'static str> {
+        match self {
+            Self::Nothing => None,
+            Self::Deleted => Some("deleted"),
+            Self::Pending => Some("pending"),
+            Self::Left => Some("left"),
+        }
+    }
+
+    /// The outcome a query value names; anything else reads as none.
+    pub fn from_query(value: Option<&str>) -> Self {
+        match value {
+            Some("deleted") => Self::Deleted,
+            Some("pending") => Self::Pending,
+            Some("left") => Self::Left,
+            _ => Self::Nothing,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -207,6 +276,29 @@ pub struct PreviewLine {
     pub rows: u64,
     /// For retained data: why, and for how long.
     pub reason: String,
+}
+
+/// Why the `in_flight` step has not finished yet: posts with a platform call under way.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} post(s) still being published: deleted once that ends")]
+struct StillInFlight(usize);
+
+/// The choice a deletion record holds for the posts and files the person made in workspaces
+/// others keep (its receipt while it runs, its summary once finished; records made before the
+/// choice existed left them).
+fn recorded_choice(receipt: Option<&str>) -> KeptWork {
+    let value: serde_json::Value = receipt
+        .and_then(|r| serde_json::from_str(r).ok())
+        .unwrap_or_default();
+    match value["kept_work"].as_str() {
+        Some(c) if c == KeptWork::Delete.as_str() => KeptWork::Delete,
+        _ => KeptWork::before_the_choice(),
+    }
+}
+
+/// Whether `err` only says that a deletion waits for platform calls under way to end.
+fn still_in_flight(err: &ServiceError) -> bool {
+    matches!(err, ServiceError::Unexpected(e) if e.downcast_ref::<StillInFlight>().is_some())
 }
 
 /// What re-applying the forget list removed.
@@ -230,7 +322,13 @@ pub struct Finding {
 #[derive(Debug, Clone)]
 pub enum Whom {
     Email(String),
-    /// The keyed hash of the user id (as in the forget list and the deletion record).
+    /// The address and the name the account had: the database files are searched for both.
+    EmailAndName {
+        email: String,
+        name: String,
+    },
+    /// The keyed hash of the user id (as in the forget list and the deletion record). The
+    /// address is not known then, so the database files are not searched.
     UserHash(String),
 }
 
@@ -483,6 +581,7 @@ impl Services {
                 reason: how_long,
             });
         }
+        let kept = kept_work::survey(&self.db, user.id, &subject.workspaces).await?;
         let accounts = self.connected_accounts_of(&deleted).await?;
         let leaving: Vec<i64> = accounts.iter().map(|a| a.id).collect();
         let mut lines = Vec::new();
@@ -509,6 +608,7 @@ impl Services {
         Ok(Preview {
             deleted,
             handed_over,
+            kept,
             deleted_data,
             retained,
             accounts: lines,
@@ -576,14 +676,16 @@ impl Services {
 
     /// Deletes the signed-in person's account once they have given their password again and
     /// typed their address: starts the deletion and carries it out at once (the receipt goes
-    /// by e-mail).
+    /// by e-mail). `kept_work` is their choice for the posts and files they made in workspaces
+    /// others keep; the answer says what became of them.
     pub async fn delete_own_account(
         &self,
         auth: &crate::sessions::AuthSession,
         password: &str,
         typed: &str,
         client: &str,
-    ) -> Result<()> {
+        kept_work: KeptWork,
+    ) -> Result<KeptOutcome> {
         if !typed.trim().eq_ignore_ascii_case(auth.user.email.trim()) {
             return Err(ServiceError::invalid(
                 "confirm",
@@ -592,11 +694,13 @@ impl Services {
         }
         self.confirm_identity(auth, password, client, "password")
             .await?;
-        let (id, started) = self.start_deletion(auth.user.id, Via::App).await?;
+        let (id, started) = self
+            .start_deletion(auth.user.id, Via::App, kept_work)
+            .await?;
         if !started {
             // A second confirmation (a double click): the first one is carrying it out, and
             // running it twice would call the platforms and send the receipt twice.
-            return Ok(());
+            return self.kept_outcome(id).await;
         }
         // The account is locked from here on. The rest runs in its own task, so a request that
         // times out or a browser that goes away does not cut it short; should it fail, its job
@@ -605,6 +709,12 @@ impl Services {
         let run = tokio::spawn(async move { services.run_account_deletion(id).await });
         match run.await {
             Ok(Ok(())) => {}
+            Ok(Err(err)) if still_in_flight(&err) => {
+                tracing::info!(
+                    deletion = id,
+                    "posts being published are deleted once that ends"
+                )
+            }
             Ok(Err(err)) => {
                 tracing::error!(deletion = id, error = ?err, "the deletion will be resumed by its job")
             }
@@ -612,19 +722,56 @@ impl Services {
                 tracing::error!(deletion = id, error = ?err, "the deletion will be resumed by its job")
             }
         }
-        Ok(())
+        self.kept_outcome(id).await
+    }
+
+    /// What deletion `id` did with the posts and files the person made in workspaces others
+    /// keep, as far as it has gone.
+    async fn kept_outcome(&self, id: i64) -> Result<KeptOutcome> {
+        let row = account_deletion::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let text = row.receipt.as_deref().unwrap_or("{}");
+        let (choice, any, pending) = if row.step == Step::Done.as_str() {
+            let summary: serde_json::Value =
+                serde_json::from_str(text).map_err(anyhow::Error::from)?;
+            let choice = recorded_choice(Some(text));
+            let any = summary["kept"]["workspaces"].as_u64().unwrap_or(0) > 0;
+            (choice, any, false)
+        } else {
+            let receipt: Receipt = serde_json::from_str(text).map_err(anyhow::Error::from)?;
+            (
+                receipt.kept_work,
+                !receipt.kept.is_empty(),
+                row.step == Step::InFlight.as_str(),
+            )
+        };
+        Ok(match (any, choice) {
+            (false, _) => KeptOutcome::Nothing,
+            (true, KeptWork::Leave) => KeptOutcome::Left,
+            (true, KeptWork::Delete) if pending => KeptOutcome::Pending,
+            (true, KeptWork::Delete) => KeptOutcome::Deleted,
+        })
     }
 
     /// Starts deleting an account: in one transaction, the account stops being able to sign
     /// in and the deletion is recorded with a job that resumes it. Returns the deletion's id
-    /// (the same one when a deletion of this account is already under way).
+    /// (the same one when a deletion of this account is already under way). The posts and
+    /// files the person made in workspaces others keep are deleted too (the default, and what
+    /// a request e-mailed to us does).
     pub async fn begin_account_deletion(&self, user_id: i64, via: Via) -> Result<i64> {
-        Ok(self.start_deletion(user_id, via).await?.0)
+        Ok(self.start_deletion(user_id, via, KeptWork::Delete).await?.0)
     }
 
     /// [`Self::begin_account_deletion`], saying whether this call started it (`false`: it was
     /// already under way, and whoever started it runs it).
-    async fn start_deletion(&self, user_id: i64, via: Via) -> Result<(i64, bool)> {
+    async fn start_deletion(
+        &self,
+        user_id: i64,
+        via: Via,
+        kept_work: KeptWork,
+    ) -> Result<(i64, bool)> {
         let txn = store::begin_write(&self.db).await?;
         // Two confirmations at once take turns on the user row (PostgreSQL; SQLite's write
         // lock is taken at BEGIN), so the second finds the first's deletion.
@@ -644,11 +791,16 @@ impl Services {
         }
         let (deleted, handed_over) = self.workspace_fates(&txn, user_id).await?;
         let member_of = workspaces_of(&txn, &[user_id]).await?;
+        if kept_work == KeptWork::Delete {
+            let going: Vec<i64> = deleted.iter().map(|w| w.id).collect();
+            kept_work::withdraw_queued(&txn, user_id, &going).await?;
+        }
         let mut receipt = Receipt {
             user_id,
             deleted,
             handed_over,
             member_of,
+            kept_work,
             ..Default::default()
         };
         let now = crate::now();
@@ -687,6 +839,7 @@ impl Services {
         tracing::info!(
             deletion = row.id,
             via = via.as_str(),
+            kept_work = kept_work.as_str(),
             "account deletion started"
         );
         Ok((row.id, true))
@@ -750,6 +903,8 @@ impl Services {
             }
             Step::Receipt => {
                 if !receipt.mailed {
+                    let going: Vec<i64> = receipt.deleted.iter().map(|w| w.id).collect();
+                    receipt.kept = kept_work::survey(&self.db, receipt.user_id, &going).await?;
                     if let Some(address) = row.email.as_deref() {
                         // Count what the last step will delete, so the receipt says it.
                         let subject = as_subject(&receipt, row);
@@ -785,40 +940,94 @@ impl Services {
                 let deleted = self
                     .delete_objects(&receipt.objects, &[receipt.user_id], &workspaces)
                     .await?;
-                // What stays on the row once finished: counts, and no names or ids.
-                let summary = serde_json::json!({
-                    "rows": receipt.rows,
-                    "detached": receipt.detached,
-                    "objects_deleted": receipt.objects_deleted + deleted,
-                    "workspaces_deleted": receipt.deleted.len(),
-                    "workspaces_handed_over": receipt.handed_over.len(),
-                    "revocations": receipt.revocations.iter().fold(
-                        BTreeMap::<String, u64>::new(),
-                        |mut all, r| { *all.entry(r.outcome.clone()).or_default() += 1; all },
-                    ),
-                });
-                account_deletion::Entity::update_many()
-                    .col_expr(
-                        account_deletion::Column::Step,
-                        Expr::value(Step::Done.as_str()),
-                    )
-                    .col_expr(
-                        account_deletion::Column::Receipt,
-                        Expr::value(summary.to_string()),
-                    )
-                    .col_expr(
-                        account_deletion::Column::FinishedAt,
-                        Expr::value(crate::now()),
-                    )
-                    .filter(account_deletion::Column::Id.eq(row.id))
-                    .filter(account_deletion::Column::Step.eq(Step::Objects.as_str()))
-                    .exec(&self.db)
-                    .await?;
-                tracing::info!(deletion = row.id, "account deletion finished");
-                Ok(())
+                receipt.objects_deleted += deleted;
+                if !receipt.in_flight_posts.is_empty() || !receipt.in_flight_files.is_empty() {
+                    receipt.objects.clear();
+                    return self.save_step(row.id, step, Step::InFlight, &receipt).await;
+                }
+                self.finish_deletion(row, step, &receipt).await
             }
+            Step::InFlight => self.in_flight_step(row, receipt).await,
             Step::Done => Ok(()),
         }
+    }
+
+    /// The posts left at the `rows` step because a platform call for them was under way, and
+    /// the files they carry: deleted once the call has ended (until then the step fails, and
+    /// the deletion's job tries again later).
+    async fn in_flight_step(
+        &self,
+        row: &account_deletion::Model,
+        mut receipt: Receipt,
+    ) -> Result<()> {
+        let txn = store::begin_write(&self.db).await?;
+        let removed =
+            kept_work::remove_pending(&txn, &receipt.in_flight_posts, &receipt.in_flight_files)
+                .await?;
+        txn.commit().await?;
+        for key in &removed.keys {
+            self.objects.delete(key).await?;
+        }
+        receipt.objects_deleted += removed.keys.len() as u64;
+        for (table, n) in removed.rows {
+            *receipt.kept_rows.entry(table).or_default() += n;
+        }
+        receipt.in_flight_posts = removed.pending_posts;
+        receipt.in_flight_files = removed.pending_files;
+        if receipt.in_flight_posts.is_empty() && receipt.in_flight_files.is_empty() {
+            return self.finish_deletion(row, Step::InFlight, &receipt).await;
+        }
+        let waiting = receipt.in_flight_posts.len();
+        self.save_step(row.id, Step::InFlight, Step::InFlight, &receipt)
+            .await?;
+        Err(anyhow::Error::new(StillInFlight(waiting)).into())
+    }
+
+    /// The last step: what stays on the row is counts, with no names or ids.
+    async fn finish_deletion(
+        &self,
+        row: &account_deletion::Model,
+        from: Step,
+        receipt: &Receipt,
+    ) -> Result<()> {
+        let summary = serde_json::json!({
+            "rows": receipt.rows,
+            "detached": receipt.detached,
+            "objects_deleted": receipt.objects_deleted,
+            "workspaces_deleted": receipt.deleted.len(),
+            "workspaces_handed_over": receipt.handed_over.len(),
+            "revocations": receipt.revocations.iter().fold(
+                BTreeMap::<String, u64>::new(),
+                |mut all, r| { *all.entry(r.outcome.clone()).or_default() += 1; all },
+            ),
+            "kept_work": receipt.kept_work,
+            "kept": {
+                "workspaces": receipt.kept.len(),
+                "posts": receipt.kept.iter().map(KeptLine::posts).sum::<u64>(),
+                "files": receipt.kept.iter().map(|k| k.files).sum::<u64>(),
+                "rows_deleted": receipt.kept_rows,
+            },
+        });
+        account_deletion::Entity::update_many()
+            .col_expr(
+                account_deletion::Column::Step,
+                Expr::value(Step::Done.as_str()),
+            )
+            .col_expr(
+                account_deletion::Column::Receipt,
+                Expr::value(summary.to_string()),
+            )
+            .col_expr(
+                account_deletion::Column::FinishedAt,
+                Expr::value(crate::now()),
+            )
+            .filter(account_deletion::Column::Id.eq(row.id))
+            .filter(account_deletion::Column::Step.eq(from.as_str()))
+            .exec(&self.db)
+            .await?;
+        tracing::info!(deletion = row.id, "account deletion finished");
+        self.after_deletion(row.id, receipt).await;
+        Ok(())
     }
 
     async fn save_step(&self, id: i64, from: Step, to: Step, receipt: &Receipt) -> Result<()> {
@@ -930,12 +1139,43 @@ impl Services {
             )
             .exec(&txn)
             .await?;
+        // Their posts and files in workspaces others keep go first, unless they chose to leave
+        // them (`delete_rows` then detaches them like every row those workspaces keep); the
+        // members there are told what went.
+        let kept = match receipt.kept_work {
+            KeptWork::Delete => {
+                let going: Vec<i64> = receipt.deleted.iter().map(|w| w.id).collect();
+                let removed =
+                    kept_work::remove_theirs(&txn, receipt.user_id, &going, kept_work::Calls::Wait)
+                        .await?;
+                kept_work::tell(&txn, receipt.user_id, &removed, row.started_at).await?;
+                Some(removed)
+            }
+            KeptWork::Leave => None,
+        };
+        // The consent ledger records the detachment of the rows `delete_rows` detaches.
+        self.record_consent_detachments(&txn, &subject.users)
+            .await?;
         let changes = delete_rows(&txn, &subject).await?;
         receipt.rows = receipt.with_signed_out(changes.deleted);
         receipt.detached = changes.detached;
         receipt.objects = changes.objects;
+        if let Some(removed) = kept {
+            receipt.kept_rows = removed.rows;
+            receipt.objects.extend(removed.keys);
+            receipt.in_flight_posts = removed.pending_posts;
+            receipt.in_flight_files = removed.pending_files;
+        }
         // The workspaces that stay are told; so are the members of those that went.
         for ws in &receipt.handed_over {
+            let summary = match receipt.kept_work {
+                KeptWork::Delete => "an owner deleted their account".to_owned(),
+                KeptWork::Leave => format!(
+                    "an owner deleted their account; their posts and files stay, shown as by \
+                     “{}”",
+                    datamap::FORMER_MEMBER
+                ),
+            };
             activity::record(
                 &txn,
                 WorkspaceId(ws.id),
@@ -944,11 +1184,7 @@ impl Services {
                     action: "member.account_deleted",
                     object_type: "member",
                     object_id: None,
-                    summary: format!(
-                        "an owner deleted their account; their posts and files stay, shown as \
-                         by “{}”",
-                        datamap::FORMER_MEMBER
-                    ),
+                    summary,
                 },
             )
             .await?;
@@ -956,7 +1192,13 @@ impl Services {
                 if role == Role::Owner.as_str() {
                     emails::queue(
                         &txn,
-                        emails::workspace_handed_over(address, name, &ws.name),
+                        emails::workspace_handed_over(
+                            address,
+                            name,
+                            &ws.name,
+                            receipt.kept_work,
+                            receipt.kept.iter().any(|k| k.id == ws.id),
+                        ),
                         Some(*id),
                     )
                     .await?;
@@ -1043,7 +1285,12 @@ impl Services {
             }
         }
         for deletion in &unfinished {
-            self.run_account_deletion(deletion.id).await?;
+            match self.run_account_deletion(deletion.id).await {
+                // Waiting for a platform call to end: its job finishes it once the instance
+                // runs again.
+                Err(err) if still_in_flight(&err) => {}
+                other => other?,
+            }
         }
         let entries = forget_entry::Entity::find().all(&self.db).await?;
         let hashes = |kind: &str| -> HashSet<String> {
@@ -1100,12 +1347,45 @@ impl Services {
         if subject.is_empty() {
             return Ok(report);
         }
+        // Whose deletion deleted their posts and files in workspaces others keep (the default):
+        // those are deleted again; the others are detached again, as their deletion did.
+        let deleting: HashSet<String> = account_deletion::Entity::find()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .filter(|d| recorded_choice(d.receipt.as_deref()) == KeptWork::Delete)
+            .map(|d| d.subject_hash)
+            .collect();
+        let deleting_work: Vec<i64> = subject
+            .users
+            .iter()
+            .copied()
+            .filter(|id| deleting.contains(&self.forget_id("user", *id)))
+            .collect();
         let txn = store::begin_write(&self.db).await?;
+        let mut keys = Vec::new();
+        let mut kept_rows = 0;
+        for user_id in &deleting_work {
+            // A restore runs before the instance serves: no platform call is under way.
+            let removed = kept_work::remove_theirs(
+                &txn,
+                *user_id,
+                &subject.workspaces,
+                kept_work::Calls::NoneUnderWay,
+            )
+            .await?;
+            kept_rows += removed.rows.values().sum::<u64>();
+            keys.extend(removed.keys);
+        }
+        // The consent ledger records the detachment of the rows `delete_rows` detaches.
+        self.record_consent_detachments(&txn, &subject.users)
+            .await?;
         let changes = delete_rows(&txn, &subject).await?;
         txn.commit().await?;
-        report.rows = changes.deleted.values().sum();
+        report.rows = changes.deleted.values().sum::<u64>() + kept_rows;
+        keys.extend(changes.objects);
         report.objects = self
-            .delete_objects(&changes.objects, &subject.users, &subject.workspaces)
+            .delete_objects(&keys, &subject.users, &subject.workspaces)
             .await?;
         tracing::info!(
             users = report.users,
@@ -1160,11 +1440,13 @@ impl Services {
 
     /// Checks that nothing of a deleted account remains: no row in any table, through any
     /// column the data map names, refers to its user id, its deleted workspaces or its
-    /// address, no row owned through a parent has lost its parent, and the media store holds
-    /// nothing under their prefixes.
+    /// address, no row owned through a parent has lost its parent, the media store holds
+    /// nothing under their prefixes, the mail outbox holds no message to or naming the address
+    /// but the deletion receipt, and then (SQLite, when the address is given) the bytes of
+    /// the database file and its WAL hold neither the address nor the name given.
     pub async fn residue(&self, whom: Whom) -> Result<Residue> {
         let deletion_ids: BTreeSet<Option<i64>> = match &whom {
-            Whom::Email(address) => {
+            Whom::Email(address) | Whom::EmailAndName { email: address, .. } => {
                 let address = address.trim().to_lowercase();
                 let exists = user::Entity::find()
                     .filter(
@@ -1316,10 +1598,202 @@ impl Services {
                 count: objects,
             });
         }
+        let rows_clean = findings.is_empty();
+        findings.extend(
+            self.residue_outside_rows(&whom, &addresses, rows_clean)
+                .await?,
+        );
         Ok(Residue::Checked {
             deletions: deletion_ids.len(),
             findings,
         })
+    }
+
+    /// What the residue check finds outside the rows: messages in the mail outbox to or
+    /// naming the deleted addresses (the deletion receipt aside), and, on SQLite, the address
+    /// and the name in the raw bytes of the database file and its WAL, free pages included.
+    /// The bytes are searched when no row holds anything of the account (`rows_clean`): a hit
+    /// then is a copy outside the live rows.
+    async fn residue_outside_rows(
+        &self,
+        whom: &Whom,
+        addresses: &HashSet<String>,
+        rows_clean: bool,
+    ) -> Result<Vec<Finding>> {
+        let mut findings = Vec::new();
+        let outbox = self.outbox_naming(addresses).await?.len() as u64;
+        if outbox > 0 {
+            findings.push(Finding {
+                place: "mail outbox (messages to or naming the address)".to_owned(),
+                count: outbox,
+            });
+        }
+        let (address, name) = match whom {
+            Whom::Email(address) => (Some(address), None),
+            Whom::EmailAndName { email, name } => (Some(email), Some(name)),
+            Whom::UserHash(_) => (None, None),
+        };
+        let needles: Vec<(&str, Vec<u8>)> = [
+            ("the address", address.map(|a| a.trim().to_lowercase())),
+            ("the name", name.map(|n| n.trim().to_owned())),
+        ]
+        .into_iter()
+        .filter_map(|(what, text)| {
+            text.filter(|t| !t.is_empty())
+                .map(|t| (what, t.into_bytes()))
+        })
+        .collect();
+        if needles.is_empty() || !rows_clean {
+            return Ok(findings);
+        }
+        // A receipt that could not be sent at once waits in the queue with the address (and
+        // the name), as it is meant to: until it has gone, the files are not searched.
+        if let Some(address) = address
+            && self.receipt_waiting(address).await?
+        {
+            return Ok(findings);
+        }
+        for path in store::database_files(&self.db).await? {
+            let file = path.clone();
+            let search: Vec<Vec<u8>> = needles.iter().map(|(_, n)| n.clone()).collect();
+            let counts = tokio::task::spawn_blocking(move || {
+                let search: Vec<&[u8]> = search.iter().map(Vec::as_slice).collect();
+                store::files::occurrences(&file, &search)
+            })
+            .await
+            .map_err(anyhow::Error::from)?
+            .map_err(|e| anyhow::anyhow!("could not read {}: {e}", path.display()))?;
+            for ((what, _), count) in needles.iter().zip(counts) {
+                if count > 0 {
+                    findings.push(Finding {
+                        place: format!("database file {} ({what}, in its bytes)", path.display()),
+                        count,
+                    });
+                }
+            }
+        }
+        Ok(findings)
+    }
+
+    /// Whether a deletion receipt to `address` waits in the queue (the mail server was down).
+    async fn receipt_waiting(&self, address: &str) -> Result<bool> {
+        let subject = Self::receipt_subject();
+        let address = address.trim();
+        Ok(store::entities::job::Entity::find()
+            .filter(store::entities::job::Column::Kind.eq(emails::JOB_KIND))
+            .filter(store::entities::job::Column::State.is_in([queue::QUEUED, queue::RUNNING]))
+            .all(&self.db)
+            .await?
+            .iter()
+            .filter_map(|job| serde_json::from_str::<providers::mail::Email>(&job.payload).ok())
+            .any(|email| email.subject == subject && email.to.trim().eq_ignore_ascii_case(address)))
+    }
+
+    /// The subject of deletion receipts: the one message to a deleted address that stays in
+    /// the outbox (until `retention.outbox_days`).
+    fn receipt_subject() -> String {
+        emails::deletion_receipt("", "", &Receipt::default(), &[], "").subject
+    }
+
+    /// The messages in the mail outbox, deletion receipts aside, to or naming an address whose
+    /// forget-list hash is in `hashes` (none when mail goes to a server).
+    async fn outbox_naming(
+        &self,
+        hashes: &HashSet<String>,
+    ) -> Result<Vec<providers::mail::StoredMessage>> {
+        let Some(outbox) = self.mailer.outbox() else {
+            return Ok(Vec::new());
+        };
+        if hashes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let receipt = Self::receipt_subject();
+        let messages = outbox
+            .messages()
+            .await
+            .map_err(|e| anyhow::anyhow!("could not read the mail outbox: {e}"))?;
+        Ok(messages
+            .into_iter()
+            .filter(|m| {
+                m.subject != receipt
+                    && m.addresses
+                        .iter()
+                        .any(|a| hashes.contains(&self.forget_hash("address", a)))
+            })
+            .collect())
+    }
+
+    /// Deletes from the mail outbox the messages to or naming an address on the forget list
+    /// (`deletion`: that deletion's; `None`: every one), apart from deletion receipts. A
+    /// deletion does this when it finishes; the daily retention run again, in case that failed.
+    /// Returns how many messages went.
+    pub async fn forget_outbox(&self, deletion: Option<i64>) -> Result<u64> {
+        let Some(outbox) = self.mailer.outbox() else {
+            return Ok(0);
+        };
+        let mut entries =
+            forget_entry::Entity::find().filter(forget_entry::Column::Kind.eq("address"));
+        if let Some(id) = deletion {
+            entries = entries.filter(forget_entry::Column::DeletionId.eq(id));
+        }
+        let hashes: HashSet<String> = entries
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|e| e.hash)
+            .collect();
+        let doomed = self.outbox_naming(&hashes).await?;
+        Ok(outbox
+            .remove(doomed)
+            .await
+            .map_err(|e| anyhow::anyhow!("could not delete from the mail outbox: {e}"))?)
+    }
+
+    /// Once a deletion has finished: its messages leave the mail outbox, and the database
+    /// drops the copies of the deleted rows it still holds (SQLite: the WAL's older page
+    /// images, by a checkpoint that truncates it; PostgreSQL: the dead row versions, by
+    /// `VACUUM` of the tables the deletion touched). Best effort, each failure logged: the
+    /// daily retention run clears the outbox again, and the database's own checkpoints and
+    /// autovacuum get there later.
+    async fn after_deletion(&self, deletion_id: i64, receipt: &Receipt) {
+        match self.forget_outbox(Some(deletion_id)).await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(
+                deletion = deletion_id,
+                removed,
+                "messages to the deleted address removed from the outbox"
+            ),
+            Err(err) => tracing::warn!(
+                deletion = deletion_id,
+                error = %err,
+                "could not clear the outbox yet; the daily retention run will"
+            ),
+        }
+        // Sign-in was stopped in these; the rest are the tables the deletion changed.
+        let mut tables: BTreeSet<&str> = [
+            "users",
+            "sessions",
+            "email_tokens",
+            "oauth_states",
+            "account_deletions",
+            "deletion_requests",
+            "jobs",
+        ]
+        .into_iter()
+        .collect();
+        for changed in [&receipt.rows, &receipt.detached, &receipt.kept_rows] {
+            tables.extend(changed.keys().map(String::as_str));
+        }
+        let tables: Vec<&str> = tables.into_iter().collect();
+        match store::scrub_deleted_rows(&self.db, &tables).await {
+            Ok(done) => tracing::debug!(deletion = deletion_id, ?done, "database scrubbed"),
+            Err(err) => tracing::warn!(
+                deletion = deletion_id,
+                error = %format!("{err:#}"),
+                "could not scrub the database after the deletion; checkpoints and autovacuum \
+                 will later"
+            ),
+        }
     }
 }
 

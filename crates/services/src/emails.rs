@@ -65,6 +65,54 @@ pub fn password_reset(to: &str, name: &str, link: &str) -> Email {
     }
 }
 
+/// Someone signed up with an address that already has an account: no second account is made,
+/// and the owner is told, with a way in.
+pub fn sign_up_with_your_address(to: &str, name: &str, login: &str, reset_link: &str) -> Email {
+    Email {
+        to: to.to_owned(),
+        subject: "Someone tried to sign up with your address on Socializioz".to_owned(),
+        body: format!(
+            "Hello {name},\n\n\
+             Someone tried to create a Socializioz account with this e-mail address, which \
+             already has one: yours. No new account was made, and nothing in your account \
+             changed.\n\n\
+             If it was you, log in instead:\n\n\
+             {login}\n\n\
+             If you forgot your password, choose a new one with the link below. It works once \
+             and expires in 1 hour.\n\n\
+             {reset_link}\n\n\
+             If it was not you, ignore this message.\n"
+        ),
+    }
+}
+
+/// Many wrong passwords were tried for the account: sent once per run of failures.
+pub fn wrong_passwords_tried(
+    to: &str,
+    name: &str,
+    failures: usize,
+    minutes: u64,
+    reset_page: &str,
+) -> Email {
+    Email {
+        to: to.to_owned(),
+        subject: "Wrong passwords were tried on your Socializioz account".to_owned(),
+        body: format!(
+            "Hello {name},\n\n\
+             {failures} wrong passwords were tried for your Socializioz account within \
+             {minutes} minutes. None of them signed anyone in.\n\n\
+             While this goes on, log-ins to your account from browsers that have not signed in \
+             to it before must wait a little between attempts, and a network that keeps \
+             guessing is blocked for a while. Browsers you signed in with before are not \
+             slowed down. You are not locked out.\n\n\
+             If it was you, there is nothing to do. If it was not, your account is safe as long \
+             as your password is not easy to guess and not used anywhere else; you can choose a \
+             new one here:\n\n\
+             {reset_page}\n"
+        ),
+    }
+}
+
 pub fn confirm_new_address(to: &str, name: &str, link: &str) -> Email {
     Email {
         to: to.to_owned(),
@@ -106,20 +154,50 @@ pub fn password_changed(to: &str, name: &str) -> Email {
     }
 }
 
+/// An invitation to a workspace. The inviter's and the workspace's names are chosen by whoever
+/// sends it, so they stay out of the subject (where they could pose as a bank or a warning), and
+/// in the body they are quoted, marked as chosen by the inviter, and cleaned by [`quoted`].
 pub fn invitation(to: &str, inviter: &str, workspace: &str, role: &str, link: &str) -> Email {
+    let inviter = quoted(inviter);
+    let workspace = quoted(workspace);
     Email {
         to: to.to_owned(),
-        subject: format!("{inviter} invited you to {workspace} on Socializioz"),
+        subject: "You're invited to a workspace on Socializioz".to_owned(),
         body: format!(
             "Hello,\n\n\
-             {inviter} invited you to join the workspace \"{workspace}\" on Socializioz as \
-             {role}. To accept, open the link below and sign in (or create an account) with \
-             this e-mail address.\n\n\
+             Someone who calls themselves {inviter} invited you to join a workspace named \
+             {workspace} on Socializioz, as {role}. Both names were typed by the person who \
+             invited you; Socializioz does not check them. To accept, open the link below and \
+             sign in (or create an account) with this e-mail address.\n\n\
              {link}\n\n\
              The invitation expires in 7 days. If you were not expecting it, ignore this \
              message.\n"
         ),
     }
+}
+
+/// A name someone chose, for a plain-text body: in double quotes, with its own double quotes
+/// made single, and without control and formatting characters (such as the ones that reverse
+/// the direction of text), so it cannot end its quotes, start a line, or disguise itself.
+fn quoted(name: &str) -> String {
+    let clean: String = name
+        .chars()
+        .filter(|c| !c.is_control() && !is_format(*c))
+        .map(|c| {
+            if matches!(c, '"' | '\u{201c}' | '\u{201d}') {
+                '\''
+            } else {
+                c
+            }
+        })
+        .collect();
+    format!("\"{}\"", clean.trim())
+}
+
+/// Unicode's invisible formatting characters: bidirectional controls, zero-width characters
+/// and the byte-order mark.
+fn is_format(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
 }
 
 /// A target of someone's post failed, or its outcome is unknown and needs them.
@@ -266,11 +344,11 @@ pub fn deletion_receipt(
     }
     for ws in &receipt.handed_over {
         body.push_str(&format!(
-            "\nHanded over: the workspace \"{}\" stays with its other owners. Your posts and \
-             files there stay with the workspace, no longer linked to you.\n",
+            "\nHanded over: the workspace \"{}\" stays with its other owners.\n",
             ws.name
         ));
     }
+    body.push_str(&kept_work_lines(receipt));
     body.push_str("\nConnected accounts:\n");
     if receipt.revocations.is_empty() {
         body.push_str("- none to disconnect\n");
@@ -297,17 +375,77 @@ pub fn deletion_receipt(
     }
 }
 
-/// To the other owners of a workspace whose co-owner deleted their account.
-pub fn workspace_handed_over(to: &str, name: &str, workspace: &str) -> Email {
+/// What the receipt says about the posts and files the person made in workspaces others keep:
+/// what is there, and whether it is deleted or left (their choice, recorded).
+fn kept_work_lines(receipt: &crate::deletion::Receipt) -> String {
+    use crate::deletion::KeptWork;
+    if receipt.kept.is_empty() {
+        return String::new();
+    }
+    let mut out = match receipt.kept_work {
+        KeptWork::Delete => "\nIn workspaces that other people keep, also deleted (the default; \
+                             you did not choose to leave them there):\n"
+            .to_owned(),
+        KeptWork::Leave => "\nIn workspaces that other people keep, left there as you chose: \
+                            they stay with those workspaces, no longer linked to you:\n"
+            .to_owned(),
+    };
+    for line in &receipt.kept {
+        out.push_str(&format!("- \"{}\": {}\n", line.name, line.describe()));
+    }
+    match receipt.kept_work {
+        KeptWork::Delete => {
+            out.push_str(
+                "Scheduled posts among them are withdrawn and will not go out, and each \
+                 workspace's other members are told which. Posts already published stay on the \
+                 platforms where they went out. Campaigns you created there stay with the \
+                 workspace, no longer linked to you.\n",
+            );
+            let busy: u64 = receipt.kept.iter().map(|l| l.publishing_now).sum();
+            if busy > 0 {
+                out.push_str(&format!(
+                    "{} being published at this moment: deleted as soon as publishing ends.\n",
+                    domain::counted(busy, "post was", "posts were")
+                ));
+            }
+        }
+        KeptWork::Leave => out.push_str(
+            "Scheduled posts among them still go out as planned. The workspaces' activity logs \
+             show you as \"Former member\".\n",
+        ),
+    }
+    out
+}
+
+/// To the other owners of a workspace whose co-owner deleted their account: the workspace
+/// stays, and `kept_work` says whether the posts and files that person made there (if
+/// `their_work`) went with them.
+pub fn workspace_handed_over(
+    to: &str,
+    name: &str,
+    workspace: &str,
+    kept_work: crate::deletion::KeptWork,
+    their_work: bool,
+) -> Email {
+    let work = match (their_work, kept_work) {
+        (false, _) => "Its posts, files, campaigns and connected accounts are unchanged.",
+        (true, crate::deletion::KeptWork::Delete) => {
+            "Its campaigns and connected accounts are unchanged. The posts and files that \
+             person made there were deleted with their account; a notice on your next visit \
+             to Socializioz says what went, naming any scheduled post that was withdrawn."
+        }
+        (true, crate::deletion::KeptWork::Leave) => {
+            "As that person chose, the posts and files they made there stay, no longer linked \
+             to them; its campaigns and connected accounts are unchanged."
+        }
+    };
     Email {
         to: to.to_owned(),
         subject: format!("A co-owner of {workspace} deleted their account"),
         body: format!(
             "Hello {name},\n\n\
              One of the owners of the workspace \"{workspace}\" on Socializioz deleted their \
-             account. The workspace stays with you and its other owners: its posts, files, \
-             campaigns and connected accounts are unchanged, and what that person wrote is now \
-             shown as by a former member.\n"
+             account. The workspace stays with you and its other owners. {work}\n"
         ),
     }
 }

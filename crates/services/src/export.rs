@@ -1030,6 +1030,8 @@ impl<'a> Contents<'a> {
         self.sink.write(&text).await?;
         self.sink.write(b",\n\"sessions\": ").await?;
         self.array_of("sessions").await?;
+        self.sink.write(b",\n\"known_devices\": ").await?;
+        self.array_of("known_devices").await?;
         self.sink.write(b"\n}\n").await?;
         self.progress.add(1).await
     }

@@ -1,8 +1,10 @@
 //! The daily jobs that keep what the Privacy Policy promises about retention, once per cluster:
 //!
 //! - `retention` (02:30 UTC): the encrypted backup when `retention.backups` is on, then purges
-//!   the backups past `retention.backup_days`, the legal records past their period and the
-//!   forget-list entries past their `keep_until`;
+//!   the backups past `retention.backup_days`, the legal records past their period, the
+//!   forget-list entries past their `keep_until` and the outbox e-mails past
+//!   `retention.outbox_days`, and hands the consent ledger's head to the outside witness (the
+//!   log, and `consent.witness_file`);
 //! - `usage_rollup` (00:30 UTC): counts the day that ended into the anonymized aggregates
 //!   (`crate::usage`).
 //!
@@ -117,6 +119,10 @@ pub struct RetentionReport {
     /// Deletions left unfinished (their job gave up or was lost) that this run finished.
     pub deletions_resumed: usize,
     pub jobs_purged: u64,
+    /// E-mails deleted from the outbox folder, past `retention.outbox_days`.
+    pub outbox_purged: u64,
+    /// The consent ledger's head handed to the outside witness (`None` when that failed).
+    pub consent_head: Option<crate::consent::Head>,
 }
 
 impl Services {
@@ -127,6 +133,21 @@ impl Services {
         let done = now - chrono::Duration::hours(i64::from(self.retention.done_jobs_hours));
         let dead = now - chrono::Duration::days(i64::from(self.retention.dead_jobs_days));
         queue::purge_finished(&self.db, done, dead).await
+    }
+
+    /// Deletes the e-mails written to the outbox folder more than `retention.outbox_days` ago,
+    /// and any still there to or naming a deleted address (a deletion removes those itself;
+    /// this catches one that could not). Nothing when mail goes to a server.
+    pub async fn purge_outbox(&self, now: DateTime<Utc>) -> Result<u64> {
+        let Some(outbox) = self.mailer.outbox() else {
+            return Ok(0);
+        };
+        let before = now - chrono::Duration::days(i64::from(self.retention.outbox_days));
+        let purged = outbox
+            .purge_before(before.into())
+            .await
+            .map_err(|e| anyhow::anyhow!("could not purge the mail outbox: {e}"))?;
+        Ok(purged + self.forget_outbox(None).await?)
     }
 
     /// Deletes the forget-list entries kept past their `keep_until`.
@@ -178,18 +199,37 @@ impl Services {
         report.legal_records_purged = self.purge_legal_records(now.date_naive()).await?;
         report.forget_entries_purged = self.purge_forget_list(now).await?;
         report.jobs_purged = self.purge_finished_jobs(now).await?;
+        crate::workspaces::purge_spent_invitations(&self.db, now).await?;
+        report.outbox_purged = self.purge_outbox(now).await?;
+        // What the purges deleted, and a deletion receipt's address once it has been sent, are
+        // dropped from the WAL (SQLite) or vacuumed away (PostgreSQL), as after a deletion.
+        let purged = [
+            "jobs",
+            "legal_records",
+            "forget_list",
+            "account_deletions",
+            "deletion_requests",
+        ];
+        if let Err(err) = store::scrub_deleted_rows(&self.db, &purged).await {
+            tracing::warn!(error = %format!("{err:#}"), "could not scrub the database after the purges");
+        }
         report.deletions_resumed = self
             .resume_unfinished_deletions(chrono::Duration::hours(1))
             .await?;
+        // Like the backup's, a failed witness is reported after the purges.
+        let witness = self.witness_consent_ledger(now).await.map(|head| {
+            report.consent_head = Some(head);
+        });
         tracing::info!(
             backup = report.backup.as_ref().map(|b| b.path.display().to_string()),
             backups_purged = report.backups_purged.len(),
             legal_records_purged = report.legal_records_purged,
             forget_entries_purged = report.forget_entries_purged,
             jobs_purged = report.jobs_purged,
+            outbox_purged = report.outbox_purged,
             "retention run"
         );
-        backup.map(|()| report)
+        backup.and(witness).map(|()| report)
     }
 }
 

@@ -50,6 +50,8 @@ pub struct Services {
     /// The address people reach the product at, for links in e-mails (no trailing slash).
     pub base_url: String,
     pub login_throttle: Arc<throttle::LoginThrottle>,
+    /// Sign-ups per client and overall (`[signup]`).
+    pub signup_throttle: Arc<throttle::SignupThrottle>,
     pub policy_cache: policies::PolicyCache,
     /// The platforms posts can be published to.
     pub publishers: providers::social::Publishers,
@@ -66,11 +68,15 @@ pub struct Services {
     pub media_limits: media::MediaLimits,
     /// Backups and the data kept after an account is deleted.
     pub retention: retention::Retention,
+    /// How many invitations may be sent per address, inviter and workspace (`[invitations]`).
+    pub invitation_limits: workspaces::InvitationLimits,
     /// Where backups go and which database they copy.
     pub backups: backup::BackupTarget,
     /// The instance's administrators (`[admin] emails`), lower-cased: a signed-in person with
     /// one of these addresses, confirmed, is an administrator.
     pub admins: Vec<String>,
+    /// Where the daily run appends the consent ledger's head (`consent.witness_file`).
+    pub consent_witness: Option<std::path::PathBuf>,
 }
 
 /// Why a service refused or failed.

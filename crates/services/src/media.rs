@@ -13,16 +13,27 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 use store::entities::{media_item, post, post_media, user};
 use store::objects::PutError;
+use tokio::sync::Semaphore;
 
-/// Size limits and how long signed addresses last.
-#[derive(Debug, Clone, Copy)]
+/// The media library's limits: sizes, pixels, uploads at once per person, and how long signed
+/// addresses last; with the count of uploads in progress that the per-person limit is held to
+/// (shared by every clone of the services).
+#[derive(Debug, Clone)]
 pub struct MediaLimits {
     pub image_bytes: u64,
     pub video_bytes: u64,
     pub url_ttl: Duration,
+    /// The most pixels (width × height) an image may have. Larger ones are refused from the
+    /// dimensions in their header, before any pixel is decoded.
+    pub max_pixels: u64,
+    /// How many uploads one person may have in progress at once.
+    pub uploads_per_person: usize,
+    pub uploads: UploadSlots,
 }
 
 impl Default for MediaLimits {
@@ -31,6 +42,61 @@ impl Default for MediaLimits {
             image_bytes: 10 * 1024 * 1024,
             video_bytes: 1024 * 1024 * 1024,
             url_ttl: Duration::from_secs(24 * 3600),
+            max_pixels: 48_000_000,
+            uploads_per_person: 4,
+            uploads: UploadSlots::default(),
+        }
+    }
+}
+
+/// The uploads in progress, per person.
+#[derive(Debug, Clone, Default)]
+pub struct UploadSlots {
+    running: Arc<Mutex<HashMap<i64, usize>>>,
+}
+
+impl UploadSlots {
+    /// A slot for one more upload by `user`, unless they already have `limit` in progress. The
+    /// slot is given back when it is dropped (the upload ended, however it ended).
+    pub fn try_take(&self, user: domain::UserId, limit: usize) -> Option<UploadSlot> {
+        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = running.entry(user.0).or_default();
+        if *count >= limit {
+            return None;
+        }
+        *count += 1;
+        Some(UploadSlot {
+            slots: self.clone(),
+            user: user.0,
+        })
+    }
+
+    /// How many uploads `user` has in progress.
+    pub fn running(&self, user: domain::UserId) -> usize {
+        let running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        running.get(&user.0).copied().unwrap_or_default()
+    }
+}
+
+/// One upload in progress; see [`UploadSlots::try_take`].
+#[derive(Debug)]
+pub struct UploadSlot {
+    slots: UploadSlots,
+    user: i64,
+}
+
+impl Drop for UploadSlot {
+    fn drop(&mut self) {
+        let mut running = self
+            .slots
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(count) = running.get_mut(&self.user) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                running.remove(&self.user);
+            }
         }
     }
 }
@@ -87,6 +153,10 @@ pub struct UploadMeta {
     pub tags: String,
 }
 
+/// The longest search of the library, in characters: longer searches are refused with a
+/// message (a very long one made SQLite give up on the LIKE pattern).
+pub const SEARCH_LIMIT: usize = 200;
+
 /// Which library files a page lists.
 #[derive(Debug, Clone, Default)]
 pub struct MediaFilter {
@@ -123,30 +193,138 @@ pub fn tags_of(item: &media_item::Model) -> Vec<&str> {
     item.tags.split(',').filter(|t| !t.is_empty()).collect()
 }
 
-/// Reads an image's dimensions and makes a JPEG thumbnail, refusing images too large to
-/// decode safely.
-fn thumbnail(bytes: &[u8], ty: MediaType) -> Result<(u32, u32, Vec<u8>), String> {
-    let format = match ty {
-        MediaType::Jpeg => image::ImageFormat::Jpeg,
-        MediaType::Png => image::ImageFormat::Png,
-        MediaType::Gif => image::ImageFormat::Gif,
-        MediaType::Webp => image::ImageFormat::WebP,
-        _ => return Err("not an image".into()),
-    };
+/// Images decoded at once in this process: each may take up to [`decode_budget`] bytes, so
+/// parallel uploads wait here instead of multiplying the memory.
+static DECODING: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(2));
+
+/// The most memory the decoder may take for an image of the pixel budget: 4 bytes a pixel (8-bit
+/// RGBA) and room for the decoder's own buffers.
+pub fn decode_budget(max_pixels: u64) -> u64 {
+    max_pixels
+        .saturating_mul(4)
+        .saturating_add(32 * 1024 * 1024)
+}
+
+/// An image's dimensions and its JPEG thumbnail.
+#[derive(Debug)]
+pub struct Described {
+    pub width: u32,
+    pub height: u32,
+    pub thumbnail: Vec<u8>,
+}
+
+/// Why an image was not taken. The decoder's own words go to the log, never to the person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageRefusal {
+    /// More pixels than the budget, read from the header.
+    TooManyPixels { width: u32, height: u32, limit: u64 },
+    /// Within the budget, but decoding it would need more memory than allowed.
+    TooMuchMemory,
+    /// Not a readable image of its type.
+    Unreadable,
+}
+
+impl ImageRefusal {
+    /// What the person reads, for the file `name` of type `ty`.
+    pub fn message(&self, name: &str, ty: MediaType) -> String {
+        match self {
+            Self::TooManyPixels {
+                width,
+                height,
+                limit,
+            } => format!(
+                "“{name}” is {width} × {height} pixels; the limit is {}. Make it smaller and \
+                 upload it again. Nothing was saved.",
+                megapixels(*limit)
+            ),
+            Self::TooMuchMemory => format!(
+                "“{name}” would need more memory to read than this server allows for one image. \
+                 Save it with fewer pixels or 8 bits per colour and upload it again. Nothing was \
+                 saved."
+            ),
+            Self::Unreadable => format!(
+                "“{name}” could not be read as a {} image. Export it again. Nothing was saved.",
+                ty.label()
+            ),
+        }
+    }
+}
+
+/// "48 megapixels", "1 megapixel", "2.5 megapixels".
+fn megapixels(pixels: u64) -> String {
+    match pixels {
+        1_000_000 => "1 megapixel".to_owned(),
+        p if p % 1_000_000 == 0 => format!("{} megapixels", p / 1_000_000),
+        p => format!("{:.1} megapixels", p as f64 / 1_000_000.0),
+    }
+}
+
+fn image_format(ty: MediaType) -> Option<image::ImageFormat> {
+    match ty {
+        MediaType::Jpeg => Some(image::ImageFormat::Jpeg),
+        MediaType::Png => Some(image::ImageFormat::Png),
+        MediaType::Gif => Some(image::ImageFormat::Gif),
+        MediaType::Webp => Some(image::ImageFormat::WebP),
+        _ => None,
+    }
+}
+
+fn reader(
+    bytes: &[u8],
+    format: image::ImageFormat,
+    max_pixels: u64,
+) -> image::ImageReader<std::io::Cursor<&[u8]>> {
     let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
     let mut limits = image::Limits::default();
-    limits.max_image_width = Some(20_000);
-    limits.max_image_height = Some(20_000);
-    limits.max_alloc = Some(512 * 1024 * 1024);
+    limits.max_alloc = Some(decode_budget(max_pixels));
     reader.limits(limits);
-    let decoded = reader.decode().map_err(|e| e.to_string())?;
-    let (width, height) = (decoded.width(), decoded.height());
+    reader
+}
+
+fn refusal(err: &image::ImageError) -> ImageRefusal {
+    tracing::info!(error = %err, "an uploaded image could not be decoded");
+    match err {
+        image::ImageError::Limits(_) => ImageRefusal::TooMuchMemory,
+        _ => ImageRefusal::Unreadable,
+    }
+}
+
+/// Reads an image's dimensions from its header and, when it has at most `max_pixels` pixels,
+/// decodes it (with the decoder's memory held to [`decode_budget`]) and makes a JPEG
+/// thumbnail. A larger image is refused before a single pixel is decoded.
+///
+/// JPEGs are decoded at full size: the decoder behind the `image` crate (zune-jpeg) cannot
+/// scale while decoding, so the pixel budget is what bounds their memory too.
+pub fn describe_image(
+    bytes: &[u8],
+    ty: MediaType,
+    max_pixels: u64,
+) -> Result<Described, ImageRefusal> {
+    let format = image_format(ty).ok_or(ImageRefusal::Unreadable)?;
+    let (width, height) = reader(bytes, format, max_pixels)
+        .into_dimensions()
+        .map_err(|e| refusal(&e))?;
+    if u64::from(width) * u64::from(height) > max_pixels {
+        return Err(ImageRefusal::TooManyPixels {
+            width,
+            height,
+            limit: max_pixels,
+        });
+    }
+    let decoded = reader(bytes, format, max_pixels)
+        .decode()
+        .map_err(|e| refusal(&e))?;
     let small = decoded.thumbnail(THUMB_SIDE, THUMB_SIDE).to_rgb8();
+    drop(decoded);
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80)
         .encode_image(&small)
-        .map_err(|e| e.to_string())?;
-    Ok((width, height, out))
+        .map_err(|e| refusal(&e))?;
+    Ok(Described {
+        width,
+        height,
+        thumbnail: out,
+    })
 }
 
 /// File `id` of workspace `ws`, or NotFound.
@@ -205,9 +383,10 @@ impl Services {
             match body.next().await {
                 Some(Ok(chunk)) => head.extend_from_slice(&chunk),
                 Some(Err(err)) => {
+                    tracing::info!(error = %err, "an upload ended before its file arrived");
                     return Err(ServiceError::invalid(
                         "file",
-                        format!("The upload was interrupted ({err}). Try again."),
+                        format!("The upload of “{name}” was interrupted. Nothing was saved."),
                     ));
                 }
                 None => break,
@@ -238,10 +417,13 @@ impl Services {
                     human_size(limit),
                     ty.kind().as_str()
                 )),
-                PutError::Interrupted(why) => ServiceError::invalid(
-                    "file",
-                    format!("The upload of “{name}” was interrupted ({why}). Nothing was saved."),
-                ),
+                PutError::Interrupted(why) => {
+                    tracing::info!(error = %why, "an upload ended before its file arrived");
+                    ServiceError::invalid(
+                        "file",
+                        format!("The upload of “{name}” was interrupted. Nothing was saved."),
+                    )
+                }
                 PutError::Storage(err) => ServiceError::Unexpected(err),
             })?;
         let mut leftovers = Leftovers {
@@ -290,19 +472,27 @@ impl Services {
         if ty.kind() != MediaKind::Image {
             return Ok((None, None, None));
         }
-        let bytes = self.objects.get(key).await?;
-        let made = tokio::task::spawn_blocking(move || thumbnail(&bytes, ty))
+        // A turn is taken before the file is read and given back when the decoding thread is
+        // done (even if the request is dropped meanwhile), so that neither the bytes nor the
+        // pixels of more than a few images are held at once.
+        let turn = DECODING
+            .acquire()
             .await
-            .map_err(|e| anyhow::anyhow!("thumbnail task failed: {e}"))?;
-        let (width, height, thumb) = made.map_err(|why| {
-            ServiceError::invalid(
-                "file",
-                format!(
-                    "“{name}” could not be read as a {} image ({why}). Export it again.",
-                    ty.label()
-                ),
-            )
-        })?;
+            .map_err(|e| anyhow::anyhow!("the decoding turns were closed: {e}"))?;
+        let bytes = self.objects.get(key).await?;
+        let max_pixels = self.media_limits.max_pixels;
+        let made = tokio::task::spawn_blocking(move || {
+            let described = describe_image(&bytes, ty, max_pixels);
+            drop(turn);
+            described
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("thumbnail task failed: {e}"))?;
+        let Described {
+            width,
+            height,
+            thumbnail: thumb,
+        } = made.map_err(|why| ServiceError::invalid("file", why.message(name, ty)))?;
         let thumb_key = format!("{key}.thumb.jpg");
         self.objects.put(&thumb_key, Bytes::from(thumb)).await?;
         Ok((
@@ -372,6 +562,16 @@ impl Services {
         ws: WorkspaceId,
         filter: &MediaFilter,
     ) -> Result<Vec<media_item::Model>> {
+        let typed = filter.q.trim().chars().count();
+        if typed > SEARCH_LIMIT {
+            return Err(ServiceError::invalid(
+                "q",
+                format!(
+                    "Search for at most {SEARCH_LIMIT} characters; this search has {typed}. \
+                     A word or two of a file name, folder or tag is enough."
+                ),
+            ));
+        }
         let mut query = media_item::Entity::find().filter(media_item::Column::WorkspaceId.eq(ws.0));
         use sea_orm::sea_query::ExprTrait;
         for word in filter.q.split_whitespace().take(5) {
@@ -556,6 +756,71 @@ mod tests {
         assert_eq!(human_size(1536 * 1024), "1.5 MB");
         assert_eq!(human_size(2048), "2 KB");
         assert_eq!(human_size(12), "12 bytes");
+    }
+
+    fn png(width: u32, height: u32) -> Vec<u8> {
+        let img = image::RgbImage::from_fn(width, height, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, 7])
+        });
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn an_image_over_the_budget_is_refused_from_its_header_alone() {
+        // The pixel data is destroyed: decoding would fail, so a refusal for the size shows
+        // that the size was judged before any decoding.
+        let mut bytes = png(300, 200);
+        let idat = bytes.windows(4).position(|w| w == b"IDAT").unwrap() + 4;
+        for b in &mut bytes[idat..idat + 20] {
+            *b = 0xff;
+        }
+        let refused = describe_image(&bytes, MediaType::Png, 59_999).unwrap_err();
+        assert_eq!(
+            refused,
+            ImageRefusal::TooManyPixels {
+                width: 300,
+                height: 200,
+                limit: 59_999
+            }
+        );
+        assert_eq!(
+            refused.message("big.png", MediaType::Png),
+            "“big.png” is 300 × 200 pixels; the limit is 0.1 megapixels. Make it smaller and \
+             upload it again. Nothing was saved."
+        );
+        // Within the budget the same file is decoded, and its damage found.
+        let unreadable = describe_image(&bytes, MediaType::Png, 60_000).unwrap_err();
+        assert_eq!(unreadable, ImageRefusal::Unreadable);
+        assert_eq!(
+            unreadable.message("big.png", MediaType::Png),
+            "“big.png” could not be read as a PNG image. Export it again. Nothing was saved."
+        );
+    }
+
+    #[test]
+    fn an_image_within_the_budget_gets_its_thumbnail() {
+        let made = describe_image(&png(640, 480), MediaType::Png, 307_200).unwrap();
+        assert_eq!((made.width, made.height), (640, 480));
+        let thumb = image::load_from_memory(&made.thumbnail).unwrap();
+        assert_eq!((thumb.width(), thumb.height()), (320, 240));
+        assert_eq!(megapixels(48_000_000), "48 megapixels");
+        assert_eq!(megapixels(1_000_000), "1 megapixel");
+        assert_eq!(decode_budget(48_000_000), 192_000_000 + 32 * 1024 * 1024);
+    }
+
+    #[test]
+    fn a_person_holds_at_most_the_limit_of_upload_slots() {
+        let slots = UploadSlots::default();
+        let ada = domain::UserId(1);
+        let held: Vec<_> = (0..2).filter_map(|_| slots.try_take(ada, 2)).collect();
+        assert_eq!(held.len(), 2);
+        assert!(slots.try_take(ada, 2).is_none());
+        assert!(slots.try_take(domain::UserId(2), 2).is_some());
+        drop(held);
+        assert_eq!(slots.running(ada), 0);
+        assert!(slots.try_take(ada, 2).is_some());
     }
 
     #[test]

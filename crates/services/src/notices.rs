@@ -1,16 +1,19 @@
 //! Notices: what happened to a person while they were away, said once on the next page they
-//! open. A workspace deleted with its owner's account is the one kind so far (its members are
+//! open. Two kinds so far: a workspace deleted with its owner's account (its members are
 //! e-mailed too; the notice tells them in the product, where they would otherwise land on
-//! "Create your first workspace" with no word of why). A notice is written in the transaction
-//! of what happened and taken (read, then deleted) by the page that shows it.
+//! "Create your first workspace" with no word of why), and the posts and files someone made in
+//! a workspace, deleted with their account (with the scheduled posts that will no longer go
+//! out). A notice is written in the transaction of what happened and taken (read, then deleted)
+//! by the page that shows it.
 
 use crate::Result;
 use crate::Services;
 use chrono::{DateTime, Utc};
-use domain::Timezone;
+use domain::{Timezone, schedule};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
+use serde::{Deserialize, Serialize};
 use store::entities::notice;
 
 /// What a notice says happened.
@@ -18,19 +21,99 @@ use store::entities::notice;
 pub enum Kind {
     /// A workspace the person belonged to was deleted with its owner's account.
     WorkspaceDeleted,
+    /// Someone deleted their account, and the posts and files they made in a workspace the
+    /// person belongs to were deleted with it.
+    WorkDeleted,
 }
 
 impl Kind {
     fn as_str(self) -> &'static str {
         match self {
             Self::WorkspaceDeleted => "workspace_deleted",
+            Self::WorkDeleted => "work_deleted",
         }
     }
 
     fn parse(stored: &str) -> Option<Self> {
-        [Self::WorkspaceDeleted]
+        [Self::WorkspaceDeleted, Self::WorkDeleted]
             .into_iter()
             .find(|k| k.as_str() == stored)
+    }
+}
+
+/// What went from a workspace when someone deleted their account (stored as JSON in the
+/// notice's subject).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkDeleted {
+    pub workspace: String,
+    pub posts: u64,
+    pub files: u64,
+    /// The scheduled posts withdrawn before they went out: an excerpt, and when each was due.
+    pub withdrawn: Vec<(String, Option<DateTime<Utc>>)>,
+    /// Posts being published at that moment, deleted once publishing ends: excerpts.
+    pub publishing: Vec<String>,
+    /// Other people's posts, not all out yet, that carried one of the deleted files: excerpts.
+    pub lost_files: Vec<String>,
+}
+
+impl WorkDeleted {
+    fn text(&self, day: &str, tz: Timezone) -> String {
+        let mut what = Vec::new();
+        if self.posts > 0 {
+            what.push(domain::counted(self.posts, "post", "posts"));
+        }
+        if self.files > 0 {
+            what.push(domain::counted(self.files, "file", "files"));
+        }
+        let mut text = if what.is_empty() {
+            format!(
+                "Someone who worked in the workspace {} deleted their account on {day}.",
+                self.workspace
+            )
+        } else {
+            format!(
+                "Someone who worked in the workspace {} deleted their account on {day}, and the \
+                 {} they made there {} deleted with it.",
+                self.workspace,
+                what.join(" and "),
+                if self.posts + self.files == 1 {
+                    "was"
+                } else {
+                    "were"
+                }
+            )
+        };
+        let quoted = |items: Vec<String>| items.join("; ");
+        if !self.withdrawn.is_empty() {
+            let posts = self
+                .withdrawn
+                .iter()
+                .map(|(excerpt, due)| match due {
+                    Some(at) => format!("“{excerpt}” (due {})", schedule::describe(*at, tz)),
+                    None => format!("“{excerpt}”"),
+                })
+                .collect();
+            text.push_str(&format!(
+                " Withdrawn, so they will not go out: {}.",
+                quoted(posts)
+            ));
+        }
+        if !self.publishing.is_empty() {
+            let posts = self.publishing.iter().map(|e| format!("“{e}”")).collect();
+            text.push_str(&format!(
+                " Being published at that moment, and deleted once publishing ends: {}.",
+                quoted(posts)
+            ));
+        }
+        if !self.lost_files.is_empty() {
+            let posts = self.lost_files.iter().map(|e| format!("“{e}”")).collect();
+            text.push_str(&format!(
+                " These posts no longer carry their files and have not all gone out yet; check \
+                 them: {}.",
+                quoted(posts)
+            ));
+        }
+        text
     }
 }
 
@@ -38,7 +121,8 @@ impl Kind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
     pub kind: Kind,
-    /// What it happened to (the workspace's name).
+    /// What it happened to: the workspace's name, or for [`Kind::WorkDeleted`] a
+    /// [`WorkDeleted`] as JSON.
     pub subject: String,
     pub occurred_at: DateTime<Utc>,
 }
@@ -53,6 +137,13 @@ impl Notice {
                 "The workspace {} was deleted by its owner on {day}.",
                 self.subject
             ),
+            Kind::WorkDeleted => match serde_json::from_str::<WorkDeleted>(&self.subject) {
+                Ok(work) => work.text(&day.to_string(), tz),
+                Err(_) => format!(
+                    "Someone deleted their account on {day}, and the posts and files they made \
+                     in one of your workspaces were deleted with it."
+                ),
+            },
         }
     }
 }
@@ -68,6 +159,27 @@ pub(crate) async fn workspace_deleted<C: ConnectionTrait>(
         user_id: Set(user_id),
         kind: Set(Kind::WorkspaceDeleted.as_str().to_owned()),
         subject: Set(name.to_owned()),
+        occurred_at: Set(at),
+        created_at: Set(crate::now()),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// Tells `user_id` (on their next page) what went from a workspace of theirs when someone
+/// deleted their account at `at`.
+pub(crate) async fn work_deleted<C: ConnectionTrait>(
+    conn: &C,
+    user_id: i64,
+    work: &WorkDeleted,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    notice::ActiveModel {
+        user_id: Set(user_id),
+        kind: Set(Kind::WorkDeleted.as_str().to_owned()),
+        subject: Set(serde_json::to_string(work).map_err(anyhow::Error::from)?),
         occurred_at: Set(at),
         created_at: Set(crate::now()),
         ..Default::default()

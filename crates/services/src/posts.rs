@@ -545,8 +545,7 @@ impl Services {
                     .into(),
             ));
         }
-        withdraw_jobs(&txn, post.id).await?;
-        post::Entity::delete_by_id(post.id).exec(&txn).await?;
+        remove_post(&txn, post.id).await?;
         log_post(
             &txn,
             ws,
@@ -1048,6 +1047,16 @@ pub(crate) async fn targets_of<C: ConnectionTrait>(
         .into_iter()
         .filter_map(|(target, account)| account.map(|account| TargetView { target, account }))
         .collect())
+}
+
+/// Removes post `post_id`, with its targets, attempts and file links (they go with it), after
+/// withdrawing its queued publish jobs: what a person's Delete does, and what an account
+/// deletion does to the author's posts in workspaces others keep. The caller holds the post's
+/// row lock and has made sure no platform call for it is under way.
+pub(crate) async fn remove_post<C: ConnectionTrait>(conn: &C, post_id: i64) -> Result<()> {
+    withdraw_jobs(conn, post_id).await?;
+    post::Entity::delete_by_id(post_id).exec(conn).await?;
+    Ok(())
 }
 
 /// Removes the queued publish jobs of a post's targets. A job already running finds the post's

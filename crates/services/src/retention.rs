@@ -16,6 +16,8 @@ pub struct Retention {
     pub done_jobs_hours: u32,
     /// How long a job that failed for good is kept, for an operator to look into.
     pub dead_jobs_days: u32,
+    /// How long e-mails stay in the outbox folder (when no mail server is configured).
+    pub outbox_days: u32,
 }
 
 impl Default for Retention {
@@ -26,6 +28,7 @@ impl Default for Retention {
             legal_days: 3653,
             done_jobs_hours: 24,
             dead_jobs_days: 30,
+            outbox_days: 30,
         }
     }
 }
@@ -39,13 +42,14 @@ impl Retention {
 }
 
 /// (what, how long), in the order the Privacy Policy lists them.
-/// The lines of [`periods`] about what outlives a deleted account: consent records, backups,
-/// legal records and anonymized aggregates (the deletion page and the receipt list them).
+/// The lines of [`periods`] about what outlives a deleted account: consent records, the
+/// deletion receipt in the outbox folder, backups, legal records and anonymized aggregates (the
+/// deletion page and the receipt list them).
 pub fn kept_after_deletion(retention: &Retention) -> Vec<(&'static str, String)> {
     periods(retention)
         .into_iter()
         .filter(|(what, _)| {
-            ["Consent", "Backups", "Legal", "Anonymized"]
+            ["Consent", "E-mails", "Backups", "Legal", "Anonymized"]
                 .iter()
                 .any(|kind| what.starts_with(kind))
         })
@@ -77,7 +81,8 @@ pub fn periods(retention: &Retention) -> Vec<(&'static str, String)> {
         (
             "Workspace invitations",
             format!(
-                "{} unless accepted or withdrawn",
+                "{} to accept; one not accepted stops working then or when withdrawn, and is \
+                 deleted a day later (until then it counts towards the limits on invitations)",
                 days(workspaces::INVITATION_LIFETIME)
             ),
         ),
@@ -87,6 +92,14 @@ pub fn periods(retention: &Retention) -> Vec<(&'static str, String)> {
                 "until done, then {} (failed work {}, for the operator to look into)",
                 domain::counted(retention.done_jobs_hours, "hour", "hours"),
                 domain::counted(retention.dead_jobs_days, "day", "days")
+            ),
+        ),
+        (
+            "E-mails in the outbox folder (when the operator has no mail server)",
+            format!(
+                "{}, then deleted; deleting your account deletes at once those to or naming your \
+                 address, apart from the deletion receipt",
+                domain::counted(retention.outbox_days, "day", "days")
             ),
         ),
         (

@@ -1,4 +1,5 @@
-//! Server-side sessions. The browser holds a random token; the database holds its hash.
+//! Server-side sessions, and the browsers an account signed in with before (known devices). In
+//! both the browser holds a random token and the database holds its hash.
 
 use crate::{Result, ServiceError, tokens};
 use chrono::Duration;
@@ -6,7 +7,7 @@ use domain::{SessionId, UserId};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
-use store::entities::{session, user};
+use store::entities::{known_device, session, user};
 
 /// How long a session lasts without use... and at most.
 pub const LIFETIME: Duration = Duration::days(30);
@@ -124,6 +125,83 @@ pub async fn end_all_but<C: ConnectionTrait>(
         query = query.filter(session::Column::Id.ne(keep.0));
     }
     Ok(query.exec(conn).await?.rows_affected)
+}
+
+/// How long a browser stays known without signing in again (its cookie lives as long).
+pub const DEVICE_LIFETIME: Duration = Duration::days(365);
+
+/// Whether the browser holding `token` signed in to `user_id` before (within
+/// [`DEVICE_LIFETIME`]).
+pub async fn is_known_device<C: ConnectionTrait>(
+    conn: &C,
+    user_id: UserId,
+    token: &str,
+) -> Result<bool> {
+    let found = known_device::Entity::find()
+        .filter(known_device::Column::UserId.eq(user_id.0))
+        .filter(known_device::Column::TokenHash.eq(tokens::hash_token(token)))
+        .filter(known_device::Column::LastUsedAt.gt(crate::now() - DEVICE_LIFETIME))
+        .one(conn)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// Remembers the browser that just signed in to `user_id`: the token it already holds (the
+/// same browser may be known to several accounts), or a new one. Forgets the user's devices
+/// unused for [`DEVICE_LIFETIME`]. Returns the token for the cookie.
+pub async fn remember_device<C: ConnectionTrait>(
+    conn: &C,
+    user_id: UserId,
+    token: Option<&str>,
+    user_agent: &str,
+) -> Result<String> {
+    let now = crate::now();
+    known_device::Entity::delete_many()
+        .filter(known_device::Column::UserId.eq(user_id.0))
+        .filter(known_device::Column::LastUsedAt.lte(now - DEVICE_LIFETIME))
+        .exec(conn)
+        .await?;
+    let token = token
+        .map(str::to_owned)
+        .unwrap_or_else(tokens::random_token);
+    let hash = tokens::hash_token(&token);
+    let touched = known_device::Entity::update_many()
+        .col_expr(
+            known_device::Column::LastUsedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(known_device::Column::UserId.eq(user_id.0))
+        .filter(known_device::Column::TokenHash.eq(hash.as_str()))
+        .exec(conn)
+        .await?;
+    if touched.rows_affected == 0 {
+        let inserted = known_device::ActiveModel {
+            user_id: Set(user_id.0),
+            token_hash: Set(hash),
+            device: Set(describe_device(user_agent)),
+            created_at: Set(now),
+            last_used_at: Set(now),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            // The same browser signed in twice at once: it is known either way.
+            Err(e) if store::is_unique_violation(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(token)
+}
+
+/// Forgets every browser known to `user_id` (their password changed).
+pub async fn forget_devices<C: ConnectionTrait>(conn: &C, user_id: UserId) -> Result<()> {
+    known_device::Entity::delete_many()
+        .filter(known_device::Column::UserId.eq(user_id.0))
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 /// "Firefox on Linux" from a User-Agent header: enough to recognise a device, no more.

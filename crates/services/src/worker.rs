@@ -364,6 +364,7 @@ impl Worker {
             }
             crate::housekeeping::JOB_KIND => crate::housekeeping::run(&self.services, job).await,
             crate::usage::JOB_KIND => crate::usage::run(&self.services, job).await,
+            crate::accounts::SIGNUP_JOB => crate::accounts::run_sign_up(&self.services, job).await,
             other => Err(JobError::Permanent(format!(
                 "no handler for job kind {other:?}"
             ))),

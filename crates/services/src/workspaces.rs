@@ -3,6 +3,10 @@
 //! Every change that depends on who the owners are starts by writing the workspace row, which
 //! serialises such changes on both backends (a row lock on PostgreSQL, the write lock on SQLite),
 //! so two owners demoting each other at once cannot leave a workspace without an owner.
+//!
+//! Invitations are limited per address, per inviter and per workspace ([`InvitationLimits`]),
+//! counted from their rows, which is why a withdrawn or replaced invitation is not deleted at
+//! once but stops working and is purged a day later.
 
 use crate::activity::{self, Entry};
 use crate::{Result, ServiceError, Services, emails, tokens};
@@ -16,6 +20,130 @@ use sea_orm::{
 use store::entities::{invitation, membership, user, workspace};
 
 pub const INVITATION_LIFETIME: Duration = Duration::days(7);
+
+/// How many invitations may be sent: to one address (from all workspaces together) and by one
+/// workspace in a day, and by one person in an hour. They are counted from the invitations
+/// table, whose rows stay, withdrawn and replaced ones too, until a day after they stopped
+/// working ([`SPENT_KEPT`]), so the limits hold across restarts and any number of processes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvitationLimits {
+    pub per_recipient_per_day: u32,
+    pub per_inviter_per_hour: u32,
+    pub per_workspace_per_day: u32,
+}
+
+impl Default for InvitationLimits {
+    fn default() -> Self {
+        Self {
+            per_recipient_per_day: 3,
+            per_inviter_per_hour: 20,
+            per_workspace_per_day: 50,
+        }
+    }
+}
+
+/// How long an invitation that no longer works (expired, withdrawn or replaced, never
+/// accepted) is kept before it is deleted: as long as the longest window it is counted in.
+pub const SPENT_KEPT: Duration = Duration::days(1);
+
+/// The form field a refusal for a reached invitation limit is reported under; the invite form
+/// shows it next to the address, with the status 429.
+pub const LIMIT_FIELD: &str = "invitation_limit";
+
+/// One of the invitation limits: what is counted, how many, over how long.
+struct Limit {
+    max: u32,
+    window: Duration,
+    filter: sea_orm::Condition,
+}
+
+/// When the limit is reached, the moment it allows one more: the invitation that then leaves the
+/// window is the `max`-th newest.
+async fn limit_resets_at<C: ConnectionTrait>(
+    conn: &C,
+    limit: Limit,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+    use sea_orm::QuerySelect;
+    let newest: Vec<chrono::DateTime<chrono::Utc>> = invitation::Entity::find()
+        .select_only()
+        .column(invitation::Column::CreatedAt)
+        .filter(limit.filter)
+        .filter(invitation::Column::CreatedAt.gt(now - limit.window))
+        .order_by_desc(invitation::Column::CreatedAt)
+        .limit(u64::from(limit.max))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    if limit.max == 0 || newest.len() < limit.max as usize {
+        return Ok(None);
+    }
+    Ok(newest.last().map(|oldest| *oldest + limit.window))
+}
+
+/// "at 14:05 on 3 Dec (Europe/Berlin), in about 40 minutes": when a limit allows more, in the
+/// reader's time zone.
+fn reset_time(
+    at: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+    tz: &str,
+) -> String {
+    let zone = domain::Timezone::parse(tz).unwrap_or_else(|_| domain::Timezone::utc());
+    let local = at.with_timezone(&zone.tz()).format("%H:%M on %-d %b");
+    let minutes = ((at - now).num_seconds() + 59).div_euclid(60).max(1);
+    let wait = if minutes >= 120 {
+        domain::counted((minutes + 30) / 60, "hour", "hours")
+    } else {
+        domain::counted(minutes, "minute", "minutes")
+    };
+    format!("at {local} ({}), in about {wait}", zone.name())
+}
+
+/// On PostgreSQL, serialises the transactions that count and add invitations for `key` (an
+/// inviter or an address) until they end; on SQLite the workspace's write lock, taken first,
+/// already serialises every writer.
+async fn lock_key<C: ConnectionTrait>(conn: &C, key: &str) -> Result<()> {
+    use sea_orm::{DbBackend, Statement};
+    if conn.get_database_backend() == DbBackend::Postgres {
+        conn.query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))::text",
+            [format!("socializioz-invitations:{key}").into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Makes the pending invitations that `filter` picks stop working now. Their rows stay for
+/// [`SPENT_KEPT`], so that they still count towards the limits.
+async fn withdraw_pending<C: ConnectionTrait>(
+    conn: &C,
+    filter: sea_orm::Condition,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<u64> {
+    let res = invitation::Entity::update_many()
+        .col_expr(invitation::Column::ExpiresAt, Expr::value(now))
+        .filter(filter)
+        .filter(invitation::Column::AcceptedAt.is_null())
+        .filter(invitation::Column::ExpiresAt.gt(now))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// Deletes the invitations that stopped working, unaccepted, more than [`SPENT_KEPT`] ago.
+pub async fn purge_spent_invitations<C: ConnectionTrait>(
+    conn: &C,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<u64> {
+    let res = invitation::Entity::delete_many()
+        .filter(invitation::Column::AcceptedAt.is_null())
+        .filter(invitation::Column::ExpiresAt.lt(now - SPENT_KEPT))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected)
+}
 
 /// The signed-in user's place in one workspace: what every workspace-scoped request carries.
 #[derive(Debug, Clone)]
@@ -142,12 +270,14 @@ async fn end_membership<C: ConnectionTrait>(
     membership::Entity::delete_by_id(membership_id)
         .exec(conn)
         .await?;
-    invitation::Entity::delete_many()
-        .filter(invitation::Column::WorkspaceId.eq(ws.0))
-        .filter(invitation::Column::InvitedBy.eq(member.user_id))
-        .filter(invitation::Column::AcceptedAt.is_null())
-        .exec(conn)
-        .await?;
+    withdraw_pending(
+        conn,
+        sea_orm::Condition::all()
+            .add(invitation::Column::WorkspaceId.eq(ws.0))
+            .add(invitation::Column::InvitedBy.eq(member.user_id)),
+        crate::now(),
+    )
+    .await?;
     activity::record(
         conn,
         ws,
@@ -334,7 +464,8 @@ impl Services {
     }
 
     /// Invites `email` with `role` and e-mails the link. A pending invitation for the same
-    /// address is replaced.
+    /// address is replaced. Refused, under [`LIMIT_FIELD`], once one of the
+    /// [`InvitationLimits`] is reached: the message names the limit and when it allows more.
     pub async fn invite(
         &self,
         ctx: &Membership,
@@ -368,14 +499,19 @@ impl Services {
                 "This person is already a member of the workspace.",
             ));
         }
-        let token = tokens::random_token();
         let now = crate::now();
-        invitation::Entity::delete_many()
-            .filter(invitation::Column::WorkspaceId.eq(ctx.workspace.id))
-            .filter(invitation::Column::Email.eq(email.as_str()))
-            .filter(invitation::Column::AcceptedAt.is_null())
-            .exec(&txn)
+        self.check_invitation_limits(&txn, ctx, actor, email, now)
             .await?;
+        let token = tokens::random_token();
+        withdraw_pending(
+            &txn,
+            sea_orm::Condition::all()
+                .add(invitation::Column::WorkspaceId.eq(ctx.workspace.id))
+                .add(invitation::Column::Email.eq(email.as_str())),
+            now,
+        )
+        .await?;
+        purge_spent_invitations(&txn, now).await?;
         let inv = invitation::ActiveModel {
             workspace_id: Set(ctx.workspace.id),
             email: Set(email.as_str().to_owned()),
@@ -418,6 +554,63 @@ impl Services {
         Ok(inv)
     }
 
+    /// Refuses an invitation that would pass one of the [`InvitationLimits`]. Runs under the
+    /// workspace's lock; the inviter's and the address's are taken here, in that order.
+    async fn check_invitation_limits<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        ctx: &Membership,
+        actor: &user::Model,
+        email: &Email,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        let limits = self.invitation_limits;
+        lock_key(conn, &format!("user:{}", actor.id)).await?;
+        lock_key(conn, &format!("address:{}", email.as_str())).await?;
+        let when = |at| reset_time(at, now, &actor.timezone);
+        let refuse = |message: String| Err(ServiceError::invalid(LIMIT_FIELD, message));
+        let inviter = Limit {
+            max: limits.per_inviter_per_hour,
+            window: Duration::hours(1),
+            filter: sea_orm::Condition::all().add(invitation::Column::InvitedBy.eq(actor.id)),
+        };
+        if let Some(at) = limit_resets_at(conn, inviter, now).await? {
+            return refuse(format!(
+                "You can send at most {} an hour, and you have. You can invite again {}.",
+                domain::counted(limits.per_inviter_per_hour, "invitation", "invitations"),
+                when(at)
+            ));
+        }
+        let workspace = Limit {
+            max: limits.per_workspace_per_day,
+            window: Duration::days(1),
+            filter: sea_orm::Condition::all()
+                .add(invitation::Column::WorkspaceId.eq(ctx.workspace.id)),
+        };
+        if let Some(at) = limit_resets_at(conn, workspace, now).await? {
+            return refuse(format!(
+                "A workspace can send at most {} in 24 hours, and this one has. It can invite \
+                 again {}.",
+                domain::counted(limits.per_workspace_per_day, "invitation", "invitations"),
+                when(at)
+            ));
+        }
+        let recipient = Limit {
+            max: limits.per_recipient_per_day,
+            window: Duration::days(1),
+            filter: sea_orm::Condition::all().add(invitation::Column::Email.eq(email.as_str())),
+        };
+        if let Some(at) = limit_resets_at(conn, recipient, now).await? {
+            return refuse(format!(
+                "One address can be sent at most {} in 24 hours (from all workspaces \
+                 together), and this one has been. You can invite it again {}.",
+                domain::counted(limits.per_recipient_per_day, "invitation", "invitations"),
+                when(at)
+            ));
+        }
+        Ok(())
+    }
+
     pub async fn revoke_invitation(
         &self,
         ctx: &Membership,
@@ -426,13 +619,22 @@ impl Services {
     ) -> Result<()> {
         let txn = self.db.begin().await?;
         lock_as_manager(&txn, ctx).await?;
+        let now = crate::now();
         let inv = invitation::Entity::find_by_id(id)
             .filter(invitation::Column::WorkspaceId.eq(ctx.workspace.id))
             .filter(invitation::Column::AcceptedAt.is_null())
+            .filter(invitation::Column::ExpiresAt.gt(now))
             .one(&txn)
             .await?
             .ok_or(ServiceError::NotFound)?;
-        invitation::Entity::delete_by_id(inv.id).exec(&txn).await?;
+        // The row stays a day, withdrawn, so that withdrawing and inviting again does not get
+        // round the limits on invitations.
+        withdraw_pending(
+            &txn,
+            sea_orm::Condition::all().add(invitation::Column::Id.eq(inv.id)),
+            now,
+        )
+        .await?;
         activity::record(
             &txn,
             ctx.workspace_id(),

@@ -50,7 +50,9 @@ pub(crate) const FLAVOR: Flavor = Flavor {
         "business_management",
     ],
     scope_separator: ',',
-    pkce: Pkce::Unsupported,
+    // The login dialog takes a challenge for manually built flows; the exchange then needs
+    // its verifier.
+    pkce: Pkce::Optional,
     refresh_tokens: RefreshTokens::Never,
     token_prefix: "fb",
     default_user: "sandbox_fb",
@@ -682,18 +684,18 @@ async fn access_token(sim: &Simulator, p: &Params) -> Answer {
             param(p, "code"),
             param(p, "client_id"),
             param(p, "redirect_uri"),
-            "",
+            param(p, "code_verifier"),
         )
         .map_err(|why| {
-            let subcode = if why.starts_with("unknown") {
-                36009
+            let message = format!("Error validating verification code: {why}.");
+            err::<GraphError>(if why.starts_with("unknown") {
+                GraphError::invalid(message).subcode(36009)
+            } else if why.starts_with("code_verifier") {
+                // A missing or wrong verifier: an invalid parameter, OAuth's way.
+                GraphError::new(100, message)
             } else {
-                36008
-            };
-            err::<GraphError>(
-                GraphError::invalid(format!("Error validating verification code: {why}."))
-                    .subcode(subcode),
-            )
+                GraphError::invalid(message).subcode(36008)
+            })
         })?;
     let issued = FLAVOR.issue(sim, grant, SHORT_TTL);
     Ok(Json(json!({

@@ -50,6 +50,7 @@ pub(crate) const FLAVOR: Flavor = Flavor {
         "instagram_business_manage_insights",
     ],
     scope_separator: ',',
+    // Instagram Login documents no PKCE parameters.
     pkce: Pkce::Unsupported,
     refresh_tokens: RefreshTokens::Never,
     token_prefix: "ig",

@@ -5,6 +5,11 @@
 //!
 //! LinkedIn does not rotate refresh tokens: refreshing gives a new access token and the same
 //! refresh token, whose year runs from the first grant.
+//!
+//! A web app's code flow has no PKCE (LinkedIn offers it to native apps only). With `openid`,
+//! the code exchange also answers an ID token (a JWT: issuer `https://www.linkedin.com/oauth`,
+//! audience the client id, the member as `sub`) carrying the `nonce` the authorisation was
+//! sent with. Its signature is a stand-in: the simulator publishes no keys.
 
 use crate::oauth::{Flavor, Params, Pkce, RefreshTokens, bearer, oauth_error};
 use crate::{AccessToken, Fault, Grant, Op, Post, PostedMedia, Simulator};
@@ -37,6 +42,7 @@ pub(crate) const FLAVOR: Flavor = Flavor {
         "r_member_postAnalytics",
     ],
     scope_separator: ' ',
+    // PKCE is for native apps with a loopback redirect only.
     pkce: Pkce::Unsupported,
     refresh_tokens: RefreshTokens::Always,
     token_prefix: "AQ",
@@ -45,6 +51,10 @@ pub(crate) const FLAVOR: Flavor = Flavor {
 
 /// Access tokens live 60 days; refresh tokens a year from the first grant.
 const ACCESS_TTL: Duration = Duration::from_secs(5_184_000);
+/// ID tokens live an hour.
+const ID_TOKEN_TTL: i64 = 3600;
+/// The `iss` of LinkedIn's ID tokens.
+const ISSUER: &str = "https://www.linkedin.com/oauth";
 const REFRESH_TTL: chrono::Duration = chrono::Duration::days(365);
 const CLIENT_SECRET: &str = "sandbox-secret";
 /// The oldest `LinkedIn-Version` still served.
@@ -94,6 +104,8 @@ pub fn age_refresh_tokens(sim: &Simulator, by: Duration) {
 struct Store {
     /// When each refresh token was first granted.
     refresh_granted: HashMap<String, chrono::DateTime<chrono::Utc>>,
+    /// The nonce each pending code's authorisation was sent with.
+    nonces: HashMap<String, String>,
     images: HashMap<String, Asset>,
     videos: HashMap<String, Asset>,
 }
@@ -310,7 +322,49 @@ async fn authorize_page(Query(p): Query<Params>) -> Response {
 }
 
 async fn decide(Shared(sim): Shared<Simulator>, Form(p): Form<Params>) -> Response {
-    FLAVOR.decide(&sim, &p)
+    let (answer, code) = FLAVOR.decide_with_code(&sim, &p);
+    if let (Some(code), Some(nonce)) = (code, p.get("nonce").filter(|n| !n.is_empty())) {
+        lock(&store(&sim)).nonces.insert(code, nonce.clone());
+    }
+    answer
+}
+
+/// An ID token for `grant`, as LinkedIn's OpenID Connect answers it.
+fn id_token(grant: &Grant, nonce: Option<&str>) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let encode = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let now = chrono::Utc::now().timestamp();
+    let mut claims = json!({
+        "iss": ISSUER,
+        "aud": grant.client_id,
+        "sub": grant.user_id,
+        "iat": now,
+        "exp": now + ID_TOKEN_TTL,
+        "name": format!("{} Simulated", grant.username),
+        "given_name": grant.username,
+        "family_name": "Simulated",
+        "picture": format!("https://media.licdn.com/sim/{}.jpg", grant.user_id),
+    });
+    if let Some(nonce) = nonce {
+        claims["nonce"] = json!(nonce);
+    }
+    if grant.scopes.iter().any(|s| s == "email") {
+        claims["email"] = json!(format!("{}@example.com", grant.username));
+        claims["email_verified"] = json!(true);
+    }
+    let signed = format!(
+        "{}.{}",
+        encode(
+            json!({"alg": "RS256", "typ": "JWT", "kid": "sim"})
+                .to_string()
+                .as_bytes()
+        ),
+        encode(claims.to_string().as_bytes())
+    );
+    // Not a real signature: a digest, so the token has LinkedIn's three parts.
+    let signature = encode(&sha2::Sha256::digest(signed.as_bytes()));
+    format!("{signed}.{signature}")
 }
 
 #[derive(Deserialize, Default)]
@@ -324,16 +378,25 @@ struct TokenForm {
     refresh_token: String,
 }
 
-fn token_answer(access: &str, refresh: &str, refresh_left: i64, scope: &[String]) -> Response {
-    Json(json!({
+fn token_answer(
+    access: &str,
+    refresh: &str,
+    refresh_left: i64,
+    scope: &[String],
+    id_token: Option<String>,
+) -> Response {
+    let mut body = json!({
         "access_token": access,
         "expires_in": ACCESS_TTL.as_secs(),
         "refresh_token": refresh,
         "refresh_token_expires_in": refresh_left.max(0),
         "scope": scope.join(","),
         "token_type": "Bearer",
-    }))
-    .into_response()
+    });
+    if let Some(id_token) = id_token {
+        body["id_token"] = json!(id_token);
+    }
+    Json(body).into_response()
 }
 
 async fn token(Shared(sim): Shared<Simulator>, Form(f): Form<TokenForm>) -> Response {
@@ -349,6 +412,7 @@ async fn token(Shared(sim): Shared<Simulator>, Form(f): Form<TokenForm>) -> Resp
     }
     match f.grant_type.as_str() {
         "authorization_code" => {
+            let nonce = lock(&store(&sim)).nonces.remove(&f.code);
             let grant = match FLAVOR.redeem(&sim, &f.code, &f.client_id, &f.redirect_uri, "") {
                 Ok(grant) => grant,
                 Err(_) => {
@@ -360,12 +424,22 @@ async fn token(Shared(sim): Shared<Simulator>, Form(f): Form<TokenForm>) -> Resp
                 }
             };
             let scopes = grant.scopes.clone();
+            let id_token = scopes
+                .iter()
+                .any(|s| s == "openid")
+                .then(|| id_token(&grant, nonce.as_deref()));
             let issued = FLAVOR.issue(&sim, grant, ACCESS_TTL);
             let refresh = issued.refresh.unwrap_or_default();
             lock(&store(&sim))
                 .refresh_granted
                 .insert(refresh.clone(), chrono::Utc::now());
-            token_answer(&issued.access, &refresh, REFRESH_TTL.num_seconds(), &scopes)
+            token_answer(
+                &issued.access,
+                &refresh,
+                REFRESH_TTL.num_seconds(),
+                &scopes,
+                id_token,
+            )
         }
         // The same refresh token keeps working until its year is up.
         "refresh_token" => {
@@ -394,7 +468,7 @@ async fn token(Shared(sim): Shared<Simulator>, Form(f): Form<TokenForm>) -> Resp
                             revoked: false,
                         },
                     );
-                    token_answer(&access, &f.refresh_token, left, &scopes)
+                    token_answer(&access, &f.refresh_token, left, &scopes, None)
                 }
                 _ => oauth_error(
                     StatusCode::BAD_REQUEST,

@@ -15,9 +15,11 @@ use std::collections::HashMap;
 pub(crate) enum Pkce {
     /// S256 required (X).
     Required,
-    /// Checked when sent (TikTok for web).
+    /// Checked when sent (TikTok for web, Facebook): a code whose authorisation carried a
+    /// challenge is redeemed only with its verifier.
     Optional,
-    /// Not part of the platform's flow (Facebook, Instagram, LinkedIn).
+    /// Not part of the platform's flow for a web app (Instagram; LinkedIn, which offers it to
+    /// native apps only): a challenge sent anyway is ignored.
     Unsupported,
 }
 
@@ -141,21 +143,33 @@ impl Flavor {
     /// The person's answer on the authorize page: back to the app with a code, or with
     /// `access_denied`.
     pub fn decide(&self, sim: &Simulator, p: &Params) -> Response {
+        self.decide_with_code(sim, p).0
+    }
+
+    /// [`Flavor::decide`], with the code issued (if one was), for a platform that binds more
+    /// to it (LinkedIn's nonce).
+    pub fn decide_with_code(&self, sim: &Simulator, p: &Params) -> (Response, Option<String>) {
         let scopes = match self.check_authorize(p) {
             Ok(scopes) => scopes,
-            Err(why) => return (StatusCode::BAD_REQUEST, why).into_response(),
+            Err(why) => return ((StatusCode::BAD_REQUEST, why).into_response(), None),
         };
         let redirect = param(p, "redirect_uri");
         let state = param(p, "state");
         if param(p, "decision") != "allow" {
-            return back_to(redirect, &[("error", "access_denied"), ("state", state)]);
+            return (
+                back_to(redirect, &[("error", "access_denied"), ("state", state)]),
+                None,
+            );
         }
         let username = match param(p, "username").trim() {
             "" => self.default_user.to_owned(),
             name => name.to_owned(),
         };
         let code = crate::random_token(&format!("{}code_", self.token_prefix));
-        let challenge = param(p, "code_challenge");
+        let challenge = match self.pkce {
+            Pkce::Unsupported => "",
+            Pkce::Required | Pkce::Optional => param(p, "code_challenge"),
+        };
         sim.state().codes.insert(
             code.clone(),
             PendingCode {
@@ -170,7 +184,10 @@ impl Flavor {
                 code_challenge: (!challenge.is_empty()).then(|| challenge.to_owned()),
             },
         );
-        back_to(redirect, &[("code", &code), ("state", state)])
+        (
+            back_to(redirect, &[("code", &code), ("state", state)]),
+            Some(code),
+        )
     }
 
     /// Spends a code: the grant, if client, redirect URI and verifier match.

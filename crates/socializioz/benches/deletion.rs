@@ -7,7 +7,10 @@
 //! skipped when it cannot be reached), and measures:
 //!
 //! - the product's deletion (confirmation, revocation step, receipt, the one transaction the
-//!   data map plans, the objects), then its residue check;
+//!   data map plans, the objects, the WAL truncated or the tables vacuumed), then its residue
+//!   check;
+//! - on SQLite, the same deletion of an identical account with `secure_delete` off, and the
+//!   ratio of the two (what overwriting deleted rows with zeros costs);
 //! - bare `DELETE`s of the same rows and the same objects, on an identical account built again
 //!   in the same run, and the ratio of the two;
 //! - the export of the same account (time, ZIP bytes, peak memory above the memory resident
@@ -116,25 +119,32 @@ async fn run_backend(name: &str, url: &str, dir: &std::path::Path, size: Size) {
         .expect("services");
     println!("\n== {name}");
     if chosen("BENCH_PARTS", "deletion") {
-        deletion(&services, dir, size).await;
+        deletion(&services, url, dir, size).await;
     }
     if chosen("BENCH_PARTS", "export") {
         export(&services, dir, size).await;
     }
 }
 
-/// The product's deletion, its residue check, and bare `DELETE`s of an identical account.
-async fn deletion(services: &Services, dir: &std::path::Path, size: Size) {
+/// The product's deletion, its residue check, and bare `DELETE`s of an identical account. On
+/// SQLite the product's deletion runs twice, on identical accounts, with `secure_delete` off
+/// and then on (what the product uses), to show what overwriting deleted rows costs.
+async fn deletion(services: &Services, url: &str, dir: &std::path::Path, size: Size) {
+    let sqlite = store::backend(&services.db) == store::Backend::Sqlite;
+    let mut off = None;
+    if sqlite {
+        let mut without = services.clone();
+        without.db = store::connect_with(url, 8, store::SecureDelete::Off)
+            .await
+            .expect("a pool without secure_delete");
+        let (uid, _) = populate(&without, dir, "off", size).await;
+        off = Some(product_deletion(&without, uid).await);
+        without.db.close().await.expect("close the pool");
+    }
     let t = Instant::now();
     let (uid, _) = populate(services, dir, "a", size).await;
     println!("built the account in {}", secs(t.elapsed()));
-    let t = Instant::now();
-    let id = services
-        .begin_account_deletion(uid, Via::App)
-        .await
-        .expect("begin");
-    services.run_account_deletion(id).await.expect("delete");
-    let product = t.elapsed();
+    let product = product_deletion(services, uid).await;
     let t = Instant::now();
     let residue = services
         .residue(Whom::UserHash(
@@ -146,11 +156,29 @@ async fn deletion(services: &Services, dir: &std::path::Path, size: Size) {
     let clean = matches!(&residue, Residue::Checked { findings, .. } if findings.is_empty());
     assert!(clean, "residue after the deletion: {residue:?}");
 
-    // Bare DELETEs of the same rows and objects.
+    // Bare DELETEs of the same rows and objects, then what the product does after a deletion
+    // (SQLite: checkpoint and truncate the WAL; PostgreSQL: VACUUM the tables).
     let (uid, ws) = populate(services, dir, "b", size).await;
     let t = Instant::now();
     bare_delete(services, uid, ws).await;
     let bare = t.elapsed();
+    let t = Instant::now();
+    store::scrub_deleted_rows(
+        &services.db,
+        &[
+            "activity_log",
+            "post_targets",
+            "posts",
+            "media_items",
+            "social_accounts",
+            "memberships",
+            "workspaces",
+            "users",
+        ],
+    )
+    .await
+    .expect("scrub");
+    let scrub = t.elapsed();
     println!(
         "deletion: product {} | bare DELETEs {} | ratio {:.2}× | residue check {} (clean)",
         secs(product),
@@ -158,6 +186,34 @@ async fn deletion(services: &Services, dir: &std::path::Path, size: Size) {
         product.as_secs_f64() / bare.as_secs_f64(),
         secs(residue_time),
     );
+    println!(
+        "after bare DELETEs, {}: {}",
+        if sqlite {
+            "WAL checkpoint and truncate"
+        } else {
+            "VACUUM of the 8 tables"
+        },
+        secs(scrub)
+    );
+    if let Some(off) = off {
+        println!(
+            "secure_delete: off {} | on {} | ratio on/off {:.2}×",
+            secs(off),
+            secs(product),
+            product.as_secs_f64() / off.as_secs_f64(),
+        );
+    }
+}
+
+/// Deletes the account `uid` as the product does, to the end; returns how long it took.
+async fn product_deletion(services: &Services, uid: i64) -> Duration {
+    let t = Instant::now();
+    let id = services
+        .begin_account_deletion(uid, Via::App)
+        .await
+        .expect("begin");
+    services.run_account_deletion(id).await.expect("delete");
+    t.elapsed()
 }
 
 /// Exports: a tenth of the account, then the whole.

@@ -3,19 +3,70 @@
 use crate::config::Settings;
 use crate::tls;
 use anyhow::Context;
-use axum::serve::ListenerExt;
+use axum::body::{Body, HttpBody};
+use axum::extract::ConnectInfo;
+use axum::http::Request;
+use axum::serve::Listener;
 use domain::Platform;
+use futures_util::StreamExt;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
 use services::Services;
 use services::worker::Worker;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Notify, mpsc, watch};
+use tower::ServiceExt;
 
 /// Opens the database (creating and migrating an embedded one on first start) and builds the
 /// services around it. `public_url` is where links in e-mails point.
 pub async fn services(settings: &Settings, public_url: String) -> anyhow::Result<Services> {
     Ok(assemble(settings, public_url).await?.0)
+}
+
+/// Makes what the server keeps on disk its user's only (Unix): the data folder is created
+/// `0700`; in it, and in the outbox and media folders and the SQLite files wherever they are
+/// configured, folders readable by others become `0700` and such files `0600` (one warning
+/// says how many; what the server creates is already so).
+fn private_data(settings: &Settings) -> anyhow::Result<()> {
+    let data = &settings.data.dir;
+    if !data.exists() {
+        store::files::private_dir(data)
+            .with_context(|| format!("could not create the data folder {}", data.display()))?;
+    }
+    let mut places = vec![data.clone(), settings.outbox_dir(), settings.media_dir()];
+    if let Ok(file) = store::backup::sqlite_path(&settings.database_url()) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = file.clone().into_os_string();
+            name.push(suffix);
+            places.push(name.into());
+        }
+    }
+    let mut fixed = 0;
+    for (i, place) in places.iter().enumerate() {
+        if i > 0 && place.starts_with(data) {
+            continue;
+        }
+        fixed += store::files::restrict_tree(place).with_context(|| {
+            format!(
+                "could not make {} readable by this user only",
+                place.display()
+            )
+        })?;
+    }
+    if fixed > 0 {
+        tracing::warn!(
+            fixed,
+            folder = %data.display(),
+            "others could read files of this server: their permissions are now 0600 (folders 0700)"
+        );
+    }
+    Ok(())
 }
 
 /// Where the built-in simulator's pages are served on the main server in sandbox mode:
@@ -28,6 +79,7 @@ async fn assemble(
     settings: &Settings,
     public_url: String,
 ) -> anyhow::Result<(Services, Option<sim::Simulator>)> {
+    private_data(settings)?;
     let db = store::connect(&settings.database_url(), settings.database.max_connections).await?;
     store::migrate(&db).await?;
     let mailer = providers::mail::build(
@@ -57,6 +109,7 @@ async fn assemble(
         keys: services::tokens::Keys::new(settings.secret_key()?),
         base_url: public_url,
         login_throttle: services::accounts::default_throttle(),
+        signup_throttle: std::sync::Arc::new(settings.signup.throttle()?),
         policy_cache: Default::default(),
         publishers,
         connectors,
@@ -66,8 +119,10 @@ async fn assemble(
         objects: settings.media_store()?,
         media_limits: settings.media_limits(),
         retention: settings.retention.to_retention()?,
+        invitation_limits: settings.invitations.limits()?,
         backups: settings.backup_target(),
         admins: settings.admin.addresses()?,
+        consent_witness: settings.consent.witness_file.clone(),
     };
     Ok((services, simulator))
 }
@@ -266,7 +321,10 @@ impl Application {
                 .nest(SANDBOX_PREFIX, simulator.router())
                 .merge(app);
         }
-        let app = app.into_make_service_with_connect_info::<SocketAddr>();
+        let limits = ConnectionLimits {
+            header_read: Duration::from_secs(self.settings.server.header_read_timeout_seconds),
+            body_idle: Duration::from_secs(self.settings.server.body_idle_timeout_seconds),
+        };
         tracing::info!(
             address = %self.settings.public_url(self.local),
             mail = %self.services.mailer.describe(),
@@ -279,26 +337,142 @@ impl Application {
             shutdown.await;
             let _ = stop_tx.send(true);
         };
-        let serve_result = match (&self.settings.tls.cert, &self.settings.tls.key) {
+        match (&self.settings.tls.cert, &self.settings.tls.key) {
             (Some(cert), Some(key)) => {
                 let config = tls::server_config(cert, key)?;
-                let listener = tls::TlsListener::new(self.listener, config)?.tap_io(|_| {});
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(signal)
-                    .await
+                let listener = tls::TlsListener::new(self.listener, config, limits.header_read)?;
+                serve(listener, app, limits, signal).await;
             }
-            _ => {
-                axum::serve(self.listener, app)
-                    .with_graceful_shutdown(signal)
-                    .await
-            }
-        };
+            _ => serve(self.listener, app, limits, signal).await,
+        }
         if let Some(worker) = worker {
             let _ = stop_rx.wait_for(|stopped| *stopped).await;
             worker.await.context("the worker task failed")?;
         }
-        serve_result.context("the web server failed")
+        Ok(())
     }
+}
+
+/// How long the server waits on a client.
+#[derive(Debug, Clone, Copy)]
+struct ConnectionLimits {
+    /// For a request's headers (a half-sent request is closed after this), and for the first
+    /// request of a new connection.
+    header_read: Duration,
+    /// For the next bytes of a request body that has started.
+    body_idle: Duration,
+}
+
+/// Serves `app` on every connection `listener` accepts until `shutdown` completes, then lets
+/// the requests in flight finish. Like `axum::serve`, with the limits a public server needs,
+/// which `axum::serve` does not set: HTTP/1 headers must arrive within `header_read` (hyper's
+/// header-read timeout, which also closes keep-alive connections left idle that long), a new
+/// connection must send its first request within it too (whichever HTTP version it speaks),
+/// and a request body that stops arriving for `body_idle` ends in an error for its handler.
+async fn serve<L>(
+    mut listener: L,
+    app: axum::Router,
+    limits: ConnectionLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) where
+    L: Listener<Addr = SocketAddr>,
+{
+    let (closing_tx, closing_rx) = watch::channel(false);
+    // Every connection holds a sender; `recv` ends once all of them are gone.
+    let (open_tx, mut open_rx) = mpsc::channel::<()>(1);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (io, peer) = tokio::select! {
+            conn = listener.accept() => conn,
+            () = &mut shutdown => break,
+        };
+        let app = app.clone();
+        let closing = closing_rx.clone();
+        let open = open_tx.clone();
+        tokio::spawn(async move {
+            serve_connection(io, peer, app, limits, closing).await;
+            drop(open);
+        });
+    }
+    drop(listener);
+    let _ = closing_tx.send(true);
+    drop(open_tx);
+    let _ = open_rx.recv().await;
+}
+
+async fn serve_connection<I>(
+    io: I,
+    peer: SocketAddr,
+    app: axum::Router,
+    limits: ConnectionLimits,
+    mut closing: watch::Receiver<bool>,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let first_request = Arc::new(Notify::new());
+    let seen = first_request.clone();
+    let idle = limits.body_idle;
+    let service = app.map_request(move |req: Request<Incoming>| {
+        seen.notify_one();
+        let mut req = req.map(|body| idle_limited(body, idle));
+        req.extensions_mut().insert(ConnectInfo(peer));
+        req
+    });
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read);
+    builder.http2().timer(TokioTimer::new());
+    let conn =
+        builder.serve_connection_with_upgrades(TokioIo::new(io), TowerToHyperService::new(service));
+    let mut conn = std::pin::pin!(conn);
+    let mut first_deadline = std::pin::pin!(tokio::time::sleep(limits.header_read));
+    let (mut started, mut stopping) = (false, false);
+    loop {
+        tokio::select! {
+            result = conn.as_mut() => {
+                if let Err(err) = result {
+                    tracing::debug!(error = %err, "a connection ended with an error");
+                }
+                break;
+            }
+            () = first_request.notified(), if !started => started = true,
+            () = &mut first_deadline, if !started => {
+                tracing::debug!("a connection sent no complete request in time; closed");
+                break;
+            }
+            _ = closing.wait_for(|closing| *closing), if !stopping => {
+                stopping = true;
+                conn.as_mut().graceful_shutdown();
+            }
+        }
+    }
+}
+
+/// A request body that ends in an error when no bytes arrive for `idle`: a stalled upload
+/// fails (and its partial file is removed) instead of holding its request for hours.
+fn idle_limited(body: Incoming, idle: Duration) -> Body {
+    let body = Body::new(body);
+    if body.is_end_stream() {
+        return body;
+    }
+    let chunks =
+        futures_util::stream::unfold(Some(body.into_data_stream()), move |state| async move {
+            let mut chunks = state?;
+            match tokio::time::timeout(idle, chunks.next()).await {
+                Ok(Some(chunk)) => Some((chunk, Some(chunks))),
+                Ok(None) => None,
+                Err(_) => {
+                    let stalled = std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        format!("no bytes of the request body arrived for {idle:?}"),
+                    );
+                    Some((Err(axum::Error::new(stalled)), None))
+                }
+            }
+        });
+    Body::from_stream(chunks)
 }
 
 /// Completes on Ctrl-C or SIGTERM.

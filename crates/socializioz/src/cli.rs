@@ -176,7 +176,13 @@ pub struct PublishPolicy {
 #[derive(Subcommand, Debug)]
 pub enum ConsentCommand {
     /// Check the ledger's hash chain; says which row breaks it, and exits with an error if one does.
-    Verify,
+    /// Prints the head (`HASH:LENGTH`) to keep outside the database.
+    Verify {
+        /// A head printed earlier (`HASH:LENGTH`, or `HASH`): exits with an error unless the
+        /// ledger still holds it at that position (rows appended since are fine).
+        #[arg(long, value_name = "HASH[:LENGTH]")]
+        expect_head: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -367,27 +373,67 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin {
             command:
                 AdminCommand::Consent {
-                    command: ConsentCommand::Verify,
+                    command: ConsentCommand::Verify { expect_head },
                 },
         } => {
+            let expect = expect_head
+                .as_deref()
+                .map(services::consent::Witnessed::parse)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--expect-head: {e}"))?;
             app::install_crypto_provider();
             let public = settings.public_url(settings.listen_addr()?);
             let services = app::services(&settings, public).await?;
-            match services.verify_consent_chain().await.map_err(explain)? {
-                ChainReport::Intact { rows } => {
-                    println!(
-                        "The consent ledger is intact: {rows} rows, every link and hash checked."
-                    );
-                    Ok(())
-                }
-                ChainReport::Broken { row, reason } => {
-                    let at = row
-                        .map(|r| format!("at row {r}"))
-                        .unwrap_or_else(|| "at its head".to_owned());
-                    anyhow::bail!("the consent ledger is broken {at}: {reason}")
-                }
-            }
+            let check = services
+                .check_consent_ledger(expect.as_ref())
+                .await
+                .map_err(explain)?;
+            consent_report(&check)
         }
+    }
+}
+
+/// Prints the consent ledger check's answer; an error when the chain is broken or no longer
+/// holds the witnessed head.
+fn consent_report(check: &services::consent::LedgerCheck) -> anyhow::Result<()> {
+    use services::consent::WitnessCheck;
+    if let ChainReport::Broken { row, reason } = &check.report {
+        let at = row
+            .map(|r| format!("at row {r}"))
+            .unwrap_or_else(|| "at its head".to_owned());
+        anyhow::bail!("the consent ledger is broken {at}: {reason}")
+    }
+    println!(
+        "The consent ledger is intact: {} rows, every link, hash and subject checked.",
+        check.head.length
+    );
+    if check.detached > 0 {
+        println!(
+            "{} detached from deleted accounts, each detachment recorded in the ledger.",
+            domain::counted(check.detached, "row was", "rows were")
+        );
+    }
+    if check.unbound > 0 {
+        println!(
+            "{} written before rows were bound to who consented: their content and order are \
+             checked, who they belong to is not.",
+            domain::counted(check.unbound, "row was", "rows were")
+        );
+    }
+    println!("Head: {}", check.head);
+    println!(
+        "Keep the head outside the database; `socializioz admin consent verify --expect-head \
+         HASH:LENGTH` later checks that the ledger still holds it."
+    );
+    match &check.witness {
+        Some(WitnessCheck::Holds { position }) => {
+            println!("The witnessed head is row {position} of the ledger: it still holds.");
+            Ok(())
+        }
+        Some(WitnessCheck::Fails { reason }) => {
+            anyhow::bail!("the consent ledger no longer holds the witnessed head: {reason}")
+        }
+        None => Ok(()),
     }
 }
 

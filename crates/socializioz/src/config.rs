@@ -24,6 +24,8 @@ pub struct Settings {
     pub smtp: Option<SmtpSettings>,
     pub media: MediaSettings,
     pub security: SecuritySettings,
+    pub signup: SignupSettings,
+    pub invitations: InvitationSettings,
     pub worker: WorkerSettings,
     pub consent: ConsentSettings,
     pub platforms: PlatformSettings,
@@ -89,6 +91,9 @@ pub struct ConsentSettings {
     pub analytics_script: Option<String>,
     /// Script URL of a marketing or advertising service.
     pub marketing_script: Option<String>,
+    /// A file outside the database that the daily retention run appends the consent ledger's
+    /// head to (`<time> HASH:LENGTH`), for `admin consent verify --expect-head`.
+    pub witness_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -103,6 +108,14 @@ pub struct ServerSettings {
     /// count people rather than the proxy. From the environment: a comma-separated list.
     #[serde(deserialize_with = "lenient_list")]
     pub trusted_proxies: Vec<String>,
+    /// How long a client may take to send a request's headers (and, with TLS, its handshake)
+    /// before the connection is closed, in seconds.
+    #[serde(deserialize_with = "lenient_u64")]
+    pub header_read_timeout_seconds: u64,
+    /// How long a request body (an upload, say) may go without a single byte arriving before
+    /// the request is given up, in seconds.
+    #[serde(deserialize_with = "lenient_u64")]
+    pub body_idle_timeout_seconds: u64,
 }
 
 impl Default for ServerSettings {
@@ -111,6 +124,8 @@ impl Default for ServerSettings {
             listen: "127.0.0.1:8080".to_owned(),
             public_url: None,
             trusted_proxies: vec!["127.0.0.1".to_owned(), "::1".to_owned()],
+            header_read_timeout_seconds: 15,
+            body_idle_timeout_seconds: 30,
         }
     }
 }
@@ -200,6 +215,13 @@ pub struct MediaSettings {
     /// How long a signed media address stays valid, in hours.
     #[serde(deserialize_with = "lenient_u64")]
     pub url_ttl_hours: u64,
+    /// The most pixels an image may have, in millions; read from the file's header, before
+    /// it is decoded.
+    #[serde(deserialize_with = "lenient_u64")]
+    pub max_megapixels: u64,
+    /// How many uploads one person may have in progress at once.
+    #[serde(deserialize_with = "lenient_u64")]
+    pub uploads_per_person: u64,
     /// An S3-compatible bucket instead of the folder.
     pub s3: Option<S3Settings>,
 }
@@ -211,6 +233,8 @@ impl Default for MediaSettings {
             image_max_mb: 10,
             video_max_mb: 1024,
             url_ttl_hours: 24,
+            max_megapixels: 48,
+            uploads_per_person: 4,
             s3: None,
         }
     }
@@ -243,6 +267,99 @@ pub struct SecuritySettings {
     /// the current one first. When absent, `<data.dir>/master.keys` is used (created on first
     /// start).
     pub master_keys: Option<SecretString>,
+}
+
+/// Limits on sign-ups, counted per web process over a sliding hour.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SignupSettings {
+    /// Sign-ups from one client address (behind trusted proxies, the forwarded one).
+    #[serde(deserialize_with = "lenient_u64")]
+    pub per_client_per_hour: u64,
+    /// Sign-ups from everyone together.
+    #[serde(deserialize_with = "lenient_u64")]
+    pub per_hour: u64,
+}
+
+impl Default for SignupSettings {
+    fn default() -> Self {
+        let defaults = services::throttle::SignupLimits::default();
+        Self {
+            per_client_per_hour: defaults.per_client as u64,
+            per_hour: defaults.overall as u64,
+        }
+    }
+}
+
+impl SignupSettings {
+    /// The throttle these limits make, checked: each must be at least 1.
+    pub fn throttle(&self) -> Result<services::throttle::SignupThrottle, ConfigError> {
+        let count = |name: &str, value: u64| {
+            usize::try_from(value)
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| {
+                    err(format!(
+                        "signup.{name} is {value}; it must be a number from 1 (the most sign-ups an hour)"
+                    ))
+                })
+        };
+        Ok(services::throttle::SignupThrottle::new(
+            services::throttle::SignupLimits {
+                per_client: count("per_client_per_hour", self.per_client_per_hour)?,
+                overall: count("per_hour", self.per_hour)?,
+                window: std::time::Duration::from_secs(3600),
+            },
+        ))
+    }
+}
+
+/// Limits on workspace invitations, counted from the invitations in the database (so across
+/// restarts and every server process).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InvitationSettings {
+    /// Invitations to one address in 24 hours, from all workspaces together.
+    #[serde(deserialize_with = "lenient_u64")]
+    pub per_recipient_per_day: u64,
+    /// Invitations one person sends in an hour.
+    #[serde(deserialize_with = "lenient_u64")]
+    pub per_inviter_per_hour: u64,
+    /// Invitations one workspace sends in 24 hours.
+    #[serde(deserialize_with = "lenient_u64")]
+    pub per_workspace_per_day: u64,
+}
+
+impl Default for InvitationSettings {
+    fn default() -> Self {
+        let defaults = services::workspaces::InvitationLimits::default();
+        Self {
+            per_recipient_per_day: defaults.per_recipient_per_day.into(),
+            per_inviter_per_hour: defaults.per_inviter_per_hour.into(),
+            per_workspace_per_day: defaults.per_workspace_per_day.into(),
+        }
+    }
+}
+
+impl InvitationSettings {
+    /// The limits, checked: each must be a number from 1.
+    pub fn limits(&self) -> Result<services::workspaces::InvitationLimits, ConfigError> {
+        let count = |name: &str, value: u64| {
+            u32::try_from(value)
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| {
+                    err(format!(
+                        "invitations.{name} is {value}; it must be a number from 1 (the most invitations in its window)"
+                    ))
+                })
+        };
+        Ok(services::workspaces::InvitationLimits {
+            per_recipient_per_day: count("per_recipient_per_day", self.per_recipient_per_day)?,
+            per_inviter_per_hour: count("per_inviter_per_hour", self.per_inviter_per_hour)?,
+            per_workspace_per_day: count("per_workspace_per_day", self.per_workspace_per_day)?,
+        })
+    }
 }
 
 /// The instance's administrators: signed-in people with a confirmed address listed here may
@@ -292,6 +409,9 @@ pub struct RetentionSettings {
     /// How long a background job that failed for good is kept for inspection.
     #[serde(deserialize_with = "lenient_u64")]
     pub dead_jobs_days: u64,
+    /// How long e-mails stay in the outbox folder (when there is no `[smtp]`).
+    #[serde(deserialize_with = "lenient_u64")]
+    pub outbox_days: u64,
 }
 
 impl Default for RetentionSettings {
@@ -303,6 +423,7 @@ impl Default for RetentionSettings {
             legal_days: defaults.legal_days.into(),
             done_jobs_hours: defaults.done_jobs_hours.into(),
             dead_jobs_days: defaults.dead_jobs_days.into(),
+            outbox_days: defaults.outbox_days.into(),
         }
     }
 }
@@ -326,6 +447,7 @@ impl RetentionSettings {
                     anyhow::anyhow!("retention.done_jobs_hours must be a number of hours from 1")
                 })?,
             dead_jobs_days: days("dead_jobs_days", self.dead_jobs_days)?,
+            outbox_days: days("outbox_days", self.outbox_days)?,
         })
     }
 }
@@ -553,6 +675,8 @@ impl Settings {
     fn validate(&self) -> Result<(), ConfigError> {
         self.listen_addr()?;
         self.trusted_proxies()?;
+        self.signup.throttle()?;
+        self.invitations.limits()?;
         if let Some(url) = &self.server.public_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
@@ -613,12 +737,38 @@ impl Settings {
                 )));
             }
         }
+        if let Some(file) = &self.consent.witness_file {
+            let folder = file.parent().filter(|p| !p.as_os_str().is_empty());
+            if file.as_os_str().is_empty()
+                || file.is_dir()
+                || folder.is_some_and(|folder| !folder.is_dir())
+            {
+                return Err(err(format!(
+                    "consent.witness_file is {}; give a file in an existing folder (it is created if missing)",
+                    file.display()
+                )));
+            }
+        }
         if self.media.image_max_mb == 0
             || self.media.video_max_mb == 0
             || self.media.url_ttl_hours == 0
         {
             return Err(err(
                 "media.image_max_mb, media.video_max_mb and media.url_ttl_hours must be at least 1",
+            ));
+        }
+        if !(1..=1000).contains(&self.media.max_megapixels) || self.media.uploads_per_person == 0 {
+            return Err(err(
+                "media.max_megapixels must be between 1 and 1000 (decoding takes up to 4 bytes \
+                 a pixel) and media.uploads_per_person at least 1",
+            ));
+        }
+        if !(1..=3600).contains(&self.server.header_read_timeout_seconds)
+            || !(1..=3600).contains(&self.server.body_idle_timeout_seconds)
+        {
+            return Err(err(
+                "server.header_read_timeout_seconds and server.body_idle_timeout_seconds must be \
+                 between 1 and 3600",
             ));
         }
         if self.worker.concurrency == 0 || !(3..=3600).contains(&self.worker.lease_seconds) {
@@ -764,6 +914,10 @@ impl Settings {
             image_bytes: self.media.image_max_mb.saturating_mul(MB),
             video_bytes: self.media.video_max_mb.saturating_mul(MB),
             url_ttl: std::time::Duration::from_secs(self.media.url_ttl_hours.saturating_mul(3600)),
+            max_pixels: self.media.max_megapixels.saturating_mul(1_000_000),
+            uploads_per_person: usize::try_from(self.media.uploads_per_person)
+                .unwrap_or(usize::MAX),
+            ..Default::default()
         }
     }
 
@@ -894,6 +1048,10 @@ mod tests {
         assert_eq!(s.database_url(), "sqlite://./data/socializioz.db");
         assert_eq!(s.outbox_dir(), PathBuf::from("./data/outbox"));
         assert_eq!(s.media_dir(), PathBuf::from("./data/media"));
+        assert_eq!(s.server.header_read_timeout_seconds, 15);
+        assert_eq!(s.server.body_idle_timeout_seconds, 30);
+        assert_eq!(s.media_limits().max_pixels, 48_000_000);
+        assert_eq!(s.media_limits().uploads_per_person, 4);
         assert!(s.smtp.is_none());
         assert!(!s.tls_enabled());
     }
@@ -920,6 +1078,24 @@ mod tests {
         assert_eq!(smtp.port, Some(2525));
         use secrecy::ExposeSecret;
         assert_eq!(smtp.password.unwrap().expose_secret(), "123456");
+    }
+
+    #[test]
+    fn sign_up_limits_have_defaults_and_refuse_zero() {
+        let s = load(Some(Path::new("/dev/null")), env(&[])).unwrap();
+        assert_eq!((s.signup.per_client_per_hour, s.signup.per_hour), (5, 100));
+        let s = load(
+            Some(Path::new("/dev/null")),
+            env(&[("SOCIALIZIOZ__SIGNUP__PER_HOUR", "250")]),
+        )
+        .unwrap();
+        assert_eq!(s.signup.per_hour, 250);
+        let e = load(
+            Some(Path::new("/dev/null")),
+            env(&[("SOCIALIZIOZ__SIGNUP__PER_CLIENT_PER_HOUR", "0")]),
+        )
+        .unwrap_err();
+        assert!(e.0.contains("signup.per_client_per_hour is 0"), "{}", e.0);
     }
 
     #[test]
@@ -969,6 +1145,14 @@ mod tests {
             (
                 &[("SOCIALIZIOZ__DATABASE__URL_FILE", "/nonexistent/file")],
                 "could not be read",
+            ),
+            (
+                &[("SOCIALIZIOZ__MEDIA__MAX_MEGAPIXELS", "0")],
+                "media.max_megapixels must be between 1 and 1000",
+            ),
+            (
+                &[("SOCIALIZIOZ__SERVER__HEADER_READ_TIMEOUT_SECONDS", "0")],
+                "server.header_read_timeout_seconds",
             ),
         ];
         for (vars, needle) in cases {

@@ -42,7 +42,13 @@ pub struct TlsListener {
 }
 
 impl TlsListener {
-    pub fn new(tcp: TcpListener, config: rustls::ServerConfig) -> anyhow::Result<Self> {
+    /// Accepts connections on `tcp`; a client that has not finished its handshake within
+    /// `handshake_timeout` is dropped.
+    pub fn new(
+        tcp: TcpListener,
+        config: rustls::ServerConfig,
+        handshake_timeout: Duration,
+    ) -> anyhow::Result<Self> {
         let local = tcp.local_addr()?;
         let acceptor = TlsAcceptor::from(Arc::new(config));
         let (tx, ready) = mpsc::channel(64);
@@ -62,9 +68,7 @@ impl TlsListener {
                 let acceptor = acceptor.clone();
                 let tx = tx.clone();
                 tokio::spawn(async move {
-                    match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream))
-                        .await
-                    {
+                    match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
                         Ok(Ok(tls)) => {
                             let _ = tx.send((tls, peer)).await;
                         }

@@ -521,6 +521,8 @@ pub async fn create(
             // A consistent copy of the live database, taken by SQLite itself.
             let copy = temporary(dir, &name, COPY_SUFFIX);
             let _ = std::fs::remove_file(&copy.0);
+            // Empty and for the owner only: SQLite copies into an empty file, keeping its mode.
+            drop(create_private(&copy.0).context("could not create the database copy")?);
             let target = copy
                 .0
                 .to_str()

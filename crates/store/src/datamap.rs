@@ -280,7 +280,10 @@ pub const TABLES: &[TableClass] = &[
             "transient background work: payload and address emptied when done, the row deleted \
              retention.done_jobs_hours later (failed work: retention.dead_jobs_days)",
         ),
-        holds: "Background work waiting or running (e-mails to send, with the address each goes to; posts to publish).",
+        holds: "Background work waiting or running (e-mails to send, with the address each goes to; \
+                posts to publish; sign-ups waiting to be carried out, with the name, address, \
+                password hash, time zone, language, network address and browser family given, \
+                emptied in the step that makes the account).",
     },
     TableClass {
         table: "consent_ledger",
@@ -289,12 +292,25 @@ pub const TABLES: &[TableClass] = &[
         refs: &[],
         objects: &[],
         deletion: OnDeletion::Retain(
-            "proof of consent: kept, detached from the person (user id cleared; the row hash does not cover it)",
+            "proof of consent: kept, detached from the person (user id cleared; the ledger records \
+             the detachment, and the pseudonym left on the rows no longer leads to anyone once \
+             the person's consent salt is deleted)",
         ),
         export: OnExport::Include,
         holds: "Every cookie decision and policy acceptance: consent id, categories, policy versions, \
-                source, language, time, a keyed hash of the address, the browser family, and the \
-                hash chain.",
+                source, language, time, a keyed hash of the address, the browser family, a keyed \
+                hash of who was signed in, and the hash chain.",
+    },
+    TableClass {
+        table: "consent_subjects",
+        category: Category::ConsentRecords,
+        owner: Owner::User("user_id"),
+        refs: &[],
+        objects: &[],
+        deletion: OnDeletion::Delete,
+        export: OnExport::Include,
+        holds: "A random value per person that ties their consent records to them (deleted with \
+                the account).",
     },
     TableClass {
         table: "consent_chain",
@@ -554,7 +570,24 @@ pub const TABLES: &[TableClass] = &[
         export: OnExport::Include,
         holds: "Notices waiting to be shown to a person once, on the next page they open: a \
                 workspace they belonged to that was deleted with its owner's account (its name \
-                and the date). Deleted when shown.",
+                and the date), or the posts and files someone made in one of their workspaces, \
+                deleted with that person's account (the workspace's name, how many, the first \
+                words of the posts concerned and the due times of those withdrawn). Deleted when \
+                shown.",
+    },
+    TableClass {
+        table: "known_devices",
+        category: Category::AccountProfile,
+        owner: Owner::User("user_id"),
+        refs: &[],
+        objects: &[],
+        deletion: OnDeletion::Delete,
+        export: OnExport::IncludeWithout(&["token_hash"]),
+        holds: "Browsers that signed in to the account before, so that they are not slowed down \
+                when someone keeps guessing its password: a hash of the browser's device cookie, \
+                a short device description, when it first and last signed in. A browser that has \
+                not signed in for a year no longer counts, and its row is deleted at the \
+                account's next log-in; all of them are deleted when the password changes.",
     },
     TableClass {
         table: "seaql_migrations",

@@ -4,6 +4,7 @@
 pub mod backup;
 pub mod datamap;
 pub mod entities;
+pub mod files;
 pub mod keyring;
 pub mod migration;
 pub mod objects;
@@ -45,9 +46,30 @@ pub struct UnknownScheme(pub String);
 /// The connection handle every layer above uses.
 pub type Db = DatabaseConnection;
 
-/// Opens a pool for `url`. SQLite files (and their folder) are created when missing and opened
-/// in WAL mode with a busy timeout and foreign keys enforced.
+/// Opens a pool for `url`. SQLite files (and their folder) are created when missing, only for
+/// the server's user (see [`files`]), and opened in WAL mode with a busy timeout, foreign keys
+/// enforced and `secure_delete` on, so that what a deletion removes is overwritten with zeros
+/// rather than left in free space (see [`scrub_deleted_rows`] for the copies in the WAL).
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
+    connect_with(url, max_connections, SecureDelete::On).await
+}
+
+/// Whether SQLite overwrites deleted content (`PRAGMA secure_delete`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecureDelete {
+    /// What the product uses.
+    On,
+    /// SQLite's default, for measuring what `On` costs (the deletion benchmark); deleted
+    /// content then stays in free pages until they are reused.
+    Off,
+}
+
+/// [`connect`], choosing `secure_delete` on SQLite (PostgreSQL has no such setting).
+pub async fn connect_with(
+    url: &str,
+    max_connections: u32,
+    secure_delete: SecureDelete,
+) -> anyhow::Result<Db> {
     match Backend::from_url(url)? {
         Backend::Sqlite => {
             use sqlx::sqlite::{
@@ -59,13 +81,40 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
-                .foreign_keys(true);
-            if let Some(parent) = options.get_filename().parent()
+                .foreign_keys(true)
+                .pragma(
+                    "secure_delete",
+                    match secure_delete {
+                        SecureDelete::On => "ON",
+                        SecureDelete::Off => "OFF",
+                    },
+                );
+            let file = options.get_filename().to_owned();
+            if let Some(parent) = file.parent()
                 && !parent.as_os_str().is_empty()
+                && !parent.exists()
             {
-                std::fs::create_dir_all(parent).with_context(|| {
+                files::private_dir(parent).with_context(|| {
                     format!("could not create the database folder {}", parent.display())
                 })?;
+            }
+            // Created here, for its owner only, rather than by SQLite with the default mode:
+            // its journals (-wal, -shm) take the mode of the database file.
+            if !url.contains(":memory:")
+                && !url.contains("mode=memory")
+                && !file.as_os_str().is_empty()
+                && !file.exists()
+            {
+                match files::create_private(&file) {
+                    Ok(_) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                    Err(e) => {
+                        return Err(anyhow::Error::new(e).context(format!(
+                            "could not create the database file {}",
+                            file.display()
+                        )));
+                    }
+                }
             }
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections.max(1))
@@ -73,7 +122,11 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
                 .connect_with(options)
                 .await
                 .context("could not open the SQLite database")?;
-            Ok(sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+            let db = sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
+            if secure_delete == SecureDelete::On {
+                clear_old_free_pages(&db).await;
+            }
+            Ok(db)
         }
         Backend::Postgres => {
             use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -90,6 +143,161 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
             ))
         }
     }
+}
+
+/// `PRAGMA user_version` of a SQLite database whose free pages hold nothing deleted before
+/// `secure_delete` was on ("Szd" and 1).
+const FREE_PAGES_CLEARED: i64 = 0x537a_6401;
+
+/// A SQLite database written before `secure_delete` was on keeps what was deleted then in its
+/// free pages: it is rebuilt once (`VACUUM`, which leaves no free page) and marked. A new or
+/// already rebuilt database is only marked. A failure is logged and tried again at the next
+/// start.
+async fn clear_old_free_pages(db: &Db) {
+    async fn run(db: &Db) -> anyhow::Result<bool> {
+        if pragma_i64(db, "user_version").await? == FREE_PAGES_CLEARED {
+            return Ok(false);
+        }
+        let free = pragma_i64(db, "freelist_count").await?;
+        if free > 0 {
+            db.execute_unprepared("VACUUM")
+                .await
+                .context("VACUUM failed")?;
+            db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+                .await
+                .context("the checkpoint after VACUUM failed")?;
+        }
+        db.execute_unprepared(&format!("PRAGMA user_version = {FREE_PAGES_CLEARED}"))
+            .await
+            .context("could not mark the database")?;
+        Ok(free > 0)
+    }
+    match run(db).await {
+        Ok(true) => tracing::warn!(
+            "the SQLite database was rebuilt once (VACUUM) to clear free pages that may hold              data deleted before secure_delete was on"
+        ),
+        Ok(false) => {}
+        Err(err) => tracing::warn!(
+            error = %format!("{err:#}"),
+            "could not clear the free pages of the SQLite database; trying again at the next start"
+        ),
+    }
+}
+
+/// The first column of `PRAGMA name` as a number (SQLite).
+async fn pragma_i64(db: &Db, name: &str) -> anyhow::Result<i64> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            format!("PRAGMA {name}"),
+        ))
+        .await
+        .with_context(|| format!("could not read PRAGMA {name}"))?
+        .with_context(|| format!("PRAGMA {name} returned nothing"))?;
+    row.try_get_by_index::<i64>(0)
+        .with_context(|| format!("reading PRAGMA {name}"))
+}
+
+/// What [`scrub_deleted_rows`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scrubbed {
+    /// SQLite in WAL mode: the WAL's page images (which hold rows as they were before the
+    /// deletion) were copied into the database and the WAL emptied.
+    WalTruncated,
+    /// SQLite with a rollback journal: nothing to do, `secure_delete` has overwritten the rows.
+    NothingToDo,
+    /// PostgreSQL: these tables were vacuumed (their dead row versions removed).
+    Vacuumed(Vec<String>),
+}
+
+/// Once deleted rows are committed (an account deletion, the daily purges): on SQLite,
+/// checkpoints the WAL and truncates it (its older frames are copies of pages from before the
+/// deletion); on PostgreSQL, `VACUUM`s the `tables` it touched (only tables the data map classifies; `VACUUM` cannot run inside a
+/// transaction, so this runs on its own). An error means the copies stay until the next
+/// checkpoint or autovacuum; the caller logs it.
+pub async fn scrub_deleted_rows(db: &Db, tables: &[&str]) -> anyhow::Result<Scrubbed> {
+    match backend(db) {
+        Backend::Sqlite => {
+            let mode = db
+                .query_one_raw(Statement::from_string(
+                    DbBackend::Sqlite,
+                    "PRAGMA journal_mode",
+                ))
+                .await
+                .context("could not read the journal mode")?
+                .context("PRAGMA journal_mode returned nothing")?
+                .try_get_by_index::<String>(0)
+                .context("reading the journal mode")?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                return Ok(Scrubbed::NothingToDo);
+            }
+            let row = db
+                .query_one_raw(Statement::from_string(
+                    DbBackend::Sqlite,
+                    "PRAGMA wal_checkpoint(TRUNCATE)",
+                ))
+                .await
+                .context("the WAL checkpoint failed")?
+                .context("the WAL checkpoint returned nothing")?;
+            let busy = row.try_get_by_index::<i64>(0).unwrap_or(1);
+            anyhow::ensure!(
+                busy == 0,
+                "the WAL checkpoint could not finish (another connection was reading or writing)"
+            );
+            Ok(Scrubbed::WalTruncated)
+        }
+        Backend::Postgres => {
+            let mut names: Vec<String> = tables
+                .iter()
+                .filter(|t| datamap::TABLES.iter().any(|c| c.table == **t))
+                .map(|t| (*t).to_owned())
+                .collect();
+            names.sort();
+            names.dedup();
+            if names.is_empty() {
+                return Ok(Scrubbed::Vacuumed(names));
+            }
+            let list = names
+                .iter()
+                .map(|t| format!("\"{t}\""))
+                .collect::<Vec<_>>()
+                .join(", ");
+            db.execute_unprepared(&format!("VACUUM {list}"))
+                .await
+                .with_context(|| format!("VACUUM {list} failed"))?;
+            Ok(Scrubbed::Vacuumed(names))
+        }
+    }
+}
+
+/// The files a SQLite database lives in that can hold row data: the database file and, when
+/// present, its WAL. Empty for PostgreSQL (its files are the server's) and in-memory SQLite.
+pub async fn database_files(db: &Db) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    if backend(db) != Backend::Sqlite {
+        return Ok(Vec::new());
+    }
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "PRAGMA database_list",
+        ))
+        .await
+        .context("could not list the database files")?;
+    let mut out = Vec::new();
+    for row in rows {
+        let name: String = row.try_get("", "name").context("reading a database name")?;
+        let file: String = row.try_get("", "file").context("reading a database file")?;
+        if name != "main" || file.is_empty() {
+            continue;
+        }
+        let main = std::path::PathBuf::from(&file);
+        let wal = std::path::PathBuf::from(format!("{file}-wal"));
+        out.push(main);
+        if wal.exists() {
+            out.push(wal);
+        }
+    }
+    Ok(out)
 }
 
 /// Brings the schema up to date and returns the names of the migrations it applied. Safe to

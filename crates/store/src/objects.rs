@@ -50,6 +50,11 @@ pub fn owner_of_key(key: &str) -> Option<(&'static str, i64)> {
 pub struct Objects {
     inner: Arc<dyn ObjectStore>,
     signer: Option<Arc<object_store::aws::AmazonS3>>,
+    /// The local folder, whose files are made readable by their owner only once written.
+    local: Option<(
+        Arc<object_store::local::LocalFileSystem>,
+        std::path::PathBuf,
+    )>,
     describe: String,
 }
 
@@ -67,18 +72,50 @@ pub enum PutError {
 }
 
 impl Objects {
-    /// Files under `dir`, created when missing.
+    /// Files under `dir`, created when missing; the folder and the files written to it are
+    /// for the server's user only (Unix).
     pub fn local(dir: &std::path::Path) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(dir)
+        crate::files::private_dir(dir)
             .with_context(|| format!("could not create the media folder {}", dir.display()))?;
-        let store = object_store::local::LocalFileSystem::new_with_prefix(dir)
-            .with_context(|| format!("could not open the media folder {}", dir.display()))?
-            .with_automatic_cleanup(true);
+        let store = Arc::new(
+            object_store::local::LocalFileSystem::new_with_prefix(dir)
+                .with_context(|| format!("could not open the media folder {}", dir.display()))?
+                .with_automatic_cleanup(true),
+        );
         Ok(Self {
-            inner: Arc::new(store),
+            inner: store.clone(),
             signer: None,
+            // As the store sees it (it resolves its folder), to compare paths with.
+            local: Some((
+                store,
+                std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()),
+            )),
             describe: format!("folder {}", dir.display()),
         })
+    }
+
+    /// In the local folder: the file just written at `key`, and the folders the store made
+    /// for it, become readable by the server's user only (the store creates them with the
+    /// default mode).
+    fn make_private(&self, key: &str) -> anyhow::Result<()> {
+        let Some((store, root)) = &self.local else {
+            return Ok(());
+        };
+        let path = store
+            .path_to_filesystem(&Path::from(key))
+            .context("could not locate the file written")?;
+        crate::files::restrict(&path, false)
+            .with_context(|| format!("could not restrict {}", path.display()))?;
+        let mut dir = path.parent();
+        while let Some(d) = dir {
+            if !d.starts_with(root) || d == root.as_path() {
+                break;
+            }
+            crate::files::restrict(d, true)
+                .with_context(|| format!("could not restrict {}", d.display()))?;
+            dir = d.parent();
+        }
+        Ok(())
     }
 
     /// An S3-compatible bucket.
@@ -98,6 +135,7 @@ impl Objects {
         Ok(Self {
             inner: store.clone(),
             signer: Some(store),
+            local: None,
             describe: format!("S3 bucket {}", config.bucket),
         })
     }
@@ -155,6 +193,7 @@ impl Objects {
             .finish()
             .await
             .context("could not finish writing the file")?;
+        self.make_private(key)?;
         Ok(size)
     }
 
@@ -163,6 +202,7 @@ impl Objects {
             .put(&Path::from(key), bytes.into())
             .await
             .context("could not write the file")?;
+        self.make_private(key)?;
         Ok(())
     }
 

@@ -271,6 +271,10 @@ pub async fn load(State(state): State<AppState>, req: Request, next: Next) -> Re
     let req = if req.method().is_safe() {
         req
     } else {
+        if let Some(refused) = crate::security::refused_cross_site(req.method(), req.headers()) {
+            tracing::warn!("request refused: sent by a page of another site");
+            return cookies.apply(refused.into_response());
+        }
         let (req, submitted) = match submitted_token(req).await {
             Ok(found) => found,
             Err(resp) => return resp,
@@ -305,7 +309,7 @@ pub async fn load(State(state): State<AppState>, req: Request, next: Next) -> Re
         pending_policies,
         cookie_policy,
     });
-    cookies.apply(next.run(req).await)
+    cookies.apply(crate::error::page_for_rejection(next.run(req).await))
 }
 
 /// Which optional tags the operator configured; their categories' cookies exist only then.

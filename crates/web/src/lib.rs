@@ -1,9 +1,10 @@
 //! The web application: routes, extractors, pages, and the security middleware that wraps them.
 //!
-//! A request passes the security headers, then `context::load` (who is signed in, the CSRF
-//! token, the flash message, and the CSRF check on every unsafe method), then the extractors of
-//! its handler (`CurrentUser`, `WorkspaceMember` with its role), then the handler, which parses
-//! its form into domain types and calls one service.
+//! A request passes the security headers, then `hygiene` (no control character in its address
+//! or form), then `context::load` (who is signed in, the CSRF token, the flash message, and the
+//! CSRF check on every unsafe method), then the extractors of its handler (`CurrentUser`,
+//! `WorkspaceMember` with its role), then the handler, which parses its form into domain types
+//! and calls one service.
 
 mod confirm;
 mod consent;
@@ -12,6 +13,7 @@ mod error;
 mod extract;
 mod flash;
 mod forms;
+mod hygiene;
 mod i18n;
 mod markdown;
 mod page;

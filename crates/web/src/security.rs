@@ -1,7 +1,31 @@
-//! Headers every response carries.
+//! Headers every response carries, and the browser's own word on where a request comes from.
 
-use axum::http::{HeaderName, HeaderValue, header};
+use crate::error::AppError;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, header};
 use tower_http::set_header::SetResponseHeaderLayer;
+
+/// A second layer against cross-site request forgery, beside the CSRF token: a request that
+/// changes something (any method but GET, HEAD, OPTIONS and TRACE) and that the browser marks
+/// `Sec-Fetch-Site: cross-site` was started by a page of another site. Same-origin and
+/// same-site requests, requests a person started themselves (`none`: a typed address or a
+/// bookmark) and requests without the header (older browsers, other programs) pass to the
+/// token check. Platform callbacks are GETs and are not affected.
+pub fn refused_cross_site(method: &Method, headers: &HeaderMap) -> Option<AppError> {
+    if method.is_safe() {
+        return None;
+    }
+    let cross_site = headers
+        .get_all("sec-fetch-site")
+        .iter()
+        .any(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"));
+    cross_site.then(|| {
+        AppError::Forbidden(
+            "This form was sent from another website, so it was not accepted. If you meant to \
+             do this, open Socializioz directly and do it there."
+                .to_owned(),
+        )
+    })
+}
 
 /// No inline script or style anywhere: every script and stylesheet is a file of our own, or the
 /// operator's configured tag (whose origin is added to `script-src` and `connect-src`). Forms
@@ -69,6 +93,28 @@ pub fn layers(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_cross_site_changes_are_refused() {
+        let with = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert("sec-fetch-site", HeaderValue::from_str(value).unwrap());
+            headers
+        };
+        assert!(refused_cross_site(&Method::POST, &with("cross-site")).is_some());
+        assert!(refused_cross_site(&Method::DELETE, &with("Cross-Site")).is_some());
+        assert!(refused_cross_site(&Method::PUT, &with("cross-site")).is_some());
+        assert!(refused_cross_site(&Method::PATCH, &with("cross-site")).is_some());
+        for ok in ["same-origin", "same-site", "none"] {
+            assert!(
+                refused_cross_site(&Method::POST, &with(ok)).is_none(),
+                "{ok}"
+            );
+        }
+        assert!(refused_cross_site(&Method::POST, &HeaderMap::new()).is_none());
+        assert!(refused_cross_site(&Method::GET, &with("cross-site")).is_none());
+        assert!(refused_cross_site(&Method::HEAD, &with("cross-site")).is_none());
+    }
 
     #[test]
     fn tag_origins_extend_script_and_connect_sources_only() {

@@ -2,6 +2,11 @@
 //! exchange and the long-lived token (60 days, renewed with `ig_refresh_token`), the profile,
 //! and publishing an image, a reel or a carousel.
 //!
+//! No PKCE: Instagram Login's authorize window and code exchange take no `code_challenge` or
+//! `code_verifier` (only client, redirect, scopes and state), and it has no OpenID Connect
+//! nonce either. A code is bound to its authorisation only by the state, which our callback
+//! accepts from the session that started the flow.
+//!
 //! Publishing is container-then-publish: Instagram fetches each media URL into a container,
 //! processes it, and only `media_publish` makes the post. So a failure before `media_publish`
 //! never leaves a post behind, and the scheduler may retry freely.
@@ -210,6 +215,7 @@ impl Connector for Instagram {
         ]
     }
 
+    /// Instagram Login documents no PKCE parameters (see the module's documentation).
     fn uses_pkce(&self) -> bool {
         false
     }

@@ -1,11 +1,18 @@
-//! LinkedIn member posting: OAuth (no PKCE; refresh tokens for approved apps, not rotated),
-//! OpenID userinfo, and posts through the versioned `/rest` API with text, images (one or a
-//! multi-image post) or one video uploaded in parts.
+//! LinkedIn member posting: OAuth with OpenID Connect (refresh tokens for approved apps, not
+//! rotated), OpenID userinfo, and posts through the versioned `/rest` API with text, images (one
+//! or a multi-image post) or one video uploaded in parts.
+//!
+//! No PKCE: LinkedIn offers it only to native apps whose redirect is a loopback address, once
+//! LinkedIn has switched it on for the app; a web server's callback gets the plain code flow.
+//! What binds a code to the authorisation that asked for it is the OpenID Connect `nonce`: sent
+//! with the authorisation, returned inside the ID token of the code exchange, and checked
+//! there (with the token's issuer, audience and expiry), so a code taken from someone else's
+//! authorisation is refused in ours.
 //!
 //! Every `/rest` call names an API version (`LinkedIn-Version`); LinkedIn retires versions after
 //! a year, so the version is a setting and a retired one is reported as such.
 
-use super::oauth::{TokenEndpoint, unconfirmed_revocation};
+use super::oauth::{IdTokenCheck, TokenEndpoint, unconfirmed_revocation};
 use super::{
     AccountRef, CommentRequest, ConnectError, Connector, Download, Identity, MediaRef, Polling,
     PublishError, PublishRequest, Published, Publisher, Revoked, TokenGrant, retry_after_header,
@@ -28,6 +35,9 @@ pub struct LinkedInConfig {
     pub oauth_base: String,
     /// `https://api.linkedin.com` (userinfo and `/rest`).
     pub api_base: String,
+    /// The `iss` of LinkedIn's ID tokens: `https://www.linkedin.com/oauth` (the simulator
+    /// issues the same).
+    pub issuer: String,
     /// `LinkedIn-Version`, `YYYYMM`.
     pub version: String,
     /// Links to posts: `https://www.linkedin.com`.
@@ -45,6 +55,7 @@ impl LinkedInConfig {
             authorize_base: "https://www.linkedin.com".into(),
             oauth_base: "https://www.linkedin.com".into(),
             api_base: "https://api.linkedin.com".into(),
+            issuer: ISSUER.into(),
             version: "202601".into(),
             web_base: "https://www.linkedin.com".into(),
             client_id,
@@ -59,6 +70,7 @@ impl LinkedInConfig {
             authorize_base: format!("{base}/linkedin"),
             oauth_base: format!("{base}/linkedin"),
             api_base: format!("{base}/linkedin/api"),
+            issuer: ISSUER.into(),
             version: "202601".into(),
             web_base: format!("{base}/linkedin/web"),
             client_id: "socializioz-sandbox".into(),
@@ -67,6 +79,9 @@ impl LinkedInConfig {
         }
     }
 }
+
+/// The issuer LinkedIn's OpenID configuration names.
+const ISSUER: &str = "https://www.linkedin.com/oauth";
 
 pub struct LinkedIn {
     http: reqwest::Client,
@@ -102,6 +117,14 @@ impl LinkedIn {
     }
 
     async fn token_call(&self, form: &[(&str, &str)]) -> Result<TokenGrant, ConnectError> {
+        Ok(self.token_call_with_id_token(form).await?.0)
+    }
+
+    /// A token call, with the ID token LinkedIn sends along (with `openid`).
+    async fn token_call_with_id_token(
+        &self,
+        form: &[(&str, &str)],
+    ) -> Result<(TokenGrant, Option<String>), ConnectError> {
         let mut fields = form.to_vec();
         fields.push(("client_id", &self.config.client_id));
         fields.push(("client_secret", self.config.client_secret.expose_secret()));
@@ -110,7 +133,7 @@ impl LinkedIn {
             credentials: Some("client id or secret"),
             errors_in_any_answer: false,
         }
-        .grant(self.http.post(self.oauth_url("accessToken")).form(&fields))
+        .grant_with_id_token(self.http.post(self.oauth_url("accessToken")).form(&fields))
         .await
     }
 
@@ -205,43 +228,102 @@ impl Connector for LinkedIn {
         &["openid", "profile", "w_member_social"]
     }
 
+    /// LinkedIn takes PKCE only from native apps redirecting to a loopback address (see the
+    /// module's documentation); the nonce does its work here.
     fn uses_pkce(&self) -> bool {
         false
+    }
+
+    fn uses_nonce(&self) -> bool {
+        true
     }
 
     fn authorize_url(
         &self,
         state: &str,
+        pkce_challenge: Option<&str>,
+        redirect_uri: &str,
+        scopes: &[&str],
+    ) -> String {
+        self.authorize_url_with_nonce(state, pkce_challenge, None, redirect_uri, scopes)
+    }
+
+    fn authorize_url_with_nonce(
+        &self,
+        state: &str,
         _pkce_challenge: Option<&str>,
+        nonce: Option<&str>,
         redirect_uri: &str,
         scopes: &[&str],
     ) -> String {
         let scope = scopes.join(" ");
-        let query = form_urlencoded::Serializer::new(String::new())
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query
             .append_pair("response_type", "code")
             .append_pair("client_id", &self.config.client_id)
             .append_pair("redirect_uri", redirect_uri)
             .append_pair("state", state)
-            .append_pair("scope", &scope)
-            .finish();
+            .append_pair("scope", &scope);
+        if let Some(nonce) = nonce {
+            query.append_pair("nonce", nonce);
+        }
         format!(
-            "{}/oauth/v2/authorization?{query}",
-            self.config.authorize_base
+            "{}/oauth/v2/authorization?{}",
+            self.config.authorize_base,
+            query.finish()
         )
     }
 
+    /// Without a nonce, an ID token that comes along is still checked for its issuer,
+    /// audience and expiry.
     async fn exchange(
         &self,
         code: &str,
-        _pkce_verifier: Option<&str>,
+        pkce_verifier: Option<&str>,
         redirect_uri: &str,
     ) -> Result<TokenGrant, ConnectError> {
-        self.token_call(&[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", redirect_uri),
-        ])
-        .await
+        self.exchange_with_nonce(code, pkce_verifier, None, redirect_uri)
+            .await
+    }
+
+    /// With a nonce, LinkedIn's answer must carry an ID token with that nonce: a code issued
+    /// to another authorisation is refused, and the grant it brought is given back.
+    async fn exchange_with_nonce(
+        &self,
+        code: &str,
+        _pkce_verifier: Option<&str>,
+        nonce: Option<&str>,
+        redirect_uri: &str,
+    ) -> Result<TokenGrant, ConnectError> {
+        let (grant, id_token) = self
+            .token_call_with_id_token(&[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", redirect_uri),
+            ])
+            .await?;
+        let check = IdTokenCheck {
+            platform: "LinkedIn",
+            issuer: &self.config.issuer,
+            audience: &self.config.client_id,
+            nonce,
+        };
+        let checked = match (&id_token, nonce) {
+            (Some(id_token), _) => check.subject(id_token, chrono::Utc::now().timestamp()),
+            (None, Some(_)) => Err(ConnectError::Refused(
+                "LinkedIn's answer had no ID token to prove which authorisation it belongs to"
+                    .into(),
+            )),
+            (None, None) => return Ok(grant),
+        };
+        match checked {
+            Ok(_) => Ok(grant),
+            Err(refused) => {
+                // Never used, never stored: revoke it rather than leave it live.
+                let _ = self.revoke_one(&grant.access).await;
+                Err(refused)
+            }
+        }
     }
 
     async fn identity(&self, access: &SecretString) -> Result<Identity, ConnectError> {

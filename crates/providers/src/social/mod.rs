@@ -188,6 +188,9 @@ pub trait Connector: Send + Sync {
     /// The least scopes that publishing needs (shown to the person before the redirect).
     fn publishing_scopes(&self) -> &'static [&'static str];
     /// Whether the platform takes a PKCE challenge (then the verifier comes back to `exchange`).
+    /// Every platform that accepts one for a server-side web app gets one (X, TikTok,
+    /// Facebook): a code stolen from one flow is then useless in another, whose verifier
+    /// differs.
     fn uses_pkce(&self) -> bool;
     /// Where to send the person to authorise.
     fn authorize_url(
@@ -203,6 +206,38 @@ pub trait Connector: Send + Sync {
         pkce_verifier: Option<&str>,
         redirect_uri: &str,
     ) -> Result<TokenGrant, ConnectError>;
+    /// Whether the code exchange answers with an OpenID Connect ID token that carries the
+    /// `nonce` sent with the authorisation (LinkedIn with `openid`). The connection flow then
+    /// sends one through [`Connector::authorize_url_with_nonce`] and has
+    /// [`Connector::exchange_with_nonce`] refuse an ID token issued for another authorisation:
+    /// a code taken from someone else's flow cannot be finished in ours.
+    fn uses_nonce(&self) -> bool {
+        false
+    }
+    /// [`Connector::authorize_url`], with the nonce where the platform takes one.
+    fn authorize_url_with_nonce(
+        &self,
+        state: &str,
+        pkce_challenge: Option<&str>,
+        nonce: Option<&str>,
+        redirect_uri: &str,
+        scopes: &[&str],
+    ) -> String {
+        let _ = nonce;
+        self.authorize_url(state, pkce_challenge, redirect_uri, scopes)
+    }
+    /// [`Connector::exchange`], refusing an ID token whose nonce is not `nonce` where the
+    /// platform takes one.
+    async fn exchange_with_nonce(
+        &self,
+        code: &str,
+        pkce_verifier: Option<&str>,
+        nonce: Option<&str>,
+        redirect_uri: &str,
+    ) -> Result<TokenGrant, ConnectError> {
+        let _ = nonce;
+        self.exchange(code, pkce_verifier, redirect_uri).await
+    }
     async fn identity(&self, access: &secrecy::SecretString) -> Result<Identity, ConnectError>;
     /// The accounts a fresh grant can publish as, each with the tokens to store for it. Most
     /// platforms have one (the person who authorised); Facebook lists the pages they manage,

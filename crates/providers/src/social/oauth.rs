@@ -1,5 +1,6 @@
 //! The OAuth 2.0 token and revocation endpoints as X, TikTok and LinkedIn speak them: a form
-//! posted, and a grant or an `{error, error_description}` answered.
+//! posted, and a grant or an `{error, error_description}` answered; and the checks of an
+//! OpenID Connect ID token that comes with a grant (LinkedIn's).
 //!
 //! How each platform authenticates the call stays in its adapter (it builds the request); what
 //! the answer means is read here, once.
@@ -32,6 +33,8 @@ struct TokenBody {
     refresh_expires_in: Option<u64>,
     /// Separated by spaces (X, LinkedIn) or commas (TikTok, LinkedIn).
     scope: Option<String>,
+    /// With the `openid` scope (LinkedIn): who signed in, for whom, and the nonce.
+    id_token: Option<String>,
 }
 
 impl TokenEndpoint<'_> {
@@ -40,6 +43,15 @@ impl TokenEndpoint<'_> {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<TokenGrant, ConnectError> {
+        Ok(self.grant_with_id_token(request).await?.0)
+    }
+
+    /// [`TokenEndpoint::grant`], with the OpenID Connect ID token the answer carried, if any
+    /// (unchecked: see [`IdTokenCheck`]).
+    pub async fn grant_with_id_token(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(TokenGrant, Option<String>), ConnectError> {
         let platform = self.platform;
         let res = request.send().await.map_err(unavailable)?;
         let status = res.status();
@@ -66,7 +78,7 @@ impl TokenEndpoint<'_> {
         }
         let token: TokenBody = serde_json::from_value(body)
             .map_err(|e| ConnectError::Unavailable(format!("{platform}'s token answer: {e}")))?;
-        Ok(TokenGrant {
+        let grant = TokenGrant {
             access: SecretString::from(token.access_token),
             refresh: token.refresh_token.map(SecretString::from),
             expires_in: token.expires_in,
@@ -78,7 +90,8 @@ impl TokenEndpoint<'_> {
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
                 .collect(),
-        })
+        };
+        Ok((grant, token.id_token))
     }
 
     /// Only a refused grant is the account's problem; our own credentials being refused or a
@@ -105,5 +118,224 @@ pub(super) fn unconfirmed_revocation(platform: &str, status: StatusCode) -> Conn
         ConnectError::Refused(format!(
             "{platform} answered {status} without confirming the revocation"
         ))
+    }
+}
+
+/// What an OpenID Connect ID token must say to be accepted (OpenID Connect Core 1.0, 3.1.3.7).
+///
+/// The token is read as it comes from the platform's token endpoint, over TLS, in answer to our
+/// own authenticated request: the standard lets TLS stand for the issuer's signature there, so
+/// the signature is not verified (the platform's keys are not fetched). Issuer, audience,
+/// expiry and the nonce are checked.
+pub(super) struct IdTokenCheck<'a> {
+    /// The platform's name in messages.
+    pub platform: &'a str,
+    /// The `iss` the platform signs with (`https://www.linkedin.com/oauth`).
+    pub issuer: &'a str,
+    /// Our client id: the token must be meant for us.
+    pub audience: &'a str,
+    /// The nonce sent with the authorisation; `None` when none was sent.
+    pub nonce: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+struct IdClaims {
+    #[serde(default)]
+    iss: String,
+    /// One audience, or several.
+    #[serde(default)]
+    aud: Value,
+    #[serde(default)]
+    sub: String,
+    exp: Option<i64>,
+    nonce: Option<String>,
+}
+
+/// How far the platform's clock may be ahead of ours when judging expiry.
+const CLOCK_LEEWAY_SECONDS: i64 = 300;
+
+impl IdTokenCheck<'_> {
+    /// The token's subject, if every claim holds. A token for another client, from another
+    /// issuer, expired, or for another authorisation (its nonce) is refused; one that cannot be
+    /// read is the platform's failure.
+    pub fn subject(&self, id_token: &str, now: i64) -> Result<String, ConnectError> {
+        let platform = self.platform;
+        let unreadable =
+            || ConnectError::Unavailable(format!("{platform}'s ID token could not be read"));
+        let mut parts = id_token.split('.');
+        let (Some(_header), Some(payload), Some(_signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(unreadable());
+        };
+        let claims: IdClaims = base64url_decode(payload)
+            .and_then(|json| serde_json::from_slice(&json).ok())
+            .ok_or_else(unreadable)?;
+        let refused = |why: &str| ConnectError::Refused(format!("{platform}'s ID token {why}"));
+        if claims.iss != self.issuer {
+            return Err(refused("comes from another issuer"));
+        }
+        let for_us = match &claims.aud {
+            Value::String(aud) => aud == self.audience,
+            Value::Array(auds) => auds.iter().any(|a| a.as_str() == Some(self.audience)),
+            _ => false,
+        };
+        if !for_us {
+            return Err(refused("was issued to another application"));
+        }
+        if claims
+            .exp
+            .is_none_or(|exp| exp + CLOCK_LEEWAY_SECONDS < now)
+        {
+            return Err(refused("has expired"));
+        }
+        if let Some(expected) = self.nonce
+            && claims.nonce.as_deref() != Some(expected)
+        {
+            return Err(refused(
+                "belongs to another connection attempt (its nonce does not match)",
+            ));
+        }
+        if claims.sub.is_empty() {
+            return Err(unreadable());
+        }
+        Ok(claims.sub)
+    }
+}
+
+/// Decodes unpadded (or padded) base64url, as JSON Web Tokens use it.
+fn base64url_decode(text: &str) -> Option<Vec<u8>> {
+    let text = text.trim_end_matches('=');
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for c in text.bytes() {
+        let value = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            _ => return None,
+        };
+        buffer = (buffer << 6) | u32::from(value);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(u8::try_from(buffer >> bits).ok()?);
+            buffer &= (1 << bits) - 1;
+        }
+    }
+    // Six bits (one character) left over can hold no byte.
+    (bits < 6).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn token(claims: serde_json::Value) -> String {
+        use std::fmt::Write;
+        let encode = |bytes: &[u8]| {
+            // Reference encoder: six bits a character, no padding.
+            const ALPHABET: &[u8] =
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+            let mut out = String::new();
+            for chunk in bytes.chunks(3) {
+                let n = chunk
+                    .iter()
+                    .enumerate()
+                    .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+                for i in 0..=chunk.len() {
+                    let index = (n >> (18 - 6 * i)) & 63;
+                    out.write_char(char::from(ALPHABET[index as usize]))
+                        .unwrap();
+                }
+            }
+            out
+        };
+        format!(
+            "{}.{}.c2ln",
+            encode(br#"{"alg":"RS256"}"#),
+            encode(claims.to_string().as_bytes())
+        )
+    }
+
+    const NOW: i64 = 1_800_000_000;
+
+    fn check(nonce: Option<&str>) -> IdTokenCheck<'_> {
+        IdTokenCheck {
+            platform: "LinkedIn",
+            issuer: "https://www.linkedin.com/oauth",
+            audience: "app",
+            nonce,
+        }
+    }
+
+    fn claims() -> serde_json::Value {
+        serde_json::json!({
+            "iss": "https://www.linkedin.com/oauth",
+            "aud": "app",
+            "sub": "member-1",
+            "exp": NOW + 3600,
+            "nonce": "n-1",
+        })
+    }
+
+    #[test]
+    fn base64url_round_trips_every_length() {
+        for len in 0..40 {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
+            let json = serde_json::json!({ "b": bytes });
+            let text = token(json.clone());
+            let payload = text.split('.').nth(1).unwrap();
+            let decoded: serde_json::Value =
+                serde_json::from_slice(&base64url_decode(payload).unwrap()).unwrap();
+            assert_eq!(decoded, json);
+        }
+        assert_eq!(
+            base64url_decode("A"),
+            None,
+            "a lone character holds no byte"
+        );
+        assert_eq!(base64url_decode("a+b/"), None, "not the URL alphabet");
+    }
+
+    #[test]
+    fn an_id_token_is_accepted_only_for_our_issuer_audience_time_and_nonce() {
+        assert_eq!(
+            check(Some("n-1")).subject(&token(claims()), NOW).unwrap(),
+            "member-1"
+        );
+        // Several audiences, one of them us; no nonce expected.
+        let mut several = claims();
+        several["aud"] = serde_json::json!(["other", "app"]);
+        several.as_object_mut().unwrap().remove("nonce");
+        assert!(check(None).subject(&token(several.clone()), NOW).is_ok());
+
+        let refused = |claims: serde_json::Value, nonce: Option<&str>| match check(nonce)
+            .subject(&token(claims), NOW)
+        {
+            Err(ConnectError::Refused(why)) => why,
+            other => panic!("expected a refusal, got {other:?}"),
+        };
+        // The nonce of another authorisation, or none where one was sent.
+        assert!(refused(claims(), Some("n-2")).contains("another connection attempt"));
+        assert!(refused(several, Some("n-1")).contains("nonce"));
+        let mut other = claims();
+        other["aud"] = serde_json::json!("another-app");
+        assert!(refused(other, Some("n-1")).contains("another application"));
+        let mut other = claims();
+        other["iss"] = serde_json::json!("https://attacker.example");
+        assert!(refused(other, Some("n-1")).contains("another issuer"));
+        let mut other = claims();
+        other["exp"] = serde_json::json!(NOW - CLOCK_LEEWAY_SECONDS - 1);
+        assert!(refused(other, Some("n-1")).contains("expired"));
+
+        assert!(matches!(
+            check(None).subject("not-a-token", NOW),
+            Err(ConnectError::Unavailable(_))
+        ));
     }
 }

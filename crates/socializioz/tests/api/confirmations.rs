@@ -462,7 +462,8 @@ async fn sign_up_from_an_invitation_fills_in_the_invited_address(backend: Backen
     );
     assert!(!page.contains("You are invited"), "{page}");
 
-    // Signing up with it leads back to the invitation, which Bob accepts.
+    // Signing up with it, then confirming the address, leads back to the invitation, which Bob
+    // accepts.
     let res = bob
         .submit(
             "/signup",
@@ -477,6 +478,13 @@ async fn sign_up_from_an_invitation_fills_in_the_invited_address(backend: Backen
             ],
         )
         .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(res.headers()), "/signup/sent");
+    let confirm = app
+        .last_mail_to("bob@example.com")
+        .await
+        .link(&app.address, "/verify/");
+    let res = bob.submit(&confirm, &[]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(res.headers()), link);
     let res = bob.submit(&link, &[]).await;
@@ -559,6 +567,7 @@ async fn time_zones_are_chosen_from_the_current_names_of_places(backend: Backend
         let email = format!("zoe{n}@example.com");
         let res = sign_up_with_zone(&app, &email, typed).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{typed}");
+        app.mails().await;
         assert_eq!(
             app.text(&format!(
                 "SELECT timezone FROM users WHERE email = '{email}'"
@@ -956,6 +965,15 @@ async fn the_time_zone_is_searched_and_detected_in_the_browser() {
         b.click("#f-accept_policies").await?;
         b.click("form[action='/signup'] button[type=submit]")
             .await?;
+        b.wait_for_heading("Check your inbox").await?;
+        // The link in the e-mail confirms the address and leads back to the invitation.
+        let confirm = app
+            .last_mail_to("bob@example.com")
+            .await
+            .link(base, "/verify/");
+        b.goto(&format!("{base}{confirm}")).await?;
+        b.wait_for_heading("Confirm your e-mail address").await?;
+        b.click("main form button[type=submit]").await?;
         b.wait_for_heading("Join Acme").await?;
         let zone = app
             .text("SELECT timezone FROM users WHERE email = 'bob@example.com'")

@@ -371,6 +371,7 @@ async fn a_person_sees_and_downloads_their_own_consent_history(backend: Backend)
             .sign_up("Ada", "ada@example.com", crate::helpers::PASSWORD)
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        app.confirm_sign_up(&ada, "ada@example.com").await;
         ada
     };
     choose(

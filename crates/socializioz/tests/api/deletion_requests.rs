@@ -540,6 +540,9 @@ async fn the_admin_page_is_not_found_for_anyone_but_an_administrator(backend: Ba
     let unconfirmed = app.client();
     let res = unconfirmed.sign_up("Deputy", DEPUTY, PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    app.mails().await;
+    let res = unconfirmed.log_in(DEPUTY, PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(unconfirmed.get(PAGE).await.status(), StatusCode::NOT_FOUND);
     assert!(requests(&app).await.is_empty());
 

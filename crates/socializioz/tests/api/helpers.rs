@@ -187,6 +187,10 @@ pub fn test_settings(data: &TempDir, database_url: &str) -> Settings {
     settings.database.url = Some(database_url.to_owned().into());
     settings.database.max_connections = 5;
     settings.security.secret_key = Some(TEST_SECRET_KEY.to_owned().into());
+    // Every test browser comes from one address; the sign-up limits are tested on their own
+    // (auth_abuse.rs).
+    settings.signup.per_client_per_hour = 10_000;
+    settings.signup.per_hour = 10_000;
     settings
 }
 
@@ -384,13 +388,19 @@ impl TestApp {
         let client = self.client();
         let res = client.sign_up(name, email, PASSWORD).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "sign-up of {email}");
+        self.confirm_sign_up(&client, email).await;
+        client
+    }
+
+    /// Runs the queued sign-up of `email` and opens its confirmation link in `client`, the
+    /// browser that signed up, which signs it in.
+    pub async fn confirm_sign_up(&self, client: &Client, email: &str) {
         let link = self
             .last_mail_to(email)
             .await
             .link(&self.address, "/verify/");
         let res = client.submit(&link, &[]).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "confirming {email}");
-        client
     }
 
     async fn first<T: sea_orm::TryGetable>(&self, sql: &str) -> T {

@@ -3,7 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod abuse_limits;
 mod accounts;
+mod auth_abuse;
 mod browser;
 mod composer;
 mod confirmations;
@@ -15,14 +17,20 @@ mod deletion_requests;
 mod disconnect;
 mod export;
 mod first_comment;
+mod hardening;
 mod helpers;
+mod input_hygiene;
+mod kept_content;
 mod layout;
+mod ledger;
 mod media;
+mod pkce;
 mod platform;
 mod policies;
 mod polish;
 mod posts;
 mod publishing;
+mod residue;
 mod retention;
 mod sandbox;
 mod security;

@@ -252,9 +252,9 @@ async fn admin_commands_create_list_and_reset_users() {
             "--email",
             "weak@example.com",
         ]),
-        "short\n",
+        "kq7Vt2mxw9R\n",
     );
-    assert!(!ok && err.contains("at least 10"), "{err}");
+    assert!(!ok && err.contains("at least 12"), "{err}");
 
     let (ok, out, _) = run(with_env(&["admin", "user", "list"]), "");
     assert!(ok);

@@ -346,6 +346,7 @@ async fn the_consent_history_reads_in_words(backend: Backend) {
     choose(&[("choice", "reject"), ("back", "/")]).await;
     let res = ada.sign_up("Ada Lovelace", ADA, PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    app.confirm_sign_up(&ada, ADA).await;
     // Marketing on, from the banner; then everything optional off, from the policy page.
     choose(&[
         ("choice", "custom"),

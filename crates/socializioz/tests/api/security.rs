@@ -97,6 +97,15 @@ async fn cookies_are_http_only_same_site_lax_and_not_secure_over_http() {
     );
     assert!(!csrf_cookie.contains("Secure"));
     let res = browser.sign_up("Ada", "ada@example.com", PASSWORD).await;
+    let signup = cookie_named(&res, "sz_signup");
+    assert!(signup.contains("HttpOnly") && signup.contains("SameSite=Lax"));
+    assert!(!signup.contains("Secure"), "{signup}");
+    // The confirmation link, opened in this browser, starts the session.
+    let link = app
+        .last_mail_to("ada@example.com")
+        .await
+        .link(&app.address, "/verify/");
+    let res = browser.submit(&link, &[]).await;
     let session = cookie_named(&res, "sz_session");
     assert!(session.contains("HttpOnly"), "{session}");
     assert!(session.contains("SameSite=Lax"), "{session}");

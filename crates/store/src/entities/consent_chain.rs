@@ -1,7 +1,8 @@
 use sea_orm::entity::prelude::*;
 
 /// The head of the consent ledger's hash chain: one row, written first by every append, which
-/// serialises appends on both backends.
+/// serialises appends on both backends. Being in the same database, it cannot by itself show
+/// that rows were cut from the end; an outside witness of it can (`services::consent`).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "consent_chain")]
 pub struct Model {

@@ -19,6 +19,9 @@ mod m20261129_000014_policies_export;
 mod m20261129_000015_job_recipients;
 mod m20261202_000016_first_comments;
 mod m20261203_000017_notices;
+mod m20261203_000018_consent_subject;
+mod m20261203_000019_kept_work_policy;
+mod m20261203_000020_known_devices;
 
 pub struct Migrator;
 
@@ -43,6 +46,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000015_job_recipients::Migration),
             Box::new(m20261202_000016_first_comments::Migration),
             Box::new(m20261203_000017_notices::Migration),
+            Box::new(m20261203_000018_consent_subject::Migration),
+            Box::new(m20261203_000019_kept_work_policy::Migration),
+            Box::new(m20261203_000020_known_devices::Migration),
         ]
     }
 }

@@ -15,7 +15,7 @@ use askama::Template;
 use axum::Form;
 use axum::body::Body;
 use axum::extract::{Multipart, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::media::MediaKind;
 use services::ServiceError;
@@ -97,7 +97,7 @@ async fn library(
         .iter()
         .map(MediaCard::from)
         .collect();
-    let limits = state.services.media_limits;
+    let limits = &state.services.media_limits;
     Ok(LibraryPage {
         layout: Layout::for_member(state, m, "Media library"),
         errors,
@@ -133,6 +133,17 @@ pub async fn upload(
             "Viewers can see the media library but not add to it.".into(),
         ));
     }
+    let limits = &state.services.media_limits;
+    // Held until this request ends, however it ends.
+    let Some(_slot) = limits
+        .uploads
+        .try_take(m.auth.user_id(), limits.uploads_per_person)
+    else {
+        return Err(AppError::RateLimited(format!(
+            "You already have {} running. Wait for one to finish, then upload this one.",
+            domain::counted(limits.uploads_per_person, "upload", "uploads")
+        )));
+    };
     let mut meta = UploadMeta::default();
     let mut stored = 0;
     let mut failure = None;
@@ -141,12 +152,10 @@ pub async fn upload(
             Ok(Some(field)) => field,
             Ok(None) => break,
             Err(err) => {
+                tracing::info!(error = %err.body_text(), "an upload's form could not be read");
                 failure = Some(ServiceError::invalid(
                     "file",
-                    format!(
-                        "The upload could not be read ({}). Try again.",
-                        err.body_text()
-                    ),
+                    "The upload was interrupted before it finished. Try again.",
                 ));
                 break;
             }
@@ -454,6 +463,54 @@ async fn serve(state: &AppState, key: &str, mime: &str, cache: &'static str) -> 
     Ok(res)
 }
 
+/// An original file: never stored by any cache, readable by this site's pages only (other
+/// sites cannot embed it), and named: shown in the browser when it is an image or a video,
+/// downloaded otherwise.
+async fn serve_original(state: &AppState, item: &media_item::Model) -> AppResult {
+    let mut res = serve(state, &item.object_key, &item.mime, "no-store").await?;
+    let headers = res.headers_mut();
+    headers.insert(
+        HeaderName::from_static("cross-origin-resource-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    let shown = MediaKind::parse(&item.kind).is_some()
+        && (item.mime.starts_with("image/") || item.mime.starts_with("video/"));
+    let disposition = content_disposition(shown, &item.filename);
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(res)
+}
+
+/// `inline` or `attachment`, with the file's name twice: plain ASCII (anything else becomes
+/// `_`) for old browsers, and percent-encoded UTF-8 (RFC 6266, RFC 8187) for the others.
+fn content_disposition(inline: bool, filename: &str) -> String {
+    let ascii: String = filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ' ' | '(' | ')') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let ascii = match ascii.trim() {
+        "" => "file".to_owned(),
+        name => name.to_owned(),
+    };
+    let mut encoded = String::new();
+    for byte in filename.bytes() {
+        if byte.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    let kind = if inline { "inline" } else { "attachment" };
+    format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
 /// A thumbnail, for members.
 pub async fn thumb(
     State(state): State<AppState>,
@@ -478,13 +535,7 @@ pub async fn original(
         .services
         .media_item(m.membership.workspace_id(), id)
         .await?;
-    serve(
-        &state,
-        &item.object_key,
-        &item.mime,
-        "private, max-age=3600",
-    )
-    .await
+    serve_original(&state, &item).await
 }
 
 /// The original file behind a signed, expiring address (for platforms that fetch by URL).
@@ -495,7 +546,7 @@ pub async fn signed(
 ) -> Response {
     let found = state.services.media_by_signature(id, expires, &sig).await;
     let res = match found {
-        Ok(item) => serve(&state, &item.object_key, &item.mime, "private, max-age=600").await,
+        Ok(item) => serve_original(&state, &item).await,
         Err(_) => Err(AppError::NotFound),
     };
     let mut res = res.into_response();
@@ -504,4 +555,25 @@ pub async fn signed(
         HeaderValue::from_static("no-referrer"),
     );
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_disposition;
+
+    #[test]
+    fn file_names_are_quoted_safely() {
+        assert_eq!(
+            content_disposition(true, "photo 1.jpg"),
+            "inline; filename=\"photo 1.jpg\"; filename*=UTF-8''photo%201.jpg"
+        );
+        assert_eq!(
+            content_disposition(false, "a\"b\r\n;c/é.png"),
+            "attachment; filename=\"a_b___c__.png\"; filename*=UTF-8''a%22b%0D%0A%3Bc%2F%C3%A9.png"
+        );
+        assert_eq!(
+            content_disposition(true, "日本"),
+            "inline; filename=\"__\"; filename*=UTF-8''%E6%97%A5%E6%9C%AC"
+        );
+    }
 }

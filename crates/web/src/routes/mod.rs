@@ -46,6 +46,7 @@ pub fn router(state: AppState) -> Router {
             "/signup",
             get(auth::signup::form).post(auth::signup::submit),
         )
+        .route("/signup/sent", get(auth::signup::sent))
         .route("/login", get(auth::login::form).post(auth::login::submit))
         .route("/logout", post(auth::logout::submit))
         .route(
@@ -256,6 +257,10 @@ pub fn router(state: AppState) -> Router {
         .route("/favicon.svg", get(assets::favicon_svg))
         .route("/favicon.ico", get(assets::favicon_ico))
         .route("/media/{id}/{expires}/{sig}", get(media::signed))
+        // No address, query or form of ours takes a control character: refused here, once.
+        .layer(middleware::from_fn(
+            crate::hygiene::refuse_control_characters,
+        ))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                 // The route template, never the path itself: paths can carry one-time tokens.

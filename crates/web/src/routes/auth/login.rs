@@ -1,4 +1,6 @@
-//! Log-in, limited per client address and per account.
+//! Log-in, limited per account and client address, and slowed down per account for browsers
+//! the account does not know. A successful log-in makes the browser known: it keeps a random
+//! token in a long-lived cookie, whose hash the server stores for the account.
 
 use crate::AppState;
 use crate::error::{AppError, AppResult};
@@ -10,9 +12,12 @@ use crate::routes::{render, rerender, safe_next};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
-use services::ServiceError;
+use services::accounts::AuthError;
+
+/// The cookie that makes a browser known to the accounts that signed in with it.
+pub const DEVICE_COOKIE: &str = "sz_device";
 
 #[derive(Template)]
 #[template(path = "auth/login.html")]
@@ -52,6 +57,7 @@ pub async fn submit(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
     UserAgent(ua): UserAgent,
+    headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> AppResult {
     let mut errors = FieldErrors::new();
@@ -62,21 +68,36 @@ pub async fn submit(
         errors.add("password", "Enter your password.");
     }
     let mut status = StatusCode::UNPROCESSABLE_ENTITY;
+    let mut retry_after = None;
     if errors.is_empty() {
+        let device = crate::context::cookie(&headers, DEVICE_COOKIE);
         match state
             .services
-            .log_in(&form.email, &form.password, &ctx.client, &ua)
+            .log_in(&form.email, &form.password, &ctx.client, &ua, device)
             .await
         {
-            Ok((_, token)) => {
-                let res = Redirect::to(safe_next(&form.next)).into_response();
-                return Ok(super::with_session(res, token));
+            Ok(done) => {
+                let mut res = Redirect::to(safe_next(&form.next)).into_response();
+                res.headers_mut().append(
+                    header::SET_COOKIE,
+                    crate::context::build_cookie(
+                        DEVICE_COOKIE,
+                        done.device,
+                        services::sessions::DEVICE_LIFETIME.num_seconds(),
+                        state.config.https,
+                    ),
+                );
+                return Ok(super::with_session(res, done.session));
             }
-            Err(err @ ServiceError::RateLimited { .. }) => {
-                errors.add("password", err.to_string());
+            Err(AuthError::Limited {
+                message,
+                retry_after: wait,
+            }) => {
+                errors.add("password", message);
                 status = StatusCode::TOO_MANY_REQUESTS;
+                retry_after = Some(wait);
             }
-            Err(err) => errors.absorb(err).map_err(AppError::from)?,
+            Err(AuthError::Service(err)) => errors.absorb(err).map_err(AppError::from)?,
         }
     }
     let layout = Layout::new(&state, &ctx, "Log in").await?;
@@ -87,5 +108,11 @@ pub async fn submit(
         next: form.next,
     })?;
     *res.status_mut() = status;
+    if let Some(wait) = retry_after {
+        res.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(wait.as_secs().max(1)),
+        );
+    }
     Ok(res)
 }

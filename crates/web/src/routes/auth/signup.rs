@@ -1,21 +1,36 @@
 //! Sign-up: name, e-mail, password, time zone and language. Reached from an invitation's page
 //! (`next=/invitations/{token}`), the address the invitation went to is filled in, read from
 //! the invitation on the server (never carried in a link).
+//!
+//! A valid form is answered the same way whether its address is new or already has an
+//! account: the browser is sent to "check your inbox" with a sign-up cookie, and the e-mail
+//! (a confirmation link, or a note to the address's owner) does the rest. Opening the
+//! confirmation link in the browser that holds the cookie signs the new account in.
 
 use crate::AppState;
 use crate::error::AppResult;
 use crate::extract::{Ctx, UserAgent};
-use crate::flash::{Flash, redirect_with};
 use crate::forms::FieldErrors;
 use crate::page::Layout;
 use crate::routes::{no_referrer, render, rerender, safe_next};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect};
 use domain::{Email, Language, Password, PersonName, Timezone};
 use services::ServiceError;
-use services::accounts::{NewAccount, SignupOrigin};
+use services::accounts::{AuthError, NewAccount, SignupOrigin};
+
+/// The browser that signed up holds this until its confirmation link expires: opening the link
+/// there signs the new account in (see `services::accounts::Services::signup_proof`).
+pub const SIGNUP_COOKIE: &str = "sz_signup";
+
+#[derive(Template)]
+#[template(path = "auth/signup_sent.html")]
+struct SentPage {
+    layout: Layout,
+}
 
 #[derive(Template)]
 #[template(path = "auth/signup.html")]
@@ -166,19 +181,46 @@ pub async fn submit(
         locale: ctx.lang.code().to_owned(),
         client: ctx.client.clone(),
     };
-    match state.services.sign_up(account, &ua, &origin).await {
-        Ok((_, token)) => {
-            let to = if form.next.is_empty() {
-                "/workspaces/new"
-            } else {
-                safe_next(&form.next)
-            };
-            let res = redirect_with(to, Flash::Welcome);
-            Ok(super::with_session(res, token))
+    let next = if form.next.is_empty() {
+        ""
+    } else {
+        safe_next(&form.next)
+    };
+    match state.services.sign_up(account, &ua, &origin, next).await {
+        Ok(proof) => {
+            let mut res = Redirect::to("/signup/sent").into_response();
+            res.headers_mut().append(
+                header::SET_COOKIE,
+                crate::context::build_cookie(
+                    SIGNUP_COOKIE,
+                    proof,
+                    services::accounts::LINK_HOURS_VERIFY * 3600,
+                    state.config.https,
+                ),
+            );
+            Ok(res)
         }
-        Err(err) => {
+        Err(AuthError::Limited {
+            message,
+            retry_after,
+        }) => {
+            let mut res = crate::error::AppError::RateLimited(message).into_response();
+            res.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(retry_after.as_secs().max(1)),
+            );
+            Ok(res)
+        }
+        Err(AuthError::Service(err)) => {
             errors.absorb(err)?;
             rerender(page(&state, &ctx, form, errors).await?)
         }
     }
+}
+
+/// "Check your inbox": the one answer to every sign-up that was accepted.
+pub async fn sent(State(state): State<AppState>, Ctx(ctx): Ctx) -> AppResult {
+    render(SentPage {
+        layout: Layout::new(&state, &ctx, "Check your inbox").await?,
+    })
 }

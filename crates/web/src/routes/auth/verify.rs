@@ -1,15 +1,19 @@
 //! E-mail confirmation links (a new account's address, or a new address). Opening the link
 //! shows a button; only pressing it confirms, so mail scanners that open links change nothing.
+//! Confirmed in the browser that signed up (it holds the sign-up cookie), the new account is
+//! signed in and goes where the sign-up was headed (`next`, such as an invitation); anywhere
+//! else the person logs in with their password.
 
 use crate::AppState;
 use crate::error::{AppError, AppResult};
-use crate::extract::{Ctx, CurrentUser, PathIds};
+use crate::extract::{Ctx, CurrentUser, PathIds, UserAgent};
 use crate::flash::{Flash, redirect_with};
 use crate::page::Layout;
-use crate::routes::render;
+use crate::routes::auth::signup::{NextQuery, SIGNUP_COOKIE};
+use crate::routes::{render, safe_next};
 use askama::Template;
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use services::ServiceError;
 use services::accounts::Purpose;
 
@@ -63,16 +67,44 @@ pub async fn page(
 pub async fn confirm(
     State(state): State<AppState>,
     Ctx(ctx): Ctx,
+    UserAgent(ua): UserAgent,
     PathIds(token): PathIds<String>,
+    Query(q): Query<NextQuery>,
+    headers: HeaderMap,
 ) -> AppResult {
     match state.services.confirm_email(&token).await {
-        Ok(_) => {
-            let to = if ctx.auth.is_some() {
+        Ok(user) => {
+            let next = if q.next.is_empty() {
                 "/dashboard"
             } else {
-                "/login"
+                safe_next(&q.next)
             };
-            Ok(redirect_with(to, Flash::EmailConfirmed))
+            if ctx.auth.is_some() {
+                return Ok(redirect_with(next, Flash::EmailConfirmed));
+            }
+            let proof = crate::context::cookie(&headers, SIGNUP_COOKIE);
+            let session = state
+                .services
+                .session_after_confirmation(&token, proof, &user, &ua)
+                .await?;
+            match session {
+                Some(session) => {
+                    let mut res = redirect_with(next, Flash::EmailConfirmed);
+                    res.headers_mut().append(
+                        header::SET_COOKIE,
+                        crate::context::clear_cookie(SIGNUP_COOKIE, state.config.https),
+                    );
+                    Ok(super::with_session(res, session))
+                }
+                None if q.next.is_empty() => Ok(redirect_with("/login", Flash::EmailConfirmed)),
+                None => {
+                    let to = format!(
+                        "/login?next={}",
+                        form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+                    );
+                    Ok(redirect_with(&to, Flash::EmailConfirmed))
+                }
+            }
         }
         Err(ServiceError::Invalid { message, .. }) => {
             show(&state, &ctx, &token, Some(message)).await

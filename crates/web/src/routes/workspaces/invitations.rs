@@ -43,7 +43,20 @@ pub async fn create(
         .invite(&m.membership, &m.auth.user, &email, role)
         .await
         .map(|_| ());
-    outcome(&state, &m, result, &path(&m), Flash::InvitationSent, typed).await
+    match result {
+        // A limit on invitations: the form again, the reason next to the address.
+        Err(ServiceError::Invalid {
+            field: services::workspaces::LIMIT_FIELD,
+            message,
+        }) => {
+            let mut errors = FieldErrors::new();
+            errors.add("email", message);
+            let mut res = render(build(&state, &m, typed, errors).await?)?;
+            *res.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            Ok(res)
+        }
+        result => outcome(&state, &m, result, &path(&m), Flash::InvitationSent, typed).await,
+    }
 }
 
 pub async fn revoke(
