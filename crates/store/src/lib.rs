@@ -116,12 +116,29 @@ pub async fn connect_with(
                     }
                 }
             }
-            let pool = SqlitePoolOptions::new()
-                .max_connections(max_connections.max(1))
-                .acquire_timeout(Duration::from_secs(10))
-                .connect_with(options)
-                .await
-                .context("could not open the SQLite database")?;
+            // Setting up a connection (journal mode, pragmas) on a database that another
+            // process is creating or migrating at the same moment can answer "locked" at once:
+            // SQLite does not wait on its busy handler where waiting could deadlock. The open
+            // is tried again while the busy timeout lasts.
+            let started = std::time::Instant::now();
+            let pool = loop {
+                let opened = SqlitePoolOptions::new()
+                    .max_connections(max_connections.max(1))
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options.clone())
+                    .await;
+                match opened {
+                    Err(sqlx::Error::Database(e))
+                        if e.code()
+                            .and_then(|code| code.parse::<i32>().ok())
+                            .is_some_and(|code| code & 0xff == 5)
+                            && started.elapsed() < Duration::from_secs(10) =>
+                    {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                    other => break other.context("could not open the SQLite database")?,
+                }
+            };
             let db = sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
             if secure_delete == SecureDelete::On {
                 clear_old_free_pages(&db).await;
