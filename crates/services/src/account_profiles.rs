@@ -1,22 +1,25 @@
 //! Keeping connected accounts' profiles current: once a day a job per account reads who the
 //! account is at the platform (name, avatar, follower count) and stores it.
 
+use crate::account_tokens::connected_account;
+use crate::jobs::{Job, JobError};
 use crate::queue;
-use crate::worker::JobError;
 use crate::{Result, Services};
-use domain::Platform;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 use serde::{Deserialize, Serialize};
 use store::entities::{job, social_account};
 
-pub const JOB_KIND: &str = "refresh_profile";
-
 /// How often profiles are read again.
 pub const EVERY: chrono::Duration = chrono::Duration::hours(24);
 
+/// A profile reading: the account whose profile is read.
 #[derive(Serialize, Deserialize)]
-struct Payload {
+pub struct ProfileOf {
     account: i64,
+}
+
+impl queue::Payload for ProfileOf {
+    const KIND: &'static str = "refresh_profile";
 }
 
 fn subject(account_id: i64) -> String {
@@ -29,38 +32,38 @@ pub(crate) async fn schedule<C: ConnectionTrait>(
     account: &social_account::Model,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<()> {
-    let payload = serde_json::to_value(Payload {
-        account: account.id,
-    })
-    .map_err(anyhow::Error::from)?;
     queue::replan(
         conn,
-        JOB_KIND,
         subject(account.id),
         account.workspace_id,
-        payload,
+        &ProfileOf {
+            account: account.id,
+        },
         Some(at),
     )
     .await
 }
 
-/// Runs one profile reading; plans the next one a day later while the account is connected.
-pub async fn run(services: &Services, job: &job::Model) -> Result<(), JobError> {
-    let payload: Payload = serde_json::from_str(&job.payload)
-        .map_err(|e| JobError::Permanent(format!("unreadable payload: {e}")))?;
+/// One profile reading; plans the next one a day later while the account is connected.
+pub struct RefreshProfile;
+
+impl Job for RefreshProfile {
+    type Payload = ProfileOf;
+
+    async fn run(
+        services: &Services,
+        job: &job::Model,
+        payload: ProfileOf,
+    ) -> Result<(), JobError> {
+        run(services, job, payload).await
+    }
+}
+
+async fn run(services: &Services, job: &job::Model, payload: ProfileOf) -> Result<(), JobError> {
     let retry = |e: crate::ServiceError| JobError::Retry(format!("{e:#}"));
-    let Some(account) = social_account::Entity::find_by_id(payload.account)
-        .one(&services.db)
-        .await
-        .map_err(|e| retry(e.into()))?
-    else {
+    let Some((account, platform)) = connected_account(&services.db, payload.account).await? else {
         return Ok(());
     };
-    if account.status != "connected" {
-        return Ok(());
-    }
-    let platform = Platform::parse(&account.platform)
-        .map_err(|_| JobError::Permanent("unknown platform".into()))?;
     let (Some(connector), Some(tokens)) = (
         services.connectors.get(platform),
         services.tokens_of(account.id).await.map_err(retry)?,

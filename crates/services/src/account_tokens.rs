@@ -188,3 +188,26 @@ impl Services {
         Ok(changed)
     }
 }
+
+/// The account a per-account job (token refresh, profile reading) works on, with its platform:
+/// `None` when the account is gone or no longer connected, which ends such a job quietly.
+pub(crate) async fn connected_account(
+    db: &store::Db,
+    account_id: i64,
+) -> Result<Option<(store::entities::social_account::Model, domain::Platform)>, crate::jobs::JobError>
+{
+    use crate::jobs::JobError;
+    let Some(account) = store::entities::social_account::Entity::find_by_id(account_id)
+        .one(db)
+        .await
+        .map_err(JobError::retry)?
+    else {
+        return Ok(None);
+    };
+    if account.status != "connected" {
+        return Ok(None);
+    }
+    let platform = domain::Platform::parse(&account.platform)
+        .map_err(|_| JobError::Permanent("unknown platform".into()))?;
+    Ok(Some((account, platform)))
+}

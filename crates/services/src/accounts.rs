@@ -8,9 +8,9 @@
 //! owner out (see [`crate::throttle`]): a browser that signed in before passes the slowdown,
 //! and the owner is e-mailed once when it starts.
 
+use crate::jobs::{Job, JobError};
 use crate::sessions::{self, AuthSession};
 use crate::throttle::{Refusal, SignupRefusal, Source};
-use crate::worker::JobError;
 use crate::{Result, ServiceError, Services, emails, passwords, queue, throttle, tokens};
 use chrono::Duration;
 use domain::{Email, Language, Password, PersonName, SessionId, Timezone, UserId};
@@ -23,8 +23,6 @@ use serde::{Deserialize, Serialize};
 use store::entities::{email_token, job, policy_version, user};
 
 /// The job that carries out a sign-up (see [`Services::sign_up`]).
-pub const SIGNUP_JOB: &str = "sign_up";
-
 /// What a single-use e-mail link is for, and how long it lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
@@ -189,7 +187,7 @@ enum Asker<'a> {
 /// What the sign-up job needs, written by the request. It holds the password's hash, never the
 /// password, and is emptied in the transaction that carries the sign-up out.
 #[derive(Debug, Serialize, Deserialize)]
-struct SignupRequest {
+pub struct SignupRequest {
     name: String,
     email: String,
     password_hash: String,
@@ -406,6 +404,7 @@ impl Services {
     /// policies it accepted with where the acceptance came from (`origin`) and sends the
     /// confirmation link (carrying `next`, a local path, or empty); or it tells the owner of
     /// the address. Sign-ups are limited per client and overall.
+    #[tracing::instrument(skip_all)]
     pub async fn sign_up(
         &self,
         account: NewAccount,
@@ -437,15 +436,15 @@ impl Services {
             next: next.to_owned(),
             link_token,
         };
-        let payload = serde_json::to_value(&request)
-            .map_err(|e| ServiceError::Unexpected(anyhow::Error::from(e)))?;
-        let mut job = queue::NewJob::now(SIGNUP_JOB, payload);
+        let recipient = request.email.clone();
+        let proof = self.signup_proof(&request.link_token);
+        let mut job = queue::NewJob::of(&SignUpPayload::Waiting(Box::new(request)))?;
         // A deletion request for the address withdraws a sign-up that has not run yet.
-        job.recipient = Some(request.email.clone());
+        job.recipient = Some(recipient);
         queue::enqueue(&self.db, job).await?;
         self.wake.notify_one();
         tracing::info!("sign-up queued");
-        Ok(self.signup_proof(&request.link_token))
+        Ok(proof)
     }
 
     /// The value of the sign-up cookie for the confirmation link whose secret is `token`: a
@@ -613,6 +612,7 @@ impl Services {
     }
 
     /// Uses a verification or change-of-address link. Returns the user's new state.
+    #[tracing::instrument(skip_all)]
     pub async fn confirm_email(&self, token: &str) -> Result<user::Model> {
         let link = self
             .peek_link(token, &[Purpose::VerifyEmail, Purpose::ChangeEmail])
@@ -742,6 +742,7 @@ impl Services {
     /// known-device cookie, if it sent one; the token to keep in it is returned. Failed
     /// attempts are limited per account and client (`client` is the caller's network
     /// address), and slowed down per account for browsers the account does not know.
+    #[tracing::instrument(skip_all)]
     pub async fn log_in(
         &self,
         email: &str,
@@ -791,6 +792,7 @@ impl Services {
 
     /// Sends a reset link if an account has this address. Answers the same either way, so the
     /// form does not reveal who has an account.
+    #[tracing::instrument(skip_all)]
     pub async fn request_password_reset(&self, email: &Email) -> Result<()> {
         let Some(user) = user::Entity::find()
             .filter(user::Column::Email.eq(email.as_str()))
@@ -808,6 +810,7 @@ impl Services {
 
     /// Sets a new password from a reset link, ends every session, and counts the address as
     /// verified (the link proved the inbox).
+    #[tracing::instrument(skip_all)]
     pub async fn reset_password(&self, token: &str, new_password: &str) -> Result<user::Model> {
         let link = self.peek_link(token, &[Purpose::ResetPassword]).await?;
         let user = user::Entity::find_by_id(link.user_id)
@@ -838,6 +841,7 @@ impl Services {
     }
 
     /// Changes the password after checking the current one; every other session ends.
+    #[tracing::instrument(skip_all)]
     pub async fn change_password(
         &self,
         auth: &AuthSession,
@@ -865,6 +869,7 @@ impl Services {
 
     /// Starts a change of address: the new address gets a confirmation link, the old one a
     /// notice. Nothing changes until the link is used.
+    #[tracing::instrument(skip_all)]
     pub async fn request_email_change(
         &self,
         auth: &AuthSession,
@@ -917,6 +922,7 @@ impl Services {
         Ok(pending.map(|t| t.email))
     }
 
+    #[tracing::instrument(skip_all)]
     pub async fn update_profile(
         &self,
         user_id: UserId,
@@ -957,17 +963,43 @@ impl Services {
     }
 }
 
+/// The sign-up job's payload: the request, or `{}` once the step that makes the account has
+/// emptied it (a retry of that job then has nothing left to do).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SignUpPayload {
+    Waiting(Box<SignupRequest>),
+    Emptied(EmptyObject),
+}
+
+/// `{}` and nothing else.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmptyObject {}
+
+impl queue::Payload for SignUpPayload {
+    const KIND: &'static str = "sign_up";
+}
+
 /// Runs a queued sign-up (see [`Services::sign_up`]).
-pub async fn run_sign_up(services: &Services, job: &job::Model) -> Result<(), JobError> {
-    if job.payload.trim() == "{}" {
-        return Ok(());
+pub struct SignUp;
+
+impl Job for SignUp {
+    type Payload = SignUpPayload;
+
+    async fn run(
+        services: &Services,
+        job: &job::Model,
+        payload: SignUpPayload,
+    ) -> Result<(), JobError> {
+        match payload {
+            SignUpPayload::Emptied(_) => Ok(()),
+            SignUpPayload::Waiting(request) => services
+                .complete_sign_up(job.id, *request)
+                .await
+                .map_err(JobError::retry),
+        }
     }
-    let request: SignupRequest = serde_json::from_str(&job.payload)
-        .map_err(|e| JobError::Permanent(format!("unreadable payload: {e}")))?;
-    services
-        .complete_sign_up(job.id, request)
-        .await
-        .map_err(|e| JobError::Retry(format!("{e:#}")))
 }
 
 /// Defaults for a fresh throttle, used by the binary and by tests.

@@ -44,7 +44,7 @@ pub async fn record<C: ConnectionTrait>(
 }
 
 /// The newest entries first, `limit` at a time, older than `before` (an entry id) when given.
-pub async fn list<C: ConnectionTrait>(
+async fn list<C: ConnectionTrait>(
     conn: &C,
     workspace: WorkspaceId,
     limit: u64,
@@ -59,4 +59,17 @@ pub async fn list<C: ConnectionTrait>(
         .limit(limit)
         .all(conn)
         .await?)
+}
+
+impl crate::Services {
+    /// A workspace's activity log, the newest entries first, `limit` at a time, older than
+    /// `before` (an entry id) when given.
+    pub async fn activity_of(
+        &self,
+        workspace: WorkspaceId,
+        limit: u64,
+        before: Option<i64>,
+    ) -> Result<Vec<activity::Model>> {
+        list(&self.db, workspace, limit, before).await
+    }
 }

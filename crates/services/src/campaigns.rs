@@ -131,6 +131,7 @@ impl Services {
     }
 
     /// Creates a campaign (`id` None) or changes one.
+    #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id))]
     pub async fn save_campaign(
         &self,
         ctx: &Membership,
@@ -195,6 +196,7 @@ impl Services {
     }
 
     /// Deletes a campaign; its posts stay, without a campaign.
+    #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id))]
     pub async fn delete_campaign(
         &self,
         ctx: &Membership,

@@ -128,6 +128,7 @@ impl Services {
 
     /// Starts connecting a `platform` account to the member's workspace; returns the address to
     /// send the browser to.
+    #[tracing::instrument(skip_all)]
     pub async fn start_connection(
         &self,
         ctx: &Membership,
@@ -231,6 +232,7 @@ impl Services {
 
     /// Finishes a connection when the platform sends the browser back.
     #[allow(clippy::too_many_arguments)]
+    #[tracing::instrument(skip_all)]
     pub async fn finish_connection(
         &self,
         actor: &user::Model,
@@ -353,6 +355,7 @@ impl Services {
     }
 
     /// Connects the accounts the person chose among those a grant offered.
+    #[tracing::instrument(skip_all)]
     pub async fn choose_accounts(
         &self,
         actor: &user::Model,
@@ -505,6 +508,7 @@ impl Services {
 
     /// Disconnects an account: its tokens are revoked at the platform where it offers that,
     /// then deleted; the account stays listed as disconnected, with its posts' history.
+    #[tracing::instrument(skip_all)]
     pub async fn disconnect_account(
         &self,
         ctx: &Membership,

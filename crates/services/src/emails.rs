@@ -1,12 +1,33 @@
 //! The e-mails the product sends, and how they are queued: a message is written as a job in the
 //! same transaction as the change it announces, and the worker delivers it.
 
-use crate::Result;
+use crate::jobs::{Job, JobError};
 use crate::queue::{self, NewJob};
+use crate::{Result, Services};
 use providers::mail::Email;
 use sea_orm::ConnectionTrait;
+use store::entities::job;
 
-pub const JOB_KIND: &str = "send_email";
+impl queue::Payload for Email {
+    const KIND: &'static str = "send_email";
+}
+
+/// Delivers one queued e-mail; a refusal the mail server gives for good is not tried again.
+pub struct Deliver;
+
+impl Job for Deliver {
+    type Payload = Email;
+
+    async fn run(services: &Services, _: &job::Model, email: Email) -> Result<(), JobError> {
+        services.mailer.send(&email).await.map_err(|e| {
+            if e.is_permanent() {
+                JobError::Permanent(e.to_string())
+            } else {
+                JobError::Retry(e.to_string())
+            }
+        })
+    }
+}
 
 /// Queues `email` for delivery. The job names its recipient's address, so that deleting the
 /// person (or answering a deletion request for the address) withdraws it while it waits.
@@ -28,8 +49,7 @@ async fn queue_job<C: ConnectionTrait>(
     user_id: Option<i64>,
     recipient: Option<String>,
 ) -> Result<()> {
-    let payload = serde_json::to_value(&email).map_err(anyhow::Error::from)?;
-    let mut job = NewJob::now(JOB_KIND, payload);
+    let mut job = NewJob::of(&email)?;
     job.user_id = user_id;
     job.recipient = recipient;
     queue::enqueue(conn, job).await?;
@@ -319,7 +339,7 @@ pub fn deletion_request_reminder(
 pub fn deletion_receipt(
     to: &str,
     name: &str,
-    receipt: &crate::deletion::Receipt,
+    receipt: &crate::deletion::receipt::Receipt,
     kept: &[(&'static str, String)],
     revoke_help: &str,
 ) -> Email {
@@ -377,8 +397,8 @@ pub fn deletion_receipt(
 
 /// What the receipt says about the posts and files the person made in workspaces others keep:
 /// what is there, and whether it is deleted or left (their choice, recorded).
-fn kept_work_lines(receipt: &crate::deletion::Receipt) -> String {
-    use crate::deletion::KeptWork;
+fn kept_work_lines(receipt: &crate::deletion::receipt::Receipt) -> String {
+    use crate::deletion::receipt::KeptWork;
     if receipt.kept.is_empty() {
         return String::new();
     }
@@ -424,17 +444,17 @@ pub fn workspace_handed_over(
     to: &str,
     name: &str,
     workspace: &str,
-    kept_work: crate::deletion::KeptWork,
+    kept_work: crate::deletion::receipt::KeptWork,
     their_work: bool,
 ) -> Email {
     let work = match (their_work, kept_work) {
         (false, _) => "Its posts, files, campaigns and connected accounts are unchanged.",
-        (true, crate::deletion::KeptWork::Delete) => {
+        (true, crate::deletion::receipt::KeptWork::Delete) => {
             "Its campaigns and connected accounts are unchanged. The posts and files that \
              person made there were deleted with their account; a notice on your next visit \
              to Socializioz says what went, naming any scheduled post that was withdrawn."
         }
-        (true, crate::deletion::KeptWork::Leave) => {
+        (true, crate::deletion::receipt::KeptWork::Leave) => {
             "As that person chose, the posts and files they made there stay, no longer linked \
              to them; its campaigns and connected accounts are unchanged."
         }

@@ -10,8 +10,8 @@
 //! `posting` (its worker stopped mid-call) does not post again blindly but leaves it
 //! `unconfirmed` for a person, who can look at the post and retry.
 
+use crate::jobs::{Job, JobError};
 use crate::queue::{self, NewJob};
-use crate::worker::JobError;
 use crate::workspaces::{Membership, lock_as_editor};
 use crate::{Result, ServiceError, Services};
 use domain::Platform;
@@ -20,8 +20,6 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use store::entities::{job, post, post_target, social_account, user};
-
-pub const JOB_KIND: &str = "first_comment";
 
 /// How many times a comment that failed in a passing way is tried.
 const MAX_ATTEMPTS: i32 = 5;
@@ -41,9 +39,14 @@ pub mod state {
     pub const UNSUPPORTED: &str = "unsupported";
 }
 
+/// A first-comment job: the target whose comment it posts.
 #[derive(Debug, Serialize, Deserialize)]
-struct Payload {
+pub struct CommentTarget {
     target: i64,
+}
+
+impl queue::Payload for CommentTarget {
+    const KIND: &'static str = "first_comment";
 }
 
 /// The comment text of `post`, when it has one worth posting.
@@ -88,7 +91,7 @@ async fn enqueue<C: ConnectionTrait>(
     target_id: i64,
     platform: &str,
 ) -> Result<()> {
-    let mut job = NewJob::now(JOB_KIND, serde_json::json!(Payload { target: target_id }));
+    let mut job = NewJob::of(&CommentTarget { target: target_id })?;
     job.max_attempts = MAX_ATTEMPTS;
     job.workspace_id = Some(workspace_id);
     // Comments count against the platform's publishing slots (its rate limits).
@@ -143,14 +146,22 @@ async fn move_state<C: ConnectionTrait>(
     Ok(res.rows_affected > 0)
 }
 
-/// Runs one first-comment job.
-pub async fn run(services: &Services, job: &job::Model) -> Result<(), JobError> {
-    let payload: Payload = serde_json::from_str(&job.payload)
-        .map_err(|e| JobError::Permanent(format!("unreadable payload: {e}")))?;
-    let last_try = job.attempts >= job.max_attempts;
-    post_comment(services, payload.target, last_try)
-        .await
-        .map_err(|e| JobError::Retry(format!("{e:#}")))?
+/// The first-comment job: posts one target's comment.
+pub struct PostFirstComment;
+
+impl Job for PostFirstComment {
+    type Payload = CommentTarget;
+
+    async fn run(
+        services: &Services,
+        job: &job::Model,
+        payload: CommentTarget,
+    ) -> Result<(), JobError> {
+        let last_try = job.attempts >= job.max_attempts;
+        post_comment(services, payload.target, last_try)
+            .await
+            .map_err(JobError::retry)?
+    }
 }
 
 /// What the job does; the outer `Result` is for failures of our own (the database), the inner

@@ -1,112 +1,18 @@
-//! The daily jobs that keep what the Privacy Policy promises about retention, once per cluster:
-//!
-//! - `retention` (02:30 UTC): the encrypted backup when `retention.backups` is on, then purges
-//!   the backups past `retention.backup_days`, the legal records past their period, the
-//!   forget-list entries past their `keep_until` and the outbox e-mails past
-//!   `retention.outbox_days`, and hands the consent ledger's head to the outside witness (the
-//!   log, and `consent.witness_file`);
-//! - `usage_rollup` (00:30 UTC): counts the day that ended into the anonymized aggregates
-//!   (`crate::usage`).
-//!
-//! Each worker makes sure, when it starts, that both are planned. A run's idempotency key is
-//! its kind and UTC day, so however many workers plan, one job a day exists in the cluster; a
-//! job plans the next day's before doing its work, so a failing day does not end the series.
+//! The daily `retention` job (see [`crate::jobs::daily`]), which keeps what the Privacy
+//! Policy promises about retention, once per cluster: the encrypted backup when
+//! `retention.backups` is on, then purges the backups past `retention.backup_days`, the legal
+//! records past their period, the forget-list entries past their `keep_until` and the outbox
+//! e-mails past `retention.outbox_days`, and hands the consent ledger's head to the outside
+//! witness (the log, and `consent.witness_file`). It plans the next day's run before doing its
+//! work, so a failing day does not end the series.
 
-use crate::queue::{self, NewJob};
-use crate::worker::JobError;
+use crate::jobs::{Job, JobError, daily};
+use crate::queue;
 use crate::{Result, Services};
-use chrono::{DateTime, Days, NaiveTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::path::PathBuf;
 use store::entities::{forget_entry, job};
-
-pub const JOB_KIND: &str = "retention";
-
-/// When each daily job runs (UTC).
-fn time_of(kind: &str) -> NaiveTime {
-    let (h, m) = if kind == crate::usage::JOB_KIND {
-        (0, 30)
-    } else {
-        (2, 30)
-    };
-    NaiveTime::from_hms_opt(h, m, 0).unwrap_or(NaiveTime::MIN)
-}
-
-/// The first time after `after` at which a `kind` job runs.
-pub fn next_run(kind: &str, after: DateTime<Utc>) -> DateTime<Utc> {
-    let at = after.date_naive().and_time(time_of(kind)).and_utc();
-    if at > after {
-        at
-    } else {
-        at.checked_add_days(Days::new(1)).unwrap_or(at)
-    }
-}
-
-fn idempotency_key(kind: &str, at: DateTime<Utc>) -> String {
-    format!("{kind}:{}", at.format("%Y-%m-%d"))
-}
-
-/// Plans the `kind` job for `at`, unless that day's job exists (planned by another worker,
-/// or run already).
-async fn plan_at<C: ConnectionTrait>(
-    conn: &C,
-    kind: &'static str,
-    at: DateTime<Utc>,
-) -> Result<()> {
-    let key = idempotency_key(kind, at);
-    let exists = job::Entity::find()
-        .filter(job::Column::IdempotencyKey.eq(key.as_str()))
-        .one(conn)
-        .await?
-        .is_some();
-    if exists {
-        return Ok(());
-    }
-    let mut next = NewJob::now(kind, serde_json::json!({}));
-    next.run_at = at;
-    next.idempotency_key = Some(key);
-    next.subject = Some(format!("cluster:{kind}"));
-    match queue::enqueue(conn, next).await {
-        Ok(_) => Ok(()),
-        // Another worker planned the same day a moment ago.
-        Err(crate::ServiceError::Unexpected(err))
-            if err
-                .downcast_ref::<sea_orm::DbErr>()
-                .is_some_and(store::is_unique_violation) =>
-        {
-            Ok(())
-        }
-        Err(err) => Err(err),
-    }
-}
-
-/// Makes sure the daily jobs are planned: each kind that has no job waiting or running gets
-/// one at its next time, and the deletion requests' check while a request is under way. Every
-/// worker calls this when it starts.
-pub async fn plan_daily_jobs(db: &store::Db) -> Result<()> {
-    let now = crate::now();
-    for kind in [JOB_KIND, crate::usage::JOB_KIND] {
-        let pending = job::Entity::find()
-            .filter(job::Column::Kind.eq(kind))
-            .filter(job::Column::State.is_in([queue::QUEUED, queue::RUNNING]))
-            .one(db)
-            .await?;
-        if pending.is_none() {
-            plan_at(db, kind, next_run(kind, now)).await?;
-        }
-    }
-    crate::deletion_requests::ensure_planned(db).await
-}
-
-/// Plans the run after `job` (the next day's).
-pub(crate) async fn plan_next(db: &store::Db, kind: &'static str, job: &job::Model) -> Result<()> {
-    let mut next = next_run(kind, job.run_at.max(crate::now()));
-    // Never the day of the job itself (one brought forward by hand, run before its time).
-    if job.idempotency_key.as_deref() == Some(idempotency_key(kind, next).as_str()) {
-        next = next.checked_add_days(Days::new(1)).unwrap_or(next);
-    }
-    plan_at(db, kind, next).await
-}
 
 /// What one retention run did.
 #[derive(Debug, Clone, Default)]
@@ -233,44 +139,24 @@ impl Services {
     }
 }
 
-/// Runs the daily retention job.
-pub async fn run(services: &Services, job: &job::Model) -> Result<(), JobError> {
-    plan_next(&services.db, JOB_KIND, job)
-        .await
-        .map_err(|e| JobError::Retry(format!("{e:#}")))?;
-    services
-        .run_retention(crate::now())
-        .await
-        .map(|_| ())
-        .map_err(|e| JobError::Retry(format!("{e:#}")))
-}
+/// The daily retention run.
+pub struct Retention;
 
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
+impl Job for Retention {
+    type Payload = daily::RetentionRun;
 
-    fn at(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-    }
-
-    #[test]
-    fn the_next_run_is_the_next_time_of_day() {
-        assert_eq!(
-            next_run(JOB_KIND, at("2026-11-29T01:00:00Z")),
-            at("2026-11-29T02:30:00Z")
-        );
-        assert_eq!(
-            next_run(JOB_KIND, at("2026-11-29T02:30:00Z")),
-            at("2026-11-30T02:30:00Z")
-        );
-        assert_eq!(
-            next_run(crate::usage::JOB_KIND, at("2026-12-31T23:59:00Z")),
-            at("2027-01-01T00:30:00Z")
-        );
-        assert_eq!(
-            idempotency_key(JOB_KIND, at("2026-11-30T02:30:00Z")),
-            "retention:2026-11-30"
-        );
+    async fn run(
+        services: &Services,
+        job: &job::Model,
+        _: daily::RetentionRun,
+    ) -> Result<(), JobError> {
+        daily::plan_next::<daily::RetentionRun>(&services.db, job)
+            .await
+            .map_err(JobError::retry)?;
+        services
+            .run_retention(crate::now())
+            .await
+            .map(|_| ())
+            .map_err(JobError::retry)
     }
 }

@@ -18,6 +18,7 @@ pub mod export;
 pub mod first_comments;
 pub mod housekeeping;
 pub mod impact;
+pub mod jobs;
 pub mod legal_records;
 pub mod media;
 pub mod notices;
@@ -31,9 +32,8 @@ pub mod sessions;
 pub mod throttle;
 pub mod token_refresh;
 pub mod tokens;
+pub mod trace;
 pub mod usage;
-pub mod worker;
-pub mod worker_identity;
 pub mod workspaces;
 
 use std::sync::Arc;

@@ -357,6 +357,7 @@ impl Services {
     /// (and must match what its name claims), its size is held to the limit of its kind while
     /// it arrives, and an image gets its dimensions and a thumbnail. On any refusal nothing is
     /// left in storage or in the database.
+    #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id))]
     pub async fn upload_media<S, E>(
         &self,
         ctx: &Membership,
@@ -631,6 +632,7 @@ impl Services {
     }
 
     /// Changes a file's folder and tags.
+    #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id, media = id))]
     pub async fn update_media(
         &self,
         ctx: &Membership,
@@ -667,6 +669,7 @@ impl Services {
 
     /// Deletes a file and its stored bytes. A file that a post still waiting to go out carries
     /// is refused; published posts keep their record without it.
+    #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id, media = id))]
     pub async fn delete_media(&self, ctx: &Membership, actor: &user::Model, id: i64) -> Result<()> {
         let ws = ctx.workspace_id();
         let txn = store::begin_write(&self.db).await?;

@@ -30,9 +30,8 @@ pub fn sha256(text: &str) -> String {
 
 impl Services {
     /// The version of `kind` in effect now: the newest one whose effective date has come.
-    pub async fn policy_in_effect<C: ConnectionTrait>(
+    pub async fn policy_in_effect(
         &self,
-        conn: &C,
         kind: PolicyKind,
     ) -> Result<Option<policy_version::Model>> {
         Ok(policy_version::Entity::find()
@@ -40,7 +39,7 @@ impl Services {
             .filter(policy_version::Column::EffectiveAt.lte(crate::now()))
             .order_by_desc(policy_version::Column::EffectiveAt)
             .order_by_desc(policy_version::Column::Id)
-            .one(conn)
+            .one(&self.db)
             .await?)
     }
 
@@ -161,16 +160,9 @@ impl Services {
     ) -> Result<Vec<policy_version::Model>> {
         let mut list = Vec::with_capacity(kinds.len());
         for kind in kinds {
-            list.push(
-                self.policy_in_effect(&self.db, *kind)
-                    .await?
-                    .ok_or_else(|| {
-                        ServiceError::Unexpected(anyhow::anyhow!(
-                            "no {} is in effect",
-                            kind.title()
-                        ))
-                    })?,
-            );
+            list.push(self.policy_in_effect(*kind).await?.ok_or_else(|| {
+                ServiceError::Unexpected(anyhow::anyhow!("no {} is in effect", kind.title()))
+            })?);
         }
         Ok(list)
     }

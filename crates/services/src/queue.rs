@@ -33,6 +33,13 @@ pub const RUNNING: &str = "running";
 pub const DONE: &str = "done";
 pub const DEAD: &str = "dead";
 
+/// What a kind of job carries in its row. The type names the kind, so a payload cannot be
+/// enqueued under another kind's name; the job that runs it is in [`crate::jobs::registry`].
+pub trait Payload: serde::Serialize + serde::de::DeserializeOwned + Send + 'static {
+    /// The kind stored in `jobs.kind`.
+    const KIND: &'static str;
+}
+
 /// A job to add.
 #[derive(Debug, Clone)]
 pub struct NewJob {
@@ -65,34 +72,38 @@ impl NewJob {
         }
     }
 
+    /// A job of `payload`'s kind, due now.
+    pub fn of<P: Payload>(payload: &P) -> Result<Self> {
+        let value = serde_json::to_value(payload).map_err(anyhow::Error::from)?;
+        Ok(Self::now(P::KIND, value))
+    }
+
     pub fn for_user(mut self, user_id: i64) -> Self {
         self.user_id = Some(user_id);
         self
     }
 }
 
-/// Adds a job, inside the caller's transaction when given one.
-/// Replaces the queued job of `kind` about `subject` (one planned job per subject, such as an
+/// Replaces the queued job of `payload`'s kind about `subject` (one planned job per subject, such as an
 /// account's next token refresh): withdraws any still queued, then, when `run_at` is given,
 /// plans one at that time with `payload`.
-pub(crate) async fn replan<C: ConnectionTrait>(
+pub(crate) async fn replan<C: ConnectionTrait, P: Payload>(
     conn: &C,
-    kind: &'static str,
     subject: String,
     workspace_id: i64,
-    payload: serde_json::Value,
+    payload: &P,
     run_at: Option<DateTime<Utc>>,
 ) -> Result<()> {
     job::Entity::delete_many()
         .filter(job::Column::Subject.eq(subject.as_str()))
-        .filter(job::Column::Kind.eq(kind))
+        .filter(job::Column::Kind.eq(P::KIND))
         .filter(job::Column::State.eq(QUEUED))
         .exec(conn)
         .await?;
     let Some(run_at) = run_at else {
         return Ok(());
     };
-    let mut job = NewJob::now(kind, payload);
+    let mut job = NewJob::of(payload)?;
     job.run_at = run_at;
     job.workspace_id = Some(workspace_id);
     job.subject = Some(subject);
@@ -100,6 +111,8 @@ pub(crate) async fn replan<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Adds a job, inside the caller's transaction when given one. The request being served, if
+/// any, is recorded with it (see [`crate::trace`]).
 pub async fn enqueue<C: ConnectionTrait>(conn: &C, job: NewJob) -> Result<i64> {
     let now = crate::now();
     let row = job::ActiveModel {
@@ -118,6 +131,7 @@ pub async fn enqueue<C: ConnectionTrait>(conn: &C, job: NewJob) -> Result<i64> {
         concurrency_key: Set(job.concurrency_key),
         subject: Set(job.subject),
         recipient: Set(job.recipient),
+        request_id: Set(crate::trace::current_request_id()),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -524,54 +538,22 @@ pub async fn next_due(db: &store::Db) -> Result<Option<DateTime<Utc>>> {
 /// attempt does not count.
 pub async fn release(db: &store::Db, job: &job::Model, worker: &str) -> Result<()> {
     use sea_orm::sea_query::ExprTrait;
-    let txn = store::begin_write(db).await?;
-    let res = job::Entity::update_many()
+    let update = job::Entity::update_many()
         .col_expr(job::Column::State, Expr::value(QUEUED))
-        .col_expr(
-            job::Column::LockedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
         .col_expr(
             job::Column::Attempts,
             Expr::col(job::Column::Attempts).sub(1),
-        )
-        .col_expr(job::Column::UpdatedAt, Expr::value(crate::now()))
-        .filter(job::Column::Id.eq(job.id))
-        .filter(job::Column::State.eq(RUNNING))
-        .filter(job::Column::LockedBy.eq(worker))
-        .exec(&txn)
-        .await?;
-    if res.rows_affected > 0 {
-        release_slots(&txn, job.id).await?;
-    }
-    txn.commit().await?;
-    Ok(())
+        );
+    finish(db, job, worker, update).await
 }
 
 /// Marks a job done and drops its payload (and an e-mail's recipient), which may carry links,
 /// text or an address no longer needed.
 pub async fn complete(db: &store::Db, job: &job::Model, worker: &str) -> Result<()> {
-    let txn = store::begin_write(db).await?;
-    let res = job::Entity::update_many()
+    let update = forget_payload(job::Entity::update_many())
         .col_expr(job::Column::State, Expr::value(DONE))
-        .col_expr(job::Column::Payload, Expr::value("{}"))
-        .col_expr(job::Column::Recipient, Expr::value(Option::<String>::None))
-        .col_expr(
-            job::Column::LockedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(job::Column::LastError, Expr::value(Option::<String>::None))
-        .col_expr(job::Column::UpdatedAt, Expr::value(crate::now()))
-        .filter(job::Column::Id.eq(job.id))
-        .filter(job::Column::State.eq(RUNNING))
-        .filter(job::Column::LockedBy.eq(worker))
-        .exec(&txn)
-        .await?;
-    if res.rows_affected > 0 {
-        release_slots(&txn, job.id).await?;
-    }
-    txn.commit().await?;
-    Ok(())
+        .col_expr(job::Column::LastError, Expr::value(Option::<String>::None));
+    finish(db, job, worker, update).await
 }
 
 /// Records a failed attempt: the job runs again after a backoff, or, after its last attempt or
@@ -584,7 +566,6 @@ pub async fn fail(
     reason: &str,
     retry: Retry,
 ) -> Result<()> {
-    let now = crate::now();
     let dead = retry == Retry::Never || job.attempts >= job.max_attempts;
     // A platform's wait is honoured up to a week: an absurd Retry-After cannot overflow the
     // date or park a job for ever.
@@ -596,27 +577,44 @@ pub async fn fail(
     let run_at = if dead {
         job.run_at
     } else {
-        now + chrono::Duration::from_std(wait).context("backoff too long")?
+        crate::now() + chrono::Duration::from_std(wait).context("backoff too long")?
     };
-    let txn = store::begin_write(db).await?;
     let mut update = job::Entity::update_many()
         .col_expr(
             job::Column::State,
             Expr::value(if dead { DEAD } else { QUEUED }),
         )
-        .col_expr(job::Column::RunAt, Expr::value(run_at));
+        .col_expr(job::Column::RunAt, Expr::value(run_at))
+        .col_expr(job::Column::LastError, Expr::value(truncate(reason, 2000)));
     if dead {
-        update = update
-            .col_expr(job::Column::Payload, Expr::value("{}"))
-            .col_expr(job::Column::Recipient, Expr::value(Option::<String>::None));
+        update = forget_payload(update);
     }
+    finish(db, job, worker, update).await
+}
+
+/// Empties what a finished job no longer needs: its payload and an e-mail's recipient.
+fn forget_payload(update: sea_orm::UpdateMany<job::Entity>) -> sea_orm::UpdateMany<job::Entity> {
+    update
+        .col_expr(job::Column::Payload, Expr::value("{}"))
+        .col_expr(job::Column::Recipient, Expr::value(Option::<String>::None))
+}
+
+/// Ends this worker's hold on a running job with `update` (its new state and what goes with
+/// it), and frees the job's slots, in one transaction. A job this worker no longer holds (its
+/// lease ran out and another took it) is left as it is.
+async fn finish(
+    db: &store::Db,
+    job: &job::Model,
+    worker: &str,
+    update: sea_orm::UpdateMany<job::Entity>,
+) -> Result<()> {
+    let txn = store::begin_write(db).await?;
     let res = update
         .col_expr(
             job::Column::LockedUntil,
             Expr::value(Option::<DateTime<Utc>>::None),
         )
-        .col_expr(job::Column::LastError, Expr::value(truncate(reason, 2000)))
-        .col_expr(job::Column::UpdatedAt, Expr::value(now))
+        .col_expr(job::Column::UpdatedAt, Expr::value(crate::now()))
         .filter(job::Column::Id.eq(job.id))
         .filter(job::Column::State.eq(RUNNING))
         .filter(job::Column::LockedBy.eq(worker))

@@ -1,7 +1,7 @@
 //! Server-side sessions, and the browsers an account signed in with before (known devices). In
 //! both the browser holds a random token and the database holds its hash.
 
-use crate::{Result, ServiceError, tokens};
+use crate::{Result, ServiceError, Services, tokens};
 use chrono::Duration;
 use domain::{SessionId, UserId};
 use sea_orm::{
@@ -24,6 +24,35 @@ pub struct AuthSession {
 impl AuthSession {
     pub fn user_id(&self) -> UserId {
         UserId(self.user.id)
+    }
+}
+
+/// The session actions a route asks for. They run on the service's own connection; the free
+/// functions below take any connection, for callers inside a transaction.
+impl Services {
+    /// The session and user behind a cookie token (see [`authenticate`]).
+    pub async fn authenticate_session(&self, token: &str) -> Result<Option<AuthSession>> {
+        authenticate(&self.db, token).await
+    }
+
+    /// The user's sessions that have not expired, the most recently used first.
+    pub async fn sessions_of(&self, user_id: UserId) -> Result<Vec<session::Model>> {
+        list(&self.db, user_id).await
+    }
+
+    /// Ends the session behind `token` (log out).
+    pub async fn end_session(&self, token: &str) -> Result<()> {
+        end(&self.db, token).await
+    }
+
+    /// Ends one of the user's sessions; another person's session is "not found".
+    pub async fn end_one_session(&self, user_id: UserId, id: SessionId) -> Result<()> {
+        end_one(&self.db, user_id, id).await
+    }
+
+    /// Ends every session of the user but `keep`; returns how many ended.
+    pub async fn end_other_sessions(&self, user_id: UserId, keep: SessionId) -> Result<u64> {
+        end_all_but(&self.db, user_id, Some(keep)).await
     }
 }
 

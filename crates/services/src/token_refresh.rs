@@ -5,8 +5,9 @@
 //! sends them.
 
 use crate::account_tokens::TokenSet;
+use crate::account_tokens::connected_account;
+use crate::jobs::{Job, JobError};
 use crate::queue;
-use crate::worker::JobError;
 use crate::{Result, Services, activity, emails, posts, publishing};
 use chrono::{DateTime, Utc};
 use domain::{Platform, Role, WorkspaceId};
@@ -16,14 +17,17 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use serde::{Deserialize, Serialize};
 use store::entities::{account_token, job, membership, post, post_target, social_account, user};
 
-pub const JOB_KIND: &str = "refresh_tokens";
-
 /// How long before expiry a token is refreshed.
 pub const AHEAD: chrono::Duration = chrono::Duration::minutes(10);
 
+/// A token refresh: the account whose tokens are renewed.
 #[derive(Serialize, Deserialize)]
-struct Payload {
+pub struct TokensOf {
     account: i64,
+}
+
+impl queue::Payload for TokensOf {
+    const KIND: &'static str = "refresh_tokens";
 }
 
 fn subject(account_id: i64) -> String {
@@ -38,16 +42,13 @@ pub(crate) async fn schedule<C: ConnectionTrait>(
     workspace_id: i64,
     expires_at: Option<DateTime<Utc>>,
 ) -> Result<()> {
-    let payload = serde_json::to_value(Payload {
-        account: account_id,
-    })
-    .map_err(anyhow::Error::from)?;
     queue::replan(
         conn,
-        JOB_KIND,
         subject(account_id),
         workspace_id,
-        payload,
+        &TokensOf {
+            account: account_id,
+        },
         expires_at.map(|at| refresh_time(crate::now(), at)),
     )
     .await
@@ -76,23 +77,22 @@ pub(crate) async fn refresh_soon(
     Ok(())
 }
 
-/// Runs one refresh job.
-pub async fn run(services: &Services, job: &job::Model) -> Result<(), JobError> {
-    let payload: Payload = serde_json::from_str(&job.payload)
-        .map_err(|e| JobError::Permanent(format!("unreadable payload: {e}")))?;
+/// The refresh job of one account.
+pub struct RefreshTokens;
+
+impl Job for RefreshTokens {
+    type Payload = TokensOf;
+
+    async fn run(services: &Services, job: &job::Model, payload: TokensOf) -> Result<(), JobError> {
+        run(services, job, payload).await
+    }
+}
+
+async fn run(services: &Services, _job: &job::Model, payload: TokensOf) -> Result<(), JobError> {
     let retry = |e: crate::ServiceError| JobError::Retry(format!("{e:#}"));
-    let Some(account) = social_account::Entity::find_by_id(payload.account)
-        .one(&services.db)
-        .await
-        .map_err(|e| retry(e.into()))?
-    else {
+    let Some((account, platform)) = connected_account(&services.db, payload.account).await? else {
         return Ok(());
     };
-    if account.status != "connected" {
-        return Ok(());
-    }
-    let platform = Platform::parse(&account.platform)
-        .map_err(|_| JobError::Permanent("unknown platform".into()))?;
     let Some(connector) = services.connectors.get(platform) else {
         return Err(JobError::Permanent(format!(
             "{platform} is not set up on this server"

@@ -12,7 +12,7 @@
 //! once, does not double a count, and deleting an account later does not change the counts of
 //! days already rolled up. No row names a person or a workspace.
 
-use crate::worker::JobError;
+use crate::jobs::{Job, JobError, daily};
 use crate::{Result, Services};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
@@ -20,8 +20,6 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelec
 use std::collections::BTreeMap;
 use store::entities::usage_daily;
 use store::entities::{job, media_item, post, post_target, publish_attempt, social_account};
-
-pub const JOB_KIND: &str = "usage_rollup";
 
 /// The marker feature: the day has been rolled up.
 pub const ROLLED_UP: &str = "day_rolled_up";
@@ -231,15 +229,25 @@ impl Services {
     }
 }
 
-/// Runs the daily roll-up; the next one is planned first, so that a failing day does not end
-/// the daily runs.
-pub async fn run(services: &Services, job: &job::Model) -> Result<(), JobError> {
-    crate::housekeeping::plan_next(&services.db, JOB_KIND, job)
-        .await
-        .map_err(|e| JobError::Retry(format!("{e:#}")))?;
-    services
-        .roll_up_usage(crate::now())
-        .await
-        .map(|_| ())
-        .map_err(|e| JobError::Retry(format!("{e:#}")))
+/// The daily roll-up; the next one is planned first, so that a failing day does not end the
+/// daily runs.
+pub struct Rollup;
+
+impl Job for Rollup {
+    type Payload = daily::UsageRollup;
+
+    async fn run(
+        services: &Services,
+        job: &job::Model,
+        _: daily::UsageRollup,
+    ) -> Result<(), JobError> {
+        daily::plan_next::<daily::UsageRollup>(&services.db, job)
+            .await
+            .map_err(JobError::retry)?;
+        services
+            .roll_up_usage(crate::now())
+            .await
+            .map(|_| ())
+            .map_err(JobError::retry)
+    }
 }

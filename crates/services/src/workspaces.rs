@@ -311,6 +311,7 @@ async fn member_row<C: ConnectionTrait>(
 
 impl Services {
     /// Creates a workspace with `owner` as its first owner.
+    #[tracing::instrument(skip_all)]
     pub async fn create_workspace(
         &self,
         owner: &user::Model,
@@ -395,6 +396,7 @@ impl Services {
         Ok(())
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id))]
     pub async fn rename_workspace(
         &self,
         ctx: &Membership,
@@ -466,6 +468,7 @@ impl Services {
     /// Invites `email` with `role` and e-mails the link. A pending invitation for the same
     /// address is replaced. Refused, under [`LIMIT_FIELD`], once one of the
     /// [`InvitationLimits`] is reached: the message names the limit and when it allows more.
+    #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id))]
     pub async fn invite(
         &self,
         ctx: &Membership,
@@ -611,6 +614,7 @@ impl Services {
         Ok(())
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id))]
     pub async fn revoke_invitation(
         &self,
         ctx: &Membership,
@@ -676,6 +680,7 @@ impl Services {
     /// Accepts an invitation for `user`, whose confirmed address must be the invited one.
     /// Accepts an invitation for `user`, whose address must be the invited one. The link reached
     /// that inbox, so accepting also confirms the address.
+    #[tracing::instrument(skip_all, fields(user = user.id))]
     pub async fn accept_invitation(&self, user: &user::Model, token: &str) -> Result<WorkspaceId> {
         let view = self.peek_invitation(token).await?;
         let inv = view.invitation;
@@ -738,6 +743,7 @@ impl Services {
         Ok(ws)
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id))]
     pub async fn change_role(
         &self,
         ctx: &Membership,
@@ -787,6 +793,7 @@ impl Services {
     }
 
     /// Removes another member. (Removing oneself is leaving.)
+    #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id))]
     pub async fn remove_member(
         &self,
         ctx: &Membership,
@@ -826,6 +833,7 @@ impl Services {
         Ok(())
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id))]
     pub async fn leave_workspace(&self, ctx: &Membership, actor: &user::Model) -> Result<()> {
         let txn = self.db.begin().await?;
         let me = lock_as_member(&txn, ctx).await?;

@@ -18,21 +18,26 @@
 //! `/videos`, `Op::Upload` on unpublished `/photos`, `Op::Status` on video status polls,
 //! `Op::Revoke` on `DELETE /me/permissions`.
 //!
-//! The Graph helpers shared with the Instagram simulator (parameters, error bodies, token
-//! checks, fault answers) live here too.
+//! This file holds the OAuth dialog and token calls, the pages and their tokens, and identity;
+//! publishing is in `facebook/publishing.rs`, and the Graph helpers shared with the Instagram
+//! simulator in `graph.rs`.
 
-use crate::oauth::{Flavor, Params, Pkce, RefreshTokens, bearer};
-use crate::{AccessToken, Fault, Grant, Op, Post, PostedMedia, Simulator};
+mod publishing;
+
+use crate::graph::{
+    Answer, GraphError, LONG_TTL, check_version, err, fields, graph_fault, graph_params,
+    graph_token, long_lived, pick, require_scope, token_answer, token_of,
+};
+use crate::oauth::{CLIENT_SECRET, Flavor, Params, Pkce, RefreshTokens, param};
+use crate::{AccessToken, Grant, Op, Simulator};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State as Shared};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Json, Router};
 use domain::Platform;
 use serde_json::{Value, json};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// How Facebook runs OAuth.
@@ -58,13 +63,8 @@ pub(crate) const FLAVOR: Flavor = Flavor {
     default_user: "sandbox_fb",
 };
 
-pub(crate) const CLIENT_SECRET: &str = "sandbox-secret";
 /// A user token from the code lives an hour.
 const SHORT_TTL: Duration = Duration::from_secs(3600);
-/// A long-lived user token lives 60 days.
-pub(crate) const LONG_TTL: Duration = Duration::from_secs(5_184_000);
-/// Facebook's limit on a post's text.
-const MAX_MESSAGE: usize = 63_206;
 /// Page tokens are kept apart from user tokens by this prefix: `fbpage.<page-id>.<random>`.
 const PAGE_TOKEN_PREFIX: &str = "fbpage.";
 
@@ -77,375 +77,6 @@ pub fn router(sim: Simulator) -> Router {
             get(edge_call).post(edge_call).delete(edge_call),
         )
         .with_state(sim)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Graph helpers, shared with the Instagram simulator.
-
-/// An error in Graph's shape: `{"error":{message, type, code, error_subcode, fbtrace_id}}`.
-pub(crate) struct GraphError {
-    status: StatusCode,
-    code: u32,
-    subcode: Option<u32>,
-    kind: &'static str,
-    message: String,
-    transient: bool,
-    headers: Vec<(&'static str, String)>,
-}
-
-impl GraphError {
-    /// An error with `code`, answered with HTTP 400 as Graph mostly does.
-    pub fn new(code: u32, message: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::BAD_REQUEST,
-            code,
-            subcode: None,
-            kind: "OAuthException",
-            message: message.into(),
-            transient: false,
-            headers: Vec::new(),
-        }
-    }
-
-    pub fn subcode(mut self, subcode: u32) -> Self {
-        self.subcode = Some(subcode);
-        self
-    }
-
-    pub fn status(mut self, status: StatusCode) -> Self {
-        self.status = status;
-        self
-    }
-
-    pub fn kind(mut self, kind: &'static str) -> Self {
-        self.kind = kind;
-        self
-    }
-
-    fn transient(mut self) -> Self {
-        self.transient = true;
-        self
-    }
-
-    fn header(mut self, name: &'static str, value: String) -> Self {
-        self.headers.push((name, value));
-        self
-    }
-
-    /// Code 100: a missing or invalid parameter.
-    pub fn invalid(message: impl Into<String>) -> Self {
-        Self::new(100, message).kind("GraphMethodException")
-    }
-
-    /// The answer for an id that does not exist or that the token may not see.
-    pub fn unknown_object(id: &str) -> Self {
-        Self::invalid(format!(
-            "Unsupported request: object '{id}' does not exist, cannot be loaded with this \
-             token, or does not support this operation."
-        ))
-        .subcode(33)
-    }
-}
-
-impl From<GraphError> for Response {
-    fn from(e: GraphError) -> Self {
-        e.into_response()
-    }
-}
-
-impl IntoResponse for GraphError {
-    fn into_response(self) -> Response {
-        let mut error = json!({
-            "message": self.message,
-            "type": self.kind,
-            "code": self.code,
-            "fbtrace_id": crate::random_token("A"),
-        });
-        if let Some(subcode) = self.subcode {
-            error["error_subcode"] = json!(subcode);
-        }
-        if self.transient {
-            error["is_transient"] = json!(true);
-        }
-        let mut response = (self.status, Json(json!({ "error": error }))).into_response();
-        for (name, value) in self.headers {
-            if let Ok(value) = header::HeaderValue::from_str(&value) {
-                response.headers_mut().insert(name, value);
-            }
-        }
-        response
-    }
-}
-
-/// A Graph call's parameters: the query, with the body's (form or JSON) on top. JSON values
-/// that are not strings are kept as JSON text (`attached_media`, `published`).
-pub(crate) fn graph_params(query: Params, headers: &HeaderMap, body: &[u8]) -> Params {
-    let mut params = query;
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    if content_type.starts_with("application/json") {
-        if let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) {
-            for (name, value) in map {
-                let text = match value {
-                    Value::String(text) => text,
-                    other => other.to_string(),
-                };
-                params.insert(name, text);
-            }
-        }
-    } else if !body.is_empty() {
-        for (name, value) in form_urlencoded::parse(body) {
-            params.insert(name.into_owned(), value.into_owned());
-        }
-    }
-    params
-}
-
-/// A parameter's value, empty when absent.
-pub(crate) fn param<'a>(params: &'a Params, name: &str) -> &'a str {
-    params.get(name).map(String::as_str).unwrap_or_default()
-}
-
-/// The token of a Graph call: the `access_token` parameter or `Authorization: Bearer`.
-pub(crate) fn token_of<'a>(params: &'a Params, headers: &'a HeaderMap) -> Option<&'a str> {
-    params
-        .get("access_token")
-        .map(String::as_str)
-        .or_else(|| bearer(headers))
-        .filter(|t| !t.is_empty())
-}
-
-/// The token record behind `token` on `platform`, or the error Graph gives.
-pub(crate) fn graph_token(
-    sim: &Simulator,
-    platform: Platform,
-    token: Option<&str>,
-) -> Result<AccessToken, GraphError> {
-    let Some(token) = token else {
-        return Err(GraphError::new(
-            104,
-            "An access token is required for this request.",
-        ));
-    };
-    let state = sim.state();
-    let Some(found) = state
-        .access
-        .get(token)
-        .filter(|t| t.grant.platform == platform)
-    else {
-        return Err(GraphError::new(
-            190,
-            "Invalid OAuth access token: the token could not be read.",
-        ));
-    };
-    if found.revoked {
-        return Err(GraphError::new(
-            190,
-            "Error validating access token: the person has not authorised this application.",
-        )
-        .subcode(458));
-    }
-    if found.expires_at <= chrono::Utc::now() {
-        return Err(GraphError::new(
-            190,
-            "Error validating access token: the session has expired.",
-        )
-        .subcode(463));
-    }
-    Ok(found.clone())
-}
-
-/// Refuses a token whose grant lacks `scope`, with the permission error `code` (Facebook 200,
-/// Instagram 10).
-pub(crate) fn require_scope(grant: &Grant, scope: &str, code: u32) -> Result<(), GraphError> {
-    if grant.scopes.iter().any(|s| s == scope) {
-        Ok(())
-    } else {
-        Err(GraphError::new(
-            code,
-            format!("(#{code}) This call needs the {scope} permission, which was not granted."),
-        ))
-    }
-}
-
-/// Checks a `vNN.N` version segment.
-pub(crate) fn check_version(version: &str) -> Result<(), GraphError> {
-    let valid = version.strip_prefix('v').is_some_and(|rest| {
-        rest.split_once('.').is_some_and(|(major, minor)| {
-            !major.is_empty()
-                && !minor.is_empty()
-                && major.bytes().all(|b| b.is_ascii_digit())
-                && minor.bytes().all(|b| b.is_ascii_digit())
-        })
-    });
-    if valid {
-        Ok(())
-    } else {
-        Err(GraphError::invalid(format!(
-            "Unknown path components: '{version}' is not an API version."
-        )))
-    }
-}
-
-/// The names in a `fields` parameter (`picture{url},name` gives `picture`, `name`); `None`
-/// when the parameter is absent.
-pub(crate) fn fields(params: &Params) -> Option<Vec<String>> {
-    let raw = params.get("fields")?;
-    let mut names = Vec::new();
-    let mut depth = 0usize;
-    let mut current = String::new();
-    for c in raw.chars() {
-        match c {
-            '{' | '(' => depth += 1,
-            '}' | ')' => depth = depth.saturating_sub(1),
-            ',' if depth == 0 => names.push(std::mem::take(&mut current)),
-            _ if depth == 0 => current.push(c),
-            _ => {}
-        }
-    }
-    names.push(current);
-    Some(
-        names
-            .into_iter()
-            .map(|n| n.split('.').next().unwrap_or_default().trim().to_owned())
-            .filter(|n| !n.is_empty())
-            .collect(),
-    )
-}
-
-/// Keeps the asked-for `fields` of `all` (every field Graph knows for this node), plus `id`;
-/// an unknown field is Graph's code 100.
-pub(crate) fn pick(
-    all: &serde_json::Map<String, Value>,
-    asked: Option<Vec<String>>,
-    default: &[&str],
-    node_type: &str,
-) -> Result<Value, GraphError> {
-    let asked = asked.unwrap_or_else(|| default.iter().map(|s| (*s).to_owned()).collect());
-    let mut out = serde_json::Map::new();
-    for name in asked {
-        let Some(value) = all.get(&name) else {
-            return Err(GraphError::invalid(format!(
-                "(#100) Tried accessing nonexisting field ({name}) on node type ({node_type})"
-            )));
-        };
-        out.insert(name, value.clone());
-    }
-    if let Some(id) = all.get("id") {
-        out.insert("id".into(), id.clone());
-    }
-    Ok(Value::Object(out))
-}
-
-/// The answer to an injected fault, in Graph's shape. A rate limit carries
-/// `X-Business-Use-Case-Usage` for `usage_id` with the minutes until access comes back.
-pub(crate) async fn graph_fault(fault: Fault, platform: Platform, usage_id: &str) -> Response {
-    match fault {
-        Fault::ExpiredToken => GraphError::new(
-            190,
-            "Error validating access token: the session has expired.",
-        )
-        .subcode(463)
-        .into_response(),
-        Fault::RevokedToken => GraphError::new(
-            190,
-            "Error validating access token: the person has not authorised this application.",
-        )
-        .subcode(458)
-        .into_response(),
-        Fault::RateLimited { retry_after } => {
-            let minutes = retry_after.as_secs().div_ceil(60);
-            let (code, kind, message) = match platform {
-                Platform::Instagram => (4, "instagram", "(#4) Application request limit reached"),
-                _ => (32, "pages", "(#32) Page request limit reached"),
-            };
-            let usage = json!({ usage_id: [{
-                "type": kind,
-                "call_count": 100,
-                "total_cputime": 25,
-                "total_time": 30,
-                "estimated_time_to_regain_access": minutes,
-            }]});
-            GraphError::new(code, message)
-                .header("x-business-use-case-usage", usage.to_string())
-                .into_response()
-        }
-        Fault::ServerError | Fault::ProcessingFailed | Fault::SlowProcessing(_) => GraphError::new(
-            2,
-            "An unexpected error happened. Please retry your request later.",
-        )
-        .status(StatusCode::INTERNAL_SERVER_ERROR)
-        .transient()
-        .into_response(),
-        Fault::Slow(wait) => {
-            tokio::time::sleep(wait).await;
-            GraphError::new(2, "Service temporarily unavailable")
-                .status(StatusCode::SERVICE_UNAVAILABLE)
-                .transient()
-                .into_response()
-        }
-    }
-}
-
-/// The host the call came to, for absolute links back into the simulator.
-pub(crate) fn host(headers: &HeaderMap) -> String {
-    headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("localhost")
-        .to_owned()
-}
-
-/// Whether a token was issued to live longer than a day (a long-lived token).
-pub(crate) fn long_lived(token: &AccessToken) -> bool {
-    token.expires_at - token.issued_at > chrono::Duration::days(1)
-}
-
-fn text_len(text: &str) -> usize {
-    text.chars().count()
-}
-
-// ---------------------------------------------------------------------------------------------
-// Facebook's own records, kept beside the shared state (one store per simulator).
-
-#[derive(Default)]
-struct Store {
-    /// Photos uploaded with `published=false`, by id.
-    photos: HashMap<String, Photo>,
-    videos: HashMap<String, Video>,
-}
-
-struct Photo {
-    page_id: String,
-    media: PostedMedia,
-    attached: bool,
-}
-
-struct Video {
-    page_id: String,
-    user_id: String,
-    description: String,
-    media: PostedMedia,
-    /// Polls that still answer "processing".
-    polls_left: u32,
-    progress: Progress,
-}
-
-enum Progress {
-    Processing,
-    Ready,
-    Failed(String),
-}
-
-/// This simulator's store of this platform (made on first use; dropped with the simulator).
-fn store(sim: &Simulator) -> Arc<Mutex<Store>> {
-    sim.extension::<Store>()
-}
-
-fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
-    store.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -540,7 +171,7 @@ fn page_token(sim: &Simulator, user: &AccessToken, page: &Page) -> String {
 
 fn picture(headers: &HeaderMap, id: &str) -> Value {
     json!({"data": {
-        "url": format!("http://{}/facebook/web/pictures/{id}.jpg", host(headers)),
+        "url": format!("http://{}/facebook/web/pictures/{id}.jpg", crate::host(headers, "localhost")),
         "is_silhouette": false,
         "height": 50,
         "width": 50,
@@ -558,7 +189,11 @@ fn page_fields(headers: &HeaderMap, page: &Page) -> serde_json::Map<String, Valu
     all.insert("picture".into(), picture(headers, &page.id));
     all.insert(
         "link".into(),
-        json!(format!("http://{}/facebook/web/{}", host(headers), page.id)),
+        json!(format!(
+            "http://{}/facebook/web/{}",
+            crate::host(headers, "localhost"),
+            page.id
+        )),
     );
     all.insert(
         "tasks".into(),
@@ -606,8 +241,8 @@ async fn node_get(
     let params = query;
     let result = if node == "me" {
         me(&sim, &params, &headers).await
-    } else if lock(&store(&sim)).videos.contains_key(&node) {
-        video_status(&sim, &node, &params, &headers).await
+    } else if publishing::is_video(&sim, &node) {
+        publishing::video_status(&sim, &node, &params, &headers).await
     } else {
         other_node(&sim, &node, &params, &headers).await
     };
@@ -633,33 +268,27 @@ async fn edge_call(
             permissions(&sim, &params, &headers).map_err(Response::from)
         }
         ("DELETE", "me", "permissions") => deauthorise(&sim, &params, &headers).await,
-        ("POST", _, "feed") => feed(&sim, &node, &params, &headers).await,
-        ("POST", _, "photos") => photos(&sim, &node, &params, &headers).await,
-        ("POST", _, "videos") => videos(&sim, &node, &params, &headers).await,
-        ("POST", _, "comments") => comment(&sim, &node, &params, &headers).await,
+        ("POST", _, "feed") => publishing::feed(&sim, &node, &params, &headers).await,
+        ("POST", _, "photos") => publishing::photos(&sim, &node, &params, &headers).await,
+        ("POST", _, "videos") => publishing::videos(&sim, &node, &params, &headers).await,
+        ("POST", _, "comments") => publishing::comment(&sim, &node, &params, &headers).await,
         _ => Err(GraphError::unknown_object(&format!("{node}/{edge}")).into_response()),
     };
     result.unwrap_or_else(|e| e)
 }
 
-type Answer = Result<Response, Response>;
-
-/// A Graph error as whatever the caller returns (a response, or the error itself).
-fn err<E: From<GraphError>>(e: GraphError) -> E {
-    E::from(e)
-}
-
 async fn access_token(sim: &Simulator, p: &Params) -> Answer {
+    let request = FLAVOR.token_request(p);
     if let Some(fault) = sim.take_fault(Platform::Facebook, Op::Token) {
-        return Err(graph_fault(fault, Platform::Facebook, param(p, "client_id")).await);
+        return Err(graph_fault(fault, Platform::Facebook, &request.client.id).await);
     }
-    if param(p, "client_id").is_empty() {
+    if request.client.id.is_empty() {
         return Err(err(GraphError::invalid("Missing client_id parameter.")));
     }
-    if param(p, "client_secret") != CLIENT_SECRET {
+    if request.client.secret != CLIENT_SECRET {
         return Err(err(GraphError::new(1, "Error validating client secret.")));
     }
-    if param(p, "grant_type") == "fb_exchange_token" {
+    if request.grant_type == "fb_exchange_token" {
         let user = graph_token(sim, Platform::Facebook, Some(param(p, "fb_exchange_token")))?;
         if param(p, "fb_exchange_token").starts_with(PAGE_TOKEN_PREFIX) {
             return Err(err(GraphError::new(
@@ -667,43 +296,23 @@ async fn access_token(sim: &Simulator, p: &Params) -> Answer {
                 "Only a user access token can be exchanged for a long-lived one.",
             )));
         }
-        let issued = FLAVOR.issue(sim, user.grant, LONG_TTL);
-        return Ok(Json(json!({
-            "access_token": issued.access,
-            "token_type": "bearer",
-            "expires_in": issued.expires_in,
-        }))
-        .into_response());
+        return Ok(token_answer(&FLAVOR.issue(sim, user.grant, LONG_TTL)));
     }
-    if param(p, "code").is_empty() {
+    if request.code.is_empty() {
         return Err(err(GraphError::invalid("Missing code parameter.")));
     }
-    let grant = FLAVOR
-        .redeem(
-            sim,
-            param(p, "code"),
-            param(p, "client_id"),
-            param(p, "redirect_uri"),
-            param(p, "code_verifier"),
-        )
-        .map_err(|why| {
-            let message = format!("Error validating verification code: {why}.");
-            err::<GraphError>(if why.starts_with("unknown") {
-                GraphError::invalid(message).subcode(36009)
-            } else if why.starts_with("code_verifier") {
-                // A missing or wrong verifier: an invalid parameter, OAuth's way.
-                GraphError::new(100, message)
-            } else {
-                GraphError::invalid(message).subcode(36008)
-            })
-        })?;
-    let issued = FLAVOR.issue(sim, grant, SHORT_TTL);
-    Ok(Json(json!({
-        "access_token": issued.access,
-        "token_type": "bearer",
-        "expires_in": issued.expires_in,
-    }))
-    .into_response())
+    let grant = FLAVOR.redeem(sim, &request).map_err(|why| {
+        let message = format!("Error validating verification code: {why}.");
+        err::<GraphError>(if why.starts_with("unknown") {
+            GraphError::invalid(message).subcode(36009)
+        } else if why.starts_with("code_verifier") {
+            // A missing or wrong verifier: an invalid parameter, OAuth's way.
+            GraphError::new(100, message)
+        } else {
+            GraphError::invalid(message).subcode(36008)
+        })
+    })?;
+    Ok(token_answer(&FLAVOR.issue(sim, grant, SHORT_TTL)))
 }
 
 async fn me(sim: &Simulator, p: &Params, headers: &HeaderMap) -> Answer {
@@ -783,15 +392,7 @@ async fn deauthorise(sim: &Simulator, p: &Params, headers: &HeaderMap) -> Answer
             )));
         }
     };
-    let mut state = sim.state();
-    for token in state.access.values_mut() {
-        if token.grant.platform == Platform::Facebook
-            && token.grant.user_id == user.grant.user_id
-            && token.grant.client_id == user.grant.client_id
-        {
-            token.revoked = true;
-        }
-    }
+    FLAVOR.end_authorisation(sim, &user.grant);
     Ok(Json(json!({"success": true})).into_response())
 }
 
@@ -841,351 +442,4 @@ async fn other_node(sim: &Simulator, node: &str, p: &Params, headers: &HeaderMap
         }
         None => Err(err(GraphError::unknown_object(node))),
     }
-}
-
-/// The page a publishing call goes to, which must be the page of the page token used.
-fn publishing_page(
-    sim: &Simulator,
-    node: &str,
-    p: &Params,
-    headers: &HeaderMap,
-) -> Result<(Grant, Page), GraphError> {
-    match caller(sim, p, headers)? {
-        Caller::Page { token, page } if page.id == node || node == "me" => {
-            require_scope(&token.grant, "pages_manage_posts", 200)?;
-            Ok((token.grant, page))
-        }
-        Caller::Page { .. } => Err(err(GraphError::unknown_object(node))),
-        Caller::User { token } => {
-            if page_of(&token.grant.username, node).is_some() {
-                Err(err(GraphError::new(
-                    200,
-                    "(#200) Publishing to a page needs that page's access token.",
-                )))
-            } else {
-                Err(err(GraphError::unknown_object(node)))
-            }
-        }
-    }
-}
-
-fn flag(p: &Params, name: &str, default: bool) -> bool {
-    match param(p, name) {
-        "" => default,
-        value => !matches!(value, "false" | "0"),
-    }
-}
-
-fn check_text(text: &str, name: &str) -> Result<(), GraphError> {
-    let length = text_len(text);
-    if length > MAX_MESSAGE {
-        return Err(err(GraphError::invalid(format!(
-            "(#100) The {name} is {length} characters long; Facebook allows {MAX_MESSAGE}."
-        ))));
-    }
-    Ok(())
-}
-
-/// The ids of `attached_media`, sent as JSON (`[{"media_fbid":"1"}]`) or as form fields
-/// (`attached_media[0]={"media_fbid":"1"}`).
-fn attached_media(p: &Params) -> Result<Vec<String>, GraphError> {
-    let mut raw: Vec<(usize, String)> = Vec::new();
-    if let Some(json) = p.get("attached_media") {
-        let list: Vec<Value> = serde_json::from_str(json).map_err(|_| {
-            err(GraphError::invalid(
-                "(#100) attached_media must be a list of {\"media_fbid\": id}.",
-            ))
-        })?;
-        raw.extend(
-            list.into_iter()
-                .enumerate()
-                .map(|(i, v)| (i, v.to_string())),
-        );
-    }
-    for (name, value) in p {
-        if let Some(index) = name
-            .strip_prefix("attached_media[")
-            .and_then(|rest| rest.strip_suffix(']'))
-            .and_then(|i| i.parse::<usize>().ok())
-        {
-            raw.push((index, value.clone()));
-        }
-    }
-    raw.sort_by_key(|(i, _)| *i);
-    raw.into_iter()
-        .map(|(_, item)| {
-            let value: Value = serde_json::from_str(&item).unwrap_or(Value::Null);
-            match &value["media_fbid"] {
-                Value::String(id) => Ok(id.clone()),
-                Value::Number(id) => Ok(id.to_string()),
-                _ => Err(err(GraphError::invalid(
-                    "(#100) Each attached_media item needs a media_fbid.",
-                ))),
-            }
-        })
-        .collect()
-}
-
-async fn feed(sim: &Simulator, node: &str, p: &Params, headers: &HeaderMap) -> Answer {
-    if let Some(fault) = sim.take_fault(Platform::Facebook, Op::Publish) {
-        return Err(graph_fault(fault, Platform::Facebook, node).await);
-    }
-    let (_, page) = publishing_page(sim, node, p, headers)?;
-    let message = param(p, "message");
-    check_text(message, "message")?;
-    let link = param(p, "link");
-    if !(link.is_empty() || link.starts_with("http://") || link.starts_with("https://")) {
-        return Err(err(GraphError::invalid(
-            "(#100) The link is not a valid URL.",
-        )));
-    }
-    let attached = attached_media(p)?;
-    if message.trim().is_empty() && link.is_empty() && attached.is_empty() {
-        return Err(err(GraphError::invalid(
-            "(#100) The post is empty: give a message, a link or attached media.",
-        )));
-    }
-    let store = store(sim);
-    let mut store = lock(&store);
-    for id in &attached {
-        match store.photos.get(id) {
-            Some(photo) if photo.page_id == page.id && !photo.attached => {}
-            _ => {
-                return Err(err(GraphError::invalid(format!(
-                    "(#100) attached_media {id} is not an unpublished photo of this page."
-                ))));
-            }
-        }
-    }
-    let mut media = Vec::new();
-    for id in &attached {
-        if let Some(photo) = store.photos.get_mut(id) {
-            photo.attached = true;
-            media.push(photo.media.clone());
-        }
-    }
-    drop(store);
-    let id = format!("{}_{}", page.id, sim.next_id());
-    if flag(p, "published", true) {
-        sim.state().posts.push(Post {
-            platform: Platform::Facebook,
-            user_id: page.id,
-            id: id.clone(),
-            text: message.to_owned(),
-            media,
-        });
-    }
-    Ok(Json(json!({ "id": id })).into_response())
-}
-
-/// `POST /{post-id}/comments {message}`: a comment by the page under its own post, with the
-/// page's token and `pages_manage_engagement`.
-async fn comment(sim: &Simulator, node: &str, p: &Params, headers: &HeaderMap) -> Answer {
-    if let Some(fault) = sim.take_fault(Platform::Facebook, Op::Comment) {
-        return Err(graph_fault(fault, Platform::Facebook, node).await);
-    }
-    let (token, page) = match caller(sim, p, headers)? {
-        Caller::Page { token, page } => (token, page),
-        Caller::User { .. } => {
-            return Err(err(GraphError::new(
-                200,
-                "(#200) Commenting as a page needs that page's access token.",
-            )));
-        }
-    };
-    require_scope(&token.grant, "pages_manage_engagement", 200)?;
-    let message = param(p, "message");
-    check_text(message, "message")?;
-    if message.trim().is_empty() {
-        return Err(err(GraphError::invalid(
-            "(#100) A comment needs a message.",
-        )));
-    }
-    match sim.add_comment(Platform::Facebook, &page.id, node, message) {
-        Some(id) => Ok(Json(json!({ "id": format!("{node}_{id}") })).into_response()),
-        None => Err(err(GraphError::unknown_object(node))),
-    }
-}
-
-async fn photos(sim: &Simulator, node: &str, p: &Params, headers: &HeaderMap) -> Answer {
-    let published = flag(p, "published", true);
-    let op = if published { Op::Publish } else { Op::Upload };
-    if let Some(fault) = sim.take_fault(Platform::Facebook, op) {
-        return Err(graph_fault(fault, Platform::Facebook, node).await);
-    }
-    let (_, page) = publishing_page(sim, node, p, headers)?;
-    let caption = param(p, "caption");
-    check_text(caption, "caption")?;
-    let url = param(p, "url");
-    if url.is_empty() {
-        return Err(err(GraphError::new(
-            324,
-            "(#324) Requires upload file: give the photo's url (the simulator takes no \
-             multipart source).",
-        )));
-    }
-    let fetched = crate::fetch(url).await.map_err(|why| {
-        err::<GraphError>(GraphError::new(
-            324,
-            format!("(#324) Missing or invalid image file: {why}."),
-        ))
-    })?;
-    if fetched.kind != "image" {
-        return Err(err(GraphError::new(
-            324,
-            format!(
-                "(#324) Missing or invalid image file: the url serves {}.",
-                fetched.mime
-            ),
-        )));
-    }
-    let photo_id = sim.next_id();
-    if !published {
-        lock(&store(sim)).photos.insert(
-            photo_id.clone(),
-            Photo {
-                page_id: page.id,
-                media: fetched.posted(),
-                attached: false,
-            },
-        );
-        return Ok(Json(json!({ "id": photo_id })).into_response());
-    }
-    let post_id = format!("{}_{}", page.id, sim.next_id());
-    sim.state().posts.push(Post {
-        platform: Platform::Facebook,
-        user_id: page.id,
-        id: post_id.clone(),
-        text: caption.to_owned(),
-        media: vec![fetched.posted()],
-    });
-    Ok(Json(json!({ "id": photo_id, "post_id": post_id })).into_response())
-}
-
-async fn videos(sim: &Simulator, node: &str, p: &Params, headers: &HeaderMap) -> Answer {
-    if let Some(fault) = sim.take_fault(Platform::Facebook, Op::Publish) {
-        return Err(graph_fault(fault, Platform::Facebook, node).await);
-    }
-    let (grant, page) = publishing_page(sim, node, p, headers)?;
-    let description = param(p, "description");
-    check_text(description, "description")?;
-    let url = param(p, "file_url");
-    if url.is_empty() {
-        return Err(err(GraphError::invalid(
-            "(#100) file_url is required (the simulator takes no chunked uploads).",
-        )));
-    }
-    let fetched = crate::fetch(url).await.map_err(|why| {
-        err::<GraphError>(GraphError::new(
-            6000,
-            format!("There was a problem uploading your video file: {why}."),
-        ))
-    })?;
-    if fetched.kind != "video" {
-        return Err(err(GraphError::new(
-            6000,
-            format!(
-                "There was a problem uploading your video file: the url serves {}.",
-                fetched.mime
-            ),
-        )));
-    }
-    let id = sim.next_id();
-    lock(&store(sim)).videos.insert(
-        id.clone(),
-        Video {
-            page_id: page.id,
-            user_id: grant.user_id,
-            description: description.to_owned(),
-            media: fetched.posted(),
-            polls_left: 1,
-            progress: Progress::Processing,
-        },
-    );
-    Ok(Json(json!({ "id": id })).into_response())
-}
-
-/// A video's processing, moved one step by each poll; the post is recorded when it is ready.
-async fn video_status(sim: &Simulator, id: &str, p: &Params, headers: &HeaderMap) -> Answer {
-    let fault = sim.take_fault(Platform::Facebook, Op::Status);
-    let caller = caller(sim, p, headers)?;
-    let store = store(sim);
-    let (page_id, owner) = {
-        let store = lock(&store);
-        let video = store
-            .videos
-            .get(id)
-            .ok_or_else(|| GraphError::unknown_object(id))?;
-        (video.page_id.clone(), video.user_id.clone())
-    };
-    let allowed = match &caller {
-        Caller::Page { page, .. } => page.id == page_id,
-        Caller::User { token } => token.grant.user_id == owner,
-    };
-    if !allowed {
-        return Err(err(GraphError::unknown_object(id)));
-    }
-    match fault {
-        Some(Fault::ProcessingFailed) => {
-            if let Some(video) = lock(&store).videos.get_mut(id) {
-                video.progress = Progress::Failed(
-                    "The video could not be processed (simulated failure).".into(),
-                );
-            }
-        }
-        Some(Fault::SlowProcessing(more)) => {
-            if let Some(video) = lock(&store).videos.get_mut(id) {
-                video.polls_left += more;
-            }
-        }
-        Some(other) => return Err(graph_fault(other, Platform::Facebook, &page_id).await),
-        None => {}
-    }
-    let mut store = lock(&store);
-    let Some(video) = store.videos.get_mut(id) else {
-        return Err(err(GraphError::unknown_object(id)));
-    };
-    let mut record = None;
-    if matches!(video.progress, Progress::Processing) {
-        if video.polls_left > 0 {
-            video.polls_left -= 1;
-        } else {
-            video.progress = Progress::Ready;
-            record = Some(Post {
-                platform: Platform::Facebook,
-                user_id: video.page_id.clone(),
-                id: id.to_owned(),
-                text: video.description.clone(),
-                media: vec![video.media.clone()],
-            });
-        }
-    }
-    let status = match &video.progress {
-        Progress::Processing => json!({
-            "video_status": "processing",
-            "processing_progress": 50,
-            "uploading_phase": {"status": "complete"},
-            "processing_phase": {"status": "in_progress"},
-            "publishing_phase": {"status": "not_started"},
-        }),
-        Progress::Ready => json!({
-            "video_status": "ready",
-            "processing_progress": 100,
-            "uploading_phase": {"status": "complete"},
-            "processing_phase": {"status": "complete"},
-            "publishing_phase": {"status": "complete"},
-        }),
-        Progress::Failed(why) => json!({
-            "video_status": "error",
-            "processing_progress": 0,
-            "uploading_phase": {"status": "complete"},
-            "processing_phase": {"status": "error", "errors": [{"code": 1_363_008, "message": why}]},
-            "publishing_phase": {"status": "not_started"},
-        }),
-    };
-    drop(store);
-    if let Some(post) = record {
-        sim.state().posts.push(post);
-    }
-    Ok(Json(json!({ "id": id, "status": status })).into_response())
 }

@@ -18,11 +18,11 @@
 //! creation (that is when Instagram fetches the media), `Op::Status` on container status polls,
 //! `Op::Publish` on `media_publish` (the call that makes the post).
 
-use crate::facebook::{
-    GraphError, check_version, fields, graph_fault, graph_params, graph_token, host, long_lived,
-    param, pick, require_scope, token_of,
+use crate::graph::{
+    Answer, GraphError, LONG_TTL, check_version, err, fields, graph_fault, graph_params,
+    graph_token, long_lived, pick, require_scope, token_answer, token_of,
 };
-use crate::oauth::{Flavor, Params, Pkce, RefreshTokens};
+use crate::oauth::{CLIENT_SECRET, Flavor, Params, Pkce, RefreshTokens, param};
 use crate::{AccessToken, Fault, Grant, Op, Post, PostedMedia, Simulator};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State as Shared};
@@ -57,9 +57,7 @@ pub(crate) const FLAVOR: Flavor = Flavor {
     default_user: "sandbox_ig",
 };
 
-const CLIENT_SECRET: &str = crate::facebook::CLIENT_SECRET;
 const SHORT_TTL: Duration = Duration::from_secs(3600);
-const LONG_TTL: Duration = crate::facebook::LONG_TTL;
 const MAX_CAPTION: usize = 2200;
 const MAX_HASHTAGS: usize = 30;
 const MAX_CAROUSEL: usize = 10;
@@ -177,25 +175,20 @@ fn legacy_error(message: &str) -> Response {
 }
 
 async fn token(Shared(sim): Shared<Simulator>, Form(p): Form<Params>) -> Response {
+    let request = FLAVOR.token_request(&p);
     if let Some(fault) = sim.take_fault(Platform::Instagram, Op::Token) {
         return graph_fault(fault, Platform::Instagram, "token").await;
     }
-    if param(&p, "grant_type") != "authorization_code" {
+    if request.grant_type != "authorization_code" {
         return legacy_error("grant_type must be authorization_code");
     }
-    if param(&p, "client_id").is_empty() {
+    if request.client.id.is_empty() {
         return legacy_error("Missing client_id");
     }
-    if param(&p, "client_secret") != CLIENT_SECRET {
+    if request.client.secret != CLIENT_SECRET {
         return legacy_error("Error validating client secret.");
     }
-    let grant = match FLAVOR.redeem(
-        &sim,
-        param(&p, "code"),
-        param(&p, "client_id"),
-        param(&p, "redirect_uri"),
-        "",
-    ) {
+    let grant = match FLAVOR.redeem(&sim, &request) {
         Ok(grant) => grant,
         Err(why) => return legacy_error(&format!("Invalid authorization code: {why}")),
     };
@@ -209,13 +202,18 @@ async fn token(Shared(sim): Shared<Simulator>, Form(p): Form<Params>) -> Respons
     .into_response()
 }
 
-fn token_answer(issued: &crate::oauth::Issued) -> Response {
-    Json(json!({
-        "access_token": issued.access,
-        "token_type": "bearer",
-        "expires_in": issued.expires_in,
-    }))
-    .into_response()
+/// What both `graph.instagram.com` token calls check first: an injected fault, then that the
+/// grant type is theirs.
+async fn graph_token_call(sim: &Simulator, p: &Params, grant_type: &str) -> Result<(), Response> {
+    if let Some(fault) = sim.take_fault(Platform::Instagram, Op::Token) {
+        return Err(graph_fault(fault, Platform::Instagram, "token").await);
+    }
+    if param(p, "grant_type") != grant_type {
+        return Err(
+            GraphError::invalid(format!("grant_type must be {grant_type}")).into_response(),
+        );
+    }
+    Ok(())
 }
 
 /// A short-lived token for a long-lived one, with the app's secret.
@@ -224,11 +222,8 @@ async fn long_lived_token(
     Query(p): Query<Params>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(fault) = sim.take_fault(Platform::Instagram, Op::Token) {
-        return graph_fault(fault, Platform::Instagram, "token").await;
-    }
-    if param(&p, "grant_type") != "ig_exchange_token" {
-        return GraphError::invalid("grant_type must be ig_exchange_token").into_response();
+    if let Err(refused) = graph_token_call(&sim, &p, "ig_exchange_token").await {
+        return refused;
     }
     if param(&p, "client_secret") != CLIENT_SECRET {
         return GraphError::new(101, "Error validating client secret.").into_response();
@@ -245,11 +240,8 @@ async fn refresh_token(
     Query(p): Query<Params>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(fault) = sim.take_fault(Platform::Instagram, Op::Token) {
-        return graph_fault(fault, Platform::Instagram, "token").await;
-    }
-    if param(&p, "grant_type") != "ig_refresh_token" {
-        return GraphError::invalid("grant_type must be ig_refresh_token").into_response();
+    if let Err(refused) = graph_token_call(&sim, &p, "ig_refresh_token").await {
+        return refused;
     }
     let found = match graph_token(&sim, Platform::Instagram, token_of(&p, &headers)) {
         Ok(found) => found,
@@ -269,13 +261,6 @@ async fn refresh_token(
 
 // ---------------------------------------------------------------------------------------------
 // Graph routes.
-
-/// A Graph error as whatever the caller returns (a response, or the error itself).
-fn err<E: From<GraphError>>(e: GraphError) -> E {
-    E::from(e)
-}
-
-type Answer = Result<Response, Response>;
 
 fn personal(grant: &Grant) -> bool {
     grant.username.starts_with("personal")
@@ -422,7 +407,7 @@ async fn me(sim: &Simulator, node: &str, p: &Params, headers: &HeaderMap) -> Ans
         "profile_picture_url".into(),
         json!(format!(
             "http://{}/instagram/web/pictures/{}.jpg",
-            host(headers),
+            crate::host(headers, "localhost"),
             grant.user_id
         )),
     );
@@ -469,7 +454,7 @@ fn check_caption(caption: &str) -> Result<(), GraphError> {
 
 /// Fetches a container's media as Instagram does when the container is made.
 async fn fetch(url: &str, want: &str) -> Result<PostedMedia, GraphError> {
-    let fetched = crate::fetch(url).await.map_err(|why| {
+    let fetched = crate::media::fetch(url).await.map_err(|why| {
         err(GraphError::new(
             9004,
             format!("The media could not be fetched from this URI: {why}."),

@@ -10,8 +10,10 @@
 #![allow(clippy::result_large_err)]
 
 pub mod facebook;
+mod graph;
 pub mod instagram;
 pub mod linkedin;
+pub mod media;
 mod oauth;
 pub mod tiktok;
 mod web;
@@ -216,7 +218,7 @@ impl Simulator {
     pub(crate) fn web_link(&self, headers: &axum::http::HeaderMap, path: &str) -> String {
         match &self.public_base {
             Some(base) => format!("{base}{path}"),
-            None => format!("http://{}{path}", facebook::host(headers)),
+            None => format!("http://{}{path}", host(headers, "localhost")),
         }
     }
 
@@ -454,59 +456,6 @@ pub(crate) fn pkce_matches(verifier: &str, challenge: &str) -> bool {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest) == challenge
 }
 
-/// Downloads a media file the way a platform fetches a public URL it was given; the reason
-/// (in the platform's words chosen by the caller) when it cannot.
-pub(crate) async fn fetch(url: &str) -> Result<media::Fetched, String> {
-    let res = reqwest::Client::new()
-        .get(url)
-        .timeout(Duration::from_secs(30))
-        .send()
-        .await
-        .map_err(|_| "the media URL could not be reached".to_owned())?;
-    if !res.status().is_success() {
-        return Err(format!("the media URL answered {}", res.status()));
-    }
-    let mime = res
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let body = res
-        .bytes()
-        .await
-        .map_err(|_| "the media download broke off".to_owned())?;
-    Ok(media::Fetched {
-        kind: if mime.starts_with("video/") {
-            "video"
-        } else {
-            "image"
-        }
-        .to_owned(),
-        mime,
-        body: body.to_vec(),
-    })
-}
-
-pub(crate) mod media {
-    /// A downloaded media file.
-    pub struct Fetched {
-        pub mime: String,
-        /// "image" or "video", from the content type.
-        pub kind: String,
-        pub body: Vec<u8>,
-    }
-
-    impl Fetched {
-        pub fn posted(&self) -> crate::PostedMedia {
-            crate::PostedMedia {
-                kind: self.kind.clone(),
-                bytes: self.body.len() as u64,
-            }
-        }
-    }
-}
-
 /// A stable follower count for a simulated account.
 pub(crate) fn followers(user_id: &str) -> u64 {
     user_id
@@ -522,4 +471,14 @@ pub(crate) fn html_escape(text: &str) -> String {
         .replace('>', "&gt;")
         .replace('"', "&quot;")
         .replace('\'', "&#39;")
+}
+
+/// The host a call came to (for absolute links back into the simulator), or `fallback` when
+/// the request names none.
+pub(crate) fn host(headers: &axum::http::HeaderMap, fallback: &str) -> String {
+    headers
+        .get(axum::http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or(fallback)
+        .to_owned()
 }

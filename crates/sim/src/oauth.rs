@@ -2,7 +2,8 @@
 //! with Allow and Deny, codes bound to the client, redirect URI and (where the platform takes
 //! one) a PKCE challenge, access and refresh tokens with lifetimes, and bearer checks. The
 //! platforms differ in parameter names, scope separators, PKCE and what they hand back; a
-//! [`Flavor`] says how.
+//! [`Flavor`] says how. Token and revoke requests are read here once ([`TokenRequest`],
+//! [`RevokeRequest`]); each platform answers them in its own shapes.
 
 use crate::{AccessToken, Grant, PendingCode, Simulator, html_escape};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -54,11 +55,93 @@ pub(crate) struct Flavor {
 /// Query or form parameters, by name.
 pub(crate) type Params = HashMap<String, String>;
 
-fn param<'a>(p: &'a Params, name: &str) -> &'a str {
+/// A parameter's value, empty when absent.
+pub(crate) fn param<'a>(p: &'a Params, name: &str) -> &'a str {
     p.get(name).map(String::as_str).unwrap_or_default()
 }
 
+/// The secret every simulated app is registered with, on the platforms that check one.
+pub(crate) const CLIENT_SECRET: &str = "sandbox-secret";
+
+/// The app calling a token or revoke endpoint, as it named itself.
+pub(crate) struct Client {
+    /// The platform's client parameter (`client_id`, TikTok's `client_key`).
+    pub id: String,
+    pub secret: String,
+}
+
+impl Client {
+    /// Whether it named itself and gave the sandbox secret.
+    pub fn authenticated(&self) -> bool {
+        !self.id.is_empty() && self.secret == CLIENT_SECRET
+    }
+}
+
+/// A call to a token endpoint, read from its parameters.
+pub(crate) struct TokenRequest {
+    pub client: Client,
+    pub grant_type: String,
+    pub code: String,
+    pub redirect_uri: String,
+    pub code_verifier: String,
+    pub refresh_token: String,
+}
+
+/// A call to a revoke endpoint, read from its parameters.
+pub(crate) struct RevokeRequest {
+    pub client: Client,
+    pub token: String,
+}
+
+/// Why a token request got no grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NoGrant {
+    /// The code was refused, for this reason.
+    Code(&'static str),
+    /// The refresh token is unknown, spent or another client's.
+    Refresh,
+    /// Neither `authorization_code` nor `refresh_token`.
+    GrantType,
+}
+
 impl Flavor {
+    fn client(&self, p: &Params) -> Client {
+        Client {
+            id: param(p, self.client_param).to_owned(),
+            secret: param(p, "client_secret").to_owned(),
+        }
+    }
+
+    /// Reads a token request; absent parameters are empty.
+    pub fn token_request(&self, p: &Params) -> TokenRequest {
+        TokenRequest {
+            client: self.client(p),
+            grant_type: param(p, "grant_type").to_owned(),
+            code: param(p, "code").to_owned(),
+            redirect_uri: param(p, "redirect_uri").to_owned(),
+            code_verifier: param(p, "code_verifier").to_owned(),
+            refresh_token: param(p, "refresh_token").to_owned(),
+        }
+    }
+
+    /// Reads a revoke request; absent parameters are empty.
+    pub fn revoke_request(&self, p: &Params) -> RevokeRequest {
+        RevokeRequest {
+            client: self.client(p),
+            token: param(p, "token").to_owned(),
+        }
+    }
+
+    /// The grant a token request earns: its code spent (`authorization_code`) or its refresh
+    /// token spent (`refresh_token`, rotating).
+    pub fn grant(&self, sim: &Simulator, request: &TokenRequest) -> Result<Grant, NoGrant> {
+        match request.grant_type.as_str() {
+            "authorization_code" => self.redeem(sim, request).map_err(NoGrant::Code),
+            "refresh_token" => self.use_refresh(sim, request).ok_or(NoGrant::Refresh),
+            _ => Err(NoGrant::GrantType),
+        }
+    }
+
     pub fn split_scopes(&self, scope: &str) -> Vec<String> {
         scope
             .split(self.scope_separator)
@@ -190,28 +273,21 @@ impl Flavor {
         )
     }
 
-    /// Spends a code: the grant, if client, redirect URI and verifier match.
-    pub fn redeem(
-        &self,
-        sim: &Simulator,
-        code: &str,
-        client_id: &str,
-        redirect_uri: &str,
-        verifier: &str,
-    ) -> Result<Grant, &'static str> {
+    /// Spends the request's code: the grant, if client, redirect URI and verifier match.
+    pub fn redeem(&self, sim: &Simulator, request: &TokenRequest) -> Result<Grant, &'static str> {
         let pending = sim
             .state()
             .codes
-            .remove(code)
+            .remove(&request.code)
             .ok_or("unknown or used code")?;
         if pending.grant.platform != self.platform
-            || pending.grant.client_id != client_id
-            || pending.redirect_uri != redirect_uri
+            || pending.grant.client_id != request.client.id
+            || pending.redirect_uri != request.redirect_uri
         {
             return Err("client or redirect_uri does not match the authorization");
         }
         match &pending.code_challenge {
-            Some(challenge) if !crate::pkce_matches(verifier, challenge) => {
+            Some(challenge) if !crate::pkce_matches(&request.code_verifier, challenge) => {
                 Err("code_verifier does not match the code_challenge")
             }
             None if self.pkce == Pkce::Required => Err("the authorization had no code_challenge"),
@@ -222,8 +298,7 @@ impl Flavor {
     /// Issues an access token for `grant` living `ttl`, and a refresh token where the platform
     /// gives one.
     pub fn issue(&self, sim: &Simulator, grant: Grant, ttl: std::time::Duration) -> Issued {
-        let access = crate::random_token(&format!("{}at_", self.token_prefix));
-        let expires_at = chrono::Utc::now() + chrono::Duration::from_std(ttl).unwrap_or_default();
+        let access = self.issue_access(sim, grant.clone(), ttl);
         let refresh = match self.refresh_tokens {
             RefreshTokens::Always => true,
             RefreshTokens::WithScope(scope) => grant.scopes.iter().any(|s| s == scope),
@@ -234,18 +309,8 @@ impl Flavor {
             .scopes
             .join(&self.scope_separator.to_string())
             .to_owned();
-        let mut state = sim.state();
-        state.access.insert(
-            access.clone(),
-            AccessToken {
-                grant: grant.clone(),
-                issued_at: chrono::Utc::now(),
-                expires_at,
-                revoked: false,
-            },
-        );
         if let Some(refresh) = &refresh {
-            state.refresh.insert(refresh.clone(), grant);
+            sim.state().refresh.insert(refresh.clone(), grant);
         }
         Issued {
             access,
@@ -255,18 +320,71 @@ impl Flavor {
         }
     }
 
-    /// Spends a refresh token (they rotate): its grant, if it belongs to `client_id`.
-    pub fn use_refresh(&self, sim: &Simulator, refresh: &str, client_id: &str) -> Option<Grant> {
-        let mut state = sim.state();
-        let grant = state.refresh.get(refresh)?;
-        if grant.platform != self.platform || grant.client_id != client_id {
-            return None;
-        }
-        state.refresh.remove(refresh)
+    /// Issues an access token alone for `grant`, living `ttl`.
+    pub fn issue_access(&self, sim: &Simulator, grant: Grant, ttl: std::time::Duration) -> String {
+        let access = crate::random_token(&format!("{}at_", self.token_prefix));
+        let expires_at = chrono::Utc::now() + chrono::Duration::from_std(ttl).unwrap_or_default();
+        sim.state().access.insert(
+            access.clone(),
+            AccessToken {
+                grant,
+                issued_at: chrono::Utc::now(),
+                expires_at,
+                revoked: false,
+            },
+        );
+        access
     }
 
-    /// Revokes an access or refresh token of `client_id`; whether there was one.
-    pub fn revoke(&self, sim: &Simulator, token: &str, client_id: &str) -> bool {
+    /// The grant behind the request's refresh token, if it is this client's (without spending
+    /// it).
+    pub fn refresh_grant(&self, sim: &Simulator, request: &TokenRequest) -> Option<Grant> {
+        sim.state()
+            .refresh
+            .get(&request.refresh_token)
+            .filter(|g| g.platform == self.platform && g.client_id == request.client.id)
+            .cloned()
+    }
+
+    /// Spends the request's refresh token (they rotate): its grant, if it is this client's.
+    pub fn use_refresh(&self, sim: &Simulator, request: &TokenRequest) -> Option<Grant> {
+        let mut state = sim.state();
+        let grant = state.refresh.get(&request.refresh_token)?;
+        if grant.platform != self.platform || grant.client_id != request.client.id {
+            return None;
+        }
+        state.refresh.remove(&request.refresh_token)
+    }
+
+    /// Ends a whole authorisation: every access token of the grant's person for its client is
+    /// revoked and every refresh token of theirs forgotten.
+    pub fn end_authorisation(&self, sim: &Simulator, of: &Grant) {
+        let same = |g: &Grant| {
+            g.platform == self.platform && g.client_id == of.client_id && g.user_id == of.user_id
+        };
+        let mut state = sim.state();
+        for token in state.access.values_mut() {
+            if same(&token.grant) {
+                token.revoked = true;
+            }
+        }
+        state.refresh.retain(|_, g| !same(g));
+    }
+
+    /// The grant behind an access or refresh token of `client_id`, if there is one.
+    pub fn grant_of(&self, sim: &Simulator, token: &str, client_id: &str) -> Option<Grant> {
+        let state = sim.state();
+        state
+            .access
+            .get(token)
+            .map(|t| t.grant.clone())
+            .or_else(|| state.refresh.get(token).cloned())
+            .filter(|g| g.platform == self.platform && g.client_id == client_id)
+    }
+
+    /// Revokes the request's access or refresh token; whether there was one of its client.
+    pub fn revoke(&self, sim: &Simulator, request: &RevokeRequest) -> bool {
+        let (token, client_id) = (request.token.as_str(), request.client.id.as_str());
         let mut state = sim.state();
         let mut found = false;
         if let Some(t) = state.access.get_mut(token)

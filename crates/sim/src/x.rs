@@ -1,7 +1,7 @@
 //! X API v2, under `/x`: OAuth 2.0 with PKCE (S256), `/2/users/me`, `/2/tweets`.
 
 use crate::oauth::{
-    Flavor, Params, Pkce, RefreshTokens, Refusal, bearer, check_token, oauth_error,
+    Flavor, NoGrant, Params, Pkce, RefreshTokens, Refusal, bearer, check_token, oauth_error,
 };
 use crate::{Fault, Grant, Op, Post, PostedMedia, Simulator, Upload};
 use axum::extract::{Multipart, Path, Query, State};
@@ -54,17 +54,6 @@ async fn decide(State(sim): State<Simulator>, Form(p): Form<Params>) -> Response
     FLAVOR.decide(&sim, &p)
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct TokenForm {
-    grant_type: String,
-    code: String,
-    redirect_uri: String,
-    code_verifier: String,
-    client_id: String,
-    refresh_token: String,
-}
-
 /// X's token answer.
 fn issue(sim: &Simulator, grant: Grant) -> Response {
     let issued = FLAVOR.issue(sim, grant, sim.token_ttl);
@@ -80,33 +69,20 @@ fn issue(sim: &Simulator, grant: Grant) -> Response {
     Json(body).into_response()
 }
 
-async fn token(State(sim): State<Simulator>, Form(f): Form<TokenForm>) -> Response {
+async fn token(State(sim): State<Simulator>, Form(p): Form<Params>) -> Response {
     if let Some(fault) = sim.take_fault(Platform::X, Op::Token) {
         return fault_response(fault).await;
     }
-    match f.grant_type.as_str() {
-        "authorization_code" => {
-            match FLAVOR.redeem(
-                &sim,
-                &f.code,
-                &f.client_id,
-                &f.redirect_uri,
-                &f.code_verifier,
-            ) {
-                Ok(grant) => issue(&sim, grant),
-                Err(why) => oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", why),
-            }
-        }
+    match FLAVOR.grant(&sim, &FLAVOR.token_request(&p)) {
+        Ok(grant) => issue(&sim, grant),
+        Err(NoGrant::Code(why)) => oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", why),
         // X rotates refresh tokens: the old one stops working.
-        "refresh_token" => match FLAVOR.use_refresh(&sim, &f.refresh_token, &f.client_id) {
-            Some(grant) => issue(&sim, grant),
-            None => oauth_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                "Value passed for the token was invalid.",
-            ),
-        },
-        _ => oauth_error(
+        Err(NoGrant::Refresh) => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Value passed for the token was invalid.",
+        ),
+        Err(NoGrant::GrantType) => oauth_error(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
             "unsupported grant_type",
@@ -114,15 +90,9 @@ async fn token(State(sim): State<Simulator>, Form(f): Form<TokenForm>) -> Respon
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct RevokeForm {
-    token: String,
-    client_id: String,
-}
-
-async fn revoke(State(sim): State<Simulator>, Form(f): Form<RevokeForm>) -> Response {
-    Json(json!({"revoked": FLAVOR.revoke(&sim, &f.token, &f.client_id)})).into_response()
+async fn revoke(State(sim): State<Simulator>, Form(p): Form<Params>) -> Response {
+    let revoked = FLAVOR.revoke(&sim, &FLAVOR.revoke_request(&p));
+    Json(json!({ "revoked": revoked })).into_response()
 }
 
 fn refusal_response(refusal: Refusal) -> Response {
@@ -254,10 +224,7 @@ async fn media_initialize(
     headers: HeaderMap,
     Json(body): Json<InitializeBody>,
 ) -> Response {
-    if let Some(fault) = sim.take_fault(Platform::X, Op::Upload) {
-        return fault_response(fault).await;
-    }
-    let grant = match authorised(&sim, &headers, "media.write") {
+    let grant = match uploader(&sim, &headers).await {
         Ok(grant) => grant,
         Err(refused) => return refused,
     };
@@ -295,6 +262,20 @@ async fn media_initialize(
         .into_response()
 }
 
+/// Who is uploading, after any injected fault: the user of a token with `media.write`.
+async fn uploader(sim: &Simulator, headers: &HeaderMap) -> Result<Grant, Response> {
+    if let Some(fault) = sim.take_fault(Platform::X, Op::Upload) {
+        return Err(fault_response(fault).await);
+    }
+    authorised(sim, headers, "media.write")
+}
+
+/// The upload `id`, which must be the uploader's own (see [`uploader`]).
+async fn uploading(sim: &Simulator, headers: &HeaderMap, id: &str) -> Result<Upload, Response> {
+    let grant = uploader(sim, headers).await?;
+    own_upload(sim, &grant, id)
+}
+
 /// The upload `id` of the token's user, or X's answer when there is none.
 fn own_upload(sim: &Simulator, grant: &Grant, id: &str) -> Result<Upload, Response> {
     match sim.state().uploads.get(id) {
@@ -311,14 +292,7 @@ async fn media_append(
     Path(id): Path<String>,
     mut form: Multipart,
 ) -> Response {
-    if let Some(fault) = sim.take_fault(Platform::X, Op::Upload) {
-        return fault_response(fault).await;
-    }
-    let grant = match authorised(&sim, &headers, "media.write") {
-        Ok(grant) => grant,
-        Err(refused) => return refused,
-    };
-    let upload = match own_upload(&sim, &grant, &id) {
+    let upload = match uploading(&sim, &headers, &id).await {
         Ok(upload) => upload,
         Err(refused) => return refused,
     };
@@ -362,14 +336,7 @@ async fn media_finalize(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Some(fault) = sim.take_fault(Platform::X, Op::Upload) {
-        return fault_response(fault).await;
-    }
-    let grant = match authorised(&sim, &headers, "media.write") {
-        Ok(grant) => grant,
-        Err(refused) => return refused,
-    };
-    let upload = match own_upload(&sim, &grant, &id) {
+    let upload = match uploading(&sim, &headers, &id).await {
         Ok(upload) => upload,
         Err(refused) => return refused,
     };
@@ -506,16 +473,9 @@ async fn tweet(
     };
     let length = domain::content::x_weighted_length(&body.text);
     if (body.text.trim().is_empty() && media.is_empty()) || length > 280 {
-        return (
-            StatusCode::BAD_REQUEST,
-            Json(json!({
-                "title": "Invalid Request",
-                "status": 400,
-                "detail": "One or more parameters to your request was invalid.",
-                "errors": [{"message": format!("text: weighted length {length} is not between 1 and 280")}],
-            })),
-        )
-            .into_response();
+        return invalid(format!(
+            "text: weighted length {length} is not between 1 and 280"
+        ));
     }
     if let Some(reply) = &body.reply {
         if let Some(fault) = sim.take_fault(Platform::X, Op::Comment) {

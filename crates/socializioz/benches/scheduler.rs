@@ -94,7 +94,7 @@ async fn worker_process() {
         }
     }
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let worker = services::worker::Worker::new(services, settings.worker.options());
+    let worker = services::jobs::worker::Worker::new(services, settings.worker.options());
     let task = tokio::spawn(worker.run(stopped));
     println!("READY");
     let _ = std::io::stdout().flush();
@@ -484,10 +484,11 @@ async fn run_backend(
             .insert(&txn)
             .await
             .expect("a target");
-            let mut job = NewJob::now(
-                services::publishing::JOB_KIND,
-                serde_json::json!({"target": t.id, "revision": 1}),
-            );
+            let mut job = NewJob::of(&services::publishing::PublishTarget {
+                target: t.id,
+                revision: 1,
+            })
+            .expect("a payload");
             job.run_at = at;
             job.max_attempts = services::publishing::MAX_ATTEMPTS;
             job.workspace_id = Some(ws.id);

@@ -14,7 +14,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
 use services::Services;
-use services::worker::Worker;
+use services::jobs::worker::Worker;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -1,18 +1,18 @@
-//! `socializioz backup` and `socializioz restore`.
+//! `socializioz backup` and `socializioz restore`: what they need is built from the settings,
+//! the work is done by `services::backup`, and what it did is printed here.
 //!
-//! A restore runs with the server stopped. It checks the whole file decrypts before anything
-//! is touched, saves the current database's deletion records and forget list (when the
-//! database is reachable), restores, migrates, merges what it saved into the restored
-//! database, and deletes again everyone on the forget list. Only then may the instance serve.
+//! A restore runs with the server stopped; its steps are described in
+//! `services::backup::restore`. Here it only checks that the keys it needs exist (never
+//! generating them), asks before replacing the database, and says what happened.
 
 use crate::app;
 use crate::config::Settings;
 use anyhow::Context;
-use services::backup::{Deletions, Merged, Taken};
-use services::deletion::ForgetReport;
+use services::backup::{RestorePlan, Taken};
 use std::path::{Path, PathBuf};
 use store::Backend;
-use store::backup::Header;
+
+pub use services::backup::Restored;
 
 /// Takes an encrypted backup into `<data dir>/backups` and purges those past the window.
 pub async fn backup(settings: &Settings) -> anyhow::Result<Taken> {
@@ -33,18 +33,6 @@ pub async fn backup(settings: &Settings) -> anyhow::Result<Taken> {
             .await?;
     db.close().await.context("could not close the database")?;
     Ok(taken)
-}
-
-/// What a restore did.
-#[derive(Debug)]
-pub struct Restored {
-    pub header: Header,
-    /// Whether the replaced database could be read for its deletions.
-    pub saved_deletions: bool,
-    pub merged: Merged,
-    pub forgotten: ForgetReport,
-    /// Deletions that were under way and could not be finished now (the worker resumes them).
-    pub unfinished_errors: Vec<String>,
 }
 
 /// The key ring for a restore: never generated (a new key could not open any backup).
@@ -77,187 +65,29 @@ fn require_secret_key(settings: &Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Reads the deletions the current database knows of, when it can be reached.
-async fn saved_deletions(url: &str) -> anyhow::Result<Option<Deletions>> {
-    if Backend::from_url(url)? == Backend::Sqlite && !store::backup::sqlite_path(url)?.exists() {
-        return Ok(None);
-    }
-    let db = match store::connect(url, 1).await {
-        Ok(db) => db,
-        Err(err) => {
-            tracing::warn!(error = %format!("{err:#}"), "the current database cannot be read; restoring without its forget list");
-            return Ok(None);
-        }
-    };
-    let saved = Deletions::read(&db)
-        .await
-        .map_err(|e| anyhow::anyhow!("could not read the current forget list: {e:#}"))?;
-    db.close().await.context("could not close the database")?;
-    Ok(Some(saved))
-}
-
-/// Where the deletions saved before a restore wait until it has finished: a restore that fails
-/// after replacing the database finds them there when it is run again.
+/// Where the deletions saved before a restore wait until it has finished (in the data folder).
 fn pending_path(settings: &Settings) -> PathBuf {
     settings.data.dir.join("restore-pending.jsonl")
 }
 
-fn read_pending(path: &Path) -> anyhow::Result<Vec<Deletions>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => {
-            return Err(anyhow::Error::new(e).context(format!("could not read {}", path.display())));
-        }
-    };
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            Deletions::from_json(l)
-                .map_err(|e| anyhow::anyhow!("{} is damaged: {e:#}", path.display()))
-        })
-        .collect()
-}
-
-/// Writes the saved deletions (only the owner may read them), replacing the file at once.
-fn write_pending(path: &Path, sets: &[Deletions]) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut text = String::new();
-    for set in sets {
-        text.push_str(&set.to_json().map_err(|e| anyhow::anyhow!("{e:#}"))?);
-        text.push('\n');
-    }
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let temp = path.with_extension("jsonl.partial");
-    let _ = std::fs::remove_file(&temp);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(&temp)
-        .with_context(|| format!("could not write {}", temp.display()))?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()?;
-    std::fs::rename(&temp, path).with_context(|| format!("could not write {}", path.display()))?;
-    Ok(())
-}
-
-/// Restores the backup at `from` into the configured database (see the module's notes).
+/// Restores the backup at `from` into the configured database: builds the restore's plan from
+/// the settings and runs [`services::backup::restore`], which starts the services on the
+/// restored database with these settings.
 pub async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<Restored> {
     app::install_crypto_provider();
-    let url = settings.database_url();
+    let database_url = settings.database_url();
     let ring = existing_key_ring(settings)?;
     require_secret_key(settings)?;
-    // The whole file is checked first: a file that does not decrypt changes nothing.
-    {
-        let ring = ring.clone();
-        let from = from.to_owned();
-        tokio::task::spawn_blocking(move || store::backup::verify(&ring, &from))
-            .await
-            .context("the check of the backup failed")?
-            .with_context(|| "the backup was refused; the database was not changed")?;
-    }
-    let pending = pending_path(settings);
-    let mut saved = read_pending(&pending)?;
-    let left_before = saved.len();
-    let current = saved_deletions(&url).await?;
-    if let Some(current) = &current
-        && !current.is_empty()
-    {
-        saved.push(current.clone());
-    }
-    if !saved.is_empty() {
-        write_pending(&pending, &saved)?;
-    }
-    let header = match store::backup::restore(&url, &ring, from).await {
-        Ok(header) => header,
-        Err(err) => {
-            // Nothing was replaced, so the current database still holds its records: the file
-            // (names and addresses of deletions under way) goes back to what it was.
-            let undone = if left_before == 0 {
-                std::fs::remove_file(&pending).or_else(|e| match e.kind() {
-                    std::io::ErrorKind::NotFound => Ok(()),
-                    _ => Err(e.into()),
-                })
-            } else {
-                write_pending(&pending, &saved[..left_before])
-            };
-            if let Err(undo) = undone {
-                tracing::warn!(path = %pending.display(), error = %undo, "could not put the saved forget list back");
-            }
-            return Err(err.context("the restore failed; the database was not changed"));
-        }
+    let plan = RestorePlan {
+        database_url: database_url.into(),
+        ring,
+        pending: pending_path(settings),
     };
-    // From here on the database is the backup's: until the forget list is re-applied it must
-    // not serve, and the saved deletions stay on disk for another run.
-    let not_ready = |what: &str, err: String| {
-        anyhow::anyhow!(
-            "{what}: {err}\nThe database now holds the backup, but accounts deleted since it \
-             was taken are not deleted again yet: do not start the server. Fix the cause and run \
-             the same restore again (the saved forget list waits in {}).",
-            pending.display()
-        )
-    };
-    let db = store::connect(&url, 2)
-        .await
-        .map_err(|e| not_ready("could not open the restored database", format!("{e:#}")))?;
-    store::migrate(&db)
-        .await
-        .map_err(|e| not_ready("could not migrate the restored database", format!("{e:#}")))?;
-    let mut merged = Merged::default();
-    for set in &saved {
-        let one = set
-            .merge_into(&db)
-            .await
-            .map_err(|e| not_ready("could not merge the saved forget list", format!("{e:#}")))?;
-        merged.records += one.records;
-        merged.forget_entries += one.forget_entries;
-        merged.unfinished.extend(one.unfinished);
-    }
-    db.close().await.context("could not close the database")?;
-    let public = settings.public_url(settings.listen_addr()?);
-    let services = app::services(settings, public)
-        .await
-        .map_err(|e| not_ready("could not start the services", format!("{e:#}")))?;
-    let forgotten = services
-        .reapply_forget_list()
-        .await
-        .map_err(|e| not_ready("could not re-apply the forget list", format!("{e:#}")))?;
-    let mut unfinished_errors = Vec::new();
-    for id in &merged.unfinished {
-        if let Err(err) = services.run_account_deletion(*id).await {
-            unfinished_errors.push(format!("deletion {id}: {err:#}"));
-        }
-    }
-    services
-        .db
-        .clone()
-        .close()
-        .await
-        .context("could not close the database")?;
-    match std::fs::remove_file(&pending) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => {
-            return Err(anyhow::Error::new(e).context(format!(
-                "the restore is complete, but {} could not be removed; remove it by hand",
-                pending.display()
-            )));
-        }
-    }
-    Ok(Restored {
-        header,
-        saved_deletions: current.is_some(),
-        merged,
-        forgotten,
-        unfinished_errors,
+    services::backup::restore(&plan, from, async || {
+        let public = settings.public_url(settings.listen_addr()?);
+        app::services(settings, public).await
     })
+    .await
 }
 
 /// `socializioz backup`: prints the file written and its size.
@@ -293,8 +123,11 @@ pub async fn restore_command(
     // what an interrupted restore saved). Without either, those accounts would come back: the
     // operator has to say so knowingly.
     if !without_current_database
-        && read_pending(&pending_path(settings))?.is_empty()
-        && saved_deletions(&settings.database_url()).await?.is_none()
+        && !services::backup::restore::later_deletions_known(
+            &settings.database_url(),
+            &pending_path(settings),
+        )
+        .await?
     {
         anyhow::bail!(
             "the current database cannot be read, so the accounts deleted after this backup was \

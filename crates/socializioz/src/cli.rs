@@ -8,7 +8,7 @@ use domain::{Email, Language, Password, PersonName, Timezone};
 use services::ServiceError;
 use services::accounts::NewAccount;
 use services::consent::ChainReport;
-use services::worker::Worker;
+use services::jobs::worker::Worker;
 use std::io::{BufRead, IsTerminal};
 
 pub mod deletion_requests;

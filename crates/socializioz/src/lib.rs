@@ -1,8 +1,10 @@
-//! The Socializioz binary as a library: configuration, assembly of the application, and the
-//! command line. `main.rs` only parses arguments and calls [`cli::run`].
+//! The Socializioz binary as a library: configuration, assembly of the application, the
+//! command line, and logging. `main.rs` starts logging, parses arguments and calls
+//! [`cli::run`].
 
 pub mod app;
 pub mod backup;
 pub mod cli;
 pub mod config;
+pub mod logging;
 mod tls;

@@ -283,7 +283,8 @@ pub const TABLES: &[TableClass] = &[
         holds: "Background work waiting or running (e-mails to send, with the address each goes to; \
                 posts to publish; sign-ups waiting to be carried out, with the name, address, \
                 password hash, time zone, language, network address and browser family given, \
-                emptied in the step that makes the account).",
+                emptied in the step that makes the account), and the random id of the request \
+                that enqueued each, which its log lines carry.",
     },
     TableClass {
         table: "consent_ledger",

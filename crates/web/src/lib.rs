@@ -1,10 +1,10 @@
 //! The web application: routes, extractors, pages, and the security middleware that wraps them.
 //!
-//! A request passes the security headers, then `hygiene` (no control character in its address
-//! or form), then `context::load` (who is signed in, the CSRF token, the flash message, and the
-//! CSRF check on every unsafe method), then the extractors of its handler (`CurrentUser`,
-//! `WorkspaceMember` with its role), then the handler, which parses its form into domain types
-//! and calls one service.
+//! A request gets its id and its span (`trace`), passes the security headers, then `hygiene`
+//! (no control character in its address or form), then `context::load` (who is signed in, the
+//! CSRF token, the flash message, consent and policies, and the CSRF check on every unsafe
+//! method), then the extractors of its handler (`CurrentUser`, `WorkspaceMember` with its
+//! role), then the handler, which parses its form into domain types and calls one service.
 
 mod confirm;
 mod consent;
@@ -21,6 +21,7 @@ mod routes;
 mod security;
 #[cfg(test)]
 mod stylesheet_check;
+mod trace;
 
 use axum::Router;
 use services::Services;

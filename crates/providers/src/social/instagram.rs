@@ -11,10 +11,11 @@
 //! processes it, and only `media_publish` makes the post. So a failure before `media_publish`
 //! never leaves a post behind, and the scheduler may retry freely.
 
-use super::facebook::{CallError, Refusing, Stage, call, with_query};
+use super::graph::{CallError, Refusing, Stage, call};
+use super::oauth::{AuthorizePage, Binding, Param, SANDBOX_CLIENT_ID, sandbox_secret};
 use super::{
-    AccountRef, Candidate, CommentRequest, ConnectError, Connector, Identity, Polling,
-    PublishError, PublishRequest, Published, Publisher, Revoked, TokenGrant,
+    AccountRef, Adapter, Candidate, CommentRequest, ConnectError, Connector, Identity, Polling,
+    PublishError, PublishRequest, Published, Publisher, Revoked, TokenGrant, with_query,
 };
 use async_trait::async_trait;
 use domain::Platform;
@@ -62,17 +63,15 @@ impl InstagramConfig {
             api_base: format!("{base}/instagram/api"),
             graph_base: format!("{base}/instagram/graph"),
             version: "v25.0".into(),
-            client_id: "socializioz-sandbox".into(),
-            client_secret: SecretString::from("sandbox-secret"),
+            client_id: SANDBOX_CLIENT_ID.into(),
+            client_secret: sandbox_secret(),
             polling: Polling::default(),
         }
     }
 }
 
-pub struct Instagram {
-    http: reqwest::Client,
-    config: InstagramConfig,
-}
+/// The Instagram adapter: `Instagram::new(config)`.
+pub type Instagram = Adapter<InstagramConfig>;
 
 /// A carousel's most items.
 const MAX_CAROUSEL: usize = 10;
@@ -123,13 +122,6 @@ fn id_text(value: &Value) -> Option<String> {
 }
 
 impl Instagram {
-    pub fn new(config: InstagramConfig) -> Self {
-        Self {
-            http: super::http_client(),
-            config,
-        }
-    }
-
     fn graph(&self, path: &str) -> String {
         format!("{}/{}{path}", self.config.graph_base, self.config.version)
     }
@@ -215,28 +207,22 @@ impl Connector for Instagram {
         ]
     }
 
-    /// Instagram Login documents no PKCE parameters (see the module's documentation).
-    fn uses_pkce(&self) -> bool {
-        false
-    }
-
-    fn authorize_url(
-        &self,
-        state: &str,
-        _pkce_challenge: Option<&str>,
-        redirect_uri: &str,
-        scopes: &[&str],
-    ) -> String {
-        with_query(
-            &self.config.authorize_url,
-            &[
-                ("client_id", self.config.client_id.as_str()),
-                ("redirect_uri", redirect_uri),
-                ("response_type", "code"),
-                ("scope", &scopes.join(",")),
-                ("state", state),
+    fn authorize_page(&self) -> AuthorizePage<'_> {
+        AuthorizePage {
+            address: self.config.authorize_url.clone(),
+            app: ("client_id", &self.config.client_id),
+            order: [
+                Param::App,
+                Param::RedirectUri,
+                Param::ResponseType,
+                Param::Scope,
+                Param::State,
             ],
-        )
+            scope_separator: ",",
+            // Instagram Login documents no PKCE parameters and no nonce (see the module's
+            // documentation).
+            binding: Binding::StateOnly,
+        }
     }
 
     /// The code gives an hour-long token; it is exchanged at once for a 60-day one.

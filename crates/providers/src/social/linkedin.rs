@@ -12,11 +12,14 @@
 //! Every `/rest` call names an API version (`LinkedIn-Version`); LinkedIn retires versions after
 //! a year, so the version is a setting and a retired one is reported as such.
 
-use super::oauth::{IdTokenCheck, TokenEndpoint, unconfirmed_revocation};
+use super::oauth::{
+    AuthorizePage, Binding, ClientAuth, IdTokenCheck, Param, SANDBOX_CLIENT_ID, TokenEndpoints,
+    sandbox_secret, unconfirmed_revocation,
+};
 use super::{
-    AccountRef, CommentRequest, ConnectError, Connector, Download, Identity, MediaRef, Polling,
-    PublishError, PublishRequest, Published, Publisher, Revoked, TokenGrant, retry_after_header,
-    send_failed, unavailable, without_url,
+    AccountRef, Adapter, CommentRequest, ConnectError, Connector, Download, Identity, MediaRef,
+    Polling, PublishError, PublishRequest, Published, Publisher, Revoked, TokenGrant,
+    retry_after_header, send_failed, unavailable, without_url,
 };
 use async_trait::async_trait;
 use domain::Platform;
@@ -73,8 +76,8 @@ impl LinkedInConfig {
             issuer: ISSUER.into(),
             version: "202601".into(),
             web_base: format!("{base}/linkedin/web"),
-            client_id: "socializioz-sandbox".into(),
-            client_secret: SecretString::from("sandbox-secret"),
+            client_id: SANDBOX_CLIENT_ID.into(),
+            client_secret: sandbox_secret(),
             polling: Polling::default(),
         }
     }
@@ -83,21 +86,10 @@ impl LinkedInConfig {
 /// The issuer LinkedIn's OpenID configuration names.
 const ISSUER: &str = "https://www.linkedin.com/oauth";
 
-pub struct LinkedIn {
-    http: reqwest::Client,
-    config: LinkedInConfig,
-}
+/// The LinkedIn adapter: `LinkedIn::new(config)`.
+pub type LinkedIn = Adapter<LinkedInConfig>;
 
 impl LinkedIn {
-    pub fn new(config: LinkedInConfig) -> Self {
-        Self::with_http_client(config, super::http_client())
-    }
-
-    /// With a client of the caller's (tests use short timeouts).
-    pub fn with_http_client(config: LinkedInConfig, http: reqwest::Client) -> Self {
-        Self { http, config }
-    }
-
     fn oauth_url(&self, path: &str) -> String {
         format!("{}/oauth/v2/{path}", self.config.oauth_base)
     }
@@ -116,44 +108,26 @@ impl LinkedIn {
             .header("X-Restli-Protocol-Version", "2.0.0")
     }
 
-    async fn token_call(&self, form: &[(&str, &str)]) -> Result<TokenGrant, ConnectError> {
-        Ok(self.token_call_with_id_token(form).await?.0)
-    }
-
-    /// A token call, with the ID token LinkedIn sends along (with `openid`).
-    async fn token_call_with_id_token(
-        &self,
-        form: &[(&str, &str)],
-    ) -> Result<(TokenGrant, Option<String>), ConnectError> {
-        let mut fields = form.to_vec();
-        fields.push(("client_id", &self.config.client_id));
-        fields.push(("client_secret", self.config.client_secret.expose_secret()));
-        TokenEndpoint {
+    fn token_endpoints(&self) -> TokenEndpoints<'_> {
+        TokenEndpoints {
             platform: "LinkedIn",
+            http: &self.http,
+            token_url: self.oauth_url("accessToken"),
+            revoke_url: self.oauth_url("revoke"),
+            client: ClientAuth::Form {
+                id_field: "client_id",
+                id: &self.config.client_id,
+                secret: &self.config.client_secret,
+            },
             credentials: Some("client id or secret"),
             errors_in_any_answer: false,
-        }
-        .grant_with_id_token(self.http.post(self.oauth_url("accessToken")).form(&fields))
-        .await
-    }
-
-    async fn revoke_one(&self, token: &SecretString) -> Result<(), ConnectError> {
-        let res = self
-            .http
-            .post(self.oauth_url("revoke"))
-            .form(&[
-                ("client_id", self.config.client_id.as_str()),
-                ("client_secret", self.config.client_secret.expose_secret()),
-                ("token", token.expose_secret()),
-            ])
-            .send()
-            .await
-            .map_err(unavailable)?;
-        let status = res.status();
-        if status.is_success() {
-            Ok(())
-        } else {
-            Err(unconfirmed_revocation("LinkedIn", status))
+            revoked: |status, _| {
+                if status.is_success() {
+                    Ok(())
+                } else {
+                    Err(unconfirmed_revocation("LinkedIn", status))
+                }
+            },
         }
     }
 }
@@ -228,50 +202,22 @@ impl Connector for LinkedIn {
         &["openid", "profile", "w_member_social"]
     }
 
-    /// LinkedIn takes PKCE only from native apps redirecting to a loopback address (see the
-    /// module's documentation); the nonce does its work here.
-    fn uses_pkce(&self) -> bool {
-        false
-    }
-
-    fn uses_nonce(&self) -> bool {
-        true
-    }
-
-    fn authorize_url(
-        &self,
-        state: &str,
-        pkce_challenge: Option<&str>,
-        redirect_uri: &str,
-        scopes: &[&str],
-    ) -> String {
-        self.authorize_url_with_nonce(state, pkce_challenge, None, redirect_uri, scopes)
-    }
-
-    fn authorize_url_with_nonce(
-        &self,
-        state: &str,
-        _pkce_challenge: Option<&str>,
-        nonce: Option<&str>,
-        redirect_uri: &str,
-        scopes: &[&str],
-    ) -> String {
-        let scope = scopes.join(" ");
-        let mut query = form_urlencoded::Serializer::new(String::new());
-        query
-            .append_pair("response_type", "code")
-            .append_pair("client_id", &self.config.client_id)
-            .append_pair("redirect_uri", redirect_uri)
-            .append_pair("state", state)
-            .append_pair("scope", &scope);
-        if let Some(nonce) = nonce {
-            query.append_pair("nonce", nonce);
+    fn authorize_page(&self) -> AuthorizePage<'_> {
+        AuthorizePage {
+            address: format!("{}/oauth/v2/authorization", self.config.authorize_base),
+            app: ("client_id", &self.config.client_id),
+            order: [
+                Param::ResponseType,
+                Param::App,
+                Param::RedirectUri,
+                Param::State,
+                Param::Scope,
+            ],
+            scope_separator: " ",
+            // LinkedIn takes PKCE only from native apps redirecting to a loopback address (see
+            // the module's documentation); the nonce does its work here.
+            binding: Binding::Nonce,
         }
-        format!(
-            "{}/oauth/v2/authorization?{}",
-            self.config.authorize_base,
-            query.finish()
-        )
     }
 
     /// Without a nonce, an ID token that comes along is still checked for its issuer,
@@ -296,11 +242,8 @@ impl Connector for LinkedIn {
         redirect_uri: &str,
     ) -> Result<TokenGrant, ConnectError> {
         let (grant, id_token) = self
-            .token_call_with_id_token(&[
-                ("grant_type", "authorization_code"),
-                ("code", code),
-                ("redirect_uri", redirect_uri),
-            ])
+            .token_endpoints()
+            .exchange_with_id_token(code, None, redirect_uri)
             .await?;
         let check = IdTokenCheck {
             platform: "LinkedIn",
@@ -320,7 +263,7 @@ impl Connector for LinkedIn {
             Ok(_) => Ok(grant),
             Err(refused) => {
                 // Never used, never stored: revoke it rather than leave it live.
-                let _ = self.revoke_one(&grant.access).await;
+                let _ = self.token_endpoints().revoke(&[&grant.access]).await;
                 Err(refused)
             }
         }
@@ -364,19 +307,14 @@ impl Connector for LinkedIn {
         _access: &SecretString,
         refresh: Option<&SecretString>,
     ) -> Result<TokenGrant, ConnectError> {
-        let refresh = refresh.ok_or_else(|| {
-            ConnectError::Refused(
-                "LinkedIn gave no refresh token (only approved apps get one): reconnect the \
-                 account before its token runs out"
-                    .into(),
-            )
-        })?;
         // LinkedIn answers with the same refresh token and what is left of its year.
-        self.token_call(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh.expose_secret()),
-        ])
-        .await
+        self.token_endpoints()
+            .refresh(
+                refresh,
+                "LinkedIn gave no refresh token (only approved apps get one): reconnect the \
+                 account before its token runs out",
+            )
+            .await
     }
 
     async fn revoke(
@@ -384,15 +322,14 @@ impl Connector for LinkedIn {
         access: &SecretString,
         refresh: Option<&SecretString>,
     ) -> Result<Revoked, ConnectError> {
-        for token in refresh.into_iter().chain(std::iter::once(access)) {
-            self.revoke_one(token).await?;
-        }
+        let tokens: Vec<&SecretString> = refresh.into_iter().chain([access]).collect();
+        self.token_endpoints().revoke(&tokens).await?;
         Ok(Revoked::Confirmed)
     }
 
     /// A refresh hands back the stored refresh token again: only the new access token goes.
     async fn discard(&self, access: &SecretString, _refresh: Option<&SecretString>) {
-        let _ = self.revoke_one(access).await;
+        let _ = self.token_endpoints().revoke(&[access]).await;
     }
 }
 
@@ -465,6 +402,22 @@ struct Instruction {
 }
 
 impl LinkedIn {
+    /// Sends a call: LinkedIn's answer when it accepted the call, else its refusal. `unsent`
+    /// says what a failure to hear back means: [`not_posted`] before the post call,
+    /// [`send_failed`] from it on.
+    async fn accepted(
+        &self,
+        request: reqwest::RequestBuilder,
+        unsent: fn(&reqwest::Error) -> PublishError,
+    ) -> Result<reqwest::Response, PublishError> {
+        let res = request.send().await.map_err(|e| unsent(&e))?;
+        if res.status().is_success() {
+            Ok(res)
+        } else {
+            Err(refused(res, &self.config.version).await)
+        }
+    }
+
     /// POSTs `body` to a `/rest` action and reads its `value`.
     async fn action<T: serde::de::DeserializeOwned>(
         &self,
@@ -473,14 +426,11 @@ impl LinkedIn {
         body: Value,
     ) -> Result<T, PublishError> {
         let res = self
-            .rest(reqwest::Method::POST, path, token)
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| not_posted(&e))?;
-        if !res.status().is_success() {
-            return Err(refused(res, &self.config.version).await);
-        }
+            .accepted(
+                self.rest(reqwest::Method::POST, path, token).json(&body),
+                not_posted,
+            )
+            .await?;
         let parsed: Initialized<T> = res.json().await.map_err(|e| PublishError::Transient {
             reason: format!("LinkedIn's answer could not be read: {}", without_url(&e)),
             maybe_published: false,
@@ -503,10 +453,7 @@ impl LinkedIn {
         if let Some(token) = token {
             request = request.bearer_auth(token.expose_secret());
         }
-        let res = request.send().await.map_err(|e| not_posted(&e))?;
-        if !res.status().is_success() {
-            return Err(refused(res, &self.config.version).await);
-        }
+        let res = self.accepted(request, not_posted).await?;
         Ok(res
             .headers()
             .get(reqwest::header::ETAG)
@@ -521,13 +468,8 @@ impl LinkedIn {
                 tokio::time::sleep(self.config.polling.interval).await;
             }
             let res = self
-                .rest(reqwest::Method::GET, path, token)
-                .send()
-                .await
-                .map_err(|e| not_posted(&e))?;
-            if !res.status().is_success() {
-                return Err(refused(res, &self.config.version).await);
-            }
+                .accepted(self.rest(reqwest::Method::GET, path, token), not_posted)
+                .await?;
             let body: Value = res.json().await.map_err(|e| not_posted(&e))?;
             match body["status"].as_str().unwrap_or_default() {
                 "AVAILABLE" => return Ok(()),
@@ -615,22 +557,44 @@ impl LinkedIn {
         }
         // The whole file arrived, at the length announced, before LinkedIn is asked to finalize.
         download.finish().await?;
-        let res = self
-            .rest(reqwest::Method::POST, "videos?action=finalizeUpload", token)
-            .json(&json!({"finalizeUploadRequest": {
-                "video": upload.video,
-                "uploadToken": upload.upload_token,
-                "uploadedPartIds": etags,
-            }}))
-            .send()
-            .await
-            .map_err(|e| not_posted(&e))?;
-        if !res.status().is_success() {
-            return Err(refused(res, &self.config.version).await);
-        }
+        self.accepted(
+            self.rest(reqwest::Method::POST, "videos?action=finalizeUpload", token)
+                .json(&json!({"finalizeUploadRequest": {
+                    "video": upload.video,
+                    "uploadToken": upload.upload_token,
+                    "uploadedPartIds": etags,
+                }})),
+            not_posted,
+        )
+        .await?;
         self.until_available(&format!("videos/{}", encode(&upload.video)), token)
             .await?;
         Ok(upload.video)
+    }
+
+    /// POSTs `body` to a `/rest` path that makes a post or a comment (`what`); its URN, which
+    /// LinkedIn names in `x-restli-id`. From here a lost answer may hide what was made.
+    async fn create(
+        &self,
+        path: &str,
+        body: &Value,
+        token: &SecretString,
+        what: &str,
+    ) -> Result<String, PublishError> {
+        let res = self
+            .accepted(
+                self.rest(reqwest::Method::POST, path, token).json(body),
+                send_failed,
+            )
+            .await?;
+        res.headers()
+            .get("x-restli-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .ok_or_else(|| PublishError::Transient {
+                reason: format!("LinkedIn accepted the {what} without naming it"),
+                maybe_published: true,
+            })
     }
 }
 
@@ -702,25 +666,7 @@ impl Publisher for LinkedIn {
         if let Some(content) = content {
             body["content"] = content;
         }
-        // From here a lost answer may hide a post.
-        let res = self
-            .rest(reqwest::Method::POST, "posts", token)
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| send_failed(&e))?;
-        if !res.status().is_success() {
-            return Err(refused(res, &self.config.version).await);
-        }
-        let urn = res
-            .headers()
-            .get("x-restli-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .ok_or_else(|| PublishError::Transient {
-                reason: "LinkedIn accepted the post without naming it".into(),
-                maybe_published: true,
-            })?;
+        let urn = self.create("posts", &body, token, "post").await?;
         Ok(Published {
             permalink: Some(format!("{}/feed/update/{urn}", self.config.web_base)),
             platform_post_id: urn,
@@ -739,30 +685,12 @@ impl Publisher for LinkedIn {
             return Err(PublishError::TokenExpired);
         };
         let actor = format!("urn:li:person:{}", request.account.external_id);
-        let path = format!(
-            "socialActions/{}/comments",
-            form_urlencoded::byte_serialize(request.post_id.as_bytes()).collect::<String>()
-        );
-        let res = self
-            .rest(reqwest::Method::POST, &path, token)
-            .json(&json!({
-                "actor": actor,
-                "object": request.post_id,
-                "message": { "text": request.text },
-            }))
-            .send()
-            .await
-            .map_err(|e| send_failed(&e))?;
-        if !res.status().is_success() {
-            return Err(refused(res, &self.config.version).await);
-        }
-        res.headers()
-            .get("x-restli-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .ok_or_else(|| PublishError::Transient {
-                reason: "LinkedIn accepted the comment without naming it".into(),
-                maybe_published: true,
-            })
+        let path = format!("socialActions/{}/comments", encode(&request.post_id));
+        let body = json!({
+            "actor": actor,
+            "object": request.post_id,
+            "message": { "text": request.text },
+        });
+        self.create(&path, &body, token, "comment").await
     }
 }

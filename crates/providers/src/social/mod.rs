@@ -3,11 +3,17 @@
 //!
 //! The scheduler only ever sees this interface: it hands a [`PublishRequest`] to the
 //! [`Publisher`] registered for the account's platform and acts on the [`PublishError`] kind.
+//!
+//! Every platform adapter is an [`Adapter`] (an HTTP client and the platform's settings) in its
+//! own module. What several of them share is written once: the authorize page and the OAuth
+//! token and revocation calls in [`oauth`], Meta's Graph calls (Facebook and Instagram) in
+//! `graph`, and here the failure helpers and the media download that uploads read from.
 
 pub mod facebook;
+mod graph;
 pub mod instagram;
 pub mod linkedin;
-mod oauth;
+pub mod oauth;
 #[cfg(feature = "testing")]
 pub mod recording;
 pub mod tiktok;
@@ -187,11 +193,16 @@ pub trait Connector: Send + Sync {
     fn platform(&self) -> Platform;
     /// The least scopes that publishing needs (shown to the person before the redirect).
     fn publishing_scopes(&self) -> &'static [&'static str];
+    /// How the platform's authorize page is asked for a code: the one thing a connector
+    /// declares about it. The URLs and the PKCE and nonce answers below are read from it.
+    fn authorize_page(&self) -> oauth::AuthorizePage<'_>;
     /// Whether the platform takes a PKCE challenge (then the verifier comes back to `exchange`).
     /// Every platform that accepts one for a server-side web app gets one (X, TikTok,
     /// Facebook): a code stolen from one flow is then useless in another, whose verifier
     /// differs.
-    fn uses_pkce(&self) -> bool;
+    fn uses_pkce(&self) -> bool {
+        self.authorize_page().binding == oauth::Binding::Pkce
+    }
     /// Where to send the person to authorise.
     fn authorize_url(
         &self,
@@ -199,7 +210,10 @@ pub trait Connector: Send + Sync {
         pkce_challenge: Option<&str>,
         redirect_uri: &str,
         scopes: &[&str],
-    ) -> String;
+    ) -> String {
+        self.authorize_page()
+            .url(state, pkce_challenge, None, redirect_uri, scopes)
+    }
     async fn exchange(
         &self,
         code: &str,
@@ -212,7 +226,7 @@ pub trait Connector: Send + Sync {
     /// [`Connector::exchange_with_nonce`] refuse an ID token issued for another authorisation:
     /// a code taken from someone else's flow cannot be finished in ours.
     fn uses_nonce(&self) -> bool {
-        false
+        self.authorize_page().binding == oauth::Binding::Nonce
     }
     /// [`Connector::authorize_url`], with the nonce where the platform takes one.
     fn authorize_url_with_nonce(
@@ -223,8 +237,8 @@ pub trait Connector: Send + Sync {
         redirect_uri: &str,
         scopes: &[&str],
     ) -> String {
-        let _ = nonce;
-        self.authorize_url(state, pkce_challenge, redirect_uri, scopes)
+        self.authorize_page()
+            .url(state, pkce_challenge, nonce, redirect_uri, scopes)
     }
     /// [`Connector::exchange`], refusing an ID token whose nonce is not `nonce` where the
     /// platform takes one.
@@ -330,6 +344,26 @@ impl<T: ?Sized> Registry<T> {
     }
 }
 
+/// A platform adapter: the HTTP client it calls the platform with, and the platform's settings.
+/// Each platform's adapter is one of these with its own settings type (`facebook::Facebook` is
+/// `Adapter<FacebookConfig>`), so all are built the same way; what they do is in their modules.
+pub struct Adapter<C> {
+    http: reqwest::Client,
+    config: C,
+}
+
+impl<C> Adapter<C> {
+    /// With the client of [`http_client`].
+    pub fn new(config: C) -> Self {
+        Self::with_http_client(config, http_client())
+    }
+
+    /// With a client of the caller's (tests use short timeouts).
+    pub fn with_http_client(config: C, http: reqwest::Client) -> Self {
+        Self { http, config }
+    }
+}
+
 /// A client for platform APIs: bounded connect and overall time.
 pub fn http_client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -337,6 +371,15 @@ pub fn http_client() -> reqwest::Client {
         .timeout(Duration::from_secs(60))
         .build()
         .unwrap_or_default()
+}
+
+/// `url` with `pairs` as its query (added to a query the URL already has).
+pub(crate) fn with_query(url: &str, pairs: &[(&str, &str)]) -> String {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}{query}")
 }
 
 /// A reqwest error's text without its URL (a query can carry a token or a secret).

@@ -1,26 +1,144 @@
-//! The OAuth 2.0 token and revocation endpoints as X, TikTok and LinkedIn speak them: a form
-//! posted, and a grant or an `{error, error_description}` answered; and the checks of an
-//! OpenID Connect ID token that comes with a grant (LinkedIn's).
+//! What the platforms' OAuth sides have in common, written once so that each adapter declares
+//! only what differs:
+//! - the authorize page ([`AuthorizePage`]): its address, how it names our app, the order of its
+//!   parameters, how scopes are joined, and what binds a code to the authorisation that asked
+//!   for it (a PKCE challenge, an OpenID Connect nonce, or the state alone). The URL a person is
+//!   sent to is built here for every platform;
+//! - the OAuth 2.0 token and revocation endpoints as X, TikTok and LinkedIn speak them
+//!   ([`TokenEndpoints`]): a form posted with the app's credentials, and a grant or an
+//!   `{error, error_description}` answered. How the app authenticates and how a revocation is
+//!   confirmed are declared by each adapter; the calls and what a grant means are here;
+//! - the checks of an OpenID Connect ID token that comes with a grant (LinkedIn's);
+//! - the credentials of the simulator's sandbox app.
 //!
-//! How each platform authenticates the call stays in its adapter (it builds the request); what
-//! the answer means is read here, once.
+//! Facebook and Instagram take their tokens through Graph instead (queries, and short-lived
+//! tokens exchanged for long-lived ones): those calls stay in their adapters.
 
-use super::{ConnectError, TokenGrant, unavailable};
+use super::{ConnectError, TokenGrant, unavailable, with_query};
 use reqwest::StatusCode;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::Value;
 
-/// What differs between the platforms' token endpoints.
-pub(super) struct TokenEndpoint<'a> {
+/// The app id the simulator's sandbox knows us by.
+pub(super) const SANDBOX_CLIENT_ID: &str = "socializioz-sandbox";
+
+/// The sandbox app's secret.
+pub(super) fn sandbox_secret() -> SecretString {
+    SecretString::from("sandbox-secret")
+}
+
+/// A parameter every authorize page takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Param {
+    /// Our app's id, under the name the platform gives it ([`AuthorizePage::app`]).
+    App,
+    RedirectUri,
+    State,
+    /// Always `code`.
+    ResponseType,
+    /// The scopes asked for, joined by [`AuthorizePage::scope_separator`].
+    Scope,
+}
+
+/// What binds the code a platform sends back to the authorisation that asked for it, beyond the
+/// `state` that our callback accepts only from the session that started the flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binding {
+    /// A PKCE challenge (S256) on the page; its verifier goes with the code exchange.
+    Pkce,
+    /// An OpenID Connect nonce on the page, which comes back inside the exchange's ID token.
+    Nonce,
+    /// The state alone: the platform takes neither.
+    StateOnly,
+}
+
+/// How a platform's authorize page is asked for a code, as each connector declares it
+/// ([`super::Connector::authorize_page`]).
+#[derive(Debug, Clone)]
+pub struct AuthorizePage<'a> {
+    /// The page's address.
+    pub address: String,
+    /// The name of the parameter that carries our app's id (`client_id`; TikTok says
+    /// `client_key`), and the id.
+    pub app: (&'static str, &'a str),
+    /// The five common parameters, in the order the platform documents them.
+    pub order: [Param; 5],
+    /// What joins the scopes: `,` or ` `.
+    pub scope_separator: &'static str,
+    pub binding: Binding,
+}
+
+impl AuthorizePage<'_> {
+    /// The URL to send a person to: the common parameters in the page's order, then the PKCE
+    /// challenge (with its method, `S256`) or the nonce, where the page takes one and one is
+    /// given.
+    pub fn url(
+        &self,
+        state: &str,
+        pkce_challenge: Option<&str>,
+        nonce: Option<&str>,
+        redirect_uri: &str,
+        scopes: &[&str],
+    ) -> String {
+        let scope = scopes.join(self.scope_separator);
+        let mut pairs: Vec<(&str, &str)> = self
+            .order
+            .iter()
+            .map(|param| match param {
+                Param::App => self.app,
+                Param::RedirectUri => ("redirect_uri", redirect_uri),
+                Param::State => ("state", state),
+                Param::ResponseType => ("response_type", "code"),
+                Param::Scope => ("scope", scope.as_str()),
+            })
+            .collect();
+        match (self.binding, pkce_challenge, nonce) {
+            (Binding::Pkce, Some(challenge), _) => pairs.extend([
+                ("code_challenge", challenge),
+                ("code_challenge_method", "S256"),
+            ]),
+            (Binding::Nonce, _, Some(nonce)) => pairs.push(("nonce", nonce)),
+            _ => {}
+        }
+        with_query(&self.address, &pairs)
+    }
+}
+
+/// How our app proves itself at a platform's token and revocation endpoints.
+pub(super) enum ClientAuth<'a> {
+    /// The app's id (under `id_field`: `client_id`, TikTok's `client_key`) and its secret as
+    /// form fields (TikTok, LinkedIn).
+    Form {
+        id_field: &'static str,
+        id: &'a str,
+        secret: &'a SecretString,
+    },
+    /// The app's id as a form field, and HTTP Basic with the secret where there is one (X: a
+    /// confidential client has one, a public client none).
+    Basic {
+        id: &'a str,
+        secret: Option<&'a SecretString>,
+    },
+}
+
+/// A platform's token and revocation endpoints: what differs between X, TikTok and LinkedIn.
+pub(super) struct TokenEndpoints<'a> {
     /// The platform's name in messages.
     pub platform: &'a str,
+    pub http: &'a reqwest::Client,
+    pub token_url: String,
+    pub revoke_url: String,
+    pub client: ClientAuth<'a>,
     /// What the app's credentials are called ("client id or secret") where the platform says
     /// `invalid_client` when it refuses them: a message that names the setting to fix. `None`
     /// treats `invalid_client` like any other failure of the platform's.
     pub credentials: Option<&'a str>,
     /// Whether any answer, a success too, may carry an `error` (TikTok's way).
     pub errors_in_any_answer: bool,
+    /// Reads a revocation's answer: `Ok` when it confirms the revocation, else why not (often
+    /// [`unconfirmed_revocation`]).
+    pub revoked: fn(StatusCode, &Value) -> Result<(), ConnectError>,
 }
 
 #[derive(Deserialize)]
@@ -37,18 +155,95 @@ struct TokenBody {
     id_token: Option<String>,
 }
 
-impl TokenEndpoint<'_> {
-    /// Sends a token request (a code exchange or a refresh) and reads the grant.
-    pub async fn grant(
+impl TokenEndpoints<'_> {
+    /// Exchanges an authorisation code, with its PKCE verifier where one is given.
+    pub async fn exchange(
         &self,
-        request: reqwest::RequestBuilder,
+        code: &str,
+        pkce_verifier: Option<&str>,
+        redirect_uri: &str,
     ) -> Result<TokenGrant, ConnectError> {
-        Ok(self.grant_with_id_token(request).await?.0)
+        Ok(self
+            .exchange_with_id_token(code, pkce_verifier, redirect_uri)
+            .await?
+            .0)
     }
 
-    /// [`TokenEndpoint::grant`], with the OpenID Connect ID token the answer carried, if any
+    /// [`TokenEndpoints::exchange`], with the OpenID Connect ID token the answer carried, if any
     /// (unchecked: see [`IdTokenCheck`]).
-    pub async fn grant_with_id_token(
+    pub async fn exchange_with_id_token(
+        &self,
+        code: &str,
+        pkce_verifier: Option<&str>,
+        redirect_uri: &str,
+    ) -> Result<(TokenGrant, Option<String>), ConnectError> {
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+        ];
+        if let Some(verifier) = pkce_verifier {
+            form.push(("code_verifier", verifier));
+        }
+        self.grant(self.post(&self.token_url, &form)).await
+    }
+
+    /// Renews a grant with its refresh token; `missing` is the refusal when the platform gave
+    /// none for the account.
+    pub async fn refresh(
+        &self,
+        refresh: Option<&SecretString>,
+        missing: &str,
+    ) -> Result<TokenGrant, ConnectError> {
+        let refresh = refresh.ok_or_else(|| ConnectError::Refused(missing.to_owned()))?;
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh.expose_secret()),
+        ];
+        Ok(self.grant(self.post(&self.token_url, &form)).await?.0)
+    }
+
+    /// Revokes each token in turn, stopping at the first the platform does not confirm.
+    pub async fn revoke(&self, tokens: &[&SecretString]) -> Result<(), ConnectError> {
+        for token in tokens {
+            let res = self
+                .post(&self.revoke_url, &[("token", token.expose_secret())])
+                .send()
+                .await
+                .map_err(unavailable)?;
+            let status = res.status();
+            let body: Value = res.json().await.unwrap_or_default();
+            (self.revoked)(status, &body)?;
+        }
+        Ok(())
+    }
+
+    /// A form posted to `url` with the call's own fields, then the app's credentials.
+    fn post(&self, url: &str, fields: &[(&str, &str)]) -> reqwest::RequestBuilder {
+        let mut fields = fields.to_vec();
+        match &self.client {
+            ClientAuth::Form {
+                id_field,
+                id,
+                secret,
+            } => {
+                fields.extend([(*id_field, *id), ("client_secret", secret.expose_secret())]);
+                self.http.post(url).form(&fields)
+            }
+            ClientAuth::Basic { id, secret } => {
+                fields.push(("client_id", id));
+                let request = self.http.post(url).form(&fields);
+                match secret {
+                    Some(secret) => request.basic_auth(id, Some(secret.expose_secret())),
+                    None => request,
+                }
+            }
+        }
+    }
+
+    /// Sends a token request (a code exchange or a refresh) and reads the grant, with the
+    /// OpenID Connect ID token the answer carried, if any.
+    async fn grant(
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<(TokenGrant, Option<String>), ConnectError> {

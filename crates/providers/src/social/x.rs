@@ -2,11 +2,11 @@
 //!
 //! Base URLs are settings, so the same adapter speaks to `api.x.com` and to the simulator.
 
-use super::oauth::TokenEndpoint;
+use super::oauth::{AuthorizePage, Binding, ClientAuth, Param, SANDBOX_CLIENT_ID, TokenEndpoints};
 use super::{
-    AccountRef, CommentRequest, ConnectError, Connector, Download, Identity, MediaRef, Polling,
-    PublishError, PublishRequest, Published, Publisher, Revoked, TokenGrant, multipart_body,
-    send_failed, unavailable, without_url,
+    AccountRef, Adapter, CommentRequest, ConnectError, Connector, Download, Identity, MediaRef,
+    Polling, PublishError, PublishRequest, Published, Publisher, Revoked, TokenGrant,
+    multipart_body, send_failed, unavailable, without_url,
 };
 use async_trait::async_trait;
 use domain::Platform;
@@ -53,7 +53,7 @@ impl XConfig {
             api_base: format!("{base}/x"),
             authorize_url: format!("{base}/x/i/oauth2/authorize"),
             web_base: format!("{base}/x/web"),
-            client_id: "socializioz-sandbox".into(),
+            client_id: SANDBOX_CLIENT_ID.into(),
             client_secret: None,
             polling: Polling {
                 interval: Duration::from_millis(200),
@@ -64,36 +64,38 @@ impl XConfig {
     }
 }
 
-pub struct X {
-    http: reqwest::Client,
-    config: XConfig,
-}
+/// The X adapter: `X::new(config)`.
+pub type X = Adapter<XConfig>;
 
 impl X {
-    pub fn new(config: XConfig) -> Self {
-        Self {
-            http: super::http_client(),
-            config,
-        }
-    }
-
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.config.api_base)
     }
 
-    async fn token_call(&self, form: &[(&str, &str)]) -> Result<TokenGrant, ConnectError> {
-        let mut request = self.http.post(self.url("/2/oauth2/token")).form(form);
-        if let Some(secret) = &self.config.client_secret {
-            request = request.basic_auth(&self.config.client_id, Some(secret.expose_secret()));
-        }
-        TokenEndpoint {
+    fn token_endpoints(&self) -> TokenEndpoints<'_> {
+        TokenEndpoints {
             platform: "X",
+            http: &self.http,
+            token_url: self.url("/2/oauth2/token"),
+            revoke_url: self.url("/2/oauth2/revoke"),
+            client: ClientAuth::Basic {
+                id: &self.config.client_id,
+                secret: self.config.client_secret.as_ref(),
+            },
             // Refused client credentials are reported as X's answer, like a rate limit.
             credentials: None,
             errors_in_any_answer: false,
+            // Any other answer, X's own failure too, is a refusal.
+            revoked: |status, body| {
+                if status.is_success() && body["revoked"] == serde_json::Value::Bool(true) {
+                    Ok(())
+                } else {
+                    Err(ConnectError::Refused(format!(
+                        "X answered {status} without confirming the revocation"
+                    )))
+                }
+            },
         }
-        .grant(request)
-        .await
     }
 }
 
@@ -171,47 +173,32 @@ impl Connector for X {
         ]
     }
 
-    fn uses_pkce(&self) -> bool {
-        true
-    }
-
-    fn authorize_url(
-        &self,
-        state: &str,
-        pkce_challenge: Option<&str>,
-        redirect_uri: &str,
-        scopes: &[&str],
-    ) -> String {
-        let scope = scopes.join(" ");
-        let mut query = form_urlencoded::Serializer::new(String::new());
-        query
-            .append_pair("response_type", "code")
-            .append_pair("client_id", &self.config.client_id)
-            .append_pair("redirect_uri", redirect_uri)
-            .append_pair("state", state)
-            .append_pair("scope", &scope);
-        if let Some(challenge) = pkce_challenge {
-            query
-                .append_pair("code_challenge", challenge)
-                .append_pair("code_challenge_method", "S256");
+    fn authorize_page(&self) -> AuthorizePage<'_> {
+        AuthorizePage {
+            address: self.config.authorize_url.clone(),
+            app: ("client_id", &self.config.client_id),
+            order: [
+                Param::ResponseType,
+                Param::App,
+                Param::RedirectUri,
+                Param::State,
+                Param::Scope,
+            ],
+            scope_separator: " ",
+            binding: Binding::Pkce,
         }
-        format!("{}?{}", self.config.authorize_url, query.finish())
     }
 
+    /// X wants a verifier with every code, an empty one where none was kept.
     async fn exchange(
         &self,
         code: &str,
         pkce_verifier: Option<&str>,
         redirect_uri: &str,
     ) -> Result<TokenGrant, ConnectError> {
-        self.token_call(&[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", redirect_uri),
-            ("code_verifier", pkce_verifier.unwrap_or_default()),
-            ("client_id", &self.config.client_id),
-        ])
-        .await
+        self.token_endpoints()
+            .exchange(code, Some(pkce_verifier.unwrap_or_default()), redirect_uri)
+            .await
     }
 
     async fn identity(&self, access: &SecretString) -> Result<Identity, ConnectError> {
@@ -245,15 +232,9 @@ impl Connector for X {
         _access: &SecretString,
         refresh: Option<&SecretString>,
     ) -> Result<TokenGrant, ConnectError> {
-        let refresh = refresh.ok_or_else(|| {
-            ConnectError::Refused("X gave no refresh token (offline.access)".into())
-        })?;
-        self.token_call(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh.expose_secret()),
-            ("client_id", &self.config.client_id),
-        ])
-        .await
+        self.token_endpoints()
+            .refresh(refresh, "X gave no refresh token (offline.access)")
+            .await
     }
 
     async fn revoke(
@@ -262,32 +243,9 @@ impl Connector for X {
         refresh: Option<&SecretString>,
     ) -> Result<Revoked, ConnectError> {
         // The refresh token first (it could mint new access tokens), then the access token.
-        for token in refresh.into_iter().chain(std::iter::once(access)) {
-            self.revoke_one(token).await?;
-        }
+        let tokens: Vec<&SecretString> = refresh.into_iter().chain([access]).collect();
+        self.token_endpoints().revoke(&tokens).await?;
         Ok(Revoked::Confirmed)
-    }
-}
-
-impl X {
-    async fn revoke_one(&self, token: &SecretString) -> Result<(), ConnectError> {
-        let mut request = self.http.post(self.url("/2/oauth2/revoke")).form(&[
-            ("token", token.expose_secret()),
-            ("client_id", self.config.client_id.as_str()),
-        ]);
-        if let Some(secret) = &self.config.client_secret {
-            request = request.basic_auth(&self.config.client_id, Some(secret.expose_secret()));
-        }
-        let res = request.send().await.map_err(unavailable)?;
-        let status = res.status();
-        let body: serde_json::Value = res.json().await.unwrap_or_default();
-        if status.is_success() && body["revoked"] == serde_json::Value::Bool(true) {
-            Ok(())
-        } else {
-            Err(ConnectError::Refused(format!(
-                "X answered {status} without confirming the revocation"
-            )))
-        }
     }
 }
 

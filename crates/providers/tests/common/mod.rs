@@ -6,8 +6,6 @@
 
 #![allow(dead_code)]
 
-use axum::body::Bytes;
-use axum::routing::get;
 use domain::Platform;
 use domain::media::MediaKind;
 use providers::social::{AccountRef, MediaRef, PublishRequest};
@@ -58,23 +56,10 @@ pub async fn press_allow(authorize_url: &str, user: Option<&str>) -> String {
         .expect("a code")
 }
 
-/// Serves each `(path, content type, bytes)` the way signed media URLs would; the base URL.
+/// Serves each `(path, content type, bytes)` the way signed media URLs would; the base URL
+/// (the simulator's file server, `sim::media::serve`).
 pub async fn serve_files(files: Vec<(&'static str, &'static str, Vec<u8>)>) -> String {
-    let mut app = axum::Router::new();
-    for (path, content_type, bytes) in files {
-        let bytes = Bytes::from(bytes);
-        app = app.route(
-            path,
-            get(move || {
-                let bytes = bytes.clone();
-                async move { ([("content-type", content_type)], bytes) }
-            }),
-        );
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{address}")
+    sim::media::serve(files).await.unwrap()
 }
 
 /// Serves `bytes` at any path without announcing their length (a chunked body, as a store that

@@ -13,6 +13,7 @@
 //! being posted) is never deleted mid-call, and neither is a file such a post carries: they
 //! are left for the deletion's `in_flight` step, which deletes them once the call has ended.
 
+use super::receipt::KeptLine;
 use crate::first_comments;
 use crate::notices::{self, WorkDeleted};
 use crate::posts::{self, state};
@@ -23,92 +24,11 @@ use sea_orm::sea_query::{Expr, Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use store::entities::{
     activity as activity_row, job, media_item, membership, post, post_media, post_target,
     publish_attempt, workspace,
 };
-
-/// What an account deletion does with the person's posts and files in workspaces others keep.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum KeptWork {
-    /// Deleted with the account (the default, and what a request e-mailed to us does).
-    #[default]
-    Delete,
-    /// Left with the workspace, no longer linked to the person (ticked on the deletion page).
-    Leave,
-}
-
-impl KeptWork {
-    /// What deletions recorded before the choice existed did: they left them.
-    pub(super) fn before_the_choice() -> Self {
-        Self::Leave
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Delete => "delete",
-            Self::Leave => "leave",
-        }
-    }
-}
-
-/// A workspace someone else keeps, with what the person made there.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KeptLine {
-    pub id: i64,
-    pub name: String,
-    pub drafts: u64,
-    /// Still to go out: scheduled, being published, or waiting for a reconnection.
-    pub scheduled: u64,
-    pub published: u64,
-    /// Failed, partly published, or waiting for someone to check the outcome.
-    pub other: u64,
-    /// Library files: uploaded, or made with an AI feature.
-    pub files: u64,
-    /// Posts with a platform call under way when counted.
-    pub publishing_now: u64,
-}
-
-impl KeptLine {
-    pub fn posts(&self) -> u64 {
-        self.drafts + self.scheduled + self.published + self.other
-    }
-
-    /// "3 posts (1 draft, 1 scheduled, 1 published) and 1 file".
-    pub fn describe(&self) -> String {
-        let mut kinds = Vec::new();
-        if self.drafts > 0 {
-            kinds.push(domain::counted(self.drafts, "draft", "drafts"));
-        }
-        for (n, label) in [
-            (self.scheduled, "scheduled"),
-            (self.published, "published"),
-            (self.other, "needing attention"),
-        ] {
-            if n > 0 {
-                kinds.push(format!("{n} {label}"));
-            }
-        }
-        let posts = match self.posts() {
-            0 => None,
-            n => Some(format!(
-                "{} ({})",
-                domain::counted(n, "post", "posts"),
-                kinds.join(", ")
-            )),
-        };
-        let files = (self.files > 0).then(|| domain::counted(self.files, "file", "files"));
-        match (posts, files) {
-            (Some(p), Some(f)) => format!("{p} and {f}"),
-            (Some(p), None) => p,
-            (None, Some(f)) => f,
-            (None, None) => "nothing".to_owned(),
-        }
-    }
-}
 
 /// Whether a platform call may be under way while the rows are deleted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -298,7 +218,10 @@ pub(super) async fn withdraw_queued<C: ConnectionTrait>(
     let mut withdrawn = 0;
     for chunk in targets.chunks(500) {
         withdrawn += job::Entity::delete_many()
-            .filter(job::Column::Kind.eq(crate::publishing::JOB_KIND))
+            .filter(
+                job::Column::Kind
+                    .eq(<crate::publishing::PublishTarget as crate::queue::Payload>::KIND),
+            )
             .filter(job::Column::State.eq(crate::queue::QUEUED))
             .filter(
                 job::Column::Subject.is_in(chunk.iter().map(|t| crate::publishing::subject(*t))),

@@ -1,13 +1,12 @@
 //! What the simulator's tests share: a running simulator, an HTTP client that does not follow
-//! redirects, reading the redirect back, a media store and Graph-style JSON calls.
+//! redirects, reading the redirect back, a media store (served by `sim::media::serve`) and
+//! Graph-style JSON calls.
 //!
 //! Each test file compiles this module on its own, so a helper one of them does not use is not
 //! dead code.
 
 #![allow(dead_code)]
 
-use axum::body::Bytes;
-use axum::routing::get;
 use reqwest::StatusCode;
 use serde_json::Value;
 use sim::Simulator;
@@ -56,31 +55,13 @@ pub async fn get_json(
     (res.status(), res.json().await.unwrap())
 }
 
-/// Serves each `(path, content type, bytes)` the way a signed media URL would; the base URL.
-pub async fn serve_files(files: Vec<(&'static str, &'static str, Vec<u8>)>) -> String {
-    let mut app = axum::Router::new();
-    for (path, content_type, bytes) in files {
-        let bytes = Bytes::from(bytes);
-        app = app.route(
-            path,
-            get(move || {
-                let bytes = bytes.clone();
-                async move { ([("content-type", content_type)], bytes) }
-            }),
-        );
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{address}")
-}
-
 /// A JPEG (`/photo.jpg`), a PNG (`/photo.png`) and a video (`/clip.mp4`, 300 KB of `video`).
 pub async fn media_server(video: u8) -> String {
-    serve_files(vec![
+    sim::media::serve(vec![
         ("/photo.jpg", "image/jpeg", vec![0xFF; 2048]),
         ("/photo.png", "image/png", vec![0x89; 1024]),
         ("/clip.mp4", "video/mp4", vec![video; 300_000]),
     ])
     .await
+    .unwrap()
 }

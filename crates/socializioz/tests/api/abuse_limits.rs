@@ -3,7 +3,8 @@
 //! is set (sign-up, reset, change, `admin user set-password`).
 
 use crate::both_backends;
-use crate::helpers::{Backend, Client, PASSWORD, TestApp, expect_page, spawn_app, spawn_app_with};
+use crate::helpers::{Backend, Client, TestApp, expect_page, spawn_app, spawn_app_with};
+use crate::platform::{binary_for, run};
 use reqwest::StatusCode;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -144,7 +145,7 @@ async fn an_inviter_and_a_workspace_are_limited(backend: Backend) {
     let ws = alice.new_workspace("Team").await;
     let link = app.invite(&alice, ws, "bob@example.com", "admin").await;
     let bob = app.verified_user("Bob", "bob@example.com").await;
-    assert_eq!(bob.submit(&link, &[]).await.status(), StatusCode::SEE_OTHER);
+    bob.accept(&link).await;
 
     // Alice: 3 an hour, to any addresses.
     for n in 2..=3 {
@@ -244,21 +245,11 @@ async fn weak_passwords_are_refused_wherever_a_password_is_set(backend: Backend)
     // Change, signed in.
     let grace = app.verified_user("Grace", "grace@example.com").await;
     for (password, reason) in weak {
-        let res = grace
-            .submit(
-                "/settings/password",
-                &[("current_password", PASSWORD), ("new_password", password)],
-            )
-            .await;
+        let res = grace.change_password(password).await;
         let page = expect_page(res, StatusCode::UNPROCESSABLE_ENTITY, reason).await;
         assert!(!page.contains(password), "the page repeats {password}");
     }
-    let res = grace
-        .submit(
-            "/settings/password",
-            &[("current_password", PASSWORD), ("new_password", strong)],
-        )
-        .await;
+    let res = grace.change_password(strong).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 
     // Reset, through the e-mailed link.
@@ -305,32 +296,7 @@ async fn weak_passwords_are_refused_wherever_a_password_is_set(backend: Backend)
 
 /// Runs `admin user set-password --email EMAIL` with `password` on standard input.
 fn set_password(app: &TestApp, email: &str, password: &str) -> (bool, String, String) {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_socializioz"))
-        .args(["admin", "user", "set-password", "--email", email])
-        .current_dir(&app.data.0)
-        .env("SOCIALIZIOZ__DATA__DIR", &app.data.0)
-        .env("SOCIALIZIOZ__DATABASE__URL", &app.database_url)
-        .env(
-            "SOCIALIZIOZ__SECURITY__SECRET_KEY",
-            crate::helpers::TEST_SECRET_KEY,
-        )
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the binary");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{password}\n").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let mut cmd = binary_for(app);
+    cmd.args(["admin", "user", "set-password", "--email", email]);
+    run(cmd, &format!("{password}\n"))
 }

@@ -430,15 +430,7 @@ async fn changing_the_password_signs_out_other_sessions(backend: Backend) {
     )
     .await;
 
-    let res = laptop
-        .submit(
-            "/settings/password",
-            &[
-                ("current_password", PASSWORD),
-                ("new_password", "a brand new passphrase"),
-            ],
-        )
-        .await;
+    let res = laptop.change_password("a brand new passphrase").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(laptop.get("/settings").await.status(), StatusCode::OK);
     assert_eq!(phone.get("/settings").await.status(), StatusCode::SEE_OTHER);
@@ -556,15 +548,7 @@ async fn a_password_change_voids_pending_links(backend: Backend) {
         .await
         .link(&app.address, "/verify/");
     // ...and the owner, warned by e-mail, changes the password.
-    let res = browser
-        .submit(
-            "/settings/password",
-            &[
-                ("current_password", PASSWORD),
-                ("new_password", "a brand new passphrase"),
-            ],
-        )
-        .await;
+    let res = browser.change_password("a brand new passphrase").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let thief = app.client();
     let res = thief.submit(&stolen, &[]).await;

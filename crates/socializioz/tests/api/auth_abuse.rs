@@ -454,15 +454,7 @@ async fn known_devices_are_exported_forgotten_and_deleted(backend: Backend) {
     assert!(devices[0].get("token_hash").is_none());
 
     // A password change forgets them; deleting the account deletes them.
-    let res = ada
-        .submit(
-            "/settings/password",
-            &[
-                ("current_password", PASSWORD),
-                ("new_password", "a brand new passphrase"),
-            ],
-        )
-        .await;
+    let res = ada.change_password("a brand new passphrase").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.count("SELECT COUNT(*) FROM known_devices").await, 0);
     assert_eq!(

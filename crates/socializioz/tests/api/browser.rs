@@ -297,6 +297,20 @@ impl Browser {
         self.text("body").await
     }
 
+    /// Logs `email` in with the test password through the log-in form of the site at `base`,
+    /// the cookie banner declined first, and waits for a page whose heading holds `heading`.
+    pub async fn log_in(&self, base: &str, email: &str, heading: &str) -> Result<()> {
+        self.goto(&format!("{base}/login")).await?;
+        self.wait_for_heading("Log in").await?;
+        self.click("[data-consent-banner] button[value=reject]")
+            .await?;
+        self.wait_for_heading("Log in").await?;
+        self.fill("#f-email", email).await?;
+        self.fill("#f-password", PASSWORD).await?;
+        self.click("main form button[type=submit]").await?;
+        self.wait_for_heading(heading).await
+    }
+
     /// Saves a PNG of the page under `target/test-artifacts/<test>-<n>-<label>.png`.
     pub async fn screenshot(&mut self, label: &str) -> Result<PathBuf> {
         use base64::Engine;
@@ -739,13 +753,7 @@ async fn composing_and_scheduling_in_the_browser() {
         let ws = crate::helpers::id_from_location(res.headers());
         let x = app.connect_account(ws, domain::Platform::X, "acme").await;
 
-        b.goto(&format!("{base}/login")).await?;
-        b.wait_for_heading("Log in").await?;
-        b.click("[data-consent-banner] button[value=reject]").await?;
-        b.fill("#f-email", "ada@example.com").await?;
-        b.fill("#f-password", PASSWORD).await?;
-        b.click("main form button[type=submit]").await?;
-        b.wait_for_heading("Acme").await?;
+        b.log_in(base, "ada@example.com", "Acme").await?;
 
         b.click(&format!("nav.subnav a[href='/w/{ws}/calendar']")).await?;
         b.wait_for_heading("Calendar").await?;
@@ -815,14 +823,7 @@ async fn connecting_all_five_platforms_in_the_browser() {
         let res = client.submit("/workspaces/new", &[("name", "Acme")]).await;
         let ws = crate::helpers::id_from_location(res.headers());
 
-        b.goto(&format!("{base}/login")).await?;
-        b.wait_for_heading("Log in").await?;
-        b.click("[data-consent-banner] button[value=reject]")
-            .await?;
-        b.fill("#f-email", "ada@example.com").await?;
-        b.fill("#f-password", PASSWORD).await?;
-        b.click("main form button[type=submit]").await?;
-        b.wait_for_heading("Acme").await?;
+        b.log_in(base, "ada@example.com", "Acme").await?;
         ensure!(
             b.text(".sandbox-banner").await?.contains("simulated"),
             "the sandbox is not announced"

@@ -8,7 +8,7 @@
 
 use crate::both_backends;
 use crate::browser::{Browser, run_in, wait_until};
-use crate::helpers::{Backend, Client, PASSWORD, TestApp, id_from_location, location, spawn_app};
+use crate::helpers::{Backend, Client, TestApp, id_from_location, location, spawn_app};
 use anyhow::{bail, ensure};
 use domain::{Platform, Timezone, schedule};
 use reqwest::StatusCode;
@@ -96,6 +96,21 @@ async fn compose(s: &Setup, fields: &[(&str, &str)]) -> reqwest::Response {
     s.client.submit(&format!("/w/{}/posts", s.ws), fields).await
 }
 
+/// Schedules `body` for the X account at `at`, as the composer sends it.
+async fn schedule_on_x(s: &Setup, body: &str, at: &str) -> reqwest::Response {
+    let x = s.x.to_string();
+    compose(
+        s,
+        &[
+            ("body", body),
+            ("account", &x),
+            ("scheduled_at", at),
+            ("action", "schedule"),
+        ],
+    )
+    .await
+}
+
 /// Saves a post as the composer does; returns its id.
 async fn post(s: &Setup, text: &str, action: &str, at: Option<&str>) -> i64 {
     let x = s.x.to_string();
@@ -168,16 +183,7 @@ async fn the_server_counts_the_shared_strings_as_listed(backend: Backend) {
             continue;
         }
         let over = format!("{}!{}", "a".repeat(280 - case.x), case.text);
-        let res = compose(
-            &s,
-            &[
-                ("body", &over),
-                ("account", &x),
-                ("scheduled_at", &tomorrow),
-                ("action", "schedule"),
-            ],
-        )
-        .await;
+        let res = schedule_on_x(&s, &over, &tomorrow).await;
         assert_eq!(
             res.status(),
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -196,16 +202,7 @@ async fn the_server_counts_the_shared_strings_as_listed(backend: Backend) {
             continue;
         }
         let fits = format!("{}!{}", "a".repeat(279 - case.x), case.text);
-        let res = compose(
-            &s,
-            &[
-                ("body", &fits),
-                ("account", &x),
-                ("scheduled_at", &tomorrow),
-                ("action", "schedule"),
-            ],
-        )
-        .await;
+        let res = schedule_on_x(&s, &fits, &tomorrow).await;
         assert_eq!(
             res.status(),
             StatusCode::SEE_OTHER,
@@ -538,17 +535,11 @@ async fn the_list_sorts_each_state_by_its_own_time(backend: Backend) {
     assert!(in_order(&only, &["Published second", "Published first"]));
 }
 
-/// Logs Ada in through the browser's log-in form, the banner declined first.
-async fn log_in(b: &Browser, app: &TestApp) -> anyhow::Result<()> {
-    b.goto(&format!("{}/login", app.address)).await?;
-    b.wait_for_heading("Log in").await?;
-    b.click("[data-consent-banner] button[value=reject]")
-        .await?;
-    b.wait_for_heading("Log in").await?;
-    b.fill("#f-email", EMAIL).await?;
-    b.fill("#f-password", PASSWORD).await?;
-    b.click("main form button[type=submit]").await?;
-    b.wait_for_heading("Acme").await
+/// Logs Ada in through the browser's log-in form and opens the composer of workspace `ws`.
+async fn open_composer(b: &Browser, app: &TestApp, ws: i64) -> anyhow::Result<()> {
+    b.log_in(&app.address, EMAIL, "Acme").await?;
+    b.goto(&format!("{}/w/{ws}/posts/new", app.address)).await?;
+    b.wait_for_heading("New post").await
 }
 
 /// Both counters of the composer, as the page shows them now.
@@ -586,9 +577,7 @@ async fn the_composer_counts_the_shared_strings_as_the_server_does() {
     };
     let s = setup(&app).await;
     run_in(app, "composer-counts", true, async |b, app| {
-        log_in(b, app).await?;
-        b.goto(&format!("{}/w/{}/posts/new", app.address, s.ws)).await?;
-        b.wait_for_heading("New post").await?;
+        open_composer(b, app, s.ws).await?;
 
         // Typed with the keyboard: the trailing space is not counted (the 360 vs 359).
         b.fill("#f-body", &format!("{} ", "a".repeat(279))).await?;
@@ -646,10 +635,7 @@ async fn without_javascript_the_composer_counts_on_the_server() {
     };
     let s = setup(&app).await;
     run_in(app, "composer-nojs", false, async |b, app| {
-        log_in(b, app).await?;
-        b.goto(&format!("{}/w/{}/posts/new", app.address, s.ws))
-            .await?;
-        b.wait_for_heading("New post").await?;
+        open_composer(b, app, s.ws).await?;
         let x_counter = format!("[data-counter-for='f-target-{}']", s.x);
         ensure!(b.text(&x_counter).await? == "0 / 280");
         b.fill("#f-body", "Spring sale  東京 ").await?;
@@ -690,10 +676,7 @@ async fn the_post_page_follows_publishing_until_published() {
     };
     let s = setup(&app).await;
     run_in(app, "publish-now", true, async |b, app| {
-        log_in(b, app).await?;
-        b.goto(&format!("{}/w/{}/posts/new", app.address, s.ws))
-            .await?;
-        b.wait_for_heading("New post").await?;
+        open_composer(b, app, s.ws).await?;
         b.fill("#f-body", "Live from the launch").await?;
         b.click(&format!("input[name=account][value='{}']", s.x))
             .await?;

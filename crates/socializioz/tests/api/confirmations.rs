@@ -88,6 +88,25 @@ fn asks_with_a_form(html: &str, action: &str) {
     assert!(csrf_in(html).is_some(), "no CSRF token: {html}");
 }
 
+/// The words of the page at `path`, as `client` sees it.
+async fn words_at(client: &Client, path: &str) -> String {
+    words(&client.get_text(path).await)
+}
+
+/// Posting to `ask` without confirming only sends the browser to the page that asks.
+async fn sent_to_the_question(client: &Client, ask: &str) {
+    let res = client.submit(ask, &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(res.headers()), ask);
+}
+
+/// Confirms `ask`; the browser is sent on to `next`.
+async fn confirm(client: &Client, ask: &str, next: &str) {
+    let res = client.submit(ask, &[("confirm", "yes")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(res.headers()), next);
+}
+
 async fn account_status(app: &TestApp, id: i64) -> String {
     app.text(&format!(
         "SELECT status FROM social_accounts WHERE id = {id}"
@@ -123,9 +142,7 @@ async fn disconnecting_asks_first_and_counts_the_accounts_scheduled_posts(backen
 
     // The list's button posts without confirming: nothing happens, the page that asks opens.
     let ask = format!("/w/{ws}/accounts/{}/disconnect", s.x);
-    let res = s.client.submit(&ask, &[]).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(res.headers()), ask);
+    sent_to_the_question(&s.client, &ask).await;
     assert_eq!(account_status(&app, s.x).await, "connected");
 
     let page = s.client.get_text(&ask).await;
@@ -139,20 +156,12 @@ async fn disconnecting_asks_first_and_counts_the_accounts_scheduled_posts(backen
     );
     assert!(text.contains("revoked at X"), "{text}");
     asks_with_a_form(&page, &ask);
-    let text = words(
-        &s.client
-            .get_text(&format!("/w/{ws}/accounts/{li}/disconnect"))
-            .await,
-    );
+    let text = words_at(&s.client, &format!("/w/{ws}/accounts/{li}/disconnect")).await;
     assert!(
         text.contains("3 scheduled posts for @acme-co will wait"),
         "{text}"
     );
-    let text = words(
-        &s.client
-            .get_text(&format!("/w/{ws}/accounts/{quiet}/disconnect"))
-            .await,
-    );
+    let text = words_at(&s.client, &format!("/w/{ws}/accounts/{quiet}/disconnect")).await;
     assert!(text.contains("No scheduled post goes to @quiet."), "{text}");
 
     // The confirmed form still needs this browser's CSRF token.
@@ -160,9 +169,7 @@ async fn disconnecting_asks_first_and_counts_the_accounts_scheduled_posts(backen
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_eq!(account_status(&app, s.x).await, "connected");
 
-    let res = s.client.submit(&ask, &[("confirm", "yes")]).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(res.headers()), format!("/w/{ws}/accounts"));
+    confirm(&s.client, &ask, &format!("/w/{ws}/accounts")).await;
     assert_eq!(account_status(&app, s.x).await, "disconnected");
     assert_eq!(account_status(&app, li).await, "connected");
 
@@ -185,9 +192,7 @@ async fn deleting_a_post_asks_first_and_says_what_happens(backend: Backend) {
     let scheduled = schedule_post(&app, ws, "Spring sale starts", &[s.x, li]).await;
 
     let ask = format!("/w/{ws}/posts/{scheduled}/delete");
-    let res = s.client.submit(&ask, &[]).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(res.headers()), ask);
+    sent_to_the_question(&s.client, &ask).await;
     assert_eq!(
         app.count(&format!(
             "SELECT COUNT(*) FROM posts WHERE id = {scheduled}"
@@ -206,9 +211,7 @@ async fn deleting_a_post_asks_first_and_says_what_happens(backend: Backend) {
     assert!(text.contains("This cannot be undone."), "{text}");
     asks_with_a_form(&page, &ask);
 
-    let res = s.client.submit(&ask, &[("confirm", "yes")]).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(res.headers()), format!("/w/{ws}/posts"));
+    confirm(&s.client, &ask, &format!("/w/{ws}/posts")).await;
     assert_eq!(
         app.count(&format!(
             "SELECT COUNT(*) FROM posts WHERE id = {scheduled}"
@@ -227,11 +230,7 @@ async fn deleting_a_post_asks_first_and_says_what_happens(backend: Backend) {
         "UPDATE posts SET state = 'published' WHERE id = {published}"
     ))
     .await;
-    let text = words(
-        &s.client
-            .get_text(&format!("/w/{ws}/posts/{published}/delete"))
-            .await,
-    );
+    let text = words_at(&s.client, &format!("/w/{ws}/posts/{published}/delete")).await;
     assert!(
         text.contains("What was published to 1 account stays on the platforms"),
         "{text}"
@@ -244,11 +243,7 @@ async fn deleting_a_post_asks_first_and_says_what_happens(backend: Backend) {
             post_input("Idea", &[s.x], Vec::new(), Intent::Draft),
         )
         .await;
-    let text = words(
-        &s.client
-            .get_text(&format!("/w/{ws}/posts/{draft}/delete"))
-            .await,
-    );
+    let text = words_at(&s.client, &format!("/w/{ws}/posts/{draft}/delete")).await;
     assert!(text.contains("The draft “Idea” is deleted."), "{text}");
 }
 
@@ -277,9 +272,7 @@ async fn deleting_a_file_asks_first_and_says_where_it_is_used(backend: Backend) 
     assert!(words(danger).contains("It is used in 2 posts."), "{danger}");
 
     let ask = format!("/w/{ws}/media/{used}/delete");
-    let res = s.client.submit(&ask, &[]).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(res.headers()), ask);
+    sent_to_the_question(&s.client, &ask).await;
     assert_eq!(
         app.count(&format!(
             "SELECT COUNT(*) FROM media_items WHERE id = {used}"
@@ -293,9 +286,7 @@ async fn deleting_a_file_asks_first_and_says_where_it_is_used(backend: Backend) 
     assert!(text.contains("“hero.png” is used in 2 posts."), "{text}");
     assert!(text.contains("This cannot be undone."), "{text}");
     asks_with_a_form(&page, &ask);
-    let res = s.client.submit(&ask, &[("confirm", "yes")]).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(res.headers()), format!("/w/{ws}/media"));
+    confirm(&s.client, &ask, &format!("/w/{ws}/media")).await;
     assert_eq!(
         app.count(&format!(
             "SELECT COUNT(*) FROM media_items WHERE id = {used}"
@@ -328,11 +319,7 @@ async fn deleting_a_file_asks_first_and_says_where_it_is_used(backend: Backend) 
     let free = app
         .upload_media(&s.client, ws, "spare.png", png(20, 10, 3))
         .await;
-    let text = words(
-        &s.client
-            .get_text(&format!("/w/{ws}/media/{free}/delete"))
-            .await,
-    );
+    let text = words_at(&s.client, &format!("/w/{ws}/media/{free}/delete")).await;
     assert!(text.contains("No post uses “spare.png”."), "{text}");
 }
 
@@ -375,27 +362,17 @@ async fn a_cookie_choice_sent_without_script_is_confirmed_on_the_page(backend: B
 
     // In the language the banner spoke.
     let german = app.client();
-    let token = german.csrf().await;
     let res = german
-        .http
-        .post(german.url("/consent"))
-        .header("Accept-Language", "de")
-        .form(&[
-            ("csrf", token.as_str()),
-            ("choice", "accept"),
-            ("back", "/"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .submit_with_header(
+            "/consent",
+            ("Accept-Language", "de"),
+            &[("choice", "accept"), ("back", "/")],
+        )
+        .await;
     assert!(sets_flash(&res));
     let page = german
-        .http
-        .get(german.url("/"))
-        .header("Accept-Language", "de")
-        .send()
+        .get_with_header("/", ("Accept-Language", "de"))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -406,15 +383,13 @@ async fn a_cookie_choice_sent_without_script_is_confirmed_on_the_page(backend: B
 
     // The banner's script gets JSON and says it on the page itself: no flash for a later page.
     let scripted = app.client();
-    let token = scripted.csrf().await;
     let res = scripted
-        .http
-        .post(scripted.url("/consent"))
-        .header("Accept", "application/json")
-        .form(&[("csrf", token.as_str()), ("choice", "reject")])
-        .send()
-        .await
-        .unwrap();
+        .submit_with_header(
+            "/consent",
+            ("Accept", "application/json"),
+            &[("choice", "reject")],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(!sets_flash(&res));
 }
@@ -649,13 +624,12 @@ async fn former_members_are_told_once_that_the_workspace_was_deleted(backend: Ba
     let shop = bob.new_workspace("Bob Shop").await;
     let carol = app.verified_user("Carol", "carol@example.com").await;
     for (who, email) in [(&bob, "bob@example.com"), (&carol, "carol@example.com")] {
-        let link = app.invite(&ada, acme, email, "editor").await;
-        assert_eq!(who.submit(&link, &[]).await.status(), StatusCode::SEE_OTHER);
+        app.join(&ada, acme, email, "editor", who).await;
     }
     let studio = ada.new_workspace("Studio").await;
     let dan = app.verified_user("Dan", "dan@example.com").await;
-    let link = app.invite(&ada, studio, "dan@example.com", "owner").await;
-    assert_eq!(dan.submit(&link, &[]).await.status(), StatusCode::SEE_OTHER);
+    app.join(&ada, studio, "dan@example.com", "owner", &dan)
+        .await;
     app.exec("UPDATE users SET timezone = 'Pacific/Auckland' WHERE email = 'carol@example.com'")
         .await;
 
@@ -698,19 +672,6 @@ async fn former_members_are_told_once_that_the_workspace_was_deleted(backend: Ba
 
 // ---- In the browser --------------------------------------------------------------------
 
-/// Logs Ada in, in the browser, past the cookie banner.
-async fn log_in(b: &Browser, app: &TestApp, heading: &str) -> Result<()> {
-    b.goto(&format!("{}/login", app.address)).await?;
-    b.wait_for_heading("Log in").await?;
-    b.click("[data-consent-banner] button[value=reject]")
-        .await?;
-    b.wait_for_heading("Log in").await?;
-    b.fill("#f-email", ADA).await?;
-    b.fill("#f-password", PASSWORD).await?;
-    b.click("main form button[type=submit]").await?;
-    b.wait_for_heading(heading).await
-}
-
 /// A workspace with an account that has a scheduled post, a post and a file: what the browser
 /// tests disconnect and delete. Returns (workspace, account, post, file).
 async fn things_to_destroy(app: &TestApp) -> (i64, i64, i64, i64) {
@@ -730,7 +691,7 @@ async fn destructive_actions_ask_in_a_dialog_with_script() {
     let (ws, x, post, file) = things_to_destroy(&app).await;
     run_in(app, "confirm-js", true, async |b, app| {
         let base = &app.address;
-        log_in(b, app, "Acme").await?;
+        b.log_in(&app.address, ADA, "Acme").await?;
 
         // Disconnect: the dialog says what happens; Cancel leaves everything as it was.
         b.goto(&format!("{base}/w/{ws}/accounts")).await?;
@@ -797,7 +758,7 @@ async fn destructive_actions_ask_on_a_page_without_script() {
     let (ws, x, post, file) = things_to_destroy(&app).await;
     run_in(app, "confirm-nojs", false, async |b, app| {
         let base = &app.address;
-        log_in(b, app, "Acme").await?;
+        b.log_in(&app.address, ADA, "Acme").await?;
 
         b.goto(&format!("{base}/w/{ws}/accounts")).await?;
         b.wait_for_heading("Connected accounts").await?;

@@ -3,9 +3,8 @@
 //! PKCE, a cancelled authorisation, publishing for real, and disconnecting with revocation.
 
 use crate::both_backends;
-use crate::helpers::{
-    Backend, Client, TestApp, expect_page, id_from_location, location, spawn_app_with,
-};
+use crate::fixtures::owner_with_workspace;
+use crate::helpers::{Backend, Client, TestApp, expect_page, location, spawn_app_with};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -19,12 +18,6 @@ both_backends!(
 
 pub(crate) async fn sandbox(backend: Backend) -> Option<TestApp> {
     spawn_app_with(backend, |s| s.platforms.sandbox = true).await
-}
-
-pub(crate) async fn owner_with_workspace(app: &TestApp, email: &str) -> (Client, i64) {
-    let client = app.verified_user("Ada Lovelace", email).await;
-    let res = client.submit("/workspaces/new", &[("name", "Acme")]).await;
-    (client, id_from_location(res.headers()))
 }
 
 /// Starts connecting X; returns the authorize URL the browser is sent to.
@@ -164,12 +157,7 @@ async fn x_connects_publishes_and_disconnects_in_the_sandbox(backend: Backend) {
 
     // Disconnect: revoked at the platform, tokens deleted, the account kept as disconnected.
     let held = app.services.tokens_of(account).await.unwrap().unwrap();
-    let res = client
-        .submit(
-            &format!("/w/{ws}/accounts/{account}/disconnect"),
-            &[("confirm", "yes")],
-        )
-        .await;
+    let res = client.disconnect(ws, account).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     // ...stays scheduled and says why (it waits at its time unless the account is back or
     // the post is edited; see disconnect.rs).
@@ -502,12 +490,7 @@ async fn profiles_and_follower_counts_are_read_again_daily(backend: Backend) {
 
     // A disconnected account is not read any more.
     let account = app.count("SELECT id FROM social_accounts").await;
-    let res = client
-        .submit(
-            &format!("/w/{ws}/accounts/{account}/disconnect"),
-            &[("confirm", "yes")],
-        )
-        .await;
+    let res = client.disconnect(ws, account).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     app.exec("UPDATE jobs SET run_at = '2000-01-01 00:00:00+00:00' WHERE kind = 'refresh_profile'")
         .await;

@@ -181,13 +181,8 @@ async fn the_banner_asks_until_a_choice_and_optional_cookies_and_tags_follow_it(
         .unwrap()
         .trim_start_matches("sz_consent=");
     let (payload, _) = value.split_once('.').unwrap();
-    let res = forged
-        .http
-        .get(forged.url("/"))
-        .header("cookie", format!("sz_consent={payload}.{}", "0".repeat(64)))
-        .send()
-        .await
-        .unwrap();
+    let forgery = format!("sz_consent={payload}.{}", "0".repeat(64));
+    let res = forged.get_with_header("/", ("cookie", &forgery)).await;
     let html = res.text().await.unwrap();
     assert!(html.contains("data-consent-banner") && !html.contains(ANALYTICS_TAG));
 
@@ -204,12 +199,8 @@ async fn the_banner_asks_until_a_choice_and_optional_cookies_and_tags_follow_it(
 
     // The banner speaks the browser's language.
     let german = forged
-        .http
-        .get(forged.url("/"))
-        .header("accept-language", "de-DE,de;q=0.9")
-        .send()
-        .await
-        .unwrap();
+        .get_with_header("/", ("accept-language", "de-DE,de;q=0.9"))
+        .await;
     assert!(german.text().await.unwrap().contains("Alle akzeptieren"));
 }
 
@@ -217,15 +208,12 @@ async fn global_privacy_control_rejects_unless_chosen_after_the_signal(backend: 
     let Some(app) = spawn_app_with_tags(backend).await else {
         return;
     };
-    let gpc = |client: &Client, path: &str| {
-        client
-            .http
-            .get(client.url(path))
-            .header("sec-gpc", "1")
-            .send()
-    };
+    /// Opens `path` as `client` with the Global Privacy Control signal.
+    async fn gpc(client: &Client, path: &str) -> reqwest::Response {
+        client.get_with_header(path, ("sec-gpc", "1")).await
+    }
     let browser = app.client();
-    let res = gpc(&browser, "/").await.unwrap();
+    let res = gpc(&browser, "/").await;
     assert!(sets(&res, "sz_consent").is_some() && sets(&res, "sz_analytics").is_none());
     let html = res.text().await.unwrap();
     assert!(
@@ -237,16 +225,10 @@ async fn global_privacy_control_rejects_unless_chosen_after_the_signal(backend: 
     // keeps none (a script) cannot fill the ledger.
     assert_eq!(ledger(&app, "event = 'gpc'").await, 0);
     for _ in 0..3 {
-        app.client()
-            .http
-            .get(app.client().url("/"))
-            .header("sec-gpc", "1")
-            .send()
-            .await
-            .unwrap();
+        gpc(&app.client(), "/").await;
     }
     assert_eq!(ledger(&app, "event = 'gpc'").await, 0);
-    gpc(&browser, "/login").await.unwrap();
+    gpc(&browser, "/login").await;
     assert_eq!(
         ledger(
             &app,
@@ -256,32 +238,21 @@ async fn global_privacy_control_rejects_unless_chosen_after_the_signal(backend: 
         1
     );
     // Later requests with the signal record nothing new.
-    gpc(&browser, "/signup").await.unwrap();
+    gpc(&browser, "/signup").await;
     assert_eq!(ledger(&app, "event = 'gpc'").await, 1);
-    let page = gpc(&browser, "/legal/cookies")
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = gpc(&browser, "/legal/cookies").await.text().await.unwrap();
     assert!(page.contains("Global Privacy Control signal, which we honour"));
 
     // A choice made after the signal was first seen stands while the signal is sent.
-    let token = browser.csrf().await;
     let res = browser
-        .http
-        .post(browser.url("/consent"))
-        .header("sec-gpc", "1")
-        .form(&[
-            ("csrf", token.as_str()),
-            ("choice", "accept"),
-            ("back", "/"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .submit_with_header(
+            "/consent",
+            ("sec-gpc", "1"),
+            &[("choice", "accept"), ("back", "/")],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let html = gpc(&browser, "/").await.unwrap().text().await.unwrap();
+    let html = gpc(&browser, "/").await.text().await.unwrap();
     assert!(html.contains(ANALYTICS_TAG) && !html.contains("data-consent-banner"));
     assert_eq!(ledger(&app, "event = 'gpc'").await, 1);
 
@@ -289,10 +260,10 @@ async fn global_privacy_control_rejects_unless_chosen_after_the_signal(backend: 
     let other = app.client();
     choose(&other, &[("choice", "accept"), ("back", "/")]).await;
     assert!(other.get_text("/").await.contains(ANALYTICS_TAG));
-    let res = gpc(&other, "/").await.unwrap();
+    let res = gpc(&other, "/").await;
     assert!(sets(&res, "sz_analytics").unwrap().contains("Max-Age=0"));
     assert!(!res.text().await.unwrap().contains(ANALYTICS_TAG));
-    gpc(&other, "/").await.unwrap();
+    gpc(&other, "/").await;
     assert_eq!(ledger(&app, "event = 'gpc'").await, 2);
 
     let res = app.client().get("/.well-known/gpc.json").await;

@@ -10,8 +10,10 @@
 //! were in flight.
 
 use crate::both_backends;
-use crate::connect::{at_platform, callback_path, owner_with_workspace, start_platform};
-use crate::helpers::{Backend, TEST_SECRET_KEY, TestApp, post_input, spawn_app_with};
+use crate::connect::{at_platform, callback_path, start_platform};
+use crate::fixtures::owner_with_workspace;
+use crate::helpers::{Backend, TestApp, post_input, spawn_app_with};
+use crate::platform::binary_for;
 use reqwest::StatusCode;
 use services::posts::Intent;
 use std::process::{Child, Command, Stdio};
@@ -87,12 +89,8 @@ async fn burst(backend: Backend) -> Option<Burst> {
 
 /// Starts a `worker` process of the binary against the burst's database and simulator.
 fn worker(burst: &Burst, extra: &[(&str, &str)]) -> Child {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_socializioz"));
+    let mut cmd = binary_for(&burst.app);
     cmd.arg("worker")
-        .current_dir(&burst.app.data.0)
-        .env("SOCIALIZIOZ__DATA__DIR", &burst.app.data.0)
-        .env("SOCIALIZIOZ__DATABASE__URL", &burst.app.database_url)
-        .env("SOCIALIZIOZ__SECURITY__SECRET_KEY", TEST_SECRET_KEY)
         .env("SOCIALIZIOZ__PLATFORMS__SIMULATOR", &burst.base)
         .env("SOCIALIZIOZ__WORKER__POLL_INTERVAL_MS", "100")
         .env("SOCIALIZIOZ_LOG", "warn")
@@ -269,7 +267,7 @@ async fn a_killed_workers_jobs_go_to_the_other_within_one_lease(backend: Backend
         POSTS - at_kill
     ));
     assert!(
-        took < services::worker::DEFAULT_LEASE + Duration::from_secs(30),
+        took < services::jobs::worker::DEFAULT_LEASE + Duration::from_secs(30),
         "publishing took {took:?} after the kill"
     );
     assert_settled_once(&burst, MAX_IN_FLIGHT).await;

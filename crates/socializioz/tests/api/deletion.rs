@@ -5,6 +5,7 @@
 
 use crate::both_backends;
 use crate::connect::{at_platform, callback_path, sandbox, start_platform};
+use crate::fixtures::Team;
 use crate::helpers::{Backend, Client, PASSWORD, TestApp, location, png, post_input, spawn_app};
 use crate::platform::run_admin;
 use domain::Platform;
@@ -28,23 +29,6 @@ const ADA: &str = "ada@example.com";
 const BOB: &str = "bob@example.com";
 const CAROL: &str = "carol@example.com";
 const ACCESS: &str = "sim-access-deletion-5e1f0a";
-
-/// `who` invites `email` to `ws` with `role`; `joiner` accepts from the e-mailed link.
-async fn join(app: &TestApp, who: &Client, ws: i64, email: &str, role: &str, joiner: &Client) {
-    let res = who
-        .submit(
-            &format!("/w/{ws}/invitations"),
-            &[("email", email), ("role", role)],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "invite {email}");
-    let link = app
-        .last_mail_to(email)
-        .await
-        .link(&app.address, "/invitations/");
-    let res = joiner.submit(&link, &[]).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "{email} accepts");
-}
 
 /// The rows the data map ties to `subject`, table by table.
 async fn rows_of(app: &TestApp, subject: &Subject) -> BTreeMap<&'static str, u64> {
@@ -77,16 +61,24 @@ struct Population {
 /// Ada, with rows in every table the data map ties to a person; Bob, who shares workspaces
 /// with her; Carol, who has nothing to do with her.
 async fn populate(app: &TestApp) -> Population {
-    let ada = app.verified_user("Ada Lovelace", ADA).await;
-    let bob = app.verified_user("Bob Builder", BOB).await;
+    let Team {
+        owner: ada,
+        member: bob,
+        ws: studio,
+    } = app
+        .team(
+            ("Ada Lovelace", ADA),
+            "Ada Studio",
+            ("Bob Builder", BOB),
+            "editor",
+        )
+        .await;
     let carol = app.verified_user("Carol Jones", CAROL).await;
     let ada_id = app.user_id(ADA).await;
     let carol_id = app.user_id(CAROL).await;
 
-    let studio = ada.new_workspace("Ada Studio").await;
-    join(app, &ada, studio, BOB, "editor", &bob).await;
     let shop = bob.new_workspace("Bob Shop").await;
-    join(app, &bob, shop, ADA, "owner", &ada).await;
+    app.join(&bob, shop, ADA, "owner", &ada).await;
     // A pending invitation Ada sent.
     let res = ada
         .submit(
@@ -118,19 +110,8 @@ async fn populate(app: &TestApp) -> Population {
     let carol_x = app.connect_account(carol_ws, Platform::X, "carol_x").await;
 
     // A campaign, media, and posts in several states, one published (with its attempt).
-    let res = ada
-        .submit(
-            &format!("/w/{studio}/campaigns"),
-            &[
-                ("name", "Spring"),
-                ("description", "Flowers"),
-                ("starts_on", "2030-03-01"),
-                ("ends_on", "2030-03-31"),
-                ("colour", "#16a34a"),
-            ],
-        )
+    ada.new_campaign(studio, "Spring", "Flowers", ("2030-03-01", "2030-03-31"))
         .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "campaign");
     let picture = app
         .upload_media(&ada, studio, "ada.png", png(40, 30, 7))
         .await;
@@ -155,10 +136,7 @@ async fn populate(app: &TestApp) -> Population {
         1,
         "published once"
     );
-    let tomorrow = chrono::Utc::now() + chrono::Duration::days(1);
-    let (user, _) = app.member(ADA, studio).await;
-    let tz = domain::Timezone::parse(&user.timezone).unwrap();
-    let local = domain::schedule::to_local(tomorrow, tz);
+    let local = app.local_in(ADA, studio, chrono::Duration::days(1)).await;
     app.save_post(
         ADA,
         studio,
@@ -268,19 +246,13 @@ fn files_under(app: &TestApp, prefix: &str) -> usize {
     std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
 }
 
+/// The residue check's findings for `email`, as "place (count)".
 async fn residue(app: &TestApp, email: &str) -> Vec<String> {
-    match app
-        .services
-        .residue(Whom::Email(email.to_owned()))
+    app.residue_of(email)
         .await
-        .unwrap()
-    {
-        Residue::Checked { findings, .. } => findings
-            .into_iter()
-            .map(|f| format!("{} ({})", f.place, f.count))
-            .collect(),
-        other => panic!("the residue check could not look: {other:?}"),
-    }
+        .into_iter()
+        .map(|f| format!("{} ({})", f.place, f.count))
+        .collect()
 }
 
 async fn deleting_an_account_removes_everything_and_leaves_no_residue(backend: Backend) {
@@ -351,13 +323,7 @@ async fn deleting_an_account_removes_everything_and_leaves_no_residue(backend: B
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(app.user_id(ADA).await, p.ada_id);
 
-    let res = p
-        .ada
-        .submit(
-            "/settings/account/delete",
-            &[("password", PASSWORD), ("confirm", ADA)],
-        )
-        .await;
+    let res = p.ada.delete_own_account(ADA).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     // She had posts and files in Bob's shop, and did not ask to leave them: they went too.
     assert_eq!(location(res.headers()), "/account-deleted?kept=deleted");
@@ -573,11 +539,10 @@ async fn a_short_name_is_replaced_only_where_the_person_was_a_member(backend: Ba
         return;
     };
     const AL: &str = "al@example.com";
-    let al = app.verified_user("Al", AL).await;
-    let bob = app.verified_user("Bob Builder", BOB).await;
+    let Team { ws: shop, .. } = app
+        .team(("Bob Builder", BOB), "Bob Shop", ("Al", AL), "editor")
+        .await;
     let carol = app.verified_user("Carol Jones", CAROL).await;
-    let shop = bob.new_workspace("Bob Shop").await;
-    join(&app, &bob, shop, AL, "editor", &al).await;
     let corner = carol.new_workspace("Carol Corner").await;
     for (ws, summary) in [
         (shop, "Al approved the plan"),
@@ -694,7 +659,7 @@ async fn a_deletion_interrupted_midway_resumes_and_the_account_never_signs_in_ag
     // The job left behind finishes it when its time comes.
     app.exec(&format!(
         "UPDATE jobs SET run_at = '2000-01-01 00:00:00+00:00' WHERE kind = '{}'",
-        services::deletion::JOB_KIND
+        <services::deletion::DeletionRun as services::queue::Payload>::KIND
     ))
     .await;
     app.worker().run_until_empty().await.unwrap();
@@ -740,12 +705,7 @@ async fn deleting_revokes_platform_access_before_anything_is_deleted(backend: Ba
     let token = secrecy::ExposeSecret::expose_secret(&held.access).to_owned();
     assert_eq!(me(token.clone()).await, StatusCode::OK);
 
-    let res = client
-        .submit(
-            "/settings/account/delete",
-            &[("password", PASSWORD), ("confirm", ADA)],
-        )
-        .await;
+    let res = client.delete_own_account(ADA).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         me(token).await,
@@ -797,14 +757,7 @@ async fn deleting_an_account_in_the_browser() {
         app.upload_media(&client, ws, "ada.png", png(40, 30, 7))
             .await;
 
-        b.goto(&format!("{base}/login")).await?;
-        b.wait_for_heading("Log in").await?;
-        b.click("[data-consent-banner] button[value=reject]")
-            .await?;
-        b.fill("#f-email", ADA).await?;
-        b.fill("#f-password", PASSWORD).await?;
-        b.click("main form button[type=submit]").await?;
-        b.wait_for_heading("Ada Studio").await?;
+        b.log_in(base, ADA, "Ada Studio").await?;
 
         b.goto(&format!("{base}/settings")).await?;
         b.click("nav.tabs a[href='/settings/account/delete']")

@@ -6,11 +6,15 @@
 
 use crate::both_backends;
 use crate::helpers::{Backend, Client, PASSWORD, TestApp, location, spawn_app_with};
+use crate::platform::binary_for;
 use chrono::{Duration, NaiveDate};
 use reqwest::StatusCode;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-use services::deletion_requests::{DEADLINE_DAYS, JOB_KIND};
+use services::deletion_requests::DEADLINE_DAYS;
+use services::deletion_requests::check::RequestsCheck;
+
+const JOB_KIND: &str = <RequestsCheck as services::queue::Payload>::KIND;
 use socializioz::cli::deletion_requests::{DeletionRequestCommand, run};
 use store::entities::deletion_request;
 
@@ -674,24 +678,11 @@ async fn the_command_line_records_and_lists_requests(backend: Backend) {
     };
     app.verified_user("Pat", PAT).await;
     let admin = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_socializioz"))
-            .args(["admin", "deletion-request"])
+        let mut cmd = binary_for(&app);
+        cmd.args(["admin", "deletion-request"])
             .args(args)
-            .current_dir(&app.data.0)
-            .env("SOCIALIZIOZ__DATA__DIR", &app.data.0)
-            .env("SOCIALIZIOZ__DATABASE__URL", &app.database_url)
-            .env(
-                "SOCIALIZIOZ__SECURITY__SECRET_KEY",
-                crate::helpers::TEST_SECRET_KEY,
-            )
-            .env("SOCIALIZIOZ__SERVER__PUBLIC_URL", &app.address)
-            .output()
-            .expect("run the binary");
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+            .env("SOCIALIZIOZ__SERVER__PUBLIC_URL", &app.address);
+        crate::platform::run(cmd, "")
     };
     let received = days_ago(3);
     let (ok, known, err) = admin(&["add", "--email", PAT, "--received", &received]);
@@ -808,7 +799,7 @@ async fn a_lost_check_is_planned_again_when_a_worker_starts(backend: Backend) {
     };
     let checks = "SELECT COUNT(*) FROM jobs WHERE kind = 'deletion_requests_check' \
                   AND state IN ('queued', 'running')";
-    services::housekeeping::plan_daily_jobs(&app.services.db)
+    services::jobs::daily::plan_daily_jobs(&app.services.db)
         .await
         .unwrap();
     assert_eq!(app.count(checks).await, 0, "no request, no check");
@@ -819,7 +810,7 @@ async fn a_lost_check_is_planned_again_when_a_worker_starts(backend: Backend) {
     assert_eq!(app.count(checks).await, 1);
     app.exec("DELETE FROM jobs WHERE kind = 'deletion_requests_check'")
         .await;
-    services::housekeeping::plan_daily_jobs(&app.services.db)
+    services::jobs::daily::plan_daily_jobs(&app.services.db)
         .await
         .unwrap();
     assert_eq!(
@@ -827,7 +818,7 @@ async fn a_lost_check_is_planned_again_when_a_worker_starts(backend: Backend) {
         1,
         "the lost check is planned again"
     );
-    services::housekeeping::plan_daily_jobs(&app.services.db)
+    services::jobs::daily::plan_daily_jobs(&app.services.db)
         .await
         .unwrap();
     assert_eq!(app.count(checks).await, 1, "and only once");

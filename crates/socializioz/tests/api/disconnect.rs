@@ -5,7 +5,7 @@
 //! when the time comes it waits for a reconnection while the other accounts publish.
 
 use crate::both_backends;
-use crate::connect::owner_with_workspace;
+use crate::fixtures::owner_with_workspace;
 use crate::helpers::{Backend, TestApp, post_input};
 use domain::Platform;
 use services::posts::Intent;

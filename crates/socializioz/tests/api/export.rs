@@ -7,7 +7,7 @@
 use crate::both_backends;
 use crate::browser::{Browser, run_in};
 use crate::helpers::{
-    Backend, Client, PASSWORD, TestApp, expect_page, jpeg, location, png, post_input, spawn_app,
+    Backend, Client, TestApp, expect_page, jpeg, location, png, post_input, spawn_app,
     spawn_app_with,
 };
 use anyhow::ensure;
@@ -37,13 +37,6 @@ const ADA_REFRESH: &str = "ada-refresh-token-9e2f4a6c8b0d1e3f";
 const BOB_ACCESS: &str = "bob-access-token-1a2b3c4d5e6f7a8b";
 const BOB_REFRESH: &str = "bob-refresh-token-8b7a6f5e4d3c2b1a";
 
-/// Two days ahead on the author's clock, as the composer's time field holds it.
-async fn in_two_days(app: &TestApp, email: &str, ws: i64) -> chrono::NaiveDateTime {
-    let (user, _) = app.member(email, ws).await;
-    let tz = domain::Timezone::parse(&user.timezone).unwrap();
-    domain::schedule::to_local(chrono::Utc::now() + chrono::Duration::days(2), tz)
-}
-
 /// A time as both databases store it, for SQL that moves times.
 fn sql_time(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S+00:00").to_string()
@@ -71,19 +64,13 @@ async fn populate(app: &TestApp) -> World {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let acme = ada.new_workspace("Acme Social").await;
     let second = ada.new_workspace("Second Brand").await;
-    let res = ada
-        .submit(
-            &format!("/w/{acme}/campaigns"),
-            &[
-                ("name", "Spring launch"),
-                ("description", "Everything for March"),
-                ("starts_on", "2027-03-01"),
-                ("ends_on", "2027-03-31"),
-                ("colour", "#16a34a"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "campaign");
+    ada.new_campaign(
+        acme,
+        "Spring launch",
+        "Everything for March",
+        ("2027-03-01", "2027-03-31"),
+    )
+    .await;
     let x = app.connect_account(acme, Platform::X, "acme_x").await;
     app.store_tokens(x, ADA_ACCESS, ADA_REFRESH).await;
     let linkedin = app
@@ -109,7 +96,7 @@ async fn populate(app: &TestApp) -> World {
         ),
     )
     .await;
-    let later = in_two_days(app, ADA, acme).await;
+    let later = app.local_in(ADA, acme, chrono::Duration::days(2)).await;
     app.save_post(
         ADA,
         acme,
@@ -147,20 +134,9 @@ async fn populate(app: &TestApp) -> World {
     app.worker().run_until_empty().await.unwrap();
 
     // Carol joins Acme, posts there, and keeps a workspace of her own.
-    let res = ada
-        .submit(
-            &format!("/w/{acme}/invitations"),
-            &[("email", CAROL), ("role", "editor")],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "invitation");
-    let invitation = app
-        .last_mail_to(CAROL)
-        .await
-        .link(&app.address, "/invitations/");
+    let invitation = app.invite(&ada, acme, CAROL, "editor").await;
     let carol = app.verified_user("Carol Member", CAROL).await;
-    let res = carol.submit(&invitation, &[]).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "Carol accepts");
+    carol.accept(&invitation).await;
     app.save_post(
         CAROL,
         acme,
@@ -906,14 +882,7 @@ async fn exporting_all_my_data_in_the_browser() {
         let ws = ada.new_workspace("Acme").await;
         app.upload_media(&ada, ws, "hero.png", png(32, 32, 3)).await;
 
-        b.goto(&format!("{base}/login")).await?;
-        b.wait_for_heading("Log in").await?;
-        b.click("[data-consent-banner] button[value=reject]")
-            .await?;
-        b.fill("#f-email", ADA).await?;
-        b.fill("#f-password", PASSWORD).await?;
-        b.click("main form button[type=submit]").await?;
-        b.wait_for_heading("Acme").await?;
+        b.log_in(base, ADA, "Acme").await?;
 
         b.goto(&format!("{base}/settings/privacy")).await?;
         b.wait_for_heading("Settings").await?;

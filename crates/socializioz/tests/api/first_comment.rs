@@ -4,7 +4,8 @@
 //! TikTok, whose API has no comments, is told apart in the composer and on the post.
 
 use crate::both_backends;
-use crate::connect::{at_platform, callback_path, owner_with_workspace, start_platform};
+use crate::connect::{at_platform, callback_path, start_platform};
+use crate::fixtures::owner_with_workspace;
 use crate::helpers::{Backend, Client, TestApp, expect_page, jpeg, spawn_app, spawn_app_with};
 use domain::Platform;
 use reqwest::StatusCode;

@@ -8,9 +8,8 @@
 mod images;
 
 use crate::both_backends;
-use crate::helpers::{
-    Backend, Client, TestApp, expect_page, id_from_location, png, spawn_app_with,
-};
+use crate::fixtures::owner_with_workspace;
+use crate::helpers::{Backend, Client, expect_page, png, spawn_app_with};
 use bytes::Bytes;
 use reqwest::StatusCode;
 use std::time::Duration;
@@ -29,31 +28,11 @@ both_backends!(
 
 const EMAIL: &str = "ada@example.com";
 
+/// The header a browser adds to a request another site's page makes.
+const CROSS_SITE: (&str, &str) = ("sec-fetch-site", "cross-site");
+
 /// Generous bounds on waiting for events; they only stop a broken test from hanging.
 const PATIENCE: Duration = Duration::from_secs(60);
-
-async fn setup(app: &TestApp) -> (Client, i64) {
-    let client = app.verified_user("Ada Lovelace", EMAIL).await;
-    let res = client.submit("/workspaces/new", &[("name", "Acme")]).await;
-    (client, id_from_location(res.headers()))
-}
-
-/// Every file under the media folder (finished files, thumbnails and unfinished uploads).
-fn stored_files(app: &TestApp) -> Vec<std::path::PathBuf> {
-    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&app.data.0.join("media"), &mut out);
-    out
-}
 
 /// Polls `done` until it holds (bounded by [`PATIENCE`]).
 async fn until(what: &str, mut done: impl FnMut() -> bool) {
@@ -94,7 +73,7 @@ async fn a_decompression_bomb_is_refused_from_its_header(backend: Backend) {
     let Some(app) = spawn_app_with(backend, |_| {}).await else {
         return;
     };
-    let (client, ws) = setup(&app).await;
+    let (client, ws) = owner_with_workspace(&app, EMAIL).await;
     let path = format!("/w/{ws}/media/upload");
     // 400 million pixels in a file of about 2.5 MB.
     let bomb = images::black_png(20_000, 20_000);
@@ -111,9 +90,9 @@ async fn a_decompression_bomb_is_refused_from_its_header(backend: Backend) {
     assert!(page.contains("Nothing was saved"));
     assert_eq!(app.count("SELECT COUNT(*) FROM media_items").await, 0);
     assert!(
-        stored_files(&app).is_empty(),
+        app.media_files().is_empty(),
         "no original and no thumbnail: {:?}",
-        stored_files(&app)
+        app.media_files()
     );
 
     // Judged from the header alone: this one's pixel data is not even valid deflate, so any
@@ -214,7 +193,7 @@ async fn a_stalled_upload_is_given_up_and_leaves_nothing(backend: Backend) {
     else {
         return;
     };
-    let (client, ws) = setup(&app).await;
+    let (client, ws) = owner_with_workspace(&app, EMAIL).await;
     let user = domain::UserId(app.user_id(EMAIL).await);
     let csrf = client.csrf().await;
     let (tx, answer) = upload_by_hand(&client, &format!("/w/{ws}/media/upload"), csrf, "slow.png");
@@ -223,7 +202,7 @@ async fn a_stalled_upload_is_given_up_and_leaves_nothing(backend: Backend) {
     // A byte now and then keeps the upload alive until its file has started in storage.
     tokio::time::timeout(PATIENCE, async {
         let mut pace = tokio::time::interval(Duration::from_millis(100));
-        while stored_files(&app).is_empty() {
+        while app.media_files().is_empty() {
             pace.tick().await;
             let _ = tx.send(Bytes::from_static(b"\0"));
         }
@@ -245,9 +224,9 @@ async fn a_stalled_upload_is_given_up_and_leaves_nothing(backend: Backend) {
     )
     .await;
     assert!(
-        stored_files(&app).is_empty(),
+        app.media_files().is_empty(),
         "the partial file is removed: {:?}",
-        stored_files(&app)
+        app.media_files()
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM media_items").await, 0);
     assert_eq!(app.services.media_limits.uploads.running(user), 0);
@@ -258,7 +237,7 @@ async fn a_fifth_upload_at_once_is_refused(backend: Backend) {
     let Some(app) = spawn_app_with(backend, |_| {}).await else {
         return;
     };
-    let (client, ws) = setup(&app).await;
+    let (client, ws) = owner_with_workspace(&app, EMAIL).await;
     let user = domain::UserId(app.user_id(EMAIL).await);
     let path = format!("/w/{ws}/media/upload");
     let csrf = client.csrf().await;
@@ -308,7 +287,7 @@ async fn originals_are_not_cached_not_embeddable_and_named(backend: Backend) {
     let Some(app) = spawn_app_with(backend, |_| {}).await else {
         return;
     };
-    let (client, ws) = setup(&app).await;
+    let (client, ws) = owner_with_workspace(&app, EMAIL).await;
     let image = app
         .upload_media(&client, ws, "Spring launch é.png", png(40, 30, 1))
         .await;
@@ -354,7 +333,7 @@ async fn changes_sent_by_another_sites_page_are_refused(backend: Backend) {
     let Some(app) = spawn_app_with(backend, |_| {}).await else {
         return;
     };
-    let (client, _) = setup(&app).await;
+    let (client, _) = owner_with_workspace(&app, EMAIL).await;
     let token = client.csrf().await;
     let create = |site: Option<&'static str>, name: &'static str| {
         let mut req = client
@@ -398,37 +377,21 @@ async fn changes_sent_by_another_sites_page_are_refused(backend: Backend) {
 
     // Signing in from another site's page is refused too, before the password is looked at.
     let stranger = app.client();
-    let token = stranger.csrf().await;
     let res = stranger
-        .http
-        .post(stranger.url("/login"))
-        .header("sec-fetch-site", "cross-site")
-        .form(&[
-            ("csrf", token.as_str()),
-            ("email", EMAIL),
-            ("password", crate::helpers::PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .submit_with_header(
+            "/login",
+            CROSS_SITE,
+            &[("email", EMAIL), ("password", crate::helpers::PASSWORD)],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 
     // Pages and platform callbacks arrive from other sites as GETs, and are answered.
-    let res = client
-        .http
-        .get(client.url("/settings"))
-        .header("sec-fetch-site", "cross-site")
-        .send()
-        .await
-        .unwrap();
+    let res = client.get_with_header("/settings", CROSS_SITE).await;
     assert_eq!(res.status(), StatusCode::OK);
     let res = client
-        .http
-        .get(client.url("/oauth/x/callback?state=unknown&code=abc"))
-        .header("sec-fetch-site", "cross-site")
-        .send()
-        .await
-        .unwrap();
+        .get_with_header("/oauth/x/callback?state=unknown&code=abc", CROSS_SITE)
+        .await;
     assert_ne!(res.status(), StatusCode::FORBIDDEN);
     assert!(
         !res.text()
@@ -442,7 +405,7 @@ async fn an_unreadable_query_value_gets_the_error_page(backend: Backend) {
     let Some(app) = spawn_app_with(backend, |_| {}).await else {
         return;
     };
-    let (client, ws) = setup(&app).await;
+    let (client, ws) = owner_with_workspace(&app, EMAIL).await;
     for path in [
         format!("/w/{ws}/media?kind=image&kind=video"),
         "/login?next=/a&next=/b".to_owned(),

@@ -16,7 +16,7 @@ use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, LOCATION};
 use sea_orm::{ConnectionTrait, Database};
 use services::Services;
-use services::worker::{Worker, WorkerOptions};
+use services::jobs::worker::{Worker, WorkerOptions};
 use socializioz::app::Application;
 use socializioz::config::Settings;
 use std::path::PathBuf;

@@ -687,19 +687,14 @@ async fn owner_with_content(app: &TestApp) -> (Client, i64) {
     let client = app.verified_user("Ada Lovelace", "ada@example.com").await;
     let ws = client.new_workspace("Acme").await;
     let account = app.connect_account(ws, Platform::X, "acme_x").await;
-    let res = client
-        .submit(
-            &format!("/w/{ws}/campaigns"),
-            &[
-                ("name", "Spring launch"),
-                ("description", "Everything for March"),
-                ("starts_on", "2027-03-01"),
-                ("ends_on", "2027-03-31"),
-                ("colour", "#16a34a"),
-            ],
+    client
+        .new_campaign(
+            ws,
+            "Spring launch",
+            "Everything for March",
+            ("2027-03-01", "2027-03-31"),
         )
         .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "campaign");
     let media = app
         .upload_media(&client, ws, "spring.png", png(32, 24, 7))
         .await;
@@ -729,8 +724,7 @@ async fn owner_with_content(app: &TestApp) -> (Client, i64) {
     // A second member (her role can be changed) and an open invitation.
     let link = app.invite(&client, ws, "grace@example.com", "editor").await;
     let grace = app.verified_user("Grace Hopper", "grace@example.com").await;
-    let res = grace.submit(&link, &[]).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "grace joins");
+    grace.accept(&link).await;
     app.invite(&client, ws, "linus@example.com", "viewer").await;
     (client, ws)
 }

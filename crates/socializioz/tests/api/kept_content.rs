@@ -6,6 +6,7 @@
 //! which happened.
 
 use crate::both_backends;
+use crate::fixtures::Team;
 use crate::helpers::{
     Backend, Client, PASSWORD, TestApp, first, location, png, post_input, spawn_app,
 };
@@ -40,11 +41,18 @@ struct Shop {
 }
 
 async fn shop(app: &TestApp) -> Shop {
-    let ann = app.verified_user("Ann Owner", ANN).await;
-    let ben = app.verified_user("Ben Member", BEN).await;
-    let ws = ann.new_workspace("Tile Shop").await;
-    let link = app.invite(&ann, ws, BEN, "editor").await;
-    assert_eq!(ben.submit(&link, &[]).await.status(), StatusCode::SEE_OTHER);
+    let Team {
+        owner: ann,
+        member: ben,
+        ws,
+    } = app
+        .team(
+            ("Ann Owner", ANN),
+            "Tile Shop",
+            ("Ben Member", BEN),
+            "editor",
+        )
+        .await;
     let x = app.connect_account(ws, Platform::X, "tileshop").await;
     let picture = app
         .upload_media(&ben, ws, "ben-tiles.png", png(40, 30, 9))
@@ -60,19 +68,12 @@ async fn shop(app: &TestApp) -> Shop {
         post_input(DRAFT, &[x], vec![picture], Intent::Draft),
     )
     .await;
-    let (ben_user, _) = app.member(BEN, ws).await;
-    let tz = domain::Timezone::parse(&ben_user.timezone).unwrap();
-    let tomorrow = chrono::Utc::now() + chrono::Duration::days(1);
+    let tomorrow = app.local_in(BEN, ws, chrono::Duration::days(1)).await;
     let scheduled = app
         .save_post(
             BEN,
             ws,
-            post_input(
-                SCHEDULED,
-                &[x],
-                Vec::new(),
-                Intent::Schedule(domain::schedule::to_local(tomorrow, tz)),
-            ),
+            post_input(SCHEDULED, &[x], Vec::new(), Intent::Schedule(tomorrow)),
         )
         .await;
     let anns = app
@@ -87,7 +88,7 @@ async fn shop(app: &TestApp) -> Shop {
         ann,
         ben,
         ws,
-        ben_id: ben_user.id,
+        ben_id: app.user_id(BEN).await,
         key,
         scheduled,
         anns,
@@ -265,15 +266,8 @@ async fn a_members_work_in_a_kept_workspace_is_deleted_by_default(backend: Backe
     let plain = app.client().get_text("/account-deleted").await;
     assert!(!plain.contains("workspaces that other people keep"));
 
-    let residue = app
-        .services
-        .residue(services::deletion::Whom::Email(BEN.to_owned()))
-        .await
-        .unwrap();
-    assert!(
-        matches!(&residue, services::deletion::Residue::Checked { findings, .. } if findings.is_empty()),
-        "{residue:?}"
-    );
+    let findings = app.residue_of(BEN).await;
+    assert!(findings.is_empty(), "{findings:?}");
     assert_eq!(
         app.count(&format!(
             "SELECT COUNT(*) FROM users WHERE id = {}",
@@ -425,7 +419,7 @@ async fn a_post_being_published_is_deleted_once_the_call_has_ended(backend: Back
     .await;
     app.exec(&format!(
         "UPDATE jobs SET run_at = '2000-01-01 00:00:00+00:00' WHERE kind = '{}'",
-        services::deletion::JOB_KIND
+        <services::deletion::DeletionRun as services::queue::Payload>::KIND
     ))
     .await;
     app.worker().run_until_empty().await.unwrap();

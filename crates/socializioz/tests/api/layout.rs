@@ -3,19 +3,13 @@
 //! footer stays at the bottom of a short page. Screenshots of each go to the test artifacts.
 
 use crate::browser::{Browser, run_in};
-use crate::helpers::{Backend, PASSWORD, TestApp, png, post_input, spawn_app};
+use crate::helpers::{Backend, TestApp, png, post_input, spawn_app};
 use anyhow::{Result, ensure};
 use services::posts::Intent;
 
+/// Logs `email` in and opens the workspace `ws`.
 async fn log_in(b: &Browser, app: &TestApp, email: &str, ws: i64) -> Result<()> {
-    b.goto(&format!("{}/login", app.address)).await?;
-    b.wait_for_heading("Log in").await?;
-    b.click("[data-consent-banner] button[value=reject]")
-        .await?;
-    b.fill("#f-email", email).await?;
-    b.fill("#f-password", PASSWORD).await?;
-    b.click("main form button[type=submit]").await?;
-    b.wait_for_heading("Acme").await?;
+    b.log_in(&app.address, email, "Acme").await?;
     b.goto(&format!("{}/w/{ws}", app.address)).await
 }
 

@@ -48,6 +48,27 @@ async fn broken(app: &TestApp) -> (i64, String) {
     }
 }
 
+/// Sets `set` on the ledger row `row` behind the product's back; the check must find the
+/// chain broken at that row. Returns the reason it gives.
+async fn tamper(app: &TestApp, row: i64, set: &str) -> String {
+    app.exec(&format!("UPDATE consent_ledger SET {set} WHERE id = {row}"))
+        .await;
+    let (at, reason) = broken(app).await;
+    assert_eq!(at, row);
+    reason
+}
+
+/// Ada and Bob sign up; returns Ada's browser and both their ids.
+async fn ada_and_bob(app: &TestApp) -> (Client, i64, i64) {
+    let ada_browser = app.verified_user("Ada", "ada@example.com").await;
+    app.verified_user("Bob", "bob@example.com").await;
+    (
+        ada_browser,
+        app.user_id("ada@example.com").await,
+        app.user_id("bob@example.com").await,
+    )
+}
+
 /// `admin consent verify` fails, naming `row`.
 fn cli_says_broken_at(app: &TestApp, row: i64) {
     let (ok, out, err) = run_admin(app, &["admin", "consent", "verify"]);
@@ -70,12 +91,7 @@ async fn an_anonymous_choice_given_to_a_person_breaks_the_chain(backend: Backend
     assert!(rows >= 2, "{rows}");
 
     // The visitor's choice set onto Ada: it would appear in her history as hers.
-    app.exec(&format!(
-        "UPDATE consent_ledger SET user_id = {ada} WHERE id = {anonymous}"
-    ))
-    .await;
-    let (row, reason) = broken(&app).await;
-    assert_eq!(row, anonymous);
+    let reason = tamper(&app, anonymous, &format!("user_id = {ada}")).await;
     assert!(reason.contains("attributed to a person"), "{reason}");
     cli_says_broken_at(&app, anonymous);
 }
@@ -84,12 +100,7 @@ async fn a_persons_row_moved_to_another_breaks_the_chain(backend: Backend) {
     let Some(app) = spawn_app_with_tags(backend).await else {
         return;
     };
-    let ada_browser = app.verified_user("Ada", "ada@example.com").await;
-    app.verified_user("Bob", "bob@example.com").await;
-    let (ada, bob) = (
-        app.user_id("ada@example.com").await,
-        app.user_id("bob@example.com").await,
-    );
+    let (ada_browser, ada, bob) = ada_and_bob(&app).await;
     choose(&ada_browser, "reject").await;
     intact(&app).await;
     let hers = app
@@ -98,23 +109,20 @@ async fn a_persons_row_moved_to_another_breaks_the_chain(backend: Backend) {
         ))
         .await;
 
-    app.exec(&format!(
-        "UPDATE consent_ledger SET user_id = {bob} WHERE id = {hers}"
-    ))
-    .await;
-    let (row, reason) = broken(&app).await;
-    assert_eq!(row, hers);
+    let reason = tamper(&app, hers, &format!("user_id = {bob}")).await;
     assert!(reason.contains("not recorded for"), "{reason}");
     cli_says_broken_at(&app, hers);
 
     // Copying Bob's subject onto the row as well does not help: the row hash covers it.
-    app.exec(&format!(
-        "UPDATE consent_ledger SET subject = (SELECT MAX(subject) FROM consent_ledger \
-         WHERE user_id = {bob} AND id <> {hers}) WHERE id = {hers}"
-    ))
+    let reason = tamper(
+        &app,
+        hers,
+        &format!(
+            "subject = (SELECT MAX(subject) FROM consent_ledger \
+             WHERE user_id = {bob} AND id <> {hers})"
+        ),
+    )
     .await;
-    let (row, reason) = broken(&app).await;
-    assert_eq!(row, hers);
     assert!(reason.contains("edited"), "{reason}");
 }
 
@@ -122,12 +130,7 @@ async fn a_deletion_detaches_rows_unflagged_and_other_detachment_is_caught(backe
     let Some(app) = spawn_app_with_tags(backend).await else {
         return;
     };
-    let ada_browser = app.verified_user("Ada", "ada@example.com").await;
-    app.verified_user("Bob", "bob@example.com").await;
-    let (ada, bob) = (
-        app.user_id("ada@example.com").await,
-        app.user_id("bob@example.com").await,
-    );
+    let (ada_browser, ada, bob) = ada_and_bob(&app).await;
     choose(&ada_browser, "accept").await;
     let hers = app
         .count(&format!(
@@ -173,12 +176,7 @@ async fn a_deletion_detaches_rows_unflagged_and_other_detachment_is_caught(backe
             "SELECT MIN(id) FROM consent_ledger WHERE user_id = {bob}"
         ))
         .await;
-    app.exec(&format!(
-        "UPDATE consent_ledger SET user_id = NULL WHERE id = {his}"
-    ))
-    .await;
-    let (row, reason) = broken(&app).await;
-    assert_eq!(row, his);
+    let reason = tamper(&app, his, "user_id = NULL").await;
     assert!(reason.contains("without an account deletion"), "{reason}");
 }
 
@@ -317,12 +315,15 @@ async fn the_daily_run_appends_the_head_to_the_witness_file(backend: Backend) {
     assert!(!file.exists());
 
     // The day's retention run comes due.
-    services::housekeeping::plan_daily_jobs(&app.services.db)
+    services::jobs::daily::plan_daily_jobs(&app.services.db)
         .await
         .unwrap();
     let now = chrono::Utc::now();
     let planned = job::Entity::find()
-        .filter(job::Column::Kind.eq(services::housekeeping::JOB_KIND))
+        .filter(
+            job::Column::Kind
+                .eq(<services::jobs::daily::RetentionRun as services::queue::Payload>::KIND),
+        )
         .one(&app.services.db)
         .await
         .unwrap()

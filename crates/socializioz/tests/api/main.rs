@@ -17,6 +17,7 @@ mod deletion_requests;
 mod disconnect;
 mod export;
 mod first_comment;
+mod fixtures;
 mod hardening;
 mod helpers;
 mod input_hygiene;

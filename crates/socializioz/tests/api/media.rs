@@ -3,10 +3,8 @@
 //! platforms fetch files from.
 
 use crate::both_backends;
-use crate::helpers::{
-    Backend, Client, TestApp, expect_page, id_from_location, jpeg, location, png, spawn_app,
-    spawn_app_with,
-};
+use crate::fixtures::owner_with_workspace;
+use crate::helpers::{Backend, expect_page, jpeg, location, png, spawn_app, spawn_app_with};
 use domain::Platform;
 use reqwest::StatusCode;
 
@@ -20,34 +18,11 @@ both_backends!(
 
 const EMAIL: &str = "ada@example.com";
 
-async fn setup(app: &TestApp) -> (Client, i64) {
-    let client = app.verified_user("Ada Lovelace", EMAIL).await;
-    let res = client.submit("/workspaces/new", &[("name", "Acme")]).await;
-    (client, id_from_location(res.headers()))
-}
-
-/// Every file under the media folder.
-fn stored_files(app: &TestApp) -> Vec<std::path::PathBuf> {
-    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&app.data.0.join("media"), &mut out);
-    out
-}
-
 async fn an_image_gets_dimensions_a_thumbnail_and_a_place_in_the_library(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
     };
-    let (client, ws) = setup(&app).await;
+    let (client, ws) = owner_with_workspace(&app, EMAIL).await;
     let path = format!("/w/{ws}/media/upload");
     let res = client
         .upload(
@@ -62,11 +37,7 @@ async fn an_image_gets_dimensions_a_thumbnail_and_a_place_in_the_library(backend
         app.count("SELECT COUNT(*) FROM media_items WHERE width = 640 AND height = 480 AND mime = 'image/png' AND folder = 'Spring' AND tags = ',launch,hero,' AND provenance = 'uploaded'").await,
         1
     );
-    assert_eq!(
-        stored_files(&app).len(),
-        2,
-        "the original and its thumbnail"
-    );
+    assert_eq!(app.media_files().len(), 2, "the original and its thumbnail");
     let id = app.count("SELECT id FROM media_items").await;
     let thumb = client.get(&format!("/w/{ws}/media/{id}/thumb")).await;
     assert_eq!(thumb.status(), StatusCode::OK);
@@ -102,14 +73,14 @@ async fn an_image_gets_dimensions_a_thumbnail_and_a_place_in_the_library(backend
         .submit(&format!("/w/{ws}/media/{id}/delete"), &[("confirm", "yes")])
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert!(stored_files(&app).is_empty(), "files deleted with the row");
+    assert!(app.media_files().is_empty(), "files deleted with the row");
 }
 
 async fn files_are_judged_by_their_bytes_not_their_names(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
     };
-    let (client, ws) = setup(&app).await;
+    let (client, ws) = owner_with_workspace(&app, EMAIL).await;
     let path = format!("/w/{ws}/media/upload");
     // A PNG named like a JPEG.
     let res = client
@@ -152,7 +123,7 @@ async fn files_are_judged_by_their_bytes_not_their_names(backend: Backend) {
     )
     .await;
     assert_eq!(app.count("SELECT COUNT(*) FROM media_items").await, 0);
-    assert!(stored_files(&app).is_empty(), "{:?}", stored_files(&app));
+    assert!(app.media_files().is_empty(), "{:?}", app.media_files());
 
     // A video is recognised from its ISO media header whatever the name's case.
     let mut mov = b"\x00\x00\x00\x14ftypqt  \x00\x00\x02\x00qt  ".to_vec();
@@ -189,7 +160,7 @@ async fn a_refused_upload_leaves_nothing_when_it_is_answered(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
     };
-    let (_client, ws) = setup(&app).await;
+    let (_client, ws) = owner_with_workspace(&app, EMAIL).await;
     let (actor, membership) = app.member(EMAIL, ws).await;
     let mut broken = png(20, 20, 128)[..16].to_vec();
     broken.extend_from_slice(&[7u8; 4000]);
@@ -205,7 +176,7 @@ async fn a_refused_upload_leaves_nothing_when_it_is_answered(backend: Backend) {
         )
         .await;
     // No await between the answer and the look: nothing else can run on this thread.
-    let left = stored_files(&app);
+    let left = app.media_files();
     assert!(
         refused.is_err_and(|e| e.to_string().contains("could not be read as a PNG image")),
         "the broken image is refused"
@@ -222,7 +193,7 @@ async fn an_oversize_upload_is_stopped_and_leaves_nothing_behind(backend: Backen
     else {
         return;
     };
-    let (client, ws) = setup(&app).await;
+    let (client, ws) = owner_with_workspace(&app, EMAIL).await;
     let path = format!("/w/{ws}/media/upload");
     let mut big_image = png(20, 20, 128)[..16].to_vec();
     big_image.resize(1024 * 1024 + 1, 0);
@@ -255,7 +226,7 @@ async fn an_oversize_upload_is_stopped_and_leaves_nothing_behind(backend: Backen
     )
     .await;
     assert_eq!(app.count("SELECT COUNT(*) FROM media_items").await, 0);
-    assert!(stored_files(&app).is_empty(), "{:?}", stored_files(&app));
+    assert!(app.media_files().is_empty(), "{:?}", app.media_files());
 
     // Just under the limit is fine.
     let mut fits = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom".to_vec();
@@ -274,7 +245,7 @@ async fn a_posts_media_reaches_the_platform_through_a_signed_address(backend: Ba
     let Some(app) = spawn_app(backend).await else {
         return;
     };
-    let (client, ws) = setup(&app).await;
+    let (client, ws) = owner_with_workspace(&app, EMAIL).await;
     let ig = app
         .connect_account(ws, Platform::Instagram, "acme.ig")
         .await
@@ -463,7 +434,7 @@ async fn the_picker_warns_of_a_file_a_platform_does_not_take(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
     };
-    let (client, ws) = setup(&app).await;
+    let (client, ws) = owner_with_workspace(&app, EMAIL).await;
     app.connect_account(ws, Platform::Instagram, "acme_ig")
         .await;
     app.connect_account(ws, Platform::TikTok, "acme_tt").await;

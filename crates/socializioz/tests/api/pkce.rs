@@ -10,7 +10,8 @@
 //!   (PKCE at the platform; the ID token's nonce for LinkedIn): nothing reaches their workspace.
 
 use crate::both_backends;
-use crate::connect::{at_platform, callback_path, owner_with_workspace, sandbox, start_platform};
+use crate::connect::{at_platform, callback_path, sandbox, start_platform};
+use crate::fixtures::owner_with_workspace;
 use crate::helpers::{Backend, Client, PASSWORD, TestApp, expect_page, location};
 use domain::Platform;
 use providers::social::{ConnectError, Connector};

@@ -152,25 +152,33 @@ async fn expire_lease(app: &crate::helpers::TestApp, id: i64) {
         .unwrap();
 }
 
-/// Runs the binary against a running test app's database and data folder.
+/// Runs the binary with `args` against a running test app's database and data folder.
 pub fn run_admin(app: &crate::helpers::TestApp, args: &[&str]) -> (bool, String, String) {
+    let mut cmd = binary_for(app);
+    cmd.args(args);
+    run(cmd, "")
+}
+
+/// The binary, pointed at a running test app's data folder, database and server key.
+pub fn binary_for(app: &crate::helpers::TestApp) -> Command {
     let mut cmd = binary();
-    cmd.args(args)
-        .current_dir(&app.data.0)
+    cmd.current_dir(&app.data.0)
         .env("SOCIALIZIOZ__DATA__DIR", &app.data.0)
         .env("SOCIALIZIOZ__DATABASE__URL", &app.database_url)
         .env(
             "SOCIALIZIOZ__SECURITY__SECRET_KEY",
             crate::helpers::TEST_SECRET_KEY,
         );
-    run(cmd, "")
+    cmd
 }
 
 fn binary() -> Command {
     Command::new(env!("CARGO_BIN_EXE_socializioz"))
 }
 
-fn run(mut cmd: Command, stdin: &str) -> (bool, String, String) {
+/// Runs `cmd` with `stdin` as its standard input; returns whether it succeeded, and its
+/// standard output and error.
+pub fn run(mut cmd: Command, stdin: &str) -> (bool, String, String) {
     use std::io::Write;
     let mut child = cmd
         .stdin(Stdio::piped())

@@ -4,7 +4,9 @@
 //! the deletion page counted.
 
 use crate::both_backends;
-use crate::connect::{at_platform, callback_path, owner_with_workspace, sandbox, start_platform};
+use crate::connect::{at_platform, callback_path, sandbox, start_platform};
+use crate::fixtures::Team;
+use crate::fixtures::owner_with_workspace;
 use crate::helpers::{Backend, PASSWORD, location, post_input, spawn_app};
 use domain::Platform;
 use reqwest::StatusCode;
@@ -113,12 +115,7 @@ async fn the_icon_is_served_and_legal_lists_the_policies(backend: Backend) {
         );
     }
     for kind in domain::policy::PolicyKind::ALL {
-        let current = app
-            .services
-            .policy_in_effect(&app.services.db, kind)
-            .await
-            .unwrap()
-            .unwrap();
+        let current = app.services.policy_in_effect(kind).await.unwrap().unwrap();
         let line = format!(
             "{} Version {}, in effect from {}",
             kind.title(),
@@ -140,11 +137,9 @@ async fn counts_of_one_read_in_the_singular(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
     };
-    let ada = app.verified_user("Ada Lovelace", ADA).await;
-    let ws = ada.new_workspace("Ada Studio").await;
-    let bob = app.verified_user("Bob", BOB).await;
-    let link = app.invite(&ada, ws, BOB, "editor").await;
-    assert_eq!(bob.submit(&link, &[]).await.status(), StatusCode::SEE_OTHER);
+    let Team { owner: ada, ws, .. } = app
+        .team(("Ada Lovelace", ADA), "Ada Studio", ("Bob", BOB), "editor")
+        .await;
 
     // Deleting Ada's account would take her workspace from its one other member.
     let page = visible_text(&ada.get_text("/settings/account/delete").await);
@@ -155,24 +150,7 @@ async fn counts_of_one_read_in_the_singular(backend: Backend) {
     assert!(!page.contains("(s)"), "{page}");
 
     // A campaign deleted with one post in it.
-    let res = ada
-        .submit(
-            &format!("/w/{ws}/campaigns"),
-            &[
-                ("name", "Spring"),
-                ("description", ""),
-                ("starts_on", ""),
-                ("ends_on", ""),
-                ("colour", "#16a34a"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "campaign");
-    let campaign = app
-        .count(&format!(
-            "SELECT id FROM campaigns WHERE workspace_id = {ws} AND name = 'Spring'"
-        ))
-        .await;
+    let campaign = ada.new_campaign(ws, "Spring", "", ("", "")).await;
     let x = app.connect_account(ws, Platform::X, "ada_x").await;
     let mut input = post_input(
         "In the campaign",
@@ -232,12 +210,7 @@ async fn platforms_and_roles_show_by_their_names(backend: Backend) {
         assert!(text.contains(&format!("{label} @{username}")), "{text}");
         assert!(!text.contains(&format!("{slug} @")), "{text}");
     }
-    let res = ada
-        .submit(
-            "/settings/account/delete",
-            &[("password", PASSWORD), ("confirm", ADA)],
-        )
-        .await;
+    let res = ada.delete_own_account(ADA).await;
     assert_eq!(location(res.headers()), "/account-deleted");
     let receipt = app.last_mail_to(ADA).await;
     assert!(receipt.subject.contains("deleted"), "{}", receipt.subject);
@@ -371,12 +344,7 @@ async fn the_consent_history_reads_in_words(backend: Backend) {
     let text = visible_text(history);
     let mut accepted = Vec::new();
     for kind in domain::policy::PolicyKind::AT_SIGNUP {
-        let current = app
-            .services
-            .policy_in_effect(&app.services.db, kind)
-            .await
-            .unwrap()
-            .unwrap();
+        let current = app.services.policy_in_effect(kind).await.unwrap().unwrap();
         accepted.push(format!("{} {}", kind.title(), current.version));
     }
     let accepted = format!("Accepted {} — at sign-up", accepted.join(", "));
@@ -484,12 +452,7 @@ async fn the_receipt_counts_what_the_deletion_page_counted(backend: Backend) {
     // The page counts the sessions with the account's own row.
     let preview = preview_counts(&ada.get_text("/settings/account/delete").await);
     assert!(preview["Account profile"] > sessions as u64, "{preview:?}");
-    let res = ada
-        .submit(
-            "/settings/account/delete",
-            &[("password", PASSWORD), ("confirm", ADA)],
-        )
-        .await;
+    let res = ada.delete_own_account(ADA).await;
     assert_eq!(location(res.headers()), "/account-deleted");
     let receipt = app.last_mail_to(ADA).await;
     assert_eq!(receipt_counts(&receipt.body), preview, "{}", receipt.body);

@@ -7,10 +7,10 @@ use domain::Platform;
 use providers::social::PublishError;
 use providers::social::recording::RecordingPublisher;
 use services::ServiceError;
+use services::jobs::worker::{Worker, WorkerOptions};
 use services::posts::Intent;
-use services::publishing::Resolution;
+use services::publishing::resolve::Resolution;
 use services::queue::Limits;
-use services::worker::{Worker, WorkerOptions};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -52,11 +52,32 @@ async fn target_state(app: &TestApp, post: i64) -> String {
     .await
 }
 
-/// The author's wall-clock time `from_now` ahead, as the composer's time field holds it.
-async fn local_in(app: &TestApp, ws: i64, from_now: chrono::Duration) -> chrono::NaiveDateTime {
-    let (user, _) = app.member(AUTHOR, ws).await;
-    let tz = domain::Timezone::parse(&user.timezone).unwrap();
-    domain::schedule::to_local(chrono::Utc::now() + from_now, tz)
+/// Saves `text` for `accounts` as the author, to be published now; returns the post's id.
+async fn publish_now(app: &TestApp, ws: i64, accounts: &[i64], text: &str) -> i64 {
+    app.save_post(
+        AUTHOR,
+        ws,
+        post_input(text, accounts, Vec::new(), Intent::PublishNow),
+    )
+    .await
+}
+
+/// The id of the one target of post `post`.
+async fn target_of(app: &TestApp, post: i64) -> i64 {
+    app.count(&format!(
+        "SELECT id FROM post_targets WHERE post_id = {post}"
+    ))
+    .await
+}
+
+/// Waits (a few seconds at most) until the publisher has been called.
+async fn until_called(app: &TestApp) {
+    for _ in 0..500 {
+        if !app.publisher.received().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 /// Puts `publisher` in place of the app's recording publisher, for X.
@@ -66,6 +87,14 @@ fn use_publisher(app: &mut TestApp, publisher: RecordingPublisher) -> Arc<Record
     app.services.publishers =
         providers::social::Publishers::default().with(Platform::X, publisher.clone());
     publisher
+}
+
+/// A passing failure with `reason`; `maybe_published` when the post may have gone out.
+fn transient(reason: &str, maybe_published: bool) -> PublishError {
+    PublishError::Transient {
+        reason: reason.into(),
+        maybe_published,
+    }
 }
 
 /// Makes every queued job due now, as if its time had come.
@@ -148,12 +177,7 @@ async fn crash_mid_call(app: &TestApp) {
     app.publisher.hang(true);
     let worker = app.worker();
     let task = tokio::spawn(async move { worker.run_once().await });
-    for _ in 0..500 {
-        if !app.publisher.received().is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    until_called(app).await;
     assert_eq!(app.publisher.received().len(), 1, "the call was made");
     task.abort();
     let _ = task.await;
@@ -173,13 +197,7 @@ async fn a_crash_mid_call_never_posts_twice(backend: Backend) {
         return;
     };
     let (ws, account) = setup(&app).await;
-    let id = app
-        .save_post(
-            AUTHOR,
-            ws,
-            post_input("Once only", &[account], Vec::new(), Intent::PublishNow),
-        )
-        .await;
+    let id = publish_now(&app, ws, &[account], "Once only").await;
     crash_mid_call(&app).await;
 
     // The next worker finds the open attempt; X's API cannot be asked, so a person decides.
@@ -202,9 +220,7 @@ async fn a_crash_mid_call_never_posts_twice(backend: Backend) {
 
     // The person checked: it is not there. Publishing again makes exactly one more call.
     let (user, member) = app.member(AUTHOR, ws).await;
-    let target = app
-        .count(&format!("SELECT id FROM post_targets WHERE post_id = {id}"))
-        .await;
+    let target = target_of(&app, id).await;
     app.services
         .resolve_unconfirmed(&member, &user, id, target, Resolution::NotPublished)
         .await
@@ -223,13 +239,7 @@ async fn a_crash_mid_call_is_reconciled_where_the_platform_can_tell(backend: Bac
         RecordingPublisher::new(Duration::ZERO).with_lookups(),
     );
     let (ws, account) = setup(&app).await;
-    let id = app
-        .save_post(
-            AUTHOR,
-            ws,
-            post_input("Found again", &[account], Vec::new(), Intent::PublishNow),
-        )
-        .await;
+    let id = publish_now(&app, ws, &[account], "Found again").await;
     crash_mid_call(&app).await;
 
     app.worker().run_until_empty().await.unwrap();
@@ -250,18 +260,9 @@ async fn a_crash_before_the_platform_kept_anything_is_published_once_more(backen
         RecordingPublisher::new(Duration::ZERO).with_lookups(),
     );
     let (ws, account) = setup(&app).await;
-    let id = app
-        .save_post(
-            AUTHOR,
-            ws,
-            post_input("Not kept", &[account], Vec::new(), Intent::PublishNow),
-        )
-        .await;
+    let id = publish_now(&app, ws, &[account], "Not kept").await;
     // The platform refuses this call (nothing kept), and the process dies before hearing so.
-    lookups.fail_next([PublishError::Transient {
-        reason: "reset".into(),
-        maybe_published: false,
-    }]);
+    lookups.fail_next([transient("reset", false)]);
     crash_mid_call(&app).await;
     // Even on the job's last run, the platform's "no such post" allows one fresh attempt.
     app.exec("UPDATE jobs SET attempts = max_attempts - 1")
@@ -283,17 +284,9 @@ async fn passing_failures_are_retried_and_permanent_ones_reported(backend: Backe
     let (ws, account) = setup(&app).await;
 
     // A 5xx that certainly did not post: retried after a backoff, then published.
-    app.publisher.fail_next([PublishError::Transient {
-        reason: "503 from the platform".into(),
-        maybe_published: false,
-    }]);
-    let id = app
-        .save_post(
-            AUTHOR,
-            ws,
-            post_input("Try again", &[account], Vec::new(), Intent::PublishNow),
-        )
-        .await;
+    app.publisher
+        .fail_next([transient("503 from the platform", false)]);
+    let id = publish_now(&app, ws, &[account], "Try again").await;
     app.worker().run_until_empty().await.unwrap();
     assert_eq!(target_state(&app, id).await, "publishing");
     let wait = app
@@ -309,13 +302,7 @@ async fn passing_failures_are_retried_and_permanent_ones_reported(backend: Backe
     app.publisher.fail_next([PublishError::RateLimited {
         retry_after: Duration::from_secs(900),
     }]);
-    let limited = app
-        .save_post(
-            AUTHOR,
-            ws,
-            post_input("Slow down", &[account], Vec::new(), Intent::PublishNow),
-        )
-        .await;
+    let limited = publish_now(&app, ws, &[account], "Slow down").await;
     let before = chrono::Utc::now();
     app.worker().run_until_empty().await.unwrap();
     let queued = {
@@ -342,13 +329,7 @@ async fn passing_failures_are_retried_and_permanent_ones_reported(backend: Backe
     app.publisher.fail_next([PublishError::InvalidContent {
         reason: "duplicate content".into(),
     }]);
-    let refused = app
-        .save_post(
-            AUTHOR,
-            ws,
-            post_input("Refused", &[account], Vec::new(), Intent::PublishNow),
-        )
-        .await;
+    let refused = publish_now(&app, ws, &[account], "Refused").await;
     app.worker().run_until_empty().await.unwrap();
     assert_eq!(post_state(&app, refused).await, "failed");
     let reason = app
@@ -374,11 +355,7 @@ async fn passing_failures_are_retried_and_permanent_ones_reported(backend: Backe
     );
     assert!(mail.body.contains(&format!("/w/{ws}/posts/{refused}")));
     let (user, member) = app.member(AUTHOR, ws).await;
-    let target = app
-        .count(&format!(
-            "SELECT id FROM post_targets WHERE post_id = {refused}"
-        ))
-        .await;
+    let target = target_of(&app, refused).await;
     app.services
         .retry_target(&member, &user, refused, target)
         .await
@@ -388,17 +365,8 @@ async fn passing_failures_are_retried_and_permanent_ones_reported(backend: Backe
 
     // After the last attempt the target fails, with the count in the reason.
     app.publisher
-        .fail_next((0..5).map(|_| PublishError::Transient {
-            reason: "timeout before sending".into(),
-            maybe_published: false,
-        }));
-    let doomed = app
-        .save_post(
-            AUTHOR,
-            ws,
-            post_input("Doomed", &[account], Vec::new(), Intent::PublishNow),
-        )
-        .await;
+        .fail_next((0..5).map(|_| transient("timeout before sending", false)));
+    let doomed = publish_now(&app, ws, &[account], "Doomed").await;
     for _ in 0..5 {
         make_due(&app).await;
         app.worker().run_until_empty().await.unwrap();
@@ -417,26 +385,16 @@ async fn an_ambiguous_failure_asks_a_person(backend: Backend) {
         return;
     };
     let (ws, account) = setup(&app).await;
-    app.publisher.fail_next([PublishError::Transient {
-        reason: "timed out after sending".into(),
-        maybe_published: true,
-    }]);
-    let id = app
-        .save_post(
-            AUTHOR,
-            ws,
-            post_input("Maybe", &[account], Vec::new(), Intent::PublishNow),
-        )
-        .await;
+    app.publisher
+        .fail_next([transient("timed out after sending", true)]);
+    let id = publish_now(&app, ws, &[account], "Maybe").await;
     app.worker().run_until_empty().await.unwrap();
     assert_eq!(target_state(&app, id).await, "unconfirmed");
     assert_eq!(app.publisher.received().len(), 1);
 
     // The person found it on the platform.
     let (user, member) = app.member(AUTHOR, ws).await;
-    let target = app
-        .count(&format!("SELECT id FROM post_targets WHERE post_id = {id}"))
-        .await;
+    let target = target_of(&app, id).await;
     app.services
         .resolve_unconfirmed(
             &member,
@@ -466,17 +424,8 @@ async fn the_needs_a_check_message_says_what_happened_to_the_call(backend: Backe
         ("Slow", "timed out (operation timed out)"),
         ("Cut", "connection closed before message completed"),
     ] {
-        app.publisher.fail_next([PublishError::Transient {
-            reason: reason.into(),
-            maybe_published: true,
-        }]);
-        let id = app
-            .save_post(
-                AUTHOR,
-                ws,
-                post_input(text, &[account], Vec::new(), Intent::PublishNow),
-            )
-            .await;
+        app.publisher.fail_next([transient(reason, true)]);
+        let id = publish_now(&app, ws, &[account], text).await;
         app.worker().run_until_empty().await.unwrap();
         assert_eq!(target_state(&app, id).await, "unconfirmed");
         cases.push(
@@ -510,7 +459,7 @@ async fn rescheduling_withdraws_the_old_job(backend: Backend) {
         return;
     };
     let (ws, account) = setup(&app).await;
-    let soon = local_in(&app, ws, chrono::Duration::hours(1)).await;
+    let soon = app.local_in(AUTHOR, ws, chrono::Duration::hours(1)).await;
     let id = app
         .save_post(
             AUTHOR,
@@ -519,7 +468,7 @@ async fn rescheduling_withdraws_the_old_job(backend: Backend) {
         )
         .await;
     let (user, member) = app.member(AUTHOR, ws).await;
-    let later = local_in(&app, ws, chrono::Duration::hours(5)).await;
+    let later = app.local_in(AUTHOR, ws, chrono::Duration::hours(5)).await;
     app.services
         .reschedule_post(&member, &user, id, later)
         .await
@@ -594,17 +543,7 @@ async fn concurrency_limits_hold_across_workers(backend: Backend) {
     let slow = use_publisher(&mut app, RecordingPublisher::new(Duration::from_millis(60)));
     let (ws, account) = setup(&app).await;
     for n in 0..12 {
-        app.save_post(
-            AUTHOR,
-            ws,
-            post_input(
-                &format!("Post {n}"),
-                &[account],
-                Vec::new(),
-                Intent::PublishNow,
-            ),
-        )
-        .await;
+        publish_now(&app, ws, &[account], &format!("Post {n}")).await;
     }
     let limits = || Limits::new([("publish:x".to_owned(), 3)]);
     let workers = vec![
@@ -636,17 +575,7 @@ async fn two_workers_publish_each_target_exactly_once(backend: Backend) {
         .connect_account(ws, Platform::Facebook, "acme-page")
         .await;
     for n in 0..60 {
-        app.save_post(
-            AUTHOR,
-            ws,
-            post_input(
-                &format!("Post {n}"),
-                &[account, other],
-                Vec::new(),
-                Intent::PublishNow,
-            ),
-        )
-        .await;
+        publish_now(&app, ws, &[account, other], &format!("Post {n}")).await;
     }
     let workers = vec![
         worker_with(&app, Limits::default(), 16),
@@ -680,22 +609,11 @@ async fn shutdown_gives_unfinished_jobs_back(backend: Backend) {
         return;
     };
     let (ws, account) = setup(&app).await;
-    let id = app
-        .save_post(
-            AUTHOR,
-            ws,
-            post_input("Interrupted", &[account], Vec::new(), Intent::PublishNow),
-        )
-        .await;
+    let id = publish_now(&app, ws, &[account], "Interrupted").await;
     app.publisher.hang(true);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(worker_with(&app, Limits::default(), 4).run(stopped));
-    for _ in 0..500 {
-        if !app.publisher.received().is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    until_called(&app).await;
     let _ = stop.send(true);
     task.await.unwrap();
     app.publisher.hang(false);

@@ -51,19 +51,9 @@ fn sqlite_files(app: &TestApp) -> Vec<PathBuf> {
 async fn zelda(app: &TestApp) -> (i64, Client) {
     let client = app.verified_user(NAME, ADDRESS).await;
     let ws = client.new_workspace("Zelda Works").await;
-    let res = client
-        .submit(
-            &format!("/w/{ws}/campaigns"),
-            &[
-                ("name", CAMPAIGN),
-                ("description", "Marsupials"),
-                ("starts_on", "2030-03-01"),
-                ("ends_on", "2030-03-31"),
-                ("colour", "#16a34a"),
-            ],
-        )
+    client
+        .new_campaign(ws, CAMPAIGN, "Marsupials", ("2030-03-01", "2030-03-31"))
         .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "campaign");
     app.save_post(
         ADDRESS,
         ws,
@@ -155,7 +145,7 @@ async fn a_deletion_leaves_none_of_the_person_in_the_database_files(backend: Bac
         app.exec("CREATE TABLE scratch (note TEXT)").await;
         app.exec(&format!("INSERT INTO scratch VALUES ('{ADDRESS}')"))
             .await;
-        let findings = residue(&app).await;
+        let findings = app.residue_of(ADDRESS).await;
         assert!(!findings.is_empty(), "the address in the file is found");
         assert!(
             findings
@@ -163,19 +153,6 @@ async fn a_deletion_leaves_none_of_the_person_in_the_database_files(backend: Bac
                 .all(|f| f.place.contains("database file") && f.place.contains("the address")),
             "{findings:?}"
         );
-    }
-}
-
-/// The residue check's findings for Zelda's address.
-async fn residue(app: &TestApp) -> Vec<services::deletion::Finding> {
-    match app
-        .services
-        .residue(Whom::Email(ADDRESS.to_owned()))
-        .await
-        .unwrap()
-    {
-        Residue::Checked { findings, .. } => findings,
-        other => panic!("expected a checked deletion, got {other:?}"),
     }
 }
 
@@ -228,18 +205,18 @@ async fn the_outbox_keeps_only_the_receipt_of_a_deleted_persons_messages(backend
         others_before - 1
     );
     assert!(after.iter().all(|m| m.subject != naming.subject));
-    assert!(residue(&app).await.is_empty());
+    assert!(app.residue_of(ADDRESS).await.is_empty());
 
     // A message naming her written after the deletion is residue, and the daily run's outbox
     // purge removes it.
     app.services.mailer.send(&naming).await.unwrap();
-    let findings = residue(&app).await;
+    let findings = app.residue_of(ADDRESS).await;
     assert_eq!(findings.len(), 1, "{findings:?}");
     assert!(findings[0].place.contains("outbox"), "{findings:?}");
     assert_eq!(findings[0].count, 1);
     let purged = app.services.purge_outbox(services::now()).await.unwrap();
     assert_eq!(purged, 1);
-    assert!(residue(&app).await.is_empty());
+    assert!(app.residue_of(ADDRESS).await.is_empty());
     let receipts = app
         .mails()
         .await

@@ -311,21 +311,36 @@ async fn the_daily_job_backs_up_and_purges_only_backups_past_the_window(backend:
     // Every worker plans the daily jobs when it starts (this one is told to stop at once);
     // however many start, there is one of each for the cluster.
     assert!(
-        queued(&app, services::housekeeping::JOB_KIND)
-            .await
-            .is_empty()
+        queued(
+            &app,
+            <services::jobs::daily::RetentionRun as services::queue::Payload>::KIND
+        )
+        .await
+        .is_empty()
     );
     let (_stop, stopped) = tokio::sync::watch::channel(true);
     app.worker().run(stopped).await;
     for _ in 0..2 {
-        services::housekeeping::plan_daily_jobs(&app.services.db)
+        services::jobs::daily::plan_daily_jobs(&app.services.db)
             .await
             .unwrap();
     }
-    let planned = queued(&app, services::housekeeping::JOB_KIND).await;
+    let planned = queued(
+        &app,
+        <services::jobs::daily::RetentionRun as services::queue::Payload>::KIND,
+    )
+    .await;
     assert_eq!(planned.len(), 1, "{planned:?}");
     assert!(planned[0].run_at > now);
-    assert_eq!(queued(&app, services::usage::JOB_KIND).await.len(), 1);
+    assert_eq!(
+        queued(
+            &app,
+            <services::jobs::daily::UsageRollup as services::queue::Payload>::KIND
+        )
+        .await
+        .len(),
+        1
+    );
 
     // Its time comes.
     job::Entity::update_many()
@@ -383,7 +398,11 @@ async fn the_daily_job_backs_up_and_purges_only_backups_past_the_window(backend:
     assert_eq!(header.key_id, ring.current_id());
 
     // The next day's run is planned, once.
-    let next = queued(&app, services::housekeeping::JOB_KIND).await;
+    let next = queued(
+        &app,
+        <services::jobs::daily::RetentionRun as services::queue::Payload>::KIND,
+    )
+    .await;
     assert_eq!(next.len(), 1, "{next:?}");
     assert!(next[0].run_at > now && next[0].id != planned[0].id);
 }

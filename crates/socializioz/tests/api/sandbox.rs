@@ -5,9 +5,8 @@
 //! (`/_sandbox/…`), so the sandbox works on a remote host too.
 
 use crate::both_backends;
-use crate::connect::{
-    at_platform, callback_path, owner_with_workspace, sandbox, sim_posts, start_platform,
-};
+use crate::connect::{at_platform, callback_path, sandbox, sim_posts, start_platform};
+use crate::fixtures::owner_with_workspace;
 use crate::helpers::{
     Backend, Client, PASSWORD, TestApp, id_from_location, jpeg, location, spawn_app_with,
 };
@@ -29,6 +28,19 @@ fn input_values(html: &str, name: &str) -> Vec<String> {
             rest[..rest.find('"').unwrap()].to_owned()
         })
         .collect()
+}
+
+/// Runs the queue; the one post is published (else the targets' last error is shown).
+async fn publishes_the_post(app: &TestApp) {
+    app.worker().run_until_empty().await.unwrap();
+    let failures = app
+        .text("SELECT COALESCE(MAX(last_error), '') FROM post_targets")
+        .await;
+    assert_eq!(
+        app.text("SELECT state FROM posts").await,
+        "published",
+        "{failures}"
+    );
 }
 
 /// Sends the chooser's form: connect `pages` with the pending `choice`.
@@ -219,15 +231,7 @@ async fn all_five_platforms_connect_and_publish_a_scheduled_post(backend: Backen
     // The time comes.
     app.exec("UPDATE jobs SET run_at = '2000-01-01 00:00:00+00:00' WHERE kind = 'publish'")
         .await;
-    app.worker().run_until_empty().await.unwrap();
-    let failures = app
-        .text("SELECT COALESCE(MAX(last_error), '') FROM post_targets")
-        .await;
-    assert_eq!(
-        app.text("SELECT state FROM posts").await,
-        "published",
-        "{failures}"
-    );
+    publishes_the_post(&app).await;
     assert_eq!(
         app.count(
             "SELECT COUNT(*) FROM post_targets WHERE state = 'published' AND permalink IS NOT NULL"
@@ -375,15 +379,7 @@ async fn the_sandbox_is_served_at_the_public_address(backend: Backend) {
     fields.extend(accounts.iter().map(|id| ("account", id.as_str())));
     let res = client.submit(&format!("/w/{ws}/posts"), &fields).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    app.worker().run_until_empty().await.unwrap();
-    let failures = app
-        .text("SELECT COALESCE(MAX(last_error), '') FROM post_targets")
-        .await;
-    assert_eq!(
-        app.text("SELECT state FROM posts").await,
-        "published",
-        "{failures}"
-    );
+    publishes_the_post(&app).await;
     let published = sim_posts(&sim).await;
     assert_eq!(published.len(), 3);
     views_of_the_posts(&app, PUBLIC, &text_only, &published).await;
@@ -452,12 +448,7 @@ async fn pages_of_one_login_keep_its_authorisation_until_the_last_is_disconnecte
     assert_eq!(page_answers(second_token.clone()).await, StatusCode::OK);
 
     // The first page goes: the authorisation stays for the second.
-    let res = client
-        .submit(
-            &format!("/w/{ws}/accounts/{}/disconnect", ids[0]),
-            &[("confirm", "yes")],
-        )
-        .await;
+    let res = client.disconnect(ws, ids[0]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let page = client.get_text(&format!("/w/{ws}/accounts")).await;
     assert!(page.contains("other connected accounts"), "{page}");
@@ -473,12 +464,7 @@ async fn pages_of_one_login_keep_its_authorisation_until_the_last_is_disconnecte
     );
 
     // The last page goes: Facebook revokes the person's authorisation.
-    let res = client
-        .submit(
-            &format!("/w/{ws}/accounts/{}/disconnect", ids[1]),
-            &[("confirm", "yes")],
-        )
-        .await;
+    let res = client.disconnect(ws, ids[1]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let page = client.get_text(&format!("/w/{ws}/accounts")).await;
     assert!(page.contains("its access was revoked"), "{page}");

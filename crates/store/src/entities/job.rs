@@ -28,6 +28,8 @@ pub struct Model {
     /// For an e-mail still to be sent: the address it goes to, in lower case (cleared with the
     /// payload once it is sent or given up), so a deletion of the address withdraws it.
     pub recipient: Option<String>,
+    /// The id of the web request that enqueued the job, so its log lines carry the same id.
+    pub request_id: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -22,6 +22,7 @@ mod m20261203_000017_notices;
 mod m20261203_000018_consent_subject;
 mod m20261203_000019_kept_work_policy;
 mod m20261203_000020_known_devices;
+mod m20261203_000021_job_request_id;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000018_consent_subject::Migration),
             Box::new(m20261203_000019_kept_work_policy::Migration),
             Box::new(m20261203_000020_known_devices::Migration),
+            Box::new(m20261203_000021_job_request_id::Migration),
         ]
     }
 }

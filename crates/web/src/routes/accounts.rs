@@ -12,13 +12,28 @@ use crate::page::Layout;
 use crate::routes::{no_referrer, render, rerender};
 use askama::Template;
 use axum::Form;
+use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
 use domain::Platform;
 use services::ServiceError;
 use services::connections::Identity;
 use services::connections::{Finished, Revocation};
+
+/// The routes of connected accounts, and the platforms' OAuth callback.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/w/{wid}/accounts", get(page))
+        .route("/w/{wid}/accounts/connect/{platform}", post(connect))
+        .route(
+            "/w/{wid}/accounts/{aid}/disconnect",
+            get(confirm_disconnect).post(disconnect),
+        )
+        .route("/oauth/{platform}/callback", get(callback))
+        .route("/oauth/choose", post(choose))
+}
 
 pub struct AccountRow {
     pub id: i64,

@@ -1,7 +1,22 @@
 //! The stylesheet, the scripts and the icon, compiled into the binary.
 
+use crate::AppState;
+use axum::Router;
 use axum::http::header;
 use axum::response::IntoResponse;
+use axum::routing::get;
+
+/// The files' routes. They sit outside the request context: no session, no cookies.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/static/app.css", get(css))
+        .route("/static/app.js", get(js))
+        .route("/static/composer.js", get(composer_js))
+        .route("/static/export.js", get(export_js))
+        .route("/static/post.js", get(post_js))
+        .route("/favicon.svg", get(favicon_svg))
+        .route("/favicon.ico", get(favicon_ico))
+}
 
 const CSS: &str = include_str!("../../static/app.css");
 const JS: &str = include_str!("../../static/app.js");

@@ -6,8 +6,15 @@ use crate::extract::Ctx;
 use crate::page::Layout;
 use crate::routes::{fmt_time, render};
 use askama::Template;
+use axum::Router;
 use axum::extract::State;
+use axum::routing::get;
 use domain::Platform;
+
+/// The help pages' routes.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/help/revoke-access", get(revoke_access))
+}
 
 struct PlatformSteps {
     name: &'static str,

@@ -5,7 +5,14 @@ use crate::error::AppResult;
 use crate::extract::Ctx;
 use crate::page::Layout;
 use askama::Template;
+use axum::Router;
 use axum::extract::State;
+use axum::routing::get;
+
+/// The landing page's route.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/", get(landing))
+}
 
 #[derive(Template)]
 #[template(path = "landing.html")]

@@ -13,14 +13,59 @@ use crate::routes::posts::{StateBadge, badge, zone_of};
 use crate::routes::render;
 use askama::Template;
 use axum::Form;
+use axum::Router;
 use axum::body::Body;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Multipart, Query, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use domain::media::MediaKind;
 use services::ServiceError;
 use services::media::{MediaFilter, UploadMeta, human_size, tags_of};
+use std::time::Duration;
 use store::entities::media_item;
+use tower_http::timeout::TimeoutLayer;
+
+/// The routes of the media library's pages.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/w/{wid}/media", get(page))
+        .route("/w/{wid}/media/{mid}", get(show).post(update))
+        .route(
+            "/w/{wid}/media/{mid}/delete",
+            get(confirm_delete).post(delete),
+        )
+        .route("/w/{wid}/media/{mid}/thumb", get(thumb))
+        .route("/w/{wid}/media/{mid}/file", get(original))
+}
+
+/// The upload route. Uploads stream up to the video limit and may take long, so it has its own
+/// body limit and timeout instead of the pages' ones; each file's own limit is held while it
+/// arrives (in the media service).
+pub fn upload_router(state: &AppState) -> Router<AppState> {
+    let upload_limit = usize::try_from(
+        state
+            .services
+            .media_limits
+            .video_bytes
+            .saturating_add(1024 * 1024),
+    )
+    .unwrap_or(usize::MAX);
+    Router::new()
+        .route("/w/{wid}/media/upload", post(upload))
+        .layer(DefaultBodyLimit::max(upload_limit))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(2 * 3600),
+        ))
+}
+
+/// The signed, expiring addresses platforms fetch files from: outside the request context (no
+/// session, no cookies).
+pub fn router_without_context() -> Router<AppState> {
+    Router::new().route("/media/{id}/{expires}/{sig}", get(signed))
+}
 
 pub struct MediaCard {
     pub id: i64,

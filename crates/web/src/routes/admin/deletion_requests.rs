@@ -13,9 +13,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::State;
 use domain::Email;
-use services::deletion_requests::{
-    Closing, DEADLINE_DAYS, REMINDER_DAYS, ReceivedOn, RecordedBy, RequestRow,
-};
+use services::deletion_requests::{Closing, DEADLINE_DAYS, ReceivedOn, RecordedBy, RequestRow};
 
 const PATH: &str = "/admin/deletion-requests";
 
@@ -123,7 +121,7 @@ async fn build(
         pending: list.pending.into_iter().map(|r| Row::new(r, &tz)).collect(),
         closed: list.closed.into_iter().map(|r| Row::new(r, &tz)).collect(),
         deadline_days: DEADLINE_DAYS,
-        reminder_days: REMINDER_DAYS
+        reminder_days: services::deletion_requests::check::REMINDER_DAYS
             .iter()
             .map(|d| d.to_string())
             .collect::<Vec<_>>()

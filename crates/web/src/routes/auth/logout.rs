@@ -6,11 +6,10 @@ use crate::error::AppResult;
 use crate::flash::{Flash, redirect_with};
 use axum::extract::State;
 use axum::http::HeaderMap;
-use services::sessions;
 
 pub async fn submit(State(state): State<AppState>, headers: HeaderMap) -> AppResult {
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
-        sessions::end(&state.services.db, token).await?;
+        state.services.end_session(token).await?;
     }
     let mut res = redirect_with("/login", Flash::LoggedOut);
     res.extensions_mut().insert(SessionCookie::End);

@@ -11,12 +11,22 @@ use crate::routes::posts::zone_of;
 use crate::routes::render;
 use askama::Template;
 use axum::Form;
+use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::routing::{get, post};
 use services::ServiceError;
 use services::campaigns::{COLOURS, CampaignInput};
 use services::posts::PostFilter;
 use store::entities::campaign;
+
+/// The routes of a workspace's campaigns.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/w/{wid}/campaigns", get(list).post(create))
+        .route("/w/{wid}/campaigns/{cid}", get(show).post(update))
+        .route("/w/{wid}/campaigns/{cid}/delete", post(delete))
+}
 
 #[derive(serde::Deserialize, Default, Clone)]
 #[serde(default)]

@@ -52,7 +52,7 @@ pub async fn page(State(state): State<AppState>, Ctx(ctx): Ctx) -> AppResult {
     });
     let policy = state
         .services
-        .policy_in_effect(&state.services.db, PolicyKind::Cookies)
+        .policy_in_effect(PolicyKind::Cookies)
         .await?
         .map(|row| super::policy::show(&state, PolicyKind::Cookies, &row));
     render(CookiesPage {

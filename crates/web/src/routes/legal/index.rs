@@ -33,10 +33,7 @@ pub async fn page(State(state): State<AppState>, Ctx(ctx): Ctx) -> AppResult {
     let now = services::now();
     let mut lines = Vec::with_capacity(PolicyKind::ALL.len());
     for kind in PolicyKind::ALL {
-        let current = state
-            .services
-            .policy_in_effect(&state.services.db, kind)
-            .await?;
+        let current = state.services.policy_in_effect(kind).await?;
         // The earliest version not yet in effect is the next to take effect.
         let upcoming = state
             .services

@@ -154,7 +154,7 @@ pub async fn current(
     let kind = kind_of(&slug)?;
     let row = state
         .services
-        .policy_in_effect(&state.services.db, kind)
+        .policy_in_effect(kind)
         .await?
         .ok_or(AppError::NotFound)?;
     let layout = Layout::new(&state, &ctx, kind.title()).await?;
@@ -172,10 +172,7 @@ pub async fn version(
 ) -> AppResult {
     let kind = kind_of(&slug)?;
     let row = state.services.policy_version(kind, &version).await?;
-    let current = state
-        .services
-        .policy_in_effect(&state.services.db, kind)
-        .await?;
+    let current = state.services.policy_in_effect(kind).await?;
     let layout = Layout::new(&state, &ctx, kind.title()).await?;
     let in_effect = current.is_some_and(|c| c.id == row.id);
     render(PolicyPage {

@@ -17,7 +17,7 @@ use axum::http::StatusCode;
 use domain::schedule;
 use services::ServiceError;
 use services::posts::{excerpt, state};
-use services::publishing::Resolution;
+use services::publishing::resolve::Resolution;
 
 /// Ends an action: on success a redirect to `done` with `flash`; a refusal shows the post's
 /// page again with the reason.

@@ -7,9 +7,46 @@ pub mod list;
 pub mod show;
 pub mod status;
 
+use crate::AppState;
 use crate::extract::WorkspaceMember;
+use axum::Router;
+use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use domain::Timezone;
+
+/// The routes of a workspace's posts: the list, the composer, a post's page and actions, and
+/// the calendar.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/w/{wid}/posts", get(list::page).post(compose::create))
+        .route("/w/{wid}/posts/new", get(compose::new_form))
+        .route(
+            "/w/{wid}/posts/{pid}",
+            get(show::page).post(compose::update),
+        )
+        .route("/w/{wid}/posts/{pid}/edit", get(compose::edit_form))
+        .route("/w/{wid}/posts/{pid}/status", get(status::status))
+        .route("/w/{wid}/posts/{pid}/duplicate", post(actions::duplicate))
+        .route(
+            "/w/{wid}/posts/{pid}/delete",
+            get(actions::confirm_delete).post(actions::delete),
+        )
+        .route("/w/{wid}/posts/{pid}/unschedule", post(actions::unschedule))
+        .route("/w/{wid}/posts/{pid}/reschedule", post(actions::reschedule))
+        .route(
+            "/w/{wid}/posts/{pid}/targets/{tid}/retry",
+            post(actions::retry),
+        )
+        .route(
+            "/w/{wid}/posts/{pid}/targets/{tid}/resolve",
+            post(actions::resolve),
+        )
+        .route(
+            "/w/{wid}/posts/{pid}/targets/{tid}/comment/retry",
+            post(actions::retry_comment),
+        )
+        .route("/w/{wid}/calendar", get(calendar::page))
+}
 
 /// Pairs of a urlencoded form body; repeated names (checkboxes) stay separate.
 pub struct FormPairs(Vec<(String, String)>);

@@ -9,7 +9,6 @@ use crate::routes::{fmt_time, render};
 use askama::Template;
 use axum::extract::State;
 use domain::SessionId;
-use services::sessions;
 
 struct SessionRow {
     id: i64,
@@ -31,7 +30,9 @@ struct SessionsPage {
 
 pub async fn page(State(state): State<AppState>, user: CurrentUser) -> AppResult {
     let tz = user.auth.user.timezone.clone();
-    let rows = sessions::list(&state.services.db, user.auth.user_id())
+    let rows = state
+        .services
+        .sessions_of(user.auth.user_id())
         .await?
         .into_iter()
         .map(|s| SessionRow {
@@ -53,12 +54,10 @@ pub async fn page(State(state): State<AppState>, user: CurrentUser) -> AppResult
 }
 
 pub async fn end_others(State(state): State<AppState>, user: CurrentUser) -> AppResult {
-    sessions::end_all_but(
-        &state.services.db,
-        user.auth.user_id(),
-        Some(user.auth.session_id),
-    )
-    .await?;
+    state
+        .services
+        .end_other_sessions(user.auth.user_id(), user.auth.session_id)
+        .await?;
     Ok(redirect_with("/settings/sessions", Flash::SessionsEnded))
 }
 
@@ -67,6 +66,9 @@ pub async fn end_one(
     user: CurrentUser,
     PathIds(sid): PathIds<i64>,
 ) -> AppResult {
-    sessions::end_one(&state.services.db, user.auth.user_id(), SessionId(sid)).await?;
+    state
+        .services
+        .end_one_session(user.auth.user_id(), SessionId(sid))
+        .await?;
     Ok(redirect_with("/settings/sessions", Flash::SessionEnded))
 }

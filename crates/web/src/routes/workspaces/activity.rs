@@ -7,7 +7,6 @@ use crate::page::Layout;
 use crate::routes::{fmt_time, render};
 use askama::Template;
 use axum::extract::{Query, State};
-use services::activity;
 
 const PAGE: u64 = 50;
 
@@ -45,13 +44,10 @@ pub async fn page(
         ));
     }
     let tz = m.auth.user.timezone.as_str();
-    let rows = activity::list(
-        &state.services.db,
-        m.membership.workspace_id(),
-        PAGE,
-        q.before.parse().ok(),
-    )
-    .await?;
+    let rows = state
+        .services
+        .activity_of(m.membership.workspace_id(), PAGE, q.before.parse().ok())
+        .await?;
     let older = (rows.len() as u64 == PAGE)
         .then(|| rows.last().map(|r| r.id))
         .flatten();

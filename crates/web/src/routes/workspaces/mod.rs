@@ -6,3 +6,29 @@ pub mod invitations;
 pub mod members;
 pub mod open;
 pub mod settings;
+use crate::AppState;
+use axum::Router;
+use axum::routing::{get, post};
+
+/// The routes of the dashboard, workspaces, their members, invitations and activity.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/dashboard", get(open::dashboard))
+        .route("/workspaces/new", get(create::form).post(create::submit))
+        .route("/w/{wid}", get(open::show))
+        .route("/w/{wid}/settings", get(settings::page))
+        .route("/w/{wid}/rename", post(settings::rename))
+        .route("/w/{wid}/invitations", post(invitations::create))
+        .route(
+            "/w/{wid}/invitations/{iid}/revoke",
+            post(invitations::revoke),
+        )
+        .route("/w/{wid}/members/{mid}/role", post(members::change_role))
+        .route("/w/{wid}/members/{mid}/remove", post(members::remove))
+        .route("/w/{wid}/leave", post(members::leave))
+        .route("/w/{wid}/activity", get(activity::page))
+        .route(
+            "/invitations/{token}",
+            get(invitations::show).post(invitations::accept),
+        )
+}

@@ -19,68 +19,33 @@
 //! What the row keeps: the address only while the request is open, a keyed hash of it for good
 //! (proof that this address's request was answered, and when), the dates and the state.
 
-use crate::deletion::Via;
-use crate::queue::{self, NewJob};
-use crate::worker::JobError;
+pub mod check;
+pub mod state;
+
+pub use state::State;
+
+use check::ensure_check;
+
+use crate::deletion::receipt::Via;
 use crate::{Result, ServiceError, Services, datamap as plan, emails, tokens};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use domain::{Email, Invalid};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use store::datamap::{Names, TABLES, Then};
-use store::entities::{account_deletion, deletion_request, job, user};
+use store::entities::{deletion_request, user};
 
-/// The planned daily check.
-pub const JOB_KIND: &str = "deletion_requests_check";
 /// How many days after it arrives a request must be carried out.
 pub const DEADLINE_DAYS: i64 = 30;
-/// Reminders to the administrators, in days before the deadline.
-pub const REMINDER_DAYS: [i64; 2] = [7, 2];
 /// A received date further back than this is taken for a typing mistake.
 const OLDEST_DAYS: i64 = 365;
 /// A link sent late (the deadline close or past) still works this long.
 const MIN_LINK_DAYS: i64 = 7;
-/// How often the check runs.
-const CHECK_EVERY: Duration = Duration::hours(24);
-/// A confirmation whose deletion did not start (a crash in between) is started again by the
-/// check after this long.
-const RESUME_AFTER: Duration = Duration::hours(1);
 /// The purpose of the keyed hash of the address.
 const ADDRESS_HASH: &str = "deletion-request-address";
-const JOB_SUBJECT: &str = "deletion-requests";
-
-/// Where a request stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum State {
-    /// Waiting for the person to confirm through the e-mailed link.
-    Open,
-    /// Confirmed: the account deletion started (and `closed_at` says when it ended).
-    Confirmed,
-    /// The person withdrew it.
-    Withdrawn,
-    /// Closed unconfirmed after the link expired.
-    Expired,
-}
-
-impl State {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Open => "open",
-            Self::Confirmed => "confirmed",
-            Self::Withdrawn => "withdrawn",
-            Self::Expired => "expired",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Open, Self::Confirmed, Self::Withdrawn, Self::Expired]
-            .into_iter()
-            .find(|state| state.as_str() == s)
-    }
-}
 
 /// The day a request arrived: not in the future, and not more than a year back (a typing
 /// mistake). A day more than 30 days back is accepted: the request was found late, its
@@ -281,19 +246,6 @@ pub enum Confirmation {
     UnderWay,
 }
 
-/// What one run of the daily check did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CheckReport {
-    /// (request id, reminder in days before the deadline) for each reminder sent.
-    pub reminded: Vec<(i64, i64)>,
-    /// Requests found past their deadline for the first time.
-    pub overdue: Vec<i64>,
-    /// Confirmed requests whose deletion had ended since.
-    pub finished: usize,
-    /// Confirmations whose deletion had not started, started again.
-    pub resumed: usize,
-}
-
 fn day_end(day: NaiveDate) -> DateTime<Utc> {
     (day + Duration::days(1))
         .and_time(chrono::NaiveTime::MIN)
@@ -334,78 +286,6 @@ fn row_of(row: deletion_request::Model, today: NaiveDate) -> RequestRow {
         closed_at: row.closed_at,
         link_expires_at: row.link_expires_at,
         email: row.email,
-    }
-}
-
-/// Plans the next check at `at`, replacing any planned one.
-async fn plan_check<C: ConnectionTrait>(conn: &C, at: DateTime<Utc>) -> Result<()> {
-    job::Entity::delete_many()
-        .filter(job::Column::Kind.eq(JOB_KIND))
-        .filter(job::Column::Subject.eq(JOB_SUBJECT))
-        .filter(job::Column::State.eq(queue::QUEUED))
-        .exec(conn)
-        .await?;
-    let mut next = NewJob::now(JOB_KIND, serde_json::json!({}));
-    next.run_at = at;
-    next.subject = Some(JOB_SUBJECT.to_owned());
-    next.max_attempts = 5;
-    queue::enqueue(conn, next).await?;
-    Ok(())
-}
-
-/// Makes sure a check is planned (queued or running); plans one at `at` otherwise.
-async fn ensure_check<C: ConnectionTrait>(conn: &C, at: DateTime<Utc>) -> Result<()> {
-    let planned = job::Entity::find()
-        .filter(job::Column::Kind.eq(JOB_KIND))
-        .filter(job::Column::State.is_in([queue::QUEUED, queue::RUNNING]))
-        .count(conn)
-        .await?;
-    if planned == 0 {
-        plan_check(conn, at).await?;
-    }
-    Ok(())
-}
-
-/// Makes sure the check is planned while a request has not ended (open, or confirmed with its
-/// deletion unfinished). Every worker calls this when it starts: the check plans itself after
-/// each run, so this matters only when its job was lost (a database restored from before it
-/// was planned, a job removed by hand), which would otherwise end the reminders silently.
-pub(crate) async fn ensure_planned(db: &store::Db) -> Result<()> {
-    let unended = deletion_request::Entity::find()
-        .filter(deletion_request::Column::ClosedAt.is_null())
-        .count(db)
-        .await?;
-    if unended > 0 {
-        ensure_check(db, crate::now()).await?;
-    }
-    Ok(())
-}
-
-/// Runs the daily check and plans the next one (also after its last failed attempt, so that
-/// one bad day does not end the reminders).
-pub async fn run(services: &Services, job: &job::Model) -> Result<(), JobError> {
-    let now = crate::now();
-    match services.check_deletion_requests(now).await {
-        Ok(report) => {
-            if !report.reminded.is_empty() || !report.overdue.is_empty() {
-                tracing::info!(
-                    reminders = report.reminded.len(),
-                    overdue = report.overdue.len(),
-                    "deletion requests checked"
-                );
-            }
-            plan_check(&services.db, now + CHECK_EVERY)
-                .await
-                .map_err(|e| JobError::Retry(format!("{e:#}")))
-        }
-        Err(err) => {
-            if job.attempts >= job.max_attempts {
-                plan_check(&services.db, now + CHECK_EVERY)
-                    .await
-                    .map_err(|e| JobError::Retry(format!("{e:#}")))?;
-            }
-            Err(JobError::Retry(format!("{err:#}")))
-        }
     }
 }
 
@@ -819,94 +699,6 @@ impl Services {
             .exec(&self.db)
             .await?;
         Ok(())
-    }
-
-    /// The daily check, as of `now`: reminders to the administrators 7 and 2 days before each
-    /// open request's deadline (each sent once, even when two checks run at the same time),
-    /// the first day past the deadline noted, and confirmed requests brought to their end.
-    pub async fn check_deletion_requests(&self, now: DateTime<Utc>) -> Result<CheckReport> {
-        let today = now.date_naive();
-        let mut report = CheckReport::default();
-        let open = deletion_request::Entity::find()
-            .filter(deletion_request::Column::State.eq(State::Open.as_str()))
-            .order_by_asc(deletion_request::Column::Id)
-            .all(&self.db)
-            .await?;
-        for row in &open {
-            let days_left = (row.deadline_on - today).num_days();
-            let [week, last] = REMINDER_DAYS;
-            let due = if days_left <= last && row.two_day_reminder_at.is_none() {
-                Some((last, deletion_request::Column::TwoDayReminderAt))
-            } else if days_left <= week && days_left > last && row.seven_day_reminder_at.is_none() {
-                Some((week, deletion_request::Column::SevenDayReminderAt))
-            } else {
-                None
-            };
-            if let Some((days, column)) = due {
-                if self.admins.is_empty() {
-                    tracing::warn!(
-                        request = row.id,
-                        days_left,
-                        "a deletion request is near its deadline and no administrator is \
-                         configured to remind: set [admin] emails"
-                    );
-                } else if self.remind(row, column, days_left, now).await? {
-                    report.reminded.push((row.id, days));
-                }
-            }
-            if days_left < 0 && row.overdue_at.is_none() {
-                let marked = deletion_request::Entity::update_many()
-                    .col_expr(deletion_request::Column::OverdueAt, Expr::value(now))
-                    .filter(deletion_request::Column::Id.eq(row.id))
-                    .filter(deletion_request::Column::OverdueAt.is_null())
-                    .exec(&self.db)
-                    .await?;
-                if marked.rows_affected == 1 {
-                    tracing::warn!(request = row.id, "a deletion request is past its deadline");
-                    report.overdue.push(row.id);
-                }
-            }
-        }
-        let confirmed = deletion_request::Entity::find()
-            .filter(deletion_request::Column::State.eq(State::Confirmed.as_str()))
-            .filter(deletion_request::Column::ClosedAt.is_null())
-            .all(&self.db)
-            .await?;
-        for row in confirmed {
-            match row.deletion_id {
-                Some(deletion) => {
-                    let finished = account_deletion::Entity::find_by_id(deletion)
-                        .one(&self.db)
-                        .await?
-                        .and_then(|d| d.finished_at);
-                    if let Some(at) = finished {
-                        self.finish_deletion_request(row.id, at).await?;
-                        report.finished += 1;
-                    }
-                }
-                None if row.confirmed_at.is_some_and(|at| now - at > RESUME_AFTER) => {
-                    // Confirmed, and the process stopped before the deletion started.
-                    let Some(user_id) = row.user_id else {
-                        self.finish_deletion_request(row.id, now).await?;
-                        report.finished += 1;
-                        continue;
-                    };
-                    let deletion = self.begin_account_deletion(user_id, Via::Email).await?;
-                    deletion_request::Entity::update_many()
-                        .col_expr(deletion_request::Column::DeletionId, Expr::value(deletion))
-                        .col_expr(deletion_request::Column::UpdatedAt, Expr::value(now))
-                        .filter(deletion_request::Column::Id.eq(row.id))
-                        .exec(&self.db)
-                        .await?;
-                    report.resumed += 1;
-                    if self.run_account_deletion(deletion).await.is_ok() {
-                        self.finish_deletion_request(row.id, crate::now()).await?;
-                    }
-                }
-                None => {}
-            }
-        }
-        Ok(report)
     }
 
     /// Sends one reminder about `row` to every administrator, once: the mark and the e-mails

@@ -1,96 +1,23 @@
-//! Publishing a post's targets: on time, once.
-//!
-//! Each target of a scheduled post has one `publish` job, due at the post's time. Running it
-//! takes three steps:
-//!
-//! 1. In one transaction: check the job still matches the post (same revision, target still
-//!    waiting), then write the attempt as *started*, with a fresh idempotency key.
-//! 2. Outside any transaction: hand the request to the platform's [`Publisher`].
-//! 3. In one transaction: write the attempt's result, the target's state and the post's.
-//!
-//! If the process dies between 1 and 3, the job's lease runs out and another worker finds the
-//! attempt still open. It never simply calls the platform again: it asks the platform whether a
-//! post with that idempotency key exists (where the API can tell), and otherwise marks the
-//! target *unconfirmed* for a person to decide. The same holds when a call fails in a way that
-//! may have reached the platform (a timeout after sending).
-//!
-//! [`Publisher`]: providers::social::Publisher
+//! The publish job: the three steps of one target's attempt (see [`super`]), reconciling an
+//! attempt a stopped process left open, and telling the author when a target fails.
 
+use super::disconnected_note;
+use super::{CALL_TIMEOUT, PublishTarget, lock_post, outcome, update_post_state};
+use crate::jobs::{Job, JobError};
 use crate::posts::{self, log_post, state};
-use crate::queue::{self, NewJob};
-use crate::worker::JobError;
-use crate::workspaces::{Membership, lock_as_editor};
 use crate::{Result, ServiceError, Services, emails};
-use chrono::{DateTime, Utc};
 use domain::media::MediaKind;
-use domain::{Platform, WorkspaceId};
 use providers::social::{
     AccountRef, Lookup, MediaRef, PublishError, PublishRequest, Published, Publisher,
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
-use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use store::entities::{job, post, post_target, publish_attempt, social_account, user};
 
-pub const JOB_KIND: &str = "publish";
-
-/// How many times a target is tried before it is marked failed.
-pub const MAX_ATTEMPTS: i32 = 5;
-
-/// The outcomes a publish attempt ends with.
-pub mod outcome {
-    pub const PUBLISHED: &str = "published";
-    pub const FAILED: &str = "failed";
-    /// Failed in a way that will pass; tried again later.
-    pub const RETRY: &str = "retry";
-    /// Unknown: a person decides.
-    pub const UNCONFIRMED: &str = "unconfirmed";
-    /// The process stopped mid-call; the platform said the post exists.
-    pub const RECONCILED: &str = "reconciled";
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct Payload {
-    target: i64,
-    revision: i32,
-}
-
-/// The job subject of a target, by which its queued jobs are found and withdrawn.
-pub fn subject(target_id: i64) -> String {
-    format!("post_target:{target_id}")
-}
-
-/// The concurrency key of publish jobs for one platform.
-pub fn concurrency_key(platform: &str) -> String {
-    format!("{JOB_KIND}:{platform}")
-}
-
-/// Queues the publish job of `target`, due at `at`.
-pub(crate) async fn enqueue<C: ConnectionTrait>(
-    conn: &C,
-    post: &post::Model,
-    target: &post_target::Model,
-    platform: &str,
-    at: DateTime<Utc>,
-) -> Result<()> {
-    let payload = serde_json::to_value(Payload {
-        target: target.id,
-        revision: post.revision,
-    })
-    .map_err(anyhow::Error::from)?;
-    let mut job = NewJob::now(JOB_KIND, payload);
-    job.run_at = at;
-    job.max_attempts = MAX_ATTEMPTS;
-    job.workspace_id = Some(post.workspace_id);
-    job.concurrency_key = Some(concurrency_key(platform));
-    job.subject = Some(subject(target.id));
-    queue::enqueue(conn, job).await?;
-    Ok(())
-}
+use domain::{Platform, WorkspaceId};
 
 /// Everything step 2 needs, read and written in step 1.
 struct Prepared {
@@ -131,14 +58,27 @@ enum Finish {
     Again,
 }
 
-/// The longest a platform call may take. Well under the job's lease, so that no other worker
-/// takes the job while the call is still running.
-pub const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+/// The publish job (see the three steps in [`super`]).
+pub struct Publish;
 
-/// Runs one publish job.
-pub async fn run(services: &Services, job: &job::Model) -> Result<(), JobError> {
-    let payload: Payload = serde_json::from_str(&job.payload)
-        .map_err(|e| JobError::Permanent(format!("unreadable payload: {e}")))?;
+impl Job for Publish {
+    type Payload = PublishTarget;
+
+    #[tracing::instrument(name = "publish", skip_all, fields(target = payload.target, revision = payload.revision))]
+    async fn run(
+        services: &Services,
+        job: &job::Model,
+        payload: PublishTarget,
+    ) -> Result<(), JobError> {
+        run(services, job, payload).await
+    }
+}
+
+async fn run(
+    services: &Services,
+    job: &job::Model,
+    payload: PublishTarget,
+) -> Result<(), JobError> {
     let last_try = job.attempts >= job.max_attempts;
     match attempt(services, &payload, last_try).await {
         Err(JobError::Retry(reason) | JobError::RetryAfter(reason, _)) if last_try => {
@@ -152,7 +92,11 @@ pub async fn run(services: &Services, job: &job::Model) -> Result<(), JobError> 
     }
 }
 
-async fn attempt(services: &Services, payload: &Payload, last_try: bool) -> Result<(), JobError> {
+async fn attempt(
+    services: &Services,
+    payload: &PublishTarget,
+    last_try: bool,
+) -> Result<(), JobError> {
     // Everything the request needs that can fail is read before the attempt is written, so
     // an attempt is only ever open while a call is really being made.
     let (media, access_token) = request_parts(services, payload.target)
@@ -165,6 +109,13 @@ async fn attempt(services: &Services, payload: &Payload, last_try: bool) -> Resu
             Step::Skip => return Ok(()),
             Step::Refused(reason) => return Err(JobError::Permanent(reason)),
             Step::Call(prepared) => {
+                tracing::info!(
+                    post = prepared.post.id,
+                    account = prepared.account.id,
+                    platform = %prepared.account.platform,
+                    attempt = prepared.attempt.id,
+                    "calling the platform"
+                );
                 let request = PublishRequest {
                     account: prepared.account_ref().map_err(retry)?,
                     access_token: access_token.clone(),
@@ -192,11 +143,24 @@ async fn attempt(services: &Services, payload: &Payload, last_try: bool) -> Resu
                                 maybe_published: true,
                             })
                         });
+                match &result {
+                    Ok(_) => {
+                        tracing::info!(attempt = prepared.attempt.id, "the platform published it")
+                    }
+                    Err(err) => {
+                        tracing::warn!(attempt = prepared.attempt.id, error = %err, "the platform call failed")
+                    }
+                }
                 settle(services, &prepared, result, last_try)
                     .await
                     .map_err(retry)?
             }
             Step::Reconcile(prepared) => {
+                tracing::info!(
+                    post = prepared.post.id,
+                    attempt = prepared.attempt.id,
+                    "an earlier attempt was left open: asking the platform"
+                );
                 let lookup = lookup(&prepared).await;
                 reconcile(services, &prepared, lookup, last_try, &Unknown::Stopped)
                     .await
@@ -346,19 +310,8 @@ fn platform_of(account: &social_account::Model) -> Result<Platform> {
         .map_err(|_| anyhow::anyhow!("account {} has an unknown platform", account.id).into())
 }
 
-/// Takes the post's row lock for the rest of the transaction, so that targets finishing at
-/// the same moment update the post's state one after the other. False if the post is gone.
-pub(crate) async fn lock_post<C: ConnectionTrait>(conn: &C, post_id: i64) -> Result<bool> {
-    let res = post::Entity::update_many()
-        .col_expr(post::Column::UpdatedAt, Expr::value(crate::now()))
-        .filter(post::Column::Id.eq(post_id))
-        .exec(conn)
-        .await?;
-    Ok(res.rows_affected > 0)
-}
-
 /// Step 1.
-async fn begin(services: &Services, payload: &Payload) -> Result<Step> {
+async fn begin(services: &Services, payload: &PublishTarget) -> Result<Step> {
     let Some(target) = post_target::Entity::find_by_id(payload.target)
         .one(&services.db)
         .await?
@@ -860,279 +813,4 @@ async fn failure_mail<C: ConnectionTrait>(
         &format!("{base_url}/w/{}/posts/{}", post.workspace_id, post.id),
     );
     emails::queue(conn, email, Some(author.id)).await
-}
-
-/// Recomputes a post's state from its targets' and writes it (with the failures' reasons).
-pub(crate) async fn update_post_state<C: ConnectionTrait>(
-    conn: &C,
-    post: &post::Model,
-) -> Result<post::Model> {
-    let targets = post_target::Entity::find()
-        .filter(post_target::Column::PostId.eq(post.id))
-        .find_also_related(social_account::Entity)
-        .all(conn)
-        .await?;
-    let states: Vec<&str> = targets.iter().map(|(t, _)| t.state.as_str()).collect();
-    let new_state = aggregate(&states);
-    let reasons: Vec<String> = targets
-        .iter()
-        .filter(|(t, _)| t.state == state::FAILED || t.state == state::UNCONFIRMED)
-        .map(|(t, a)| {
-            let who = a
-                .as_ref()
-                .map(|a| format!("{} @{}", a.platform, a.username))
-                .unwrap_or_default();
-            format!("{who}: {}", t.last_error.as_deref().unwrap_or("failed"))
-        })
-        .collect();
-    let published_at = targets.iter().filter_map(|(t, _)| t.published_at).max();
-    let mut row: post::ActiveModel = post.clone().into();
-    row.state = Set(new_state.to_owned());
-    row.failure_reason = Set((!reasons.is_empty()).then(|| reasons.join("\n")));
-    row.published_at = Set(published_at);
-    row.updated_at = Set(crate::now());
-    Ok(row.update(conn).await?)
-}
-
-/// A post's state from its targets' states.
-pub fn aggregate(targets: &[&str]) -> &'static str {
-    let all = |s: &str| !targets.is_empty() && targets.iter().all(|t| *t == s);
-    let any = |s: &str| targets.contains(&s);
-    if targets.is_empty() || all(state::DRAFT) {
-        state::DRAFT
-    } else if all(state::SCHEDULED) {
-        state::SCHEDULED
-    } else if any(state::PUBLISHING) || any(state::SCHEDULED) {
-        state::PUBLISHING
-    } else if any(state::WAITING) {
-        state::WAITING
-    } else if any(state::UNCONFIRMED) {
-        state::UNCONFIRMED
-    } else if all(state::PUBLISHED) {
-        state::PUBLISHED
-    } else if any(state::PUBLISHED) {
-        state::PARTIALLY_PUBLISHED
-    } else {
-        state::FAILED
-    }
-}
-
-/// After a deliberate disconnect: the account's targets that are still to go out keep their
-/// state and their jobs (a post scheduled days ahead stays scheduled, its other accounts
-/// untouched, and can be edited to drop or replace the account); each says why it will wait.
-/// If the account is still disconnected when a target's time comes, the target waits for a
-/// reconnection instead of going out (see `begin`). Returns how many posts are affected.
-pub(crate) async fn hold_for_disconnected<C: ConnectionTrait>(
-    conn: &C,
-    account: &social_account::Model,
-) -> Result<usize> {
-    let posts: Vec<i64> = post_target::Entity::find()
-        .filter(post_target::Column::AccountId.eq(account.id))
-        .filter(post_target::Column::State.is_in([state::SCHEDULED, state::WAITING]))
-        .select_only()
-        .column(post_target::Column::PostId)
-        .distinct()
-        .into_tuple()
-        .all(conn)
-        .await?;
-    post_target::Entity::update_many()
-        .col_expr(
-            post_target::Column::LastError,
-            Expr::value(disconnected_note(account)),
-        )
-        .col_expr(post_target::Column::UpdatedAt, Expr::value(crate::now()))
-        .filter(post_target::Column::AccountId.eq(account.id))
-        .filter(post_target::Column::State.is_in([state::SCHEDULED, state::WAITING]))
-        .exec(conn)
-        .await?;
-    Ok(posts.len())
-}
-
-/// What a target of a disconnected account says until the account is back or the post is
-/// edited.
-fn disconnected_note(account: &social_account::Model) -> String {
-    format!(
-        "{} @{} was disconnected: reconnect it, or edit the post to drop or replace it. Until \
-         then nothing goes out to it; the post's other accounts are not affected.",
-        Platform::label_of(&account.platform),
-        account.username
-    )
-}
-
-/// What a person says about a target whose outcome was unknown.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Resolution {
-    /// It is on the platform (with its link, when given).
-    WasPublished { permalink: Option<String> },
-    /// It is not there: publish it again.
-    NotPublished,
-}
-
-impl Services {
-    /// Tries a failed target again now.
-    pub async fn retry_target(
-        &self,
-        ctx: &Membership,
-        actor: &user::Model,
-        post_id: i64,
-        target_id: i64,
-    ) -> Result<()> {
-        self.requeue(ctx, actor, post_id, target_id, state::FAILED, "retried")
-            .await
-    }
-
-    /// Settles a target whose outcome was unknown, as the person found it on the platform.
-    pub async fn resolve_unconfirmed(
-        &self,
-        ctx: &Membership,
-        actor: &user::Model,
-        post_id: i64,
-        target_id: i64,
-        resolution: Resolution,
-    ) -> Result<()> {
-        match resolution {
-            Resolution::NotPublished => {
-                self.requeue(
-                    ctx,
-                    actor,
-                    post_id,
-                    target_id,
-                    state::UNCONFIRMED,
-                    "publishes again, after checking it was not posted,",
-                )
-                .await
-            }
-            Resolution::WasPublished { permalink } => {
-                let ws = ctx.workspace_id();
-                let txn = store::begin_write(&self.db).await?;
-                lock_as_editor(&txn, ctx).await?;
-                let (post, target) = target_in(&txn, ws, post_id, target_id).await?;
-                if target.state != state::UNCONFIRMED {
-                    return Err(ServiceError::Forbidden(
-                        "This account's outcome is already settled.".into(),
-                    ));
-                }
-                let now = crate::now();
-                let mut row: post_target::ActiveModel = target.into();
-                row.state = Set(state::PUBLISHED.to_owned());
-                row.permalink = Set(permalink);
-                row.last_error = Set(None);
-                row.published_at = Set(Some(now));
-                row.updated_at = Set(now);
-                row.update(&txn).await?;
-                let post = update_post_state(&txn, &post).await?;
-                log_post(
-                    &txn,
-                    ws,
-                    Some(actor),
-                    "post.confirmed",
-                    post.id,
-                    format!(
-                        "confirmed a post went out: “{}”",
-                        posts::excerpt(&post.body)
-                    ),
-                )
-                .await?;
-                txn.commit().await?;
-                Ok(())
-            }
-        }
-    }
-
-    async fn requeue(
-        &self,
-        ctx: &Membership,
-        actor: &user::Model,
-        post_id: i64,
-        target_id: i64,
-        from: &str,
-        verb: &str,
-    ) -> Result<()> {
-        let ws = ctx.workspace_id();
-        let txn = store::begin_write(&self.db).await?;
-        lock_as_editor(&txn, ctx).await?;
-        let (post, target) = target_in(&txn, ws, post_id, target_id).await?;
-        if target.state != from {
-            return Err(ServiceError::Forbidden(format!(
-                "This account's post is {}, so there is nothing to retry.",
-                state::label(&target.state).to_lowercase()
-            )));
-        }
-        let account = social_account::Entity::find_by_id(target.account_id)
-            .one(&txn)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
-        // Close an attempt left open, so that the new run starts fresh instead of reconciling.
-        publish_attempt::Entity::update_many()
-            .col_expr(
-                publish_attempt::Column::FinishedAt,
-                Expr::value(crate::now()),
-            )
-            .col_expr(
-                publish_attempt::Column::Outcome,
-                Expr::value(outcome::FAILED),
-            )
-            .filter(publish_attempt::Column::TargetId.eq(target.id))
-            .filter(publish_attempt::Column::FinishedAt.is_null())
-            .exec(&txn)
-            .await?;
-        let mut row: post_target::ActiveModel = target.clone().into();
-        row.state = Set(state::SCHEDULED.to_owned());
-        row.last_error = Set(None);
-        row.updated_at = Set(crate::now());
-        let target = row.update(&txn).await?;
-        let post = update_post_state(&txn, &post).await?;
-        enqueue(&txn, &post, &target, &account.platform, crate::now()).await?;
-        log_post(
-            &txn,
-            ws,
-            Some(actor),
-            "post.retried",
-            post.id,
-            format!(
-                "{verb} the post to {} @{}",
-                Platform::label_of(&account.platform),
-                account.username
-            ),
-        )
-        .await?;
-        txn.commit().await?;
-        self.wake.notify_one();
-        Ok(())
-    }
-}
-
-async fn target_in<C: ConnectionTrait>(
-    conn: &C,
-    ws: WorkspaceId,
-    post_id: i64,
-    target_id: i64,
-) -> Result<(post::Model, post_target::Model)> {
-    let post = posts::locked_post_in(conn, ws, post_id).await?;
-    let target = post_target::Entity::find_by_id(target_id)
-        .filter(post_target::Column::PostId.eq(post.id))
-        .one(conn)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    Ok((post, target))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_posts_state_follows_its_targets() {
-        use state::*;
-        assert_eq!(aggregate(&[]), DRAFT);
-        assert_eq!(aggregate(&[SCHEDULED, SCHEDULED]), SCHEDULED);
-        assert_eq!(aggregate(&[SCHEDULED, PUBLISHED]), PUBLISHING);
-        assert_eq!(aggregate(&[PUBLISHING, FAILED]), PUBLISHING);
-        assert_eq!(aggregate(&[PUBLISHED, PUBLISHED]), PUBLISHED);
-        assert_eq!(aggregate(&[PUBLISHED, FAILED]), PARTIALLY_PUBLISHED);
-        assert_eq!(aggregate(&[FAILED, FAILED]), FAILED);
-        assert_eq!(aggregate(&[PUBLISHED, UNCONFIRMED]), UNCONFIRMED);
-        assert_eq!(aggregate(&[PUBLISHED, WAITING]), WAITING);
-        assert_eq!(aggregate(&[SCHEDULED, WAITING]), PUBLISHING);
-    }
 }

@@ -7,37 +7,19 @@
 //! While it runs, a heartbeat renews the leases of its jobs and their slots every
 //! [`heartbeat_interval`], so a lease can be short: a worker that dies (`kill -9`, a lost
 //! machine) holds nothing for longer than one lease. A worker that starts hands back at once
-//! what an earlier run on the same machine left (see [`crate::worker_identity`]).
+//! what an earlier run on the same machine left (see [`super::identity`]).
+//!
+//! Each job runs in a `job` span with its id, kind, attempt and the id of the request that
+//! enqueued it, so its log lines follow the request's.
 
-use crate::{Result, Services, emails, publishing, queue, token_refresh};
-use providers::mail::Email;
+use super::{JobError, Outcome, identity, registry};
+use crate::{Result, Services, queue};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use store::entities::job;
 use tokio::sync::{OnceCell, watch};
 use tokio::task::JoinSet;
-
-/// How a job ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Done,
-    /// Will run again later.
-    Retry(String),
-    /// Gave up; the reason is kept on the job.
-    Dead(String),
-}
-
-/// Why a job handler did not finish its job.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum JobError {
-    /// Run again after the usual backoff.
-    Retry(String),
-    /// Run again after this wait.
-    RetryAfter(String, Duration),
-    /// Do not run again.
-    Permanent(String),
-}
 
 /// How a worker runs.
 #[derive(Debug, Clone)]
@@ -87,7 +69,7 @@ pub struct Worker {
 
 impl Worker {
     pub fn new(services: Services, options: WorkerOptions) -> Self {
-        let id = crate::worker_identity::name(&crate::tokens::random_token()[..8]);
+        let id = identity::name(&crate::tokens::random_token()[..8]);
         Self {
             services,
             id,
@@ -154,16 +136,10 @@ impl Worker {
     /// Hands back the jobs that earlier runs of a worker on this machine left when they
     /// stopped (a crash, `kill -9`), so they need not wait for their leases to run out.
     async fn release_stopped_runs(&self) {
-        let Some(prefix) = crate::worker_identity::local_prefix() else {
+        let Some(prefix) = identity::local_prefix() else {
             return;
         };
-        match queue::release_stopped(
-            &self.services.db,
-            &prefix,
-            crate::worker_identity::has_stopped,
-        )
-        .await
-        {
+        match queue::release_stopped(&self.services.db, &prefix, identity::has_stopped).await {
             Ok(gone) if gone.is_empty() => {}
             Ok(gone) => {
                 tracing::warn!(workers = ?gone, "handed back the jobs of stopped workers on this machine")
@@ -184,8 +160,26 @@ impl Worker {
         Ok(ran)
     }
 
+    /// Runs a job and records its outcome, in a `job` span that carries the id of the request
+    /// that enqueued it.
     async fn run_job(&self, job: &job::Model) -> Result<Outcome> {
-        let result = self.execute(job).await;
+        use tracing::Instrument;
+        let span = tracing::info_span!(
+            "job",
+            job = job.id,
+            kind = %job.kind,
+            attempt = job.attempts,
+            request_id = job.request_id.as_deref().unwrap_or("-"),
+        );
+        let work = self.run_and_record(job).instrument(span);
+        match job.request_id.clone() {
+            Some(id) => crate::trace::with_request_id(id, work).await,
+            None => work.await,
+        }
+    }
+
+    async fn run_and_record(&self, job: &job::Model) -> Result<Outcome> {
+        let result = registry::run(&self.services, job).await;
         let db = &self.services.db;
         let outcome = match result {
             Ok(()) => {
@@ -206,7 +200,7 @@ impl Worker {
             }
         };
         match &outcome {
-            Outcome::Done => tracing::debug!(job = job.id, kind = %job.kind, "job done"),
+            Outcome::Done => tracing::info!("job done"),
             Outcome::Retry(reason) => {
                 tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, %reason, "job will be retried")
             }
@@ -231,7 +225,7 @@ impl Worker {
             tokio::spawn(async move { this.purge_finished_jobs().await })
         };
         // The daily retention and usage jobs, once per cluster.
-        if let Err(err) = crate::housekeeping::plan_daily_jobs(&this.services.db).await {
+        if let Err(err) = super::daily::plan_daily_jobs(&this.services.db).await {
             tracing::error!(error = ?err, "could not plan the daily retention jobs");
         }
         let mut tasks = JoinSet::new();
@@ -323,51 +317,6 @@ impl Worker {
             if let Err(err) = queue::release(&self.services.db, job, &self.id).await {
                 tracing::error!(job = job.id, error = ?err, "could not give the job back; its lease will run out");
             }
-        }
-    }
-
-    async fn execute(&self, job: &job::Model) -> Result<(), JobError> {
-        match job.kind.as_str() {
-            emails::JOB_KIND => {
-                let email: Email = serde_json::from_str(&job.payload)
-                    .map_err(|e| JobError::Permanent(format!("unreadable payload: {e}")))?;
-                self.services.mailer.send(&email).await.map_err(|e| {
-                    if e.is_permanent() {
-                        JobError::Permanent(e.to_string())
-                    } else {
-                        JobError::Retry(e.to_string())
-                    }
-                })
-            }
-            publishing::JOB_KIND => publishing::run(&self.services, job).await,
-            crate::first_comments::JOB_KIND => {
-                crate::first_comments::run(&self.services, job).await
-            }
-            crate::deletion::JOB_KIND => {
-                let id = serde_json::from_str::<serde_json::Value>(&job.payload)
-                    .ok()
-                    .and_then(|v| v.get("deletion").and_then(|d| d.as_i64()))
-                    .ok_or_else(|| JobError::Permanent("unreadable payload".into()))?;
-                self.services
-                    .run_account_deletion(id)
-                    .await
-                    .map_err(|e| JobError::Retry(format!("{e:#}")))
-            }
-            token_refresh::JOB_KIND => token_refresh::run(&self.services, job).await,
-            crate::account_profiles::JOB_KIND => {
-                crate::account_profiles::run(&self.services, job).await
-            }
-            crate::export::BUILD_JOB => crate::export::run_build(&self.services, job).await,
-            crate::export::EXPIRE_JOB => crate::export::run_expire(&self.services, job).await,
-            crate::deletion_requests::JOB_KIND => {
-                crate::deletion_requests::run(&self.services, job).await
-            }
-            crate::housekeeping::JOB_KIND => crate::housekeeping::run(&self.services, job).await,
-            crate::usage::JOB_KIND => crate::usage::run(&self.services, job).await,
-            crate::accounts::SIGNUP_JOB => crate::accounts::run_sign_up(&self.services, job).await,
-            other => Err(JobError::Permanent(format!(
-                "no handler for job kind {other:?}"
-            ))),
         }
     }
 }

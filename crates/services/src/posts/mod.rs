@@ -21,46 +21,7 @@ use store::entities::{
     campaign, job, media_item, post, post_media, post_target, publish_attempt, social_account, user,
 };
 
-/// The states of a post.
-pub mod state {
-    pub const DRAFT: &str = "draft";
-    pub const SCHEDULED: &str = "scheduled";
-    pub const PUBLISHING: &str = "publishing";
-    pub const PUBLISHED: &str = "published";
-    pub const PARTIALLY_PUBLISHED: &str = "partially_published";
-    pub const FAILED: &str = "failed";
-    /// A target's outcome is unknown (the process stopped mid-call and the platform cannot be
-    /// asked): a person decides.
-    pub const UNCONFIRMED: &str = "unconfirmed";
-    /// The account needs to be reconnected; the post goes out once it is.
-    pub const WAITING: &str = "waiting";
-
-    pub const ALL: [&str; 8] = [
-        DRAFT,
-        SCHEDULED,
-        PUBLISHING,
-        PUBLISHED,
-        PARTIALLY_PUBLISHED,
-        FAILED,
-        UNCONFIRMED,
-        WAITING,
-    ];
-
-    /// How a state is named in the interface.
-    pub fn label(state: &str) -> &'static str {
-        match state {
-            DRAFT => "Draft",
-            SCHEDULED => "Scheduled",
-            PUBLISHING => "Publishing",
-            PUBLISHED => "Published",
-            PARTIALLY_PUBLISHED => "Partly published",
-            FAILED => "Failed",
-            UNCONFIRMED => "Needs a check",
-            WAITING => "Waiting for reconnection",
-            _ => "Unknown",
-        }
-    }
-}
+pub mod state;
 
 /// The longest text a post may hold at all (the largest platform limit).
 pub const MAX_TEXT: usize = 63_206;
@@ -251,6 +212,7 @@ impl Services {
 
     /// Creates a post (`post_id` None) or changes a draft or scheduled one, then schedules it
     /// as `input.intent` says.
+    #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id, author = author.id, post = ?post_id))]
     pub async fn save_post(
         &self,
         ctx: &Membership,
@@ -375,6 +337,7 @@ impl Services {
     }
 
     /// Moves a scheduled post to another time (the calendar's reschedule form).
+    #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id, post = post_id))]
     pub async fn reschedule_post(
         &self,
         ctx: &Membership,
@@ -423,6 +386,7 @@ impl Services {
     }
 
     /// Takes a scheduled post off the calendar: it becomes a draft again.
+    #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id, post = post_id))]
     pub async fn unschedule_post(
         &self,
         ctx: &Membership,
@@ -462,6 +426,7 @@ impl Services {
     }
 
     /// Copies a post, in any state, into a new draft with the same text, targets and campaign.
+    #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id, post = post_id))]
     pub async fn duplicate_post(
         &self,
         ctx: &Membership,
@@ -531,6 +496,7 @@ impl Services {
 
     /// Deletes a post that is not being published right now. A published post is removed from
     /// Socializioz only; it stays on the platforms.
+    #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id, post = post_id))]
     pub async fn delete_post(
         &self,
         ctx: &Membership,

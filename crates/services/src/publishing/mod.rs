@@ -1,0 +1,225 @@
+//! Publishing a post's targets: on time, once.
+//!
+//! Each target of a scheduled post has one `publish` job, due at the post's time. Running it
+//! takes three steps:
+//!
+//! 1. In one transaction: check the job still matches the post (same revision, target still
+//!    waiting), then write the attempt as *started*, with a fresh idempotency key.
+//! 2. Outside any transaction: hand the request to the platform's [`Publisher`].
+//! 3. In one transaction: write the attempt's result, the target's state and the post's.
+//!
+//! If the process dies between 1 and 3, the job's lease runs out and another worker finds the
+//! attempt still open. It never simply calls the platform again: it asks the platform whether a
+//! post with that idempotency key exists (where the API can tell), and otherwise marks the
+//! target *unconfirmed* for a person to decide. The same holds when a call fails in a way that
+//! may have reached the platform (a timeout after sending).
+//!
+//! This module is what other areas use: the job's payload and how it is queued, the post's
+//! state from its targets', and holding targets of a disconnected account. The job itself is
+//! in [`job`]; a person's actions on a failed or unconfirmed target are in [`resolve`].
+//!
+//! [`Publisher`]: providers::social::Publisher
+
+pub mod job;
+pub mod resolve;
+
+use crate::Result;
+use crate::posts::state;
+use crate::queue::{self, NewJob};
+use chrono::{DateTime, Utc};
+use domain::Platform;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+};
+use serde::{Deserialize, Serialize};
+use store::entities::{post, post_target, social_account};
+
+/// How many times a target is tried before it is marked failed.
+pub const MAX_ATTEMPTS: i32 = 5;
+
+/// The outcomes a publish attempt ends with.
+pub mod outcome {
+    pub const PUBLISHED: &str = "published";
+    pub const FAILED: &str = "failed";
+    /// Failed in a way that will pass; tried again later.
+    pub const RETRY: &str = "retry";
+    /// Unknown: a person decides.
+    pub const UNCONFIRMED: &str = "unconfirmed";
+    /// The process stopped mid-call; the platform said the post exists.
+    pub const RECONCILED: &str = "reconciled";
+}
+
+/// A publish job: one target, as it was at the post's `revision` when it was queued.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PublishTarget {
+    pub target: i64,
+    pub revision: i32,
+}
+
+impl queue::Payload for PublishTarget {
+    const KIND: &'static str = "publish";
+}
+
+/// The job subject of a target, by which its queued jobs are found and withdrawn.
+pub fn subject(target_id: i64) -> String {
+    format!("post_target:{target_id}")
+}
+
+/// The concurrency key of publish jobs for one platform.
+pub fn concurrency_key(platform: &str) -> String {
+    format!("{}:{platform}", <PublishTarget as queue::Payload>::KIND)
+}
+
+/// Queues the publish job of `target`, due at `at`.
+pub(crate) async fn enqueue<C: ConnectionTrait>(
+    conn: &C,
+    post: &post::Model,
+    target: &post_target::Model,
+    platform: &str,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let mut job = NewJob::of(&PublishTarget {
+        target: target.id,
+        revision: post.revision,
+    })?;
+    job.run_at = at;
+    job.max_attempts = MAX_ATTEMPTS;
+    job.workspace_id = Some(post.workspace_id);
+    job.concurrency_key = Some(concurrency_key(platform));
+    job.subject = Some(subject(target.id));
+    queue::enqueue(conn, job).await?;
+    Ok(())
+}
+
+/// The longest a platform call may take. Well under the job's lease, so that no other worker
+/// takes the job while the call is still running.
+pub const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Takes the post's row lock for the rest of the transaction, so that targets finishing at
+/// the same moment update the post's state one after the other. False if the post is gone.
+pub(crate) async fn lock_post<C: ConnectionTrait>(conn: &C, post_id: i64) -> Result<bool> {
+    let res = post::Entity::update_many()
+        .col_expr(post::Column::UpdatedAt, Expr::value(crate::now()))
+        .filter(post::Column::Id.eq(post_id))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected > 0)
+}
+
+/// Recomputes a post's state from its targets' and writes it (with the failures' reasons).
+pub(crate) async fn update_post_state<C: ConnectionTrait>(
+    conn: &C,
+    post: &post::Model,
+) -> Result<post::Model> {
+    let targets = post_target::Entity::find()
+        .filter(post_target::Column::PostId.eq(post.id))
+        .find_also_related(social_account::Entity)
+        .all(conn)
+        .await?;
+    let states: Vec<&str> = targets.iter().map(|(t, _)| t.state.as_str()).collect();
+    let new_state = aggregate(&states);
+    let reasons: Vec<String> = targets
+        .iter()
+        .filter(|(t, _)| t.state == state::FAILED || t.state == state::UNCONFIRMED)
+        .map(|(t, a)| {
+            let who = a
+                .as_ref()
+                .map(|a| format!("{} @{}", a.platform, a.username))
+                .unwrap_or_default();
+            format!("{who}: {}", t.last_error.as_deref().unwrap_or("failed"))
+        })
+        .collect();
+    let published_at = targets.iter().filter_map(|(t, _)| t.published_at).max();
+    let mut row: post::ActiveModel = post.clone().into();
+    row.state = Set(new_state.to_owned());
+    row.failure_reason = Set((!reasons.is_empty()).then(|| reasons.join("\n")));
+    row.published_at = Set(published_at);
+    row.updated_at = Set(crate::now());
+    Ok(row.update(conn).await?)
+}
+
+/// A post's state from its targets' states.
+pub fn aggregate(targets: &[&str]) -> &'static str {
+    let all = |s: &str| !targets.is_empty() && targets.iter().all(|t| *t == s);
+    let any = |s: &str| targets.contains(&s);
+    if targets.is_empty() || all(state::DRAFT) {
+        state::DRAFT
+    } else if all(state::SCHEDULED) {
+        state::SCHEDULED
+    } else if any(state::PUBLISHING) || any(state::SCHEDULED) {
+        state::PUBLISHING
+    } else if any(state::WAITING) {
+        state::WAITING
+    } else if any(state::UNCONFIRMED) {
+        state::UNCONFIRMED
+    } else if all(state::PUBLISHED) {
+        state::PUBLISHED
+    } else if any(state::PUBLISHED) {
+        state::PARTIALLY_PUBLISHED
+    } else {
+        state::FAILED
+    }
+}
+
+/// After a deliberate disconnect: the account's targets that are still to go out keep their
+/// state and their jobs (a post scheduled days ahead stays scheduled, its other accounts
+/// untouched, and can be edited to drop or replace the account); each says why it will wait.
+/// If the account is still disconnected when a target's time comes, the target waits for a
+/// reconnection instead of going out (see `begin`). Returns how many posts are affected.
+pub(crate) async fn hold_for_disconnected<C: ConnectionTrait>(
+    conn: &C,
+    account: &social_account::Model,
+) -> Result<usize> {
+    let posts: Vec<i64> = post_target::Entity::find()
+        .filter(post_target::Column::AccountId.eq(account.id))
+        .filter(post_target::Column::State.is_in([state::SCHEDULED, state::WAITING]))
+        .select_only()
+        .column(post_target::Column::PostId)
+        .distinct()
+        .into_tuple()
+        .all(conn)
+        .await?;
+    post_target::Entity::update_many()
+        .col_expr(
+            post_target::Column::LastError,
+            Expr::value(disconnected_note(account)),
+        )
+        .col_expr(post_target::Column::UpdatedAt, Expr::value(crate::now()))
+        .filter(post_target::Column::AccountId.eq(account.id))
+        .filter(post_target::Column::State.is_in([state::SCHEDULED, state::WAITING]))
+        .exec(conn)
+        .await?;
+    Ok(posts.len())
+}
+
+/// What a target of a disconnected account says until the account is back or the post is
+/// edited.
+pub(crate) fn disconnected_note(account: &social_account::Model) -> String {
+    format!(
+        "{} @{} was disconnected: reconnect it, or edit the post to drop or replace it. Until \
+         then nothing goes out to it; the post's other accounts are not affected.",
+        Platform::label_of(&account.platform),
+        account.username
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_posts_state_follows_its_targets() {
+        use state::*;
+        assert_eq!(aggregate(&[]), DRAFT);
+        assert_eq!(aggregate(&[SCHEDULED, SCHEDULED]), SCHEDULED);
+        assert_eq!(aggregate(&[SCHEDULED, PUBLISHED]), PUBLISHING);
+        assert_eq!(aggregate(&[PUBLISHING, FAILED]), PUBLISHING);
+        assert_eq!(aggregate(&[PUBLISHED, PUBLISHED]), PUBLISHED);
+        assert_eq!(aggregate(&[PUBLISHED, FAILED]), PARTIALLY_PUBLISHED);
+        assert_eq!(aggregate(&[FAILED, FAILED]), FAILED);
+        assert_eq!(aggregate(&[PUBLISHED, UNCONFIRMED]), UNCONFIRMED);
+        assert_eq!(aggregate(&[PUBLISHED, WAITING]), WAITING);
+        assert_eq!(aggregate(&[SCHEDULED, WAITING]), PUBLISHING);
+    }
+}

@@ -1,0 +1,431 @@
+//! Publishing to a Facebook Page: `/feed` (text, a link, or several photos attached as
+//! `attached_media` after being uploaded with `published=false`), `/photos` (one photo, fetched
+//! from its `url`), `/videos` (`file_url`, processed before it becomes a post, moved one step by
+//! each status poll) and a page's comment under its own post. Posting needs the page's own token
+//! and `pages_manage_posts`, commenting `pages_manage_engagement`; a video's status is read by
+//! its page or by the person who manages it.
+
+use super::{Caller, Page, caller, page_of};
+use crate::graph::{Answer, GraphError, err, graph_fault, require_scope};
+use crate::oauth::{Params, param};
+use crate::{Fault, Grant, Op, Post, PostedMedia, Simulator};
+use axum::Json;
+use axum::http::HeaderMap;
+use axum::response::IntoResponse;
+use domain::Platform;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Facebook's limit on a post's text.
+const MAX_MESSAGE: usize = 63_206;
+
+// ---------------------------------------------------------------------------------------------
+// Facebook's publishing records, kept beside the shared state (one store per simulator).
+
+#[derive(Default)]
+struct Store {
+    /// Photos uploaded with `published=false`, by id.
+    photos: HashMap<String, Photo>,
+    videos: HashMap<String, Video>,
+}
+
+struct Photo {
+    page_id: String,
+    media: PostedMedia,
+    attached: bool,
+}
+
+struct Video {
+    page_id: String,
+    user_id: String,
+    description: String,
+    media: PostedMedia,
+    /// Polls that still answer "processing".
+    polls_left: u32,
+    progress: Progress,
+}
+
+enum Progress {
+    Processing,
+    Ready,
+    Failed(String),
+}
+
+/// This simulator's store of this platform (made on first use; dropped with the simulator).
+fn store(sim: &Simulator) -> Arc<Mutex<Store>> {
+    sim.extension::<Store>()
+}
+
+fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
+    store.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Whether `id` is a video being processed or done (its status is read at `GET /{id}`).
+pub(super) fn is_video(sim: &Simulator, id: &str) -> bool {
+    lock(&store(sim)).videos.contains_key(id)
+}
+
+fn text_len(text: &str) -> usize {
+    text.chars().count()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routes.
+
+/// The page a publishing call goes to, which must be the page of the page token used.
+fn publishing_page(
+    sim: &Simulator,
+    node: &str,
+    p: &Params,
+    headers: &HeaderMap,
+) -> Result<(Grant, Page), GraphError> {
+    match caller(sim, p, headers)? {
+        Caller::Page { token, page } if page.id == node || node == "me" => {
+            require_scope(&token.grant, "pages_manage_posts", 200)?;
+            Ok((token.grant, page))
+        }
+        Caller::Page { .. } => Err(err(GraphError::unknown_object(node))),
+        Caller::User { token } => {
+            if page_of(&token.grant.username, node).is_some() {
+                Err(err(GraphError::new(
+                    200,
+                    "(#200) Publishing to a page needs that page's access token.",
+                )))
+            } else {
+                Err(err(GraphError::unknown_object(node)))
+            }
+        }
+    }
+}
+
+fn flag(p: &Params, name: &str, default: bool) -> bool {
+    match param(p, name) {
+        "" => default,
+        value => !matches!(value, "false" | "0"),
+    }
+}
+
+fn check_text(text: &str, name: &str) -> Result<(), GraphError> {
+    let length = text_len(text);
+    if length > MAX_MESSAGE {
+        return Err(err(GraphError::invalid(format!(
+            "(#100) The {name} is {length} characters long; Facebook allows {MAX_MESSAGE}."
+        ))));
+    }
+    Ok(())
+}
+
+/// The ids of `attached_media`, sent as JSON (`[{"media_fbid":"1"}]`) or as form fields
+/// (`attached_media[0]={"media_fbid":"1"}`).
+fn attached_media(p: &Params) -> Result<Vec<String>, GraphError> {
+    let mut raw: Vec<(usize, String)> = Vec::new();
+    if let Some(json) = p.get("attached_media") {
+        let list: Vec<Value> = serde_json::from_str(json).map_err(|_| {
+            err(GraphError::invalid(
+                "(#100) attached_media must be a list of {\"media_fbid\": id}.",
+            ))
+        })?;
+        raw.extend(
+            list.into_iter()
+                .enumerate()
+                .map(|(i, v)| (i, v.to_string())),
+        );
+    }
+    for (name, value) in p {
+        if let Some(index) = name
+            .strip_prefix("attached_media[")
+            .and_then(|rest| rest.strip_suffix(']'))
+            .and_then(|i| i.parse::<usize>().ok())
+        {
+            raw.push((index, value.clone()));
+        }
+    }
+    raw.sort_by_key(|(i, _)| *i);
+    raw.into_iter()
+        .map(|(_, item)| {
+            let value: Value = serde_json::from_str(&item).unwrap_or(Value::Null);
+            match &value["media_fbid"] {
+                Value::String(id) => Ok(id.clone()),
+                Value::Number(id) => Ok(id.to_string()),
+                _ => Err(err(GraphError::invalid(
+                    "(#100) Each attached_media item needs a media_fbid.",
+                ))),
+            }
+        })
+        .collect()
+}
+
+pub(super) async fn feed(sim: &Simulator, node: &str, p: &Params, headers: &HeaderMap) -> Answer {
+    if let Some(fault) = sim.take_fault(Platform::Facebook, Op::Publish) {
+        return Err(graph_fault(fault, Platform::Facebook, node).await);
+    }
+    let (_, page) = publishing_page(sim, node, p, headers)?;
+    let message = param(p, "message");
+    check_text(message, "message")?;
+    let link = param(p, "link");
+    if !(link.is_empty() || link.starts_with("http://") || link.starts_with("https://")) {
+        return Err(err(GraphError::invalid(
+            "(#100) The link is not a valid URL.",
+        )));
+    }
+    let attached = attached_media(p)?;
+    if message.trim().is_empty() && link.is_empty() && attached.is_empty() {
+        return Err(err(GraphError::invalid(
+            "(#100) The post is empty: give a message, a link or attached media.",
+        )));
+    }
+    let store = store(sim);
+    let mut store = lock(&store);
+    for id in &attached {
+        match store.photos.get(id) {
+            Some(photo) if photo.page_id == page.id && !photo.attached => {}
+            _ => {
+                return Err(err(GraphError::invalid(format!(
+                    "(#100) attached_media {id} is not an unpublished photo of this page."
+                ))));
+            }
+        }
+    }
+    let mut media = Vec::new();
+    for id in &attached {
+        if let Some(photo) = store.photos.get_mut(id) {
+            photo.attached = true;
+            media.push(photo.media.clone());
+        }
+    }
+    drop(store);
+    let id = format!("{}_{}", page.id, sim.next_id());
+    if flag(p, "published", true) {
+        sim.state().posts.push(Post {
+            platform: Platform::Facebook,
+            user_id: page.id,
+            id: id.clone(),
+            text: message.to_owned(),
+            media,
+        });
+    }
+    Ok(Json(json!({ "id": id })).into_response())
+}
+
+/// `POST /{post-id}/comments {message}`: a comment by the page under its own post, with the
+/// page's token and `pages_manage_engagement`.
+pub(super) async fn comment(
+    sim: &Simulator,
+    node: &str,
+    p: &Params,
+    headers: &HeaderMap,
+) -> Answer {
+    if let Some(fault) = sim.take_fault(Platform::Facebook, Op::Comment) {
+        return Err(graph_fault(fault, Platform::Facebook, node).await);
+    }
+    let (token, page) = match caller(sim, p, headers)? {
+        Caller::Page { token, page } => (token, page),
+        Caller::User { .. } => {
+            return Err(err(GraphError::new(
+                200,
+                "(#200) Commenting as a page needs that page's access token.",
+            )));
+        }
+    };
+    require_scope(&token.grant, "pages_manage_engagement", 200)?;
+    let message = param(p, "message");
+    check_text(message, "message")?;
+    if message.trim().is_empty() {
+        return Err(err(GraphError::invalid(
+            "(#100) A comment needs a message.",
+        )));
+    }
+    match sim.add_comment(Platform::Facebook, &page.id, node, message) {
+        Some(id) => Ok(Json(json!({ "id": format!("{node}_{id}") })).into_response()),
+        None => Err(err(GraphError::unknown_object(node))),
+    }
+}
+
+pub(super) async fn photos(sim: &Simulator, node: &str, p: &Params, headers: &HeaderMap) -> Answer {
+    let published = flag(p, "published", true);
+    let op = if published { Op::Publish } else { Op::Upload };
+    if let Some(fault) = sim.take_fault(Platform::Facebook, op) {
+        return Err(graph_fault(fault, Platform::Facebook, node).await);
+    }
+    let (_, page) = publishing_page(sim, node, p, headers)?;
+    let caption = param(p, "caption");
+    check_text(caption, "caption")?;
+    let url = param(p, "url");
+    if url.is_empty() {
+        return Err(err(GraphError::new(
+            324,
+            "(#324) Requires upload file: give the photo's url (the simulator takes no \
+             multipart source).",
+        )));
+    }
+    let fetched = crate::media::fetch(url).await.map_err(|why| {
+        err::<GraphError>(GraphError::new(
+            324,
+            format!("(#324) Missing or invalid image file: {why}."),
+        ))
+    })?;
+    if fetched.kind != "image" {
+        return Err(err(GraphError::new(
+            324,
+            format!(
+                "(#324) Missing or invalid image file: the url serves {}.",
+                fetched.mime
+            ),
+        )));
+    }
+    let photo_id = sim.next_id();
+    if !published {
+        lock(&store(sim)).photos.insert(
+            photo_id.clone(),
+            Photo {
+                page_id: page.id,
+                media: fetched.posted(),
+                attached: false,
+            },
+        );
+        return Ok(Json(json!({ "id": photo_id })).into_response());
+    }
+    let post_id = format!("{}_{}", page.id, sim.next_id());
+    sim.state().posts.push(Post {
+        platform: Platform::Facebook,
+        user_id: page.id,
+        id: post_id.clone(),
+        text: caption.to_owned(),
+        media: vec![fetched.posted()],
+    });
+    Ok(Json(json!({ "id": photo_id, "post_id": post_id })).into_response())
+}
+
+pub(super) async fn videos(sim: &Simulator, node: &str, p: &Params, headers: &HeaderMap) -> Answer {
+    if let Some(fault) = sim.take_fault(Platform::Facebook, Op::Publish) {
+        return Err(graph_fault(fault, Platform::Facebook, node).await);
+    }
+    let (grant, page) = publishing_page(sim, node, p, headers)?;
+    let description = param(p, "description");
+    check_text(description, "description")?;
+    let url = param(p, "file_url");
+    if url.is_empty() {
+        return Err(err(GraphError::invalid(
+            "(#100) file_url is required (the simulator takes no chunked uploads).",
+        )));
+    }
+    let fetched = crate::media::fetch(url).await.map_err(|why| {
+        err::<GraphError>(GraphError::new(
+            6000,
+            format!("There was a problem uploading your video file: {why}."),
+        ))
+    })?;
+    if fetched.kind != "video" {
+        return Err(err(GraphError::new(
+            6000,
+            format!(
+                "There was a problem uploading your video file: the url serves {}.",
+                fetched.mime
+            ),
+        )));
+    }
+    let id = sim.next_id();
+    lock(&store(sim)).videos.insert(
+        id.clone(),
+        Video {
+            page_id: page.id,
+            user_id: grant.user_id,
+            description: description.to_owned(),
+            media: fetched.posted(),
+            polls_left: 1,
+            progress: Progress::Processing,
+        },
+    );
+    Ok(Json(json!({ "id": id })).into_response())
+}
+
+/// A video's processing, moved one step by each poll; the post is recorded when it is ready.
+pub(super) async fn video_status(
+    sim: &Simulator,
+    id: &str,
+    p: &Params,
+    headers: &HeaderMap,
+) -> Answer {
+    let fault = sim.take_fault(Platform::Facebook, Op::Status);
+    let caller = caller(sim, p, headers)?;
+    let store = store(sim);
+    let (page_id, owner) = {
+        let store = lock(&store);
+        let video = store
+            .videos
+            .get(id)
+            .ok_or_else(|| GraphError::unknown_object(id))?;
+        (video.page_id.clone(), video.user_id.clone())
+    };
+    let allowed = match &caller {
+        Caller::Page { page, .. } => page.id == page_id,
+        Caller::User { token } => token.grant.user_id == owner,
+    };
+    if !allowed {
+        return Err(err(GraphError::unknown_object(id)));
+    }
+    match fault {
+        Some(Fault::ProcessingFailed) => {
+            if let Some(video) = lock(&store).videos.get_mut(id) {
+                video.progress = Progress::Failed(
+                    "The video could not be processed (simulated failure).".into(),
+                );
+            }
+        }
+        Some(Fault::SlowProcessing(more)) => {
+            if let Some(video) = lock(&store).videos.get_mut(id) {
+                video.polls_left += more;
+            }
+        }
+        Some(other) => return Err(graph_fault(other, Platform::Facebook, &page_id).await),
+        None => {}
+    }
+    let mut store = lock(&store);
+    let Some(video) = store.videos.get_mut(id) else {
+        return Err(err(GraphError::unknown_object(id)));
+    };
+    let mut record = None;
+    if matches!(video.progress, Progress::Processing) {
+        if video.polls_left > 0 {
+            video.polls_left -= 1;
+        } else {
+            video.progress = Progress::Ready;
+            record = Some(Post {
+                platform: Platform::Facebook,
+                user_id: video.page_id.clone(),
+                id: id.to_owned(),
+                text: video.description.clone(),
+                media: vec![video.media.clone()],
+            });
+        }
+    }
+    let status = match &video.progress {
+        Progress::Processing => json!({
+            "video_status": "processing",
+            "processing_progress": 50,
+            "uploading_phase": {"status": "complete"},
+            "processing_phase": {"status": "in_progress"},
+            "publishing_phase": {"status": "not_started"},
+        }),
+        Progress::Ready => json!({
+            "video_status": "ready",
+            "processing_progress": 100,
+            "uploading_phase": {"status": "complete"},
+            "processing_phase": {"status": "complete"},
+            "publishing_phase": {"status": "complete"},
+        }),
+        Progress::Failed(why) => json!({
+            "video_status": "error",
+            "processing_progress": 0,
+            "uploading_phase": {"status": "complete"},
+            "processing_phase": {"status": "error", "errors": [{"code": 1_363_008, "message": why}]},
+            "publishing_phase": {"status": "not_started"},
+        }),
+    };
+    drop(store);
+    if let Some(post) = record {
+        sim.state().posts.push(post);
+    }
+    Ok(Json(json!({ "id": id, "status": status })).into_response())
+}
