@@ -25,19 +25,7 @@ use store::entities::{job, post, post_target, social_account, user};
 const MAX_ATTEMPTS: i32 = 5;
 
 /// The states of a target's first comment (`post_targets.comment_state`).
-pub mod state {
-    /// Planned: its job will post it.
-    pub const PENDING: &str = "pending";
-    /// The call is being made (written before it).
-    pub const POSTING: &str = "posting";
-    pub const POSTED: &str = "posted";
-    /// Refused, or given up: the reason is kept and a person may retry.
-    pub const FAILED: &str = "failed";
-    /// The call may or may not have gone through.
-    pub const UNCONFIRMED: &str = "unconfirmed";
-    /// The platform's API takes no comments (TikTok).
-    pub const UNSUPPORTED: &str = "unsupported";
-}
+pub use store::entities::states::CommentState;
 
 /// A first-comment job: the target whose comment it posts.
 #[derive(Debug, Serialize, Deserialize)]
@@ -78,10 +66,10 @@ pub(crate) async fn plan<C: ConnectionTrait>(
             "{}'s API takes no comments: add it in the app if you want one.",
             Platform::label_of(platform)
         );
-        set_state(conn, target_id, state::UNSUPPORTED, None, Some(&why)).await?;
+        set_state(conn, target_id, CommentState::Unsupported, None, Some(&why)).await?;
         return Ok(());
     }
-    set_state(conn, target_id, state::PENDING, None, None).await?;
+    set_state(conn, target_id, CommentState::Pending, None, None).await?;
     enqueue(conn, post.workspace_id, target_id, platform).await
 }
 
@@ -104,7 +92,7 @@ async fn enqueue<C: ConnectionTrait>(
 async fn set_state<C: ConnectionTrait>(
     conn: &C,
     target_id: i64,
-    to: &str,
+    to: CommentState,
     comment_id: Option<&str>,
     error: Option<&str>,
 ) -> Result<()> {
@@ -129,8 +117,8 @@ async fn set_state<C: ConnectionTrait>(
 async fn move_state<C: ConnectionTrait>(
     conn: &C,
     target_id: i64,
-    from: &[&str],
-    to: &str,
+    from: &[CommentState],
+    to: CommentState,
     error: Option<&str>,
 ) -> Result<bool> {
     let res = post_target::Entity::update_many()
@@ -175,9 +163,9 @@ async fn post_comment(
     let Some(target) = post_target::Entity::find_by_id(target_id).one(db).await? else {
         return Ok(Ok(()));
     };
-    match target.comment_state.as_deref() {
-        Some(state::PENDING) => {}
-        Some(state::POSTING) => {
+    match target.comment_state {
+        Some(CommentState::Pending) => {}
+        Some(CommentState::Posting) => {
             // The worker making the call stopped before recording its answer.
             let why = "The first comment was being posted when publishing was interrupted, so \
                        it may or may not be there. Look at the post, and retry the comment if \
@@ -185,8 +173,8 @@ async fn post_comment(
             move_state(
                 db,
                 target_id,
-                &[state::POSTING],
-                state::UNCONFIRMED,
+                &[CommentState::Posting],
+                CommentState::Unconfirmed,
                 Some(why),
             )
             .await?;
@@ -206,8 +194,8 @@ async fn post_comment(
         move_state(
             db,
             target_id,
-            &[state::PENDING],
-            state::FAILED,
+            &[CommentState::Pending],
+            CommentState::Failed,
             Some("The post has no first comment or no id at the platform any more."),
         )
         .await?;
@@ -217,7 +205,14 @@ async fn post_comment(
         Platform::parse(&account.platform).map_err(|_| anyhow::anyhow!("unknown platform"))?;
     let Some(publisher) = services.publishers.get(platform) else {
         let why = format!("{platform} is not configured on this server any more.");
-        move_state(db, target_id, &[state::PENDING], state::FAILED, Some(&why)).await?;
+        move_state(
+            db,
+            target_id,
+            &[CommentState::Pending],
+            CommentState::Failed,
+            Some(&why),
+        )
+        .await?;
         return Ok(Ok(()));
     };
     let request = CommentRequest {
@@ -232,7 +227,15 @@ async fn post_comment(
         text: text.to_owned(),
     };
     // Written before the call, so that a crash mid-call is never followed by a blind repeat.
-    if !move_state(db, target_id, &[state::PENDING], state::POSTING, None).await? {
+    if !move_state(
+        db,
+        target_id,
+        &[CommentState::Pending],
+        CommentState::Posting,
+        None,
+    )
+    .await?
+    {
         return Ok(Ok(()));
     }
     let answer = tokio::time::timeout(crate::publishing::CALL_TIMEOUT, publisher.comment(&request))
@@ -245,12 +248,12 @@ async fn post_comment(
         });
     let who = format!("@{}", account.username);
     let (to, comment_id, error, outcome) = match answer {
-        Ok(id) => (state::POSTED, Some(id), None, Ok(())),
+        Ok(id) => (CommentState::Posted, Some(id), None, Ok(())),
         Err(PublishError::Transient {
             reason,
             maybe_published: true,
         }) => (
-            state::UNCONFIRMED,
+            CommentState::Unconfirmed,
             None,
             Some(format!(
                 "{platform} gave no clear answer to the first comment ({reason}), so it may or \
@@ -259,7 +262,7 @@ async fn post_comment(
             Ok(()),
         ),
         Err(PublishError::TokenExpired) => (
-            state::FAILED,
+            CommentState::Failed,
             None,
             Some(format!(
                 "{platform} did not let {who} comment: the authorisation has expired or does \
@@ -268,7 +271,7 @@ async fn post_comment(
             Ok(()),
         ),
         Err(PublishError::InvalidContent { reason }) => (
-            state::FAILED,
+            CommentState::Failed,
             None,
             Some(format!("{platform} refused the first comment: {reason}")),
             Ok(()),
@@ -277,27 +280,35 @@ async fn post_comment(
             if last_try =>
         {
             (
-                state::FAILED,
+                CommentState::Failed,
                 None,
                 Some(format!("Gave up on the first comment: {err}")),
                 Ok(()),
             )
         }
         Err(PublishError::RateLimited { retry_after }) => (
-            state::PENDING,
+            CommentState::Pending,
             None,
             Some(format!("{platform}'s rate limit was reached; trying again")),
             Err(JobError::RetryAfter("rate limited".into(), retry_after)),
         ),
         Err(err) => (
-            state::PENDING,
+            CommentState::Pending,
             None,
             Some(format!("{err}; trying again")),
             Err(JobError::Retry(err.to_string())),
         ),
     };
     let txn = store::begin_write(db).await?;
-    if move_state(&txn, target_id, &[state::POSTING], to, error.as_deref()).await? {
+    if move_state(
+        &txn,
+        target_id,
+        &[CommentState::Posting],
+        to,
+        error.as_deref(),
+    )
+    .await?
+    {
         if let Some(id) = comment_id {
             post_target::Entity::update_many()
                 .col_expr(post_target::Column::CommentId, Expr::value(id))
@@ -306,14 +317,14 @@ async fn post_comment(
                 .await?;
         }
         let summary = match to {
-            state::POSTED => Some(format!(
+            CommentState::Posted => Some(format!(
                 "posted the first comment to {} {who}",
                 platform.label()
             )),
-            state::FAILED | state::UNCONFIRMED => Some(format!(
+            CommentState::Failed | CommentState::Unconfirmed => Some(format!(
                 "the first comment to {} {who} {}",
                 platform.label(),
-                if to == state::FAILED {
+                if to == CommentState::Failed {
                     "failed"
                 } else {
                     "needs a check"
@@ -366,8 +377,8 @@ impl Services {
         if !move_state(
             &txn,
             target_id,
-            &[state::FAILED, state::UNCONFIRMED],
-            state::PENDING,
+            &[CommentState::Failed, CommentState::Unconfirmed],
+            CommentState::Pending,
             None,
         )
         .await?

@@ -3,10 +3,11 @@
 //! themselves stay in their own services (`connections::disconnect_account`,
 //! `posts::delete_post`, `media::delete_media`).
 
-use crate::posts::{PostView, state};
+use crate::posts::PostView;
 use crate::{Result, ServiceError, Services};
 use domain::WorkspaceId;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
+use store::entities::states::PostState;
 use store::entities::{media_item, post_target, social_account};
 
 /// What disconnecting an account touches.
@@ -50,9 +51,9 @@ impl Services {
             .distinct()
             .filter(post_target::Column::AccountId.eq(account.id))
             .filter(post_target::Column::State.is_in([
-                state::SCHEDULED,
-                state::PUBLISHING,
-                state::WAITING,
+                PostState::Scheduled,
+                PostState::Publishing,
+                PostState::Waiting,
             ]))
             .filter(post_target::Column::PublishedAt.is_null())
             .count(&self.db)
@@ -70,9 +71,13 @@ impl Services {
         let item = self.media_item(ws, id).await?;
         let usage = self.media_usage(ws, item.id).await?;
         let posts = u64::try_from(usage.len()).unwrap_or(u64::MAX);
-        let not_published =
-            u64::try_from(usage.iter().filter(|p| p.state != state::PUBLISHED).count())
-                .unwrap_or(u64::MAX);
+        let not_published = u64::try_from(
+            usage
+                .iter()
+                .filter(|p| p.state != PostState::Published)
+                .count(),
+        )
+        .unwrap_or(u64::MAX);
         Ok(MediaImpact {
             item,
             posts,

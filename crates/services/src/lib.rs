@@ -69,7 +69,7 @@ pub struct Services {
     /// Backups and the data kept after an account is deleted.
     pub retention: retention::Retention,
     /// How many invitations may be sent per address, inviter and workspace (`[invitations]`).
-    pub invitation_limits: workspaces::InvitationLimits,
+    pub invitation_limits: workspaces::invitations::InvitationLimits,
     /// Where backups go and which database they copy.
     pub backups: backup::BackupTarget,
     /// The instance's administrators (`[admin] emails`), lower-cased: a signed-in person with

@@ -679,7 +679,7 @@ impl Services {
             .filter(carrying(item.id))
             // Every post that may still send it (drafts, scheduled, failed, unconfirmed or partly
             // published ones can be retried); fully published posts keep a record without it.
-            .filter(post::Column::State.ne(crate::posts::state::PUBLISHED))
+            .filter(post::Column::State.ne(store::entities::states::PostState::Published))
             .count(&txn)
             .await?;
         if waiting > 0 {

@@ -28,10 +28,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 use store::entities::{job, job_slot};
 
-pub const QUEUED: &str = "queued";
-pub const RUNNING: &str = "running";
-pub const DONE: &str = "done";
-pub const DEAD: &str = "dead";
+pub use store::entities::states::JobState;
 
 /// What a kind of job carries in its row. The type names the kind, so a payload cannot be
 /// enqueued under another kind's name; the job that runs it is in [`crate::jobs::registry`].
@@ -97,7 +94,7 @@ pub(crate) async fn replan<C: ConnectionTrait, P: Payload>(
     job::Entity::delete_many()
         .filter(job::Column::Subject.eq(subject.as_str()))
         .filter(job::Column::Kind.eq(P::KIND))
-        .filter(job::Column::State.eq(QUEUED))
+        .filter(job::Column::State.eq(JobState::Queued))
         .exec(conn)
         .await?;
     let Some(run_at) = run_at else {
@@ -118,7 +115,7 @@ pub async fn enqueue<C: ConnectionTrait>(conn: &C, job: NewJob) -> Result<i64> {
     let row = job::ActiveModel {
         kind: Set(job.kind.to_owned()),
         payload: Set(job.payload.to_string()),
-        state: Set(QUEUED.to_owned()),
+        state: Set(JobState::Queued),
         run_at: Set(job.run_at),
         attempts: Set(0),
         max_attempts: Set(job.max_attempts.max(1)),
@@ -264,7 +261,7 @@ pub async fn claim_many(
 async fn put_back<C: ConnectionTrait>(conn: &C, claimed: &job::Model) -> Result<()> {
     use sea_orm::sea_query::ExprTrait;
     job::Entity::update_many()
-        .col_expr(job::Column::State, Expr::value(QUEUED))
+        .col_expr(job::Column::State, Expr::value(JobState::Queued))
         .col_expr(
             job::Column::LockedUntil,
             Expr::value(Option::<DateTime<Utc>>::None),
@@ -312,10 +309,10 @@ fn due_jobs(now: DateTime<Utc>, full: &[String]) -> sea_orm::sea_query::SelectSt
         .from(job::Entity)
         .and_where(
             Expr::col(job::Column::State)
-                .eq(QUEUED)
+                .eq(JobState::Queued)
                 .and(Expr::col(job::Column::RunAt).lte(now))
                 .or(Expr::col(job::Column::State)
-                    .eq(RUNNING)
+                    .eq(JobState::Running)
                     .and(Expr::col(job::Column::LockedUntil).lt(now))),
         )
         .to_owned();
@@ -353,7 +350,7 @@ async fn claim_rows<C: ConnectionTrait>(
         .limit(u64::try_from(max).unwrap_or(1))
         .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     let claimed = job::Entity::update_many()
-        .col_expr(job::Column::State, Expr::value(RUNNING))
+        .col_expr(job::Column::State, Expr::value(JobState::Running))
         .col_expr(job::Column::LockedUntil, Expr::value(until))
         .col_expr(job::Column::LockedBy, Expr::value(worker))
         .col_expr(
@@ -422,7 +419,7 @@ pub async fn renew(db: &store::Db, worker: &str, lease: Duration) -> Result<u64>
     let txn = store::begin_write(db).await?;
     let renewed = job::Entity::update_many()
         .col_expr(job::Column::LockedUntil, Expr::value(until))
-        .filter(job::Column::State.eq(RUNNING))
+        .filter(job::Column::State.eq(JobState::Running))
         .filter(job::Column::LockedBy.eq(worker))
         .exec(&txn)
         .await?
@@ -452,7 +449,7 @@ pub async fn release_stopped(
         .select_only()
         .column(job::Column::LockedBy)
         .distinct()
-        .filter(job::Column::State.eq(RUNNING))
+        .filter(job::Column::State.eq(JobState::Running))
         .filter(job::Column::LockedBy.starts_with(prefix))
         .into_tuple()
         .all(db)
@@ -475,7 +472,7 @@ pub async fn release_stopped(
             .await?;
         job::Entity::update_many()
             .col_expr(job::Column::LockedUntil, Expr::value(now))
-            .filter(job::Column::State.eq(RUNNING))
+            .filter(job::Column::State.eq(JobState::Running))
             .filter(job::Column::LockedBy.eq(worker.as_str()))
             .exec(&txn)
             .await?;
@@ -490,7 +487,7 @@ fn held_by(worker: &str) -> sea_orm::sea_query::SelectStatement {
     Query::select()
         .column(job::Column::Id)
         .from(job::Entity)
-        .and_where(Expr::col(job::Column::State).eq(RUNNING))
+        .and_where(Expr::col(job::Column::State).eq(JobState::Running))
         .and_where(Expr::col(job::Column::LockedBy).eq(worker))
         .to_owned()
 }
@@ -508,12 +505,12 @@ pub async fn purge_finished(
             sea_orm::Condition::any()
                 .add(
                     sea_orm::Condition::all()
-                        .add(job::Column::State.eq(DONE))
+                        .add(job::Column::State.eq(JobState::Done))
                         .add(job::Column::UpdatedAt.lt(done_before)),
                 )
                 .add(
                     sea_orm::Condition::all()
-                        .add(job::Column::State.eq(DEAD))
+                        .add(job::Column::State.eq(JobState::Dead))
                         .add(job::Column::UpdatedAt.lt(dead_before)),
                 ),
         )
@@ -527,7 +524,7 @@ pub async fn next_due(db: &store::Db) -> Result<Option<DateTime<Utc>>> {
     let next: Option<Option<DateTime<Utc>>> = job::Entity::find()
         .select_only()
         .column_as(job::Column::RunAt.min(), "next")
-        .filter(job::Column::State.eq(QUEUED))
+        .filter(job::Column::State.eq(JobState::Queued))
         .into_tuple()
         .one(db)
         .await?;
@@ -539,7 +536,7 @@ pub async fn next_due(db: &store::Db) -> Result<Option<DateTime<Utc>>> {
 pub async fn release(db: &store::Db, job: &job::Model, worker: &str) -> Result<()> {
     use sea_orm::sea_query::ExprTrait;
     let update = job::Entity::update_many()
-        .col_expr(job::Column::State, Expr::value(QUEUED))
+        .col_expr(job::Column::State, Expr::value(JobState::Queued))
         .col_expr(
             job::Column::Attempts,
             Expr::col(job::Column::Attempts).sub(1),
@@ -551,7 +548,7 @@ pub async fn release(db: &store::Db, job: &job::Model, worker: &str) -> Result<(
 /// text or an address no longer needed.
 pub async fn complete(db: &store::Db, job: &job::Model, worker: &str) -> Result<()> {
     let update = forget_payload(job::Entity::update_many())
-        .col_expr(job::Column::State, Expr::value(DONE))
+        .col_expr(job::Column::State, Expr::value(JobState::Done))
         .col_expr(job::Column::LastError, Expr::value(Option::<String>::None));
     finish(db, job, worker, update).await
 }
@@ -582,7 +579,11 @@ pub async fn fail(
     let mut update = job::Entity::update_many()
         .col_expr(
             job::Column::State,
-            Expr::value(if dead { DEAD } else { QUEUED }),
+            Expr::value(if dead {
+                JobState::Dead
+            } else {
+                JobState::Queued
+            }),
         )
         .col_expr(job::Column::RunAt, Expr::value(run_at))
         .col_expr(job::Column::LastError, Expr::value(truncate(reason, 2000)));
@@ -616,7 +617,7 @@ async fn finish(
         )
         .col_expr(job::Column::UpdatedAt, Expr::value(crate::now()))
         .filter(job::Column::Id.eq(job.id))
-        .filter(job::Column::State.eq(RUNNING))
+        .filter(job::Column::State.eq(JobState::Running))
         .filter(job::Column::LockedBy.eq(worker))
         .exec(&txn)
         .await?;

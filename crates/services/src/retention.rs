@@ -83,7 +83,7 @@ pub fn periods(retention: &Retention) -> Vec<(&'static str, String)> {
             format!(
                 "{} to accept; one not accepted stops working then or when withdrawn, and is \
                  deleted a day later (until then it counts towards the limits on invitations)",
-                days(workspaces::INVITATION_LIFETIME)
+                days(workspaces::invitations::INVITATION_LIFETIME)
             ),
         ),
         (

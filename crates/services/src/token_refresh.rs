@@ -8,13 +8,14 @@ use crate::account_tokens::TokenSet;
 use crate::account_tokens::connected_account;
 use crate::jobs::{Job, JobError};
 use crate::queue;
-use crate::{Result, Services, activity, emails, posts, publishing};
+use crate::{Result, Services, activity, emails, publishing};
 use chrono::{DateTime, Utc};
 use domain::{Platform, Role, WorkspaceId};
 use providers::social::{AccountRef, ConnectError};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
+use store::entities::states::PostState;
 use store::entities::{account_token, job, membership, post, post_target, social_account, user};
 
 /// How long before expiry a token is refreshed.
@@ -298,12 +299,12 @@ pub(crate) async fn resume<C: ConnectionTrait>(
             sea_orm::sea_query::Expr::value(Option::<String>::None),
         )
         .filter(post_target::Column::AccountId.eq(account.id))
-        .filter(post_target::Column::State.eq(posts::state::SCHEDULED))
+        .filter(post_target::Column::State.eq(PostState::Scheduled))
         .exec(conn)
         .await?;
     let waiting = post_target::Entity::find()
         .filter(post_target::Column::AccountId.eq(account.id))
-        .filter(post_target::Column::State.eq(posts::state::WAITING))
+        .filter(post_target::Column::State.eq(PostState::Waiting))
         .find_also_related(post::Entity)
         .all(conn)
         .await?;
@@ -312,7 +313,7 @@ pub(crate) async fn resume<C: ConnectionTrait>(
     for (target, post) in waiting {
         let Some(post) = post else { continue };
         let mut row: post_target::ActiveModel = target.clone().into();
-        row.state = Set(posts::state::SCHEDULED.to_owned());
+        row.state = Set(PostState::Scheduled);
         row.last_error = Set(None);
         row.updated_at = Set(now);
         let target = row.update(conn).await?;

@@ -43,6 +43,7 @@ use std::io::{BufRead, Write};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use store::entities::states::PostState;
 use store::entities::{post, post_target, social_account};
 
 fn settings(data: &std::path::Path, url: &str) -> Settings {
@@ -461,7 +462,7 @@ async fn run_backend(
                 workspace_id: Set(ws.id),
                 author_id: Set(Some(author.id)),
                 body: Set(format!("Benchmark post {label} {i}")),
-                state: Set("scheduled".into()),
+                state: Set(PostState::Scheduled),
                 scheduled_at: Set(Some(at)),
                 schedule_tz: Set(Some("UTC".into())),
                 revision: Set(1),
@@ -476,7 +477,7 @@ async fn run_backend(
                 post_id: Set(p.id),
                 account_id: Set(account.id),
                 options: Set("{}".into()),
-                state: Set("scheduled".into()),
+                state: Set(PostState::Scheduled),
                 attempts: Set(0),
                 updated_at: Set(now),
                 ..Default::default()
@@ -588,7 +589,7 @@ async fn run_backend(
     let started: Vec<(i64, DateTime<Utc>)> = store::entities::publish_attempt::Entity::find()
         .filter(
             store::entities::publish_attempt::Column::Outcome
-                .eq(services::publishing::outcome::PUBLISHED),
+                .eq(services::publishing::AttemptOutcome::Published),
         )
         .all(db)
         .await

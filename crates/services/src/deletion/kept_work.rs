@@ -16,7 +16,7 @@
 use super::receipt::KeptLine;
 use crate::first_comments;
 use crate::notices::{self, WorkDeleted};
-use crate::posts::{self, state};
+use crate::posts;
 use crate::{Result, activity};
 use chrono::{DateTime, Utc};
 use domain::WorkspaceId;
@@ -25,6 +25,7 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use std::collections::{BTreeMap, BTreeSet};
+use store::entities::states::PostState;
 use store::entities::{
     activity as activity_row, job, media_item, membership, post, post_media, post_target,
     publish_attempt, workspace,
@@ -94,7 +95,7 @@ const LONGEST_CALL: chrono::Duration = chrono::Duration::hours(24);
 /// posted.
 fn calling() -> Condition {
     Condition::any()
-        .add(post_target::Column::CommentState.eq(first_comments::state::POSTING))
+        .add(post_target::Column::CommentState.eq(first_comments::CommentState::Posting))
         .add(
             post_target::Column::Id.in_subquery(
                 Query::select()
@@ -123,18 +124,23 @@ async fn posts_in_a_call<C: ConnectionTrait>(conn: &C, posts: Condition) -> Resu
 }
 
 /// Where a post in `post_state` stands, for the counts.
-fn count_post(line: &mut KeptLine, post_state: &str) {
+fn count_post(line: &mut KeptLine, post_state: PostState) {
     match post_state {
-        state::DRAFT => line.drafts += 1,
-        state::SCHEDULED | state::PUBLISHING | state::WAITING => line.scheduled += 1,
-        state::PUBLISHED => line.published += 1,
+        PostState::Draft => line.drafts += 1,
+        PostState::Scheduled | PostState::Publishing | PostState::Waiting => line.scheduled += 1,
+        PostState::Published => line.published += 1,
         _ => line.other += 1,
     }
 }
 
 /// Whether a post in `post_state` still had something to go out (a deletion withdraws it).
-fn still_to_go_out(post_state: &str) -> bool {
-    [state::SCHEDULED, state::PUBLISHING, state::WAITING].contains(&post_state)
+fn still_to_go_out(post_state: PostState) -> bool {
+    [
+        PostState::Scheduled,
+        PostState::Publishing,
+        PostState::Waiting,
+    ]
+    .contains(&post_state)
 }
 
 /// The workspaces outside `deleted` where `user_id` made posts or files, with what is there
@@ -144,7 +150,7 @@ pub(super) async fn survey<C: ConnectionTrait>(
     user_id: i64,
     deleted: &[i64],
 ) -> Result<Vec<KeptLine>> {
-    let posts: Vec<(i64, i64, String)> = post::Entity::find()
+    let posts: Vec<(i64, i64, PostState)> = post::Entity::find()
         .select_only()
         .columns([
             post::Column::Id,
@@ -172,7 +178,7 @@ pub(super) async fn survey<C: ConnectionTrait>(
             id: *ws,
             ..Default::default()
         });
-        count_post(entry, post_state);
+        count_post(entry, *post_state);
         if in_a_call.contains(id) {
             entry.publishing_now += 1;
         }
@@ -222,7 +228,7 @@ pub(super) async fn withdraw_queued<C: ConnectionTrait>(
                 job::Column::Kind
                     .eq(<crate::publishing::PublishTarget as crate::queue::Payload>::KIND),
             )
-            .filter(job::Column::State.eq(crate::queue::QUEUED))
+            .filter(job::Column::State.eq(crate::queue::JobState::Queued))
             .filter(
                 job::Column::Subject.is_in(chunk.iter().map(|t| crate::publishing::subject(*t))),
             )
@@ -357,7 +363,7 @@ async fn remove<C: ConnectionTrait>(
             continue;
         }
         work.posts += 1;
-        if still_to_go_out(&post.state) {
+        if still_to_go_out(post.state) {
             work.withdrawn
                 .push((posts::excerpt(&post.body), post.scheduled_at));
         }
@@ -428,7 +434,7 @@ async fn remove<C: ConnectionTrait>(
     }
     for post in carrying_posts
         .iter()
-        .filter(|p| losing.contains(&p.id) && p.state != state::PUBLISHED)
+        .filter(|p| losing.contains(&p.id) && p.state != PostState::Published)
     {
         removed
             .workspaces

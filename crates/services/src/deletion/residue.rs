@@ -294,7 +294,10 @@ impl Services {
                 store::entities::job::Column::Kind
                     .eq(<providers::mail::Email as queue::Payload>::KIND),
             )
-            .filter(store::entities::job::Column::State.is_in([queue::QUEUED, queue::RUNNING]))
+            .filter(
+                store::entities::job::Column::State
+                    .is_in([queue::JobState::Queued, queue::JobState::Running]),
+            )
             .all(&self.db)
             .await?
             .iter()

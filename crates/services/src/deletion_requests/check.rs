@@ -43,7 +43,7 @@ async fn plan_check<C: ConnectionTrait>(conn: &C, at: DateTime<Utc>) -> Result<(
     job::Entity::delete_many()
         .filter(job::Column::Kind.eq(<RequestsCheck as queue::Payload>::KIND))
         .filter(job::Column::Subject.eq(JOB_SUBJECT))
-        .filter(job::Column::State.eq(queue::QUEUED))
+        .filter(job::Column::State.eq(queue::JobState::Queued))
         .exec(conn)
         .await?;
     let mut next = NewJob::of(&RequestsCheck {})?;
@@ -58,7 +58,7 @@ async fn plan_check<C: ConnectionTrait>(conn: &C, at: DateTime<Utc>) -> Result<(
 pub(crate) async fn ensure_check<C: ConnectionTrait>(conn: &C, at: DateTime<Utc>) -> Result<()> {
     let planned = job::Entity::find()
         .filter(job::Column::Kind.eq(<RequestsCheck as queue::Payload>::KIND))
-        .filter(job::Column::State.is_in([queue::QUEUED, queue::RUNNING]))
+        .filter(job::Column::State.is_in([queue::JobState::Queued, queue::JobState::Running]))
         .count(conn)
         .await?;
     if planned == 0 {

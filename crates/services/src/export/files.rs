@@ -493,7 +493,7 @@ impl<'a> Contents<'a> {
                             "text": t.body,
                             "options": serde_json::from_str::<JsonValue>(&t.options)
                                 .unwrap_or_else(|_| JsonValue::String(t.options.clone())),
-                            "state": t.state,
+                            "state": t.state.as_str(),
                             "attempts": t.attempts,
                             "platform_post_id": t.platform_post_id,
                             "permalink": t.permalink,
@@ -508,7 +508,7 @@ impl<'a> Contents<'a> {
                                     "idempotency_key": a.idempotency_key,
                                     "started_at": time(&a.started_at),
                                     "finished_at": opt_time(&a.finished_at),
-                                    "outcome": a.outcome,
+                                    "outcome": a.outcome.map(|o| o.as_str()),
                                     "error": a.error,
                                     "platform_post_id": a.platform_post_id,
                                 }))
@@ -529,7 +529,7 @@ impl<'a> Contents<'a> {
                     .collect();
                 let value = json!({
                     "id": p.id,
-                    "state": p.state,
+                    "state": p.state.as_str(),
                     "text": p.body,
                     "first_comment": p.first_comment,
                     "campaign_id": p.campaign_id,

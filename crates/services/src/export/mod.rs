@@ -23,7 +23,6 @@
 
 pub mod files;
 pub mod progress;
-pub mod state;
 pub mod stream;
 
 pub use files::{KEEP, exported, secret_columns};
@@ -41,8 +40,8 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
-pub use state::{BUILDING, EXPIRED, FAILED, QUEUED, READY};
 use store::datamap::{self};
+pub use store::entities::states::ExportState;
 use store::entities::{data_export, job, user};
 use stream::{Piece, Sink, zip_pieces, zip_time};
 use tokio::sync::mpsc;
@@ -105,7 +104,7 @@ impl queue::Payload for ExpirePayload {
 
 /// Waiting to be built, or being built.
 pub fn is_running(export: &data_export::Model) -> bool {
-    export.state == QUEUED || export.state == BUILDING
+    export.state == ExportState::Queued || export.state == ExportState::Building
 }
 
 /// A build still not finished a day after it was asked for has died with its job (a crash
@@ -131,7 +130,7 @@ impl Services {
         let now = crate::now();
         let latest = data_export::Entity::find()
             .filter(data_export::Column::UserId.eq(user.id))
-            .filter(data_export::Column::State.ne(FAILED))
+            .filter(data_export::Column::State.ne(ExportState::Failed))
             .order_by_desc(data_export::Column::RequestedAt)
             .order_by_desc(data_export::Column::Id)
             .one(&txn)
@@ -153,7 +152,7 @@ impl Services {
         }
         let export = data_export::ActiveModel {
             user_id: Set(user.id),
-            state: Set(QUEUED.to_owned()),
+            state: Set(ExportState::Queued),
             progress_done: Set(0),
             progress_total: Set(0),
             bytes: Set(None),
@@ -192,7 +191,7 @@ impl Services {
             latest = find().one(&self.db).await?;
         }
         let counted = find()
-            .filter(data_export::Column::State.ne(FAILED))
+            .filter(data_export::Column::State.ne(ExportState::Failed))
             .one(&self.db)
             .await?;
         let next_at = counted
@@ -209,11 +208,12 @@ impl Services {
             .one(&self.db)
             .await?
             .ok_or(ServiceError::NotFound)?;
-        if self.expire_if_due(&export, crate::now()).await? || export.state == EXPIRED {
+        if self.expire_if_due(&export, crate::now()).await? || export.state == ExportState::Expired
+        {
             return Ok(ExportFile::Gone);
         }
-        match (&export.state[..], export.object_key, export.ready_at) {
-            (READY, Some(key), Some(ready_at)) => Ok(ExportFile::Ready {
+        match (export.state, export.object_key, export.ready_at) {
+            (ExportState::Ready, Some(key), Some(ready_at)) => Ok(ExportFile::Ready {
                 key,
                 bytes: u64::try_from(export.bytes.unwrap_or(0)).unwrap_or(0),
                 filename: format!(
@@ -227,7 +227,8 @@ impl Services {
 
     /// Deletes the export's file when it is ready and past its expiry. Returns whether it did.
     async fn expire_if_due(&self, export: &data_export::Model, now: DateTime<Utc>) -> Result<bool> {
-        let due = export.state == READY && export.expires_at.is_some_and(|at| at <= now);
+        let due =
+            export.state == ExportState::Ready && export.expires_at.is_some_and(|at| at <= now);
         if !due {
             return Ok(false);
         }
@@ -235,13 +236,16 @@ impl Services {
             self.objects.delete(key).await?;
         }
         data_export::Entity::update_many()
-            .col_expr(data_export::Column::State, Expr::value(EXPIRED))
+            .col_expr(
+                data_export::Column::State,
+                Expr::value(ExportState::Expired),
+            )
             .col_expr(
                 data_export::Column::ObjectKey,
                 Expr::value(Option::<String>::None),
             )
             .filter(data_export::Column::Id.eq(export.id))
-            .filter(data_export::Column::State.eq(READY))
+            .filter(data_export::Column::State.eq(ExportState::Ready))
             .exec(&self.db)
             .await?;
         Ok(true)
@@ -301,7 +305,10 @@ impl Services {
             )
         });
         let started = data_export::Entity::update_many()
-            .col_expr(data_export::Column::State, Expr::value(BUILDING))
+            .col_expr(
+                data_export::Column::State,
+                Expr::value(ExportState::Building),
+            )
             .col_expr(data_export::Column::ProgressDone, Expr::value(0_i64))
             .col_expr(
                 data_export::Column::ProgressTotal,
@@ -313,7 +320,7 @@ impl Services {
                 Expr::value(Option::<String>::None),
             )
             .filter(data_export::Column::Id.eq(export.id))
-            .filter(data_export::Column::State.is_in([QUEUED, BUILDING]))
+            .filter(data_export::Column::State.is_in([ExportState::Queued, ExportState::Building]))
             .exec(&self.db)
             .await?;
         if started.rows_affected == 0 {
@@ -361,7 +368,7 @@ impl Services {
         let expires_at = now + KEEP;
         let txn = store::begin_write(&self.db).await?;
         let done = data_export::Entity::update_many()
-            .col_expr(data_export::Column::State, Expr::value(READY))
+            .col_expr(data_export::Column::State, Expr::value(ExportState::Ready))
             .col_expr(
                 data_export::Column::Bytes,
                 Expr::value(i64::try_from(size).unwrap_or(i64::MAX)),
@@ -373,7 +380,7 @@ impl Services {
             .col_expr(data_export::Column::ReadyAt, Expr::value(now))
             .col_expr(data_export::Column::ExpiresAt, Expr::value(expires_at))
             .filter(data_export::Column::Id.eq(export.id))
-            .filter(data_export::Column::State.eq(BUILDING))
+            .filter(data_export::Column::State.eq(ExportState::Building))
             .exec(&txn)
             .await?;
         if done.rows_affected == 0 {
@@ -434,7 +441,7 @@ impl Services {
 
 async fn mark_failed<C: ConnectionTrait>(conn: &C, id: i64, why: &str) -> Result<()> {
     data_export::Entity::update_many()
-        .col_expr(data_export::Column::State, Expr::value(FAILED))
+        .col_expr(data_export::Column::State, Expr::value(ExportState::Failed))
         .col_expr(data_export::Column::Error, Expr::value(why))
         .col_expr(
             data_export::Column::ObjectKey,

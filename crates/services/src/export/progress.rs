@@ -1,7 +1,7 @@
 //! A build's progress, written to its row now and then, which also extends the build job's lease
 //! as it goes (a large export takes longer than one lease).
 
-use super::state::BUILDING;
+use super::ExportState;
 use crate::{Result, Services, queue};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -62,7 +62,7 @@ impl<'a> Progress<'a> {
                 Expr::value(i64::try_from(self.done).unwrap_or(i64::MAX)),
             )
             .filter(data_export::Column::Id.eq(self.id))
-            .filter(data_export::Column::State.eq(BUILDING))
+            .filter(data_export::Column::State.eq(ExportState::Building))
             .exec(db)
             .await?;
         self.saved_at = Instant::now();
@@ -76,7 +76,7 @@ impl<'a> Progress<'a> {
                 )
                 .filter(job::Column::Id.eq(job.id))
                 .filter(job::Column::LockedBy.eq(job.locked_by.clone()))
-                .filter(job::Column::State.eq(queue::RUNNING))
+                .filter(job::Column::State.eq(queue::JobState::Running))
                 .exec(db)
                 .await?;
             self.leased_at = Instant::now();

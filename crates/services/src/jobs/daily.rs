@@ -99,7 +99,7 @@ pub async fn plan_daily_jobs(db: &store::Db) -> Result<()> {
     for (kind, _, _) in SCHEDULE {
         let pending = job::Entity::find()
             .filter(job::Column::Kind.eq(kind))
-            .filter(job::Column::State.is_in([queue::QUEUED, queue::RUNNING]))
+            .filter(job::Column::State.is_in([queue::JobState::Queued, queue::JobState::Running]))
             .one(db)
             .await?;
         if pending.is_none() {

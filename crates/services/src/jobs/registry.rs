@@ -36,7 +36,7 @@ pub const KINDS: &[Kind] = &[
     kind::<crate::deletion_requests::check::CheckRequests>(),
     kind::<crate::housekeeping::Retention>(),
     kind::<crate::usage::Rollup>(),
-    kind::<crate::accounts::SignUp>(),
+    kind::<crate::accounts::signup::SignUp>(),
 ];
 
 fn decode_and_run<'a, J: Job>(services: &'a Services, job: &'a job::Model) -> Running<'a> {

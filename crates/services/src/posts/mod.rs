@@ -21,7 +21,7 @@ use store::entities::{
     campaign, job, media_item, post, post_media, post_target, publish_attempt, social_account, user,
 };
 
-pub mod state;
+pub use store::entities::states::PostState;
 
 /// The longest text a post may hold at all (the largest platform limit).
 pub const MAX_TEXT: usize = 63_206;
@@ -85,7 +85,7 @@ pub struct PostView {
 /// Which posts a list or calendar shows.
 #[derive(Debug, Clone, Default)]
 pub struct PostFilter {
-    pub state: Option<String>,
+    pub state: Option<PostState>,
     pub account_id: Option<i64>,
     pub campaign_id: Option<i64>,
     /// Posts scheduled for a time in `[from, to)` (the calendar's grid). Drafts without a time
@@ -121,11 +121,11 @@ impl PostGroup {
     ];
 
     /// The section a post in `state` belongs to.
-    pub fn of(post_state: &str) -> Self {
+    pub fn of(post_state: PostState) -> Self {
         match post_state {
-            state::SCHEDULED | state::PUBLISHING => Self::Scheduled,
-            state::DRAFT => Self::Drafts,
-            state::PUBLISHED => Self::Published,
+            PostState::Scheduled | PostState::Publishing => Self::Scheduled,
+            PostState::Draft => Self::Drafts,
+            PostState::Published => Self::Published,
             _ => Self::NeedsAttention,
         }
     }
@@ -152,7 +152,7 @@ pub struct PostSummary {
 impl PostSummary {
     /// The post's section of the list.
     pub fn group(&self) -> PostGroup {
-        PostGroup::of(&self.post.state)
+        PostGroup::of(self.post.state)
     }
 
     /// The time that matters for the post: when it was published (published posts), else when
@@ -229,11 +229,11 @@ impl Services {
         let existing = match post_id {
             Some(id) => {
                 let post = locked_post_in(&txn, ws, id).await?;
-                if ![state::DRAFT, state::SCHEDULED].contains(&post.state.as_str()) {
+                if ![PostState::Draft, PostState::Scheduled].contains(&post.state) {
                     return Err(ServiceError::Forbidden(format!(
                         "This post is {} and can no longer be changed. Duplicate it to post \
                          something similar.",
-                        state::label(&post.state).to_lowercase()
+                        post.state.label().to_lowercase()
                     )));
                 }
                 withdraw_jobs(&txn, id).await?;
@@ -246,9 +246,9 @@ impl Services {
             None => None,
         };
         let new_state = if checked.scheduled_at.is_some() {
-            state::SCHEDULED
+            PostState::Scheduled
         } else {
-            state::DRAFT
+            PostState::Draft
         };
         let mut row = match &existing {
             Some(post) => {
@@ -267,7 +267,7 @@ impl Services {
         row.body = Set(checked.body.clone());
         row.first_comment = Set(checked.first_comment.clone());
         row.campaign_id = Set(checked.campaign_id);
-        row.state = Set(new_state.to_owned());
+        row.state = Set(new_state);
         row.failure_reason = Set(None);
         row.scheduled_at = Set(checked.scheduled_at);
         row.schedule_tz = Set(checked.scheduled_at.map(|_| tz.name().to_owned()));
@@ -285,7 +285,7 @@ impl Services {
                 account_id: Set(account.id),
                 body: Set(body.clone()),
                 options: Set("{}".to_owned()),
-                state: Set(new_state.to_owned()),
+                state: Set(new_state),
                 attempts: Set(0),
                 updated_at: Set(now),
                 ..Default::default()
@@ -351,10 +351,10 @@ impl Services {
             .map_err(|e| ServiceError::invalid("scheduled_at", e.0))?
             .utc;
         let (txn, post) = self.change_post(ctx, post_id).await?;
-        if post.state != state::SCHEDULED {
+        if post.state != PostState::Scheduled {
             return Err(ServiceError::Forbidden(format!(
                 "Only scheduled posts can be moved; this one is {}.",
-                state::label(&post.state).to_lowercase()
+                post.state.label().to_lowercase()
             )));
         }
         withdraw_jobs(&txn, post.id).await?;
@@ -395,20 +395,20 @@ impl Services {
     ) -> Result<()> {
         let ws = ctx.workspace_id();
         let (txn, post) = self.change_post(ctx, post_id).await?;
-        if post.state != state::SCHEDULED {
+        if post.state != PostState::Scheduled {
             return Err(ServiceError::Forbidden(
                 "Only a scheduled post can be turned back into a draft.".into(),
             ));
         }
         withdraw_jobs(&txn, post.id).await?;
         post_target::Entity::update_many()
-            .col_expr(post_target::Column::State, Expr::value(state::DRAFT))
+            .col_expr(post_target::Column::State, Expr::value(PostState::Draft))
             .filter(post_target::Column::PostId.eq(post.id))
             .exec(&txn)
             .await?;
         let mut row: post::ActiveModel = post.clone().into();
         row.revision = Set(post.revision + 1);
-        row.state = Set(state::DRAFT.to_owned());
+        row.state = Set(PostState::Draft);
         row.scheduled_at = Set(None);
         row.updated_at = Set(crate::now());
         row.update(&txn).await?;
@@ -444,7 +444,7 @@ impl Services {
             author_id: Set(Some(actor.id)),
             body: Set(original.body.clone()),
             first_comment: Set(original.first_comment.clone()),
-            state: Set(state::DRAFT.to_owned()),
+            state: Set(PostState::Draft),
             revision: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
@@ -473,7 +473,7 @@ impl Services {
                 account_id: Set(view.account.id),
                 body: Set(view.target.body.clone()),
                 options: Set(view.target.options.clone()),
-                state: Set(state::DRAFT.to_owned()),
+                state: Set(PostState::Draft),
                 attempts: Set(0),
                 updated_at: Set(now),
                 ..Default::default()
@@ -505,7 +505,7 @@ impl Services {
     ) -> Result<()> {
         let ws = ctx.workspace_id();
         let (txn, post) = self.change_post(ctx, post_id).await?;
-        if post.state == state::PUBLISHING {
+        if post.state == PostState::Publishing {
             return Err(ServiceError::Forbidden(
                 "This post is being published right now. Wait until it is done, then delete it."
                     .into(),
@@ -562,7 +562,7 @@ impl Services {
     ) -> Result<(Vec<post::Model>, Vec<post::Model>)> {
         let upcoming = post::Entity::find()
             .filter(post::Column::WorkspaceId.eq(ws.0))
-            .filter(post::Column::State.eq(state::SCHEDULED))
+            .filter(post::Column::State.eq(PostState::Scheduled))
             .order_by_asc(post::Column::ScheduledAt)
             .limit(limit)
             .all(&self.db)
@@ -570,10 +570,10 @@ impl Services {
         let attention = post::Entity::find()
             .filter(post::Column::WorkspaceId.eq(ws.0))
             .filter(post::Column::State.is_in([
-                state::FAILED,
-                state::PARTIALLY_PUBLISHED,
-                state::UNCONFIRMED,
-                state::WAITING,
+                PostState::Failed,
+                PostState::PartiallyPublished,
+                PostState::Unconfirmed,
+                PostState::Waiting,
             ]))
             .order_by_desc(post::Column::UpdatedAt)
             .limit(limit)
@@ -590,8 +590,8 @@ impl Services {
         filter: &PostFilter,
     ) -> Result<Vec<PostSummary>> {
         let mut query = post::Entity::find().filter(post::Column::WorkspaceId.eq(ws.0));
-        if let Some(state) = &filter.state {
-            query = query.filter(post::Column::State.eq(state.as_str()));
+        if let Some(state) = filter.state {
+            query = query.filter(post::Column::State.eq(state));
         }
         if let Some(campaign) = filter.campaign_id {
             query = query.filter(post::Column::CampaignId.eq(campaign));
@@ -1040,7 +1040,7 @@ async fn withdraw_jobs<C: ConnectionTrait>(conn: &C, post_id: i64) -> Result<()>
         .collect();
     job::Entity::delete_many()
         .filter(job::Column::Subject.is_in(subjects))
-        .filter(job::Column::State.eq(queue::QUEUED))
+        .filter(job::Column::State.eq(queue::JobState::Queued))
         .exec(conn)
         .await?;
     Ok(())

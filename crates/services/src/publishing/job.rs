@@ -2,9 +2,9 @@
 //! attempt a stopped process left open, and telling the author when a target fails.
 
 use super::disconnected_note;
-use super::{CALL_TIMEOUT, PublishTarget, lock_post, outcome, update_post_state};
+use super::{AttemptOutcome, CALL_TIMEOUT, PublishTarget, lock_post, update_post_state};
 use crate::jobs::{Job, JobError};
-use crate::posts::{self, log_post, state};
+use crate::posts::{self, log_post};
 use crate::{Result, ServiceError, Services, emails};
 use domain::media::MediaKind;
 use providers::social::{
@@ -15,6 +15,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use std::sync::Arc;
+use store::entities::states::PostState;
 use store::entities::{job, post, post_target, publish_attempt, social_account, user};
 
 use domain::{Platform, WorkspaceId};
@@ -241,7 +242,7 @@ async fn give_up(services: &Services, target_id: i64, reason: &str) -> Result<()
     ) else {
         return Ok(());
     };
-    if ![state::SCHEDULED, state::PUBLISHING].contains(&target.state.as_str()) {
+    if ![PostState::Scheduled, PostState::Publishing].contains(&target.state) {
         return Ok(());
     }
     let open = publish_attempt::Entity::update_many()
@@ -251,7 +252,7 @@ async fn give_up(services: &Services, target_id: i64, reason: &str) -> Result<()
         )
         .col_expr(
             publish_attempt::Column::Outcome,
-            Expr::value(outcome::UNCONFIRMED),
+            Expr::value(AttemptOutcome::Unconfirmed),
         )
         .col_expr(publish_attempt::Column::Error, Expr::value(reason))
         .filter(publish_attempt::Column::TargetId.eq(target.id))
@@ -270,7 +271,7 @@ async fn give_up(services: &Services, target_id: i64, reason: &str) -> Result<()
             account.username
         );
         let mut row: post_target::ActiveModel = target.into();
-        row.state = Set(state::UNCONFIRMED.to_owned());
+        row.state = Set(PostState::Unconfirmed);
         row.last_error = Set(Some(why.clone()));
         row.updated_at = Set(crate::now());
         row.update(&txn).await?;
@@ -329,7 +330,7 @@ async fn begin(services: &Services, payload: &PublishTarget) -> Result<Step> {
         return Ok(Step::Skip);
     };
     if post.revision != payload.revision
-        || ![state::SCHEDULED, state::PUBLISHING].contains(&target.state.as_str())
+        || ![PostState::Scheduled, PostState::Publishing].contains(&target.state)
     {
         return Ok(Step::Skip);
     }
@@ -359,7 +360,7 @@ async fn begin(services: &Services, payload: &PublishTarget) -> Result<Step> {
     if account.status != "connected" {
         // Held, not failed: it goes out when the account is reconnected.
         let mut row: post_target::ActiveModel = target.into();
-        row.state = Set(state::WAITING.to_owned());
+        row.state = Set(PostState::Waiting);
         row.last_error = Set(Some(if account.status == "disconnected" {
             disconnected_note(&account)
         } else {
@@ -411,7 +412,7 @@ async fn begin(services: &Services, payload: &PublishTarget) -> Result<Step> {
     .insert(&txn)
     .await?;
     let mut row: post_target::ActiveModel = target.into();
-    row.state = Set(state::PUBLISHING.to_owned());
+    row.state = Set(PostState::Publishing);
     row.attempts = Set(number);
     row.updated_at = Set(crate::now());
     let target = row.update(&txn).await?;
@@ -438,7 +439,7 @@ async fn settle(
             close(
                 services,
                 prepared,
-                outcome::PUBLISHED,
+                AttemptOutcome::Published,
                 None,
                 Some(published),
             )
@@ -479,7 +480,14 @@ async fn settle(
                 "{} refused the post: {reason}",
                 platform_of(&prepared.account)?
             );
-            close(services, prepared, outcome::FAILED, Some(&reason), None).await?;
+            close(
+                services,
+                prepared,
+                AttemptOutcome::Failed,
+                Some(&reason),
+                None,
+            )
+            .await?;
             Ok(Finish::Done)
         }
         Err(PublishError::TokenExpired) => {
@@ -492,9 +500,9 @@ async fn settle(
             );
             // The call certainly did not post: close the attempt before anything else.
             let closed = if last_try {
-                outcome::FAILED
+                AttemptOutcome::Failed
             } else {
-                outcome::RETRY
+                AttemptOutcome::Retry
             };
             close(services, prepared, closed, Some(&reason), None).await?;
             crate::token_refresh::refresh_soon(
@@ -555,7 +563,7 @@ async fn reconcile(
             close(
                 services,
                 prepared,
-                outcome::RECONCILED,
+                AttemptOutcome::Reconciled,
                 None,
                 Some(published),
             )
@@ -565,7 +573,14 @@ async fn reconcile(
         Ok(Lookup::NotFound) => {
             let reason = "interrupted; the platform confirmed nothing was posted";
             // Certain that nothing went out: one fresh attempt now is safe, even on the last try.
-            close(services, prepared, outcome::RETRY, Some(reason), None).await?;
+            close(
+                services,
+                prepared,
+                AttemptOutcome::Retry,
+                Some(reason),
+                None,
+            )
+            .await?;
             Ok(Finish::Again)
         }
         Ok(Lookup::Unsupported) => unconfirmed(services, prepared, cause, "cannot tell").await,
@@ -596,7 +611,7 @@ async fn unconfirmed(
     close(
         services,
         prepared,
-        outcome::UNCONFIRMED,
+        AttemptOutcome::Unconfirmed,
         Some(&reason),
         None,
     )
@@ -618,10 +633,24 @@ async fn retry_later(
             "Gave up after {} attempts: {reason}",
             prepared.attempt.number
         );
-        close(services, prepared, outcome::FAILED, Some(&reason), None).await?;
+        close(
+            services,
+            prepared,
+            AttemptOutcome::Failed,
+            Some(&reason),
+            None,
+        )
+        .await?;
         return Ok(Finish::Done);
     }
-    close(services, prepared, outcome::RETRY, Some(&reason), None).await?;
+    close(
+        services,
+        prepared,
+        AttemptOutcome::Retry,
+        Some(&reason),
+        None,
+    )
+    .await?;
     Ok(Finish::Retry(reason, wait))
 }
 
@@ -629,7 +658,7 @@ async fn retry_later(
 async fn close(
     services: &Services,
     prepared: &Prepared,
-    result: &str,
+    result: AttemptOutcome,
     error: Option<&str>,
     published: Option<Published>,
 ) -> Result<()> {
@@ -658,9 +687,9 @@ async fn close(
     };
     let target = prepared.target.clone();
     match (result, published) {
-        (outcome::PUBLISHED | outcome::RECONCILED, Some(p)) => {
+        (AttemptOutcome::Published | AttemptOutcome::Reconciled, Some(p)) => {
             let mut row: post_target::ActiveModel = target.into();
-            row.state = Set(state::PUBLISHED.to_owned());
+            row.state = Set(PostState::Published);
             row.platform_post_id = Set(Some(p.platform_post_id));
             row.permalink = Set(p.permalink);
             row.last_error = Set(None);
@@ -690,7 +719,7 @@ async fn close(
             )
             .await?;
         }
-        (outcome::FAILED, _) => {
+        (AttemptOutcome::Failed, _) => {
             mark_failed(
                 &txn,
                 &services.base_url,
@@ -700,9 +729,9 @@ async fn close(
             )
             .await?;
         }
-        (outcome::UNCONFIRMED, _) => {
+        (AttemptOutcome::Unconfirmed, _) => {
             let mut row: post_target::ActiveModel = target.clone().into();
-            row.state = Set(state::UNCONFIRMED.to_owned());
+            row.state = Set(PostState::Unconfirmed);
             row.last_error = Set(error.map(str::to_owned));
             row.updated_at = Set(now);
             row.update(&txn).await?;
@@ -738,7 +767,7 @@ async fn mark_failed<C: ConnectionTrait>(
 ) -> Result<()> {
     let now = crate::now();
     let mut row: post_target::ActiveModel = target.clone().into();
-    row.state = Set(state::FAILED.to_owned());
+    row.state = Set(PostState::Failed);
     row.last_error = Set(Some(reason.to_owned()));
     row.updated_at = Set(now);
     row.update(conn).await?;

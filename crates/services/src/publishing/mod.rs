@@ -24,7 +24,6 @@ pub mod job;
 pub mod resolve;
 
 use crate::Result;
-use crate::posts::state;
 use crate::queue::{self, NewJob};
 use chrono::{DateTime, Utc};
 use domain::Platform;
@@ -33,22 +32,14 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
+use store::entities::states::PostState;
 use store::entities::{post, post_target, social_account};
 
 /// How many times a target is tried before it is marked failed.
 pub const MAX_ATTEMPTS: i32 = 5;
 
 /// The outcomes a publish attempt ends with.
-pub mod outcome {
-    pub const PUBLISHED: &str = "published";
-    pub const FAILED: &str = "failed";
-    /// Failed in a way that will pass; tried again later.
-    pub const RETRY: &str = "retry";
-    /// Unknown: a person decides.
-    pub const UNCONFIRMED: &str = "unconfirmed";
-    /// The process stopped mid-call; the platform said the post exists.
-    pub const RECONCILED: &str = "reconciled";
-}
+pub use store::entities::states::AttemptOutcome;
 
 /// A publish job: one target, as it was at the post's `revision` when it was queued.
 #[derive(Debug, Serialize, Deserialize)]
@@ -117,11 +108,11 @@ pub(crate) async fn update_post_state<C: ConnectionTrait>(
         .find_also_related(social_account::Entity)
         .all(conn)
         .await?;
-    let states: Vec<&str> = targets.iter().map(|(t, _)| t.state.as_str()).collect();
+    let states: Vec<PostState> = targets.iter().map(|(t, _)| t.state).collect();
     let new_state = aggregate(&states);
     let reasons: Vec<String> = targets
         .iter()
-        .filter(|(t, _)| t.state == state::FAILED || t.state == state::UNCONFIRMED)
+        .filter(|(t, _)| t.state == PostState::Failed || t.state == PostState::Unconfirmed)
         .map(|(t, a)| {
             let who = a
                 .as_ref()
@@ -132,7 +123,7 @@ pub(crate) async fn update_post_state<C: ConnectionTrait>(
         .collect();
     let published_at = targets.iter().filter_map(|(t, _)| t.published_at).max();
     let mut row: post::ActiveModel = post.clone().into();
-    row.state = Set(new_state.to_owned());
+    row.state = Set(new_state);
     row.failure_reason = Set((!reasons.is_empty()).then(|| reasons.join("\n")));
     row.published_at = Set(published_at);
     row.updated_at = Set(crate::now());
@@ -140,25 +131,25 @@ pub(crate) async fn update_post_state<C: ConnectionTrait>(
 }
 
 /// A post's state from its targets' states.
-pub fn aggregate(targets: &[&str]) -> &'static str {
-    let all = |s: &str| !targets.is_empty() && targets.iter().all(|t| *t == s);
-    let any = |s: &str| targets.contains(&s);
-    if targets.is_empty() || all(state::DRAFT) {
-        state::DRAFT
-    } else if all(state::SCHEDULED) {
-        state::SCHEDULED
-    } else if any(state::PUBLISHING) || any(state::SCHEDULED) {
-        state::PUBLISHING
-    } else if any(state::WAITING) {
-        state::WAITING
-    } else if any(state::UNCONFIRMED) {
-        state::UNCONFIRMED
-    } else if all(state::PUBLISHED) {
-        state::PUBLISHED
-    } else if any(state::PUBLISHED) {
-        state::PARTIALLY_PUBLISHED
+pub fn aggregate(targets: &[PostState]) -> PostState {
+    let all = |s: PostState| !targets.is_empty() && targets.iter().all(|t| *t == s);
+    let any = |s: PostState| targets.contains(&s);
+    if targets.is_empty() || all(PostState::Draft) {
+        PostState::Draft
+    } else if all(PostState::Scheduled) {
+        PostState::Scheduled
+    } else if any(PostState::Publishing) || any(PostState::Scheduled) {
+        PostState::Publishing
+    } else if any(PostState::Waiting) {
+        PostState::Waiting
+    } else if any(PostState::Unconfirmed) {
+        PostState::Unconfirmed
+    } else if all(PostState::Published) {
+        PostState::Published
+    } else if any(PostState::Published) {
+        PostState::PartiallyPublished
     } else {
-        state::FAILED
+        PostState::Failed
     }
 }
 
@@ -173,7 +164,7 @@ pub(crate) async fn hold_for_disconnected<C: ConnectionTrait>(
 ) -> Result<usize> {
     let posts: Vec<i64> = post_target::Entity::find()
         .filter(post_target::Column::AccountId.eq(account.id))
-        .filter(post_target::Column::State.is_in([state::SCHEDULED, state::WAITING]))
+        .filter(post_target::Column::State.is_in([PostState::Scheduled, PostState::Waiting]))
         .select_only()
         .column(post_target::Column::PostId)
         .distinct()
@@ -187,7 +178,7 @@ pub(crate) async fn hold_for_disconnected<C: ConnectionTrait>(
         )
         .col_expr(post_target::Column::UpdatedAt, Expr::value(crate::now()))
         .filter(post_target::Column::AccountId.eq(account.id))
-        .filter(post_target::Column::State.is_in([state::SCHEDULED, state::WAITING]))
+        .filter(post_target::Column::State.is_in([PostState::Scheduled, PostState::Waiting]))
         .exec(conn)
         .await?;
     Ok(posts.len())
@@ -210,16 +201,16 @@ mod tests {
 
     #[test]
     fn a_posts_state_follows_its_targets() {
-        use state::*;
-        assert_eq!(aggregate(&[]), DRAFT);
-        assert_eq!(aggregate(&[SCHEDULED, SCHEDULED]), SCHEDULED);
-        assert_eq!(aggregate(&[SCHEDULED, PUBLISHED]), PUBLISHING);
-        assert_eq!(aggregate(&[PUBLISHING, FAILED]), PUBLISHING);
-        assert_eq!(aggregate(&[PUBLISHED, PUBLISHED]), PUBLISHED);
-        assert_eq!(aggregate(&[PUBLISHED, FAILED]), PARTIALLY_PUBLISHED);
-        assert_eq!(aggregate(&[FAILED, FAILED]), FAILED);
-        assert_eq!(aggregate(&[PUBLISHED, UNCONFIRMED]), UNCONFIRMED);
-        assert_eq!(aggregate(&[PUBLISHED, WAITING]), WAITING);
-        assert_eq!(aggregate(&[SCHEDULED, WAITING]), PUBLISHING);
+        use PostState::*;
+        assert_eq!(aggregate(&[]), Draft);
+        assert_eq!(aggregate(&[Scheduled, Scheduled]), Scheduled);
+        assert_eq!(aggregate(&[Scheduled, Published]), Publishing);
+        assert_eq!(aggregate(&[Publishing, Failed]), Publishing);
+        assert_eq!(aggregate(&[Published, Published]), Published);
+        assert_eq!(aggregate(&[Published, Failed]), PartiallyPublished);
+        assert_eq!(aggregate(&[Failed, Failed]), Failed);
+        assert_eq!(aggregate(&[Published, Unconfirmed]), Unconfirmed);
+        assert_eq!(aggregate(&[Published, Waiting]), Waiting);
+        assert_eq!(aggregate(&[Scheduled, Waiting]), Publishing);
     }
 }

@@ -2,10 +2,11 @@
 //! whose outcome was unknown as they found it on the platform.
 
 use super::enqueue;
-use super::{outcome, update_post_state};
-use crate::posts::{self, log_post, state};
+use super::{AttemptOutcome, update_post_state};
+use crate::posts::{self, log_post};
 use crate::workspaces::{Membership, lock_as_editor};
 use sea_orm::sea_query::Expr;
+use store::entities::states::PostState;
 
 use crate::{Result, ServiceError, Services};
 use domain::{Platform, WorkspaceId};
@@ -31,7 +32,7 @@ impl Services {
         post_id: i64,
         target_id: i64,
     ) -> Result<()> {
-        self.requeue(ctx, actor, post_id, target_id, state::FAILED, "retried")
+        self.requeue(ctx, actor, post_id, target_id, PostState::Failed, "retried")
             .await
     }
 
@@ -52,7 +53,7 @@ impl Services {
                     actor,
                     post_id,
                     target_id,
-                    state::UNCONFIRMED,
+                    PostState::Unconfirmed,
                     "publishes again, after checking it was not posted,",
                 )
                 .await
@@ -62,14 +63,14 @@ impl Services {
                 let txn = store::begin_write(&self.db).await?;
                 lock_as_editor(&txn, ctx).await?;
                 let (post, target) = target_in(&txn, ws, post_id, target_id).await?;
-                if target.state != state::UNCONFIRMED {
+                if target.state != PostState::Unconfirmed {
                     return Err(ServiceError::Forbidden(
                         "This account's outcome is already settled.".into(),
                     ));
                 }
                 let now = crate::now();
                 let mut row: post_target::ActiveModel = target.into();
-                row.state = Set(state::PUBLISHED.to_owned());
+                row.state = Set(PostState::Published);
                 row.permalink = Set(permalink);
                 row.last_error = Set(None);
                 row.published_at = Set(Some(now));
@@ -100,7 +101,7 @@ impl Services {
         actor: &user::Model,
         post_id: i64,
         target_id: i64,
-        from: &str,
+        from: PostState,
         verb: &str,
     ) -> Result<()> {
         let ws = ctx.workspace_id();
@@ -110,7 +111,7 @@ impl Services {
         if target.state != from {
             return Err(ServiceError::Forbidden(format!(
                 "This account's post is {}, so there is nothing to retry.",
-                state::label(&target.state).to_lowercase()
+                target.state.label().to_lowercase()
             )));
         }
         let account = social_account::Entity::find_by_id(target.account_id)
@@ -125,14 +126,14 @@ impl Services {
             )
             .col_expr(
                 publish_attempt::Column::Outcome,
-                Expr::value(outcome::FAILED),
+                Expr::value(AttemptOutcome::Failed),
             )
             .filter(publish_attempt::Column::TargetId.eq(target.id))
             .filter(publish_attempt::Column::FinishedAt.is_null())
             .exec(&txn)
             .await?;
         let mut row: post_target::ActiveModel = target.clone().into();
-        row.state = Set(state::SCHEDULED.to_owned());
+        row.state = Set(PostState::Scheduled);
         row.last_error = Set(None);
         row.updated_at = Set(crate::now());
         let target = row.update(&txn).await?;

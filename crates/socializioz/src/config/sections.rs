@@ -307,7 +307,7 @@ pub struct InvitationSettings {
 
 impl Default for InvitationSettings {
     fn default() -> Self {
-        let defaults = services::workspaces::InvitationLimits::default();
+        let defaults = services::workspaces::invitations::InvitationLimits::default();
         Self {
             per_recipient_per_day: defaults.per_recipient_per_day.into(),
             per_inviter_per_hour: defaults.per_inviter_per_hour.into(),
@@ -318,7 +318,9 @@ impl Default for InvitationSettings {
 
 impl InvitationSettings {
     /// The limits, checked: each must be a number from 1.
-    pub fn limits(&self) -> Result<services::workspaces::InvitationLimits, ConfigError> {
+    pub fn limits(
+        &self,
+    ) -> Result<services::workspaces::invitations::InvitationLimits, ConfigError> {
         let count = |name: &str, value: u64| {
             u32::try_from(value)
                 .ok()
@@ -329,7 +331,7 @@ impl InvitationSettings {
                     ))
                 })
         };
-        Ok(services::workspaces::InvitationLimits {
+        Ok(services::workspaces::invitations::InvitationLimits {
             per_recipient_per_day: count("per_recipient_per_day", self.per_recipient_per_day)?,
             per_inviter_per_hour: count("per_inviter_per_hour", self.per_inviter_per_hour)?,
             per_workspace_per_day: count("per_workspace_per_day", self.per_workspace_per_day)?,

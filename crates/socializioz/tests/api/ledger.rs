@@ -343,7 +343,12 @@ async fn the_daily_run_appends_the_head_to_the_witness_file(backend: Backend) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(ran.state, "done", "{:?}", ran.last_error);
+    assert_eq!(
+        ran.state,
+        store::entities::states::JobState::Done,
+        "{:?}",
+        ran.last_error
+    );
 
     let head = check(&app, None).await.head.to_string();
     assert!(head.ends_with(":3"), "{head}");

@@ -24,6 +24,7 @@ mod input_hygiene;
 mod kept_content;
 mod layout;
 mod ledger;
+mod log_trail;
 mod media;
 mod pkce;
 mod platform;

@@ -308,7 +308,9 @@ async fn passing_failures_are_retried_and_permanent_ones_reported(backend: Backe
     let queued = {
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
         store::entities::job::Entity::find()
-            .filter(store::entities::job::Column::State.eq("queued"))
+            .filter(
+                store::entities::job::Column::State.eq(store::entities::states::JobState::Queued),
+            )
             .one(&app.services.db)
             .await
             .unwrap()

@@ -17,6 +17,7 @@ use services::legal_records::{Country, Currency, InvoiceNumber, NewLegalRecord};
 use socializioz::config::Settings;
 use std::path::{Path, PathBuf};
 use store::backup::BackupFile;
+use store::entities::states::{AttemptOutcome, JobState, PostState};
 use store::entities::{
     forget_entry, job, legal_record, media_item, post, post_target, publish_attempt, usage_daily,
 };
@@ -245,7 +246,7 @@ async fn a_damaged_or_foreign_backup_is_refused_and_changes_nothing(backend: Bac
 async fn queued(app: &TestApp, kind: &str) -> Vec<job::Model> {
     job::Entity::find()
         .filter(job::Column::Kind.eq(kind))
-        .filter(job::Column::State.eq("queued"))
+        .filter(job::Column::State.eq(JobState::Queued))
         .all(&app.services.db)
         .await
         .unwrap()
@@ -358,7 +359,7 @@ async fn the_daily_job_backs_up_and_purges_only_backups_past_the_window(backend:
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(ran.state, "done", "{:?}", ran.last_error);
+    assert_eq!(ran.state, JobState::Done, "{:?}", ran.last_error);
 
     assert!(
         !old.exists() && !older.exists(),
@@ -522,7 +523,7 @@ async fn add_post(app: &TestApp, ws: i64, author: i64, at: DateTime<Utc>) -> i64
         author_id: Set(Some(author)),
         body: Set("Hello".to_owned()),
         first_comment: Set(None),
-        state: Set("published".to_owned()),
+        state: Set(PostState::Published),
         failure_reason: Set(None),
         scheduled_at: Set(None),
         schedule_tz: Set(None),
@@ -544,7 +545,7 @@ async fn add_target(app: &TestApp, post_id: i64, account: i64) -> i64 {
         account_id: Set(account),
         body: Set(None),
         options: Set("{}".to_owned()),
-        state: Set("published".to_owned()),
+        state: Set(PostState::Published),
         attempts: Set(1),
         platform_post_id: Set(None),
         permalink: Set(None),
@@ -564,7 +565,7 @@ async fn add_attempt(
     target: i64,
     number: i32,
     finished: Option<DateTime<Utc>>,
-    outcome: Option<&str>,
+    outcome: Option<AttemptOutcome>,
 ) {
     publish_attempt::ActiveModel {
         target_id: Set(target),
@@ -572,7 +573,7 @@ async fn add_attempt(
         idempotency_key: Set(crate::helpers::unique("attempt")),
         started_at: Set(finished.unwrap_or_else(Utc::now)),
         finished_at: Set(finished),
-        outcome: Set(outcome.map(str::to_owned)),
+        outcome: Set(outcome),
         error: Set(None),
         platform_post_id: Set(None),
         ..Default::default()
@@ -637,14 +638,14 @@ async fn usage_is_rolled_up_once_per_day_and_survives_account_deletion(backend: 
     let p1 = add_post(&app, ws, user.id, d1).await;
     let p0 = add_post(&app, ws, user.id, today).await;
     let p1x = add_target(&app, p1, x).await;
-    add_attempt(&app, p1x, 1, Some(d1), Some("failed")).await;
-    add_attempt(&app, p1x, 2, Some(d1), Some("published")).await;
+    add_attempt(&app, p1x, 1, Some(d1), Some(AttemptOutcome::Failed)).await;
+    add_attempt(&app, p1x, 2, Some(d1), Some(AttemptOutcome::Published)).await;
     let p2li = add_target(&app, p2a, li).await;
-    add_attempt(&app, p2li, 1, Some(d2), Some("published")).await;
+    add_attempt(&app, p2li, 1, Some(d2), Some(AttemptOutcome::Published)).await;
     let p1li = add_target(&app, p1, li).await;
     add_attempt(&app, p1li, 1, None, None).await; // still in flight: not an outcome
     let p0x = add_target(&app, p0, x).await;
-    add_attempt(&app, p0x, 1, Some(today), Some("published")).await; // today has not ended
+    add_attempt(&app, p0x, 1, Some(today), Some(AttemptOutcome::Published)).await; // today has not ended
     add_media(&app, ws, user.id, "uploaded", d1).await;
     add_media(&app, ws, user.id, "uploaded", d1).await;
     add_media(&app, ws, user.id, "ai", d2).await;
@@ -949,7 +950,7 @@ async fn finished_jobs_are_purged_after_their_retention_and_dead_ones_kept_longe
             job::Column::UpdatedAt,
             Expr::value(now - chrono::Duration::days(12)),
         )
-        .filter(job::Column::State.is_in(["done", "dead"]))
+        .filter(job::Column::State.is_in([JobState::Done, JobState::Dead]))
         .exec(db)
         .await
         .unwrap();

@@ -1,3 +1,4 @@
+use super::states::ExportState;
 use sea_orm::entity::prelude::*;
 
 /// One "export all my data" request (see the migration).
@@ -8,7 +9,7 @@ pub struct Model {
     pub id: i64,
     pub user_id: i64,
     /// `queued`, `building`, `ready`, `failed` or `expired`.
-    pub state: String,
+    pub state: ExportState,
     /// Work done and to do while building, in rows and files.
     pub progress_done: i64,
     pub progress_total: i64,

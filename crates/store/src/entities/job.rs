@@ -1,3 +1,4 @@
+use super::states::JobState;
 use sea_orm::entity::prelude::*;
 
 /// A durable unit of background work.
@@ -9,7 +10,7 @@ pub struct Model {
     pub kind: String,
     pub payload: String,
     /// `queued`, `running`, `done` or `dead`.
-    pub state: String,
+    pub state: JobState,
     pub run_at: DateTimeUtc,
     pub attempts: i32,
     pub max_attempts: i32,

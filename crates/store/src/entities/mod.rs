@@ -28,6 +28,7 @@ pub mod post_target;
 pub mod publish_attempt;
 pub mod session;
 pub mod social_account;
+pub mod states;
 pub mod usage_daily;
 pub mod user;
 pub mod workspace;

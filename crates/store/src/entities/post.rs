@@ -1,3 +1,4 @@
+use super::states::PostState;
 use sea_orm::entity::prelude::*;
 
 /// A post: the base text every target starts from, its schedule and its overall state.
@@ -13,7 +14,7 @@ pub struct Model {
     pub first_comment: Option<String>,
     /// `draft`, `scheduled`, `publishing`, `published`, `partially_published`, `failed` or
     /// `unconfirmed`.
-    pub state: String,
+    pub state: PostState,
     pub failure_reason: Option<String>,
     pub scheduled_at: Option<DateTimeUtc>,
     /// The time zone the schedule was chosen in, to show it back the same way.

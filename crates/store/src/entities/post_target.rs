@@ -1,3 +1,4 @@
+use super::states::{CommentState, PostState};
 use sea_orm::entity::prelude::*;
 
 /// One account a post goes to, with its own variant of the text and its own outcome.
@@ -12,8 +13,8 @@ pub struct Model {
     pub body: Option<String>,
     /// Platform options as a JSON object.
     pub options: String,
-    /// `draft`, `scheduled`, `publishing`, `published`, `failed` or `unconfirmed`.
-    pub state: String,
+    /// `draft`, `scheduled`, `publishing`, `published`, `failed`, `unconfirmed` or `waiting`.
+    pub state: PostState,
     pub attempts: i32,
     pub platform_post_id: Option<String>,
     pub permalink: Option<String>,
@@ -22,7 +23,7 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// The first comment's outcome: `None` when the post has none (or it is not due yet),
     /// else `pending`, `posting`, `posted`, `failed`, `unconfirmed` or `unsupported`.
-    pub comment_state: Option<String>,
+    pub comment_state: Option<CommentState>,
     /// The first comment's id at the platform, once posted.
     pub comment_id: Option<String>,
     /// Why the first comment failed or is unknown.

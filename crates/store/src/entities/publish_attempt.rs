@@ -1,3 +1,4 @@
+use super::states::AttemptOutcome;
 use sea_orm::entity::prelude::*;
 
 /// One call to a platform to publish a target. Written before the call ("started") and
@@ -14,7 +15,7 @@ pub struct Model {
     pub started_at: DateTimeUtc,
     pub finished_at: Option<DateTimeUtc>,
     /// `published`, `failed`, `retry`, `unconfirmed` or `reconciled`; `None` while in flight.
-    pub outcome: Option<String>,
+    pub outcome: Option<AttemptOutcome>,
     pub error: Option<String>,
     pub platform_post_id: Option<String>,
 }

@@ -316,7 +316,7 @@ async fn item_page(
         .map(|p| UsageRow {
             id: p.id,
             excerpt: services::posts::excerpt(&p.body),
-            state: badge(&p.state),
+            state: badge(p.state),
         })
         .collect();
     let card = MediaCard::from(&item);

@@ -20,7 +20,8 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect};
 use domain::{Email, Language, Password, PersonName, Timezone};
 use services::ServiceError;
-use services::accounts::{AuthError, NewAccount, SignupOrigin};
+use services::accounts::signup::SignupOrigin;
+use services::accounts::{AuthError, NewAccount};
 
 /// The browser that signed up holds this until its confirmation link expires: opening the link
 /// there signs the new account in (see `services::accounts::Services::signup_proof`).
@@ -80,7 +81,7 @@ fn invitation_token(next: &str) -> Option<&str> {
 async fn invitation_of(
     state: &AppState,
     next: &str,
-) -> AppResult<Option<services::workspaces::InvitationView>> {
+) -> AppResult<Option<services::workspaces::invitations::InvitationView>> {
     let Some(token) = invitation_token(next) else {
         return Ok(None);
     };

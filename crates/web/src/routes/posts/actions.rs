@@ -16,7 +16,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use domain::schedule;
 use services::ServiceError;
-use services::posts::{excerpt, state};
+use services::posts::{PostState, excerpt};
 use services::publishing::resolve::Resolution;
 
 /// Ends an action: on success a redirect to `done` with `flash`; a refusal shows the post's
@@ -92,26 +92,26 @@ pub async fn confirm_delete(
         .targets
         .iter()
         .filter(|t| {
-            [state::SCHEDULED, state::WAITING, state::DRAFT].contains(&t.target.state.as_str())
+            [PostState::Scheduled, PostState::Waiting, PostState::Draft].contains(&t.target.state)
         })
         .map(|t| format!("@{}", t.account.username))
         .collect();
     let published = view
         .targets
         .iter()
-        .filter(|t| t.target.state == state::PUBLISHED)
+        .filter(|t| t.target.state == PostState::Published)
         .count();
     let mut consequences = Vec::new();
     let mut button = Some("Delete the post".to_owned());
-    match post.state.as_str() {
-        state::DRAFT => consequences.push(format!("The draft {quoted} is deleted.")),
-        state::PUBLISHING => {
+    match post.state {
+        PostState::Draft => consequences.push(format!("The draft {quoted} is deleted.")),
+        PostState::Publishing => {
             consequences.push(format!(
                 "{quoted} is being published right now. Wait until it is done, then delete it."
             ));
             button = None;
         }
-        state::SCHEDULED | state::WAITING => {
+        PostState::Scheduled | PostState::Waiting => {
             let when = post
                 .scheduled_at
                 .map(|at| format!(" for {}", schedule::describe(at, zone_of(&m))))

@@ -11,7 +11,7 @@ use crate::routes::render;
 use askama::Template;
 use axum::extract::{Query, State};
 use domain::schedule;
-use services::posts::{PostFilter, PostGroup, PostSummary, state};
+use services::posts::{PostFilter, PostGroup, PostState, PostSummary};
 use store::entities::{campaign, social_account};
 
 /// The filters of the list and the calendar, as they come in the query.
@@ -26,10 +26,7 @@ pub struct Filters {
 impl Filters {
     pub fn to_filter(&self) -> PostFilter {
         PostFilter {
-            state: state::ALL
-                .iter()
-                .find(|s| **s == self.state)
-                .map(|s| (*s).to_owned()),
+            state: PostState::parse(&self.state),
             account_id: self.account.parse().ok(),
             campaign_id: self.campaign.parse().ok(),
             from: None,
@@ -67,7 +64,10 @@ impl FilterChoices {
     pub async fn load(state: &AppState, m: &WorkspaceMember, current: Filters) -> AppResult<Self> {
         let ws = m.membership.workspace_id();
         Ok(Self {
-            states: state::ALL.iter().map(|s| (*s, state::label(s))).collect(),
+            states: PostState::ALL
+                .iter()
+                .map(|s| (s.as_str(), s.label()))
+                .collect(),
             accounts: state.services.accounts_of(ws).await?,
             campaigns: state.services.campaigns_of(ws).await?,
             current,
@@ -137,8 +137,8 @@ impl PostLine {
             } else {
                 excerpt
             },
-            state: badge_at(&post.state, post.scheduled_at, now),
-            scheduled: shown_state(&post.state, post.scheduled_at, now) == state::SCHEDULED,
+            state: badge_at(post.state, post.scheduled_at, now),
+            scheduled: shown_state(post.state, post.scheduled_at, now) == PostState::Scheduled,
             platforms: summary
                 .accounts
                 .iter()

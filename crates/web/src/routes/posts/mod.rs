@@ -13,6 +13,7 @@ use axum::Router;
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use domain::Timezone;
+use services::posts::PostState;
 
 /// The routes of a workspace's posts: the list, the composer, a post's page and actions, and
 /// the calendar.
@@ -90,19 +91,18 @@ pub struct StateBadge {
     pub label: &'static str,
 }
 
-pub fn badge(state: &str) -> StateBadge {
-    use services::posts::state;
+pub fn badge(state: PostState) -> StateBadge {
     StateBadge {
         class: match state {
-            state::PUBLISHED => "ok",
-            state::FAILED => "bad",
-            state::PARTIALLY_PUBLISHED | state::UNCONFIRMED => "warn",
-            state::SCHEDULED | state::PUBLISHING => "info",
+            PostState::Published => "ok",
+            PostState::Failed => "bad",
+            PostState::PartiallyPublished | PostState::Unconfirmed => "warn",
+            PostState::Scheduled | PostState::Publishing => "info",
             _ => "muted",
         },
         label: match state {
-            state::PUBLISHING => "Publishing…",
-            other => state::label(other),
+            PostState::Publishing => "Publishing…",
+            other => other.label(),
         },
     }
 }
@@ -111,46 +111,56 @@ pub fn badge(state: &str) -> StateBadge {
 /// one whose time has come is publishing, because its job is due and a worker takes it up at
 /// once. So "Publish now" (which saves the post scheduled for the moment it is sent) lands on a
 /// page that says "Publishing…", never "Scheduled" for a time already past.
-pub fn shown_state(state: &str, due: Option<DateTime<Utc>>, now: DateTime<Utc>) -> &str {
-    use services::posts::state as s;
-    if state == s::SCHEDULED && due.is_some_and(|at| at <= now) {
-        s::PUBLISHING
+pub fn shown_state(state: PostState, due: Option<DateTime<Utc>>, now: DateTime<Utc>) -> PostState {
+    if state == PostState::Scheduled && due.is_some_and(|at| at <= now) {
+        PostState::Publishing
     } else {
         state
     }
 }
 
 /// The badge of [`shown_state`].
-pub fn badge_at(state: &str, due: Option<DateTime<Utc>>, now: DateTime<Utc>) -> StateBadge {
+pub fn badge_at(state: PostState, due: Option<DateTime<Utc>>, now: DateTime<Utc>) -> StateBadge {
     badge(shown_state(state, due, now))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use services::posts::state;
 
     #[test]
     fn a_scheduled_post_whose_time_has_come_shows_as_publishing() {
         let now = chrono::Utc::now();
         let past = Some(now - chrono::Duration::seconds(1));
         let future = Some(now + chrono::Duration::minutes(5));
-        assert_eq!(shown_state(state::SCHEDULED, past, now), state::PUBLISHING);
         assert_eq!(
-            shown_state(state::SCHEDULED, Some(now), now),
-            state::PUBLISHING
+            shown_state(PostState::Scheduled, past, now),
+            PostState::Publishing
         );
-        assert_eq!(shown_state(state::SCHEDULED, future, now), state::SCHEDULED);
-        assert_eq!(shown_state(state::SCHEDULED, None, now), state::SCHEDULED);
+        assert_eq!(
+            shown_state(PostState::Scheduled, Some(now), now),
+            PostState::Publishing
+        );
+        assert_eq!(
+            shown_state(PostState::Scheduled, future, now),
+            PostState::Scheduled
+        );
+        assert_eq!(
+            shown_state(PostState::Scheduled, None, now),
+            PostState::Scheduled
+        );
         for other in [
-            state::DRAFT,
-            state::PUBLISHED,
-            state::FAILED,
-            state::WAITING,
+            PostState::Draft,
+            PostState::Published,
+            PostState::Failed,
+            PostState::Waiting,
         ] {
             assert_eq!(shown_state(other, past, now), other);
         }
-        assert_eq!(badge_at(state::SCHEDULED, past, now).label, "Publishing…");
-        assert_eq!(badge(state::SCHEDULED).label, "Scheduled");
+        assert_eq!(
+            badge_at(PostState::Scheduled, past, now).label,
+            "Publishing…"
+        );
+        assert_eq!(badge(PostState::Scheduled).label, "Scheduled");
     }
 }

@@ -10,15 +10,15 @@ use crate::routes::render;
 use askama::Template;
 use axum::extract::State;
 use domain::schedule;
-use services::posts::{PostView, effective_text, state};
-use services::publishing::outcome;
+use services::posts::{PostState, PostView, effective_text};
+use services::publishing::AttemptOutcome;
 
 pub struct TargetRow {
     pub id: i64,
     pub platform: String,
     pub username: String,
     pub state: StateBadge,
-    pub raw_state: String,
+    pub raw_state: PostState,
     pub text: String,
     pub attempts: i32,
     pub error: Option<String>,
@@ -38,21 +38,20 @@ pub struct CommentLine {
 }
 
 fn comment_line(target: &services::posts::TargetView) -> Option<CommentLine> {
-    use services::first_comments::state as c;
+    use services::first_comments::CommentState as c;
     let t = &target.target;
     let why = t.comment_error.clone().unwrap_or_default();
-    let (text, retryable, warn) = match t.comment_state.as_deref()? {
-        c::PENDING => (
+    let (text, retryable, warn) = match t.comment_state? {
+        c::Pending => (
             "First comment: waiting to be posted.".to_owned(),
             false,
             false,
         ),
-        c::POSTING => ("First comment: being posted.".to_owned(), false, false),
-        c::POSTED => ("First comment: posted.".to_owned(), false, false),
-        c::FAILED => (format!("First comment failed. {why}"), true, true),
-        c::UNCONFIRMED => (format!("First comment needs a check. {why}"), true, true),
-        c::UNSUPPORTED => (format!("No first comment: {why}"), false, false),
-        _ => return None,
+        c::Posting => ("First comment: being posted.".to_owned(), false, false),
+        c::Posted => ("First comment: posted.".to_owned(), false, false),
+        c::Failed => (format!("First comment failed. {why}"), true, true),
+        c::Unconfirmed => (format!("First comment needs a check. {why}"), true, true),
+        c::Unsupported => (format!("No first comment: {why}"), false, false),
     };
     Some(CommentLine {
         text,
@@ -143,17 +142,17 @@ pub async fn build(
             number: a.number,
             started: fmt(a.started_at),
             finished: a.finished_at.map(fmt).unwrap_or_else(|| "—".into()),
-            outcome: match a.outcome.as_deref() {
+            outcome: match a.outcome {
                 None => "in flight".into(),
-                Some(outcome::RETRY) => "will retry".into(),
-                Some(other) => other.to_owned(),
+                Some(AttemptOutcome::Retry) => "will retry".into(),
+                Some(other) => other.as_str().to_owned(),
             },
             error: a.error.clone().unwrap_or_default(),
         })
         .collect();
     let title = services::posts::excerpt(&post.body);
     let now = services::now();
-    let shown = shown_state(&post.state, post.scheduled_at, now);
+    let shown = shown_state(post.state, post.scheduled_at, now);
     Ok(PostPage {
         layout: Layout::for_member(state, m, if title.is_empty() { "Post" } else { &title }),
         errors,
@@ -165,8 +164,8 @@ pub async fn build(
                 id: t.target.id,
                 platform: platform_label(&t.account.platform).to_owned(),
                 username: t.account.username.clone(),
-                state: badge_at(&t.target.state, post.scheduled_at, now),
-                raw_state: t.target.state.clone(),
+                state: badge_at(t.target.state, post.scheduled_at, now),
+                raw_state: t.target.state,
                 text: effective_text(&post.body, t.target.body.as_deref()).to_owned(),
                 attempts: t.target.attempts,
                 error: t.target.last_error.clone(),
@@ -188,16 +187,16 @@ pub async fn build(
                 has_thumb: m.thumb_key.is_some(),
             })
             .collect(),
-        state: badge_at(&post.state, post.scheduled_at, now),
+        state: badge_at(post.state, post.scheduled_at, now),
         when: post.scheduled_at.map(fmt),
         published: post.published_at.map(fmt),
         campaign: campaign.map(|c| (c.id, c.name, c.colour.trim_start_matches('#').to_owned())),
         failure: post.failure_reason.clone(),
         can_edit: m.membership.role.can_publish(),
-        editable: [state::DRAFT, state::SCHEDULED].contains(&shown),
-        scheduled: shown == state::SCHEDULED,
-        deletable: shown != state::PUBLISHING,
-        publishing: shown == state::PUBLISHING,
+        editable: [PostState::Draft, PostState::Scheduled].contains(&shown),
+        scheduled: shown == PostState::Scheduled,
+        deletable: shown != PostState::Publishing,
+        publishing: shown == PostState::Publishing,
         reschedule_value: post
             .scheduled_at
             .map(|at| {

@@ -10,12 +10,12 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
-use services::posts::{PostView, state};
+use services::posts::{PostState, PostView};
 
 #[derive(serde::Serialize)]
 struct PostStatus {
     /// The state as the page shows it (see `shown_state`).
-    state: String,
+    state: &'static str,
     label: &'static str,
     /// The badge's `state-…` class.
     class: &'static str,
@@ -27,7 +27,7 @@ struct PostStatus {
 #[derive(serde::Serialize)]
 struct TargetStatus {
     id: i64,
-    state: String,
+    state: &'static str,
     label: &'static str,
     class: &'static str,
     attempts: i32,
@@ -45,20 +45,20 @@ pub async fn status(
         .post_view(m.membership.workspace_id(), post_id)
         .await?;
     let now = services::now();
-    let shown = shown_state(&post.state, post.scheduled_at, now);
-    let badge = badge_at(&post.state, post.scheduled_at, now);
+    let shown = shown_state(post.state, post.scheduled_at, now);
+    let badge = badge_at(post.state, post.scheduled_at, now);
     let body = PostStatus {
-        state: shown.to_owned(),
+        state: shown.as_str(),
         label: badge.label,
         class: badge.class,
-        publishing: shown == state::PUBLISHING,
+        publishing: shown == PostState::Publishing,
         targets: targets
             .iter()
             .map(|t| {
-                let badge = badge_at(&t.target.state, post.scheduled_at, now);
+                let badge = badge_at(t.target.state, post.scheduled_at, now);
                 TargetStatus {
                     id: t.target.id,
-                    state: shown_state(&t.target.state, post.scheduled_at, now).to_owned(),
+                    state: shown_state(t.target.state, post.scheduled_at, now).as_str(),
                     label: badge.label,
                     class: badge.class,
                     attempts: t.target.attempts,

@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
 use services::ServiceError;
-use services::export::{self, ExportFile, ExportStatus};
+use services::export::{self, ExportFile, ExportState, ExportStatus};
 use store::entities::{consent_record, data_export};
 
 /// A ledger row in words: what was decided, what it allows, and where.
@@ -29,7 +29,7 @@ struct Row {
 /// The newest export, as the page shows it.
 struct ExportView {
     id: i64,
-    state: String,
+    state: ExportState,
     running: bool,
     done: i64,
     total: i64,
@@ -42,7 +42,7 @@ struct ExportView {
 }
 
 fn percent(e: &data_export::Model) -> i64 {
-    if e.state == export::READY {
+    if e.state.is_ready() {
         100
     } else if e.progress_total > 0 {
         (e.progress_done.clamp(0, e.progress_total) * 100) / e.progress_total
@@ -55,7 +55,7 @@ impl ExportView {
     fn from(e: &data_export::Model, tz: &str) -> Self {
         Self {
             id: e.id,
-            state: e.state.clone(),
+            state: e.state,
             running: export::is_running(e),
             done: e.progress_done,
             total: e.progress_total,
@@ -153,7 +153,7 @@ pub async fn request_export(State(state): State<AppState>, user: CurrentUser) ->
 /// The newest export's progress, for the page's script.
 #[derive(serde::Serialize)]
 struct StatusBody {
-    state: String,
+    state: &'static str,
     done: i64,
     total: i64,
     percent: i64,
@@ -164,14 +164,14 @@ pub async fn export_status(State(state): State<AppState>, user: CurrentUser) -> 
     let status = state.services.export_status(user.auth.user_id()).await?;
     let body = match &status.latest {
         Some(e) => StatusBody {
-            state: e.state.clone(),
+            state: e.state.as_str(),
             done: e.progress_done,
             total: e.progress_total,
             percent: percent(e),
             running: export::is_running(e),
         },
         None => StatusBody {
-            state: "none".to_owned(),
+            state: "none",
             done: 0,
             total: 0,
             percent: 0,

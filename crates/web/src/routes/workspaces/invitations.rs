@@ -46,7 +46,7 @@ pub async fn create(
     match result {
         // A limit on invitations: the form again, the reason next to the address.
         Err(ServiceError::Invalid {
-            field: services::workspaces::LIMIT_FIELD,
+            field: services::workspaces::invitations::LIMIT_FIELD,
             message,
         }) => {
             let mut errors = FieldErrors::new();

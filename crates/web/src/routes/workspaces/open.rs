@@ -73,7 +73,7 @@ pub async fn show(State(state): State<AppState>, m: WorkspaceMember) -> AppResul
             .scheduled_at
             .map(|at| domain::schedule::describe(at, tz))
             .unwrap_or_default(),
-        state: crate::routes::posts::badge(&p.state),
+        state: crate::routes::posts::badge(p.state),
     };
     let accounts = state
         .services

@@ -1,252 +1,23 @@
-//! The consent ledger: an append-only record of every cookie decision and policy acceptance,
-//! each row carrying the hash of the one before it, so that an edit or a deletion anywhere
-//! breaks the chain and [`Services::check_consent_ledger`] says where.
-//!
-//! **Who consented.** A row recorded while someone was signed in carries a `subject`: a keyed
-//! hash (the instance's secret key) of their user id and a random salt of theirs
-//! (`consent_subjects`); a row recorded while nobody was signed in carries none. The row hash
-//! covers the subject but not `user_id`, and the check recomputes the subject from `user_id`,
-//! so a row set onto a person it was not recorded for (an anonymous visitor's choice, or
-//! another person's) breaks the chain at that row. The row hash itself is keyed too (hash
-//! version 2), so without the key nobody can write a row, or a subject, that passes.
-//!
-//! **Detachment.** Deleting an account keeps its rows as proof of consent and clears their
-//! `user_id`. In the same transaction the deletion appends one `detach` marker per subject
-//! (a row of the chain like any other, naming the subject and nobody else), and deletes the
-//! person's salt, after which the subject left on their rows leads to nobody, even for
-//! someone who holds the key. The check accepts a row without `user_id` but with a subject
-//! only when a later marker names that subject; a row detached any other way breaks the chain.
-//!
-//! **Rows from before subjects were bound** (hash version 1, written before migration 18) keep
-//! their plain SHA-256 over the other fields and are checked as they always were: rewriting
-//! their hashes would erase the very evidence the chain exists for. Who they belong to is not
-//! covered, and the check says how many there are. No version-1 row may follow a version-2 one.
-//!
-//! **Outside witness.** The chain's head lives in the same database, so someone who can write
-//! to it could cut the newest rows and move the head back. The head and length ([`Head`],
-//! `HASH:LENGTH`) are printed by `admin consent verify`, logged by the daily retention run and,
-//! with `consent.witness_file`, appended to a file outside the database; `verify --expect-head`
-//! then checks that the row at the witnessed position still has the witnessed hash (rows
-//! appended since are fine; a shortened or rewritten chain is not).
+//! Checking the consent ledger: the row hashes (version 1, plain SHA-256; version 2, keyed), the
+//! walk along the chain that finds the first broken row and checks who each row belongs to, the
+//! chain's head for the outside witness, and the daily hand-over of that head.
 
-use crate::{Result, ServiceError, Services};
-use sea_orm::sea_query::Expr;
+use super::kinds::Event;
+use crate::{Result, Services};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
+    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use store::entities::{consent_chain, consent_record, consent_subject};
 
-/// What happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Event {
-    /// A first choice for this browser.
-    Grant,
-    /// A later choice that adds categories or keeps them.
-    Update,
-    /// A later choice that takes categories back.
-    Withdraw,
-    /// The browser's Global Privacy Control signal was applied.
-    Gpc,
-    PolicyAccept,
-    /// Not a decision: an account deletion detached the rows of the subject this row names.
-    Detach,
-}
-
-impl Event {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Grant => "grant",
-            Self::Update => "update",
-            Self::Withdraw => "withdraw",
-            Self::Gpc => "gpc",
-            Self::PolicyAccept => "policy_accept",
-            Self::Detach => "detach",
-        }
-    }
-}
-
-impl Event {
-    const ALL: [Event; 6] = [
-        Self::Grant,
-        Self::Update,
-        Self::Withdraw,
-        Self::Gpc,
-        Self::PolicyAccept,
-        Self::Detach,
-    ];
-
-    /// The event a ledger row names; `None` for a code this version does not know.
-    pub fn parse(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|e| e.as_str() == code)
-    }
-}
-
-/// Where it happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    CookieBanner,
-    CookiePolicyPage,
-    Gpc,
-    Signup,
-    BillingCheckout,
-    PolicyUpdate,
-    /// Where detachment markers come from.
-    AccountDeletion,
-}
-
-impl Source {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::CookieBanner => "cookie_banner",
-            Self::CookiePolicyPage => "cookie_policy_page",
-            Self::Gpc => "gpc",
-            Self::Signup => "signup",
-            Self::BillingCheckout => "billing_checkout",
-            Self::PolicyUpdate => "policy_update",
-            Self::AccountDeletion => "account_deletion",
-        }
-    }
-
-    const ALL: [Source; 7] = [
-        Self::CookieBanner,
-        Self::CookiePolicyPage,
-        Self::Gpc,
-        Self::Signup,
-        Self::BillingCheckout,
-        Self::PolicyUpdate,
-        Self::AccountDeletion,
-    ];
-
-    /// The source a ledger row names; `None` for a code this version does not know.
-    pub fn parse(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == code)
-    }
-
-    /// Where, in words that follow what was decided.
-    pub fn label(&self) -> &'static str {
-        match self {
-            Self::CookieBanner => "from the cookie banner",
-            Self::CookiePolicyPage => "from the cookie policy page",
-            Self::Gpc => "by your browser's Global Privacy Control signal",
-            Self::Signup => "at sign-up",
-            Self::BillingCheckout => "at the billing checkout",
-            Self::PolicyUpdate => "when the policies were updated",
-            Self::AccountDeletion => "when the account was deleted",
-        }
-    }
-}
-
-/// A ledger row in words, for the person's own history (the download keeps the codes).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Described {
-    /// "Accepted Terms of Service 1.1", "Turned Marketing on, Analytics off".
-    pub what: String,
-    /// The cookie categories allowed from then on ("Essential, Marketing"); empty for policy
-    /// acceptances.
-    pub allowed: String,
-    /// "from the cookie banner", "at sign-up".
-    pub source: String,
-}
-
-/// Describes a ledger row in English.
-pub fn describe(row: &consent_record::Model) -> Described {
-    use domain::Language::English;
-    use domain::consent::Category;
-    use domain::policy::PolicyKind;
-    let granted: Vec<Category> = row
-        .categories
-        .split(',')
-        .filter_map(|key| Category::parse(key).ok())
-        .collect();
-    let event = Event::parse(&row.event);
-    let what = match event {
-        Some(Event::PolicyAccept) => {
-            let policies: serde_json::Map<String, serde_json::Value> =
-                serde_json::from_str(&row.policies).unwrap_or_default();
-            let named: Vec<String> = PolicyKind::ALL
-                .iter()
-                .filter_map(|kind| {
-                    let version = policies.get(kind.slug())?.get("version")?.as_str()?;
-                    Some(format!("{} {version}", kind.title()))
-                })
-                .collect();
-            if named.is_empty() {
-                "Accepted the policies".to_owned()
-            } else {
-                format!("Accepted {}", named.join(", "))
-            }
-        }
-        Some(Event::Detach) => "Detached from a deleted account".to_owned(),
-        Some(cookie_event) => {
-            // Those turned on first, then those turned off.
-            let (on, off): (Vec<Category>, Vec<Category>) = Category::ALL
-                .into_iter()
-                .filter(Category::optional)
-                .partition(|c| granted.contains(c));
-            let states: Vec<String> = on
-                .iter()
-                .map(|c| format!("{} on", c.name(English)))
-                .chain(off.iter().map(|c| format!("{} off", c.name(English))))
-                .collect();
-            let verb = if cookie_event == Event::Grant {
-                "Chose"
-            } else {
-                "Turned"
-            };
-            format!("{verb} {}", states.join(", "))
-        }
-        None => "A decision this version cannot describe".to_owned(),
-    };
-    let allowed = if matches!(event, Some(Event::PolicyAccept | Event::Detach)) {
-        String::new()
-    } else {
-        granted
-            .iter()
-            .map(|c| c.name(English))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    Described {
-        what,
-        allowed,
-        source: Source::parse(&row.source)
-            .map(|s| s.label().to_owned())
-            .unwrap_or_else(|| "elsewhere".to_owned()),
-    }
-}
-
-/// One decision to append.
-#[derive(Debug, Clone)]
-pub struct Decision {
-    pub consent_id: String,
-    pub user_id: Option<i64>,
-    pub event: Event,
-    pub categories: String,
-    /// The policies the decision refers to, with version and SHA-256, as JSON.
-    pub policies: serde_json::Value,
-    pub source: Source,
-    pub locale: String,
-    /// The client's address; only its keyed hash is stored.
-    pub client: String,
-    /// The browser family.
-    pub browser: String,
-}
-
-/// The purpose of the key that hashes version-2 rows.
-const ROW_KEY: &str = "consent-ledger-row";
-/// The purpose of the key that makes subjects.
-const SUBJECT_KEY: &str = "consent-subject";
-/// The hash version of every row written now.
-const VERSION: i32 = 2;
 /// Rows read at a time by the check.
-const PAGE: u64 = 1000;
+pub(crate) const PAGE: u64 = 1000;
 
 /// The fields a version-1 row's hash covers, in a fixed order, serialised as a JSON array so
 /// that no two different rows can produce the same text. Neither the subject nor a key.
-fn row_hash_v1(row: &consent_record::Model) -> String {
+pub(crate) fn row_hash_v1(row: &consent_record::Model) -> String {
     let fields = serde_json::json!([
         row.id,
         row.consent_id,
@@ -267,7 +38,7 @@ fn row_hash_v1(row: &consent_record::Model) -> String {
 
 /// A version-2 row's hash: keyed, over the version, every field but `user_id` (the subject
 /// stands for it) and the previous hash.
-fn row_hash_v2(keys: &crate::tokens::Keys, row: &consent_record::Model) -> String {
+pub(crate) fn row_hash_v2(keys: &crate::tokens::Keys, row: &consent_record::Model) -> String {
     let fields = serde_json::json!([
         VERSION,
         row.id,
@@ -289,7 +60,7 @@ fn row_hash_v2(keys: &crate::tokens::Keys, row: &consent_record::Model) -> Strin
 }
 
 /// The subject of `user_id`'s rows, given their salt.
-fn subject_of(keys: &crate::tokens::Keys, user_id: i64, salt: &str) -> String {
+pub(crate) fn subject_of(keys: &crate::tokens::Keys, user_id: i64, salt: &str) -> String {
     keys.mac(SUBJECT_KEY, format!("{user_id}:{salt}").as_bytes())
 }
 
@@ -375,32 +146,9 @@ pub struct LedgerCheck {
     pub witness: Option<WitnessCheck>,
 }
 
-/// Who a new row is about.
-enum Who {
-    Nobody,
-    /// A signed-in person: the subject is theirs (their salt is made if they have none yet).
-    Person(i64),
-    /// A detachment marker: the subject whose rows are detached.
-    Detached(String),
-}
-
-/// A row to append, every field as stored except the chain's.
-struct NewRow {
-    consent_id: String,
-    who: Who,
-    event: Event,
-    categories: String,
-    policies: String,
-    banner_version: String,
-    source: Source,
-    locale: String,
-    ip_hash: String,
-    browser: String,
-}
-
 /// A read of the whole ledger that sees one moment: rows appended meanwhile by a running
 /// server are not half-seen (a row without its head, a detached row without its marker).
-async fn snapshot(db: &store::Db) -> Result<DatabaseTransaction> {
+pub(crate) async fn snapshot(db: &store::Db) -> Result<DatabaseTransaction> {
     use sea_orm::{AccessMode, DbBackend, IsolationLevel};
     Ok(match db.get_database_backend() {
         DbBackend::Postgres => {
@@ -416,7 +164,7 @@ async fn snapshot(db: &store::Db) -> Result<DatabaseTransaction> {
 }
 
 /// The walk along the chain, one row at a time.
-struct Walk<'a> {
+pub(crate) struct Walk<'a> {
     keys: &'a crate::tokens::Keys,
     /// Each person's salt, by user id.
     salts: HashMap<i64, String>,
@@ -432,10 +180,8 @@ struct Walk<'a> {
     found_at: Option<u64>,
 }
 
-type Broken = (i64, String);
-
 impl<'a> Walk<'a> {
-    fn new(
+    pub(crate) fn new(
         keys: &'a crate::tokens::Keys,
         salts: HashMap<i64, String>,
         markers: HashMap<String, i64>,
@@ -456,7 +202,7 @@ impl<'a> Walk<'a> {
         }
     }
 
-    fn step(&mut self, row: &consent_record::Model) -> std::result::Result<(), Broken> {
+    pub(crate) fn step(&mut self, row: &consent_record::Model) -> std::result::Result<(), Broken> {
         let broken = |reason: &str| Err((row.id, reason.to_owned()));
         if row.prev_hash != self.prev {
             return broken("it does not link to the row before it (a row was deleted or inserted)");
@@ -492,7 +238,10 @@ impl<'a> Walk<'a> {
     }
 
     /// A version-2 row's `user_id` against the subject its hash covers.
-    fn subject(&mut self, row: &consent_record::Model) -> std::result::Result<(), Broken> {
+    pub(crate) fn subject(
+        &mut self,
+        row: &consent_record::Model,
+    ) -> std::result::Result<(), Broken> {
         let broken = |reason: &str| Err((row.id, reason.to_owned()));
         if row.event == Event::Detach.as_str() {
             if row.user_id.is_some() || row.subject.is_empty() {
@@ -533,168 +282,36 @@ impl<'a> Walk<'a> {
     }
 }
 
+/// Whether an intact chain of `rows` rows still holds the witnessed head.
+pub(crate) fn witness_check(
+    w: &Witnessed,
+    rows: u64,
+    found_at: Option<u64>,
+    at_length: Option<String>,
+) -> WitnessCheck {
+    match (w.length, found_at) {
+        (Some(length), _) if length > rows => WitnessCheck::Fails {
+            reason: format!(
+                "the ledger has {rows} rows, fewer than the {length} witnessed: rows were removed \
+                 from its end and its head moved back"
+            ),
+        },
+        (Some(length), _) if at_length.as_deref() != Some(w.hash.as_str()) => WitnessCheck::Fails {
+            reason: format!(
+                "row {length} of the ledger is not the witnessed one: the ledger was rewritten up \
+                 to there"
+            ),
+        },
+        (Some(length), _) => WitnessCheck::Holds { position: length },
+        (None, Some(position)) => WitnessCheck::Holds { position },
+        (None, None) => WitnessCheck::Fails {
+            reason: "no row of the ledger has the witnessed hash: rows were removed or rewritten"
+                .to_owned(),
+        },
+    }
+}
+
 impl Services {
-    /// Appends a decision to the ledger.
-    pub async fn record_consent(&self, d: Decision) -> Result<consent_record::Model> {
-        self.record_consent_in(&self.db, d).await
-    }
-
-    /// Appends a decision within the caller's transaction (a savepoint inside it), so that a
-    /// decision and the change it belongs to (a new account, say) are written together or not
-    /// at all.
-    pub async fn record_consent_in<C: TransactionTrait>(
-        &self,
-        conn: &C,
-        d: Decision,
-    ) -> Result<consent_record::Model> {
-        let row = NewRow {
-            consent_id: d.consent_id,
-            who: d.user_id.map(Who::Person).unwrap_or(Who::Nobody),
-            event: d.event,
-            categories: d.categories,
-            policies: d.policies.to_string(),
-            banner_version: domain::consent::BANNER_VERSION.to_owned(),
-            source: d.source,
-            locale: d.locale,
-            ip_hash: self.keys.mac("ip", d.client.as_bytes()),
-            browser: d.browser,
-        };
-        self.append(conn, row).await
-    }
-
-    /// Appends one detachment marker for each subject of `users`' rows, in the transaction of
-    /// the deletion that is about to detach those rows (clear their `user_id`) and delete the
-    /// salts. Returns the number of markers.
-    pub async fn record_consent_detachments<C: TransactionTrait + ConnectionTrait>(
-        &self,
-        conn: &C,
-        users: &[i64],
-    ) -> Result<u64> {
-        if users.is_empty() {
-            return Ok(0);
-        }
-        let mut subjects: Vec<String> = consent_record::Entity::find()
-            .select_only()
-            .column(consent_record::Column::Subject)
-            .distinct()
-            .filter(consent_record::Column::UserId.is_in(users.iter().copied()))
-            .filter(consent_record::Column::HashVersion.eq(VERSION))
-            .filter(consent_record::Column::Subject.ne(""))
-            .into_tuple()
-            .all(conn)
-            .await?;
-        subjects.sort();
-        let markers = subjects.len() as u64;
-        for subject in subjects {
-            let marker = NewRow {
-                consent_id: String::new(),
-                who: Who::Detached(subject),
-                event: Event::Detach,
-                categories: String::new(),
-                policies: "{}".to_owned(),
-                banner_version: String::new(),
-                source: Source::AccountDeletion,
-                locale: String::new(),
-                ip_hash: String::new(),
-                browser: String::new(),
-            };
-            self.append(conn, marker).await?;
-        }
-        Ok(markers)
-    }
-
-    async fn append<C: TransactionTrait>(
-        &self,
-        conn: &C,
-        new: NewRow,
-    ) -> Result<consent_record::Model> {
-        use sea_orm::sea_query::ExprTrait;
-        let txn = conn.begin().await?;
-        // Writing the head first takes the write lock (PostgreSQL row lock, SQLite writer), so
-        // appends happen one at a time and every row links to the one before it.
-        let bumped = consent_chain::Entity::update_many()
-            .col_expr(
-                consent_chain::Column::Length,
-                Expr::col(consent_chain::Column::Length).add(1),
-            )
-            .filter(consent_chain::Column::Id.eq(1))
-            .exec(&txn)
-            .await?;
-        if bumped.rows_affected != 1 {
-            return Err(anyhow::anyhow!("the consent chain head is missing").into());
-        }
-        let head = consent_chain::Entity::find_by_id(1)
-            .one(&txn)
-            .await?
-            .ok_or_else(|| {
-                ServiceError::Unexpected(anyhow::anyhow!("the consent chain head is missing"))
-            })?;
-        let (user_id, subject) = match new.who {
-            Who::Nobody => (None, String::new()),
-            Who::Person(user) => (Some(user), self.subject_in(&txn, user).await?),
-            Who::Detached(subject) => (None, subject),
-        };
-        let mut row = consent_record::ActiveModel {
-            consent_id: Set(new.consent_id),
-            user_id: Set(user_id),
-            event: Set(new.event.as_str().to_owned()),
-            categories: Set(new.categories),
-            policies: Set(new.policies),
-            banner_version: Set(new.banner_version),
-            source: Set(new.source.as_str().to_owned()),
-            locale: Set(new.locale),
-            ip_hash: Set(new.ip_hash),
-            browser: Set(new.browser),
-            created_at: Set(crate::now()),
-            prev_hash: Set(head.head_hash.clone()),
-            // Unique and unknown until the id is known; replaced below in the same transaction.
-            row_hash: Set(format!("pending-{}", crate::tokens::random_token())),
-            subject: Set(subject),
-            hash_version: Set(VERSION),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        let hash = row_hash_v2(&self.keys, &row);
-        row.row_hash = hash.clone();
-        consent_record::Entity::update_many()
-            .col_expr(consent_record::Column::RowHash, Expr::value(hash.clone()))
-            .filter(consent_record::Column::Id.eq(row.id))
-            .exec(&txn)
-            .await?;
-        consent_chain::Entity::update_many()
-            .col_expr(consent_chain::Column::HeadHash, Expr::value(hash))
-            .filter(consent_chain::Column::Id.eq(1))
-            .exec(&txn)
-            .await?;
-        txn.commit().await?;
-        Ok(row)
-    }
-
-    /// `user_id`'s subject, their salt made now if they have none. Called after the head is
-    /// written, so two appends for one person never both make one.
-    async fn subject_in<C: ConnectionTrait>(&self, conn: &C, user_id: i64) -> Result<String> {
-        let salt = match consent_subject::Entity::find()
-            .filter(consent_subject::Column::UserId.eq(user_id))
-            .one(conn)
-            .await?
-        {
-            Some(found) => found.salt,
-            None => {
-                let salt = crate::tokens::random_token();
-                consent_subject::Entity::insert(consent_subject::ActiveModel {
-                    user_id: Set(user_id),
-                    salt: Set(salt.clone()),
-                    ..Default::default()
-                })
-                .exec_without_returning(conn)
-                .await?;
-                salt
-            }
-        };
-        Ok(subject_of(&self.keys, user_id, &salt))
-    }
-
     /// Walks the whole ledger and checks every link, every row's hash and subject, and that
     /// the head names the last row and counts them all.
     pub async fn verify_consent_chain(&self) -> Result<ChainReport> {
@@ -711,7 +328,7 @@ impl Services {
         check
     }
 
-    async fn check_in(
+    pub(crate) async fn check_in(
         &self,
         txn: &DatabaseTransaction,
         expect: Option<&Witnessed>,
@@ -867,69 +484,31 @@ impl Services {
         }
         Ok(head)
     }
-
-    /// A person's own consent history, oldest first: what they decided while signed in, and
-    /// what this browser (`consent_id`) decided before they signed in.
-    pub async fn consent_history(
-        &self,
-        user_id: i64,
-        consent_id: Option<&str>,
-    ) -> Result<Vec<consent_record::Model>> {
-        use sea_orm::Condition;
-        let mut mine = Condition::any().add(consent_record::Column::UserId.eq(user_id));
-        if let Some(id) = consent_id {
-            // This browser's decisions made while nobody was signed in; never another person's
-            // (a deleted account's rows, detached, keep their subject).
-            mine = mine.add(
-                Condition::all()
-                    .add(consent_record::Column::ConsentId.eq(id))
-                    .add(consent_record::Column::UserId.is_null())
-                    .add(consent_record::Column::Subject.eq("")),
-            );
-        }
-        Ok(consent_record::Entity::find()
-            .filter(mine)
-            .order_by_asc(consent_record::Column::Id)
-            .all(&self.db)
-            .await?)
-    }
 }
 
-/// Whether an intact chain of `rows` rows still holds the witnessed head.
-fn witness_check(
-    w: &Witnessed,
-    rows: u64,
-    found_at: Option<u64>,
-    at_length: Option<String>,
-) -> WitnessCheck {
-    match (w.length, found_at) {
-        (Some(length), _) if length > rows => WitnessCheck::Fails {
-            reason: format!(
-                "the ledger has {rows} rows, fewer than the {length} witnessed: rows were removed \
-                 from its end and its head moved back"
-            ),
-        },
-        (Some(length), _) if at_length.as_deref() != Some(w.hash.as_str()) => WitnessCheck::Fails {
-            reason: format!(
-                "row {length} of the ledger is not the witnessed one: the ledger was rewritten up \
-                 to there"
-            ),
-        },
-        (Some(length), _) => WitnessCheck::Holds { position: length },
-        (None, Some(position)) => WitnessCheck::Holds { position },
-        (None, None) => WitnessCheck::Fails {
-            reason: "no row of the ledger has the witnessed hash: rows were removed or rewritten"
-                .to_owned(),
-        },
-    }
-}
+/// The purpose of the key that hashes version-2 rows.
+pub(crate) const ROW_KEY: &str = "consent-ledger-row";
+
+/// The purpose of the key that makes subjects.
+pub(crate) const SUBJECT_KEY: &str = "consent-subject";
+
+/// The hash version of every row written now.
+pub(crate) const VERSION: i32 = 2;
+
+pub(crate) type Broken = (i64, String);
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::consent::*;
 
-    fn row(event: &str, categories: &str, policies: &str, source: &str) -> consent_record::Model {
+    pub(crate) fn row(
+        event: &str,
+        categories: &str,
+        policies: &str,
+        source: &str,
+    ) -> consent_record::Model {
         consent_record::Model {
             id: 1,
             consent_id: "c".into(),
@@ -950,12 +529,12 @@ mod tests {
         }
     }
 
-    fn keys() -> crate::tokens::Keys {
+    pub(crate) fn keys() -> crate::tokens::Keys {
         crate::tokens::Keys::new(vec![7; 32])
     }
 
     /// A row of `version` for `user` (recorded for `subject`), not yet chained.
-    fn ledger_row(
+    pub(crate) fn ledger_row(
         id: i64,
         version: i32,
         user: Option<i64>,
@@ -970,7 +549,7 @@ mod tests {
     }
 
     /// Links `rows` into a chain, each hashed the way its version is.
-    fn chained(
+    pub(crate) fn chained(
         keys: &crate::tokens::Keys,
         mut rows: Vec<consent_record::Model>,
     ) -> Vec<consent_record::Model> {
@@ -988,7 +567,7 @@ mod tests {
     }
 
     /// Walks `rows`; the first break, if any.
-    fn walk(
+    pub(crate) fn walk(
         keys: &crate::tokens::Keys,
         rows: &[consent_record::Model],
         salts: &[(i64, &str)],
@@ -1007,7 +586,7 @@ mod tests {
     }
 
     #[test]
-    fn rows_are_bound_to_who_consented() {
+    pub(crate) fn rows_are_bound_to_who_consented() {
         let keys = keys();
         let ada = subject_of(&keys, 1, "salt-ada");
         let bob = subject_of(&keys, 2, "salt-bob");
@@ -1052,7 +631,7 @@ mod tests {
     }
 
     #[test]
-    fn detachment_passes_only_when_the_ledger_records_it() {
+    pub(crate) fn detachment_passes_only_when_the_ledger_records_it() {
         let keys = keys();
         let ada = subject_of(&keys, 1, "salt-ada");
         let mut marker = ledger_row(3, 2, None, &ada);
@@ -1079,7 +658,7 @@ mod tests {
     }
 
     #[test]
-    fn rows_from_before_subject_binding_are_checked_the_old_way() {
+    pub(crate) fn rows_from_before_subject_binding_are_checked_the_old_way() {
         let keys = keys();
         let rows = chained(
             &keys,
@@ -1104,7 +683,7 @@ mod tests {
     }
 
     #[test]
-    fn witnessed_heads_are_read_and_checked() {
+    pub(crate) fn witnessed_heads_are_read_and_checked() {
         let hash = "ab".repeat(32);
         assert_eq!(
             Witnessed::parse(&format!(" {}:12 ", hash.to_uppercase())),
@@ -1150,7 +729,7 @@ mod tests {
     }
 
     #[test]
-    fn ledger_rows_read_as_words() {
+    pub(crate) fn ledger_rows_read_as_words() {
         assert_eq!(
             describe(&row(
                 "withdraw",

@@ -8,10 +8,11 @@
 //! owner out (see [`crate::throttle`]): a browser that signed in before passes the slowdown,
 //! and the owner is e-mailed once when it starts.
 
-use crate::jobs::{Job, JobError};
+pub mod signup;
+
 use crate::sessions::{self, AuthSession};
 use crate::throttle::{Refusal, SignupRefusal, Source};
-use crate::{Result, ServiceError, Services, emails, passwords, queue, throttle, tokens};
+use crate::{Result, ServiceError, Services, emails, passwords, throttle, tokens};
 use chrono::Duration;
 use domain::{Email, Language, Password, PersonName, SessionId, Timezone, UserId};
 use sea_orm::sea_query::Expr;
@@ -19,8 +20,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, QuerySelect, Set, TransactionTrait,
 };
-use serde::{Deserialize, Serialize};
-use store::entities::{email_token, job, policy_version, user};
+use store::entities::{email_token, user};
 
 /// The job that carries out a sign-up (see [`Services::sign_up`]).
 /// What a single-use e-mail link is for, and how long it lives.
@@ -32,7 +32,7 @@ pub enum Purpose {
 }
 
 impl Purpose {
-    fn as_str(&self) -> &'static str {
+    pub(crate) fn as_str(&self) -> &'static str {
         match self {
             Self::VerifyEmail => "verify_email",
             Self::ResetPassword => "reset_password",
@@ -41,7 +41,7 @@ impl Purpose {
     }
 
     /// Where the link in the e-mail points.
-    fn path(&self) -> &'static str {
+    pub(crate) fn path(&self) -> &'static str {
         match self {
             Self::VerifyEmail | Self::ChangeEmail => "/verify/",
             Self::ResetPassword => "/password/reset/",
@@ -49,7 +49,7 @@ impl Purpose {
     }
 
     /// The e-mail that carries the link.
-    fn email(&self, to: &str, name: &str, link: &str) -> providers::mail::Email {
+    pub(crate) fn email(&self, to: &str, name: &str, link: &str) -> providers::mail::Email {
         match self {
             Self::VerifyEmail => emails::verify_address(to, name, link),
             Self::ResetPassword => emails::password_reset(to, name, link),
@@ -57,21 +57,12 @@ impl Purpose {
         }
     }
 
-    fn lifetime(&self) -> Duration {
+    pub(crate) fn lifetime(&self) -> Duration {
         match self {
             Self::ResetPassword => Duration::hours(LINK_HOURS_RESET),
             Self::VerifyEmail | Self::ChangeEmail => Duration::hours(LINK_HOURS_VERIFY),
         }
     }
-}
-
-/// Where a sign-up came from, for the record of the policies it accepted.
-#[derive(Debug, Clone, Default)]
-pub struct SignupOrigin {
-    /// The browser's consent id, when it has one.
-    pub consent_id: Option<String>,
-    pub locale: String,
-    pub client: String,
 }
 
 /// How long a password reset link works.
@@ -116,7 +107,7 @@ impl From<anyhow::Error> for AuthError {
 }
 
 impl AuthError {
-    fn login(refusal: Refusal) -> Self {
+    pub(crate) fn login(refusal: Refusal) -> Self {
         let wait = crate::human_wait(refusal.wait());
         let message = match refusal {
             Refusal::Pair(_) => format!(
@@ -138,7 +129,7 @@ impl AuthError {
         }
     }
 
-    fn signup(refusal: SignupRefusal) -> Self {
+    pub(crate) fn signup(refusal: SignupRefusal) -> Self {
         let (message, retry_after) = match refusal {
             SignupRefusal::Client(wait) => (
                 format!(
@@ -174,7 +165,7 @@ pub struct LoggedIn {
 
 /// Who is giving a password.
 #[derive(Debug, Clone, Copy)]
-enum Asker<'a> {
+pub(crate) enum Asker<'a> {
     /// A browser logging in: its address and its known-device cookie, if it has one.
     Browser {
         client: &'a str,
@@ -184,32 +175,12 @@ enum Asker<'a> {
     Session(SessionId),
 }
 
-/// What the sign-up job needs, written by the request. It holds the password's hash, never the
-/// password, and is emptied in the transaction that carries the sign-up out.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct SignupRequest {
-    name: String,
-    email: String,
-    password_hash: String,
-    timezone: String,
-    language: String,
-    /// The policy versions shown on the form (ids of `policy_versions`).
-    policies: Vec<i64>,
-    consent_id: Option<String>,
-    locale: String,
-    client: String,
-    browser: String,
-    /// The confirmation link's secret, chosen by the request (see [`Services::signup_proof`]).
-    link_token: String,
-    /// Where to go once the address is confirmed (a local path), or empty.
-    next: String,
-}
+pub(crate) const DUPLICATE_EMAIL: &str = "An account with this e-mail address already exists. Log in, or reset your password if you forgot it.";
+pub(crate) const LINK_DEAD: &str =
+    "This link has expired or has already been used. Ask for a new one below.";
+pub(crate) const BAD_LOGIN: &str = "That e-mail address and password do not match an account.";
 
-const DUPLICATE_EMAIL: &str = "An account with this e-mail address already exists. Log in, or reset your password if you forgot it.";
-const LINK_DEAD: &str = "This link has expired or has already been used. Ask for a new one below.";
-const BAD_LOGIN: &str = "That e-mail address and password do not match an account.";
-
-async fn insert_user<C: ConnectionTrait>(
+pub(crate) async fn insert_user<C: ConnectionTrait>(
     conn: &C,
     account: &NewAccount,
     password_hash: String,
@@ -235,7 +206,7 @@ async fn insert_user<C: ConnectionTrait>(
 }
 
 /// A new user's row.
-fn user_row(
+pub(crate) fn user_row(
     name: &str,
     email: &str,
     password_hash: String,
@@ -259,7 +230,7 @@ fn user_row(
 }
 
 /// Whether `value` has the shape of our random tokens (a cookie may hold anything).
-fn looks_like_token(value: &str) -> bool {
+pub(crate) fn looks_like_token(value: &str) -> bool {
     value.len() == 43
         && value
             .bytes()
@@ -267,7 +238,7 @@ fn looks_like_token(value: &str) -> bool {
 }
 
 /// `path` for a query string: every byte but unreserved ones percent-encoded.
-fn query_value(path: &str) -> String {
+pub(crate) fn query_value(path: &str) -> String {
     path.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
@@ -282,7 +253,7 @@ fn query_value(path: &str) -> String {
 /// Replaces the password hash, ends every session but `keep`, voids every unused e-mail link
 /// and forgets the known devices, so that nothing issued before the change can act on the
 /// account after it.
-async fn store_password<C: ConnectionTrait>(
+pub(crate) async fn store_password<C: ConnectionTrait>(
     conn: &C,
     user_id: i64,
     hash: String,
@@ -302,7 +273,7 @@ async fn store_password<C: ConnectionTrait>(
 /// Voids every unused link of the user: after a password change or reset, or a change of
 /// address, no earlier link (a pending change of address, a reset sent to an old address) may
 /// still act on the account.
-async fn retire_links<C: ConnectionTrait>(conn: &C, user_id: i64) -> Result<()> {
+pub(crate) async fn retire_links<C: ConnectionTrait>(conn: &C, user_id: i64) -> Result<()> {
     email_token::Entity::update_many()
         .col_expr(email_token::Column::UsedAt, Expr::value(crate::now()))
         .filter(email_token::Column::UserId.eq(user_id))
@@ -313,7 +284,7 @@ async fn retire_links<C: ConnectionTrait>(conn: &C, user_id: i64) -> Result<()> 
 }
 
 /// Creates a link token for `user` and returns the secret for the e-mail.
-async fn issue_link<C: ConnectionTrait>(
+pub(crate) async fn issue_link<C: ConnectionTrait>(
     conn: &C,
     user_id: i64,
     purpose: Purpose,
@@ -323,7 +294,7 @@ async fn issue_link<C: ConnectionTrait>(
 }
 
 /// Creates a link for `user` whose secret is `token`.
-async fn issue_link_with<C: ConnectionTrait>(
+pub(crate) async fn issue_link_with<C: ConnectionTrait>(
     conn: &C,
     user_id: i64,
     purpose: Purpose,
@@ -351,7 +322,7 @@ impl Services {
     /// At most one such e-mail a minute and five an hour go out per account and purpose, so
     /// nobody can use the product to flood an inbox; beyond that the request is quietly dropped
     /// (the page says the same either way).
-    async fn send_link<C: ConnectionTrait>(
+    pub(crate) async fn send_link<C: ConnectionTrait>(
         &self,
         conn: &C,
         user: &user::Model,
@@ -365,7 +336,7 @@ impl Services {
     }
 
     /// [`Self::send_link`], with the e-mail written by `compose(to, name, link)`.
-    async fn send_link_as<C: ConnectionTrait>(
+    pub(crate) async fn send_link_as<C: ConnectionTrait>(
         &self,
         conn: &C,
         user: &user::Model,
@@ -395,150 +366,6 @@ impl Services {
         let token = issue_link(conn, user.id, purpose, to).await?;
         let link = format!("{}{}{token}", self.base_url, purpose.path());
         emails::queue(conn, compose(to, &user.name, &link), Some(user.id)).await
-    }
-
-    /// Starts a sign-up; returns the proof for the browser's sign-up cookie (see
-    /// [`Self::signup_proof`]). The work and the answer are the same whether the address is
-    /// new or already has an account, so neither reveals which: the password is hashed and a
-    /// job is queued, nothing else. The job ([`run_sign_up`]) creates the account, records the
-    /// policies it accepted with where the acceptance came from (`origin`) and sends the
-    /// confirmation link (carrying `next`, a local path, or empty); or it tells the owner of
-    /// the address. Sign-ups are limited per client and overall.
-    #[tracing::instrument(skip_all)]
-    pub async fn sign_up(
-        &self,
-        account: NewAccount,
-        user_agent: &str,
-        origin: &SignupOrigin,
-        next: &str,
-    ) -> Result<String, AuthError> {
-        let client_key = self.keys.mac("throttle", origin.client.as_bytes());
-        self.signup_throttle.admit(&client_key).map_err(|refusal| {
-            tracing::warn!(?refusal, "sign-up refused by its limit");
-            AuthError::signup(refusal)
-        })?;
-        let password_hash = passwords::hash(&account.password).await?;
-        let policies = self
-            .versions_in_effect(&domain::policy::PolicyKind::AT_SIGNUP)
-            .await?;
-        let link_token = tokens::random_token();
-        let request = SignupRequest {
-            name: account.name.as_str().to_owned(),
-            email: account.email.as_str().to_owned(),
-            password_hash,
-            timezone: account.timezone.name().to_owned(),
-            language: account.language.code().to_owned(),
-            policies: policies.iter().map(|p| p.id).collect(),
-            consent_id: origin.consent_id.clone(),
-            locale: origin.locale.clone(),
-            client: origin.client.clone(),
-            browser: sessions::describe_device(user_agent),
-            next: next.to_owned(),
-            link_token,
-        };
-        let recipient = request.email.clone();
-        let proof = self.signup_proof(&request.link_token);
-        let mut job = queue::NewJob::of(&SignUpPayload::Waiting(Box::new(request)))?;
-        // A deletion request for the address withdraws a sign-up that has not run yet.
-        job.recipient = Some(recipient);
-        queue::enqueue(&self.db, job).await?;
-        self.wake.notify_one();
-        tracing::info!("sign-up queued");
-        Ok(proof)
-    }
-
-    /// The value of the sign-up cookie for the confirmation link whose secret is `token`: a
-    /// keyed hash, so only the browser that signed up holds it, and it does not reveal the link.
-    pub fn signup_proof(&self, token: &str) -> String {
-        self.keys.mac("signup-browser", token.as_bytes())
-    }
-
-    /// Carries out a queued sign-up, once: the job's payload is emptied in the same
-    /// transaction, so a retry after a crash finds nothing left to do.
-    async fn complete_sign_up(&self, job_id: i64, request: SignupRequest) -> Result<()> {
-        let policies = policy_version::Entity::find()
-            .filter(policy_version::Column::Id.is_in(request.policies.iter().copied()))
-            .all(&self.db)
-            .await?;
-        let txn = store::begin_write(&self.db).await?;
-        let claimed = job::Entity::update_many()
-            .col_expr(job::Column::Payload, Expr::value("{}"))
-            .filter(job::Column::Id.eq(job_id))
-            .filter(job::Column::Payload.ne("{}"))
-            .exec(&txn)
-            .await?;
-        if claimed.rows_affected == 0 {
-            return Ok(());
-        }
-        let existing = user::Entity::find()
-            .filter(user::Column::Email.eq(request.email.as_str()))
-            .one(&txn)
-            .await?;
-        if let Some(owner) = existing {
-            let login = format!("{}/login", self.base_url);
-            self.send_link_as(
-                &txn,
-                &owner,
-                Purpose::ResetPassword,
-                &owner.email,
-                |to, name, link| emails::sign_up_with_your_address(to, name, &login, link),
-            )
-            .await?;
-            txn.commit().await?;
-            tracing::info!(
-                user = owner.id,
-                "sign-up with an address in use: its owner is told"
-            );
-            return Ok(());
-        }
-        let user = user_row(
-            &request.name,
-            &request.email,
-            request.password_hash,
-            &request.timezone,
-            &request.language,
-            false,
-        )
-        .insert(&txn)
-        .await
-        .map_err(|e| {
-            if store::is_unique_violation(&e) {
-                // Another sign-up took the address meanwhile: the next run tells its owner.
-                ServiceError::Unexpected(anyhow::anyhow!("the address was taken meanwhile"))
-            } else {
-                e.into()
-            }
-        })?;
-        let acceptor = crate::policies::Acceptor {
-            user_id: user.id,
-            consent_id: request.consent_id,
-            locale: request.locale,
-            client: request.client,
-            browser: request.browser,
-        };
-        self.accept_policies(&txn, &acceptor, &policies, crate::consent::Source::Signup)
-            .await?;
-        let token = issue_link_with(
-            &txn,
-            user.id,
-            Purpose::VerifyEmail,
-            &user.email,
-            request.link_token,
-        )
-        .await?;
-        let mut link = format!("{}{}{token}", self.base_url, Purpose::VerifyEmail.path());
-        if !request.next.is_empty() {
-            link = format!("{link}?next={}", query_value(&request.next));
-        }
-        emails::queue(
-            &txn,
-            emails::verify_address(&user.email, &user.name, &link),
-            Some(user.id),
-        )
-        .await?;
-        txn.commit().await?;
-        tracing::info!(user = user.id, "account created");
-        Ok(())
     }
 
     /// After a confirmation link was used: a session for the browser that signed up, when
@@ -596,7 +423,10 @@ impl Services {
     }
 
     /// Marks a link used, once: of two concurrent uses only one succeeds.
-    async fn use_link<C: ConnectionTrait>(conn: &C, link: &email_token::Model) -> Result<()> {
+    pub(crate) async fn use_link<C: ConnectionTrait>(
+        conn: &C,
+        link: &email_token::Model,
+    ) -> Result<()> {
         let now = crate::now();
         let res = email_token::Entity::update_many()
             .col_expr(email_token::Column::UsedAt, Expr::value(now))
@@ -652,7 +482,7 @@ impl Services {
     /// password goes through here, so none of them can be used to guess it faster. A browser
     /// known to the account, or a session of it, is not slowed down when others keep failing;
     /// the failure that starts the slowdown e-mails the owner.
-    async fn check_password(
+    pub(crate) async fn check_password(
         &self,
         email: &str,
         candidate: &str,
@@ -713,7 +543,7 @@ impl Services {
 
     /// Tells the owner that their account reached the slowdown. The failed attempt is answered
     /// either way: a warning that cannot be queued is logged, not shown to the guesser.
-    async fn warn_of_wrong_passwords(&self, owner: &user::Model) {
+    pub(crate) async fn warn_of_wrong_passwords(&self, owner: &user::Model) {
         let limits = self.login_throttle.limits();
         let email = emails::wrong_passwords_tried(
             &owner.email,
@@ -960,45 +790,6 @@ impl Services {
             .order_by_asc(user::Column::Id)
             .all(&self.db)
             .await?)
-    }
-}
-
-/// The sign-up job's payload: the request, or `{}` once the step that makes the account has
-/// emptied it (a retry of that job then has nothing left to do).
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum SignUpPayload {
-    Waiting(Box<SignupRequest>),
-    Emptied(EmptyObject),
-}
-
-/// `{}` and nothing else.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EmptyObject {}
-
-impl queue::Payload for SignUpPayload {
-    const KIND: &'static str = "sign_up";
-}
-
-/// Runs a queued sign-up (see [`Services::sign_up`]).
-pub struct SignUp;
-
-impl Job for SignUp {
-    type Payload = SignUpPayload;
-
-    async fn run(
-        services: &Services,
-        job: &job::Model,
-        payload: SignUpPayload,
-    ) -> Result<(), JobError> {
-        match payload {
-            SignUpPayload::Emptied(_) => Ok(()),
-            SignUpPayload::Waiting(request) => services
-                .complete_sign_up(job.id, *request)
-                .await
-                .map_err(JobError::retry),
-        }
     }
 }
 
