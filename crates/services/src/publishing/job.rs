@@ -1,5 +1,10 @@
 //! The publish job: the three steps of one target's attempt (see [`super`]), reconciling an
 //! attempt a stopped process left open, and telling the author when a target fails.
+//!
+//! This file is longer than the others (about 850 lines) on purpose: the three steps, the
+//! reconciliation of an attempt left open and the author's notice are one sequence around types
+//! private to it (the prepared call, the step, how it finishes), and the exactly-once rules are
+//! easiest to check when they are read in one place.
 
 use super::disconnected_note;
 use super::{AttemptOutcome, CALL_TIMEOUT, PublishTarget, lock_post, update_post_state};

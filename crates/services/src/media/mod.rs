@@ -2,6 +2,11 @@
 //! they arrive, image dimensions and thumbnails, folders, tags and search, where each file is
 //! used, and signed, expiring URLs for platforms that fetch media by address.
 
+pub mod images;
+
+use images::DECODING;
+pub use images::{Described, ImageRefusal, decode_budget, describe_image};
+
 use crate::workspaces::{Membership, lock_as_editor};
 use crate::{Result, ServiceError, Services, activity};
 use bytes::{Bytes, BytesMut};
@@ -14,11 +19,10 @@ use sea_orm::{
     QuerySelect, Set,
 };
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use store::entities::{media_item, post, post_media, user};
 use store::objects::PutError;
-use tokio::sync::Semaphore;
 
 /// The media library's limits: sizes, pixels, uploads at once per person, and how long signed
 /// addresses last; with the count of uploads in progress that the per-person limit is held to
@@ -143,9 +147,6 @@ impl Drop for Leftovers {
     }
 }
 
-/// The longest side of a thumbnail, in pixels.
-const THUMB_SIDE: u32 = 320;
-
 /// What the upload form sends besides the file.
 #[derive(Debug, Clone, Default)]
 pub struct UploadMeta {
@@ -191,140 +192,6 @@ fn stored_tags(tags: &[String]) -> String {
 /// Tags as shown.
 pub fn tags_of(item: &media_item::Model) -> Vec<&str> {
     item.tags.split(',').filter(|t| !t.is_empty()).collect()
-}
-
-/// Images decoded at once in this process: each may take up to [`decode_budget`] bytes, so
-/// parallel uploads wait here instead of multiplying the memory.
-static DECODING: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(2));
-
-/// The most memory the decoder may take for an image of the pixel budget: 4 bytes a pixel (8-bit
-/// RGBA) and room for the decoder's own buffers.
-pub fn decode_budget(max_pixels: u64) -> u64 {
-    max_pixels
-        .saturating_mul(4)
-        .saturating_add(32 * 1024 * 1024)
-}
-
-/// An image's dimensions and its JPEG thumbnail.
-#[derive(Debug)]
-pub struct Described {
-    pub width: u32,
-    pub height: u32,
-    pub thumbnail: Vec<u8>,
-}
-
-/// Why an image was not taken. The decoder's own words go to the log, never to the person.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ImageRefusal {
-    /// More pixels than the budget, read from the header.
-    TooManyPixels { width: u32, height: u32, limit: u64 },
-    /// Within the budget, but decoding it would need more memory than allowed.
-    TooMuchMemory,
-    /// Not a readable image of its type.
-    Unreadable,
-}
-
-impl ImageRefusal {
-    /// What the person reads, for the file `name` of type `ty`.
-    pub fn message(&self, name: &str, ty: MediaType) -> String {
-        match self {
-            Self::TooManyPixels {
-                width,
-                height,
-                limit,
-            } => format!(
-                "“{name}” is {width} × {height} pixels; the limit is {}. Make it smaller and \
-                 upload it again. Nothing was saved.",
-                megapixels(*limit)
-            ),
-            Self::TooMuchMemory => format!(
-                "“{name}” would need more memory to read than this server allows for one image. \
-                 Save it with fewer pixels or 8 bits per colour and upload it again. Nothing was \
-                 saved."
-            ),
-            Self::Unreadable => format!(
-                "“{name}” could not be read as a {} image. Export it again. Nothing was saved.",
-                ty.label()
-            ),
-        }
-    }
-}
-
-/// "48 megapixels", "1 megapixel", "2.5 megapixels".
-fn megapixels(pixels: u64) -> String {
-    match pixels {
-        1_000_000 => "1 megapixel".to_owned(),
-        p if p % 1_000_000 == 0 => format!("{} megapixels", p / 1_000_000),
-        p => format!("{:.1} megapixels", p as f64 / 1_000_000.0),
-    }
-}
-
-fn image_format(ty: MediaType) -> Option<image::ImageFormat> {
-    match ty {
-        MediaType::Jpeg => Some(image::ImageFormat::Jpeg),
-        MediaType::Png => Some(image::ImageFormat::Png),
-        MediaType::Gif => Some(image::ImageFormat::Gif),
-        MediaType::Webp => Some(image::ImageFormat::WebP),
-        _ => None,
-    }
-}
-
-fn reader(
-    bytes: &[u8],
-    format: image::ImageFormat,
-    max_pixels: u64,
-) -> image::ImageReader<std::io::Cursor<&[u8]>> {
-    let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
-    let mut limits = image::Limits::default();
-    limits.max_alloc = Some(decode_budget(max_pixels));
-    reader.limits(limits);
-    reader
-}
-
-fn refusal(err: &image::ImageError) -> ImageRefusal {
-    tracing::info!(error = %err, "an uploaded image could not be decoded");
-    match err {
-        image::ImageError::Limits(_) => ImageRefusal::TooMuchMemory,
-        _ => ImageRefusal::Unreadable,
-    }
-}
-
-/// Reads an image's dimensions from its header and, when it has at most `max_pixels` pixels,
-/// decodes it (with the decoder's memory held to [`decode_budget`]) and makes a JPEG
-/// thumbnail. A larger image is refused before a single pixel is decoded.
-///
-/// JPEGs are decoded at full size: the decoder behind the `image` crate (zune-jpeg) cannot
-/// scale while decoding, so the pixel budget is what bounds their memory too.
-pub fn describe_image(
-    bytes: &[u8],
-    ty: MediaType,
-    max_pixels: u64,
-) -> Result<Described, ImageRefusal> {
-    let format = image_format(ty).ok_or(ImageRefusal::Unreadable)?;
-    let (width, height) = reader(bytes, format, max_pixels)
-        .into_dimensions()
-        .map_err(|e| refusal(&e))?;
-    if u64::from(width) * u64::from(height) > max_pixels {
-        return Err(ImageRefusal::TooManyPixels {
-            width,
-            height,
-            limit: max_pixels,
-        });
-    }
-    let decoded = reader(bytes, format, max_pixels)
-        .decode()
-        .map_err(|e| refusal(&e))?;
-    let small = decoded.thumbnail(THUMB_SIDE, THUMB_SIDE).to_rgb8();
-    drop(decoded);
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80)
-        .encode_image(&small)
-        .map_err(|e| refusal(&e))?;
-    Ok(Described {
-        width,
-        height,
-        thumbnail: out,
-    })
 }
 
 /// File `id` of workspace `ws`, or NotFound.
@@ -750,6 +617,7 @@ impl Services {
 
 #[cfg(test)]
 mod tests {
+    use super::images::megapixels;
     use super::*;
 
     #[test]
