@@ -277,6 +277,23 @@ fn read_messages(dir: &Path) -> std::io::Result<Vec<StoredMessage>> {
 /// The subject of a message file and every address in it (headers, and the text decoded from
 /// quoted-printable or base64).
 fn read_eml(raw: &[u8]) -> (String, BTreeSet<String>) {
+    let message = read_message(raw);
+    let mut addresses = addresses_in(&message.head);
+    addresses.extend(addresses_in(&message.body));
+    (message.subject, addresses)
+}
+
+/// A message file read back: its header block, subject and body text (decoded from
+/// quoted-printable or base64).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadMessage {
+    pub head: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// Reads a message file as the outbox writes it.
+pub fn read_message(raw: &[u8]) -> ReadMessage {
     let text = String::from_utf8_lossy(raw);
     let (head, body) = text
         .split_once("\r\n\r\n")
@@ -302,14 +319,16 @@ fn read_eml(raw: &[u8]) -> (String, BTreeSet<String>) {
     let encoding = header("Content-Transfer-Encoding")
         .unwrap_or_default()
         .to_ascii_lowercase();
-    let decoded = match encoding.as_str() {
+    let body = match encoding.as_str() {
         "quoted-printable" => decode_quoted_printable(body),
         "base64" => decode_base64(body).unwrap_or_else(|| body.to_owned()),
         _ => body.to_owned(),
     };
-    let mut addresses = addresses_in(head);
-    addresses.extend(addresses_in(&decoded));
-    (subject, addresses)
+    ReadMessage {
+        head: head.to_owned(),
+        subject,
+        body,
+    }
 }
 
 fn decode_quoted_printable(text: &str) -> String {

@@ -49,6 +49,42 @@ fn csrf_in(html: &str) -> Option<String> {
     Some(html[at..at + end].to_owned())
 }
 
+/// The confirmation link of the first message the outbox holds, once the server's worker has
+/// written it (the sign-up is carried out by a job).
+async fn confirmation_link(
+    outbox: &std::path::Path,
+    base: &str,
+) -> Result<String, Box<dyn std::error::Error>> {
+    let prefix = format!("{base}/verify/");
+    let give_up = Instant::now() + Duration::from_secs(30);
+    loop {
+        let files = std::fs::read_dir(outbox)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        for file in files
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        {
+            let message = providers::mail::read_message(&std::fs::read(file)?);
+            if let Some(at) = message.body.find(&prefix) {
+                let link = message.body[at..]
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default();
+                return Ok(link.to_owned());
+            }
+        }
+        if Instant::now() > give_up {
+            return Err("no confirmation e-mail in the outbox".into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 struct Stats {
     requests: usize,
     errors: usize,
@@ -203,6 +239,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     if res.status() != reqwest::StatusCode::SEE_OTHER {
         return Err(format!("sign-up failed: {}", res.status()).into());
+    }
+    // The server's worker carries the sign-up out and writes the confirmation e-mail to the
+    // outbox; its link, opened in this client (the browser that signed up), signs it in.
+    let link = confirmation_link(&server.dir.join("data").join("outbox"), &base).await?;
+    let page = client.get(&link).send().await?.text().await?;
+    let csrf = csrf_in(&page).ok_or("no CSRF token on the confirmation page")?;
+    let res = client
+        .post(&link)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await?;
+    if res.status() != reqwest::StatusCode::SEE_OTHER {
+        return Err(format!("confirming the address failed: {}", res.status()).into());
     }
     let page = client
         .get(format!("{base}/workspaces/new"))

@@ -54,6 +54,26 @@ pub(crate) async fn at_platform(authorize_url: &str, decision: &str) -> String {
     location(res.headers())
 }
 
+/// Connects the platform `slug` to workspace `ws` through its OAuth flow at the simulator, the
+/// person allowing it; returns the connected account's id.
+pub(crate) async fn connect_through_oauth(
+    app: &TestApp,
+    client: &Client,
+    ws: i64,
+    slug: &str,
+) -> i64 {
+    let authorize = start_platform(client, ws, slug).await;
+    let back = at_platform(&authorize, "allow").await;
+    assert_eq!(
+        client.get(&callback_path(app, &back)).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    app.count(&format!(
+        "SELECT id FROM social_accounts WHERE platform = '{slug}' AND workspace_id = {ws}"
+    ))
+    .await
+}
+
 /// What the simulator at `base` published, as its `/_sim/posts` lists it.
 pub(crate) async fn sim_posts(base: &str) -> Vec<Value> {
     reqwest::get(format!("{base}/_sim/posts"))

@@ -10,7 +10,7 @@
 //! were in flight.
 
 use crate::both_backends;
-use crate::connect::{at_platform, callback_path, start_platform};
+use crate::connect::connect_through_oauth;
 use crate::fixtures::owner_with_workspace;
 use crate::helpers::{Backend, TestApp, post_input, spawn_app_with};
 use crate::platform::binary_for;
@@ -57,15 +57,7 @@ async fn burst(backend: Backend) -> Option<Burst> {
     let base = running.base_url.clone();
     let app = spawn_app_with(backend, |s| s.platforms.simulator = Some(base.clone())).await?;
     let (client, ws) = owner_with_workspace(&app, AUTHOR).await;
-    let authorize = start_platform(&client, ws, "x").await;
-    let back = at_platform(&authorize, "allow").await;
-    assert_eq!(
-        client.get(&callback_path(&app, &back)).await.status(),
-        StatusCode::SEE_OTHER
-    );
-    let account = app
-        .count("SELECT id FROM social_accounts WHERE platform = 'x'")
-        .await;
+    let account = connect_through_oauth(&app, &client, ws, "x").await;
     for i in 0..POSTS {
         app.save_post(
             AUTHOR,

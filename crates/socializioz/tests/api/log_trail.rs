@@ -4,7 +4,7 @@
 //! result. The lines name ids only: not the post's text, the author's address or a token.
 
 use crate::both_backends;
-use crate::connect::{at_platform, callback_path, start_platform};
+use crate::connect::connect_through_oauth;
 use crate::fixtures::owner_with_workspace;
 use crate::helpers::{Backend, spawn_app_with};
 use crate::platform::binary_for;
@@ -45,15 +45,7 @@ async fn one_post_can_be_followed_from_the_request_to_the_platform_call(backend:
         return;
     };
     let (client, ws) = owner_with_workspace(&app, AUTHOR).await;
-    let authorize = start_platform(&client, ws, "x").await;
-    let back = at_platform(&authorize, "allow").await;
-    assert_eq!(
-        client.get(&callback_path(&app, &back)).await.status(),
-        StatusCode::SEE_OTHER
-    );
-    let account = app
-        .count("SELECT id FROM social_accounts WHERE platform = 'x'")
-        .await;
+    let account = connect_through_oauth(&app, &client, ws, "x").await;
 
     // The composer's "Publish now": the answer names its request id...
     let res = client
