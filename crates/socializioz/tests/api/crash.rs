@@ -14,7 +14,6 @@ use crate::connect::connect_through_oauth;
 use crate::fixtures::owner_with_workspace;
 use crate::helpers::{Backend, TestApp, post_input, spawn_app_with};
 use crate::platform::binary_for;
-use reqwest::StatusCode;
 use services::posts::Intent;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
