@@ -41,10 +41,21 @@ pub const KINDS: &[Kind] = &[
 
 fn decode_and_run<'a, J: Job>(services: &'a Services, job: &'a job::Model) -> Running<'a> {
     Box::pin(async move {
-        let payload: J::Payload = serde_json::from_str(&job.payload)
-            .map_err(|e| JobError::Permanent(format!("unreadable payload: {e}")))?;
+        let payload: J::Payload =
+            serde_json::from_str(&job.payload).map_err(|e| JobError::Permanent(unreadable(&e)))?;
         J::run(services, job, payload).await
     })
+}
+
+/// Why a payload could not be read: where it stopped making sense, not what it held (a payload
+/// can carry an address or a name, and the reason is logged and kept on the job).
+fn unreadable(err: &serde_json::Error) -> String {
+    format!(
+        "unreadable payload ({:?} error at line {}, column {})",
+        err.classify(),
+        err.line(),
+        err.column()
+    )
 }
 
 /// Runs `job` with the handler of its kind.
@@ -61,6 +72,21 @@ pub async fn run(services: &Services, job: &job::Model) -> Result<(), JobError> 
 #[cfg(test)]
 mod tests {
     use super::KINDS;
+
+    #[test]
+    fn an_unreadable_payload_is_not_repeated_in_the_reason() {
+        let err = serde_json::from_str::<crate::publishing::PublishTarget>(
+            r#"{"target": "ada@example.com", "revision": 1}"#,
+        )
+        .expect_err("a text where an id belongs");
+        assert!(
+            err.to_string().contains("ada@example.com"),
+            "serde's own message names it"
+        );
+        let reason = super::unreadable(&err);
+        assert!(reason.starts_with("unreadable payload"), "{reason}");
+        assert!(!reason.contains("ada@example.com"), "{reason}");
+    }
 
     #[test]
     fn every_kind_is_listed_once() {

@@ -20,27 +20,12 @@ fn libpq_target(url: &str) -> (String, Option<String>) {
     };
     (
         format!("{scheme}://{user}@{host}{tail}"),
-        Some(percent_decode(password)),
+        Some(
+            percent_encoding::percent_decode_str(password)
+                .decode_utf8_lossy()
+                .into_owned(),
+        ),
     )
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(hex) = text.get(i + 1..i + 3)
-            && let Ok(b) = u8::from_str_radix(hex, 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Starts one of the PostgreSQL client tools against `url`.
