@@ -51,6 +51,9 @@ pub struct NewJob {
     pub subject: Option<String>,
     /// The address an e-mail job sends to (see `emails::queue`).
     pub recipient: Option<String>,
+    /// The request the job is done for (see [`crate::trace`]): the one being served when the
+    /// job was made. A job planned as the next run of a series carries none.
+    pub request_id: Option<String>,
 }
 
 impl NewJob {
@@ -66,6 +69,7 @@ impl NewJob {
             concurrency_key: None,
             subject: None,
             recipient: None,
+            request_id: crate::trace::current_request_id(),
         }
     }
 
@@ -101,6 +105,8 @@ pub(crate) async fn replan<C: ConnectionTrait, P: Payload>(
         return Ok(());
     };
     let mut job = NewJob::of(payload)?;
+    // The next run of a series, not work for whoever asked for the first one.
+    job.request_id = None;
     job.run_at = run_at;
     job.workspace_id = Some(workspace_id);
     job.subject = Some(subject);
@@ -108,8 +114,7 @@ pub(crate) async fn replan<C: ConnectionTrait, P: Payload>(
     Ok(())
 }
 
-/// Adds a job, inside the caller's transaction when given one. The request being served, if
-/// any, is recorded with it (see [`crate::trace`]).
+/// Adds a job, inside the caller's transaction when given one.
 pub async fn enqueue<C: ConnectionTrait>(conn: &C, job: NewJob) -> Result<i64> {
     let now = crate::now();
     let row = job::ActiveModel {
@@ -128,7 +133,7 @@ pub async fn enqueue<C: ConnectionTrait>(conn: &C, job: NewJob) -> Result<i64> {
         concurrency_key: Set(job.concurrency_key),
         subject: Set(job.subject),
         recipient: Set(job.recipient),
-        request_id: Set(crate::trace::current_request_id()),
+        request_id: Set(job.request_id),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()

@@ -284,6 +284,10 @@ impl AccountState {
         {
             self.failures.pop_front();
         }
+        if self.failures.is_empty() {
+            // The run of failures is over: the next one that reaches the slowdown is told.
+            self.reported = false;
+        }
         self.turns
             .retain(|_, turn| now.saturating_duration_since(*turn) < window);
     }
@@ -489,6 +493,24 @@ mod tests {
             Err(Refusal::Client(_))
         ));
         assert!(t.begin_at("fresh", Source::Client("other-ip"), now).is_ok());
+    }
+
+    #[test]
+    fn each_run_of_failures_is_reported_once() {
+        let t = throttle();
+        let start = Instant::now();
+        let run = |at: Instant| -> Vec<bool> {
+            ["a", "b", "c", "d"]
+                .iter()
+                .map(|c| fail(&t, "acct", Source::Client(c), at))
+                .collect()
+        };
+        assert_eq!(run(start), [false, false, false, true]);
+        // A later attack, after the first one's failures left the window, is told again.
+        assert_eq!(
+            run(start + Duration::from_secs(61)),
+            [false, false, false, true]
+        );
     }
 
     #[test]

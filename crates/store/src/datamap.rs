@@ -309,9 +309,9 @@ pub const TABLES: &[TableClass] = &[
         refs: &[],
         objects: &[],
         deletion: OnDeletion::Delete,
-        export: OnExport::Include,
+        export: OnExport::IncludeWithout(&["salt"]),
         holds: "A random value per person that ties their consent records to them (deleted with \
-                the account).",
+                the account; left out of the export: it is a key, not information about them).",
     },
     TableClass {
         table: "consent_chain",

@@ -221,10 +221,11 @@ impl MultipartScan {
     }
 
     /// Checks bytes of a text part: C0 controls and DEL as single bytes, C1 controls as their
-    /// two-byte UTF-8 form (0xC2 0x80–0x9F).
+    /// two-byte UTF-8 form (0xC2 0x80–0x9F), except the next-line character (0xC2 0x85), a line
+    /// break as in the form-encoded check.
     fn check_text(&mut self, bytes: &[u8]) -> Result<(), Refused> {
         for &b in bytes {
-            let c1 = self.after_c2 && (0x80..=0x9f).contains(&b);
+            let c1 = self.after_c2 && (0x80..=0x9f).contains(&b) && b != 0x85;
             if (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f || c1 {
                 return Err(Refused);
             }
@@ -394,6 +395,7 @@ mod tests {
             ("folder", false, b"spring\r\nbanners\t"),
             ("file", true, b"\x89PNG\0\x01\x02\xc2\x85--XyZ"),
             ("tags", false, "caf\u{e9} \u{20ac}".as_bytes()),
+            ("name", false, "line\u{85}break".as_bytes()),
         ]);
         let nul = body(&[
             ("csrf", false, b"tok3n"),

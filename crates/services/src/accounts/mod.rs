@@ -237,19 +237,6 @@ pub(crate) fn looks_like_token(value: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// `path` for a query string: every byte but unreserved ones percent-encoded.
-pub(crate) fn query_value(path: &str) -> String {
-    path.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 /// Replaces the password hash, ends every session but `keep`, voids every unused e-mail link
 /// and forgets the known devices, so that nothing issued before the change can act on the
 /// account after it.

@@ -49,6 +49,7 @@ async fn plan_check<C: ConnectionTrait>(conn: &C, at: DateTime<Utc>) -> Result<(
     let mut next = NewJob::of(&RequestsCheck {})?;
     next.run_at = at;
     next.subject = Some(JOB_SUBJECT.to_owned());
+    next.request_id = None;
     next.max_attempts = 5;
     queue::enqueue(conn, next).await?;
     Ok(())

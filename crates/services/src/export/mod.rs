@@ -575,6 +575,8 @@ mod tests {
             let class = datamap::classify(table).unwrap();
             assert!(secret_columns(class).contains(&"token_hash"), "{table}");
         }
+        let subjects = datamap::classify("consent_subjects").unwrap();
+        assert!(secret_columns(subjects).contains(&"salt"));
     }
 
     #[test]

@@ -77,6 +77,7 @@ async fn plan_at<C: ConnectionTrait>(
     next.run_at = at;
     next.idempotency_key = Some(key);
     next.subject = Some(format!("cluster:{kind}"));
+    next.request_id = None;
     match queue::enqueue(conn, next).await {
         Ok(_) => Ok(()),
         // Another worker planned the same day a moment ago.

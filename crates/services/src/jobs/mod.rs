@@ -22,11 +22,8 @@ use store::entities::job;
 
 /// One kind of background work.
 pub trait Job: Send + Sync + 'static {
-    /// What the job's row carries; its type names the kind.
+    /// What the job's row carries; its type names the kind (`Payload::KIND`).
     type Payload: crate::queue::Payload;
-
-    /// The kind stored in `jobs.kind`.
-    const KIND: &'static str = <Self::Payload as crate::queue::Payload>::KIND;
 
     /// Does the work of one claimed job, its payload already decoded.
     fn run(

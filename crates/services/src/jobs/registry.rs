@@ -18,7 +18,7 @@ pub struct Kind {
 
 const fn kind<J: Job>() -> Kind {
     Kind {
-        name: J::KIND,
+        name: <J::Payload as crate::queue::Payload>::KIND,
         run: decode_and_run::<J>,
     }
 }

@@ -200,12 +200,12 @@ impl Worker {
             }
         };
         match &outcome {
-            Outcome::Done => tracing::info!("job done"),
+            Outcome::Done => tracing::debug!("job done"),
             Outcome::Retry(reason) => {
-                tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, %reason, "job will be retried")
+                tracing::warn!(%reason, "job will be retried")
             }
             Outcome::Dead(reason) => {
-                tracing::error!(job = job.id, kind = %job.kind, attempt = job.attempts, %reason, "job failed for good")
+                tracing::error!(%reason, "job failed for good")
             }
         }
         Ok(outcome)

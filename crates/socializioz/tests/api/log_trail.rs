@@ -81,7 +81,8 @@ async fn one_post_can_be_followed_from_the_request_to_the_platform_call(backend:
         .arg("worker")
         .env("SOCIALIZIOZ__PLATFORMS__SIMULATOR", &base)
         .env("SOCIALIZIOZ__WORKER__POLL_INTERVAL_MS", "100")
-        .env("SOCIALIZIOZ_LOG", "info")
+        // Info shows a post's path; the worker's "job done" (debug) says when it is settled.
+        .env("SOCIALIZIOZ_LOG", "info,services::jobs::worker=debug")
         .env("SOCIALIZIOZ_LOG_FORMAT", "json")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -97,7 +98,7 @@ async fn one_post_can_be_followed_from_the_request_to_the_platform_call(backend:
             }
         }
     });
-    // Read the log until the job's "job done" line for this request arrives.
+    // Read the log until the job of this request is done (its result written).
     let mut lines: Vec<serde_json::Value> = Vec::new();
     let mut raw = String::new();
     let started = Instant::now();
