@@ -22,4 +22,20 @@ macro_rules! typed_id {
     )*};
 }
 
-typed_id!(UserId, WorkspaceId, MembershipId, InvitationId, SessionId);
+typed_id!(
+    UserId,
+    WorkspaceId,
+    MembershipId,
+    InvitationId,
+    SessionId,
+    PostId,
+    TargetId,
+    SocialAccountId,
+    MediaId,
+    CampaignId,
+    JobId,
+    ExportId,
+    DeletionId,
+    DeletionRequestId,
+    ActivityId,
+);

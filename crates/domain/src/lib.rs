@@ -15,7 +15,10 @@ pub mod zones;
 
 pub use account::{Email, Language, Password, PersonName, Timezone};
 pub use content::Platform;
-pub use ids::{InvitationId, MembershipId, SessionId, UserId, WorkspaceId};
+pub use ids::{
+    ActivityId, CampaignId, DeletionId, DeletionRequestId, ExportId, InvitationId, JobId, MediaId,
+    MembershipId, PostId, SessionId, SocialAccountId, TargetId, UserId, WorkspaceId,
+};
 pub use workspace::{Role, WorkspaceName};
 
 /// Why a value typed by a person was refused. The message is shown next to the field, so it says

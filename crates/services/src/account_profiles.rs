@@ -5,8 +5,10 @@ use crate::account_tokens::connected_account;
 use crate::jobs::{Job, JobError};
 use crate::queue;
 use crate::{Result, Services};
+use domain::{SocialAccountId, WorkspaceId};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 use serde::{Deserialize, Serialize};
+use store::entities::states::AccountStatus;
 use store::entities::{job, social_account};
 
 /// How often profiles are read again.
@@ -35,7 +37,7 @@ pub(crate) async fn schedule<C: ConnectionTrait>(
     queue::replan(
         conn,
         subject(account.id),
-        account.workspace_id,
+        WorkspaceId(account.workspace_id),
         &ProfileOf {
             account: account.id,
         },
@@ -61,12 +63,17 @@ impl Job for RefreshProfile {
 
 async fn run(services: &Services, job: &job::Model, payload: ProfileOf) -> Result<(), JobError> {
     let retry = |e: crate::ServiceError| JobError::Retry(format!("{e:#}"));
-    let Some((account, platform)) = connected_account(&services.db, payload.account).await? else {
+    let Some((account, platform)) =
+        connected_account(&services.db, SocialAccountId(payload.account)).await?
+    else {
         return Ok(());
     };
     let (Some(connector), Some(tokens)) = (
         services.connectors.get(platform),
-        services.tokens_of(account.id).await.map_err(retry)?,
+        services
+            .tokens_of(SocialAccountId(account.id))
+            .await
+            .map_err(retry)?,
     ) else {
         return Ok(());
     };
@@ -90,7 +97,7 @@ async fn run(services: &Services, job: &job::Model, payload: ProfileOf) -> Resul
                 .one(&txn)
                 .await
                 .map_err(|e| retry(e.into()))?;
-            if current.is_some_and(|a| a.status == "connected") {
+            if current.is_some_and(|a| a.status == AccountStatus::Connected) {
                 row.update(&txn).await.map_err(|e| retry(e.into()))?;
                 schedule(&txn, &account, next).await.map_err(retry)?;
             }

@@ -3,12 +3,14 @@
 
 use crate::{Result, ServiceError, Services};
 use chrono::{DateTime, Utc};
+use domain::SocialAccountId;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use secrecy::SecretString;
 use store::entities::account_token;
+use store::entities::states::AccountStatus;
 use store::keyring::Place;
 
 const TABLE: &str = "account_tokens";
@@ -47,16 +49,16 @@ impl Services {
     pub async fn store_tokens<C: ConnectionTrait>(
         &self,
         conn: &C,
-        account_id: i64,
+        account_id: SocialAccountId,
         tokens: &TokenSet,
     ) -> Result<()> {
         let seal = |column: &'static str, value: &SecretString| {
             self.keyring
-                .seal(place(column, account_id), value)
+                .seal(place(column, account_id.0), value)
                 .map_err(|e| ServiceError::Unexpected(anyhow::Error::new(e)))
         };
         let row = account_token::ActiveModel {
-            account_id: Set(account_id),
+            account_id: Set(account_id.0),
             access_token: Set(seal("access_token", &tokens.access)?),
             refresh_token: Set(tokens
                 .refresh
@@ -87,7 +89,7 @@ impl Services {
     }
 
     /// An account's tokens, opened; `None` when it has none.
-    pub async fn tokens_of(&self, account_id: i64) -> Result<Option<TokenSet>> {
+    pub async fn tokens_of(&self, account_id: SocialAccountId) -> Result<Option<TokenSet>> {
         let Some(row) = account_token::Entity::find_by_id(account_id)
             .one(&self.db)
             .await?
@@ -193,7 +195,7 @@ impl Services {
 /// `None` when the account is gone or no longer connected, which ends such a job quietly.
 pub(crate) async fn connected_account(
     db: &store::Db,
-    account_id: i64,
+    account_id: SocialAccountId,
 ) -> Result<Option<(store::entities::social_account::Model, domain::Platform)>, crate::jobs::JobError>
 {
     use crate::jobs::JobError;
@@ -204,7 +206,7 @@ pub(crate) async fn connected_account(
     else {
         return Ok(None);
     };
-    if account.status != "connected" {
+    if account.status != AccountStatus::Connected {
         return Ok(None);
     }
     let platform = domain::Platform::parse(&account.platform)

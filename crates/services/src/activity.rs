@@ -2,7 +2,7 @@
 //! same transaction as the change.
 
 use crate::Result;
-use domain::WorkspaceId;
+use domain::{ActivityId, WorkspaceId};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -68,8 +68,8 @@ impl crate::Services {
         &self,
         workspace: WorkspaceId,
         limit: u64,
-        before: Option<i64>,
+        before: Option<ActivityId>,
     ) -> Result<Vec<activity::Model>> {
-        list(&self.db, workspace, limit, before).await
+        list(&self.db, workspace, limit, before.map(i64::from)).await
     }
 }

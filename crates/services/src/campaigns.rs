@@ -3,7 +3,7 @@
 use crate::workspaces::{Membership, lock_as_editor};
 use crate::{Result, ServiceError, Services, activity};
 use chrono::NaiveDate;
-use domain::WorkspaceId;
+use domain::{CampaignId, WorkspaceId};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
     TryIntoModel,
@@ -122,7 +122,7 @@ impl Services {
             .await?)
     }
 
-    pub async fn campaign(&self, ws: WorkspaceId, id: i64) -> Result<campaign::Model> {
+    pub async fn campaign(&self, ws: WorkspaceId, id: CampaignId) -> Result<campaign::Model> {
         campaign::Entity::find_by_id(id)
             .filter(campaign::Column::WorkspaceId.eq(ws.0))
             .one(&self.db)
@@ -136,7 +136,7 @@ impl Services {
         &self,
         ctx: &Membership,
         actor: &user::Model,
-        id: Option<i64>,
+        id: Option<CampaignId>,
         input: &CampaignInput,
     ) -> Result<campaign::Model> {
         let checked = check(input)?;
@@ -201,7 +201,7 @@ impl Services {
         &self,
         ctx: &Membership,
         actor: &user::Model,
-        id: i64,
+        id: CampaignId,
     ) -> Result<()> {
         let ws = ctx.workspace_id();
         let txn = store::begin_write(&self.db).await?;

@@ -18,13 +18,14 @@ use crate::account_tokens::TokenSet;
 use crate::workspaces::Membership;
 use crate::{Result, ServiceError, Services, activity, tokens};
 use base64::Engine;
-use domain::{Platform, WorkspaceId};
+use domain::{Platform, SessionId, SocialAccountId, UserId, WorkspaceId};
 pub use providers::social::Identity;
 use providers::social::{Candidate, ConnectError, Connector, Revoked, TokenGrant};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Digest;
 use std::sync::Arc;
+use store::entities::states::AccountStatus;
 use store::entities::{oauth_state, social_account, user};
 use store::keyring::Place;
 
@@ -133,7 +134,7 @@ impl Services {
         &self,
         ctx: &Membership,
         actor: &user::Model,
-        session_id: i64,
+        session_id: SessionId,
         platform: Platform,
         redirect_uri: &str,
     ) -> Result<String> {
@@ -153,7 +154,7 @@ impl Services {
         oauth_state::ActiveModel {
             state_hash: Set(tokens::hash_token(&state)),
             user_id: Set(actor.id),
-            session_id: Set(session_id),
+            session_id: Set(session_id.0),
             workspace_id: Set(ctx.workspace_id().0),
             platform: Set(platform.slug().to_owned()),
             scopes: Set(scopes.join(" ")),
@@ -236,14 +237,14 @@ impl Services {
     pub async fn finish_connection(
         &self,
         actor: &user::Model,
-        session_id: i64,
+        session_id: SessionId,
         platform: Platform,
         state: &str,
         code: Option<&str>,
         denied: bool,
         redirect_uri: &str,
     ) -> Result<(WorkspaceId, Finished)> {
-        let found = self.spend_state(actor, session_id, state).await?;
+        let found = self.spend_state(actor, session_id.0, state).await?;
         if found.platform != platform.slug() || found.pending_grant.is_some() {
             return Err(refused());
         }
@@ -359,7 +360,7 @@ impl Services {
     pub async fn choose_accounts(
         &self,
         actor: &user::Model,
-        session_id: i64,
+        session_id: SessionId,
         choice: &str,
         chosen: &[String],
     ) -> Result<(WorkspaceId, Vec<social_account::Model>)> {
@@ -369,7 +370,7 @@ impl Services {
                 "Choose at least one account to connect.",
             ));
         }
-        let found = self.spend_state(actor, session_id, choice).await?;
+        let found = self.spend_state(actor, session_id.0, choice).await?;
         let (Some(sealed), Some(offered)) = (&found.pending_grant, &found.candidates) else {
             return Err(refused());
         };
@@ -464,7 +465,7 @@ impl Services {
             row.followers_updated_at = Set(Some(now));
         }
         row.authorized_by = Set(who.authorized_by.clone());
-        row.status = Set("connected".to_owned());
+        row.status = Set(AccountStatus::Connected);
         row.updated_at = Set(now);
         let account = row.save(&txn).await.map_err(|e| {
             if store::is_unique_violation(&e) {
@@ -485,7 +486,8 @@ impl Services {
             refresh_expires_at: seconds(grant.refresh_expires_in),
             scopes: grant.scopes,
         };
-        self.store_tokens(&txn, account.id, &tokens).await?;
+        self.store_tokens(&txn, SocialAccountId(account.id), &tokens)
+            .await?;
         crate::token_refresh::resume(&txn, &account, tokens.renew_by()).await?;
         crate::account_profiles::schedule(&txn, &account, now + crate::account_profiles::EVERY)
             .await?;
@@ -513,7 +515,7 @@ impl Services {
         &self,
         ctx: &Membership,
         actor: &user::Model,
-        account_id: i64,
+        account_id: SocialAccountId,
     ) -> Result<Revocation> {
         if !ctx.role.can_manage_members() {
             return Err(ServiceError::Forbidden(
@@ -536,9 +538,9 @@ impl Services {
         store::entities::account_token::Entity::delete_by_id(account.id)
             .exec(&txn)
             .await?;
-        crate::token_refresh::schedule(&txn, account.id, ws.0, None).await?;
+        crate::token_refresh::schedule(&txn, SocialAccountId(account.id), ws, None).await?;
         let mut row: social_account::ActiveModel = account.clone().into();
-        row.status = Set("disconnected".to_owned());
+        row.status = Set(AccountStatus::Disconnected);
         row.updated_at = Set(crate::now());
         row.update(&txn).await?;
         let held = crate::publishing::hold_for_disconnected(&txn, &account).await?;
@@ -591,7 +593,7 @@ impl Services {
             .filter(social_account::Column::AuthorizedBy.eq(person.as_str()))
             .filter(social_account::Column::Id.ne(account.id))
             .filter(social_account::Column::Id.is_not_in(leaving.iter().copied()))
-            .filter(social_account::Column::Status.ne("disconnected"))
+            .filter(social_account::Column::Status.ne(AccountStatus::Disconnected))
             .count(&self.db)
             .await?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
@@ -611,7 +613,10 @@ impl Services {
         let Ok(platform) = Platform::parse(&account.platform) else {
             return Revocation::NotOffered;
         };
-        let tokens = self.tokens_of(account.id).await.unwrap_or_default();
+        let tokens = self
+            .tokens_of(SocialAccountId(account.id))
+            .await
+            .unwrap_or_default();
         match (tokens, self.connectors.get(platform)) {
             (Some(tokens), Some(connector)) => {
                 match connector
@@ -631,12 +636,12 @@ impl Services {
     /// activity log's record of each): (when, workspace id, what happened).
     pub async fn disconnections_by(
         &self,
-        user_id: i64,
+        user_id: UserId,
     ) -> Result<Vec<store::entities::activity::Model>> {
         use sea_orm::QueryOrder;
         use store::entities::activity;
         Ok(activity::Entity::find()
-            .filter(activity::Column::ActorUserId.eq(user_id))
+            .filter(activity::Column::ActorUserId.eq(user_id.0))
             .filter(activity::Column::Action.eq("account.disconnected"))
             .order_by_desc(activity::Column::Id)
             .all(&self.db)

@@ -4,6 +4,7 @@
 use crate::jobs::{Job, JobError};
 use crate::queue::{self, NewJob};
 use crate::{Result, Services};
+use domain::{DeletionRequestId, UserId};
 use providers::mail::Email;
 use sea_orm::ConnectionTrait;
 use store::entities::job;
@@ -31,9 +32,13 @@ impl Job for Deliver {
 
 /// Queues `email` for delivery. The job names its recipient's address, so that deleting the
 /// person (or answering a deletion request for the address) withdraws it while it waits.
-pub async fn queue<C: ConnectionTrait>(conn: &C, email: Email, user_id: Option<i64>) -> Result<()> {
+pub async fn queue<C: ConnectionTrait>(
+    conn: &C,
+    email: Email,
+    user_id: Option<UserId>,
+) -> Result<()> {
     let recipient = email.to.to_lowercase();
-    queue_job(conn, email, user_id, Some(recipient)).await
+    queue_job(conn, email, user_id.map(i64::from), Some(recipient)).await
 }
 
 /// Queues a deletion's receipt: the one message for an address that is being erased. It names
@@ -305,7 +310,7 @@ pub fn deletion_request_nothing_held(to: &str) -> Email {
 /// To an administrator: an open deletion request is near (or past) its deadline.
 pub fn deletion_request_reminder(
     to: &str,
-    id: i64,
+    id: DeletionRequestId,
     received: chrono::NaiveDate,
     deadline: chrono::NaiveDate,
     days_left: i64,

@@ -14,7 +14,7 @@ use crate::jobs::{Job, JobError};
 use crate::queue::{self, NewJob};
 use crate::workspaces::{Membership, lock_as_editor};
 use crate::{Result, ServiceError, Services};
-use domain::Platform;
+use domain::{Platform, PostId, SocialAccountId, TargetId};
 use providers::social::{CommentRequest, PublishError};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
@@ -51,7 +51,7 @@ pub(crate) async fn plan<C: ConnectionTrait>(
     services: &Services,
     conn: &C,
     post: &post::Model,
-    target_id: i64,
+    target_id: TargetId,
     platform: &str,
 ) -> Result<()> {
     if text_of(post).is_none() {
@@ -66,11 +66,18 @@ pub(crate) async fn plan<C: ConnectionTrait>(
             "{}'s API takes no comments: add it in the app if you want one.",
             Platform::label_of(platform)
         );
-        set_state(conn, target_id, CommentState::Unsupported, None, Some(&why)).await?;
+        set_state(
+            conn,
+            target_id.0,
+            CommentState::Unsupported,
+            None,
+            Some(&why),
+        )
+        .await?;
         return Ok(());
     }
-    set_state(conn, target_id, CommentState::Pending, None, None).await?;
-    enqueue(conn, post.workspace_id, target_id, platform).await
+    set_state(conn, target_id.0, CommentState::Pending, None, None).await?;
+    enqueue(conn, post.workspace_id, target_id.0, platform).await
 }
 
 async fn enqueue<C: ConnectionTrait>(
@@ -222,7 +229,10 @@ async fn post_comment(
             external_id: account.external_id.clone(),
             username: account.username.clone(),
         },
-        access_token: services.tokens_of(account.id).await?.map(|t| t.access),
+        access_token: services
+            .tokens_of(SocialAccountId(account.id))
+            .await?
+            .map(|t| t.access),
         post_id,
         text: text.to_owned(),
     };
@@ -338,7 +348,7 @@ async fn post_comment(
                 domain::WorkspaceId(post.workspace_id),
                 None,
                 "post.first_comment",
-                post.id,
+                PostId(post.id),
                 summary,
             )
             .await?;
@@ -355,15 +365,15 @@ impl Services {
         &self,
         ctx: &Membership,
         actor: &user::Model,
-        post_id: i64,
-        target_id: i64,
+        post_id: PostId,
+        target_id: TargetId,
     ) -> Result<()> {
         let txn = store::begin_write(&self.db).await?;
         lock_as_editor(&txn, ctx).await?;
         let target = post_target::Entity::find_by_id(target_id)
             .one(&txn)
             .await?
-            .filter(|t| t.post_id == post_id)
+            .filter(|t| t.post_id == post_id.0)
             .ok_or(ServiceError::NotFound)?;
         let post = post::Entity::find_by_id(post_id)
             .one(&txn)
@@ -376,7 +386,7 @@ impl Services {
             .ok_or(ServiceError::NotFound)?;
         if !move_state(
             &txn,
-            target_id,
+            target_id.0,
             &[CommentState::Failed, CommentState::Unconfirmed],
             CommentState::Pending,
             None,
@@ -387,13 +397,13 @@ impl Services {
                 "Only a first comment that failed or needs a check can be tried again.".into(),
             ));
         }
-        enqueue(&txn, post.workspace_id, target_id, &account.platform).await?;
+        enqueue(&txn, post.workspace_id, target_id.0, &account.platform).await?;
         crate::posts::log_post(
             &txn,
             ctx.workspace_id(),
             Some(actor),
             "post.first_comment_retried",
-            post.id,
+            PostId(post.id),
             format!(
                 "asked for the first comment to {} @{} to be posted again",
                 Platform::label_of(&account.platform),

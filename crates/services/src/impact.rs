@@ -5,7 +5,7 @@
 
 use crate::posts::PostView;
 use crate::{Result, ServiceError, Services};
-use domain::WorkspaceId;
+use domain::{MediaId, PostId, SocialAccountId, WorkspaceId};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 use store::entities::states::PostState;
 use store::entities::{media_item, post_target, social_account};
@@ -38,7 +38,7 @@ impl Services {
     pub async fn disconnect_impact(
         &self,
         ws: WorkspaceId,
-        account_id: i64,
+        account_id: SocialAccountId,
     ) -> Result<DisconnectImpact> {
         let account = social_account::Entity::find_by_id(account_id)
             .filter(social_account::Column::WorkspaceId.eq(ws.0))
@@ -67,9 +67,9 @@ impl Services {
     }
 
     /// What deleting the file `id` of `ws` would touch.
-    pub async fn media_impact(&self, ws: WorkspaceId, id: i64) -> Result<MediaImpact> {
+    pub async fn media_impact(&self, ws: WorkspaceId, id: MediaId) -> Result<MediaImpact> {
         let item = self.media_item(ws, id).await?;
-        let usage = self.media_usage(ws, item.id).await?;
+        let usage = self.media_usage(ws, MediaId(item.id)).await?;
         let posts = u64::try_from(usage.len()).unwrap_or(u64::MAX);
         let not_published = u64::try_from(
             usage
@@ -86,7 +86,7 @@ impl Services {
     }
 
     /// What deleting the post `post_id` of `ws` would touch: the post with its targets.
-    pub async fn post_impact(&self, ws: WorkspaceId, post_id: i64) -> Result<PostView> {
+    pub async fn post_impact(&self, ws: WorkspaceId, post_id: PostId) -> Result<PostView> {
         self.post_view(ws, post_id).await
     }
 }

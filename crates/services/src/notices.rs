@@ -9,37 +9,14 @@
 use crate::Result;
 use crate::Services;
 use chrono::{DateTime, Utc};
-use domain::{Timezone, schedule};
+use domain::{Timezone, UserId, schedule};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
 use store::entities::notice;
 
-/// What a notice says happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// A workspace the person belonged to was deleted with its owner's account.
-    WorkspaceDeleted,
-    /// Someone deleted their account, and the posts and files they made in a workspace the
-    /// person belongs to were deleted with it.
-    WorkDeleted,
-}
-
-impl Kind {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::WorkspaceDeleted => "workspace_deleted",
-            Self::WorkDeleted => "work_deleted",
-        }
-    }
-
-    fn parse(stored: &str) -> Option<Self> {
-        [Self::WorkspaceDeleted, Self::WorkDeleted]
-            .into_iter()
-            .find(|k| k.as_str() == stored)
-    }
-}
+use store::entities::states::NoticeKind as Kind;
 
 /// What went from a workspace when someone deleted their account (stored as JSON in the
 /// notice's subject).
@@ -151,13 +128,13 @@ impl Notice {
 /// Tells `user_id` (on their next page) that the workspace `name` was deleted at `at`.
 pub(crate) async fn workspace_deleted<C: ConnectionTrait>(
     conn: &C,
-    user_id: i64,
+    user_id: UserId,
     name: &str,
     at: DateTime<Utc>,
 ) -> Result<()> {
     notice::ActiveModel {
-        user_id: Set(user_id),
-        kind: Set(Kind::WorkspaceDeleted.as_str().to_owned()),
+        user_id: Set(user_id.0),
+        kind: Set(Kind::WorkspaceDeleted),
         subject: Set(name.to_owned()),
         occurred_at: Set(at),
         created_at: Set(crate::now()),
@@ -172,13 +149,13 @@ pub(crate) async fn workspace_deleted<C: ConnectionTrait>(
 /// deleted their account at `at`.
 pub(crate) async fn work_deleted<C: ConnectionTrait>(
     conn: &C,
-    user_id: i64,
+    user_id: UserId,
     work: &WorkDeleted,
     at: DateTime<Utc>,
 ) -> Result<()> {
     notice::ActiveModel {
-        user_id: Set(user_id),
-        kind: Set(Kind::WorkDeleted.as_str().to_owned()),
+        user_id: Set(user_id.0),
+        kind: Set(Kind::WorkDeleted),
         subject: Set(serde_json::to_string(work).map_err(anyhow::Error::from)?),
         occurred_at: Set(at),
         created_at: Set(crate::now()),
@@ -192,10 +169,10 @@ pub(crate) async fn work_deleted<C: ConnectionTrait>(
 impl Services {
     /// The notices waiting for `user_id`, oldest first, deleted as they are handed over: the
     /// page that asks shows them, and no later page does.
-    #[tracing::instrument(skip_all, err, fields(user.id = user_id))]
-    pub async fn take_notices(&self, user_id: i64) -> Result<Vec<Notice>> {
+    #[tracing::instrument(skip_all, err, fields(user.id = user_id.0))]
+    pub async fn take_notices(&self, user_id: UserId) -> Result<Vec<Notice>> {
         let rows = notice::Entity::find()
-            .filter(notice::Column::UserId.eq(user_id))
+            .filter(notice::Column::UserId.eq(user_id.0))
             .order_by_asc(notice::Column::Id)
             .all(&self.db)
             .await?;
@@ -208,12 +185,10 @@ impl Services {
             .await?;
         Ok(rows
             .into_iter()
-            .filter_map(|row| {
-                Some(Notice {
-                    kind: Kind::parse(&row.kind)?,
-                    subject: row.subject,
-                    occurred_at: row.occurred_at,
-                })
+            .map(|row| Notice {
+                kind: row.kind,
+                subject: row.subject,
+                occurred_at: row.occurred_at,
             })
             .collect())
     }

@@ -4,6 +4,7 @@
 use crate::consent::{Decision, Event, Source};
 use crate::{Result, ServiceError, Services};
 use chrono::{DateTime, Utc};
+use domain::UserId;
 use domain::policy::{PolicyKind, PolicyVersion};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -260,9 +261,9 @@ impl Services {
     /// The policies this person must accept now: those they accepted whose newer version is in
     /// effect, and, for an account that never accepted anything (one an administrator created),
     /// the policies of sign-up.
-    pub async fn pending_policies(&self, user_id: i64) -> Result<Vec<Pending>> {
+    pub async fn pending_policies(&self, user_id: UserId) -> Result<Vec<Pending>> {
         let accepted = policy_acceptance::Entity::find()
-            .filter(policy_acceptance::Column::UserId.eq(user_id))
+            .filter(policy_acceptance::Column::UserId.eq(user_id.0))
             .order_by_asc(policy_acceptance::Column::Id)
             .all(&self.db)
             .await?;
@@ -354,7 +355,7 @@ impl Services {
         shown: &[(PolicyKind, String)],
     ) -> Result<()> {
         let kinds: Vec<PolicyKind> = self
-            .pending_policies(who.user_id)
+            .pending_policies(UserId(who.user_id))
             .await?
             .iter()
             .map(|p| p.kind)

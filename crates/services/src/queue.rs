@@ -19,6 +19,7 @@
 use crate::Result;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
+use domain::{JobId, UserId, WorkspaceId};
 use rand::Rng;
 use sea_orm::sea_query::{Expr, LockBehavior, LockType, Query};
 use sea_orm::{
@@ -79,8 +80,8 @@ impl NewJob {
         Ok(Self::now(P::KIND, value))
     }
 
-    pub fn for_user(mut self, user_id: i64) -> Self {
-        self.user_id = Some(user_id);
+    pub fn for_user(mut self, user_id: UserId) -> Self {
+        self.user_id = Some(user_id.0);
         self
     }
 }
@@ -91,7 +92,7 @@ impl NewJob {
 pub(crate) async fn replan<C: ConnectionTrait, P: Payload>(
     conn: &C,
     subject: String,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     payload: &P,
     run_at: Option<DateTime<Utc>>,
 ) -> Result<()> {
@@ -108,14 +109,14 @@ pub(crate) async fn replan<C: ConnectionTrait, P: Payload>(
     // The next run of a series, not work for whoever asked for the first one.
     job.request_id = None;
     job.run_at = run_at;
-    job.workspace_id = Some(workspace_id);
+    job.workspace_id = Some(workspace_id.0);
     job.subject = Some(subject);
     enqueue(conn, job).await?;
     Ok(())
 }
 
 /// Adds a job, inside the caller's transaction when given one.
-pub async fn enqueue<C: ConnectionTrait>(conn: &C, job: NewJob) -> Result<i64> {
+pub async fn enqueue<C: ConnectionTrait>(conn: &C, job: NewJob) -> Result<JobId> {
     let now = crate::now();
     let row = job::ActiveModel {
         kind: Set(job.kind.to_owned()),
@@ -140,7 +141,7 @@ pub async fn enqueue<C: ConnectionTrait>(conn: &C, job: NewJob) -> Result<i64> {
     }
     .insert(conn)
     .await?;
-    Ok(row.id)
+    Ok(JobId(row.id))
 }
 
 /// Concurrency limits by key: a job kind (`publish`) or a job's concurrency key

@@ -10,11 +10,12 @@ use crate::jobs::{Job, JobError};
 use crate::queue;
 use crate::{Result, Services, activity, emails, publishing};
 use chrono::{DateTime, Utc};
-use domain::{Platform, Role, WorkspaceId};
+use domain::{Platform, Role, SocialAccountId, UserId, WorkspaceId};
 use providers::social::{AccountRef, ConnectError};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
+use store::entities::states::AccountStatus;
 use store::entities::states::PostState;
 use store::entities::{account_token, job, membership, post, post_target, social_account, user};
 
@@ -39,16 +40,16 @@ fn subject(account_id: i64) -> String {
 /// passed), replacing any refresh already planned.
 pub(crate) async fn schedule<C: ConnectionTrait>(
     conn: &C,
-    account_id: i64,
-    workspace_id: i64,
+    account_id: SocialAccountId,
+    workspace_id: WorkspaceId,
     expires_at: Option<DateTime<Utc>>,
 ) -> Result<()> {
     queue::replan(
         conn,
-        subject(account_id),
+        subject(account_id.0),
         workspace_id,
         &TokensOf {
-            account: account_id,
+            account: account_id.0,
         },
         expires_at.map(|at| refresh_time(crate::now(), at)),
     )
@@ -68,8 +69,8 @@ fn refresh_time(now: DateTime<Utc>, expires_at: DateTime<Utc>) -> DateTime<Utc> 
 /// Refreshes an account's token as soon as a worker can (a platform refused it early).
 pub(crate) async fn refresh_soon(
     services: &Services,
-    account_id: i64,
-    workspace_id: i64,
+    account_id: SocialAccountId,
+    workspace_id: WorkspaceId,
 ) -> Result<()> {
     let txn = store::begin_write(&services.db).await?;
     schedule(&txn, account_id, workspace_id, Some(crate::now())).await?;
@@ -91,7 +92,9 @@ impl Job for RefreshTokens {
 
 async fn run(services: &Services, _job: &job::Model, payload: TokensOf) -> Result<(), JobError> {
     let retry = |e: crate::ServiceError| JobError::Retry(format!("{e:#}"));
-    let Some((account, platform)) = connected_account(&services.db, payload.account).await? else {
+    let Some((account, platform)) =
+        connected_account(&services.db, SocialAccountId(payload.account)).await?
+    else {
         return Ok(());
     };
     let Some(connector) = services.connectors.get(platform) else {
@@ -166,7 +169,7 @@ async fn run(services: &Services, _job: &job::Model, payload: TokensOf) -> Resul
                 .one(&txn)
                 .await
                 .map_err(|e| retry(e.into()))?
-                .is_some_and(|a| a.status == "connected");
+                .is_some_and(|a| a.status == AccountStatus::Connected);
             if !(unchanged && connected) {
                 drop(txn);
                 // Ours lost (the account was disconnected, or refreshed elsewhere): give the
@@ -177,12 +180,17 @@ async fn run(services: &Services, _job: &job::Model, payload: TokensOf) -> Resul
                 return Ok(());
             }
             services
-                .store_tokens(&txn, account.id, &renewed)
+                .store_tokens(&txn, SocialAccountId(account.id), &renewed)
                 .await
                 .map_err(retry)?;
-            schedule(&txn, account.id, account.workspace_id, renewed.renew_by())
-                .await
-                .map_err(retry)?;
+            schedule(
+                &txn,
+                SocialAccountId(account.id),
+                WorkspaceId(account.workspace_id),
+                renewed.renew_by(),
+            )
+            .await
+            .map_err(retry)?;
             txn.commit().await.map_err(|e| retry(e.into()))?;
             Ok(())
         }
@@ -234,11 +242,11 @@ async fn reconnect_needed(
     let changed = social_account::Entity::update_many()
         .col_expr(
             social_account::Column::Status,
-            Expr::value("reconnect_needed"),
+            Expr::value(AccountStatus::ReconnectNeeded),
         )
         .col_expr(social_account::Column::UpdatedAt, Expr::value(crate::now()))
         .filter(social_account::Column::Id.eq(account.id))
-        .filter(social_account::Column::Status.eq("connected"))
+        .filter(social_account::Column::Status.eq(AccountStatus::Connected))
         .exec(&txn)
         .await?
         .rows_affected;
@@ -277,7 +285,7 @@ async fn reconnect_needed(
                 &account.username,
                 &link,
             );
-            emails::queue(&txn, email, Some(person.id)).await?;
+            emails::queue(&txn, email, Some(UserId(person.id))).await?;
         }
     }
     txn.commit().await?;
@@ -291,7 +299,13 @@ pub(crate) async fn resume<C: ConnectionTrait>(
     account: &social_account::Model,
     expires_at: Option<DateTime<Utc>>,
 ) -> Result<usize> {
-    schedule(conn, account.id, account.workspace_id, expires_at).await?;
+    schedule(
+        conn,
+        SocialAccountId(account.id),
+        WorkspaceId(account.workspace_id),
+        expires_at,
+    )
+    .await?;
     // Targets still scheduled drop the note a disconnect left on them.
     post_target::Entity::update_many()
         .col_expr(

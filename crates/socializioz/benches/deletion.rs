@@ -24,6 +24,8 @@
 //! million rows takes seconds; everything measured is the product's code.
 
 #![allow(clippy::expect_used)]
+use domain::{ExportId, UserId};
+use store::entities::states::ForgetKind;
 
 mod common;
 
@@ -148,7 +150,7 @@ async fn deletion(services: &Services, url: &str, dir: &std::path::Path, size: S
     let t = Instant::now();
     let residue = services
         .residue(Whom::UserHash(
-            services.forget_hash("user", &uid.to_string()),
+            services.forget_hash(ForgetKind::User, &uid.to_string()),
         ))
         .await
         .expect("residue");
@@ -209,7 +211,7 @@ async fn deletion(services: &Services, url: &str, dir: &std::path::Path, size: S
 async fn product_deletion(services: &Services, uid: i64) -> Duration {
     let t = Instant::now();
     let id = services
-        .begin_account_deletion(uid, Via::App)
+        .begin_account_deletion(UserId(uid), Via::App)
         .await
         .expect("begin");
     services.run_account_deletion(id).await.expect("delete");
@@ -232,7 +234,10 @@ async fn export(services: &Services, dir: &std::path::Path, size: Size) {
         let before = rss_mib();
         reset_peak();
         let t = Instant::now();
-        services.build_export(export.id).await.expect("export");
+        services
+            .build_export(ExportId(export.id))
+            .await
+            .expect("export");
         let took = t.elapsed();
         let peak = peak_rss_mib();
         let built = store::entities::data_export::Entity::find_by_id(export.id)
@@ -287,7 +292,7 @@ async fn populate(services: &Services, dir: &std::path::Path, tag: &str, size: S
         username: Set(format!("bench_{tag}")),
         display_name: Set("Bench".into()),
         avatar_url: Set(None),
-        status: Set("connected".into()),
+        status: Set(store::entities::states::AccountStatus::Connected),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()

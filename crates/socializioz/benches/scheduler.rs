@@ -30,7 +30,7 @@ mod common;
 
 use chrono::{DateTime, Utc};
 use common::{drop_pg, env_or, peak_rss_mib};
-use domain::Platform;
+use domain::{Platform, SocialAccountId, TargetId};
 use providers::social::recording::RecordingPublisher;
 use providers::social::{
     AccountRef, Candidate, Connector, Connectors, PublishRequest, Publisher, Publishers,
@@ -422,7 +422,7 @@ async fn run_backend(
             username: Set(format!("bench_{}", p.slug())),
             display_name: Set("Bench".into()),
             avatar_url: Set(None),
-            status: Set("connected".into()),
+            status: Set(store::entities::states::AccountStatus::Connected),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
@@ -437,7 +437,7 @@ async fn run_backend(
             services
                 .store_tokens(
                     db,
-                    a.id,
+                    SocialAccountId(a.id),
                     &services::account_tokens::TokenSet {
                         access: c.grant.access,
                         refresh: c.grant.refresh,
@@ -494,7 +494,7 @@ async fn run_backend(
             job.max_attempts = services::publishing::MAX_ATTEMPTS;
             job.workspace_id = Some(ws.id);
             job.concurrency_key = Some(services::publishing::concurrency_key(&account.platform));
-            job.subject = Some(services::publishing::subject(t.id));
+            job.subject = Some(services::publishing::subject(TargetId(t.id)));
             queue::enqueue(&txn, job).await.expect("a job");
             due.insert(t.id, at);
             text_of_target.insert(format!("Benchmark post {label} {i}"), t.id);

@@ -7,7 +7,7 @@ use crate::error::AppResult;
 use crate::extract::WorkspaceMember;
 use crate::i18n::{self, ConsentText};
 use domain::consent::{Category, ConsentChoice};
-use domain::{Language, Role};
+use domain::{Language, Role, UserId};
 use services::workspaces::Membership;
 
 #[derive(Debug, Clone)]
@@ -172,7 +172,7 @@ impl Layout {
                 .unwrap_or_else(|_| domain::Timezone::utc());
             self.notices = state
                 .services
-                .take_notices(auth.user.id)
+                .take_notices(UserId(auth.user.id))
                 .await?
                 .iter()
                 .map(|n| n.text(tz))

@@ -242,28 +242,28 @@ pub(crate) fn looks_like_token(value: &str) -> bool {
 /// account after it.
 pub(crate) async fn store_password<C: ConnectionTrait>(
     conn: &C,
-    user_id: i64,
+    user_id: UserId,
     hash: String,
     keep: Option<domain::SessionId>,
 ) -> Result<()> {
     user::Entity::update_many()
         .col_expr(user::Column::PasswordHash, Expr::value(hash))
         .col_expr(user::Column::UpdatedAt, Expr::value(crate::now()))
-        .filter(user::Column::Id.eq(user_id))
+        .filter(user::Column::Id.eq(user_id.0))
         .exec(conn)
         .await?;
-    sessions::end_all_but(conn, UserId(user_id), keep).await?;
-    sessions::forget_devices(conn, UserId(user_id)).await?;
+    sessions::end_all_but(conn, user_id, keep).await?;
+    sessions::forget_devices(conn, user_id).await?;
     retire_links(conn, user_id).await
 }
 
 /// Voids every unused link of the user: after a password change or reset, or a change of
 /// address, no earlier link (a pending change of address, a reset sent to an old address) may
 /// still act on the account.
-pub(crate) async fn retire_links<C: ConnectionTrait>(conn: &C, user_id: i64) -> Result<()> {
+pub(crate) async fn retire_links<C: ConnectionTrait>(conn: &C, user_id: UserId) -> Result<()> {
     email_token::Entity::update_many()
         .col_expr(email_token::Column::UsedAt, Expr::value(crate::now()))
-        .filter(email_token::Column::UserId.eq(user_id))
+        .filter(email_token::Column::UserId.eq(user_id.0))
         .filter(email_token::Column::UsedAt.is_null())
         .exec(conn)
         .await?;
@@ -273,7 +273,7 @@ pub(crate) async fn retire_links<C: ConnectionTrait>(conn: &C, user_id: i64) -> 
 /// Creates a link token for `user` and returns the secret for the e-mail.
 pub(crate) async fn issue_link<C: ConnectionTrait>(
     conn: &C,
-    user_id: i64,
+    user_id: UserId,
     purpose: Purpose,
     email: &str,
 ) -> Result<String> {
@@ -283,14 +283,14 @@ pub(crate) async fn issue_link<C: ConnectionTrait>(
 /// Creates a link for `user` whose secret is `token`.
 pub(crate) async fn issue_link_with<C: ConnectionTrait>(
     conn: &C,
-    user_id: i64,
+    user_id: UserId,
     purpose: Purpose,
     email: &str,
     token: String,
 ) -> Result<String> {
     let now = crate::now();
     email_token::ActiveModel {
-        user_id: Set(user_id),
+        user_id: Set(user_id.0),
         purpose: Set(purpose.as_str().to_owned()),
         token_hash: Set(tokens::hash_token(&token)),
         email: Set(email.to_owned()),
@@ -350,9 +350,9 @@ impl Services {
             );
             return Ok(());
         }
-        let token = issue_link(conn, user.id, purpose, to).await?;
+        let token = issue_link(conn, UserId(user.id), purpose, to).await?;
         let link = format!("{}{}{token}", self.base_url, purpose.path());
-        emails::queue(conn, compose(to, &user.name, &link), Some(user.id)).await
+        emails::queue(conn, compose(to, &user.name, &link), Some(UserId(user.id))).await
     }
 
     /// After a confirmation link was used: a session for the browser that signed up, when
@@ -443,7 +443,7 @@ impl Services {
         let now = crate::now();
         let mut active = user.clone().into_active_model();
         if link.purpose == Purpose::ChangeEmail.as_str() {
-            retire_links(&txn, user.id).await?;
+            retire_links(&txn, UserId(user.id)).await?;
             active.email = Set(link.email.clone());
             active.email_verified_at = Set(Some(now));
         } else if link.email == user.email {
@@ -539,7 +539,7 @@ impl Services {
             limits.window.as_secs() / 60,
             &format!("{}/password/forgot", self.base_url),
         );
-        match emails::queue(&self.db, email, Some(owner.id)).await {
+        match emails::queue(&self.db, email, Some(UserId(owner.id))).await {
             Ok(()) => {
                 self.wake.notify_one();
                 tracing::warn!(
@@ -644,7 +644,7 @@ impl Services {
         let hash = passwords::hash(&password).await?;
         let txn = self.db.begin().await?;
         Self::use_link(&txn, &link).await?;
-        store_password(&txn, user.id, hash, None).await?;
+        store_password(&txn, UserId(user.id), hash, None).await?;
         if user.email_verified_at.is_none() {
             // The link reached the inbox, which proves the address.
             user::Entity::update_many()
@@ -673,11 +673,11 @@ impl Services {
             .map_err(|e| ServiceError::invalid("new_password", e.0))?;
         let hash = passwords::hash(&password).await?;
         let txn = self.db.begin().await?;
-        store_password(&txn, auth.user.id, hash, Some(auth.session_id)).await?;
+        store_password(&txn, UserId(auth.user.id), hash, Some(auth.session_id)).await?;
         emails::queue(
             &txn,
             emails::password_changed(&auth.user.email, &auth.user.name),
-            Some(auth.user.id),
+            Some(UserId(auth.user.id)),
         )
         .await?;
         txn.commit().await?;
@@ -719,7 +719,7 @@ impl Services {
         emails::queue(
             &txn,
             emails::address_change_requested(&auth.user.email, &auth.user.name, new.as_str()),
-            Some(auth.user.id),
+            Some(UserId(auth.user.id)),
         )
         .await?;
         txn.commit().await?;
@@ -767,7 +767,7 @@ impl Services {
             .ok_or(ServiceError::NotFound)?;
         let hash = passwords::hash(password).await?;
         let txn = self.db.begin().await?;
-        store_password(&txn, user.id, hash, None).await?;
+        store_password(&txn, UserId(user.id), hash, None).await?;
         txn.commit().await?;
         Ok(())
     }

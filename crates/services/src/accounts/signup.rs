@@ -218,7 +218,7 @@ impl Services {
             .await?;
         let token = issue_link_with(
             &txn,
-            user.id,
+            UserId(user.id),
             Purpose::VerifyEmail,
             &user.email,
             request.link_token,
@@ -234,7 +234,7 @@ impl Services {
         emails::queue(
             &txn,
             emails::verify_address(&user.email, &user.name, &link),
-            Some(user.id),
+            Some(UserId(user.id)),
         )
         .await?;
         txn.commit().await?;

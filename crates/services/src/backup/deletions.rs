@@ -9,6 +9,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
 use std::collections::HashMap;
+use store::entities::states::{DeletionStep, DeletionVia, ForgetKind};
 use store::entities::{account_deletion, forget_entry};
 
 /// The deletions a database knows of: its deletion records and its forget list, read before a
@@ -105,7 +106,7 @@ impl Deletions {
                     update.user_id = Set(saved.user_id);
                     update.email = Set(saved.email.clone());
                     update.name = Set(saved.name.clone());
-                    update.step = Set(saved.step.clone());
+                    update.step = Set(saved.step);
                     update.receipt = Set(saved.receipt.clone());
                     update.finished_at = Set(saved.finished_at);
                     merged.records += 1;
@@ -118,8 +119,8 @@ impl Deletions {
                         subject_hash: Set(saved.subject_hash.clone()),
                         email: Set(saved.email.clone()),
                         name: Set(saved.name.clone()),
-                        via: Set(saved.via.clone()),
-                        step: Set(saved.step.clone()),
+                        via: Set(saved.via),
+                        step: Set(saved.step),
                         receipt: Set(saved.receipt.clone()),
                         started_at: Set(saved.started_at),
                         finished_at: Set(saved.finished_at),
@@ -153,7 +154,7 @@ impl Deletions {
             if existing.is_empty() {
                 forget_entry::ActiveModel {
                     deletion_id: Set(deletion_id),
-                    kind: Set(saved.kind.clone()),
+                    kind: Set(saved.kind),
                     hash: Set(saved.hash.clone()),
                     created_at: Set(saved.created_at),
                     keep_until: Set(saved.keep_until),
@@ -195,8 +196,8 @@ struct SavedRecord {
     subject_hash: String,
     email: Option<String>,
     name: Option<String>,
-    via: String,
-    step: String,
+    via: DeletionVia,
+    step: DeletionStep,
     receipt: Option<String>,
     started_at: DateTime<Utc>,
     finished_at: Option<DateTime<Utc>>,
@@ -210,8 +211,8 @@ impl From<&account_deletion::Model> for SavedRecord {
             subject_hash: m.subject_hash.clone(),
             email: m.email.clone(),
             name: m.name.clone(),
-            via: m.via.clone(),
-            step: m.step.clone(),
+            via: m.via,
+            step: m.step,
             receipt: m.receipt.clone(),
             started_at: m.started_at,
             finished_at: m.finished_at,
@@ -240,7 +241,7 @@ impl From<SavedRecord> for account_deletion::Model {
 struct SavedEntry {
     id: i64,
     deletion_id: Option<i64>,
-    kind: String,
+    kind: ForgetKind,
     hash: String,
     created_at: DateTime<Utc>,
     keep_until: DateTime<Utc>,
@@ -251,7 +252,7 @@ impl From<&forget_entry::Model> for SavedEntry {
         Self {
             id: m.id,
             deletion_id: m.deletion_id,
-            kind: m.kind.clone(),
+            kind: m.kind,
             hash: m.hash.clone(),
             created_at: m.created_at,
             keep_until: m.keep_until,

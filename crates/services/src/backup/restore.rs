@@ -17,6 +17,7 @@ use super::{Deletions, Merged};
 use crate::Services;
 use crate::deletion::ForgetReport;
 use anyhow::Context;
+use domain::DeletionId;
 use secrecy::{ExposeSecret, SecretString};
 use std::path::{Path, PathBuf};
 use store::Backend;
@@ -206,7 +207,7 @@ pub async fn restore(
         .map_err(|e| not_ready("could not re-apply the forget list", format!("{e:#}")))?;
     let mut unfinished_errors = Vec::new();
     for id in &merged.unfinished {
-        if let Err(err) = services.run_account_deletion(*id).await {
+        if let Err(err) = services.run_account_deletion(DeletionId(*id)).await {
             unfinished_errors.push(format!("deletion {id}: {err:#}"));
         }
     }

@@ -29,6 +29,7 @@
 //! then checks that the row at the witnessed position still has the witnessed hash (rows
 //! appended since are fine; a shortened or rewritten chain is not).
 
+use domain::UserId;
 pub mod chain;
 pub mod kinds;
 
@@ -321,11 +322,11 @@ impl Services {
     /// what this browser (`consent_id`) decided before they signed in.
     pub async fn consent_history(
         &self,
-        user_id: i64,
+        user_id: UserId,
         consent_id: Option<&str>,
     ) -> Result<Vec<consent_record::Model>> {
         use sea_orm::Condition;
-        let mut mine = Condition::any().add(consent_record::Column::UserId.eq(user_id));
+        let mut mine = Condition::any().add(consent_record::Column::UserId.eq(user_id.0));
         if let Some(id) = consent_id {
             // This browser's decisions made while nobody was signed in; never another person's
             // (a deleted account's rows, detached, keep their subject).

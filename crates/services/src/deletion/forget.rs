@@ -6,9 +6,11 @@ use super::receipt::{KeptWork, Step, recorded_choice};
 use super::steps::{block_sign_in, delete_rows, still_in_flight, workspaces_of};
 use crate::datamap::Subject;
 use crate::{Result, Services};
+use domain::{DeletionId, UserId};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::collections::HashSet;
 use store::datamap::{Names, TABLES};
+use store::entities::states::ForgetKind;
 use store::entities::{account_deletion, forget_entry, user};
 
 /// What re-applying the forget list removed.
@@ -23,11 +25,11 @@ pub struct ForgetReport {
 impl Services {
     /// The keyed hash the forget list keeps for `value` of `kind` (`user`, `workspace`,
     /// `address`).
-    pub fn forget_hash(&self, kind: &str, value: &str) -> String {
+    pub fn forget_hash(&self, kind: ForgetKind, value: &str) -> String {
         self.keys.mac(FORGET, format!("{kind}:{value}").as_bytes())
     }
 
-    pub(crate) fn forget_id(&self, kind: &str, id: i64) -> String {
+    pub(crate) fn forget_id(&self, kind: ForgetKind, id: i64) -> String {
         self.forget_hash(kind, &id.to_string())
     }
 
@@ -38,18 +40,18 @@ impl Services {
         // Deletions that had not finished when the backup (or the saved records) was taken:
         // their accounts are locked again before anything else, then finished.
         let unfinished = account_deletion::Entity::find()
-            .filter(account_deletion::Column::Step.ne(Step::Done.as_str()))
+            .filter(account_deletion::Column::Step.ne(Step::Done))
             .all(&self.db)
             .await?;
         for deletion in &unfinished {
             if let Some(user_id) = deletion.user_id {
                 let txn = store::begin_write(&self.db).await?;
-                block_sign_in(&txn, user_id, deletion.id).await?;
+                block_sign_in(&txn, UserId(user_id), DeletionId(deletion.id)).await?;
                 txn.commit().await?;
             }
         }
         for deletion in &unfinished {
-            match self.run_account_deletion(deletion.id).await {
+            match self.run_account_deletion(DeletionId(deletion.id)).await {
                 // Waiting for a platform call to end: its job finishes it once the instance
                 // runs again.
                 Err(err) if still_in_flight(&err) => {}
@@ -57,23 +59,26 @@ impl Services {
             }
         }
         let entries = forget_entry::Entity::find().all(&self.db).await?;
-        let hashes = |kind: &str| -> HashSet<String> {
+        let hashes = |kind: ForgetKind| -> HashSet<String> {
             entries
                 .iter()
                 .filter(|e| e.kind == kind)
                 .map(|e| e.hash.clone())
                 .collect()
         };
-        let (users, workspaces, addresses) =
-            (hashes("user"), hashes("workspace"), hashes("address"));
+        let (users, workspaces, addresses) = (
+            hashes(ForgetKind::User),
+            hashes(ForgetKind::Workspace),
+            hashes(ForgetKind::Address),
+        );
         let mut subject = Subject::default();
         for id in self.distinct::<i64>("users", "id").await? {
-            if users.contains(&self.forget_id("user", id)) {
+            if users.contains(&self.forget_id(ForgetKind::User, id)) {
                 subject.users.push(id);
             }
         }
         for id in self.distinct::<i64>("workspaces", "id").await? {
-            if workspaces.contains(&self.forget_id("workspace", id)) {
+            if workspaces.contains(&self.forget_id(ForgetKind::Workspace, id)) {
                 subject.workspaces.push(id);
             }
         }
@@ -84,7 +89,7 @@ impl Services {
                     .await?
                 {
                     let value = value.to_lowercase();
-                    if addresses.contains(&self.forget_hash("address", &value))
+                    if addresses.contains(&self.forget_hash(ForgetKind::Address, &value))
                         && !subject.addresses.contains(&value)
                     {
                         subject.addresses.push(value);
@@ -124,7 +129,7 @@ impl Services {
             .users
             .iter()
             .copied()
-            .filter(|id| deleting.contains(&self.forget_id("user", *id)))
+            .filter(|id| deleting.contains(&self.forget_id(ForgetKind::User, *id)))
             .collect();
         let txn = store::begin_write(&self.db).await?;
         let mut keys = Vec::new();

@@ -19,7 +19,7 @@ use crate::notices::{self, WorkDeleted};
 use crate::posts;
 use crate::{Result, activity};
 use chrono::{DateTime, Utc};
-use domain::WorkspaceId;
+use domain::{PostId, TargetId, UserId, WorkspaceId};
 use sea_orm::sea_query::{Expr, Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -230,7 +230,11 @@ pub(super) async fn withdraw_queued<C: ConnectionTrait>(
             )
             .filter(job::Column::State.eq(crate::queue::JobState::Queued))
             .filter(
-                job::Column::Subject.is_in(chunk.iter().map(|t| crate::publishing::subject(*t))),
+                job::Column::Subject.is_in(
+                    chunk
+                        .iter()
+                        .map(|t| crate::publishing::subject(TargetId(*t))),
+                ),
             )
             .exec(conn)
             .await?
@@ -374,7 +378,7 @@ async fn remove<C: ConnectionTrait>(
             .collect();
         let own_attempts = attempts.iter().filter(|t| own_targets.contains(t)).count();
         let own_links = links.iter().filter(|p| **p == post.id).count();
-        posts::remove_post(conn, post.id).await?;
+        posts::remove_post(conn, PostId(post.id)).await?;
         removed.add("posts", 1);
         removed.add("post_targets", own_targets.len() as u64);
         removed.add("publish_attempts", own_attempts as u64);
@@ -565,7 +569,7 @@ pub(super) async fn tell<C: ConnectionTrait>(
             .all(conn)
             .await?;
         for member in members {
-            notices::work_deleted(conn, member, work, at).await?;
+            notices::work_deleted(conn, UserId(member), work, at).await?;
         }
     }
     Ok(())

@@ -29,6 +29,8 @@
 //! Which tables are touched, and how, comes from `store::datamap` only: a table is deleted,
 //! checked for residue and re-applied after a restore by being classified there.
 
+use store::entities::states::AccountStatus;
+use store::entities::states::ForgetKind;
 pub mod forget;
 pub mod kept_work;
 pub mod preview;
@@ -42,7 +44,7 @@ pub use receipt::{KeptLine, KeptWork, Receipt, RevocationLine, Step, Via, Worksp
 pub use residue::{Finding, Residue, Whom};
 
 use crate::{Result, ServiceError, Services, emails, queue};
-use domain::Role;
+use domain::{DeletionId, Role, UserId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -77,7 +79,7 @@ impl crate::jobs::Job for DeleteAccount {
         payload: DeletionRun,
     ) -> Result<(), crate::jobs::JobError> {
         services
-            .run_account_deletion(payload.deletion)
+            .run_account_deletion(DeletionId(payload.deletion))
             .await
             .map_err(crate::jobs::JobError::retry)
     }
@@ -95,7 +97,7 @@ impl Services {
     ) -> Result<Vec<social_account::Model>> {
         Ok(social_account::Entity::find()
             .filter(social_account::Column::WorkspaceId.is_in(workspaces.iter().map(|w| w.id)))
-            .filter(social_account::Column::Status.ne("disconnected"))
+            .filter(social_account::Column::Status.ne(AccountStatus::Disconnected))
             .order_by_asc(social_account::Column::Id)
             .all(&self.db)
             .await?)
@@ -106,10 +108,10 @@ impl Services {
     pub(crate) async fn workspace_fates<C: ConnectionTrait>(
         &self,
         conn: &C,
-        user_id: i64,
+        user_id: UserId,
     ) -> Result<(Vec<WorkspaceLine>, Vec<WorkspaceLine>)> {
         let owned = membership::Entity::find()
-            .filter(membership::Column::UserId.eq(user_id))
+            .filter(membership::Column::UserId.eq(user_id.0))
             .filter(membership::Column::Role.eq(Role::Owner.as_str()))
             .order_by_asc(membership::Column::WorkspaceId)
             .all(conn)
@@ -125,7 +127,7 @@ impl Services {
             };
             let others = membership::Entity::find()
                 .filter(membership::Column::WorkspaceId.eq(ws.id))
-                .filter(membership::Column::UserId.ne(user_id))
+                .filter(membership::Column::UserId.ne(user_id.0))
                 .find_also_related(user::Entity)
                 .all(conn)
                 .await?;
@@ -169,12 +171,12 @@ impl Services {
         self.confirm_identity(auth, password, client, "password")
             .await?;
         let (id, started) = self
-            .start_deletion(auth.user.id, Via::App, kept_work)
+            .start_deletion(UserId(auth.user.id), Via::App, kept_work)
             .await?;
         if !started {
             // A second confirmation (a double click): the first one is carrying it out, and
             // running it twice would call the platforms and send the receipt twice.
-            return self.kept_outcome(id).await;
+            return self.kept_outcome(id.0).await;
         }
         // The account is locked from here on. The rest runs in its own task, so a request that
         // times out or a browser that goes away does not cut it short; should it fail, its job
@@ -185,18 +187,18 @@ impl Services {
             Ok(Ok(())) => {}
             Ok(Err(err)) if still_in_flight(&err) => {
                 tracing::info!(
-                    deletion = id,
+                    deletion = id.0,
                     "posts being published are deleted once that ends"
                 )
             }
             Ok(Err(err)) => {
-                tracing::error!(deletion = id, error = ?err, "the deletion will be resumed by its job")
+                tracing::error!(deletion = id.0, error = ?err, "the deletion will be resumed by its job")
             }
             Err(err) => {
-                tracing::error!(deletion = id, error = ?err, "the deletion will be resumed by its job")
+                tracing::error!(deletion = id.0, error = ?err, "the deletion will be resumed by its job")
             }
         }
-        self.kept_outcome(id).await
+        self.kept_outcome(id.0).await
     }
 
     /// Starts deleting an account: in one transaction, the account stops being able to sign
@@ -204,8 +206,8 @@ impl Services {
     /// (the same one when a deletion of this account is already under way). The posts and
     /// files the person made in workspaces others keep are deleted too (the default, and what
     /// a request e-mailed to us does).
-    #[tracing::instrument(skip_all, fields(user = user_id))]
-    pub async fn begin_account_deletion(&self, user_id: i64, via: Via) -> Result<i64> {
+    #[tracing::instrument(skip_all, fields(user = user_id.0))]
+    pub async fn begin_account_deletion(&self, user_id: UserId, via: Via) -> Result<DeletionId> {
         Ok(self.start_deletion(user_id, via, KeptWork::Delete).await?.0)
     }
 
@@ -213,10 +215,10 @@ impl Services {
     /// already under way, and whoever started it runs it).
     pub(crate) async fn start_deletion(
         &self,
-        user_id: i64,
+        user_id: UserId,
         via: Via,
         kept_work: KeptWork,
-    ) -> Result<(i64, bool)> {
+    ) -> Result<(DeletionId, bool)> {
         let txn = store::begin_write(&self.db).await?;
         // Two confirmations at once take turns on the user row (PostgreSQL; SQLite's write
         // lock is taken at BEGIN), so the second finds the first's deletion.
@@ -226,22 +228,22 @@ impl Services {
             .await?
             .ok_or(ServiceError::NotFound)?;
         if let Some(running) = account_deletion::Entity::find()
-            .filter(account_deletion::Column::UserId.eq(user_id))
-            .filter(account_deletion::Column::Step.ne(Step::Done.as_str()))
+            .filter(account_deletion::Column::UserId.eq(user_id.0))
+            .filter(account_deletion::Column::Step.ne(Step::Done))
             .one(&txn)
             .await?
         {
             txn.rollback().await?;
-            return Ok((running.id, false));
+            return Ok((DeletionId(running.id), false));
         }
         let (deleted, handed_over) = self.workspace_fates(&txn, user_id).await?;
-        let member_of = workspaces_of(&txn, &[user_id]).await?;
+        let member_of = workspaces_of(&txn, &[user_id.0]).await?;
         if kept_work == KeptWork::Delete {
             let going: Vec<i64> = deleted.iter().map(|w| w.id).collect();
-            kept_work::withdraw_queued(&txn, user_id, &going).await?;
+            kept_work::withdraw_queued(&txn, user_id.0, &going).await?;
         }
         let mut receipt = Receipt {
-            user_id,
+            user_id: user_id.0,
             deleted,
             handed_over,
             member_of,
@@ -250,12 +252,12 @@ impl Services {
         };
         let now = crate::now();
         let row = account_deletion::ActiveModel {
-            user_id: Set(Some(user_id)),
-            subject_hash: Set(self.forget_id("user", user_id)),
+            user_id: Set(Some(user_id.0)),
+            subject_hash: Set(self.forget_id(ForgetKind::User, user_id.0)),
             email: Set(Some(person.email.clone())),
             name: Set(Some(person.name.clone())),
-            via: Set(via.as_str().to_owned()),
-            step: Set(Step::Revoke.as_str().to_owned()),
+            via: Set(via),
+            step: Set(Step::Revoke),
             receipt: Set(Some(
                 serde_json::to_string(&receipt).map_err(anyhow::Error::from)?,
             )),
@@ -265,7 +267,7 @@ impl Services {
         }
         .insert(&txn)
         .await?;
-        receipt.signed_out = block_sign_in(&txn, user_id, row.id).await?;
+        receipt.signed_out = block_sign_in(&txn, user_id, DeletionId(row.id)).await?;
         account_deletion::Entity::update_many()
             .col_expr(
                 account_deletion::Column::Receipt,
@@ -287,24 +289,19 @@ impl Services {
             kept_work = kept_work.as_str(),
             "account deletion started"
         );
-        Ok((row.id, true))
+        Ok((DeletionId(row.id), true))
     }
 
     /// Carries out (or resumes) a deletion to its end. Safe to run again: each step records
     /// the next, and a finished deletion does nothing.
-    #[tracing::instrument(skip_all, fields(deletion = deletion_id))]
-    pub async fn run_account_deletion(&self, deletion_id: i64) -> Result<()> {
+    #[tracing::instrument(skip_all, fields(deletion = deletion_id.0))]
+    pub async fn run_account_deletion(&self, deletion_id: DeletionId) -> Result<()> {
         loop {
             let row = account_deletion::Entity::find_by_id(deletion_id)
                 .one(&self.db)
                 .await?
                 .ok_or(ServiceError::NotFound)?;
-            let step = Step::parse(&row.step).ok_or_else(|| {
-                anyhow::anyhow!(
-                    "deletion {deletion_id} is at an unknown step {:?}",
-                    row.step
-                )
-            })?;
+            let step = row.step;
             if step == Step::Done {
                 return Ok(());
             }
@@ -316,13 +313,13 @@ impl Services {
     /// gave up, or was lost): the daily retention run calls this. Returns how many it finished.
     pub async fn resume_unfinished_deletions(&self, older_than: chrono::Duration) -> Result<usize> {
         let stalled = account_deletion::Entity::find()
-            .filter(account_deletion::Column::Step.ne(Step::Done.as_str()))
+            .filter(account_deletion::Column::Step.ne(Step::Done))
             .filter(account_deletion::Column::StartedAt.lt(crate::now() - older_than))
             .all(&self.db)
             .await?;
         let mut finished = 0;
         for deletion in stalled {
-            match self.run_account_deletion(deletion.id).await {
+            match self.run_account_deletion(DeletionId(deletion.id)).await {
                 Ok(()) => finished += 1,
                 Err(err) => {
                     tracing::error!(deletion = deletion.id, error = ?err, "a deletion could not be finished yet")
@@ -424,10 +421,7 @@ impl Services {
             },
         });
         account_deletion::Entity::update_many()
-            .col_expr(
-                account_deletion::Column::Step,
-                Expr::value(Step::Done.as_str()),
-            )
+            .col_expr(account_deletion::Column::Step, Expr::value(Step::Done))
             .col_expr(
                 account_deletion::Column::Receipt,
                 Expr::value(summary.to_string()),
@@ -441,7 +435,7 @@ impl Services {
             .exec(&self.db)
             .await?;
         tracing::info!(deletion = row.id, "account deletion finished");
-        self.after_deletion(row.id, receipt).await;
+        self.after_deletion(DeletionId(row.id), receipt).await;
         Ok(())
     }
 
@@ -471,16 +465,16 @@ impl Services {
     /// `VACUUM` of the tables the deletion touched). Best effort, each failure logged: the
     /// daily retention run clears the outbox again, and the database's own checkpoints and
     /// autovacuum get there later.
-    pub(crate) async fn after_deletion(&self, deletion_id: i64, receipt: &Receipt) {
+    pub(crate) async fn after_deletion(&self, deletion_id: DeletionId, receipt: &Receipt) {
         match self.forget_outbox(Some(deletion_id)).await {
             Ok(0) => {}
             Ok(removed) => tracing::info!(
-                deletion = deletion_id,
+                deletion = deletion_id.0,
                 removed,
                 "messages to the deleted address removed from the outbox"
             ),
             Err(err) => tracing::warn!(
-                deletion = deletion_id,
+                deletion = deletion_id.0,
                 error = %err,
                 "could not clear the outbox yet; the daily retention run will"
             ),
@@ -502,9 +496,9 @@ impl Services {
         }
         let tables: Vec<&str> = tables.into_iter().collect();
         match store::scrub_deleted_rows(&self.db, &tables).await {
-            Ok(done) => tracing::debug!(deletion = deletion_id, ?done, "database scrubbed"),
+            Ok(done) => tracing::debug!(deletion = deletion_id.0, ?done, "database scrubbed"),
             Err(err) => tracing::warn!(
-                deletion = deletion_id,
+                deletion = deletion_id.0,
                 error = %format!("{err:#}"),
                 "could not scrub the database after the deletion; checkpoints and autovacuum \
                  will later"

@@ -7,6 +7,7 @@ use super::receipt::{KeptLine, KeptWork, Receipt, Step, WorkspaceLine, recorded_
 use super::steps::owned_rows;
 use crate::datamap::Subject;
 use crate::{Result, ServiceError, Services};
+use domain::UserId;
 use sea_orm::EntityTrait;
 use store::datamap::{self, OnDeletion, TABLES};
 use store::entities::{account_deletion, user};
@@ -76,7 +77,7 @@ impl Services {
     /// What deleting `user` would do: the workspaces deleted and handed over, the rows per
     /// category, what is kept and why, and what happens to each connected account.
     pub async fn deletion_preview(&self, user: &user::Model) -> Result<Preview> {
-        let (deleted, handed_over) = self.workspace_fates(&self.db, user.id).await?;
+        let (deleted, handed_over) = self.workspace_fates(&self.db, UserId(user.id)).await?;
         let subject = Subject {
             users: vec![user.id],
             workspaces: deleted.iter().map(|w| w.id).collect(),
@@ -154,7 +155,7 @@ impl Services {
             .await?
             .ok_or(ServiceError::NotFound)?;
         let text = row.receipt.as_deref().unwrap_or("{}");
-        let (choice, any, pending) = if row.step == Step::Done.as_str() {
+        let (choice, any, pending) = if row.step == Step::Done {
             let summary: serde_json::Value =
                 serde_json::from_str(text).map_err(anyhow::Error::from)?;
             let choice = recorded_choice(Some(text));
@@ -165,7 +166,7 @@ impl Services {
             (
                 receipt.kept_work,
                 !receipt.kept.is_empty(),
-                row.step == Step::InFlight.as_str(),
+                row.step == Step::InFlight,
             )
         };
         Ok(match (any, choice) {

@@ -6,61 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use store::datamap::{self};
 
-/// Where the deletion was asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Via {
-    /// From the settings page, after the password and the typed confirmation.
-    App,
-    /// A request sent to the privacy address, confirmed from the account's mailbox.
-    Email,
-}
-
-impl Via {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Self::App => "app",
-            Self::Email => "email",
-        }
-    }
-}
-
-/// A step of a deletion; each is stored before the next begins.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
-    Revoke,
-    Receipt,
-    Rows,
-    Objects,
-    /// Waiting for the platform calls under way on posts the deletion deletes.
-    InFlight,
-    Done,
-}
-
-impl Step {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Self::Revoke => "revoke",
-            Self::Receipt => "receipt",
-            Self::Rows => "rows",
-            Self::Objects => "objects",
-            Self::InFlight => "in_flight",
-            Self::Done => "done",
-        }
-    }
-
-    pub(crate) fn parse(s: &str) -> Option<Self> {
-        [
-            Self::Revoke,
-            Self::Receipt,
-            Self::Rows,
-            Self::Objects,
-            Self::InFlight,
-            Self::Done,
-        ]
-        .into_iter()
-        .find(|step| step.as_str() == s)
-    }
-}
+pub use store::entities::states::{DeletionStep as Step, DeletionVia as Via};
 
 /// What a deletion did to one connected account at its platform.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

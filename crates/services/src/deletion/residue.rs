@@ -5,10 +5,12 @@
 use super::receipt::{Receipt, Step};
 use crate::datamap::{self as plan};
 use crate::{Result, Services, emails, queue};
+use domain::DeletionId;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::collections::{BTreeSet, HashSet};
 use store::datamap::{Names, Owner, TABLES};
+use store::entities::states::ForgetKind;
 use store::entities::{account_deletion, forget_entry, user};
 
 /// Something a deletion should have removed and did not.
@@ -72,8 +74,11 @@ impl Services {
                     return Ok(Residue::AccountExists);
                 }
                 forget_entry::Entity::find()
-                    .filter(forget_entry::Column::Kind.eq("address"))
-                    .filter(forget_entry::Column::Hash.eq(self.forget_hash("address", &address)))
+                    .filter(forget_entry::Column::Kind.eq(ForgetKind::Address))
+                    .filter(
+                        forget_entry::Column::Hash
+                            .eq(self.forget_hash(ForgetKind::Address, &address)),
+                    )
                     .all(&self.db)
                     .await?
                     .into_iter()
@@ -83,14 +88,14 @@ impl Services {
             Whom::UserHash(hash) => {
                 let running = account_deletion::Entity::find()
                     .filter(account_deletion::Column::SubjectHash.eq(hash.as_str()))
-                    .filter(account_deletion::Column::Step.ne(Step::Done.as_str()))
+                    .filter(account_deletion::Column::Step.ne(Step::Done))
                     .one(&self.db)
                     .await?;
                 if running.is_some() {
                     return Ok(Residue::AccountExists);
                 }
                 forget_entry::Entity::find()
-                    .filter(forget_entry::Column::Kind.eq("user"))
+                    .filter(forget_entry::Column::Kind.eq(ForgetKind::User))
                     .filter(forget_entry::Column::Hash.eq(hash.as_str()))
                     .all(&self.db)
                     .await?
@@ -107,14 +112,18 @@ impl Services {
             .filter(forget_entry::Column::DeletionId.is_in(ids.iter().copied()))
             .all(&self.db)
             .await?;
-        let set = |kind: &str| -> HashSet<String> {
+        let set = |kind: ForgetKind| -> HashSet<String> {
             entries
                 .iter()
                 .filter(|e| e.kind == kind)
                 .map(|e| e.hash.clone())
                 .collect()
         };
-        let (users, workspaces, addresses) = (set("user"), set("workspace"), set("address"));
+        let (users, workspaces, addresses) = (
+            set(ForgetKind::User),
+            set(ForgetKind::Workspace),
+            set(ForgetKind::Address),
+        );
         let mut findings = Vec::new();
         for table in TABLES {
             let mut columns: Vec<(&str, Names)> = table
@@ -159,9 +168,9 @@ impl Services {
                 let hits = match names {
                     Names::User | Names::Workspace => {
                         let (kind, set) = if names == Names::User {
-                            ("user", &users)
+                            (ForgetKind::User, &users)
                         } else {
-                            ("workspace", &workspaces)
+                            (ForgetKind::Workspace, &workspaces)
                         };
                         let mut hits = Vec::new();
                         for id in self.distinct::<i64>(table.table, column).await? {
@@ -174,9 +183,9 @@ impl Services {
                     Names::Address => {
                         let mut hits = Vec::new();
                         for value in self.distinct::<String>(table.table, column).await? {
-                            if addresses
-                                .contains(&self.forget_hash("address", &value.to_lowercase()))
-                            {
+                            if addresses.contains(
+                                &self.forget_hash(ForgetKind::Address, &value.to_lowercase()),
+                            ) {
                                 hits.push(Expr::col(Alias::new(column)).eq(value));
                             }
                         }
@@ -196,7 +205,11 @@ impl Services {
         let mut objects = 0;
         for key in self.objects.keys("").await? {
             if let Some((kind, id)) = store::objects::owner_of_key(&key) {
-                let set = if kind == "user" { &users } else { &workspaces };
+                let (kind, set) = if kind == "user" {
+                    (ForgetKind::User, &users)
+                } else {
+                    (ForgetKind::Workspace, &workspaces)
+                };
                 if set.contains(&self.forget_id(kind, id)) {
                     objects += 1;
                 }
@@ -334,7 +347,7 @@ impl Services {
                 m.subject != receipt
                     && m.addresses
                         .iter()
-                        .any(|a| hashes.contains(&self.forget_hash("address", a)))
+                        .any(|a| hashes.contains(&self.forget_hash(ForgetKind::Address, a)))
             })
             .collect())
     }
@@ -343,14 +356,14 @@ impl Services {
     /// (`deletion`: that deletion's; `None`: every one), apart from deletion receipts. A
     /// deletion does this when it finishes; the daily retention run again, in case that failed.
     /// Returns how many messages went.
-    pub async fn forget_outbox(&self, deletion: Option<i64>) -> Result<u64> {
+    pub async fn forget_outbox(&self, deletion: Option<DeletionId>) -> Result<u64> {
         let Some(outbox) = self.mailer.outbox() else {
             return Ok(0);
         };
         let mut entries =
-            forget_entry::Entity::find().filter(forget_entry::Column::Kind.eq("address"));
+            forget_entry::Entity::find().filter(forget_entry::Column::Kind.eq(ForgetKind::Address));
         if let Some(id) = deletion {
-            entries = entries.filter(forget_entry::Column::DeletionId.eq(id));
+            entries = entries.filter(forget_entry::Column::DeletionId.eq(id.0));
         }
         let hashes: HashSet<String> = entries
             .all(&self.db)

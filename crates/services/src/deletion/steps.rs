@@ -7,11 +7,12 @@ use super::receipt::{KeptWork, Receipt, RevocationLine, Step};
 use crate::connections::Revocation;
 use crate::datamap::{self as plan, Subject};
 use crate::{Result, ServiceError, Services, activity, emails, notices};
-use domain::{Role, WorkspaceId};
+use domain::{DeletionId, Role, UserId, WorkspaceId};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SimpleExpr};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use std::collections::{BTreeMap, HashSet};
 use store::datamap::{self, Names, OnDeletion, Owner, TABLES, Then};
+use store::entities::states::ForgetKind;
 use store::entities::{
     account_deletion, deletion_request, email_token, forget_entry, membership, oauth_state,
     session, social_account, user,
@@ -312,12 +313,9 @@ impl Services {
         let txn = store::begin_write(&self.db).await?;
         // Claim the step: a second runner (the safety-net job) finds it taken and stops.
         let claimed = account_deletion::Entity::update_many()
-            .col_expr(
-                account_deletion::Column::Step,
-                Expr::value(Step::Rows.as_str()),
-            )
+            .col_expr(account_deletion::Column::Step, Expr::value(Step::Rows))
             .filter(account_deletion::Column::Id.eq(row.id))
-            .filter(account_deletion::Column::Step.eq(Step::Rows.as_str()))
+            .filter(account_deletion::Column::Step.eq(Step::Rows))
             .exec(&txn)
             .await?
             .rows_affected;
@@ -335,7 +333,7 @@ impl Services {
         deletion_request::Entity::update_many()
             .col_expr(
                 deletion_request::Column::State,
-                Expr::value(crate::deletion_requests::state::State::Confirmed.as_str()),
+                Expr::value(crate::deletion_requests::State::Confirmed),
             )
             .col_expr(deletion_request::Column::ConfirmedAt, Expr::value(now))
             .col_expr(deletion_request::Column::ClosedAt, Expr::value(now))
@@ -346,10 +344,7 @@ impl Services {
             )
             .col_expr(deletion_request::Column::UpdatedAt, Expr::value(now))
             .filter(deletion_request::Column::UserId.eq(receipt.user_id))
-            .filter(
-                deletion_request::Column::State
-                    .eq(crate::deletion_requests::state::State::Open.as_str()),
-            )
+            .filter(deletion_request::Column::State.eq(crate::deletion_requests::State::Open))
             .exec(&txn)
             .await?;
         // Their posts and files in workspaces others keep go first, unless they chose to leave
@@ -412,7 +407,7 @@ impl Services {
                             receipt.kept_work,
                             receipt.kept.iter().any(|k| k.id == ws.id),
                         ),
-                        Some(*id),
+                        Some(UserId(*id)),
                     )
                     .await?;
                 }
@@ -423,27 +418,36 @@ impl Services {
                 emails::queue(
                     &txn,
                     emails::workspace_deleted(address, name, &ws.name),
-                    Some(*id),
+                    Some(UserId(*id)),
                 )
                 .await?;
                 // Said once in the product too, where they would land on "Create your first
                 // workspace" with no word of why.
-                notices::workspace_deleted(&txn, *id, &ws.name, row.started_at).await?;
+                notices::workspace_deleted(&txn, UserId(*id), &ws.name, row.started_at).await?;
             }
         }
         let now = crate::now();
         let keep_until = now + self.retention.forget_keep();
-        let mut forget = vec![("user", self.forget_id("user", receipt.user_id))];
+        let mut forget = vec![(
+            ForgetKind::User,
+            self.forget_id(ForgetKind::User, receipt.user_id),
+        )];
         for ws in &receipt.deleted {
-            forget.push(("workspace", self.forget_id("workspace", ws.id)));
+            forget.push((
+                ForgetKind::Workspace,
+                self.forget_id(ForgetKind::Workspace, ws.id),
+            ));
         }
         for address in &subject.addresses {
-            forget.push(("address", self.forget_hash("address", address)));
+            forget.push((
+                ForgetKind::Address,
+                self.forget_hash(ForgetKind::Address, address),
+            ));
         }
         for (kind, hash) in forget {
             forget_entry::ActiveModel {
                 deletion_id: Set(Some(row.id)),
-                kind: Set(kind.to_owned()),
+                kind: Set(kind),
                 hash: Set(hash),
                 created_at: Set(now),
                 keep_until: Set(keep_until),
@@ -453,10 +457,7 @@ impl Services {
             .await?;
         }
         account_deletion::Entity::update_many()
-            .col_expr(
-                account_deletion::Column::Step,
-                Expr::value(Step::Objects.as_str()),
-            )
+            .col_expr(account_deletion::Column::Step, Expr::value(Step::Objects))
             .col_expr(
                 account_deletion::Column::Receipt,
                 Expr::value(serde_json::to_string(&receipt).map_err(anyhow::Error::from)?),
@@ -553,8 +554,8 @@ pub(crate) async fn workspaces_of<C: ConnectionTrait>(conn: &C, users: &[i64]) -
 /// deleted, by table.
 pub(crate) async fn block_sign_in<C: ConnectionTrait>(
     conn: &C,
-    user_id: i64,
-    deletion_id: i64,
+    user_id: UserId,
+    deletion_id: DeletionId,
 ) -> Result<BTreeMap<String, u64>> {
     user::Entity::update_many()
         .col_expr(
@@ -562,21 +563,21 @@ pub(crate) async fn block_sign_in<C: ConnectionTrait>(
             Expr::value(format!("deleting-{deletion_id}@deleted.invalid")),
         )
         .col_expr(user::Column::PasswordHash, Expr::value("!deleted"))
-        .filter(user::Column::Id.eq(user_id))
+        .filter(user::Column::Id.eq(user_id.0))
         .exec(conn)
         .await?;
     let sessions = session::Entity::delete_many()
-        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::UserId.eq(user_id.0))
         .exec(conn)
         .await?
         .rows_affected;
     let links = email_token::Entity::delete_many()
-        .filter(email_token::Column::UserId.eq(user_id))
+        .filter(email_token::Column::UserId.eq(user_id.0))
         .exec(conn)
         .await?
         .rows_affected;
     let oauth = oauth_state::Entity::delete_many()
-        .filter(oauth_state::Column::UserId.eq(user_id))
+        .filter(oauth_state::Column::UserId.eq(user_id.0))
         .exec(conn)
         .await?
         .rows_affected;

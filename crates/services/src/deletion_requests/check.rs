@@ -1,12 +1,13 @@
 //! The daily check of the open deletion requests: reminders before the 30-day deadline, overdue
 //! requests reported, and its own next run planned while any request is under way.
 
-use super::state::State;
+use super::State;
 use crate::deletion::receipt::Via;
 use crate::jobs::{Job, JobError};
 use crate::queue::{self, NewJob};
 use crate::{Result, Services};
 use chrono::{DateTime, Duration, Utc};
+use domain::UserId;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use store::entities::{account_deletion, deletion_request, job};
@@ -129,7 +130,7 @@ impl Services {
         let today = now.date_naive();
         let mut report = CheckReport::default();
         let open = deletion_request::Entity::find()
-            .filter(deletion_request::Column::State.eq(State::Open.as_str()))
+            .filter(deletion_request::Column::State.eq(State::Open))
             .order_by_asc(deletion_request::Column::Id)
             .all(&self.db)
             .await?;
@@ -169,7 +170,7 @@ impl Services {
             }
         }
         let confirmed = deletion_request::Entity::find()
-            .filter(deletion_request::Column::State.eq(State::Confirmed.as_str()))
+            .filter(deletion_request::Column::State.eq(State::Confirmed))
             .filter(deletion_request::Column::ClosedAt.is_null())
             .all(&self.db)
             .await?;
@@ -192,9 +193,14 @@ impl Services {
                         report.finished += 1;
                         continue;
                     };
-                    let deletion = self.begin_account_deletion(user_id, Via::Email).await?;
+                    let deletion = self
+                        .begin_account_deletion(UserId(user_id), Via::Email)
+                        .await?;
                     deletion_request::Entity::update_many()
-                        .col_expr(deletion_request::Column::DeletionId, Expr::value(deletion))
+                        .col_expr(
+                            deletion_request::Column::DeletionId,
+                            Expr::value(deletion.0),
+                        )
                         .col_expr(deletion_request::Column::UpdatedAt, Expr::value(now))
                         .filter(deletion_request::Column::Id.eq(row.id))
                         .exec(&self.db)

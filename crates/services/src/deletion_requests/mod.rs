@@ -20,16 +20,16 @@
 //! (proof that this address's request was answered, and when), the dates and the state.
 
 pub mod check;
-pub mod state;
 
-pub use state::State;
+/// Where a request stands, as stored in `deletion_requests.state`.
+pub use store::entities::states::RequestState as State;
 
 use check::ensure_check;
 
 use crate::deletion::receipt::Via;
 use crate::{Result, ServiceError, Services, datamap as plan, emails, tokens};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use domain::{Email, Invalid};
+use domain::{DeletionRequestId, Email, Invalid, UserId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -270,7 +270,7 @@ fn status_of(row: &deletion_request::Model, state: State, overdue: bool) -> &'st
 }
 
 fn row_of(row: deletion_request::Model, today: NaiveDate) -> RequestRow {
-    let state = State::parse(&row.state).unwrap_or(State::Open);
+    let state = row.state;
     let days_left = (row.deadline_on - today).num_days();
     let pending = state == State::Open || (state == State::Confirmed && row.closed_at.is_none());
     let overdue = pending && days_left < 0;
@@ -346,7 +346,7 @@ impl Services {
                 emails::deletion_request_nothing_held(email)
             }
         };
-        emails::queue(conn, message, account.map(|a| a.id)).await
+        emails::queue(conn, message, account.map(|a| UserId(a.id))).await
     }
 
     /// Records a deletion request received by e-mail on `received`, and e-mails the address
@@ -363,7 +363,7 @@ impl Services {
         let txn = store::begin_write(&self.db).await?;
         if let Some(open) = deletion_request::Entity::find()
             .filter(deletion_request::Column::EmailHash.eq(hash.as_str()))
-            .filter(deletion_request::Column::State.eq(State::Open.as_str()))
+            .filter(deletion_request::Column::State.eq(State::Open))
             .one(&txn)
             .await?
         {
@@ -393,7 +393,7 @@ impl Services {
             email_hash: Set(hash),
             received_on: Set(received.date()),
             deadline_on: Set(deadline),
-            state: Set(State::Open.as_str().to_owned()),
+            state: Set(State::Open),
             token_hash: Set(tokens::hash_token(&token)),
             link_expires_at: Set(link_expiry(deadline, now)),
             user_id: Set(account.as_ref().map(|a| a.id)),
@@ -432,16 +432,17 @@ impl Services {
 
     /// Sends an open request's message again (the person lost it, or an account now uses the
     /// address): a new link replaces the old one. Answers the same for every address.
-    pub async fn resend_deletion_request(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+    pub async fn resend_deletion_request(
+        &self,
+        id: DeletionRequestId,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let txn = store::begin_write(&self.db).await?;
         let row = deletion_request::Entity::find_by_id(id)
             .one(&txn)
             .await?
             .ok_or(ServiceError::NotFound)?;
-        let (State::Open, Some(address)) = (
-            State::parse(&row.state).unwrap_or(State::Open),
-            row.email.clone(),
-        ) else {
+        let (State::Open, Some(address)) = (row.state, row.email.clone()) else {
             txn.rollback().await?;
             return Err(ServiceError::invalid(
                 "request",
@@ -483,7 +484,7 @@ impl Services {
     /// the dates and the keyed hash stay as the record.
     pub async fn close_deletion_request(
         &self,
-        id: i64,
+        id: DeletionRequestId,
         closing: Closing,
         now: DateTime<Utc>,
     ) -> Result<()> {
@@ -518,7 +519,7 @@ impl Services {
             .col_expr(deletion_request::Column::ClosedAt, Expr::value(now))
             .col_expr(deletion_request::Column::UpdatedAt, Expr::value(now))
             .filter(deletion_request::Column::Id.eq(row.id))
-            .filter(deletion_request::Column::State.eq(State::Open.as_str()))
+            .filter(deletion_request::Column::State.eq(State::Open))
             .exec(&self.db)
             .await?;
         if closed.rows_affected != 1 {
@@ -536,10 +537,10 @@ impl Services {
         let pending = deletion_request::Entity::find()
             .filter(
                 sea_orm::Condition::any()
-                    .add(deletion_request::Column::State.eq(State::Open.as_str()))
+                    .add(deletion_request::Column::State.eq(State::Open))
                     .add(
                         sea_orm::Condition::all()
-                            .add(deletion_request::Column::State.eq(State::Confirmed.as_str()))
+                            .add(deletion_request::Column::State.eq(State::Confirmed))
                             .add(deletion_request::Column::ClosedAt.is_null()),
                     ),
             )
@@ -573,11 +574,11 @@ impl Services {
         else {
             return Ok(Err(DeadLink::Unknown));
         };
-        match State::parse(&request.state) {
-            Some(State::Open) => {}
-            Some(State::Confirmed) => return Ok(Err(DeadLink::Used)),
-            Some(State::Withdrawn) => return Ok(Err(DeadLink::Withdrawn)),
-            Some(State::Expired) | None => return Ok(Err(DeadLink::Expired)),
+        match request.state {
+            State::Open => {}
+            State::Confirmed => return Ok(Err(DeadLink::Used)),
+            State::Withdrawn => return Ok(Err(DeadLink::Withdrawn)),
+            State::Expired => return Ok(Err(DeadLink::Expired)),
         }
         if request.link_expires_at <= now {
             return Ok(Err(DeadLink::Expired));
@@ -616,7 +617,7 @@ impl Services {
         let claimed = deletion_request::Entity::update_many()
             .col_expr(
                 deletion_request::Column::State,
-                Expr::value(State::Confirmed.as_str()),
+                Expr::value(State::Confirmed),
             )
             .col_expr(deletion_request::Column::ConfirmedAt, Expr::value(now))
             .col_expr(
@@ -625,7 +626,7 @@ impl Services {
             )
             .col_expr(deletion_request::Column::UpdatedAt, Expr::value(now))
             .filter(deletion_request::Column::Id.eq(request.id))
-            .filter(deletion_request::Column::State.eq(State::Open.as_str()))
+            .filter(deletion_request::Column::State.eq(State::Open))
             .filter(deletion_request::Column::TokenHash.eq(request.token_hash.as_str()))
             .filter(deletion_request::Column::LinkExpiresAt.gt(now))
             .exec(&self.db)
@@ -633,15 +634,15 @@ impl Services {
         if claimed.rows_affected != 1 {
             return Err(DeadLink::Used.into());
         }
-        let deletion = match self.begin_account_deletion(link.user.id, Via::Email).await {
+        let deletion = match self
+            .begin_account_deletion(UserId(link.user.id), Via::Email)
+            .await
+        {
             Ok(id) => id,
             Err(err) => {
                 // Nothing started: the request is open again and the link works as before.
                 deletion_request::Entity::update_many()
-                    .col_expr(
-                        deletion_request::Column::State,
-                        Expr::value(State::Open.as_str()),
-                    )
+                    .col_expr(deletion_request::Column::State, Expr::value(State::Open))
                     .col_expr(
                         deletion_request::Column::ConfirmedAt,
                         Expr::value(Option::<DateTime<Utc>>::None),
@@ -658,12 +659,19 @@ impl Services {
             }
         };
         deletion_request::Entity::update_many()
-            .col_expr(deletion_request::Column::DeletionId, Expr::value(deletion))
+            .col_expr(
+                deletion_request::Column::DeletionId,
+                Expr::value(deletion.0),
+            )
             .col_expr(deletion_request::Column::UpdatedAt, Expr::value(now))
             .filter(deletion_request::Column::Id.eq(request.id))
             .exec(&self.db)
             .await?;
-        tracing::info!(request = request.id, deletion, "deletion request confirmed");
+        tracing::info!(
+            request = request.id,
+            deletion = deletion.0,
+            "deletion request confirmed"
+        );
         match self.run_account_deletion(deletion).await {
             Ok(()) => {
                 self.finish_deletion_request(request.id, crate::now())
@@ -672,7 +680,7 @@ impl Services {
             }
             Err(err) => {
                 // Not the person's doing: the deletion's job takes it up again.
-                tracing::warn!(request = request.id, deletion, error = ?err, "the deletion did not finish at once; its job resumes it");
+                tracing::warn!(request = request.id, deletion = deletion.0, error = ?err, "the deletion did not finish at once; its job resumes it");
                 Ok(Confirmation::UnderWay)
             }
         }
@@ -714,7 +722,7 @@ impl Services {
         let marked = deletion_request::Entity::update_many()
             .col_expr(column, Expr::value(now))
             .filter(deletion_request::Column::Id.eq(row.id))
-            .filter(deletion_request::Column::State.eq(State::Open.as_str()))
+            .filter(deletion_request::Column::State.eq(State::Open))
             .filter(column.is_null())
             .exec(&txn)
             .await?;
@@ -728,7 +736,7 @@ impl Services {
                 &txn,
                 emails::deletion_request_reminder(
                     admin,
-                    row.id,
+                    DeletionRequestId(row.id),
                     row.received_on,
                     row.deadline_on,
                     days_left,

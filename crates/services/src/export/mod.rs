@@ -32,7 +32,7 @@ use crate::jobs::{Job, JobError};
 use crate::{Result, ServiceError, Services, emails, queue};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use domain::UserId;
+use domain::{ExportId, UserId};
 use files::{Contents, Dump, zone_of};
 use progress::Progress;
 use sea_orm::sea_query::Expr;
@@ -165,7 +165,8 @@ impl Services {
         }
         .insert(&txn)
         .await?;
-        let mut job = queue::NewJob::of(&BuildPayload { export: export.id })?.for_user(user.id);
+        let mut job =
+            queue::NewJob::of(&BuildPayload { export: export.id })?.for_user(UserId(user.id));
         job.max_attempts = 3;
         job.subject = Some(format!("data_export:{}", export.id));
         queue::enqueue(&txn, job).await?;
@@ -202,7 +203,7 @@ impl Services {
     }
 
     /// Export `id` of the person, for the download: `NotFound` for anyone else's.
-    pub async fn export_file(&self, user_id: UserId, id: i64) -> Result<ExportFile> {
+    pub async fn export_file(&self, user_id: UserId, id: ExportId) -> Result<ExportFile> {
         let export = data_export::Entity::find_by_id(id)
             .filter(data_export::Column::UserId.eq(user_id.0))
             .one(&self.db)
@@ -254,9 +255,9 @@ impl Services {
     /// Builds export `id`'s ZIP, uploads it and marks it ready (then e-mails the person). The
     /// job runs this; a benchmark can call it directly on an export it queued. An export that
     /// is not waiting to be built (ready, failed, gone) is left as it is.
-    #[tracing::instrument(skip_all, fields(export = id))]
-    pub async fn build_export(&self, id: i64) -> Result<()> {
-        self.build(id, None).await
+    #[tracing::instrument(skip_all, fields(export = id.0))]
+    pub async fn build_export(&self, id: ExportId) -> Result<()> {
+        self.build(id.0, None).await
     }
 
     async fn build(&self, id: i64, job: Option<&job::Model>) -> Result<()> {
@@ -390,7 +391,7 @@ impl Services {
             return Ok(());
         }
         let mut expire =
-            queue::NewJob::of(&ExpirePayload { export: export.id })?.for_user(owner.id);
+            queue::NewJob::of(&ExpirePayload { export: export.id })?.for_user(UserId(owner.id));
         expire.run_at = expires_at;
         expire.subject = Some(format!("data_export:{}", export.id));
         queue::enqueue(&txn, expire).await?;
@@ -401,7 +402,7 @@ impl Services {
             &domain::schedule::describe(expires_at, zone_of(owner)),
             &format!("{}/settings/privacy", self.base_url),
         );
-        emails::queue(&txn, email, Some(owner.id)).await?;
+        emails::queue(&txn, email, Some(UserId(owner.id))).await?;
         txn.commit().await?;
         self.wake.notify_one();
         Ok(())
@@ -432,7 +433,7 @@ impl Services {
                 &owner.name,
                 &format!("{}/settings/privacy", self.base_url),
             );
-            emails::queue(&txn, email, Some(owner.id)).await?;
+            emails::queue(&txn, email, Some(UserId(owner.id))).await?;
         }
         txn.commit().await?;
         Ok(())

@@ -10,8 +10,8 @@ pub use images::{Described, ImageRefusal, decode_budget, describe_image};
 use crate::workspaces::{Membership, lock_as_editor};
 use crate::{Result, ServiceError, Services, activity};
 use bytes::{Bytes, BytesMut};
-use domain::WorkspaceId;
 use domain::media::{self, MediaKind, MediaType};
+use domain::{MediaId, WorkspaceId};
 use futures_util::{Stream, StreamExt};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
@@ -484,12 +484,12 @@ impl Services {
             .await?)
     }
 
-    pub async fn media_item(&self, ws: WorkspaceId, id: i64) -> Result<media_item::Model> {
-        media_in(&self.db, ws, id).await
+    pub async fn media_item(&self, ws: WorkspaceId, id: MediaId) -> Result<media_item::Model> {
+        media_in(&self.db, ws, id.0).await
     }
 
     /// The posts that carry a file.
-    pub async fn media_usage(&self, ws: WorkspaceId, id: i64) -> Result<Vec<post::Model>> {
+    pub async fn media_usage(&self, ws: WorkspaceId, id: MediaId) -> Result<Vec<post::Model>> {
         let item = self.media_item(ws, id).await?;
         Ok(post::Entity::find()
             .filter(carrying(item.id))
@@ -499,12 +499,12 @@ impl Services {
     }
 
     /// Changes a file's folder and tags.
-    #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id, media = id))]
+    #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id, media = id.0))]
     pub async fn update_media(
         &self,
         ctx: &Membership,
         actor: &user::Model,
-        id: i64,
+        id: MediaId,
         meta: &UploadMeta,
     ) -> Result<()> {
         let folder =
@@ -513,7 +513,7 @@ impl Services {
         let ws = ctx.workspace_id();
         let txn = store::begin_write(&self.db).await?;
         lock_as_editor(&txn, ctx).await?;
-        let item = media_in(&txn, ws, id).await?;
+        let item = media_in(&txn, ws, id.0).await?;
         let mut row: media_item::ActiveModel = item.clone().into();
         row.folder = Set(folder);
         row.tags = Set(stored_tags(&tags));
@@ -536,12 +536,17 @@ impl Services {
 
     /// Deletes a file and its stored bytes. A file that a post still waiting to go out carries
     /// is refused; published posts keep their record without it.
-    #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id, media = id))]
-    pub async fn delete_media(&self, ctx: &Membership, actor: &user::Model, id: i64) -> Result<()> {
+    #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id, media = id.0))]
+    pub async fn delete_media(
+        &self,
+        ctx: &Membership,
+        actor: &user::Model,
+        id: MediaId,
+    ) -> Result<()> {
         let ws = ctx.workspace_id();
         let txn = store::begin_write(&self.db).await?;
         lock_as_editor(&txn, ctx).await?;
-        let item = media_in(&txn, ws, id).await?;
+        let item = media_in(&txn, ws, id.0).await?;
         let waiting = post::Entity::find()
             .filter(carrying(item.id))
             // Every post that may still send it (drafts, scheduled, failed, unconfirmed or partly
@@ -598,7 +603,7 @@ impl Services {
     /// The file behind a signed address, if the signature holds and has not expired.
     pub async fn media_by_signature(
         &self,
-        id: i64,
+        id: MediaId,
         expires: i64,
         sig: &str,
     ) -> Result<media_item::Model> {

@@ -5,9 +5,10 @@
 use crate::{Result, ServiceError};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use domain::content::{self, Platform};
-use domain::{Timezone, WorkspaceId, schedule};
+use domain::{PostId, Timezone, WorkspaceId, schedule};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use std::collections::BTreeSet;
+use store::entities::states::AccountStatus;
 use store::entities::{campaign, media_item, post_media, social_account};
 
 /// The longest text a post may hold at all (the largest platform limit).
@@ -139,7 +140,7 @@ pub(crate) async fn check<C: ConnectionTrait>(
             ));
             continue;
         };
-        if going_out && account.status == "disconnected" {
+        if going_out && account.status == AccountStatus::Disconnected {
             errors.push((
                 format!("target-{}", account.id),
                 format!(
@@ -255,12 +256,12 @@ pub(crate) async fn check<C: ConnectionTrait>(
 /// Replaces a post's files with `media`, in that order.
 pub(crate) async fn set_media<C: ConnectionTrait>(
     conn: &C,
-    post_id: i64,
+    post_id: PostId,
     media: &[i64],
     per_account: &[(i64, Vec<i64>)],
 ) -> Result<()> {
     post_media::Entity::delete_many()
-        .filter(post_media::Column::PostId.eq(post_id))
+        .filter(post_media::Column::PostId.eq(post_id.0))
         .exec(conn)
         .await?;
     let lists = std::iter::once((None, media))
@@ -268,7 +269,7 @@ pub(crate) async fn set_media<C: ConnectionTrait>(
     for (account_id, files) in lists {
         for (position, media_id) in files.iter().enumerate() {
             post_media::ActiveModel {
-                post_id: Set(post_id),
+                post_id: Set(post_id.0),
                 media_id: Set(*media_id),
                 position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
                 account_id: Set(account_id),

@@ -15,7 +15,7 @@ use crate::workspaces::{Membership, lock_as_editor};
 use crate::{Result, ServiceError, Services, activity, publishing, queue};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use domain::content::Platform;
-use domain::{Timezone, WorkspaceId, schedule};
+use domain::{PostId, SocialAccountId, TargetId, Timezone, WorkspaceId, schedule};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
@@ -166,7 +166,7 @@ impl Services {
         &self,
         ctx: &Membership,
         author: &user::Model,
-        post_id: Option<i64>,
+        post_id: Option<PostId>,
         input: PostInput,
     ) -> Result<post::Model> {
         let ws = ctx.workspace_id();
@@ -185,9 +185,9 @@ impl Services {
                         post.state.label().to_lowercase()
                     )));
                 }
-                withdraw_jobs(&txn, id).await?;
+                withdraw_jobs(&txn, id.0).await?;
                 post_target::Entity::delete_many()
-                    .filter(post_target::Column::PostId.eq(id))
+                    .filter(post_target::Column::PostId.eq(id.0))
                     .exec(&txn)
                     .await?;
                 Some(post)
@@ -227,7 +227,7 @@ impl Services {
             .iter()
             .map(|(a, _, own)| (a.id, own.clone()))
             .collect();
-        set_media(&txn, post.id, &checked.media, &per_account).await?;
+        set_media(&txn, PostId(post.id), &checked.media, &per_account).await?;
         for (account, body, _) in &checked.targets {
             let target = post_target::ActiveModel {
                 post_id: Set(post.id),
@@ -261,7 +261,7 @@ impl Services {
             ws,
             Some(author),
             what.0,
-            post.id,
+            PostId(post.id),
             format!("{}{when}: “{}”", what.1, excerpt(&post.body)),
         )
         .await?;
@@ -281,17 +281,17 @@ impl Services {
     ) -> Result<(sea_orm::DatabaseTransaction, post::Model)> {
         let txn = store::begin_write(&self.db).await?;
         lock_as_editor(&txn, ctx).await?;
-        let post = locked_post_in(&txn, ctx.workspace_id(), post_id).await?;
+        let post = locked_post_in(&txn, ctx.workspace_id(), PostId(post_id)).await?;
         Ok((txn, post))
     }
 
     /// Moves a scheduled post to another time (the calendar's reschedule form).
-    #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id, post = post_id))]
+    #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id, post = post_id.0))]
     pub async fn reschedule_post(
         &self,
         ctx: &Membership,
         actor: &user::Model,
-        post_id: i64,
+        post_id: PostId,
         local: NaiveDateTime,
     ) -> Result<post::Model> {
         let ws = ctx.workspace_id();
@@ -299,7 +299,7 @@ impl Services {
         let at = schedule::schedule_at(local, tz, crate::now())
             .map_err(|e| ServiceError::invalid("scheduled_at", e.0))?
             .utc;
-        let (txn, post) = self.change_post(ctx, post_id).await?;
+        let (txn, post) = self.change_post(ctx, post_id.0).await?;
         if post.state != PostState::Scheduled {
             return Err(ServiceError::Forbidden(format!(
                 "Only scheduled posts can be moved; this one is {}.",
@@ -313,7 +313,7 @@ impl Services {
         row.schedule_tz = Set(Some(tz.name().to_owned()));
         row.updated_at = Set(crate::now());
         let post = row.update(&txn).await?;
-        for view in targets_of(&txn, post.id).await? {
+        for view in targets_of(&txn, PostId(post.id)).await? {
             publishing::enqueue(&txn, &post, &view.target, &view.account.platform, at).await?;
         }
         log_post(
@@ -321,7 +321,7 @@ impl Services {
             ws,
             Some(actor),
             "post.rescheduled",
-            post.id,
+            PostId(post.id),
             format!(
                 "moved a post to {}: “{}”",
                 schedule::describe(at, tz),
@@ -335,15 +335,15 @@ impl Services {
     }
 
     /// Takes a scheduled post off the calendar: it becomes a draft again.
-    #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id, post = post_id))]
+    #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id, post = post_id.0))]
     pub async fn unschedule_post(
         &self,
         ctx: &Membership,
         actor: &user::Model,
-        post_id: i64,
+        post_id: PostId,
     ) -> Result<()> {
         let ws = ctx.workspace_id();
-        let (txn, post) = self.change_post(ctx, post_id).await?;
+        let (txn, post) = self.change_post(ctx, post_id.0).await?;
         if post.state != PostState::Scheduled {
             return Err(ServiceError::Forbidden(
                 "Only a scheduled post can be turned back into a draft.".into(),
@@ -366,7 +366,7 @@ impl Services {
             ws,
             Some(actor),
             "post.unscheduled",
-            post.id,
+            PostId(post.id),
             format!("took a post off the schedule: “{}”", excerpt(&post.body)),
         )
         .await?;
@@ -375,12 +375,12 @@ impl Services {
     }
 
     /// Copies a post, in any state, into a new draft with the same text, targets and campaign.
-    #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id, post = post_id))]
+    #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id, post = post_id.0))]
     pub async fn duplicate_post(
         &self,
         ctx: &Membership,
         actor: &user::Model,
-        post_id: i64,
+        post_id: PostId,
     ) -> Result<post::Model> {
         let ws = ctx.workspace_id();
         let now = crate::now();
@@ -416,7 +416,7 @@ impl Services {
             .insert(&txn)
             .await?;
         }
-        for view in targets_of(&txn, original.id).await? {
+        for view in targets_of(&txn, PostId(original.id)).await? {
             post_target::ActiveModel {
                 post_id: Set(copy.id),
                 account_id: Set(view.account.id),
@@ -435,7 +435,7 @@ impl Services {
             ws,
             Some(actor),
             "post.duplicated",
-            copy.id,
+            PostId(copy.id),
             format!("duplicated a post: “{}”", excerpt(&copy.body)),
         )
         .await?;
@@ -445,28 +445,28 @@ impl Services {
 
     /// Deletes a post that is not being published right now. A published post is removed from
     /// Socializioz only; it stays on the platforms.
-    #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id, post = post_id))]
+    #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id, post = post_id.0))]
     pub async fn delete_post(
         &self,
         ctx: &Membership,
         actor: &user::Model,
-        post_id: i64,
+        post_id: PostId,
     ) -> Result<()> {
         let ws = ctx.workspace_id();
-        let (txn, post) = self.change_post(ctx, post_id).await?;
+        let (txn, post) = self.change_post(ctx, post_id.0).await?;
         if post.state == PostState::Publishing {
             return Err(ServiceError::Forbidden(
                 "This post is being published right now. Wait until it is done, then delete it."
                     .into(),
             ));
         }
-        remove_post(&txn, post.id).await?;
+        remove_post(&txn, PostId(post.id)).await?;
         log_post(
             &txn,
             ws,
             Some(actor),
             "post.deleted",
-            post.id,
+            PostId(post.id),
             format!("deleted a post: “{}”", excerpt(&post.body)),
         )
         .await?;
@@ -475,10 +475,10 @@ impl Services {
     }
 
     /// A post of the workspace with its targets, campaign and publish attempts.
-    pub async fn post_view(&self, ws: WorkspaceId, post_id: i64) -> Result<PostView> {
+    pub async fn post_view(&self, ws: WorkspaceId, post_id: PostId) -> Result<PostView> {
         let txn = self.db.begin().await?;
         let post = post_in(&txn, ws, post_id).await?;
-        let targets = targets_of(&txn, post.id).await?;
+        let targets = targets_of(&txn, PostId(post.id)).await?;
         let campaign = match post.campaign_id {
             Some(id) => campaign::Entity::find_by_id(id).one(&txn).await?,
             None => None,
@@ -489,7 +489,7 @@ impl Services {
             .order_by_asc(publish_attempt::Column::Id)
             .all(&txn)
             .await?;
-        let media = media_of_post(&txn, post.id).await?;
+        let media = media_of_post(&txn, PostId(post.id)).await?;
         let account_media = account_media_of_post(&txn, post.id).await?;
         txn.commit().await?;
         Ok(PostView {
@@ -608,10 +608,10 @@ impl Services {
 /// A post's files, in order.
 pub(crate) async fn media_of_post<C: ConnectionTrait>(
     conn: &C,
-    post_id: i64,
+    post_id: PostId,
 ) -> Result<Vec<media_item::Model>> {
     Ok(post_media::Entity::find()
-        .filter(post_media::Column::PostId.eq(post_id))
+        .filter(post_media::Column::PostId.eq(post_id.0))
         .filter(post_media::Column::AccountId.is_null())
         .order_by_asc(post_media::Column::Position)
         .find_also_related(media_item::Entity)
@@ -642,13 +642,13 @@ async fn account_media_of_post<C: ConnectionTrait>(
 /// The files one account of a post publishes: its own when chosen, else the post's.
 pub(crate) async fn media_for_account<C: ConnectionTrait>(
     conn: &C,
-    post_id: i64,
-    account_id: i64,
+    post_id: PostId,
+    account_id: SocialAccountId,
 ) -> Result<Vec<media_item::Model>> {
-    let own: Vec<media_item::Model> = account_media_of_post(conn, post_id)
+    let own: Vec<media_item::Model> = account_media_of_post(conn, post_id.0)
         .await?
         .into_iter()
-        .filter(|(a, _)| *a == account_id)
+        .filter(|(a, _)| *a == account_id.0)
         .map(|(_, m)| m)
         .collect();
     if own.is_empty() {
@@ -664,7 +664,7 @@ pub(crate) async fn log_post<C: ConnectionTrait>(
     ws: WorkspaceId,
     actor: Option<&user::Model>,
     action: &'static str,
-    post_id: i64,
+    post_id: PostId,
     summary: String,
 ) -> Result<()> {
     activity::record(
@@ -674,7 +674,7 @@ pub(crate) async fn log_post<C: ConnectionTrait>(
         activity::Entry {
             action,
             object_type: "post",
-            object_id: Some(post_id),
+            object_id: Some(post_id.0),
             summary,
         },
     )
@@ -686,11 +686,11 @@ pub(crate) async fn log_post<C: ConnectionTrait>(
 pub(crate) async fn locked_post_in<C: ConnectionTrait>(
     conn: &C,
     ws: WorkspaceId,
-    id: i64,
+    id: PostId,
 ) -> Result<post::Model> {
     let res = post::Entity::update_many()
         .col_expr(post::Column::UpdatedAt, Expr::value(crate::now()))
-        .filter(post::Column::Id.eq(id))
+        .filter(post::Column::Id.eq(id.0))
         .filter(post::Column::WorkspaceId.eq(ws.0))
         .exec(conn)
         .await?;
@@ -704,7 +704,7 @@ pub(crate) async fn locked_post_in<C: ConnectionTrait>(
 pub(crate) async fn post_in<C: ConnectionTrait>(
     conn: &C,
     ws: WorkspaceId,
-    id: i64,
+    id: PostId,
 ) -> Result<post::Model> {
     post::Entity::find_by_id(id)
         .filter(post::Column::WorkspaceId.eq(ws.0))
@@ -716,10 +716,10 @@ pub(crate) async fn post_in<C: ConnectionTrait>(
 /// A post's targets with their accounts.
 pub(crate) async fn targets_of<C: ConnectionTrait>(
     conn: &C,
-    post_id: i64,
+    post_id: PostId,
 ) -> Result<Vec<TargetView>> {
     let rows = post_target::Entity::find()
-        .filter(post_target::Column::PostId.eq(post_id))
+        .filter(post_target::Column::PostId.eq(post_id.0))
         .find_also_related(social_account::Entity)
         .order_by_asc(post_target::Column::Id)
         .all(conn)
@@ -734,8 +734,8 @@ pub(crate) async fn targets_of<C: ConnectionTrait>(
 /// withdrawing its queued publish jobs: what a person's Delete does, and what an account
 /// deletion does to the author's posts in workspaces others keep. The caller holds the post's
 /// row lock and has made sure no platform call for it is under way.
-pub(crate) async fn remove_post<C: ConnectionTrait>(conn: &C, post_id: i64) -> Result<()> {
-    withdraw_jobs(conn, post_id).await?;
+pub(crate) async fn remove_post<C: ConnectionTrait>(conn: &C, post_id: PostId) -> Result<()> {
+    withdraw_jobs(conn, post_id.0).await?;
     post::Entity::delete_by_id(post_id).exec(conn).await?;
     Ok(())
 }
@@ -751,7 +751,7 @@ async fn withdraw_jobs<C: ConnectionTrait>(conn: &C, post_id: i64) -> Result<()>
         .all(conn)
         .await?
         .into_iter()
-        .map(publishing::subject)
+        .map(|t| publishing::subject(TargetId(t)))
         .collect();
     job::Entity::delete_many()
         .filter(job::Column::Subject.is_in(subjects))

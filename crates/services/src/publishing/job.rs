@@ -20,10 +20,11 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use std::sync::Arc;
+use store::entities::states::AccountStatus;
 use store::entities::states::PostState;
 use store::entities::{job, post, post_target, publish_attempt, social_account, user};
 
-use domain::{Platform, WorkspaceId};
+use domain::{Platform, PostId, SocialAccountId, TargetId, UserId, WorkspaceId};
 
 /// Everything step 2 needs, read and written in step 1.
 struct Prepared {
@@ -220,7 +221,7 @@ async fn request_parts(
         Some(target) => Ok((
             media_refs(services, target.post_id, target.account_id).await?,
             services
-                .tokens_of(target.account_id)
+                .tokens_of(SocialAccountId(target.account_id))
                 .await?
                 .map(|t| t.access),
         )),
@@ -238,7 +239,7 @@ async fn give_up(services: &Services, target_id: i64, reason: &str) -> Result<()
         return Ok(());
     };
     let txn = store::begin_write(&services.db).await?;
-    if !lock_post(&txn, target.post_id).await? {
+    if !lock_post(&txn, PostId(target.post_id)).await? {
         return Ok(());
     }
     let (Some(post), Some(target)) = (
@@ -293,7 +294,9 @@ async fn give_up(services: &Services, target_id: i64, reason: &str) -> Result<()
 /// The files one account of a post publishes, with signed addresses for the platform to fetch.
 async fn media_refs(services: &Services, post_id: i64, account_id: i64) -> Result<Vec<MediaRef>> {
     let mut refs = Vec::new();
-    for item in posts::media_for_account(&services.db, post_id, account_id).await? {
+    for item in
+        posts::media_for_account(&services.db, PostId(post_id), SocialAccountId(account_id)).await?
+    {
         refs.push(MediaRef {
             url: services.public_media_url(&item).await,
             mime: item.mime.clone(),
@@ -325,7 +328,7 @@ async fn begin(services: &Services, payload: &PublishTarget) -> Result<Step> {
         return Ok(Step::Skip);
     };
     let txn = store::begin_write(&services.db).await?;
-    if !lock_post(&txn, target.post_id).await? {
+    if !lock_post(&txn, PostId(target.post_id)).await? {
         return Ok(Step::Skip);
     }
     let (Some(post), Some(target)) = (
@@ -346,7 +349,7 @@ async fn begin(services: &Services, payload: &PublishTarget) -> Result<Step> {
     let platform = platform_of(&account)?;
     // Not connected as read: take the account's row lock and read again, so that a
     // reconnection committing now is seen (else this target could wait after its resume ran).
-    let account = if account.status == "connected" {
+    let account = if account.status == AccountStatus::Connected {
         account
     } else {
         social_account::Entity::update_many()
@@ -362,11 +365,11 @@ async fn begin(services: &Services, payload: &PublishTarget) -> Result<Step> {
             .await?
             .ok_or(ServiceError::NotFound)?
     };
-    if account.status != "connected" {
+    if account.status != AccountStatus::Connected {
         // Held, not failed: it goes out when the account is reconnected.
         let mut row: post_target::ActiveModel = target.into();
         row.state = Set(PostState::Waiting);
-        row.last_error = Set(Some(if account.status == "disconnected" {
+        row.last_error = Set(Some(if account.status == AccountStatus::Disconnected {
             disconnected_note(&account)
         } else {
             format!(
@@ -512,8 +515,8 @@ async fn settle(
             close(services, prepared, closed, Some(&reason), None).await?;
             crate::token_refresh::refresh_soon(
                 services,
-                prepared.account.id,
-                prepared.account.workspace_id,
+                SocialAccountId(prepared.account.id),
+                WorkspaceId(prepared.account.workspace_id),
             )
             .await?;
             if last_try {
@@ -669,7 +672,7 @@ async fn close(
 ) -> Result<()> {
     let now = crate::now();
     let txn = store::begin_write(&services.db).await?;
-    if !lock_post(&txn, prepared.post.id).await? {
+    if !lock_post(&txn, PostId(prepared.post.id)).await? {
         // Deleted meanwhile (only possible for a post not publishing): nothing to record.
         return Ok(());
     }
@@ -705,7 +708,7 @@ async fn close(
                 services,
                 &txn,
                 &post,
-                prepared.target.id,
+                TargetId(prepared.target.id),
                 &prepared.account.platform,
             )
             .await?;
@@ -715,7 +718,7 @@ async fn close(
                 WorkspaceId(post.workspace_id),
                 None,
                 "post.published",
-                post.id,
+                PostId(post.id),
                 format!(
                     "published to {} @{}",
                     Platform::label_of(&prepared.account.platform),
@@ -786,7 +789,7 @@ async fn mark_failed<C: ConnectionTrait>(
         WorkspaceId(post.workspace_id),
         None,
         "post.failed",
-        post.id,
+        PostId(post.id),
         format!(
             "could not publish to {} @{}: {reason}",
             Platform::label_of(&account.platform),
@@ -809,7 +812,7 @@ async fn tell_author<C: ConnectionTrait>(
         WorkspaceId(post.workspace_id),
         None,
         "post.unconfirmed",
-        post.id,
+        PostId(post.id),
         format!(
             "could not confirm a post to {} @{}",
             Platform::label_of(&account.platform),
@@ -846,5 +849,5 @@ async fn failure_mail<C: ConnectionTrait>(
         reason,
         &format!("{base_url}/w/{}/posts/{}", post.workspace_id, post.id),
     );
-    emails::queue(conn, email, Some(author.id)).await
+    emails::queue(conn, email, Some(UserId(author.id))).await
 }

@@ -26,7 +26,7 @@ pub mod resolve;
 use crate::Result;
 use crate::queue::{self, NewJob};
 use chrono::{DateTime, Utc};
-use domain::Platform;
+use domain::{Platform, PostId, TargetId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
@@ -53,7 +53,7 @@ impl queue::Payload for PublishTarget {
 }
 
 /// The job subject of a target, by which its queued jobs are found and withdrawn.
-pub fn subject(target_id: i64) -> String {
+pub fn subject(target_id: TargetId) -> String {
     format!("post_target:{target_id}")
 }
 
@@ -78,7 +78,7 @@ pub(crate) async fn enqueue<C: ConnectionTrait>(
     job.max_attempts = MAX_ATTEMPTS;
     job.workspace_id = Some(post.workspace_id);
     job.concurrency_key = Some(concurrency_key(platform));
-    job.subject = Some(subject(target.id));
+    job.subject = Some(subject(TargetId(target.id)));
     queue::enqueue(conn, job).await?;
     Ok(())
 }
@@ -89,10 +89,10 @@ pub const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120
 
 /// Takes the post's row lock for the rest of the transaction, so that targets finishing at
 /// the same moment update the post's state one after the other. False if the post is gone.
-pub(crate) async fn lock_post<C: ConnectionTrait>(conn: &C, post_id: i64) -> Result<bool> {
+pub(crate) async fn lock_post<C: ConnectionTrait>(conn: &C, post_id: PostId) -> Result<bool> {
     let res = post::Entity::update_many()
         .col_expr(post::Column::UpdatedAt, Expr::value(crate::now()))
-        .filter(post::Column::Id.eq(post_id))
+        .filter(post::Column::Id.eq(post_id.0))
         .exec(conn)
         .await?;
     Ok(res.rows_affected > 0)

@@ -9,7 +9,7 @@ use sea_orm::sea_query::Expr;
 use store::entities::states::PostState;
 
 use crate::{Result, ServiceError, Services};
-use domain::{Platform, WorkspaceId};
+use domain::{Platform, PostId, TargetId, WorkspaceId};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use store::entities::{post, post_target, publish_attempt, social_account, user};
 
@@ -24,26 +24,33 @@ pub enum Resolution {
 
 impl Services {
     /// Tries a failed target again now.
-    #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id, post = post_id, target = target_id))]
+    #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id, post = post_id.0, target = target_id.0))]
     pub async fn retry_target(
         &self,
         ctx: &Membership,
         actor: &user::Model,
-        post_id: i64,
-        target_id: i64,
+        post_id: PostId,
+        target_id: TargetId,
     ) -> Result<()> {
-        self.requeue(ctx, actor, post_id, target_id, PostState::Failed, "retried")
-            .await
+        self.requeue(
+            ctx,
+            actor,
+            post_id.0,
+            target_id.0,
+            PostState::Failed,
+            "retried",
+        )
+        .await
     }
 
     /// Settles a target whose outcome was unknown, as the person found it on the platform.
-    #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id, post = post_id, target = target_id))]
+    #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id, post = post_id.0, target = target_id.0))]
     pub async fn resolve_unconfirmed(
         &self,
         ctx: &Membership,
         actor: &user::Model,
-        post_id: i64,
-        target_id: i64,
+        post_id: PostId,
+        target_id: TargetId,
         resolution: Resolution,
     ) -> Result<()> {
         match resolution {
@@ -51,8 +58,8 @@ impl Services {
                 self.requeue(
                     ctx,
                     actor,
-                    post_id,
-                    target_id,
+                    post_id.0,
+                    target_id.0,
                     PostState::Unconfirmed,
                     "publishes again, after checking it was not posted,",
                 )
@@ -62,7 +69,7 @@ impl Services {
                 let ws = ctx.workspace_id();
                 let txn = store::begin_write(&self.db).await?;
                 lock_as_editor(&txn, ctx).await?;
-                let (post, target) = target_in(&txn, ws, post_id, target_id).await?;
+                let (post, target) = target_in(&txn, ws, post_id.0, target_id.0).await?;
                 if target.state != PostState::Unconfirmed {
                     return Err(ServiceError::Forbidden(
                         "This account's outcome is already settled.".into(),
@@ -82,7 +89,7 @@ impl Services {
                     ws,
                     Some(actor),
                     "post.confirmed",
-                    post.id,
+                    PostId(post.id),
                     format!(
                         "confirmed a post went out: “{}”",
                         posts::excerpt(&post.body)
@@ -144,7 +151,7 @@ impl Services {
             ws,
             Some(actor),
             "post.retried",
-            post.id,
+            PostId(post.id),
             format!(
                 "{verb} the post to {} @{}",
                 Platform::label_of(&account.platform),
@@ -164,7 +171,7 @@ async fn target_in<C: ConnectionTrait>(
     post_id: i64,
     target_id: i64,
 ) -> Result<(post::Model, post_target::Model)> {
-    let post = posts::locked_post_in(conn, ws, post_id).await?;
+    let post = posts::locked_post_in(conn, ws, PostId(post_id)).await?;
     let target = post_target::Entity::find_by_id(target_id)
         .filter(post_target::Column::PostId.eq(post.id))
         .one(conn)

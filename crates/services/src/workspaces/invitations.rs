@@ -6,7 +6,7 @@ use super::*;
 use crate::activity::{self, Entry};
 use crate::{Result, ServiceError, Services, emails, tokens};
 use chrono::Duration;
-use domain::{Email, Role, WorkspaceId};
+use domain::{Email, InvitationId, Role, WorkspaceId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -297,7 +297,7 @@ impl Services {
         &self,
         ctx: &Membership,
         actor: &user::Model,
-        id: i64,
+        id: InvitationId,
     ) -> Result<()> {
         let txn = self.db.begin().await?;
         lock_as_manager(&txn, ctx).await?;

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
-use domain::Email;
+use domain::{DeletionRequestId, Email};
 use services::ServiceError;
 use services::Services;
 use services::deletion_requests::{Closing, ReceivedOn, RecordedBy};
@@ -104,7 +104,7 @@ pub async fn run(
         }
         DeletionRequestCommand::Resend { id } => {
             services
-                .resend_deletion_request(id, now)
+                .resend_deletion_request(DeletionRequestId(id), now)
                 .await
                 .map_err(refused)?;
             writeln!(
@@ -117,7 +117,7 @@ pub async fn run(
             let closing =
                 Closing::parse(&outcome).map_err(|e| anyhow::anyhow!("--outcome: {e}"))?;
             services
-                .close_deletion_request(id, closing, now)
+                .close_deletion_request(DeletionRequestId(id), closing, now)
                 .await
                 .map_err(refused)?;
             writeln!(

@@ -10,7 +10,7 @@ use crate::both_backends;
 use crate::browser::{Browser, run_in, wait_until};
 use crate::helpers::{Backend, Client, TestApp, id_from_location, location, spawn_app};
 use anyhow::{bail, ensure};
-use domain::{Platform, Timezone, schedule};
+use domain::{Platform, PostId, Timezone, schedule};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -362,7 +362,7 @@ async fn drafts_have_no_time_and_stay_off_the_calendar_grid(backend: Backend) {
     );
     let created_local = schedule::to_local(
         app.services
-            .post_view(domain::WorkspaceId(s.ws), draft)
+            .post_view(domain::WorkspaceId(s.ws), PostId(draft))
             .await
             .unwrap()
             .post
@@ -422,7 +422,7 @@ async fn drafts_have_no_time_and_stay_off_the_calendar_grid(backend: Backend) {
     let (user, member) = app.member(EMAIL, s.ws).await;
     let back = post(&s, "Changed my mind", "schedule", Some(&tomorrow)).await;
     app.services
-        .unschedule_post(&member, &user, back)
+        .unschedule_post(&member, &user, PostId(back))
         .await
         .unwrap();
     let page = s

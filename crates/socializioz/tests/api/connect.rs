@@ -176,7 +176,7 @@ async fn x_connects_publishes_and_disconnects_in_the_sandbox(backend: Backend) {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 
     // Disconnect: revoked at the platform, tokens deleted, the account kept as disconnected.
-    let held = app.services.tokens_of(account).await.unwrap().unwrap();
+    let held = app.tokens_of(account).await;
     let res = client.disconnect(ws, account).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     // ...stays scheduled and says why (it waits at its time unless the account is back or
@@ -352,9 +352,9 @@ async fn tokens_are_refreshed_ahead_and_a_refused_refresh_holds_posts(backend: B
 
     // Twice in a row: the second works only if the rotated refresh token was kept.
     for _ in 0..2 {
-        let before = app.services.tokens_of(account).await.unwrap().unwrap();
+        let before = app.tokens_of(account).await;
         refresh_now(&app).await;
-        let after = app.services.tokens_of(account).await.unwrap().unwrap();
+        let after = app.tokens_of(account).await;
         assert_ne!(after.access.expose_secret(), before.access.expose_secret());
         assert_ne!(
             after.refresh.unwrap().expose_secret(),
@@ -367,7 +367,7 @@ async fn tokens_are_refreshed_ahead_and_a_refused_refresh_holds_posts(backend: B
     }
 
     // The person revokes the app at X: the next refresh is refused.
-    let tokens = app.services.tokens_of(account).await.unwrap().unwrap();
+    let tokens = app.tokens_of(account).await;
     let revoked = reqwest::Client::new()
         .post(format!("{sim}/x/2/oauth2/revoke"))
         .form(&[

@@ -140,7 +140,7 @@ async fn a_request_for_an_account_is_confirmed_by_link_and_deletes_it_once(backe
     // The request names the address as the person wrote it.
     record(&admin, "  Pat@Example.COM ", &today().to_string()).await;
     let row = request_for(&app, PAT).await;
-    assert_eq!(row.state, "open");
+    assert_eq!(row.state.as_str(), "open");
     assert_eq!(row.user_id, Some(pat_id));
     assert_eq!(row.received_on, today());
     assert_eq!(row.deadline_on, today() + Duration::days(30));
@@ -201,7 +201,7 @@ async fn a_request_for_an_account_is_confirmed_by_link_and_deletes_it_once(backe
 
     // The request stays as the record: dates, state, the hash; no address, no user id.
     let row = requests(&app).await.remove(0);
-    assert_eq!(row.state, "confirmed");
+    assert_eq!(row.state.as_str(), "confirmed");
     assert_eq!(row.email, None);
     assert_eq!(row.user_id, None);
     assert!(row.deletion_id.is_some());
@@ -517,7 +517,7 @@ async fn the_administrators_are_reminded_once_seven_and_two_days_before(backend:
     let row = requests(&app).await.remove(0);
     assert!(row.seven_day_reminder_at.is_some() && row.two_day_reminder_at.is_some());
     assert!(row.overdue_at.is_some());
-    assert_eq!(row.state, "open");
+    assert_eq!(row.state.as_str(), "open");
 }
 
 async fn the_admin_page_is_not_found_for_anyone_but_an_administrator(backend: Backend) {
@@ -643,7 +643,7 @@ async fn a_forged_withdrawn_expired_or_replaced_link_deletes_nothing(backend: Ba
     assert!(res.text().await.unwrap().contains("withdrawn"));
     assert_eq!(users_named(&app, PAT).await, 1);
     let row = request_for_id(&app, id).await;
-    assert_eq!(row.state, "withdrawn");
+    assert_eq!(row.state.as_str(), "withdrawn");
     assert_eq!(row.email, None, "a closed request keeps the address");
     assert_eq!(row.user_id, None);
     assert_eq!(app.count("SELECT COUNT(*) FROM account_deletions").await, 0);

@@ -7,7 +7,7 @@
 use crate::both_backends;
 use crate::fixtures::owner_with_workspace;
 use crate::helpers::{Backend, TestApp, post_input};
-use domain::Platform;
+use domain::{Platform, PostId, SocialAccountId};
 use services::posts::Intent;
 
 both_backends!(
@@ -46,7 +46,7 @@ async fn scheduled_then_disconnected(
         .await;
     let (user, member) = app.member(ADA, ws).await;
     app.services
-        .disconnect_account(&member, &user, x)
+        .disconnect_account(&member, &user, SocialAccountId(x))
         .await
         .unwrap();
     assert!(crate::connect::sim_posts(&sim).await.is_empty());
@@ -119,7 +119,7 @@ async fn a_disconnected_accounts_future_posts_stay_scheduled_and_editable(backen
         .save_post(
             &member,
             &user,
-            Some(post),
+            Some(PostId(post)),
             post_input(
                 "Launch day",
                 &[x, linkedin],
@@ -134,7 +134,7 @@ async fn a_disconnected_accounts_future_posts_stay_scheduled_and_editable(backen
         .save_post(
             &member,
             &user,
-            Some(post),
+            Some(PostId(post)),
             post_input(
                 "Launch day",
                 &[linkedin],

@@ -11,7 +11,7 @@ use crate::helpers::{
     spawn_app_with,
 };
 use anyhow::ensure;
-use domain::Platform;
+use domain::{ExportId, Platform};
 use providers::social::PublishError;
 use reqwest::StatusCode;
 use sea_orm::EntityTrait;
@@ -816,7 +816,7 @@ async fn only_the_owner_downloads_it_and_only_until_it_expires(backend: Backend)
     assert!(page.contains("Your last export has expired"));
     assert_eq!(download(&bob, id).await.status(), StatusCode::NOT_FOUND);
     // An expired export is not built again (a job left over for it finds nothing to do).
-    app.services.build_export(id).await.unwrap();
+    app.services.build_export(ExportId(id)).await.unwrap();
     assert_eq!(
         app.text(&format!("SELECT state FROM data_exports WHERE id = {id}"))
             .await,

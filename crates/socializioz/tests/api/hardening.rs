@@ -4,6 +4,7 @@
 //! other site embeds them, changes sent by another site's page refused, and unreadable query
 //! values answered with the product's error page.
 
+use domain::MediaId;
 #[path = "../../benches/images/mod.rs"]
 mod images;
 
@@ -317,7 +318,7 @@ async fn originals_are_not_cached_not_embeddable_and_named(backend: Backend) {
     // The address platforms fetch from serves the original the same way.
     let item = app
         .services
-        .media_item(domain::WorkspaceId(ws), image)
+        .media_item(domain::WorkspaceId(ws), MediaId(image))
         .await
         .unwrap();
     let url = app.services.public_media_url(&item).await;

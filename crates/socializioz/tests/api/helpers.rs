@@ -9,7 +9,7 @@
 
 #![allow(dead_code)]
 
-use domain::Platform;
+use domain::{Platform, SocialAccountId, UserId};
 use providers::social::Publishers;
 use providers::social::recording::RecordingPublisher;
 use reqwest::StatusCode;
@@ -306,7 +306,7 @@ impl TestApp {
             username: Set(username.to_owned()),
             display_name: Set(username.to_owned()),
             avatar_url: Set(None),
-            status: Set("connected".to_owned()),
+            status: Set(store::entities::states::AccountStatus::Connected),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
@@ -412,13 +412,22 @@ impl TestApp {
     pub async fn delete_account(&self, user_id: i64) {
         let id = self
             .services
-            .begin_account_deletion(user_id, services::deletion::Via::App)
+            .begin_account_deletion(UserId(user_id), services::deletion::Via::App)
             .await
             .expect("begin the deletion");
         self.services
             .run_account_deletion(id)
             .await
             .expect("carry out the deletion");
+    }
+
+    /// The tokens held for connected account `account` (it must have some).
+    pub async fn tokens_of(&self, account: i64) -> services::account_tokens::TokenSet {
+        self.services
+            .tokens_of(SocialAccountId(account))
+            .await
+            .unwrap()
+            .expect("the account holds tokens")
     }
 
     /// The id of the account with `email`.
@@ -454,7 +463,7 @@ impl TestApp {
             scopes: vec!["tweet.read".into(), "tweet.write".into()],
         };
         self.services
-            .store_tokens(&self.services.db, account, &tokens)
+            .store_tokens(&self.services.db, SocialAccountId(account), &tokens)
             .await
             .expect("store the tokens");
     }

@@ -10,7 +10,7 @@ use crate::fixtures::Team;
 use crate::helpers::{
     Backend, Client, PASSWORD, TestApp, first, location, png, post_input, spawn_app,
 };
-use domain::Platform;
+use domain::{DeletionId, Platform};
 use reqwest::StatusCode;
 use services::posts::Intent;
 
@@ -408,7 +408,12 @@ async fn a_post_being_published_is_deleted_once_the_call_has_ended(backend: Back
 
     // Trying again while the call runs changes nothing.
     let id = app.count("SELECT id FROM account_deletions").await;
-    assert!(app.services.run_account_deletion(id).await.is_err());
+    assert!(
+        app.services
+            .run_account_deletion(DeletionId(id))
+            .await
+            .is_err()
+    );
     assert_eq!(bens_posts(&app).await, 1);
 
     // The call ends; the deletion's job then finishes.

@@ -162,7 +162,7 @@ async fn one_post_can_be_followed_from_the_request_to_the_platform_call(backend:
     );
 
     // Ids only: no text, address or token in any line.
-    let tokens = app.services.tokens_of(account).await.unwrap().unwrap();
+    let tokens = app.tokens_of(account).await;
     let token = secrecy::ExposeSecret::expose_secret(&tokens.access).to_owned();
     for secret in [TEXT, AUTHOR, token.as_str()] {
         assert!(!raw.contains(secret), "the log names {secret:?}:\n{raw}");

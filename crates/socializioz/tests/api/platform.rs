@@ -76,7 +76,7 @@ async fn jobs_are_leased_retried_and_kept_when_dead(backend: Backend) {
     );
     let (x, y) = (x.unwrap().unwrap(), y.unwrap().unwrap());
     assert_ne!(x.id, y.id);
-    assert_eq!([x.id.min(y.id), x.id.max(y.id)], [a, b]);
+    assert_eq!([x.id.min(y.id), x.id.max(y.id)], [a.0, b.0]);
     assert!(
         queue::claim(db, "w3", Duration::from_secs(60), &no_limits)
             .await

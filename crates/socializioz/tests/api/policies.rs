@@ -4,6 +4,7 @@
 use crate::both_backends;
 use crate::helpers::{Backend, PASSWORD, expect_page, location, spawn_app};
 use crate::platform::run_admin;
+use domain::UserId;
 use reqwest::StatusCode;
 
 both_backends!(
@@ -426,7 +427,11 @@ async fn a_new_version_asks_for_acceptance_and_blocks_workspace_changes_until_th
         })
         .await
         .unwrap();
-    let pending = app.services.pending_policies(admin_made.id).await.unwrap();
+    let pending = app
+        .services
+        .pending_policies(UserId(admin_made.id))
+        .await
+        .unwrap();
     let kinds: Vec<_> = pending.iter().map(|p| p.kind).collect();
     assert_eq!(
         kinds,

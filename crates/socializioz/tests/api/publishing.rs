@@ -3,7 +3,7 @@
 
 use crate::both_backends;
 use crate::helpers::{Backend, TestApp, post_input, spawn_app};
-use domain::Platform;
+use domain::{Platform, PostId, TargetId};
 use providers::social::PublishError;
 use providers::social::recording::RecordingPublisher;
 use services::ServiceError;
@@ -222,7 +222,13 @@ async fn a_crash_mid_call_never_posts_twice(backend: Backend) {
     let (user, member) = app.member(AUTHOR, ws).await;
     let target = target_of(&app, id).await;
     app.services
-        .resolve_unconfirmed(&member, &user, id, target, Resolution::NotPublished)
+        .resolve_unconfirmed(
+            &member,
+            &user,
+            PostId(id),
+            TargetId(target),
+            Resolution::NotPublished,
+        )
         .await
         .unwrap();
     app.worker().run_until_empty().await.unwrap();
@@ -359,7 +365,7 @@ async fn passing_failures_are_retried_and_permanent_ones_reported(backend: Backe
     let (user, member) = app.member(AUTHOR, ws).await;
     let target = target_of(&app, refused).await;
     app.services
-        .retry_target(&member, &user, refused, target)
+        .retry_target(&member, &user, PostId(refused), TargetId(target))
         .await
         .unwrap();
     app.worker().run_until_empty().await.unwrap();
@@ -401,8 +407,8 @@ async fn an_ambiguous_failure_asks_a_person(backend: Backend) {
         .resolve_unconfirmed(
             &member,
             &user,
-            id,
-            target,
+            PostId(id),
+            TargetId(target),
             Resolution::WasPublished {
                 permalink: Some("https://x.com/acme/status/1".into()),
             },
@@ -472,7 +478,7 @@ async fn rescheduling_withdraws_the_old_job(backend: Backend) {
     let (user, member) = app.member(AUTHOR, ws).await;
     let later = app.local_in(AUTHOR, ws, chrono::Duration::hours(5)).await;
     app.services
-        .reschedule_post(&member, &user, id, later)
+        .reschedule_post(&member, &user, PostId(id), later)
         .await
         .unwrap();
     assert_eq!(
@@ -500,7 +506,7 @@ async fn rescheduling_withdraws_the_old_job(backend: Backend) {
 
     // Taken off the calendar, it is a draft and nothing is queued.
     app.services
-        .unschedule_post(&member, &user, id)
+        .unschedule_post(&member, &user, PostId(id))
         .await
         .unwrap();
     assert_eq!(post_state(&app, id).await, "draft");

@@ -448,7 +448,7 @@ async fn legal_records_and_forget_entries_past_their_period_are_purged(backend: 
     ] {
         forget_entry::ActiveModel {
             deletion_id: Set(None),
-            kind: Set("user".to_owned()),
+            kind: Set(store::entities::states::ForgetKind::User),
             hash: Set(hash),
             created_at: Set(now - chrono::Duration::days(200)),
             keep_until: Set(keep_until),
@@ -920,7 +920,7 @@ async fn finished_jobs_are_purged_after_their_retention_and_dead_ones_kept_longe
                 job::Column::RunAt,
                 Expr::value(now + chrono::Duration::days(1)),
             )
-            .filter(job::Column::Id.eq(id))
+            .filter(job::Column::Id.eq(id.0))
             .exec(db)
             .await
             .unwrap();
@@ -930,7 +930,7 @@ async fn finished_jobs_are_purged_after_their_retention_and_dead_ones_kept_longe
         let rows = job::Entity::find().all(db).await.unwrap();
         let mut names: Vec<&str> = ids
             .iter()
-            .filter(|(_, id)| rows.iter().any(|r| r.id == **id))
+            .filter(|(_, id)| rows.iter().any(|r| r.id == id.0))
             .map(|(name, _)| *name)
             .collect();
         names.sort_unstable();

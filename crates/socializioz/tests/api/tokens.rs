@@ -4,7 +4,7 @@
 use crate::both_backends;
 use crate::helpers::{Backend, TestApp, id_from_location, spawn_app};
 use crate::platform::run_admin;
-use domain::Platform;
+use domain::{Platform, SocialAccountId};
 use secrecy::ExposeSecret;
 
 both_backends!(
@@ -71,7 +71,7 @@ async fn tokens_are_sealed_at_rest_and_open_only_for_their_account(backend: Back
     let ada = account_with_tokens(&app, "ada").await;
     let bob = account_with_tokens(&app, "bob").await;
 
-    let opened = app.services.tokens_of(ada).await.unwrap().unwrap();
+    let opened = app.tokens_of(ada).await;
     assert_eq!(opened.access.expose_secret(), format!("{ACCESS}-ada"));
     assert_eq!(
         opened.refresh.unwrap().expose_secret(),
@@ -96,8 +96,8 @@ async fn tokens_are_sealed_at_rest_and_open_only_for_their_account(backend: Back
         "UPDATE account_tokens SET access_token = '{sealed}' WHERE account_id = {bob}"
     ))
     .await;
-    assert!(app.services.tokens_of(bob).await.is_err());
-    assert!(app.services.tokens_of(ada).await.is_ok());
+    assert!(app.services.tokens_of(SocialAccountId(bob)).await.is_err());
+    assert!(app.services.tokens_of(SocialAccountId(ada)).await.is_ok());
 
     // Deleting the account deletes its tokens.
     app.exec(&format!("DELETE FROM social_accounts WHERE id = {ada}"))
@@ -148,7 +148,11 @@ async fn rotating_the_master_key_rewraps_every_token(backend: Backend) {
     let mut services = app.services.clone();
     services.keyring = store::keyring::KeyRing::parse(&new_line).unwrap();
     for (account, name) in [(ada, "ada"), (bob, "bob")] {
-        let opened = services.tokens_of(account).await.unwrap().unwrap();
+        let opened = services
+            .tokens_of(SocialAccountId(account))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(opened.access.expose_secret(), format!("{ACCESS}-{name}"));
     }
     assert_eq!(services.rotate_token_keys().await.unwrap(), 0);

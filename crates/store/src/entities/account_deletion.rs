@@ -1,3 +1,4 @@
+use super::states::{DeletionStep, DeletionVia};
 use sea_orm::entity::prelude::*;
 
 /// An account deletion from confirmation to its end (see the migration).
@@ -15,9 +16,9 @@ pub struct Model {
     /// Cleared when the deletion ends.
     pub name: Option<String>,
     /// `app` or `email` (a confirmed request sent to the privacy address).
-    pub via: String,
+    pub via: DeletionVia,
     /// The next step: `revoke`, `objects`, `rows`, `done`.
-    pub step: String,
+    pub step: DeletionStep,
     /// What was done so far, as JSON (the receipt); reduced to counts when the deletion ends.
     pub receipt: Option<String>,
     pub started_at: DateTimeUtc,

@@ -1,3 +1,4 @@
+use super::states::RequestState;
 use sea_orm::entity::prelude::*;
 
 /// A deletion request received by e-mail and recorded by an administrator (see the migration).
@@ -16,7 +17,7 @@ pub struct Model {
     /// `received_on` + 30 days: the last day to carry it out.
     pub deadline_on: Date,
     /// `open` (awaiting confirmation), `confirmed`, `withdrawn`, `expired`.
-    pub state: String,
+    pub state: RequestState,
     /// SHA-256 of the confirmation token.
     #[sea_orm(unique)]
     pub token_hash: String,

@@ -1,3 +1,4 @@
+use super::states::ForgetKind;
 use sea_orm::entity::prelude::*;
 
 /// A keyed hash of something deleted (a user id, a workspace id, an address), re-applied when a
@@ -10,7 +11,7 @@ pub struct Model {
     /// The `account_deletions` row that added it.
     pub deletion_id: Option<i64>,
     /// `user`, `workspace` or `address`.
-    pub kind: String,
+    pub kind: ForgetKind,
     /// HMAC-SHA256 of the value under the server's key, hex.
     pub hash: String,
     pub created_at: DateTimeUtc,

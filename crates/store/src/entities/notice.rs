@@ -1,3 +1,4 @@
+use super::states::NoticeKind;
 use sea_orm::entity::prelude::*;
 
 /// Something to tell a person once, on the next page they open (see the migration).
@@ -8,7 +9,7 @@ pub struct Model {
     pub id: i64,
     pub user_id: i64,
     /// What happened: `workspace_deleted`.
-    pub kind: String,
+    pub kind: NoticeKind,
     /// What it happened to: the workspace's name.
     pub subject: String,
     pub occurred_at: DateTimeUtc,

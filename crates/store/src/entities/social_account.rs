@@ -1,3 +1,4 @@
+use super::states::AccountStatus;
 use sea_orm::entity::prelude::*;
 
 /// A platform account a workspace publishes to (a Facebook page, an Instagram professional
@@ -16,7 +17,7 @@ pub struct Model {
     pub display_name: String,
     pub avatar_url: Option<String>,
     /// `connected` or `reconnect_needed`.
-    pub status: String,
+    pub status: AccountStatus,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     /// As the platform last said, and when.

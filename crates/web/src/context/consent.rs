@@ -10,6 +10,7 @@ use crate::error::AppError;
 use axum::extract::Request;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
+use domain::UserId;
 use services::policies::Pending;
 use services::sessions::AuthSession;
 
@@ -82,7 +83,7 @@ pub(super) async fn pending_policies(
     auth: Option<&AuthSession>,
 ) -> Result<Vec<Pending>, AppError> {
     Ok(match auth {
-        Some(a) => state.services.pending_policies(a.user.id).await?,
+        Some(a) => state.services.pending_policies(UserId(a.user.id)).await?,
         None => Vec::new(),
     })
 }

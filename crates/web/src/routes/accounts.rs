@@ -17,10 +17,11 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-use domain::Platform;
+use domain::{Platform, SocialAccountId, WorkspaceId};
 use services::ServiceError;
 use services::connections::Identity;
 use services::connections::{Finished, Revocation};
+use store::entities::states::AccountStatus;
 
 /// The routes of connected accounts, and the platforms' OAuth callback.
 pub fn router() -> Router<AppState> {
@@ -142,8 +143,8 @@ async fn page_with(
             slug: Platform::parse(&a.platform)
                 .map(|p| p.slug())
                 .unwrap_or("?"),
-            connected: a.status == "connected",
-            reconnect: a.status == "reconnect_needed",
+            connected: a.status == AccountStatus::Connected,
+            reconnect: a.status == AccountStatus::ReconnectNeeded,
             followers: a
                 .follower_count
                 .and_then(|n| u64::try_from(n).ok())
@@ -212,7 +213,7 @@ pub async fn connect(
         .start_connection(
             &m.membership,
             &m.auth.user,
-            m.auth.session_id.0,
+            m.auth.session_id,
             platform,
             &callback_url(&state, platform),
         )
@@ -263,7 +264,7 @@ pub async fn callback(
         .services
         .finish_connection(
             &user.auth.user,
-            user.auth.session_id.0,
+            user.auth.session_id,
             platform,
             &query.state,
             query.code.as_deref(),
@@ -411,7 +412,7 @@ pub async fn choose(
         .services
         .choose_accounts(
             &user.auth.user,
-            user.auth.session_id.0,
+            user.auth.session_id,
             &form.choice,
             &form.accounts,
         )
@@ -437,7 +438,7 @@ pub async fn choose(
 pub async fn confirm_disconnect(
     State(state): State<AppState>,
     m: WorkspaceMember,
-    PathIds((ws, account)): PathIds<(i64, i64)>,
+    PathIds((ws, account)): PathIds<(WorkspaceId, SocialAccountId)>,
 ) -> AppResult {
     if !m.membership.role.can_manage_members() {
         return Err(AppError::Forbidden(
@@ -451,7 +452,7 @@ pub async fn confirm_disconnect(
     let a = &impact.account;
     let platform = Platform::parse(&a.platform).ok();
     let label = platform.map(|p| p.label()).unwrap_or("the platform");
-    if a.status == "disconnected" {
+    if a.status == AccountStatus::Disconnected {
         return Ok(Redirect::to(&format!("/w/{ws}/accounts")).into_response());
     }
     let mut consequences = vec![if impact.scheduled_posts == 0 {
@@ -491,7 +492,7 @@ pub async fn confirm_disconnect(
 pub async fn disconnect(
     State(state): State<AppState>,
     m: WorkspaceMember,
-    PathIds((ws, account)): PathIds<(i64, i64)>,
+    PathIds((ws, account)): PathIds<(WorkspaceId, SocialAccountId)>,
     Form(confirmation): Form<Confirmation>,
 ) -> AppResult {
     if !confirmation.given() {

@@ -9,7 +9,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
-use domain::Platform;
+use domain::{Platform, UserId};
 
 /// The help pages' routes.
 pub fn router() -> Router<AppState> {
@@ -48,7 +48,11 @@ pub async fn revoke_access(State(state): State<AppState>, Ctx(ctx): Ctx) -> AppR
     let mut done = Vec::new();
     if let Some(auth) = &ctx.auth {
         let tz = auth.user.timezone.clone();
-        for entry in state.services.disconnections_by(auth.user.id).await? {
+        for entry in state
+            .services
+            .disconnections_by(UserId(auth.user.id))
+            .await?
+        {
             done.push(Done {
                 at: fmt_time(&entry.created_at, &tz),
                 summary: entry.summary,

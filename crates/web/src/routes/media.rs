@@ -21,6 +21,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use domain::media::MediaKind;
+use domain::{MediaId, WorkspaceId};
 use services::ServiceError;
 use services::media::{MediaFilter, UploadMeta, human_size, tags_of};
 use std::time::Duration;
@@ -307,10 +308,10 @@ async fn item_page(
     errors: FieldErrors,
 ) -> AppResult<ItemPage> {
     let ws = m.membership.workspace_id();
-    let item = state.services.media_item(ws, id).await?;
+    let item = state.services.media_item(ws, MediaId(id)).await?;
     let usage = state
         .services
-        .media_usage(ws, id)
+        .media_usage(ws, MediaId(id))
         .await?
         .iter()
         .map(|p| UsageRow {
@@ -347,9 +348,9 @@ async fn item_page(
 pub async fn show(
     State(state): State<AppState>,
     m: WorkspaceMember,
-    PathIds((_, id)): PathIds<(i64, i64)>,
+    PathIds((_, id)): PathIds<(WorkspaceId, MediaId)>,
 ) -> AppResult {
-    render(item_page(&state, &m, id, None, FieldErrors::new()).await?)
+    render(item_page(&state, &m, id.0, None, FieldErrors::new()).await?)
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -386,7 +387,7 @@ async fn refused(
 pub async fn update(
     State(state): State<AppState>,
     m: WorkspaceMember,
-    PathIds((ws, id)): PathIds<(i64, i64)>,
+    PathIds((ws, id)): PathIds<(WorkspaceId, MediaId)>,
     Form(form): Form<MetaForm>,
 ) -> AppResult {
     let meta = UploadMeta {
@@ -402,7 +403,7 @@ pub async fn update(
             &format!("/w/{ws}/media/{id}"),
             Flash::MediaSaved,
         )),
-        Err(err) => refused(&state, &m, id, Some(meta), err).await,
+        Err(err) => refused(&state, &m, id.0, Some(meta), err).await,
     }
 }
 
@@ -410,7 +411,7 @@ pub async fn update(
 pub async fn confirm_delete(
     State(state): State<AppState>,
     m: WorkspaceMember,
-    PathIds((ws, id)): PathIds<(i64, i64)>,
+    PathIds((ws, id)): PathIds<(WorkspaceId, MediaId)>,
 ) -> AppResult {
     if !m.membership.role.can_publish() {
         return Err(AppError::Forbidden(
@@ -468,7 +469,7 @@ pub async fn confirm_delete(
 pub async fn delete(
     State(state): State<AppState>,
     m: WorkspaceMember,
-    PathIds((ws, id)): PathIds<(i64, i64)>,
+    PathIds((ws, id)): PathIds<(WorkspaceId, MediaId)>,
     Form(confirmation): Form<Confirmation>,
 ) -> AppResult {
     if !confirmation.given() {
@@ -483,7 +484,7 @@ pub async fn delete(
             &format!("/w/{ws}/media"),
             Flash::MediaDeleted,
         )),
-        Err(err) => refused(&state, &m, id, None, err).await,
+        Err(err) => refused(&state, &m, id.0, None, err).await,
     }
 }
 
@@ -560,7 +561,7 @@ fn content_disposition(inline: bool, filename: &str) -> String {
 pub async fn thumb(
     State(state): State<AppState>,
     m: WorkspaceMember,
-    PathIds((_, id)): PathIds<(i64, i64)>,
+    PathIds((_, id)): PathIds<(WorkspaceId, MediaId)>,
 ) -> AppResult {
     let item = state
         .services
@@ -574,7 +575,7 @@ pub async fn thumb(
 pub async fn original(
     State(state): State<AppState>,
     m: WorkspaceMember,
-    PathIds((_, id)): PathIds<(i64, i64)>,
+    PathIds((_, id)): PathIds<(WorkspaceId, MediaId)>,
 ) -> AppResult {
     let item = state
         .services
@@ -589,7 +590,10 @@ pub async fn signed(
     State(state): State<AppState>,
     PathIds((id, expires, sig)): PathIds<(i64, i64, String)>,
 ) -> Response {
-    let found = state.services.media_by_signature(id, expires, &sig).await;
+    let found = state
+        .services
+        .media_by_signature(MediaId(id), expires, &sig)
+        .await;
     let res = match found {
         Ok(item) => serve_original(&state, &item).await,
         Err(_) => Err(AppError::NotFound),

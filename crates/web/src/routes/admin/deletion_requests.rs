@@ -12,7 +12,7 @@ use crate::routes::{fmt_time, render, rerender};
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
-use domain::Email;
+use domain::{DeletionRequestId, Email};
 use services::deletion_requests::{Closing, DEADLINE_DAYS, ReceivedOn, RecordedBy, RequestRow};
 
 const PATH: &str = "/admin/deletion-requests";
@@ -162,7 +162,7 @@ pub async fn record(
 pub async fn resend(
     State(state): State<AppState>,
     admin: Admin,
-    PathIds(id): PathIds<i64>,
+    PathIds(id): PathIds<DeletionRequestId>,
 ) -> AppResult {
     let result = state
         .services
@@ -174,7 +174,7 @@ pub async fn resend(
 pub async fn close(
     State(state): State<AppState>,
     admin: Admin,
-    PathIds(id): PathIds<i64>,
+    PathIds(id): PathIds<DeletionRequestId>,
     Form(form): Form<CloseForm>,
 ) -> AppResult {
     let result = match Closing::parse(&form.outcome) {

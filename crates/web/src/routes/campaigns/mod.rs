@@ -15,6 +15,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
+use domain::{CampaignId, WorkspaceId};
 use services::ServiceError;
 use services::campaigns::{COLOURS, CampaignInput};
 use services::posts::PostFilter;
@@ -161,7 +162,7 @@ async fn show_page(
     errors: FieldErrors,
 ) -> AppResult<ShowPage> {
     let ws = m.membership.workspace_id();
-    let c = state.services.campaign(ws, id).await?;
+    let c = state.services.campaign(ws, CampaignId(id)).await?;
     let tz = zone_of(m);
     let posts = state
         .services
@@ -243,15 +244,15 @@ pub async fn create(
 pub async fn show(
     State(state): State<AppState>,
     m: WorkspaceMember,
-    PathIds((_, id)): PathIds<(i64, i64)>,
+    PathIds((_, id)): PathIds<(WorkspaceId, CampaignId)>,
 ) -> AppResult {
-    render(show_page(&state, &m, id, None, FieldErrors::new()).await?)
+    render(show_page(&state, &m, id.0, None, FieldErrors::new()).await?)
 }
 
 pub async fn update(
     State(state): State<AppState>,
     m: WorkspaceMember,
-    PathIds((ws, id)): PathIds<(i64, i64)>,
+    PathIds((ws, id)): PathIds<(WorkspaceId, CampaignId)>,
     Form(form): Form<CampaignForm>,
 ) -> AppResult {
     let result = state
@@ -265,7 +266,7 @@ pub async fn update(
         )),
         Err(err) => {
             let (status, errors) = refusal(err)?;
-            let mut res = render(show_page(&state, &m, id, Some(form), errors).await?)?;
+            let mut res = render(show_page(&state, &m, id.0, Some(form), errors).await?)?;
             *res.status_mut() = status;
             Ok(res)
         }
@@ -275,7 +276,7 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     m: WorkspaceMember,
-    PathIds((ws, id)): PathIds<(i64, i64)>,
+    PathIds((ws, id)): PathIds<(WorkspaceId, CampaignId)>,
 ) -> AppResult {
     let result = state
         .services
@@ -288,7 +289,7 @@ pub async fn delete(
         )),
         Err(err) => {
             let (status, errors) = refusal(err)?;
-            let mut res = render(show_page(&state, &m, id, None, errors).await?)?;
+            let mut res = render(show_page(&state, &m, id.0, None, errors).await?)?;
             *res.status_mut() = status;
             Ok(res)
         }

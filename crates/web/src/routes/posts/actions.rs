@@ -14,7 +14,7 @@ use crate::routes::{render, safe_next};
 use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
-use domain::schedule;
+use domain::{PostId, TargetId, WorkspaceId, schedule};
 use services::ServiceError;
 use services::posts::{PostState, excerpt};
 use services::publishing::resolve::Resolution;
@@ -50,7 +50,7 @@ async fn outcome(
     Ok(res)
 }
 
-type Ids = PathIds<(i64, i64)>;
+type Ids = PathIds<(WorkspaceId, PostId)>;
 
 pub async fn duplicate(
     State(state): State<AppState>,
@@ -63,10 +63,10 @@ pub async fn duplicate(
         .await;
     match result {
         Ok(copy) => Ok(redirect_with(
-            &format!("{}/edit", post_path(ws, copy.id)),
+            &format!("{}/edit", post_path(ws.0, copy.id)),
             Flash::PostDuplicated,
         )),
-        Err(err) => outcome(&state, &m, post_id, Err(err), "", Flash::PostDuplicated).await,
+        Err(err) => outcome(&state, &m, post_id.0, Err(err), "", Flash::PostDuplicated).await,
     }
 }
 
@@ -140,9 +140,9 @@ pub async fn confirm_delete(
         layout: Layout::for_member(&app, &m, "Delete a post"),
         heading: "Delete this post?".to_owned(),
         consequences,
-        action: format!("{}/delete", post_path(ws, post_id)),
+        action: format!("{}/delete", post_path(ws.0, post_id.0)),
         button,
-        back: post_path(ws, post_id),
+        back: post_path(ws.0, post_id.0),
     })
 }
 
@@ -155,14 +155,14 @@ pub async fn delete(
     Form(confirmation): Form<Confirmation>,
 ) -> AppResult {
     if !confirmation.given() {
-        return Ok(ask_first(&format!("{}/delete", post_path(ws, post_id))));
+        return Ok(ask_first(&format!("{}/delete", post_path(ws.0, post_id.0))));
     }
     let result = state
         .services
         .delete_post(&m.membership, &m.auth.user, post_id)
         .await;
     let done = format!("/w/{ws}/posts");
-    outcome(&state, &m, post_id, result, &done, Flash::PostDeleted).await
+    outcome(&state, &m, post_id.0, result, &done, Flash::PostDeleted).await
 }
 
 pub async fn unschedule(
@@ -174,8 +174,8 @@ pub async fn unschedule(
         .services
         .unschedule_post(&m.membership, &m.auth.user, post_id)
         .await;
-    let done = post_path(ws, post_id);
-    outcome(&state, &m, post_id, result, &done, Flash::PostUnscheduled).await
+    let done = post_path(ws.0, post_id.0);
+    outcome(&state, &m, post_id.0, result, &done, Flash::PostUnscheduled).await
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -201,14 +201,14 @@ pub async fn reschedule(
         Err(e) => Err(ServiceError::invalid("scheduled_at", e.0)),
     };
     let done = if form.next.is_empty() {
-        post_path(ws, post_id)
+        post_path(ws.0, post_id.0)
     } else {
         safe_next(&form.next).to_owned()
     };
-    outcome(&state, &m, post_id, result, &done, Flash::PostRescheduled).await
+    outcome(&state, &m, post_id.0, result, &done, Flash::PostRescheduled).await
 }
 
-type TargetIds = PathIds<(i64, i64, i64)>;
+type TargetIds = PathIds<(WorkspaceId, PostId, TargetId)>;
 
 pub async fn retry(
     State(state): State<AppState>,
@@ -219,8 +219,8 @@ pub async fn retry(
         .services
         .retry_target(&m.membership, &m.auth.user, post_id, target_id)
         .await;
-    let done = post_path(ws, post_id);
-    outcome(&state, &m, post_id, result, &done, Flash::TargetRetried).await
+    let done = post_path(ws.0, post_id.0);
+    outcome(&state, &m, post_id.0, result, &done, Flash::TargetRetried).await
 }
 
 /// A person asks for a failed (or unconfirmed) first comment to be posted again.
@@ -233,8 +233,8 @@ pub async fn retry_comment(
         .services
         .retry_first_comment(&m.membership, &m.auth.user, post_id, target_id)
         .await;
-    let done = post_path(ws, post_id);
-    outcome(&state, &m, post_id, result, &done, Flash::CommentRetried).await
+    let done = post_path(ws.0, post_id.0);
+    outcome(&state, &m, post_id.0, result, &done, Flash::CommentRetried).await
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -268,7 +268,7 @@ pub async fn resolve(
                 "target",
                 "The link must start with https:// (or leave it empty).",
             );
-            return outcome(&state, &m, post_id, Err(err), "", Flash::TargetConfirmed).await;
+            return outcome(&state, &m, post_id.0, Err(err), "", Flash::TargetConfirmed).await;
         }
         "no" => (Resolution::NotPublished, Flash::TargetRetried),
         _ => return Err(AppError::NotFound),
@@ -277,6 +277,6 @@ pub async fn resolve(
         .services
         .resolve_unconfirmed(&m.membership, &m.auth.user, post_id, target_id, resolution)
         .await;
-    let done = post_path(ws, post_id);
-    outcome(&state, &m, post_id, result, &done, flash).await
+    let done = post_path(ws.0, post_id.0);
+    outcome(&state, &m, post_id.0, result, &done, flash).await
 }

@@ -14,12 +14,11 @@ use crate::routes::{render, rerender};
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use domain::Platform;
-use domain::content;
-use domain::schedule;
+use domain::{MediaId, Platform, PostId, WorkspaceId, content, schedule};
 use services::ServiceError;
 use services::posts::{Intent, PostInput, TargetInput};
 use store::entities::campaign;
+use store::entities::states::AccountStatus;
 
 /// One account in the composer: whether it is chosen, and its own text.
 pub struct AccountChoice {
@@ -135,10 +134,10 @@ async fn page(
             let chosen = values.chosen.iter().find(|(id, _)| *id == a.id);
             // A disconnected account is offered only to the posts that still name it, so
             // that their author can see it and leave it out.
-            if a.status == "disconnected" && chosen.is_none() {
+            if a.status == AccountStatus::Disconnected && chosen.is_none() {
                 return None;
             }
-            let display_name = if a.status == "disconnected" {
+            let display_name = if a.status == AccountStatus::Disconnected {
                 format!(
                     "{} (disconnected: reconnect it, or leave it out)",
                     a.display_name
@@ -169,7 +168,7 @@ async fn page(
         .chain(values.account_media.iter().flat_map(|(_, m)| m.iter()));
     for id in used {
         if !files.iter().any(|f| f.id == *id)
-            && let Ok(item) = state.services.media_item(ws, *id).await
+            && let Ok(item) = state.services.media_item(ws, MediaId(*id)).await
         {
             files.push(item);
         }
@@ -271,7 +270,7 @@ pub async fn new_form(
 pub async fn edit_form(
     State(state): State<AppState>,
     m: WorkspaceMember,
-    PathIds((_, post_id)): PathIds<(i64, i64)>,
+    PathIds((_, post_id)): PathIds<(WorkspaceId, PostId)>,
 ) -> AppResult {
     let view = state
         .services
@@ -311,7 +310,7 @@ pub async fn edit_form(
             })
             .unwrap_or_default(),
     };
-    render(page(&state, &m, Some(post_id), values, FieldErrors::new()).await?)
+    render(page(&state, &m, Some(post_id.0), values, FieldErrors::new()).await?)
 }
 
 pub async fn create(State(state): State<AppState>, m: WorkspaceMember, body: Bytes) -> AppResult {
@@ -321,10 +320,10 @@ pub async fn create(State(state): State<AppState>, m: WorkspaceMember, body: Byt
 pub async fn update(
     State(state): State<AppState>,
     m: WorkspaceMember,
-    PathIds((_, post_id)): PathIds<(i64, i64)>,
+    PathIds((_, post_id)): PathIds<(WorkspaceId, PostId)>,
     body: Bytes,
 ) -> AppResult {
-    save(state, m, Some(post_id), body).await
+    save(state, m, Some(post_id.0), body).await
 }
 
 /// The file ids ticked under `name`, in the order the "position" fields give (then as listed).
@@ -407,7 +406,7 @@ async fn save(state: AppState, m: WorkspaceMember, post_id: Option<i64>, body: B
     };
     let result = state
         .services
-        .save_post(&m.membership, &m.auth.user, post_id, input)
+        .save_post(&m.membership, &m.auth.user, post_id.map(PostId), input)
         .await;
     match result {
         Ok(post) => {

@@ -9,7 +9,7 @@ use crate::page::Layout;
 use crate::routes::render;
 use askama::Template;
 use axum::extract::State;
-use domain::schedule;
+use domain::{PostId, WorkspaceId, schedule};
 use services::posts::{PostState, PostView, effective_text};
 use services::publishing::AttemptOutcome;
 
@@ -118,7 +118,7 @@ pub async fn build(
         attempts,
     } = state
         .services
-        .post_view(m.membership.workspace_id(), post_id)
+        .post_view(m.membership.workspace_id(), PostId(post_id))
         .await?;
     let tz = zone_of(m);
     let fmt = |t: chrono::DateTime<chrono::Utc>| schedule::describe(t, tz);
@@ -220,7 +220,7 @@ pub fn platform_label(slug: &str) -> &'static str {
 pub async fn page(
     State(state): State<AppState>,
     m: WorkspaceMember,
-    PathIds((_, post_id)): PathIds<(i64, i64)>,
+    PathIds((_, post_id)): PathIds<(WorkspaceId, PostId)>,
 ) -> AppResult {
-    render(build(&state, &m, post_id, FieldErrors::new()).await?)
+    render(build(&state, &m, post_id.0, FieldErrors::new()).await?)
 }

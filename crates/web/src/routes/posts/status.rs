@@ -10,6 +10,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
+use domain::{PostId, WorkspaceId};
 use services::posts::{PostState, PostView};
 
 #[derive(serde::Serialize)]
@@ -38,7 +39,7 @@ struct TargetStatus {
 pub async fn status(
     State(state): State<AppState>,
     m: WorkspaceMember,
-    PathIds((_, post_id)): PathIds<(i64, i64)>,
+    PathIds((_, post_id)): PathIds<(WorkspaceId, PostId)>,
 ) -> AppResult {
     let PostView { post, targets, .. } = state
         .services

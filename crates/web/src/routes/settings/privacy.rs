@@ -12,6 +12,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
+use domain::{ExportId, UserId};
 use services::ServiceError;
 use services::export::{self, ExportFile, ExportState, ExportStatus};
 use store::entities::{consent_record, data_export};
@@ -87,7 +88,7 @@ async fn history(state: &AppState, user: &CurrentUser) -> AppResult<Vec<consent_
     let browser = user.ctx.consent.cookie.as_ref().map(|c| c.id.as_str());
     Ok(state
         .services
-        .consent_history(user.auth.user.id, browser)
+        .consent_history(UserId(user.auth.user.id), browser)
         .await?)
 }
 
@@ -195,7 +196,7 @@ struct GonePage {
 pub async fn download_export(
     State(state): State<AppState>,
     user: CurrentUser,
-    PathIds(id): PathIds<i64>,
+    PathIds(id): PathIds<ExportId>,
 ) -> AppResult {
     match state.services.export_file(user.auth.user_id(), id).await? {
         ExportFile::Ready {
@@ -204,12 +205,12 @@ pub async fn download_export(
             filename,
         } => {
             let (size, stream) = state.services.objects.stream(&key).await.map_err(|err| {
-                tracing::error!(error = ?err, export = id, "a ready export's file could not be read");
+                tracing::error!(error = ?err, export = id.0, "a ready export's file could not be read");
                 AppError::NotFound
             })?;
             if size != bytes {
                 tracing::warn!(
-                    export = id,
+                    export = id.0,
                     size,
                     bytes,
                     "an export's file has another size than recorded"

@@ -64,11 +64,11 @@ pub async fn end_others(State(state): State<AppState>, user: CurrentUser) -> App
 pub async fn end_one(
     State(state): State<AppState>,
     user: CurrentUser,
-    PathIds(sid): PathIds<i64>,
+    PathIds(sid): PathIds<SessionId>,
 ) -> AppResult {
     state
         .services
-        .end_one_session(user.auth.user_id(), SessionId(sid))
+        .end_one_session(user.auth.user_id(), sid)
         .await?;
     Ok(redirect_with("/settings/sessions", Flash::SessionEnded))
 }

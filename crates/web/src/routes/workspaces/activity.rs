@@ -7,6 +7,7 @@ use crate::page::Layout;
 use crate::routes::{fmt_time, render};
 use askama::Template;
 use axum::extract::{Query, State};
+use domain::ActivityId;
 
 const PAGE: u64 = 50;
 
@@ -46,7 +47,11 @@ pub async fn page(
     let tz = m.auth.user.timezone.as_str();
     let rows = state
         .services
-        .activity_of(m.membership.workspace_id(), PAGE, q.before.parse().ok())
+        .activity_of(
+            m.membership.workspace_id(),
+            PAGE,
+            q.before.parse().ok().map(ActivityId),
+        )
         .await?;
     let older = (rows.len() as u64 == PAGE)
         .then(|| rows.last().map(|r| r.id))

@@ -12,7 +12,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
-use domain::{Email, Role};
+use domain::{Email, InvitationId, Role, WorkspaceId};
 use services::ServiceError;
 
 #[derive(serde::Deserialize, Default)]
@@ -62,7 +62,7 @@ pub async fn create(
 pub async fn revoke(
     State(state): State<AppState>,
     m: WorkspaceMember,
-    PathIds((_, iid)): PathIds<(i64, i64)>,
+    PathIds((_, iid)): PathIds<(WorkspaceId, InvitationId)>,
 ) -> AppResult {
     let result = state
         .services

@@ -7,7 +7,7 @@ use crate::flash::Flash;
 use crate::routes::workspaces::settings::{Typed, outcome, path};
 use axum::Form;
 use axum::extract::State;
-use domain::{MembershipId, Role};
+use domain::{MembershipId, Role, WorkspaceId};
 use services::ServiceError;
 
 #[derive(serde::Deserialize, Default)]
@@ -19,14 +19,14 @@ pub struct RoleForm {
 pub async fn change_role(
     State(state): State<AppState>,
     m: WorkspaceMember,
-    PathIds((_, mid)): PathIds<(i64, i64)>,
+    PathIds((_, mid)): PathIds<(WorkspaceId, MembershipId)>,
     Form(form): Form<RoleForm>,
 ) -> AppResult {
     let result = match Role::parse(&form.role) {
         Ok(role) => {
             state
                 .services
-                .change_role(&m.membership, &m.auth.user, MembershipId(mid), role)
+                .change_role(&m.membership, &m.auth.user, MembershipId(mid.0), role)
                 .await
         }
         Err(e) => Err(ServiceError::invalid("member", e.0)),
@@ -45,11 +45,11 @@ pub async fn change_role(
 pub async fn remove(
     State(state): State<AppState>,
     m: WorkspaceMember,
-    PathIds((_, mid)): PathIds<(i64, i64)>,
+    PathIds((_, mid)): PathIds<(WorkspaceId, MembershipId)>,
 ) -> AppResult {
     let result = state
         .services
-        .remove_member(&m.membership, &m.auth.user, MembershipId(mid))
+        .remove_member(&m.membership, &m.auth.user, MembershipId(mid.0))
         .await;
     outcome(
         &state,

@@ -10,6 +10,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect};
 use domain::Role;
+use store::entities::states::AccountStatus;
 
 pub async fn dashboard(State(state): State<AppState>, user: CurrentUser) -> AppResult {
     let list = state.services.memberships_of(user.auth.user_id()).await?;
@@ -86,7 +87,7 @@ pub async fn show(State(state): State<AppState>, m: WorkspaceMember) -> AppResul
                     .map(|p| p.label())
                     .unwrap_or("?"),
                 a.username,
-                a.status == "connected",
+                a.status == AccountStatus::Connected,
             )
         })
         .collect::<Vec<_>>();
