@@ -1,8 +1,10 @@
 //! Campaigns: named groups of posts with an optional date range and a colour.
 
+use crate::plans::Need;
 use crate::workspaces::{Membership, lock_as_editor};
 use crate::{Result, ServiceError, Services, activity};
 use chrono::NaiveDate;
+use domain::plans::Limit;
 use domain::{CampaignId, WorkspaceId};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
@@ -153,12 +155,16 @@ impl Services {
                     .ok_or(ServiceError::NotFound)?;
                 found.into()
             }
-            None => campaign::ActiveModel {
-                workspace_id: Set(ws.0),
-                created_by: Set(Some(actor.id)),
-                created_at: Set(now),
-                ..Default::default()
-            },
+            None => {
+                self.entitle(&txn, ws, Need::More(Limit::Campaigns, 1))
+                    .await?;
+                campaign::ActiveModel {
+                    workspace_id: Set(ws.0),
+                    created_by: Set(Some(actor.id)),
+                    created_at: Set(now),
+                    ..Default::default()
+                }
+            }
         };
         row.name = Set(checked.name);
         row.description = Set(checked.description);

@@ -15,9 +15,11 @@
 //! then deletes them.
 
 use crate::account_tokens::TokenSet;
+use crate::plans::Need;
 use crate::workspaces::Membership;
 use crate::{Result, ServiceError, Services, activity, tokens};
 use base64::Engine;
+use domain::plans::Limit;
 use domain::{Platform, SessionId, SocialAccountId, UserId, WorkspaceId};
 pub use providers::social::Identity;
 use providers::social::{Candidate, ConnectError, Connector, Revoked, TokenGrant};
@@ -144,6 +146,19 @@ impl Services {
             ));
         }
         let connector = self.connector(platform)?;
+        // Said before the trip to the platform rather than after it, unless the workspace has
+        // an account there already (reconnecting it is always allowed).
+        let has_one = social_account::Entity::find()
+            .filter(social_account::Column::WorkspaceId.eq(ctx.workspace.id))
+            .filter(social_account::Column::Platform.eq(platform.slug()))
+            .filter(social_account::Column::Status.ne(AccountStatus::Disconnected))
+            .count(&self.db)
+            .await?
+            > 0;
+        if !has_one {
+            self.entitle_account(&self.db, ctx.workspace_id(), platform)
+                .await?;
+        }
         let state = tokens::random_token();
         let scopes = connector.publishing_scopes();
         let now = crate::now();
@@ -425,6 +440,18 @@ impl Services {
         Ok((ws, connected))
     }
 
+    /// Whether the plan allows one more connected account on `platform`.
+    async fn entitle_account<C: sea_orm::ConnectionTrait>(
+        &self,
+        conn: &C,
+        ws: WorkspaceId,
+        platform: Platform,
+    ) -> Result<()> {
+        self.entitle(conn, ws, Need::Platform(platform)).await?;
+        self.entitle(conn, ws, Need::More(Limit::SocialAccounts, 1))
+            .await
+    }
+
     /// Stores a connected account and its sealed tokens in one transaction, and sends on the
     /// posts that were waiting for it.
     async fn save_account(
@@ -447,6 +474,14 @@ impl Services {
             .filter(social_account::Column::ExternalId.eq(who.external_id.as_str()))
             .one(&txn)
             .await?;
+        // A reconnection keeps what the workspace has; a new account (or one disconnected
+        // before) is an addition, which the plan must allow.
+        if existing
+            .as_ref()
+            .is_none_or(|a| a.status == AccountStatus::Disconnected)
+        {
+            self.entitle_account(&txn, ws, platform).await?;
+        }
         let mut row: social_account::ActiveModel = match existing {
             Some(account) => account.into(),
             None => social_account::ActiveModel {

@@ -23,6 +23,7 @@ pub mod legal_records;
 pub mod media;
 pub mod notices;
 pub mod passwords;
+pub mod plans;
 pub mod policies;
 pub mod posts;
 pub mod publishing;
@@ -77,6 +78,8 @@ pub struct Services {
     pub admins: Vec<String>,
     /// Where the daily run appends the consent ledger's head (`consent.witness_file`).
     pub consent_witness: Option<std::path::PathBuf>,
+    /// The plans and how they are sold (`[billing]`; off: everything for everyone).
+    pub billing: plans::Billing,
 }
 
 /// Why a service refused or failed.
@@ -100,6 +103,13 @@ pub enum ServiceError {
     /// An upload was larger than allowed; nothing was kept.
     #[error("{0}")]
     TooLarge(String),
+    /// The workspace's plan does not include this; the refusal names the limit, the use so far
+    /// and the plan that lifts it.
+    #[error("{refusal}")]
+    PlanLimit {
+        workspace: domain::WorkspaceId,
+        refusal: Box<domain::plans::Refusal>,
+    },
     /// Too many attempts; try again after the given time.
     #[error("Too many attempts. Wait {} and try again.", human_wait(*retry_after))]
     RateLimited { retry_after: Duration },

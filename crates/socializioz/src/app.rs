@@ -123,6 +123,7 @@ async fn assemble(
         backups: settings.backup_target(),
         admins: settings.admin.addresses()?,
         consent_witness: settings.consent.witness_file.clone(),
+        billing: settings.billing()?,
     };
     Ok((services, simulator))
 }

@@ -104,6 +104,11 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: deletion_requests::DeletionRequestCommand,
     },
+    /// Workspaces: their plans.
+    Workspace {
+        #[command(subcommand)]
+        command: WorkspaceCommand,
+    },
     /// The master keys that seal platform tokens.
     Keys {
         #[command(subcommand)]
@@ -113,6 +118,18 @@ pub enum AdminCommand {
     Privacy {
         #[command(subcommand)]
         command: PrivacyCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WorkspaceCommand {
+    /// Puts a workspace on a plan (free, starter, professional, enterprise). A downgrade
+    /// deletes nothing: what is over the new limits stays, and more cannot be added.
+    Plan {
+        #[arg(long)]
+        id: i64,
+        #[arg(long)]
+        plan: String,
     },
 }
 
@@ -287,6 +304,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin {
             command: AdminCommand::User { command },
         } => user(settings, command).await,
+        Command::Admin {
+            command:
+                AdminCommand::Workspace {
+                    command: WorkspaceCommand::Plan { id, plan },
+                },
+        } => {
+            let plan = domain::plans::PlanId::parse(&plan).map_err(|e| anyhow::anyhow!(e.0))?;
+            app::install_crypto_provider();
+            let public = settings.public_url(settings.listen_addr()?);
+            let services = app::services(&settings, public).await?;
+            let ws = domain::WorkspaceId(id);
+            let before = services.set_plan(ws, plan).await.map_err(|e| match e {
+                ServiceError::NotFound => anyhow::anyhow!("no workspace has the id {id}"),
+                other => explain(other),
+            })?;
+            if before == plan {
+                println!("Workspace {id} was already on {plan}.");
+            } else {
+                println!("Workspace {id} moved from {before} to {plan}.");
+            }
+            if !services.billing.is_on() {
+                println!(
+                    "Note: this instance has no [billing] section, so every workspace has every \
+                     feature and no limits; the plan takes effect once [billing] is added."
+                );
+            }
+            Ok(())
+        }
         Command::Admin {
             command: AdminCommand::DeletionRequest { command },
         } => {

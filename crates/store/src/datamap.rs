@@ -515,6 +515,17 @@ pub const TABLES: &[TableClass] = &[
                 day it is deleted.",
     },
     TableClass {
+        table: "plan_usage",
+        category: Category::WorkspaceAndUsage,
+        owner: Owner::Workspace("workspace_id"),
+        refs: &[],
+        objects: &[],
+        deletion: OnDeletion::FollowWorkspace,
+        export: OnExport::Include,
+        holds: "How much of each monthly plan limit a workspace used, per month (posts \
+                scheduled, AI generations); counted up only.",
+    },
+    TableClass {
         table: "usage_daily",
         category: Category::Diagnostics,
         owner: Owner::Nobody,

@@ -13,6 +13,10 @@ pub enum AppError {
     NotFound,
     #[error("{0}")]
     Forbidden(String),
+    /// The workspace's plan does not allow it: the message names the limit and the plan that
+    /// lifts it, and the page links to the workspace's billing page.
+    #[error("{message}")]
+    PlanLimit { message: String, billing: String },
     #[error("csrf")]
     Csrf,
     #[error("too large")]
@@ -33,6 +37,10 @@ impl From<ServiceError> for AppError {
         match err {
             ServiceError::NotFound => Self::NotFound,
             ServiceError::Forbidden(msg) => Self::Forbidden(msg),
+            ServiceError::PlanLimit { workspace, refusal } => Self::PlanLimit {
+                message: refusal.to_string(),
+                billing: format!("/w/{workspace}/billing"),
+            },
             e @ ServiceError::RateLimited { .. } => Self::RateLimited(e.to_string()),
             ServiceError::Invalid { message, .. } => Self::Invalid(message),
             e @ ServiceError::Fields(_) => Self::Invalid(e.to_string()),
@@ -114,11 +122,18 @@ struct ErrorPage {
     status: u16,
     heading: &'static str,
     message: String,
+    /// Where to go about it (the billing page, for a plan's limit).
+    link: Option<String>,
 }
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        let mut link = None;
         let (status, heading, message) = match self {
+            Self::PlanLimit { message, billing } => {
+                link = Some(billing);
+                (StatusCode::PAYMENT_REQUIRED, "Not on this plan", message)
+            }
             Self::NotFound => (
                 StatusCode::NOT_FOUND,
                 "Page not found",
@@ -167,6 +182,7 @@ impl IntoResponse for AppError {
             status: status.as_u16(),
             heading,
             message,
+            link,
         };
         match page.render() {
             Ok(html) => (status, Html(html)).into_response(),
@@ -207,6 +223,7 @@ pub fn page_for_rejection(res: Response) -> Response {
         message: "Something in the address or the form could not be read: a value is missing, \
                   given twice, or not of the kind this page takes. Go back and try again."
             .to_owned(),
+        link: None,
     };
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),

@@ -7,10 +7,12 @@ pub mod images;
 use images::DECODING;
 pub use images::{Described, ImageRefusal, decode_budget, describe_image};
 
+use crate::plans::Need;
 use crate::workspaces::{Membership, lock_as_editor};
 use crate::{Result, ServiceError, Services, activity};
 use bytes::{Bytes, BytesMut};
 use domain::media::{self, MediaKind, MediaType};
+use domain::plans::Limit;
 use domain::{MediaId, WorkspaceId};
 use futures_util::{Stream, StreamExt};
 use sea_orm::sea_query::{Expr, Func};
@@ -387,6 +389,8 @@ impl Services {
         let ws = ctx.workspace_id();
         let txn = store::begin_write(&self.db).await?;
         lock_as_editor(&txn, ctx).await?;
+        self.entitle(&txn, ws, Need::More(Limit::Storage, size))
+            .await?;
         let item = media_item::ActiveModel {
             workspace_id: Set(ws.0),
             uploaded_by: Set(Some(actor.id)),

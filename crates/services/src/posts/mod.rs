@@ -220,6 +220,12 @@ impl Services {
         row.failure_reason = Set(None);
         row.scheduled_at = Set(checked.scheduled_at);
         row.schedule_tz = Set(checked.scheduled_at.map(|_| tz.name().to_owned()));
+        if new_state == PostState::Scheduled {
+            let counted_before = existing.as_ref().and_then(|p| p.counted_in.as_deref());
+            if let Some(month) = self.count_post(&txn, ws, counted_before).await? {
+                row.counted_in = Set(Some(month));
+            }
+        }
         row.updated_at = Set(now);
         let post = row.save(&txn).await?.try_into_model()?;
         let per_account: Vec<(i64, Vec<i64>)> = checked

@@ -4,8 +4,10 @@
 
 use super::*;
 use crate::activity::{self, Entry};
+use crate::plans::Need;
 use crate::{Result, ServiceError, Services, emails, tokens};
 use chrono::Duration;
+use domain::plans::Feature;
 use domain::{Email, InvitationId, Role, WorkspaceId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -162,6 +164,12 @@ impl Services {
         }
         let txn = self.db.begin().await?;
         let my_role = lock_as_manager(&txn, ctx).await?;
+        self.entitle(
+            &txn,
+            ctx.workspace_id(),
+            Need::Feature(Feature::TeamCollaboration),
+        )
+        .await?;
         if !my_role.may_manage(Role::Viewer, Some(role)) {
             return Err(ServiceError::invalid(
                 "role",

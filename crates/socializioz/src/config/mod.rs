@@ -13,6 +13,7 @@
 //! - `derived`: what the rest of the program needs from the settings (paths, URLs, limits);
 //! - `keys`: the secret key and master keys, generated into the data folder on first start.
 
+pub mod billing;
 mod derived;
 mod keys;
 mod lenient;
@@ -48,6 +49,8 @@ pub struct Settings {
     pub platforms: PlatformSettings,
     pub retention: RetentionSettings,
     pub admin: AdminSettings,
+    /// Plans and limits; absent, every workspace has everything.
+    pub billing: Option<billing::BillingSettings>,
 }
 
 #[derive(Debug, thiserror::Error)]

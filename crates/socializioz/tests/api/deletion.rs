@@ -159,6 +159,21 @@ async fn populate(app: &TestApp) -> Population {
         ),
     )
     .await;
+    // A month's plan counter of the studio (written by scheduling when plans are on).
+    {
+        use sea_orm::{ActiveModelTrait, Set};
+        store::entities::plan_usage::ActiveModel {
+            workspace_id: Set(studio),
+            month: Set("2026-12".to_owned()),
+            counter: Set("posts_per_month".to_owned()),
+            count: Set(3),
+            updated_at: Set(services::now()),
+            ..Default::default()
+        }
+        .insert(&app.services.db)
+        .await
+        .expect("a plan counter");
+    }
     // Carol's own things.
     app.upload_media(&carol, carol_ws, "carol.png", png(40, 30, 7))
         .await;

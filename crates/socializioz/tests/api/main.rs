@@ -27,6 +27,7 @@ mod ledger;
 mod log_trail;
 mod media;
 mod pkce;
+mod plans;
 mod platform;
 mod policies;
 mod polish;

@@ -20,6 +20,7 @@ pub mod media_item;
 pub mod membership;
 pub mod notice;
 pub mod oauth_state;
+pub mod plan_usage;
 pub mod policy_acceptance;
 pub mod policy_version;
 pub mod post;

@@ -22,6 +22,9 @@ pub struct Model {
     /// Grows with every change of schedule; a publish job for an older revision does nothing.
     pub revision: i32,
     pub published_at: Option<DateTimeUtc>,
+    /// The month (`YYYY-MM`, in the workspace owner's time zone) this post was counted against
+    /// the monthly post limit; set once, when it is first scheduled.
+    pub counted_in: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -6,6 +6,8 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub name: String,
+    /// The plan's slug (`domain::plans::PlanId`); read only when `[billing]` is configured.
+    pub plan: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

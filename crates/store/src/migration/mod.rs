@@ -23,6 +23,7 @@ mod m20261203_000018_consent_subject;
 mod m20261203_000019_kept_work_policy;
 mod m20261203_000020_known_devices;
 mod m20261203_000021_job_request_id;
+mod m20261204_000022_plans;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000019_kept_work_policy::Migration),
             Box::new(m20261203_000020_known_devices::Migration),
             Box::new(m20261203_000021_job_request_id::Migration),
+            Box::new(m20261204_000022_plans::Migration),
         ]
     }
 }

@@ -423,6 +423,14 @@ async fn save(state: AppState, m: WorkspaceMember, post_id: Option<i64>, body: B
             *res.status_mut() = axum::http::StatusCode::FORBIDDEN;
             Ok(res)
         }
+        // Shown in the form, so nothing typed is lost; the message names the plan that lifts
+        // the limit.
+        Err(ServiceError::PlanLimit { refusal, .. }) => {
+            errors.add("post", refusal.to_string());
+            let mut res = render(page(&state, &m, post_id, values, errors).await?)?;
+            *res.status_mut() = axum::http::StatusCode::PAYMENT_REQUIRED;
+            Ok(res)
+        }
         Err(ServiceError::NotFound) => Err(AppError::NotFound),
         Err(err) => {
             errors.absorb(err)?;

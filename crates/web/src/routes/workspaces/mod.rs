@@ -1,6 +1,7 @@
-//! Workspaces: open and switch, create, members and invitations, activity.
+//! Workspaces: open and switch, create, members and invitations, activity, plan and usage.
 
 pub mod activity;
+pub mod billing;
 pub mod create;
 pub mod invitations;
 pub mod members;
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/w/{wid}/members/{mid}/remove", post(members::remove))
         .route("/w/{wid}/leave", post(members::leave))
         .route("/w/{wid}/activity", get(activity::page))
+        .route("/w/{wid}/billing", get(billing::page))
         .route(
             "/invitations/{token}",
             get(invitations::show).post(invitations::accept),
