@@ -147,14 +147,16 @@ impl Services {
         }
         let connector = self.connector(platform)?;
         // Said before the trip to the platform rather than after it, unless the workspace has
-        // an account there already (reconnecting it is always allowed).
-        let has_one = social_account::Entity::find()
-            .filter(social_account::Column::WorkspaceId.eq(ctx.workspace.id))
-            .filter(social_account::Column::Platform.eq(platform.slug()))
-            .filter(social_account::Column::Status.ne(AccountStatus::Disconnected))
-            .count(&self.db)
-            .await?
-            > 0;
+        // an account there already (reconnecting it is always allowed). Without plans there
+        // is nothing to ask.
+        let has_one = !self.billing.is_on()
+            || social_account::Entity::find()
+                .filter(social_account::Column::WorkspaceId.eq(ctx.workspace.id))
+                .filter(social_account::Column::Platform.eq(platform.slug()))
+                .filter(social_account::Column::Status.ne(AccountStatus::Disconnected))
+                .count(&self.db)
+                .await?
+                > 0;
         if !has_one {
             self.entitle_account(&self.db, ctx.workspace_id(), platform)
                 .await?;

@@ -130,7 +130,7 @@ pub(crate) async fn month_of<C: ConnectionTrait>(
     Ok(now.with_timezone(&tz.tz()).format("%Y-%m").to_string())
 }
 
-/// What the workspace has used of `limit` (this month, for a monthly one).
+/// What the workspace has used of `limit` (in `month`, for a monthly one; the others ignore it).
 async fn used<C: ConnectionTrait>(
     conn: &C,
     ws: WorkspaceId,
@@ -236,7 +236,12 @@ impl Services {
             Need::Feature(f) => Ask::Feature(f),
             Need::Platform(p) => Ask::Platform(p),
             Need::More(limit, amount) => {
-                let month = month_of(conn, ws, crate::now()).await?;
+                // Only a monthly limit needs the owner's month.
+                let month = if limit.monthly() {
+                    month_of(conn, ws, crate::now()).await?
+                } else {
+                    String::new()
+                };
                 Ask::Add {
                     limit,
                     used: used(conn, ws, limit, &month).await?,
@@ -244,6 +249,11 @@ impl Services {
                 }
             }
         };
+        self.answer(plan, ws, ask)
+    }
+
+    /// Turns the catalogue's answer into a result.
+    fn answer(&self, plan: PlanId, ws: WorkspaceId, ask: Ask) -> Result<()> {
         match self.billing.catalogue.check(plan, ask) {
             Entitlement::Allowed => Ok(()),
             Entitlement::Refused(refusal) => Err(ServiceError::PlanLimit {
@@ -265,9 +275,15 @@ impl Services {
         if !self.billing.is_on() || counted_in.is_some() {
             return Ok(None);
         }
-        self.entitle(conn, ws, Need::More(Limit::Posts, 1)).await?;
+        // The month is read once: the check and the count are for the same one.
         let now = crate::now();
         let month = month_of(conn, ws, now).await?;
+        let ask = Ask::Add {
+            limit: Limit::Posts,
+            used: used(conn, ws, Limit::Posts, &month).await?,
+            amount: 1,
+        };
+        self.answer(plan_of(conn, ws).await?, ws, ask)?;
         count_up(conn, ws, Limit::Posts, &month, 1, now).await?;
         Ok(Some(month))
     }
