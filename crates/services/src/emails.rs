@@ -520,3 +520,21 @@ pub fn export_failed(to: &str, name: &str, link: &str) -> Email {
         ),
     }
 }
+
+/// PayPal could not take a workspace's payment; the plan lasts until `until` (a day).
+pub fn payment_failed(to: &str, name: &str, workspace: &str, until: &str, link: &str) -> Email {
+    Email {
+        to: to.to_owned(),
+        subject: format!("Payment failed for the workspace {workspace}"),
+        body: format!(
+            "Hello {name},\n\n\
+             PayPal could not take the payment for the workspace \"{workspace}\" on Socializioz. \
+             PayPal will try again. The workspace keeps its plan until {until}; if no payment \
+             has gone through by then, it moves to the Free plan. Nothing is deleted: whatever \
+             is over the Free plan's limits stays, and more cannot be added.\n\n\
+             Check the payment method in your PayPal account, or see the workspace's billing \
+             page:\n\n\
+             {link}\n"
+        ),
+    }
+}

@@ -106,6 +106,7 @@ impl Services {
         report.forget_entries_purged = self.purge_forget_list(now).await?;
         report.jobs_purged = self.purge_finished_jobs(now).await?;
         crate::workspaces::invitations::purge_spent_invitations(&self.db, now).await?;
+        crate::billing::purge_events(&self.db, now).await?;
         report.outbox_purged = self.purge_outbox(now).await?;
         // What the purges deleted, and a deletion receipt's address once it has been sent, are
         // dropped from the WAL (SQLite) or vacuumed away (PostgreSQL), as after a deletion.

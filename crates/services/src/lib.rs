@@ -7,6 +7,7 @@ pub mod account_tokens;
 pub mod accounts;
 pub mod activity;
 pub mod backup;
+pub mod billing;
 pub mod campaigns;
 pub mod connections;
 pub mod consent;
@@ -110,6 +111,10 @@ pub enum ServiceError {
         workspace: domain::WorkspaceId,
         refusal: Box<domain::plans::Refusal>,
     },
+    /// A service the product depends on (PayPal) could not be reached or refused; nothing was
+    /// done. The message says what, without secrets.
+    #[error("{0}")]
+    Unavailable(String),
     /// Too many attempts; try again after the given time.
     #[error("Too many attempts. Wait {} and try again.", human_wait(*retry_after))]
     RateLimited { retry_after: Duration },

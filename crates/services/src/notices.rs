@@ -1,5 +1,6 @@
 //! Notices: what happened to a person while they were away, said once on the next page they
-//! open. Two kinds so far: a workspace deleted with its owner's account (its members are
+//! open. Three kinds so far: a failed payment (PayPal could not take it; the plan lasts to the
+//! end of the grace period), a workspace deleted with its owner's account (its members are
 //! e-mailed too; the notice tells them in the product, where they would otherwise land on
 //! "Create your first workspace" with no word of why), and the posts and files someone made in
 //! a workspace, deleted with their account (with the scheduled posts that will no longer go
@@ -114,6 +115,18 @@ impl Notice {
                 "The workspace {} was deleted by its owner on {day}.",
                 self.subject
             ),
+            Kind::PaymentFailed => match serde_json::from_str::<PaymentFailed>(&self.subject) {
+                Ok(p) => format!(
+                    "PayPal could not take the payment for the workspace {} on {day}. Its plan \
+                     lasts until {}; after that it moves to Free unless a payment goes through. \
+                     Check the payment method at PayPal, or see the workspace's billing page.",
+                    p.workspace,
+                    p.until.with_timezone(&tz.tz()).format("%-d %B %Y")
+                ),
+                Err(_) => {
+                    format!("PayPal could not take a payment for one of your workspaces on {day}.")
+                }
+            },
             Kind::WorkDeleted => match serde_json::from_str::<WorkDeleted>(&self.subject) {
                 Ok(work) => work.text(&day.to_string(), tz),
                 Err(_) => format!(
@@ -125,17 +138,43 @@ impl Notice {
     }
 }
 
-/// Tells `user_id` (on their next page) that the workspace `name` was deleted at `at`.
-pub(crate) async fn workspace_deleted<C: ConnectionTrait>(
+/// A failed payment (stored as JSON in the notice's subject).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct PaymentFailed {
+    workspace: String,
+    /// When the grace period ends.
+    until: DateTime<Utc>,
+}
+
+/// Tells `user_id` (on their next page) that PayPal could not take the payment for the
+/// workspace `name` at `at`, and that its plan lasts `until`.
+pub(crate) async fn payment_failed<C: ConnectionTrait>(
     conn: &C,
     user_id: UserId,
     name: &str,
+    until: DateTime<Utc>,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let subject = PaymentFailed {
+        workspace: name.to_owned(),
+        until,
+    };
+    let subject = serde_json::to_string(&subject).map_err(anyhow::Error::from)?;
+    add(conn, user_id, Kind::PaymentFailed, subject, at).await
+}
+
+/// Writes one notice for `user_id`.
+async fn add<C: ConnectionTrait>(
+    conn: &C,
+    user_id: UserId,
+    kind: Kind,
+    subject: String,
     at: DateTime<Utc>,
 ) -> Result<()> {
     notice::ActiveModel {
         user_id: Set(user_id.0),
-        kind: Set(Kind::WorkspaceDeleted),
-        subject: Set(name.to_owned()),
+        kind: Set(kind),
+        subject: Set(subject),
         occurred_at: Set(at),
         created_at: Set(crate::now()),
         ..Default::default()
@@ -143,6 +182,16 @@ pub(crate) async fn workspace_deleted<C: ConnectionTrait>(
     .insert(conn)
     .await?;
     Ok(())
+}
+
+/// Tells `user_id` (on their next page) that the workspace `name` was deleted at `at`.
+pub(crate) async fn workspace_deleted<C: ConnectionTrait>(
+    conn: &C,
+    user_id: UserId,
+    name: &str,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    add(conn, user_id, Kind::WorkspaceDeleted, name.to_owned(), at).await
 }
 
 /// Tells `user_id` (on their next page) what went from a workspace of theirs when someone
@@ -153,17 +202,8 @@ pub(crate) async fn work_deleted<C: ConnectionTrait>(
     work: &WorkDeleted,
     at: DateTime<Utc>,
 ) -> Result<()> {
-    notice::ActiveModel {
-        user_id: Set(user_id.0),
-        kind: Set(Kind::WorkDeleted),
-        subject: Set(serde_json::to_string(work).map_err(anyhow::Error::from)?),
-        occurred_at: Set(at),
-        created_at: Set(crate::now()),
-        ..Default::default()
-    }
-    .insert(conn)
-    .await?;
-    Ok(())
+    let subject = serde_json::to_string(work).map_err(anyhow::Error::from)?;
+    add(conn, user_id, Kind::WorkDeleted, subject, at).await
 }
 
 impl Services {

@@ -29,6 +29,8 @@ pub enum Mode {
     Off,
     /// Limits enforced; the operator assigns plans (`socializioz admin workspace plan`).
     Assigned,
+    /// Limits enforced; owners buy plans through PayPal (and the operator may still assign).
+    PayPal,
 }
 
 /// The instance's plans and how they are sold.
@@ -36,6 +38,8 @@ pub enum Mode {
 pub struct Billing {
     pub mode: Mode,
     pub catalogue: Catalogue,
+    /// PayPal, in [`Mode::PayPal`].
+    pub paypal: Option<std::sync::Arc<crate::billing::setup::PayPalBilling>>,
 }
 
 impl Billing {
@@ -44,6 +48,7 @@ impl Billing {
         Billing {
             mode: Mode::Off,
             catalogue: Catalogue::unlimited(),
+            paypal: None,
         }
     }
 
@@ -218,6 +223,39 @@ async fn count_up<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Stores `plan` as the workspace's, and when it differs from `before` logs the change in the
+/// activity log (`how`: "changed the plan", or what changed it).
+pub(crate) async fn store_plan<C: ConnectionTrait>(
+    conn: &C,
+    ws: WorkspaceId,
+    before: PlanId,
+    plan: PlanId,
+    how: &str,
+) -> Result<()> {
+    let now = crate::now();
+    workspace::Entity::update_many()
+        .col_expr(workspace::Column::Plan, Expr::value(plan.slug()))
+        .col_expr(workspace::Column::UpdatedAt, Expr::value(now))
+        .filter(workspace::Column::Id.eq(ws.0))
+        .exec(conn)
+        .await?;
+    if before != plan {
+        activity::record(
+            conn,
+            ws,
+            None,
+            activity::Entry {
+                action: "workspace.plan_changed",
+                object_type: "workspace",
+                object_id: Some(ws.0),
+                summary: format!("{how} from {before} to {plan}"),
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 impl Services {
     /// The one entitlement check: refuses with a [`ServiceError::PlanLimit`] that names the
     /// limit, the use so far and the plan that lifts it. Call it inside the transaction that
@@ -309,26 +347,7 @@ impl Services {
     pub async fn set_plan(&self, ws: WorkspaceId, plan: PlanId) -> Result<PlanId> {
         let txn = store::begin_write(&self.db).await?;
         let before = plan_of(&txn, ws).await?;
-        workspace::Entity::update_many()
-            .col_expr(workspace::Column::Plan, Expr::value(plan.slug()))
-            .col_expr(workspace::Column::UpdatedAt, Expr::value(crate::now()))
-            .filter(workspace::Column::Id.eq(ws.0))
-            .exec(&txn)
-            .await?;
-        if before != plan {
-            activity::record(
-                &txn,
-                ws,
-                None,
-                activity::Entry {
-                    action: "workspace.plan_changed",
-                    object_type: "workspace",
-                    object_id: Some(ws.0),
-                    summary: format!("changed the plan from {before} to {plan}"),
-                },
-            )
-            .await?;
-        }
+        store_plan(&txn, ws, before, plan, "changed the plan").await?;
         txn.commit().await?;
         tracing::info!(workspace = ws.0, plan = plan.slug(), "plan set");
         Ok(before)

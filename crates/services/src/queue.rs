@@ -117,8 +117,30 @@ pub(crate) async fn replan<C: ConnectionTrait, P: Payload>(
 
 /// Adds a job, inside the caller's transaction when given one.
 pub async fn enqueue<C: ConnectionTrait>(conn: &C, job: NewJob) -> Result<JobId> {
+    let row = row_of(job).insert(conn).await?;
+    Ok(JobId(row.id))
+}
+
+/// Adds `job` unless a job with its idempotency key exists (planned by another caller a moment
+/// ago, or run already); answers whether it was added. The duplicate is not an error, so this
+/// is safe inside a transaction on both backends.
+pub async fn enqueue_once<C: ConnectionTrait>(conn: &C, job: NewJob) -> Result<bool> {
+    use sea_orm::sea_query::OnConflict;
+    let added = job::Entity::insert(row_of(job))
+        .on_conflict(
+            OnConflict::column(job::Column::IdempotencyKey)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?;
+    Ok(added == 1)
+}
+
+/// The row a new job is written as.
+fn row_of(job: NewJob) -> job::ActiveModel {
     let now = crate::now();
-    let row = job::ActiveModel {
+    job::ActiveModel {
         kind: Set(job.kind.to_owned()),
         payload: Set(job.payload.to_string()),
         state: Set(JobState::Queued),
@@ -139,9 +161,6 @@ pub async fn enqueue<C: ConnectionTrait>(conn: &C, job: NewJob) -> Result<JobId>
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(conn)
-    .await?;
-    Ok(JobId(row.id))
 }
 
 /// Concurrency limits by key: a job kind (`publish`) or a job's concurrency key

@@ -3,7 +3,8 @@
 //! `API_FACTS.md`, checking what the real APIs check (bearer tokens and their expiry, scopes,
 //! state round trip, the PKCE verifier). It records every post, so tests count them exactly,
 //! and takes injected faults. Each platform lives under its own path prefix (`/x/…`), which is
-//! what an adapter's base URL points at.
+//! what an adapter's base URL points at. PayPal's subscriptions API, for billing, is simulated
+//! the same way under `/paypal` (see [`paypal`]).
 
 // Handlers check a request step by step and return the platform's ready-made error answer as
 // the `Err` of each step; boxing those answers would only add noise.
@@ -15,6 +16,7 @@ pub mod instagram;
 pub mod linkedin;
 pub mod media;
 mod oauth;
+pub mod paypal;
 pub mod tiktok;
 mod web;
 pub mod x;
@@ -260,6 +262,7 @@ impl Simulator {
             .nest("/instagram", instagram::router(self.clone()))
             .nest("/tiktok", tiktok::router(self.clone()))
             .nest("/linkedin", linkedin::router(self.clone()))
+            .nest("/paypal", paypal::router(self.clone()))
             .merge(web::router(self.clone()))
             .route(
             "/_sim/posts",

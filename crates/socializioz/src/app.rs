@@ -87,7 +87,20 @@ async fn assemble(
         settings.smtp_config().as_ref(),
         settings.outbox_dir(),
     )?;
-    let (publishers, connectors, simulator) = platforms(settings, &public_url).await?;
+    let (publishers, connectors, sandbox) = platforms(settings, &public_url).await?;
+    let mut billing = settings.billing()?;
+    if let Some(sandbox) = &sandbox
+        && billing.is_on()
+        && billing.paypal.is_none()
+    {
+        let seller = match settings.billing.as_ref().and_then(|b| b.seller.as_ref()) {
+            Some(s) => s.seller()?,
+            None => crate::config::billing::sandbox_seller(),
+        };
+        billing.paypal = Some(std::sync::Arc::new(sandbox_paypal(sandbox, seller)?));
+        billing.mode = services::plans::Mode::PayPal;
+    }
+    let simulator = sandbox.map(|s| s.simulator);
     let (keyring, new_key_file) = settings.key_ring()?;
     if new_key_file {
         use store::sea_orm::{EntityTrait, PaginatorTrait};
@@ -123,9 +136,62 @@ async fn assemble(
         backups: settings.backup_target(),
         admins: settings.admin.addresses()?,
         consent_witness: settings.consent.witness_file.clone(),
-        billing: settings.billing()?,
+        billing,
     };
+    if simulator.is_some() && services.billing.paypal.is_some() {
+        // The sandbox's PayPal needs its catalogue and webhook before anyone subscribes.
+        match services.billing_sync().await {
+            Ok(_) => tracing::warn!("sandbox mode: PayPal is simulated; no money moves"),
+            Err(err) => tracing::error!(error = %err, "the sandbox's PayPal could not be set up"),
+        }
+    }
     Ok((services, simulator))
+}
+
+/// The simulator this process started for the sandbox, and where its API is called.
+struct Sandbox {
+    simulator: sim::Simulator,
+    /// `http://127.0.0.1:<port>` (loopback).
+    api: String,
+}
+
+/// PayPal as the sandbox's simulator plays it: its API over loopback, webhooks signed under
+/// its own test authority (the only root trusted), each event delivered as it happens.
+fn sandbox_paypal(
+    sandbox: &Sandbox,
+    seller: services::billing::Seller,
+) -> anyhow::Result<services::billing::PayPalBilling> {
+    use providers::billing::paypal::{PayPal, PayPalConfig};
+    use providers::billing::webhook::{Verifier, VerifierConfig, certificates_from_pem};
+    let root = sandbox.simulator.paypal_root_pem()?;
+    let roots = certificates_from_pem(root.as_bytes()).map_err(anyhow::Error::msg)?;
+    let api = std::sync::Arc::new(PayPal::new(PayPalConfig {
+        api_base: format!("{}/paypal", sandbox.api),
+        client_id: "socializioz-sandbox".to_owned(),
+        client_secret: sim::paypal::PAYPAL_SECRET.to_owned().into(),
+    }));
+    let verifier = Verifier::new(
+        VerifierConfig {
+            cert_origins: vec![sandbox.api.clone()],
+            trust_roots: Some(roots),
+            max_age: std::time::Duration::from_secs(900),
+        },
+        Some(api.clone()),
+    )
+    .map_err(anyhow::Error::msg)?;
+    sandbox.simulator.paypal_auto_deliver(true);
+    Ok(services::billing::PayPalBilling {
+        api,
+        verifier,
+        currency: "USD".to_owned(),
+        grace: chrono::Duration::days(7),
+        failure_threshold: 3,
+        brand_name: "Socializioz (sandbox)".to_owned(),
+        seller,
+        webhook_id: None,
+        // The approval page is served under this server's own address.
+        approve_origin: String::new(),
+    })
 }
 
 /// The adapters of the configured platforms, or, in sandbox mode, of every simulated platform
@@ -140,7 +206,7 @@ async fn platforms(
 ) -> anyhow::Result<(
     providers::social::Publishers,
     providers::social::Connectors,
-    Option<sim::Simulator>,
+    Option<Sandbox>,
 )> {
     use providers::social::facebook::{Facebook, FacebookConfig};
     use providers::social::instagram::{Instagram, InstagramConfig};
@@ -176,7 +242,7 @@ async fn platforms(
                 let api = running.base_url.clone();
                 // The simulator serves for the rest of the process.
                 std::mem::forget(running);
-                (api, public, Some(simulator))
+                (api.clone(), public, Some(Sandbox { simulator, api }))
             }
         };
         tracing::warn!(simulator = %public, "sandbox mode: the platforms are simulated");

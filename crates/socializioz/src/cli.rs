@@ -109,6 +109,11 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: WorkspaceCommand,
     },
+    /// Selling plans through PayPal.
+    Billing {
+        #[command(subcommand)]
+        command: BillingCommand,
+    },
     /// The master keys that seal platform tokens.
     Keys {
         #[command(subcommand)]
@@ -131,6 +136,15 @@ pub enum WorkspaceCommand {
         #[arg(long)]
         plan: String,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BillingCommand {
+    /// Creates at PayPal what selling the plans needs and this instance does not have yet: the
+    /// product, a plan per paid plan and billing period at its configured price, and the
+    /// webhook at `<public url>/webhooks/paypal`. Running it again changes nothing; after a
+    /// price change it makes the new PayPal plan (subscribers keep theirs).
+    Sync,
 }
 
 #[derive(Subcommand, Debug)]
@@ -304,6 +318,43 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin {
             command: AdminCommand::User { command },
         } => user(settings, command).await,
+        Command::Admin {
+            command:
+                AdminCommand::Billing {
+                    command: BillingCommand::Sync,
+                },
+        } => {
+            app::install_crypto_provider();
+            let public = settings.public_url(settings.listen_addr()?);
+            let services = app::services(&settings, public).await?;
+            anyhow::ensure!(
+                services.billing.paypal.is_some(),
+                "this instance does not sell plans through PayPal: add a [billing.paypal] \
+                 section (see the README) and run this again"
+            );
+            let report = services.billing_sync().await.map_err(explain)?;
+            let made = |new: bool| if new { "created" } else { "already there" };
+            println!(
+                "PayPal product {}: {}",
+                report.product.0,
+                made(report.product.1)
+            );
+            for (plan, interval, price, id, new) in &report.plans {
+                println!(
+                    "PayPal plan {id}: {} billed every {} at {} {}: {}",
+                    plan.label(),
+                    interval.as_str(),
+                    services::billing::Money::decimal(price.cents),
+                    price.currency,
+                    made(*new)
+                );
+            }
+            match &report.webhook {
+                Some((id, new)) => println!("PayPal webhook {id}: {}", made(*new)),
+                None => println!("PayPal webhook: the one named in billing.paypal.webhook_id"),
+            }
+            Ok(())
+        }
         Command::Admin {
             command:
                 AdminCommand::Workspace {

@@ -526,6 +526,76 @@ pub const TABLES: &[TableClass] = &[
                 scheduled, AI generations); counted up only.",
     },
     TableClass {
+        table: "subscriptions",
+        category: Category::Billing,
+        owner: Owner::Workspace("workspace_id"),
+        refs: &[Ref::user("started_by")],
+        objects: &[],
+        deletion: OnDeletion::FollowWorkspace,
+        export: OnExport::IncludeWithout(&["approve_url"]),
+        holds: "Each checkout of a paid plan: the plan and interval, PayPal's subscription id, \
+                its status, the end of the paid period, a payment failure's date, a \
+                cancellation's end and a change of plan, and who started it. No card or bank \
+                detail: those stay with PayPal.",
+    },
+    TableClass {
+        table: "invoices",
+        category: Category::Billing,
+        owner: Owner::Workspace("workspace_id"),
+        refs: &[],
+        objects: &[],
+        deletion: OnDeletion::FollowWorkspace,
+        export: OnExport::Include,
+        holds: "Invoices: number, dates, what was bought, net, tax and gross, the seller's and \
+                the buyer's details as printed, and PayPal's transaction id. When they are \
+                deleted with the workspace, each one's legal record stays (see legal records).",
+    },
+    TableClass {
+        table: "billing_details",
+        category: Category::Billing,
+        owner: Owner::Workspace("workspace_id"),
+        refs: &[Ref::user("updated_by")],
+        objects: &[],
+        deletion: OnDeletion::FollowWorkspace,
+        export: OnExport::Include,
+        holds: "Who a workspace's invoices are made out to: name, address, country and VAT id, \
+                as an owner entered them.",
+    },
+    TableClass {
+        table: "invoice_counter",
+        category: Category::System,
+        owner: Owner::Nobody,
+        refs: &[],
+        objects: &[],
+        deletion: OnDeletion::Retain("one number: the last invoice number issued"),
+        export: OnExport::Exclude("one number; nothing personal"),
+        holds: "The last invoice number issued, so that numbers have no gaps.",
+    },
+    TableClass {
+        table: "billing_events",
+        category: Category::Billing,
+        owner: Owner::Nobody,
+        refs: &[],
+        objects: &[],
+        deletion: OnDeletion::Retain(
+            "names no person: PayPal's event, delivery and subscription ids and the event type, \
+             kept so that each event is handled once, and deleted after 90 days",
+        ),
+        export: OnExport::Exclude("names no person, only PayPal's ids"),
+        holds: "For each PayPal webhook handled: its event id, type, the subscription or sale \
+                it was about, the delivery's id, what was done and when (never the body).",
+    },
+    TableClass {
+        table: "billing_catalogue",
+        category: Category::System,
+        owner: Owner::Nobody,
+        refs: &[],
+        objects: &[],
+        deletion: OnDeletion::Retain("the instance's configuration at PayPal; names no person"),
+        export: OnExport::Exclude("the instance's configuration; nothing personal"),
+        holds: "The product, plans and webhook this instance created at PayPal, with prices.",
+    },
+    TableClass {
         table: "usage_daily",
         category: Category::Diagnostics,
         owner: Owner::Nobody,

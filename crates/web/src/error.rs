@@ -25,6 +25,9 @@ pub enum AppError {
     RateLimited(String),
     #[error("{0}")]
     Invalid(String),
+    /// A service the product depends on could not be reached; nothing was done.
+    #[error("{0}")]
+    Unavailable(String),
     /// The request itself cannot be taken (a control character in a field or the address).
     #[error("{0}")]
     BadRequest(String),
@@ -45,6 +48,7 @@ impl From<ServiceError> for AppError {
             ServiceError::Invalid { message, .. } => Self::Invalid(message),
             e @ ServiceError::Fields(_) => Self::Invalid(e.to_string()),
             ServiceError::TooLarge(_) => Self::TooLarge,
+            ServiceError::Unavailable(msg) => Self::Unavailable(msg),
             ServiceError::Unexpected(e) => Self::Unexpected(e),
         }
     }
@@ -154,6 +158,7 @@ impl IntoResponse for AppError {
             Self::RateLimited(msg) => (StatusCode::TOO_MANY_REQUESTS, "Slow down", msg),
             Self::Invalid(msg) => (StatusCode::UNPROCESSABLE_ENTITY, "That did not work", msg),
             Self::BadRequest(msg) => (StatusCode::BAD_REQUEST, "That could not be read", msg),
+            Self::Unavailable(msg) => (StatusCode::SERVICE_UNAVAILABLE, "Try again later", msg),
             Self::Unexpected(err) => match client_caused(&err) {
                 Some(refusal) => {
                     // The request's values, not a fault here: one line, no backtrace.

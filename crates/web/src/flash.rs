@@ -52,10 +52,14 @@ pub enum Flash {
     DeletionRequestResent,
     DeletionRequestClosed,
     ConsentSaved,
+    SubscriptionCancelled,
+    CheckoutAbandoned,
+    SubscriptionReactivated,
+    BillingDetailsSaved,
 }
 
 impl Flash {
-    const ALL: [Flash; 46] = [
+    const ALL: [Flash; 50] = [
         Self::Welcome,
         Self::LoggedOut,
         Self::EmailConfirmed,
@@ -102,6 +106,10 @@ impl Flash {
         Self::DeletionRequestResent,
         Self::DeletionRequestClosed,
         Self::ConsentSaved,
+        Self::SubscriptionCancelled,
+        Self::CheckoutAbandoned,
+        Self::SubscriptionReactivated,
+        Self::BillingDetailsSaved,
     ];
 
     pub fn from_code(code: &str) -> Option<Self> {
@@ -157,6 +165,10 @@ impl Flash {
             Self::DeletionRequestResent => "deletion-request-resent",
             Self::DeletionRequestClosed => "deletion-request-closed",
             Self::ConsentSaved => "consent-saved",
+            Self::SubscriptionCancelled => "subscription-cancelled",
+            Self::CheckoutAbandoned => "checkout-abandoned",
+            Self::SubscriptionReactivated => "subscription-reactivated",
+            Self::BillingDetailsSaved => "billing-details-saved",
         }
     }
 
@@ -238,6 +250,16 @@ impl Flash {
                 "The request is closed; its address is removed and its dates are kept as the record."
             }
             Self::ConsentSaved => crate::i18n::consent(Language::English).saved,
+            Self::SubscriptionCancelled => {
+                "The subscription is cancelled: PayPal will not charge again, and the plan lasts until the end of the period paid for."
+            }
+            Self::CheckoutAbandoned => "Nothing was bought and nothing was charged.",
+            Self::SubscriptionReactivated => {
+                "PayPal is billing the subscription again; the plan continues once the payment goes through."
+            }
+            Self::BillingDetailsSaved => {
+                "The billing details are saved; invoices from now on carry them."
+            }
         }
     }
 

@@ -59,6 +59,10 @@ pub struct Layout {
     pub policies_pending: bool,
     /// The platforms are the built-in simulator.
     pub sandbox: bool,
+    /// Plans are on (`[billing]`): each workspace has a billing page and there is a pricing page.
+    pub plans: bool,
+    /// Plans are sold through PayPal (in the sandbox: its simulator).
+    pub paypal: bool,
     /// What happened while the person was away (a workspace of theirs deleted), said once.
     pub notices: Vec<String>,
 }
@@ -91,6 +95,8 @@ impl Layout {
             tags: Vec::new(),
             policies_pending: false,
             sandbox: false,
+            plans: false,
+            paypal: false,
             notices: Vec::new(),
         }
     }
@@ -118,6 +124,8 @@ impl Layout {
         layout.flash = ctx.flash.map(|f| f.message_in(ctx.lang));
         layout.outbox = state.config.outbox.clone();
         layout.sandbox = state.services.sandbox;
+        layout.plans = state.services.billing.is_on();
+        layout.paypal = state.services.billing.paypal.is_some();
         layout.lang = ctx.lang;
         layout.policies_pending = !ctx.pending_policies.is_empty();
         layout.consent = ctx.consent.effective;

@@ -78,6 +78,8 @@ pub(crate) async fn delete_rows<C: ConnectionTrait>(
     conn: &C,
     subject: &Subject,
 ) -> Result<Changes> {
+    // PayPal must stop billing the workspaces that go (their subscriptions' rows go with them).
+    crate::billing::cancel_with_workspaces(conn, &subject.workspaces).await?;
     let mut changes = Changes::default();
     let mut add = |table: &str, n: u64, deleted: bool| {
         let map = if deleted {

@@ -64,32 +64,12 @@ async fn plan_at<C: ConnectionTrait>(
     kind: &'static str,
     at: DateTime<Utc>,
 ) -> Result<()> {
-    let key = idempotency_key(kind, at);
-    let exists = job::Entity::find()
-        .filter(job::Column::IdempotencyKey.eq(key.as_str()))
-        .one(conn)
-        .await?
-        .is_some();
-    if exists {
-        return Ok(());
-    }
     let mut next = NewJob::now(kind, serde_json::json!({}));
     next.run_at = at;
-    next.idempotency_key = Some(key);
+    next.idempotency_key = Some(idempotency_key(kind, at));
     next.subject = Some(format!("cluster:{kind}"));
     next.request_id = None;
-    match queue::enqueue(conn, next).await {
-        Ok(_) => Ok(()),
-        // Another worker planned the same day a moment ago.
-        Err(crate::ServiceError::Unexpected(err))
-            if err
-                .downcast_ref::<sea_orm::DbErr>()
-                .is_some_and(store::is_unique_violation) =>
-        {
-            Ok(())
-        }
-        Err(err) => Err(err),
-    }
+    queue::enqueue_once(conn, next).await.map(drop)
 }
 
 /// Makes sure the daily jobs are planned: each kind that has no job waiting or running gets

@@ -37,6 +37,8 @@ pub const KINDS: &[Kind] = &[
     kind::<crate::housekeeping::Retention>(),
     kind::<crate::usage::Rollup>(),
     kind::<crate::accounts::signup::SignUp>(),
+    kind::<crate::billing::RunDeadline>(),
+    kind::<crate::billing::RunCancel>(),
 ];
 
 fn decode_and_run<'a, J: Job>(services: &'a Services, job: &'a job::Model) -> Running<'a> {

@@ -9,7 +9,22 @@
 //! storage_mb = 4000
 //! platforms = ["facebook", "instagram", "linkedin"]
 //! features = ["agent_chat", "scheduling", "media_library", "mcp", "ai_captions"]
+//!
+//! [billing.paypal]               # present: owners buy plans through PayPal Subscriptions
+//! client_id = "…"
+//! client_secret = "…"
+//! environment = "live"           # or "sandbox" (PayPal's), or api_base = "https://…"
+//! currency = "USD"
+//! grace_days = 7                 # after a failed payment, before the workspace is on Free
+//! failure_threshold = 3          # failed payments in a row before PayPal suspends
+//! webhook_max_age_seconds = 900  # older deliveries are refused
+//! cert_origins = ["https://*.paypal.com"]   # where webhook certificates may come from
+//! trust_roots = "/etc/ssl/paypal-roots.pem" # default: the Mozilla roots browsers trust
+//! webhook_id = "…"               # default: the one `admin billing sync` registered
 //! ```
+//!
+//! With `serve --sandbox` and a `[billing]` section but no `[billing.paypal]`, PayPal is the
+//! built-in simulator.
 
 use super::ConfigError;
 use domain::Platform;
@@ -22,6 +37,213 @@ use std::collections::BTreeMap;
 pub struct BillingSettings {
     /// Changes to the published plans, by plan slug.
     pub plans: BTreeMap<String, PlanOverride>,
+    /// Selling the plans through PayPal.
+    pub paypal: Option<PayPalSettings>,
+    /// Who sells, printed on the invoices (required with PayPal).
+    pub seller: Option<SellerSettings>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SellerSettings {
+    pub name: String,
+    /// Several lines.
+    pub address: String,
+    /// Two letters (`DE`).
+    pub country: String,
+    pub vat_id: Option<String>,
+    /// A percentage such as `"19"` or `"7.5"`: prices are gross, the invoice shows net and tax.
+    pub tax_rate: Option<String>,
+    #[serde(default = "vat")]
+    pub tax_name: String,
+    #[serde(default = "inv")]
+    pub invoice_prefix: String,
+}
+
+fn vat() -> String {
+    "VAT".into()
+}
+fn inv() -> String {
+    "INV-".into()
+}
+
+impl SellerSettings {
+    pub fn seller(&self) -> Result<services::billing::Seller, ConfigError> {
+        let bad = |what: &str| ConfigError(format!("billing.seller.{what}"));
+        if self.name.trim().is_empty() || self.address.trim().is_empty() {
+            return Err(bad("name and address: both are printed on every invoice"));
+        }
+        let country = self.country.trim().to_ascii_uppercase();
+        if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return Err(bad("country: two letters, such as \"DE\""));
+        }
+        let prefix = self.invoice_prefix.trim();
+        if prefix.len() > 16 || prefix.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(bad("invoice_prefix: up to 16 characters without spaces"));
+        }
+        let tax_rate_bp = match &self.tax_rate {
+            None => None,
+            Some(raw) => {
+                let bp = services::billing::Money::parse(raw.trim().trim_end_matches('%'), "XXX")
+                    .and_then(|m| u32::try_from(m.cents).ok())
+                    .filter(|bp| *bp < 10_000)
+                    .ok_or_else(|| bad("tax_rate: a percentage such as \"19\" or \"7.5\""))?;
+                Some(bp)
+            }
+        };
+        Ok(services::billing::Seller {
+            name: self.name.trim().to_owned(),
+            address: self.address.trim().to_owned(),
+            country,
+            vat_id: self.vat_id.clone().filter(|v| !v.trim().is_empty()),
+            tax_rate_bp,
+            tax_name: self.tax_name.trim().to_owned(),
+            prefix: prefix.to_owned(),
+        })
+    }
+}
+
+/// The seller printed on the sandbox's invoices.
+pub fn sandbox_seller() -> services::billing::Seller {
+    services::billing::Seller {
+        name: "Socializioz sandbox (no real sale)".to_owned(),
+        address: "This invoice is a sample from the sandbox".to_owned(),
+        country: "US".to_owned(),
+        vat_id: None,
+        tax_rate_bp: None,
+        tax_name: "Tax".to_owned(),
+        prefix: "SANDBOX-".to_owned(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PayPalSettings {
+    pub client_id: String,
+    pub client_secret: secrecy::SecretString,
+    /// `live` or `sandbox`.
+    #[serde(default = "live")]
+    pub environment: String,
+    /// Overrides `environment` (the simulator: `http://127.0.0.1:4000/paypal`).
+    pub api_base: Option<String>,
+    #[serde(default = "usd")]
+    pub currency: String,
+    #[serde(default = "seven")]
+    pub grace_days: u32,
+    #[serde(default = "three")]
+    pub failure_threshold: u32,
+    #[serde(default = "fifteen_minutes")]
+    pub webhook_max_age_seconds: u64,
+    #[serde(default = "paypal_origins")]
+    pub cert_origins: Vec<String>,
+    /// A PEM file of the roots webhook certificates must lead to.
+    pub trust_roots: Option<std::path::PathBuf>,
+    pub webhook_id: Option<String>,
+    /// The name PayPal shows the payer (default: Socializioz).
+    pub brand_name: Option<String>,
+}
+
+fn live() -> String {
+    "live".into()
+}
+fn usd() -> String {
+    "USD".into()
+}
+fn seven() -> u32 {
+    7
+}
+fn three() -> u32 {
+    3
+}
+fn fifteen_minutes() -> u64 {
+    900
+}
+fn paypal_origins() -> Vec<String> {
+    providers::billing::webhook::PAYPAL_CERT_ORIGINS
+        .iter()
+        .map(|o| (*o).to_owned())
+        .collect()
+}
+
+impl PayPalSettings {
+    /// PayPal as configured, with `fallback` for PayPal's own signature check.
+    pub fn build(
+        &self,
+        seller: services::billing::Seller,
+    ) -> Result<services::billing::PayPalBilling, ConfigError> {
+        use providers::billing::paypal::{LIVE_API, PayPal, PayPalConfig, SANDBOX_API};
+        use providers::billing::webhook::{Verifier, VerifierConfig, certificates_from_pem};
+        let (api_base, approve_origin) = match (&self.api_base, self.environment.as_str()) {
+            (Some(base), _) => (
+                base.clone(),
+                base.split('/').take(3).collect::<Vec<_>>().join("/"),
+            ),
+            (None, "live") => (LIVE_API.to_owned(), "https://www.paypal.com".to_owned()),
+            (None, "sandbox") => (
+                SANDBOX_API.to_owned(),
+                "https://www.sandbox.paypal.com".to_owned(),
+            ),
+            (None, other) => {
+                return Err(ConfigError(format!(
+                    "billing.paypal.environment: {other:?} is neither \"live\" nor \"sandbox\""
+                )));
+            }
+        };
+        let currency = self.currency.trim().to_ascii_uppercase();
+        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return Err(ConfigError(
+                "billing.paypal.currency: write a currency code such as \"USD\"".into(),
+            ));
+        }
+        if self.grace_days > 90 {
+            return Err(ConfigError(
+                "billing.paypal.grace_days: at most 90 days".into(),
+            ));
+        }
+        let trust_roots = match &self.trust_roots {
+            None => None,
+            Some(path) => {
+                let pem = std::fs::read(path).map_err(|e| {
+                    ConfigError(format!(
+                        "billing.paypal.trust_roots: could not read {}: {e}",
+                        path.display()
+                    ))
+                })?;
+                Some(
+                    certificates_from_pem(&pem)
+                        .map_err(|e| ConfigError(format!("billing.paypal.trust_roots: {e}")))?,
+                )
+            }
+        };
+        let api = std::sync::Arc::new(PayPal::new(PayPalConfig {
+            api_base,
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone(),
+        }));
+        let verifier = Verifier::new(
+            VerifierConfig {
+                cert_origins: self.cert_origins.clone(),
+                trust_roots,
+                max_age: std::time::Duration::from_secs(self.webhook_max_age_seconds),
+            },
+            Some(api.clone()),
+        )
+        .map_err(|e| ConfigError(format!("billing.paypal: {e}")))?;
+        Ok(services::billing::PayPalBilling {
+            api,
+            verifier,
+            currency,
+            grace: chrono::Duration::days(i64::from(self.grace_days)),
+            failure_threshold: self.failure_threshold.clamp(1, 999),
+            brand_name: self
+                .brand_name
+                .clone()
+                .unwrap_or_else(|| "Socializioz".to_owned()),
+            seller,
+            webhook_id: self.webhook_id.clone(),
+            approve_origin,
+        })
+    }
 }
 
 /// A limit: a number, or `"unlimited"`.
@@ -50,23 +272,9 @@ pub struct PlanOverride {
 
 /// "29", "29.5", "29.00" → cents.
 fn cents(raw: &str, at: &str) -> Result<u64, ConfigError> {
-    let bad = || ConfigError(format!("{at}: write a price in dollars, such as \"29.00\""));
-    let (whole, frac) = raw.trim().split_once('.').unwrap_or((raw.trim(), ""));
-    if whole.is_empty()
-        || frac.len() > 2
-        || !whole
-            .bytes()
-            .chain(frac.bytes())
-            .all(|b| b.is_ascii_digit())
-    {
-        return Err(bad());
-    }
-    let whole: u64 = whole.parse().map_err(|_| bad())?;
-    let frac: u64 = format!("{frac:0<2}").parse().map_err(|_| bad())?;
-    whole
-        .checked_mul(100)
-        .and_then(|c| c.checked_add(frac))
-        .ok_or_else(bad)
+    services::billing::Money::parse(raw, "USD")
+        .and_then(|m| u64::try_from(m.cents).ok())
+        .ok_or_else(|| ConfigError(format!("{at}: write a price in dollars, such as \"29.00\"")))
 }
 
 fn limit(value: &LimitValue, at: &str) -> Result<Option<u64>, ConfigError> {
@@ -144,9 +352,30 @@ impl super::Settings {
     pub fn billing(&self) -> Result<services::plans::Billing, ConfigError> {
         Ok(match &self.billing {
             None => services::plans::Billing::off(),
-            Some(b) => services::plans::Billing {
-                mode: services::plans::Mode::Assigned,
-                catalogue: b.catalogue()?,
+            Some(b) => match &b.paypal {
+                None => services::plans::Billing {
+                    mode: services::plans::Mode::Assigned,
+                    catalogue: b.catalogue()?,
+                    paypal: None,
+                },
+                Some(paypal) => {
+                    let seller = b
+                        .seller
+                        .as_ref()
+                        .ok_or_else(|| {
+                            ConfigError(
+                                "billing.seller: selling through PayPal needs the seller's name, \
+                                 address and country for the invoices"
+                                    .into(),
+                            )
+                        })?
+                        .seller()?;
+                    services::plans::Billing {
+                        mode: services::plans::Mode::PayPal,
+                        catalogue: b.catalogue()?,
+                        paypal: Some(std::sync::Arc::new(paypal.build(seller)?)),
+                    }
+                }
             },
         })
     }

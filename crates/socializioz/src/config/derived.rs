@@ -27,6 +27,14 @@ impl Settings {
                 "keeps the media library's files and their thumbnails".to_owned(),
             ));
         }
+        if self.billing.as_ref().is_some_and(|b| b.paypal.is_some()) {
+            list.push((
+                "PayPal".to_owned(),
+                "takes the payments for paid plans: it receives the plan, its price and this \
+                 site's name; your card or bank details stay with PayPal"
+                    .to_owned(),
+            ));
+        }
         if let Some(url) = &self.consent.analytics_script {
             list.push((
                 format!("Analytics service ({})", origin(url)),

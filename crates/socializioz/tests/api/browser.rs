@@ -898,3 +898,72 @@ async fn connecting_all_five_platforms_in_the_browser() {
     })
     .await;
 }
+
+/// The sandbox sells plans through its simulated PayPal: an owner subscribes from the billing
+/// page, approves on PayPal's page, comes back to the plan in effect; PayPal's webhooks arrive
+/// on their own, signed under the simulator's authority.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribing_through_paypal_in_the_sandbox() {
+    let Some(app) = crate::helpers::spawn_app_with(Backend::Sqlite, |s| {
+        s.platforms.sandbox = true;
+        s.billing = Some(toml::from_str("").expect("an empty [billing]"));
+    })
+    .await
+    else {
+        return;
+    };
+    run_in(app, "paypal-checkout", true, async |b, app| {
+        let base = &app.address;
+        let client = app.verified_user("Ada Lovelace", "ada@example.com").await;
+        let ws = client.new_workspace("Acme").await;
+        b.log_in(base, "ada@example.com", "Acme").await?;
+        b.click(&format!("a[href='/w/{ws}/billing']")).await?;
+        b.wait_for_heading("Plan and billing").await?;
+        b.screenshot("billing").await?;
+        b.click("input[name=plan][value=professional]").await?;
+        b.click("#accept").await?;
+        b.click("#subscribe-button").await?;
+        b.wait_for_heading("Subscribe to").await?;
+        let at = b.url().await?;
+        ensure!(
+            at.starts_with(&format!("{base}/_sandbox/paypal/")),
+            "PayPal's page is not the sandbox's: {at}"
+        );
+        ensure!(
+            b.text("#price").await?.contains("69.00"),
+            "the price at PayPal is not the Professional plan's"
+        );
+        b.screenshot("paypal").await?;
+        b.click("#approve").await?;
+        b.wait_for_heading("Back from PayPal").await?;
+        wait_until(
+            b,
+            "return document.getElementById('return-status').textContent.includes('PayPal confirmed')",
+        )
+        .await?;
+        b.screenshot("confirmed").await?;
+        ensure!(
+            app.text(&format!("SELECT plan FROM workspaces WHERE id = {ws}")).await
+                == "professional",
+            "the plan did not change"
+        );
+        // PayPal's own events reach the webhook and pass its checks.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while app.count("SELECT COUNT(*) FROM billing_events").await < 2 {
+            ensure!(Instant::now() < deadline, "PayPal's events did not arrive");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        b.click(&format!("a[href='/w/{ws}/billing']")).await?;
+        b.wait_for_heading("Plan and billing").await?;
+        ensure!(
+            b.text("#current-plan").await? == "Professional",
+            "the billing page does not show the new plan"
+        );
+        ensure!(
+            b.text("#subscription-status").await? == "active",
+            "the subscription is not shown active"
+        );
+        Ok(())
+    })
+    .await;
+}

@@ -173,6 +173,66 @@ async fn populate(app: &TestApp) -> Population {
         .insert(&app.services.db)
         .await
         .expect("a plan counter");
+        // Its PayPal subscription, billing details and an invoice (written by the checkout,
+        // the billing page and a payment when plans are sold).
+        let now = services::now();
+        let ada_id = app.user_id(ADA).await;
+        store::entities::subscription::ActiveModel {
+            workspace_id: Set(studio),
+            started_by: Set(Some(ada_id)),
+            request_id: Set("fixture-checkout-0123456789".to_owned()),
+            paypal_id: Set(Some("I-FIXTURE".to_owned())),
+            plan: Set("starter".to_owned()),
+            interval: Set("month".to_owned()),
+            status: Set(store::entities::states::SubscriptionStatus::Cancelled),
+            change_approved: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&app.services.db)
+        .await
+        .expect("a subscription");
+        store::entities::billing_details::ActiveModel {
+            workspace_id: Set(studio),
+            name: Set("Lovelace Studio".to_owned()),
+            address: Set("12 St James's Square\nLondon".to_owned()),
+            country: Set("GB".to_owned()),
+            vat_id: Set(None),
+            updated_by: Set(Some(ada_id)),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&app.services.db)
+        .await
+        .expect("billing details");
+        store::entities::invoice::ActiveModel {
+            workspace_id: Set(studio),
+            seq: Set(1),
+            number: Set("INV-000001".to_owned()),
+            issued_at: Set(now),
+            paypal_sale_id: Set("SALE-FIXTURE".to_owned()),
+            paid_at: Set(now),
+            description: Set("Starter plan".to_owned()),
+            currency: Set("USD".to_owned()),
+            net_minor: Set(2_900),
+            tax_minor: Set(0),
+            gross_minor: Set(2_900),
+            tax_rate_bp: Set(None),
+            tax_name: Set("VAT".to_owned()),
+            seller_name: Set("Seller".to_owned()),
+            seller_address: Set("Somewhere".to_owned()),
+            seller_country: Set("DE".to_owned()),
+            seller_vat_id: Set(None),
+            buyer_name: Set("Lovelace Studio".to_owned()),
+            buyer_address: Set("12 St James's Square\nLondon".to_owned()),
+            buyer_country: Set(Some("GB".to_owned())),
+            buyer_vat_id: Set(None),
+            ..Default::default()
+        }
+        .insert(&app.services.db)
+        .await
+        .expect("an invoice");
     }
     // Carol's own things.
     app.upload_media(&carol, carol_ws, "carol.png", png(40, 30, 7))

@@ -6,6 +6,7 @@
 mod abuse_limits;
 mod accounts;
 mod auth_abuse;
+mod billing;
 mod browser;
 mod composer;
 mod confirmations;

@@ -148,7 +148,10 @@ async fn posts_count_when_scheduled_and_are_not_given_back(backend: Backend) {
         .text()
         .await
         .unwrap();
-    assert!(page.contains("<strong>Free</strong> plan"), "{page}");
+    assert!(
+        page.contains("<strong id=\"current-plan\">Free</strong> plan"),
+        "{page}"
+    );
     assert!(
         page.contains("<progress max=\"100\" value=\"100\">"),
         "{page}"

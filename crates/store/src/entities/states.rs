@@ -193,6 +193,30 @@ stored_enum! {
         /// Someone deleted their account, and the posts and files they made in a workspace the
         /// person belongs to were deleted with it.
         WorkDeleted = "work_deleted",
+        /// PayPal could not take a workspace's payment: its plan lasts to the end of the grace
+        /// period.
+        PaymentFailed = "payment_failed",
+    }
+
+    /// Where a workspace's PayPal subscription stands (`subscriptions.status`): PayPal's own
+    /// statuses, and before them the checkout's.
+    pub enum SubscriptionStatus {
+        /// The row is written; PayPal is being asked to create the subscription.
+        Creating = "creating",
+        /// PayPal could not be reached or refused: nothing was created, nothing charged.
+        Failed = "failed",
+        /// Created; waiting for the owner to approve it at PayPal.
+        ApprovalPending = "approval_pending",
+        /// The owner came back from PayPal without approving.
+        Abandoned = "abandoned",
+        /// Approved at PayPal, not yet active.
+        Approved = "approved",
+        Active = "active",
+        /// PayPal stopped billing (failed payments, or on request); it can be activated again.
+        Suspended = "suspended",
+        /// Cancelled: the plan lasts to the end of the period paid for.
+        Cancelled = "cancelled",
+        Expired = "expired",
     }
 }
 
@@ -258,5 +282,10 @@ mod tests {
         agree(RequestState::ALL, RequestState::as_str, RequestState::parse);
         agree(ForgetKind::ALL, ForgetKind::as_str, ForgetKind::parse);
         agree(NoticeKind::ALL, NoticeKind::as_str, NoticeKind::parse);
+        agree(
+            SubscriptionStatus::ALL,
+            SubscriptionStatus::as_str,
+            SubscriptionStatus::parse,
+        );
     }
 }

@@ -24,6 +24,8 @@ mod m20261203_000019_kept_work_policy;
 mod m20261203_000020_known_devices;
 mod m20261203_000021_job_request_id;
 mod m20261204_000022_plans;
+mod m20261204_000023_subscriptions;
+mod m20261204_000024_invoices;
 
 pub struct Migrator;
 
@@ -53,6 +55,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000020_known_devices::Migration),
             Box::new(m20261203_000021_job_request_id::Migration),
             Box::new(m20261204_000022_plans::Migration),
+            Box::new(m20261204_000023_subscriptions::Migration),
+            Box::new(m20261204_000024_invoices::Migration),
         ]
     }
 }

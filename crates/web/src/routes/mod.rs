@@ -12,7 +12,9 @@ mod home;
 mod legal;
 mod media;
 pub mod posts;
+mod pricing;
 mod settings;
+mod webhooks;
 mod workspaces;
 
 use crate::error::{AppError, AppResult};
@@ -43,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::router())
         .merge(settings::router())
         .merge(help::router())
+        .merge(pricing::router())
         .fallback(|| async { AppError::NotFound })
         .layer(RequestBodyLimitLayer::new(1024 * 1024))
         .layer(TimeoutLayer::with_status_code(
@@ -56,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(assets::router())
         .merge(media::router_without_context())
+        .merge(webhooks::router())
         // No address, query or form of ours takes a control character: refused here, once.
         .layer(middleware::from_fn(
             crate::hygiene::refuse_control_characters,
@@ -76,6 +80,10 @@ pub fn router(state: AppState) -> Router {
         .filter_map(|p| connectors.get(p))
         .filter_map(|c| security::origin_of(&c.authorize_url("", None, "", &[])))
         .collect();
+    // The checkout's redirect leads to PayPal's approval page.
+    if let Some(paypal) = &state.services.billing.paypal {
+        form_origins.extend(security::origin_of(&paypal.approve_origin));
+    }
     form_origins.sort();
     form_origins.dedup();
     for layer in security::layers(state.config.https, &tag_origins, &form_origins) {

@@ -28,8 +28,13 @@ pub fn with_facts(state: &AppState, body: &str) -> String {
         datamap::Category::ConnectedAccounts,
         datamap::Category::MediaAssets,
         datamap::Category::Diagnostics,
+        datamap::Category::Billing,
         datamap::Category::ConsentRecords,
     ] {
+        // Billing data exists only where plans are sold.
+        if category == datamap::Category::Billing && state.services.billing.paypal.is_none() {
+            continue;
+        }
         let holds: Vec<&str> = datamap::TABLES
             .iter()
             .filter(|t| t.category == category)
@@ -78,7 +83,7 @@ pub fn with_facts(state: &AppState, body: &str) -> String {
         .replace("{{processors}}", processors.trim_end())
         .replace("{{retention}}", retention.trim_end())
         .replace("{{cookie_categories}}", cookies.trim_end());
-    without_absent_features(&filled)
+    without_absent_features(&filled, state.services.billing.paypal.is_some())
 }
 
 /// The AI section of the policies as this instance has it: this version of Socializioz has no
@@ -89,11 +94,12 @@ const NO_AI: &str = "This instance has no AI features: nothing you write is sent
                      change.";
 
 /// Takes out of a policy's text what this instance does not do, so that the text is true
-/// here: the published versions describe AI features and billing that this version of
-/// Socializioz does not have (no AI provider and no payment processor can be configured yet).
+/// here: the published versions describe AI features, which this version of Socializioz does
+/// not have (no AI provider can be configured yet), and billing, which only an instance that
+/// sells plans through PayPal (`selling`) does.
 /// The stored versions, and the hashes people accepted, are unchanged; like the placeholders,
 /// this is part of rendering.
-fn without_absent_features(text: &str) -> String {
+fn without_absent_features(text: &str, selling: bool) -> String {
     let mut out = String::with_capacity(text.len());
     let mut in_ai_section = false;
     for line in text.split_inclusive('\n') {
@@ -107,8 +113,9 @@ fn without_absent_features(text: &str) -> String {
             }
             continue;
         }
-        let billing = line.starts_with("- **To bill your subscription")
-            || line.starts_with("- your billing and subscription data");
+        let billing = !selling
+            && (line.starts_with("- **To bill your subscription")
+                || line.starts_with("- your billing and subscription data"));
         if in_ai_section || billing {
             continue;
         }

@@ -29,6 +29,14 @@ pub fn router() -> Router<AppState> {
         .route("/w/{wid}/leave", post(members::leave))
         .route("/w/{wid}/activity", get(activity::page))
         .route("/w/{wid}/billing", get(billing::page))
+        .route("/w/{wid}/billing/checkout", post(billing::checkout))
+        .route("/w/{wid}/billing/return", get(billing::returned))
+        .route("/w/{wid}/billing/cancelled", get(billing::cancelled))
+        .route("/w/{wid}/billing/change", post(billing::change))
+        .route("/w/{wid}/billing/cancel", post(billing::cancel))
+        .route("/w/{wid}/billing/reactivate", post(billing::reactivate))
+        .route("/w/{wid}/billing/details", post(billing::details))
+        .route("/w/{wid}/billing/invoices/{iid}", get(billing::invoice))
         .route(
             "/invitations/{token}",
             get(invitations::show).post(invitations::accept),
