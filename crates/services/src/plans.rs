@@ -223,18 +223,24 @@ async fn count_up<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Stores `plan` as the workspace's, and when it differs from `before` logs the change in the
-/// activity log (`how`: "changed the plan", or what changed it).
+/// Who set a workspace's plan (`workspaces.plan_source`).
+pub(crate) const SET_BY_OPERATOR: &str = "operator";
+pub(crate) const SET_BY_BILLING: &str = "billing";
+
+/// Stores `plan` as the workspace's, set by `source` ([`SET_BY_OPERATOR`] or
+/// [`SET_BY_BILLING`]), and when it differs from `before` logs the change in the activity log
+/// (`how`: "changed the plan", or what changed it).
 pub(crate) async fn store_plan<C: ConnectionTrait>(
     conn: &C,
     ws: WorkspaceId,
-    before: PlanId,
-    plan: PlanId,
+    (before, plan): (PlanId, PlanId),
+    source: &str,
     how: &str,
 ) -> Result<()> {
     let now = crate::now();
     workspace::Entity::update_many()
         .col_expr(workspace::Column::Plan, Expr::value(plan.slug()))
+        .col_expr(workspace::Column::PlanSource, Expr::value(source))
         .col_expr(workspace::Column::UpdatedAt, Expr::value(now))
         .filter(workspace::Column::Id.eq(ws.0))
         .exec(conn)
@@ -347,7 +353,14 @@ impl Services {
     pub async fn set_plan(&self, ws: WorkspaceId, plan: PlanId) -> Result<PlanId> {
         let txn = store::begin_write(&self.db).await?;
         let before = plan_of(&txn, ws).await?;
-        store_plan(&txn, ws, before, plan, "changed the plan").await?;
+        store_plan(
+            &txn,
+            ws,
+            (before, plan),
+            SET_BY_OPERATOR,
+            "changed the plan",
+        )
+        .await?;
         txn.commit().await?;
         tracing::info!(workspace = ws.0, plan = plan.slug(), "plan set");
         Ok(before)

@@ -218,12 +218,21 @@ impl Services {
 
     /// The billing checkout's acceptance of the Terms and the Refund Policy.
     pub async fn accept_at_checkout(&self, who: &Acceptor) -> Result<()> {
-        let versions = self.versions_in_effect(&PolicyKind::AT_CHECKOUT).await?;
         let txn = self.db.begin().await?;
-        self.accept_policies(&txn, who, &versions, Source::BillingCheckout)
-            .await?;
+        self.accept_at_checkout_in(&txn, who).await?;
         txn.commit().await?;
         Ok(())
+    }
+
+    /// [`Services::accept_at_checkout`] in the caller's transaction (with the checkout's row).
+    pub(crate) async fn accept_at_checkout_in<C: ConnectionTrait + TransactionTrait>(
+        &self,
+        conn: &C,
+        who: &Acceptor,
+    ) -> Result<()> {
+        let versions = self.versions_in_effect(&PolicyKind::AT_CHECKOUT).await?;
+        self.accept_policies(conn, who, &versions, Source::BillingCheckout)
+            .await
     }
 }
 

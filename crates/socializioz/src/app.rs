@@ -172,7 +172,11 @@ fn sandbox_paypal(
     }));
     let verifier = Verifier::new(
         VerifierConfig {
-            cert_origins: vec![sandbox.api.clone()],
+            cert_origins: vec![format!("{}/paypal", sandbox.api)],
+            cert_names: providers::billing::webhook::PAYPAL_CERT_NAMES
+                .iter()
+                .map(|n| (*n).to_owned())
+                .collect(),
             trust_roots: Some(roots),
             max_age: std::time::Duration::from_secs(900),
         },

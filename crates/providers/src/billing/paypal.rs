@@ -107,6 +107,8 @@ pub struct Subscription {
     pub next_billing_time: Option<DateTime<Utc>>,
     pub failed_payments_count: u32,
     pub last_payment: Option<(Money, DateTime<Utc>)>,
+    /// When the last payment was declined (`billing_info.last_failed_payment.time`).
+    pub last_failed_payment: Option<DateTime<Utc>>,
     /// When PayPal last changed it (orders webhooks that arrive out of order).
     pub update_time: Option<DateTime<Utc>>,
 }
@@ -137,6 +139,7 @@ impl Subscription {
                 .and_then(|n| u32::try_from(n).ok())
                 .unwrap_or(0),
             last_payment,
+            last_failed_payment: time(&billing["last_failed_payment"]["time"]),
             update_time: time(&resource["update_time"])
                 .or_else(|| time(&resource["status_update_time"])),
             id,
@@ -237,6 +240,27 @@ impl PayPal {
         body: Option<&Value>,
         request_id: Option<&str>,
     ) -> Result<Value, BillingError> {
+        self.send(method, path, body.map(Value::to_string), request_id)
+            .await
+    }
+
+    /// [`PayPal::call`] with a JSON body written by the caller.
+    async fn call_raw(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<String>,
+    ) -> Result<Value, BillingError> {
+        self.send(method, path, body, None).await
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<String>,
+        request_id: Option<&str>,
+    ) -> Result<Value, BillingError> {
         for attempt in 0..2 {
             let token = self.token().await?;
             let mut request = self
@@ -247,8 +271,10 @@ impl PayPal {
             if let Some(id) = request_id {
                 request = request.header("PayPal-Request-Id", id);
             }
-            if let Some(body) = body {
-                request = request.json(body);
+            if let Some(body) = &body {
+                request = request
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body.clone());
             }
             let answer = request.send().await.map_err(unreachable)?;
             let status = answer.status();
@@ -514,29 +540,32 @@ impl PayPal {
             .unwrap_or_default())
     }
 
-    /// PayPal's own check of a webhook's signature (the fallback when the certificate cannot
-    /// be checked here). `event` is the body as received, parsed.
+    /// PayPal's own check of a webhook's signature (the fallback when the certificate cannot be
+    /// fetched). `event` is the body exactly as received (valid JSON): it is sent as it came, so
+    /// that its bytes, which the signature covers, are the ones PayPal checks.
     pub async fn verify_webhook_signature(
         &self,
         headers: &super::webhook::Transmission,
         webhook_id: &str,
-        event: &Value,
+        event: &[u8],
     ) -> Result<bool, BillingError> {
-        let body = json!({
-            "auth_algo": headers.auth_algo,
-            "cert_url": headers.cert_url,
-            "transmission_id": headers.id,
-            "transmission_sig": headers.signature,
-            "transmission_time": headers.time,
-            "webhook_id": webhook_id,
-            "webhook_event": event,
-        });
+        let event = std::str::from_utf8(event)
+            .map_err(|_| BillingError::Unreadable("the event is not text".into()))?;
+        let text = |v: &str| Value::String(v.to_owned()).to_string();
+        let body = format!(
+            "{{\"auth_algo\":{},\"cert_url\":{},\"transmission_id\":{},\"transmission_sig\":{},\"transmission_time\":{},\"webhook_id\":{},\"webhook_event\":{event}}}",
+            text(&headers.auth_algo),
+            text(&headers.cert_url),
+            text(&headers.id),
+            text(&headers.signature),
+            text(&headers.time),
+            text(webhook_id),
+        );
         let answer = self
-            .call(
+            .call_raw(
                 Method::POST,
                 "/v1/notifications/verify-webhook-signature",
-                Some(&body),
-                None,
+                Some(body),
             )
             .await?;
         Ok(answer["verification_status"].as_str() == Some("SUCCESS"))

@@ -2,13 +2,16 @@
 //!
 //! PayPal signs `transmission id | transmission time | webhook id | CRC32 of the exact body`
 //! (the CRC as an unsigned decimal) with SHA256withRSA, and names the certificate to check it
-//! with in `PAYPAL-CERT-URL`. [`Verifier::verify`] refuses, in this order: a missing header, a
-//! transmission time older (or further ahead) than the configured age, a certificate that is
-//! not on one of PayPal's hosts (the setting [`VerifierConfig::cert_origins`]), a certificate
-//! whose chain does not lead to a configured trust root, and a signature that does not match.
-//! When the certificate cannot be had or used here (PayPal unreachable, another algorithm), it
-//! asks PayPal's `verify-webhook-signature` instead; only when that cannot answer either is the
-//! delivery left undecided, so that PayPal sends it again later.
+//! with in `PAYPAL-CERT-URL`. [`Verifier::verify`] refuses, in this order: a missing header, an
+//! algorithm other than SHA256withRSA, a transmission time older (or further ahead) than the
+//! configured age, a certificate address that is not under `/v1/notifications/certs/` on one
+//! of PayPal's hosts (the setting [`VerifierConfig::cert_origins`]), a certificate that is not
+//! issued to PayPal's signing name ([`VerifierConfig::cert_names`]) or whose chain does not lead
+//! to a configured trust root, and a signature that does not match. Only when the certificate
+//! cannot be fetched (no answer, or a server error at PayPal) does it ask PayPal's
+//! `verify-webhook-signature` instead, with the body exactly as received, at most
+//! [`FALLBACKS_PER_MINUTE`] times a minute; when that cannot answer either, the delivery is left
+//! undecided, so that PayPal sends it again later.
 
 use super::paypal::PayPal;
 use base64::Engine;
@@ -26,6 +29,19 @@ pub const AUTH_ALGO: &str = "SHA256withRSA";
 
 /// Where PayPal serves its certificates, by default: `https` on paypal.com and its subdomains.
 pub const PAYPAL_CERT_ORIGINS: &[&str] = &["https://*.paypal.com"];
+
+/// The names PayPal's signing certificates are issued to (live and sandbox).
+pub const PAYPAL_CERT_NAMES: &[&str] = &[
+    "messageverificationcerts.paypal.com",
+    "messageverificationcerts.sandbox.paypal.com",
+];
+
+/// The path every certificate address starts with.
+const CERT_PATH: &str = "/v1/notifications/certs/";
+
+/// PayPal's own check is asked at most this often (it spends this instance's API quota, and a
+/// stranger can cause it).
+pub const FALLBACKS_PER_MINUTE: u32 = 30;
 
 /// Certificates kept at most (each URL names one certificate, which does not change).
 const CERT_CACHE: usize = 16;
@@ -90,8 +106,11 @@ pub enum WebhookError {
 #[derive(Debug, Clone)]
 pub struct VerifierConfig {
     /// Origins a certificate may be fetched from: `https://api.paypal.com`, or with a leading
-    /// `*.` in the host for any subdomain (`https://*.paypal.com`).
+    /// `*.` in the host for any subdomain (`https://*.paypal.com`), or with the path the API is
+    /// served under (`http://127.0.0.1:4000/paypal`, the simulator).
     pub cert_origins: Vec<String>,
+    /// The names the signing certificate may be issued to ([`PAYPAL_CERT_NAMES`]).
+    pub cert_names: Vec<String>,
     /// The roots a certificate's chain must lead to; `None`: the Mozilla roots that browsers
     /// trust (PayPal's certificates are issued by a public authority).
     pub trust_roots: Option<Vec<CertificateDer<'static>>>,
@@ -105,8 +124,18 @@ pub struct Verifier {
     http: reqwest::Client,
     /// Certificate chains by URL (leaf first).
     certs: Mutex<HashMap<String, Arc<Vec<CertificateDer<'static>>>>>,
-    /// PayPal's own check, for when the certificate cannot be checked here.
+    /// PayPal's own check, for when the certificate cannot be fetched.
     fallback: Option<Arc<PayPal>>,
+    /// The minute's start and how many fallback checks were asked in it.
+    fallbacks: Mutex<(std::time::Instant, u32)>,
+}
+
+/// Why a certificate could not be used.
+enum Unusable {
+    /// No answer, or a server error: PayPal may be down, its own check may decide.
+    Unreachable(String),
+    /// It answered with something that is not a certificate: refused.
+    Refused(String),
 }
 
 /// Reads every certificate of a PEM text.
@@ -150,6 +179,7 @@ impl Verifier {
             http,
             certs: Mutex::new(HashMap::new()),
             fallback,
+            fallbacks: Mutex::new((std::time::Instant::now(), 0)),
         })
     }
 
@@ -163,6 +193,12 @@ impl Verifier {
         now: DateTime<Utc>,
     ) -> Result<Transmission, WebhookError> {
         let t = Transmission::from_headers(headers)?;
+        if t.auth_algo != AUTH_ALGO {
+            return Err(WebhookError::Refused(format!(
+                "the algorithm {:?} is not PayPal's",
+                t.auth_algo
+            )));
+        }
         let sent = DateTime::parse_from_rfc3339(&t.time)
             .map_err(|_| WebhookError::Refused("the transmission time is not a time".into()))?
             .with_timezone(&Utc);
@@ -183,19 +219,17 @@ impl Verifier {
             .decode(t.signature.as_bytes())
             .map_err(|_| WebhookError::Refused("the signature is not base64".into()))?;
         let message = t.message(webhook_id, body);
-        let undecided = if t.auth_algo != AUTH_ALGO {
-            format!("the algorithm {:?} is not checked here", t.auth_algo)
-        } else {
-            match self.chain(&t.cert_url).await {
-                Ok(chain) => {
-                    self.check(&chain, message.as_bytes(), &signature, now)?;
-                    return Ok(t);
-                }
-                Err(reason) => reason,
+        match self.chain(&t.cert_url).await {
+            Ok(chain) => {
+                self.check(&chain, message.as_bytes(), &signature, now)?;
+                Ok(t)
             }
-        };
-        self.ask_paypal(&t, webhook_id, body, undecided).await?;
-        Ok(t)
+            Err(Unusable::Refused(why)) => Err(WebhookError::Refused(why)),
+            Err(Unusable::Unreachable(why)) => {
+                self.ask_paypal(&t, webhook_id, body, why).await?;
+                Ok(t)
+            }
+        }
     }
 
     /// Refuses a certificate URL that is not at one of the allowed origins.
@@ -210,10 +244,16 @@ impl Verifier {
             ))
         };
         let parsed = reqwest::Url::parse(url).map_err(|_| refused())?;
+        if parsed.query().is_some() || parsed.fragment().is_some() {
+            return Err(WebhookError::Refused(
+                "the certificate address is not one of PayPal's certificates".into(),
+            ));
+        }
         let host = parsed.host_str().ok_or_else(refused)?.to_ascii_lowercase();
         let port = parsed.port_or_known_default();
         let allowed = self.config.cert_origins.iter().any(|origin| {
-            Origin::parse(origin).is_some_and(|o| o.allows(parsed.scheme(), &host, port))
+            Origin::parse(origin)
+                .is_some_and(|o| o.allows(parsed.scheme(), &host, port, parsed.path()))
         });
         if allowed && parsed.username().is_empty() && parsed.password().is_none() {
             Ok(())
@@ -223,38 +263,40 @@ impl Verifier {
     }
 
     /// The chain at `url`, fetched once; `Err` is why it could not be had.
-    async fn chain(&self, url: &str) -> Result<Arc<Vec<CertificateDer<'static>>>, String> {
+    async fn chain(&self, url: &str) -> Result<Arc<Vec<CertificateDer<'static>>>, Unusable> {
         if let Some(chain) = self.lock().get(url) {
             return Ok(chain.clone());
         }
-        let answer = self.http.get(url).send().await.map_err(|e| {
-            format!(
+        let unreachable = |e: reqwest::Error| {
+            Unusable::Unreachable(format!(
                 "the certificate could not be fetched: {}",
                 crate::social::without_url(&e)
-            )
-        })?;
-        if !answer.status().is_success() {
-            return Err(format!(
-                "the certificate address answered {}",
-                answer.status()
-            ));
+            ))
+        };
+        let answer = self.http.get(url).send().await.map_err(unreachable)?;
+        let status = answer.status();
+        if status.is_server_error() {
+            return Err(Unusable::Unreachable(format!(
+                "the certificate address answered {status}"
+            )));
         }
+        if !status.is_success() {
+            return Err(Unusable::Refused(format!(
+                "the certificate address answered {status}"
+            )));
+        }
+        let too_large = || Unusable::Refused("the certificate answer is too large".into());
         if answer
             .content_length()
             .is_some_and(|n| n > CERT_MAX_BYTES as u64)
         {
-            return Err("the certificate answer is too large".into());
+            return Err(too_large());
         }
-        let bytes = answer.bytes().await.map_err(|e| {
-            format!(
-                "the certificate could not be read: {}",
-                crate::social::without_url(&e)
-            )
-        })?;
+        let bytes = answer.bytes().await.map_err(unreachable)?;
         if bytes.len() > CERT_MAX_BYTES {
-            return Err("the certificate answer is too large".into());
+            return Err(too_large());
         }
-        let chain = Arc::new(certificates_from_pem(&bytes)?);
+        let chain = Arc::new(certificates_from_pem(&bytes).map_err(Unusable::Refused)?);
         let mut cache = self.lock();
         if cache.len() >= CERT_CACHE {
             cache.clear();
@@ -299,6 +341,15 @@ impl Verifier {
                 "the certificate does not lead to a trusted root ({e})"
             ))
         })?;
+        let named = self.config.cert_names.iter().any(|name| {
+            rustls_pki_types::ServerName::try_from(name.as_str())
+                .is_ok_and(|n| leaf.verify_is_valid_for_subject_name(&n).is_ok())
+        });
+        if !named {
+            return Err(WebhookError::Refused(
+                "the certificate is not issued to PayPal's signing name".into(),
+            ));
+        }
         leaf.verify_signature(
             webpki::aws_lc_rs::RSA_PKCS1_2048_8192_SHA256,
             message,
@@ -320,10 +371,23 @@ impl Verifier {
         let Some(paypal) = &self.fallback else {
             return Err(WebhookError::Undecided(why));
         };
-        let event: serde_json::Value = serde_json::from_slice(body)
-            .map_err(|_| WebhookError::Refused("the body is not JSON".into()))?;
+        if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
+            return Err(WebhookError::Refused("the body is not JSON".into()));
+        }
+        {
+            let mut window = self.fallbacks.lock().unwrap_or_else(|p| p.into_inner());
+            if window.0.elapsed() >= Duration::from_secs(60) {
+                *window = (std::time::Instant::now(), 0);
+            }
+            if window.1 >= FALLBACKS_PER_MINUTE {
+                return Err(WebhookError::Undecided(format!(
+                    "{why}; PayPal's own check was asked {FALLBACKS_PER_MINUTE} times this minute"
+                )));
+            }
+            window.1 += 1;
+        }
         tracing::info!(reason = %why, "asking PayPal to check a webhook's signature");
-        match paypal.verify_webhook_signature(t, webhook_id, &event).await {
+        match paypal.verify_webhook_signature(t, webhook_id, body).await {
             Ok(true) => Ok(()),
             Ok(false) => Err(WebhookError::Refused(
                 "PayPal says the signature does not match".into(),
@@ -334,18 +398,30 @@ impl Verifier {
 }
 
 /// An allowed origin for certificates.
+/// Where certificates may be fetched: an origin, with a path prefix where the API is served
+/// under one (the simulator's `/paypal`); the path must go on with `/v1/notifications/certs/`
+/// and one certificate's name.
 struct Origin {
     scheme: String,
     /// Lower case; `wildcard`: any subdomain of it.
     host: String,
     wildcard: bool,
     port: Option<u16>,
+    /// Empty, or `/paypal`.
+    base: String,
 }
 
 impl Origin {
     fn parse(raw: &str) -> Option<Origin> {
         let (scheme, rest) = raw.trim().trim_end_matches('/').split_once("://")?;
         if scheme != "https" && scheme != "http" {
+            return None;
+        }
+        let (rest, base) = match rest.find('/') {
+            Some(at) => (&rest[..at], rest[at..].to_owned()),
+            None => (rest, String::new()),
+        };
+        if base.contains(['?', '#', '*', '@']) {
             return None;
         }
         let (host, port) = match rest.rsplit_once(':') {
@@ -365,17 +441,22 @@ impl Origin {
             host: host.to_ascii_lowercase(),
             wildcard,
             port: Some(port.unwrap_or(default_port)),
+            base,
         })
     }
 
-    fn allows(&self, scheme: &str, host: &str, port: Option<u16>) -> bool {
+    fn allows(&self, scheme: &str, host: &str, port: Option<u16>, path: &str) -> bool {
         let host_matches = if self.wildcard {
             host.strip_suffix(&self.host)
                 .is_some_and(|sub| sub.ends_with('.') && sub.len() > 1)
         } else {
             host == self.host
         };
-        scheme == self.scheme && host_matches && port == self.port
+        let path_matches = path
+            .strip_prefix(self.base.as_str())
+            .and_then(|p| p.strip_prefix(CERT_PATH))
+            .is_some_and(|name| !name.is_empty() && !name.contains('/'));
+        scheme == self.scheme && host_matches && port == self.port && path_matches
     }
 }
 
@@ -385,21 +466,37 @@ mod tests {
 
     #[test]
     fn origins_allow_only_their_hosts() {
+        let cert = "/v1/notifications/certs/CERT-1";
         let any = Origin::parse("https://*.paypal.com").unwrap();
-        assert!(any.allows("https", "api.paypal.com", Some(443)));
-        assert!(any.allows("https", "api.sandbox.paypal.com", Some(443)));
-        assert!(!any.allows("https", "paypal.com.evil.example", Some(443)));
-        assert!(!any.allows("https", "evilpaypal.com", Some(443)));
-        assert!(!any.allows("http", "api.paypal.com", Some(80)));
-        assert!(!any.allows("https", "api.paypal.com", Some(8443)));
-        let local = Origin::parse("http://127.0.0.1:4000").unwrap();
-        assert!(local.allows("http", "127.0.0.1", Some(4000)));
-        assert!(!local.allows("http", "127.0.0.1", Some(4001)));
+        assert!(any.allows("https", "api.paypal.com", Some(443), cert));
+        assert!(any.allows("https", "api.sandbox.paypal.com", Some(443), cert));
+        assert!(!any.allows("https", "paypal.com.evil.example", Some(443), cert));
+        assert!(!any.allows("https", "evilpaypal.com", Some(443), cert));
+        assert!(!any.allows("http", "api.paypal.com", Some(80), cert));
+        assert!(!any.allows("https", "api.paypal.com", Some(8443), cert));
+        // Only a certificate: not another page of PayPal's, not a folder below.
+        assert!(!any.allows("https", "api.paypal.com", Some(443), "/echo"));
+        assert!(!any.allows(
+            "https",
+            "api.paypal.com",
+            Some(443),
+            "/v1/notifications/certs/"
+        ));
+        assert!(!any.allows(
+            "https",
+            "api.paypal.com",
+            Some(443),
+            "/v1/notifications/certs/a/b"
+        ));
+        let local = Origin::parse("http://127.0.0.1:4000/paypal").unwrap();
+        assert!(local.allows("http", "127.0.0.1", Some(4000), &format!("/paypal{cert}")));
+        assert!(!local.allows("http", "127.0.0.1", Some(4000), cert));
+        assert!(!local.allows("http", "127.0.0.1", Some(4001), &format!("/paypal{cert}")));
         for bad in [
             "api.paypal.com",
             "ftp://x",
             "https://",
-            "https://a/b",
+            "https://a/b?c",
             "https://x:port",
         ] {
             assert!(Origin::parse(bad).is_none(), "{bad}");

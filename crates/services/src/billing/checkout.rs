@@ -175,8 +175,26 @@ impl Services {
             ));
         }
         let now = crate::now();
-        // The row first: a second submission of the form finds it.
-        subscription::Entity::insert(subscription::ActiveModel {
+        // A checkout waiting for approval at PayPal (its link lives about three hours) is
+        // continued rather than doubled: two approved checkouts would be billed twice.
+        let waiting = subscription::Entity::find()
+            .filter(subscription::Column::WorkspaceId.eq(ws.0))
+            .filter(subscription::Column::RequestId.ne(request_id))
+            .filter(subscription::Column::Status.is_in([Status::ApprovalPending, Status::Approved]))
+            .filter(subscription::Column::CreatedAt.gt(now - chrono::Duration::hours(3)))
+            .one(&self.db)
+            .await?;
+        if waiting.is_some() {
+            return Err(ServiceError::invalid(
+                "plan",
+                "A checkout for this workspace is waiting for approval at PayPal. Continue it \
+                 from this page, or cancel it at PayPal, before starting another.",
+            ));
+        }
+        // The row first, with the acceptance of the Terms and the Refund Policy: a second
+        // submission of the form finds the row and records nothing again.
+        let txn = store::begin_write(&self.db).await?;
+        let inserted = subscription::Entity::insert(subscription::ActiveModel {
             workspace_id: Set(ws.0),
             started_by: Set(Some(who.user_id)),
             request_id: Set(request_id.to_owned()),
@@ -193,8 +211,13 @@ impl Services {
                 .do_nothing()
                 .to_owned(),
         )
-        .exec_without_returning(&self.db)
-        .await?;
+        .exec_without_returning(&txn)
+        .await?
+            == 1;
+        if inserted {
+            self.accept_at_checkout_in(&txn, who).await?;
+        }
+        txn.commit().await?;
         let row = subscription::Entity::find()
             .filter(subscription::Column::RequestId.eq(request_id))
             .one(&self.db)
@@ -225,8 +248,6 @@ impl Services {
             .await;
         match made {
             Ok(created) => {
-                // Only the submission that moves the row on records the acceptance: a second
-                // click finds it moved.
                 let moved = subscription::Entity::update_many()
                     .col_expr(
                         subscription::Column::PaypalId,
@@ -248,7 +269,6 @@ impl Services {
                     .rows_affected
                     == 1;
                 if moved {
-                    self.accept_at_checkout(who).await?;
                     tracing::info!(
                         workspace = ws.0,
                         plan = checkout.plan.slug(),
@@ -280,6 +300,7 @@ impl Services {
         m: &Membership,
         paypal_id: &str,
     ) -> Result<subscription::Model> {
+        owner_only(m)?;
         let row = if paypal_id.is_empty() {
             // PayPal names the subscription; without it, the workspace's current one.
             self.current_subscription(m.workspace_id())
@@ -303,6 +324,7 @@ impl Services {
 
     /// The owner came back from PayPal without approving: the checkout is abandoned.
     pub async fn checkout_abandoned(&self, m: &Membership, paypal_id: &str) -> Result<()> {
+        owner_only(m)?;
         let row = self.subscription_of(m.workspace_id(), paypal_id).await?;
         if row.status == Status::ApprovalPending {
             let mut active = row.into_active_model();
@@ -359,6 +381,21 @@ impl Services {
                     format!("The {} plan cannot be bought here.", change.plan.label()),
                 )
             })?;
+        let current = PlanId::parse(&sub.plan).unwrap_or(PlanId::Free);
+        if change.plan < current
+            && let Some(upgraded) = sub.upgraded_at
+        {
+            return Err(ServiceError::invalid(
+                "plan",
+                format!(
+                    "This workspace moved to the {} plan on {}. PayPal charges its price from \
+                     the next payment on; a move to a smaller plan can be asked for once that \
+                     payment has gone through.",
+                    current.label(),
+                    upgraded.format("%-d %B %Y")
+                ),
+            ));
+        }
         let paypal_id = sub.paypal_id.clone().ok_or(ServiceError::NotFound)?;
         let base = format!("{}/w/{}/billing", self.base_url, ws.0);
         let url = paypal
@@ -399,6 +436,8 @@ impl Services {
         let mut active = sub.into_active_model();
         active.status = Set(Status::Cancelled);
         active.ends_at = Set(Some(ends));
+        // News from before the cancellation, arriving late, is read again from PayPal.
+        active.paypal_updated_at = Set(Some(now));
         active.updated_at = Set(now);
         active.update(&txn).await?;
         settle(&txn, paypal.grace, ws, now).await?;
@@ -451,6 +490,7 @@ impl Services {
         let remote_plan = self.plan_of_paypal(&txn, &remote.plan_id).await?;
         let updated = apply(&row, remote, remote_plan, now);
         let ws = WorkspaceId(row.workspace_id);
+        let was_active = row.status == Status::Active;
         let saved = if updated == row {
             row
         } else {
@@ -468,12 +508,16 @@ impl Services {
                 subscription::Column::ChangeApproved,
                 subscription::Column::PaypalUpdatedAt,
                 subscription::Column::ApproveUrl,
+                subscription::Column::UpgradedAt,
             ] {
                 active.reset(col);
             }
             active.updated_at = Set(now);
             active.update(&txn).await?
         };
+        if saved.status == Status::Active && !was_active {
+            super::cancel_others(&txn, &saved, now).await?;
+        }
         settle(&txn, paypal.grace, ws, now).await?;
         txn.commit().await?;
         Ok(saved)
@@ -514,16 +558,16 @@ pub(crate) fn apply(
     if next.status != Status::ApprovalPending {
         next.approve_url = None;
     }
-    match next.status {
-        Status::Active if remote.failed_payments_count == 0 => next.payment_failed_at = None,
-        Status::Active | Status::Suspended => {
-            next.payment_failed_at.get_or_insert(now);
-        }
-        Status::Cancelled => {
-            let end = next.paid_until.filter(|t| *t > now).unwrap_or(now);
-            next.ends_at.get_or_insert(end);
-        }
-        _ => {}
+    // PayPal's count of failed payments (or a suspension) starts the grace period; only a
+    // completed payment ends it (the webhook's `PAYMENT.SALE.COMPLETED`), since a read between
+    // a failure and PayPal counting it would otherwise end it too early.
+    if remote.failed_payments_count > 0 || next.status == Status::Suspended {
+        next.payment_failed_at
+            .get_or_insert(remote.last_failed_payment.unwrap_or(now));
+    }
+    if next.status == Status::Cancelled {
+        let end = next.paid_until.filter(|t| *t > now).unwrap_or(now);
+        next.ends_at.get_or_insert(end);
     }
     if let Some((plan, interval)) = remote_plan {
         let (slug, every) = (plan.slug(), interval.as_str());
@@ -531,7 +575,11 @@ pub(crate) fn apply(
         if (slug, every) != (row.plan.as_str(), row.interval.as_str()) {
             // PayPal has moved it to another plan: the change asked for, now approved.
             if plan >= current {
-                // An upgrade (or a change of interval) applies at once.
+                // An upgrade (or a change of interval) applies at once; a move back down waits
+                // for the first payment at its price.
+                if plan > current {
+                    next.upgraded_at = Some(now);
+                }
                 next.plan = slug.to_owned();
                 next.interval = every.to_owned();
                 next.change_to = None;

@@ -186,14 +186,9 @@ impl Services {
         let paypal = self.paypal()?;
         let seller = &paypal.seller;
         let txn = store::begin_write(&self.db).await?;
-        if let Some(issued) = invoice::Entity::find()
-            .filter(invoice::Column::PaypalSaleId.eq(payment.sale_id.as_str()))
-            .one(&txn)
-            .await?
-        {
-            return Ok(issued);
-        }
-        // The counter's row lock orders concurrent payments; its number is this invoice's.
+        // The counter's row lock orders concurrent payments (and two deliveries of one): taken
+        // first, so that the check below sees what the one before committed. Its number is
+        // this invoice's; returning without committing gives it back.
         invoice_counter::Entity::update_many()
             .col_expr(
                 invoice_counter::Column::LastNumber,
@@ -202,6 +197,14 @@ impl Services {
             .filter(invoice_counter::Column::Id.eq(1))
             .exec(&txn)
             .await?;
+        if let Some(issued) = invoice::Entity::find()
+            .filter(invoice::Column::PaypalSaleId.eq(payment.sale_id.as_str()))
+            .one(&txn)
+            .await?
+        {
+            txn.rollback().await?;
+            return Ok(issued);
+        }
         let seq: i64 = invoice_counter::Entity::find_by_id(1)
             .select_only()
             .column(invoice_counter::Column::LastNumber)

@@ -30,10 +30,11 @@ use crate::{Result, ServiceError, Services};
 use chrono::{DateTime, Utc};
 use domain::WorkspaceId;
 use domain::plans::PlanId;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use store::entities::states::SubscriptionStatus as Status;
-use store::entities::{job, subscription};
+use store::entities::{job, subscription, workspace};
 
 impl Services {
     /// PayPal, when plans are sold through it.
@@ -107,17 +108,33 @@ pub(crate) async fn settle<C: ConnectionTrait>(
     if decided.is_empty() {
         return Ok(before);
     }
-    let plan = decided
-        .iter()
-        .find(|s| live(s, now, grace))
-        .map_or(PlanId::Free, |s| plan_given(s, now));
     for sub in &decided {
         if let Some(at) = next_deadline(sub, now, grace) {
             plan_deadline(conn, sub.id, at).await?;
         }
     }
-    if plan != before {
-        crate::plans::store_plan(conn, ws, before, plan, "PayPal billing changed the plan").await?;
+    let paying = decided.iter().find(|s| live(s, now, grace));
+    let source: Option<String> = workspace::Entity::find_by_id(ws.0)
+        .select_only()
+        .column(workspace::Column::PlanSource)
+        .into_tuple()
+        .one(conn)
+        .await?;
+    let set_by_billing = source.as_deref() == Some(crate::plans::SET_BY_BILLING);
+    if paying.is_none() && !set_by_billing {
+        // The operator's plan stands until a subscription pays for another.
+        return Ok(before);
+    }
+    let plan = paying.map_or(PlanId::Free, |s| plan_given(s, now));
+    if plan != before || !set_by_billing {
+        crate::plans::store_plan(
+            conn,
+            ws,
+            (before, plan),
+            crate::plans::SET_BY_BILLING,
+            "PayPal billing changed the plan",
+        )
+        .await?;
         tracing::info!(
             workspace = ws.0,
             from = before.slug(),
@@ -225,15 +242,61 @@ pub(crate) async fn cancel_with_workspaces<C: ConnectionTrait>(
         .all(conn)
         .await?;
     for sub in billable {
-        let Some(paypal_id) = sub.paypal_id else {
-            continue;
-        };
-        let mut next = NewJob::of(&CancelAtPayPal {
-            paypal_id: paypal_id.clone(),
-        })?;
-        next.idempotency_key = Some(format!("paypal_cancel:{paypal_id}"));
-        next.request_id = None;
-        queue::enqueue_once(conn, next).await?;
+        if let Some(paypal_id) = &sub.paypal_id {
+            queue_cancel(conn, paypal_id).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Queues the cancellation of `paypal_id` at PayPal (once, however often it is asked).
+async fn queue_cancel<C: ConnectionTrait>(conn: &C, paypal_id: &str) -> Result<()> {
+    let mut next = NewJob::of(&CancelAtPayPal {
+        paypal_id: paypal_id.to_owned(),
+    })?;
+    next.idempotency_key = Some(format!("paypal_cancel:{paypal_id}"));
+    next.request_id = None;
+    queue::enqueue_once(conn, next).await.map(drop)
+}
+
+/// When `active` has just become active, the workspace's other subscriptions that PayPal could
+/// still bill (a second checkout approved in another tab) are cancelled at PayPal and no longer
+/// give a plan: a workspace pays for one.
+pub(crate) async fn cancel_others<C: ConnectionTrait>(
+    conn: &C,
+    active: &subscription::Model,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let others = subscription::Entity::find()
+        .filter(subscription::Column::WorkspaceId.eq(active.workspace_id))
+        .filter(subscription::Column::Id.ne(active.id))
+        .filter(subscription::Column::Status.is_in([
+            Status::ApprovalPending,
+            Status::Approved,
+            Status::Active,
+            Status::Suspended,
+        ]))
+        .all(conn)
+        .await?;
+    for other in others {
+        if let Some(paypal_id) = &other.paypal_id {
+            queue_cancel(conn, paypal_id).await?;
+        }
+        subscription::Entity::update_many()
+            .col_expr(
+                subscription::Column::Status,
+                Expr::value(Status::Cancelled.as_str()),
+            )
+            .col_expr(subscription::Column::EndsAt, Expr::value(now))
+            .col_expr(subscription::Column::PaypalUpdatedAt, Expr::value(now))
+            .col_expr(subscription::Column::UpdatedAt, Expr::value(now))
+            .filter(subscription::Column::Id.eq(other.id))
+            .exec(conn)
+            .await?;
+        tracing::warn!(
+            workspace = active.workspace_id,
+            "a second subscription of a workspace became active; the other one is cancelled at PayPal"
+        );
     }
     Ok(())
 }
@@ -295,6 +358,7 @@ mod tests {
             change_interval: None,
             change_from: None,
             change_approved: false,
+            upgraded_at: None,
             paypal_updated_at: None,
             created_at: t,
             updated_at: t,

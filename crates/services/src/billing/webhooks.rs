@@ -183,7 +183,15 @@ impl Services {
             .one(&self.db)
             .await?
         else {
-            tracing::warn!(kind = %event.event_type, "a PayPal event for a subscription this instance does not know");
+            if event.event_type == "PAYMENT.SALE.COMPLETED" {
+                tracing::error!(
+                    "PayPal took a payment for a subscription this instance does not know (its \
+                     workspace may have been deleted before the cancellation reached PayPal): \
+                     refund it in PayPal unless another app of yours sold it"
+                );
+            } else {
+                tracing::warn!(kind = %event.event_type, "a PayPal event for a subscription this instance does not know");
+            }
             return Ok(Handled::Ignored("unknown subscription".into()));
         };
         // The event's own state, when it carries one newer than what is stored; otherwise
@@ -218,6 +226,7 @@ impl Services {
         }
         if event.event_type == "PAYMENT.SALE.COMPLETED" {
             let payment = payment_of(&event.resource)?;
+            let saved = self.payment_received(&saved, &payment).await?;
             let description = describe_payment(&saved, &payment, &paypal.brand_name);
             let invoice = self
                 .invoice_payment(WorkspaceId(saved.workspace_id), &description, &payment)
@@ -228,6 +237,42 @@ impl Services {
             )));
         }
         Ok(Handled::Applied(how.into()))
+    }
+
+    /// A completed payment ends a failure's grace period, and when it is at the price of the
+    /// plan moved up to, allows moving back down.
+    async fn payment_received(
+        &self,
+        row: &subscription::Model,
+        payment: &super::Payment,
+    ) -> Result<subscription::Model> {
+        use sea_orm::{ActiveModelTrait, IntoActiveModel};
+        let paypal = self.paypal()?;
+        let at_new_price = match (
+            domain::plans::PlanId::parse(&row.plan),
+            providers::billing::Interval::parse(&row.interval),
+        ) {
+            (Ok(plan), Some(interval)) => paypal
+                .price(&self.billing.catalogue, plan, interval)
+                .is_some_and(|price| payment.amount.cents >= price.cents),
+            _ => false,
+        };
+        let clears_upgrade = row.upgraded_at.is_some() && at_new_price;
+        if row.payment_failed_at.is_none() && !clears_upgrade {
+            return Ok(row.clone());
+        }
+        let now = crate::now();
+        let txn = store::begin_write(&self.db).await?;
+        let mut active = row.clone().into_active_model();
+        active.payment_failed_at = Set(None);
+        if clears_upgrade {
+            active.upgraded_at = Set(None);
+        }
+        active.updated_at = Set(now);
+        let saved = active.update(&txn).await?;
+        super::settle(&txn, paypal.grace, WorkspaceId(row.workspace_id), now).await?;
+        txn.commit().await?;
+        Ok(saved)
     }
 
     /// Starts the grace period of a subscription whose payment failed.

@@ -96,6 +96,7 @@ pub(super) fn start(store: &mut Store, id: &str, subscriber: Subscriber, now: Da
         outstanding: 0,
         cycles_completed: 0,
         last_payment: None,
+        last_failed_payment: None,
         next_billing: now,
         failed_payments: 0,
     });
@@ -209,6 +210,7 @@ fn decline(store: &mut Store, id: &str, now: DateTime<Utc>) {
     };
     billing.outstanding += plan.price.cents;
     billing.failed_payments += 1;
+    billing.last_failed_payment = Some((plan.price.clone(), now));
     let failed = billing.failed_payments;
     sub.updated = now;
     store.transactions.push(Transaction {

@@ -90,6 +90,8 @@ pub(super) struct Billing {
     pub outstanding: i64,
     pub cycles_completed: u32,
     pub last_payment: Option<(Money, DateTime<Utc>)>,
+    /// The last declined payment, as `billing_info.last_failed_payment` reports it.
+    pub last_failed_payment: Option<(Money, DateTime<Utc>)>,
     pub next_billing: DateTime<Utc>,
     /// Failed payments in a row.
     pub failed_payments: u32,
@@ -137,6 +139,13 @@ impl Store {
             });
             if let Some((amount, time)) = &billing.last_payment {
                 info["last_payment"] = json!({"amount": amount.json(), "time": stamp(*time)});
+            }
+            if let Some((amount, time)) = &billing.last_failed_payment {
+                info["last_failed_payment"] = json!({
+                    "amount": amount.json(),
+                    "time": stamp(*time),
+                    "reason_code": "PAYMENT_DENIED",
+                });
             }
             if matches!(sub.status, Status::Active | Status::Suspended) {
                 info["next_billing_time"] = json!(stamp(billing.next_billing));

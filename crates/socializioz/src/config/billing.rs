@@ -136,6 +136,9 @@ pub struct PayPalSettings {
     pub webhook_max_age_seconds: u64,
     #[serde(default = "paypal_origins")]
     pub cert_origins: Vec<String>,
+    /// The names PayPal's signing certificates are issued to.
+    #[serde(default = "paypal_names")]
+    pub cert_names: Vec<String>,
     /// A PEM file of the roots webhook certificates must lead to.
     pub trust_roots: Option<std::path::PathBuf>,
     pub webhook_id: Option<String>,
@@ -157,6 +160,12 @@ fn three() -> u32 {
 }
 fn fifteen_minutes() -> u64 {
     900
+}
+fn paypal_names() -> Vec<String> {
+    providers::billing::webhook::PAYPAL_CERT_NAMES
+        .iter()
+        .map(|n| (*n).to_owned())
+        .collect()
 }
 fn paypal_origins() -> Vec<String> {
     providers::billing::webhook::PAYPAL_CERT_ORIGINS
@@ -223,6 +232,7 @@ impl PayPalSettings {
         let verifier = Verifier::new(
             VerifierConfig {
                 cert_origins: self.cert_origins.clone(),
+                cert_names: self.cert_names.clone(),
                 trust_roots,
                 max_age: std::time::Duration::from_secs(self.webhook_max_age_seconds),
             },

@@ -29,6 +29,11 @@ struct Shop {
 }
 
 async fn shop(backend: Backend) -> Option<Shop> {
+    shop_with(backend, "").await
+}
+
+/// [`shop`] with more lines for `[billing.paypal]`.
+async fn shop_with(backend: Backend, paypal_extra: &str) -> Option<Shop> {
     let sim = sim::Simulator::new();
     let running = sim.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let base = running.base_url.clone();
@@ -41,9 +46,10 @@ async fn shop(backend: Backend) -> Option<Shop> {
         client_id = "socializioz-test"
         client_secret = "{secret}"
         api_base = "{base}/paypal"
-        cert_origins = ["{base}"]
+        cert_origins = ["{base}/paypal"]
         trust_roots = "{pem}"
         grace_days = 7
+        {paypal_extra}
 
         [seller]
         name = "Socializioz Test Ltd"
@@ -209,6 +215,7 @@ both_backends!(
     a_suspended_subscription_is_reactivated_and_billed,
     without_the_certificate_paypal_checks_the_signature,
     the_pricing_page_shows_the_plans_as_configured,
+    a_certificate_not_issued_to_paypal_is_refused,
 );
 
 async fn a_checkout_waits_for_paypal_and_a_double_click_makes_one_subscription(backend: Backend) {
@@ -412,10 +419,47 @@ async fn an_upgrade_applies_when_paypal_confirms_and_a_downgrade_waits_for_the_p
     let back = at_paypal(&approve, "approve").await;
     client.get_text(&path_of(app, &back)).await;
     assert_eq!(plan_of(app, ws).await, "professional");
+    for d in shop.sim.paypal_deliver().await {
+        assert_eq!(d.status, 200, "{d:?}");
+    }
+
+    // PayPal charges the bigger price from the next payment: until it is paid, no way back
+    // down (else Professional would be had for Starter's price, month after month).
+    let res = client
+        .submit(
+            &format!("/w/{ws}/billing/change"),
+            &[("plan", "starter"), ("interval", "month")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("once that payment has gone through")
+    );
+    let id = the_subscription(app).await.paypal_id.unwrap();
+    shop.sim.paypal_renew(&id).unwrap();
+    for d in shop.sim.paypal_deliver().await {
+        assert_eq!(d.status, 200, "{d:?}");
+    }
+    assert!(the_subscription(app).await.upgraded_at.is_none());
+    let described = app
+        .text("SELECT description FROM invoices ORDER BY seq DESC LIMIT 1")
+        .await;
+    assert!(described.contains("Professional"), "{described}");
 
     let approve = change("starter").await;
     let back = at_paypal(&approve, "approve").await;
-    client.get_text(&path_of(app, &back)).await;
+    // Back from approving a downgrade: confirmed (it waits for its day), no endless waiting.
+    let res = client.get(&path_of(app, &back)).await;
+    let waits = res.headers().get("refresh").is_some();
+    let page = res.text().await.unwrap();
+    assert!(
+        !waits && page.contains("PayPal confirmed"),
+        "{:?}\n{page}",
+        the_subscription(app).await
+    );
     for d in shop.sim.paypal_deliver().await {
         assert_eq!(d.status, 200, "{d:?}");
     }
@@ -434,10 +478,11 @@ async fn an_upgrade_applies_when_paypal_confirms_and_a_downgrade_waits_for_the_p
             .contains("Moves to Starter")
     );
 
+    // (Two periods are paid for by now: the first and the renewal.)
     days_pass(
         app,
         subscription::Column::ChangeFrom,
-        chrono::Duration::days(31),
+        chrono::Duration::days(70),
     )
     .await;
     assert_eq!(plan_of(app, ws).await, "starter");
@@ -463,10 +508,13 @@ async fn only_a_genuine_fresh_delivery_is_read_and_each_event_once(backend: Back
         "https://evil.example/v1/notifications/certs/{}",
         "CERT-360caa42-fca2a594-a5cafa77"
     );
+    // PayPal's host, but not one of its certificates (any page there that echoes input).
+    let not_a_certificate = format!("{}/paypal/v1/catalogs/products?x=1", shop._running.base_url);
     for how in [
         Transmission::TamperedBody,
         Transmission::RogueCertificate,
         Transmission::CertificateUrl(other_host),
+        Transmission::CertificateUrl(not_a_certificate),
         Transmission::TransmittedAt(stale),
     ] {
         let d = shop.sim.paypal_send(activated, how.clone()).await;
@@ -630,14 +678,26 @@ async fn paypal_unreachable_at_checkout_charges_nothing(backend: Backend) {
     );
     assert!(shop.sim.paypal_subscriptions().is_empty());
     assert_eq!(plan_of(app, ws).await, "free");
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM policy_acceptances WHERE source = 'billing_checkout'")
-            .await,
-        0
-    );
-    // PayPal answers again: the same form goes through.
+    // The owner did accept the Terms and the Refund Policy when they clicked: that is
+    // recorded, once.
+    let accepted = "SELECT COUNT(*) FROM policy_acceptances WHERE source = 'billing_checkout'";
+    assert_eq!(app.count(accepted).await, 2);
+    // PayPal answers again: the same form goes through, and nothing is recorded twice.
     let res = checkout(&client, ws, "starter", &request).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(shop.sim.paypal_subscriptions().len(), 1);
+    assert_eq!(app.count(accepted).await, 2);
+    // A second checkout while this one waits for approval is refused: one workspace, one
+    // subscription.
+    let other_form = request_id(&client, ws).await;
+    let res = checkout(&client, ws, "professional", &other_form).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("waiting for approval at PayPal")
+    );
     assert_eq!(shop.sim.paypal_subscriptions().len(), 1);
 }
 
@@ -963,4 +1023,25 @@ async fn the_pricing_page_shows_the_plans_as_configured(backend: Backend) {
         free.client().get("/pricing").await.status(),
         StatusCode::NOT_FOUND
     );
+}
+
+async fn a_certificate_not_issued_to_paypal_is_refused(backend: Backend) {
+    // Only the live name is accepted here; the simulator signs as the sandbox's.
+    let Some(shop) = shop_with(
+        backend,
+        r#"cert_names = ["messageverificationcerts.paypal.com"]"#,
+    )
+    .await
+    else {
+        return;
+    };
+    let app = &shop.app;
+    let (client, ws) = owner_with_workspace(app, ADA).await;
+    let request = request_id(&client, ws).await;
+    let res = checkout(&client, ws, "starter", &request).await;
+    at_paypal(&location(res.headers()), "approve").await;
+    for d in shop.sim.paypal_deliver().await {
+        assert_eq!(d.status, 400, "{d:?}");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM billing_events").await, 0);
 }

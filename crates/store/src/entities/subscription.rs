@@ -40,6 +40,9 @@ pub struct Model {
     pub change_from: Option<DateTimeUtc>,
     /// Whether PayPal confirmed the change.
     pub change_approved: bool,
+    /// When it last moved to a bigger plan; cleared by the first payment after that. While set,
+    /// a move back down is refused (PayPal charges the new price only from the next cycle).
+    pub upgraded_at: Option<DateTimeUtc>,
     /// PayPal's `update_time` of the last state applied (older news is read again from PayPal).
     pub paypal_updated_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

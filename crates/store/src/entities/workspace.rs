@@ -8,6 +8,9 @@ pub struct Model {
     pub name: String,
     /// The plan's slug (`domain::plans::PlanId`); read only when `[billing]` is configured.
     pub plan: String,
+    /// Who set the plan: `operator` (the default, and `admin workspace plan`) or `billing`
+    /// (PayPal). Billing changes only a plan it set, or one a live subscription pays for.
+    pub plan_source: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -26,6 +26,7 @@ mod m20261203_000021_job_request_id;
 mod m20261204_000022_plans;
 mod m20261204_000023_subscriptions;
 mod m20261204_000024_invoices;
+mod m20261204_000025_billing_guards;
 
 pub struct Migrator;
 
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000022_plans::Migration),
             Box::new(m20261204_000023_subscriptions::Migration),
             Box::new(m20261204_000024_invoices::Migration),
+            Box::new(m20261204_000025_billing_guards::Migration),
         ]
     }
 }

@@ -319,8 +319,11 @@ pub async fn returned(
         .services
         .checkout_returned(&m.membership, q.subscription_id.trim())
         .await?;
-    let confirmed =
-        row.status == Status::Active && row.change_to.is_none() && row.payment_failed_at.is_none();
+    // Confirmed: active, and any change of plan approved (a downgrade then waits for its day,
+    // which the billing page says).
+    let confirmed = row.status == Status::Active
+        && (row.change_to.is_none() || row.change_approved)
+        && row.payment_failed_at.is_none();
     let plan = PlanId::parse(&row.plan)
         .map_or("Free", |p| p.label())
         .to_owned();
