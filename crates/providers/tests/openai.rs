@@ -20,6 +20,7 @@ fn adapter(base: &str, key: Option<&str>) -> OpenAi {
         moderation_model: Some("omni-moderation-latest".to_owned()),
         name: "OpenAI".to_owned(),
         timeout: Duration::from_secs(30),
+        legacy_max_tokens: false,
     })
 }
 
@@ -187,6 +188,7 @@ async fn the_schema_and_the_key_go_on_the_wire_and_a_quota_is_not_a_wait() {
         .and(header("authorization", "Bearer sk-live"))
         .and(body_partial_json(json!({
             "model": "gpt-4.1-mini",
+            "max_completion_tokens": 300,
             "response_format": {"type": "json_schema", "json_schema": {"name": "caption", "strict": true}},
         })))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
@@ -201,6 +203,7 @@ async fn the_schema_and_the_key_go_on_the_wire_and_a_quota_is_not_a_wait() {
     let ai = adapter(&format!("{}/v1", server.uri()), Some("sk-live"));
     let mut request = Request::new(vec![Message::user("Hi")]);
     request.output = caption_schema();
+    request.max_tokens = Some(300);
     let answer = ai.complete(&request).await.unwrap();
     assert_eq!(answer.json.unwrap()["text"], "Hi");
     assert_eq!(answer.model, "gpt-4.1-mini-2025-04-14");
@@ -241,17 +244,63 @@ async fn a_local_server_without_a_key_or_moderation_works() {
         moderation_model: None,
         name: "Ollama".to_owned(),
         timeout: Duration::from_secs(30),
+        legacy_max_tokens: true,
     });
-    let answer = ai
-        .complete(&Request::new(vec![Message::user("Hi")]))
-        .await
-        .unwrap();
+    let mut request = Request::new(vec![Message::user("Hi")]);
+    request.max_tokens = Some(200);
+    let answer = ai.complete(&request).await.unwrap();
     assert_eq!(answer.text.as_deref(), Some("Hallo"));
     let requests = server.received_requests().await.unwrap();
     assert!(requests[0].headers.get("authorization").is_none());
+    let sent: serde_json::Value = serde_json::from_slice(&requests[0].body).unwrap();
+    assert_eq!(
+        sent["max_tokens"], 200,
+        "a local server gets the older field"
+    );
     // No moderation endpoint: nothing is sent, nothing is flagged.
     let verdicts = ai.moderate(&["text".to_owned()]).await.unwrap();
     assert!(!verdicts[0].flagged);
     assert!(!ai.moderates());
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
+
+/// A server that sends the start of a stream and then nothing more: the reader is told it
+/// timed out instead of waiting for ever.
+#[tokio::test]
+async fn a_stream_that_stalls_ends_in_a_timeout() {
+    use tokio::io::AsyncWriteExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = vec![0u8; 4096];
+        let _ = tokio::io::AsyncReadExt::read(&mut socket, &mut request).await;
+        let piece = "data: {\"choices\":[{\"delta\":{\"content\":\"Hel\"}}]}\n\n";
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n{:x}\r\n{piece}\r\n",
+            piece.len()
+        );
+        socket.write_all(head.as_bytes()).await.unwrap();
+        // Never another byte; the connection stays open until the test ends.
+        std::future::pending::<()>().await;
+    });
+    let ai = OpenAi::new(OpenAiConfig {
+        base_url: format!("http://{address}/v1"),
+        api_key: None,
+        model: "m".to_owned(),
+        moderation_model: None,
+        name: "Stalling server".to_owned(),
+        timeout: Duration::from_millis(300),
+        legacy_max_tokens: true,
+    });
+    let mut stream = ai
+        .stream(&Request::new(vec![Message::user("Hi")]))
+        .await
+        .unwrap();
+    assert_eq!(
+        stream.recv().await.unwrap().unwrap(),
+        Chunk::Text("Hel".into())
+    );
+    assert_eq!(stream.recv().await.unwrap(), Err(AiError::Timeout));
+    server.abort();
 }

@@ -171,6 +171,9 @@ pub enum AiError {
     /// The conversation is longer than the model takes.
     #[error("the request is too long for the model")]
     ContextTooLong,
+    /// The answer was cut off at the token limit (not offered: ask again, shorter).
+    #[error("the answer was cut off at the length limit")]
+    Truncated,
     /// No answer in time.
     #[error("the AI provider did not answer in time")]
     Timeout,

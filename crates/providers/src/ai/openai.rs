@@ -33,8 +33,11 @@ pub struct OpenAiConfig {
     pub moderation_model: Option<String>,
     /// What people are told the provider is (`OpenAI`, `Ollama on ai.example.com`).
     pub name: String,
-    /// For a whole answer (a stream may take longer between its first and last piece).
+    /// For a whole answer, and for the wait between two pieces of a streamed one.
     pub timeout: Duration,
+    /// Send the answer's token limit as `max_tokens` (older and local servers) instead of
+    /// `max_completion_tokens` (OpenAI's, which its reasoning models require).
+    pub legacy_max_tokens: bool,
 }
 
 pub struct OpenAi {
@@ -87,7 +90,12 @@ impl OpenAi {
                 .collect();
         }
         if let Some(n) = request.max_tokens {
-            body["max_tokens"] = json!(n);
+            let field = if self.config.legacy_max_tokens {
+                "max_tokens"
+            } else {
+                "max_completion_tokens"
+            };
+            body[field] = json!(n);
         }
         if let Some(t) = request.temperature {
             body["temperature"] = json!(t);
@@ -115,8 +123,14 @@ impl OpenAi {
         }
         let status = answer.status();
         let wait = retry_after(answer.headers());
-        let error: Value = answer.json().await.unwrap_or(Value::Null);
-        Err(error_of(status, &error["error"], wait))
+        let body: Value = answer.json().await.unwrap_or(Value::Null);
+        // OpenAI nests it under `error`; some compatible servers answer it at the top level.
+        let error = if body["error"].is_object() {
+            &body["error"]
+        } else {
+            &body
+        };
+        Err(error_of(status, error, wait))
     }
 }
 
@@ -156,26 +170,49 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
         .or_else(|| crate::social::retry_after_header(headers))
 }
 
-/// An error answer (`{error: {message, type, param, code}}`) in the product's kinds.
+/// Hides API keys in a provider's message (OpenAI names part of a refused key; some proxies
+/// name more of it).
+fn redact(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find("sk-") {
+        out.push_str(&rest[..at]);
+        out.push_str("sk-…");
+        let tail = &rest[at + 3..];
+        let end = tail
+            .find(|c: char| {
+                !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '*' || c == '.')
+            })
+            .unwrap_or(tail.len());
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// An error answer (`{error: {message, type, param, code}}`) in the product's kinds. `code` is
+/// a string at OpenAI, a number at some compatible servers; the message decides there.
 fn error_of(status: StatusCode, error: &Value, wait: Option<Duration>) -> AiError {
-    let message = error["message"]
-        .as_str()
-        .unwrap_or("no reason given")
-        .to_owned();
+    let message = redact(error["message"].as_str().unwrap_or("no reason given"));
     let code = error["code"].as_str().unwrap_or_default();
     let kind = error["type"].as_str().unwrap_or_default();
+    let too_long = code == "context_length_exceeded"
+        || message.contains("maximum context length")
+        || message.contains("context window");
     match status.as_u16() {
         401 | 403 => AiError::Credentials(message),
-        429 if code == "insufficient_quota" => {
+        429 if code == "insufficient_quota" || kind == "insufficient_quota" => {
             AiError::Unavailable("the provider account's quota is used up".into())
         }
         429 => AiError::RateLimited {
             retry_after: wait.unwrap_or(DEFAULT_WAIT),
         },
-        _ if code == "context_length_exceeded" => AiError::ContextTooLong,
-        _ if code == "moderation_blocked"
-            || code == "content_policy_violation"
-            || kind == "image_generation_user_error" =>
+        413 => AiError::ContextTooLong,
+        _ if too_long => AiError::ContextTooLong,
+        _ if matches!(
+            code,
+            "moderation_blocked" | "content_policy_violation" | "invalid_prompt" | "content_filter"
+        ) || kind == "image_generation_user_error" =>
         {
             AiError::Refused { reason: message }
         }
@@ -183,6 +220,45 @@ fn error_of(status: StatusCode, error: &Value, wait: Option<Duration>) -> AiErro
         s if s >= 500 => AiError::Unavailable(format!("{status}: {message}")),
         _ => AiError::Invalid(message),
     }
+}
+
+/// An error event in the middle of a stream: its status is read from its kind.
+fn stream_error(error: &Value) -> AiError {
+    let code = error["code"].as_str().unwrap_or_default();
+    let kind = error["type"].as_str().unwrap_or_default();
+    let status = if code == "rate_limit_exceeded" || kind == "requests" {
+        StatusCode::TOO_MANY_REQUESTS
+    } else if kind == "server_error" {
+        StatusCode::INTERNAL_SERVER_ERROR
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    error_of(status, error, None)
+}
+
+/// Local reasoning models put their thinking first (`<think>…</think>`): it is not the answer.
+fn without_thinking(text: &str) -> &str {
+    let trimmed = text.trim_start();
+    match trimmed
+        .strip_prefix("<think>")
+        .and_then(|t| t.split_once("</think>"))
+    {
+        Some((_, answer)) => answer.trim_start(),
+        None => text,
+    }
+}
+
+/// A JSON answer, also when a server that ignores `response_format` fenced it in Markdown.
+fn json_in(text: &str) -> Option<Value> {
+    let text = without_thinking(text).trim();
+    let inner = text
+        .strip_prefix("```json")
+        .or_else(|| text.strip_prefix("```"))
+        .and_then(|t| t.strip_suffix("```"))
+        .unwrap_or(text);
+    serde_json::from_str::<Value>(inner.trim())
+        .ok()
+        .filter(Value::is_object)
 }
 
 /// The completion in a whole (non-streamed) answer.
@@ -194,19 +270,26 @@ fn completion_of(answer: &Value, output: &Output) -> Result<Completion, AiError>
             reason: reason.to_owned(),
         });
     }
-    if choice["finish_reason"].as_str() == Some("content_filter") {
-        return Err(AiError::Refused {
-            reason: "the provider's content filter stopped the answer".into(),
-        });
+    match choice["finish_reason"].as_str() {
+        Some("content_filter") => {
+            return Err(AiError::Refused {
+                reason: "the provider's content filter stopped the answer".into(),
+            });
+        }
+        Some("length") => return Err(AiError::Truncated),
+        _ => {}
     }
     let tool_calls = message["tool_calls"]
         .as_array()
         .map(|calls| {
             calls
                 .iter()
-                .filter_map(|c| {
+                .enumerate()
+                .filter_map(|(n, c)| {
                     Some(ToolCall {
-                        id: c["id"].as_str()?.to_owned(),
+                        id: c["id"]
+                            .as_str()
+                            .map_or_else(|| format!("call_{n}"), str::to_owned),
                         name: c["function"]["name"].as_str()?.to_owned(),
                         arguments: c["function"]["arguments"]
                             .as_str()
@@ -234,17 +317,17 @@ fn finish(
     usage: Usage,
     output: &Output,
 ) -> Result<Completion, AiError> {
+    let text = text
+        .map(|t| without_thinking(&t).to_owned())
+        .filter(|t| !t.trim().is_empty());
+    if text.is_none() && tool_calls.is_empty() {
+        return Err(AiError::Invalid("the model gave no answer".into()));
+    }
     let json = match (output, &text) {
-        (Output::Json { .. }, Some(t)) if tool_calls.is_empty() => Some(
-            serde_json::from_str::<Value>(t)
-                .ok()
-                .filter(Value::is_object)
-                .ok_or_else(|| {
-                    AiError::Invalid("the model's answer is not the JSON object asked for".into())
-                })?,
-        ),
-        (Output::Json { .. }, None) if tool_calls.is_empty() => {
-            return Err(AiError::Invalid("the model gave no answer".into()));
+        (Output::Json { .. }, Some(t)) if tool_calls.is_empty() => {
+            Some(json_in(t).ok_or_else(|| {
+                AiError::Invalid("the model's answer is not the JSON object asked for".into())
+            })?)
         }
         _ => None,
     };
@@ -255,6 +338,18 @@ fn finish(
         model,
         usage,
     })
+}
+
+/// A body that could not be read: a timeout, or not JSON.
+fn unreadable(err: reqwest::Error) -> AiError {
+    if err.is_timeout() {
+        AiError::Timeout
+    } else {
+        AiError::Invalid(format!(
+            "the answer is not JSON: {}",
+            crate::social::without_url(&err)
+        ))
+    }
 }
 
 fn usage_of(usage: &Value) -> Usage {
@@ -274,6 +369,9 @@ struct Gathered {
     usage: Usage,
     refusal: String,
     filtered: bool,
+    cut: bool,
+    /// A finish reason arrived: the answer is whole even if `[DONE]` does not follow.
+    finished: bool,
 }
 
 impl Gathered {
@@ -286,31 +384,45 @@ impl Gathered {
             self.usage = usage_of(&event["usage"]);
         }
         let choice = &event["choices"][0];
-        if choice["finish_reason"].as_str() == Some("content_filter") {
-            self.filtered = true;
+        match choice["finish_reason"].as_str() {
+            Some("content_filter") => self.filtered = true,
+            Some("length") => self.cut = true,
+            _ => {}
+        }
+        if choice["finish_reason"].is_string() {
+            self.finished = true;
         }
         let delta = &choice["delta"];
         if let Some(r) = delta["refusal"].as_str() {
             self.refusal.push_str(r);
         }
         for call in delta["tool_calls"].as_array().into_iter().flatten() {
-            let at = call["index"]
-                .as_u64()
-                .and_then(|i| usize::try_from(i).ok())
-                .unwrap_or(0);
+            let id = call["id"].as_str().filter(|i| !i.is_empty());
+            // By index; a server that sends none (older Ollama) starts a call with a new id.
+            let at = match call["index"].as_u64().and_then(|i| usize::try_from(i).ok()) {
+                Some(at) => at,
+                None => match (id, self.calls.last()) {
+                    (Some(id), Some(last)) if last.id != id => self.calls.len(),
+                    (_, None) => 0,
+                    _ => self.calls.len() - 1,
+                },
+            };
             while self.calls.len() <= at {
                 self.calls.push(ToolCall {
-                    id: String::new(),
+                    id: format!("call_{}", self.calls.len()),
                     name: String::new(),
                     arguments: String::new(),
                 });
             }
             let slot = &mut self.calls[at];
-            if let Some(id) = call["id"].as_str() {
+            if let Some(id) = id {
                 slot.id = id.to_owned();
             }
             if let Some(name) = call["function"]["name"].as_str() {
-                slot.name.push_str(name);
+                // Some servers repeat the whole name in every piece.
+                if !slot.name.ends_with(name) || slot.name.is_empty() {
+                    slot.name.push_str(name);
+                }
             }
             if let Some(args) = call["function"]["arguments"].as_str() {
                 slot.arguments.push_str(args);
@@ -333,9 +445,22 @@ impl Gathered {
                 reason: "the provider's content filter stopped the answer".into(),
             });
         }
+        if self.cut {
+            return Err(AiError::Truncated);
+        }
+        let calls = self
+            .calls
+            .into_iter()
+            .map(|mut c| {
+                if c.arguments.trim().is_empty() {
+                    c.arguments = "{}".into();
+                }
+                c
+            })
+            .collect();
         finish(
             self.has_text.then_some(self.text),
-            self.calls,
+            calls,
             self.model,
             self.usage,
             output,
@@ -343,59 +468,121 @@ impl Gathered {
     }
 }
 
-/// Reads the server-sent events of `answer` into `tx`, then the whole answer.
+/// Splits the bytes of a server-sent event stream into lines, however the network cuts them
+/// (a line, or a character, across two pieces; CRLF or LF).
+#[derive(Default)]
+struct Lines {
+    buffer: Vec<u8>,
+}
+
+impl Lines {
+    /// The whole lines `bytes` completes.
+    fn feed(&mut self, bytes: &[u8]) -> Vec<String> {
+        self.buffer.extend_from_slice(bytes);
+        let mut lines = Vec::new();
+        while let Some(end) = self.buffer.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = self.buffer.drain(..=end).collect();
+            lines.push(String::from_utf8_lossy(&line).trim_end().to_owned());
+        }
+        lines
+    }
+
+    /// What is left when the stream ends without a last newline.
+    fn rest(&mut self) -> Option<String> {
+        let rest = String::from_utf8_lossy(&std::mem::take(&mut self.buffer))
+            .trim()
+            .to_owned();
+        (!rest.is_empty()).then_some(rest)
+    }
+}
+
+/// What one line of the stream means.
+enum Line {
+    /// An event to take.
+    Event(Value),
+    Done,
+    /// A comment, an empty line, a field other than `data`.
+    Nothing,
+    Broken,
+}
+
+fn line_of(line: &str) -> Line {
+    let Some(data) = line.strip_prefix("data:").map(str::trim) else {
+        return Line::Nothing;
+    };
+    if data == "[DONE]" {
+        return Line::Done;
+    }
+    match serde_json::from_str::<Value>(data) {
+        Ok(event) => Line::Event(event),
+        Err(_) => Line::Broken,
+    }
+}
+
+/// Reads the server-sent events of `answer` into `tx`, then the whole answer. A pause longer
+/// than `idle` between two pieces ends it with a timeout.
 async fn pump(
     mut answer: reqwest::Response,
     output: Output,
+    idle: Duration,
     tx: tokio::sync::mpsc::Sender<Result<Chunk, AiError>>,
 ) {
-    let mut buffer: Vec<u8> = Vec::new();
+    let mut lines = Lines::default();
     let mut gathered = Gathered::default();
     loop {
-        let next = match answer.chunk().await {
-            Ok(Some(bytes)) => bytes,
-            Ok(None) => break,
-            Err(err) => {
+        let next = match tokio::time::timeout(idle, answer.chunk()).await {
+            Err(_) => {
+                let _ = tx.send(Err(AiError::Timeout)).await;
+                return;
+            }
+            Ok(Ok(Some(bytes))) => lines.feed(&bytes),
+            Ok(Ok(None)) => lines.rest().into_iter().collect(),
+            Ok(Err(err)) => {
                 let _ = tx.send(Err(failed(err))).await;
                 return;
             }
         };
-        buffer.extend_from_slice(&next);
-        while let Some(end) = buffer.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = buffer.drain(..=end).collect();
-            let line = String::from_utf8_lossy(&line);
-            let Some(data) = line.trim().strip_prefix("data:").map(str::trim) else {
-                continue;
-            };
-            if data == "[DONE]" {
-                let _ = tx.send(gathered.done(&output).map(Chunk::Done)).await;
-                return;
-            }
-            let Ok(event) = serde_json::from_str::<Value>(data) else {
-                let _ = tx
-                    .send(Err(AiError::Invalid("a streamed piece is not JSON".into())))
-                    .await;
-                return;
-            };
-            if event["error"].is_object() {
-                let _ = tx
-                    .send(Err(error_of(StatusCode::OK, &event["error"], None)))
-                    .await;
-                return;
-            }
-            if let Some(piece) = gathered.take(&event)
-                && tx.send(Ok(Chunk::Text(piece))).await.is_err()
-            {
-                // The reader went away (the person left the page).
-                return;
+        let ended = next.is_empty() && lines.buffer.is_empty();
+        for line in next {
+            match line_of(&line) {
+                Line::Nothing => {}
+                Line::Done => {
+                    let _ = tx.send(gathered.done(&output).map(Chunk::Done)).await;
+                    return;
+                }
+                Line::Broken => {
+                    let _ = tx
+                        .send(Err(AiError::Invalid("a streamed piece is not JSON".into())))
+                        .await;
+                    return;
+                }
+                Line::Event(event) if event["error"].is_object() => {
+                    let _ = tx.send(Err(stream_error(&event["error"]))).await;
+                    return;
+                }
+                Line::Event(event) => {
+                    if let Some(piece) = gathered.take(&event)
+                        && tx.send(Ok(Chunk::Text(piece))).await.is_err()
+                    {
+                        // The reader went away (the person left the page).
+                        return;
+                    }
+                }
             }
         }
+        if ended {
+            break;
+        }
     }
-    let _ = tx
-        .send(Err(AiError::Unavailable(
+    // The stream ended without `[DONE]`: whole if a finish reason came.
+    let outcome = if gathered.finished {
+        gathered.done(&output).map(Chunk::Done)
+    } else {
+        Err(AiError::Unavailable(
             "the stream ended before the answer did".into(),
-        )))
-        .await;
+        ))
+    };
+    let _ = tx.send(outcome).await;
 }
 
 #[async_trait]
@@ -416,12 +603,7 @@ impl TextGenerator for OpenAi {
                 Some(self.config.timeout),
             )
             .await?;
-        let answer: Value = answer.json().await.map_err(|e| {
-            AiError::Invalid(format!(
-                "the answer is not JSON: {}",
-                crate::social::without_url(&e)
-            ))
-        })?;
+        let answer: Value = answer.json().await.map_err(unreadable)?;
         completion_of(&answer, &request.output)
     }
 
@@ -434,7 +616,12 @@ impl TextGenerator for OpenAi {
         .await
         .map_err(|_| AiError::Timeout)??;
         let (tx, rx) = tokio::sync::mpsc::channel(64);
-        tokio::spawn(pump(answer, request.output.clone(), tx));
+        tokio::spawn(pump(
+            answer,
+            request.output.clone(),
+            self.config.timeout,
+            tx,
+        ));
         Ok(rx)
     }
 }
@@ -457,12 +644,7 @@ impl Moderator for OpenAi {
             .await?
             .json()
             .await
-            .map_err(|e| {
-                AiError::Invalid(format!(
-                    "the answer is not JSON: {}",
-                    crate::social::without_url(&e)
-                ))
-            })?;
+            .map_err(unreadable)?;
         let results = answer["results"].as_array().cloned().unwrap_or_default();
         if results.len() != texts.len() {
             return Err(AiError::Invalid(format!(
@@ -520,6 +702,123 @@ mod tests {
         ));
         assert!(matches!(e(503, ""), AiError::Unavailable(_)));
         assert!(matches!(e(400, "invalid_value"), AiError::Invalid(_)));
+    }
+
+    #[test]
+    fn compatible_servers_errors_and_keys_in_messages() {
+        // vLLM: a number for a code, the limit said in words, the error at the top level.
+        let vllm = json!({"object": "error", "message": "This model's maximum context length is 8192 tokens", "code": 400});
+        assert_eq!(
+            error_of(StatusCode::BAD_REQUEST, &vllm, None),
+            AiError::ContextTooLong
+        );
+        assert!(matches!(
+            error_of(
+                StatusCode::BAD_REQUEST,
+                &json!({"message": "m", "code": "invalid_prompt"}),
+                None
+            ),
+            AiError::Refused { .. }
+        ));
+        let key = error_of(
+            StatusCode::UNAUTHORIZED,
+            &json!({"message": "Incorrect API key provided: sk-proj-abcd****wxyz. You can find…", "code": "invalid_api_key"}),
+            None,
+        );
+        match key {
+            AiError::Credentials(m) => assert!(!m.contains("abcd") && !m.contains("wxyz"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            stream_error(
+                &json!({"message": "slow down", "type": "requests", "code": "rate_limit_exceeded"})
+            ),
+            AiError::RateLimited { .. }
+        ));
+        assert!(matches!(
+            stream_error(&json!({"message": "oops", "type": "server_error"})),
+            AiError::Unavailable(_)
+        ));
+    }
+
+    #[test]
+    fn lines_survive_any_cut_of_the_bytes() {
+        let stream = "data: {\"choices\":[{\"delta\":{\"content\":\"Grüße \"}}]}\r\n\r\n: ping\n\ndata: {\"choices\":[{\"delta\":{\"content\":\"aus Köln\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]";
+        let mut lines = Lines::default();
+        let mut got = Vec::new();
+        // One byte at a time: lines and characters cut everywhere.
+        for b in stream.as_bytes() {
+            got.extend(lines.feed(std::slice::from_ref(b)));
+        }
+        got.extend(lines.rest());
+        let mut g = Gathered::default();
+        let mut text = String::new();
+        let mut done = false;
+        for line in got {
+            match line_of(&line) {
+                Line::Event(e) => text.extend(g.take(&e)),
+                Line::Done => done = true,
+                Line::Nothing => {}
+                Line::Broken => panic!("{line}"),
+            }
+        }
+        assert!(done, "the last line has no newline");
+        assert_eq!(text, "Grüße aus Köln");
+    }
+
+    #[test]
+    fn a_cut_off_or_empty_answer_is_not_offered() {
+        let answer = |finish: &str, content: Value| json!({"model": "m", "choices": [{"finish_reason": finish, "message": {"content": content}}]});
+        assert_eq!(
+            completion_of(&answer("length", json!("Half a sen")), &Output::Text),
+            Err(AiError::Truncated)
+        );
+        assert!(matches!(
+            completion_of(&answer("stop", json!("")), &Output::Text),
+            Err(AiError::Invalid(_))
+        ));
+        // A local reasoning model's thinking is not the answer; fenced JSON is read.
+        let thought = completion_of(
+            &answer("stop", json!("<think>plan it</think>\n\nThe post")),
+            &Output::Text,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(thought.text.as_deref(), Some("The post"));
+        let schema = Output::Json {
+            name: "c".into(),
+            schema: json!({}),
+        };
+        let fenced = completion_of(
+            &answer("stop", json!("```json\n{\"text\": \"Hi\"}\n```")),
+            &schema,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(fenced.json, Some(json!({"text": "Hi"})));
+    }
+
+    #[test]
+    fn tool_calls_without_index_or_with_repeated_names() {
+        let mut g = Gathered::default();
+        for event in [
+            json!({"choices": [{"delta": {"tool_calls": [{"id": "a", "function": {"name": "draft_post", "arguments": "{\"text\":"}}]}}]}),
+            json!({"choices": [{"delta": {"tool_calls": [{"id": "a", "function": {"name": "draft_post", "arguments": "\"Hi\"}"}}]}}]}),
+            json!({"choices": [{"delta": {"tool_calls": [{"id": "b", "function": {"name": "list_posts"}}]}, "finish_reason": "tool_calls"}]}),
+        ] {
+            g.take(&event);
+        }
+        let done = g.done(&Output::Text).unwrap_or_else(|e| panic!("{e}"));
+        let calls: Vec<_> = done
+            .tool_calls
+            .iter()
+            .map(|c| (c.id.as_str(), c.name.as_str(), c.arguments.as_str()))
+            .collect();
+        assert_eq!(
+            calls,
+            [
+                ("a", "draft_post", "{\"text\":\"Hi\"}"),
+                ("b", "list_posts", "{}")
+            ]
+        );
     }
 
     #[test]
