@@ -545,7 +545,7 @@ impl PayPal {
     /// that its bytes, which the signature covers, are the ones PayPal checks.
     pub async fn verify_webhook_signature(
         &self,
-        headers: &super::webhook::Transmission,
+        headers: &Signed<'_>,
         webhook_id: &str,
         event: &[u8],
     ) -> Result<bool, BillingError> {
@@ -554,11 +554,11 @@ impl PayPal {
         let text = |v: &str| Value::String(v.to_owned()).to_string();
         let body = format!(
             "{{\"auth_algo\":{},\"cert_url\":{},\"transmission_id\":{},\"transmission_sig\":{},\"transmission_time\":{},\"webhook_id\":{},\"webhook_event\":{event}}}",
-            text(&headers.auth_algo),
-            text(&headers.cert_url),
-            text(&headers.id),
-            text(&headers.signature),
-            text(&headers.time),
+            text(headers.auth_algo),
+            text(headers.cert_url),
+            text(headers.transmission_id),
+            text(headers.transmission_sig),
+            text(headers.transmission_time),
             text(webhook_id),
         );
         let answer = self
@@ -570,6 +570,16 @@ impl PayPal {
             .await?;
         Ok(answer["verification_status"].as_str() == Some("SUCCESS"))
     }
+}
+
+/// The `PAYPAL-*` headers of a webhook delivery, as verify-webhook-signature takes them.
+#[derive(Debug, Clone, Copy)]
+pub struct Signed<'a> {
+    pub auth_algo: &'a str,
+    pub cert_url: &'a str,
+    pub transmission_id: &'a str,
+    pub transmission_sig: &'a str,
+    pub transmission_time: &'a str,
 }
 
 /// A PayPal id as one path segment (ids are `I-…`, `P-…`; anything else is encoded, never a

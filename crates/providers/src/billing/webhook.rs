@@ -387,7 +387,17 @@ impl Verifier {
             window.1 += 1;
         }
         tracing::info!(reason = %why, "asking PayPal to check a webhook's signature");
-        match paypal.verify_webhook_signature(t, webhook_id, body).await {
+        let signed = super::paypal::Signed {
+            auth_algo: &t.auth_algo,
+            cert_url: &t.cert_url,
+            transmission_id: &t.id,
+            transmission_sig: &t.signature,
+            transmission_time: &t.time,
+        };
+        match paypal
+            .verify_webhook_signature(&signed, webhook_id, body)
+            .await
+        {
             Ok(true) => Ok(()),
             Ok(false) => Err(WebhookError::Refused(
                 "PayPal says the signature does not match".into(),
