@@ -161,41 +161,13 @@ fn sandbox_paypal(
     sandbox: &Sandbox,
     seller: services::billing::Seller,
 ) -> anyhow::Result<services::billing::PayPalBilling> {
-    use providers::billing::paypal::{PayPal, PayPalConfig};
-    use providers::billing::webhook::{Verifier, VerifierConfig, certificates_from_pem};
     let root = sandbox.simulator.paypal_root_pem()?;
-    let roots = certificates_from_pem(root.as_bytes()).map_err(anyhow::Error::msg)?;
-    let api = std::sync::Arc::new(PayPal::new(PayPalConfig {
-        api_base: format!("{}/paypal", sandbox.api),
-        client_id: "socializioz-sandbox".to_owned(),
-        client_secret: sim::paypal::PAYPAL_SECRET.to_owned().into(),
-    }));
-    let verifier = Verifier::new(
-        VerifierConfig {
-            cert_origins: vec![format!("{}/paypal", sandbox.api)],
-            cert_names: providers::billing::webhook::PAYPAL_CERT_NAMES
-                .iter()
-                .map(|n| (*n).to_owned())
-                .collect(),
-            trust_roots: Some(roots),
-            max_age: std::time::Duration::from_secs(900),
-        },
-        Some(api.clone()),
-    )
-    .map_err(anyhow::Error::msg)?;
+    let roots = providers::billing::webhook::certificates_from_pem(root.as_bytes())
+        .map_err(anyhow::Error::msg)?;
+    let paypal = crate::config::billing::PayPalSettings::simulated(&sandbox.api)
+        .build_with_roots(seller, Some(roots))?;
     sandbox.simulator.paypal_auto_deliver(true);
-    Ok(services::billing::PayPalBilling {
-        api,
-        verifier,
-        currency: "USD".to_owned(),
-        grace: chrono::Duration::days(7),
-        failure_threshold: 3,
-        brand_name: "Socializioz (sandbox)".to_owned(),
-        seller,
-        webhook_id: None,
-        // The approval page is served under this server's own address.
-        approve_origin: String::new(),
-    })
+    Ok(paypal)
 }
 
 /// The adapters of the configured platforms, or, in sandbox mode, of every simulated platform

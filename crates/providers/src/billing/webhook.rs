@@ -18,8 +18,10 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 /// The headers of a delivery (the `http` crate's, as the web server has them).
 pub use reqwest::header::HeaderMap;
+/// A certificate in DER, as [`certificates_from_pem`] reads them.
+pub use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, TrustAnchor, UnixTime};
+use rustls_pki_types::{TrustAnchor, UnixTime};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

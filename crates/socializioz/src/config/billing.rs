@@ -175,13 +175,58 @@ fn paypal_origins() -> Vec<String> {
 }
 
 impl PayPalSettings {
-    /// PayPal as configured, with `fallback` for PayPal's own signature check.
+    /// The settings of the sandbox's PayPal: the simulator at `api` (loopback), trusting only
+    /// the simulator's own root (given to [`PayPalSettings::build_with_roots`]).
+    pub fn simulated(api: &str) -> PayPalSettings {
+        PayPalSettings {
+            client_id: "socializioz-sandbox".to_owned(),
+            client_secret: sim::paypal::PAYPAL_SECRET.to_owned().into(),
+            environment: "sandbox".to_owned(),
+            api_base: Some(format!("{api}/paypal")),
+            currency: usd(),
+            grace_days: seven(),
+            failure_threshold: three(),
+            webhook_max_age_seconds: fifteen_minutes(),
+            cert_origins: vec![format!("{api}/paypal")],
+            cert_names: paypal_names(),
+            trust_roots: None,
+            webhook_id: None,
+            brand_name: Some("Socializioz (sandbox)".to_owned()),
+        }
+    }
+
+    /// PayPal as configured, with the trust roots of `trust_roots` (a PEM file) when set.
     pub fn build(
         &self,
         seller: services::billing::Seller,
     ) -> Result<services::billing::PayPalBilling, ConfigError> {
+        use providers::billing::webhook::certificates_from_pem;
+        let trust_roots = match &self.trust_roots {
+            None => None,
+            Some(path) => {
+                let pem = std::fs::read(path).map_err(|e| {
+                    ConfigError(format!(
+                        "billing.paypal.trust_roots: could not read {}: {e}",
+                        path.display()
+                    ))
+                })?;
+                Some(
+                    certificates_from_pem(&pem)
+                        .map_err(|e| ConfigError(format!("billing.paypal.trust_roots: {e}")))?,
+                )
+            }
+        };
+        self.build_with_roots(seller, trust_roots)
+    }
+
+    /// PayPal as configured, trusting `trust_roots` (none: the Mozilla roots).
+    pub fn build_with_roots(
+        &self,
+        seller: services::billing::Seller,
+        trust_roots: Option<Vec<providers::billing::webhook::CertificateDer<'static>>>,
+    ) -> Result<services::billing::PayPalBilling, ConfigError> {
         use providers::billing::paypal::{LIVE_API, PayPal, PayPalConfig, SANDBOX_API};
-        use providers::billing::webhook::{Verifier, VerifierConfig, certificates_from_pem};
+        use providers::billing::webhook::{Verifier, VerifierConfig};
         let (api_base, approve_origin) = match (&self.api_base, self.environment.as_str()) {
             (Some(base), _) => (
                 base.clone(),
@@ -209,21 +254,6 @@ impl PayPalSettings {
                 "billing.paypal.grace_days: at most 90 days".into(),
             ));
         }
-        let trust_roots = match &self.trust_roots {
-            None => None,
-            Some(path) => {
-                let pem = std::fs::read(path).map_err(|e| {
-                    ConfigError(format!(
-                        "billing.paypal.trust_roots: could not read {}: {e}",
-                        path.display()
-                    ))
-                })?;
-                Some(
-                    certificates_from_pem(&pem)
-                        .map_err(|e| ConfigError(format!("billing.paypal.trust_roots: {e}")))?,
-                )
-            }
-        };
         let api = std::sync::Arc::new(PayPal::new(PayPalConfig {
             api_base,
             client_id: self.client_id.clone(),

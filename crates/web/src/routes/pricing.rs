@@ -7,6 +7,7 @@ use crate::error::{AppError, AppResult};
 use crate::extract::Ctx;
 use crate::page::Layout;
 use crate::routes::render;
+use crate::routes::workspaces::billing::dollars;
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
@@ -39,13 +40,6 @@ struct PricingPage {
     features: Vec<FeatureRow>,
     /// Plans are bought on each workspace's billing page (PayPal), or assigned by the operator.
     paypal: bool,
-}
-
-fn dollars(cents: u64) -> String {
-    format!(
-        "${}",
-        services::billing::Money::decimal(i64::try_from(cents).unwrap_or(i64::MAX))
-    )
 }
 
 async fn page(State(state): State<AppState>, Ctx(ctx): Ctx) -> AppResult {

@@ -84,10 +84,16 @@ struct BillingPage {
     details: services::billing::Details,
 }
 
+/// A price in US dollars as the plans are published: `$29.00`.
+pub(crate) fn dollars(cents: u64) -> String {
+    format!(
+        "${}",
+        Money::decimal(i64::try_from(cents).unwrap_or(i64::MAX))
+    )
+}
+
 fn price(cents: Option<u64>) -> Option<String> {
-    cents
-        .filter(|c| *c > 0)
-        .map(|c| format!("${}", Money::decimal(i64::try_from(c).unwrap_or(i64::MAX))))
+    cents.filter(|c| *c > 0).map(dollars)
 }
 
 fn every(interval: &str) -> &'static str {
