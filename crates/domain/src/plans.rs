@@ -72,6 +72,9 @@ pub enum Limit {
     AiImages,
     AiVideos,
     AiReels,
+    /// Tokens the AI assistant and agent used this month (prompt and answer, as the provider
+    /// counts them).
+    AiTokens,
     /// Connected social accounts.
     SocialAccounts,
     Campaigns,
@@ -80,11 +83,12 @@ pub enum Limit {
 }
 
 impl Limit {
-    pub const ALL: [Limit; 7] = [
+    pub const ALL: [Limit; 8] = [
         Limit::Posts,
         Limit::AiImages,
         Limit::AiVideos,
         Limit::AiReels,
+        Limit::AiTokens,
         Limit::SocialAccounts,
         Limit::Campaigns,
         Limit::Storage,
@@ -97,6 +101,7 @@ impl Limit {
             Self::AiImages => "ai_images_per_month",
             Self::AiVideos => "ai_videos_per_month",
             Self::AiReels => "ai_reels_per_month",
+            Self::AiTokens => "ai_tokens_per_month",
             Self::SocialAccounts => "social_accounts",
             Self::Campaigns => "campaigns",
             Self::Storage => "storage_bytes",
@@ -111,7 +116,7 @@ impl Limit {
     pub fn monthly(self) -> bool {
         matches!(
             self,
-            Self::Posts | Self::AiImages | Self::AiVideos | Self::AiReels
+            Self::Posts | Self::AiImages | Self::AiVideos | Self::AiReels | Self::AiTokens
         )
     }
 
@@ -122,6 +127,7 @@ impl Limit {
             Self::AiImages => "AI images",
             Self::AiVideos => "AI videos",
             Self::AiReels => "AI reels",
+            Self::AiTokens => "AI tokens",
             Self::SocialAccounts => "connected social accounts",
             Self::Campaigns => "campaigns",
             Self::Storage => "media storage",
@@ -132,9 +138,22 @@ impl Limit {
     pub fn amount(self, n: u64) -> String {
         match self {
             Self::Storage => human_bytes(n),
-            _ => n.to_string(),
+            _ => thousands(n),
         }
     }
+}
+
+/// "1,250,000": a count with its thousands separated.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
 }
 
 /// "50 MB", "1.5 GB", "812 bytes" (decimal units, as the plans are sold).
@@ -405,6 +424,7 @@ impl Catalogue {
                     (Posts, 10),
                     (AiImages, 5),
                     (AiVideos, 1),
+                    (AiTokens, 20_000),
                     (AiReels, 1),
                     (SocialAccounts, 1),
                     (Campaigns, 1),
@@ -421,6 +441,7 @@ impl Catalogue {
                     (Posts, 100),
                     (AiImages, 50),
                     (AiVideos, 15),
+                    (AiTokens, 500_000),
                     (AiReels, 15),
                     (SocialAccounts, 5),
                     (Campaigns, 10),
@@ -437,6 +458,7 @@ impl Catalogue {
                     (Posts, 500),
                     (AiImages, 200),
                     (AiVideos, 50),
+                    (AiTokens, 2_000_000),
                     (AiReels, 50),
                     (Storage, 10 * GB),
                 ],

@@ -107,6 +107,7 @@ impl Services {
         report.jobs_purged = self.purge_finished_jobs(now).await?;
         crate::workspaces::invitations::purge_spent_invitations(&self.db, now).await?;
         crate::billing::purge_events(&self.db, now).await?;
+        crate::ai::purge_generations(&self.db, now).await?;
         report.outbox_purged = self.purge_outbox(now).await?;
         // What the purges deleted, and a deletion receipt's address once it has been sent, are
         // dropped from the WAL (SQLite) or vacuumed away (PostgreSQL), as after a deletion.
@@ -116,6 +117,7 @@ impl Services {
             "forget_list",
             "account_deletions",
             "deletion_requests",
+            "ai_generations",
         ];
         if let Err(err) = store::scrub_deleted_rows(&self.db, &purged).await {
             tracing::warn!(error = %format!("{err:#}"), "could not scrub the database after the purges");

@@ -6,6 +6,7 @@ pub mod account_profiles;
 pub mod account_tokens;
 pub mod accounts;
 pub mod activity;
+pub mod ai;
 pub mod backup;
 pub mod billing;
 pub mod campaigns;
@@ -81,6 +82,8 @@ pub struct Services {
     pub consent_witness: Option<std::path::PathBuf>,
     /// The plans and how they are sold (`[billing]`; off: everything for everyone).
     pub billing: plans::Billing,
+    /// The AI text provider (`[ai]`, or the simulator in sandbox mode; none: no AI anywhere).
+    pub ai: Option<Arc<ai::Assistant>>,
 }
 
 /// Why a service refused or failed.

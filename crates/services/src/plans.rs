@@ -143,7 +143,7 @@ async fn used<C: ConnectionTrait>(
     month: &str,
 ) -> Result<u64> {
     let n: i64 = match limit {
-        Limit::Posts | Limit::AiImages | Limit::AiVideos | Limit::AiReels => {
+        Limit::Posts | Limit::AiImages | Limit::AiVideos | Limit::AiReels | Limit::AiTokens => {
             plan_usage::Entity::find()
                 .select_only()
                 .column(plan_usage::Column::Count)
@@ -188,7 +188,7 @@ async fn used<C: ConnectionTrait>(
 }
 
 /// Adds `amount` to a monthly counter (inserting the month's row when it is the first).
-async fn count_up<C: ConnectionTrait>(
+pub(crate) async fn count_up<C: ConnectionTrait>(
     conn: &C,
     ws: WorkspaceId,
     limit: Limit,

@@ -103,6 +103,14 @@ pub fn periods(retention: &Retention) -> Vec<(&'static str, String)> {
             ),
         ),
         (
+            "The AI assistant's suggestions to you (when AI is on)",
+            format!(
+                "{}, then deleted; a post made from one keeps only the provider, the model, who \
+                 took it and when",
+                days(crate::ai::GENERATIONS_KEPT)
+            ),
+        ),
+        (
             "Your cookie choice (in your browser)",
             "1 year, then we ask again".to_owned(),
         ),

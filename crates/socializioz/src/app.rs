@@ -100,6 +100,16 @@ async fn assemble(
         billing.paypal = Some(std::sync::Arc::new(sandbox_paypal(sandbox, seller)?));
         billing.mode = services::plans::Mode::PayPal;
     }
+    let mut ai = settings.ai()?;
+    if let Some(sandbox) = &sandbox
+        && ai.is_none()
+    {
+        let mut simulated = crate::config::ai::AiSettings::simulated(&sandbox.api).assistant()?;
+        // The simulator's port changes with each start; what a workspace agreed to does not.
+        simulated.disclosure.address = "the simulator built into this server".to_owned();
+        ai = Some(simulated);
+        tracing::warn!("sandbox mode: AI is simulated; no text leaves this server");
+    }
     let simulator = sandbox.map(|s| s.simulator);
     let (keyring, new_key_file) = settings.key_ring()?;
     if new_key_file {
@@ -137,6 +147,7 @@ async fn assemble(
         admins: settings.admin.addresses()?,
         consent_witness: settings.consent.witness_file.clone(),
         billing,
+        ai: ai.map(std::sync::Arc::new),
     };
     if simulator.is_some() && services.billing.paypal.is_some() {
         // The sandbox's PayPal needs its catalogue and webhook before anyone subscribes.

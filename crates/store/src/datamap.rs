@@ -370,12 +370,13 @@ pub const TABLES: &[TableClass] = &[
         table: "posts",
         category: Category::WorkspaceAndUsage,
         owner: Owner::Workspace("workspace_id"),
-        refs: &[Ref::user("author_id")],
+        refs: &[Ref::user("author_id"), Ref::user("ai_accepted_by")],
         objects: &[],
         deletion: OnDeletion::FollowWorkspace,
         export: OnExport::Include,
         holds: "Posts in every state: text, first comment, schedule and time zone, campaign, \
-                author, state and the reason of a failure.",
+                author, state and the reason of a failure, and, when the text came from an AI \
+                suggestion, the provider and model that wrote it, who accepted it and when.",
     },
     TableClass {
         table: "post_targets",
@@ -670,6 +671,30 @@ pub const TABLES: &[TableClass] = &[
                 a short device description, when it first and last signed in. A browser that has \
                 not signed in for a year no longer counts, and its row is deleted at the \
                 account's next log-in; all of them are deleted when the password changes.",
+    },
+    TableClass {
+        table: "brand_profiles",
+        category: Category::WorkspaceAndUsage,
+        owner: Owner::Workspace("workspace_id"),
+        refs: &[Ref::user("updated_by")],
+        objects: &[],
+        deletion: OnDeletion::FollowWorkspace,
+        export: OnExport::Include,
+        holds: "A workspace's brand profile for the AI assistant: the brand's name, what it \
+                does, its audience and voice, words to use and to avoid, example posts, and who \
+                changed it last.",
+    },
+    TableClass {
+        table: "ai_generations",
+        category: Category::WorkspaceAndUsage,
+        owner: Owner::User("user_id"),
+        refs: &[Ref::workspace_rows("workspace_id")],
+        objects: &[],
+        deletion: OnDeletion::Delete,
+        export: OnExport::Include,
+        holds: "The AI assistant's answers to you: the suggestions offered, which provider and \
+                model wrote them, the tokens they used, and when you took one. What you typed \
+                for it is not kept. Deleted after 30 days.",
     },
     TableClass {
         table: "seaql_migrations",

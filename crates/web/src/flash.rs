@@ -56,10 +56,14 @@ pub enum Flash {
     CheckoutAbandoned,
     SubscriptionReactivated,
     BillingDetailsSaved,
+    AiTurnedOn,
+    AiTurnedOff,
+    BrandSaved,
+    BrandUnchanged,
 }
 
 impl Flash {
-    const ALL: [Flash; 50] = [
+    const ALL: [Flash; 54] = [
         Self::Welcome,
         Self::LoggedOut,
         Self::EmailConfirmed,
@@ -110,6 +114,10 @@ impl Flash {
         Self::CheckoutAbandoned,
         Self::SubscriptionReactivated,
         Self::BillingDetailsSaved,
+        Self::AiTurnedOn,
+        Self::AiTurnedOff,
+        Self::BrandSaved,
+        Self::BrandUnchanged,
     ];
 
     pub fn from_code(code: &str) -> Option<Self> {
@@ -169,6 +177,10 @@ impl Flash {
             Self::CheckoutAbandoned => "checkout-abandoned",
             Self::SubscriptionReactivated => "subscription-reactivated",
             Self::BillingDetailsSaved => "billing-details-saved",
+            Self::AiTurnedOn => "ai-on",
+            Self::AiTurnedOff => "ai-off",
+            Self::BrandSaved => "brand-saved",
+            Self::BrandUnchanged => "brand-unchanged",
         }
     }
 
@@ -260,6 +272,14 @@ impl Flash {
             Self::BillingDetailsSaved => {
                 "The billing details are saved; invoices from now on carry them."
             }
+            Self::AiTurnedOn => {
+                "AI is on for this workspace: its members find Assist in the composer."
+            }
+            Self::AiTurnedOff => {
+                "AI is off for this workspace: nothing more is sent to the AI provider."
+            }
+            Self::BrandSaved => "The brand profile is saved; the AI uses it from the next request.",
+            Self::BrandUnchanged => "Nothing in the brand profile changed.",
         }
     }
 

@@ -63,6 +63,8 @@ pub struct Layout {
     pub plans: bool,
     /// Plans are sold through PayPal (in the sandbox: its simulator).
     pub paypal: bool,
+    /// An AI provider is configured: each workspace has an AI page.
+    pub ai: bool,
     /// What happened while the person was away (a workspace of theirs deleted), said once.
     pub notices: Vec<String>,
 }
@@ -97,6 +99,7 @@ impl Layout {
             sandbox: false,
             plans: false,
             paypal: false,
+            ai: false,
             notices: Vec::new(),
         }
     }
@@ -126,6 +129,7 @@ impl Layout {
         layout.sandbox = state.services.sandbox;
         layout.plans = state.services.billing.is_on();
         layout.paypal = state.services.billing.paypal.is_some();
+        layout.ai = state.services.ai.is_some();
         layout.lang = ctx.lang;
         layout.policies_pending = !ctx.pending_policies.is_empty();
         layout.consent = ctx.consent.effective;

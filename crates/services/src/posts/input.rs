@@ -42,6 +42,10 @@ pub struct PostInput {
     /// Library files, in order.
     pub media: Vec<i64>,
     pub intent: Intent,
+    /// The AI generation whose suggestion the text came from (taken with "Use this"): the post
+    /// records its provider and model, and who took it when. Ignored unless it is the author's
+    /// own, in this workspace, and taken.
+    pub ai_suggestion: Option<i64>,
 }
 
 /// Browsers send line breaks as CR LF; the product stores and publishes LF.

@@ -226,6 +226,16 @@ impl Services {
                 row.counted_in = Set(Some(month));
             }
         }
+        let from_ai = match input.ai_suggestion {
+            Some(id) => crate::ai::provenance(&txn, ws, author, id).await?,
+            None => None,
+        };
+        if let Some(source) = &from_ai {
+            row.ai_provider = Set(Some(source.provider.clone()));
+            row.ai_model = Set(Some(source.model.clone()));
+            row.ai_accepted_by = Set(Some(author.id));
+            row.ai_accepted_at = Set(source.accepted_at);
+        }
         row.updated_at = Set(now);
         let post = row.save(&txn).await?.try_into_model()?;
         let per_account: Vec<(i64, Vec<i64>)> = checked
@@ -268,7 +278,16 @@ impl Services {
             Some(author),
             what.0,
             PostId(post.id),
-            format!("{}{when}: “{}”", what.1, excerpt(&post.body)),
+            format!(
+                "{}{when}{}: “{}”",
+                what.1,
+                if from_ai.is_some() {
+                    ", with text suggested by AI"
+                } else {
+                    ""
+                },
+                excerpt(&post.body)
+            ),
         )
         .await?;
         txn.commit().await?;
@@ -399,6 +418,10 @@ impl Services {
             author_id: Set(Some(actor.id)),
             body: Set(original.body.clone()),
             first_comment: Set(original.first_comment.clone()),
+            ai_provider: Set(original.ai_provider.clone()),
+            ai_model: Set(original.ai_model.clone()),
+            ai_accepted_by: Set(original.ai_accepted_by),
+            ai_accepted_at: Set(original.ai_accepted_at),
             state: Set(PostState::Draft),
             revision: Set(1),
             created_at: Set(now),

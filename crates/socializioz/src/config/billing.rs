@@ -7,6 +7,7 @@
 //! yearly_price = "290.00"
 //! posts_per_month = 150          # a number, or "unlimited"
 //! storage_mb = 4000
+//! ai_tokens_per_month = 1000000  # the AI assistant's and agent's monthly token budget
 //! platforms = ["facebook", "instagram", "linkedin"]
 //! features = ["agent_chat", "scheduling", "media_library", "mcp", "ai_captions"]
 //!
@@ -303,6 +304,8 @@ pub struct PlanOverride {
     pub ai_images_per_month: Option<LimitValue>,
     pub ai_videos_per_month: Option<LimitValue>,
     pub ai_reels_per_month: Option<LimitValue>,
+    /// Tokens the AI assistant and agent may use per workspace and month.
+    pub ai_tokens_per_month: Option<LimitValue>,
     pub social_accounts: Option<LimitValue>,
     pub campaigns: Option<LimitValue>,
     pub storage_mb: Option<LimitValue>,
@@ -347,6 +350,7 @@ impl BillingSettings {
                 (Limit::AiImages, &o.ai_images_per_month, 1),
                 (Limit::AiVideos, &o.ai_videos_per_month, 1),
                 (Limit::AiReels, &o.ai_reels_per_month, 1),
+                (Limit::AiTokens, &o.ai_tokens_per_month, 1),
                 (Limit::SocialAccounts, &o.social_accounts, 1),
                 (Limit::Campaigns, &o.campaigns, 1),
                 (Limit::Storage, &o.storage_mb, 1_000_000),

@@ -35,6 +35,21 @@ impl Settings {
                     .to_owned(),
             ));
         }
+        if let Some(ai) = self.ai.as_ref().and_then(|a| a.assistant().ok()) {
+            let d = &ai.disclosure;
+            let moderation = match &d.moderation {
+                Some(m) => format!(", and checks it and the suggestions with its moderation ({m})"),
+                None => String::new(),
+            };
+            list.push((
+                format!("{} ({}, at {})", d.provider, d.model, d.address),
+                format!(
+                    "writes the AI assistant's suggestions, only in workspaces where an owner or \
+                     admin turned AI on: it receives the brief or draft you submit, the \
+                     platforms' limits and the workspace's brand profile{moderation}"
+                ),
+            ));
+        }
         if let Some(url) = &self.consent.analytics_script {
             list.push((
                 format!("Analytics service ({})", origin(url)),

@@ -13,6 +13,7 @@
 //! - `derived`: what the rest of the program needs from the settings (paths, URLs, limits);
 //! - `keys`: the secret key and master keys, generated into the data folder on first start.
 
+pub mod ai;
 pub mod billing;
 mod derived;
 mod keys;
@@ -51,6 +52,8 @@ pub struct Settings {
     pub admin: AdminSettings,
     /// Plans and limits; absent, every workspace has everything.
     pub billing: Option<billing::BillingSettings>,
+    /// The AI text provider; absent, the product has no AI.
+    pub ai: Option<ai::AiSettings>,
 }
 
 #[derive(Debug, thiserror::Error)]

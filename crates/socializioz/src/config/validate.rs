@@ -9,6 +9,9 @@ impl Settings {
         self.trusted_proxies()?;
         self.signup.throttle()?;
         self.invitations.limits()?;
+        if let Some(ai) = &self.ai {
+            ai.check()?;
+        }
         if let Some(url) = &self.server.public_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {

@@ -233,6 +233,43 @@ async fn populate(app: &TestApp) -> Population {
         .insert(&app.services.db)
         .await
         .expect("an invoice");
+        store::entities::brand_profile::ActiveModel {
+            workspace_id: Set(studio),
+            name: Set("Lovelace Studio".to_owned()),
+            about: Set("Engines".to_owned()),
+            audience: Set(String::new()),
+            voice: Set("Precise".to_owned()),
+            words_to_use: Set(String::new()),
+            words_to_avoid: Set(String::new()),
+            examples: Set(String::new()),
+            updated_by: Set(Some(ada_id)),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&app.services.db)
+        .await
+        .expect("a brand profile");
+        // Ada's AI suggestions, in her workspace and in the one she shares with Bob.
+        for ws in [studio, shop] {
+            store::entities::ai_generation::ActiveModel {
+                workspace_id: Set(ws),
+                user_id: Set(ada_id),
+                kind: Set("write".to_owned()),
+                provider: Set("OpenAI".to_owned()),
+                model: Set("gpt-4o-mini".to_owned()),
+                prompt_tokens: Set(10),
+                completion_tokens: Set(20),
+                output: Set(
+                    r#"[{"target":"body","text":"Engines at work","note":null}]"#.to_owned(),
+                ),
+                accepted_at: Set(Some(now)),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&app.services.db)
+            .await
+            .expect("an AI generation");
+        }
     }
     // Carol's own things.
     app.upload_media(&carol, carol_ws, "carol.png", png(40, 30, 7))

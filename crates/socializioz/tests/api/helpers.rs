@@ -540,6 +540,7 @@ pub fn post_input(
             .collect(),
         media,
         intent,
+        ai_suggestion: None,
     }
 }
 

@@ -3,9 +3,11 @@
 pub mod account_deletion;
 pub mod account_token;
 pub mod activity;
+pub mod ai_generation;
 pub mod billing_catalogue;
 pub mod billing_details;
 pub mod billing_event;
+pub mod brand_profile;
 pub mod campaign;
 pub mod consent_chain;
 pub mod consent_record;

@@ -25,6 +25,12 @@ pub struct Model {
     /// The month (`YYYY-MM`, in the workspace owner's time zone) this post was counted against
     /// the monthly post limit; set once, when it is first scheduled.
     pub counted_in: Option<String>,
+    /// Where the text came from, when it came from an accepted AI suggestion: the provider and
+    /// model, who accepted it and when.
+    pub ai_provider: Option<String>,
+    pub ai_model: Option<String>,
+    pub ai_accepted_by: Option<i64>,
+    pub ai_accepted_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -11,6 +11,9 @@ pub struct Model {
     /// Who set the plan: `operator` (the default, and `admin workspace plan`) or `billing`
     /// (PayPal). Billing changes only a plan it set, or one a live subscription pays for.
     pub plan_source: String,
+    /// The AI disclosure an owner or admin agreed to (its fingerprint: provider, model and
+    /// address); AI is on while the configured provider still matches it, off when `None`.
+    pub ai_enabled_for: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

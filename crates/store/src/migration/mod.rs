@@ -27,6 +27,7 @@ mod m20261204_000022_plans;
 mod m20261204_000023_subscriptions;
 mod m20261204_000024_invoices;
 mod m20261204_000025_billing_guards;
+mod m20261205_000026_ai;
 
 pub struct Migrator;
 
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000023_subscriptions::Migration),
             Box::new(m20261204_000024_invoices::Migration),
             Box::new(m20261204_000025_billing_guards::Migration),
+            Box::new(m20261205_000026_ai::Migration),
         ]
     }
 }

@@ -83,23 +83,60 @@ pub fn with_facts(state: &AppState, body: &str) -> String {
         .replace("{{processors}}", processors.trim_end())
         .replace("{{retention}}", retention.trim_end())
         .replace("{{cookie_categories}}", cookies.trim_end());
-    without_absent_features(&filled, state.services.billing.paypal.is_some())
+    without_absent_features(
+        &filled,
+        state.services.billing.paypal.is_some(),
+        state.services.ai.as_ref().map(|ai| &ai.disclosure),
+    )
 }
 
-/// The AI section of the policies as this instance has it: this version of Socializioz has no
-/// AI feature and no AI provider to configure, so nothing is sent to one.
+/// The AI section of the policies as this instance has it: no AI provider configured, so
+/// nothing is sent to one.
 const NO_AI: &str = "This instance has no AI features: nothing you write is sent to an AI \
                      provider. If the operator turns AI features on, this section will name \
                      each provider and what it receives, and you will be asked to accept the \
                      change.";
 
+/// The AI section for an instance with a text provider, from its configuration.
+fn ai_section(ai: &services::ai::Disclosure) -> String {
+    let moderation = match &ai.moderation {
+        Some(model) => format!(
+            " Before the AI writes, and before you see what it wrote, the text is checked by \
+             {}'s moderation ({model}).",
+            ai.provider
+        ),
+        None => String::new(),
+    };
+    format!(
+        "This instance offers AI Write, Enhance and Suggest in the composer. AI is off in each \
+         workspace until an owner or admin has read what is sent and turned it on. When you use \
+         it, what you submit (the brief or the draft), the names and limits of the platforms \
+         the post is for, and the workspace's brand profile are sent to **{provider}** (model \
+         {model}, at {address}).{moderation} Nothing else is sent: not your e-mail address, not \
+         the names of the workspace's members, not the tokens of connected accounts, and \
+         nothing of another workspace.\n\n\
+         What the AI writes comes back to you as a suggestion: nothing is saved, scheduled or \
+         published until you take it and save the post yourself, and you remain responsible \
+         for what you publish. A post whose text came from a suggestion records the provider, \
+         the model, who took it and when. We do not use your prompts or the results to train \
+         AI models. This instance does not generate images or videos.",
+        provider = ai.provider,
+        model = ai.model,
+        address = ai.address,
+    )
+}
+
 /// Takes out of a policy's text what this instance does not do, so that the text is true
-/// here: the published versions describe AI features, which this version of Socializioz does
-/// not have (no AI provider can be configured yet), and billing, which only an instance that
-/// sells plans through PayPal (`selling`) does.
+/// here: the published versions describe AI features, whose section is replaced by what this
+/// instance's configuration really sends where (`ai`, or nothing), and billing, which only an
+/// instance that sells plans through PayPal (`selling`) does.
 /// The stored versions, and the hashes people accepted, are unchanged; like the placeholders,
 /// this is part of rendering.
-fn without_absent_features(text: &str, selling: bool) -> String {
+fn without_absent_features(
+    text: &str,
+    selling: bool,
+    ai: Option<&services::ai::Disclosure>,
+) -> String {
     let mut out = String::with_capacity(text.len());
     let mut in_ai_section = false;
     for line in text.split_inclusive('\n') {
@@ -108,7 +145,10 @@ fn without_absent_features(text: &str, selling: bool) -> String {
             out.push_str(line);
             if in_ai_section {
                 out.push('\n');
-                out.push_str(NO_AI);
+                match ai {
+                    Some(ai) => out.push_str(&ai_section(ai)),
+                    None => out.push_str(NO_AI),
+                }
                 out.push_str("\n\n");
             }
             continue;

@@ -16,6 +16,8 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use domain::{MediaId, Platform, PostId, WorkspaceId, content, schedule};
 use services::ServiceError;
+use services::ai::AiState;
+use services::ai::assist::{Action, AssistRequest, Length, Target, Tone};
 use services::posts::{Intent, PostInput, TargetInput};
 use store::entities::campaign;
 use store::entities::states::AccountStatus;
@@ -86,6 +88,42 @@ pub struct ComposerPage {
     scheduled_at: String,
     timezone: String,
     can_edit: bool,
+    /// The Assist panel, when the instance has AI.
+    assist: Option<AssistPanel>,
+    /// The generation whose suggestion was taken (for the post's provenance).
+    ai_suggestion: String,
+}
+
+/// The composer's Assist panel.
+pub struct AssistPanel {
+    /// AI is on in this workspace.
+    on: bool,
+    /// The reader may turn it on (owner or admin).
+    can_turn_on: bool,
+    provider: String,
+    topic: String,
+    tone: Tone,
+    length: Length,
+    cta: String,
+    tones: [Tone; 4],
+    lengths: [Length; 3],
+    offer: Option<OfferView>,
+    /// Plans are on: a refusal links to the billing page.
+    plans: bool,
+}
+
+/// Suggestions on show.
+pub struct OfferView {
+    generation: i64,
+    provider: String,
+    model: String,
+    items: Vec<SuggestionView>,
+}
+
+pub struct SuggestionView {
+    label: String,
+    text: String,
+    note: Option<String>,
 }
 
 impl ComposerPage {
@@ -114,6 +152,80 @@ struct Values {
     /// Files chosen for single accounts instead.
     account_media: Vec<(i64, Vec<i64>)>,
     scheduled_at: String,
+    /// Assist's brief, as typed.
+    assist: Brief,
+    /// The suggestions on show (a generation id).
+    offer: Option<i64>,
+    /// The generation whose suggestion the text came from.
+    ai_suggestion: Option<i64>,
+}
+
+/// Assist's fields, as typed.
+#[derive(Default, Clone)]
+struct Brief {
+    topic: String,
+    tone: Tone,
+    length: Length,
+    cta: String,
+}
+
+impl Brief {
+    fn from_form(form: &FormPairs) -> Brief {
+        Brief {
+            topic: form.get("assist_topic").to_owned(),
+            tone: Tone::parse(form.get("assist_tone")).unwrap_or_default(),
+            length: Length::parse(form.get("assist_length")).unwrap_or_default(),
+            cta: form.get("assist_cta").to_owned(),
+        }
+    }
+}
+
+/// The Assist panel for the reader, with the suggestions of `offer` when they are theirs.
+async fn assist_panel(
+    state: &AppState,
+    m: &WorkspaceMember,
+    brief: Brief,
+    offer: Option<i64>,
+) -> AppResult<Option<AssistPanel>> {
+    let Some(ai) = &state.services.ai else {
+        return Ok(None);
+    };
+    let on = state.services.ai_state(&m.membership) == AiState::On;
+    let offer = match offer {
+        Some(id) if on => state
+            .services
+            .offer(&m.membership, &m.auth.user, id)
+            .await
+            .ok()
+            .map(|o| OfferView {
+                generation: o.generation,
+                provider: o.provider,
+                model: o.model,
+                items: o
+                    .suggestions
+                    .into_iter()
+                    .map(|s| SuggestionView {
+                        label: s.target.label(),
+                        text: s.text,
+                        note: s.note,
+                    })
+                    .collect(),
+            }),
+        _ => None,
+    };
+    Ok(Some(AssistPanel {
+        on,
+        can_turn_on: m.membership.role.can_manage_members(),
+        provider: ai.disclosure.provider.clone(),
+        topic: brief.topic,
+        tone: brief.tone,
+        length: brief.length,
+        cta: brief.cta,
+        tones: Tone::ALL,
+        lengths: Length::ALL,
+        offer,
+        plans: state.services.billing.is_on(),
+    }))
 }
 
 async fn page(
@@ -203,6 +315,11 @@ async fn page(
     } else {
         "New post"
     };
+    let assist = if m.membership.role.can_publish() {
+        assist_panel(state, m, values.assist.clone(), values.offer).await?
+    } else {
+        None
+    };
     Ok(ComposerPage {
         layout: Layout::for_member(state, m, title),
         errors,
@@ -218,6 +335,11 @@ async fn page(
         scheduled_at: values.scheduled_at,
         timezone: zone_of(m).name().to_owned(),
         can_edit: m.membership.role.can_publish(),
+        assist,
+        ai_suggestion: values
+            .ai_suggestion
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
     })
 }
 
@@ -309,6 +431,7 @@ pub async fn edit_form(
                     .to_string()
             })
             .unwrap_or_default(),
+        ..Default::default()
     };
     render(page(&state, &m, Some(post_id.0), values, FieldErrors::new()).await?)
 }
@@ -377,7 +500,16 @@ async fn save(state: AppState, m: WorkspaceMember, post_id: Option<i64>, body: B
         media: media.clone(),
         account_media: account_media.clone(),
         scheduled_at: form.get("scheduled_at").to_owned(),
+        assist: Brief::from_form(&form),
+        offer: form.get("ai_offer").parse().ok(),
+        ai_suggestion: form.get("ai_suggestion").parse().ok(),
     };
+    if let Some(kind) = action.strip_prefix("assist-") {
+        return assist(state, m, post_id, values, kind).await;
+    }
+    if let Some(choice) = action.strip_prefix("use-") {
+        return use_suggestion(state, m, post_id, values, choice).await;
+    }
     if action == "count" {
         // "Count again" without JavaScript: the same page with the server's counts, nothing saved.
         return render(page(&state, &m, post_id, values, errors).await?);
@@ -403,6 +535,7 @@ async fn save(state: AppState, m: WorkspaceMember, post_id: Option<i64>, body: B
             .collect(),
         media,
         intent,
+        ai_suggestion: values.ai_suggestion,
     };
     let result = state
         .services
@@ -437,4 +570,158 @@ async fn save(state: AppState, m: WorkspaceMember, post_id: Option<i64>, body: B
             rerender(page(&state, &m, post_id, values, errors).await?)
         }
     }
+}
+
+/// The platforms Assist writes for: those of the chosen accounts, or of every connected
+/// account when none is chosen.
+async fn platforms_for(
+    state: &AppState,
+    m: &WorkspaceMember,
+    values: &Values,
+) -> AppResult<Vec<Platform>> {
+    let accounts = state
+        .services
+        .accounts_of(m.membership.workspace_id())
+        .await?;
+    let chosen: Vec<Platform> = accounts
+        .iter()
+        .filter(|a| values.chosen.iter().any(|(id, _)| *id == a.id))
+        .filter_map(|a| Platform::parse(&a.platform).ok())
+        .collect();
+    if !chosen.is_empty() {
+        return Ok(chosen);
+    }
+    Ok(accounts
+        .iter()
+        .filter(|a| a.status != AccountStatus::Disconnected)
+        .filter_map(|a| Platform::parse(&a.platform).ok())
+        .collect())
+}
+
+/// AI Write, Enhance or Suggest: the composer again, with the suggestions (nothing saved).
+async fn assist(
+    state: AppState,
+    m: WorkspaceMember,
+    post_id: Option<i64>,
+    mut values: Values,
+    kind: &str,
+) -> AppResult {
+    let action = Action::parse(kind).ok_or(AppError::NotFound)?;
+    let request = AssistRequest {
+        action,
+        topic: values.assist.topic.clone(),
+        tone: values.assist.tone,
+        length: values.assist.length,
+        call_to_action: values.assist.cta.clone(),
+        text: values.body.clone(),
+        platforms: platforms_for(&state, &m, &values).await?,
+    };
+    let mut errors = FieldErrors::new();
+    let status = match state
+        .services
+        .assist(&m.membership, &m.auth.user, &request)
+        .await
+    {
+        Ok(offer) => {
+            values.offer = Some(offer.generation);
+            axum::http::StatusCode::OK
+        }
+        Err(err) => {
+            values.offer = None;
+            assist_refusal(&mut errors, err)?
+        }
+    };
+    let mut res = render(page(&state, &m, post_id, values, errors).await?)?;
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+/// Puts a refusal of Assist on the form; the status says what kind it was.
+fn assist_refusal(
+    errors: &mut FieldErrors,
+    err: ServiceError,
+) -> AppResult<axum::http::StatusCode> {
+    use axum::http::StatusCode;
+    Ok(match err {
+        ServiceError::PlanLimit { refusal, .. } => {
+            errors.add("assist", refusal.to_string());
+            StatusCode::PAYMENT_REQUIRED
+        }
+        ServiceError::Forbidden(message) => {
+            errors.add("assist", message);
+            StatusCode::FORBIDDEN
+        }
+        ServiceError::Unavailable(message) => {
+            errors.add("assist", message);
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+        ServiceError::NotFound => return Err(AppError::NotFound),
+        other => {
+            errors.absorb(other)?;
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+    })
+}
+
+/// "Use this": the suggestion goes where it belongs in the form, which is shown again (still
+/// not saved) with the suggestions.
+async fn use_suggestion(
+    state: AppState,
+    m: WorkspaceMember,
+    post_id: Option<i64>,
+    mut values: Values,
+    choice: &str,
+) -> AppResult {
+    let (generation, index) = choice
+        .split_once('-')
+        .and_then(|(g, i)| Some((g.parse::<i64>().ok()?, i.parse::<usize>().ok()?)))
+        .ok_or(AppError::NotFound)?;
+    let mut errors = FieldErrors::new();
+    let taken = state
+        .services
+        .accept_suggestion(&m.membership, &m.auth.user, generation, index)
+        .await;
+    let status = match taken {
+        Ok(accepted) => {
+            let text = accepted.suggestion.text;
+            match accepted.suggestion.target {
+                Target::Body => values.body = text,
+                Target::Hashtags => {
+                    values.body = services::ai::fit::with_line(&values.body, &text);
+                }
+                Target::FirstComment => values.first_comment = text,
+                Target::Variant(slug) => {
+                    let accounts = state
+                        .services
+                        .accounts_of(m.membership.workspace_id())
+                        .await?;
+                    let of_platform: Vec<i64> = accounts
+                        .iter()
+                        .filter(|a| a.platform == slug && a.status != AccountStatus::Disconnected)
+                        .map(|a| a.id)
+                        .collect();
+                    let mut any = false;
+                    for (id, variant) in values.chosen.iter_mut() {
+                        if of_platform.contains(id) {
+                            *variant = text.clone();
+                            any = true;
+                        }
+                    }
+                    // None of that platform chosen yet: taking its version chooses its accounts.
+                    if !any {
+                        for id in of_platform {
+                            values.chosen.push((id, text.clone()));
+                        }
+                    }
+                }
+            }
+            values.offer = Some(accepted.generation);
+            values.ai_suggestion = Some(accepted.generation);
+            axum::http::StatusCode::OK
+        }
+        Err(err) => assist_refusal(&mut errors, err)?,
+    };
+    let mut res = render(page(&state, &m, post_id, values, errors).await?)?;
+    *res.status_mut() = status;
+    Ok(res)
 }

@@ -101,6 +101,8 @@ pub struct PostPage {
     pub timezone: String,
     /// Being published now: the page polls `…/status` (and offers a plain "Refresh" link).
     pub publishing: bool,
+    /// "Text suggested by OpenAI (gpt-4o-mini), taken by Ada Lovelace on …".
+    pub provenance: Option<String>,
 }
 
 pub async fn build(
@@ -150,6 +152,19 @@ pub async fn build(
             error: a.error.clone().unwrap_or_default(),
         })
         .collect();
+    let provenance = state.services.post_provenance(&post).await?.map(|p| {
+        let who = p
+            .accepted_by
+            .unwrap_or_else(|| "a former member".to_owned());
+        let when = p
+            .accepted_at
+            .map(|t| format!(" on {}", fmt(t)))
+            .unwrap_or_default();
+        format!(
+            "Text suggested by AI: {} ({}), taken by {who}{when}.",
+            p.provider, p.model
+        )
+    });
     let title = services::posts::excerpt(&post.body);
     let now = services::now();
     let shown = shown_state(post.state, post.scheduled_at, now);
@@ -206,6 +221,7 @@ pub async fn build(
             })
             .unwrap_or_default(),
         timezone: tz.name().to_owned(),
+        provenance,
         body: post.body,
         first_comment: post.first_comment,
     })

@@ -1,6 +1,7 @@
 //! Workspaces: open and switch, create, members and invitations, activity, plan and usage.
 
 pub mod activity;
+pub mod ai;
 pub mod billing;
 pub mod create;
 pub mod invitations;
@@ -28,6 +29,9 @@ pub fn router() -> Router<AppState> {
         .route("/w/{wid}/members/{mid}/remove", post(members::remove))
         .route("/w/{wid}/leave", post(members::leave))
         .route("/w/{wid}/activity", get(activity::page))
+        .route("/w/{wid}/ai", get(ai::page))
+        .route("/w/{wid}/ai/switch", post(ai::switch))
+        .route("/w/{wid}/ai/brand", post(ai::save_brand))
         .route("/w/{wid}/billing", get(billing::page))
         .route("/w/{wid}/billing/checkout", post(billing::checkout))
         .route("/w/{wid}/billing/return", get(billing::returned))

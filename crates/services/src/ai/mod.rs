@@ -1,0 +1,325 @@
+//! The AI assistant: which provider the instance sends text to, whether a workspace has agreed
+//! to it, the brand profile every prompt carries ([`brand`]), and the composer's Write, Enhance
+//! and Suggest ([`assist`]), whose answers are fitted to each platform's limits ([`fit`]) before
+//! they are offered.
+//!
+//! AI exists only when the operator configured a provider (`[ai]`, or the simulator in sandbox
+//! mode). A workspace starts with it off: an owner or admin reads what is sent to whom (the
+//! [`Disclosure`], rendered from the configuration) and turns it on. What they agreed to is kept
+//! as the disclosure's fingerprint, so that a different provider, model or address counts as
+//! off until someone agrees again.
+//!
+//! What a provider receives is what the person submitted (a brief, the draft), the platforms'
+//! names and limits, and the workspace's brand profile: never an address, a member's name, a
+//! token or another workspace's data.
+
+pub mod assist;
+pub mod brand;
+pub mod fit;
+mod prompts;
+pub mod request;
+
+use crate::workspaces::{Membership, lock_as_member};
+use crate::{Result, ServiceError, Services, activity};
+use domain::Role;
+use providers::ai::{AiError, Moderator, TextGenerator};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use std::sync::Arc;
+use std::time::Duration;
+use store::entities::{user, workspace};
+
+/// The instance's text provider.
+#[derive(Clone)]
+pub struct Assistant {
+    pub generator: Arc<dyn TextGenerator>,
+    /// Checks prompts and suggestions (none: the server has no moderation endpoint).
+    pub moderator: Option<Arc<dyn Moderator>>,
+    pub disclosure: Disclosure,
+}
+
+/// What people are told about the provider, from the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disclosure {
+    /// `OpenAI`, or the operator's name for a compatible server.
+    pub provider: String,
+    pub model: String,
+    /// Where requests go: the base URL's origin (`https://api.openai.com`).
+    pub address: String,
+    /// The moderation model, when texts are checked.
+    pub moderation: Option<String>,
+}
+
+impl Disclosure {
+    /// What a workspace agrees to: provider, model and address. A change of any of them asks
+    /// for agreement again.
+    pub fn fingerprint(&self) -> String {
+        format!("{}|{}|{}", self.provider, self.model, self.address)
+    }
+
+    /// "OpenAI (gpt-4o-mini)".
+    pub fn label(&self) -> String {
+        format!("{} ({})", self.provider, self.model)
+    }
+
+    /// What the provider receives, one item per line, for the disclosure page and the README.
+    pub fn what_is_sent(&self) -> Vec<String> {
+        let mut sent = vec![
+            "The brief or the draft text you submit to AI Write, Enhance or Suggest, and the \
+             tone and length you choose."
+                .to_owned(),
+            "The names and text limits of the platforms the post is for.".to_owned(),
+            "This workspace's brand profile (name, what it does, audience, voice, words to use \
+             and to avoid, example posts)."
+                .to_owned(),
+        ];
+        if let Some(model) = &self.moderation {
+            sent.push(format!(
+                "The same text, and the suggestions before they are shown, to {}'s moderation \
+                 ({model}), which checks them for harmful content.",
+                self.provider
+            ));
+        }
+        sent
+    }
+
+    /// What the provider never receives.
+    pub fn never_sent() -> &'static [&'static str] {
+        &[
+            "e-mail addresses or the names of the workspace's members",
+            "passwords, sign-in sessions or the tokens of connected accounts",
+            "posts, files or data you did not submit, or anything of another workspace",
+        ]
+    }
+}
+
+/// Whether a workspace can use AI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AiState {
+    /// The instance has no AI provider: nothing AI is shown.
+    Unavailable,
+    /// Configured, but this workspace has not agreed (or agreed to another provider).
+    Off,
+    On,
+}
+
+impl Services {
+    /// Whether `ctx`'s workspace can use AI now (from the membership as it was read).
+    pub fn ai_state(&self, ctx: &Membership) -> AiState {
+        match &self.ai {
+            None => AiState::Unavailable,
+            Some(ai) => {
+                if ctx.workspace.ai_enabled_for.as_deref()
+                    == Some(ai.disclosure.fingerprint().as_str())
+                {
+                    AiState::On
+                } else {
+                    AiState::Off
+                }
+            }
+        }
+    }
+
+    /// Turns AI on (agreeing to the current provider) or off for the workspace. Owners and
+    /// admins only; logged.
+    pub async fn set_ai(&self, ctx: &Membership, actor: &user::Model, on: bool) -> Result<()> {
+        let ai = self.ai.as_ref().ok_or(ServiceError::NotFound)?;
+        let txn = store::begin_write(&self.db).await?;
+        let me = lock_as_member(&txn, ctx).await?;
+        if !Role::parse(&me.role).is_ok_and(|r| r.can_manage_members()) {
+            return Err(ServiceError::Forbidden(
+                "Only owners and admins can turn AI on or off for this workspace.".into(),
+            ));
+        }
+        let value = on.then(|| ai.disclosure.fingerprint());
+        workspace::Entity::update_many()
+            .col_expr(workspace::Column::AiEnabledFor, Expr::value(value))
+            .col_expr(workspace::Column::UpdatedAt, Expr::value(crate::now()))
+            .filter(workspace::Column::Id.eq(ctx.workspace.id))
+            .exec(&txn)
+            .await?;
+        let summary = if on {
+            format!("turned AI on: text goes to {}", ai.disclosure.label())
+        } else {
+            "turned AI off".to_owned()
+        };
+        activity::record(
+            &txn,
+            ctx.workspace_id(),
+            Some(actor),
+            activity::Entry {
+                action: if on { "ai.turned_on" } else { "ai.turned_off" },
+                object_type: "workspace",
+                object_id: Some(ctx.workspace.id),
+                summary,
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// The assistant, when AI is on for the workspace; otherwise a refusal that says why.
+    pub(crate) fn assistant_for(&self, ctx: &Membership) -> Result<&Assistant> {
+        let ai = self.ai.as_deref().ok_or(ServiceError::NotFound)?;
+        match self.ai_state(ctx) {
+            AiState::On => Ok(ai),
+            _ => Err(ServiceError::Forbidden(
+                "AI is off in this workspace. An owner or admin can turn it on on the \
+                 workspace's AI page."
+                    .into(),
+            )),
+        }
+    }
+}
+
+/// Where a post's text came from: the provider and model of a suggestion, and when it was
+/// taken.
+pub(crate) struct Provenance {
+    pub provider: String,
+    pub model: String,
+    pub accepted_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The provenance of generation `id` when it is `author`'s own in `ws` and one of its
+/// suggestions was taken (`None` otherwise: a stale or foreign id records nothing).
+pub(crate) async fn provenance<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    ws: domain::WorkspaceId,
+    author: &user::Model,
+    id: i64,
+) -> Result<Option<Provenance>> {
+    use store::entities::ai_generation;
+    Ok(ai_generation::Entity::find_by_id(id)
+        .filter(ai_generation::Column::WorkspaceId.eq(ws.0))
+        .filter(ai_generation::Column::UserId.eq(author.id))
+        .filter(ai_generation::Column::AcceptedAt.is_not_null())
+        .one(conn)
+        .await?
+        .map(|g| Provenance {
+            provider: g.provider,
+            model: g.model,
+            accepted_at: g.accepted_at,
+        }))
+}
+
+/// Where a post's text came from, for its page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostProvenance {
+    pub provider: String,
+    pub model: String,
+    /// Who took the suggestion (`None`: a former member).
+    pub accepted_by: Option<String>,
+    pub accepted_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl Services {
+    /// Where `post`'s text came from, when it came from an AI suggestion.
+    pub async fn post_provenance(
+        &self,
+        post: &store::entities::post::Model,
+    ) -> Result<Option<PostProvenance>> {
+        let (Some(provider), Some(model)) = (&post.ai_provider, &post.ai_model) else {
+            return Ok(None);
+        };
+        let accepted_by = match post.ai_accepted_by {
+            Some(id) => user::Entity::find_by_id(id)
+                .one(&self.db)
+                .await?
+                .map(|u| u.name),
+            None => None,
+        };
+        Ok(Some(PostProvenance {
+            provider: provider.clone(),
+            model: model.clone(),
+            accepted_by,
+            accepted_at: post.ai_accepted_at,
+        }))
+    }
+}
+
+/// How long the assistant's answers are kept: long enough to take a suggestion from a page
+/// left open; a post keeps its provenance itself.
+pub const GENERATIONS_KEPT: chrono::Duration = chrono::Duration::days(30);
+
+/// Deletes the assistant's answers older than [`GENERATIONS_KEPT`] (the daily retention run).
+pub(crate) async fn purge_generations<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<u64> {
+    use store::entities::ai_generation;
+    let res = ai_generation::Entity::delete_many()
+        .filter(ai_generation::Column::CreatedAt.lt(now - GENERATIONS_KEPT))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// The most a provider's "wait" is waited for in a request a person is waiting on; a longer
+/// one is told to them.
+const WAIT_AT_MOST: Duration = Duration::from_secs(3);
+
+/// Calls the provider, waiting once as told after a short rate limit.
+pub(crate) async fn complete(
+    ai: &Assistant,
+    request: &providers::ai::Request,
+) -> Result<providers::ai::Completion, AiError> {
+    match ai.generator.complete(request).await {
+        Err(AiError::RateLimited { retry_after }) if retry_after <= WAIT_AT_MOST => {
+            tokio::time::sleep(retry_after).await;
+            ai.generator.complete(request).await
+        }
+        other => other,
+    }
+}
+
+/// A provider's failure as the person reads it, shown next to `field`. Nothing was changed.
+pub(crate) fn failure(field: &'static str, err: AiError) -> ServiceError {
+    match err {
+        AiError::RateLimited { retry_after } => ServiceError::Unavailable(format!(
+            "The AI provider is busy and asks to wait {}. Nothing was changed; try again then.",
+            crate::human_wait(retry_after)
+        )),
+        AiError::Refused { reason } => ServiceError::invalid(
+            field,
+            format!(
+                "The AI provider refused this request: {reason} Change the text and try again."
+            ),
+        ),
+        AiError::ContextTooLong => ServiceError::invalid(
+            field,
+            "This is too long for the AI model. Shorten the text or the brand profile's \
+             examples and try again.",
+        ),
+        AiError::Truncated => ServiceError::Unavailable(
+            "The AI model stopped before finishing its answer. Try again, or ask for a shorter \
+             post."
+                .into(),
+        ),
+        AiError::Timeout => ServiceError::Unavailable(
+            "The AI provider did not answer in time. Nothing was changed; try again.".into(),
+        ),
+        AiError::Unavailable(why) => {
+            tracing::warn!(error = %why, "the AI provider could not be reached");
+            ServiceError::Unavailable(
+                "The AI provider could not be reached. Nothing was changed; try again later."
+                    .into(),
+            )
+        }
+        AiError::Credentials(why) => {
+            tracing::error!(error = %why, "the AI provider refused this instance's key");
+            ServiceError::Unavailable(
+                "The AI provider refused this instance's key. Tell the operator of this \
+                 instance."
+                    .into(),
+            )
+        }
+        AiError::Invalid(why) => {
+            tracing::warn!(error = %why, "the AI provider's answer could not be used");
+            ServiceError::Unavailable(
+                "The AI provider's answer could not be used. Nothing was changed; try again."
+                    .into(),
+            )
+        }
+    }
+}

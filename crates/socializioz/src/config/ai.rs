@@ -1,0 +1,166 @@
+//! `[ai]`: the text provider of the AI assistant. Absent, the product has no AI anywhere.
+//!
+//! ```toml
+//! [ai]
+//! base_url = "https://api.openai.com/v1"   # or any OpenAI-compatible server:
+//!                                           # http://localhost:11434/v1 (Ollama),
+//!                                           # http://localhost:8000/v1 (vLLM), LiteLLM's
+//! api_key = "sk-…"                          # none for a local server that takes no key
+//! model = "gpt-4o-mini"
+//! moderation_model = "omni-moderation-latest"  # default with OpenAI; "" turns it off
+//! name = "OpenAI"                           # what people are told (default: OpenAI, or the
+//!                                           # server's address)
+//! timeout_seconds = 60
+//! max_tokens_field = "max_completion_tokens"   # "max_tokens" for older and local servers
+//! ```
+//!
+//! With `serve --sandbox` and no `[ai]` section, AI is the built-in simulator's
+//! OpenAI-compatible API.
+
+use super::lenient::lenient_u64;
+use super::{ConfigError, Settings, err};
+use providers::ai::openai::{OPENAI_API, OpenAi, OpenAiConfig};
+use secrecy::SecretString;
+use serde::Deserialize;
+use services::ai::{Assistant, Disclosure};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// OpenAI's moderation model, used by default with OpenAI.
+pub const OPENAI_MODERATION: &str = "omni-moderation-latest";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AiSettings {
+    pub base_url: String,
+    pub api_key: Option<SecretString>,
+    pub model: String,
+    /// `None`: OpenAI's default with OpenAI, none elsewhere; `""`: none.
+    pub moderation_model: Option<String>,
+    pub name: Option<String>,
+    #[serde(deserialize_with = "lenient_u64")]
+    pub timeout_seconds: u64,
+    pub max_tokens_field: String,
+}
+
+impl Default for AiSettings {
+    fn default() -> Self {
+        AiSettings {
+            base_url: OPENAI_API.to_owned(),
+            api_key: None,
+            model: "gpt-4o-mini".to_owned(),
+            moderation_model: None,
+            name: None,
+            timeout_seconds: 60,
+            max_tokens_field: "max_completion_tokens".to_owned(),
+        }
+    }
+}
+
+/// `https://api.openai.com` of `https://api.openai.com/v1`.
+fn origin(url: &str) -> String {
+    url.split('/').take(3).collect::<Vec<_>>().join("/")
+}
+
+impl AiSettings {
+    fn is_openai(&self) -> bool {
+        origin(&self.base_url) == origin(OPENAI_API)
+    }
+
+    /// The checks of the section; each complaint says what to write.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        let url = self.base_url.trim();
+        let host = url
+            .strip_prefix("http://")
+            .or_else(|| url.strip_prefix("https://"))
+            .and_then(|rest| rest.split('/').next())
+            .unwrap_or_default();
+        if host.is_empty() || host.contains(char::is_whitespace) {
+            return Err(err(format!(
+                "ai.base_url is {url:?}; write the API's address with http:// or https://, such \
+                 as \"https://api.openai.com/v1\" or \"http://localhost:11434/v1\""
+            )));
+        }
+        if self.model.trim().is_empty() {
+            return Err(err(
+                "ai.model is empty; name the model, such as \"gpt-4o-mini\" or \"llama3.1\"",
+            ));
+        }
+        if self.is_openai() && self.api_key.is_none() {
+            return Err(err(
+                "ai.api_key is missing: OpenAI needs an API key (or set ai.base_url to a local \
+                 server that takes none)",
+            ));
+        }
+        if !(1..=600).contains(&self.timeout_seconds) {
+            return Err(err("ai.timeout_seconds must be between 1 and 600"));
+        }
+        if !["max_completion_tokens", "max_tokens"].contains(&self.max_tokens_field.as_str()) {
+            return Err(err(
+                "ai.max_tokens_field must be \"max_completion_tokens\" (OpenAI) or \
+                 \"max_tokens\" (older and local servers)",
+            ));
+        }
+        Ok(())
+    }
+
+    fn moderation(&self) -> Option<String> {
+        match &self.moderation_model {
+            Some(m) if m.trim().is_empty() => None,
+            Some(m) => Some(m.trim().to_owned()),
+            None if self.is_openai() => Some(OPENAI_MODERATION.to_owned()),
+            None => None,
+        }
+    }
+
+    /// The assistant these settings describe.
+    pub fn assistant(&self) -> Result<Assistant, ConfigError> {
+        self.check()?;
+        let provider = match &self.name {
+            Some(name) if !name.trim().is_empty() => name.trim().to_owned(),
+            _ if self.is_openai() => "OpenAI".to_owned(),
+            _ => format!("the AI server at {}", origin(&self.base_url)),
+        };
+        let moderation = self.moderation();
+        let adapter = Arc::new(OpenAi::new(OpenAiConfig {
+            base_url: self.base_url.trim().to_owned(),
+            api_key: self.api_key.clone(),
+            model: self.model.trim().to_owned(),
+            moderation_model: moderation.clone(),
+            name: provider.clone(),
+            timeout: Duration::from_secs(self.timeout_seconds),
+            legacy_max_tokens: self.max_tokens_field == "max_tokens",
+        }));
+        Ok(Assistant {
+            generator: adapter.clone(),
+            moderator: moderation
+                .is_some()
+                .then_some(adapter as Arc<dyn providers::ai::Moderator>),
+            disclosure: Disclosure {
+                provider,
+                model: self.model.trim().to_owned(),
+                address: origin(self.base_url.trim()),
+                moderation,
+            },
+        })
+    }
+
+    /// The sandbox's AI: the simulator's OpenAI-compatible API at `api` (its loopback address).
+    pub fn simulated(api: &str) -> AiSettings {
+        AiSettings {
+            base_url: format!("{}/openai/v1", api.trim_end_matches('/')),
+            api_key: Some("sk-sandbox".to_owned().into()),
+            model: "sim-writer-1".to_owned(),
+            moderation_model: Some(OPENAI_MODERATION.to_owned()),
+            name: Some("Simulated AI (sandbox)".to_owned()),
+            ..AiSettings::default()
+        }
+    }
+}
+
+impl Settings {
+    /// The AI assistant of the `[ai]` section (none without one).
+    pub fn ai(&self) -> Result<Option<Assistant>, ConfigError> {
+        self.ai.as_ref().map(AiSettings::assistant).transpose()
+    }
+}
