@@ -16,7 +16,7 @@ use crate::workspaces::Membership;
 use crate::{Result, ServiceError, Services};
 use domain::Platform;
 use domain::plans::{Feature, Limit};
-use providers::ai::{AiError, Message, Output, Request, Usage};
+use providers::ai::{AiError, Chunk, Message, Output, Request, Usage};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -72,6 +72,132 @@ pub struct Accepted {
     pub suggestion: Suggestion,
 }
 
+/// A piece of a streamed answer of Assist.
+#[derive(Debug)]
+pub enum Streamed {
+    /// More of the text as the model writes it (before it is fitted and checked).
+    Text(String),
+    /// The suggestions, as [`Services::assist`] returns them.
+    Done(Offer),
+    Failed(ServiceError),
+}
+
+/// A request that passed the checks, with what its prompts need.
+struct Prepared {
+    ai: std::sync::Arc<Assistant>,
+    request: AssistRequest,
+    brand: super::brand::BrandProfile,
+    user_text: String,
+}
+
+impl Prepared {
+    fn first_messages(&self) -> Vec<Message> {
+        vec![
+            Message::system(prompts::system(&self.request, &self.brand)),
+            Message::user(&self.user_text),
+        ]
+    }
+
+    /// The suggestions of the action; `first` is the model's first answer when it was already
+    /// received (streamed).
+    async fn suggestions(
+        &self,
+        first: Option<providers::ai::Completion>,
+        spent: &mut Spent,
+    ) -> Result<Vec<Suggestion>> {
+        match self.request.action {
+            Action::Write | Action::Enhance => Ok(vec![one_text(self, first, spent).await?]),
+            Action::Suggest => suggest(self, spent).await,
+        }
+    }
+
+    /// The first answer of Write or Enhance, streamed: its text is sent on `tx` as it comes.
+    async fn stream_first(
+        &self,
+        tx: &tokio::sync::mpsc::Sender<Streamed>,
+    ) -> Result<providers::ai::Completion> {
+        let field = self.request.field();
+        let request = request_for(&self.request, self.first_messages());
+        let mut pieces = match self.ai.generator.stream(&request).await {
+            Err(AiError::RateLimited { retry_after }) if retry_after <= super::WAIT_AT_MOST => {
+                tokio::time::sleep(retry_after).await;
+                self.ai.generator.stream(&request).await
+            }
+            other => other,
+        }
+        .map_err(|e| failure(field, e))?;
+        let mut raw = String::new();
+        let mut shown = 0;
+        while let Some(piece) = pieces.recv().await {
+            match piece.map_err(|e| failure(field, e))? {
+                Chunk::Text(text) => {
+                    raw.push_str(&text);
+                    let so_far = partial_text(&raw);
+                    if so_far.len() > shown {
+                        let _ = tx.send(Streamed::Text(so_far[shown..].to_owned())).await;
+                        shown = so_far.len();
+                    }
+                }
+                Chunk::Done(completion) => return Ok(completion),
+            }
+        }
+        Err(failure(
+            field,
+            AiError::Invalid("the stream ended without an answer".into()),
+        ))
+    }
+}
+
+/// The part of the `text` property's value that has arrived, from the start of a JSON object
+/// still being written (`{"text": "Fresh bre`): escapes decoded, an escape cut in half left
+/// for the next piece.
+fn partial_text(json: &str) -> String {
+    let Some(key) = json.find("\"text\"") else {
+        return String::new();
+    };
+    let rest = json[key + 6..].trim_start();
+    let Some(rest) = rest.strip_prefix(':') else {
+        return String::new();
+    };
+    let Some(rest) = rest.trim_start().strip_prefix('"') else {
+        return String::new();
+    };
+    let mut out = String::new();
+    let mut chars = rest.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => break,
+            '\\' => {
+                let decoded = match chars.next() {
+                    Some('n') => '\n',
+                    Some('t') => '\t',
+                    Some('r') => '\r',
+                    Some('b' | 'f') => ' ',
+                    Some('u') => {
+                        let hex: String = chars.by_ref().take(4).collect();
+                        match u32::from_str_radix(&hex, 16)
+                            .ok()
+                            .filter(|_| hex.len() == 4)
+                        {
+                            // A surrogate half waits for the whole answer to be read.
+                            Some(n) => match char::from_u32(n) {
+                                Some(c) => c,
+                                None => break,
+                            },
+                            None => break,
+                        }
+                    }
+                    Some(other) => other,
+                    None => break,
+                };
+                out.push(decoded);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Tokens used by the calls of one request.
 #[derive(Default)]
 struct Spent {
@@ -97,6 +223,54 @@ impl Services {
         author: &user::Model,
         input: &AssistRequest,
     ) -> Result<Offer> {
+        let prepared = self.prepare(ctx, input).await?;
+        let mut spent = Spent::default();
+        let suggestions = prepared.suggestions(None, &mut spent).await;
+        self.finish(ctx, author, &prepared, suggestions, spent)
+            .await
+    }
+
+    /// [`Services::assist`], with the text of Write and Enhance sent piece by piece as the
+    /// model writes it, then the offer (fitted and checked like any other). What is refused
+    /// before the provider is asked (input, plan, moderation) is the error returned here.
+    #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id, action = input.action.slug()))]
+    pub async fn assist_stream(
+        &self,
+        ctx: &Membership,
+        author: &user::Model,
+        input: &AssistRequest,
+    ) -> Result<tokio::sync::mpsc::Receiver<Streamed>> {
+        let prepared = self.prepare(ctx, input).await?;
+        let (tx, rx) = tokio::sync::mpsc::channel(64);
+        let (services, ctx, author) = (self.clone(), ctx.clone(), author.clone());
+        tokio::spawn(async move {
+            let mut spent = Spent::default();
+            let suggestions = match prepared.request.action {
+                Action::Suggest => prepared.suggestions(None, &mut spent).await,
+                Action::Write | Action::Enhance => match prepared.stream_first(&tx).await {
+                    Ok(first) => {
+                        spent.add(&first);
+                        prepared.suggestions(Some(first), &mut spent).await
+                    }
+                    Err(err) => Err(err),
+                },
+            };
+            let last = match services
+                .finish(&ctx, &author, &prepared, suggestions, spent)
+                .await
+            {
+                Ok(offer) => Streamed::Done(offer),
+                Err(err) => Streamed::Failed(err),
+            };
+            // The person may have left; what was made is kept and counted all the same.
+            let _ = tx.send(last).await;
+        });
+        Ok(rx)
+    }
+
+    /// The checks before the provider is asked: AI on, the person may write, the plan allows
+    /// it, the input fits, and the provider's moderation passes the text.
+    async fn prepare(&self, ctx: &Membership, input: &AssistRequest) -> Result<Prepared> {
         let ai = self.assistant_for(ctx)?;
         if !ctx.role.can_publish() {
             return Err(ServiceError::Forbidden(
@@ -111,27 +285,57 @@ impl Services {
         self.entitle(&self.db, ws, Need::More(Limit::AiTokens, 1))
             .await?;
         let request = input.checked()?;
-        let field = request.field();
         let user_text = prompts::user(&request);
-        moderate(ai, field, std::slice::from_ref(&user_text)).await?;
+        moderate(ai, request.field(), std::slice::from_ref(&user_text)).await?;
         let brand = super::brand::profile_of(&self.db, ws).await?.0;
-        let mut spent = Spent::default();
-        let suggestions = match request.action {
-            Action::Write | Action::Enhance => {
-                vec![one_text(ai, &request, &brand, &user_text, &mut spent).await?]
-            }
-            Action::Suggest => suggest(ai, &request, &brand, &user_text, &mut spent).await?,
+        Ok(Prepared {
+            ai: ai.clone(),
+            request,
+            brand,
+            user_text,
+        })
+    }
+
+    /// Moderates the suggestions, keeps them as a generation and counts the tokens spent (also
+    /// those of a request that failed after the provider answered).
+    async fn finish(
+        &self,
+        ctx: &Membership,
+        author: &user::Model,
+        prepared: &Prepared,
+        suggestions: Result<Vec<Suggestion>>,
+        spent: Spent,
+    ) -> Result<Offer> {
+        let ai = &prepared.ai;
+        let suggestions = match suggestions {
+            Ok(suggestions) => moderated(ai, prepared.request.field(), suggestions).await,
+            Err(err) => Err(err),
         };
-        let suggestions = moderated(ai, field, suggestions).await?;
+        let ws = ctx.workspace_id();
         let tokens = spent.usage.prompt_tokens + spent.usage.completion_tokens;
-        let model = spent.model.unwrap_or_else(|| ai.disclosure.model.clone());
+        let model = spent
+            .model
+            .clone()
+            .unwrap_or_else(|| ai.disclosure.model.clone());
         let now = crate::now();
         let txn = store::begin_write(&self.db).await?;
+        // Counted whatever the plan: the billing page shows it when plans are on.
+        if tokens > 0 {
+            let month = month_of(&txn, ws, now).await?;
+            count_up(&txn, ws, Limit::AiTokens, &month, tokens, now).await?;
+        }
+        let suggestions = match suggestions {
+            Ok(suggestions) => suggestions,
+            Err(err) => {
+                txn.commit().await?;
+                return Err(err);
+            }
+        };
         let row =
             ai_generation::ActiveModel {
                 workspace_id: Set(ws.0),
                 user_id: Set(author.id),
-                kind: Set(request.action.slug().to_owned()),
+                kind: Set(prepared.request.action.slug().to_owned()),
                 provider: Set(ai.disclosure.provider.clone()),
                 model: Set(model.clone()),
                 prompt_tokens: Set(i64::try_from(spent.usage.prompt_tokens).unwrap_or(i64::MAX)),
@@ -146,9 +350,6 @@ impl Services {
             }
             .insert(&txn)
             .await?;
-        // Counted whatever the plan: the billing page shows it when plans are on.
-        let month = month_of(&txn, ws, now).await?;
-        count_up(&txn, ws, Limit::AiTokens, &month, tokens, now).await?;
         txn.commit().await?;
         tracing::info!(
             generation = row.id,
@@ -243,22 +444,28 @@ fn text_in(json: Option<&Value>, key: &str) -> Result<String, AiError> {
 }
 
 /// Write and Enhance: one text for every platform, asked again shorter when it is over the
-/// strictest limit, then cut to fit.
+/// strictest limit, then cut to fit. `first` is the first answer when it was already received.
 async fn one_text(
-    ai: &Assistant,
-    request: &AssistRequest,
-    brand: &super::brand::BrandProfile,
-    user_text: &str,
+    prepared: &Prepared,
+    mut first: Option<providers::ai::Completion>,
     spent: &mut Spent,
 ) -> Result<Suggestion> {
+    let (ai, request) = (&*prepared.ai, &prepared.request);
     let field = request.field();
-    let mut messages = vec![
-        Message::system(prompts::system(request, brand)),
-        Message::user(user_text),
-    ];
+    let mut messages = prepared.first_messages();
     let mut text = String::new();
     for attempt in 0..2 {
-        let answer = match complete(ai, &request_for(request, messages.clone())).await {
+        let answer = match first.take() {
+            Some(answer) => Ok(answer),
+            None => {
+                let answer = complete(ai, &request_for(request, messages.clone())).await;
+                if let Ok(answer) = &answer {
+                    spent.add(answer);
+                }
+                answer
+            }
+        };
+        let answer = match answer {
             // An answer cut off at the limit is asked again, shorter, once.
             Err(AiError::Truncated) if attempt == 0 => {
                 messages.push(Message::user(
@@ -268,7 +475,6 @@ async fn one_text(
             }
             other => other.map_err(|e| failure(field, e))?,
         };
-        spent.add(&answer);
         text = text_in(answer.json.as_ref(), "text").map_err(|e| failure(field, e))?;
         match fit::over(&request.platforms, &text) {
             None => {
@@ -301,21 +507,15 @@ async fn one_text(
 
 /// AI Suggest: hashtags that fit after the text, a first comment, and a version per platform,
 /// each fitted to its platform.
-async fn suggest(
-    ai: &Assistant,
-    request: &AssistRequest,
-    brand: &super::brand::BrandProfile,
-    user_text: &str,
-    spent: &mut Spent,
-) -> Result<Vec<Suggestion>> {
+async fn suggest(prepared: &Prepared, spent: &mut Spent) -> Result<Vec<Suggestion>> {
+    let request = &prepared.request;
     let field = request.field();
-    let messages = vec![
-        Message::system(prompts::system(request, brand)),
-        Message::user(user_text),
-    ];
-    let answer = complete(ai, &request_for(request, messages))
-        .await
-        .map_err(|e| failure(field, e))?;
+    let answer = complete(
+        &prepared.ai,
+        &request_for(request, prepared.first_messages()),
+    )
+    .await
+    .map_err(|e| failure(field, e))?;
     spent.add(&answer);
     let json = answer.json.as_ref();
     let mut out = Vec::new();
@@ -433,4 +633,25 @@ async fn moderated(
         ));
     }
     Ok(kept)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::partial_text;
+
+    #[test]
+    fn the_text_so_far_is_read_from_a_json_object_being_written() {
+        assert_eq!(partial_text(""), "");
+        assert_eq!(partial_text("{\"te"), "");
+        assert_eq!(partial_text("{\"text\": \"Fresh"), "Fresh");
+        assert_eq!(
+            partial_text("{\"text\":\"a\\nb \\\"c\\\" \\u00e9"),
+            "a\nb \"c\" é"
+        );
+        // An escape cut in half waits for the rest.
+        assert_eq!(partial_text("{\"text\":\"ab\\u00"), "ab");
+        assert_eq!(partial_text("{\"text\":\"ab\\"), "ab");
+        assert_eq!(partial_text("{\"text\":\"done\"}"), "done");
+        assert_eq!(partial_text("{\"text\":\"مرحبا"), "مرحبا");
+    }
 }

@@ -160,8 +160,8 @@ impl Services {
     }
 
     /// The assistant, when AI is on for the workspace; otherwise a refusal that says why.
-    pub(crate) fn assistant_for(&self, ctx: &Membership) -> Result<&Assistant> {
-        let ai = self.ai.as_deref().ok_or(ServiceError::NotFound)?;
+    pub(crate) fn assistant_for(&self, ctx: &Membership) -> Result<&Arc<Assistant>> {
+        let ai = self.ai.as_ref().ok_or(ServiceError::NotFound)?;
         match self.ai_state(ctx) {
             AiState::On => Ok(ai),
             _ => Err(ServiceError::Forbidden(
@@ -257,7 +257,7 @@ pub(crate) async fn purge_generations<C: sea_orm::ConnectionTrait>(
 
 /// The most a provider's "wait" is waited for in a request a person is waiting on; a longer
 /// one is told to them.
-const WAIT_AT_MOST: Duration = Duration::from_secs(3);
+pub(crate) const WAIT_AT_MOST: Duration = Duration::from_secs(3);
 
 /// Calls the provider, waiting once as told after a short rate limit.
 pub(crate) async fn complete(

@@ -6,6 +6,7 @@
 //! whole session (no address, no member's name, no token, no other workspace).
 
 use crate::both_backends;
+use crate::browser::{run_in, wait_until};
 use crate::fixtures::owner_with_workspace;
 use crate::helpers::{Backend, Client, TestApp, spawn_app, spawn_app_with};
 use domain::Platform;
@@ -25,6 +26,7 @@ both_backends!(
     the_plan_gates_assist_and_counts_its_tokens,
     the_brand_profile_is_edited_by_managers_and_read_by_members,
     the_provider_receives_only_what_was_submitted,
+    assist_streams_the_text_then_the_suggestions,
 );
 
 const ADA: &str = "ada@example.com";
@@ -959,4 +961,192 @@ async fn the_provider_receives_only_what_was_submitted(backend: Backend) {
     }
     // What was submitted did go.
     assert!(sent.contains("Rye bread") && sent.contains("Brand name: Crumb"));
+}
+
+/// The events of a server-sent event stream: (name, data as JSON).
+fn events_of(body: &str) -> Vec<(String, Value)> {
+    body.split("\n\n")
+        .filter(|block| !block.trim().is_empty())
+        .map(|block| {
+            let mut name = String::new();
+            let mut data = String::new();
+            for line in block.lines() {
+                if let Some(n) = line.strip_prefix("event: ") {
+                    name = n.to_owned();
+                } else if let Some(d) = line.strip_prefix("data: ") {
+                    data.push_str(d);
+                }
+            }
+            (name, serde_json::from_str(&data).unwrap())
+        })
+        .collect()
+}
+
+async fn assist_streams_the_text_then_the_suggestions(backend: Backend) {
+    let Some(s) = studio(backend).await else {
+        return;
+    };
+    let (ada, ws, x, _) = with_ai_on(&s).await;
+    let x = x.to_string();
+    let path = format!("/w/{ws}/posts/assist");
+    let res = ada
+        .submit(
+            &path,
+            &[
+                ("account", &x),
+                ("action", "assist-write"),
+                (
+                    "assist_topic",
+                    "Fresh rye bread on Saturday, from the wood oven",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let events = events_of(&res.text().await.unwrap());
+    let (last, pieces) = events.split_last().unwrap();
+    assert_eq!(last.0, "done", "{events:?}");
+    assert!(pieces.len() > 1, "the text came in pieces: {events:?}");
+    assert!(pieces.iter().all(|(name, _)| name == "text"));
+    let streamed: String = pieces
+        .iter()
+        .map(|(_, data)| data["text"].as_str().unwrap())
+        .collect();
+    let (generation, offer) = last_offer(&s.app).await;
+    assert_eq!(
+        streamed,
+        offer[0]["text"].as_str().unwrap(),
+        "what streamed is what is offered"
+    );
+    assert_eq!(last.1["generation"], generation);
+    let html = last.1["html"].as_str().unwrap();
+    assert!(html.contains(&format!("value=\"use-{generation}-0\"")));
+    assert!(html.contains("dir=\"auto\""));
+    assert_eq!(chats(&s.sim)[0]["stream"], true, "asked as a stream");
+    // Over the limit: the streamed draft is replaced by the fitted suggestion.
+    let res = ada
+        .submit(
+            &path,
+            &[
+                ("account", &x),
+                ("action", "assist-write"),
+                ("assist_topic", "[[too-long]] Rye bread"),
+            ],
+        )
+        .await;
+    let events = events_of(&res.text().await.unwrap());
+    assert_eq!(events.last().unwrap().0, "done");
+    let (_, offer) = last_offer(&s.app).await;
+    assert!(domain::content::check(Platform::X, offer[0]["text"].as_str().unwrap()).is_ok());
+    // Refused before anything is sent: a JSON message with the form's status.
+    let calls = s.sim.openai_calls();
+    let res = ada
+        .submit(&path, &[("account", &x), ("action", "assist-write")])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refusal: Value = res.json().await.unwrap();
+    assert_eq!(refusal["field"], "assist_topic");
+    assert_eq!(refusal["message"], "Write what the post should be about.");
+    assert_eq!(s.sim.openai_calls(), calls);
+    // A failure after the stream began arrives as its last event.
+    s.sim
+        .openai_fail_next(OpenAiOp::Chat, sim::Fault::ServerError);
+    let res = ada
+        .submit(
+            &path,
+            &[
+                ("account", &x),
+                ("action", "assist-write"),
+                ("assist_topic", "Rye"),
+            ],
+        )
+        .await;
+    let status = res.status();
+    let body = res.text().await.unwrap();
+    // A provider that fails before answering fails the stream's start.
+    assert!(
+        status == StatusCode::OK && body.contains("event: failed")
+            || status == StatusCode::SERVICE_UNAVAILABLE,
+        "{status}: {body}"
+    );
+    assert!(body.contains("could not be reached"), "{body}");
+    // Suggest streams no text, only its suggestions.
+    let res = ada
+        .submit(
+            &path,
+            &[
+                ("body", "Rye bread today"),
+                ("account", &x),
+                ("action", "assist-suggest"),
+            ],
+        )
+        .await;
+    let events = events_of(&res.text().await.unwrap());
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].0, "done");
+}
+
+// In the browser, with its script: AI Write streams into the page, "Use this" puts the
+// suggestion in the text, and the saved post says where its text came from.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assist_in_the_browser_from_brief_to_saved_post() {
+    let Some(s) = studio(Backend::Sqlite).await else {
+        return;
+    };
+    let (_, ws, x, _) = with_ai_on(&s).await;
+    // The simulator serves until the end of the test.
+    let Studio {
+        app,
+        sim: _sim,
+        _running,
+    } = s;
+    run_in(app, "assist", true, async |b, app| {
+        b.log_in(&app.address, ADA, "Acme").await?;
+        b.goto(&format!("{}/w/{ws}/posts/new", app.address)).await?;
+        b.wait_for_heading("New post").await?;
+        b.click(&format!("input[name=account][value='{x}']"))
+            .await?;
+        b.fill("#f-assist_topic", "Fresh rye bread on Saturday")
+            .await?;
+        b.click("#assist-write").await?;
+        wait_until(
+            b,
+            "return document.querySelector('#suggestions .suggestion-text') !== null",
+        )
+        .await?;
+        let url = b.url().await?;
+        anyhow::ensure!(
+            url.ends_with("/posts/new"),
+            "streamed, not a round trip: {url}"
+        );
+        let suggested = b.text("#suggestions .suggestion-text").await?;
+        anyhow::ensure!(suggested.contains("Fresh rye bread"), "{suggested}");
+        b.screenshot("suggested").await?;
+        b.click("#suggestions button[value^='use-']").await?;
+        b.wait_for_heading("New post").await?;
+        let body = b
+            .eval("return document.getElementById('f-body').value")
+            .await?;
+        anyhow::ensure!(
+            body.as_str() == Some(suggested.as_str()),
+            "the text is {body}"
+        );
+        b.click("button[name=action][value=draft]").await?;
+        b.wait_for_heading("Post").await?;
+        let provenance = b.text("#provenance").await?;
+        anyhow::ensure!(
+            provenance
+                .contains("Text suggested by AI: Test AI (sim-writer-1), taken by Ada Lovelace"),
+            "{provenance}"
+        );
+        b.screenshot("saved").await?;
+        Ok(())
+    })
+    .await;
 }

@@ -12,6 +12,7 @@ pub fn router() -> Router<AppState> {
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
         .route("/static/composer.js", get(composer_js))
+        .route("/static/assist.js", get(assist_js))
         .route("/static/export.js", get(export_js))
         .route("/static/post.js", get(post_js))
         .route("/favicon.svg", get(favicon_svg))
@@ -21,6 +22,7 @@ pub fn router() -> Router<AppState> {
 const CSS: &str = include_str!("../../static/app.css");
 const JS: &str = include_str!("../../static/app.js");
 const COMPOSER_JS: &str = include_str!("../../static/composer.js");
+const ASSIST_JS: &str = include_str!("../../static/assist.js");
 const EXPORT_JS: &str = include_str!("../../static/export.js");
 const POST_JS: &str = include_str!("../../static/post.js");
 const FAVICON_SVG: &str = include_str!("../../static/favicon.svg");
@@ -44,6 +46,10 @@ pub async fn js() -> impl IntoResponse {
 
 pub async fn composer_js() -> impl IntoResponse {
     script(COMPOSER_JS)
+}
+
+pub async fn assist_js() -> impl IntoResponse {
+    script(ASSIST_JS)
 }
 
 pub async fn export_js() -> impl IntoResponse {

@@ -126,6 +126,32 @@ pub struct SuggestionView {
     note: Option<String>,
 }
 
+impl From<services::ai::assist::Offer> for OfferView {
+    fn from(o: services::ai::assist::Offer) -> Self {
+        OfferView {
+            generation: o.generation,
+            provider: o.provider,
+            model: o.model,
+            items: o
+                .suggestions
+                .into_iter()
+                .map(|s| SuggestionView {
+                    label: s.target.label(),
+                    text: s.text,
+                    note: s.note,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The suggestions alone, for the streamed answer (the same markup as in the composer).
+#[derive(Template)]
+#[template(path = "posts/suggestions.html")]
+pub struct SuggestionsFragment {
+    offer: OfferView,
+}
+
 impl ComposerPage {
     /// Whether `media` is among the files chosen for `account` only.
     fn account_has(&self, account: &i64, media: &i64) -> bool {
@@ -197,20 +223,7 @@ async fn assist_panel(
             .offer(&m.membership, &m.auth.user, id)
             .await
             .ok()
-            .map(|o| OfferView {
-                generation: o.generation,
-                provider: o.provider,
-                model: o.model,
-                items: o
-                    .suggestions
-                    .into_iter()
-                    .map(|s| SuggestionView {
-                        label: s.target.label(),
-                        text: s.text,
-                        note: s.note,
-                    })
-                    .collect(),
-            }),
+            .map(OfferView::from),
         _ => None,
     };
     Ok(Some(AssistPanel {
@@ -598,6 +611,125 @@ async fn platforms_for(
         .collect())
 }
 
+/// What Assist is asked, from the composer's form (`kind`: `write`, `enhance` or `suggest`).
+async fn assist_request(
+    state: &AppState,
+    m: &WorkspaceMember,
+    values: &Values,
+    kind: &str,
+) -> AppResult<AssistRequest> {
+    Ok(AssistRequest {
+        action: Action::parse(kind).ok_or(AppError::NotFound)?,
+        topic: values.assist.topic.clone(),
+        tone: values.assist.tone,
+        length: values.assist.length,
+        call_to_action: values.assist.cta.clone(),
+        text: values.body.clone(),
+        platforms: platforms_for(state, m, values).await?,
+    })
+}
+
+/// Assist for `assist.js`: the same form, answered as server-sent events: `text` (the text so
+/// far, piece by piece, for Write and Enhance), then `done` (the suggestions' markup, as in the
+/// composer) or `failed` (a message). A refusal before the provider is asked is a JSON
+/// `{field, message}` with the status the form would have.
+pub async fn assist_stream(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    body: Bytes,
+) -> AppResult {
+    use axum::response::IntoResponse;
+    let form = FormPairs::parse(&body);
+    let values = Values {
+        body: form.get("body").to_owned(),
+        chosen: form
+            .all("account")
+            .filter_map(|id| id.parse::<i64>().ok())
+            .map(|id| (id, String::new()))
+            .collect(),
+        assist: Brief::from_form(&form),
+        ..Default::default()
+    };
+    let kind = form
+        .get("action")
+        .strip_prefix("assist-")
+        .unwrap_or_default();
+    let request = assist_request(&state, &m, &values, kind).await?;
+    let events = match state
+        .services
+        .assist_stream(&m.membership, &m.auth.user, &request)
+        .await
+    {
+        Ok(events) => events,
+        Err(err) => {
+            let mut errors = FieldErrors::new();
+            let status = assist_refusal(&mut errors, err)?;
+            let (field, message) = errors
+                .all()
+                .first()
+                .map(|(f, m)| (f.to_string(), m.to_string()))
+                .unwrap_or_default();
+            return Ok((
+                status,
+                axum::Json(serde_json::json!({"field": field, "message": message})),
+            )
+                .into_response());
+        }
+    };
+    let stream = futures_util::stream::unfold(events, |mut events| async move {
+        let event = events.recv().await?;
+        let (name, data) = match event {
+            services::ai::assist::Streamed::Text(text) => {
+                ("text", serde_json::json!({"text": text}))
+            }
+            services::ai::assist::Streamed::Done(offer) => {
+                let generation = offer.generation;
+                let html = SuggestionsFragment {
+                    offer: OfferView::from(offer),
+                }
+                .render()
+                .unwrap_or_default();
+                (
+                    "done",
+                    serde_json::json!({"generation": generation, "html": html}),
+                )
+            }
+            services::ai::assist::Streamed::Failed(err) => {
+                let mut errors = FieldErrors::new();
+                let message = match assist_refusal(&mut errors, err) {
+                    Ok(_) => errors
+                        .all()
+                        .first()
+                        .map(|(_, m)| m.to_string())
+                        .unwrap_or_default(),
+                    Err(_) => "Assist could not answer. Nothing was changed; try again.".to_owned(),
+                };
+                ("failed", serde_json::json!({"message": message}))
+            }
+        };
+        let chunk = format!("event: {name}\ndata: {data}\n\n");
+        Some((
+            Ok::<_, std::convert::Infallible>(bytes::Bytes::from(chunk)),
+            events,
+        ))
+    });
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/event-stream; charset=utf-8",
+            ),
+            (axum::http::header::CACHE_CONTROL, "no-store"),
+            (
+                axum::http::HeaderName::from_static("x-accel-buffering"),
+                "no",
+            ),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response())
+}
+
 /// AI Write, Enhance or Suggest: the composer again, with the suggestions (nothing saved).
 async fn assist(
     state: AppState,
@@ -606,16 +738,7 @@ async fn assist(
     mut values: Values,
     kind: &str,
 ) -> AppResult {
-    let action = Action::parse(kind).ok_or(AppError::NotFound)?;
-    let request = AssistRequest {
-        action,
-        topic: values.assist.topic.clone(),
-        tone: values.assist.tone,
-        length: values.assist.length,
-        call_to_action: values.assist.cta.clone(),
-        text: values.body.clone(),
-        platforms: platforms_for(&state, &m, &values).await?,
-    };
+    let request = assist_request(&state, &m, &values, kind).await?;
     let mut errors = FieldErrors::new();
     let status = match state
         .services

@@ -21,6 +21,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/w/{wid}/posts", get(list::page).post(compose::create))
         .route("/w/{wid}/posts/new", get(compose::new_form))
+        .route("/w/{wid}/posts/assist", post(compose::assist_stream))
         .route(
             "/w/{wid}/posts/{pid}",
             get(show::page).post(compose::update),
