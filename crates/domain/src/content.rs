@@ -256,25 +256,33 @@ pub fn x_weighted_length(text: &str) -> usize {
     total
 }
 
-/// Counts `#tag` hashtags: a `#` at the start of the text or after a character that is not a
-/// letter, digit or underscore (whitespace, punctuation, an emoji), followed by at least one
-/// letter, digit or underscore, not all of them digits. `#1` and `a#b` are not hashtags;
-/// `#über` and `#東京` are.
+/// Counts `#tag` hashtags (see [`hashtag_spans`]).
 pub fn hashtag_count(text: &str) -> usize {
-    let chars: Vec<char> = text.chars().collect();
-    (0..chars.len())
-        .filter(|&at| {
-            if chars[at] != '#' || (at > 0 && is_tag_char(chars[at - 1])) {
-                return false;
-            }
-            let body: Vec<char> = chars[at + 1..]
-                .iter()
-                .copied()
-                .take_while(|&c| is_tag_char(c))
-                .collect();
-            !body.is_empty() && !body.iter().all(|c| c.is_numeric())
-        })
-        .count()
+    hashtag_spans(text).len()
+}
+
+/// Where the `#tag` hashtags are, as byte ranges from the `#`: a `#` at the start of the text
+/// or after a character that is not a letter, digit or underscore (whitespace, punctuation, an
+/// emoji), followed by at least one letter, digit or underscore, not all of them digits. `#1`
+/// and `a#b` are not hashtags; `#über` and `#東京` are.
+pub fn hashtag_spans(text: &str) -> Vec<std::ops::Range<usize>> {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut spans = Vec::new();
+    for (i, &(at, c)) in chars.iter().enumerate() {
+        if c != '#' || (i > 0 && is_tag_char(chars[i - 1].1)) {
+            continue;
+        }
+        let body: Vec<char> = chars[i + 1..]
+            .iter()
+            .map(|(_, c)| *c)
+            .take_while(|&c| is_tag_char(c))
+            .collect();
+        if !body.is_empty() && !body.iter().all(|c| c.is_numeric()) {
+            let end = at + 1 + body.iter().map(|c| c.len_utf8()).sum::<usize>();
+            spans.push(at..end);
+        }
+    }
+    spans
 }
 
 /// Letters, digits (any script) and the underscore make up a hashtag.

@@ -223,6 +223,31 @@ pub(crate) async fn count_up<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Takes `amount` back from a monthly counter (what was reserved and not used), never below 0.
+pub(crate) async fn count_down<C: ConnectionTrait>(
+    conn: &C,
+    ws: WorkspaceId,
+    limit: Limit,
+    month: &str,
+    amount: u64,
+) -> Result<()> {
+    let amount = i64::try_from(amount).unwrap_or(i64::MAX);
+    let count = Expr::col((plan_usage::Entity, plan_usage::Column::Count));
+    plan_usage::Entity::update_many()
+        .col_expr(
+            plan_usage::Column::Count,
+            Expr::case(count.clone().gte(amount), count.clone().sub(amount))
+                .finally(0)
+                .into(),
+        )
+        .filter(plan_usage::Column::WorkspaceId.eq(ws.0))
+        .filter(plan_usage::Column::Month.eq(month))
+        .filter(plan_usage::Column::Counter.eq(limit.key()))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
 /// Who set a workspace's plan (`workspaces.plan_source`).
 pub(crate) const SET_BY_OPERATOR: &str = "operator";
 pub(crate) const SET_BY_BILLING: &str = "billing";

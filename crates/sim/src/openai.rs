@@ -6,7 +6,8 @@
 //! The answers are made from the prompt, so that a test can see that what it sent shaped what
 //! came back: a plain answer is "Suggested post: " and the start of the last user message. A few
 //! markers in the user's text ask for the cases a product must handle: `[[too-long]]` an answer
-//! of more than 5,000 characters (until a message asks for it "shorter"), `[[refuse]]` a
+//! of more than 5,000 characters (until a message asks for it "shorter"; `[[always-long]]`
+//! whatever is asked), `[[refuse]]` a
 //! refusal, and, in moderation, `[[flag]]` a flagged text. Faults are injected per call with
 //! [`Simulator::openai_fail_next`], and every request body is kept for privacy tests
 //! ([`Simulator::openai_requests`]).

@@ -11,7 +11,7 @@ use super::fit;
 use super::prompts;
 pub use super::request::{Action, AssistRequest, Length, MAX_BRIEF, MAX_CTA, MAX_TEXT, Tone};
 use super::{Assistant, complete, failure};
-use crate::plans::{Need, count_up, month_of};
+use crate::plans::{Need, count_down, count_up, month_of};
 use crate::workspaces::Membership;
 use crate::{Result, ServiceError, Services};
 use domain::Platform;
@@ -88,6 +88,8 @@ struct Prepared {
     request: AssistRequest,
     brand: super::brand::BrandProfile,
     user_text: String,
+    /// The month and the tokens reserved for the request.
+    reserved: (String, u64),
 }
 
 impl Prepared {
@@ -288,11 +290,25 @@ impl Services {
         let user_text = prompts::user(&request);
         moderate(ai, request.field(), std::slice::from_ref(&user_text)).await?;
         let brand = super::brand::profile_of(&self.db, ws).await?.0;
+        // The first answer's most tokens are reserved under the workspace's lock, so that
+        // requests at once cannot together spend past the budget; what is not used is given
+        // back when the answer is in.
+        let system = prompts::system(&request, &brand);
+        let reserved = (system.len() + user_text.len()).div_ceil(3) as u64 + u64::from(MAX_ANSWER);
+        let now = crate::now();
+        let txn = store::begin_write(&self.db).await?;
+        crate::workspaces::lock_workspace(&txn, ws).await?;
+        self.entitle(&txn, ws, Need::More(Limit::AiTokens, reserved))
+            .await?;
+        let month = month_of(&txn, ws, now).await?;
+        count_up(&txn, ws, Limit::AiTokens, &month, reserved, now).await?;
+        txn.commit().await?;
         Ok(Prepared {
             ai: ai.clone(),
             request,
             brand,
             user_text,
+            reserved: (month, reserved),
         })
     }
 
@@ -319,10 +335,13 @@ impl Services {
             .unwrap_or_else(|| ai.disclosure.model.clone());
         let now = crate::now();
         let txn = store::begin_write(&self.db).await?;
-        // Counted whatever the plan: the billing page shows it when plans are on.
-        if tokens > 0 {
-            let month = month_of(&txn, ws, now).await?;
-            count_up(&txn, ws, Limit::AiTokens, &month, tokens, now).await?;
+        // The reservation becomes what was spent, in the month it was made (counted whatever
+        // the plan: the billing page shows it when plans are on).
+        let (month, reserved) = &prepared.reserved;
+        if tokens > *reserved {
+            count_up(&txn, ws, Limit::AiTokens, month, tokens - reserved, now).await?;
+        } else {
+            count_down(&txn, ws, Limit::AiTokens, month, reserved - tokens).await?;
         }
         let suggestions = match suggestions {
             Ok(suggestions) => suggestions,
@@ -373,7 +392,8 @@ impl Services {
             generation: row.id,
             provider: row.provider.clone(),
             model: row.model.clone(),
-            suggestions: serde_json::from_str(&row.output).unwrap_or_default(),
+            suggestions: serde_json::from_str(&row.output)
+                .map_err(|e| ServiceError::Unexpected(e.into()))?,
             tokens: u64::try_from(row.prompt_tokens + row.completion_tokens).unwrap_or(0),
         })
     }
@@ -389,6 +409,11 @@ impl Services {
         index: usize,
     ) -> Result<Accepted> {
         self.assistant_for(ctx)?;
+        if !ctx.role.can_publish() {
+            return Err(ServiceError::Forbidden(
+                "Viewers cannot write posts, so they cannot take a suggestion.".into(),
+            ));
+        }
         let row = generation_of(self, ctx, author, id).await?;
         let suggestions: Vec<Suggestion> =
             serde_json::from_str(&row.output).map_err(|e| ServiceError::Unexpected(e.into()))?;
@@ -423,12 +448,15 @@ async fn generation_of(
         .ok_or(ServiceError::NotFound)
 }
 
+/// The most tokens of one answer.
+const MAX_ANSWER: u32 = 2_000;
+
 /// The request with the schema of the action's answer.
 fn request_for(request: &AssistRequest, messages: Vec<Message>) -> Request {
     let (name, schema) = prompts::schema(request);
     Request {
         output: Output::Json { name, schema },
-        max_tokens: Some(2_000),
+        max_tokens: Some(MAX_ANSWER),
         temperature: Some(0.7),
         ..Request::new(messages)
     }
@@ -536,7 +564,9 @@ async fn suggest(prepared: &Prepared, spent: &mut Spent) -> Result<Vec<Suggestio
             note: None,
         });
     }
-    if let Ok(comment) = text_in(json, "first_comment") {
+    // TikTok's API takes no comments: none is offered for TikTok alone.
+    let comments = request.platforms.iter().any(|p| *p != Platform::TikTok);
+    if comments && let Ok(comment) = text_in(json, "first_comment") {
         out.push(fitted(Target::FirstComment, &request.platforms, comment));
     }
     let variants = json.and_then(|j| j.get("variants"));

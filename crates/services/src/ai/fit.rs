@@ -40,12 +40,14 @@ fn ends_sentence(c: char) -> bool {
 /// lose more than half, at the last word that fits, with "…").
 pub fn shorten(platforms: &[Platform], text: &str) -> String {
     let mut text = content::published(text).to_owned();
-    while let Some((_, count)) = over(platforms, &text)
-        && count.hashtags_over_by() > 0
+    // Hashtags first, while any platform has more than it takes.
+    while platforms
+        .iter()
+        .any(|p| content::count(*p, &text).hashtags_over_by() > 0)
     {
-        match last_hashtag(&text) {
-            Some((start, end)) => {
-                text.replace_range(start..end, "");
+        match content::hashtag_spans(&text).pop() {
+            Some(span) => {
+                text.replace_range(span, "");
                 text = tidy(&text);
             }
             None => break,
@@ -109,30 +111,6 @@ pub fn shorten(platforms: &[Platform], text: &str) -> String {
         out.push(c);
     }
     format!("{out}…")
-}
-
-/// The byte range of the last hashtag (with the space before it).
-fn last_hashtag(text: &str) -> Option<(usize, usize)> {
-    let mut found = None;
-    let mut start = None;
-    for (at, c) in text.char_indices() {
-        if c == '#' && start.is_none() {
-            start = Some(at);
-        } else if let Some(s) = start
-            && !(c.is_alphanumeric() || c == '_')
-        {
-            start = None;
-            if at > s + 1 {
-                found = Some((s, at));
-            }
-        }
-    }
-    if let Some(s) = start
-        && text.len() > s + 1
-    {
-        found = Some((s, text.len()));
-    }
-    found
 }
 
 /// Spaces left doubled by a removal made single, and the ends trimmed.
@@ -228,6 +206,12 @@ mod tests {
             "{fitted}"
         );
         assert!(fitted.starts_with("Our new shop opens."));
+        // Not hashtags by the platforms' rule: kept.
+        let text = format!("We are #1 at a#b. {}", tags.join(" "));
+        let fitted = shorten(&[Platform::Instagram, Platform::X], &text);
+        assert!(fitted.starts_with("We are #1 at a#b."), "{fitted}");
+        assert!(content::check(Platform::Instagram, &fitted).is_ok());
+        assert!(content::check(Platform::X, &fitted).is_ok());
     }
 
     #[test]

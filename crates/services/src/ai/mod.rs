@@ -83,10 +83,10 @@ impl Disclosure {
         sent
     }
 
-    /// What the provider never receives.
+    /// What is never added to what the person submits.
     pub fn never_sent() -> &'static [&'static str] {
         &[
-            "e-mail addresses or the names of the workspace's members",
+            "your e-mail address or the names of the workspace's members",
             "passwords, sign-in sessions or the tokens of connected accounts",
             "posts, files or data you did not submit, or anything of another workspace",
         ]
@@ -181,26 +181,62 @@ pub(crate) struct Provenance {
     pub accepted_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-/// The provenance of generation `id` when it is `author`'s own in `ws` and one of its
-/// suggestions was taken (`None` otherwise: a stale or foreign id records nothing).
+/// The provenance of generation `id` when it is `author`'s own in `ws`, one of its suggestions
+/// was taken, and what was taken is still in the post: most of a text's words in the post's
+/// text or one of its versions (`texts`), a first comment's in `comment`, one of the hashtags in
+/// the text. `None` otherwise: a stale, foreign or unrelated id records nothing.
 pub(crate) async fn provenance<C: sea_orm::ConnectionTrait>(
     conn: &C,
     ws: domain::WorkspaceId,
     author: &user::Model,
     id: i64,
+    texts: &[&str],
+    comment: &str,
 ) -> Result<Option<Provenance>> {
+    use assist::{Suggestion, Target};
     use store::entities::ai_generation;
-    Ok(ai_generation::Entity::find_by_id(id)
+    let Some(g) = ai_generation::Entity::find_by_id(id)
         .filter(ai_generation::Column::WorkspaceId.eq(ws.0))
         .filter(ai_generation::Column::UserId.eq(author.id))
         .filter(ai_generation::Column::AcceptedAt.is_not_null())
         .one(conn)
         .await?
-        .map(|g| Provenance {
-            provider: g.provider,
-            model: g.model,
-            accepted_at: g.accepted_at,
-        }))
+    else {
+        return Ok(None);
+    };
+    let suggestions: Vec<Suggestion> = serde_json::from_str(&g.output).unwrap_or_default();
+    let post_words = words(&texts.join(" "));
+    let used = suggestions.iter().any(|s| match &s.target {
+        Target::Body | Target::Variant(_) => mostly_in(&words(&s.text), &post_words),
+        Target::FirstComment => mostly_in(&words(&s.text), &words(comment)),
+        Target::Hashtags => s.text.split_whitespace().any(|tag| {
+            texts
+                .iter()
+                .any(|t| t.to_lowercase().contains(&tag.to_lowercase()))
+        }),
+    });
+    Ok(used.then_some(Provenance {
+        provider: g.provider,
+        model: g.model,
+        accepted_at: g.accepted_at,
+    }))
+}
+
+/// The words of a text, lower-cased.
+fn words(text: &str) -> std::collections::HashSet<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Whether at least half of `some` are in `all` (an edited suggestion still counts; another
+/// text does not).
+fn mostly_in(
+    some: &std::collections::HashSet<String>,
+    all: &std::collections::HashSet<String>,
+) -> bool {
+    !some.is_empty() && some.iter().filter(|w| all.contains(*w)).count() * 2 >= some.len()
 }
 
 /// Where a post's text came from, for its page.

@@ -227,7 +227,12 @@ impl Services {
             }
         }
         let from_ai = match input.ai_suggestion {
-            Some(id) => crate::ai::provenance(&txn, ws, author, id).await?,
+            Some(id) => {
+                let mut texts = vec![checked.body.as_str()];
+                texts.extend(checked.targets.iter().filter_map(|(_, v, _)| v.as_deref()));
+                let comment = checked.first_comment.as_deref().unwrap_or_default();
+                crate::ai::provenance(&txn, ws, author, id, &texts, comment).await?
+            }
             None => None,
         };
         if let Some(source) = &from_ai {

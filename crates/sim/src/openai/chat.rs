@@ -226,14 +226,20 @@ fn compose(prompt: &Prompt<'_>) -> Reply {
 }
 
 /// "Suggested post: " and the start of the user's text; more than 5,000 characters when the
-/// user wrote `[[too-long]]`, unless some message asks for it shorter.
+/// user wrote `[[too-long]]`, unless some message asks for it shorter, and always when a
+/// message says `[[always-long]]`.
 fn post_text(prompt: &Prompt<'_>) -> String {
     let short = format!("Suggested post: {}", first_chars(&prompt.user_text, 200));
     let shorten = prompt.messages.iter().any(|m| {
         let text = text_of(m.get("content")).to_lowercase();
         text.contains("shorter") || text.contains("shorten")
     });
-    if shorten || !prompt.user_text.contains("[[too-long]]") {
+    // `[[always-long]]` anywhere in the conversation: long however often it is asked.
+    let stubborn = prompt
+        .messages
+        .iter()
+        .any(|m| text_of(m.get("content")).contains("[[always-long]]"));
+    if !stubborn && (shorten || !prompt.user_text.contains("[[too-long]]")) {
         return short;
     }
     let mut long = short;

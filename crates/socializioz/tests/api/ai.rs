@@ -193,7 +193,7 @@ async fn ai_is_off_until_an_owner_turns_it_on_after_reading_what_is_sent(backend
         "sim-writer-1",
         "omni-moderation-latest",
         "never receives",
-        "e-mail addresses or the names of the workspace",
+        "your e-mail address or the names of the workspace",
         "id=\"ai-on\"",
     ] {
         assert!(page.contains(said), "the AI page says {said:?}");
@@ -312,6 +312,25 @@ async fn write_fits_every_chosen_platform_and_follows_the_language(backend: Back
     let moderated = s.sim.openai_requests().len() - asked.len();
     assert_eq!(moderated, 2, "the brief and the suggestion were moderated");
 
+    // A model that will not write shorter: its answer is cut at a sentence, and said so.
+    let res = compose(
+        &ada,
+        ws,
+        &[
+            ("account", &x),
+            ("action", "assist-write"),
+            ("assist_topic", "[[always-long]] Rye. Spelt. Sourdough."),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    let (_, offer) = last_offer(&s.app).await;
+    let text = offer[0]["text"].as_str().unwrap();
+    assert!(domain::content::check(Platform::X, text).is_ok(), "{text}");
+    assert!(text.ends_with('.'), "cut at a sentence: {text}");
+    assert!(html.contains("Shortened to fit X. Read the end before you use it."));
+
     // Arabic in, Arabic out, shown with automatic direction.
     let topic = "افتتاح متجرنا الجديد يوم السبت";
     let res = compose(
@@ -371,10 +390,15 @@ async fn a_taken_suggestion_is_the_posts_provenance(backend: Backend) {
     let Some(s) = studio(backend).await else {
         return;
     };
-    let (ada, ws, x, _) = with_ai_on(&s).await;
-    let x = x.to_string();
+    let team = team_with_ai(&s.app, "editor").await;
+    let (ada, grace, ws) = (&team.owner, &team.member, team.ws);
+    let x = s
+        .app
+        .connect_account(ws, Platform::X, "shop")
+        .await
+        .to_string();
     compose(
-        &ada,
+        ada,
         ws,
         &[
             ("account", &x),
@@ -393,7 +417,7 @@ async fn a_taken_suggestion_is_the_posts_provenance(backend: Backend) {
     // "Use this" puts it in the text, still unsaved.
     let choice = format!("use-{generation}-0");
     let res = compose(
-        &ada,
+        ada,
         ws,
         &[
             ("body", "my own words"),
@@ -419,7 +443,7 @@ async fn a_taken_suggestion_is_the_posts_provenance(backend: Backend) {
     // Saved (edited a little), the post records where its text came from.
     let edited = format!("{suggested} Edited.");
     let res = compose(
-        &ada,
+        ada,
         ws,
         &[
             ("body", &edited),
@@ -442,7 +466,9 @@ async fn a_taken_suggestion_is_the_posts_provenance(backend: Backend) {
         format!("Test AI/sim-writer-1/{ada_id}")
     );
     let page = ada.get_text(&format!("/w/{ws}/posts/{post}")).await;
-    assert!(page.contains("Text suggested by AI: Test AI (sim-writer-1), taken by Ada Lovelace"));
+    assert!(page.contains(
+        "Written with an AI suggestion from Test AI (sim-writer-1), taken by Ada Lovelace"
+    ));
     let log = s
         .app
         .text(&format!(
@@ -450,21 +476,35 @@ async fn a_taken_suggestion_is_the_posts_provenance(backend: Backend) {
         ))
         .await;
     assert!(log.contains("with text suggested by AI"), "{log}");
-    // Another person's generation, or one never taken, records nothing.
-    let (grace, _) = owner_with_workspace(&s.app, "grace@example.com").await;
+    // Another member cannot take Ada's suggestion, nor record it as hers.
+    let res = compose(grace, ws, &[("action", &choice)]).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let res = compose(
-        &grace,
+        grace,
         ws,
         &[
-            ("body", "x"),
+            ("body", &suggested),
             ("ai_suggestion", &generation.to_string()),
             ("action", "draft"),
         ],
     )
     .await;
-    assert_eq!(res.status(), StatusCode::NOT_FOUND, "not her workspace");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let graces = crate::helpers::id_from_location(res.headers());
+    // Nor does a taken suggestion mark an unrelated text, or one never taken any text.
+    let res = compose(
+        ada,
+        ws,
+        &[
+            ("body", "Closed on Monday for the holiday."),
+            ("ai_suggestion", &generation.to_string()),
+            ("action", "draft"),
+        ],
+    )
+    .await;
+    let unrelated = crate::helpers::id_from_location(res.headers());
     compose(
-        &ada,
+        ada,
         ws,
         &[
             ("account", &x),
@@ -473,35 +513,30 @@ async fn a_taken_suggestion_is_the_posts_provenance(backend: Backend) {
         ],
     )
     .await;
-    let (untaken, _) = last_offer(&s.app).await;
+    let (untaken, offer) = last_offer(&s.app).await;
     let res = compose(
-        &ada,
+        ada,
         ws,
         &[
-            ("body", "mine"),
+            ("body", offer[0]["text"].as_str().unwrap()),
             ("ai_suggestion", &untaken.to_string()),
             ("action", "draft"),
         ],
     )
     .await;
-    let other = crate::helpers::id_from_location(res.headers());
+    let never_taken = crate::helpers::id_from_location(res.headers());
     assert_eq!(
         s.app
             .count(&format!(
-                "SELECT COUNT(*) FROM posts WHERE id = {other} AND ai_provider IS NULL"
+                "SELECT COUNT(*) FROM posts WHERE id IN ({graces}, {unrelated}, {never_taken}) \
+                 AND ai_provider IS NULL"
             ))
             .await,
-        1
+        3
     );
-    // Deleting Ada deletes her generations; the post keeps no trace of her.
+    // Ada's generations go with her account.
     s.app.delete_account(ada_id).await;
     assert_eq!(s.app.count("SELECT COUNT(*) FROM ai_generations").await, 0);
-    assert_eq!(
-        s.app
-            .count("SELECT COUNT(*) FROM posts WHERE ai_accepted_by IS NOT NULL")
-            .await,
-        0
-    );
 }
 
 async fn suggest_offers_hashtags_a_comment_and_a_version_per_platform(backend: Backend) {
@@ -768,6 +803,36 @@ async fn the_plan_gates_assist_and_counts_its_tokens(backend: Backend) {
         billing.contains("500,000"),
         "Starter's token budget is shown"
     );
+    // Less left than one answer may take: refused before anything is sent, nothing counted.
+    s.app
+        .exec(&format!(
+            "UPDATE plan_usage SET count = 499000 WHERE workspace_id = {ws} \
+             AND counter = 'ai_tokens_per_month'"
+        ))
+        .await;
+    let calls = s.sim.openai_calls();
+    let res = write().await;
+    assert_eq!(res.status(), StatusCode::PAYMENT_REQUIRED);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("This workspace has used 499000 of 500000 AI tokens this month")
+    );
+    assert_eq!(
+        s.sim.openai_calls(),
+        calls + 1,
+        "only the brief's moderation was asked"
+    );
+    assert_eq!(
+        s.app
+            .count(&format!(
+                "SELECT count FROM plan_usage WHERE workspace_id = {ws} \
+                 AND counter = 'ai_tokens_per_month'"
+            ))
+            .await,
+        499_000
+    );
     // The month's budget used up: refused with the limit and the plan that lifts it.
     s.app
         .exec(&format!(
@@ -935,6 +1000,48 @@ async fn the_provider_receives_only_what_was_submitted(backend: Backend) {
         let res = compose(who, ws, &fields).await;
         assert_eq!(res.status(), StatusCode::OK);
     }
+    // The owner takes the first suggestion and saves the post.
+    let first = s
+        .app
+        .count("SELECT MIN(id) FROM ai_generations")
+        .await
+        .to_string();
+    let res = compose(
+        &team.owner,
+        ws,
+        &[
+            ("account", &x),
+            ("ai_offer", &first),
+            ("action", &format!("use-{first}-0")),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let output = s
+        .app
+        .text(&format!(
+            "SELECT output FROM ai_generations WHERE id = {first}"
+        ))
+        .await;
+    let offer: Vec<Value> = serde_json::from_str(&output).unwrap();
+    let res = compose(
+        &team.owner,
+        ws,
+        &[
+            ("body", offer[0]["text"].as_str().unwrap()),
+            ("account", &x),
+            ("ai_suggestion", &first),
+            ("action", "draft"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        s.app
+            .count("SELECT COUNT(*) FROM posts WHERE ai_provider IS NOT NULL")
+            .await,
+        1
+    );
     let sent = serde_json::to_string(&s.sim.openai_requests()).unwrap();
     assert!(
         s.sim.openai_calls() >= 6,
@@ -1141,8 +1248,9 @@ async fn assist_in_the_browser_from_brief_to_saved_post() {
         b.wait_for_heading("Post").await?;
         let provenance = b.text("#provenance").await?;
         anyhow::ensure!(
-            provenance
-                .contains("Text suggested by AI: Test AI (sim-writer-1), taken by Ada Lovelace"),
+            provenance.contains(
+                "Written with an AI suggestion from Test AI (sim-writer-1), taken by Ada Lovelace"
+            ),
             "{provenance}"
         );
         b.screenshot("saved").await?;

@@ -159,6 +159,25 @@ async fn populate(app: &TestApp) -> Population {
         ),
     )
     .await;
+    // Bob's post in the shop, written with an AI suggestion Ada took: Bob keeps it, and her id
+    // goes from it.
+    let bobs = app
+        .save_post(
+            BOB,
+            shop,
+            post_input(
+                "Bob's AI-assisted post",
+                &[shop_x],
+                Vec::new(),
+                Intent::Draft,
+            ),
+        )
+        .await;
+    app.exec(&format!(
+        "UPDATE posts SET ai_provider = 'OpenAI', ai_model = 'gpt-4o-mini', \
+         ai_accepted_by = {ada_id} WHERE id = {bobs}"
+    ))
+    .await;
     // A month's plan counter of the studio (written by scheduling when plans are on).
     {
         use sea_orm::{ActiveModelTrait, Set};

@@ -94,8 +94,8 @@ pub fn with_facts(state: &AppState, body: &str) -> String {
 /// nothing is sent to one.
 const NO_AI: &str = "This instance has no AI features: nothing you write is sent to an AI \
                      provider. If the operator turns AI features on, this section will name \
-                     each provider and what it receives, and you will be asked to accept the \
-                     change.";
+                     each provider and what it receives, and AI stays off in each workspace \
+                     until an owner or admin of it has read the same and turned it on.";
 
 /// The AI section for an instance with a text provider, from its configuration.
 fn ai_section(ai: &services::ai::Disclosure) -> String {
@@ -112,9 +112,10 @@ fn ai_section(ai: &services::ai::Disclosure) -> String {
          workspace until an owner or admin has read what is sent and turned it on. When you use \
          it, what you submit (the brief or the draft), the names and limits of the platforms \
          the post is for, and the workspace's brand profile are sent to **{provider}** (model \
-         {model}, at {address}).{moderation} Nothing else is sent: not your e-mail address, not \
+         {model}, at {address}).{moderation} Nothing else is added: not your e-mail address, not \
          the names of the workspace's members, not the tokens of connected accounts, and \
-         nothing of another workspace.\n\n\
+         nothing of another workspace; what you type into a brief or a draft is sent as you \
+         typed it.\n\n\
          What the AI writes comes back to you as a suggestion: nothing is saved, scheduled or \
          published until you take it and save the post yourself, and you remain responsible \
          for what you publish. A post whose text came from a suggestion records the provider, \

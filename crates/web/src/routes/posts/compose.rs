@@ -586,7 +586,7 @@ async fn save(state: AppState, m: WorkspaceMember, post_id: Option<i64>, body: B
 }
 
 /// The platforms Assist writes for: those of the chosen accounts, or of every connected
-/// account when none is chosen.
+/// account when none is chosen, or every platform when none is connected.
 async fn platforms_for(
     state: &AppState,
     m: &WorkspaceMember,
@@ -604,11 +604,17 @@ async fn platforms_for(
     if !chosen.is_empty() {
         return Ok(chosen);
     }
-    Ok(accounts
+    let connected: Vec<Platform> = accounts
         .iter()
         .filter(|a| a.status != AccountStatus::Disconnected)
         .filter_map(|a| Platform::parse(&a.platform).ok())
-        .collect())
+        .collect();
+    // Nothing connected yet: the text must fit wherever it may go.
+    Ok(if connected.is_empty() {
+        Platform::ALL.to_vec()
+    } else {
+        connected
+    })
 }
 
 /// What Assist is asked, from the composer's form (`kind`: `write`, `enhance` or `suggest`).
@@ -810,7 +816,24 @@ async fn use_suggestion(
             match accepted.suggestion.target {
                 Target::Body => values.body = text,
                 Target::Hashtags => {
-                    values.body = services::ai::fit::with_line(&values.body, &text);
+                    // Fitted again to the text as it is now, without the tags it has already.
+                    let had = values.body.to_lowercase();
+                    let tags: Vec<String> = text
+                        .split_whitespace()
+                        .filter(|t| !had.contains(&t.to_lowercase()))
+                        .map(str::to_owned)
+                        .collect();
+                    let platforms = platforms_for(&state, &m, &values).await?;
+                    match services::ai::fit::hashtag_line(&platforms, &values.body, &tags) {
+                        Some(line) => {
+                            values.body = services::ai::fit::with_line(&values.body, &line);
+                        }
+                        None => errors.add(
+                            "assist",
+                            "None of these hashtags fits after the text as it is now, or the \
+                             text has them already.",
+                        ),
+                    }
                 }
                 Target::FirstComment => values.first_comment = text,
                 Target::Variant(slug) => {

@@ -101,7 +101,7 @@ pub struct PostPage {
     pub timezone: String,
     /// Being published now: the page polls `…/status` (and offers a plain "Refresh" link).
     pub publishing: bool,
-    /// "Text suggested by OpenAI (gpt-4o-mini), taken by Ada Lovelace on …".
+    /// "Written with an AI suggestion from OpenAI (gpt-4o-mini), taken by Ada Lovelace on …".
     pub provenance: Option<String>,
 }
 
@@ -161,7 +161,7 @@ pub async fn build(
             .map(|t| format!(" on {}", fmt(t)))
             .unwrap_or_default();
         format!(
-            "Text suggested by AI: {} ({}), taken by {who}{when}.",
+            "Written with an AI suggestion from {} ({}), taken by {who}{when}.",
             p.provider, p.model
         )
     });
