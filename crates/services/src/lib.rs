@@ -6,6 +6,7 @@ pub mod account_profiles;
 pub mod account_tokens;
 pub mod accounts;
 pub mod activity;
+pub mod agent;
 pub mod ai;
 pub mod backup;
 pub mod billing;

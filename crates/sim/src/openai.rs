@@ -8,7 +8,9 @@
 //! markers in the user's text ask for the cases a product must handle: `[[too-long]]` an answer
 //! of more than 5,000 characters (until a message asks for it "shorter"; `[[always-long]]`
 //! whatever is asked), `[[refuse]]` a
-//! refusal, and, in moderation, `[[flag]]` a flagged text. Faults are injected per call with
+//! refusal, and, in moderation, `[[flag]]` a flagged text. A tool's name followed by a JSON object
+//! in the user's text calls that tool with those arguments, and a tool result that says
+//! `[[obey]]` is obeyed the same way (a prompt injection that works). Faults are injected per call with
 //! [`Simulator::openai_fail_next`], and every request body is kept for privacy tests
 //! ([`Simulator::openai_requests`]).
 //!

@@ -697,6 +697,43 @@ pub const TABLES: &[TableClass] = &[
                 for it is not kept. Deleted after 30 days.",
     },
     TableClass {
+        table: "agent_conversations",
+        category: Category::WorkspaceAndUsage,
+        owner: Owner::User("user_id"),
+        refs: &[Ref::workspace_rows("workspace_id")],
+        objects: &[],
+        deletion: OnDeletion::Delete,
+        export: OnExport::Include,
+        holds: "Your conversations with the AI agent in a workspace: a title (the start of the \
+                first message) and when they were started and last used.",
+    },
+    TableClass {
+        table: "agent_messages",
+        category: Category::WorkspaceAndUsage,
+        owner: Owner::Parent {
+            column: "conversation_id",
+            table: "agent_conversations",
+        },
+        refs: &[],
+        objects: &[],
+        deletion: OnDeletion::Delete,
+        export: OnExport::Include,
+        holds: "The messages of those conversations: what you wrote, what the agent answered \
+                and which tools it used, and what the tools returned to it (the workspace's \
+                posts, accounts, campaigns or files it asked for).",
+    },
+    TableClass {
+        table: "agent_proposals",
+        category: Category::WorkspaceAndUsage,
+        owner: Owner::User("user_id"),
+        refs: &[Ref::workspace_rows("workspace_id")],
+        objects: &[],
+        deletion: OnDeletion::Delete,
+        export: OnExport::Include,
+        holds: "The changes the agent proposed to you (draft, schedule or move a post, create a \
+                campaign), whether you approved or rejected them, when, and what came of them.",
+    },
+    TableClass {
         table: "seaql_migrations",
         category: Category::System,
         owner: Owner::Nobody,

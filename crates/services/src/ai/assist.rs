@@ -10,8 +10,8 @@
 use super::fit;
 use super::prompts;
 pub use super::request::{Action, AssistRequest, Length, MAX_BRIEF, MAX_CTA, MAX_TEXT, Tone};
-use super::{Assistant, complete, failure};
-use crate::plans::{Need, count_down, count_up, month_of};
+use super::{Assistant, complete, failure, moderate};
+use crate::plans::Need;
 use crate::workspaces::Membership;
 use crate::{Result, ServiceError, Services};
 use domain::Platform;
@@ -88,8 +88,8 @@ struct Prepared {
     request: AssistRequest,
     brand: super::brand::BrandProfile,
     user_text: String,
-    /// The month and the tokens reserved for the request.
-    reserved: (String, u64),
+    /// The tokens reserved for the request.
+    reserved: super::Reservation,
 }
 
 impl Prepared {
@@ -294,21 +294,15 @@ impl Services {
         // requests at once cannot together spend past the budget; what is not used is given
         // back when the answer is in.
         let system = prompts::system(&request, &brand);
-        let reserved = (system.len() + user_text.len()).div_ceil(3) as u64 + u64::from(MAX_ANSWER);
-        let now = crate::now();
-        let txn = store::begin_write(&self.db).await?;
-        crate::workspaces::lock_workspace(&txn, ws).await?;
-        self.entitle(&txn, ws, Need::More(Limit::AiTokens, reserved))
+        let reserved = self
+            .reserve_tokens(ws, system.len() + user_text.len(), MAX_ANSWER)
             .await?;
-        let month = month_of(&txn, ws, now).await?;
-        count_up(&txn, ws, Limit::AiTokens, &month, reserved, now).await?;
-        txn.commit().await?;
         Ok(Prepared {
             ai: ai.clone(),
             request,
             brand,
             user_text,
-            reserved: (month, reserved),
+            reserved,
         })
     }
 
@@ -335,14 +329,7 @@ impl Services {
             .unwrap_or_else(|| ai.disclosure.model.clone());
         let now = crate::now();
         let txn = store::begin_write(&self.db).await?;
-        // The reservation becomes what was spent, in the month it was made (counted whatever
-        // the plan: the billing page shows it when plans are on).
-        let (month, reserved) = &prepared.reserved;
-        if tokens > *reserved {
-            count_up(&txn, ws, Limit::AiTokens, month, tokens - reserved, now).await?;
-        } else {
-            count_down(&txn, ws, Limit::AiTokens, month, reserved - tokens).await?;
-        }
+        prepared.reserved.settle(&txn, ws, tokens).await?;
         let suggestions = match suggestions {
             Ok(suggestions) => suggestions,
             Err(err) => {
@@ -449,7 +436,7 @@ async fn generation_of(
 }
 
 /// The most tokens of one answer.
-const MAX_ANSWER: u32 = 2_000;
+pub(crate) const MAX_ANSWER: u32 = 2_000;
 
 /// The request with the schema of the action's answer.
 fn request_for(request: &AssistRequest, messages: Vec<Message>) -> Request {
@@ -602,29 +589,6 @@ fn fitted(target: Target, platforms: &[Platform], text: String) -> Suggestion {
             note: Some(format!("Shortened to fit {}.", platform.label())),
         },
     }
-}
-
-/// Refuses what the provider's moderation flags (when it has one).
-async fn moderate(ai: &Assistant, field: &'static str, texts: &[String]) -> Result<()> {
-    let Some(moderator) = &ai.moderator else {
-        return Ok(());
-    };
-    let verdicts = moderator
-        .moderate(texts)
-        .await
-        .map_err(|e| failure(field, e))?;
-    if let Some(flagged) = verdicts.iter().find(|v| v.flagged) {
-        return Err(ServiceError::invalid(
-            field,
-            format!(
-                "{}'s moderation flagged this text ({}), so it was not sent for writing. Change \
-                 it and try again.",
-                ai.disclosure.provider,
-                flagged.categories.join(", ")
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// The suggestions the provider's moderation does not flag; a refusal when it flags them all.

@@ -16,7 +16,7 @@
 pub mod assist;
 pub mod brand;
 pub mod fit;
-mod prompts;
+pub(crate) mod prompts;
 pub mod request;
 
 use crate::workspaces::{Membership, lock_as_member};
@@ -71,6 +71,11 @@ impl Disclosure {
             "The names and text limits of the platforms the post is for.".to_owned(),
             "This workspace's brand profile (name, what it does, audience, voice, words to use \
              and to avoid, example posts)."
+                .to_owned(),
+            "For the agent: your messages in the conversation, and what its tools read from this \
+             workspace when a question needs it (posts: id, state, time, the first 280 \
+             characters and the accounts' platform and handle; connected accounts: platform and \
+             handle; free times; campaigns: name and dates; files: name and kind)."
                 .to_owned(),
         ];
         if let Some(model) = &self.moderation {
@@ -274,6 +279,59 @@ impl Services {
     }
 }
 
+/// Tokens reserved for one request before the provider is asked.
+pub(crate) struct Reservation {
+    /// The month they are counted in.
+    month: String,
+    tokens: u64,
+}
+
+impl Services {
+    /// Reserves the most one answer may cost (`prompt_bytes` of prompt, about three to a
+    /// token, and `answer` tokens) under the workspace's lock, so that requests at once cannot
+    /// together spend past the monthly budget; refused with the plan's limit when it would.
+    pub(crate) async fn reserve_tokens(
+        &self,
+        ws: domain::WorkspaceId,
+        prompt_bytes: usize,
+        answer: u32,
+    ) -> Result<Reservation> {
+        use domain::plans::Limit;
+        let tokens =
+            u64::try_from(prompt_bytes.div_ceil(3)).unwrap_or(u64::MAX) + u64::from(answer);
+        let now = crate::now();
+        let txn = store::begin_write(&self.db).await?;
+        crate::workspaces::lock_workspace(&txn, ws).await?;
+        self.entitle(&txn, ws, crate::plans::Need::More(Limit::AiTokens, tokens))
+            .await?;
+        let month = crate::plans::month_of(&txn, ws, now).await?;
+        crate::plans::count_up(&txn, ws, Limit::AiTokens, &month, tokens, now).await?;
+        txn.commit().await?;
+        Ok(Reservation { month, tokens })
+    }
+}
+
+impl Reservation {
+    /// Makes the reservation what was `spent`, in the month it was made (counted whatever the
+    /// plan: the billing page shows it when plans are on).
+    pub(crate) async fn settle<C: sea_orm::ConnectionTrait>(
+        &self,
+        conn: &C,
+        ws: domain::WorkspaceId,
+        spent: u64,
+    ) -> Result<()> {
+        use domain::plans::Limit;
+        if spent > self.tokens {
+            let extra = spent - self.tokens;
+            crate::plans::count_up(conn, ws, Limit::AiTokens, &self.month, extra, crate::now())
+                .await
+        } else {
+            crate::plans::count_down(conn, ws, Limit::AiTokens, &self.month, self.tokens - spent)
+                .await
+        }
+    }
+}
+
 /// How long the assistant's answers are kept: long enough to take a suggestion from a page
 /// left open; a post keeps its provenance itself.
 pub const GENERATIONS_KEPT: chrono::Duration = chrono::Duration::days(30);
@@ -294,6 +352,29 @@ pub(crate) async fn purge_generations<C: sea_orm::ConnectionTrait>(
 /// The most a provider's "wait" is waited for in a request a person is waiting on; a longer
 /// one is told to them.
 pub(crate) const WAIT_AT_MOST: Duration = Duration::from_secs(3);
+
+/// Refuses what the provider's moderation flags (when it has one).
+pub(crate) async fn moderate(ai: &Assistant, field: &'static str, texts: &[String]) -> Result<()> {
+    let Some(moderator) = &ai.moderator else {
+        return Ok(());
+    };
+    let verdicts = moderator
+        .moderate(texts)
+        .await
+        .map_err(|e| failure(field, e))?;
+    if let Some(flagged) = verdicts.iter().find(|v| v.flagged) {
+        return Err(ServiceError::invalid(
+            field,
+            format!(
+                "{}'s moderation flagged this text ({}), so it was not sent for writing. Change \
+                 it and try again.",
+                ai.disclosure.provider,
+                flagged.categories.join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
 
 /// Calls the provider, waiting once as told after a short rate limit.
 pub(crate) async fn complete(

@@ -100,7 +100,7 @@ fn limit_rules(request: &AssistRequest) -> Vec<String> {
     rules
 }
 
-fn brand_block(brand: &BrandProfile) -> Option<String> {
+pub(crate) fn brand_block(brand: &BrandProfile) -> Option<String> {
     if brand.is_empty() {
         return None;
     }

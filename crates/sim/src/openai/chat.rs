@@ -172,6 +172,19 @@ fn answer(sim: &Simulator, request: &Map<String, Value>) -> Result<Response, Res
 /// else the suggested post, as JSON when a schema was asked for.
 fn compose(prompt: &Prompt<'_>) -> Reply {
     let last = prompt.messages.last().unwrap_or(&Value::Null);
+    // A tool result that says `[[obey]]` is obeyed like the person's words: the model a prompt
+    // injection works on, for the tests that show it cannot make the product act.
+    let tool_text = text_of(last.get("content")).replace("\\\"", "\"");
+    if last["role"] == "tool"
+        && tool_text.contains("[[obey]]")
+        && let Some((name, arguments)) = named_call(prompt, &tool_text)
+    {
+        return Reply::ToolCall {
+            id: crate::random_token("call_"),
+            name,
+            arguments: arguments.to_string(),
+        };
+    }
     if last["role"] == "tool" {
         return Reply::Text(format!(
             "Done: {}",
@@ -188,6 +201,16 @@ fn compose(prompt: &Prompt<'_>) -> Reply {
         user_text: &prompt.user_text,
         every_property: true,
     };
+    if last["role"] == "user"
+        && let Some((name, arguments)) = named_call(prompt, &prompt.user_text)
+        && arguments.is_object()
+    {
+        return Reply::ToolCall {
+            id: crate::random_token("call_"),
+            name,
+            arguments: arguments.to_string(),
+        };
+    }
     if last["role"] == "user"
         && let Some(tool) = chosen_tool(prompt)
     {
@@ -251,6 +274,39 @@ fn post_text(prompt: &Prompt<'_>) -> String {
         part += 1;
     }
     long
+}
+
+/// A tool `text` names followed by a JSON object (`schedule_post {"post_id": 3, "at": "…"}`):
+/// its name and that object as the arguments (`null` when no object follows the name).
+fn named_call(prompt: &Prompt<'_>, text: &str) -> Option<(String, Value)> {
+    let tools = prompt.request.get("tools").and_then(Value::as_array)?;
+    let (at, name) = tools
+        .iter()
+        .filter_map(|t| t["function"]["name"].as_str())
+        .filter_map(|name| text.find(name).map(|at| (at, name)))
+        .max_by_key(|(_, name)| name.len())?;
+    let rest = &text[at + name.len()..];
+    let arguments = rest
+        .find('{')
+        .filter(|open| rest[..*open].trim().is_empty())
+        .and_then(|open| {
+            let mut depth = 0usize;
+            for (i, c) in rest[open..].char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return serde_json::from_str(&rest[open..=open + i]).ok();
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            None
+        })
+        .unwrap_or(Value::Null);
+    Some((name.to_owned(), arguments))
 }
 
 /// The `function` of the tool to call, if any: the one `tool_choice` names; with `"none"`,

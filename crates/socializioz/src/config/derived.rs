@@ -44,9 +44,10 @@ impl Settings {
             list.push((
                 format!("{} ({}, at {})", d.provider, d.model, d.address),
                 format!(
-                    "writes the AI assistant's suggestions, only in workspaces where an owner or \
-                     admin turned AI on: it receives the brief or draft you submit, the \
-                     platforms' limits and the workspace's brand profile{moderation}"
+                    "writes the AI assistant's suggestions and the agent's answers, only in \
+                     workspaces where an owner or admin turned AI on: it receives the brief, \
+                     draft or message you submit, the platforms' limits, the workspace's brand \
+                     profile and what the agent reads from the workspace to answer{moderation}"
                 ),
             ));
         }

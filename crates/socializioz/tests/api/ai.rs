@@ -29,20 +29,20 @@ both_backends!(
     assist_streams_the_text_then_the_suggestions,
 );
 
-const ADA: &str = "ada@example.com";
+pub(crate) const ADA: &str = "ada@example.com";
 
 /// An app whose AI is the simulator's OpenAI-compatible API.
-struct Studio {
-    app: TestApp,
-    sim: sim::Simulator,
-    _running: sim::Running,
+pub(crate) struct Studio {
+    pub(crate) app: TestApp,
+    pub(crate) sim: sim::Simulator,
+    pub(crate) _running: sim::Running,
 }
 
-async fn studio(backend: Backend) -> Option<Studio> {
+pub(crate) async fn studio(backend: Backend) -> Option<Studio> {
     studio_with(backend, |_| {}).await
 }
 
-async fn studio_with(
+pub(crate) async fn studio_with(
     backend: Backend,
     adjust: impl FnOnce(&mut socializioz::config::Settings),
 ) -> Option<Studio> {
@@ -69,7 +69,7 @@ async fn studio_with(
 }
 
 /// Ada's workspace with AI turned on, and an X and a LinkedIn account.
-async fn with_ai_on(s: &Studio) -> (Client, i64, i64, i64) {
+pub(crate) async fn with_ai_on(s: &Studio) -> (Client, i64, i64, i64) {
     let (ada, ws) = owner_with_workspace(&s.app, ADA).await;
     let res = ada
         .submit(&format!("/w/{ws}/ai/switch"), &[("on", "1")])
@@ -84,7 +84,7 @@ async fn with_ai_on(s: &Studio) -> (Client, i64, i64, i64) {
 }
 
 /// Ada's workspace "Acme" with AI on, and Grace Hopper in it as `role`.
-async fn team_with_ai(app: &TestApp, role: &str) -> crate::fixtures::Team {
+pub(crate) async fn team_with_ai(app: &TestApp, role: &str) -> crate::fixtures::Team {
     let team = app
         .team(
             ("Ada Lovelace", ADA),
@@ -120,7 +120,7 @@ async fn last_offer(app: &TestApp) -> (i64, Vec<Value>) {
 }
 
 /// The chat requests the simulator received.
-fn chats(sim: &sim::Simulator) -> Vec<Value> {
+pub(crate) fn chats(sim: &sim::Simulator) -> Vec<Value> {
     sim.openai_requests()
         .into_iter()
         .filter(|r| r.get("messages").is_some())

@@ -289,6 +289,46 @@ async fn populate(app: &TestApp) -> Population {
             .await
             .expect("an AI generation");
         }
+        // Her conversation with the agent in the shop, a message and a proposal.
+        let conversation = store::entities::agent_conversation::ActiveModel {
+            workspace_id: Set(shop),
+            user_id: Set(ada_id),
+            title: Set("What is scheduled?".to_owned()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&app.services.db)
+        .await
+        .expect("a conversation");
+        store::entities::agent_message::ActiveModel {
+            conversation_id: Set(conversation.id),
+            role: Set("user".to_owned()),
+            content: Set("What is scheduled?".to_owned()),
+            tool_calls: Set(None),
+            tool_call_id: Set(None),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&app.services.db)
+        .await
+        .expect("a message");
+        store::entities::agent_proposal::ActiveModel {
+            conversation_id: Set(conversation.id),
+            workspace_id: Set(shop),
+            user_id: Set(ada_id),
+            tool: Set("create_campaign".to_owned()),
+            arguments: Set(r#"{"name":"Winter","description":""}"#.to_owned()),
+            summary: Set("Create the campaign “Winter”".to_owned()),
+            state: Set("pending".to_owned()),
+            outcome: Set(None),
+            decided_at: Set(None),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&app.services.db)
+        .await
+        .expect("a proposal");
     }
     // Carol's own things.
     app.upload_media(&carol, carol_ws, "carol.png", png(40, 30, 7))

@@ -5,6 +5,7 @@
 
 mod abuse_limits;
 mod accounts;
+mod agent;
 mod ai;
 mod auth_abuse;
 mod billing;

@@ -3,6 +3,9 @@
 pub mod account_deletion;
 pub mod account_token;
 pub mod activity;
+pub mod agent_conversation;
+pub mod agent_message;
+pub mod agent_proposal;
 pub mod ai_generation;
 pub mod billing_catalogue;
 pub mod billing_details;

@@ -14,6 +14,8 @@ pub struct Model {
     /// The AI disclosure an owner or admin agreed to (its fingerprint: provider, model and
     /// address); AI is on while the configured provider still matches it, off when `None`.
     pub ai_enabled_for: Option<String>,
+    /// The agent may create drafts without asking (Professional and above; an owner's choice).
+    pub agent_drafts_free: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -28,6 +28,7 @@ mod m20261204_000023_subscriptions;
 mod m20261204_000024_invoices;
 mod m20261204_000025_billing_guards;
 mod m20261205_000026_ai;
+mod m20261205_000027_agent;
 
 pub struct Migrator;
 
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000024_invoices::Migration),
             Box::new(m20261204_000025_billing_guards::Migration),
             Box::new(m20261205_000026_ai::Migration),
+            Box::new(m20261205_000027_agent::Migration),
         ]
     }
 }

@@ -2,6 +2,7 @@
 
 pub(crate) mod accounts;
 mod admin;
+mod agent;
 mod assets;
 mod auth;
 mod campaigns;
@@ -37,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .merge(legal::router())
         .merge(auth::router())
         .merge(workspaces::router())
+        .merge(agent::router())
         .merge(posts::router())
         .merge(campaigns::router())
         .merge(accounts::router())

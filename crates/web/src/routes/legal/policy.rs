@@ -108,18 +108,22 @@ fn ai_section(ai: &services::ai::Disclosure) -> String {
         None => String::new(),
     };
     format!(
-        "This instance offers AI Write, Enhance and Suggest in the composer. AI is off in each \
-         workspace until an owner or admin has read what is sent and turned it on. When you use \
-         it, what you submit (the brief or the draft), the names and limits of the platforms \
-         the post is for, and the workspace's brand profile are sent to **{provider}** (model \
-         {model}, at {address}).{moderation} Nothing else is added: not your e-mail address, not \
+        "This instance offers AI Write, Enhance and Suggest in the composer, and an agent to \
+         chat with. AI is off in each workspace until an owner or admin has read what is sent \
+         and turned it on. When you use it, what you submit (the brief, the draft or your \
+         message), the names and limits of the platforms the post is for, the workspace's brand \
+         profile, and what the agent reads from the workspace to answer you (posts, connected \
+         accounts' handles, campaigns, file names) are sent to **{provider}** (model {model}, \
+         at {address}).{moderation} Nothing else is added: not your e-mail address, not \
          the names of the workspace's members, not the tokens of connected accounts, and \
          nothing of another workspace; what you type into a brief or a draft is sent as you \
          typed it.\n\n\
          What the AI writes comes back to you as a suggestion: nothing is saved, scheduled or \
-         published until you take it and save the post yourself, and you remain responsible \
-         for what you publish. A post whose text came from a suggestion records the provider, \
-         the model, who took it and when. We do not use your prompts or the results to train \
+         published until you take it and save the post yourself, or approve what the agent \
+         proposes (on plans that allow it, an owner may let the agent create drafts without \
+         asking; scheduling always asks), and you remain responsible for what you publish. \
+         A post whose text came from a suggestion or the agent records the provider, the model, \
+         who took it and when. We do not use your prompts or the results to train \
          AI models. This instance does not generate images or videos.",
         provider = ai.provider,
         model = ai.model,

@@ -12,6 +12,7 @@ use crate::routes::{render, rerender};
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
+use axum::response::IntoResponse;
 use services::ServiceError;
 use services::ai::brand::{BrandProfile, MAX_EXAMPLES, MAX_FIELD, MAX_NAME};
 use services::ai::{AiState, Disclosure};
@@ -39,6 +40,9 @@ pub struct AiPage {
     never: &'static [&'static str],
     brand: Vec<BrandField>,
     brand_empty: bool,
+    /// The reader is an owner (who decides what the agent may do unasked).
+    owner: bool,
+    drafts_free: bool,
 }
 
 fn hint(field: &str) -> &'static str {
@@ -91,6 +95,8 @@ async fn build(
         disclosure: ai.disclosure.clone(),
         brand_empty: profile.is_empty(),
         brand,
+        owner: m.membership.role == domain::Role::Owner,
+        drafts_free: m.membership.workspace.agent_drafts_free,
     })
 }
 
@@ -173,4 +179,23 @@ pub async fn save_brand(
         }
         Err(err) => Err(err.into()),
     }
+}
+
+/// An owner lets the agent create drafts without asking, or not.
+pub async fn agent_leash(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    Form(form): Form<SwitchForm>,
+) -> AppResult {
+    if state.services.ai.is_none() {
+        return Err(AppError::NotFound);
+    }
+    state
+        .services
+        .set_agent_drafts_free(&m.membership, &m.auth.user, form.on == "1")
+        .await?;
+    Ok(
+        axum::response::Redirect::to(&format!("/w/{}/ai#agent", m.membership.workspace.id))
+            .into_response(),
+    )
 }

@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/w/{wid}/ai", get(ai::page))
         .route("/w/{wid}/ai/switch", post(ai::switch))
         .route("/w/{wid}/ai/brand", post(ai::save_brand))
+        .route("/w/{wid}/ai/agent", post(ai::agent_leash))
         .route("/w/{wid}/billing", get(billing::page))
         .route("/w/{wid}/billing/checkout", post(billing::checkout))
         .route("/w/{wid}/billing/return", get(billing::returned))
