@@ -232,39 +232,17 @@ impl Services {
         let mut messages = vec![Message::system(&system)];
         messages.extend(history(self, conversation).await?);
         let tools = tools::offered(leash != Leash::Talk);
-        let prompt_bytes = messages
-            .iter()
-            .map(|m| m.content.as_deref().map_or(0, str::len))
-            .sum::<usize>()
-            + serde_json::to_string(&tools.iter().map(|t| &t.parameters).collect::<Vec<_>>())
-                .map_or(0, |s| s.len());
-        let reservation = self
-            .reserve_tokens(ws, prompt_bytes, crate::ai::assist::MAX_ANSWER)
-            .await?;
-        let mut spent = 0u64;
         let outcome = self
-            .converse(
-                &ai,
-                ctx,
-                person,
-                conversation,
-                leash,
-                &mut messages,
-                &tools,
-                &mut spent,
-            )
+            .converse(&ai, ctx, person, conversation, leash, &mut messages, &tools)
             .await;
-        let txn = store::begin_write(&self.db).await?;
-        reservation.settle(&txn, ws, spent).await?;
         agent_conversation::Entity::update_many()
             .col_expr(
                 agent_conversation::Column::UpdatedAt,
                 Expr::value(crate::now()),
             )
             .filter(agent_conversation::Column::Id.eq(conversation))
-            .exec(&txn)
+            .exec(&self.db)
             .await?;
-        txn.commit().await?;
         outcome.map(|()| conversation)
     }
 
@@ -279,18 +257,26 @@ impl Services {
         leash: Leash,
         messages: &mut Vec<Message>,
         tools: &[providers::ai::Tool],
-        spent: &mut u64,
     ) -> Result<()> {
+        let ws = ctx.workspace_id();
         for _ in 0..MAX_ROUNDS {
             let request = Request {
                 tools: tools.to_vec(),
                 max_tokens: Some(crate::ai::assist::MAX_ANSWER),
                 ..Request::new(messages.clone())
             };
-            let answer = complete(ai, &request)
-                .await
-                .map_err(|e| failure("message", e))?;
-            *spent += answer.usage.prompt_tokens + answer.usage.completion_tokens;
+            // Each round reserves its own most (the prompt grows with each tool result).
+            let reservation = self
+                .reserve_tokens(ws, request_bytes(&request), crate::ai::assist::MAX_ANSWER)
+                .await?;
+            let answer = complete(ai, &request).await;
+            let spent = answer
+                .as_ref()
+                .map_or(0, |a| a.usage.prompt_tokens + a.usage.completion_tokens);
+            let txn = store::begin_write(&self.db).await?;
+            reservation.settle(&txn, ws, spent).await?;
+            txn.commit().await?;
+            let answer = answer.map_err(|e| failure("message", e))?;
             let words = answer.text.clone().unwrap_or_default();
             if answer.tool_calls.is_empty() {
                 store_message(self, conversation, Speaker::Assistant, &words, None, None).await?;
@@ -380,6 +366,13 @@ impl Services {
             Ok(change) => change,
             Err(refusal) => return Ok(json!({"refused": refusal})),
         };
+        // Text meant for publishing passes the provider's moderation before it is offered.
+        if let Some(text) = change.arguments["text"].as_str()
+            && let Some(ai) = &self.ai
+            && let Err(err) = moderate(ai, "message", &[text.to_owned()]).await
+        {
+            return Ok(json!({"refused": err.to_string()}));
+        }
         let unasked = leash == Leash::DraftsFree && name == "draft_post";
         let proposal = agent_proposal::ActiveModel {
             conversation_id: Set(conversation),
@@ -398,6 +391,9 @@ impl Services {
             let done = self
                 .carry_out(ctx, person, &proposal, &change, None)
                 .await?;
+            if done.state == FAILED {
+                return Ok(json!({"refused": done.outcome}));
+            }
             return Ok(json!({"done": change.summary, "outcome": done.outcome}));
         }
         Ok(json!({
@@ -447,10 +443,31 @@ impl Services {
             });
         }
         let args: Value = serde_json::from_str(&proposal.arguments).unwrap_or(Value::Null);
-        let change = match tools::check(self, ctx, person, &proposal.tool, &args).await? {
-            Ok(change) => change,
-            Err(refusal) => {
+        let checked = match self.agent_leash(ctx).await {
+            Ok(Leash::Talk) => Ok(Err(
+                "the workspace's plan, or your role, no longer lets the agent change anything"
+                    .to_owned(),
+            )),
+            Ok(_) => tools::check(self, ctx, person, &proposal.tool, &args).await,
+            Err(err) => Err(err),
+        };
+        let change = match checked {
+            Ok(Ok(change)) if change.summary == proposal.summary => change,
+            Ok(Ok(_)) => {
+                let why = "what it would do changed after it was proposed; ask the agent again";
+                return finish_proposal(self, &proposal, FAILED, why).await;
+            }
+            Ok(Err(refusal)) => {
                 return finish_proposal(self, &proposal, FAILED, &refusal).await;
+            }
+            Err(err) => {
+                // Nothing ran: it can be approved again.
+                agent_proposal::Entity::update_many()
+                    .col_expr(agent_proposal::Column::State, Expr::value(PENDING))
+                    .filter(agent_proposal::Column::Id.eq(id))
+                    .exec(&self.db)
+                    .await?;
+                return Err(err);
             }
         };
         self.carry_out(ctx, person, &proposal, &change, Some(person))
@@ -533,6 +550,27 @@ impl Services {
     }
 }
 
+/// The bytes of a request's text: messages, tool calls and the tools' schemas.
+fn request_bytes(request: &Request) -> usize {
+    let messages: usize = request
+        .messages
+        .iter()
+        .map(|m| {
+            m.content.as_deref().map_or(0, str::len)
+                + m.tool_calls
+                    .iter()
+                    .map(|c| c.name.len() + c.arguments.len())
+                    .sum::<usize>()
+        })
+        .sum();
+    let tools: usize = request
+        .tools
+        .iter()
+        .map(|t| t.name.len() + t.description.len() + t.parameters.to_string().len())
+        .sum();
+    messages + tools
+}
+
 /// The person's conversation `id` in the workspace.
 async fn own_conversation(
     services: &Services,
@@ -584,33 +622,63 @@ async fn history(services: &Services, conversation: i64) -> Result<Vec<Message>>
         .iter()
         .position(|m| m.role == Speaker::User.as_str())
         .unwrap_or(rows.len());
-    Ok(rows[start..]
+    let rows = &rows[start..];
+    // A call is sent only with its result, and a result only after its call (a message cut
+    // short by a failure leaves calls without results, which providers refuse).
+    let answered: std::collections::HashSet<&str> = rows
         .iter()
-        .map(|m| match m.role.as_str() {
-            "assistant" => {
-                let calls: Vec<ToolCall> = m
+        .filter_map(|m| m.tool_call_id.as_deref())
+        .collect();
+    let mut called = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for message in rows.iter().map(|m| match m.role.as_str() {
+        "assistant" => {
+            let calls: Vec<ToolCall> = m
+                .tool_calls
+                .as_deref()
+                .and_then(|c| serde_json::from_str::<Vec<Value>>(c).ok())
+                .unwrap_or_default()
+                .iter()
+                .map(|c| ToolCall {
+                    id: c["id"].as_str().unwrap_or_default().to_owned(),
+                    name: c["name"].as_str().unwrap_or_default().to_owned(),
+                    arguments: c["arguments"].as_str().unwrap_or("{}").to_owned(),
+                })
+                .collect();
+            Message {
+                role: Speaker::Assistant,
+                content: Some(m.content.clone()).filter(|c| !c.is_empty()),
+                tool_calls: calls,
+                tool_call_id: None,
+            }
+        }
+        "tool" => Message::tool(m.tool_call_id.clone().unwrap_or_default(), &m.content),
+        _ => Message::user(&m.content),
+    }) {
+        match message.role {
+            Speaker::Assistant => {
+                let mut message = message;
+                message
                     .tool_calls
-                    .as_deref()
-                    .and_then(|c| serde_json::from_str::<Vec<Value>>(c).ok())
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|c| ToolCall {
-                        id: c["id"].as_str().unwrap_or_default().to_owned(),
-                        name: c["name"].as_str().unwrap_or_default().to_owned(),
-                        arguments: c["arguments"].as_str().unwrap_or("{}").to_owned(),
-                    })
-                    .collect();
-                Message {
-                    role: Speaker::Assistant,
-                    content: Some(m.content.clone()).filter(|c| !c.is_empty()),
-                    tool_calls: calls,
-                    tool_call_id: None,
+                    .retain(|c| answered.contains(c.id.as_str()));
+                called.extend(message.tool_calls.iter().map(|c| c.id.clone()));
+                if message.content.is_some() || !message.tool_calls.is_empty() {
+                    out.push(message);
                 }
             }
-            "tool" => Message::tool(m.tool_call_id.clone().unwrap_or_default(), &m.content),
-            _ => Message::user(&m.content),
-        })
-        .collect())
+            Speaker::Tool => {
+                if message
+                    .tool_call_id
+                    .as_ref()
+                    .is_some_and(|id| called.contains(id))
+                {
+                    out.push(message);
+                }
+            }
+            _ => out.push(message),
+        }
+    }
+    Ok(out)
 }
 
 /// The agent's instructions: who it helps, the date in the person's time zone, what it may do
@@ -628,9 +696,14 @@ fn system_prompt(
              for this person (their role or the workspace's plan does not allow it). Say so when \
              asked, and tell them how to do it themselves."
         }
-        Leash::Approve | Leash::DraftsFree => {
+        Leash::Approve => {
             "To change something, call its tool: each change is shown to the person as a \
              proposal and happens only if they approve it."
+        }
+        Leash::DraftsFree => {
+            "To change something, call its tool. Drafts you make are created at once, as an \
+             owner of the workspace allowed; every other change (scheduling, campaigns) is shown \
+             to the person as a proposal and happens only if they approve it."
         }
     };
     let mut lines = vec![

@@ -20,6 +20,9 @@ use serde_json::{Value, json};
 use store::entities::states::AccountStatus;
 use store::entities::user;
 
+/// The longest draft the agent may make (Facebook's limit; each platform's own is checked).
+const MAX_DRAFT: usize = 63_206;
+
 /// The tools that only read.
 pub(crate) const READING: [&str; 5] = [
     "list_posts",
@@ -53,8 +56,10 @@ pub(crate) fn offered(may_change: bool) -> Vec<Tool> {
     let mut tools = vec![
         tool(
             "list_posts",
-            "The workspace's posts in a state (scheduled, draft, published or any), newest \
-             first, at most 20: id, state, time, the start of the text, accounts.",
+            "The workspace's posts in a state (scheduled, draft, published or any), in the \
+             posts list's order (those needing attention, then scheduled ones soonest first, \
+             then drafts, then published ones), at most 20: id, state, time, the start of the \
+             text, accounts.",
             object(
                 json!({"state": {"type": "string", "enum": ["scheduled", "draft", "published", "any"]}}),
                 &["state"],
@@ -89,8 +94,9 @@ pub(crate) fn offered(may_change: bool) -> Vec<Tool> {
         tools.extend([
             tool(
                 "draft_post",
-                "Propose a draft post with this text for these accounts (ids from \
-                 list_accounts). The person approves it before it is made.",
+                "Make a draft post with this text for these accounts (ids from \
+                 list_accounts). Unless the workspace lets drafts be made at once, the person \
+                 approves it first. The text must fit each account's platform.",
                 object(
                     json!({
                         "text": {"type": "string"},
@@ -303,6 +309,7 @@ pub(crate) async fn check(
 ) -> Result<std::result::Result<Change, String>> {
     let ws = ctx.workspace_id();
     let tz = zone_of(person);
+    let mut arguments = args.clone();
     let summary = match name {
         "draft_post" => {
             let text = args["text"].as_str().unwrap_or_default().trim();
@@ -314,6 +321,7 @@ pub(crate) async fn check(
             };
             let accounts = services.accounts_of(ws).await?;
             let mut names = Vec::new();
+            let mut platforms = Vec::new();
             for id in ids {
                 let found = id.as_i64().and_then(|id| {
                     accounts
@@ -321,11 +329,16 @@ pub(crate) async fn check(
                         .find(|a| a.id == id && a.status == AccountStatus::Connected)
                 });
                 match found {
-                    Some(a) => names.push(format!(
-                        "{} @{}",
-                        domain::Platform::label_of(&a.platform),
-                        a.username
-                    )),
+                    Some(a) => {
+                        names.push(format!(
+                            "{} @{}",
+                            domain::Platform::label_of(&a.platform),
+                            a.username
+                        ));
+                        if let Ok(p) = domain::Platform::parse(&a.platform) {
+                            platforms.push(p);
+                        }
+                    }
                     None => {
                         return Ok(Err(format!(
                             "account {id} is not a connected account of this workspace"
@@ -333,12 +346,20 @@ pub(crate) async fn check(
                     }
                 }
             }
+            for platform in &platforms {
+                if let Err(e) = domain::content::check(*platform, text) {
+                    return Ok(Err(format!("{} Write it shorter.", e.0)));
+                }
+            }
+            if text.chars().count() > MAX_DRAFT {
+                return Ok(Err(format!("a post can be at most {MAX_DRAFT} characters")));
+            }
             let to = if names.is_empty() {
                 String::new()
             } else {
                 format!(" for {}", names.join(", "))
             };
-            format!("Draft a post{to}: “{}”", start_of(text, 120))
+            format!("Draft a post{to}: “{text}”")
         }
         "schedule_post" => {
             let Some(id) = args["post_id"].as_i64() else {
@@ -362,15 +383,40 @@ pub(crate) async fn check(
                     "post {id} has no account to go to; draft it with accounts first"
                 )));
             }
-            let raw = args["at"].as_str().unwrap_or_default();
-            let wall = match schedule::parse_local(raw) {
-                Ok(wall) => wall,
-                Err(e) => return Ok(Err(format!("{raw:?}: {}", e.0))),
+            // What was proposed is what runs: the post as it was then, at the same instant.
+            if let Some(revision) = args["revision"].as_i64()
+                && revision != i64::from(view.post.revision)
+            {
+                return Ok(Err(format!(
+                    "post {id} changed after this was proposed; ask the agent again"
+                )));
+            }
+            let pinned = args["utc"]
+                .as_str()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.with_timezone(&chrono::Utc));
+            let wall = match pinned {
+                Some(utc) => schedule::to_local(utc, tz),
+                None => {
+                    let raw = args["at"].as_str().unwrap_or_default();
+                    match schedule::parse_local(raw) {
+                        Ok(wall) => wall,
+                        Err(e) => return Ok(Err(format!("{raw:?}: {}", e.0))),
+                    }
+                }
             };
             let at = match schedule::schedule_at(wall, tz, crate::now()) {
                 Ok(at) => at,
                 Err(e) => return Ok(Err(e.0)),
             };
+            if pinned.is_some_and(|utc| utc != at.utc) {
+                return Ok(Err(
+                    "the time no longer means the same moment; ask the agent again".into(),
+                ));
+            }
+            arguments["revision"] = json!(view.post.revision);
+            arguments["utc"] = json!(at.utc.to_rfc3339());
+            arguments["at"] = json!(wall.format("%Y-%m-%dT%H:%M").to_string());
             let accounts: Vec<String> = view
                 .targets
                 .iter()
@@ -405,7 +451,7 @@ pub(crate) async fn check(
     };
     Ok(Ok(Change {
         tool: name.to_owned(),
-        arguments: args.clone(),
+        arguments,
         summary,
     }))
 }

@@ -72,10 +72,11 @@ impl Disclosure {
             "This workspace's brand profile (name, what it does, audience, voice, words to use \
              and to avoid, example posts)."
                 .to_owned(),
-            "For the agent: your messages in the conversation, and what its tools read from this \
-             workspace when a question needs it (posts: id, state, time, the first 280 \
-             characters and the accounts' platform and handle; connected accounts: platform and \
-             handle; free times; campaigns: name and dates; files: name and kind)."
+            "For the agent: the conversation so far (your messages, its answers and the drafts \
+             it wrote), and what its tools read from this workspace when a question needs it \
+             (posts: id, state, time, the first 280 characters and the accounts' platform and \
+             handle; connected accounts: id, platform and handle; free times; campaigns: id, \
+             name and dates; files: id, name and kind)."
                 .to_owned(),
         ];
         if let Some(model) = &self.moderation {

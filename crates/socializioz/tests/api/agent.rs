@@ -21,6 +21,8 @@ both_backends!(
     the_leash_follows_the_plan,
     a_viewers_agent_changes_nothing,
     planted_instructions_cannot_make_the_agent_act,
+    conversations_and_proposals_are_each_persons_own,
+    an_approval_runs_only_what_was_shown,
 );
 
 /// Sends `message` to the agent (a new conversation, or `conversation`); returns the response.
@@ -175,15 +177,6 @@ async fn the_agent_proposes_the_person_approves_and_it_is_done_once(backend: Bac
             "a provider request contains {secret:?}"
         );
     }
-    // Conversations are each person's own.
-    let (other, _) = crate::fixtures::owner_with_workspace(app, "linus@example.com").await;
-    assert_eq!(
-        other
-            .get(&format!("/w/{ws}/agent/{conversation}"))
-            .await
-            .status(),
-        StatusCode::NOT_FOUND
-    );
 }
 
 async fn bad_tool_arguments_are_refused_and_change_nothing(backend: Backend) {
@@ -221,6 +214,13 @@ async fn bad_tool_arguments_are_refused_and_change_nothing(backend: Backend) {
         (
             r#"draft_post {"text": "   ", "account_ids": []}"#.to_owned(),
             "a draft needs a text",
+        ),
+        (
+            format!(
+                r#"draft_post {{"text": "{}", "account_ids": [{x}]}}"#,
+                "word ".repeat(60).trim()
+            ),
+            "X allows 280 characters; this text has 299. Remove 19. Write it shorter.",
         ),
     ] {
         let res = ask(&ada, ws, None, &message).await;
@@ -459,11 +459,6 @@ async fn planted_instructions_cannot_make_the_agent_act(backend: Backend) {
         count(app, "SELECT COUNT(*) FROM jobs WHERE kind LIKE 'publish%'").await,
         0
     );
-    assert_eq!(
-        count(app, "SELECT COUNT(*) FROM posts").await,
-        1,
-        "nothing deleted"
-    );
     // The system prompt told the model so.
     let system = chats(&s.sim)[0]["messages"][0]["content"]
         .as_str()
@@ -514,4 +509,132 @@ async fn an_agent_proposal_approved_in_the_browser() {
         Ok(())
     })
     .await;
+}
+
+async fn conversations_and_proposals_are_each_persons_own(backend: Backend) {
+    let Some(s) = studio(backend).await else {
+        return;
+    };
+    let app = &s.app;
+    let team = team_with_ai(app, "editor").await;
+    let ws = team.ws;
+    let x = app.connect_account(ws, Platform::X, "shop").await;
+    let post = a_draft(app, ws, x, "Ada's draft").await;
+    let at = later(app, ws, 2).await;
+    let res = ask(
+        &team.owner,
+        ws,
+        None,
+        &format!(r#"schedule_post {{"post_id": {post}, "at": "{at}"}}"#),
+    )
+    .await;
+    let conversation = conversation_of(&res);
+    let proposal = count(app, "SELECT MAX(id) FROM agent_proposals").await;
+    // Grace, a member of the same workspace, sees none of it and can decide none of it.
+    let grace = &team.member;
+    let path = format!("/w/{ws}/agent/{conversation}");
+    assert_eq!(grace.get(&path).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        ask(grace, ws, Some(conversation), "hello").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    for verb in ["approve", "reject"] {
+        let res = grace
+            .submit(&format!("/w/{ws}/agent/proposals/{proposal}/{verb}"), &[])
+            .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    }
+    let page = grace.get_text(&format!("/w/{ws}/agent")).await;
+    assert!(
+        !page.contains(&path),
+        "her list has only her own conversations"
+    );
+    assert_eq!(
+        app.text(&format!(
+            "SELECT state FROM agent_proposals WHERE id = {proposal}"
+        ))
+        .await,
+        "pending"
+    );
+}
+
+async fn an_approval_runs_only_what_was_shown(backend: Backend) {
+    let Some(s) = studio_with(backend, |s| s.billing = Some(Default::default())).await else {
+        return;
+    };
+    let app = &s.app;
+    let (ada, ws, x, _) = with_ai_on(&s).await;
+    app.services
+        .set_plan(WorkspaceId(ws), PlanId::Starter)
+        .await
+        .unwrap();
+    let post = a_draft(app, ws, x, "Rye on Saturday").await;
+    let at = later(app, ws, 2).await;
+    let schedule = format!(r#"schedule_post {{"post_id": {post}, "at": "{at}"}}"#);
+    ask(&ada, ws, None, &schedule).await;
+    let proposal = count(app, "SELECT MAX(id) FROM agent_proposals").await;
+    // The draft is edited after the proposal: approving it runs nothing.
+    let res = ada
+        .submit(
+            &format!("/w/{ws}/posts/{post}"),
+            &[
+                ("body", "Spelt on Sunday instead"),
+                ("account", &x.to_string()),
+                ("action", "draft"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = ada
+        .submit(&format!("/w/{ws}/agent/proposals/{proposal}/approve"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (state, outcome) = (
+        app.text(&format!(
+            "SELECT state FROM agent_proposals WHERE id = {proposal}"
+        ))
+        .await,
+        app.text(&format!(
+            "SELECT outcome FROM agent_proposals WHERE id = {proposal}"
+        ))
+        .await,
+    );
+    assert_eq!(state, "failed");
+    assert!(
+        outcome.contains("changed after this was proposed"),
+        "{outcome}"
+    );
+    assert_eq!(
+        app.text(&format!("SELECT state FROM posts WHERE id = {post}"))
+            .await,
+        "draft"
+    );
+    // Proposed on Starter, approved after a move to Free: nothing runs.
+    ask(&ada, ws, None, &schedule).await;
+    let proposal = count(app, "SELECT MAX(id) FROM agent_proposals").await;
+    app.services
+        .set_plan(WorkspaceId(ws), PlanId::Free)
+        .await
+        .unwrap();
+    ada.submit(&format!("/w/{ws}/agent/proposals/{proposal}/approve"), &[])
+        .await;
+    let outcome = app
+        .text(&format!(
+            "SELECT outcome FROM agent_proposals WHERE id = {proposal}"
+        ))
+        .await;
+    assert!(outcome.contains("no longer lets the agent"), "{outcome}");
+    assert_eq!(
+        app.text(&format!("SELECT state FROM posts WHERE id = {post}"))
+            .await,
+        "draft"
+    );
+    assert_eq!(
+        count(
+            app,
+            "SELECT COUNT(*) FROM activity_log WHERE action = 'agent.action'"
+        )
+        .await,
+        0
+    );
 }

@@ -1042,10 +1042,35 @@ async fn the_provider_receives_only_what_was_submitted(backend: Backend) {
             .await,
         1
     );
-    let sent = serde_json::to_string(&s.sim.openai_requests()).unwrap();
+    // And the agent: it reads the posts and the accounts.
+    for message in [
+        r#"What is planned? list_posts {"state": "any"}"#,
+        "Which accounts? list_accounts {}",
+    ] {
+        let res = team
+            .member
+            .submit(&format!("/w/{ws}/agent"), &[("message", message)])
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    }
+    let requests = s.sim.openai_requests();
+    let sent = serde_json::to_string(&requests).unwrap();
     assert!(
-        s.sim.openai_calls() >= 6,
-        "three chats and their moderation"
+        s.sim.openai_calls() >= 10,
+        "three chats, two agent messages, and their moderation"
+    );
+    // The account's handle goes only where the agent's tools read it (as the README says).
+    let with_tools: Vec<&Value> = requests
+        .iter()
+        .filter(|r| r.get("tools").is_some())
+        .collect();
+    assert!(with_tools.iter().any(|r| r.to_string().contains("@crumb")));
+    assert!(
+        requests
+            .iter()
+            .filter(|r| r.get("tools").is_none())
+            .all(|r| !r.to_string().contains("@crumb")),
+        "Assist sends no account handle"
     );
     for secret in [
         ADA,
@@ -1059,7 +1084,6 @@ async fn the_provider_receives_only_what_was_submitted(backend: Backend) {
         "tok-refresh-77c1e",
         "Zebra Secret Brand",
         "Acme",
-        "@crumb",
     ] {
         assert!(
             !sent.contains(secret),
