@@ -35,7 +35,7 @@ pub const COLOURS: [(&str, &str); 8] = [
     ("#4b5563", "Grey"),
 ];
 
-struct Checked {
+pub(crate) struct Checked {
     name: String,
     description: String,
     starts_on: Option<NaiveDate>,
@@ -43,7 +43,7 @@ struct Checked {
     colour: String,
 }
 
-fn check(input: &CampaignInput) -> Result<Checked> {
+pub(crate) fn check(input: &CampaignInput) -> Result<Checked> {
     let mut errors: Vec<(String, String)> = Vec::new();
     let name = input.name.trim();
     if name.is_empty() {

@@ -419,3 +419,35 @@ async fn bad_requests_are_refused() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"]["param"], "messages");
 }
+
+#[tokio::test]
+async fn tool_results_must_answer_calls_as_openai_requires() {
+    let ai = OpenAi::start().await;
+    let call = json!({"role": "assistant", "content": null, "tool_calls": [
+        {"id": "call_1", "type": "function", "function": {"name": "list_posts", "arguments": "{}"}}
+    ]});
+    // A result without its call, and a call left without its result, are refused.
+    for messages in [
+        json!([{"role": "user", "content": "hi"}, {"role": "tool", "tool_call_id": "call_9", "content": "{}"}]),
+        json!([{"role": "user", "content": "hi"}, call.clone(), {"role": "user", "content": "again"}]),
+    ] {
+        let (status, body) = ai.chat(&json!({"model": "m", "messages": messages})).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(body["error"]["type"], "invalid_request_error");
+    }
+    // Answered, the conversation goes on.
+    let (status, body) = ai
+        .chat(&json!({"model": "m", "messages": [
+            {"role": "user", "content": "hi"},
+            call,
+            {"role": "tool", "tool_call_id": "call_1", "content": "{\"posts\": []}"},
+        ]}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        body["choices"][0]["message"]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("Done: ")
+    );
+}

@@ -445,6 +445,10 @@ pub(crate) async fn check(
             if name.is_empty() {
                 return Ok(Err("a campaign needs a name".into()));
             }
+            // The campaign form's own checks, before the person is asked.
+            if let Err(err) = crate::campaigns::check(&campaign_input(args)) {
+                return Ok(Err(err.to_string()));
+            }
             format!("Create the campaign “{}”", start_of(name, 80))
         }
         other => return Ok(Err(format!("there is no tool {other:?}"))),
@@ -454,6 +458,17 @@ pub(crate) async fn check(
         arguments,
         summary,
     }))
+}
+
+/// The campaign a `create_campaign` call describes (no dates, the first colour).
+fn campaign_input(args: &Value) -> CampaignInput {
+    CampaignInput {
+        name: args["name"].as_str().unwrap_or_default().trim().to_owned(),
+        description: args["description"].as_str().unwrap_or_default().to_owned(),
+        starts_on: String::new(),
+        ends_on: String::new(),
+        colour: COLOURS[0].0.to_owned(),
+    }
 }
 
 /// Runs a checked change as the person; returns what came of it ("post 12") and the post it
@@ -527,13 +542,7 @@ pub(crate) async fn run(
             Ok((format!("post {} scheduled", id.0), None))
         }
         "create_campaign" => {
-            let input = CampaignInput {
-                name: args["name"].as_str().unwrap_or_default().trim().to_owned(),
-                description: args["description"].as_str().unwrap_or_default().to_owned(),
-                starts_on: String::new(),
-                ends_on: String::new(),
-                colour: COLOURS[0].0.to_owned(),
-            };
+            let input = campaign_input(args);
             let campaign = services.save_campaign(ctx, person, None, &input).await?;
             Ok((format!("campaign {}", campaign.id), None))
         }

@@ -70,6 +70,41 @@ fn answer(sim: &Simulator, request: &Map<String, Value>) -> Result<Response, Res
             Some("empty_array"),
         ));
     }
+    // As OpenAI: each tool result answers a call of an earlier assistant message, and each
+    // call is answered before the next message of another kind.
+    let mut open: Vec<String> = Vec::new();
+    for m in messages {
+        let role = m["role"].as_str().unwrap_or_default();
+        if role == "tool" {
+            let id = m["tool_call_id"].as_str().unwrap_or_default();
+            let Some(at) = open.iter().position(|c| c == id) else {
+                return Err(invalid_request(
+                    "Invalid parameter: messages with role 'tool' must be a response to a \
+                     preceeding message with 'tool_calls'.",
+                    Some("messages"),
+                    None,
+                ));
+            };
+            open.remove(at);
+            continue;
+        }
+        if !open.is_empty() {
+            return Err(invalid_request(
+                "An assistant message with 'tool_calls' must be followed by tool messages \
+                 responding to each 'tool_call_id'.",
+                Some("messages"),
+                None,
+            ));
+        }
+        if role == "assistant"
+            && let Some(calls) = m["tool_calls"].as_array()
+        {
+            open = calls
+                .iter()
+                .filter_map(|c| c["id"].as_str().map(str::to_owned))
+                .collect();
+        }
+    }
     let texts: Vec<String> = messages.iter().map(|m| text_of(m.get("content"))).collect();
     let chars: usize = texts.iter().map(|t| t.chars().count()).sum();
     if chars > CONTEXT_CHARS {
