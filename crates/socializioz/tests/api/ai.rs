@@ -1282,3 +1282,35 @@ async fn assist_in_the_browser_from_brief_to_saved_post() {
     })
     .await;
 }
+
+// `serve --sandbox` without an `[ai]` section: AI is the simulator, so it works offline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sandbox_has_a_simulated_ai() {
+    let Some(app) = spawn_app_with(Backend::Sqlite, |s| s.platforms.sandbox = true).await else {
+        return;
+    };
+    let ai = app.services.ai.as_ref().expect("the sandbox has AI");
+    assert_eq!(ai.disclosure.provider, "Simulated AI (sandbox)");
+    assert_eq!(
+        ai.disclosure.address,
+        "the simulator built into this server"
+    );
+    let (ada, ws) = crate::fixtures::owner_with_workspace(&app, ADA).await;
+    ada.submit(&format!("/w/{ws}/ai/switch"), &[("on", "1")])
+        .await;
+    let res = compose(
+        &ada,
+        ws,
+        &[("action", "assist-write"), ("assist_topic", "Sourdough")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let (_, offer) = last_offer(&app).await;
+    assert!(offer[0]["text"].as_str().unwrap().contains("Sourdough"));
+    // Nothing leaves the server, so the Privacy Policy names no AI processor.
+    let policy = ada.get_text("/legal/privacy").await;
+    assert!(
+        !policy.contains("**Simulated AI (sandbox) ("),
+        "not a processor"
+    );
+}
