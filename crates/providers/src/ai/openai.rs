@@ -153,7 +153,7 @@ fn message_json(m: &Message) -> Value {
 }
 
 /// A transport failure in the product's kinds (the URL, which may carry a key, left out).
-fn failed(err: reqwest::Error) -> AiError {
+pub(super) fn failed(err: reqwest::Error) -> AiError {
     if err.is_timeout() {
         AiError::Timeout
     } else {
@@ -162,7 +162,7 @@ fn failed(err: reqwest::Error) -> AiError {
 }
 
 /// How long a 429 asks to wait: `retry-after-ms`, else `retry-after` in seconds.
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+pub(super) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     header("retry-after-ms")
         .and_then(|v| v.trim().parse::<u64>().ok())
@@ -192,7 +192,7 @@ fn redact(message: &str) -> String {
 
 /// An error answer (`{error: {message, type, param, code}}`) in the product's kinds. `code` is
 /// a string at OpenAI, a number at some compatible servers; the message decides there.
-fn error_of(status: StatusCode, error: &Value, wait: Option<Duration>) -> AiError {
+pub(super) fn error_of(status: StatusCode, error: &Value, wait: Option<Duration>) -> AiError {
     let message = redact(error["message"].as_str().unwrap_or("no reason given"));
     let code = error["code"].as_str().unwrap_or_default();
     let kind = error["type"].as_str().unwrap_or_default();

@@ -1,0 +1,193 @@
+//! OpenAI's image generation (`POST /images/generations`) with the GPT image models, as
+//! `API_FACTS.md` records it: `{model, prompt, n, size, quality, background, output_format}`
+//! answered with `{created, data: [{b64_json}], usage}` (never a URL; the DALL-E models were
+//! retired). A prompt the safety system blocks is a 400 with `code: "moderation_blocked"` and
+//! `moderation_details {moderation_stage, categories}`: a refusal that says which stage and
+//! which categories. The other errors are the text API's.
+
+use super::AiError;
+use super::images::{
+    Background, GeneratedImage, ImageFormat, ImageGenerator, ImageRequest, Images,
+};
+use super::openai::{error_of, failed, retry_after};
+use async_trait::async_trait;
+use base64::Engine;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct OpenAiImagesConfig {
+    /// `https://api.openai.com/v1`.
+    pub base_url: String,
+    pub api_key: Option<SecretString>,
+    /// `gpt-image-1`, `gpt-image-1-mini`, `gpt-image-1.5`, `gpt-image-2`, …
+    pub model: String,
+    /// What people are told the provider is.
+    pub name: String,
+    /// For the whole answer (a high-quality image can take a minute).
+    pub timeout: Duration,
+}
+
+pub struct OpenAiImages {
+    http: reqwest::Client,
+    config: OpenAiImagesConfig,
+}
+
+impl OpenAiImages {
+    pub fn new(mut config: OpenAiImagesConfig) -> OpenAiImages {
+        config.base_url = config.base_url.trim_end_matches('/').to_owned();
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .unwrap_or_default();
+        OpenAiImages { http, config }
+    }
+
+    /// The request's body, or why it cannot be asked (checked here as the API would).
+    fn body(&self, request: &ImageRequest) -> Result<Value, AiError> {
+        let prompt = request.prompt.trim();
+        if prompt.is_empty() {
+            return Err(AiError::Invalid("the prompt is empty".into()));
+        }
+        if prompt.chars().count() > super::images::MAX_PROMPT {
+            return Err(AiError::Invalid(format!(
+                "the prompt is longer than {} characters",
+                super::images::MAX_PROMPT
+            )));
+        }
+        if !(1..=10).contains(&request.n) {
+            return Err(AiError::Invalid(
+                "between 1 and 10 images can be asked".into(),
+            ));
+        }
+        if request.background == Background::Transparent {
+            if request.format == ImageFormat::Jpeg {
+                return Err(AiError::Invalid(
+                    "a transparent background needs PNG or WebP".into(),
+                ));
+            }
+            if self.config.model == "gpt-image-2" {
+                return Err(AiError::Invalid(
+                    "gpt-image-2 does not make transparent backgrounds".into(),
+                ));
+            }
+        }
+        Ok(json!({
+            "model": self.config.model,
+            "prompt": prompt,
+            "n": request.n,
+            "size": request.size.as_str(),
+            "quality": request.quality.as_str(),
+            "background": request.background.as_str(),
+            "output_format": request.format.as_str(),
+        }))
+    }
+}
+
+/// The safety system's refusal, with its stage and categories ("the prompt was blocked by
+/// OpenAI's safety system (violence)").
+fn blocked(error: &Value) -> Option<AiError> {
+    if error["code"] != "moderation_blocked" {
+        return None;
+    }
+    let details = &error["moderation_details"];
+    let what = match details["moderation_stage"].as_str() {
+        Some("output") => "the image made from this prompt was blocked",
+        _ => "the prompt was blocked",
+    };
+    let categories: Vec<&str> = details["categories"]
+        .as_array()
+        .map(|c| c.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let reason = if categories.is_empty() {
+        format!("{what} by the provider's safety system.")
+    } else {
+        format!(
+            "{what} by the provider's safety system ({}).",
+            categories.join(", ")
+        )
+    };
+    Some(AiError::Refused { reason })
+}
+
+#[async_trait]
+impl ImageGenerator for OpenAiImages {
+    fn provider(&self) -> &str {
+        &self.config.name
+    }
+
+    fn model(&self) -> &str {
+        &self.config.model
+    }
+
+    async fn generate(&self, request: &ImageRequest) -> Result<Images, AiError> {
+        let body = self.body(request)?;
+        let mut call = self
+            .http
+            .post(format!("{}/images/generations", self.config.base_url))
+            .timeout(self.config.timeout)
+            .json(&body);
+        if let Some(key) = &self.config.api_key {
+            call = call.bearer_auth(key.expose_secret());
+        }
+        let answer = call.send().await.map_err(failed)?;
+        let status = answer.status();
+        if !status.is_success() {
+            let wait = retry_after(answer.headers());
+            let body: Value = answer.json().await.unwrap_or(Value::Null);
+            let error = if body["error"].is_object() {
+                &body["error"]
+            } else {
+                &body
+            };
+            return Err(blocked(error).unwrap_or_else(|| error_of(status, error, wait)));
+        }
+        let answer: Value = answer.json().await.map_err(|e| {
+            if e.is_timeout() {
+                AiError::Timeout
+            } else {
+                AiError::Invalid("the answer is not JSON".into())
+            }
+        })?;
+        let data = answer["data"]
+            .as_array()
+            .filter(|d| !d.is_empty())
+            .ok_or_else(|| AiError::Invalid("the answer holds no image".into()))?;
+        let mut images = Vec::with_capacity(data.len());
+        for item in data {
+            let encoded = item["b64_json"]
+                .as_str()
+                .ok_or_else(|| AiError::Invalid("an image came without its data".into()))?;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .map_err(|_| AiError::Invalid("an image's data is not base64".into()))?;
+            images.push(GeneratedImage {
+                mime: sniff(&bytes).ok_or_else(|| {
+                    AiError::Invalid("an image is neither PNG, JPEG nor WebP".into())
+                })?,
+                bytes,
+            });
+        }
+        let usage = &answer["usage"];
+        Ok(Images {
+            images,
+            input_tokens: usage["input_tokens"].as_u64().unwrap_or(0),
+            output_tokens: usage["output_tokens"].as_u64().unwrap_or(0),
+        })
+    }
+}
+
+/// The type the bytes really are (the answer does not say; what was asked may not be what
+/// came).
+fn sniff(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some(ImageFormat::Png.mime())
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some(ImageFormat::Jpeg.mime())
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some(ImageFormat::Webp.mime())
+    } else {
+        None
+    }
+}
