@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use base64::Engine;
 use providers::ai::AiError;
 use providers::ai::images::{
@@ -212,4 +214,73 @@ async fn what_the_api_would_refuse_is_not_sent() {
             .unwrap_err();
         assert!(matches!(err, AiError::Invalid(_)), "{err:?}");
     }
+}
+
+/// The width and height a PNG's header gives.
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n") && &bytes[12..16] == b"IHDR");
+    let be = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
+    (be(16), be(20))
+}
+
+#[tokio::test]
+async fn against_the_simulator_real_images_and_its_faults() {
+    let (sim, running) = common::simulator().await;
+    let base = format!("{}/openai/v1", running.base_url);
+    let openai = adapter(&base, "gpt-image-1");
+    let portrait = openai
+        .generate(&ImageRequest {
+            size: ImageSize::Portrait,
+            quality: ImageQuality::Low,
+            ..ImageRequest::new("A loaf of rye bread")
+        })
+        .await
+        .unwrap();
+    assert_eq!(portrait.images[0].mime, "image/png");
+    assert_eq!(png_size(&portrait.images[0].bytes), (1024, 1536));
+    assert!(portrait.input_tokens > 0 && portrait.output_tokens > 0);
+    let jpeg = openai
+        .generate(&ImageRequest {
+            format: ImageFormat::Jpeg,
+            ..ImageRequest::new("A loaf of rye bread")
+        })
+        .await
+        .unwrap();
+    assert_eq!(jpeg.images[0].mime, "image/jpeg");
+    let err = openai
+        .generate(&ImageRequest::new("[[block]] something"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        AiError::Refused {
+            reason: "the prompt was blocked by the provider's safety system (violence).".into()
+        }
+    );
+    sim.openai_fail_next(
+        sim::openai::OpenAiOp::Image,
+        sim::Fault::RateLimited {
+            retry_after: Duration::from_secs(5),
+        },
+    );
+    let err = openai
+        .generate(&ImageRequest::new("bread"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        AiError::RateLimited {
+            retry_after: Duration::from_secs(5)
+        }
+    );
+    // A retired model is refused as the API refuses it.
+    let err = adapter(&base, "dall-e-3")
+        .generate(&ImageRequest::new("bread"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AiError::Invalid(_)), "{err:?}");
+    // What reached the provider is what was asked.
+    let sent = sim.openai_requests();
+    assert_eq!(sent[0]["size"], "1024x1536");
+    assert_eq!(sent[0]["prompt"], "A loaf of rye bread");
 }

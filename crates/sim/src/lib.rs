@@ -4,8 +4,8 @@
 //! state round trip, the PKCE verifier). It records every post, so tests count them exactly,
 //! and takes injected faults. Each platform lives under its own path prefix (`/x/…`), which is
 //! what an adapter's base URL points at. PayPal's subscriptions API, for billing, is simulated
-//! the same way under `/paypal` (see [`paypal`]), and an OpenAI-compatible text API, for the
-//! assistant, under `/openai` (see [`openai`]).
+//! the same way under `/paypal` (see [`paypal`]), and an OpenAI-compatible text and image API,
+//! for the assistant, under `/openai` (see [`openai`]).
 
 // Handlers check a request step by step and return the platform's ready-made error answer as
 // the `Err` of each step; boxing those answers would only add noise.

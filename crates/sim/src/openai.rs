@@ -1,24 +1,29 @@
-//! An OpenAI-compatible text API, under `/openai` (an adapter's base URL is `<sim>/openai/v1`):
-//! Chat Completions (`POST /v1/chat/completions`) with structured output, tool calls, refusals
-//! and streaming, and moderation (`POST /v1/moderations`), in the request and answer shapes of
-//! the real API. Any bearer key that starts with `sk-` is accepted.
+//! An OpenAI-compatible text and image API, under `/openai` (an adapter's base URL is
+//! `<sim>/openai/v1`): Chat Completions (`POST /v1/chat/completions`) with structured output,
+//! tool calls, refusals and streaming, image generation (`POST /v1/images/generations`) with
+//! the GPT image models, and moderation (`POST /v1/moderations`), in the request and answer
+//! shapes of the real API. Any bearer key that starts with `sk-` is accepted.
 //!
 //! The answers are made from the prompt, so that a test can see that what it sent shaped what
-//! came back: a plain answer is "Suggested post: " and the start of the last user message. A few
-//! markers in the user's text ask for the cases a product must handle: `[[too-long]]` an answer
-//! of more than 5,000 characters (until a message asks for it "shorter"; `[[always-long]]`
-//! whatever is asked), `[[refuse]]` a
-//! refusal, and, in moderation, `[[flag]]` a flagged text. A tool's name followed by a JSON object
-//! in the user's text calls that tool with those arguments, and a tool result that says
-//! `[[obey]]` is obeyed the same way (a prompt injection that works). Faults are injected per call with
-//! [`Simulator::openai_fail_next`], and every request body is kept for privacy tests
-//! ([`Simulator::openai_requests`]).
+//! came back: a plain answer is "Suggested post: " and the start of the last user message, and
+//! a generated image is a real PNG, JPEG or WebP file of the requested size whose colours and
+//! shapes come from a hash of the prompt. A few markers in the user's text ask for the cases a
+//! product must handle: `[[too-long]]` an answer of more than 5,000 characters (until a message
+//! asks for it "shorter"; `[[always-long]]` whatever is asked), `[[refuse]]` a refusal, in
+//! moderation `[[flag]]` a flagged text, and in an image prompt `[[block]]` (or
+//! `[[block-output]]`) the safety system's `moderation_blocked` refusal at the input (or output)
+//! stage. A tool's name followed by a JSON object in the user's text calls that tool with those
+//! arguments, and a tool result that says `[[obey]]` is obeyed the same way (a prompt injection
+//! that works). Faults are injected per call with [`Simulator::openai_fail_next`], and every
+//! request body is kept for privacy tests ([`Simulator::openai_requests`]).
 //!
 //! This file holds the routes, the test controls, the error shapes, the checks every call
 //! makes and moderation; making the chat answers (text, JSON filled in from a schema, tool
-//! calls, the stream of chunks) is in `openai/chat.rs`.
+//! calls, the stream of chunks) is in `openai/chat.rs`, and checking image requests and
+//! drawing the images in `openai/images.rs`.
 
 mod chat;
+mod images;
 
 use crate::{Fault, Simulator};
 use axum::Json;
@@ -39,11 +44,14 @@ pub enum OpenAiOp {
     Chat,
     /// `POST /v1/moderations`.
     Moderation,
+    /// `POST /v1/images/generations`.
+    Image,
 }
 
 pub fn router(sim: Simulator) -> Router {
     Router::new()
         .route("/v1/chat/completions", post(chat::completions))
+        .route("/v1/images/generations", post(images::generations))
         .route("/v1/moderations", post(moderations))
         .with_state(sim)
 }
