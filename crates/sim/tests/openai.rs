@@ -8,31 +8,15 @@ mod common;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use sim::Fault;
 use sim::openai::OpenAiOp;
-use sim::{Fault, Simulator};
 use std::time::Duration;
 
 const KEY: &str = "sk-test-0123";
 
-struct OpenAi {
-    sim: Simulator,
-    _running: sim::Running,
-    base: String,
-    http: reqwest::Client,
-}
+use common::OpenAiApi as OpenAi;
 
 impl OpenAi {
-    async fn start() -> Self {
-        let (sim, running) = common::start().await;
-        let base = format!("{}/openai/v1", running.base_url);
-        Self {
-            sim,
-            _running: running,
-            base,
-            http: common::client(),
-        }
-    }
-
     /// A call to `path` with `body` and `key`: the status, the headers and the raw answer.
     async fn call(
         &self,
@@ -40,17 +24,7 @@ impl OpenAi {
         key: &str,
         body: &Value,
     ) -> (StatusCode, reqwest::header::HeaderMap, String) {
-        let res = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(key)
-            .json(body)
-            .send()
-            .await
-            .unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        (status, headers, res.text().await.unwrap())
+        self.post(path, key, body).await
     }
 
     /// A chat completion with the test key: the status and the JSON answer.

@@ -10,58 +10,23 @@ use base64::Engine;
 use image::{DynamicImage, GenericImageView, ImageFormat};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use sim::Fault;
 use sim::openai::OpenAiOp;
-use sim::{Fault, Simulator};
 use std::time::Duration;
 
 const KEY: &str = "sk-test-0123";
 
-struct OpenAi {
-    sim: Simulator,
-    _running: sim::Running,
-    base: String,
-    http: reqwest::Client,
-}
+use common::OpenAiApi as OpenAi;
 
 impl OpenAi {
-    async fn start() -> Self {
-        let (sim, running) = common::start().await;
-        let base = format!("{}/openai/v1", running.base_url);
-        Self {
-            sim,
-            _running: running,
-            base,
-            http: common::client(),
-        }
-    }
-
     /// An image generation with `key`: the status, the headers and the JSON answer.
     async fn call(
         &self,
         key: &str,
         body: &Value,
     ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
-        self.post("/images/generations", key, body).await
-    }
-
-    /// A call of `path` with `key` and `body`: the status, the headers and the JSON answer.
-    async fn post(
-        &self,
-        path: &str,
-        key: &str,
-        body: &Value,
-    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
-        let res = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(key)
-            .json(body)
-            .send()
-            .await
-            .unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        (status, headers, res.json().await.unwrap())
+        let (status, headers, text) = self.post("/images/generations", key, body).await;
+        (status, headers, serde_json::from_str(&text).unwrap())
     }
 
     /// An image generation with the test key: the status and the JSON answer.

@@ -65,3 +65,45 @@ pub async fn media_server(video: u8) -> String {
     .await
     .unwrap()
 }
+
+/// The simulator's OpenAI-compatible API, with a client.
+pub struct OpenAiApi {
+    pub sim: sim::Simulator,
+    pub _running: sim::Running,
+    /// `<simulator>/openai/v1`.
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+impl OpenAiApi {
+    pub async fn start() -> Self {
+        let (sim, running) = start().await;
+        let base = format!("{}/openai/v1", running.base_url);
+        Self {
+            sim,
+            _running: running,
+            base,
+            http: client(),
+        }
+    }
+
+    /// A POST of `body` to `path` with `key`: the status, the headers and the raw answer.
+    pub async fn post(
+        &self,
+        path: &str,
+        key: &str,
+        body: &serde_json::Value,
+    ) -> (StatusCode, reqwest::header::HeaderMap, String) {
+        let res = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(key)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        (status, headers, res.text().await.unwrap())
+    }
+}
