@@ -27,6 +27,7 @@ both_backends!(
     the_brand_profile_is_edited_by_managers_and_read_by_members,
     the_provider_receives_only_what_was_submitted,
     assist_streams_the_text_then_the_suggestions,
+    a_provider_that_does_not_answer_in_time_is_told,
 );
 
 pub(crate) const ADA: &str = "ada@example.com";
@@ -1312,5 +1313,50 @@ async fn the_sandbox_has_a_simulated_ai() {
     assert!(
         !policy.contains("**Simulated AI (sandbox) ("),
         "not a processor"
+    );
+}
+
+async fn a_provider_that_does_not_answer_in_time_is_told(backend: Backend) {
+    // No moderation, so the one call is the slow one: nothing else needs to be quick.
+    let Some(s) = studio_with(backend, |s| {
+        let ai = s.ai.as_mut().unwrap();
+        ai.timeout_seconds = 1;
+        ai.moderation_model = Some(String::new());
+    })
+    .await
+    else {
+        return;
+    };
+    let (ada, ws, x, _) = with_ai_on(&s).await;
+    s.sim.openai_fail_next(
+        OpenAiOp::Chat,
+        sim::Fault::Slow(std::time::Duration::from_secs(60)),
+    );
+    let res = compose(
+        &ada,
+        ws,
+        &[
+            ("body", "my draft stays"),
+            ("account", &x.to_string()),
+            ("action", "assist-write"),
+            ("assist_topic", "Rye"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("The AI provider did not answer in time. Nothing was changed; try again.")
+    );
+    assert!(html.contains("my draft stays"));
+    assert_eq!(s.app.count("SELECT COUNT(*) FROM ai_generations").await, 0);
+    // The reservation was given back: nothing was spent.
+    assert_eq!(
+        s.app
+            .count(&format!(
+                "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM plan_usage WHERE workspace_id = {ws}"
+            ))
+            .await,
+        0
     );
 }
