@@ -158,6 +158,12 @@ impl Timezone {
         })
     }
 
+    /// A zone as stored with a person, UTC when it no longer parses (a zone the tz database
+    /// dropped).
+    pub fn stored(raw: &str) -> Self {
+        Self::parse(raw).unwrap_or_else(|_| Self::utc())
+    }
+
     pub fn utc() -> Self {
         Self(chrono_tz::UTC)
     }

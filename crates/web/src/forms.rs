@@ -59,4 +59,28 @@ impl FieldErrors {
             other => Err(other),
         }
     }
+
+    /// Takes a service's refusal into the form, to show it again with what was typed: a
+    /// field's refusal at that field, a plan's limit, a role's refusal or an unavailable
+    /// provider under `general`; returns the status it answers with. Anything else (not found,
+    /// a fault) is handed back for the error page.
+    pub fn refuse(
+        &mut self,
+        err: ServiceError,
+        general: &str,
+    ) -> Result<axum::http::StatusCode, ServiceError> {
+        use axum::http::StatusCode;
+        let status = match &err {
+            ServiceError::PlanLimit { .. } => StatusCode::PAYMENT_REQUIRED,
+            ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ServiceError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ServiceError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            _ => {
+                self.absorb(err)?;
+                return Ok(StatusCode::UNPROCESSABLE_ENTITY);
+            }
+        };
+        self.add(general, err.to_string());
+        Ok(status)
+    }
 }

@@ -179,15 +179,10 @@ impl ImageGenerator for OpenAiImages {
 }
 
 /// The type the bytes really are (the answer does not say; what was asked may not be what
-/// came).
+/// came), by the same sniffing as uploads.
 fn sniff(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some(ImageFormat::Png.mime())
-    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some(ImageFormat::Jpeg.mime())
-    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-        Some(ImageFormat::Webp.mime())
-    } else {
-        None
-    }
+    use domain::media::MediaType;
+    domain::media::sniff(bytes)
+        .filter(|t| matches!(t, MediaType::Png | MediaType::Jpeg | MediaType::Webp))
+        .map(MediaType::mime)
 }

@@ -688,7 +688,7 @@ fn system_prompt(
     leash: Leash,
     brand: &crate::ai::brand::BrandProfile,
 ) -> String {
-    let tz = domain::Timezone::parse(&person.timezone).unwrap_or_else(|_| domain::Timezone::utc());
+    let tz = domain::Timezone::stored(&person.timezone);
     let now = domain::schedule::to_local(crate::now(), tz);
     let may = match leash {
         Leash::Talk => {

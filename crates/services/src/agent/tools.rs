@@ -144,7 +144,7 @@ fn start_of(text: &str, n: usize) -> String {
 }
 
 fn zone_of(person: &user::Model) -> Timezone {
-    Timezone::parse(&person.timezone).unwrap_or_else(|_| Timezone::utc())
+    Timezone::stored(&person.timezone)
 }
 
 fn local(at: chrono::DateTime<chrono::Utc>, tz: Timezone) -> String {

@@ -320,7 +320,7 @@ impl Services {
         let link = format!("{}/w/{}/billing", self.base_url, ws.0);
         let txn = store::begin_write(&self.db).await?;
         for (id, email, person, zone) in owners {
-            let tz = domain::Timezone::parse(&zone).unwrap_or_else(|_| domain::Timezone::utc());
+            let tz = domain::Timezone::stored(&zone);
             let day = until
                 .with_timezone(&tz.tz())
                 .format("%-d %B %Y")

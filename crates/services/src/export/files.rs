@@ -708,5 +708,5 @@ impl<'a> Contents<'a> {
 }
 
 pub(crate) fn zone_of(user: &user::Model) -> domain::Timezone {
-    domain::Timezone::parse(&user.timezone).unwrap_or_else(|_| domain::Timezone::utc())
+    domain::Timezone::stored(&user.timezone)
 }

@@ -170,7 +170,7 @@ impl Services {
         input: PostInput,
     ) -> Result<post::Model> {
         let ws = ctx.workspace_id();
-        let tz = Timezone::parse(&author.timezone).unwrap_or_else(|_| Timezone::utc());
+        let tz = Timezone::stored(&author.timezone);
         let now = crate::now();
         let txn = store::begin_write(&self.db).await?;
         lock_as_editor(&txn, ctx).await?;
@@ -325,7 +325,7 @@ impl Services {
         local: NaiveDateTime,
     ) -> Result<post::Model> {
         let ws = ctx.workspace_id();
-        let tz = Timezone::parse(&actor.timezone).unwrap_or_else(|_| Timezone::utc());
+        let tz = Timezone::stored(&actor.timezone);
         let at = schedule::schedule_at(local, tz, crate::now())
             .map_err(|e| ServiceError::invalid("scheduled_at", e.0))?
             .utc;

@@ -85,7 +85,7 @@ fn reset_time(
     now: chrono::DateTime<chrono::Utc>,
     tz: &str,
 ) -> String {
-    let zone = domain::Timezone::parse(tz).unwrap_or_else(|_| domain::Timezone::utc());
+    let zone = domain::Timezone::stored(tz);
     let local = at.with_timezone(&zone.tz()).format("%H:%M on %-d %b");
     let minutes = ((at - now).num_seconds() + 59).div_euclid(60).max(1);
     let wait = if minutes >= 120 {

@@ -465,7 +465,7 @@ impl Filler<'_> {
     fn array(&self, schema: &Value, name: &str, depth: usize) -> Value {
         let min = schema["minItems"].as_u64().unwrap_or(0);
         let max = schema["maxItems"].as_u64().unwrap_or(u64::MAX);
-        let count = usize::try_from(3u64.max(min).min(max)).unwrap_or(3);
+        let count = usize::try_from(3u64.max(min).min(max).min(64)).unwrap_or(3);
         let items = &schema["items"];
         let lower = name.to_lowercase();
         if items["type"] == "string" && (lower.contains("hashtag") || lower.contains("tags")) {

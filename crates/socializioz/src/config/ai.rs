@@ -10,7 +10,7 @@
 //! moderation_model = "omni-moderation-latest"  # default with OpenAI; "" turns it off
 //! name = "OpenAI"                           # what people are told (default: OpenAI, or the
 //!                                           # server's address)
-//! timeout_seconds = 60
+//! timeout_seconds = 25                     # a page gives up after 30 s
 //! max_tokens_field = "max_completion_tokens"   # "max_tokens" for older and local servers
 //! ```
 //!
@@ -51,7 +51,8 @@ impl Default for AiSettings {
             model: "gpt-4o-mini".to_owned(),
             moderation_model: None,
             name: None,
-            timeout_seconds: 60,
+            // Within the 30 s a page may take.
+            timeout_seconds: 25,
             max_tokens_field: "max_completion_tokens".to_owned(),
         }
     }
@@ -113,15 +114,26 @@ impl AiSettings {
         }
     }
 
-    /// The assistant these settings describe.
-    pub fn assistant(&self) -> Result<Assistant, ConfigError> {
-        self.check()?;
+    /// What people are told about the provider these settings describe.
+    pub fn disclosure(&self) -> Disclosure {
         let provider = match &self.name {
             Some(name) if !name.trim().is_empty() => name.trim().to_owned(),
             _ if self.is_openai() => "OpenAI".to_owned(),
             _ => format!("the AI server at {}", origin(&self.base_url)),
         };
-        let moderation = self.moderation();
+        Disclosure {
+            provider,
+            model: self.model.trim().to_owned(),
+            address: origin(self.base_url.trim()),
+            moderation: self.moderation(),
+        }
+    }
+
+    /// The assistant these settings describe.
+    pub fn assistant(&self) -> Result<Assistant, ConfigError> {
+        self.check()?;
+        let disclosure = self.disclosure();
+        let (provider, moderation) = (disclosure.provider.clone(), disclosure.moderation.clone());
         let adapter = Arc::new(OpenAi::new(OpenAiConfig {
             base_url: self.base_url.trim().to_owned(),
             api_key: self.api_key.clone(),
@@ -136,12 +148,7 @@ impl AiSettings {
             moderator: moderation
                 .is_some()
                 .then_some(adapter as Arc<dyn providers::ai::Moderator>),
-            disclosure: Disclosure {
-                provider,
-                model: self.model.trim().to_owned(),
-                address: origin(self.base_url.trim()),
-                moderation,
-            },
+            disclosure,
         })
     }
 

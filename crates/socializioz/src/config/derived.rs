@@ -35,8 +35,8 @@ impl Settings {
                     .to_owned(),
             ));
         }
-        if let Some(ai) = self.ai.as_ref().and_then(|a| a.assistant().ok()) {
-            let d = &ai.disclosure;
+        if let Some(ai) = &self.ai {
+            let d = ai.disclosure();
             let moderation = match &d.moderation {
                 Some(m) => format!(", and checks it and the suggestions with its moderation ({m})"),
                 None => String::new(),

@@ -15,7 +15,6 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use domain::WorkspaceId;
-use services::ServiceError;
 use services::agent::{Leash, MAX_MESSAGE, PENDING};
 use services::ai::AiState;
 
@@ -235,27 +234,16 @@ async fn send(
     conversation: Option<i64>,
     message: String,
 ) -> AppResult {
-    use axum::http::StatusCode;
     let ws = m.membership.workspace.id;
     let sent = state
         .services
         .agent_ask(&m.membership, &m.auth.user, conversation, &message)
         .await;
-    let (status, text) = match sent {
-        Ok(id) => return Ok(Redirect::to(&format!("/w/{ws}/agent/{id}#latest")).into_response()),
-        Err(ServiceError::NotFound) => return Err(AppError::NotFound),
-        Err(ServiceError::PlanLimit { refusal, .. }) => {
-            (StatusCode::PAYMENT_REQUIRED, refusal.to_string())
-        }
-        Err(ServiceError::Forbidden(why)) => (StatusCode::FORBIDDEN, why),
-        Err(ServiceError::Unavailable(why)) => (StatusCode::SERVICE_UNAVAILABLE, why),
-        Err(err @ (ServiceError::Invalid { .. } | ServiceError::Fields(_))) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, err.to_string())
-        }
-        Err(err) => return Err(err.into()),
-    };
     let mut errors = FieldErrors::new();
-    errors.add("message", text);
+    let status = match sent {
+        Ok(id) => return Ok(Redirect::to(&format!("/w/{ws}/agent/{id}#latest")).into_response()),
+        Err(err) => errors.refuse(err, "message")?,
+    };
     // The conversation as it is now (the message is kept when the provider failed).
     let mut res = render(build(&state, &m, conversation, message, errors).await?)?;
     *res.status_mut() = status;

@@ -61,11 +61,13 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(assets::router())
         .merge(media::router_without_context())
-        .merge(webhooks::router())
         // No address, query or form of ours takes a control character: refused here, once.
         .layer(middleware::from_fn(
             crate::hygiene::refuse_control_characters,
-        ));
+        ))
+        // PayPal's signed JSON may carry what a payer typed, escapes and all: it is checked by
+        // its signature, not read as a form.
+        .merge(webhooks::router());
     let tag_origins: Vec<String> = [
         &state.config.analytics_script,
         &state.config.marketing_script,
@@ -125,7 +127,7 @@ pub fn safe_next(next: &str) -> &str {
 }
 
 pub fn fmt_time(t: &chrono::DateTime<chrono::Utc>, tz: &str) -> String {
-    let tz = domain::Timezone::parse(tz).unwrap_or_else(|_| domain::Timezone::utc());
+    let tz = domain::Timezone::stored(tz);
     t.with_timezone(&tz.tz())
         .format("%-d %b %Y, %H:%M")
         .to_string()

@@ -15,7 +15,6 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use domain::{MediaId, Platform, PostId, WorkspaceId, content, schedule};
-use services::ServiceError;
 use services::ai::AiState;
 use services::ai::assist::{Action, AssistRequest, Length, Target, Tone};
 use services::posts::{Intent, PostInput, TargetInput};
@@ -193,6 +192,32 @@ struct Brief {
     tone: Tone,
     length: Length,
     cta: String,
+}
+
+impl Values {
+    /// What the composer's form holds, as typed.
+    fn from_form(form: &FormPairs) -> Values {
+        let chosen: Vec<(i64, String)> = form
+            .all("account")
+            .filter_map(|id| id.parse::<i64>().ok())
+            .map(|id| (id, form.get(&format!("variant-{id}")).to_owned()))
+            .collect();
+        Values {
+            body: form.get("body").to_owned(),
+            first_comment: form.get("first_comment").to_owned(),
+            campaign_id: form.get("campaign").parse::<i64>().ok(),
+            media: ordered_files(form, "media"),
+            account_media: chosen
+                .iter()
+                .map(|(id, _)| (*id, ordered_files(form, &format!("media-{id}"))))
+                .collect(),
+            chosen,
+            scheduled_at: form.get("scheduled_at").to_owned(),
+            assist: Brief::from_form(form),
+            offer: form.get("ai_offer").parse().ok(),
+            ai_suggestion: form.get("ai_suggestion").parse().ok(),
+        }
+    }
 }
 
 impl Brief {
@@ -483,17 +508,7 @@ fn ordered_files(form: &FormPairs, name: &str) -> Vec<i64> {
 async fn save(state: AppState, m: WorkspaceMember, post_id: Option<i64>, body: Bytes) -> AppResult {
     let form = FormPairs::parse(&body);
     let mut errors = FieldErrors::new();
-    let chosen: Vec<(i64, String)> = form
-        .all("account")
-        .filter_map(|id| id.parse::<i64>().ok())
-        .map(|id| (id, form.get(&format!("variant-{id}")).to_owned()))
-        .collect();
-    let campaign_id = form.get("campaign").parse::<i64>().ok();
-    let media = ordered_files(&form, "media");
-    let account_media: Vec<(i64, Vec<i64>)> = chosen
-        .iter()
-        .map(|(id, _)| (*id, ordered_files(&form, &format!("media-{id}"))))
-        .collect();
+    let values = Values::from_form(&form);
     let action = form.get("action");
     let intent = match action {
         "now" => Some(Intent::PublishNow),
@@ -504,18 +519,6 @@ async fn save(state: AppState, m: WorkspaceMember, post_id: Option<i64>, body: B
             )
             .map(Intent::Schedule),
         _ => Some(Intent::Draft),
-    };
-    let values = Values {
-        body: form.get("body").to_owned(),
-        first_comment: form.get("first_comment").to_owned(),
-        campaign_id,
-        chosen: chosen.clone(),
-        media: media.clone(),
-        account_media: account_media.clone(),
-        scheduled_at: form.get("scheduled_at").to_owned(),
-        assist: Brief::from_form(&form),
-        offer: form.get("ai_offer").parse().ok(),
-        ai_suggestion: form.get("ai_suggestion").parse().ok(),
     };
     if let Some(kind) = action.strip_prefix("assist-") {
         return assist(state, m, post_id, values, kind).await;
@@ -533,20 +536,22 @@ async fn save(state: AppState, m: WorkspaceMember, post_id: Option<i64>, body: B
     let input = PostInput {
         body: values.body.clone(),
         first_comment: Some(values.first_comment.clone()),
-        campaign_id,
-        targets: chosen
+        campaign_id: values.campaign_id,
+        targets: values
+            .chosen
             .iter()
             .map(|(id, variant)| TargetInput {
                 account_id: *id,
                 body: Some(variant.clone()),
-                media: account_media
+                media: values
+                    .account_media
                     .iter()
                     .find(|(a, _)| a == id)
                     .map(|(_, m)| m.clone())
                     .unwrap_or_default(),
             })
             .collect(),
-        media,
+        media: values.media.clone(),
         intent,
         ai_suggestion: values.ai_suggestion,
     };
@@ -563,24 +568,13 @@ async fn save(state: AppState, m: WorkspaceMember, post_id: Option<i64>, body: B
             };
             Ok(redirect_with(&post_path(post.workspace_id, post.id), flash))
         }
-        Err(ServiceError::Forbidden(message)) => {
-            errors.add("post", message);
-            let mut res = render(page(&state, &m, post_id, values, errors).await?)?;
-            *res.status_mut() = axum::http::StatusCode::FORBIDDEN;
-            Ok(res)
-        }
-        // Shown in the form, so nothing typed is lost; the message names the plan that lifts
-        // the limit.
-        Err(ServiceError::PlanLimit { refusal, .. }) => {
-            errors.add("post", refusal.to_string());
-            let mut res = render(page(&state, &m, post_id, values, errors).await?)?;
-            *res.status_mut() = axum::http::StatusCode::PAYMENT_REQUIRED;
-            Ok(res)
-        }
-        Err(ServiceError::NotFound) => Err(AppError::NotFound),
+        // Shown in the form, so nothing typed is lost (a plan's refusal names the plan that
+        // lifts the limit).
         Err(err) => {
-            errors.absorb(err)?;
-            rerender(page(&state, &m, post_id, values, errors).await?)
+            let status = errors.refuse(err, "post")?;
+            let mut res = render(page(&state, &m, post_id, values, errors).await?)?;
+            *res.status_mut() = status;
+            Ok(res)
         }
     }
 }
@@ -646,16 +640,7 @@ pub async fn assist_stream(
 ) -> AppResult {
     use axum::response::IntoResponse;
     let form = FormPairs::parse(&body);
-    let values = Values {
-        body: form.get("body").to_owned(),
-        chosen: form
-            .all("account")
-            .filter_map(|id| id.parse::<i64>().ok())
-            .map(|id| (id, String::new()))
-            .collect(),
-        assist: Brief::from_form(&form),
-        ..Default::default()
-    };
+    let values = Values::from_form(&form);
     let kind = form
         .get("action")
         .strip_prefix("assist-")
@@ -669,7 +654,7 @@ pub async fn assist_stream(
         Ok(events) => events,
         Err(err) => {
             let mut errors = FieldErrors::new();
-            let status = assist_refusal(&mut errors, err)?;
+            let status = errors.refuse(err, "assist")?;
             let (field, message) = errors
                 .all()
                 .first()
@@ -702,7 +687,7 @@ pub async fn assist_stream(
             }
             services::ai::assist::Streamed::Failed(err) => {
                 let mut errors = FieldErrors::new();
-                let message = match assist_refusal(&mut errors, err) {
+                let message = match errors.refuse(err, "assist") {
                     Ok(_) => errors
                         .all()
                         .first()
@@ -757,39 +742,12 @@ async fn assist(
         }
         Err(err) => {
             values.offer = None;
-            assist_refusal(&mut errors, err)?
+            errors.refuse(err, "assist")?
         }
     };
     let mut res = render(page(&state, &m, post_id, values, errors).await?)?;
     *res.status_mut() = status;
     Ok(res)
-}
-
-/// Puts a refusal of Assist on the form; the status says what kind it was.
-fn assist_refusal(
-    errors: &mut FieldErrors,
-    err: ServiceError,
-) -> AppResult<axum::http::StatusCode> {
-    use axum::http::StatusCode;
-    Ok(match err {
-        ServiceError::PlanLimit { refusal, .. } => {
-            errors.add("assist", refusal.to_string());
-            StatusCode::PAYMENT_REQUIRED
-        }
-        ServiceError::Forbidden(message) => {
-            errors.add("assist", message);
-            StatusCode::FORBIDDEN
-        }
-        ServiceError::Unavailable(message) => {
-            errors.add("assist", message);
-            StatusCode::SERVICE_UNAVAILABLE
-        }
-        ServiceError::NotFound => return Err(AppError::NotFound),
-        other => {
-            errors.absorb(other)?;
-            StatusCode::UNPROCESSABLE_ENTITY
-        }
-    })
 }
 
 /// "Use this": the suggestion goes where it belongs in the form, which is shown again (still
@@ -865,7 +823,7 @@ async fn use_suggestion(
             values.ai_suggestion = Some(accepted.generation);
             axum::http::StatusCode::OK
         }
-        Err(err) => assist_refusal(&mut errors, err)?,
+        Err(err) => errors.refuse(err, "assist")?,
     };
     let mut res = render(page(&state, &m, post_id, values, errors).await?)?;
     *res.status_mut() = status;

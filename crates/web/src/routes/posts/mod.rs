@@ -78,7 +78,7 @@ impl FormPairs {
 
 /// The member's time zone, in which times are entered and shown.
 pub fn zone_of(m: &WorkspaceMember) -> Timezone {
-    Timezone::parse(&m.auth.user.timezone).unwrap_or_else(|_| Timezone::utc())
+    Timezone::stored(&m.auth.user.timezone)
 }
 
 /// The path of a post's page.
