@@ -539,6 +539,21 @@ async fn only_a_genuine_fresh_delivery_is_read_and_each_event_once(backend: Back
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    // A body with what reads as an escaped control character (a payer may type "%01") is
+    // judged by its signature, not refused unread as a form would be.
+    let res = reqwest::Client::new()
+        .post(format!("{}/webhooks/paypal", app.address))
+        .header("content-type", "application/json")
+        .body("{\"id\": \"WH-2\", \"resource\": {\"note\": \"50%01 off %00\"}}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        res.text().await.unwrap(),
+        "refused",
+        "the webhook's own answer"
+    );
 }
 
 async fn events_out_of_order_are_resolved_by_reading_the_subscription(backend: Backend) {
