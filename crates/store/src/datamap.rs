@@ -422,13 +422,26 @@ pub const TABLES: &[TableClass] = &[
         table: "media_items",
         category: Category::MediaAssets,
         owner: Owner::Workspace("workspace_id"),
-        refs: &[Ref::user("uploaded_by")],
+        refs: &[Ref::user("uploaded_by"), Ref::user("reviewed_by")],
         objects: &["object_key", "thumb_key"],
         deletion: OnDeletion::FollowWorkspace,
         export: OnExport::Include,
         holds: "The media library: file name, type, size, dimensions, folder and tags, who \
                 uploaded it, where the file and its thumbnail are stored, and for AI-generated \
-                files the provider and the prompt.",
+                files the provider, model and prompt, who asked for it, and who reviewed it \
+                before it could be published and when.",
+    },
+    TableClass {
+        table: "media_generations",
+        category: Category::MediaAssets,
+        owner: Owner::Workspace("workspace_id"),
+        refs: &[Ref::user("requested_by")],
+        objects: &[],
+        deletion: OnDeletion::FollowWorkspace,
+        export: OnExport::Include,
+        holds: "Requests to generate media with AI: the prompt and the options chosen, the \
+                provider and model, who asked and when, how far it got, how it ended and which \
+                library file it made. Deleted after 30 days; the file keeps its own provenance.",
     },
     TableClass {
         table: "post_media",

@@ -40,6 +40,7 @@ pub enum Flash {
     CampaignDeleted,
     MediaUploaded,
     MediaSaved,
+    MediaReviewed,
     MediaDeleted,
     AccountConnected,
     ConnectionCancelled,
@@ -63,7 +64,7 @@ pub enum Flash {
 }
 
 impl Flash {
-    const ALL: [Flash; 54] = [
+    const ALL: [Flash; 55] = [
         Self::Welcome,
         Self::LoggedOut,
         Self::EmailConfirmed,
@@ -98,6 +99,7 @@ impl Flash {
         Self::CampaignDeleted,
         Self::MediaUploaded,
         Self::MediaSaved,
+        Self::MediaReviewed,
         Self::MediaDeleted,
         Self::AccountConnected,
         Self::ConnectionCancelled,
@@ -161,6 +163,7 @@ impl Flash {
             Self::CampaignDeleted => "campaign-deleted",
             Self::MediaUploaded => "media-uploaded",
             Self::MediaSaved => "media-saved",
+            Self::MediaReviewed => "media-reviewed",
             Self::MediaDeleted => "media-deleted",
             Self::AccountConnected => "account-connected",
             Self::ConnectionCancelled => "connection-cancelled",
@@ -234,6 +237,9 @@ impl Flash {
             Self::CampaignDeleted => "The campaign is deleted; its posts are kept.",
             Self::MediaUploaded => "Uploaded to the media library.",
             Self::MediaSaved => "The file's folder and tags are saved.",
+            Self::MediaReviewed => {
+                "The file is marked reviewed: posts with it can now be scheduled."
+            }
             Self::MediaDeleted => "The file is deleted.",
             Self::AccountConnected => "The account is connected.",
             Self::ConnectionCancelled => {

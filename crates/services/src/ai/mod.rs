@@ -22,6 +22,7 @@ pub mod request;
 use crate::workspaces::{Membership, lock_as_member};
 use crate::{Result, ServiceError, Services, activity};
 use domain::Role;
+use providers::ai::images::ImageGenerator;
 use providers::ai::{AiError, Moderator, TextGenerator};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -35,6 +36,8 @@ pub struct Assistant {
     pub generator: Arc<dyn TextGenerator>,
     /// Checks prompts and suggestions (none: the server has no moderation endpoint).
     pub moderator: Option<Arc<dyn Moderator>>,
+    /// Makes images for the media library (none: the instance generates no images).
+    pub images: Option<Arc<dyn ImageGenerator>>,
     pub disclosure: Disclosure,
 }
 
@@ -48,13 +51,20 @@ pub struct Disclosure {
     pub address: String,
     /// The moderation model, when texts are checked.
     pub moderation: Option<String>,
+    /// The image model, when the instance generates images (same provider and address).
+    pub image_model: Option<String>,
 }
 
 impl Disclosure {
     /// What a workspace agrees to: provider, model and address. A change of any of them asks
     /// for agreement again.
     pub fn fingerprint(&self) -> String {
-        format!("{}|{}|{}", self.provider, self.model, self.address)
+        let mut print = format!("{}|{}|{}", self.provider, self.model, self.address);
+        if let Some(images) = &self.image_model {
+            print.push_str("|images:");
+            print.push_str(images);
+        }
+        print
     }
 
     /// "OpenAI (gpt-4o-mini)".
@@ -79,6 +89,14 @@ impl Disclosure {
              name and dates; files: id, name and kind)."
                 .to_owned(),
         ];
+        if let Some(model) = &self.image_model {
+            sent.push(format!(
+                "For images made in the media library: the prompt you write and the style and \
+                 shape you choose, to {}'s image model ({model}). The image it makes is stored \
+                 in this workspace's library.",
+                self.provider
+            ));
+        }
         if let Some(model) = &self.moderation {
             sent.push(format!(
                 "The same text, and the suggestions before they are shown, to {}'s moderation \

@@ -620,6 +620,9 @@ impl<'a> Contents<'a> {
                     "provenance",
                     "ai_provider",
                     "ai_prompt",
+                    "ai_model",
+                    "reviewed_by",
+                    "reviewed_at",
                     "created_at",
                 ])
                 .as_bytes(),
@@ -644,6 +647,9 @@ impl<'a> Contents<'a> {
                 &item.provenance,
                 item.ai_provider.as_deref().unwrap_or_default(),
                 item.ai_prompt.as_deref().unwrap_or_default(),
+                item.ai_model.as_deref().unwrap_or_default(),
+                &item.reviewed_by.map(|u| u.to_string()).unwrap_or_default(),
+                &item.reviewed_at.as_ref().map(time).unwrap_or_default(),
                 &time(&item.created_at),
             ]);
             self.sink.write(line.as_bytes()).await?;

@@ -39,6 +39,7 @@ pub const KINDS: &[Kind] = &[
     kind::<crate::accounts::signup::SignUp>(),
     kind::<crate::billing::RunDeadline>(),
     kind::<crate::billing::RunCancel>(),
+    kind::<crate::media::generate::GenerateMedia>(),
 ];
 
 fn decode_and_run<'a, J: Job>(services: &'a Services, job: &'a job::Model) -> Running<'a> {

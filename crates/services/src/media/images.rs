@@ -117,6 +117,23 @@ pub fn describe_image(
     ty: MediaType,
     max_pixels: u64,
 ) -> Result<Described, ImageRefusal> {
+    let decoded = decode_within(bytes, ty, max_pixels)?;
+    let (width, height) = (decoded.width(), decoded.height());
+    let thumbnail = thumbnail_of(&decoded)?;
+    Ok(Described {
+        width,
+        height,
+        thumbnail,
+    })
+}
+
+/// Decodes an image whose header says it has at most `max_pixels` pixels, with the decoder's
+/// memory held to [`decode_budget`]; a larger one is refused before a pixel is decoded.
+fn decode_within(
+    bytes: &[u8],
+    ty: MediaType,
+    max_pixels: u64,
+) -> Result<image::DynamicImage, ImageRefusal> {
     let format = image_format(ty).ok_or(ImageRefusal::Unreadable)?;
     let (width, height) = reader(bytes, format, max_pixels)
         .into_dimensions()
@@ -128,18 +145,77 @@ pub fn describe_image(
             limit: max_pixels,
         });
     }
-    let decoded = reader(bytes, format, max_pixels)
+    reader(bytes, format, max_pixels)
         .decode()
-        .map_err(|e| refusal(&e))?;
-    let small = decoded.thumbnail(THUMB_SIDE, THUMB_SIDE).to_rgb8();
-    drop(decoded);
+        .map_err(|e| refusal(&e))
+}
+
+/// A JPEG of at most [`THUMB_SIDE`] pixels a side.
+fn thumbnail_of(image: &image::DynamicImage) -> Result<Vec<u8>, ImageRefusal> {
+    let small = image.thumbnail(THUMB_SIDE, THUMB_SIDE).to_rgb8();
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80)
         .encode_image(&small)
         .map_err(|e| refusal(&e))?;
-    Ok(Described {
-        width,
-        height,
-        thumbnail: out,
+    Ok(out)
+}
+
+/// An image cut to a shape: PNG bytes, dimensions and thumbnail.
+#[derive(Debug)]
+pub struct Framed {
+    pub png: Vec<u8>,
+    pub described: Described,
+}
+
+/// Decodes an image (within the pixel budget, as [`describe_image`]), cuts the largest centred
+/// part of it with the ratio `ratio_w : ratio_h`, and encodes that as PNG with its thumbnail.
+/// A generated image is made at the provider's nearest size (the GPT image models make three
+/// shapes) and framed here to the shape the person chose.
+pub fn frame_image(
+    bytes: &[u8],
+    ty: MediaType,
+    max_pixels: u64,
+    (ratio_w, ratio_h): (u32, u32),
+) -> Result<Framed, ImageRefusal> {
+    let decoded = decode_within(bytes, ty, max_pixels)?;
+    let (width, height) = (decoded.width(), decoded.height());
+    let (w, h) = framed_size((width, height), (ratio_w.max(1), ratio_h.max(1)));
+    let cut = decoded.crop_imm((width - w) / 2, (height - h) / 2, w, h);
+    drop(decoded);
+    let mut png = Vec::new();
+    cut.write_with_encoder(image::codecs::png::PngEncoder::new_with_quality(
+        &mut png,
+        image::codecs::png::CompressionType::Fast,
+        image::codecs::png::FilterType::Adaptive,
+    ))
+    .map_err(|e| refusal(&e))?;
+    let thumbnail = thumbnail_of(&cut)?;
+    Ok(Framed {
+        png,
+        described: Described {
+            width: w,
+            height: h,
+            thumbnail,
+        },
     })
+}
+
+/// The largest `w × h` within `width × height` with `w : h` = `rw : rh` (rounded down).
+pub(crate) fn framed_size((width, height): (u32, u32), (rw, rh): (u32, u32)) -> (u32, u32) {
+    let (width, height, rw, rh) = (
+        u64::from(width),
+        u64::from(height),
+        u64::from(rw),
+        u64::from(rh),
+    );
+    // Too wide for the ratio: keep the height; otherwise keep the width.
+    let (w, h) = if width * rh > height * rw {
+        (height * rw / rh, height)
+    } else {
+        (width, width * rh / rw)
+    };
+    (
+        u32::try_from(w.max(1)).unwrap_or(u32::MAX),
+        u32::try_from(h.max(1)).unwrap_or(u32::MAX),
+    )
 }

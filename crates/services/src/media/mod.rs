@@ -2,6 +2,7 @@
 //! they arrive, image dimensions and thumbnails, folders, tags and search, where each file is
 //! used, and signed, expiring URLs for platforms that fetch media by address.
 
+pub mod generate;
 pub mod images;
 
 use images::DECODING;
@@ -407,6 +408,9 @@ impl Services {
             provenance: Set("uploaded".to_owned()),
             ai_provider: Set(None),
             ai_prompt: Set(None),
+            ai_model: Set(None),
+            reviewed_by: Set(None),
+            reviewed_at: Set(None),
             created_at: Set(crate::now()),
             ..Default::default()
         }

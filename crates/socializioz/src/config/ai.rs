@@ -12,6 +12,9 @@
 //!                                           # server's address)
 //! timeout_seconds = 25                     # a page gives up after 30 s
 //! max_tokens_field = "max_completion_tokens"   # "max_tokens" for older and local servers
+//! image_model = "gpt-image-1"              # the media library's Generate tab; default with
+//!                                           # OpenAI, none elsewhere; "" turns images off
+//! image_timeout_seconds = 180              # one image request (it runs in the background)
 //! ```
 //!
 //! With `serve --sandbox` and no `[ai]` section, AI is the built-in simulator's
@@ -19,7 +22,9 @@
 
 use super::lenient::lenient_u64;
 use super::{ConfigError, Settings, err};
+use providers::ai::images::ImageGenerator;
 use providers::ai::openai::{OPENAI_API, OpenAi, OpenAiConfig};
+use providers::ai::openai_images::{OpenAiImages, OpenAiImagesConfig};
 use secrecy::SecretString;
 use serde::Deserialize;
 use services::ai::{Assistant, Disclosure};
@@ -41,7 +46,14 @@ pub struct AiSettings {
     #[serde(deserialize_with = "lenient_u64")]
     pub timeout_seconds: u64,
     pub max_tokens_field: String,
+    /// `None`: OpenAI's default with OpenAI, none elsewhere; `""`: none.
+    pub image_model: Option<String>,
+    #[serde(deserialize_with = "lenient_u64")]
+    pub image_timeout_seconds: u64,
 }
+
+/// OpenAI's image model, used by default with OpenAI.
+pub const OPENAI_IMAGE_MODEL: &str = "gpt-image-1";
 
 impl Default for AiSettings {
     fn default() -> Self {
@@ -54,6 +66,9 @@ impl Default for AiSettings {
             // Within the 30 s a page may take.
             timeout_seconds: 25,
             max_tokens_field: "max_completion_tokens".to_owned(),
+            image_model: None,
+            // Images are made by a background job; a high-quality one can take minutes.
+            image_timeout_seconds: 180,
         }
     }
 }
@@ -102,7 +117,19 @@ impl AiSettings {
                  \"max_tokens\" (older and local servers)",
             ));
         }
+        if !(1..=1800).contains(&self.image_timeout_seconds) {
+            return Err(err("ai.image_timeout_seconds must be between 1 and 1800"));
+        }
         Ok(())
+    }
+
+    fn image_model(&self) -> Option<String> {
+        match &self.image_model {
+            Some(m) if m.trim().is_empty() => None,
+            Some(m) => Some(m.trim().to_owned()),
+            None if self.is_openai() => Some(OPENAI_IMAGE_MODEL.to_owned()),
+            None => None,
+        }
     }
 
     fn moderation(&self) -> Option<String> {
@@ -126,6 +153,7 @@ impl AiSettings {
             model: self.model.trim().to_owned(),
             address: origin(self.base_url.trim()),
             moderation: self.moderation(),
+            image_model: self.image_model(),
         }
     }
 
@@ -143,7 +171,17 @@ impl AiSettings {
             timeout: Duration::from_secs(self.timeout_seconds),
             legacy_max_tokens: self.max_tokens_field == "max_tokens",
         }));
+        let images = disclosure.image_model.as_ref().map(|model| {
+            Arc::new(OpenAiImages::new(OpenAiImagesConfig {
+                base_url: self.base_url.trim().to_owned(),
+                api_key: self.api_key.clone(),
+                model: model.clone(),
+                name: provider.clone(),
+                timeout: Duration::from_secs(self.image_timeout_seconds),
+            })) as Arc<dyn ImageGenerator>
+        });
         Ok(Assistant {
+            images,
             generator: adapter.clone(),
             moderator: moderation
                 .is_some()
@@ -160,6 +198,7 @@ impl AiSettings {
             model: "sim-writer-1".to_owned(),
             moderation_model: Some(OPENAI_MODERATION.to_owned()),
             name: Some("Simulated AI (sandbox)".to_owned()),
+            image_model: Some(OPENAI_IMAGE_MODEL.to_owned()),
             ..AiSettings::default()
         }
     }

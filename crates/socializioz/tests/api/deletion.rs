@@ -178,6 +178,22 @@ async fn populate(app: &TestApp) -> Population {
          ai_accepted_by = {ada_id} WHERE id = {bobs}"
     ))
     .await;
+    // Images Ada asked AI for, in her studio and in Bob's shop (which keeps its own, without
+    // her id), and a shop file she reviewed.
+    for ws in [studio, shop] {
+        app.exec(&format!(
+            "INSERT INTO media_generations (workspace_id, requested_by, kind, provider, model, \
+             prompt, options, state, progress, created_at, updated_at) VALUES ({ws}, {ada_id}, \
+             'image', 'OpenAI', 'gpt-image-1', 'A lighthouse', '{{}}', 'failed', 10, \
+             '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')"
+        ))
+        .await;
+    }
+    app.exec(&format!(
+        "UPDATE media_items SET provenance = 'ai', reviewed_by = {ada_id}, \
+         reviewed_at = '2026-01-01 00:00:00+00:00' WHERE id = {shop_picture}"
+    ))
+    .await;
     // A month's plan counter of the studio (written by scheduling when plans are on).
     {
         use sea_orm::{ActiveModelTrait, Set};

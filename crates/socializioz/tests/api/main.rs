@@ -21,6 +21,7 @@ mod disconnect;
 mod export;
 mod first_comment;
 mod fixtures;
+mod generate;
 mod hardening;
 mod helpers;
 mod input_hygiene;

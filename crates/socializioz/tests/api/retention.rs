@@ -600,6 +600,9 @@ async fn add_media(app: &TestApp, ws: i64, author: i64, provenance: &str, at: Da
         provenance: Set(provenance.to_owned()),
         ai_provider: Set(None),
         ai_prompt: Set(None),
+        ai_model: Set(None),
+        reviewed_by: Set(None),
+        reviewed_at: Set(None),
         created_at: Set(at),
         ..Default::default()
     }

@@ -28,6 +28,11 @@ pub struct Model {
     pub provenance: String,
     pub ai_provider: Option<String>,
     pub ai_prompt: Option<String>,
+    pub ai_model: Option<String>,
+    /// Who looked at an AI-made file and marked it fit to publish, and when (until then no
+    /// post carrying it can be scheduled).
+    pub reviewed_by: Option<i64>,
+    pub reviewed_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
 }
 

@@ -26,6 +26,7 @@ pub mod job;
 pub mod job_slot;
 pub mod known_device;
 pub mod legal_record;
+pub mod media_generation;
 pub mod media_item;
 pub mod membership;
 pub mod notice;

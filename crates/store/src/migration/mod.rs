@@ -29,6 +29,7 @@ mod m20261204_000024_invoices;
 mod m20261204_000025_billing_guards;
 mod m20261205_000026_ai;
 mod m20261205_000027_agent;
+mod m20261206_000028_media_generation;
 
 pub struct Migrator;
 
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000025_billing_guards::Migration),
             Box::new(m20261205_000026_ai::Migration),
             Box::new(m20261205_000027_agent::Migration),
+            Box::new(m20261206_000028_media_generation::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@ mod assets;
 mod auth;
 mod campaigns;
 mod deletion_requests;
+mod generate;
 mod health;
 mod help;
 mod home;
@@ -43,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .merge(campaigns::router())
         .merge(accounts::router())
         .merge(media::router())
+        .merge(generate::router())
         .merge(deletion_requests::router())
         .merge(admin::router())
         .merge(settings::router())

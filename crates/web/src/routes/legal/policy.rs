@@ -107,6 +107,19 @@ fn ai_section(ai: &services::ai::Disclosure) -> String {
         ),
         None => String::new(),
     };
+    let images = match &ai.image_model {
+        Some(model) => format!(
+            "The media library can also generate images: the prompt you write there and the \
+             style and shape you choose are sent to **{provider}**'s image model ({model}), and \
+             the image it makes is stored in the workspace's library with who asked for it, \
+             the provider, the model and the prompt. An AI-made image is marked for review, \
+             and a post with it cannot be scheduled until a person has looked at it and marked \
+             it reviewed; that review is recorded with their name. This instance does not \
+             generate videos.",
+            provider = ai.provider,
+        ),
+        None => "This instance does not generate images or videos.".to_owned(),
+    };
     format!(
         "This instance offers AI Write, Enhance and Suggest in the composer, and an agent to \
          chat with. AI is off in each workspace until an owner or admin has read what is sent \
@@ -124,7 +137,7 @@ fn ai_section(ai: &services::ai::Disclosure) -> String {
          asking; scheduling always asks), and you remain responsible for what you publish. \
          A post whose text came from a suggestion or the agent records the provider, the model, \
          who took it and when. We do not use your prompts or the results to train \
-         AI models. This instance does not generate images or videos.",
+         AI models. {images}",
         provider = ai.provider,
         model = ai.model,
         address = ai.address,
