@@ -298,6 +298,22 @@ impl Services {
     }
 }
 
+/// The disclosure's fingerprint the workspace agreed to (none while AI is off there), read
+/// now: a background job checks it before it sends anything.
+pub(crate) async fn agreed_fingerprint<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    ws: domain::WorkspaceId,
+) -> Result<Option<String>> {
+    use sea_orm::QuerySelect;
+    let agreed: Option<Option<String>> = workspace::Entity::find_by_id(ws.0)
+        .select_only()
+        .column(workspace::Column::AiEnabledFor)
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(agreed.flatten())
+}
+
 /// Tokens reserved for one request before the provider is asked.
 pub(crate) struct Reservation {
     /// The month they are counted in.

@@ -27,8 +27,8 @@ use sea_orm::{
 use std::collections::{BTreeMap, BTreeSet};
 use store::entities::states::PostState;
 use store::entities::{
-    activity as activity_row, job, media_item, membership, post, post_media, post_target,
-    publish_attempt, workspace,
+    activity as activity_row, job, media_generation, media_item, membership, post, post_media,
+    post_target, publish_attempt, workspace,
 };
 
 /// Whether a platform call may be under way while the rows are deleted.
@@ -251,13 +251,23 @@ pub(super) async fn remove_theirs<C: ConnectionTrait>(
     deleted: &[i64],
     calls: Calls,
 ) -> Result<Removed> {
-    remove(
+    let mut removed = remove(
         conn,
         their_posts(user_id, deleted),
         their_files(user_id, deleted),
         calls,
     )
-    .await
+    .await?;
+    // Their requests for AI images (the prompts they wrote) go with their files; one still
+    // open ends there (its job finds nothing to do).
+    let generations = media_generation::Entity::delete_many()
+        .filter(media_generation::Column::RequestedBy.eq(user_id))
+        .filter(media_generation::Column::WorkspaceId.is_not_in(deleted.iter().copied()))
+        .exec(conn)
+        .await?
+        .rows_affected;
+    removed.add("media_generations", generations);
+    Ok(removed)
 }
 
 /// Deletes the posts and files a deletion left for later because a platform call was under

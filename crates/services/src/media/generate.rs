@@ -26,7 +26,8 @@ use domain::plans::Limit;
 use providers::ai::AiError;
 use providers::ai::images::{ImageFormat, ImageQuality, ImageRequest, ImageSize};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use store::entities::{job, media_generation, media_item, user};
@@ -34,6 +35,14 @@ use store::entities::{job, media_generation, media_item, user};
 /// The longest prompt taken, in characters (the GPT image models take far more; a prompt for
 /// one picture does not need it).
 pub const PROMPT_LIMIT: usize = 4_000;
+
+/// The storage a generated image is expected to take at most (a 1536 × 1024 JPEG is well
+/// under it), checked before the request is accepted.
+pub const ROOM_FOR_AN_IMAGE: u64 = 2 * 1024 * 1024;
+
+/// A generation still open this long after its last change has lost its job (given up while
+/// the database could not be written): housekeeping ends it and gives its count back.
+pub const STALE_AFTER: chrono::Duration = chrono::Duration::days(1);
 
 /// How long generations are listed and kept; the file keeps its own provenance.
 pub const GENERATIONS_KEPT: chrono::Duration = chrono::Duration::days(30);
@@ -254,9 +263,9 @@ fn file_name(prompt: &str, id: i64) -> String {
         stem.truncate(cut);
     }
     if stem.is_empty() {
-        format!("ai-image-{id}.png")
+        format!("ai-image-{id}.jpg")
     } else {
-        format!("ai-{stem}-{id}.png")
+        format!("ai-{stem}-{id}.jpg")
     }
 }
 
@@ -317,6 +326,10 @@ impl Services {
         let txn = store::begin_write(&self.db).await?;
         lock_as_editor(&txn, ctx).await?;
         self.entitle(&txn, ws, Need::More(Limit::AiImages, 1))
+            .await?;
+        // Room for the file it makes, so that a full library is told now and not after the
+        // provider has been paid for an image that cannot be kept.
+        self.entitle(&txn, ws, Need::More(Limit::Storage, ROOM_FOR_AN_IMAGE))
             .await?;
         let month = crate::plans::month_of(&txn, ws, now).await?;
         crate::plans::count_up(&txn, ws, Limit::AiImages, &month, 1, now).await?;
@@ -415,7 +428,14 @@ impl Services {
                 ));
             }
         }
-        finish(&txn, &row, GenerationState::Cancelled, None).await?;
+        finish(
+            &txn,
+            &row,
+            GenerationState::Cancelled,
+            None,
+            Count::GivenBack,
+        )
+        .await?;
         queue_withdraw(&txn, row.id).await?;
         activity::record(
             &txn,
@@ -541,19 +561,29 @@ async fn queue_withdraw<C: sea_orm::ConnectionTrait>(conn: &C, generation: i64) 
     Ok(())
 }
 
-/// Ends a generation; a failed or cancelled one gives its count back.
+/// Whether an ended generation's count is given back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Count {
+    Kept,
+    GivenBack,
+}
+
+/// Ends a generation, giving its count back when told (it was not made, or not sent).
 async fn finish<C: sea_orm::ConnectionTrait>(
     conn: &C,
     row: &media_generation::Model,
     state: GenerationState,
     outcome: Option<String>,
+    count: Count,
 ) -> Result<()> {
     let now = crate::now();
     let mut active: media_generation::ActiveModel = row.clone().into();
     if let GenerationState::Done(media) = state {
         active.media_id = Set(Some(media));
         active.progress = Set(100);
-    } else if let Some(month) = &row.counted_in {
+    } else if count == Count::GivenBack
+        && let Some(month) = &row.counted_in
+    {
         let ws = WorkspaceId(row.workspace_id);
         crate::plans::count_down(conn, ws, Limit::AiImages, month, 1).await?;
         active.counted_in = Set(None);
@@ -571,6 +601,18 @@ pub(crate) async fn purge_generations<C: sea_orm::ConnectionTrait>(
     conn: &C,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<u64> {
+    let stale = media_generation::Entity::find()
+        .filter(media_generation::Column::State.is_in(["queued", "running"]))
+        .filter(media_generation::Column::UpdatedAt.lt(now - STALE_AFTER))
+        .all(conn)
+        .await?;
+    for row in stale {
+        let message = "This generation stopped without an answer. Try again; your monthly \
+                       count was given back."
+            .to_owned();
+        let failed = GenerationState::Failed;
+        finish(conn, &row, failed, Some(message), Count::GivenBack).await?;
+    }
     let res = media_generation::Entity::delete_many()
         .filter(media_generation::Column::CreatedAt.lt(now - GENERATIONS_KEPT))
         .filter(media_generation::Column::State.is_not_in(["queued", "running"]))
@@ -592,8 +634,8 @@ impl Job for GenerateMedia {
     ) -> Result<(), JobError> {
         match make(services, payload.generation).await {
             Ok(()) => Ok(()),
-            Err(Failure::Ends(message)) => {
-                end_failed(services, payload.generation, message).await?;
+            Err(Failure::Ends(message, count)) => {
+                end_failed(services, payload.generation, message, count).await?;
                 Ok(())
             }
             Err(Failure::Passing(why, wait)) => {
@@ -604,6 +646,7 @@ impl Job for GenerateMedia {
                         "The AI provider could not make the image after several tries. Try \
                          again later; your monthly count was given back."
                             .to_owned(),
+                        Count::GivenBack,
                     )
                     .await?;
                     return Err(JobError::Permanent(why));
@@ -619,8 +662,9 @@ impl Job for GenerateMedia {
 
 /// Why a run did not make the image.
 enum Failure {
-    /// It will not work on another try: the generation fails with this message.
-    Ends(String),
+    /// It will not work on another try: the generation fails with this message (and its
+    /// count is given back, or kept when the provider made the image).
+    Ends(String, Count),
     /// It may work later (after this wait, when the provider said).
     Passing(String, Option<std::time::Duration>),
 }
@@ -631,13 +675,18 @@ impl From<ServiceError> for Failure {
     }
 }
 
-async fn end_failed(services: &Services, id: i64, message: String) -> Result<(), JobError> {
+async fn end_failed(
+    services: &Services,
+    id: i64,
+    message: String,
+    count: Count,
+) -> Result<(), JobError> {
     let ended = async {
         let txn = store::begin_write(&services.db).await?;
         if let Some(row) = media_generation::Entity::find_by_id(id).one(&txn).await? {
             lock_workspace(&txn, WorkspaceId(row.workspace_id)).await?;
             if GenerationState::of(&row).is_open() {
-                finish(&txn, &row, GenerationState::Failed, Some(message)).await?;
+                finish(&txn, &row, GenerationState::Failed, Some(message), count).await?;
             }
         }
         txn.commit().await?;
@@ -646,43 +695,62 @@ async fn end_failed(services: &Services, id: i64, message: String) -> Result<(),
     ended.await.map_err(JobError::retry)
 }
 
-async fn set_progress(services: &Services, id: i64, progress: i32) -> Result<()> {
-    media_generation::Entity::update_many()
+/// Marks a generation running (its first run) or moves its progress on; false when it has
+/// ended meanwhile (cancelled before this run started).
+async fn advance(services: &Services, id: i64, progress: i32) -> Result<bool> {
+    use sea_orm::sea_query::Expr;
+    let res = media_generation::Entity::update_many()
         .col_expr(
             media_generation::Column::State,
-            sea_orm::sea_query::Expr::value(GenerationState::Running.as_str()),
+            Expr::value(GenerationState::Running.as_str()),
         )
-        .col_expr(
-            media_generation::Column::Progress,
-            sea_orm::sea_query::Expr::value(progress),
-        )
+        .col_expr(media_generation::Column::Progress, Expr::value(progress))
         .col_expr(
             media_generation::Column::UpdatedAt,
-            sea_orm::sea_query::Expr::value(crate::now()),
+            Expr::value(crate::now()),
         )
         .filter(media_generation::Column::Id.eq(id))
         .filter(media_generation::Column::State.is_in(["queued", "running"]))
         .exec(&services.db)
         .await?;
-    Ok(())
+    Ok(res.rows_affected > 0)
+}
+
+async fn start(services: &Services, id: i64) -> Result<bool> {
+    advance(services, id, 10).await
 }
 
 /// What the person reads when the provider did not make the image.
 fn provider_failure(provider: &str, err: AiError) -> Failure {
     match err {
-        AiError::Refused { reason } => Failure::Ends(format!(
-            "{provider} refused this prompt: {reason} Change the prompt and try again; your \
-             monthly count was given back."
-        )),
+        AiError::Refused { reason } => Failure::Ends(
+            format!(
+                "{provider} refused this prompt: {reason} Change the prompt and try again; your \
+                 monthly count was given back."
+            ),
+            Count::GivenBack,
+        ),
         AiError::Credentials(why) => {
             tracing::error!(error = %why, "the image provider refused this instance's key");
             Failure::Ends(
                 "The AI provider refused this instance's key. Tell the operator of this \
                  instance; your monthly count was given back."
                     .to_owned(),
+                Count::GivenBack,
             )
         }
-        AiError::Invalid(why) | AiError::Unavailable(why) => {
+        AiError::Invalid(why) => {
+            // A request it refused as malformed, or an answer that cannot be read: asking
+            // again would be refused (and paid for) again.
+            tracing::warn!(error = %why, "the image provider's answer could not be used");
+            Failure::Ends(
+                "The AI provider's answer could not be used. Try again with another prompt; \
+                 your monthly count was given back."
+                    .to_owned(),
+                Count::GivenBack,
+            )
+        }
+        AiError::Unavailable(why) => {
             tracing::warn!(error = %why, "the image provider failed");
             Failure::Passing(why, None)
         }
@@ -708,13 +776,39 @@ async fn make(services: &Services, id: i64) -> Result<(), Failure> {
     }
     let Some(images) = services.ai.as_ref().and_then(|ai| ai.images.clone()) else {
         return Err(Failure::Ends(
-            "This instance no longer generates images; your monthly count was given back."
+            "This instance no longer generates images; nothing was sent, and your monthly \
+             count was given back."
                 .to_owned(),
+            Count::GivenBack,
         ));
     };
-    let options: ImageOptions = serde_json::from_str(&row.options)
-        .map_err(|_| Failure::Ends("The generation's options could not be read.".to_owned()))?;
-    set_progress(services, id, 10).await?;
+    // Sent only while the workspace still agrees to this provider and model (AI can be turned
+    // off, or the operator can change the provider, while a request waits).
+    let agreed = crate::ai::agreed_fingerprint(&services.db, WorkspaceId(row.workspace_id)).await?;
+    let current = services.ai.as_ref().map(|ai| ai.disclosure.fingerprint());
+    if agreed.is_none()
+        || agreed != current
+        || images.provider() != row.provider
+        || images.model() != row.model
+    {
+        return Err(Failure::Ends(
+            "AI was turned off in this workspace, or this instance's AI provider changed, \
+             before the image was made: nothing was sent, and your monthly count was given \
+             back. Ask again to use the provider now configured."
+                .to_owned(),
+            Count::GivenBack,
+        ));
+    }
+    let options: ImageOptions = serde_json::from_str(&row.options).map_err(|_| {
+        Failure::Ends(
+            "The generation's options could not be read.".to_owned(),
+            Count::GivenBack,
+        )
+    })?;
+    // Started, unless it was cancelled since it was claimed.
+    if !start(services, id).await? {
+        return Ok(());
+    }
     let request = ImageRequest {
         prompt: styled_prompt(&row.prompt, options.style),
         n: 1,
@@ -730,7 +824,7 @@ async fn make(services: &Services, id: i64) -> Result<(), Failure> {
     let Some(picture) = made.images.into_iter().next() else {
         return Err(Failure::Passing("the provider sent no image".into(), None));
     };
-    set_progress(services, id, 70).await?;
+    advance(services, id, 70).await?;
     let ty = MediaType::from_mime(picture.mime)
         .ok_or_else(|| Failure::Passing("the provider sent an unknown type".into(), None))?;
     let max_pixels = services.media_limits.max_pixels;
@@ -746,23 +840,26 @@ async fn make(services: &Services, id: i64) -> Result<(), Failure> {
     .await
     .map_err(|e| ServiceError::from(anyhow::anyhow!("framing task failed: {e}")))?
     .map_err(|why| {
-        Failure::Passing(
-            format!("the provider's image could not be read: {why:?}"),
-            None,
+        tracing::warn!(refusal = ?why, "a generated image could not be read");
+        Failure::Ends(
+            "The image the AI provider sent could not be read. Try again; your monthly count \
+             was given back."
+                .to_owned(),
+            Count::GivenBack,
         )
     })?;
     let ws = WorkspaceId(row.workspace_id);
     // The generation's own keys: a second run replaces the first one's bytes.
     let key = format!(
-        "{}ai-{}.png",
+        "{}ai-{}.jpg",
         store::objects::workspace_prefix(ws.0),
         row.id
     );
     let thumb_key = format!("{key}.thumb.jpg");
-    let size = framed.png.len() as u64;
+    let size = framed.jpeg.len() as u64;
     services
         .objects
-        .put(&key, Bytes::from(framed.png))
+        .put(&key, Bytes::from(framed.jpeg))
         .await
         .map_err(ServiceError::from)?;
     services
@@ -778,10 +875,23 @@ async fn make(services: &Services, id: i64) -> Result<(), Failure> {
         (framed.described.width, framed.described.height),
     )
     .await;
+    let keep = match &recorded {
+        Ok(true) | Err(Failure::Passing(..)) => true,
+        // Another run of the same job recorded these very keys: its file stays.
+        Ok(false) => {
+            media_item::Entity::find()
+                .filter(media_item::Column::ObjectKey.eq(key.as_str()))
+                .count(&services.db)
+                .await
+                .map_err(ServiceError::from)?
+                > 0
+        }
+        Err(Failure::Ends(..)) => false,
+    };
     match recorded {
-        Ok(true) => Ok(()),
-        Ok(false) | Err(Failure::Ends(_)) => {
-            // Cancelled or refused meanwhile: the bytes go.
+        Ok(_) | Err(Failure::Passing(..)) if keep => recorded.map(|_| ()),
+        _ => {
+            // Cancelled, deleted or refused meanwhile: the bytes go.
             for k in [&key, &thumb_key] {
                 if let Err(err) = services.objects.delete(k).await {
                     tracing::error!(error = ?err, "could not delete a generated file");
@@ -789,7 +899,6 @@ async fn make(services: &Services, id: i64) -> Result<(), Failure> {
             }
             recorded.map(|_| ())
         }
-        Err(err) => Err(err),
     }
 }
 
@@ -824,15 +933,11 @@ async fn record(
         Ok(()) => {}
         Err(ServiceError::PlanLimit { refusal, .. }) => {
             let message = format!("The image was made but not kept: {refusal}");
-            finish(
-                &txn,
-                &now_row,
-                GenerationState::Failed,
-                Some(message.clone()),
-            )
-            .await?;
+            // The provider made it: the count stays.
+            let failed = GenerationState::Failed;
+            finish(&txn, &now_row, failed, Some(message.clone()), Count::Kept).await?;
             txn.commit().await.map_err(ServiceError::from)?;
-            return Err(Failure::Ends(message));
+            return Err(Failure::Ends(message, Count::Kept));
         }
         Err(err) => return Err(err.into()),
     }
@@ -848,7 +953,7 @@ async fn record(
         workspace_id: Set(ws.0),
         uploaded_by: Set(requester.as_ref().map(|u| u.id)),
         kind: Set("image".to_owned()),
-        mime: Set(MediaType::Png.mime().to_owned()),
+        mime: Set(MediaType::Jpeg.mime().to_owned()),
         filename: Set(name.clone()),
         size_bytes: Set(i64::try_from(size).unwrap_or(i64::MAX)),
         width: Set(i32::try_from(width).ok()),
@@ -869,7 +974,14 @@ async fn record(
     .insert(&txn)
     .await
     .map_err(ServiceError::from)?;
-    finish(&txn, &now_row, GenerationState::Done(item.id), None).await?;
+    finish(
+        &txn,
+        &now_row,
+        GenerationState::Done(item.id),
+        None,
+        Count::Kept,
+    )
+    .await?;
     activity::record(
         &txn,
         ws,
@@ -898,10 +1010,10 @@ mod tests {
     fn file_names_come_from_the_prompt() {
         assert_eq!(
             file_name("A red bicycle, by the sea at dawn!", 12),
-            "ai-a-red-bicycle-by-the-sea-12.png"
+            "ai-a-red-bicycle-by-the-sea-12.jpg"
         );
-        assert_eq!(file_name("¿¡…!?", 3), "ai-image-3.png");
-        assert_eq!(file_name("Café au lait", 4), "ai-café-au-lait-4.png");
+        assert_eq!(file_name("¿¡…!?", 3), "ai-image-3.jpg");
+        assert_eq!(file_name("Café au lait", 4), "ai-café-au-lait-4.jpg");
     }
 
     #[test]

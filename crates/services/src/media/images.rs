@@ -160,15 +160,16 @@ fn thumbnail_of(image: &image::DynamicImage) -> Result<Vec<u8>, ImageRefusal> {
     Ok(out)
 }
 
-/// An image cut to a shape: PNG bytes, dimensions and thumbnail.
+/// An image cut to a shape: JPEG bytes, dimensions and thumbnail.
 #[derive(Debug)]
 pub struct Framed {
-    pub png: Vec<u8>,
+    pub jpeg: Vec<u8>,
     pub described: Described,
 }
 
 /// Decodes an image (within the pixel budget, as [`describe_image`]), cuts the largest centred
-/// part of it with the ratio `ratio_w : ratio_h`, and encodes that as PNG with its thumbnail.
+/// part of it with the ratio `ratio_w : ratio_h`, and encodes that as a JPEG (the one image
+/// type every platform takes; Instagram's API takes no other) with its thumbnail.
 /// A generated image is made at the provider's nearest size (the GPT image models make three
 /// shapes) and framed here to the shape the person chose.
 pub fn frame_image(
@@ -182,16 +183,13 @@ pub fn frame_image(
     let (w, h) = framed_size((width, height), (ratio_w.max(1), ratio_h.max(1)));
     let cut = decoded.crop_imm((width - w) / 2, (height - h) / 2, w, h);
     drop(decoded);
-    let mut png = Vec::new();
-    cut.write_with_encoder(image::codecs::png::PngEncoder::new_with_quality(
-        &mut png,
-        image::codecs::png::CompressionType::Fast,
-        image::codecs::png::FilterType::Adaptive,
-    ))
-    .map_err(|e| refusal(&e))?;
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
+        .encode_image(&cut.to_rgb8())
+        .map_err(|e| refusal(&e))?;
     let thumbnail = thumbnail_of(&cut)?;
     Ok(Framed {
-        png,
+        jpeg,
         described: Described {
             width: w,
             height: h,

@@ -465,6 +465,12 @@ impl Default for WorkerSettings {
             <services::export::BuildPayload as services::queue::Payload>::KIND.to_owned(),
             2,
         );
+        // An image request can wait minutes on the provider: a few at once, so that scheduled
+        // posts always find the worker free.
+        limits.insert(
+            <services::media::generate::Generation as services::queue::Payload>::KIND.to_owned(),
+            4,
+        );
         Self {
             poll_interval_ms: 1000,
             concurrency: 32,

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 both_backends!(
     without_an_image_model_there_is_no_generate_tab,
+    a_waiting_request_is_not_sent_once_ai_is_turned_off,
     an_image_is_made_into_the_library_with_its_provenance,
     a_post_with_an_unreviewed_ai_image_cannot_be_scheduled,
     refusals_failures_and_cancels_give_the_count_back,
@@ -194,7 +195,7 @@ async fn an_image_is_made_into_the_library_with_its_provenance(backend: Backend)
         .await;
     assert_eq!(
         row,
-        "ai|Test AI|gpt-image-1|A red bicycle by the sea|864x1536|image/png"
+        "ai|Test AI|gpt-image-1|A red bicycle by the sea|864x1536|image/jpeg"
     );
     assert_eq!(
         s.app
@@ -206,11 +207,12 @@ async fn an_image_is_made_into_the_library_with_its_provenance(backend: Backend)
             .await,
         1
     );
-    // The stored file is the framed picture, a real PNG of 9:16.
+    // The stored file is the framed picture, a real JPEG of 9:16 (the one image type every
+    // platform takes).
     let file = ada.get(&format!("/w/{ws}/media/{media}/file")).await;
     assert_eq!(file.status(), StatusCode::OK);
     let bytes = file.bytes().await.unwrap();
-    let picture = image::load_from_memory_with_format(&bytes, image::ImageFormat::Png).unwrap();
+    let picture = image::load_from_memory_with_format(&bytes, image::ImageFormat::Jpeg).unwrap();
     assert_eq!((picture.width(), picture.height()), (864, 1536));
     let thumb = ada.get(&format!("/w/{ws}/media/{media}/thumb")).await;
     assert_eq!(thumb.status(), StatusCode::OK);
@@ -462,14 +464,9 @@ async fn the_plan_counts_ai_images(backend: Backend) {
     };
     let (ada, ws, _, _) = with_ai_on(&s).await;
     // Free allows 5 a month.
-    s.app
-        .exec(&format!(
-            "INSERT INTO plan_usage (workspace_id, month, counter, count, updated_at) \
-             SELECT {ws}, '{}', 'ai_images_per_month', 5, created_at FROM workspaces \
-             WHERE id = {ws}",
-            chrono::Utc::now().format("%Y-%m")
-        ))
-        .await;
+    for n in 1..=5 {
+        ask(&ada, ws, &format!("Cat number {n}"), "realistic", "1:1").await;
+    }
     let res = ada
         .submit(
             &format!("/w/{ws}/media/generate"),
@@ -489,7 +486,7 @@ async fn the_plan_counts_ai_images(backend: Backend) {
     assert!(html.contains("The Starter plan lifts this."));
     assert_eq!(
         s.app.count("SELECT COUNT(*) FROM media_generations").await,
-        0
+        5
     );
     s.app
         .services
@@ -591,4 +588,56 @@ async fn generate_in_the_browser_from_prompt_to_reviewed_file() {
         Ok(())
     })
     .await;
+}
+
+async fn a_waiting_request_is_not_sent_once_ai_is_turned_off(backend: Backend) {
+    let Some(s) = painter(backend, false).await else {
+        return;
+    };
+    let (ada, ws, _, _) = with_ai_on(&s).await;
+    let waiting = ask(&ada, ws, "A field of sunflowers", "realistic", "1:1").await;
+    let res = ada
+        .submit(&format!("/w/{ws}/ai/switch"), &[("on", "0")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    s.app.worker().run_until_empty().await.unwrap();
+    assert_eq!(state_of(&s.app, waiting).await, "failed");
+    assert_eq!(image_calls(&s), 0, "nothing was sent");
+    assert_eq!(images_counted(&s.app, ws).await, 0);
+    let page = ada
+        .get_text(&format!("/w/{ws}/media/generations/{waiting}"))
+        .await;
+    assert!(
+        page.contains("AI was turned off in this workspace"),
+        "{page}"
+    );
+
+    // A generation whose job was lost is ended by housekeeping a day later, its count given
+    // back, and its record deleted after 30 days.
+    let res = ada
+        .submit(&format!("/w/{ws}/ai/switch"), &[("on", "1")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let lost = ask(&ada, ws, "A quiet lake", "realistic", "1:1").await;
+    s.app
+        .exec("DELETE FROM jobs WHERE kind = 'generate_media'")
+        .await;
+    assert_eq!(images_counted(&s.app, ws).await, 1);
+    let now = chrono::Utc::now();
+    s.app
+        .services
+        .run_retention(now + chrono::Duration::hours(25))
+        .await
+        .unwrap();
+    assert_eq!(state_of(&s.app, lost).await, "failed");
+    assert_eq!(images_counted(&s.app, ws).await, 0);
+    s.app
+        .services
+        .run_retention(now + chrono::Duration::days(31))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.app.count("SELECT COUNT(*) FROM media_generations").await,
+        0
+    );
 }

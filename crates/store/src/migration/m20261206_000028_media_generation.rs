@@ -133,6 +133,27 @@ impl MigrationTrait for Migration {
                 .to_owned(),
             )
             .await?;
+        // An account deletion finds the person's rows by these.
+        manager
+            .create_index(
+                index(
+                    "ix_media_generations_requested_by",
+                    MediaGenerations::Table,
+                    &[MediaGenerations::RequestedBy],
+                )
+                .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                index(
+                    "ix_media_items_reviewed_by",
+                    MediaItemsAi::Table,
+                    &[MediaItemsAi::ReviewedBy],
+                )
+                .to_owned(),
+            )
+            .await?;
         Ok(())
     }
 }
