@@ -278,6 +278,78 @@ pub fn takes(platform: Platform, t: MediaType) -> bool {
     }
 }
 
+/// What a platform's API takes of one video: its length and its file size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VideoLimits {
+    pub min_ms: u64,
+    pub max_ms: u64,
+    pub max_bytes: u64,
+}
+
+/// The platforms' published limits for a video posted through their APIs (X: 0.5 s to 2:20
+/// and 512 MB; Instagram Reels: 3 s to 15 min and 300 MB; Facebook Pages: up to 4 hours and
+/// 10 GB; TikTok: 3 s to 10 min, the common maximum its creator info reports, and 4 GB;
+/// LinkedIn: 3 s to 30 min and 500 MB).
+pub fn video_limits(platform: Platform) -> VideoLimits {
+    const MB: u64 = 1024 * 1024;
+    let (min_ms, max_ms, max_bytes) = match platform {
+        Platform::X => (500, 140_000, 512 * MB),
+        Platform::Instagram => (3_000, 900_000, 300 * MB),
+        Platform::Facebook => (1_000, 4 * 3_600_000, 10 * 1024 * MB),
+        Platform::TikTok => (3_000, 600_000, 4 * 1024 * MB),
+        Platform::LinkedIn => (3_000, 1_800_000, 500 * MB),
+    };
+    VideoLimits {
+        min_ms,
+        max_ms,
+        max_bytes,
+    }
+}
+
+/// "0:09", "2:20", "1:02:03".
+pub fn clock(duration_ms: u64) -> String {
+    let seconds = duration_ms.div_ceil(1000);
+    let (h, m, s) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
+/// Checks one video's length (when known) and size against what `platform` takes.
+pub fn check_video(
+    platform: Platform,
+    duration_ms: Option<u64>,
+    bytes: u64,
+) -> Result<(), Invalid> {
+    let limits = video_limits(platform);
+    if let Some(length) = duration_ms {
+        if length > limits.max_ms {
+            return Err(Invalid(format!(
+                "{platform} takes videos of at most {}; this one is {}. Trim it first.",
+                clock(limits.max_ms),
+                clock(length)
+            )));
+        }
+        if length < limits.min_ms {
+            return Err(Invalid(format!(
+                "{platform} takes videos of at least {} seconds; this one is shorter.",
+                limits.min_ms as f64 / 1000.0
+            )));
+        }
+    }
+    if bytes > limits.max_bytes {
+        return Err(Invalid(format!(
+            "{platform} takes video files of at most {} MB; this one is {} MB. Export it \
+             smaller first.",
+            limits.max_bytes / (1024 * 1024),
+            bytes.div_ceil(1024 * 1024)
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -379,5 +451,28 @@ mod tests {
         assert!(check_for_platform(Platform::LinkedIn, &[Webp]).is_err());
         assert!(check_for_platform(Platform::LinkedIn, &[Mov]).is_err());
         assert!(check_for_platform(Platform::X, &[Webp, Gif]).is_ok());
+    }
+
+    #[test]
+    fn a_video_is_held_to_its_platforms_length_and_size() {
+        assert!(check_video(Platform::X, Some(140_000), 1024).is_ok());
+        let long = check_video(Platform::X, Some(150_000), 1024).unwrap_err();
+        assert_eq!(
+            long.0,
+            "X takes videos of at most 2:20; this one is 2:30. Trim it first."
+        );
+        let short = check_video(Platform::Instagram, Some(2_000), 1024).unwrap_err();
+        assert!(short.0.contains("at least 3 seconds"), "{}", short.0);
+        // An unknown length is not refused; the size always counts.
+        assert!(check_video(Platform::TikTok, None, 1024).is_ok());
+        let big = check_video(Platform::LinkedIn, None, 501 * 1024 * 1024).unwrap_err();
+        assert!(
+            big.0.contains("at most 500 MB; this one is 501 MB"),
+            "{}",
+            big.0
+        );
+        assert_eq!(clock(9_000), "0:09");
+        assert_eq!(clock(140_001), "2:21");
+        assert_eq!(clock(3_723_000), "1:02:03");
     }
 }

@@ -140,7 +140,10 @@ async fn assemble(
         wake: Default::default(),
         keyring,
         objects: settings.media_store()?,
-        media_limits: settings.media_limits(),
+        media_limits: services::media::MediaLimits {
+            video: settings.video_tools().await,
+            ..settings.media_limits()
+        },
         retention: settings.retention.to_retention()?,
         invitation_limits: settings.invitations.limits()?,
         backups: settings.backup_target(),

@@ -237,6 +237,28 @@ impl Objects {
         self.inner.head(&Path::from(key)).await.is_ok()
     }
 
+    /// The file of `key` in the local folder, for a tool that reads files (none with S3).
+    pub fn local_path(&self, key: &str) -> Option<std::path::PathBuf> {
+        let (store, _) = self.local.as_ref()?;
+        store.path_to_filesystem(&Path::from(key)).ok()
+    }
+
+    /// Copies the object of `key` into the file `to`, streamed (a video may be large).
+    pub async fn copy_to_file(&self, key: &str, to: &std::path::Path) -> anyhow::Result<()> {
+        use tokio::io::AsyncWriteExt;
+        let (_, mut chunks) = self.stream(key).await?;
+        let mut file = tokio::fs::File::create(to)
+            .await
+            .with_context(|| format!("could not create {}", to.display()))?;
+        while let Some(chunk) = chunks.next().await {
+            file.write_all(&chunk.context("could not read the file")?)
+                .await
+                .context("could not write the copy")?;
+        }
+        file.flush().await.context("could not write the copy")?;
+        Ok(())
+    }
+
     /// Removes the object; one that is already gone is not an error.
     pub async fn delete(&self, key: &str) -> anyhow::Result<()> {
         match self.inner.delete(&Path::from(key)).await {

@@ -623,6 +623,7 @@ impl<'a> Contents<'a> {
                     "ai_model",
                     "reviewed_by",
                     "reviewed_at",
+                    "duration_ms",
                     "created_at",
                 ])
                 .as_bytes(),
@@ -650,6 +651,7 @@ impl<'a> Contents<'a> {
                 item.ai_model.as_deref().unwrap_or_default(),
                 &item.reviewed_by.map(|u| u.to_string()).unwrap_or_default(),
                 &item.reviewed_at.as_ref().map(time).unwrap_or_default(),
+                &item.duration_ms.map(|d| d.to_string()).unwrap_or_default(),
                 &time(&item.created_at),
             ]);
             self.sink.write(line.as_bytes()).await?;

@@ -968,6 +968,7 @@ async fn record(
         ai_model: Set(Some(now_row.model.clone())),
         reviewed_by: Set(None),
         reviewed_at: Set(None),
+        duration_ms: Set(None),
         created_at: Set(crate::now()),
         ..Default::default()
     }

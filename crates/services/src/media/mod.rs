@@ -4,6 +4,7 @@
 
 pub mod generate;
 pub mod images;
+pub mod video;
 
 use images::DECODING;
 pub use images::{Described, ImageRefusal, decode_budget, describe_image};
@@ -41,6 +42,8 @@ pub struct MediaLimits {
     /// How many uploads one person may have in progress at once.
     pub uploads_per_person: usize,
     pub uploads: UploadSlots,
+    /// ffmpeg and ffprobe, when installed: a video's length, size and poster frame.
+    pub video: Option<video::VideoTools>,
 }
 
 impl Default for MediaLimits {
@@ -52,6 +55,7 @@ impl Default for MediaLimits {
             max_pixels: 48_000_000,
             uploads_per_person: 4,
             uploads: UploadSlots::default(),
+            video: None,
         }
     }
 }
@@ -148,6 +152,15 @@ impl Drop for Leftovers {
             runtime.spawn(cleanup);
         }
     }
+}
+
+/// What was read of a stored file: its picture size, a video's length, and its thumbnail.
+#[derive(Debug, Clone, Default)]
+struct Facts {
+    width: Option<i32>,
+    height: Option<i32>,
+    duration_ms: Option<i64>,
+    thumb_key: Option<String>,
 }
 
 /// What the upload form sends besides the file.
@@ -302,21 +315,10 @@ impl Services {
             keys: vec![key.clone()],
         };
         let recorded = async {
-            let (width, height, thumb_key) = self.describe_upload(&key, ty, &name).await?;
-            leftovers.keys.extend(thumb_key.clone());
-            self.insert_media(
-                ctx,
-                actor,
-                &name,
-                ty,
-                size,
-                (width, height),
-                &key,
-                thumb_key.as_deref(),
-                folder,
-                &tags,
-            )
-            .await
+            let facts = self.describe_upload(&key, ty, &name).await?;
+            leftovers.keys.extend(facts.thumb_key.clone());
+            self.insert_media(ctx, actor, &name, ty, size, &facts, &key, folder, &tags)
+                .await
         }
         .await;
         match recorded {
@@ -333,15 +335,11 @@ impl Services {
         }
     }
 
-    /// Dimensions and thumbnail of an image just stored (none for videos).
-    async fn describe_upload(
-        &self,
-        key: &str,
-        ty: MediaType,
-        name: &str,
-    ) -> Result<(Option<i32>, Option<i32>, Option<String>)> {
+    /// Dimensions and thumbnail of an image just stored; of a video, with ffmpeg, its
+    /// dimensions, length and a poster frame as its thumbnail.
+    async fn describe_upload(&self, key: &str, ty: MediaType, name: &str) -> Result<Facts> {
         if ty.kind() != MediaKind::Image {
-            return Ok((None, None, None));
+            return self.describe_video(key).await;
         }
         // A turn is taken before the file is read and given back when the decoding thread is
         // done (even if the request is dropped meanwhile), so that neither the bytes nor the
@@ -366,11 +364,53 @@ impl Services {
         } = made.map_err(|why| ServiceError::invalid("file", why.message(name, ty)))?;
         let thumb_key = format!("{key}.thumb.jpg");
         self.objects.put(&thumb_key, Bytes::from(thumb)).await?;
-        Ok((
-            i32::try_from(width).ok(),
-            i32::try_from(height).ok(),
-            Some(thumb_key),
-        ))
+        Ok(Facts {
+            width: i32::try_from(width).ok(),
+            height: i32::try_from(height).ok(),
+            duration_ms: None,
+            thumb_key: Some(thumb_key),
+        })
+    }
+
+    /// A video's facts, read with ffmpeg when it is installed; none when it is not, or when
+    /// the tools cannot read the file (it is kept: the platform judges it when it is sent).
+    async fn describe_video(&self, key: &str) -> Result<Facts> {
+        let Some(tools) = &self.media_limits.video else {
+            return Ok(Facts::default());
+        };
+        let readable = match self.objects.local_path(key) {
+            Some(path) => video::Readable::own(path),
+            None => {
+                let copy = std::env::temp_dir().join(format!(
+                    "socializioz-video-{}",
+                    &crate::tokens::random_token()[..16]
+                ));
+                let readable = video::Readable::temporary(copy.clone());
+                self.objects.copy_to_file(key, &copy).await?;
+                readable
+            }
+        };
+        let Some(facts) = tools.probe(&readable.path).await else {
+            return Ok(Facts::default());
+        };
+        // A frame a second in (the first is often black), or half-way through a shorter one.
+        let at = Duration::from_millis((facts.duration_ms / 2).min(1000));
+        let poster = tools.poster(&readable.path, at, images::THUMB_SIDE).await;
+        drop(readable);
+        let thumb_key = match poster {
+            Some(jpeg) => {
+                let thumb_key = format!("{key}.thumb.jpg");
+                self.objects.put(&thumb_key, Bytes::from(jpeg)).await?;
+                Some(thumb_key)
+            }
+            None => None,
+        };
+        Ok(Facts {
+            width: i32::try_from(facts.width).ok(),
+            height: i32::try_from(facts.height).ok(),
+            duration_ms: i64::try_from(facts.duration_ms).ok(),
+            thumb_key,
+        })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -381,9 +421,8 @@ impl Services {
         name: &str,
         ty: MediaType,
         size: u64,
-        (width, height): (Option<i32>, Option<i32>),
+        facts: &Facts,
         key: &str,
-        thumb_key: Option<&str>,
         folder: String,
         tags: &[String],
     ) -> Result<media_item::Model> {
@@ -399,10 +438,10 @@ impl Services {
             mime: Set(ty.mime().to_owned()),
             filename: Set(name.to_owned()),
             size_bytes: Set(i64::try_from(size).unwrap_or(i64::MAX)),
-            width: Set(width),
-            height: Set(height),
+            width: Set(facts.width),
+            height: Set(facts.height),
             object_key: Set(key.to_owned()),
-            thumb_key: Set(thumb_key.map(str::to_owned)),
+            thumb_key: Set(facts.thumb_key.clone()),
             folder: Set(folder),
             tags: Set(stored_tags(tags)),
             provenance: Set("uploaded".to_owned()),
@@ -411,6 +450,7 @@ impl Services {
             ai_model: Set(None),
             reviewed_by: Set(None),
             reviewed_at: Set(None),
+            duration_ms: Set(facts.duration_ms),
             created_at: Set(crate::now()),
             ..Default::default()
         }

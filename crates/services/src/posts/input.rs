@@ -171,11 +171,12 @@ pub(crate) async fn check<C: ConnectionTrait>(
         let variant = t.body.as_deref().map(normalise).filter(|b| !b.is_empty());
         let text = effective_text(&body, variant.as_deref());
         let own_media = dedup(&t.media);
-        let kinds = kinds_of(if own_media.is_empty() {
+        let chosen = if own_media.is_empty() {
             &media_ids
         } else {
             &own_media
-        });
+        };
+        let kinds = kinds_of(chosen);
         let field = format!("target-{}", account.id);
         let platform = Platform::parse(&account.platform).map_err(|e| anyhow::anyhow!("{e}"))?;
         if going_out {
@@ -207,6 +208,23 @@ pub(crate) async fn check<C: ConnectionTrait>(
                     field.clone(),
                     format!("@{} on {platform}: {}", account.username, e.0),
                 ));
+            }
+            for video in chosen
+                .iter()
+                .filter_map(|id| files.iter().find(|f| f.id == *id))
+                .filter(|f| f.kind == "video")
+            {
+                let length = video.duration_ms.and_then(|d| u64::try_from(d).ok());
+                let bytes = u64::try_from(video.size_bytes).unwrap_or_default();
+                if let Err(e) = domain::media::check_video(platform, length, bytes) {
+                    errors.push((
+                        field.clone(),
+                        format!(
+                            "@{} on {platform}, “{}”: {}",
+                            account.username, video.filename, e.0
+                        ),
+                    ));
+                }
             }
             if let Some(comment) = &first_comment
                 && let Err(e) = content::check(platform, comment)

@@ -144,6 +144,26 @@ impl Settings {
         }
     }
 
+    /// ffmpeg and ffprobe, when both are named and answer (none otherwise, and the log says
+    /// what that leaves out).
+    pub async fn video_tools(&self) -> Option<services::media::video::VideoTools> {
+        let (ffmpeg, ffprobe) = (self.media.ffmpeg.trim(), self.media.ffprobe.trim());
+        if ffmpeg.is_empty() || ffprobe.is_empty() {
+            return None;
+        }
+        let found = services::media::video::VideoTools::find(ffmpeg, ffprobe).await;
+        if found.is_none() {
+            tracing::warn!(
+                ffmpeg,
+                ffprobe,
+                "ffmpeg was not found: videos are kept without their length, size and poster \
+                 frame, and are not checked against the platforms' limits before scheduling \
+                 (install Debian's ffmpeg package)"
+            );
+        }
+        found
+    }
+
     pub fn smtp_config(&self) -> Option<providers::mail::SmtpConfig> {
         self.smtp.as_ref().map(|s| providers::mail::SmtpConfig {
             host: s.host.clone(),

@@ -199,6 +199,10 @@ pub struct MediaSettings {
     pub uploads_per_person: u64,
     /// An S3-compatible bucket instead of the folder.
     pub s3: Option<S3Settings>,
+    /// ffmpeg, for a video's poster frame (a path, or a name looked up on `PATH`; `""`: none).
+    pub ffmpeg: String,
+    /// ffprobe, for a video's length and picture size (as `ffmpeg`).
+    pub ffprobe: String,
 }
 
 impl Default for MediaSettings {
@@ -211,6 +215,8 @@ impl Default for MediaSettings {
             max_megapixels: 48,
             uploads_per_person: 4,
             s3: None,
+            ffmpeg: "ffmpeg".to_owned(),
+            ffprobe: "ffprobe".to_owned(),
         }
     }
 }

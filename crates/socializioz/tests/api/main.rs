@@ -42,4 +42,5 @@ mod retention;
 mod sandbox;
 mod security;
 mod tokens;
+mod video;
 mod workspaces;

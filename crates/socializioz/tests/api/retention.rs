@@ -603,6 +603,7 @@ async fn add_media(app: &TestApp, ws: i64, author: i64, provenance: &str, at: Da
         ai_model: Set(None),
         reviewed_by: Set(None),
         reviewed_at: Set(None),
+        duration_ms: Set(None),
         created_at: Set(at),
         ..Default::default()
     }

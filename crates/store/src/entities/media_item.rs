@@ -33,6 +33,9 @@ pub struct Model {
     /// post carrying it can be scheduled).
     pub reviewed_by: Option<i64>,
     pub reviewed_at: Option<DateTimeUtc>,
+    /// A video's length in milliseconds, as ffprobe read it (none for images, without ffmpeg,
+    /// or when it could not be read).
+    pub duration_ms: Option<i64>,
     pub created_at: DateTimeUtc,
 }
 

@@ -1,7 +1,7 @@
-//! AI media generation: one row per request of the media library's Generate tab (what was
+//! AI media generation and video facts: one row per request of the media library's Generate tab (what was
 //! asked, of which provider and model, by whom, how far it has got and how it ended, and the
 //! file it made), and on each library file the model that made it and the person who reviewed
-//! an AI-made file before it could be scheduled.
+//! an AI-made file before it could be scheduled; and a video's length, read with ffprobe.
 //!
 //! A generation belongs to its workspace, like the files it makes: the person who asked is a
 //! reference, cleared when they delete their account.
@@ -29,6 +29,7 @@ enum MediaItemsAi {
     AiModel,
     ReviewedBy,
     ReviewedAt,
+    DurationMs,
 }
 
 #[derive(DeriveIden, Clone, Copy)]
@@ -83,6 +84,19 @@ impl MigrationTrait for Migration {
                     .add_column(
                         ColumnDef::new(MediaItemsAi::ReviewedAt)
                             .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        // A video's length, as ffprobe read it (none for images, or without ffmpeg).
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(MediaItemsAi::Table)
+                    .add_column(
+                        ColumnDef::new(MediaItemsAi::DurationMs)
+                            .big_integer()
                             .null(),
                     )
                     .to_owned(),

@@ -81,6 +81,8 @@ pub struct MediaCard {
     pub ai: bool,
     /// AI-made and not reviewed yet.
     pub needs_review: bool,
+    /// A video's length ("2:20"), when known.
+    pub length: String,
 }
 
 impl MediaCard {
@@ -99,6 +101,11 @@ impl MediaCard {
             has_thumb: item.thumb_key.is_some(),
             ai: item.provenance == "ai",
             needs_review: item.provenance == "ai" && item.reviewed_at.is_none(),
+            length: item
+                .duration_ms
+                .and_then(|d| u64::try_from(d).ok())
+                .map(domain::media::clock)
+                .unwrap_or_default(),
         }
     }
 }
@@ -309,6 +316,8 @@ struct ItemPage {
     item: MediaCard,
     uploaded: String,
     mime: String,
+    /// Why a video's length and picture size are not shown.
+    video_note: Option<&'static str>,
     ai: Option<AiOrigin>,
     usage: Vec<UsageRow>,
     folder: String,
@@ -347,6 +356,19 @@ async fn item_page(
         ws: ws.0,
         uploaded: domain::schedule::describe(item.created_at, zone_of(m)),
         mime: item.mime.clone(),
+        video_note: match (item.kind.as_str(), item.duration_ms) {
+            ("video", None) if state.services.media_limits.video.is_none() => Some(
+                "This server has no ffmpeg, so the video's length and picture size are not \
+                 known and are not checked against each platform's limits before scheduling \
+                 (the platform judges them when it is sent). The operator can install \
+                 Debian's ffmpeg package.",
+            ),
+            ("video", None) => Some(
+                "ffmpeg could not read this video's length and picture size; the platform \
+                 judges the file when it is sent.",
+            ),
+            _ => None,
+        },
         ai: state
             .services
             .media_provenance(&item)
