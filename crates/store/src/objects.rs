@@ -247,7 +247,12 @@ impl Objects {
     pub async fn copy_to_file(&self, key: &str, to: &std::path::Path) -> anyhow::Result<()> {
         use tokio::io::AsyncWriteExt;
         let (_, mut chunks) = self.stream(key).await?;
-        let mut file = tokio::fs::File::create(to)
+        // A new file only its owner can read (the temporary folder is shared).
+        let mut file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(to)
             .await
             .with_context(|| format!("could not create {}", to.display()))?;
         while let Some(chunk) = chunks.next().await {

@@ -386,16 +386,32 @@ impl Services {
                     &crate::tokens::random_token()[..16]
                 ));
                 let readable = video::Readable::temporary(copy.clone());
-                self.objects.copy_to_file(key, &copy).await?;
+                if let Err(err) = self.objects.copy_to_file(key, &copy).await {
+                    // Kept without its facts, as a video the tools cannot read.
+                    tracing::warn!(error = %format!("{err:#}"), "could not copy a video to read it");
+                    return Ok(Facts::default());
+                }
                 readable
             }
         };
+        // A turn of the decoding slots, as for images: a few files are read at once at most.
+        let turn = DECODING
+            .acquire()
+            .await
+            .map_err(|e| anyhow::anyhow!("the decoding turns were closed: {e}"))?;
         let Some(facts) = tools.probe(&readable.path).await else {
             return Ok(Facts::default());
         };
-        // A frame a second in (the first is often black), or half-way through a shorter one.
+        // A frame a second in (the first is often black), or half-way through a shorter one;
+        // none for a picture larger than an image may be.
         let at = Duration::from_millis((facts.duration_ms / 2).min(1000));
-        let poster = tools.poster(&readable.path, at, images::THUMB_SIDE).await;
+        let pixels = u64::from(facts.width) * u64::from(facts.height);
+        let poster = if pixels <= self.media_limits.max_pixels {
+            tools.poster(&readable.path, at, images::THUMB_SIDE).await
+        } else {
+            None
+        };
+        drop(turn);
         drop(readable);
         let thumb_key = match poster {
             Some(jpeg) => {

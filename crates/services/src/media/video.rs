@@ -62,15 +62,15 @@ impl VideoTools {
     /// Whether both tools run.
     async fn answer(&self) -> bool {
         for tool in [&self.ffmpeg, &self.ffprobe] {
-            let answered = Command::new(tool)
+            let asked = Command::new(tool)
                 .arg("-version")
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .kill_on_drop(true)
-                .status()
-                .await;
-            if !matches!(answered, Ok(status) if status.success()) {
+                .status();
+            let answered = tokio::time::timeout(Duration::from_secs(10), asked).await;
+            if !matches!(answered, Ok(Ok(status)) if status.success()) {
                 return false;
             }
         }
@@ -84,10 +84,15 @@ impl VideoTools {
             .args([
                 "-v",
                 "error",
+                "-threads",
+                "1",
+                "-protocol_whitelist",
+                "file",
                 "-select_streams",
                 "v:0",
                 "-show_entries",
-                "stream=width,height,duration:format=duration",
+                "stream=width,height,duration:stream_side_data=rotation:stream_tags=rotate:\
+                 format=duration",
                 "-of",
                 "json",
             ])
@@ -99,9 +104,12 @@ impl VideoTools {
     /// A JPEG of the frame at `at` (or the first frame), at most `side` pixels wide.
     pub async fn poster(&self, file: &Path, at: Duration, side: u32) -> Option<Vec<u8>> {
         let seek = format!("{:.3}", at.as_secs_f64());
-        let scale = format!("scale='min({side},iw)':-2");
+        let scale = format!(
+            "scale=w='min({side},iw)':h='min({side},ih)':force_original_aspect_ratio=decrease"
+        );
         let jpeg = run(Command::new(&self.ffmpeg)
-            .args(["-v", "error", "-nostdin", "-ss", &seek, "-i"])
+            .args(["-v", "error", "-nostdin", "-threads", "1"])
+            .args(["-protocol_whitelist", "file", "-ss", &seek, "-i"])
             .arg(file)
             .args([
                 "-frames:v",
@@ -153,6 +161,25 @@ fn facts_of(json: &[u8]) -> Option<VideoFacts> {
     let stream = value.get("streams")?.as_array()?.first()?;
     let width = u32::try_from(stream.get("width")?.as_u64()?).ok()?;
     let height = u32::try_from(stream.get("height")?.as_u64()?).ok()?;
+    // A phone's portrait video is stored landscape with a rotation to show it upright.
+    let rotation = stream
+        .get("side_data_list")
+        .and_then(|l| l.as_array())
+        .and_then(|l| l.iter().find_map(|d| d.get("rotation")?.as_i64()))
+        .or_else(|| {
+            stream
+                .get("tags")?
+                .get("rotate")?
+                .as_str()?
+                .parse::<i64>()
+                .ok()
+        })
+        .unwrap_or(0);
+    let (width, height) = if rotation.rem_euclid(180) == 90 {
+        (height, width)
+    } else {
+        (width, height)
+    };
     let seconds = |v: Option<&serde_json::Value>| -> Option<f64> {
         v?.as_str()?
             .parse::<f64>()
@@ -220,6 +247,12 @@ mod tests {
         let container = br#"{"streams":[{"width":640,"height":360}],"format":{"duration":"3.0"}}"#;
         assert_eq!(facts_of(container).map(|f| f.duration_ms), Some(3_000));
         assert_eq!(facts_of(br#"{"streams":[],"format":{}}"#), None);
+        // A portrait phone video: stored 1920 × 1080, shown upright.
+        let rotated = br#"{"streams":[{"width":1920,"height":1080,"duration":"4.0","side_data_list":[{"rotation":-90}]}]}"#;
+        let upright = facts_of(rotated).unwrap();
+        assert_eq!((upright.width, upright.height), (1080, 1920));
+        let tagged = br#"{"streams":[{"width":1920,"height":1080,"duration":"4.0","tags":{"rotate":"180"}}]}"#;
+        assert_eq!(facts_of(tagged).map(|f| f.width), Some(1920));
         assert_eq!(facts_of(b"not json"), None);
         assert_eq!(
             facts_of(br#"{"streams":[{"width":1,"height":1,"duration":"NaN"}],"format":{}}"#),

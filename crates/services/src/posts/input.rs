@@ -216,7 +216,8 @@ pub(crate) async fn check<C: ConnectionTrait>(
             {
                 let length = video.duration_ms.and_then(|d| u64::try_from(d).ok());
                 let bytes = u64::try_from(video.size_bytes).unwrap_or_default();
-                if let Err(e) = domain::media::check_video(platform, length, bytes) {
+                let in_carousel = chosen.len() > 1;
+                if let Err(e) = domain::media::check_video(platform, in_carousel, length, bytes) {
                     errors.push((
                         field.clone(),
                         format!(

@@ -330,6 +330,25 @@ async fn a_post_with_an_unreviewed_ai_image_cannot_be_scheduled(backend: Backend
         .save_post(&member, &user, None, schedule())
         .await
         .expect("a reviewed image can be scheduled");
+    // Published, it goes out labelled as AI-made (TikTok's `is_aigc` comes from this).
+    let tiktok = s
+        .app
+        .connect_account(ws, domain::Platform::TikTok, "shop-tt")
+        .await;
+    s.app
+        .save_post(
+            ADA,
+            ws,
+            post_input("Now", &[tiktok], vec![media], Intent::PublishNow),
+        )
+        .await;
+    s.app.worker().run_until_empty().await.unwrap();
+    let sent = s.app.publisher.received();
+    let sent = sent
+        .iter()
+        .find(|r| r.request.text == "Now")
+        .expect("published");
+    assert!(sent.request.media.iter().all(|m| m.ai_generated));
     // An uploaded file needs no review.
     let upload = s
         .app

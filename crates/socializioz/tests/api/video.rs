@@ -21,14 +21,16 @@ const ADA: &str = "ada@example.com";
 
 /// Whether ffmpeg is here; when it must be (CI), its absence fails the test.
 fn ffmpeg_here() -> bool {
-    let here = Command::new("ffmpeg")
-        .arg("-version")
-        .output()
-        .is_ok_and(|o| o.status.success());
+    let here = ["ffmpeg", "ffprobe"].iter().all(|tool| {
+        Command::new(tool)
+            .arg("-version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
     if !here {
         assert!(
             !crate::helpers::required("SOCIALIZIOZ_REQUIRE_FFMPEG"),
-            "ffmpeg is required (Debian's ffmpeg package)"
+            "ffmpeg and ffprobe are required (Debian's ffmpeg package)"
         );
         crate::helpers::skip("SKIPPED: ffmpeg is not installed");
     }
@@ -136,7 +138,7 @@ async fn an_uploaded_video_gets_its_length_size_and_poster(backend: Backend) {
     let broken = app.upload_media(&ada, ws, "broken.mp4", broken).await;
     assert_eq!(facts(&app, broken).await, "-x-|-|no thumb");
     let page = ada.get_text(&format!("/w/{ws}/media/{broken}")).await;
-    assert!(page.contains("ffmpeg could not read this video"), "{page}");
+    assert!(page.contains("ffmpeg could not read it"), "{page}");
 }
 
 async fn without_ffmpeg_a_video_is_kept_and_the_page_says_so(backend: Backend) {

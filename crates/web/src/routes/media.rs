@@ -364,8 +364,9 @@ async fn item_page(
                  Debian's ffmpeg package.",
             ),
             ("video", None) => Some(
-                "ffmpeg could not read this video's length and picture size; the platform \
-                 judges the file when it is sent.",
+                "This video's length and picture size are not known: it was added before \
+                 ffmpeg was installed, or ffmpeg could not read it. The platform judges the \
+                 file when it is sent.",
             ),
             _ => None,
         },
