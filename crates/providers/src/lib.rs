@@ -3,5 +3,6 @@
 
 pub mod ai;
 pub mod billing;
+pub mod fetch;
 pub mod mail;
 pub mod social;

@@ -12,6 +12,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod facebook;
+mod files;
 mod graph;
 pub mod instagram;
 pub mod linkedin;
@@ -267,6 +268,7 @@ impl Simulator {
             .nest("/paypal", paypal::router(self.clone()))
             .nest("/openai", openai::router(self.clone()))
             .merge(web::router(self.clone()))
+            .merge(files::router())
             .route(
             "/_sim/posts",
             axum::routing::get(move || {

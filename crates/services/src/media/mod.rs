@@ -4,6 +4,7 @@
 
 pub mod generate;
 pub mod images;
+pub mod import;
 pub mod video;
 
 use images::DECODING;
@@ -44,6 +45,9 @@ pub struct MediaLimits {
     pub uploads: UploadSlots,
     /// ffmpeg and ffprobe, when installed: a video's length, size and poster frame.
     pub video: Option<video::VideoTools>,
+    /// Origins Import from URL trusts (an intranet asset server): no https or public-address
+    /// rule for them.
+    pub import_trusted_origins: Vec<String>,
 }
 
 impl Default for MediaLimits {
@@ -56,6 +60,7 @@ impl Default for MediaLimits {
             uploads_per_person: 4,
             uploads: UploadSlots::default(),
             video: None,
+            import_trusted_origins: Vec::new(),
         }
     }
 }
@@ -247,7 +252,26 @@ impl Services {
         actor: &user::Model,
         filename: &str,
         meta: &UploadMeta,
+        body: S,
+    ) -> Result<media_item::Model>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let limits = (self.media_limits.image_bytes, self.media_limits.video_bytes);
+        self.store_media(ctx, actor, filename, meta, body, limits)
+            .await
+    }
+
+    /// [`Self::upload_media`] with the limits of an image and of a video given.
+    pub(crate) async fn store_media<S, E>(
+        &self,
+        ctx: &Membership,
+        actor: &user::Model,
+        filename: &str,
+        meta: &UploadMeta,
         mut body: S,
+        (image_limit, video_limit): (u64, u64),
     ) -> Result<media_item::Model>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
@@ -281,8 +305,8 @@ impl Services {
         }
         let ty = media::identify(&name, &head).map_err(|e| ServiceError::invalid("file", e.0))?;
         let limit = match ty.kind() {
-            MediaKind::Image => self.media_limits.image_bytes,
-            MediaKind::Video => self.media_limits.video_bytes,
+            MediaKind::Image => image_limit,
+            MediaKind::Video => video_limit,
         };
         let ws = ctx.workspace_id();
         let key = format!(

@@ -140,6 +140,12 @@ impl Settings {
             max_pixels: self.media.max_megapixels.saturating_mul(1_000_000),
             uploads_per_person: usize::try_from(self.media.uploads_per_person)
                 .unwrap_or(usize::MAX),
+            import_trusted_origins: self
+                .media
+                .import_trusted_origins
+                .iter()
+                .map(|o| o.trim().trim_end_matches('/').to_owned())
+                .collect(),
             ..Default::default()
         }
     }

@@ -203,6 +203,9 @@ pub struct MediaSettings {
     pub ffmpeg: String,
     /// ffprobe, for a video's length and picture size (as `ffmpeg`).
     pub ffprobe: String,
+    /// Origins (`http://dam.intranet:8080`) that Import from URL may fetch from although
+    /// they are not https or not public: an internal asset server. Empty by default.
+    pub import_trusted_origins: Vec<String>,
 }
 
 impl Default for MediaSettings {
@@ -217,6 +220,7 @@ impl Default for MediaSettings {
             s3: None,
             ffmpeg: "ffmpeg".to_owned(),
             ffprobe: "ffprobe".to_owned(),
+            import_trusted_origins: Vec::new(),
         }
     }
 }

@@ -24,6 +24,7 @@ mod fixtures;
 mod generate;
 mod hardening;
 mod helpers;
+mod import;
 mod input_hygiene;
 mod kept_content;
 mod layout;

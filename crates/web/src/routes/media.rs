@@ -56,6 +56,7 @@ pub fn upload_router(state: &AppState) -> Router<AppState> {
     .unwrap_or(usize::MAX);
     Router::new()
         .route("/w/{wid}/media/upload", post(upload))
+        .route("/w/{wid}/media/import", post(import))
         .layer(DefaultBodyLimit::max(upload_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -129,6 +130,9 @@ struct LibraryPage {
     query: LibraryQuery,
     typed_folder: String,
     typed_tags: String,
+    typed_url: String,
+    import_image_limit: String,
+    import_video_limit: String,
     image_limit: String,
     video_limit: String,
     can_edit: bool,
@@ -166,6 +170,17 @@ async fn library(
         query,
         typed_folder: typed.folder,
         typed_tags: typed.tags,
+        typed_url: String::new(),
+        import_image_limit: human_size(
+            limits
+                .image_bytes
+                .min(services::media::import::IMPORT_IMAGE_BYTES),
+        ),
+        import_video_limit: human_size(
+            limits
+                .video_bytes
+                .min(services::media::import::IMPORT_VIDEO_BYTES),
+        ),
         image_limit: human_size(limits.image_bytes),
         video_limit: human_size(limits.video_bytes),
         can_edit: m.membership.role.can_publish(),
@@ -194,17 +209,8 @@ pub async fn upload(
             "Viewers can see the media library but not add to it.".into(),
         ));
     }
-    let limits = &state.services.media_limits;
     // Held until this request ends, however it ends.
-    let Some(_slot) = limits
-        .uploads
-        .try_take(m.auth.user_id(), limits.uploads_per_person)
-    else {
-        return Err(AppError::RateLimited(format!(
-            "You already have {} running. Wait for one to finish, then upload this one.",
-            domain::counted(limits.uploads_per_person, "upload", "uploads")
-        )));
-    };
+    let _slot = upload_slot(&state, &m, "upload")?;
     let mut meta = UploadMeta::default();
     let mut stored = 0;
     let mut failure = None;
@@ -276,6 +282,73 @@ pub async fn upload(
         }
     };
     let mut res = render(library(&state, &m, LibraryQuery::default(), meta, errors).await?)?;
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+/// One of the person's upload slots, or a refusal that says how many they have running.
+fn upload_slot(
+    state: &AppState,
+    m: &WorkspaceMember,
+    what: &str,
+) -> Result<services::media::UploadSlot, AppError> {
+    let limits = &state.services.media_limits;
+    limits
+        .uploads
+        .try_take(m.auth.user_id(), limits.uploads_per_person)
+        .ok_or_else(|| {
+            AppError::RateLimited(format!(
+                "You already have {} running. Wait for one to finish, then {what} this one.",
+                domain::counted(limits.uploads_per_person, "upload", "uploads")
+            ))
+        })
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct ImportForm {
+    url: String,
+    folder: String,
+    tags: String,
+}
+
+/// Imports a file from a web address (in the upload routes: a download may take minutes).
+pub async fn import(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    PathIds(ws): PathIds<WorkspaceId>,
+    Form(form): Form<ImportForm>,
+) -> AppResult {
+    // An import holds an upload slot until it ends, however it ends.
+    let _slot = upload_slot(&state, &m, "import")?;
+    let meta = UploadMeta {
+        folder: form.folder,
+        tags: form.tags,
+    };
+    let imported = state
+        .services
+        .import_media(&m.membership, &m.auth.user, &form.url, &meta)
+        .await;
+    let err = match imported {
+        Ok(item) => {
+            return Ok(redirect_with(
+                &format!("/w/{ws}/media/{}", item.id),
+                Flash::MediaUploaded,
+            ));
+        }
+        Err(err) => err,
+    };
+    let mut errors = FieldErrors::new();
+    let status = match err {
+        ServiceError::TooLarge(message) => {
+            errors.add("url", message);
+            StatusCode::PAYLOAD_TOO_LARGE
+        }
+        other => errors.refuse(other, "url")?,
+    };
+    let mut page = library(&state, &m, LibraryQuery::default(), meta, errors).await?;
+    page.typed_url = form.url;
+    let mut res = render(page)?;
     *res.status_mut() = status;
     Ok(res)
 }
