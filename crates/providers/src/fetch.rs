@@ -42,10 +42,15 @@ pub enum FetchError {
     NotHttps,
     #[error("Addresses with a user name or password in them cannot be imported.")]
     Credentials,
-    #[error("{0} is a private, local or reserved address, which this server does not fetch from.")]
+    /// Not public, or not found: one message for both, so that the answer does not tell
+    /// which names exist inside the server's network.
+    #[error(
+        "{0} is not a public address this server can fetch from (a private, local or \
+         reserved address, or one that could not be found). Check the address."
+    )]
     NotPublic(String),
-    #[error("{0} could not be found. Check the address.")]
-    Unresolvable(String),
+    #[error("Only the standard https port can be used; remove “:{0}” from the address.")]
+    Port(u16),
     #[error("The address redirected more than {0} times.")]
     TooManyRedirects(u8),
     #[error("The server answered {0}: the file could not be fetched.")]
@@ -110,20 +115,23 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
 }
 
 fn is_public_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
-    !(ip.is_unspecified()
-        || ip.is_loopback()
-        || ip.is_multicast()
-        // Unique local (fc00::/7) and link-local (fe80::/10).
-        || (first & 0xfe00) == 0xfc00
-        || (first & 0xffc0) == 0xfe80
-        // Documentation (2001:db8::/32).
-        || (first == 0x2001 && ip.segments()[1] == 0x0db8)
-        // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) can reach IPv4 addresses of any kind.
-        || (first == 0x0064 && ip.segments()[1] == 0xff9b)
-        || first == 0x2002
-        // IPv4-compatible (::a.b.c.d, deprecated).
-        || ip.segments()[..6].iter().all(|s| *s == 0))
+    let seg = ip.segments();
+    // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) reach the IPv4 address inside them.
+    if seg[0] == 0x0064 && seg[1] == 0xff9b && seg[2..6].iter().all(|s| *s == 0) {
+        let [a, b] = seg[6].to_be_bytes();
+        let [c, d] = seg[7].to_be_bytes();
+        return is_public_v4(Ipv4Addr::new(a, b, c, d));
+    }
+    if seg[0] == 0x2002 {
+        let [a, b] = seg[1].to_be_bytes();
+        let [c, d] = seg[2].to_be_bytes();
+        return is_public_v4(Ipv4Addr::new(a, b, c, d));
+    }
+    // Only global unicast (2000::/3), without Teredo (2001::/32), documentation
+    // (2001:db8::/32) and the other special ranges of 2001::/23.
+    (seg[0] & 0xe000) == 0x2000
+        && !(seg[0] == 0x2001 && seg[1] < 0x0200)
+        && !(seg[0] == 0x2001 && seg[1] == 0x0db8)
 }
 
 fn origin(url: &Url) -> String {
@@ -146,7 +154,12 @@ pub async fn open(address: &str, policy: &FetchPolicy) -> Result<Fetched, FetchE
         let port = url
             .port_or_known_default()
             .ok_or(FetchError::NotAnAddress)?;
-        let addrs = resolve(&host, port).await?;
+        if !trusted && port != 443 {
+            return Err(FetchError::Port(port));
+        }
+        let addrs = tokio::time::timeout(policy.timeout, resolve(&host, port))
+            .await
+            .map_err(|_| FetchError::Timeout)??;
         if !trusted && let Some(bad) = addrs.iter().find(|a| !is_public(a.ip())) {
             tracing::info!(address = %bad.ip(), "an import address was refused");
             return Err(FetchError::NotPublic(host));
@@ -155,6 +168,8 @@ pub async fn open(address: &str, policy: &FetchPolicy) -> Result<Fetched, FetchE
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .connect_timeout(policy.timeout)
+            // A server that stops sending is given up on, not waited for to the end.
+            .read_timeout(policy.timeout)
             .resolve_to_addrs(&host, &addrs)
             .build()
             .map_err(|_| FetchError::Network)?;
@@ -162,8 +177,9 @@ pub async fn open(address: &str, policy: &FetchPolicy) -> Result<Fetched, FetchE
             .await
             .map_err(|_| FetchError::Timeout)?
             .map_err(|e| {
-                tracing::info!(error = %e, "an import could not connect");
-                if e.is_timeout() {
+                let timed_out = e.is_timeout();
+                tracing::info!(error = %e.without_url(), "an import could not connect");
+                if timed_out {
                     FetchError::Timeout
                 } else {
                     FetchError::Network
@@ -200,10 +216,10 @@ async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, FetchError> {
     }
     let found: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
         .await
-        .map_err(|_| FetchError::Unresolvable(host.to_owned()))?
+        .map_err(|_| FetchError::NotPublic(host.to_owned()))?
         .collect();
     if found.is_empty() {
-        return Err(FetchError::Unresolvable(host.to_owned()));
+        return Err(FetchError::NotPublic(host.to_owned()));
     }
     Ok(found)
 }
@@ -241,6 +257,10 @@ mod tests {
             "::127.0.0.1",
             "64:ff9b::a00:1",
             "2002:a00:1::1",
+            "2001::1",
+            "fec0::1",
+            "100::1",
+            "::ffff:0:a00:1",
         ] {
             let ip: IpAddr = refused.parse().unwrap();
             assert!(!is_public(ip), "{refused} passed");
@@ -252,6 +272,8 @@ mod tests {
             "172.32.0.1",
             "2606:4700:4700::1111",
             "::ffff:93.184.215.14",
+            "64:ff9b::5db8:d70e",
+            "2002:5db8:d70e::1",
         ] {
             let ip: IpAddr = allowed.parse().unwrap();
             assert!(is_public(ip), "{allowed} refused");
@@ -278,11 +300,15 @@ mod tests {
             Some(FetchError::Credentials)
         );
         assert_eq!(refused("not a url").await, Some(FetchError::NotAnAddress));
+        assert_eq!(
+            refused("https://example.com:25/a.png").await,
+            Some(FetchError::Port(25))
+        );
         for inside in [
             "https://127.0.0.1/a.png",
             "https://[::1]/a.png",
             "https://169.254.169.254/latest/meta-data/",
-            "https://10.0.0.7:8443/a.png",
+            "https://10.0.0.7/a.png",
             "https://[::ffff:192.168.0.1]/a.png",
             "https://localhost/a.png",
             "https://2130706433/a.png",

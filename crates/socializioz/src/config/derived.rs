@@ -144,7 +144,14 @@ impl Settings {
                 .media
                 .import_trusted_origins
                 .iter()
-                .map(|o| o.trim().trim_end_matches('/').to_owned())
+                .filter_map(|o| match providers::fetch::Url::parse(o.trim()) {
+                    // Compared as origins: `HTTP://DAM:80/` is `http://dam`.
+                    Ok(url) => Some(url.origin().ascii_serialization()),
+                    Err(_) => {
+                        tracing::warn!(origin = %o, "media.import_trusted_origins: not an address; ignored");
+                        None
+                    }
+                })
                 .collect(),
             ..Default::default()
         }
