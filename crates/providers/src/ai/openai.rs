@@ -41,18 +41,60 @@ pub struct OpenAiConfig {
 }
 
 pub struct OpenAi {
-    http: reqwest::Client,
+    api: Api,
     config: OpenAiConfig,
 }
 
-impl OpenAi {
-    pub fn new(mut config: OpenAiConfig) -> OpenAi {
-        config.base_url = config.base_url.trim_end_matches('/').to_owned();
+/// What the OpenAI adapters (text and images) share: one client, the API's address and key.
+pub(super) struct Api {
+    http: reqwest::Client,
+    base_url: String,
+    api_key: Option<SecretString>,
+}
+
+impl Api {
+    pub(super) fn new(base_url: &str, api_key: Option<SecretString>) -> Api {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .build()
             .unwrap_or_default();
-        OpenAi { http, config }
+        Api {
+            http,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            api_key,
+        }
+    }
+
+    /// A POST to `path` (`/chat/completions`), with the key when there is one.
+    pub(super) fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        let request = self.http.post(format!("{}{path}", self.base_url));
+        match &self.api_key {
+            Some(key) => request.bearer_auth(key.expose_secret()),
+            None => request,
+        }
+    }
+}
+
+/// A refused answer: its status, its error object (OpenAI nests it under `error`; some
+/// compatible servers answer it at the top level) and the wait it asks for.
+pub(super) async fn refusal(
+    answer: reqwest::Response,
+) -> (reqwest::StatusCode, Value, Option<Duration>) {
+    let status = answer.status();
+    let wait = retry_after(answer.headers());
+    let mut body: Value = answer.json().await.unwrap_or(Value::Null);
+    let error = if body["error"].is_object() {
+        body["error"].take()
+    } else {
+        body
+    };
+    (status, error, wait)
+}
+
+impl OpenAi {
+    pub fn new(config: OpenAiConfig) -> OpenAi {
+        let api = Api::new(&config.base_url, config.api_key.clone());
+        OpenAi { api, config }
     }
 
     /// Whether moderation can be asked of this provider.
@@ -61,11 +103,7 @@ impl OpenAi {
     }
 
     fn post(&self, path: &str) -> reqwest::RequestBuilder {
-        let request = self.http.post(format!("{}{path}", self.config.base_url));
-        match &self.config.api_key {
-            Some(key) => request.bearer_auth(key.expose_secret()),
-            None => request,
-        }
+        self.api.post(path)
     }
 
     /// The body of a chat completion request.
@@ -121,16 +159,8 @@ impl OpenAi {
         if answer.status().is_success() {
             return Ok(answer);
         }
-        let status = answer.status();
-        let wait = retry_after(answer.headers());
-        let body: Value = answer.json().await.unwrap_or(Value::Null);
-        // OpenAI nests it under `error`; some compatible servers answer it at the top level.
-        let error = if body["error"].is_object() {
-            &body["error"]
-        } else {
-            &body
-        };
-        Err(error_of(status, error, wait))
+        let (status, error, wait) = refusal(answer).await;
+        Err(error_of(status, &error, wait))
     }
 }
 

@@ -9,10 +9,10 @@ use super::AiError;
 use super::images::{
     Background, GeneratedImage, ImageFormat, ImageGenerator, ImageRequest, Images,
 };
-use super::openai::{error_of, failed, retry_after};
+use super::openai::{Api, error_of, failed, refusal};
 use async_trait::async_trait;
 use base64::Engine;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -29,19 +29,18 @@ pub struct OpenAiImagesConfig {
     pub timeout: Duration,
 }
 
+/// The largest answer read: 64 MB.
+const MAX_ANSWER: usize = 64 * 1024 * 1024;
+
 pub struct OpenAiImages {
-    http: reqwest::Client,
+    api: Api,
     config: OpenAiImagesConfig,
 }
 
 impl OpenAiImages {
-    pub fn new(mut config: OpenAiImagesConfig) -> OpenAiImages {
-        config.base_url = config.base_url.trim_end_matches('/').to_owned();
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .unwrap_or_default();
-        OpenAiImages { http, config }
+    pub fn new(config: OpenAiImagesConfig) -> OpenAiImages {
+        let api = Api::new(&config.base_url, config.api_key.clone());
+        OpenAiImages { api, config }
     }
 
     /// The request's body, or why it cannot be asked (checked here as the API would).
@@ -123,33 +122,32 @@ impl ImageGenerator for OpenAiImages {
 
     async fn generate(&self, request: &ImageRequest) -> Result<Images, AiError> {
         let body = self.body(request)?;
-        let mut call = self
-            .http
-            .post(format!("{}/images/generations", self.config.base_url))
+        let answer = self
+            .api
+            .post("/images/generations")
             .timeout(self.config.timeout)
-            .json(&body);
-        if let Some(key) = &self.config.api_key {
-            call = call.bearer_auth(key.expose_secret());
+            .json(&body)
+            .send()
+            .await
+            .map_err(failed)?;
+        if !answer.status().is_success() {
+            let (status, error, wait) = refusal(answer).await;
+            return Err(blocked(&error).unwrap_or_else(|| error_of(status, &error, wait)));
         }
-        let answer = call.send().await.map_err(failed)?;
-        let status = answer.status();
-        if !status.is_success() {
-            let wait = retry_after(answer.headers());
-            let body: Value = answer.json().await.unwrap_or(Value::Null);
-            let error = if body["error"].is_object() {
-                &body["error"]
-            } else {
-                &body
-            };
-            return Err(blocked(error).unwrap_or_else(|| error_of(status, error, wait)));
-        }
-        let answer: Value = answer.json().await.map_err(|e| {
-            if e.is_timeout() {
-                AiError::Timeout
-            } else {
-                AiError::Invalid("the answer is not JSON".into())
+        // Read up to a bound: ten large images in base64 fit well within it, and a server
+        // that sends more is not held in memory.
+        let mut answer = answer;
+        let mut raw = Vec::new();
+        while let Some(chunk) = answer.chunk().await.map_err(failed)? {
+            if raw.len() + chunk.len() > MAX_ANSWER {
+                return Err(AiError::Invalid(
+                    "the answer is larger than any image's".into(),
+                ));
             }
-        })?;
+            raw.extend_from_slice(&chunk);
+        }
+        let answer: Value = serde_json::from_slice(&raw)
+            .map_err(|_| AiError::Invalid("the answer is not JSON".into()))?;
         let data = answer["data"]
             .as_array()
             .filter(|d| !d.is_empty())

@@ -377,6 +377,12 @@ async fn refusals_failures_and_cancels_give_the_count_back(backend: Backend) {
             "1:1",
             "Write at most 4000 characters",
         ),
+        (
+            &"x".repeat(50_001),
+            "realistic",
+            "1:1",
+            "Write at most 4000 characters",
+        ),
     ] {
         let res = ada
             .submit(
@@ -387,6 +393,18 @@ async fn refusals_failures_and_cancels_give_the_count_back(backend: Backend) {
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert!(res.text().await.unwrap().contains(says), "{says}");
     }
+    // A NUL byte is refused before it reaches anything.
+    let res = ada
+        .submit(
+            &format!("/w/{ws}/media/generate"),
+            &[
+                ("prompt", "A cat\0"),
+                ("style", "realistic"),
+                ("aspect", "1:1"),
+            ],
+        )
+        .await;
+    assert!(res.status().is_client_error(), "{}", res.status());
     assert_eq!(
         s.app.count("SELECT COUNT(*) FROM media_generations").await,
         0
@@ -544,9 +562,13 @@ async fn a_generation_outlives_a_killed_worker(backend: Backend) {
         .await;
     assert!(page.contains("Generating"));
     assert!(page.contains("<progress"));
-    // Its lease runs out; the next worker finishes the job, once.
+    // Its lease runs out (held by a worker that no longer renews it, whatever a renewal still
+    // on its way would do); the next worker finishes the job, once.
     s.app
-        .exec("UPDATE jobs SET locked_until = created_at WHERE kind = 'generate_media'")
+        .exec(
+            "UPDATE jobs SET locked_by = 'a-killed-worker', locked_until = created_at \
+             WHERE kind = 'generate_media'",
+        )
         .await;
     s.app.worker().run_until_empty().await.unwrap();
     assert_eq!(state_of(&s.app, generation).await, "done");

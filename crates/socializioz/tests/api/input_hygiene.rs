@@ -809,6 +809,7 @@ async fn no_generated_request_with_a_nul_or_a_long_value_gets_a_500(backend: Bac
         format!("POST /w/{ws}/campaigns "),
         format!("GET /w/{ws}/media "),
         format!("POST /w/{ws}/media/upload "),
+        format!("POST /w/{ws}/media/import "),
     ] {
         assert!(
             all_forms.iter().any(|k| k.starts_with(&needle)),
