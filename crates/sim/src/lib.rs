@@ -20,6 +20,7 @@ pub mod media;
 mod oauth;
 pub mod openai;
 pub mod paypal;
+pub mod runway;
 pub mod tiktok;
 mod web;
 pub mod x;
@@ -267,6 +268,7 @@ impl Simulator {
             .nest("/linkedin", linkedin::router(self.clone()))
             .nest("/paypal", paypal::router(self.clone()))
             .nest("/openai", openai::router(self.clone()))
+            .nest("/runway", runway::router(self.clone()))
             .merge(web::router(self.clone()))
             .merge(files::router())
             .route(

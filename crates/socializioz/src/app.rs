@@ -107,6 +107,9 @@ async fn assemble(
         let mut simulated = crate::config::ai::AiSettings::simulated(&sandbox.api).assistant()?;
         // The simulator's port changes with each start; what a workspace agreed to does not.
         simulated.disclosure.address = "the simulator built into this server".to_owned();
+        if let Some(video) = simulated.disclosure.video.as_mut() {
+            video.address = "the simulator built into this server".to_owned();
+        }
         ai = Some(simulated);
         tracing::warn!("sandbox mode: AI is simulated; no text leaves this server");
     }

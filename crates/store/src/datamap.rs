@@ -440,8 +440,9 @@ pub const TABLES: &[TableClass] = &[
         deletion: OnDeletion::FollowWorkspace,
         export: OnExport::Include,
         holds: "Requests to generate media with AI: the prompt and the options chosen, the \
-                provider and model, who asked and when, how far it got, how it ended and which \
-                library file it made. Deleted after 30 days; the file keeps its own provenance.",
+                provider and model (and a video's task id at the provider and when it was sent), \
+                who asked and when, how far it got, how it ended and which library file it \
+                made. Deleted after 30 days; the file keeps its own provenance.",
     },
     TableClass {
         table: "post_media",

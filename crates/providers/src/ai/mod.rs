@@ -10,6 +10,8 @@
 pub mod images;
 pub mod openai;
 pub mod openai_images;
+pub mod runway;
+pub mod video;
 
 use async_trait::async_trait;
 use serde_json::Value;
@@ -189,6 +191,9 @@ pub enum AiError {
     /// that is not JSON).
     #[error("the AI provider's answer could not be used: {0}")]
     Invalid(String),
+    /// An output's address has expired (a new look at the task gives a fresh one).
+    #[error("the output's address has expired")]
+    Expired,
 }
 
 /// A text-generation provider.

@@ -23,6 +23,7 @@ use crate::workspaces::{Membership, lock_as_member};
 use crate::{Result, ServiceError, Services, activity};
 use domain::Role;
 use providers::ai::images::ImageGenerator;
+use providers::ai::video::VideoGenerator;
 use providers::ai::{AiError, Moderator, TextGenerator};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -38,7 +39,20 @@ pub struct Assistant {
     pub moderator: Option<Arc<dyn Moderator>>,
     /// Makes images for the media library (none: the instance generates no images).
     pub images: Option<Arc<dyn ImageGenerator>>,
+    /// Makes videos for the media library (none: the instance generates no videos).
+    pub videos: Option<Videos>,
     pub disclosure: Disclosure,
+}
+
+/// The instance's video provider and how its tasks are followed.
+#[derive(Clone)]
+pub struct Videos {
+    pub generator: Arc<dyn VideoGenerator>,
+    /// The wait between two looks at a task.
+    pub poll: Duration,
+    /// How long a task may take from when it was sent; then it is stopped and the
+    /// generation fails.
+    pub time_limit: Duration,
 }
 
 /// What people are told about the provider, from the configuration.
@@ -53,6 +67,19 @@ pub struct Disclosure {
     pub moderation: Option<String>,
     /// The image model, when the instance generates images (same provider and address).
     pub image_model: Option<String>,
+    /// The video provider, when the instance generates videos.
+    pub video: Option<VideoDisclosure>,
+}
+
+/// What people are told about the video provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VideoDisclosure {
+    /// `Runway`.
+    pub provider: String,
+    /// The API's origin (`https://api.dev.runwayml.com`).
+    pub address: String,
+    /// The offered models, for people (`Gen-4.5`).
+    pub models: Vec<String>,
 }
 
 impl Disclosure {
@@ -63,6 +90,12 @@ impl Disclosure {
         if let Some(images) = &self.image_model {
             print.push_str("|images:");
             print.push_str(images);
+        }
+        if let Some(video) = &self.video {
+            print.push_str("|video:");
+            print.push_str(&video.provider);
+            print.push('@');
+            print.push_str(&video.address);
         }
         print
     }
@@ -95,6 +128,15 @@ impl Disclosure {
                  shape you choose, to {}'s image model ({model}). The image it makes is stored \
                  in this workspace's library.",
                 self.provider
+            ));
+        }
+        if let Some(video) = &self.video {
+            sent.push(format!(
+                "For videos made in the media library: the prompt you write, the model, shape \
+                 and length you choose and, for a video made from a picture, that picture from \
+                 the library (handed over as a temporary upload, never at a public address), to \
+                 {} at {}. The video it makes is stored in this workspace's library.",
+                video.provider, video.address
             ));
         }
         if let Some(model) = &self.moderation {
@@ -443,6 +485,9 @@ pub(crate) fn failure(field: &'static str, err: AiError) -> ServiceError {
             "This is too long for the AI model. Shorten the text or the brand profile's \
              examples and try again.",
         ),
+        AiError::Expired => {
+            ServiceError::Unavailable("The AI provider's file had expired. Try again.".into())
+        }
         AiError::Truncated => ServiceError::Unavailable(
             "The AI model stopped before finishing its answer. Try again, or ask for a shorter \
              post."

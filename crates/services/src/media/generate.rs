@@ -12,22 +12,23 @@
 //! crash replaces the first run's bytes instead of leaving them behind, and the library row and
 //! the generation's end are written in one transaction, so there is never a second file.
 
+use super::generations::{
+    Count, Failure, GENERATIONS_KEPT, Generation, GenerationState, Made, advance, end_failed,
+    finish, generation_in, keep_made, provider_failure, queue_withdraw, start,
+};
 use super::images::{DECODING, frame_image};
-use super::stored_tags;
 use crate::ai::AiState;
 use crate::jobs::{Job, JobError};
 use crate::plans::Need;
-use crate::workspaces::{Membership, lock_as_editor, lock_workspace};
-use crate::{Result, ServiceError, Services, activity, queue};
+use crate::workspaces::{Membership, lock_as_editor};
+use crate::{Result, ServiceError, Services, activity};
 use bytes::Bytes;
 use domain::WorkspaceId;
 use domain::media::MediaType;
 use domain::plans::Limit;
-use providers::ai::AiError;
 use providers::ai::images::{ImageFormat, ImageQuality, ImageRequest, ImageSize};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use store::entities::{job, media_generation, media_item, user};
@@ -39,13 +40,6 @@ pub const PROMPT_LIMIT: usize = 4_000;
 /// The storage a generated image is expected to take at most (a 1536 × 1024 JPEG is well
 /// under it), checked before the request is accepted.
 pub const ROOM_FOR_AN_IMAGE: u64 = 2 * 1024 * 1024;
-
-/// A generation still open this long after its last change has lost its job (given up while
-/// the database could not be written): housekeeping ends it and gives its count back.
-pub const STALE_AFTER: chrono::Duration = chrono::Duration::days(1);
-
-/// How long generations are listed and kept; the file keeps its own provenance.
-pub const GENERATIONS_KEPT: chrono::Duration = chrono::Duration::days(30);
 
 /// The look of a generated image: a sentence added to the prompt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,98 +181,9 @@ pub struct ImageOptions {
     pub aspect: Aspect,
 }
 
-/// Where a generation is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GenerationState {
-    Queued,
-    Running,
-    /// Made this library file.
-    Done(i64),
-    Failed,
-    Cancelled,
-}
-
-impl GenerationState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Queued => "queued",
-            Self::Running => "running",
-            Self::Done(_) => "done",
-            Self::Failed => "failed",
-            Self::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn of(row: &media_generation::Model) -> GenerationState {
-        match row.state.as_str() {
-            "queued" => Self::Queued,
-            "running" => Self::Running,
-            "done" => Self::Done(row.media_id.unwrap_or_default()),
-            "cancelled" => Self::Cancelled,
-            _ => Self::Failed,
-        }
-    }
-
-    /// Still to end.
-    pub fn is_open(self) -> bool {
-        matches!(self, Self::Queued | Self::Running)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Queued => "Waiting to start",
-            Self::Running => "Generating",
-            Self::Done(_) => "Done",
-            Self::Failed => "Failed",
-            Self::Cancelled => "Cancelled",
-        }
-    }
-}
-
 /// The prompt as sent: the person's words, then the style's direction.
 pub fn styled_prompt(prompt: &str, style: Style) -> String {
     format!("{}\n\n{}", prompt.trim(), style.direction())
-}
-
-/// The job that makes one generation.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Generation {
-    generation: i64,
-}
-
-impl queue::Payload for Generation {
-    const KIND: &'static str = "generate_media";
-}
-
-/// A file name from the prompt's first words: `ai-a-red-bicycle-by-the-sea-12.png`.
-fn file_name(prompt: &str, id: i64) -> String {
-    let words: Vec<String> = prompt
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .take(6)
-        .map(str::to_lowercase)
-        .collect();
-    let mut stem = words.join("-");
-    if let Some((cut, _)) = stem.char_indices().nth(48) {
-        stem.truncate(cut);
-    }
-    if stem.is_empty() {
-        format!("ai-image-{id}.jpg")
-    } else {
-        format!("ai-{stem}-{id}.jpg")
-    }
-}
-
-async fn generation_in<C: sea_orm::ConnectionTrait>(
-    conn: &C,
-    ws: WorkspaceId,
-    id: i64,
-) -> Result<media_generation::Model> {
-    media_generation::Entity::find_by_id(id)
-        .filter(media_generation::Column::WorkspaceId.eq(ws.0))
-        .one(conn)
-        .await?
-        .ok_or(ServiceError::NotFound)
 }
 
 impl Services {
@@ -357,27 +262,18 @@ impl Services {
         }
         .insert(&txn)
         .await?;
-        let mut job = queue::NewJob::of(&Generation { generation: row.id })?;
-        job.workspace_id = Some(ws.0);
-        job.subject = Some(format!("media_generation:{}", row.id));
-        job.max_attempts = 4;
-        queue::enqueue(&txn, job).await?;
-        activity::record(
+        super::generations::enqueue(
             &txn,
-            ws,
-            Some(actor),
-            activity::Entry {
-                action: "media.generation_requested",
-                object_type: "media_generation",
-                object_id: Some(row.id),
-                summary: format!(
-                    "asked {} ({}) for a {} {} image",
-                    row.provider,
-                    row.model,
-                    ask.style.label().to_lowercase(),
-                    ask.aspect.as_str()
-                ),
-            },
+            &row,
+            actor,
+            4,
+            format!(
+                "asked {} ({}) for a {} {} image",
+                row.provider,
+                row.model,
+                ask.style.label().to_lowercase(),
+                ask.aspect.as_str()
+            ),
         )
         .await?;
         txn.commit().await?;
@@ -400,8 +296,9 @@ impl Services {
         generation_in(&self.db, ws, id).await
     }
 
-    /// Cancels a generation that has not started (an image request cannot be stopped at the
-    /// provider once sent); its count is given back.
+    /// Cancels a generation that has not started, or a video while it is being made (its task
+    /// is stopped at the provider; an image request cannot be stopped once sent); its count is
+    /// given back.
     #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id, generation = id))]
     pub async fn cancel_generation(
         &self,
@@ -410,11 +307,18 @@ impl Services {
         id: i64,
     ) -> Result<()> {
         let ws = ctx.workspace_id();
+        // A video's task is stopped at the provider first; when it cannot be, nothing changes
+        // here and the person is told to try again.
+        let seen = generation_in(&self.db, ws, id).await?;
+        if ctx.role.can_publish() && GenerationState::of(&seen).is_open() {
+            super::generate_video::stop_task(self, &seen).await?;
+        }
         let txn = store::begin_write(&self.db).await?;
         lock_as_editor(&txn, ctx).await?;
         let row = generation_in(&txn, ws, id).await?;
         match GenerationState::of(&row) {
             GenerationState::Queued => {}
+            GenerationState::Running if row.kind == "video" => {}
             GenerationState::Running => {
                 return Err(ServiceError::Forbidden(
                     "This image is already being made and the provider cannot stop it; it will \
@@ -445,7 +349,7 @@ impl Services {
                 action: "media.generation_cancelled",
                 object_type: "media_generation",
                 object_id: Some(row.id),
-                summary: "cancelled an image generation before it started".to_owned(),
+                summary: format!("cancelled a {} generation", row.kind),
             },
         )
         .await?;
@@ -550,77 +454,6 @@ impl Services {
     }
 }
 
-/// Withdraws a generation's queued job.
-async fn queue_withdraw<C: sea_orm::ConnectionTrait>(conn: &C, generation: i64) -> Result<()> {
-    job::Entity::delete_many()
-        .filter(job::Column::Subject.eq(format!("media_generation:{generation}")))
-        .filter(job::Column::Kind.eq(<Generation as queue::Payload>::KIND))
-        .filter(job::Column::State.eq(store::entities::states::JobState::Queued))
-        .exec(conn)
-        .await?;
-    Ok(())
-}
-
-/// Whether an ended generation's count is given back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Count {
-    Kept,
-    GivenBack,
-}
-
-/// Ends a generation, giving its count back when told (it was not made, or not sent).
-async fn finish<C: sea_orm::ConnectionTrait>(
-    conn: &C,
-    row: &media_generation::Model,
-    state: GenerationState,
-    outcome: Option<String>,
-    count: Count,
-) -> Result<()> {
-    let now = crate::now();
-    let mut active: media_generation::ActiveModel = row.clone().into();
-    if let GenerationState::Done(media) = state {
-        active.media_id = Set(Some(media));
-        active.progress = Set(100);
-    } else if count == Count::GivenBack
-        && let Some(month) = &row.counted_in
-    {
-        let ws = WorkspaceId(row.workspace_id);
-        crate::plans::count_down(conn, ws, Limit::AiImages, month, 1).await?;
-        active.counted_in = Set(None);
-    }
-    active.state = Set(state.as_str().to_owned());
-    active.outcome = Set(outcome);
-    active.updated_at = Set(now);
-    active.finished_at = Set(Some(now));
-    active.update(conn).await?;
-    Ok(())
-}
-
-/// Deletes generations older than [`GENERATIONS_KEPT`] (the daily retention run).
-pub(crate) async fn purge_generations<C: sea_orm::ConnectionTrait>(
-    conn: &C,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<u64> {
-    let stale = media_generation::Entity::find()
-        .filter(media_generation::Column::State.is_in(["queued", "running"]))
-        .filter(media_generation::Column::UpdatedAt.lt(now - STALE_AFTER))
-        .all(conn)
-        .await?;
-    for row in stale {
-        let message = "This generation stopped without an answer. Try again; your monthly \
-                       count was given back."
-            .to_owned();
-        let failed = GenerationState::Failed;
-        finish(conn, &row, failed, Some(message), Count::GivenBack).await?;
-    }
-    let res = media_generation::Entity::delete_many()
-        .filter(media_generation::Column::CreatedAt.lt(now - GENERATIONS_KEPT))
-        .filter(media_generation::Column::State.is_not_in(["queued", "running"]))
-        .exec(conn)
-        .await?;
-    Ok(res.rows_affected)
-}
-
 /// The `generate_media` job.
 pub struct GenerateMedia;
 
@@ -640,10 +473,11 @@ impl Job for GenerateMedia {
             }
             Err(Failure::Passing(why, wait)) => {
                 if job.attempts >= job.max_attempts {
+                    super::generate_video::abandon(services, payload.generation).await;
                     end_failed(
                         services,
                         payload.generation,
-                        "The AI provider could not make the image after several tries. Try \
+                        "The AI provider could not make the file after several tries. Try \
                          again later; your monthly count was given back."
                             .to_owned(),
                         Count::GivenBack,
@@ -660,107 +494,6 @@ impl Job for GenerateMedia {
     }
 }
 
-/// Why a run did not make the image.
-enum Failure {
-    /// It will not work on another try: the generation fails with this message (and its
-    /// count is given back, or kept when the provider made the image).
-    Ends(String, Count),
-    /// It may work later (after this wait, when the provider said).
-    Passing(String, Option<std::time::Duration>),
-}
-
-impl From<ServiceError> for Failure {
-    fn from(err: ServiceError) -> Self {
-        Failure::Passing(format!("{err:#}"), None)
-    }
-}
-
-async fn end_failed(
-    services: &Services,
-    id: i64,
-    message: String,
-    count: Count,
-) -> Result<(), JobError> {
-    let ended = async {
-        let txn = store::begin_write(&services.db).await?;
-        if let Some(row) = media_generation::Entity::find_by_id(id).one(&txn).await? {
-            lock_workspace(&txn, WorkspaceId(row.workspace_id)).await?;
-            if GenerationState::of(&row).is_open() {
-                finish(&txn, &row, GenerationState::Failed, Some(message), count).await?;
-            }
-        }
-        txn.commit().await?;
-        Ok::<_, ServiceError>(())
-    };
-    ended.await.map_err(JobError::retry)
-}
-
-/// Marks a generation running (its first run) or moves its progress on; false when it has
-/// ended meanwhile (cancelled before this run started).
-async fn advance(services: &Services, id: i64, progress: i32) -> Result<bool> {
-    use sea_orm::sea_query::Expr;
-    let res = media_generation::Entity::update_many()
-        .col_expr(
-            media_generation::Column::State,
-            Expr::value(GenerationState::Running.as_str()),
-        )
-        .col_expr(media_generation::Column::Progress, Expr::value(progress))
-        .col_expr(
-            media_generation::Column::UpdatedAt,
-            Expr::value(crate::now()),
-        )
-        .filter(media_generation::Column::Id.eq(id))
-        .filter(media_generation::Column::State.is_in(["queued", "running"]))
-        .exec(&services.db)
-        .await?;
-    Ok(res.rows_affected > 0)
-}
-
-async fn start(services: &Services, id: i64) -> Result<bool> {
-    advance(services, id, 10).await
-}
-
-/// What the person reads when the provider did not make the image.
-fn provider_failure(provider: &str, err: AiError) -> Failure {
-    match err {
-        AiError::Refused { reason } => Failure::Ends(
-            format!(
-                "{provider} refused this prompt: {reason} Change the prompt and try again; your \
-                 monthly count was given back."
-            ),
-            Count::GivenBack,
-        ),
-        AiError::Credentials(why) => {
-            tracing::error!(error = %why, "the image provider refused this instance's key");
-            Failure::Ends(
-                "The AI provider refused this instance's key. Tell the operator of this \
-                 instance; your monthly count was given back."
-                    .to_owned(),
-                Count::GivenBack,
-            )
-        }
-        AiError::Invalid(why) => {
-            // A request it refused as malformed, or an answer that cannot be read: asking
-            // again would be refused (and paid for) again.
-            tracing::warn!(error = %why, "the image provider's answer could not be used");
-            Failure::Ends(
-                "The AI provider's answer could not be used. Try again with another prompt; \
-                 your monthly count was given back."
-                    .to_owned(),
-                Count::GivenBack,
-            )
-        }
-        AiError::Unavailable(why) => {
-            tracing::warn!(error = %why, "the image provider failed");
-            Failure::Passing(why, None)
-        }
-        AiError::RateLimited { retry_after } => {
-            Failure::Passing("rate limited".to_owned(), Some(retry_after))
-        }
-        other => Failure::Passing(other.to_string(), None),
-    }
-}
-
 /// One run of a generation: ask, frame, store, record.
 async fn make(services: &Services, id: i64) -> Result<(), Failure> {
     let Some(row) = media_generation::Entity::find_by_id(id)
@@ -774,6 +507,15 @@ async fn make(services: &Services, id: i64) -> Result<(), Failure> {
     if !GenerationState::of(&row).is_open() {
         return Ok(());
     }
+    match row.kind.as_str() {
+        "video" => super::generate_video::make_video(services, row).await,
+        _ => make_image(services, row).await,
+    }
+}
+
+/// One run of an image generation.
+async fn make_image(services: &Services, row: media_generation::Model) -> Result<(), Failure> {
+    let id = row.id;
     let Some(images) = services.ai.as_ref().and_then(|ai| ai.images.clone()) else {
         return Err(Failure::Ends(
             "This instance no longer generates images; nothing was sent, and your monthly \
@@ -820,7 +562,7 @@ async fn make(services: &Services, id: i64) -> Result<(), Failure> {
     let made = images
         .generate(&request)
         .await
-        .map_err(|e| provider_failure(&row.provider, e))?;
+        .map_err(|e| provider_failure(&row.provider, "image", e))?;
     let Some(picture) = made.images.into_iter().next() else {
         return Err(Failure::Passing("the provider sent no image".into(), None));
     };
@@ -867,155 +609,21 @@ async fn make(services: &Services, id: i64) -> Result<(), Failure> {
         .put(&thumb_key, Bytes::from(framed.described.thumbnail))
         .await
         .map_err(ServiceError::from)?;
-    let recorded = record(
-        services,
-        &row,
-        (&key, &thumb_key),
+    let made = Made {
+        key,
+        thumb_key: Some(thumb_key),
+        ty: MediaType::Jpeg,
         size,
-        (framed.described.width, framed.described.height),
-    )
-    .await;
-    let keep = match &recorded {
-        Ok(true) | Err(Failure::Passing(..)) => true,
-        // Another run of the same job recorded these very keys: its file stays.
-        Ok(false) => {
-            media_item::Entity::find()
-                .filter(media_item::Column::ObjectKey.eq(key.as_str()))
-                .count(&services.db)
-                .await
-                .map_err(ServiceError::from)?
-                > 0
-        }
-        Err(Failure::Ends(..)) => false,
+        width: Some(framed.described.width),
+        height: Some(framed.described.height),
+        duration_ms: None,
     };
-    match recorded {
-        Ok(_) | Err(Failure::Passing(..)) if keep => recorded.map(|_| ()),
-        _ => {
-            // Cancelled, deleted or refused meanwhile: the bytes go.
-            for k in [&key, &thumb_key] {
-                if let Err(err) = services.objects.delete(k).await {
-                    tracing::error!(error = ?err, "could not delete a generated file");
-                }
-            }
-            recorded.map(|_| ())
-        }
-    }
-}
-
-/// Writes the library file and ends the generation, in one transaction. False when the
-/// generation had already ended (cancelled, or finished by another run).
-async fn record(
-    services: &Services,
-    row: &media_generation::Model,
-    (key, thumb_key): (&str, &str),
-    size: u64,
-    (width, height): (u32, u32),
-) -> Result<bool, Failure> {
-    let ws = WorkspaceId(row.workspace_id);
-    let txn = store::begin_write(&services.db)
-        .await
-        .map_err(ServiceError::from)?;
-    lock_workspace(&txn, ws).await?;
-    let Some(now_row) = media_generation::Entity::find_by_id(row.id)
-        .one(&txn)
-        .await
-        .map_err(ServiceError::from)?
-    else {
-        return Ok(false);
-    };
-    if !GenerationState::of(&now_row).is_open() {
-        return Ok(false);
-    }
-    match services
-        .entitle(&txn, ws, Need::More(Limit::Storage, size))
-        .await
-    {
-        Ok(()) => {}
-        Err(ServiceError::PlanLimit { refusal, .. }) => {
-            let message = format!("The image was made but not kept: {refusal}");
-            // The provider made it: the count stays.
-            let failed = GenerationState::Failed;
-            finish(&txn, &now_row, failed, Some(message.clone()), Count::Kept).await?;
-            txn.commit().await.map_err(ServiceError::from)?;
-            return Err(Failure::Ends(message, Count::Kept));
-        }
-        Err(err) => return Err(err.into()),
-    }
-    let requester = match now_row.requested_by {
-        Some(id) => user::Entity::find_by_id(id)
-            .one(&txn)
-            .await
-            .map_err(ServiceError::from)?,
-        None => None,
-    };
-    let name = file_name(&now_row.prompt, now_row.id);
-    let item = media_item::ActiveModel {
-        workspace_id: Set(ws.0),
-        uploaded_by: Set(requester.as_ref().map(|u| u.id)),
-        kind: Set("image".to_owned()),
-        mime: Set(MediaType::Jpeg.mime().to_owned()),
-        filename: Set(name.clone()),
-        size_bytes: Set(i64::try_from(size).unwrap_or(i64::MAX)),
-        width: Set(i32::try_from(width).ok()),
-        height: Set(i32::try_from(height).ok()),
-        object_key: Set(key.to_owned()),
-        thumb_key: Set(Some(thumb_key.to_owned())),
-        folder: Set(String::new()),
-        tags: Set(stored_tags(&["ai".to_owned()])),
-        provenance: Set("ai".to_owned()),
-        ai_provider: Set(Some(now_row.provider.clone())),
-        ai_prompt: Set(Some(now_row.prompt.clone())),
-        ai_model: Set(Some(now_row.model.clone())),
-        reviewed_by: Set(None),
-        reviewed_at: Set(None),
-        duration_ms: Set(None),
-        created_at: Set(crate::now()),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await
-    .map_err(ServiceError::from)?;
-    finish(
-        &txn,
-        &now_row,
-        GenerationState::Done(item.id),
-        None,
-        Count::Kept,
-    )
-    .await?;
-    activity::record(
-        &txn,
-        ws,
-        requester.as_ref(),
-        activity::Entry {
-            action: "media.generated",
-            object_type: "media",
-            object_id: Some(item.id),
-            summary: format!(
-                "generated “{name}” with {} ({}); it waits for a review before it can be \
-                 published",
-                now_row.provider, now_row.model
-            ),
-        },
-    )
-    .await?;
-    txn.commit().await.map_err(ServiceError::from)?;
-    Ok(true)
+    keep_made(services, &row, &made).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn file_names_come_from_the_prompt() {
-        assert_eq!(
-            file_name("A red bicycle, by the sea at dawn!", 12),
-            "ai-a-red-bicycle-by-the-sea-12.jpg"
-        );
-        assert_eq!(file_name("¿¡…!?", 3), "ai-image-3.jpg");
-        assert_eq!(file_name("Café au lait", 4), "ai-café-au-lait-4.jpg");
-    }
 
     #[test]
     fn shapes_are_cut_from_the_nearest_size() {

@@ -3,6 +3,8 @@
 //! used, and signed, expiring URLs for platforms that fetch media by address.
 
 pub mod generate;
+pub mod generate_video;
+pub mod generations;
 pub mod images;
 pub mod import;
 pub mod video;
@@ -161,11 +163,11 @@ impl Drop for Leftovers {
 
 /// What was read of a stored file: its picture size, a video's length, and its thumbnail.
 #[derive(Debug, Clone, Default)]
-struct Facts {
-    width: Option<i32>,
-    height: Option<i32>,
-    duration_ms: Option<i64>,
-    thumb_key: Option<String>,
+pub(crate) struct Facts {
+    pub(crate) width: Option<i32>,
+    pub(crate) height: Option<i32>,
+    pub(crate) duration_ms: Option<i64>,
+    pub(crate) thumb_key: Option<String>,
 }
 
 /// What the upload form sends besides the file.
@@ -398,7 +400,7 @@ impl Services {
 
     /// A video's facts, read with ffmpeg when it is installed; none when it is not, or when
     /// the tools cannot read the file (it is kept: the platform judges it when it is sent).
-    async fn describe_video(&self, key: &str) -> Result<Facts> {
+    pub(crate) async fn describe_video(&self, key: &str) -> Result<Facts> {
         let Some(tools) = &self.media_limits.video else {
             return Ok(Facts::default());
         };

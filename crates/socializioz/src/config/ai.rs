@@ -15,6 +15,14 @@
 //! image_model = "gpt-image-1"              # the media library's Generate tab; default with
 //!                                           # OpenAI, none elsewhere; "" turns images off
 //! image_timeout_seconds = 180              # one image request (it runs in the background)
+//!
+//! [ai.runway]                               # videos in the media library's Generate tab
+//! api_key = "key_…"
+//! base_url = "https://api.dev.runwayml.com"
+//! version = "2024-11-06"                    # X-Runway-Version
+//! models = ["gen4.5", "gen4_turbo", "veo3.1_fast"]   # offered, in this order
+//! poll_milliseconds = 6000                  # between two looks at a task
+//! time_limit_minutes = 20                   # a task still running then is stopped
 //! ```
 //!
 //! With `serve --sandbox` and no `[ai]` section, AI is the built-in simulator's
@@ -25,9 +33,10 @@ use super::{ConfigError, Settings, err};
 use providers::ai::images::ImageGenerator;
 use providers::ai::openai::{OPENAI_API, OpenAi, OpenAiConfig};
 use providers::ai::openai_images::{OpenAiImages, OpenAiImagesConfig};
+use providers::ai::runway::{RUNWAY_API, RUNWAY_VERSION, Runway, RunwayConfig};
 use secrecy::SecretString;
 use serde::Deserialize;
-use services::ai::{Assistant, Disclosure};
+use services::ai::{Assistant, Disclosure, VideoDisclosure, Videos};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -50,6 +59,128 @@ pub struct AiSettings {
     pub image_model: Option<String>,
     #[serde(deserialize_with = "lenient_u64")]
     pub image_timeout_seconds: u64,
+    /// Videos made by Runway; absent, the instance makes no videos.
+    pub runway: Option<RunwaySettings>,
+}
+
+/// `[ai.runway]`: Runway's video API.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunwaySettings {
+    pub api_key: Option<SecretString>,
+    pub base_url: String,
+    pub version: String,
+    pub models: Vec<String>,
+    #[serde(deserialize_with = "lenient_u64")]
+    pub poll_milliseconds: u64,
+    #[serde(deserialize_with = "lenient_u64")]
+    pub time_limit_minutes: u64,
+}
+
+impl Default for RunwaySettings {
+    fn default() -> Self {
+        RunwaySettings {
+            api_key: None,
+            base_url: RUNWAY_API.to_owned(),
+            version: RUNWAY_VERSION.to_owned(),
+            models: vec![
+                "gen4.5".to_owned(),
+                "gen4_turbo".to_owned(),
+                "veo3.1_fast".to_owned(),
+            ],
+            // Runway asks for a look every few seconds at most.
+            poll_milliseconds: 6000,
+            time_limit_minutes: 20,
+        }
+    }
+}
+
+impl RunwaySettings {
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.api_key.is_none() {
+            return Err(err(
+                "ai.runway.api_key is missing: Runway needs an API key (or remove [ai.runway] to \
+                 make no videos)",
+            ));
+        }
+        let url = self.base_url.trim();
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(err(format!(
+                "ai.runway.base_url is {url:?}; write the API's address with https://, such as \
+                 \"{RUNWAY_API}\""
+            )));
+        }
+        if self.version.trim().is_empty() {
+            return Err(err(format!(
+                "ai.runway.version is empty; write the API version, such as \"{RUNWAY_VERSION}\""
+            )));
+        }
+        if self.models.is_empty() {
+            return Err(err(
+                "ai.runway.models is empty; name the models to offer, such as [\"gen4.5\"]",
+            ));
+        }
+        if !(100..=600_000).contains(&self.poll_milliseconds) {
+            return Err(err(
+                "ai.runway.poll_milliseconds must be between 100 and 600000",
+            ));
+        }
+        if !(1..=240).contains(&self.time_limit_minutes) {
+            return Err(err(
+                "ai.runway.time_limit_minutes must be between 1 and 240",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The adapter and how its tasks are followed.
+    fn videos(&self) -> Result<Videos, ConfigError> {
+        self.check()?;
+        let api_key = self.api_key.clone().unwrap_or_else(|| String::new().into());
+        let runway = Runway::new(RunwayConfig {
+            base_url: self.base_url.trim().to_owned(),
+            api_key,
+            version: self.version.trim().to_owned(),
+            models: self.models.clone(),
+            timeout: Duration::from_secs(60),
+        })
+        .map_err(|model| {
+            let known: Vec<&str> = providers::ai::runway::MODELS.iter().map(|m| m.id).collect();
+            err(format!(
+                "ai.runway.models names {model:?}, which Runway does not publish; write some of \
+                 {}",
+                known.join(", ")
+            ))
+        })?;
+        Ok(Videos {
+            generator: Arc::new(runway),
+            poll: Duration::from_millis(self.poll_milliseconds),
+            time_limit: Duration::from_secs(self.time_limit_minutes * 60),
+        })
+    }
+
+    fn disclosure(&self, videos: &Videos) -> VideoDisclosure {
+        VideoDisclosure {
+            provider: videos.generator.provider().to_owned(),
+            address: origin(self.base_url.trim()),
+            models: videos
+                .generator
+                .models()
+                .iter()
+                .map(|m| m.label.to_owned())
+                .collect(),
+        }
+    }
+
+    /// The sandbox's Runway: the simulator's.
+    pub fn simulated(api: &str) -> RunwaySettings {
+        RunwaySettings {
+            api_key: Some("key_sandbox".to_owned().into()),
+            base_url: format!("{}/runway", api.trim_end_matches('/')),
+            poll_milliseconds: 3000,
+            ..RunwaySettings::default()
+        }
+    }
 }
 
 /// OpenAI's image model, used by default with OpenAI.
@@ -69,6 +200,7 @@ impl Default for AiSettings {
             image_model: None,
             // Images are made by a background job; a high-quality one can take minutes.
             image_timeout_seconds: 180,
+            runway: None,
         }
     }
 }
@@ -120,6 +252,9 @@ impl AiSettings {
         if !(1..=1800).contains(&self.image_timeout_seconds) {
             return Err(err("ai.image_timeout_seconds must be between 1 and 1800"));
         }
+        if let Some(runway) = &self.runway {
+            runway.check()?;
+        }
         Ok(())
     }
 
@@ -154,13 +289,22 @@ impl AiSettings {
             address: origin(self.base_url.trim()),
             moderation: self.moderation(),
             image_model: self.image_model(),
+            video: None,
         }
     }
 
     /// The assistant these settings describe.
     pub fn assistant(&self) -> Result<Assistant, ConfigError> {
         self.check()?;
-        let disclosure = self.disclosure();
+        let mut disclosure = self.disclosure();
+        let videos = self
+            .runway
+            .as_ref()
+            .map(RunwaySettings::videos)
+            .transpose()?;
+        if let (Some(runway), Some(videos)) = (&self.runway, &videos) {
+            disclosure.video = Some(runway.disclosure(videos));
+        }
         let (provider, moderation) = (disclosure.provider.clone(), disclosure.moderation.clone());
         let adapter = Arc::new(OpenAi::new(OpenAiConfig {
             base_url: self.base_url.trim().to_owned(),
@@ -182,6 +326,7 @@ impl AiSettings {
         });
         Ok(Assistant {
             images,
+            videos,
             generator: adapter.clone(),
             moderator: moderation
                 .is_some()
@@ -199,6 +344,7 @@ impl AiSettings {
             moderation_model: Some(OPENAI_MODERATION.to_owned()),
             name: Some("Simulated AI (sandbox)".to_owned()),
             image_model: Some(OPENAI_IMAGE_MODEL.to_owned()),
+            runway: Some(RunwaySettings::simulated(api)),
             ..AiSettings::default()
         }
     }

@@ -475,10 +475,10 @@ impl Default for WorkerSettings {
             <services::export::BuildPayload as services::queue::Payload>::KIND.to_owned(),
             2,
         );
-        // An image request can wait minutes on the provider: a few at once, so that scheduled
+        // An image or video request can wait minutes on the provider: a few at once, so that scheduled
         // posts always find the worker free.
         limits.insert(
-            <services::media::generate::Generation as services::queue::Payload>::KIND.to_owned(),
+            <services::media::generations::Generation as services::queue::Payload>::KIND.to_owned(),
             4,
         );
         Self {

@@ -65,7 +65,8 @@ async fn without_an_image_model_there_is_no_generate_tab(backend: Backend) {
         0
     );
     let policy = ada.get_text("/legal/privacy").await;
-    assert!(policy.contains("This instance does not generate images or videos."));
+    assert!(policy.contains("This instance does not generate images."));
+    assert!(policy.contains("This instance does not generate videos."));
 }
 
 /// Asks for an image; the generation's id.

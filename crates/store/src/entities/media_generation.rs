@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// One request of the media library's Generate tab: what was asked (`prompt`, and the style,
-/// shape and quality as JSON in `options`) of which provider and model, by whom, how far it
+/// shape, model, length or source image as JSON in `options`) of which provider and model, by whom, how far it
 /// has got, how it ended and the library file it made.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "media_generations")]
@@ -10,7 +10,7 @@ pub struct Model {
     pub id: i64,
     pub workspace_id: i64,
     pub requested_by: Option<i64>,
-    /// `image`.
+    /// `image` or `video`.
     pub kind: String,
     pub provider: String,
     pub model: String,
@@ -28,6 +28,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub finished_at: Option<DateTimeUtc>,
+    /// A video's task at the provider, once it was started.
+    pub provider_task: Option<String>,
+    /// When the provider's task was started (a video's time limit counts from then).
+    pub sent_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -30,6 +30,7 @@ mod m20261204_000025_billing_guards;
 mod m20261205_000026_ai;
 mod m20261205_000027_agent;
 mod m20261206_000028_media_generation;
+mod m20261207_000029_video_tasks;
 
 pub struct Migrator;
 
@@ -65,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000026_ai::Migration),
             Box::new(m20261205_000027_agent::Migration),
             Box::new(m20261206_000028_media_generation::Migration),
+            Box::new(m20261207_000029_video_tasks::Migration),
         ]
     }
 }

@@ -1,7 +1,8 @@
-//! The media library's Generate tab: a prompt, a style and a shape make an image request; its
-//! page shows how far it has got (and refreshes itself, so no script is needed) and, at the
-//! end, the file in the library or why there is none. Exists only when the instance has an
-//! image model; says so when AI is off in the workspace.
+//! The media library's Generate tab: a prompt, a style and a shape make an image request; a
+//! prompt or a library picture, a model, a shape and a length make a video request. A
+//! generation's page shows how far it has got (and refreshes itself, so no script is needed)
+//! and, at the end, the file in the library or why there is none. Each form exists only when
+//! the instance has the provider for it; the page says so when AI is off in the workspace.
 
 use crate::AppState;
 use crate::error::{AppError, AppResult};
@@ -12,19 +13,25 @@ use crate::routes::{fmt_time, render};
 use askama::Template;
 use axum::Form;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
+use domain::MediaId;
 use domain::WorkspaceId;
+use domain::media::MediaKind;
 use services::ai::AiState;
-use services::media::generate::{
-    Aspect, GenerationState, ImageAsk, ImageOptions, PROMPT_LIMIT, Style,
-};
+use services::media::generate::{Aspect, ImageAsk, ImageOptions, PROMPT_LIMIT, Style};
+use services::media::generate_video::{self, VideoAsk, VideoOptions, VideoShape};
+use services::media::generations::GenerationState;
 use store::entities::media_generation;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/w/{wid}/media/generate", get(page).post(generate))
+        .route(
+            "/w/{wid}/media/generate/video",
+            get(video_page).post(generate_video),
+        )
         .route("/w/{wid}/media/generations/{gid}", get(show))
         .route("/w/{wid}/media/generations/{gid}/cancel", post(cancel))
 }
@@ -32,6 +39,8 @@ pub fn router() -> Router<AppState> {
 /// One generation as listed and shown.
 pub struct GenerationRow {
     pub id: i64,
+    /// `image` or `video`.
+    pub kind: String,
     pub prompt: String,
     pub style: &'static str,
     pub aspect: &'static str,
@@ -49,19 +58,40 @@ pub struct GenerationRow {
 
 fn row_of(g: &media_generation::Model, tz: &str) -> GenerationRow {
     let state = GenerationState::of(g);
-    let options: Option<ImageOptions> = serde_json::from_str(&g.options).ok();
+    let video = g.kind == "video";
+    let (style, aspect) = if video {
+        let options: Option<VideoOptions> = serde_json::from_str(&g.options).ok();
+        let shape = options
+            .as_ref()
+            .and_then(|o| VideoShape::parse(&o.shape))
+            .map(VideoShape::as_str)
+            .unwrap_or_default();
+        let length = options.map(|o| o.seconds).unwrap_or_default();
+        (
+            SECONDS.get(length as usize).copied().unwrap_or("Video"),
+            shape,
+        )
+    } else {
+        let options: Option<ImageOptions> = serde_json::from_str(&g.options).ok();
+        (
+            options.map(|o| o.style.label()).unwrap_or_default(),
+            options.map(|o| o.aspect.as_str()).unwrap_or_default(),
+        )
+    };
     GenerationRow {
         id: g.id,
+        kind: g.kind.clone(),
         prompt: g.prompt.clone(),
-        style: options.map(|o| o.style.label()).unwrap_or_default(),
-        aspect: options.map(|o| o.aspect.as_str()).unwrap_or_default(),
+        style,
+        aspect,
         provider: g.provider.clone(),
         model: g.model.clone(),
         state: state.as_str(),
         state_label: state.label(),
         progress: g.progress,
         open: state.is_open(),
-        cancellable: state == GenerationState::Queued,
+        cancellable: state == GenerationState::Queued
+            || (video && state == GenerationState::Running),
         outcome: g.outcome.clone(),
         media_id: g
             .media_id
@@ -81,6 +111,8 @@ pub struct Choice {
 struct GeneratePage {
     layout: Layout,
     errors: FieldErrors,
+    /// The instance makes videos too (a tab to them).
+    videos: bool,
     ws: i64,
     on: bool,
     can_turn_on: bool,
@@ -110,6 +142,7 @@ async fn build(
     let Some(ai) = state.services.ai.as_ref().filter(|ai| ai.images.is_some()) else {
         return Err(AppError::NotFound);
     };
+    let videos = ai.videos.is_some();
     let ws = m.membership.workspace_id();
     let tz = m.auth.user.timezone.as_str();
     let style = Style::parse(&form.style).unwrap_or(Style::Realistic);
@@ -117,6 +150,7 @@ async fn build(
     Ok(GeneratePage {
         layout: Layout::for_member(state, m, "Generate an image"),
         errors,
+        videos,
         ws: ws.0,
         on: state.services.ai_state(&m.membership) == AiState::On,
         can_turn_on: m.membership.role.can_manage_members(),
@@ -197,6 +231,7 @@ async fn generate(
 #[derive(Template)]
 #[template(path = "media/generation.html")]
 struct GenerationPage {
+    title: &'static str,
     layout: Layout,
     errors: FieldErrors,
     ws: i64,
@@ -215,8 +250,14 @@ async fn shown(
     }
     let ws = m.membership.workspace_id();
     let row = state.services.generation(ws, id).await?;
+    let title = if row.kind == "video" {
+        "Video generation"
+    } else {
+        "Image generation"
+    };
     Ok(GenerationPage {
-        layout: Layout::for_member(state, m, "Image generation"),
+        title,
+        layout: Layout::for_member(state, m, title),
         errors,
         ws: ws.0,
         g: row_of(&row, &m.auth.user.timezone),
@@ -247,6 +288,217 @@ async fn cancel(
             let mut errors = FieldErrors::new();
             let status = errors.refuse(err, "generation")?;
             let mut res = render(shown(&state, &m, gid, errors).await?)?;
+            *res.status_mut() = status;
+            Ok(res)
+        }
+    }
+}
+
+/// "5 s", for the lengths the models make (up to 10 s).
+const SECONDS: [&str; 11] = [
+    "Video", "1 s", "2 s", "3 s", "4 s", "5 s", "6 s", "7 s", "8 s", "9 s", "10 s",
+];
+
+/// One model as offered: its id, its name and what it takes, in words.
+pub struct ModelChoice {
+    pub value: &'static str,
+    pub label: String,
+    pub chosen: bool,
+}
+
+/// A library picture a video can start from.
+pub struct SourceChoice {
+    pub id: i64,
+    pub name: String,
+    pub chosen: bool,
+}
+
+#[derive(Template)]
+#[template(path = "media/generate_video.html")]
+struct VideoPage {
+    layout: Layout,
+    errors: FieldErrors,
+    ws: i64,
+    on: bool,
+    can_turn_on: bool,
+    can_edit: bool,
+    /// The instance makes images too (a tab to them).
+    images: bool,
+    provider: String,
+    prompt: String,
+    max: usize,
+    models: Vec<ModelChoice>,
+    sources: Vec<SourceChoice>,
+    shapes: Vec<Choice>,
+    lengths: Vec<(u32, bool)>,
+    recent: Vec<GenerationRow>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct VideoForm {
+    prompt: String,
+    model: String,
+    /// A library picture's id, or empty.
+    source: String,
+    shape: String,
+    seconds: String,
+}
+
+async fn build_video(
+    state: &AppState,
+    m: &WorkspaceMember,
+    form: &VideoForm,
+    errors: FieldErrors,
+) -> AppResult<VideoPage> {
+    let Some(ai) = state.services.ai.as_ref() else {
+        return Err(AppError::NotFound);
+    };
+    let Some(videos) = ai.videos.as_ref() else {
+        return Err(AppError::NotFound);
+    };
+    let ws = m.membership.workspace_id();
+    let tz = m.auth.user.timezone.as_str();
+    let generator = &videos.generator;
+    let chosen_model = generator
+        .model(&form.model)
+        .or_else(|| generator.models().first())
+        .map(|m| m.id)
+        .unwrap_or_default();
+    let shape = VideoShape::parse(&form.shape).unwrap_or(VideoShape::Vertical);
+    let seconds: u32 = form.seconds.parse().unwrap_or(5);
+    let mut lengths: Vec<u32> = generator
+        .models()
+        .iter()
+        .flat_map(|m| m.durations.iter().copied())
+        .collect();
+    lengths.sort_unstable();
+    lengths.dedup();
+    let source: Option<i64> = form.source.parse().ok();
+    let filter = services::media::MediaFilter {
+        kind: Some(MediaKind::Image),
+        ..Default::default()
+    };
+    let pictures = state.services.media_of(ws, &filter).await?;
+    Ok(VideoPage {
+        layout: Layout::for_member(state, m, "Generate a video"),
+        errors,
+        ws: ws.0,
+        on: state.services.ai_state(&m.membership) == AiState::On,
+        can_turn_on: m.membership.role.can_manage_members(),
+        can_edit: m.membership.role.can_publish(),
+        images: ai.images.is_some(),
+        provider: generator.provider().to_owned(),
+        prompt: form.prompt.clone(),
+        max: generate_video::PROMPT_LIMIT,
+        models: generator
+            .models()
+            .iter()
+            .map(|model| {
+                let from = match (model.from_text, model.from_image) {
+                    (true, true) => "from a prompt or a picture",
+                    (true, false) => "from a prompt",
+                    _ => "from a picture",
+                };
+                let lengths: Vec<String> = model.durations.iter().map(|d| d.to_string()).collect();
+                let shapes: Vec<&str> = model.shapes.iter().map(|s| s.as_str()).collect();
+                ModelChoice {
+                    value: model.id,
+                    label: format!(
+                        "{} — {from}; {} s; {}",
+                        model.label,
+                        lengths.join(", "),
+                        shapes.join(", ")
+                    ),
+                    chosen: model.id == chosen_model,
+                }
+            })
+            .collect(),
+        sources: pictures
+            .iter()
+            .map(|p| SourceChoice {
+                id: p.id,
+                name: p.filename.clone(),
+                chosen: Some(p.id) == source,
+            })
+            .collect(),
+        shapes: VideoShape::ALL
+            .into_iter()
+            .map(|s| Choice {
+                value: s.as_str(),
+                label: s.label(),
+                chosen: s == shape,
+            })
+            .collect(),
+        lengths: lengths.into_iter().map(|l| (l, l == seconds)).collect(),
+        recent: state
+            .services
+            .generations_of(ws)
+            .await?
+            .iter()
+            .map(|g| row_of(g, tz))
+            .collect(),
+    })
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct VideoQuery {
+    source: String,
+}
+
+async fn video_page(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    Query(query): Query<VideoQuery>,
+) -> AppResult {
+    let form = VideoForm {
+        source: query.source,
+        ..Default::default()
+    };
+    render(build_video(&state, &m, &form, FieldErrors::new()).await?)
+}
+
+async fn generate_video(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    PathIds(ws): PathIds<WorkspaceId>,
+    Form(form): Form<VideoForm>,
+) -> AppResult {
+    let mut errors = FieldErrors::new();
+    let shape = VideoShape::parse(&form.shape);
+    let seconds = form.seconds.trim().parse::<u32>().ok();
+    let source = match form.source.trim() {
+        "" => Some(None),
+        raw => raw.parse::<i64>().ok().map(|id| Some(MediaId(id))),
+    };
+    let (Some(shape), Some(seconds), Some(source)) = (shape, seconds, source) else {
+        errors.add(
+            "shape",
+            "Choose a shape, a length and a picture (or none) from the lists.",
+        );
+        let mut res = render(build_video(&state, &m, &form, errors).await?)?;
+        *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(res);
+    };
+    let ask = VideoAsk {
+        prompt: form.prompt.clone(),
+        model: form.model.clone(),
+        shape,
+        seconds,
+        source,
+    };
+    match state
+        .services
+        .request_video(&m.membership, &m.auth.user, &ask)
+        .await
+    {
+        Ok(row) => {
+            Ok(Redirect::to(&format!("/w/{ws}/media/generations/{}", row.id)).into_response())
+        }
+        Err(err) => {
+            let status = errors.refuse(err, "prompt")?;
+            let mut res = render(build_video(&state, &m, &form, errors).await?)?;
             *res.status_mut() = status;
             Ok(res)
         }

@@ -138,6 +138,8 @@ struct LibraryPage {
     can_edit: bool,
     /// The instance makes images and the workspace has AI on.
     can_generate: bool,
+    /// The Generate tab: images when the instance makes them, else videos.
+    generate_href: String,
 }
 
 async fn library(
@@ -185,7 +187,13 @@ async fn library(
         video_limit: human_size(limits.video_bytes),
         can_edit: m.membership.role.can_publish(),
         can_generate: m.membership.role.can_publish()
-            && state.services.image_generation(&m.membership),
+            && (state.services.image_generation(&m.membership)
+                || state.services.video_generation(&m.membership).is_some()),
+        generate_href: if state.services.image_generation(&m.membership) {
+            format!("/w/{}/media/generate", m.membership.workspace.id)
+        } else {
+            format!("/w/{}/media/generate/video", m.membership.workspace.id)
+        },
     })
 }
 
@@ -396,6 +404,9 @@ struct ItemPage {
     folder: String,
     tags: String,
     can_edit: bool,
+    /// A picture that a model of the instance's video provider can start a video from.
+    can_animate: bool,
+    is_video: bool,
 }
 
 async fn item_page(
@@ -467,6 +478,13 @@ async fn item_page(
         usage,
         folder: typed.folder,
         tags: typed.tags,
+        can_animate: item.kind == "image"
+            && m.membership.role.can_publish()
+            && state
+                .services
+                .video_generation(&m.membership)
+                .is_some_and(|v| v.generator.models().iter().any(|model| model.from_image)),
+        is_video: item.kind == "video",
         item: card,
         can_edit: m.membership.role.can_publish(),
     })

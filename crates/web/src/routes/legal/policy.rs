@@ -114,12 +114,24 @@ fn ai_section(ai: &services::ai::Disclosure) -> String {
              the image it makes is stored in the workspace's library with who asked for it, \
              the provider, the model and the prompt. An AI-made image is marked for review, \
              and a post with it cannot be scheduled until a person has looked at it and marked \
-             it reviewed; that review is recorded with their name. This instance does not \
-             generate videos.",
+             it reviewed; that review is recorded with their name.",
             provider = ai.provider,
         ),
-        None => "This instance does not generate images or videos.".to_owned(),
+        None => "This instance does not generate images.".to_owned(),
     };
+    let videos = match &ai.video {
+        Some(video) => format!(
+            " Videos can be generated too: the prompt you write, the model, shape and length you \
+             choose and, for a video made from a picture, that picture from the library (handed \
+             over as a temporary upload, never at a public address) are sent to **{provider}** \
+             (at {address}). The video it makes is stored in the workspace's library with the \
+             same provenance and the same review before it can be scheduled.",
+            provider = video.provider,
+            address = video.address,
+        ),
+        None => " This instance does not generate videos.".to_owned(),
+    };
+    let images = format!("{images}{videos}");
     format!(
         "This instance offers AI Write, Enhance and Suggest in the composer, and an agent to \
          chat with. AI is off in each workspace until an owner or admin has read what is sent \

@@ -1,0 +1,166 @@
+//! Video generation: one interface ([`VideoGenerator`]) for the media library's Generate tab,
+//! and Runway's adapter in [`super::runway`]. A video is a task at the provider: it is started
+//! ([`VideoGenerator::start`], with an input image handed over as an ephemeral upload rather
+//! than a public address), polled until it ends ([`VideoGenerator::task`]), and its output is
+//! downloaded before the provider's address for it expires ([`VideoGenerator::download`]).
+//! Failures are [`super::AiError`]s, as for text and images.
+
+use super::AiError;
+use async_trait::async_trait;
+
+/// The shape of a generated video.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum VideoShape {
+    /// 16:9.
+    Wide,
+    /// 9:16, for reels and stories.
+    Vertical,
+    /// 1:1.
+    Square,
+}
+
+impl VideoShape {
+    pub const ALL: [VideoShape; 3] = [VideoShape::Vertical, VideoShape::Wide, VideoShape::Square];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Wide => "16:9",
+            Self::Vertical => "9:16",
+            Self::Square => "1:1",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<VideoShape> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Wide => "Wide 16:9",
+            Self::Vertical => "Vertical 9:16 (stories and reels)",
+            Self::Square => "Square 1:1",
+        }
+    }
+}
+
+/// What a model makes videos from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VideoInput {
+    /// A prompt alone.
+    Text,
+    /// A still image (the first frame) and an optional prompt.
+    Image,
+}
+
+/// One model of a provider and what it accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VideoModel {
+    /// The provider's name for it (`gen4.5`).
+    pub id: &'static str,
+    /// For people (`Gen-4.5`).
+    pub label: &'static str,
+    pub from_text: bool,
+    pub from_image: bool,
+    /// The shapes it makes.
+    pub shapes: &'static [VideoShape],
+    /// The lengths it makes, in seconds.
+    pub durations: &'static [u32],
+}
+
+impl VideoModel {
+    pub fn takes(&self, input: VideoInput) -> bool {
+        match input {
+            VideoInput::Text => self.from_text,
+            VideoInput::Image => self.from_image,
+        }
+    }
+}
+
+/// An input image, as bytes with its type (JPEG or PNG).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputImage {
+    pub bytes: Vec<u8>,
+    pub mime: &'static str,
+    pub filename: String,
+}
+
+/// One request for a video.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VideoRequest {
+    pub model: String,
+    /// Required from text; optional from an image.
+    pub prompt: String,
+    pub shape: VideoShape,
+    pub seconds: u32,
+    /// The provider's reference to an uploaded input image ([`VideoGenerator::upload`]).
+    pub image: Option<String>,
+}
+
+/// Where a task is at the provider.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskState {
+    /// Waiting its turn (queued, or held back by the provider's limits).
+    Waiting,
+    Running,
+    /// Made: the addresses of the outputs (they expire; a new look gives fresh ones).
+    Succeeded(Vec<String>),
+    /// Ended without a video; the provider's reason and its code.
+    Failed {
+        reason: String,
+        code: Option<String>,
+    },
+    Cancelled,
+}
+
+/// A task as last seen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Task {
+    pub state: TaskState,
+    /// 0 to 1, when the provider says.
+    pub progress: Option<f32>,
+}
+
+/// A downloaded output, read piece by piece.
+pub struct Download {
+    /// What the server said the length is.
+    pub length: Option<u64>,
+    response: reqwest::Response,
+}
+
+impl Download {
+    pub(crate) fn new(response: reqwest::Response) -> Download {
+        Download {
+            length: response.content_length(),
+            response,
+        }
+    }
+
+    /// The next piece; none at the end.
+    pub async fn chunk(&mut self) -> Result<Option<bytes::Bytes>, AiError> {
+        self.response.chunk().await.map_err(super::openai::failed)
+    }
+}
+
+/// A video-generation provider.
+#[async_trait]
+pub trait VideoGenerator: Send + Sync {
+    /// Its name for people (`Runway`).
+    fn provider(&self) -> &str;
+    /// The models offered, in the operator's order.
+    fn models(&self) -> &[VideoModel];
+    /// Hands an input image to the provider; the reference to put in a request.
+    async fn upload(&self, image: &InputImage) -> Result<String, AiError>;
+    /// Starts a task; its id.
+    async fn start(&self, request: &VideoRequest) -> Result<String, AiError>;
+    /// Where the task `id` is.
+    async fn task(&self, id: &str) -> Result<Task, AiError>;
+    /// Stops the task `id` (or deletes it once ended).
+    async fn cancel(&self, id: &str) -> Result<(), AiError>;
+    /// Opens an output's address; [`AiError::Expired`] when it has expired.
+    async fn download(&self, url: &str) -> Result<Download, AiError>;
+
+    /// The offered model called `id`.
+    fn model(&self, id: &str) -> Option<&VideoModel> {
+        self.models().iter().find(|m| m.id == id)
+    }
+}

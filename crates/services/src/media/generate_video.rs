@@ -1,0 +1,613 @@
+//! AI videos in the media library: from a prompt, or from a picture of the library with an
+//! optional prompt, with a model, a shape and a length the provider's model takes. The request
+//! is counted against the plan's monthly AI videos at once (given back when it fails or is
+//! cancelled) and made by the same durable job as images ([`super::generations::Generation`]).
+//!
+//! A video is a task at the provider: the job starts it (the picture handed over as an
+//! ephemeral upload, never at a public address), records the task's id before anything else,
+//! and looks at it every few seconds, moving the generation's progress on, until it ends. A
+//! worker that dies meanwhile leaves a job the next worker takes over: it finds the task's id
+//! and goes on looking at the same task instead of paying for a second one. The output's
+//! address expires, so the video is downloaded as soon as it is made (and a fresh address
+//! asked for when the first has expired), streamed into storage under the generation's own
+//! key and held to the video size limit, read with ffmpeg for its length, size and poster, and
+//! recorded in the library with its provenance in the same transaction as the generation's
+//! end. A task that takes longer than the time limit is stopped at the provider.
+
+use super::generations::{Count, Failure, Made, advance, keep_made, provider_failure, start};
+use crate::ai::{AiState, Videos};
+use crate::plans::Need;
+use crate::workspaces::{Membership, lock_as_editor};
+use crate::{Result, ServiceError, Services};
+use bytes::{Bytes, BytesMut};
+use domain::media::{self, MediaKind, MediaType};
+use domain::plans::Limit;
+use domain::{MediaId, WorkspaceId};
+use futures_util::StreamExt;
+use providers::ai::AiError;
+pub use providers::ai::video::VideoShape;
+use providers::ai::video::{Download, InputImage, TaskState, VideoRequest};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use store::entities::{media_generation, user};
+use store::objects::PutError;
+
+/// The longest prompt taken, in characters (Runway's limit).
+pub const PROMPT_LIMIT: usize = 1000;
+
+/// The storage a generated video is expected to take, checked before the request is accepted
+/// (ten seconds of 720p are a few megabytes); the real size is checked when it is stored.
+pub const ROOM_FOR_A_VIDEO: u64 = 16 * 1024 * 1024;
+
+/// The largest output kept, whatever the upload limit for videos.
+pub const LARGEST_OUTPUT: u64 = 512 * 1024 * 1024;
+
+/// Looks at a task that fail in a row (the provider rate-limits them) before the run gives up
+/// and the job tries again later.
+const RATE_LIMITED_LOOKS: u32 = 10;
+
+/// A request for a video.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VideoAsk {
+    pub prompt: String,
+    /// The provider's model id.
+    pub model: String,
+    pub shape: VideoShape,
+    pub seconds: u32,
+    /// The library picture it starts from; none for a video from the prompt alone.
+    pub source: Option<MediaId>,
+}
+
+/// What a video generation's `options` hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VideoOptions {
+    /// `9:16`, `16:9` or `1:1`.
+    pub shape: String,
+    pub seconds: u32,
+    /// The library picture it starts from.
+    pub source: Option<i64>,
+}
+
+impl Services {
+    /// The video provider, when the instance has one and the workspace has AI on.
+    pub fn video_generation(&self, ctx: &Membership) -> Option<Videos> {
+        if self.ai_state(ctx) != AiState::On {
+            return None;
+        }
+        self.ai.as_ref().and_then(|ai| ai.videos.clone())
+    }
+
+    /// Records a request for a video and queues its job; the plan's monthly AI videos are
+    /// counted now.
+    #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id))]
+    pub async fn request_video(
+        &self,
+        ctx: &Membership,
+        actor: &user::Model,
+        ask: &VideoAsk,
+    ) -> Result<media_generation::Model> {
+        let videos = self.video_generation(ctx).ok_or(ServiceError::NotFound)?;
+        if !ctx.role.can_publish() {
+            return Err(ServiceError::Forbidden(
+                "Viewers can see the media library but not add to it.".into(),
+            ));
+        }
+        let generator = &videos.generator;
+        let model = generator.model(&ask.model).ok_or_else(|| {
+            ServiceError::invalid("model", "Choose one of the models in the list.")
+        })?;
+        let prompt = ask.prompt.trim();
+        let typed = prompt.chars().count();
+        if typed > PROMPT_LIMIT {
+            return Err(ServiceError::invalid(
+                "prompt",
+                format!("Write at most {PROMPT_LIMIT} characters; this prompt has {typed}."),
+            ));
+        }
+        match ask.source {
+            Some(_) if !model.from_image => {
+                return Err(ServiceError::invalid(
+                    "source",
+                    format!(
+                        "{} makes videos from a prompt only: choose no picture, or another \
+                         model.",
+                        model.label
+                    ),
+                ));
+            }
+            None if !model.from_text => {
+                return Err(ServiceError::invalid(
+                    "source",
+                    format!(
+                        "{} makes videos from a picture: choose one from the library.",
+                        model.label
+                    ),
+                ));
+            }
+            None if prompt.is_empty() => {
+                return Err(ServiceError::invalid(
+                    "prompt",
+                    "Describe the video you want: what happens, where, and how the camera \
+                     moves.",
+                ));
+            }
+            _ => {}
+        }
+        if !model.shapes.contains(&ask.shape) {
+            let shapes: Vec<&str> = model.shapes.iter().map(|s| s.as_str()).collect();
+            return Err(ServiceError::invalid(
+                "shape",
+                format!("{} makes {} videos.", model.label, shapes.join(" or ")),
+            ));
+        }
+        if !model.durations.contains(&ask.seconds) {
+            let lengths: Vec<String> = model.durations.iter().map(|d| format!("{d} s")).collect();
+            return Err(ServiceError::invalid(
+                "seconds",
+                format!("{} makes videos of {}.", model.label, lengths.join(", ")),
+            ));
+        }
+        let ws = ctx.workspace_id();
+        let now = crate::now();
+        let txn = store::begin_write(&self.db).await?;
+        lock_as_editor(&txn, ctx).await?;
+        if let Some(source) = ask.source {
+            let picture = super::media_in(&txn, ws, source.0).await.map_err(|_| {
+                ServiceError::invalid("source", "That picture is not in this library.")
+            })?;
+            if picture.kind != MediaKind::Image.as_str() {
+                return Err(ServiceError::invalid(
+                    "source",
+                    "A video starts from a picture: choose an image, not a video.",
+                ));
+            }
+        }
+        self.entitle(&txn, ws, Need::More(Limit::AiVideos, 1))
+            .await?;
+        self.entitle(&txn, ws, Need::More(Limit::Storage, ROOM_FOR_A_VIDEO))
+            .await?;
+        let month = crate::plans::month_of(&txn, ws, now).await?;
+        crate::plans::count_up(&txn, ws, Limit::AiVideos, &month, 1, now).await?;
+        let options = VideoOptions {
+            shape: ask.shape.as_str().to_owned(),
+            seconds: ask.seconds,
+            source: ask.source.map(|s| s.0),
+        };
+        let row = media_generation::ActiveModel {
+            workspace_id: Set(ws.0),
+            requested_by: Set(Some(actor.id)),
+            kind: Set("video".to_owned()),
+            provider: Set(generator.provider().to_owned()),
+            model: Set(model.id.to_owned()),
+            prompt: Set(prompt.to_owned()),
+            options: Set(serde_json::to_string(&options).map_err(anyhow::Error::from)?),
+            state: Set("queued".to_owned()),
+            progress: Set(0),
+            counted_in: Set(Some(month)),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        super::generations::enqueue(
+            &txn,
+            &row,
+            actor,
+            8,
+            format!(
+                "asked {} ({}) for a {} s {} video{}",
+                row.provider,
+                model.label,
+                ask.seconds,
+                ask.shape.as_str(),
+                if ask.source.is_some() {
+                    " from a library picture"
+                } else {
+                    ""
+                }
+            ),
+        )
+        .await?;
+        txn.commit().await?;
+        self.wake.notify_one();
+        Ok(row)
+    }
+}
+
+/// Stops a generation's task at the provider, when it has one (a person cancelled it, or the
+/// job gave up on it).
+pub(crate) async fn stop_task(services: &Services, row: &media_generation::Model) -> Result<()> {
+    let (Some(task), Some(videos)) = (
+        row.provider_task.as_deref(),
+        services.ai.as_ref().and_then(|ai| ai.videos.as_ref()),
+    ) else {
+        return Ok(());
+    };
+    videos.generator.cancel(task).await.map_err(|err| {
+        tracing::warn!(error = %err, "the video provider could not stop a task");
+        ServiceError::Unavailable(format!(
+            "{} could not be told to stop this video just now. Try again in a moment.",
+            row.provider
+        ))
+    })
+}
+
+/// Best-effort stop of generation `id`'s task when its job gives up.
+pub(crate) async fn abandon(services: &Services, id: i64) {
+    if let Ok(Some(row)) = media_generation::Entity::find_by_id(id)
+        .one(&services.db)
+        .await
+        && let Err(err) = stop_task(services, &row).await
+    {
+        tracing::warn!(error = %err, "an abandoned video task could not be stopped");
+    }
+}
+
+/// What the person reads when the task failed at the provider.
+fn task_failure(provider: &str, reason: &str, code: Option<&str>) -> Failure {
+    let code = code.unwrap_or_default();
+    let message = if code.contains("SAFETY") || code.contains("MODERATION") {
+        format!(
+            "{provider} refused this request: {reason} Change the prompt or the picture and try \
+             again; your monthly count was given back."
+        )
+    } else if code.starts_with("ASSET") || code.starts_with("INPUT") {
+        format!(
+            "{provider} could not use the picture: {reason} Try another picture; your monthly \
+             count was given back."
+        )
+    } else {
+        format!(
+            "{provider} could not make this video: {reason} Try again; your monthly count was \
+             given back."
+        )
+    };
+    Failure::Ends(message, Count::GivenBack)
+}
+
+/// The wait before the next look: the set interval, give or take a tenth.
+fn next_look(poll: Duration) -> Duration {
+    let tenth = poll.as_millis() as u64 / 10;
+    let jitter = if tenth == 0 {
+        0
+    } else {
+        rand::random::<u64>() % (2 * tenth + 1)
+    };
+    Duration::from_millis(poll.as_millis() as u64 - tenth + jitter)
+}
+
+/// One run of a video generation: start the task (once), follow it to its end, keep its
+/// output.
+pub(crate) async fn make_video(
+    services: &Services,
+    row: media_generation::Model,
+) -> Result<(), Failure> {
+    let id = row.id;
+    let Some(videos) = services.ai.as_ref().and_then(|ai| ai.videos.clone()) else {
+        return Err(Failure::Ends(
+            "This instance no longer generates videos; your monthly count was given back."
+                .to_owned(),
+            Count::GivenBack,
+        ));
+    };
+    let options: VideoOptions = serde_json::from_str(&row.options).map_err(|_| {
+        Failure::Ends(
+            "The generation's options could not be read.".to_owned(),
+            Count::GivenBack,
+        )
+    })?;
+    let task = match row.provider_task.clone() {
+        Some(task) => task,
+        None => match send(services, &videos, &row, &options).await? {
+            Some(task) => task,
+            // Cancelled while it was being sent.
+            None => return Ok(()),
+        },
+    };
+    let sent_at = match media_generation::Entity::find_by_id(id)
+        .one(&services.db)
+        .await
+        .map_err(ServiceError::from)?
+    {
+        Some(now_row) => now_row.sent_at.unwrap_or(now_row.updated_at),
+        None => return Ok(()),
+    };
+    let deadline = sent_at
+        + chrono::Duration::from_std(videos.time_limit).unwrap_or(chrono::Duration::hours(1));
+    let generator = &videos.generator;
+    let mut limited = 0;
+    loop {
+        let looked = generator.task(&task).await;
+        let seen = match looked {
+            Ok(seen) => seen,
+            Err(AiError::RateLimited { retry_after }) if limited < RATE_LIMITED_LOOKS => {
+                limited += 1;
+                tokio::time::sleep(retry_after.min(Duration::from_secs(60))).await;
+                continue;
+            }
+            Err(err) => return Err(provider_failure(&row.provider, "video", err)),
+        };
+        limited = 0;
+        match seen.state {
+            TaskState::Waiting | TaskState::Running => {
+                if crate::now() > deadline {
+                    if let Err(err) = generator.cancel(&task).await {
+                        tracing::warn!(error = %err, "a late video task could not be stopped");
+                    }
+                    let minutes = videos.time_limit.as_secs().div_ceil(60);
+                    return Err(Failure::Ends(
+                        format!(
+                            "{} did not finish this video within {minutes} minutes, so it was \
+                             stopped. Try again later; your monthly count was given back.",
+                            row.provider
+                        ),
+                        Count::GivenBack,
+                    ));
+                }
+                let done = seen.progress.unwrap_or(0.0).clamp(0.0, 1.0);
+                let progress = 20 + (done * 65.0).round() as i32;
+                if !advance(services, id, progress).await? {
+                    // Cancelled by a person, who stopped the task.
+                    return Ok(());
+                }
+                tokio::time::sleep(next_look(videos.poll)).await;
+            }
+            TaskState::Succeeded(outputs) => {
+                advance(services, id, 88).await?;
+                let made = keep_output(services, &videos, &row, &task, outputs).await?;
+                return keep_made(services, &row, &made).await;
+            }
+            TaskState::Failed { reason, code } => {
+                tracing::info!(code = ?code, "a video task failed at the provider");
+                return Err(task_failure(&row.provider, &reason, code.as_deref()));
+            }
+            TaskState::Cancelled => {
+                return Err(Failure::Ends(
+                    format!(
+                        "This video was cancelled at {}. Your monthly count was given back.",
+                        row.provider
+                    ),
+                    Count::GivenBack,
+                ));
+            }
+        }
+    }
+}
+
+/// Starts the task and records its id; none when the generation was cancelled meanwhile (the
+/// task, if it was started, is stopped).
+async fn send(
+    services: &Services,
+    videos: &Videos,
+    row: &media_generation::Model,
+    options: &VideoOptions,
+) -> Result<Option<String>, Failure> {
+    let generator = &videos.generator;
+    // Sent only while the workspace still agrees to this provider (AI can be turned off, or
+    // the operator can change the provider, while a request waits).
+    let ws = WorkspaceId(row.workspace_id);
+    let agreed = crate::ai::agreed_fingerprint(&services.db, ws).await?;
+    let current = services.ai.as_ref().map(|ai| ai.disclosure.fingerprint());
+    if agreed.is_none()
+        || agreed != current
+        || generator.provider() != row.provider
+        || generator.model(&row.model).is_none()
+    {
+        return Err(Failure::Ends(
+            "AI was turned off in this workspace, or this instance's video provider changed, \
+             before the video was started: nothing was sent, and your monthly count was given \
+             back."
+                .to_owned(),
+            Count::GivenBack,
+        ));
+    }
+    let shape = VideoShape::parse(&options.shape).ok_or_else(|| {
+        Failure::Ends(
+            "The generation's options could not be read.".to_owned(),
+            Count::GivenBack,
+        )
+    })?;
+    if !start(services, row.id).await? {
+        return Ok(None);
+    }
+    let image = match options.source {
+        Some(source) => {
+            let Ok(picture) = super::media_in(&services.db, ws, source).await else {
+                return Err(Failure::Ends(
+                    "The picture this video was to start from was deleted before it was sent; \
+                     nothing was sent, and your monthly count was given back."
+                        .to_owned(),
+                    Count::GivenBack,
+                ));
+            };
+            let bytes = services
+                .objects
+                .get(&picture.object_key)
+                .await
+                .map_err(ServiceError::from)?;
+            let mime = MediaType::from_mime(&picture.mime)
+                .map(MediaType::mime)
+                .unwrap_or("image/jpeg");
+            let input = InputImage {
+                bytes: bytes.to_vec(),
+                mime,
+                filename: picture.filename.clone(),
+            };
+            let reference = generator
+                .upload(&input)
+                .await
+                .map_err(|e| provider_failure(&row.provider, "video", e))?;
+            Some(reference)
+        }
+        None => None,
+    };
+    let request = VideoRequest {
+        model: row.model.clone(),
+        prompt: row.prompt.clone(),
+        shape,
+        seconds: options.seconds,
+        image,
+    };
+    let task = generator
+        .start(&request)
+        .await
+        .map_err(|e| provider_failure(&row.provider, "video", e))?;
+    // The task's id is written before anything else is done with it: a worker that takes the
+    // job over goes on with this task.
+    use sea_orm::sea_query::Expr;
+    let now = crate::now();
+    let saved = media_generation::Entity::update_many()
+        .col_expr(
+            media_generation::Column::ProviderTask,
+            Expr::value(task.clone()),
+        )
+        .col_expr(media_generation::Column::SentAt, Expr::value(now))
+        .col_expr(media_generation::Column::Progress, Expr::value(15))
+        .col_expr(media_generation::Column::UpdatedAt, Expr::value(now))
+        .filter(media_generation::Column::Id.eq(row.id))
+        .filter(media_generation::Column::State.is_in(["queued", "running"]))
+        .exec(&services.db)
+        .await;
+    match saved {
+        Ok(res) if res.rows_affected > 0 => Ok(Some(task)),
+        other => {
+            // Cancelled meanwhile, or the id could not be written: the task is stopped so that
+            // nothing runs (and costs) without a record of it.
+            if let Err(err) = generator.cancel(&task).await {
+                tracing::warn!(error = %err, "an unrecorded video task could not be stopped");
+            }
+            match other {
+                Err(err) => Err(ServiceError::from(err).into()),
+                Ok(_) => Ok(None),
+            }
+        }
+    }
+}
+
+/// Downloads the output into storage under the generation's own key (a second run replaces
+/// the first one's bytes), asking for a fresh address when the first one has expired, and
+/// reads the video's facts.
+async fn keep_output(
+    services: &Services,
+    videos: &Videos,
+    row: &media_generation::Model,
+    task: &str,
+    mut outputs: Vec<String>,
+) -> Result<Made, Failure> {
+    let generator = &videos.generator;
+    let key = format!(
+        "{}ai-{}.mp4",
+        store::objects::workspace_prefix(row.workspace_id),
+        row.id
+    );
+    let limit = services.media_limits.video_bytes.min(LARGEST_OUTPUT);
+    let mut fresh_asked = false;
+    let download = loop {
+        let Some(url) = outputs.first() else {
+            return Err(Failure::Passing("the task has no output".into(), None));
+        };
+        match generator.download(url).await {
+            Ok(download) => break download,
+            Err(AiError::Expired) if !fresh_asked => {
+                fresh_asked = true;
+                match generator.task(task).await {
+                    Ok(seen) => match seen.state {
+                        TaskState::Succeeded(again) => outputs = again,
+                        _ => {
+                            return Err(Failure::Passing(
+                                "the task is no longer done".into(),
+                                None,
+                            ));
+                        }
+                    },
+                    Err(err) => return Err(provider_failure(&row.provider, "video", err)),
+                }
+            }
+            Err(AiError::Expired) => {
+                return Err(Failure::Passing(
+                    "the output's fresh address had expired too".into(),
+                    None,
+                ));
+            }
+            Err(err) => return Err(provider_failure(&row.provider, "video", err)),
+        }
+    };
+    if download.length.is_some_and(|l| l > limit) {
+        return Err(too_large(&row.provider, limit));
+    }
+    let size = stream_into(services, &key, download, limit, &row.provider).await?;
+    let facts = services.describe_video(&key).await?;
+    Ok(Made {
+        key,
+        thumb_key: facts.thumb_key,
+        ty: MediaType::Mp4,
+        size,
+        width: facts.width.and_then(|w| u32::try_from(w).ok()),
+        height: facts.height.and_then(|h| u32::try_from(h).ok()),
+        duration_ms: facts.duration_ms.and_then(|d| u64::try_from(d).ok()),
+    })
+}
+
+fn too_large(provider: &str, limit: u64) -> Failure {
+    // The provider made it: the count stays.
+    Failure::Ends(
+        format!(
+            "The video {provider} made is larger than {}, the limit for videos here, so it was \
+             not kept.",
+            super::human_size(limit)
+        ),
+        Count::Kept,
+    )
+}
+
+/// Streams the download into storage at `key`, its type checked from its first bytes; the
+/// bytes stored.
+async fn stream_into(
+    services: &Services,
+    key: &str,
+    mut download: Download,
+    limit: u64,
+    provider: &str,
+) -> Result<u64, Failure> {
+    let mut head = BytesMut::new();
+    while head.len() < media::SNIFF_LEN {
+        match download.chunk().await {
+            Ok(Some(chunk)) => head.extend_from_slice(&chunk),
+            Ok(None) => break,
+            Err(err) => return Err(provider_failure(provider, "video", err)),
+        }
+    }
+    let is_video =
+        media::identify("output.mp4", &head).is_ok_and(|ty| ty.kind() == MediaKind::Video);
+    if !is_video {
+        return Err(Failure::Ends(
+            format!(
+                "The file {provider} sent is not a video this library takes. Try again; your \
+                 monthly count was given back."
+            ),
+            Count::GivenBack,
+        ));
+    }
+    let rest = futures_util::stream::unfold(Some(download), |state| async move {
+        let mut download = state?;
+        match download.chunk().await {
+            Ok(Some(chunk)) => Some((Ok::<Bytes, AiError>(chunk), Some(download))),
+            Ok(None) => None,
+            Err(err) => Some((Err(err), None)),
+        }
+    })
+    .boxed();
+    services
+        .objects
+        .put_stream(key, head.freeze(), rest, limit)
+        .await
+        .map_err(|err| match err {
+            PutError::TooLarge { limit } => too_large(provider, limit),
+            PutError::Interrupted(why) => {
+                Failure::Passing(format!("the download was interrupted: {why}"), None)
+            }
+            PutError::Storage(err) => ServiceError::Unexpected(err).into(),
+        })
+}
