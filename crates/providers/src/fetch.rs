@@ -138,41 +138,48 @@ fn origin(url: &Url) -> String {
     url.origin().ascii_serialization()
 }
 
+/// A client for `url` alone under `policy`: the address is checked (scheme, credentials, port,
+/// every address its host resolves to) and the client connects only to the addresses checked,
+/// through no proxy, following no redirect.
+pub async fn pinned_client(url: &Url, policy: &FetchPolicy) -> Result<reqwest::Client, FetchError> {
+    let trusted = policy.trusted_origins.iter().any(|o| *o == origin(url));
+    if !trusted && url.scheme() != "https" {
+        return Err(FetchError::NotHttps);
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(FetchError::Credentials);
+    }
+    let host = url.host_str().ok_or(FetchError::NotAnAddress)?.to_owned();
+    let port = url
+        .port_or_known_default()
+        .ok_or(FetchError::NotAnAddress)?;
+    if !trusted && port != 443 {
+        return Err(FetchError::Port(port));
+    }
+    let addrs = tokio::time::timeout(policy.timeout, resolve(&host, port))
+        .await
+        .map_err(|_| FetchError::Timeout)??;
+    if !trusted && let Some(bad) = addrs.iter().find(|a| !is_public(a.ip())) {
+        tracing::info!(address = %bad.ip(), "an address that is not public was refused");
+        return Err(FetchError::NotPublic(host));
+    }
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .connect_timeout(policy.timeout)
+        // A server that stops sending is given up on, not waited for to the end.
+        .read_timeout(policy.timeout)
+        .resolve_to_addrs(&host, &addrs)
+        .build()
+        .map_err(|_| FetchError::Network)
+}
+
 /// Opens `address` under `policy`: checks it and each redirect, and returns the answer once
 /// its headers are in.
 pub async fn open(address: &str, policy: &FetchPolicy) -> Result<Fetched, FetchError> {
     let mut url = Url::parse(address.trim()).map_err(|_| FetchError::NotAnAddress)?;
     for _ in 0..=policy.max_redirects {
-        let trusted = policy.trusted_origins.iter().any(|o| *o == origin(&url));
-        if !trusted && url.scheme() != "https" {
-            return Err(FetchError::NotHttps);
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(FetchError::Credentials);
-        }
-        let host = url.host_str().ok_or(FetchError::NotAnAddress)?.to_owned();
-        let port = url
-            .port_or_known_default()
-            .ok_or(FetchError::NotAnAddress)?;
-        if !trusted && port != 443 {
-            return Err(FetchError::Port(port));
-        }
-        let addrs = tokio::time::timeout(policy.timeout, resolve(&host, port))
-            .await
-            .map_err(|_| FetchError::Timeout)??;
-        if !trusted && let Some(bad) = addrs.iter().find(|a| !is_public(a.ip())) {
-            tracing::info!(address = %bad.ip(), "an import address was refused");
-            return Err(FetchError::NotPublic(host));
-        }
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .connect_timeout(policy.timeout)
-            // A server that stops sending is given up on, not waited for to the end.
-            .read_timeout(policy.timeout)
-            .resolve_to_addrs(&host, &addrs)
-            .build()
-            .map_err(|_| FetchError::Network)?;
+        let client = pinned_client(&url, policy).await?;
         let response = tokio::time::timeout(policy.timeout, client.get(url.clone()).send())
             .await
             .map_err(|_| FetchError::Timeout)?

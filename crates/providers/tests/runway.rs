@@ -310,3 +310,59 @@ async fn the_simulators_faults_come_back_in_the_products_kinds() {
         Err(AiError::Credentials(_))
     ));
 }
+
+#[tokio::test]
+async fn addresses_it_hands_out_must_be_public_https_ones() {
+    // Runway's answers name an upload address and output addresses: one that is not a public
+    // https address (nor on the API's own origin) is refused before anything is sent to it.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/uploads"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "uploadUrl": "http://169.254.169.254/latest/meta-data",
+            "fields": {"key": "k"},
+            "runwayUri": "runway://x",
+        })))
+        .mount(&server)
+        .await;
+    let runway = adapter(&server.uri());
+    let image = InputImage {
+        bytes: vec![1, 2, 3],
+        mime: "image/png",
+        filename: "picture.png".into(),
+    };
+    let err = runway.upload(&image).await.unwrap_err();
+    assert!(
+        matches!(err, AiError::Invalid(ref why) if why.contains("upload address")),
+        "{err:?}"
+    );
+    for output in [
+        "http://169.254.169.254/latest/meta-data",
+        "https://127.0.0.1/video.mp4",
+        "https://10.0.0.8/video.mp4",
+        "file:///etc/passwd",
+    ] {
+        let err = runway.download(output).await.err();
+        assert!(
+            matches!(err, Some(AiError::Invalid(_))),
+            "{output}: {err:?}"
+        );
+    }
+    // On the API's own origin (a simulator, a proxy), addresses are taken as they come.
+    Mock::given(method("GET"))
+        .and(path("/out.mp4"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(b"....ftypisom".to_vec()))
+        .mount(&server)
+        .await;
+    let mut download = runway
+        .download(&format!("{}/out.mp4", server.uri()))
+        .await
+        .unwrap();
+    assert_eq!(
+        &download.chunk().await.unwrap().unwrap()[..],
+        b"....ftypisom"
+    );
+    // No request reached the metadata address: all went to the mock.
+    let received = server.received_requests().await.unwrap();
+    assert!(received.iter().all(|r| r.url.path() != "/latest/meta-data"));
+}

@@ -569,6 +569,22 @@ pub async fn release(db: &store::Db, job: &job::Model, worker: &str) -> Result<(
     finish(db, job, worker, update).await
 }
 
+/// Puts a job back to run again after `wait` (at most a day), without counting the run as an
+/// attempt: it is not finished, and nothing failed.
+pub async fn later(db: &store::Db, job: &job::Model, worker: &str, wait: Duration) -> Result<()> {
+    use sea_orm::sea_query::ExprTrait;
+    let wait = chrono::Duration::from_std(wait.min(Duration::from_secs(24 * 3600)))
+        .context("wait too long")?;
+    let update = job::Entity::update_many()
+        .col_expr(job::Column::State, Expr::value(JobState::Queued))
+        .col_expr(job::Column::RunAt, Expr::value(crate::now() + wait))
+        .col_expr(
+            job::Column::Attempts,
+            Expr::col(job::Column::Attempts).sub(1),
+        );
+    finish(db, job, worker, update).await
+}
+
 /// Marks a job done and drops its payload (and an e-mail's recipient), which may carry links,
 /// text or an address no longer needed.
 pub async fn complete(db: &store::Db, job: &job::Model, worker: &str) -> Result<()> {

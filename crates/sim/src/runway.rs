@@ -274,8 +274,12 @@ async fn uploads(State(sim): State<Simulator>, headers: HeaderMap, body: Bytes) 
 async fn upload_file(
     State(sim): State<Simulator>,
     Path(slot): Path<String>,
+    headers: HeaderMap,
     mut form: Multipart,
 ) -> Response {
+    if let Some(refused) = signed_only(&headers) {
+        return refused;
+    }
     let mut key_ok = false;
     let mut file = None;
     while let Ok(Some(field)) = form.next_field().await {
@@ -295,6 +299,19 @@ async fn upload_file(
         }
         _ => StatusCode::FORBIDDEN.into_response(),
     }
+}
+
+/// The storage service's addresses are signed in themselves: a request that also carries an
+/// `Authorization` header (a key sent where it should not go) is refused, as S3 refuses it.
+fn signed_only(headers: &HeaderMap) -> Option<Response> {
+    headers.contains_key(header::AUTHORIZATION).then(|| {
+        (
+            StatusCode::BAD_REQUEST,
+            "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, \
+             Signature query string parameter or the Authorization header should be specified",
+        )
+            .into_response()
+    })
 }
 
 async fn text_to_video(State(sim): State<Simulator>, headers: HeaderMap, body: Bytes) -> Response {
@@ -494,8 +511,12 @@ async fn organization(State(sim): State<Simulator>, headers: HeaderMap) -> Respo
 async fn output(
     State(sim): State<Simulator>,
     Path(token): Path<String>,
+    headers: HeaderMap,
     Query(_): Query<HashMap<String, String>>,
 ) -> Response {
+    if let Some(refused) = signed_only(&headers) {
+        return refused;
+    }
     let fault = {
         let store = store(&sim);
         lock(&store).take_fault(RunwayOp::Output)

@@ -146,6 +146,19 @@ impl Runway {
         Err(error_of(status, &body, wait))
     }
 
+    /// What the addresses Runway hands out (upload slots, outputs) may be: public https ones,
+    /// or on the API's own origin (a simulator, a proxy).
+    fn outside(&self) -> crate::fetch::FetchPolicy {
+        let own = crate::fetch::Url::parse(&self.base)
+            .map(|u| u.origin().ascii_serialization())
+            .ok();
+        crate::fetch::FetchPolicy {
+            trusted_origins: own.into_iter().collect(),
+            max_redirects: 3,
+            timeout: self.config.timeout,
+        }
+    }
+
     async fn json(&self, request: reqwest::RequestBuilder) -> Result<Value, AiError> {
         self.send(request)
             .await?
@@ -221,10 +234,11 @@ fn task_of(body: &Value) -> Result<Task, AiError> {
             code: body["failureCode"].as_str().map(str::to_owned),
         },
         Some("CANCELLED") => TaskState::Cancelled,
+        // A state added after this was written: not ended, as far as is known; the time
+        // limit ends it if it never does.
         other => {
-            return Err(AiError::Invalid(format!(
-                "a task in an unknown state: {other:?}"
-            )));
+            tracing::warn!(state = ?other, "a Runway task in an unknown state");
+            TaskState::Waiting
         }
     };
     Ok(Task { state, progress })
@@ -249,15 +263,12 @@ impl VideoGenerator for Runway {
             .await?;
         let reference = slot["runwayUri"]
             .as_str()
-            .or_else(|| slot["uri"].as_str())
             .ok_or_else(|| AiError::Invalid("the upload slot has no reference".into()))?
             .to_owned();
-        let Some(address) = slot["uploadUrl"].as_str() else {
-            // An answer with only the reference took no file: nothing can be sent to it.
-            return Err(AiError::Invalid(
-                "the upload slot has no upload address".into(),
-            ));
-        };
+        let address = slot["uploadUrl"]
+            .as_str()
+            .and_then(|a| crate::fetch::Url::parse(a).ok())
+            .ok_or_else(|| AiError::Invalid("the upload slot has no upload address".into()))?;
         let mut form = reqwest::multipart::Form::new();
         if let Some(fields) = slot["fields"].as_object() {
             for (name, value) in fields {
@@ -273,9 +284,12 @@ impl VideoGenerator for Runway {
             .mime_str(image.mime)
             .map_err(|e| AiError::Invalid(e.to_string()))?;
         form = form.part("file", part);
-        // The key is not sent to the upload address (a storage service's, signed by its fields).
-        let sent = self
-            .client
+        // The key is not sent to the upload address (a storage service's, signed by its
+        // fields), and the address must be a public https one (or the API's own origin).
+        let client = crate::fetch::pinned_client(&address, &self.outside())
+            .await
+            .map_err(|e| AiError::Invalid(format!("the upload address was refused: {e}")))?;
+        let sent = client
             .post(address)
             .multipart(form)
             .send()
@@ -346,10 +360,10 @@ impl VideoGenerator for Runway {
         let answer = self
             .json(self.call(reqwest::Method::POST, path).json(&body))
             .await?;
-        answer["id"]
+        let id = answer["id"]
             .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| AiError::Invalid("the task has no id".into()))
+            .ok_or_else(|| AiError::Invalid("the task has no id".into()))?;
+        Ok(task_id(id)?.to_owned())
     }
 
     async fn task(&self, id: &str) -> Result<Task, AiError> {
@@ -373,17 +387,20 @@ impl VideoGenerator for Runway {
     }
 
     async fn download(&self, url: &str) -> Result<Download, AiError> {
-        // The output's address is signed in itself: the key is not sent to it.
-        let answer = self.client.get(url).send().await.map_err(failed)?;
-        match answer.status() {
-            s if s.is_success() => Ok(Download::new(answer)),
-            StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::GONE => {
-                Err(AiError::Expired)
-            }
-            s if s.is_server_error() => {
+        use crate::fetch::FetchError;
+        // The output's address is signed in itself: the key is not sent to it, and it must be
+        // a public https address (or the API's own origin).
+        match crate::fetch::open(url, &self.outside()).await {
+            Ok(fetched) => Ok(Download::new(fetched)),
+            Err(FetchError::Status(403 | 404 | 410)) => Err(AiError::Expired),
+            Err(FetchError::Status(s)) if s >= 500 => {
                 Err(AiError::Unavailable(format!("the output was answered {s}")))
             }
-            s => Err(AiError::Invalid(format!("the output was answered {s}"))),
+            Err(FetchError::Timeout) => Err(AiError::Timeout),
+            Err(FetchError::Network) => Err(AiError::Unavailable(
+                "the output could not be reached".into(),
+            )),
+            Err(err) => Err(AiError::Invalid(format!("the output was refused: {err}"))),
         }
     }
 }
@@ -426,7 +443,10 @@ mod tests {
             }
         );
         assert!(task_of(&json!({"status": "SUCCEEDED", "output": []})).is_err());
-        assert!(task_of(&json!({"status": "LOST"})).is_err());
+        assert_eq!(
+            task_of(&json!({"status": "PAUSED"})).unwrap().state,
+            TaskState::Waiting
+        );
     }
 
     #[test]

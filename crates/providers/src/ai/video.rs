@@ -124,20 +124,23 @@ pub struct Task {
 pub struct Download {
     /// What the server said the length is.
     pub length: Option<u64>,
-    response: reqwest::Response,
+    fetched: crate::fetch::Fetched,
 }
 
 impl Download {
-    pub(crate) fn new(response: reqwest::Response) -> Download {
+    pub(crate) fn new(fetched: crate::fetch::Fetched) -> Download {
         Download {
-            length: response.content_length(),
-            response,
+            length: fetched.content_length,
+            fetched,
         }
     }
 
     /// The next piece; none at the end.
     pub async fn chunk(&mut self) -> Result<Option<bytes::Bytes>, AiError> {
-        self.response.chunk().await.map_err(super::openai::failed)
+        self.fetched.chunk().await.map_err(|err| match err {
+            crate::fetch::FetchError::Timeout => AiError::Timeout,
+            other => AiError::Unavailable(other.to_string()),
+        })
     }
 }
 

@@ -41,6 +41,8 @@ pub enum Outcome {
     Retry(String),
     /// Gave up; the reason is kept on the job.
     Dead(String),
+    /// Not finished: will look again later (see [`JobError::Later`]).
+    Later,
 }
 
 /// Why a job did not finish.
@@ -52,6 +54,10 @@ pub enum JobError {
     RetryAfter(String, Duration),
     /// Do not run again.
     Permanent(String),
+    /// Not finished and not failed: run again after this wait (a task followed at a provider,
+    /// looked at once per run so that the worker's slots are free between looks). The run
+    /// does not count as an attempt.
+    Later(Duration),
 }
 
 impl JobError {

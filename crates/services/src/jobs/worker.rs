@@ -198,9 +198,14 @@ impl Worker {
                 queue::fail(db, job, &self.id, &reason, queue::Retry::Never).await?;
                 Outcome::Dead(reason)
             }
+            Err(JobError::Later(wait)) => {
+                queue::later(db, job, &self.id, wait).await?;
+                Outcome::Later
+            }
         };
         match &outcome {
             Outcome::Done => tracing::debug!("job done"),
+            Outcome::Later => tracing::debug!("job will look again later"),
             Outcome::Retry(reason) => {
                 tracing::warn!(%reason, "job will be retried")
             }

@@ -467,6 +467,7 @@ impl Job for GenerateMedia {
     ) -> Result<(), JobError> {
         match make(services, payload.generation).await {
             Ok(()) => Ok(()),
+            Err(Failure::Later(wait)) => Err(JobError::Later(wait)),
             Err(Failure::Ends(message, count)) => {
                 end_failed(services, payload.generation, message, count).await?;
                 Ok(())

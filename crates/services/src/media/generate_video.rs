@@ -43,9 +43,8 @@ pub const ROOM_FOR_A_VIDEO: u64 = 16 * 1024 * 1024;
 /// The largest output kept, whatever the upload limit for videos.
 pub const LARGEST_OUTPUT: u64 = 512 * 1024 * 1024;
 
-/// Looks at a task that fail in a row (the provider rate-limits them) before the run gives up
-/// and the job tries again later.
-const RATE_LIMITED_LOOKS: u32 = 10;
+/// The picture types a video can start from (Runway's).
+const STARTING_PICTURES: [&str; 3] = ["image/jpeg", "image/png", "image/webp"];
 
 /// A request for a video.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,6 +159,12 @@ impl Services {
                 return Err(ServiceError::invalid(
                     "source",
                     "A video starts from a picture: choose an image, not a video.",
+                ));
+            }
+            if !STARTING_PICTURES.contains(&picture.mime.as_str()) {
+                return Err(ServiceError::invalid(
+                    "source",
+                    "A video starts from a JPEG, PNG or WebP picture; this one is not.",
                 ));
             }
         }
@@ -278,8 +283,9 @@ fn next_look(poll: Duration) -> Duration {
     Duration::from_millis(poll.as_millis() as u64 - tenth + jitter)
 }
 
-/// One run of a video generation: start the task (once), follow it to its end, keep its
-/// output.
+/// One run of a video generation: start the task (once), then one look at it: not done yet
+/// (look again after the interval, the worker free meanwhile), made (keep its output), or
+/// ended without a video.
 pub(crate) async fn make_video(
     services: &Services,
     row: media_generation::Model,
@@ -298,82 +304,93 @@ pub(crate) async fn make_video(
             Count::GivenBack,
         )
     })?;
-    let task = match row.provider_task.clone() {
-        Some(task) => task,
-        None => match send(services, &videos, &row, &options).await? {
-            Some(task) => task,
+    let (task, sent_at) = match (row.provider_task.clone(), row.sent_at) {
+        (Some(task), Some(sent_at)) => (task, sent_at),
+        (Some(task), None) => (task, row.updated_at),
+        _ => match send(services, &videos, &row, &options).await? {
+            Some(sent) => sent,
             // Cancelled while it was being sent.
             None => return Ok(()),
         },
     };
-    let sent_at = match media_generation::Entity::find_by_id(id)
-        .one(&services.db)
-        .await
-        .map_err(ServiceError::from)?
-    {
-        Some(now_row) => now_row.sent_at.unwrap_or(now_row.updated_at),
-        None => return Ok(()),
-    };
+    let generator = &videos.generator;
     let deadline = sent_at
         + chrono::Duration::from_std(videos.time_limit).unwrap_or(chrono::Duration::hours(1));
-    let generator = &videos.generator;
-    let mut limited = 0;
-    loop {
-        let looked = generator.task(&task).await;
-        let seen = match looked {
-            Ok(seen) => seen,
-            Err(AiError::RateLimited { retry_after }) if limited < RATE_LIMITED_LOOKS => {
-                limited += 1;
-                tokio::time::sleep(retry_after.min(Duration::from_secs(60))).await;
-                continue;
+    if crate::now() > deadline {
+        return Err(too_late(&videos, &row, &task).await);
+    }
+    let seen = match generator.task(&task).await {
+        Ok(seen) => seen,
+        Err(AiError::RateLimited { retry_after }) => {
+            return Err(Failure::Later(retry_after.max(videos.poll)));
+        }
+        Err(err) => {
+            let failure = provider_failure(&row.provider, "video", err);
+            if matches!(failure, Failure::Ends(..)) {
+                stop_quietly(&videos, &task).await;
             }
-            Err(err) => return Err(provider_failure(&row.provider, "video", err)),
-        };
-        limited = 0;
-        match seen.state {
-            TaskState::Waiting | TaskState::Running => {
-                if crate::now() > deadline {
-                    if let Err(err) = generator.cancel(&task).await {
-                        tracing::warn!(error = %err, "a late video task could not be stopped");
-                    }
-                    let minutes = videos.time_limit.as_secs().div_ceil(60);
-                    return Err(Failure::Ends(
-                        format!(
-                            "{} did not finish this video within {minutes} minutes, so it was \
-                             stopped. Try again later; your monthly count was given back.",
-                            row.provider
-                        ),
-                        Count::GivenBack,
-                    ));
-                }
-                let done = seen.progress.unwrap_or(0.0).clamp(0.0, 1.0);
-                let progress = 20 + (done * 65.0).round() as i32;
-                if !advance(services, id, progress).await? {
-                    // Cancelled by a person, who stopped the task.
-                    return Ok(());
-                }
-                tokio::time::sleep(next_look(videos.poll)).await;
+            return Err(failure);
+        }
+    };
+    match seen.state {
+        TaskState::Waiting | TaskState::Running => {
+            let done = seen.progress.unwrap_or(0.0).clamp(0.0, 1.0);
+            let progress = 20 + (done * 65.0).round() as i32;
+            if !advance(services, id, progress).await? {
+                // Ended meanwhile (a person cancelled it): the task stops too, whether or not
+                // the cancel reached the provider first.
+                stop_quietly(&videos, &task).await;
+                return Ok(());
             }
-            TaskState::Succeeded(outputs) => {
-                advance(services, id, 88).await?;
-                let made = keep_output(services, &videos, &row, &task, outputs).await?;
-                return keep_made(services, &row, &made).await;
-            }
-            TaskState::Failed { reason, code } => {
-                tracing::info!(code = ?code, "a video task failed at the provider");
-                return Err(task_failure(&row.provider, &reason, code.as_deref()));
-            }
-            TaskState::Cancelled => {
-                return Err(Failure::Ends(
-                    format!(
-                        "This video was cancelled at {}. Your monthly count was given back.",
-                        row.provider
-                    ),
-                    Count::GivenBack,
-                ));
-            }
+            Err(Failure::Later(next_look(videos.poll)))
+        }
+        TaskState::Succeeded(outputs) => {
+            advance(services, id, 88).await?;
+            let made = keep_output(services, &videos, &row, &task, outputs).await?;
+            keep_made(services, &row, &made).await
+        }
+        TaskState::Failed { reason, code } => {
+            tracing::info!(code = ?code, "a video task failed at the provider");
+            Err(task_failure(&row.provider, &reason, code.as_deref()))
+        }
+        TaskState::Cancelled => Err(Failure::Ends(
+            format!(
+                "This video was cancelled at {}. Your monthly count was given back.",
+                row.provider
+            ),
+            Count::GivenBack,
+        )),
+    }
+}
+
+/// Stops a task, logging (not failing) when the provider cannot be told.
+async fn stop_quietly(videos: &Videos, task: &str) -> bool {
+    match videos.generator.cancel(task).await {
+        Ok(()) => true,
+        Err(err) => {
+            tracing::warn!(error = %err, "a video task could not be stopped");
+            false
         }
     }
+}
+
+/// A task past the time limit: stopped, and the generation fails.
+async fn too_late(videos: &Videos, row: &media_generation::Model, task: &str) -> Failure {
+    let stopped = stop_quietly(videos, task).await;
+    let minutes = videos.time_limit.as_secs().div_ceil(60);
+    let what = if stopped {
+        "so it was stopped"
+    } else {
+        "and it could not be stopped there just now"
+    };
+    Failure::Ends(
+        format!(
+            "{} did not finish this video within {minutes} minutes, {what}. Try again later; \
+             your monthly count was given back.",
+            row.provider
+        ),
+        Count::GivenBack,
+    )
 }
 
 /// Starts the task and records its id; none when the generation was cancelled meanwhile (the
@@ -383,7 +400,7 @@ async fn send(
     videos: &Videos,
     row: &media_generation::Model,
     options: &VideoOptions,
-) -> Result<Option<String>, Failure> {
+) -> Result<Option<(String, chrono::DateTime<chrono::Utc>)>, Failure> {
     let generator = &videos.generator;
     // Sent only while the workspace still agrees to this provider (AI can be turned off, or
     // the operator can change the provider, while a request waits).
@@ -430,10 +447,12 @@ async fn send(
             let mime = MediaType::from_mime(&picture.mime)
                 .map(MediaType::mime)
                 .unwrap_or("image/jpeg");
+            // A name of its own: the person's file name may say more than the picture.
+            let extension = MediaType::from_mime(mime).map_or("jpg", MediaType::extension);
             let input = InputImage {
                 bytes: bytes.to_vec(),
                 mime,
-                filename: picture.filename.clone(),
+                filename: format!("picture.{extension}"),
             };
             let reference = generator
                 .upload(&input)
@@ -471,7 +490,7 @@ async fn send(
         .exec(&services.db)
         .await;
     match saved {
-        Ok(res) if res.rows_affected > 0 => Ok(Some(task)),
+        Ok(res) if res.rows_affected > 0 => Ok(Some((task, now))),
         other => {
             // Cancelled meanwhile, or the id could not be written: the task is stopped so that
             // nothing runs (and costs) without a record of it.
@@ -537,12 +556,12 @@ async fn keep_output(
     if download.length.is_some_and(|l| l > limit) {
         return Err(too_large(&row.provider, limit));
     }
-    let size = stream_into(services, &key, download, limit, &row.provider).await?;
+    let (ty, size) = stream_into(services, &key, download, limit, &row.provider).await?;
     let facts = services.describe_video(&key).await?;
     Ok(Made {
         key,
         thumb_key: facts.thumb_key,
-        ty: MediaType::Mp4,
+        ty,
         size,
         width: facts.width.and_then(|w| u32::try_from(w).ok()),
         height: facts.height.and_then(|h| u32::try_from(h).ok()),
@@ -562,15 +581,15 @@ fn too_large(provider: &str, limit: u64) -> Failure {
     )
 }
 
-/// Streams the download into storage at `key`, its type checked from its first bytes; the
-/// bytes stored.
+/// Streams the download into storage at `key`, its type checked from its first bytes; its
+/// type and the bytes stored.
 async fn stream_into(
     services: &Services,
     key: &str,
     mut download: Download,
     limit: u64,
     provider: &str,
-) -> Result<u64, Failure> {
+) -> Result<(MediaType, u64), Failure> {
     let mut head = BytesMut::new();
     while head.len() < media::SNIFF_LEN {
         match download.chunk().await {
@@ -579,9 +598,10 @@ async fn stream_into(
             Err(err) => return Err(provider_failure(provider, "video", err)),
         }
     }
-    let is_video =
-        media::identify("output.mp4", &head).is_ok_and(|ty| ty.kind() == MediaKind::Video);
-    if !is_video {
+    let ty = media::identify("output.mp4", &head)
+        .ok()
+        .filter(|ty| ty.kind() == MediaKind::Video);
+    let Some(ty) = ty else {
         return Err(Failure::Ends(
             format!(
                 "The file {provider} sent is not a video this library takes. Try again; your \
@@ -589,7 +609,7 @@ async fn stream_into(
             ),
             Count::GivenBack,
         ));
-    }
+    };
     let rest = futures_util::stream::unfold(Some(download), |state| async move {
         let mut download = state?;
         match download.chunk().await {
@@ -599,7 +619,7 @@ async fn stream_into(
         }
     })
     .boxed();
-    services
+    let size = services
         .objects
         .put_stream(key, head.freeze(), rest, limit)
         .await
@@ -609,5 +629,6 @@ async fn stream_into(
                 Failure::Passing(format!("the download was interrupted: {why}"), None)
             }
             PutError::Storage(err) => ServiceError::Unexpected(err).into(),
-        })
+        })?;
+    Ok((ty, size))
 }

@@ -206,6 +206,8 @@ pub(crate) enum Failure {
     Ends(String, Count),
     /// It may work later (after this wait, when the provider said).
     Passing(String, Option<std::time::Duration>),
+    /// Not done yet (a task at the provider): look again after this wait.
+    Later(std::time::Duration),
 }
 
 impl From<ServiceError> for Failure {
@@ -222,16 +224,22 @@ pub(crate) async fn end_failed(
 ) -> Result<(), JobError> {
     let ended = async {
         let txn = store::begin_write(&services.db).await?;
-        if let Some(row) = media_generation::Entity::find_by_id(id).one(&txn).await? {
-            lock_workspace(&txn, WorkspaceId(row.workspace_id)).await?;
-            if GenerationState::of(&row).is_open() {
+        if let Some(seen) = media_generation::Entity::find_by_id(id).one(&txn).await? {
+            // Read again under the workspace's lock: a cancel may have ended it meanwhile, and
+            // its count must not be given back twice.
+            lock_workspace(&txn, WorkspaceId(seen.workspace_id)).await?;
+            if let Some(row) = media_generation::Entity::find_by_id(id).one(&txn).await?
+                && GenerationState::of(&row).is_open()
+            {
                 finish(&txn, &row, GenerationState::Failed, Some(message), count).await?;
             }
         }
         txn.commit().await?;
         Ok::<_, ServiceError>(())
     };
-    ended.await.map_err(JobError::retry)
+    ended.await.map_err(JobError::retry)?;
+    forget_files(services, id).await;
+    Ok(())
 }
 
 /// Marks a generation running (its first run) or moves its progress on; false when it has
@@ -300,6 +308,40 @@ pub(crate) fn provider_failure(provider: &str, what: &str, err: AiError) -> Fail
     }
 }
 
+/// Deletes what a run of generation `id` stored that no library file refers to (a failed
+/// generation's bytes from an earlier run: `ai-{id}.…` of its workspace).
+pub(crate) async fn forget_files(services: &Services, id: i64) {
+    let forgotten = async {
+        let Some(row) = media_generation::Entity::find_by_id(id)
+            .one(&services.db)
+            .await?
+        else {
+            return Ok::<_, ServiceError>(());
+        };
+        let prefix = format!(
+            "{}ai-{id}.",
+            store::objects::workspace_prefix(row.workspace_id)
+        );
+        for key in services.objects.keys(&prefix).await? {
+            let used = media_item::Entity::find()
+                .filter(
+                    sea_orm::Condition::any()
+                        .add(media_item::Column::ObjectKey.eq(key.as_str()))
+                        .add(media_item::Column::ThumbKey.eq(key.as_str())),
+                )
+                .count(&services.db)
+                .await?;
+            if used == 0 {
+                services.objects.delete(&key).await?;
+            }
+        }
+        Ok(())
+    };
+    if let Err(err) = forgotten.await {
+        tracing::error!(error = ?err, "could not delete a failed generation's files");
+    }
+}
+
 /// The monthly limit a generation of `kind` counts against.
 pub(crate) fn counted_as(kind: &str) -> Limit {
     match kind {
@@ -349,7 +391,7 @@ pub(crate) async fn keep_made(
 ) -> Result<(), Failure> {
     let recorded = record(services, row, made).await;
     let keep = match &recorded {
-        Ok(true) | Err(Failure::Passing(..)) => true,
+        Ok(true) | Err(Failure::Passing(..) | Failure::Later(_)) => true,
         Ok(false) => {
             media_item::Entity::find()
                 .filter(media_item::Column::ObjectKey.eq(made.key.as_str()))

@@ -514,6 +514,26 @@ impl Services {
         Ok(item)
     }
 
+    /// Which of the files `ids` of the workspace have a thumbnail.
+    pub async fn with_thumbnails(
+        &self,
+        ws: WorkspaceId,
+        ids: &[i64],
+    ) -> Result<std::collections::HashSet<i64>> {
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        Ok(media_item::Entity::find()
+            .filter(media_item::Column::WorkspaceId.eq(ws.0))
+            .filter(media_item::Column::Id.is_in(ids.iter().copied()))
+            .filter(media_item::Column::ThumbKey.is_not_null())
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|item| item.id)
+            .collect())
+    }
+
     /// The library's files that match `filter`, newest first.
     pub async fn media_of(
         &self,

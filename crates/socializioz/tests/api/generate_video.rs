@@ -23,6 +23,7 @@ both_backends!(
     what_a_model_does_not_take_is_refused_with_nothing_recorded,
     failures_cancels_and_the_time_limit_give_the_count_back,
     an_expired_output_address_is_asked_again,
+    an_output_larger_than_the_limit_is_not_kept,
     a_video_outlives_a_killed_worker_with_the_same_task,
     the_plan_counts_ai_videos,
 );
@@ -36,8 +37,9 @@ async fn director(backend: Backend, billing: bool) -> Option<Studio> {
             ai.runway = Some(RunwaySettings {
                 api_key: Some("key_test_runway".to_owned().into()),
                 base_url: format!("{base}/runway"),
-                // The simulator moves a task on at each look, whatever the time between.
-                poll_milliseconds: 100,
+                // The simulator moves a task on at each look, whatever the time between: the
+                // job looks again at once, and the worker runs it until it ends.
+                poll_milliseconds: 0,
                 ..RunwaySettings::default()
             });
         }
@@ -247,7 +249,9 @@ async fn a_video_from_a_picture_hands_the_picture_over_as_an_upload(backend: Bac
     assert_eq!(state_of(&s.app, generation).await, "done");
     let sent = runway(&s).runway_requests();
     let slot = sent.iter().find(|r| r["type"] == "ephemeral").unwrap();
-    assert_eq!(slot["filename"], "harbour.png");
+    // A name of its own, not the person's file name.
+    assert_eq!(slot["filename"], "picture.png");
+    assert!(!serde_json::to_string(&sent).unwrap().contains("harbour"));
     let start = sent
         .iter()
         .find(|r| r.get("promptImage").is_some())
@@ -479,6 +483,41 @@ async fn an_expired_output_address_is_asked_again(backend: Backend) {
     assert_eq!(s.app.count("SELECT COUNT(*) FROM media_items").await, 1);
 }
 
+async fn an_output_larger_than_the_limit_is_not_kept(backend: Backend) {
+    let Some(s) = director(backend, false).await else {
+        return;
+    };
+    let (ada, ws, _, _) = with_ai_on(&s).await;
+    let generation = asked(&ada, ws, WAVES).await;
+    // The simulator's videos are about 35 KB; a 16 KB limit (the setting's unit is the
+    // megabyte, so it is set on a worker's own services) holds while the file streams.
+    let mut services = s.app.services.clone();
+    services.media_limits.video_bytes = 16 * 1024;
+    let options = services::jobs::worker::WorkerOptions::new(Duration::from_millis(10));
+    services::jobs::worker::Worker::new(services, options)
+        .run_until_empty()
+        .await
+        .unwrap();
+    assert_eq!(state_of(&s.app, generation).await, "failed");
+    let page = ada
+        .get_text(&format!("/w/{ws}/media/generations/{generation}"))
+        .await;
+    assert!(page.contains("larger than 16 KB"), "{page}");
+    // Runway made it: the count stays; nothing is in the library or in storage.
+    assert_eq!(videos_counted(&s.app, ws).await, 1);
+    assert_eq!(s.app.count("SELECT COUNT(*) FROM media_items").await, 0);
+    let prefix = store::objects::workspace_prefix(ws);
+    assert!(
+        s.app
+            .services
+            .objects
+            .keys(&prefix)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 async fn a_video_outlives_a_killed_worker_with_the_same_task(backend: Backend) {
     let Some(s) = director(backend, false).await else {
         return;
@@ -509,9 +548,18 @@ async fn a_video_outlives_a_killed_worker_with_the_same_task(backend: Backend) {
         .await;
     s.app.worker().run_until_empty().await.unwrap();
     assert_eq!(state_of(&s.app, generation).await, "done");
-    // The same task, followed to its end: one started, one downloaded, one file.
+    // The same task, followed to its end: one started, one downloaded, one file (and its
+    // poster, with ffmpeg) in storage.
     assert_eq!(runway(&s).runway_counts(), (1, 0, 1));
     assert_eq!(s.app.count("SELECT COUNT(*) FROM media_items").await, 1);
+    let prefix = store::objects::workspace_prefix(ws);
+    let keys = s.app.services.objects.keys(&prefix).await.unwrap();
+    let expected = if s.app.services.media_limits.video.is_some() {
+        2
+    } else {
+        1
+    };
+    assert_eq!(keys.len(), expected, "{keys:?}");
     assert_eq!(videos_counted(&s.app, ws).await, 1);
 }
 

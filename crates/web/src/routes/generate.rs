@@ -23,6 +23,7 @@ use services::ai::AiState;
 use services::media::generate::{Aspect, ImageAsk, ImageOptions, PROMPT_LIMIT, Style};
 use services::media::generate_video::{self, VideoAsk, VideoOptions, VideoShape};
 use services::media::generations::GenerationState;
+use std::collections::HashSet;
 use store::entities::media_generation;
 
 pub fn router() -> Router<AppState> {
@@ -53,10 +54,12 @@ pub struct GenerationRow {
     pub cancellable: bool,
     pub outcome: Option<String>,
     pub media_id: Option<i64>,
+    /// The file it made has a thumbnail (a video has none without ffmpeg).
+    pub thumb: bool,
     pub when: String,
 }
 
-fn row_of(g: &media_generation::Model, tz: &str) -> GenerationRow {
+fn row_of(g: &media_generation::Model, tz: &str, thumbs: &HashSet<i64>) -> GenerationRow {
     let state = GenerationState::of(g);
     let video = g.kind == "video";
     let (style, aspect) = if video {
@@ -96,8 +99,17 @@ fn row_of(g: &media_generation::Model, tz: &str) -> GenerationRow {
         media_id: g
             .media_id
             .filter(|_| matches!(state, GenerationState::Done(_))),
+        thumb: g.media_id.is_some_and(|id| thumbs.contains(&id)),
         when: fmt_time(&g.created_at, tz),
     }
+}
+
+/// The workspace's recent generations, as listed.
+async fn recent(state: &AppState, ws: WorkspaceId, tz: &str) -> AppResult<Vec<GenerationRow>> {
+    let rows = state.services.generations_of(ws).await?;
+    let made: Vec<i64> = rows.iter().filter_map(|g| g.media_id).collect();
+    let thumbs = state.services.with_thumbnails(ws, &made).await?;
+    Ok(rows.iter().map(|g| row_of(g, tz, &thumbs)).collect())
 }
 
 pub struct Choice {
@@ -178,13 +190,7 @@ async fn build(
                 chosen: a == aspect,
             })
             .collect(),
-        recent: state
-            .services
-            .generations_of(ws)
-            .await?
-            .iter()
-            .map(|g| row_of(g, tz))
-            .collect(),
+        recent: recent(state, ws, tz).await?,
     })
 }
 
@@ -250,6 +256,8 @@ async fn shown(
     }
     let ws = m.membership.workspace_id();
     let row = state.services.generation(ws, id).await?;
+    let made: Vec<i64> = row.media_id.into_iter().collect();
+    let thumbs = state.services.with_thumbnails(ws, &made).await?;
     let title = if row.kind == "video" {
         "Video generation"
     } else {
@@ -260,7 +268,7 @@ async fn shown(
         layout: Layout::for_member(state, m, title),
         errors,
         ws: ws.0,
-        g: row_of(&row, &m.auth.user.timezone),
+        g: row_of(&row, &m.auth.user.timezone, &thumbs),
         can_edit: m.membership.role.can_publish(),
     })
 }
@@ -431,13 +439,7 @@ async fn build_video(
             })
             .collect(),
         lengths: lengths.into_iter().map(|l| (l, l == seconds)).collect(),
-        recent: state
-            .services
-            .generations_of(ws)
-            .await?
-            .iter()
-            .map(|g| row_of(g, tz))
-            .collect(),
+        recent: recent(state, ws, tz).await?,
     })
 }
 
