@@ -11,6 +11,7 @@
 // the `Err` of each step; boxing those answers would only add noise.
 #![allow(clippy::result_large_err)]
 
+pub mod elevenlabs;
 pub mod facebook;
 mod files;
 mod graph;
@@ -269,6 +270,7 @@ impl Simulator {
             .nest("/paypal", paypal::router(self.clone()))
             .nest("/openai", openai::router(self.clone()))
             .nest("/runway", runway::router(self.clone()))
+            .nest("/elevenlabs", elevenlabs::router(self.clone()))
             .merge(web::router(self.clone()))
             .merge(files::router())
             .route(

@@ -110,6 +110,9 @@ async fn assemble(
         if let Some(video) = simulated.disclosure.video.as_mut() {
             video.address = "the simulator built into this server".to_owned();
         }
+        if let Some(speech) = simulated.disclosure.speech.as_mut() {
+            speech.address = "the simulator built into this server".to_owned();
+        }
         ai = Some(simulated);
         tracing::warn!("sandbox mode: AI is simulated; no text leaves this server");
     }

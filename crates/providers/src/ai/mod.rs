@@ -7,10 +7,12 @@
 //! tell the person (a refusal or a moderation block, a prompt too long for the model), or try
 //! later (a timeout, the provider down).
 
+pub mod elevenlabs;
 pub mod images;
 pub mod openai;
 pub mod openai_images;
 pub mod runway;
+pub mod speech;
 pub mod video;
 
 use async_trait::async_trait;

@@ -23,6 +23,7 @@ use crate::workspaces::{Membership, lock_as_member};
 use crate::{Result, ServiceError, Services, activity};
 use domain::Role;
 use providers::ai::images::ImageGenerator;
+use providers::ai::speech::SpeechGenerator;
 use providers::ai::video::VideoGenerator;
 use providers::ai::{AiError, Moderator, TextGenerator};
 use sea_orm::sea_query::Expr;
@@ -41,6 +42,8 @@ pub struct Assistant {
     pub images: Option<Arc<dyn ImageGenerator>>,
     /// Makes videos for the media library (none: the instance generates no videos).
     pub videos: Option<Videos>,
+    /// Reads reels' scripts aloud (none: the instance makes no reels).
+    pub speech: Option<Arc<dyn SpeechGenerator>>,
     pub disclosure: Disclosure,
 }
 
@@ -69,6 +72,18 @@ pub struct Disclosure {
     pub image_model: Option<String>,
     /// The video provider, when the instance generates videos.
     pub video: Option<VideoDisclosure>,
+    /// The voice provider, when the instance makes reels with a voice-over.
+    pub speech: Option<SpeechDisclosure>,
+}
+
+/// What people are told about the voice provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpeechDisclosure {
+    /// `ElevenLabs`.
+    pub provider: String,
+    /// The API's origin (`https://api.elevenlabs.io`).
+    pub address: String,
+    pub model: String,
 }
 
 /// What people are told about the video provider.
@@ -96,6 +111,12 @@ impl Disclosure {
             print.push_str(&video.provider);
             print.push('@');
             print.push_str(&video.address);
+        }
+        if let Some(speech) = &self.speech {
+            print.push_str("|speech:");
+            print.push_str(&speech.provider);
+            print.push('@');
+            print.push_str(&speech.address);
         }
         print
     }
@@ -137,6 +158,14 @@ impl Disclosure {
                  the library (handed over as a temporary upload, never at a public address), to \
                  {} at {}. The video it makes is stored in this workspace's library.",
                 video.provider, video.address
+            ));
+        }
+        if let Some(speech) = &self.speech {
+            sent.push(format!(
+                "For reels: the voice-over's script you write and the voice you choose, to {} \
+                 at {} (model {}), which reads it aloud; the scenes' prompt goes to the video \
+                 provider as for a video, never the script.",
+                speech.provider, speech.address, speech.model
             ));
         }
         if let Some(model) = &self.moderation {

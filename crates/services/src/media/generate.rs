@@ -13,13 +13,12 @@
 //! the generation's end are written in one transaction, so there is never a second file.
 
 use super::generations::{
-    Count, Failure, GENERATIONS_KEPT, Generation, GenerationState, Made, advance, end_failed,
-    finish, generation_in, keep_made, provider_failure, queue_withdraw, start,
+    Count, Failure, GENERATIONS_KEPT, Generation, GenerationState, Made, NewGeneration, advance,
+    end_failed, finish, generation_in, keep_made, provider_failure, queue_withdraw, start,
 };
 use super::images::{DECODING, frame_image};
 use crate::ai::AiState;
 use crate::jobs::{Job, JobError};
-use crate::plans::Need;
 use crate::workspaces::{Membership, lock_as_editor};
 use crate::{Result, ServiceError, Services, activity};
 use bytes::Bytes;
@@ -227,55 +226,30 @@ impl Services {
             ));
         }
         let ws = ctx.workspace_id();
-        let now = crate::now();
         let txn = store::begin_write(&self.db).await?;
         lock_as_editor(&txn, ctx).await?;
-        self.entitle(&txn, ws, Need::More(Limit::AiImages, 1))
-            .await?;
-        // Room for the file it makes, so that a full library is told now and not after the
-        // provider has been paid for an image that cannot be kept.
-        self.entitle(&txn, ws, Need::More(Limit::Storage, ROOM_FOR_AN_IMAGE))
-            .await?;
-        let month = crate::plans::month_of(&txn, ws, now).await?;
-        crate::plans::count_up(&txn, ws, Limit::AiImages, &month, 1, now).await?;
         let options = ImageOptions {
             style: ask.style,
             aspect: ask.aspect,
         };
-        let row = media_generation::ActiveModel {
-            workspace_id: Set(ws.0),
-            requested_by: Set(Some(actor.id)),
-            kind: Set("image".to_owned()),
-            provider: Set(images.provider().to_owned()),
-            model: Set(images.model().to_owned()),
-            prompt: Set(prompt.to_owned()),
-            options: Set(serde_json::to_string(&options).map_err(anyhow::Error::from)?),
-            state: Set(GenerationState::Queued.as_str().to_owned()),
-            progress: Set(0),
-            outcome: Set(None),
-            media_id: Set(None),
-            counted_in: Set(Some(month)),
-            created_at: Set(now),
-            updated_at: Set(now),
-            finished_at: Set(None),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        super::generations::enqueue(
-            &txn,
-            &row,
-            actor,
-            4,
-            format!(
+        let new = NewGeneration {
+            kind: "image",
+            limit: Limit::AiImages,
+            room: ROOM_FOR_AN_IMAGE,
+            provider: images.provider().to_owned(),
+            model: images.model().to_owned(),
+            prompt: prompt.to_owned(),
+            options: serde_json::to_string(&options).map_err(anyhow::Error::from)?,
+            attempts: 4,
+            summary: format!(
                 "asked {} ({}) for a {} {} image",
-                row.provider,
-                row.model,
+                images.provider(),
+                images.model(),
                 ask.style.label().to_lowercase(),
                 ask.aspect.as_str()
             ),
-        )
-        .await?;
+        };
+        let row = super::generations::open(self, &txn, ws, actor, new).await?;
         txn.commit().await?;
         self.wake.notify_one();
         Ok(row)
@@ -318,7 +292,7 @@ impl Services {
         let row = generation_in(&txn, ws, id).await?;
         match GenerationState::of(&row) {
             GenerationState::Queued => {}
-            GenerationState::Running if row.kind == "video" => {}
+            GenerationState::Running if row.kind != "image" => {}
             GenerationState::Running => {
                 return Err(ServiceError::Forbidden(
                     "This image is already being made and the provider cannot stop it; it will \
@@ -510,6 +484,7 @@ async fn make(services: &Services, id: i64) -> Result<(), Failure> {
     }
     match row.kind.as_str() {
         "video" => super::generate_video::make_video(services, row).await,
+        "reel" => super::generate_reel::make_reel(services, row).await,
         _ => make_image(services, row).await,
     }
 }
@@ -615,6 +590,7 @@ async fn make_image(services: &Services, row: media_generation::Model) -> Result
         thumb_key: Some(thumb_key),
         ty: MediaType::Jpeg,
         size,
+        prompt: None,
         width: Some(framed.described.width),
         height: Some(framed.described.height),
         duration_ms: None,

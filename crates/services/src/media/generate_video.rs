@@ -14,9 +14,10 @@
 //! recorded in the library with its provenance in the same transaction as the generation's
 //! end. A task that takes longer than the time limit is stopped at the provider.
 
-use super::generations::{Count, Failure, Made, advance, keep_made, provider_failure, start};
+use super::generations::{
+    Count, Failure, Made, NewGeneration, advance, keep_made, provider_failure, start,
+};
 use crate::ai::{AiState, Videos};
-use crate::plans::Need;
 use crate::workspaces::{Membership, lock_as_editor};
 use crate::{Result, ServiceError, Services};
 use bytes::{Bytes, BytesMut};
@@ -27,7 +28,7 @@ use futures_util::StreamExt;
 use providers::ai::AiError;
 pub use providers::ai::video::VideoShape;
 use providers::ai::video::{Download, InputImage, TaskState, VideoRequest};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use store::entities::{media_generation, user};
@@ -148,7 +149,6 @@ impl Services {
             ));
         }
         let ws = ctx.workspace_id();
-        let now = crate::now();
         let txn = store::begin_write(&self.db).await?;
         lock_as_editor(&txn, ctx).await?;
         if let Some(source) = ask.source {
@@ -168,42 +168,23 @@ impl Services {
                 ));
             }
         }
-        self.entitle(&txn, ws, Need::More(Limit::AiVideos, 1))
-            .await?;
-        self.entitle(&txn, ws, Need::More(Limit::Storage, ROOM_FOR_A_VIDEO))
-            .await?;
-        let month = crate::plans::month_of(&txn, ws, now).await?;
-        crate::plans::count_up(&txn, ws, Limit::AiVideos, &month, 1, now).await?;
         let options = VideoOptions {
             shape: ask.shape.as_str().to_owned(),
             seconds: ask.seconds,
             source: ask.source.map(|s| s.0),
         };
-        let row = media_generation::ActiveModel {
-            workspace_id: Set(ws.0),
-            requested_by: Set(Some(actor.id)),
-            kind: Set("video".to_owned()),
-            provider: Set(generator.provider().to_owned()),
-            model: Set(model.id.to_owned()),
-            prompt: Set(prompt.to_owned()),
-            options: Set(serde_json::to_string(&options).map_err(anyhow::Error::from)?),
-            state: Set("queued".to_owned()),
-            progress: Set(0),
-            counted_in: Set(Some(month)),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        super::generations::enqueue(
-            &txn,
-            &row,
-            actor,
-            8,
-            format!(
+        let new = NewGeneration {
+            kind: "video",
+            limit: Limit::AiVideos,
+            room: ROOM_FOR_A_VIDEO,
+            provider: generator.provider().to_owned(),
+            model: model.id.to_owned(),
+            prompt: prompt.to_owned(),
+            options: serde_json::to_string(&options).map_err(anyhow::Error::from)?,
+            attempts: 8,
+            summary: format!(
                 "asked {} ({}) for a {} s {} video{}",
-                row.provider,
+                generator.provider(),
                 model.label,
                 ask.seconds,
                 ask.shape.as_str(),
@@ -213,8 +194,8 @@ impl Services {
                     ""
                 }
             ),
-        )
-        .await?;
+        };
+        let row = super::generations::open(self, &txn, ws, actor, new).await?;
         txn.commit().await?;
         self.wake.notify_one();
         Ok(row)
@@ -283,14 +264,11 @@ fn next_look(poll: Duration) -> Duration {
     Duration::from_millis(poll.as_millis() as u64 - tenth + jitter)
 }
 
-/// One run of a video generation: start the task (once), then one look at it: not done yet
-/// (look again after the interval, the worker free meanwhile), made (keep its output), or
-/// ended without a video.
+/// One run of a video generation: follow its task ([`follow`]) and keep its output.
 pub(crate) async fn make_video(
     services: &Services,
     row: media_generation::Model,
 ) -> Result<(), Failure> {
-    let id = row.id;
     let Some(videos) = services.ai.as_ref().and_then(|ai| ai.videos.clone()) else {
         return Err(Failure::Ends(
             "This instance no longer generates videos; your monthly count was given back."
@@ -298,26 +276,51 @@ pub(crate) async fn make_video(
             Count::GivenBack,
         ));
     };
-    let options: VideoOptions = serde_json::from_str(&row.options).map_err(|_| {
-        Failure::Ends(
-            "The generation's options could not be read.".to_owned(),
-            Count::GivenBack,
-        )
-    })?;
+    let options: VideoOptions = serde_json::from_str(&row.options).map_err(|_| unreadable())?;
+    let Some((task, outputs)) = follow(services, &videos, &row, &options).await? else {
+        return Ok(());
+    };
+    let key = format!(
+        "{}ai-{}.mp4",
+        store::objects::workspace_prefix(row.workspace_id),
+        row.id
+    );
+    let made = keep_output(services, &videos, &row, &task, outputs, key).await?;
+    keep_made(services, &row, &made).await
+}
+
+pub(crate) fn unreadable() -> Failure {
+    Failure::Ends(
+        "The generation's options could not be read.".to_owned(),
+        Count::GivenBack,
+    )
+}
+
+/// Starts the generation's task (once), then takes one look at it: not done yet (look again
+/// after the interval, the worker free meanwhile: [`Failure::Later`]), made (the task and its
+/// outputs' addresses), ended without a video (a failure), or the generation ended meanwhile
+/// (none).
+pub(crate) async fn follow(
+    services: &Services,
+    videos: &Videos,
+    row: &media_generation::Model,
+    options: &VideoOptions,
+) -> Result<Option<(String, Vec<String>)>, Failure> {
+    let id = row.id;
     let (task, sent_at) = match (row.provider_task.clone(), row.sent_at) {
         (Some(task), Some(sent_at)) => (task, sent_at),
         (Some(task), None) => (task, row.updated_at),
-        _ => match send(services, &videos, &row, &options).await? {
+        _ => match send(services, videos, row, options).await? {
             Some(sent) => sent,
             // Cancelled while it was being sent.
-            None => return Ok(()),
+            None => return Ok(None),
         },
     };
     let generator = &videos.generator;
     let deadline = sent_at
         + chrono::Duration::from_std(videos.time_limit).unwrap_or(chrono::Duration::hours(1));
     if crate::now() > deadline {
-        return Err(too_late(&videos, &row, &task).await);
+        return Err(too_late(videos, row, &task).await);
     }
     let seen = match generator.task(&task).await {
         Ok(seen) => seen,
@@ -327,7 +330,7 @@ pub(crate) async fn make_video(
         Err(err) => {
             let failure = provider_failure(&row.provider, "video", err);
             if matches!(failure, Failure::Ends(..)) {
-                stop_quietly(&videos, &task).await;
+                stop_quietly(videos, &task).await;
             }
             return Err(failure);
         }
@@ -339,15 +342,14 @@ pub(crate) async fn make_video(
             if !advance(services, id, progress).await? {
                 // Ended meanwhile (a person cancelled it): the task stops too, whether or not
                 // the cancel reached the provider first.
-                stop_quietly(&videos, &task).await;
-                return Ok(());
+                stop_quietly(videos, &task).await;
+                return Ok(None);
             }
             Err(Failure::Later(next_look(videos.poll)))
         }
         TaskState::Succeeded(outputs) => {
             advance(services, id, 88).await?;
-            let made = keep_output(services, &videos, &row, &task, outputs).await?;
-            keep_made(services, &row, &made).await
+            Ok(Some((task, outputs)))
         }
         TaskState::Failed { reason, code } => {
             tracing::info!(code = ?code, "a video task failed at the provider");
@@ -395,7 +397,7 @@ async fn too_late(videos: &Videos, row: &media_generation::Model, task: &str) ->
 
 /// Starts the task and records its id; none when the generation was cancelled meanwhile (the
 /// task, if it was started, is stopped).
-async fn send(
+pub(crate) async fn send(
     services: &Services,
     videos: &Videos,
     row: &media_generation::Model,
@@ -409,7 +411,7 @@ async fn send(
     let current = services.ai.as_ref().map(|ai| ai.disclosure.fingerprint());
     if agreed.is_none()
         || agreed != current
-        || generator.provider() != row.provider
+        || !row.provider.starts_with(generator.provider())
         || generator.model(&row.model).is_none()
     {
         return Err(Failure::Ends(
@@ -508,19 +510,15 @@ async fn send(
 /// Downloads the output into storage under the generation's own key (a second run replaces
 /// the first one's bytes), asking for a fresh address when the first one has expired, and
 /// reads the video's facts.
-async fn keep_output(
+pub(crate) async fn keep_output(
     services: &Services,
     videos: &Videos,
     row: &media_generation::Model,
     task: &str,
     mut outputs: Vec<String>,
+    key: String,
 ) -> Result<Made, Failure> {
     let generator = &videos.generator;
-    let key = format!(
-        "{}ai-{}.mp4",
-        store::objects::workspace_prefix(row.workspace_id),
-        row.id
-    );
     let limit = services.media_limits.video_bytes.min(LARGEST_OUTPUT);
     let mut fresh_asked = false;
     let download = loop {
@@ -563,6 +561,7 @@ async fn keep_output(
         thumb_key: facts.thumb_key,
         ty,
         size,
+        prompt: None,
         width: facts.width.and_then(|w| u32::try_from(w).ok()),
         height: facts.height.and_then(|h| u32::try_from(h).ok()),
         duration_ms: facts.duration_ms.and_then(|d| u64::try_from(d).ok()),

@@ -83,20 +83,65 @@ impl queue::Payload for Generation {
     const KIND: &'static str = "generate_media";
 }
 
-/// Queues the job of a generation just recorded and writes the request to the activity log,
-/// in the caller's transaction.
-pub(crate) async fn enqueue<C: sea_orm::ConnectionTrait>(
+/// A request about to be recorded.
+pub(crate) struct NewGeneration {
+    pub kind: &'static str,
+    /// The monthly count it takes one of.
+    pub limit: Limit,
+    /// The storage it is expected to take, checked now.
+    pub room: u64,
+    pub provider: String,
+    pub model: String,
+    pub prompt: String,
+    /// The options, as JSON.
+    pub options: String,
+    /// Runs of its job before it gives up.
+    pub attempts: i32,
+    /// What the activity log says was asked.
+    pub summary: String,
+}
+
+/// Records a request in the caller's transaction (under the workspace's lock): the plan's
+/// monthly count and the storage are checked and the count taken now (given back if it fails
+/// or is cancelled), so requests at once cannot go past them; its job is queued and the
+/// request written to the activity log.
+pub(crate) async fn open<C: sea_orm::ConnectionTrait>(
+    services: &Services,
     txn: &C,
-    row: &media_generation::Model,
+    ws: WorkspaceId,
     actor: &user::Model,
-    max_attempts: i32,
-    summary: String,
-) -> Result<()> {
-    let ws = WorkspaceId(row.workspace_id);
+    new: NewGeneration,
+) -> Result<media_generation::Model> {
+    let now = crate::now();
+    services.entitle(txn, ws, Need::More(new.limit, 1)).await?;
+    // Room for the file it makes, so that a full library is told now and not after the
+    // provider has been paid for a file that cannot be kept.
+    services
+        .entitle(txn, ws, Need::More(Limit::Storage, new.room))
+        .await?;
+    let month = crate::plans::month_of(txn, ws, now).await?;
+    crate::plans::count_up(txn, ws, new.limit, &month, 1, now).await?;
+    let row = media_generation::ActiveModel {
+        workspace_id: Set(ws.0),
+        requested_by: Set(Some(actor.id)),
+        kind: Set(new.kind.to_owned()),
+        provider: Set(new.provider),
+        model: Set(new.model),
+        prompt: Set(new.prompt),
+        options: Set(new.options),
+        state: Set(GenerationState::Queued.as_str().to_owned()),
+        progress: Set(0),
+        counted_in: Set(Some(month)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
     let mut job = queue::NewJob::of(&Generation { generation: row.id })?;
     job.workspace_id = Some(ws.0);
     job.subject = Some(format!("media_generation:{}", row.id));
-    job.max_attempts = max_attempts;
+    job.max_attempts = new.attempts;
     queue::enqueue(txn, job).await?;
     activity::record(
         txn,
@@ -106,10 +151,11 @@ pub(crate) async fn enqueue<C: sea_orm::ConnectionTrait>(
             action: "media.generation_requested",
             object_type: "media_generation",
             object_id: Some(row.id),
-            summary,
+            summary: new.summary,
         },
     )
-    .await
+    .await?;
+    Ok(row)
 }
 
 pub(crate) async fn generation_in<C: sea_orm::ConnectionTrait>(
@@ -346,6 +392,7 @@ pub(crate) async fn forget_files(services: &Services, id: i64) {
 pub(crate) fn counted_as(kind: &str) -> Limit {
     match kind {
         "video" => Limit::AiVideos,
+        "reel" => Limit::AiReels,
         _ => Limit::AiImages,
     }
 }
@@ -356,6 +403,8 @@ pub(crate) struct Made {
     pub thumb_key: Option<String>,
     pub ty: MediaType,
     pub size: u64,
+    /// What the file's provenance records as its prompt (the generation's own, when none).
+    pub prompt: Option<String>,
     pub width: Option<u32>,
     pub height: Option<u32>,
     pub duration_ms: Option<u64>,
@@ -475,7 +524,11 @@ async fn record(
         tags: Set(stored_tags(&["ai".to_owned()])),
         provenance: Set("ai".to_owned()),
         ai_provider: Set(Some(now_row.provider.clone())),
-        ai_prompt: Set(Some(now_row.prompt.clone())),
+        ai_prompt: Set(Some(
+            made.prompt
+                .clone()
+                .unwrap_or_else(|| now_row.prompt.clone()),
+        )),
         ai_model: Set(Some(now_row.model.clone())),
         reviewed_by: Set(None),
         reviewed_at: Set(None),

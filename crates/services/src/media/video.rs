@@ -1,6 +1,6 @@
 //! Reading videos with ffmpeg, where it is installed (Debian's `ffmpeg` package has both
 //! tools): `ffprobe` gives a video's length and picture size, `ffmpeg` a poster frame for its
-//! thumbnail. Without them a video is kept as uploaded, and its page says what is missing.
+//! thumbnail and lays a reel's voice-over under its scenes. Without them a video is kept as uploaded, and its page says what is missing.
 //!
 //! The tools read a file: a local store's own file, or a copy of an S3 object in the system's
 //! temporary folder, deleted when the reading ends. They run with a time limit and their
@@ -124,6 +124,28 @@ impl VideoTools {
             ]))
         .await?;
         (jpeg.starts_with(&[0xFF, 0xD8])).then_some(jpeg)
+    }
+
+    /// Lays the audio of `audio` under the picture of `video` into a new MP4 at `out`: the
+    /// picture repeats until the audio ends, and the file ends with the audio (a reel's
+    /// voice-over over its scenes). The picture is copied, not encoded again. False when the
+    /// tools could not.
+    pub async fn lay_audio(&self, video: &Path, audio: &Path, out: &Path) -> bool {
+        let made = run(Command::new(&self.ffmpeg)
+            .args(["-v", "error", "-nostdin", "-threads", "1"])
+            .args(["-protocol_whitelist", "file", "-stream_loop", "-1", "-i"])
+            .arg(video)
+            .args(["-protocol_whitelist", "file", "-i"])
+            .arg(audio)
+            .args(["-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy"])
+            .args(["-c:a", "aac", "-b:a", "128k", "-shortest"])
+            .args(["-movflags", "+faststart", "-f", "mp4", "-y"])
+            .arg(out))
+        .await;
+        made.is_some()
+            && tokio::fs::metadata(out)
+                .await
+                .is_ok_and(|m| m.is_file() && m.len() > 0)
     }
 }
 

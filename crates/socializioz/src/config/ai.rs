@@ -23,6 +23,13 @@
 //! models = ["gen4.5", "gen4_turbo", "veo3.1_fast"]   # offered, in this order
 //! poll_milliseconds = 6000                  # between two looks at a task
 //! time_limit_minutes = 20                   # a task still running then is stopped
+//!
+//! [ai.elevenlabs]                           # reels' voice-overs (with [ai.runway] and ffmpeg)
+//! api_key = "sk_…"
+//! base_url = "https://api.elevenlabs.io"
+//! model = "eleven_multilingual_v2"
+//! output_format = "mp3_44100_128"
+//! concurrency = 2                           # requests at once from this instance
 //! ```
 //!
 //! With `serve --sandbox` and no `[ai]` section, AI is the built-in simulator's
@@ -30,13 +37,15 @@
 
 use super::lenient::lenient_u64;
 use super::{ConfigError, Settings, err};
+use providers::ai::elevenlabs::{ELEVENLABS_API, ElevenLabs, ElevenLabsConfig};
 use providers::ai::images::ImageGenerator;
 use providers::ai::openai::{OPENAI_API, OpenAi, OpenAiConfig};
 use providers::ai::openai_images::{OpenAiImages, OpenAiImagesConfig};
 use providers::ai::runway::{RUNWAY_API, RUNWAY_VERSION, Runway, RunwayConfig};
+use providers::ai::speech::SpeechGenerator;
 use secrecy::SecretString;
 use serde::Deserialize;
-use services::ai::{Assistant, Disclosure, VideoDisclosure, Videos};
+use services::ai::{Assistant, Disclosure, SpeechDisclosure, VideoDisclosure, Videos};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -61,6 +70,93 @@ pub struct AiSettings {
     pub image_timeout_seconds: u64,
     /// Videos made by Runway; absent, the instance makes no videos.
     pub runway: Option<RunwaySettings>,
+    /// Reels' voice-overs read by ElevenLabs; absent, the instance makes no reels.
+    pub elevenlabs: Option<ElevenLabsSettings>,
+}
+
+/// `[ai.elevenlabs]`: ElevenLabs' text to speech.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ElevenLabsSettings {
+    pub api_key: Option<SecretString>,
+    pub base_url: String,
+    pub model: String,
+    pub output_format: String,
+    #[serde(deserialize_with = "lenient_u64")]
+    pub concurrency: u64,
+}
+
+impl Default for ElevenLabsSettings {
+    fn default() -> Self {
+        ElevenLabsSettings {
+            api_key: None,
+            base_url: ELEVENLABS_API.to_owned(),
+            model: "eleven_multilingual_v2".to_owned(),
+            output_format: "mp3_44100_128".to_owned(),
+            concurrency: 2,
+        }
+    }
+}
+
+impl ElevenLabsSettings {
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.api_key.is_none() {
+            return Err(err(
+                "ai.elevenlabs.api_key is missing: ElevenLabs needs an API key (or remove \
+                 [ai.elevenlabs] to make no reels)",
+            ));
+        }
+        let url = self.base_url.trim();
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(err(format!(
+                "ai.elevenlabs.base_url is {url:?}; write the API's address with https://, \
+                 such as \"{ELEVENLABS_API}\""
+            )));
+        }
+        if !self.output_format.starts_with("mp3_") {
+            return Err(err(
+                "ai.elevenlabs.output_format must be an MP3 format, such as \"mp3_44100_128\"",
+            ));
+        }
+        if !(1..=20).contains(&self.concurrency) {
+            return Err(err("ai.elevenlabs.concurrency must be between 1 and 20"));
+        }
+        Ok(())
+    }
+
+    fn speech(&self) -> Result<Arc<dyn SpeechGenerator>, ConfigError> {
+        self.check()?;
+        let voice = ElevenLabs::new(ElevenLabsConfig {
+            base_url: self.base_url.trim().to_owned(),
+            api_key: self.api_key.clone().unwrap_or_else(|| String::new().into()),
+            model: self.model.trim().to_owned(),
+            output_format: self.output_format.trim().to_owned(),
+            concurrency: usize::try_from(self.concurrency).unwrap_or(2),
+            slot_wait: Duration::from_millis(500),
+            backoff: Duration::from_secs(2),
+            timeout: Duration::from_secs(120),
+        })
+        .map_err(|model| {
+            let known: Vec<&str> = providers::ai::elevenlabs::MODELS
+                .iter()
+                .map(|(id, _)| *id)
+                .collect();
+            err(format!(
+                "ai.elevenlabs.model is {model:?}; write one of {}",
+                known.join(", ")
+            ))
+        })?;
+        Ok(Arc::new(voice))
+    }
+
+    /// The sandbox's ElevenLabs: the simulator's.
+    pub fn simulated(api: &str) -> ElevenLabsSettings {
+        ElevenLabsSettings {
+            api_key: Some("sk_sandbox".to_owned().into()),
+            base_url: format!("{}/elevenlabs", api.trim_end_matches('/')),
+            ..ElevenLabsSettings::default()
+        }
+    }
 }
 
 /// `[ai.runway]`: Runway's video API.
@@ -203,6 +299,7 @@ impl Default for AiSettings {
             // Images are made by a background job; a high-quality one can take minutes.
             image_timeout_seconds: 180,
             runway: None,
+            elevenlabs: None,
         }
     }
 }
@@ -257,6 +354,9 @@ impl AiSettings {
         if let Some(runway) = &self.runway {
             runway.check()?;
         }
+        if let Some(elevenlabs) = &self.elevenlabs {
+            elevenlabs.check()?;
+        }
         Ok(())
     }
 
@@ -292,6 +392,7 @@ impl AiSettings {
             moderation: self.moderation(),
             image_model: self.image_model(),
             video: None,
+            speech: None,
         }
     }
 
@@ -306,6 +407,18 @@ impl AiSettings {
             .transpose()?;
         if let (Some(runway), Some(videos)) = (&self.runway, &videos) {
             disclosure.video = Some(runway.disclosure(videos));
+        }
+        let speech = self
+            .elevenlabs
+            .as_ref()
+            .map(ElevenLabsSettings::speech)
+            .transpose()?;
+        if let (Some(settings), Some(speech)) = (&self.elevenlabs, &speech) {
+            disclosure.speech = Some(SpeechDisclosure {
+                provider: speech.provider().to_owned(),
+                address: origin(settings.base_url.trim()),
+                model: speech.model().to_owned(),
+            });
         }
         let (provider, moderation) = (disclosure.provider.clone(), disclosure.moderation.clone());
         let adapter = Arc::new(OpenAi::new(OpenAiConfig {
@@ -329,6 +442,7 @@ impl AiSettings {
         Ok(Assistant {
             images,
             videos,
+            speech,
             generator: adapter.clone(),
             moderator: moderation
                 .is_some()
@@ -347,6 +461,7 @@ impl AiSettings {
             name: Some("Simulated AI (sandbox)".to_owned()),
             image_model: Some(OPENAI_IMAGE_MODEL.to_owned()),
             runway: Some(RunwaySettings::simulated(api)),
+            elevenlabs: Some(ElevenLabsSettings::simulated(api)),
             ..AiSettings::default()
         }
     }

@@ -13,7 +13,7 @@ use domain::plans::PlanId;
 use reqwest::StatusCode;
 use sim::Fault;
 use sim::runway::RunwayOp;
-use socializioz::config::ai::RunwaySettings;
+use socializioz::config::ai::{ElevenLabsSettings, RunwaySettings};
 use std::time::{Duration, Instant};
 
 both_backends!(
@@ -26,10 +26,23 @@ both_backends!(
     an_output_larger_than_the_limit_is_not_kept,
     a_video_outlives_a_killed_worker_with_the_same_task,
     the_plan_counts_ai_videos,
+    a_reel_lays_the_voice_over_under_the_scenes,
+    what_a_reel_cannot_be_made_of_is_refused,
+    a_refused_voice_over_gives_the_reel_back,
+    without_ffmpeg_the_reel_tab_says_so,
 );
 
-/// An app whose AI makes videos with the simulator's Runway (and sells plans when `billing`).
+/// An app whose AI makes videos with the simulator's Runway and reels' voice-overs with its
+/// ElevenLabs (and sells plans when `billing`).
 async fn director(backend: Backend, billing: bool) -> Option<Studio> {
+    director_with(backend, billing, |_| {}).await
+}
+
+async fn director_with(
+    backend: Backend,
+    billing: bool,
+    adjust: impl FnOnce(&mut socializioz::config::Settings),
+) -> Option<Studio> {
     studio_with(backend, |s| {
         if let Some(ai) = s.ai.as_mut() {
             // The same simulator as the text API.
@@ -42,10 +55,16 @@ async fn director(backend: Backend, billing: bool) -> Option<Studio> {
                 poll_milliseconds: 0,
                 ..RunwaySettings::default()
             });
+            ai.elevenlabs = Some(ElevenLabsSettings {
+                api_key: Some("sk_test_voice".to_owned().into()),
+                base_url: format!("{base}/elevenlabs"),
+                ..ElevenLabsSettings::default()
+            });
         }
         if billing {
             s.billing = Some(Default::default());
         }
+        adjust(s);
     })
     .await
 }
@@ -589,4 +608,273 @@ async fn the_plan_counts_ai_videos(backend: Backend) {
         .unwrap();
     asked(&ada, ws, WAVES).await;
     assert_eq!(videos_counted(&s.app, ws).await, 2);
+}
+
+const RACHEL: &str = "21m00Tcm4TlvDq8ikWAM";
+const SCRIPT: &str = "Fresh bread every morning, baked by hand since 1952. Come early!";
+
+fn reel_fields<'a>(
+    script: &'a str,
+    voice: &'a str,
+    scenes: &'a str,
+    model: &'a str,
+) -> Vec<(&'static str, &'a str)> {
+    vec![
+        ("script", script),
+        ("voice", voice),
+        ("scenes", scenes),
+        ("model", model),
+    ]
+}
+
+async fn reels_counted(app: &TestApp, ws: i64) -> i64 {
+    app.count(&format!(
+        "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM plan_usage WHERE workspace_id = {ws} \
+         AND counter = 'ai_reels_per_month'"
+    ))
+    .await
+}
+
+/// The streams ffprobe finds in a stored file: (kind, width, height) each.
+async fn streams(app: &TestApp, key: &str) -> Vec<(String, i64, i64)> {
+    let bytes = app.services.objects.get(key).await.unwrap();
+    let file = std::env::temp_dir().join(format!(
+        "{}.mp4",
+        crate::helpers::unique("socializioz-test-reel")
+    ));
+    std::fs::write(&file, &bytes).unwrap();
+    let out = std::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_type,width,height",
+            "-of",
+            "json",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    std::fs::remove_file(&file).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    json["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["codec_type"].as_str().unwrap_or_default().to_owned(),
+                s["width"].as_i64().unwrap_or(0),
+                s["height"].as_i64().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+async fn a_reel_lays_the_voice_over_under_the_scenes(backend: Backend) {
+    let Some(s) = director(backend, false).await else {
+        return;
+    };
+    if s.app.services.media_limits.video.is_none() {
+        assert!(!crate::helpers::required("SOCIALIZIOZ_REQUIRE_FFMPEG"));
+        return;
+    }
+    let (ada, ws, _, _) = with_ai_on(&s).await;
+    let ai_page = ada.get_text(&format!("/w/{ws}/ai")).await;
+    assert!(ai_page.contains("For reels: the voice-over"), "{ai_page}");
+    let policy = ada.get_text("/legal/privacy").await;
+    assert!(
+        policy.contains("Reels are made with a voice-over"),
+        "{policy}"
+    );
+    let form = ada.get_text(&format!("/w/{ws}/media/generate/reel")).await;
+    assert!(
+        form.contains(&format!("<option value=\"{RACHEL}\" selected>Rachel")),
+        "{form}"
+    );
+    // Only models that make vertical videos from a prompt are offered.
+    assert!(form.contains("Gen-4.5 — scenes of 10 s"));
+    assert!(!form.contains("Gen-4 Turbo"));
+    let scenes = "A baker pulls loaves from a wood oven, warm light, slow push in";
+    let res = ada
+        .submit(
+            &format!("/w/{ws}/media/generate/reel"),
+            &reel_fields(SCRIPT, RACHEL, scenes, "gen4.5"),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let to = location(res.headers());
+    let generation: i64 = to.rsplit('/').next().unwrap().parse().unwrap();
+    assert_eq!(reels_counted(&s.app, ws).await, 1);
+    assert_eq!(videos_counted(&s.app, ws).await, 0);
+    s.app.worker().run_until_empty().await.unwrap();
+    assert_eq!(state_of(&s.app, generation).await, "done");
+    // The script went to ElevenLabs only, the scenes to Runway only.
+    let spoken = s.sim.elevenlabs_requests();
+    assert_eq!(spoken.len(), 1);
+    assert_eq!(spoken[0]["text"], SCRIPT);
+    let start = runway(&s)
+        .runway_requests()
+        .into_iter()
+        .find(|r| r.get("ratio").is_some())
+        .unwrap();
+    assert_eq!(start["promptText"], scenes);
+    assert_eq!(start["ratio"], "720:1280");
+    assert_eq!(start["duration"], 10);
+    let media = s
+        .app
+        .count(&format!(
+            "SELECT media_id FROM media_generations WHERE id = {generation}"
+        ))
+        .await;
+    let key = s
+        .app
+        .text(&format!(
+            "SELECT object_key FROM media_items WHERE id = {media}"
+        ))
+        .await;
+    let found = streams(&s.app, &key).await;
+    assert!(
+        found.contains(&("video".to_owned(), 720, 1280)),
+        "{found:?}"
+    );
+    assert!(found.iter().any(|(kind, ..)| kind == "audio"), "{found:?}");
+    let row = s
+        .app
+        .text(&format!(
+            "SELECT ai_provider || '|' || CAST(duration_ms AS TEXT) FROM media_items WHERE id = {media}"
+        ))
+        .await;
+    // As long as the voice-over (3 s), not the scene (5 s).
+    let (provider, length) = row.split_once('|').unwrap();
+    assert_eq!(provider, "Runway and ElevenLabs");
+    let length: i64 = length.parse().unwrap();
+    assert!((2_900..=3_400).contains(&length), "{length}");
+    let item = ada.get_text(&format!("/w/{ws}/media/{media}")).await;
+    assert!(
+        item.contains("Voice-over (Rachel, eleven_multilingual_v2)"),
+        "{item}"
+    );
+    // Only the reel and its poster are left in storage: the voice-over and the scenes went.
+    let prefix = store::objects::workspace_prefix(ws);
+    let mut keys = s.app.services.objects.keys(&prefix).await.unwrap();
+    keys.sort();
+    assert_eq!(keys, vec![key.clone(), format!("{key}.thumb.jpg")]);
+}
+
+async fn what_a_reel_cannot_be_made_of_is_refused(backend: Backend) {
+    let Some(s) = director(backend, false).await else {
+        return;
+    };
+    if s.app.services.media_limits.video.is_none() {
+        return;
+    }
+    let (ada, ws, _, _) = with_ai_on(&s).await;
+    let long = "a".repeat(1501);
+    for (fields, message) in [
+        (
+            reel_fields("  ", RACHEL, "Bread", "gen4.5"),
+            "Write what the voice-over says",
+        ),
+        (
+            reel_fields(&long, RACHEL, "Bread", "gen4.5"),
+            "Write at most 1500 characters; this script has 1501.",
+        ),
+        (
+            reel_fields(SCRIPT, "NotAVoice", "Bread", "gen4.5"),
+            "Choose one of the voices in the list.",
+        ),
+        (
+            reel_fields(SCRIPT, RACHEL, " ", "gen4.5"),
+            "Describe what the scenes show",
+        ),
+        (
+            reel_fields(SCRIPT, RACHEL, "Bread", "gen4_turbo"),
+            "Choose one of the models in the list.",
+        ),
+    ] {
+        let res = ada
+            .submit(&format!("/w/{ws}/media/generate/reel"), &fields)
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{message}");
+        let html = res.text().await.unwrap();
+        assert!(html.contains(message), "{message}: {html}");
+    }
+    assert_eq!(
+        s.app.count("SELECT COUNT(*) FROM media_generations").await,
+        0
+    );
+    assert_eq!(reels_counted(&s.app, ws).await, 0);
+    assert_eq!(s.sim.elevenlabs_spoken(), 0);
+}
+
+async fn a_refused_voice_over_gives_the_reel_back(backend: Backend) {
+    let Some(s) = director(backend, false).await else {
+        return;
+    };
+    if s.app.services.media_limits.video.is_none() {
+        return;
+    }
+    let (ada, ws, _, _) = with_ai_on(&s).await;
+    // The form reads the voices first; the key is refused when the script is read aloud.
+    ada.get_text(&format!("/w/{ws}/media/generate/reel")).await;
+    let res = ada
+        .submit(
+            &format!("/w/{ws}/media/generate/reel"),
+            &reel_fields(SCRIPT, RACHEL, "Bread on a table", "gen4.5"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let generation: i64 = location(res.headers())
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    s.sim.elevenlabs_fail_next(sim::Fault::RevokedToken);
+    s.app.worker().run_until_empty().await.unwrap();
+    assert_eq!(state_of(&s.app, generation).await, "failed");
+    let page = ada
+        .get_text(&format!("/w/{ws}/media/generations/{generation}"))
+        .await;
+    assert!(page.contains("refused this instance"), "{page}");
+    assert_eq!(reels_counted(&s.app, ws).await, 0);
+    // Nothing went to Runway, and nothing is in storage.
+    assert_eq!(runway(&s).runway_counts().0, 0);
+    let prefix = store::objects::workspace_prefix(ws);
+    assert!(
+        s.app
+            .services
+            .objects
+            .keys(&prefix)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn without_ffmpeg_the_reel_tab_says_so(backend: Backend) {
+    let Some(s) = director_with(backend, false, |s| s.media.ffmpeg = String::new()).await else {
+        return;
+    };
+    let (ada, ws, _, _) = with_ai_on(&s).await;
+    let page = ada.get_text(&format!("/w/{ws}/media/generate/reel")).await;
+    assert!(page.contains("Reels need ffmpeg on this server"), "{page}");
+    assert!(!page.contains("id=\"generate-reel\""));
+    let res = ada
+        .submit(
+            &format!("/w/{ws}/media/generate/reel"),
+            &reel_fields(SCRIPT, RACHEL, "Bread", "gen4.5"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        s.app.count("SELECT COUNT(*) FROM media_generations").await,
+        0
+    );
 }

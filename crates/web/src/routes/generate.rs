@@ -21,6 +21,7 @@ use domain::WorkspaceId;
 use domain::media::MediaKind;
 use services::ai::AiState;
 use services::media::generate::{Aspect, ImageAsk, ImageOptions, PROMPT_LIMIT, Style};
+use services::media::generate_reel::{ReelAsk, SCRIPT_LIMIT};
 use services::media::generate_video::{self, VideoAsk, VideoOptions, VideoShape};
 use services::media::generations::GenerationState;
 use std::collections::HashSet;
@@ -32,6 +33,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/w/{wid}/media/generate/video",
             get(video_page).post(generate_video),
+        )
+        .route(
+            "/w/{wid}/media/generate/reel",
+            get(reel_page).post(generate_reel),
         )
         .route("/w/{wid}/media/generations/{gid}", get(show))
         .route("/w/{wid}/media/generations/{gid}/cancel", post(cancel))
@@ -61,8 +66,10 @@ pub struct GenerationRow {
 
 fn row_of(g: &media_generation::Model, tz: &str, thumbs: &HashSet<i64>) -> GenerationRow {
     let state = GenerationState::of(g);
-    let video = g.kind == "video";
-    let (style, aspect) = if video {
+    let video = g.kind != "image";
+    let (style, aspect) = if g.kind == "reel" {
+        ("Reel with a voice-over", "9:16")
+    } else if video {
         let options: Option<VideoOptions> = serde_json::from_str(&g.options).ok();
         let shape = options
             .as_ref()
@@ -125,6 +132,7 @@ struct GeneratePage {
     errors: FieldErrors,
     /// The instance makes videos too (a tab to them).
     videos: bool,
+    reels: bool,
     ws: i64,
     on: bool,
     can_turn_on: bool,
@@ -155,6 +163,7 @@ async fn build(
         return Err(AppError::NotFound);
     };
     let videos = ai.videos.is_some();
+    let reels = ai.videos.is_some() && ai.speech.is_some();
     let ws = m.membership.workspace_id();
     let tz = m.auth.user.timezone.as_str();
     let style = Style::parse(&form.style).unwrap_or(Style::Realistic);
@@ -163,6 +172,7 @@ async fn build(
         layout: Layout::for_member(state, m, "Generate an image"),
         errors,
         videos,
+        reels,
         ws: ws.0,
         on: state.services.ai_state(&m.membership) == AiState::On,
         can_turn_on: m.membership.role.can_manage_members(),
@@ -258,10 +268,10 @@ async fn shown(
     let row = state.services.generation(ws, id).await?;
     let made: Vec<i64> = row.media_id.into_iter().collect();
     let thumbs = state.services.with_thumbnails(ws, &made).await?;
-    let title = if row.kind == "video" {
-        "Video generation"
-    } else {
-        "Image generation"
+    let title = match row.kind.as_str() {
+        "video" => "Video generation",
+        "reel" => "Reel generation",
+        _ => "Image generation",
     };
     Ok(GenerationPage {
         title,
@@ -332,6 +342,7 @@ struct VideoPage {
     can_edit: bool,
     /// The instance makes images too (a tab to them).
     images: bool,
+    reels: bool,
     provider: String,
     prompt: String,
     max: usize,
@@ -396,6 +407,7 @@ async fn build_video(
         can_turn_on: m.membership.role.can_manage_members(),
         can_edit: m.membership.role.can_publish(),
         images: ai.images.is_some(),
+        reels: ai.speech.is_some(),
         provider: generator.provider().to_owned(),
         prompt: form.prompt.clone(),
         max: generate_video::PROMPT_LIMIT,
@@ -501,6 +513,175 @@ async fn generate_video(
         Err(err) => {
             let status = errors.refuse(err, "prompt")?;
             let mut res = render(build_video(&state, &m, &form, errors).await?)?;
+            *res.status_mut() = status;
+            Ok(res)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "media/generate_reel.html")]
+struct ReelPage {
+    layout: Layout,
+    errors: FieldErrors,
+    ws: i64,
+    on: bool,
+    can_turn_on: bool,
+    can_edit: bool,
+    images: bool,
+    /// Why no reel can be made here now (no ffmpeg), when so.
+    unavailable: Option<String>,
+    video_provider: String,
+    voice_provider: String,
+    script: String,
+    scenes: String,
+    script_max: usize,
+    scenes_max: usize,
+    models: Vec<ModelChoice>,
+    voices: Vec<VoiceChoice>,
+    recent: Vec<GenerationRow>,
+}
+
+/// One of the voice provider's voices, as offered.
+pub struct VoiceChoice {
+    pub id: String,
+    pub label: String,
+    pub chosen: bool,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct ReelForm {
+    script: String,
+    voice: String,
+    scenes: String,
+    model: String,
+}
+
+async fn build_reel(
+    state: &AppState,
+    m: &WorkspaceMember,
+    form: &ReelForm,
+    mut errors: FieldErrors,
+) -> AppResult<ReelPage> {
+    let Some(ai) = state.services.ai.as_ref() else {
+        return Err(AppError::NotFound);
+    };
+    let (Some(videos), Some(speech)) = (ai.videos.as_ref(), ai.speech.as_ref()) else {
+        return Err(AppError::NotFound);
+    };
+    let ws = m.membership.workspace_id();
+    let tz = m.auth.user.timezone.as_str();
+    let on = state.services.ai_state(&m.membership) == AiState::On;
+    let mut unavailable = None;
+    if state.services.reels_need_ffmpeg() {
+        unavailable = Some(
+            "Reels need ffmpeg on this server to lay the voice-over under the scenes. The \
+             operator can install Debian's ffmpeg package."
+                .to_owned(),
+        );
+    }
+    // The voices are read from the provider (and kept a while) only for a form to show.
+    let voices = match state.services.reel_generation(&m.membership) {
+        Some(reels) if unavailable.is_none() && m.membership.role.can_publish() => {
+            match state.services.reel_voices(&reels).await {
+                Ok(voices) => voices,
+                Err(err) => {
+                    errors.add("voice", err.to_string());
+                    Vec::new()
+                }
+            }
+        }
+        _ => Vec::new(),
+    };
+    let generator = &videos.generator;
+    let vertical: Vec<_> = generator
+        .models()
+        .iter()
+        .filter(|m| m.from_text && m.shapes.contains(&VideoShape::Vertical))
+        .collect();
+    let chosen_model = vertical
+        .iter()
+        .find(|m| m.id == form.model)
+        .or(vertical.first())
+        .map(|m| m.id)
+        .unwrap_or_default();
+    Ok(ReelPage {
+        layout: Layout::for_member(state, m, "Generate a reel"),
+        errors,
+        ws: ws.0,
+        on,
+        can_turn_on: m.membership.role.can_manage_members(),
+        can_edit: m.membership.role.can_publish(),
+        images: ai.images.is_some(),
+        unavailable,
+        video_provider: generator.provider().to_owned(),
+        voice_provider: speech.provider().to_owned(),
+        script: form.script.clone(),
+        scenes: form.scenes.clone(),
+        script_max: SCRIPT_LIMIT.min(speech.max_characters()),
+        scenes_max: generate_video::PROMPT_LIMIT,
+        models: vertical
+            .iter()
+            .map(|model| ModelChoice {
+                value: model.id,
+                label: format!(
+                    "{} — scenes of {} s",
+                    model.label,
+                    model.durations.iter().max().copied().unwrap_or(5)
+                ),
+                chosen: model.id == chosen_model,
+            })
+            .collect(),
+        voices: voices
+            .iter()
+            .enumerate()
+            .map(|(i, v)| VoiceChoice {
+                id: v.id.clone(),
+                label: format!("{}{}", v.name, describe_voice(&v.labels)),
+                chosen: v.id == form.voice || (i == 0 && form.voice.is_empty()),
+            })
+            .collect(),
+        recent: recent(state, ws, tz).await?,
+    })
+}
+
+fn describe_voice(labels: &[String]) -> String {
+    if labels.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", labels.join(", "))
+    }
+}
+
+async fn reel_page(State(state): State<AppState>, m: WorkspaceMember) -> AppResult {
+    render(build_reel(&state, &m, &ReelForm::default(), FieldErrors::new()).await?)
+}
+
+async fn generate_reel(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    PathIds(ws): PathIds<WorkspaceId>,
+    Form(form): Form<ReelForm>,
+) -> AppResult {
+    let ask = ReelAsk {
+        script: form.script.clone(),
+        voice: form.voice.clone(),
+        scenes: form.scenes.clone(),
+        model: form.model.clone(),
+    };
+    match state
+        .services
+        .request_reel(&m.membership, &m.auth.user, &ask)
+        .await
+    {
+        Ok(row) => {
+            Ok(Redirect::to(&format!("/w/{ws}/media/generations/{}", row.id)).into_response())
+        }
+        Err(err) => {
+            let mut errors = FieldErrors::new();
+            let status = errors.refuse(err, "script")?;
+            let mut res = render(build_reel(&state, &m, &form, errors).await?)?;
             *res.status_mut() = status;
             Ok(res)
         }

@@ -131,7 +131,17 @@ fn ai_section(ai: &services::ai::Disclosure) -> String {
         ),
         None => " This instance does not generate videos.".to_owned(),
     };
-    let images = format!("{images}{videos}");
+    let reels = match &ai.speech {
+        Some(speech) => format!(
+            " Reels are made with a voice-over: the script you write and the voice you choose \
+             are sent to **{provider}** (at {address}), which reads it aloud; the audio is laid \
+             under the generated scenes on this server and kept only inside the reel.",
+            provider = speech.provider,
+            address = speech.address,
+        ),
+        None => String::new(),
+    };
+    let images = format!("{images}{videos}{reels}");
     format!(
         "This instance offers AI Write, Enhance and Suggest in the composer, and an agent to \
          chat with. AI is off in each workspace until an owner or admin has read what is sent \
