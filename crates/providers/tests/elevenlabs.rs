@@ -124,7 +124,7 @@ async fn voices_speech_and_the_quota_at_the_simulator() {
     sim.elevenlabs_set_allowance(30);
     assert!(matches!(
         voice.speak(&script("Fresh bread every morning.")).await,
-        Err(AiError::Unavailable(ref why)) if why.contains("used up")
+        Err(AiError::Refused { ref reason }) if reason.contains("used up")
     ));
     let gone = SpeechRequest {
         voice: "NotAVoice".into(),

@@ -174,9 +174,12 @@ fn refusal_of(status: StatusCode, body: &Value, wait: Option<Duration>) -> Refus
         (429, _) => Refusal::Other(AiError::RateLimited {
             retry_after: wait.unwrap_or(Duration::from_secs(10)),
         }),
-        (_, "quota_exceeded") => Refusal::Other(AiError::Unavailable(
-            "the ElevenLabs account's characters are used up".into(),
-        )),
+        // Not passing until the account's period renews: told, not retried.
+        (_, "quota_exceeded") => Refusal::Other(AiError::Refused {
+            reason: "this instance's ElevenLabs characters for the period are used up; tell \
+                     the operator."
+                .into(),
+        }),
         (401 | 403, _) | (_, "invalid_api_key") => Refusal::Other(AiError::Credentials(message)),
         (_, "voice_not_found") => Refusal::Other(AiError::Refused {
             reason: "this voice is no longer offered; choose another.".into(),
@@ -321,7 +324,7 @@ mod tests {
         let quota = json!({"detail": {"status": "quota_exceeded", "message": "x"}});
         assert!(matches!(
             refusal_of(StatusCode::UNAUTHORIZED, &quota, None),
-            Refusal::Other(AiError::Unavailable(_))
+            Refusal::Other(AiError::Refused { .. })
         ));
         let key = json!({"detail": {"status": "invalid_api_key", "message": "bad key"}});
         assert_eq!(

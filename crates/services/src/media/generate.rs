@@ -328,6 +328,8 @@ impl Services {
         )
         .await?;
         txn.commit().await?;
+        // What a run stored of it (a reel's voice-over, say) goes too.
+        super::generations::forget_files(self, id).await;
         Ok(())
     }
 

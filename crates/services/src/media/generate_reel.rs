@@ -14,7 +14,7 @@
 use super::generate_video::{
     PROMPT_LIMIT, VideoOptions, VideoShape, follow, keep_output, unreadable,
 };
-use super::generations::{Count, Failure, Made, NewGeneration, keep_made, provider_failure, start};
+use super::generations::{Count, Failure, Made, NewGeneration, keep_made, provider_failure};
 use super::video;
 use crate::ai::{AiState, Videos};
 use crate::workspaces::{Membership, lock_as_editor};
@@ -22,6 +22,7 @@ use crate::{Result, ServiceError, Services};
 use bytes::Bytes;
 use domain::media::MediaType;
 use domain::plans::Limit;
+use providers::ai::AiError;
 use providers::ai::speech::{SpeechGenerator, SpeechRequest, Voice};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
@@ -69,8 +70,9 @@ pub struct Reels {
     pub speech: Arc<dyn SpeechGenerator>,
 }
 
-/// The voices' list, as last read, with when.
-static VOICES: Mutex<Option<(Instant, Vec<Voice>)>> = Mutex::new(None);
+/// The voices' list, as last read: for which provider (the adapter's address in memory), when,
+/// and the voices.
+static VOICES: Mutex<Option<(usize, Instant, Vec<Voice>)>> = Mutex::new(None);
 
 impl Services {
     /// The reel providers, when the instance has both and the workspace has AI on (ffmpeg is
@@ -92,10 +94,14 @@ impl Services {
         self.media_limits.video.is_none()
     }
 
-    /// The voice provider's voices (kept for ten minutes).
+    /// The voice provider's ready-made voices (kept for ten minutes). The account's own
+    /// voices (cloned from a real person's, designed, professional) are not offered to every
+    /// workspace.
     pub async fn reel_voices(&self, reels: &Reels) -> Result<Vec<Voice>> {
+        let provider = Arc::as_ptr(&reels.speech).cast::<()>() as usize;
         if let Ok(kept) = VOICES.lock()
-            && let Some((at, voices)) = kept.as_ref()
+            && let Some((of, at, voices)) = kept.as_ref()
+            && *of == provider
             && at.elapsed() < VOICES_KEPT
         {
             return Ok(voices.clone());
@@ -107,8 +113,12 @@ impl Services {
                 reels.speech.provider()
             ))
         })?;
+        let voices: Vec<Voice> = voices
+            .into_iter()
+            .filter(|v| v.category == "premade")
+            .collect();
         if let Ok(mut kept) = VOICES.lock() {
-            *kept = Some((Instant::now(), voices.clone()));
+            *kept = Some((provider, Instant::now(), voices.clone()));
         }
         Ok(voices)
     }
@@ -231,6 +241,8 @@ pub(crate) async fn make_reel(
         ));
     };
     let Some(tools) = services.media_limits.video.clone() else {
+        // A scenes' task already started is stopped too.
+        super::generate_video::abandon(services, row.id).await;
         return Err(Failure::Ends(
             "This server no longer has ffmpeg to lay the voice-over under the scenes; your \
              monthly count was given back."
@@ -245,52 +257,37 @@ pub(crate) async fn make_reel(
         row.id
     );
     let voice_key = format!("{prefix}.voice.mp3");
-    if row.provider_task.is_none() && !services.objects.exists(&voice_key).await {
-        // Read aloud only while the workspace still agrees (checked again before the scenes
-        // are sent), and only once.
-        let agreed =
-            crate::ai::agreed_fingerprint(&services.db, domain::WorkspaceId(row.workspace_id))
-                .await?;
-        if agreed.is_none() || agreed != ai.map(|ai| ai.disclosure.fingerprint()) {
-            return Err(Failure::Ends(
-                "AI was turned off in this workspace, or this instance's providers changed, \
-                 before the reel was started: nothing was sent, and your monthly count was \
-                 given back."
-                    .to_owned(),
-                Count::GivenBack,
-            ));
-        }
-        if !start(services, row.id).await? {
-            return Ok(());
-        }
-        let request = SpeechRequest {
-            voice: options.voice.clone(),
-            text: options.script.clone(),
-        };
-        let audio = speech
-            .speak(&request)
-            .await
-            .map_err(|e| provider_failure(speech.provider(), "voice-over", e))?;
-        services
-            .objects
-            .put(&voice_key, Bytes::from(audio))
-            .await
-            .map_err(ServiceError::from)?;
-    }
-    let Some((task, outputs)) = follow(services, &videos, &row, &options.video).await? else {
-        return Ok(());
-    };
     let scenes_key = format!("{prefix}.scenes.mp4");
-    keep_output(services, &videos, &row, &task, outputs, scenes_key.clone()).await?;
+    // The scenes first: the script is read aloud (and paid for) only once Runway has taken
+    // the scenes' task, while it renders. A run that takes over finds the scenes it fetched.
+    if !services.objects.exists(&scenes_key).await {
+        let followed = follow(services, &videos, &row, &options.video).await;
+        match &followed {
+            Ok(Some(_)) | Err(Failure::Later(_)) => {
+                let spoken = speak_once(services, &speech, &row, &options, &voice_key).await;
+                if let Err(Failure::Ends(..)) = &spoken {
+                    // No reel without its voice-over: the scenes' task stops.
+                    super::generate_video::abandon(services, row.id).await;
+                }
+                spoken?;
+            }
+            Ok(None) => {
+                // Ended meanwhile (cancelled): what was stored of it goes.
+                super::generations::forget_files(services, row.id).await;
+                return Ok(());
+            }
+            Err(_) => {}
+        }
+        let Some((task, outputs)) = followed? else {
+            return Ok(());
+        };
+        keep_output(services, &videos, &row, &task, outputs, scenes_key.clone()).await?;
+    } else {
+        speak_once(services, &speech, &row, &options, &voice_key).await?;
+    }
     let reel_key = format!("{prefix}.mp4");
-    lay(services, &tools, (&scenes_key, &voice_key), &reel_key).await?;
+    let size = lay(services, &tools, (&scenes_key, &voice_key), &reel_key).await?;
     let facts = services.describe_video(&reel_key).await?;
-    let size = services
-        .objects
-        .get(&reel_key)
-        .await
-        .map_err(ServiceError::from)?
-        .len() as u64;
     let made = Made {
         key: reel_key,
         thumb_key: facts.thumb_key,
@@ -305,15 +302,59 @@ pub(crate) async fn make_reel(
         duration_ms: facts.duration_ms.and_then(|d| u64::try_from(d).ok()),
     };
     keep_made(services, &row, &made).await?;
-    // The parts are no longer needed; a failure to delete them is only logged.
-    for key in [&scenes_key, &voice_key, &format!("{scenes_key}.thumb.jpg")] {
-        if services.objects.exists(key).await
-            && let Err(err) = services.objects.delete(key).await
-        {
-            tracing::warn!(error = ?err, "could not delete a reel's part");
+    // The parts are no longer needed (nor anything else not in the library).
+    super::generations::forget_files(services, row.id).await;
+    Ok(())
+}
+
+/// Reads the script aloud and stores it, unless an earlier run did.
+async fn speak_once(
+    services: &Services,
+    speech: &Arc<dyn SpeechGenerator>,
+    row: &media_generation::Model,
+    options: &ReelOptions,
+    voice_key: &str,
+) -> Result<(), Failure> {
+    if services.objects.exists(voice_key).await {
+        return Ok(());
+    }
+    // Sent only while the workspace still agrees to the providers configured now.
+    let ws = domain::WorkspaceId(row.workspace_id);
+    let agreed = crate::ai::agreed_fingerprint(&services.db, ws).await?;
+    let current = services.ai.as_ref().map(|ai| ai.disclosure.fingerprint());
+    if agreed.is_none() || agreed != current {
+        return Err(Failure::Ends(
+            "AI was turned off in this workspace, or this instance's providers changed, before \
+             the voice-over was made: the script was not sent, and your monthly count was given \
+             back."
+                .to_owned(),
+            Count::GivenBack,
+        ));
+    }
+    let request = SpeechRequest {
+        voice: options.voice.clone(),
+        text: options.script.clone(),
+    };
+    let audio = match speech.speak(&request).await {
+        Ok(audio) => audio,
+        // Every slot of the account is taken, or the provider is busy: look again later,
+        // without counting a try.
+        Err(AiError::RateLimited { retry_after }) => return Err(Failure::Later(retry_after)),
+        Err(err) => return Err(provider_failure(speech.provider(), "voice-over", err)),
+    };
+    let audio = Bytes::from(audio);
+    // Paid for: a storage hiccup is tried again at once rather than speaking again later.
+    let mut tries = 0;
+    loop {
+        match services.objects.put(voice_key, audio.clone()).await {
+            Ok(()) => return Ok(()),
+            Err(err) if tries >= 2 => return Err(ServiceError::from(err).into()),
+            Err(err) => {
+                tries += 1;
+                tracing::warn!(error = ?err, "could not store a voice-over; trying again");
+            }
         }
     }
-    Ok(())
 }
 
 /// Lays the voice-over under the scenes into `out` (in storage), with local copies of the two
@@ -323,7 +364,7 @@ async fn lay(
     tools: &video::VideoTools,
     (scenes, voice): (&str, &str),
     out: &str,
-) -> Result<(), Failure> {
+) -> Result<u64, Failure> {
     let local = |key: &str, name: &str| {
         let objects = services.objects.clone();
         let key = key.to_owned();
@@ -351,7 +392,10 @@ async fn lay(
         .acquire()
         .await
         .map_err(|e| ServiceError::from(anyhow::anyhow!("the decoding turns were closed: {e}")))?;
-    let laid = tools.lay_audio(&scenes.path, &voice.path, &made.path).await;
+    let limit = services.media_limits.video_bytes;
+    let laid = tools
+        .lay_audio(&scenes.path, &voice.path, &made.path, limit)
+        .await;
     drop(turn);
     if !laid {
         return Err(Failure::Passing(
@@ -359,11 +403,11 @@ async fn lay(
             None,
         ));
     }
-    let bytes = tokio::fs::read(&made.path)
+    let size = tokio::fs::metadata(&made.path)
         .await
-        .map_err(|e| ServiceError::from(anyhow::anyhow!("the reel could not be read: {e}")))?;
-    let limit = services.media_limits.video_bytes;
-    if bytes.len() as u64 > limit {
+        .map_err(|e| ServiceError::from(anyhow::anyhow!("the reel could not be read: {e}")))?
+        .len();
+    if size >= limit {
         return Err(Failure::Ends(
             format!(
                 "The reel is larger than {}, the limit for videos here, so it was not kept.",
@@ -372,10 +416,13 @@ async fn lay(
             Count::Kept,
         ));
     }
+    let bytes = tokio::fs::read(&made.path)
+        .await
+        .map_err(|e| ServiceError::from(anyhow::anyhow!("the reel could not be read: {e}")))?;
     services
         .objects
         .put(out, Bytes::from(bytes))
         .await
         .map_err(ServiceError::from)?;
-    Ok(())
+    Ok(size)
 }

@@ -319,11 +319,14 @@ pub(crate) async fn follow(
     let generator = &videos.generator;
     let deadline = sent_at
         + chrono::Duration::from_std(videos.time_limit).unwrap_or(chrono::Duration::hours(1));
-    if crate::now() > deadline {
-        return Err(too_late(videos, row, &task).await);
-    }
+    // The time limit is for the task while it is not done: a task already made is kept
+    // whenever its output is fetched.
+    let late = || crate::now() > deadline;
     let seen = match generator.task(&task).await {
         Ok(seen) => seen,
+        Err(AiError::RateLimited { .. }) if late() => {
+            return Err(too_late(videos, row, &task).await);
+        }
         Err(AiError::RateLimited { retry_after }) => {
             return Err(Failure::Later(retry_after.max(videos.poll)));
         }
@@ -336,6 +339,9 @@ pub(crate) async fn follow(
         }
     };
     match seen.state {
+        TaskState::Waiting | TaskState::Running if late() => {
+            Err(too_late(videos, row, &task).await)
+        }
         TaskState::Waiting | TaskState::Running => {
             let done = seen.progress.unwrap_or(0.0).clamp(0.0, 1.0);
             let progress = 20 + (done * 65.0).round() as i32;

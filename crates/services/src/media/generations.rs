@@ -350,12 +350,37 @@ pub(crate) fn provider_failure(provider: &str, what: &str, err: AiError) -> Fail
         AiError::RateLimited { retry_after } => {
             Failure::Passing("rate limited".to_owned(), Some(retry_after))
         }
+        AiError::ContextTooLong => Failure::Ends(
+            format!(
+                "This is longer than {provider}'s model takes. Shorten it and try again; your \
+                 monthly count was given back."
+            ),
+            Count::GivenBack,
+        ),
         other => Failure::Passing(other.to_string(), None),
     }
 }
 
-/// Deletes what a run of generation `id` stored that no library file refers to (a failed
-/// generation's bytes from an earlier run: `ai-{id}.…` of its workspace).
+/// The storage keys a run of generation `id` of workspace `ws` may have written: its file and
+/// poster (an image's or a video's), and a reel's parts (voice-over, scenes and their poster).
+pub(crate) fn keys_of(ws: i64, id: i64) -> Vec<String> {
+    let base = format!("{}ai-{id}", store::objects::workspace_prefix(ws));
+    [
+        ".jpg",
+        ".jpg.thumb.jpg",
+        ".mp4",
+        ".mp4.thumb.jpg",
+        ".voice.mp3",
+        ".scenes.mp4",
+        ".scenes.mp4.thumb.jpg",
+    ]
+    .iter()
+    .map(|end| format!("{base}{end}"))
+    .collect()
+}
+
+/// Deletes what runs of generation `id` stored that no library file refers to (a failed or
+/// cancelled generation's bytes, a reel's parts).
 pub(crate) async fn forget_files(services: &Services, id: i64) {
     let forgotten = async {
         let Some(row) = media_generation::Entity::find_by_id(id)
@@ -364,11 +389,7 @@ pub(crate) async fn forget_files(services: &Services, id: i64) {
         else {
             return Ok::<_, ServiceError>(());
         };
-        let prefix = format!(
-            "{}ai-{id}.",
-            store::objects::workspace_prefix(row.workspace_id)
-        );
-        for key in services.objects.keys(&prefix).await? {
+        for key in keys_of(row.workspace_id, id) {
             let used = media_item::Entity::find()
                 .filter(
                     sea_orm::Condition::any()

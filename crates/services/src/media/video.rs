@@ -126,11 +126,35 @@ impl VideoTools {
         (jpeg.starts_with(&[0xFF, 0xD8])).then_some(jpeg)
     }
 
+    /// The length of the audio file `file`.
+    async fn audio_length(&self, file: &Path) -> Option<Duration> {
+        let out = run(Command::new(&self.ffprobe)
+            .args([
+                "-v",
+                "error",
+                "-threads",
+                "1",
+                "-protocol_whitelist",
+                "file",
+            ])
+            .args(["-show_entries", "format=duration", "-of", "csv=p=0"])
+            .arg(file))
+        .await?;
+        let seconds: f64 = String::from_utf8_lossy(&out).trim().parse().ok()?;
+        (seconds.is_finite() && seconds > 0.0).then(|| Duration::from_secs_f64(seconds))
+    }
+
     /// Lays the audio of `audio` under the picture of `video` into a new MP4 at `out`: the
     /// picture repeats until the audio ends, and the file ends with the audio (a reel's
-    /// voice-over over its scenes). The picture is copied, not encoded again. False when the
-    /// tools could not.
-    pub async fn lay_audio(&self, video: &Path, audio: &Path, out: &Path) -> bool {
+    /// voice-over over its scenes), the file held to `max_bytes`. The picture is copied, not
+    /// encoded again. False when the tools could not.
+    pub async fn lay_audio(&self, video: &Path, audio: &Path, out: &Path, max_bytes: u64) -> bool {
+        // The audio's length bounds the output (with -shortest as a second stop, and the size
+        // limit as a third), so that a repeated picture cannot run on.
+        let Some(length) = self.audio_length(audio).await else {
+            return false;
+        };
+        let length = format!("{:.3}", length.as_secs_f64());
         let made = run(Command::new(&self.ffmpeg)
             .args(["-v", "error", "-nostdin", "-threads", "1"])
             .args(["-protocol_whitelist", "file", "-stream_loop", "-1", "-i"])
@@ -138,7 +162,8 @@ impl VideoTools {
             .args(["-protocol_whitelist", "file", "-i"])
             .arg(audio)
             .args(["-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy"])
-            .args(["-c:a", "aac", "-b:a", "128k", "-shortest"])
+            .args(["-c:a", "aac", "-b:a", "128k", "-shortest", "-t", &length])
+            .args(["-fs", &max_bytes.to_string()])
             .args(["-movflags", "+faststart", "-f", "mp4", "-y"])
             .arg(out))
         .await;

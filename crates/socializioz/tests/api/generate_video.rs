@@ -30,6 +30,7 @@ both_backends!(
     what_a_reel_cannot_be_made_of_is_refused,
     a_refused_voice_over_gives_the_reel_back,
     without_ffmpeg_the_reel_tab_says_so,
+    a_failed_or_cancelled_reel_leaves_nothing_in_storage,
 );
 
 /// An app whose AI makes videos with the simulator's Runway and reels' voice-overs with its
@@ -772,6 +773,7 @@ async fn what_a_reel_cannot_be_made_of_is_refused(backend: Backend) {
         return;
     };
     if s.app.services.media_limits.video.is_none() {
+        assert!(!crate::helpers::required("SOCIALIZIOZ_REQUIRE_FFMPEG"));
         return;
     }
     let (ada, ws, _, _) = with_ai_on(&s).await;
@@ -818,6 +820,7 @@ async fn a_refused_voice_over_gives_the_reel_back(backend: Backend) {
         return;
     };
     if s.app.services.media_limits.video.is_none() {
+        assert!(!crate::helpers::required("SOCIALIZIOZ_REQUIRE_FFMPEG"));
         return;
     }
     let (ada, ws, _, _) = with_ai_on(&s).await;
@@ -844,8 +847,9 @@ async fn a_refused_voice_over_gives_the_reel_back(backend: Backend) {
         .await;
     assert!(page.contains("refused this instance"), "{page}");
     assert_eq!(reels_counted(&s.app, ws).await, 0);
-    // Nothing went to Runway, and nothing is in storage.
-    assert_eq!(runway(&s).runway_counts().0, 0);
+    // The scenes' task, started first, was stopped; nothing is in storage.
+    assert_eq!(runway(&s).runway_counts().0, 1);
+    assert_eq!(runway(&s).runway_counts().1, 1);
     let prefix = store::objects::workspace_prefix(ws);
     assert!(
         s.app
@@ -877,4 +881,88 @@ async fn without_ffmpeg_the_reel_tab_says_so(backend: Backend) {
         s.app.count("SELECT COUNT(*) FROM media_generations").await,
         0
     );
+}
+
+async fn a_failed_or_cancelled_reel_leaves_nothing_in_storage(backend: Backend) {
+    let Some(s) = director(backend, false).await else {
+        return;
+    };
+    if s.app.services.media_limits.video.is_none() {
+        assert!(!crate::helpers::required("SOCIALIZIOZ_REQUIRE_FFMPEG"));
+        return;
+    }
+    let (ada, ws, _, _) = with_ai_on(&s).await;
+    let prefix = store::objects::workspace_prefix(ws);
+    let ask = |scenes: &'static str| {
+        let ada = &ada;
+        async move {
+            let res = ada
+                .submit(
+                    &format!("/w/{ws}/media/generate/reel"),
+                    &reel_fields(SCRIPT, RACHEL, scenes, "gen4.5"),
+                )
+                .await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER);
+            location(res.headers())
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .parse::<i64>()
+                .unwrap()
+        }
+    };
+    // The scenes' task fails after the voice-over was made (it is made while they render).
+    let generation = ask("A bakery in flames [[block]]").await;
+    s.app.worker().run_until_empty().await.unwrap();
+    assert_eq!(state_of(&s.app, generation).await, "failed");
+    assert_eq!(s.sim.elevenlabs_spoken(), 1);
+    assert!(
+        s.app
+            .services
+            .objects
+            .keys(&prefix)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(reels_counted(&s.app, ws).await, 0);
+    // Cancelled while Runway renders, the voice-over already stored: it goes.
+    let generation = ask("Loaves cooling on a rack").await;
+    s.app.worker().run_once().await.unwrap();
+    assert_eq!(state_of(&s.app, generation).await, "running");
+    assert_eq!(s.sim.elevenlabs_spoken(), 2);
+    assert_eq!(s.app.services.objects.keys(&prefix).await.unwrap().len(), 1);
+    let res = ada
+        .submit(
+            &format!("/w/{ws}/media/generations/{generation}/cancel"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(state_of(&s.app, generation).await, "cancelled");
+    assert!(
+        s.app
+            .services
+            .objects
+            .keys(&prefix)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(reels_counted(&s.app, ws).await, 0);
+    // A later run of its job finds it ended and stores nothing.
+    s.app
+        .exec("UPDATE jobs SET run_at = created_at WHERE kind = 'generate_media' AND state = 'queued'")
+        .await;
+    s.app.worker().run_until_empty().await.unwrap();
+    assert!(
+        s.app
+            .services
+            .objects
+            .keys(&prefix)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(s.sim.elevenlabs_spoken(), 2);
 }
