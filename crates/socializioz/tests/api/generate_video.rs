@@ -628,6 +628,40 @@ fn reel_fields<'a>(
     ]
 }
 
+/// A director whose server has ffmpeg (reels need it; CI requires it), with Ada's workspace
+/// and AI on.
+async fn reel_studio(backend: Backend) -> Option<(Studio, Client, i64)> {
+    let s = director(backend, false).await?;
+    if s.app.services.media_limits.video.is_none() {
+        assert!(!crate::helpers::required("SOCIALIZIOZ_REQUIRE_FFMPEG"));
+        return None;
+    }
+    let (ada, ws, _, _) = with_ai_on(&s).await;
+    Some((s, ada, ws))
+}
+
+/// Asks for a reel of `scenes` that is accepted; the generation's id.
+async fn ask_reel(client: &Client, ws: i64, scenes: &str) -> i64 {
+    let res = client
+        .submit(
+            &format!("/w/{ws}/media/generate/reel"),
+            &reel_fields(SCRIPT, RACHEL, scenes, "gen4.5"),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        res.text().await.unwrap()
+    );
+    location(res.headers())
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
 async fn reels_counted(app: &TestApp, ws: i64) -> i64 {
     app.count(&format!(
         "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM plan_usage WHERE workspace_id = {ws} \
@@ -673,14 +707,9 @@ async fn streams(app: &TestApp, key: &str) -> Vec<(String, i64, i64)> {
 }
 
 async fn a_reel_lays_the_voice_over_under_the_scenes(backend: Backend) {
-    let Some(s) = director(backend, false).await else {
+    let Some((s, ada, ws)) = reel_studio(backend).await else {
         return;
     };
-    if s.app.services.media_limits.video.is_none() {
-        assert!(!crate::helpers::required("SOCIALIZIOZ_REQUIRE_FFMPEG"));
-        return;
-    }
-    let (ada, ws, _, _) = with_ai_on(&s).await;
     let ai_page = ada.get_text(&format!("/w/{ws}/ai")).await;
     assert!(ai_page.contains("For reels: the voice-over"), "{ai_page}");
     let policy = ada.get_text("/legal/privacy").await;
@@ -697,20 +726,7 @@ async fn a_reel_lays_the_voice_over_under_the_scenes(backend: Backend) {
     assert!(form.contains("Gen-4.5 — scenes of 10 s"));
     assert!(!form.contains("Gen-4 Turbo"));
     let scenes = "A baker pulls loaves from a wood oven, warm light, slow push in";
-    let res = ada
-        .submit(
-            &format!("/w/{ws}/media/generate/reel"),
-            &reel_fields(SCRIPT, RACHEL, scenes, "gen4.5"),
-        )
-        .await;
-    assert_eq!(
-        res.status(),
-        StatusCode::SEE_OTHER,
-        "{}",
-        res.text().await.unwrap()
-    );
-    let to = location(res.headers());
-    let generation: i64 = to.rsplit('/').next().unwrap().parse().unwrap();
+    let generation = ask_reel(&ada, ws, scenes).await;
     assert_eq!(reels_counted(&s.app, ws).await, 1);
     assert_eq!(videos_counted(&s.app, ws).await, 0);
     s.app.worker().run_until_empty().await.unwrap();
@@ -769,14 +785,9 @@ async fn a_reel_lays_the_voice_over_under_the_scenes(backend: Backend) {
 }
 
 async fn what_a_reel_cannot_be_made_of_is_refused(backend: Backend) {
-    let Some(s) = director(backend, false).await else {
+    let Some((s, ada, ws)) = reel_studio(backend).await else {
         return;
     };
-    if s.app.services.media_limits.video.is_none() {
-        assert!(!crate::helpers::required("SOCIALIZIOZ_REQUIRE_FFMPEG"));
-        return;
-    }
-    let (ada, ws, _, _) = with_ai_on(&s).await;
     let long = "a".repeat(1501);
     for (fields, message) in [
         (
@@ -816,29 +827,12 @@ async fn what_a_reel_cannot_be_made_of_is_refused(backend: Backend) {
 }
 
 async fn a_refused_voice_over_gives_the_reel_back(backend: Backend) {
-    let Some(s) = director(backend, false).await else {
+    let Some((s, ada, ws)) = reel_studio(backend).await else {
         return;
     };
-    if s.app.services.media_limits.video.is_none() {
-        assert!(!crate::helpers::required("SOCIALIZIOZ_REQUIRE_FFMPEG"));
-        return;
-    }
-    let (ada, ws, _, _) = with_ai_on(&s).await;
     // The form reads the voices first; the key is refused when the script is read aloud.
     ada.get_text(&format!("/w/{ws}/media/generate/reel")).await;
-    let res = ada
-        .submit(
-            &format!("/w/{ws}/media/generate/reel"),
-            &reel_fields(SCRIPT, RACHEL, "Bread on a table", "gen4.5"),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let generation: i64 = location(res.headers())
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let generation = ask_reel(&ada, ws, "Bread on a table").await;
     s.sim.elevenlabs_fail_next(sim::Fault::RevokedToken);
     s.app.worker().run_until_empty().await.unwrap();
     assert_eq!(state_of(&s.app, generation).await, "failed");
@@ -884,35 +878,12 @@ async fn without_ffmpeg_the_reel_tab_says_so(backend: Backend) {
 }
 
 async fn a_failed_or_cancelled_reel_leaves_nothing_in_storage(backend: Backend) {
-    let Some(s) = director(backend, false).await else {
+    let Some((s, ada, ws)) = reel_studio(backend).await else {
         return;
     };
-    if s.app.services.media_limits.video.is_none() {
-        assert!(!crate::helpers::required("SOCIALIZIOZ_REQUIRE_FFMPEG"));
-        return;
-    }
-    let (ada, ws, _, _) = with_ai_on(&s).await;
     let prefix = store::objects::workspace_prefix(ws);
-    let ask = |scenes: &'static str| {
-        let ada = &ada;
-        async move {
-            let res = ada
-                .submit(
-                    &format!("/w/{ws}/media/generate/reel"),
-                    &reel_fields(SCRIPT, RACHEL, scenes, "gen4.5"),
-                )
-                .await;
-            assert_eq!(res.status(), StatusCode::SEE_OTHER);
-            location(res.headers())
-                .rsplit('/')
-                .next()
-                .unwrap()
-                .parse::<i64>()
-                .unwrap()
-        }
-    };
     // The scenes' task fails after the voice-over was made (it is made while they render).
-    let generation = ask("A bakery in flames [[block]]").await;
+    let generation = ask_reel(&ada, ws, "A bakery in flames [[block]]").await;
     s.app.worker().run_until_empty().await.unwrap();
     assert_eq!(state_of(&s.app, generation).await, "failed");
     assert_eq!(s.sim.elevenlabs_spoken(), 1);
@@ -927,7 +898,7 @@ async fn a_failed_or_cancelled_reel_leaves_nothing_in_storage(backend: Backend) 
     );
     assert_eq!(reels_counted(&s.app, ws).await, 0);
     // Cancelled while Runway renders, the voice-over already stored: it goes.
-    let generation = ask("Loaves cooling on a rack").await;
+    let generation = ask_reel(&ada, ws, "Loaves cooling on a rack").await;
     s.app.worker().run_once().await.unwrap();
     assert_eq!(state_of(&s.app, generation).await, "running");
     assert_eq!(s.sim.elevenlabs_spoken(), 2);
