@@ -136,13 +136,14 @@ impl Services {
         let mut kept_rows = 0;
         for user_id in &deleting_work {
             // A restore runs before the instance serves: no platform call is under way.
-            let removed = kept_work::remove_theirs(
+            let mut removed = kept_work::remove_theirs(
                 &txn,
                 *user_id,
                 &subject.workspaces,
                 kept_work::Calls::NoneUnderWay,
             )
             .await?;
+            removed.keep_existing_parts(&self.objects).await;
             kept_rows += removed.rows.values().sum::<u64>();
             keys.extend(removed.keys);
         }

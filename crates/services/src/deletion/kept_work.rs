@@ -52,9 +52,22 @@ pub(super) struct Removed {
     /// Posts with a platform call under way, and the files such posts carry: for later.
     pub pending_posts: Vec<i64>,
     pub pending_files: Vec<i64>,
+    /// Keys unfinished AI generations may have stored (a reel's voice-over, a video not yet in
+    /// the library), to be deleted where they exist: see [`Removed::keep_existing_parts`].
+    pub parts: Vec<String>,
 }
 
 impl Removed {
+    /// Moves the generations' parts that exist in storage to the keys deleted with the files
+    /// (and counted in the receipt); the others were never written.
+    pub async fn keep_existing_parts(&mut self, objects: &store::objects::Objects) {
+        for key in std::mem::take(&mut self.parts) {
+            if objects.exists(&key).await {
+                self.keys.push(key);
+            }
+        }
+    }
+
     fn add(&mut self, table: &str, n: u64) {
         if n > 0 {
             *self.rows.entry(table.to_owned()).or_default() += n;
@@ -258,8 +271,20 @@ pub(super) async fn remove_theirs<C: ConnectionTrait>(
         calls,
     )
     .await?;
-    // Their requests for AI images (the prompts they wrote) go with their files; one still
-    // open ends there (its job finds nothing to do).
+    // Their requests for AI media (the prompts and scripts they wrote) go with their files;
+    // one still open ends there (its job finds nothing to do), and what its runs stored goes
+    // with the files' bytes. A done one's file is one of their files, removed above.
+    let unfinished = media_generation::Entity::find()
+        .filter(media_generation::Column::RequestedBy.eq(user_id))
+        .filter(media_generation::Column::WorkspaceId.is_not_in(deleted.iter().copied()))
+        .filter(media_generation::Column::State.ne("done"))
+        .all(conn)
+        .await?;
+    for g in &unfinished {
+        removed
+            .parts
+            .extend(crate::media::generations::keys_of(g.workspace_id, g.id));
+    }
     let generations = media_generation::Entity::delete_many()
         .filter(media_generation::Column::RequestedBy.eq(user_id))
         .filter(media_generation::Column::WorkspaceId.is_not_in(deleted.iter().copied()))

@@ -355,9 +355,10 @@ impl Services {
         let kept = match receipt.kept_work {
             KeptWork::Delete => {
                 let going: Vec<i64> = receipt.deleted.iter().map(|w| w.id).collect();
-                let removed =
+                let mut removed =
                     kept_work::remove_theirs(&txn, receipt.user_id, &going, kept_work::Calls::Wait)
                         .await?;
+                removed.keep_existing_parts(&self.objects).await;
                 kept_work::tell(&txn, receipt.user_id, &removed, row.started_at).await?;
                 Some(removed)
             }

@@ -31,6 +31,7 @@ both_backends!(
     a_refused_voice_over_gives_the_reel_back,
     without_ffmpeg_the_reel_tab_says_so,
     a_failed_or_cancelled_reel_leaves_nothing_in_storage,
+    a_reel_in_the_making_goes_with_its_authors_account,
 );
 
 /// An app whose AI makes videos with the simulator's Runway and reels' voice-overs with its
@@ -936,4 +937,53 @@ async fn a_failed_or_cancelled_reel_leaves_nothing_in_storage(backend: Backend) 
             .is_empty()
     );
     assert_eq!(s.sim.elevenlabs_spoken(), 2);
+}
+
+async fn a_reel_in_the_making_goes_with_its_authors_account(backend: Backend) {
+    let Some(s) = director(backend, false).await else {
+        return;
+    };
+    if s.app.services.media_limits.video.is_none() {
+        assert!(!crate::helpers::required("SOCIALIZIOZ_REQUIRE_FFMPEG"));
+        return;
+    }
+    // Grace, an editor of Ada's workspace (which stays), asks for a reel; its voice-over is
+    // stored while Runway renders the scenes.
+    let team = crate::ai::team_with_ai(&s.app, "editor").await;
+    let ws = team.ws;
+    let generation = ask_reel(&team.member, ws, "Loaves cooling on a rack").await;
+    s.app.worker().run_once().await.unwrap();
+    assert_eq!(state_of(&s.app, generation).await, "running");
+    let prefix = store::objects::workspace_prefix(ws);
+    let voice = format!("{prefix}ai-{generation}.voice.mp3");
+    assert_eq!(
+        s.app.services.objects.keys(&prefix).await.unwrap(),
+        vec![voice.clone()]
+    );
+    // She deletes her account, her work with it: the request and its voice-over (her script,
+    // read aloud) go.
+    let res = team.member.delete_own_account("grace@example.com").await;
+    assert!(
+        res.status().is_redirection() || res.status().is_success(),
+        "{}",
+        res.status()
+    );
+    assert_eq!(
+        s.app
+            .count(&format!(
+                "SELECT COUNT(*) FROM media_generations WHERE id = {generation}"
+            ))
+            .await,
+        0
+    );
+    assert!(!s.app.services.objects.exists(&voice).await);
+    assert!(
+        s.app
+            .services
+            .objects
+            .keys(&prefix)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
