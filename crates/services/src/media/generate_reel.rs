@@ -281,7 +281,8 @@ pub(crate) async fn make_reel(
         let Some((task, outputs)) = followed? else {
             return Ok(());
         };
-        keep_output(services, &videos, &row, &task, outputs, scenes_key.clone()).await?;
+        // The scenes are a part: stored, not read for a poster (the reel is).
+        keep_output(services, &videos, &row, &task, outputs, &scenes_key).await?;
     } else {
         speak_once(services, &speech, &row, &options, &voice_key).await?;
     }

@@ -285,7 +285,18 @@ pub(crate) async fn make_video(
         store::objects::workspace_prefix(row.workspace_id),
         row.id
     );
-    let made = keep_output(services, &videos, &row, &task, outputs, key).await?;
+    let (ty, size) = keep_output(services, &videos, &row, &task, outputs, &key).await?;
+    let facts = services.describe_video(&key).await?;
+    let made = Made {
+        key,
+        thumb_key: facts.thumb_key,
+        ty,
+        size,
+        prompt: None,
+        width: facts.width.and_then(|w| u32::try_from(w).ok()),
+        height: facts.height.and_then(|h| u32::try_from(h).ok()),
+        duration_ms: facts.duration_ms.and_then(|d| u64::try_from(d).ok()),
+    };
     keep_made(services, &row, &made).await
 }
 
@@ -513,17 +524,17 @@ pub(crate) async fn send(
     }
 }
 
-/// Downloads the output into storage under the generation's own key (a second run replaces
-/// the first one's bytes), asking for a fresh address when the first one has expired, and
-/// reads the video's facts.
+/// Downloads the output into storage at `key`, the generation's own (a second run replaces
+/// the first one's bytes), asking for a fresh address when the first one has expired; its
+/// type and size.
 pub(crate) async fn keep_output(
     services: &Services,
     videos: &Videos,
     row: &media_generation::Model,
     task: &str,
     mut outputs: Vec<String>,
-    key: String,
-) -> Result<Made, Failure> {
+    key: &str,
+) -> Result<(MediaType, u64), Failure> {
     let generator = &videos.generator;
     let limit = services.media_limits.video_bytes.min(LARGEST_OUTPUT);
     let mut fresh_asked = false;
@@ -560,18 +571,7 @@ pub(crate) async fn keep_output(
     if download.length.is_some_and(|l| l > limit) {
         return Err(too_large(&row.provider, limit));
     }
-    let (ty, size) = stream_into(services, &key, download, limit, &row.provider).await?;
-    let facts = services.describe_video(&key).await?;
-    Ok(Made {
-        key,
-        thumb_key: facts.thumb_key,
-        ty,
-        size,
-        prompt: None,
-        width: facts.width.and_then(|w| u32::try_from(w).ok()),
-        height: facts.height.and_then(|h| u32::try_from(h).ok()),
-        duration_ms: facts.duration_ms.and_then(|d| u64::try_from(d).ok()),
-    })
+    stream_into(services, key, download, limit, &row.provider).await
 }
 
 fn too_large(provider: &str, limit: u64) -> Failure {
