@@ -6,7 +6,7 @@
 
 use providers::ai::AiError;
 use providers::ai::runway::{RUNWAY_VERSION, Runway, RunwayConfig};
-use providers::ai::video::{InputImage, TaskState, VideoGenerator, VideoRequest, VideoShape};
+use providers::ai::video::{InputFile, TaskState, Tasks, VideoGenerator, VideoRequest, VideoShape};
 use serde_json::json;
 use sim::Fault;
 use sim::runway::RunwayOp;
@@ -163,7 +163,7 @@ async fn read_all(runway: &Runway, url: &str) -> Result<Vec<u8>, AiError> {
 #[tokio::test]
 async fn a_video_from_an_uploaded_image_is_polled_and_downloaded() {
     let (sim, _running, runway) = simulator().await;
-    let image = InputImage {
+    let image = InputFile {
         bytes: vec![0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3],
         mime: "image/jpeg",
         filename: "still.jpg".into(),
@@ -286,7 +286,7 @@ async fn the_simulators_faults_come_back_in_the_products_kinds() {
         Err(AiError::Unavailable(_))
     ));
     sim.runway_fail_next(RunwayOp::Upload, Fault::ServerError);
-    let image = InputImage {
+    let image = InputFile {
         bytes: vec![1, 2, 3],
         mime: "image/png",
         filename: "a.png".into(),
@@ -326,7 +326,7 @@ async fn addresses_it_hands_out_must_be_public_https_ones() {
         .mount(&server)
         .await;
     let runway = adapter(&server.uri());
-    let image = InputImage {
+    let image = InputFile {
         bytes: vec![1, 2, 3],
         mime: "image/png",
         filename: "picture.png".into(),

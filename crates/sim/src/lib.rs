@@ -15,6 +15,7 @@ pub mod elevenlabs;
 pub mod facebook;
 mod files;
 mod graph;
+pub mod hedra;
 pub mod instagram;
 pub mod linkedin;
 pub mod media;
@@ -271,6 +272,7 @@ impl Simulator {
             .nest("/openai", openai::router(self.clone()))
             .nest("/runway", runway::router(self.clone()))
             .nest("/elevenlabs", elevenlabs::router(self.clone()))
+            .nest("/hedra", hedra::router(self.clone()))
             .merge(web::router(self.clone()))
             .merge(files::router())
             .route(

@@ -40,9 +40,9 @@ pub enum RunwayOp {
 }
 
 /// The MP4 files outputs are made of, by ratio.
-const WIDE: &[u8] = include_bytes!("../assets/runway-1280x720.mp4");
-const TALL: &[u8] = include_bytes!("../assets/runway-720x1280.mp4");
-const SQUARE: &[u8] = include_bytes!("../assets/runway-960x960.mp4");
+pub(crate) const WIDE: &[u8] = include_bytes!("../assets/runway-1280x720.mp4");
+pub(crate) const TALL: &[u8] = include_bytes!("../assets/runway-720x1280.mp4");
+pub(crate) const SQUARE: &[u8] = include_bytes!("../assets/runway-960x960.mp4");
 
 /// A model: its id, whether it takes text, whether it takes an image, its ratios and
 /// durations.
@@ -303,7 +303,7 @@ async fn upload_file(
 
 /// The storage service's addresses are signed in themselves: a request that also carries an
 /// `Authorization` header (a key sent where it should not go) is refused, as S3 refuses it.
-fn signed_only(headers: &HeaderMap) -> Option<Response> {
+pub(crate) fn signed_only(headers: &HeaderMap) -> Option<Response> {
     headers.contains_key(header::AUTHORIZATION).then(|| {
         (
             StatusCode::BAD_REQUEST,
@@ -414,7 +414,7 @@ async fn start(sim: Simulator, headers: HeaderMap, body: Bytes, from_image: bool
     Json(json!({"id": id})).into_response()
 }
 
-fn uuid_like() -> String {
+pub(crate) fn uuid_like() -> String {
     let t = crate::random_token("");
     let hex: String = t
         .bytes()

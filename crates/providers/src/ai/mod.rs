@@ -7,7 +7,9 @@
 //! tell the person (a refusal or a moderation block, a prompt too long for the model), or try
 //! later (a timeout, the provider down).
 
+pub mod character;
 pub mod elevenlabs;
+pub mod hedra;
 pub mod images;
 pub mod openai;
 pub mod openai_images;

@@ -16,7 +16,8 @@
 use super::AiError;
 use super::openai::{failed, retry_after};
 use super::video::{
-    Download, InputImage, Task, TaskState, VideoGenerator, VideoModel, VideoRequest, VideoShape,
+    Download, InputFile, Task, TaskState, Tasks, VideoGenerator, VideoModel, VideoRequest,
+    VideoShape,
 };
 use async_trait::async_trait;
 use reqwest::StatusCode;
@@ -146,17 +147,9 @@ impl Runway {
         Err(error_of(status, &body, wait))
     }
 
-    /// What the addresses Runway hands out (upload slots, outputs) may be: public https ones,
-    /// or on the API's own origin (a simulator, a proxy).
+    /// What the addresses Runway hands out (upload slots, outputs) may be.
     fn outside(&self) -> crate::fetch::FetchPolicy {
-        let own = crate::fetch::Url::parse(&self.base)
-            .map(|u| u.origin().ascii_serialization())
-            .ok();
-        crate::fetch::FetchPolicy {
-            trusted_origins: own.into_iter().collect(),
-            max_redirects: 3,
-            timeout: self.config.timeout,
-        }
+        super::video::outside(&self.base, self.config.timeout)
     }
 
     async fn json(&self, request: reqwest::RequestBuilder) -> Result<Value, AiError> {
@@ -246,15 +239,11 @@ fn task_of(body: &Value) -> Result<Task, AiError> {
 
 #[async_trait]
 impl VideoGenerator for Runway {
-    fn provider(&self) -> &str {
-        "Runway"
-    }
-
     fn models(&self) -> &[VideoModel] {
         &self.models
     }
 
-    async fn upload(&self, image: &InputImage) -> Result<String, AiError> {
+    async fn upload(&self, image: &InputFile) -> Result<String, AiError> {
         let slot = self
             .json(
                 self.call(reqwest::Method::POST, "/v1/uploads")
@@ -365,6 +354,13 @@ impl VideoGenerator for Runway {
             .ok_or_else(|| AiError::Invalid("the task has no id".into()))?;
         Ok(task_id(id)?.to_owned())
     }
+}
+
+#[async_trait]
+impl Tasks for Runway {
+    fn provider(&self) -> &str {
+        "Runway"
+    }
 
     async fn task(&self, id: &str) -> Result<Task, AiError> {
         let id = task_id(id)?;
@@ -387,21 +383,7 @@ impl VideoGenerator for Runway {
     }
 
     async fn download(&self, url: &str) -> Result<Download, AiError> {
-        use crate::fetch::FetchError;
-        // The output's address is signed in itself: the key is not sent to it, and it must be
-        // a public https address (or the API's own origin).
-        match crate::fetch::open(url, &self.outside()).await {
-            Ok(fetched) => Ok(Download::new(fetched)),
-            Err(FetchError::Status(403 | 404 | 410)) => Err(AiError::Expired),
-            Err(FetchError::Status(s)) if s >= 500 => {
-                Err(AiError::Unavailable(format!("the output was answered {s}")))
-            }
-            Err(FetchError::Timeout) => Err(AiError::Timeout),
-            Err(FetchError::Network) => Err(AiError::Unavailable(
-                "the output could not be reached".into(),
-            )),
-            Err(err) => Err(AiError::Invalid(format!("the output was refused: {err}"))),
-        }
+        super::video::open_output(url, &self.base, self.config.timeout).await
     }
 }
 

@@ -3,7 +3,9 @@
 //! ([`VideoGenerator::start`], with an input image handed over as an ephemeral upload rather
 //! than a public address), polled until it ends ([`VideoGenerator::task`]), and its output is
 //! downloaded before the provider's address for it expires ([`VideoGenerator::download`]).
-//! Failures are [`super::AiError`]s, as for text and images.
+//! Failures are [`super::AiError`]s, as for text and images. What every provider's tasks share
+//! (looking, stopping, downloading) is [`Tasks`], which character videos
+//! ([`super::character`]) use too.
 
 use super::AiError;
 use async_trait::async_trait;
@@ -76,9 +78,9 @@ impl VideoModel {
     }
 }
 
-/// An input image, as bytes with its type (JPEG or PNG).
+/// A file handed to a provider as an input (a picture, a voice-over), as bytes with its type.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InputImage {
+pub struct InputFile {
     pub bytes: Vec<u8>,
     pub mime: &'static str,
     pub filename: String,
@@ -144,26 +146,73 @@ impl Download {
     }
 }
 
-/// A video-generation provider.
+/// A provider's tasks: each is looked at until it ends ([`Tasks::task`]), stopped where the
+/// provider allows it ([`Tasks::cancel`]), and its output downloaded before its address
+/// expires ([`Tasks::download`]).
 #[async_trait]
-pub trait VideoGenerator: Send + Sync {
+pub trait Tasks: Send + Sync {
     /// Its name for people (`Runway`).
     fn provider(&self) -> &str;
-    /// The models offered, in the operator's order.
-    fn models(&self) -> &[VideoModel];
-    /// Hands an input image to the provider; the reference to put in a request.
-    async fn upload(&self, image: &InputImage) -> Result<String, AiError>;
-    /// Starts a task; its id.
-    async fn start(&self, request: &VideoRequest) -> Result<String, AiError>;
     /// Where the task `id` is.
     async fn task(&self, id: &str) -> Result<Task, AiError>;
+    /// Whether a task can be stopped at the provider (when not, [`Tasks::cancel`] does
+    /// nothing: the task runs on there and its output is not fetched).
+    fn cancels(&self) -> bool {
+        true
+    }
     /// Stops the task `id` (or deletes it once ended).
     async fn cancel(&self, id: &str) -> Result<(), AiError>;
     /// Opens an output's address; [`AiError::Expired`] when it has expired.
     async fn download(&self, url: &str) -> Result<Download, AiError>;
+}
+
+/// A video-generation provider.
+#[async_trait]
+pub trait VideoGenerator: Tasks {
+    /// The models offered, in the operator's order.
+    fn models(&self) -> &[VideoModel];
+    /// Hands an input image to the provider; the reference to put in a request.
+    async fn upload(&self, image: &InputFile) -> Result<String, AiError>;
+    /// Starts a task; its id.
+    async fn start(&self, request: &VideoRequest) -> Result<String, AiError>;
 
     /// The offered model called `id`.
     fn model(&self, id: &str) -> Option<&VideoModel> {
         self.models().iter().find(|m| m.id == id)
+    }
+}
+
+/// Opens an output's address, which is signed in itself: no key is sent to it, and it must be a
+/// public https address or on the API's own origin `base` (a simulator, a proxy).
+pub(crate) async fn open_output(
+    url: &str,
+    base: &str,
+    timeout: std::time::Duration,
+) -> Result<Download, AiError> {
+    use crate::fetch::FetchError;
+    match crate::fetch::open(url, &outside(base, timeout)).await {
+        Ok(fetched) => Ok(Download::new(fetched)),
+        Err(FetchError::Status(403 | 404 | 410)) => Err(AiError::Expired),
+        Err(FetchError::Status(s)) if s >= 500 => {
+            Err(AiError::Unavailable(format!("the output was answered {s}")))
+        }
+        Err(FetchError::Timeout) => Err(AiError::Timeout),
+        Err(FetchError::Network) => Err(AiError::Unavailable(
+            "the output could not be reached".into(),
+        )),
+        Err(err) => Err(AiError::Invalid(format!("the output was refused: {err}"))),
+    }
+}
+
+/// What the addresses a provider hands out (upload slots, outputs) may be: public https ones,
+/// or on the API's own origin `base`.
+pub(crate) fn outside(base: &str, timeout: std::time::Duration) -> crate::fetch::FetchPolicy {
+    let own = crate::fetch::Url::parse(base)
+        .map(|u| u.origin().ascii_serialization())
+        .ok();
+    crate::fetch::FetchPolicy {
+        trusted_origins: own.into_iter().collect(),
+        max_redirects: 3,
+        timeout,
     }
 }

@@ -22,9 +22,10 @@ pub mod request;
 use crate::workspaces::{Membership, lock_as_member};
 use crate::{Result, ServiceError, Services, activity};
 use domain::Role;
+use providers::ai::character::CharacterGenerator;
 use providers::ai::images::ImageGenerator;
 use providers::ai::speech::SpeechGenerator;
-use providers::ai::video::VideoGenerator;
+use providers::ai::video::{Tasks, VideoGenerator};
 use providers::ai::{AiError, Moderator, TextGenerator};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -44,7 +45,48 @@ pub struct Assistant {
     pub videos: Option<Videos>,
     /// Reads reels' scripts aloud (none: the instance makes no reels).
     pub speech: Option<Arc<dyn SpeechGenerator>>,
+    /// Makes character videos from a portrait and a voice-over (none: the instance makes
+    /// none).
+    pub characters: Option<Characters>,
     pub disclosure: Disclosure,
+}
+
+/// The instance's character-video provider and how its generations are followed.
+#[derive(Clone)]
+pub struct Characters {
+    pub generator: Arc<dyn CharacterGenerator>,
+    /// The wait between two looks at a generation.
+    pub poll: Duration,
+    /// How long a generation may take from when it was sent; then it is given up.
+    pub time_limit: Duration,
+}
+
+/// A provider's tasks as the jobs follow them: how often they are looked at and for how long.
+#[derive(Clone, Copy)]
+pub struct Tracker<'a> {
+    pub tasks: &'a dyn Tasks,
+    pub poll: Duration,
+    pub time_limit: Duration,
+}
+
+impl Videos {
+    pub fn tracker(&self) -> Tracker<'_> {
+        Tracker {
+            tasks: &*self.generator,
+            poll: self.poll,
+            time_limit: self.time_limit,
+        }
+    }
+}
+
+impl Characters {
+    pub fn tracker(&self) -> Tracker<'_> {
+        Tracker {
+            tasks: &*self.generator,
+            poll: self.poll,
+            time_limit: self.time_limit,
+        }
+    }
 }
 
 /// The instance's video provider and how its tasks are followed.
@@ -74,6 +116,18 @@ pub struct Disclosure {
     pub video: Option<VideoDisclosure>,
     /// The voice provider, when the instance makes reels with a voice-over.
     pub speech: Option<SpeechDisclosure>,
+    /// The character-video provider, when the instance makes character videos.
+    pub character: Option<CharacterDisclosure>,
+}
+
+/// What people are told about the character-video provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CharacterDisclosure {
+    /// `Hedra`.
+    pub provider: String,
+    /// The API's origin (`https://api.hedra.com`).
+    pub address: String,
+    pub model: String,
 }
 
 /// What people are told about the voice provider.
@@ -117,6 +171,12 @@ impl Disclosure {
             print.push_str(&speech.provider);
             print.push('@');
             print.push_str(&speech.address);
+        }
+        if let Some(character) = &self.character {
+            print.push_str("|character:");
+            print.push_str(&character.provider);
+            print.push('@');
+            print.push_str(&character.address);
         }
         print
     }
@@ -166,6 +226,16 @@ impl Disclosure {
                  at {} (model {}), which reads it aloud; the scenes' prompt goes to the video \
                  provider as for a video, never the script.",
                 speech.provider, speech.address, speech.model
+            ));
+        }
+        if let (Some(character), Some(speech)) = (&self.character, &self.speech) {
+            sent.push(format!(
+                "For character videos: the script you write and the voice you choose, to {} \
+                 (which reads it aloud, as for reels); then the portrait you choose from the \
+                 library, that voice-over and the prompt for how the character moves, to {} at \
+                 {} (model {}), which makes the portrait speak. The video it makes is stored in \
+                 this workspace's library.",
+                speech.provider, character.provider, character.address, character.model
             ));
         }
         if let Some(model) = &self.moderation {

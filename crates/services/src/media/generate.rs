@@ -270,6 +270,16 @@ impl Services {
         generation_in(&self.db, ws, id).await
     }
 
+    /// Whether generation `row` can be cancelled now: it has not started, or it is a video whose
+    /// provider stops tasks (or whose task is not sent yet).
+    pub fn generation_cancellable(&self, row: &media_generation::Model) -> bool {
+        match GenerationState::of(row) {
+            GenerationState::Queued => true,
+            GenerationState::Running => super::generate_video::stoppable(self, row),
+            _ => false,
+        }
+    }
+
     /// Cancels a generation that has not started, or a video while it is being made (its task
     /// is stopped at the provider; an image request cannot be stopped once sent); its count is
     /// given back.
@@ -292,13 +302,20 @@ impl Services {
         let row = generation_in(&txn, ws, id).await?;
         match GenerationState::of(&row) {
             GenerationState::Queued => {}
-            GenerationState::Running if row.kind != "image" => {}
-            GenerationState::Running => {
+            GenerationState::Running if super::generate_video::stoppable(self, &row) => {}
+            GenerationState::Running if row.kind == "image" => {
                 return Err(ServiceError::Forbidden(
                     "This image is already being made and the provider cannot stop it; it will \
                      be in the library in a moment, and you can delete it there."
                         .into(),
                 ));
+            }
+            GenerationState::Running => {
+                return Err(ServiceError::Forbidden(format!(
+                    "This video is already being made and {} cannot stop it; it will be in the \
+                     library when it is done, and you can delete it there.",
+                    row.provider
+                )));
             }
             _ => {
                 return Err(ServiceError::Forbidden(
@@ -486,7 +503,11 @@ async fn make(services: &Services, id: i64) -> Result<(), Failure> {
     }
     match row.kind.as_str() {
         "video" => super::generate_video::make_video(services, row).await,
+        "reel" if super::generations::is_character(&row) => {
+            super::generate_character::make_character(services, row).await
+        }
         "reel" => super::generate_reel::make_reel(services, row).await,
+        "character" => super::generate_character::make_character(services, row).await,
         _ => make_image(services, row).await,
     }
 }

@@ -12,9 +12,10 @@
 //! the reel is in the library (or the generation failed).
 
 use super::generate_video::{
-    PROMPT_LIMIT, VideoOptions, VideoShape, follow, keep_output, unreadable,
+    PROMPT_LIMIT, VideoOptions, VideoShape, follow, keep_output, made_video, unreadable,
 };
-use super::generations::{Count, Failure, Made, NewGeneration, keep_made, provider_failure};
+pub use super::generations::ReelOptions;
+use super::generations::{Count, Failure, NewGeneration, keep_made, provider_failure};
 use super::video;
 use crate::ai::{AiState, Videos};
 use crate::workspaces::{Membership, lock_as_editor};
@@ -24,7 +25,6 @@ use domain::media::MediaType;
 use domain::plans::Limit;
 use providers::ai::AiError;
 use providers::ai::speech::{SpeechGenerator, SpeechRequest, Voice};
-use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use store::entities::{media_generation, user};
@@ -49,18 +49,6 @@ pub struct ReelAsk {
     pub scenes: String,
     /// The video model's id.
     pub model: String,
-}
-
-/// What a reel generation's `options` hold.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReelOptions {
-    #[serde(flatten)]
-    pub video: VideoOptions,
-    pub script: String,
-    pub voice: String,
-    pub voice_name: String,
-    /// The voice provider's model.
-    pub voice_model: String,
 }
 
 /// What makes reels: the video and the voice provider (and ffmpeg, which is checked apart).
@@ -97,8 +85,8 @@ impl Services {
     /// The voice provider's ready-made voices (kept for ten minutes). The account's own
     /// voices (cloned from a real person's, designed, professional) are not offered to every
     /// workspace.
-    pub async fn reel_voices(&self, reels: &Reels) -> Result<Vec<Voice>> {
-        let provider = Arc::as_ptr(&reels.speech).cast::<()>() as usize;
+    pub async fn reel_voices(&self, speech: &Arc<dyn SpeechGenerator>) -> Result<Vec<Voice>> {
+        let provider = Arc::as_ptr(speech).cast::<()>() as usize;
         if let Ok(kept) = VOICES.lock()
             && let Some((of, at, voices)) = kept.as_ref()
             && *of == provider
@@ -106,11 +94,11 @@ impl Services {
         {
             return Ok(voices.clone());
         }
-        let voices = reels.speech.voices().await.map_err(|err| {
+        let voices = speech.voices().await.map_err(|err| {
             tracing::warn!(error = %err, "the voices could not be read");
             ServiceError::Unavailable(format!(
                 "{} could not be reached for its voices. Try again in a moment.",
-                reels.speech.provider()
+                speech.provider()
             ))
         })?;
         let voices: Vec<Voice> = voices
@@ -123,6 +111,19 @@ impl Services {
         Ok(voices)
     }
 
+    /// The offered voice `id`, else a refusal about the voice.
+    pub(crate) async fn offered_voice(
+        &self,
+        speech: &Arc<dyn SpeechGenerator>,
+        id: &str,
+    ) -> Result<Voice> {
+        let voices = self.reel_voices(speech).await?;
+        voices
+            .into_iter()
+            .find(|v| v.id == id)
+            .ok_or_else(|| ServiceError::invalid("voice", "Choose one of the voices in the list."))
+    }
+
     /// Records a request for a reel and queues its job; the plan's monthly AI reels are
     /// counted now.
     #[tracing::instrument(skip_all, fields(workspace = ctx.workspace.id))]
@@ -132,7 +133,16 @@ impl Services {
         actor: &user::Model,
         ask: &ReelAsk,
     ) -> Result<media_generation::Model> {
-        let reels = self.reel_generation(ctx).ok_or(ServiceError::NotFound)?;
+        let Some(reels) = self.reel_generation(ctx) else {
+            // Reels are spoken by characters only here.
+            if self.ai.as_ref().is_some_and(|ai| ai.characters.is_some()) {
+                return Err(ServiceError::invalid(
+                    "character",
+                    "Choose the portrait that speaks the script.",
+                ));
+            }
+            return Err(ServiceError::NotFound);
+        };
         if !ctx.role.can_publish() {
             return Err(ServiceError::Forbidden(
                 "Viewers can see the media library but not add to it.".into(),
@@ -152,21 +162,7 @@ impl Services {
             .ok_or_else(|| {
                 ServiceError::invalid("model", "Choose one of the models in the list.")
             })?;
-        let script = ask.script.trim();
-        let most = SCRIPT_LIMIT.min(reels.speech.max_characters());
-        let typed = script.chars().count();
-        if script.is_empty() {
-            return Err(ServiceError::invalid(
-                "script",
-                "Write what the voice-over says (or less than a minute of it).",
-            ));
-        }
-        if typed > most {
-            return Err(ServiceError::invalid(
-                "script",
-                format!("Write at most {most} characters; this script has {typed}."),
-            ));
-        }
+        let script = checked_script(&ask.script, &reels.speech)?;
         let scenes = ask.scenes.trim();
         let typed = scenes.chars().count();
         if scenes.is_empty() {
@@ -182,10 +178,7 @@ impl Services {
                 format!("Write at most {PROMPT_LIMIT} characters; this has {typed}."),
             ));
         }
-        let voices = self.reel_voices(&reels).await?;
-        let voice = voices.iter().find(|v| v.id == ask.voice).ok_or_else(|| {
-            ServiceError::invalid("voice", "Choose one of the voices in the list.")
-        })?;
+        let voice = self.offered_voice(&reels.speech, &ask.voice).await?;
         // The longest scene the model makes: it repeats under a longer voice-over.
         let seconds = model.durations.iter().copied().max().unwrap_or(5);
         let ws = ctx.workspace_id();
@@ -224,12 +217,36 @@ impl Services {
     }
 }
 
+/// The script trimmed, when it is one the voice provider can read in one request.
+pub(crate) fn checked_script<'a>(
+    script: &'a str,
+    speech: &Arc<dyn SpeechGenerator>,
+) -> Result<&'a str> {
+    let script = script.trim();
+    let most = SCRIPT_LIMIT.min(speech.max_characters());
+    let typed = script.chars().count();
+    if script.is_empty() {
+        return Err(ServiceError::invalid(
+            "script",
+            "Write what the voice-over says (or less than a minute of it).",
+        ));
+    }
+    if typed > most {
+        return Err(ServiceError::invalid(
+            "script",
+            format!("Write at most {most} characters; this script has {typed}."),
+        ));
+    }
+    Ok(script)
+}
+
 /// One run of a reel: the voice-over (once), the scenes' task (followed as a video's), then
 /// the two laid together and kept.
 pub(crate) async fn make_reel(
     services: &Services,
     row: media_generation::Model,
 ) -> Result<(), Failure> {
+    let options: ReelOptions = serde_json::from_str(&row.options).map_err(|_| unreadable())?;
     let ai = services.ai.as_ref();
     let (Some(videos), Some(speech)) = (
         ai.and_then(|ai| ai.videos.clone()),
@@ -250,7 +267,6 @@ pub(crate) async fn make_reel(
             Count::GivenBack,
         ));
     };
-    let options: ReelOptions = serde_json::from_str(&row.options).map_err(|_| unreadable())?;
     let prefix = format!(
         "{}ai-{}",
         store::objects::workspace_prefix(row.workspace_id),
@@ -282,26 +298,25 @@ pub(crate) async fn make_reel(
             return Ok(());
         };
         // The scenes are a part: stored, not read for a poster (the reel is).
-        keep_output(services, &videos, &row, &task, outputs, &scenes_key).await?;
+        keep_output(
+            services,
+            videos.tracker(),
+            &row,
+            &task,
+            outputs,
+            &scenes_key,
+        )
+        .await?;
     } else {
         speak_once(services, &speech, &row, &options, &voice_key).await?;
     }
     let reel_key = format!("{prefix}.mp4");
     let size = lay(services, &tools, (&scenes_key, &voice_key), &reel_key).await?;
-    let facts = services.describe_video(&reel_key).await?;
-    let made = Made {
-        key: reel_key,
-        thumb_key: facts.thumb_key,
-        ty: MediaType::Mp4,
-        size,
-        prompt: Some(format!(
-            "Scenes: {}\n\nVoice-over ({}, {}): {}",
-            row.prompt, options.voice_name, options.voice_model, options.script
-        )),
-        width: facts.width.and_then(|w| u32::try_from(w).ok()),
-        height: facts.height.and_then(|h| u32::try_from(h).ok()),
-        duration_ms: facts.duration_ms.and_then(|d| u64::try_from(d).ok()),
-    };
+    let prompt = format!(
+        "Scenes: {}\n\nVoice-over ({}, {}): {}",
+        row.prompt, options.voice_name, options.voice_model, options.script
+    );
+    let made = made_video(services, reel_key, (MediaType::Mp4, size), Some(prompt)).await?;
     keep_made(services, &row, &made).await?;
     // The parts are no longer needed (nor anything else not in the library).
     super::generations::forget_files(services, row.id).await;
@@ -309,7 +324,7 @@ pub(crate) async fn make_reel(
 }
 
 /// Reads the script aloud and stores it, unless an earlier run did.
-async fn speak_once(
+pub(crate) async fn speak_once(
     services: &Services,
     speech: &Arc<dyn SpeechGenerator>,
     row: &media_generation::Model,

@@ -14,10 +14,11 @@
 //! recorded in the library with its provenance in the same transaction as the generation's
 //! end. A task that takes longer than the time limit is stopped at the provider.
 
+pub use super::generations::VideoOptions;
 use super::generations::{
     Count, Failure, Made, NewGeneration, advance, keep_made, provider_failure, start,
 };
-use crate::ai::{AiState, Videos};
+use crate::ai::{AiState, Tracker, Videos};
 use crate::workspaces::{Membership, lock_as_editor};
 use crate::{Result, ServiceError, Services};
 use bytes::{Bytes, BytesMut};
@@ -27,9 +28,8 @@ use domain::{MediaId, WorkspaceId};
 use futures_util::StreamExt;
 use providers::ai::AiError;
 pub use providers::ai::video::VideoShape;
-use providers::ai::video::{Download, InputImage, TaskState, VideoRequest};
+use providers::ai::video::{Download, InputFile, TaskState, VideoRequest};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use store::entities::{media_generation, user};
 use store::objects::PutError;
@@ -57,16 +57,6 @@ pub struct VideoAsk {
     pub seconds: u32,
     /// The library picture it starts from; none for a video from the prompt alone.
     pub source: Option<MediaId>,
-}
-
-/// What a video generation's `options` hold.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VideoOptions {
-    /// `9:16`, `16:9` or `1:1`.
-    pub shape: String,
-    pub seconds: u32,
-    /// The library picture it starts from.
-    pub source: Option<i64>,
 }
 
 impl Services {
@@ -152,21 +142,7 @@ impl Services {
         let txn = store::begin_write(&self.db).await?;
         lock_as_editor(&txn, ctx).await?;
         if let Some(source) = ask.source {
-            let picture = super::media_in(&txn, ws, source.0).await.map_err(|_| {
-                ServiceError::invalid("source", "That picture is not in this library.")
-            })?;
-            if picture.kind != MediaKind::Image.as_str() {
-                return Err(ServiceError::invalid(
-                    "source",
-                    "A video starts from a picture: choose an image, not a video.",
-                ));
-            }
-            if !STARTING_PICTURES.contains(&picture.mime.as_str()) {
-                return Err(ServiceError::invalid(
-                    "source",
-                    "A video starts from a JPEG, PNG or WebP picture; this one is not.",
-                ));
-            }
+            starting_picture(&txn, ws, source, "source").await?;
         }
         let options = VideoOptions {
             shape: ask.shape.as_str().to_owned(),
@@ -202,16 +178,83 @@ impl Services {
     }
 }
 
+/// Library picture `id` as one a video can start from (a JPEG, PNG or WebP image of this
+/// library), else a refusal about `field`.
+pub(crate) async fn starting_picture<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    ws: WorkspaceId,
+    id: MediaId,
+    field: &'static str,
+) -> Result<store::entities::media_item::Model> {
+    let picture = super::media_in(conn, ws, id.0)
+        .await
+        .map_err(|_| ServiceError::invalid(field, "That picture is not in this library."))?;
+    if picture.kind != MediaKind::Image.as_str() {
+        return Err(ServiceError::invalid(
+            field,
+            "A video starts from a picture: choose an image, not a video.",
+        ));
+    }
+    if !STARTING_PICTURES.contains(&picture.mime.as_str()) {
+        return Err(ServiceError::invalid(
+            field,
+            "A video starts from a JPEG, PNG or WebP picture; this one is not.",
+        ));
+    }
+    Ok(picture)
+}
+
+/// A library picture as a file to hand to a provider, under a name of its own (the person's
+/// file name may say more than the picture).
+pub(crate) async fn picture_file(
+    services: &Services,
+    picture: &store::entities::media_item::Model,
+    stem: &str,
+) -> Result<InputFile> {
+    let bytes = services.objects.get(&picture.object_key).await?;
+    let mime = MediaType::from_mime(&picture.mime)
+        .map(MediaType::mime)
+        .unwrap_or("image/jpeg");
+    let extension = MediaType::from_mime(mime).map_or("jpg", MediaType::extension);
+    Ok(InputFile {
+        bytes: bytes.to_vec(),
+        mime,
+        filename: format!("{stem}.{extension}"),
+    })
+}
+
+/// How generation `row`'s task is followed: by the character provider for a video made from a
+/// portrait and a voice-over, else by the video provider.
+pub(crate) fn tracker_of<'a>(
+    services: &'a Services,
+    row: &media_generation::Model,
+) -> Option<Tracker<'a>> {
+    let ai = services.ai.as_ref()?;
+    if super::generations::is_character(row) {
+        ai.characters.as_ref().map(|c| c.tracker())
+    } else {
+        ai.videos.as_ref().map(|v| v.tracker())
+    }
+}
+
+/// Whether generation `row`, while it is being made, can still be cancelled: its provider
+/// stops tasks, or its task has not been sent yet.
+pub(crate) fn stoppable(services: &Services, row: &media_generation::Model) -> bool {
+    row.kind != "image"
+        && (row.sent_at.is_none() || tracker_of(services, row).is_some_and(|t| t.tasks.cancels()))
+}
+
 /// Stops a generation's task at the provider, when it has one (a person cancelled it, or the
 /// job gave up on it).
 pub(crate) async fn stop_task(services: &Services, row: &media_generation::Model) -> Result<()> {
-    let (Some(task), Some(videos)) = (
-        row.provider_task.as_deref(),
-        services.ai.as_ref().and_then(|ai| ai.videos.as_ref()),
-    ) else {
+    let (Some(task), Some(tracker)) = (row.provider_task.as_deref(), tracker_of(services, row))
+    else {
         return Ok(());
     };
-    videos.generator.cancel(task).await.map_err(|err| {
+    if !tracker.tasks.cancels() {
+        return Ok(());
+    }
+    tracker.tasks.cancel(task).await.map_err(|err| {
         tracing::warn!(error = %err, "the video provider could not stop a task");
         ServiceError::Unavailable(format!(
             "{} could not be told to stop this video just now. Try again in a moment.",
@@ -285,18 +328,8 @@ pub(crate) async fn make_video(
         store::objects::workspace_prefix(row.workspace_id),
         row.id
     );
-    let (ty, size) = keep_output(services, &videos, &row, &task, outputs, &key).await?;
-    let facts = services.describe_video(&key).await?;
-    let made = Made {
-        key,
-        thumb_key: facts.thumb_key,
-        ty,
-        size,
-        prompt: None,
-        width: facts.width.and_then(|w| u32::try_from(w).ok()),
-        height: facts.height.and_then(|h| u32::try_from(h).ok()),
-        duration_ms: facts.duration_ms.and_then(|d| u64::try_from(d).ok()),
-    };
+    let kept = keep_output(services, videos.tracker(), &row, &task, outputs, &key).await?;
+    let made = made_video(services, key, kept, None).await?;
     keep_made(services, &row, &made).await
 }
 
@@ -307,17 +340,13 @@ pub(crate) fn unreadable() -> Failure {
     )
 }
 
-/// Starts the generation's task (once), then takes one look at it: not done yet (look again
-/// after the interval, the worker free meanwhile: [`Failure::Later`]), made (the task and its
-/// outputs' addresses), ended without a video (a failure), or the generation ended meanwhile
-/// (none).
+/// Starts the generation's task (once), then takes one look at it ([`look`]).
 pub(crate) async fn follow(
     services: &Services,
     videos: &Videos,
     row: &media_generation::Model,
     options: &VideoOptions,
 ) -> Result<Option<(String, Vec<String>)>, Failure> {
-    let id = row.id;
     let (task, sent_at) = match (row.provider_task.clone(), row.sent_at) {
         (Some(task), Some(sent_at)) => (task, sent_at),
         (Some(task), None) => (task, row.updated_at),
@@ -327,31 +356,44 @@ pub(crate) async fn follow(
             None => return Ok(None),
         },
     };
-    let generator = &videos.generator;
+    look(services, videos.tracker(), row, &task, sent_at).await
+}
+
+/// Takes one look at the task: not done yet (look again after the interval, the worker free
+/// meanwhile: [`Failure::Later`]), made (the task and its outputs' addresses), ended without a
+/// video (a failure), or the generation ended meanwhile (none).
+pub(crate) async fn look(
+    services: &Services,
+    tracker: Tracker<'_>,
+    row: &media_generation::Model,
+    task: &str,
+    sent_at: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<(String, Vec<String>)>, Failure> {
+    let id = row.id;
     let deadline = sent_at
-        + chrono::Duration::from_std(videos.time_limit).unwrap_or(chrono::Duration::hours(1));
+        + chrono::Duration::from_std(tracker.time_limit).unwrap_or(chrono::Duration::hours(1));
     // The time limit is for the task while it is not done: a task already made is kept
     // whenever its output is fetched.
     let late = || crate::now() > deadline;
-    let seen = match generator.task(&task).await {
+    let seen = match tracker.tasks.task(task).await {
         Ok(seen) => seen,
         Err(AiError::RateLimited { .. }) if late() => {
-            return Err(too_late(videos, row, &task).await);
+            return Err(too_late(tracker, row, task).await);
         }
         Err(AiError::RateLimited { retry_after }) => {
-            return Err(Failure::Later(retry_after.max(videos.poll)));
+            return Err(Failure::Later(retry_after.max(tracker.poll)));
         }
         Err(err) => {
             let failure = provider_failure(&row.provider, "video", err);
             if matches!(failure, Failure::Ends(..)) {
-                stop_quietly(videos, &task).await;
+                stop_quietly(tracker, task).await;
             }
             return Err(failure);
         }
     };
     match seen.state {
         TaskState::Waiting | TaskState::Running if late() => {
-            Err(too_late(videos, row, &task).await)
+            Err(too_late(tracker, row, task).await)
         }
         TaskState::Waiting | TaskState::Running => {
             let done = seen.progress.unwrap_or(0.0).clamp(0.0, 1.0);
@@ -359,14 +401,14 @@ pub(crate) async fn follow(
             if !advance(services, id, progress).await? {
                 // Ended meanwhile (a person cancelled it): the task stops too, whether or not
                 // the cancel reached the provider first.
-                stop_quietly(videos, &task).await;
+                stop_quietly(tracker, task).await;
                 return Ok(None);
             }
-            Err(Failure::Later(next_look(videos.poll)))
+            Err(Failure::Later(next_look(tracker.poll)))
         }
         TaskState::Succeeded(outputs) => {
             advance(services, id, 88).await?;
-            Ok(Some((task, outputs)))
+            Ok(Some((task.to_owned(), outputs)))
         }
         TaskState::Failed { reason, code } => {
             tracing::info!(code = ?code, "a video task failed at the provider");
@@ -383,8 +425,11 @@ pub(crate) async fn follow(
 }
 
 /// Stops a task, logging (not failing) when the provider cannot be told.
-async fn stop_quietly(videos: &Videos, task: &str) -> bool {
-    match videos.generator.cancel(task).await {
+async fn stop_quietly(tracker: Tracker<'_>, task: &str) -> bool {
+    if !tracker.tasks.cancels() {
+        return false;
+    }
+    match tracker.tasks.cancel(task).await {
         Ok(()) => true,
         Err(err) => {
             tracing::warn!(error = %err, "a video task could not be stopped");
@@ -394,13 +439,15 @@ async fn stop_quietly(videos: &Videos, task: &str) -> bool {
 }
 
 /// A task past the time limit: stopped, and the generation fails.
-async fn too_late(videos: &Videos, row: &media_generation::Model, task: &str) -> Failure {
-    let stopped = stop_quietly(videos, task).await;
-    let minutes = videos.time_limit.as_secs().div_ceil(60);
+async fn too_late(tracker: Tracker<'_>, row: &media_generation::Model, task: &str) -> Failure {
+    let stopped = stop_quietly(tracker, task).await;
+    let minutes = tracker.time_limit.as_secs().div_ceil(60);
     let what = if stopped {
         "so it was stopped"
-    } else {
+    } else if tracker.tasks.cancels() {
         "and it could not be stopped there just now"
+    } else {
+        "so it was given up"
     };
     Failure::Ends(
         format!(
@@ -458,21 +505,7 @@ pub(crate) async fn send(
                     Count::GivenBack,
                 ));
             };
-            let bytes = services
-                .objects
-                .get(&picture.object_key)
-                .await
-                .map_err(ServiceError::from)?;
-            let mime = MediaType::from_mime(&picture.mime)
-                .map(MediaType::mime)
-                .unwrap_or("image/jpeg");
-            // A name of its own: the person's file name may say more than the picture.
-            let extension = MediaType::from_mime(mime).map_or("jpg", MediaType::extension);
-            let input = InputImage {
-                bytes: bytes.to_vec(),
-                mime,
-                filename: format!("picture.{extension}"),
-            };
+            let input = picture_file(services, &picture, "picture").await?;
             let reference = generator
                 .upload(&input)
                 .await
@@ -494,22 +527,9 @@ pub(crate) async fn send(
         .map_err(|e| provider_failure(&row.provider, "video", e))?;
     // The task's id is written before anything else is done with it: a worker that takes the
     // job over goes on with this task.
-    use sea_orm::sea_query::Expr;
     let now = crate::now();
-    let saved = media_generation::Entity::update_many()
-        .col_expr(
-            media_generation::Column::ProviderTask,
-            Expr::value(task.clone()),
-        )
-        .col_expr(media_generation::Column::SentAt, Expr::value(now))
-        .col_expr(media_generation::Column::Progress, Expr::value(15))
-        .col_expr(media_generation::Column::UpdatedAt, Expr::value(now))
-        .filter(media_generation::Column::Id.eq(row.id))
-        .filter(media_generation::Column::State.is_in(["queued", "running"]))
-        .exec(&services.db)
-        .await;
-    match saved {
-        Ok(res) if res.rows_affected > 0 => Ok(Some((task, now))),
+    match record_sent(services, row.id, &task, now).await {
+        Ok(true) => Ok(Some((task, now))),
         other => {
             // Cancelled meanwhile, or the id could not be written: the task is stopped so that
             // nothing runs (and costs) without a record of it.
@@ -517,11 +537,56 @@ pub(crate) async fn send(
                 tracing::warn!(error = %err, "an unrecorded video task could not be stopped");
             }
             match other {
-                Err(err) => Err(ServiceError::from(err).into()),
+                Err(err) => Err(err.into()),
                 Ok(_) => Ok(None),
             }
         }
     }
+}
+
+/// Records that generation `id`'s task `task` was sent at `now`; false when the generation
+/// has ended meanwhile.
+pub(crate) async fn record_sent(
+    services: &Services,
+    id: i64,
+    task: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<bool> {
+    use sea_orm::sea_query::Expr;
+    let saved = media_generation::Entity::update_many()
+        .col_expr(
+            media_generation::Column::ProviderTask,
+            Expr::value(task.to_owned()),
+        )
+        .col_expr(media_generation::Column::SentAt, Expr::value(now))
+        .col_expr(media_generation::Column::Progress, Expr::value(15))
+        .col_expr(media_generation::Column::UpdatedAt, Expr::value(now))
+        .filter(media_generation::Column::Id.eq(id))
+        .filter(media_generation::Column::State.is_in(["queued", "running"]))
+        .exec(&services.db)
+        .await?;
+    Ok(saved.rows_affected > 0)
+}
+
+/// A stored video as a made file: its facts read with ffmpeg (none without it), and the
+/// provenance's prompt when it is not the generation's own.
+pub(crate) async fn made_video(
+    services: &Services,
+    key: String,
+    (ty, size): (MediaType, u64),
+    prompt: Option<String>,
+) -> Result<Made, Failure> {
+    let facts = services.describe_video(&key).await?;
+    Ok(Made {
+        key,
+        thumb_key: facts.thumb_key,
+        ty,
+        size,
+        prompt,
+        width: facts.width.and_then(|w| u32::try_from(w).ok()),
+        height: facts.height.and_then(|h| u32::try_from(h).ok()),
+        duration_ms: facts.duration_ms.and_then(|d| u64::try_from(d).ok()),
+    })
 }
 
 /// Downloads the output into storage at `key`, the generation's own (a second run replaces
@@ -529,13 +594,13 @@ pub(crate) async fn send(
 /// type and size.
 pub(crate) async fn keep_output(
     services: &Services,
-    videos: &Videos,
+    tracker: Tracker<'_>,
     row: &media_generation::Model,
     task: &str,
     mut outputs: Vec<String>,
     key: &str,
 ) -> Result<(MediaType, u64), Failure> {
-    let generator = &videos.generator;
+    let generator = tracker.tasks;
     let limit = services.media_limits.video_bytes.min(LARGEST_OUTPUT);
     let mut fresh_asked = false;
     let download = loop {

@@ -73,6 +73,40 @@ impl GenerationState {
     }
 }
 
+/// What a video generation's `options` hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VideoOptions {
+    /// `9:16`, `16:9` or `1:1`.
+    pub shape: String,
+    pub seconds: u32,
+    /// The library picture it starts from (for a character, the portrait that speaks).
+    pub source: Option<i64>,
+}
+
+/// What the `options` of a generation with a voice-over hold: a reel's, or a character
+/// video's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReelOptions {
+    #[serde(flatten)]
+    pub video: VideoOptions,
+    pub script: String,
+    pub voice: String,
+    pub voice_name: String,
+    /// The voice provider's model.
+    pub voice_model: String,
+}
+
+/// Whether generation `row` is made by the character provider: a character video, or a reel
+/// spoken by a character (its options name the portrait).
+pub(crate) fn is_character(row: &media_generation::Model) -> bool {
+    match row.kind.as_str() {
+        "character" => true,
+        "reel" => serde_json::from_str::<ReelOptions>(&row.options)
+            .is_ok_and(|o| o.video.source.is_some()),
+        _ => false,
+    }
+}
+
 /// The job that makes one generation.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Generation {
@@ -412,7 +446,7 @@ pub(crate) async fn forget_files(services: &Services, id: i64) {
 /// The monthly limit a generation of `kind` counts against.
 pub(crate) fn counted_as(kind: &str) -> Limit {
     match kind {
-        "video" => Limit::AiVideos,
+        "video" | "character" => Limit::AiVideos,
         "reel" => Limit::AiReels,
         _ => Limit::AiImages,
     }

@@ -3,6 +3,7 @@
 //! used, and signed, expiring URLs for platforms that fetch media by address.
 
 pub mod generate;
+pub mod generate_character;
 pub mod generate_reel;
 pub mod generate_video;
 pub mod generations;

@@ -30,6 +30,14 @@
 //! model = "eleven_multilingual_v2"
 //! output_format = "mp3_44100_128"
 //! concurrency = 2                           # requests at once from this instance
+//!
+//! [ai.hedra]                                # character videos (with [ai.elevenlabs])
+//! api_key = "sk_hedra_…"
+//! base_url = "https://api.hedra.com/web-app/public"
+//! model = "character-3"                     # the model's slug
+//! resolution = "720p"                       # or "540p"
+//! poll_milliseconds = 5000                  # between two looks at a generation
+//! time_limit_minutes = 30                   # a generation still running then is given up
 //! ```
 //!
 //! With `serve --sandbox` and no `[ai]` section, AI is the built-in simulator's
@@ -38,6 +46,7 @@
 use super::lenient::lenient_u64;
 use super::{ConfigError, Settings, err};
 use providers::ai::elevenlabs::{ELEVENLABS_API, ElevenLabs, ElevenLabsConfig};
+use providers::ai::hedra::{HEDRA_API, Hedra, HedraConfig};
 use providers::ai::images::ImageGenerator;
 use providers::ai::openai::{OPENAI_API, OpenAi, OpenAiConfig};
 use providers::ai::openai_images::{OpenAiImages, OpenAiImagesConfig};
@@ -45,7 +54,10 @@ use providers::ai::runway::{RUNWAY_API, RUNWAY_VERSION, Runway, RunwayConfig};
 use providers::ai::speech::SpeechGenerator;
 use secrecy::SecretString;
 use serde::Deserialize;
-use services::ai::{Assistant, Disclosure, SpeechDisclosure, VideoDisclosure, Videos};
+use services::ai::{
+    Assistant, CharacterDisclosure, Characters, Disclosure, SpeechDisclosure, VideoDisclosure,
+    Videos,
+};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -72,6 +84,97 @@ pub struct AiSettings {
     pub runway: Option<RunwaySettings>,
     /// Reels' voice-overs read by ElevenLabs; absent, the instance makes no reels.
     pub elevenlabs: Option<ElevenLabsSettings>,
+    /// Character videos made by Hedra (with ElevenLabs' voice-overs); absent, the instance
+    /// makes none.
+    pub hedra: Option<HedraSettings>,
+}
+
+/// `[ai.hedra]`: Hedra's character videos.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HedraSettings {
+    pub api_key: Option<SecretString>,
+    pub base_url: String,
+    pub model: String,
+    pub resolution: String,
+    #[serde(deserialize_with = "lenient_u64")]
+    pub poll_milliseconds: u64,
+    #[serde(deserialize_with = "lenient_u64")]
+    pub time_limit_minutes: u64,
+}
+
+impl Default for HedraSettings {
+    fn default() -> Self {
+        HedraSettings {
+            api_key: None,
+            base_url: HEDRA_API.to_owned(),
+            model: "character-3".to_owned(),
+            resolution: "720p".to_owned(),
+            poll_milliseconds: 5000,
+            time_limit_minutes: 30,
+        }
+    }
+}
+
+impl HedraSettings {
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.api_key.is_none() {
+            return Err(err(
+                "ai.hedra.api_key is missing: Hedra needs an API key (or remove [ai.hedra] to \
+                 make no character videos)",
+            ));
+        }
+        let url = self.base_url.trim();
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(err(format!(
+                "ai.hedra.base_url is {url:?}; write the API's address with https://, such as \
+                 \"{HEDRA_API}\""
+            )));
+        }
+        if self.model.trim().is_empty() {
+            return Err(err(
+                "ai.hedra.model is empty; write the model's slug, such as \"character-3\"",
+            ));
+        }
+        if !providers::ai::hedra::RESOLUTIONS.contains(&self.resolution.trim()) {
+            return Err(err("ai.hedra.resolution must be \"540p\" or \"720p\""));
+        }
+        if self.poll_milliseconds > 600_000 {
+            return Err(err("ai.hedra.poll_milliseconds must be at most 600000"));
+        }
+        if !(1..=240).contains(&self.time_limit_minutes) {
+            return Err(err("ai.hedra.time_limit_minutes must be between 1 and 240"));
+        }
+        Ok(())
+    }
+
+    /// The adapter and how its generations are followed.
+    fn characters(&self) -> Result<Characters, ConfigError> {
+        self.check()?;
+        let hedra = Hedra::new(HedraConfig {
+            base_url: self.base_url.trim().to_owned(),
+            api_key: self.api_key.clone().unwrap_or_else(|| String::new().into()),
+            model: self.model.trim().to_owned(),
+            resolution: self.resolution.trim().to_owned(),
+            timeout: Duration::from_secs(120),
+        })
+        .map_err(|why| err(format!("ai.hedra: {why}")))?;
+        Ok(Characters {
+            generator: Arc::new(hedra),
+            poll: Duration::from_millis(self.poll_milliseconds),
+            time_limit: Duration::from_secs(self.time_limit_minutes * 60),
+        })
+    }
+
+    /// The sandbox's Hedra: the simulator's.
+    pub fn simulated(api: &str) -> HedraSettings {
+        HedraSettings {
+            api_key: Some("sk_hedra_sandbox".to_owned().into()),
+            base_url: format!("{}/hedra", api.trim_end_matches('/')),
+            poll_milliseconds: 3000,
+            ..HedraSettings::default()
+        }
+    }
 }
 
 /// `[ai.elevenlabs]`: ElevenLabs' text to speech.
@@ -300,6 +403,7 @@ impl Default for AiSettings {
             image_timeout_seconds: 180,
             runway: None,
             elevenlabs: None,
+            hedra: None,
         }
     }
 }
@@ -357,6 +461,15 @@ impl AiSettings {
         if let Some(elevenlabs) = &self.elevenlabs {
             elevenlabs.check()?;
         }
+        if let Some(hedra) = &self.hedra {
+            hedra.check()?;
+            if self.elevenlabs.is_none() {
+                return Err(err(
+                    "[ai.hedra] needs [ai.elevenlabs]: the voice-over a character speaks is \
+                     read by ElevenLabs (or remove [ai.hedra] to make no character videos)",
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -393,6 +506,7 @@ impl AiSettings {
             image_model: self.image_model(),
             video: None,
             speech: None,
+            character: None,
         }
     }
 
@@ -420,6 +534,18 @@ impl AiSettings {
                 model: speech.model().to_owned(),
             });
         }
+        let characters = self
+            .hedra
+            .as_ref()
+            .map(HedraSettings::characters)
+            .transpose()?;
+        if let (Some(settings), Some(characters)) = (&self.hedra, &characters) {
+            disclosure.character = Some(CharacterDisclosure {
+                provider: characters.generator.provider().to_owned(),
+                address: origin(settings.base_url.trim()),
+                model: characters.generator.model().to_owned(),
+            });
+        }
         let (provider, moderation) = (disclosure.provider.clone(), disclosure.moderation.clone());
         let adapter = Arc::new(OpenAi::new(OpenAiConfig {
             base_url: self.base_url.trim().to_owned(),
@@ -443,6 +569,7 @@ impl AiSettings {
             images,
             videos,
             speech,
+            characters,
             generator: adapter.clone(),
             moderator: moderation
                 .is_some()
@@ -462,6 +589,7 @@ impl AiSettings {
             image_model: Some(OPENAI_IMAGE_MODEL.to_owned()),
             runway: Some(RunwaySettings::simulated(api)),
             elevenlabs: Some(ElevenLabsSettings::simulated(api)),
+            hedra: Some(HedraSettings::simulated(api)),
             ..AiSettings::default()
         }
     }

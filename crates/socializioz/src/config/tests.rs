@@ -157,3 +157,37 @@ fn the_secret_key_is_generated_once_and_kept_private() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn character_videos_need_a_voice_provider_and_a_resolution_hedra_makes() {
+    let hedra_alone = [
+        ("SOCIALIZIOZ__AI__API_KEY", "sk-x"),
+        ("SOCIALIZIOZ__AI__HEDRA__API_KEY", "sk_hedra_x"),
+    ];
+    let e = load(Some(Path::new("/dev/null")), env(&hedra_alone))
+        .unwrap_err()
+        .0;
+    assert!(e.contains("[ai.hedra] needs [ai.elevenlabs]"), "{e}");
+    let wrong_resolution = [
+        ("SOCIALIZIOZ__AI__API_KEY", "sk-x"),
+        ("SOCIALIZIOZ__AI__ELEVENLABS__API_KEY", "sk_x"),
+        ("SOCIALIZIOZ__AI__HEDRA__API_KEY", "sk_hedra_x"),
+        ("SOCIALIZIOZ__AI__HEDRA__RESOLUTION", "1080p"),
+    ];
+    let e = load(Some(Path::new("/dev/null")), env(&wrong_resolution))
+        .unwrap_err()
+        .0;
+    assert!(e.contains("ai.hedra.resolution must be"), "{e}");
+    let both = [
+        ("SOCIALIZIOZ__AI__API_KEY", "sk-x"),
+        ("SOCIALIZIOZ__AI__ELEVENLABS__API_KEY", "sk_x"),
+        ("SOCIALIZIOZ__AI__HEDRA__API_KEY", "sk_hedra_x"),
+    ];
+    let settings = load(Some(Path::new("/dev/null")), env(&both)).unwrap();
+    let ai = settings.ai().unwrap().unwrap();
+    let character = ai.disclosure.character.unwrap();
+    assert_eq!(character.provider, "Hedra");
+    assert_eq!(character.address, "https://api.hedra.com");
+    assert_eq!(character.model, "character-3");
+    assert!(ai.characters.is_some());
+}

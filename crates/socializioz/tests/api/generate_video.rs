@@ -40,7 +40,7 @@ async fn director(backend: Backend, billing: bool) -> Option<Studio> {
     director_with(backend, billing, |_| {}).await
 }
 
-async fn director_with(
+pub(crate) async fn director_with(
     backend: Backend,
     billing: bool,
     adjust: impl FnOnce(&mut socializioz::config::Settings),
@@ -108,14 +108,14 @@ const WAVES: &[(&str, &str)] = &[
     ("seconds", "5"),
 ];
 
-async fn state_of(app: &TestApp, generation: i64) -> String {
+pub(crate) async fn state_of(app: &TestApp, generation: i64) -> String {
     app.text(&format!(
         "SELECT state FROM media_generations WHERE id = {generation}"
     ))
     .await
 }
 
-async fn videos_counted(app: &TestApp, ws: i64) -> i64 {
+pub(crate) async fn videos_counted(app: &TestApp, ws: i64) -> i64 {
     app.count(&format!(
         "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM plan_usage WHERE workspace_id = {ws} \
          AND counter = 'ai_videos_per_month'"
@@ -612,8 +612,8 @@ async fn the_plan_counts_ai_videos(backend: Backend) {
     assert_eq!(videos_counted(&s.app, ws).await, 2);
 }
 
-const RACHEL: &str = "21m00Tcm4TlvDq8ikWAM";
-const SCRIPT: &str = "Fresh bread every morning, baked by hand since 1952. Come early!";
+pub(crate) const RACHEL: &str = "21m00Tcm4TlvDq8ikWAM";
+pub(crate) const SCRIPT: &str = "Fresh bread every morning, baked by hand since 1952. Come early!";
 
 fn reel_fields<'a>(
     script: &'a str,
@@ -663,7 +663,7 @@ async fn ask_reel(client: &Client, ws: i64, scenes: &str) -> i64 {
         .unwrap()
 }
 
-async fn reels_counted(app: &TestApp, ws: i64) -> i64 {
+pub(crate) async fn reels_counted(app: &TestApp, ws: i64) -> i64 {
     app.count(&format!(
         "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM plan_usage WHERE workspace_id = {ws} \
          AND counter = 'ai_reels_per_month'"

@@ -22,6 +22,7 @@ mod export;
 mod first_comment;
 mod fixtures;
 mod generate;
+mod generate_character;
 mod generate_video;
 mod hardening;
 mod helpers;

@@ -1,5 +1,7 @@
 //! The media library's Generate tab: a prompt, a style and a shape make an image request; a
-//! prompt or a library picture, a model, a shape and a length make a video request. A
+//! prompt or a library picture, a model, a shape and a length make a video request; a script
+//! and a voice make a reel (over generated scenes, or spoken by a library portrait), and a
+//! portrait, a script and a voice a character video. A
 //! generation's page shows how far it has got (and refreshes itself, so no script is needed)
 //! and, at the end, the file in the library or why there is none. Each form exists only when
 //! the instance has the provider for it; the page says so when AI is off in the workspace.
@@ -9,7 +11,7 @@ use crate::error::{AppError, AppResult};
 use crate::extract::{PathIds, WorkspaceMember};
 use crate::forms::FieldErrors;
 use crate::page::Layout;
-use crate::routes::{fmt_time, render};
+use crate::routes::{fmt_time, render, rerender};
 use askama::Template;
 use axum::Form;
 use axum::Router;
@@ -21,10 +23,12 @@ use domain::WorkspaceId;
 use domain::media::MediaKind;
 use services::ai::AiState;
 use services::media::generate::{Aspect, ImageAsk, ImageOptions, PROMPT_LIMIT, Style};
-use services::media::generate_reel::{ReelAsk, SCRIPT_LIMIT};
+use services::media::generate_character::CharacterAsk;
+use services::media::generate_reel::{ReelAsk, ReelOptions, SCRIPT_LIMIT};
 use services::media::generate_video::{self, VideoAsk, VideoOptions, VideoShape};
 use services::media::generations::GenerationState;
 use std::collections::HashSet;
+use std::future::Future;
 use store::entities::media_generation;
 
 pub fn router() -> Router<AppState> {
@@ -38,15 +42,85 @@ pub fn router() -> Router<AppState> {
             "/w/{wid}/media/generate/reel",
             get(reel_page).post(generate_reel),
         )
+        .route(
+            "/w/{wid}/media/generate/character",
+            get(character_page).post(generate_character),
+        )
         .route("/w/{wid}/media/generations/{gid}", get(show))
         .route("/w/{wid}/media/generations/{gid}/cancel", post(cancel))
+}
+
+/// The Generate tabs the instance has, and the one shown.
+pub struct Tabs {
+    pub ws: i64,
+    pub images: bool,
+    pub videos: bool,
+    pub reels: bool,
+    pub characters: bool,
+    /// `image`, `video`, `reel` or `character`.
+    pub current: &'static str,
+}
+
+impl Tabs {
+    fn of(ai: &services::ai::Assistant, ws: WorkspaceId, current: &'static str) -> Tabs {
+        let speech = ai.speech.is_some();
+        Tabs {
+            ws: ws.0,
+            images: ai.images.is_some(),
+            videos: ai.videos.is_some(),
+            reels: speech && (ai.videos.is_some() || ai.characters.is_some()),
+            characters: speech && ai.characters.is_some(),
+            current,
+        }
+    }
+
+    /// More than one tab: they are shown.
+    pub fn several(&self) -> bool {
+        [self.images, self.videos, self.reels, self.characters]
+            .iter()
+            .filter(|t| **t)
+            .count()
+            > 1
+    }
+}
+
+/// The page a request came from with the refusal on it, or the new generation's page.
+async fn requested<P, F>(
+    asked: services::Result<media_generation::Model>,
+    ws: WorkspaceId,
+    field: &str,
+    page: impl FnOnce(FieldErrors) -> F,
+) -> AppResult
+where
+    P: Template,
+    F: Future<Output = AppResult<P>>,
+{
+    match asked {
+        Ok(row) => {
+            Ok(Redirect::to(&format!("/w/{ws}/media/generations/{}", row.id)).into_response())
+        }
+        Err(err) => {
+            let mut errors = FieldErrors::new();
+            let status = errors.refuse(err, field)?;
+            refused(page(errors).await?, status)
+        }
+    }
+}
+
+/// A page rendered with the status that says why its request was refused.
+fn refused(page: impl Template, status: axum::http::StatusCode) -> AppResult {
+    let mut res = render(page)?;
+    *res.status_mut() = status;
+    Ok(res)
 }
 
 /// One generation as listed and shown.
 pub struct GenerationRow {
     pub id: i64,
-    /// `image` or `video`.
+    /// `image`, `video`, `reel` or `character`.
     pub kind: String,
+    /// What it makes, in words (`character video`).
+    pub noun: &'static str,
     pub prompt: String,
     pub style: &'static str,
     pub aspect: &'static str,
@@ -64,11 +138,38 @@ pub struct GenerationRow {
     pub when: String,
 }
 
-fn row_of(g: &media_generation::Model, tz: &str, thumbs: &HashSet<i64>) -> GenerationRow {
+fn row_of(
+    state: &AppState,
+    g: &media_generation::Model,
+    tz: &str,
+    thumbs: &HashSet<i64>,
+) -> GenerationRow {
+    let cancellable = state.services.generation_cancellable(g);
     let state = GenerationState::of(g);
     let video = g.kind != "image";
+    let spoken: Option<ReelOptions> = matches!(g.kind.as_str(), "reel" | "character")
+        .then(|| serde_json::from_str(&g.options).ok())
+        .flatten();
+    let shape = |options: &VideoOptions| {
+        VideoShape::parse(&options.shape)
+            .map(VideoShape::as_str)
+            .unwrap_or_default()
+    };
     let (style, aspect) = if g.kind == "reel" {
-        ("Reel with a voice-over", "9:16")
+        let with = spoken.as_ref().is_some_and(|o| o.video.source.is_some());
+        (
+            if with {
+                "Reel spoken by a character"
+            } else {
+                "Reel with a voice-over"
+            },
+            "9:16",
+        )
+    } else if g.kind == "character" {
+        (
+            "Character video",
+            spoken.as_ref().map(|o| shape(&o.video)).unwrap_or_default(),
+        )
     } else if video {
         let options: Option<VideoOptions> = serde_json::from_str(&g.options).ok();
         let shape = options
@@ -91,6 +192,12 @@ fn row_of(g: &media_generation::Model, tz: &str, thumbs: &HashSet<i64>) -> Gener
     GenerationRow {
         id: g.id,
         kind: g.kind.clone(),
+        noun: match g.kind.as_str() {
+            "image" => "image",
+            "reel" => "reel",
+            "character" => "character video",
+            _ => "video",
+        },
         prompt: g.prompt.clone(),
         style,
         aspect,
@@ -100,8 +207,7 @@ fn row_of(g: &media_generation::Model, tz: &str, thumbs: &HashSet<i64>) -> Gener
         state_label: state.label(),
         progress: g.progress,
         open: state.is_open(),
-        cancellable: state == GenerationState::Queued
-            || (video && state == GenerationState::Running),
+        cancellable,
         outcome: g.outcome.clone(),
         media_id: g
             .media_id
@@ -116,7 +222,7 @@ async fn recent(state: &AppState, ws: WorkspaceId, tz: &str) -> AppResult<Vec<Ge
     let rows = state.services.generations_of(ws).await?;
     let made: Vec<i64> = rows.iter().filter_map(|g| g.media_id).collect();
     let thumbs = state.services.with_thumbnails(ws, &made).await?;
-    Ok(rows.iter().map(|g| row_of(g, tz, &thumbs)).collect())
+    Ok(rows.iter().map(|g| row_of(state, g, tz, &thumbs)).collect())
 }
 
 pub struct Choice {
@@ -130,9 +236,7 @@ pub struct Choice {
 struct GeneratePage {
     layout: Layout,
     errors: FieldErrors,
-    /// The instance makes videos too (a tab to them).
-    videos: bool,
-    reels: bool,
+    tabs: Tabs,
     ws: i64,
     on: bool,
     can_turn_on: bool,
@@ -162,8 +266,6 @@ async fn build(
     let Some(ai) = state.services.ai.as_ref().filter(|ai| ai.images.is_some()) else {
         return Err(AppError::NotFound);
     };
-    let videos = ai.videos.is_some();
-    let reels = ai.videos.is_some() && ai.speech.is_some();
     let ws = m.membership.workspace_id();
     let tz = m.auth.user.timezone.as_str();
     let style = Style::parse(&form.style).unwrap_or(Style::Realistic);
@@ -171,8 +273,7 @@ async fn build(
     Ok(GeneratePage {
         layout: Layout::for_member(state, m, "Generate an image"),
         errors,
-        videos,
-        reels,
+        tabs: Tabs::of(ai, ws, "image"),
         ws: ws.0,
         on: state.services.ai_state(&m.membership) == AiState::On,
         can_turn_on: m.membership.role.can_manage_members(),
@@ -214,34 +315,25 @@ async fn generate(
     PathIds(ws): PathIds<WorkspaceId>,
     Form(form): Form<GenerateForm>,
 ) -> AppResult {
-    let mut errors = FieldErrors::new();
     let (Some(style), Some(aspect)) = (Style::parse(&form.style), Aspect::parse(&form.aspect))
     else {
+        let mut errors = FieldErrors::new();
         errors.add("style", "Choose a style and a shape from the lists.");
-        let mut res = render(build(&state, &m, &form, errors).await?)?;
-        *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-        return Ok(res);
+        return rerender(build(&state, &m, &form, errors).await?);
     };
     let ask = ImageAsk {
         prompt: form.prompt.clone(),
         style,
         aspect,
     };
-    match state
+    let asked = state
         .services
         .request_image(&m.membership, &m.auth.user, &ask)
-        .await
-    {
-        Ok(row) => {
-            Ok(Redirect::to(&format!("/w/{ws}/media/generations/{}", row.id)).into_response())
-        }
-        Err(err) => {
-            let status = errors.refuse(err, "prompt")?;
-            let mut res = render(build(&state, &m, &form, errors).await?)?;
-            *res.status_mut() = status;
-            Ok(res)
-        }
-    }
+        .await;
+    requested(asked, ws, "prompt", |errors| {
+        build(&state, &m, &form, errors)
+    })
+    .await
 }
 
 #[derive(Template)]
@@ -271,6 +363,7 @@ async fn shown(
     let title = match row.kind.as_str() {
         "video" => "Video generation",
         "reel" => "Reel generation",
+        "character" => "Character video generation",
         _ => "Image generation",
     };
     Ok(GenerationPage {
@@ -278,7 +371,7 @@ async fn shown(
         layout: Layout::for_member(state, m, title),
         errors,
         ws: ws.0,
-        g: row_of(&row, &m.auth.user.timezone, &thumbs),
+        g: row_of(state, &row, &m.auth.user.timezone, &thumbs),
         can_edit: m.membership.role.can_publish(),
     })
 }
@@ -340,9 +433,7 @@ struct VideoPage {
     on: bool,
     can_turn_on: bool,
     can_edit: bool,
-    /// The instance makes images too (a tab to them).
-    images: bool,
-    reels: bool,
+    tabs: Tabs,
     provider: String,
     prompt: String,
     max: usize,
@@ -393,12 +484,7 @@ async fn build_video(
         .collect();
     lengths.sort_unstable();
     lengths.dedup();
-    let source: Option<i64> = form.source.parse().ok();
-    let filter = services::media::MediaFilter {
-        kind: Some(MediaKind::Image),
-        ..Default::default()
-    };
-    let pictures = state.services.media_of(ws, &filter).await?;
+    let sources = portraits(state, ws, form.source.parse().ok()).await?;
     Ok(VideoPage {
         layout: Layout::for_member(state, m, "Generate a video"),
         errors,
@@ -406,8 +492,7 @@ async fn build_video(
         on: state.services.ai_state(&m.membership) == AiState::On,
         can_turn_on: m.membership.role.can_manage_members(),
         can_edit: m.membership.role.can_publish(),
-        images: ai.images.is_some(),
-        reels: ai.speech.is_some(),
+        tabs: Tabs::of(ai, ws, "video"),
         provider: generator.provider().to_owned(),
         prompt: form.prompt.clone(),
         max: generate_video::PROMPT_LIMIT,
@@ -434,14 +519,7 @@ async fn build_video(
                 }
             })
             .collect(),
-        sources: pictures
-            .iter()
-            .map(|p| SourceChoice {
-                id: p.id,
-                name: p.filename.clone(),
-                chosen: Some(p.id) == source,
-            })
-            .collect(),
+        sources,
         shapes: VideoShape::ALL
             .into_iter()
             .map(|s| Choice {
@@ -479,7 +557,6 @@ async fn generate_video(
     PathIds(ws): PathIds<WorkspaceId>,
     Form(form): Form<VideoForm>,
 ) -> AppResult {
-    let mut errors = FieldErrors::new();
     let shape = VideoShape::parse(&form.shape);
     let seconds = form.seconds.trim().parse::<u32>().ok();
     let source = match form.source.trim() {
@@ -487,13 +564,12 @@ async fn generate_video(
         raw => raw.parse::<i64>().ok().map(|id| Some(MediaId(id))),
     };
     let (Some(shape), Some(seconds), Some(source)) = (shape, seconds, source) else {
+        let mut errors = FieldErrors::new();
         errors.add(
             "shape",
             "Choose a shape, a length and a picture (or none) from the lists.",
         );
-        let mut res = render(build_video(&state, &m, &form, errors).await?)?;
-        *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-        return Ok(res);
+        return rerender(build_video(&state, &m, &form, errors).await?);
     };
     let ask = VideoAsk {
         prompt: form.prompt.clone(),
@@ -502,21 +578,14 @@ async fn generate_video(
         seconds,
         source,
     };
-    match state
+    let asked = state
         .services
         .request_video(&m.membership, &m.auth.user, &ask)
-        .await
-    {
-        Ok(row) => {
-            Ok(Redirect::to(&format!("/w/{ws}/media/generations/{}", row.id)).into_response())
-        }
-        Err(err) => {
-            let status = errors.refuse(err, "prompt")?;
-            let mut res = render(build_video(&state, &m, &form, errors).await?)?;
-            *res.status_mut() = status;
-            Ok(res)
-        }
-    }
+        .await;
+    requested(asked, ws, "prompt", |errors| {
+        build_video(&state, &m, &form, errors)
+    })
+    .await
 }
 
 #[derive(Template)]
@@ -525,13 +594,17 @@ struct ReelPage {
     layout: Layout,
     errors: FieldErrors,
     ws: i64,
+    tabs: Tabs,
     on: bool,
     can_turn_on: bool,
     can_edit: bool,
-    images: bool,
-    /// Why no reel can be made here now (no ffmpeg), when so.
+    /// Why no reel can be made here now (no ffmpeg for scenes, and no character provider),
+    /// when so.
     unavailable: Option<String>,
-    video_provider: String,
+    /// Who makes the scenes, when reels can be made over generated scenes.
+    video_provider: Option<String>,
+    /// Who makes characters speak, when reels can be spoken by one.
+    character_provider: Option<String>,
     voice_provider: String,
     script: String,
     scenes: String,
@@ -539,6 +612,7 @@ struct ReelPage {
     scenes_max: usize,
     models: Vec<ModelChoice>,
     voices: Vec<VoiceChoice>,
+    portraits: Vec<SourceChoice>,
     recent: Vec<GenerationRow>,
 }
 
@@ -556,6 +630,63 @@ pub struct ReelForm {
     voice: String,
     scenes: String,
     model: String,
+    /// A library portrait's id, or empty (generated scenes).
+    character: String,
+}
+
+/// The voices offered to a member who may generate (read from the provider, and kept a
+/// while, only for a form to show); a provider that cannot be reached is said on `errors`.
+async fn offered_voices(
+    state: &AppState,
+    m: &WorkspaceMember,
+    chosen: &str,
+    errors: &mut FieldErrors,
+) -> Vec<VoiceChoice> {
+    let speech = state.services.ai.as_ref().and_then(|ai| ai.speech.as_ref());
+    let Some(speech) = speech.filter(|_| {
+        state.services.ai_state(&m.membership) == AiState::On && m.membership.role.can_publish()
+    }) else {
+        return Vec::new();
+    };
+    let voices = match state.services.reel_voices(speech).await {
+        Ok(voices) => voices,
+        Err(err) => {
+            errors.add("voice", err.to_string());
+            Vec::new()
+        }
+    };
+    voices
+        .iter()
+        .enumerate()
+        .map(|(i, v)| VoiceChoice {
+            id: v.id.clone(),
+            label: format!("{}{}", v.name, describe_voice(&v.labels)),
+            chosen: v.id == chosen || (i == 0 && chosen.is_empty()),
+        })
+        .collect()
+}
+
+/// The library's pictures a video can start from or a character be made of (JPEG, PNG and
+/// WebP), `chosen` marked.
+async fn portraits(
+    state: &AppState,
+    ws: WorkspaceId,
+    chosen: Option<i64>,
+) -> AppResult<Vec<SourceChoice>> {
+    let filter = services::media::MediaFilter {
+        kind: Some(MediaKind::Image),
+        ..Default::default()
+    };
+    let pictures = state.services.media_of(ws, &filter).await?;
+    Ok(pictures
+        .iter()
+        .filter(|p| ["image/jpeg", "image/png", "image/webp"].contains(&p.mime.as_str()))
+        .map(|p| SourceChoice {
+            id: p.id,
+            name: p.filename.clone(),
+            chosen: Some(p.id) == chosen,
+        })
+        .collect())
 }
 
 async fn build_reel(
@@ -567,55 +698,61 @@ async fn build_reel(
     let Some(ai) = state.services.ai.as_ref() else {
         return Err(AppError::NotFound);
     };
-    let (Some(videos), Some(speech)) = (ai.videos.as_ref(), ai.speech.as_ref()) else {
+    let Some(speech) = ai.speech.as_ref() else {
         return Err(AppError::NotFound);
     };
+    if ai.videos.is_none() && ai.characters.is_none() {
+        return Err(AppError::NotFound);
+    }
     let ws = m.membership.workspace_id();
     let tz = m.auth.user.timezone.as_str();
     let on = state.services.ai_state(&m.membership) == AiState::On;
-    let mut unavailable = None;
-    if state.services.reels_need_ffmpeg() {
-        unavailable = Some(
-            "Reels need ffmpeg on this server to lay the voice-over under the scenes. The \
-             operator can install Debian's ffmpeg package."
-                .to_owned(),
-        );
-    }
-    // The voices are read from the provider (and kept a while) only for a form to show.
-    let voices = match state.services.reel_generation(&m.membership) {
-        Some(reels) if unavailable.is_none() && m.membership.role.can_publish() => {
-            match state.services.reel_voices(&reels).await {
-                Ok(voices) => voices,
-                Err(err) => {
-                    errors.add("voice", err.to_string());
-                    Vec::new()
-                }
-            }
-        }
-        _ => Vec::new(),
+    // Scenes need ffmpeg to lay the voice-over under them; a character speaks it itself.
+    let scenes = ai
+        .videos
+        .as_ref()
+        .filter(|_| !state.services.reels_need_ffmpeg());
+    let characters = ai.characters.as_ref();
+    let unavailable = (scenes.is_none() && characters.is_none()).then(|| {
+        "Reels need ffmpeg on this server to lay the voice-over under the scenes. The \
+         operator can install Debian's ffmpeg package."
+            .to_owned()
+    });
+    let voices = if unavailable.is_none() {
+        offered_voices(state, m, &form.voice, &mut errors).await
+    } else {
+        Vec::new()
     };
-    let generator = &videos.generator;
-    let vertical: Vec<_> = generator
-        .models()
-        .iter()
-        .filter(|m| m.from_text && m.shapes.contains(&VideoShape::Vertical))
-        .collect();
+    let vertical: Vec<_> = scenes
+        .map(|v| {
+            v.generator
+                .models()
+                .iter()
+                .filter(|m| m.from_text && m.shapes.contains(&VideoShape::Vertical))
+                .collect()
+        })
+        .unwrap_or_default();
     let chosen_model = vertical
         .iter()
         .find(|m| m.id == form.model)
         .or(vertical.first())
         .map(|m| m.id)
         .unwrap_or_default();
+    let portraits = match characters {
+        Some(_) => portraits(state, ws, form.character.parse().ok()).await?,
+        None => Vec::new(),
+    };
     Ok(ReelPage {
         layout: Layout::for_member(state, m, "Generate a reel"),
         errors,
         ws: ws.0,
+        tabs: Tabs::of(ai, ws, "reel"),
         on,
         can_turn_on: m.membership.role.can_manage_members(),
         can_edit: m.membership.role.can_publish(),
-        images: ai.images.is_some(),
         unavailable,
-        video_provider: generator.provider().to_owned(),
+        video_provider: scenes.map(|v| v.generator.provider().to_owned()),
+        character_provider: characters.map(|c| c.generator.provider().to_owned()),
         voice_provider: speech.provider().to_owned(),
         script: form.script.clone(),
         scenes: form.scenes.clone(),
@@ -633,15 +770,8 @@ async fn build_reel(
                 chosen: model.id == chosen_model,
             })
             .collect(),
-        voices: voices
-            .iter()
-            .enumerate()
-            .map(|(i, v)| VoiceChoice {
-                id: v.id.clone(),
-                label: format!("{}{}", v.name, describe_voice(&v.labels)),
-                chosen: v.id == form.voice || (i == 0 && form.voice.is_empty()),
-            })
-            .collect(),
+        voices,
+        portraits,
         recent: recent(state, ws, tz).await?,
     })
 }
@@ -664,26 +794,171 @@ async fn generate_reel(
     PathIds(ws): PathIds<WorkspaceId>,
     Form(form): Form<ReelForm>,
 ) -> AppResult {
-    let ask = ReelAsk {
+    let character = match form.character.trim() {
+        "" => Some(None),
+        raw => raw.parse::<i64>().ok().map(|id| Some(MediaId(id))),
+    };
+    let Some(character) = character else {
+        let mut errors = FieldErrors::new();
+        errors.add("character", "Choose a portrait from the list, or none.");
+        return rerender(build_reel(&state, &m, &form, errors).await?);
+    };
+    let asked = match character {
+        Some(portrait) => {
+            let ask = CharacterAsk {
+                portrait,
+                script: form.script.clone(),
+                voice: form.voice.clone(),
+                prompt: form.scenes.clone(),
+                shape: VideoShape::Vertical,
+            };
+            state
+                .services
+                .request_character_reel(&m.membership, &m.auth.user, &ask)
+                .await
+        }
+        None => {
+            let ask = ReelAsk {
+                script: form.script.clone(),
+                voice: form.voice.clone(),
+                scenes: form.scenes.clone(),
+                model: form.model.clone(),
+            };
+            state
+                .services
+                .request_reel(&m.membership, &m.auth.user, &ask)
+                .await
+        }
+    };
+    requested(asked, ws, "script", |errors| {
+        build_reel(&state, &m, &form, errors)
+    })
+    .await
+}
+
+#[derive(Template)]
+#[template(path = "media/generate_character.html")]
+struct CharacterPage {
+    layout: Layout,
+    errors: FieldErrors,
+    ws: i64,
+    tabs: Tabs,
+    on: bool,
+    can_turn_on: bool,
+    can_edit: bool,
+    provider: String,
+    voice_provider: String,
+    script: String,
+    prompt: String,
+    script_max: usize,
+    prompt_max: usize,
+    default_motion: &'static str,
+    voices: Vec<VoiceChoice>,
+    portraits: Vec<SourceChoice>,
+    shapes: Vec<Choice>,
+    recent: Vec<GenerationRow>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct CharacterForm {
+    portrait: String,
+    script: String,
+    voice: String,
+    prompt: String,
+    shape: String,
+}
+
+async fn build_character(
+    state: &AppState,
+    m: &WorkspaceMember,
+    form: &CharacterForm,
+    mut errors: FieldErrors,
+) -> AppResult<CharacterPage> {
+    let Some(ai) = state.services.ai.as_ref() else {
+        return Err(AppError::NotFound);
+    };
+    let (Some(characters), Some(speech)) = (ai.characters.as_ref(), ai.speech.as_ref()) else {
+        return Err(AppError::NotFound);
+    };
+    let ws = m.membership.workspace_id();
+    let tz = m.auth.user.timezone.as_str();
+    let voices = offered_voices(state, m, &form.voice, &mut errors).await;
+    let shape = VideoShape::parse(&form.shape).unwrap_or(VideoShape::Vertical);
+    let generator = &characters.generator;
+    Ok(CharacterPage {
+        layout: Layout::for_member(state, m, "Generate a character video"),
+        errors,
+        ws: ws.0,
+        tabs: Tabs::of(ai, ws, "character"),
+        on: state.services.ai_state(&m.membership) == AiState::On,
+        can_turn_on: m.membership.role.can_manage_members(),
+        can_edit: m.membership.role.can_publish(),
+        provider: generator.provider().to_owned(),
+        voice_provider: speech.provider().to_owned(),
+        script: form.script.clone(),
+        prompt: form.prompt.clone(),
+        script_max: SCRIPT_LIMIT.min(speech.max_characters()),
+        prompt_max: generator.max_prompt(),
+        default_motion: services::media::generate_character::DEFAULT_MOTION,
+        voices,
+        portraits: portraits(state, ws, form.portrait.parse().ok()).await?,
+        shapes: VideoShape::ALL
+            .into_iter()
+            .map(|s| Choice {
+                value: s.as_str(),
+                label: s.label(),
+                chosen: s == shape,
+            })
+            .collect(),
+        recent: recent(state, ws, tz).await?,
+    })
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct CharacterQuery {
+    portrait: String,
+}
+
+async fn character_page(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    Query(query): Query<CharacterQuery>,
+) -> AppResult {
+    let form = CharacterForm {
+        portrait: query.portrait,
+        ..Default::default()
+    };
+    render(build_character(&state, &m, &form, FieldErrors::new()).await?)
+}
+
+async fn generate_character(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    PathIds(ws): PathIds<WorkspaceId>,
+    Form(form): Form<CharacterForm>,
+) -> AppResult {
+    let portrait = form.portrait.trim().parse::<i64>().ok().map(MediaId);
+    let shape = VideoShape::parse(&form.shape);
+    let (Some(portrait), Some(shape)) = (portrait, shape) else {
+        let mut errors = FieldErrors::new();
+        errors.add("portrait", "Choose a portrait and a shape from the lists.");
+        return rerender(build_character(&state, &m, &form, errors).await?);
+    };
+    let ask = CharacterAsk {
+        portrait,
         script: form.script.clone(),
         voice: form.voice.clone(),
-        scenes: form.scenes.clone(),
-        model: form.model.clone(),
+        prompt: form.prompt.clone(),
+        shape,
     };
-    match state
+    let asked = state
         .services
-        .request_reel(&m.membership, &m.auth.user, &ask)
-        .await
-    {
-        Ok(row) => {
-            Ok(Redirect::to(&format!("/w/{ws}/media/generations/{}", row.id)).into_response())
-        }
-        Err(err) => {
-            let mut errors = FieldErrors::new();
-            let status = errors.refuse(err, "script")?;
-            let mut res = render(build_reel(&state, &m, &form, errors).await?)?;
-            *res.status_mut() = status;
-            Ok(res)
-        }
-    }
+        .request_character(&m.membership, &m.auth.user, &ask)
+        .await;
+    requested(asked, ws, "script", |errors| {
+        build_character(&state, &m, &form, errors)
+    })
+    .await
 }

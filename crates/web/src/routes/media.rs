@@ -406,6 +406,8 @@ struct ItemPage {
     can_edit: bool,
     /// A picture that a model of the instance's video provider can start a video from.
     can_animate: bool,
+    /// A picture that can speak a script (a character video).
+    can_speak: bool,
     is_video: bool,
 }
 
@@ -484,6 +486,10 @@ async fn item_page(
                 .services
                 .video_generation(&m.membership)
                 .is_some_and(|v| v.generator.models().iter().any(|model| model.from_image)),
+        can_speak: item.kind == "image"
+            && ["image/jpeg", "image/png", "image/webp"].contains(&item.mime.as_str())
+            && m.membership.role.can_publish()
+            && state.services.character_generation(&m.membership).is_some(),
         is_video: item.kind == "video",
         item: card,
         can_edit: m.membership.role.can_publish(),

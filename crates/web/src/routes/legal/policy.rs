@@ -141,7 +141,20 @@ fn ai_section(ai: &services::ai::Disclosure) -> String {
         ),
         None => String::new(),
     };
-    let images = format!("{images}{videos}{reels}");
+    let characters = match (&ai.character, &ai.speech) {
+        (Some(character), Some(speech)) => format!(
+            " Character videos make a portrait from the library speak: the script is read \
+             aloud by **{voice}** as for reels, and the portrait, that voice-over and the prompt \
+             for how the character moves are sent to **{provider}** (at {address}), which makes \
+             the video; it is stored in the workspace's library with the same provenance and \
+             the same review before it can be scheduled.",
+            voice = speech.provider,
+            provider = character.provider,
+            address = character.address,
+        ),
+        _ => String::new(),
+    };
+    let images = format!("{images}{videos}{reels}{characters}");
     format!(
         "This instance offers AI Write, Enhance and Suggest in the composer, and an agent to \
          chat with. AI is off in each workspace until an owner or admin has read what is sent \

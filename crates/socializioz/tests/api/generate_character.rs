@@ -1,0 +1,469 @@
+//! Character videos, against the simulator's ElevenLabs and Hedra, over HTTP on both
+//! databases: a library portrait speaks a script (read aloud by ElevenLabs, handed to Hedra as
+//! assets with the voice-over) and the video lands in the library with its provenance; a
+//! request whose answer was lost is sent again under the same key and starts one video; what a
+//! character video cannot be made of is refused with nothing recorded; a failure gives the
+//! count back and leaves nothing in storage; once sent it cannot be cancelled (Hedra cannot
+//! stop it), before that it can; a reel can be spoken by a character; without Hedra there is no
+//! Character tab.
+
+use crate::ai::{Studio, with_ai_on};
+use crate::both_backends;
+use crate::generate_video::{
+    RACHEL, SCRIPT, director_with, reels_counted, state_of, videos_counted,
+};
+use crate::helpers::{Backend, Client, location, png};
+use reqwest::StatusCode;
+use sim::Fault;
+use sim::hedra::HedraOp;
+use socializioz::config::ai::HedraSettings;
+
+both_backends!(
+    a_portrait_speaks_the_script_into_the_library,
+    a_request_whose_answer_was_lost_starts_one_video,
+    what_a_character_video_cannot_be_made_of_is_refused,
+    a_failed_character_video_gives_the_count_back_and_leaves_nothing,
+    once_sent_a_character_video_cannot_be_cancelled,
+    a_reel_can_be_spoken_by_a_character,
+    without_hedra_there_is_no_character_tab,
+);
+
+/// An app with Runway, ElevenLabs and Hedra on the same simulator (Hedra's generations looked
+/// at again at once: the simulator moves one on at each look).
+async fn speakers(backend: Backend) -> Option<(Studio, Client, i64)> {
+    let s = director_with(backend, false, |s| {
+        if let Some(ai) = s.ai.as_mut() {
+            let base = ai.base_url.trim_end_matches("/openai/v1").to_owned();
+            ai.hedra = Some(HedraSettings {
+                api_key: Some("sk_hedra_test".to_owned().into()),
+                base_url: format!("{base}/hedra"),
+                poll_milliseconds: 0,
+                ..HedraSettings::default()
+            });
+        }
+    })
+    .await?;
+    let (ada, ws, _, _) = with_ai_on(&s).await;
+    Some((s, ada, ws))
+}
+
+fn fields<'a>(portrait: &'a str, script: &'a str, prompt: &'a str) -> Vec<(&'static str, &'a str)> {
+    vec![
+        ("portrait", portrait),
+        ("script", script),
+        ("voice", RACHEL),
+        ("prompt", prompt),
+        ("shape", "9:16"),
+    ]
+}
+
+async fn ask(client: &Client, ws: i64, fields: &[(&str, &str)]) -> reqwest::Response {
+    client
+        .submit(&format!("/w/{ws}/media/generate/character"), fields)
+        .await
+}
+
+/// Asks for a character video that is accepted; the generation's id.
+async fn asked(client: &Client, ws: i64, fields: &[(&str, &str)]) -> i64 {
+    let res = ask(client, ws, fields).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        res.text().await.unwrap()
+    );
+    location(res.headers())
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+async fn a_portrait_speaks_the_script_into_the_library(backend: Backend) {
+    let Some((s, ada, ws)) = speakers(backend).await else {
+        return;
+    };
+    let ai_page = ada.get_text(&format!("/w/{ws}/ai")).await;
+    assert!(ai_page.contains("For character videos"), "{ai_page}");
+    let policy = ada.get_text("/legal/privacy").await;
+    assert!(
+        policy.contains("Character videos make a portrait from the library speak"),
+        "{policy}"
+    );
+    let bytes = png(128, 160, 11);
+    let portrait = s
+        .app
+        .upload_media(&ada, ws, "grandma-ada.png", bytes.clone())
+        .await;
+    let item = ada.get_text(&format!("/w/{ws}/media/{portrait}")).await;
+    assert!(item.contains(&format!("/media/generate/character?portrait={portrait}")));
+    let form = ada
+        .get_text(&format!(
+            "/w/{ws}/media/generate/character?portrait={portrait}"
+        ))
+        .await;
+    assert!(form.contains(&format!("<option value=\"{portrait}\" selected>")));
+    assert!(
+        form.contains("id=\"character-tab\"") || form.contains("aria-current=\"page\">Character")
+    );
+    let id = portrait.to_string();
+    let generation = asked(&ada, ws, &fields(&id, SCRIPT, "")).await;
+    assert_eq!(videos_counted(&s.app, ws).await, 1);
+    s.app.worker().run_until_empty().await.unwrap();
+    assert_eq!(state_of(&s.app, generation).await, "done");
+    // ElevenLabs read the script; Hedra got the portrait's bytes and that voice-over, under
+    // names of their own, and one generation.
+    let spoken = s.sim.elevenlabs_requests();
+    assert!(spoken.iter().any(|r| r["text"] == SCRIPT), "{spoken:?}");
+    let mut files = s.sim.hedra_files();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(files.len(), 2);
+    assert_eq!(files[0].0, "audio");
+    assert_eq!(&files[0].1[..3], b"ID3");
+    assert_eq!(files[1], ("image".to_owned(), bytes));
+    assert_eq!(s.sim.hedra_counts(), (1, 1));
+    let sent = s.sim.hedra_requests();
+    let everything = serde_json::to_string(&sent).unwrap();
+    assert!(!everything.contains("grandma"), "{everything}");
+    assert!(!everything.contains(&s.app.address), "{everything}");
+    assert!(
+        !everything.contains("Fresh bread"),
+        "the script went to Hedra: {everything}"
+    );
+    let start = sent.iter().find(|r| r["type"] == "video").unwrap();
+    assert_eq!(start["model_slug"], "character-3");
+    assert_eq!(start["generated_video_inputs"]["aspect_ratio"], "9:16");
+    assert_eq!(start["generated_video_inputs"]["resolution"], "720p");
+    assert_eq!(
+        start["generated_video_inputs"]["text_prompt"],
+        services::media::generate_character::DEFAULT_MOTION
+    );
+    let row = s
+        .app
+        .text(&format!(
+            "SELECT kind || '|' || mime || '|' || provenance || '|' || ai_provider || '|' || \
+             ai_model || '|' || CASE WHEN reviewed_at IS NULL THEN 'unreviewed' ELSE 'reviewed' \
+             END FROM media_items WHERE id = (SELECT media_id FROM media_generations WHERE id = \
+             {generation})"
+        ))
+        .await;
+    assert_eq!(
+        row,
+        "video|video/mp4|ai|ElevenLabs and Hedra|character-3|unreviewed"
+    );
+    let prompt = s
+        .app
+        .text(&format!(
+            "SELECT ai_prompt FROM media_items WHERE id = (SELECT media_id FROM \
+             media_generations WHERE id = {generation})"
+        ))
+        .await;
+    assert!(
+        prompt.contains("Voice-over (Rachel, eleven_multilingual_v2): Fresh bread"),
+        "{prompt}"
+    );
+    // Only the portrait and the video (and its poster, with ffmpeg) are in storage: the
+    // voice-over went once it was in the video.
+    let prefix = store::objects::workspace_prefix(ws);
+    let keys = s.app.services.objects.keys(&prefix).await.unwrap();
+    assert!(!keys.iter().any(|k| k.ends_with(".voice.mp3")), "{keys:?}");
+    assert!(
+        keys.iter()
+            .any(|k| k.ends_with(&format!("ai-{generation}.mp4"))),
+        "{keys:?}"
+    );
+    let recent = ada
+        .get_text(&format!("/w/{ws}/media/generate/character"))
+        .await;
+    assert!(recent.contains("Character video · 9:16"), "{recent}");
+    let done = ada
+        .get_text(&format!("/w/{ws}/media/generations/{generation}"))
+        .await;
+    assert!(done.contains("Character video generation"), "{done}");
+    assert!(done.contains("id=\"generated-file\""));
+}
+
+async fn a_request_whose_answer_was_lost_starts_one_video(backend: Backend) {
+    let Some((s, ada, ws)) = speakers(backend).await else {
+        return;
+    };
+    let portrait = s.app.upload_media(&ada, ws, "p.png", png(64, 64, 3)).await;
+    let id = portrait.to_string();
+    s.sim.hedra_lose_next_answer();
+    let generation = asked(&ada, ws, &fields(&id, SCRIPT, "Smiles, then nods")).await;
+    s.app.worker().run_until_empty().await.unwrap();
+    // The lost answer is a passing failure: the job is tried again after a wait.
+    assert_eq!(state_of(&s.app, generation).await, "running");
+    s.app
+        .exec("UPDATE jobs SET run_at = created_at WHERE kind = 'generate_media' AND state = 'queued'")
+        .await;
+    s.app.worker().run_until_empty().await.unwrap();
+    assert_eq!(state_of(&s.app, generation).await, "done");
+    // Sent twice under one key: one generation at Hedra, one voice-over read.
+    let sent = s.sim.hedra_requests();
+    let starts: Vec<_> = sent.iter().filter(|r| r["type"] == "video").collect();
+    assert_eq!(starts.len(), 2, "{sent:?}");
+    assert_eq!(starts[0]["generation_id"], starts[1]["generation_id"]);
+    assert_eq!(s.sim.hedra_counts(), (1, 1));
+    assert_eq!(s.sim.elevenlabs_spoken(), 1);
+    assert_eq!(
+        s.app
+            .count("SELECT COUNT(*) FROM media_items WHERE provenance = 'ai'")
+            .await,
+        1
+    );
+}
+
+async fn what_a_character_video_cannot_be_made_of_is_refused(backend: Backend) {
+    let Some((s, ada, ws)) = speakers(backend).await else {
+        return;
+    };
+    let portrait = s
+        .app
+        .upload_media(&ada, ws, "p.png", png(64, 64, 3))
+        .await
+        .to_string();
+    let mut clip = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom".to_vec();
+    clip.resize(4096, 1);
+    let clip = s
+        .app
+        .upload_media(&ada, ws, "clip.mp4", clip)
+        .await
+        .to_string();
+    let long = "a".repeat(1501);
+    let motion = "m".repeat(1001);
+    for (fields, message) in [
+        (
+            fields("", SCRIPT, ""),
+            "Choose a portrait and a shape from the lists.",
+        ),
+        (
+            fields("999999", SCRIPT, ""),
+            "That picture is not in this library.",
+        ),
+        (fields(&clip, SCRIPT, ""), "choose an image, not a video"),
+        (fields(&portrait, " ", ""), "Write what the voice-over says"),
+        (
+            fields(&portrait, &long, ""),
+            "Write at most 1500 characters; this script has 1501.",
+        ),
+        (
+            fields(&portrait, SCRIPT, &motion),
+            "Write at most 1000 characters; this has 1001.",
+        ),
+    ] {
+        let res = ask(&ada, ws, &fields).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{message}");
+        let html = res.text().await.unwrap();
+        assert!(html.contains(message), "{message}: {html}");
+    }
+    let mut wrong_voice = fields(&portrait, SCRIPT, "");
+    wrong_voice[2] = ("voice", "NotAVoice");
+    let res = ask(&ada, ws, &wrong_voice).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Choose one of the voices in the list.")
+    );
+    assert_eq!(
+        s.app.count("SELECT COUNT(*) FROM media_generations").await,
+        0
+    );
+    assert_eq!(videos_counted(&s.app, ws).await, 0);
+    assert_eq!(s.sim.elevenlabs_spoken(), 0);
+    // A viewer may not add to the library.
+    let team = s
+        .app
+        .team(
+            ("Linus", "linus@example.com"),
+            "Other",
+            ("Grace Hopper", "grace@example.com"),
+            "viewer",
+        )
+        .await;
+    let res = team
+        .owner
+        .submit(&format!("/w/{}/ai/switch", team.ws), &[("on", "1")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let theirs = s
+        .app
+        .upload_media(&team.owner, team.ws, "q.png", png(32, 32, 1))
+        .await
+        .to_string();
+    let res = team
+        .member
+        .submit(
+            &format!("/w/{}/media/generate/character", team.ws),
+            &fields(&theirs, SCRIPT, ""),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // Another workspace's picture is not this library's.
+    let res = ask(&ada, ws, &fields(&theirs, SCRIPT, "")).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        s.app.count("SELECT COUNT(*) FROM media_generations").await,
+        0
+    );
+}
+
+async fn a_failed_character_video_gives_the_count_back_and_leaves_nothing(backend: Backend) {
+    let Some((s, ada, ws)) = speakers(backend).await else {
+        return;
+    };
+    let portrait = s.app.upload_media(&ada, ws, "p.png", png(64, 64, 3)).await;
+    let id = portrait.to_string();
+    let generation = asked(&ada, ws, &fields(&id, SCRIPT, "Frowns [[block]]")).await;
+    s.app.worker().run_until_empty().await.unwrap();
+    assert_eq!(state_of(&s.app, generation).await, "failed");
+    let outcome = s
+        .app
+        .text(&format!(
+            "SELECT outcome FROM media_generations WHERE id = {generation}"
+        ))
+        .await;
+    assert!(outcome.contains("content moderation"), "{outcome}");
+    assert!(
+        outcome.contains("your monthly count was given back"),
+        "{outcome}"
+    );
+    assert_eq!(videos_counted(&s.app, ws).await, 0);
+    // The voice-over was made and deleted with the failure: only the portrait is left.
+    assert_eq!(s.sim.elevenlabs_spoken(), 1);
+    let prefix = store::objects::workspace_prefix(ws);
+    let keys = s.app.services.objects.keys(&prefix).await.unwrap();
+    assert!(
+        keys.iter()
+            .all(|k| !k.contains(&format!("ai-{generation}"))),
+        "{keys:?}"
+    );
+    assert_eq!(s.app.count("SELECT COUNT(*) FROM media_items").await, 1);
+}
+
+async fn once_sent_a_character_video_cannot_be_cancelled(backend: Backend) {
+    let Some((s, ada, ws)) = speakers(backend).await else {
+        return;
+    };
+    let portrait = s.app.upload_media(&ada, ws, "p.png", png(64, 64, 3)).await;
+    let id = portrait.to_string();
+    // Before it is sent, a character video can be cancelled.
+    let first = asked(&ada, ws, &fields(&id, SCRIPT, "")).await;
+    let page = ada
+        .get_text(&format!("/w/{ws}/media/generations/{first}"))
+        .await;
+    assert!(page.contains("id=\"cancel-generation\""));
+    let res = ada
+        .submit(&format!("/w/{ws}/media/generations/{first}/cancel"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(state_of(&s.app, first).await, "cancelled");
+    // Once Hedra has it, it cannot be stopped: no button, and a cancel is refused.
+    s.sim
+        .hedra_fail_next(HedraOp::Start, Fault::SlowProcessing(1000));
+    let second = asked(&ada, ws, &fields(&id, SCRIPT, "")).await;
+    let sent = format!(
+        "SELECT COUNT(*) FROM media_generations WHERE id = {second} AND sent_at IS NOT NULL"
+    );
+    while s.app.count(&sent).await == 0 {
+        s.app.worker().run_once().await.unwrap();
+    }
+    assert_eq!(state_of(&s.app, second).await, "running");
+    let page = ada
+        .get_text(&format!("/w/{ws}/media/generations/{second}"))
+        .await;
+    assert!(!page.contains("id=\"cancel-generation\""), "{page}");
+    let res = ada
+        .submit(&format!("/w/{ws}/media/generations/{second}/cancel"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("ElevenLabs and Hedra cannot stop it")
+    );
+    assert_eq!(state_of(&s.app, second).await, "running");
+    assert_eq!(videos_counted(&s.app, ws).await, 1);
+}
+
+async fn a_reel_can_be_spoken_by_a_character(backend: Backend) {
+    let Some((s, ada, ws)) = speakers(backend).await else {
+        return;
+    };
+    let portrait = s.app.upload_media(&ada, ws, "p.png", png(64, 64, 3)).await;
+    let form = ada.get_text(&format!("/w/{ws}/media/generate/reel")).await;
+    assert!(form.contains("No character: generated scenes"), "{form}");
+    assert!(
+        form.contains(&format!("<option value=\"{portrait}\">")),
+        "{form}"
+    );
+    let id = portrait.to_string();
+    let res = ada
+        .submit(
+            &format!("/w/{ws}/media/generate/reel"),
+            &[
+                ("script", SCRIPT),
+                ("voice", RACHEL),
+                ("scenes", "Laughs warmly"),
+                ("model", "gen4.5"),
+                ("character", &id),
+            ],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        res.text().await.unwrap()
+    );
+    s.app.worker().run_until_empty().await.unwrap();
+    let generation = s
+        .app
+        .count("SELECT id FROM media_generations WHERE kind = 'reel'")
+        .await;
+    assert_eq!(state_of(&s.app, generation).await, "done");
+    assert_eq!(reels_counted(&s.app, ws).await, 1);
+    assert_eq!(videos_counted(&s.app, ws).await, 0);
+    // Made by Hedra alone: Runway was not asked for scenes.
+    assert_eq!(s.sim.runway_counts().0, 0);
+    let start = s
+        .sim
+        .hedra_requests()
+        .into_iter()
+        .find(|r| r["type"] == "video")
+        .unwrap();
+    assert_eq!(start["generated_video_inputs"]["aspect_ratio"], "9:16");
+    assert_eq!(
+        start["generated_video_inputs"]["text_prompt"],
+        "Laughs warmly"
+    );
+    let recent = ada.get_text(&format!("/w/{ws}/media/generate/reel")).await;
+    assert!(recent.contains("Reel spoken by a character"), "{recent}");
+}
+
+async fn without_hedra_there_is_no_character_tab(backend: Backend) {
+    let Some(s) = director_with(backend, false, |_| {}).await else {
+        return;
+    };
+    let (ada, ws, _, _) = with_ai_on(&s).await;
+    let reel = ada.get_text(&format!("/w/{ws}/media/generate/reel")).await;
+    assert!(!reel.contains("/media/generate/character"), "{reel}");
+    assert!(!reel.contains("name=\"character\""));
+    assert_eq!(
+        ada.get(&format!("/w/{ws}/media/generate/character"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let portrait = s.app.upload_media(&ada, ws, "p.png", png(64, 64, 3)).await;
+    let res = ask(&ada, ws, &fields(&portrait.to_string(), SCRIPT, "")).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let ai_page = ada.get_text(&format!("/w/{ws}/ai")).await;
+    assert!(!ai_page.contains("For character videos"));
+    let policy = ada.get_text("/legal/privacy").await;
+    assert!(!policy.contains("Character videos"));
+}
