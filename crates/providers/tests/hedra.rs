@@ -70,6 +70,7 @@ async fn a_generation_names_the_model_assets_inputs_and_key() {
                 "resolution": "720p",
                 "aspect_ratio": "9:16",
             },
+            "batch_size": 1,
             "generation_id": KEY,
         })))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": KEY})))
@@ -277,4 +278,24 @@ async fn refusals_failures_and_faults_come_back_in_the_products_kinds() {
         hedra.task("no-such-generation").await,
         Err(AiError::Invalid(_))
     ));
+}
+
+#[tokio::test]
+async fn the_key_never_follows_a_redirect_to_another_host() {
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "complete"})))
+        .mount(&elsewhere)
+        .await;
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/generations/g-1/status"))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("location", format!("{}/collect", elsewhere.uri())),
+        )
+        .mount(&server)
+        .await;
+    assert!(adapter(&server.uri()).task("g-1").await.is_err());
+    assert!(elsewhere.received_requests().await.unwrap().is_empty());
 }

@@ -108,7 +108,7 @@ impl Services {
         crate::workspaces::invitations::purge_spent_invitations(&self.db, now).await?;
         crate::billing::purge_events(&self.db, now).await?;
         crate::ai::purge_generations(&self.db, now).await?;
-        crate::media::generations::purge_generations(&self.db, now).await?;
+        crate::media::generations::purge_generations(self, now).await?;
         report.outbox_purged = self.purge_outbox(now).await?;
         // What the purges deleted, and a deletion receipt's address once it has been sent, are
         // dropped from the WAL (SQLite) or vacuumed away (PostgreSQL), as after a deletion.

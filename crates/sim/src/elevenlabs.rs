@@ -66,6 +66,11 @@ impl Simulator {
         lock(&store(self)).slots_full += n;
     }
 
+    /// Frees the slots taken by [`Simulator::elevenlabs_slots_full_next`].
+    pub fn elevenlabs_free_slots(&self) {
+        lock(&store(self)).slots_full = 0;
+    }
+
     /// The characters allowed this month (100,000 unless set).
     pub fn elevenlabs_set_allowance(&self, characters: u64) {
         lock(&store(self)).allowance = Some(characters);

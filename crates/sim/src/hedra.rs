@@ -49,7 +49,9 @@ const STEPS: u32 = 5;
 
 struct SimAsset {
     kind: String,
+    /// The uploaded file's bytes and the name it came with.
     file: Option<Vec<u8>>,
+    filename: Option<String>,
 }
 
 struct SimGeneration {
@@ -125,6 +127,17 @@ impl Simulator {
     /// answer is lost on its way back.
     pub fn hedra_lose_next_answer(&self) {
         lock(&store(self)).lose_next = true;
+    }
+
+    /// The names the uploaded files came with.
+    pub fn hedra_file_names(&self) -> Vec<String> {
+        let store = store(self);
+        let store = lock(&store);
+        store
+            .assets
+            .values()
+            .filter_map(|a| a.filename.clone())
+            .collect()
     }
 
     /// Makes every download address handed out so far stop working (403).
@@ -238,6 +251,7 @@ async fn new_asset(State(sim): State<Simulator>, headers: HeaderMap, body: Bytes
         SimAsset {
             kind: kind.to_owned(),
             file: None,
+            filename: None,
         },
     );
     Json(json!({"id": id, "name": name, "type": kind})).into_response()
@@ -271,8 +285,10 @@ async fn upload(
         return answer;
     }
     let mut file = None;
+    let mut filename = None;
     while let Ok(Some(field)) = form.next_field().await {
         if field.name() == Some("file") {
+            filename = field.file_name().map(str::to_owned);
             file = field.bytes().await.ok().map(|b| b.to_vec());
         }
     }
@@ -291,6 +307,7 @@ async fn upload(
         );
     }
     asset.file = Some(file);
+    asset.filename = filename;
     Json(json!({"id": id, "type": asset.kind})).into_response()
 }
 
@@ -321,6 +338,11 @@ async fn generate(State(sim): State<Simulator>, headers: HeaderMap, body: Bytes)
     let aspect = inputs["aspect_ratio"].as_str().unwrap_or_default();
     if !["16:9", "9:16", "1:1"].contains(&aspect) {
         return unprocessable("aspect_ratio", "Input should be '16:9', '9:16' or '1:1'");
+    }
+    match &request["batch_size"] {
+        Value::Null => {}
+        n if n.as_u64().is_some_and(|n| (1..=8).contains(&n)) => {}
+        _ => return unprocessable("batch_size", "Input should be between 1 and 8"),
     }
     let store = store(&sim);
     let mut store = lock(&store);

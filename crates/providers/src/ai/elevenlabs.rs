@@ -87,6 +87,7 @@ impl ElevenLabs {
             .ok_or_else(|| config.model.clone())?;
         let client = reqwest::Client::builder()
             .timeout(config.timeout)
+            .redirect(super::same_origin_redirects(3))
             .build()
             .map_err(|e| e.to_string())?;
         Ok(ElevenLabs {

@@ -62,7 +62,7 @@ impl Hedra {
         }
         let client = reqwest::Client::builder()
             .timeout(config.timeout)
-            .redirect(reqwest::redirect::Policy::limited(3))
+            .redirect(super::same_origin_redirects(3))
             .build()
             .map_err(|e| e.to_string())?;
         Ok(Hedra {
@@ -272,6 +272,7 @@ impl CharacterGenerator for Hedra {
                 "resolution": self.config.resolution,
                 "aspect_ratio": aspect(request.shape),
             },
+            "batch_size": 1,
             "generation_id": id_of(&request.key)?,
         });
         let answer = self

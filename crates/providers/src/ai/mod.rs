@@ -21,6 +21,25 @@ use async_trait::async_trait;
 use serde_json::Value;
 use std::time::Duration;
 
+/// Redirects followed only on the same origin, at most `most` of them: a key sent in a header
+/// of the provider's own (`X-API-Key`, `xi-api-key`), which reqwest does not take off a request
+/// redirected elsewhere as it does `Authorization`, never reaches another host.
+pub(crate) fn same_origin_redirects(most: usize) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        let same = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if attempt.previous().len() > most {
+            attempt.error("too many redirects")
+        } else if same {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
+}
+
 /// Who wrote a message of a conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {

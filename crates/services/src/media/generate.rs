@@ -311,10 +311,12 @@ impl Services {
                 ));
             }
             GenerationState::Running => {
+                let provider = super::generate_video::tracker_of(self, &row)
+                    .map_or(row.provider.clone(), |t| t.tasks.provider().to_owned());
                 return Err(ServiceError::Forbidden(format!(
-                    "This video is already being made and {} cannot stop it; it will be in the \
-                     library when it is done, and you can delete it there.",
-                    row.provider
+                    "This {} is already being made and {provider} cannot stop it; it will be in \
+                     the library when it is done, and you can delete it there.",
+                    super::generations::noun(&row)
                 )));
             }
             _ => {

@@ -16,12 +16,13 @@ use super::generate_video::{
     VideoOptions, VideoShape, keep_output, look, made_video, picture_file, record_sent,
     starting_picture, unreadable,
 };
-use super::generations::{Count, Failure, NewGeneration, keep_made, provider_failure, start};
+use super::generations::{Count, Failure, NewGeneration, keep_made, noun, provider_failure, start};
 use crate::ai::{AiState, Characters};
-use crate::workspaces::{Membership, lock_as_editor};
+use crate::workspaces::{Membership, lock_as_editor, lock_workspace};
 use crate::{Result, ServiceError, Services};
 use domain::plans::Limit;
 use domain::{MediaId, WorkspaceId};
+use providers::ai::AiError;
 use providers::ai::character::{AssetKind, CharacterRequest};
 use providers::ai::speech::SpeechGenerator;
 use providers::ai::video::InputFile;
@@ -190,9 +191,11 @@ pub(crate) async fn make_character(
         ai.and_then(|ai| ai.speech.clone()),
     ) else {
         return Err(Failure::Ends(
-            "This instance no longer makes character videos; your monthly count was given \
-             back."
-                .to_owned(),
+            format!(
+                "This instance no longer makes a {} from a portrait; your monthly count was \
+                 given back.",
+                noun(&row)
+            ),
             Count::GivenBack,
         ));
     };
@@ -263,8 +266,24 @@ async fn send(
     options: &ReelOptions,
     voice_key: &str,
 ) -> Result<Option<(String, chrono::DateTime<chrono::Utc>)>, Failure> {
-    use sea_orm::sea_query::Expr;
     let generator = &characters.generator;
+    let provider = generator.provider().to_owned();
+    let what = noun(row);
+    let failed = |err| provider_failure(&provider, what, err);
+    // A run that takes over after the request was sent (its answer lost, or the worker gone
+    // before it was recorded) finds it at the provider under its key, and sends nothing again.
+    if let Some(key) = &row.provider_task {
+        match generator.task(key).await {
+            Ok(_) => {
+                let now = crate::now();
+                let recorded = record_sent(services, row.id, key, now).await?;
+                return Ok(recorded.then(|| (key.clone(), now)));
+            }
+            // Not there: it was never started.
+            Err(AiError::Invalid(_)) => {}
+            Err(err) => return Err(failed(err)),
+        }
+    }
     let ws = WorkspaceId(row.workspace_id);
     let agreed = crate::ai::agreed_fingerprint(&services.db, ws).await?;
     let current = services.ai.as_ref().map(|ai| ai.disclosure.fingerprint());
@@ -274,36 +293,22 @@ async fn send(
         || generator.model() != row.model
     {
         return Err(Failure::Ends(
-            "AI was turned off in this workspace, or this instance's character provider \
-             changed, before the video was started: the portrait was not sent, and your \
-             monthly count was given back."
-                .to_owned(),
+            format!(
+                "AI was turned off in this workspace, or this instance's character provider \
+                 changed, before the {what} was started: the portrait was not sent, and your \
+                 monthly count was given back."
+            ),
             Count::GivenBack,
         ));
     }
     let shape = VideoShape::parse(&options.video.shape).ok_or_else(unreadable)?;
-    let provider = generator.provider().to_owned();
-    let failed = |err| provider_failure(&provider, "character video", err);
-    // The key is recorded before anything is sent: a run that takes over sends the same.
     let key = match &row.provider_task {
         Some(key) => key.clone(),
-        None => {
-            let key = request_key();
-            let saved = media_generation::Entity::update_many()
-                .col_expr(
-                    media_generation::Column::ProviderTask,
-                    Expr::value(key.clone()),
-                )
-                .filter(media_generation::Column::Id.eq(row.id))
-                .filter(media_generation::Column::State.is_in(["queued", "running"]))
-                .exec(&services.db)
-                .await
-                .map_err(ServiceError::from)?;
-            if saved.rows_affected == 0 {
-                return Ok(None);
-            }
-            key
-        }
+        None => match record_key(services, row).await? {
+            Some(key) => key,
+            // Cancelled meanwhile.
+            None => return Ok(None),
+        },
     };
     let portrait = match options.video.source {
         Some(id) => super::media_in(&services.db, ws, id).await.ok(),
@@ -311,9 +316,10 @@ async fn send(
     };
     let Some(portrait) = portrait else {
         return Err(Failure::Ends(
-            "The portrait was deleted from the library before it was sent; nothing was made, \
-             and your monthly count was given back."
-                .to_owned(),
+            format!(
+                "The portrait was deleted from the library before it was sent; no {what} was \
+                 made, and your monthly count was given back."
+            ),
             Count::GivenBack,
         ));
     };
@@ -346,12 +352,40 @@ async fn send(
     let id = generator.start(&request).await.map_err(failed)?;
     let now = crate::now();
     if !record_sent(services, row.id, &id, now).await? {
-        // Cancelled while it was being sent: the provider cannot be told to stop, so its
-        // video is not fetched.
-        tracing::info!("a character video was cancelled while it was being sent");
+        // Ended meanwhile (the workspace was deleted): the provider cannot be told to stop, so
+        // its video is not fetched.
+        tracing::info!("a character video ended while it was being sent");
         return Ok(None);
     }
     Ok(Some((id, now)))
+}
+
+/// Records a new request key for generation `row`, under the workspace's lock so that a cancel
+/// either comes first (and none is recorded) or sees the key (and is refused: what is sent
+/// from then on cannot be stopped); none when the generation has ended.
+async fn record_key(
+    services: &Services,
+    row: &media_generation::Model,
+) -> Result<Option<String>, Failure> {
+    use sea_orm::sea_query::Expr;
+    let key = request_key();
+    let txn = store::begin_write(&services.db)
+        .await
+        .map_err(ServiceError::from)?;
+    lock_workspace(&txn, WorkspaceId(row.workspace_id)).await?;
+    let saved = media_generation::Entity::update_many()
+        .col_expr(
+            media_generation::Column::ProviderTask,
+            Expr::value(key.clone()),
+        )
+        .filter(media_generation::Column::Id.eq(row.id))
+        .filter(media_generation::Column::ProviderTask.is_null())
+        .filter(media_generation::Column::State.is_in(["queued", "running"]))
+        .exec(&txn)
+        .await
+        .map_err(ServiceError::from)?;
+    txn.commit().await.map_err(ServiceError::from)?;
+    Ok((saved.rows_affected > 0).then_some(key))
 }
 
 #[cfg(test)]

@@ -135,7 +135,10 @@ impl Services {
     ) -> Result<media_generation::Model> {
         let Some(reels) = self.reel_generation(ctx) else {
             // Reels are spoken by characters only here.
-            if self.ai.as_ref().is_some_and(|ai| ai.characters.is_some()) {
+            if ctx.role.can_publish()
+                && self.ai_state(ctx) == AiState::On
+                && self.ai.as_ref().is_some_and(|ai| ai.characters.is_some())
+            {
                 return Err(ServiceError::invalid(
                     "character",
                     "Choose the portrait that speaks the script.",

@@ -16,7 +16,7 @@
 
 pub use super::generations::VideoOptions;
 use super::generations::{
-    Count, Failure, Made, NewGeneration, advance, keep_made, provider_failure, start,
+    Count, Failure, Made, NewGeneration, advance, keep_made, noun, provider_failure, start,
 };
 use crate::ai::{AiState, Tracker, Videos};
 use crate::workspaces::{Membership, lock_as_editor};
@@ -204,22 +204,38 @@ pub(crate) async fn starting_picture<C: sea_orm::ConnectionTrait>(
     Ok(picture)
 }
 
-/// A library picture as a file to hand to a provider, under a name of its own (the person's
-/// file name may say more than the picture).
+/// A library picture as a file to hand to a provider: without its metadata (see
+/// [`super::images::without_metadata`]) and under a name of its own (the person's file name
+/// may say more than the picture).
 pub(crate) async fn picture_file(
     services: &Services,
     picture: &store::entities::media_item::Model,
     stem: &str,
 ) -> Result<InputFile> {
+    let ty = MediaType::from_mime(&picture.mime).unwrap_or(MediaType::Jpeg);
+    let turn = super::images::DECODING
+        .acquire()
+        .await
+        .map_err(|e| anyhow::anyhow!("the decoding turns were closed: {e}"))?;
     let bytes = services.objects.get(&picture.object_key).await?;
-    let mime = MediaType::from_mime(&picture.mime)
-        .map(MediaType::mime)
-        .unwrap_or("image/jpeg");
-    let extension = MediaType::from_mime(mime).map_or("jpg", MediaType::extension);
+    let max_pixels = services.media_limits.max_pixels;
+    let cleaned = tokio::task::spawn_blocking(move || {
+        let cleaned = super::images::without_metadata(&bytes, ty, max_pixels);
+        drop(turn);
+        cleaned
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("the picture could not be read: {e}"))?;
+    let (bytes, ty) = cleaned.map_err(|why| {
+        ServiceError::Unexpected(anyhow::anyhow!(
+            "a library picture could not be read again: {}",
+            why.message("picture", ty)
+        ))
+    })?;
     Ok(InputFile {
-        bytes: bytes.to_vec(),
-        mime,
-        filename: format!("{stem}.{extension}"),
+        bytes,
+        mime: ty.mime(),
+        filename: format!("{stem}.{}", ty.extension()),
     })
 }
 
@@ -238,10 +254,12 @@ pub(crate) fn tracker_of<'a>(
 }
 
 /// Whether generation `row`, while it is being made, can still be cancelled: its provider
-/// stops tasks, or its task has not been sent yet.
+/// stops tasks, or nothing of its task was recorded yet (a character provider's request key
+/// is recorded, under the workspace's lock, before anything is sent to it).
 pub(crate) fn stoppable(services: &Services, row: &media_generation::Model) -> bool {
     row.kind != "image"
-        && (row.sent_at.is_none() || tracker_of(services, row).is_some_and(|t| t.tasks.cancels()))
+        && (row.provider_task.is_none()
+            || tracker_of(services, row).is_some_and(|t| t.tasks.cancels()))
 }
 
 /// Stops a generation's task at the provider, when it has one (a person cancelled it, or the
@@ -275,7 +293,7 @@ pub(crate) async fn abandon(services: &Services, id: i64) {
 }
 
 /// What the person reads when the task failed at the provider.
-fn task_failure(provider: &str, reason: &str, code: Option<&str>) -> Failure {
+fn task_failure(provider: &str, noun: &str, reason: &str, code: Option<&str>) -> Failure {
     let code = code.unwrap_or_default();
     let message = if code.contains("SAFETY") || code.contains("MODERATION") {
         format!(
@@ -289,7 +307,7 @@ fn task_failure(provider: &str, reason: &str, code: Option<&str>) -> Failure {
         )
     } else {
         format!(
-            "{provider} could not make this video: {reason} Try again; your monthly count was \
+            "{provider} could not make this {noun}: {reason} Try again; your monthly count was \
              given back."
         )
     };
@@ -370,6 +388,7 @@ pub(crate) async fn look(
     sent_at: chrono::DateTime<chrono::Utc>,
 ) -> Result<Option<(String, Vec<String>)>, Failure> {
     let id = row.id;
+    let provider = tracker.tasks.provider();
     let deadline = sent_at
         + chrono::Duration::from_std(tracker.time_limit).unwrap_or(chrono::Duration::hours(1));
     // The time limit is for the task while it is not done: a task already made is kept
@@ -384,7 +403,7 @@ pub(crate) async fn look(
             return Err(Failure::Later(retry_after.max(tracker.poll)));
         }
         Err(err) => {
-            let failure = provider_failure(&row.provider, "video", err);
+            let failure = provider_failure(provider, noun(row), err);
             if matches!(failure, Failure::Ends(..)) {
                 stop_quietly(tracker, task).await;
             }
@@ -412,12 +431,12 @@ pub(crate) async fn look(
         }
         TaskState::Failed { reason, code } => {
             tracing::info!(code = ?code, "a video task failed at the provider");
-            Err(task_failure(&row.provider, &reason, code.as_deref()))
+            Err(task_failure(provider, noun(row), &reason, code.as_deref()))
         }
         TaskState::Cancelled => Err(Failure::Ends(
             format!(
-                "This video was cancelled at {}. Your monthly count was given back.",
-                row.provider
+                "This {} was cancelled at {provider}. Your monthly count was given back.",
+                noun(row)
             ),
             Count::GivenBack,
         )),
@@ -451,9 +470,10 @@ async fn too_late(tracker: Tracker<'_>, row: &media_generation::Model, task: &st
     };
     Failure::Ends(
         format!(
-            "{} did not finish this video within {minutes} minutes, {what}. Try again later; \
+            "{} did not finish this {} within {minutes} minutes, {what}. Try again later; \
              your monthly count was given back.",
-            row.provider
+            tracker.tasks.provider(),
+            noun(row)
         ),
         Count::GivenBack,
     )
@@ -621,7 +641,7 @@ pub(crate) async fn keep_output(
                             ));
                         }
                     },
-                    Err(err) => return Err(provider_failure(&row.provider, "video", err)),
+                    Err(err) => return Err(provider_failure(generator.provider(), noun(row), err)),
                 }
             }
             Err(AiError::Expired) => {
@@ -630,13 +650,13 @@ pub(crate) async fn keep_output(
                     None,
                 ));
             }
-            Err(err) => return Err(provider_failure(&row.provider, "video", err)),
+            Err(err) => return Err(provider_failure(generator.provider(), noun(row), err)),
         }
     };
     if download.length.is_some_and(|l| l > limit) {
-        return Err(too_large(&row.provider, limit));
+        return Err(too_large(generator.provider(), limit));
     }
-    stream_into(services, key, download, limit, &row.provider).await
+    stream_into(services, key, download, limit, generator.provider()).await
 }
 
 fn too_large(provider: &str, limit: u64) -> Failure {

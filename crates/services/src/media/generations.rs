@@ -107,6 +107,16 @@ pub(crate) fn is_character(row: &media_generation::Model) -> bool {
     }
 }
 
+/// What generation `row` makes, in words: `image`, `video`, `reel` or `character video`.
+pub(crate) fn noun(row: &media_generation::Model) -> &'static str {
+    match row.kind.as_str() {
+        "image" => "image",
+        "reel" => "reel",
+        "character" => "character video",
+        _ => "video",
+    }
+}
+
 /// The job that makes one generation.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Generation {
@@ -254,11 +264,13 @@ pub(crate) async fn finish<C: sea_orm::ConnectionTrait>(
     Ok(())
 }
 
-/// Deletes generations older than [`GENERATIONS_KEPT`] (the daily retention run).
-pub(crate) async fn purge_generations<C: sea_orm::ConnectionTrait>(
-    conn: &C,
+/// Deletes generations older than [`GENERATIONS_KEPT`] (the daily retention run), after
+/// ending those that lost their job (and deleting what their runs stored).
+pub(crate) async fn purge_generations(
+    services: &Services,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<u64> {
+    let conn = &services.db;
     let stale = media_generation::Entity::find()
         .filter(media_generation::Column::State.is_in(["queued", "running"]))
         .filter(media_generation::Column::UpdatedAt.lt(now - STALE_AFTER))
@@ -270,6 +282,7 @@ pub(crate) async fn purge_generations<C: sea_orm::ConnectionTrait>(
             .to_owned();
         let failed = GenerationState::Failed;
         finish(conn, &row, failed, Some(message), Count::GivenBack).await?;
+        forget_files(services, row.id).await;
     }
     let res = media_generation::Entity::delete_many()
         .filter(media_generation::Column::CreatedAt.lt(now - GENERATIONS_KEPT))

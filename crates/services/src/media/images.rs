@@ -135,6 +135,53 @@ fn decode_within(
     max_pixels: u64,
 ) -> Result<image::DynamicImage, ImageRefusal> {
     let format = image_format(ty).ok_or(ImageRefusal::Unreadable)?;
+    within_pixels(bytes, format, max_pixels)?;
+    reader(bytes, format, max_pixels)
+        .decode()
+        .map_err(|e| refusal(&e))
+}
+
+/// A picture without its metadata (EXIF, which may hold where it was taken and the camera's
+/// serial; XMP; text chunks), for handing it to a provider: decoded within the pixel budget (as
+/// [`describe_image`]), turned upright as its orientation says, and encoded again, a JPEG as a
+/// JPEG and anything else as a PNG (which keeps transparency). Its bytes and type.
+pub(crate) fn without_metadata(
+    bytes: &[u8],
+    ty: MediaType,
+    max_pixels: u64,
+) -> Result<(Vec<u8>, MediaType), ImageRefusal> {
+    use image::ImageDecoder;
+    let format = image_format(ty).ok_or(ImageRefusal::Unreadable)?;
+    within_pixels(bytes, format, max_pixels)?;
+    let mut decoder = reader(bytes, format, max_pixels)
+        .into_decoder()
+        .map_err(|e| refusal(&e))?;
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut picture = image::DynamicImage::from_decoder(decoder).map_err(|e| refusal(&e))?;
+    picture.apply_orientation(orientation);
+    let mut out = Vec::new();
+    if ty == MediaType::Jpeg {
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 92)
+            .encode_image(&picture.to_rgb8())
+            .map_err(|e| refusal(&e))?;
+        Ok((out, MediaType::Jpeg))
+    } else {
+        picture
+            .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+            .map_err(|e| refusal(&e))?;
+        Ok((out, MediaType::Png))
+    }
+}
+
+/// Refuses an image whose header says it has more than `max_pixels` pixels, before a pixel is
+/// decoded.
+fn within_pixels(
+    bytes: &[u8],
+    format: image::ImageFormat,
+    max_pixels: u64,
+) -> Result<(), ImageRefusal> {
     let (width, height) = reader(bytes, format, max_pixels)
         .into_dimensions()
         .map_err(|e| refusal(&e))?;
@@ -145,9 +192,7 @@ fn decode_within(
             limit: max_pixels,
         });
     }
-    reader(bytes, format, max_pixels)
-        .decode()
-        .map_err(|e| refusal(&e))
+    Ok(())
 }
 
 /// A JPEG of at most [`THUMB_SIDE`] pixels a side.

@@ -51,6 +51,33 @@ impl Settings {
                 ),
             ));
         }
+        let media_ai = self.ai.as_ref();
+        if let Some(runway) = media_ai.and_then(|ai| ai.runway.as_ref()) {
+            list.push((
+                format!("Runway (at {})", origin(runway.base_url.trim())),
+                "makes the videos (and reels' scenes) asked for in the media library, only in \
+                 workspaces where AI is on: it receives the prompt, the model, shape and length \
+                 and, for a video from a picture, that picture"
+                    .to_owned(),
+            ));
+        }
+        if let Some(voice) = media_ai.and_then(|ai| ai.elevenlabs.as_ref()) {
+            list.push((
+                format!("ElevenLabs (at {})", origin(voice.base_url.trim())),
+                "reads the scripts of reels and character videos aloud, only in workspaces where \
+                 AI is on: it receives the script and the voice chosen"
+                    .to_owned(),
+            ));
+        }
+        if let Some(hedra) = media_ai.and_then(|ai| ai.hedra.as_ref()) {
+            list.push((
+                format!("Hedra (at {})", origin(hedra.base_url.trim())),
+                "makes character videos, only in workspaces where AI is on: it receives the \
+                 portrait chosen from the library, the voice-over read by ElevenLabs and the \
+                 prompt for how the character moves"
+                    .to_owned(),
+            ));
+        }
         if let Some(url) = &self.consent.analytics_script {
             list.push((
                 format!("Analytics service ({})", origin(url)),
