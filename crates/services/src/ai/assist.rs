@@ -450,7 +450,7 @@ fn request_for(request: &AssistRequest, messages: Vec<Message>) -> Request {
 }
 
 /// A string property of the model's JSON answer.
-fn text_in(json: Option<&Value>, key: &str) -> Result<String, AiError> {
+pub(crate) fn text_in(json: Option<&Value>, key: &str) -> Result<String, AiError> {
     json.and_then(|j| j.get(key))
         .and_then(Value::as_str)
         .map(|t| t.trim().to_owned())

@@ -16,6 +16,7 @@
 pub mod assist;
 pub mod brand;
 pub mod fit;
+pub mod prompt_help;
 pub(crate) mod prompts;
 pub mod request;
 
@@ -237,6 +238,13 @@ impl Disclosure {
                  this workspace's library.",
                 speech.provider, character.provider, character.address, character.model
             ));
+        }
+        if self.image_model.is_some() || self.video.is_some() || self.character.is_some() {
+            sent.push(
+                "For Enhance on the Generate forms: the prompt, scenes or script you typed \
+                 there (and, for a script, this workspace's brand profile), to be rewritten."
+                    .to_owned(),
+            );
         }
         if let Some(model) = &self.moderation {
             sent.push(format!(

@@ -27,6 +27,7 @@ both_backends!(
     a_reel_can_be_spoken_by_a_character,
     a_portrait_deleted_before_it_is_sent_ends_the_video,
     without_hedra_there_is_no_character_tab,
+    enhance_rewrites_a_field_and_generates_nothing,
 );
 
 /// A JPEG of `width` x `height` with EXIF saying it is to be turned a quarter clockwise
@@ -563,4 +564,133 @@ async fn without_hedra_there_is_no_character_tab(backend: Backend) {
     assert!(!ai_page.contains("For character videos"));
     let policy = ada.get_text("/legal/privacy").await;
     assert!(!policy.contains("Character videos"));
+}
+
+/// The system and user messages of the last chat request the simulator's OpenAI received.
+fn last_chat(s: &Studio) -> (String, String) {
+    let requests = s.sim.openai_requests();
+    let chat = requests
+        .iter()
+        .rev()
+        .find(|r| r.get("messages").is_some())
+        .expect("a chat request");
+    let content = |role: &str| {
+        chat["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["role"] == role)
+            .and_then(|m| m["content"].as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    (content("system"), content("user"))
+}
+
+async fn enhance_rewrites_a_field_and_generates_nothing(backend: Backend) {
+    let Some((s, ada, ws)) = speakers(backend).await else {
+        return;
+    };
+    let res = ada
+        .submit(
+            &format!("/w/{ws}/ai/brand"),
+            &[("name", "Crumb & Co"), ("voice", "Warm and plain")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let portrait = s.app.upload_media(&ada, ws, "p.png", png(64, 64, 3)).await;
+    let id = portrait.to_string();
+    let tokens = || async {
+        s.app
+            .count(&format!(
+                "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM plan_usage WHERE \
+                 workspace_id = {ws} AND counter = 'ai_tokens_per_month'"
+            ))
+            .await
+    };
+    // The script from a brief: rewritten into the form, with the brand's voice as material.
+    let mut asked_for = fields(&id, "our new rye loaf, out on Saturday", "");
+    asked_for.push(("enhance", "script"));
+    let res = ask(&ada, ws, &asked_for).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("id=\"enhanced\""), "{page}");
+    assert!(
+        page.contains("Suggested post: our new rye loaf, out on Saturday</textarea>"),
+        "{page}"
+    );
+    let (system, user) = last_chat(&s);
+    assert!(system.contains("voice-over script"), "{system}");
+    assert!(system.contains("<brand_profile>"), "{system}");
+    assert_eq!(user, "our new rye loaf, out on Saturday");
+    assert!(tokens().await > 0);
+    // How the character moves: a visual prompt, sent without the brand profile.
+    let mut motion = fields(&id, SCRIPT, "smiles");
+    motion.push(("enhance", "prompt"));
+    let res = ask(&ada, ws, &motion).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Suggested post: smiles</textarea>"), "{page}");
+    let (system, user) = last_chat(&s);
+    assert!(system.contains("portrait that speaks"), "{system}");
+    assert!(!system.contains("brand_profile"), "{system}");
+    assert_eq!(user, "smiles");
+    // The composer links to the Generate tab.
+    let composer = ada.get_text(&format!("/w/{ws}/posts/new")).await;
+    assert!(
+        composer.contains(&format!(
+            "href=\"/w/{ws}/media/generate/video\" target=\"_blank\" rel=\"noopener\" \
+             id=\"generate-from-composer\""
+        )),
+        "{composer}"
+    );
+    // Nothing typed: nothing sent.
+    let calls = s.sim.openai_calls();
+    let mut empty = fields(&id, "  ", "");
+    empty.push(("enhance", "script"));
+    let res = ask(&ada, ws, &empty).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("Type a few words first"));
+    assert_eq!(s.sim.openai_calls(), calls);
+    // The reel's scenes and the video prompt have the same button.
+    let reel = ada.get_text(&format!("/w/{ws}/media/generate/reel")).await;
+    assert!(reel.contains("id=\"enhance-scenes\""));
+    assert!(reel.contains("id=\"enhance-script\""));
+    let res = ada
+        .submit(
+            &format!("/w/{ws}/media/generate/video"),
+            &[
+                ("model", "gen4.5"),
+                ("prompt", "waves"),
+                ("source", ""),
+                ("shape", "9:16"),
+                ("seconds", "5"),
+                ("enhance", "prompt"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Suggested post: waves</textarea>")
+    );
+    let (system, _) = last_chat(&s);
+    assert!(system.contains("prompt for a video model"), "{system}");
+    // Enhance generated nothing.
+    assert_eq!(
+        s.app.count("SELECT COUNT(*) FROM media_generations").await,
+        0
+    );
+    assert_eq!(s.sim.elevenlabs_spoken(), 0);
+    // With AI off, Enhance is refused and nothing is sent.
+    let res = ada
+        .submit(&format!("/w/{ws}/ai/switch"), &[("on", "0")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let calls = s.sim.openai_calls();
+    let res = ask(&ada, ws, &motion).await;
+    assert_ne!(res.status(), StatusCode::OK);
+    assert_eq!(s.sim.openai_calls(), calls);
 }

@@ -22,6 +22,7 @@ use domain::MediaId;
 use domain::WorkspaceId;
 use domain::media::MediaKind;
 use services::ai::AiState;
+use services::ai::prompt_help::Draft;
 use services::media::generate::{Aspect, ImageAsk, ImageOptions, PROMPT_LIMIT, Style};
 use services::media::generate_character::CharacterAsk;
 use services::media::generate_reel::{ReelAsk, ReelOptions, SCRIPT_LIMIT};
@@ -103,6 +104,62 @@ where
             let mut errors = FieldErrors::new();
             let status = errors.refuse(err, field)?;
             refused(page(errors).await?, status)
+        }
+    }
+}
+
+/// A Generate page that can say what Enhance did.
+trait Enhanceable {
+    fn set_enhanced(&mut self, notice: String);
+}
+
+macro_rules! enhanceable {
+    ($($page:ty),*) => {$(
+        impl Enhanceable for $page {
+            fn set_enhanced(&mut self, notice: String) {
+                self.enhanced = Some(notice);
+            }
+        }
+    )*};
+}
+
+enhanceable!(GeneratePage, VideoPage, ReelPage, CharacterPage);
+
+/// Enhance on one field of a Generate form (`field` of `form`): the page again with the field
+/// rewritten by the text assistant and a notice saying so, or with the refusal. Nothing is
+/// generated.
+async fn enhanced_page<F, P, Fut>(
+    state: &AppState,
+    m: &WorkspaceMember,
+    (draft, most): (Draft, usize),
+    mut form: F,
+    field: fn(&mut F) -> &mut String,
+    page: impl Fn(F, FieldErrors) -> Fut,
+) -> AppResult
+where
+    P: Template + Enhanceable,
+    Fut: Future<Output = AppResult<P>>,
+{
+    let typed = field(&mut form).clone();
+    match state
+        .services
+        .enhance_draft(&m.membership, draft, &typed, most)
+        .await
+    {
+        Ok(done) => {
+            *field(&mut form) = done.text;
+            let mut shown = page(form, FieldErrors::new()).await?;
+            shown.set_enhanced(format!(
+                "Rewritten by {} ({}). Read it and change what you like: nothing is generated \
+                 until you press the Generate button.",
+                done.provider, done.model
+            ));
+            render(shown)
+        }
+        Err(err) => {
+            let mut errors = FieldErrors::new();
+            let status = errors.refuse(err, draft.field())?;
+            refused(page(form, errors).await?, status)
         }
     }
 }
@@ -236,6 +293,8 @@ pub struct Choice {
 struct GeneratePage {
     layout: Layout,
     errors: FieldErrors,
+    /// What Enhance said it did, when it just rewrote a field.
+    enhanced: Option<String>,
     tabs: Tabs,
     ws: i64,
     on: bool,
@@ -252,6 +311,8 @@ struct GeneratePage {
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
 pub struct GenerateForm {
+    /// The field to rewrite with Enhance, when that button was pressed.
+    enhance: String,
     prompt: String,
     style: String,
     aspect: String,
@@ -273,6 +334,7 @@ async fn build(
     Ok(GeneratePage {
         layout: Layout::for_member(state, m, "Generate an image"),
         errors,
+        enhanced: None,
         tabs: Tabs::of(ai, ws, "image"),
         ws: ws.0,
         on: state.services.ai_state(&m.membership) == AiState::On,
@@ -315,6 +377,18 @@ async fn generate(
     PathIds(ws): PathIds<WorkspaceId>,
     Form(form): Form<GenerateForm>,
 ) -> AppResult {
+    if form.enhance == "prompt" {
+        let (state, m) = (&state, &m);
+        return enhanced_page(
+            state,
+            m,
+            (Draft::Image, PROMPT_LIMIT),
+            form,
+            |f| &mut f.prompt,
+            move |form, errors| async move { build(state, m, &form, errors).await },
+        )
+        .await;
+    }
     let (Some(style), Some(aspect)) = (Style::parse(&form.style), Aspect::parse(&form.aspect))
     else {
         let mut errors = FieldErrors::new();
@@ -429,6 +503,8 @@ pub struct SourceChoice {
 struct VideoPage {
     layout: Layout,
     errors: FieldErrors,
+    /// What Enhance said it did, when it just rewrote a field.
+    enhanced: Option<String>,
     ws: i64,
     on: bool,
     can_turn_on: bool,
@@ -447,6 +523,7 @@ struct VideoPage {
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
 pub struct VideoForm {
+    enhance: String,
     prompt: String,
     model: String,
     /// A library picture's id, or empty.
@@ -488,6 +565,7 @@ async fn build_video(
     Ok(VideoPage {
         layout: Layout::for_member(state, m, "Generate a video"),
         errors,
+        enhanced: None,
         ws: ws.0,
         on: state.services.ai_state(&m.membership) == AiState::On,
         can_turn_on: m.membership.role.can_manage_members(),
@@ -557,6 +635,18 @@ async fn generate_video(
     PathIds(ws): PathIds<WorkspaceId>,
     Form(form): Form<VideoForm>,
 ) -> AppResult {
+    if form.enhance == "prompt" {
+        let (state, m) = (&state, &m);
+        return enhanced_page(
+            state,
+            m,
+            (Draft::Video, generate_video::PROMPT_LIMIT),
+            form,
+            |f| &mut f.prompt,
+            move |form, errors| async move { build_video(state, m, &form, errors).await },
+        )
+        .await;
+    }
     let shape = VideoShape::parse(&form.shape);
     let seconds = form.seconds.trim().parse::<u32>().ok();
     let source = match form.source.trim() {
@@ -593,6 +683,8 @@ async fn generate_video(
 struct ReelPage {
     layout: Layout,
     errors: FieldErrors,
+    /// What Enhance said it did, when it just rewrote a field.
+    enhanced: Option<String>,
     ws: i64,
     tabs: Tabs,
     on: bool,
@@ -626,6 +718,7 @@ pub struct VoiceChoice {
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
 pub struct ReelForm {
+    enhance: String,
     script: String,
     voice: String,
     scenes: String,
@@ -745,6 +838,7 @@ async fn build_reel(
     Ok(ReelPage {
         layout: Layout::for_member(state, m, "Generate a reel"),
         errors,
+        enhanced: None,
         ws: ws.0,
         tabs: Tabs::of(ai, ws, "reel"),
         on,
@@ -794,6 +888,22 @@ async fn generate_reel(
     PathIds(ws): PathIds<WorkspaceId>,
     Form(form): Form<ReelForm>,
 ) -> AppResult {
+    if form.enhance == "script" || form.enhance == "scenes" {
+        let (state, m) = (&state, &m);
+        let page = move |form, errors| async move { build_reel(state, m, &form, errors).await };
+        if form.enhance == "script" {
+            let draft = (Draft::Script, SCRIPT_LIMIT);
+            return enhanced_page(state, m, draft, form, |f| &mut f.script, page).await;
+        }
+        // With a character, the field says how it moves.
+        let draft = if form.character.trim().is_empty() {
+            Draft::Scenes
+        } else {
+            Draft::Motion
+        };
+        let draft = (draft, generate_video::PROMPT_LIMIT);
+        return enhanced_page(state, m, draft, form, |f| &mut f.scenes, page).await;
+    }
     let character = match form.character.trim() {
         "" => Some(None),
         raw => raw.parse::<i64>().ok().map(|id| Some(MediaId(id))),
@@ -841,6 +951,8 @@ async fn generate_reel(
 struct CharacterPage {
     layout: Layout,
     errors: FieldErrors,
+    /// What Enhance said it did, when it just rewrote a field.
+    enhanced: Option<String>,
     ws: i64,
     tabs: Tabs,
     on: bool,
@@ -862,6 +974,7 @@ struct CharacterPage {
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
 pub struct CharacterForm {
+    enhance: String,
     portrait: String,
     script: String,
     voice: String,
@@ -889,6 +1002,7 @@ async fn build_character(
     Ok(CharacterPage {
         layout: Layout::for_member(state, m, "Generate a character video"),
         errors,
+        enhanced: None,
         ws: ws.0,
         tabs: Tabs::of(ai, ws, "character"),
         on: state.services.ai_state(&m.membership) == AiState::On,
@@ -939,6 +1053,17 @@ async fn generate_character(
     PathIds(ws): PathIds<WorkspaceId>,
     Form(form): Form<CharacterForm>,
 ) -> AppResult {
+    if form.enhance == "script" || form.enhance == "prompt" {
+        let (state, m) = (&state, &m);
+        let page =
+            move |form, errors| async move { build_character(state, m, &form, errors).await };
+        if form.enhance == "script" {
+            let draft = (Draft::Script, SCRIPT_LIMIT);
+            return enhanced_page(state, m, draft, form, |f| &mut f.script, page).await;
+        }
+        let draft = (Draft::Motion, generate_video::PROMPT_LIMIT);
+        return enhanced_page(state, m, draft, form, |f| &mut f.prompt, page).await;
+    }
     let portrait = form.portrait.trim().parse::<i64>().ok().map(MediaId);
     let shape = VideoShape::parse(&form.shape);
     let (Some(portrait), Some(shape)) = (portrait, shape) else {

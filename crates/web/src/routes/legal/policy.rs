@@ -154,7 +154,17 @@ fn ai_section(ai: &services::ai::Disclosure) -> String {
         ),
         _ => String::new(),
     };
-    let images = format!("{images}{videos}{reels}{characters}");
+    let enhance = if ai.image_model.is_some() || ai.video.is_some() || ai.character.is_some() {
+        format!(
+            " On these forms, Enhance sends the prompt, scenes or script you typed (and, for a \
+             script, the workspace's brand profile) to **{}** to be rewritten; the answer goes \
+             back into the form and nothing is generated until you ask for it.",
+            ai.provider
+        )
+    } else {
+        String::new()
+    };
+    let images = format!("{images}{videos}{reels}{characters}{enhance}");
     format!(
         "This instance offers AI Write, Enhance and Suggest in the composer, and an agent to \
          chat with. AI is off in each workspace until an owner or admin has read what is sent \

@@ -91,6 +91,8 @@ pub struct ComposerPage {
     assist: Option<AssistPanel>,
     /// The generation whose suggestion was taken (for the post's provenance).
     ai_suggestion: String,
+    /// The media library's Generate tab, when AI is on here and makes files.
+    generate: Option<String>,
 }
 
 /// The composer's Assist panel.
@@ -358,6 +360,25 @@ async fn page(
     } else {
         None
     };
+    let generate = state
+        .services
+        .ai
+        .as_ref()
+        .filter(|_| {
+            m.membership.role.can_publish() && state.services.ai_state(&m.membership) == AiState::On
+        })
+        .and_then(|ai| {
+            let tab = if ai.images.is_some() {
+                ""
+            } else if ai.videos.is_some() {
+                "/video"
+            } else if ai.characters.is_some() && ai.speech.is_some() {
+                "/character"
+            } else {
+                return None;
+            };
+            Some(format!("/w/{ws}/media/generate{tab}"))
+        });
     Ok(ComposerPage {
         layout: Layout::for_member(state, m, title),
         errors,
@@ -378,6 +399,7 @@ async fn page(
             .ai_suggestion
             .map(|id| id.to_string())
             .unwrap_or_default(),
+        generate,
     })
 }
 
