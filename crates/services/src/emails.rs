@@ -248,6 +248,40 @@ pub fn publish_problem(
     }
 }
 
+/// A long AI generation ended: made (`failure` none) or not.
+pub fn generation_ended(
+    to: &str,
+    name: &str,
+    what: &str,
+    workspace: &str,
+    failure: Option<&str>,
+    link: &str,
+) -> Email {
+    match failure {
+        None => Email {
+            to: to.to_owned(),
+            subject: format!("Your AI {what} is ready to review"),
+            body: format!(
+                "Hello {name},\n\n\
+                 The {what} you asked for in {workspace} is in the media library. It is marked \
+                 “AI-generated — review before publishing”: look at it, and mark it reviewed \
+                 before a post with it can be scheduled.\n\n\
+                 {link}\n"
+            ),
+        },
+        Some(reason) => Email {
+            to: to.to_owned(),
+            subject: format!("Your AI {what} could not be made"),
+            body: format!(
+                "Hello {name},\n\n\
+                 The {what} you asked for in {workspace} could not be made:\n\n\
+                 {reason}\n\n\
+                 {link}\n"
+            ),
+        },
+    }
+}
+
 /// A connected account's token was refused: someone has to reconnect it.
 pub fn reconnect_needed(to: &str, name: &str, platform: &str, username: &str, link: &str) -> Email {
     Email {

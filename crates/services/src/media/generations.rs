@@ -22,6 +22,10 @@ use store::entities::{job, media_generation, media_item, user};
 /// the database could not be written): housekeeping ends it and gives its count back.
 pub const STALE_AFTER: chrono::Duration = chrono::Duration::days(1);
 
+/// A generation that ends this long after it was asked for is told to its requester by e-mail
+/// (they have likely left the page by then).
+pub const LONG: chrono::Duration = chrono::Duration::minutes(2);
+
 /// How long generations are listed and kept; the file keeps its own provenance.
 pub const GENERATIONS_KEPT: chrono::Duration = chrono::Duration::days(30);
 
@@ -324,7 +328,15 @@ pub(crate) async fn end_failed(
             if let Some(row) = media_generation::Entity::find_by_id(id).one(&txn).await?
                 && GenerationState::of(&row).is_open()
             {
-                finish(&txn, &row, GenerationState::Failed, Some(message), count).await?;
+                finish(
+                    &txn,
+                    &row,
+                    GenerationState::Failed,
+                    Some(message.clone()),
+                    count,
+                )
+                .await?;
+                tell_requester(services, &txn, &row, Some(&message)).await?;
             }
         }
         txn.commit().await?;
@@ -564,6 +576,7 @@ async fn record(
             // The provider made it: the count stays.
             let failed = GenerationState::Failed;
             finish(&txn, &now_row, failed, Some(message.clone()), Count::Kept).await?;
+            tell_requester(services, &txn, &now_row, Some(&message)).await?;
             txn.commit().await.map_err(ServiceError::from)?;
             return Err(Failure::Ends(message, Count::Kept));
         }
@@ -631,8 +644,52 @@ async fn record(
         },
     )
     .await?;
+    tell_requester(services, &txn, &now_row, None).await?;
     txn.commit().await.map_err(ServiceError::from)?;
     Ok(true)
+}
+
+/// Queues an e-mail to the person who asked for generation `row`, when it ended (made, or not:
+/// `failure`) after [`LONG`] and they are still a member of its workspace.
+async fn tell_requester<C: sea_orm::ConnectionTrait>(
+    services: &Services,
+    conn: &C,
+    row: &media_generation::Model,
+    failure: Option<&str>,
+) -> Result<()> {
+    use store::entities::{membership, workspace};
+    let Some(requester) = row.requested_by else {
+        return Ok(());
+    };
+    if crate::now() - row.created_at < LONG {
+        return Ok(());
+    }
+    let member = membership::Entity::find()
+        .filter(membership::Column::WorkspaceId.eq(row.workspace_id))
+        .filter(membership::Column::UserId.eq(requester))
+        .one(conn)
+        .await?;
+    let (Some(_), Some(person), Some(place)) = (
+        member,
+        user::Entity::find_by_id(requester).one(conn).await?,
+        workspace::Entity::find_by_id(row.workspace_id)
+            .one(conn)
+            .await?,
+    ) else {
+        return Ok(());
+    };
+    let email = crate::emails::generation_ended(
+        &person.email,
+        &person.name,
+        noun(row),
+        &place.name,
+        failure,
+        &format!(
+            "{}/w/{}/media/generations/{}",
+            services.base_url, row.workspace_id, row.id
+        ),
+    );
+    crate::emails::queue(conn, email, Some(domain::UserId(person.id))).await
 }
 
 #[cfg(test)]

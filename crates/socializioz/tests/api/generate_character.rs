@@ -28,6 +28,7 @@ both_backends!(
     a_portrait_deleted_before_it_is_sent_ends_the_video,
     without_hedra_there_is_no_character_tab,
     enhance_rewrites_a_field_and_generates_nothing,
+    a_long_generation_is_told_by_e_mail,
 );
 
 /// A JPEG of `width` x `height` with EXIF saying it is to be turned a quarter clockwise
@@ -693,4 +694,63 @@ async fn enhance_rewrites_a_field_and_generates_nothing(backend: Backend) {
     let res = ask(&ada, ws, &motion).await;
     assert_ne!(res.status(), StatusCode::OK);
     assert_eq!(s.sim.openai_calls(), calls);
+}
+
+/// Makes generation `id` look asked for `minutes` ago.
+async fn asked_ago(s: &Studio, id: i64, minutes: i64) {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    use store::entities::media_generation;
+    media_generation::Entity::update_many()
+        .col_expr(
+            media_generation::Column::CreatedAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::minutes(minutes)),
+        )
+        .filter(media_generation::Column::Id.eq(id))
+        .exec(&s.app.services.db)
+        .await
+        .unwrap();
+}
+
+async fn a_long_generation_is_told_by_e_mail(backend: Backend) {
+    let Some((s, ada, ws)) = speakers(backend).await else {
+        return;
+    };
+    let portrait = s.app.upload_media(&ada, ws, "p.png", png(64, 64, 3)).await;
+    let id = portrait.to_string();
+    let told = |subject: &'static str| {
+        let app = &s.app;
+        async move {
+            app.mails()
+                .await
+                .iter()
+                .filter(|m| m.to == crate::ai::ADA && m.subject == subject)
+                .count()
+        }
+    };
+    // Made within a moment: the person is still on the page, and no e-mail is sent.
+    asked(&ada, ws, &fields(&id, SCRIPT, "")).await;
+    s.app.worker().run_until_empty().await.unwrap();
+    assert_eq!(told("Your AI character video is ready to review").await, 0);
+    // Made after minutes: an e-mail with the link to the generation.
+    let long = asked(&ada, ws, &fields(&id, SCRIPT, "")).await;
+    asked_ago(&s, long, 10).await;
+    s.app.worker().run_until_empty().await.unwrap();
+    assert_eq!(state_of(&s.app, long).await, "done");
+    assert_eq!(told("Your AI character video is ready to review").await, 1);
+    let mail = s.app.last_mail_to(crate::ai::ADA).await;
+    assert!(
+        mail.body
+            .contains(&format!("/w/{ws}/media/generations/{long}")),
+        "{}",
+        mail.body
+    );
+    assert!(mail.body.contains("review before publishing"));
+    // Failed after minutes: an e-mail with the reason.
+    let failed = asked(&ada, ws, &fields(&id, SCRIPT, "Frowns [[block]]")).await;
+    asked_ago(&s, failed, 10).await;
+    s.app.worker().run_until_empty().await.unwrap();
+    assert_eq!(state_of(&s.app, failed).await, "failed");
+    assert_eq!(told("Your AI character video could not be made").await, 1);
+    let mail = s.app.last_mail_to(crate::ai::ADA).await;
+    assert!(mail.body.contains("content moderation"), "{}", mail.body);
 }
