@@ -319,6 +319,92 @@ pub fn clock(duration_ms: u64) -> String {
     }
 }
 
+/// How a post appears on a platform that has more than one kind: in the feed (the default), as
+/// a reel, or as a story.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Feed,
+    Reel,
+    Story,
+}
+
+impl Format {
+    pub const ALL: [Format; 3] = [Format::Feed, Format::Reel, Format::Story];
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            Format::Feed => "feed",
+            Format::Reel => "reel",
+            Format::Story => "story",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Format::Feed => "Feed post",
+            Format::Reel => "Reel",
+            Format::Story => "Story",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.slug() == raw)
+    }
+
+    /// The formats a post can take on `platform` (only the feed where there is no choice).
+    pub fn offered(platform: Platform) -> &'static [Format] {
+        match platform {
+            Platform::Instagram => &Format::ALL,
+            _ => &[Format::Feed],
+        }
+    }
+}
+
+/// The longest story video Instagram takes through its API.
+pub const STORY_VIDEO_MS: u64 = 60_000;
+
+/// Checks the media of one target against its `format` on `platform`: a reel is one video, a
+/// story one image or one video (of at most a minute); the feed is [`check_for_platform`]'s.
+pub fn check_format(
+    platform: Platform,
+    format: Format,
+    media: &[MediaType],
+    video_ms: Option<u64>,
+) -> Result<(), Invalid> {
+    if !Format::offered(platform).contains(&format) {
+        return Err(Invalid(format!(
+            "{platform} posts go to the feed here; choose “Feed post”."
+        )));
+    }
+    match format {
+        Format::Feed => Ok(()),
+        Format::Reel => match media {
+            [one] if one.kind() == MediaKind::Video => Ok(()),
+            _ => Err(Invalid(format!(
+                "A reel on {platform} is one video: choose a single video, or post to the feed."
+            ))),
+        },
+        Format::Story => match media {
+            [one]
+                if one.kind() == MediaKind::Video
+                    && video_ms.is_some_and(|ms| ms > STORY_VIDEO_MS) =>
+            {
+                Err(Invalid(format!(
+                    "A story on {platform} takes a video of at most {}; this one is {}. Trim \
+                     it, or post it as a reel.",
+                    clock(STORY_VIDEO_MS),
+                    clock(video_ms.unwrap_or_default())
+                )))
+            }
+            [_] => Ok(()),
+            _ => Err(Invalid(format!(
+                "A story on {platform} is one image or one video: choose a single file."
+            ))),
+        },
+    }
+}
+
 /// Checks one video's length (when known) and size against what `platform` takes (in a
 /// carousel, when the post has other files too).
 pub fn check_video(
@@ -358,6 +444,31 @@ pub fn check_video(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reels_are_one_video_and_stories_one_short_file() {
+        use Platform::*;
+        let video = [MediaType::Mp4];
+        let image = [MediaType::Jpeg];
+        assert!(check_format(Instagram, Format::Reel, &video, Some(30_000)).is_ok());
+        assert!(check_format(Instagram, Format::Reel, &image, None).is_err());
+        assert!(
+            check_format(
+                Instagram,
+                Format::Reel,
+                &[MediaType::Mp4, MediaType::Mp4],
+                None
+            )
+            .is_err()
+        );
+        assert!(check_format(Instagram, Format::Story, &image, None).is_ok());
+        assert!(check_format(Instagram, Format::Story, &video, Some(60_000)).is_ok());
+        let long = check_format(Instagram, Format::Story, &video, Some(61_000)).unwrap_err();
+        assert!(long.0.contains("at most 1:00"), "{}", long.0);
+        assert!(check_format(Instagram, Format::Story, &[], None).is_err());
+        assert!(check_format(X, Format::Story, &image, None).is_err());
+        assert!(check_format(X, Format::Feed, &image, None).is_ok());
+    }
 
     const JPEG: &[u8] = &[
         0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0, 1,

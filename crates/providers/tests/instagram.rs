@@ -170,6 +170,55 @@ async fn publishes_an_image_a_reel_and_a_carousel() {
 }
 
 #[tokio::test]
+async fn stories_and_reels_are_published_as_such() {
+    let c = connected().await;
+    let as_format = |text: &str, media, format: &str| {
+        let mut request = c.request(text, media);
+        request.options = serde_json::json!({"format": format});
+        request
+    };
+    let photo_story =
+        c.ig.publish(&as_format("Not shown", vec![c.jpeg()], "story"))
+            .await
+            .unwrap();
+    let video_story =
+        c.ig.publish(&as_format("", vec![c.video()], "story"))
+            .await
+            .unwrap();
+    let reel =
+        c.ig.publish(&as_format("A reel", vec![c.video()], "reel"))
+            .await
+            .unwrap();
+    assert_eq!(
+        c.simulator.instagram_kind(&photo_story.platform_post_id),
+        Some("story")
+    );
+    assert_eq!(
+        c.simulator.instagram_kind(&video_story.platform_post_id),
+        Some("story")
+    );
+    assert_eq!(
+        c.simulator.instagram_kind(&reel.platform_post_id),
+        Some("reel")
+    );
+    let posts = c.simulator.posts();
+    // A story carries no caption.
+    assert_eq!(posts[0].text, "");
+    assert_eq!(kinds(&posts[1]), ["video"]);
+    assert_eq!(posts[2].text, "A reel");
+    for (media, format) in [
+        (vec![c.jpeg(), c.jpeg()], "story"),
+        (vec![c.jpeg()], "reel"),
+    ] {
+        assert!(matches!(
+            c.ig.publish(&as_format("x", media, format)).await,
+            Err(PublishError::InvalidContent { .. })
+        ));
+    }
+    assert_eq!(c.simulator.posts().len(), 3);
+}
+
+#[tokio::test]
 async fn every_error_kind_is_mapped() {
     let c = connected().await;
     let sim = &c.simulator;

@@ -14,6 +14,7 @@ use crate::jobs::{Job, JobError};
 use crate::queue::{self, NewJob};
 use crate::workspaces::{Membership, lock_as_editor};
 use crate::{Result, ServiceError, Services};
+use domain::media::Format;
 use domain::{Platform, PostId, SocialAccountId, TargetId};
 use providers::social::{CommentRequest, PublishError};
 use sea_orm::sea_query::Expr;
@@ -53,6 +54,7 @@ pub(crate) async fn plan<C: ConnectionTrait>(
     post: &post::Model,
     target_id: TargetId,
     platform: &str,
+    format: Format,
 ) -> Result<()> {
     if text_of(post).is_none() {
         return Ok(());
@@ -61,11 +63,15 @@ pub(crate) async fn plan<C: ConnectionTrait>(
         .ok()
         .and_then(|p| services.publishers.get(p))
         .is_some_and(|p| p.takes_comments());
-    if !takes {
-        let why = format!(
-            "{}'s API takes no comments: add it in the app if you want one.",
-            Platform::label_of(platform)
-        );
+    if !takes || format == Format::Story {
+        let why = if format == Format::Story {
+            "A story takes no comments.".to_owned()
+        } else {
+            format!(
+                "{}'s API takes no comments: add it in the app if you want one.",
+                Platform::label_of(platform)
+            )
+        };
         set_state(
             conn,
             target_id.0,

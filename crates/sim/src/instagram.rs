@@ -91,6 +91,8 @@ struct Store {
     media: HashMap<String, (String, String)>,
     /// Who published when, for the daily limit.
     publishes: Vec<(String, DateTime<Utc>)>,
+    /// Published media: id → what it was published as (`image`, `reel`, `story`, `carousel`).
+    kinds: HashMap<String, &'static str>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -100,6 +102,25 @@ enum Kind {
     Story,
     CarouselItem,
     Carousel,
+}
+
+impl Kind {
+    fn label(self) -> &'static str {
+        match self {
+            Kind::Image => "image",
+            Kind::Reel => "reel",
+            Kind::Story => "story",
+            Kind::CarouselItem => "carousel item",
+            Kind::Carousel => "carousel",
+        }
+    }
+}
+
+impl Simulator {
+    /// What the Instagram media `id` was published as: `image`, `reel`, `story` or `carousel`.
+    pub fn instagram_kind(&self, id: &str) -> Option<&'static str> {
+        lock(&store(self)).kinds.get(id).copied()
+    }
 }
 
 struct Container {
@@ -711,9 +732,11 @@ async fn publish(sim: &Simulator, node: &str, p: &Params, headers: &HeaderMap) -
     let media = container.media.clone();
     let id = sim.next_id();
     let shortcode = format!("SZ{id}");
+    let kind = container.kind.label();
     store
         .media
         .insert(id.clone(), (grant.user_id.clone(), shortcode));
+    store.kinds.insert(id.clone(), kind);
     store.publishes.push((grant.user_id.clone(), Utc::now()));
     drop(store);
     sim.state().posts.push(Post {

@@ -397,6 +397,32 @@ impl Instagram {
         request: &PublishRequest,
     ) -> Result<String, PublishError> {
         let caption = request.text.as_str();
+        match (request.options["format"].as_str(), request.media.as_slice()) {
+            // A story: one image or video, shown for a day; it carries no caption.
+            (Some("story"), [one]) => {
+                let field = match one.kind {
+                    MediaKind::Image => "image_url",
+                    MediaKind::Video => "video_url",
+                };
+                let container = self
+                    .container(token, user, &[("media_type", "STORIES"), (field, &one.url)])
+                    .await?;
+                self.finished(token, &container).await?;
+                return Ok(container);
+            }
+            (Some("story"), _) => {
+                return Err(PublishError::InvalidContent {
+                    reason: "An Instagram story is one image or one video.".into(),
+                });
+            }
+            (Some("reel"), [one]) if one.kind == MediaKind::Video => {}
+            (Some("reel"), _) => {
+                return Err(PublishError::InvalidContent {
+                    reason: "An Instagram reel is one video.".into(),
+                });
+            }
+            _ => {}
+        }
         if let [one] = request.media.as_slice() {
             let container = match one.kind {
                 MediaKind::Image => {

@@ -491,6 +491,7 @@ pub(crate) async fn run(
                             account_id: id,
                             body: None,
                             media: Vec::new(),
+                            format: Default::default(),
                         })
                         .collect()
                 })
@@ -531,6 +532,7 @@ pub(crate) async fn run(
                                 .filter(|(a, _)| *a == t.account.id)
                                 .map(|(_, m)| m.id)
                                 .collect(),
+                            format: crate::posts::format_of(&t.target.options),
                         })
                         .collect(),
                     media: view.media.iter().map(|m| m.id).collect(),

@@ -5,6 +5,7 @@
 use crate::{Result, ServiceError};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use domain::content::{self, Platform};
+use domain::media::Format;
 use domain::{PostId, Timezone, WorkspaceId, schedule};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use std::collections::BTreeSet;
@@ -30,6 +31,8 @@ pub struct TargetInput {
     pub body: Option<String>,
     /// Files for this account instead of the post's; empty means the post's.
     pub media: Vec<i64>,
+    /// Feed, reel or story, where the platform has the choice.
+    pub format: Format,
 }
 
 /// A post as the composer sends it.
@@ -58,7 +61,7 @@ pub(crate) struct Checked {
     pub(crate) body: String,
     pub(crate) first_comment: Option<String>,
     pub(crate) campaign_id: Option<i64>,
-    pub(crate) targets: Vec<(social_account::Model, Option<String>, Vec<i64>)>,
+    pub(crate) targets: Vec<(social_account::Model, Option<String>, Vec<i64>, Format)>,
     pub(crate) media: Vec<i64>,
     pub(crate) scheduled_at: Option<DateTime<Utc>>,
 }
@@ -203,17 +206,28 @@ pub(crate) async fn check<C: ConnectionTrait>(
                     format!("{whose} @{} on {platform}: {}", account.username, e.0),
                 ));
             }
-            if let Err(e) = domain::media::check_for_platform(platform, &kinds) {
+            let videos: Vec<&media_item::Model> = chosen
+                .iter()
+                .filter_map(|id| files.iter().find(|f| f.id == *id))
+                .filter(|f| f.kind == "video")
+                .collect();
+            let checked = match t.format {
+                Format::Feed => domain::media::check_for_platform(platform, &kinds),
+                format => {
+                    let length = videos
+                        .first()
+                        .and_then(|v| v.duration_ms)
+                        .and_then(|d| u64::try_from(d).ok());
+                    domain::media::check_format(platform, format, &kinds, length)
+                }
+            };
+            if let Err(e) = checked {
                 errors.push((
                     field.clone(),
                     format!("@{} on {platform}: {}", account.username, e.0),
                 ));
             }
-            for video in chosen
-                .iter()
-                .filter_map(|id| files.iter().find(|f| f.id == *id))
-                .filter(|f| f.kind == "video")
-            {
+            for video in videos {
                 let length = video.duration_ms.and_then(|d| u64::try_from(d).ok());
                 let bytes = u64::try_from(video.size_bytes).unwrap_or_default();
                 let in_carousel = chosen.len() > 1;
@@ -245,7 +259,7 @@ pub(crate) async fn check<C: ConnectionTrait>(
                 format!("A post can be at most {MAX_TEXT} characters long."),
             ));
         }
-        targets.push((account.clone(), variant, own_media));
+        targets.push((account.clone(), variant, own_media, t.format));
     }
     if going_out && input.targets.is_empty() {
         errors.push((
@@ -257,7 +271,7 @@ pub(crate) async fn check<C: ConnectionTrait>(
         && !targets.is_empty()
         && targets
             .iter()
-            .all(|(account, _, _)| account.platform == Platform::TikTok.slug())
+            .all(|(account, _, _, _)| account.platform == Platform::TikTok.slug())
     {
         errors.push((
             "first_comment".into(),
@@ -331,9 +345,40 @@ pub(crate) fn dedup(ids: &[i64]) -> Vec<i64> {
     out
 }
 
+/// A target's format, from its stored options (`{"format": "story"}`): the feed when none is
+/// named.
+pub fn format_of(options: &str) -> Format {
+    serde_json::from_str::<serde_json::Value>(options)
+        .ok()
+        .and_then(|o| o["format"].as_str().and_then(Format::parse))
+        .unwrap_or_default()
+}
+
+/// The options stored for a target of `format` (none for the feed).
+pub(crate) fn options_of(format: Format) -> String {
+    match format {
+        Format::Feed => "{}".to_owned(),
+        other => serde_json::json!({"format": other.slug()}).to_string(),
+    }
+}
+
 /// The text a target publishes: its own, or the post's base text.
 pub fn effective_text<'a>(post_body: &'a str, target_body: Option<&'a str>) -> &'a str {
     target_body
         .filter(|b| !b.trim().is_empty())
         .unwrap_or(post_body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_are_kept_in_the_targets_options() {
+        assert_eq!(format_of(&options_of(Format::Story)), Format::Story);
+        assert_eq!(format_of(&options_of(Format::Reel)), Format::Reel);
+        assert_eq!(options_of(Format::Feed), "{}");
+        assert_eq!(format_of("{}"), Format::Feed);
+        assert_eq!(format_of("not json"), Format::Feed);
+    }
 }

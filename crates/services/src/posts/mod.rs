@@ -8,7 +8,7 @@
 
 pub mod input;
 
-pub use input::{Intent, MAX_TEXT, PostInput, TargetInput, effective_text};
+pub use input::{Intent, MAX_TEXT, PostInput, TargetInput, effective_text, format_of};
 use input::{check, set_media};
 
 use crate::workspaces::{Membership, lock_as_editor};
@@ -229,7 +229,12 @@ impl Services {
         let from_ai = match input.ai_suggestion {
             Some(id) => {
                 let mut texts = vec![checked.body.as_str()];
-                texts.extend(checked.targets.iter().filter_map(|(_, v, _)| v.as_deref()));
+                texts.extend(
+                    checked
+                        .targets
+                        .iter()
+                        .filter_map(|(_, v, _, _)| v.as_deref()),
+                );
                 let comment = checked.first_comment.as_deref().unwrap_or_default();
                 crate::ai::provenance(&txn, ws, author, id, &texts, comment).await?
             }
@@ -246,15 +251,16 @@ impl Services {
         let per_account: Vec<(i64, Vec<i64>)> = checked
             .targets
             .iter()
-            .map(|(a, _, own)| (a.id, own.clone()))
+            .map(|(a, _, own, _)| (a.id, own.clone()))
             .collect();
         set_media(&txn, PostId(post.id), &checked.media, &per_account).await?;
-        for (account, body, _) in &checked.targets {
+        for (account, body, _, format) in &checked.targets {
+            let options = input::options_of(*format);
             let target = post_target::ActiveModel {
                 post_id: Set(post.id),
                 account_id: Set(account.id),
                 body: Set(body.clone()),
-                options: Set("{}".to_owned()),
+                options: Set(options),
                 state: Set(new_state),
                 attempts: Set(0),
                 updated_at: Set(now),

@@ -710,6 +710,7 @@ async fn close(
                 &post,
                 TargetId(prepared.target.id),
                 &prepared.account.platform,
+                crate::posts::format_of(&prepared.target.options),
             )
             .await?;
             let post = update_post_state(&txn, &post).await?;

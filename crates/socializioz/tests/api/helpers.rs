@@ -536,6 +536,7 @@ pub fn post_input(
                 account_id: *a,
                 body: None,
                 media: Vec::new(),
+                format: Default::default(),
             })
             .collect(),
         media,

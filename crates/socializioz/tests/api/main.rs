@@ -38,6 +38,7 @@ mod plans;
 mod platform;
 mod policies;
 mod polish;
+mod post_formats;
 mod posts;
 mod publishing;
 mod residue;

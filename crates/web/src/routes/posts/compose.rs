@@ -14,6 +14,7 @@ use crate::routes::{render, rerender};
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
+use domain::media::Format;
 use domain::{MediaId, Platform, PostId, WorkspaceId, content, schedule};
 use services::ai::AiState;
 use services::ai::assist::{Action, AssistRequest, Length, Target, Tone};
@@ -32,6 +33,8 @@ pub struct AccountChoice {
     /// What the effective text uses of the platform's allowance, for the counter without JS.
     pub used: usize,
     pub hashtags: usize,
+    /// Feed, reel or story, where the platform has the choice: (slug, label, chosen).
+    pub formats: Vec<(&'static str, &'static str, bool)>,
 }
 
 impl AccountChoice {
@@ -178,6 +181,8 @@ struct Values {
     media: Vec<i64>,
     /// Files chosen for single accounts instead.
     account_media: Vec<(i64, Vec<i64>)>,
+    /// Feed, reel or story, per chosen account (the feed when not named).
+    formats: Vec<(i64, Format)>,
     scheduled_at: String,
     /// Assist's brief, as typed.
     assist: Brief,
@@ -212,6 +217,12 @@ impl Values {
             account_media: chosen
                 .iter()
                 .map(|(id, _)| (*id, ordered_files(form, &format!("media-{id}"))))
+                .collect(),
+            formats: chosen
+                .iter()
+                .filter_map(|(id, _)| {
+                    Format::parse(form.get(&format!("format-{id}"))).map(|f| (*id, f))
+                })
                 .collect(),
             chosen,
             scheduled_at: form.get("scheduled_at").to_owned(),
@@ -300,6 +311,21 @@ async fn page(
             let variant = chosen.map(|(_, v)| v.clone()).unwrap_or_default();
             let text = services::posts::effective_text(&values.body, Some(&variant));
             let count = content::count(platform, text);
+            let format = values
+                .formats
+                .iter()
+                .find(|(id, _)| *id == a.id)
+                .map(|(_, f)| *f)
+                .unwrap_or_default();
+            let offered = Format::offered(platform);
+            let formats = if offered.len() > 1 {
+                offered
+                    .iter()
+                    .map(|f| (f.slug(), f.label(), *f == format))
+                    .collect()
+            } else {
+                Vec::new()
+            };
             Some(AccountChoice {
                 id: a.id,
                 platform,
@@ -309,6 +335,7 @@ async fn page(
                 variant,
                 used: count.used,
                 hashtags: count.hashtags,
+                formats,
             })
         })
         .collect();
@@ -482,6 +509,11 @@ pub async fn edit_form(
                 (t.account.id, own)
             })
             .collect(),
+        formats: view
+            .targets
+            .iter()
+            .map(|t| (t.account.id, services::posts::format_of(&t.target.options)))
+            .collect(),
         scheduled_at: view
             .post
             .scheduled_at
@@ -570,6 +602,12 @@ async fn save(state: AppState, m: WorkspaceMember, post_id: Option<i64>, body: B
                     .iter()
                     .find(|(a, _)| a == id)
                     .map(|(_, m)| m.clone())
+                    .unwrap_or_default(),
+                format: values
+                    .formats
+                    .iter()
+                    .find(|(a, _)| a == id)
+                    .map(|(_, f)| *f)
                     .unwrap_or_default(),
             })
             .collect(),

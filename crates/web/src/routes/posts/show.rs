@@ -27,6 +27,8 @@ pub struct TargetRow {
     pub own_files: Vec<String>,
     /// The first comment's outcome under this account's post, when there is one to tell.
     pub comment: Option<CommentLine>,
+    /// "Story" or "Reel" when not a feed post.
+    pub format: Option<&'static str>,
 }
 
 /// What became of a target's first comment.
@@ -185,6 +187,10 @@ pub async fn build(
                 attempts: t.target.attempts,
                 error: t.target.last_error.clone(),
                 permalink: t.target.permalink.clone(),
+                format: match services::posts::format_of(&t.target.options) {
+                    domain::media::Format::Feed => None,
+                    other => Some(other.label()),
+                },
                 own_files: account_media
                     .iter()
                     .filter(|(a, _)| *a == t.account.id)
