@@ -55,7 +55,7 @@ fn photo_with_exif(width: u32, height: u32) -> Vec<u8> {
 
 /// An app with Runway, ElevenLabs and Hedra on the same simulator (Hedra's generations looked
 /// at again at once: the simulator moves one on at each look).
-async fn speakers(backend: Backend) -> Option<(Studio, Client, i64)> {
+pub(crate) async fn speakers(backend: Backend) -> Option<(Studio, Client, i64)> {
     let s = director_with(backend, false, |s| {
         if let Some(ai) = s.ai.as_mut() {
             let base = ai.base_url.trim_end_matches("/openai/v1").to_owned();

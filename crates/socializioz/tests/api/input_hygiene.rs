@@ -20,6 +20,7 @@ both_backends!(
     the_policy_pages_refuse_a_nul_with_a_page,
     a_nul_in_a_form_is_refused_before_anything_is_saved,
     a_very_long_media_search_is_refused_with_a_message,
+    the_generate_forms_take_a_nul_or_a_long_value_without_a_500,
 );
 
 /// The long value sent in each field: one past SQLite's default limit on a LIKE pattern.
@@ -969,5 +970,52 @@ async fn a_very_long_media_search_is_refused_with_a_message(backend: Backend) {
     assert!(
         html.contains("spring.png"),
         "the search still finds the file"
+    );
+}
+
+/// The Generate forms exist only on an instance with AI providers (the crawl above has none):
+/// each of them (video, reel and character; their Enhance buttons too) gets a NUL and a very
+/// long value in every field, on an instance whose AI is the simulator's.
+async fn the_generate_forms_take_a_nul_or_a_long_value_without_a_500(backend: Backend) {
+    let Some((s, owner, ws)) = crate::generate_character::speakers(backend).await else {
+        return;
+    };
+    s.app
+        .upload_media(&owner, ws, "portrait.png", png(64, 64, 9))
+        .await;
+    let mut forms = Vec::new();
+    for tab in ["video", "reel", "character"] {
+        let page = format!("/w/{ws}/media/generate/{tab}");
+        let html = owner.get_text(&page).await;
+        let (_, found) = read_page(&page, &html);
+        let generate: Vec<Form> = found
+            .into_iter()
+            .filter(|f| f.action == page && f.method == reqwest::Method::POST)
+            .collect();
+        assert_eq!(generate.len(), 1, "{page}: {html}");
+        assert!(
+            generate[0].fields.iter().any(|f| f.name == "enhance"),
+            "{page} has an Enhance button"
+        );
+        forms.extend(generate);
+    }
+    let mut counts = Counts::default();
+    let long = "x".repeat(LONG);
+    let forms: Vec<&Form> = forms.iter().collect();
+    let probes = form_probes(&forms, &long, &mut counts);
+    assert!(probes.len() >= 20, "{} probes", probes.len());
+    let mut statuses = BTreeMap::new();
+    let failures = run(&owner, &probes, &mut statuses).await;
+    assert!(
+        failures.is_empty(),
+        "{} requests got a server error:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    // Refused, all of them: nothing was asked of a provider.
+    assert_eq!(
+        s.app.count("SELECT COUNT(*) FROM media_generations").await,
+        0,
+        "{statuses:?}"
     );
 }
