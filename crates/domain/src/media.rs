@@ -242,19 +242,7 @@ pub fn check_for_platform(platform: Platform, media: &[MediaType]) -> Result<(),
             "{platform} takes one video on its own, or images. Remove the other files."
         )));
     }
-    if let Some(refused) = media.iter().find(|t| !takes(platform, **t)) {
-        let takes_list: Vec<&str> = MediaType::ALL
-            .into_iter()
-            .filter(|t| t.kind() == refused.kind() && takes(platform, *t))
-            .map(MediaType::label)
-            .collect();
-        return Err(Invalid(format!(
-            "{platform} does not take {} files; it takes {}. Choose another file or convert \
-             this one.",
-            refused.label(),
-            takes_list.join(", ")
-        )));
-    }
+    check_types(platform, media)?;
     if images > max_images {
         return Err(Invalid(format!(
             "{platform} takes at most {max_images} images in one post; this one has {images}. \
@@ -319,6 +307,24 @@ pub fn clock(duration_ms: u64) -> String {
     }
 }
 
+/// Refuses a file type `platform` does not take.
+fn check_types(platform: Platform, media: &[MediaType]) -> Result<(), Invalid> {
+    if let Some(refused) = media.iter().find(|t| !takes(platform, **t)) {
+        let takes_list: Vec<&str> = MediaType::ALL
+            .into_iter()
+            .filter(|t| t.kind() == refused.kind() && takes(platform, *t))
+            .map(MediaType::label)
+            .collect();
+        return Err(Invalid(format!(
+            "{platform} does not take {} files; it takes {}. Choose another file or convert \
+             this one.",
+            refused.label(),
+            takes_list.join(", ")
+        )));
+    }
+    Ok(())
+}
+
 /// How a post appears on a platform that has more than one kind: in the feed (the default), as
 /// a reel, or as a story.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -377,6 +383,7 @@ pub fn check_format(
             "{platform} posts go to the feed here; choose “Feed post”."
         )));
     }
+    check_types(platform, media)?;
     match format {
         Format::Feed => Ok(()),
         Format::Reel => match media {
@@ -462,6 +469,8 @@ mod tests {
             .is_err()
         );
         assert!(check_format(Instagram, Format::Story, &image, None).is_ok());
+        let png = check_format(Instagram, Format::Story, &[MediaType::Png], None).unwrap_err();
+        assert!(png.0.contains("does not take PNG"), "{}", png.0);
         assert!(check_format(Instagram, Format::Story, &video, Some(60_000)).is_ok());
         let long = check_format(Instagram, Format::Story, &video, Some(61_000)).unwrap_err();
         assert!(long.0.contains("at most 1:00"), "{}", long.0);

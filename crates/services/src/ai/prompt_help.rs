@@ -156,14 +156,23 @@ impl Services {
             temperature: Some(0.7),
             ..Request::new(vec![Message::system(system), Message::user(typed)])
         };
-        let answer = complete(&ai, &request).await;
-        let spent = answer
-            .as_ref()
-            .map(|a| a.usage.prompt_tokens + a.usage.completion_tokens)
-            .unwrap_or(0);
-        let txn = store::begin_write(&self.db).await?;
-        reserved.settle(&txn, ws, spent).await?;
-        txn.commit().await?;
+        // The call and the settling of the reservation run on their own task: a person who
+        // leaves the page meanwhile does not leave the reservation counted.
+        let (services, asked) = (self.clone(), ai.clone());
+        let called = tokio::spawn(async move {
+            let answer = complete(&asked, &request).await;
+            let spent = answer
+                .as_ref()
+                .map(|a| a.usage.prompt_tokens + a.usage.completion_tokens)
+                .unwrap_or(0);
+            let txn = store::begin_write(&services.db).await?;
+            reserved.settle(&txn, ws, spent).await?;
+            txn.commit().await?;
+            Ok::<_, ServiceError>(answer)
+        });
+        let answer = called.await.map_err(|e| {
+            ServiceError::Unexpected(anyhow::anyhow!("the Enhance task failed: {e}"))
+        })??;
         let answer = answer.map_err(|e| failure(field, e))?;
         let text = text_in(answer.json.as_ref(), "text").map_err(|e| failure(field, e))?;
         let text = at_most(&text, most);

@@ -285,7 +285,8 @@ pub(crate) async fn purge_generations(
                        count was given back."
             .to_owned();
         let failed = GenerationState::Failed;
-        finish(conn, &row, failed, Some(message), Count::GivenBack).await?;
+        finish(conn, &row, failed, Some(message.clone()), Count::GivenBack).await?;
+        tell_requester(services, conn, &row, Some(&message)).await?;
         forget_files(services, row.id).await;
     }
     let res = media_generation::Entity::delete_many()

@@ -259,7 +259,13 @@ pub(crate) async fn check<C: ConnectionTrait>(
                 format!("A post can be at most {MAX_TEXT} characters long."),
             ));
         }
-        targets.push((account.clone(), variant, own_media, t.format));
+        // A format the platform does not offer is not kept (a draft written elsewhere).
+        let format = if Format::offered(platform).contains(&t.format) {
+            t.format
+        } else {
+            Format::Feed
+        };
+        targets.push((account.clone(), variant, own_media, format));
     }
     if going_out && input.targets.is_empty() {
         errors.push((
@@ -269,14 +275,14 @@ pub(crate) async fn check<C: ConnectionTrait>(
     }
     if first_comment.is_some()
         && !targets.is_empty()
-        && targets
-            .iter()
-            .all(|(account, _, _, _)| account.platform == Platform::TikTok.slug())
+        && targets.iter().all(|(account, _, _, format)| {
+            account.platform == Platform::TikTok.slug() || *format == Format::Story
+        })
     {
         errors.push((
             "first_comment".into(),
-            "TikTok's API takes no comments, so a first comment cannot go out with this post: \
-             leave it empty, or add an account on another platform."
+            "Neither TikTok's API nor a story takes comments, so a first comment cannot go out \
+             with this post: leave it empty, or add an account that posts to a feed."
                 .into(),
         ));
     }

@@ -679,6 +679,21 @@ async fn enhance_rewrites_a_field_and_generates_nothing(backend: Backend) {
     );
     let (system, _) = last_chat(&s);
     assert!(system.contains("prompt for a video model"), "{system}");
+    // A form this instance does not have (no image model here) sends nothing to Enhance.
+    let calls = s.sim.openai_calls();
+    let res = ada
+        .submit(
+            &format!("/w/{ws}/media/generate"),
+            &[
+                ("prompt", "a cat"),
+                ("style", "realistic"),
+                ("aspect", "1:1"),
+                ("enhance", "prompt"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(s.sim.openai_calls(), calls);
     // Enhance generated nothing.
     assert_eq!(
         s.app.count("SELECT COUNT(*) FROM media_generations").await,

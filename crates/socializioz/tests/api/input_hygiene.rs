@@ -1005,7 +1005,13 @@ async fn the_generate_forms_take_a_nul_or_a_long_value_without_a_500(backend: Ba
     let probes = form_probes(&forms, &long, &mut counts);
     assert!(probes.len() >= 20, "{} probes", probes.len());
     let mut statuses = BTreeMap::new();
+    let calls = s.sim.openai_calls();
     let failures = run(&owner, &probes, &mut statuses).await;
+    assert_eq!(
+        s.sim.openai_calls(),
+        calls,
+        "a probe reached the text provider"
+    );
     assert!(
         failures.is_empty(),
         "{} requests got a server error:\n{}",

@@ -77,6 +77,26 @@ async fn an_instagram_account_posts_a_story_or_a_reel_with_the_media_each_needs(
         "A reel on Instagram is one video",
     )
     .await;
+    // A story alone takes no first comment: refused rather than lost after publishing.
+    let res = client
+        .submit(
+            &format!("/w/{ws}/posts"),
+            &[
+                ("body", "A picture"),
+                ("first_comment", "Open at 7"),
+                ("account", &ig),
+                (&format, "story"),
+                ("media", &first),
+                ("action", "now"),
+            ],
+        )
+        .await;
+    expect_page(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "nor a story takes comments",
+    )
+    .await;
     assert_eq!(app.count("SELECT COUNT(*) FROM posts").await, 0);
 
     // A story to Instagram and a post to X, with a first comment.

@@ -108,6 +108,13 @@ where
     }
 }
 
+/// The Generate tabs this instance has (none without AI): a form's Enhance is not sent where
+/// the form does not exist.
+fn generate_tabs(state: &AppState, m: &WorkspaceMember) -> Option<Tabs> {
+    let ai = state.services.ai.as_ref()?;
+    Some(Tabs::of(ai, m.membership.workspace_id(), ""))
+}
+
 /// A Generate page that can say what Enhance did.
 trait Enhanceable {
     fn set_enhanced(&mut self, notice: String);
@@ -378,6 +385,9 @@ async fn generate(
     Form(form): Form<GenerateForm>,
 ) -> AppResult {
     if form.enhance == "prompt" {
+        if !generate_tabs(&state, &m).is_some_and(|t| t.images) {
+            return Err(AppError::NotFound);
+        }
         let (state, m) = (&state, &m);
         return enhanced_page(
             state,
@@ -636,6 +646,9 @@ async fn generate_video(
     Form(form): Form<VideoForm>,
 ) -> AppResult {
     if form.enhance == "prompt" {
+        if !generate_tabs(&state, &m).is_some_and(|t| t.videos) {
+            return Err(AppError::NotFound);
+        }
         let (state, m) = (&state, &m);
         return enhanced_page(
             state,
@@ -889,6 +902,9 @@ async fn generate_reel(
     Form(form): Form<ReelForm>,
 ) -> AppResult {
     if form.enhance == "script" || form.enhance == "scenes" {
+        if !generate_tabs(&state, &m).is_some_and(|t| t.reels) {
+            return Err(AppError::NotFound);
+        }
         let (state, m) = (&state, &m);
         let page = move |form, errors| async move { build_reel(state, m, &form, errors).await };
         if form.enhance == "script" {
@@ -1054,6 +1070,9 @@ async fn generate_character(
     Form(form): Form<CharacterForm>,
 ) -> AppResult {
     if form.enhance == "script" || form.enhance == "prompt" {
+        if !generate_tabs(&state, &m).is_some_and(|t| t.characters) {
+            return Err(AppError::NotFound);
+        }
         let (state, m) = (&state, &m);
         let page =
             move |form, errors| async move { build_character(state, m, &form, errors).await };
