@@ -25,7 +25,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// The calls a fault can be injected into.
@@ -64,7 +64,7 @@ struct SimGeneration {
 #[derive(Default)]
 struct Store {
     requests: Vec<Value>,
-    faults: VecDeque<(HedraOp, Fault)>,
+    faults: crate::Faults<HedraOp>,
     assets: HashMap<String, SimAsset>,
     generations: HashMap<String, SimGeneration>,
     /// Download addresses' tokens that still work → the generation.
@@ -77,8 +77,7 @@ struct Store {
 
 impl Store {
     fn take_fault(&mut self, op: HedraOp) -> Option<Fault> {
-        let at = self.faults.iter().position(|(o, _)| *o == op)?;
-        self.faults.remove(at).map(|(_, fault)| fault)
+        self.faults.take(op)
     }
 }
 
@@ -97,7 +96,7 @@ impl Simulator {
     /// [`HedraOp::Start`], `ProcessingFailed` makes the generation end in `error` and
     /// `SlowProcessing(n)` makes it take `n` more looks.
     pub fn hedra_fail_next(&self, op: HedraOp, fault: Fault) {
-        lock(&store(self)).faults.push_back((op, fault));
+        lock(&store(self)).faults.push(op, fault);
     }
 
     /// Every JSON body received on `/hedra`, oldest first.

@@ -54,6 +54,28 @@ pub enum Fault {
     SlowProcessing(u32),
 }
 
+/// Faults waiting for the next call of their kind (`Op`), oldest first: for the simulators whose
+/// calls are kinds of their own (the AI providers').
+pub(crate) struct Faults<K>(VecDeque<(K, Fault)>);
+
+impl<K> Default for Faults<K> {
+    fn default() -> Self {
+        Faults(VecDeque::new())
+    }
+}
+
+impl<K: PartialEq> Faults<K> {
+    pub(crate) fn push(&mut self, kind: K, fault: Fault) {
+        self.0.push_back((kind, fault));
+    }
+
+    /// The oldest fault waiting for a call of `kind`, taken.
+    pub(crate) fn take(&mut self, kind: K) -> Option<Fault> {
+        let at = self.0.iter().position(|(k, _)| *k == kind)?;
+        self.0.remove(at).map(|(_, fault)| fault)
+    }
+}
+
 /// What a fault applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Op {

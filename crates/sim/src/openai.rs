@@ -34,7 +34,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Map, Value, json};
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// The calls a fault can be injected into (see [`Simulator::openai_fail_next`]).
@@ -65,7 +64,7 @@ impl Simulator {
     /// a 500 `server_error`, `ExpiredToken` and `RevokedToken` a 401 `invalid_api_key`;
     /// `Slow` waits that long and then answers as usual, and `SlowProcessing` changes nothing.
     pub fn openai_fail_next(&self, op: OpenAiOp, fault: Fault) {
-        lock(&store(self)).faults.push_back((op, fault));
+        lock(&store(self)).faults.push(op, fault);
     }
 
     /// Makes the next chat answer's `content` the broken JSON `{not json`, even when the
@@ -93,15 +92,14 @@ impl Simulator {
 struct Store {
     /// Every request body, oldest first.
     requests: Vec<Value>,
-    faults: VecDeque<(OpenAiOp, Fault)>,
+    faults: crate::Faults<OpenAiOp>,
     /// Whether the next chat answer is broken JSON.
     malformed_next: bool,
 }
 
 impl Store {
     fn take_fault(&mut self, op: OpenAiOp) -> Option<Fault> {
-        let at = self.faults.iter().position(|(o, _)| *o == op)?;
-        self.faults.remove(at).map(|(_, fault)| fault)
+        self.faults.take(op)
     }
 }
 

@@ -23,7 +23,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// The calls a fault can be injected into.
@@ -107,7 +107,7 @@ struct SimTask {
 #[derive(Default)]
 struct Store {
     requests: Vec<Value>,
-    faults: VecDeque<(RunwayOp, Fault)>,
+    faults: crate::Faults<RunwayOp>,
     tasks: HashMap<String, SimTask>,
     /// Upload slots: reference → the bytes posted, once they were.
     uploads: HashMap<String, Option<Vec<u8>>>,
@@ -120,8 +120,7 @@ struct Store {
 
 impl Store {
     fn take_fault(&mut self, op: RunwayOp) -> Option<Fault> {
-        let at = self.faults.iter().position(|(o, _)| *o == op)?;
-        self.faults.remove(at).map(|(_, fault)| fault)
+        self.faults.take(op)
     }
 }
 
@@ -140,7 +139,7 @@ impl Simulator {
     /// for [`RunwayOp::Start`], `ProcessingFailed` makes the task fail (`INTERNAL.BAD_OUTPUT`)
     /// and `SlowProcessing(n)` makes it take `n` more looks.
     pub fn runway_fail_next(&self, op: RunwayOp, fault: Fault) {
-        lock(&store(self)).faults.push_back((op, fault));
+        lock(&store(self)).faults.push(op, fault);
     }
 
     /// Every JSON body received on `/runway`, oldest first.

@@ -527,10 +527,7 @@ async fn make_image(services: &Services, row: media_generation::Model) -> Result
     };
     // Sent only while the workspace still agrees to this provider and model (AI can be turned
     // off, or the operator can change the provider, while a request waits).
-    let agreed = crate::ai::agreed_fingerprint(&services.db, WorkspaceId(row.workspace_id)).await?;
-    let current = services.ai.as_ref().map(|ai| ai.disclosure.fingerprint());
-    if agreed.is_none()
-        || agreed != current
+    if !super::generations::still_agreed(services, WorkspaceId(row.workspace_id)).await?
         || images.provider() != row.provider
         || images.model() != row.model
     {
@@ -593,11 +590,7 @@ async fn make_image(services: &Services, row: media_generation::Model) -> Result
     })?;
     let ws = WorkspaceId(row.workspace_id);
     // The generation's own keys: a second run replaces the first one's bytes.
-    let key = format!(
-        "{}ai-{}.jpg",
-        store::objects::workspace_prefix(ws.0),
-        row.id
-    );
+    let key = super::generations::stored_at(ws.0, row.id, ".jpg");
     let thumb_key = format!("{key}.thumb.jpg");
     let size = framed.jpeg.len() as u64;
     services

@@ -200,12 +200,8 @@ pub(crate) async fn make_character(
         ));
     };
     let options: ReelOptions = serde_json::from_str(&row.options).map_err(|_| unreadable())?;
-    let prefix = format!(
-        "{}ai-{}",
-        store::objects::workspace_prefix(row.workspace_id),
-        row.id
-    );
-    let voice_key = format!("{prefix}.voice.mp3");
+    let at = |end| super::generations::stored_at(row.workspace_id, row.id, end);
+    let voice_key = at(".voice.mp3");
     let (task, sent_at) = match (row.provider_task.clone(), row.sent_at) {
         (Some(task), Some(sent_at)) => (task, sent_at),
         _ => {
@@ -227,7 +223,7 @@ pub(crate) async fn make_character(
         super::generations::forget_files(services, row.id).await;
         return Ok(());
     };
-    let key = format!("{prefix}.mp4");
+    let key = at(".mp4");
     let kept = keep_output(services, tracker, &row, &task, outputs, &key).await?;
     let prompt = format!(
         "Character: {}\n\nVoice-over ({}, {}): {}",
@@ -285,10 +281,7 @@ async fn send(
         }
     }
     let ws = WorkspaceId(row.workspace_id);
-    let agreed = crate::ai::agreed_fingerprint(&services.db, ws).await?;
-    let current = services.ai.as_ref().map(|ai| ai.disclosure.fingerprint());
-    if agreed.is_none()
-        || agreed != current
+    if !super::generations::still_agreed(services, ws).await?
         || !row.provider.ends_with(generator.provider())
         || generator.model() != row.model
     {

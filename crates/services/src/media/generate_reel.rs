@@ -270,13 +270,9 @@ pub(crate) async fn make_reel(
             Count::GivenBack,
         ));
     };
-    let prefix = format!(
-        "{}ai-{}",
-        store::objects::workspace_prefix(row.workspace_id),
-        row.id
-    );
-    let voice_key = format!("{prefix}.voice.mp3");
-    let scenes_key = format!("{prefix}.scenes.mp4");
+    let at = |end| super::generations::stored_at(row.workspace_id, row.id, end);
+    let voice_key = at(".voice.mp3");
+    let scenes_key = at(".scenes.mp4");
     // The scenes first: the script is read aloud (and paid for) only once Runway has taken
     // the scenes' task, while it renders. A run that takes over finds the scenes it fetched.
     if !services.objects.exists(&scenes_key).await {
@@ -313,7 +309,7 @@ pub(crate) async fn make_reel(
     } else {
         speak_once(services, &speech, &row, &options, &voice_key).await?;
     }
-    let reel_key = format!("{prefix}.mp4");
+    let reel_key = at(".mp4");
     let size = lay(services, &tools, (&scenes_key, &voice_key), &reel_key).await?;
     let prompt = format!(
         "Scenes: {}\n\nVoice-over ({}, {}): {}",
@@ -339,9 +335,7 @@ pub(crate) async fn speak_once(
     }
     // Sent only while the workspace still agrees to the providers configured now.
     let ws = domain::WorkspaceId(row.workspace_id);
-    let agreed = crate::ai::agreed_fingerprint(&services.db, ws).await?;
-    let current = services.ai.as_ref().map(|ai| ai.disclosure.fingerprint());
-    if agreed.is_none() || agreed != current {
+    if !super::generations::still_agreed(services, ws).await? {
         return Err(Failure::Ends(
             "AI was turned off in this workspace, or this instance's providers changed, before \
              the voice-over was made: the script was not sent, and your monthly count was given \

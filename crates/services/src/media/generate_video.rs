@@ -341,11 +341,7 @@ pub(crate) async fn make_video(
     let Some((task, outputs)) = follow(services, &videos, &row, &options).await? else {
         return Ok(());
     };
-    let key = format!(
-        "{}ai-{}.mp4",
-        store::objects::workspace_prefix(row.workspace_id),
-        row.id
-    );
+    let key = super::generations::stored_at(row.workspace_id, row.id, ".mp4");
     let kept = keep_output(services, videos.tracker(), &row, &task, outputs, &key).await?;
     let made = made_video(services, key, kept, None).await?;
     keep_made(services, &row, &made).await
@@ -491,10 +487,7 @@ pub(crate) async fn send(
     // Sent only while the workspace still agrees to this provider (AI can be turned off, or
     // the operator can change the provider, while a request waits).
     let ws = WorkspaceId(row.workspace_id);
-    let agreed = crate::ai::agreed_fingerprint(&services.db, ws).await?;
-    let current = services.ai.as_ref().map(|ai| ai.disclosure.fingerprint());
-    if agreed.is_none()
-        || agreed != current
+    if !super::generations::still_agreed(services, ws).await?
         || !row.provider.starts_with(generator.provider())
         || generator.model(&row.model).is_none()
     {

@@ -424,7 +424,6 @@ pub(crate) fn provider_failure(provider: &str, what: &str, err: AiError) -> Fail
 /// The storage keys a run of generation `id` of workspace `ws` may have written: its file and
 /// poster (an image's or a video's), and a reel's parts (voice-over, scenes and their poster).
 pub(crate) fn keys_of(ws: i64, id: i64) -> Vec<String> {
-    let base = format!("{}ai-{id}", store::objects::workspace_prefix(ws));
     [
         ".jpg",
         ".jpg.thumb.jpg",
@@ -435,8 +434,23 @@ pub(crate) fn keys_of(ws: i64, id: i64) -> Vec<String> {
         ".scenes.mp4.thumb.jpg",
     ]
     .iter()
-    .map(|end| format!("{base}{end}"))
+    .map(|end| stored_at(ws, id, end))
     .collect()
+}
+
+/// The storage key of what generation `id` of workspace `ws` makes, ending in `end`
+/// (`.mp4`, `.voice.mp3`): its own, so that a second run replaces the first one's bytes.
+pub(crate) fn stored_at(ws: i64, id: i64, end: &str) -> String {
+    format!("{}ai-{id}{end}", store::objects::workspace_prefix(ws))
+}
+
+/// Whether workspace `ws` still agrees to the AI providers configured now: AI can be turned
+/// off, or the operator can change a provider, while a request waits, and then nothing more is
+/// sent.
+pub(crate) async fn still_agreed(services: &Services, ws: WorkspaceId) -> Result<bool> {
+    let agreed = crate::ai::agreed_fingerprint(&services.db, ws).await?;
+    let current = services.ai.as_ref().map(|ai| ai.disclosure.fingerprint());
+    Ok(agreed.is_some() && agreed == current)
 }
 
 /// Deletes what runs of generation `id` stored that no library file refers to (a failed or

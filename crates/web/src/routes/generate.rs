@@ -295,6 +295,18 @@ pub struct Choice {
     pub chosen: bool,
 }
 
+/// The video shapes as offered, `chosen` marked.
+fn shape_choices(chosen: VideoShape) -> Vec<Choice> {
+    VideoShape::ALL
+        .into_iter()
+        .map(|s| Choice {
+            value: s.as_str(),
+            label: s.label(),
+            chosen: s == chosen,
+        })
+        .collect()
+}
+
 #[derive(Template)]
 #[template(path = "media/generate.html")]
 struct GeneratePage {
@@ -608,14 +620,7 @@ async fn build_video(
             })
             .collect(),
         sources,
-        shapes: VideoShape::ALL
-            .into_iter()
-            .map(|s| Choice {
-                value: s.as_str(),
-                label: s.label(),
-                chosen: s == shape,
-            })
-            .collect(),
+        shapes: shape_choices(shape),
         lengths: lengths.into_iter().map(|l| (l, l == seconds)).collect(),
         recent: recent(state, ws, tz).await?,
     })
@@ -1033,14 +1038,7 @@ async fn build_character(
         default_motion: services::media::generate_character::DEFAULT_MOTION,
         voices,
         portraits: portraits(state, ws, form.portrait.parse().ok()).await?,
-        shapes: VideoShape::ALL
-            .into_iter()
-            .map(|s| Choice {
-                value: s.as_str(),
-                label: s.label(),
-                chosen: s == shape,
-            })
-            .collect(),
+        shapes: shape_choices(shape),
         recent: recent(state, ws, tz).await?,
     })
 }
