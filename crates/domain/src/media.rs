@@ -358,25 +358,49 @@ impl Format {
         Format::ALL.into_iter().find(|f| f.slug() == raw)
     }
 
+    /// What each of the formats offered on `platform` takes, for the composer.
+    pub fn hint(platform: Platform) -> &'static str {
+        match platform {
+            Platform::Instagram => {
+                "A reel is one video (a single video goes to Instagram as a reel either way); a \
+                 story is one JPEG image or one video of up to a minute, shown for a day, \
+                 without the text and without a first comment."
+            }
+            Platform::Facebook => {
+                "A reel is one vertical video of up to 1:30; a story is one photo of up to 4 MB \
+                 or one video of up to a minute, shown for a day, without the text and without \
+                 a first comment."
+            }
+            _ => "",
+        }
+    }
+
     /// The formats a post can take on `platform` (only the feed where there is no choice).
     pub fn offered(platform: Platform) -> &'static [Format] {
         match platform {
-            Platform::Instagram => &Format::ALL,
+            Platform::Instagram | Platform::Facebook => &Format::ALL,
             _ => &[Format::Feed],
         }
     }
 }
 
-/// The longest story video Instagram takes through its API.
+/// The longest story video Instagram and Facebook take through their APIs.
 pub const STORY_VIDEO_MS: u64 = 60_000;
+/// The longest reel Facebook's Reels API takes (Instagram's reels are its feed videos' length).
+pub const FACEBOOK_REEL_MS: u64 = 90_000;
+/// The largest photo a Facebook Page story takes.
+pub const FACEBOOK_STORY_IMAGE_BYTES: u64 = 4 * 1024 * 1024;
 
-/// Checks the media of one target against its `format` on `platform`: a reel is one video, a
-/// story one image or one video (of at most a minute); the feed is [`check_for_platform`]'s.
+/// Checks the media of one target against its `format` on `platform`: a reel is one video (on
+/// Facebook of at most a minute and a half), a story one image (on Facebook of at most 4 MB) or
+/// one video (of at most a minute); the feed is [`check_for_platform`]'s. `video_ms` is the
+/// video's length when known, `image_bytes` the largest image's size.
 pub fn check_format(
     platform: Platform,
     format: Format,
     media: &[MediaType],
     video_ms: Option<u64>,
+    image_bytes: Option<u64>,
 ) -> Result<(), Invalid> {
     if !Format::offered(platform).contains(&format) {
         return Err(Invalid(format!(
@@ -387,6 +411,18 @@ pub fn check_format(
     match format {
         Format::Feed => Ok(()),
         Format::Reel => match media {
+            [one]
+                if one.kind() == MediaKind::Video
+                    && platform == Platform::Facebook
+                    && video_ms.is_some_and(|ms| ms > FACEBOOK_REEL_MS) =>
+            {
+                Err(Invalid(format!(
+                    "A reel on {platform} is at most {}; this one is {}. Trim it, or post it \
+                     to the feed.",
+                    clock(FACEBOOK_REEL_MS),
+                    clock(video_ms.unwrap_or_default())
+                )))
+            }
             [one] if one.kind() == MediaKind::Video => Ok(()),
             _ => Err(Invalid(format!(
                 "A reel on {platform} is one video: choose a single video, or post to the feed."
@@ -402,6 +438,18 @@ pub fn check_format(
                      it, or post it as a reel.",
                     clock(STORY_VIDEO_MS),
                     clock(video_ms.unwrap_or_default())
+                )))
+            }
+            [one]
+                if one.kind() == MediaKind::Image
+                    && platform == Platform::Facebook
+                    && image_bytes.is_some_and(|b| b > FACEBOOK_STORY_IMAGE_BYTES) =>
+            {
+                Err(Invalid(format!(
+                    "A story on {platform} takes a photo of at most {} MB; this one is {} MB. \
+                     Export it smaller, or post it to the feed.",
+                    FACEBOOK_STORY_IMAGE_BYTES / (1024 * 1024),
+                    image_bytes.unwrap_or_default().div_ceil(1024 * 1024)
                 )))
             }
             [_] => Ok(()),
@@ -457,26 +505,65 @@ mod tests {
         use Platform::*;
         let video = [MediaType::Mp4];
         let image = [MediaType::Jpeg];
-        assert!(check_format(Instagram, Format::Reel, &video, Some(30_000)).is_ok());
-        assert!(check_format(Instagram, Format::Reel, &image, None).is_err());
+        assert!(check_format(Instagram, Format::Reel, &video, Some(30_000), None).is_ok());
+        assert!(check_format(Instagram, Format::Reel, &image, None, None).is_err());
         assert!(
             check_format(
                 Instagram,
                 Format::Reel,
                 &[MediaType::Mp4, MediaType::Mp4],
+                None,
                 None
             )
             .is_err()
         );
-        assert!(check_format(Instagram, Format::Story, &image, None).is_ok());
-        let png = check_format(Instagram, Format::Story, &[MediaType::Png], None).unwrap_err();
+        assert!(check_format(Instagram, Format::Story, &image, None, None).is_ok());
+        let png =
+            check_format(Instagram, Format::Story, &[MediaType::Png], None, None).unwrap_err();
         assert!(png.0.contains("does not take PNG"), "{}", png.0);
-        assert!(check_format(Instagram, Format::Story, &video, Some(60_000)).is_ok());
-        let long = check_format(Instagram, Format::Story, &video, Some(61_000)).unwrap_err();
+        assert!(check_format(Instagram, Format::Story, &video, Some(60_000), None).is_ok());
+        let long = check_format(Instagram, Format::Story, &video, Some(61_000), None).unwrap_err();
         assert!(long.0.contains("at most 1:00"), "{}", long.0);
-        assert!(check_format(Instagram, Format::Story, &[], None).is_err());
-        assert!(check_format(X, Format::Story, &image, None).is_err());
-        assert!(check_format(X, Format::Feed, &image, None).is_ok());
+        assert!(check_format(Instagram, Format::Story, &[], None, None).is_err());
+        assert!(check_format(X, Format::Story, &image, None, None).is_err());
+        assert!(check_format(X, Format::Feed, &image, None, None).is_ok());
+    }
+
+    #[test]
+    fn facebook_reels_and_stories_have_their_own_limits() {
+        use Platform::Facebook;
+        let video = [MediaType::Mp4];
+        let image = [MediaType::Jpeg];
+        assert!(Format::offered(Facebook).contains(&Format::Reel));
+        assert!(check_format(Facebook, Format::Reel, &video, Some(90_000), None).is_ok());
+        let long = check_format(Facebook, Format::Reel, &video, Some(91_000), None).unwrap_err();
+        assert!(
+            long.0.contains("at most 1:30; this one is 1:31"),
+            "{}",
+            long.0
+        );
+        // Instagram's reels are as long as its feed videos.
+        assert!(
+            check_format(
+                Platform::Instagram,
+                Format::Reel,
+                &video,
+                Some(91_000),
+                None
+            )
+            .is_ok()
+        );
+        let four_mb = 4 * 1024 * 1024;
+        assert!(check_format(Facebook, Format::Story, &image, None, Some(four_mb)).is_ok());
+        let big = check_format(Facebook, Format::Story, &image, None, Some(four_mb + 1));
+        assert!(
+            big.unwrap_err()
+                .0
+                .contains("at most 4 MB; this one is 5 MB")
+        );
+        let long = check_format(Facebook, Format::Story, &video, Some(61_000), None);
+        assert!(long.unwrap_err().0.contains("at most 1:00"));
+        assert!(check_format(Facebook, Format::Story, &[MediaType::Jpeg; 2], None, None).is_err());
     }
 
     const JPEG: &[u8] = &[

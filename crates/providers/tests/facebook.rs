@@ -247,6 +247,194 @@ async fn publishes_text_photos_and_a_video() {
 }
 
 #[tokio::test]
+async fn reels_and_stories_go_through_their_own_edges() {
+    let c = connected().await;
+    let page = &c.pages[0];
+    let files = &c.files;
+    let as_format = |text: &str, media, format: &str| {
+        let mut request = request(page, text, media);
+        request.options = serde_json::json!({ "format": format });
+        request
+    };
+    let reel =
+        c.fb.publish(&as_format("A reel", vec![media(files, "clip.mp4")], "reel"))
+            .await
+            .unwrap();
+    let photo_story =
+        c.fb.publish(&as_format(
+            "Not shown",
+            vec![media(files, "photo.jpg")],
+            "story",
+        ))
+        .await
+        .unwrap();
+    let video_story =
+        c.fb.publish(&as_format(
+            "Not shown",
+            vec![media(files, "clip.mp4")],
+            "story",
+        ))
+        .await
+        .unwrap();
+
+    let posts = c.simulator.posts();
+    assert_eq!(posts.len(), 3);
+    assert!(posts.iter().all(|p| p.user_id == page.identity.external_id));
+    // The reel is recorded once processed and published, with its description.
+    assert_eq!(posts[0].id, reel.platform_post_id);
+    assert_eq!(posts[0].text, "A reel");
+    assert_eq!(kinds(&posts[0]), ["video"]);
+    assert_eq!(
+        posts[0].media[0].bytes, 300_000,
+        "the bytes of the file handed over"
+    );
+    assert_eq!(
+        reel.permalink.as_deref(),
+        Some(format!("{}/facebook/web/reel/{}", c._running.base_url, posts[0].id).as_str())
+    );
+    // A story carries no text.
+    assert_eq!(posts[1].id, photo_story.platform_post_id);
+    assert_eq!(
+        (posts[1].text.as_str(), kinds(&posts[1])),
+        ("", vec!["image"])
+    );
+    assert_eq!(posts[2].id, video_story.platform_post_id);
+    assert_eq!(
+        (posts[2].text.as_str(), kinds(&posts[2])),
+        ("", vec!["video"])
+    );
+    let sim = &c.simulator;
+    assert_eq!(sim.facebook_kind(&reel.platform_post_id), Some("reel"));
+    assert_eq!(
+        sim.facebook_kind(&photo_story.platform_post_id),
+        Some("story")
+    );
+    assert_eq!(
+        sim.facebook_kind(&video_story.platform_post_id),
+        Some("story")
+    );
+
+    // What each format cannot take is refused before anything is sent.
+    for (media, format) in [
+        (vec![media(files, "photo.jpg")], "reel"),
+        (
+            vec![media(files, "clip.mp4"), media(files, "clip.mp4")],
+            "reel",
+        ),
+        (
+            vec![media(files, "photo.jpg"), media(files, "photo.jpg")],
+            "story",
+        ),
+        (vec![], "story"),
+    ] {
+        assert!(matches!(
+            c.fb.publish(&as_format("x", media, format)).await,
+            Err(PublishError::InvalidContent { .. })
+        ));
+    }
+    assert_eq!(sim.posts().len(), 3);
+
+    // A failed upload publishes nothing and may be retried; a failed finish may have published.
+    sim.inject(Platform::Facebook, Op::Upload, Fault::ServerError);
+    assert!(matches!(
+        c.fb.publish(&as_format("", vec![media(files, "clip.mp4")], "reel"))
+            .await,
+        Err(PublishError::Transient {
+            maybe_published: false,
+            ..
+        })
+    ));
+    sim.inject(Platform::Facebook, Op::Upload, Fault::ServerError);
+    assert!(matches!(
+        c.fb.publish(&as_format("", vec![media(files, "photo.jpg")], "story"))
+            .await,
+        Err(PublishError::Transient {
+            maybe_published: false,
+            ..
+        })
+    ));
+    // A finish refused with a 500 published nothing; publishing again makes one reel.
+    sim.inject(Platform::Facebook, Op::Publish, Fault::ServerError);
+    let again = as_format("Again", vec![media(files, "clip.mp4")], "reel");
+    assert!(matches!(
+        c.fb.publish(&again).await,
+        Err(PublishError::Transient {
+            maybe_published: false,
+            ..
+        })
+    ));
+    assert_eq!(sim.posts().len(), 3);
+    c.fb.publish(&again).await.unwrap();
+    let texts: Vec<String> = sim.posts().into_iter().map(|p| p.text).collect();
+    assert_eq!(texts.iter().filter(|t| *t == "Again").count(), 1);
+    sim.inject(Platform::Facebook, Op::Status, Fault::ProcessingFailed);
+    match c
+        .fb
+        .publish(&as_format("", vec![media(files, "clip.mp4")], "reel"))
+        .await
+    {
+        Err(PublishError::InvalidContent { reason }) => {
+            assert!(reason.contains("could not process"), "{reason}")
+        }
+        other => panic!("expected invalid content, got {other:?}"),
+    }
+}
+
+/// The page's token goes to the upload host the configuration names, not to an address an
+/// answer gives.
+#[tokio::test]
+async fn the_upload_address_is_never_taken_from_an_answer() {
+    let server = wiremock::MockServer::start().await;
+    let elsewhere = wiremock::MockServer::start().await;
+    use wiremock::matchers::{header, method, path};
+    wiremock::Mock::given(method("POST"))
+        .and(path("/v25.0/page-1/video_reels"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "video_id": "77",
+                "upload_url": format!("{}/steal", elsewhere.uri()),
+            })),
+        )
+        .mount(&server)
+        .await;
+    wiremock::Mock::given(method("POST"))
+        .and(path("/upload/video-upload/v25.0/77"))
+        .and(header("authorization", "OAuth page-token"))
+        .and(header("file_url", "https://files.example/clip.mp4"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"success": true})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    wiremock::Mock::given(method("POST"))
+        .and(path("/steal"))
+        .respond_with(wiremock::ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&elsewhere)
+        .await;
+    let mut config = config("http://unused.invalid");
+    config.graph_base = server.uri();
+    config.rupload_base = format!("{}/upload", server.uri());
+    let fb = Facebook::new(config);
+    let mut request = common::publish_request(
+        common::account(Platform::Facebook, "page-1", "Bakery"),
+        &secrecy::SecretString::from("page-token"),
+        "A reel",
+        vec![common::media_file(
+            "https://files.example",
+            "clip.mp4",
+            "video/mp4",
+            0,
+        )],
+    );
+    request.options = serde_json::json!({ "format": "reel" });
+    // The finish is not mocked: the call fails there, after the upload went to the right host.
+    assert!(fb.publish(&request).await.is_err());
+}
+
+#[tokio::test]
 async fn every_error_kind_is_mapped() {
     let c = connected().await;
     let page = &c.pages[0];

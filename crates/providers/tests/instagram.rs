@@ -218,6 +218,44 @@ async fn stories_and_reels_are_published_as_such() {
     assert_eq!(c.simulator.posts().len(), 3);
 }
 
+/// AI-made media carry Instagram's AI info label on the published container: the single one,
+/// or the carousel's parent only (the simulator refuses it on an item, as Instagram documents).
+#[tokio::test]
+async fn ai_made_media_carry_the_ai_label() {
+    let c = connected().await;
+    let ai = |mut media: providers::social::MediaRef| {
+        media.ai_generated = true;
+        media
+    };
+    let image =
+        c.ig.publish(&c.request("Made by AI", vec![ai(c.jpeg())]))
+            .await
+            .unwrap();
+    let reel =
+        c.ig.publish(&c.request("An AI reel", vec![ai(c.video())]))
+            .await
+            .unwrap();
+    let carousel =
+        c.ig.publish(&c.request("One AI picture of two", vec![c.jpeg(), ai(c.jpeg())]))
+            .await
+            .unwrap();
+    let mut story = c.request("", vec![ai(c.jpeg())]);
+    story.options = serde_json::json!({"format": "story"});
+    let story = c.ig.publish(&story).await.unwrap();
+    let plain =
+        c.ig.publish(&c.request("A photo", vec![c.jpeg()]))
+            .await
+            .unwrap();
+    for labelled in [&image, &reel, &carousel, &story] {
+        assert!(
+            c.simulator.instagram_ai_label(&labelled.platform_post_id),
+            "{labelled:?}"
+        );
+    }
+    assert!(!c.simulator.instagram_ai_label(&plain.platform_post_id));
+    assert_eq!(c.simulator.posts().len(), 5);
+}
+
 #[tokio::test]
 async fn every_error_kind_is_mapped() {
     let c = connected().await;

@@ -76,6 +76,10 @@ pub fn router(sim: Simulator) -> Router {
             "/graph/{version}/{node}/{edge}",
             get(edge_call).post(edge_call).delete(edge_call),
         )
+        .route(
+            "/rupload/video-upload/{version}/{video_id}",
+            axum::routing::post(rupload),
+        )
         .with_state(sim)
 }
 
@@ -249,6 +253,20 @@ async fn node_get(
     result.unwrap_or_else(|e| e)
 }
 
+/// The upload host's resumable upload of a reel or a video story.
+async fn rupload(
+    Shared(sim): Shared<Simulator>,
+    Path((version, video_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(e) = check_version(&version) {
+        return e.into_response();
+    }
+    publishing::rupload(&sim, &video_id, &headers)
+        .await
+        .unwrap_or_else(|e| e)
+}
+
 async fn edge_call(
     Shared(sim): Shared<Simulator>,
     Path((version, node, edge)): Path<(String, String, String)>,
@@ -272,6 +290,15 @@ async fn edge_call(
         ("POST", _, "photos") => publishing::photos(&sim, &node, &params, &headers).await,
         ("POST", _, "videos") => publishing::videos(&sim, &node, &params, &headers).await,
         ("POST", _, "comments") => publishing::comment(&sim, &node, &params, &headers).await,
+        ("POST", _, "video_reels") => {
+            publishing::upload_session(&sim, &node, "video_reels", &params, &headers).await
+        }
+        ("POST", _, "video_stories") => {
+            publishing::upload_session(&sim, &node, "video_stories", &params, &headers).await
+        }
+        ("POST", _, "photo_stories") => {
+            publishing::photo_story(&sim, &node, &params, &headers).await
+        }
         _ => Err(GraphError::unknown_object(&format!("{node}/{edge}")).into_response()),
     };
     result.unwrap_or_else(|e| e)

@@ -93,6 +93,8 @@ struct Store {
     publishes: Vec<(String, DateTime<Utc>)>,
     /// Published media: id → what it was published as (`image`, `reel`, `story`, `carousel`).
     kinds: HashMap<String, &'static str>,
+    /// Published media that carry the AI info label (`is_ai_generated`).
+    ai_labelled: std::collections::HashSet<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -121,6 +123,11 @@ impl Simulator {
     pub fn instagram_kind(&self, id: &str) -> Option<&'static str> {
         lock(&store(self)).kinds.get(id).copied()
     }
+
+    /// Whether the Instagram media `id` was published with the AI info label.
+    pub fn instagram_ai_label(&self, id: &str) -> bool {
+        lock(&store(self)).ai_labelled.contains(id)
+    }
 }
 
 struct Container {
@@ -134,6 +141,8 @@ struct Container {
     progress: Progress,
     /// A carousel item already placed in a carousel.
     used: bool,
+    /// Made with `is_ai_generated=true`.
+    ai_generated: bool,
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -512,6 +521,20 @@ async fn create_container(sim: &Simulator, node: &str, p: &Params, headers: &Hea
     let video_url = param(p, "video_url");
     let caption = param(p, "caption").to_owned();
     let item = param(p, "is_carousel_item") == "true";
+    let ai_generated = match param(p, "is_ai_generated") {
+        "" | "false" => false,
+        "true" if item => {
+            return Err(err(GraphError::invalid(
+                "(#100) is_ai_generated is set on the carousel container, not on its items.",
+            )));
+        }
+        "true" => true,
+        _ => {
+            return Err(err(GraphError::invalid(
+                "(#100) is_ai_generated must be true or false.",
+            )));
+        }
+    };
     let (kind, media) = match (media_type.as_str(), item) {
         ("" | "IMAGE", true) if !image_url.is_empty() => {
             (Kind::CarouselItem, vec![fetch(image_url, "image").await?])
@@ -564,6 +587,7 @@ async fn create_container(sim: &Simulator, node: &str, p: &Params, headers: &Hea
             polls_left: 1,
             progress: Progress::Processing,
             used: false,
+            ai_generated,
         },
     );
     Ok(Json(json!({ "id": id })).into_response())
@@ -730,6 +754,7 @@ async fn publish(sim: &Simulator, node: &str, p: &Params, headers: &HeaderMap) -
     container.progress = Progress::Published;
     let caption = container.caption.clone();
     let media = container.media.clone();
+    let container_ai = container.ai_generated;
     let id = sim.next_id();
     let shortcode = format!("SZ{id}");
     let kind = container.kind.label();
@@ -737,6 +762,9 @@ async fn publish(sim: &Simulator, node: &str, p: &Params, headers: &HeaderMap) -
         .media
         .insert(id.clone(), (grant.user_id.clone(), shortcode));
     store.kinds.insert(id.clone(), kind);
+    if container_ai {
+        store.ai_labelled.insert(id.clone());
+    }
     store.publishes.push((grant.user_id.clone(), Utc::now()));
     drop(store);
     sim.state().posts.push(Post {
@@ -780,7 +808,12 @@ fn media(
     headers: &HeaderMap,
 ) -> Result<Response, GraphError> {
     let token = authorised(sim, p, headers)?;
-    let Some((owner, shortcode)) = lock(&store(sim)).media.get(id).cloned() else {
+    let (found, labelled) = {
+        let store = store(sim);
+        let store = lock(&store);
+        (store.media.get(id).cloned(), store.ai_labelled.contains(id))
+    };
+    let Some((owner, shortcode)) = found else {
         return Err(err(GraphError::unknown_object(id)));
     };
     if owner != token.grant.user_id {
@@ -793,6 +826,7 @@ fn media(
         json!(sim.web_link(headers, &format!("/instagram/web/p/{shortcode}/"))),
     );
     all.insert("shortcode".into(), json!(shortcode));
+    all.insert("is_ai_generated".into(), json!(labelled));
     pick(&all, fields(p), &["id"], "IGMedia").map(|v| Json(v).into_response())
 }
 

@@ -1,6 +1,14 @@
 //! Facebook Pages through the Graph API: the login dialog and code exchange, the long-lived user
 //! token, the pages the person manages (each an account with its own page token), and posting
-//! text, photos and a video to a page.
+//! text, photos and a video to a page's feed, a reel, or a story.
+//!
+//! Reels and video stories go through Meta's resumable upload: a session is started on the
+//! page's `video_reels` or `video_stories` edge (`upload_phase=start`, answering a `video_id`),
+//! the video is handed to `rupload.facebook.com` by its address (`file_url` header, the page
+//! token as `Authorization: OAuth`), and the session is finished (`upload_phase=finish`; a reel
+//! with `video_state=PUBLISHED` and its description, then polled until published). A photo
+//! story is an unpublished photo posted to `photo_stories` by its `photo_id`. A story carries no
+//! text.
 //!
 //! The login dialog gets a PKCE challenge (S256) and the code exchange its verifier, alongside
 //! the app secret: Facebook Login accepts `code_challenge` for manually built login flows
@@ -18,8 +26,8 @@
 use super::graph::{CallError, Refusing, Stage, call};
 use super::oauth::{AuthorizePage, Binding, Param, SANDBOX_CLIENT_ID, sandbox_secret};
 use super::{
-    AccountRef, Adapter, Candidate, CommentRequest, ConnectError, Connector, Identity, Polling,
-    PublishError, PublishRequest, Published, Publisher, Revoked, TokenGrant, with_query,
+    AccountRef, Adapter, Candidate, CommentRequest, ConnectError, Connector, Identity, MediaRef,
+    Polling, PublishError, PublishRequest, Published, Publisher, Revoked, TokenGrant, with_query,
 };
 use async_trait::async_trait;
 use domain::Platform;
@@ -36,6 +44,8 @@ pub struct FacebookConfig {
     pub authorize_base: String,
     /// `https://graph.facebook.com`.
     pub graph_base: String,
+    /// Where reels and video stories are uploaded: `https://rupload.facebook.com`.
+    pub rupload_base: String,
     /// The Graph API version, `v25.0`.
     pub version: String,
     /// Links to posts: `https://www.facebook.com`.
@@ -52,6 +62,7 @@ impl FacebookConfig {
         Self {
             authorize_base: "https://www.facebook.com".into(),
             graph_base: "https://graph.facebook.com".into(),
+            rupload_base: "https://rupload.facebook.com".into(),
             version: "v25.0".into(),
             web_base: "https://www.facebook.com".into(),
             client_id,
@@ -65,6 +76,7 @@ impl FacebookConfig {
         Self {
             authorize_base: format!("{base}/facebook"),
             graph_base: format!("{base}/facebook/graph"),
+            rupload_base: format!("{base}/facebook/rupload"),
             version: "v25.0".into(),
             web_base: format!("{base}/facebook/web"),
             client_id: SANDBOX_CLIENT_ID.into(),
@@ -146,6 +158,20 @@ struct Created {
 struct Success {
     #[serde(default)]
     success: bool,
+}
+
+/// A resumable upload session: `{video_id, upload_url}`.
+#[derive(Deserialize)]
+struct Session {
+    video_id: String,
+}
+
+/// A story's answer: `{success, post_id}`.
+#[derive(Deserialize)]
+struct Story {
+    #[serde(default)]
+    success: bool,
+    post_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -530,13 +556,19 @@ impl Facebook {
             )
             .await
             .map_err(|e| e.publish("Facebook", Stage::Creating))?;
+        self.processed(token, &video.id).await?;
+        Ok(self.published(video.id))
+    }
+
+    /// Waits until Facebook has processed the video `id` (and, for a reel, published it).
+    async fn processed(&self, token: &SecretString, id: &str) -> Result<(), PublishError> {
         let polling = self.config.polling;
         for _ in 0..polling.limit {
             tokio::time::sleep(polling.interval).await;
             let node: VideoNode = call(
                 self.http
                     .get(with_query(
-                        &self.graph(&format!("/{}", video.id)),
+                        &self.graph(&format!("/{id}")),
                         &[("fields", "status")],
                     ))
                     .bearer_auth(token.expose_secret()),
@@ -544,7 +576,7 @@ impl Facebook {
             .await
             .map_err(|e| e.publish("Facebook", Stage::After))?;
             match node.status.video_status.as_str() {
-                "ready" => return Ok(self.published(video.id)),
+                "ready" => return Ok(()),
                 "error" => {
                     let why = node
                         .status
@@ -566,6 +598,127 @@ impl Facebook {
             maybe_published: true,
         })
     }
+
+    /// Starts an upload session on the page's `edge` (`video_reels` or `video_stories`) and
+    /// hands Facebook the video's address; answers the session's video id. Nothing is
+    /// published yet, so a failure here is safe to retry.
+    async fn upload_video(
+        &self,
+        token: &SecretString,
+        page: &str,
+        edge: &str,
+        url: &str,
+    ) -> Result<String, PublishError> {
+        let session: Session = self
+            .post_json(
+                &format!("/{page}/{edge}"),
+                token,
+                json!({ "upload_phase": "start" }),
+            )
+            .await
+            .map_err(|e| e.publish("Facebook", Stage::Before))?;
+        // The upload address is ours to build (not the one in the answer), so the page's token
+        // goes to Meta's upload host and nowhere else.
+        let address = format!(
+            "{}/video-upload/{}/{}",
+            self.config.rupload_base, self.config.version, session.video_id
+        );
+        let uploaded: Success = call(
+            self.http
+                .post(address)
+                .header(
+                    reqwest::header::AUTHORIZATION,
+                    format!("OAuth {}", token.expose_secret()),
+                )
+                .header("file_url", url),
+        )
+        .await
+        .map_err(|e| e.publish("Facebook", Stage::Before))?;
+        if !uploaded.success {
+            return Err(PublishError::Transient {
+                reason: "Facebook did not confirm receiving the video".into(),
+                maybe_published: false,
+            });
+        }
+        Ok(session.video_id)
+    }
+
+    /// A reel: uploaded, published with its description, then waited for.
+    async fn post_reel(
+        &self,
+        token: &SecretString,
+        page: &str,
+        text: &str,
+        url: &str,
+    ) -> Result<Published, PublishError> {
+        let video_id = self.upload_video(token, page, "video_reels", url).await?;
+        let finished: Success = self
+            .post_json(
+                &format!("/{page}/video_reels"),
+                token,
+                json!({
+                    "upload_phase": "finish",
+                    "video_id": video_id,
+                    "video_state": "PUBLISHED",
+                    "description": text,
+                }),
+            )
+            .await
+            .map_err(|e| e.publish("Facebook", Stage::Creating))?;
+        if !finished.success {
+            return Err(PublishError::Transient {
+                reason: "Facebook did not confirm publishing the reel".into(),
+                maybe_published: true,
+            });
+        }
+        self.processed(token, &video_id).await?;
+        Ok(Published {
+            permalink: Some(format!("{}/reel/{video_id}", self.config.web_base)),
+            platform_post_id: video_id,
+        })
+    }
+
+    /// A story from one photo or one video; a story carries no text.
+    async fn post_story(
+        &self,
+        token: &SecretString,
+        page: &str,
+        media: &MediaRef,
+    ) -> Result<Published, PublishError> {
+        let (edge, body) = match media.kind {
+            MediaKind::Image => {
+                let photo: Created = self
+                    .post_json(
+                        &format!("/{page}/photos"),
+                        token,
+                        json!({ "url": media.url, "published": false }),
+                    )
+                    .await
+                    .map_err(|e| e.publish("Facebook", Stage::Before))?;
+                ("photo_stories", json!({ "photo_id": photo.id }))
+            }
+            MediaKind::Video => {
+                let video_id = self
+                    .upload_video(token, page, "video_stories", &media.url)
+                    .await?;
+                (
+                    "video_stories",
+                    json!({ "upload_phase": "finish", "video_id": video_id }),
+                )
+            }
+        };
+        let story: Story = self
+            .post_json(&format!("/{page}/{edge}"), token, body)
+            .await
+            .map_err(|e| e.publish("Facebook", Stage::Creating))?;
+        match story.post_id {
+            Some(id) if story.success => Ok(self.published(id)),
+            _ => Err(PublishError::Transient {
+                reason: "Facebook did not confirm publishing the story".into(),
+                maybe_published: true,
+            }),
+        }
+    }
 }
 
 #[async_trait]
@@ -576,6 +729,23 @@ impl Publisher for Facebook {
         };
         let page = request.account.external_id.as_str();
         let text = request.text.as_str();
+        match (request.options["format"].as_str(), request.media.as_slice()) {
+            (Some("reel"), [one]) if one.kind == MediaKind::Video => {
+                return self.post_reel(token, page, text, &one.url).await;
+            }
+            (Some("reel"), _) => {
+                return Err(PublishError::InvalidContent {
+                    reason: "A reel on Facebook is one video.".into(),
+                });
+            }
+            (Some("story"), [one]) => return self.post_story(token, page, one).await,
+            (Some("story"), _) => {
+                return Err(PublishError::InvalidContent {
+                    reason: "A story on Facebook is one photo or one video.".into(),
+                });
+            }
+            _ => {}
+        }
         let images: Vec<&str> = request
             .media
             .iter()

@@ -389,7 +389,9 @@ impl Instagram {
         })
     }
 
-    /// The container of a single image or reel, or of a carousel of 2 to 10 items.
+    /// The container of a single image or reel, or of a carousel of 2 to 10 items. A post with
+    /// AI-made media carries Instagram's AI info label (`is_ai_generated`) on the container that
+    /// is published: the single one, or the carousel's parent only.
     async fn containers(
         &self,
         token: &SecretString,
@@ -397,6 +399,15 @@ impl Instagram {
         request: &PublishRequest,
     ) -> Result<String, PublishError> {
         let caption = request.text.as_str();
+        let ai = request.media.iter().any(|m| m.ai_generated);
+        let labelled = |form: &[(&'static str, &str)]| -> Vec<(&'static str, String)> {
+            let mut form: Vec<(&'static str, String)> =
+                form.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+            if ai {
+                form.push(("is_ai_generated", "true".to_owned()));
+            }
+            form
+        };
         match (request.options["format"].as_str(), request.media.as_slice()) {
             // A story: one image or video, shown for a day; it carries no caption.
             (Some("story"), [one]) => {
@@ -404,9 +415,8 @@ impl Instagram {
                     MediaKind::Image => "image_url",
                     MediaKind::Video => "video_url",
                 };
-                let container = self
-                    .container(token, user, &[("media_type", "STORIES"), (field, &one.url)])
-                    .await?;
+                let form = labelled(&[("media_type", "STORIES"), (field, &one.url)]);
+                let container = self.container(token, user, &pairs(&form)).await?;
                 self.finished(token, &container).await?;
                 return Ok(container);
             }
@@ -424,28 +434,15 @@ impl Instagram {
             _ => {}
         }
         if let [one] = request.media.as_slice() {
-            let container = match one.kind {
-                MediaKind::Image => {
-                    self.container(
-                        token,
-                        user,
-                        &[("image_url", &one.url), ("caption", caption)],
-                    )
-                    .await?
-                }
-                MediaKind::Video => {
-                    self.container(
-                        token,
-                        user,
-                        &[
-                            ("media_type", "REELS"),
-                            ("video_url", &one.url),
-                            ("caption", caption),
-                        ],
-                    )
-                    .await?
-                }
+            let form = match one.kind {
+                MediaKind::Image => labelled(&[("image_url", &one.url), ("caption", caption)]),
+                MediaKind::Video => labelled(&[
+                    ("media_type", "REELS"),
+                    ("video_url", &one.url),
+                    ("caption", caption),
+                ]),
             };
+            let container = self.container(token, user, &pairs(&form)).await?;
             self.finished(token, &container).await?;
             return Ok(container);
         }
@@ -478,20 +475,21 @@ impl Instagram {
         for child in &children {
             self.finished(token, child).await?;
         }
-        let parent = self
-            .container(
-                token,
-                user,
-                &[
-                    ("media_type", "CAROUSEL"),
-                    ("children", &children.join(",")),
-                    ("caption", caption),
-                ],
-            )
-            .await?;
+        let children = children.join(",");
+        let form = labelled(&[
+            ("media_type", "CAROUSEL"),
+            ("children", &children),
+            ("caption", caption),
+        ]);
+        let parent = self.container(token, user, &pairs(&form)).await?;
         self.finished(token, &parent).await?;
         Ok(parent)
     }
+}
+
+/// A form of owned values as the pairs a request takes.
+fn pairs<'a>(form: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    form.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
 #[async_trait]

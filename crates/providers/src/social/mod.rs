@@ -47,7 +47,7 @@ pub struct MediaRef {
     pub size_bytes: u64,
     pub width: Option<u32>,
     pub height: Option<u32>,
-    /// Made by an AI generator (TikTok wants such videos labelled).
+    /// Made by an AI generator (TikTok and Instagram label such posts).
     pub ai_generated: bool,
 }
 

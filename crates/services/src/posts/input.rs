@@ -218,7 +218,13 @@ pub(crate) async fn check<C: ConnectionTrait>(
                         .first()
                         .and_then(|v| v.duration_ms)
                         .and_then(|d| u64::try_from(d).ok());
-                    domain::media::check_format(platform, format, &kinds, length)
+                    let largest_image = chosen
+                        .iter()
+                        .filter_map(|id| files.iter().find(|f| f.id == *id))
+                        .filter(|f| f.kind == "image")
+                        .filter_map(|f| u64::try_from(f.size_bytes).ok())
+                        .max();
+                    domain::media::check_format(platform, format, &kinds, length, largest_image)
                 }
             };
             if let Err(e) = checked {

@@ -1,7 +1,10 @@
 //! Publishing to a Facebook Page: `/feed` (text, a link, or several photos attached as
 //! `attached_media` after being uploaded with `published=false`), `/photos` (one photo, fetched
 //! from its `url`), `/videos` (`file_url`, processed before it becomes a post, moved one step by
-//! each status poll) and a page's comment under its own post. Posting needs the page's own token
+//! each status poll), reels and video stories (a resumable upload session started and finished
+//! on `video_reels` or `video_stories`, the video handed to the upload host by its `file_url`;
+//! a reel is processed like a video), photo stories (an unpublished photo by its `photo_id`),
+//! and a page's comment under its own post. Posting needs the page's own token
 //! and `pages_manage_posts`, commenting `pages_manage_engagement`; a video's status is read by
 //! its page or by the person who manages it.
 
@@ -11,7 +14,7 @@ use crate::oauth::{Params, param};
 use crate::{Fault, Grant, Op, Post, PostedMedia, Simulator};
 use axum::Json;
 use axum::http::HeaderMap;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use domain::Platform;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -28,6 +31,27 @@ struct Store {
     /// Photos uploaded with `published=false`, by id.
     photos: HashMap<String, Photo>,
     videos: HashMap<String, Video>,
+    /// Upload sessions of reels and video stories, by video id.
+    sessions: HashMap<String, Session>,
+    /// Reels and stories: id → what it was published as (`reel`, `story`).
+    kinds: HashMap<String, &'static str>,
+}
+
+struct Session {
+    page_id: String,
+    user_id: String,
+    /// `video_reels` or `video_stories`.
+    edge: &'static str,
+    /// The video, once uploaded.
+    media: Option<PostedMedia>,
+    finished: bool,
+}
+
+impl Simulator {
+    /// What the Facebook post `id` was published as, when a reel or a story.
+    pub fn facebook_kind(&self, id: &str) -> Option<&'static str> {
+        lock(&store(self)).kinds.get(id).copied()
+    }
 }
 
 struct Photo {
@@ -66,6 +90,26 @@ pub(super) fn is_video(sim: &Simulator, id: &str) -> bool {
     lock(&store(sim)).videos.contains_key(id)
 }
 
+/// Fetches a photo (`kind` "image") or a video from its address as Facebook does, with the
+/// error Facebook gives for each.
+async fn fetch_media(url: &str, kind: &str) -> Result<PostedMedia, GraphError> {
+    let (code, problem) = if kind == "image" {
+        (324, "(#324) Missing or invalid image file")
+    } else {
+        (6000, "There was a problem uploading your video file")
+    };
+    let fetched = crate::media::fetch(url)
+        .await
+        .map_err(|why| err::<GraphError>(GraphError::new(code, format!("{problem}: {why}."))))?;
+    if fetched.kind != kind {
+        return Err(err(GraphError::new(
+            code,
+            format!("{problem}: the url serves {}.", fetched.mime),
+        )));
+    }
+    Ok(fetched.posted())
+}
+
 fn text_len(text: &str) -> usize {
     text.chars().count()
 }
@@ -97,6 +141,21 @@ fn publishing_page(
             }
         }
     }
+}
+
+/// A publishing call's start: a fault waiting for `op` answers first; then the page of the page
+/// token used, as [`publishing_page`].
+async fn page_call(
+    sim: &Simulator,
+    op: Op,
+    node: &str,
+    p: &Params,
+    headers: &HeaderMap,
+) -> Result<(Grant, Page), Response> {
+    if let Some(fault) = sim.take_fault(Platform::Facebook, op) {
+        return Err(graph_fault(fault, Platform::Facebook, node).await);
+    }
+    Ok(publishing_page(sim, node, p, headers)?)
 }
 
 fn flag(p: &Params, name: &str, default: bool) -> bool {
@@ -157,10 +216,7 @@ fn attached_media(p: &Params) -> Result<Vec<String>, GraphError> {
 }
 
 pub(super) async fn feed(sim: &Simulator, node: &str, p: &Params, headers: &HeaderMap) -> Answer {
-    if let Some(fault) = sim.take_fault(Platform::Facebook, Op::Publish) {
-        return Err(graph_fault(fault, Platform::Facebook, node).await);
-    }
-    let (_, page) = publishing_page(sim, node, p, headers)?;
+    let (_, page) = page_call(sim, Op::Publish, node, p, headers).await?;
     let message = param(p, "message");
     check_text(message, "message")?;
     let link = param(p, "link");
@@ -245,10 +301,7 @@ pub(super) async fn comment(
 pub(super) async fn photos(sim: &Simulator, node: &str, p: &Params, headers: &HeaderMap) -> Answer {
     let published = flag(p, "published", true);
     let op = if published { Op::Publish } else { Op::Upload };
-    if let Some(fault) = sim.take_fault(Platform::Facebook, op) {
-        return Err(graph_fault(fault, Platform::Facebook, node).await);
-    }
-    let (_, page) = publishing_page(sim, node, p, headers)?;
+    let (_, page) = page_call(sim, op, node, p, headers).await?;
     let caption = param(p, "caption");
     check_text(caption, "caption")?;
     let url = param(p, "url");
@@ -259,28 +312,14 @@ pub(super) async fn photos(sim: &Simulator, node: &str, p: &Params, headers: &He
              multipart source).",
         )));
     }
-    let fetched = crate::media::fetch(url).await.map_err(|why| {
-        err::<GraphError>(GraphError::new(
-            324,
-            format!("(#324) Missing or invalid image file: {why}."),
-        ))
-    })?;
-    if fetched.kind != "image" {
-        return Err(err(GraphError::new(
-            324,
-            format!(
-                "(#324) Missing or invalid image file: the url serves {}.",
-                fetched.mime
-            ),
-        )));
-    }
+    let fetched = fetch_media(url, "image").await?;
     let photo_id = sim.next_id();
     if !published {
         lock(&store(sim)).photos.insert(
             photo_id.clone(),
             Photo {
                 page_id: page.id,
-                media: fetched.posted(),
+                media: fetched,
                 attached: false,
             },
         );
@@ -292,16 +331,13 @@ pub(super) async fn photos(sim: &Simulator, node: &str, p: &Params, headers: &He
         user_id: page.id,
         id: post_id.clone(),
         text: caption.to_owned(),
-        media: vec![fetched.posted()],
+        media: vec![fetched],
     });
     Ok(Json(json!({ "id": photo_id, "post_id": post_id })).into_response())
 }
 
 pub(super) async fn videos(sim: &Simulator, node: &str, p: &Params, headers: &HeaderMap) -> Answer {
-    if let Some(fault) = sim.take_fault(Platform::Facebook, Op::Publish) {
-        return Err(graph_fault(fault, Platform::Facebook, node).await);
-    }
-    let (grant, page) = publishing_page(sim, node, p, headers)?;
+    let (grant, page) = page_call(sim, Op::Publish, node, p, headers).await?;
     let description = param(p, "description");
     check_text(description, "description")?;
     let url = param(p, "file_url");
@@ -310,21 +346,7 @@ pub(super) async fn videos(sim: &Simulator, node: &str, p: &Params, headers: &He
             "(#100) file_url is required (the simulator takes no chunked uploads).",
         )));
     }
-    let fetched = crate::media::fetch(url).await.map_err(|why| {
-        err::<GraphError>(GraphError::new(
-            6000,
-            format!("There was a problem uploading your video file: {why}."),
-        ))
-    })?;
-    if fetched.kind != "video" {
-        return Err(err(GraphError::new(
-            6000,
-            format!(
-                "There was a problem uploading your video file: the url serves {}.",
-                fetched.mime
-            ),
-        )));
-    }
+    let fetched = fetch_media(url, "video").await?;
     let id = sim.next_id();
     lock(&store(sim)).videos.insert(
         id.clone(),
@@ -332,7 +354,7 @@ pub(super) async fn videos(sim: &Simulator, node: &str, p: &Params, headers: &He
             page_id: page.id,
             user_id: grant.user_id,
             description: description.to_owned(),
-            media: fetched.posted(),
+            media: fetched,
             polls_left: 1,
             progress: Progress::Processing,
         },
@@ -428,4 +450,201 @@ pub(super) async fn video_status(
         sim.state().posts.push(post);
     }
     Ok(Json(json!({ "id": id, "status": status })).into_response())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reels and stories.
+
+/// `POST /{page}/video_reels` or `/{page}/video_stories`: `upload_phase=start` opens an upload
+/// session, `upload_phase=finish` publishes what was uploaded to it.
+pub(super) async fn upload_session(
+    sim: &Simulator,
+    node: &str,
+    edge: &'static str,
+    p: &Params,
+    headers: &HeaderMap,
+) -> Answer {
+    match param(p, "upload_phase") {
+        "start" => start_session(sim, node, edge, p, headers).await,
+        "finish" => finish_session(sim, node, edge, p, headers).await,
+        _ => Err(err(GraphError::invalid(
+            "(#100) upload_phase must be one of start, finish.",
+        ))),
+    }
+}
+
+async fn start_session(
+    sim: &Simulator,
+    node: &str,
+    edge: &'static str,
+    p: &Params,
+    headers: &HeaderMap,
+) -> Answer {
+    let (grant, page) = page_call(sim, Op::Upload, node, p, headers).await?;
+    let video_id = sim.next_id();
+    lock(&store(sim)).sessions.insert(
+        video_id.clone(),
+        Session {
+            page_id: page.id,
+            user_id: grant.user_id,
+            edge,
+            media: None,
+            finished: false,
+        },
+    );
+    let upload_url = sim.web_link(
+        headers,
+        &format!("/facebook/rupload/video-upload/v25.0/{video_id}"),
+    );
+    Ok(Json(json!({ "video_id": video_id, "upload_url": upload_url })).into_response())
+}
+
+/// `POST /video-upload/{version}/{video_id}` on the upload host, with the page's token as
+/// `Authorization: OAuth …` and the video's address in the `file_url` header.
+pub(super) async fn rupload(sim: &Simulator, video_id: &str, headers: &HeaderMap) -> Answer {
+    if let Some(fault) = sim.take_fault(Platform::Facebook, Op::Upload) {
+        return Err(graph_fault(fault, Platform::Facebook, video_id).await);
+    }
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("OAuth "))
+        .unwrap_or_default();
+    let params = Params::from([("access_token".to_owned(), token.to_owned())]);
+    let page = match caller(sim, &params, &HeaderMap::new())? {
+        Caller::Page { page, .. } => page,
+        Caller::User { .. } => {
+            return Err(err(GraphError::new(
+                200,
+                "(#200) Uploading to a page needs that page's access token.",
+            )));
+        }
+    };
+    let owned = lock(&store(sim))
+        .sessions
+        .get(video_id)
+        .is_some_and(|s| s.page_id == page.id && s.media.is_none());
+    if !owned {
+        return Err(err(GraphError::invalid(format!(
+            "(#100) {video_id} is not an open upload session of this page."
+        ))));
+    }
+    let url = headers
+        .get("file_url")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if url.is_empty() {
+        return Err(err(GraphError::invalid(
+            "(#100) Give the video's address in the file_url header (the simulator takes no \
+             uploaded bytes).",
+        )));
+    }
+    let fetched = fetch_media(url, "video").await?;
+    if let Some(session) = lock(&store(sim)).sessions.get_mut(video_id) {
+        session.media = Some(fetched);
+    }
+    Ok(Json(json!({ "success": true })).into_response())
+}
+
+async fn finish_session(
+    sim: &Simulator,
+    node: &str,
+    edge: &'static str,
+    p: &Params,
+    headers: &HeaderMap,
+) -> Answer {
+    let (_, page) = page_call(sim, Op::Publish, node, p, headers).await?;
+    let video_id = param(p, "video_id");
+    let reel = edge == "video_reels";
+    let description = param(p, "description");
+    check_text(description, "description")?;
+    if reel && param(p, "video_state") != "PUBLISHED" {
+        return Err(err(GraphError::invalid(
+            "(#100) The simulator publishes reels only: give video_state=PUBLISHED.",
+        )));
+    }
+    let post_id = sim.next_id();
+    let store = store(sim);
+    let mut store = lock(&store);
+    let media = match store.sessions.get_mut(video_id) {
+        Some(session) if session.page_id == page.id && session.edge == edge => {
+            if session.finished {
+                return Err(err(GraphError::invalid(format!(
+                    "(#100) The upload session {video_id} was already finished."
+                ))));
+            }
+            let Some(media) = session.media.clone() else {
+                return Err(err(GraphError::new(
+                    6000,
+                    "There was a problem uploading your video file: nothing was uploaded to \
+                     this session.",
+                )));
+            };
+            session.finished = true;
+            (media, session.user_id.clone())
+        }
+        _ => {
+            return Err(err(GraphError::invalid(format!(
+                "(#100) {video_id} is not an upload session of this page's {edge}."
+            ))));
+        }
+    };
+    let (media, user_id) = media;
+    if reel {
+        store.videos.insert(
+            video_id.to_owned(),
+            Video {
+                page_id: page.id,
+                user_id,
+                description: description.to_owned(),
+                media,
+                polls_left: 1,
+                progress: Progress::Processing,
+            },
+        );
+        store.kinds.insert(video_id.to_owned(), "reel");
+        return Ok(Json(json!({ "success": true })).into_response());
+    }
+    drop(store);
+    Ok(story(sim, page.id, post_id, media))
+}
+
+/// `POST /{page}/photo_stories {photo_id}`: a story of a photo uploaded with `published=false`.
+pub(super) async fn photo_story(
+    sim: &Simulator,
+    node: &str,
+    p: &Params,
+    headers: &HeaderMap,
+) -> Answer {
+    let (_, page) = page_call(sim, Op::Publish, node, p, headers).await?;
+    let photo_id = param(p, "photo_id");
+    let post_id = sim.next_id();
+    let store = store(sim);
+    let mut store = lock(&store);
+    let media = match store.photos.get_mut(photo_id) {
+        Some(photo) if photo.page_id == page.id && !photo.attached => {
+            photo.attached = true;
+            photo.media.clone()
+        }
+        _ => {
+            return Err(err(GraphError::invalid(format!(
+                "(#100) photo_id {photo_id} is not an unpublished photo of this page."
+            ))));
+        }
+    };
+    drop(store);
+    Ok(story(sim, page.id, post_id, media))
+}
+
+/// Records a story (no text) and gives Facebook's answer, `{success, post_id}`.
+fn story(sim: &Simulator, page_id: String, post_id: String, media: PostedMedia) -> Response {
+    lock(&store(sim)).kinds.insert(post_id.clone(), "story");
+    sim.state().posts.push(Post {
+        platform: Platform::Facebook,
+        user_id: page_id,
+        id: post_id.clone(),
+        text: String::new(),
+        media: vec![media],
+    });
+    Json(json!({ "success": true, "post_id": post_id })).into_response()
 }

@@ -351,6 +351,26 @@ pub(crate) async fn wait_until(b: &Browser, script: &str) -> Result<()> {
     }
 }
 
+/// Sets the composer's time to tomorrow at 10:00 in `email`'s time zone; that day's date.
+pub(crate) async fn schedule_tomorrow_at_ten(
+    b: &Browser,
+    app: &TestApp,
+    email: &str,
+    ws: i64,
+) -> Result<String> {
+    let (user, _) = app.member(email, ws).await;
+    let tz = domain::Timezone::parse(&user.timezone)?;
+    let date = domain::schedule::to_local(chrono::Utc::now() + chrono::Duration::days(1), tz)
+        .date()
+        .format("%Y-%m-%d")
+        .to_string();
+    b.eval(&format!(
+        "document.querySelector('#f-scheduled_at').value = '{date}T10:00'; return 1"
+    ))
+    .await?;
+    Ok(date)
+}
+
 /// Runs a browser scenario; on failure keeps a screenshot and fails the test with its path.
 async fn scenario<F>(name: &str, javascript: bool, body: F)
 where
@@ -771,17 +791,7 @@ async fn composing_and_scheduling_in_the_browser() {
         b.click(&format!("input[name=account][value='{x}']")).await?;
         b.screenshot("composer").await?;
 
-        // Tomorrow at 10:00 in the author's time zone.
-        let (user, _) = app.member("ada@example.com", ws).await;
-        let tz = domain::Timezone::parse(&user.timezone)?;
-        let date = domain::schedule::to_local(chrono::Utc::now() + chrono::Duration::days(1), tz)
-            .date()
-            .format("%Y-%m-%d")
-            .to_string();
-        b.eval(&format!(
-            "document.querySelector('#f-scheduled_at').value = '{date}T10:00'; return 1"
-        ))
-        .await?;
+        let date = schedule_tomorrow_at_ten(b, app, "ada@example.com", ws).await?;
         b.click("button[name=action][value=schedule]").await?;
         b.wait_for_heading("Post").await?;
         ensure!(

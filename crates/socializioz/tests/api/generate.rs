@@ -7,6 +7,7 @@
 use crate::ai::{ADA, Studio, studio, studio_with, team_with_ai, with_ai_on};
 use crate::both_backends;
 use crate::helpers::{Backend, Client, TestApp, location, post_input};
+use domain::Platform;
 use domain::plans::PlanId;
 use reqwest::StatusCode;
 use services::posts::Intent;
@@ -582,13 +583,18 @@ async fn a_generation_outlives_a_killed_worker(backend: Backend) {
 }
 
 // In the browser: from the library's "Generate with AI" to a picture on a page that refreshes
-// itself until it is done, then the file's page and its review.
+// itself until it is done, then the file's page and its review, and from there a story on a
+// Facebook Page, scheduled.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn generate_in_the_browser_from_prompt_to_reviewed_file() {
+async fn generate_in_the_browser_from_prompt_to_a_scheduled_story() {
     let Some(s) = painter(Backend::Sqlite, false).await else {
         return;
     };
     let (_, ws, _, _) = with_ai_on(&s).await;
+    let page = s
+        .app
+        .connect_account(ws, Platform::Facebook, "Acme Bakery")
+        .await;
     // The simulator serves until the end of the test.
     let Studio {
         app,
@@ -627,6 +633,46 @@ async fn generate_in_the_browser_from_prompt_to_reviewed_file() {
         b.wait_for_heading("ai-a-lighthouse").await?;
         let review = b.text("#ai-review").await?;
         anyhow::ensure!(review.contains("Reviewed by Ada Lovelace"), "{review}");
+
+        // From the file to a story on the Facebook Page, tomorrow at 10:00.
+        b.click("#compose-link").await?;
+        b.wait_for_heading("New post").await?;
+        let file = app
+            .count("SELECT MAX(id) FROM media_items WHERE ai_provider IS NOT NULL")
+            .await;
+        let picked = b
+            .eval(&format!(
+                "return document.querySelector(\"input[name=media][value='{file}']\").checked"
+            ))
+            .await?;
+        anyhow::ensure!(picked == serde_json::json!(true), "the file is not chosen");
+        b.fill("#f-body", "Tonight at the lighthouse").await?;
+        b.click(&format!("input[name=account][value='{page}']"))
+            .await?;
+        b.eval(&format!(
+            "document.getElementById('f-format-{page}').value = 'story'; return true"
+        ))
+        .await?;
+        crate::browser::schedule_tomorrow_at_ten(b, app, ADA, ws).await?;
+        b.screenshot("story-composed").await?;
+        b.click("button[name=action][value=schedule]").await?;
+        b.wait_for_heading("Post").await?;
+        let shown = b.body_text().await?;
+        anyhow::ensure!(shown.contains("The post is scheduled."), "{shown}");
+        anyhow::ensure!(
+            b.text("[data-target-format]").await? == "Story",
+            "the story format is not shown"
+        );
+        b.screenshot("story-scheduled").await?;
+        anyhow::ensure!(
+            app.count(&format!(
+                "SELECT COUNT(*) FROM post_targets WHERE state = 'scheduled' AND account_id = \
+                 {page} AND options LIKE '%story%'"
+            ))
+            .await
+                == 1,
+            "no scheduled story target"
+        );
         Ok(())
     })
     .await;

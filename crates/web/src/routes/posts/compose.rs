@@ -35,6 +35,8 @@ pub struct AccountChoice {
     pub hashtags: usize,
     /// Feed, reel or story, where the platform has the choice: (slug, label, chosen).
     pub formats: Vec<(&'static str, &'static str, bool)>,
+    /// What each format takes on this platform.
+    pub formats_hint: &'static str,
 }
 
 impl AccountChoice {
@@ -336,6 +338,7 @@ async fn page(
                 used: count.used,
                 hashtags: count.hashtags,
                 formats,
+                formats_hint: Format::hint(platform),
             })
         })
         .collect();
@@ -458,6 +461,9 @@ pub struct NewQuery {
     /// A wall-clock time to start from (the calendar's "add" links).
     at: String,
     campaign: Option<i64>,
+    /// A library file to start with (a file's "Use in a new post"); ignored when it is not
+    /// this workspace's.
+    media: Option<i64>,
 }
 
 pub async fn new_form(
@@ -471,6 +477,7 @@ pub async fn new_form(
     let values = Values {
         campaign_id: query.campaign,
         scheduled_at,
+        media: query.media.into_iter().collect(),
         ..Default::default()
     };
     render(page(&state, &m, None, values, FieldErrors::new()).await?)
