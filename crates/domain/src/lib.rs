@@ -8,6 +8,7 @@ pub mod consent;
 pub mod content;
 mod ids;
 pub mod media;
+pub mod metrics;
 pub mod plans;
 pub mod policy;
 pub mod schedule;

@@ -388,6 +388,8 @@ impl Format {
 pub const STORY_VIDEO_MS: u64 = 60_000;
 /// The longest reel Facebook's Reels API takes (Instagram's reels are its feed videos' length).
 pub const FACEBOOK_REEL_MS: u64 = 90_000;
+/// The shortest reel or story video Facebook takes.
+pub const FACEBOOK_SHORTEST_MS: u64 = 3_000;
 /// The largest photo a Facebook Page story takes.
 pub const FACEBOOK_STORY_IMAGE_BYTES: u64 = 4 * 1024 * 1024;
 
@@ -408,6 +410,16 @@ pub fn check_format(
         )));
     }
     check_types(platform, media)?;
+    if format != Format::Feed
+        && platform == Platform::Facebook
+        && video_ms.is_some_and(|ms| ms < FACEBOOK_SHORTEST_MS)
+        && media.iter().any(|m| m.kind() == MediaKind::Video)
+    {
+        return Err(Invalid(format!(
+            "A {} on {platform} is a video of at least 3 seconds; this one is shorter.",
+            format.label().to_lowercase()
+        )));
+    }
     match format {
         Format::Feed => Ok(()),
         Format::Reel => match media {
@@ -564,6 +576,14 @@ mod tests {
         let long = check_format(Facebook, Format::Story, &video, Some(61_000), None);
         assert!(long.unwrap_err().0.contains("at most 1:00"));
         assert!(check_format(Facebook, Format::Story, &[MediaType::Jpeg; 2], None, None).is_err());
+        let short = check_format(Facebook, Format::Reel, &video, Some(2_900), None).unwrap_err();
+        assert!(
+            short
+                .0
+                .contains("A reel on Facebook is a video of at least 3 seconds")
+        );
+        assert!(check_format(Facebook, Format::Story, &video, Some(2_900), None).is_err());
+        assert!(check_format(Facebook, Format::Story, &video, Some(3_000), None).is_ok());
     }
 
     const JPEG: &[u8] = &[

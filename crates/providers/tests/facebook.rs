@@ -353,20 +353,59 @@ async fn reels_and_stories_go_through_their_own_edges() {
             ..
         })
     ));
-    // A finish refused with a 500 published nothing; publishing again makes one reel.
+    // A finish answered with a 500 is asked again for the same session: one reel.
     sim.inject(Platform::Facebook, Op::Publish, Fault::ServerError);
-    let again = as_format("Again", vec![media(files, "clip.mp4")], "reel");
+    c.fb.publish(&as_format(
+        "Refused once",
+        vec![media(files, "clip.mp4")],
+        "reel",
+    ))
+    .await
+    .unwrap();
+    // A finish that was done but whose answer was lost: the second finish is refused (the
+    // session is finished), the video is being processed, so the reel is waited for.
+    sim.facebook_lose_next_finish();
+    let lost =
+        c.fb.publish(&as_format(
+            "Lost once",
+            vec![media(files, "clip.mp4")],
+            "reel",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(sim.facebook_kind(&lost.platform_post_id), Some("reel"));
+    // Both finishes failing while nothing was taken: possibly published, left to the scheduler
+    // rather than a new session that could make a second reel.
+    sim.inject(Platform::Facebook, Op::Publish, Fault::ServerError);
+    sim.inject(Platform::Facebook, Op::Publish, Fault::ServerError);
     assert!(matches!(
-        c.fb.publish(&again).await,
+        c.fb.publish(&as_format(
+            "Refused twice",
+            vec![media(files, "clip.mp4")],
+            "reel"
+        ))
+        .await,
         Err(PublishError::Transient {
-            maybe_published: false,
+            maybe_published: true,
             ..
         })
     ));
-    assert_eq!(sim.posts().len(), 3);
-    c.fb.publish(&again).await.unwrap();
+    // A story whose answer was lost may exist: never sent again blindly.
+    sim.facebook_lose_next_finish();
+    assert!(matches!(
+        c.fb.publish(&as_format("", vec![media(files, "photo.jpg")], "story"))
+            .await,
+        Err(PublishError::Transient {
+            maybe_published: true,
+            ..
+        })
+    ));
     let texts: Vec<String> = sim.posts().into_iter().map(|p| p.text).collect();
-    assert_eq!(texts.iter().filter(|t| *t == "Again").count(), 1);
+    for text in ["Refused once", "Lost once"] {
+        assert_eq!(texts.iter().filter(|t| *t == text).count(), 1, "{text}");
+    }
+    assert!(!texts.iter().any(|t| t == "Refused twice"));
+    assert_eq!(texts.len(), 6, "the lost story was made once: {texts:?}");
     sim.inject(Platform::Facebook, Op::Status, Fault::ProcessingFailed);
     match c
         .fb

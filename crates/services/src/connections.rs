@@ -162,7 +162,8 @@ impl Services {
                 .await?;
         }
         let state = tokens::random_token();
-        let scopes = connector.publishing_scopes();
+        // Publishing's permissions, and the insight ones when the workspace reads analytics.
+        let scopes = self.scopes_for(platform, ctx.workspace.analytics_on_at.is_some());
         let now = crate::now();
         oauth_state::Entity::delete_many()
             .filter(oauth_state::Column::ExpiresAt.lt(now))
@@ -190,7 +191,7 @@ impl Services {
             challenge.as_deref(),
             nonce.as_deref(),
             redirect_uri,
-            scopes,
+            &scopes,
         ))
     }
 
@@ -528,6 +529,9 @@ impl Services {
         crate::token_refresh::resume(&txn, &account, tokens.renew_by()).await?;
         crate::account_profiles::schedule(&txn, &account, now + crate::account_profiles::EVERY)
             .await?;
+        if membership.workspace.analytics_on_at.is_some() {
+            crate::analytics::ingest::plan(&txn, &account, Some(now)).await?;
+        }
         activity::record(
             &txn,
             ws,

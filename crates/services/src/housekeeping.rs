@@ -109,6 +109,7 @@ impl Services {
         crate::billing::purge_events(&self.db, now).await?;
         crate::ai::purge_generations(&self.db, now).await?;
         crate::media::generations::purge_generations(self, now).await?;
+        crate::analytics::ingest::upkeep(self, now).await?;
         report.outbox_purged = self.purge_outbox(now).await?;
         // What the purges deleted, and a deletion receipt's address once it has been sent, are
         // dropped from the WAL (SQLite) or vacuumed away (PostgreSQL), as after a deletion.
@@ -120,6 +121,7 @@ impl Services {
             "deletion_requests",
             "ai_generations",
             "media_generations",
+            "metric_answers",
         ];
         if let Err(err) = store::scrub_deleted_rows(&self.db, &purged).await {
             tracing::warn!(error = %format!("{err:#}"), "could not scrub the database after the purges");

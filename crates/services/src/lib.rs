@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod activity;
 pub mod agent;
 pub mod ai;
+pub mod analytics;
 pub mod backup;
 pub mod billing;
 pub mod campaigns;
@@ -61,6 +62,8 @@ pub struct Services {
     pub publishers: providers::social::Publishers,
     /// The platforms accounts can be connected from.
     pub connectors: providers::social::Connectors,
+    /// The platforms whose figures can be read back (analytics).
+    pub metrics: providers::social::metrics::MetricsReaders,
     /// Whether the platforms are the built-in simulator (every page says so).
     pub sandbox: bool,
     /// Wakes this process's worker when a job is added that is due soon.

@@ -16,12 +16,17 @@
 //! Faults: `Op::Token` on `oauth/access_token` and on asking a page for its token,
 //! `Op::Identity` on `/me` and `/me/accounts`, `Op::Publish` on `/feed`, published `/photos` and
 //! `/videos`, `Op::Upload` on unpublished `/photos`, `Op::Status` on video status polls,
-//! `Op::Revoke` on `DELETE /me/permissions`.
+//! `Op::Revoke` on `DELETE /me/permissions`, `Op::Metrics` on insights and on a post's counts.
+//!
+//! A page's followers grow day by day on the simulator's clock ([`crate::metrics::followers_on`]),
+//! and the count a page's node answers is noted as `followers_count`.
 //!
 //! This file holds the OAuth dialog and token calls, the pages and their tokens, and identity;
-//! publishing is in `facebook/publishing.rs`, and the Graph helpers shared with the Instagram
-//! simulator in `graph.rs`.
+//! publishing is in `facebook/publishing.rs`, insights and a post's counts in
+//! `facebook/insights.rs`, and the Graph helpers shared with the Instagram simulator in
+//! `graph.rs`.
 
+mod insights;
 mod publishing;
 
 use crate::graph::{
@@ -182,8 +187,14 @@ fn picture(headers: &HeaderMap, id: &str) -> Value {
     }})
 }
 
-fn page_fields(headers: &HeaderMap, page: &Page) -> serde_json::Map<String, Value> {
-    let followers = crate::followers(&page.id);
+/// Every field of `page` Graph knows here; its followers are those of today on the simulator's
+/// clock.
+fn page_fields(
+    sim: &Simulator,
+    headers: &HeaderMap,
+    page: &Page,
+) -> serde_json::Map<String, Value> {
+    let followers = crate::metrics::followers_on(&page.id, sim.now().date_naive()).max(0);
     let mut all = serde_json::Map::new();
     all.insert("id".into(), json!(page.id));
     all.insert("name".into(), json!(page.name));
@@ -243,9 +254,15 @@ async fn node_get(
         return e.into_response();
     }
     let params = query;
+    // A video's node is its status, unless its counts are asked for (a published video is a
+    // post like any other).
+    let counts = fields(&params).is_some_and(|f| {
+        f.iter()
+            .any(|n| insights::COUNT_FIELDS.contains(&n.as_str()))
+    });
     let result = if node == "me" {
         me(&sim, &params, &headers).await
-    } else if publishing::is_video(&sim, &node) {
+    } else if publishing::is_video(&sim, &node) && !counts {
         publishing::video_status(&sim, &node, &params, &headers).await
     } else {
         other_node(&sim, &node, &params, &headers).await
@@ -299,6 +316,7 @@ async fn edge_call(
         ("POST", _, "photo_stories") => {
             publishing::photo_story(&sim, &node, &params, &headers).await
         }
+        ("GET", _, "insights") => insights::read(&sim, &node, &params, &headers).await,
         _ => Err(GraphError::unknown_object(&format!("{node}/{edge}")).into_response()),
     };
     result.unwrap_or_else(|e| e)
@@ -347,7 +365,11 @@ async fn me(sim: &Simulator, p: &Params, headers: &HeaderMap) -> Answer {
         return Err(graph_fault(fault, Platform::Facebook, "me").await);
     }
     let (all, default, node_type) = match caller(sim, p, headers)? {
-        Caller::Page { page, .. } => (page_fields(headers, &page), &["id", "name"][..], "Page"),
+        Caller::Page { page, .. } => (
+            page_fields(sim, headers, &page),
+            &["id", "name"][..],
+            "Page",
+        ),
         Caller::User { token } => {
             let mut all = serde_json::Map::new();
             all.insert("id".into(), json!(token.grant.user_id));
@@ -379,7 +401,7 @@ async fn accounts(sim: &Simulator, p: &Params, headers: &HeaderMap) -> Answer {
     require_scope(&user.grant, "pages_show_list", 200)?;
     let mut data = Vec::new();
     for page in pages_of(&user.grant.username) {
-        let mut all = page_fields(headers, &page);
+        let mut all = page_fields(sim, headers, &page);
         all.insert("access_token".into(), json!(page_token(sim, &user, &page)));
         data.push(pick(
             &all,
@@ -423,19 +445,32 @@ async fn deauthorise(sim: &Simulator, p: &Params, headers: &HeaderMap) -> Answer
     Ok(Json(json!({"success": true})).into_response())
 }
 
-/// A page (its fields, or its token for a user who manages it) or a published post.
+/// A page (its fields, or its token for a user who manages it) or a published post (its fields,
+/// with its counts when asked for them).
 async fn other_node(sim: &Simulator, node: &str, p: &Params, headers: &HeaderMap) -> Answer {
     let asked = fields(p);
-    if asked
-        .as_ref()
-        .is_some_and(|f| f.iter().any(|n| n == "access_token"))
+    let asks = |names: &[&str]| {
+        asked
+            .as_ref()
+            .is_some_and(|f| f.iter().any(|n| names.contains(&n.as_str())))
+    };
+    if asks(&["access_token"])
         && let Some(fault) = sim.take_fault(Platform::Facebook, Op::Token)
     {
         return Err(graph_fault(fault, Platform::Facebook, node).await);
     }
+    let counts_asked = asks(&insights::COUNT_FIELDS);
+    if counts_asked && let Some(fault) = sim.take_fault(Platform::Facebook, Op::Metrics) {
+        return Err(graph_fault(fault, Platform::Facebook, node).await);
+    }
     let caller = caller(sim, p, headers)?;
     if let Some(page) = page_of(&caller.grant().username, node) {
-        let mut all = page_fields(headers, &page);
+        let mut all = page_fields(sim, headers, &page);
+        if asks(&["followers_count"])
+            && let Some(followers) = all.get("followers_count").and_then(Value::as_i64)
+        {
+            sim.report(Platform::Facebook, &page.id, "followers_count", followers);
+        }
         let token = match &caller {
             Caller::User { token } => page_token(sim, token, &page),
             Caller::Page { .. } => token_of(p, headers).unwrap_or_default().to_owned(),
@@ -463,6 +498,18 @@ async fn other_node(sim: &Simulator, node: &str, p: &Params, headers: &HeaderMap
                 "permalink_url".into(),
                 json!(sim.web_link(headers, &format!("/facebook/web/{}", post.id))),
             );
+            let mut asked = asked;
+            if counts_asked && let Some(names) = &asked {
+                insights::counts(sim, &post.id, caller.grant(), names, &mut all)?;
+                // A post nobody shared has no `shares` at all.
+                asked = Some(
+                    names
+                        .iter()
+                        .filter(|n| *n != "shares" || all.contains_key("shares"))
+                        .cloned()
+                        .collect(),
+                );
+            }
             pick(&all, asked, &["id", "message"], "Post")
                 .map(|v| Json(v).into_response())
                 .map_err(Into::into)

@@ -1,13 +1,16 @@
 //! The Graph API's common ground, shared by the Facebook and Instagram simulators: a call's
 //! parameters (query and body), Graph's error shape, the access token of a call and its checks
 //! (expiry, revocation, permissions), the `vNN.N` version segment, `fields` selection, the
-//! answers to injected faults, and the token answer both token hosts give.
+//! answers to injected faults, the token answer both token hosts give, and what the insights
+//! edges of both read alike (the `metric` list, the `since`/`until` window and its days, and the
+//! `end_time` that closes a day).
 
 use crate::oauth::{Issued, Params, bearer};
 use crate::{AccessToken, Fault, Grant, Simulator};
 use axum::Json;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc, Weekday};
 use domain::Platform;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -73,7 +76,7 @@ impl GraphError {
         self
     }
 
-    fn transient(mut self) -> Self {
+    pub(crate) fn transient(mut self) -> Self {
         self.transient = true;
         self
     }
@@ -338,4 +341,115 @@ pub(crate) async fn graph_fault(fault: Fault, platform: Platform, usage_id: &str
 /// Whether a token was issued to live longer than a day (a long-lived token).
 pub(crate) fn long_lived(token: &AccessToken) -> bool {
     token.expires_at - token.issued_at > chrono::Duration::days(1)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Insights.
+
+/// The names in an insights call's `metric` parameter, in order; Graph's error when there are
+/// none.
+pub(crate) fn metric_names(params: &Params) -> Result<Vec<String>, GraphError> {
+    let names: Vec<String> = params
+        .get("metric")
+        .map(|raw| {
+            raw.split(',')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    if names.is_empty() {
+        return Err(GraphError::new(3001, "Invalid query").subcode(1_504_028));
+    }
+    Ok(names)
+}
+
+/// One moment of `since` or `until`: Unix seconds, or a date (its midnight, UTC).
+fn moment(name: &str, raw: &str) -> Result<DateTime<Utc>, GraphError> {
+    let parsed = match raw.parse::<i64>() {
+        Ok(seconds) => DateTime::from_timestamp(seconds, 0),
+        Err(_) => NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+            .ok()
+            .map(|d| d.and_time(NaiveTime::MIN).and_utc()),
+    };
+    parsed.ok_or_else(|| {
+        GraphError::invalid(format!(
+            "(#100) {name} must be a Unix time or a date (YYYY-MM-DD); got '{raw}'."
+        ))
+    })
+}
+
+/// An insights call's window, `since` to `until` (either may be absent: the window then ends at
+/// the start of `today` and spans `default_days`), refused when it is backwards or longer than
+/// `max_days`.
+pub(crate) fn insight_window(
+    params: &Params,
+    today: NaiveDate,
+    default_days: i64,
+    max_days: i64,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), GraphError> {
+    let until = match params.get("until").filter(|v| !v.is_empty()) {
+        Some(raw) => moment("until", raw)?,
+        None => today.and_time(NaiveTime::MIN).and_utc(),
+    };
+    let since = match params.get("since").filter(|v| !v.is_empty()) {
+        Some(raw) => moment("since", raw)?,
+        None => until - chrono::Duration::days(default_days),
+    };
+    if since > until {
+        return Err(GraphError::invalid(
+            "(#100) The since time must be before the until time.",
+        ));
+    }
+    let span = until - since;
+    if span > chrono::Duration::days(max_days) {
+        return Err(GraphError::invalid(format!(
+            "(#100) There cannot be more than {max_days} days ({} s) between since and until",
+            max_days * 86_400
+        )));
+    }
+    Ok((since, until))
+}
+
+/// The whole days inside `since..until` that are over by `today` (the day in progress and later
+/// ones have no figures yet), oldest first.
+pub(crate) fn insight_days(
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+    today: NaiveDate,
+) -> Vec<NaiveDate> {
+    let start = |day: NaiveDate| day.and_time(NaiveTime::MIN).and_utc();
+    let mut days = Vec::new();
+    let mut day = since.date_naive();
+    while start(day) < until && day < today {
+        let next = day + chrono::Duration::days(1);
+        if start(day) >= since && start(next) <= until {
+            days.push(day);
+        }
+        day = next;
+    }
+    days
+}
+
+/// The `end_time` Graph gives a day's value: the midnight that ends the day in Pacific time,
+/// written in UTC (`2026-10-06T07:00:00+0000` ends October 5th, in summer time).
+pub(crate) fn end_time(day: NaiveDate) -> String {
+    let midnight = day + chrono::Duration::days(1);
+    let sunday =
+        |month, n| NaiveDate::from_weekday_of_month_opt(midnight.year(), month, Weekday::Sun, n);
+    // Summer time runs from the second Sunday of March to the first Sunday of November (both
+    // changes at 2 a.m., so the midnight of either day is still on the old time).
+    let summer = match (sunday(3, 2), sunday(11, 1)) {
+        (Some(begins), Some(ends)) => midnight > begins && midnight <= ends,
+        _ => false,
+    };
+    let hour = if summer { 7 } else { 8 };
+    format!("{midnight}T{hour:02}:00:00+0000")
+}
+
+/// Graph's answer to a metric that is not (or no longer) one: the removed ones (`page_fans`,
+/// every `*impressions*` metric) are answered so.
+pub(crate) fn invalid_metric() -> GraphError {
+    GraphError::invalid("(#100) The value must be a valid insights metric")
 }

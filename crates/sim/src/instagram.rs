@@ -16,7 +16,13 @@
 //!
 //! Faults: `Op::Token` on both token hosts, `Op::Identity` on `/me`, `Op::Upload` on container
 //! creation (that is when Instagram fetches the media), `Op::Status` on container status polls,
-//! `Op::Publish` on `media_publish` (the call that makes the post).
+//! `Op::Publish` on `media_publish` (the call that makes the post), `Op::Metrics` on insights.
+//!
+//! The account's and its media's insights are in `instagram/insights.rs`. The account's
+//! followers grow day by day on the simulator's clock ([`crate::metrics::followers_on`]), and
+//! the count its node answers is noted as `followers_count`.
+
+mod insights;
 
 use crate::graph::{
     Answer, GraphError, LONG_TTL, check_version, err, fields, graph_fault, graph_params,
@@ -371,6 +377,7 @@ async fn edge_call(
         ("GET", "content_publishing_limit") => {
             publishing_limit(&sim, &node, &p, &headers).map_err(Response::from)
         }
+        ("GET", "insights") => insights::read(&sim, &node, &p, &headers).await,
         _ => Err(err(GraphError::unknown_object(&format!("{node}/{edge}")))),
     };
     result.unwrap_or_else(|e| e)
@@ -441,13 +448,23 @@ async fn me(sim: &Simulator, node: &str, p: &Params, headers: &HeaderMap) -> Ans
             grant.user_id
         )),
     );
-    all.insert(
-        "followers_count".into(),
-        json!(crate::followers(&grant.user_id)),
-    );
+    let followers = crate::metrics::followers_on(&grant.user_id, sim.now().date_naive()).max(0);
+    all.insert("followers_count".into(), json!(followers));
     all.insert("follows_count".into(), json!(120));
     all.insert("media_count".into(), json!(42));
-    pick(&all, fields(p), &["id"], "User")
+    let asked = fields(p);
+    if asked
+        .as_ref()
+        .is_some_and(|f| f.iter().any(|n| n == "followers_count"))
+    {
+        sim.report(
+            Platform::Instagram,
+            &grant.user_id,
+            "followers_count",
+            followers,
+        );
+    }
+    pick(&all, asked, &["id"], "User")
         .map(|v| Json(v).into_response())
         .map_err(Into::into)
 }
@@ -767,7 +784,7 @@ async fn publish(sim: &Simulator, node: &str, p: &Params, headers: &HeaderMap) -
     }
     store.publishes.push((grant.user_id.clone(), Utc::now()));
     drop(store);
-    sim.state().posts.push(Post {
+    sim.state().record_post(Post {
         platform: Platform::Instagram,
         user_id: grant.user_id,
         id: id.clone(),

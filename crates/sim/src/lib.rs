@@ -19,6 +19,7 @@ pub mod hedra;
 pub mod instagram;
 pub mod linkedin;
 pub mod media;
+pub mod metrics;
 mod oauth;
 pub mod openai;
 pub mod paypal;
@@ -92,6 +93,8 @@ pub enum Op {
     Revoke,
     /// A comment under a post (the first comment, or X's reply).
     Comment,
+    /// A read of metrics (insights, or a post's counts).
+    Metrics,
 }
 
 /// A media file a post carried, as the simulator received or fetched it.
@@ -193,6 +196,20 @@ pub(crate) struct State {
     pub extensions: HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>,
     /// Media uploaded in pieces (X's chunked upload), by media id.
     pub uploads: HashMap<String, Upload>,
+    /// When each post was published (by the simulator's clock), by platform and id.
+    pub published_at: HashMap<(Platform, String), chrono::DateTime<chrono::Utc>>,
+    /// How far the simulator's clock is ahead of the real one (see [`Simulator::advance_clock`]).
+    pub clock_ahead: chrono::Duration,
+}
+
+impl State {
+    /// Records a post the platform accepted, and when.
+    pub(crate) fn record_post(&mut self, post: Post) {
+        let now = chrono::Utc::now() + self.clock_ahead;
+        self.published_at
+            .insert((post.platform, post.id.clone()), now);
+        self.posts.push(post);
+    }
 }
 
 /// The simulator: cheap to clone, shared by its routes and by the test that drives it.
@@ -364,6 +381,30 @@ impl Simulator {
     /// Everything published so far, in order.
     pub fn posts(&self) -> Vec<Post> {
         self.state().posts.clone()
+    }
+
+    /// The simulator's clock: the real time, moved ahead by [`Simulator::advance_clock`]. The
+    /// metrics the platforms report grow with it.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + self.state().clock_ahead
+    }
+
+    /// Moves the simulator's clock ahead by `by` (metrics of posts and accounts evolve as if
+    /// that much time had passed; nothing waits).
+    pub fn advance_clock(&self, by: chrono::Duration) {
+        self.state().clock_ahead += by;
+    }
+
+    /// When the post `id` was published on `platform`, by the simulator's clock.
+    pub fn published_at(
+        &self,
+        platform: Platform,
+        id: &str,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.state()
+            .published_at
+            .get(&(platform, id.to_owned()))
+            .copied()
     }
 
     /// Every comment accepted so far, in order.

@@ -1,7 +1,7 @@
 //! LinkedIn member posting, under `/linkedin`: OAuth on the `www.linkedin.com` host
 //! (`/linkedin/oauth/v2/…`), and the API host `api.linkedin.com` as `/linkedin/api`: OpenID
-//! userinfo, the versioned `/rest` API (images, videos in parts, posts), and the upload URLs it
-//! hands out (`/linkedin/upload/…`).
+//! userinfo, the versioned `/rest` API (images, videos in parts, posts, a member's post
+//! analytics), and the upload URLs it hands out (`/linkedin/upload/…`).
 //!
 //! LinkedIn does not rotate refresh tokens: refreshing gives a new access token and the same
 //! refresh token, whose year runs from the first grant.
@@ -13,10 +13,12 @@
 //!
 //! This file holds the routes, the records LinkedIn keeps and the answers and checks every call
 //! shares; OAuth and userinfo are in `linkedin/auth.rs`, images and videos in
-//! `linkedin/media.rs`, posts and comments in `linkedin/posts.rs`.
+//! `linkedin/media.rs`, posts and comments in `linkedin/posts.rs`, post analytics in
+//! `linkedin/metrics.rs`.
 
 mod auth;
 mod media;
+mod metrics;
 mod posts;
 
 use crate::oauth::{Flavor, Pkce, RefreshTokens, bearer};
@@ -81,6 +83,10 @@ pub fn router(sim: Simulator) -> Router {
         .route("/api/rest/videos", post(media::videos_action))
         .route("/api/rest/videos/{urn}", get(media::video_status))
         .route("/api/rest/posts", post(posts::create_post))
+        .route(
+            "/api/rest/memberCreatorPostAnalytics",
+            get(metrics::post_analytics),
+        )
         .route(
             "/api/rest/socialActions/{urn}/comments",
             post(posts::create_comment),

@@ -1,16 +1,19 @@
 //! TikTok's Content Posting API, under `/tiktok`: the authorize page (`/tiktok/v2/auth/…`, the
 //! `www.tiktok.com` host) and the API host `open.tiktokapis.com` as `/tiktok/api`: OAuth with
 //! optional PKCE and rotating refresh tokens, user info, creator info, video (chunked file upload
-//! or pull from a URL) and photo posts, and status polls.
+//! or pull from a URL) and photo posts, status polls, and the figures of videos and of the
+//! account (the Display API's video query and user info stats).
 //!
 //! Simulated accounts behave by their username: one starting with `unaudited` may only post
 //! `SELF_ONLY` (what an unaudited app gets), one containing `quiet` has comments, duets and
 //! stitches turned off.
 //!
 //! This file holds the routes, the records TikTok keeps and the answers in its shapes; the
-//! OAuth endpoints and user info are in `tiktok/auth.rs`, posting in `tiktok/publishing.rs`.
+//! OAuth endpoints and user info are in `tiktok/auth.rs`, posting in `tiktok/publishing.rs`, the
+//! figures in `tiktok/metrics.rs`.
 
 mod auth;
+mod metrics;
 mod publishing;
 
 use crate::oauth::{Flavor, Pkce, RefreshTokens, Refusal, bearer, check_token};
@@ -64,6 +67,7 @@ pub fn router(sim: Simulator) -> Router {
         .route("/api/v2/oauth/token/", post(auth::token))
         .route("/api/v2/oauth/revoke/", post(auth::revoke))
         .route("/api/v2/user/info/", get(auth::user_info))
+        .route("/api/v2/video/query/", post(metrics::video_query))
         .route(
             "/api/v2/post/publish/creator_info/query/",
             post(publishing::creator_info),
@@ -193,7 +197,14 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
         .into_response()
 }
 
+/// 429 with TikTok's rate-limit headers, for publish inits (6 a minute per token).
 fn rate_limited(wait: Duration) -> Response {
+    rate_limited_to(wait, "6")
+}
+
+/// 429 with TikTok's rate-limit headers: `limit` calls a minute, none left, and when the window
+/// starts again (Unix seconds).
+fn rate_limited_to(wait: Duration, limit: &'static str) -> Response {
     let reset = chrono::Utc::now().timestamp() + i64::try_from(wait.as_secs()).unwrap_or(60);
     let mut res = api_error(
         StatusCode::TOO_MANY_REQUESTS,
@@ -201,7 +212,7 @@ fn rate_limited(wait: Duration) -> Response {
         "API rate limit was exceeded. Please try again later.",
     );
     let headers = res.headers_mut();
-    headers.insert("x-ratelimit-limit", header::HeaderValue::from_static("6"));
+    headers.insert("x-ratelimit-limit", header::HeaderValue::from_static(limit));
     headers.insert(
         "x-ratelimit-remaining",
         header::HeaderValue::from_static("0"),

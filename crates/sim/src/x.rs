@@ -1,4 +1,7 @@
-//! X API v2, under `/x`: OAuth 2.0 with PKCE (S256), `/2/users/me`, `/2/tweets`.
+//! X API v2, under `/x`: OAuth 2.0 with PKCE (S256), `/2/users/me`, `/2/tweets` (posting, and
+//! looking posts up with their public metrics: `x/metrics.rs`).
+
+mod metrics;
 
 use crate::oauth::{
     Flavor, NoGrant, Params, Pkce, RefreshTokens, Refusal, bearer, check_token, oauth_error,
@@ -38,7 +41,7 @@ pub fn router(sim: Simulator) -> Router {
         .route("/2/oauth2/token", post(token))
         .route("/2/oauth2/revoke", post(revoke))
         .route("/2/users/me", get(me))
-        .route("/2/tweets", post(tweet))
+        .route("/2/tweets", get(metrics::lookup).post(tweet))
         .route("/2/media/upload", get(media_status))
         .route("/2/media/upload/initialize", post(media_initialize))
         .route("/2/media/upload/{id}/append", post(media_append))
@@ -152,20 +155,39 @@ async fn fault_response(fault: Fault) -> Response {
     }
 }
 
-async fn me(State(sim): State<Simulator>, headers: HeaderMap) -> Response {
-    if let Some(fault) = sim.take_fault(Platform::X, Op::Identity) {
+/// `GET /2/users/me?user.fields=…`: the token's user, with `public_metrics` when asked. A call
+/// asking for `public_metrics` alone is a metrics read (its faults are `Op::Metrics`'); any
+/// other is the identity call.
+async fn me(State(sim): State<Simulator>, headers: HeaderMap, Query(q): Query<Params>) -> Response {
+    let fields: Vec<&str> = q
+        .get("user.fields")
+        .map(String::as_str)
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .collect();
+    let op = if fields == ["public_metrics"] {
+        Op::Metrics
+    } else {
+        Op::Identity
+    };
+    if let Some(fault) = sim.take_fault(Platform::X, op) {
         return fault_response(fault).await;
     }
-    match authorised(&sim, &headers, "users.read") {
-        Ok(grant) => Json(json!({"data": {
-            "id": grant.user_id,
-            "name": format!("{} (simulated)", grant.username),
-            "username": grant.username,
-            "public_metrics": {"followers_count": crate::followers(&grant.user_id), "following_count": 12, "tweet_count": 345, "listed_count": 1},
-        }}))
-        .into_response(),
-        Err(refused) => refused,
+    let grant = match authorised(&sim, &headers, "users.read") {
+        Ok(grant) => grant,
+        Err(refused) => return refused,
+    };
+    let mut user = json!({
+        "id": grant.user_id,
+        "name": format!("{} (simulated)", grant.username),
+        "username": grant.username,
+    });
+    if fields.contains(&"public_metrics") {
+        user["public_metrics"] = metrics::user_metrics(&sim, &grant.user_id);
     }
+    Json(json!({ "data": user })).into_response()
 }
 
 #[derive(Deserialize)]
@@ -498,7 +520,7 @@ async fn tweet(
         };
     }
     let id = sim.next_id();
-    sim.state().posts.push(Post {
+    sim.state().record_post(Post {
         platform: Platform::X,
         user_id: grant.user_id,
         id: id.clone(),

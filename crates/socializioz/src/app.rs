@@ -87,7 +87,7 @@ async fn assemble(
         settings.smtp_config().as_ref(),
         settings.outbox_dir(),
     )?;
-    let (publishers, connectors, sandbox) = platforms(settings, &public_url).await?;
+    let (publishers, connectors, metrics, sandbox) = platforms(settings, &public_url).await?;
     let mut billing = settings.billing()?;
     if let Some(sandbox) = &sandbox
         && billing.is_on()
@@ -142,6 +142,7 @@ async fn assemble(
         policy_cache: Default::default(),
         publishers,
         connectors,
+        metrics,
         sandbox: settings.platforms.sandbox || settings.platforms.simulator.is_some(),
         wake: Default::default(),
         keyring,
@@ -202,6 +203,7 @@ async fn platforms(
 ) -> anyhow::Result<(
     providers::social::Publishers,
     providers::social::Connectors,
+    providers::social::metrics::MetricsReaders,
     Option<Sandbox>,
 )> {
     use providers::social::facebook::{Facebook, FacebookConfig};
@@ -213,11 +215,13 @@ async fn platforms(
 
     let mut publishers = providers::social::Publishers::default();
     let mut connectors = providers::social::Connectors::default();
+    let mut metrics = providers::social::metrics::MetricsReaders::default();
     macro_rules! register {
         ($platform:expr, $adapter:expr) => {{
             let adapter = Arc::new($adapter);
             publishers = publishers.with($platform, adapter.clone());
-            connectors = connectors.with($platform, adapter);
+            connectors = connectors.with($platform, adapter.clone());
+            metrics = metrics.with($platform, adapter);
         }};
     }
     let p = &settings.platforms;
@@ -261,7 +265,7 @@ async fn platforms(
         let seen = LinkedInConfig::simulated(&public);
         (linkedin.authorize_base, linkedin.web_base) = (seen.authorize_base, seen.web_base);
         register!(Platform::LinkedIn, LinkedIn::new(linkedin));
-        return Ok((publishers, connectors, simulator));
+        return Ok((publishers, connectors, metrics, simulator));
     }
     if let Some(x) = &p.x {
         let mut config = XConfig::production(x.client_id.clone(), x.client_secret.clone());
@@ -299,7 +303,7 @@ async fn platforms(
         }
         register!(Platform::LinkedIn, LinkedIn::new(config));
     }
-    Ok((publishers, connectors, None))
+    Ok((publishers, connectors, metrics, None))
 }
 
 /// Installs aws-lc-rs as the process's one TLS provider (idempotent).

@@ -390,7 +390,8 @@ pub const TABLES: &[TableClass] = &[
         deletion: OnDeletion::FollowWorkspace,
         export: OnExport::Include,
         holds: "Each account a post goes to: its variant of the text, platform options, state, \
-                attempts, and the platform's post id and link once published.",
+                attempts, the platform's post id and link once published, and when its figures \
+                were last read.",
     },
     TableClass {
         table: "publish_attempts",
@@ -405,6 +406,40 @@ pub const TABLES: &[TableClass] = &[
         export: OnExport::Include,
         holds: "Every call made to a platform to publish a post: when it started and ended, its \
                 idempotency key, outcome and error.",
+    },
+    TableClass {
+        table: "account_metrics",
+        category: Category::WorkspaceAndUsage,
+        owner: Owner::Workspace("workspace_id"),
+        refs: &[],
+        objects: &[],
+        deletion: OnDeletion::FollowWorkspace,
+        export: OnExport::Include,
+        holds: "Analytics of each connected account as the platform reported them: a day's \
+                value (views, reach, engagement, new followers) or a lifetime total (followers) \
+                as of the day it was read.",
+    },
+    TableClass {
+        table: "post_metrics",
+        category: Category::WorkspaceAndUsage,
+        owner: Owner::Workspace("workspace_id"),
+        refs: &[],
+        objects: &[],
+        deletion: OnDeletion::FollowWorkspace,
+        export: OnExport::Include,
+        holds: "Analytics of each published post at each account: its lifetime totals (views, \
+                reach, reactions, comments, shares, saves, clicks) as read on each day.",
+    },
+    TableClass {
+        table: "metric_answers",
+        category: Category::WorkspaceAndUsage,
+        owner: Owner::Workspace("workspace_id"),
+        refs: &[],
+        objects: &[],
+        deletion: OnDeletion::FollowWorkspace,
+        export: OnExport::Include,
+        holds: "The platforms' answers to analytics reads as they came (figures only, no \
+                token), kept 30 days to trace a figure back to its source.",
     },
     TableClass {
         table: "job_slots",

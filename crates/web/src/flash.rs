@@ -59,12 +59,14 @@ pub enum Flash {
     BillingDetailsSaved,
     AiTurnedOn,
     AiTurnedOff,
+    AnalyticsOn,
+    AnalyticsOff,
     BrandSaved,
     BrandUnchanged,
 }
 
 impl Flash {
-    const ALL: [Flash; 55] = [
+    const ALL: [Flash; 57] = [
         Self::Welcome,
         Self::LoggedOut,
         Self::EmailConfirmed,
@@ -118,6 +120,8 @@ impl Flash {
         Self::BillingDetailsSaved,
         Self::AiTurnedOn,
         Self::AiTurnedOff,
+        Self::AnalyticsOn,
+        Self::AnalyticsOff,
         Self::BrandSaved,
         Self::BrandUnchanged,
     ];
@@ -182,6 +186,8 @@ impl Flash {
             Self::BillingDetailsSaved => "billing-details-saved",
             Self::AiTurnedOn => "ai-on",
             Self::AiTurnedOff => "ai-off",
+            Self::AnalyticsOn => "analytics-on",
+            Self::AnalyticsOff => "analytics-off",
             Self::BrandSaved => "brand-saved",
             Self::BrandUnchanged => "brand-unchanged",
         }
@@ -283,6 +289,12 @@ impl Flash {
             }
             Self::AiTurnedOff => {
                 "AI is off for this workspace: nothing more is sent to the AI provider."
+            }
+            Self::AnalyticsOn => {
+                "Analytics is on: each account's figures are read within the hour, and every day after."
+            }
+            Self::AnalyticsOff => {
+                "Analytics is off: nothing more is read; the figures read so far are kept."
             }
             Self::BrandSaved => "The brand profile is saved; the AI uses it from the next request.",
             Self::BrandUnchanged => "Nothing in the brand profile changed.",

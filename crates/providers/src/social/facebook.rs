@@ -184,12 +184,26 @@ struct VideoStatus {
     video_status: String,
     #[serde(default)]
     processing_phase: Option<Phase>,
+    /// A reel's publishing, after processing: `not_started`, `in_progress`, `complete`, `error`.
+    #[serde(default)]
+    publishing_phase: Option<Phase>,
 }
 
 #[derive(Deserialize)]
 struct Phase {
     #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
     errors: Vec<PhaseError>,
+}
+
+impl Phase {
+    fn reason(self) -> String {
+        self.errors
+            .into_iter()
+            .find_map(|e| e.message)
+            .unwrap_or_else(|| "no reason given".into())
+    }
 }
 
 #[derive(Deserialize)]
@@ -556,37 +570,63 @@ impl Facebook {
             )
             .await
             .map_err(|e| e.publish("Facebook", Stage::Creating))?;
-        self.processed(token, &video.id).await?;
+        self.processed(token, &video.id, false).await?;
         Ok(self.published(video.id))
     }
 
-    /// Waits until Facebook has processed the video `id` (and, for a reel, published it).
-    async fn processed(&self, token: &SecretString, id: &str) -> Result<(), PublishError> {
+    /// The status of the video `id`.
+    async fn video_status(&self, token: &SecretString, id: &str) -> Result<VideoStatus, CallError> {
+        let node: VideoNode = call(
+            self.http
+                .get(with_query(
+                    &self.graph(&format!("/{id}")),
+                    &[("fields", "status")],
+                ))
+                .bearer_auth(token.expose_secret()),
+        )
+        .await?;
+        Ok(node.status)
+    }
+
+    /// Waits until Facebook has processed the video `id` and, for a reel (`published`), until
+    /// its publishing is complete: a reel is `ready` once processed, and goes out after that.
+    async fn processed(
+        &self,
+        token: &SecretString,
+        id: &str,
+        published: bool,
+    ) -> Result<(), PublishError> {
         let polling = self.config.polling;
         for _ in 0..polling.limit {
             tokio::time::sleep(polling.interval).await;
-            let node: VideoNode = call(
-                self.http
-                    .get(with_query(
-                        &self.graph(&format!("/{id}")),
-                        &[("fields", "status")],
-                    ))
-                    .bearer_auth(token.expose_secret()),
-            )
-            .await
-            .map_err(|e| e.publish("Facebook", Stage::After))?;
-            match node.status.video_status.as_str() {
-                "ready" => return Ok(()),
+            let status = self
+                .video_status(token, id)
+                .await
+                .map_err(|e| e.publish("Facebook", Stage::After))?;
+            let publishing = status.publishing_phase;
+            match status.video_status.as_str() {
                 "error" => {
-                    let why = node
-                        .status
+                    let why = status
                         .processing_phase
-                        .and_then(|p| p.errors.into_iter().find_map(|e| e.message))
+                        .map(Phase::reason)
                         .unwrap_or_else(|| "no reason given".into());
                     return Err(PublishError::InvalidContent {
                         reason: format!("Facebook could not process the video: {why}"),
                     });
                 }
+                "ready" if !published => return Ok(()),
+                "ready" => match publishing {
+                    Some(phase) if phase.status.as_deref() == Some("complete") => return Ok(()),
+                    Some(phase) if phase.status.as_deref() == Some("error") => {
+                        return Err(PublishError::InvalidContent {
+                            reason: format!(
+                                "Facebook could not publish the reel: {}",
+                                phase.reason()
+                            ),
+                        });
+                    }
+                    _ => {}
+                },
                 _ => {}
             }
         }
@@ -652,9 +692,10 @@ impl Facebook {
         url: &str,
     ) -> Result<Published, PublishError> {
         let video_id = self.upload_video(token, page, "video_reels", url).await?;
-        let finished: Success = self
-            .post_json(
-                &format!("/{page}/video_reels"),
+        let edge = format!("/{page}/video_reels");
+        let finish = || {
+            self.post_json::<Success>(
+                &edge,
                 token,
                 json!({
                     "upload_phase": "finish",
@@ -663,15 +704,39 @@ impl Facebook {
                     "description": text,
                 }),
             )
-            .await
-            .map_err(|e| e.publish("Facebook", Stage::Creating))?;
-        if !finished.success {
-            return Err(PublishError::Transient {
-                reason: "Facebook did not confirm publishing the reel".into(),
-                maybe_published: true,
-            });
+        };
+        let confirmed = |answer: &Result<Success, CallError>| matches!(answer, Ok(a) if a.success);
+        let mut finished = finish().await;
+        // Unconfirmed (an error answer, or none): asked once more for the same session, which
+        // holds one video, so it is published once however many finishes reach Facebook.
+        if !confirmed(&finished) {
+            finished = finish().await;
         }
-        self.processed(token, &video_id).await?;
+        if !confirmed(&finished) {
+            // Still unconfirmed: the reel is waited for when Facebook has begun processing or
+            // publishing it; otherwise it is left to the scheduler as possibly published (a
+            // new session would be a second reel if the first finish was taken after all).
+            let taken = self.video_status(token, &video_id).await.is_ok_and(|s| {
+                let begun = |phase: Option<Phase>| {
+                    phase
+                        .and_then(|p| p.status)
+                        .is_some_and(|status| status != "not_started")
+                };
+                s.video_status != "upload_complete"
+                    || begun(s.processing_phase)
+                    || begun(s.publishing_phase)
+            });
+            if !taken {
+                return Err(match finished {
+                    Err(e) => e.publish("Facebook", Stage::CreatingUnsure),
+                    Ok(_) => PublishError::Transient {
+                        reason: "Facebook did not confirm publishing the reel".into(),
+                        maybe_published: true,
+                    },
+                });
+            }
+        }
+        self.processed(token, &video_id, true).await?;
         Ok(Published {
             permalink: Some(format!("{}/reel/{video_id}", self.config.web_base)),
             platform_post_id: video_id,
@@ -685,7 +750,7 @@ impl Facebook {
         page: &str,
         media: &MediaRef,
     ) -> Result<Published, PublishError> {
-        let (edge, body) = match media.kind {
+        let (edge, body, video) = match media.kind {
             MediaKind::Image => {
                 let photo: Created = self
                     .post_json(
@@ -695,7 +760,7 @@ impl Facebook {
                     )
                     .await
                     .map_err(|e| e.publish("Facebook", Stage::Before))?;
-                ("photo_stories", json!({ "photo_id": photo.id }))
+                ("photo_stories", json!({ "photo_id": photo.id }), None)
             }
             MediaKind::Video => {
                 let video_id = self
@@ -704,20 +769,29 @@ impl Facebook {
                 (
                     "video_stories",
                     json!({ "upload_phase": "finish", "video_id": video_id }),
+                    Some(video_id),
                 )
             }
         };
+        // This call makes the story: an error answer may hide one that was made.
         let story: Story = self
             .post_json(&format!("/{page}/{edge}"), token, body)
             .await
-            .map_err(|e| e.publish("Facebook", Stage::Creating))?;
-        match story.post_id {
-            Some(id) if story.success => Ok(self.published(id)),
-            _ => Err(PublishError::Transient {
-                reason: "Facebook did not confirm publishing the story".into(),
-                maybe_published: true,
-            }),
+            .map_err(|e| e.publish("Facebook", Stage::CreatingUnsure))?;
+        let id = match story.post_id {
+            Some(id) if story.success => id,
+            _ => {
+                return Err(PublishError::Transient {
+                    reason: "Facebook did not confirm publishing the story".into(),
+                    maybe_published: true,
+                });
+            }
+        };
+        // A video story is still processed once it is made.
+        if let Some(video_id) = video {
+            self.processed(token, &video_id, false).await?;
         }
+        Ok(self.published(id))
     }
 }
 

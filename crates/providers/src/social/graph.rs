@@ -1,8 +1,10 @@
 //! Meta's Graph API as the Facebook and Instagram adapters both call it: error bodies (Graph's
 //! `{"error":{...}}` and Instagram's older flat shape), their mapping into the four publishing
-//! kinds and into connection failures, rate-limit hints from the usage headers, and one call that
-//! sends a request and reads its JSON answer.
+//! kinds, into connection failures and into metrics failures, rate-limit hints from the usage
+//! headers, and one call that sends a request and reads its JSON answer (or, for metrics, keeps
+//! the answer's text as it came).
 
+use super::metrics::MetricsError;
 use super::{
     ConnectError, PublishError, retry_after_header, send_failed, unavailable, without_url,
 };
@@ -42,6 +44,8 @@ pub(super) struct GraphFailure {
     pub error: ErrorDetail,
 }
 
+/// Graph's subcode for an id that does not exist or that the token may not see (with code 100).
+const UNKNOWN_OBJECT_SUBCODE: i64 = 33;
 /// The publishing limit of Instagram's content API (50 posts a day).
 const PUBLISHING_LIMIT_SUBCODE: i64 = 2_207_042;
 /// Instagram's "the media is not ready for publishing yet".
@@ -75,6 +79,11 @@ impl GraphFailure {
     /// The token lacks a permission the call needs (10, 200–299).
     pub fn permission_missing(&self) -> bool {
         self.error.code == 10 || (200..=299).contains(&self.error.code)
+    }
+
+    /// The object asked about does not exist (any more) or cannot be seen with this token.
+    pub fn unknown_object(&self) -> bool {
+        self.error.code == 100 && self.error.error_subcode == Some(UNKNOWN_OBJECT_SUBCODE)
     }
 
     pub fn rate_limited(&self) -> bool {
@@ -170,6 +179,18 @@ pub(super) async fn call<T: DeserializeOwned>(
         .map_err(|e| CallError::Body(without_url(&e)))
 }
 
+/// Sends a Graph call and keeps its answer's text as it came (metrics keep the platform's
+/// answers beside the figures read from them); an error answer is read as [`call`] reads it.
+pub(super) async fn call_text(request: reqwest::RequestBuilder) -> Result<String, CallError> {
+    let res = request.send().await.map_err(CallError::Send)?;
+    if !res.status().is_success() {
+        return Err(CallError::Graph(GraphFailure::read(res).await));
+    }
+    res.text()
+        .await
+        .map_err(|e| CallError::Body(without_url(&e)))
+}
+
 /// Where in publishing a call comes, which decides whether a failure may hide a post.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Stage {
@@ -257,6 +278,41 @@ impl CallError {
                     ConnectError::Refused(why)
                 } else {
                     ConnectError::Unavailable(why)
+                }
+            }
+        }
+    }
+
+    /// A metrics read's failure. `scope` is the permission the call needs, named when Graph
+    /// refuses for want of a permission (the account must then be connected again with it).
+    /// An unknown object is a post deleted at the platform; a refused metric or parameter is
+    /// ours to fix, not the account's, so it stays a passing failure rather than a reconnection.
+    pub fn metrics(self, platform: &str, scope: &str) -> MetricsError {
+        match self {
+            CallError::Send(e) => MetricsError::Unavailable(without_url(&e)),
+            CallError::Body(why) => {
+                MetricsError::Unavailable(format!("{platform}'s answer could not be read: {why}"))
+            }
+            CallError::Graph(f) => {
+                if f.token_refused() {
+                    MetricsError::TokenExpired
+                } else if f.rate_limited() {
+                    MetricsError::RateLimited {
+                        retry_after: f.retry_after(),
+                    }
+                } else if f.permission_missing() {
+                    MetricsError::MissingPermission(format!(
+                        "{platform} needs the {scope} permission ({})",
+                        f.reason()
+                    ))
+                } else if f.unknown_object() {
+                    MetricsError::Gone
+                } else {
+                    MetricsError::Unavailable(format!(
+                        "{platform} answered {}: {}",
+                        f.status,
+                        f.reason()
+                    ))
                 }
             }
         }

@@ -13,6 +13,7 @@ pub mod facebook;
 mod graph;
 pub mod instagram;
 pub mod linkedin;
+pub mod metrics;
 pub mod oauth;
 #[cfg(feature = "testing")]
 pub mod recording;

@@ -40,6 +40,7 @@ pub const KINDS: &[Kind] = &[
     kind::<crate::billing::RunDeadline>(),
     kind::<crate::billing::RunCancel>(),
     kind::<crate::media::generate::GenerateMedia>(),
+    kind::<crate::analytics::ingest::ReadMetrics>(),
 ];
 
 fn decode_and_run<'a, J: Job>(services: &'a Services, job: &'a job::Model) -> Running<'a> {

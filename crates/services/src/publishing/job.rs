@@ -713,6 +713,7 @@ async fn close(
                 crate::posts::format_of(&prepared.target.options),
             )
             .await?;
+            crate::analytics::ingest::on_published(&txn, &prepared.account, now).await?;
             let post = update_post_state(&txn, &post).await?;
             log_post(
                 &txn,

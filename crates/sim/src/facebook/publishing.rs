@@ -35,6 +35,9 @@ struct Store {
     sessions: HashMap<String, Session>,
     /// Reels and stories: id → what it was published as (`reel`, `story`).
     kinds: HashMap<String, &'static str>,
+    /// The next finish of an upload session (or photo story) is done, then answered with a
+    /// server error, as a call whose answer was lost.
+    lose_next_finish: bool,
 }
 
 struct Session {
@@ -51,6 +54,11 @@ impl Simulator {
     /// What the Facebook post `id` was published as, when a reel or a story.
     pub fn facebook_kind(&self, id: &str) -> Option<&'static str> {
         lock(&store(self)).kinds.get(id).copied()
+    }
+
+    /// Makes the next reel or story finish publish and then answer 500 (the answer lost).
+    pub fn facebook_lose_next_finish(&self) {
+        lock(&store(self)).lose_next_finish = true;
     }
 }
 
@@ -87,7 +95,9 @@ fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
 
 /// Whether `id` is a video being processed or done (its status is read at `GET /{id}`).
 pub(super) fn is_video(sim: &Simulator, id: &str) -> bool {
-    lock(&store(sim)).videos.contains_key(id)
+    let store = store(sim);
+    let store = lock(&store);
+    store.videos.contains_key(id) || store.sessions.contains_key(id)
 }
 
 /// Fetches a photo (`kind` "image") or a video from its address as Facebook does, with the
@@ -253,7 +263,7 @@ pub(super) async fn feed(sim: &Simulator, node: &str, p: &Params, headers: &Head
     drop(store);
     let id = format!("{}_{}", page.id, sim.next_id());
     if flag(p, "published", true) {
-        sim.state().posts.push(Post {
+        sim.state().record_post(Post {
             platform: Platform::Facebook,
             user_id: page.id,
             id: id.clone(),
@@ -326,7 +336,7 @@ pub(super) async fn photos(sim: &Simulator, node: &str, p: &Params, headers: &He
         return Ok(Json(json!({ "id": photo_id })).into_response());
     }
     let post_id = format!("{}_{}", page.id, sim.next_id());
-    sim.state().posts.push(Post {
+    sim.state().record_post(Post {
         platform: Platform::Facebook,
         user_id: page.id,
         id: post_id.clone(),
@@ -372,6 +382,45 @@ pub(super) async fn video_status(
     let fault = sim.take_fault(Platform::Facebook, Op::Status);
     let caller = caller(sim, p, headers)?;
     let store = store(sim);
+    // A session not yet finished (uploaded or not: nothing published), or a finished story
+    // (published at once: ready).
+    let session = lock(&store)
+        .sessions
+        .get(id)
+        .filter(|s| !s.finished || s.edge == "video_stories")
+        .map(|s| {
+            (
+                s.page_id.clone(),
+                s.user_id.clone(),
+                s.media.is_some(),
+                s.finished,
+            )
+        });
+    if let Some((page_id, owner, uploaded, finished)) = session {
+        let allowed = match &caller {
+            Caller::Page { page, .. } => page.id == page_id,
+            Caller::User { token } => token.grant.user_id == owner,
+        };
+        if !allowed {
+            return Err(err(GraphError::unknown_object(id)));
+        }
+        let status = if finished {
+            json!({
+                "video_status": "ready",
+                "uploading_phase": {"status": "complete"},
+                "processing_phase": {"status": "complete"},
+                "publishing_phase": {"status": "complete"},
+            })
+        } else {
+            json!({
+                "video_status": "upload_complete",
+                "uploading_phase": {"status": if uploaded { "complete" } else { "in_progress" }},
+                "processing_phase": {"status": "not_started"},
+                "publishing_phase": {"status": "not_started"},
+            })
+        };
+        return Ok(Json(json!({ "id": id, "status": status })).into_response());
+    }
     let (page_id, owner) = {
         let store = lock(&store);
         let video = store
@@ -447,7 +496,7 @@ pub(super) async fn video_status(
     };
     drop(store);
     if let Some(post) = record {
-        sim.state().posts.push(post);
+        sim.state().record_post(post);
     }
     Ok(Json(json!({ "id": id, "status": status })).into_response())
 }
@@ -603,10 +652,11 @@ async fn finish_session(
             },
         );
         store.kinds.insert(video_id.to_owned(), "reel");
-        return Ok(Json(json!({ "success": true })).into_response());
+        drop(store);
+        return answered(sim, Json(json!({ "success": true })).into_response());
     }
     drop(store);
-    Ok(story(sim, page.id, post_id, media))
+    answered(sim, story(sim, page.id, post_id, media))
 }
 
 /// `POST /{page}/photo_stories {photo_id}`: a story of a photo uploaded with `published=false`.
@@ -633,13 +683,13 @@ pub(super) async fn photo_story(
         }
     };
     drop(store);
-    Ok(story(sim, page.id, post_id, media))
+    answered(sim, story(sim, page.id, post_id, media))
 }
 
 /// Records a story (no text) and gives Facebook's answer, `{success, post_id}`.
 fn story(sim: &Simulator, page_id: String, post_id: String, media: PostedMedia) -> Response {
     lock(&store(sim)).kinds.insert(post_id.clone(), "story");
-    sim.state().posts.push(Post {
+    sim.state().record_post(Post {
         platform: Platform::Facebook,
         user_id: page_id,
         id: post_id.clone(),
@@ -647,4 +697,18 @@ fn story(sim: &Simulator, page_id: String, post_id: String, media: PostedMedia) 
         media: vec![media],
     });
     Json(json!({ "success": true, "post_id": post_id })).into_response()
+}
+
+/// The answer to a finish that was done, or a server error in its place when the simulator was
+/// told to lose it ([`Simulator::facebook_lose_next_finish`]).
+fn answered(sim: &Simulator, done: Response) -> Answer {
+    if std::mem::take(&mut lock(&store(sim)).lose_next_finish) {
+        return Err(err(GraphError::new(
+            2,
+            "An unexpected error happened. Please retry your request later.",
+        )
+        .status(axum::http::StatusCode::INTERNAL_SERVER_ERROR)
+        .transient()));
+    }
+    Ok(done)
 }

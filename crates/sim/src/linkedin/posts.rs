@@ -135,7 +135,7 @@ pub(super) async fn create_post(
         }
     }
     let urn = format!("urn:li:share:{}", sim.next_id());
-    sim.state().posts.push(Post {
+    sim.state().record_post(Post {
         platform: Platform::LinkedIn,
         user_id: grant.user_id,
         id: urn.clone(),

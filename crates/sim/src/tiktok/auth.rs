@@ -1,7 +1,8 @@
 //! TikTok's OAuth and identity: the authorize page, the token endpoint (codes with optional
 //! PKCE, rotating refresh tokens), revoke (which ends the whole authorisation) and user info,
-//! whose profile and stats fields each need their own scope.
+//! whose profile and stats fields each need their own scope (the stats are `metrics.rs`').
 
+use super::metrics::{self, STATS_FIELDS};
 use super::{
     ACCESS_TTL, FLAVOR, REFRESH_TTL_SECS, authorised, fault_response, invalid_params, oauth_error,
     ok, refusal_response,
@@ -95,21 +96,36 @@ pub(super) async fn revoke(Shared(sim): Shared<Simulator>, Form(p): Form<Params>
     }
 }
 
+/// `GET /v2/user/info/?fields=…`: the profile fields asked for, each needing its scope. A call
+/// asking for the stats fields alone is a metrics read (its faults are `Op::Metrics`'); any
+/// other is the identity call.
 pub(super) async fn user_info(
     Shared(sim): Shared<Simulator>,
     headers: HeaderMap,
     Query(q): Query<Params>,
 ) -> Response {
-    if let Some(fault) = sim.take_fault(Platform::TikTok, Op::Identity) {
+    let fields: Vec<&str> = q
+        .get("fields")
+        .map(String::as_str)
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .collect();
+    let stats_only = !fields.is_empty() && fields.iter().all(|f| STATS_FIELDS.contains(f));
+    if stats_only {
+        if let Some(fault) = sim.take_fault(Platform::TikTok, Op::Metrics) {
+            return metrics::fault_answer(fault).await;
+        }
+    } else if let Some(fault) = sim.take_fault(Platform::TikTok, Op::Identity) {
         return fault_response(fault).await;
     }
     let (grant, _) = match authorised(&sim, &headers, "user.info.basic") {
         Ok(found) => found,
         Err(refused) => return refused,
     };
-    let fields = q.get("fields").map(String::as_str).unwrap_or_default();
     let mut user = serde_json::Map::new();
-    for field in fields.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+    for field in fields {
         let value = match field {
             "open_id" => json!(grant.user_id),
             "union_id" => json!(format!("u{}", grant.user_id)),
@@ -129,14 +145,11 @@ pub(super) async fn user_info(
                     _ => json!(""),
                 }
             }
-            "follower_count" | "following_count" | "likes_count" | "video_count" => {
+            stat if STATS_FIELDS.contains(&stat) => {
                 if !grant.scopes.iter().any(|s| s == "user.info.stats") {
                     return refusal_response(Refusal::MissingScope("user.info.stats"));
                 }
-                match field {
-                    "follower_count" => json!(crate::followers(&grant.user_id)),
-                    _ => json!(42),
-                }
+                json!(metrics::account_stat(&sim, &grant.user_id, stat))
             }
             other => return invalid_params(&format!("unknown field {other}")),
         };

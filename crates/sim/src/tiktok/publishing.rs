@@ -529,7 +529,7 @@ pub(super) async fn status_fetch(
     };
     drop(store);
     if let Some(post) = posted {
-        sim.state().posts.push(post);
+        sim.state().record_post(post);
     }
     ok(answer)
 }

@@ -189,6 +189,31 @@ async fn populate(app: &TestApp) -> Population {
         ))
         .await;
     }
+    // Analytics of the studio's X account and of one of its posts, and an answer it came in.
+    let studio_target = app
+        .count(&format!(
+            "SELECT MIN(t.id) FROM post_targets t JOIN posts p ON p.id = t.post_id WHERE \
+             p.workspace_id = {studio}"
+        ))
+        .await;
+    for sql in [
+        format!(
+            "INSERT INTO account_metrics (workspace_id, account_id, metric, span, day, value, \
+             read_at) VALUES ({studio}, {x}, 'followers', 'lifetime', '2026-01-01', 120, \
+             '2026-01-01 00:00:00+00:00')"
+        ),
+        format!(
+            "INSERT INTO post_metrics (workspace_id, account_id, target_id, metric, day, value, \
+             read_at) VALUES ({studio}, {x}, {studio_target}, 'views', '2026-01-01', 40, \
+             '2026-01-01 00:00:00+00:00')"
+        ),
+        format!(
+            "INSERT INTO metric_answers (workspace_id, account_id, call, body, read_at) VALUES \
+             ({studio}, {x}, 'GET /2/users/me', '{{}}', '2026-01-01 00:00:00+00:00')"
+        ),
+    ] {
+        app.exec(&sql).await;
+    }
     app.exec(&format!(
         "UPDATE media_items SET provenance = 'ai', reviewed_by = {ada_id}, \
          reviewed_at = '2026-01-01 00:00:00+00:00' WHERE id = {shop_picture}"

@@ -7,6 +7,7 @@ mod abuse_limits;
 mod accounts;
 mod agent;
 mod ai;
+mod analytics;
 mod auth_abuse;
 mod billing;
 mod browser;

@@ -1,6 +1,7 @@
 //! One SeaORM entity per table; the same definitions serve SQLite and PostgreSQL.
 
 pub mod account_deletion;
+pub mod account_metric;
 pub mod account_token;
 pub mod activity;
 pub mod agent_conversation;
@@ -29,6 +30,7 @@ pub mod legal_record;
 pub mod media_generation;
 pub mod media_item;
 pub mod membership;
+pub mod metric_answer;
 pub mod notice;
 pub mod oauth_state;
 pub mod plan_usage;
@@ -36,6 +38,7 @@ pub mod policy_acceptance;
 pub mod policy_version;
 pub mod post;
 pub mod post_media;
+pub mod post_metric;
 pub mod post_target;
 pub mod publish_attempt;
 pub mod session;

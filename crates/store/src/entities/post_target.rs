@@ -28,6 +28,10 @@ pub struct Model {
     pub comment_id: Option<String>,
     /// Why the first comment failed or is unknown.
     pub comment_error: Option<String>,
+    /// When the published post's figures were last read (analytics).
+    pub metrics_read_at: Option<DateTimeUtc>,
+    /// Why the last read of its figures gave nothing (`gone at the platform`: not asked again).
+    pub metrics_error: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,6 +16,8 @@ pub struct Model {
     pub ai_enabled_for: Option<String>,
     /// The agent may create drafts without asking (Professional and above; an owner's choice).
     pub agent_drafts_free: bool,
+    /// When analytics was turned on (none: off, no figure is read).
+    pub analytics_on_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -31,6 +31,7 @@ mod m20261205_000026_ai;
 mod m20261205_000027_agent;
 mod m20261206_000028_media_generation;
 mod m20261207_000029_video_tasks;
+mod m20261208_000030_analytics;
 
 pub struct Migrator;
 
@@ -67,6 +68,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000027_agent::Migration),
             Box::new(m20261206_000028_media_generation::Migration),
             Box::new(m20261207_000029_video_tasks::Migration),
+            Box::new(m20261208_000030_analytics::Migration),
         ]
     }
 }

@@ -103,6 +103,15 @@ fn scope_meaning(scope: &str) -> &'static str {
         "openid" => "sign you in with LinkedIn to learn which member you are",
         "profile" => "read the name and photo",
         "w_member_social" => "publish posts as you",
+        "pages_manage_engagement" => "comment as the Page (a post's first comment)",
+        "instagram_business_manage_comments" => "comment under your posts (a first comment)",
+        "read_insights" => "read the Pages' and their posts' figures (analytics)",
+        "instagram_business_manage_insights" => {
+            "read the account's and its posts' figures (analytics)"
+        }
+        "user.info.stats" => "read the follower count (analytics)",
+        "video.list" => "read your videos' view, like, comment and share counts (analytics)",
+        "r_member_postAnalytics" => "read your posts' figures (analytics)",
         _ => "",
     }
 }
@@ -159,8 +168,10 @@ async fn page_with(
         .platforms()
         .into_iter()
         .filter_map(|p| {
-            let connector = state.services.connectors.get(p)?;
-            let scopes = connector.publishing_scopes();
+            state.services.connectors.get(p)?;
+            let scopes = state
+                .services
+                .scopes_for(p, m.membership.workspace.analytics_on_at.is_some());
             Some((
                 Offer {
                     slug: p.slug(),

@@ -3,6 +3,7 @@
 pub(crate) mod accounts;
 mod admin;
 mod agent;
+mod analytics;
 mod assets;
 mod auth;
 mod campaigns;
@@ -42,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .merge(agent::router())
         .merge(posts::router())
         .merge(campaigns::router())
+        .merge(analytics::router())
         .merge(accounts::router())
         .merge(media::router())
         .merge(generate::router())

@@ -462,8 +462,8 @@ pub struct NewQuery {
     at: String,
     campaign: Option<i64>,
     /// A library file to start with (a file's "Use in a new post"); ignored when it is not
-    /// this workspace's.
-    media: Option<i64>,
+    /// a number or not this workspace's file.
+    media: String,
 }
 
 pub async fn new_form(
@@ -477,7 +477,7 @@ pub async fn new_form(
     let values = Values {
         campaign_id: query.campaign,
         scheduled_at,
-        media: query.media.into_iter().collect(),
+        media: query.media.trim().parse().into_iter().collect(),
         ..Default::default()
     };
     render(page(&state, &m, None, values, FieldErrors::new()).await?)

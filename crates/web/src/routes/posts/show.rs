@@ -105,6 +105,16 @@ pub struct PostPage {
     pub publishing: bool,
     /// "Written with an AI suggestion from OpenAI (gpt-4o-mini), taken by Ada Lovelace on …".
     pub provenance: Option<String>,
+    /// Each published account's latest figures, when the workspace reads analytics.
+    pub figures: Vec<FigureRow>,
+    pub figure_labels: Vec<&'static str>,
+}
+
+/// A published target's figures on the post's page.
+pub struct FigureRow {
+    pub account: String,
+    pub cells: Vec<String>,
+    pub read: String,
 }
 
 pub async fn build(
@@ -167,6 +177,36 @@ pub async fn build(
             p.provider, p.model
         )
     });
+    let figures = if state.services.analytics_on(&m.membership)
+        && state
+            .services
+            .require_analytics(m.membership.workspace_id())
+            .await
+            .is_ok()
+    {
+        state
+            .services
+            .post_figures(m.membership.workspace_id(), PostId(post.id))
+            .await?
+            .into_iter()
+            .filter(|f| !f.totals.is_empty())
+            .map(|f| FigureRow {
+                account: format!("{} @{}", f.platform.label(), f.username),
+                cells: services::analytics::POST_METRICS
+                    .iter()
+                    .map(|m| {
+                        f.totals
+                            .get(m.key())
+                            .map(|v| domain::plans::thousands(v.unsigned_abs()))
+                            .unwrap_or_else(|| "—".into())
+                    })
+                    .collect(),
+                read: f.read_at.map(fmt).unwrap_or_default(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let title = services::posts::excerpt(&post.body);
     let now = services::now();
     let shown = shown_state(post.state, post.scheduled_at, now);
@@ -228,6 +268,11 @@ pub async fn build(
             .unwrap_or_default(),
         timezone: tz.name().to_owned(),
         provenance,
+        figures,
+        figure_labels: services::analytics::POST_METRICS
+            .iter()
+            .map(|m| m.label())
+            .collect(),
         body: post.body,
         first_comment: post.first_comment,
     })

@@ -1,0 +1,546 @@
+//! Analytics: a workspace turns it on (owners and admins, on a plan with analytics), its
+//! accounts' and published posts' figures are read back on a plan ([`ingest`]) and kept as a
+//! time series, and the analytics page and each post's page read them here.
+//!
+//! What a figure is stays visible: a day's value or a lifetime total, the normalised metric or
+//! the platform's own, never the two spans added together.
+
+pub mod chart;
+pub mod csv;
+pub mod ingest;
+
+use crate::plans::Need;
+use crate::workspaces::{Membership, lock_as_member};
+use crate::{Result, ServiceError, Services, activity};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use domain::metrics::{Metric, Span};
+use domain::plans::Feature;
+use domain::{Platform, PostId, Role, WorkspaceId};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use std::collections::{BTreeMap, HashMap};
+use store::entities::states::{AccountStatus, PostState};
+use store::entities::{
+    account_metric, post, post_metric, post_target, social_account, user, workspace,
+};
+
+/// An account as analytics sees it.
+#[derive(Debug, Clone)]
+pub struct AccountReading {
+    pub account: social_account::Model,
+    pub platform: Platform,
+    /// The permissions it must be connected again with before its figures can be read.
+    pub reconnect_for: Option<String>,
+    /// When its figures were last read.
+    pub last_read: Option<DateTime<Utc>>,
+}
+
+/// A range of days, both ends included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Days {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl Days {
+    /// The `n` days up to and including `to`.
+    pub fn last(n: i64, to: NaiveDate) -> Self {
+        Self {
+            from: to - Duration::days(n.max(1) - 1),
+            to,
+        }
+    }
+
+    pub fn len(&self) -> i64 {
+        (self.to - self.from).num_days() + 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() <= 0
+    }
+
+    /// The range of the same length just before this one.
+    pub fn previous(&self) -> Self {
+        Self {
+            from: self.from - Duration::days(self.len()),
+            to: self.from - Duration::days(1),
+        }
+    }
+
+    pub fn each(&self) -> impl Iterator<Item = NaiveDate> + '_ {
+        self.from.iter_days().take_while(|d| *d <= self.to)
+    }
+}
+
+/// A figure over a range, with the previous range's for comparison.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyFigure {
+    pub metric: Metric,
+    pub value: i64,
+    pub previous: Option<i64>,
+}
+
+/// A published post's latest figures at one account.
+#[derive(Debug, Clone)]
+pub struct PostFigures {
+    pub post_id: i64,
+    pub target_id: i64,
+    pub platform: Platform,
+    pub username: String,
+    pub excerpt: String,
+    pub permalink: Option<String>,
+    pub published_at: Option<DateTime<Utc>>,
+    /// Metric key → latest lifetime total.
+    pub totals: BTreeMap<String, i64>,
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+impl PostFigures {
+    /// Interactions: reactions, comments, shares and saves.
+    pub fn interactions(&self) -> i64 {
+        [
+            Metric::Reactions,
+            Metric::Comments,
+            Metric::Shares,
+            Metric::Saves,
+        ]
+        .iter()
+        .filter_map(|m| self.totals.get(m.key()))
+        .sum()
+    }
+}
+
+/// What the analytics page shows for a range.
+#[derive(Debug, Clone)]
+pub struct Overview {
+    pub days: Days,
+    /// Followers across the accounts shown, per day (each account's latest count carried
+    /// forward); none before the first reading.
+    pub followers: Vec<(NaiveDate, Option<i64>)>,
+    /// Daily values summed across the accounts shown: metric → per day.
+    pub daily: BTreeMap<Metric, Vec<(NaiveDate, i64)>>,
+    pub key_figures: Vec<KeyFigure>,
+    /// Per platform: its accounts' daily totals over the range.
+    pub by_platform: Vec<(Platform, BTreeMap<Metric, i64>)>,
+    pub top_posts: Vec<PostFigures>,
+    /// Whether anything has been read yet.
+    pub has_readings: bool,
+}
+
+/// How long an account's follower count stands for the days after it was read: long enough to
+/// bridge a missed read, short enough that an account no longer read (disconnected, or waiting
+/// to be connected again) stops counting.
+const FOLLOWERS_KEPT: Duration = Duration::days(7);
+
+/// The metrics of a post shown in tables (the analytics page, a post's page), in order.
+pub const POST_METRICS: [Metric; 6] = [
+    Metric::Views,
+    Metric::Reach,
+    Metric::Reactions,
+    Metric::Comments,
+    Metric::Shares,
+    Metric::Saves,
+];
+
+/// The daily metrics the page charts and totals.
+pub const DAILY: [Metric; 4] = [
+    Metric::Views,
+    Metric::Reach,
+    Metric::Engagement,
+    Metric::Follows,
+];
+
+impl Services {
+    /// Whether `ctx`'s workspace reads analytics.
+    pub fn analytics_on(&self, ctx: &Membership) -> bool {
+        ctx.workspace.analytics_on_at.is_some()
+    }
+
+    /// Refuses, naming the plan that has it, when the workspace's plan has no analytics
+    /// (nothing is refused without plans).
+    pub async fn require_analytics(&self, ws: WorkspaceId) -> Result<()> {
+        self.entitle(&self.db, ws, Need::Feature(Feature::Analytics))
+            .await
+    }
+
+    /// Refuses, naming the plan that has them, when the workspace's plan has no analytics
+    /// exports.
+    pub async fn require_analytics_exports(&self, ws: WorkspaceId) -> Result<()> {
+        self.entitle(&self.db, ws, Need::Feature(Feature::AnalyticsExports))
+            .await
+    }
+
+    /// Turns analytics on or off. Owners and admins only, on a plan with analytics; logged.
+    /// Turning it on plans a read of every connected account (those connected without the
+    /// insight permissions are listed on the page until connected again); off withdraws them
+    /// and keeps what was read.
+    pub async fn set_analytics(
+        &self,
+        ctx: &Membership,
+        actor: &user::Model,
+        on: bool,
+    ) -> Result<()> {
+        let txn = store::begin_write(&self.db).await?;
+        let me = lock_as_member(&txn, ctx).await?;
+        if !Role::parse(&me.role).is_ok_and(|r| r.can_manage_members()) {
+            return Err(ServiceError::Forbidden(
+                "Only owners and admins can turn analytics on or off.".into(),
+            ));
+        }
+        if on {
+            self.entitle(&txn, ctx.workspace_id(), Need::Feature(Feature::Analytics))
+                .await?;
+        }
+        let now = crate::now();
+        workspace::Entity::update_many()
+            .col_expr(
+                workspace::Column::AnalyticsOnAt,
+                Expr::value(on.then_some(now)),
+            )
+            .col_expr(workspace::Column::UpdatedAt, Expr::value(now))
+            .filter(workspace::Column::Id.eq(ctx.workspace.id))
+            .exec(&txn)
+            .await?;
+        let accounts = social_account::Entity::find()
+            .filter(social_account::Column::WorkspaceId.eq(ctx.workspace.id))
+            .filter(social_account::Column::Status.eq(AccountStatus::Connected))
+            .all(&txn)
+            .await?;
+        for account in &accounts {
+            ingest::plan(&txn, account, on.then_some(now)).await?;
+        }
+        activity::record(
+            &txn,
+            ctx.workspace_id(),
+            Some(actor),
+            activity::Entry {
+                action: if on {
+                    "analytics.turned_on"
+                } else {
+                    "analytics.turned_off"
+                },
+                object_type: "workspace",
+                object_id: Some(ctx.workspace.id),
+                summary: if on {
+                    "turned analytics on".to_owned()
+                } else {
+                    "turned analytics off".to_owned()
+                },
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// The permissions an account of `platform` is asked for: publishing's, and the insight
+    /// ones when `analytics` is on.
+    pub fn scopes_for(&self, platform: Platform, analytics: bool) -> Vec<&'static str> {
+        let mut scopes: Vec<&'static str> = self
+            .connectors
+            .get(platform)
+            .map(|c| c.publishing_scopes().to_vec())
+            .unwrap_or_default();
+        if analytics && let Some(reader) = self.metrics.get(platform) {
+            for scope in reader.insight_scopes() {
+                if !scopes.contains(scope) {
+                    scopes.push(scope);
+                }
+            }
+        }
+        scopes
+    }
+
+    /// The workspace's connected accounts, each with what analytics still needs of it.
+    pub async fn analytics_accounts(&self, ws: WorkspaceId) -> Result<Vec<AccountReading>> {
+        let accounts = social_account::Entity::find()
+            .filter(social_account::Column::WorkspaceId.eq(ws.0))
+            .filter(social_account::Column::Status.eq(AccountStatus::Connected))
+            .order_by_asc(social_account::Column::Id)
+            .all(&self.db)
+            .await?;
+        let mut out = Vec::with_capacity(accounts.len());
+        for account in accounts {
+            let Ok(platform) = Platform::parse(&account.platform) else {
+                continue;
+            };
+            let needed = self
+                .metrics
+                .get(platform)
+                .map(|r| r.insight_scopes())
+                .unwrap_or_default();
+            let granted = self
+                .tokens_of(domain::SocialAccountId(account.id))
+                .await?
+                .map(|t| t.scopes)
+                .unwrap_or_default();
+            let last_read = account_metric::Entity::find()
+                .filter(account_metric::Column::AccountId.eq(account.id))
+                .order_by_desc(account_metric::Column::ReadAt)
+                .one(&self.db)
+                .await?
+                .map(|r| r.read_at);
+            out.push(AccountReading {
+                reconnect_for: ingest::missing_scopes(needed, &granted),
+                platform,
+                last_read,
+                account,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The analytics of `days` for the workspace's accounts (of `platform` only, when given).
+    pub async fn analytics_overview(
+        &self,
+        ws: WorkspaceId,
+        days: Days,
+        platform: Option<Platform>,
+    ) -> Result<Overview> {
+        let accounts: HashMap<i64, social_account::Model> = social_account::Entity::find()
+            .filter(social_account::Column::WorkspaceId.eq(ws.0))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .filter(|a| platform.is_none_or(|p| a.platform == p.slug()))
+            .map(|a| (a.id, a))
+            .collect();
+        let previous = days.previous();
+        let rows = account_metric::Entity::find()
+            .filter(account_metric::Column::WorkspaceId.eq(ws.0))
+            .filter(account_metric::Column::AccountId.is_in(accounts.keys().copied()))
+            .filter(account_metric::Column::Day.lte(days.to))
+            .order_by_asc(account_metric::Column::Day)
+            .all(&self.db)
+            .await?;
+        let has_readings = !rows.is_empty();
+
+        // Daily values per metric and day; a lifetime total is never one of them.
+        let mut per_day: HashMap<(Metric, NaiveDate), i64> = HashMap::new();
+        let mut per_platform: HashMap<(String, Metric), i64> = HashMap::new();
+        // Followers: each account's readings in day order, carried forward.
+        let mut followers_of: HashMap<i64, Vec<(NaiveDate, i64)>> = HashMap::new();
+        for row in &rows {
+            let Some(metric) = Metric::parse(&row.metric) else {
+                continue;
+            };
+            match Span::parse(&row.span) {
+                Some(Span::Day) if DAILY.contains(&metric) => {
+                    *per_day.entry((metric, row.day)).or_default() += row.value;
+                    if row.day >= days.from
+                        && let Some(a) = accounts.get(&row.account_id)
+                    {
+                        *per_platform
+                            .entry((a.platform.clone(), metric))
+                            .or_default() += row.value;
+                    }
+                }
+                Some(Span::Lifetime) if metric == Metric::Followers => {
+                    followers_of
+                        .entry(row.account_id)
+                        .or_default()
+                        .push((row.day, row.value));
+                }
+                _ => {}
+            }
+        }
+        let followers_on = |day: NaiveDate| -> Option<i64> {
+            let counts: Vec<i64> = followers_of
+                .values()
+                .filter_map(|series| {
+                    series
+                        .iter()
+                        .take_while(|(d, _)| *d <= day)
+                        .last()
+                        .filter(|(d, _)| day - *d <= FOLLOWERS_KEPT)
+                        .map(|(_, v)| *v)
+                })
+                .collect();
+            (!counts.is_empty()).then(|| counts.iter().sum())
+        };
+        let followers: Vec<(NaiveDate, Option<i64>)> =
+            days.each().map(|d| (d, followers_on(d))).collect();
+        let mut daily = BTreeMap::new();
+        for metric in DAILY {
+            daily.insert(
+                metric,
+                days.each()
+                    .map(|d| (d, per_day.get(&(metric, d)).copied().unwrap_or(0)))
+                    .collect::<Vec<_>>(),
+            );
+        }
+        let total = |metric: Metric, range: Days| -> i64 {
+            range.each().filter_map(|d| per_day.get(&(metric, d))).sum()
+        };
+        let any_before = rows.iter().any(|r| r.day <= previous.to);
+        let mut key_figures = vec![KeyFigure {
+            metric: Metric::Followers,
+            value: followers_on(days.to).unwrap_or(0),
+            previous: followers_on(previous.to),
+        }];
+        for metric in DAILY {
+            key_figures.push(KeyFigure {
+                metric,
+                value: total(metric, days),
+                previous: any_before.then(|| total(metric, previous)),
+            });
+        }
+        let mut by_platform: Vec<(Platform, BTreeMap<Metric, i64>)> = Platform::ALL
+            .into_iter()
+            .filter(|p| accounts.values().any(|a| a.platform == p.slug()))
+            .map(|p| {
+                let figures = DAILY
+                    .into_iter()
+                    .map(|m| {
+                        (
+                            m,
+                            per_platform
+                                .get(&(p.slug().to_owned(), m))
+                                .copied()
+                                .unwrap_or(0),
+                        )
+                    })
+                    .collect();
+                (p, figures)
+            })
+            .collect();
+        by_platform.retain(|(p, _)| platform.is_none_or(|only| only == *p));
+        let mut top_posts = self.post_figures_in(ws, days, &accounts).await?;
+        top_posts
+            .sort_by_key(|p| std::cmp::Reverse((p.interactions(), p.totals.get("views").copied())));
+        top_posts.truncate(10);
+        Ok(Overview {
+            days,
+            followers,
+            daily,
+            key_figures,
+            by_platform,
+            top_posts,
+            has_readings,
+        })
+    }
+
+    /// The latest figures of the posts published in `days` to `accounts`.
+    async fn post_figures_in(
+        &self,
+        ws: WorkspaceId,
+        days: Days,
+        accounts: &HashMap<i64, social_account::Model>,
+    ) -> Result<Vec<PostFigures>> {
+        let start = days.from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+        let end = (days.to + Duration::days(1))
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default()
+            .and_utc();
+        let targets = post_target::Entity::find()
+            .filter(post_target::Column::AccountId.is_in(accounts.keys().copied()))
+            .filter(post_target::Column::State.eq(PostState::Published))
+            .filter(post_target::Column::PublishedAt.gte(start))
+            .filter(post_target::Column::PublishedAt.lt(end))
+            .all(&self.db)
+            .await?;
+        self.figures_of(ws, targets, accounts).await
+    }
+
+    /// Each published target of the post `post_id` with its latest figures.
+    pub async fn post_figures(&self, ws: WorkspaceId, post_id: PostId) -> Result<Vec<PostFigures>> {
+        let accounts: HashMap<i64, social_account::Model> = social_account::Entity::find()
+            .filter(social_account::Column::WorkspaceId.eq(ws.0))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a))
+            .collect();
+        let targets = post_target::Entity::find()
+            .filter(post_target::Column::PostId.eq(post_id.0))
+            .filter(post_target::Column::State.eq(PostState::Published))
+            .all(&self.db)
+            .await?;
+        self.figures_of(ws, targets, &accounts).await
+    }
+
+    async fn figures_of(
+        &self,
+        ws: WorkspaceId,
+        targets: Vec<post_target::Model>,
+        accounts: &HashMap<i64, social_account::Model>,
+    ) -> Result<Vec<PostFigures>> {
+        if targets.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<i64> = targets.iter().map(|t| t.id).collect();
+        // The newest day's reading of each metric wins.
+        let readings = post_metric::Entity::find()
+            .filter(post_metric::Column::WorkspaceId.eq(ws.0))
+            .filter(post_metric::Column::TargetId.is_in(ids.iter().copied()))
+            .order_by_asc(post_metric::Column::Day)
+            .all(&self.db)
+            .await?;
+        let mut totals: HashMap<i64, BTreeMap<String, i64>> = HashMap::new();
+        for r in readings {
+            totals
+                .entry(r.target_id)
+                .or_default()
+                .insert(r.metric, r.value);
+        }
+        let posts: HashMap<i64, post::Model> = post::Entity::find()
+            .filter(post::Column::Id.is_in(targets.iter().map(|t| t.post_id)))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+        Ok(targets
+            .into_iter()
+            .filter_map(|t| {
+                let account = accounts.get(&t.account_id)?;
+                let platform = Platform::parse(&account.platform).ok()?;
+                let text = t
+                    .body
+                    .clone()
+                    .filter(|b| !b.trim().is_empty())
+                    .or_else(|| posts.get(&t.post_id).map(|p| p.body.clone()))
+                    .unwrap_or_default();
+                Some(PostFigures {
+                    post_id: t.post_id,
+                    target_id: t.id,
+                    platform,
+                    username: account.username.clone(),
+                    excerpt: excerpt(&text),
+                    permalink: t.permalink.clone(),
+                    published_at: t.published_at,
+                    totals: totals.remove(&t.id).unwrap_or_default(),
+                    read_at: t.metrics_read_at,
+                })
+            })
+            .collect())
+    }
+}
+
+/// The start of a post's text for a list.
+fn excerpt(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default().trim();
+    if line.chars().count() > 80 {
+        format!("{}…", line.chars().take(79).collect::<String>())
+    } else {
+        line.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_and_their_previous() {
+        let to = NaiveDate::from_ymd_opt(2026, 12, 31).unwrap_or_default();
+        let days = Days::last(7, to);
+        assert_eq!(days.len(), 7);
+        assert_eq!(days.each().count(), 7);
+        let before = days.previous();
+        assert_eq!(before.to, days.from - Duration::days(1));
+        assert_eq!(before.len(), 7);
+        assert_eq!(excerpt(&"a".repeat(100)).chars().count(), 80);
+    }
+}
