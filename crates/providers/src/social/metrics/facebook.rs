@@ -395,7 +395,8 @@ impl MetricsReader for Facebook {
         let today = Utc::now().date_naive();
         super::each_alone(ids, |id| async move {
             let mut one = Metrics::default();
-            self.post(token, id, today, &mut one).await.map(|()| one)
+            let ended = self.post(token, id, today, &mut one).await;
+            (one, ended)
         })
         .await
     }

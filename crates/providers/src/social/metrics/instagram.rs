@@ -256,7 +256,8 @@ impl MetricsReader for Instagram {
         let today = Utc::now().date_naive();
         super::each_alone(ids, |id| async move {
             let mut one = Metrics::default();
-            self.media(token, id, today, &mut one).await.map(|()| one)
+            let ended = self.media(token, id, today, &mut one).await;
+            (one, ended)
         })
         .await
     }

@@ -68,25 +68,27 @@ pub(super) fn numeric_id(id: &str) -> bool {
     !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// Reads each of `ids` on its own with `read_one`; a post the platform no longer has is left
-/// out, and when none of them is left, they are all gone.
+/// Reads each of `ids` on its own with `read_one` (what it read, with the calls it made, and how
+/// it ended); a post the platform no longer has is left out (its calls still count), and when
+/// none of them is left, they are all gone.
 pub(super) async fn each_alone<'a, F, Fut>(
     ids: &'a [String],
     read_one: F,
 ) -> Result<Metrics, MetricsError>
 where
     F: Fn(&'a str) -> Fut,
-    Fut: std::future::Future<Output = Result<Metrics, MetricsError>>,
+    Fut: std::future::Future<Output = (Metrics, Result<(), MetricsError>)>,
 {
     let mut metrics = Metrics::default();
     let mut read = 0;
     for id in ids {
-        match read_one(id).await {
-            Ok(one) => {
+        let (one, ended) = read_one(id).await;
+        match ended {
+            Ok(()) => {
                 metrics.extend(one);
                 read += 1;
             }
-            Err(MetricsError::Gone) => {}
+            Err(MetricsError::Gone) => metrics.calls += one.calls,
             Err(e) => return Err(e),
         }
     }
