@@ -29,7 +29,7 @@ use store::entities::states::ForgetKind;
 
 mod common;
 
-use common::{drop_pg, env_or, peak_rss_mib, reset_peak, rss_mib};
+use common::{drop_pg, env_or, insert_series, peak_rss_mib, reset_peak, rss_mib};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use services::Services;
 use services::deletion::{Residue, Via, Whom};
@@ -259,20 +259,6 @@ async fn export(services: &Services, dir: &std::path::Path, size: Size) {
 }
 
 use sea_orm::EntityTrait;
-
-/// `INSERT INTO … SELECT …` over the numbers 1..=n (`n` in the select list).
-async fn insert_series(db: &store::Db, n: u64, insert: &str, select: &str) {
-    let sql = match store::backend(db) {
-        store::Backend::Postgres => {
-            format!("{insert} SELECT {select} FROM generate_series(1, {n}) AS s(n)")
-        }
-        store::Backend::Sqlite => format!(
-            "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {n}) \
-             {insert} SELECT {select} FROM s"
-        ),
-    };
-    db.execute_unprepared(&sql).await.expect("insert rows");
-}
 
 /// A person with one workspace holding `size`: returns (user id, workspace id).
 async fn populate(services: &Services, dir: &std::path::Path, tag: &str, size: Size) -> (i64, i64) {

@@ -114,3 +114,17 @@ pub async fn person_with_workspace(
         .expect("a workspace");
     (person, ws)
 }
+
+/// `INSERT INTO … SELECT …` over the numbers 1..=n (`n` in the select list).
+pub async fn insert_series(db: &store::Db, n: u64, insert: &str, select: &str) {
+    let sql = match store::backend(db) {
+        store::Backend::Postgres => {
+            format!("{insert} SELECT {select} FROM generate_series(1, {n}) AS s(n)")
+        }
+        store::Backend::Sqlite => format!(
+            "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {n}) \
+             {insert} SELECT {select} FROM s"
+        ),
+    };
+    db.execute_unprepared(&sql).await.expect("insert rows");
+}
