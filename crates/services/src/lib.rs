@@ -64,6 +64,8 @@ pub struct Services {
     pub connectors: providers::social::Connectors,
     /// The platforms whose figures can be read back (analytics).
     pub metrics: providers::social::metrics::MetricsReaders,
+    /// How many X posts and profiles a workspace may read back a month (`[analytics]`).
+    pub x_reads_per_month: u64,
     /// Whether the platforms are the built-in simulator (every page says so).
     pub sandbox: bool,
     /// Wakes this process's worker when a job is added that is due soon.

@@ -144,16 +144,7 @@ async fn used<C: ConnectionTrait>(
 ) -> Result<u64> {
     let n: i64 = match limit {
         Limit::Posts | Limit::AiImages | Limit::AiVideos | Limit::AiReels | Limit::AiTokens => {
-            plan_usage::Entity::find()
-                .select_only()
-                .column(plan_usage::Column::Count)
-                .filter(plan_usage::Column::WorkspaceId.eq(ws.0))
-                .filter(plan_usage::Column::Month.eq(month))
-                .filter(plan_usage::Column::Counter.eq(limit.key()))
-                .into_tuple()
-                .one(conn)
-                .await?
-                .unwrap_or(0)
+            return counted(conn, ws, limit.key(), month).await;
         }
         Limit::SocialAccounts => social_account::Entity::find()
             .filter(social_account::Column::WorkspaceId.eq(ws.0))
@@ -196,11 +187,43 @@ pub(crate) async fn count_up<C: ConnectionTrait>(
     amount: u64,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    count_up_key(conn, ws, limit.key(), month, amount, now).await
+}
+
+/// A monthly count kept beside the plans' (`counter`: a limit's key, or another such as
+/// analytics' `x_reads`).
+pub(crate) async fn counted<C: ConnectionTrait>(
+    conn: &C,
+    ws: WorkspaceId,
+    counter: &str,
+    month: &str,
+) -> Result<u64> {
+    let n: Option<i64> = plan_usage::Entity::find()
+        .select_only()
+        .column(plan_usage::Column::Count)
+        .filter(plan_usage::Column::WorkspaceId.eq(ws.0))
+        .filter(plan_usage::Column::Month.eq(month))
+        .filter(plan_usage::Column::Counter.eq(counter))
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(u64::try_from(n.unwrap_or(0)).unwrap_or(0))
+}
+
+/// [`count_up`] for any monthly counter.
+pub(crate) async fn count_up_key<C: ConnectionTrait>(
+    conn: &C,
+    ws: WorkspaceId,
+    counter: &str,
+    month: &str,
+    amount: u64,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let amount = i64::try_from(amount).unwrap_or(i64::MAX);
     plan_usage::Entity::insert(plan_usage::ActiveModel {
         workspace_id: Set(ws.0),
         month: Set(month.to_owned()),
-        counter: Set(limit.key().to_owned()),
+        counter: Set(counter.to_owned()),
         count: Set(amount),
         updated_at: Set(now),
         ..Default::default()

@@ -143,6 +143,7 @@ async fn assemble(
         publishers,
         connectors,
         metrics,
+        x_reads_per_month: settings.analytics.x_reads_per_month,
         sandbox: settings.platforms.sandbox || settings.platforms.simulator.is_some(),
         wake: Default::default(),
         keyring,

@@ -1,5 +1,5 @@
-//! Analytics as CSV, streamed from the database a page of rows at a time (nothing is built in
-//! memory, however many rows there are): the accounts' figures and the posts' figures, one row
+//! Analytics as CSV, streamed from the database as one query gives its rows (nothing is built
+//! in memory, however many rows there are): the accounts' figures and the posts' figures, one row
 //! per figure, UTF-8 with a byte order mark so spreadsheets read the accents, and every text
 //! cell that a spreadsheet would run as a formula neutralised.
 
@@ -7,11 +7,9 @@ use crate::analytics::Days;
 use crate::{Result, Services};
 use bytes::Bytes;
 use domain::{Platform, WorkspaceId};
-use futures_util::Stream;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use std::collections::HashMap;
+use futures_util::{Stream, StreamExt};
+use sea_orm::{Statement, StreamTrait};
 use std::fmt::Write;
-use store::entities::{account_metric, post, post_metric, post_target, social_account};
 
 /// What is exported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,8 +40,6 @@ impl Export {
 
 /// UTF-8's byte order mark, first in the file.
 pub const BOM: &str = "\u{feff}";
-/// Rows read from the database at a time.
-const PAGE: u64 = 5_000;
 
 /// Appends `text` as one CSV cell: quoted when it holds a separator, a quote or a line break,
 /// and, when it starts as a formula would (`=`, `+`, `-`, `@`, a tab or a carriage return),
@@ -71,23 +67,15 @@ pub fn cell(text: &str, out: &mut String) {
     out.push('"');
 }
 
-/// Where a stream has got to.
-struct Cursor {
-    db: store::Db,
-    ws: i64,
-    days: Days,
-    export: Export,
-    /// The workspace's accounts shown (all, or one platform's): id → (platform, username).
-    accounts: HashMap<i64, (String, String)>,
-    after: i64,
-    started: bool,
-}
+/// Rows are sent on in chunks of about this many bytes.
+const CHUNK: usize = 64 * 1024;
 
 impl Services {
     /// The rows of `export` for `days` (of `platform`'s accounts only, when given), as a stream
-    /// of CSV chunks: the byte order mark and the header first, then a chunk per page of rows.
-    /// A failure part way ends the stream with an error (the download is cut short, never
-    /// silently complete).
+    /// of CSV chunks: the byte order mark and the header first, then the rows as one query
+    /// gives them, a chunk at a time (the query runs on its own task and waits while the
+    /// download does). A failure part way ends the stream with an error: the download is cut
+    /// short, never silently complete.
     pub async fn analytics_csv(
         &self,
         ws: WorkspaceId,
@@ -96,151 +84,129 @@ impl Services {
         platform: Option<Platform>,
     ) -> Result<impl Stream<Item = std::result::Result<Bytes, std::io::Error>> + Send + 'static>
     {
-        let accounts = social_account::Entity::find()
-            .filter(social_account::Column::WorkspaceId.eq(ws.0))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .filter(|a| platform.is_none_or(|p| a.platform == p.slug()))
-            .map(|a| {
-                let label = Platform::label_of(&a.platform).to_owned();
-                (a.id, (label, a.username))
-            })
-            .collect();
-        let cursor = Cursor {
-            db: self.db.clone(),
-            ws: ws.0,
-            days,
-            export,
-            accounts,
-            after: 0,
-            started: false,
+        let db = self.db.clone();
+        let backend = db.get_database_backend();
+        let mut values: Vec<sea_orm::Value> = vec![ws.0.into(), days.from.into(), days.to.into()];
+        let mut place = 0;
+        let mut next = || {
+            place += 1;
+            match backend {
+                sea_orm::DbBackend::Postgres => format!("${place}"),
+                _ => "?".to_owned(),
+            }
         };
-        Ok(futures_util::stream::try_unfold(
-            cursor,
-            |mut cursor| async move {
-                let mut out = String::new();
-                if !cursor.started {
-                    cursor.started = true;
-                    out.push_str(BOM);
-                    out.push_str(cursor.export.header());
-                    return Ok(Some((Bytes::from(out), cursor)));
+        let (w, from, to) = (next(), next(), next());
+        let only = match platform {
+            Some(p) => {
+                values.push(p.slug().into());
+                format!(" AND a.platform = {}", next())
+            }
+            None => String::new(),
+        };
+        let sql = match export {
+            Export::Accounts => format!(
+                "SELECT m.day, a.platform, a.username, m.metric, m.span, m.value, m.read_at FROM \
+                 account_metrics m JOIN social_accounts a ON a.id = m.account_id WHERE \
+                 m.workspace_id = {w} AND m.day >= {from} AND m.day <= {to}{only} ORDER BY m.id"
+            ),
+            Export::Posts => format!(
+                "SELECT m.day, t.post_id, t.published_at, a.platform, a.username, t.permalink, \
+                 CASE WHEN t.body IS NULL OR TRIM(t.body) = '' THEN p.body ELSE t.body END AS \
+                 text, m.metric, m.value FROM post_metrics m JOIN post_targets t ON t.id = \
+                 m.target_id JOIN posts p ON p.id = t.post_id JOIN social_accounts a ON a.id = \
+                 m.account_id WHERE m.workspace_id = {w} AND m.day >= {from} AND m.day <= \
+                 {to}{only} ORDER BY m.id"
+            ),
+        };
+        let statement = Statement::from_sql_and_values(backend, sql, values);
+        let (tx, rx) = tokio::sync::mpsc::channel::<std::result::Result<Bytes, std::io::Error>>(4);
+        tokio::spawn(async move {
+            let mut out = String::with_capacity(CHUNK + 1024);
+            out.push_str(BOM);
+            out.push_str(export.header());
+            let outcome = write_rows(&db, statement, export, &mut out, &tx).await;
+            let last = match outcome {
+                Ok(()) => Ok(Bytes::from(out)),
+                Err(e) => {
+                    tracing::error!(error = %e, "an analytics export stopped part way");
+                    Err(std::io::Error::other(
+                        "the export could not be read to its end",
+                    ))
                 }
-                let read = match cursor.export {
-                    Export::Accounts => accounts_page(&mut cursor, &mut out).await,
-                    Export::Posts => posts_page(&mut cursor, &mut out).await,
-                };
-                match read {
-                    Ok(0) => Ok(None),
-                    Ok(_) => Ok(Some((Bytes::from(out), cursor))),
-                    Err(e) => {
-                        tracing::error!(error = %e, "an analytics export stopped part way");
-                        Err(std::io::Error::other(
-                            "the export could not be read to its end",
-                        ))
-                    }
-                }
-            },
-        ))
+            };
+            let _ = tx.send(last).await;
+        });
+        Ok(futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        }))
     }
 }
 
-/// Writes the next page of account rows; how many.
-async fn accounts_page(cursor: &mut Cursor, out: &mut String) -> Result<usize> {
-    let rows = account_metric::Entity::find()
-        .filter(account_metric::Column::WorkspaceId.eq(cursor.ws))
-        .filter(account_metric::Column::AccountId.is_in(cursor.accounts.keys().copied()))
-        .filter(account_metric::Column::Day.gte(cursor.days.from))
-        .filter(account_metric::Column::Day.lte(cursor.days.to))
-        .filter(account_metric::Column::Id.gt(cursor.after))
-        .order_by_asc(account_metric::Column::Id)
-        .limit(PAGE)
-        .all(&cursor.db)
-        .await?;
-    for row in &rows {
-        let Some((platform, username)) = cursor.accounts.get(&row.account_id) else {
-            continue;
-        };
-        let _ = write!(out, "{},", row.day);
-        cell(platform, out);
-        out.push(',');
-        cell(username, out);
-        out.push(',');
-        cell(&row.metric, out);
-        let _ = writeln!(
-            out,
-            ",{},{},{}\r",
-            row.span,
-            row.value,
-            row.read_at.format("%Y-%m-%dT%H:%M:%SZ")
-        );
-    }
-    if let Some(last) = rows.last() {
-        cursor.after = last.id;
-    }
-    Ok(rows.len())
-}
-
-/// Writes the next page of post rows; how many.
-async fn posts_page(cursor: &mut Cursor, out: &mut String) -> Result<usize> {
-    let rows = post_metric::Entity::find()
-        .filter(post_metric::Column::WorkspaceId.eq(cursor.ws))
-        .filter(post_metric::Column::AccountId.is_in(cursor.accounts.keys().copied()))
-        .filter(post_metric::Column::Day.gte(cursor.days.from))
-        .filter(post_metric::Column::Day.lte(cursor.days.to))
-        .filter(post_metric::Column::Id.gt(cursor.after))
-        .order_by_asc(post_metric::Column::Id)
-        .limit(PAGE)
-        .all(&cursor.db)
-        .await?;
-    // The page's posts, looked up once per page (memory stays a page's worth).
-    let targets: HashMap<i64, post_target::Model> = post_target::Entity::find()
-        .filter(post_target::Column::Id.is_in(rows.iter().map(|r| r.target_id)))
-        .all(&cursor.db)
-        .await?
-        .into_iter()
-        .map(|t| (t.id, t))
-        .collect();
-    let bodies: HashMap<i64, String> = post::Entity::find()
-        .filter(post::Column::Id.is_in(targets.values().map(|t| t.post_id)))
-        .all(&cursor.db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.body))
-        .collect();
-    for row in &rows {
-        let (Some((platform, username)), Some(target)) = (
-            cursor.accounts.get(&row.account_id),
-            targets.get(&row.target_id),
-        ) else {
-            continue;
-        };
-        let text = target
-            .body
-            .as_deref()
-            .filter(|b| !b.trim().is_empty())
-            .or_else(|| bodies.get(&target.post_id).map(String::as_str))
-            .unwrap_or_default();
-        let _ = write!(out, "{},{},", row.day, target.post_id);
-        if let Some(at) = target.published_at {
-            let _ = write!(out, "{}", at.format("%Y-%m-%dT%H:%M:%SZ"));
+/// Reads the rows of `statement` and writes them to `out`, sending each full chunk on; stops
+/// (without an error) when the download was abandoned.
+async fn write_rows(
+    db: &store::Db,
+    statement: Statement,
+    export: Export,
+    out: &mut String,
+    tx: &tokio::sync::mpsc::Sender<std::result::Result<Bytes, std::io::Error>>,
+) -> Result<()> {
+    let mut rows = db.stream_raw(statement).await?;
+    while let Some(row) = rows.next().await {
+        let row = row?;
+        let platform: String = row.try_get("", "platform")?;
+        let platform = Platform::label_of(&platform);
+        let username: String = row.try_get("", "username")?;
+        let day: chrono::NaiveDate = row.try_get("", "day")?;
+        let metric: String = row.try_get("", "metric")?;
+        let value: i64 = row.try_get("", "value")?;
+        match export {
+            Export::Accounts => {
+                let span: String = row.try_get("", "span")?;
+                let read_at: chrono::DateTime<chrono::Utc> = row.try_get("", "read_at")?;
+                let _ = write!(out, "{day},");
+                cell(platform, out);
+                out.push(',');
+                cell(&username, out);
+                out.push(',');
+                cell(&metric, out);
+                let _ = write!(
+                    out,
+                    ",{span},{value},{}\r\n",
+                    read_at.format("%Y-%m-%dT%H:%M:%SZ")
+                );
+            }
+            Export::Posts => {
+                let post_id: i64 = row.try_get("", "post_id")?;
+                let published: Option<chrono::DateTime<chrono::Utc>> =
+                    row.try_get("", "published_at")?;
+                let link: Option<String> = row.try_get("", "permalink")?;
+                let text: String = row.try_get("", "text")?;
+                let _ = write!(out, "{day},{post_id},");
+                if let Some(at) = published {
+                    let _ = write!(out, "{}", at.format("%Y-%m-%dT%H:%M:%SZ"));
+                }
+                out.push(',');
+                cell(platform, out);
+                out.push(',');
+                cell(&username, out);
+                out.push(',');
+                cell(link.as_deref().unwrap_or_default(), out);
+                out.push(',');
+                cell(&text, out);
+                out.push(',');
+                cell(&metric, out);
+                let _ = write!(out, ",{value}\r\n");
+            }
         }
-        out.push(',');
-        cell(platform, out);
-        out.push(',');
-        cell(username, out);
-        out.push(',');
-        cell(target.permalink.as_deref().unwrap_or_default(), out);
-        out.push(',');
-        cell(text, out);
-        out.push(',');
-        cell(&row.metric, out);
-        let _ = writeln!(out, ",{}\r", row.value);
+        if out.len() >= CHUNK {
+            let chunk = Bytes::from(std::mem::replace(out, String::with_capacity(CHUNK + 1024)));
+            if tx.send(Ok(chunk)).await.is_err() {
+                return Ok(());
+            }
+        }
     }
-    if let Some(last) = rows.last() {
-        cursor.after = last.id;
-    }
-    Ok(rows.len())
+    Ok(())
 }
 
 #[cfg(test)]

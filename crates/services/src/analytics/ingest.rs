@@ -42,6 +42,8 @@ const SETTLED: Duration = Duration::days(90);
 const POSTS_PER_RUN: usize = 200;
 /// Posts due within this long are read together with those due now.
 const GATHER: Duration = Duration::minutes(15);
+/// The monthly count of X posts and profiles read back (X bills each read).
+pub const X_READS: &str = "x_reads";
 /// What a post gone at the platform (deleted there) is marked with; it is not asked again.
 pub const GONE: &str = "gone at the platform";
 /// When an account's daily read runs (UTC): after the platforms have closed the day.
@@ -176,6 +178,24 @@ async fn read(services: &Services, account_id: SocialAccountId) -> Result<(), Jo
         _ => None,
     };
     let mut failure: Option<String> = None;
+    // X bills every read: what is left of the workspace's monthly budget (none elsewhere).
+    let ws = WorkspaceId(account.workspace_id);
+    let month = crate::plans::month_of(&services.db, ws, now)
+        .await
+        .map_err(retry)?;
+    let mut left = if platform == domain::Platform::X {
+        let used = crate::plans::counted(&services.db, ws, X_READS, &month)
+            .await
+            .map_err(retry)?;
+        Some(services.x_reads_per_month.saturating_sub(used))
+    } else {
+        None
+    };
+    let spend = |left: &mut Option<u64>, n: u64| {
+        if let Some(l) = left.as_mut() {
+            *l = l.saturating_sub(n);
+        }
+    };
 
     // The account's days: once a day, from the day after the last one read (the last few again:
     // the platforms revise them), at most 30 days back.
@@ -186,7 +206,7 @@ async fn read(services: &Services, account_id: SocialAccountId) -> Result<(), Jo
         .await
         .map_err(retry)?
         .map(|r| r.read_at);
-    if last_daily.is_none_or(|at| at.date_naive() < today) {
+    if last_daily.is_none_or(|at| at.date_naive() < today) && left != Some(0) {
         let back = match last_daily {
             Some(at) => {
                 ((today - at.date_naive()).num_days() + AGAIN_DAYS).clamp(AGAIN_DAYS, FIRST_DAYS)
@@ -194,7 +214,13 @@ async fn read(services: &Services, account_id: SocialAccountId) -> Result<(), Jo
             None => FIRST_DAYS,
         };
         let since = today - Duration::days(back);
-        match reader.account(&who, &tokens.access, since, today).await {
+        let read = reader.account(&who, &tokens.access, since, today).await;
+        if left.is_some() {
+            let calls = read.as_ref().map_or(1, |r| u64::from(r.calls));
+            count_reads(services, ws, &month, calls, now).await?;
+            spend(&mut left, calls);
+        }
+        match read {
             Ok(read) => store_account(services, &account, read, now)
                 .await
                 .map_err(retry)?,
@@ -236,11 +262,21 @@ async fn read(services: &Services, account_id: SocialAccountId) -> Result<(), Jo
             more_now = true;
             break;
         }
+        // No more than the budget has left.
+        let chunk = match left {
+            Some(0) => break,
+            Some(l) => &chunk[..chunk.len().min(usize::try_from(l).unwrap_or(usize::MAX))],
+            None => chunk,
+        };
         read_posts += chunk.len();
         let ids: Vec<String> = chunk
             .iter()
             .filter_map(|(t, _)| t.platform_post_id.clone())
             .collect();
+        if left.is_some() {
+            count_reads(services, ws, &month, ids.len() as u64, now).await?;
+            spend(&mut left, ids.len() as u64);
+        }
         let chunk: Vec<&post_target::Model> = chunk.iter().map(|(t, _)| t).collect();
         let (read, problem) = match reader.posts(&who, &tokens.access, &ids).await {
             Ok(read) => (read, None),
@@ -274,6 +310,19 @@ async fn read(services: &Services, account_id: SocialAccountId) -> Result<(), Jo
         tracing::warn!(account = account.id, "some figures were not read: {why}");
     }
     Ok(())
+}
+
+/// Counts `n` X reads against the workspace's month.
+async fn count_reads(
+    services: &Services,
+    ws: WorkspaceId,
+    month: &str,
+    n: u64,
+    now: DateTime<Utc>,
+) -> Result<(), JobError> {
+    crate::plans::count_up_key(&services.db, ws, X_READS, month, n, now)
+        .await
+        .map_err(retry)
 }
 
 /// Stops this read: the next is planned at `at`, and why is logged.

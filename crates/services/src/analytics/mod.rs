@@ -252,6 +252,13 @@ impl Services {
         scopes
     }
 
+    /// The X reads the workspace has made this month, and its monthly budget.
+    pub async fn x_reads(&self, ws: WorkspaceId) -> Result<(u64, u64)> {
+        let month = crate::plans::month_of(&self.db, ws, crate::now()).await?;
+        let used = crate::plans::counted(&self.db, ws, ingest::X_READS, &month).await?;
+        Ok((used, self.x_reads_per_month))
+    }
+
     /// The workspace's connected accounts, each with what analytics still needs of it.
     pub async fn analytics_accounts(&self, ws: WorkspaceId) -> Result<Vec<AccountReading>> {
         let accounts = social_account::Entity::find()

@@ -50,6 +50,7 @@ pub struct Settings {
     pub platforms: PlatformSettings,
     pub retention: RetentionSettings,
     pub admin: AdminSettings,
+    pub analytics: AnalyticsSettings,
     /// Plans and limits; absent, every workspace has everything.
     pub billing: Option<billing::BillingSettings>,
     /// The AI text provider; absent, the product has no AI.

@@ -349,6 +349,23 @@ impl InvitationSettings {
     }
 }
 
+/// Analytics (`[analytics]`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AnalyticsSettings {
+    /// How many X posts (and profiles) each workspace may read back a month: X bills every
+    /// read (pay per use). 0 reads nothing from X.
+    pub x_reads_per_month: u64,
+}
+
+impl Default for AnalyticsSettings {
+    fn default() -> Self {
+        Self {
+            x_reads_per_month: 10_000,
+        }
+    }
+}
+
 /// The instance's administrators: signed-in people with a confirmed address listed here may
 /// open the admin pages, and they receive the reminders about deletion requests.
 #[derive(Debug, Deserialize, Default)]

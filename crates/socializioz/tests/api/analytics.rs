@@ -17,12 +17,22 @@ both_backends!(
     figures_are_read_back_kept_by_day_and_shown,
     analytics_is_a_plan_feature_and_an_owners_switch,
     lifetime_totals_and_day_values_are_never_added,
+    x_reads_stop_at_the_monthly_budget,
 );
 
 /// An app on a simulator of the test's own, with plans when `plans`.
 async fn with_simulator(
     backend: Backend,
     plans: bool,
+) -> Option<(TestApp, sim::Simulator, sim::Running)> {
+    with_simulator_and(backend, plans, |_| {}).await
+}
+
+/// [`with_simulator`], with the settings adjusted.
+async fn with_simulator_and(
+    backend: Backend,
+    plans: bool,
+    adjust: impl FnOnce(&mut socializioz::config::Settings),
 ) -> Option<(TestApp, sim::Simulator, sim::Running)> {
     let simulator = sim::Simulator::new();
     let running = simulator
@@ -35,6 +45,7 @@ async fn with_simulator(
         if plans {
             s.billing = Some(Default::default());
         }
+        adjust(s);
     })
     .await?;
     Some((app, simulator, running))
@@ -414,4 +425,65 @@ async fn lifetime_totals_and_day_values_are_never_added(backend: Backend) {
     );
     assert_eq!(figure("New followers"), "12");
     assert_eq!(figure("Views"), "250");
+}
+
+/// X bills every read: a workspace reads no more X posts and profiles a month than the budget.
+async fn x_reads_stop_at_the_monthly_budget(backend: Backend) {
+    let Some((app, sim, _running)) =
+        with_simulator_and(backend, false, |s| s.analytics.x_reads_per_month = 2).await
+    else {
+        return;
+    };
+    let (client, ws) = owner_with_workspace(&app, "ada@example.com").await;
+    let (_, x) = connect(&app, &client, ws, "x").await;
+    assert_eq!(
+        switch(&client, ws, true).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    for body in ["First", "Second", "Third"] {
+        let res = client
+            .submit(
+                &format!("/w/{ws}/posts"),
+                &[
+                    ("body", body),
+                    ("account", &x.to_string()),
+                    ("action", "now"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    }
+    app.worker().run_until_empty().await.unwrap();
+    assert_eq!(sim.posts().len(), 3);
+    // The profile and one post: two reads, then nothing more this month.
+    let read: Vec<String> = sim
+        .posts()
+        .iter()
+        .filter(|p| {
+            sim.reported(Platform::X, &p.id, "impression_count")
+                .is_some()
+        })
+        .map(|p| p.text.clone())
+        .collect();
+    assert_eq!(read.len(), 1, "{read:?}");
+    assert_eq!(
+        app.count("SELECT CAST(SUM(count) AS BIGINT) FROM plan_usage WHERE counter = 'x_reads'")
+            .await,
+        2
+    );
+    app.exec("UPDATE post_targets SET metrics_read_at = NULL")
+        .await;
+    app.exec(
+        "UPDATE jobs SET run_at = created_at WHERE kind = 'read_metrics' AND state = 'queued'",
+    )
+    .await;
+    app.worker().run_until_empty().await.unwrap();
+    assert_eq!(
+        app.count("SELECT CAST(SUM(count) AS BIGINT) FROM plan_usage WHERE counter = 'x_reads'")
+            .await,
+        2,
+        "nothing more is read"
+    );
+    let page = client.get_text(&format!("/w/{ws}/analytics")).await;
+    assert!(page.contains("X reads this month: 2 of 2"), "{page}");
 }

@@ -81,6 +81,8 @@ pub struct AnalyticsPage {
     accounts: Vec<AccountLine>,
     /// Some account must be connected again.
     reconnect: bool,
+    /// X reads this month and the monthly budget, when an X account is read.
+    x_reads: Option<(String, String)>,
     range: i64,
     ranges: [i64; 3],
     platform: String,
@@ -280,6 +282,15 @@ pub async fn page(
         manage: m.membership.role.can_manage_members(),
         asks,
         reconnect: accounts.iter().any(|a| a.reconnect_for.is_some()),
+        x_reads: if on && accounts.iter().any(|a| a.platform == Platform::X.label()) {
+            let (used, budget) = state.services.x_reads(ws).await?;
+            Some((
+                domain::plans::thousands(used),
+                domain::plans::thousands(budget),
+            ))
+        } else {
+            None
+        },
         accounts,
         range,
         ranges: [7, 30, 90],
