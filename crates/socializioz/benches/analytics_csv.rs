@@ -116,7 +116,7 @@ fn baseline_query(ws: i64) -> String {
         "SELECT m.day, t.post_id, t.published_at, a.platform, a.username, t.permalink, \
          COALESCE(t.body, p.body), m.metric, m.value FROM post_metrics m JOIN post_targets t ON \
          t.id = m.target_id JOIN posts p ON p.id = t.post_id JOIN social_accounts a ON a.id = \
-         m.account_id WHERE m.workspace_id = {ws} ORDER BY m.id"
+         m.account_id WHERE m.workspace_id = {ws} ORDER BY m.day, m.id"
     )
 }
 
@@ -214,7 +214,7 @@ async fn add_figures(services: &Services, ws: i64, account: i64, rows: u64) {
          read_at)",
         &format!(
             "{ws}, {account}, {first} + (n - 1) / {PER_POST}, 'metric_' || ((n - 1) % 10), \
-             {day}, (n * 7919) % 100003, {TS}",
+             {day}, (CAST(n AS BIGINT) * 7919) % 100003, {TS}",
         ),
     )
     .await;

@@ -107,7 +107,8 @@ impl Services {
             Export::Accounts => format!(
                 "SELECT m.day, a.platform, a.username, m.metric, m.span, m.value, m.read_at FROM \
                  account_metrics m JOIN social_accounts a ON a.id = m.account_id WHERE \
-                 m.workspace_id = {w} AND m.day >= {from} AND m.day <= {to}{only} ORDER BY m.id"
+                 m.workspace_id = {w} AND m.day >= {from} AND m.day <= {to}{only} ORDER BY m.day, \
+                 m.id"
             ),
             Export::Posts => format!(
                 "SELECT m.day, t.post_id, t.published_at, a.platform, a.username, t.permalink, \
@@ -115,7 +116,7 @@ impl Services {
                  text, m.metric, m.value FROM post_metrics m JOIN post_targets t ON t.id = \
                  m.target_id JOIN posts p ON p.id = t.post_id JOIN social_accounts a ON a.id = \
                  m.account_id WHERE m.workspace_id = {w} AND m.day >= {from} AND m.day <= \
-                 {to}{only} ORDER BY m.id"
+                 {to}{only} ORDER BY m.day, m.id"
             ),
         };
         let statement = Statement::from_sql_and_values(backend, sql, values);
@@ -152,42 +153,43 @@ async fn write_rows(
     tx: &tokio::sync::mpsc::Sender<std::result::Result<Bytes, std::io::Error>>,
 ) -> Result<()> {
     let mut rows = db.stream_raw(statement).await?;
+    // Columns by position, as the statement above lists them.
     while let Some(row) = rows.next().await {
         let row = row?;
-        let platform: String = row.try_get("", "platform")?;
-        let platform = Platform::label_of(&platform);
-        let username: String = row.try_get("", "username")?;
-        let day: chrono::NaiveDate = row.try_get("", "day")?;
-        let metric: String = row.try_get("", "metric")?;
-        let value: i64 = row.try_get("", "value")?;
+        let day: chrono::NaiveDate = row.try_get_by_index(0)?;
         match export {
             Export::Accounts => {
-                let span: String = row.try_get("", "span")?;
-                let read_at: chrono::DateTime<chrono::Utc> = row.try_get("", "read_at")?;
+                let platform: String = row.try_get_by_index(1)?;
+                let username: String = row.try_get_by_index(2)?;
+                let metric: String = row.try_get_by_index(3)?;
+                let span: String = row.try_get_by_index(4)?;
+                let value: i64 = row.try_get_by_index(5)?;
+                let read_at: chrono::DateTime<chrono::Utc> = row.try_get_by_index(6)?;
                 let _ = write!(out, "{day},");
-                cell(platform, out);
+                cell(Platform::label_of(&platform), out);
                 out.push(',');
                 cell(&username, out);
                 out.push(',');
                 cell(&metric, out);
-                let _ = write!(
-                    out,
-                    ",{span},{value},{}\r\n",
-                    read_at.format("%Y-%m-%dT%H:%M:%SZ")
-                );
+                let _ = write!(out, ",{span},{value},");
+                out.push_str(&read_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+                out.push_str("\r\n");
             }
             Export::Posts => {
-                let post_id: i64 = row.try_get("", "post_id")?;
-                let published: Option<chrono::DateTime<chrono::Utc>> =
-                    row.try_get("", "published_at")?;
-                let link: Option<String> = row.try_get("", "permalink")?;
-                let text: String = row.try_get("", "text")?;
+                let post_id: i64 = row.try_get_by_index(1)?;
+                let published: Option<chrono::DateTime<chrono::Utc>> = row.try_get_by_index(2)?;
+                let platform: String = row.try_get_by_index(3)?;
+                let username: String = row.try_get_by_index(4)?;
+                let link: Option<String> = row.try_get_by_index(5)?;
+                let text: String = row.try_get_by_index(6)?;
+                let metric: String = row.try_get_by_index(7)?;
+                let value: i64 = row.try_get_by_index(8)?;
                 let _ = write!(out, "{day},{post_id},");
                 if let Some(at) = published {
-                    let _ = write!(out, "{}", at.format("%Y-%m-%dT%H:%M:%SZ"));
+                    out.push_str(&at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
                 }
                 out.push(',');
-                cell(platform, out);
+                cell(Platform::label_of(&platform), out);
                 out.push(',');
                 cell(&username, out);
                 out.push(',');

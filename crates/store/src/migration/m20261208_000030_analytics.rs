@@ -132,7 +132,11 @@ impl MigrationTrait for Migration {
                 index(
                     "ix_account_metrics_workspace_day",
                     AccountMetrics::Table,
-                    &[AccountMetrics::WorkspaceId, AccountMetrics::Day],
+                    &[
+                        AccountMetrics::WorkspaceId,
+                        AccountMetrics::Day,
+                        AccountMetrics::Id,
+                    ],
                 )
                 .to_owned(),
             )
@@ -186,7 +190,7 @@ impl MigrationTrait for Migration {
                 index(
                     "ix_post_metrics_workspace_day",
                     PostMetrics::Table,
-                    &[PostMetrics::WorkspaceId, PostMetrics::Day],
+                    &[PostMetrics::WorkspaceId, PostMetrics::Day, PostMetrics::Id],
                 )
                 .to_owned(),
             )
