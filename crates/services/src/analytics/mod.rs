@@ -33,6 +33,10 @@ pub struct AccountReading {
     pub reconnect_for: Option<String>,
     /// When its figures were last read.
     pub last_read: Option<DateTime<Utc>>,
+    /// Its posts whose last read gave nothing, and one of the reasons (a post gone at the
+    /// platform is not among them).
+    pub unread_posts: u64,
+    pub unread_reason: Option<String>,
 }
 
 /// A range of days, both ends included.
@@ -288,7 +292,15 @@ impl Services {
                 .one(&self.db)
                 .await?
                 .map(|r| r.read_at);
+            let unread: Vec<post_target::Model> = post_target::Entity::find()
+                .filter(post_target::Column::AccountId.eq(account.id))
+                .filter(post_target::Column::MetricsError.is_not_null())
+                .filter(post_target::Column::MetricsError.ne(ingest::GONE))
+                .all(&self.db)
+                .await?;
             out.push(AccountReading {
+                unread_posts: unread.len() as u64,
+                unread_reason: unread.into_iter().find_map(|t| t.metrics_error),
                 reconnect_for: ingest::missing_scopes(needed, &granted),
                 platform,
                 last_read,

@@ -254,6 +254,20 @@ async fn figures_are_read_back_kept_by_day_and_shown(backend: Backend) {
         .get_text(&format!("/w/{ws}/analytics?days=7&platform=x"))
         .await;
     assert!(only_x.contains("Last 7 days\" selected") || only_x.contains("value=\"7\" selected"));
+    // A post whose last read failed is said so, with the reason.
+    app.exec(&format!(
+        "UPDATE post_targets SET metrics_error = 'X answered 503' WHERE id = {target}"
+    ))
+    .await;
+    let page = client.get_text(&format!("/w/{ws}/analytics")).await;
+    assert!(
+        page.contains("1 post could not be read the last time (X answered 503)"),
+        "{page}"
+    );
+    app.exec(&format!(
+        "UPDATE post_targets SET metrics_error = NULL WHERE id = {target}"
+    ))
+    .await;
     // The post's page.
     let shown = client.get_text(&post).await;
     assert!(shown.contains("Performance"), "{shown}");

@@ -49,6 +49,8 @@ pub struct AccountLine {
     pub username: String,
     pub reconnect_for: Option<String>,
     pub last_read: String,
+    /// "2 posts could not be read the last time: …".
+    pub unread: Option<String>,
 }
 
 pub struct PlatformRow {
@@ -164,13 +166,15 @@ pub async fn page(
         })
         .collect();
     let tz = crate::routes::posts::zone_of(&m);
-    let accounts: Vec<AccountLine> = if on {
-        state
-            .services
-            .analytics_accounts(ws)
-            .await?
-            .into_iter()
-            .map(|a| AccountLine {
+    let accounts: Vec<AccountLine> =
+        if on {
+            state
+                .services
+                .analytics_accounts(ws)
+                .await?
+                .into_iter()
+                .map(|a| {
+                    AccountLine {
                 platform: a.platform.label(),
                 username: a.account.username,
                 reconnect_for: a.reconnect_for,
@@ -178,11 +182,20 @@ pub async fn page(
                     .last_read
                     .map(|t| domain::schedule::describe(t, tz))
                     .unwrap_or_else(|| "not read yet".to_owned()),
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
+                unread: (a.unread_posts > 0).then(|| {
+                    format!(
+                        "{} could not be read the last time ({}); {} read again at the next look",
+                        domain::counted(a.unread_posts, "post", "posts"),
+                        a.unread_reason.clone().unwrap_or_default(),
+                        if a.unread_posts == 1 { "it is" } else { "they are" }
+                    )
+                }),
+            }
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
     let today = services::now().date_naive();
     let days = Days::last(range, today);
     let overview = if on {
