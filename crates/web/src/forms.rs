@@ -84,3 +84,16 @@ impl FieldErrors {
         Ok(status)
     }
 }
+
+/// An on/off form (`on=1` turns something on, anything else off): AI, the agent's leash,
+/// analytics.
+#[derive(serde::Deserialize)]
+pub struct Switch {
+    on: String,
+}
+
+impl Switch {
+    pub fn on(&self) -> bool {
+        self.on == "1"
+    }
+}

@@ -7,6 +7,7 @@ use crate::AppState;
 use crate::error::AppResult;
 use crate::extract::WorkspaceMember;
 use crate::flash::{Flash, redirect_with};
+use crate::forms::Switch;
 use crate::page::Layout;
 use crate::routes::render;
 use askama::Template;
@@ -383,17 +384,12 @@ async fn csv(state: AppState, m: WorkspaceMember, query: RangeQuery, export: Exp
     Ok(res)
 }
 
-#[derive(serde::Deserialize)]
-pub struct SwitchForm {
-    on: String,
-}
-
 pub async fn switch(
     State(state): State<AppState>,
     m: WorkspaceMember,
-    Form(form): Form<SwitchForm>,
+    Form(form): Form<Switch>,
 ) -> AppResult {
-    let on = form.on == "1";
+    let on = form.on();
     state
         .services
         .set_analytics(&m.membership, &m.auth.user, on)

@@ -151,9 +151,36 @@ pub(super) async fn graph_read<T: DeserializeOwned>(
 
 /// A node's `followers_count`.
 #[derive(Deserialize)]
-pub(super) struct Followers {
+struct Followers {
     #[serde(default)]
-    pub followers_count: Option<Value>,
+    followers_count: Option<Value>,
+}
+
+/// Reads the `followers_count` of the page or account `node` into `metrics` as today's lifetime
+/// followers (Facebook Pages and Instagram accounts answer it alike).
+pub(super) async fn read_followers(
+    http: &reqwest::Client,
+    base: &str,
+    token: &SecretString,
+    node: &str,
+    today: NaiveDate,
+    metrics: &mut Metrics,
+) -> Result<(), CallError> {
+    let read: Followers = graph_read(
+        http,
+        base,
+        token,
+        &format!("/{node}"),
+        &[("fields", "followers_count")],
+        metrics,
+    )
+    .await?;
+    if let Some(n) = read.followers_count.as_ref().and_then(count) {
+        metrics
+            .readings
+            .push(Reading::lifetime(None, Metric::Followers.key(), today, n));
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -366,22 +393,17 @@ impl MetricsReader for Facebook {
                 .await?;
             first = last + Duration::days(1);
         }
-        let node: Followers = graph_read(
+        let today = Utc::now().date_naive();
+        read_followers(
             &self.http,
             &self.insights_base(),
             token,
-            &format!("/{page}"),
-            &[("fields", "followers_count")],
+            page,
+            today,
             &mut metrics,
         )
         .await
         .map_err(|e| e.metrics("Facebook", INSIGHTS_SCOPE))?;
-        if let Some(n) = node.followers_count.as_ref().and_then(count) {
-            let today = Utc::now().date_naive();
-            metrics
-                .readings
-                .push(Reading::lifetime(None, Metric::Followers.key(), today, n));
-        }
         Ok(metrics)
     }
 

@@ -20,7 +20,7 @@
 
 use super::super::AccountRef;
 use super::super::instagram::Instagram;
-use super::facebook::{Followers, Insights, count, day_ended_by, graph_read};
+use super::facebook::{Insights, count, day_ended_by, graph_read, read_followers};
 use super::{Metrics, MetricsError, MetricsReader, Reading};
 use async_trait::async_trait;
 use chrono::{Duration, NaiveDate, Utc};
@@ -228,21 +228,16 @@ impl MetricsReader for Instagram {
         if first <= last {
             self.follows(user, token, first, last, &mut metrics).await?;
         }
-        let node: Followers = graph_read(
+        read_followers(
             &self.http,
             &self.insights_base(),
             token,
-            &format!("/{user}"),
-            &[("fields", "followers_count")],
+            user,
+            today,
             &mut metrics,
         )
         .await
         .map_err(|e| e.metrics("Instagram", INSIGHTS_SCOPE))?;
-        if let Some(n) = node.followers_count.as_ref().and_then(count) {
-            metrics
-                .readings
-                .push(Reading::lifetime(None, Metric::Followers.key(), today, n));
-        }
         Ok(metrics)
     }
 

@@ -98,6 +98,14 @@ where
     Ok(metrics)
 }
 
+/// The ids of `ids` that can be post ids on a platform whose ids are numbers.
+pub(super) fn numeric_ids(ids: &[String]) -> Vec<&str> {
+    ids.iter()
+        .map(String::as_str)
+        .filter(|id| numeric_id(id))
+        .collect()
+}
+
 /// An answer as the platform gave it, kept beside the figures read from it (tokens are never
 /// part of it: they travel in headers, or are removed from the address).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -288,11 +288,7 @@ impl MetricsReader for TikTok {
         ids: &[String],
     ) -> Result<Metrics, MetricsError> {
         let today = Utc::now().date_naive();
-        let asked: Vec<&str> = ids
-            .iter()
-            .map(String::as_str)
-            .filter(|id| super::numeric_id(id))
-            .collect();
+        let asked = super::numeric_ids(ids);
         let mut metrics = Metrics::default();
         let mut found = 0;
         for batch in asked.chunks(BATCH) {

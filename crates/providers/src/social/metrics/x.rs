@@ -224,11 +224,7 @@ impl MetricsReader for X {
         ids: &[String],
     ) -> Result<Metrics, MetricsError> {
         let today = Utc::now().date_naive();
-        let asked: Vec<&str> = ids
-            .iter()
-            .map(String::as_str)
-            .filter(|id| super::numeric_id(id))
-            .collect();
+        let asked = super::numeric_ids(ids);
         let mut metrics = Metrics::default();
         let mut found: HashSet<String> = HashSet::new();
         for batch in asked.chunks(BATCH) {

@@ -6,7 +6,7 @@ use crate::AppState;
 use crate::error::{AppError, AppResult};
 use crate::extract::WorkspaceMember;
 use crate::flash::{Flash, redirect_with};
-use crate::forms::FieldErrors;
+use crate::forms::{FieldErrors, Switch};
 use crate::page::Layout;
 use crate::routes::{render, rerender};
 use askama::Template;
@@ -104,18 +104,13 @@ pub async fn page(State(state): State<AppState>, m: WorkspaceMember) -> AppResul
     render(build(&state, &m, None, FieldErrors::new()).await?)
 }
 
-#[derive(serde::Deserialize)]
-pub struct SwitchForm {
-    on: String,
-}
-
 /// Turns AI on (agreeing to what the page disclosed) or off.
 pub async fn switch(
     State(state): State<AppState>,
     m: WorkspaceMember,
-    Form(form): Form<SwitchForm>,
+    Form(form): Form<Switch>,
 ) -> AppResult {
-    let on = form.on == "1";
+    let on = form.on();
     state
         .services
         .set_ai(&m.membership, &m.auth.user, on)
@@ -185,14 +180,14 @@ pub async fn save_brand(
 pub async fn agent_leash(
     State(state): State<AppState>,
     m: WorkspaceMember,
-    Form(form): Form<SwitchForm>,
+    Form(form): Form<Switch>,
 ) -> AppResult {
     if state.services.ai.is_none() {
         return Err(AppError::NotFound);
     }
     state
         .services
-        .set_agent_drafts_free(&m.membership, &m.auth.user, form.on == "1")
+        .set_agent_drafts_free(&m.membership, &m.auth.user, form.on())
         .await?;
     Ok(
         axum::response::Redirect::to(&format!("/w/{}/ai#agent", m.membership.workspace.id))
