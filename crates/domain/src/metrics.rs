@@ -32,6 +32,24 @@ pub enum Metric {
 }
 
 impl Metric {
+    /// A post's interactions: its reactions, comments, shares and saves.
+    pub const INTERACTIONS: [Metric; 4] = [
+        Metric::Reactions,
+        Metric::Comments,
+        Metric::Shares,
+        Metric::Saves,
+    ];
+
+    /// The interactions among `totals` (metric key → lifetime total); none when it holds none
+    /// of them.
+    pub fn interactions_of(totals: &std::collections::BTreeMap<String, i64>) -> Option<i64> {
+        let present: Vec<i64> = Self::INTERACTIONS
+            .iter()
+            .filter_map(|m| totals.get(m.key()).copied())
+            .collect();
+        (!present.is_empty()).then(|| present.iter().sum())
+    }
+
     pub const ALL: [Metric; 11] = [
         Metric::Followers,
         Metric::Follows,

@@ -4,6 +4,7 @@ use crate::plans::Need;
 use crate::workspaces::{Membership, lock_as_editor};
 use crate::{Result, ServiceError, Services, activity};
 use chrono::NaiveDate;
+use domain::campaign as rules;
 use domain::plans::Limit;
 use domain::{CampaignId, WorkspaceId};
 use sea_orm::{
@@ -20,6 +21,15 @@ pub struct CampaignInput {
     pub starts_on: String,
     pub ends_on: String,
     pub colour: String,
+    /// What it cost and what its results are worth ("1,250.50"; empty: not entered).
+    pub spend: String,
+    pub click_value: String,
+    pub conversions: String,
+    pub conversion_value: String,
+    /// ISO 4217 code, one of [`CURRENCIES`].
+    pub currency: String,
+    /// `utm_campaign` for its posts' links (empty: links are published as written).
+    pub utm_campaign: String,
 }
 
 /// The colours a campaign can have (a fixed palette, so that the stylesheet has a class for
@@ -41,6 +51,12 @@ pub(crate) struct Checked {
     starts_on: Option<NaiveDate>,
     ends_on: Option<NaiveDate>,
     colour: String,
+    spend_cents: Option<i64>,
+    click_value_cents: Option<i64>,
+    conversions: Option<i64>,
+    conversion_value_cents: Option<i64>,
+    currency: String,
+    utm_campaign: Option<String>,
 }
 
 pub(crate) fn check(input: &CampaignInput) -> Result<Checked> {
@@ -91,6 +107,39 @@ pub(crate) fn check(input: &CampaignInput) -> Result<Checked> {
     if !COLOURS.iter().any(|(c, _)| *c == colour) {
         errors.push(("colour".into(), "Choose one of the colours.".into()));
     }
+    let mut read = |field: &str, parsed: std::result::Result<Option<i64>, domain::Invalid>| {
+        parsed.unwrap_or_else(|e| {
+            errors.push((field.to_owned(), e.0));
+            None
+        })
+    };
+    let spend_cents = read("spend", rules::parse_amount(&input.spend));
+    let click_value_cents = read("click_value", rules::parse_amount(&input.click_value));
+    let conversions = read("conversions", rules::parse_count(&input.conversions));
+    let conversion_value_cents = read(
+        "conversion_value",
+        rules::parse_amount(&input.conversion_value),
+    );
+    let currency = input.currency.trim().to_uppercase();
+    let currency = if currency.is_empty() {
+        "USD".to_owned()
+    } else if rules::CURRENCIES.iter().any(|(c, _)| *c == currency) {
+        currency
+    } else {
+        errors.push(("currency".into(), "Choose one of the currencies.".into()));
+        currency
+    };
+    let utm_campaign = if input.utm_campaign.trim().is_empty() {
+        None
+    } else {
+        match rules::utm_value(&input.utm_campaign) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                errors.push(("utm_campaign".into(), e.0));
+                None
+            }
+        }
+    };
     if !errors.is_empty() {
         return Err(ServiceError::Fields(errors));
     }
@@ -100,6 +149,12 @@ pub(crate) fn check(input: &CampaignInput) -> Result<Checked> {
         starts_on,
         ends_on,
         colour,
+        spend_cents,
+        click_value_cents,
+        conversions,
+        conversion_value_cents,
+        currency,
+        utm_campaign,
     })
 }
 
@@ -112,6 +167,27 @@ fn duplicate_name(err: sea_orm::DbErr) -> ServiceError {
     } else {
         err.into()
     }
+}
+
+/// The `utm_campaign` of the campaign of the post `post_id`, when it tags its links.
+pub(crate) async fn utm_of_post<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    post_id: i64,
+) -> Result<Option<String>> {
+    // One look-up: the campaign whose id the post holds.
+    Ok(campaign::Entity::find()
+        .filter(
+            campaign::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(post::Column::CampaignId)
+                    .from(post::Entity)
+                    .and_where(post::Column::Id.eq(post_id))
+                    .to_owned(),
+            ),
+        )
+        .one(conn)
+        .await?
+        .and_then(|c| c.utm_campaign))
 }
 
 impl Services {
@@ -171,6 +247,12 @@ impl Services {
         row.starts_on = Set(checked.starts_on);
         row.ends_on = Set(checked.ends_on);
         row.colour = Set(checked.colour);
+        row.spend_cents = Set(checked.spend_cents);
+        row.click_value_cents = Set(checked.click_value_cents);
+        row.conversions = Set(checked.conversions);
+        row.conversion_value_cents = Set(checked.conversion_value_cents);
+        row.currency = Set(checked.currency);
+        row.utm_campaign = Set(checked.utm_campaign);
         row.updated_at = Set(now);
         let saved = row
             .save(&txn)
@@ -254,6 +336,7 @@ mod tests {
             starts_on: "2026-03-01".into(),
             ends_on: "2026-03-31".into(),
             colour: "#2563EB".into(),
+            ..CampaignInput::default()
         }
     }
 

@@ -64,7 +64,12 @@ async fn export(services: &Services, ws: i64) -> (u64, u64, Duration) {
     let started = Instant::now();
     let mut stream = Box::pin(
         services
-            .analytics_csv(domain::WorkspaceId(ws), Export::Posts, days(), None)
+            .analytics_csv(
+                domain::WorkspaceId(ws),
+                Export::Posts,
+                days(),
+                Default::default(),
+            )
             .await
             .expect("an export"),
     );

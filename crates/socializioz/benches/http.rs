@@ -11,8 +11,10 @@
 //!
 //! Settings: `BENCH_SECONDS` (default 10), `BENCH_CONCURRENCY` (default 16).
 
+mod common;
+
+use common::{csrf_in, env_or, load, report};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 struct Server {
@@ -28,25 +30,11 @@ impl Drop for Server {
     }
 }
 
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .unwrap_or(18080)
-}
-
-fn csrf_in(html: &str) -> Option<String> {
-    let marker = "name=\"csrf\" value=\"";
-    let at = html.find(marker)? + marker.len();
-    let end = html[at..].find('"')?;
-    Some(html[at..at + end].to_owned())
 }
 
 /// The confirmation link of the first message the outbox holds, once the server's worker has
@@ -83,85 +71,6 @@ async fn confirmation_link(
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-struct Stats {
-    requests: usize,
-    errors: usize,
-    elapsed: Duration,
-    p50: Duration,
-    p99: Duration,
-}
-
-impl Stats {
-    fn rps(&self) -> f64 {
-        self.requests as f64 / self.elapsed.as_secs_f64()
-    }
-}
-
-async fn load(client: &reqwest::Client, url: &str, seconds: u64, concurrency: u64) -> Stats {
-    // Warm-up: connections, caches, the SQLite page cache.
-    let warm_until = Instant::now() + Duration::from_secs(2);
-    while Instant::now() < warm_until {
-        let _ = client.get(url).send().await.map(|r| r.bytes());
-    }
-    let start = Instant::now();
-    let deadline = start + Duration::from_secs(seconds);
-    let url: Arc<str> = Arc::from(url);
-    let mut tasks = Vec::new();
-    for _ in 0..concurrency {
-        let client = client.clone();
-        let url = url.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::with_capacity(50_000);
-            let mut errors = 0usize;
-            while Instant::now() < deadline {
-                let t = Instant::now();
-                match client.get(&*url).send().await {
-                    Ok(res) if res.status().is_success() => {
-                        let _ = res.bytes().await;
-                        latencies.push(t.elapsed());
-                    }
-                    _ => errors += 1,
-                }
-            }
-            (latencies, errors)
-        }));
-    }
-    let mut all = Vec::new();
-    let mut errors = 0;
-    for task in tasks {
-        if let Ok((latencies, e)) = task.await {
-            all.extend(latencies);
-            errors += e;
-        }
-    }
-    let elapsed = start.elapsed();
-    all.sort_unstable();
-    let pick = |q: f64| {
-        all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or_default()
-    };
-    Stats {
-        requests: all.len(),
-        errors,
-        elapsed,
-        p50: pick(0.50),
-        p99: pick(0.99),
-    }
-}
-
-fn report(name: &str, s: &Stats) {
-    println!(
-        "{name:<28} {:>9.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ({} requests, {} errors, {:.1} s)",
-        s.rps(),
-        s.p50.as_secs_f64() * 1e3,
-        s.p99.as_secs_f64() * 1e3,
-        s.requests,
-        s.errors,
-        s.elapsed.as_secs_f64()
-    );
 }
 
 #[tokio::main]

@@ -240,7 +240,8 @@ pub const TABLES: &[TableClass] = &[
         objects: &[],
         deletion: OnDeletion::Delete,
         export: OnExport::Include,
-        holds: "Who belongs to which workspace, with which role.",
+        holds: "Who belongs to which workspace, with which role, and whether they asked for \
+                its weekly analytics report by e-mail (and the day the last one went).",
     },
     TableClass {
         table: "invitations",
@@ -364,7 +365,9 @@ pub const TABLES: &[TableClass] = &[
         objects: &[],
         deletion: OnDeletion::FollowWorkspace,
         export: OnExport::Include,
-        holds: "Campaigns: name, description, date range, colour and who created them.",
+        holds: "Campaigns: name, description, date range, colour and who created them; what \
+                a campaign cost and what its clicks and conversions are worth, as entered; the \
+                UTM name its posts' links are tagged with.",
     },
     TableClass {
         table: "posts",

@@ -61,12 +61,14 @@ pub enum Flash {
     AiTurnedOff,
     AnalyticsOn,
     AnalyticsOff,
+    WeeklyReportOn,
+    WeeklyReportOff,
     BrandSaved,
     BrandUnchanged,
 }
 
 impl Flash {
-    const ALL: [Flash; 57] = [
+    const ALL: [Flash; 59] = [
         Self::Welcome,
         Self::LoggedOut,
         Self::EmailConfirmed,
@@ -122,6 +124,8 @@ impl Flash {
         Self::AiTurnedOff,
         Self::AnalyticsOn,
         Self::AnalyticsOff,
+        Self::WeeklyReportOn,
+        Self::WeeklyReportOff,
         Self::BrandSaved,
         Self::BrandUnchanged,
     ];
@@ -188,6 +192,8 @@ impl Flash {
             Self::AiTurnedOff => "ai-off",
             Self::AnalyticsOn => "analytics-on",
             Self::AnalyticsOff => "analytics-off",
+            Self::WeeklyReportOn => "weekly-report-on",
+            Self::WeeklyReportOff => "weekly-report-off",
             Self::BrandSaved => "brand-saved",
             Self::BrandUnchanged => "brand-unchanged",
         }
@@ -296,6 +302,10 @@ impl Flash {
             Self::AnalyticsOff => {
                 "Analytics is off: nothing more is read; the figures read so far are kept."
             }
+            Self::WeeklyReportOn => {
+                "You will get this workspace's analytics report by e-mail once a week."
+            }
+            Self::WeeklyReportOff => "You will get no more weekly analytics reports by e-mail.",
             Self::BrandSaved => "The brand profile is saved; the AI uses it from the next request.",
             Self::BrandUnchanged => "Nothing in the brand profile changed.",
         }

@@ -468,6 +468,7 @@ fn campaign_input(args: &Value) -> CampaignInput {
         starts_on: String::new(),
         ends_on: String::new(),
         colour: COLOURS[0].0.to_owned(),
+        ..CampaignInput::default()
     }
 }
 

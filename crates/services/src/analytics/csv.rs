@@ -3,7 +3,8 @@
 //! per figure, UTF-8 with a byte order mark so spreadsheets read the accents, and every text
 //! cell that a spreadsheet would run as a formula neutralised.
 
-use crate::analytics::Days;
+use crate::analytics::sql::Binder;
+use crate::analytics::{Days, Scope};
 use crate::{Result, Services};
 use bytes::Bytes;
 use domain::{Platform, WorkspaceId};
@@ -71,7 +72,7 @@ pub fn cell(text: &str, out: &mut String) {
 const CHUNK: usize = 64 * 1024;
 
 impl Services {
-    /// The rows of `export` for `days` (of `platform`'s accounts only, when given), as a stream
+    /// The rows of `export` for `days` (of the accounts and posts `scope` covers), as a stream
     /// of CSV chunks: the byte order mark and the header first, then the rows as one query
     /// gives them, a chunk at a time (the query runs on its own task and waits while the
     /// download does). A failure part way ends the stream with an error: the download is cut
@@ -81,27 +82,27 @@ impl Services {
         ws: WorkspaceId,
         export: Export,
         days: Days,
-        platform: Option<Platform>,
+        scope: Scope,
     ) -> Result<impl Stream<Item = std::result::Result<Bytes, std::io::Error>> + Send + 'static>
     {
         let db = self.db.clone();
-        let backend = db.get_database_backend();
-        let mut values: Vec<sea_orm::Value> = vec![ws.0.into(), days.from.into(), days.to.into()];
-        let mut place = 0;
-        let mut next = || {
-            place += 1;
-            match backend {
-                sea_orm::DbBackend::Postgres => format!("${place}"),
-                _ => "?".to_owned(),
-            }
-        };
-        let (w, from, to) = (next(), next(), next());
-        let only = match platform {
-            Some(p) => {
-                values.push(p.slug().into());
-                format!(" AND a.platform = {}", next())
-            }
-            None => String::new(),
+        let mut b = Binder::new(db.get_database_backend());
+        let (w, from, to) = (b.bind(ws.0), b.bind(days.from), b.bind(days.to));
+        let mut only = String::new();
+        if let Some(p) = scope.platform {
+            only.push_str(&format!(" AND a.platform = {}", b.bind(p.slug())));
+        }
+        if let Some(id) = scope.account {
+            only.push_str(&format!(" AND a.id = {}", b.bind(id)));
+        }
+        // A campaign narrows the posts; an account's own figures are not a campaign's.
+        let campaign = match (export, scope.campaign) {
+            (Export::Posts, Some(id)) => format!(
+                " AND t.post_id IN (SELECT p2.id FROM posts p2 WHERE p2.workspace_id = {w} AND \
+                 p2.campaign_id = {})",
+                b.bind(id)
+            ),
+            _ => String::new(),
         };
         let sql = match export {
             Export::Accounts => format!(
@@ -116,10 +117,10 @@ impl Services {
                  text, m.metric, m.value FROM post_metrics m JOIN post_targets t ON t.id = \
                  m.target_id JOIN posts p ON p.id = t.post_id JOIN social_accounts a ON a.id = \
                  m.account_id WHERE m.workspace_id = {w} AND m.day >= {from} AND m.day <= \
-                 {to}{only} ORDER BY m.day, m.id"
+                 {to}{only}{campaign} ORDER BY m.day, m.id"
             ),
         };
-        let statement = Statement::from_sql_and_values(backend, sql, values);
+        let statement = b.statement(sql);
         let (tx, rx) = tokio::sync::mpsc::channel::<std::result::Result<Bytes, std::io::Error>>(4);
         tokio::spawn(async move {
             let mut out = String::with_capacity(CHUNK + 1024);

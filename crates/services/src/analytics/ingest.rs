@@ -15,7 +15,7 @@ use crate::jobs::{Job, JobError};
 use crate::queue;
 use crate::{Result, Services};
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
-use domain::metrics::{Span, next_look};
+use domain::metrics::{Metric, Span, next_look};
 use domain::{SocialAccountId, WorkspaceId};
 use providers::social::AccountRef;
 use providers::social::metrics::{Metrics, MetricsError, Reading};
@@ -24,7 +24,7 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use store::entities::states::{AccountStatus, JobState, PostState};
 use store::entities::{
     account_metric, job, metric_answer, post_metric, post_target, social_account, workspace,
@@ -469,6 +469,8 @@ async fn store_posts(
         .collect();
     let today: NaiveDate = now.date_naive();
     let txn = store::begin_write(&services.db).await?;
+    // Each target's totals of this read, for the interactions kept beside it.
+    let mut read_now: HashMap<i64, BTreeMap<String, i64>> = HashMap::new();
     for reading in &read.readings {
         let Some(target) = reading.post_id.as_deref().and_then(|p| by_post.get(p)) else {
             continue;
@@ -477,6 +479,10 @@ async fn store_posts(
         if reading.span != Span::Lifetime {
             continue;
         }
+        read_now
+            .entry(*target)
+            .or_default()
+            .insert(reading.metric.clone(), reading.value);
         post_metric::Entity::insert(post_metric::ActiveModel {
             workspace_id: Set(account.workspace_id),
             account_id: Set(account.id),
@@ -498,6 +504,19 @@ async fn store_posts(
         )
         .exec_without_returning(&txn)
         .await?;
+    }
+    // The latest interactions, so that the top posts are found without adding up figures.
+    for (target, totals) in &read_now {
+        if let Some(interactions) = Metric::interactions_of(totals) {
+            post_target::Entity::update_many()
+                .col_expr(
+                    post_target::Column::Interactions,
+                    sea_orm::sea_query::Expr::value(interactions),
+                )
+                .filter(post_target::Column::Id.eq(*target))
+                .exec(&txn)
+                .await?;
+        }
     }
     post_target::Entity::update_many()
         .col_expr(

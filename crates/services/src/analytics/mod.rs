@@ -5,9 +5,14 @@
 //! What a figure is stays visible: a day's value or a lifetime total, the normalised metric or
 //! the platform's own, never the two spans added together.
 
+pub mod campaigns;
 pub mod chart;
 pub mod csv;
 pub mod ingest;
+pub mod report;
+pub mod shown;
+pub(crate) mod sql;
+pub mod weekly;
 
 use crate::plans::Need;
 use crate::workspaces::{Membership, lock_as_member};
@@ -17,12 +22,10 @@ use domain::metrics::{Metric, Span};
 use domain::plans::Feature;
 use domain::{Platform, PostId, Role, WorkspaceId};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::{BTreeMap, HashMap};
 use store::entities::states::{AccountStatus, PostState};
-use store::entities::{
-    account_metric, post, post_metric, post_target, social_account, user, workspace,
-};
+use store::entities::{account_metric, post, post_target, social_account, user, workspace};
 
 /// An account as analytics sees it.
 #[derive(Debug, Clone)]
@@ -71,8 +74,61 @@ impl Days {
         }
     }
 
+    /// The range a person asked for: `from` and `to` as `YYYY-MM-DD` (both empty: the last 30
+    /// days up to `today`). Refused with a message when one end is missing or unreadable, when
+    /// it ends before it starts, starts after `today`, or is longer than [`LONGEST`] days.
+    pub fn between(from: &str, to: &str, today: NaiveDate) -> std::result::Result<Self, String> {
+        let (from, to) = (from.trim(), to.trim());
+        if from.is_empty() && to.is_empty() {
+            return Ok(Self::last(30, today));
+        }
+        let read = |raw: &str, end: &str| {
+            if raw.is_empty() {
+                return Err(format!("Give the {end} of the period too, or neither end."));
+            }
+            NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+                .map_err(|_| format!("The {end} of the period is not a date (YYYY-MM-DD)."))
+        };
+        let days = Self {
+            from: read(from, "start")?,
+            to: read(to, "end")?,
+        };
+        if days.to < days.from {
+            return Err("The period ends before it starts: swap its two dates.".into());
+        }
+        if days.from > today {
+            return Err("The period starts after today: nothing has been read for it yet.".into());
+        }
+        if days.len() > LONGEST {
+            return Err(format!(
+                "A period can be at most {LONGEST} days long; this one has {}.",
+                days.len()
+            ));
+        }
+        Ok(days)
+    }
+
     pub fn each(&self) -> impl Iterator<Item = NaiveDate> + '_ {
         self.from.iter_days().take_while(|d| *d <= self.to)
+    }
+}
+
+/// The longest period the analytics page and its report show at once.
+pub const LONGEST: i64 = 366;
+
+/// Which accounts and posts a view of the analytics covers (none: all of the workspace's).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Scope {
+    pub platform: Option<Platform>,
+    pub account: Option<i64>,
+    /// Narrows the posts only: an account's own figures are not a campaign's.
+    pub campaign: Option<i64>,
+}
+
+impl Scope {
+    fn covers(&self, account: &social_account::Model) -> bool {
+        self.platform.is_none_or(|p| account.platform == p.slug())
+            && self.account.is_none_or(|id| account.id == id)
     }
 }
 
@@ -102,15 +158,7 @@ pub struct PostFigures {
 impl PostFigures {
     /// Interactions: reactions, comments, shares and saves.
     pub fn interactions(&self) -> i64 {
-        [
-            Metric::Reactions,
-            Metric::Comments,
-            Metric::Shares,
-            Metric::Saves,
-        ]
-        .iter()
-        .filter_map(|m| self.totals.get(m.key()))
-        .sum()
+        Metric::interactions_of(&self.totals).unwrap_or(0)
     }
 }
 
@@ -127,6 +175,9 @@ pub struct Overview {
     /// Per platform: its accounts' daily totals over the range.
     pub by_platform: Vec<(Platform, BTreeMap<Metric, i64>)>,
     pub top_posts: Vec<PostFigures>,
+    /// Every post published in the range with figures: when, and its interactions (for the
+    /// best hours to post).
+    pub published: Vec<(DateTime<Utc>, i64)>,
     /// Whether anything has been read yet.
     pub has_readings: bool,
 }
@@ -315,20 +366,23 @@ impl Services {
         &self,
         ws: WorkspaceId,
         days: Days,
-        platform: Option<Platform>,
+        scope: Scope,
     ) -> Result<Overview> {
         let accounts: HashMap<i64, social_account::Model> = social_account::Entity::find()
             .filter(social_account::Column::WorkspaceId.eq(ws.0))
             .all(&self.db)
             .await?
             .into_iter()
-            .filter(|a| platform.is_none_or(|p| a.platform == p.slug()))
+            .filter(|a| scope.covers(a))
             .map(|a| (a.id, a))
             .collect();
         let previous = days.previous();
+        // The range, the one before it, and the week before that for a follower count to carry
+        // forward from.
         let rows = account_metric::Entity::find()
             .filter(account_metric::Column::WorkspaceId.eq(ws.0))
             .filter(account_metric::Column::AccountId.is_in(accounts.keys().copied()))
+            .filter(account_metric::Column::Day.gte(previous.from - FOLLOWERS_KEPT))
             .filter(account_metric::Column::Day.lte(days.to))
             .order_by_asc(account_metric::Column::Day)
             .all(&self.db)
@@ -424,11 +478,10 @@ impl Services {
                 (p, figures)
             })
             .collect();
-        by_platform.retain(|(p, _)| platform.is_none_or(|only| only == *p));
-        let mut top_posts = self.post_figures_in(ws, days, &accounts).await?;
-        top_posts
-            .sort_by_key(|p| std::cmp::Reverse((p.interactions(), p.totals.get("views").copied())));
-        top_posts.truncate(10);
+        by_platform.retain(|(p, _)| scope.platform.is_none_or(|only| only == *p));
+        let (top_posts, published) = self
+            .post_figures_in(ws, days, &accounts, scope.campaign)
+            .await?;
         Ok(Overview {
             days,
             followers,
@@ -436,30 +489,68 @@ impl Services {
             key_figures,
             by_platform,
             top_posts,
+            published,
             has_readings,
         })
     }
 
-    /// The latest figures of the posts published in `days` to `accounts`.
+    /// The ten posts published in `days` to `accounts` (of `campaign` only, when given) with
+    /// the most interactions, with their latest figures; and when each post of the range with
+    /// figures was published, with its interactions.
     async fn post_figures_in(
         &self,
         ws: WorkspaceId,
         days: Days,
         accounts: &HashMap<i64, social_account::Model>,
-    ) -> Result<Vec<PostFigures>> {
+        campaign: Option<i64>,
+    ) -> Result<(Vec<PostFigures>, Vec<(DateTime<Utc>, i64)>)> {
         let start = days.from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
         let end = (days.to + Duration::days(1))
             .and_hms_opt(0, 0, 0)
             .unwrap_or_default()
             .and_utc();
-        let targets = post_target::Entity::find()
+        let mut query = post_target::Entity::find()
             .filter(post_target::Column::AccountId.is_in(accounts.keys().copied()))
             .filter(post_target::Column::State.eq(PostState::Published))
             .filter(post_target::Column::PublishedAt.gte(start))
             .filter(post_target::Column::PublishedAt.lt(end))
+            .filter(post_target::Column::Interactions.is_not_null());
+        if let Some(id) = campaign {
+            query = query.filter(
+                post_target::Column::PostId.in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(post::Column::Id)
+                        .from(post::Entity)
+                        .and_where(post::Column::WorkspaceId.eq(ws.0))
+                        .and_where(post::Column::CampaignId.eq(id))
+                        .to_owned(),
+                ),
+            );
+        }
+        let published: Vec<(Option<DateTime<Utc>>, Option<i64>)> = query
+            .clone()
+            .select_only()
+            .column(post_target::Column::PublishedAt)
+            .column(post_target::Column::Interactions)
+            .into_tuple()
             .all(&self.db)
             .await?;
-        self.figures_of(ws, targets, accounts).await
+        let top = query
+            .order_by_desc(post_target::Column::Interactions)
+            .order_by_asc(post_target::Column::Id)
+            .limit(10)
+            .all(&self.db)
+            .await?;
+        let ids = top.iter().map(|t| t.id).collect();
+        let totals = sql::latest_totals(&self.db, ws.0, sql::Targets::Ids(ids)).await?;
+        let figures = self.figures_of(top, totals, accounts).await?;
+        Ok((
+            figures,
+            published
+                .into_iter()
+                .filter_map(|(at, n)| Some((at?, n?)))
+                .collect(),
+        ))
     }
 
     /// Each published target of the post `post_id` with its latest figures.
@@ -476,32 +567,19 @@ impl Services {
             .filter(post_target::Column::State.eq(PostState::Published))
             .all(&self.db)
             .await?;
-        self.figures_of(ws, targets, &accounts).await
+        let totals = sql::latest_totals(&self.db, ws.0, sql::Targets::Post(post_id.0)).await?;
+        self.figures_of(targets, totals, &accounts).await
     }
 
+    /// `targets` with their accounts, texts and `totals`.
     async fn figures_of(
         &self,
-        ws: WorkspaceId,
         targets: Vec<post_target::Model>,
+        mut totals: HashMap<i64, BTreeMap<String, i64>>,
         accounts: &HashMap<i64, social_account::Model>,
     ) -> Result<Vec<PostFigures>> {
         if targets.is_empty() {
             return Ok(Vec::new());
-        }
-        let ids: Vec<i64> = targets.iter().map(|t| t.id).collect();
-        // The newest day's reading of each metric wins.
-        let readings = post_metric::Entity::find()
-            .filter(post_metric::Column::WorkspaceId.eq(ws.0))
-            .filter(post_metric::Column::TargetId.is_in(ids.iter().copied()))
-            .order_by_asc(post_metric::Column::Day)
-            .all(&self.db)
-            .await?;
-        let mut totals: HashMap<i64, BTreeMap<String, i64>> = HashMap::new();
-        for r in readings {
-            totals
-                .entry(r.target_id)
-                .or_default()
-                .insert(r.metric, r.value);
         }
         let posts: HashMap<i64, post::Model> = post::Entity::find()
             .filter(post::Column::Id.is_in(targets.iter().map(|t| t.post_id)))

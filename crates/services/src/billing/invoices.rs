@@ -14,7 +14,7 @@
 //! date, amount, currency, country), which stays for `retention.legal_days` after the account
 //! and its invoices are deleted.
 
-use super::pdf::{self, Line};
+use crate::pdf::{self, Line};
 use crate::workspaces::Membership;
 use crate::{Result, ServiceError, Services};
 use chrono::{DateTime, Utc};

@@ -12,7 +12,6 @@
 
 mod checkout;
 mod invoices;
-mod pdf;
 pub mod setup;
 mod sync;
 mod webhooks;

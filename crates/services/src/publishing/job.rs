@@ -106,7 +106,7 @@ async fn attempt(
 ) -> Result<(), JobError> {
     // Everything the request needs that can fail is read before the attempt is written, so
     // an attempt is only ever open while a call is really being made.
-    let (media, access_token) = request_parts(services, payload.target)
+    let (media, access_token, utm) = request_parts(services, payload.target)
         .await
         .map_err(retry)?;
     // At most one fresh attempt after a reconciliation that found nothing.
@@ -127,11 +127,7 @@ async fn attempt(
                     account: prepared.account_ref().map_err(retry)?,
                     access_token: access_token.clone(),
                     media: media.clone(),
-                    text: posts::effective_text(
-                        &prepared.post.body,
-                        prepared.target.body.as_deref(),
-                    )
-                    .to_owned(),
+                    text: published_text(&prepared, utm.as_deref()),
                     first_comment: prepared.post.first_comment.clone(),
                     options: serde_json::from_str(&prepared.target.options)
                         .unwrap_or(serde_json::Value::Null),
@@ -213,7 +209,7 @@ async fn lookup(prepared: &Prepared) -> Result<Lookup, PublishError> {
 async fn request_parts(
     services: &Services,
     target_id: i64,
-) -> Result<(Vec<MediaRef>, Option<secrecy::SecretString>)> {
+) -> Result<(Vec<MediaRef>, Option<secrecy::SecretString>, Option<String>)> {
     match post_target::Entity::find_by_id(target_id)
         .one(&services.db)
         .await?
@@ -224,8 +220,9 @@ async fn request_parts(
                 .tokens_of(SocialAccountId(target.account_id))
                 .await?
                 .map(|t| t.access),
+            crate::campaigns::utm_of_post(&services.db, target.post_id).await?,
         )),
-        None => Ok((Vec::new(), None)),
+        None => Ok((Vec::new(), None, None)),
     }
 }
 
@@ -308,6 +305,18 @@ async fn media_refs(services: &Services, post_id: i64, account_id: i64) -> Resul
         });
     }
     Ok(refs)
+}
+
+/// The text sent to the platform: the target's own or the post's, with the campaign's UTM
+/// parameters on its links when the campaign asks for them.
+fn published_text(prepared: &Prepared, utm: Option<&str>) -> String {
+    let text = posts::effective_text(&prepared.post.body, prepared.target.body.as_deref());
+    match (utm, platform_of(&prepared.account)) {
+        (Some(campaign), Ok(platform)) => {
+            domain::campaign::tag_links_within(text, platform, campaign)
+        }
+        _ => text.to_owned(),
+    }
 }
 
 fn retry(err: ServiceError) -> JobError {

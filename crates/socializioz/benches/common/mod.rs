@@ -1,10 +1,13 @@
-//! What the benchmark programs share: settings from the environment, peak memory, and a
-//! throw-away PostgreSQL database.
+//! What the benchmark programs share: settings from the environment, peak memory, a
+//! throw-away PostgreSQL database, and a closed-loop HTTP load generator.
 
-#![allow(dead_code)]
+// Not every program uses all of it; set-up that fails stops the program with the reason.
+#![allow(dead_code, clippy::expect_used)]
 
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use socializioz::config::Settings;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 use store::entities::{user, workspace};
 
 pub fn env_or(name: &str, default: u64) -> u64 {
@@ -84,18 +87,29 @@ pub fn pg_base() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
 }
 
-/// A confirmed person named `name` with one workspace of their own.
+/// A confirmed person named `name` with one workspace of their own (who cannot log in).
 pub async fn person_with_workspace(
     services: &services::Services,
     name: &str,
     email: &str,
+) -> (user::Model, workspace::Model) {
+    person_with_password(services, name, email, "!").await
+}
+
+/// A confirmed person named `name` whose password has the hash `password_hash` (from
+/// `services::passwords::hash`; `!` matches no password), with one workspace of their own.
+pub async fn person_with_password(
+    services: &services::Services,
+    name: &str,
+    email: &str,
+    password_hash: &str,
 ) -> (user::Model, workspace::Model) {
     let now = services::now();
     let person = user::ActiveModel {
         name: Set(name.to_owned()),
         email: Set(email.to_owned()),
         email_verified_at: Set(Some(now)),
-        password_hash: Set("!".into()),
+        password_hash: Set(password_hash.to_owned()),
         timezone: Set("UTC".into()),
         language: Set("en".into()),
         created_at: Set(now),
@@ -127,4 +141,96 @@ pub async fn insert_series(db: &store::Db, n: u64, insert: &str, select: &str) {
         ),
     };
     db.execute_unprepared(&sql).await.expect("insert rows");
+}
+
+/// The CSRF token of a page's form.
+pub fn csrf_in(html: &str) -> Option<String> {
+    let marker = "name=\"csrf\" value=\"";
+    let at = html.find(marker)? + marker.len();
+    let end = html[at..].find('"')?;
+    Some(html[at..at + end].to_owned())
+}
+
+/// What a run of [`load`] measured: the successful requests and their latencies.
+pub struct Stats {
+    pub requests: usize,
+    pub errors: usize,
+    pub elapsed: Duration,
+    pub p50: Duration,
+    pub p99: Duration,
+}
+
+impl Stats {
+    /// Successful requests per second.
+    pub fn rps(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+/// Loads `url` for `seconds` with `concurrency` closed loops (each sends its next request once
+/// the previous answer is read), after a two-second warm-up; only successful answers count.
+pub async fn load(client: &reqwest::Client, url: &str, seconds: u64, concurrency: u64) -> Stats {
+    // Warm-up: connections, caches, the SQLite page cache.
+    let warm_until = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < warm_until {
+        let _ = client.get(url).send().await.map(|r| r.bytes());
+    }
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(seconds);
+    let url: Arc<str> = Arc::from(url);
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let client = client.clone();
+        let url = url.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(50_000);
+            let mut errors = 0usize;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                match client.get(&*url).send().await {
+                    Ok(res) if res.status().is_success() => {
+                        let _ = res.bytes().await;
+                        latencies.push(t.elapsed());
+                    }
+                    _ => errors += 1,
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for task in tasks {
+        if let Ok((latencies, e)) = task.await {
+            all.extend(latencies);
+            errors += e;
+        }
+    }
+    let elapsed = start.elapsed();
+    all.sort_unstable();
+    let pick = |q: f64| {
+        all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
+    Stats {
+        requests: all.len(),
+        errors,
+        elapsed,
+        p50: pick(0.50),
+        p99: pick(0.99),
+    }
+}
+
+/// Prints one line of [`Stats`] under `name`.
+pub fn report(name: &str, s: &Stats) {
+    println!(
+        "{name:<28} {:>9.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ({} requests, {} errors, {:.1} s)",
+        s.rps(),
+        s.p50.as_secs_f64() * 1e3,
+        s.p99.as_secs_f64() * 1e3,
+        s.requests,
+        s.errors,
+        s.elapsed.as_secs_f64()
+    );
 }

@@ -21,7 +21,7 @@ both_backends!(
 );
 
 /// An app on a simulator of the test's own, with plans when `plans`.
-async fn with_simulator(
+pub(crate) async fn with_simulator(
     backend: Backend,
     plans: bool,
 ) -> Option<(TestApp, sim::Simulator, sim::Running)> {
@@ -29,7 +29,7 @@ async fn with_simulator(
 }
 
 /// [`with_simulator`], with the settings adjusted.
-async fn with_simulator_and(
+pub(crate) async fn with_simulator_and(
     backend: Backend,
     plans: bool,
     adjust: impl FnOnce(&mut socializioz::config::Settings),
@@ -52,7 +52,7 @@ async fn with_simulator_and(
 }
 
 /// Connects `slug` through its OAuth flow; the scopes asked and the account's id.
-async fn connect(app: &TestApp, client: &Client, ws: i64, slug: &str) -> (String, i64) {
+pub(crate) async fn connect(app: &TestApp, client: &Client, ws: i64, slug: &str) -> (String, i64) {
     let authorize = start_platform(client, ws, slug).await;
     let scope: String = form_urlencoded::parse(authorize.split_once('?').unwrap().1.as_bytes())
         .find(|(k, _)| k == "scope")
@@ -71,7 +71,7 @@ async fn connect(app: &TestApp, client: &Client, ws: i64, slug: &str) -> (String
     (scope, id)
 }
 
-async fn switch(client: &Client, ws: i64, on: bool) -> reqwest::Response {
+pub(crate) async fn switch(client: &Client, ws: i64, on: bool) -> reqwest::Response {
     client
         .submit(
             &format!("/w/{ws}/analytics/switch"),
@@ -81,7 +81,7 @@ async fn switch(client: &Client, ws: i64, on: bool) -> reqwest::Response {
 }
 
 /// The stored figure of the post at `target` for `metric`, read on the newest day.
-async fn post_figure(app: &TestApp, target: i64, metric: &str) -> i64 {
+pub(crate) async fn post_figure(app: &TestApp, target: i64, metric: &str) -> i64 {
     app.count(&format!(
         "SELECT value FROM post_metrics WHERE target_id = {target} AND metric = '{metric}' \
          ORDER BY day DESC LIMIT 1"
@@ -90,7 +90,7 @@ async fn post_figure(app: &TestApp, target: i64, metric: &str) -> i64 {
 }
 
 /// Makes the post at `target` due again and runs the planned read now.
-async fn read_again(app: &TestApp, target: i64) {
+pub(crate) async fn read_again(app: &TestApp, target: i64) {
     app.exec(&format!(
         "UPDATE post_targets SET metrics_read_at = NULL WHERE id = {target}"
     ))
@@ -238,8 +238,8 @@ async fn figures_are_read_back_kept_by_day_and_shown(backend: Backend) {
     assert!(page.contains("id=\"key-figures\""), "{page}");
     assert_eq!(
         page.matches("<svg").count(),
-        3,
-        "followers, engagement, views"
+        5,
+        "followers, engagement, views, by platform, best hours"
     );
     assert!(
         !page.contains("<script src=\"http"),
@@ -253,7 +253,11 @@ async fn figures_are_read_back_kept_by_day_and_shown(backend: Backend) {
     let only_x = client
         .get_text(&format!("/w/{ws}/analytics?days=7&platform=x"))
         .await;
-    assert!(only_x.contains("Last 7 days\" selected") || only_x.contains("value=\"7\" selected"));
+    assert!(
+        only_x.contains("aria-current=\"true\">Last 7 days"),
+        "{only_x}"
+    );
+    assert!(only_x.contains("<option value=\"x\" selected>"), "{only_x}");
     // A post whose last read failed is said so, with the reason.
     app.exec(&format!(
         "UPDATE post_targets SET metrics_error = 'X answered 503' WHERE id = {target}"

@@ -760,7 +760,7 @@ async fn deleting_the_owner_cancels_the_subscription_at_paypal(backend: Backend)
 
 /// The text of a PDF, as `pdftotext` extracts it; `None` (the test is skipped) where the tool
 /// is missing and not required.
-fn pdf_text(pdf: &[u8]) -> Option<String> {
+pub(crate) fn pdf_text(pdf: &[u8]) -> Option<String> {
     let dir = TempDir::new();
     let file = dir.0.join("invoice.pdf");
     std::fs::write(&file, pdf).unwrap();

@@ -8,6 +8,7 @@ mod accounts;
 mod agent;
 mod ai;
 mod analytics;
+mod analytics_reports;
 mod auth_abuse;
 mod billing;
 mod browser;

@@ -70,6 +70,7 @@ fn campaign(name: &str) -> CampaignInput {
         starts_on: String::new(),
         ends_on: String::new(),
         colour: services::campaigns::COLOURS[0].0.to_owned(),
+        ..CampaignInput::default()
     }
 }
 

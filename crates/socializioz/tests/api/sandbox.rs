@@ -20,7 +20,7 @@ both_backends!(
 );
 
 /// The value of the first `<input name="{name}" value="…">` in `html`.
-fn input_values(html: &str, name: &str) -> Vec<String> {
+pub(crate) fn input_values(html: &str, name: &str) -> Vec<String> {
     let marker = format!("name=\"{name}\" value=\"");
     html.match_indices(&marker)
         .map(|(at, _)| {
@@ -44,7 +44,7 @@ async fn publishes_the_post(app: &TestApp) {
 }
 
 /// Sends the chooser's form: connect `pages` with the pending `choice`.
-async fn choose(client: &Client, choice: &str, pages: &[String]) -> reqwest::Response {
+pub(crate) async fn choose(client: &Client, choice: &str, pages: &[String]) -> reqwest::Response {
     let mut fields = vec![("choice_state", choice)];
     fields.extend(pages.iter().map(|p| ("account", p.as_str())));
     client.submit("/oauth/choose", &fields).await

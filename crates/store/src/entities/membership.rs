@@ -8,6 +8,10 @@ pub struct Model {
     pub workspace_id: i64,
     pub user_id: i64,
     pub role: String,
+    /// Whether the member gets the workspace's analytics report by e-mail each week.
+    pub weekly_report: bool,
+    /// The day the last weekly report was sent to them.
+    pub weekly_report_sent_on: Option<Date>,
     pub created_at: DateTimeUtc,
 }
 

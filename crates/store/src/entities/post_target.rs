@@ -32,6 +32,8 @@ pub struct Model {
     pub metrics_read_at: Option<DateTimeUtc>,
     /// Why the last read of its figures gave nothing (`gone at the platform`: not asked again).
     pub metrics_error: Option<String>,
+    /// The latest reactions, comments, shares and saves added up (none until read).
+    pub interactions: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -32,6 +32,7 @@ mod m20261205_000027_agent;
 mod m20261206_000028_media_generation;
 mod m20261207_000029_video_tasks;
 mod m20261208_000030_analytics;
+mod m20261209_000031_campaign_roi;
 
 pub struct Migrator;
 
@@ -69,6 +70,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000028_media_generation::Migration),
             Box::new(m20261207_000029_video_tasks::Migration),
             Box::new(m20261208_000030_analytics::Migration),
+            Box::new(m20261209_000031_campaign_roi::Migration),
         ]
     }
 }

@@ -4,7 +4,7 @@
 //! the accounts that must be connected again before their figures can be read.
 
 use crate::AppState;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::extract::WorkspaceMember;
 use crate::flash::{Flash, redirect_with};
 use crate::forms::Switch;
@@ -12,13 +12,19 @@ use crate::page::Layout;
 use crate::routes::render;
 use askama::Template;
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
+use chrono::NaiveDate;
 use domain::Platform;
-use domain::metrics::Metric;
+use services::ServiceError;
 use services::analytics::csv::Export;
-use services::analytics::{DAILY, Days, POST_METRICS, chart};
+use services::analytics::report::Table;
+use services::analytics::shown::{self, Shown};
+use services::analytics::{AccountReading, Days, Scope};
+use store::entities::campaign;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -26,11 +32,13 @@ pub fn router() -> Router<AppState> {
         .route("/w/{wid}/analytics/switch", post(switch))
         .route("/w/{wid}/analytics/accounts.csv", get(accounts_csv))
         .route("/w/{wid}/analytics/posts.csv", get(posts_csv))
+        .route("/w/{wid}/analytics/report.pdf", get(report_pdf))
+        .route("/w/{wid}/analytics/weekly", post(weekly))
 }
 
 /// A key figure as shown.
 pub struct Figure {
-    pub label: &'static str,
+    pub label: String,
     pub value: String,
     /// "+12% on the previous 30 days", or nothing to compare with.
     pub change: Option<String>,
@@ -54,15 +62,8 @@ pub struct AccountLine {
     pub unread: Option<String>,
 }
 
-pub struct PlatformRow {
-    pub platform: &'static str,
-    pub cells: Vec<String>,
-}
-
 pub struct TopPost {
     pub post_id: i64,
-    pub excerpt: String,
-    pub account: String,
     pub permalink: Option<String>,
     pub cells: Vec<String>,
 }
@@ -71,6 +72,12 @@ pub struct TopPost {
 pub struct Asks {
     pub platform: &'static str,
     pub scopes: String,
+}
+
+/// A choice of a filter: its value and its name.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
 }
 
 #[derive(Template)]
@@ -86,59 +93,145 @@ pub struct AnalyticsPage {
     reconnect: bool,
     /// X reads this month and the monthly budget, when an X account is read.
     x_reads: Option<(String, String)>,
-    range: i64,
-    ranges: [i64; 3],
-    platform: String,
-    platforms: Vec<(&'static str, &'static str)>,
+    query: RangeQuery,
+    /// Why the period asked for cannot be shown.
+    range_error: Option<String>,
+    quick: Vec<(String, String, &'static str)>,
+    platforms: Vec<Choice>,
+    account_choices: Vec<Choice>,
+    campaign_choices: Vec<Choice>,
+    /// The query string of the current view, for the downloads.
+    selection: String,
     period: String,
     has_readings: bool,
     figures: Vec<Figure>,
     charts: Vec<Chart>,
-    daily_labels: Vec<&'static str>,
-    by_platform: Vec<PlatformRow>,
+    by_platform: Option<Table>,
+    top_headers: Vec<String>,
     top: Vec<TopPost>,
-    post_labels: Vec<&'static str>,
+    campaigns: Option<Table>,
+    /// Why the campaigns' returns are not shown (the plan).
+    campaigns_refused: Option<String>,
+    weekly_report: bool,
+    notes: [&'static str; 2],
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, Clone)]
 #[serde(default)]
 pub struct RangeQuery {
+    /// A quick range: the last 7, 30 or 90 days (used when `from` and `to` are empty).
     days: String,
+    from: String,
+    to: String,
     platform: String,
+    account: String,
+    campaign: String,
 }
 
 impl RangeQuery {
-    /// The number of days (7, 30 or 90; 30 for anything else) and the platform (none: all).
-    fn read(&self) -> (i64, Option<Platform>) {
-        let range = match self.days.as_str() {
-            "7" => 7,
-            "90" => 90,
-            _ => 30,
+    /// The days and the scope asked for, or why the days cannot be shown.
+    fn read(&self, today: NaiveDate) -> (Result<Days, String>, Scope) {
+        let days = if self.from.trim().is_empty() && self.to.trim().is_empty() {
+            let n = match self.days.as_str() {
+                "7" => 7,
+                "90" => 90,
+                _ => 30,
+            };
+            Ok(Days::last(n, today))
+        } else {
+            Days::between(&self.from, &self.to, today)
         };
-        (range, Platform::parse(&self.platform).ok())
+        let scope = Scope {
+            platform: Platform::parse(&self.platform).ok(),
+            account: self.account.parse().ok(),
+            campaign: self.campaign.parse().ok(),
+        };
+        (days, scope)
+    }
+
+    /// The same view as a query string (the range as dates).
+    fn selection(&self, days: Days) -> String {
+        let mut out = form_urlencoded::Serializer::new(String::new());
+        out.append_pair("from", &days.from.to_string());
+        out.append_pair("to", &days.to.to_string());
+        for (key, value) in [
+            ("platform", &self.platform),
+            ("account", &self.account),
+            ("campaign", &self.campaign),
+        ] {
+            if !value.is_empty() {
+                out.append_pair(key, value);
+            }
+        }
+        out.finish()
     }
 }
 
-fn number(n: i64) -> String {
-    let digits = domain::plans::thousands(n.unsigned_abs());
-    if n < 0 {
-        format!("−{digits}")
-    } else {
-        digits
+/// What a period and scope cover, in words ("All platforms", "Instagram @shop, campaign
+/// Spring").
+fn scope_label(scope: Scope, accounts: &[AccountReading], campaigns: &[campaign::Model]) -> String {
+    let mut parts = Vec::new();
+    match scope
+        .account
+        .and_then(|id| accounts.iter().find(|a| a.account.id == id))
+    {
+        Some(a) => parts.push(format!("{} @{}", a.platform.label(), a.account.username)),
+        None => parts.push(
+            scope
+                .platform
+                .map(|p| p.label().to_owned())
+                .unwrap_or_else(|| "All platforms".to_owned()),
+        ),
     }
+    if let Some(c) = scope
+        .campaign
+        .and_then(|id| campaigns.iter().find(|c| c.id == id))
+    {
+        parts.push(format!("posts of the campaign {}", c.name));
+    }
+    parts.join(", ")
 }
 
-fn change(value: i64, previous: Option<i64>, days: i64) -> Option<(String, bool)> {
-    let previous = previous?;
-    if previous == 0 {
-        return (value != 0).then(|| (format!("up from none in the previous {days} days"), true));
-    }
-    let percent = ((value - previous) as f64 / previous as f64 * 100.0).round() as i64;
-    let sign = if percent >= 0 { "+" } else { "−" };
-    Some((
-        format!("{sign}{}% on the previous {days} days", percent.abs()),
-        percent >= 0,
-    ))
+/// The analytics of a view, as the page and the report show them.
+struct View {
+    days: Days,
+    scope: Scope,
+    overview: services::analytics::Overview,
+    shown: Shown,
+    accounts: Vec<AccountReading>,
+    campaigns: Vec<campaign::Model>,
+    campaigns_refused: Option<String>,
+}
+
+async fn view(
+    state: &AppState,
+    m: &WorkspaceMember,
+    days: Days,
+    scope: Scope,
+    accounts: Vec<AccountReading>,
+) -> AppResult<View> {
+    let ws = m.membership.workspace_id();
+    let overview = state.services.analytics_overview(ws, days, scope).await?;
+    let campaigns = state.services.campaigns_of(ws).await?;
+    let (results, campaigns_refused) = match state.services.require_roi_reporting(ws).await {
+        Ok(()) => (Some(state.services.campaigns_results(ws).await?), None),
+        Err(ServiceError::PlanLimit { refusal, .. }) => (None, Some(refusal.to_string())),
+        Err(other) => return Err(other.into()),
+    };
+    let shown = shown::shown(
+        &overview,
+        &crate::routes::posts::zone_of(m),
+        results.as_deref(),
+    );
+    Ok(View {
+        days,
+        scope,
+        overview,
+        shown,
+        accounts,
+        campaigns,
+        campaigns_refused,
+    })
 }
 
 pub async fn page(
@@ -149,7 +242,6 @@ pub async fn page(
     let ws = m.membership.workspace_id();
     state.services.require_analytics(ws).await?;
     let on = state.services.analytics_on(&m.membership);
-    let (range, platform) = query.read();
     let asks = state
         .services
         .metrics
@@ -167,129 +259,77 @@ pub async fn page(
         })
         .collect();
     let tz = crate::routes::posts::zone_of(&m);
-    let accounts: Vec<AccountLine> =
-        if on {
-            state
-                .services
-                .analytics_accounts(ws)
-                .await?
-                .into_iter()
-                .map(|a| {
-                    AccountLine {
-                platform: a.platform.label(),
-                username: a.account.username,
-                reconnect_for: a.reconnect_for,
-                last_read: a
-                    .last_read
-                    .map(|t| domain::schedule::describe(t, tz))
-                    .unwrap_or_else(|| "not read yet".to_owned()),
-                unread: (a.unread_posts > 0).then(|| {
-                    format!(
-                        "{} could not be read the last time ({}); {} read again at the next look",
-                        domain::counted(a.unread_posts, "post", "posts"),
-                        a.unread_reason.clone().unwrap_or_default(),
-                        if a.unread_posts == 1 { "it is" } else { "they are" }
-                    )
-                }),
-            }
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-    let today = services::now().date_naive();
-    let days = Days::last(range, today);
-    let overview = if on {
-        Some(
-            state
-                .services
-                .analytics_overview(ws, days, platform)
-                .await?,
-        )
+    let readings = if on {
+        state.services.analytics_accounts(ws).await?
     } else {
-        None
+        Vec::new()
     };
-    let mut figures = Vec::new();
-    let mut charts = Vec::new();
-    let mut by_platform = Vec::new();
-    let mut top = Vec::new();
-    let mut has_readings = false;
-    if let Some(o) = overview {
-        has_readings = o.has_readings;
-        for k in &o.key_figures {
-            let shown = change(k.value, k.previous, range);
-            figures.push(Figure {
-                label: k.metric.label(),
-                value: number(k.value),
-                up: shown.as_ref().is_some_and(|(_, up)| *up),
-                change: shown.map(|(text, _)| text),
-            });
-        }
-        let day = |d: chrono::NaiveDate| d.format("%-d %b %Y").to_string();
-        charts.push(Chart {
-            id: "followers",
-            title: format!("Followers, {}", period(days)),
-            svg: chart::line("Followers by day", &o.followers),
-            rows: o
-                .followers
-                .iter()
-                .map(|(d, v)| (day(*d), v.map(number).unwrap_or_else(|| "—".into())))
-                .collect(),
-        });
-        for (id, metric) in [("engagement", Metric::Engagement), ("views", Metric::Views)] {
-            let series: Vec<(chrono::NaiveDate, Option<i64>)> = o
-                .daily
-                .get(&metric)
-                .map(|s| s.iter().map(|(d, v)| (*d, Some(*v))).collect())
-                .unwrap_or_default();
-            charts.push(Chart {
-                id,
-                title: format!("{} by day, {}", metric.label(), period(days)),
-                svg: chart::line(&format!("{} by day", metric.label()), &series),
-                rows: series
-                    .iter()
-                    .map(|(d, v)| (day(*d), v.map(number).unwrap_or_default()))
-                    .collect(),
-            });
-        }
-        by_platform = o
-            .by_platform
+    let accounts: Vec<AccountLine> = readings
+        .iter()
+        .map(|a| AccountLine {
+            platform: a.platform.label(),
+            username: a.account.username.clone(),
+            reconnect_for: a.reconnect_for.clone(),
+            last_read: a
+                .last_read
+                .map(|t| domain::schedule::describe(t, tz))
+                .unwrap_or_else(|| "not read yet".to_owned()),
+            unread: (a.unread_posts > 0).then(|| {
+                format!(
+                    "{} could not be read the last time ({}); {} read again at the next look",
+                    domain::counted(a.unread_posts, "post", "posts"),
+                    a.unread_reason.clone().unwrap_or_default(),
+                    if a.unread_posts == 1 {
+                        "it is"
+                    } else {
+                        "they are"
+                    }
+                )
+            }),
+        })
+        .collect();
+    let today = services::now().date_naive();
+    let (days, scope) = query.read(today);
+    let account_choices = readings
+        .iter()
+        .map(|a| Choice {
+            value: a.account.id.to_string(),
+            label: format!("{} @{}", a.platform.label(), a.account.username),
+        })
+        .collect();
+    let shown_view = match (&days, on) {
+        (Ok(days), true) => Some(view(&state, &m, *days, scope, readings).await?),
+        _ => None,
+    };
+    let range_error = days.as_ref().err().cloned();
+    let campaign_choices = match &shown_view {
+        Some(v) => v
+            .campaigns
             .iter()
-            .map(|(p, totals)| PlatformRow {
-                platform: p.label(),
-                cells: DAILY
-                    .iter()
-                    .map(|m| totals.get(m).copied().map(number).unwrap_or_default())
-                    .collect(),
+            .map(|c| Choice {
+                value: c.id.to_string(),
+                label: c.name.clone(),
             })
-            .collect();
-        top = o
-            .top_posts
-            .iter()
-            .map(|p| TopPost {
-                post_id: p.post_id,
-                excerpt: if p.excerpt.is_empty() {
-                    "(no text)".to_owned()
-                } else {
-                    p.excerpt.clone()
+            .collect(),
+        None => Vec::new(),
+    };
+    let quick = [7, 30, 90]
+        .into_iter()
+        .map(|n| {
+            let d = Days::last(n, today);
+            let current = days.as_ref().is_ok_and(|x| *x == d);
+            (
+                d.from.to_string(),
+                d.to.to_string(),
+                match (n, current) {
+                    (7, _) => "Last 7 days",
+                    (30, _) => "Last 30 days",
+                    _ => "Last 90 days",
                 },
-                account: format!("{} @{}", p.platform.label(), p.username),
-                permalink: p.permalink.clone(),
-                cells: POST_METRICS
-                    .iter()
-                    .map(|m| {
-                        p.totals
-                            .get(m.key())
-                            .copied()
-                            .map(number)
-                            .unwrap_or_else(|| "—".into())
-                    })
-                    .chain([number(p.interactions())])
-                    .collect(),
-            })
-            .collect();
-    }
-    render(AnalyticsPage {
+            )
+        })
+        .collect();
+    let mut page = AnalyticsPage {
         layout: Layout::for_member(&state, &m, "Analytics"),
         ws: ws.0,
         on,
@@ -306,33 +346,96 @@ pub async fn page(
             None
         },
         accounts,
-        range,
-        ranges: [7, 30, 90],
-        platform: platform.map(|p| p.slug().to_owned()).unwrap_or_default(),
+        query: RangeQuery {
+            from: days
+                .as_ref()
+                .map(|d| d.from.to_string())
+                .unwrap_or_else(|_| query.from.clone()),
+            to: days
+                .as_ref()
+                .map(|d| d.to.to_string())
+                .unwrap_or_else(|_| query.to.clone()),
+            ..query.clone()
+        },
+        range_error,
+        quick,
         platforms: state
             .services
             .metrics
             .platforms()
             .into_iter()
-            .map(|p| (p.slug(), p.label()))
+            .map(|p| Choice {
+                value: p.slug().to_owned(),
+                label: p.label().to_owned(),
+            })
             .collect(),
-        period: period(days),
-        has_readings,
-        figures,
-        charts,
-        daily_labels: DAILY.iter().map(|m| m.label()).collect(),
-        by_platform,
-        top,
-        post_labels: POST_METRICS.iter().map(|m| m.label()).collect(),
-    })
-}
-
-fn period(days: Days) -> String {
-    format!(
-        "{} to {}",
-        days.from.format("%-d %b"),
-        days.to.format("%-d %b %Y")
-    )
+        account_choices,
+        campaign_choices,
+        selection: String::new(),
+        period: String::new(),
+        has_readings: false,
+        figures: Vec::new(),
+        charts: Vec::new(),
+        by_platform: None,
+        top_headers: Vec::new(),
+        top: Vec::new(),
+        campaigns: None,
+        campaigns_refused: None,
+        weekly_report: on && state.services.weekly_report_on(&m.membership).await?,
+        notes: shown::NOTES,
+    };
+    if let Some(v) = shown_view {
+        page.selection = query.selection(v.days);
+        page.period = v.shown.period.clone();
+        page.has_readings = v.overview.has_readings;
+        page.figures = v
+            .shown
+            .figures
+            .iter()
+            .map(|k| Figure {
+                label: k.figure.label.clone(),
+                value: k.figure.value.clone(),
+                change: k.figure.change.clone(),
+                up: k.up,
+            })
+            .collect();
+        page.charts = v
+            .shown
+            .charts
+            .iter()
+            .map(|c| Chart {
+                id: c.id,
+                title: c.title.clone(),
+                svg: c.drawing.svg(),
+                rows: c.rows.clone(),
+            })
+            .collect();
+        page.by_platform =
+            (!v.shown.by_platform.rows.is_empty()).then(|| v.shown.by_platform.clone());
+        page.top_headers = v.shown.top_posts.headers.clone();
+        page.top = v
+            .overview
+            .top_posts
+            .iter()
+            .zip(v.shown.top_posts.rows.iter())
+            .map(|(p, cells)| TopPost {
+                post_id: p.post_id,
+                permalink: p.permalink.clone(),
+                cells: cells.clone(),
+            })
+            .collect();
+        page.campaigns = v.shown.campaigns.clone();
+        page.campaigns_refused = v.campaigns_refused.clone();
+        let _ = v.scope;
+    }
+    let status = if page.range_error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let mut res = render(page)?;
+    *res.status_mut() = status;
+    Ok(res)
 }
 
 pub async fn accounts_csv(
@@ -351,37 +454,97 @@ pub async fn posts_csv(
     csv(state, m, query, Export::Posts).await
 }
 
+/// The days of a download, or a page saying why they cannot be had.
+fn download_days(query: &RangeQuery) -> AppResult<(Days, Scope)> {
+    let (days, scope) = query.read(services::now().date_naive());
+    match days {
+        Ok(days) => Ok((days, scope)),
+        Err(message) => Err(AppError::BadRequest(message)),
+    }
+}
+
 /// A CSV download of the range's figures, streamed as it is read.
 async fn csv(state: AppState, m: WorkspaceMember, query: RangeQuery, export: Export) -> AppResult {
-    use axum::http::header;
     let ws = m.membership.workspace_id();
     state.services.require_analytics_exports(ws).await?;
-    let (range, platform) = query.read();
-    let days = Days::last(range, services::now().date_naive());
+    let (days, scope) = download_days(&query)?;
     let stream = state
         .services
-        .analytics_csv(ws, export, days, platform)
+        .analytics_csv(ws, export, days, scope)
         .await?;
     let name = format!(
-        "attachment; filename=\"analytics-{}-{}-to-{}.csv\"",
+        "analytics-{}-{}-to-{}.csv",
         export.slug(),
         days.from,
         days.to
     );
-    let mut res = axum::body::Body::from_stream(stream).into_response();
+    let res = axum::body::Body::from_stream(stream).into_response();
+    Ok(download(res, "text/csv; charset=utf-8", &name))
+}
+
+/// A response as a download named `name`, never cached.
+fn download(mut res: Response, kind: &'static str, name: &str) -> Response {
+    use axum::http::header;
     let headers = res.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
+    headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static(kind));
     headers.insert(
         header::CACHE_CONTROL,
         header::HeaderValue::from_static("no-store"),
     );
-    if let Ok(value) = header::HeaderValue::from_str(&name) {
+    if let Ok(value) = header::HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
-    Ok(res)
+    res
+}
+
+/// The analytics of the view as a PDF report.
+pub async fn report_pdf(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    Query(query): Query<RangeQuery>,
+) -> AppResult {
+    let ws = m.membership.workspace_id();
+    state.services.require_analytics_exports(ws).await?;
+    if !state.services.analytics_on(&m.membership) {
+        return Err(AppError::BadRequest(
+            "Analytics is off in this workspace: turn it on first.".into(),
+        ));
+    }
+    let (days, scope) = download_days(&query)?;
+    let accounts = state.services.analytics_accounts(ws).await?;
+    let v = view(&state, &m, days, scope, accounts).await?;
+    let generated = format!(
+        "{} ({})",
+        domain::schedule::describe(services::now(), crate::routes::posts::zone_of(&m)),
+        crate::routes::posts::zone_of(&m).name()
+    );
+    let report = v.shown.report(
+        &m.membership.workspace.name,
+        &scope_label(v.scope, &v.accounts, &v.campaigns),
+        generated,
+    );
+    let bytes = services::analytics::report::pdf(&report)
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!(e)))?;
+    let name = format!("analytics-report-{}-to-{}.pdf", days.from, days.to);
+    Ok(download(bytes.into_response(), "application/pdf", &name))
+}
+
+/// Asks for the weekly report by e-mail, or stops it, for the signed-in member.
+pub async fn weekly(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    Form(form): Form<Switch>,
+) -> AppResult {
+    let on = form.on();
+    state.services.set_weekly_report(&m.membership, on).await?;
+    Ok(redirect_with(
+        &format!("/w/{}/analytics", m.membership.workspace.id),
+        if on {
+            Flash::WeeklyReportOn
+        } else {
+            Flash::WeeklyReportOff
+        },
+    ))
 }
 
 pub async fn switch(
@@ -402,27 +565,4 @@ pub async fn switch(
             Flash::AnalyticsOff
         },
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn changes_read_as_people_say_them() {
-        assert_eq!(
-            change(120, Some(100), 30),
-            Some(("+20% on the previous 30 days".to_owned(), true))
-        );
-        assert_eq!(
-            change(50, Some(100), 7),
-            Some(("−50% on the previous 7 days".to_owned(), false))
-        );
-        assert_eq!(change(5, None, 7), None);
-        assert_eq!(
-            change(5, Some(0), 7).map(|(t, _)| t),
-            Some("up from none in the previous 7 days".to_owned())
-        );
-        assert_eq!(number(-1200), "−1,200");
-    }
 }

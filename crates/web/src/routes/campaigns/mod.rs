@@ -37,6 +37,12 @@ pub struct CampaignForm {
     starts_on: String,
     ends_on: String,
     colour: String,
+    spend: String,
+    click_value: String,
+    conversions: String,
+    conversion_value: String,
+    currency: String,
+    utm_campaign: String,
 }
 
 impl CampaignForm {
@@ -47,6 +53,12 @@ impl CampaignForm {
             starts_on: c.starts_on.map(|d| d.to_string()).unwrap_or_default(),
             ends_on: c.ends_on.map(|d| d.to_string()).unwrap_or_default(),
             colour: c.colour.clone(),
+            spend: c.spend_cents.map(amount).unwrap_or_default(),
+            click_value: c.click_value_cents.map(amount).unwrap_or_default(),
+            conversions: c.conversions.map(|n| n.to_string()).unwrap_or_default(),
+            conversion_value: c.conversion_value_cents.map(amount).unwrap_or_default(),
+            currency: c.currency.clone(),
+            utm_campaign: c.utm_campaign.clone().unwrap_or_default(),
         }
     }
 
@@ -57,7 +69,109 @@ impl CampaignForm {
             starts_on: self.starts_on.clone(),
             ends_on: self.ends_on.clone(),
             colour: self.colour.clone(),
+            spend: self.spend.clone(),
+            click_value: self.click_value.clone(),
+            conversions: self.conversions.clone(),
+            conversion_value: self.conversion_value.clone(),
+            currency: self.currency.clone(),
+            utm_campaign: self.utm_campaign.clone(),
         }
+    }
+}
+
+/// An amount in cents as the form shows it again ("1250.50").
+fn amount(cents: i64) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
+/// A campaign's results as its page shows them: what was measured, what was entered, and what
+/// follows from the two.
+pub struct Results {
+    pub published: String,
+    pub measured: Vec<(String, String)>,
+    pub clicks_note: String,
+    pub entered: Vec<(String, String)>,
+    pub returns: Vec<(String, String)>,
+}
+
+fn results_of(r: &services::analytics::campaigns::CampaignResults) -> Results {
+    use domain::campaign::money;
+    use domain::metrics::Metric;
+    let currency = r.campaign.currency.as_str();
+    let shown = |v: Option<i64>| {
+        v.map(|c| money(c, currency))
+            .unwrap_or_else(|| "not entered".into())
+    };
+    let count = |v: i64| domain::plans::thousands(v.unsigned_abs());
+    let mut measured: Vec<(String, String)> = [Metric::Views, Metric::Reach]
+        .iter()
+        .filter_map(|m| {
+            r.totals
+                .get(m.key())
+                .map(|v| (m.label().to_owned(), count(*v)))
+        })
+        .collect();
+    measured.push(("Interactions".into(), count(r.interactions)));
+    measured.push((
+        "Link clicks".into(),
+        r.clicks.map(count).unwrap_or_else(|| "not measured".into()),
+    ));
+    let clicks_note = if r.clicks_from.is_empty() {
+        "No platform these posts went to has reported link clicks yet.".to_owned()
+    } else {
+        format!(
+            "Link clicks as reported by {}.",
+            r.clicks_from
+                .iter()
+                .map(|p| p.label())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let per = |v: Option<f64>| {
+        v.map(|c| money(c.round() as i64, currency))
+            .unwrap_or_else(|| "—".into())
+    };
+    let c = &r.campaign;
+    Results {
+        published: domain::counted(r.published, "published post", "published posts"),
+        measured,
+        clicks_note,
+        entered: vec![
+            ("Spend".into(), shown(c.spend_cents)),
+            ("Value of a click".into(), shown(c.click_value_cents)),
+            (
+                "Conversions".into(),
+                c.conversions
+                    .map(count)
+                    .unwrap_or_else(|| "not entered".into()),
+            ),
+            (
+                "Value of a conversion".into(),
+                shown(c.conversion_value_cents),
+            ),
+        ],
+        returns: vec![
+            (
+                "Cost per engagement".into(),
+                per(r.returns.cost_per_engagement),
+            ),
+            ("Cost per click".into(), per(r.returns.cost_per_click)),
+            (
+                "Value".into(),
+                r.returns
+                    .value
+                    .map(|v| money(v, currency))
+                    .unwrap_or_else(|| "—".into()),
+            ),
+            (
+                "Return on spend".into(),
+                r.returns
+                    .return_on_spend
+                    .map(|x| format!("{x:.2}× ({:+.0}%)", (x - 1.0) * 100.0))
+                    .unwrap_or_else(|| "—".into()),
+            ),
+        ],
     }
 }
 
@@ -66,6 +180,13 @@ pub struct Colour {
     pub value: &'static str,
     pub class: &'static str,
     pub label: &'static str,
+}
+
+fn currencies() -> Vec<&'static str> {
+    domain::campaign::CURRENCIES
+        .iter()
+        .map(|(c, _)| *c)
+        .collect()
 }
 
 fn colours() -> Vec<Colour> {
@@ -105,6 +226,7 @@ struct ListPage {
     campaigns: Vec<CampaignRow>,
     form: CampaignForm,
     colours: Vec<Colour>,
+    currencies: Vec<&'static str>,
     can_edit: bool,
 }
 
@@ -122,7 +244,13 @@ struct ShowPage {
     posts: Vec<PostLine>,
     form: CampaignForm,
     colours: Vec<Colour>,
+    currencies: Vec<&'static str>,
     can_edit: bool,
+    /// The results, or why the plan does not show them.
+    results: Option<Results>,
+    results_refused: Option<String>,
+    /// The campaign's links as they will be published to one platform, when it tags them.
+    utm_example: Option<String>,
 }
 
 async fn list_page(
@@ -150,6 +278,7 @@ async fn list_page(
         campaigns,
         form,
         colours: colours(),
+        currencies: currencies(),
         can_edit: m.membership.role.can_publish(),
     })
 }
@@ -177,7 +306,24 @@ async fn show_page(
         .iter()
         .map(|p| PostLine::from(p, tz))
         .collect();
+    let (results, results_refused) = match state.services.require_roi_reporting(ws).await {
+        Ok(()) => (
+            Some(results_of(
+                &state.services.campaign_results(ws, c.clone()).await?,
+            )),
+            None,
+        ),
+        Err(ServiceError::PlanLimit { refusal, .. }) => (None, Some(refusal.to_string())),
+        Err(other) => return Err(other.into()),
+    };
+    let utm_example = c.utm_campaign.as_deref().map(|utm| {
+        domain::campaign::tag_links("https://example.com/page", domain::Platform::Instagram, utm)
+    });
     Ok(ShowPage {
+        results,
+        results_refused,
+        utm_example,
+        currencies: currencies(),
         layout: Layout::for_member(state, m, &c.name),
         errors,
         ws: ws.0,
@@ -213,6 +359,7 @@ fn refusal(err: ServiceError) -> AppResult<(StatusCode, FieldErrors)> {
 pub async fn list(State(state): State<AppState>, m: WorkspaceMember) -> AppResult {
     let form = CampaignForm {
         colour: COLOURS[0].0.to_owned(),
+        currency: "USD".to_owned(),
         ..Default::default()
     };
     render(list_page(&state, &m, form, FieldErrors::new()).await?)

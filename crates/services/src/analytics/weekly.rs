@@ -1,0 +1,170 @@
+//! The weekly analytics report by e-mail: a member asks for it on the analytics page (for
+//! themself only), and the daily retention run sends each one due the last seven days' key
+//! figures, top posts and campaigns, with a link to the same report as a PDF. Sending it and
+//! noting the day are one transaction, so a report goes at most once a week.
+
+use crate::analytics::{Days, Scope, shown};
+use crate::workspaces::Membership;
+use crate::{Result, Services, emails};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use domain::{Timezone, UserId, WorkspaceId};
+use providers::mail::Email;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use store::entities::{membership, user, workspace};
+
+/// Days between two reports to the same member.
+const EVERY: i64 = 7;
+
+impl Services {
+    /// Whether the member gets the weekly report.
+    pub async fn weekly_report_on(&self, ctx: &Membership) -> Result<bool> {
+        Ok(membership::Entity::find_by_id(ctx.id.0)
+            .one(&self.db)
+            .await?
+            .is_some_and(|m| m.weekly_report))
+    }
+
+    /// Asks for the weekly report or stops it, for the member themself; asking needs a plan
+    /// with analytics.
+    pub async fn set_weekly_report(&self, ctx: &Membership, on: bool) -> Result<()> {
+        if on {
+            self.require_analytics(ctx.workspace_id()).await?;
+        }
+        membership::Entity::update_many()
+            .col_expr(membership::Column::WeeklyReport, Expr::value(on))
+            .filter(membership::Column::Id.eq(ctx.id.0))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Sends the weekly report to every member due one on `now`'s day (asked for, in a
+    /// workspace with analytics on and a plan that has it, none sent in the last week).
+    /// Returns how many were queued.
+    pub async fn send_weekly_reports(&self, now: DateTime<Utc>) -> Result<u64> {
+        let today = now.date_naive();
+        let due = membership::Entity::find()
+            .filter(membership::Column::WeeklyReport.eq(true))
+            .filter(
+                membership::Column::WeeklyReportSentOn
+                    .is_null()
+                    .or(membership::Column::WeeklyReportSentOn.lte(today - Duration::days(EVERY))),
+            )
+            .all(&self.db)
+            .await?;
+        let mut sent = 0;
+        for member in due {
+            let ws = WorkspaceId(member.workspace_id);
+            let Some(space) = workspace::Entity::find_by_id(ws.0).one(&self.db).await? else {
+                continue;
+            };
+            if space.analytics_on_at.is_none() || self.require_analytics(ws).await.is_err() {
+                continue;
+            }
+            let Some(person) = user::Entity::find_by_id(member.user_id)
+                .one(&self.db)
+                .await?
+            else {
+                continue;
+            };
+            let email = self.weekly_email(&space, &person, today).await?;
+            let txn = store::begin_write(&self.db).await?;
+            // Noted only if still due: a second run the same day finds it sent.
+            let noted =
+                membership::Entity::update_many()
+                    .col_expr(membership::Column::WeeklyReportSentOn, Expr::value(today))
+                    .filter(membership::Column::Id.eq(member.id))
+                    .filter(membership::Column::WeeklyReport.eq(true))
+                    .filter(membership::Column::WeeklyReportSentOn.is_null().or(
+                        membership::Column::WeeklyReportSentOn.lte(today - Duration::days(EVERY)),
+                    ))
+                    .exec(&txn)
+                    .await?
+                    .rows_affected;
+            if noted == 1 {
+                emails::queue(&txn, email, Some(UserId(person.id))).await?;
+                sent += 1;
+            }
+            txn.commit().await?;
+        }
+        Ok(sent)
+    }
+
+    /// The report of the seven days before `today` for `person`, in their time zone.
+    async fn weekly_email(
+        &self,
+        space: &workspace::Model,
+        person: &user::Model,
+        today: NaiveDate,
+    ) -> Result<Email> {
+        let ws = WorkspaceId(space.id);
+        let days = Days::last(EVERY, today - Duration::days(1));
+        let overview = self.analytics_overview(ws, days, Scope::default()).await?;
+        let campaigns = match self.require_roi_reporting(ws).await {
+            Ok(()) => Some(self.campaigns_results(ws).await?),
+            Err(_) => None,
+        };
+        let zone = Timezone::stored(&person.timezone);
+        let shown = shown::shown(&overview, &zone, campaigns.as_deref());
+        Ok(weekly_text(&self.base_url, space, person, days, &shown))
+    }
+}
+
+/// The e-mail of a weekly report.
+fn weekly_text(
+    base_url: &str,
+    space: &workspace::Model,
+    person: &user::Model,
+    days: Days,
+    shown: &shown::Shown,
+) -> Email {
+    let mut body = format!(
+        "Hello {},\n\nThis is the analytics of {} for {}.\n\n",
+        person.name, space.name, shown.period
+    );
+    for k in &shown.figures {
+        body.push_str(&format!("{}: {}", k.figure.label, k.figure.value));
+        if let Some(change) = &k.figure.change {
+            body.push_str(&format!(" ({change})"));
+        }
+        body.push('\n');
+    }
+    let mut tables = vec![&shown.top_posts];
+    if let Some(c) = &shown.campaigns {
+        tables.push(c);
+    }
+    for table in tables {
+        body.push_str(&format!("\n{}\n", table.heading));
+        if table.rows.is_empty() {
+            body.push_str(&format!("{}\n", table.empty));
+        }
+        for row in table.rows.iter().take(5) {
+            let cells: Vec<String> = table
+                .headers
+                .iter()
+                .zip(row)
+                .skip(1)
+                .map(|(h, c)| format!("{h} {c}"))
+                .collect();
+            body.push_str(&format!(
+                "- {}: {}\n",
+                row.first().map(String::as_str).unwrap_or_default(),
+                cells.join(", ")
+            ));
+        }
+    }
+    let base = base_url.trim_end_matches('/');
+    body.push_str(&format!(
+        "\nThe full report with its charts, as a PDF:\n{base}/w/{}/analytics/report.pdf?from={}&to={}\n\n\
+         The analytics page:\n{base}/w/{}/analytics\n\n\
+         You get this because you asked for it on the analytics page of {}; stop it there at any \
+         time.\n",
+        space.id, days.from, days.to, space.id, space.name
+    ));
+    Email {
+        to: person.email.clone(),
+        subject: format!("{}: analytics for {}", space.name, shown.period),
+        body,
+    }
+}

@@ -1,0 +1,503 @@
+//! What analytics makes of its figures, on both databases: periods a person picks (and the
+//! message for one that cannot be shown), filters by account, the PDF report that says what
+//! the page says, a campaign's returns from what was measured and what was entered, the UTM
+//! parameters its links are published with, and the weekly report by e-mail.
+
+use crate::analytics::{connect, post_figure, read_again, switch, with_simulator};
+use crate::both_backends;
+use crate::connect::{at_platform, callback_path, start_platform};
+use crate::fixtures::owner_with_workspace;
+use crate::helpers::{Backend, Client, TestApp, location};
+use domain::plans::PlanId;
+use domain::{Platform, WorkspaceId};
+use reqwest::StatusCode;
+
+both_backends!(
+    periods_filters_and_a_pdf_report_that_says_what_the_page_says,
+    a_campaign_reports_its_returns_and_tags_its_links,
+    the_weekly_report_goes_once_a_week_to_those_who_asked,
+);
+
+/// The key figures of an analytics page, as shown.
+fn key_figures(page: &str) -> Vec<String> {
+    page.split("<strong class=\"figure-value\">")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("</strong>").map(|(v, _)| v.to_owned()))
+        .collect()
+}
+
+/// Publishes `body` to `account` now and runs the queue (the post's first read included).
+async fn publish(
+    app: &TestApp,
+    client: &Client,
+    ws: i64,
+    account: i64,
+    body: &str,
+    extra: &[(&str, &str)],
+) -> String {
+    let account = account.to_string();
+    let mut fields = vec![
+        ("body", body),
+        ("account", account.as_str()),
+        ("action", "now"),
+    ];
+    fields.extend_from_slice(extra);
+    let res = client.submit(&format!("/w/{ws}/posts"), &fields).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    app.worker().run_until_empty().await.unwrap();
+    location(res.headers())
+}
+
+async fn periods_filters_and_a_pdf_report_that_says_what_the_page_says(backend: Backend) {
+    let Some((app, sim, _running)) = with_simulator(backend, false).await else {
+        return;
+    };
+    let (client, ws) = owner_with_workspace(&app, "ada@example.com").await;
+    assert_eq!(
+        switch(&client, ws, true).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let (_, x) = connect(&app, &client, ws, "x").await;
+    let (_, tiktok) = connect(&app, &client, ws, "tiktok").await;
+    publish(
+        &app,
+        &client,
+        ws,
+        x,
+        "Ζωή's reading list for the winter",
+        &[],
+    )
+    .await;
+    let target = app
+        .count(&format!(
+            "SELECT id FROM post_targets WHERE account_id = {x}"
+        ))
+        .await;
+    sim.advance_clock(chrono::Duration::hours(5));
+    read_again(&app, target).await;
+    let views = post_figure(&app, target, "views").await;
+    assert!(views > 0);
+
+    // Periods that cannot be shown get a message, and no figures.
+    let today = services::now().date_naive();
+    let day = |n: i64| (today - chrono::Duration::days(n)).to_string();
+    let tomorrow = (today + chrono::Duration::days(1)).to_string();
+    for (from, to, message) in [
+        (day(1), day(5), "The period ends before it starts"),
+        (
+            day(400),
+            day(0),
+            "A period can be at most 366 days long; this one has 401.",
+        ),
+        (day(3), String::new(), "Give the end of the period too"),
+        (
+            "2026-02-30".to_owned(),
+            day(0),
+            "The start of the period is not a date",
+        ),
+        (
+            tomorrow.clone(),
+            tomorrow.clone(),
+            "The period starts after today",
+        ),
+    ] {
+        let res = client
+            .get(&format!("/w/{ws}/analytics?from={from}&to={to}"))
+            .await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{from}..{to}");
+        let page = res.text().await.unwrap();
+        assert!(page.contains(message), "{message}: {page}");
+        assert!(!page.contains("id=\"key-figures\""), "{page}");
+        let csv = client
+            .get(&format!("/w/{ws}/analytics/posts.csv?from={from}&to={to}"))
+            .await;
+        assert_eq!(csv.status(), StatusCode::BAD_REQUEST);
+        let pdf = client
+            .get(&format!("/w/{ws}/analytics/report.pdf?from={from}&to={to}"))
+            .await;
+        assert_eq!(pdf.status(), StatusCode::BAD_REQUEST);
+    }
+
+    // A period picked by its dates.
+    let (from, to) = (day(6), day(0));
+    let page = client
+        .get_text(&format!("/w/{ws}/analytics?from={from}&to={to}"))
+        .await;
+    assert!(page.contains("aria-current=\"true\">Last 7 days"), "{page}");
+    assert!(page.contains("s reading list for the winter"), "{page}");
+    // One account: the other's has no posts.
+    let only_tiktok = client
+        .get_text(&format!(
+            "/w/{ws}/analytics?from={from}&to={to}&account={tiktok}"
+        ))
+        .await;
+    assert!(
+        only_tiktok.contains("No post published in this period has figures yet."),
+        "{only_tiktok}"
+    );
+
+    // The PDF report of the same view says what the page says.
+    let figures = key_figures(&page);
+    assert_eq!(figures.len(), 5, "{page}");
+    assert!(
+        figures.contains(&domain::plans::thousands(views as u64))
+            || page.contains(&domain::plans::thousands(views as u64))
+    );
+    let res = client
+        .get(&format!("/w/{ws}/analytics/report.pdf?from={from}&to={to}"))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with(&format!(
+                "attachment; filename=\"analytics-report-{from}-to-{to}.pdf"
+            ))
+    );
+    let pdf = res.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    let Some(text) = crate::billing::pdf_text(&pdf) else {
+        return;
+    };
+    let name = app
+        .text(&format!("SELECT name FROM workspaces WHERE id = {ws}"))
+        .await;
+    assert!(text.contains(&name), "{text}");
+    for figure in &figures {
+        assert!(
+            text.contains(figure.as_str()),
+            "{figure} is on the page but not in: {text}"
+        );
+    }
+    let period = page
+        .split("<section class=\"card\" id=\"key-figures\">\n  <h2>")
+        .nth(1)
+        .and_then(|r| r.split_once("</h2>"))
+        .map(|(p, _)| p.to_owned())
+        .unwrap();
+    assert!(text.contains(&period), "{period}: {text}");
+    assert!(text.contains("reading list for the winter"), "{text}");
+    assert!(
+        text.contains(&domain::plans::thousands(views as u64)),
+        "{text}"
+    );
+    assert!(text.contains("Page 1 of"), "{text}");
+}
+
+/// Connects the first Facebook Page the simulator's login offers; its account id.
+async fn connect_page(app: &TestApp, client: &Client, ws: i64) -> i64 {
+    let authorize = start_platform(client, ws, "facebook").await;
+    let back = at_platform(&authorize, "allow").await;
+    let page = client
+        .get(&callback_path(app, &back))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let choice = crate::sandbox::input_values(&page, "choice_state");
+    let pages = crate::sandbox::input_values(&page, "account");
+    let res = crate::sandbox::choose(client, &choice[0], &pages[..1]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    app.count(&format!(
+        "SELECT id FROM social_accounts WHERE workspace_id = {ws} AND platform = 'facebook'"
+    ))
+    .await
+}
+
+async fn a_campaign_reports_its_returns_and_tags_its_links(backend: Backend) {
+    let Some((app, sim, _running)) = with_simulator(backend, true).await else {
+        return;
+    };
+    let (client, ws) = owner_with_workspace(&app, "ada@example.com").await;
+    app.services
+        .set_plan(WorkspaceId(ws), PlanId::Professional)
+        .await
+        .unwrap();
+    assert_eq!(
+        switch(&client, ws, true).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let page_account = connect_page(&app, &client, ws).await;
+
+    let form = |spend: &'static str| {
+        vec![
+            ("name", "Spring"),
+            ("colour", services::campaigns::COLOURS[0].0),
+            ("spend", spend),
+            ("currency", "EUR"),
+            ("click_value", "0.50"),
+            ("conversions", "3"),
+            ("conversion_value", "20"),
+            ("utm_campaign", "Spring Sale"),
+        ]
+    };
+    // An amount that could be read two ways is refused, nothing is saved.
+    let res = client
+        .submit(&format!("/w/{ws}/campaigns"), &form("19,99"))
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Enter an amount such as 1250")
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM campaigns").await, 0);
+    let res = client
+        .submit(&format!("/w/{ws}/campaigns"), &form("1,000"))
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let campaign_page = location(res.headers());
+    let campaign = app.count("SELECT id FROM campaigns").await;
+    assert_eq!(
+        app.count("SELECT spend_cents FROM campaigns").await,
+        100_000
+    );
+
+    // Its post's link goes out tagged with the platform and the campaign.
+    let campaign_field = campaign.to_string();
+    publish(
+        &app,
+        &client,
+        ws,
+        page_account,
+        "Spring is here: https://shop.example/spring.",
+        &[("campaign", campaign_field.as_str())],
+    )
+    .await;
+    let published: Vec<String> = sim
+        .posts()
+        .into_iter()
+        .filter(|p| p.platform == Platform::Facebook)
+        .map(|p| p.text)
+        .collect();
+    assert_eq!(
+        published,
+        [
+            "Spring is here: https://shop.example/spring?utm_source=facebook&utm_medium=social&utm_campaign=spring-sale."
+        ]
+    );
+    // Stored as written: the tags are added for each platform as it is published.
+    assert_eq!(
+        app.text("SELECT body FROM posts").await,
+        "Spring is here: https://shop.example/spring."
+    );
+
+    // Read a day on: the campaign's page sets what was measured against what was entered.
+    let target = app.count("SELECT id FROM post_targets").await;
+    sim.advance_clock(chrono::Duration::hours(26));
+    read_again(&app, target).await;
+    let clicks = post_figure(&app, target, "clicks").await;
+    assert!(clicks > 0, "a day on, the link has been clicked");
+    let shown = client.get_text(&campaign_page).await;
+    assert!(shown.contains("id=\"campaign-results\""), "{shown}");
+    let thousands = |n: i64| domain::plans::thousands(n as u64);
+    assert!(
+        shown.contains(&format!(
+            "<th scope=\"row\">Link clicks</th><td>{}</td>",
+            thousands(clicks)
+        )),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("<th scope=\"row\">Spend</th><td>€1,000.00</td>"),
+        "{shown}"
+    );
+    let per_click = domain::campaign::money((100_000.0 / clicks as f64).round() as i64, "EUR");
+    assert!(
+        shown.contains(&format!(
+            "<th scope=\"row\">Cost per click</th><td>{per_click}</td>"
+        )),
+        "{shown}"
+    );
+    let value = clicks * 50 + 3 * 2_000;
+    assert!(
+        shown.contains(&format!(
+            "<th scope=\"row\">Value</th><td>{}</td>",
+            domain::campaign::money(value, "EUR")
+        )),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(&format!("{:.2}×", value as f64 / 100_000.0)),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("Link clicks as reported by Facebook."),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("https://example.com/page?utm_source=instagram&")
+            && shown.contains("utm_campaign=spring-sale</code>"),
+        "{shown}"
+    );
+    // The analytics page's campaign table says the same.
+    let analytics = client.get_text(&format!("/w/{ws}/analytics")).await;
+    assert!(analytics.contains("id=\"campaign-table\""), "{analytics}");
+    assert!(analytics.contains(&per_click), "{analytics}");
+
+    // On a plan without ROI reporting, the page says which plan has it.
+    app.services
+        .set_plan(WorkspaceId(ws), PlanId::Starter)
+        .await
+        .unwrap();
+    let shown = client.get_text(&campaign_page).await;
+    assert!(!shown.contains("Cost per click"), "{shown}");
+    assert!(shown.contains("Professional"), "{shown}");
+}
+
+async fn the_weekly_report_goes_once_a_week_to_those_who_asked(backend: Backend) {
+    let Some((app, _sim, _running)) = with_simulator(backend, false).await else {
+        return;
+    };
+    let (client, ws) = owner_with_workspace(&app, "ada@example.com").await;
+    let other = app.verified_user("Grace", "grace@example.com").await;
+    app.join(&client, ws, "grace@example.com", "viewer", &other)
+        .await;
+    assert_eq!(
+        switch(&client, ws, true).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let (_, x) = connect(&app, &client, ws, "x").await;
+    publish(&app, &client, ws, x, "A week of baking", &[]).await;
+
+    let res = client
+        .submit(&format!("/w/{ws}/analytics/weekly"), &[("on", "1")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = client.get_text(&format!("/w/{ws}/analytics")).await;
+    assert!(page.contains("id=\"weekly-report-off\""), "{page}");
+    let now = services::now() + chrono::Duration::days(1);
+    assert_eq!(app.services.send_weekly_reports(now).await.unwrap(), 1);
+    let mail = app.last_mail_to("ada@example.com").await;
+    assert!(mail.subject.contains("analytics for"), "{}", mail.subject);
+    assert!(mail.body.contains("Followers: "), "{}", mail.body);
+    assert!(mail.body.contains("A week of baking"), "{}", mail.body);
+    assert!(
+        mail.body
+            .contains(&format!("/w/{ws}/analytics/report.pdf?from=")),
+        "{}",
+        mail.body
+    );
+    assert!(
+        !app.mails()
+            .await
+            .iter()
+            .any(|m| m.to == "grace@example.com" && m.subject.contains("analytics for")),
+        "only who asked"
+    );
+    // Not again within the week; again a week on.
+    assert_eq!(app.services.send_weekly_reports(now).await.unwrap(), 0);
+    assert_eq!(
+        app.services
+            .send_weekly_reports(now + chrono::Duration::days(6))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        app.services
+            .send_weekly_reports(now + chrono::Duration::days(7))
+            .await
+            .unwrap(),
+        1
+    );
+    // Stopped: none.
+    let res = client
+        .submit(&format!("/w/{ws}/analytics/weekly"), &[("on", "0")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.services
+            .send_weekly_reports(now + chrono::Duration::days(30))
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_and_its_charts_in_the_browser() {
+    let Some((app, sim, _running)) = with_simulator(Backend::Sqlite, false).await else {
+        return;
+    };
+    let (client, ws) = owner_with_workspace(&app, "ada@example.com").await;
+    assert_eq!(
+        switch(&client, ws, true).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let (_, x) = connect(&app, &client, ws, "x").await;
+    let (_, linkedin) = connect(&app, &client, ws, "linkedin").await;
+    publish(&app, &client, ws, x, "Bread, baked at dawn", &[]).await;
+    publish(&app, &client, ws, linkedin, "Watch the dough rise", &[]).await;
+    sim.advance_clock(chrono::Duration::hours(5));
+    for target in [
+        app.count(&format!(
+            "SELECT id FROM post_targets WHERE account_id = {x}"
+        ))
+        .await,
+        app.count(&format!(
+            "SELECT id FROM post_targets WHERE account_id = {linkedin}"
+        ))
+        .await,
+    ] {
+        read_again(&app, target).await;
+    }
+    crate::browser::run_in(app, "analytics", true, async |b, app| {
+        let base = &app.address;
+        b.log_in(base, "ada@example.com", "Acme").await?;
+        b.click(&format!("a[href='/w/{ws}/analytics']")).await?;
+        b.wait_for_heading("Analytics").await?;
+        // Each chart is drawn on the page, at a size one can read.
+        for id in ["followers", "engagement", "views", "platforms", "hours"] {
+            let drawn = b
+                .eval(&format!(
+                    "const svg = document.querySelector('#chart-{id} svg'); \
+                     return svg !== null && svg.getBoundingClientRect().width > 200 \
+                     && svg.querySelectorAll('line, polyline, circle, rect').length > 0"
+                ))
+                .await?;
+            anyhow::ensure!(drawn.as_bool() == Some(true), "the {id} chart is not drawn");
+        }
+        let followers = b.text("#key-figures").await?;
+        anyhow::ensure!(followers.contains("Followers"), "{followers}");
+        let top = b.text("#top-posts").await?;
+        anyhow::ensure!(
+            top.contains("Bread, baked at dawn") && top.contains("Watch the dough rise"),
+            "{top}"
+        );
+        b.screenshot("analytics-dashboard").await?;
+
+        // A quick period, then one platform through the filters.
+        b.click("#analytics-filters .quick-ranges a:first-child").await?;
+        crate::browser::wait_until(b, "return location.search.includes('from=')").await?;
+        b.wait_for_heading("Analytics").await?;
+        b.eval("document.getElementById('f-platform').value = 'x'; return true")
+            .await?;
+        b.click("#analytics-filters button[type=submit]").await?;
+        crate::browser::wait_until(b, "return location.search.includes('platform=x')").await?;
+        b.wait_for_heading("Analytics").await?;
+        let top = b.text("#top-posts").await?;
+        anyhow::ensure!(
+            top.contains("Bread, baked at dawn") && !top.contains("Watch the dough rise"),
+            "{top}"
+        );
+        anyhow::ensure!(
+            !b.exists("#chart-platforms").await?,
+            "one platform: nothing to compare"
+        );
+        // A period that cannot be shown says why.
+        b.eval("document.getElementById('f-from').value = '2099-01-02'; document.getElementById('f-to').value = '2099-01-01'; return true")
+            .await?;
+        b.click("#analytics-filters button[type=submit]").await?;
+        crate::browser::wait_until(b, "return document.getElementById('range-error') !== null")
+            .await?;
+        let message = b.text("#range-error").await?;
+        anyhow::ensure!(message.contains("ends before it starts"), "{message}");
+        b.screenshot("analytics-range-refused").await?;
+        Ok(())
+    })
+    .await;
+}
