@@ -175,9 +175,10 @@ pub struct Overview {
     /// Per platform: its accounts' daily totals over the range.
     pub by_platform: Vec<(Platform, BTreeMap<Metric, i64>)>,
     pub top_posts: Vec<PostFigures>,
-    /// Every post published in the range with figures: when, and its interactions (for the
+    /// For each hour of the day in the viewer's time zone (0 to 23): the interactions of the
+    /// posts published in it during the range, added up, and how many there were (for the
     /// best hours to post).
-    pub published: Vec<(DateTime<Utc>, i64)>,
+    pub hours: [(i64, u64); 24],
     /// Whether anything has been read yet.
     pub has_readings: bool,
 }
@@ -322,6 +323,37 @@ impl Services {
             .order_by_asc(social_account::Column::Id)
             .all(&self.db)
             .await?;
+        let ids: Vec<i64> = accounts.iter().map(|a| a.id).collect();
+        // Two grouped reads for all the accounts: when each was last read, and its posts whose
+        // last read gave nothing.
+        let last_reads: HashMap<i64, DateTime<Utc>> = account_metric::Entity::find()
+            .select_only()
+            .column(account_metric::Column::AccountId)
+            .column_as(account_metric::Column::ReadAt.max(), "last")
+            .filter(account_metric::Column::WorkspaceId.eq(ws.0))
+            .filter(account_metric::Column::AccountId.is_in(ids.iter().copied()))
+            .group_by(account_metric::Column::AccountId)
+            .into_tuple::<(i64, Option<DateTime<Utc>>)>()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .filter_map(|(id, at)| Some((id, at?)))
+            .collect();
+        let unread: HashMap<i64, (i64, Option<String>)> = post_target::Entity::find()
+            .select_only()
+            .column(post_target::Column::AccountId)
+            .column_as(post_target::Column::Id.count(), "unread")
+            .column_as(post_target::Column::MetricsError.max(), "reason")
+            .filter(post_target::Column::AccountId.is_in(ids.iter().copied()))
+            .filter(post_target::Column::MetricsError.is_not_null())
+            .filter(post_target::Column::MetricsError.ne(ingest::GONE))
+            .group_by(post_target::Column::AccountId)
+            .into_tuple::<(i64, i64, Option<String>)>()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|(id, n, reason)| (id, (n, reason)))
+            .collect();
         let mut out = Vec::with_capacity(accounts.len());
         for account in accounts {
             let Ok(platform) = Platform::parse(&account.platform) else {
@@ -332,29 +364,23 @@ impl Services {
                 .get(platform)
                 .map(|r| r.insight_scopes())
                 .unwrap_or_default();
-            let granted = self
-                .tokens_of(domain::SocialAccountId(account.id))
-                .await?
-                .map(|t| t.scopes)
-                .unwrap_or_default();
-            let last_read = account_metric::Entity::find()
-                .filter(account_metric::Column::AccountId.eq(account.id))
-                .order_by_desc(account_metric::Column::ReadAt)
-                .one(&self.db)
-                .await?
-                .map(|r| r.read_at);
-            let unread: Vec<post_target::Model> = post_target::Entity::find()
-                .filter(post_target::Column::AccountId.eq(account.id))
-                .filter(post_target::Column::MetricsError.is_not_null())
-                .filter(post_target::Column::MetricsError.ne(ingest::GONE))
-                .all(&self.db)
-                .await?;
+            // Only an account whose platform asks for more than publishing's needs its token.
+            let granted = if needed.is_empty() {
+                Vec::new()
+            } else {
+                self.tokens_of(domain::SocialAccountId(account.id))
+                    .await?
+                    .map(|t| t.scopes)
+                    .unwrap_or_default()
+            };
+            let (unread_posts, unread_reason) =
+                unread.get(&account.id).cloned().unwrap_or_default();
             out.push(AccountReading {
-                unread_posts: unread.len() as u64,
-                unread_reason: unread.into_iter().find_map(|t| t.metrics_error),
+                unread_posts: unread_posts.max(0) as u64,
+                unread_reason,
                 reconnect_for: ingest::missing_scopes(needed, &granted),
                 platform,
-                last_read,
+                last_read: last_reads.get(&account.id).copied(),
                 account,
             });
         }
@@ -367,6 +393,7 @@ impl Services {
         ws: WorkspaceId,
         days: Days,
         scope: Scope,
+        zone: &domain::Timezone,
     ) -> Result<Overview> {
         let accounts: HashMap<i64, social_account::Model> = social_account::Entity::find()
             .filter(social_account::Column::WorkspaceId.eq(ws.0))
@@ -479,8 +506,8 @@ impl Services {
             })
             .collect();
         by_platform.retain(|(p, _)| scope.platform.is_none_or(|only| only == *p));
-        let (top_posts, published) = self
-            .post_figures_in(ws, days, &accounts, scope.campaign)
+        let (top_posts, hours) = self
+            .post_figures_in(ws, days, &accounts, scope.campaign, zone)
             .await?;
         Ok(Overview {
             days,
@@ -489,21 +516,22 @@ impl Services {
             key_figures,
             by_platform,
             top_posts,
-            published,
+            hours,
             has_readings,
         })
     }
 
     /// The ten posts published in `days` to `accounts` (of `campaign` only, when given) with
-    /// the most interactions, with their latest figures; and when each post of the range with
-    /// figures was published, with its interactions.
+    /// the most interactions, with their latest figures; and the posts with figures by the hour
+    /// of the day in `zone` they were published in.
     async fn post_figures_in(
         &self,
         ws: WorkspaceId,
         days: Days,
         accounts: &HashMap<i64, social_account::Model>,
         campaign: Option<i64>,
-    ) -> Result<(Vec<PostFigures>, Vec<(DateTime<Utc>, i64)>)> {
+        zone: &domain::Timezone,
+    ) -> Result<(Vec<PostFigures>, [(i64, u64); 24])> {
         let start = days.from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
         let end = (days.to + Duration::days(1))
             .and_hms_opt(0, 0, 0)
@@ -527,14 +555,32 @@ impl Services {
                 ),
             );
         }
-        let published: Vec<(Option<DateTime<Utc>>, Option<i64>)> = query
-            .clone()
-            .select_only()
-            .column(post_target::Column::PublishedAt)
-            .column(post_target::Column::Interactions)
-            .into_tuple()
-            .all(&self.db)
-            .await?;
+        // The hours: added up by the database per quarter of an hour of the UTC day, within
+        // each stretch of the range where the zone's offset stays the same (a quarter of an
+        // hour is the finest step any zone's offset takes), then moved to the zone's hours.
+        let mut hours = [(0i64, 0u64); 24];
+        let quarter = sql::quarter_of_day(self.db.get_database_backend(), "published_at");
+        for (from, to, offset) in offset_stretches(start, end, zone) {
+            let rows: Vec<(i64, i64, i64)> = query
+                .clone()
+                .filter(post_target::Column::PublishedAt.gte(from))
+                .filter(post_target::Column::PublishedAt.lt(to))
+                .select_only()
+                .column_as(Expr::cust(quarter.clone()), "q")
+                .column_as(Expr::cust("COUNT(*)"), "n")
+                .column_as(Expr::cust("CAST(SUM(interactions) AS BIGINT)"), "s")
+                .group_by(Expr::cust(quarter.clone()))
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            for (q, n, sum) in rows {
+                let minute = (q * 15 + offset).rem_euclid(24 * 60);
+                if let Some(slot) = hours.get_mut((minute / 60) as usize) {
+                    slot.0 += sum;
+                    slot.1 += n.max(0) as u64;
+                }
+            }
+        }
         let top = query
             .order_by_desc(post_target::Column::Interactions)
             .order_by_asc(post_target::Column::Id)
@@ -544,13 +590,7 @@ impl Services {
         let ids = top.iter().map(|t| t.id).collect();
         let totals = sql::latest_totals(&self.db, ws.0, sql::Targets::Ids(ids)).await?;
         let figures = self.figures_of(top, totals, accounts).await?;
-        Ok((
-            figures,
-            published
-                .into_iter()
-                .filter_map(|(at, n)| Some((at?, n?)))
-                .collect(),
-        ))
+        Ok((figures, hours))
     }
 
     /// Each published target of the post `post_id` with its latest figures.
@@ -615,6 +655,42 @@ impl Services {
     }
 }
 
+/// `[start, end)` cut where `zone`'s offset from UTC changes (looked at every hour, the step
+/// at which zones change it): each stretch with its offset in minutes.
+fn offset_stretches(
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    zone: &domain::Timezone,
+) -> Vec<(DateTime<Utc>, DateTime<Utc>, i64)> {
+    use chrono::Offset;
+    let offset_at = |at: DateTime<Utc>| {
+        i64::from(
+            at.with_timezone(&zone.tz())
+                .offset()
+                .fix()
+                .local_minus_utc(),
+        ) / 60
+    };
+    let mut out = Vec::new();
+    let mut from = start;
+    let mut offset = offset_at(start);
+    let mut at = start;
+    while at < end {
+        let next = at + Duration::hours(1);
+        let now = offset_at(at);
+        if now != offset {
+            out.push((from, at, offset));
+            from = at;
+            offset = now;
+        }
+        at = next;
+    }
+    if from < end {
+        out.push((from, end, offset));
+    }
+    out
+}
+
 /// The start of a post's text for a list.
 fn excerpt(text: &str) -> String {
     let line = text.lines().next().unwrap_or_default().trim();
@@ -639,5 +715,30 @@ mod tests {
         assert_eq!(before.to, days.from - Duration::days(1));
         assert_eq!(before.len(), 7);
         assert_eq!(excerpt(&"a".repeat(100)).chars().count(), 80);
+    }
+
+    #[test]
+    fn a_range_is_cut_where_the_zone_changes_its_offset() {
+        let at = |d: u32, h: u32| {
+            NaiveDate::from_ymd_opt(2026, 3, d)
+                .and_then(|d| d.and_hms_opt(h, 0, 0))
+                .unwrap_or_default()
+                .and_utc()
+        };
+        let berlin = domain::Timezone::stored("Europe/Berlin");
+        // Summer time starts at 01:00 UTC on 29 March 2026.
+        let cut = offset_stretches(at(28, 0), at(31, 0), &berlin);
+        assert_eq!(
+            cut,
+            [(at(28, 0), at(29, 1), 60), (at(29, 1), at(31, 0), 120)]
+        );
+        let utc = offset_stretches(at(28, 0), at(31, 0), &domain::Timezone::utc());
+        assert_eq!(utc, [(at(28, 0), at(31, 0), 0)]);
+        let kathmandu = offset_stretches(
+            at(1, 0),
+            at(2, 0),
+            &domain::Timezone::stored("Asia/Kathmandu"),
+        );
+        assert_eq!(kathmandu, [(at(1, 0), at(2, 0), 345)]);
     }
 }

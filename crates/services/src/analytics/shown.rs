@@ -6,7 +6,7 @@ use crate::analytics::campaigns::CampaignResults;
 use crate::analytics::report::{Figure, Report, Table};
 use crate::analytics::{DAILY, Days, Overview, POST_METRICS, chart};
 use crate::drawing::Drawing;
-use chrono::{NaiveDate, Timelike};
+use chrono::NaiveDate;
 use domain::Timezone;
 use domain::campaign::money;
 use domain::metrics::Metric;
@@ -152,8 +152,8 @@ pub fn shown(o: &Overview, zone: &Timezone, campaigns: Option<&[CampaignResults]
             rows: bars.iter().map(|(l, v)| (l.clone(), number(*v))).collect(),
         });
     }
-    if !o.published.is_empty() {
-        let hours = best_hours(o, zone);
+    if o.hours.iter().any(|(_, n)| *n > 0) {
+        let hours = best_hours(o);
         charts.push(ShownChart {
             id: "hours",
             title: format!(
@@ -247,18 +247,11 @@ pub fn shown(o: &Overview, zone: &Timezone, campaigns: Option<&[CampaignResults]
     }
 }
 
-/// Per hour of the day in `zone`: the average interactions of the posts published in it, and
-/// how many there were.
-fn best_hours(o: &Overview, zone: &Timezone) -> Vec<(u32, i64, u64)> {
-    let mut sums = [(0i64, 0u64); 24];
-    for (at, interactions) in &o.published {
-        let hour = at.with_timezone(&zone.tz()).hour() as usize;
-        if let Some(slot) = sums.get_mut(hour) {
-            slot.0 += interactions;
-            slot.1 += 1;
-        }
-    }
-    sums.iter()
+/// Per hour of the day: the average interactions of the posts published in it, and how many
+/// there were.
+fn best_hours(o: &Overview) -> Vec<(u32, i64, u64)> {
+    o.hours
+        .iter()
         .enumerate()
         .map(|(h, (sum, n))| {
             let avg = if *n == 0 {
@@ -354,10 +347,9 @@ impl Shown {
 mod tests {
     use super::*;
     use crate::analytics::KeyFigure as Key;
-    use chrono::TimeZone;
     use std::collections::BTreeMap;
 
-    fn overview(published: Vec<(chrono::DateTime<chrono::Utc>, i64)>) -> Overview {
+    fn overview(hours: [(i64, u64); 24]) -> Overview {
         let to = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
         Overview {
             days: Days::last(7, to),
@@ -370,22 +362,22 @@ mod tests {
             }],
             by_platform: Vec::new(),
             top_posts: Vec::new(),
-            published,
+            hours,
             has_readings: true,
         }
     }
 
     #[test]
-    fn best_hours_average_the_posts_of_each_hour_in_the_viewers_zone() {
-        let at = |h: u32, m: u32| chrono::Utc.with_ymd_and_hms(2026, 12, 1, h, m, 0).unwrap();
-        // 08:10 and 08:50 UTC are 09:10 and 09:50 in Berlin; 20:00 UTC is 21:00.
-        let o = overview(vec![(at(8, 10), 10), (at(8, 50), 30), (at(20, 0), 7)]);
+    fn best_hours_average_the_posts_of_each_hour() {
+        let mut hours = [(0, 0); 24];
+        hours[9] = (40, 2);
+        hours[21] = (7, 1);
+        let o = overview(hours);
         let berlin = Timezone::parse("Europe/Berlin").unwrap();
-        let hours = best_hours(&o, &berlin);
-        assert_eq!(hours.len(), 24);
-        assert_eq!(hours[9], (9, 20, 2));
-        assert_eq!(hours[21], (21, 7, 1));
-        assert_eq!(hours.iter().map(|(_, _, n)| n).sum::<u64>(), 3);
+        let best = best_hours(&o);
+        assert_eq!(best.len(), 24);
+        assert_eq!(best[9], (9, 20, 2));
+        assert_eq!(best[21], (21, 7, 1));
         let s = shown(&o, &berlin, None);
         let chart = s.charts.iter().find(|c| c.id == "hours").unwrap();
         assert!(chart.title.contains("Europe/Berlin"), "{}", chart.title);
@@ -401,7 +393,7 @@ mod tests {
             Some("+25% on the previous 7 days")
         );
         // Without posts, no hours chart; one platform, no comparison.
-        let none = shown(&overview(Vec::new()), &berlin, None);
+        let none = shown(&overview([(0, 0); 24]), &berlin, None);
         assert!(
             none.charts
                 .iter()

@@ -43,7 +43,8 @@ pub(crate) enum Targets {
     Campaign(i64),
     /// Those of one post.
     Post(i64),
-    /// These (a page's worth: each is a value of the statement).
+    /// These, which the caller found among the workspace's (a page's worth: each is a value
+    /// of the statement).
     Ids(Vec<i64>),
 }
 
@@ -55,14 +56,18 @@ pub(crate) async fn latest_totals<C: ConnectionTrait>(
     targets: Targets,
 ) -> Result<HashMap<i64, BTreeMap<String, i64>>> {
     let mut b = Binder::new(conn.get_database_backend());
-    let w = b.bind(ws);
     let which = match targets {
         Targets::Campaign(id) => format!(
-            "t.post_id IN (SELECT p.id FROM posts p WHERE p.workspace_id = {w} AND \
+            "t.post_id IN (SELECT p.id FROM posts p WHERE p.workspace_id = {} AND \
              p.campaign_id = {})",
+            b.bind(ws),
             b.bind(id)
         ),
-        Targets::Post(id) => format!("t.post_id = {}", b.bind(id)),
+        Targets::Post(id) => format!(
+            "t.post_id IN (SELECT p.id FROM posts p WHERE p.workspace_id = {} AND p.id = {})",
+            b.bind(ws),
+            b.bind(id)
+        ),
         Targets::Ids(ids) if ids.is_empty() => return Ok(HashMap::new()),
         Targets::Ids(ids) => format!(
             "t.id IN ({})",
@@ -73,11 +78,15 @@ pub(crate) async fn latest_totals<C: ConnectionTrait>(
         ),
     };
     let published = b.bind("published");
+    // From the targets to their figures (CROSS JOIN keeps that order on SQLite), each
+    // target's rows found by the (target, metric, day) index. The figures are not filtered by
+    // their workspace column: SQLite would then walk the workspace's every figure by the
+    // (workspace, day) index; the targets are the workspace's already.
     let sql = format!(
-        "SELECT m.target_id, m.metric, m.value FROM post_metrics m JOIN post_targets t ON t.id \
-         = m.target_id WHERE m.workspace_id = {w} AND t.state = {published} AND {which} AND \
-         m.day = (SELECT MAX(x.day) FROM post_metrics x WHERE x.target_id = m.target_id AND \
-         x.metric = m.metric)"
+        "SELECT m.target_id, m.metric, m.value FROM post_targets t CROSS JOIN post_metrics m \
+         WHERE m.target_id = t.id AND {which} AND t.state = {published} AND m.day = (SELECT \
+         MAX(x.day) FROM post_metrics x WHERE x.target_id = m.target_id AND x.metric = \
+         m.metric)"
     );
     let rows = conn.query_all_raw(b.statement(sql)).await?;
     let mut out: HashMap<i64, BTreeMap<String, i64>> = HashMap::new();
@@ -88,4 +97,19 @@ pub(crate) async fn latest_totals<C: ConnectionTrait>(
         out.entry(target).or_default().insert(metric, value);
     }
     Ok(out)
+}
+
+/// The quarter of an hour of the UTC day (0 to 95) that the stored time `column` falls in, as
+/// the backend computes it.
+pub(crate) fn quarter_of_day(backend: DbBackend, column: &str) -> String {
+    match backend {
+        DbBackend::Postgres => format!(
+            "CAST(EXTRACT(HOUR FROM {column} AT TIME ZONE 'UTC') * 4 + FLOOR(EXTRACT(MINUTE \
+             FROM {column} AT TIME ZONE 'UTC') / 15) AS BIGINT)"
+        ),
+        _ => format!(
+            "(CAST(strftime('%H', {column}) AS INTEGER) * 4 + CAST(strftime('%M', {column}) AS \
+             INTEGER) / 15)"
+        ),
+    }
 }

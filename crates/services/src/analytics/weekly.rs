@@ -100,12 +100,14 @@ impl Services {
     ) -> Result<Email> {
         let ws = WorkspaceId(space.id);
         let days = Days::last(EVERY, today - Duration::days(1));
-        let overview = self.analytics_overview(ws, days, Scope::default()).await?;
+        let zone = Timezone::stored(&person.timezone);
+        let overview = self
+            .analytics_overview(ws, days, Scope::default(), &zone)
+            .await?;
         let campaigns = match self.require_roi_reporting(ws).await {
             Ok(()) => Some(self.campaigns_results(ws).await?),
             Err(_) => None,
         };
-        let zone = Timezone::stored(&person.timezone);
         let shown = shown::shown(&overview, &zone, campaigns.as_deref());
         Ok(weekly_text(&self.base_url, space, person, days, &shown))
     }

@@ -318,6 +318,23 @@ async fn figures_are_read_back_kept_by_day_and_shown(backend: Backend) {
         csv.contains(",\"'=1+2, and a \"\"quote\"\"\",views,"),
         "{csv}"
     );
+    // Every row in the same shape on both databases: the day, the post, its publishing time in
+    // UTC to the second.
+    let stamp = |cell: &str| {
+        cell.len() == 20
+            && cell.as_bytes()[10] == b'T'
+            && cell.ends_with('Z')
+            && chrono::DateTime::parse_from_rfc3339(cell).is_ok()
+    };
+    for line in csv.lines().skip(1) {
+        let cells: Vec<&str> = line.splitn(4, ',').collect();
+        assert!(
+            chrono::NaiveDate::parse_from_str(cells[0], "%Y-%m-%d").is_ok()
+                && cells[1].parse::<i64>().is_ok()
+                && stamp(cells[2]),
+            "{line}"
+        );
+    }
     let accounts_csv = client
         .get_text(&format!("/w/{ws}/analytics/accounts.csv"))
         .await;
@@ -326,6 +343,9 @@ async fn figures_are_read_back_kept_by_day_and_shown(backend: Backend) {
         accounts_csv.contains(",X,acme,followers,lifetime,"),
         "{accounts_csv}"
     );
+    for line in accounts_csv.lines().skip(1) {
+        assert!(stamp(line.rsplit(',').next().unwrap_or_default()), "{line}");
+    }
 
     // Off: the reads are withdrawn, the figures kept.
     let res = switch(&client, ws, false).await;

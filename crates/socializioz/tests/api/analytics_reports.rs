@@ -16,6 +16,7 @@ both_backends!(
     periods_filters_and_a_pdf_report_that_says_what_the_page_says,
     a_campaign_reports_its_returns_and_tags_its_links,
     the_weekly_report_goes_once_a_week_to_those_who_asked,
+    a_long_export_comes_whole_and_in_order,
 );
 
 /// The key figures of an analytics page, as shown.
@@ -135,6 +136,31 @@ async fn periods_filters_and_a_pdf_report_that_says_what_the_page_says(backend: 
         only_tiktok.contains("No post published in this period has figures yet."),
         "{only_tiktok}"
     );
+
+    // Best hours are the viewer's (Europe/Berlin): a post published at 06:10 UTC in winter
+    // counts for 07:00.
+    {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let at = today.and_hms_opt(6, 10, 0).unwrap().and_utc();
+        store::entities::post_target::Entity::update_many()
+            .col_expr(
+                store::entities::post_target::Column::PublishedAt,
+                sea_orm::sea_query::Expr::value(at),
+            )
+            .filter(store::entities::post_target::Column::Id.eq(target))
+            .exec(&app.services.db)
+            .await
+            .unwrap();
+    }
+    let hours = client
+        .get_text(&format!("/w/{ws}/analytics?from={from}&to={to}"))
+        .await;
+    let table = hours.split("id=\"chart-hours\"").nth(1).unwrap_or_default();
+    assert!(
+        table.contains("<td>07:00</td><td>") && table.matches("(1 post)").count() == 1,
+        "{table}"
+    );
+    assert!(table.contains("Europe/Berlin"), "{table}");
 
     // The PDF report of the same view says what the page says.
     let figures = key_figures(&page);
@@ -333,6 +359,18 @@ async fn a_campaign_reports_its_returns_and_tags_its_links(backend: Backend) {
             && shown.contains("utm_campaign=spring-sale</code>"),
         "{shown}"
     );
+    // The posts' CSV of the campaign holds its post; of another campaign, nothing.
+    let csv = client
+        .get_text(&format!("/w/{ws}/analytics/posts.csv?campaign={campaign}"))
+        .await;
+    assert!(csv.contains(",clicks,"), "{csv}");
+    let none = client
+        .get_text(&format!(
+            "/w/{ws}/analytics/posts.csv?campaign={}",
+            campaign + 1
+        ))
+        .await;
+    assert_eq!(none.lines().count(), 1, "only the header: {none}");
     // The analytics page's campaign table says the same.
     let analytics = client.get_text(&format!("/w/{ws}/analytics")).await;
     assert!(analytics.contains("id=\"campaign-table\""), "{analytics}");
@@ -500,4 +538,68 @@ async fn the_dashboard_and_its_charts_in_the_browser() {
         Ok(())
     })
     .await;
+}
+
+async fn a_long_export_comes_whole_and_in_order(backend: Backend) {
+    let Some((app, _sim, _running)) = with_simulator(backend, false).await else {
+        return;
+    };
+    let (client, ws) = owner_with_workspace(&app, "ada@example.com").await;
+    assert_eq!(
+        switch(&client, ws, true).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let (_, x) = connect(&app, &client, ws, "x").await;
+    publish(&app, &client, ws, x, "=SUM(A1), said the post", &[]).await;
+    let target = app.count("SELECT id FROM post_targets").await;
+    let before = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM post_metrics WHERE target_id = {target}"
+        ))
+        .await;
+    // More figures than several of the export's pages hold, all read today.
+    let today = services::now().date_naive();
+    for batch in 0..25 {
+        let rows: Vec<String> = (0..100)
+            .map(|i| {
+                let n = batch * 100 + i;
+                format!(
+                    "({ws}, {x}, {target}, 'bench.m{n:04}', '{today}', {n}, '2026-12-01 00:00:00+00:00')"
+                )
+            })
+            .collect();
+        app.exec(&format!(
+            "INSERT INTO post_metrics (workspace_id, account_id, target_id, metric, day, value, \
+             read_at) VALUES {}",
+            rows.join(", ")
+        ))
+        .await;
+    }
+    let csv = client
+        .get_text(&format!("/w/{ws}/analytics/posts.csv?days=7"))
+        .await;
+    let lines: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(lines.len() as i64, before + 2_500);
+    let ours: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l.split(",bench.m").nth(1))
+        .collect();
+    assert_eq!(ours.len(), 2_500, "each once");
+    for (n, rest) in ours.iter().enumerate() {
+        assert_eq!(*rest, format!("{n:04},{n}"), "in the order they were read");
+    }
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains(",X,acme,,") || l.contains(",X,acme,http")),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains(",\"'=SUM(A1), said the post\",")),
+        "{}",
+        lines[0]
+    );
 }

@@ -211,18 +211,18 @@ async fn view(
     accounts: Vec<AccountReading>,
 ) -> AppResult<View> {
     let ws = m.membership.workspace_id();
-    let overview = state.services.analytics_overview(ws, days, scope).await?;
+    let zone = crate::routes::posts::zone_of(m);
+    let overview = state
+        .services
+        .analytics_overview(ws, days, scope, &zone)
+        .await?;
     let campaigns = state.services.campaigns_of(ws).await?;
     let (results, campaigns_refused) = match state.services.require_roi_reporting(ws).await {
         Ok(()) => (Some(state.services.campaigns_results(ws).await?), None),
         Err(ServiceError::PlanLimit { refusal, .. }) => (None, Some(refusal.to_string())),
         Err(other) => return Err(other.into()),
     };
-    let shown = shown::shown(
-        &overview,
-        &crate::routes::posts::zone_of(m),
-        results.as_deref(),
-    );
+    let shown = shown::shown(&overview, &zone, results.as_deref());
     Ok(View {
         days,
         scope,
