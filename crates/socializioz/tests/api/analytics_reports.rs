@@ -19,6 +19,17 @@ both_backends!(
     a_long_export_comes_whole_and_in_order,
 );
 
+/// An app on a simulator of its own (no plans) and a workspace of Ada's with analytics on.
+async fn on(backend: Backend) -> Option<(TestApp, sim::Simulator, sim::Running, Client, i64)> {
+    let (app, sim, running) = with_simulator(backend, false).await?;
+    let (client, ws) = owner_with_workspace(&app, "ada@example.com").await;
+    assert_eq!(
+        switch(&client, ws, true).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    Some((app, sim, running, client, ws))
+}
+
 /// The key figures of an analytics page, as shown.
 fn key_figures(page: &str) -> Vec<String> {
     page.split("<strong class=\"figure-value\">")
@@ -50,14 +61,9 @@ async fn publish(
 }
 
 async fn periods_filters_and_a_pdf_report_that_says_what_the_page_says(backend: Backend) {
-    let Some((app, sim, _running)) = with_simulator(backend, false).await else {
+    let Some((app, sim, _running, client, ws)) = on(backend).await else {
         return;
     };
-    let (client, ws) = owner_with_workspace(&app, "ada@example.com").await;
-    assert_eq!(
-        switch(&client, ws, true).await.status(),
-        StatusCode::SEE_OTHER
-    );
     let (_, x) = connect(&app, &client, ws, "x").await;
     let (_, tiktok) = connect(&app, &client, ws, "tiktok").await;
     publish(
@@ -458,14 +464,9 @@ async fn the_weekly_report_goes_once_a_week_to_those_who_asked(backend: Backend)
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dashboard_and_its_charts_in_the_browser() {
-    let Some((app, sim, _running)) = with_simulator(Backend::Sqlite, false).await else {
+    let Some((app, sim, _running, client, ws)) = on(Backend::Sqlite).await else {
         return;
     };
-    let (client, ws) = owner_with_workspace(&app, "ada@example.com").await;
-    assert_eq!(
-        switch(&client, ws, true).await.status(),
-        StatusCode::SEE_OTHER
-    );
     let (_, x) = connect(&app, &client, ws, "x").await;
     let (_, linkedin) = connect(&app, &client, ws, "linkedin").await;
     publish(&app, &client, ws, x, "Bread, baked at dawn", &[]).await;
@@ -541,14 +542,9 @@ async fn the_dashboard_and_its_charts_in_the_browser() {
 }
 
 async fn a_long_export_comes_whole_and_in_order(backend: Backend) {
-    let Some((app, _sim, _running)) = with_simulator(backend, false).await else {
+    let Some((app, _sim, _running, client, ws)) = on(backend).await else {
         return;
     };
-    let (client, ws) = owner_with_workspace(&app, "ada@example.com").await;
-    assert_eq!(
-        switch(&client, ws, true).await.status(),
-        StatusCode::SEE_OTHER
-    );
     let (_, x) = connect(&app, &client, ws, "x").await;
     publish(&app, &client, ws, x, "=SUM(A1), said the post", &[]).await;
     let target = app.count("SELECT id FROM post_targets").await;
