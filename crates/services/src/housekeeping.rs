@@ -110,7 +110,10 @@ impl Services {
         crate::ai::purge_generations(&self.db, now).await?;
         crate::media::generations::purge_generations(self, now).await?;
         crate::analytics::ingest::upkeep(self, now).await?;
-        self.send_weekly_reports(now).await?;
+        // The weekly reports are not worth the purges after them.
+        if let Err(err) = self.send_weekly_reports(now).await {
+            tracing::warn!(error = %format!("{err:#}"), "the weekly analytics reports stopped part way");
+        }
         report.outbox_purged = self.purge_outbox(now).await?;
         // What the purges deleted, and a deletion receipt's address once it has been sent, are
         // dropped from the WAL (SQLite) or vacuumed away (PostgreSQL), as after a deletion.

@@ -19,7 +19,7 @@ pub struct CampaignResults {
     pub campaign: campaign::Model,
     /// Its posts, in any state.
     pub posts: u64,
-    /// Its posts' targets published.
+    /// Its posts published (to one account or more).
     pub published: u64,
     /// Each metric's latest lifetime totals added up over the published targets.
     pub totals: BTreeMap<String, i64>,
@@ -100,7 +100,11 @@ impl Services {
         .returns();
         Ok(CampaignResults {
             posts,
-            published: targets.len() as u64,
+            published: targets
+                .iter()
+                .map(|t| t.post_id)
+                .collect::<BTreeSet<_>>()
+                .len() as u64,
             totals,
             interactions,
             clicks,

@@ -505,9 +505,21 @@ async fn store_posts(
         .exec_without_returning(&txn)
         .await?;
     }
-    // The latest interactions, so that the top posts are found without adding up figures.
+    // The latest interactions, so that the top posts are found without adding up figures:
+    // each kind's latest figure, whether this read gave it or an earlier one did, as the page
+    // shows them.
     for (target, totals) in &read_now {
-        if let Some(interactions) = Metric::interactions_of(totals) {
+        if Metric::interactions_of(totals).is_some() {
+            let latest = crate::analytics::sql::latest_totals(
+                &txn,
+                account.workspace_id,
+                crate::analytics::sql::Targets::Ids(vec![*target]),
+            )
+            .await?;
+            let interactions = latest
+                .get(target)
+                .and_then(Metric::interactions_of)
+                .or_else(|| Metric::interactions_of(totals));
             post_target::Entity::update_many()
                 .col_expr(
                     post_target::Column::Interactions,

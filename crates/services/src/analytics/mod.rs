@@ -99,6 +99,12 @@ impl Days {
         if days.from > today {
             return Err("The period starts after today: nothing has been read for it yet.".into());
         }
+        if days.from < EARLIEST {
+            return Err(format!(
+                "The period starts before {}: nothing can have been read for it.",
+                EARLIEST.format("%-d %B %Y")
+            ));
+        }
         if days.len() > LONGEST {
             return Err(format!(
                 "A period can be at most {LONGEST} days long; this one has {}.",
@@ -115,6 +121,12 @@ impl Days {
 
 /// The longest period the analytics page and its report show at once.
 pub const LONGEST: i64 = 366;
+
+/// The earliest day a period may start on.
+pub const EARLIEST: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {
+    Some(d) => d,
+    None => NaiveDate::MIN,
+};
 
 /// Which accounts and posts a view of the analytics covers (none: all of the workspace's).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -268,7 +268,7 @@ fn best_hours(o: &Overview) -> Vec<(u32, i64, u64)> {
 pub fn campaign_table(results: &[CampaignResults]) -> Table {
     let dash = || "—".to_owned();
     Table {
-        heading: "Campaigns".into(),
+        heading: "Campaigns, all time".into(),
         headers: [
             "Campaign",
             "Posts",

@@ -68,7 +68,19 @@ impl Services {
             else {
                 continue;
             };
-            let email = self.weekly_email(&space, &person, today).await?;
+            // One member's report that cannot be made does not hold up the others'.
+            let email = match self.weekly_email(&space, &person, today).await {
+                Ok(email) => email,
+                Err(err) => {
+                    tracing::warn!(
+                        workspace = space.id,
+                        membership = member.id,
+                        error = %format!("{err:#}"),
+                        "a weekly analytics report could not be made"
+                    );
+                    continue;
+                }
+            };
             let txn = store::begin_write(&self.db).await?;
             // Noted only if still due: a second run the same day finds it sent.
             let noted =
@@ -109,7 +121,15 @@ impl Services {
             Err(_) => None,
         };
         let shown = shown::shown(&overview, &zone, campaigns.as_deref());
-        Ok(weekly_text(&self.base_url, space, person, days, &shown))
+        let pdf = self.require_analytics_exports(ws).await.is_ok();
+        Ok(weekly_text(
+            &self.base_url,
+            space,
+            person,
+            days,
+            &shown,
+            pdf,
+        ))
     }
 }
 
@@ -120,6 +140,7 @@ fn weekly_text(
     person: &user::Model,
     days: Days,
     shown: &shown::Shown,
+    pdf: bool,
 ) -> Email {
     let mut body = format!(
         "Hello {},\n\nThis is the analytics of {} for {}.\n\n",
@@ -157,12 +178,17 @@ fn weekly_text(
         }
     }
     let base = base_url.trim_end_matches('/');
+    if pdf {
+        body.push_str(&format!(
+            "\nThe full report with its charts, as a PDF:\n{base}/w/{}/analytics/report.pdf?from={}&to={}\n",
+            space.id, days.from, days.to
+        ));
+    }
     body.push_str(&format!(
-        "\nThe full report with its charts, as a PDF:\n{base}/w/{}/analytics/report.pdf?from={}&to={}\n\n\
-         The analytics page:\n{base}/w/{}/analytics\n\n\
+        "\nThe analytics page:\n{base}/w/{}/analytics\n\n\
          You get this because you asked for it on the analytics page of {}; stop it there at any \
          time.\n",
-        space.id, days.from, days.to, space.id, space.name
+        space.id, space.name
     ));
     Email {
         to: person.email.clone(),

@@ -371,6 +371,12 @@ async fn analytics_is_a_plan_feature_and_an_owners_switch(backend: Backend) {
     assert!(refused.contains("Professional"), "{refused}");
     let res = owner.get(&format!("/w/{ws}/analytics/posts.csv")).await;
     expect_page(res, StatusCode::PAYMENT_REQUIRED, "Professional").await;
+    let res = owner.get(&format!("/w/{ws}/analytics/report.pdf")).await;
+    expect_page(res, StatusCode::PAYMENT_REQUIRED, "Professional").await;
+    let res = owner
+        .submit(&format!("/w/{ws}/analytics/weekly"), &[("on", "1")])
+        .await;
+    expect_page(res, StatusCode::PAYMENT_REQUIRED, "Professional").await;
     let res = switch(&owner, ws, true).await;
     assert_ne!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(
