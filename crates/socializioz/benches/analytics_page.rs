@@ -349,6 +349,7 @@ async fn run_backend(name: &str, url: &str, data: &std::path::Path) -> Result<()
         .into());
     }
 
+    stages(&services, ws, &client, &page).await?;
     println!(
         "socializioz analytics page benchmark: {name}, {concurrency} connections, {seconds} s \
          per page"
@@ -372,6 +373,75 @@ async fn run_backend(name: &str, url: &str, data: &std::path::Path) -> Result<()
         Ok(Err(e)) => println!("the server task failed: {e}"),
         Err(_) => println!("the server did not stop within 30 s"),
     }
+    Ok(())
+}
+
+/// The median time of `runs` runs of `f`, in milliseconds.
+async fn median_ms<F, Fut, T>(runs: usize, mut f: F) -> Result<f64, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, Error>>,
+{
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        f().await?;
+        times.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times[times.len() / 2])
+}
+
+/// Where one request's time goes: each step of the page on its own, one at a time (median of
+/// 20), and the whole page requested alone.
+async fn stages(
+    services: &services::Services,
+    ws: i64,
+    client: &reqwest::Client,
+    page: &str,
+) -> Result<(), Error> {
+    use services::analytics::{Days, Scope, shown};
+    let w = domain::WorkspaceId(ws);
+    let days = Days::last(90, services::now().date_naive());
+    let zone = domain::Timezone::utc();
+    let accounts = median_ms(20, || async {
+        Ok::<_, Error>(services.analytics_accounts(w).await?)
+    })
+    .await?;
+    let overview = median_ms(20, || async {
+        Ok::<_, Error>(
+            services
+                .analytics_overview(w, days, Scope::default(), &zone)
+                .await?,
+        )
+    })
+    .await?;
+    let campaigns = median_ms(20, || async {
+        Ok::<_, Error>(services.campaigns_results(w).await?)
+    })
+    .await?;
+    let o = services
+        .analytics_overview(w, days, Scope::default(), &zone)
+        .await?;
+    let drawing = median_ms(20, || async {
+        let s = shown::shown(&o, &zone, None);
+        Ok::<_, Error>(
+            s.charts
+                .iter()
+                .map(|c| c.drawing.svg().len())
+                .sum::<usize>(),
+        )
+    })
+    .await?;
+    let whole = median_ms(20, || async {
+        Ok::<_, Error>(client.get(page).send().await?.bytes().await?)
+    })
+    .await?;
+    println!(
+        "one request alone (median of 20): whole page {whole:.2} ms = accounts {accounts:.2} ms + \
+         overview {overview:.2} ms + campaigns {campaigns:.2} ms + figures and charts \
+         {drawing:.2} ms + the rest (session, template, plan checks)"
+    );
     Ok(())
 }
 
