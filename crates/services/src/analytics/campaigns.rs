@@ -45,6 +45,27 @@ impl Services {
         ws: WorkspaceId,
         campaign: campaign::Model,
     ) -> Result<CampaignResults> {
+        let platforms = self.platforms_of(ws).await?;
+        self.results_with(ws, campaign, &platforms).await
+    }
+
+    /// Each of the workspace's accounts' platform.
+    async fn platforms_of(&self, ws: WorkspaceId) -> Result<HashMap<i64, Platform>> {
+        Ok(social_account::Entity::find()
+            .filter(social_account::Column::WorkspaceId.eq(ws.0))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .filter_map(|a| Platform::parse(&a.platform).ok().map(|p| (a.id, p)))
+            .collect())
+    }
+
+    async fn results_with(
+        &self,
+        ws: WorkspaceId,
+        campaign: campaign::Model,
+        platforms: &HashMap<i64, Platform>,
+    ) -> Result<CampaignResults> {
         let posts = post::Entity::find()
             .filter(post::Column::WorkspaceId.eq(ws.0))
             .filter(post::Column::CampaignId.eq(campaign.id))
@@ -64,13 +85,6 @@ impl Services {
             .filter(post_target::Column::State.eq(PostState::Published))
             .all(&self.db)
             .await?;
-        let platforms: HashMap<i64, Platform> = social_account::Entity::find()
-            .filter(social_account::Column::WorkspaceId.eq(ws.0))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .filter_map(|a| Platform::parse(&a.platform).ok().map(|p| (a.id, p)))
-            .collect();
         let latest = sql::latest_totals(&self.db, ws.0, Targets::Campaign(campaign.id)).await?;
         let mut totals: BTreeMap<String, i64> = BTreeMap::new();
         let mut clicks_from = BTreeSet::new();
@@ -116,9 +130,10 @@ impl Services {
 
     /// The results of each of the workspace's campaigns that has published posts, by name.
     pub async fn campaigns_results(&self, ws: WorkspaceId) -> Result<Vec<CampaignResults>> {
+        let platforms = self.platforms_of(ws).await?;
         let mut out = Vec::new();
         for campaign in self.campaigns_of(ws).await? {
-            let results = self.campaign_results(ws, campaign).await?;
+            let results = self.results_with(ws, campaign, &platforms).await?;
             if results.published > 0 {
                 out.push(results);
             }

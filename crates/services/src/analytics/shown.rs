@@ -266,7 +266,6 @@ fn best_hours(o: &Overview) -> Vec<(u32, i64, u64)> {
 
 /// The campaigns' results: what was measured and entered, and the returns.
 pub fn campaign_table(results: &[CampaignResults]) -> Table {
-    let dash = || "—".to_owned();
     Table {
         heading: "Campaigns, all time".into(),
         headers: [
@@ -286,31 +285,55 @@ pub fn campaign_table(results: &[CampaignResults]) -> Table {
         rows: results
             .iter()
             .map(|r| {
-                let currency = r.campaign.currency.as_str();
-                let cents = |v: Option<f64>| v.map(|c| money(c.round() as i64, currency));
+                let shown = returns_shown(r);
                 vec![
                     r.campaign.name.clone(),
                     number(r.published as i64),
                     number(r.interactions),
-                    r.clicks.map(number).unwrap_or_else(dash),
-                    r.campaign
-                        .spend_cents
-                        .map(|c| money(c, currency))
-                        .unwrap_or_else(dash),
-                    cents(r.returns.cost_per_engagement).unwrap_or_else(dash),
-                    cents(r.returns.cost_per_click).unwrap_or_else(dash),
-                    r.returns
-                        .value
-                        .map(|v| money(v, currency))
-                        .unwrap_or_else(dash),
-                    r.returns
-                        .return_on_spend
-                        .map(|x| format!("{x:.2}×"))
-                        .unwrap_or_else(dash),
+                    r.clicks.map(number).unwrap_or_else(|| "—".to_owned()),
+                    entered(r.campaign.spend_cents, &r.campaign.currency)
+                        .unwrap_or_else(|| "—".to_owned()),
+                    shown.per_engagement,
+                    shown.per_click,
+                    shown.value,
+                    shown.return_on_spend,
                 ]
             })
             .collect(),
         empty: "No campaign has published posts yet.".into(),
+    }
+}
+
+/// An entered amount in its currency, when there is one.
+pub fn entered(cents: Option<i64>, currency: &str) -> Option<String> {
+    cents.map(|c| money(c, currency))
+}
+
+/// What follows from a campaign's measured and entered figures, as the campaign's page and the
+/// campaign table show it ("—" where something is missing).
+pub struct ReturnsShown {
+    pub per_engagement: String,
+    pub per_click: String,
+    pub value: String,
+    pub return_on_spend: String,
+}
+
+pub fn returns_shown(r: &CampaignResults) -> ReturnsShown {
+    let currency = r.campaign.currency.as_str();
+    let dash = || "—".to_owned();
+    let per = |v: Option<f64>| {
+        v.map(|c| money(c.round() as i64, currency))
+            .unwrap_or_else(dash)
+    };
+    ReturnsShown {
+        per_engagement: per(r.returns.cost_per_engagement),
+        per_click: per(r.returns.cost_per_click),
+        value: entered(r.returns.value, currency).unwrap_or_else(dash),
+        return_on_spend: r
+            .returns
+            .return_on_spend
+            .map(|x| format!("{x:.2}× ({:+.0}%)", (x - 1.0) * 100.0))
+            .unwrap_or_else(dash),
     }
 }
 

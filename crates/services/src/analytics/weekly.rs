@@ -9,7 +9,7 @@ use crate::{Result, Services, emails};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use domain::{Timezone, UserId, WorkspaceId};
 use providers::mail::Email;
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use store::entities::{membership, user, workspace};
 
@@ -44,17 +44,12 @@ impl Services {
     /// Returns how many were queued.
     pub async fn send_weekly_reports(&self, now: DateTime<Utc>) -> Result<u64> {
         let today = now.date_naive();
-        let due = membership::Entity::find()
-            .filter(membership::Column::WeeklyReport.eq(true))
-            .filter(
-                membership::Column::WeeklyReportSentOn
-                    .is_null()
-                    .or(membership::Column::WeeklyReportSentOn.lte(today - Duration::days(EVERY))),
-            )
+        let members = membership::Entity::find()
+            .filter(due(today))
             .all(&self.db)
             .await?;
         let mut sent = 0;
-        for member in due {
+        for member in members {
             let ws = WorkspaceId(member.workspace_id);
             let Some(space) = workspace::Entity::find_by_id(ws.0).one(&self.db).await? else {
                 continue;
@@ -83,17 +78,13 @@ impl Services {
             };
             let txn = store::begin_write(&self.db).await?;
             // Noted only if still due: a second run the same day finds it sent.
-            let noted =
-                membership::Entity::update_many()
-                    .col_expr(membership::Column::WeeklyReportSentOn, Expr::value(today))
-                    .filter(membership::Column::Id.eq(member.id))
-                    .filter(membership::Column::WeeklyReport.eq(true))
-                    .filter(membership::Column::WeeklyReportSentOn.is_null().or(
-                        membership::Column::WeeklyReportSentOn.lte(today - Duration::days(EVERY)),
-                    ))
-                    .exec(&txn)
-                    .await?
-                    .rows_affected;
+            let noted = membership::Entity::update_many()
+                .col_expr(membership::Column::WeeklyReportSentOn, Expr::value(today))
+                .filter(membership::Column::Id.eq(member.id))
+                .filter(due(today))
+                .exec(&txn)
+                .await?
+                .rows_affected;
             if noted == 1 {
                 emails::queue(&txn, email, Some(UserId(person.id))).await?;
                 sent += 1;
@@ -131,6 +122,17 @@ impl Services {
             pdf,
         ))
     }
+}
+
+/// The members who asked for the report and got none in the last [`EVERY`] days.
+fn due(today: NaiveDate) -> sea_orm::Condition {
+    sea_orm::Condition::all()
+        .add(membership::Column::WeeklyReport.eq(true))
+        .add(
+            sea_orm::Condition::any()
+                .add(membership::Column::WeeklyReportSentOn.is_null())
+                .add(membership::Column::WeeklyReportSentOn.lte(today - Duration::days(EVERY))),
+        )
 }
 
 /// The e-mail of a weekly report.

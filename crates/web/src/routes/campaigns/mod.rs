@@ -95,26 +95,24 @@ pub struct Results {
 }
 
 fn results_of(r: &services::analytics::campaigns::CampaignResults) -> Results {
-    use domain::campaign::money;
     use domain::metrics::Metric;
+    use services::analytics::shown::{entered, number, returns_shown};
     let currency = r.campaign.currency.as_str();
-    let shown = |v: Option<i64>| {
-        v.map(|c| money(c, currency))
-            .unwrap_or_else(|| "not entered".into())
-    };
-    let count = |v: i64| domain::plans::thousands(v.unsigned_abs());
+    let not_entered = || "not entered".to_owned();
     let mut measured: Vec<(String, String)> = [Metric::Views, Metric::Reach]
         .iter()
         .filter_map(|m| {
             r.totals
                 .get(m.key())
-                .map(|v| (m.label().to_owned(), count(*v)))
+                .map(|v| (m.label().to_owned(), number(*v)))
         })
         .collect();
-    measured.push(("Interactions".into(), count(r.interactions)));
+    measured.push(("Interactions".into(), number(r.interactions)));
     measured.push((
         "Link clicks".into(),
-        r.clicks.map(count).unwrap_or_else(|| "not measured".into()),
+        r.clicks
+            .map(number)
+            .unwrap_or_else(|| "not measured".into()),
     ));
     let clicks_note = if r.clicks_from.is_empty() {
         "No platform these posts went to has reported link clicks yet.".to_owned()
@@ -128,49 +126,35 @@ fn results_of(r: &services::analytics::campaigns::CampaignResults) -> Results {
                 .join(", ")
         )
     };
-    let per = |v: Option<f64>| {
-        v.map(|c| money(c.round() as i64, currency))
-            .unwrap_or_else(|| "—".into())
-    };
     let c = &r.campaign;
+    let shown = returns_shown(r);
     Results {
         published: domain::counted(r.published, "published post", "published posts"),
         measured,
         clicks_note,
         entered: vec![
-            ("Spend".into(), shown(c.spend_cents)),
-            ("Value of a click".into(), shown(c.click_value_cents)),
+            (
+                "Spend".into(),
+                entered(c.spend_cents, currency).unwrap_or_else(not_entered),
+            ),
+            (
+                "Value of a click".into(),
+                entered(c.click_value_cents, currency).unwrap_or_else(not_entered),
+            ),
             (
                 "Conversions".into(),
-                c.conversions
-                    .map(count)
-                    .unwrap_or_else(|| "not entered".into()),
+                c.conversions.map(number).unwrap_or_else(not_entered),
             ),
             (
                 "Value of a conversion".into(),
-                shown(c.conversion_value_cents),
+                entered(c.conversion_value_cents, currency).unwrap_or_else(not_entered),
             ),
         ],
         returns: vec![
-            (
-                "Cost per engagement".into(),
-                per(r.returns.cost_per_engagement),
-            ),
-            ("Cost per click".into(), per(r.returns.cost_per_click)),
-            (
-                "Value".into(),
-                r.returns
-                    .value
-                    .map(|v| money(v, currency))
-                    .unwrap_or_else(|| "—".into()),
-            ),
-            (
-                "Return on spend".into(),
-                r.returns
-                    .return_on_spend
-                    .map(|x| format!("{x:.2}× ({:+.0}%)", (x - 1.0) * 100.0))
-                    .unwrap_or_else(|| "—".into()),
-            ),
+            ("Cost per engagement".into(), shown.per_engagement),
+            ("Cost per click".into(), shown.per_click),
+            ("Value".into(), shown.value),
+            ("Return on spend".into(), shown.return_on_spend),
         ],
     }
 }
