@@ -121,31 +121,123 @@ impl Services {
             ),
         };
         let statement = b.statement(sql);
+        // On SQLite kept in a file, the rows are read on a connection of the export's own, on a
+        // blocking thread: the pool's driver hands rows over one at a time between threads,
+        // which makes a long export several times slower than SQLite reads it.
+        let file = store::database_files(&db)
+            .await
+            .map_err(crate::ServiceError::Unexpected)?
+            .into_iter()
+            .next();
         let (tx, rx) = tokio::sync::mpsc::channel::<std::result::Result<Bytes, std::io::Error>>(4);
-        tokio::spawn(async move {
-            let mut out = String::with_capacity(CHUNK + 1024);
-            out.push_str(BOM);
-            out.push_str(export.header());
-            let outcome = write_rows(&db, statement, export, &mut out, &tx).await;
-            let last = match outcome {
-                Ok(()) => Ok(Bytes::from(out)),
-                Err(e) => {
-                    tracing::error!(error = %e, "an analytics export stopped part way");
-                    Err(std::io::Error::other(
-                        "the export could not be read to its end",
-                    ))
-                }
-            };
-            let _ = tx.send(last).await;
-        });
+        let finish = |outcome: Result<()>, out: String| match outcome {
+            Ok(()) => Ok(Bytes::from(out)),
+            Err(e) => {
+                tracing::error!(error = %e, "an analytics export stopped part way");
+                Err(std::io::Error::other(
+                    "the export could not be read to its end",
+                ))
+            }
+        };
+        match file {
+            Some(file) => {
+                tokio::task::spawn_blocking(move || {
+                    let mut out = first_chunk(export);
+                    let outcome =
+                        own_connection::write_rows(&file, statement, export, &mut out, &tx);
+                    let _ = tx.blocking_send(finish(outcome, out));
+                });
+            }
+            None => {
+                tokio::spawn(async move {
+                    let mut out = first_chunk(export);
+                    let outcome = write_rows(&db, statement, export, &mut out, &tx).await;
+                    let _ = tx.send(finish(outcome, out)).await;
+                });
+            }
+        }
         Ok(futures_util::stream::unfold(rx, |mut rx| async move {
             rx.recv().await.map(|item| (item, rx))
         }))
     }
 }
 
-/// Reads the rows of `statement` and writes them to `out`, sending each full chunk on; stops
-/// (without an error) when the download was abandoned.
+/// The byte order mark and the header, which every export starts with.
+fn first_chunk(export: Export) -> String {
+    let mut out = String::with_capacity(CHUNK + 1024);
+    out.push_str(BOM);
+    out.push_str(export.header());
+    out
+}
+
+/// One row's cells by position, as the statement lists them, from whichever driver read it.
+trait Cells {
+    fn int(&self, i: usize) -> Result<i64>;
+    fn text(&self, i: usize) -> Result<Option<std::borrow::Cow<'_, str>>>;
+    fn day(&self, i: usize) -> Result<chrono::NaiveDate>;
+    fn time(&self, i: usize) -> Result<Option<chrono::DateTime<chrono::Utc>>>;
+}
+
+impl Cells for sea_orm::QueryResult {
+    fn int(&self, i: usize) -> Result<i64> {
+        Ok(self.try_get_by_index(i)?)
+    }
+    fn text(&self, i: usize) -> Result<Option<std::borrow::Cow<'_, str>>> {
+        Ok(self
+            .try_get_by_index::<Option<String>>(i)?
+            .map(std::borrow::Cow::Owned))
+    }
+    fn day(&self, i: usize) -> Result<chrono::NaiveDate> {
+        Ok(self.try_get_by_index(i)?)
+    }
+    fn time(&self, i: usize) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+        Ok(self.try_get_by_index(i)?)
+    }
+}
+
+/// Writes one row of `export` to `out`: the one place an export's columns are formatted.
+fn write_row(export: Export, row: &impl Cells, out: &mut String) -> Result<()> {
+    let text = |i| -> Result<std::borrow::Cow<'_, str>> { Ok(row.text(i)?.unwrap_or_default()) };
+    let time = |at: Option<chrono::DateTime<chrono::Utc>>, out: &mut String| {
+        if let Some(at) = at {
+            out.push_str(&at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        }
+    };
+    let _ = write!(out, "{},", row.day(0)?);
+    match export {
+        Export::Accounts => {
+            cell(Platform::label_of(&text(1)?), out);
+            out.push(',');
+            cell(&text(2)?, out);
+            out.push(',');
+            cell(&text(3)?, out);
+            let _ = write!(out, ",{},{},", text(4)?, row.int(5)?);
+            time(row.time(6)?, out);
+        }
+        Export::Posts => {
+            let _ = write!(out, "{},", row.int(1)?);
+            time(row.time(2)?, out);
+            out.push(',');
+            cell(Platform::label_of(&text(3)?), out);
+            for i in 4..=7 {
+                out.push(',');
+                cell(&text(i)?, out);
+            }
+            let _ = write!(out, ",{}", row.int(8)?);
+        }
+    }
+    out.push_str("\r\n");
+    Ok(())
+}
+
+/// Takes what `out` holds once it is a chunk's worth, to be sent on.
+fn full_chunk(out: &mut String) -> Option<Bytes> {
+    (out.len() >= CHUNK)
+        .then(|| Bytes::from(std::mem::replace(out, String::with_capacity(CHUNK + 1024))))
+}
+
+/// Reads the rows of `statement` through the pool and writes them to `out`, sending each full
+/// chunk on; stops (without an error) when the download was abandoned.
 async fn write_rows(
     db: &store::Db,
     statement: Statement,
@@ -154,62 +246,132 @@ async fn write_rows(
     tx: &tokio::sync::mpsc::Sender<std::result::Result<Bytes, std::io::Error>>,
 ) -> Result<()> {
     let mut rows = db.stream_raw(statement).await?;
-    // Columns by position, as the statement above lists them.
     while let Some(row) = rows.next().await {
-        let row = row?;
-        let day: chrono::NaiveDate = row.try_get_by_index(0)?;
-        match export {
-            Export::Accounts => {
-                let platform: String = row.try_get_by_index(1)?;
-                let username: String = row.try_get_by_index(2)?;
-                let metric: String = row.try_get_by_index(3)?;
-                let span: String = row.try_get_by_index(4)?;
-                let value: i64 = row.try_get_by_index(5)?;
-                let read_at: chrono::DateTime<chrono::Utc> = row.try_get_by_index(6)?;
-                let _ = write!(out, "{day},");
-                cell(Platform::label_of(&platform), out);
-                out.push(',');
-                cell(&username, out);
-                out.push(',');
-                cell(&metric, out);
-                let _ = write!(out, ",{span},{value},");
-                out.push_str(&read_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-                out.push_str("\r\n");
-            }
-            Export::Posts => {
-                let post_id: i64 = row.try_get_by_index(1)?;
-                let published: Option<chrono::DateTime<chrono::Utc>> = row.try_get_by_index(2)?;
-                let platform: String = row.try_get_by_index(3)?;
-                let username: String = row.try_get_by_index(4)?;
-                let link: Option<String> = row.try_get_by_index(5)?;
-                let text: String = row.try_get_by_index(6)?;
-                let metric: String = row.try_get_by_index(7)?;
-                let value: i64 = row.try_get_by_index(8)?;
-                let _ = write!(out, "{day},{post_id},");
-                if let Some(at) = published {
-                    out.push_str(&at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-                }
-                out.push(',');
-                cell(Platform::label_of(&platform), out);
-                out.push(',');
-                cell(&username, out);
-                out.push(',');
-                cell(link.as_deref().unwrap_or_default(), out);
-                out.push(',');
-                cell(&text, out);
-                out.push(',');
-                cell(&metric, out);
-                let _ = write!(out, ",{value}\r\n");
-            }
-        }
-        if out.len() >= CHUNK {
-            let chunk = Bytes::from(std::mem::replace(out, String::with_capacity(CHUNK + 1024)));
-            if tx.send(Ok(chunk)).await.is_err() {
-                return Ok(());
-            }
+        write_row(export, &row?, out)?;
+        if let Some(chunk) = full_chunk(out)
+            && tx.send(Ok(chunk)).await.is_err()
+        {
+            return Ok(());
         }
     }
     Ok(())
+}
+
+/// The export read from a SQLite file on a read-only connection of its own.
+mod own_connection {
+    use super::{Bytes, Cells, Export, Result, full_chunk, write_row};
+    use anyhow::Context;
+    use rusqlite::types::ValueRef;
+    use sea_orm::{Statement, Value};
+    use std::borrow::Cow;
+
+    pub(super) fn write_rows(
+        file: &std::path::Path,
+        statement: Statement,
+        export: Export,
+        out: &mut String,
+        tx: &tokio::sync::mpsc::Sender<std::result::Result<Bytes, std::io::Error>>,
+    ) -> Result<()> {
+        use rusqlite::OpenFlags;
+        let conn = rusqlite::Connection::open_with_flags(
+            file,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .context("could not open the database for an export")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .context("could not set the export's busy timeout")?;
+        let mut query = conn
+            .prepare(&statement.sql)
+            .context("could not prepare the export's query")?;
+        let values = statement.values.map(|v| v.0).unwrap_or_default();
+        for (i, value) in values.into_iter().enumerate() {
+            let i = i + 1;
+            match value {
+                Value::BigInt(Some(n)) => query.raw_bind_parameter(i, n),
+                Value::String(Some(s)) => query.raw_bind_parameter(i, s.as_str()),
+                // As sqlx writes a date on SQLite, which the stored days were written by.
+                Value::ChronoDate(Some(d)) => {
+                    query.raw_bind_parameter(i, d.format("%F").to_string())
+                }
+                other => return Err(anyhow::anyhow!("an export cannot bind {other:?}").into()),
+            }
+            .context("could not bind the export's values")?;
+        }
+        let mut rows = query.raw_query();
+        while let Some(row) = rows.next().context("could not read the export's rows")? {
+            write_row(export, &Row(row), out)?;
+            if let Some(chunk) = full_chunk(out)
+                && tx.blocking_send(Ok(chunk)).is_err()
+            {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    struct Row<'a>(&'a rusqlite::Row<'a>);
+
+    impl Row<'_> {
+        fn value(&self, i: usize) -> Result<ValueRef<'_>> {
+            Ok(self.0.get_ref(i).context("could not read an export cell")?)
+        }
+    }
+
+    impl Cells for Row<'_> {
+        fn int(&self, i: usize) -> Result<i64> {
+            match self.value(i)? {
+                ValueRef::Integer(n) => Ok(n),
+                other => Err(anyhow::anyhow!(
+                    "column {i} is {:?}, not a number",
+                    other.data_type()
+                )
+                .into()),
+            }
+        }
+        fn text(&self, i: usize) -> Result<Option<Cow<'_, str>>> {
+            match self.value(i)? {
+                ValueRef::Null => Ok(None),
+                ValueRef::Text(bytes) => Ok(Some(Cow::Borrowed(
+                    std::str::from_utf8(bytes).context("an export cell is not UTF-8")?,
+                ))),
+                other => {
+                    Err(anyhow::anyhow!("column {i} is {:?}, not text", other.data_type()).into())
+                }
+            }
+        }
+        fn day(&self, i: usize) -> Result<chrono::NaiveDate> {
+            let text = self.text(i)?.unwrap_or_default();
+            Ok(chrono::NaiveDate::parse_from_str(&text, "%F")
+                .with_context(|| format!("column {i} is not a day"))?)
+        }
+        fn time(&self, i: usize) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+            let Some(text) = self.text(i)? else {
+                return Ok(None);
+            };
+            Ok(Some(
+                store_time(&text).with_context(|| format!("column {i} is not a time"))?,
+            ))
+        }
+    }
+
+    /// A time as sqlx writes one on SQLite (RFC 3339), or in the other shapes it reads.
+    fn store_time(text: &str) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+        use chrono::{DateTime, NaiveDateTime, Utc};
+        if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+            return Ok(at.with_timezone(&Utc));
+        }
+        for format in ["%F %T%.f%:z", "%F %T%.fZ"] {
+            if let Ok(at) = DateTime::parse_from_str(text, format) {
+                return Ok(at.with_timezone(&Utc));
+            }
+        }
+        for format in ["%F %T%.f", "%FT%T%.f"] {
+            if let Ok(at) = NaiveDateTime::parse_from_str(text, format) {
+                return Ok(at.and_utc());
+            }
+        }
+        anyhow::bail!("unreadable time")
+    }
 }
 
 #[cfg(test)]
