@@ -354,8 +354,9 @@ pub const TABLES: &[TableClass] = &[
         deletion: OnDeletion::FollowWorkspace,
         export: OnExport::Include,
         holds: "The platform accounts a workspace publishes to: platform, the account's id there, \
-                username, display name, avatar address, follower count, connection status, and for \
-                pages the platform id of the person who authorised them.",
+                username, display name, avatar address, follower count, connection status, for \
+                pages the platform id of the person who authorised them, and why its figures \
+                could not be read the last time (the platform's reason, when).",
     },
     TableClass {
         table: "campaigns",

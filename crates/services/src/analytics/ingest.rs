@@ -19,7 +19,7 @@ use domain::metrics::{Metric, Span, next_look};
 use domain::{SocialAccountId, WorkspaceId};
 use providers::social::AccountRef;
 use providers::social::metrics::{Metrics, MetricsError, Reading};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
@@ -178,6 +178,8 @@ async fn read(services: &Services, account_id: SocialAccountId) -> Result<(), Jo
         _ => None,
     };
     let mut failure: Option<String> = None;
+    // Whether the account's own figures failed in this read (kept for the page to say).
+    let mut account_failed = false;
     // X bills every read: what is left of the workspace's monthly budget (none elsewhere).
     let ws = WorkspaceId(account.workspace_id);
     let month = crate::plans::month_of(&services.db, ws, now)
@@ -227,7 +229,13 @@ async fn read(services: &Services, account_id: SocialAccountId) -> Result<(), Jo
             Err(e) => match stop(&e) {
                 Some(at) => return halt(services, &account, at, &e).await,
                 // The posts are read all the same.
-                None => failure = Some(e.to_string()),
+                None => {
+                    account_read(&services.db, &account, Some(&e), now)
+                        .await
+                        .map_err(retry)?;
+                    account_failed = true;
+                    failure = Some(e.to_string());
+                }
             },
         }
     }
@@ -304,6 +312,12 @@ async fn read(services: &Services, account_id: SocialAccountId) -> Result<(), Jo
     };
     let next = next_post.map_or(tomorrow, |p| p.min(tomorrow));
     plan_by(&services.db, &account, next).await.map_err(retry)?;
+    // A read that went through clears what an earlier one could not do.
+    if !account_failed && account.metrics_error.is_some() {
+        account_read(&services.db, &account, None, now)
+            .await
+            .map_err(retry)?;
+    }
     // Something could not be read: logged (and kept on the post's target); the next read is
     // planned, so the series goes on whatever the platform answered.
     if let Some(why) = failure {
@@ -333,7 +347,33 @@ async fn halt(
     why: &MetricsError,
 ) -> Result<(), JobError> {
     tracing::info!(account = account.id, "metrics not read: {why}");
+    account_read(&services.db, account, Some(why), crate::now())
+        .await
+        .map_err(retry)?;
     plan_by(&services.db, account, at).await.map_err(retry)
+}
+
+/// Keeps why `account`'s figures could not be read (the page shows it), or clears it once a
+/// read works.
+async fn account_read<C: ConnectionTrait>(
+    conn: &C,
+    account: &social_account::Model,
+    why: Option<&MetricsError>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    social_account::Entity::update_many()
+        .col_expr(
+            social_account::Column::MetricsError,
+            Expr::value(why.map(ToString::to_string)),
+        )
+        .col_expr(
+            social_account::Column::MetricsErrorAt,
+            Expr::value(why.map(|_| now)),
+        )
+        .filter(social_account::Column::Id.eq(account.id))
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 /// Plans `account`'s next read at `at`, unless one is planned sooner (a post published while

@@ -34,6 +34,11 @@ pub struct AccountReading {
     pub platform: Platform,
     /// The permissions it must be connected again with before its figures can be read.
     pub reconnect_for: Option<String>,
+    /// Its authorisation lapsed or was withdrawn at the platform: nothing is read until a
+    /// person connects it again.
+    pub lapsed: bool,
+    /// Why its own figures could not be read the last time, and when.
+    pub read_error: Option<(String, DateTime<Utc>)>,
     /// When its figures were last read.
     pub last_read: Option<DateTime<Utc>>,
     /// Its posts whose last read gave nothing, and one of the reasons (a post gone at the
@@ -327,11 +332,15 @@ impl Services {
         Ok((used, self.x_reads_per_month))
     }
 
-    /// The workspace's connected accounts, each with what analytics still needs of it.
+    /// The workspace's accounts (connected, or waiting to be connected again), each with what
+    /// analytics still needs of it.
     pub async fn analytics_accounts(&self, ws: WorkspaceId) -> Result<Vec<AccountReading>> {
         let accounts = social_account::Entity::find()
             .filter(social_account::Column::WorkspaceId.eq(ws.0))
-            .filter(social_account::Column::Status.eq(AccountStatus::Connected))
+            .filter(
+                social_account::Column::Status
+                    .is_in([AccountStatus::Connected, AccountStatus::ReconnectNeeded]),
+            )
             .order_by_asc(social_account::Column::Id)
             .all(&self.db)
             .await?;
@@ -376,8 +385,10 @@ impl Services {
                 .get(platform)
                 .map(|r| r.insight_scopes())
                 .unwrap_or_default();
-            // Only an account whose platform asks for more than publishing's needs its token.
-            let granted = if needed.is_empty() {
+            let lapsed = account.status == AccountStatus::ReconnectNeeded;
+            // Only an account whose platform asks for more than publishing's needs its token
+            // (a lapsed one is connected again whatever it was granted).
+            let granted = if needed.is_empty() || lapsed {
                 Vec::new()
             } else {
                 self.tokens_of(domain::SocialAccountId(account.id))
@@ -390,7 +401,13 @@ impl Services {
             out.push(AccountReading {
                 unread_posts: unread_posts.max(0) as u64,
                 unread_reason,
-                reconnect_for: ingest::missing_scopes(needed, &granted),
+                reconnect_for: if lapsed {
+                    None
+                } else {
+                    ingest::missing_scopes(needed, &granted)
+                },
+                lapsed,
+                read_error: account.metrics_error.clone().zip(account.metrics_error_at),
                 platform,
                 last_read: last_reads.get(&account.id).copied(),
                 account,

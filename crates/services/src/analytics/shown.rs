@@ -39,6 +39,8 @@ pub struct Shown {
     pub top_posts: Table,
     /// The campaigns' results, when the plan reports them.
     pub campaigns: Option<Table>,
+    /// What the figures are, and that today's are partial when the period ends today.
+    pub notes: Vec<String>,
 }
 
 /// "1,250", "−40".
@@ -87,6 +89,11 @@ pub const NOTES: [&str; 2] = [
      in all. Best hours compare the average interactions of the posts published in each hour, \
      in the viewer's time zone.",
 ];
+
+/// The note of a period that ends today (days are UTC days, as the platforms count them).
+pub const PART_DAY: &str = "The period ends today, which is not over: today's figures are what \
+     the platforms had counted at the last read, and they grow until the day is read again \
+     tomorrow. Changes against the previous period compare a part of a day with a whole one.";
 
 /// The overview of a range shown in `zone` (for the best hours to post), with the campaigns'
 /// results when given.
@@ -237,6 +244,10 @@ pub fn shown(o: &Overview, zone: &Timezone, campaigns: Option<&[CampaignResults]
             .collect(),
         empty: "No post published in this period has figures yet.".into(),
     };
+    let mut notes: Vec<String> = NOTES.iter().map(|n| (*n).to_owned()).collect();
+    if days.to >= crate::now().date_naive() {
+        notes.push(PART_DAY.to_owned());
+    }
     Shown {
         period: period(days),
         figures,
@@ -244,6 +255,7 @@ pub fn shown(o: &Overview, zone: &Timezone, campaigns: Option<&[CampaignResults]
         by_platform,
         top_posts,
         campaigns: campaigns.map(campaign_table),
+        notes,
     }
 }
 
@@ -360,7 +372,7 @@ impl Shown {
                 .map(|c| (c.title.clone(), c.drawing.clone()))
                 .collect(),
             tables,
-            notes: NOTES.iter().map(|n| (*n).to_owned()).collect(),
+            notes: self.notes.clone(),
         }
     }
 }
@@ -425,6 +437,19 @@ mod tests {
         let report = none.report("Acme", "All platforms", "now".into());
         assert_eq!(report.tables.len(), 1, "top posts only");
         assert_eq!(report.notes.len(), NOTES.len());
+    }
+
+    #[test]
+    fn a_period_that_ends_today_says_its_last_day_is_partial() {
+        let berlin = Timezone::parse("Europe/Berlin").unwrap();
+        let mut o = overview([(0, 0); 24]);
+        let ended = shown(&o, &berlin, None);
+        assert!(!ended.notes.iter().any(|n| n == PART_DAY));
+        o.days = Days::last(7, crate::now().date_naive());
+        let today = shown(&o, &berlin, None);
+        assert_eq!(today.notes.last().map(String::as_str), Some(PART_DAY));
+        let report = today.report("Acme", "All platforms", "now".into());
+        assert!(report.notes.iter().any(|n| n == PART_DAY));
     }
 
     #[test]

@@ -417,6 +417,8 @@ impl<'a> Contents<'a> {
                 "follower_count": a.follower_count,
                 "followers_updated_at": opt_time(&a.followers_updated_at),
                 "authorized_by": a.authorized_by,
+                "metrics_error": a.metrics_error,
+                "metrics_error_at": opt_time(&a.metrics_error_at),
                 "connected_at": time(&a.created_at),
                 "updated_at": time(&a.updated_at),
             });

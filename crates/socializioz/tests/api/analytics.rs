@@ -136,7 +136,10 @@ async fn figures_are_read_back_kept_by_day_and_shown(backend: Backend) {
     let page = client.get_text(&format!("/w/{ws}/analytics")).await;
     assert!(page.contains("Connect these accounts again"), "{page}");
     assert!(
-        page.contains("Instagram @acme: asks for instagram_business_manage_insights"),
+        page.contains(
+            "Instagram @acme: connected without the permissions reading figures needs; asks for \
+             instagram_business_manage_insights"
+        ),
         "{page}"
     );
 

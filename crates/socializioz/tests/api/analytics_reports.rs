@@ -17,6 +17,7 @@ both_backends!(
     a_campaign_reports_its_returns_and_tags_its_links,
     the_weekly_report_goes_once_a_week_to_those_who_asked,
     a_long_export_comes_whole_and_in_order,
+    an_account_that_cannot_be_read_is_said_so,
 );
 
 /// An app on a simulator of its own (no plans) and a workspace of Ada's with analytics on.
@@ -618,4 +619,87 @@ async fn a_long_export_comes_whole_and_in_order(backend: Backend) {
         "{}",
         lines[0]
     );
+}
+
+/// A read that stops (a rate limit) is said on the page with its reason until a read goes
+/// through; an account whose authorisation lapsed is shown as such, its figures kept; a period
+/// that ends today says that its last day is not over.
+async fn an_account_that_cannot_be_read_is_said_so(backend: Backend) {
+    let Some((app, sim, _running, client, ws)) = on(backend).await else {
+        return;
+    };
+    let (_, x) = connect(&app, &client, ws, "x").await;
+    publish(&app, &client, ws, x, "Read when X lets us", &[]).await;
+    let target = app
+        .count(&format!(
+            "SELECT id FROM post_targets WHERE account_id = {x}"
+        ))
+        .await;
+    sim.inject(
+        Platform::X,
+        sim::Op::Metrics,
+        sim::Fault::RateLimited {
+            retry_after: std::time::Duration::from_secs(600),
+        },
+    );
+    read_again(&app, target).await;
+    let stopped = client.get_text(&format!("/w/{ws}/analytics")).await;
+    assert!(stopped.contains("the last read stopped"), "{stopped}");
+    assert!(stopped.contains("rate limit was reached"), "{stopped}");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM social_accounts WHERE id = {x} AND metrics_error IS NOT NULL"
+        ))
+        .await,
+        1
+    );
+
+    // The next read goes through: the figures come and the message goes.
+    sim.advance_clock(chrono::Duration::hours(3));
+    read_again(&app, target).await;
+    let tweet = app
+        .text(&format!(
+            "SELECT platform_post_id FROM post_targets WHERE id = {target}"
+        ))
+        .await;
+    let views = post_figure(&app, target, "views").await;
+    assert!(views > 0, "three hours on, the post has been seen");
+    assert_eq!(
+        Some(views),
+        sim.reported(Platform::X, &tweet, "impression_count")
+    );
+    let read = client.get_text(&format!("/w/{ws}/analytics")).await;
+    assert!(!read.contains("the last read stopped"), "{read}");
+    assert!(read.contains("last read "), "{read}");
+    // The default period ends today: its last day is said to be partial; one that ended
+    // yesterday is not.
+    assert!(
+        read.contains("The period ends today, which is not over"),
+        "{read}"
+    );
+    let yesterday = services::now().date_naive() - chrono::Duration::days(1);
+    let ended = client
+        .get_text(&format!(
+            "/w/{ws}/analytics?from={}&to={yesterday}",
+            yesterday - chrono::Duration::days(6)
+        ))
+        .await;
+    assert!(!ended.contains("The period ends today"), "{ended}");
+
+    // Its authorisation lapses at X: shown as such, with the figures read before.
+    app.exec(&format!(
+        "UPDATE social_accounts SET status = 'reconnect_needed' WHERE id = {x}"
+    ))
+    .await;
+    let lapsed = client.get_text(&format!("/w/{ws}/analytics")).await;
+    assert!(lapsed.contains("id=\"analytics-reconnect\""), "{lapsed}");
+    assert!(
+        lapsed.contains("its authorisation lapsed or was withdrawn at X"),
+        "{lapsed}"
+    );
+    assert!(
+        lapsed.contains("its authorisation lapsed: not read since"),
+        "{lapsed}"
+    );
+    assert!(lapsed.contains("Read when X lets us"), "{lapsed}");
 }

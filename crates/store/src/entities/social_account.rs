@@ -26,6 +26,9 @@ pub struct Model {
     /// For accounts that share one person's authorisation (Facebook pages): that person's id
     /// at the platform.
     pub authorized_by: Option<String>,
+    /// Why its own figures could not be read the last time, and when; none once a read works.
+    pub metrics_error: Option<String>,
+    pub metrics_error_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

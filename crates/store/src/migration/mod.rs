@@ -33,6 +33,7 @@ mod m20261206_000028_media_generation;
 mod m20261207_000029_video_tasks;
 mod m20261208_000030_analytics;
 mod m20261209_000031_campaign_roi;
+mod m20261210_000032_account_read_errors;
 
 pub struct Migrator;
 
@@ -71,6 +72,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000029_video_tasks::Migration),
             Box::new(m20261208_000030_analytics::Migration),
             Box::new(m20261209_000031_campaign_roi::Migration),
+            Box::new(m20261210_000032_account_read_errors::Migration),
         ]
     }
 }

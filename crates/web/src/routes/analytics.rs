@@ -57,7 +57,12 @@ pub struct AccountLine {
     pub platform: &'static str,
     pub username: String,
     pub reconnect_for: Option<String>,
-    pub last_read: String,
+    /// Its authorisation lapsed at the platform: it must be connected again.
+    pub lapsed: bool,
+    /// "last read …", "waiting to be connected again", "not read since …".
+    pub status: String,
+    /// Why its own figures could not be read the last time, and when.
+    pub read_error: Option<String>,
     /// "2 posts could not be read the last time: …".
     pub unread: Option<String>,
 }
@@ -113,7 +118,7 @@ pub struct AnalyticsPage {
     /// Why the campaigns' returns are not shown (the plan).
     campaigns_refused: Option<String>,
     weekly_report: bool,
-    notes: [&'static str; 2],
+    notes: Vec<String>,
 }
 
 #[derive(serde::Deserialize, Default, Clone)]
@@ -270,10 +275,25 @@ pub async fn page(
             platform: a.platform.label(),
             username: a.account.username.clone(),
             reconnect_for: a.reconnect_for.clone(),
-            last_read: a
-                .last_read
-                .map(|t| domain::schedule::describe(t, tz))
-                .unwrap_or_else(|| "not read yet".to_owned()),
+            lapsed: a.lapsed,
+            status: match (a.lapsed, &a.reconnect_for, a.last_read) {
+                (true, _, Some(t)) => format!(
+                    "its authorisation lapsed: not read since {}",
+                    domain::schedule::describe(t, tz)
+                ),
+                (true, _, None) => "its authorisation lapsed: never read".to_owned(),
+                (false, Some(_), _) => "waiting to be connected again".to_owned(),
+                (false, None, Some(t)) => {
+                    format!("last read {}", domain::schedule::describe(t, tz))
+                }
+                (false, None, None) => "not read yet".to_owned(),
+            },
+            read_error: a.read_error.as_ref().map(|(why, at)| {
+                format!(
+                    "the last read stopped {} ({why}); it is tried again at the next look",
+                    domain::schedule::describe(*at, tz)
+                )
+            }),
             unread: (a.unread_posts > 0).then(|| {
                 format!(
                     "{} could not be read the last time ({}); {} read again at the next look",
@@ -335,7 +355,9 @@ pub async fn page(
         on,
         manage: m.membership.role.can_manage_members(),
         asks,
-        reconnect: accounts.iter().any(|a| a.reconnect_for.is_some()),
+        reconnect: accounts
+            .iter()
+            .any(|a| a.reconnect_for.is_some() || a.lapsed),
         x_reads: if on && accounts.iter().any(|a| a.platform == Platform::X.label()) {
             let (used, budget) = state.services.x_reads(ws).await?;
             Some((
@@ -382,11 +404,12 @@ pub async fn page(
         campaigns: None,
         campaigns_refused: None,
         weekly_report: on && state.services.weekly_report_on(&m.membership).await?,
-        notes: shown::NOTES,
+        notes: Vec::new(),
     };
     if let Some(v) = shown_view {
         page.selection = query.selection(v.days);
         page.period = v.shown.period.clone();
+        page.notes = v.shown.notes.clone();
         page.has_readings = v.overview.has_readings;
         page.figures = v
             .shown
