@@ -480,10 +480,7 @@ async fn other_node(sim: &Simulator, node: &str, p: &Params, headers: &HeaderMap
             .map(|v| Json(v).into_response())
             .map_err(Into::into);
     }
-    let post = sim
-        .posts()
-        .into_iter()
-        .find(|post| post.platform == Platform::Facebook && post.id == node);
+    let post = sim.post(Platform::Facebook, node);
     let owned = post.filter(|post| {
         pages_of(&caller.grant().username)
             .iter()

@@ -794,6 +794,17 @@ async fn publish(sim: &Simulator, node: &str, p: &Params, headers: &HeaderMap) -
     Ok(Json(json!({ "id": id })).into_response())
 }
 
+/// Keeps the media `id` as published by `owner` (an image), without its publishing calls: see
+/// [`Simulator::seed_post`].
+pub(crate) fn keep_media(sim: &Simulator, owner: &str, id: &str) {
+    let store = store(sim);
+    let mut store = lock(&store);
+    store
+        .media
+        .insert(id.to_owned(), (owner.to_owned(), format!("SZ{id}")));
+    store.kinds.insert(id.to_owned(), Kind::Image.label());
+}
+
 /// The id of the post whose link carries `shortcode` (`/instagram/web/p/{shortcode}/`).
 pub(crate) fn post_of_shortcode(sim: &Simulator, shortcode: &str) -> Option<String> {
     lock(&store(sim))

@@ -11,6 +11,7 @@
 // the `Err` of each step; boxing those answers would only add noise.
 #![allow(clippy::result_large_err)]
 
+mod calls;
 pub mod elevenlabs;
 pub mod facebook;
 mod files;
@@ -35,6 +36,8 @@ use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
+
+pub use calls::Calls;
 
 /// A fault to answer the next matching call with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,14 +203,31 @@ pub(crate) struct State {
     pub published_at: HashMap<(Platform, String), chrono::DateTime<chrono::Utc>>,
     /// How far the simulator's clock is ahead of the real one (see [`Simulator::advance_clock`]).
     pub clock_ahead: chrono::Duration,
+    /// Where each post is in `posts`, by platform and id (the first kept under that id).
+    pub post_at: HashMap<(Platform, String), usize>,
+    /// Where each account's posts are in `posts`, by platform and account id, in order.
+    pub posts_at: HashMap<(Platform, String), Vec<usize>>,
 }
 
 impl State {
     /// Records a post the platform accepted, and when.
     pub(crate) fn record_post(&mut self, post: Post) {
         let now = chrono::Utc::now() + self.clock_ahead;
+        self.record_post_at(post, now);
+    }
+
+    /// Records a post as published at `at` (by the simulator's clock).
+    fn record_post_at(&mut self, post: Post, at: chrono::DateTime<chrono::Utc>) {
+        let index = self.posts.len();
         self.published_at
-            .insert((post.platform, post.id.clone()), now);
+            .insert((post.platform, post.id.clone()), at);
+        self.post_at
+            .entry((post.platform, post.id.clone()))
+            .or_insert(index);
+        self.posts_at
+            .entry((post.platform, post.user_id.clone()))
+            .or_default()
+            .push(index);
         self.posts.push(post);
     }
 }
@@ -223,6 +243,8 @@ pub struct Simulator {
     /// Where people's browsers reach the simulator, when that is not where its API is called
     /// (inside `serve --sandbox`: under the server's public address); links to posts use it.
     public_base: Option<String>,
+    /// The calls answered, by platform (see [`Simulator::calls`]).
+    calls: Arc<calls::Counter>,
 }
 
 /// Faults by configuration: added latency on every platform call, and a share of publishing
@@ -250,6 +272,7 @@ impl Simulator {
             token_ttl: Duration::from_secs(7200),
             chaos: Chaos::default(),
             public_base: None,
+            calls: Arc::default(),
         }
     }
 
@@ -297,10 +320,11 @@ impl Simulator {
 
     /// Every platform's routes, the page behind each post's link (`/x/web/…`), and `/_sim/posts`
     /// and `/_sim/comments`: what was published, as JSON (for people trying the sandbox and for
-    /// tests in another process).
+    /// tests in another process), and `/_sim/calls`: the calls answered so far, by platform.
     pub fn router(&self) -> Router {
         let sim = self.clone();
         let latency = self.chaos.latency;
+        let counter = self.calls.clone();
         Router::new()
             .nest("/x", x::router(self.clone()))
             .nest("/facebook", facebook::router(self.clone()))
@@ -352,12 +376,29 @@ impl Simulator {
                 async move { axum::Json(comments) }
             })
         })
+        .route("/_sim/calls", {
+            let sim = self.clone();
+            axum::routing::get(move || {
+                let calls = sim.all_calls();
+                async move { axum::Json(calls) }
+            })
+        })
         .layer(axum::middleware::from_fn(
-            move |request: axum::extract::Request, next: axum::middleware::Next| async move {
-                if !latency.is_zero() && !request.uri().path().starts_with("/_sim") {
-                    tokio::time::sleep(latency).await;
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                let counter = counter.clone();
+                async move {
+                    let path = request.uri().path();
+                    if path.starts_with("/_sim") {
+                        return next.run(request).await;
+                    }
+                    let prefix = calls::prefix(path).to_owned();
+                    if !latency.is_zero() {
+                        tokio::time::sleep(latency).await;
+                    }
+                    let response = next.run(request).await;
+                    counter.count(&prefix, &response);
+                    response
                 }
-                next.run(request).await
             },
         ))
     }
@@ -381,6 +422,88 @@ impl Simulator {
     /// Everything published so far, in order.
     pub fn posts(&self) -> Vec<Post> {
         self.state().posts.clone()
+    }
+
+    /// The post `id` on `platform`, if the simulator has it.
+    pub fn post(&self, platform: Platform, id: &str) -> Option<Post> {
+        let state = self.state();
+        let at = *state.post_at.get(&(platform, id.to_owned()))?;
+        state.posts.get(at).cloned()
+    }
+
+    /// The posts of the account `user_id` on `platform`, in order.
+    pub fn posts_by(&self, platform: Platform, user_id: &str) -> Vec<Post> {
+        let state = self.state();
+        state
+            .posts_at
+            .get(&(platform, user_id.to_owned()))
+            .map(|all| {
+                all.iter()
+                    .filter_map(|at| state.posts.get(*at).cloned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// How many posts the account `user_id` has on `platform`.
+    pub(crate) fn count_posts_by(&self, platform: Platform, user_id: &str) -> usize {
+        self.state()
+            .posts_at
+            .get(&(platform, user_id.to_owned()))
+            .map_or(0, Vec::len)
+    }
+
+    /// Keeps a text post as published by the account `user_id` on `platform` at `published_at`
+    /// (by the simulator's clock), without its publishing calls, and returns its id in the
+    /// platform's shape (X's number, `{page}_{n}` on Facebook, Instagram's media id, TikTok's
+    /// public video id, `urn:li:share:{n}` on LinkedIn). Its figures are then answered like
+    /// those of any post published through the API, by its age.
+    ///
+    /// For benchmarks and tests that need many posts of many ages at once: publishing them
+    /// through the API would take its calls and meet the per-day posting limits (Instagram's
+    /// 50 a day, TikTok's inits a minute). `user_id` is the account's id at the platform (a
+    /// Facebook page's id, the Instagram, TikTok, X or LinkedIn user's).
+    pub fn seed_post(
+        &self,
+        platform: Platform,
+        user_id: &str,
+        text: &str,
+        published_at: chrono::DateTime<chrono::Utc>,
+    ) -> String {
+        let n = self.next_id();
+        let id = match platform {
+            Platform::X | Platform::Instagram => n,
+            Platform::Facebook => format!("{user_id}_{n}"),
+            Platform::TikTok => format!("7{:018}", n.parse::<u64>().unwrap_or_default()),
+            Platform::LinkedIn => format!("urn:li:share:{n}"),
+        };
+        if platform == Platform::Instagram {
+            instagram::keep_media(self, user_id, &id);
+        }
+        self.state().record_post_at(
+            Post {
+                platform,
+                user_id: user_id.to_owned(),
+                id: id.clone(),
+                text: text.to_owned(),
+                media: Vec::new(),
+            },
+            published_at,
+        );
+        id
+    }
+
+    /// The calls answered so far on the platform under `prefix` (`x`, `facebook`, `instagram`,
+    /// `tiktok`, `linkedin`: the first part of the path, as [`Platform::slug`] names them; also
+    /// `paypal`, `openai`, …), and how many of them were refused by a rate limit. Compare two
+    /// readings with [`Calls::since`].
+    pub fn calls(&self, prefix: &str) -> Calls {
+        self.calls.get(prefix)
+    }
+
+    /// [`Simulator::calls`] of every prefix called so far.
+    pub fn all_calls(&self) -> std::collections::BTreeMap<String, Calls> {
+        self.calls.all()
     }
 
     /// The simulator's clock: the real time, moved ahead by [`Simulator::advance_clock`]. The
@@ -425,9 +548,10 @@ impl Simulator {
         let id = self.next_id();
         let mut state = self.state();
         let exists = state
-            .posts
-            .iter()
-            .any(|p| p.platform == platform && p.id == post_id && p.user_id == user_id);
+            .post_at
+            .get(&(platform, post_id.to_owned()))
+            .and_then(|at| state.posts.get(*at))
+            .is_some_and(|p| p.user_id == user_id);
         if !exists {
             return None;
         }

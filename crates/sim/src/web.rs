@@ -47,12 +47,7 @@ async fn linkedin(State(sim): State<Simulator>, Path(urn): Path<String>) -> Resp
 
 /// The page of the post `id` on `platform`, or a 404.
 fn page(sim: &Simulator, platform: Platform, id: &str) -> Response {
-    let post = sim
-        .state()
-        .posts
-        .iter()
-        .find(|post| post.platform == platform && post.id == id)
-        .cloned();
+    let post = sim.post(platform, id);
     match post {
         Some(post) => Html(render(&post, &account_name(sim, &post))).into_response(),
         None => not_found(platform),

@@ -136,11 +136,7 @@ pub(super) async fn read(sim: &Simulator, node: &str, p: &Params, headers: &Head
             Caller::User { .. } => Err(needs_page_token().into()),
         };
     }
-    let owner = sim
-        .posts()
-        .into_iter()
-        .find(|post| post.platform == Platform::Facebook && post.id == node)
-        .map(|post| post.user_id);
+    let owner = sim.post(Platform::Facebook, node).map(|post| post.user_id);
     match (caller, owner) {
         (Caller::Page { token, page }, Some(owner)) if owner == page.id => {
             require_scope(&token.grant, INSIGHTS_SCOPE, 200)?;

@@ -84,11 +84,7 @@ pub(super) async fn post_analytics(
     if param(&q, "aggregation") != "TOTAL" {
         return bad_request("Only aggregation=TOTAL is simulated");
     }
-    let owner = sim
-        .posts()
-        .into_iter()
-        .find(|p| p.platform == Platform::LinkedIn && p.id == urn)
-        .map(|p| p.user_id);
+    let owner = sim.post(Platform::LinkedIn, urn).map(|p| p.user_id);
     match owner {
         None => return not_found(&format!("No post {urn}")),
         Some(owner) if owner != grant.user_id => {

@@ -63,10 +63,7 @@ pub(super) async fn fault_answer(fault: Fault) -> Response {
 
 /// The creator's own TikTok videos the simulator has.
 fn own_videos(sim: &Simulator, user_id: &str) -> Vec<Post> {
-    sim.posts()
-        .into_iter()
-        .filter(|p| p.platform == Platform::TikTok && p.user_id == user_id)
-        .collect()
+    sim.posts_by(Platform::TikTok, user_id)
 }
 
 /// A video's lifetime count `field` now (by the simulator's clock), grown as
@@ -192,14 +189,14 @@ pub(super) async fn video_query(
             "filters.video_ids must hold 1 to {MOST_IDS} video ids"
         ));
     }
-    let own = own_videos(&sim, &grant.user_id);
     let videos: Vec<Value> = ids
         .iter()
-        .filter_map(|id| own.iter().find(|v| v.id == *id))
+        .filter_map(|id| sim.post(Platform::TikTok, id))
+        .filter(|video| video.user_id == grant.user_id)
         .map(|video| {
             let object: Map<String, Value> = fields
                 .iter()
-                .map(|f| ((*f).to_owned(), video_field(&sim, video, f)))
+                .map(|f| ((*f).to_owned(), video_field(&sim, &video, f)))
                 .collect();
             Value::Object(object)
         })

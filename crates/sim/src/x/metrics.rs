@@ -42,11 +42,7 @@ const TWEET_FIELDS: [&str; 5] = ["id", "text", "author_id", "created_at", "publi
 pub(super) fn user_metrics(sim: &Simulator, user_id: &str) -> Value {
     let followers = followers_on(user_id, sim.now().date_naive());
     sim.report(Platform::X, user_id, "followers_count", followers);
-    let posts = sim
-        .posts()
-        .iter()
-        .filter(|p| p.platform == Platform::X && p.user_id == user_id)
-        .count();
+    let posts = sim.count_posts_by(Platform::X, user_id);
     json!({
         "followers_count": followers,
         "following_count": 12 + seed(&[user_id, "following_count"]) % 300,
@@ -154,16 +150,11 @@ pub(super) async fn lookup(
             TWEET_FIELDS.join(",")
         ));
     }
-    let posts: Vec<Post> = sim
-        .posts()
-        .into_iter()
-        .filter(|p| p.platform == Platform::X)
-        .collect();
     let mut data = Vec::new();
     let mut errors = Vec::new();
     for id in ids {
-        match posts.iter().find(|p| p.id == id) {
-            Some(post) => data.push(post_object(&sim, post, &fields)),
+        match sim.post(Platform::X, id) {
+            Some(post) => data.push(post_object(&sim, &post, &fields)),
             None => errors.push(not_found(id)),
         }
     }
