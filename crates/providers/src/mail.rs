@@ -4,8 +4,12 @@
 //! The outbox folder is data like the database: its folder and files are readable by the
 //! server's user only, and [`Outbox`] lets the layers above find the messages to or about an
 //! address (an account deletion removes them) and purge those past their retention period.
+//!
+//! A message with files is `multipart/mixed`: its text, then each file in base64. SMTP and the
+//! outbox carry the same message; one without files stays a single text part. The addresses a
+//! stored message names are looked for in its headers and text, not inside its files.
 
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::{Mailbox, MultiPart, SinglePart, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::{ExposeSecret, SecretString};
@@ -14,13 +18,59 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
+mod read;
+pub use read::{ReadMessage, read_message};
+
 /// A message ready to send. Bodies are plain text: every client renders it, and links stay
-/// readable.
+/// readable. Files go along as attachments (the weekly analytics report's PDF).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Email {
     pub to: String,
     pub subject: String,
     pub body: String,
+    /// Left out of a queued job's payload when there are none, so that payloads queued before
+    /// messages had attachments still read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file sent with a message.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Attachment {
+    /// The file name the recipient sees.
+    pub name: String,
+    /// Its media type, such as `application/pdf`.
+    pub content_type: String,
+    /// Base64 in a queued job's payload: as a JSON list of numbers it would be nearly three
+    /// times the size.
+    #[serde(with = "base64_bytes")]
+    pub bytes: Vec<u8>,
+}
+
+/// The file's size, not its bytes: a message in a log or a failed assertion stays readable.
+impl std::fmt::Debug for Attachment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Attachment")
+            .field("name", &self.name)
+            .field("content_type", &self.content_type)
+            .field("bytes", &format_args!("{} bytes", self.bytes.len()))
+            .finish()
+    }
+}
+
+/// Bytes as one standard base64 string.
+mod base64_bytes {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+
+    pub fn serialize<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = <String as serde::Deserialize>::deserialize(d)?;
+        STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -93,13 +143,28 @@ fn message(from: &Mailbox, email: &Email) -> Result<Message, MailError> {
         .to
         .parse()
         .map_err(|e| MailError::Rejected(format!("recipient address: {e}")))?;
-    Message::builder()
+    let builder = Message::builder()
         .from(from.clone())
         .to(to)
-        .subject(email.subject.clone())
-        .header(ContentType::TEXT_PLAIN)
-        .body(email.body.clone())
-        .map_err(|e| MailError::Rejected(e.to_string()))
+        .subject(email.subject.clone());
+    // Without attachments, one text part as always: the simplest message every client reads.
+    let built = if email.attachments.is_empty() {
+        builder
+            .header(ContentType::TEXT_PLAIN)
+            .body(email.body.clone())
+    } else {
+        let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(email.body.clone()));
+        for file in &email.attachments {
+            let kind = ContentType::parse(&file.content_type)
+                .map_err(|e| MailError::Rejected(format!("an attachment's content type: {e}")))?;
+            // Bytes, not text: lettre encodes them as base64.
+            parts = parts.singlepart(
+                lettre::message::Attachment::new(file.name.clone()).body(file.bytes.clone(), kind),
+            );
+        }
+        builder.multipart(parts)
+    };
+    built.map_err(|e| MailError::Rejected(e.to_string()))
 }
 
 /// Writes each message as an `.eml` file, readable by the server's user only.
@@ -283,100 +348,6 @@ fn read_eml(raw: &[u8]) -> (String, BTreeSet<String>) {
     (message.subject, addresses)
 }
 
-/// A message file read back: its header block, subject and body text (decoded from
-/// quoted-printable or base64).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReadMessage {
-    pub head: String,
-    pub subject: String,
-    pub body: String,
-}
-
-/// Reads a message file as the outbox writes it.
-pub fn read_message(raw: &[u8]) -> ReadMessage {
-    let text = String::from_utf8_lossy(raw);
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .or_else(|| text.split_once("\n\n"))
-        .unwrap_or((&text, ""));
-    // Unfolded header lines: a line starting with white space continues the one before.
-    let mut headers: Vec<String> = Vec::new();
-    for line in head.lines() {
-        match headers.last_mut() {
-            Some(last) if line.starts_with([' ', '\t']) => last.push_str(line),
-            _ => headers.push(line.to_owned()),
-        }
-    }
-    let header = |name: &str| {
-        headers.iter().find_map(|h| {
-            let (key, value) = h.split_once(':')?;
-            key.trim()
-                .eq_ignore_ascii_case(name)
-                .then(|| value.trim().to_owned())
-        })
-    };
-    let subject = header("Subject").unwrap_or_default();
-    let encoding = header("Content-Transfer-Encoding")
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let body = match encoding.as_str() {
-        "quoted-printable" => decode_quoted_printable(body),
-        "base64" => decode_base64(body).unwrap_or_else(|| body.to_owned()),
-        _ => body.to_owned(),
-    };
-    ReadMessage {
-        head: head.to_owned(),
-        subject,
-        body,
-    }
-}
-
-fn decode_quoted_printable(text: &str) -> String {
-    let joined = text.replace("=\r\n", "").replace("=\n", "");
-    let bytes = joined.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'='
-            && let Some(hex) = joined.get(i + 1..i + 3)
-            && let Ok(b) = u8::from_str_radix(hex, 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Standard base64, white space ignored; `None` when it is not base64.
-fn decode_base64(text: &str) -> Option<String> {
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
-    let mut acc: u32 = 0;
-    let mut bits = 0;
-    for c in text.bytes().filter(|c| !c.is_ascii_whitespace()) {
-        let value = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            b'=' => break,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(value);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(String::from_utf8_lossy(&out).into_owned())
-}
-
 /// Every e-mail address in `text`, lower-cased.
 pub fn addresses_in(text: &str) -> BTreeSet<String> {
     let local = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c);
@@ -483,6 +454,7 @@ mod tests {
             to: "ada@example.com".into(),
             subject: "Hello".into(),
             body: "Line one\nhttps://example.com/link".into(),
+            attachments: Vec::new(),
         };
         mailer.send(&email).await.unwrap();
         let files: Vec<_> = std::fs::read_dir(&dir)
@@ -505,6 +477,7 @@ mod tests {
             to: "not an address".into(),
             subject: "x".into(),
             body: "y".into(),
+            attachments: Vec::new(),
         };
         assert!(mailer.send(&email).await.unwrap_err().is_permanent());
         let _ = std::fs::remove_dir_all(&dir);
@@ -531,6 +504,7 @@ mod tests {
                     to: to.into(),
                     subject: "Hi".into(),
                     body,
+                    attachments: Vec::new(),
                 })
                 .await
                 .unwrap();
@@ -567,12 +541,181 @@ mod tests {
             to: "ada@example.com".into(),
             subject: "x".into(),
             body: "y".into(),
+            attachments: Vec::new(),
         };
         mailer.send(&email).await.unwrap();
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&dir), 0o700);
         let messages = mailer.outbox().unwrap().messages().await.unwrap();
         assert_eq!(mode(&messages[0].path), 0o600);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A PDF-like file: text, then bytes that are not UTF-8.
+    fn pdf_file() -> Attachment {
+        let mut bytes = b"%PDF-1.7\n".to_vec();
+        bytes.extend((0..=255u8).cycle().take(3000));
+        Attachment {
+            name: "analytics-7-2026-11-24-2026-11-30.pdf".into(),
+            content_type: "application/pdf".into(),
+            bytes,
+        }
+    }
+
+    /// The parts of a multipart message, each as its unfolded header lines and its body.
+    fn mime_parts(text: &str) -> Vec<(Vec<String>, String)> {
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        let head = head.replace("\r\n ", " ");
+        let boundary = head
+            .split("boundary=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_else(|| panic!("no boundary in {head}"));
+        body.split(&format!("--{boundary}"))
+            .skip(1)
+            .filter(|part| !part.starts_with("--"))
+            .map(|part| {
+                let (head, body) = part.trim_start().split_once("\r\n\r\n").unwrap();
+                let head = head.replace("\r\n ", " ");
+                (
+                    head.lines().map(str::to_owned).collect(),
+                    body.trim_end_matches("\r\n").to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_attachment_makes_a_multipart_message_with_a_base64_part() {
+        use base64::Engine;
+        let from: Mailbox = "Socializioz <no-reply@example.com>".parse().unwrap();
+        let file = pdf_file();
+        let email = Email {
+            to: "ada@example.com".into(),
+            subject: "Acme: analytics".into(),
+            body: "Hello Ada,\nthe report is attached.\n".into(),
+            attachments: vec![file.clone()],
+        };
+        let raw = message(&from, &email).unwrap().formatted();
+        let text = String::from_utf8(raw.clone()).unwrap();
+        let (head, _) = text.split_once("\r\n\r\n").unwrap();
+        assert!(
+            head.contains("Content-Type: multipart/mixed;"),
+            "the message is multipart/mixed: {head}"
+        );
+        let parts = mime_parts(&text);
+        assert_eq!(parts.len(), 2, "{text}");
+        let (plain_head, plain) = &parts[0];
+        assert!(
+            plain_head.contains(&"Content-Type: text/plain; charset=utf-8".to_owned()),
+            "{plain_head:?}"
+        );
+        assert_eq!(plain, "Hello Ada,\r\nthe report is attached.");
+        let (pdf_head, pdf) = &parts[1];
+        let header = |name: &str| {
+            pdf_head
+                .iter()
+                .find_map(|h| h.strip_prefix(&format!("{name}: ")))
+                .unwrap_or_else(|| panic!("no {name} in {pdf_head:?}"))
+        };
+        // The name is one quoted value, as `filename=` or, being long, `filename*0=` (RFC 2231).
+        let disposition = header("Content-Disposition");
+        assert!(
+            disposition.starts_with("attachment;")
+                && disposition.contains("=\"analytics-7-2026-11-24-2026-11-30.pdf\""),
+            "{disposition}"
+        );
+        assert_eq!(header("Content-Type"), "application/pdf");
+        assert_eq!(header("Content-Transfer-Encoding"), "base64");
+        let compact: String = pdf.split_whitespace().collect();
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(compact)
+            .unwrap();
+        assert_eq!(decoded, file.bytes);
+        // Read back, as the outbox and its deletions read it.
+        let read = read_message(&raw);
+        assert_eq!(read.subject, "Acme: analytics");
+        assert_eq!(read.body, "Hello Ada,\r\nthe report is attached.\r\n");
+        assert_eq!(read.attachments, vec![file]);
+    }
+
+    #[test]
+    fn a_message_without_attachments_is_one_text_part() {
+        let from: Mailbox = "no-reply@example.com".parse().unwrap();
+        let email = Email {
+            to: "ada@example.com".into(),
+            subject: "Hello".into(),
+            body: "Line one\n".into(),
+            attachments: Vec::new(),
+        };
+        let raw = message(&from, &email).unwrap().formatted();
+        let text = String::from_utf8(raw.clone()).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        assert!(
+            head.contains("Content-Type: text/plain; charset=utf-8"),
+            "{head}"
+        );
+        assert!(!text.contains("multipart"), "{text}");
+        assert_eq!(body, "Line one\r\n");
+        assert!(read_message(&raw).attachments.is_empty());
+    }
+
+    #[test]
+    fn a_queued_email_reads_with_or_without_attachments() {
+        // A payload queued before messages had attachments.
+        let old = r#"{"to":"ada@example.com","subject":"Hello","body":"Text"}"#;
+        let email: Email = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            email,
+            Email {
+                to: "ada@example.com".into(),
+                subject: "Hello".into(),
+                body: "Text".into(),
+                attachments: Vec::new(),
+            }
+        );
+        // Without attachments the payload keeps that shape.
+        assert_eq!(serde_json::to_string(&email).unwrap(), old);
+        // With one, its bytes are one base64 string, and come back whole.
+        let with = Email {
+            attachments: vec![pdf_file()],
+            ..email
+        };
+        let json = serde_json::to_value(&with).unwrap();
+        let bytes = json["attachments"][0]["bytes"].as_str().unwrap();
+        assert!(
+            bytes.starts_with("JVBERi0xLjcK"),
+            "%PDF-1.7 in base64: {bytes}"
+        );
+        assert_eq!(serde_json::from_value::<Email>(json).unwrap(), with);
+    }
+
+    #[tokio::test]
+    async fn the_outbox_writes_attachments_and_still_finds_the_addresses_in_the_text() {
+        let dir = std::env::temp_dir().join(format!("sz-outbox-files-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mailer = build("Socializioz <no-reply@example.com>", None, dir.clone()).unwrap();
+        let email = Email {
+            to: "ada@example.com".into(),
+            subject: "Report".into(),
+            body: format!(
+                "{}Ask grace@example.org about it.\n",
+                "Zoë’s text. ".repeat(20)
+            ),
+            attachments: vec![pdf_file()],
+        };
+        mailer.send(&email).await.unwrap();
+        let messages = mailer.outbox().unwrap().messages().await.unwrap();
+        assert_eq!(messages.len(), 1);
+        assert!(messages[0].addresses.contains("ada@example.com"));
+        assert!(
+            messages[0].addresses.contains("grace@example.org"),
+            "{:?}",
+            messages[0].addresses
+        );
+        let read = read_message(&std::fs::read(&messages[0].path).unwrap());
+        assert_eq!(read.body.replace("\r\n", "\n"), email.body);
+        assert_eq!(read.attachments, email.attachments);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

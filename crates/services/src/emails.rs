@@ -72,6 +72,7 @@ pub fn verify_address(to: &str, name: &str, link: &str) -> Email {
              The link works once and expires in 48 hours. If you did not sign up for \
              Socializioz, ignore this message and no account will be confirmed.\n"
         ),
+        attachments: Vec::new(),
     }
 }
 
@@ -87,6 +88,7 @@ pub fn password_reset(to: &str, name: &str, link: &str) -> Email {
              The link works once and expires in 1 hour. If it was not you, ignore this message: \
              your password stays as it is.\n"
         ),
+        attachments: Vec::new(),
     }
 }
 
@@ -108,6 +110,7 @@ pub fn sign_up_with_your_address(to: &str, name: &str, login: &str, reset_link: 
              {reset_link}\n\n\
              If it was not you, ignore this message.\n"
         ),
+        attachments: Vec::new(),
     }
 }
 
@@ -135,6 +138,7 @@ pub fn wrong_passwords_tried(
              new one here:\n\n\
              {reset_page}\n"
         ),
+        attachments: Vec::new(),
     }
 }
 
@@ -149,6 +153,7 @@ pub fn confirm_new_address(to: &str, name: &str, link: &str) -> Email {
              {link}\n\n\
              The link works once and expires in 48 hours.\n"
         ),
+        attachments: Vec::new(),
     }
 }
 
@@ -163,6 +168,7 @@ pub fn address_change_requested(to: &str, name: &str, new_address: &str) -> Emai
              If this was not you, change your password now; that also signs out every other \
              session.\n"
         ),
+        attachments: Vec::new(),
     }
 }
 
@@ -176,6 +182,7 @@ pub fn password_changed(to: &str, name: &str) -> Email {
              session was signed out.\n\n\
              If this was not you, reset your password from the log-in page at once.\n"
         ),
+        attachments: Vec::new(),
     }
 }
 
@@ -198,6 +205,7 @@ pub fn invitation(to: &str, inviter: &str, workspace: &str, role: &str, link: &s
              The invitation expires in 7 days. If you were not expecting it, ignore this \
              message.\n"
         ),
+        attachments: Vec::new(),
     }
 }
 
@@ -245,6 +253,7 @@ pub fn publish_problem(
              Open the post to see what happened and to retry it:\n\n\
              {link}\n"
         ),
+        attachments: Vec::new(),
     }
 }
 
@@ -268,6 +277,7 @@ pub fn generation_ended(
                  before a post with it can be scheduled.\n\n\
                  {link}\n"
             ),
+            attachments: Vec::new(),
         },
         Some(reason) => Email {
             to: to.to_owned(),
@@ -278,6 +288,7 @@ pub fn generation_ended(
                  {reason}\n\n\
                  {link}\n"
             ),
+            attachments: Vec::new(),
         },
     }
 }
@@ -294,6 +305,7 @@ pub fn reconnect_needed(to: &str, name: &str, platform: &str, username: &str, li
              connected again:\n\n\
              {link}\n"
         ),
+        attachments: Vec::new(),
     }
 }
 
@@ -320,6 +332,7 @@ pub fn deletion_request_confirm(
              The link works once, until {expires}. If you did not ask for this, or changed \
              your mind, ignore this message: your account stays as it is.\n"
         ),
+        attachments: Vec::new(),
     }
 }
 
@@ -338,6 +351,7 @@ pub fn deletion_request_nothing_held(to: &str) -> Email {
                We keep a record that this request was received and answered: the dates and a \
                keyed hash of the address, not the address itself.\n"
             .to_owned(),
+        attachments: Vec::new(),
     }
 }
 
@@ -371,6 +385,7 @@ pub fn deletion_request_reminder(
              the request, close it there:\n\n\
              {link}\n"
         ),
+        attachments: Vec::new(),
     }
 }
 
@@ -431,6 +446,7 @@ pub fn deletion_receipt(
         to: to.to_owned(),
         subject: "Your Socializioz account is deleted".to_owned(),
         body,
+        attachments: Vec::new(),
     }
 }
 
@@ -506,6 +522,7 @@ pub fn workspace_handed_over(
              One of the owners of the workspace \"{workspace}\" on Socializioz deleted their \
              account. The workspace stays with you and its other owners. {work}\n"
         ),
+        attachments: Vec::new(),
     }
 }
 
@@ -521,6 +538,7 @@ pub fn workspace_deleted(to: &str, name: &str, workspace: &str) -> Email {
              connected accounts are gone. Your own account and your other workspaces are not \
              affected.\n"
         ),
+        attachments: Vec::new(),
     }
 }
 
@@ -538,6 +556,7 @@ pub fn export_ready(to: &str, name: &str, size: &str, expires: &str, link: &str)
              It is deleted from our server on {expires}. If you did not ask for it, change your \
              password: someone signed in to your account did.\n"
         ),
+        attachments: Vec::new(),
     }
 }
 
@@ -552,6 +571,7 @@ pub fn export_failed(to: &str, name: &str, link: &str) -> Email {
              kept. You can ask for a new one at once from your privacy settings:\n\n\
              {link}\n"
         ),
+        attachments: Vec::new(),
     }
 }
 
@@ -570,5 +590,6 @@ pub fn payment_failed(to: &str, name: &str, workspace: &str, until: &str, link: 
              page:\n\n\
              {link}\n"
         ),
+        attachments: Vec::new(),
     }
 }

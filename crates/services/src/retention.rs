@@ -87,7 +87,8 @@ pub fn periods(retention: &Retention) -> Vec<(&'static str, String)> {
             ),
         ),
         (
-            "Background work (e-mails to send, with the address; posts to publish)",
+            "Background work (e-mails to send, with the address and any attached report; posts \
+             to publish)",
             format!(
                 "until done, then {} (failed work {}, for the operator to look into)",
                 domain::counted(retention.done_jobs_hours, "hour", "hours"),

@@ -281,11 +281,12 @@ pub const TABLES: &[TableClass] = &[
             "transient background work: payload and address emptied when done, the row deleted \
              retention.done_jobs_hours later (failed work: retention.dead_jobs_days)",
         ),
-        holds: "Background work waiting or running (e-mails to send, with the address each goes to; \
-                posts to publish; sign-ups waiting to be carried out, with the name, address, \
-                password hash, time zone, language, network address and browser family given, \
-                emptied in the step that makes the account), and the random id of the request \
-                that enqueued each, which its log lines carry.",
+        holds: "Background work waiting or running (e-mails to send, with the address each goes to \
+                and any file attached, such as the weekly analytics report's PDF; posts to \
+                publish; sign-ups waiting to be carried out, with the name, address, password \
+                hash, time zone, language, network address and browser family given, emptied in \
+                the step that makes the account), and the random id of the request that \
+                enqueued each, which its log lines carry.",
     },
     TableClass {
         table: "consent_ledger",

@@ -1,14 +1,15 @@
 //! The weekly analytics report by e-mail: a member asks for it on the analytics page (for
 //! themself only), and the daily retention run sends each one due the last seven days' key
-//! figures, top posts and campaigns, with a link to the same report as a PDF. Sending it and
-//! noting the day are one transaction, so a report goes at most once a week.
+//! figures, top posts and campaigns. On a plan with analytics exports the same report goes
+//! along as a PDF, attached and linked. Sending it and noting the day are one transaction, so a
+//! report goes at most once a week.
 
-use crate::analytics::{Days, Scope, shown};
+use crate::analytics::{Days, Scope, report, shown};
 use crate::workspaces::Membership;
 use crate::{Result, Services, emails};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use domain::{Timezone, UserId, WorkspaceId};
-use providers::mail::Email;
+use providers::mail::{Attachment, Email};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use store::entities::{membership, user, workspace};
@@ -64,7 +65,7 @@ impl Services {
                 continue;
             };
             // One member's report that cannot be made does not hold up the others'.
-            let email = match self.weekly_email(&space, &person, today).await {
+            let email = match self.weekly_email(&space, &person, now).await {
                 Ok(email) => email,
                 Err(err) => {
                     tracing::warn!(
@@ -94,15 +95,15 @@ impl Services {
         Ok(sent)
     }
 
-    /// The report of the seven days before `today` for `person`, in their time zone.
+    /// The report of the seven days before `now`'s day for `person`, in their time zone.
     async fn weekly_email(
         &self,
         space: &workspace::Model,
         person: &user::Model,
-        today: NaiveDate,
+        now: DateTime<Utc>,
     ) -> Result<Email> {
         let ws = WorkspaceId(space.id);
-        let days = Days::last(EVERY, today - Duration::days(1));
+        let days = Days::last(EVERY, now.date_naive() - Duration::days(1));
         let zone = Timezone::stored(&person.timezone);
         let overview = self
             .analytics_overview(ws, days, Scope::default(), &zone)
@@ -112,7 +113,13 @@ impl Services {
             Err(_) => None,
         };
         let shown = shown::shown(&overview, &zone, campaigns.as_deref());
-        let pdf = self.require_analytics_exports(ws).await.is_ok();
+        let pdf = match self.require_analytics_exports(ws).await {
+            Ok(()) => match weekly_pdf(space, days, &shown, &zone, now) {
+                Some(file) => Pdf::Attached(file),
+                None => Pdf::Linked,
+            },
+            Err(_) => Pdf::NotOnPlan,
+        };
         Ok(weekly_text(
             &self.base_url,
             space,
@@ -121,6 +128,45 @@ impl Services {
             &shown,
             pdf,
         ))
+    }
+}
+
+/// What a weekly e-mail carries of the PDF report.
+enum Pdf {
+    /// Nothing: the plan has no analytics exports.
+    NotOnPlan,
+    /// A link: the file could not be made this time.
+    Linked,
+    /// The file, and a link to it.
+    Attached(Attachment),
+}
+
+/// The PDF report of `days` for the e-mail, as the report's download makes it (every platform,
+/// in the member's time zone). `None` when it cannot be made: the e-mail then goes with the
+/// link alone, and the reason is logged (it names no person).
+fn weekly_pdf(
+    space: &workspace::Model,
+    days: Days,
+    shown: &shown::Shown,
+    zone: &Timezone,
+    now: DateTime<Utc>,
+) -> Option<Attachment> {
+    let generated = domain::schedule::describe(now, *zone);
+    let made = report::pdf(&shown.report(&space.name, "All platforms", generated));
+    match made {
+        Ok(bytes) => Some(Attachment {
+            name: format!("analytics-{}-{}-{}.pdf", space.id, days.from, days.to),
+            content_type: "application/pdf".to_owned(),
+            bytes,
+        }),
+        Err(err) => {
+            tracing::warn!(
+                workspace = space.id,
+                error = %err,
+                "the PDF of a weekly analytics report could not be made; the e-mail goes without it"
+            );
+            None
+        }
     }
 }
 
@@ -142,7 +188,7 @@ fn weekly_text(
     person: &user::Model,
     days: Days,
     shown: &shown::Shown,
-    pdf: bool,
+    pdf: Pdf,
 ) -> Email {
     let mut body = format!(
         "Hello {},\n\nThis is the analytics of {} for {}.\n\n",
@@ -180,12 +226,25 @@ fn weekly_text(
         }
     }
     let base = base_url.trim_end_matches('/');
-    if pdf {
-        body.push_str(&format!(
-            "\nThe full report with its charts, as a PDF:\n{base}/w/{}/analytics/report.pdf?from={}&to={}\n",
-            space.id, days.from, days.to
-        ));
-    }
+    let link = format!(
+        "{base}/w/{}/analytics/report.pdf?from={}&to={}",
+        space.id, days.from, days.to
+    );
+    let attachments = match pdf {
+        Pdf::NotOnPlan => Vec::new(),
+        Pdf::Linked => {
+            body.push_str(&format!(
+                "\nThe full report with its charts, as a PDF:\n{link}\n"
+            ));
+            Vec::new()
+        }
+        Pdf::Attached(file) => {
+            body.push_str(&format!(
+                "\nThe full report with its charts is attached as a PDF, and here:\n{link}\n"
+            ));
+            vec![file]
+        }
+    };
     body.push_str(&format!(
         "\nThe analytics page:\n{base}/w/{}/analytics\n\n\
          You get this because you asked for it on the analytics page of {}; stop it there at any \
@@ -196,5 +255,6 @@ fn weekly_text(
         to: person.email.clone(),
         subject: format!("{}: analytics for {}", space.name, shown.period),
         body,
+        attachments,
     }
 }

@@ -3,7 +3,9 @@
 //! the page says, a campaign's returns from what was measured and what was entered, the UTM
 //! parameters its links are published with, and the weekly report by e-mail.
 
-use crate::analytics::{connect, post_figure, read_again, switch, with_simulator};
+use crate::analytics::{
+    connect, post_figure, read_again, switch, with_simulator, with_simulator_and,
+};
 use crate::both_backends;
 use crate::connect::{at_platform, callback_path, start_platform};
 use crate::fixtures::owner_with_workspace;
@@ -414,10 +416,25 @@ async fn a_campaign_reports_its_returns_and_tags_its_links(backend: Backend) {
 }
 
 async fn the_weekly_report_goes_once_a_week_to_those_who_asked(backend: Backend) {
-    let Some((app, _sim, _running)) = with_simulator(backend, false).await else {
+    // Plans are sold, and Starter has analytics without its exports.
+    let Some((app, _sim, _running)) = with_simulator_and(backend, true, |s| {
+        let starter = socializioz::config::billing::PlanOverride {
+            features: Some(vec!["scheduling".into(), "analytics".into()]),
+            ..Default::default()
+        };
+        if let Some(billing) = s.billing.as_mut() {
+            billing.plans.insert("starter".into(), starter);
+        }
+    })
+    .await
+    else {
         return;
     };
     let (client, ws) = owner_with_workspace(&app, "ada@example.com").await;
+    app.services
+        .set_plan(WorkspaceId(ws), PlanId::Professional)
+        .await
+        .unwrap();
     let other = app.verified_user("Grace", "grace@example.com").await;
     app.join(&client, ws, "grace@example.com", "viewer", &other)
         .await;
@@ -436,16 +453,41 @@ async fn the_weekly_report_goes_once_a_week_to_those_who_asked(backend: Backend)
     assert!(page.contains("id=\"weekly-report-off\""), "{page}");
     let now = services::now() + chrono::Duration::days(1);
     assert_eq!(app.services.send_weekly_reports(now).await.unwrap(), 1);
+    // The queued e-mail holds the PDF until it is sent, and not after.
+    let holding = "SELECT COUNT(*) FROM jobs WHERE kind = 'send_email' \
+                   AND payload LIKE '%\"attachments\"%'";
+    assert_eq!(app.count(holding).await, 1);
     let mail = app.last_mail_to("ada@example.com").await;
-    assert!(mail.subject.contains("analytics for"), "{}", mail.subject);
+    assert_eq!(app.count(holding).await, 0);
+    let today = now.date_naive();
+    let (from, to) = (
+        today - chrono::Duration::days(7),
+        today - chrono::Duration::days(1),
+    );
+    let period = format!("{} to {}", from.format("%-d %b"), to.format("%-d %b %Y"));
+    assert_eq!(mail.subject, format!("Acme: analytics for {period}"));
     assert!(mail.body.contains("Followers: "), "{}", mail.body);
     assert!(mail.body.contains("A week of baking"), "{}", mail.body);
     assert!(
-        mail.body
-            .contains(&format!("/w/{ws}/analytics/report.pdf?from=")),
+        mail.body.contains(&format!(
+            "is attached as a PDF, and here:\n{}/w/{ws}/analytics/report.pdf?from={from}&to={to}\n",
+            app.address
+        )),
         "{}",
         mail.body
     );
+    // On Professional the report goes along as a PDF of the same week.
+    assert_eq!(mail.attachments.len(), 1, "{:?}", mail.attachments);
+    let pdf = &mail.attachments[0];
+    assert_eq!(pdf.name, format!("analytics-{ws}-{from}-{to}.pdf"));
+    assert_eq!(pdf.content_type, "application/pdf");
+    assert!(pdf.bytes.starts_with(b"%PDF-"), "{pdf:?}");
+    if let Some(text) = crate::billing::pdf_text(&pdf.bytes) {
+        assert!(text.contains("Analytics report"), "{text}");
+        assert!(text.contains("Acme"), "{text}");
+        assert!(text.contains(&period), "{text}");
+        assert!(text.contains("A week of baking"), "{text}");
+    }
     assert!(
         !app.mails()
             .await
@@ -462,6 +504,11 @@ async fn the_weekly_report_goes_once_a_week_to_those_who_asked(backend: Backend)
             .unwrap(),
         0
     );
+    // A week on, on a plan with analytics but without its exports: the figures, no PDF.
+    app.services
+        .set_plan(WorkspaceId(ws), PlanId::Starter)
+        .await
+        .unwrap();
     assert_eq!(
         app.services
             .send_weekly_reports(now + chrono::Duration::days(7))
@@ -469,6 +516,11 @@ async fn the_weekly_report_goes_once_a_week_to_those_who_asked(backend: Backend)
             .unwrap(),
         1
     );
+    let mail = app.last_mail_to("ada@example.com").await;
+    assert!(mail.subject.contains("analytics for"), "{}", mail.subject);
+    assert!(mail.body.contains("Followers: "), "{}", mail.body);
+    assert!(mail.attachments.is_empty(), "{:?}", mail.attachments);
+    assert!(!mail.body.contains("report.pdf"), "{}", mail.body);
     // Stopped: none.
     let res = client
         .submit(&format!("/w/{ws}/analytics/weekly"), &[("on", "0")])

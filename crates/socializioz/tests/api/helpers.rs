@@ -263,7 +263,29 @@ pub async fn spawn_app_with(
 pub struct Mail {
     pub to: String,
     pub subject: String,
+    /// The text: the body, or a multipart message's text part.
     pub body: String,
+    pub attachments: Vec<MailFile>,
+}
+
+/// A file attached to a message.
+#[derive(Clone)]
+pub struct MailFile {
+    pub name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for MailFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ({}, {} bytes)",
+            self.name,
+            self.content_type,
+            self.bytes.len()
+        )
+    }
 }
 
 impl Mail {
@@ -566,36 +588,88 @@ pub fn jpeg(width: u32, height: u32, seed: u8) -> Vec<u8> {
 
 fn parse_eml(path: &std::path::Path) -> Mail {
     let raw = std::fs::read_to_string(path).expect("read an .eml file");
-    let (head, body) = raw
-        .split_once("\r\n\r\n")
-        .or_else(|| raw.split_once("\n\n"))
-        .expect("headers and body");
-    let header = |name: &str| {
-        head.lines()
-            .find_map(|l| l.strip_prefix(&format!("{name}: ")))
-            .unwrap_or_default()
-            .trim()
-            .to_owned()
+    let (head, body) = split_head(&raw);
+    let mut mail = Mail {
+        to: header(&head, "To"),
+        subject: header(&head, "Subject"),
+        body: String::new(),
+        attachments: Vec::new(),
     };
-    let body = match header("Content-Transfer-Encoding").as_str() {
-        "quoted-printable" => decode_qp(body),
+    let content_type = header(&head, "Content-Type");
+    let Some(boundary) = content_type
+        .starts_with("multipart/")
+        .then(|| content_type.split("boundary=\"").nth(1))
+        .flatten()
+        .and_then(|rest| rest.split('"').next())
+    else {
+        mail.body = text_of(&head, body);
+        return mail;
+    };
+    for part in body
+        .split(&format!("--{boundary}"))
+        .skip(1)
+        .take_while(|part| !part.starts_with("--"))
+    {
+        let (head, body) = split_head(part.trim_start_matches(['\r', '\n']));
+        // The line break before the next boundary belongs to the boundary.
+        let body = body
+            .strip_suffix("\r\n")
+            .or_else(|| body.strip_suffix('\n'))
+            .unwrap_or(body);
+        let disposition = header(&head, "Content-Disposition");
+        if disposition.starts_with("attachment") {
+            // `filename="…"`, or a long name in pieces: `filename*0="…"; filename*1="…"`.
+            let name: String = disposition
+                .split(';')
+                .filter_map(|p| p.trim().strip_prefix("filename"))
+                .filter_map(|p| p.split_once("=\"").map(|(_, v)| v.trim_end_matches('"')))
+                .collect();
+            mail.attachments.push(MailFile {
+                name,
+                content_type: header(&head, "Content-Type"),
+                bytes: decoded(&head, body),
+            });
+        } else {
+            mail.body.push_str(&text_of(&head, body));
+        }
+    }
+    mail
+}
+
+/// The header block, unfolded, and the body.
+fn split_head(text: &str) -> (String, &str) {
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .or_else(|| text.split_once("\n\n"))
+        .expect("headers and body");
+    (head.replace("\r\n ", " ").replace("\n ", " "), body)
+}
+
+fn header(head: &str, name: &str) -> String {
+    head.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+/// A body decoded as its `Content-Transfer-Encoding` says.
+fn decoded(head: &str, body: &str) -> Vec<u8> {
+    match header(head, "Content-Transfer-Encoding").as_str() {
+        "quoted-printable" => decode_qp(body).into_bytes(),
         "base64" => {
             use base64::Engine;
             let compact: String = body.split_whitespace().collect();
-            String::from_utf8(
-                base64::engine::general_purpose::STANDARD
-                    .decode(compact)
-                    .expect("base64 body"),
-            )
-            .expect("utf-8 body")
+            base64::engine::general_purpose::STANDARD
+                .decode(compact)
+                .expect("base64 body")
         }
-        _ => body.replace("\r\n", "\n"),
-    };
-    Mail {
-        to: header("To"),
-        subject: header("Subject"),
-        body,
+        _ => body.replace("\r\n", "\n").into_bytes(),
     }
+}
+
+fn text_of(head: &str, body: &str) -> String {
+    String::from_utf8(decoded(head, body)).expect("utf-8 body")
 }
 
 fn decode_qp(text: &str) -> String {

@@ -175,6 +175,7 @@ async fn the_outbox_keeps_only_the_receipt_of_a_deleted_persons_messages(backend
             "Please write to {} about the launch.",
             ADDRESS.to_uppercase()
         ),
+        attachments: Vec::new(),
     };
     app.services.mailer.send(&naming).await.unwrap();
     let mails = app.mails().await;
@@ -250,6 +251,7 @@ async fn the_daily_run_purges_outbox_messages_past_their_period(backend: Backend
             to: to.into(),
             subject: subject.into(),
             body: "Hello".into(),
+            attachments: Vec::new(),
         };
         app.services.mailer.send(&email).await.unwrap();
     }
