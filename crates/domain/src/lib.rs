@@ -4,6 +4,7 @@
 //! edge; everything below the handlers works with them and never with raw strings.
 
 mod account;
+pub mod approval;
 pub mod campaign;
 pub mod consent;
 pub mod content;

@@ -293,6 +293,75 @@ pub fn generation_ended(
     }
 }
 
+/// A post waits for this approver's review.
+pub fn approval_asked(
+    to: &str,
+    name: &str,
+    author: &str,
+    workspace: &str,
+    excerpt: &str,
+    link: &str,
+) -> Email {
+    Email {
+        to: to.to_owned(),
+        subject: format!("A post waits for your approval in {workspace}"),
+        body: format!(
+            "Hello {name},\n\n\
+             {author} sent a post for approval in {workspace}. It is not published until an \
+             approver approves it:\n\n\
+             “{excerpt}”\n\n\
+             Review it here:\n\n\
+             {link}\n"
+        ),
+        attachments: Vec::new(),
+    }
+}
+
+/// An approver decided on the author's post.
+#[allow(clippy::too_many_arguments)]
+pub fn post_reviewed(
+    to: &str,
+    name: &str,
+    reviewer: &str,
+    workspace: &str,
+    decision: domain::approval::Decision,
+    excerpt: &str,
+    note: Option<&str>,
+    link: &str,
+) -> Email {
+    use domain::approval::Decision;
+    let (subject, next) = match decision {
+        Decision::Approved => (
+            "Your post was approved",
+            "It is scheduled and goes out at its time.",
+        ),
+        Decision::Rejected => (
+            "Your post was not approved",
+            "It is back among your drafts and will not go out as it is.",
+        ),
+        Decision::ChangesRequested => (
+            "Changes were asked for on your post",
+            "It is back among your drafts: change it and send it for approval again.",
+        ),
+    };
+    let note = note
+        .map(|n| format!("Their note:\n\n{n}\n\n"))
+        .unwrap_or_default();
+    Email {
+        to: to.to_owned(),
+        subject: format!("{subject} in {workspace}"),
+        body: format!(
+            "Hello {name},\n\n\
+             {reviewer} {} your post in {workspace}:\n\n\
+             “{excerpt}”\n\n\
+             {next}\n\n\
+             {note}{link}\n",
+            decision.verb()
+        ),
+        attachments: Vec::new(),
+    }
+}
+
 /// A connected account's token was refused: someone has to reconnect it.
 pub fn reconnect_needed(to: &str, name: &str, platform: &str, username: &str, link: &str) -> Email {
     Email {

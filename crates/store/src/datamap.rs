@@ -230,7 +230,8 @@ pub const TABLES: &[TableClass] = &[
         objects: &[],
         deletion: OnDeletion::FollowWorkspace,
         export: OnExport::Include,
-        holds: "Workspace names.",
+        holds: "Workspace names and settings (its plan, AI, analytics, and whether posts wait \
+                for approval, who approves them and whether approvers approve their own).",
     },
     TableClass {
         table: "memberships",
@@ -240,8 +241,9 @@ pub const TABLES: &[TableClass] = &[
         objects: &[],
         deletion: OnDeletion::Delete,
         export: OnExport::Include,
-        holds: "Who belongs to which workspace, with which role, and whether they asked for \
-                its weekly analytics report by e-mail (and the day the last one went).",
+        holds: "Who belongs to which workspace, with which role, whether they are named as an \
+                approver, and whether they asked for its weekly analytics report by e-mail (and \
+                the day the last one went).",
     },
     TableClass {
         table: "invitations",
@@ -375,13 +377,30 @@ pub const TABLES: &[TableClass] = &[
         table: "posts",
         category: Category::WorkspaceAndUsage,
         owner: Owner::Workspace("workspace_id"),
-        refs: &[Ref::user("author_id"), Ref::user("ai_accepted_by")],
+        refs: &[
+            Ref::user("author_id"),
+            Ref::user("ai_accepted_by"),
+            Ref::user("reviewed_by"),
+            Ref::user("approved_by"),
+        ],
         objects: &[],
         deletion: OnDeletion::FollowWorkspace,
         export: OnExport::Include,
         holds: "Posts in every state: text, first comment, schedule and time zone, campaign, \
-                author, state and the reason of a failure, and, when the text came from an AI \
-                suggestion, the provider and model that wrote it, who accepted it and when.",
+                author, state and the reason of a failure, when the text came from an AI \
+                suggestion, the provider and model that wrote it, who accepted it and when, and \
+                the last review (the reviewer, their note and when) and who approved it.",
+    },
+    TableClass {
+        table: "post_reviews",
+        category: Category::WorkspaceAndUsage,
+        owner: Owner::Workspace("workspace_id"),
+        refs: &[Ref::user("reviewer_id")],
+        objects: &[],
+        deletion: OnDeletion::FollowWorkspace,
+        export: OnExport::Include,
+        holds: "Each decision on a post sent for approval: the revision reviewed, the reviewer, \
+                approved, rejected or changes asked for, the reviewer's note and when.",
     },
     TableClass {
         table: "post_targets",

@@ -33,6 +33,10 @@ pub enum Flash {
     PostDeleted,
     PostRescheduled,
     PostUnscheduled,
+    PostSentForApproval,
+    PostApproved,
+    PostSentBack,
+    ApprovalsSaved,
     TargetRetried,
     TargetConfirmed,
     CommentRetried,
@@ -68,7 +72,7 @@ pub enum Flash {
 }
 
 impl Flash {
-    const ALL: [Flash; 59] = [
+    const ALL: [Flash; 63] = [
         Self::Welcome,
         Self::LoggedOut,
         Self::EmailConfirmed,
@@ -96,6 +100,10 @@ impl Flash {
         Self::PostDeleted,
         Self::PostRescheduled,
         Self::PostUnscheduled,
+        Self::PostSentForApproval,
+        Self::PostApproved,
+        Self::PostSentBack,
+        Self::ApprovalsSaved,
         Self::TargetRetried,
         Self::TargetConfirmed,
         Self::CommentRetried,
@@ -164,6 +172,10 @@ impl Flash {
             Self::PostDeleted => "post-deleted",
             Self::PostRescheduled => "post-rescheduled",
             Self::PostUnscheduled => "post-unscheduled",
+            Self::PostSentForApproval => "post-sent-for-approval",
+            Self::PostApproved => "post-approved",
+            Self::PostSentBack => "post-sent-back",
+            Self::ApprovalsSaved => "approvals-saved",
             Self::TargetRetried => "target-retried",
             Self::TargetConfirmed => "target-confirmed",
             Self::CommentRetried => "comment-retried",
@@ -242,6 +254,12 @@ impl Flash {
             Self::PostDeleted => "The post is deleted from Socializioz.",
             Self::PostRescheduled => "The post is moved to its new time.",
             Self::PostUnscheduled => "The post is off the schedule and back to a draft.",
+            Self::PostSentForApproval => {
+                "The post is sent for approval. It is scheduled once an approver approves it."
+            }
+            Self::PostApproved => "The post is approved and scheduled.",
+            Self::PostSentBack => "The post is back with its author as a draft, with your note.",
+            Self::ApprovalsSaved => "The approval settings are saved.",
             Self::TargetRetried => "Trying again now.",
             Self::TargetConfirmed => "Noted as published.",
             Self::CommentRetried => "Posting the first comment again now.",

@@ -505,6 +505,7 @@ pub(crate) async fn run(
                 media: Vec::new(),
                 intent: Intent::Draft,
                 ai_suggestion: None,
+                auto_approve: false,
             };
             let post = services.save_post(ctx, person, None, input).await?;
             Ok((format!("post {}", post.id), Some(post.id)))
@@ -539,6 +540,7 @@ pub(crate) async fn run(
                     media: view.media.iter().map(|m| m.id).collect(),
                     intent: Intent::Schedule(wall),
                     ai_suggestion: None,
+                    auto_approve: false,
                 };
                 services.save_post(ctx, person, Some(id), input).await?;
             }

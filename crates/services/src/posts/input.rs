@@ -49,6 +49,9 @@ pub struct PostInput {
     /// records its provider and model, and who took it when. Ignored unless it is the author's
     /// own, in this workspace, and taken.
     pub ai_suggestion: Option<i64>,
+    /// Auto-approve: where posts need approval, schedule it without review (only for those
+    /// who could approve it themselves).
+    pub auto_approve: bool,
 }
 
 /// Browsers send line breaks as CR LF; the product stores and publishes LF.

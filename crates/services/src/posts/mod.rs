@@ -6,6 +6,7 @@
 //! transaction; a change of schedule withdraws the queued jobs and bumps the post's revision, so
 //! a job that was already claimed for the old time does nothing.
 
+pub mod approval;
 pub mod input;
 
 pub use input::{Intent, MAX_TEXT, PostInput, TargetInput, effective_text, format_of};
@@ -75,6 +76,8 @@ pub enum PostGroup {
     /// Failed, partly published, needing a check or waiting for a reconnection: the latest
     /// change first.
     NeedsAttention,
+    /// Waiting for an approver: the soonest due first.
+    PendingApproval,
     /// Scheduled or being published: the soonest due first.
     Scheduled,
     /// Drafts: the last edited first.
@@ -84,8 +87,9 @@ pub enum PostGroup {
 }
 
 impl PostGroup {
-    pub const ALL: [PostGroup; 4] = [
+    pub const ALL: [PostGroup; 5] = [
         Self::NeedsAttention,
+        Self::PendingApproval,
         Self::Scheduled,
         Self::Drafts,
         Self::Published,
@@ -95,6 +99,7 @@ impl PostGroup {
     pub fn of(post_state: PostState) -> Self {
         match post_state {
             PostState::Scheduled | PostState::Publishing => Self::Scheduled,
+            PostState::PendingApproval => Self::PendingApproval,
             PostState::Draft => Self::Drafts,
             PostState::Published => Self::Published,
             _ => Self::NeedsAttention,
@@ -105,6 +110,7 @@ impl PostGroup {
     pub fn title(self) -> &'static str {
         match self {
             Self::NeedsAttention => "Needs attention",
+            Self::PendingApproval => "Waiting for approval",
             Self::Scheduled => "Scheduled",
             Self::Drafts => "Drafts",
             Self::Published => "Published",
@@ -140,7 +146,7 @@ impl PostSummary {
         let soonest = |t: Option<DateTime<Utc>>| t.map_or(i64::MAX, |t| t.timestamp_micros());
         let latest = |t: Option<DateTime<Utc>>| t.map_or(i64::MAX, |t| -t.timestamp_micros());
         let key = match self.group() {
-            PostGroup::Scheduled => soonest(self.post.scheduled_at),
+            PostGroup::Scheduled | PostGroup::PendingApproval => soonest(self.post.scheduled_at),
             PostGroup::Published => latest(self.when()),
             PostGroup::Drafts | PostGroup::NeedsAttention => latest(Some(self.post.updated_at)),
         };
@@ -173,12 +179,18 @@ impl Services {
         let tz = Timezone::stored(&author.timezone);
         let now = crate::now();
         let txn = store::begin_write(&self.db).await?;
-        lock_as_editor(&txn, ctx).await?;
+        let me = lock_as_editor(&txn, ctx).await?;
         let checked = check(&txn, ws, &input, tz, now).await?;
         let existing = match post_id {
             Some(id) => {
                 let post = locked_post_in(&txn, ws, id).await?;
-                if ![PostState::Draft, PostState::Scheduled].contains(&post.state) {
+                if ![
+                    PostState::Draft,
+                    PostState::Scheduled,
+                    PostState::PendingApproval,
+                ]
+                .contains(&post.state)
+                {
                     return Err(ServiceError::Forbidden(format!(
                         "This post is {} and can no longer be changed. Duplicate it to post \
                          something similar.",
@@ -194,10 +206,23 @@ impl Services {
             }
             None => None,
         };
-        let new_state = if checked.scheduled_at.is_some() {
-            PostState::Scheduled
-        } else {
-            PostState::Draft
+        // Where posts need approval, a post given a time waits for an approver, unless its
+        // author could approve it and asked for Auto-approve. A change to an approved post
+        // sends it back for approval too.
+        let rules = self.approval_rules_in(&txn, ws).await?;
+        let member = approval::member_of(&me)?;
+        if input.auto_approve && rules.required && !rules.may_skip_review(member) {
+            return Err(ServiceError::Forbidden(
+                "Auto-approve is for those who may approve their own posts here; send it for \
+                 approval instead."
+                    .into(),
+            ));
+        }
+        let reviewed = rules.required && !input.auto_approve;
+        let new_state = match (checked.scheduled_at.is_some(), reviewed) {
+            (false, _) => PostState::Draft,
+            (true, true) => PostState::PendingApproval,
+            (true, false) => PostState::Scheduled,
         };
         let mut row = match &existing {
             Some(post) => {
@@ -220,6 +245,13 @@ impl Services {
         row.failure_reason = Set(None);
         row.scheduled_at = Set(checked.scheduled_at);
         row.schedule_tz = Set(checked.scheduled_at.map(|_| tz.name().to_owned()));
+        // Approved by its author (Auto-approve), or by nobody yet.
+        let self_approved = rules.required && new_state == PostState::Scheduled;
+        row.approved_by = Set(self_approved.then_some(author.id));
+        row.approved_at = Set(self_approved.then_some(now));
+        if new_state == PostState::PendingApproval {
+            row.review_note = Set(None);
+        }
         if new_state == PostState::Scheduled {
             let counted_before = existing.as_ref().and_then(|p| p.counted_in.as_deref());
             if let Some(month) = self.count_post(&txn, ws, counted_before).await? {
@@ -268,11 +300,16 @@ impl Services {
             }
             .insert(&txn)
             .await?;
-            if let Some(at) = checked.scheduled_at {
+            if let Some(at) = checked.scheduled_at
+                && new_state == PostState::Scheduled
+            {
                 publishing::enqueue(&txn, &post, &target, &account.platform, at).await?;
             }
         }
         let what = match (existing.is_some(), input.intent) {
+            _ if new_state == PostState::PendingApproval => {
+                ("post.approval_asked", "sent a post for approval")
+            }
             (_, Intent::PublishNow) => ("post.publish_now", "asked to publish a post now"),
             (false, Intent::Draft) => ("post.created", "wrote a draft post"),
             (true, Intent::Draft) => ("post.updated", "changed a draft post"),
@@ -301,8 +338,30 @@ impl Services {
             ),
         )
         .await?;
+        if self_approved {
+            log_post(
+                &txn,
+                ws,
+                Some(author),
+                "post.approved",
+                PostId(post.id),
+                format!(
+                    "approved their own post with Auto-approve: “{}”",
+                    excerpt(&post.body)
+                ),
+            )
+            .await?;
+        }
+        // Approvers hear of a post when it starts to wait, not again at each change while it
+        // waits (the review page shows the latest version).
+        let waited = existing
+            .as_ref()
+            .is_some_and(|p| p.state == PostState::PendingApproval);
+        if new_state == PostState::PendingApproval && !waited {
+            approval::tell_approvers(self, &txn, ctx, rules, author, &post).await?;
+        }
         txn.commit().await?;
-        if checked.scheduled_at.is_some() {
+        if new_state == PostState::Scheduled {
             self.wake.notify_one();
         }
         Ok(post)
@@ -336,9 +395,11 @@ impl Services {
             .map_err(|e| ServiceError::invalid("scheduled_at", e.0))?
             .utc;
         let (txn, post) = self.change_post(ctx, post_id.0).await?;
-        if post.state != PostState::Scheduled {
+        // A post waiting for approval moves too, and keeps waiting.
+        if ![PostState::Scheduled, PostState::PendingApproval].contains(&post.state) {
             return Err(ServiceError::Forbidden(format!(
-                "Only scheduled posts can be moved; this one is {}.",
+                "Only scheduled posts and posts waiting for approval can be moved; this one is \
+                 {}.",
                 post.state.label().to_lowercase()
             )));
         }
@@ -349,8 +410,10 @@ impl Services {
         row.schedule_tz = Set(Some(tz.name().to_owned()));
         row.updated_at = Set(crate::now());
         let post = row.update(&txn).await?;
-        for view in targets_of(&txn, PostId(post.id)).await? {
-            publishing::enqueue(&txn, &post, &view.target, &view.account.platform, at).await?;
+        if post.state == PostState::Scheduled {
+            for view in targets_of(&txn, PostId(post.id)).await? {
+                publishing::enqueue(&txn, &post, &view.target, &view.account.platform, at).await?;
+            }
         }
         log_post(
             &txn,
@@ -380,9 +443,11 @@ impl Services {
     ) -> Result<()> {
         let ws = ctx.workspace_id();
         let (txn, post) = self.change_post(ctx, post_id.0).await?;
-        if post.state != PostState::Scheduled {
+        if ![PostState::Scheduled, PostState::PendingApproval].contains(&post.state) {
             return Err(ServiceError::Forbidden(
-                "Only a scheduled post can be turned back into a draft.".into(),
+                "Only a scheduled post, or one waiting for approval, can be turned back into a \
+                 draft."
+                    .into(),
             ));
         }
         withdraw_jobs(&txn, post.id).await?;

@@ -43,6 +43,8 @@ pub struct Member {
     pub email: String,
     pub role: Role,
     pub joined: chrono::DateTime<chrono::Utc>,
+    /// Named as an approver.
+    pub approver: bool,
 }
 
 pub(crate) fn role_of(stored: &str) -> Result<Role> {
@@ -91,10 +93,13 @@ pub(crate) async fn lock_as_manager<C: ConnectionTrait>(
 }
 
 /// As `lock_as_member`, for changes to posts, campaigns and media, which viewers may not make.
-pub(crate) async fn lock_as_editor<C: ConnectionTrait>(conn: &C, ctx: &Membership) -> Result<()> {
-    let role = role_of(&lock_as_member(conn, ctx).await?.role)?;
-    if role.can_publish() {
-        Ok(())
+pub(crate) async fn lock_as_editor<C: ConnectionTrait>(
+    conn: &C,
+    ctx: &Membership,
+) -> Result<membership::Model> {
+    let me = lock_as_member(conn, ctx).await?;
+    if role_of(&me.role)?.can_publish() {
+        Ok(me)
     } else {
         Err(ServiceError::Forbidden(
             "Viewers can read posts and campaigns but not change them. Ask an owner or admin \
@@ -318,6 +323,7 @@ impl Services {
                     email: u.email,
                     role: role_of(&m.role)?,
                     joined: m.created_at,
+                    approver: m.approver,
                 });
             }
         }

@@ -23,6 +23,7 @@ both_backends!(
     planted_instructions_cannot_make_the_agent_act,
     conversations_and_proposals_are_each_persons_own,
     an_approval_runs_only_what_was_shown,
+    the_agents_scheduling_goes_through_the_approval_queue,
 );
 
 /// Sends `message` to the agent (a new conversation, or `conversation`); returns the response.
@@ -637,4 +638,51 @@ async fn an_approval_runs_only_what_was_shown(backend: Backend) {
         .await,
         0
     );
+}
+
+/// Where posts need approval, a post the agent schedules (with its person's approval of the
+/// proposal) waits for an approver like anyone's: the proposal's approval is not the post's.
+async fn the_agents_scheduling_goes_through_the_approval_queue(backend: Backend) {
+    let Some(s) = studio_with(backend, |s| s.billing = Some(Default::default())).await else {
+        return;
+    };
+    let app = &s.app;
+    let (ada, ws, x, _) = with_ai_on(&s).await;
+    app.services
+        .set_plan(WorkspaceId(ws), PlanId::Professional)
+        .await
+        .unwrap();
+    let res = ada
+        .submit(
+            &format!("/w/{ws}/settings/approvals"),
+            &[("required", "1"), ("approvers", "any_member")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let post = a_draft(app, ws, x, "Seeded loaves, Sunday only").await;
+    let at = later(app, ws, 2).await;
+    ask(
+        &ada,
+        ws,
+        None,
+        &format!(r#"schedule_post {{"post_id": {post}, "at": "{at}"}}"#),
+    )
+    .await;
+    let proposal = count(app, "SELECT MAX(id) FROM agent_proposals").await;
+    let res = ada
+        .submit(&format!("/w/{ws}/agent/proposals/{proposal}/approve"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.text(&format!("SELECT state FROM posts WHERE id = {post}"))
+            .await,
+        "pending_approval"
+    );
+    assert_eq!(
+        count(app, "SELECT COUNT(*) FROM jobs WHERE kind = 'publish'").await,
+        0,
+        "nothing to publish until an approver approves the post"
+    );
+    let queue = ada.get_text(&format!("/w/{ws}/approvals")).await;
+    assert!(queue.contains("Seeded loaves, Sunday only"), "{queue}");
 }

@@ -178,6 +178,26 @@ async fn populate(app: &TestApp) -> Population {
          ai_accepted_by = {ada_id} WHERE id = {bobs}"
     ))
     .await;
+    // Ada reviewed and approved Bob's post (the shop keeps the decision, without her id), and
+    // a post in her own studio.
+    app.exec(&format!(
+        "UPDATE posts SET reviewed_by = {ada_id}, approved_by = {ada_id}, review_note = 'Fine' \
+         WHERE id = {bobs}"
+    ))
+    .await;
+    let studio_post = app
+        .count(&format!(
+            "SELECT MIN(id) FROM posts WHERE workspace_id = {studio}"
+        ))
+        .await;
+    for (ws, post) in [(shop, bobs), (studio, studio_post)] {
+        app.exec(&format!(
+            "INSERT INTO post_reviews (workspace_id, post_id, revision, reviewer_id, decision, \
+             note, created_at) VALUES ({ws}, {post}, 1, {ada_id}, 'approved', 'Fine', \
+             '2026-01-01 00:00:00+00:00')"
+        ))
+        .await;
+    }
     // Images Ada asked AI for, in her studio and in Bob's shop (which keeps its own, without
     // her id), and a shop file she reviewed.
     for ws in [studio, shop] {

@@ -564,6 +564,7 @@ pub fn post_input(
         media,
         intent,
         ai_suggestion: None,
+        auto_approve: false,
     }
 }
 

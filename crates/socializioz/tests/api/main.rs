@@ -9,6 +9,7 @@ mod agent;
 mod ai;
 mod analytics;
 mod analytics_reports;
+mod approvals;
 mod auth_abuse;
 mod billing;
 mod browser;

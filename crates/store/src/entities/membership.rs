@@ -10,6 +10,8 @@ pub struct Model {
     pub role: String,
     /// Whether the member gets the workspace's analytics report by e-mail each week.
     pub weekly_report: bool,
+    /// Named as an approver (counts when the workspace's approvers are `named`).
+    pub approver: bool,
     /// The day the last weekly report was sent to them.
     pub weekly_report_sent_on: Option<Date>,
     pub created_at: DateTimeUtc,

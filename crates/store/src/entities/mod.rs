@@ -39,6 +39,7 @@ pub mod policy_version;
 pub mod post;
 pub mod post_media;
 pub mod post_metric;
+pub mod post_review;
 pub mod post_target;
 pub mod publish_attempt;
 pub mod session;

@@ -33,6 +33,13 @@ pub struct Model {
     pub ai_accepted_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The last review: the reviewer's note to the author, who and when.
+    pub review_note: Option<String>,
+    pub reviewed_by: Option<i64>,
+    pub reviewed_at: Option<DateTimeUtc>,
+    /// Who approved the post as it will go out, and when (the author, with Auto-approve).
+    pub approved_by: Option<i64>,
+    pub approved_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -90,6 +90,8 @@ stored_enum! {
         Unconfirmed = "unconfirmed",
         /// The account needs to be reconnected; the post goes out once it is.
         Waiting = "waiting",
+        /// Sent for approval: not published until an approver approves it.
+        PendingApproval = "pending_approval",
     }
 
     /// The state of a background job (`jobs.state`).
@@ -232,6 +234,7 @@ impl PostState {
             PostState::Failed => "Failed",
             PostState::Unconfirmed => "Needs a check",
             PostState::Waiting => "Waiting for reconnection",
+            PostState::PendingApproval => "Pending approval",
         }
     }
 }

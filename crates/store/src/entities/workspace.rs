@@ -18,6 +18,12 @@ pub struct Model {
     pub agent_drafts_free: bool,
     /// When analytics was turned on (none: off, no figure is read).
     pub analytics_on_at: Option<DateTimeUtc>,
+    /// Posts wait for an approver before they are scheduled.
+    pub approvals_required: bool,
+    /// Who approves: `any_member`, `owners_and_admins` or `named` (`domain::approval`).
+    pub approvers: String,
+    /// Whether an approver may approve a post they wrote.
+    pub approve_own_posts: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -34,6 +34,7 @@ mod m20261207_000029_video_tasks;
 mod m20261208_000030_analytics;
 mod m20261209_000031_campaign_roi;
 mod m20261210_000032_account_read_errors;
+mod m20261211_000033_approvals;
 
 pub struct Migrator;
 
@@ -73,6 +74,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000030_analytics::Migration),
             Box::new(m20261209_000031_campaign_roi::Migration),
             Box::new(m20261210_000032_account_read_errors::Migration),
+            Box::new(m20261211_000033_approvals::Migration),
         ]
     }
 }

@@ -29,25 +29,46 @@ async fn outcome(
     done: &str,
     flash: Flash,
 ) -> AppResult {
-    let err = match result {
-        Ok(()) => return Ok(redirect_with(done, flash)),
-        Err(ServiceError::NotFound) => return Err(AppError::NotFound),
-        Err(err) => err,
-    };
+    match result {
+        Ok(()) => Ok(redirect_with(done, flash)),
+        Err(err) => {
+            let (page, status) = refused(state, m, post_id, err).await?;
+            let mut res = render(page)?;
+            *res.status_mut() = status;
+            Ok(res)
+        }
+    }
+}
+
+/// The post's page again with a service's refusal and the status that says why: a rule's or
+/// role's at the top (403), a version the reader did not see (409), a field's at the field
+/// (422).
+async fn refused(
+    state: &AppState,
+    m: &WorkspaceMember,
+    post_id: i64,
+    err: ServiceError,
+) -> AppResult<(show::PostPage, StatusCode)> {
     let mut errors = FieldErrors::new();
     let status = match err {
+        ServiceError::NotFound => return Err(AppError::NotFound),
         ServiceError::Forbidden(message) => {
             errors.add("post", message);
             StatusCode::FORBIDDEN
+        }
+        ServiceError::Invalid {
+            field: "revision",
+            message,
+        } => {
+            errors.add("revision", message);
+            StatusCode::CONFLICT
         }
         other => {
             errors.absorb(other)?;
             StatusCode::UNPROCESSABLE_ENTITY
         }
     };
-    let mut res = render(show::build(state, m, post_id, errors).await?)?;
-    *res.status_mut() = status;
-    Ok(res)
+    Ok((show::build(state, m, post_id, errors).await?, status))
 }
 
 type Ids = PathIds<(WorkspaceId, PostId)>;
@@ -279,4 +300,59 @@ pub async fn resolve(
         .await;
     let done = post_path(ws.0, post_id.0);
     outcome(&state, &m, post_id.0, result, &done, flash).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct ReviewForm {
+    #[serde(default)]
+    revision: String,
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// An approver's decision on a post pending approval. A post changed since the page was shown
+/// is refused (409) with the new version on the page; a refused decision shows the page again
+/// with the reason and the note as typed.
+pub async fn review(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    PathIds((ws, post_id)): Ids,
+    Form(form): Form<ReviewForm>,
+) -> AppResult {
+    use domain::approval::Decision;
+    let result = match Decision::parse(&form.decision) {
+        Ok(decision) => state
+            .services
+            .review_post(
+                &m.membership,
+                &m.auth.user,
+                post_id,
+                form.revision.trim().parse().unwrap_or(-1),
+                decision,
+                &form.note,
+            )
+            .await
+            .map(|_| decision),
+        Err(e) => Err(ServiceError::invalid("note", e.0)),
+    };
+    let err = match result {
+        Ok(decision) => {
+            let flash = if decision == Decision::Approved {
+                Flash::PostApproved
+            } else {
+                Flash::PostSentBack
+            };
+            return Ok(redirect_with(&format!("/w/{}/approvals", ws.0), flash));
+        }
+        Err(err) => err,
+    };
+    let (mut page, status) = refused(&state, &m, post_id.0, err).await?;
+    if let Some(r) = page.review.as_mut() {
+        r.typed = form.note;
+    }
+    let mut res = render(page)?;
+    *res.status_mut() = status;
+    Ok(res)
 }

@@ -18,7 +18,7 @@ use domain::media::Format;
 use domain::{MediaId, Platform, PostId, WorkspaceId, content, schedule};
 use services::ai::AiState;
 use services::ai::assist::{Action, AssistRequest, Length, Target, Tone};
-use services::posts::{Intent, PostInput, TargetInput};
+use services::posts::{Intent, PostInput, PostState, TargetInput};
 use store::entities::campaign;
 use store::entities::states::AccountStatus;
 
@@ -98,6 +98,9 @@ pub struct ComposerPage {
     ai_suggestion: String,
     /// The media library's Generate tab, when AI is on here and makes files.
     generate: Option<String>,
+    /// Where posts need approval: whether the reader may skip it (Auto-approve), and whether
+    /// they ticked it.
+    approval: Option<(bool, bool)>,
 }
 
 /// The composer's Assist panel.
@@ -192,6 +195,8 @@ struct Values {
     offer: Option<i64>,
     /// The generation whose suggestion the text came from.
     ai_suggestion: Option<i64>,
+    /// Auto-approve was ticked (where posts need approval).
+    auto_approve: bool,
 }
 
 /// Assist's fields, as typed.
@@ -231,6 +236,7 @@ impl Values {
             assist: Brief::from_form(form),
             offer: form.get("ai_offer").parse().ok(),
             ai_suggestion: form.get("ai_suggestion").parse().ok(),
+            auto_approve: form.get("auto_approve") == "1",
         }
     }
 }
@@ -409,7 +415,12 @@ async fn page(
             };
             Some(format!("/w/{ws}/media/generate{tab}"))
         });
+    let (rules, member) = state.services.approval_of(&m.membership).await?;
+    let approval = rules
+        .required
+        .then(|| (rules.may_skip_review(member), values.auto_approve));
     Ok(ComposerPage {
+        approval,
         layout: Layout::for_member(state, m, title),
         errors,
         ws: ws.0,
@@ -621,6 +632,7 @@ async fn save(state: AppState, m: WorkspaceMember, post_id: Option<i64>, body: B
         media: values.media.clone(),
         intent,
         ai_suggestion: values.ai_suggestion,
+        auto_approve: values.auto_approve,
     };
     let result = state
         .services
@@ -629,6 +641,7 @@ async fn save(state: AppState, m: WorkspaceMember, post_id: Option<i64>, body: B
     match result {
         Ok(post) => {
             let flash = match intent {
+                _ if post.state == PostState::PendingApproval => Flash::PostSentForApproval,
                 Intent::Draft => Flash::PostSaved,
                 Intent::Schedule(_) => Flash::PostScheduled,
                 Intent::PublishNow => Flash::PostPublishing,

@@ -138,7 +138,12 @@ impl PostLine {
                 excerpt
             },
             state: badge_at(post.state, post.scheduled_at, now),
-            scheduled: shown_state(post.state, post.scheduled_at, now) == PostState::Scheduled,
+            // Movable on the calendar: scheduled, or waiting for approval.
+            scheduled: [PostState::Scheduled, PostState::PendingApproval].contains(&shown_state(
+                post.state,
+                post.scheduled_at,
+                now,
+            )),
             platforms: summary
                 .accounts
                 .iter()
@@ -184,12 +189,15 @@ impl Section {
                 title: group.title(),
                 anchor: match group {
                     PostGroup::NeedsAttention => "attention",
+                    PostGroup::PendingApproval => "approval",
                     PostGroup::Scheduled => "scheduled",
                     PostGroup::Drafts => "drafts",
                     PostGroup::Published => "published",
                 },
                 when_header: match group {
-                    PostGroup::NeedsAttention | PostGroup::Scheduled => "Due",
+                    PostGroup::NeedsAttention
+                    | PostGroup::PendingApproval
+                    | PostGroup::Scheduled => "Due",
                     PostGroup::Drafts => "Time",
                     PostGroup::Published => "Published",
                 },

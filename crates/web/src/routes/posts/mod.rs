@@ -1,6 +1,7 @@
 //! Posts: the composer, a post's page and its actions, the list and the calendar.
 
 pub mod actions;
+pub mod approvals;
 pub mod calendar;
 pub mod compose;
 pub mod list;
@@ -35,6 +36,8 @@ pub fn router() -> Router<AppState> {
         )
         .route("/w/{wid}/posts/{pid}/unschedule", post(actions::unschedule))
         .route("/w/{wid}/posts/{pid}/reschedule", post(actions::reschedule))
+        .route("/w/{wid}/posts/{pid}/review", post(actions::review))
+        .route("/w/{wid}/approvals", get(approvals::page))
         .route(
             "/w/{wid}/posts/{pid}/targets/{tid}/retry",
             post(actions::retry),
@@ -99,6 +102,7 @@ pub fn badge(state: PostState) -> StateBadge {
             PostState::Failed => "bad",
             PostState::PartiallyPublished | PostState::Unconfirmed => "warn",
             PostState::Scheduled | PostState::Publishing => "info",
+            PostState::PendingApproval => "pending",
             _ => "muted",
         },
         label: match state {

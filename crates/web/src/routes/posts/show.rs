@@ -108,6 +108,23 @@ pub struct PostPage {
     /// Each published account's latest figures, when the workspace reads analytics.
     pub figures: Vec<FigureRow>,
     pub figure_labels: Vec<&'static str>,
+    pub review: Option<ReviewPanel>,
+}
+
+/// The approval part of a post's page: the decision form for a post pending approval, the
+/// last reviewer's note on a draft sent back, and every decision so far.
+pub struct ReviewPanel {
+    pub pending: bool,
+    /// The revision shown, sent back with the decision.
+    pub revision: i32,
+    /// Why the reader may not decide on it (no form then).
+    pub refused: Option<String>,
+    /// "Changes asked for by Ada Lovelace on …", with the note.
+    pub last: Option<(String, String)>,
+    /// "Approved by Ada Lovelace on …", each with its note.
+    pub history: Vec<(String, Option<String>)>,
+    /// The note as typed, when a decision was refused.
+    pub typed: String,
 }
 
 /// A published target's figures on the post's page.
@@ -207,6 +224,7 @@ pub async fn build(
     } else {
         Vec::new()
     };
+    let review = review_panel(state, m, &post, &fmt).await?;
     let title = services::posts::excerpt(&post.body);
     let now = services::now();
     let shown = shown_state(post.state, post.scheduled_at, now);
@@ -254,8 +272,13 @@ pub async fn build(
         campaign: campaign.map(|c| (c.id, c.name, c.colour.trim_start_matches('#').to_owned())),
         failure: post.failure_reason.clone(),
         can_edit: m.membership.role.can_publish(),
-        editable: [PostState::Draft, PostState::Scheduled].contains(&shown),
-        scheduled: shown == PostState::Scheduled,
+        editable: [
+            PostState::Draft,
+            PostState::Scheduled,
+            PostState::PendingApproval,
+        ]
+        .contains(&shown),
+        scheduled: [PostState::Scheduled, PostState::PendingApproval].contains(&shown),
         deletable: shown != PostState::Publishing,
         publishing: shown == PostState::Publishing,
         reschedule_value: post
@@ -273,9 +296,63 @@ pub async fn build(
             .iter()
             .map(|m| m.label())
             .collect(),
+        review,
         body: post.body,
         first_comment: post.first_comment,
     })
+}
+
+/// The review part of `post`'s page, when it is pending approval or was reviewed.
+async fn review_panel(
+    state: &AppState,
+    m: &WorkspaceMember,
+    post: &store::entities::post::Model,
+    fmt: &(dyn Fn(chrono::DateTime<chrono::Utc>) -> String + Sync),
+) -> AppResult<Option<ReviewPanel>> {
+    let pending = post.state == PostState::PendingApproval;
+    if !pending && post.reviewed_at.is_none() {
+        return Ok(None);
+    }
+    let ws = m.membership.workspace_id();
+    let reviews = state.services.reviews_of(ws, PostId(post.id)).await?;
+    let line = |r: &services::posts::approval::ReviewLine| {
+        let decision = domain::approval::Decision::parse(&r.review.decision)
+            .map(|d| d.verb())
+            .unwrap_or("reviewed");
+        let who = r.reviewer.as_deref().unwrap_or("a former member");
+        let mut said = format!("{who} {decision} it on {}", fmt(r.review.created_at));
+        if let Some(first) = said.get_mut(0..1) {
+            first.make_ascii_uppercase();
+        }
+        said
+    };
+    let history = reviews
+        .iter()
+        .map(|r| (line(r), r.review.note.clone()))
+        .collect();
+    let last = match (post.state, reviews.last(), &post.review_note) {
+        (PostState::Draft, Some(r), Some(note)) if r.review.decision != "approved" => {
+            Some((line(r), note.clone()))
+        }
+        _ => None,
+    };
+    let refused = if pending {
+        state
+            .services
+            .may_review(&m.membership, &m.auth.user, post)
+            .await?
+            .err()
+    } else {
+        None
+    };
+    Ok(Some(ReviewPanel {
+        pending,
+        revision: post.revision,
+        refused,
+        last,
+        history,
+        typed: String::new(),
+    }))
 }
 
 pub fn platform_label(slug: &str) -> &'static str {

@@ -20,6 +20,7 @@ pub fn router() -> Router<AppState> {
         .route("/w/{wid}", get(open::show))
         .route("/w/{wid}/settings", get(settings::page))
         .route("/w/{wid}/rename", post(settings::rename))
+        .route("/w/{wid}/settings/approvals", post(settings::approvals))
         .route("/w/{wid}/invitations", post(invitations::create))
         .route(
             "/w/{wid}/invitations/{iid}/revoke",

@@ -11,6 +11,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
+use domain::approval::{Approvers, Rules};
 use domain::{Role, WorkspaceName};
 use services::ServiceError;
 use services::workspaces::Member;
@@ -39,6 +40,25 @@ pub struct SettingsPage {
     roles: [Role; 4],
     invite_email: String,
     invite_role: String,
+    approvals: ApprovalSettings,
+}
+
+/// The approval settings as the page shows them.
+pub struct ApprovalSettings {
+    pub required: bool,
+    pub approvers: Approvers,
+    pub own_posts: bool,
+    /// The reader is an owner (only owners change them).
+    pub owner: bool,
+    /// The plan has approval workflows (else the page names the plan that does).
+    pub refused: Option<String>,
+    pub choices: [Approvers; 3],
+}
+
+impl ApprovalSettings {
+    fn is(&self, a: &Approvers) -> bool {
+        self.approvers == *a
+    }
 }
 
 impl SettingsPage {
@@ -94,7 +114,25 @@ pub async fn build(
     } else {
         Vec::new()
     };
+    let stored = services::posts::approval::stored_rules(ws);
+    let refused = match state
+        .services
+        .require_approvals(m.membership.workspace_id())
+        .await
+    {
+        Ok(()) => None,
+        Err(ServiceError::PlanLimit { refusal, .. }) => Some(refusal.to_string()),
+        Err(e) => return Err(e.into()),
+    };
     Ok(SettingsPage {
+        approvals: ApprovalSettings {
+            required: stored.required,
+            approvers: stored.approvers,
+            own_posts: stored.own_posts,
+            owner: m.membership.role == Role::Owner,
+            refused,
+            choices: Approvers::ALL,
+        },
         layout: Layout::for_member(state, m, "Members and settings"),
         errors,
         id: ws.id,
@@ -187,6 +225,42 @@ pub async fn rename(
         &path(&m),
         Flash::WorkspaceRenamed,
         typed,
+    )
+    .await
+}
+
+/// The approval settings form: a checkbox per member for the named approvers.
+pub async fn approvals(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    body: axum::body::Bytes,
+) -> AppResult {
+    let form = crate::routes::posts::FormPairs::parse(&body);
+    let result = match Approvers::parse(form.get("approvers")) {
+        Ok(approvers) => {
+            let rules = Rules {
+                required: form.get("required") == "1",
+                approvers,
+                own_posts: form.get("own_posts") == "1",
+            };
+            let named: Vec<i64> = form
+                .all("approver")
+                .filter_map(|id| id.parse().ok())
+                .collect();
+            state
+                .services
+                .set_approval_rules(&m.membership, &m.auth.user, rules, &named)
+                .await
+        }
+        Err(e) => Err(ServiceError::invalid("approvers", e.0)),
+    };
+    outcome(
+        &state,
+        &m,
+        result,
+        &format!("{}#approvals", path(&m)),
+        Flash::ApprovalsSaved,
+        Typed::default(),
     )
     .await
 }
