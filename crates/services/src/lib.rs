@@ -32,6 +32,7 @@ pub mod pdf;
 pub mod plans;
 pub mod policies;
 pub mod posts;
+pub mod previews;
 pub mod publishing;
 pub mod queue;
 pub mod retention;

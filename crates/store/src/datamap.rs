@@ -382,6 +382,7 @@ pub const TABLES: &[TableClass] = &[
             Ref::user("ai_accepted_by"),
             Ref::user("reviewed_by"),
             Ref::user("approved_by"),
+            Ref::user("submitted_by"),
         ],
         objects: &[],
         deletion: OnDeletion::FollowWorkspace,
@@ -389,7 +390,31 @@ pub const TABLES: &[TableClass] = &[
         holds: "Posts in every state: text, first comment, schedule and time zone, campaign, \
                 author, state and the reason of a failure, when the text came from an AI \
                 suggestion, the provider and model that wrote it, who accepted it and when, and \
-                the last review (the reviewer, their note and when) and who approved it.",
+                the last review (the reviewer, their note and when), who sent it for approval and \
+                who approved it.",
+    },
+    TableClass {
+        table: "preview_links",
+        category: Category::WorkspaceAndUsage,
+        owner: Owner::Workspace("workspace_id"),
+        refs: &[Ref::user("created_by")],
+        objects: &[],
+        deletion: OnDeletion::FollowWorkspace,
+        export: OnExport::Include,
+        holds: "Client preview links: a hash of the link's secret (the link is shown once), \
+                what it shows (a post or a range of days), until when, whether it was revoked, \
+                whether the client may respond, and who made it.",
+    },
+    TableClass {
+        table: "preview_feedback",
+        category: Category::WorkspaceAndUsage,
+        owner: Owner::Workspace("workspace_id"),
+        refs: &[],
+        objects: &[],
+        deletion: OnDeletion::FollowWorkspace,
+        export: OnExport::Include,
+        holds: "What clients without an account said through a preview link: the name they \
+                gave, an approval or a comment on a post, and when.",
     },
     TableClass {
         table: "post_reviews",

@@ -37,6 +37,8 @@ pub enum Flash {
     PostApproved,
     PostSentBack,
     ApprovalsSaved,
+    PreviewRevoked,
+    PreviewThanks,
     TargetRetried,
     TargetConfirmed,
     CommentRetried,
@@ -72,7 +74,7 @@ pub enum Flash {
 }
 
 impl Flash {
-    const ALL: [Flash; 63] = [
+    const ALL: [Flash; 65] = [
         Self::Welcome,
         Self::LoggedOut,
         Self::EmailConfirmed,
@@ -104,6 +106,8 @@ impl Flash {
         Self::PostApproved,
         Self::PostSentBack,
         Self::ApprovalsSaved,
+        Self::PreviewRevoked,
+        Self::PreviewThanks,
         Self::TargetRetried,
         Self::TargetConfirmed,
         Self::CommentRetried,
@@ -176,6 +180,8 @@ impl Flash {
             Self::PostApproved => "post-approved",
             Self::PostSentBack => "post-sent-back",
             Self::ApprovalsSaved => "approvals-saved",
+            Self::PreviewRevoked => "preview-revoked",
+            Self::PreviewThanks => "preview-thanks",
             Self::TargetRetried => "target-retried",
             Self::TargetConfirmed => "target-confirmed",
             Self::CommentRetried => "comment-retried",
@@ -260,6 +266,8 @@ impl Flash {
             Self::PostApproved => "The post is approved and scheduled.",
             Self::PostSentBack => "The post is back with its author as a draft, with your note.",
             Self::ApprovalsSaved => "The approval settings are saved.",
+            Self::PreviewRevoked => "The link is revoked: it no longer opens anything.",
+            Self::PreviewThanks => "Thank you: the team sees what you said.",
             Self::TargetRetried => "Trying again now.",
             Self::TargetConfirmed => "Noted as published.",
             Self::CommentRetried => "Posting the first comment again now.",

@@ -31,6 +31,11 @@ pub fn stored_rules(ws: &workspace::Model) -> Rules {
     }
 }
 
+/// Whether `user` counts as `post`'s author: they wrote it, or last sent it for approval.
+fn authored(post: &post::Model, user: i64) -> bool {
+    post.author_id == Some(user) || post.submitted_by == Some(user)
+}
+
 /// A member as the rules see them.
 pub(crate) fn member_of(row: &membership::Model) -> Result<Member> {
     Ok(Member {
@@ -122,7 +127,7 @@ impl Services {
             .ok_or(ServiceError::NotFound)?;
         let rules = stored_rules(&ctx.workspace);
         Ok(rules
-            .may_approve(member_of(&row)?, post.author_id == Some(reader.id))
+            .may_approve(member_of(&row)?, authored(post, reader.id))
             .map_err(|e| e.0))
     }
 
@@ -245,8 +250,6 @@ impl Services {
         note: &str,
     ) -> Result<Reviewed> {
         let ws = ctx.workspace_id();
-        let note = domain::approval::note(note, decision)
-            .map_err(|e| ServiceError::invalid("note", e.0))?;
         let txn = store::begin_write(&self.db).await?;
         let me = lock_as_member(&txn, ctx).await?;
         let post = locked_post_in(&txn, ws, post_id).await?;
@@ -269,8 +272,10 @@ impl Services {
                 .ok_or(ServiceError::NotFound)?,
         );
         rules
-            .may_approve(member_of(&me)?, post.author_id == Some(actor.id))
+            .may_approve(member_of(&me)?, authored(&post, actor.id))
             .map_err(|e| ServiceError::Forbidden(e.0))?;
+        let note = domain::approval::note(note, decision)
+            .map_err(|e| ServiceError::invalid("note", e.0))?;
         let now = crate::now();
         post_review::ActiveModel {
             workspace_id: Set(ws.0),
@@ -351,8 +356,15 @@ impl Services {
             ),
         )
         .await?;
-        // The author hears of it (unless they decided themself).
+        // The author hears of it (unless they decided themself, or left the workspace).
+        let still_member = |id: i64| {
+            membership::Entity::find()
+                .filter(membership::Column::WorkspaceId.eq(ws.0))
+                .filter(membership::Column::UserId.eq(id))
+                .one(&txn)
+        };
         if let Some(author_id) = post.author_id.filter(|id| *id != actor.id)
+            && still_member(author_id).await?.is_some()
             && let Some(author) = user::Entity::find_by_id(author_id).one(&txn).await?
         {
             let link = format!("{}/w/{}/posts/{}", self.base_url, ws.0, post.id);
@@ -383,14 +395,9 @@ impl Services {
             .order_by_asc(post_review::Column::Id)
             .all(&self.db)
             .await?;
-        let ids: Vec<i64> = reviews.iter().filter_map(|r| r.reviewer_id).collect();
-        let names: std::collections::HashMap<i64, String> = user::Entity::find()
-            .filter(user::Column::Id.is_in(ids))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u.name))
-            .collect();
+        let names =
+            crate::workspaces::names_of(&self.db, reviews.iter().filter_map(|r| r.reviewer_id))
+                .await?;
         Ok(reviews
             .into_iter()
             .map(|review| ReviewLine {
@@ -439,23 +446,24 @@ impl Services {
     }
 }
 
-/// Tells the workspace's approvers (all but `author`) that a post waits for them, in `conn`
-/// (the transaction that sent it for approval).
+/// Tells the workspace's approvers that a post waits for them, in `conn` (the transaction
+/// that sent it for approval): all but `sender` and the post's author, who may not approve it.
 pub(crate) async fn tell_approvers<C: ConnectionTrait>(
     services: &Services,
     conn: &C,
     ctx: &Membership,
     rules: Rules,
-    author: &user::Model,
+    sender: &user::Model,
     post: &post::Model,
 ) -> Result<()> {
     let members = membership::Entity::find()
         .filter(membership::Column::WorkspaceId.eq(ctx.workspace.id))
-        .filter(membership::Column::UserId.ne(author.id))
+        .filter(membership::Column::UserId.ne(sender.id))
         .all(conn)
         .await?;
     let approvers: Vec<i64> = members
         .iter()
+        .filter(|m| Some(m.user_id) != post.author_id || rules.own_posts)
         .filter(|m| member_of(m).is_ok_and(|who| rules.is_approver(who)))
         .map(|m| m.user_id)
         .collect();
@@ -463,7 +471,7 @@ pub(crate) async fn tell_approvers<C: ConnectionTrait>(
         return Ok(());
     }
     let link = format!(
-        "{}/w/{}/posts/{}/review",
+        "{}/w/{}/posts/{}#review",
         services.base_url, ctx.workspace.id, post.id
     );
     for person in user::Entity::find()
@@ -474,7 +482,7 @@ pub(crate) async fn tell_approvers<C: ConnectionTrait>(
         let email = emails::approval_asked(
             &person.email,
             &person.name,
-            &author.name,
+            &sender.name,
             &ctx.workspace.name,
             &super::excerpt(&post.body),
             &link,

@@ -252,6 +252,11 @@ impl Services {
         if new_state == PostState::PendingApproval {
             row.review_note = Set(None);
         }
+        // Whoever sends it (for approval, or past it with Auto-approve) counts as its author:
+        // they may not approve what they changed unless approvers may approve their own.
+        if rules.required && new_state != PostState::Draft {
+            row.submitted_by = Set(Some(author.id));
+        }
         if new_state == PostState::Scheduled {
             let counted_before = existing.as_ref().and_then(|p| p.counted_in.as_deref());
             if let Some(month) = self.count_post(&txn, ws, counted_before).await? {
@@ -404,12 +409,39 @@ impl Services {
             )));
         }
         withdraw_jobs(&txn, post.id).await?;
+        // An approved post moved by someone who could not have approved it waits for an
+        // approver again: nobody approved the new time.
+        let rules = self.approval_rules_in(&txn, ws).await?;
+        let me = store::entities::membership::Entity::find_by_id(ctx.id.0)
+            .one(&txn)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let back_for_approval = post.state == PostState::Scheduled
+            && rules.required
+            && !rules.may_skip_review(approval::member_of(&me)?);
         let mut row: post::ActiveModel = post.clone().into();
         row.revision = Set(post.revision + 1);
         row.scheduled_at = Set(Some(at));
         row.schedule_tz = Set(Some(tz.name().to_owned()));
         row.updated_at = Set(crate::now());
+        if back_for_approval {
+            row.state = Set(PostState::PendingApproval);
+            row.approved_by = Set(None);
+            row.approved_at = Set(None);
+            row.submitted_by = Set(Some(actor.id));
+            post_target::Entity::update_many()
+                .col_expr(
+                    post_target::Column::State,
+                    Expr::value(PostState::PendingApproval),
+                )
+                .filter(post_target::Column::PostId.eq(post.id))
+                .exec(&txn)
+                .await?;
+        }
         let post = row.update(&txn).await?;
+        if back_for_approval {
+            approval::tell_approvers(self, &txn, ctx, rules, actor, &post).await?;
+        }
         if post.state == PostState::Scheduled {
             for view in targets_of(&txn, PostId(post.id)).await? {
                 publishing::enqueue(&txn, &post, &view.target, &view.account.platform, at).await?;
@@ -460,6 +492,8 @@ impl Services {
         row.revision = Set(post.revision + 1);
         row.state = Set(PostState::Draft);
         row.scheduled_at = Set(None);
+        row.approved_by = Set(None);
+        row.approved_at = Set(None);
         row.updated_at = Set(crate::now());
         row.update(&txn).await?;
         log_post(

@@ -47,6 +47,20 @@ pub struct Member {
     pub approver: bool,
 }
 
+/// The names of the people `ids` names (those whose account is gone are left out): one query.
+pub(crate) async fn names_of<C: ConnectionTrait>(
+    conn: &C,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, String>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect())
+}
+
 pub(crate) fn role_of(stored: &str) -> Result<Role> {
     Role::parse(stored)
         .map_err(|_| anyhow::anyhow!("a membership has an unknown role {stored:?}").into())

@@ -15,6 +15,7 @@ use reqwest::StatusCode;
 both_backends!(
     posts_wait_for_an_approver_and_go_out_once_approved,
     approvals_are_a_plan_feature_that_only_owners_set,
+    a_client_preview_shows_its_posts_and_nothing_else_while_it_works,
 );
 
 /// Sets the workspace's approval rules from the settings page.
@@ -87,6 +88,27 @@ async fn edit(
                 ("scheduled_at", when.as_str()),
                 ("action", "schedule"),
             ],
+        )
+        .await
+}
+
+/// Moves the post at `path` (its page) to `days` ahead on `email`'s clock, as the calendar does.
+async fn move_to(
+    app: &TestApp,
+    client: &Client,
+    email: &str,
+    path: &str,
+    days: i64,
+) -> reqwest::Response {
+    let later = app
+        .local_in(email, app_ws(path), chrono::Duration::days(days))
+        .await
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    client
+        .submit(
+            &format!("{path}/reschedule"),
+            &[("scheduled_at", later.as_str()), ("next", "")],
         )
         .await
 }
@@ -206,7 +228,14 @@ async fn posts_wait_for_an_approver_and_go_out_once_approved(backend: crate::hel
         "{asked:?}"
     );
     assert!(asked.body.contains("Autumn menu is out"));
-    assert!(asked.body.contains(&format!("/w/{ws}/posts/{post}")));
+    let link = format!("{}/w/{ws}/posts/{post}#review", app.address);
+    assert!(asked.body.contains(&link), "{}", asked.body);
+    assert!(
+        ada.get_text(link.trim_start_matches(&app.address))
+            .await
+            .contains("id=\"approve\""),
+        "the e-mail's link opens the review"
+    );
     assert!(
         !app.mails()
             .await
@@ -239,17 +268,7 @@ async fn posts_wait_for_an_approver_and_go_out_once_approved(backend: crate::hel
     assert!(page.contains("Pending approval"), "{page}");
 
     // Moved on the calendar, it keeps waiting.
-    let later = app
-        .local_in("bob@example.com", ws, chrono::Duration::days(3))
-        .await
-        .format("%Y-%m-%dT%H:%M")
-        .to_string();
-    let res = bob
-        .submit(
-            &format!("{post_path}/reschedule"),
-            &[("scheduled_at", later.as_str()), ("next", "")],
-        )
-        .await;
+    let res = move_to(&app, &bob, "bob@example.com", &post_path, 3).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(state_of(&app, post).await, "pending_approval");
     assert_eq!(publish_jobs(&app, post).await, 0);
@@ -383,11 +402,51 @@ async fn posts_wait_for_an_approver_and_go_out_once_approved(backend: crate::hel
     let bob_id = app
         .count("SELECT id FROM users WHERE email = 'bob@example.com'")
         .await;
+    // An approver who changes someone's post sent it: they may not approve it either.
+    let res = set_rules(&ada, ws, "named", false, &[bob_id]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = write(&app, &ada, ws, "ada@example.com", x, "Second note", &[]).await;
+    let second = id_of(&res);
+    let second_path = format!("/w/{ws}/posts/{second}");
+    let res = edit(&app, &bob, &second_path, x, "Second note, as Bob sees it").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    expect_page(
+        decide(
+            &bob,
+            ws,
+            second,
+            revision_of(&app, second).await,
+            "approved",
+            "",
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "another approver reviews it",
+    )
+    .await;
+    assert_eq!(state_of(&app, second).await, "pending_approval");
+
     let res = set_rules(&ada, ws, "named", true, &[bob_id]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let res = decide(&bob, ws, own, revision_of(&app, own).await, "approved", "").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(state_of(&app, own).await, "scheduled");
+    // Moved by Ada, who is no approver now, the approved post waits again: nobody approved
+    // its new time.
+    let res = move_to(
+        &app,
+        &ada,
+        "ada@example.com",
+        &format!("/w/{ws}/posts/{own}"),
+        4,
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(state_of(&app, own).await, "pending_approval");
+    assert_eq!(publish_jobs(&app, own).await, 0);
+    let res = decide(&bob, ws, own, revision_of(&app, own).await, "approved", "").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(publish_jobs(&app, own).await, 1);
     // Ada is not named: no Auto-approve for her now.
     let res = write(
         &app,
@@ -601,4 +660,221 @@ async fn submit_approve_and_publish_in_the_browser() {
         Ok(())
     })
     .await;
+}
+
+/// The preview link's address on a page that shows it once.
+fn preview_path(page: &str) -> String {
+    let start = page.find("id=\"preview-url\"").expect("the link is shown");
+    let before = &page[..start];
+    let value = before.rfind("value=\"").expect("its value") + 7;
+    let end = before[value..].find('"').unwrap() + value;
+    let url = &page[value..end];
+    url[url.find("/p/").unwrap()..].to_owned()
+}
+
+async fn a_client_preview_shows_its_posts_and_nothing_else_while_it_works(
+    backend: crate::helpers::Backend,
+) {
+    use crate::helpers::{png, post_input};
+    use services::posts::Intent;
+    let Some((app, _sim, _running)) = with_simulator(backend, true).await else {
+        return;
+    };
+    let Team { ada, bob, ws, x } = team(&app).await;
+    let picture = app.upload_media(&ada, ws, "cake.png", png(40, 30, 3)).await;
+    let elsewhere = app
+        .upload_media(&ada, ws, "plans.png", png(40, 30, 9))
+        .await;
+    let friday = app
+        .local_in("ada@example.com", ws, chrono::Duration::days(2))
+        .await;
+    let post = app
+        .save_post(
+            "ada@example.com",
+            ws,
+            post_input(
+                "Cake on Friday",
+                &[x],
+                vec![picture],
+                Intent::Schedule(friday),
+            ),
+        )
+        .await;
+    let secret = app
+        .save_post(
+            "ada@example.com",
+            ws,
+            post_input("Secret launch", &[x], vec![elsewhere], Intent::Draft),
+        )
+        .await;
+
+    // Bob makes a link for the post; it is shown once.
+    let res = bob
+        .submit(
+            &format!("/w/{ws}/previews"),
+            &[
+                ("post_id", post.to_string().as_str()),
+                ("days_valid", "7"),
+                ("respond", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let path = preview_path(&res.text().await.unwrap());
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM preview_links WHERE token_hash LIKE '%{}%'",
+            path.trim_start_matches("/p/")
+        ))
+        .await,
+        0,
+        "only the secret's hash is kept"
+    );
+
+    // A stranger opens it: the post, its file and account, nothing else of the workspace,
+    // and no cookie but the form's.
+    let stranger = app.client();
+    let res = stranger.get(&path).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let cookies: Vec<String> = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split('=').next().map(str::to_owned))
+        .collect();
+    assert!(
+        cookies.iter().all(|c| c == "sz_csrf"),
+        "only the essential form cookie: {cookies:?}"
+    );
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Cake on Friday"), "{page}");
+    assert!(page.contains("@"), "{page}");
+    assert!(!page.contains("Secret launch"), "{page}");
+    assert!(
+        !page.contains(&format!("/w/{ws}")),
+        "no way into the workspace: {page}"
+    );
+    let file = stranger.get(&format!("{path}/files/{picture}")).await;
+    assert_eq!(file.status(), StatusCode::OK);
+    assert_eq!(file.bytes().await.unwrap().to_vec(), png(40, 30, 3));
+    assert_eq!(
+        stranger
+            .get(&format!("{path}/files/{elsewhere}"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND,
+        "a file of another post"
+    );
+    // An altered link finds nothing, and says only that.
+    let altered = format!("{}x", path);
+    let res = stranger.get(&altered).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(res.text().await.unwrap().contains("no longer available"));
+
+    // The client approves by name; a comment needs its text; the team sees both.
+    let respond = format!("{path}/posts/{post}");
+    expect_page(
+        stranger
+            .submit(&respond, &[("name", " "), ("action", "approve")])
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Give your name",
+    )
+    .await;
+    expect_page(
+        stranger
+            .submit(&respond, &[("name", "Dana"), ("action", "comment")])
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Write the comment first",
+    )
+    .await;
+    let res = stranger
+        .submit(
+            &respond,
+            &[
+                ("name", "Dana"),
+                ("comment", "Lovely"),
+                ("action", "approve"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // Not a post of the link: nothing is recorded.
+    let res = stranger
+        .submit(
+            &format!("{path}/posts/{secret}"),
+            &[("name", "Dana"), ("comment", "Hm"), ("action", "comment")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.count("SELECT COUNT(*) FROM preview_feedback").await, 1);
+    let seen = ada.get_text(&format!("/w/{ws}/posts/{post}")).await;
+    assert!(seen.contains("Dana (client) approved it"), "{seen}");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM activity_log WHERE action = 'preview.client_approved'")
+            .await,
+        1
+    );
+    assert_eq!(
+        state_of(&app, post).await,
+        "scheduled",
+        "a client's approval is a message, not the workspace's approval"
+    );
+
+    // Revoked: the page and the file are gone at once.
+    let link = app.count("SELECT MAX(id) FROM preview_links").await;
+    let res = bob
+        .submit(&format!("/w/{ws}/previews/{link}/revoke"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(stranger.get(&path).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        stranger
+            .get(&format!("{path}/files/{picture}"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // A range of days: the posts scheduled in it; expired, it is gone too.
+    let day = friday.date().to_string();
+    let res = ada
+        .submit(
+            &format!("/w/{ws}/previews"),
+            &[
+                ("from", day.as_str()),
+                ("to", day.as_str()),
+                ("days_valid", "3"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let range = preview_path(&res.text().await.unwrap());
+    let page = stranger.get_text(&range).await;
+    assert!(
+        page.contains("Cake on Friday") && !page.contains("Secret launch"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("preview-respond"),
+        "this one only shows: {page}"
+    );
+    expect_page(
+        ada.submit(
+            &format!("/w/{ws}/previews"),
+            &[
+                ("from", day.as_str()),
+                ("to", "2001-01-01"),
+                ("days_valid", "3"),
+            ],
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "ends before it starts",
+    )
+    .await;
+    app.exec("UPDATE preview_links SET expires_at = created_at")
+        .await;
+    assert_eq!(stranger.get(&range).await.status(), StatusCode::NOT_FOUND);
 }

@@ -181,8 +181,8 @@ async fn populate(app: &TestApp) -> Population {
     // Ada reviewed and approved Bob's post (the shop keeps the decision, without her id), and
     // a post in her own studio.
     app.exec(&format!(
-        "UPDATE posts SET reviewed_by = {ada_id}, approved_by = {ada_id}, review_note = 'Fine' \
-         WHERE id = {bobs}"
+        "UPDATE posts SET reviewed_by = {ada_id}, approved_by = {ada_id}, submitted_by = \
+         {ada_id}, review_note = 'Fine' WHERE id = {bobs}"
     ))
     .await;
     let studio_post = app
@@ -198,6 +198,26 @@ async fn populate(app: &TestApp) -> Population {
         ))
         .await;
     }
+    // Client preview links Ada made (the shop keeps its link, without her id), and what a
+    // client said through the studio's.
+    for (ws, post, token) in [
+        (shop, bobs, "shop-link"),
+        (studio, studio_post, "studio-link"),
+    ] {
+        app.exec(&format!(
+            "INSERT INTO preview_links (workspace_id, created_by, token_hash, post_id, \
+             time_zone, expires_at, client_may_respond, created_at) VALUES ({ws}, {ada_id}, \
+             '{token}', {post}, 'UTC', '2099-01-01 00:00:00+00:00', true, \
+             '2026-01-01 00:00:00+00:00')"
+        ))
+        .await;
+    }
+    app.exec(&format!(
+        "INSERT INTO preview_feedback (workspace_id, link_id, post_id, name, kind, comment, \
+         created_at) SELECT {studio}, id, {studio_post}, 'Dana', 'comment', 'Nice', \
+         '2026-01-01 00:00:00+00:00' FROM preview_links WHERE token_hash = 'studio-link'"
+    ))
+    .await;
     // Images Ada asked AI for, in her studio and in Bob's shop (which keeps its own, without
     // her id), and a shop file she reviewed.
     for ws in [studio, shop] {

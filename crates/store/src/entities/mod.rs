@@ -41,6 +41,8 @@ pub mod post_media;
 pub mod post_metric;
 pub mod post_review;
 pub mod post_target;
+pub mod preview_feedback;
+pub mod preview_link;
 pub mod publish_attempt;
 pub mod session;
 pub mod social_account;

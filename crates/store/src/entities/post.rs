@@ -40,6 +40,8 @@ pub struct Model {
     /// Who approved the post as it will go out, and when (the author, with Auto-approve).
     pub approved_by: Option<i64>,
     pub approved_at: Option<DateTimeUtc>,
+    /// Who last sent it for approval (whoever wrote it first): they count as its author.
+    pub submitted_by: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,7 +5,8 @@
 //!   (whether an approver may approve a post they wrote).
 //! - `memberships.approver`: named as an approver (counts when `approvers` is `named`).
 //! - `posts`: the last review (`review_note`, `reviewed_by`, `reviewed_at`), shown to the
-//!   author, and who approved the post as it will go out (`approved_by`, `approved_at`).
+//!   author, who approved the post as it will go out (`approved_by`, `approved_at`), and who
+//!   last sent it for approval (`submitted_by`: they may not approve it either).
 //! - `post_reviews`: every decision on a post, with the revision the reviewer saw.
 
 use super::refs::{Posts, Users, Workspaces};
@@ -48,6 +49,7 @@ enum PostCols {
     ReviewedAt,
     ApprovedBy,
     ApprovedAt,
+    SubmittedBy,
 }
 
 #[derive(DeriveIden, Clone, Copy)]
@@ -129,6 +131,7 @@ impl MigrationTrait for Migration {
             timestamp_with_time_zone_null(PostCols::ApprovedAt),
         )
         .await?;
+        add(manager, t, big_integer_null(PostCols::SubmittedBy)).await?;
         manager
             .create_table(
                 Table::create()

@@ -35,6 +35,7 @@ mod m20261208_000030_analytics;
 mod m20261209_000031_campaign_roi;
 mod m20261210_000032_account_read_errors;
 mod m20261211_000033_approvals;
+mod m20261212_000034_preview_links;
 
 pub struct Migrator;
 
@@ -75,6 +76,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000031_campaign_roi::Migration),
             Box::new(m20261210_000032_account_read_errors::Migration),
             Box::new(m20261211_000033_approvals::Migration),
+            Box::new(m20261212_000034_preview_links::Migration),
         ]
     }
 }

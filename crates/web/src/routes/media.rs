@@ -682,7 +682,7 @@ async fn serve(state: &AppState, key: &str, mime: &str, cache: &'static str) -> 
 /// An original file: never stored by any cache, readable by this site's pages only (other
 /// sites cannot embed it), and named: shown in the browser when it is an image or a video,
 /// downloaded otherwise.
-async fn serve_original(state: &AppState, item: &media_item::Model) -> AppResult {
+pub(crate) async fn serve_original(state: &AppState, item: &media_item::Model) -> AppResult {
     let mut res = serve(state, &item.object_key, &item.mime, "no-store").await?;
     let headers = res.headers_mut();
     headers.insert(

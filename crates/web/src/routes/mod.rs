@@ -15,6 +15,7 @@ mod home;
 mod legal;
 mod media;
 pub mod posts;
+pub mod previews;
 mod pricing;
 mod settings;
 mod webhooks;
@@ -42,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .merge(workspaces::router())
         .merge(agent::router())
         .merge(posts::router())
+        .merge(previews::router())
         .merge(campaigns::router())
         .merge(analytics::router())
         .merge(accounts::router())
@@ -65,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(assets::router())
         .merge(media::router_without_context())
+        .merge(previews::router_without_context())
         // No address, query or form of ours takes a control character: refused here, once.
         .layer(middleware::from_fn(
             crate::hygiene::refuse_control_characters,

@@ -109,6 +109,8 @@ pub struct PostPage {
     pub figures: Vec<FigureRow>,
     pub figure_labels: Vec<&'static str>,
     pub review: Option<ReviewPanel>,
+    /// What clients said through preview links: "Dana approved it on …: “…”".
+    pub client_said: Vec<String>,
 }
 
 /// The approval part of a post's page: the decision form for a post pending approval, the
@@ -225,6 +227,26 @@ pub async fn build(
         Vec::new()
     };
     let review = review_panel(state, m, &post, &fmt).await?;
+    let client_said = state
+        .services
+        .client_feedback(m.membership.workspace_id(), PostId(post.id))
+        .await?
+        .into_iter()
+        .map(|f| {
+            let when = fmt(f.created_at);
+            match (f.kind.as_str(), f.comment) {
+                ("approved", Some(c)) => {
+                    format!("{} (client) approved it on {when}: “{c}”", f.name)
+                }
+                ("approved", None) => format!("{} (client) approved it on {when}", f.name),
+                (_, c) => format!(
+                    "{} (client) commented on {when}: “{}”",
+                    f.name,
+                    c.unwrap_or_default()
+                ),
+            }
+        })
+        .collect();
     let title = services::posts::excerpt(&post.body);
     let now = services::now();
     let shown = shown_state(post.state, post.scheduled_at, now);
@@ -297,6 +319,7 @@ pub async fn build(
             .map(|m| m.label())
             .collect(),
         review,
+        client_said,
         body: post.body,
         first_comment: post.first_comment,
     })
