@@ -18,8 +18,10 @@ use domain::plans::Feature;
 use domain::{Platform, PostId, Timezone, WorkspaceId, schedule};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
+use store::entities::states::PostState;
 use store::entities::{
     media_item, post, post_media, post_target, preview_feedback, preview_link, social_account, user,
 };
@@ -31,6 +33,39 @@ pub const MAX_RANGE_DAYS: i64 = 62;
 /// The longest name and comment a client may leave.
 pub const MAX_NAME: usize = 80;
 pub const MAX_COMMENT: usize = 2_000;
+
+/// The states of the posts a range of days shows: on their way or out, and those waiting for
+/// approval (what a client is asked to look at); never drafts, even dated ones, nor posts that
+/// failed.
+const SHOWN_IN_A_RANGE: [PostState; 5] = [
+    PostState::PendingApproval,
+    PostState::Scheduled,
+    PostState::Publishing,
+    PostState::Published,
+    PostState::PartiallyPublished,
+];
+/// A client's responses through one link: at most this many an hour, and in all.
+const RESPONSES_PER_HOUR: u64 = 20;
+const RESPONSES_IN_ALL: u64 = 200;
+
+/// Revokes the live links `user` made in `ws` (they left or were removed), in `conn`.
+pub(crate) async fn revoke_links_of<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    ws: WorkspaceId,
+    user: i64,
+) -> Result<()> {
+    preview_link::Entity::update_many()
+        .col_expr(
+            preview_link::Column::RevokedAt,
+            Expr::value(Some(crate::now())),
+        )
+        .filter(preview_link::Column::WorkspaceId.eq(ws.0))
+        .filter(preview_link::Column::CreatedBy.eq(user))
+        .filter(preview_link::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
+}
 
 /// What a link shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +155,13 @@ impl Services {
                 )
             }
             Shows::Days { from, to } => {
+                use chrono::Datelike;
+                if !(2000..=2100).contains(&from.year()) || !(2000..=2100).contains(&to.year()) {
+                    return Err(ServiceError::invalid(
+                        "from",
+                        "Choose days between the years 2000 and 2100.",
+                    ));
+                }
                 if to < from {
                     return Err(ServiceError::invalid(
                         "to",
@@ -266,12 +308,13 @@ impl Services {
             (Some(id), _, _) => query = query.filter(post::Column::Id.eq(id)),
             (None, Some(from), Some(to)) => {
                 let zone = Timezone::stored(&link.time_zone);
+                let Some(after) = to.checked_add_days(chrono::Days::new(1)) else {
+                    return Ok(Vec::new());
+                };
                 query = query
+                    .filter(post::Column::State.is_in(SHOWN_IN_A_RANGE))
                     .filter(post::Column::ScheduledAt.gte(schedule::start_of_day(from, zone)))
-                    .filter(
-                        post::Column::ScheduledAt
-                            .lt(schedule::start_of_day(to + Duration::days(1), zone)),
-                    );
+                    .filter(post::Column::ScheduledAt.lt(schedule::start_of_day(after, zone)));
             }
             _ => return Ok(Vec::new()),
         }
@@ -434,6 +477,24 @@ impl Services {
             return Ok(None);
         };
         let txn = store::begin_write(&self.db).await?;
+        // A link is for a few people's word, not a comment box for the world.
+        let said = |since: DateTime<Utc>| {
+            preview_feedback::Entity::find()
+                .filter(preview_feedback::Column::LinkId.eq(link.id))
+                .filter(preview_feedback::Column::CreatedAt.gte(since))
+                .count(&txn)
+        };
+        let now = crate::now();
+        if said(now - Duration::hours(1)).await? >= RESPONSES_PER_HOUR {
+            return Err(ServiceError::RateLimited {
+                retry_after: std::time::Duration::from_secs(3600),
+            });
+        }
+        if said(link.created_at).await? >= RESPONSES_IN_ALL {
+            return Err(ServiceError::Forbidden(
+                "This link has taken all the responses it can. Write to the team directly.".into(),
+            ));
+        }
         preview_feedback::ActiveModel {
             workspace_id: Set(link.workspace_id),
             link_id: Set(link.id),

@@ -400,7 +400,7 @@ pub const TABLES: &[TableClass] = &[
         refs: &[Ref::user("created_by")],
         objects: &[],
         deletion: OnDeletion::FollowWorkspace,
-        export: OnExport::Include,
+        export: OnExport::IncludeWithout(&["token_hash"]),
         holds: "Client preview links: a hash of the link's secret (the link is shown once), \
                 what it shows (a post or a range of days), until when, whether it was revoked, \
                 whether the client may respond, and who made it.",

@@ -104,6 +104,16 @@ impl Layout {
         }
     }
 
+    /// The frame of a page shown to someone outside the workspace by a secret link: the form's
+    /// CSRF token and the flash, and nothing else (no one's name or workspaces, no consent
+    /// banner, no tags, whoever opens it).
+    pub fn outside(ctx: &RequestCtx, title: &str) -> Self {
+        let mut layout = Self::bare(title);
+        layout.csrf = ctx.csrf.clone();
+        layout.flash = ctx.flash.map(|f| f.message_in(ctx.lang));
+        layout
+    }
+
     /// The frame for this request; loads the switcher's workspaces when someone is signed in.
     pub async fn new(state: &AppState, ctx: &RequestCtx, title: &str) -> AppResult<Self> {
         let memberships = match &ctx.auth {

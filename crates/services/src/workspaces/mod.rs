@@ -167,6 +167,8 @@ pub(crate) async fn end_membership<C: ConnectionTrait>(
         crate::now(),
     )
     .await?;
+    // The client preview links they made stop working with their membership.
+    crate::previews::revoke_links_of(conn, ws, member.user_id).await?;
     activity::record(
         conn,
         ws,

@@ -754,6 +754,16 @@ async fn a_client_preview_shows_its_posts_and_nothing_else_while_it_works(
         !page.contains(&format!("/w/{ws}")),
         "no way into the workspace: {page}"
     );
+    // Opened by a signed-in member, the page is the same: no name, no workspaces, no banner.
+    let as_member = ada.get(&path).await;
+    assert_eq!(
+        as_member.headers()["referrer-policy"].to_str().unwrap(),
+        "no-referrer"
+    );
+    let as_member = as_member.text().await.unwrap();
+    assert!(!as_member.contains("Ada Lovelace"), "{as_member}");
+    assert!(!as_member.contains(&format!("/w/{ws}")), "{as_member}");
+    assert!(!as_member.contains("data-consent-banner"), "{as_member}");
     let file = stranger.get(&format!("{path}/files/{picture}")).await;
     assert_eq!(file.status(), StatusCode::OK);
     assert_eq!(file.bytes().await.unwrap().to_vec(), png(40, 30, 3));
@@ -837,7 +847,13 @@ async fn a_client_preview_shows_its_posts_and_nothing_else_while_it_works(
         StatusCode::NOT_FOUND
     );
 
-    // A range of days: the posts scheduled in it; expired, it is gone too.
+    // A range of days: the posts on their way in it, not a draft that keeps a date (one sent
+    // back by an approver does); expired, it is gone too.
+    app.exec(&format!(
+        "UPDATE posts SET scheduled_at = (SELECT scheduled_at FROM posts WHERE id = {post}) \
+         WHERE id = {secret}"
+    ))
+    .await;
     let day = friday.date().to_string();
     let res = ada
         .submit(
@@ -877,4 +893,26 @@ async fn a_client_preview_shows_its_posts_and_nothing_else_while_it_works(
     app.exec("UPDATE preview_links SET expires_at = created_at")
         .await;
     assert_eq!(stranger.get(&range).await.status(), StatusCode::NOT_FOUND);
+
+    // A member who is removed takes their links with them.
+    let res = bob
+        .submit(
+            &format!("/w/{ws}/previews"),
+            &[("post_id", post.to_string().as_str()), ("days_valid", "5")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let bobs = preview_path(&res.text().await.unwrap());
+    assert_eq!(stranger.get(&bobs).await.status(), StatusCode::OK);
+    let membership = app
+        .count(&format!(
+            "SELECT m.id FROM memberships m JOIN users u ON u.id = m.user_id WHERE \
+             u.email = 'bob@example.com' AND m.workspace_id = {ws}"
+        ))
+        .await;
+    let res = ada
+        .submit(&format!("/w/{ws}/members/{membership}/remove"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(stranger.get(&bobs).await.status(), StatusCode::NOT_FOUND);
 }

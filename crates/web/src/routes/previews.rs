@@ -9,7 +9,7 @@ use crate::extract::{Ctx, PathIds, WorkspaceMember};
 use crate::flash::{Flash, redirect_with};
 use crate::forms::FieldErrors;
 use crate::page::Layout;
-use crate::routes::render;
+use crate::routes::{no_referrer, render};
 use askama::Template;
 use axum::Form;
 use axum::Router;
@@ -138,7 +138,7 @@ pub async fn create(
                     &m.auth.user,
                     NewLink {
                         shows,
-                        days_valid: form.days_valid.trim().parse().unwrap_or(7),
+                        days_valid: form.days_valid.trim().parse().unwrap_or(0),
                         client_may_respond: form.respond == "1",
                     },
                 )
@@ -215,12 +215,12 @@ struct GonePage {
     layout: Layout,
 }
 
-async fn gone(state: &AppState, ctx: &crate::context::RequestCtx) -> AppResult {
+fn gone(ctx: &crate::context::RequestCtx) -> AppResult {
     let mut res = render(GonePage {
-        layout: Layout::new(state, ctx, "No longer available").await?,
+        layout: Layout::outside(ctx, "No longer available"),
     })?;
     *res.status_mut() = StatusCode::NOT_FOUND;
-    Ok(res)
+    Ok(no_referrer(res))
 }
 
 fn public_page(
@@ -274,16 +274,16 @@ pub async fn open(
     Path(token): Path<String>,
 ) -> AppResult {
     let Some(preview) = state.services.open_preview(&token).await? else {
-        return gone(&state, &ctx).await;
+        return gone(&ctx);
     };
-    let layout = Layout::new(&state, &ctx, &format!("Posts of {}", preview.workspace)).await?;
-    render(public_page(
+    let layout = Layout::outside(&ctx, &format!("Posts of {}", preview.workspace));
+    Ok(no_referrer(render(public_page(
         layout,
         token,
         preview,
         FieldErrors::new(),
         None,
-    ))
+    ))?))
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -301,7 +301,7 @@ pub async fn respond(
     Form(form): Form<RespondForm>,
 ) -> AppResult {
     let Ok(post_id) = post_id.parse::<i64>() else {
-        return gone(&state, &ctx).await;
+        return gone(&ctx);
     };
     let response = if form.action == "approve" {
         Response::Approve
@@ -319,7 +319,7 @@ pub async fn respond(
                 Flash::PreviewThanks,
             ));
         }
-        Ok(None) => return gone(&state, &ctx).await,
+        Ok(None) => return gone(&ctx),
         Err(ServiceError::Forbidden(message)) => {
             let mut errors = FieldErrors::new();
             errors.add("name", message);
@@ -332,9 +332,9 @@ pub async fn respond(
         }
     };
     let Some(preview) = state.services.open_preview(&token).await? else {
-        return gone(&state, &ctx).await;
+        return gone(&ctx);
     };
-    let layout = Layout::new(&state, &ctx, &format!("Posts of {}", preview.workspace)).await?;
+    let layout = Layout::outside(&ctx, &format!("Posts of {}", preview.workspace));
     let mut res = render(public_page(
         layout,
         token,
@@ -343,7 +343,7 @@ pub async fn respond(
         Some((post_id, form.name, form.comment)),
     ))?;
     *res.status_mut() = status;
-    Ok(res)
+    Ok(no_referrer(res))
 }
 
 /// A file of a post the link shows; anything else is a plain 404.
