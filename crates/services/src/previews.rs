@@ -48,25 +48,6 @@ const SHOWN_IN_A_RANGE: [PostState; 5] = [
 const RESPONSES_PER_HOUR: u64 = 20;
 const RESPONSES_IN_ALL: u64 = 200;
 
-/// Revokes the live links `user` made in `ws` (they left or were removed), in `conn`.
-pub(crate) async fn revoke_links_of<C: sea_orm::ConnectionTrait>(
-    conn: &C,
-    ws: WorkspaceId,
-    user: i64,
-) -> Result<()> {
-    preview_link::Entity::update_many()
-        .col_expr(
-            preview_link::Column::RevokedAt,
-            Expr::value(Some(crate::now())),
-        )
-        .filter(preview_link::Column::WorkspaceId.eq(ws.0))
-        .filter(preview_link::Column::CreatedBy.eq(user))
-        .filter(preview_link::Column::RevokedAt.is_null())
-        .exec(conn)
-        .await?;
-    Ok(())
-}
-
 /// What a link shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shows {

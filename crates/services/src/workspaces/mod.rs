@@ -18,7 +18,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, Set, TransactionTrait,
 };
-use store::entities::{invitation, membership, user, workspace};
+use store::entities::{invitation, membership, preview_link, user, workspace};
 
 /// The signed-in user's place in one workspace: what every workspace-scoped request carries.
 #[derive(Debug, Clone)]
@@ -168,7 +168,16 @@ pub(crate) async fn end_membership<C: ConnectionTrait>(
     )
     .await?;
     // The client preview links they made stop working with their membership.
-    crate::previews::revoke_links_of(conn, ws, member.user_id).await?;
+    preview_link::Entity::update_many()
+        .col_expr(
+            preview_link::Column::RevokedAt,
+            Expr::value(Some(crate::now())),
+        )
+        .filter(preview_link::Column::WorkspaceId.eq(ws.0))
+        .filter(preview_link::Column::CreatedBy.eq(member.user_id))
+        .filter(preview_link::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
     activity::record(
         conn,
         ws,
