@@ -407,6 +407,35 @@ impl Services {
             .collect())
     }
 
+    /// Those of `posts` that no member may approve under the workspace's rules as they stand
+    /// (its only approvers wrote or sent them, or left, or became viewers): they would wait
+    /// for ever, so the Approvals page says so.
+    pub async fn unapprovable(
+        &self,
+        ws: WorkspaceId,
+        posts: &[post::Model],
+    ) -> Result<std::collections::HashSet<i64>> {
+        let row = workspace::Entity::find_by_id(ws.0)
+            .one(&self.db)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let rules = stored_rules(&row);
+        let members = membership::Entity::find()
+            .filter(membership::Column::WorkspaceId.eq(ws.0))
+            .all(&self.db)
+            .await?;
+        Ok(posts
+            .iter()
+            .filter(|p| {
+                !members.iter().any(|m| {
+                    member_of(m)
+                        .is_ok_and(|who| rules.may_approve(who, authored(p, m.user_id)).is_ok())
+                })
+            })
+            .map(|p| p.id)
+            .collect())
+    }
+
     /// The files with a thumbnail of each of `posts` (the post's own, in order): post id →
     /// (file id, file name). One query for them all.
     pub async fn thumbs_of(

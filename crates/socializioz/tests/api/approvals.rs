@@ -390,6 +390,11 @@ async fn posts_wait_for_an_approver_and_go_out_once_approved(backend: crate::hel
     let res = write(&app, &ada, ws, "ada@example.com", x, "Owner's note", &[]).await;
     let own: i64 = id_of(&res);
     assert_eq!(state_of(&app, own).await, "pending_approval");
+    // Ada is the only owner or admin and may not approve her own: the card says it would wait
+    // for ever; Bob's posts do not.
+    let cards = ada.get_text(&format!("/w/{ws}/approvals")).await;
+    assert!(cards.contains(&format!("id=\"stuck-{own}\"")), "{cards}");
+    assert_eq!(cards.matches("id=\"stuck-").count(), 1, "{cards}");
     expect_page(
         decide(&ada, ws, own, revision_of(&app, own).await, "approved", "").await,
         StatusCode::FORBIDDEN,

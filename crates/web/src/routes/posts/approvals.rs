@@ -22,6 +22,8 @@ pub struct Card {
     pub thumbs: Vec<(i64, String)>,
     /// Its time passed while it waited: approved, it goes out at once.
     pub overdue: bool,
+    /// No member may approve it under the rules as they stand.
+    pub stuck: bool,
 }
 
 #[derive(Template)]
@@ -55,6 +57,8 @@ pub async fn page(State(state): State<AppState>, m: WorkspaceMember) -> AppResul
     let now = services::now();
     let ids: Vec<i64> = summaries.iter().map(|s| s.post.id).collect();
     let mut thumbs = state.services.thumbs_of(ws, &ids).await?;
+    let posts: Vec<_> = summaries.iter().map(|s| s.post.clone()).collect();
+    let stuck = state.services.unapprovable(ws, &posts).await?;
     let mut cards = Vec::with_capacity(summaries.len());
     for s in &summaries {
         let thumbs = thumbs.remove(&s.post.id).unwrap_or_default();
@@ -68,6 +72,7 @@ pub async fn page(State(state): State<AppState>, m: WorkspaceMember) -> AppResul
                 .unwrap_or_else(|| "A former member".to_owned()),
             thumbs,
             overdue: s.post.scheduled_at.is_some_and(|t| t < now),
+            stuck: stuck.contains(&s.post.id),
         });
     }
     cards.sort_by_key(|c| {
