@@ -709,7 +709,13 @@ impl Client {
     }
 
     pub fn new(address: &str) -> Self {
+        // No idle connection is kept for the next request: the server closes a keep-alive
+        // connection left idle for its header-read timeout, and on a busy machine a request
+        // sent on a pooled connection at that very moment fails with "connection closed
+        // before message completed" (a media test failed that way under load). A new
+        // connection per request cannot meet that race.
         let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent("Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0")
