@@ -209,32 +209,22 @@ fn unquoted(raw: &str) -> String {
 
 /// `%XX` turned into its byte; everything else kept.
 fn percent_decoded(raw: &str) -> Vec<u8> {
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(hex) = raw.get(i + 1..i + 3)
-            && let Ok(b) = u8::from_str_radix(hex, 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    out
+    hex_escapes(raw, b'%')
 }
 
 fn decode_quoted_printable(text: &str) -> Vec<u8> {
-    let joined = text.replace("=\r\n", "").replace("=\n", "");
-    let bytes = joined.as_bytes();
+    hex_escapes(&text.replace("=\r\n", "").replace("=\n", ""), b'=')
+}
+
+/// `text` with each `marker` followed by two hex digits turned into that byte; everything else
+/// kept as it is.
+fn hex_escapes(text: &str, marker: u8) -> Vec<u8> {
+    let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'='
-            && let Some(hex) = joined.get(i + 1..i + 3)
+        if bytes[i] == marker
+            && let Some(hex) = text.get(i + 1..i + 3)
             && let Ok(b) = u8::from_str_radix(hex, 16)
         {
             out.push(b);

@@ -148,6 +148,26 @@ async fn team(app: &TestApp) -> Team {
     Team { ada, bob, ws, x }
 }
 
+/// [`decide`] on the version the post has now (as a reviewer who just opened it).
+async fn decide_current(
+    app: &TestApp,
+    client: &Client,
+    ws: i64,
+    post: i64,
+    decision: &str,
+    note: &str,
+) -> reqwest::Response {
+    decide(
+        client,
+        ws,
+        post,
+        revision_of(app, post).await,
+        decision,
+        note,
+    )
+    .await
+}
+
 async fn decide(
     client: &Client,
     ws: i64,
@@ -303,15 +323,7 @@ async fn posts_wait_for_an_approver_and_go_out_once_approved(backend: crate::hel
     );
 
     // Approved as it is now: scheduled, its job queued, Bob told.
-    let res = decide(
-        &ada,
-        ws,
-        post,
-        revision_of(&app, post).await,
-        "approved",
-        "",
-    )
-    .await;
+    let res = decide_current(&app, &ada, ws, post, "approved", "").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(res.headers()), format!("/w/{ws}/approvals"));
     assert_eq!(state_of(&app, post).await, "scheduled");
@@ -396,7 +408,7 @@ async fn posts_wait_for_an_approver_and_go_out_once_approved(backend: crate::hel
     assert!(cards.contains(&format!("id=\"stuck-{own}\"")), "{cards}");
     assert_eq!(cards.matches("id=\"stuck-").count(), 1, "{cards}");
     expect_page(
-        decide(&ada, ws, own, revision_of(&app, own).await, "approved", "").await,
+        decide_current(&app, &ada, ws, own, "approved", "").await,
         StatusCode::FORBIDDEN,
         "another approver reviews it",
     )
@@ -416,15 +428,7 @@ async fn posts_wait_for_an_approver_and_go_out_once_approved(backend: crate::hel
     let res = edit(&app, &bob, &second_path, x, "Second note, as Bob sees it").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     expect_page(
-        decide(
-            &bob,
-            ws,
-            second,
-            revision_of(&app, second).await,
-            "approved",
-            "",
-        )
-        .await,
+        decide_current(&app, &bob, ws, second, "approved", "").await,
         StatusCode::FORBIDDEN,
         "another approver reviews it",
     )
@@ -433,7 +437,7 @@ async fn posts_wait_for_an_approver_and_go_out_once_approved(backend: crate::hel
 
     let res = set_rules(&ada, ws, "named", true, &[bob_id]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let res = decide(&bob, ws, own, revision_of(&app, own).await, "approved", "").await;
+    let res = decide_current(&app, &bob, ws, own, "approved", "").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(state_of(&app, own).await, "scheduled");
     // Moved by Ada, who is no approver now, the approved post waits again: nobody approved
@@ -449,7 +453,7 @@ async fn posts_wait_for_an_approver_and_go_out_once_approved(backend: crate::hel
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(state_of(&app, own).await, "pending_approval");
     assert_eq!(publish_jobs(&app, own).await, 0);
-    let res = decide(&bob, ws, own, revision_of(&app, own).await, "approved", "").await;
+    let res = decide_current(&app, &bob, ws, own, "approved", "").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(publish_jobs(&app, own).await, 1);
     // Ada is not named: no Auto-approve for her now.
@@ -501,30 +505,14 @@ async fn posts_wait_for_an_approver_and_go_out_once_approved(backend: crate::hel
     let res = set_rules(&ada, ws, "named", false, &[bob_id]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     expect_page(
-        decide(
-            &bob,
-            ws,
-            now_post,
-            revision_of(&app, now_post).await,
-            "approved",
-            "",
-        )
-        .await,
+        decide_current(&app, &bob, ws, now_post, "approved", "").await,
         StatusCode::FORBIDDEN,
         "another approver reviews it",
     )
     .await;
     let res = set_rules(&ada, ws, "any_member", false, &[]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let res = decide(
-        &ada,
-        ws,
-        now_post,
-        revision_of(&app, now_post).await,
-        "approved",
-        "",
-    )
-    .await;
+    let res = decide_current(&app, &ada, ws, now_post, "approved", "").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     app.worker().run_until_empty().await.unwrap();
     assert_eq!(state_of(&app, now_post).await, "published");

@@ -1,5 +1,6 @@
-//! The Publishing area's Approvals tab: the posts waiting for approval, soonest due first, as
-//! cards with their text, files, accounts, time and author, each opening the post's review.
+//! The Publishing area's Approvals tab: the posts waiting for approval, soonest due first (as
+//! the service sorts them), as cards with their text, files, accounts, time and author, each
+//! opening the post's review.
 
 use super::list::PostLine;
 use super::zone_of;
@@ -75,12 +76,6 @@ pub async fn page(State(state): State<AppState>, m: WorkspaceMember) -> AppResul
             stuck: stuck.contains(&s.post.id),
         });
     }
-    cards.sort_by_key(|c| {
-        summaries
-            .iter()
-            .find(|s| s.post.id == c.line.id)
-            .and_then(|s| s.post.scheduled_at)
-    });
     render(ApprovalsPage {
         layout: Layout::for_member(&state, &m, "Approvals"),
         ws: ws.0,
