@@ -38,4 +38,6 @@ typed_id!(
     DeletionId,
     DeletionRequestId,
     ActivityId,
+    NoteId,
+    NotificationId,
 );

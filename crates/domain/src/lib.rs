@@ -6,11 +6,13 @@
 mod account;
 pub mod approval;
 pub mod campaign;
+pub mod comments;
 pub mod consent;
 pub mod content;
 mod ids;
 pub mod media;
 pub mod metrics;
+pub mod notes;
 pub mod plans;
 pub mod policy;
 pub mod schedule;
@@ -21,7 +23,8 @@ pub use account::{Email, Language, Password, PersonName, Timezone};
 pub use content::Platform;
 pub use ids::{
     ActivityId, CampaignId, DeletionId, DeletionRequestId, ExportId, InvitationId, JobId, MediaId,
-    MembershipId, PostId, SessionId, SocialAccountId, TargetId, UserId, WorkspaceId,
+    MembershipId, NoteId, NotificationId, PostId, SessionId, SocialAccountId, TargetId, UserId,
+    WorkspaceId,
 };
 pub use workspace::{Role, WorkspaceName};
 

@@ -162,8 +162,8 @@ impl Services {
                 .await?;
         }
         let state = tokens::random_token();
-        // Publishing's permissions, and the insight ones when the workspace reads analytics.
-        let scopes = self.scopes_for(platform, ctx.workspace.analytics_on_at.is_some());
+        // Publishing's permissions, and those of what the workspace reads (analytics, comments).
+        let scopes = self.scopes_for(platform, crate::analytics::Wants::of(&ctx.workspace));
         let now = crate::now();
         oauth_state::Entity::delete_many()
             .filter(oauth_state::Column::ExpiresAt.lt(now))
@@ -531,6 +531,9 @@ impl Services {
             .await?;
         if membership.workspace.analytics_on_at.is_some() {
             crate::analytics::ingest::plan(&txn, &account, Some(now)).await?;
+        }
+        if membership.workspace.comments_on_at.is_some() {
+            crate::comments::ingest::plan(&txn, &account, Some(now)).await?;
         }
         activity::record(
             &txn,

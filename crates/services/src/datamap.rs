@@ -21,6 +21,8 @@ pub struct Subject {
     /// The workspaces the people belonged to. A name is not unique (and may be one letter),
     /// so free text is searched for it only in these workspaces' rows; an address anywhere.
     pub member_of: Vec<i64>,
+    /// The workspaces the person owns (an export carries those workspaces' third-party data).
+    pub owned: Vec<i64>,
 }
 
 impl Subject {

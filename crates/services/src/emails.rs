@@ -362,6 +362,30 @@ pub fn post_reviewed(
     }
 }
 
+/// A member mentioned this person in a note on a post.
+pub fn mentioned_in_note(
+    to: &str,
+    name: &str,
+    author: &str,
+    workspace: &str,
+    post: &str,
+    note: &str,
+    link: &str,
+) -> Email {
+    Email {
+        to: to.to_owned(),
+        subject: format!("{author} mentioned you in a note in {workspace}"),
+        body: format!(
+            "Hello {name},\n\n\
+             {author} mentioned you in a note on the post “{post}” in {workspace}:\n\n\
+             {note}\n\n\
+             Read the notes on the post here:\n\n\
+             {link}\n"
+        ),
+        attachments: Vec::new(),
+    }
+}
+
 /// A connected account's token was refused: someone has to reconnect it.
 pub fn reconnect_needed(to: &str, name: &str, platform: &str, username: &str, link: &str) -> Email {
     Email {

@@ -29,6 +29,8 @@ pub struct RetentionReport {
     pub outbox_purged: u64,
     /// The consent ledger's head handed to the outside witness (`None` when that failed).
     pub consent_head: Option<crate::consent::Head>,
+    /// Comments of conversations quiet for longer than their workspace keeps them.
+    pub comments_purged: u64,
 }
 
 impl Services {
@@ -110,6 +112,7 @@ impl Services {
         crate::ai::purge_generations(&self.db, now).await?;
         crate::media::generations::purge_generations(self, now).await?;
         crate::analytics::ingest::upkeep(self, now).await?;
+        report.comments_purged = crate::comments::ingest::upkeep(self, now).await?;
         // The weekly reports are not worth the purges after them.
         if let Err(err) = self.send_weekly_reports(now).await {
             tracing::warn!(error = %format!("{err:#}"), "the weekly analytics reports stopped part way");
@@ -126,6 +129,8 @@ impl Services {
             "ai_generations",
             "media_generations",
             "metric_answers",
+            "comments",
+            "comment_replies",
         ];
         if let Err(err) = store::scrub_deleted_rows(&self.db, &purged).await {
             tracing::warn!(error = %format!("{err:#}"), "could not scrub the database after the purges");

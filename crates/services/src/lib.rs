@@ -12,6 +12,7 @@ pub mod analytics;
 pub mod backup;
 pub mod billing;
 pub mod campaigns;
+pub mod comments;
 pub mod connections;
 pub mod consent;
 pub mod datamap;
@@ -27,6 +28,7 @@ pub mod jobs;
 pub mod legal_records;
 pub mod media;
 pub mod notices;
+pub mod notifications;
 pub mod passwords;
 pub mod pdf;
 pub mod plans;
@@ -67,6 +69,8 @@ pub struct Services {
     pub connectors: providers::social::Connectors,
     /// The platforms whose figures can be read back (analytics).
     pub metrics: providers::social::metrics::MetricsReaders,
+    /// The platforms whose comments can be read and answered (the comments workspace).
+    pub comments: providers::social::comments::CommentAdapters,
     /// How many X posts and profiles a workspace may read back a month (`[analytics]`).
     pub x_reads_per_month: u64,
     /// Whether the platforms are the built-in simulator (every page says so).

@@ -115,6 +115,42 @@ pub(crate) async fn replan<C: ConnectionTrait, P: Payload>(
     Ok(())
 }
 
+/// Plans the job of `payload`'s kind about `subject` at `at`, unless one is queued sooner (a
+/// read brought forward while another ran keeps its earlier time).
+pub(crate) async fn replan_by<C: ConnectionTrait, P: Payload>(
+    conn: &C,
+    subject: String,
+    workspace_id: WorkspaceId,
+    payload: &P,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let sooner = job::Entity::find()
+        .filter(job::Column::Subject.eq(subject.as_str()))
+        .filter(job::Column::Kind.eq(P::KIND))
+        .filter(job::Column::State.eq(JobState::Queued))
+        .filter(job::Column::RunAt.lte(at))
+        .one(conn)
+        .await?;
+    if sooner.is_none() {
+        replan(conn, subject, workspace_id, payload, Some(at)).await?;
+    }
+    Ok(())
+}
+
+/// Whether a job of kind `P` about `subject` is queued or running.
+pub(crate) async fn is_planned<C: ConnectionTrait, P: Payload>(
+    conn: &C,
+    subject: &str,
+) -> Result<bool> {
+    Ok(job::Entity::find()
+        .filter(job::Column::Subject.eq(subject))
+        .filter(job::Column::Kind.eq(P::KIND))
+        .filter(job::Column::State.is_in([JobState::Queued, JobState::Running]))
+        .one(conn)
+        .await?
+        .is_some())
+}
+
 /// Adds a job, inside the caller's transaction when given one.
 pub async fn enqueue<C: ConnectionTrait>(conn: &C, job: NewJob) -> Result<JobId> {
     let row = row_of(job).insert(conn).await?;

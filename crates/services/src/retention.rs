@@ -112,6 +112,23 @@ pub fn periods(retention: &Retention) -> Vec<(&'static str, String)> {
             ),
         ),
         (
+            "Comments and replies under a workspace's published posts (the names and texts of \
+             the people who wrote them, read from the platforms when the comments workspace is \
+             on)",
+            format!(
+                "until the conversation under a post has been quiet for the workspace's setting \
+                 ({} unless its owners choose between {} and {}), then deleted by the daily \
+                 purge; deleted at once with the workspace",
+                domain::counted(
+                    i64::from(domain::comments::DEFAULT_KEPT_DAYS),
+                    "day",
+                    "days"
+                ),
+                domain::counted(i64::from(domain::comments::MIN_KEPT_DAYS), "day", "days"),
+                domain::counted(i64::from(domain::comments::MAX_KEPT_DAYS), "day", "days"),
+            ),
+        ),
+        (
             "Your cookie choice (in your browser)",
             "1 year, then we ask again".to_owned(),
         ),

@@ -16,7 +16,8 @@
 //! Faults: `Op::Token` on `oauth/access_token` and on asking a page for its token,
 //! `Op::Identity` on `/me` and `/me/accounts`, `Op::Publish` on `/feed`, published `/photos` and
 //! `/videos`, `Op::Upload` on unpublished `/photos`, `Op::Status` on video status polls,
-//! `Op::Revoke` on `DELETE /me/permissions`, `Op::Metrics` on insights and on a post's counts.
+//! `Op::Revoke` on `DELETE /me/permissions`, `Op::Metrics` on insights and on a post's counts;
+//! the comments under posts are in `facebook/comments.rs`.
 //!
 //! A page's followers grow day by day on the simulator's clock ([`crate::metrics::followers_on`]),
 //! and the count a page's node answers is noted as `followers_count`.
@@ -26,7 +27,9 @@
 //! `facebook/insights.rs`, and the Graph helpers shared with the Instagram simulator in
 //! `graph.rs`.
 
+mod comments;
 mod insights;
+pub(crate) mod pages;
 mod publishing;
 
 use crate::graph::{
@@ -56,6 +59,7 @@ pub(crate) const FLAVOR: Flavor = Flavor {
         "pages_manage_posts",
         "pages_read_engagement",
         "pages_manage_engagement",
+        "pages_read_user_content",
         "read_insights",
         "business_management",
     ],
@@ -76,7 +80,12 @@ const PAGE_TOKEN_PREFIX: &str = "fbpage.";
 pub fn router(sim: Simulator) -> Router {
     Router::new()
         .route("/{version}/dialog/oauth", get(authorize_page).post(decide))
-        .route("/graph/{version}/{node}", get(node_get))
+        .route(
+            "/graph/{version}/{node}",
+            get(node_get)
+                .post(comments::node_write)
+                .delete(comments::node_write),
+        )
         .route(
             "/graph/{version}/{node}/{edge}",
             get(edge_call).post(edge_call).delete(edge_call),
@@ -91,39 +100,7 @@ pub fn router(sim: Simulator) -> Router {
 // ---------------------------------------------------------------------------------------------
 // Pages and tokens.
 
-/// A page a simulated person manages.
-struct Page {
-    id: String,
-    name: String,
-}
-
-/// The name of the page `page_id` of someone who authorised the app, for the page behind a
-/// post's link.
-pub(crate) fn page_name(sim: &Simulator, page_id: &str) -> Option<String> {
-    let state = sim.state();
-    let people = state
-        .access
-        .values()
-        .map(|t| &t.grant)
-        .chain(state.refresh.values());
-    people
-        .filter(|grant| grant.platform == Platform::Facebook)
-        .flat_map(|grant| pages_of(&grant.username))
-        .find(|page| page.id == page_id)
-        .map(|page| page.name)
-}
-
-/// The two pages every simulated person manages.
-fn pages_of(username: &str) -> [Page; 2] {
-    ["Bakery", "Studio"].map(|kind| Page {
-        id: crate::oauth::user_id(Platform::Facebook, &format!("{username}/page/{kind}")),
-        name: format!("{username} {kind}"),
-    })
-}
-
-fn page_of(username: &str, page_id: &str) -> Option<Page> {
-    pages_of(username).into_iter().find(|p| p.id == page_id)
-}
+use pages::{Page, page_of, pages_of};
 
 /// Who is calling: a person with a user token, or a page with its page token.
 enum Caller {
@@ -306,7 +283,11 @@ async fn edge_call(
         ("POST", _, "feed") => publishing::feed(&sim, &node, &params, &headers).await,
         ("POST", _, "photos") => publishing::photos(&sim, &node, &params, &headers).await,
         ("POST", _, "videos") => publishing::videos(&sim, &node, &params, &headers).await,
+        ("POST", _, "comments") if comments::is_comment(&sim, &node) => {
+            comments::reply(&sim, &node, &params, &headers).await
+        }
         ("POST", _, "comments") => publishing::comment(&sim, &node, &params, &headers).await,
+        ("GET", _, "comments") => comments::read(&sim, &version, &node, &params, &headers).await,
         ("POST", _, "video_reels") => {
             publishing::upload_session(&sim, &node, "video_reels", &params, &headers).await
         }

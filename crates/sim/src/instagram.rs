@@ -20,8 +20,10 @@
 //!
 //! The account's and its media's insights are in `instagram/insights.rs`. The account's
 //! followers grow day by day on the simulator's clock ([`crate::metrics::followers_on`]), and
-//! the count its node answers is noted as `followers_count`.
+//! the count its node answers is noted as `followers_count`. The comments under media (reading,
+//! replying, hiding, deleting) are in `instagram/comments.rs`.
 
+mod comments;
 mod insights;
 
 use crate::graph::{
@@ -79,7 +81,12 @@ pub fn router(sim: Simulator) -> Router {
         .route("/api/oauth/access_token", post(token))
         .route("/graph/access_token", get(long_lived_token))
         .route("/graph/refresh_access_token", get(refresh_token))
-        .route("/graph/{version}/{node}", get(node_get))
+        .route(
+            "/graph/{version}/{node}",
+            get(node_get)
+                .post(comments::node_write)
+                .delete(comments::node_write),
+        )
         .route(
             "/graph/{version}/{node}/{edge}",
             get(edge_call).post(edge_call),
@@ -374,6 +381,8 @@ async fn edge_call(
         ("POST", "media") => create_container(&sim, &node, &p, &headers).await,
         ("POST", "media_publish") => publish(&sim, &node, &p, &headers).await,
         ("POST", "comments") => comment(&sim, &node, &p, &headers).await,
+        ("GET", "comments") => comments::read(&sim, &version, &node, &p, &headers).await,
+        ("POST", "replies") => comments::reply(&sim, &node, &p, &headers).await,
         ("GET", "content_publishing_limit") => {
             publishing_limit(&sim, &node, &p, &headers).map_err(Response::from)
         }
@@ -402,7 +411,7 @@ async fn comment(sim: &Simulator, node: &str, p: &Params, headers: &HeaderMap) -
             "(#100) A comment is at most 2,200 characters.",
         )));
     }
-    match sim.add_comment(Platform::Instagram, &token.grant.user_id, node, message) {
+    match sim.keep_comment(Platform::Instagram, &token.grant.user_id, node, message) {
         Some(id) => Ok(Json(json!({ "id": id })).into_response()),
         None => Err(err(GraphError::unknown_object(node))),
     }

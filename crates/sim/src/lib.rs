@@ -12,6 +12,7 @@
 #![allow(clippy::result_large_err)]
 
 mod calls;
+pub mod comments;
 pub mod elevenlabs;
 pub mod facebook;
 mod files;
@@ -38,6 +39,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 pub use calls::Calls;
+pub use comments::SimComment;
 
 /// A fault to answer the next matching call with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,6 +100,9 @@ pub enum Op {
     Comment,
     /// A read of metrics (insights, or a post's counts).
     Metrics,
+    /// The comments workspace's calls: reading a post's comments, hiding and deleting one.
+    /// (A reply is a comment: `Op::Comment`.)
+    Comments,
 }
 
 /// A media file a post carried, as the simulator received or fetched it.
@@ -538,7 +543,7 @@ impl Simulator {
     /// Keeps a comment by `user_id` under the post `post_id` of `platform`, when that post
     /// exists and is the same account's; returns its id. (The platforms allow comments under
     /// others' posts too; the product only ever comments under its own.)
-    pub(crate) fn add_comment(
+    pub(crate) fn keep_comment(
         &self,
         platform: Platform,
         user_id: &str,

@@ -14,9 +14,10 @@
 //! This file holds the routes, the records LinkedIn keeps and the answers and checks every call
 //! shares; OAuth and userinfo are in `linkedin/auth.rs`, images and videos in
 //! `linkedin/media.rs`, posts and comments in `linkedin/posts.rs`, post analytics in
-//! `linkedin/metrics.rs`.
+//! `linkedin/metrics.rs`, an organisation's comments in `linkedin/comments.rs`.
 
 mod auth;
+mod comments;
 mod media;
 mod metrics;
 mod posts;
@@ -34,6 +35,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+pub use comments::organization_of;
+
 /// How LinkedIn runs OAuth 2.0.
 pub(crate) const FLAVOR: Flavor = Flavor {
     platform: Platform::LinkedIn,
@@ -48,6 +51,8 @@ pub(crate) const FLAVOR: Flavor = Flavor {
         "r_organization_social",
         "rw_organization_admin",
         "r_member_postAnalytics",
+        "r_organization_social_feed",
+        "w_organization_social_feed",
     ],
     scope_separator: ' ',
     // PKCE is for native apps with a loopback redirect only.
@@ -89,7 +94,11 @@ pub fn router(sim: Simulator) -> Router {
         )
         .route(
             "/api/rest/socialActions/{urn}/comments",
-            post(posts::create_comment),
+            get(comments::list).post(comments::create),
+        )
+        .route(
+            "/api/rest/socialActions/{urn}/comments/{id}",
+            axum::routing::delete(comments::delete),
         )
         // Uploads are larger than axum's default body limit.
         .route(

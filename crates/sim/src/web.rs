@@ -72,7 +72,7 @@ fn not_found(platform: Platform) -> Response {
 /// simulator no longer knows the person who authorised it).
 fn account_name(sim: &Simulator, post: &Post) -> String {
     if post.platform == Platform::Facebook {
-        return crate::facebook::page_name(sim, &post.user_id)
+        return crate::facebook::pages::page_name(sim, &post.user_id)
             .unwrap_or_else(|| post.user_id.clone());
     }
     let state = sim.state();

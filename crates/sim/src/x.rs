@@ -1,6 +1,8 @@
 //! X API v2, under `/x`: OAuth 2.0 with PKCE (S256), `/2/users/me`, `/2/tweets` (posting, and
-//! looking posts up with their public metrics: `x/metrics.rs`).
+//! looking posts up with their public metrics: `x/metrics.rs`), and the replies under posts
+//! (searching a conversation, replying, hiding, deleting: `x/comments.rs`).
 
+mod comments;
 mod metrics;
 
 use crate::oauth::{
@@ -27,6 +29,7 @@ pub(crate) const FLAVOR: Flavor = Flavor {
         "users.read",
         "offline.access",
         "media.write",
+        "tweet.moderate.write",
     ],
     scope_separator: ' ',
     pkce: Pkce::Required,
@@ -42,6 +45,9 @@ pub fn router(sim: Simulator) -> Router {
         .route("/2/oauth2/revoke", post(revoke))
         .route("/2/users/me", get(me))
         .route("/2/tweets", get(metrics::lookup).post(tweet))
+        .route("/2/tweets/search/recent", get(comments::search))
+        .route("/2/tweets/{id}", axum::routing::delete(comments::delete))
+        .route("/2/tweets/{id}/hidden", axum::routing::put(comments::hide))
         .route("/2/media/upload", get(media_status))
         .route("/2/media/upload/initialize", post(media_initialize))
         .route("/2/media/upload/{id}/append", post(media_append))
@@ -503,7 +509,11 @@ async fn tweet(
         if let Some(fault) = sim.take_fault(Platform::X, Op::Comment) {
             return fault_response(fault).await;
         }
-        return match sim.add_comment(
+        if let Some(answer) = comments::reply(&sim, &grant, &reply.in_reply_to_tweet_id, &body.text)
+        {
+            return answer;
+        }
+        return match sim.keep_comment(
             Platform::X,
             &grant.user_id,
             &reply.in_reply_to_tweet_id,

@@ -344,7 +344,11 @@ async fn connect_accounts(
             .map(|i| async move {
                 let platform = Size::platform(i);
                 let connector = services.connectors.get(platform).expect("an adapter");
-                let scopes = services.scopes_for(platform, true);
+                let wants = services::analytics::Wants {
+                    analytics: true,
+                    comments: false,
+                };
+                let scopes = services.scopes_for(platform, wants);
                 let candidate =
                     connect_through(connector.as_ref(), &format!("bench{tag}{i}"), &scopes).await;
                 let scopes = scopes.iter().map(|s| (*s).to_owned()).collect();

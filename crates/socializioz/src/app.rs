@@ -87,7 +87,13 @@ async fn assemble(
         settings.smtp_config().as_ref(),
         settings.outbox_dir(),
     )?;
-    let (publishers, connectors, metrics, sandbox) = platforms(settings, &public_url).await?;
+    let Platforms {
+        publishers,
+        connectors,
+        metrics,
+        comments,
+        sandbox,
+    } = platforms(settings, &public_url).await?;
     let mut billing = settings.billing()?;
     if let Some(sandbox) = &sandbox
         && billing.is_on()
@@ -143,6 +149,7 @@ async fn assemble(
         publishers,
         connectors,
         metrics,
+        comments,
         x_reads_per_month: settings.analytics.x_reads_per_month,
         sandbox: settings.platforms.sandbox || settings.platforms.simulator.is_some(),
         wake: Default::default(),
@@ -168,6 +175,15 @@ async fn assemble(
         }
     }
     Ok((services, simulator))
+}
+
+/// The adapters of the platforms the instance speaks to, by what they do.
+struct Platforms {
+    publishers: providers::social::Publishers,
+    connectors: providers::social::Connectors,
+    metrics: providers::social::metrics::MetricsReaders,
+    comments: providers::social::comments::CommentAdapters,
+    sandbox: Option<Sandbox>,
 }
 
 /// The simulator this process started for the sandbox, and where its API is called.
@@ -198,15 +214,7 @@ fn sandbox_paypal(
 /// The adapters call a simulator of this process over loopback, while what a browser opens (the
 /// authorisation pages, the links to posts) is under `public_url` + [`SANDBOX_PREFIX`], so the
 /// sandbox works wherever the server's own pages do.
-async fn platforms(
-    settings: &Settings,
-    public_url: &str,
-) -> anyhow::Result<(
-    providers::social::Publishers,
-    providers::social::Connectors,
-    providers::social::metrics::MetricsReaders,
-    Option<Sandbox>,
-)> {
+async fn platforms(settings: &Settings, public_url: &str) -> anyhow::Result<Platforms> {
     use providers::social::facebook::{Facebook, FacebookConfig};
     use providers::social::instagram::{Instagram, InstagramConfig};
     use providers::social::linkedin::{LinkedIn, LinkedInConfig};
@@ -217,12 +225,22 @@ async fn platforms(
     let mut publishers = providers::social::Publishers::default();
     let mut connectors = providers::social::Connectors::default();
     let mut metrics = providers::social::metrics::MetricsReaders::default();
+    let mut comments = providers::social::comments::CommentAdapters::default();
+    // TikTok's API has no comments for the product's permissions: it is registered `counts
+    // only`, without a comments adapter.
     macro_rules! register {
-        ($platform:expr, $adapter:expr) => {{
+        ($platform:expr, $adapter:expr, counts only) => {{
             let adapter = Arc::new($adapter);
             publishers = publishers.with($platform, adapter.clone());
             connectors = connectors.with($platform, adapter.clone());
             metrics = metrics.with($platform, adapter);
+        }};
+        ($platform:expr, $adapter:expr) => {{
+            let adapter = Arc::new($adapter);
+            publishers = publishers.with($platform, adapter.clone());
+            connectors = connectors.with($platform, adapter.clone());
+            metrics = metrics.with($platform, adapter.clone());
+            comments = comments.with($platform, adapter);
         }};
     }
     let p = &settings.platforms;
@@ -257,7 +275,7 @@ async fn platforms(
         let mut tiktok = TikTokConfig::simulated(&api);
         let seen = TikTokConfig::simulated(&public);
         (tiktok.authorize_url, tiktok.web_base) = (seen.authorize_url, seen.web_base);
-        register!(Platform::TikTok, TikTok::new(tiktok));
+        register!(Platform::TikTok, TikTok::new(tiktok), counts only);
         let mut x = XConfig::simulated(&api);
         let seen = XConfig::simulated(&public);
         (x.authorize_url, x.web_base) = (seen.authorize_url, seen.web_base);
@@ -266,7 +284,13 @@ async fn platforms(
         let seen = LinkedInConfig::simulated(&public);
         (linkedin.authorize_base, linkedin.web_base) = (seen.authorize_base, seen.web_base);
         register!(Platform::LinkedIn, LinkedIn::new(linkedin));
-        return Ok((publishers, connectors, metrics, simulator));
+        return Ok(Platforms {
+            publishers,
+            connectors,
+            metrics,
+            comments,
+            sandbox: simulator,
+        });
     }
     if let Some(x) = &p.x {
         let mut config = XConfig::production(x.client_id.clone(), x.client_secret.clone());
@@ -295,7 +319,7 @@ async fn platforms(
     if let Some(c) = &p.tiktok {
         let mut config = TikTokConfig::production(c.client_id.clone(), c.client_secret.clone());
         config.audited = c.audited;
-        register!(Platform::TikTok, TikTok::new(config));
+        register!(Platform::TikTok, TikTok::new(config), counts only);
     }
     if let Some(c) = &p.linkedin {
         let mut config = LinkedInConfig::production(c.client_id.clone(), c.client_secret.clone());
@@ -304,7 +328,13 @@ async fn platforms(
         }
         register!(Platform::LinkedIn, LinkedIn::new(config));
     }
-    Ok((publishers, connectors, metrics, None))
+    Ok(Platforms {
+        publishers,
+        connectors,
+        metrics,
+        comments,
+        sandbox: None,
+    })
 }
 
 /// Installs aws-lc-rs as the process's one TLS provider (idempotent).

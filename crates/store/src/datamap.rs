@@ -166,6 +166,12 @@ pub enum OnExport {
     /// other members' actions too; the export carries the person's own), without the listed
     /// secret columns.
     IncludeOwn(&'static str, &'static [&'static str]),
+    /// Only to the owners of the row's workspace (third parties' data, such as the comments
+    /// people left under the workspace's posts, goes to whoever answers for the workspace).
+    ToOwners,
+    /// As [`OnExport::ToOwners`], and to the person the given column names (their own words
+    /// among the workspace's rows: a reply they wrote).
+    ToOwnersAndAuthor(&'static str),
     /// Left out, for the stated reason (secrets, or nothing personal).
     Exclude(&'static str),
 }
@@ -230,8 +236,9 @@ pub const TABLES: &[TableClass] = &[
         objects: &[],
         deletion: OnDeletion::FollowWorkspace,
         export: OnExport::Include,
-        holds: "Workspace names and settings (its plan, AI, analytics, and whether posts wait \
-                for approval, who approves them and whether approvers approve their own).",
+        holds: "Workspace names and settings (its plan, AI, analytics, the comments workspace \
+                and how long it keeps conversations, and whether posts wait for approval, who \
+                approves them and whether approvers approve their own).",
     },
     TableClass {
         table: "memberships",
@@ -440,7 +447,7 @@ pub const TABLES: &[TableClass] = &[
         export: OnExport::Include,
         holds: "Each account a post goes to: its variant of the text, platform options, state, \
                 attempts, the platform's post id and link once published, and when its figures \
-                were last read.",
+                and comments were last read.",
     },
     TableClass {
         table: "publish_attempts",
@@ -840,6 +847,69 @@ pub const TABLES: &[TableClass] = &[
         deletion: OnDeletion::Retain("schema bookkeeping; holds no personal data"),
         export: OnExport::Exclude("holds no personal data"),
         holds: "Which schema migrations have been applied.",
+    },
+    TableClass {
+        table: "comments",
+        category: Category::WorkspaceAndUsage,
+        owner: Owner::Workspace("workspace_id"),
+        refs: &[Ref::user("assigned_to")],
+        objects: &[],
+        deletion: OnDeletion::FollowWorkspace,
+        export: OnExport::ToOwners,
+        holds: "Comments and replies under the workspace's published posts, read from the \
+                platforms: the name and text of people who never signed up here (third-party \
+                personal data), when they wrote, whether hidden or deleted, and the team's \
+                labels, assignee and done state. Purged once a post's conversation has been \
+                quiet for the workspace's retention period.",
+    },
+    TableClass {
+        table: "comment_replies",
+        category: Category::WorkspaceAndUsage,
+        owner: Owner::Workspace("workspace_id"),
+        refs: &[Ref::user("author_id")],
+        objects: &[],
+        deletion: OnDeletion::FollowWorkspace,
+        export: OnExport::ToOwnersAndAuthor("author_id"),
+        holds: "Replies members wrote to comments (some begun as an AI suggestion), from draft \
+                to sent, with the platform's reason when it refused; purged with their comment.",
+    },
+    TableClass {
+        table: "comment_rules",
+        category: Category::WorkspaceAndUsage,
+        owner: Owner::Workspace("workspace_id"),
+        refs: &[],
+        objects: &[],
+        deletion: OnDeletion::FollowWorkspace,
+        export: OnExport::Include,
+        holds: "The workspace's keyword rules that label comments (question, complaint, order).",
+    },
+    TableClass {
+        table: "post_notes",
+        category: Category::WorkspaceAndUsage,
+        owner: Owner::Workspace("workspace_id"),
+        refs: &[Ref::user("author_id"), Ref::mentions("body")],
+        objects: &[],
+        deletion: OnDeletion::FollowWorkspace,
+        export: OnExport::Include,
+        holds: "Notes members wrote on posts for one another (never published): the text, \
+                which may mention members by name, who wrote it and when.",
+    },
+    TableClass {
+        table: "notifications",
+        category: Category::WorkspaceAndUsage,
+        owner: Owner::User("user_id"),
+        refs: &[
+            Ref::workspace_rows("workspace_id"),
+            Ref::user("actor_id"),
+            Ref::mentions("summary"),
+        ],
+        objects: &[],
+        deletion: OnDeletion::Delete,
+        export: OnExport::Include,
+        holds: "What you were told inside the app in each workspace (mentioned in a note, a \
+                post waiting for your approval, a decision on your post): who caused it, a \
+                short summary, what it links to, when, and when you read it. Deleted when you \
+                leave the workspace.",
     },
 ];
 

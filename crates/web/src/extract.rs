@@ -86,6 +86,9 @@ pub struct WorkspaceMember {
     pub membership: Membership,
     /// All of the person's memberships, for the workspace switcher.
     pub memberships: Vec<Membership>,
+    /// How many of the person's notifications in this workspace are unread (the navigation's
+    /// badge): one indexed count.
+    pub unread: u64,
 }
 
 impl FromRequestParts<AppState> for WorkspaceMember {
@@ -114,11 +117,17 @@ impl FromRequestParts<AppState> for WorkspaceMember {
             .find(|m| m.workspace.id == wid)
             .cloned()
             .ok_or(AuthRejection::Error(AppError::NotFound))?;
+        let unread = state
+            .services
+            .unread_notifications(auth.user_id(), membership.workspace_id())
+            .await
+            .map_err(|e| AuthRejection::Error(e.into()))?;
         Ok(Self {
             auth,
             ctx,
             membership,
             memberships,
+            unread,
         })
     }
 }

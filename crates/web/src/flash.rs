@@ -36,6 +36,9 @@ pub enum Flash {
     PostSentForApproval,
     PostApproved,
     PostSentBack,
+    NoteAdded,
+    NoteDeleted,
+    NotificationsRead,
     ApprovalsSaved,
     PreviewRevoked,
     PreviewThanks,
@@ -71,10 +74,19 @@ pub enum Flash {
     WeeklyReportOff,
     BrandSaved,
     BrandUnchanged,
+    CommentsOn,
+    CommentsOff,
+    CommentSettingsSaved,
+    ReplySent,
+    ReplyUnconfirmed,
+    ReplyDraftSaved,
+    ReplySuggested,
+    CommentUpdated,
+    CommentDeleted,
 }
 
 impl Flash {
-    const ALL: [Flash; 65] = [
+    const ALL: [Flash; 77] = [
         Self::Welcome,
         Self::LoggedOut,
         Self::EmailConfirmed,
@@ -105,6 +117,9 @@ impl Flash {
         Self::PostSentForApproval,
         Self::PostApproved,
         Self::PostSentBack,
+        Self::NoteAdded,
+        Self::NoteDeleted,
+        Self::NotificationsRead,
         Self::ApprovalsSaved,
         Self::PreviewRevoked,
         Self::PreviewThanks,
@@ -140,6 +155,15 @@ impl Flash {
         Self::WeeklyReportOff,
         Self::BrandSaved,
         Self::BrandUnchanged,
+        Self::CommentsOn,
+        Self::CommentsOff,
+        Self::CommentSettingsSaved,
+        Self::ReplySent,
+        Self::ReplyUnconfirmed,
+        Self::ReplyDraftSaved,
+        Self::ReplySuggested,
+        Self::CommentUpdated,
+        Self::CommentDeleted,
     ];
 
     pub fn from_code(code: &str) -> Option<Self> {
@@ -179,6 +203,9 @@ impl Flash {
             Self::PostSentForApproval => "post-sent-for-approval",
             Self::PostApproved => "post-approved",
             Self::PostSentBack => "post-sent-back",
+            Self::NoteAdded => "note-added",
+            Self::NoteDeleted => "note-deleted",
+            Self::NotificationsRead => "notifications-read",
             Self::ApprovalsSaved => "approvals-saved",
             Self::PreviewRevoked => "preview-revoked",
             Self::PreviewThanks => "preview-thanks",
@@ -214,6 +241,15 @@ impl Flash {
             Self::WeeklyReportOff => "weekly-report-off",
             Self::BrandSaved => "brand-saved",
             Self::BrandUnchanged => "brand-unchanged",
+            Self::CommentsOn => "comments-on",
+            Self::CommentsOff => "comments-off",
+            Self::CommentSettingsSaved => "comment-settings-saved",
+            Self::ReplySent => "reply-sent",
+            Self::ReplyUnconfirmed => "reply-unconfirmed",
+            Self::ReplyDraftSaved => "reply-draft-saved",
+            Self::ReplySuggested => "reply-suggested",
+            Self::CommentUpdated => "comment-updated",
+            Self::CommentDeleted => "comment-deleted",
         }
     }
 
@@ -265,6 +301,9 @@ impl Flash {
             }
             Self::PostApproved => "The post is approved and scheduled.",
             Self::PostSentBack => "The post is back with its author as a draft, with your note.",
+            Self::NoteAdded => "The note is added; the members it mentions are told.",
+            Self::NoteDeleted => "The note is deleted.",
+            Self::NotificationsRead => "Every notification is marked read.",
             Self::ApprovalsSaved => "The approval settings are saved.",
             Self::PreviewRevoked => "The link is revoked: it no longer opens anything.",
             Self::PreviewThanks => "Thank you: the team sees what you said.",
@@ -334,6 +373,23 @@ impl Flash {
             Self::WeeklyReportOff => "You will get no more weekly analytics reports by e-mail.",
             Self::BrandSaved => "The brand profile is saved; the AI uses it from the next request.",
             Self::BrandUnchanged => "Nothing in the brand profile changed.",
+            Self::CommentsOn => {
+                "The comments workspace is on: each account's comments are read within the hour."
+            }
+            Self::CommentsOff => {
+                "The comments workspace is off: nothing more is read; conversations are purged on their schedule."
+            }
+            Self::CommentSettingsSaved => "The comments workspace's settings are saved.",
+            Self::ReplySent => "The reply is posted.",
+            Self::ReplyUnconfirmed => {
+                "The platform did not answer: the reply may be there. The next read of the conversation shows it if it is."
+            }
+            Self::ReplyDraftSaved => "Your draft is saved; nothing was sent.",
+            Self::ReplySuggested => {
+                "The AI's draft is in the reply box. Edit it, then send it yourself: nothing was sent."
+            }
+            Self::CommentUpdated => "The comment is updated.",
+            Self::CommentDeleted => "The comment is deleted on the platform.",
         }
     }
 

@@ -67,6 +67,8 @@ pub struct Layout {
     pub ai: bool,
     /// What happened while the person was away (a workspace of theirs deleted), said once.
     pub notices: Vec<String>,
+    /// The person's unread notifications in the current workspace.
+    pub unread: u64,
 }
 
 /// What the cookie banner shows.
@@ -101,6 +103,7 @@ impl Layout {
             paypal: false,
             ai: false,
             notices: Vec::new(),
+            unread: 0,
         }
     }
 
@@ -127,6 +130,7 @@ impl Layout {
     pub fn for_member(state: &AppState, m: &WorkspaceMember, title: &str) -> Self {
         let mut layout = Self::framed(state, &m.ctx, title, &m.memberships);
         layout.current = Some(WorkspaceLink::from(&m.membership));
+        layout.unread = m.unread;
         layout
     }
 

@@ -9,6 +9,7 @@
 //! token and revocation calls in [`oauth`], Meta's Graph calls (Facebook and Instagram) in
 //! `graph`, and here the failure helpers and the media download that uploads read from.
 
+pub mod comments;
 pub mod facebook;
 mod graph;
 pub mod instagram;

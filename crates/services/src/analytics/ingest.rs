@@ -25,7 +25,7 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
-use store::entities::states::{AccountStatus, JobState, PostState};
+use store::entities::states::{AccountStatus, PostState};
 use store::entities::{
     account_metric, job, metric_answer, post_metric, post_target, social_account, workspace,
 };
@@ -383,17 +383,16 @@ async fn plan_by<C: ConnectionTrait>(
     account: &social_account::Model,
     at: DateTime<Utc>,
 ) -> Result<()> {
-    let sooner = job::Entity::find()
-        .filter(job::Column::Subject.eq(subject(account.id)))
-        .filter(job::Column::Kind.eq(<MetricsOf as queue::Payload>::KIND))
-        .filter(job::Column::State.eq(JobState::Queued))
-        .filter(job::Column::RunAt.lte(at))
-        .one(conn)
-        .await?;
-    if sooner.is_none() {
-        plan(conn, account, Some(at)).await?;
-    }
-    Ok(())
+    queue::replan_by(
+        conn,
+        subject(account.id),
+        WorkspaceId(account.workspace_id),
+        &MetricsOf {
+            account: account.id,
+        },
+        at,
+    )
+    .await
 }
 
 /// The daily upkeep of analytics, run by the retention job: the platforms' answers older than
@@ -422,13 +421,7 @@ pub(crate) async fn upkeep(services: &Services, now: DateTime<Utc>) -> Result<u6
         .all(&services.db)
         .await?;
     for account in accounts {
-        let planned = job::Entity::find()
-            .filter(job::Column::Subject.eq(subject(account.id)))
-            .filter(job::Column::Kind.eq(<MetricsOf as queue::Payload>::KIND))
-            .filter(job::Column::State.is_in([JobState::Queued, JobState::Running]))
-            .one(&services.db)
-            .await?;
-        if planned.is_none() {
+        if !queue::is_planned::<_, MetricsOf>(&services.db, &subject(account.id)).await? {
             plan(&services.db, &account, Some(now)).await?;
         }
     }

@@ -223,6 +223,22 @@ pub const DAILY: [Metric; 4] = [
     Metric::Follows,
 ];
 
+/// What a workspace reads beyond publishing, so what its accounts are asked permission for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Wants {
+    pub analytics: bool,
+    pub comments: bool,
+}
+
+impl Wants {
+    pub fn of(workspace: &workspace::Model) -> Self {
+        Self {
+            analytics: workspace.analytics_on_at.is_some(),
+            comments: workspace.comments_on_at.is_some(),
+        }
+    }
+}
+
 impl Services {
     /// Whether `ctx`'s workspace reads analytics.
     pub fn analytics_on(&self, ctx: &Membership) -> bool {
@@ -307,20 +323,31 @@ impl Services {
         Ok(())
     }
 
-    /// The permissions an account of `platform` is asked for: publishing's, and the insight
-    /// ones when `analytics` is on.
-    pub fn scopes_for(&self, platform: Platform, analytics: bool) -> Vec<&'static str> {
+    /// The permissions an account of `platform` is asked for: publishing's, the insight ones
+    /// when the workspace reads analytics, and the comment ones when it has the comments
+    /// workspace on.
+    pub fn scopes_for(&self, platform: Platform, wants: Wants) -> Vec<&'static str> {
         let mut scopes: Vec<&'static str> = self
             .connectors
             .get(platform)
             .map(|c| c.publishing_scopes().to_vec())
             .unwrap_or_default();
-        if analytics && let Some(reader) = self.metrics.get(platform) {
-            for scope in reader.insight_scopes() {
+        let mut add = |more: &[&'static str]| {
+            for scope in more {
                 if !scopes.contains(scope) {
                     scopes.push(scope);
                 }
             }
+        };
+        if wants.analytics
+            && let Some(reader) = self.metrics.get(platform)
+        {
+            add(reader.insight_scopes());
+        }
+        if wants.comments
+            && let Some(adapter) = self.comments.get(platform)
+        {
+            add(adapter.comment_scopes());
         }
         scopes
     }

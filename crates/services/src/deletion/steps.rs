@@ -59,6 +59,7 @@ pub(crate) fn as_subject(receipt: &Receipt, row: &account_deletion::Model) -> Su
         addresses: row.email.iter().map(|a| a.to_lowercase()).collect(),
         names: row.name.iter().cloned().collect(),
         member_of: receipt.member_of.clone(),
+        owned: Vec::new(),
     }
 }
 

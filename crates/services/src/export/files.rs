@@ -38,6 +38,17 @@ pub fn exported(table: &TableClass, subject: &Subject) -> Option<SimpleExpr> {
         OnExport::Include | OnExport::IncludeWithout(_) => Some(owned),
         OnExport::IncludeOwn(column, _) => (!subject.users.is_empty())
             .then(|| owned.and(Expr::col(Alias::new(column)).is_in(subject.users.iter().copied()))),
+        // A member who owns none of the workspaces gets the file, empty.
+        OnExport::ToOwners => Some(
+            owned.and(Expr::col(Alias::new("workspace_id")).is_in(subject.owned.iter().copied())),
+        ),
+        OnExport::ToOwnersAndAuthor(column) => Some(
+            owned.and(
+                Expr::col(Alias::new("workspace_id"))
+                    .is_in(subject.owned.iter().copied())
+                    .or(Expr::col(Alias::new(column)).is_in(subject.users.iter().copied())),
+            ),
+        ),
         OnExport::Exclude(_) => None,
     }
 }

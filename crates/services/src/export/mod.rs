@@ -277,6 +277,11 @@ impl Services {
         let subject = Subject {
             users: vec![owner.id],
             workspaces: memberships.iter().map(|m| m.workspace.id).collect(),
+            owned: memberships
+                .iter()
+                .filter(|m| m.role == domain::Role::Owner)
+                .map(|m| m.workspace.id)
+                .collect(),
             ..Default::default()
         };
         let mut tables = Vec::new();
@@ -547,6 +552,25 @@ mod tests {
         let condition = sql(exported(log, &subject).unwrap());
         assert!(condition.contains("workspace_id IN (3)"), "{condition}");
         assert!(condition.contains("actor_user_id IN (7)"), "{condition}");
+    }
+
+    #[test]
+    fn third_parties_comments_go_to_the_workspace_owners_only() {
+        let comments = datamap::classify("comments").unwrap();
+        let member = Subject {
+            users: vec![7],
+            workspaces: vec![3, 4],
+            ..Default::default()
+        };
+        let nothing = sql(exported(comments, &member).unwrap());
+        assert!(nothing.contains("1 = 2"), "{nothing}");
+        let owner = Subject {
+            owned: vec![4],
+            ..member
+        };
+        let condition = sql(exported(comments, &owner).unwrap());
+        assert!(condition.contains("workspace_id IN (3, 4)"), "{condition}");
+        assert!(condition.contains("workspace_id IN (4)"), "{condition}");
     }
 
     #[test]

@@ -41,6 +41,7 @@ pub const KINDS: &[Kind] = &[
     kind::<crate::billing::RunCancel>(),
     kind::<crate::media::generate::GenerateMedia>(),
     kind::<crate::analytics::ingest::ReadMetrics>(),
+    kind::<crate::comments::ingest::ReadComments>(),
 ];
 
 fn decode_and_run<'a, J: Job>(services: &'a Services, job: &'a job::Model) -> Running<'a> {

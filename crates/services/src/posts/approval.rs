@@ -6,9 +6,11 @@
 //! approval schedules it as saving would have (its publish jobs, its count against the month's
 //! posts); a rejection or a request for changes sends it back to its author as a draft, keeping
 //! its time and the reviewer's note. Every decision is a `post_reviews` row and an activity log
-//! entry, and the author is e-mailed.
+//! entry, and the author is e-mailed and notified in the app (as approvers are of a post that
+//! waits for them).
 
 use super::{PostView, locked_post_in, log_post, targets_of};
+use crate::notifications::{self, Notice, NotificationKind};
 use crate::plans::Need;
 use crate::workspaces::{Membership, lock_as_member, role_of};
 use crate::{Result, ServiceError, Services, emails, publishing};
@@ -379,6 +381,19 @@ impl Services {
                 &link,
             );
             emails::queue(&txn, email, Some(UserId(author.id))).await?;
+            let notice = Notice {
+                kind: NotificationKind::PostReviewed,
+                actor: Some(UserId(actor.id)),
+                summary: format!(
+                    "{} your post “{}”",
+                    decision.verb(),
+                    super::excerpt(&post.body)
+                ),
+                link: format!("/w/{}/posts/{}#review", ws.0, post.id),
+                object_type: "post",
+                object_id: post.id,
+            };
+            notifications::notify(&txn, UserId(author.id), ws, &notice).await?;
         }
         txn.commit().await?;
         if matches!(outcome, Reviewed::Scheduled(_)) {
@@ -503,6 +518,14 @@ pub(crate) async fn tell_approvers<C: ConnectionTrait>(
         "{}/w/{}/posts/{}#review",
         services.base_url, ctx.workspace.id, post.id
     );
+    let notice = Notice {
+        kind: NotificationKind::ApprovalAsked,
+        actor: Some(UserId(sender.id)),
+        summary: format!("sent a post for approval: “{}”", super::excerpt(&post.body)),
+        link: format!("/w/{}/posts/{}#review", ctx.workspace.id, post.id),
+        object_type: "post",
+        object_id: post.id,
+    };
     for person in user::Entity::find()
         .filter(user::Column::Id.is_in(approvers))
         .all(conn)
@@ -517,6 +540,7 @@ pub(crate) async fn tell_approvers<C: ConnectionTrait>(
             &link,
         );
         emails::queue(conn, email, Some(UserId(person.id))).await?;
+        notifications::notify(conn, UserId(person.id), ctx.workspace_id(), &notice).await?;
     }
     Ok(())
 }

@@ -8,6 +8,7 @@
 
 pub mod approval;
 pub mod input;
+pub mod notes;
 
 pub use input::{Intent, MAX_TEXT, PostInput, TargetInput, effective_text, format_of};
 use input::{check, set_media};
@@ -875,6 +876,16 @@ pub(crate) async fn targets_of<C: ConnectionTrait>(
 /// row lock and has made sure no platform call for it is under way.
 pub(crate) async fn remove_post<C: ConnectionTrait>(conn: &C, post_id: PostId) -> Result<()> {
     withdraw_jobs(conn, post_id.0).await?;
+    // Its notes go with it (by their foreign key), and so do the notifications about them.
+    let notes: Vec<i64> = store::entities::post_note::Entity::find()
+        .select_only()
+        .column(store::entities::post_note::Column::Id)
+        .filter(store::entities::post_note::Column::PostId.eq(post_id.0))
+        .into_tuple::<i64>()
+        .all(conn)
+        .await?;
+    crate::notifications::withdraw(conn, "post_note", notes).await?;
+    crate::notifications::withdraw(conn, "post", [post_id.0]).await?;
     post::Entity::delete_by_id(post_id).exec(conn).await?;
     Ok(())
 }

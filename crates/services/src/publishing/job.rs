@@ -723,6 +723,7 @@ async fn close(
             )
             .await?;
             crate::analytics::ingest::on_published(&txn, &prepared.account, now).await?;
+            crate::comments::ingest::on_published(&txn, &prepared.account, now).await?;
             let post = update_post_state(&txn, &post).await?;
             log_post(
                 &txn,

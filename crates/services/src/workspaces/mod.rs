@@ -178,6 +178,8 @@ pub(crate) async fn end_membership<C: ConnectionTrait>(
         .filter(preview_link::Column::RevokedAt.is_null())
         .exec(conn)
         .await?;
+    // What they were told in this workspace is no longer theirs to read.
+    crate::notifications::forget_member(conn, UserId(member.user_id), ws).await?;
     activity::record(
         conn,
         ws,

@@ -302,7 +302,7 @@ pub(super) async fn comment(
             "(#100) A comment needs a message.",
         )));
     }
-    match sim.add_comment(Platform::Facebook, &page.id, node, message) {
+    match sim.keep_comment(Platform::Facebook, &page.id, node, message) {
         Some(id) => Ok(Json(json!({ "id": format!("{node}_{id}") })).into_response()),
         None => Err(err(GraphError::unknown_object(node))),
     }

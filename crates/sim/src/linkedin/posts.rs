@@ -54,7 +54,7 @@ pub(super) async fn create_comment(
     if text.trim().is_empty() || text.chars().count() > 1250 {
         return unprocessable("message.text must be between 1 and 1250 characters");
     }
-    match sim.add_comment(Platform::LinkedIn, &grant.user_id, &urn, text) {
+    match sim.keep_comment(Platform::LinkedIn, &grant.user_id, &urn, text) {
         Some(id) => {
             let comment_urn = format!("urn:li:comment:({urn},{id})");
             (

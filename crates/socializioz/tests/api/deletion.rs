@@ -218,6 +218,34 @@ async fn populate(app: &TestApp) -> Population {
          '2026-01-01 00:00:00+00:00' FROM preview_links WHERE token_hash = 'studio-link'"
     ))
     .await;
+    // Notes: Ada's on her studio's post, and Bob's on his shop post mentioning her (the shop
+    // keeps it, without her name); what each was told in the app, Bob's caused by her.
+    let bob_id = app.user_id(BOB).await;
+    for sql in [
+        format!(
+            "INSERT INTO post_notes (workspace_id, post_id, author_id, body, created_at) VALUES \
+             ({studio}, {studio_post}, {ada_id}, 'Ready on Monday', '2026-01-01 00:00:00+00:00')"
+        ),
+        format!(
+            "INSERT INTO post_notes (workspace_id, post_id, author_id, body, created_at) VALUES \
+             ({shop}, {bobs}, {bob_id}, '@Ada Lovelace please check', \
+             '2026-01-01 00:00:00+00:00')"
+        ),
+        format!(
+            "INSERT INTO notifications (user_id, workspace_id, actor_id, kind, summary, link, \
+             object_type, object_id, created_at) VALUES ({ada_id}, {studio}, {bob_id}, \
+             'mention', 'mentioned you in a note', '/w/{studio}/posts/{studio_post}', 'post', \
+             {studio_post}, '2026-01-01 00:00:00+00:00')"
+        ),
+        format!(
+            "INSERT INTO notifications (user_id, workspace_id, actor_id, kind, summary, link, \
+             object_type, object_id, created_at) VALUES ({bob_id}, {shop}, {ada_id}, \
+             'post_reviewed', 'approved your post', '/w/{shop}/posts/{bobs}', 'post', {bobs}, \
+             '2026-01-01 00:00:00+00:00')"
+        ),
+    ] {
+        app.exec(&sql).await;
+    }
     // Images Ada asked AI for, in her studio and in Bob's shop (which keeps its own, without
     // her id), and a shop file she reviewed.
     for ws in [studio, shop] {
@@ -250,6 +278,24 @@ async fn populate(app: &TestApp) -> Population {
         format!(
             "INSERT INTO metric_answers (workspace_id, account_id, call, body, read_at) VALUES \
              ({studio}, {x}, 'GET /2/users/me', '{{}}', '2026-01-01 00:00:00+00:00')"
+        ),
+        // A comment under the studio's post (someone else's words), assigned to Ada, with the
+        // reply she wrote, and the studio's labelling rule.
+        format!(
+            "INSERT INTO comments (workspace_id, account_id, target_id, platform_id, \
+             author_name, body, by_account, hidden, written_at, seen_at, labels, assigned_to, \
+             done) VALUES ({studio}, {x}, {studio_target}, '1900', 'Grace Hopper', 'Lovely', \
+             false, false, '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00', '', \
+             {ada_id}, false)"
+        ),
+        format!(
+            "INSERT INTO comment_replies (workspace_id, comment_id, author_id, body, state, \
+             suggested, created_at) SELECT {studio}, id, {ada_id}, 'Thank you', 'draft', false, \
+             '2026-01-01 00:00:00+00:00' FROM comments WHERE platform_id = '1900'"
+        ),
+        format!(
+            "INSERT INTO comment_rules (workspace_id, label, keywords, created_at) VALUES \
+             ({studio}, 'question', '?', '2026-01-01 00:00:00+00:00')"
         ),
     ] {
         app.exec(&sql).await;
@@ -674,6 +720,24 @@ async fn deleting_an_account_removes_everything_and_leaves_no_residue(backend: B
         .await
             > 0,
         "the shop keeps the record that someone was invited"
+    );
+    // The shop keeps Bob's note that mentioned her, without her name, and what Bob was told
+    // of her decision, without her id.
+    assert_eq!(
+        app.text(&format!(
+            "SELECT body FROM post_notes WHERE workspace_id = {}",
+            p.shop
+        ))
+        .await,
+        "@Former member please check"
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM notifications WHERE workspace_id = {} AND actor_id IS NULL",
+            p.shop
+        ))
+        .await,
+        1
     );
     assert_eq!(
         app.count(&format!(

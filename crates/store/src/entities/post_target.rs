@@ -34,6 +34,10 @@ pub struct Model {
     pub metrics_error: Option<String>,
     /// The latest reactions, comments, shares and saves added up (none until read).
     pub interactions: Option<i64>,
+    /// When the published post's comments were last read (the comments workspace).
+    pub comments_read_at: Option<DateTimeUtc>,
+    /// Why the last read of its comments gave nothing (`gone at the platform`: not asked again).
+    pub comments_error: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

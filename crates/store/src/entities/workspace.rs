@@ -18,6 +18,10 @@ pub struct Model {
     pub agent_drafts_free: bool,
     /// When analytics was turned on (none: off, no figure is read).
     pub analytics_on_at: Option<DateTimeUtc>,
+    /// When the comments workspace was turned on (none: off, no comment is read).
+    pub comments_on_at: Option<DateTimeUtc>,
+    /// Days a post's conversation is kept after its last comment (then purged).
+    pub comments_kept_days: i32,
     /// Posts wait for an approver before they are scheduled.
     pub approvals_required: bool,
     /// Who approves: `any_member`, `owners_and_admins` or `named` (`domain::approval`).

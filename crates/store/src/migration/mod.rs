@@ -36,6 +36,8 @@ mod m20261209_000031_campaign_roi;
 mod m20261210_000032_account_read_errors;
 mod m20261211_000033_approvals;
 mod m20261212_000034_preview_links;
+mod m20261213_000035_comments;
+mod m20261214_000036_notes_notifications;
 
 pub struct Migrator;
 
@@ -77,6 +79,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_000032_account_read_errors::Migration),
             Box::new(m20261211_000033_approvals::Migration),
             Box::new(m20261212_000034_preview_links::Migration),
+            Box::new(m20261213_000035_comments::Migration),
+            Box::new(m20261214_000036_notes_notifications::Migration),
         ]
     }
 }

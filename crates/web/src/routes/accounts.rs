@@ -171,7 +171,7 @@ async fn page_with(
             state.services.connectors.get(p)?;
             let scopes = state
                 .services
-                .scopes_for(p, m.membership.workspace.analytics_on_at.is_some());
+                .scopes_for(p, services::analytics::Wants::of(&m.membership.workspace));
             Some((
                 Offer {
                     slug: p.slug(),

@@ -7,6 +7,7 @@ mod analytics;
 mod assets;
 mod auth;
 mod campaigns;
+mod comments;
 mod deletion_requests;
 mod generate;
 mod health;
@@ -14,6 +15,7 @@ mod help;
 mod home;
 mod legal;
 mod media;
+mod notifications;
 pub mod posts;
 pub mod previews;
 mod pricing;
@@ -44,10 +46,12 @@ pub fn router(state: AppState) -> Router {
         .merge(agent::router())
         .merge(posts::router())
         .merge(previews::router())
+        .merge(comments::router())
         .merge(campaigns::router())
         .merge(analytics::router())
         .merge(accounts::router())
         .merge(media::router())
+        .merge(notifications::router())
         .merge(generate::router())
         .merge(deletion_requests::router())
         .merge(admin::router())

@@ -43,7 +43,7 @@ async fn outcome(
 /// The post's page again with a service's refusal and the status that says why: a rule's or
 /// role's at the top (403), a version the reader did not see (409), a field's at the field
 /// (422).
-async fn refused(
+pub(super) async fn refused(
     state: &AppState,
     m: &WorkspaceMember,
     post_id: i64,

@@ -1,10 +1,11 @@
-//! Posts: the composer, a post's page and its actions, the list and the calendar.
+//! Posts: the composer, a post's page and its actions and notes, the list and the calendar.
 
 pub mod actions;
 pub mod approvals;
 pub mod calendar;
 pub mod compose;
 pub mod list;
+pub mod notes;
 pub mod show;
 pub mod status;
 
@@ -37,6 +38,11 @@ pub fn router() -> Router<AppState> {
         .route("/w/{wid}/posts/{pid}/unschedule", post(actions::unschedule))
         .route("/w/{wid}/posts/{pid}/reschedule", post(actions::reschedule))
         .route("/w/{wid}/posts/{pid}/review", post(actions::review))
+        .route("/w/{wid}/posts/{pid}/notes", post(notes::add))
+        .route(
+            "/w/{wid}/posts/{pid}/notes/{nid}/delete",
+            post(notes::delete),
+        )
         .route("/w/{wid}/approvals", get(approvals::page))
         .route(
             "/w/{wid}/posts/{pid}/targets/{tid}/retry",

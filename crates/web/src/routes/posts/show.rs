@@ -111,6 +111,23 @@ pub struct PostPage {
     pub review: Option<ReviewPanel>,
     /// What clients said through preview links: "Dana approved it on …: “…”".
     pub client_said: Vec<String>,
+    /// The team's notes on the post, oldest first.
+    pub notes: Vec<NoteRow>,
+    /// The other members, offered as "Notify" checkboxes: (user id, name).
+    pub mentionable: Vec<(i64, String)>,
+    /// A note as typed and the members ticked, when adding it was refused.
+    pub note_typed: String,
+    pub note_ticked: Vec<i64>,
+}
+
+/// A note on the post's page.
+pub struct NoteRow {
+    pub id: i64,
+    /// Its author's name ("A former member" when their account is gone).
+    pub author: String,
+    pub when: String,
+    pub body: String,
+    pub deletable: bool,
 }
 
 /// The approval part of a post's page: the decision form for a post pending approval, the
@@ -247,6 +264,27 @@ pub async fn build(
             }
         })
         .collect();
+    let notes = state
+        .services
+        .notes_of(&m.membership, &m.auth.user, PostId(post.id))
+        .await?
+        .into_iter()
+        .map(|n| NoteRow {
+            id: n.note.id,
+            author: n.author.unwrap_or_else(|| "A former member".to_owned()),
+            when: fmt(n.note.created_at),
+            body: n.note.body,
+            deletable: n.deletable,
+        })
+        .collect();
+    let mentionable = state
+        .services
+        .members(m.membership.workspace_id())
+        .await?
+        .into_iter()
+        .filter(|p| p.user_id.0 != m.auth.user.id)
+        .map(|p| (p.user_id.0, p.name))
+        .collect();
     let title = services::posts::excerpt(&post.body);
     let now = services::now();
     let shown = shown_state(post.state, post.scheduled_at, now);
@@ -320,6 +358,10 @@ pub async fn build(
             .collect(),
         review,
         client_said,
+        notes,
+        mentionable,
+        note_typed: String::new(),
+        note_ticked: Vec::new(),
         body: post.body,
         first_comment: post.first_comment,
     })
