@@ -530,10 +530,24 @@ impl Services {
         crate::account_profiles::schedule(&txn, &account, now + crate::account_profiles::EVERY)
             .await?;
         if membership.workspace.analytics_on_at.is_some() {
-            crate::analytics::ingest::plan(&txn, &account, Some(now)).await?;
+            crate::queue::plan_read::<crate::analytics::ingest::MetricsOf, _>(
+                &txn,
+                &account,
+                Some(now),
+            )
+            .await?;
         }
         if membership.workspace.comments_on_at.is_some() {
-            crate::comments::ingest::plan(&txn, &account, Some(now)).await?;
+            crate::queue::plan_read::<crate::comments::ingest::CommentsOf, _>(
+                &txn,
+                &account,
+                Some(now),
+            )
+            .await?;
+        }
+        if membership.workspace.inbox_on_at.is_some() && account.platform == "instagram" {
+            crate::queue::plan_read::<crate::inbox::MessagesOf, _>(&txn, &account, Some(now))
+                .await?;
         }
         activity::record(
             &txn,

@@ -31,6 +31,8 @@ pub struct RetentionReport {
     pub consent_head: Option<crate::consent::Head>,
     /// Comments of conversations quiet for longer than their workspace keeps them.
     pub comments_purged: u64,
+    /// Direct-message conversations quiet for longer than their workspace keeps them.
+    pub conversations_purged: u64,
 }
 
 impl Services {
@@ -113,6 +115,7 @@ impl Services {
         crate::media::generations::purge_generations(self, now).await?;
         crate::analytics::ingest::upkeep(self, now).await?;
         report.comments_purged = crate::comments::ingest::upkeep(self, now).await?;
+        report.conversations_purged = crate::inbox::upkeep(self, now).await?;
         // The weekly reports are not worth the purges after them.
         if let Err(err) = self.send_weekly_reports(now).await {
             tracing::warn!(error = %format!("{err:#}"), "the weekly analytics reports stopped part way");
@@ -131,6 +134,8 @@ impl Services {
             "metric_answers",
             "comments",
             "comment_replies",
+            "conversations",
+            "direct_messages",
         ];
         if let Err(err) = store::scrub_deleted_rows(&self.db, &purged).await {
             tracing::warn!(error = %format!("{err:#}"), "could not scrub the database after the purges");

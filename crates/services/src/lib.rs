@@ -24,6 +24,7 @@ pub mod export;
 pub mod first_comments;
 pub mod housekeeping;
 pub mod impact;
+pub mod inbox;
 pub mod jobs;
 pub mod legal_records;
 pub mod media;
@@ -71,6 +72,8 @@ pub struct Services {
     pub metrics: providers::social::metrics::MetricsReaders,
     /// The platforms whose comments can be read and answered (the comments workspace).
     pub comments: providers::social::comments::CommentAdapters,
+    /// The platforms whose direct messages can be read and answered (the inbox).
+    pub messages: providers::social::messages::MessageAdapters,
     /// How many X posts and profiles a workspace may read back a month (`[analytics]`).
     pub x_reads_per_month: u64,
     /// Whether the platforms are the built-in simulator (every page says so).

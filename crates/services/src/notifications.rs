@@ -135,6 +135,25 @@ pub async fn withdraw<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Marks read every notification of `kind` about `object_type` `id` (a post's approval
+/// requests, once it is decided: nobody needs to act on them any more), in `conn`.
+pub async fn settle<C: ConnectionTrait>(
+    conn: &C,
+    kind: NotificationKind,
+    object_type: &'static str,
+    id: i64,
+) -> Result<()> {
+    notification::Entity::update_many()
+        .col_expr(notification::Column::ReadAt, Expr::value(crate::now()))
+        .filter(notification::Column::Kind.eq(kind.as_str()))
+        .filter(notification::Column::ObjectType.eq(object_type))
+        .filter(notification::Column::ObjectId.eq(id))
+        .filter(notification::Column::ReadAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
 /// Deletes `user`'s notifications in `ws`, in `conn`: their membership ends.
 pub async fn forget_member<C: ConnectionTrait>(
     conn: &C,

@@ -115,6 +115,49 @@ pub(crate) async fn replan<C: ConnectionTrait, P: Payload>(
     Ok(())
 }
 
+/// A job that reads one connected account (its metrics, comments or messages), planned one at a
+/// time per account under the subject `<PREFIX>:<account>`.
+pub(crate) trait AccountRead: Payload + Sized {
+    const PREFIX: &'static str;
+    fn of(account: i64) -> Self;
+    fn subject(account: i64) -> String {
+        format!("{}:{account}", Self::PREFIX)
+    }
+}
+
+/// Plans `account`'s next read of kind `P` at `at` (none: withdraws it), replacing any planned.
+pub(crate) async fn plan_read<P: AccountRead, C: ConnectionTrait>(
+    conn: &C,
+    account: &store::entities::social_account::Model,
+    at: Option<DateTime<Utc>>,
+) -> Result<()> {
+    replan(
+        conn,
+        P::subject(account.id),
+        WorkspaceId(account.workspace_id),
+        &P::of(account.id),
+        at,
+    )
+    .await
+}
+
+/// Plans `account`'s next read of kind `P` at `at`, unless one is planned sooner (a post
+/// published while a read ran brings it forward, and that is kept).
+pub(crate) async fn plan_read_by<P: AccountRead, C: ConnectionTrait>(
+    conn: &C,
+    account: &store::entities::social_account::Model,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    replan_by(
+        conn,
+        P::subject(account.id),
+        WorkspaceId(account.workspace_id),
+        &P::of(account.id),
+        at,
+    )
+    .await
+}
+
 /// Plans the job of `payload`'s kind about `subject` at `at`, unless one is queued sooner (a
 /// read brought forward while another ran keeps its earlier time).
 pub(crate) async fn replan_by<C: ConnectionTrait, P: Payload>(

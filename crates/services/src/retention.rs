@@ -112,11 +112,11 @@ pub fn periods(retention: &Retention) -> Vec<(&'static str, String)> {
             ),
         ),
         (
-            "Comments and replies under a workspace's published posts (the names and texts of \
-             the people who wrote them, read from the platforms when the comments workspace is \
-             on)",
+            "Comments and replies under a workspace's published posts, and Instagram direct \
+             messages (the names and words of the people who wrote them, read from the \
+             platforms when the comments workspace or the inbox is on)",
             format!(
-                "until the conversation under a post has been quiet for the workspace's setting \
+                "until the conversation has been quiet for the workspace's setting \
                  ({} unless its owners choose between {} and {}), then deleted by the daily \
                  purge; deleted at once with the workspace",
                 domain::counted(

@@ -16,15 +16,19 @@
 //!
 //! Faults: `Op::Token` on both token hosts, `Op::Identity` on `/me`, `Op::Upload` on container
 //! creation (that is when Instagram fetches the media), `Op::Status` on container status polls,
-//! `Op::Publish` on `media_publish` (the call that makes the post), `Op::Metrics` on insights.
+//! `Op::Publish` on `media_publish` (the call that makes the post), `Op::Metrics` on insights,
+//! `Op::Messages` on the direct-message calls.
 //!
 //! The account's and its media's insights are in `instagram/insights.rs`. The account's
 //! followers grow day by day on the simulator's clock ([`crate::metrics::followers_on`]), and
 //! the count its node answers is noted as `followers_count`. The comments under media (reading,
-//! replying, hiding, deleting) are in `instagram/comments.rs`.
+//! replying, hiding, deleting) are in `instagram/comments.rs`, the direct messages (the
+//! account's conversations and its replies within the 24-hour window) in
+//! `instagram/messages.rs`.
 
 mod comments;
 mod insights;
+mod messages;
 
 use crate::graph::{
     Answer, GraphError, LONG_TTL, check_version, err, fields, graph_fault, graph_params,
@@ -387,6 +391,8 @@ async fn edge_call(
             publishing_limit(&sim, &node, &p, &headers).map_err(Response::from)
         }
         ("GET", "insights") => insights::read(&sim, &node, &p, &headers).await,
+        ("GET", "conversations") => messages::list(&sim, &version, &node, &p, &headers).await,
+        ("POST", "messages") => messages::send(&sim, &node, &p, &headers).await,
         _ => Err(err(GraphError::unknown_object(&format!("{node}/{edge}")))),
     };
     result.unwrap_or_else(|e| e)

@@ -21,6 +21,7 @@ pub mod hedra;
 pub mod instagram;
 pub mod linkedin;
 pub mod media;
+pub mod messages;
 pub mod metrics;
 mod oauth;
 pub mod openai;
@@ -40,6 +41,7 @@ use std::time::Duration;
 
 pub use calls::Calls;
 pub use comments::SimComment;
+pub use messages::SimMessage;
 
 /// A fault to answer the next matching call with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +105,8 @@ pub enum Op {
     /// The comments workspace's calls: reading a post's comments, hiding and deleting one.
     /// (A reply is a comment: `Op::Comment`.)
     Comments,
+    /// The inbox's calls: reading an account's direct-message conversations and sending one.
+    Messages,
 }
 
 /// A media file a post carried, as the simulator received or fetched it.

@@ -347,6 +347,7 @@ async fn connect_accounts(
                 let wants = services::analytics::Wants {
                     analytics: true,
                     comments: false,
+                    inbox: false,
                 };
                 let scopes = services.scopes_for(platform, wants);
                 let candidate =

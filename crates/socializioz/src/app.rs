@@ -92,6 +92,7 @@ async fn assemble(
         connectors,
         metrics,
         comments,
+        messages,
         sandbox,
     } = platforms(settings, &public_url).await?;
     let mut billing = settings.billing()?;
@@ -150,6 +151,7 @@ async fn assemble(
         connectors,
         metrics,
         comments,
+        messages,
         x_reads_per_month: settings.analytics.x_reads_per_month,
         sandbox: settings.platforms.sandbox || settings.platforms.simulator.is_some(),
         wake: Default::default(),
@@ -183,6 +185,7 @@ struct Platforms {
     connectors: providers::social::Connectors,
     metrics: providers::social::metrics::MetricsReaders,
     comments: providers::social::comments::CommentAdapters,
+    messages: providers::social::messages::MessageAdapters,
     sandbox: Option<Sandbox>,
 }
 
@@ -226,6 +229,7 @@ async fn platforms(settings: &Settings, public_url: &str) -> anyhow::Result<Plat
     let mut connectors = providers::social::Connectors::default();
     let mut metrics = providers::social::metrics::MetricsReaders::default();
     let mut comments = providers::social::comments::CommentAdapters::default();
+    let mut messages = providers::social::messages::MessageAdapters::default();
     // TikTok's API has no comments for the product's permissions: it is registered `counts
     // only`, without a comments adapter.
     macro_rules! register {
@@ -241,6 +245,15 @@ async fn platforms(settings: &Settings, public_url: &str) -> anyhow::Result<Plat
             connectors = connectors.with($platform, adapter.clone());
             metrics = metrics.with($platform, adapter.clone());
             comments = comments.with($platform, adapter);
+        }};
+        // Instagram also has direct messages (the inbox).
+        ($platform:expr, $adapter:expr, with messages) => {{
+            let adapter = Arc::new($adapter);
+            publishers = publishers.with($platform, adapter.clone());
+            connectors = connectors.with($platform, adapter.clone());
+            metrics = metrics.with($platform, adapter.clone());
+            comments = comments.with($platform, adapter.clone());
+            messages = messages.with($platform, adapter);
         }};
     }
     let p = &settings.platforms;
@@ -271,7 +284,7 @@ async fn platforms(settings: &Settings, public_url: &str) -> anyhow::Result<Plat
         register!(Platform::Facebook, Facebook::new(facebook));
         let mut instagram = InstagramConfig::simulated(&api);
         instagram.authorize_url = InstagramConfig::simulated(&public).authorize_url;
-        register!(Platform::Instagram, Instagram::new(instagram));
+        register!(Platform::Instagram, Instagram::new(instagram), with messages);
         let mut tiktok = TikTokConfig::simulated(&api);
         let seen = TikTokConfig::simulated(&public);
         (tiktok.authorize_url, tiktok.web_base) = (seen.authorize_url, seen.web_base);
@@ -289,6 +302,7 @@ async fn platforms(settings: &Settings, public_url: &str) -> anyhow::Result<Plat
             connectors,
             metrics,
             comments,
+            messages,
             sandbox: simulator,
         });
     }
@@ -314,7 +328,7 @@ async fn platforms(settings: &Settings, public_url: &str) -> anyhow::Result<Plat
         if let Some(version) = &c.version {
             config.version = version.clone();
         }
-        register!(Platform::Instagram, Instagram::new(config));
+        register!(Platform::Instagram, Instagram::new(config), with messages);
     }
     if let Some(c) = &p.tiktok {
         let mut config = TikTokConfig::production(c.client_id.clone(), c.client_secret.clone());
@@ -333,6 +347,7 @@ async fn platforms(settings: &Settings, public_url: &str) -> anyhow::Result<Plat
         connectors,
         metrics,
         comments,
+        messages,
         sandbox: None,
     })
 }

@@ -911,6 +911,31 @@ pub const TABLES: &[TableClass] = &[
                 short summary, what it links to, when, and when you read it. Deleted when you \
                 leave the workspace.",
     },
+    TableClass {
+        table: "conversations",
+        category: Category::WorkspaceAndUsage,
+        owner: Owner::Workspace("workspace_id"),
+        refs: &[],
+        objects: &[],
+        deletion: OnDeletion::FollowWorkspace,
+        export: OnExport::ToOwners,
+        holds: "Instagram direct-message conversations of the workspace's accounts: the other \
+                person's id and name at Instagram (third-party personal data), when the last \
+                message was sent and when the person last wrote. Purged once quiet for the \
+                workspace's retention period.",
+    },
+    TableClass {
+        table: "direct_messages",
+        category: Category::WorkspaceAndUsage,
+        owner: Owner::Workspace("workspace_id"),
+        refs: &[Ref::user("sent_by")],
+        objects: &[],
+        deletion: OnDeletion::FollowWorkspace,
+        export: OnExport::ToOwnersAndAuthor("sent_by"),
+        holds: "The messages of those conversations: the person's words and the replies \
+                members sent (who sent each, and the platform's reason when it refused); \
+                purged with their conversation.",
+    },
 ];
 
 /// The classification of `table`, if it has one.

@@ -83,10 +83,13 @@ pub enum Flash {
     ReplySuggested,
     CommentUpdated,
     CommentDeleted,
+    InboxOn,
+    InboxOff,
+    MessageSent,
 }
 
 impl Flash {
-    const ALL: [Flash; 77] = [
+    const ALL: [Flash; 80] = [
         Self::Welcome,
         Self::LoggedOut,
         Self::EmailConfirmed,
@@ -164,6 +167,9 @@ impl Flash {
         Self::ReplySuggested,
         Self::CommentUpdated,
         Self::CommentDeleted,
+        Self::InboxOn,
+        Self::InboxOff,
+        Self::MessageSent,
     ];
 
     pub fn from_code(code: &str) -> Option<Self> {
@@ -250,6 +256,9 @@ impl Flash {
             Self::ReplySuggested => "reply-suggested",
             Self::CommentUpdated => "comment-updated",
             Self::CommentDeleted => "comment-deleted",
+            Self::InboxOn => "inbox-on",
+            Self::InboxOff => "inbox-off",
+            Self::MessageSent => "message-sent",
         }
     }
 
@@ -390,6 +399,13 @@ impl Flash {
             }
             Self::CommentUpdated => "The comment is updated.",
             Self::CommentDeleted => "The comment is deleted on the platform.",
+            Self::InboxOn => {
+                "The inbox is on: each Instagram account's direct messages are read within the quarter hour."
+            }
+            Self::InboxOff => {
+                "The inbox is off: nothing more is read; conversations are purged on their schedule."
+            }
+            Self::MessageSent => "The reply is sent.",
         }
     }
 

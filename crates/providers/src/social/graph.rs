@@ -155,6 +155,14 @@ fn regain_access(headers: &HeaderMap) -> Option<Duration> {
     .map(|minutes| Duration::from_secs(minutes.saturating_mul(60)))
 }
 
+/// A time as Graph writes it (`2026-12-01T10:00:00+0000`), or in RFC 3339.
+pub(super) fn graph_time(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%z")
+        .or_else(|_| chrono::DateTime::parse_from_rfc3339(text))
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
 /// Why a Graph call failed.
 #[derive(Debug)]
 pub(super) enum CallError {

@@ -14,6 +14,7 @@ pub mod facebook;
 mod graph;
 pub mod instagram;
 pub mod linkedin;
+pub mod messages;
 pub mod metrics;
 pub mod oauth;
 #[cfg(feature = "testing")]

@@ -59,26 +59,11 @@ impl queue::Payload for MetricsOf {
     const KIND: &'static str = "read_metrics";
 }
 
-fn subject(account_id: i64) -> String {
-    format!("metrics:{account_id}")
-}
-
-/// Plans `account`'s next read at `at` (none: withdraws it), replacing any planned.
-pub(crate) async fn plan<C: ConnectionTrait>(
-    conn: &C,
-    account: &social_account::Model,
-    at: Option<DateTime<Utc>>,
-) -> Result<()> {
-    queue::replan(
-        conn,
-        subject(account.id),
-        WorkspaceId(account.workspace_id),
-        &MetricsOf {
-            account: account.id,
-        },
-        at,
-    )
-    .await
+impl queue::AccountRead for MetricsOf {
+    const PREFIX: &'static str = "metrics";
+    fn of(account: i64) -> Self {
+        Self { account }
+    }
 }
 
 /// Called in the transaction that records a post published to `account`: in a workspace that
@@ -96,7 +81,7 @@ pub(crate) async fn on_published<C: ConnectionTrait>(
     if !on {
         return Ok(());
     }
-    plan_by(conn, account, now).await?;
+    queue::plan_read_by::<MetricsOf, _>(conn, account, now).await?;
     Ok(())
 }
 
@@ -311,7 +296,9 @@ async fn read(services: &Services, account_id: SocialAccountId) -> Result<(), Jo
         later.first().map(|(_, next)| *next)
     };
     let next = next_post.map_or(tomorrow, |p| p.min(tomorrow));
-    plan_by(&services.db, &account, next).await.map_err(retry)?;
+    queue::plan_read_by::<MetricsOf, _>(&services.db, &account, next)
+        .await
+        .map_err(retry)?;
     // A read that went through clears what an earlier one could not do.
     if !account_failed && account.metrics_error.is_some() {
         account_read(&services.db, &account, None, now)
@@ -350,7 +337,9 @@ async fn halt(
     account_read(&services.db, account, Some(why), crate::now())
         .await
         .map_err(retry)?;
-    plan_by(&services.db, account, at).await.map_err(retry)
+    queue::plan_read_by::<MetricsOf, _>(&services.db, account, at)
+        .await
+        .map_err(retry)
 }
 
 /// Keeps why `account`'s figures could not be read (the page shows it), or clears it once a
@@ -374,25 +363,6 @@ async fn account_read<C: ConnectionTrait>(
         .exec(conn)
         .await?;
     Ok(())
-}
-
-/// Plans `account`'s next read at `at`, unless one is planned sooner (a post published while
-/// this read ran brings it forward, and that is kept).
-async fn plan_by<C: ConnectionTrait>(
-    conn: &C,
-    account: &social_account::Model,
-    at: DateTime<Utc>,
-) -> Result<()> {
-    queue::replan_by(
-        conn,
-        subject(account.id),
-        WorkspaceId(account.workspace_id),
-        &MetricsOf {
-            account: account.id,
-        },
-        at,
-    )
-    .await
 }
 
 /// The daily upkeep of analytics, run by the retention job: the platforms' answers older than
@@ -421,8 +391,13 @@ pub(crate) async fn upkeep(services: &Services, now: DateTime<Utc>) -> Result<u6
         .all(&services.db)
         .await?;
     for account in accounts {
-        if !queue::is_planned::<_, MetricsOf>(&services.db, &subject(account.id)).await? {
-            plan(&services.db, &account, Some(now)).await?;
+        if !queue::is_planned::<_, MetricsOf>(
+            &services.db,
+            &<MetricsOf as queue::AccountRead>::subject(account.id),
+        )
+        .await?
+        {
+            queue::plan_read::<MetricsOf, _>(&services.db, &account, Some(now)).await?;
         }
     }
     Ok(purged)

@@ -228,6 +228,7 @@ pub const DAILY: [Metric; 4] = [
 pub struct Wants {
     pub analytics: bool,
     pub comments: bool,
+    pub inbox: bool,
 }
 
 impl Wants {
@@ -235,6 +236,7 @@ impl Wants {
         Self {
             analytics: workspace.analytics_on_at.is_some(),
             comments: workspace.comments_on_at.is_some(),
+            inbox: workspace.inbox_on_at.is_some(),
         }
     }
 }
@@ -296,7 +298,8 @@ impl Services {
             .all(&txn)
             .await?;
         for account in &accounts {
-            ingest::plan(&txn, account, on.then_some(now)).await?;
+            crate::queue::plan_read::<ingest::MetricsOf, _>(&txn, account, on.then_some(now))
+                .await?;
         }
         activity::record(
             &txn,
@@ -348,6 +351,11 @@ impl Services {
             && let Some(adapter) = self.comments.get(platform)
         {
             add(adapter.comment_scopes());
+        }
+        if wants.inbox
+            && let Some(adapter) = self.messages.get(platform)
+        {
+            add(adapter.message_scopes());
         }
         scopes
     }

@@ -49,44 +49,11 @@ impl queue::Payload for CommentsOf {
     const KIND: &'static str = "read_comments";
 }
 
-fn subject(account_id: i64) -> String {
-    format!("comments:{account_id}")
-}
-
-/// Plans `account`'s next read at `at` (none: withdraws it), replacing any planned.
-pub(crate) async fn plan<C: ConnectionTrait>(
-    conn: &C,
-    account: &social_account::Model,
-    at: Option<DateTime<Utc>>,
-) -> Result<()> {
-    queue::replan(
-        conn,
-        subject(account.id),
-        WorkspaceId(account.workspace_id),
-        &CommentsOf {
-            account: account.id,
-        },
-        at,
-    )
-    .await
-}
-
-/// Plans `account`'s next read at `at`, unless one is planned sooner.
-async fn plan_by<C: ConnectionTrait>(
-    conn: &C,
-    account: &social_account::Model,
-    at: DateTime<Utc>,
-) -> Result<()> {
-    queue::replan_by(
-        conn,
-        subject(account.id),
-        WorkspaceId(account.workspace_id),
-        &CommentsOf {
-            account: account.id,
-        },
-        at,
-    )
-    .await
+impl queue::AccountRead for CommentsOf {
+    const PREFIX: &'static str = "comments";
+    fn of(account: i64) -> Self {
+        Self { account }
+    }
 }
 
 /// Called in the transaction that records a post published to `account`: in a workspace with
@@ -101,7 +68,7 @@ pub(crate) async fn on_published<C: ConnectionTrait>(
         .await?
         .is_some_and(|w| w.comments_on_at.is_some());
     if on {
-        plan_by(conn, account, now).await?;
+        queue::plan_read_by::<CommentsOf, _>(conn, account, now).await?;
     }
     Ok(())
 }
@@ -245,14 +212,16 @@ async fn read(services: &Services, account_id: SocialAccountId) -> Result<(), Jo
             Err(e @ (CommentError::TokenExpired | CommentError::MissingPermission(_))) => {
                 // Renewing the token, or the reconnection, is another job's: tomorrow again.
                 tracing::info!(account = account.id, "comments not read: {e}");
-                plan_by(&services.db, &account, now + IDLE)
+                queue::plan_read_by::<CommentsOf, _>(&services.db, &account, now + IDLE)
                     .await
                     .map_err(retry)?;
                 return Ok(());
             }
             Err(CommentError::RateLimited { retry_after }) => {
                 let at = now + Duration::from_std(retry_after).unwrap_or(Duration::hours(1));
-                plan_by(&services.db, &account, at).await.map_err(retry)?;
+                queue::plan_read_by::<CommentsOf, _>(&services.db, &account, at)
+                    .await
+                    .map_err(retry)?;
                 return Ok(());
             }
             Err(e) => Some(e.to_string()),
@@ -277,7 +246,7 @@ async fn read(services: &Services, account_id: SocialAccountId) -> Result<(), Jo
     } else {
         later.first().map_or(now + IDLE, |(_, next)| *next)
     };
-    plan_by(&services.db, &account, next.min(now + IDLE))
+    queue::plan_read_by::<CommentsOf, _>(&services.db, &account, next.min(now + IDLE))
         .await
         .map_err(retry)?;
     Ok(())
@@ -397,8 +366,13 @@ pub(crate) async fn upkeep(services: &Services, now: DateTime<Utc>) -> Result<u6
         .all(&services.db)
         .await?;
     for account in accounts {
-        if !queue::is_planned::<_, CommentsOf>(&services.db, &subject(account.id)).await? {
-            plan(&services.db, &account, Some(now)).await?;
+        if !queue::is_planned::<_, CommentsOf>(
+            &services.db,
+            &<CommentsOf as queue::AccountRead>::subject(account.id),
+        )
+        .await?
+        {
+            queue::plan_read::<CommentsOf, _>(&services.db, &account, Some(now)).await?;
         }
     }
     Ok(purged)

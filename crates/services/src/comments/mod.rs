@@ -187,7 +187,8 @@ impl Services {
             .all(&txn)
             .await?;
         for account in &accounts {
-            ingest::plan(&txn, account, on.then_some(now)).await?;
+            crate::queue::plan_read::<ingest::CommentsOf, _>(&txn, account, on.then_some(now))
+                .await?;
         }
         activity::record(
             &txn,
@@ -738,6 +739,17 @@ pub(crate) async fn editor<C: ConnectionTrait>(
     conn: &C,
     ctx: &Membership,
 ) -> Result<()> {
+    answerer(services, conn, ctx).await?;
+    on(conn, ctx).await
+}
+
+/// Takes the workspace's lock as a member who may answer people (comments, direct messages):
+/// not a viewer, on a plan with the comments workspace.
+pub(crate) async fn answerer<C: ConnectionTrait>(
+    services: &Services,
+    conn: &C,
+    ctx: &Membership,
+) -> Result<()> {
     let me = lock_as_member(conn, ctx).await?;
     if !crate::workspaces::role_of(&me.role)?.can_publish() {
         return Err(ServiceError::Forbidden(
@@ -752,8 +764,7 @@ pub(crate) async fn editor<C: ConnectionTrait>(
             ctx.workspace_id(),
             Need::Feature(Feature::CommentsWorkspace),
         )
-        .await?;
-    on(conn, ctx).await
+        .await
 }
 
 /// Refuses when the comments workspace is off (read under the caller's lock).

@@ -42,6 +42,7 @@ pub const KINDS: &[Kind] = &[
     kind::<crate::media::generate::GenerateMedia>(),
     kind::<crate::analytics::ingest::ReadMetrics>(),
     kind::<crate::comments::ingest::ReadComments>(),
+    kind::<crate::inbox::ReadMessages>(),
 ];
 
 fn decode_and_run<'a, J: Job>(services: &'a Services, job: &'a job::Model) -> Running<'a> {

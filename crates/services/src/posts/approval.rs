@@ -358,6 +358,8 @@ impl Services {
             ),
         )
         .await?;
+        // The approvers' requests are settled: nobody needs to act on them any more.
+        notifications::settle(&txn, NotificationKind::ApprovalAsked, "post", post.id).await?;
         // The author hears of it (unless they decided themself, or left the workspace).
         let still_member = |id: i64| {
             membership::Entity::find()

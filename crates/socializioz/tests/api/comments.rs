@@ -23,9 +23,13 @@ both_backends!(
 );
 
 /// An app whose platforms and AI are one simulator, with the comments' own arrivals off.
-async fn setup(backend: Backend, plans: bool) -> Option<(TestApp, sim::Simulator, sim::Running)> {
+pub(crate) async fn setup(
+    backend: Backend,
+    plans: bool,
+) -> Option<(TestApp, sim::Simulator, sim::Running)> {
     let sim = sim::Simulator::new();
     sim.set_comments_auto(false);
+    sim.set_messages_auto(false);
     let running = sim.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let base = running.base_url.clone();
     let app = spawn_app_with(backend, |s| {
@@ -73,7 +77,7 @@ async fn connect_page(app: &TestApp, client: &Client, ws: i64) -> (String, i64) 
     (scope, id)
 }
 
-async fn switch(client: &Client, ws: i64, on: bool) -> reqwest::Response {
+pub(crate) async fn switch(client: &Client, ws: i64, on: bool) -> reqwest::Response {
     client
         .submit(
             &format!("/w/{ws}/comments/switch"),

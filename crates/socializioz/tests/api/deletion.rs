@@ -297,6 +297,19 @@ async fn populate(app: &TestApp) -> Population {
             "INSERT INTO comment_rules (workspace_id, label, keywords, created_at) VALUES \
              ({studio}, 'question', '?', '2026-01-01 00:00:00+00:00')"
         ),
+        // A direct-message conversation of the studio's account, with a reply Ada sent.
+        format!(
+            "INSERT INTO conversations (workspace_id, account_id, platform_id, \
+             person_platform_id, person_name, last_at, person_last_at, seen_at) VALUES \
+             ({studio}, {x}, 'c-1', 'p-1', 'grace_h', '2026-01-01 00:00:00+00:00', \
+             '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')"
+        ),
+        format!(
+            "INSERT INTO direct_messages (workspace_id, conversation_id, platform_id, \
+             by_account, body, sent_at, sent_by, state) SELECT {studio}, id, 'm-1', true, \
+             'Hello', '2026-01-01 00:00:00+00:00', {ada_id}, 'sent' FROM conversations WHERE \
+             platform_id = 'c-1'"
+        ),
     ] {
         app.exec(&sql).await;
     }

@@ -31,6 +31,7 @@ mod generate_video;
 mod hardening;
 mod helpers;
 mod import;
+mod inbox;
 mod input_hygiene;
 mod kept_content;
 mod layout;

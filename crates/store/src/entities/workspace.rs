@@ -22,6 +22,8 @@ pub struct Model {
     pub comments_on_at: Option<DateTimeUtc>,
     /// Days a post's conversation is kept after its last comment (then purged).
     pub comments_kept_days: i32,
+    /// When the inbox (Instagram direct messages) was turned on (none: off).
+    pub inbox_on_at: Option<DateTimeUtc>,
     /// Posts wait for an approver before they are scheduled.
     pub approvals_required: bool,
     /// Who approves: `any_member`, `owners_and_admins` or `named` (`domain::approval`).

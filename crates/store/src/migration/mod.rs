@@ -38,6 +38,7 @@ mod m20261211_000033_approvals;
 mod m20261212_000034_preview_links;
 mod m20261213_000035_comments;
 mod m20261214_000036_notes_notifications;
+mod m20261215_000037_inbox;
 
 pub struct Migrator;
 
@@ -81,6 +82,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261212_000034_preview_links::Migration),
             Box::new(m20261213_000035_comments::Migration),
             Box::new(m20261214_000036_notes_notifications::Migration),
+            Box::new(m20261215_000037_inbox::Migration),
         ]
     }
 }

@@ -13,6 +13,7 @@ mod generate;
 mod health;
 mod help;
 mod home;
+mod inbox;
 mod legal;
 mod media;
 mod notifications;
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .merge(posts::router())
         .merge(previews::router())
         .merge(comments::router())
+        .merge(inbox::router())
         .merge(campaigns::router())
         .merge(analytics::router())
         .merge(accounts::router())

@@ -13,6 +13,7 @@
 //! are mapped here for Instagram's comments too.
 
 use super::super::facebook::Facebook;
+pub(super) use super::super::graph::graph_time;
 use super::super::graph::{CallError, call};
 use super::super::{AccountRef, with_query};
 use super::{Abilities, Comment, CommentError, Conversations, Thread, oldest_first, send_failed};
@@ -70,14 +71,6 @@ struct From {
 #[derive(Deserialize)]
 struct Parent {
     id: String,
-}
-
-/// A time as Graph writes it (`2026-12-01T10:00:00+0000`).
-pub(super) fn graph_time(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%z")
-        .or_else(|_| DateTime::parse_from_rfc3339(text))
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
 }
 
 /// A Graph call's failure, for the comments workspace. `scope` is named when Graph refuses for
