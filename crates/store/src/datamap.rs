@@ -866,12 +866,13 @@ pub const TABLES: &[TableClass] = &[
         table: "comment_replies",
         category: Category::WorkspaceAndUsage,
         owner: Owner::Workspace("workspace_id"),
-        refs: &[Ref::user("author_id")],
+        refs: &[Ref::user("author_id"), Ref::user("reviewed_by")],
         objects: &[],
         deletion: OnDeletion::FollowWorkspace,
         export: OnExport::ToOwnersAndAuthor("author_id"),
         holds: "Replies members wrote to comments (some begun as an AI suggestion), from draft \
-                to sent, with the platform's reason when it refused; purged with their comment.",
+                to sent, who approved them when replies need approval, and the platform's \
+                reason when it refused; purged with their comment.",
     },
     TableClass {
         table: "comment_rules",

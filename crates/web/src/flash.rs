@@ -86,10 +86,12 @@ pub enum Flash {
     InboxOn,
     InboxOff,
     MessageSent,
+    ReplyPending,
+    ReplyReturned,
 }
 
 impl Flash {
-    const ALL: [Flash; 80] = [
+    const ALL: [Flash; 82] = [
         Self::Welcome,
         Self::LoggedOut,
         Self::EmailConfirmed,
@@ -170,6 +172,8 @@ impl Flash {
         Self::InboxOn,
         Self::InboxOff,
         Self::MessageSent,
+        Self::ReplyPending,
+        Self::ReplyReturned,
     ];
 
     pub fn from_code(code: &str) -> Option<Self> {
@@ -259,6 +263,8 @@ impl Flash {
             Self::InboxOn => "inbox-on",
             Self::InboxOff => "inbox-off",
             Self::MessageSent => "message-sent",
+            Self::ReplyPending => "reply-pending",
+            Self::ReplyReturned => "reply-returned",
         }
     }
 
@@ -406,6 +412,10 @@ impl Flash {
                 "The inbox is off: nothing more is read; conversations are purged on their schedule."
             }
             Self::MessageSent => "The reply is sent.",
+            Self::ReplyPending => "The reply waits for an approver; nothing was sent yet.",
+            Self::ReplyReturned => {
+                "The reply is back with its writer as a draft; nothing was sent."
+            }
         }
     }
 

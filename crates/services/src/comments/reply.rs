@@ -29,6 +29,8 @@ use store::entities::{comment, comment_reply, post, post_target, social_account,
 /// States of a reply written here.
 pub const DRAFT: &str = "draft";
 pub const SENDING: &str = "sending";
+/// Waiting for an approver (the workspace has replies approved).
+pub const PENDING: &str = "pending";
 pub const SENT: &str = "sent";
 /// The platform may have it: the request went out and no answer came back.
 pub const UNCONFIRMED: &str = "unconfirmed";
@@ -47,6 +49,13 @@ pub enum Sent {
     Posted,
     /// The platform may have it; the page says to check the conversation after the next read.
     Unconfirmed,
+    /// Waiting for an approver; nothing was sent.
+    Pending,
+}
+
+/// A reply row written `sending` before its call.
+struct Claim {
+    id: i64,
 }
 
 /// How many replies have been sent to the comment from here.
@@ -115,7 +124,221 @@ pub(crate) async fn settle_stale<C: ConnectionTrait>(
         .rows_affected)
 }
 
+/// Tells the members who may approve a reply of `actor`'s (not `actor`) that one waits, in
+/// the app; in `conn`.
+async fn tell_reply_approvers<C: ConnectionTrait>(
+    conn: &C,
+    ctx: &Membership,
+    actor: &user::Model,
+    comment: &comment::Model,
+    reply_id: i64,
+) -> Result<()> {
+    use crate::notifications::{Notice, notify};
+    use store::entities::membership;
+    use store::entities::notification::NotificationKind;
+    let rules = crate::posts::approval::stored_rules(&ctx.workspace);
+    let members = membership::Entity::find()
+        .filter(membership::Column::WorkspaceId.eq(ctx.workspace.id))
+        .all(conn)
+        .await?;
+    for m in members {
+        let Ok(who) = crate::posts::approval::member_of(&m) else {
+            continue;
+        };
+        if m.user_id == actor.id || !rules.is_approver(who) {
+            continue;
+        }
+        let notice = Notice {
+            kind: NotificationKind::ApprovalAsked,
+            actor: Some(domain::UserId(actor.id)),
+            summary: format!(
+                "wrote a reply to a comment that waits for your approval: “{}”",
+                crate::posts::excerpt(&comment.body)
+            ),
+            link: format!("/w/{}/comments/{}#drafts", ctx.workspace.id, comment.id),
+            object_type: "comment_reply",
+            object_id: reply_id,
+        };
+        notify(conn, domain::UserId(m.user_id), ctx.workspace_id(), &notice).await?;
+    }
+    Ok(())
+}
+
 impl Services {
+    /// Whether a reply `ctx`'s member sends must wait for an approver: the workspace has
+    /// replies approved, on a plan with approvals, and the member may not approve their own.
+    async fn reply_needs_approval<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        ctx: &Membership,
+    ) -> Result<bool> {
+        let Some(ws) = store::entities::workspace::Entity::find_by_id(ctx.workspace.id)
+            .one(conn)
+            .await?
+        else {
+            return Err(ServiceError::NotFound);
+        };
+        if !ws.replies_need_approval {
+            return Ok(false);
+        }
+        match self
+            .entitle(conn, ctx.workspace_id(), Need::Feature(Feature::Approvals))
+            .await
+        {
+            Ok(()) => {}
+            Err(ServiceError::PlanLimit { .. }) => return Ok(false),
+            Err(e) => return Err(e),
+        }
+        let row = store::entities::membership::Entity::find_by_id(ctx.id.0)
+            .one(conn)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let me = crate::posts::approval::member_of(&row)?;
+        let rules = crate::posts::approval::stored_rules(&ws);
+        Ok(rules.may_approve(me, true).is_err())
+    }
+
+    /// Has replies to comments wait for an approver (the posts' approvers), or not. Owners
+    /// only, on a plan with approvals; logged.
+    pub async fn set_reply_approvals(
+        &self,
+        ctx: &Membership,
+        actor: &user::Model,
+        on: bool,
+    ) -> Result<()> {
+        use store::entities::workspace;
+        let txn = store::begin_write(&self.db).await?;
+        let me = crate::workspaces::lock_as_member(&txn, ctx).await?;
+        if crate::workspaces::role_of(&me.role)? != domain::Role::Owner {
+            return Err(ServiceError::Forbidden(
+                "Only owners decide how replies are approved.".into(),
+            ));
+        }
+        if on {
+            self.entitle(&txn, ctx.workspace_id(), Need::Feature(Feature::Approvals))
+                .await?;
+        }
+        workspace::Entity::update_many()
+            .col_expr(workspace::Column::RepliesNeedApproval, Expr::value(on))
+            .filter(workspace::Column::Id.eq(ctx.workspace.id))
+            .exec(&txn)
+            .await?;
+        activity::record(
+            &txn,
+            ctx.workspace_id(),
+            Some(actor),
+            activity::Entry {
+                action: "comments.reply_approvals_changed",
+                object_type: "workspace",
+                object_id: Some(ctx.workspace.id),
+                summary: if on {
+                    "had replies to comments wait for an approver".to_owned()
+                } else {
+                    "had replies to comments sent without approval".to_owned()
+                },
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Whether `ctx`'s member may decide on the reply `reply` (not their own unless the rules
+    /// allow it): `Err` says why not.
+    pub async fn may_decide_reply(
+        &self,
+        ctx: &Membership,
+        actor: &user::Model,
+        reply: &comment_reply::Model,
+    ) -> Result<std::result::Result<(), String>> {
+        let row = store::entities::membership::Entity::find_by_id(ctx.id.0)
+            .one(&self.db)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let me = crate::posts::approval::member_of(&row)?;
+        let rules = crate::posts::approval::stored_rules(&ctx.workspace);
+        Ok(rules
+            .may_approve(me, reply.author_id == Some(actor.id))
+            .map_err(|e| e.0.replace("post", "reply")))
+    }
+
+    /// An approver's decision on the reply `reply_id` to comment `id`, waiting for approval:
+    /// approved, it is sent at once (once); sent back, it returns to its writer as a draft with
+    /// the approver's name.
+    pub async fn decide_reply(
+        &self,
+        ctx: &Membership,
+        actor: &user::Model,
+        id: i64,
+        reply_id: i64,
+        approve: bool,
+    ) -> Result<Sent> {
+        let txn = store::begin_write(&self.db).await?;
+        editor(self, &txn, ctx).await?;
+        let comment = own_comment(&txn, ctx, id).await?;
+        let reply = comment_reply::Entity::find_by_id(reply_id)
+            .filter(comment_reply::Column::CommentId.eq(comment.id))
+            .one(&txn)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        if reply.state != PENDING {
+            return Err(ServiceError::invalid(
+                "reply",
+                "This reply no longer waits for approval: someone decided on it already.",
+            ));
+        }
+        if let Err(why) = self.may_decide_reply(ctx, actor, &reply).await? {
+            return Err(ServiceError::Forbidden(why));
+        }
+        let now = crate::now();
+        if !approve {
+            comment_reply::Entity::update_many()
+                .col_expr(comment_reply::Column::State, Expr::value(DRAFT))
+                .col_expr(comment_reply::Column::ReviewedBy, Expr::value(actor.id))
+                .col_expr(
+                    comment_reply::Column::Error,
+                    Expr::value(Some(format!(
+                        "{} sent this reply back: it was not sent. Edit it and send it again.",
+                        actor.name
+                    ))),
+                )
+                .filter(comment_reply::Column::Id.eq(reply.id))
+                .exec(&txn)
+                .await?;
+            activity::record(
+                &txn,
+                ctx.workspace_id(),
+                Some(actor),
+                activity::Entry {
+                    action: "comment.reply_sent_back",
+                    object_type: "comment",
+                    object_id: Some(comment.id),
+                    summary: "sent a reply to a comment back to its writer".to_owned(),
+                },
+            )
+            .await?;
+            txn.commit().await?;
+            return Ok(Sent::Pending);
+        }
+        comment_reply::Entity::update_many()
+            .col_expr(comment_reply::Column::State, Expr::value(SENDING))
+            .col_expr(comment_reply::Column::SentAt, Expr::value(now))
+            .col_expr(comment_reply::Column::ReviewedBy, Expr::value(actor.id))
+            .filter(comment_reply::Column::Id.eq(reply.id))
+            .exec(&txn)
+            .await?;
+        crate::notifications::settle(
+            &txn,
+            store::entities::notification::NotificationKind::ApprovalAsked,
+            "comment_reply",
+            reply.id,
+        )
+        .await?;
+        txn.commit().await?;
+        self.deliver_reply(ctx, actor, &comment, reply.id, &reply.body)
+            .await
+    }
+
     /// The adapter, account and token for acting on `comment`.
     async fn comment_access(
         &self,
@@ -205,11 +428,15 @@ impl Services {
             .await?;
         let in_flight = comment_reply::Entity::find()
             .filter(comment_reply::Column::CommentId.eq(comment.id))
-            .filter(comment_reply::Column::State.eq(SENDING))
+            .filter(comment_reply::Column::State.is_in([SENDING, PENDING]))
             .one(&txn)
             .await?;
         let sent_now = sent_count(&txn, comment.id).await?;
         let other = match (&in_flight, sent_now > seen) {
+            (Some(r), _) if r.state == PENDING => Some((
+                r.author_id,
+                "wrote a reply to this comment that waits for approval",
+            )),
             (Some(r), _) => Some((r.author_id, "is sending a reply to this comment now")),
             (None, true) => {
                 let last = comment_reply::Entity::find()
@@ -233,7 +460,9 @@ impl Services {
                 txn.commit().await?;
                 return Err(ServiceError::invalid(
                     "reply",
-                    if in_flight.is_some() {
+                    if in_flight.as_ref().is_some_and(|r| r.state == PENDING) {
+                        "Your reply to this comment already waits for approval."
+                    } else if in_flight.is_some() {
                         "Your reply to this comment is being sent; this page shows it once it is."
                     } else {
                         "You answered this comment a moment ago; the conversation shows it."
@@ -258,9 +487,33 @@ impl Services {
                 ),
             ));
         }
+        // Replies that need an approver wait for one (unless the writer may approve their own).
+        if self.reply_needs_approval(&txn, ctx).await? {
+            let pending =
+                upsert_draft(&txn, ctx, actor, &comment, &body, false, Some(PENDING)).await?;
+            tell_reply_approvers(&txn, ctx, actor, &comment, pending.id).await?;
+            txn.commit().await?;
+            return Ok(Sent::Pending);
+        }
         let claim = upsert_draft(&txn, ctx, actor, &comment, &body, false, Some(SENDING)).await?;
         txn.commit().await?;
+        self.deliver_reply(ctx, actor, &comment, claim.id, &body)
+            .await
+    }
 
+    /// Sends the reply `claim` (written `sending`) to `comment` and records how it went;
+    /// `actor` is who sent it (or approved it).
+    async fn deliver_reply(
+        &self,
+        ctx: &Membership,
+        actor: &user::Model,
+        comment: &comment::Model,
+        claim_id: i64,
+        body: &str,
+    ) -> Result<Sent> {
+        let claim = Claim { id: claim_id };
+        let comment = comment.clone();
+        let body = body.to_owned();
         let (adapter, account, platform, token) = match self.comment_access(&comment).await {
             Ok(access) => access,
             Err(err) => {

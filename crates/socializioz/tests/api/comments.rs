@@ -20,6 +20,7 @@ both_backends!(
     the_comments_workspace_is_a_plan_feature_for_editors_of_the_workspace,
     quiet_conversations_are_purged_and_the_policy_says_so,
     two_members_sending_at_once_post_one_reply,
+    replies_wait_for_an_approver_when_the_workspace_says_so,
 );
 
 /// An app whose platforms and AI are one simulator, with the comments' own arrivals off.
@@ -860,4 +861,118 @@ async fn two_members_sending_at_once_post_one_reply(backend: Backend) {
         .filter(|c| c.by_account && c.parent_id.as_deref() == Some(other.as_str()))
         .collect();
     assert_eq!(under_alan.len(), 2, "{under_alan:?}");
+}
+
+async fn replies_wait_for_an_approver_when_the_workspace_says_so(backend: Backend) {
+    let Some((app, sim, _running)) = setup(backend, true).await else {
+        return;
+    };
+    let (ada, ws) = owner_with_workspace(&app, "ada@example.com").await;
+    app.services
+        .set_plan(WorkspaceId(ws), PlanId::Professional)
+        .await
+        .unwrap();
+    assert_eq!(switch(&ada, ws, true).await.status(), StatusCode::SEE_OTHER);
+    let bob = app.verified_user("Bob Editor", "bob@example.com").await;
+    app.join(&ada, ws, "bob@example.com", "editor", &bob).await;
+    let (_, facebook) = connect_page(&app, &ada, ws).await;
+    let (post, _) = publish(&app, &ada, ws, facebook, "Opening hours").await;
+    let first = sim.add_comment(Platform::Facebook, &post, "Grace Hopper", "Open today?");
+    let second = sim.add_comment(Platform::Facebook, &post, "Alan Turing", "Parking?");
+    read_now(&app).await;
+    let grace = stored(&app, &first).await;
+    let alan = stored(&app, &second).await;
+    // The rules are set once the post is out (the owner's own posts would wait too).
+    let res = ada
+        .submit(
+            &format!("/w/{ws}/settings/approvals"),
+            &[
+                ("required", "1"),
+                ("approvers", "owners_and_admins"),
+                ("own_posts", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let on = [("on", "1")];
+    let path = format!("/w/{ws}/comments/reply-approvals");
+    assert_eq!(bob.submit(&path, &on).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(ada.submit(&path, &on).await.status(), StatusCode::SEE_OTHER);
+    let ours = |sim: &sim::Simulator| {
+        sim.comments_on(&post)
+            .into_iter()
+            .filter(|c| c.by_account)
+            .map(|c| c.text)
+            .collect::<Vec<_>>()
+    };
+
+    // Bob's reply waits; nothing goes out; the approvers are told.
+    let res = reply(&bob, ws, grace, "Yes, until six.", 0).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(ours(&sim).is_empty());
+    let pending = app
+        .count(&format!(
+            "SELECT id FROM comment_replies WHERE comment_id = {grace} AND state = 'pending'"
+        ))
+        .await;
+    let ada_id = app
+        .count("SELECT id FROM users WHERE email = 'ada@example.com'")
+        .await;
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM notifications WHERE user_id = {ada_id} AND \
+             object_type = 'comment_reply' AND object_id = {pending} AND read_at IS NULL"
+        ))
+        .await,
+        1
+    );
+    // Bob may not approve it; Ada may, and it is sent, once.
+    let decide = |who: &Client, comment: i64, reply: i64, decision: &'static str| {
+        let path = format!("/w/{ws}/comments/{comment}/replies/{reply}/decide");
+        let who = who.clone();
+        async move { who.submit(&path, &[("decision", decision)]).await }
+    };
+    assert_eq!(
+        decide(&bob, grace, pending, "approve").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let page = ada.get_text(&format!("/w/{ws}/comments/{grace}")).await;
+    assert!(page.contains("Approve and send"), "{page}");
+    assert_eq!(
+        decide(&ada, grace, pending, "approve").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(ours(&sim), ["Yes, until six."]);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM comment_replies WHERE id = {pending} AND state = 'sent' \
+             AND reviewed_by = {ada_id}"
+        ))
+        .await,
+        1
+    );
+    let res = decide(&ada, grace, pending, "approve").await;
+    expect_page(
+        res,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "no longer waits for approval",
+    )
+    .await;
+    assert_eq!(ours(&sim).len(), 1);
+
+    // Sent back: a draft again, with who returned it; nothing goes out.
+    let res = reply(&bob, ws, alan, "There is a car park.", 0).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let waiting = app
+        .count(&format!(
+            "SELECT id FROM comment_replies WHERE comment_id = {alan} AND state = 'pending'"
+        ))
+        .await;
+    assert_eq!(
+        decide(&ada, alan, waiting, "back").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let page = bob.get_text(&format!("/w/{ws}/comments/{alan}")).await;
+    assert!(page.contains("Ada Lovelace sent this reply back"), "{page}");
+    assert_eq!(ours(&sim).len(), 1);
 }

@@ -10,7 +10,7 @@ pub struct Model {
     pub comment_id: i64,
     pub author_id: Option<i64>,
     pub body: String,
-    /// `draft`, `sending`, `sent`, `failed` or `unconfirmed`.
+    /// `draft`, `pending` (waiting for an approver), `sending`, `sent` or `unconfirmed`.
     pub state: String,
     /// Began as an AI suggestion (a person edited and sent it).
     pub suggested: bool,
@@ -20,6 +20,8 @@ pub struct Model {
     pub error: Option<String>,
     pub created_at: DateTimeUtc,
     pub sent_at: Option<DateTimeUtc>,
+    /// Who approved it or sent it back, when replies need approval.
+    pub reviewed_by: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

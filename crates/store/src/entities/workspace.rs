@@ -24,6 +24,8 @@ pub struct Model {
     pub comments_kept_days: i32,
     /// When the inbox (Instagram direct messages) was turned on (none: off).
     pub inbox_on_at: Option<DateTimeUtc>,
+    /// Replies to comments wait for an approver (the posts' approvers) before they are sent.
+    pub replies_need_approval: bool,
     /// Posts wait for an approver before they are scheduled.
     pub approvals_required: bool,
     /// Who approves: `any_member`, `owners_and_admins` or `named` (`domain::approval`).

@@ -39,6 +39,7 @@ mod m20261212_000034_preview_links;
 mod m20261213_000035_comments;
 mod m20261214_000036_notes_notifications;
 mod m20261215_000037_inbox;
+mod m20261216_000038_reply_approvals;
 
 pub struct Migrator;
 
@@ -83,6 +84,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261213_000035_comments::Migration),
             Box::new(m20261214_000036_notes_notifications::Migration),
             Box::new(m20261215_000037_inbox::Migration),
+            Box::new(m20261216_000038_reply_approvals::Migration),
         ]
     }
 }

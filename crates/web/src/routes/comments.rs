@@ -37,6 +37,8 @@ pub fn router() -> Router<AppState> {
         .route("/w/{wid}/comments/{cid}/delete", post(delete))
         .route("/w/{wid}/comments/{cid}/assign", post(assign))
         .route("/w/{wid}/comments/{cid}/done", post(done))
+        .route("/w/{wid}/comments/reply-approvals", post(reply_approvals))
+        .route("/w/{wid}/comments/{cid}/replies/{rid}/decide", post(decide))
 }
 
 /// A choice in a filter.
@@ -142,6 +144,9 @@ struct ListPage {
     notes: Vec<AccountNote>,
     rules: Vec<comment_rule::Model>,
     kept_days: String,
+    /// Replies wait for an approver (the setting, shown to owners).
+    replies_approved: bool,
+    owner: bool,
     typed_label: String,
     typed_keywords: String,
 }
@@ -269,6 +274,8 @@ async fn list_page(
         notes,
         rules,
         kept_days: m.membership.workspace.comments_kept_days.to_string(),
+        replies_approved: m.membership.workspace.replies_need_approval,
+        owner: m.membership.role == domain::Role::Owner,
         typed_label: typed.0,
         typed_keywords: typed.1,
     })
@@ -382,6 +389,10 @@ pub async fn delete_rule(
 
 /// A reply written here, as its page lists it.
 pub struct DraftRow {
+    pub id: i64,
+    /// Waiting for an approver, and whether the reader may decide on it.
+    pub pending: bool,
+    pub may_decide: bool,
     pub author: String,
     pub body: String,
     pub state: String,
@@ -496,17 +507,30 @@ async fn one_page(
                 )
             })
             .collect(),
-        drafts: drafts
-            .into_iter()
-            .map(|(d, author)| DraftRow {
-                author: author.unwrap_or_else(|| "A former member".to_owned()),
-                body: d.body,
-                state: d.state,
-                suggested: d.suggested,
-                error: d.error,
-                when: schedule::describe(d.sent_at.unwrap_or(d.created_at), tz),
-            })
-            .collect(),
+        drafts: {
+            let mut rows = Vec::new();
+            for (d, author) in drafts {
+                let pending = d.state == services::comments::reply::PENDING;
+                let may_decide = pending
+                    && can_answer
+                    && services
+                        .may_decide_reply(&m.membership, &m.auth.user, &d)
+                        .await?
+                        .is_ok();
+                rows.push(DraftRow {
+                    id: d.id,
+                    pending,
+                    may_decide,
+                    author: author.unwrap_or_else(|| "A former member".to_owned()),
+                    body: d.body,
+                    state: d.state,
+                    suggested: d.suggested,
+                    error: d.error,
+                    when: schedule::describe(d.sent_at.unwrap_or(d.created_at), tz),
+                });
+            }
+            rows
+        },
         can_answer,
         can_reply: no_reply.is_none(),
         no_reply,
@@ -571,6 +595,7 @@ pub async fn reply(
             .map(|sent| match sent {
                 Sent::Posted => Flash::ReplySent,
                 Sent::Unconfirmed => Flash::ReplyUnconfirmed,
+                Sent::Pending => Flash::ReplyPending,
             })
     };
     match result {
@@ -702,4 +727,58 @@ pub async fn done(
         .mark_comment(&m.membership, &m.auth.user, id, form.on == "1")
         .await;
     on_comment_page(&state, &m, id, result, Flash::CommentUpdated).await
+}
+
+pub async fn reply_approvals(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    Form(form): Form<Switch>,
+) -> AppResult {
+    state
+        .services
+        .set_reply_approvals(&m.membership, &m.auth.user, form.on())
+        .await?;
+    Ok(redirect_with(
+        &list_path(m.membership.workspace.id),
+        Flash::CommentSettingsSaved,
+    ))
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct DecideForm {
+    /// `approve` or `back`.
+    decision: String,
+}
+
+pub async fn decide(
+    State(state): State<AppState>,
+    m: WorkspaceMember,
+    PathIds((ws, id, reply)): PathIds<(WorkspaceId, i64, i64)>,
+    Form(form): Form<DecideForm>,
+) -> AppResult {
+    let approve = match form.decision.as_str() {
+        "approve" => true,
+        "back" => false,
+        _ => {
+            let err =
+                ServiceError::invalid("reply", "Choose to approve the reply or send it back.");
+            return on_comment_page(&state, &m, id, Err(err), Flash::CommentUpdated).await;
+        }
+    };
+    match state
+        .services
+        .decide_reply(&m.membership, &m.auth.user, id, reply, approve)
+        .await
+    {
+        Ok(sent) => Ok(redirect_with(
+            &comment_path(ws.0, id),
+            match (approve, sent) {
+                (false, _) => Flash::ReplyReturned,
+                (true, Sent::Unconfirmed) => Flash::ReplyUnconfirmed,
+                (true, _) => Flash::ReplySent,
+            },
+        )),
+        Err(err) => on_comment_page(&state, &m, id, Err(err), Flash::CommentUpdated).await,
+    }
 }

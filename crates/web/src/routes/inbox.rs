@@ -214,8 +214,8 @@ pub async fn reply(
         Ok(sent) => Ok(redirect_with(
             &format!("/w/{}/inbox/{id}", ws.0),
             match sent {
-                services::comments::reply::Sent::Posted => Flash::MessageSent,
                 services::comments::reply::Sent::Unconfirmed => Flash::ReplyUnconfirmed,
+                _ => Flash::MessageSent,
             },
         )),
         Err(err @ ServiceError::Invalid { .. }) => {
