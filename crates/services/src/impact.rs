@@ -52,6 +52,7 @@ impl Services {
             .filter(post_target::Column::AccountId.eq(account.id))
             .filter(post_target::Column::State.is_in([
                 PostState::Scheduled,
+                PostState::PendingApproval,
                 PostState::Publishing,
                 PostState::Waiting,
             ]))

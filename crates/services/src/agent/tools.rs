@@ -248,18 +248,23 @@ async fn free_slots(
     days: i64,
 ) -> Result<Vec<String>> {
     let now = crate::now();
-    let filter = PostFilter {
-        state: Some(PostState::Scheduled),
-        from: Some(now),
-        to: Some(now + Duration::days(days + 1)),
-        ..Default::default()
-    };
-    let taken: Vec<chrono::DateTime<chrono::Utc>> = services
-        .list_posts(ctx.workspace_id(), &filter)
-        .await?
-        .into_iter()
-        .filter_map(|p| p.post.scheduled_at)
-        .collect();
+    // A post waiting for approval holds its time as a scheduled one does.
+    let mut taken: Vec<chrono::DateTime<chrono::Utc>> = Vec::new();
+    for state in [PostState::Scheduled, PostState::PendingApproval] {
+        let filter = PostFilter {
+            state: Some(state),
+            from: Some(now),
+            to: Some(now + Duration::days(days + 1)),
+            ..Default::default()
+        };
+        taken.extend(
+            services
+                .list_posts(ctx.workspace_id(), &filter)
+                .await?
+                .into_iter()
+                .filter_map(|p| p.post.scheduled_at),
+        );
+    }
     let today = schedule::to_local(now, tz).date();
     let mut free = Vec::new();
     for day in 1..=days {

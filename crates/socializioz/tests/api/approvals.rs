@@ -242,6 +242,14 @@ async fn posts_wait_for_an_approver_and_go_out_once_approved(backend: crate::hel
     let post = id_of(&res);
     assert_eq!(state_of(&app, post).await, "pending_approval");
     assert_eq!(publish_jobs(&app, post).await, 0, "nothing to publish yet");
+    // Disconnecting the account would leave the waiting post without it: the page says so.
+    let impact = ada
+        .get_text(&format!("/w/{ws}/accounts/{x}/disconnect"))
+        .await;
+    assert!(
+        impact.contains("1 scheduled post for @"),
+        "the waiting post is not counted: {impact}"
+    );
     let asked = app.last_mail_to("ada@example.com").await;
     assert!(
         asked.subject.contains("waits for your approval"),
