@@ -162,6 +162,19 @@ pub fn check_reply(platform: Platform, raw: &str) -> Result<String, Invalid> {
     Ok(text.to_owned())
 }
 
+/// The most characters kept of a text read from a platform (a comment, a message, a name).
+pub const MOST_STORED: usize = 20_000;
+
+/// A text read from a platform as it is stored: without NUL characters (PostgreSQL's text
+/// cannot hold them, and one would stop every read of its conversation) and at most
+/// [`MOST_STORED`] characters.
+pub fn stored_text(raw: &str) -> String {
+    raw.chars()
+        .filter(|c| *c != '\0')
+        .take(MOST_STORED)
+        .collect()
+}
+
 /// `text` without the handles it mentions (`@grace_h`, `@Acme`): what is sent to the AI
 /// provider names nobody. A `@` inside a word (an address) is left as it is.
 pub fn without_mentions(text: &str) -> String {
@@ -260,6 +273,12 @@ mod tests {
             "is it open? mail ada@example.com"
         );
         assert_eq!(without_mentions("@ alone"), "@ alone");
+    }
+
+    #[test]
+    fn platform_text_is_stored_without_nul_and_bounded() {
+        assert_eq!(stored_text("a\0b"), "ab");
+        assert_eq!(stored_text(&"x".repeat(MOST_STORED + 5)).len(), MOST_STORED);
     }
 
     #[test]

@@ -17,6 +17,7 @@ use crate::plans::Need;
 use crate::workspaces::{Membership, lock_as_manager, names_of};
 use crate::{Result, ServiceError, Services, activity, queue};
 use chrono::{DateTime, Duration, Utc};
+use domain::comments::stored_text;
 use domain::plans::Feature;
 use domain::{Platform, SocialAccountId, WorkspaceId};
 use providers::social::messages::{Inbox, MessageError};
@@ -586,7 +587,7 @@ async fn store_inbox<C: ConnectionTrait>(
             account_id: Set(account.id),
             platform_id: Set(c.id.clone()),
             person_platform_id: Set(c.person_id.clone()),
-            person_name: Set(c.person_name.clone()),
+            person_name: Set(stored_text(&c.person_name)),
             last_at: Set(c.updated_at),
             person_last_at: Set(person_last),
             seen_at: Set(now),
@@ -643,7 +644,7 @@ async fn store_inbox<C: ConnectionTrait>(
                 let waiting = direct_message::Entity::find()
                     .filter(direct_message::Column::ConversationId.eq(row.id))
                     .filter(direct_message::Column::State.is_in([SENDING, UNCONFIRMED]))
-                    .filter(direct_message::Column::Body.eq(m.text.trim()))
+                    .filter(direct_message::Column::Body.eq(stored_text(m.text.trim())))
                     .filter(direct_message::Column::SentAt.lte(m.sent_at + Duration::minutes(5)))
                     .order_by_asc(direct_message::Column::Id)
                     .one(conn)
@@ -667,7 +668,7 @@ async fn store_inbox<C: ConnectionTrait>(
                 conversation_id: Set(row.id),
                 platform_id: Set(Some(m.id.clone())),
                 by_account: Set(m.by_account),
-                body: Set(m.text.clone()),
+                body: Set(stored_text(&m.text)),
                 sent_at: Set(m.sent_at),
                 sent_by: Set(None),
                 state: Set(if m.by_account { SENT } else { RECEIVED }.to_owned()),

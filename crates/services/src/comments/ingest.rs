@@ -17,7 +17,7 @@ use crate::jobs::{Job, JobError};
 use crate::queue;
 use crate::{Result, Services};
 use chrono::{DateTime, Duration, Utc};
-use domain::comments::labels_for;
+use domain::comments::{labels_for, stored_text};
 use domain::metrics::next_look;
 use domain::{Platform, SocialAccountId, WorkspaceId};
 use providers::social::comments::{CommentError, Thread};
@@ -292,9 +292,9 @@ pub(crate) async fn store_thread<C: ConnectionTrait>(
             target_id: Set(target.id),
             platform_id: Set(c.id.clone()),
             parent_platform_id: Set(c.parent_id.clone()),
-            author_name: Set(c.author_name.clone()),
+            author_name: Set(stored_text(&c.author_name)),
             author_platform_id: Set(c.author_id.clone()),
-            body: Set(c.text.clone()),
+            body: Set(stored_text(&c.text)),
             by_account: Set(c.by_account),
             hidden: Set(c.hidden),
             written_at: Set(c.created_at),
@@ -324,7 +324,15 @@ pub(crate) async fn store_thread<C: ConnectionTrait>(
                 .filter(comment::Column::RepliedAt.is_null())
                 .exec(conn)
                 .await?;
-            super::reply::confirm(conn, account.id, parent, &c.id, &c.text, c.created_at).await?;
+            super::reply::confirm(
+                conn,
+                account.id,
+                parent,
+                &c.id,
+                &stored_text(&c.text),
+                c.created_at,
+            )
+            .await?;
         }
     }
     if thread.complete {

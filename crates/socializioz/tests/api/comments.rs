@@ -310,6 +310,19 @@ async fn comments_are_read_once_labelled_and_filtered(backend: Backend) {
         .await,
         1
     );
+
+    // A comment with a NUL character in it (PostgreSQL's text cannot hold one) is kept
+    // without it, and the reads go on.
+    let odd = sim.add_comment(Platform::Instagram, &media, "nul_user", "odd\u{0}text");
+    read_now(&app).await;
+    let stored_odd = stored(&app, &odd).await;
+    assert_eq!(
+        app.text(&format!(
+            "SELECT body FROM comments WHERE id = {stored_odd}"
+        ))
+        .await,
+        "oddtext"
+    );
 }
 
 async fn replies_hides_and_deletes_reach_the_platform(backend: Backend) {
