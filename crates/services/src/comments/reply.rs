@@ -189,11 +189,7 @@ impl Services {
             Err(ServiceError::PlanLimit { .. }) => return Ok(false),
             Err(e) => return Err(e),
         }
-        let row = store::entities::membership::Entity::find_by_id(ctx.id.0)
-            .one(conn)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
-        let me = crate::posts::approval::member_of(&row)?;
+        let me = crate::posts::approval::member_now(conn, ctx).await?;
         let rules = crate::posts::approval::stored_rules(&ws);
         Ok(rules.may_approve(me, true).is_err())
     }
@@ -251,15 +247,16 @@ impl Services {
         actor: &user::Model,
         reply: &comment_reply::Model,
     ) -> Result<std::result::Result<(), String>> {
-        let row = store::entities::membership::Entity::find_by_id(ctx.id.0)
-            .one(&self.db)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
-        let me = crate::posts::approval::member_of(&row)?;
+        let me = crate::posts::approval::member_now(&self.db, ctx).await?;
         let rules = crate::posts::approval::stored_rules(&ctx.workspace);
-        Ok(rules
-            .may_approve(me, reply.author_id == Some(actor.id))
-            .map_err(|e| e.0.replace("post", "reply")))
+        let own = reply.author_id == Some(actor.id);
+        Ok(rules.may_approve(me, own).map_err(|_| {
+            if own && rules.is_approver(me) {
+                "You wrote this reply: in this workspace another approver reviews it.".to_owned()
+            } else {
+                "In this workspace only the posts' approvers approve replies.".to_owned()
+            }
+        }))
     }
 
     /// An approver's decision on the reply `reply_id` to comment `id`, waiting for approval:

@@ -46,6 +46,16 @@ pub(crate) fn member_of(row: &membership::Model) -> Result<Member> {
     })
 }
 
+/// `ctx`'s member as the rules see them, read again (a role or approver flag changed since the
+/// page was loaded counts).
+pub(crate) async fn member_now<C: ConnectionTrait>(conn: &C, ctx: &Membership) -> Result<Member> {
+    let row = membership::Entity::find_by_id(ctx.id.0)
+        .one(conn)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    member_of(&row)
+}
+
 /// A decision on a post, and what followed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reviewed {
@@ -107,11 +117,7 @@ impl Services {
     /// The rules that apply to `ctx`'s workspace now, and its member as they see them.
     pub async fn approval_of(&self, ctx: &Membership) -> Result<(Rules, Member)> {
         let rules = self.approval_rules(ctx.workspace_id()).await?;
-        let row = membership::Entity::find_by_id(ctx.id.0)
-            .one(&self.db)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
-        Ok((rules, member_of(&row)?))
+        Ok((rules, member_now(&self.db, ctx).await?))
     }
 
     /// Whether `ctx`'s member (`reader`) may decide on `post`, pending approval: `Err` says
@@ -123,13 +129,9 @@ impl Services {
         reader: &user::Model,
         post: &post::Model,
     ) -> Result<std::result::Result<(), String>> {
-        let row = membership::Entity::find_by_id(ctx.id.0)
-            .one(&self.db)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
         let rules = stored_rules(&ctx.workspace);
         Ok(rules
-            .may_approve(member_of(&row)?, authored(post, reader.id))
+            .may_approve(member_now(&self.db, ctx).await?, authored(post, reader.id))
             .map_err(|e| e.0))
     }
 
