@@ -110,6 +110,34 @@ impl Platform {
     pub fn counts_weighted(self) -> bool {
         self == Self::X
     }
+
+    /// How many posts the platform lets one account publish within a rolling window, where it
+    /// publishes a limit: Instagram 50 in 24 hours (`content_publishing_limit`), TikTok 6
+    /// publish inits a minute per token. Others answer a rate limit when reached.
+    pub fn publish_window(self) -> Option<PublishWindow> {
+        match self {
+            Self::Instagram => Some(PublishWindow {
+                posts: 50,
+                seconds: 24 * 3600,
+                said: "50 posts per account in 24 hours",
+            }),
+            Self::TikTok => Some(PublishWindow {
+                posts: 6,
+                seconds: 60,
+                said: "6 uploads per account a minute",
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// A platform's limit on posts per account in a rolling window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublishWindow {
+    pub posts: u32,
+    pub seconds: u32,
+    /// The limit in words, for the reason shown on a post that waits for it.
+    pub said: &'static str,
 }
 
 impl fmt::Display for Platform {
@@ -254,6 +282,27 @@ pub fn x_weighted_length(text: &str) -> usize {
         }
     }
     total
+}
+
+/// Where X finds links in `text`, by the rules of [`x_weighted_length`], as byte ranges. X
+/// publishes each of them shortened to a `https://t.co/…` address.
+pub fn x_link_spans(text: &str) -> Vec<std::ops::Range<usize>> {
+    let indexed: Vec<(usize, char)> = text.char_indices().collect();
+    let chars: Vec<char> = indexed.iter().map(|(_, c)| *c).collect();
+    let byte_at = |i: usize| indexed.get(i).map_or(text.len(), |(at, _)| *at);
+    let mut spans = Vec::new();
+    let mut at = 0;
+    while at < chars.len() {
+        if let Some(end) = link_end(&chars, at) {
+            spans.push(byte_at(at)..byte_at(end));
+            at = end;
+        } else if let Some(end) = emoji_end(&chars, at) {
+            at = end;
+        } else {
+            at += 1;
+        }
+    }
+    spans
 }
 
 /// Counts `#tag` hashtags (see [`hashtag_spans`]).
@@ -626,6 +675,14 @@ mod tests {
             23
         );
         assert_eq!(x_weighted_length("https://example.com🔥"), 23 + 2);
+    }
+
+    #[test]
+    fn x_link_spans_are_the_links_x_counts() {
+        let text = "Read https://example.com/a?b=1, and example.org. Mail ada@example.com ✨ ok";
+        let spans: Vec<&str> = x_link_spans(text).into_iter().map(|r| &text[r]).collect();
+        assert_eq!(spans, ["https://example.com/a?b=1", "example.org"]);
+        assert!(x_link_spans("no links at all").is_empty());
     }
 
     #[test]

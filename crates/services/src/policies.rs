@@ -266,38 +266,84 @@ pub struct Pending {
     pub summary: String,
 }
 
+/// The newest version of each policy a person accepted, and whether they accepted anything at
+/// all: what [`Services::pending_for`] compares with the versions in effect. The signed-in
+/// frame reads it with the session (`crate::frame`).
+#[derive(Debug, Clone, Default)]
+pub struct Accepted {
+    newest: Vec<(PolicyKind, String)>,
+    any: bool,
+}
+
+impl Accepted {
+    /// From the newest accepted version of each kind (`None`: never accepted), and whether any
+    /// acceptance exists.
+    pub(crate) fn new(
+        newest: impl IntoIterator<Item = (PolicyKind, Option<String>)>,
+        any: bool,
+    ) -> Self {
+        Self {
+            newest: newest
+                .into_iter()
+                .filter_map(|(kind, version)| Some((kind, version?)))
+                .collect(),
+            any,
+        }
+    }
+
+    fn of(&self, kind: PolicyKind) -> Option<&str> {
+        self.newest
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 impl Services {
     /// The policies this person must accept now: those they accepted whose newer version is in
     /// effect, and, for an account that never accepted anything (one an administrator created),
     /// the policies of sign-up.
     pub async fn pending_policies(&self, user_id: UserId) -> Result<Vec<Pending>> {
-        let accepted = policy_acceptance::Entity::find()
+        let rows = policy_acceptance::Entity::find()
             .filter(policy_acceptance::Column::UserId.eq(user_id.0))
             .order_by_asc(policy_acceptance::Column::Id)
             .all(&self.db)
             .await?;
+        // The newest acceptance of each policy counts.
+        let accepted = Accepted::new(
+            PolicyKind::ALL.map(|kind| {
+                let newest = rows.iter().rev().find(|a| a.kind == kind.slug());
+                (kind, newest.map(|a| a.version.clone()))
+            }),
+            !rows.is_empty(),
+        );
+        self.pending_for(&accepted).await
+    }
+
+    /// [`Services::pending_policies`] for what the person accepted, read already: against the
+    /// versions in effect, which are cached (no statement most of the time).
+    pub async fn pending_for(&self, accepted: &Accepted) -> Result<Vec<Pending>> {
         let in_effect = self.policies_in_effect().await?;
         let mut pending = Vec::new();
         for kind in PolicyKind::ALL {
             let Some(now) = in_effect.iter().find(|p| p.kind == kind.slug()) else {
                 continue;
             };
-            // The newest acceptance of this policy counts.
-            let mine = accepted.iter().rev().find(|a| a.kind == kind.slug());
+            let mine = accepted.of(kind);
             let due = match mine {
                 Some(mine) => match (
                     PolicyVersion::parse(&now.version),
-                    PolicyVersion::parse(&mine.version),
+                    PolicyVersion::parse(mine),
                 ) {
                     (Ok(now), Ok(mine)) => now > mine,
-                    _ => now.version != mine.version,
+                    _ => now.version != mine,
                 },
-                None => accepted.is_empty() && PolicyKind::AT_SIGNUP.contains(&kind),
+                None => !accepted.any && PolicyKind::AT_SIGNUP.contains(&kind),
             };
             if due {
                 pending.push(Pending {
                     kind,
-                    accepted: mine.map(|m| m.version.clone()),
+                    accepted: mine.map(str::to_owned),
                     current: now.version.clone(),
                     summary: now.summary.clone(),
                 });

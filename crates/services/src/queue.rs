@@ -21,7 +21,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use domain::{JobId, UserId, WorkspaceId};
 use rand::Rng;
-use sea_orm::sea_query::{Expr, LockBehavior, LockType, Query};
+use sea_orm::sea_query::{Expr, LikeExpr, LockBehavior, LockType, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
 };
@@ -242,10 +242,16 @@ fn row_of(job: NewJob) -> job::ActiveModel {
     }
 }
 
-/// Concurrency limits by key: a job kind (`publish`) or a job's concurrency key
-/// (`publish:x`). Keys without a limit are unlimited.
+/// Concurrency limits by key: a job kind (`publish`), a part of a job's concurrency key up to
+/// a `:` (`publish:x`), or the whole key. A limit whose key ends in `:*` (`publish:x:*`) holds
+/// for each key under it on its own (`publish:x:12` and `publish:x:13` each get that many
+/// slots): one busy account cannot take all of a platform's. Keys without a limit are
+/// unlimited.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Limits(BTreeMap<String, u32>);
+
+/// The suffix of a limit that holds for each key under it.
+const EACH: &str = ":*";
 
 impl Limits {
     pub fn new(limits: impl IntoIterator<Item = (String, u32)>) -> Self {
@@ -260,12 +266,36 @@ impl Limits {
         self.0.is_empty()
     }
 
-    /// The limited keys a job counts against: its kind and its concurrency key.
-    fn keys_of<'a>(&self, job: &'a job::Model) -> Vec<&'a str> {
-        std::iter::once(job.kind.as_str())
-            .chain(job.concurrency_key.as_deref())
-            .filter(|key| self.get(key).is_some())
-            .collect()
+    /// The limit of `key`: its own, or that of the `…:*` limit it falls under.
+    fn limit_of(&self, key: &str) -> Option<u32> {
+        self.get(key).or_else(|| {
+            let (under, _) = key.rsplit_once(':')?;
+            self.get(&format!("{under}{EACH}"))
+        })
+    }
+
+    /// Whether `key` gets its slots from a `…:*` limit (made when first needed).
+    fn is_each(&self, key: &str) -> bool {
+        self.get(key).is_none() && self.limit_of(key).is_some()
+    }
+
+    /// The limited keys a job counts against: its kind, each part of its concurrency key up
+    /// to a `:`, and the whole key.
+    fn keys_of(&self, kind: &str, concurrency_key: Option<&str>) -> Vec<String> {
+        let mut keys: Vec<String> = Vec::new();
+        let mut add = |key: &str| {
+            if self.limit_of(key).is_some() && !keys.iter().any(|k| k == key) {
+                keys.push(key.to_owned());
+            }
+        };
+        add(kind);
+        if let Some(key) = concurrency_key {
+            for (at, _) in key.match_indices(':') {
+                add(&key[..at]);
+            }
+            add(key);
+        }
+        keys
     }
 }
 
@@ -273,12 +303,29 @@ impl Limits {
 /// Every worker calls this when it starts, so the last one started sets the cluster's limits.
 pub async fn configure_limits(db: &store::Db, limits: &Limits) -> Result<()> {
     let txn = store::begin_write(db).await?;
-    let keys: Vec<String> = limits.0.keys().cloned().collect();
-    job_slot::Entity::delete_many()
-        .filter(job_slot::Column::Key.is_not_in(keys))
-        .exec(&txn)
+    let present: Vec<String> = job_slot::Entity::find()
+        .select_only()
+        .column(job_slot::Column::Key)
+        .distinct()
+        .into_tuple()
+        .all(&txn)
         .await?;
-    for (key, n) in &limits.0 {
+    for key in present {
+        // The slots of keys no longer limited go; those under a `…:*` limit keep as many as
+        // it now allows (they are made again when first needed).
+        let keep = match limits.limit_of(&key) {
+            _ if key.ends_with(EACH) => 0,
+            Some(n) if limits.is_each(&key) => n,
+            Some(_) => continue,
+            None => 0,
+        };
+        job_slot::Entity::delete_many()
+            .filter(job_slot::Column::Key.eq(key.as_str()))
+            .filter(job_slot::Column::Slot.gte(i32::try_from(keep).unwrap_or(i32::MAX)))
+            .exec(&txn)
+            .await?;
+    }
+    for (key, n) in limits.0.iter().filter(|(key, _)| !key.ends_with(EACH)) {
         let n = i32::try_from(*n).context("limit too large")?;
         job_slot::Entity::delete_many()
             .filter(job_slot::Column::Key.eq(key.as_str()))
@@ -334,19 +381,24 @@ pub async fn claim_many(
     } else {
         full_keys(db, limits, now).await?
     };
-    // Nothing claimable: answer without taking SQLite's write lock.
-    if max == 0 || !claimable(db, now, &full).await? {
+    // Nothing claimable: answer without taking SQLite's write lock (PostgreSQL's claim skips
+    // what others hold and takes no lock when nothing is due, so the question would only add
+    // a round trip).
+    if max == 0
+        || (store::backend(db) == store::Backend::Sqlite && !claimable(db, now, &full).await?)
+    {
         return Ok(Vec::new());
     }
     let txn = store::begin_write(db).await?;
     let mut claimed = claim_rows(&txn, worker, now, until, &full, max).await?;
     claimed.sort_by_key(|j| (j.run_at, j.id));
     let mut kept = Vec::with_capacity(claimed.len());
+    let mut unslotted = Vec::new();
     for job in claimed {
         let mut slotted = true;
-        for key in limits.keys_of(&job) {
-            if full.iter().any(|f| f == key) || !take_slot(&txn, key, job.id, now, until).await? {
-                full.push(key.to_owned());
+        for key in limits.keys_of(&job.kind, job.concurrency_key.as_deref()) {
+            if full.contains(&key) || !take_slot(&txn, limits, &key, job.id, now, until).await? {
+                full.push(key);
                 slotted = false;
                 break;
             }
@@ -354,16 +406,21 @@ pub async fn claim_many(
         if slotted {
             kept.push(job);
         } else {
-            put_back(&txn, &job).await?;
+            unslotted.push(job.id);
         }
     }
+    put_back(&txn, &unslotted).await?;
     txn.commit().await?;
     Ok(kept)
 }
 
-/// Undoes a claim inside the claiming transaction: the job is as it was, its slots free.
-async fn put_back<C: ConnectionTrait>(conn: &C, claimed: &job::Model) -> Result<()> {
+/// Undoes the claims of `ids` inside the claiming transaction: the jobs are as they were,
+/// their slots free.
+async fn put_back<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> Result<()> {
     use sea_orm::sea_query::ExprTrait;
+    if ids.is_empty() {
+        return Ok(());
+    }
     job::Entity::update_many()
         .col_expr(job::Column::State, Expr::value(JobState::Queued))
         .col_expr(
@@ -375,34 +432,45 @@ async fn put_back<C: ConnectionTrait>(conn: &C, claimed: &job::Model) -> Result<
             job::Column::Attempts,
             Expr::col(job::Column::Attempts).sub(1),
         )
-        .filter(job::Column::Id.eq(claimed.id))
+        .filter(job::Column::Id.is_in(ids.iter().copied()))
         .exec(conn)
         .await?;
-    release_slots(conn, claimed.id).await
+    job_slot::Entity::update_many()
+        .col_expr(job_slot::Column::JobId, Expr::value(Option::<i64>::None))
+        .col_expr(
+            job_slot::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(job_slot::Column::JobId.is_in(ids.iter().copied()))
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
-/// The limited keys with no free slot right now.
+/// The limited keys with no free slot right now: those whose slots are all held, and those
+/// limited to none.
 async fn full_keys(db: &store::Db, limits: &Limits, now: DateTime<Utc>) -> Result<Vec<String>> {
-    let free: Vec<String> = job_slot::Entity::find()
+    let held: Vec<(String, i64)> = job_slot::Entity::find()
         .select_only()
         .column(job_slot::Column::Key)
-        .distinct()
-        .filter(free_slot(now))
+        .column_as(job_slot::Column::Id.count(), "held")
+        .filter(job_slot::Column::JobId.is_not_null())
+        .filter(job_slot::Column::LockedUntil.gte(now))
+        .group_by(job_slot::Column::Key)
         .into_tuple()
         .all(db)
         .await?;
-    Ok(limits
+    let none = limits
         .0
-        .keys()
-        .filter(|key| !free.contains(key))
-        .cloned()
+        .iter()
+        .filter(|(key, n)| **n == 0 && !key.ends_with(EACH))
+        .map(|(key, _)| key.clone());
+    Ok(held
+        .into_iter()
+        .filter(|(key, held)| limits.limit_of(key).is_some_and(|n| *held >= i64::from(n)))
+        .map(|(key, _)| key)
+        .chain(none)
         .collect())
-}
-
-fn free_slot(now: DateTime<Utc>) -> sea_orm::Condition {
-    sea_orm::Condition::any()
-        .add(job_slot::Column::JobId.is_null())
-        .add(job_slot::Column::LockedUntil.lt(now))
 }
 
 /// The ids of jobs due now (or whose lease ran out) outside the `full` keys.
@@ -421,12 +489,17 @@ fn due_jobs(now: DateTime<Utc>, full: &[String]) -> sea_orm::sea_query::SelectSt
         )
         .to_owned();
     if !full.is_empty() {
-        due.and_where(Expr::col(job::Column::Kind).is_not_in(full.iter().cloned()))
-            .and_where(
+        // Outside every full key: not of a full kind, and a concurrency key that is neither a
+        // full key nor under one.
+        let mut outside = Expr::col(job::Column::ConcurrencyKey).is_not_in(full.iter().cloned());
+        for key in full {
+            outside = outside.and(
                 Expr::col(job::Column::ConcurrencyKey)
-                    .is_null()
-                    .or(Expr::col(job::Column::ConcurrencyKey).is_not_in(full.iter().cloned())),
+                    .not_like(LikeExpr::new(format!("{}:%", escape_like(key))).escape('\\')),
             );
+        }
+        due.and_where(Expr::col(job::Column::Kind).is_not_in(full.iter().cloned()))
+            .and_where(Expr::col(job::Column::ConcurrencyKey).is_null().or(outside));
     }
     due
 }
@@ -468,8 +541,62 @@ async fn claim_rows<C: ConnectionTrait>(
     Ok(claimed)
 }
 
-/// Takes one free slot of `key` for `job_id`; false when every slot is held.
+/// `s` with the characters `LIKE` treats specially escaped by a backslash.
+fn escape_like(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect()
+}
+
+/// Takes one free slot of `key` for `job_id`; false when every slot is held. A key under a
+/// `…:*` limit gets its slots the first time one is needed.
 async fn take_slot<C: ConnectionTrait>(
+    conn: &C,
+    limits: &Limits,
+    key: &str,
+    job_id: i64,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<bool> {
+    if try_slot(conn, key, job_id, now, until).await? {
+        return Ok(true);
+    }
+    match limits.limit_of(key) {
+        Some(n) if limits.is_each(key) && make_slots(conn, key, n).await? > 0 => {
+            try_slot(conn, key, job_id, now, until).await
+        }
+        _ => Ok(false),
+    }
+}
+
+/// Makes the missing slot rows of `key` (n in all); answers how many were made.
+async fn make_slots<C: ConnectionTrait>(conn: &C, key: &str, n: u32) -> Result<u64> {
+    let n = i32::try_from(n).context("limit too large")?;
+    if n == 0 {
+        return Ok(0);
+    }
+    let rows = (0..n).map(|slot| job_slot::ActiveModel {
+        key: Set(key.to_owned()),
+        slot: Set(slot),
+        job_id: Set(None),
+        locked_until: Set(None),
+        ..Default::default()
+    });
+    let made = job_slot::Entity::insert_many(rows)
+        .on_conflict_do_nothing_on([job_slot::Column::Key, job_slot::Column::Slot])
+        .exec_without_returning(conn)
+        .await?;
+    Ok(match made {
+        sea_orm::TryInsertResult::Inserted(n) => n,
+        _ => 0,
+    })
+}
+
+/// Takes one free slot among `key`'s rows.
+async fn try_slot<C: ConnectionTrait>(
     conn: &C,
     key: &str,
     job_id: i64,
@@ -673,6 +800,44 @@ pub async fn complete(db: &store::Db, job: &job::Model, worker: &str) -> Result<
     finish(db, job, worker, update).await
 }
 
+tokio::task_local! {
+    /// Set when the running job marked its own row done in its last transaction.
+    static FINISHED: std::cell::Cell<bool>;
+}
+
+/// Notes that the running job's row was marked done inside a transaction of the job's own
+/// ([`complete_within`]). It counts only when the job then returns `Ok`: a
+/// transaction that failed to commit makes the job fail, and the worker records that.
+fn mark_finished() {
+    let _ = FINISHED.try_with(|finished| finished.set(true));
+}
+
+/// Runs a job's work and answers, with its result, whether the job finished its own row.
+pub(crate) async fn finished_within<T>(work: impl Future<Output = T>) -> (T, bool) {
+    FINISHED
+        .scope(std::cell::Cell::new(false), async {
+            let out = work.await;
+            (out, FINISHED.with(std::cell::Cell::get))
+        })
+        .await
+}
+
+/// Marks a running `job` done inside the caller's transaction, as that transaction's last
+/// write: a job whose own work ends in a transaction finishes with it instead of in one more
+/// (see [`finished_within`]). Does nothing for a job this process no longer holds.
+pub async fn complete_within<C: ConnectionTrait>(conn: &C, job: &job::Model) -> Result<()> {
+    let Some(worker) = job.locked_by.as_deref() else {
+        return Ok(());
+    };
+    let update = forget_payload(job::Entity::update_many())
+        .col_expr(job::Column::State, Expr::value(JobState::Done))
+        .col_expr(job::Column::LastError, Expr::value(Option::<String>::None));
+    if finish_in(conn, job, worker, update).await? {
+        mark_finished();
+    }
+    Ok(())
+}
+
 /// Records a failed attempt: the job runs again after a backoff, or, after its last attempt or
 /// for a permanent failure, stays `dead` with the reason. A dead job's payload is dropped: it
 /// may carry a one-time link, and nothing will read it again.
@@ -730,6 +895,18 @@ async fn finish(
     update: sea_orm::UpdateMany<job::Entity>,
 ) -> Result<()> {
     let txn = store::begin_write(db).await?;
+    finish_in(&txn, job, worker, update).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// [`finish`] inside the caller's transaction; answers whether this worker still held the job.
+async fn finish_in<C: ConnectionTrait>(
+    conn: &C,
+    job: &job::Model,
+    worker: &str,
+    update: sea_orm::UpdateMany<job::Entity>,
+) -> Result<bool> {
     let res = update
         .col_expr(
             job::Column::LockedUntil,
@@ -739,13 +916,12 @@ async fn finish(
         .filter(job::Column::Id.eq(job.id))
         .filter(job::Column::State.eq(JobState::Running))
         .filter(job::Column::LockedBy.eq(worker))
-        .exec(&txn)
+        .exec(conn)
         .await?;
     if res.rows_affected > 0 {
-        release_slots(&txn, job.id).await?;
+        release_slots(conn, job.id).await?;
     }
-    txn.commit().await?;
-    Ok(())
+    Ok(res.rows_affected > 0)
 }
 
 /// When a failed job may run again.
@@ -775,6 +951,37 @@ fn truncate(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_job_counts_against_its_kind_its_platform_and_its_account() {
+        let limits = Limits::new([
+            ("publish:x".to_owned(), 16),
+            ("publish:x:*".to_owned(), 4),
+            ("send_email".to_owned(), 4),
+        ]);
+        assert_eq!(
+            limits.keys_of("publish", Some("publish:x:12")),
+            ["publish:x", "publish:x:12"]
+        );
+        assert_eq!(limits.limit_of("publish:x:12"), Some(4));
+        assert!(limits.is_each("publish:x:12"));
+        assert!(!limits.is_each("publish:x"));
+        // A job queued before accounts had keys of their own counts against its platform.
+        assert_eq!(limits.keys_of("publish", Some("publish:x")), ["publish:x"]);
+        assert_eq!(limits.keys_of("send_email", None), ["send_email"]);
+        // Another platform without limits: none.
+        assert!(
+            limits
+                .keys_of("publish", Some("publish:tiktok:3"))
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn like_patterns_match_only_what_they_say() {
+        assert_eq!(escape_like("publish:x"), "publish:x");
+        assert_eq!(escape_like("a_b%c\\"), "a\\_b\\%c\\\\");
+    }
 
     #[test]
     fn backoff_grows_and_is_capped() {

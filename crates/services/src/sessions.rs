@@ -30,11 +30,6 @@ impl AuthSession {
 /// The session actions a route asks for. They run on the service's own connection; the free
 /// functions below take any connection, for callers inside a transaction.
 impl Services {
-    /// The session and user behind a cookie token (see [`authenticate`]).
-    pub async fn authenticate_session(&self, token: &str) -> Result<Option<AuthSession>> {
-        authenticate(&self.db, token).await
-    }
-
     /// The user's sessions that have not expired, the most recently used first.
     pub async fn sessions_of(&self, user_id: UserId) -> Result<Vec<session::Model>> {
         list(&self.db, user_id).await
@@ -78,38 +73,31 @@ pub async fn start<C: ConnectionTrait>(
     Ok(token)
 }
 
-/// The session and user behind a cookie token, if the session exists and has not expired.
-pub async fn authenticate<C: ConnectionTrait>(
+/// The rules of a session found behind a cookie (by the signed-in frame, `crate::frame`): one
+/// that has expired is deleted and names no one (false); one last seen [`TOUCH_EVERY`] ago or
+/// more is marked seen now.
+pub(crate) async fn keep_alive<C: ConnectionTrait>(
     conn: &C,
-    token: &str,
-) -> Result<Option<AuthSession>> {
-    let found = session::Entity::find()
-        .filter(session::Column::TokenHash.eq(tokens::hash_token(token)))
-        .find_also_related(user::Entity)
-        .one(conn)
-        .await?;
-    let Some((session, Some(user))) = found else {
-        return Ok(None);
-    };
+    id: SessionId,
+    expires_at: chrono::DateTime<chrono::Utc>,
+    last_seen_at: chrono::DateTime<chrono::Utc>,
+) -> Result<bool> {
     let now = crate::now();
-    if session.expires_at <= now {
-        session::Entity::delete_by_id(session.id).exec(conn).await?;
-        return Ok(None);
+    if expires_at <= now {
+        session::Entity::delete_by_id(id.0).exec(conn).await?;
+        return Ok(false);
     }
-    if now - session.last_seen_at >= TOUCH_EVERY {
+    if now - last_seen_at >= TOUCH_EVERY {
         session::Entity::update_many()
             .col_expr(
                 session::Column::LastSeenAt,
                 sea_orm::sea_query::Expr::value(now),
             )
-            .filter(session::Column::Id.eq(session.id))
+            .filter(session::Column::Id.eq(id.0))
             .exec(conn)
             .await?;
     }
-    Ok(Some(AuthSession {
-        session_id: SessionId(session.id),
-        user,
-    }))
+    Ok(true)
 }
 
 pub async fn list<C: ConnectionTrait>(conn: &C, user_id: UserId) -> Result<Vec<session::Model>> {

@@ -17,7 +17,8 @@
 //! `Op::Identity` on `/me` and `/me/accounts`, `Op::Publish` on `/feed`, published `/photos` and
 //! `/videos`, `Op::Upload` on unpublished `/photos`, `Op::Status` on video status polls,
 //! `Op::Revoke` on `DELETE /me/permissions`, `Op::Metrics` on insights and on a post's counts;
-//! the comments under posts are in `facebook/comments.rs`.
+//! the comments under posts are in `facebook/comments.rs`, a page's own posts listed back in
+//! `facebook/posts.rs`.
 //!
 //! A page's followers grow day by day on the simulator's clock ([`crate::metrics::followers_on`]),
 //! and the count a page's node answers is noted as `followers_count`.
@@ -30,6 +31,7 @@
 mod comments;
 mod insights;
 pub(crate) mod pages;
+mod posts;
 mod publishing;
 
 use crate::graph::{
@@ -288,6 +290,7 @@ async fn edge_call(
         }
         ("POST", _, "comments") => publishing::comment(&sim, &node, &params, &headers).await,
         ("GET", _, "comments") => comments::read(&sim, &version, &node, &params, &headers).await,
+        ("GET", _, "posts") => posts::read(&sim, &version, &node, &params, &headers).await,
         ("POST", _, "video_reels") => {
             publishing::upload_session(&sim, &node, "video_reels", &params, &headers).await
         }

@@ -20,6 +20,7 @@ mod graph;
 pub mod hedra;
 pub mod instagram;
 pub mod linkedin;
+mod listing;
 pub mod media;
 pub mod messages;
 pub mod metrics;
@@ -107,6 +108,20 @@ pub enum Op {
     Comments,
     /// The inbox's calls: reading an account's direct-message conversations and sending one.
     Messages,
+    /// A read of an account's own posts (X's timeline, a page's posts, LinkedIn's posts by
+    /// author), where a publishing call whose answer was lost is looked up.
+    Listing,
+}
+
+/// Where the next publishing call on a platform loses its answer (see
+/// [`Simulator::lose_next_answer`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LostAnswer {
+    /// The connection breaks before the post is kept: nothing is published, and the caller
+    /// cannot tell.
+    BeforePosting,
+    /// The post is kept, then the connection breaks before its answer arrives.
+    AfterPosting,
 }
 
 /// A media file a post carried, as the simulator received or fetched it.
@@ -115,6 +130,9 @@ pub struct PostedMedia {
     /// "image" or "video".
     pub kind: String,
     pub bytes: u64,
+    /// The SHA-256 of the file (hex), when the simulator fetched it whole from a URL; `None`
+    /// for a file sent in chunks, of which it keeps only the sizes.
+    pub sha256: Option<String>,
 }
 
 /// A post the simulator accepted.
@@ -204,6 +222,8 @@ pub(crate) struct State {
     /// Platforms whose next publish is kept but answered only after this long (the answer is
     /// lost to a caller that gives up or crashes first).
     pub hang_after_publish: HashMap<Platform, Duration>,
+    /// Platforms whose next publishing call loses its answer, and where.
+    pub lost_answers: HashMap<Platform, LostAnswer>,
     /// A platform module's own state, one per type (see [`Simulator::extension`]).
     pub extensions: HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>,
     /// Media uploaded in pieces (X's chunked upload), by media id.
@@ -585,12 +605,43 @@ impl Simulator {
         self.state().hang_after_publish.insert(platform, hang);
     }
 
-    /// Waits as [`Simulator::publish_then_hang`] asked, after a post was kept.
-    pub(crate) async fn after_publishing(&self, platform: Platform) {
+    /// Makes the next publishing call on `platform` lose its answer `when`: the connection
+    /// breaks (the answer's body fails, or no answer comes), as when a network drops it or the
+    /// platform fails while answering. The caller cannot tell whether the post was made.
+    pub fn lose_next_answer(&self, platform: Platform, when: LostAnswer) {
+        self.state().lost_answers.insert(platform, when);
+    }
+
+    /// A broken answer in place of the call, if the next publishing call on `platform` was to
+    /// lose its answer before the post is kept (taken).
+    pub(crate) fn lost_before_posting(
+        &self,
+        platform: Platform,
+    ) -> Option<axum::response::Response> {
+        self.take_lost(platform, LostAnswer::BeforePosting)
+    }
+
+    /// Waits as [`Simulator::publish_then_hang`] asked, after a post was kept; then a broken
+    /// answer in place of the real one, if [`Simulator::lose_next_answer`] asked for one after
+    /// posting.
+    pub(crate) async fn after_publishing(
+        &self,
+        platform: Platform,
+    ) -> Option<axum::response::Response> {
         let hang = self.state().hang_after_publish.remove(&platform);
         if let Some(hang) = hang {
             tokio::time::sleep(hang).await;
         }
+        self.take_lost(platform, LostAnswer::AfterPosting)
+    }
+
+    fn take_lost(&self, platform: Platform, when: LostAnswer) -> Option<axum::response::Response> {
+        let mut state = self.state();
+        if state.lost_answers.get(&platform) != Some(&when) {
+            return None;
+        }
+        state.lost_answers.remove(&platform);
+        Some(broken_answer())
     }
 
     /// Makes every access token issued so far look `by` older (issued and expiring earlier),
@@ -645,6 +696,24 @@ impl Drop for Running {
     fn drop(&mut self) {
         self.task.abort();
     }
+}
+
+/// An answer that breaks off: its head says 201, its body fails before the first byte, so the
+/// connection is dropped (a client sees no answer, or one it cannot read).
+fn broken_answer() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let body = futures_util::stream::once(async {
+        Err::<bytes::Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "the simulator dropped the answer",
+        ))
+    });
+    (
+        axum::http::StatusCode::CREATED,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        axum::body::Body::from_stream(body),
+    )
+        .into_response()
 }
 
 /// A random token of 32 URL-safe characters.

@@ -13,7 +13,7 @@
 //!
 //! This file holds the routes, the records LinkedIn keeps and the answers and checks every call
 //! shares; OAuth and userinfo are in `linkedin/auth.rs`, images and videos in
-//! `linkedin/media.rs`, posts and comments in `linkedin/posts.rs`, post analytics in
+//! `linkedin/media.rs`, posts (made, and found by author) and comments in `linkedin/posts.rs`, post analytics in
 //! `linkedin/metrics.rs`, an organisation's comments in `linkedin/comments.rs`.
 
 mod auth;
@@ -47,6 +47,7 @@ pub(crate) const FLAVOR: Flavor = Flavor {
         "profile",
         "email",
         "w_member_social",
+        "r_member_social",
         "w_organization_social",
         "r_organization_social",
         "rw_organization_admin",
@@ -87,7 +88,10 @@ pub fn router(sim: Simulator) -> Router {
         .route("/api/rest/images/{urn}", get(media::image_status))
         .route("/api/rest/videos", post(media::videos_action))
         .route("/api/rest/videos/{urn}", get(media::video_status))
-        .route("/api/rest/posts", post(posts::create_post))
+        .route(
+            "/api/rest/posts",
+            get(posts::by_author).post(posts::create_post),
+        )
         .route(
             "/api/rest/memberCreatorPostAnalytics",
             get(metrics::post_analytics),

@@ -16,11 +16,17 @@ pub(crate) struct Fetched {
 
 impl Fetched {
     pub fn posted(&self) -> crate::PostedMedia {
+        use sha2::Digest;
         crate::PostedMedia {
             kind: self.kind.clone(),
             bytes: self.body.len() as u64,
+            sha256: Some(hex_of(&sha2::Sha256::digest(&self.body))),
         }
     }
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Downloads a media file the way a platform fetches a public URL it was given; the reason

@@ -1,9 +1,11 @@
 //! X API v2, under `/x`: OAuth 2.0 with PKCE (S256), `/2/users/me`, `/2/tweets` (posting, and
-//! looking posts up with their public metrics: `x/metrics.rs`), and the replies under posts
-//! (searching a conversation, replying, hiding, deleting: `x/comments.rs`).
+//! looking posts up with their public metrics: `x/metrics.rs`), a user's own posts as X shows
+//! them (`/2/users/{id}/tweets`: `x/timeline.rs`), and the replies under posts (searching a
+//! conversation, replying, hiding, deleting: `x/comments.rs`).
 
 mod comments;
 mod metrics;
+mod timeline;
 
 use crate::oauth::{
     Flavor, NoGrant, Params, Pkce, RefreshTokens, Refusal, bearer, check_token, oauth_error,
@@ -44,6 +46,7 @@ pub fn router(sim: Simulator) -> Router {
         .route("/2/oauth2/token", post(token))
         .route("/2/oauth2/revoke", post(revoke))
         .route("/2/users/me", get(me))
+        .route("/2/users/{id}/tweets", get(timeline::timeline))
         .route("/2/tweets", get(metrics::lookup).post(tweet))
         .route("/2/tweets/search/recent", get(comments::search))
         .route("/2/tweets/{id}", axum::routing::delete(comments::delete))
@@ -465,6 +468,7 @@ fn attached(sim: &Simulator, grant: &Grant, ids: &[String]) -> Result<Vec<Posted
         media.push(PostedMedia {
             kind: upload.kind.clone(),
             bytes: upload.total_bytes,
+            sha256: None,
         });
     }
     let videos = media.iter().filter(|m| m.kind == "video").count();
@@ -483,6 +487,11 @@ async fn tweet(
 ) -> Response {
     if let Some(fault) = sim.take_fault(Platform::X, Op::Publish) {
         return fault_response(fault).await;
+    }
+    if body.reply.is_none()
+        && let Some(lost) = sim.lost_before_posting(Platform::X)
+    {
+        return lost;
     }
     let grant = match authorised(&sim, &headers, "tweet.write") {
         Ok(grant) => grant,
@@ -537,7 +546,9 @@ async fn tweet(
         text: body.text.clone(),
         media,
     });
-    sim.after_publishing(Platform::X).await;
+    if let Some(lost) = sim.after_publishing(Platform::X).await {
+        return lost;
+    }
     (
         StatusCode::CREATED,
         Json(json!({"data": {"id": id, "text": body.text}})),

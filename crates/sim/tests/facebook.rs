@@ -557,3 +557,85 @@ async fn faults_answer_in_graphs_shape() {
     let (status, _) = exchange(&http, base, &code, SECRET).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
 }
+
+#[tokio::test]
+async fn a_pages_posts_are_listed_back_newest_first_a_page_at_a_time() {
+    let (sim, running) = common::start().await;
+    let base = &running.base_url;
+    let http = client();
+    let (user_token, pages) = connect(&http, base, SCOPES, "acme").await;
+    let page = pages[0]["id"].as_str().unwrap().to_owned();
+    let token = pages[0]["access_token"].as_str().unwrap().to_owned();
+    for n in 0..3 {
+        let (status, _, _) = post(
+            &http,
+            base,
+            &format!("/{page}/feed"),
+            &token,
+            json!({"message": format!("Post number {n}"), "published": true}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    sim.seed_post(
+        Platform::Facebook,
+        &page,
+        "Last week",
+        sim.now() - chrono::Duration::days(7),
+    );
+    let since = (sim.now() - chrono::Duration::minutes(10))
+        .timestamp()
+        .to_string();
+    let url = graph(base, &format!("/{page}/posts"));
+    let list = |query: Vec<(&'static str, String)>| {
+        let (http, url) = (http.clone(), url.clone());
+        async move {
+            let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            get_json(&http, &url, &query).await
+        }
+    };
+    let fields = "id,message,created_time,permalink_url".to_owned();
+    let (status, first) = list(vec![
+        ("fields", fields.clone()),
+        ("since", since.clone()),
+        ("limit", "2".into()),
+        ("access_token", token.clone()),
+    ])
+    .await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let data = first["data"].as_array().unwrap();
+    assert_eq!(data.len(), 2);
+    assert_eq!(data[0]["message"], "Post number 2");
+    assert!(data[0]["created_time"].as_str().unwrap().ends_with("+0000"));
+    assert!(
+        data[0]["permalink_url"]
+            .as_str()
+            .unwrap()
+            .contains(data[0]["id"].as_str().unwrap())
+    );
+    // Graph's next page is an absolute address carrying the token.
+    let next = first["paging"]["next"].as_str().unwrap().to_owned();
+    assert!(
+        next.contains("access_token=") && next.contains("after="),
+        "{next}"
+    );
+    let second: Value = http.get(&next).send().await.unwrap().json().await.unwrap();
+    assert_eq!(second["data"].as_array().unwrap().len(), 1, "{second}");
+    assert_eq!(second["data"][0]["message"], "Post number 0");
+    assert!(second.get("paging").is_none(), "the window holds no more");
+
+    // Without a window, last week's post is listed too; the person who manages the page may
+    // read it; another page's token may not; a fault answers in Graph's shape.
+    let (_, all) = list(vec![("access_token", user_token)]).await;
+    assert_eq!(all["data"].as_array().unwrap().len(), 4, "{all}");
+    let other = pages[1]["access_token"].as_str().unwrap().to_owned();
+    let (status, _) = list(vec![("access_token", other)]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    sim.inject(Platform::Facebook, Op::Listing, Fault::ServerError);
+    let (status, body) = list(vec![("access_token", token.clone())]).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(code_of(&body), 2);
+    let (status, body) = list(vec![("fields", "id,story".into()), ("access_token", token)]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(code_of(&body), 100);
+}

@@ -531,3 +531,79 @@ async fn images_videos_and_posts() {
     );
     assert_eq!(sim.posts().len(), 3);
 }
+
+#[tokio::test]
+async fn a_members_posts_are_found_by_author_with_r_member_social() {
+    let (sim, running) = common::start().await;
+    let base = &running.base_url;
+    let (token, author) = connect(base, "openid profile w_member_social r_member_social").await;
+    for n in 0..3 {
+        let res = post_json(
+            base,
+            "posts",
+            &token,
+            post_body(&author, &format!("Post \\#{n} \\(escaped\\)"), None),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    let urn: String = form_urlencoded::byte_serialize(author.as_bytes()).collect();
+    let find = |query: String, token: String| async move {
+        let res = rest(
+            reqwest::Method::GET,
+            base,
+            &format!("posts?{query}"),
+            &token,
+        )
+        .send()
+        .await
+        .unwrap();
+        (res.status(), res.json::<Value>().await.unwrap())
+    };
+    let (status, first) = find(
+        format!("author={urn}&q=author&sortBy=CREATED&count=2"),
+        token.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let elements = first["elements"].as_array().unwrap();
+    assert_eq!(elements.len(), 2);
+    // Newest first, the commentary as little text, escaped as it was sent.
+    assert_eq!(elements[0]["commentary"], "Post \\#2 \\(escaped\\)");
+    assert_eq!(elements[0]["author"], author.as_str());
+    assert!(
+        elements[0]["createdAt"].as_i64().unwrap() >= elements[1]["createdAt"].as_i64().unwrap()
+    );
+    assert_eq!(first["paging"]["total"], 3);
+    assert_eq!(first["paging"]["links"][0]["rel"], "next");
+    let (_, second) = find(
+        format!("author={urn}&q=author&sortBy=CREATED&count=2&start=2"),
+        token.clone(),
+    )
+    .await;
+    assert_eq!(second["elements"].as_array().unwrap().len(), 1);
+    assert_eq!(second["paging"]["links"].as_array().unwrap().len(), 0);
+    assert_eq!(sim.posts().len(), 3);
+
+    // Without r_member_social, or for another member, LinkedIn refuses; a fault as LinkedIn
+    // answers it.
+    let (writer, _) = connect(base, "openid profile w_member_social").await;
+    let (status, body) = find(format!("author={urn}&q=author"), writer).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body["code"], "ACCESS_DENIED");
+    let (status, _) = find(
+        "author=urn%3Ali%3Aperson%3Asomeone&q=author".to_owned(),
+        token.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    sim.inject(
+        Platform::LinkedIn,
+        Op::Listing,
+        Fault::RateLimited {
+            retry_after: Duration::from_secs(60),
+        },
+    );
+    let (status, _) = find(format!("author={urn}&q=author"), token).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+}

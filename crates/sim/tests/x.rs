@@ -305,3 +305,184 @@ async fn posting_checks_tokens_scopes_limits_and_takes_faults() {
     );
     assert_eq!(sim.posts().len(), 3, "only the accepted posts are recorded");
 }
+
+/// `GET /2/users/{id}/tweets` with `query`: the status and the answer.
+async fn timeline(
+    base: &str,
+    token: &str,
+    user: &str,
+    query: &[(&str, &str)],
+) -> (StatusCode, Value) {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(query)
+        .finish();
+    let res = client()
+        .get(format!("{base}/x/2/users/{user}/tweets?{query}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    (res.status(), res.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_users_timeline_shows_their_posts_as_x_does_a_page_at_a_time() {
+    let (sim, running) = common::start().await;
+    let base = &running.base_url;
+    let http = client();
+    let token = connected(&sim, base, "tweet.read tweet.write users.read").await;
+    for text in [
+        "Plain & <simple>",
+        "Read example.com/a, then https://example.org.",
+    ] {
+        assert_eq!(
+            post_tweet(&http, base, &token, text).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    let user = sim.posts()[0].user_id.clone();
+    // An hour old: outside a window that starts ten minutes ago.
+    sim.seed_post(
+        Platform::X,
+        &user,
+        "Old news",
+        sim.now() - chrono::Duration::hours(1),
+    );
+    let start = (sim.now() - chrono::Duration::minutes(10))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let (status, page) = timeline(
+        base,
+        &token,
+        &user,
+        &[
+            ("start_time", &start),
+            ("tweet.fields", "created_at,entities"),
+            ("exclude", "retweets,replies"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let data = page["data"].as_array().unwrap();
+    assert_eq!(data.len(), 2, "{page}");
+    assert_eq!(page["meta"]["result_count"], 2);
+    assert!(page["meta"].get("next_token").is_none());
+    // Newest first, links shortened to t.co (entities say where they lead), HTML escaped.
+    let links = data[0]["text"].as_str().unwrap();
+    assert!(
+        links.starts_with("Read https://t.co/")
+            && links.contains(", then https://t.co/")
+            && links.ends_with('.'),
+        "{links}"
+    );
+    let urls = data[0]["entities"]["urls"].as_array().unwrap();
+    assert_eq!(urls[0]["expanded_url"], "http://example.com/a");
+    assert_eq!(urls[1]["expanded_url"], "https://example.org");
+    for url in urls {
+        assert!(links.contains(url["url"].as_str().unwrap()));
+    }
+    assert_eq!(data[1]["text"], "Plain &amp; &lt;simple&gt;");
+    assert!(data[1].get("entities").is_none());
+    assert!(data[1]["created_at"].as_str().unwrap().ends_with('Z'));
+
+    // Five a page: the next page continues after the last post shown, even when a post is
+    // published in between.
+    for n in 0..5 {
+        post_tweet(&http, base, &token, &format!("Number {n}")).await;
+    }
+    let (_, first) = timeline(base, &token, &user, &[("max_results", "5")]).await;
+    assert_eq!(first["data"].as_array().unwrap().len(), 5);
+    assert_eq!(first["data"][0]["text"], "Number 4");
+    let next = first["meta"]["next_token"].as_str().unwrap().to_owned();
+    post_tweet(&http, base, &token, "Meanwhile").await;
+    let (_, second) = timeline(
+        base,
+        &token,
+        &user,
+        &[("max_results", "5"), ("pagination_token", &next)],
+    )
+    .await;
+    let texts: Vec<&str> = second["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts.len(), 3, "{second}");
+    assert_eq!(texts[2], "Old news");
+    assert!(second["meta"].get("next_token").is_none());
+
+    // An empty window answers meta alone; faults, scopes and bad parameters as X answers them.
+    let later =
+        (sim.now() + chrono::Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let (status, empty) = timeline(base, &token, &user, &[("start_time", &later)]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(empty, serde_json::json!({"meta": {"result_count": 0}}));
+    assert_eq!(
+        timeline(base, &token, &user, &[("max_results", "500")])
+            .await
+            .0,
+        StatusCode::BAD_REQUEST
+    );
+    sim.inject(
+        Platform::X,
+        Op::Listing,
+        Fault::RateLimited {
+            retry_after: Duration::from_secs(60),
+        },
+    );
+    assert_eq!(
+        timeline(base, &token, &user, &[]).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    let writer = connected(&sim, base, "tweet.write users.read").await;
+    assert_eq!(
+        timeline(base, &writer, &user, &[]).await.0,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn a_lost_answer_loses_the_answer_and_keeps_the_post_only_after_posting() {
+    let (sim, running) = common::start().await;
+    let base = &running.base_url;
+    let http = client();
+    let token = connected(&sim, base, "tweet.read tweet.write users.read").await;
+    let read = |res: reqwest::Response| async move {
+        match res.error_for_status() {
+            Ok(res) => res.json::<Value>().await.is_ok(),
+            Err(_) => false,
+        }
+    };
+
+    sim.lose_next_answer(Platform::X, sim::LostAnswer::BeforePosting);
+    let sent = http
+        .post(format!("{base}/x/2/tweets"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"text": "Never kept"}))
+        .send()
+        .await;
+    assert!(
+        sent.is_err() || !read(sent.unwrap()).await,
+        "no answer to read"
+    );
+    assert!(sim.posts().is_empty(), "nothing kept");
+
+    sim.lose_next_answer(Platform::X, sim::LostAnswer::AfterPosting);
+    let sent = http
+        .post(format!("{base}/x/2/tweets"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"text": "Kept, answer lost"}))
+        .send()
+        .await;
+    assert!(
+        sent.is_err() || !read(sent.unwrap()).await,
+        "no answer to read"
+    );
+    assert_eq!(sim.posts().len(), 1, "kept");
+
+    // Only the next call: the one after is answered.
+    assert_eq!(
+        post_tweet(&http, base, &token, "Answered").await.status(),
+        StatusCode::CREATED
+    );
+}

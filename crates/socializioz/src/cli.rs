@@ -264,8 +264,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             app::install_crypto_provider();
             let public = settings.public_url(settings.listen_addr()?);
             let services = app::services(&settings, public).await?;
+            let options = settings.worker.options();
+            services::jobs::worker::check_clock(&services.db, options.lease).await??;
             let (tx, rx) = tokio::sync::watch::channel(false);
-            let worker = tokio::spawn(Worker::new(services, settings.worker.options()).run(rx));
+            let worker = tokio::spawn(Worker::new(services, options).run(rx));
             shutdown_signal().await;
             let _ = tx.send(true);
             worker.await.context("the worker task failed")

@@ -8,6 +8,7 @@ pub mod files;
 pub mod keyring;
 pub mod migration;
 pub mod objects;
+pub mod statements;
 
 use anyhow::Context;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
@@ -49,7 +50,8 @@ pub type Db = DatabaseConnection;
 /// Opens a pool for `url`. SQLite files (and their folder) are created when missing, only for
 /// the server's user (see [`files`]), and opened in WAL mode with a busy timeout, foreign keys
 /// enforced and `secure_delete` on, so that what a deletion removes is overwritten with zeros
-/// rather than left in free space (see [`scrub_deleted_rows`] for the copies in the WAL).
+/// rather than left in free space (see [`scrub_deleted_rows`] for the copies in the WAL). Its
+/// statements are counted for the work that asks ([`statements::counted`]).
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
     connect_with(url, max_connections, SecureDelete::On).await
 }
@@ -139,7 +141,8 @@ pub async fn connect_with(
                     other => break other.context("could not open the SQLite database")?,
                 }
             };
-            let db = sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
+            let mut db = sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
+            statements::observe(&mut db);
             if secure_delete == SecureDelete::On {
                 clear_old_free_pages(&db).await;
             }
@@ -155,9 +158,9 @@ pub async fn connect_with(
                 .connect_with(options)
                 .await
                 .context("could not connect to PostgreSQL")?;
-            Ok(sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(
-                pool,
-            ))
+            let mut db = sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
+            statements::observe(&mut db);
+            Ok(db)
         }
     }
 }
@@ -367,6 +370,25 @@ pub async fn ping(db: &Db) -> anyhow::Result<()> {
         .await
         .context("database ping failed")?;
     Ok(())
+}
+
+/// The database server's clock, when it has its own: PostgreSQL's `now()`, which may run on
+/// another machine. SQLite is a file this process opens, so it has none (`None`).
+pub async fn server_clock(db: &Db) -> anyhow::Result<Option<chrono::DateTime<chrono::Utc>>> {
+    if backend(db) != Backend::Postgres {
+        return Ok(None);
+    }
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT CURRENT_TIMESTAMP AS now",
+        ))
+        .await
+        .context("could not read the database's clock")?
+        .context("the database did not say its time")?;
+    Ok(Some(
+        row.try_get::<chrono::DateTime<chrono::Utc>>("", "now")?,
+    ))
 }
 
 pub fn backend(db: &Db) -> Backend {

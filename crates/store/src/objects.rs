@@ -120,7 +120,19 @@ impl Objects {
 
     /// An S3-compatible bucket.
     pub fn s3(config: &S3Config) -> anyhow::Result<Self> {
+        // A file's type is stored with it, from its key's extension: the store answers the
+        // platforms' fetches of a signed URL with it (Instagram takes only `image/jpeg`), and
+        // without it answers `binary/octet-stream` (AWS) or no type at all (others).
+        let options = domain::media::MediaType::ALL.into_iter().fold(
+            object_store::ClientOptions::new(),
+            |options, ty| {
+                ty.extensions().iter().fold(options, |options, extension| {
+                    options.with_content_type_for_suffix(*extension, ty.mime())
+                })
+            },
+        );
         let mut builder = object_store::aws::AmazonS3Builder::new()
+            .with_client_options(options)
             .with_bucket_name(&config.bucket)
             .with_region(&config.region)
             .with_access_key_id(&config.access_key_id)

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use services::sessions::AuthSession;
 use services::workspaces::Membership;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 fn request_ctx(parts: &Parts) -> Result<RequestCtx, AppError> {
     parts
@@ -80,15 +81,26 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
 
 /// A signed-in member of the workspace named by the `wid` path parameter, with their role. A
 /// workspace the person does not belong to answers 404, exactly like one that does not exist.
+/// The request context read all of it with the session (`services::frame`): no statement here.
 pub struct WorkspaceMember {
     pub auth: AuthSession,
     pub ctx: RequestCtx,
     pub membership: Membership,
     /// All of the person's memberships, for the workspace switcher.
-    pub memberships: Vec<Membership>,
+    pub memberships: Arc<Vec<Membership>>,
     /// How many of the person's notifications in this workspace are unread (the navigation's
-    /// badge): one indexed count.
+    /// badge).
     pub unread: u64,
+    /// How many members the workspace has.
+    pub members: u64,
+}
+
+/// The workspace id of a path's `wid` parameter, if it has one that reads as an id.
+pub(crate) fn wid_of(params: &RawPathParams) -> Option<i64> {
+    params
+        .iter()
+        .find(|(k, _)| *k == "wid")
+        .and_then(|(_, v)| v.parse::<i64>().ok())
 }
 
 impl FromRequestParts<AppState> for WorkspaceMember {
@@ -102,32 +114,20 @@ impl FromRequestParts<AppState> for WorkspaceMember {
         let params = RawPathParams::from_request_parts(parts, state)
             .await
             .map_err(|_| AuthRejection::Error(AppError::NotFound))?;
-        let wid = params
-            .iter()
-            .find(|(k, _)| *k == "wid")
-            .and_then(|(_, v)| v.parse::<i64>().ok())
+        let wid = wid_of(&params).ok_or(AuthRejection::Error(AppError::NotFound))?;
+        // The frame was read for this very `wid`; a person who does not belong to it has none.
+        let here = ctx
+            .workspace
+            .clone()
+            .filter(|h| h.membership.workspace.id == wid)
             .ok_or(AuthRejection::Error(AppError::NotFound))?;
-        let memberships = state
-            .services
-            .memberships_of(auth.user_id())
-            .await
-            .map_err(|e| AuthRejection::Error(e.into()))?;
-        let membership = memberships
-            .iter()
-            .find(|m| m.workspace.id == wid)
-            .cloned()
-            .ok_or(AuthRejection::Error(AppError::NotFound))?;
-        let unread = state
-            .services
-            .unread_notifications(auth.user_id(), membership.workspace_id())
-            .await
-            .map_err(|e| AuthRejection::Error(e.into()))?;
         Ok(Self {
             auth,
+            memberships: ctx.memberships.clone(),
             ctx,
-            membership,
-            memberships,
-            unread,
+            membership: here.membership,
+            unread: here.unread,
+            members: here.members,
         })
     }
 }

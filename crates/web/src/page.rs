@@ -117,13 +117,9 @@ impl Layout {
         layout
     }
 
-    /// The frame for this request; loads the switcher's workspaces when someone is signed in.
+    /// The frame for this request, with the switcher's workspaces read with the session.
     pub async fn new(state: &AppState, ctx: &RequestCtx, title: &str) -> AppResult<Self> {
-        let memberships = match &ctx.auth {
-            Some(auth) => state.services.memberships_of(auth.user_id()).await?,
-            None => Vec::new(),
-        };
-        Ok(Self::framed(state, ctx, title, &memberships))
+        Ok(Self::framed(state, ctx, title, &ctx.memberships))
     }
 
     /// The frame for a page of the member's workspace, built from what the extractor loaded.
@@ -193,7 +189,7 @@ impl Layout {
     /// Takes the notices waiting for the signed-in person into this page (they are not shown
     /// again). For the pages people land on: the dashboard and "Create your first workspace".
     pub async fn take_notices(&mut self, state: &AppState, ctx: &RequestCtx) -> AppResult<()> {
-        if let Some(auth) = &ctx.auth {
+        if let Some(auth) = ctx.auth.as_ref().filter(|_| ctx.notices_waiting) {
             let tz = domain::Timezone::parse(&auth.user.timezone)
                 .unwrap_or_else(|_| domain::Timezone::utc());
             self.notices = state

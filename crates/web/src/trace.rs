@@ -1,6 +1,7 @@
 //! The request's trace: a new request id for every request, a `request` span around all the
-//! work done for it, one log line when its response is ready, and the id in the
-//! `X-Request-Id` response header so a person reporting a problem can quote it.
+//! work done for it, one log line when its response is ready (with how many database
+//! statements the request ran), and the id in the `X-Request-Id` response header so a person
+//! reporting a problem can quote it.
 //!
 //! The span names the route template (`/w/{wid}/posts/{pid}`), never the path itself, the
 //! query or the cookies: paths can carry one-time tokens. A request that matched no route is
@@ -34,12 +35,17 @@ pub async fn request(req: Request, next: Next) -> Response {
     );
     let header = HeaderValue::from_str(&id).ok();
     let started = Instant::now();
-    let mut res = with_request_id(id, next.run(req))
-        .instrument(span.clone())
-        .await;
+    let (mut res, statements) =
+        store::statements::counted(with_request_id(id, next.run(req)).instrument(span.clone()))
+            .await;
     let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     span.in_scope(|| {
-        tracing::info!(status = res.status().as_u16(), elapsed_ms, "response ready");
+        tracing::info!(
+            status = res.status().as_u16(),
+            elapsed_ms,
+            statements,
+            "response ready"
+        );
     });
     if let Some(header) = header {
         res.headers_mut()

@@ -20,14 +20,18 @@
 //! user token (60 days) in the refresh slot: renewing re-exchanges the user token while it is
 //! still valid and asks the page for its token again.
 //!
+//! After an attempt whose answer was lost, the page's own posts since it started are read
+//! (`GET /{page-id}/posts`) for one with the attempt's text.
+//!
 //! The Graph calls themselves (error bodies, their mapping into the four publishing kinds,
 //! rate-limit hints) are shared with the Instagram adapter, in `graph`.
 
-use super::graph::{CallError, Refusing, Stage, call};
+use super::graph::{CallError, Refusing, Stage, call, graph_time};
 use super::oauth::{AuthorizePage, Binding, Param, SANDBOX_CLIENT_ID, sandbox_secret};
 use super::{
-    AccountRef, Adapter, Candidate, CommentRequest, ConnectError, Connector, Identity, MediaRef,
-    Polling, PublishError, PublishRequest, Published, Publisher, Revoked, TokenGrant, with_query,
+    AccountRef, Adapter, Candidate, CommentRequest, ConnectError, Connector, FindRequest, Finding,
+    Identity, Lookup, MediaRef, Polling, PublishError, PublishRequest, Published, Publisher,
+    Revoked, TokenGrant, findable, with_query, without_param,
 };
 use async_trait::async_trait;
 use domain::Platform;
@@ -54,6 +58,8 @@ pub struct FacebookConfig {
     pub client_secret: SecretString,
     /// How long to wait for a video to be processed.
     pub polling: Polling,
+    /// How an attempt's post is looked for among the page's posts.
+    pub finding: Finding,
 }
 
 impl FacebookConfig {
@@ -68,6 +74,7 @@ impl FacebookConfig {
             client_id,
             client_secret,
             polling: Polling::default(),
+            finding: Finding::default(),
         }
     }
 
@@ -82,6 +89,7 @@ impl FacebookConfig {
             client_id: SANDBOX_CLIENT_ID.into(),
             client_secret: sandbox_secret(),
             polling: Polling::default(),
+            finding: Finding::simulated(),
         }
     }
 }
@@ -152,6 +160,18 @@ struct PageToken {
 struct Created {
     id: String,
     post_id: Option<String>,
+}
+
+/// One of a page's posts, as `/{page-id}/posts` lists it.
+#[derive(Deserialize)]
+struct PagePost {
+    id: String,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    created_time: Option<String>,
+    #[serde(default)]
+    permalink_url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -864,5 +884,77 @@ impl Publisher for Facebook {
             .await
             .map_err(|e| e.publish("Facebook", Stage::Creating))?;
         Ok(created.id)
+    }
+
+    /// The earliest of the page's posts since the attempt started (less the clocks' skew)
+    /// whose message is the attempt's text: `GET /{page-id}/posts?fields=id,message,
+    /// created_time,permalink_url&since=…` with the page's token (`pages_read_engagement`),
+    /// newest first, a hundred a page, `paging.next` followed (without the token Graph writes
+    /// into it: the token goes in the header). Stories carry no text and are not listed:
+    /// `Unsupported`, as for any attempt without text.
+    async fn find(
+        &self,
+        account: &AccountRef,
+        attempt: &FindRequest<'_>,
+    ) -> Result<Lookup, PublishError> {
+        let Some(token) = attempt.access_token else {
+            return Err(PublishError::TokenExpired);
+        };
+        if !findable(attempt.text) {
+            return Ok(Lookup::Unsupported);
+        }
+        let finding = self.config.finding;
+        let from = finding.window_start(attempt);
+        let sent = attempt.text.replace("\r\n", "\n");
+        let mut next = Some(with_query(
+            &self.graph(&format!("/{}/posts", account.external_id)),
+            &[
+                ("fields", "id,message,created_time,permalink_url"),
+                ("since", &from.timestamp().to_string()),
+                ("limit", "100"),
+            ],
+        ));
+        let mut earliest: Option<(Option<chrono::DateTime<chrono::Utc>>, PagePost)> = None;
+        let mut complete = false;
+        for _ in 0..finding.max_pages {
+            let Some(url) = next.take() else { break };
+            let page: Paged<PagePost> = call(self.http.get(url).bearer_auth(token.expose_secret()))
+                .await
+                .map_err(|e| e.lookup("Facebook"))?;
+            let listed = page.data.len();
+            let mut older = false;
+            for post in page.data {
+                let at = post.created_time.as_deref().and_then(graph_time);
+                if at.is_some_and(|at| at < from) {
+                    older = true;
+                    continue;
+                }
+                let same = post
+                    .message
+                    .as_deref()
+                    .is_some_and(|m| m.replace("\r\n", "\n").trim() == sent.trim());
+                if same && earliest.as_ref().is_none_or(|(first, _)| at < *first) {
+                    earliest = Some((at, post));
+                }
+            }
+            match page.paging.and_then(|p| p.next) {
+                _ if older || listed == 0 => complete = true,
+                None => complete = true,
+                // Only Graph's own next page gets the page's token.
+                Some(url) if url.starts_with(&self.config.graph_base) => {
+                    next = Some(without_param(&url, "access_token"));
+                    continue;
+                }
+                Some(_) => {}
+            }
+            break;
+        }
+        let found = earliest.map(|(_, post)| Published {
+            permalink: post
+                .permalink_url
+                .or_else(|| Some(format!("{}/{}", self.config.web_base, post.id))),
+            platform_post_id: post.id,
+        });
+        finding.conclude("Facebook", attempt, found, complete)
     }
 }

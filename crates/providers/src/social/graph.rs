@@ -268,6 +268,30 @@ impl CallError {
         }
     }
 
+    /// A failure to look up the post an attempt may have made: an expired token and a rate
+    /// limit as for publishing; anything else leaves the question open (the post may exist).
+    pub fn lookup(self, platform: &str) -> PublishError {
+        let open = |reason: String| PublishError::Transient {
+            reason,
+            maybe_published: true,
+        };
+        match self {
+            CallError::Send(e) => open(without_url(&e)),
+            CallError::Body(why) => open(format!("{platform}'s answer could not be read: {why}")),
+            CallError::Graph(f) if f.token_refused() || f.permission_missing() => {
+                PublishError::TokenExpired
+            }
+            CallError::Graph(f) if f.rate_limited() => PublishError::RateLimited {
+                retry_after: f.retry_after(),
+            },
+            CallError::Graph(f) => open(format!(
+                "{platform} answered {} to the lookup: {}",
+                f.status,
+                f.reason()
+            )),
+        }
+    }
+
     pub fn connect(self, platform: &str, refusing: Refusing) -> ConnectError {
         match self {
             CallError::Send(e) => unavailable(e),

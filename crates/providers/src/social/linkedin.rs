@@ -9,6 +9,12 @@
 //! there (with the token's issuer, audience and expiry), so a code taken from someone else's
 //! authorisation is refused in ours.
 //!
+//! After an attempt whose answer was lost, the member's posts since it started are read
+//! (`GET /rest/posts?q=author`) for one with the attempt's commentary. LinkedIn lets an app
+//! read a member's posts only with `r_member_social`, a permission it grants to few apps: the
+//! adapter asks for it only when told the app has it ([`LinkedInConfig::read_member_posts`]),
+//! and without it the platform cannot be asked (the lookup answers `Unsupported`).
+//!
 //! Every `/rest` call names an API version (`LinkedIn-Version`); LinkedIn retires versions after
 //! a year, so the version is a setting and a retired one is reported as such.
 
@@ -17,9 +23,9 @@ use super::oauth::{
     sandbox_secret, unconfirmed_revocation,
 };
 use super::{
-    AccountRef, Adapter, CommentRequest, ConnectError, Connector, Download, Identity, MediaRef,
-    Polling, PublishError, PublishRequest, Published, Publisher, Revoked, TokenGrant,
-    retry_after_header, send_failed, unavailable, without_url,
+    AccountRef, Adapter, CommentRequest, ConnectError, Connector, Download, FindRequest, Finding,
+    Identity, Lookup, MediaRef, Polling, PublishError, PublishRequest, Published, Publisher,
+    Revoked, TokenGrant, findable, retry_after_header, send_failed, unavailable, without_url,
 };
 use async_trait::async_trait;
 use domain::Platform;
@@ -49,6 +55,11 @@ pub struct LinkedInConfig {
     pub client_secret: SecretString,
     /// How long to wait for LinkedIn to process an upload.
     pub polling: Polling,
+    /// The app may read its members' posts (LinkedIn granted it `r_member_social`): the
+    /// permission is asked for when connecting, and a lost publishing answer is looked up.
+    pub read_member_posts: bool,
+    /// How an attempt's post is looked for among the member's posts.
+    pub finding: Finding,
 }
 
 impl LinkedInConfig {
@@ -64,6 +75,8 @@ impl LinkedInConfig {
             client_id,
             client_secret,
             polling: Polling::default(),
+            read_member_posts: false,
+            finding: Finding::default(),
         }
     }
 
@@ -79,6 +92,10 @@ impl LinkedInConfig {
             client_id: SANDBOX_CLIENT_ID.into(),
             client_secret: sandbox_secret(),
             polling: Polling::default(),
+            // As an app LinkedIn has not approved for it (the simulator grants it to apps
+            // that ask, as LinkedIn does to the ones it approved).
+            read_member_posts: false,
+            finding: Finding::simulated(),
         }
     }
 }
@@ -198,8 +215,13 @@ impl Connector for LinkedIn {
     }
 
     fn publishing_scopes(&self) -> &'static [&'static str] {
-        // userinfo needs openid and profile; posting as the member needs w_member_social.
-        &["openid", "profile", "w_member_social"]
+        // userinfo needs openid and profile; posting as the member needs w_member_social;
+        // reading the member's posts back (after a lost answer) r_member_social.
+        if self.config.read_member_posts {
+            &["openid", "profile", "w_member_social", "r_member_social"]
+        } else {
+            &["openid", "profile", "w_member_social"]
+        }
     }
 
     fn authorize_page(&self) -> AuthorizePage<'_> {
@@ -692,5 +714,166 @@ impl Publisher for LinkedIn {
             "message": { "text": request.text },
         });
         self.create(&path, &body, token, "comment").await
+    }
+
+    /// The earliest of the member's posts since the attempt started (less the clocks' skew)
+    /// whose commentary is the attempt's text: `GET /rest/posts?author={urn}&q=author&
+    /// sortBy=CREATED`, newest first, a hundred a page. The commentary comes back as "little
+    /// text", with its reserved characters escaped as the adapter sent them. A 403 means the
+    /// app may not read the member's posts (`r_member_social`): LinkedIn cannot be asked.
+    async fn find(
+        &self,
+        account: &AccountRef,
+        attempt: &FindRequest<'_>,
+    ) -> Result<Lookup, PublishError> {
+        let Some(token) = attempt.access_token else {
+            return Err(PublishError::TokenExpired);
+        };
+        if !findable(attempt.text) {
+            return Ok(Lookup::Unsupported);
+        }
+        let finding = self.config.finding;
+        let from = finding.window_start(attempt).timestamp_millis();
+        let author = encode(&format!("urn:li:person:{}", account.external_id));
+        let sent = attempt.text.replace("\r\n", "\n");
+        let mut earliest: Option<(i64, String)> = None;
+        let mut complete = false;
+        let mut start = 0;
+        for _ in 0..finding.max_pages {
+            let path = format!(
+                "posts?author={author}&q=author&sortBy=CREATED&count={POSTS_PAGE}&start={start}"
+            );
+            let res = self
+                .rest(reqwest::Method::GET, &path, token)
+                .send()
+                .await
+                .map_err(|e| lookup_failed(without_url(&e)))?;
+            if res.status() == reqwest::StatusCode::FORBIDDEN {
+                return Ok(Lookup::Unsupported);
+            }
+            if !res.status().is_success() {
+                return Err(lookup_refused(res, &self.config.version).await);
+            }
+            let page: PostsPage = res.json().await.map_err(|e| {
+                lookup_failed(format!(
+                    "LinkedIn's answer could not be read: {}",
+                    without_url(&e)
+                ))
+            })?;
+            let listed = page.elements.len();
+            let mut older = false;
+            for post in page.elements {
+                if post.created_at < from {
+                    older = true;
+                    continue;
+                }
+                let commentary = post.commentary.replace("\r\n", "\n");
+                let same =
+                    unescape(&commentary).trim() == sent.trim() || commentary.trim() == sent.trim();
+                if same
+                    && earliest
+                        .as_ref()
+                        .is_none_or(|(at, _)| post.created_at < *at)
+                {
+                    earliest = Some((post.created_at, post.id));
+                }
+            }
+            start += listed;
+            // More pages: LinkedIn names the next one, or the total says so; without either,
+            // a full page may be followed by more.
+            let more = page.paging.links.iter().any(|l| l.rel == "next")
+                || page
+                    .paging
+                    .total
+                    .map_or(listed >= POSTS_PAGE, |total| start < total);
+            if older || listed == 0 || !more {
+                complete = true;
+                break;
+            }
+        }
+        let found = earliest.map(|(_, urn)| Published {
+            permalink: Some(format!("{}/feed/update/{urn}", self.config.web_base)),
+            platform_post_id: urn,
+        });
+        finding.conclude("LinkedIn", attempt, found, complete)
+    }
+}
+
+/// Posts asked for per page of a lookup (LinkedIn's most).
+const POSTS_PAGE: usize = 100;
+
+/// A page of `GET /rest/posts?q=author`: `{elements:[…], paging:{start, count, total?, links}}`.
+#[derive(Deserialize)]
+struct PostsPage {
+    #[serde(default)]
+    elements: Vec<ListedPost>,
+    #[serde(default)]
+    paging: PostsPaging,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PostsPaging {
+    total: Option<usize>,
+    links: Vec<PagingLink>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PagingLink {
+    rel: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ListedPost {
+    id: String,
+    #[serde(default)]
+    commentary: String,
+    /// Milliseconds since the epoch.
+    created_at: i64,
+}
+
+/// "Little text" with its backslash escapes taken out.
+fn unescape(commentary: &str) -> String {
+    let mut text = String::with_capacity(commentary.len());
+    let mut chars = commentary.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => text.extend(chars.next()),
+            c => text.push(c),
+        }
+    }
+    text
+}
+
+/// A lookup that got no answer: the post may exist, so LinkedIn is asked again later.
+fn lookup_failed(reason: String) -> PublishError {
+    PublishError::Transient {
+        reason,
+        maybe_published: true,
+    }
+}
+
+/// LinkedIn's refusal of a lookup: an expired token and a rate limit as for publishing, a
+/// retired API version named; anything else leaves the question open.
+async fn lookup_refused(res: reqwest::Response, version: &str) -> PublishError {
+    let status = res.status();
+    match status.as_u16() {
+        401 | 426 | 429 => match refused(res, version).await {
+            PublishError::InvalidContent { reason } => lookup_failed(reason),
+            other => other,
+        },
+        _ => {
+            let body: ErrorBody = res.json().await.unwrap_or_default();
+            lookup_failed(format!(
+                "LinkedIn answered {status} to the lookup: {}",
+                if body.message.is_empty() {
+                    body.code
+                } else {
+                    body.message
+                }
+            ))
+        }
     }
 }

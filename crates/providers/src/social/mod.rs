@@ -101,7 +101,20 @@ pub enum PublishError {
     },
 }
 
-/// What a platform says when asked whether a post made with a given idempotency key exists.
+/// What an attempt whose outcome is unknown sent, for [`Publisher::find`].
+#[derive(Debug, Clone, Copy)]
+pub struct FindRequest<'a> {
+    /// The attempt's idempotency key (platforms that take one stored it with the post).
+    pub idempotency_key: &'a str,
+    /// The text the attempt sent, exactly.
+    pub text: &'a str,
+    /// When the attempt started: the post, if made, is no older (less the clocks' skew).
+    pub since: DateTime<Utc>,
+    /// The account's access token, as for publishing.
+    pub access_token: Option<&'a secrecy::SecretString>,
+}
+
+/// What a platform says when asked whether an attempt's post exists.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lookup {
     Found(Published),
@@ -120,6 +133,92 @@ pub struct CommentRequest {
     /// The platform's id of the post to comment under.
     pub post_id: String,
     pub text: String,
+}
+
+/// How [`Publisher::find`] reads the account's own posts for an attempt's post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Finding {
+    /// How much earlier than the attempt's start (by our clock) a post may be dated by the
+    /// platform's clock and still be the attempt's.
+    pub skew: Duration,
+    /// How long after an attempt started a post it made is surely in the platform's listing
+    /// (a request still being handled there, a listing that lags): before that, a listing
+    /// without it proves nothing.
+    pub settle: Duration,
+    /// The most result pages one lookup reads; a window with more posts is left unknown.
+    pub max_pages: usize,
+}
+
+impl Default for Finding {
+    /// Two minutes of clock skew, thirty seconds for the listing to catch up, ten pages.
+    fn default() -> Self {
+        Self {
+            skew: Duration::from_secs(120),
+            settle: Duration::from_secs(30),
+            max_pages: 10,
+        }
+    }
+}
+
+impl Finding {
+    /// For the simulator, whose listing has every post it kept: the settling time only has
+    /// to cover a request it is still handling (its added latency, under a second in tests).
+    pub fn simulated() -> Self {
+        Self {
+            settle: Duration::from_secs(5),
+            ..Self::default()
+        }
+    }
+
+    /// The earliest time a post of `attempt` may carry.
+    pub fn window_start(&self, attempt: &FindRequest<'_>) -> DateTime<Utc> {
+        attempt.since - chrono::Duration::from_std(self.skew).unwrap_or_default()
+    }
+
+    /// What a listing of the account's posts since [`Finding::window_start`] says: `found`, the
+    /// earliest post with the attempt's text; `complete`, whether the whole window was read.
+    /// Nothing found is "not found" only when the whole window was read and the attempt
+    /// started long enough ago for its post to be listed; otherwise the platform is to be
+    /// asked again later.
+    pub fn conclude(
+        &self,
+        platform: &str,
+        attempt: &FindRequest<'_>,
+        found: Option<Published>,
+        complete: bool,
+    ) -> Result<Lookup, PublishError> {
+        if let Some(found) = found {
+            return Ok(Lookup::Found(found));
+        }
+        if !complete {
+            return Err(PublishError::Transient {
+                reason: format!(
+                    "{platform}'s posts since the attempt started could not be read to the end \
+                     (more than {} pages)",
+                    self.max_pages
+                ),
+                maybe_published: true,
+            });
+        }
+        let age = (Utc::now() - attempt.since).to_std().unwrap_or_default();
+        if age < self.settle {
+            return Err(PublishError::Transient {
+                reason: format!(
+                    "{platform} does not list the post yet, but the attempt started {} seconds \
+                     ago: too soon to be sure it was not made",
+                    age.as_secs()
+                ),
+                maybe_published: true,
+            });
+        }
+        Ok(Lookup::NotFound)
+    }
+}
+
+/// Whether `text` has anything to recognise a post by: a post without text (media alone, a
+/// story) cannot be told from the account's others by its text.
+pub(crate) fn findable(text: &str) -> bool {
+    !text.trim().is_empty()
 }
 
 /// A platform that can publish.
@@ -142,13 +241,13 @@ pub trait Publisher: Send + Sync {
         })
     }
 
-    /// Looks for a post made for `account` with `idempotency_key` since `since`, after an
-    /// attempt whose outcome is unknown. Platforms whose API cannot answer say `Unsupported`.
+    /// Looks for the post an attempt whose outcome is unknown may have made for `account`
+    /// (its text, made since the attempt started). Platforms whose API cannot answer say
+    /// `Unsupported`.
     async fn find(
         &self,
         _account: &AccountRef,
-        _idempotency_key: &str,
-        _since: DateTime<Utc>,
+        _attempt: &FindRequest<'_>,
     ) -> Result<Lookup, PublishError> {
         Ok(Lookup::Unsupported)
     }
@@ -383,6 +482,25 @@ pub(crate) fn with_query(url: &str, pairs: &[(&str, &str)]) -> String {
         .finish();
     let sep = if url.contains('?') { '&' } else { '?' };
     format!("{url}{sep}{query}")
+}
+
+/// `url` without its query parameter `name` (a platform's paging link may carry the access
+/// token, which goes in a header instead).
+pub(crate) fn without_param(url: &str, name: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_owned();
+    };
+    let kept: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .filter(|(k, _)| k != name)
+        .collect();
+    if kept.is_empty() {
+        return base.to_owned();
+    }
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(kept)
+        .finish();
+    format!("{base}?{query}")
 }
 
 /// A reqwest error's text without its URL (a query can carry a token or a secret).

@@ -1,7 +1,7 @@
 //! A test double: a publisher that records every request and answers after a set latency.
 //! It exists for tests and benchmarks (feature `testing`) and is never offered as a platform.
 
-use super::{AccountRef, Lookup, PublishError, PublishRequest, Published, Publisher};
+use super::{AccountRef, FindRequest, Lookup, PublishError, PublishRequest, Published, Publisher};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::VecDeque;
@@ -29,6 +29,8 @@ pub struct RecordingPublisher {
     hang: AtomicBool,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
+    /// Per account: calls in flight now, and the most at once.
+    accounts: Mutex<std::collections::HashMap<i64, (usize, usize)>>,
 }
 
 impl RecordingPublisher {
@@ -71,6 +73,13 @@ impl RecordingPublisher {
         self.max_in_flight.load(Ordering::SeqCst)
     }
 
+    /// The most calls for `account` that were in flight at the same moment.
+    pub fn max_in_flight_of(&self, account: i64) -> usize {
+        lock(&self.accounts)
+            .get(&account)
+            .map_or(0, |(_, most)| *most)
+    }
+
     fn post_id(key: &str) -> String {
         format!("rec-{key}")
     }
@@ -80,11 +89,14 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-struct InFlight<'a>(&'a AtomicUsize);
+struct InFlight<'a>(&'a RecordingPublisher, i64);
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+        if let Some((now, _)) = lock(&self.0.accounts).get_mut(&self.1) {
+            *now -= 1;
+        }
     }
 }
 
@@ -92,7 +104,13 @@ impl Drop for InFlight<'_> {
 impl Publisher for RecordingPublisher {
     async fn publish(&self, request: &PublishRequest) -> Result<Published, PublishError> {
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-        let _guard = InFlight(&self.in_flight);
+        {
+            let mut accounts = lock(&self.accounts);
+            let (now, most) = accounts.entry(request.account.id).or_default();
+            *now += 1;
+            *most = (*most).max(*now);
+        }
+        let _guard = InFlight(self, request.account.id);
         self.max_in_flight.fetch_max(now, Ordering::SeqCst);
         let failure = lock(&self.failures).pop_front();
         let published = match &failure {
@@ -128,9 +146,9 @@ impl Publisher for RecordingPublisher {
     async fn find(
         &self,
         account: &AccountRef,
-        idempotency_key: &str,
-        _since: DateTime<Utc>,
+        attempt: &FindRequest<'_>,
     ) -> Result<Lookup, PublishError> {
+        let idempotency_key = attempt.idempotency_key;
         if !self.lookups {
             return Ok(Lookup::Unsupported);
         }

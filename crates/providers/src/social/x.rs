@@ -1,14 +1,18 @@
-//! X API v2: OAuth 2.0 with PKCE, identity, and posting (`POST /2/tweets`).
+//! X API v2: OAuth 2.0 with PKCE, identity, posting (`POST /2/tweets`), and finding the post an
+//! attempt whose answer was lost may have made, among the account's own recent posts
+//! (`GET /2/users/:id/tweets`).
 //!
 //! Base URLs are settings, so the same adapter speaks to `api.x.com` and to the simulator.
 
 use super::oauth::{AuthorizePage, Binding, ClientAuth, Param, SANDBOX_CLIENT_ID, TokenEndpoints};
 use super::{
-    AccountRef, Adapter, CommentRequest, ConnectError, Connector, Download, Identity, MediaRef,
-    Polling, PublishError, PublishRequest, Published, Publisher, Revoked, TokenGrant,
-    multipart_body, send_failed, unavailable, without_url,
+    AccountRef, Adapter, CommentRequest, ConnectError, Connector, Download, FindRequest, Finding,
+    Identity, Lookup, MediaRef, Polling, PublishError, PublishRequest, Published, Publisher,
+    Revoked, TokenGrant, findable, multipart_body, send_failed, unavailable, with_query,
+    without_url,
 };
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use domain::Platform;
 use domain::media::MediaKind;
 use secrecy::{ExposeSecret, SecretString};
@@ -31,6 +35,8 @@ pub struct XConfig {
     pub polling: Polling,
     /// Bytes per appended segment of a chunked upload.
     pub chunk_size: usize,
+    /// How an attempt's post is looked for among the account's recent posts.
+    pub finding: Finding,
 }
 
 impl XConfig {
@@ -44,6 +50,7 @@ impl XConfig {
             client_secret,
             polling: Polling::default(),
             chunk_size: 4 * 1024 * 1024,
+            finding: Finding::default(),
         }
     }
 
@@ -60,6 +67,7 @@ impl XConfig {
                 limit: 50,
             },
             chunk_size: 4 * 1024 * 1024,
+            finding: Finding::simulated(),
         }
     }
 }
@@ -285,6 +293,251 @@ impl Publisher for X {
         });
         self.create_tweet(token, &body).await
     }
+
+    /// The earliest of the account's posts since the attempt started (less the clocks' skew)
+    /// whose text is the attempt's, read from its timeline newest first, a hundred at a time
+    /// (`GET /2/users/:id/tweets`, `tweet.read` and `users.read`; each post read is billed).
+    /// X shows every link as a t.co address and a post's media as one more at its end, so the
+    /// text is compared with its links as wildcards (see [`same_text`]). A post without text
+    /// cannot be recognised: `Unsupported`.
+    async fn find(
+        &self,
+        account: &AccountRef,
+        attempt: &FindRequest<'_>,
+    ) -> Result<Lookup, PublishError> {
+        let Some(token) = attempt.access_token else {
+            return Err(PublishError::TokenExpired);
+        };
+        if !findable(attempt.text) {
+            return Ok(Lookup::Unsupported);
+        }
+        let finding = self.config.finding;
+        let from = finding.window_start(attempt);
+        let start_time = from.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let address = self.url(&format!(
+            "/2/users/{}/tweets",
+            form_urlencoded::byte_serialize(account.external_id.as_bytes()).collect::<String>()
+        ));
+        let mut earliest: Option<(Option<DateTime<Utc>>, String)> = None;
+        let mut next: Option<String> = None;
+        let mut complete = false;
+        for _ in 0..finding.max_pages {
+            let mut query = vec![
+                ("max_results", "100"),
+                ("start_time", start_time.as_str()),
+                ("tweet.fields", "created_at,text,entities"),
+                ("exclude", "retweets,replies"),
+            ];
+            if let Some(page) = &next {
+                query.push(("pagination_token", page.as_str()));
+            }
+            let res = self
+                .http
+                .get(with_query(&address, &query))
+                .bearer_auth(token.expose_secret())
+                .send()
+                .await
+                .map_err(|e| lookup_failed(without_url(&e)))?;
+            if !res.status().is_success() {
+                return Err(lookup_refusal(res).await);
+            }
+            let page: Timeline = res.json().await.map_err(|e| {
+                lookup_failed(format!("X's answer could not be read: {}", without_url(&e)))
+            })?;
+            for post in page.data {
+                let at = post
+                    .created_at
+                    .as_deref()
+                    .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                    .map(|t| t.with_timezone(&Utc));
+                if at.is_some_and(|at| at < from) || !same_text(attempt.text, &post) {
+                    continue;
+                }
+                let key = (at, post.id);
+                if earliest.as_ref().is_none_or(|e| earlier(&key, e)) {
+                    earliest = Some(key);
+                }
+            }
+            match page.meta.next_token {
+                Some(token) => next = Some(token),
+                None => {
+                    complete = true;
+                    break;
+                }
+            }
+        }
+        let found = earliest.map(|(_, id)| Published {
+            permalink: Some(permalink(&self.config.web_base, account, &id)),
+            platform_post_id: id,
+        });
+        finding.conclude("X", attempt, found, complete)
+    }
+}
+
+/// One page of a user's timeline: `{data:[…], meta:{result_count, next_token?}}` (no `data`
+/// when the page is empty).
+#[derive(Deserialize)]
+struct Timeline {
+    #[serde(default)]
+    data: Vec<TimelinePost>,
+    #[serde(default)]
+    meta: TimelineMeta,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct TimelineMeta {
+    next_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct TimelinePost {
+    id: String,
+    text: String,
+    #[serde(default)]
+    created_at: Option<String>,
+    #[serde(default)]
+    entities: Option<Entities>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Entities {
+    urls: Vec<UrlEntity>,
+}
+
+/// A link X found in a post: its t.co `url`, where it leads, and `media_key` when it is the
+/// link to the post's own photos or video.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct UrlEntity {
+    url: String,
+    expanded_url: Option<String>,
+    media_key: Option<String>,
+}
+
+impl UrlEntity {
+    fn is_media(&self) -> bool {
+        self.media_key.is_some()
+            || self
+                .expanded_url
+                .as_deref()
+                .is_some_and(|u| u.contains("/photo/") || u.contains("/video/"))
+    }
+}
+
+/// Whether `a` (a post's time and id) came before `b`: by time, then by id (X's ids grow with
+/// time).
+fn earlier(a: &(Option<DateTime<Utc>>, String), b: &(Option<DateTime<Utc>>, String)) -> bool {
+    let id = |s: &String| (s.len(), s.clone());
+    (a.0, id(&a.1)) < (b.0, id(&b.1))
+}
+
+/// Whether the post X shows is the text that was sent. X shows `&`, `<` and `>` escaped as
+/// HTML, every link the sender wrote as a `https://t.co/…` address (X decides what is a link:
+/// a bare domain counts), and the link to the post's own media at its end. So the shown text,
+/// unescaped and without its media links, must equal the sent one where each t.co address
+/// stands for one run of the sent text without spaces; everything else must be identical.
+fn same_text(sent: &str, post: &TimelinePost) -> bool {
+    let shown = unescape_html(&post.text).replace("\r\n", "\n");
+    let mut shown = shown.trim();
+    let media: Vec<&str> = post
+        .entities
+        .iter()
+        .flat_map(|e| &e.urls)
+        .filter(|u| u.is_media() && !u.url.is_empty())
+        .map(|u| u.url.as_str())
+        .collect();
+    while let Some(rest) = media.iter().find_map(|m| shown.strip_suffix(m)) {
+        shown = rest.trim_end();
+    }
+    let sent = sent.replace("\r\n", "\n");
+    fits(sent.trim(), &literals_between_links(shown))
+}
+
+/// X's HTML escapes taken out (`&lt;`, `&gt;`, then `&amp;`).
+fn unescape_html(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The parts of `shown` around its t.co addresses: one more part than addresses.
+fn literals_between_links(shown: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    // Where the current part starts, and where to look for the next address.
+    let (mut start, mut from) = (0, 0);
+    while let Some(at) = find_tco(&shown[from..]).map(|at| from + at) {
+        let prefix = if shown[at..].starts_with("https://") {
+            "https://t.co/".len()
+        } else {
+            "http://t.co/".len()
+        };
+        let code = shown[at + prefix..]
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(shown.len() - at - prefix);
+        from = at + prefix + code;
+        if code > 0 {
+            parts.push(&shown[start..at]);
+            start = from;
+        }
+    }
+    parts.push(&shown[start..]);
+    parts
+}
+
+fn find_tco(text: &str) -> Option<usize> {
+    let https = text.find("https://t.co/");
+    let http = text.find("http://t.co/");
+    match (https, http) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Whether `sent` is `literals` joined by one run of characters other than whitespace each.
+fn fits(sent: &str, literals: &[&str]) -> bool {
+    let Some((first, more)) = literals.split_first() else {
+        return sent.is_empty();
+    };
+    let Some(rest) = sent.strip_prefix(first) else {
+        return false;
+    };
+    if more.is_empty() {
+        return rest.is_empty();
+    }
+    let run = rest.find(char::is_whitespace).unwrap_or(rest.len());
+    rest[..run]
+        .char_indices()
+        .map(|(at, c)| at + c.len_utf8())
+        .any(|end| fits(&rest[end..], more))
+}
+
+/// A lookup that got no answer: the post may exist, so the platform is asked again later.
+fn lookup_failed(reason: String) -> PublishError {
+    PublishError::Transient {
+        reason,
+        maybe_published: true,
+    }
+}
+
+/// X's refusal of a lookup: an expired token and a rate limit as for publishing; anything
+/// else leaves the question open.
+async fn lookup_refusal(res: reqwest::Response) -> PublishError {
+    let status = res.status();
+    match status.as_u16() {
+        401 => PublishError::TokenExpired,
+        429 => PublishError::RateLimited {
+            retry_after: retry_after(res.headers()),
+        },
+        _ => {
+            let problem: Problem = res.json().await.unwrap_or_default();
+            lookup_failed(format!(
+                "X answered {status} to the lookup: {}",
+                problem.reason()
+            ))
+        }
+    }
 }
 
 impl X {
@@ -502,5 +755,58 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Duration {
             Duration::from_secs(u64::try_from(wait.max(1)).unwrap_or(1))
         }
         None => Duration::from_secs(60),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn shown(text: &str, urls: serde_json::Value) -> TimelinePost {
+        serde_json::from_value(serde_json::json!({
+            "id": "1", "text": text, "entities": {"urls": urls},
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn each_t_co_address_stands_for_one_link_of_the_sent_text() {
+        let sent = "See example.com/a, then (https://example.org/b). Done";
+        let post = shown(
+            "See https://t.co/aaaa1111, then (https://t.co/bbbb2222). Done",
+            serde_json::json!([]),
+        );
+        assert!(same_text(sent, &post));
+        // A word is not a link, and a link is not two words.
+        assert!(!same_text(
+            "See example.com/a, then (https://example.org/b). Gone",
+            &post
+        ));
+        assert!(!same_text(
+            "See it now, then (https://example.org/b). Done",
+            &post
+        ));
+        assert!(!same_text(
+            "See example.com/a, then (https://example.org/b).",
+            &post
+        ));
+    }
+
+    #[test]
+    fn escapes_line_ends_and_the_media_link_are_not_differences() {
+        let post = shown(
+            "Tea &amp; cake &lt;3\nat 4 https://t.co/media0001",
+            serde_json::json!([{
+                "url": "https://t.co/media0001",
+                "expanded_url": "https://x.com/acme/status/1/photo/1",
+            }]),
+        );
+        assert!(same_text("Tea & cake <3\r\nat 4 ", &post));
+        assert!(!same_text("Tea & cake <3 at 4", &post));
+        // Without knowing it is the media's, a trailing address stands for a link sent.
+        let plain = shown("Tea at https://t.co/link0001", serde_json::json!([]));
+        assert!(!same_text("Tea at", &plain));
+        assert!(same_text("Tea at tea.co/menu", &plain));
     }
 }

@@ -1,40 +1,11 @@
-//! The analytics queries that the query builder does not say well: statements with their
-//! values bound in the backend's own placeholder style, and the latest lifetime total of each
-//! metric of a set of published targets, picked by the database.
+//! The analytics queries that the query builder does not say well (their values bound by
+//! [`Binder`]): the latest lifetime total of each metric of a set of published targets, picked
+//! by the database.
 
 use crate::Result;
-use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+pub(crate) use crate::sql::Binder;
+use sea_orm::{ConnectionTrait, DbBackend};
 use std::collections::{BTreeMap, HashMap};
-
-/// Values bound to a statement as it is written: each [`Binder::bind`] gives the next
-/// placeholder (`$1`, `$2` on PostgreSQL; `?1`, `?2` on SQLite), which may be written more than
-/// once.
-pub(crate) struct Binder {
-    backend: DbBackend,
-    values: Vec<Value>,
-}
-
-impl Binder {
-    pub(crate) fn new(backend: DbBackend) -> Self {
-        Self {
-            backend,
-            values: Vec::new(),
-        }
-    }
-
-    pub(crate) fn bind(&mut self, value: impl Into<Value>) -> String {
-        self.values.push(value.into());
-        match self.backend {
-            DbBackend::Postgres => format!("${}", self.values.len()),
-            // Numbered, so that a value can be used twice.
-            _ => format!("?{}", self.values.len()),
-        }
-    }
-
-    pub(crate) fn statement(self, sql: String) -> Statement {
-        Statement::from_sql_and_values(self.backend, sql, self.values)
-    }
-}
 
 /// Which published targets' totals are read.
 #[derive(Debug, Clone)]

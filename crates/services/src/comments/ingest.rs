@@ -61,12 +61,10 @@ impl queue::AccountRead for CommentsOf {
 pub(crate) async fn on_published<C: ConnectionTrait>(
     conn: &C,
     account: &social_account::Model,
+    workspace: &workspace::Model,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let on = workspace::Entity::find_by_id(account.workspace_id)
-        .one(conn)
-        .await?
-        .is_some_and(|w| w.comments_on_at.is_some());
+    let on = workspace.comments_on_at.is_some();
     if on {
         queue::plan_read_by::<CommentsOf, _>(conn, account, now).await?;
     }

@@ -13,6 +13,7 @@
 pub mod daily;
 pub mod identity;
 pub mod registry;
+pub mod stages;
 pub mod worker;
 
 use crate::Services;

@@ -12,6 +12,7 @@
 //! Each job runs in a `job` span with its id, kind, attempt and the id of the request that
 //! enqueued it, so its log lines follow the request's.
 
+use super::stages::{self, Stage};
 use super::{JobError, Outcome, identity, registry};
 use crate::{Result, Services, queue};
 use std::collections::HashMap;
@@ -46,6 +47,63 @@ const PURGE_EVERY: Duration = Duration::from_secs(600);
 /// busy database for most of a lease still arrive in time.
 pub fn heartbeat_interval(lease: Duration) -> Duration {
     (lease / 5).max(Duration::from_millis(100))
+}
+
+/// How often a running worker compares its clock with the database server's.
+const CLOCK_CHECK_EVERY: Duration = Duration::from_secs(60);
+
+/// Why a worker will not claim jobs: this machine's clock is too far from the database
+/// server's. Leases are written and judged by each worker's own clock, so a worker whose clock
+/// runs ahead would take jobs whose leases have not run out (and one behind would keep its own
+/// too long); a third of a lease is tolerated.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "this machine's clock is {off:.1} s {side} the database server's; workers judge each other's \
+     {lease}-second leases by their own clocks, so a difference above {tolerated:.1} s could let \
+     two workers run the same job. Set the clock (NTP) and start the worker again"
+)]
+pub struct ClockSkew {
+    off: f64,
+    side: &'static str,
+    lease: u64,
+    tolerated: f64,
+}
+
+/// Judges the difference `server − local` between the database server's clock and this
+/// machine's, known to within `uncertainty` (half the round trip of the question).
+pub fn judge_clock(
+    server_minus_local: chrono::Duration,
+    uncertainty: chrono::Duration,
+    lease: Duration,
+) -> std::result::Result<(), ClockSkew> {
+    let tolerated = lease.as_secs_f64() / 3.0;
+    let off_ms = server_minus_local.num_milliseconds();
+    let off = (off_ms.abs() - uncertainty.num_milliseconds().abs()).max(0) as f64 / 1000.0;
+    if off <= tolerated {
+        return Ok(());
+    }
+    Err(ClockSkew {
+        off,
+        side: if off_ms < 0 { "ahead of" } else { "behind" },
+        lease: lease.as_secs(),
+        tolerated,
+    })
+}
+
+/// Compares this machine's clock with the database server's (PostgreSQL; SQLite shares this
+/// machine's clock) and refuses when they differ by more than a third of `lease`.
+pub async fn check_clock(
+    db: &store::Db,
+    lease: Duration,
+) -> Result<std::result::Result<(), ClockSkew>> {
+    let before = crate::now();
+    let Some(server) = store::server_clock(db).await? else {
+        return Ok(Ok(()));
+    };
+    let after = crate::now();
+    let half_trip = (after - before) / 2;
+    let local = before + half_trip;
+    Ok(judge_clock(server - local, half_trip, lease))
 }
 
 impl WorkerOptions {
@@ -87,14 +145,25 @@ impl Worker {
         self.limits_set
             .get_or_try_init(|| queue::configure_limits(&self.services.db, &self.options.limits))
             .await?;
-        queue::claim_many(
-            &self.services.db,
-            &self.id,
-            self.options.lease,
-            &self.options.limits,
-            max,
+        let claimed = stages::timed(
+            Stage::Claim,
+            queue::claim_many(
+                &self.services.db,
+                &self.id,
+                self.options.lease,
+                &self.options.limits,
+                max,
+            ),
         )
-        .await
+        .await?;
+        let now = crate::now();
+        for job in &claimed {
+            stages::record(
+                Stage::Queued,
+                (now - job.run_at).to_std().unwrap_or_default(),
+            );
+        }
+        Ok(claimed)
     }
 
     /// Claims and runs one job, renewing its lease while it runs. `None` when nothing is due.
@@ -179,9 +248,38 @@ impl Worker {
     }
 
     async fn run_and_record(&self, job: &job::Model) -> Result<Outcome> {
-        let result = registry::run(&self.services, job).await;
+        let (result, finished_within) =
+            queue::finished_within(registry::run(&self.services, job)).await;
+        let outcome = if result.is_ok() && finished_within {
+            // The job marked its row done in its own last transaction.
+            Outcome::Done
+        } else {
+            let started = std::time::Instant::now();
+            let outcome = self.record(job, result).await?;
+            stages::record(Stage::Finish, started.elapsed());
+            outcome
+        };
+        match &outcome {
+            Outcome::Done => tracing::debug!("job done"),
+            Outcome::Later => tracing::debug!("job will look again later"),
+            Outcome::Retry(reason) => {
+                tracing::warn!(%reason, "job will be retried")
+            }
+            Outcome::Dead(reason) => {
+                tracing::error!(%reason, "job failed for good")
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// Writes how a job ended: done, to be retried, dead, or to look again later.
+    async fn record(
+        &self,
+        job: &job::Model,
+        result: std::result::Result<(), JobError>,
+    ) -> Result<Outcome> {
         let db = &self.services.db;
-        let outcome = match result {
+        Ok(match result {
             Ok(()) => {
                 queue::complete(db, job, &self.id).await?;
                 Outcome::Done
@@ -202,18 +300,7 @@ impl Worker {
                 queue::later(db, job, &self.id, wait).await?;
                 Outcome::Later
             }
-        };
-        match &outcome {
-            Outcome::Done => tracing::debug!("job done"),
-            Outcome::Later => tracing::debug!("job will look again later"),
-            Outcome::Retry(reason) => {
-                tracing::warn!(%reason, "job will be retried")
-            }
-            Outcome::Dead(reason) => {
-                tracing::error!(%reason, "job failed for good")
-            }
-        }
-        Ok(outcome)
+        })
     }
 
     /// Runs until `shutdown` turns true, up to `concurrency` jobs at once.
@@ -235,8 +322,31 @@ impl Worker {
         }
         let mut tasks = JoinSet::new();
         let mut running: HashMap<tokio::task::Id, job::Model> = HashMap::new();
+        let mut clock_checked: Option<std::time::Instant> = None;
+        let mut clock_ok = true;
         while !*shutdown.borrow() {
-            let room = this.options.concurrency.max(1).saturating_sub(tasks.len());
+            if clock_checked.is_none_or(|at| at.elapsed() >= CLOCK_CHECK_EVERY) {
+                clock_checked = Some(std::time::Instant::now());
+                clock_ok = match check_clock(&this.services.db, this.options.lease).await {
+                    Ok(Ok(())) => true,
+                    Ok(Err(skew)) => {
+                        tracing::error!(worker = %this.id, "not claiming jobs: {skew}");
+                        false
+                    }
+                    // The database is unreachable: claiming fails anyway, and says so.
+                    Err(_) => clock_ok,
+                };
+            }
+            // Every job that has finished frees its place now, so that one claim fills them all
+            // (one claim per finished job would cost a transaction each).
+            while let Some(done) = tasks.try_join_next_with_id() {
+                forget(&mut running, done);
+            }
+            let room = if clock_ok {
+                this.options.concurrency.max(1).saturating_sub(tasks.len())
+            } else {
+                0
+            };
             match this.claim(room).await {
                 Ok(jobs) => {
                     for job in jobs {
@@ -252,7 +362,7 @@ impl Worker {
                 }
                 Err(err) => tracing::error!(error = ?err, "the worker could not claim jobs"),
             }
-            let wait = if tasks.len() >= this.options.concurrency.max(1) {
+            let wait = if !clock_ok || tasks.len() >= this.options.concurrency.max(1) {
                 this.options.poll
             } else {
                 match this.until_next_due().await {
@@ -349,5 +459,40 @@ fn forget(
             tracing::error!(error = ?err, "a job panicked; its lease will run out");
         }
         Err(_) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LEASE: Duration = Duration::from_secs(15);
+
+    fn ms(n: i64) -> chrono::Duration {
+        chrono::Duration::milliseconds(n)
+    }
+
+    #[test]
+    fn clocks_within_a_third_of_a_lease_are_tolerated() {
+        assert_eq!(judge_clock(ms(0), ms(1), LEASE), Ok(()));
+        assert_eq!(judge_clock(ms(4_900), ms(1), LEASE), Ok(()));
+        assert_eq!(judge_clock(ms(-4_900), ms(1), LEASE), Ok(()));
+        // The question's own round trip is not held against the machine.
+        assert_eq!(judge_clock(ms(5_400), ms(500), LEASE), Ok(()));
+    }
+
+    #[test]
+    fn a_clock_further_off_is_refused_saying_which_way_and_what_to_do() {
+        let ahead = judge_clock(ms(-12_000), ms(2), LEASE).expect_err("12 s ahead");
+        let said = ahead.to_string();
+        assert!(
+            said.contains("12.0 s ahead of the database server's"),
+            "{said}"
+        );
+        assert!(said.contains("15-second leases"), "{said}");
+        assert!(said.contains("above 5.0 s"), "{said}");
+        assert!(said.contains("NTP"), "{said}");
+        let behind = judge_clock(ms(6_000), ms(0), LEASE).expect_err("6 s behind");
+        assert!(behind.to_string().contains("6.0 s behind"), "{behind}");
     }
 }

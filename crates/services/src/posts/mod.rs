@@ -1,5 +1,5 @@
 //! Posts: writing, scheduling, rescheduling, duplicating and deleting them, and reading them
-//! back for the composer, the list and the calendar.
+//! back for the composer (the list, the calendar and the dashboard read them in `list`).
 //!
 //! A post has a base text and one target per account, each with an optional variant of the
 //! text. Scheduling a post writes one publish job per target, due at the post's time, in the same
@@ -8,20 +8,25 @@
 
 pub mod approval;
 pub mod input;
+pub mod list;
 pub mod notes;
 
 pub use input::{Intent, MAX_TEXT, PostInput, TargetInput, effective_text, format_of};
 use input::{check, set_media};
+pub use list::{
+    DAY_FIRST, DayCell, LIST_PAGE, ListCursor, Month, PostFilter, PostGroup, PostPage, PostSummary,
+    UNDATED_SHOWN,
+};
 
 use crate::workspaces::{Membership, lock_as_editor};
 use crate::{Result, ServiceError, Services, activity, publishing, queue};
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use domain::content::Platform;
 use domain::{PostId, SocialAccountId, TargetId, Timezone, WorkspaceId, schedule};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait, TryIntoModel,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait, TryIntoModel,
 };
 use store::entities::{
     campaign, job, media_item, post, post_media, post_target, publish_attempt, social_account, user,
@@ -53,106 +58,6 @@ pub struct PostView {
     pub account_media: Vec<(i64, media_item::Model)>,
     pub campaign: Option<campaign::Model>,
     pub attempts: Vec<publish_attempt::Model>,
-}
-
-/// Which posts a list or calendar shows.
-#[derive(Debug, Clone, Default)]
-pub struct PostFilter {
-    pub state: Option<PostState>,
-    pub account_id: Option<i64>,
-    pub campaign_id: Option<i64>,
-    /// Posts scheduled for a time in `[from, to)` (the calendar's grid). Drafts without a time
-    /// are in no range: see `undated`.
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
-    /// Only posts without a time: drafts not given one (the calendar lists them under its
-    /// grid). `from` and `to` do not apply.
-    pub undated: bool,
-}
-
-/// The sections of the posts list, in the order it shows them, each sorted by the time that
-/// matters for its posts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum PostGroup {
-    /// Failed, partly published, needing a check or waiting for a reconnection: the latest
-    /// change first.
-    NeedsAttention,
-    /// Waiting for an approver: the soonest due first.
-    PendingApproval,
-    /// Scheduled or being published: the soonest due first.
-    Scheduled,
-    /// Drafts: the last edited first.
-    Drafts,
-    /// Published: the latest published first.
-    Published,
-}
-
-impl PostGroup {
-    pub const ALL: [PostGroup; 5] = [
-        Self::NeedsAttention,
-        Self::PendingApproval,
-        Self::Scheduled,
-        Self::Drafts,
-        Self::Published,
-    ];
-
-    /// The section a post in `state` belongs to.
-    pub fn of(post_state: PostState) -> Self {
-        match post_state {
-            PostState::Scheduled | PostState::Publishing => Self::Scheduled,
-            PostState::PendingApproval => Self::PendingApproval,
-            PostState::Draft => Self::Drafts,
-            PostState::Published => Self::Published,
-            _ => Self::NeedsAttention,
-        }
-    }
-
-    /// The section's heading.
-    pub fn title(self) -> &'static str {
-        match self {
-            Self::NeedsAttention => "Needs attention",
-            Self::PendingApproval => "Waiting for approval",
-            Self::Scheduled => "Scheduled",
-            Self::Drafts => "Drafts",
-            Self::Published => "Published",
-        }
-    }
-}
-
-/// A post in a list: the post, its campaign and its targets' accounts.
-#[derive(Debug, Clone)]
-pub struct PostSummary {
-    pub post: post::Model,
-    pub campaign: Option<campaign::Model>,
-    pub accounts: Vec<social_account::Model>,
-}
-
-impl PostSummary {
-    /// The post's section of the list.
-    pub fn group(&self) -> PostGroup {
-        PostGroup::of(self.post.state)
-    }
-
-    /// The time that matters for the post: when it was published (published posts), else when
-    /// it is (or was) due; `None` for a draft not given a time. Never its creation.
-    pub fn when(&self) -> Option<DateTime<Utc>> {
-        match self.group() {
-            PostGroup::Published => self.post.published_at.or(self.post.scheduled_at),
-            _ => self.post.scheduled_at,
-        }
-    }
-
-    /// The list's order: by section, then as [`PostGroup`] says (ties: the newer post first).
-    fn sort_key(&self) -> (PostGroup, i64, i64) {
-        let soonest = |t: Option<DateTime<Utc>>| t.map_or(i64::MAX, |t| t.timestamp_micros());
-        let latest = |t: Option<DateTime<Utc>>| t.map_or(i64::MAX, |t| -t.timestamp_micros());
-        let key = match self.group() {
-            PostGroup::Scheduled | PostGroup::PendingApproval => soonest(self.post.scheduled_at),
-            PostGroup::Published => latest(self.when()),
-            PostGroup::Drafts | PostGroup::NeedsAttention => latest(Some(self.post.updated_at)),
-        };
-        (self.group(), key, -self.post.id)
-    }
 }
 
 impl Services {
@@ -640,108 +545,6 @@ impl Services {
             campaign,
             attempts,
         })
-    }
-
-    /// For the dashboard: the next `limit` scheduled posts, and the posts that need someone
-    /// (failed, partly published, or with an outcome to confirm), newest change first.
-    pub async fn dashboard_posts(
-        &self,
-        ws: WorkspaceId,
-        limit: u64,
-    ) -> Result<(Vec<post::Model>, Vec<post::Model>)> {
-        let upcoming = post::Entity::find()
-            .filter(post::Column::WorkspaceId.eq(ws.0))
-            .filter(post::Column::State.eq(PostState::Scheduled))
-            .order_by_asc(post::Column::ScheduledAt)
-            .limit(limit)
-            .all(&self.db)
-            .await?;
-        let attention = post::Entity::find()
-            .filter(post::Column::WorkspaceId.eq(ws.0))
-            .filter(post::Column::State.is_in([
-                PostState::Failed,
-                PostState::PartiallyPublished,
-                PostState::Unconfirmed,
-                PostState::Waiting,
-            ]))
-            .order_by_desc(post::Column::UpdatedAt)
-            .limit(limit)
-            .all(&self.db)
-            .await?;
-        Ok((upcoming, attention))
-    }
-
-    /// The posts of a workspace that match `filter` (the newest 2,000), in the list's order:
-    /// by [`PostGroup`], each section sorted by the time that matters for it.
-    pub async fn list_posts(
-        &self,
-        ws: WorkspaceId,
-        filter: &PostFilter,
-    ) -> Result<Vec<PostSummary>> {
-        let mut query = post::Entity::find().filter(post::Column::WorkspaceId.eq(ws.0));
-        if let Some(state) = filter.state {
-            query = query.filter(post::Column::State.eq(state));
-        }
-        if let Some(campaign) = filter.campaign_id {
-            query = query.filter(post::Column::CampaignId.eq(campaign));
-        }
-        if let Some(account) = filter.account_id {
-            use sea_orm::sea_query::ExprTrait;
-            query = query.filter(
-                post::Column::Id.in_subquery(
-                    sea_orm::sea_query::Query::select()
-                        .column(post_target::Column::PostId)
-                        .from(post_target::Entity)
-                        .and_where(Expr::col(post_target::Column::AccountId).eq(account))
-                        .to_owned(),
-                ),
-            );
-        }
-        if filter.undated {
-            query = query.filter(post::Column::ScheduledAt.is_null());
-        } else if filter.from.is_some() || filter.to.is_some() {
-            let mut range = Condition::all().add(post::Column::ScheduledAt.is_not_null());
-            if let Some(from) = filter.from {
-                range = range.add(post::Column::ScheduledAt.gte(from));
-            }
-            if let Some(to) = filter.to {
-                range = range.add(post::Column::ScheduledAt.lt(to));
-            }
-            query = query.filter(range);
-        }
-        let posts = query
-            .order_by_desc(post::Column::Id)
-            .limit(2000)
-            .all(&self.db)
-            .await?;
-        let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
-        let targets: Vec<(post_target::Model, Option<social_account::Model>)> =
-            post_target::Entity::find()
-                .filter(post_target::Column::PostId.is_in(ids))
-                .find_also_related(social_account::Entity)
-                .all(&self.db)
-                .await?;
-        let campaigns = campaign::Entity::find()
-            .filter(campaign::Column::WorkspaceId.eq(ws.0))
-            .all(&self.db)
-            .await?;
-        let mut summaries: Vec<PostSummary> = posts
-            .into_iter()
-            .map(|post| PostSummary {
-                campaign: campaigns
-                    .iter()
-                    .find(|c| Some(c.id) == post.campaign_id)
-                    .cloned(),
-                accounts: targets
-                    .iter()
-                    .filter(|(t, _)| t.post_id == post.id)
-                    .filter_map(|(_, a)| a.clone())
-                    .collect(),
-                post,
-            })
-            .collect();
-        summaries.sort_by_key(PostSummary::sort_key);
-        Ok(summaries)
     }
 }
 

@@ -7,13 +7,14 @@
 //! easiest to check when they are read in one place.
 
 use super::disconnected_note;
-use super::{AttemptOutcome, CALL_TIMEOUT, PublishTarget, lock_post, update_post_state};
+use super::{AttemptOutcome, CALL_TIMEOUT, PublishTarget, locked_post, update_post_state};
+use crate::jobs::stages::{Stage, timed};
 use crate::jobs::{Job, JobError};
 use crate::posts::{self, log_post};
 use crate::{Result, ServiceError, Services, emails};
 use domain::media::MediaKind;
 use providers::social::{
-    AccountRef, Lookup, MediaRef, PublishError, PublishRequest, Published, Publisher,
+    AccountRef, FindRequest, Lookup, MediaRef, PublishError, PublishRequest, Published, Publisher,
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -28,6 +29,8 @@ use domain::{Platform, PostId, SocialAccountId, TargetId, UserId, WorkspaceId};
 
 /// Everything step 2 needs, read and written in step 1.
 struct Prepared {
+    /// The job's row, as claimed: a terminal result finishes it in the same transaction.
+    job: job::Model,
     post: post::Model,
     target: post_target::Model,
     account: social_account::Model,
@@ -55,6 +58,8 @@ enum Step {
     Reconcile(Box<Prepared>),
     /// Could not start; the target is marked failed with this reason.
     Refused(String),
+    /// The account reached its platform's limit of posts in a window: try again after this.
+    Wait(std::time::Duration),
 }
 
 /// How step 3 ends for the job.
@@ -87,7 +92,7 @@ async fn run(
     payload: PublishTarget,
 ) -> Result<(), JobError> {
     let last_try = job.attempts >= job.max_attempts;
-    match attempt(services, &payload, last_try).await {
+    match attempt(services, job, &payload, last_try).await {
         Err(JobError::Retry(reason) | JobError::RetryAfter(reason, _)) if last_try => {
             // The queue gives the job up now: the target must not stay "publishing".
             if let Err(err) = give_up(services, payload.target, &reason).await {
@@ -101,20 +106,24 @@ async fn run(
 
 async fn attempt(
     services: &Services,
+    job: &job::Model,
     payload: &PublishTarget,
     last_try: bool,
 ) -> Result<(), JobError> {
     // Everything the request needs that can fail is read before the attempt is written, so
     // an attempt is only ever open while a call is really being made.
-    let (media, access_token, utm) = request_parts(services, payload.target)
+    let parts = timed(Stage::Prepare, request_parts(services, payload.target))
         .await
         .map_err(retry)?;
     // At most one fresh attempt after a reconciliation that found nothing.
     for _ in 0..2 {
-        let step = begin(services, payload).await.map_err(retry)?;
+        let step = timed(Stage::Begin, begin(services, job, payload))
+            .await
+            .map_err(retry)?;
         let finish = match step {
             Step::Skip => return Ok(()),
             Step::Refused(reason) => return Err(JobError::Permanent(reason)),
+            Step::Wait(wait) => return Err(JobError::Later(wait)),
             Step::Call(prepared) => {
                 tracing::info!(
                     post = prepared.post.id,
@@ -125,27 +134,25 @@ async fn attempt(
                 );
                 let request = PublishRequest {
                     account: prepared.account_ref().map_err(retry)?,
-                    access_token: access_token.clone(),
-                    media: media.clone(),
-                    text: published_text(&prepared, utm.as_deref()),
+                    access_token: parts.access_token.clone(),
+                    media: parts.media.clone(),
+                    text: published_text(&prepared, parts.utm.as_deref()),
                     first_comment: prepared.post.first_comment.clone(),
                     options: serde_json::from_str(&prepared.target.options)
                         .unwrap_or(serde_json::Value::Null),
                     idempotency_key: prepared.attempt.idempotency_key.clone(),
                 };
-                let result =
-                    tokio::time::timeout(CALL_TIMEOUT, prepared.publisher.publish(&request))
-                        .await
-                        .unwrap_or_else(|_| {
-                            Err(PublishError::Transient {
-                                reason: format!(
-                                    "{} after {} seconds without an answer",
-                                    providers::social::TIMED_OUT,
-                                    CALL_TIMEOUT.as_secs()
-                                ),
-                                maybe_published: true,
-                            })
-                        });
+                let call = tokio::time::timeout(CALL_TIMEOUT, prepared.publisher.publish(&request));
+                let result = timed(Stage::Call, call).await.unwrap_or_else(|_| {
+                    Err(PublishError::Transient {
+                        reason: format!(
+                            "{} after {} seconds without an answer",
+                            providers::social::TIMED_OUT,
+                            CALL_TIMEOUT.as_secs()
+                        ),
+                        maybe_published: true,
+                    })
+                });
                 match &result {
                     Ok(_) => {
                         tracing::info!(attempt = prepared.attempt.id, "the platform published it")
@@ -154,9 +161,12 @@ async fn attempt(
                         tracing::warn!(attempt = prepared.attempt.id, error = %err, "the platform call failed")
                     }
                 }
-                settle(services, &prepared, result, last_try)
-                    .await
-                    .map_err(retry)?
+                timed(
+                    Stage::Settle,
+                    settle(services, &prepared, &parts, result, last_try),
+                )
+                .await
+                .map_err(retry)?
             }
             Step::Reconcile(prepared) => {
                 tracing::info!(
@@ -164,7 +174,7 @@ async fn attempt(
                     attempt = prepared.attempt.id,
                     "an earlier attempt was left open: asking the platform"
                 );
-                let lookup = lookup(&prepared).await;
+                let lookup = lookup(&prepared, &parts).await;
                 reconcile(services, &prepared, lookup, last_try, &Unknown::Stopped)
                     .await
                     .map_err(retry)?
@@ -183,18 +193,21 @@ async fn attempt(
 }
 
 /// Asks the platform whether the open attempt's post exists, within the call time limit.
-async fn lookup(prepared: &Prepared) -> Result<Lookup, PublishError> {
+async fn lookup(prepared: &Prepared, parts: &Parts) -> Result<Lookup, PublishError> {
     let account = prepared
         .account_ref()
         .map_err(|e| PublishError::Transient {
             reason: e.to_string(),
             maybe_published: true,
         })?;
-    let asked = prepared.publisher.find(
-        &account,
-        &prepared.attempt.idempotency_key,
-        prepared.attempt.started_at,
-    );
+    let text = published_text(prepared, parts.utm.as_deref());
+    let attempt = FindRequest {
+        idempotency_key: &prepared.attempt.idempotency_key,
+        text: &text,
+        since: prepared.attempt.started_at,
+        access_token: parts.access_token.as_ref(),
+    };
+    let asked = prepared.publisher.find(&account, &attempt);
     tokio::time::timeout(CALL_TIMEOUT, asked)
         .await
         .unwrap_or_else(|_| {
@@ -205,24 +218,32 @@ async fn lookup(prepared: &Prepared) -> Result<Lookup, PublishError> {
         })
 }
 
-/// The files and the access token a target's request needs (none when the target is gone).
-async fn request_parts(
-    services: &Services,
-    target_id: i64,
-) -> Result<(Vec<MediaRef>, Option<secrecy::SecretString>, Option<String>)> {
+/// What a target's request carries besides the post's text.
+#[derive(Default)]
+struct Parts {
+    /// The files, with signed addresses for the platform to fetch.
+    media: Vec<MediaRef>,
+    /// The account's access token, opened.
+    access_token: Option<secrecy::SecretString>,
+    /// The campaign's UTM tag for the post's links, when its campaign asks for one.
+    utm: Option<String>,
+}
+
+/// The parts of a target's request (none when the target is gone).
+async fn request_parts(services: &Services, target_id: i64) -> Result<Parts> {
     match post_target::Entity::find_by_id(target_id)
         .one(&services.db)
         .await?
     {
-        Some(target) => Ok((
-            media_refs(services, target.post_id, target.account_id).await?,
-            services
+        Some(target) => Ok(Parts {
+            media: media_refs(services, target.post_id, target.account_id).await?,
+            access_token: services
                 .tokens_of(SocialAccountId(target.account_id))
                 .await?
                 .map(|t| t.access),
-            crate::campaigns::utm_of_post(&services.db, target.post_id).await?,
-        )),
-        None => Ok((Vec::new(), None, None)),
+            utm: crate::campaigns::utm_of_post(&services.db, target.post_id).await?,
+        }),
+        None => Ok(Parts::default()),
     }
 }
 
@@ -236,11 +257,8 @@ async fn give_up(services: &Services, target_id: i64, reason: &str) -> Result<()
         return Ok(());
     };
     let txn = store::begin_write(&services.db).await?;
-    if !lock_post(&txn, PostId(target.post_id)).await? {
-        return Ok(());
-    }
     let (Some(post), Some(target)) = (
-        post::Entity::find_by_id(target.post_id).one(&txn).await?,
+        locked_post(&txn, PostId(target.post_id)).await?,
         post_target::Entity::find_by_id(target.id).one(&txn).await?,
     ) else {
         return Ok(());
@@ -329,7 +347,7 @@ fn platform_of(account: &social_account::Model) -> Result<Platform> {
 }
 
 /// Step 1.
-async fn begin(services: &Services, payload: &PublishTarget) -> Result<Step> {
+async fn begin(services: &Services, job: &job::Model, payload: &PublishTarget) -> Result<Step> {
     let Some(target) = post_target::Entity::find_by_id(payload.target)
         .one(&services.db)
         .await?
@@ -337,11 +355,8 @@ async fn begin(services: &Services, payload: &PublishTarget) -> Result<Step> {
         return Ok(Step::Skip);
     };
     let txn = store::begin_write(&services.db).await?;
-    if !lock_post(&txn, PostId(target.post_id)).await? {
-        return Ok(Step::Skip);
-    }
     let (Some(post), Some(target)) = (
-        post::Entity::find_by_id(target.post_id).one(&txn).await?,
+        locked_post(&txn, PostId(target.post_id)).await?,
         post_target::Entity::find_by_id(target.id).one(&txn).await?,
     ) else {
         return Ok(Step::Skip);
@@ -407,12 +422,30 @@ async fn begin(services: &Services, payload: &PublishTarget) -> Result<Step> {
     if let Some(attempt) = open {
         txn.commit().await?;
         return Ok(Step::Reconcile(Box::new(Prepared {
+            job: job.clone(),
             post,
             target,
             account,
             attempt,
             publisher,
         })));
+    }
+    if let Some(window) = platform.publish_window()
+        && let Some(wait) = window_wait(&txn, &account, window).await?
+    {
+        // Not an attempt: the post waits, with the reason shown, and goes out when the window
+        // has room.
+        let mut row: post_target::ActiveModel = target.into();
+        row.last_error = Set(Some(format!(
+            "{platform} allows {}; @{} has reached it, so this post goes out in {}.",
+            window.said,
+            account.username,
+            crate::human_wait(wait)
+        )));
+        row.updated_at = Set(crate::now());
+        row.update(&txn).await?;
+        txn.commit().await?;
+        return Ok(Step::Wait(wait));
     }
     let number = target.attempts + 1;
     let attempt = publish_attempt::ActiveModel {
@@ -436,6 +469,7 @@ async fn begin(services: &Services, payload: &PublishTarget) -> Result<Step> {
     let post = update_post_state(&txn, &post).await?;
     txn.commit().await?;
     Ok(Step::Call(Box::new(Prepared {
+        job: job.clone(),
         post,
         target,
         account,
@@ -444,10 +478,70 @@ async fn begin(services: &Services, payload: &PublishTarget) -> Result<Step> {
     })))
 }
 
+/// How long `account` must wait before its platform's `window` has room for one more post
+/// (none: it has room now). Takes the account's row lock for the rest of the transaction, so
+/// that workers starting posts of the same account count one after the other.
+async fn window_wait<C: ConnectionTrait>(
+    conn: &C,
+    account: &social_account::Model,
+    window: domain::content::PublishWindow,
+) -> Result<Option<std::time::Duration>> {
+    use sea_orm::QuerySelect;
+    use sea_orm::sea_query::ExprTrait;
+    social_account::Entity::update_many()
+        .col_expr(
+            social_account::Column::UpdatedAt,
+            Expr::col(social_account::Column::UpdatedAt),
+        )
+        .filter(social_account::Column::Id.eq(account.id))
+        .exec(conn)
+        .await?;
+    let now = crate::now();
+    let span = chrono::Duration::seconds(i64::from(window.seconds));
+    let targets = sea_orm::sea_query::Query::select()
+        .column(post_target::Column::Id)
+        .from(post_target::Entity)
+        .and_where(Expr::col(post_target::Column::AccountId).eq(account.id))
+        .to_owned();
+    // Every attempt in the window counts, but those the platform certainly refused or that
+    // were closed for a retry before a post was made.
+    let started: Vec<chrono::DateTime<chrono::Utc>> = publish_attempt::Entity::find()
+        .select_only()
+        .column(publish_attempt::Column::StartedAt)
+        .filter(publish_attempt::Column::TargetId.in_subquery(targets))
+        .filter(publish_attempt::Column::StartedAt.gt(now - span))
+        .filter(
+            sea_orm::Condition::any()
+                .add(publish_attempt::Column::Outcome.is_null())
+                .add(publish_attempt::Column::Outcome.is_in([
+                    AttemptOutcome::Published,
+                    AttemptOutcome::Reconciled,
+                    AttemptOutcome::Unconfirmed,
+                ])),
+        )
+        .order_by_asc(publish_attempt::Column::StartedAt)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let allowed = usize::try_from(window.posts).unwrap_or(usize::MAX);
+    if started.len() < allowed {
+        return Ok(None);
+    }
+    // Room comes when the oldest attempts that fill the window leave it.
+    let frees_at = started[started.len() - allowed] + span;
+    Ok(Some(
+        (frees_at - now)
+            .to_std()
+            .unwrap_or_default()
+            .max(std::time::Duration::from_secs(1)),
+    ))
+}
+
 /// Step 3: writes what the platform answered.
 async fn settle(
     services: &Services,
     prepared: &Prepared,
+    parts: &Parts,
     result: Result<Published, PublishError>,
     last_try: bool,
 ) -> Result<Finish> {
@@ -468,10 +562,12 @@ async fn settle(
             maybe_published: true,
         }) => {
             // The request may have arrived: ask before trying again.
-            let lookup = lookup(prepared).await.map_err(|e| PublishError::Transient {
-                reason: format!("{reason}; then the lookup failed: {e}"),
-                maybe_published: true,
-            });
+            let lookup = lookup(prepared, parts)
+                .await
+                .map_err(|e| PublishError::Transient {
+                    reason: format!("{reason}; then the lookup failed: {e}"),
+                    maybe_published: true,
+                });
             reconcile(
                 services,
                 prepared,
@@ -576,6 +672,13 @@ async fn reconcile(
     cause: &Unknown<'_>,
 ) -> Result<Finish> {
     match lookup {
+        // A post with the same text that another target of the account already recorded is
+        // that target's, not this attempt's: it cannot tell whether this one went out.
+        Ok(Lookup::Found(published))
+            if recorded_elsewhere(services, prepared, &published).await? =>
+        {
+            unconfirmed(services, prepared, cause, "cannot tell").await
+        }
         Ok(Lookup::Found(published)) => {
             close(
                 services,
@@ -608,6 +711,21 @@ async fn reconcile(
         // Leave the attempt open: the next run asks again.
         Err(err) => Ok(Finish::Retry(err.to_string(), None)),
     }
+}
+
+/// Whether another target of the same account already recorded `published` as its post.
+async fn recorded_elsewhere(
+    services: &Services,
+    prepared: &Prepared,
+    published: &Published,
+) -> Result<bool> {
+    let other = post_target::Entity::find()
+        .filter(post_target::Column::AccountId.eq(prepared.account.id))
+        .filter(post_target::Column::PlatformPostId.eq(published.platform_post_id.as_str()))
+        .filter(post_target::Column::Id.ne(prepared.target.id))
+        .one(&services.db)
+        .await?;
+    Ok(other.is_some())
 }
 
 /// Leaves the outcome to a person: the platform `why` (cannot tell, could not be asked)
@@ -681,10 +799,10 @@ async fn close(
 ) -> Result<()> {
     let now = crate::now();
     let txn = store::begin_write(&services.db).await?;
-    if !lock_post(&txn, PostId(prepared.post.id)).await? {
+    let Some(post) = locked_post(&txn, PostId(prepared.post.id)).await? else {
         // Deleted meanwhile (only possible for a post not publishing): nothing to record.
         return Ok(());
-    }
+    };
     publish_attempt::Entity::update_many()
         .col_expr(publish_attempt::Column::FinishedAt, Expr::value(now))
         .col_expr(publish_attempt::Column::Outcome, Expr::value(result))
@@ -699,9 +817,6 @@ async fn close(
         .filter(publish_attempt::Column::Id.eq(prepared.attempt.id))
         .exec(&txn)
         .await?;
-    let Some(post) = post::Entity::find_by_id(prepared.post.id).one(&txn).await? else {
-        return Ok(());
-    };
     let target = prepared.target.clone();
     match (result, published) {
         (AttemptOutcome::Published | AttemptOutcome::Reconciled, Some(p)) => {
@@ -722,8 +837,14 @@ async fn close(
                 crate::posts::format_of(&prepared.target.options),
             )
             .await?;
-            crate::analytics::ingest::on_published(&txn, &prepared.account, now).await?;
-            crate::comments::ingest::on_published(&txn, &prepared.account, now).await?;
+            // A new post brings the account's next reads forward, where the workspace reads.
+            let workspace = store::entities::workspace::Entity::find_by_id(post.workspace_id)
+                .one(&txn)
+                .await?
+                .ok_or(ServiceError::NotFound)?;
+            crate::analytics::ingest::on_published(&txn, &prepared.account, &workspace, now)
+                .await?;
+            crate::comments::ingest::on_published(&txn, &prepared.account, &workspace, now).await?;
             let post = update_post_state(&txn, &post).await?;
             log_post(
                 &txn,
@@ -772,6 +893,10 @@ async fn close(
             row.updated_at = Set(now);
             row.update(&txn).await?;
         }
+    }
+    if result != AttemptOutcome::Retry {
+        // The target's outcome is written: its job ends in the same transaction.
+        crate::queue::complete_within(&txn, &prepared.job).await?;
     }
     txn.commit().await?;
     Ok(())

@@ -62,6 +62,17 @@ pub fn concurrency_key(platform: &str) -> String {
     format!("{}:{platform}", <PublishTarget as queue::Payload>::KIND)
 }
 
+/// The concurrency key of publish jobs for one account: under its platform's key, so that the
+/// platform's limit and the per-account limit (`publish:<platform>:*`) both hold.
+pub fn account_key(platform: &str, account_id: i64) -> String {
+    format!("{}:{account_id}", concurrency_key(platform))
+}
+
+/// The limit that holds for each account of `platform` on its own.
+pub fn per_account_limit_key(platform: &str) -> String {
+    format!("{}:*", concurrency_key(platform))
+}
+
 /// Queues the publish job of `target`, due at `at`.
 pub(crate) async fn enqueue<C: ConnectionTrait>(
     conn: &C,
@@ -77,7 +88,7 @@ pub(crate) async fn enqueue<C: ConnectionTrait>(
     job.run_at = at;
     job.max_attempts = MAX_ATTEMPTS;
     job.workspace_id = Some(post.workspace_id);
-    job.concurrency_key = Some(concurrency_key(platform));
+    job.concurrency_key = Some(account_key(platform, target.account_id));
     job.subject = Some(subject(TargetId(target.id)));
     queue::enqueue(conn, job).await?;
     Ok(())
@@ -88,14 +99,18 @@ pub(crate) async fn enqueue<C: ConnectionTrait>(
 pub const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// Takes the post's row lock for the rest of the transaction, so that targets finishing at
-/// the same moment update the post's state one after the other. False if the post is gone.
-pub(crate) async fn lock_post<C: ConnectionTrait>(conn: &C, post_id: PostId) -> Result<bool> {
-    let res = post::Entity::update_many()
+/// the same moment update the post's state one after the other, and reads the post in the
+/// same statement. `None` if the post is gone.
+pub(crate) async fn locked_post<C: ConnectionTrait>(
+    conn: &C,
+    post_id: PostId,
+) -> Result<Option<post::Model>> {
+    let mut locked = post::Entity::update_many()
         .col_expr(post::Column::UpdatedAt, Expr::value(crate::now()))
         .filter(post::Column::Id.eq(post_id.0))
-        .exec(conn)
+        .exec_with_returning(conn)
         .await?;
-    Ok(res.rows_affected > 0)
+    Ok(locked.pop())
 }
 
 /// Recomputes a post's state from its targets' and writes it (with the failures' reasons).

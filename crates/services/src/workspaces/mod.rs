@@ -61,6 +61,11 @@ pub(crate) async fn names_of<C: ConnectionTrait>(
         .collect())
 }
 
+/// Sorts memberships as the switcher lists them: by workspace name (case aside), then id.
+pub(crate) fn by_name(list: &mut [Membership]) {
+    list.sort_by_cached_key(|m| (m.workspace.name.to_lowercase(), m.workspace.id));
+}
+
 pub(crate) fn role_of(stored: &str) -> Result<Role> {
     Role::parse(stored)
         .map_err(|_| anyhow::anyhow!("a membership has an unknown role {stored:?}").into())
@@ -255,8 +260,8 @@ impl Services {
         Ok(ws)
     }
 
-    /// Every membership of the user, by workspace name: the switcher's list, and (found in it)
-    /// the membership a workspace-scoped request acts through. One query serves both.
+    /// Every membership of the user, by workspace name. (Pages read the same list with the
+    /// session, in the signed-in frame: `crate::frame`.)
     pub async fn memberships_of(&self, user_id: UserId) -> Result<Vec<Membership>> {
         let rows = membership::Entity::find()
             .filter(membership::Column::UserId.eq(user_id.0))
@@ -273,15 +278,8 @@ impl Services {
                 });
             }
         }
-        list.sort_by_cached_key(|m| (m.workspace.name.to_lowercase(), m.workspace.id));
+        by_name(&mut list);
         Ok(list)
-    }
-
-    pub async fn member_count(&self, ws: WorkspaceId) -> Result<u64> {
-        Ok(membership::Entity::find()
-            .filter(membership::Column::WorkspaceId.eq(ws.0))
-            .count(&self.db)
-            .await?)
     }
 
     /// Remembers the workspace the user opened last, to open it next time. Writes only when it

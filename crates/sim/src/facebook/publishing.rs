@@ -225,8 +225,36 @@ fn attached_media(p: &Params) -> Result<Vec<String>, GraphError> {
         .collect()
 }
 
+/// Marks the unpublished photos `attached` as attached to a post of `page`; their media.
+fn attach(sim: &Simulator, page: &Page, attached: &[String]) -> Result<Vec<PostedMedia>, Response> {
+    let store = store(sim);
+    let mut store = lock(&store);
+    for id in attached {
+        match store.photos.get(id) {
+            Some(photo) if photo.page_id == page.id && !photo.attached => {}
+            _ => {
+                return Err(err(GraphError::invalid(format!(
+                    "(#100) attached_media {id} is not an unpublished photo of this page."
+                ))));
+            }
+        }
+    }
+    let mut media = Vec::new();
+    for id in attached {
+        if let Some(photo) = store.photos.get_mut(id) {
+            photo.attached = true;
+            media.push(photo.media.clone());
+        }
+    }
+    Ok(media)
+}
+
 pub(super) async fn feed(sim: &Simulator, node: &str, p: &Params, headers: &HeaderMap) -> Answer {
     let (_, page) = page_call(sim, Op::Publish, node, p, headers).await?;
+    let published = flag(p, "published", true);
+    if published && let Some(lost) = sim.lost_before_posting(Platform::Facebook) {
+        return Err(lost);
+    }
     let message = param(p, "message");
     check_text(message, "message")?;
     let link = param(p, "link");
@@ -241,28 +269,9 @@ pub(super) async fn feed(sim: &Simulator, node: &str, p: &Params, headers: &Head
             "(#100) The post is empty: give a message, a link or attached media.",
         )));
     }
-    let store = store(sim);
-    let mut store = lock(&store);
-    for id in &attached {
-        match store.photos.get(id) {
-            Some(photo) if photo.page_id == page.id && !photo.attached => {}
-            _ => {
-                return Err(err(GraphError::invalid(format!(
-                    "(#100) attached_media {id} is not an unpublished photo of this page."
-                ))));
-            }
-        }
-    }
-    let mut media = Vec::new();
-    for id in &attached {
-        if let Some(photo) = store.photos.get_mut(id) {
-            photo.attached = true;
-            media.push(photo.media.clone());
-        }
-    }
-    drop(store);
+    let media = attach(sim, &page, &attached)?;
     let id = format!("{}_{}", page.id, sim.next_id());
-    if flag(p, "published", true) {
+    if published {
         sim.state().record_post(Post {
             platform: Platform::Facebook,
             user_id: page.id,
@@ -270,6 +279,9 @@ pub(super) async fn feed(sim: &Simulator, node: &str, p: &Params, headers: &Head
             text: message.to_owned(),
             media,
         });
+        if let Some(lost) = sim.after_publishing(Platform::Facebook).await {
+            return Err(lost);
+        }
     }
     Ok(Json(json!({ "id": id })).into_response())
 }

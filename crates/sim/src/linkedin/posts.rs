@@ -1,11 +1,24 @@
 //! LinkedIn posts and comments through `/rest`: a member's post (text in LinkedIn's escaped
 //! "little text", optionally one image or video, or 2 to 20 images, all AVAILABLE and the
-//! member's own) and a comment by the member under their own post.
+//! member's own), the member's posts found by author, and a comment by the member under their
+//! own post.
+//!
+//! `GET /rest/posts?q=author&author={urn}` lists the member's own posts with `r_member_social`
+//! (LinkedIn grants it to few apps; 403 without it, and for another member), newest first
+//! (`sortBy` `CREATED` or `LAST_MODIFIED`, the same here: nothing is edited), `count` (10 by
+//! default, at most 100) from `start`, with `paging.links` naming the next page and
+//! `paging.total`. The commentary is shown as "little text", its reserved characters escaped.
+//! Faults: `Op::Listing`.
 
-use super::{access_denied, acting_as, api_error, lock, member, store, unprocessable};
+use super::{
+    access_denied, acting_as, api_error, authorised, bad_request, check_rest_headers,
+    fault_response, lock, member, person, store, unprocessable,
+};
+use crate::listing;
+use crate::oauth::{Params, param};
 use crate::{Op, Post, PostedMedia, Simulator};
 use axum::Json;
-use axum::extract::{Path, State as Shared};
+use axum::extract::{Path, Query, State as Shared};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use domain::Platform;
@@ -25,6 +38,117 @@ fn unescape(commentary: &str) -> String {
         }
     }
     text
+}
+
+/// Text as LinkedIn's "little text": its reserved characters escaped with a backslash.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\|{}@[]()<>#*_~".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Posts a page of the list holds by default, and at most.
+const DEFAULT_COUNT: usize = 10;
+const MOST_COUNT: usize = 100;
+
+/// `GET /rest/posts?q=author&author={urn}`: the member's own posts (see the module's
+/// documentation).
+pub(super) async fn by_author(
+    Shared(sim): Shared<Simulator>,
+    headers: HeaderMap,
+    Query(q): Query<Params>,
+) -> Response {
+    if let Err(refused) = check_rest_headers(&headers) {
+        return refused;
+    }
+    if let Some(fault) = sim.take_fault(Platform::LinkedIn, Op::Listing) {
+        return fault_response(fault).await;
+    }
+    let grant = match authorised(&sim, &headers, &["r_member_social"]) {
+        Ok(grant) => grant,
+        Err(refused) => return refused,
+    };
+    if param(&q, "q") != "author" {
+        return bad_request("q must be author");
+    }
+    let author = param(&q, "author");
+    if author != person(&grant) {
+        return access_denied(&format!(
+            "Not enough permissions to access: partnerApiPostsExternal.FINDER-author ({author})"
+        ));
+    }
+    if !["", "CREATED", "LAST_MODIFIED"].contains(&param(&q, "sortBy")) {
+        return bad_request("sortBy must be CREATED or LAST_MODIFIED");
+    }
+    let number = |name: &str, default: usize| match param(&q, name) {
+        "" => Some(default),
+        raw => raw.parse::<usize>().ok(),
+    };
+    let (Some(start), Some(count)) = (number("start", 0), number("count", DEFAULT_COUNT)) else {
+        return bad_request("start and count must be numbers");
+    };
+    if !(1..=MOST_COUNT).contains(&count) {
+        return bad_request("count must be between 1 and 100");
+    }
+    let all = listing::posts_of(
+        &sim,
+        Platform::LinkedIn,
+        &grant.user_id,
+        None,
+        Some(sim.now()),
+    );
+    let end = (start + count).min(all.len());
+    let elements: Vec<Value> = all
+        .get(start.min(end)..end)
+        .unwrap_or_default()
+        .iter()
+        .map(|listed| {
+            let at = listed.at.timestamp_millis();
+            json!({
+                "id": listed.post.id,
+                "author": author,
+                "commentary": escape(&listed.post.text),
+                "visibility": "PUBLIC",
+                "distribution": {
+                    "feedDistribution": "MAIN_FEED",
+                    "targetEntities": [],
+                    "thirdPartyDistributionChannels": [],
+                },
+                "lifecycleState": "PUBLISHED",
+                "lifecycleStateInfo": {"isEditedByAuthor": false},
+                "isReshareDisabledByAuthor": false,
+                "createdAt": at,
+                "publishedAt": at,
+                "lastModifiedAt": at,
+            })
+        })
+        .collect();
+    let mut links = Vec::new();
+    if end < all.len() {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("author", author),
+                ("count", &count.to_string()),
+                ("q", "author"),
+                ("start", &end.to_string()),
+            ])
+            .finish();
+        links.push(json!({
+            "type": "application/json",
+            "rel": "next",
+            "href": format!("/rest/posts?{query}"),
+        }));
+    }
+    Json(json!({
+        "elements": elements,
+        "paging": {"start": start, "count": count, "total": all.len(), "links": links},
+    }))
+    .into_response()
 }
 
 /// `POST /rest/socialActions/{urn}/comments {actor, object, message:{text}}`: a comment by
@@ -86,6 +210,9 @@ pub(super) async fn create_post(
     if let Err(refused) = acting_as(&grant, author, "post") {
         return refused;
     }
+    if let Some(lost) = sim.lost_before_posting(Platform::LinkedIn) {
+        return lost;
+    }
     let text = unescape(body["commentary"].as_str().unwrap_or_default());
     if text.chars().count() > 3000 {
         return unprocessable("commentary is longer than 3000 characters");
@@ -131,6 +258,7 @@ pub(super) async fn create_post(
             media.push(PostedMedia {
                 kind: kind.into(),
                 bytes: asset.size,
+                sha256: None,
             });
         }
     }
@@ -142,6 +270,9 @@ pub(super) async fn create_post(
         text,
         media,
     });
+    if let Some(lost) = sim.after_publishing(Platform::LinkedIn).await {
+        return lost;
+    }
     let mut res = StatusCode::CREATED.into_response();
     if let Ok(value) = HeaderValue::from_str(&urn) {
         res.headers_mut().insert("x-restli-id", value);

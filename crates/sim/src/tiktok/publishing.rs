@@ -494,6 +494,7 @@ pub(super) async fn status_fetch(
             vec![PostedMedia {
                 kind: "video".into(),
                 bytes: *video_size,
+                sha256: None,
             }],
         ),
         Source::Pulled { media } => (media.iter().map(|m| m.bytes).sum(), media.clone()),

@@ -471,16 +471,23 @@ pub struct WorkerSettings {
     /// How long a stopping worker waits for the jobs in flight.
     #[serde(deserialize_with = "lenient_u64")]
     pub shutdown_grace_seconds: u64,
-    /// Limits across all worker processes, by job kind (`send_email`) or by kind and platform
-    /// (`publish:x`).
+    /// Limits across all worker processes, by job kind (`send_email`), by kind and platform
+    /// (`publish:x`), or for each account of a platform on its own (`publish:x:*`).
     pub limits: std::collections::BTreeMap<String, u32>,
 }
 
 impl Default for WorkerSettings {
     fn default() -> Self {
+        // Publishing: 16 calls at once per platform, and 4 per account, so that one busy
+        // account leaves the platform's other slots to the rest.
         let mut limits: std::collections::BTreeMap<String, u32> = domain::Platform::ALL
             .iter()
-            .map(|p| (services::publishing::concurrency_key(p.slug()), 16))
+            .flat_map(|p| {
+                [
+                    (services::publishing::concurrency_key(p.slug()), 16),
+                    (services::publishing::per_account_limit_key(p.slug()), 4),
+                ]
+            })
             .collect();
         limits.insert(
             <providers::mail::Email as services::queue::Payload>::KIND.to_owned(),

@@ -412,7 +412,8 @@ async fn tokens_are_refreshed_ahead_and_a_refused_refresh_holds_posts(backend: B
 
 /// The real X adapter against a simulator the test holds: X keeps the post but its answer
 /// never arrives, because the worker crashes while waiting. The next worker must not post
-/// again; the simulator counts.
+/// again (the simulator counts): it finds the post among the account's own and records it as
+/// published, with X's id.
 async fn a_crash_after_the_platform_kept_the_post_never_posts_twice(backend: Backend) {
     let simulator = sim::Simulator::new();
     let running = simulator
@@ -464,9 +465,17 @@ async fn a_crash_after_the_platform_kept_the_post_never_posts_twice(backend: Bac
     assert_eq!(simulator.posts().len(), 1, "no second post");
     assert_eq!(
         app.text("SELECT state FROM post_targets").await,
-        "unconfirmed"
+        "published"
     );
-    assert_eq!(app.text("SELECT state FROM posts").await, "unconfirmed");
+    assert_eq!(
+        app.text("SELECT platform_post_id FROM post_targets").await,
+        simulator.posts()[0].id
+    );
+    assert_eq!(
+        app.text("SELECT outcome FROM publish_attempts").await,
+        "reconciled"
+    );
+    assert_eq!(app.text("SELECT state FROM posts").await, "published");
 }
 
 async fn profiles_and_follower_counts_are_read_again_daily(backend: Backend) {

@@ -78,6 +78,24 @@ pub fn required(var: &str) -> bool {
     std::env::var(var).is_ok_and(|v| v == "1")
 }
 
+/// Waits until `done` holds, checking every 50 ms, failing after `patience` with `what`;
+/// returns how long it took. For what other processes do (no queue to run to the end here).
+pub async fn until<F, Fut>(what: &str, patience: Duration, mut done: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = std::time::Instant::now();
+    while !done().await {
+        assert!(
+            start.elapsed() < patience,
+            "{what}: not within {patience:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    start.elapsed()
+}
+
 fn pg_admin_url() -> String {
     std::env::var("SOCIALIZIOZ_TEST_POSTGRES")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())

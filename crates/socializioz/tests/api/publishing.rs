@@ -25,6 +25,9 @@ both_backends!(
     the_needs_a_check_message_says_what_happened_to_the_call,
     rescheduling_withdraws_the_old_job,
     concurrency_limits_hold_across_workers,
+    one_busy_account_leaves_the_platform_to_the_others,
+    instagram_posts_wait_for_room_in_its_24_hour_limit,
+    the_worker_reads_the_database_clock,
     two_workers_publish_each_target_exactly_once,
     shutdown_gives_unfinished_jobs_back,
     viewers_cannot_change_posts,
@@ -162,7 +165,7 @@ async fn a_post_waits_for_its_time(backend: Backend) {
     assert_eq!(app.worker().run_until_empty().await.unwrap(), 0);
     assert!(app.publisher.received().is_empty());
     assert_eq!(
-        app.count(&format!("SELECT COUNT(*) FROM jobs WHERE kind = 'publish' AND concurrency_key = 'publish:x' AND subject LIKE 'post_target:%' AND workspace_id = {ws}")).await,
+        app.count(&format!("SELECT COUNT(*) FROM jobs WHERE kind = 'publish' AND concurrency_key = 'publish:x:{account}' AND subject LIKE 'post_target:%' AND workspace_id = {ws}")).await,
         1
     );
     make_due(&app).await;
@@ -572,6 +575,169 @@ async fn concurrency_limits_hold_across_workers(backend: Backend) {
         0,
         "every slot given back"
     );
+}
+
+async fn one_busy_account_leaves_the_platform_to_the_others(backend: Backend) {
+    let Some(mut app) = spawn_app(backend).await else {
+        return;
+    };
+    let slow = use_publisher(
+        &mut app,
+        RecordingPublisher::new(Duration::from_millis(150)),
+    );
+    let (ws, busy) = setup(&app).await;
+    let quiet = app.connect_account(ws, Platform::X, "acme-help").await;
+    // The busy account's posts are older: first in the queue.
+    for n in 0..12 {
+        publish_now(&app, ws, &[busy], &format!("Busy {n}")).await;
+    }
+    for n in 0..2 {
+        publish_now(&app, ws, &[quiet], &format!("Quiet {n}")).await;
+    }
+    let limits = || Limits::new([("publish:x".to_owned(), 4), ("publish:x:*".to_owned(), 2)]);
+    let workers = vec![
+        worker_with(&app, limits(), 8),
+        worker_with(&app, limits(), 8),
+    ];
+    run_workers(&app, workers, 14).await;
+    assert_eq!(slow.published_count(), 14);
+    assert!(
+        slow.max_in_flight_of(busy) <= 2,
+        "at most 2 calls at once for one account, saw {}",
+        slow.max_in_flight_of(busy)
+    );
+    assert!(slow.max_in_flight() <= 4, "the platform's limit holds too");
+    // With only the platform's limit, the busy account's twelve older posts would take all
+    // four slots until the last of them started; with its own limit, the quiet account's
+    // posts go out among the busy one's first.
+    let order: Vec<i64> = slow
+        .received()
+        .iter()
+        .map(|r| r.request.account.id)
+        .collect();
+    let quiet_last = order
+        .iter()
+        .rposition(|a| *a == quiet)
+        .expect("quiet posts");
+    assert!(
+        quiet_last < 8,
+        "the quiet account waited behind the busy one: {order:?}"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM job_slots WHERE job_id IS NOT NULL")
+            .await,
+        0,
+        "every slot given back"
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM job_slots WHERE key = 'publish:x:{busy}'"
+        ))
+        .await,
+        2,
+        "the account's slots are made when first needed"
+    );
+}
+
+async fn instagram_posts_wait_for_room_in_its_24_hour_limit(backend: Backend) {
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+    use store::entities::{job, publish_attempt};
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let client = app.verified_user("Ada Lovelace", AUTHOR).await;
+    let ws = client.new_workspace("Acme").await;
+    let shop = app.connect_account(ws, Platform::Instagram, "shop").await;
+    let photo = app
+        .upload_media(&client, ws, "shop.jpg", crate::helpers::jpeg(640, 640, 7))
+        .await;
+    // Fifty posts made in the last 23 hours, the oldest 23 hours ago.
+    let earlier = app
+        .save_post(
+            AUTHOR,
+            ws,
+            post_input("Earlier", &[shop], vec![photo], Intent::Draft),
+        )
+        .await;
+    let earlier_target = target_of(&app, earlier).await;
+    let now = services::now();
+    for n in 0..50 {
+        let started = now - chrono::Duration::hours(23) + chrono::Duration::minutes(n);
+        publish_attempt::ActiveModel {
+            target_id: Set(earlier_target),
+            number: Set(i32::try_from(n).unwrap() + 1),
+            idempotency_key: Set(format!("earlier-{n}")),
+            started_at: Set(started),
+            finished_at: Set(Some(started)),
+            outcome: Set(Some(services::publishing::AttemptOutcome::Published)),
+            ..Default::default()
+        }
+        .insert(&app.services.db)
+        .await
+        .unwrap();
+    }
+    let post = app
+        .save_post(
+            AUTHOR,
+            ws,
+            post_input("Fifty-first", &[shop], vec![photo], Intent::PublishNow),
+        )
+        .await;
+    app.worker().run_until_empty().await.unwrap();
+    assert!(
+        app.publisher.received().is_empty(),
+        "not sent past Instagram's limit"
+    );
+    assert_eq!(target_state(&app, post).await, "scheduled");
+    let why = app
+        .text(&format!(
+            "SELECT last_error FROM post_targets WHERE post_id = {post}"
+        ))
+        .await;
+    assert!(
+        why.contains("Instagram allows 50 posts per account in 24 hours; @shop has reached it"),
+        "{why}"
+    );
+    let waiting = job::Entity::find()
+        .filter(job::Column::Kind.eq("publish"))
+        .filter(job::Column::State.eq(services::queue::JobState::Queued))
+        .one(&app.services.db)
+        .await
+        .unwrap()
+        .expect("the job waits");
+    let frees = now + chrono::Duration::hours(1);
+    assert!(
+        (waiting.run_at - frees).num_seconds().abs() < 120,
+        "due when the oldest post leaves the window: {} vs {frees}",
+        waiting.run_at
+    );
+    assert_eq!(waiting.attempts, 0, "waiting is not an attempt");
+
+    // The oldest leaves the window: the post goes out, once.
+    publish_attempt::Entity::delete_many()
+        .filter(publish_attempt::Column::IdempotencyKey.eq("earlier-0"))
+        .exec(&app.services.db)
+        .await
+        .unwrap();
+    let mut due: job::ActiveModel = waiting.into();
+    due.run_at = Set(services::now());
+    due.update(&app.services.db).await.unwrap();
+    app.worker().run_until_empty().await.unwrap();
+    assert_eq!(app.publisher.received().len(), 1);
+    assert_eq!(target_state(&app, post).await, "published");
+}
+
+async fn the_worker_reads_the_database_clock(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    // Same machine, same clock: PostgreSQL's is read and agrees; SQLite has none of its own.
+    let judged = services::jobs::worker::check_clock(&app.services.db, Duration::from_secs(15))
+        .await
+        .expect("the clock read");
+    assert_eq!(judged, Ok(()));
+    let server = store::server_clock(&app.services.db).await.unwrap();
+    assert_eq!(server.is_some(), backend == Backend::Postgres);
 }
 
 async fn two_workers_publish_each_target_exactly_once(backend: Backend) {

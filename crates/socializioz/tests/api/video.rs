@@ -20,7 +20,7 @@ both_backends!(
 const ADA: &str = "ada@example.com";
 
 /// Whether ffmpeg is here; when it must be (CI), its absence fails the test.
-fn ffmpeg_here() -> bool {
+pub(crate) fn ffmpeg_here() -> bool {
     let here = ["ffmpeg", "ffprobe"].iter().all(|tool| {
         Command::new(tool)
             .arg("-version")
@@ -38,7 +38,7 @@ fn ffmpeg_here() -> bool {
 }
 
 /// An MP4 that ffmpeg makes from a test pattern: `seconds` long at `size` ("320x240").
-fn video(seconds: u32, size: &str, rate: u32) -> Vec<u8> {
+pub(crate) fn video(seconds: u32, size: &str, rate: u32) -> Vec<u8> {
     let out: PathBuf = std::env::temp_dir().join(format!(
         "{}.mp4",
         crate::helpers::unique("socializioz-test-video")

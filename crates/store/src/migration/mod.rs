@@ -40,6 +40,7 @@ mod m20261213_000035_comments;
 mod m20261214_000036_notes_notifications;
 mod m20261215_000037_inbox;
 mod m20261216_000038_reply_approvals;
+mod m20261217_000039_post_list_indexes;
 
 pub struct Migrator;
 
@@ -85,6 +86,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261214_000036_notes_notifications::Migration),
             Box::new(m20261215_000037_inbox::Migration),
             Box::new(m20261216_000038_reply_approvals::Migration),
+            Box::new(m20261217_000039_post_list_indexes::Migration),
         ]
     }
 }

@@ -10,7 +10,7 @@ use crate::error::AppError;
 use axum::extract::Request;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
-use domain::UserId;
+use services::frame::Frame;
 use services::policies::Pending;
 use services::sessions::AuthSession;
 
@@ -77,13 +77,14 @@ pub(super) async fn read(
     })
 }
 
-/// The policies the signed-in person must accept again (none for a visitor).
+/// The policies the signed-in person must accept again (none for a visitor): what the frame
+/// read they accepted, against the versions in effect.
 pub(super) async fn pending_policies(
     state: &AppState,
-    auth: Option<&AuthSession>,
+    frame: Option<&Frame>,
 ) -> Result<Vec<Pending>, AppError> {
-    Ok(match auth {
-        Some(a) => state.services.pending_policies(UserId(a.user.id)).await?,
+    Ok(match frame {
+        Some(f) => state.services.pending_for(&f.accepted).await?,
         None => Vec::new(),
     })
 }

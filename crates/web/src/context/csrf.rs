@@ -38,7 +38,7 @@ pub(super) fn seed(headers: &HeaderMap, session: &Session) -> Seed {
     let anon_seed = cookie(headers, CSRF_COOKIE)
         .filter(|t| looks_like_token(t))
         .map(str::to_owned);
-    match (&session.auth, &session.token, anon_seed) {
+    match (&session.frame, &session.token, anon_seed) {
         (Some(_), Some(token), _) => Seed {
             value: token.clone(),
             new: None,

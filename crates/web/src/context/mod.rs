@@ -3,7 +3,8 @@
 //! and the CSRF check on every unsafe method.
 //!
 //! `load` builds it from one small step per concern, in this order:
-//! - `session`: the session cookie, and who it names;
+//! - `session`: the session cookie, who it names, and the rest of the signed-in frame (their
+//!   workspaces, their place in the page's workspace), in one statement;
 //! - `csrf`: the per-browser seed of the CSRF token, and (after the policies) the check;
 //! - `flash`: the message left by the previous response;
 //! - `consent`: the cookie consent under the Cookie Policy in effect, and the policies the
@@ -31,8 +32,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use cookie::{Cookie, SameSite};
 use cookies::CookiePlan;
+use services::frame::Here;
 use services::policies::Pending;
 use services::sessions::{self, AuthSession};
+use services::workspaces::Membership;
+use std::sync::Arc;
 
 pub const SESSION_COOKIE: &str = "sz_session";
 pub const CSRF_COOKIE: &str = "sz_csrf";
@@ -44,6 +48,14 @@ pub const POLICIES_LATER_COOKIE: &str = "sz_policies_later";
 #[derive(Clone)]
 pub struct RequestCtx {
     pub auth: Option<AuthSession>,
+    /// Every workspace of the signed-in person with their role (the switcher), read with the
+    /// session; none for a visitor.
+    pub memberships: Arc<Vec<Membership>>,
+    /// The signed-in person's place in the workspace of the page (its `wid`), when they belong
+    /// to it: read with the session too.
+    pub workspace: Option<Here>,
+    /// Notices wait for the signed-in person.
+    pub notices_waiting: bool,
     pub csrf: String,
     pub flash: Option<Flash>,
     pub lang: domain::Language,
@@ -134,17 +146,19 @@ pub async fn load(State(state): State<AppState>, req: Request, next: Next) -> Re
 /// Builds the context, one concern after another, and puts it in the request's extensions;
 /// or the answer that stops the request before its handler.
 async fn prepare(state: &AppState, req: Request) -> Result<(Request, CookiePlan), Response> {
+    let (req, here) = workspace_of(state, req).await;
     let headers = req.headers();
-    let session = session::read(state, headers)
+    let session = session::read(state, headers, here)
         .await
         .map_err(IntoResponse::into_response)?;
     let seed = csrf::seed(headers, &session);
     let flash = flash::read(headers);
-    let sender = Sender::of(state, &req, session.auth.as_ref());
-    let consent = consent::read(state, headers, session.auth.as_ref(), &sender)
+    let auth = session.frame.as_ref().map(|f| &f.auth);
+    let sender = Sender::of(state, &req, auth);
+    let consent = consent::read(state, headers, auth, &sender)
         .await
         .map_err(IntoResponse::into_response)?;
-    let pending_policies = consent::pending_policies(state, session.auth.as_ref())
+    let pending_policies = consent::pending_policies(state, session.frame.as_ref())
         .await
         .map_err(IntoResponse::into_response)?;
     let cookies = CookiePlan::new(state, headers, &session, &seed, &flash, &consent);
@@ -156,8 +170,15 @@ async fn prepare(state: &AppState, req: Request) -> Result<(Request, CookiePlan)
         Err(csrf::Refused::Plain(res)) => return Err(res),
         Err(csrf::Refused::WithCookies(res)) => return Err(cookies.apply(res)),
     };
+    let (auth, memberships, workspace, notices_waiting) = match session.frame {
+        Some(f) => (Some(f.auth), f.memberships, f.here, f.notices_waiting),
+        None => (None, Vec::new(), None, false),
+    };
     req.extensions_mut().insert(RequestCtx {
-        auth: session.auth,
+        auth,
+        memberships: Arc::new(memberships),
+        workspace,
+        notices_waiting,
         csrf: csrf::token(state, &seed),
         flash: flash.message,
         lang: sender.lang,
@@ -169,6 +190,21 @@ async fn prepare(state: &AppState, req: Request) -> Result<(Request, CookiePlan)
         cookie_policy: consent.policy,
     });
     Ok((req, cookies))
+}
+
+/// The workspace the request's page is in: its `wid` path parameter, read as the
+/// `WorkspaceMember` extractor reads it.
+async fn workspace_of(state: &AppState, req: Request) -> (Request, Option<domain::WorkspaceId>) {
+    use axum::extract::{FromRequestParts, RawPathParams};
+    let (mut parts, body) = req.into_parts();
+    let wid = RawPathParams::from_request_parts(&mut parts, state)
+        .await
+        .ok()
+        .and_then(|params| crate::extract::wid_of(&params));
+    (
+        Request::from_parts(parts, body),
+        wid.map(domain::WorkspaceId),
+    )
 }
 
 /// What the request says about who sends it and from where.

@@ -1,17 +1,18 @@
 //! The list of a workspace's posts, filtered by state, account and campaign, in sections
 //! (needs attention, scheduled, drafts, published), each sorted by the time that matters for
-//! its posts (see `services::posts::PostGroup`).
+//! its posts (see `services::posts::PostGroup`), [`LIST_PAGE`] posts a page: the "Next page"
+//! link carries where the next page starts (`after`) and the filters.
 
 use super::{StateBadge, badge_at, shown_state, zone_of};
 use crate::AppState;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::extract::WorkspaceMember;
 use crate::page::Layout;
 use crate::routes::render;
 use askama::Template;
 use axum::extract::{Query, State};
 use domain::schedule;
-use services::posts::{PostFilter, PostGroup, PostState, PostSummary};
+use services::posts::{LIST_PAGE, ListCursor, PostFilter, PostGroup, PostState, PostSummary};
 use store::entities::{campaign, social_account};
 
 /// The filters of the list and the calendar, as they come in the query.
@@ -32,6 +33,14 @@ impl Filters {
             from: None,
             to: None,
             undated: false,
+        }
+    }
+
+    /// The same filters with the state `state` instead.
+    pub fn with_state(&self, state: &str) -> Self {
+        Self {
+            state: state.to_owned(),
+            ..self.clone()
         }
     }
 
@@ -213,6 +222,16 @@ impl Section {
     }
 }
 
+/// The list's query: the filters, and where the page starts.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct ListQuery {
+    #[serde(flatten)]
+    filters: Filters,
+    /// After which post the page starts (a link's `ListCursor`); none: the first page.
+    after: String,
+}
+
 #[derive(Template)]
 #[template(path = "posts/list.html")]
 struct ListPage {
@@ -222,24 +241,47 @@ struct ListPage {
     filters: FilterChoices,
     can_edit: bool,
     timezone: String,
+    /// The first page, when this is a later one.
+    first: Option<String>,
+    /// The next page, when there is one.
+    next: Option<String>,
+    per_page: usize,
 }
 
 pub async fn page(
     State(state): State<AppState>,
     m: WorkspaceMember,
-    Query(filters): Query<Filters>,
+    Query(query): Query<ListQuery>,
 ) -> AppResult {
+    let after = match query.after.as_str() {
+        "" => None,
+        text => Some(ListCursor::parse(text).ok_or_else(|| {
+            AppError::BadRequest(
+                "This link to a page of the list is damaged. Open the list again from its first \
+                 page."
+                    .to_owned(),
+            )
+        })?),
+    };
     let tz = zone_of(&m);
-    let summaries = state
+    let ws = m.membership.workspace.id;
+    let filters = query.filters;
+    let page = state
         .services
-        .list_posts(m.membership.workspace_id(), &filters.to_filter())
+        .post_page(m.membership.workspace_id(), &filters.to_filter(), after)
         .await?;
+    let filter_query = filters.query();
     render(ListPage {
         layout: Layout::for_member(&state, &m, "Posts"),
-        ws: m.membership.workspace.id,
-        sections: Section::of(&summaries, tz),
+        ws,
+        sections: Section::of(&page.posts, tz),
+        first: after.map(|_| format!("/w/{ws}/posts{}", filter_query.replacen('&', "?", 1))),
+        next: page
+            .next
+            .map(|c| format!("/w/{ws}/posts?after={}{filter_query}", c.encode())),
         filters: FilterChoices::load(&state, &m, filters).await?,
         can_edit: m.membership.role.can_publish(),
         timezone: tz.name().to_owned(),
+        per_page: LIST_PAGE,
     })
 }

@@ -12,13 +12,15 @@ use axum::response::{IntoResponse, Redirect};
 use domain::Role;
 use store::entities::states::AccountStatus;
 
-pub async fn dashboard(State(state): State<AppState>, user: CurrentUser) -> AppResult {
-    let list = state.services.memberships_of(user.auth.user_id()).await?;
+pub async fn dashboard(user: CurrentUser) -> AppResult {
+    // The person's workspaces came with the session.
     let last = user.auth.user.last_workspace_id;
-    let target = list
+    let target = user
+        .ctx
+        .memberships
         .iter()
         .find(|m| Some(m.workspace.id) == last)
-        .or_else(|| list.first())
+        .or_else(|| user.ctx.memberships.first())
         .map(|m| m.workspace.id);
     Ok(match target {
         Some(id) => Redirect::to(&format!("/w/{id}")).into_response(),
@@ -49,12 +51,12 @@ struct ShowPage {
     reconnect: Vec<(&'static str, String)>,
 }
 
+/// The workspace's home. Besides the frame (which brings the member count), one statement for
+/// the posts and one for the accounts; a write only when the person comes from another
+/// workspace, and a read of the notices only when some wait.
 pub async fn show(State(state): State<AppState>, m: WorkspaceMember) -> AppResult {
     let ws = &m.membership.workspace;
-    let members = state
-        .services
-        .member_count(m.membership.workspace_id())
-        .await?;
+    let members = m.members;
     state
         .services
         .remember_workspace(&m.auth.user, m.membership.workspace_id())
