@@ -13,7 +13,7 @@ use providers::social::facebook::{Facebook, FacebookConfig};
 use providers::social::linkedin::{LinkedIn, LinkedInConfig};
 use providers::social::x::{X, XConfig};
 use providers::social::{
-    AccountRef, Connector, FindRequest, Lookup, PublishError, Published, Publisher,
+    AccountRef, Connector, FindRequest, Finding, Lookup, PublishError, Published, Publisher,
 };
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -58,6 +58,20 @@ async fn token_only_in_headers(server: &MockServer) {
             request.headers["authorization"].to_str().unwrap(),
             format!("Bearer {TOKEN}")
         );
+    }
+}
+
+/// A listing too young to prove anything: "not yet", with the wait until it would.
+fn assert_not_yet(result: &Result<Lookup, PublishError>) {
+    match result {
+        Ok(Lookup::NotYet { wait, reason }) => {
+            assert!(reason.contains("too soon to be sure"), "{reason}");
+            assert!(
+                *wait > Duration::ZERO && *wait <= Finding::default().settle,
+                "{wait:?}"
+            );
+        }
+        other => panic!("expected not yet, got {other:?}"),
     }
 }
 
@@ -194,7 +208,7 @@ mod x {
         let lookup = x
             .find(&account(), &attempt("Hello world", JUST_NOW, &token))
             .await;
-        assert_open(&lookup, "too soon to be sure");
+        assert_not_yet(&lookup);
         server.verify().await;
     }
 
@@ -414,10 +428,9 @@ mod facebook {
                 .await,
             Ok(Lookup::NotFound)
         );
-        assert_open(
+        assert_not_yet(
             &fb.find(&account(), &attempt("Fresh bread", JUST_NOW, &token))
                 .await,
-            "too soon to be sure",
         );
 
         let graph_error = |status: u16, code: i64| {
@@ -592,10 +605,9 @@ mod linkedin {
             .mount(&server)
             .await;
         assert_eq!(ask().await, Ok(Lookup::NotFound));
-        assert_open(
+        assert_not_yet(
             &li.find(&account(), &attempt("Hello", JUST_NOW, &token))
                 .await,
-            "too soon to be sure",
         );
         token_only_in_headers(&server).await;
     }

@@ -30,8 +30,8 @@ use super::graph::{CallError, Refusing, Stage, call, graph_time};
 use super::oauth::{AuthorizePage, Binding, Param, SANDBOX_CLIENT_ID, sandbox_secret};
 use super::{
     AccountRef, Adapter, Candidate, CommentRequest, ConnectError, Connector, FindRequest, Finding,
-    Identity, Lookup, MediaRef, Polling, PublishError, PublishRequest, Published, Publisher,
-    Revoked, TokenGrant, findable, with_query, without_param,
+    Identity, Listed, Lookup, MediaRef, Polling, PublishError, PublishRequest, Published,
+    Publisher, Revoked, Then, TokenGrant, findable, with_query, without_param,
 };
 use async_trait::async_trait;
 use domain::Platform;
@@ -906,50 +906,49 @@ impl Publisher for Facebook {
         let finding = self.config.finding;
         let from = finding.window_start(attempt);
         let sent = attempt.text.replace("\r\n", "\n");
-        let mut next = Some(with_query(
+        let first = with_query(
             &self.graph(&format!("/{}/posts", account.external_id)),
             &[
                 ("fields", "id,message,created_time,permalink_url"),
                 ("since", &from.timestamp().to_string()),
                 ("limit", "100"),
             ],
-        ));
-        let mut earliest: Option<(Option<chrono::DateTime<chrono::Utc>>, PagePost)> = None;
-        let mut complete = false;
-        for _ in 0..finding.max_pages {
-            let Some(url) = next.take() else { break };
-            let page: Paged<PagePost> = call(self.http.get(url).bearer_auth(token.expose_secret()))
-                .await
-                .map_err(|e| e.lookup("Facebook"))?;
-            let listed = page.data.len();
-            let mut older = false;
-            for post in page.data {
-                let at = post.created_time.as_deref().and_then(graph_time);
-                if at.is_some_and(|at| at < from) {
-                    older = true;
-                    continue;
-                }
-                let same = post
-                    .message
-                    .as_deref()
-                    .is_some_and(|m| m.replace("\r\n", "\n").trim() == sent.trim());
-                if same && earliest.as_ref().is_none_or(|(first, _)| at < *first) {
-                    earliest = Some((at, post));
-                }
-            }
-            match page.paging.and_then(|p| p.next) {
-                _ if older || listed == 0 => complete = true,
-                None => complete = true,
-                // Only Graph's own next page gets the page's token.
-                Some(url) if url.starts_with(&self.config.graph_base) => {
-                    next = Some(without_param(&url, "access_token"));
-                    continue;
-                }
-                Some(_) => {}
-            }
-            break;
-        }
-        let found = earliest.map(|(_, post)| Published {
+        );
+        let (http, graph_base, sent) = (&self.http, &self.config.graph_base, &sent);
+        let (found, complete) = finding
+            .scan(first, |url: String| async move {
+                let page: Paged<PagePost> = call(http.get(url).bearer_auth(token.expose_secret()))
+                    .await
+                    .map_err(|e| e.lookup("Facebook"))?;
+                let then = match page.paging.and_then(|p| p.next) {
+                    _ if page.data.is_empty() => Then::End,
+                    None => Then::End,
+                    // Only Graph's own next page gets the page's token.
+                    Some(url) if url.starts_with(graph_base.as_str()) => {
+                        Then::Read(without_param(&url, "access_token"))
+                    }
+                    Some(_) => Then::Stop,
+                };
+                let posts = page
+                    .data
+                    .into_iter()
+                    .map(|post| {
+                        let at = post.created_time.as_deref().and_then(graph_time);
+                        Listed {
+                            older: at.is_some_and(|at| at < from),
+                            same: post
+                                .message
+                                .as_deref()
+                                .is_some_and(|m| m.replace("\r\n", "\n").trim() == sent.trim()),
+                            key: at,
+                            post,
+                        }
+                    })
+                    .collect();
+                Ok((posts, then))
+            })
+            .await?;
+        let found = found.map(|post| Published {
             permalink: post
                 .permalink_url
                 .or_else(|| Some(format!("{}/{}", self.config.web_base, post.id))),

@@ -24,8 +24,9 @@ use super::oauth::{
 };
 use super::{
     AccountRef, Adapter, CommentRequest, ConnectError, Connector, Download, FindRequest, Finding,
-    Identity, Lookup, MediaRef, Polling, PublishError, PublishRequest, Published, Publisher,
-    Revoked, TokenGrant, findable, retry_after_header, send_failed, unavailable, without_url,
+    Identity, Listed, Lookup, MediaRef, Polling, PublishError, PublishRequest, Published,
+    Publisher, Revoked, Then, TokenGrant, findable, retry_after_header, send_failed, unavailable,
+    without_url,
 };
 use async_trait::async_trait;
 use domain::Platform;
@@ -736,62 +737,68 @@ impl Publisher for LinkedIn {
         let from = finding.window_start(attempt).timestamp_millis();
         let author = encode(&format!("urn:li:person:{}", account.external_id));
         let sent = attempt.text.replace("\r\n", "\n");
-        let mut earliest: Option<(i64, String)> = None;
-        let mut complete = false;
-        let mut start = 0;
-        for _ in 0..finding.max_pages {
-            let path = format!(
-                "posts?author={author}&q=author&sortBy=CREATED&count={POSTS_PAGE}&start={start}"
-            );
-            let res = self
-                .rest(reqwest::Method::GET, &path, token)
-                .send()
-                .await
-                .map_err(|e| lookup_failed(without_url(&e)))?;
-            if res.status() == reqwest::StatusCode::FORBIDDEN {
-                return Ok(Lookup::Unsupported);
-            }
-            if !res.status().is_success() {
-                return Err(lookup_refused(res, &self.config.version).await);
-            }
-            let page: PostsPage = res.json().await.map_err(|e| {
-                lookup_failed(format!(
-                    "LinkedIn's answer could not be read: {}",
-                    without_url(&e)
-                ))
-            })?;
-            let listed = page.elements.len();
-            let mut older = false;
-            for post in page.elements {
-                if post.created_at < from {
-                    older = true;
-                    continue;
+        let sent = &sent;
+        let author = &author;
+        let scanned = finding
+            .scan(0, |start: usize| async move {
+                let path = format!(
+                    "posts?author={author}&q=author&sortBy=CREATED&count={POSTS_PAGE}&start={start}"
+                );
+                let res = self
+                    .rest(reqwest::Method::GET, &path, token)
+                    .send()
+                    .await
+                    .map_err(|e| Some(lookup_failed(without_url(&e))))?;
+                // The app may not read the member's posts: no error, LinkedIn cannot be asked.
+                if res.status() == reqwest::StatusCode::FORBIDDEN {
+                    return Err(None);
                 }
-                let commentary = post.commentary.replace("\r\n", "\n");
-                let same =
-                    unescape(&commentary).trim() == sent.trim() || commentary.trim() == sent.trim();
-                if same
-                    && earliest
-                        .as_ref()
-                        .is_none_or(|(at, _)| post.created_at < *at)
-                {
-                    earliest = Some((post.created_at, post.id));
+                if !res.status().is_success() {
+                    return Err(Some(lookup_refused(res, &self.config.version).await));
                 }
-            }
-            start += listed;
-            // More pages: LinkedIn names the next one, or the total says so; without either,
-            // a full page may be followed by more.
-            let more = page.paging.links.iter().any(|l| l.rel == "next")
-                || page
-                    .paging
-                    .total
-                    .map_or(listed >= POSTS_PAGE, |total| start < total);
-            if older || listed == 0 || !more {
-                complete = true;
-                break;
-            }
-        }
-        let found = earliest.map(|(_, urn)| Published {
+                let page: PostsPage = res.json().await.map_err(|e| {
+                    Some(lookup_failed(format!(
+                        "LinkedIn's answer could not be read: {}",
+                        without_url(&e)
+                    )))
+                })?;
+                let listed = page.elements.len();
+                let next = start + listed;
+                // More pages: LinkedIn names the next one, or the total says so; without
+                // either, a full page may be followed by more.
+                let more = page.paging.links.iter().any(|l| l.rel == "next")
+                    || page
+                        .paging
+                        .total
+                        .map_or(listed >= POSTS_PAGE, |total| next < total);
+                let then = if listed == 0 || !more {
+                    Then::End
+                } else {
+                    Then::Read(next)
+                };
+                let posts = page
+                    .elements
+                    .into_iter()
+                    .map(|post| {
+                        let commentary = post.commentary.replace("\r\n", "\n");
+                        Listed {
+                            older: post.created_at < from,
+                            same: unescape(&commentary).trim() == sent.trim()
+                                || commentary.trim() == sent.trim(),
+                            key: post.created_at,
+                            post: post.id,
+                        }
+                    })
+                    .collect();
+                Ok((posts, then))
+            })
+            .await;
+        let (found, complete) = match scanned {
+            Ok(scanned) => scanned,
+            Err(None) => return Ok(Lookup::Unsupported),
+            Err(Some(failed)) => return Err(failed),
+        };
+        let found = found.map(|urn| Published {
             permalink: Some(format!("{}/feed/update/{urn}", self.config.web_base)),
             platform_post_id: urn,
         });

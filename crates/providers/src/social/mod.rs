@@ -120,6 +120,12 @@ pub enum Lookup {
     Found(Published),
     /// The platform is certain there is no such post.
     NotFound,
+    /// The platform lists no such post yet, but the attempt is too recent for that to prove
+    /// anything (a request may still be under way there): ask again after `wait`.
+    NotYet {
+        wait: Duration,
+        reason: String,
+    },
     /// The platform's API offers no way to tell.
     Unsupported,
 }
@@ -178,8 +184,8 @@ impl Finding {
     /// What a listing of the account's posts since [`Finding::window_start`] says: `found`, the
     /// earliest post with the attempt's text; `complete`, whether the whole window was read.
     /// Nothing found is "not found" only when the whole window was read and the attempt
-    /// started long enough ago for its post to be listed; otherwise the platform is to be
-    /// asked again later.
+    /// started long enough ago for its post to be listed; a young attempt is "not yet", and
+    /// an incomplete read is an error that leaves the question open.
     pub fn conclude(
         &self,
         platform: &str,
@@ -202,16 +208,75 @@ impl Finding {
         }
         let age = (Utc::now() - attempt.since).to_std().unwrap_or_default();
         if age < self.settle {
-            return Err(PublishError::Transient {
+            return Ok(Lookup::NotYet {
+                wait: self.settle - age,
                 reason: format!(
                     "{platform} does not list the post yet, but the attempt started {} seconds \
                      ago: too soon to be sure it was not made",
                     age.as_secs()
                 ),
-                maybe_published: true,
             });
         }
         Ok(Lookup::NotFound)
+    }
+}
+
+/// One post of an account's listing as [`Finding::scan`] weighs it.
+pub(crate) struct Listed<K, T> {
+    /// Made before the window: the listing, newest first, has nothing more to offer.
+    pub older: bool,
+    /// Its text is the attempt's.
+    pub same: bool,
+    /// Orders posts by when they were made (earliest least).
+    pub key: K,
+    pub post: T,
+}
+
+/// What follows a page of an account's listing.
+pub(crate) enum Then<C> {
+    /// The listing ends here.
+    End,
+    /// The next page, read with this.
+    Read(C),
+    /// More is listed but cannot be read (a next page somewhere the token must not go).
+    Stop,
+}
+
+impl Finding {
+    /// Reads an account's listing, newest first, page by page from `first` (at most
+    /// [`Finding::max_pages`]) until it ends or reaches posts older than the window: the
+    /// earliest post whose text is the attempt's, and whether the whole window was read.
+    pub(crate) async fn scan<C, K, T, E, F, Fut>(
+        &self,
+        first: C,
+        mut read: F,
+    ) -> Result<(Option<T>, bool), E>
+    where
+        K: Ord,
+        F: FnMut(C) -> Fut,
+        Fut: std::future::Future<Output = Result<(Vec<Listed<K, T>>, Then<C>), E>>,
+    {
+        let mut earliest: Option<(K, T)> = None;
+        let mut cursor = first;
+        for _ in 0..self.max_pages {
+            let (posts, then) = read(cursor).await?;
+            let mut older = false;
+            for listed in posts {
+                older |= listed.older;
+                if listed.older || !listed.same {
+                    continue;
+                }
+                if earliest.as_ref().is_none_or(|(key, _)| listed.key < *key) {
+                    earliest = Some((listed.key, listed.post));
+                }
+            }
+            match then {
+                Then::Read(next) if !older => cursor = next,
+                Then::Stop if !older => return Ok((earliest.map(|(_, post)| post), false)),
+                _ => return Ok((earliest.map(|(_, post)| post), true)),
+            }
+        }
+        Ok((earliest.map(|(_, post)| post), false))
     }
 }
 

@@ -31,6 +31,13 @@ pub struct RecordingPublisher {
     max_in_flight: AtomicUsize,
     /// Per account: calls in flight now, and the most at once.
     accounts: Mutex<std::collections::HashMap<i64, (usize, usize)>>,
+    /// Calls for this account wait, once received, until this many calls for other accounts
+    /// have been received.
+    held_account: Mutex<Option<(i64, usize)>>,
+    /// Every call waits, once received, until this many calls have been in flight at once.
+    held_until_in_flight: AtomicUsize,
+    /// Wakes held calls whenever a call arrives.
+    arrived: tokio::sync::Notify,
 }
 
 impl RecordingPublisher {
@@ -56,6 +63,47 @@ impl RecordingPublisher {
     /// From now on, record each post and then never answer.
     pub fn hang(&self, hang: bool) {
         self.hang.store(hang, Ordering::SeqCst);
+    }
+
+    /// Calls for `account` wait (in flight, holding whatever the caller holds) until `others`
+    /// calls for other accounts have been received: a test can then show those calls got
+    /// through while this account's were outstanding, whatever the machine's speed.
+    pub fn hold_account_until_others(&self, account: i64, others: usize) {
+        *lock(&self.held_account) = Some((account, others));
+    }
+
+    /// Every call waits until `calls` calls have been in flight at the same moment.
+    pub fn hold_until_in_flight(&self, calls: usize) {
+        self.held_until_in_flight.store(calls, Ordering::SeqCst);
+    }
+
+    fn may_go(&self, account: i64) -> bool {
+        let held = *lock(&self.held_account);
+        if let Some((held, others)) = held
+            && held == account
+        {
+            let arrived = lock(&self.received)
+                .iter()
+                .filter(|r| r.request.account.id != held)
+                .count();
+            if arrived < others {
+                return false;
+            }
+        }
+        self.max_in_flight.load(Ordering::SeqCst)
+            >= self.held_until_in_flight.load(Ordering::SeqCst)
+    }
+
+    async fn wait_until_it_may_go(&self, account: i64) {
+        loop {
+            let arrived = self.arrived.notified();
+            tokio::pin!(arrived);
+            arrived.as_mut().enable();
+            if self.may_go(account) {
+                return;
+            }
+            arrived.await;
+        }
     }
 
     /// Every request received, in order.
@@ -126,6 +174,8 @@ impl Publisher for RecordingPublisher {
             wall: Utc::now(),
             published,
         });
+        self.arrived.notify_waiters();
+        self.wait_until_it_may_go(request.account.id).await;
         if self.hang.load(Ordering::SeqCst) {
             std::future::pending::<()>().await;
         }

@@ -7,9 +7,9 @@
 use super::oauth::{AuthorizePage, Binding, ClientAuth, Param, SANDBOX_CLIENT_ID, TokenEndpoints};
 use super::{
     AccountRef, Adapter, CommentRequest, ConnectError, Connector, Download, FindRequest, Finding,
-    Identity, Lookup, MediaRef, Polling, PublishError, PublishRequest, Published, Publisher,
-    Revoked, TokenGrant, findable, multipart_body, send_failed, unavailable, with_query,
-    without_url,
+    Identity, Listed, Lookup, MediaRef, Polling, PublishError, PublishRequest, Published,
+    Publisher, Revoked, Then, TokenGrant, findable, multipart_body, send_failed, unavailable,
+    with_query, without_url,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -318,55 +318,58 @@ impl Publisher for X {
             "/2/users/{}/tweets",
             form_urlencoded::byte_serialize(account.external_id.as_bytes()).collect::<String>()
         ));
-        let mut earliest: Option<(Option<DateTime<Utc>>, String)> = None;
-        let mut next: Option<String> = None;
-        let mut complete = false;
-        for _ in 0..finding.max_pages {
-            let mut query = vec![
-                ("max_results", "100"),
-                ("start_time", start_time.as_str()),
-                ("tweet.fields", "created_at,text,entities"),
-                ("exclude", "retweets,replies"),
-            ];
-            if let Some(page) = &next {
-                query.push(("pagination_token", page.as_str()));
-            }
-            let res = self
-                .http
-                .get(with_query(&address, &query))
-                .bearer_auth(token.expose_secret())
-                .send()
-                .await
-                .map_err(|e| lookup_failed(without_url(&e)))?;
-            if !res.status().is_success() {
-                return Err(lookup_refusal(res).await);
-            }
-            let page: Timeline = res.json().await.map_err(|e| {
-                lookup_failed(format!("X's answer could not be read: {}", without_url(&e)))
-            })?;
-            for post in page.data {
-                let at = post
-                    .created_at
-                    .as_deref()
-                    .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-                    .map(|t| t.with_timezone(&Utc));
-                if at.is_some_and(|at| at < from) || !same_text(attempt.text, &post) {
-                    continue;
+        let http = &self.http;
+        let address = &address;
+        let start_time = start_time.as_str();
+        let (found, complete) = finding
+            .scan(None, |next: Option<String>| async move {
+                let mut query = vec![
+                    ("max_results", "100"),
+                    ("start_time", start_time),
+                    ("tweet.fields", "created_at,text,entities"),
+                    ("exclude", "retweets,replies"),
+                ];
+                if let Some(page) = &next {
+                    query.push(("pagination_token", page.as_str()));
                 }
-                let key = (at, post.id);
-                if earliest.as_ref().is_none_or(|e| earlier(&key, e)) {
-                    earliest = Some(key);
+                let res = http
+                    .get(with_query(address, &query))
+                    .bearer_auth(token.expose_secret())
+                    .send()
+                    .await
+                    .map_err(|e| lookup_failed(without_url(&e)))?;
+                if !res.status().is_success() {
+                    return Err(lookup_refusal(res).await);
                 }
-            }
-            match page.meta.next_token {
-                Some(token) => next = Some(token),
-                None => {
-                    complete = true;
-                    break;
-                }
-            }
-        }
-        let found = earliest.map(|(_, id)| Published {
+                let page: Timeline = res.json().await.map_err(|e| {
+                    lookup_failed(format!("X's answer could not be read: {}", without_url(&e)))
+                })?;
+                let posts = page
+                    .data
+                    .into_iter()
+                    .map(|post| {
+                        let at = post
+                            .created_at
+                            .as_deref()
+                            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                            .map(|t| t.with_timezone(&Utc));
+                        Listed {
+                            older: at.is_some_and(|at| at < from),
+                            same: same_text(attempt.text, &post),
+                            // X's ids grow with time: they order posts made in one second.
+                            key: (at, post.id.len(), post.id.clone()),
+                            post: post.id,
+                        }
+                    })
+                    .collect();
+                let then = page
+                    .meta
+                    .next_token
+                    .map_or(Then::End, |t| Then::Read(Some(t)));
+                Ok((posts, then))
+            })
+            .await?;
+        let found = found.map(|id| Published {
             permalink: Some(permalink(&self.config.web_base, account, &id)),
             platform_post_id: id,
         });
@@ -424,13 +427,6 @@ impl UrlEntity {
                 .as_deref()
                 .is_some_and(|u| u.contains("/photo/") || u.contains("/video/"))
     }
-}
-
-/// Whether `a` (a post's time and id) came before `b`: by time, then by id (X's ids grow with
-/// time).
-fn earlier(a: &(Option<DateTime<Utc>>, String), b: &(Option<DateTime<Utc>>, String)) -> bool {
-    let id = |s: &String| (s.len(), s.clone());
-    (a.0, id(&a.1)) < (b.0, id(&b.1))
 }
 
 /// Whether the post X shows is the text that was sent. X shows `&`, `<` and `>` escaped as

@@ -68,6 +68,8 @@ enum Finish {
     Retry(String, Option<std::time::Duration>),
     /// Nothing was posted and it is certain: start a fresh attempt now.
     Again,
+    /// Not decided and not failed: look again after this wait, which is not an attempt.
+    Later(std::time::Duration),
 }
 
 /// The publish job (see the three steps in [`super`]).
@@ -185,6 +187,7 @@ async fn attempt(
             Finish::Retry(reason, Some(wait)) => return Err(JobError::RetryAfter(reason, wait)),
             Finish::Retry(reason, None) => return Err(JobError::Retry(reason)),
             Finish::Again => continue,
+            Finish::Later(wait) => return Err(JobError::Later(wait)),
         }
     }
     Err(JobError::Retry(
@@ -562,12 +565,13 @@ async fn settle(
             maybe_published: true,
         }) => {
             // The request may have arrived: ask before trying again.
-            let lookup = lookup(prepared, parts)
-                .await
-                .map_err(|e| PublishError::Transient {
-                    reason: format!("{reason}; then the lookup failed: {e}"),
+            let lookup = lookup(prepared, parts).await.map_err(|e| match e {
+                PublishError::Transient { reason: failed, .. } => PublishError::Transient {
+                    reason: format!("{reason}; then the lookup failed: {failed}"),
                     maybe_published: true,
-                });
+                },
+                other => other,
+            });
             reconcile(
                 services,
                 prepared,
@@ -692,25 +696,71 @@ async fn reconcile(
         }
         Ok(Lookup::NotFound) => {
             let reason = "interrupted; the platform confirmed nothing was posted";
-            // Certain that nothing went out: one fresh attempt now is safe, even on the last try.
-            close(
-                services,
-                prepared,
-                AttemptOutcome::Retry,
-                Some(reason),
-                None,
-            )
-            .await?;
-            Ok(Finish::Again)
+            // Certain that nothing went out: one fresh attempt now is safe, even on the
+            // job's last try, as long as the target has calls left (a lookup that waited did
+            // not count as a try, so the target's own attempts bound the calls).
+            let out_of_calls = prepared.attempt.number >= prepared.job.max_attempts;
+            match retry_later(services, prepared, reason.to_owned(), None, out_of_calls).await? {
+                Finish::Retry(..) => Ok(Finish::Again),
+                gave_up => Ok(gave_up),
+            }
+        }
+        Ok(Lookup::NotYet { wait, reason }) => {
+            // The attempt stays open and the job waits without using a try: the platform's
+            // listing will settle the question.
+            let platform = platform_of(&prepared.account)?;
+            let shown = format!(
+                "{}; {reason}. Socializioz asks again in {}.",
+                cause.what_happened(&platform.to_string()),
+                crate::human_wait(wait)
+            );
+            note_on_target(services, prepared.target.id, &shown).await?;
+            Ok(Finish::Later(wait))
         }
         Ok(Lookup::Unsupported) => unconfirmed(services, prepared, cause, "cannot tell").await,
         Err(err) if last_try => {
             let why = format!("could not be asked ({err})");
             unconfirmed(services, prepared, cause, &why).await
         }
+        Err(PublishError::TokenExpired) => {
+            // The lookup needs a token the platform takes: refresh it, and ask again with it.
+            crate::token_refresh::refresh_soon(
+                services,
+                SocialAccountId(prepared.account.id),
+                WorkspaceId(prepared.account.workspace_id),
+            )
+            .await?;
+            Ok(Finish::Retry(
+                format!(
+                    "{} no longer accepted the token of @{} for the lookup; refreshing it",
+                    platform_of(&prepared.account)?,
+                    prepared.account.username
+                ),
+                Some(std::time::Duration::from_secs(30)),
+            ))
+        }
+        Err(PublishError::RateLimited { retry_after }) => Ok(Finish::Retry(
+            format!(
+                "{} asked to wait {} before the lookup (rate limit)",
+                platform_of(&prepared.account)?,
+                crate::human_wait(retry_after)
+            ),
+            Some(retry_after),
+        )),
         // Leave the attempt open: the next run asks again.
         Err(err) => Ok(Finish::Retry(err.to_string(), None)),
     }
+}
+
+/// Shows why a target waits, without changing where it is.
+async fn note_on_target(services: &Services, target: i64, why: &str) -> Result<()> {
+    post_target::Entity::update_many()
+        .col_expr(post_target::Column::LastError, Expr::value(why))
+        .col_expr(post_target::Column::UpdatedAt, Expr::value(crate::now()))
+        .filter(post_target::Column::Id.eq(target))
+        .exec(&services.db)
+        .await?;
+    Ok(())
 }
 
 /// Whether another target of the same account already recorded `published` as its post.

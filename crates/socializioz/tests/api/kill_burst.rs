@@ -23,11 +23,11 @@ use crate::connect::connect_through_oauth;
 use crate::fixtures::owner_with_workspace;
 use crate::helpers::{Backend, TestApp, post_input, skip, spawn_app_with, until};
 use crate::platform::binary_for;
+use crate::processes::Process;
 use domain::Platform;
 use sea_orm::ConnectionTrait;
 use services::posts::Intent;
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 both_backends!(a_burst_survives_workers_killed_at_random_moments);
@@ -137,7 +137,7 @@ async fn a_burst_survives_workers_killed_at_random_moments(backend: Backend) {
         .collect();
     moments.sort_unstable();
     let burst = Instant::now();
-    let mut workers: Vec<Child> = (0..WORKERS).map(|_| worker(&app, &base)).collect();
+    let mut workers: Vec<Process> = (0..WORKERS).map(|_| worker(&app, &base)).collect();
     let mut kills = 0;
     for (n, moment) in moments.iter().enumerate() {
         // The workers running jobs once the moment has come (a worker may finish its last job
@@ -164,7 +164,7 @@ async fn a_burst_survives_workers_killed_at_random_moments(backend: Backend) {
         let victim = candidates[rng.below(candidates.len())];
         let pid = workers[victim].id();
         let held = held_by(&app, pid).await;
-        kill(&mut workers[victim]);
+        workers[victim].kill();
         kills += 1;
         skip(&format!(
             "kill burst ({backend:?}): kill {kills} at {:.1?}: worker {pid} holding {held} jobs, \
@@ -180,8 +180,8 @@ async fn a_burst_survives_workers_killed_at_random_moments(backend: Backend) {
     })
     .await;
     let took = burst.elapsed();
-    for child in &mut workers {
-        kill(child);
+    for child in &workers {
+        child.kill();
     }
 
     // No post twice at the simulator, and each published target is one of its posts.
@@ -254,27 +254,13 @@ async fn a_burst_survives_workers_killed_at_random_moments(backend: Backend) {
 }
 
 /// Starts a `worker` process of the binary against the app's database and the simulator.
-fn worker(app: &TestApp, simulator: &str) -> Child {
+fn worker(app: &TestApp, simulator: &str) -> Process {
     let mut cmd = binary_for(app);
     cmd.arg("worker")
         .env("SOCIALIZIOZ__PLATFORMS__SIMULATOR", simulator)
         .env("SOCIALIZIOZ__WORKER__POLL_INTERVAL_MS", "100")
-        .env("SOCIALIZIOZ_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    cmd.spawn().expect("start a worker process")
-}
-
-/// SIGKILL, then reaps the process (so that its id is free and it is seen as stopped).
-fn kill(child: &mut Child) {
-    let killed = Command::new("kill")
-        .args(["-KILL", &child.id().to_string()])
-        .status()
-        .expect("run kill")
-        .success();
-    assert!(killed, "kill -KILL {} failed", child.id());
-    child.wait().expect("reap a killed worker");
+        .env("SOCIALIZIOZ_LOG", "warn");
+    Process::start("worker", cmd, |_| None)
 }
 
 /// The jobs the worker process `pid` is running.
@@ -286,7 +272,7 @@ async fn held_by(app: &TestApp, pid: u32) -> i64 {
 }
 
 /// Whether each worker is running jobs.
-async fn busy(app: &TestApp, workers: &[Child]) -> Vec<bool> {
+async fn busy(app: &TestApp, workers: &[Process]) -> Vec<bool> {
     let mut busy = Vec::with_capacity(workers.len());
     for child in workers {
         busy.push(held_by(app, child.id()).await > 0);

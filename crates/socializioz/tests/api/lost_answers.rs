@@ -18,6 +18,7 @@ use sim::LostAnswer;
 both_backends!(
     a_post_made_before_its_answer_was_lost_is_found_and_recorded_as_published,
     a_call_lost_before_posting_is_published_once_after_the_platform_says_not_found,
+    a_lookup_refused_for_its_token_refreshes_the_token_and_asks_again,
 );
 
 const AUTHOR: &str = "ada@example.com";
@@ -165,40 +166,30 @@ async fn a_call_lost_before_posting_is_published_once_after_the_platform_says_no
     };
     let app = &lost.app;
     // The connection breaks before X keeps anything.
-    lost.sim
-        .lose_next_answer(Platform::X, LostAnswer::BeforePosting);
-    app.save_post(
-        AUTHOR,
-        lost.ws,
-        post_input(
-            "Closed on Monday",
-            &[lost.x],
-            Vec::new(),
-            Intent::PublishNow,
-        ),
-    )
-    .await;
-    app.worker().run_until_empty().await.unwrap();
+    publish_with_answer_lost_before_posting(&lost, "Closed on Monday").await;
 
     // X's listing has no such post, but the attempt began a moment ago: too soon to be sure
-    // (a request may still be under way there). The attempt stays open and the job waits.
+    // (a request may still be under way there). The attempt stays open and the job waits,
+    // without using one of its tries; the post says why.
     assert!(lost.sim.posts().is_empty());
     assert_eq!(target_of(app, lost.x).await.0, "publishing");
     assert_eq!(outcomes(app, lost.x).await, ["open"]);
-    let waiting = app
-        .text("SELECT last_error FROM jobs WHERE kind = 'publish' AND state = 'queued'")
-        .await;
+    let waiting = app.text("SELECT last_error FROM post_targets").await;
     assert!(waiting.contains("too soon to be sure"), "{waiting}");
+    assert!(waiting.contains("Socializioz asks again in"), "{waiting}");
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM jobs WHERE kind = 'publish' AND state = 'queued' \
+             AND attempts = 0"
+        )
+        .await,
+        1,
+        "waiting for the listing is not a try"
+    );
 
     // Later: the attempt began minutes ago, and the job is due again.
-    let began =
-        (chrono::Utc::now() - chrono::Duration::minutes(5)).format("%Y-%m-%d %H:%M:%S+00:00");
-    app.exec(&format!(
-        "UPDATE publish_attempts SET started_at = '{began}'"
-    ))
-    .await;
-    app.exec("UPDATE jobs SET run_at = '2000-01-01 00:00:00+00:00' WHERE state = 'queued'")
-        .await;
+    attempts_began_minutes_ago(app).await;
+    due_now(app).await;
     app.worker().run_until_empty().await.unwrap();
 
     let posts = lost.sim.posts();
@@ -217,4 +208,84 @@ async fn a_call_lost_before_posting_is_published_once_after_the_platform_says_no
         .await,
         1
     );
+}
+
+async fn a_lookup_refused_for_its_token_refreshes_the_token_and_asks_again(backend: Backend) {
+    let Some(lost) = lost(backend).await else {
+        return;
+    };
+    let app = &lost.app;
+    publish_with_answer_lost_before_posting(&lost, "Open late on Friday").await;
+    assert_eq!(outcomes(app, lost.x).await, ["open"]);
+
+    // When the job asks again, X no longer takes the token.
+    lost.sim.expire_all_tokens();
+    let refreshed =
+        || app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'refresh_tokens' AND state = 'done'");
+    let refreshed_before = refreshed().await;
+    attempts_began_minutes_ago(app).await;
+    due_now(app).await;
+    app.worker().run_until_empty().await.unwrap();
+    assert!(lost.sim.posts().is_empty());
+    assert_eq!(
+        outcomes(app, lost.x).await,
+        ["open"],
+        "an unanswered lookup leaves the question open"
+    );
+    assert_eq!(
+        refreshed().await,
+        refreshed_before + 1,
+        "the token was refreshed"
+    );
+    let waiting = app
+        .text("SELECT last_error FROM jobs WHERE kind = 'publish' AND state = 'queued'")
+        .await;
+    assert!(
+        waiting.contains("for the lookup; refreshing it"),
+        "{waiting}"
+    );
+
+    // With the new token, X answers: nothing was posted, so the post goes out once.
+    due_now(app).await;
+    app.worker().run_until_empty().await.unwrap();
+    let posts = lost.sim.posts();
+    assert_eq!(posts.len(), 1, "published exactly once");
+    assert_eq!(posts[0].text, "Open late on Friday");
+    assert_eq!(outcomes(app, lost.x).await, ["retry", "published"]);
+}
+
+/// Publishes `text` to X now, the call's connection breaking before X keeps anything, and runs
+/// the worker until nothing is due.
+async fn publish_with_answer_lost_before_posting(lost: &Lost, text: &str) {
+    lost.sim
+        .lose_next_answer(Platform::X, LostAnswer::BeforePosting);
+    lost.app
+        .save_post(
+            AUTHOR,
+            lost.ws,
+            post_input(text, &[lost.x], Vec::new(), Intent::PublishNow),
+        )
+        .await;
+    lost.app.worker().run_until_empty().await.unwrap();
+}
+
+/// Moves every attempt's start five minutes back: the platform's listing has had time to show
+/// what they made.
+async fn attempts_began_minutes_ago(app: &TestApp) {
+    let began =
+        (chrono::Utc::now() - chrono::Duration::minutes(5)).format("%Y-%m-%d %H:%M:%S+00:00");
+    app.exec(&format!(
+        "UPDATE publish_attempts SET started_at = '{began}'"
+    ))
+    .await;
+}
+
+/// Makes the waiting publish job due now (and nothing else: the accounts' planned token
+/// refreshes keep their times).
+async fn due_now(app: &TestApp) {
+    app.exec(
+        "UPDATE jobs SET run_at = '2000-01-01 00:00:00+00:00' \
+         WHERE state = 'queued' AND kind = 'publish'",
+    )
+    .await;
 }

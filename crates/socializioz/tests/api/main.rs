@@ -48,6 +48,7 @@ mod policies;
 mod polish;
 mod post_formats;
 mod posts;
+mod processes;
 mod publishing;
 mod residue;
 mod retention;
