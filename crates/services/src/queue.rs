@@ -389,29 +389,70 @@ pub async fn claim_many(
     {
         return Ok(Vec::new());
     }
-    let txn = store::begin_write(db).await?;
-    let mut claimed = claim_rows(&txn, worker, now, until, &full, max).await?;
-    claimed.sort_by_key(|j| (j.run_at, j.id));
-    let mut kept = Vec::with_capacity(claimed.len());
-    let mut unslotted = Vec::new();
-    for job in claimed {
-        let mut slotted = true;
-        for key in limits.keys_of(&job.kind, job.concurrency_key.as_deref()) {
-            if full.contains(&key) || !take_slot(&txn, limits, &key, job.id, now, until).await? {
-                full.push(key);
-                slotted = false;
-                break;
+    // Twice at most: when a per-key limit's first job finds no slot rows, they are made after
+    // the claim, and the claim is made once more.
+    for _ in 0..2 {
+        let txn = store::begin_write(db).await?;
+        let mut claimed = claim_rows(&txn, worker, now, until, &full, max).await?;
+        claimed.sort_by_key(|j| (j.run_at, j.id));
+        // A job taken again after its lease ran out may still name slots it held: they are
+        // freed, so that it holds one slot of each key, never two.
+        free_slots(&txn, &claimed.iter().map(|j| j.id).collect::<Vec<_>>()).await?;
+        let mut kept = Vec::with_capacity(claimed.len());
+        let mut unslotted = Vec::new();
+        let mut unmade = std::collections::BTreeSet::new();
+        for job in claimed {
+            let mut slotted = true;
+            for key in limits.keys_of(&job.kind, job.concurrency_key.as_deref()) {
+                if full.contains(&key) || !try_slot(&txn, &key, job.id, now, until).await? {
+                    if limits.is_each(&key) && !full.contains(&key) {
+                        unmade.insert(key.clone());
+                    }
+                    full.push(key);
+                    slotted = false;
+                    break;
+                }
+            }
+            if slotted {
+                kept.push(job);
+            } else {
+                unslotted.push(job.id);
             }
         }
-        if slotted {
-            kept.push(job);
-        } else {
-            unslotted.push(job.id);
+        put_back(&txn, &unslotted).await?;
+        txn.commit().await?;
+        // Slot rows of a per-key limit are made when first needed, outside the claim and one
+        // key per statement in key order: made inside claims, two workers could each wait on
+        // the other's uncommitted rows of another key (a deadlock on PostgreSQL).
+        let mut made = 0;
+        for key in &unmade {
+            if let Some(n) = limits.limit_of(key) {
+                made += make_slots(db, key, n).await?;
+            }
         }
+        if made == 0 || !kept.is_empty() {
+            return Ok(kept);
+        }
+        full.retain(|key| !unmade.contains(key));
     }
-    put_back(&txn, &unslotted).await?;
-    txn.commit().await?;
-    Ok(kept)
+    Ok(Vec::new())
+}
+
+/// Frees the slots `ids` hold, inside the claiming transaction.
+async fn free_slots<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    job_slot::Entity::update_many()
+        .col_expr(job_slot::Column::JobId, Expr::value(Option::<i64>::None))
+        .col_expr(
+            job_slot::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(job_slot::Column::JobId.is_in(ids.iter().copied()))
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 /// Undoes the claims of `ids` inside the claiming transaction: the jobs are as they were,
@@ -435,16 +476,7 @@ async fn put_back<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> Result<()> {
         .filter(job::Column::Id.is_in(ids.iter().copied()))
         .exec(conn)
         .await?;
-    job_slot::Entity::update_many()
-        .col_expr(job_slot::Column::JobId, Expr::value(Option::<i64>::None))
-        .col_expr(
-            job_slot::Column::LockedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .filter(job_slot::Column::JobId.is_in(ids.iter().copied()))
-        .exec(conn)
-        .await?;
-    Ok(())
+    free_slots(conn, ids).await
 }
 
 /// The limited keys with no free slot right now: those whose slots are all held, and those
@@ -551,27 +583,6 @@ fn escape_like(s: &str) -> String {
         .collect()
 }
 
-/// Takes one free slot of `key` for `job_id`; false when every slot is held. A key under a
-/// `…:*` limit gets its slots the first time one is needed.
-async fn take_slot<C: ConnectionTrait>(
-    conn: &C,
-    limits: &Limits,
-    key: &str,
-    job_id: i64,
-    now: DateTime<Utc>,
-    until: DateTime<Utc>,
-) -> Result<bool> {
-    if try_slot(conn, key, job_id, now, until).await? {
-        return Ok(true);
-    }
-    match limits.limit_of(key) {
-        Some(n) if limits.is_each(key) && make_slots(conn, key, n).await? > 0 => {
-            try_slot(conn, key, job_id, now, until).await
-        }
-        _ => Ok(false),
-    }
-}
-
 /// Makes the missing slot rows of `key` (n in all); answers how many were made.
 async fn make_slots<C: ConnectionTrait>(conn: &C, key: &str, n: u32) -> Result<u64> {
     let n = i32::try_from(n).context("limit too large")?;
@@ -640,11 +651,16 @@ async fn release_slots<C: ConnectionTrait>(conn: &C, job_id: i64) -> Result<()> 
     Ok(())
 }
 
-/// Extends the leases of every job `worker` is running, and of the slots those jobs hold, to
-/// `lease` from now: the worker's heartbeat. A live worker keeps its jobs however long they
-/// take, so the lease can be short and a crashed worker's jobs and slots come back within it.
-/// Returns how many jobs were renewed.
-pub async fn renew(db: &store::Db, worker: &str, lease: Duration) -> Result<u64> {
+/// Extends the leases of the jobs `ids` that `worker` is running, and of the slots those jobs
+/// hold, to `lease` from now: the worker's heartbeat. A live worker keeps its jobs however long
+/// they take, so the lease can be short and a crashed worker's jobs and slots come back within
+/// it. Only the jobs the worker still runs are named: one it gave up on (its outcome could not
+/// be written, or it panicked) is left to run out, and taken again. Returns how many jobs were
+/// renewed.
+pub async fn renew(db: &store::Db, worker: &str, ids: &[i64], lease: Duration) -> Result<u64> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
     let now = crate::now();
     let until = now + chrono::Duration::from_std(lease).context("lease too long")?;
     let txn = store::begin_write(db).await?;
@@ -652,6 +668,7 @@ pub async fn renew(db: &store::Db, worker: &str, lease: Duration) -> Result<u64>
         .col_expr(job::Column::LockedUntil, Expr::value(until))
         .filter(job::Column::State.eq(JobState::Running))
         .filter(job::Column::LockedBy.eq(worker))
+        .filter(job::Column::Id.is_in(ids.iter().copied()))
         .exec(&txn)
         .await?
         .rows_affected;
@@ -659,6 +676,7 @@ pub async fn renew(db: &store::Db, worker: &str, lease: Duration) -> Result<u64>
         job_slot::Entity::update_many()
             .col_expr(job_slot::Column::LockedUntil, Expr::value(until))
             .filter(job_slot::Column::JobId.in_subquery(held_by(worker)))
+            .filter(job_slot::Column::JobId.is_in(ids.iter().copied()))
             .exec(&txn)
             .await?;
     }

@@ -340,6 +340,7 @@ async fn platforms(settings: &Settings, public_url: &str) -> anyhow::Result<Plat
         if let Some(version) = &c.version {
             config.version = version.clone();
         }
+        config.read_member_posts = c.read_member_posts;
         register!(Platform::LinkedIn, LinkedIn::new(config));
     }
     Ok(Platforms {
@@ -609,4 +610,49 @@ pub async fn shutdown_signal() {
         _ = term => {}
     }
     tracing::info!("shutting down: finishing requests and the job in progress");
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::platforms;
+    use domain::Platform;
+    use std::path::Path;
+
+    /// The scopes LinkedIn is asked for with `[platforms.linkedin]` and these extra settings.
+    async fn linkedin_scopes(extra: &[(&str, &str)]) -> Vec<&'static str> {
+        let mut env = vec![
+            ("SOCIALIZIOZ__PLATFORMS__LINKEDIN__CLIENT_ID", "client"),
+            ("SOCIALIZIOZ__PLATFORMS__LINKEDIN__CLIENT_SECRET", "secret"),
+        ];
+        env.extend_from_slice(extra);
+        let env: Vec<(String, String)> = env
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let settings = crate::config::load(Some(Path::new("/dev/null")), env).unwrap();
+        let platforms = platforms(&settings, "https://social.example.com")
+            .await
+            .unwrap();
+        platforms
+            .connectors
+            .get(Platform::LinkedIn)
+            .unwrap()
+            .publishing_scopes()
+            .to_vec()
+    }
+
+    #[tokio::test]
+    async fn linkedin_is_asked_to_read_members_posts_only_when_the_app_may() {
+        let plain = linkedin_scopes(&[]).await;
+        assert!(plain.contains(&"w_member_social"), "{plain:?}");
+        assert!(!plain.contains(&"r_member_social"), "{plain:?}");
+        let reading = linkedin_scopes(&[(
+            "SOCIALIZIOZ__PLATFORMS__LINKEDIN__READ_MEMBER_POSTS",
+            "true",
+        )])
+        .await;
+        assert!(reading.contains(&"r_member_social"), "{reading:?}");
+    }
 }

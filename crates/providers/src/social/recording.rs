@@ -116,6 +116,11 @@ impl RecordingPublisher {
         lock(&self.received).iter().filter(|r| r.published).count()
     }
 
+    /// The calls in flight now (a call whose caller stopped waiting is no longer in flight).
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::SeqCst)
+    }
+
     /// The most calls that were in flight at the same moment.
     pub fn max_in_flight(&self) -> usize {
         self.max_in_flight.load(Ordering::SeqCst)

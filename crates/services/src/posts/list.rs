@@ -13,7 +13,7 @@
 
 use crate::sql::{Binder, columns};
 use crate::{Result, Services};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use domain::WorkspaceId;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -246,7 +246,12 @@ impl ListCursor {
             .find(|g| group.parse::<i64>().ok() == Some(g.number()))?;
         let at = match at {
             "n" => None,
-            micros => Some(DateTime::from_timestamp_micros(micros.parse().ok()?)?),
+            // Posts' times are in years 1 to 9999: beyond them a time is not one the list
+            // wrote, and PostgreSQL refuses dates before 4713 BC.
+            micros => Some(
+                DateTime::from_timestamp_micros(micros.parse().ok()?)
+                    .filter(|t| (1..=9999).contains(&t.year()))?,
+            ),
         };
         let id = id.parse::<i64>().ok().filter(|id| *id > 0)?;
         Some(Self { group, at, id })
@@ -700,6 +705,9 @@ mod tests {
             "2.99999999999999999999.1",
             "2.9223372036854775807.1",
             "2.n.9999999999999999999",
+            "2.-3000000000000000000.1",
+            "2.-62135596800000001.1",
+            "2.253402300800000000.1",
         ] {
             assert_eq!(ListCursor::parse(bad), None, "{bad:?}");
         }

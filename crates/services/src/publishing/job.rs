@@ -853,7 +853,7 @@ async fn close(
         // Deleted meanwhile (only possible for a post not publishing): nothing to record.
         return Ok(());
     };
-    publish_attempt::Entity::update_many()
+    let closed = publish_attempt::Entity::update_many()
         .col_expr(publish_attempt::Column::FinishedAt, Expr::value(now))
         .col_expr(publish_attempt::Column::Outcome, Expr::value(result))
         .col_expr(
@@ -865,8 +865,19 @@ async fn close(
             Expr::value(published.as_ref().map(|p| p.platform_post_id.clone())),
         )
         .filter(publish_attempt::Column::Id.eq(prepared.attempt.id))
+        .filter(publish_attempt::Column::FinishedAt.is_null())
         .exec(&txn)
-        .await?;
+        .await?
+        .rows_affected;
+    if closed == 0 {
+        // Another run closed it first (this one lost its lease meanwhile): what that run wrote
+        // stands, and the target is not touched again.
+        tracing::warn!(
+            attempt = prepared.attempt.id,
+            "the attempt was already closed by another run"
+        );
+        return Ok(());
+    }
     let target = prepared.target.clone();
     match (result, published) {
         (AttemptOutcome::Published | AttemptOutcome::Reconciled, Some(p)) => {

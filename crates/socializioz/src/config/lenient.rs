@@ -1,5 +1,6 @@
 //! Values that may come as TOML values or, from the environment, as text: numbers written as
-//! strings, and lists written as comma-separated strings.
+//! strings, yes-or-no settings written as `true` or `false`, and lists written as
+//! comma-separated strings.
 
 use serde::{Deserialize, Deserializer};
 
@@ -49,4 +50,25 @@ pub(super) fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Err
 
 pub(super) fn lenient_opt_u16<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Error> {
     lenient(d).map(Some)
+}
+
+/// Yes-or-no settings may come as TOML booleans or, from the environment, as `true`/`false`
+/// (also `1`/`0`, `yes`/`no`, `on`/`off`, in any case).
+pub(super) fn lenient_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum BoolOrText {
+        Bool(bool),
+        Text(String),
+    }
+    match BoolOrText::deserialize(d)? {
+        BoolOrText::Bool(b) => Ok(b),
+        BoolOrText::Text(text) => match text.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Ok(true),
+            "false" | "0" | "no" | "off" => Ok(false),
+            _ => Err(serde::de::Error::custom(format!(
+                "expected true or false, found {text:?}"
+            ))),
+        },
+    }
 }

@@ -1,7 +1,7 @@
 //! The settings' sections: one struct each, with its defaults (the ones the README lists) and,
 //! where a section's values become another crate's type, the checks on its own values.
 
-use super::lenient::{lenient_list, lenient_opt_u16, lenient_u32, lenient_u64};
+use super::lenient::{lenient_bool, lenient_list, lenient_opt_u16, lenient_u32, lenient_u64};
 use super::{ConfigError, err};
 use providers::mail::SmtpSecurity;
 use secrecy::SecretString;
@@ -15,6 +15,7 @@ use std::path::PathBuf;
 pub struct PlatformSettings {
     /// Run the platform simulator inside `serve` and connect to it instead of the platforms.
     /// Browsers reach its pages on this server, at `{public_url}/_sandbox/`.
+    #[serde(deserialize_with = "lenient_bool")]
     pub sandbox: bool,
     /// An already running simulator (`socializioz sim`) to use instead of starting one; implies
     /// sandbox mode. Browsers are sent to this address, so it must be one they reach.
@@ -38,8 +39,13 @@ pub struct ClientSettings {
     pub version: Option<String>,
     /// TikTok only: the app has passed TikTok's audit, so posts may be public (until then
     /// TikTok allows apps private posts only).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_bool")]
     pub audited: bool,
+    /// LinkedIn only: LinkedIn granted the app `r_member_social`, so a publishing call whose
+    /// answer was lost can be looked up among the member's posts (it is then asked for when
+    /// an account is connected). Without it, such a post is left for a person to check.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub read_member_posts: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -400,6 +406,7 @@ impl AdminSettings {
 #[serde(deny_unknown_fields, default)]
 pub struct RetentionSettings {
     /// Make an encrypted backup into the data folder every day.
+    #[serde(deserialize_with = "lenient_bool")]
     pub backups: bool,
     /// Backups older than this many days are purged.
     #[serde(deserialize_with = "lenient_u64")]

@@ -191,3 +191,47 @@ fn character_videos_need_a_voice_provider_and_a_resolution_hedra_makes() {
     assert_eq!(character.model, "character-3");
     assert!(ai.characters.is_some());
 }
+
+#[test]
+fn a_per_key_limit_of_none_is_refused_with_the_way_out() {
+    let dir = std::env::temp_dir().join(format!("sz-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("limits.toml");
+    std::fs::write(&file, "[worker.limits]\n\"publish:x:*\" = 0\n").unwrap();
+    let refused = load(Some(&file), env(&[])).unwrap_err().to_string();
+    assert!(refused.contains("\"publish:x:*\" is 0"), "{refused}");
+    assert!(refused.contains("set \"publish:x\" to 0"), "{refused}");
+    std::fs::write(
+        &file,
+        "[worker.limits]\n\"publish:x:*\" = 2\n\"publish:x\" = 0\n",
+    )
+    .unwrap();
+    let s = load(Some(&file), env(&[])).unwrap();
+    assert_eq!(s.worker.limits.get("publish:x:*"), Some(&2));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn yes_or_no_settings_read_from_the_environment() {
+    let s = load(
+        Some(Path::new("/dev/null")),
+        env(&[
+            ("SOCIALIZIOZ__RETENTION__BACKUPS", "false"),
+            ("SOCIALIZIOZ__PLATFORMS__SANDBOX", "TRUE"),
+            ("SOCIALIZIOZ__PLATFORMS__TIKTOK__CLIENT_ID", "key"),
+            ("SOCIALIZIOZ__PLATFORMS__TIKTOK__CLIENT_SECRET", "secret"),
+            ("SOCIALIZIOZ__PLATFORMS__TIKTOK__AUDITED", "yes"),
+        ]),
+    )
+    .unwrap();
+    assert!(!s.retention.backups);
+    assert!(s.platforms.sandbox);
+    assert!(s.platforms.tiktok.unwrap().audited);
+    let refused = load(
+        Some(Path::new("/dev/null")),
+        env(&[("SOCIALIZIOZ__RETENTION__BACKUPS", "sometimes")]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(refused.contains("expected true or false"), "{refused}");
+}

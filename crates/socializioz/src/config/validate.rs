@@ -9,6 +9,18 @@ impl Settings {
         self.trusted_proxies()?;
         self.signup.throttle()?;
         self.invitations.limits()?;
+        if let Some((key, _)) = self
+            .worker
+            .limits
+            .iter()
+            .find(|(key, n)| key.ends_with(":*") && **n == 0)
+        {
+            let under = key.trim_end_matches(":*");
+            return Err(err(format!(
+                "worker.limits.\"{key}\" is 0, which would hold every job under it for ever; \
+                 give each key a number of jobs at once, or set \"{under}\" to 0 to run none"
+            )));
+        }
         if let Some(ai) = &self.ai {
             ai.check()?;
         }

@@ -254,9 +254,10 @@ async fn a_job_longer_than_its_lease_stays_with_its_live_worker(backend: Backend
     let Some(burst) = burst(backend).await else {
         return;
     };
-    // Renewed every 1.2 s: a renewal may wait seconds for a busy database and still arrive.
-    let short_lease = [("SOCIALIZIOZ__WORKER__LEASE_SECONDS", "6")];
-    // The first post is kept at once, but answered only after three leases.
+    // Renewed every 1.8 s: a renewal may wait seconds for a busy database and still arrive
+    // before the worker's half-lease fence.
+    let short_lease = [("SOCIALIZIOZ__WORKER__LEASE_SECONDS", "9")];
+    // The first post is kept at once, but answered only after two leases.
     burst
         .sim
         .publish_then_hang(domain::Platform::X, Duration::from_secs(18));

@@ -12,6 +12,7 @@ both_backends!(
     every_table_is_in_the_data_map,
     health_and_readiness,
     jobs_are_leased_retried_and_kept_when_dead,
+    a_job_taken_again_holds_one_slot_of_each_key_and_only_named_jobs_are_renewed,
     processes_started_together_on_a_new_database_take_turns_migrating,
 );
 
@@ -138,6 +139,89 @@ async fn jobs_are_leased_retried_and_kept_when_dead(backend: Backend) {
         app.count(&format!("SELECT COUNT(*) FROM jobs WHERE id = {unknown} AND state = 'dead' AND last_error LIKE '%no handler%' AND payload = '{{}}'")).await,
         1
     );
+}
+
+async fn a_job_taken_again_holds_one_slot_of_each_key_and_only_named_jobs_are_renewed(
+    backend: Backend,
+) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let db = &app.services.db;
+    let limits = queue::Limits::new([("publish:x".to_owned(), 3), ("publish:x:*".to_owned(), 2)]);
+    queue::configure_limits(db, &limits).await.unwrap();
+    for n in 0..2 {
+        let mut job = NewJob::now("publish", serde_json::json!({ "n": n }));
+        job.concurrency_key = Some("publish:x:7".to_owned());
+        queue::enqueue(db, job).await.unwrap();
+    }
+    let lease = Duration::from_secs(60);
+    // The account's slots are made when its first job needs them, and the claim takes both.
+    let first = queue::claim_many(db, "w1", lease, &limits, 8)
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 2, "both jobs claimed once their slots exist");
+
+    assert_eq!(
+        held_slots(&app, first[0].id).await,
+        2,
+        "one slot of the platform, one of the account"
+    );
+
+    // The worker stops renewing one job (say its outcome could not be written): only the job
+    // it still names keeps its lease.
+    let (kept, dropped) = (&first[0], &first[1]);
+    let before = app
+        .text(&format!(
+            "SELECT CAST(locked_until AS TEXT) FROM jobs WHERE id = {}",
+            dropped.id
+        ))
+        .await;
+    assert_eq!(queue::renew(db, "w1", &[kept.id], lease).await.unwrap(), 1);
+    let after = app
+        .text(&format!(
+            "SELECT CAST(locked_until AS TEXT) FROM jobs WHERE id = {}",
+            dropped.id
+        ))
+        .await;
+    assert_eq!(
+        before, after,
+        "a job the worker no longer runs is not renewed"
+    );
+
+    // The other job finishes, freeing the lowest slots; the dropped one's lease runs out
+    // (moved into the past here, slots included) and another worker takes it: it holds one
+    // slot of each key, not its old ones as well.
+    queue::complete(db, kept, "w1").await.unwrap();
+    expire_lease(&app, dropped.id).await;
+    app.exec(&format!(
+        "UPDATE job_slots SET locked_until = '2000-01-01 00:00:00+00:00' WHERE job_id = {}",
+        dropped.id
+    ))
+    .await;
+    let again = queue::claim_many(db, "w2", lease, &limits, 8)
+        .await
+        .unwrap();
+    assert_eq!(again.iter().map(|j| j.id).collect::<Vec<_>>(), [dropped.id]);
+    assert_eq!(
+        held_slots(&app, dropped.id).await,
+        2,
+        "one slot of each key"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM job_slots WHERE job_id IS NOT NULL")
+            .await,
+        2,
+        "no slot is left naming the job's earlier claim"
+    );
+}
+
+/// How many slots job `id` holds.
+async fn held_slots(app: &crate::helpers::TestApp, id: i64) -> i64 {
+    app.count(&format!(
+        "SELECT COUNT(*) FROM job_slots WHERE job_id = {id}"
+    ))
+    .await
 }
 
 async fn expire_lease(app: &crate::helpers::TestApp, id: i64) {

@@ -28,6 +28,7 @@ both_backends!(
     one_busy_account_leaves_the_platform_to_the_others,
     instagram_posts_wait_for_room_in_its_24_hour_limit,
     the_worker_reads_the_database_clock,
+    a_worker_that_cannot_renew_its_leases_stops_its_calls,
     two_workers_publish_each_target_exactly_once,
     shutdown_gives_unfinished_jobs_back,
     viewers_cannot_change_posts,
@@ -813,4 +814,63 @@ async fn viewers_cannot_change_posts(backend: Backend) {
         .unwrap_err();
     assert!(matches!(err, ServiceError::Forbidden(_)), "{err:?}");
     assert_eq!(app.count("SELECT COUNT(*) FROM posts").await, 0);
+}
+
+/// A worker out of the database's reach cannot renew its leases: before another worker may
+/// take its jobs, it stops the calls it has in flight, so that no post is ever being sent by
+/// two workers at once. The stopped call's attempt stays open, to be looked up as after a crash.
+async fn a_worker_that_cannot_renew_its_leases_stops_its_calls(backend: Backend) {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let Some(mut app) = spawn_app(backend).await else {
+        return;
+    };
+    let hanging = use_publisher(&mut app, RecordingPublisher::new(Duration::ZERO));
+    hanging.hang(true);
+    let (ws, account) = setup(&app).await;
+    publish_now(&app, ws, &[account], "Sent before the outage").await;
+    let mut options = WorkerOptions::new(Duration::from_millis(20));
+    options.lease = Duration::from_secs(2);
+    options.grace = Duration::from_millis(200);
+    let worker = Worker::new(app.services.clone(), options);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(worker.run(stopped));
+    let patience = Duration::from_secs(60);
+    crate::helpers::until("the call is in flight", patience, || async {
+        hanging.in_flight() == 1
+    })
+    .await;
+
+    // The worker's writes to the queue no longer go through: another connection holds the
+    // jobs table (PostgreSQL) or the database's write lock (SQLite).
+    let outage = match backend {
+        Backend::Postgres => {
+            let txn = app.services.db.begin().await.unwrap();
+            txn.execute_unprepared("LOCK TABLE jobs IN EXCLUSIVE MODE")
+                .await
+                .unwrap();
+            txn
+        }
+        Backend::Sqlite => store::begin_write(&app.services.db).await.unwrap(),
+    };
+    crate::helpers::until("the worker stops its call", patience, || async {
+        hanging.in_flight() == 0
+    })
+    .await;
+    outage.rollback().await.unwrap();
+    let _ = stop.send(true);
+    running.await.unwrap();
+
+    assert_eq!(hanging.received().len(), 1, "sent once");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM publish_attempts WHERE finished_at IS NULL")
+            .await,
+        1,
+        "the stopped call's attempt is left open, to be looked up"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'publish' AND state = 'done'")
+            .await,
+        0,
+        "the job is not over"
+    );
 }

@@ -103,6 +103,9 @@ fn scope_meaning(scope: &str) -> &'static str {
         "openid" => "sign you in with LinkedIn to learn which member you are",
         "profile" => "read the name and photo",
         "w_member_social" => "publish posts as you",
+        "r_member_social" => {
+            "read your own posts, only to check whether one whose answer was lost went out"
+        }
         "pages_manage_engagement" => "comment as the Page (a post's first comment)",
         "instagram_business_manage_comments" => "comment under your posts (a first comment)",
         "read_insights" => "read the Pages' and their posts' figures (analytics)",
