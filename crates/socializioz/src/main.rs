@@ -2,6 +2,10 @@
 
 use clap::Parser;
 
+/// See the dependency's note in `Cargo.toml`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     if let Err(message) = socializioz::logging::init() {
