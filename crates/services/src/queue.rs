@@ -396,8 +396,14 @@ pub async fn claim_many(
         let mut claimed = claim_rows(&txn, worker, now, until, &full, max).await?;
         claimed.sort_by_key(|j| (j.run_at, j.id));
         // A job taken again after its lease ran out may still name slots it held: they are
-        // freed, so that it holds one slot of each key, never two.
-        free_slots(&txn, &claimed.iter().map(|j| j.id).collect::<Vec<_>>()).await?;
+        // freed, so that it holds one slot of each key, never two. A job on its first run has
+        // held none (no statement for a burst of new jobs).
+        let retaken: Vec<i64> = claimed
+            .iter()
+            .filter(|j| j.attempts > 1)
+            .map(|j| j.id)
+            .collect();
+        release_slots(&txn, &retaken).await?;
         let mut kept = Vec::with_capacity(claimed.len());
         let mut unslotted = Vec::new();
         let mut unmade = std::collections::BTreeSet::new();
@@ -438,23 +444,6 @@ pub async fn claim_many(
     Ok(Vec::new())
 }
 
-/// Frees the slots `ids` hold, inside the claiming transaction.
-async fn free_slots<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> Result<()> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    job_slot::Entity::update_many()
-        .col_expr(job_slot::Column::JobId, Expr::value(Option::<i64>::None))
-        .col_expr(
-            job_slot::Column::LockedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .filter(job_slot::Column::JobId.is_in(ids.iter().copied()))
-        .exec(conn)
-        .await?;
-    Ok(())
-}
-
 /// Undoes the claims of `ids` inside the claiming transaction: the jobs are as they were,
 /// their slots free.
 async fn put_back<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> Result<()> {
@@ -476,7 +465,7 @@ async fn put_back<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> Result<()> {
         .filter(job::Column::Id.is_in(ids.iter().copied()))
         .exec(conn)
         .await?;
-    free_slots(conn, ids).await
+    release_slots(conn, ids).await
 }
 
 /// The limited keys with no free slot right now: those whose slots are all held, and those
@@ -637,15 +626,18 @@ async fn try_slot<C: ConnectionTrait>(
     Ok(!taken.is_empty())
 }
 
-/// Frees the slots `job_id` holds.
-async fn release_slots<C: ConnectionTrait>(conn: &C, job_id: i64) -> Result<()> {
+/// Frees the slots the jobs `ids` hold.
+async fn release_slots<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
     job_slot::Entity::update_many()
         .col_expr(job_slot::Column::JobId, Expr::value(Option::<i64>::None))
         .col_expr(
             job_slot::Column::LockedUntil,
             Expr::value(Option::<DateTime<Utc>>::None),
         )
-        .filter(job_slot::Column::JobId.eq(job_id))
+        .filter(job_slot::Column::JobId.is_in(ids.iter().copied()))
         .exec(conn)
         .await?;
     Ok(())
@@ -937,7 +929,7 @@ async fn finish_in<C: ConnectionTrait>(
         .exec(conn)
         .await?;
     if res.rows_affected > 0 {
-        release_slots(conn, job.id).await?;
+        release_slots(conn, &[job.id]).await?;
     }
     Ok(res.rows_affected > 0)
 }

@@ -31,7 +31,7 @@ use super::oauth::{AuthorizePage, Binding, Param, SANDBOX_CLIENT_ID, sandbox_sec
 use super::{
     AccountRef, Adapter, Candidate, CommentRequest, ConnectError, Connector, FindRequest, Finding,
     Identity, Listed, Lookup, MediaRef, Polling, PublishError, PublishRequest, Published,
-    Publisher, Revoked, Then, TokenGrant, findable, with_query, without_param,
+    Publisher, Revoked, Then, TokenGrant, with_query, without_param,
 };
 use async_trait::async_trait;
 use domain::Platform;
@@ -897,12 +897,9 @@ impl Publisher for Facebook {
         account: &AccountRef,
         attempt: &FindRequest<'_>,
     ) -> Result<Lookup, PublishError> {
-        let Some(token) = attempt.access_token else {
-            return Err(PublishError::TokenExpired);
-        };
-        if !findable(attempt.text) {
+        let Some(token) = attempt.token_to_search()? else {
             return Ok(Lookup::Unsupported);
-        }
+        };
         let finding = self.config.finding;
         let from = finding.window_start(attempt);
         let sent = attempt.text.replace("\r\n", "\n");

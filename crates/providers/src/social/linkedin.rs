@@ -25,7 +25,7 @@ use super::oauth::{
 use super::{
     AccountRef, Adapter, CommentRequest, ConnectError, Connector, Download, FindRequest, Finding,
     Identity, Listed, Lookup, MediaRef, Polling, PublishError, PublishRequest, Published,
-    Publisher, Revoked, Then, TokenGrant, findable, retry_after_header, send_failed, unavailable,
+    Publisher, Revoked, Then, TokenGrant, retry_after_header, send_failed, unavailable,
     without_url,
 };
 use async_trait::async_trait;
@@ -727,12 +727,9 @@ impl Publisher for LinkedIn {
         account: &AccountRef,
         attempt: &FindRequest<'_>,
     ) -> Result<Lookup, PublishError> {
-        let Some(token) = attempt.access_token else {
-            return Err(PublishError::TokenExpired);
-        };
-        if !findable(attempt.text) {
+        let Some(token) = attempt.token_to_search()? else {
             return Ok(Lookup::Unsupported);
-        }
+        };
         let finding = self.config.finding;
         let from = finding.window_start(attempt).timestamp_millis();
         let author = encode(&format!("urn:li:person:{}", account.external_id));

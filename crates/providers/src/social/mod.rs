@@ -114,6 +114,18 @@ pub struct FindRequest<'a> {
     pub access_token: Option<&'a secrecy::SecretString>,
 }
 
+impl<'a> FindRequest<'a> {
+    /// The token to read the account's posts with, when the attempt can be recognised among
+    /// them: `None` for a post without text (media alone, a story), which cannot be told from
+    /// the account's others. Without a token the platform cannot be asked at all.
+    pub(crate) fn token_to_search(
+        &self,
+    ) -> Result<Option<&'a secrecy::SecretString>, PublishError> {
+        let token = self.access_token.ok_or(PublishError::TokenExpired)?;
+        Ok((!self.text.trim().is_empty()).then_some(token))
+    }
+}
+
 /// What a platform says when asked whether an attempt's post exists.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lookup {
@@ -278,12 +290,6 @@ impl Finding {
         }
         Ok((earliest.map(|(_, post)| post), false))
     }
-}
-
-/// Whether `text` has anything to recognise a post by: a post without text (media alone, a
-/// story) cannot be told from the account's others by its text.
-pub(crate) fn findable(text: &str) -> bool {
-    !text.trim().is_empty()
 }
 
 /// A platform that can publish.

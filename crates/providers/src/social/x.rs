@@ -8,8 +8,8 @@ use super::oauth::{AuthorizePage, Binding, ClientAuth, Param, SANDBOX_CLIENT_ID,
 use super::{
     AccountRef, Adapter, CommentRequest, ConnectError, Connector, Download, FindRequest, Finding,
     Identity, Listed, Lookup, MediaRef, Polling, PublishError, PublishRequest, Published,
-    Publisher, Revoked, Then, TokenGrant, findable, multipart_body, send_failed, unavailable,
-    with_query, without_url,
+    Publisher, Revoked, Then, TokenGrant, multipart_body, send_failed, unavailable, with_query,
+    without_url,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -305,12 +305,9 @@ impl Publisher for X {
         account: &AccountRef,
         attempt: &FindRequest<'_>,
     ) -> Result<Lookup, PublishError> {
-        let Some(token) = attempt.access_token else {
-            return Err(PublishError::TokenExpired);
-        };
-        if !findable(attempt.text) {
+        let Some(token) = attempt.token_to_search()? else {
             return Ok(Lookup::Unsupported);
-        }
+        };
         let finding = self.config.finding;
         let from = finding.window_start(attempt);
         let start_time = from.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);

@@ -829,7 +829,9 @@ async fn a_worker_that_cannot_renew_its_leases_stops_its_calls(backend: Backend)
     let (ws, account) = setup(&app).await;
     publish_now(&app, ws, &[account], "Sent before the outage").await;
     let mut options = WorkerOptions::new(Duration::from_millis(20));
-    options.lease = Duration::from_secs(2);
+    // The call stops after half the lease; the other half keeps the job from being taken
+    // again (and reconciled) before the test has stopped the worker.
+    options.lease = Duration::from_secs(12);
     options.grace = Duration::from_millis(200);
     let worker = Worker::new(app.services.clone(), options);
     let (stop, stopped) = tokio::sync::watch::channel(false);
