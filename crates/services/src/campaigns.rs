@@ -304,6 +304,7 @@ impl Services {
             .count(&txn)
             .await?;
         campaign::Entity::delete_by_id(found.id).exec(&txn).await?;
+        crate::analytics::kept::figures_changed(&txn, ws.0).await?;
         activity::record(
             &txn,
             ws,

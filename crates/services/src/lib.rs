@@ -66,6 +66,8 @@ pub struct Services {
     /// Sign-ups per client and overall (`[signup]`).
     pub signup_throttle: Arc<throttle::SignupThrottle>,
     pub policy_cache: policies::PolicyCache,
+    /// The analytics page's recently computed views (`analytics::kept`).
+    pub kept_views: Arc<analytics::kept::KeptViews>,
     /// The platforms posts can be published to.
     pub publishers: providers::social::Publishers,
     /// The platforms accounts can be connected from.

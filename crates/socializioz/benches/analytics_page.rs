@@ -101,6 +101,7 @@ async fn populate(services: &Services, posts: u64, figures: u64) -> Result<(i64,
             username: Set(format!("bench_{platform}")),
             display_name: Set(format!("Bench on {platform}")),
             status: Set(AccountStatus::Connected),
+            metrics_read_at: Set(Some(now)),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()

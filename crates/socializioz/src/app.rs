@@ -147,6 +147,7 @@ async fn assemble(
         login_throttle: services::accounts::default_throttle(),
         signup_throttle: std::sync::Arc::new(settings.signup.throttle()?),
         policy_cache: Default::default(),
+        kept_views: Default::default(),
         publishers,
         connectors,
         metrics,

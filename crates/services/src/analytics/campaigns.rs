@@ -130,9 +130,23 @@ impl Services {
 
     /// The results of each of the workspace's campaigns that has published posts, by name.
     pub async fn campaigns_results(&self, ws: WorkspaceId) -> Result<Vec<CampaignResults>> {
+        let campaigns = self.campaigns_of(ws).await?;
+        self.results_of_campaigns(ws, campaigns).await
+    }
+
+    /// The results of `campaigns` (the workspace's, as [`Self::campaigns_of`] reads them) that
+    /// have published posts, by name; nothing is read when there are none.
+    pub async fn results_of_campaigns(
+        &self,
+        ws: WorkspaceId,
+        campaigns: Vec<campaign::Model>,
+    ) -> Result<Vec<CampaignResults>> {
+        if campaigns.is_empty() {
+            return Ok(Vec::new());
+        }
         let platforms = self.platforms_of(ws).await?;
         let mut out = Vec::new();
-        for campaign in self.campaigns_of(ws).await? {
+        for campaign in campaigns {
             let results = self.results_with(ws, campaign, &platforms).await?;
             if results.published > 0 {
                 out.push(results);

@@ -20,9 +20,7 @@ use domain::{SocialAccountId, WorkspaceId};
 use providers::social::AccountRef;
 use providers::social::metrics::{Metrics, MetricsError, Reading};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use store::entities::states::{AccountStatus, PostState};
@@ -184,13 +182,7 @@ async fn read(services: &Services, account_id: SocialAccountId) -> Result<(), Jo
 
     // The account's days: once a day, from the day after the last one read (the last few again:
     // the platforms revise them), at most 30 days back.
-    let last_daily = account_metric::Entity::find()
-        .filter(account_metric::Column::AccountId.eq(account.id))
-        .order_by_desc(account_metric::Column::ReadAt)
-        .one(&services.db)
-        .await
-        .map_err(retry)?
-        .map(|r| r.read_at);
+    let last_daily = account.metrics_read_at;
     if last_daily.is_none_or(|at| at.date_naive() < today) && left != Some(0) {
         let back = match last_daily {
             Some(at) => {
@@ -419,10 +411,20 @@ async fn store_account(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let txn = store::begin_write(&services.db).await?;
+    let mut stored = false;
     for reading in read.readings.iter().filter(|r| r.post_id.is_none()) {
         upsert_account(&txn, account, reading, now).await?;
+        stored = true;
+    }
+    if stored {
+        social_account::Entity::update_many()
+            .col_expr(social_account::Column::MetricsReadAt, Expr::value(now))
+            .filter(social_account::Column::Id.eq(account.id))
+            .exec(&txn)
+            .await?;
     }
     store_answers(&txn, account, &read, now).await?;
+    super::kept::figures_changed(&txn, account.workspace_id).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -549,6 +551,7 @@ async fn store_posts(
         .exec(&txn)
         .await?;
     store_answers(&txn, account, &read, now).await?;
+    super::kept::figures_changed(&txn, account.workspace_id).await?;
     txn.commit().await?;
     Ok(())
 }

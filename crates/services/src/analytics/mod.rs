@@ -9,6 +9,7 @@ pub mod campaigns;
 pub mod chart;
 pub mod csv;
 pub mod ingest;
+pub mod kept;
 pub mod report;
 pub mod shown;
 pub(crate) mod sql;
@@ -22,10 +23,15 @@ use domain::metrics::{Metric, Span};
 use domain::plans::Feature;
 use domain::{Platform, PostId, Role, WorkspaceId};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect,
+};
 use std::collections::{BTreeMap, HashMap};
 use store::entities::states::{AccountStatus, PostState};
-use store::entities::{account_metric, post, post_target, social_account, user, workspace};
+use store::entities::{
+    account_metric, account_token, post, post_target, social_account, user, workspace,
+};
 
 /// An account as analytics sees it.
 #[derive(Debug, Clone)]
@@ -48,7 +54,7 @@ pub struct AccountReading {
 }
 
 /// A range of days, both ends included.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Days {
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -134,7 +140,7 @@ pub const EARLIEST: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {
 };
 
 /// Which accounts and posts a view of the analytics covers (none: all of the workspace's).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Scope {
     pub platform: Option<Platform>,
     pub account: Option<i64>,
@@ -370,48 +376,37 @@ impl Services {
     /// The workspace's accounts (connected, or waiting to be connected again), each with what
     /// analytics still needs of it.
     pub async fn analytics_accounts(&self, ws: WorkspaceId) -> Result<Vec<AccountReading>> {
-        let accounts = social_account::Entity::find()
-            .filter(social_account::Column::WorkspaceId.eq(ws.0))
-            .filter(
-                social_account::Column::Status
-                    .is_in([AccountStatus::Connected, AccountStatus::ReconnectNeeded]),
-            )
-            .order_by_asc(social_account::Column::Id)
-            .all(&self.db)
-            .await?;
-        let ids: Vec<i64> = accounts.iter().map(|a| a.id).collect();
-        // Two grouped reads for all the accounts: when each was last read, and its posts whose
-        // last read gave nothing.
-        let last_reads: HashMap<i64, DateTime<Utc>> = account_metric::Entity::find()
-            .select_only()
-            .column(account_metric::Column::AccountId)
-            .column_as(account_metric::Column::ReadAt.max(), "last")
-            .filter(account_metric::Column::WorkspaceId.eq(ws.0))
-            .filter(account_metric::Column::AccountId.is_in(ids.iter().copied()))
-            .group_by(account_metric::Column::AccountId)
-            .into_tuple::<(i64, Option<DateTime<Utc>>)>()
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .filter_map(|(id, at)| Some((id, at?)))
-            .collect();
-        let unread: HashMap<i64, (i64, Option<String>)> = post_target::Entity::find()
-            .select_only()
-            .column(post_target::Column::AccountId)
-            .column_as(post_target::Column::Id.count(), "unread")
-            .column_as(post_target::Column::MetricsError.max(), "reason")
-            .filter(post_target::Column::AccountId.is_in(ids.iter().copied()))
-            .filter(post_target::Column::MetricsError.is_not_null())
-            .filter(post_target::Column::MetricsError.ne(ingest::GONE))
-            .group_by(post_target::Column::AccountId)
-            .into_tuple::<(i64, i64, Option<String>)>()
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|(id, n, reason)| (id, (n, reason)))
-            .collect();
+        // One statement: the accounts, the permissions each granted (stored beside its sealed
+        // tokens, which stay sealed), and its posts whose last read gave nothing, with one of
+        // the reasons (by the partial index of such targets; a post gone at the platform is not
+        // among them).
+        let mut b = sql::Binder::new(self.db.get_database_backend());
+        let w = b.bind(ws.0);
+        let statuses = b.bind_all(
+            [AccountStatus::Connected, AccountStatus::ReconnectNeeded].map(|s| s.to_value()),
+        );
+        let gone = b.bind(ingest::GONE);
+        let unread = format!(
+            "FROM post_targets u WHERE u.account_id = a.id AND u.metrics_error IS NOT NULL AND \
+             u.metrics_error <> {gone}"
+        );
+        let statement = b.statement(format!(
+            "SELECT a.*, t.scopes AS granted_scopes, (SELECT COUNT(*) {unread}) AS unread_posts, \
+             (SELECT MAX(u.metrics_error) {unread}) AS unread_reason FROM social_accounts a LEFT \
+             JOIN account_tokens t ON t.account_id = a.id WHERE a.workspace_id = {w} AND \
+             a.status IN ({statuses}) ORDER BY a.id"
+        ));
+        let mut accounts = Vec::new();
+        for row in self.db.query_all_raw(statement).await? {
+            accounts.push((
+                social_account::Model::from_query_result(&row, "")?,
+                row.try_get::<Option<String>>("", "granted_scopes")?,
+                row.try_get::<i64>("", "unread_posts")?,
+                row.try_get::<Option<String>>("", "unread_reason")?,
+            ));
+        }
         let mut out = Vec::with_capacity(accounts.len());
-        for account in accounts {
+        for (account, granted, unread_posts, unread_reason) in accounts {
             let Ok(platform) = Platform::parse(&account.platform) else {
                 continue;
             };
@@ -421,18 +416,11 @@ impl Services {
                 .map(|r| r.insight_scopes())
                 .unwrap_or_default();
             let lapsed = account.status == AccountStatus::ReconnectNeeded;
-            // Only an account whose platform asks for more than publishing's needs its token
-            // (a lapsed one is connected again whatever it was granted).
-            let granted = if needed.is_empty() || lapsed {
-                Vec::new()
-            } else {
-                self.tokens_of(domain::SocialAccountId(account.id))
-                    .await?
-                    .map(|t| t.scopes)
-                    .unwrap_or_default()
+            // A lapsed account is connected again whatever it was granted.
+            let granted: Vec<String> = match (lapsed, granted) {
+                (false, Some(scopes)) => scopes.split_whitespace().map(str::to_owned).collect(),
+                _ => Vec::new(),
             };
-            let (unread_posts, unread_reason) =
-                unread.get(&account.id).cloned().unwrap_or_default();
             out.push(AccountReading {
                 unread_posts: unread_posts.max(0) as u64,
                 unread_reason,
@@ -444,11 +432,32 @@ impl Services {
                 lapsed,
                 read_error: account.metrics_error.clone().zip(account.metrics_error_at),
                 platform,
-                last_read: last_reads.get(&account.id).copied(),
+                last_read: account.metrics_read_at,
                 account,
             });
         }
         Ok(out)
+    }
+
+    /// The analytics of `days` for the member's workspace, as [`Self::analytics_overview`],
+    /// kept in this process until the workspace's figures change ([`kept`]).
+    pub async fn analytics_view(
+        &self,
+        ctx: &Membership,
+        days: Days,
+        scope: Scope,
+        zone: &domain::Timezone,
+    ) -> Result<std::sync::Arc<Overview>> {
+        let key = kept::ViewKey::of(&ctx.workspace, days, scope, zone);
+        if let Some(view) = self.kept_views.get(&key) {
+            return Ok(view);
+        }
+        let view = std::sync::Arc::new(
+            self.analytics_overview(ctx.workspace_id(), days, scope, zone)
+                .await?,
+        );
+        self.kept_views.keep(key, std::sync::Arc::clone(&view));
+        Ok(view)
     }
 
     /// The analytics of `days` for the workspace's accounts (of `platform` only, when given).

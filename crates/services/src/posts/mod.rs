@@ -689,6 +689,7 @@ pub(crate) async fn remove_post<C: ConnectionTrait>(conn: &C, post_id: PostId) -
         .await?;
     crate::notifications::withdraw(conn, "post_note", notes).await?;
     crate::notifications::withdraw(conn, "post", [post_id.0]).await?;
+    crate::analytics::kept::figures_of_post_changed(conn, post_id).await?;
     post::Entity::delete_by_id(post_id).exec(conn).await?;
     Ok(())
 }

@@ -18,6 +18,7 @@ both_backends!(
     analytics_is_a_plan_feature_and_an_owners_switch,
     lifetime_totals_and_day_values_are_never_added,
     x_reads_stop_at_the_monthly_budget,
+    the_page_shows_new_figures_and_a_removed_post_goes_at_once,
 );
 
 /// An app on a simulator of the test's own, with plans when `plans`.
@@ -102,6 +103,42 @@ pub(crate) async fn read_again(app: &TestApp, target: i64) {
     app.worker().run_until_empty().await.unwrap();
 }
 
+/// Publishes `body` now to the account `account` (its only post) and runs the worker until the
+/// queue is empty (the publishing, then the first read of its figures): the post's address,
+/// its target and the platform's id of it.
+async fn publish_and_read(
+    app: &TestApp,
+    client: &Client,
+    ws: i64,
+    account: i64,
+    body: &str,
+) -> (String, i64, String) {
+    let res = client
+        .submit(
+            &format!("/w/{ws}/posts"),
+            &[
+                ("body", body),
+                ("account", &account.to_string()),
+                ("action", "now"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let post = location(res.headers());
+    app.worker().run_until_empty().await.unwrap();
+    let target = app
+        .count(&format!(
+            "SELECT id FROM post_targets WHERE account_id = {account}"
+        ))
+        .await;
+    let id = app
+        .text(&format!(
+            "SELECT platform_post_id FROM post_targets WHERE id = {target}"
+        ))
+        .await;
+    (post, target, id)
+}
+
 async fn figures_are_read_back_kept_by_day_and_shown(backend: Backend) {
     let Some((app, sim, _running)) = with_simulator(backend, false).await else {
         return;
@@ -143,31 +180,10 @@ async fn figures_are_read_back_kept_by_day_and_shown(backend: Backend) {
         "{page}"
     );
 
-    // A post to X, published; the reads run.
-    let res = client
-        .submit(
-            &format!("/w/{ws}/posts"),
-            &[
-                ("body", "Our spring collection is out"),
-                ("account", &x.to_string()),
-                ("action", "now"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let post = location(res.headers());
-    // Published, its first look is at once (and finds it new); three hours on, again.
-    app.worker().run_until_empty().await.unwrap();
-    let target = app
-        .count(&format!(
-            "SELECT id FROM post_targets WHERE account_id = {x}"
-        ))
-        .await;
-    let tweet = app
-        .text(&format!(
-            "SELECT platform_post_id FROM post_targets WHERE id = {target}"
-        ))
-        .await;
+    // A post to X, published; the reads run. Its first look is at once (and finds it new);
+    // three hours on, again.
+    let (post, target, tweet) =
+        publish_and_read(&app, &client, ws, x, "Our spring collection is out").await;
     let reported = |metric: &str| sim.reported(Platform::X, &tweet, metric).unwrap();
     assert_eq!(
         post_figure(&app, target, "views").await,
@@ -533,4 +549,56 @@ async fn x_reads_stop_at_the_monthly_budget(backend: Backend) {
     );
     let page = client.get_text(&format!("/w/{ws}/analytics")).await;
     assert!(page.contains("X reads this month: 2 of 2"), "{page}");
+}
+
+/// The page's figures are kept between looks (`services::analytics::kept`); new figures read,
+/// and a post removed, show at the next look all the same.
+async fn the_page_shows_new_figures_and_a_removed_post_goes_at_once(backend: Backend) {
+    let Some((app, sim, _running)) = with_simulator(backend, false).await else {
+        return;
+    };
+    let (client, ws) = owner_with_workspace(&app, "ada@example.com").await;
+    assert_eq!(
+        switch(&client, ws, true).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let (_, x) = connect(&app, &client, ws, "x").await;
+    let (post, target, tweet) =
+        publish_and_read(&app, &client, ws, x, "A post soon taken down").await;
+    let first = client.get_text(&format!("/w/{ws}/analytics")).await;
+    assert!(first.contains("A post soon taken down"), "{first}");
+    let version = format!("SELECT figures_version FROM workspaces WHERE id = {ws}");
+    let before = app.count(&version).await;
+
+    // Read again later: the page shows the new figures at once.
+    sim.advance_clock(chrono::Duration::hours(30));
+    read_again(&app, target).await;
+    assert!(
+        app.count(&version).await > before,
+        "the read raised the version"
+    );
+    let views = post_figure(&app, target, "views").await;
+    assert_eq!(
+        views,
+        sim.reported(Platform::X, &tweet, "impression_count")
+            .unwrap()
+    );
+    let page = client.get_text(&format!("/w/{ws}/analytics")).await;
+    let cell = format!("<td>{}</td>", domain::plans::thousands(views as u64));
+    assert!(!first.contains(&cell), "new figures: {cell} in {first}");
+    assert!(page.contains(&cell), "{cell} in {page}");
+
+    // Deleted: gone from the page at the next look.
+    let ask = format!("{post}/delete");
+    let res = client.submit(&ask, &[("confirm", "yes")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM post_targets WHERE id = {target}"
+        ))
+        .await,
+        0
+    );
+    let page = client.get_text(&format!("/w/{ws}/analytics")).await;
+    assert!(!page.contains("A post soon taken down"), "{page}");
 }

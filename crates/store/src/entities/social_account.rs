@@ -29,6 +29,8 @@ pub struct Model {
     /// Why its own figures could not be read the last time, and when; none once a read works.
     pub metrics_error: Option<String>,
     pub metrics_error_at: Option<DateTimeUtc>,
+    /// When its own figures were last read (none: never).
+    pub metrics_read_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -32,6 +32,9 @@ pub struct Model {
     pub approvers: String,
     /// Whether an approver may approve a post they wrote.
     pub approve_own_posts: bool,
+    /// Raised with every change to what the analytics page shows (figures read, a post
+    /// removed, a campaign deleted): the computed figures are kept under it.
+    pub figures_version: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -41,6 +41,7 @@ mod m20261214_000036_notes_notifications;
 mod m20261215_000037_inbox;
 mod m20261216_000038_reply_approvals;
 mod m20261217_000039_post_list_indexes;
+mod m20261218_000040_figures_version;
 
 pub struct Migrator;
 
@@ -87,6 +88,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261215_000037_inbox::Migration),
             Box::new(m20261216_000038_reply_approvals::Migration),
             Box::new(m20261217_000039_post_list_indexes::Migration),
+            Box::new(m20261218_000040_figures_version::Migration),
         ]
     }
 }

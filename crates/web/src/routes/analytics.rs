@@ -201,7 +201,7 @@ fn scope_label(scope: Scope, accounts: &[AccountReading], campaigns: &[campaign:
 struct View {
     days: Days,
     scope: Scope,
-    overview: services::analytics::Overview,
+    overview: std::sync::Arc<services::analytics::Overview>,
     shown: Shown,
     accounts: Vec<AccountReading>,
     campaigns: Vec<campaign::Model>,
@@ -219,11 +219,19 @@ async fn view(
     let zone = crate::routes::posts::zone_of(m);
     let overview = state
         .services
-        .analytics_overview(ws, days, scope, &zone)
+        .analytics_view(&m.membership, days, scope, &zone)
         .await?;
     let campaigns = state.services.campaigns_of(ws).await?;
     let (results, campaigns_refused) = match state.services.require_roi_reporting(ws).await {
-        Ok(()) => (Some(state.services.campaigns_results(ws).await?), None),
+        Ok(()) => (
+            Some(
+                state
+                    .services
+                    .results_of_campaigns(ws, campaigns.clone())
+                    .await?,
+            ),
+            None,
+        ),
         Err(ServiceError::PlanLimit { refusal, .. }) => (None, Some(refusal.to_string())),
         Err(other) => return Err(other.into()),
     };

@@ -1,0 +1,196 @@
+//! The computed figures of recent views of the analytics page, kept in this process so that
+//! looking again costs no query.
+//!
+//! A view is kept under the workspace's `figures_version`, which every change to what the page
+//! shows raises in its own transaction (figures read, a post removed, a campaign deleted): the
+//! signed-in frame reads the workspace row on every request, so a view computed before a change
+//! is never shown after it, in this process or another. The workspace's creation time is part
+//! of the key, so a workspace made later with a reused id cannot meet another's figures. A view
+//! is also forgotten after [`KEPT_FOR`] (the days of "the last 30 days" move on, and a change
+//! the version does not cover shows within it) and the oldest go first beyond [`MOST`].
+
+use super::{Days, Overview, Scope};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use store::entities::{post, workspace};
+
+/// How long a computed view is kept.
+pub const KEPT_FOR: Duration = Duration::from_secs(60);
+
+/// How many views are kept (each a few kilobytes: a range's days, ten posts).
+pub const MOST: usize = 256;
+
+/// What a view was computed from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ViewKey {
+    pub workspace: i64,
+    pub born: DateTime<Utc>,
+    pub version: i64,
+    pub days: Days,
+    pub scope: Scope,
+    /// The time zone the hours were counted in.
+    pub zone: String,
+}
+
+impl ViewKey {
+    pub fn of(ws: &workspace::Model, days: Days, scope: Scope, zone: &domain::Timezone) -> Self {
+        Self {
+            workspace: ws.id,
+            born: ws.created_at,
+            version: ws.figures_version,
+            days,
+            scope,
+            zone: zone.name().to_owned(),
+        }
+    }
+}
+
+/// The kept views, shared by the clones of `Services`.
+#[derive(Default)]
+pub struct KeptViews {
+    views: Mutex<Views>,
+}
+
+#[derive(Default)]
+struct Views {
+    /// Each view, when it was computed, and its place in the order they were kept.
+    by_key: HashMap<ViewKey, (Instant, u64, Arc<Overview>)>,
+    kept: u64,
+}
+
+impl KeptViews {
+    /// The view computed for `key`, if it is still kept.
+    pub fn get(&self, key: &ViewKey) -> Option<Arc<Overview>> {
+        let views = self.views.lock().unwrap_or_else(|p| p.into_inner());
+        views
+            .by_key
+            .get(key)
+            .filter(|(at, _, _)| at.elapsed() < KEPT_FOR)
+            .map(|(_, _, view)| Arc::clone(view))
+    }
+
+    /// Keeps `view` for `key`, making room by forgetting the views past their time and then
+    /// the oldest.
+    pub fn keep(&self, key: ViewKey, view: Arc<Overview>) {
+        let mut views = self.views.lock().unwrap_or_else(|p| p.into_inner());
+        if views.by_key.len() >= MOST {
+            views.by_key.retain(|_, (at, _, _)| at.elapsed() < KEPT_FOR);
+        }
+        while views.by_key.len() >= MOST {
+            let Some(oldest) = views
+                .by_key
+                .iter()
+                .min_by_key(|(_, (_, n, _))| *n)
+                .map(|(k, _)| k.clone())
+            else {
+                break;
+            };
+            views.by_key.remove(&oldest);
+        }
+        views.kept += 1;
+        let n = views.kept;
+        views.by_key.insert(key, (Instant::now(), n, view));
+    }
+
+    /// How many views are kept.
+    pub fn len(&self) -> usize {
+        self.views
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .by_key
+            .len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Raises the workspace's figures version: what the analytics page shows has changed (called
+/// in the transaction that changes it).
+pub(crate) async fn figures_changed<C: ConnectionTrait>(conn: &C, ws: i64) -> crate::Result<()> {
+    raise(conn, workspace::Column::Id.eq(ws)).await
+}
+
+/// Raises the figures version of the workspace of post `post_id` (being removed).
+pub(crate) async fn figures_of_post_changed<C: ConnectionTrait>(
+    conn: &C,
+    post_id: domain::PostId,
+) -> crate::Result<()> {
+    let of_post = Query::select()
+        .column(post::Column::WorkspaceId)
+        .from(post::Entity)
+        .and_where(post::Column::Id.eq(post_id.0))
+        .to_owned();
+    raise(conn, workspace::Column::Id.in_subquery(of_post)).await
+}
+
+/// Raises the figures version of the workspaces `which` picks.
+async fn raise<C: ConnectionTrait>(conn: &C, which: Expr) -> crate::Result<()> {
+    workspace::Entity::update_many()
+        .col_expr(
+            workspace::Column::FiguresVersion,
+            Expr::col(workspace::Column::FiguresVersion).add(1),
+        )
+        .filter(which)
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn key(version: i64) -> ViewKey {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap_or_default();
+        ViewKey {
+            workspace: 1,
+            born: DateTime::<Utc>::default(),
+            version,
+            days: Days::last(30, day),
+            scope: Scope::default(),
+            zone: "UTC".into(),
+        }
+    }
+
+    fn view(n: i64) -> Arc<Overview> {
+        let days = Days::last(1, NaiveDate::from_ymd_opt(2026, 12, 1).unwrap_or_default());
+        Arc::new(Overview {
+            days,
+            followers: vec![(days.from, Some(n))],
+            daily: Default::default(),
+            key_figures: Vec::new(),
+            by_platform: Vec::new(),
+            top_posts: Vec::new(),
+            hours: [(0, 0); 24],
+            has_readings: true,
+        })
+    }
+
+    #[test]
+    fn a_view_is_found_only_under_the_version_it_was_computed_at() {
+        let kept = KeptViews::default();
+        kept.keep(key(1), view(10));
+        assert_eq!(kept.get(&key(1)).map(|v| v.followers[0].1), Some(Some(10)));
+        assert!(kept.get(&key(2)).is_none());
+    }
+
+    #[test]
+    fn no_more_than_the_most_are_kept_and_the_oldest_go_first() {
+        let kept = KeptViews::default();
+        for v in 0..(MOST as i64 + 10) {
+            kept.keep(key(v), view(v));
+        }
+        assert_eq!(kept.len(), MOST);
+        assert!(kept.get(&key(0)).is_none());
+        assert!(kept.get(&key(9)).is_none());
+        assert!(kept.get(&key(10)).is_some());
+        assert!(kept.get(&key(MOST as i64 + 9)).is_some());
+    }
+}
