@@ -259,6 +259,8 @@ impl Services {
             .await
             .map_err(duplicate_name)?
             .try_into_model()?;
+        // The analytics page lists the campaigns.
+        crate::analytics::kept::figures_changed(&txn, ws.0).await?;
         activity::record(
             &txn,
             ws,

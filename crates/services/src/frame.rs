@@ -72,7 +72,8 @@ impl Services {
              EXISTS (SELECT 1 FROM policy_acceptances a WHERE a.user_id = u.id) AS accepted_any, \
              EXISTS (SELECT 1 FROM notices n WHERE n.user_id = u.id) AS notices_waiting \
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = {hash}) \
-             SELECT me.*, m.id AS m_id, m.role AS m_role, {workspaces}, \
+             SELECT me.*, m.id AS m_id, m.role AS m_role, m.weekly_report AS m_weekly_report, \
+             {workspaces}, \
              CASE WHEN w.id = {here_id} THEN (SELECT COUNT(*) FROM notifications n WHERE \
              n.user_id = me.u_id AND n.workspace_id = w.id AND n.read_at IS NULL) END AS \
              here_unread, \
@@ -149,5 +150,6 @@ fn membership_of(row: &QueryResult) -> Result<Option<Membership>> {
         id: MembershipId(id),
         role: role_of(&row.try_get::<String>("", "m_role")?)?,
         workspace: workspace::Model::from_query_result(row, "w_")?,
+        weekly_report: row.try_get::<bool>("", "m_weekly_report")?,
     }))
 }

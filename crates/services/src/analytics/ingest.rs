@@ -313,6 +313,10 @@ async fn count_reads(
 ) -> Result<(), JobError> {
     crate::plans::count_up_key(&services.db, ws, X_READS, month, n, now)
         .await
+        .map_err(retry)?;
+    // The page shows the month's reads.
+    super::kept::figures_changed(&services.db, ws.0)
+        .await
         .map_err(retry)
 }
 

@@ -2,13 +2,15 @@
 //! looking again costs no query.
 //!
 //! A view is kept under the workspace's `figures_version`, which every change to what the page
-//! shows raises in its own transaction (figures read, a post removed, a campaign deleted): the
+//! shows raises in its own transaction (figures read, X reads counted, a post removed, a
+//! campaign saved or deleted): the
 //! signed-in frame reads the workspace row on every request, so a view computed before a change
 //! is never shown after it, in this process or another. The workspace's creation time is part
 //! of the key, so a workspace made later with a reused id cannot meet another's figures. A view
 //! is also forgotten after [`KEPT_FOR`] (the days of "the last 30 days" move on, and a change
 //! the version does not cover shows within it) and the oldest go first beyond [`MOST`].
 
+use super::shown::Shown;
 use super::{Days, Overview, Scope};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
@@ -23,6 +25,22 @@ pub const KEPT_FOR: Duration = Duration::from_secs(60);
 
 /// How many views are kept (each a few kilobytes: a range's days, ten posts).
 pub const MOST: usize = 256;
+
+/// A view as kept: its figures, what the page shows of them (without the campaigns' results,
+/// which are read on every look) with each chart drawn, the workspace's campaigns (for the
+/// filter, and whose results to read) and the X reads of the month.
+#[derive(Debug)]
+pub struct KeptView {
+    pub overview: Overview,
+    /// Its `campaigns` is `None`.
+    pub shown: Shown,
+    /// Each of `shown.charts` drawn as SVG, in their order.
+    pub svgs: Vec<String>,
+    /// The X posts and profiles the workspace has read this month.
+    pub x_reads: u64,
+    /// The workspace's campaigns, the newest first.
+    pub campaigns: Vec<store::entities::campaign::Model>,
+}
 
 /// What a view was computed from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -58,13 +76,13 @@ pub struct KeptViews {
 #[derive(Default)]
 struct Views {
     /// Each view, when it was computed, and its place in the order they were kept.
-    by_key: HashMap<ViewKey, (Instant, u64, Arc<Overview>)>,
+    by_key: HashMap<ViewKey, (Instant, u64, Arc<KeptView>)>,
     kept: u64,
 }
 
 impl KeptViews {
     /// The view computed for `key`, if it is still kept.
-    pub fn get(&self, key: &ViewKey) -> Option<Arc<Overview>> {
+    pub fn get(&self, key: &ViewKey) -> Option<Arc<KeptView>> {
         let views = self.views.lock().unwrap_or_else(|p| p.into_inner());
         views
             .by_key
@@ -75,7 +93,7 @@ impl KeptViews {
 
     /// Keeps `view` for `key`, making room by forgetting the views past their time and then
     /// the oldest.
-    pub fn keep(&self, key: ViewKey, view: Arc<Overview>) {
+    pub fn keep(&self, key: ViewKey, view: Arc<KeptView>) {
         let mut views = self.views.lock().unwrap_or_else(|p| p.into_inner());
         if views.by_key.len() >= MOST {
             views.by_key.retain(|_, (at, _, _)| at.elapsed() < KEPT_FOR);
@@ -159,9 +177,9 @@ mod tests {
         }
     }
 
-    fn view(n: i64) -> Arc<Overview> {
+    fn view(n: i64) -> Arc<KeptView> {
         let days = Days::last(1, NaiveDate::from_ymd_opt(2026, 12, 1).unwrap_or_default());
-        Arc::new(Overview {
+        let overview = Overview {
             days,
             followers: vec![(days.from, Some(n))],
             daily: Default::default(),
@@ -170,6 +188,14 @@ mod tests {
             top_posts: Vec::new(),
             hours: [(0, 0); 24],
             has_readings: true,
+        };
+        let shown = super::super::shown::shown(&overview, &domain::Timezone::utc(), None);
+        Arc::new(KeptView {
+            overview,
+            shown,
+            svgs: Vec::new(),
+            x_reads: 0,
+            campaigns: Vec::new(),
         })
     }
 
@@ -177,7 +203,10 @@ mod tests {
     fn a_view_is_found_only_under_the_version_it_was_computed_at() {
         let kept = KeptViews::default();
         kept.keep(key(1), view(10));
-        assert_eq!(kept.get(&key(1)).map(|v| v.followers[0].1), Some(Some(10)));
+        assert_eq!(
+            kept.get(&key(1)).map(|v| v.overview.followers[0].1),
+            Some(Some(10))
+        );
         assert!(kept.get(&key(2)).is_none());
     }
 

@@ -29,9 +29,7 @@ use sea_orm::{
 };
 use std::collections::{BTreeMap, HashMap};
 use store::entities::states::{AccountStatus, PostState};
-use store::entities::{
-    account_metric, account_token, post, post_target, social_account, user, workspace,
-};
+use store::entities::{account_metric, post, post_target, social_account, user, workspace};
 
 /// An account as analytics sees it.
 #[derive(Debug, Clone)]
@@ -439,23 +437,33 @@ impl Services {
         Ok(out)
     }
 
-    /// The analytics of `days` for the member's workspace, as [`Self::analytics_overview`],
-    /// kept in this process until the workspace's figures change ([`kept`]).
+    /// The analytics of `days` for the member's workspace ([`Self::analytics_overview`]), what
+    /// the page shows of them, the month's X reads and the campaigns, kept in this process
+    /// until the workspace's figures change ([`kept`]).
     pub async fn analytics_view(
         &self,
         ctx: &Membership,
         days: Days,
         scope: Scope,
         zone: &domain::Timezone,
-    ) -> Result<std::sync::Arc<Overview>> {
+    ) -> Result<std::sync::Arc<kept::KeptView>> {
         let key = kept::ViewKey::of(&ctx.workspace, days, scope, zone);
         if let Some(view) = self.kept_views.get(&key) {
             return Ok(view);
         }
-        let view = std::sync::Arc::new(
-            self.analytics_overview(ctx.workspace_id(), days, scope, zone)
-                .await?,
-        );
+        let ws = ctx.workspace_id();
+        let overview = self.analytics_overview(ws, days, scope, zone).await?;
+        let shown = shown::shown(&overview, zone, None);
+        let svgs = shown.charts.iter().map(|c| c.drawing.svg()).collect();
+        let (x_reads, _) = self.x_reads(ws).await?;
+        let campaigns = self.campaigns_of(ws).await?;
+        let view = std::sync::Arc::new(kept::KeptView {
+            overview,
+            shown,
+            svgs,
+            x_reads,
+            campaigns,
+        });
         self.kept_views.keep(key, std::sync::Arc::clone(&view));
         Ok(view)
     }

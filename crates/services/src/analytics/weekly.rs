@@ -18,14 +18,6 @@ use store::entities::{membership, user, workspace};
 const EVERY: i64 = 7;
 
 impl Services {
-    /// Whether the member gets the weekly report.
-    pub async fn weekly_report_on(&self, ctx: &Membership) -> Result<bool> {
-        Ok(membership::Entity::find_by_id(ctx.id.0)
-            .one(&self.db)
-            .await?
-            .is_some_and(|m| m.weekly_report))
-    }
-
     /// Asks for the weekly report or stops it, for the member themself; asking needs a plan
     /// with analytics.
     pub async fn set_weekly_report(&self, ctx: &Membership, on: bool) -> Result<()> {

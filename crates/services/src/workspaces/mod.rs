@@ -26,6 +26,8 @@ pub struct Membership {
     pub id: MembershipId,
     pub workspace: workspace::Model,
     pub role: Role,
+    /// The member asked for the weekly analytics report by e-mail.
+    pub weekly_report: bool,
 }
 
 impl Membership {
@@ -275,6 +277,7 @@ impl Services {
                     id: MembershipId(m.id),
                     role: role_of(&m.role)?,
                     workspace,
+                    weekly_report: m.weekly_report,
                 });
             }
         }

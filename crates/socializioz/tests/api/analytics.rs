@@ -567,6 +567,23 @@ async fn the_page_shows_new_figures_and_a_removed_post_goes_at_once(backend: Bac
         publish_and_read(&app, &client, ws, x, "A post soon taken down").await;
     let first = client.get_text(&format!("/w/{ws}/analytics")).await;
     assert!(first.contains("A post soon taken down"), "{first}");
+
+    // A campaign made: in the filter at the next look.
+    let res = client
+        .submit(
+            &format!("/w/{ws}/campaigns"),
+            &[
+                ("name", "Autumn"),
+                ("colour", services::campaigns::COLOURS[0].0),
+                ("currency", "EUR"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(!first.contains(">Autumn</option>"), "{first}");
+    let page = client.get_text(&format!("/w/{ws}/analytics")).await;
+    assert!(page.contains(">Autumn</option>"), "{page}");
+    let first = page;
     let version = format!("SELECT figures_version FROM workspaces WHERE id = {ws}");
     let before = app.count(&version).await;
 

@@ -277,15 +277,27 @@ impl Browser {
 
     /// Waits until the page's main heading contains `text`.
     pub async fn wait_for_heading(&self, text: &str) -> Result<()> {
+        self.wait_for_in("h1", "a heading", text).await
+    }
+
+    /// Waits until the page's text contains `text`: after a form is sent to a page with the
+    /// same heading, the heading alone cannot tell the new page from the old one.
+    pub async fn wait_for_text(&self, text: &str) -> Result<()> {
+        self.wait_for_in("body", "a page", text).await
+    }
+
+    /// Waits until the text of the element at `css` (`what`) contains `text`; an element of a
+    /// page being replaced reads as empty, and the next look finds the new page's.
+    async fn wait_for_in(&self, css: &str, what: &str, text: &str) -> Result<()> {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let h1 = self.text("h1").await.unwrap_or_default();
-            if h1.contains(text) {
+            let found = self.text(css).await.unwrap_or_default();
+            if found.contains(text) {
                 return Ok(());
             }
             if Instant::now() > deadline {
                 bail!(
-                    "expected a heading with {text:?}, found {h1:?} at {}",
+                    "expected {what} with {text:?}, found {found:?} at {}",
                     self.url().await.unwrap_or_default()
                 );
             }

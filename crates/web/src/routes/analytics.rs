@@ -201,11 +201,23 @@ fn scope_label(scope: Scope, accounts: &[AccountReading], campaigns: &[campaign:
 struct View {
     days: Days,
     scope: Scope,
-    overview: std::sync::Arc<services::analytics::Overview>,
-    shown: Shown,
+    /// The figures and what is shown of them, but the campaigns' results.
+    kept: std::sync::Arc<services::analytics::kept::KeptView>,
+    /// The campaigns' results, when the plan reports them.
+    results: Option<Table>,
     accounts: Vec<AccountReading>,
     campaigns: Vec<campaign::Model>,
     campaigns_refused: Option<String>,
+}
+
+impl View {
+    /// Everything shown, the campaigns' results with it (for the report).
+    fn shown(&self) -> Shown {
+        Shown {
+            campaigns: self.results.clone(),
+            ..self.kept.shown.clone()
+        }
+    }
 }
 
 async fn view(
@@ -217,30 +229,27 @@ async fn view(
 ) -> AppResult<View> {
     let ws = m.membership.workspace_id();
     let zone = crate::routes::posts::zone_of(m);
-    let overview = state
+    let kept = state
         .services
         .analytics_view(&m.membership, days, scope, &zone)
         .await?;
-    let campaigns = state.services.campaigns_of(ws).await?;
+    let campaigns = kept.campaigns.clone();
     let (results, campaigns_refused) = match state.services.require_roi_reporting(ws).await {
-        Ok(()) => (
-            Some(
-                state
-                    .services
-                    .results_of_campaigns(ws, campaigns.clone())
-                    .await?,
-            ),
-            None,
-        ),
+        Ok(()) => {
+            let results = state
+                .services
+                .results_of_campaigns(ws, campaigns.clone())
+                .await?;
+            (Some(shown::campaign_table(&results)), None)
+        }
         Err(ServiceError::PlanLimit { refusal, .. }) => (None, Some(refusal.to_string())),
         Err(other) => return Err(other.into()),
     };
-    let shown = shown::shown(&overview, &zone, results.as_deref());
     Ok(View {
         days,
         scope,
-        overview,
-        shown,
+        kept,
+        results,
         accounts,
         campaigns,
         campaigns_refused,
@@ -367,10 +376,13 @@ pub async fn page(
             .iter()
             .any(|a| a.reconnect_for.is_some() || a.lapsed),
         x_reads: if on && accounts.iter().any(|a| a.platform == Platform::X.label()) {
-            let (used, budget) = state.services.x_reads(ws).await?;
+            let used = match &shown_view {
+                Some(v) => v.kept.x_reads,
+                None => state.services.x_reads(ws).await?.0,
+            };
             Some((
                 domain::plans::thousands(used),
-                domain::plans::thousands(budget),
+                domain::plans::thousands(state.services.x_reads_per_month),
             ))
         } else {
             None
@@ -411,16 +423,16 @@ pub async fn page(
         top: Vec::new(),
         campaigns: None,
         campaigns_refused: None,
-        weekly_report: on && state.services.weekly_report_on(&m.membership).await?,
+        weekly_report: on && m.membership.weekly_report,
         notes: Vec::new(),
     };
     if let Some(v) = shown_view {
+        let shown = &v.kept.shown;
         page.selection = query.selection(v.days);
-        page.period = v.shown.period.clone();
-        page.notes = v.shown.notes.clone();
-        page.has_readings = v.overview.has_readings;
-        page.figures = v
-            .shown
+        page.period = shown.period.clone();
+        page.notes = shown.notes.clone();
+        page.has_readings = v.kept.overview.has_readings;
+        page.figures = shown
             .figures
             .iter()
             .map(|k| Figure {
@@ -430,32 +442,32 @@ pub async fn page(
                 up: k.up,
             })
             .collect();
-        page.charts = v
-            .shown
+        page.charts = shown
             .charts
             .iter()
-            .map(|c| Chart {
+            .zip(&v.kept.svgs)
+            .map(|(c, svg)| Chart {
                 id: c.id,
                 title: c.title.clone(),
-                svg: c.drawing.svg(),
+                svg: svg.clone(),
                 rows: c.rows.clone(),
             })
             .collect();
-        page.by_platform =
-            (!v.shown.by_platform.rows.is_empty()).then(|| v.shown.by_platform.clone());
-        page.top_headers = v.shown.top_posts.headers.clone();
+        page.by_platform = (!shown.by_platform.rows.is_empty()).then(|| shown.by_platform.clone());
+        page.top_headers = shown.top_posts.headers.clone();
         page.top = v
+            .kept
             .overview
             .top_posts
             .iter()
-            .zip(v.shown.top_posts.rows.iter())
+            .zip(shown.top_posts.rows.iter())
             .map(|(p, cells)| TopPost {
                 post_id: p.post_id,
                 permalink: p.permalink.clone(),
                 cells: cells.clone(),
             })
             .collect();
-        page.campaigns = v.shown.campaigns.clone();
+        page.campaigns = v.results.clone();
         page.campaigns_refused = v.campaigns_refused.clone();
         let _ = v.scope;
     }
@@ -549,7 +561,7 @@ pub async fn report_pdf(
         domain::schedule::describe(services::now(), crate::routes::posts::zone_of(&m)),
         crate::routes::posts::zone_of(&m).name()
     );
-    let report = v.shown.report(
+    let report = v.shown().report(
         &m.membership.workspace.name,
         &scope_label(v.scope, &v.accounts, &v.campaigns),
         generated,
