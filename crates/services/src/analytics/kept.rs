@@ -1,14 +1,16 @@
 //! The computed figures of recent views of the analytics page, kept in this process so that
-//! looking again costs no query.
+//! looking again reads only what changes between two reads of the figures (the accounts' state,
+//! the campaigns' results).
 //!
 //! A view is kept under the workspace's `figures_version`, which every change to what the page
 //! shows raises in its own transaction (figures read, X reads counted, a post removed, a
-//! campaign saved or deleted): the
-//! signed-in frame reads the workspace row on every request, so a view computed before a change
-//! is never shown after it, in this process or another. The workspace's creation time is part
-//! of the key, so a workspace made later with a reused id cannot meet another's figures. A view
-//! is also forgotten after [`KEPT_FOR`] (the days of "the last 30 days" move on, and a change
-//! the version does not cover shows within it) and the oldest go first beyond [`MOST`].
+//! campaign saved or deleted): the signed-in frame reads the workspace row on every request, so
+//! a view computed before a change is never shown after it, in this process or another. The
+//! workspace's creation time is part of the key, so a workspace made later with a reused id
+//! cannot meet another's figures. A view is also forgotten after [`KEPT_FOR`] (the days of "the
+//! last 30 days" move on, and a change the version does not cover shows within it), the oldest
+//! go first beyond [`MOST`], and a deleted workspace's go at once in the process that deleted
+//! it (elsewhere nobody can reach them any more, and they go within [`KEPT_FOR`]).
 
 use super::shown::Shown;
 use super::{Days, Overview, Scope};
@@ -23,7 +25,7 @@ use store::entities::{post, workspace};
 /// How long a computed view is kept.
 pub const KEPT_FOR: Duration = Duration::from_secs(60);
 
-/// How many views are kept (each a few kilobytes: a range's days, ten posts).
+/// How many views are kept (each some tens of kilobytes, mostly its charts drawn).
 pub const MOST: usize = 256;
 
 /// A view as kept: its figures, what the page shows of them (without the campaigns' results,
@@ -51,7 +53,7 @@ pub struct ViewKey {
     pub days: Days,
     pub scope: Scope,
     /// The time zone the hours were counted in.
-    pub zone: String,
+    pub zone: &'static str,
 }
 
 impl ViewKey {
@@ -62,7 +64,7 @@ impl ViewKey {
             version: ws.figures_version,
             days,
             scope,
-            zone: zone.name().to_owned(),
+            zone: zone.name(),
         }
     }
 }
@@ -114,17 +116,25 @@ impl KeptViews {
         views.by_key.insert(key, (Instant::now(), n, view));
     }
 
-    /// How many views are kept.
-    pub fn len(&self) -> usize {
+    /// Forgets the views of workspace `id` (deleted).
+    pub fn forget_workspace(&self, id: i64) {
+        let mut views = self.views.lock().unwrap_or_else(|p| p.into_inner());
+        views.by_key.retain(|key, _| key.workspace != id);
+    }
+
+    /// Whether a view of workspace `id` is kept.
+    pub fn holds(&self, id: i64) -> bool {
+        let views = self.views.lock().unwrap_or_else(|p| p.into_inner());
+        views.by_key.keys().any(|key| key.workspace == id)
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.views
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .by_key
             .len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
@@ -173,7 +183,7 @@ mod tests {
             version,
             days: Days::last(30, day),
             scope: Scope::default(),
-            zone: "UTC".into(),
+            zone: "UTC",
         }
     }
 

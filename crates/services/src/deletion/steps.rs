@@ -482,6 +482,10 @@ impl Services {
             .exec(&txn)
             .await?;
         txn.commit().await?;
+        // The analytics views this process kept of them go with them.
+        for ws in &receipt.deleted {
+            self.kept_views.forget_workspace(ws.id);
+        }
         Ok(())
     }
 

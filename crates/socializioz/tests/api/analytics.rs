@@ -618,4 +618,19 @@ async fn the_page_shows_new_figures_and_a_removed_post_goes_at_once(backend: Bac
     );
     let page = client.get_text(&format!("/w/{ws}/analytics")).await;
     assert!(!page.contains("A post soon taken down"), "{page}");
+
+    // The owner deletes their account, and the workspace with it: its analytics go at once,
+    // the views this process kept of it too.
+    assert!(app.services.kept_views.holds(ws), "the last look was kept");
+    let res = client.delete_own_account("ada@example.com").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM workspaces WHERE id = {ws}"))
+            .await,
+        0
+    );
+    assert!(
+        !app.services.kept_views.holds(ws),
+        "a deleted workspace's views are kept"
+    );
 }

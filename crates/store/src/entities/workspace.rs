@@ -32,8 +32,9 @@ pub struct Model {
     pub approvers: String,
     /// Whether an approver may approve a post they wrote.
     pub approve_own_posts: bool,
-    /// Raised with every change to what the analytics page shows (figures read, a post
-    /// removed, a campaign deleted): the computed figures are kept under it.
+    /// Raised with every change to what the analytics page shows (figures read, X reads
+    /// counted, a post removed, a campaign saved or deleted): the computed views are kept under
+    /// it (`services::analytics::kept`).
     pub figures_version: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

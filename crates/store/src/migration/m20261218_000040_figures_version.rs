@@ -1,8 +1,8 @@
 //! What the analytics page reads on every look, made cheap:
 //!
 //! - `workspaces.figures_version`: a count raised in the same transaction as anything that
-//!   changes what the analytics page of the workspace shows (figures read, a post removed, a
-//!   campaign deleted). The web processes keep the computed figures of a view under the version
+//!   changes what the analytics page of the workspace shows (figures read, X reads counted, a
+//!   post removed, a campaign saved or deleted). The web processes keep the computed figures of a view under the version
 //!   they were computed at, so a changed version is a new computation in every process, at once.
 //! - `social_accounts.metrics_read_at`: when the account's own figures were last read (was the
 //!   latest `read_at` of its figures, found by reading them all), filled from them here.
