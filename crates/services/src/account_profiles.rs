@@ -99,6 +99,9 @@ async fn run(services: &Services, job: &job::Model, payload: ProfileOf) -> Resul
                 .map_err(|e| retry(e.into()))?;
             if current.is_some_and(|a| a.status == AccountStatus::Connected) {
                 row.update(&txn).await.map_err(|e| retry(e.into()))?;
+                crate::analytics::kept::account_changed(&txn, account.id)
+                    .await
+                    .map_err(retry)?;
                 schedule(&txn, &account, next).await.map_err(retry)?;
             }
             txn.commit().await.map_err(|e| retry(e.into()))?;

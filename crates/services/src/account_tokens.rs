@@ -85,6 +85,8 @@ impl Services {
             )
             .exec(conn)
             .await?;
+        // The permissions granted are shown on the analytics page.
+        crate::analytics::kept::account_changed(conn, account_id.0).await?;
         Ok(())
     }
 

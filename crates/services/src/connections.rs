@@ -524,6 +524,7 @@ impl Services {
             refresh_expires_at: seconds(grant.refresh_expires_in),
             scopes: grant.scopes,
         };
+        // (Raises the figures version: the analytics page shows the account's state.)
         self.store_tokens(&txn, SocialAccountId(account.id), &tokens)
             .await?;
         crate::token_refresh::resume(&txn, &account, tokens.renew_by()).await?;
@@ -601,6 +602,7 @@ impl Services {
         row.status = Set(AccountStatus::Disconnected);
         row.updated_at = Set(crate::now());
         row.update(&txn).await?;
+        crate::analytics::kept::account_changed(&txn, account.id).await?;
         let held = crate::publishing::hold_for_disconnected(&txn, &account).await?;
         activity::record(
             &txn,

@@ -254,6 +254,7 @@ async fn reconnect_needed(
         // Disconnected or reconnected meanwhile: nothing to tell.
         return Ok(());
     }
+    crate::analytics::kept::account_changed(&txn, account.id).await?;
     activity::record(
         &txn,
         WorkspaceId(account.workspace_id),

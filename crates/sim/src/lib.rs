@@ -655,6 +655,33 @@ impl Simulator {
         }
     }
 
+    /// The person known as `from` at `platform` takes the username `to`: the identity calls
+    /// answer with it from now on, for the tokens issued so far and those refreshed from them.
+    pub fn rename(&self, platform: Platform, from: &str, to: &str) {
+        let mut state = self.state();
+        let state = &mut *state;
+        let grants = state
+            .access
+            .values_mut()
+            .map(|t| &mut t.grant)
+            .chain(state.refresh.values_mut());
+        for grant in grants.filter(|g| g.platform == platform && g.username == from) {
+            grant.username = to.to_owned();
+        }
+    }
+
+    /// The people who authorised the app at `platform` remove it there: every token issued so
+    /// far stops working, and refreshing one is refused.
+    pub fn withdraw_all(&self, platform: Platform) {
+        let mut state = self.state();
+        for token in state.access.values_mut() {
+            if token.grant.platform == platform {
+                token.revoked = true;
+            }
+        }
+        state.refresh.retain(|_, grant| grant.platform != platform);
+    }
+
     /// Makes every access token issued so far expire now.
     pub fn expire_all_tokens(&self) {
         let now = chrono::Utc::now();

@@ -338,12 +338,13 @@ async fn halt(
 
 /// Keeps why `account`'s figures could not be read (the page shows it), or clears it once a
 /// read works.
-async fn account_read<C: ConnectionTrait>(
-    conn: &C,
+async fn account_read(
+    db: &store::Db,
     account: &social_account::Model,
     why: Option<&MetricsError>,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    let txn = store::begin_write(db).await?;
     social_account::Entity::update_many()
         .col_expr(
             social_account::Column::MetricsError,
@@ -354,8 +355,10 @@ async fn account_read<C: ConnectionTrait>(
             Expr::value(why.map(|_| now)),
         )
         .filter(social_account::Column::Id.eq(account.id))
-        .exec(conn)
+        .exec(&txn)
         .await?;
+    super::kept::account_changed(&txn, account.id).await?;
+    txn.commit().await?;
     Ok(())
 }
 

@@ -1,31 +1,36 @@
-//! The computed figures of recent views of the analytics page, kept in this process so that
-//! looking again reads only what changes between two reads of the figures (the accounts' state,
-//! the campaigns' results).
+//! The computed figures of recent views of the analytics page, and the state of the
+//! workspace's accounts as the page shows it, kept in this process so that looking again reads
+//! only what changes between two reads of the figures (the campaigns' results).
 //!
-//! A view is kept under the workspace's `figures_version`, which every change to what the page
-//! shows raises in its own transaction (figures read, X reads counted, a post removed, a
-//! campaign saved or deleted): the signed-in frame reads the workspace row on every request, so
-//! a view computed before a change is never shown after it, in this process or another. The
-//! workspace's creation time is part of the key, so a workspace made later with a reused id
-//! cannot meet another's figures. A view is also forgotten after [`KEPT_FOR`] (the days of "the
-//! last 30 days" move on, and a change the version does not cover shows within it), the oldest
-//! go first beyond [`MOST`], and a deleted workspace's go at once in the process that deleted
-//! it (elsewhere nobody can reach them any more, and they go within [`KEPT_FOR`]).
+//! Both are kept under the workspace's `figures_version`, which every change to what the page
+//! shows raises in its own transaction: figures read, X reads counted, a post removed, a
+//! campaign saved or deleted, and each change to an account's state (connected, reconnected,
+//! disconnected, its tokens stored, its authorisation lapsed, its profile read again, a read of
+//! its figures that stopped or went through again). The signed-in frame reads the workspace row
+//! on every request, so what was computed before a change is never shown after it, in this
+//! process or another. The workspace's creation time is part of the key, so a workspace made
+//! later with a reused id cannot meet another's figures. What is kept is also forgotten after
+//! [`KEPT_FOR`] (the days of "the last 30 days" move on, and a change the version does not
+//! cover shows within it), the oldest go first beyond [`MOST`], and a deleted workspace's go at
+//! once in the process that deleted it (elsewhere nobody can reach them any more, and they go
+//! within [`KEPT_FOR`]).
 
 use super::shown::Shown;
-use super::{Days, Overview, Scope};
+use super::{AccountReading, Days, Overview, Scope};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use store::entities::{post, workspace};
+use store::entities::{post, social_account, workspace};
 
 /// How long a computed view is kept.
 pub const KEPT_FOR: Duration = Duration::from_secs(60);
 
-/// How many views are kept (each some tens of kilobytes, mostly its charts drawn).
+/// How many views are kept (each some tens of kilobytes, mostly its charts drawn), and how
+/// many workspaces' account states.
 pub const MOST: usize = 256;
 
 /// A view as kept: its figures, what the page shows of them (without the campaigns' results,
@@ -44,12 +49,28 @@ pub struct KeptView {
     pub campaigns: Vec<store::entities::campaign::Model>,
 }
 
-/// What a view was computed from.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ViewKey {
+/// Which state of a workspace's figures and accounts something was computed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FiguresKey {
     pub workspace: i64,
     pub born: DateTime<Utc>,
     pub version: i64,
+}
+
+impl FiguresKey {
+    pub fn of(ws: &workspace::Model) -> Self {
+        Self {
+            workspace: ws.id,
+            born: ws.created_at,
+            version: ws.figures_version,
+        }
+    }
+}
+
+/// What a view was computed from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ViewKey {
+    pub figures: FiguresKey,
     pub days: Days,
     pub scope: Scope,
     /// The time zone the hours were counted in.
@@ -59,9 +80,7 @@ pub struct ViewKey {
 impl ViewKey {
     pub fn of(ws: &workspace::Model, days: Days, scope: Scope, zone: &domain::Timezone) -> Self {
         Self {
-            workspace: ws.id,
-            born: ws.created_at,
-            version: ws.figures_version,
+            figures: FiguresKey::of(ws),
             days,
             scope,
             zone: zone.name(),
@@ -69,39 +88,70 @@ impl ViewKey {
     }
 }
 
-/// The kept views, shared by the clones of `Services`.
-#[derive(Default)]
-pub struct KeptViews {
-    views: Mutex<Views>,
+/// A key that belongs to one workspace.
+pub trait OfWorkspace {
+    fn workspace(&self) -> i64;
 }
 
-#[derive(Default)]
-struct Views {
-    /// Each view, when it was computed, and its place in the order they were kept.
-    by_key: HashMap<ViewKey, (Instant, u64, Arc<KeptView>)>,
+impl OfWorkspace for FiguresKey {
+    fn workspace(&self) -> i64 {
+        self.workspace
+    }
+}
+
+impl OfWorkspace for ViewKey {
+    fn workspace(&self) -> i64 {
+        self.figures.workspace
+    }
+}
+
+/// Values kept under their key for at most [`KEPT_FOR`], at most [`MOST`] of them.
+pub struct Kept<K, V> {
+    entries: Mutex<Entries<K, V>>,
+}
+
+struct Entries<K, V> {
+    /// Each value, when it was computed, and its place in the order they were kept.
+    by_key: HashMap<K, (Instant, u64, Arc<V>)>,
     kept: u64,
 }
 
-impl KeptViews {
-    /// The view computed for `key`, if it is still kept.
-    pub fn get(&self, key: &ViewKey) -> Option<Arc<KeptView>> {
-        let views = self.views.lock().unwrap_or_else(|p| p.into_inner());
-        views
+impl<K, V> Default for Kept<K, V> {
+    fn default() -> Self {
+        Self {
+            entries: Mutex::new(Entries {
+                by_key: HashMap::new(),
+                kept: 0,
+            }),
+        }
+    }
+}
+
+impl<K: Clone + Eq + Hash + OfWorkspace, V> Kept<K, V> {
+    fn entries(&self) -> std::sync::MutexGuard<'_, Entries<K, V>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The value computed for `key`, if it is still kept.
+    pub fn get(&self, key: &K) -> Option<Arc<V>> {
+        self.entries()
             .by_key
             .get(key)
             .filter(|(at, _, _)| at.elapsed() < KEPT_FOR)
-            .map(|(_, _, view)| Arc::clone(view))
+            .map(|(_, _, value)| Arc::clone(value))
     }
 
-    /// Keeps `view` for `key`, making room by forgetting the views past their time and then
+    /// Keeps `value` for `key`, making room by forgetting the values past their time and then
     /// the oldest.
-    pub fn keep(&self, key: ViewKey, view: Arc<KeptView>) {
-        let mut views = self.views.lock().unwrap_or_else(|p| p.into_inner());
-        if views.by_key.len() >= MOST {
-            views.by_key.retain(|_, (at, _, _)| at.elapsed() < KEPT_FOR);
+    pub fn keep(&self, key: K, value: Arc<V>) {
+        let mut entries = self.entries();
+        if entries.by_key.len() >= MOST {
+            entries
+                .by_key
+                .retain(|_, (at, _, _)| at.elapsed() < KEPT_FOR);
         }
-        while views.by_key.len() >= MOST {
-            let Some(oldest) = views
+        while entries.by_key.len() >= MOST {
+            let Some(oldest) = entries
                 .by_key
                 .iter()
                 .min_by_key(|(_, (_, n, _))| *n)
@@ -109,32 +159,50 @@ impl KeptViews {
             else {
                 break;
             };
-            views.by_key.remove(&oldest);
+            entries.by_key.remove(&oldest);
         }
-        views.kept += 1;
-        let n = views.kept;
-        views.by_key.insert(key, (Instant::now(), n, view));
+        entries.kept += 1;
+        let n = entries.kept;
+        entries.by_key.insert(key, (Instant::now(), n, value));
     }
 
-    /// Forgets the views of workspace `id` (deleted).
-    pub fn forget_workspace(&self, id: i64) {
-        let mut views = self.views.lock().unwrap_or_else(|p| p.into_inner());
-        views.by_key.retain(|key, _| key.workspace != id);
+    /// Forgets what is kept of workspace `id`.
+    fn forget_workspace(&self, id: i64) {
+        self.entries().by_key.retain(|key, _| key.workspace() != id);
     }
 
-    /// Whether a view of workspace `id` is kept.
-    pub fn holds(&self, id: i64) -> bool {
-        let views = self.views.lock().unwrap_or_else(|p| p.into_inner());
-        views.by_key.keys().any(|key| key.workspace == id)
+    /// Whether something of workspace `id` is kept.
+    fn holds(&self, id: i64) -> bool {
+        self.entries()
+            .by_key
+            .keys()
+            .any(|key| key.workspace() == id)
     }
 
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.views
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .by_key
-            .len()
+        self.entries().by_key.len()
+    }
+}
+
+/// The kept views and account states, shared by the clones of `Services`.
+#[derive(Default)]
+pub struct KeptViews {
+    pub views: Kept<ViewKey, KeptView>,
+    /// The workspace's accounts as the page shows them ([`AccountReading`]).
+    pub accounts: Kept<FiguresKey, Vec<AccountReading>>,
+}
+
+impl KeptViews {
+    /// Forgets what is kept of workspace `id` (deleted).
+    pub fn forget_workspace(&self, id: i64) {
+        self.views.forget_workspace(id);
+        self.accounts.forget_workspace(id);
+    }
+
+    /// Whether a view or the accounts of workspace `id` are kept.
+    pub fn holds(&self, id: i64) -> bool {
+        self.views.holds(id) || self.accounts.holds(id)
     }
 }
 
@@ -155,6 +223,20 @@ pub(crate) async fn figures_of_post_changed<C: ConnectionTrait>(
         .and_where(post::Column::Id.eq(post_id.0))
         .to_owned();
     raise(conn, workspace::Column::Id.in_subquery(of_post)).await
+}
+
+/// Raises the figures version of the workspace of account `account_id`: its state as the page
+/// shows it has changed (called in the transaction that changes it).
+pub(crate) async fn account_changed<C: ConnectionTrait>(
+    conn: &C,
+    account_id: i64,
+) -> crate::Result<()> {
+    let of_account = Query::select()
+        .column(social_account::Column::WorkspaceId)
+        .from(social_account::Entity)
+        .and_where(social_account::Column::Id.eq(account_id))
+        .to_owned();
+    raise(conn, workspace::Column::Id.in_subquery(of_account)).await
 }
 
 /// Raises the figures version of the workspaces `which` picks.
@@ -178,9 +260,11 @@ mod tests {
     fn key(version: i64) -> ViewKey {
         let day = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap_or_default();
         ViewKey {
-            workspace: 1,
-            born: DateTime::<Utc>::default(),
-            version,
+            figures: FiguresKey {
+                workspace: 1,
+                born: DateTime::<Utc>::default(),
+                version,
+            },
             days: Days::last(30, day),
             scope: Scope::default(),
             zone: "UTC",
@@ -211,7 +295,7 @@ mod tests {
 
     #[test]
     fn a_view_is_found_only_under_the_version_it_was_computed_at() {
-        let kept = KeptViews::default();
+        let kept = Kept::default();
         kept.keep(key(1), view(10));
         assert_eq!(
             kept.get(&key(1)).map(|v| v.overview.followers[0].1),
@@ -222,7 +306,7 @@ mod tests {
 
     #[test]
     fn no_more_than_the_most_are_kept_and_the_oldest_go_first() {
-        let kept = KeptViews::default();
+        let kept = Kept::default();
         for v in 0..(MOST as i64 + 10) {
             kept.keep(key(v), view(v));
         }

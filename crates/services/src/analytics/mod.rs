@@ -371,9 +371,26 @@ impl Services {
         Ok((used, self.x_reads_per_month))
     }
 
+    /// The member's workspace's accounts as the page shows them ([`Self::read_analytics_accounts`]),
+    /// kept in this process until their state or the figures change ([`kept`]).
+    pub async fn analytics_accounts(
+        &self,
+        ctx: &Membership,
+    ) -> Result<std::sync::Arc<Vec<AccountReading>>> {
+        let key = kept::FiguresKey::of(&ctx.workspace);
+        if let Some(accounts) = self.kept_views.accounts.get(&key) {
+            return Ok(accounts);
+        }
+        let accounts = std::sync::Arc::new(self.read_analytics_accounts(ctx.workspace_id()).await?);
+        self.kept_views
+            .accounts
+            .keep(key, std::sync::Arc::clone(&accounts));
+        Ok(accounts)
+    }
+
     /// The workspace's accounts (connected, or waiting to be connected again), each with what
-    /// analytics still needs of it.
-    pub async fn analytics_accounts(&self, ws: WorkspaceId) -> Result<Vec<AccountReading>> {
+    /// analytics still needs of it, read now.
+    pub async fn read_analytics_accounts(&self, ws: WorkspaceId) -> Result<Vec<AccountReading>> {
         // One statement: the accounts, the permissions each granted (stored beside its sealed
         // tokens, which stay sealed), and its posts whose last read gave nothing, with one of
         // the reasons (by the partial index of such targets; a post gone at the platform is not
@@ -448,7 +465,7 @@ impl Services {
         zone: &domain::Timezone,
     ) -> Result<std::sync::Arc<kept::KeptView>> {
         let key = kept::ViewKey::of(&ctx.workspace, days, scope, zone);
-        if let Some(view) = self.kept_views.get(&key) {
+        if let Some(view) = self.kept_views.views.get(&key) {
             return Ok(view);
         }
         let ws = ctx.workspace_id();
@@ -464,7 +481,9 @@ impl Services {
             x_reads,
             campaigns,
         });
-        self.kept_views.keep(key, std::sync::Arc::clone(&view));
+        self.kept_views
+            .views
+            .keep(key, std::sync::Arc::clone(&view));
         Ok(view)
     }
 

@@ -19,6 +19,7 @@ both_backends!(
     lifetime_totals_and_day_values_are_never_added,
     x_reads_stop_at_the_monthly_budget,
     the_page_shows_new_figures_and_a_removed_post_goes_at_once,
+    each_change_to_an_accounts_state_shows_at_the_next_look,
 );
 
 /// An app on a simulator of the test's own, with plans when `plans`.
@@ -277,11 +278,15 @@ async fn figures_are_read_back_kept_by_day_and_shown(backend: Backend) {
         "{only_x}"
     );
     assert!(only_x.contains("<option value=\"x\" selected>"), "{only_x}");
-    // A post whose last read failed is said so, with the reason.
+    // A post whose last read failed is said so, with the reason (written here as such a read
+    // writes it, raising the figures version).
+    let raise =
+        format!("UPDATE workspaces SET figures_version = figures_version + 1 WHERE id = {ws}");
     app.exec(&format!(
         "UPDATE post_targets SET metrics_error = 'X answered 503' WHERE id = {target}"
     ))
     .await;
+    app.exec(&raise).await;
     let page = client.get_text(&format!("/w/{ws}/analytics")).await;
     assert!(
         page.contains("1 post could not be read the last time (X answered 503)"),
@@ -291,6 +296,7 @@ async fn figures_are_read_back_kept_by_day_and_shown(backend: Backend) {
         "UPDATE post_targets SET metrics_error = NULL WHERE id = {target}"
     ))
     .await;
+    app.exec(&raise).await;
     // The post's page.
     let shown = client.get_text(&post).await;
     assert!(shown.contains("Performance"), "{shown}");
@@ -633,4 +639,118 @@ async fn the_page_shows_new_figures_and_a_removed_post_goes_at_once(backend: Bac
         !app.services.kept_views.holds(ws),
         "a deleted workspace's views are kept"
     );
+}
+
+/// Makes the queued job `kind` of account `account` due now.
+pub(crate) async fn due_now(app: &TestApp, kind: &str, account: i64) {
+    let ran = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM jobs WHERE kind = '{kind}' AND state = 'queued' AND payload = \
+             '{{\"account\":{account}}}'"
+        ))
+        .await;
+    assert_eq!(ran, 1, "one {kind} job of account {account} is queued");
+    app.exec(&format!(
+        "UPDATE jobs SET run_at = created_at WHERE kind = '{kind}' AND state = 'queued' AND \
+         payload = '{{\"account\":{account}}}'"
+    ))
+    .await;
+}
+
+/// The accounts' state is kept between looks with the figures (`services::analytics::kept`):
+/// each kind of change to it shows at the next look all the same. Each step runs only the job
+/// it is about, so no other change raises the version for it.
+async fn each_change_to_an_accounts_state_shows_at_the_next_look(backend: Backend) {
+    let Some((app, sim, _running)) = with_simulator(backend, false).await else {
+        return;
+    };
+    let (client, ws) = owner_with_workspace(&app, "ada@example.com").await;
+    // Instagram connected before analytics: without the insight permission.
+    let (_, instagram) = connect(&app, &client, ws, "instagram").await;
+    let (_, x) = connect(&app, &client, ws, "x").await;
+    assert_eq!(
+        switch(&client, ws, true).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    app.worker().run_until_empty().await.unwrap();
+    let analytics = format!("/w/{ws}/analytics");
+    let look = || client.get_text(&analytics);
+    let without = "Instagram @acme: connected without the permissions";
+    let page = look().await;
+    assert!(page.contains(without), "{page}");
+    let row = {
+        use sea_orm::EntityTrait;
+        store::entities::workspace::Entity::find_by_id(ws)
+            .one(&app.services.db)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let key = services::analytics::kept::FiguresKey::of(&row);
+    assert!(
+        app.services.kept_views.accounts.get(&key).is_some(),
+        "the accounts' state is kept"
+    );
+
+    // Connected again with the permission (its tokens stored anew).
+    connect(&app, &client, ws, "instagram").await;
+    let page = look().await;
+    assert!(!page.contains(without), "{page}");
+    assert!(page.contains("Instagram @acme"), "{page}");
+    // Its first read with the permission, and a look after it.
+    app.worker().run_until_empty().await.unwrap();
+    let page = look().await;
+    assert!(!page.contains("X @acme_studio"), "{page}");
+
+    // X's profile read again: the person took another name there.
+    sim.rename(Platform::X, "acme", "acme_studio");
+    due_now(&app, "refresh_profile", x).await;
+    app.worker().run_until_empty().await.unwrap();
+    let page = look().await;
+    assert!(page.contains("X @acme_studio"), "{page}");
+
+    // A read of Instagram's figures stops at a rate limit (its days last read long ago, so
+    // that this read asks for them).
+    app.exec(&format!(
+        "UPDATE social_accounts SET metrics_read_at = '2000-01-01 00:00:00+00:00' WHERE id = \
+         {instagram}"
+    ))
+    .await;
+    sim.inject(
+        Platform::Instagram,
+        sim::Op::Metrics,
+        sim::Fault::RateLimited {
+            retry_after: std::time::Duration::from_secs(600),
+        },
+    );
+    due_now(&app, "read_metrics", instagram).await;
+    app.worker().run_until_empty().await.unwrap();
+    let page = look().await;
+    assert!(page.contains("the last read stopped"), "{page}");
+
+    // X's authorisation is withdrawn there: the next refresh is refused.
+    sim.withdraw_all(Platform::X);
+    due_now(&app, "refresh_tokens", x).await;
+    app.worker().run_until_empty().await.unwrap();
+    assert_eq!(
+        app.text(&format!(
+            "SELECT status FROM social_accounts WHERE id = {x}"
+        ))
+        .await,
+        "reconnect_needed"
+    );
+    let page = look().await;
+    assert!(
+        page.contains("its authorisation lapsed or was withdrawn at X"),
+        "{page}"
+    );
+
+    // Instagram disconnected: no longer among the accounts read.
+    assert_eq!(
+        client.disconnect(ws, instagram).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let page = look().await;
+    assert!(!page.contains("Instagram @acme"), "{page}");
+    assert!(page.contains("X @acme_studio"), "{page}");
 }

@@ -4,7 +4,7 @@
 //! parameters its links are published with, and the weekly report by e-mail.
 
 use crate::analytics::{
-    connect, post_figure, read_again, switch, with_simulator, with_simulator_and,
+    connect, due_now, post_figure, read_again, switch, with_simulator, with_simulator_and,
 };
 use crate::both_backends;
 use crate::connect::{at_platform, callback_path, start_platform};
@@ -744,11 +744,11 @@ async fn an_account_that_cannot_be_read_is_said_so(backend: Backend) {
         .await;
     assert!(!ended.contains("The period ends today"), "{ended}");
 
-    // Its authorisation lapses at X: shown as such, with the figures read before.
-    app.exec(&format!(
-        "UPDATE social_accounts SET status = 'reconnect_needed' WHERE id = {x}"
-    ))
-    .await;
+    // Its authorisation is withdrawn at X (the next refresh is refused): shown as lapsed,
+    // with the figures read before.
+    sim.withdraw_all(Platform::X);
+    due_now(&app, "refresh_tokens", x).await;
+    app.worker().run_until_empty().await.unwrap();
     let lapsed = client.get_text(&format!("/w/{ws}/analytics")).await;
     assert!(lapsed.contains("id=\"analytics-reconnect\""), "{lapsed}");
     assert!(

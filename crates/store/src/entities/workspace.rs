@@ -33,8 +33,8 @@ pub struct Model {
     /// Whether an approver may approve a post they wrote.
     pub approve_own_posts: bool,
     /// Raised with every change to what the analytics page shows (figures read, X reads
-    /// counted, a post removed, a campaign saved or deleted): the computed views are kept under
-    /// it (`services::analytics::kept`).
+    /// counted, a post removed, a campaign saved or deleted, an account's state changed): the
+    /// computed views and the accounts' state are kept under it (`services::analytics::kept`).
     pub figures_version: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -205,7 +205,7 @@ struct View {
     kept: std::sync::Arc<services::analytics::kept::KeptView>,
     /// The campaigns' results, when the plan reports them.
     results: Option<Table>,
-    accounts: Vec<AccountReading>,
+    accounts: std::sync::Arc<Vec<AccountReading>>,
     campaigns: Vec<campaign::Model>,
     campaigns_refused: Option<String>,
 }
@@ -225,7 +225,7 @@ async fn view(
     m: &WorkspaceMember,
     days: Days,
     scope: Scope,
-    accounts: Vec<AccountReading>,
+    accounts: std::sync::Arc<Vec<AccountReading>>,
 ) -> AppResult<View> {
     let ws = m.membership.workspace_id();
     let zone = crate::routes::posts::zone_of(m);
@@ -282,9 +282,9 @@ pub async fn page(
         .collect();
     let tz = crate::routes::posts::zone_of(&m);
     let readings = if on {
-        state.services.analytics_accounts(ws).await?
+        state.services.analytics_accounts(&m.membership).await?
     } else {
-        Vec::new()
+        Default::default()
     };
     let accounts: Vec<AccountLine> = readings
         .iter()
@@ -554,7 +554,7 @@ pub async fn report_pdf(
         ));
     }
     let (days, scope) = download_days(&query)?;
-    let accounts = state.services.analytics_accounts(ws).await?;
+    let accounts = state.services.analytics_accounts(&m.membership).await?;
     let v = view(&state, &m, days, scope, accounts).await?;
     let generated = format!(
         "{} ({})",
