@@ -22,7 +22,7 @@ use sea_orm::{
 };
 use std::collections::HashMap;
 use store::entities::states::PostState;
-use store::entities::{campaign, post, post_target, social_account};
+use store::entities::{campaign, post, post_target};
 
 /// How many posts a page of the list shows.
 pub const LIST_PAGE: usize = 50;
@@ -167,7 +167,16 @@ impl PostGroup {
 pub struct PostSummary {
     pub post: post::Model,
     pub campaign: Option<campaign::Model>,
-    pub accounts: Vec<social_account::Model>,
+    pub accounts: Vec<TargetAccount>,
+}
+
+/// An account a post goes to, as a list names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetAccount {
+    pub id: i64,
+    /// Its platform's slug (`domain::Platform::parse`).
+    pub platform: String,
+    pub username: String,
 }
 
 impl PostSummary {
@@ -626,7 +635,7 @@ fn post_and_campaign(row: &QueryResult) -> Result<(post::Model, Option<campaign:
 }
 
 /// The posts with their campaigns, each with its targets' accounts: one statement for all of
-/// them, in the order given.
+/// them (reading of each target only what a list shows of its account), in the order given.
 async fn summarise<C: ConnectionTrait>(
     conn: &C,
     posts: Vec<(post::Model, Option<campaign::Model>)>,
@@ -634,19 +643,22 @@ async fn summarise<C: ConnectionTrait>(
     if posts.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<i64> = posts.iter().map(|(p, _)| p.id).collect();
-    let targets: Vec<(post_target::Model, Option<social_account::Model>)> =
-        post_target::Entity::find()
-            .filter(post_target::Column::PostId.is_in(ids))
-            .order_by_asc(post_target::Column::Id)
-            .find_also_related(social_account::Entity)
-            .all(conn)
-            .await?;
-    let mut accounts: HashMap<i64, Vec<social_account::Model>> = HashMap::new();
-    for (target, account) in targets {
-        if let Some(account) = account {
-            accounts.entry(target.post_id).or_default().push(account);
-        }
+    let mut b = Binder::new(conn.get_database_backend());
+    let ids = b.bind_all(posts.iter().map(|(p, _)| p.id));
+    let sql = format!(
+        "SELECT t.post_id, a.id, a.platform, a.username FROM post_targets t JOIN social_accounts \
+         a ON a.id = t.account_id WHERE t.post_id IN ({ids}) ORDER BY t.id"
+    );
+    let mut accounts: HashMap<i64, Vec<TargetAccount>> = HashMap::new();
+    for row in conn.query_all_raw(b.statement(sql)).await? {
+        accounts
+            .entry(row.try_get::<i64>("", "post_id")?)
+            .or_default()
+            .push(TargetAccount {
+                id: row.try_get("", "id")?,
+                platform: row.try_get("", "platform")?,
+                username: row.try_get("", "username")?,
+            });
     }
     Ok(posts
         .into_iter()

@@ -15,7 +15,7 @@ pub use input::{Intent, MAX_TEXT, PostInput, TargetInput, effective_text, format
 use input::{check, set_media};
 pub use list::{
     DAY_FIRST, DayCell, LIST_PAGE, ListCursor, Month, PostFilter, PostGroup, PostPage, PostSummary,
-    UNDATED_SHOWN,
+    TargetAccount, UNDATED_SHOWN,
 };
 
 use crate::workspaces::{Membership, lock_as_editor};
