@@ -451,15 +451,17 @@ impl Services {
                          NULL{after_sql} ORDER BY {key} {dir}, q.id DESC LIMIT {limit}"
                     ));
                 }
-                // Then those without, the newest first.
+                // Then those without, the newest first (a section's time is never set without
+                // its time due: found by the index of posts without one).
                 if untimed {
                     let after_sql = match here {
                         Some((_, None, id)) => format!(" AND q.id < {id}"),
                         _ => String::new(),
                     };
                     streams.push(format!(
-                        "SELECT q.id AS id, {g} AS g, 1 AS nf, {key} AS k {from} AND {key} IS \
-                         NULL{after_sql} ORDER BY q.id DESC LIMIT {limit}"
+                        "SELECT q.id AS id, {g} AS g, 1 AS nf, {key} AS k {from} AND \
+                         q.scheduled_at IS NULL AND {key} IS NULL{after_sql} ORDER BY q.id DESC \
+                         LIMIT {limit}"
                     ));
                 }
             }

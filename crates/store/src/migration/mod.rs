@@ -42,6 +42,7 @@ mod m20261215_000037_inbox;
 mod m20261216_000038_reply_approvals;
 mod m20261217_000039_post_list_indexes;
 mod m20261218_000040_figures_version;
+mod m20261219_000041_posts_untimed;
 
 pub struct Migrator;
 
@@ -89,6 +90,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261216_000038_reply_approvals::Migration),
             Box::new(m20261217_000039_post_list_indexes::Migration),
             Box::new(m20261218_000040_figures_version::Migration),
+            Box::new(m20261219_000041_posts_untimed::Migration),
         ]
     }
 }
