@@ -1,17 +1,17 @@
 //! A campaign's results: its posts' latest figures added up, set against what was entered about
 //! its cost and the value of its clicks and conversions.
 
-use crate::analytics::sql::{self, Targets};
+use crate::analytics::sql::{self, Binder, Targets};
 use crate::plans::Need;
 use crate::{Result, Services};
 use domain::campaign::{Inputs, Returns};
 use domain::metrics::Metric;
 use domain::plans::Feature;
 use domain::{Platform, WorkspaceId};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::ConnectionTrait;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use store::entities::campaign;
 use store::entities::states::PostState;
-use store::entities::{campaign, post, post_target, social_account};
 
 /// What a campaign's posts did, and what it was worth.
 #[derive(Debug, Clone)]
@@ -45,93 +45,97 @@ impl Services {
         ws: WorkspaceId,
         campaign: campaign::Model,
     ) -> Result<CampaignResults> {
-        let platforms = self.platforms_of(ws).await?;
-        self.results_with(ws, campaign, &platforms).await
+        let mut results = self.results_of(ws, vec![campaign]).await?;
+        results.pop().ok_or(crate::ServiceError::NotFound)
     }
 
-    /// Each of the workspace's accounts' platform.
-    async fn platforms_of(&self, ws: WorkspaceId) -> Result<HashMap<i64, Platform>> {
-        Ok(social_account::Entity::find()
-            .filter(social_account::Column::WorkspaceId.eq(ws.0))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .filter_map(|a| Platform::parse(&a.platform).ok().map(|p| (a.id, p)))
-            .collect())
-    }
-
-    async fn results_with(
+    /// The results of each of `campaigns` (the workspace's), in their order: three statements
+    /// whatever their number (their posts counted; their published targets with each one's
+    /// platform; those targets' latest totals).
+    async fn results_of(
         &self,
         ws: WorkspaceId,
-        campaign: campaign::Model,
-        platforms: &HashMap<i64, Platform>,
-    ) -> Result<CampaignResults> {
-        let posts = post::Entity::find()
-            .filter(post::Column::WorkspaceId.eq(ws.0))
-            .filter(post::Column::CampaignId.eq(campaign.id))
-            .count(&self.db)
-            .await?;
-        let targets = post_target::Entity::find()
-            .filter(
-                post_target::Column::PostId.in_subquery(
-                    sea_orm::sea_query::Query::select()
-                        .column(post::Column::Id)
-                        .from(post::Entity)
-                        .and_where(post::Column::WorkspaceId.eq(ws.0))
-                        .and_where(post::Column::CampaignId.eq(campaign.id))
-                        .to_owned(),
-                ),
+        campaigns: Vec<campaign::Model>,
+    ) -> Result<Vec<CampaignResults>> {
+        if campaigns.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<i64> = campaigns.iter().map(|c| c.id).collect();
+        let of_campaigns = |b: &mut Binder| {
+            format!(
+                "p.workspace_id = {} AND p.campaign_id IN ({})",
+                b.bind(ws.0),
+                b.bind_all(ids.iter().copied())
             )
-            .filter(post_target::Column::State.eq(PostState::Published))
-            .all(&self.db)
-            .await?;
-        let latest = sql::latest_totals(&self.db, ws.0, Targets::Campaign(campaign.id)).await?;
-        let mut totals: BTreeMap<String, i64> = BTreeMap::new();
-        let mut clicks_from = BTreeSet::new();
-        for target in &targets {
-            let Some(figures) = latest.get(&target.id) else {
-                continue;
-            };
-            for (metric, value) in figures {
-                *totals.entry(metric.clone()).or_default() += value;
-            }
-            if figures.contains_key(Metric::Clicks.key())
-                && let Some(p) = platforms.get(&target.account_id)
-            {
-                clicks_from.insert(*p);
-            }
+        };
+        let mut b = Binder::new(self.db.get_database_backend());
+        let which = of_campaigns(&mut b);
+        let counted = b.statement(format!(
+            "SELECT p.campaign_id, COUNT(*) AS posts FROM posts p WHERE {which} GROUP BY \
+             p.campaign_id"
+        ));
+        let mut posts: HashMap<i64, u64> = HashMap::new();
+        for row in self.db.query_all_raw(counted).await? {
+            let n: i64 = row.try_get("", "posts")?;
+            posts.insert(row.try_get("", "campaign_id")?, n.max(0) as u64);
         }
-        let interactions = Metric::interactions_of(&totals).unwrap_or(0);
-        let clicks = totals.get(Metric::Clicks.key()).copied();
-        let returns = Inputs {
-            spend: campaign.spend_cents,
-            click_value: campaign.click_value_cents,
-            conversions: campaign.conversions,
-            conversion_value: campaign.conversion_value_cents,
-            interactions,
-            clicks,
+        let mut b = Binder::new(self.db.get_database_backend());
+        let which = of_campaigns(&mut b);
+        let published = b.bind(PostState::Published.as_str());
+        let targets = b.statement(format!(
+            "SELECT t.id, t.post_id, p.campaign_id, a.platform FROM post_targets t JOIN posts p \
+             ON p.id = t.post_id JOIN social_accounts a ON a.id = t.account_id WHERE {which} AND \
+             t.state = {published}"
+        ));
+        // Campaign → its published targets (id, post, platform).
+        let mut targets_of: HashMap<i64, Vec<(i64, i64, Option<Platform>)>> = HashMap::new();
+        for row in self.db.query_all_raw(targets).await? {
+            let platform: String = row.try_get("", "platform")?;
+            targets_of
+                .entry(row.try_get("", "campaign_id")?)
+                .or_default()
+                .push((
+                    row.try_get("", "id")?,
+                    row.try_get("", "post_id")?,
+                    Platform::parse(&platform).ok(),
+                ));
         }
-        .returns();
-        Ok(CampaignResults {
-            posts,
-            published: targets
-                .iter()
-                .map(|t| t.post_id)
-                .collect::<BTreeSet<_>>()
-                .len() as u64,
-            totals,
-            interactions,
-            clicks,
-            clicks_from,
-            returns,
-            campaign,
-        })
+        let latest = sql::latest_totals(&self.db, ws.0, Targets::Campaigns(ids)).await?;
+        Ok(campaigns
+            .into_iter()
+            .map(|campaign| {
+                let targets = targets_of.remove(&campaign.id).unwrap_or_default();
+                let posts = posts.get(&campaign.id).copied().unwrap_or(0);
+                results_from(campaign, posts, &targets, &latest)
+            })
+            .collect())
     }
 
     /// The results of each of the workspace's campaigns that has published posts, by name.
     pub async fn campaigns_results(&self, ws: WorkspaceId) -> Result<Vec<CampaignResults>> {
         let campaigns = self.campaigns_of(ws).await?;
         self.results_of_campaigns(ws, campaigns).await
+    }
+
+    /// [`Self::results_of_campaigns`] for the member's workspace, kept in this process until
+    /// its figures change ([`super::kept`]).
+    pub async fn kept_results_of_campaigns(
+        &self,
+        ctx: &crate::workspaces::Membership,
+        campaigns: Vec<campaign::Model>,
+    ) -> Result<std::sync::Arc<Vec<CampaignResults>>> {
+        let key = super::kept::FiguresKey::of(&ctx.workspace);
+        if let Some(results) = self.kept_views.campaigns.get(&key) {
+            return Ok(results);
+        }
+        let results = std::sync::Arc::new(
+            self.results_of_campaigns(ctx.workspace_id(), campaigns)
+                .await?,
+        );
+        self.kept_views
+            .campaigns
+            .keep(key, std::sync::Arc::clone(&results));
+        Ok(results)
     }
 
     /// The results of `campaigns` (the workspace's, as [`Self::campaigns_of`] reads them) that
@@ -141,18 +145,63 @@ impl Services {
         ws: WorkspaceId,
         campaigns: Vec<campaign::Model>,
     ) -> Result<Vec<CampaignResults>> {
-        if campaigns.is_empty() {
-            return Ok(Vec::new());
-        }
-        let platforms = self.platforms_of(ws).await?;
-        let mut out = Vec::new();
-        for campaign in campaigns {
-            let results = self.results_with(ws, campaign, &platforms).await?;
-            if results.published > 0 {
-                out.push(results);
-            }
-        }
+        let mut out: Vec<CampaignResults> = self
+            .results_of(ws, campaigns)
+            .await?
+            .into_iter()
+            .filter(|r| r.published > 0)
+            .collect();
         out.sort_by(|a, b| a.campaign.name.cmp(&b.campaign.name));
         Ok(out)
+    }
+}
+
+/// A campaign's results from its posts' count, its published targets (id, post, platform)
+/// and the latest totals of targets (those without figures yet add nothing).
+fn results_from(
+    campaign: campaign::Model,
+    posts: u64,
+    targets: &[(i64, i64, Option<Platform>)],
+    latest: &HashMap<i64, BTreeMap<String, i64>>,
+) -> CampaignResults {
+    let mut totals: BTreeMap<String, i64> = BTreeMap::new();
+    let mut clicks_from = BTreeSet::new();
+    for (target, _, platform) in targets {
+        let Some(figures) = latest.get(target) else {
+            continue;
+        };
+        for (metric, value) in figures {
+            *totals.entry(metric.clone()).or_default() += value;
+        }
+        if figures.contains_key(Metric::Clicks.key())
+            && let Some(p) = platform
+        {
+            clicks_from.insert(*p);
+        }
+    }
+    let interactions = Metric::interactions_of(&totals).unwrap_or(0);
+    let clicks = totals.get(Metric::Clicks.key()).copied();
+    let returns = Inputs {
+        spend: campaign.spend_cents,
+        click_value: campaign.click_value_cents,
+        conversions: campaign.conversions,
+        conversion_value: campaign.conversion_value_cents,
+        interactions,
+        clicks,
+    }
+    .returns();
+    CampaignResults {
+        posts,
+        published: targets
+            .iter()
+            .map(|(_, post, _)| *post)
+            .collect::<BTreeSet<_>>()
+            .len() as u64,
+        totals,
+        interactions,
+        clicks,
+        clicks_from,
+        returns,
+        campaign,
     }
 }

@@ -1,12 +1,15 @@
-//! The computed figures of recent views of the analytics page, and the state of the
-//! workspace's accounts as the page shows it, kept in this process so that looking again reads
-//! only what changes between two reads of the figures (the campaigns' results).
+//! The computed figures of recent views of the analytics page, the state of the workspace's
+//! accounts as the page shows it and its campaigns' results, kept in this process so that
+//! looking again reads nothing between two reads of the figures.
 //!
-//! Both are kept under the workspace's `figures_version`, which every change to what the page
-//! shows raises in its own transaction: figures read, X reads counted, a post removed, a
-//! campaign saved or deleted, and each change to an account's state (connected, reconnected,
-//! disconnected, its tokens stored, its authorisation lapsed, its profile read again, a read of
-//! its figures that stopped or went through again). The signed-in frame reads the workspace row
+//! And the campaigns' results (all time). All are kept under the workspace's `figures_version`,
+//! which every change to what the page shows raises in its own transaction: figures read, X
+//! reads counted, a post removed, a campaign saved or deleted, and each change to an account's
+//! state (connected, reconnected, disconnected, its tokens stored, its authorisation lapsed,
+//! its profile read again, a read of its figures that stopped or went through again). A post
+//! newly published counts in its campaign's results from the first read of its figures, which
+//! follows its publishing at once (or within [`KEPT_FOR`]); a published post's campaign
+//! cannot change. The signed-in frame reads the workspace row
 //! on every request, so what was computed before a change is never shown after it, in this
 //! process or another. The workspace's creation time is part of the key, so a workspace made
 //! later with a reused id cannot meet another's figures. What is kept is also forgotten after
@@ -15,6 +18,7 @@
 //! once in the process that deleted it (elsewhere nobody can reach them any more, and they go
 //! within [`KEPT_FOR`]).
 
+use super::campaigns::CampaignResults;
 use super::shown::Shown;
 use super::{AccountReading, Days, Overview, Scope};
 use chrono::{DateTime, Utc};
@@ -34,8 +38,9 @@ pub const KEPT_FOR: Duration = Duration::from_secs(60);
 pub const MOST: usize = 256;
 
 /// A view as kept: its figures, what the page shows of them (without the campaigns' results,
-/// which are read on every look) with each chart drawn, the workspace's campaigns (for the
-/// filter, and whose results to read) and the X reads of the month.
+/// kept apart: they are all time, and only some plans show them) with each chart drawn, the
+/// workspace's campaigns (for the filter, and whose results to read) and the X reads of the
+/// month.
 #[derive(Debug)]
 pub struct KeptView {
     pub overview: Overview,
@@ -191,6 +196,8 @@ pub struct KeptViews {
     pub views: Kept<ViewKey, KeptView>,
     /// The workspace's accounts as the page shows them ([`AccountReading`]).
     pub accounts: Kept<FiguresKey, Vec<AccountReading>>,
+    /// The results of the workspace's campaigns that have published posts (all time).
+    pub campaigns: Kept<FiguresKey, Vec<CampaignResults>>,
 }
 
 impl KeptViews {
@@ -198,11 +205,12 @@ impl KeptViews {
     pub fn forget_workspace(&self, id: i64) {
         self.views.forget_workspace(id);
         self.accounts.forget_workspace(id);
+        self.campaigns.forget_workspace(id);
     }
 
-    /// Whether a view or the accounts of workspace `id` are kept.
+    /// Whether a view, the accounts or the campaigns' results of workspace `id` are kept.
     pub fn holds(&self, id: i64) -> bool {
-        self.views.holds(id) || self.accounts.holds(id)
+        self.views.holds(id) || self.accounts.holds(id) || self.campaigns.holds(id)
     }
 }
 

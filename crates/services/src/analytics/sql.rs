@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, HashMap};
 /// Which published targets' totals are read.
 #[derive(Debug, Clone)]
 pub(crate) enum Targets {
-    /// Those of the workspace's posts in a campaign.
-    Campaign(i64),
+    /// Those of the workspace's posts in these campaigns.
+    Campaigns(Vec<i64>),
     /// Those of one post.
     Post(i64),
     /// These, which the caller found among the workspace's (a page's worth: each is a value
@@ -28,11 +28,12 @@ pub(crate) async fn latest_totals<C: ConnectionTrait>(
 ) -> Result<HashMap<i64, BTreeMap<String, i64>>> {
     let mut b = Binder::new(conn.get_database_backend());
     let which = match targets {
-        Targets::Campaign(id) => format!(
+        Targets::Campaigns(ids) if ids.is_empty() => return Ok(HashMap::new()),
+        Targets::Campaigns(ids) => format!(
             "t.post_id IN (SELECT p.id FROM posts p WHERE p.workspace_id = {} AND \
-             p.campaign_id = {})",
+             p.campaign_id IN ({}))",
             b.bind(ws),
-            b.bind(id)
+            b.bind_all(ids)
         ),
         Targets::Post(id) => format!(
             "t.post_id IN (SELECT p.id FROM posts p WHERE p.workspace_id = {} AND p.id = {})",

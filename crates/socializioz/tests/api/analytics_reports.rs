@@ -406,10 +406,52 @@ async fn a_campaign_reports_its_returns_and_tags_its_links(backend: Backend) {
         ))
         .await;
     assert_eq!(none.lines().count(), 1, "only the header: {none}");
-    // The analytics page's campaign table says the same.
+    // A second campaign with two posts of its own (read at once, so still without clicks),
+    // after a look that kept the campaigns' results: they show at the next look.
+    let before = client.get_text(&format!("/w/{ws}/analytics")).await;
+    assert!(
+        before.contains("<th scope=\"row\">Spring</th><td>1</td>"),
+        "{before}"
+    );
+    assert!(!before.contains("<th scope=\"row\">Autumn</th>"), "{before}");
+    let res = client
+        .submit(
+            &format!("/w/{ws}/campaigns"),
+            &[
+                ("name", "Autumn"),
+                ("colour", services::campaigns::COLOURS[1].0),
+                ("currency", "EUR"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let autumn = app
+        .count("SELECT id FROM campaigns WHERE name = 'Autumn'")
+        .await
+        .to_string();
+    for body in ["Autumn is here.", "Autumn is still here."] {
+        publish(
+            &app,
+            &client,
+            ws,
+            page_account,
+            body,
+            &[("campaign", &autumn)],
+        )
+        .await;
+    }
+    // The analytics page's campaign table says the same, each campaign with its own posts.
     let analytics = client.get_text(&format!("/w/{ws}/analytics")).await;
     assert!(analytics.contains("id=\"campaign-table\""), "{analytics}");
     assert!(analytics.contains(&per_click), "{analytics}");
+    assert!(
+        analytics.contains("<th scope=\"row\">Autumn</th><td>2</td>"),
+        "{analytics}"
+    );
+    assert!(
+        analytics.contains("<th scope=\"row\">Spring</th><td>1</td>"),
+        "{analytics}"
+    );
 
     // On a plan without ROI reporting, the page says which plan has it.
     app.services

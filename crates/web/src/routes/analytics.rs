@@ -238,7 +238,7 @@ async fn view(
         Ok(()) => {
             let results = state
                 .services
-                .results_of_campaigns(ws, campaigns.clone())
+                .kept_results_of_campaigns(&m.membership, campaigns.clone())
                 .await?;
             (Some(shown::campaign_table(&results)), None)
         }
