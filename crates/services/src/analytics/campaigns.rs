@@ -117,27 +117,6 @@ impl Services {
         self.results_of_campaigns(ws, campaigns).await
     }
 
-    /// [`Self::results_of_campaigns`] for the member's workspace, kept in this process until
-    /// its figures change ([`super::kept`]).
-    pub async fn kept_results_of_campaigns(
-        &self,
-        ctx: &crate::workspaces::Membership,
-        campaigns: Vec<campaign::Model>,
-    ) -> Result<std::sync::Arc<Vec<CampaignResults>>> {
-        let key = super::kept::FiguresKey::of(&ctx.workspace);
-        if let Some(results) = self.kept_views.campaigns.get(&key) {
-            return Ok(results);
-        }
-        let results = std::sync::Arc::new(
-            self.results_of_campaigns(ctx.workspace_id(), campaigns)
-                .await?,
-        );
-        self.kept_views
-            .campaigns
-            .keep(key, std::sync::Arc::clone(&results));
-        Ok(results)
-    }
-
     /// The results of `campaigns` (the workspace's, as [`Self::campaigns_of`] reads them) that
     /// have published posts, by name; nothing is read when there are none.
     pub async fn results_of_campaigns(

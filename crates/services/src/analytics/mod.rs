@@ -454,6 +454,27 @@ impl Services {
         Ok(out)
     }
 
+    /// [`Self::results_of_campaigns`] for the member's workspace, kept in this process until
+    /// its figures change ([`kept`]).
+    pub async fn kept_results_of_campaigns(
+        &self,
+        ctx: &Membership,
+        campaigns: Vec<store::entities::campaign::Model>,
+    ) -> Result<std::sync::Arc<Vec<campaigns::CampaignResults>>> {
+        let key = kept::FiguresKey::of(&ctx.workspace);
+        if let Some(results) = self.kept_views.campaigns.get(&key) {
+            return Ok(results);
+        }
+        let results = std::sync::Arc::new(
+            self.results_of_campaigns(ctx.workspace_id(), campaigns)
+                .await?,
+        );
+        self.kept_views
+            .campaigns
+            .keep(key, std::sync::Arc::clone(&results));
+        Ok(results)
+    }
+
     /// The analytics of `days` for the member's workspace ([`Self::analytics_overview`]), what
     /// the page shows of them, the month's X reads and the campaigns, kept in this process
     /// until the workspace's figures change ([`kept`]).

@@ -413,7 +413,10 @@ async fn a_campaign_reports_its_returns_and_tags_its_links(backend: Backend) {
         before.contains("<th scope=\"row\">Spring</th><td>1</td>"),
         "{before}"
     );
-    assert!(!before.contains("<th scope=\"row\">Autumn</th>"), "{before}");
+    assert!(
+        !before.contains("<th scope=\"row\">Autumn</th>"),
+        "{before}"
+    );
     let res = client
         .submit(
             &format!("/w/{ws}/campaigns"),
