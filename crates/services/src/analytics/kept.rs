@@ -146,6 +146,21 @@ impl<K: Clone + Eq + Hash + OfWorkspace, V> Kept<K, V> {
             .map(|(_, _, value)| Arc::clone(value))
     }
 
+    /// The value kept for `key`, or else `compute`'s, kept for it (a future not yet polled:
+    /// it runs only when nothing is kept).
+    pub async fn get_or<E>(
+        &self,
+        key: K,
+        compute: impl std::future::Future<Output = Result<V, E>>,
+    ) -> Result<Arc<V>, E> {
+        if let Some(value) = self.get(&key) {
+            return Ok(value);
+        }
+        let value = Arc::new(compute.await?);
+        self.keep(key, Arc::clone(&value));
+        Ok(value)
+    }
+
     /// Keeps `value` for `key`, making room by forgetting the values past their time and then
     /// the oldest.
     pub fn keep(&self, key: K, value: Arc<V>) {

@@ -377,15 +377,13 @@ impl Services {
         &self,
         ctx: &Membership,
     ) -> Result<std::sync::Arc<Vec<AccountReading>>> {
-        let key = kept::FiguresKey::of(&ctx.workspace);
-        if let Some(accounts) = self.kept_views.accounts.get(&key) {
-            return Ok(accounts);
-        }
-        let accounts = std::sync::Arc::new(self.read_analytics_accounts(ctx.workspace_id()).await?);
         self.kept_views
             .accounts
-            .keep(key, std::sync::Arc::clone(&accounts));
-        Ok(accounts)
+            .get_or(
+                kept::FiguresKey::of(&ctx.workspace),
+                self.read_analytics_accounts(ctx.workspace_id()),
+            )
+            .await
     }
 
     /// The workspace's accounts (connected, or waiting to be connected again), each with what
@@ -461,18 +459,13 @@ impl Services {
         ctx: &Membership,
         campaigns: Vec<store::entities::campaign::Model>,
     ) -> Result<std::sync::Arc<Vec<campaigns::CampaignResults>>> {
-        let key = kept::FiguresKey::of(&ctx.workspace);
-        if let Some(results) = self.kept_views.campaigns.get(&key) {
-            return Ok(results);
-        }
-        let results = std::sync::Arc::new(
-            self.results_of_campaigns(ctx.workspace_id(), campaigns)
-                .await?,
-        );
         self.kept_views
             .campaigns
-            .keep(key, std::sync::Arc::clone(&results));
-        Ok(results)
+            .get_or(
+                kept::FiguresKey::of(&ctx.workspace),
+                self.results_of_campaigns(ctx.workspace_id(), campaigns),
+            )
+            .await
     }
 
     /// The analytics of `days` for the member's workspace ([`Self::analytics_overview`]), what
@@ -486,26 +479,24 @@ impl Services {
         zone: &domain::Timezone,
     ) -> Result<std::sync::Arc<kept::KeptView>> {
         let key = kept::ViewKey::of(&ctx.workspace, days, scope, zone);
-        if let Some(view) = self.kept_views.views.get(&key) {
-            return Ok(view);
-        }
         let ws = ctx.workspace_id();
-        let overview = self.analytics_overview(ws, days, scope, zone).await?;
-        let shown = shown::shown(&overview, zone, None);
-        let svgs = shown.charts.iter().map(|c| c.drawing.svg()).collect();
-        let (x_reads, _) = self.x_reads(ws).await?;
-        let campaigns = self.campaigns_of(ws).await?;
-        let view = std::sync::Arc::new(kept::KeptView {
-            overview,
-            shown,
-            svgs,
-            x_reads,
-            campaigns,
-        });
         self.kept_views
             .views
-            .keep(key, std::sync::Arc::clone(&view));
-        Ok(view)
+            .get_or(key, async {
+                let overview = self.analytics_overview(ws, days, scope, zone).await?;
+                let shown = shown::shown(&overview, zone, None);
+                let svgs = shown.charts.iter().map(|c| c.drawing.svg()).collect();
+                let (x_reads, _) = self.x_reads(ws).await?;
+                let campaigns = self.campaigns_of(ws).await?;
+                Ok(kept::KeptView {
+                    overview,
+                    shown,
+                    svgs,
+                    x_reads,
+                    campaigns,
+                })
+            })
+            .await
     }
 
     /// The analytics of `days` for the workspace's accounts (of `platform` only, when given).
