@@ -380,7 +380,7 @@ async fn run_backend(name: &str, url: &str, data: &std::path::Path) -> Result<()
     let w = domain::WorkspaceId(ws);
     let campaigns = services.campaigns_of(w).await?;
     let results = median_ms(20, || async {
-        Ok::<_, Error>(services.results_of_campaigns(w, campaigns.clone()).await?)
+        Ok::<_, Error>(services.results_of_campaigns(w, &campaigns).await?)
     })
     .await?;
     let whole = median_ms(20, || async {

@@ -45,7 +45,7 @@ impl Services {
         ws: WorkspaceId,
         campaign: campaign::Model,
     ) -> Result<CampaignResults> {
-        let mut results = self.results_of(ws, vec![campaign]).await?;
+        let mut results = self.results_of(ws, std::slice::from_ref(&campaign)).await?;
         results.pop().ok_or(crate::ServiceError::NotFound)
     }
 
@@ -55,7 +55,7 @@ impl Services {
     async fn results_of(
         &self,
         ws: WorkspaceId,
-        campaigns: Vec<campaign::Model>,
+        campaigns: &[campaign::Model],
     ) -> Result<Vec<CampaignResults>> {
         if campaigns.is_empty() {
             return Ok(Vec::new());
@@ -102,7 +102,7 @@ impl Services {
         }
         let latest = sql::latest_totals(&self.db, ws.0, Targets::Campaigns(ids)).await?;
         Ok(campaigns
-            .into_iter()
+            .iter()
             .map(|campaign| {
                 let targets = targets_of.remove(&campaign.id).unwrap_or_default();
                 let posts = posts.get(&campaign.id).copied().unwrap_or(0);
@@ -114,7 +114,7 @@ impl Services {
     /// The results of each of the workspace's campaigns that has published posts, by name.
     pub async fn campaigns_results(&self, ws: WorkspaceId) -> Result<Vec<CampaignResults>> {
         let campaigns = self.campaigns_of(ws).await?;
-        self.results_of_campaigns(ws, campaigns).await
+        self.results_of_campaigns(ws, &campaigns).await
     }
 
     /// The results of `campaigns` (the workspace's, as [`Self::campaigns_of`] reads them) that
@@ -122,7 +122,7 @@ impl Services {
     pub async fn results_of_campaigns(
         &self,
         ws: WorkspaceId,
-        campaigns: Vec<campaign::Model>,
+        campaigns: &[campaign::Model],
     ) -> Result<Vec<CampaignResults>> {
         let mut out: Vec<CampaignResults> = self
             .results_of(ws, campaigns)
@@ -138,7 +138,7 @@ impl Services {
 /// A campaign's results from its posts' count, its published targets (id, post, platform)
 /// and the latest totals of targets (those without figures yet add nothing).
 fn results_from(
-    campaign: campaign::Model,
+    campaign: &campaign::Model,
     posts: u64,
     targets: &[(i64, i64, Option<Platform>)],
     latest: &HashMap<i64, BTreeMap<String, i64>>,
@@ -181,6 +181,6 @@ fn results_from(
         clicks,
         clicks_from,
         returns,
-        campaign,
+        campaign: campaign.clone(),
     }
 }

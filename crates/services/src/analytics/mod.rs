@@ -457,7 +457,7 @@ impl Services {
     pub async fn kept_results_of_campaigns(
         &self,
         ctx: &Membership,
-        campaigns: Vec<store::entities::campaign::Model>,
+        campaigns: &[store::entities::campaign::Model],
     ) -> Result<std::sync::Arc<Vec<campaigns::CampaignResults>>> {
         self.kept_views
             .campaigns

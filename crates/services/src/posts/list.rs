@@ -173,7 +173,6 @@ pub struct PostSummary {
 /// An account a post goes to, as a list names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetAccount {
-    pub id: i64,
     /// Its platform's slug (`domain::Platform::parse`).
     pub platform: String,
     pub username: String,
@@ -648,7 +647,7 @@ async fn summarise<C: ConnectionTrait>(
     let mut b = Binder::new(conn.get_database_backend());
     let ids = b.bind_all(posts.iter().map(|(p, _)| p.id));
     let sql = format!(
-        "SELECT t.post_id, a.id, a.platform, a.username FROM post_targets t JOIN social_accounts \
+        "SELECT t.post_id, a.platform, a.username FROM post_targets t JOIN social_accounts \
          a ON a.id = t.account_id WHERE t.post_id IN ({ids}) ORDER BY t.id"
     );
     let mut accounts: HashMap<i64, Vec<TargetAccount>> = HashMap::new();
@@ -657,7 +656,6 @@ async fn summarise<C: ConnectionTrait>(
             .entry(row.try_get::<i64>("", "post_id")?)
             .or_default()
             .push(TargetAccount {
-                id: row.try_get("", "id")?,
                 platform: row.try_get("", "platform")?,
                 username: row.try_get("", "username")?,
             });

@@ -206,7 +206,6 @@ struct View {
     /// The campaigns' results, when the plan reports them.
     results: Option<Table>,
     accounts: std::sync::Arc<Vec<AccountReading>>,
-    campaigns: Vec<campaign::Model>,
     campaigns_refused: Option<String>,
 }
 
@@ -233,12 +232,11 @@ async fn view(
         .services
         .analytics_view(&m.membership, days, scope, &zone)
         .await?;
-    let campaigns = kept.campaigns.clone();
     let (results, campaigns_refused) = match state.services.require_roi_reporting(ws).await {
         Ok(()) => {
             let results = state
                 .services
-                .kept_results_of_campaigns(&m.membership, campaigns.clone())
+                .kept_results_of_campaigns(&m.membership, &kept.campaigns)
                 .await?;
             (Some(shown::campaign_table(&results)), None)
         }
@@ -251,7 +249,6 @@ async fn view(
         kept,
         results,
         accounts,
-        campaigns,
         campaigns_refused,
     })
 }
@@ -341,6 +338,7 @@ pub async fn page(
     let range_error = days.as_ref().err().cloned();
     let campaign_choices = match &shown_view {
         Some(v) => v
+            .kept
             .campaigns
             .iter()
             .map(|c| Choice {
@@ -563,7 +561,7 @@ pub async fn report_pdf(
     );
     let report = v.shown().report(
         &m.membership.workspace.name,
-        &scope_label(v.scope, &v.accounts, &v.campaigns),
+        &scope_label(v.scope, &v.accounts, &v.kept.campaigns),
         generated,
     );
     let bytes = services::analytics::report::pdf(&report)
