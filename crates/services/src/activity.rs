@@ -43,6 +43,36 @@ pub async fn record<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Writes several entries by the system (no person acted), each in its workspace's log, in
+/// one statement.
+pub async fn record_many<C: ConnectionTrait>(
+    conn: &C,
+    entries: Vec<(WorkspaceId, Entry)>,
+) -> Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let now = crate::now();
+    activity::Entity::insert_many(
+        entries
+            .into_iter()
+            .map(|(ws, entry)| activity::ActiveModel {
+                workspace_id: Set(ws.0),
+                actor_user_id: Set(None),
+                actor_name: Set("System".to_owned()),
+                action: Set(entry.action.to_owned()),
+                object_type: Set(entry.object_type.to_owned()),
+                object_id: Set(entry.object_id),
+                summary: Set(entry.summary),
+                created_at: Set(now),
+                ..Default::default()
+            }),
+    )
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
 /// The newest entries first, `limit` at a time, older than `before` (an entry id) when given.
 async fn list<C: ConnectionTrait>(
     conn: &C,

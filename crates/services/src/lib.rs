@@ -68,6 +68,8 @@ pub struct Services {
     pub policy_cache: policies::PolicyCache,
     /// The analytics page's recently computed views (`analytics::kept`).
     pub kept_views: Arc<analytics::kept::KeptViews>,
+    /// Publishing's writes, grouped across the jobs that reach them together.
+    pub publish_batches: Arc<publishing::batch::Batches>,
     /// The platforms posts can be published to.
     pub publishers: providers::social::Publishers,
     /// The platforms accounts can be connected from.

@@ -494,20 +494,38 @@ async fn full_keys(db: &store::Db, limits: &Limits, now: DateTime<Utc>) -> Resul
         .collect())
 }
 
-/// The ids of jobs due now (or whose lease ran out) outside the `full` keys.
-fn due_jobs(now: DateTime<Utc>, full: &[String]) -> sea_orm::sea_query::SelectStatement {
+/// Which jobs a claim looks at.
+#[derive(Clone, Copy)]
+enum Due {
+    /// Queued and due now.
+    Queued,
+    /// Running, with a lease that ran out (its worker stopped).
+    Lapsed,
+    /// Either.
+    Any,
+}
+
+/// The ids of jobs due now (or whose lease ran out), as `which` says, outside the `full` keys.
+fn due_jobs(
+    now: DateTime<Utc>,
+    full: &[String],
+    which: Due,
+) -> sea_orm::sea_query::SelectStatement {
     use sea_orm::sea_query::ExprTrait;
+    let queued = Expr::col(job::Column::State)
+        .eq(JobState::Queued)
+        .and(Expr::col(job::Column::RunAt).lte(now));
+    let lapsed = Expr::col(job::Column::State)
+        .eq(JobState::Running)
+        .and(Expr::col(job::Column::LockedUntil).lt(now));
     let mut due = Query::select()
         .column(job::Column::Id)
         .from(job::Entity)
-        .and_where(
-            Expr::col(job::Column::State)
-                .eq(JobState::Queued)
-                .and(Expr::col(job::Column::RunAt).lte(now))
-                .or(Expr::col(job::Column::State)
-                    .eq(JobState::Running)
-                    .and(Expr::col(job::Column::LockedUntil).lt(now))),
-        )
+        .and_where(match which {
+            Due::Queued => queued,
+            Due::Lapsed => lapsed,
+            Due::Any => queued.or(lapsed),
+        })
         .to_owned();
     if !full.is_empty() {
         // Outside every full key: not of a full kind, and a concurrency key that is neither a
@@ -527,7 +545,7 @@ fn due_jobs(now: DateTime<Utc>, full: &[String]) -> sea_orm::sea_query::SelectSt
 
 /// Whether any job could be claimed now (a read, without locks).
 async fn claimable(db: &store::Db, now: DateTime<Utc>, full: &[String]) -> Result<bool> {
-    let mut due = due_jobs(now, full);
+    let mut due = due_jobs(now, full, Due::Any);
     due.limit(1);
     let found = db.query_one(&due).await?;
     Ok(found.is_some())
@@ -542,23 +560,35 @@ async fn claim_rows<C: ConnectionTrait>(
     max: usize,
 ) -> Result<Vec<job::Model>> {
     use sea_orm::sea_query::ExprTrait;
-    let mut due = due_jobs(now, full);
-    due.order_by(job::Column::RunAt, sea_orm::sea_query::Order::Asc)
-        .order_by(job::Column::Id, sea_orm::sea_query::Order::Asc)
-        .limit(u64::try_from(max).unwrap_or(1))
-        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-    let claimed = job::Entity::update_many()
-        .col_expr(job::Column::State, Expr::value(JobState::Running))
-        .col_expr(job::Column::LockedUntil, Expr::value(until))
-        .col_expr(job::Column::LockedBy, Expr::value(worker))
-        .col_expr(
-            job::Column::Attempts,
-            Expr::col(job::Column::Attempts).add(1),
-        )
-        .col_expr(job::Column::UpdatedAt, Expr::value(now))
-        .filter(job::Column::Id.in_subquery(due))
-        .exec_with_returning(conn)
-        .await?;
+    // Lapsed jobs first (they have waited longest), then the queued ones by due time: two
+    // statements, so that each reads its jobs in the order of an index (state, due time, id)
+    // and stops after the few it takes, however many are due.
+    let mut claimed = Vec::new();
+    for which in [Due::Lapsed, Due::Queued] {
+        let room = max.saturating_sub(claimed.len());
+        if room == 0 {
+            break;
+        }
+        let mut due = due_jobs(now, full, which);
+        due.order_by(job::Column::RunAt, sea_orm::sea_query::Order::Asc)
+            .order_by(job::Column::Id, sea_orm::sea_query::Order::Asc)
+            .limit(u64::try_from(room).unwrap_or(1))
+            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        claimed.extend(
+            job::Entity::update_many()
+                .col_expr(job::Column::State, Expr::value(JobState::Running))
+                .col_expr(job::Column::LockedUntil, Expr::value(until))
+                .col_expr(job::Column::LockedBy, Expr::value(worker))
+                .col_expr(
+                    job::Column::Attempts,
+                    Expr::col(job::Column::Attempts).add(1),
+                )
+                .col_expr(job::Column::UpdatedAt, Expr::value(now))
+                .filter(job::Column::Id.in_subquery(due))
+                .exec_with_returning(conn)
+                .await?,
+        );
+    }
     Ok(claimed)
 }
 
@@ -818,7 +848,7 @@ tokio::task_local! {
 /// Notes that the running job's row was marked done inside a transaction of the job's own
 /// ([`complete_within`]). It counts only when the job then returns `Ok`: a
 /// transaction that failed to commit makes the job fail, and the worker records that.
-fn mark_finished() {
+pub(crate) fn mark_finished() {
     let _ = FINISHED.try_with(|finished| finished.set(true));
 }
 
@@ -846,6 +876,41 @@ pub async fn complete_within<C: ConnectionTrait>(conn: &C, job: &job::Model) -> 
         mark_finished();
     }
     Ok(())
+}
+
+/// Marks the running `jobs` done inside the caller's transaction, as [`complete_within`] does
+/// for one, in one statement per worker named on them; answers the ids of those finished here
+/// (their runs call [`mark_finished`]). A job its worker no longer holds is left as it is.
+pub(crate) async fn complete_many_within<C: ConnectionTrait>(
+    conn: &C,
+    jobs: &[&job::Model],
+) -> Result<std::collections::HashSet<i64>> {
+    let mut by_worker: std::collections::BTreeMap<&str, Vec<i64>> = Default::default();
+    for job in jobs {
+        if let Some(worker) = job.locked_by.as_deref() {
+            by_worker.entry(worker).or_default().push(job.id);
+        }
+    }
+    let mut done = std::collections::HashSet::new();
+    for (worker, ids) in by_worker {
+        let finished = forget_payload(job::Entity::update_many())
+            .col_expr(job::Column::State, Expr::value(JobState::Done))
+            .col_expr(job::Column::LastError, Expr::value(Option::<String>::None))
+            .col_expr(
+                job::Column::LockedUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(job::Column::UpdatedAt, Expr::value(crate::now()))
+            .filter(job::Column::Id.is_in(ids))
+            .filter(job::Column::State.eq(JobState::Running))
+            .filter(job::Column::LockedBy.eq(worker))
+            .exec_with_returning(conn)
+            .await?;
+        let ids: Vec<i64> = finished.iter().map(|j| j.id).collect();
+        release_slots(conn, &ids).await?;
+        done.extend(ids);
+    }
+    Ok(done)
 }
 
 /// Records a failed attempt: the job runs again after a backoff, or, after its last attempt or

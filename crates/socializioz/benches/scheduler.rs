@@ -29,6 +29,10 @@
 
 mod common;
 
+// The workers here are this program started again: they allocate as `socializioz worker` does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use chrono::{DateTime, Utc};
 use common::{drop_pg, env_or, peak_rss_mib};
 use domain::{Platform, SocialAccountId, TargetId};
@@ -100,6 +104,7 @@ async fn worker_process() {
         }
     }
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let batches = Arc::clone(&services.publish_batches);
     let worker = services::jobs::worker::Worker::new(services, settings.worker.options());
     let task = tokio::spawn(worker.run(stopped));
     println!("READY");
@@ -133,6 +138,14 @@ async fn worker_process() {
     for line in services::jobs::stages::report().lines() {
         let _ = writeln!(out, "S\t{line}");
     }
+    // How the publishing writes were grouped across jobs (`services::publishing::batch`).
+    let (begins, begun, closes, closed) = batches.counts();
+    let _ = writeln!(
+        out,
+        "S\tgroups: {begun} attempts written in {begins} transactions ({:.1} a group), {closed} answers in {closes} ({:.1} a group)",
+        begun as f64 / begins.max(1) as f64,
+        closed as f64 / closes.max(1) as f64
+    );
     let _ = writeln!(out, "MEM {:.1}", peak_rss_mib());
     let _ = writeln!(out, "CPU {:.3}", cpu_seconds("self"));
 }

@@ -148,6 +148,7 @@ async fn assemble(
         signup_throttle: std::sync::Arc::new(settings.signup.throttle()?),
         policy_cache: Default::default(),
         kept_views: Default::default(),
+        publish_batches: Default::default(),
         publishers,
         connectors,
         metrics,

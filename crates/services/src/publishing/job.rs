@@ -6,6 +6,7 @@
 //! private to it (the prepared call, the step, how it finishes), and the exactly-once rules are
 //! easiest to check when they are read in one place.
 
+use super::batch::{Began, BeginAsk, CloseAsk, Closed, Opened};
 use super::disconnected_note;
 use super::{AttemptOutcome, CALL_TIMEOUT, PublishTarget, locked_post, update_post_state};
 use crate::jobs::stages::{Stage, timed};
@@ -39,6 +40,24 @@ struct Prepared {
 }
 
 impl Prepared {
+    fn new(job: &job::Model, opened: Opened) -> Self {
+        let Opened {
+            post,
+            target,
+            account,
+            attempt,
+            publisher,
+        } = opened;
+        Self {
+            job: job.clone(),
+            post,
+            target,
+            account,
+            attempt,
+            publisher,
+        }
+    }
+
     fn account_ref(&self) -> Result<AccountRef> {
         Ok(AccountRef {
             id: self.account.id,
@@ -118,10 +137,18 @@ async fn attempt(
         .await
         .map_err(retry)?;
     // At most one fresh attempt after a reconciliation that found nothing.
-    for _ in 0..2 {
-        let step = timed(Stage::Begin, begin(services, job, payload))
-            .await
-            .map_err(retry)?;
+    for round in 0..2 {
+        let step = match parts.post {
+            // The first begins in a group with the jobs starting at the same moment.
+            Some(post) if round == 0 => {
+                timed(Stage::Begin, begin_grouped(services, job, payload, post))
+                    .await
+                    .map_err(retry)?
+            }
+            _ => timed(Stage::Begin, begin(services, job, payload))
+                .await
+                .map_err(retry)?,
+        };
         let finish = match step {
             Step::Skip => return Ok(()),
             Step::Refused(reason) => return Err(JobError::Permanent(reason)),
@@ -224,6 +251,8 @@ async fn lookup(prepared: &Prepared, parts: &Parts) -> Result<Lookup, PublishErr
 /// What a target's request carries besides the post's text.
 #[derive(Default)]
 struct Parts {
+    /// The target's post (none when the target is gone).
+    post: Option<i64>,
     /// The files, with signed addresses for the platform to fetch.
     media: Vec<MediaRef>,
     /// The account's access token, opened.
@@ -239,6 +268,7 @@ async fn request_parts(services: &Services, target_id: i64) -> Result<Parts> {
         .await?
     {
         Some(target) => Ok(Parts {
+            post: Some(target.post_id),
             media: media_refs(services, target.post_id, target.account_id).await?,
             access_token: services
                 .tokens_of(SocialAccountId(target.account_id))
@@ -349,6 +379,25 @@ fn platform_of(account: &social_account::Model) -> Result<Platform> {
         .map_err(|_| anyhow::anyhow!("account {} has an unknown platform", account.id).into())
 }
 
+/// Step 1 in a group (see [`super::batch`]); a case the group leaves takes [`begin`].
+async fn begin_grouped(
+    services: &Services,
+    job: &job::Model,
+    payload: &PublishTarget,
+    post: i64,
+) -> Result<Step> {
+    let ask = BeginAsk {
+        target: payload.target,
+        post,
+        revision: payload.revision,
+    };
+    match services.begin_in_group(ask).await {
+        Began::Call(opened) => Ok(Step::Call(Box::new(Prepared::new(job, *opened)))),
+        Began::Skip => Ok(Step::Skip),
+        Began::Alone => begin(services, job, payload).await,
+    }
+}
+
 /// Step 1.
 async fn begin(services: &Services, job: &job::Model, payload: &PublishTarget) -> Result<Step> {
     let Some(target) = post_target::Entity::find_by_id(payload.target)
@@ -424,14 +473,14 @@ async fn begin(services: &Services, job: &job::Model, payload: &PublishTarget) -
         .await?;
     if let Some(attempt) = open {
         txn.commit().await?;
-        return Ok(Step::Reconcile(Box::new(Prepared {
-            job: job.clone(),
+        let opened = Opened {
             post,
             target,
             account,
             attempt,
             publisher,
-        })));
+        };
+        return Ok(Step::Reconcile(Box::new(Prepared::new(job, opened))));
     }
     if let Some(window) = platform.publish_window()
         && let Some(wait) = window_wait(&txn, &account, window).await?
@@ -451,19 +500,9 @@ async fn begin(services: &Services, job: &job::Model, payload: &PublishTarget) -
         return Ok(Step::Wait(wait));
     }
     let number = target.attempts + 1;
-    let attempt = publish_attempt::ActiveModel {
-        target_id: Set(target.id),
-        number: Set(number),
-        idempotency_key: Set(format!(
-            "sz-{}-{number}-{}",
-            target.id,
-            &crate::tokens::random_token()[..10]
-        )),
-        started_at: Set(crate::now()),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
+    let attempt = super::new_attempt(target.id, number, crate::now())
+        .insert(&txn)
+        .await?;
     let mut row: post_target::ActiveModel = target.into();
     row.state = Set(PostState::Publishing);
     row.attempts = Set(number);
@@ -471,14 +510,14 @@ async fn begin(services: &Services, job: &job::Model, payload: &PublishTarget) -
     let target = row.update(&txn).await?;
     let post = update_post_state(&txn, &post).await?;
     txn.commit().await?;
-    Ok(Step::Call(Box::new(Prepared {
-        job: job.clone(),
+    let opened = Opened {
         post,
         target,
         account,
         attempt,
         publisher,
-    })))
+    };
+    Ok(Step::Call(Box::new(Prepared::new(job, opened))))
 }
 
 /// How long `account` must wait before its platform's `window` has room for one more post
@@ -550,14 +589,29 @@ async fn settle(
 ) -> Result<Finish> {
     match result {
         Ok(published) => {
-            close(
-                services,
-                prepared,
-                AttemptOutcome::Published,
-                None,
-                Some(published),
-            )
-            .await?;
+            // Written in a group with the answers coming back at the same moment.
+            let ask = CloseAsk {
+                job: prepared.job.clone(),
+                post: prepared.post.id,
+                target: prepared.target.clone(),
+                account: prepared.account.clone(),
+                attempt: prepared.attempt.id,
+                published: published.clone(),
+            };
+            match services.close_in_group(ask).await {
+                Closed::Written { job_done: true } => crate::queue::mark_finished(),
+                Closed::Written { job_done: false } | Closed::Nothing => {}
+                Closed::Alone => {
+                    close(
+                        services,
+                        prepared,
+                        AttemptOutcome::Published,
+                        None,
+                        Some(published),
+                    )
+                    .await?
+                }
+            }
             Ok(Finish::Done)
         }
         Err(PublishError::Transient {

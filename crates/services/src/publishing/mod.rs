@@ -20,6 +20,7 @@
 //!
 //! [`Publisher`]: providers::social::Publisher
 
+pub mod batch;
 pub mod job;
 pub mod resolve;
 
@@ -33,7 +34,7 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 use store::entities::states::PostState;
-use store::entities::{post, post_target, social_account};
+use store::entities::{post, post_target, publish_attempt, social_account};
 
 /// How many times a target is tried before it is marked failed.
 pub const MAX_ATTEMPTS: i32 = 5;
@@ -123,26 +124,136 @@ pub(crate) async fn update_post_state<C: ConnectionTrait>(
         .find_also_related(social_account::Entity)
         .all(conn)
         .await?;
+    let of = state_of_post(targets.iter().map(|(t, a)| (t, a.as_ref())));
+    let mut row: post::ActiveModel = post.clone().into();
+    row.state = Set(of.state);
+    row.failure_reason = Set(of.failure_reason);
+    row.published_at = Set(of.published_at);
+    row.updated_at = Set(crate::now());
+    Ok(row.update(conn).await?)
+}
+
+/// Takes the row locks of the posts `ids` for the rest of the transaction, in the order of
+/// their ids, and reads them in the same statement (those gone are left out). Two transactions
+/// that lock some of the same posts this way take them in the same order, so neither waits on
+/// the other in a circle. (SQLite has one writer at a time; the order matters on PostgreSQL.)
+pub(crate) async fn locked_posts<C: ConnectionTrait>(
+    conn: &C,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, post::Model>> {
+    use sea_orm::sea_query::{LockType, Order, Query};
+    let ids: std::collections::BTreeSet<i64> = ids.into_iter().collect();
+    let update =
+        post::Entity::update_many().col_expr(post::Column::UpdatedAt, Expr::value(crate::now()));
+    let update = if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        update.filter(
+            post::Column::Id.in_subquery(
+                Query::select()
+                    .column(post::Column::Id)
+                    .from(post::Entity)
+                    .and_where(post::Column::Id.is_in(ids))
+                    .order_by(post::Column::Id, Order::Asc)
+                    .lock(LockType::Update)
+                    .to_owned(),
+            ),
+        )
+    } else {
+        update.filter(post::Column::Id.is_in(ids))
+    };
+    let posts = update.exec_with_returning(conn).await?;
+    Ok(posts.into_iter().map(|p| (p.id, p)).collect())
+}
+
+/// A new attempt at `target`, its `number`th, started `now`, with a fresh idempotency key.
+pub(crate) fn new_attempt(
+    target: i64,
+    number: i32,
+    now: DateTime<Utc>,
+) -> publish_attempt::ActiveModel {
+    publish_attempt::ActiveModel {
+        target_id: Set(target),
+        number: Set(number),
+        idempotency_key: Set(format!(
+            "sz-{target}-{number}-{}",
+            &crate::tokens::random_token()[..10]
+        )),
+        started_at: Set(now),
+        ..Default::default()
+    }
+}
+
+/// A post's state, the reasons of its failed or unconfirmed targets and when it was last
+/// published, from its targets (each with its account, when that still exists).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PostStateOf {
+    pub state: PostState,
+    pub failure_reason: Option<String>,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+pub(crate) fn state_of_post<'a>(
+    targets: impl IntoIterator<Item = (&'a post_target::Model, Option<&'a social_account::Model>)>,
+) -> PostStateOf {
+    let mut targets: Vec<_> = targets.into_iter().collect();
+    targets.sort_by_key(|(t, _)| t.id);
     let states: Vec<PostState> = targets.iter().map(|(t, _)| t.state).collect();
-    let new_state = aggregate(&states);
     let reasons: Vec<String> = targets
         .iter()
         .filter(|(t, _)| t.state == PostState::Failed || t.state == PostState::Unconfirmed)
         .map(|(t, a)| {
             let who = a
-                .as_ref()
                 .map(|a| format!("{} @{}", a.platform, a.username))
                 .unwrap_or_default();
             format!("{who}: {}", t.last_error.as_deref().unwrap_or("failed"))
         })
         .collect();
-    let published_at = targets.iter().filter_map(|(t, _)| t.published_at).max();
-    let mut row: post::ActiveModel = post.clone().into();
-    row.state = Set(new_state);
-    row.failure_reason = Set((!reasons.is_empty()).then(|| reasons.join("\n")));
-    row.published_at = Set(published_at);
-    row.updated_at = Set(crate::now());
-    Ok(row.update(conn).await?)
+    PostStateOf {
+        state: aggregate(&states),
+        failure_reason: (!reasons.is_empty()).then(|| reasons.join("\n")),
+        published_at: targets.iter().filter_map(|(t, _)| t.published_at).max(),
+    }
+}
+
+/// Writes the state of each of `posts` from its targets among `targets` (all of each post's,
+/// with their `accounts`), one statement for the posts that end the same; answers the posts as
+/// written.
+pub(crate) async fn write_post_states<C: ConnectionTrait>(
+    conn: &C,
+    posts: Vec<post::Model>,
+    targets: &[post_target::Model],
+    accounts: &std::collections::HashMap<i64, social_account::Model>,
+    now: DateTime<Utc>,
+) -> Result<Vec<post::Model>> {
+    let mut groups: Vec<(PostStateOf, Vec<i64>)> = Vec::new();
+    let mut written = Vec::with_capacity(posts.len());
+    for mut post in posts {
+        let of = state_of_post(
+            targets
+                .iter()
+                .filter(|t| t.post_id == post.id)
+                .map(|t| (t, accounts.get(&t.account_id))),
+        );
+        match groups.iter_mut().find(|(g, _)| *g == of) {
+            Some((_, ids)) => ids.push(post.id),
+            None => groups.push((of.clone(), vec![post.id])),
+        }
+        post.state = of.state;
+        post.failure_reason = of.failure_reason;
+        post.published_at = of.published_at;
+        post.updated_at = now;
+        written.push(post);
+    }
+    for (of, ids) in groups {
+        post::Entity::update_many()
+            .col_expr(post::Column::State, Expr::value(of.state))
+            .col_expr(post::Column::FailureReason, Expr::value(of.failure_reason))
+            .col_expr(post::Column::PublishedAt, Expr::value(of.published_at))
+            .col_expr(post::Column::UpdatedAt, Expr::value(now))
+            .filter(post::Column::Id.is_in(ids))
+            .exec(conn)
+            .await?;
+    }
+    Ok(written)
 }
 
 /// A post's state from its targets' states.

@@ -32,6 +32,7 @@ both_backends!(
     two_workers_publish_each_target_exactly_once,
     shutdown_gives_unfinished_jobs_back,
     viewers_cannot_change_posts,
+    jobs_that_reach_a_step_together_write_it_in_one_group,
 );
 
 const AUTHOR: &str = "ada@example.com";
@@ -874,5 +875,124 @@ async fn a_worker_that_cannot_renew_its_leases_stops_its_calls(backend: Backend)
             .await,
         0,
         "the job is not over"
+    );
+}
+
+/// Nine jobs reach each step at the same moment: their attempts are written in one group and
+/// their answers in another, and the outcome is exactly the single-job steps': each target
+/// published once with its own post id, each post's state from all of its targets (two posts
+/// have two targets in the same group), one log entry per target, every job done and every slot
+/// given back. A target of an account that needs reconnecting is in the group but not for it:
+/// it takes the single-job step, which holds it.
+async fn jobs_that_reach_a_step_together_write_it_in_one_group(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (ws, x) = setup(&app).await;
+    let page = app
+        .connect_account(ws, Platform::Facebook, "acme-page")
+        .await;
+    let lapsed = app.connect_account(ws, Platform::X, "acme-old").await;
+    let mut posts = Vec::new();
+    for n in 0..6 {
+        posts.push(publish_now(&app, ws, &[x], &format!("Alone {n}")).await);
+    }
+    for n in 0..2 {
+        posts.push(publish_now(&app, ws, &[x, page], &format!("Both {n}")).await);
+    }
+    let held_post = publish_now(&app, ws, &[lapsed], "Held").await;
+    app.exec(&format!(
+        "UPDATE social_accounts SET status = 'reconnect_needed' WHERE id = {lapsed}"
+    ))
+    .await;
+    let batches = Arc::clone(&app.services.publish_batches);
+    let begins = batches.hold_begins().await;
+    let closes = batches.hold_closes().await;
+    let limits = Limits::new([
+        ("publish:x:*".to_owned(), 16),
+        ("publish:facebook:*".to_owned(), 16),
+    ]);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(worker_with(&app, limits, 16).run(stopped));
+    // All eleven jobs are claimed at once and ask to begin while the first group is held.
+    crate::helpers::until(
+        "eleven jobs asking to begin",
+        Duration::from_secs(120),
+        || async { batches.waiting().0 == 11 },
+    )
+    .await;
+    drop(begins);
+    crate::helpers::until(
+        "ten answers asking to be written",
+        Duration::from_secs(120),
+        || async { batches.waiting().1 == 10 },
+    )
+    .await;
+    drop(closes);
+    crate::helpers::until("every job ended", Duration::from_secs(120), || async {
+        app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'publish' AND state <> 'done'")
+            .await
+            == 0
+    })
+    .await;
+    let _ = stop.send(true);
+    worker.await.unwrap();
+
+    assert_eq!(
+        batches.counts(),
+        (1, 11, 1, 10),
+        "one group of eleven begins and one of ten answers"
+    );
+    let received = app.publisher.received();
+    assert_eq!(received.len(), 10, "the held target was not sent");
+    let mut sent: Vec<(i64, String)> = received
+        .iter()
+        .map(|r| (r.request.account.id, r.request.text.clone()))
+        .collect();
+    sent.sort();
+    sent.dedup();
+    assert_eq!(sent.len(), 10, "no target sent twice");
+    for post in &posts {
+        assert_eq!(post_state(&app, *post).await, "published", "post {post}");
+    }
+    assert_eq!(post_state(&app, held_post).await, "waiting");
+    assert_eq!(target_state(&app, held_post).await, "waiting");
+    // Each target holds the post id its own call was answered with, as does its attempt.
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM post_targets t JOIN publish_attempts a ON a.target_id = t.id \
+             WHERE t.state = 'published' AND t.published_at IS NOT NULL AND t.attempts = 1 \
+             AND a.outcome = 'published' AND a.finished_at IS NOT NULL \
+             AND a.platform_post_id = t.platform_post_id"
+        )
+        .await,
+        10
+    );
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(DISTINCT platform_post_id) FROM post_targets WHERE state = 'published'"
+        )
+        .await,
+        10
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM activity_log WHERE workspace_id = {ws} AND action = 'post.published'"
+        ))
+        .await,
+        10,
+        "one log entry per target"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM job_slots WHERE job_id IS NOT NULL")
+            .await,
+        0,
+        "every slot given back"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM publish_attempts WHERE finished_at IS NULL")
+            .await,
+        0,
+        "no attempt left open"
     );
 }

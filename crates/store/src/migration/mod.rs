@@ -43,6 +43,7 @@ mod m20261216_000038_reply_approvals;
 mod m20261217_000039_post_list_indexes;
 mod m20261218_000040_figures_version;
 mod m20261219_000041_posts_untimed;
+mod m20261220_000042_jobs_due_order;
 
 pub struct Migrator;
 
@@ -91,6 +92,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261217_000039_post_list_indexes::Migration),
             Box::new(m20261218_000040_figures_version::Migration),
             Box::new(m20261219_000041_posts_untimed::Migration),
+            Box::new(m20261220_000042_jobs_due_order::Migration),
         ]
     }
 }
