@@ -23,11 +23,14 @@ use crate::{Result, ServiceError, Services, activity, queue, sql};
 use domain::{Platform, PostId, TargetId, WorkspaceId};
 use providers::social::{Published, Publisher};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use store::entities::states::{AccountStatus, PostState};
-use store::entities::{job, post, post_target, publish_attempt, social_account, workspace};
+use store::entities::{
+    account_token, campaign, job, media_item, post, post_media, post_target, publish_attempt,
+    social_account, workspace,
+};
 use tokio::sync::oneshot;
 
 /// Work many tasks ask for at the same moment, done for all of them at once: whoever asks
@@ -142,16 +145,15 @@ impl Batches {
 /// A job that asks to start its target's attempt (step 1).
 pub(crate) struct BeginAsk {
     pub target: i64,
-    /// The target's post, as read before (a target never moves to another post).
-    pub post: i64,
     /// The post's revision the job was queued for.
     pub revision: i32,
 }
 
 /// What step 1 did for one job.
 pub(crate) enum Began {
-    /// The attempt is written and open: call the platform.
-    Call(Box<Opened>),
+    /// The attempt is written and open: call the platform, with what was read for the call
+    /// before the attempt was written.
+    Call(Box<(Opened, Gathered)>),
     /// The job no longer applies (the post changed or is gone, the target is done).
     Skip,
     /// Not a case for a group (or the group's write failed): take the single-job step.
@@ -165,6 +167,17 @@ pub(crate) struct Opened {
     pub account: social_account::Model,
     pub attempt: publish_attempt::Model,
     pub publisher: Arc<dyn Publisher>,
+}
+
+/// What a target's call carries besides the post's text, read in the group's transaction
+/// before its attempt was written (so that an attempt is only open while a call is made).
+pub(crate) struct Gathered {
+    /// The files the account publishes, in order: its own when chosen, else the post's.
+    pub media: Vec<media_item::Model>,
+    /// The account's access token, opened.
+    pub access_token: Option<secrecy::SecretString>,
+    /// The campaign's UTM tag for the post's links, when its campaign asks for one.
+    pub utm: Option<String>,
 }
 
 /// A job whose platform call answered "published" (step 3).
@@ -235,11 +248,19 @@ impl<A: Send + 'static, R: Send + 'static> Group<A, R> {
 }
 
 /// Step 1 for a group: locks the posts, reads their targets, the accounts and the attempts
-/// left open, and for each job either skips it, leaves it to the single-job step, or opens its
-/// attempt, in one transaction.
+/// left open, and for each job either skips it, leaves it to the single-job step, or reads
+/// what its call needs (files, token, campaign tag) and opens its attempt, in one transaction.
 async fn begin_group(services: &Services, asks: &[BeginAsk]) -> Result<Vec<Began>> {
     let txn = store::begin_write(&services.db).await?;
-    let posts = locked_posts(&txn, asks.iter().map(|a| a.post)).await?;
+    // The asked targets' posts (a target never moves to another post).
+    let post_ids: Vec<i64> = post_target::Entity::find()
+        .select_only()
+        .column(post_target::Column::PostId)
+        .filter(post_target::Column::Id.is_in(asks.iter().map(|a| a.target)))
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    let posts = locked_posts(&txn, post_ids).await?;
     let mut targets = post_target::Entity::find()
         .filter(post_target::Column::PostId.is_in(posts.keys().copied()))
         .all(&txn)
@@ -257,21 +278,16 @@ async fn begin_group(services: &Services, asks: &[BeginAsk]) -> Result<Vec<Began
         .into_iter()
         .collect();
 
-    enum Decision {
-        Skip,
-        Alone,
-        Go(Arc<dyn Publisher>),
-    }
     let mut seen = HashSet::new();
-    let decisions: Vec<Decision> = asks
+    let mut decisions: Vec<Decision> = asks
         .iter()
         .map(|ask| {
             let target = targets.iter().find(|t| t.id == ask.target);
-            let (Some(post), Some(target)) = (posts.get(&ask.post), target) else {
+            let Some((target, post)) = target.and_then(|t| Some((t, posts.get(&t.post_id)?)))
+            else {
                 return Decision::Skip;
             };
-            if target.post_id != post.id
-                || post.revision != ask.revision
+            if post.revision != ask.revision
                 || ![PostState::Scheduled, PostState::Publishing].contains(&target.state)
             {
                 return Decision::Skip;
@@ -297,6 +313,7 @@ async fn begin_group(services: &Services, asks: &[BeginAsk]) -> Result<Vec<Began
         })
         .collect();
 
+    let mut gathered = gather(services, &txn, asks, &mut decisions, &targets, &posts).await?;
     let going: HashMap<i64, i32> = asks
         .iter()
         .zip(&decisions)
@@ -367,23 +384,141 @@ async fn begin_group(services: &Services, asks: &[BeginAsk]) -> Result<Vec<Began
             Decision::Go(publisher) => {
                 let target = targets.iter().find(|t| t.id == ask.target).cloned();
                 let attempt = attempts.remove(&ask.target);
-                let (Some(target), Some(attempt)) = (target, attempt) else {
-                    // Not reached: every target that went has its attempt.
+                let gathered = gathered.remove(&ask.target);
+                let (Some(target), Some(attempt), Some(gathered)) = (target, attempt, gathered)
+                else {
+                    // Not reached: every target that went has its attempt and its parts.
                     return Began::Alone;
                 };
-                match (written.get(&ask.post), accounts.get(&target.account_id)) {
-                    (Some(post), Some(account)) => Began::Call(Box::new(Opened {
-                        post: post.clone(),
-                        account: account.clone(),
-                        target,
-                        attempt,
-                        publisher,
-                    })),
+                match (
+                    written.get(&target.post_id),
+                    accounts.get(&target.account_id),
+                ) {
+                    (Some(post), Some(account)) => {
+                        let opened = Opened {
+                            post: post.clone(),
+                            account: account.clone(),
+                            target,
+                            attempt,
+                            publisher,
+                        };
+                        Began::Call(Box::new((opened, gathered)))
+                    }
                     _ => Began::Alone,
                 }
             }
         })
         .collect())
+}
+
+/// What a group's step 1 does for one job.
+enum Decision {
+    Skip,
+    Alone,
+    Go(Arc<dyn Publisher>),
+}
+
+/// Reads what the calls of the jobs that go need, by target: each account's files of its post
+/// (its own when chosen, else the post's), its token opened, and the campaign's tag. A job whose
+/// token cannot be opened is left to the single-job step, which says why.
+async fn gather<C: ConnectionTrait>(
+    services: &Services,
+    conn: &C,
+    asks: &[BeginAsk],
+    decisions: &mut [Decision],
+    targets: &[post_target::Model],
+    posts: &HashMap<i64, post::Model>,
+) -> Result<HashMap<i64, Gathered>> {
+    let going: Vec<&post_target::Model> = asks
+        .iter()
+        .zip(decisions.iter())
+        .filter(|(_, d)| matches!(d, Decision::Go(_)))
+        .filter_map(|(ask, _)| targets.iter().find(|t| t.id == ask.target))
+        .collect();
+    if going.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let files: Vec<(post_media::Model, Option<media_item::Model>)> = post_media::Entity::find()
+        .filter(post_media::Column::PostId.is_in(going.iter().map(|t| t.post_id)))
+        .order_by_asc(post_media::Column::Position)
+        .find_also_related(media_item::Entity)
+        .all(conn)
+        .await?;
+    let tokens: HashMap<i64, account_token::Model> = account_token::Entity::find()
+        .filter(account_token::Column::AccountId.is_in(going.iter().map(|t| t.account_id)))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|t| (t.account_id, t))
+        .collect();
+    let campaigns: HashSet<i64> = going
+        .iter()
+        .filter_map(|t| posts.get(&t.post_id)?.campaign_id)
+        .collect();
+    let utms: HashMap<i64, Option<String>> = if campaigns.is_empty() {
+        HashMap::new()
+    } else {
+        campaign::Entity::find()
+            .filter(campaign::Column::Id.is_in(campaigns))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.utm_campaign))
+            .collect()
+    };
+    let mut opened: HashMap<i64, Option<secrecy::SecretString>> = HashMap::new();
+    let mut gathered = HashMap::new();
+    for (ask, decision) in asks.iter().zip(decisions.iter_mut()) {
+        if !matches!(decision, Decision::Go(_)) {
+            continue;
+        }
+        let Some(target) = going.iter().find(|t| t.id == ask.target) else {
+            continue;
+        };
+        let access_token = match opened.get(&target.account_id) {
+            Some(token) => token.clone(),
+            None => {
+                let token = match tokens.get(&target.account_id) {
+                    Some(row) => match services.open_tokens(row) {
+                        Ok(set) => Some(set.access),
+                        Err(_) => {
+                            *decision = Decision::Alone;
+                            continue;
+                        }
+                    },
+                    None => None,
+                };
+                opened.insert(target.account_id, token.clone());
+                token
+            }
+        };
+        let of_post = |own: bool| {
+            files
+                .iter()
+                .filter(|(row, _)| row.post_id == target.post_id)
+                .filter(|(row, _)| match row.account_id {
+                    Some(account) => own && account == target.account_id,
+                    None => !own,
+                })
+                .filter_map(|(_, item)| item.clone())
+                .collect::<Vec<_>>()
+        };
+        let own = of_post(true);
+        let media = if own.is_empty() { of_post(false) } else { own };
+        let utm = posts
+            .get(&target.post_id)
+            .and_then(|p| p.campaign_id)
+            .and_then(|c| utms.get(&c).cloned().flatten());
+        gathered.insert(
+            target.id,
+            Gathered {
+                media,
+                access_token,
+                utm,
+            },
+        );
+    }
+    Ok(gathered)
 }
 
 /// Writes the state of each post of `posts` that `touched` names, from its targets among

@@ -24,7 +24,7 @@ use sea_orm::{
 use std::sync::Arc;
 use store::entities::states::AccountStatus;
 use store::entities::states::PostState;
-use store::entities::{job, post, post_target, publish_attempt, social_account, user};
+use store::entities::{job, media_item, post, post_target, publish_attempt, social_account, user};
 
 use domain::{Platform, PostId, SocialAccountId, TargetId, UserId, WorkspaceId};
 
@@ -132,22 +132,45 @@ async fn attempt(
     last_try: bool,
 ) -> Result<(), JobError> {
     // Everything the request needs that can fail is read before the attempt is written, so
-    // an attempt is only ever open while a call is really being made.
-    let parts = timed(Stage::Prepare, request_parts(services, payload.target))
-        .await
-        .map_err(retry)?;
+    // an attempt is only ever open while a call is really being made. The first begins in a
+    // group with the jobs starting at the same moment, which reads it in its transaction; a
+    // job the group leaves reads it here, then begins alone.
+    let mut parts = None;
     // At most one fresh attempt after a reconciliation that found nothing.
     for round in 0..2 {
-        let step = match parts.post {
-            // The first begins in a group with the jobs starting at the same moment.
-            Some(post) if round == 0 => {
-                timed(Stage::Begin, begin_grouped(services, job, payload, post))
+        let grouped = if round == 0 {
+            let ask = BeginAsk {
+                target: payload.target,
+                revision: payload.revision,
+            };
+            timed(Stage::Begin, services.begin_in_group(ask)).await
+        } else {
+            Began::Alone
+        };
+        let step = match grouped {
+            Began::Call(call) => {
+                let (opened, gathered) = *call;
+                parts = Some(Parts {
+                    media: media_refs_of(services, gathered.media).await,
+                    access_token: gathered.access_token,
+                    utm: gathered.utm,
+                });
+                Step::Call(Box::new(Prepared::new(job, opened)))
+            }
+            Began::Skip => Step::Skip,
+            Began::Alone => {
+                if parts.is_none() {
+                    let read = timed(Stage::Prepare, request_parts(services, payload.target));
+                    parts = Some(read.await.map_err(retry)?);
+                }
+                timed(Stage::Begin, begin(services, job, payload))
                     .await
                     .map_err(retry)?
             }
-            _ => timed(Stage::Begin, begin(services, job, payload))
-                .await
-                .map_err(retry)?,
+        };
+        let Some(parts) = parts.as_ref() else {
+            // Not reached: a call or a reconciliation comes with its parts.
+            return Ok(());
         };
         let finish = match step {
             Step::Skip => return Ok(()),
@@ -192,7 +215,7 @@ async fn attempt(
                 }
                 timed(
                     Stage::Settle,
-                    settle(services, &prepared, &parts, result, last_try),
+                    settle(services, &prepared, parts, result, last_try),
                 )
                 .await
                 .map_err(retry)?
@@ -203,7 +226,7 @@ async fn attempt(
                     attempt = prepared.attempt.id,
                     "an earlier attempt was left open: asking the platform"
                 );
-                let lookup = lookup(&prepared, &parts).await;
+                let lookup = lookup(&prepared, parts).await;
                 reconcile(services, &prepared, lookup, last_try, &Unknown::Stopped)
                     .await
                     .map_err(retry)?
@@ -251,8 +274,6 @@ async fn lookup(prepared: &Prepared, parts: &Parts) -> Result<Lookup, PublishErr
 /// What a target's request carries besides the post's text.
 #[derive(Default)]
 struct Parts {
-    /// The target's post (none when the target is gone).
-    post: Option<i64>,
     /// The files, with signed addresses for the platform to fetch.
     media: Vec<MediaRef>,
     /// The account's access token, opened.
@@ -268,7 +289,6 @@ async fn request_parts(services: &Services, target_id: i64) -> Result<Parts> {
         .await?
     {
         Some(target) => Ok(Parts {
-            post: Some(target.post_id),
             media: media_refs(services, target.post_id, target.account_id).await?,
             access_token: services
                 .tokens_of(SocialAccountId(target.account_id))
@@ -341,10 +361,16 @@ async fn give_up(services: &Services, target_id: i64, reason: &str) -> Result<()
 
 /// The files one account of a post publishes, with signed addresses for the platform to fetch.
 async fn media_refs(services: &Services, post_id: i64, account_id: i64) -> Result<Vec<MediaRef>> {
+    let items =
+        posts::media_for_account(&services.db, PostId(post_id), SocialAccountId(account_id))
+            .await?;
+    Ok(media_refs_of(services, items).await)
+}
+
+/// `items`, with signed addresses for the platform to fetch.
+async fn media_refs_of(services: &Services, items: Vec<media_item::Model>) -> Vec<MediaRef> {
     let mut refs = Vec::new();
-    for item in
-        posts::media_for_account(&services.db, PostId(post_id), SocialAccountId(account_id)).await?
-    {
+    for item in items {
         refs.push(MediaRef {
             url: services.public_media_url(&item).await,
             mime: item.mime.clone(),
@@ -355,7 +381,7 @@ async fn media_refs(services: &Services, post_id: i64, account_id: i64) -> Resul
             ai_generated: item.provenance == "ai",
         });
     }
-    Ok(refs)
+    refs
 }
 
 /// The text sent to the platform: the target's own or the post's, with the campaign's UTM
@@ -377,25 +403,6 @@ fn retry(err: ServiceError) -> JobError {
 fn platform_of(account: &social_account::Model) -> Result<Platform> {
     Platform::parse(&account.platform)
         .map_err(|_| anyhow::anyhow!("account {} has an unknown platform", account.id).into())
-}
-
-/// Step 1 in a group (see [`super::batch`]); a case the group leaves takes [`begin`].
-async fn begin_grouped(
-    services: &Services,
-    job: &job::Model,
-    payload: &PublishTarget,
-    post: i64,
-) -> Result<Step> {
-    let ask = BeginAsk {
-        target: payload.target,
-        post,
-        revision: payload.revision,
-    };
-    match services.begin_in_group(ask).await {
-        Began::Call(opened) => Ok(Step::Call(Box::new(Prepared::new(job, *opened)))),
-        Began::Skip => Ok(Step::Skip),
-        Began::Alone => begin(services, job, payload).await,
-    }
 }
 
 /// Step 1.
