@@ -374,6 +374,9 @@ pub async fn claim_many(
     limits: &Limits,
     max: usize,
 ) -> Result<Vec<job::Model>> {
+    if max == 0 {
+        return Ok(Vec::new());
+    }
     let now = crate::now();
     let until = now + chrono::Duration::from_std(lease).context("lease too long")?;
     let mut full = if limits.is_empty() {
@@ -384,9 +387,7 @@ pub async fn claim_many(
     // Nothing claimable: answer without taking SQLite's write lock (PostgreSQL's claim skips
     // what others hold and takes no lock when nothing is due, so the question would only add
     // a round trip).
-    if max == 0
-        || (store::backend(db) == store::Backend::Sqlite && !claimable(db, now, &full).await?)
-    {
+    if store::backend(db) == store::Backend::Sqlite && !claimable(db, now, &full).await? {
         return Ok(Vec::new());
     }
     // Twice at most: when a per-key limit's first job finds no slot rows, they are made after
