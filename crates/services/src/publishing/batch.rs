@@ -38,56 +38,64 @@ use tokio::sync::oneshot;
 /// group; the number of tasks that can ask at once (a worker's concurrency) bounds its size.
 pub(crate) struct Group<A, R> {
     waiting: std::sync::Mutex<Vec<(A, oneshot::Sender<R>)>>,
-    turn: tokio::sync::Mutex<()>,
+    /// Held by the group being written, until its write ends (even when the task that started
+    /// it is stopped meanwhile): one group of a kind at a time in a process.
+    turn: Arc<tokio::sync::Mutex<()>>,
+    /// Whether an ask whose task stopped before its group was taken is left out (a write that
+    /// would only start something for a job no longer there) or written anyway (a write of
+    /// what is already true, such as a post the platform published).
+    skip_stopped: bool,
     /// Groups run and asks answered, for the benchmark and the tests.
     runs: std::sync::atomic::AtomicU64,
     served: std::sync::atomic::AtomicU64,
 }
 
-impl<A, R> Default for Group<A, R> {
-    fn default() -> Self {
+impl<A, R> Group<A, R> {
+    fn new(skip_stopped: bool) -> Self {
         Self {
             waiting: std::sync::Mutex::new(Vec::new()),
-            turn: tokio::sync::Mutex::new(()),
+            turn: Arc::default(),
+            skip_stopped,
             runs: Default::default(),
             served: Default::default(),
         }
     }
 }
 
+/// Where a group's answers go, one for each of its asks, in order.
+pub(crate) type Replies<R> = Vec<oneshot::Sender<R>>;
+
 impl<A: Send + 'static, R: Send + 'static> Group<A, R> {
-    /// Asks for `ask` to be done in a group run by `run`, which answers each ask of its group in
-    /// order. `None` when no answer came (the group's run stopped before it answered).
+    /// Asks for `ask` to be done in a group run by `run`, which sends each ask of its group its
+    /// answer. `None` when no answer came (the group's run ended without one).
     ///
-    /// The run is a task of its own: a job stopped while it waits (its worker's fence, a
-    /// shutdown) does not stop the others' group half-way.
+    /// The run is a task of its own, which holds the turn until it ends: a job stopped while it
+    /// waits (its worker's fence, a shutdown) stops neither the others' group half-way nor the
+    /// rule of one group at a time.
     pub(crate) async fn ask<F, Fut>(&self, ask: A, run: F) -> Option<R>
     where
-        F: FnOnce(Vec<A>) -> Fut,
-        Fut: Future<Output = Vec<R>> + Send + 'static,
+        F: FnOnce(Vec<A>, Replies<R>) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
         self.waiting().push((ask, reply));
-        {
-            let _turn = self.turn.lock().await;
-            let mut taken = std::mem::take(&mut *self.waiting());
-            // A job stopped while it waited (its worker's fence, a shutdown) no longer asks:
-            // nothing is written for it.
+        let turn = Arc::clone(&self.turn).lock_owned().await;
+        let mut taken = std::mem::take(&mut *self.waiting());
+        if self.skip_stopped {
             taken.retain(|(_, reply)| !reply.is_closed());
-            // Empty when the group before took this ask along: its answer is there.
-            if !taken.is_empty() {
-                use std::sync::atomic::Ordering::Relaxed;
-                self.runs.fetch_add(1, Relaxed);
-                self.served.fetch_add(taken.len() as u64, Relaxed);
-                let (asks, replies): (Vec<A>, Vec<_>) = taken.into_iter().unzip();
-                let work = run(asks);
-                let group = tokio::spawn(async move {
-                    for (reply, answer) in replies.into_iter().zip(work.await) {
-                        let _ = reply.send(answer);
-                    }
-                });
-                let _ = group.await;
-            }
+        }
+        // Empty when the group before took this ask along: its answer is there.
+        if !taken.is_empty() {
+            use std::sync::atomic::Ordering::Relaxed;
+            self.runs.fetch_add(1, Relaxed);
+            self.served.fetch_add(taken.len() as u64, Relaxed);
+            let (asks, replies): (Vec<A>, Vec<_>) = taken.into_iter().unzip();
+            let work = run(asks, replies);
+            let group = tokio::spawn(async move {
+                work.await;
+                drop(turn);
+            });
+            let _ = group.await;
         }
         answer.await.ok()
     }
@@ -109,10 +117,20 @@ impl<A: Send + 'static, R: Send + 'static> Group<A, R> {
 }
 
 /// This process's groups of publishing writes.
-#[derive(Default)]
 pub struct Batches {
+    /// A job stopped before its group is taken gets no attempt.
     pub(crate) begins: Group<BeginAsk, Began>,
+    /// A published answer is written even for a job stopped meanwhile: it is true.
     pub(crate) closes: Group<CloseAsk, Closed>,
+}
+
+impl Default for Batches {
+    fn default() -> Self {
+        Self {
+            begins: Group::new(true),
+            closes: Group::new(false),
+        }
+    }
 }
 
 impl Batches {
@@ -207,7 +225,9 @@ impl Services {
             begin_group(&services, &asks).await
         };
         let group = &self.publish_batches.begins;
-        group.write(self, ask, write, || Began::Alone).await
+        group
+            .write(self, ask, write, || Began::Alone, not_called)
+            .await
     }
 
     /// Step 3 for a published answer, in a group with the answers coming back at the same moment.
@@ -216,34 +236,98 @@ impl Services {
             close_group(&services, &asks).await
         };
         let group = &self.publish_batches.closes;
-        group.write(self, ask, write, || Closed::Alone).await
+        let kept = |_: Services, _: Vec<Closed>| async {};
+        group.write(self, ask, write, || Closed::Alone, kept).await
     }
 }
 
 impl<A: Send + 'static, R: Send + 'static> Group<A, R> {
     /// Asks for `ask` to be written by `write` in a group; when the group's write fails (its
     /// transaction rolled back as a whole) or answers nothing, each of its asks is answered
-    /// `alone()`, to take the single-job step.
-    async fn write<W, Fut>(&self, services: &Services, ask: A, write: W, alone: fn() -> R) -> R
+    /// `alone()`, to take the single-job step. The answers of jobs stopped after their group
+    /// was taken (none is there to receive them) go to `unsent`.
+    async fn write<W, Fut, U, UFut>(
+        &self,
+        services: &Services,
+        ask: A,
+        write: W,
+        alone: fn() -> R,
+        unsent: U,
+    ) -> R
     where
         W: FnOnce(Services, Vec<A>) -> Fut,
         Fut: Future<Output = Result<Vec<R>>> + Send + 'static,
+        U: FnOnce(Services, Vec<R>) -> UFut + Send + 'static,
+        UFut: Future<Output = ()> + Send,
     {
         let services = services.clone();
-        let run = move |asks: Vec<A>| {
+        let run = move |asks: Vec<A>, replies: Replies<R>| {
             let n = asks.len();
-            let written = write(services, asks);
+            let written = write(services.clone(), asks);
             async move {
-                match written.await {
+                let answers = match written.await {
                     Ok(answers) => answers,
                     Err(err) => {
                         tracing::warn!(jobs = n, error = ?err, "a group of publishing writes failed; each job writes alone");
                         (0..n).map(|_| alone()).collect()
                     }
+                };
+                let mut left = Vec::new();
+                for (reply, answer) in replies.into_iter().zip(answers) {
+                    if let Err(answer) = reply.send(answer) {
+                        left.push(answer);
+                    }
+                }
+                if !left.is_empty() {
+                    unsent(services, left).await;
                 }
             }
         };
         self.ask(ask, run).await.unwrap_or_else(alone)
+    }
+}
+
+/// The attempts of jobs stopped after their group opened them (their worker's fence, a
+/// shutdown): no call was made and none will be, so they are closed as such (under their posts'
+/// locks, unless another run closed them first), and the job's next run starts afresh instead of
+/// asking the platform about a call that never was. When this cannot be written (the database
+/// out of reach), the attempts stay open and are looked up, as after a crash.
+async fn not_called(services: Services, unsent: Vec<Began>) {
+    let opened: Vec<(i64, i64)> = unsent
+        .iter()
+        .filter_map(|b| match b {
+            Began::Call(call) => Some((call.0.target.post_id, call.0.attempt.id)),
+            _ => None,
+        })
+        .collect();
+    if opened.is_empty() {
+        return;
+    }
+    let closed = async {
+        let txn = store::begin_write(&services.db).await?;
+        locked_posts(&txn, opened.iter().map(|(post, _)| *post)).await?;
+        publish_attempt::Entity::update_many()
+            .col_expr(
+                publish_attempt::Column::FinishedAt,
+                Expr::value(crate::now()),
+            )
+            .col_expr(
+                publish_attempt::Column::Outcome,
+                Expr::value(AttemptOutcome::Retry),
+            )
+            .col_expr(
+                publish_attempt::Column::Error,
+                Expr::value("the job stopped before its call was made; nothing was sent"),
+            )
+            .filter(publish_attempt::Column::Id.is_in(opened.iter().map(|(_, a)| *a)))
+            .filter(publish_attempt::Column::FinishedAt.is_null())
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok::<_, ServiceError>(())
+    };
+    if let Err(err) = closed.await {
+        tracing::warn!(attempts = opened.len(), error = ?err, "could not close the attempts of stopped jobs; they will be looked up");
     }
 }
 
@@ -592,42 +676,40 @@ async fn close_group(services: &Services, asks: &[CloseAsk]) -> Result<Vec<Close
         mark_published(&txn, &closing, now).await?;
         for ask in &closing {
             if let Some(post) = posts.get(&ask.post) {
-                crate::first_comments::plan(
+                let plan = crate::first_comments::plan(
                     services,
                     &txn,
                     post,
                     TargetId(ask.target.id),
                     &ask.account.platform,
                     crate::posts::format_of(&ask.target.options),
-                )
-                .await?;
+                );
+                // The comment's job carries the request the post's came from, as when the
+                // post's own job writes its answer.
+                match ask.job.request_id.clone() {
+                    Some(id) => crate::trace::with_request_id(id, plan).await?,
+                    None => plan.await?,
+                }
             }
         }
         // A new post brings each account's next reads forward, where its workspace reads.
+        // Each account once, in the order of their ids (the reads planned take the rows of
+        // the queued reads: two groups take them in the same order).
+        let accounts: std::collections::BTreeMap<i64, (&social_account::Model, i64)> = closing
+            .iter()
+            .filter_map(|a| Some((a.account.id, (&a.account, posts.get(&a.post)?.workspace_id))))
+            .collect();
         let workspaces: HashMap<i64, workspace::Model> = workspace::Entity::find()
-            .filter(
-                workspace::Column::Id.is_in(
-                    closing
-                        .iter()
-                        .map(|a| a.account.workspace_id)
-                        .collect::<HashSet<_>>(),
-                ),
-            )
+            .filter(workspace::Column::Id.is_in(accounts.values().map(|(_, ws)| *ws)))
             .all(&txn)
             .await?
             .into_iter()
             .map(|w| (w.id, w))
             .collect();
-        let mut planned = HashSet::new();
-        for ask in &closing {
-            if !planned.insert(ask.account.id) {
-                continue;
-            }
-            let workspace = workspaces
-                .get(&ask.account.workspace_id)
-                .ok_or(ServiceError::NotFound)?;
-            crate::analytics::ingest::on_published(&txn, &ask.account, workspace, now).await?;
-            crate::comments::ingest::on_published(&txn, &ask.account, workspace, now).await?;
+        for (account, ws) in accounts.values() {
+            let workspace = workspaces.get(ws).ok_or(ServiceError::NotFound)?;
+            crate::analytics::ingest::on_published(&txn, account, workspace, now).await?;
+            crate::comments::ingest::on_published(&txn, account, workspace, now).await?;
         }
         let touched: HashSet<i64> = closing.iter().map(|a| a.post).collect();
         let targets = post_target::Entity::find()
@@ -760,25 +842,33 @@ async fn log_published<C: ConnectionTrait>(
 mod tests {
     use super::*;
 
+    type Seen = Arc<std::sync::Mutex<Vec<Vec<u32>>>>;
+
+    /// A run that records each group's asks and answers each ask ten times itself.
+    fn tenfold(seen: Seen) -> impl FnOnce(Vec<u32>, Replies<u32>) -> std::future::Ready<()> {
+        move |asks, replies| {
+            seen.lock().unwrap().push(asks.clone());
+            for (ask, reply) in asks.into_iter().zip(replies) {
+                let _ = reply.send(ask * 10);
+            }
+            std::future::ready(())
+        }
+    }
+
     /// Asks made while a group runs wait for it and go together in the next, each answered
     /// with its own result, in one run however many they are.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn asks_made_while_a_group_runs_go_together_in_the_next() {
-        let group: Arc<Group<u32, u32>> = Arc::default();
-        let sizes = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let run = |sizes: Arc<std::sync::Mutex<Vec<usize>>>| {
-            move |asks: Vec<u32>| async move {
-                sizes.lock().unwrap().push(asks.len());
-                asks.into_iter().map(|a| a * 10).collect::<Vec<_>>()
-            }
-        };
-        // The first group is held from running until eight more asks wait behind it.
+        let group: Arc<Group<u32, u32>> = Arc::new(Group::new(true));
+        let seen: Seen = Arc::default();
+        // The first group is held from running until eight asks wait behind it.
         let held = group.turn.lock().await;
         let mut tasks = Vec::new();
         for n in 1..=8 {
-            let group = Arc::clone(&group);
-            let sizes = Arc::clone(&sizes);
-            tasks.push(tokio::spawn(async move { group.ask(n, run(sizes)).await }));
+            let (group, seen) = (Arc::clone(&group), Arc::clone(&seen));
+            tasks.push(tokio::spawn(
+                async move { group.ask(n, tenfold(seen)).await },
+            ));
         }
         while group.waiting_now() < 8 {
             tokio::task::yield_now().await;
@@ -789,54 +879,89 @@ mod tests {
             answers.push(task.await.unwrap());
         }
         assert_eq!(answers, (1..=8).map(|n| Some(n * 10)).collect::<Vec<_>>());
-        assert_eq!(*sizes.lock().unwrap(), vec![8], "one group of eight");
+        let sizes: Vec<usize> = seen.lock().unwrap().iter().map(Vec::len).collect();
+        assert_eq!(sizes, vec![8], "one group of eight");
         assert_eq!(group.counts(), (1, 8));
         // Alone, an ask goes at once in a group of its own.
-        assert_eq!(group.ask(9, run(Arc::clone(&sizes))).await, Some(90));
-        assert_eq!(*sizes.lock().unwrap(), vec![8, 1]);
+        assert_eq!(group.ask(9, tenfold(Arc::clone(&seen))).await, Some(90));
+        assert_eq!(seen.lock().unwrap().last(), Some(&vec![9]));
     }
 
-    /// An ask whose job was stopped while it waited is left out of the group: nothing is done
-    /// for a job that is no longer there to make its call.
+    /// An ask whose job was stopped while it waited is left out of a group that skips them,
+    /// and kept in one that writes them anyway.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn an_ask_stopped_while_it_waits_is_left_out() {
-        let group: Arc<Group<u32, u32>> = Arc::default();
-        let done = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let run = |done: Arc<std::sync::Mutex<Vec<u32>>>| {
-            move |asks: Vec<u32>| async move {
-                done.lock().unwrap().extend(asks.iter().copied());
-                asks
+    async fn an_ask_stopped_while_it_waits_is_left_out_where_the_group_says_so() {
+        for skip in [true, false] {
+            let group: Arc<Group<u32, u32>> = Arc::new(Group::new(skip));
+            let seen: Seen = Arc::default();
+            let held = group.turn.lock().await;
+            let stopped = {
+                let (group, seen) = (Arc::clone(&group), Arc::clone(&seen));
+                tokio::spawn(async move { group.ask(1, tenfold(seen)).await })
+            };
+            while group.waiting_now() < 1 {
+                tokio::task::yield_now().await;
             }
-        };
-        let held = group.turn.lock().await;
-        let stopped = {
-            let (group, done) = (Arc::clone(&group), Arc::clone(&done));
-            tokio::spawn(async move { group.ask(1, run(done)).await })
-        };
-        let kept = {
-            let (group, done) = (Arc::clone(&group), Arc::clone(&done));
-            tokio::spawn(async move { group.ask(2, run(done)).await })
-        };
-        while group.waiting_now() < 2 {
-            tokio::task::yield_now().await;
+            let kept = {
+                let (group, seen) = (Arc::clone(&group), Arc::clone(&seen));
+                tokio::spawn(async move { group.ask(2, tenfold(seen)).await })
+            };
+            while group.waiting_now() < 2 {
+                tokio::task::yield_now().await;
+            }
+            stopped.abort();
+            assert!(stopped.await.unwrap_err().is_cancelled());
+            drop(held);
+            assert_eq!(kept.await.unwrap(), Some(20));
+            let expected = if skip {
+                vec![vec![2]]
+            } else {
+                vec![vec![1, 2]]
+            };
+            assert_eq!(*seen.lock().unwrap(), expected, "skip {skip}");
         }
-        stopped.abort();
-        assert!(stopped.await.unwrap_err().is_cancelled());
-        drop(held);
-        assert_eq!(kept.await.unwrap(), Some(2));
-        assert_eq!(
-            *done.lock().unwrap(),
-            vec![2],
-            "the stopped ask was not done"
+    }
+
+    /// The group's run keeps the turn until it ends, even when the task that started it is
+    /// stopped: a second group of the same kind waits for the first to finish.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_group_keeps_its_turn_when_its_leader_is_stopped() {
+        let group: Arc<Group<u32, u32>> = Arc::new(Group::new(true));
+        let (release, released) = oneshot::channel::<()>();
+        let (started, has_started) = oneshot::channel::<()>();
+        let leader = {
+            let group = Arc::clone(&group);
+            tokio::spawn(async move {
+                group
+                    .ask(1, move |_, replies: Replies<u32>| async move {
+                        let _ = started.send(());
+                        let _ = released.await;
+                        drop(replies);
+                    })
+                    .await
+            })
+        };
+        has_started.await.unwrap();
+        leader.abort();
+        let _ = leader.await;
+        // The first group still runs: the turn is still taken.
+        assert!(
+            group.turn.try_lock().is_err(),
+            "the turn went with the stopped leader"
         );
+        release.send(()).unwrap();
+        let seen: Seen = Arc::default();
+        assert_eq!(group.ask(2, tenfold(Arc::clone(&seen))).await, Some(20));
     }
 
     /// A group whose run answers fewer asks than it took leaves the rest unanswered (`None`),
     /// and they take the single-job step; nothing waits for ever.
     #[tokio::test]
     async fn an_ask_left_unanswered_is_told_so() {
-        let group: Group<u32, u32> = Group::default();
-        let answered = group.ask(1, |_| async { Vec::<u32>::new() }).await;
+        let group: Group<u32, u32> = Group::new(true);
+        let answered = group
+            .ask(1, |_, replies: Replies<u32>| async move { drop(replies) })
+            .await;
         assert_eq!(answered, None);
     }
 }

@@ -134,33 +134,23 @@ pub(crate) async fn update_post_state<C: ConnectionTrait>(
 }
 
 /// Takes the row locks of the posts `ids` for the rest of the transaction, in the order of
-/// their ids, and reads them in the same statement (those gone are left out). Two transactions
-/// that lock some of the same posts this way take them in the same order, so neither waits on
-/// the other in a circle. (SQLite has one writer at a time; the order matters on PostgreSQL.)
+/// their ids, and reads them (those gone are left out). Two transactions that lock some of the
+/// same posts this way take them in the same order, so neither waits on the other in a circle.
+/// Nothing is written: a post the caller then leaves alone is as it was. (PostgreSQL locks the
+/// rows; SQLite's write transaction, begun `IMMEDIATE`, already holds the one write lock.)
 pub(crate) async fn locked_posts<C: ConnectionTrait>(
     conn: &C,
     ids: impl IntoIterator<Item = i64>,
 ) -> Result<std::collections::HashMap<i64, post::Model>> {
-    use sea_orm::sea_query::{LockType, Order, Query};
+    use sea_orm::QueryOrder;
     let ids: std::collections::BTreeSet<i64> = ids.into_iter().collect();
-    let update =
-        post::Entity::update_many().col_expr(post::Column::UpdatedAt, Expr::value(crate::now()));
-    let update = if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
-        update.filter(
-            post::Column::Id.in_subquery(
-                Query::select()
-                    .column(post::Column::Id)
-                    .from(post::Entity)
-                    .and_where(post::Column::Id.is_in(ids))
-                    .order_by(post::Column::Id, Order::Asc)
-                    .lock(LockType::Update)
-                    .to_owned(),
-            ),
-        )
-    } else {
-        update.filter(post::Column::Id.is_in(ids))
-    };
-    let posts = update.exec_with_returning(conn).await?;
+    let mut select = post::Entity::find()
+        .filter(post::Column::Id.is_in(ids))
+        .order_by_asc(post::Column::Id);
+    if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        select = select.lock_exclusive();
+    }
+    let posts = select.all(conn).await?;
     Ok(posts.into_iter().map(|p| (p.id, p)).collect())
 }
 
