@@ -18,7 +18,7 @@
 //! failed (its transaction rolled back as a whole), takes the single-job step, which writes
 //! nothing twice: it finds what a committed group wrote.
 
-use super::{AttemptOutcome, locked_posts, new_attempt, write_post_states};
+use super::{AttemptOutcome, close_open_attempts, locked_posts, new_attempt, write_post_states};
 use crate::{Result, ServiceError, Services, activity, queue, sql};
 use domain::{Platform, PostId, TargetId, WorkspaceId};
 use providers::social::{Published, Publisher};
@@ -306,23 +306,14 @@ async fn not_called(services: Services, unsent: Vec<Began>) {
     let closed = async {
         let txn = store::begin_write(&services.db).await?;
         locked_posts(&txn, opened.iter().map(|(post, _)| *post)).await?;
-        publish_attempt::Entity::update_many()
-            .col_expr(
-                publish_attempt::Column::FinishedAt,
-                Expr::value(crate::now()),
-            )
-            .col_expr(
-                publish_attempt::Column::Outcome,
-                Expr::value(AttemptOutcome::Retry),
-            )
-            .col_expr(
-                publish_attempt::Column::Error,
-                Expr::value("the job stopped before its call was made; nothing was sent"),
-            )
-            .filter(publish_attempt::Column::Id.is_in(opened.iter().map(|(_, a)| *a)))
-            .filter(publish_attempt::Column::FinishedAt.is_null())
-            .exec(&txn)
-            .await?;
+        let opened_ids = opened.iter().map(|(_, attempt)| *attempt);
+        close_open_attempts(
+            &txn,
+            sea_orm::Condition::all().add(publish_attempt::Column::Id.is_in(opened_ids)),
+            AttemptOutcome::Retry,
+            Some("the job stopped before its call was made; nothing was sent"),
+        )
+        .await?;
         txn.commit().await?;
         Ok::<_, ServiceError>(())
     };

@@ -319,21 +319,13 @@ async fn give_up(services: &Services, target_id: i64, reason: &str) -> Result<()
     if ![PostState::Scheduled, PostState::Publishing].contains(&target.state) {
         return Ok(());
     }
-    let open = publish_attempt::Entity::update_many()
-        .col_expr(
-            publish_attempt::Column::FinishedAt,
-            Expr::value(crate::now()),
-        )
-        .col_expr(
-            publish_attempt::Column::Outcome,
-            Expr::value(AttemptOutcome::Unconfirmed),
-        )
-        .col_expr(publish_attempt::Column::Error, Expr::value(reason))
-        .filter(publish_attempt::Column::TargetId.eq(target.id))
-        .filter(publish_attempt::Column::FinishedAt.is_null())
-        .exec(&txn)
-        .await?
-        .rows_affected;
+    let open = super::close_open_attempts(
+        &txn,
+        sea_orm::Condition::all().add(publish_attempt::Column::TargetId.eq(target.id)),
+        AttemptOutcome::Unconfirmed,
+        Some(reason),
+    )
+    .await?;
     if open > 0 {
         let account = social_account::Entity::find_by_id(target.account_id)
             .one(&txn)

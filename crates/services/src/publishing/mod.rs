@@ -154,6 +154,31 @@ pub(crate) async fn locked_posts<C: ConnectionTrait>(
     Ok(posts.into_iter().map(|p| (p.id, p)).collect())
 }
 
+/// Closes the attempts still open among those `which` names, as `outcome` with `error`;
+/// answers how many it closed (an attempt another run closed first is left as it was).
+pub(crate) async fn close_open_attempts<C: ConnectionTrait>(
+    conn: &C,
+    which: sea_orm::Condition,
+    outcome: AttemptOutcome,
+    error: Option<&str>,
+) -> Result<u64> {
+    Ok(publish_attempt::Entity::update_many()
+        .col_expr(
+            publish_attempt::Column::FinishedAt,
+            Expr::value(crate::now()),
+        )
+        .col_expr(publish_attempt::Column::Outcome, Expr::value(outcome))
+        .col_expr(
+            publish_attempt::Column::Error,
+            Expr::value(error.map(str::to_owned)),
+        )
+        .filter(which)
+        .filter(publish_attempt::Column::FinishedAt.is_null())
+        .exec(conn)
+        .await?
+        .rows_affected)
+}
+
 /// A new attempt at `target`, its `number`th, started `now`, with a fresh idempotency key.
 pub(crate) fn new_attempt(
     target: i64,

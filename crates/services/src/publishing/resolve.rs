@@ -5,7 +5,6 @@ use super::enqueue;
 use super::{AttemptOutcome, update_post_state};
 use crate::posts::{self, log_post};
 use crate::workspaces::{Membership, lock_as_editor};
-use sea_orm::sea_query::Expr;
 use store::entities::states::PostState;
 
 use crate::{Result, ServiceError, Services};
@@ -126,19 +125,13 @@ impl Services {
             .await?
             .ok_or(ServiceError::NotFound)?;
         // Close an attempt left open, so that the new run starts fresh instead of reconciling.
-        publish_attempt::Entity::update_many()
-            .col_expr(
-                publish_attempt::Column::FinishedAt,
-                Expr::value(crate::now()),
-            )
-            .col_expr(
-                publish_attempt::Column::Outcome,
-                Expr::value(AttemptOutcome::Failed),
-            )
-            .filter(publish_attempt::Column::TargetId.eq(target.id))
-            .filter(publish_attempt::Column::FinishedAt.is_null())
-            .exec(&txn)
-            .await?;
+        super::close_open_attempts(
+            &txn,
+            sea_orm::Condition::all().add(publish_attempt::Column::TargetId.eq(target.id)),
+            AttemptOutcome::Failed,
+            None,
+        )
+        .await?;
         let mut row: post_target::ActiveModel = target.clone().into();
         row.state = Set(PostState::Scheduled);
         row.last_error = Set(None);
