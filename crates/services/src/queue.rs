@@ -867,13 +867,7 @@ pub(crate) async fn finished_within<T>(work: impl Future<Output = T>) -> (T, boo
 /// write: a job whose own work ends in a transaction finishes with it instead of in one more
 /// (see [`finished_within`]). Does nothing for a job this process no longer holds.
 pub async fn complete_within<C: ConnectionTrait>(conn: &C, job: &job::Model) -> Result<()> {
-    let Some(worker) = job.locked_by.as_deref() else {
-        return Ok(());
-    };
-    let update = forget_payload(job::Entity::update_many())
-        .col_expr(job::Column::State, Expr::value(JobState::Done))
-        .col_expr(job::Column::LastError, Expr::value(Option::<String>::None));
-    if finish_in(conn, job, worker, update).await? {
+    if complete_many_within(conn, &[job]).await?.contains(&job.id) {
         mark_finished();
     }
     Ok(())
@@ -894,22 +888,10 @@ pub(crate) async fn complete_many_within<C: ConnectionTrait>(
     }
     let mut done = std::collections::HashSet::new();
     for (worker, ids) in by_worker {
-        let finished = forget_payload(job::Entity::update_many())
+        let update = forget_payload(job::Entity::update_many())
             .col_expr(job::Column::State, Expr::value(JobState::Done))
-            .col_expr(job::Column::LastError, Expr::value(Option::<String>::None))
-            .col_expr(
-                job::Column::LockedUntil,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .col_expr(job::Column::UpdatedAt, Expr::value(crate::now()))
-            .filter(job::Column::Id.is_in(ids))
-            .filter(job::Column::State.eq(JobState::Running))
-            .filter(job::Column::LockedBy.eq(worker))
-            .exec_with_returning(conn)
-            .await?;
-        let ids: Vec<i64> = finished.iter().map(|j| j.id).collect();
-        release_slots(conn, &ids).await?;
-        done.extend(ids);
+            .col_expr(job::Column::LastError, Expr::value(Option::<String>::None));
+        done.extend(finish_in(conn, &ids, worker, update).await?);
     }
     Ok(done)
 }
@@ -971,33 +953,35 @@ async fn finish(
     update: sea_orm::UpdateMany<job::Entity>,
 ) -> Result<()> {
     let txn = store::begin_write(db).await?;
-    finish_in(&txn, job, worker, update).await?;
+    finish_in(&txn, &[job.id], worker, update).await?;
     txn.commit().await?;
     Ok(())
 }
 
-/// [`finish`] inside the caller's transaction; answers whether this worker still held the job.
+/// [`finish`] of the jobs `ids` inside the caller's transaction; answers those this worker still
+/// held.
 async fn finish_in<C: ConnectionTrait>(
     conn: &C,
-    job: &job::Model,
+    ids: &[i64],
     worker: &str,
     update: sea_orm::UpdateMany<job::Entity>,
-) -> Result<bool> {
-    let res = update
+) -> Result<Vec<i64>> {
+    let finished: Vec<i64> = update
         .col_expr(
             job::Column::LockedUntil,
             Expr::value(Option::<DateTime<Utc>>::None),
         )
         .col_expr(job::Column::UpdatedAt, Expr::value(crate::now()))
-        .filter(job::Column::Id.eq(job.id))
+        .filter(job::Column::Id.is_in(ids.iter().copied()))
         .filter(job::Column::State.eq(JobState::Running))
         .filter(job::Column::LockedBy.eq(worker))
-        .exec(conn)
-        .await?;
-    if res.rows_affected > 0 {
-        release_slots(conn, &[job.id]).await?;
-    }
-    Ok(res.rows_affected > 0)
+        .exec_with_returning(conn)
+        .await?
+        .into_iter()
+        .map(|j| j.id)
+        .collect();
+    release_slots(conn, &finished).await?;
+    Ok(finished)
 }
 
 /// When a failed job may run again.

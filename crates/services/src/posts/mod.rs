@@ -588,17 +588,35 @@ pub(crate) async fn media_for_account<C: ConnectionTrait>(
     post_id: PostId,
     account_id: SocialAccountId,
 ) -> Result<Vec<media_item::Model>> {
-    let own: Vec<media_item::Model> = account_media_of_post(conn, post_id.0)
-        .await?
-        .into_iter()
-        .filter(|(a, _)| *a == account_id.0)
-        .map(|(_, m)| m)
-        .collect();
-    if own.is_empty() {
-        media_of_post(conn, post_id).await
-    } else {
-        Ok(own)
-    }
+    let files = post_media::Entity::find()
+        .filter(post_media::Column::PostId.eq(post_id.0))
+        .order_by_asc(post_media::Column::Position)
+        .find_also_related(media_item::Entity)
+        .all(conn)
+        .await?;
+    Ok(files_for_account(&files, post_id.0, account_id.0))
+}
+
+/// Among `files` (a post's rows in order, with their files), those post `post_id` publishes to
+/// account `account_id`: the account's own when some were chosen for it, else the post's.
+pub(crate) fn files_for_account(
+    files: &[(post_media::Model, Option<media_item::Model>)],
+    post_id: i64,
+    account_id: i64,
+) -> Vec<media_item::Model> {
+    let of_post = |own: bool| -> Vec<media_item::Model> {
+        files
+            .iter()
+            .filter(|(row, _)| row.post_id == post_id)
+            .filter(|(row, _)| match row.account_id {
+                Some(account) => own && account == account_id,
+                None => !own,
+            })
+            .filter_map(|(_, item)| item.clone())
+            .collect()
+    };
+    let own = of_post(true);
+    if own.is_empty() { of_post(false) } else { own }
 }
 
 /// Writes a change to post `post_id` into its workspace's activity log.

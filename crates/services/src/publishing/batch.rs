@@ -567,19 +567,7 @@ async fn gather<C: ConnectionTrait>(
                 token
             }
         };
-        let of_post = |own: bool| {
-            files
-                .iter()
-                .filter(|(row, _)| row.post_id == target.post_id)
-                .filter(|(row, _)| match row.account_id {
-                    Some(account) => own && account == target.account_id,
-                    None => !own,
-                })
-                .filter_map(|(_, item)| item.clone())
-                .collect::<Vec<_>>()
-        };
-        let own = of_post(true);
-        let media = if own.is_empty() { of_post(false) } else { own };
+        let media = crate::posts::files_for_account(&files, target.post_id, target.account_id);
         let utm = posts
             .get(&target.post_id)
             .and_then(|p| p.campaign_id)
